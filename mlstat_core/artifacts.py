@@ -1,0 +1,267 @@
+"""The run folder: atomic writes, manifest, fingerprints, and model files in safe formats.
+
+No pickle is ever read: scikit-learn objects go through ``skops.io`` and are loaded only when
+every type in the file is trusted; torch weights go through ``safetensors``. Every model file's
+SHA-256 is written in the manifest and checked before the file is opened.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import platform
+import tempfile
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlstat_core.errors import DataError, IntegrityError
+
+MANIFEST = "manifest.json"
+MODEL_DIR = "model"
+MANIFEST_SCHEMA = 1
+
+# --- small file utilities -------------------------------------------------------------------
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write to a temporary file beside ``path`` and rename it in place: never half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def to_jsonable(value: Any) -> Any:
+    """Convert numpy and pandas scalars, arrays and paths into plain JSON values."""
+    try:
+        import numpy as np
+    except ImportError:  # pragma: no cover - numpy is a core dependency
+        np = None  # type: ignore[assignment]
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    if np is not None:
+        if isinstance(value, np.ndarray):
+            return to_jsonable(value.tolist())
+        if isinstance(value, np.bool_):
+            return bool(value)
+        if isinstance(value, np.integer):
+            return int(value)
+        if isinstance(value, np.floating):
+            value = float(value)
+    if isinstance(value, float) and value != value:  # NaN is not JSON
+        return None
+    if isinstance(value, _dt.datetime | _dt.date):
+        return value.isoformat()
+    return value
+
+
+def write_json(path: str | Path, data: Any) -> Path:
+    text = json.dumps(to_jsonable(data), indent=2, ensure_ascii=False, allow_nan=False)
+    return atomic_write_text(path, text + "\n")
+
+
+def read_json(path: str | Path) -> Any:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def now_iso() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+# --- safe model formats ---------------------------------------------------------------------
+
+
+def save_skops(obj: Any, path: str | Path) -> Path:
+    """Persist a scikit-learn object with skops (no pickle), atomically."""
+    import skops.io as sio
+
+    return atomic_write_bytes(path, sio.dumps(obj))
+
+
+def load_skops(path: str | Path, trusted: Iterable[str] = ()) -> Any:
+    """Load a skops file only if every type in it is skops-safe or listed in ``trusted``."""
+    import skops.io as sio
+
+    data = Path(path).read_bytes()
+    untrusted = sio.get_untrusted_types(data=data)
+    allowed = set(trusted)
+    refused = [t for t in untrusted if t not in allowed]
+    if refused:
+        raise IntegrityError(
+            f"{path} contains types that are not trusted: {', '.join(refused)}; "
+            "only files written by mlstat for this model class are loaded"
+        )
+    return sio.loads(data, trusted=list(untrusted))
+
+
+def save_tensors(tensors: dict[str, Any], path: str | Path) -> Path:
+    """Persist torch tensors with safetensors, atomically."""
+    from safetensors.torch import save as st_save
+
+    cpu = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
+    return atomic_write_bytes(path, st_save(cpu))
+
+
+def load_tensors(path: str | Path, device: str = "cpu") -> dict[str, Any]:
+    from safetensors.torch import load_file
+
+    return load_file(str(path), device=device)
+
+
+# --- environment ----------------------------------------------------------------------------
+
+_REPORTED_PACKAGES = ("numpy", "pandas", "scikit-learn", "pyarrow", "pydantic", "pluggy",
+                      "skops", "torch", "torchgeo", "pyspark")
+
+
+def environment(plugins: dict[str, str | None] | None = None) -> dict[str, Any]:
+    """Versions of Python, mlstat-core, each plugin used and the main libraries."""
+    from importlib import metadata
+
+    from mlstat_core import __version__
+
+    packages: dict[str, str] = {}
+    for name in _REPORTED_PACKAGES:
+        try:
+            packages[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "mlstat_core": __version__,
+        "plugins": dict(plugins or {}),
+        "packages": packages,
+    }
+
+
+# --- the run folder -------------------------------------------------------------------------
+
+
+def new_run_id(name: str) -> str:
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name)[:40] or "run"
+    return f"{safe}-{stamp}-{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class RunFolder:
+    """One folder per run, described by ``manifest.json``."""
+
+    path: Path
+    manifest: dict[str, Any]
+
+    @classmethod
+    def create(cls, out_dir: str | Path, name: str, **fields: Any) -> RunFolder:
+        run_id = new_run_id(name)
+        path = Path(out_dir) / run_id
+        path.mkdir(parents=True, exist_ok=False)
+        manifest = {
+            "schema_version": MANIFEST_SCHEMA,
+            "run_id": run_id,
+            "name": name,
+            "status": "running",
+            "started_at": now_iso(),
+            "finished_at": None,
+            "error": None,
+            "files": {},
+            **fields,
+        }
+        folder = cls(path, manifest)
+        folder.save_manifest()
+        return folder
+
+    @classmethod
+    def open(cls, path: str | Path) -> RunFolder:
+        path = Path(path)
+        manifest_path = path / MANIFEST
+        if not manifest_path.is_file():
+            raise DataError(f"{path} is not a run folder: it has no {MANIFEST}")
+        try:
+            manifest = read_json(manifest_path)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise DataError(f"{manifest_path} is not valid JSON ({exc})") from None
+        return cls(path, manifest)
+
+    def save_manifest(self) -> None:
+        write_json(self.path / MANIFEST, self.manifest)
+
+    def update(self, **fields: Any) -> None:
+        self.manifest.update(fields)
+        self.save_manifest()
+
+    def record(self, relative: str | Path) -> str:
+        """Fingerprint a file written in the run folder and list it in the manifest."""
+        relative = Path(relative).as_posix()
+        digest = sha256_file(self.path / relative)
+        self.manifest.setdefault("files", {})[relative] = digest
+        return digest
+
+    def record_tree(self, relative_dir: str | Path) -> None:
+        base = self.path / relative_dir
+        for file in sorted(p for p in base.rglob("*") if p.is_file()):
+            self.record(file.relative_to(self.path))
+
+    def finish(self, status: str, error: str | None = None, **fields: Any) -> None:
+        self.update(status=status, error=error, finished_at=now_iso(), **fields)
+
+    @property
+    def model_dir(self) -> Path:
+        return self.path / MODEL_DIR
+
+    def verify(self, prefix: str = MODEL_DIR) -> None:
+        """Check every recorded file under ``prefix`` against its SHA-256 in the manifest."""
+        if self.manifest.get("status") != "succeeded":
+            raise DataError(
+                f"run {self.path} did not succeed (status {self.manifest.get('status')!r}: "
+                f"{self.manifest.get('error')}); it has no usable model"
+            )
+        files = {k: v for k, v in self.manifest.get("files", {}).items()
+                 if k.startswith(prefix + "/")}
+        if not files:
+            raise IntegrityError(f"manifest of {self.path} lists no files under {prefix}/")
+        for relative, expected in files.items():
+            file = self.path / relative
+            if not file.is_file():
+                raise IntegrityError(f"{file} is listed in the manifest but missing")
+            actual = sha256_file(file)
+            if actual != expected:
+                raise IntegrityError(
+                    f"{file} does not match the SHA-256 in {self.path / MANIFEST} "
+                    f"(expected {expected[:12]}..., found {actual[:12]}...): the file was "
+                    "changed after the run; do not load it, rerun the pipeline"
+                )

@@ -1,0 +1,120 @@
+"""Built-in tabular classifiers, so the core runs a pipeline end to end without any plugin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from mlstat_core.builtins.params import BoostingParams, ForestParams, LogisticParams
+from mlstat_core.components import Dataset
+from mlstat_core.errors import DataError
+from mlstat_core.sklearn_model import SklearnModel
+
+
+def tabular_preprocessor(frame: pd.DataFrame, columns: list[str], scale: bool) -> Any:
+    """Numeric columns: median imputation (and scaling); other columns: one-hot encoding."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    numeric = [c for c in columns if pd.api.types.is_numeric_dtype(frame[c])
+               and not pd.api.types.is_bool_dtype(frame[c])]
+    categorical = [c for c in columns if c not in numeric]
+    numeric_steps = [SimpleImputer(strategy="median")] + ([StandardScaler()] if scale else [])
+    parts = []
+    if numeric:
+        parts.append(("numeric", make_pipeline(*numeric_steps), numeric))
+    if categorical:
+        parts.append(("categorical", make_pipeline(
+            SimpleImputer(strategy="most_frequent"),
+            OneHotEncoder(handle_unknown="ignore", min_frequency=5)), categorical))
+    if not parts:
+        raise DataError("the model has no input columns; set the loader's `features`")
+    return ColumnTransformer(parts)
+
+
+def check_classification_target(train: Dataset) -> None:
+    classes = train.y.nunique(dropna=True)
+    if classes < 2:
+        value = train.y.dropna().iloc[0] if classes else None
+        raise DataError(
+            f"target column {train.roles.target!r} has a single class ({value!r}) in the training "
+            "data; a classifier needs at least two")
+
+
+class _TabularClassifier(SklearnModel):
+    scale: bool = True
+
+    def classifier(self) -> Any:
+        raise NotImplementedError
+
+    def build_estimator(self, train: Dataset) -> Any:
+        from sklearn.pipeline import Pipeline
+
+        check_classification_target(train)
+        columns = train.roles.input_columns()
+        return Pipeline([
+            ("prepare", tabular_preprocessor(train.frame, columns, self.scale)),
+            ("classify", self.classifier()),
+        ])
+
+    def to_matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
+        assert self.roles is not None
+        return frame[self.roles.input_columns()]
+
+
+class LogisticRegressionModel(_TabularClassifier):
+    """Multinomial logistic regression on scaled numeric and one-hot categorical columns."""
+
+    params_type = LogisticParams
+
+    def classifier(self) -> Any:
+        from sklearn.linear_model import LogisticRegression
+
+        p = self.params
+        return LogisticRegression(C=p.C, max_iter=p.max_iter, class_weight=p.class_weight)
+
+
+class RandomForestModel(_TabularClassifier):
+    """Random forest; robust default for mixed survey variables."""
+
+    params_type = ForestParams
+    trusted_types = (*SklearnModel.trusted_types, "sklearn.tree._tree.Tree")
+    scale = False
+
+    def classifier(self) -> Any:
+        from sklearn.ensemble import RandomForestClassifier
+
+        p = self.params
+        return RandomForestClassifier(
+            n_estimators=p.n_estimators, max_depth=p.max_depth,
+            min_samples_leaf=p.min_samples_leaf, class_weight=p.class_weight, n_jobs=p.n_jobs,
+            random_state=self.seed)
+
+
+class GradientBoostingModel(_TabularClassifier):
+    """Histogram gradient boosting; handles missing values natively."""
+
+    params_type = BoostingParams
+    trusted_types = (*SklearnModel.trusted_types,
+                     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor")
+    scale = False
+
+    def classifier(self) -> Any:
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        p = self.params
+        return HistGradientBoostingClassifier(
+            learning_rate=p.learning_rate, max_iter=p.max_iter, max_leaf_nodes=p.max_leaf_nodes,
+            random_state=self.seed)
+
+
+class MajorityModel(_TabularClassifier):
+    """Always predicts the most frequent class: the baseline any model must beat."""
+
+    def classifier(self) -> Any:
+        from sklearn.dummy import DummyClassifier
+
+        return DummyClassifier(strategy="prior")

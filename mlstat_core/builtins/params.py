@@ -1,0 +1,67 @@
+"""Params models of the built-in components: light, so discovery imports no heavy library."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from mlstat_core.components import Params
+
+
+class TableParams(Params):
+    path: str = Field(description="CSV, Parquet or Excel file; relative to the pipeline file")
+    format: Literal["csv", "parquet", "excel"] | None = Field(
+        None, description="file format; by default taken from the suffix")
+    encoding: str = Field("utf-8", description="text encoding of a CSV file")
+    sep: str | None = Field(None, description="CSV field separator (default ',' or tab for .tsv)")
+    sheet: str | int | None = Field(None, description="Excel sheet name or number")
+    id: str | None = Field(None, description="column that identifies a record")
+    target: str | None = Field(None, description="column to predict")
+    features: list[str] = Field(default_factory=list,
+                                description="input columns; empty means every other column")
+    text: list[str] = Field(default_factory=list, description="free-text input columns")
+    weights: str | None = Field(None, description="column of survey or sample weights")
+    groups: str | None = Field(None, description="column of groups for a group split")
+    dropna_target: bool = Field(True, description="drop records whose target is missing")
+
+
+class HoldoutParams(Params):
+    test_size: float = Field(0.2, gt=0, lt=1, description="share of records held out for test")
+    validation_size: float = Field(
+        0.0, ge=0, lt=1, description="share held out for validation (thresholds, early stopping)")
+
+    @model_validator(mode="after")
+    def _fits(self) -> HoldoutParams:
+        if self.test_size + self.validation_size >= 1:
+            raise ValueError("test_size + validation_size must be below 1")
+        return self
+
+
+class KFoldParams(Params):
+    n_splits: int = Field(5, ge=2, le=100, description="number of folds")
+    stratify: bool = Field(True, description="keep class shares in each fold (classification)")
+
+
+class GroupParams(HoldoutParams):
+    pass
+
+
+class LogisticParams(Params):
+    C: float = Field(1.0, gt=0, description="inverse regularisation strength")
+    max_iter: int = Field(1000, ge=10, description="iterations of the solver")
+    class_weight: Literal["balanced"] | None = Field(None, description="reweight rare classes")
+
+
+class ForestParams(Params):
+    n_estimators: int = Field(200, ge=1, le=5000, description="number of trees")
+    max_depth: int | None = Field(None, ge=1, description="depth limit of each tree")
+    min_samples_leaf: int = Field(1, ge=1, description="smallest leaf")
+    class_weight: Literal["balanced", "balanced_subsample"] | None = None
+    n_jobs: int = Field(1, description="CPU cores to use (-1: all)")
+
+
+class BoostingParams(Params):
+    learning_rate: float = Field(0.1, gt=0, le=1, description="shrinkage of each tree")
+    max_iter: int = Field(200, ge=1, description="boosting iterations")
+    max_leaf_nodes: int = Field(31, ge=2, description="leaves per tree")

@@ -1,0 +1,60 @@
+"""The core's built-in components, declared through the public hooks like any plugin."""
+
+from __future__ import annotations
+
+from mlstat_core.components import ComponentSpec, NoParams
+from mlstat_core.hookspecs import hookimpl
+
+TABULAR = ("tabular_classification",)
+_B = "mlstat_core.builtins"
+
+
+@hookimpl
+def mlstat_loaders() -> list[ComponentSpec]:
+    from mlstat_core.builtins.params import TableParams
+
+    return [ComponentSpec(
+        name="table", kind="loader", factory=f"{_B}.loaders:TableLoader", params=TableParams,
+        description="A CSV, Parquet or Excel table with column roles (id, target, features, "
+                    "text, weights, groups).")]
+
+
+@hookimpl
+def mlstat_splitters() -> list[ComponentSpec]:
+    from mlstat_core.builtins.params import GroupParams, HoldoutParams, KFoldParams
+
+    return [
+        ComponentSpec("holdout", "splitter", f"{_B}.splitters:HoldoutSplitter", HoldoutParams,
+                      description="Random train / validation / test partition."),
+        ComponentSpec("stratified", "splitter", f"{_B}.splitters:StratifiedSplitter",
+                      HoldoutParams, description="Holdout keeping each class's share."),
+        ComponentSpec("kfold", "splitter", f"{_B}.splitters:KFoldSplitter", KFoldParams,
+                      description="k-fold cross-validation (stratified when possible)."),
+        ComponentSpec("group", "splitter", f"{_B}.splitters:GroupSplitter", GroupParams,
+                      description="Holdout keeping each group's records together."),
+    ]
+
+
+@hookimpl
+def mlstat_models() -> list[ComponentSpec]:
+    from mlstat_core.builtins.params import BoostingParams, ForestParams, LogisticParams
+
+    return [
+        ComponentSpec("logistic_regression", "model", f"{_B}.models:LogisticRegressionModel",
+                      LogisticParams, TABULAR,
+                      "Multinomial logistic regression on scaled and one-hot encoded columns."),
+        ComponentSpec("random_forest", "model", f"{_B}.models:RandomForestModel", ForestParams,
+                      TABULAR, "Random forest classifier."),
+        ComponentSpec("gradient_boosting", "model", f"{_B}.models:GradientBoostingModel",
+                      BoostingParams, TABULAR,
+                      "Histogram gradient boosting; handles missing values natively."),
+        ComponentSpec("majority", "model", f"{_B}.models:MajorityModel", NoParams, TABULAR,
+                      "Predicts the most frequent class: the baseline to beat."),
+    ]
+
+
+@hookimpl
+def mlstat_indicators() -> list[ComponentSpec]:
+    from mlstat_core.quality.specs import INDICATORS
+
+    return list(INDICATORS)

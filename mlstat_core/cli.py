@@ -1,0 +1,265 @@
+"""The ``mlstat`` command.
+
+Start-up imports only click: pandas, scikit-learn and plugin code load inside the commands
+that need them, so ``mlstat --help`` stays fast. Every user mistake (an ``MlstatError``) is
+printed as one message with exit code 2, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from mlstat_core import __version__
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn an MlstatError into one message on stderr and exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from mlstat_core.errors import MlstatError
+
+        try:
+            return fn(*args, **kwargs)
+        except MlstatError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mlstat")
+@click.option("--trace-hooks", is_flag=True, help="Print every plugin hook call and its results.")
+def main(trace_hooks: bool) -> None:
+    """mlstat: machine learning for official statistics.
+
+    Run pipelines from TOML files, score new records with a saved run, and inspect plugins.
+    """
+    if trace_hooks:
+        os.environ["MLSTAT_TRACE_HOOKS"] = "1"
+
+
+# --- pipelines --------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
+@user_errors
+def validate(file: str, as_json: bool) -> None:
+    """Check a pipeline file: its shape, then every component's params."""
+    from mlstat_core.config import load_config
+    from mlstat_core.errors import ConfigError
+
+    try:
+        config = load_config(file)
+    except ConfigError as exc:
+        if as_json:
+            click.echo(json.dumps({"valid": False, "message": exc.args[0],
+                                   "issues": [i.as_dict() for i in exc.issues]}, indent=2))
+            sys.exit(2)
+        raise
+    if as_json:
+        click.echo(json.dumps({"valid": True, "components": config.component_names()}, indent=2))
+    else:
+        click.echo(f"{file} is valid: task {config.task.name}, model {config.model.name}, "
+                   f"{len(config.indicators)} indicator(s)")
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of the pipeline-file format."""
+    from mlstat_core.config import json_schema
+
+    click.echo(json.dumps(json_schema(), indent=2))
+
+
+@main.command(name="run")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE",
+              help="Override a value of the pipeline file (repeatable).")
+@click.option("--out", type=click.Path(file_okay=False), help="Folder that receives the run.")
+@click.option("--strict", is_flag=True, help="Fail if any plugin fails to load.")
+@user_errors
+def run_command(file: str, overrides: tuple[str, ...], out: str | None, strict: bool) -> None:
+    """Load, split, fit, predict, assess and persist: one run folder per run."""
+    from mlstat_core.engine import run
+    from mlstat_core.registry import get_registry
+
+    console = _console(stderr=True)
+    registry = get_registry(strict=strict)
+
+    def progress(step: str, message: str) -> None:
+        if message:
+            console.print(f"[green]✓[/green] {step:<8} {message}")
+
+    with console.status("running ...", spinner="dots") if console.is_terminal \
+            else _nullcontext():
+        result = run(file, overrides=list(overrides), out=out, progress=progress,
+                     registry=registry)
+    _print_summary(result)
+
+
+class _nullcontext:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _print_summary(result: Any) -> None:
+    console = _console()
+    headline = [r for r in result.indicators if r.headline and r.status == "ok"]
+    shown = headline or [r for r in result.indicators if r.status == "ok"
+                         and isinstance(r.value, int | float)][:5]
+    for r in shown:
+        value = f"{r.value:.4g}" if isinstance(r.value, float) else str(r.value)
+        interval = f" [{r.interval[0]:.3g}, {r.interval[1]:.3g}]" if r.interval else ""
+        console.print(f"  {r.name:<28} {value}{interval}")
+    failed = [r for r in result.indicators if r.status != "ok"]
+    for r in failed:
+        console.print(f"  [yellow]indicator {r.name} failed: {r.error}[/yellow]")
+    for warning in result.warnings:
+        console.print(f"  [yellow]warning: {warning}[/yellow]")
+    report = result.run_dir / "report.html"
+    console.print(f"Run folder: {result.run_dir}")
+    if report.exists():
+        console.print(f"Report:     {report}")
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--input", "input_path", required=True, type=click.Path(dir_okay=False),
+              help="CSV or Parquet file of new records.")
+@click.option("--output", "output_path", required=True, type=click.Path(dir_okay=False),
+              help="CSV or Parquet file to write (written atomically).")
+@click.option("--chunk-size", default=50_000, show_default=True, type=click.IntRange(min=1),
+              help="Records scored at a time; bounds memory.")
+@click.option("--encoding", default="utf-8", show_default=True, help="Encoding of a CSV input.")
+@user_errors
+def predict(run_dir: str, input_path: str, output_path: str, chunk_size: int,
+            encoding: str) -> None:
+    """Score new records with the model of a finished run."""
+    from mlstat_core.predict import predict_file
+
+    summary = predict_file(run_dir, input_path, output_path, chunk_size, encoding)
+    click.echo(f"{summary.records:,} records scored in {summary.seconds:.2f} s -> "
+               f"{summary.output}")
+    for warning in summary.warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+# --- plugins ----------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--strict", is_flag=True, help="Exit with an error if any plugin failed.")
+@user_errors
+def plugins(as_json: bool, strict: bool) -> None:
+    """List plugins: distribution, version, components, status or error."""
+    from mlstat_core.registry import discover
+
+    registry = discover(strict=strict)
+    records = list(registry.plugins.values())
+    if as_json:
+        click.echo(json.dumps([r.as_dict() for r in records], indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(title="mlstat plugins")
+    for column in ("plugin", "distribution", "version", "status", "components"):
+        table.add_column(column)
+    for r in records:
+        status = r.status if not r.error else f"{r.status}: {r.error}"
+        if r.problems:
+            status += "\n" + "\n".join(f"problem: {p}" for p in r.problems)
+        style = "red" if r.status == "failed" or r.problems else \
+            ("yellow" if r.status != "loaded" else None)
+        table.add_row(r.name, r.distribution or "-", r.version or "-", status,
+                      str(len(r.components)), style=style)
+    _console().print(table)
+    for conflict in registry.conflicts.values():
+        click.echo(f"conflict: {conflict}", err=True)
+
+
+@main.command()
+@click.option("--kind", type=click.Choice(["loader", "splitter", "model", "indicator", "engine"]),
+              help="Only components of this kind.")
+@click.option("--task", help="Only components serving this task type.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@user_errors
+def components(kind: str | None, task: str | None, as_json: bool) -> None:
+    """List components with their params and defaults."""
+    from mlstat_core.registry import get_registry
+
+    registry = get_registry()
+    if task:
+        registry.task(task)
+    found = registry.find(kind, task)
+    rows = [_component_row(c) for c in found]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+        return
+    console = _console()
+    for row in rows:
+        tasks = ", ".join(row["tasks"]) or "all tasks"
+        extra = f", {row['dimension']}" if row["dimension"] else ""
+        console.print(f"[bold]{row['name']}[/bold] ({row['kind']}{extra}; {tasks})")
+        console.print(f"    {row['description']}")
+        for p in row["params"]:
+            default = "required" if p["required"] else f"default {p['default']!r}"
+            console.print(f"    - {p['name']}: {p['type']} ({default}) {p['description']}")
+
+
+def _component_row(entry: Any) -> dict[str, Any]:
+    spec = entry.spec
+    params = []
+    for name, info in spec.params.model_fields.items():
+        default = None if info.is_required() else info.get_default(call_default_factory=True)
+        params.append({"name": name, "type": _type_name(info.annotation),
+                       "required": info.is_required(), "default": default,
+                       "description": info.description or ""})
+    return {"name": entry.full_name, "kind": spec.kind, "plugin": entry.plugin,
+            "distribution": entry.distribution, "tasks": list(spec.tasks),
+            "dimension": spec.dimension, "description": spec.description, "params": params}
+
+
+def _type_name(annotation: Any) -> str:
+    text = getattr(annotation, "__name__", None) or str(annotation)
+    return text.replace("typing.", "")
+
+
+def _register_optional_commands() -> None:
+    """Commands that live beside their feature; each module imports only click at load."""
+    for module, names in (("mlstat_core.report.commands", ("report_command", "compare_command")),
+                          ("mlstat_core.scaffold.command", ("new_plugin_command",))):
+        try:
+            mod = __import__(module, fromlist=list(names))
+        except ImportError:
+            continue
+        for name in names:
+            command = getattr(mod, name, None)
+            if isinstance(command, click.Command):
+                main.add_command(command)
+
+
+_register_optional_commands()
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,324 @@
+"""What a loader, a splitter, a model and an indicator are.
+
+Hook implementations return :class:`ComponentSpec` objects; the registry imports a spec's
+``factory`` only when the component is first used, so this module stays light: no pandas,
+no scikit-learn, no torch at import time.
+"""
+
+from __future__ import annotations
+
+import importlib
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from mlstat_core.tasks import TaskType
+
+Kind = Literal["loader", "splitter", "model", "indicator", "engine"]
+KINDS: tuple[str, ...] = ("loader", "splitter", "model", "indicator", "engine")
+
+Dimension = Literal[
+    "accuracy", "explainability", "reproducibility", "timeliness", "cost_effectiveness"
+]
+DIMENSIONS: tuple[str, ...] = (
+    "accuracy",
+    "explainability",
+    "reproducibility",
+    "timeliness",
+    "cost_effectiveness",
+)
+
+
+class Params(BaseModel):
+    """Base of every component's params model: unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class NoParams(Params):
+    """For components that take no parameters."""
+
+
+@dataclass(frozen=True)
+class ComponentSpec:
+    """A component a plugin provides, declared without importing its code.
+
+    ``factory`` is a ``"module:attr"`` string naming a class (or callable) that is called with
+    the validated params object to build the component. ``tasks`` lists the task types it
+    serves (empty means every task). ``dimension`` is required for indicators.
+    """
+
+    name: str
+    kind: str
+    factory: str
+    params: type[BaseModel] = NoParams
+    tasks: tuple[str, ...] = ()
+    description: str = ""
+    dimension: str | None = None
+    default: bool = True
+    """For indicators: computed when a pipeline file lists no indicators."""
+
+    def problems(self) -> list[str]:
+        """What is incomplete or wrong in this spec (empty when it honours the contract)."""
+        found: list[str] = []
+        if not isinstance(self.name, str) or not self.name.isidentifier():
+            found.append(f"name {self.name!r} is not an identifier (letters, digits, _)")
+        if self.kind not in KINDS:
+            found.append(f"kind {self.kind!r} is not one of {', '.join(KINDS)}")
+        if not isinstance(self.factory, str) or self.factory.count(":") != 1:
+            found.append(f"factory {self.factory!r} is not a 'module:attr' string")
+        if not (isinstance(self.params, type) and issubclass(self.params, BaseModel)):
+            found.append("params is not a pydantic model class")
+        if not self.description:
+            found.append("description is empty")
+        if isinstance(self.tasks, str):
+            found.append("tasks must be a tuple of task names, not one string")
+        if self.kind == "indicator" and self.dimension not in DIMENSIONS:
+            found.append(f"indicator dimension {self.dimension!r} is not one of {DIMENSIONS}")
+        return found
+
+    def serves(self, task: str) -> bool:
+        return not self.tasks or task in self.tasks
+
+    def load_factory(self) -> Any:
+        """Import and return the object named by ``factory`` (this is where heavy imports happen)."""
+        module_name, _, attr = self.factory.partition(":")
+        module = importlib.import_module(module_name)
+        obj: Any = module
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+        return obj
+
+
+# --- data ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ColumnRoles:
+    """Which column plays which part; a task type says which roles must be set."""
+
+    id: str | None = None
+    target: str | None = None
+    features: list[str] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)
+    weights: str | None = None
+    groups: str | None = None
+    auxiliary: list[str] = field(default_factory=list)
+
+    def input_columns(self) -> list[str]:
+        """Columns a model reads to predict (what new records must carry)."""
+        return list(dict.fromkeys([*self.text, *self.features, *self.auxiliary]))
+
+    def all_columns(self) -> list[str]:
+        named = [self.id, self.target, self.weights, self.groups]
+        return list(dict.fromkeys([c for c in named if c] + self.input_columns()))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "target": self.target,
+            "features": list(self.features),
+            "text": list(self.text),
+            "weights": self.weights,
+            "groups": self.groups,
+            "auxiliary": list(self.auxiliary),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ColumnRoles:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass
+class Dataset:
+    """What a loader yields: a table, the roles of its columns and the files it came from."""
+
+    frame: pd.DataFrame
+    roles: ColumnRoles
+    name: str = "data"
+    sources: list[Path] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @property
+    def y(self) -> pd.Series:
+        if not self.roles.target:
+            raise KeyError("this dataset has no target column")
+        return self.frame[self.roles.target]
+
+    @property
+    def X(self) -> pd.DataFrame:  # noqa: N802 - the usual name for the input matrix
+        return self.frame[self.roles.input_columns()]
+
+    @property
+    def sample_weight(self) -> pd.Series | None:
+        return self.frame[self.roles.weights] if self.roles.weights else None
+
+    def subset(self, positions: np.ndarray | list[int]) -> Dataset:
+        """The rows at these positions, with the same roles and provenance."""
+        return Dataset(
+            frame=self.frame.iloc[positions],
+            roles=self.roles,
+            name=self.name,
+            sources=self.sources,
+            metadata=self.metadata,
+        )
+
+
+@dataclass
+class Split:
+    """Row positions of one train / (validation) / test partition."""
+
+    train: np.ndarray
+    test: np.ndarray
+    validation: np.ndarray | None = None
+    name: str = "holdout"
+
+
+# --- components ---------------------------------------------------------------------------
+
+
+class Component:
+    """Every component is built from its validated params object."""
+
+    def __init__(self, params: BaseModel | None = None) -> None:
+        self.params = params if params is not None else NoParams()
+
+
+class Loader(Component, ABC):
+    """Reads a data set; relative paths are resolved against ``base_dir`` (the pipeline file's)."""
+
+    @abstractmethod
+    def load(self, base_dir: Path) -> Dataset: ...
+
+
+class Splitter(Component, ABC):
+    """Partitions a data set for honest assessment; one split for holdout, k for k-fold."""
+
+    @abstractmethod
+    def split(self, dataset: Dataset, seed: int) -> list[Split]: ...
+
+
+class Model(Component, ABC):
+    """A learner with the scikit-learn shape, plus safe persistence.
+
+    ``predict`` is a function of one partition of records (pandas in, pandas out, same index),
+    so the same code scores in-process, in chunks, or on Spark. Its output carries the columns
+    the task type names (for classification: ``prediction`` and ``confidence``) and may add
+    ``proba_<class>`` columns and any columns of the plugin's own.
+    """
+
+    trusted_types: ClassVar[tuple[str, ...]] = ()
+    """Fully qualified type names (beyond skops' defaults) this model's files may contain."""
+
+    def __init__(self, params: BaseModel | None = None, task: str = "") -> None:
+        super().__init__(params)
+        self.task = task
+        self.seed = 0
+        """Set by the engine from the pipeline's seed before ``fit``."""
+        self.roles: ColumnRoles | None = None
+        self.classes_: list[Any] | None = None
+
+    @abstractmethod
+    def fit(self, train: Dataset, validation: Dataset | None = None) -> Model: ...
+
+    @abstractmethod
+    def predict(self, frame: pd.DataFrame) -> pd.DataFrame: ...
+
+    @abstractmethod
+    def save(self, directory: Path) -> None:
+        """Write the fitted model into ``directory`` in safe formats only (skops, safetensors,
+        JSON); never pickle."""
+
+    @classmethod
+    @abstractmethod
+    def load(cls, directory: Path) -> Model:
+        """Rebuild a fitted model from what :meth:`save` wrote."""
+
+    def explain(self, frame: pd.DataFrame, top: int = 5) -> pd.DataFrame | None:
+        """Per-record explanation: for each record the ``top`` inputs that drove its prediction.
+
+        Returns a frame with columns ``record``, ``feature``, ``contribution`` (one row per
+        record and feature), or None when the model offers no per-record explanation.
+        """
+        return None
+
+    def global_explanation(self) -> dict[str, Any] | None:
+        """Model-level explanation (for example the most influential terms per class)."""
+        return None
+
+
+@dataclass
+class Plot:
+    """A figure for the report: drawn from ``data`` by the report for known ``kind``s
+    (``heatmap``, ``line``, ``bar``, ``hist``), or given ready as an SVG or PNG (base64)."""
+
+    title: str
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+    svg: str | None = None
+    png_base64: str | None = None
+
+
+@dataclass
+class IndicatorResult:
+    """One quality figure with its QF4SA dimension and a plain-language explanation."""
+
+    name: str
+    dimension: str
+    value: Any = None
+    interval: tuple[float, float] | None = None
+    explanation: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+    plots: list[Plot] = field(default_factory=list)
+    status: str = "ok"
+    error: str | None = None
+    headline: bool = False
+    """Shown on the report's first screen."""
+
+
+@dataclass
+class AssessContext:
+    """Everything an indicator may look at after a run has fitted and predicted."""
+
+    task: TaskType
+    model: Model
+    train: Dataset
+    test: Dataset
+    predictions: pd.DataFrame
+    validation: Dataset | None = None
+    seed: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+    peak_memory_mb: float | None = None
+    fingerprints: dict[str, str] = field(default_factory=dict)
+    config_hash: str = ""
+    environment: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    """The pipeline file's ``[quality]`` table (targets, manual_seconds_per_record, ...)."""
+    refit: Any = None
+    """Callable with no arguments: fits a fresh model with the same seed and returns its
+    predictions on ``test`` (for the reproducibility check)."""
+
+    @property
+    def y_true(self) -> pd.Series:
+        return self.test.y
+
+    @property
+    def y_pred(self) -> pd.Series:
+        return self.predictions["prediction"]
+
+
+class Indicator(Component, ABC):
+    """Computes quality figures for one QF4SA dimension from an :class:`AssessContext`."""
+
+    @abstractmethod
+    def compute(self, ctx: AssessContext) -> IndicatorResult | list[IndicatorResult]: ...

@@ -1,0 +1,367 @@
+"""Pipeline files: pydantic models of the TOML format and two-pass validation.
+
+Pass one checks the file's shape (sections, types). Pass two resolves each ``plugin.component``
+name in the registry and validates that component's own params. Every problem found is
+collected, so one ``mlstat validate`` lists them all, each with file, field, what was expected
+and the closest registered name.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from mlstat_core.errors import ConfigError, ConfigIssue, MlstatError
+from mlstat_core.registry import RegisteredComponent, Registry, get_registry
+from mlstat_core.tasks import TaskType
+
+DEFAULT_SPLIT = "core.holdout"
+
+
+class PipelineSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(description="name of the pipeline; prefixes each run folder")
+    task: str = Field(description="task type, e.g. tabular_classification, text_classification")
+    seed: int = Field(0, description="seed of every random step (split, model, bootstrap)")
+    description: str = Field("", description="what the pipeline is for")
+
+
+class ComponentRef(BaseModel):
+    """A ``plugin.component`` name plus that component's params, inline in the same table."""
+
+    model_config = ConfigDict(extra="allow")
+    component: str = Field(description="registered name, 'plugin.component'")
+
+    def params(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class OutputSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    dir: str = Field("runs", description="folder that receives run folders (relative to the file)")
+    predictions: bool = Field(True, description="write predictions.parquet")
+
+
+class PredictSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    chunk_size: int = Field(50_000, ge=1, description="records scored per chunk")
+
+
+class PipelineFile(BaseModel):
+    """The shape of a pipeline file (first validation pass)."""
+
+    model_config = ConfigDict(extra="forbid")
+    pipeline: PipelineSection
+    loader: ComponentRef
+    split: ComponentRef = Field(default_factory=lambda: ComponentRef(component=DEFAULT_SPLIT))
+    model: ComponentRef
+    indicators: list[ComponentRef | str] | None = Field(
+        None, description="indicators to compute; by default every default one serving the task")
+    quality: dict[str, Any] = Field(
+        default_factory=dict,
+        description="settings for indicators: targets, target_accuracy, manual_seconds_per_record,"
+                    " cost_per_hour, ...")
+    output: OutputSection = Field(default_factory=OutputSection)
+    predict: PredictSection = Field(default_factory=PredictSection)
+
+
+@dataclass
+class ResolvedComponent:
+    """A component from the registry with its validated params."""
+
+    section: str
+    entry: RegisteredComponent
+    params: BaseModel
+
+    @property
+    def name(self) -> str:
+        return self.entry.full_name
+
+    def build(self, **kwargs: Any) -> Any:
+        return self.entry.build(self.params, **kwargs)
+
+    def as_table(self) -> dict[str, Any]:
+        return {"component": self.name, **self.params.model_dump(mode="json", exclude_none=True)}
+
+
+@dataclass
+class PipelineConfig:
+    """A validated pipeline: its file, the task and every component resolved."""
+
+    file: PipelineFile
+    task: TaskType
+    loader: ResolvedComponent
+    split: ResolvedComponent
+    model: ResolvedComponent
+    indicators: list[ResolvedComponent]
+    source: str = "<dict>"
+    base_dir: Path = field(default_factory=Path.cwd)
+
+    @property
+    def name(self) -> str:
+        return self.file.pipeline.name
+
+    @property
+    def seed(self) -> int:
+        return self.file.pipeline.seed
+
+    def resolved(self) -> dict[str, Any]:
+        """The whole pipeline with every default filled in: what config.toml records."""
+        data: dict[str, Any] = {
+            "pipeline": self.file.pipeline.model_dump(mode="json"),
+            "loader": self.loader.as_table(),
+            "split": self.split.as_table(),
+            "model": self.model.as_table(),
+            "indicators": [i.as_table() for i in self.indicators],
+            "quality": self.file.quality,
+            "output": self.file.output.model_dump(mode="json"),
+            "predict": self.file.predict.model_dump(mode="json"),
+        }
+        return data
+
+    def to_toml(self) -> str:
+        import tomli_w
+
+        return tomli_w.dumps(_drop_none(self.resolved()))
+
+    def config_hash(self) -> str:
+        canonical = json.dumps(self.resolved(), sort_keys=True, default=str)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    def component_names(self) -> list[str]:
+        return [c.name for c in (self.loader, self.split, self.model, *self.indicators)]
+
+
+def _drop_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_none(v) for v in value]
+    return value
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"pipeline file {path} does not exist")
+    if path.is_dir():
+        raise ConfigError(f"{path} is a folder; give the path of a pipeline .toml file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text; save the pipeline file as UTF-8") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+
+
+def parse_override(item: str) -> tuple[list[str], Any]:
+    """``section.key=value`` -> (["section", "key"], value); the value is read as TOML
+    (numbers, booleans, lists, quoted strings) and as a plain string otherwise."""
+    key, sep, raw = item.partition("=")
+    key = key.strip()
+    if not sep or not key or "." not in key:
+        raise ConfigError(f"--set {item!r} must look like section.key=value")
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return key.split("."), value
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str], source: str) -> list[str]:
+    """Apply ``--set`` overrides in place; return the dotted keys that were set."""
+    keys: list[str] = []
+    for item in overrides:
+        path, value = parse_override(item)
+        node: Any = data
+        for i, part in enumerate(path[:-1]):
+            if not isinstance(node, dict) or part not in node:
+                where = ".".join(path[: i + 1])
+                close = difflib.get_close_matches(part, list(node) if isinstance(node, dict)
+                                                  else [], n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                raise ConfigError(f"--set {item!r}: {source} has no section [{where}]{hint}")
+            node = node[part]
+        if not isinstance(node, dict):
+            raise ConfigError(f"--set {item!r}: {'.'.join(path[:-1])} is not a table")
+        node[path[-1]] = value
+        keys.append(".".join(path))
+    return keys
+
+
+# --- validation ------------------------------------------------------------------------------
+
+_KIND_OF_SECTION = {"loader": "loader", "split": "splitter", "model": "model"}
+
+
+def _resolve(
+    registry: Registry, kind: str, section: str, ref: ComponentRef, task: TaskType | None,
+    source: str, issues: list[ConfigIssue],
+) -> ResolvedComponent | None:
+    try:
+        entry = registry.get(kind, ref.component)
+    except MlstatError as exc:
+        message = str(exc) if "declared twice" in str(exc) else f"unknown {kind} {ref.component!r}"
+        reason = registry.plugin_failure(ref.component)
+        if reason:
+            message += f"; {reason}"
+        issues.append(ConfigIssue(source, f"{section}.component", message,
+                                  registry.suggest(kind, ref.component)))
+        return None
+    if task is not None and not entry.spec.serves(task.name):
+        issues.append(ConfigIssue(
+            source, f"{section}.component",
+            f"{entry.full_name} does not serve task {task.name!r}; it serves "
+            f"{', '.join(entry.spec.tasks)}"))
+        return None
+    try:
+        params = entry.spec.params.model_validate(ref.params())
+    except ValidationError as exc:
+        from mlstat_core.registry import issues_from_validation
+
+        found = issues_from_validation(exc, section, source)
+        for issue in found:
+            if issue.message == "unknown parameter":
+                name = issue.field.rsplit(".", 1)[-1]
+                close = difflib.get_close_matches(name, list(entry.spec.params.model_fields), n=1)
+                issue.suggestion = close[0] if close else None
+                issue.message = (f"unknown parameter for {entry.full_name}; it takes "
+                                 f"{', '.join(entry.spec.params.model_fields) or 'no params'}")
+        issues.extend(found)
+        return None
+    return ResolvedComponent(section, entry, params)
+
+
+def _indicator_refs(file: PipelineFile) -> list[tuple[str, ComponentRef]] | None:
+    if file.indicators is None:
+        return None
+    refs = []
+    for i, item in enumerate(file.indicators):
+        ref = ComponentRef(component=item) if isinstance(item, str) else item
+        refs.append((f"indicators[{i}]", ref))
+    return refs
+
+
+def validate(
+    data: dict[str, Any], source: str = "<dict>", base_dir: Path | None = None,
+    registry: Registry | None = None,
+) -> PipelineConfig:
+    """Validate a parsed pipeline file in two passes; raise one ConfigError with every issue."""
+    registry = registry or get_registry()
+    try:
+        file = PipelineFile.model_validate(data)
+    except ValidationError as exc:
+        from mlstat_core.registry import issues_from_validation
+
+        issues = issues_from_validation(exc, "", source)
+        for issue in issues:
+            issue.field = issue.field.lstrip(".")
+            if issue.message == "required parameter is missing":
+                issue.message = "required " + ("section" if "." not in issue.field else "key") \
+                    + " is missing"
+            if issue.message == "unknown parameter" and "." not in issue.field:
+                close = difflib.get_close_matches(issue.field, list(PipelineFile.model_fields), 1)
+                issue.message = (f"unknown section; sections are "
+                                 f"{', '.join(PipelineFile.model_fields)}")
+                issue.suggestion = close[0] if close else None
+        raise ConfigError(f"{source} is not a valid pipeline file", issues) from None
+
+    issues: list[ConfigIssue] = []
+    task: TaskType | None = None
+    try:
+        task = registry.task(file.pipeline.task)
+    except ConfigError as exc:
+        close = difflib.get_close_matches(file.pipeline.task, list(registry.tasks), n=1)
+        issues.append(ConfigIssue(source, "pipeline.task", str(exc).split(" (did")[0].split(";")[0]
+                                  + f"; known: {', '.join(sorted(registry.tasks))}",
+                                  close[0] if close else None))
+    resolved = {
+        section: _resolve(registry, kind, section, getattr(file, section), task, source, issues)
+        for section, kind in _KIND_OF_SECTION.items()
+    }
+    indicators: list[ResolvedComponent] = []
+    refs = _indicator_refs(file)
+    if refs is None and task is not None:
+        for entry in registry.find("indicator", task.name):
+            if entry.spec.default:
+                indicators.append(ResolvedComponent("indicators", entry, entry.spec.params()))
+    for where, ref in refs or []:
+        found = _resolve(registry, "indicator", where, ref, task, source, issues)
+        if found:
+            indicators.append(found)
+    if issues or task is None:
+        raise ConfigError(f"{source} has {len(issues)} problem(s)", issues)
+    return PipelineConfig(
+        file=file, task=task, loader=resolved["loader"], split=resolved["split"],
+        model=resolved["model"], indicators=indicators, source=source,
+        base_dir=base_dir or Path.cwd())
+
+
+def load_config(
+    source: str | Path | dict[str, Any] | PipelineConfig,
+    overrides: list[str] | None = None,
+    registry: Registry | None = None,
+) -> PipelineConfig:
+    """Read (a path), apply ``--set`` overrides and validate a pipeline."""
+    if isinstance(source, PipelineConfig):
+        if overrides:
+            data = source.resolved()
+            apply_overrides(data, overrides, source.source)
+            return validate(data, source.source, source.base_dir, registry)
+        return source
+    if isinstance(source, dict):
+        data, name, base = json.loads(json.dumps(source)), "<dict>", Path.cwd()
+    else:
+        path = Path(source)
+        data, name, base = read_toml(path), str(path), path.resolve().parent
+    set_keys = apply_overrides(data, overrides or [], name)
+    config = validate(data, name, base, registry)
+    _check_overrides_exist(config, set_keys, name)
+    return config
+
+
+def _check_overrides_exist(config: PipelineConfig, keys: list[str], source: str) -> None:
+    """``--set`` may only name keys the pipeline format or the component's params define."""
+    for key in keys:
+        section, _, rest = key.partition(".")
+        known: list[str]
+        component = {"loader": config.loader, "split": config.split,
+                     "model": config.model}.get(section)
+        if component is not None:
+            known = ["component", *component.entry.spec.params.model_fields]
+        elif section == "quality":
+            continue  # free-form settings table
+        elif section in PipelineFile.model_fields:
+            sub = PipelineFile.model_fields[section].annotation
+            known = list(getattr(sub, "model_fields", {}))
+        else:
+            known = []
+        top = rest.split(".", 1)[0]
+        if top not in known:
+            close = difflib.get_close_matches(top, known, n=1)
+            hint = f" (did you mean '{section}.{close[0]}'?)" if close else ""
+            raise ConfigError(f"--set {key}: there is no key {top!r} in [{section}] of "
+                              f"{source}{hint}")
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of the pipeline-file format (component params are checked in pass two)."""
+    schema = PipelineFile.model_json_schema()
+    schema["title"] = "mlstat pipeline file"
+    schema["description"] = (
+        "A TOML pipeline file. Each component table names a registered component by "
+        "'plugin.component' and holds that component's params inline; see "
+        "`mlstat components` for each component's params.")
+    return schema

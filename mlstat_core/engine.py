@@ -1,0 +1,294 @@
+"""Runs a pipeline: load -> split -> fit -> predict -> assess -> persist.
+
+The engine only talks to components through the contract in :mod:`mlstat_core.components`;
+no plugin is special-cased here. Every run writes one folder (see :mod:`mlstat_core.artifacts`);
+a run that fails leaves ``manifest.json`` with status ``failed`` and the error.
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlstat_core.artifacts import MODEL_DIR, RunFolder, atomic_write_text, environment, sha256_file
+from mlstat_core.components import AssessContext, Dataset, IndicatorResult, Model, Split
+from mlstat_core.config import PipelineConfig, load_config
+from mlstat_core.errors import DataError, MlstatError
+from mlstat_core.registry import Registry, get_registry
+
+STEPS = ("load", "split", "fit", "predict", "assess", "persist")
+Progress = Callable[[str, str], None]
+"""Called as progress(step, message) when a step starts ("") and when it ends."""
+
+
+@dataclass
+class RunInfo:
+    """What lifecycle hooks receive about a run."""
+
+    run_id: str
+    run_dir: Path
+    config: PipelineConfig
+
+
+@dataclass
+class RunResult:
+    """The outcome of a run: where it is, its figures and its predictions."""
+
+    run_id: str
+    run_dir: Path
+    status: str
+    indicators: list[IndicatorResult]
+    predictions: pd.DataFrame
+    manifest: dict[str, Any]
+    model: Model | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        """Scalar figures by indicator name (failed indicators are left out)."""
+        return {r.name: r.value for r in self.indicators
+                if r.status == "ok" and isinstance(r.value, int | float | str)}
+
+    def metric(self, name: str) -> Any:
+        return self.metrics[name]
+
+
+def _peak_memory_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def check_task_data(dataset: Dataset, config: PipelineConfig) -> None:
+    """The data contract of the task type: required roles set, columns usable."""
+    task = config.task
+    if task.needs_target and not dataset.roles.target:
+        raise DataError(f"task {task.name!r} needs a target column; set `target` in [loader] "
+                        f"of {config.source}")
+    if not dataset.roles.input_columns():
+        raise DataError(f"the data set has no input columns; set `features` or `text` in "
+                        f"[loader] of {config.source}")
+    if task.needs_target and "classification" in task.tags:
+        n_classes = dataset.y.nunique(dropna=True)
+        if n_classes < 2:
+            raise DataError(
+                f"target column {dataset.roles.target!r} has a single class "
+                f"({dataset.y.dropna().iloc[0]!r}); classification needs at least two")
+
+
+def prediction_frame(dataset: Dataset, positions: np.ndarray, predicted: pd.DataFrame,
+                     split_name: str) -> pd.DataFrame:
+    """Predictions with the record id, the true value (when known) and the split name."""
+    part = dataset.frame.iloc[positions]
+    id_col = dataset.roles.id
+    frame = pd.DataFrame(index=part.index)
+    frame["record_id"] = part[id_col].to_numpy() if id_col else part.index.to_numpy()
+    if dataset.roles.target:
+        frame["true"] = part[dataset.roles.target].to_numpy()
+    frame["split"] = split_name
+    predicted = predicted.set_axis(part.index)
+    return pd.concat([frame, predicted], axis=1)
+
+
+class Runner:
+    """One run of one pipeline, step by step."""
+
+    def __init__(self, config: PipelineConfig, out: str | Path | None, registry: Registry,
+                 progress: Progress | None) -> None:
+        self.config = config
+        self.registry = registry
+        self.progress = progress or (lambda step, message: None)
+        out_dir = Path(out) if out is not None else Path(config.file.output.dir)
+        base = Path.cwd() if out is not None else config.base_dir
+        self.out_dir = (out_dir if out_dir.is_absolute() else base / out_dir).resolve()
+        self.timings: dict[str, float] = {}
+        self.warnings: list[str] = []
+
+    def step(self, name: str, fn: Callable[[], Any], describe: Callable[[Any], str]) -> Any:
+        self.progress(name, "")
+        start = time.perf_counter()
+        value = fn()
+        seconds = time.perf_counter() - start
+        self.timings[name] = self.timings.get(name, 0.0) + seconds
+        message = describe(value)
+        self.progress(name, f"{message} ({seconds:.2f} s)")
+        self.warnings += self.registry.notify("mlstat_step_finished", run=self.info, step=name,
+                                              seconds=seconds, details={"message": message})
+        return value
+
+    def new_model(self) -> Model:
+        model = self.config.model.build(task=self.config.task.name)
+        model.seed = self.config.seed
+        return model
+
+    def execute(self) -> RunResult:
+        cfg = self.config
+        components = {"loader": cfg.loader.name, "split": cfg.split.name,
+                      "model": cfg.model.name,
+                      "indicators": [i.name for i in cfg.indicators]}
+        folder = RunFolder.create(
+            self.out_dir, cfg.name, task=cfg.task.name, seed=cfg.seed, components=components,
+            config_sha256=cfg.config_hash(), source=cfg.source,
+            environment=environment(self.registry.distributions_used(cfg.component_names())))
+        self.folder = folder
+        self.info = RunInfo(folder.manifest["run_id"], folder.path, cfg)
+        atomic_write_text(folder.path / "config.toml", cfg.to_toml())
+        folder.record("config.toml")
+        self.warnings += self.registry.notify("mlstat_run_started", run=self.info)
+        try:
+            result = self._steps(folder)
+        except BaseException as exc:
+            message = str(exc) if isinstance(exc, MlstatError) else f"{type(exc).__name__}: {exc}"
+            folder.finish("failed", error=message, timings=self.timings)
+            self.registry.notify("mlstat_run_failed", run=self.info, error=exc)
+            raise
+        self.registry.notify("mlstat_run_finished", run=self.info, result=result)
+        return result
+
+    def _steps(self, folder: RunFolder) -> RunResult:
+        cfg = self.config
+        loader = cfg.loader.build()
+        dataset: Dataset = self.step("load", lambda: loader.load(cfg.base_dir),
+                                     lambda d: f"{len(d):,} records from {d.name}")
+        check_task_data(dataset, cfg)
+        fingerprints = {str(p): sha256_file(p) for p in dataset.sources if Path(p).is_file()}
+        folder.update(inputs=fingerprints, roles=dataset.roles.as_dict(),
+                      records=len(dataset))
+        splitter = cfg.split.build()
+        splits: list[Split] = self.step(
+            "split", lambda: splitter.split(dataset, cfg.seed),
+            lambda s: ", ".join(f"{x.name}: {len(x.train):,} train / {len(x.test):,} test"
+                                + (f" / {len(x.validation):,} validation"
+                                   if x.validation is not None else "") for x in s[:3])
+            + (" ..." if len(s) > 3 else ""))
+        if not splits:
+            raise DataError(f"{cfg.split.name} produced no split")
+
+        parts: list[pd.DataFrame] = []
+        model: Model | None = None
+        for split in splits:
+            model = self.new_model()
+            train = dataset.subset(split.train)
+            validation = dataset.subset(split.validation) if split.validation is not None \
+                and len(split.validation) else None
+            self.step("fit", lambda m=model, t=train, v=validation: m.fit(t, v),
+                      lambda _m, t=train: f"{cfg.model.name} on {len(t):,} records")
+            test = dataset.subset(split.test)
+            predicted = self.step("predict", lambda m=model, t=test: m.predict(t.frame),
+                                  lambda p: f"{len(p):,} records")
+            parts.append(prediction_frame(dataset, split.test, predicted, split.name))
+        predictions = pd.concat(parts)
+        assert model is not None
+        if len(splits) > 1:  # cross-validated: the saved model learns from every record
+            model = self.new_model()
+            self.step("fit", lambda: model.fit(dataset, None),
+                      lambda _m: f"final model on all {len(dataset):,} records")
+
+        first = splits[0]
+        test_positions = np.concatenate([s.test for s in splits])
+        test = dataset.subset(test_positions)
+        ordered = predictions.reset_index(drop=True).set_axis(test.frame.index)
+        ctx = AssessContext(
+            task=cfg.task, model=model, train=dataset.subset(first.train), test=test,
+            predictions=ordered,
+            validation=dataset.subset(first.validation) if first.validation is not None
+            else None,
+            seed=cfg.seed, timings=dict(self.timings), peak_memory_mb=_peak_memory_mb(),
+            fingerprints=fingerprints, config_hash=cfg.config_hash(),
+            environment=folder.manifest["environment"], settings=cfg.file.quality,
+            refit=self._refit_callable(dataset, first) if len(splits) == 1 else None)
+        results = self.step("assess", lambda: self._assess(ctx),
+                            lambda r: f"{sum(x.status == 'ok' for x in r)} of {len(r)} indicators")
+        self.step("persist", lambda: self._persist(folder, model, predictions, dataset, results),
+                  lambda _x: str(folder.path))
+        return RunResult(folder.manifest["run_id"], folder.path, "succeeded", results,
+                         predictions, folder.manifest, model, self.warnings)
+
+    def _refit_callable(self, dataset: Dataset, split: Split) -> Callable[[], pd.DataFrame]:
+        def refit() -> pd.DataFrame:
+            model = self.new_model()
+            validation = dataset.subset(split.validation) if split.validation is not None \
+                else None
+            model.fit(dataset.subset(split.train), validation)
+            test = dataset.subset(split.test)
+            return model.predict(test.frame)
+
+        return refit
+
+    def _assess(self, ctx: AssessContext) -> list[IndicatorResult]:
+        from mlstat_core.quality.runner import run_indicator
+
+        results: list[IndicatorResult] = []
+        for resolved in self.config.indicators:
+            spec = resolved.entry.spec
+            results += run_indicator(lambda r=resolved: r.build(), resolved.name,
+                                     spec.dimension or "accuracy", ctx)
+        return results
+
+    def _persist(self, folder: RunFolder, model: Model, predictions: pd.DataFrame,
+                 dataset: Dataset, results: list[IndicatorResult]) -> None:
+        from mlstat_core.report import build_report, write_report
+
+        model_dir = folder.path / MODEL_DIR
+        model.save(model_dir)
+        folder.record_tree(MODEL_DIR)
+        profile = _training_profile(dataset)
+        if profile is not None:
+            from mlstat_core.artifacts import write_json
+
+            write_json(folder.path / "profile.json", profile)
+            folder.record("profile.json")
+        if self.config.file.output.predictions:
+            tmp = folder.path / ".predictions.parquet.partial"
+            _parquet_safe(predictions).to_parquet(tmp, index=False)
+            tmp.replace(folder.path / "predictions.parquet")
+            folder.record("predictions.parquet")
+        folder.update(model={"component": self.config.model.name,
+                             "classes": model.classes_},
+                      timings=self.timings, peak_memory_mb=_peak_memory_mb(),
+                      warnings=self.warnings)
+        folder.manifest["status"] = "succeeded"  # the report shows the final status
+        report = build_report(results, folder.manifest, self.config.file.quality)
+        for path in write_report(folder.path, report):
+            folder.record(path.relative_to(folder.path))
+        folder.finish("succeeded")
+
+
+def _parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Parquet needs one type per column: object columns get their natural type when they
+    have one (integers stay integers), and become strings when their values are mixed."""
+    out = frame.infer_objects()
+    for column in out.columns:
+        if out[column].dtype == object:
+            kinds = {type(v) for v in out[column].dropna()}
+            if len(kinds) > 1 or (kinds and not kinds <= {str}):
+                out[column] = out[column].map(lambda v: v if v is None or isinstance(v, str)
+                                              else str(v))
+    return out
+
+
+def _training_profile(dataset: Dataset) -> dict[str, Any] | None:
+    """A compact profile of the training inputs, for drift checks at prediction time."""
+    try:
+        from mlstat_core.quality.drift import build_profile
+    except ImportError:
+        return None
+    return build_profile(dataset.frame, dataset.roles.input_columns())
+
+
+def run(
+    config: str | Path | dict[str, Any] | PipelineConfig,
+    overrides: list[str] | None = None,
+    out: str | Path | None = None,
+    progress: Progress | None = None,
+    registry: Registry | None = None,
+) -> RunResult:
+    """Validate and run a pipeline; return its result (raises MlstatError on user mistakes)."""
+    registry = registry or get_registry()
+    resolved = load_config(config, overrides, registry)
+    return Runner(resolved, out, registry, progress).execute()

@@ -1,0 +1,442 @@
+"""Accuracy indicators: classification, automatic coding, code hierarchies, regression."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlstat_core.components import AssessContext, Indicator, IndicatorResult, Plot
+from mlstat_core.errors import DataError
+from mlstat_core.quality import stats
+from mlstat_core.quality.params import (
+    AutoCodingParams,
+    ClassificationParams,
+    HierarchyParams,
+)
+
+DEFAULT_TARGET_ACCURACY = 0.95
+MAX_CLASSES_SHOWN = 40
+
+
+# --- shared helpers ---------------------------------------------------------------------------
+
+
+def label_strings(values: pd.Series) -> pd.Series:
+    """Labels as text, with whole-number floats written as integers (1.0 -> "1"), so that a
+    target read as float and predictions given as int compare equal."""
+    s = pd.Series(values)
+    if pd.api.types.is_float_dtype(s):
+        finite = s.dropna()
+        if len(finite) and np.all(np.mod(finite.to_numpy(), 1) == 0):
+            return s.map(lambda v: str(int(v)) if pd.notna(v) else None)
+    return s.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
+                 else str(v))
+
+
+def labelled_pairs(ctx: AssessContext) -> tuple[pd.Series, pd.Series]:
+    """True and predicted labels (as text) of test records whose true label is known, aligned
+    on the test frame's index."""
+    if "prediction" not in ctx.predictions.columns:
+        raise DataError("the predictions have no `prediction` column")
+    y_true = label_strings(ctx.y_true)
+    y_pred = label_strings(ctx.y_pred.reindex(y_true.index))
+    known = y_true.notna()
+    y_pred = y_pred[known].fillna("<none>")
+    return y_true[known], y_pred
+
+
+def class_probabilities(ctx: AssessContext, index: pd.Index) -> tuple[list[str], np.ndarray] | None:
+    """Class names (as text) and the probability matrix of these records, from the
+    ``proba_<class>`` columns; None when the predictions carry no probabilities."""
+    from mlstat_core.sklearn_model import proba_matrix
+
+    predictions = ctx.predictions.reindex(index)
+    classes = getattr(ctx.model, "classes_", None)
+    if classes:
+        matrix = proba_matrix(predictions, list(classes))
+        if matrix is not None:
+            return label_strings(pd.Series(list(classes))).tolist(), matrix
+    columns = [c for c in predictions.columns if str(c).startswith("proba_")]
+    if not columns:
+        return None
+    names = [str(c)[len("proba_"):] for c in columns]
+    return names, predictions[columns].to_numpy(dtype=float)
+
+
+def target_accuracy(ctx: AssessContext, explicit: float | None) -> float:
+    if explicit is not None:
+        return float(explicit)
+    return float(ctx.settings.get("target_accuracy", DEFAULT_TARGET_ACCURACY))
+
+
+def skipped(name: str, dimension: str, why: str) -> IndicatorResult:
+    """A result saying the figure could not be computed for this run, and why."""
+    return IndicatorResult(name, dimension, None, explanation=why, status="skipped")
+
+
+def _top_classes(labels: list[str], support: np.ndarray, limit: int) -> list[int]:
+    if len(labels) <= limit:
+        return list(range(len(labels)))
+    return sorted(np.argsort(-support, kind="stable")[:limit].tolist())
+
+
+# --- classification ---------------------------------------------------------------------------
+
+
+class ClassificationAccuracy(Indicator):
+    """Accuracy, F1, kappa, MCC with bootstrap intervals, per-class figures, confusion matrix,
+    top-k accuracy and calibration, on the test records."""
+
+    params: ClassificationParams
+
+    def __init__(self, params: ClassificationParams | None = None) -> None:
+        super().__init__(params or ClassificationParams())
+
+    def compute(self, ctx: AssessContext) -> list[IndicatorResult]:
+        p = self.params
+        y_true, y_pred = labelled_pairs(ctx)
+        if len(y_true) == 0:
+            raise DataError("no test record has a known true label")
+        labels = sorted(set(y_true) | set(y_pred))
+        code = {label: i for i, label in enumerate(labels)}
+        k = len(labels)
+        matrix = stats.confusion(y_true.map(code).to_numpy(), y_pred.map(code).to_numpy(), k)
+        point = {name: float(v) for name, v in stats.confusion_metrics(matrix).items()}
+        intervals: dict[str, tuple[float, float] | None] = dict.fromkeys(point)
+        if p.bootstrap > 0:
+            boot = stats.confusion_metrics(stats.bootstrap_confusion(matrix, p.bootstrap, ctx.seed))
+            intervals = {m: stats.percentile_interval(boot[m], p.confidence_level) for m in point}
+        n = int(matrix.sum())
+        common = {"records": n, "bootstrap": p.bootstrap, "better": "higher",
+                  "confidence_level": p.confidence_level}
+        texts = {
+            "accuracy": "Share of test records whose predicted class is right.",
+            "macro_f1": "F1 (balance of precision and recall) averaged over classes, each class "
+                        "counting alike: low when small classes are poorly predicted.",
+            "weighted_f1": "F1 averaged over classes, weighted by how many records each has.",
+            "cohen_kappa": "Agreement between predicted and true classes beyond what chance "
+                           "would give (0: chance, 1: perfect).",
+            "mcc": "Matthews correlation between predicted and true classes (0: no better than "
+                   "chance, 1: perfect); robust to unbalanced classes.",
+        }
+        results = [
+            IndicatorResult(name, "accuracy", point[name], intervals[name],
+                            texts[name], dict(common),
+                            headline=name in ("accuracy", "macro_f1"))
+            for name in stats.CONFUSION_METRICS
+        ]
+        results.append(self._per_class(labels, matrix))
+        results.append(self._confusion(labels, matrix))
+        results.extend(self._top_k(ctx, y_true))
+        results.append(self._calibration(ctx, y_true, y_pred))
+        return results
+
+    def _per_class(self, labels: list[str], matrix: np.ndarray) -> IndicatorResult:
+        per = stats.per_class_metrics(matrix)
+        rows = [[label, float(per["precision"][i]), float(per["recall"][i]),
+                 float(per["f1"][i]), int(per["support"][i])] for i, label in enumerate(labels)]
+        shown = _top_classes(labels, per["support"], MAX_CLASSES_SHOWN)
+        worst = min(range(len(labels)), key=lambda i: (per["f1"][i], -per["support"][i]))
+        return IndicatorResult(
+            "per_class", "accuracy", {labels[i]: float(per["f1"][i]) for i in range(len(labels))},
+            explanation=f"Precision, recall and F1 of each class; the weakest class is "
+                        f"{labels[worst]!r} (F1 {per['f1'][worst]:.3f}).",
+            details={"table": {"columns": ["class", "precision", "recall", "f1", "support"],
+                               "rows": rows}},
+            plots=[Plot("Precision, recall and F1 per class", "bar", {
+                "labels": [labels[i] for i in shown],
+                "series": {m: [float(per[m][i]) for i in shown]
+                           for m in ("precision", "recall", "f1")},
+                "y_label": "score", "y_range": [0, 1]})])
+
+    def _confusion(self, labels: list[str], matrix: np.ndarray) -> IndicatorResult:
+        shown = _top_classes(labels, matrix.sum(axis=1), MAX_CLASSES_SHOWN)
+        sub = matrix[np.ix_(shown, shown)]
+        names = [labels[i] for i in shown]
+        note = "" if len(shown) == len(labels) else \
+            f" The plot shows the {len(shown)} largest of {len(labels)} classes."
+        return IndicatorResult(
+            "confusion_matrix", "accuracy", None,
+            explanation="Rows: true class; columns: predicted class; off-diagonal cells are "
+                        "errors." + note,
+            details={"labels": labels, "matrix": matrix.tolist()},
+            plots=[Plot("Confusion matrix", "heatmap", {
+                "x_labels": names, "y_labels": names, "values": sub.tolist(),
+                "x_title": "predicted class", "y_title": "true class"})])
+
+    def _top_k(self, ctx: AssessContext, y_true: pd.Series) -> list[IndicatorResult]:
+        probs = class_probabilities(ctx, y_true.index)
+        ks = sorted(set(self.params.top_k))
+        if probs is None:
+            return [skipped("top_k_accuracy", "accuracy",
+                            "The model gives no class probabilities (proba_<class> columns), "
+                            "so top-k accuracy cannot be computed.")] if ks else []
+        names, matrix = probs
+        position = {name: i for i, name in enumerate(names)}
+        true_idx = y_true.map(position)
+        known = true_idx.notna().to_numpy()
+        matrix = np.nan_to_num(matrix, nan=-np.inf)
+        rank = np.full(len(y_true), len(names) + 1)
+        if known.any():
+            rows = np.nonzero(known)[0]
+            true_scores = matrix[rows, true_idx[known].astype(int).to_numpy()]
+            rank[rows] = (matrix[rows] > true_scores[:, None]).sum(axis=1) + 1
+        found = []
+        for k in ks:
+            if k >= len(names):
+                continue
+            value = float((rank <= k).mean())
+            found.append(IndicatorResult(
+                f"top_{k}_accuracy", "accuracy", value,
+                explanation=f"Share of test records whose true class is among the model's {k} "
+                            "most probable classes (what a coder would see as suggestions).",
+                details={"k": k, "better": "higher"}))
+        return found
+
+    def _calibration(self, ctx: AssessContext, y_true: pd.Series,
+                     y_pred: pd.Series) -> IndicatorResult:
+        if "confidence" in ctx.predictions.columns:
+            confidence = ctx.predictions["confidence"].reindex(y_true.index).to_numpy(float)
+        else:
+            probs = class_probabilities(ctx, y_true.index)
+            if probs is None:
+                return skipped("expected_calibration_error", "accuracy",
+                               "The model states no confidence, so calibration cannot be "
+                               "assessed.")
+            confidence = np.nanmax(probs[1], axis=1)
+        keep = np.isfinite(confidence)
+        correct = (y_true.to_numpy() == y_pred.to_numpy())[keep]
+        cal = stats.calibration(confidence[keep], correct, self.params.calibration_bins)
+        return IndicatorResult(
+            "expected_calibration_error", "accuracy", cal["ece"],
+            explanation="Average gap between the confidence the model states and the accuracy "
+                        "it achieves (0: a confidence of 0.8 means 80% right). A large value "
+                        "makes confidence thresholds unreliable.",
+            details={"better": "lower", "max_calibration_error": cal["mce"],
+                     "bins": self.params.calibration_bins,
+                     "table": {"columns": ["mean confidence", "accuracy", "records"],
+                               "rows": [list(r) for r in zip(cal["mean_confidence"],
+                                                             cal["accuracy"], cal["counts"],
+                                                             strict=True)]}},
+            plots=[Plot("Reliability curve", "line", {
+                "series": [{"label": "model", "x": cal["mean_confidence"], "y": cal["accuracy"]}],
+                "diagonal": True, "x_label": "stated confidence", "y_label": "observed accuracy",
+                "x_range": [0, 1], "y_range": [0, 1]})])
+
+
+# --- automatic coding -------------------------------------------------------------------------
+
+
+def auto_coding_threshold(
+    ctx: AssessContext, target: float, min_records: int = 1
+) -> dict[str, Any]:
+    """The confidence threshold that codes the most records automatically while those reach
+    ``target`` accuracy; chosen on the validation records when the run has them (an honest
+    estimate), else on the test records. Returns threshold (None when unreachable), where it
+    was chosen, and the curve on the records it was chosen on."""
+    chosen_on = "test"
+    conf: np.ndarray | None = None
+    correct: np.ndarray | None = None
+    validation = ctx.validation
+    if validation is not None and len(validation) and validation.roles.target:
+        try:
+            predicted = ctx.model.predict(validation.frame)
+            truth = label_strings(validation.y)
+            known = truth.notna()
+            conf = predicted["confidence"][known].to_numpy(float)
+            correct = (label_strings(predicted["prediction"])[known] == truth[known]).to_numpy()
+            chosen_on = "validation"
+        except Exception:  # fall back to the test records; the details say so
+            conf = None
+    if conf is None:
+        y_true, y_pred = labelled_pairs(ctx)
+        conf = ctx.predictions["confidence"].reindex(y_true.index).to_numpy(float)
+        correct = (y_true.to_numpy() == y_pred.to_numpy())
+    curve = stats.auto_coding_curve(conf, correct)
+    at = stats.threshold_for_target(curve, target, min_records)
+    return {"threshold": None if at is None else float(curve["threshold"][at]),
+            "chosen_on": chosen_on, "curve": curve, "index": at}
+
+
+class AutoCoding(Indicator):
+    """The auto-coding curve and the threshold that reaches the target accuracy."""
+
+    params: AutoCodingParams
+
+    def __init__(self, params: AutoCodingParams | None = None) -> None:
+        super().__init__(params or AutoCodingParams())
+
+    def compute(self, ctx: AssessContext) -> list[IndicatorResult]:
+        if "confidence" not in ctx.predictions.columns:
+            return [skipped("auto_coding_share", "accuracy",
+                            "The predictions have no `confidence` column, so no record can be "
+                            "routed by confidence.")]
+        target = target_accuracy(ctx, self.params.target_accuracy)
+        chosen = auto_coding_threshold(ctx, target, self.params.min_records)
+        y_true, y_pred = labelled_pairs(ctx)
+        conf = ctx.predictions["confidence"].reindex(y_true.index).to_numpy(float)
+        correct = y_true.to_numpy() == y_pred.to_numpy()
+        curve = stats.auto_coding_curve(conf, correct)  # on the test records
+        n = len(conf)
+        threshold = chosen["threshold"]
+        if threshold is None:
+            auto = np.zeros(n, dtype=bool)
+        else:
+            auto = conf >= threshold
+        count = int(auto.sum())
+        share = count / n if n else 0.0
+        hits = int(correct[auto].sum())
+        acc = hits / count if count else None
+        x, y, t = stats.thin_curve(curve["share"], curve["accuracy"], curve["threshold"],
+                                   points=200)
+        markers = [] if acc is None else [{"x": share, "y": acc,
+                                           "label": f"threshold {threshold:.3f}"}]
+        table_x, table_y, table_t = stats.thin_curve(
+            curve["share"], curve["accuracy"], curve["threshold"], points=25)
+        details = {
+            "threshold": threshold, "target_accuracy": target,
+            "threshold_chosen_on": chosen["chosen_on"], "records": n,
+            "auto_coded": count, "accuracy_of_auto_coded": acc, "better": "higher",
+            "table": {"columns": ["threshold", "share coded automatically", "accuracy"],
+                      "rows": [list(r) for r in zip(table_t, table_x, table_y, strict=True)]},
+        }
+        if threshold is None:
+            text = (f"No confidence threshold reaches the target accuracy {target:.0%}: every "
+                    "record needs a person (or the target must be lowered).")
+        else:
+            text = (f"Share of records the model can code on its own at {target:.0%} accuracy: "
+                    f"records with confidence >= {threshold:.3f} (chosen on the "
+                    f"{chosen['chosen_on']} records) are coded automatically, the rest by a "
+                    "person.")
+        return [
+            IndicatorResult(
+                "auto_coding_share", "accuracy", share,
+                stats.wilson_interval(count, n), text, details,
+                plots=[Plot("Auto-coding curve", "line", {
+                    "series": [{"label": "accuracy of automatically coded records",
+                                "x": x, "y": y}],
+                    "x_label": "share of records coded automatically",
+                    "y_label": "accuracy of those records",
+                    "hlines": [{"y": target, "label": f"target {target:.0%}"}],
+                    "markers": markers, "x_range": [0, 1]})],
+                headline=True),
+            IndicatorResult(
+                "auto_coding_accuracy", "accuracy", acc,
+                stats.wilson_interval(hits, count) if count else None,
+                "Accuracy on the test records coded automatically at the chosen threshold; "
+                "should be at or above the target.",
+                {"threshold": threshold, "target_accuracy": target, "auto_coded": count,
+                 "better": "higher"},
+                status="ok" if acc is not None else "skipped"),
+        ]
+
+
+# --- hierarchical codes -----------------------------------------------------------------------
+
+
+def code_chains(parents: pd.DataFrame) -> dict[str, list[str]]:
+    """For every code of a parent table, its ancestors from the top level down to itself."""
+    if not {"code", "parent"} <= set(parents.columns):
+        raise DataError("the parent table needs columns `code` and `parent`")
+    parent = {str(c): (None if pd.isna(p) or str(p) == "" else str(p))
+              for c, p in zip(parents["code"], parents["parent"], strict=True)}
+    chains: dict[str, list[str]] = {}
+    for code in parent:
+        chain, current, seen = [], code, set()
+        while current is not None and current not in seen and len(chain) < 64:
+            seen.add(current)
+            chain.append(current)
+            current = parent.get(current)
+        chains[code] = chain[::-1]
+    return chains
+
+
+class HierarchicalAccuracy(Indicator):
+    """Accuracy at each level of a code hierarchy."""
+
+    params: HierarchyParams
+
+    def __init__(self, params: HierarchyParams | None = None) -> None:
+        super().__init__(params or HierarchyParams(levels=[1]))
+
+    def compute(self, ctx: AssessContext) -> IndicatorResult:
+        y_true, y_pred = labelled_pairs(ctx)
+        if self.params.parents:
+            path = Path(self.params.parents)
+            if not path.is_absolute() and ctx.settings.get("base_dir"):
+                path = Path(ctx.settings["base_dir"]) / path
+            from mlstat_core.io import read_table
+
+            chains = code_chains(read_table(path, dtype={"code": "str", "parent": "str"}))
+            depth = max((len(c) for c in chains.values()), default=1)
+
+            def at(code: str, level: int) -> str:
+                chain = chains.get(code, [code])
+                return chain[min(level, len(chain)) - 1]
+
+            levels = list(range(1, depth + 1))
+            names = [f"level {level}" for level in levels]
+            pairs = [(y_true.map(lambda c, lv=lv: at(c, lv)),
+                      y_pred.map(lambda c, lv=lv: at(c, lv))) for lv in levels]
+            how = f"levels of the parent table {path.name}"
+        else:
+            levels = sorted(set(self.params.levels))
+            names = [f"{level} characters" for level in levels]
+            pairs = [(y_true.str[:lv], y_pred.str[:lv]) for lv in levels]
+            how = "code prefixes of " + ", ".join(str(lv) for lv in levels) + " characters"
+        values = {name: float((t.to_numpy() == q.to_numpy()).mean()) if len(t) else None
+                  for name, (t, q) in zip(names, pairs, strict=True)}
+        rows = [[name, value, int((t != q).sum())]
+                for name, value, (t, q) in zip(names, values.values(), pairs, strict=True)]
+        return IndicatorResult(
+            "hierarchical_accuracy", "accuracy", values,
+            explanation=f"Accuracy when only the top levels of the code must match ({how}); "
+                        "shows whether errors stay within the right broad group.",
+            details={"better": "higher", "table": {
+                "columns": ["level", "accuracy", "errors"], "rows": rows}},
+            plots=[Plot("Accuracy by level of the code hierarchy", "bar", {
+                "labels": names, "series": {"accuracy": list(values.values())},
+                "y_label": "accuracy", "y_range": [0, 1]})])
+
+
+# --- regression -------------------------------------------------------------------------------
+
+
+class RegressionAccuracy(Indicator):
+    """RMSE, MAE, R squared and bias of a numeric prediction."""
+
+    def compute(self, ctx: AssessContext) -> list[IndicatorResult]:
+        y_true = pd.to_numeric(ctx.y_true, errors="coerce")
+        y_pred = pd.to_numeric(ctx.y_pred.reindex(y_true.index), errors="coerce")
+        keep = y_true.notna() & y_pred.notna()
+        t, q = y_true[keep].to_numpy(float), y_pred[keep].to_numpy(float)
+        if t.size == 0:
+            raise DataError("no test record has both a known true value and a prediction")
+        err = q - t
+        rmse = float(np.sqrt(np.mean(err ** 2)))
+        sd = float(t.std())
+        r2 = float(1 - np.sum(err ** 2) / np.sum((t - t.mean()) ** 2)) if sd > 0 else None
+        half = 1.96 * float(err.std(ddof=1)) / np.sqrt(t.size) if t.size > 1 else None
+        bias = float(err.mean())
+        return [
+            IndicatorResult("rmse", "accuracy", rmse,
+                            explanation="Root mean squared error, in the target's unit.",
+                            details={"better": "lower", "nrmse": rmse / sd if sd else None,
+                                     "records": int(t.size)}, headline=True),
+            IndicatorResult("mae", "accuracy", float(np.mean(np.abs(err))),
+                            explanation="Mean absolute error, in the target's unit.",
+                            details={"better": "lower"}),
+            IndicatorResult("r_squared", "accuracy", r2,
+                            explanation="Share of the target's variance the model explains.",
+                            details={"better": "higher"}),
+            IndicatorResult("bias", "accuracy", bias,
+                            None if half is None else (bias - half, bias + half),
+                            "Mean of prediction minus truth: a systematic over- (positive) or "
+                            "under-estimate (negative) that would bias totals.",
+                            plots=[Plot("Prediction errors", "hist", {
+                                "series": {"prediction - truth": err.tolist()[:20000]},
+                                "bins": 30, "x_label": "prediction - truth"})]),
+        ]

@@ -1,0 +1,82 @@
+"""Params models of the built-in indicators: pydantic only, so declaring them stays light."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from mlstat_core.components import Params
+
+
+class ClassificationParams(Params):
+    bootstrap: int = Field(
+        1000, ge=0, le=100_000,
+        description="bootstrap repetitions for the 95% intervals (0: no intervals)")
+    confidence_level: float = Field(0.95, gt=0.5, lt=1, description="level of the intervals")
+    top_k: list[int] = Field(
+        default_factory=lambda: [3, 5],
+        description="k of the top-k accuracies (only k below the number of classes is shown)")
+    calibration_bins: int = Field(10, ge=2, le=100, description="bins of the reliability curve")
+
+
+class AutoCodingParams(Params):
+    target_accuracy: float | None = Field(
+        None, gt=0, le=1,
+        description="accuracy the automatically coded records must reach; default: the "
+                    "[quality] setting target_accuracy, else 0.95")
+    min_records: int = Field(
+        20, ge=1, description="fewest records a threshold must code automatically to count")
+
+
+class HierarchyParams(Params):
+    levels: list[int] = Field(
+        default_factory=list,
+        description="code prefix lengths, one per level (for example [1, 2, 3, 4])")
+    parents: str | None = Field(
+        None, description="CSV file with columns `code` and `parent` (instead of levels)")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> HierarchyParams:
+        if not self.levels and not self.parents:
+            raise ValueError("set `levels` (code prefix lengths) or `parents` (a CSV file)")
+        if any(level < 1 for level in self.levels):
+            raise ValueError("every level must be a prefix length of at least 1")
+        return self
+
+
+class ImputationParams(Params):
+    variables: list[str] = Field(
+        default_factory=list,
+        description="variables to assess; empty means every numeric variable with imputed cells")
+    bootstrap: int = Field(1000, ge=0, le=100_000,
+                           description="bootstrap repetitions for the bias intervals")
+    confidence_level: float = Field(0.95, gt=0.5, lt=1, description="level of the intervals")
+    max_plots: int = Field(6, ge=0, description="variables shown as imputed-vs-true histograms")
+
+
+class PermutationParams(Params):
+    n_repeats: int = Field(5, ge=1, le=100, description="shuffles per input column")
+    max_records: int = Field(2000, ge=10, description="test records used (a seeded subsample)")
+    max_features: int = Field(50, ge=1, description="input columns assessed (first ones)")
+
+
+class TermsParams(Params):
+    top: int = Field(10, ge=1, le=100, description="terms shown per class")
+    max_classes: int = Field(30, ge=1, description="classes shown")
+
+
+class RecordExplanationParams(Params):
+    records: int = Field(5, ge=1, le=100, description="test records explained")
+    top: int = Field(5, ge=1, le=50, description="inputs shown per record")
+
+
+class RefitParams(Params):
+    refit: bool = Field(True, description="train a second time with the same seed and compare")
+
+
+class CostParams(Params):
+    threshold: float | None = Field(
+        None, ge=0, le=1,
+        description="confidence above which a record is coded automatically; default: the "
+                    "threshold reaching target_accuracy (as in the auto-coding curve)")
+    target_accuracy: float | None = Field(None, gt=0, le=1,
+                                          description="as for the auto-coding indicator")

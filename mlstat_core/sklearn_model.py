@@ -1,0 +1,146 @@
+"""A base for models whose fitted state is one scikit-learn estimator, saved with skops.
+
+Plugins subclass :class:`SklearnModel` and write only ``build_estimator`` (and, for text or
+special inputs, ``to_matrix``); fitting, class bookkeeping, prediction frames, safe saving and
+hash-checked loading come from here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel
+
+from mlstat_core.artifacts import load_skops, read_json, save_skops, write_json
+from mlstat_core.components import ColumnRoles, Dataset, Model, NoParams
+from mlstat_core.errors import DataError, ModelError
+
+STATE_FILE = "state.json"
+ESTIMATOR_FILE = "estimator.skops"
+
+
+def classification_frame(
+    index: pd.Index, classes: list[Any] | np.ndarray, proba: np.ndarray
+) -> pd.DataFrame:
+    """The standard prediction frame of a probabilistic classifier.
+
+    Columns: ``prediction`` (the most probable class), ``confidence`` (its probability) and one
+    ``proba_<class>`` column per class, in the order of ``classes``.
+    """
+    proba = np.asarray(proba, dtype=float)
+    classes_arr = np.asarray(classes, dtype=object)
+    if proba.ndim != 2 or proba.shape[1] != len(classes_arr):
+        raise ModelError(f"probabilities of shape {proba.shape} do not match {len(classes)} classes")
+    best = proba.argmax(axis=1) if len(proba) else np.zeros(0, dtype=int)
+    frame = pd.DataFrame(
+        {"prediction": classes_arr[best] if len(proba) else [], "confidence":
+         proba.max(axis=1) if len(proba) else []},
+        index=index,
+    )
+    probas = pd.DataFrame(proba, index=index, columns=[proba_column(c) for c in classes_arr])
+    return pd.concat([frame, probas], axis=1)
+
+
+def proba_column(label: Any) -> str:
+    return f"proba_{label}"
+
+
+def proba_matrix(predictions: pd.DataFrame, classes: list[Any]) -> np.ndarray | None:
+    """The probability matrix from a prediction frame, or None when it has no proba columns."""
+    columns = [proba_column(c) for c in classes]
+    if not all(c in predictions.columns for c in columns):
+        return None
+    return predictions[columns].to_numpy(dtype=float)
+
+
+def require_columns(frame: pd.DataFrame, columns: list[str], what: str = "input") -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"{what} lacks column(s) {', '.join(map(repr, missing))} that the model was trained "
+            f"on; it has {', '.join(map(repr, list(frame.columns)[:20]))}"
+        )
+
+
+class SklearnModel(Model):
+    """Fits ``build_estimator()`` on ``to_matrix(frame)``; saves it with skops."""
+
+    params_type: ClassVar[type[BaseModel]] = NoParams
+    trusted_types: ClassVar[tuple[str, ...]] = ("numpy.dtype",)
+
+    def __init__(self, params: BaseModel | None = None, task: str = "") -> None:
+        super().__init__(params if params is not None else self.params_type(), task)
+        self.estimator: Any = None
+        self.extra_state: dict[str, Any] = {}
+
+    # -- what subclasses write -----------------------------------------------------------
+
+    def build_estimator(self, train: Dataset) -> Any:
+        raise NotImplementedError
+
+    def to_matrix(self, frame: pd.DataFrame) -> Any:
+        """What the estimator reads: by default the frame's input columns as they are."""
+        assert self.roles is not None
+        return frame[self.roles.input_columns()]
+
+    # -- the contract ----------------------------------------------------------------------
+
+    def fit(self, train: Dataset, validation: Dataset | None = None) -> SklearnModel:
+        self.roles = train.roles
+        y = train.y
+        self.estimator = self.build_estimator(train)
+        kwargs: dict[str, Any] = {}
+        weights = train.sample_weight
+        if weights is not None:
+            kwargs[self.sample_weight_param()] = weights.to_numpy()
+        self.estimator.fit(self.to_matrix(train.frame), y.to_numpy(), **kwargs)
+        classes = getattr(self.estimator, "classes_", None)
+        self.classes_ = [c.item() if hasattr(c, "item") else c for c in classes] \
+            if classes is not None else None
+        return self
+
+    def sample_weight_param(self) -> str:
+        """Name of the fit argument for sample weights (a Pipeline needs ``step__sample_weight``)."""
+        steps = getattr(self.estimator, "steps", None)
+        return f"{steps[-1][0]}__sample_weight" if steps else "sample_weight"
+
+    def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
+        if self.estimator is None or self.roles is None:
+            raise ModelError(f"{type(self).__name__} is not fitted; call fit first")
+        require_columns(frame, self.roles.input_columns())
+        matrix = self.to_matrix(frame)
+        if self.classes_ is not None and hasattr(self.estimator, "predict_proba"):
+            if len(frame) == 0:
+                return classification_frame(frame.index, self.classes_, np.zeros((0, len(self.classes_))))
+            return classification_frame(frame.index, self.classes_,
+                                        self.estimator.predict_proba(matrix))
+        return pd.DataFrame({"prediction": self.estimator.predict(matrix)}, index=frame.index)
+
+    def save(self, directory: Path) -> None:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        save_skops(self.estimator, directory / ESTIMATOR_FILE)
+        write_json(directory / STATE_FILE, {
+            "class": f"{type(self).__module__}:{type(self).__qualname__}",
+            "task": self.task,
+            "seed": self.seed,
+            "params": self.params.model_dump(mode="json"),
+            "roles": self.roles.as_dict() if self.roles else None,
+            "classes": self.classes_,
+            "extra": self.extra_state,
+        })
+
+    @classmethod
+    def load(cls, directory: Path) -> SklearnModel:
+        directory = Path(directory)
+        state = read_json(directory / STATE_FILE)
+        model = cls(cls.params_type.model_validate(state["params"]), state.get("task", ""))
+        model.seed = state.get("seed", 0)
+        model.roles = ColumnRoles.from_dict(state["roles"]) if state.get("roles") else None
+        model.classes_ = state.get("classes")
+        model.extra_state = state.get("extra") or {}
+        model.estimator = load_skops(directory / ESTIMATOR_FILE, trusted=cls.trusted_types)
+        return model
