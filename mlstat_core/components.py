@@ -88,7 +88,7 @@ class ComponentSpec:
         return not self.tasks or task in self.tasks
 
     def load_factory(self) -> Any:
-        """Import and return the object named by ``factory`` (this is where heavy imports happen)."""
+        """Import and return the object named by ``factory`` (where heavy imports happen)."""
         module_name, _, attr = self.factory.partition(":")
         module = importlib.import_module(module_name)
         obj: Any = module

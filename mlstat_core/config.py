@@ -327,7 +327,13 @@ def load_config(
         path = Path(source)
         data, name, base = read_toml(path), str(path), path.resolve().parent
     set_keys = apply_overrides(data, overrides or [], name)
-    config = validate(data, name, base, registry)
+    try:
+        config = validate(data, name, base, registry)
+    except ConfigError as exc:
+        for issue in exc.issues:
+            if issue.field in set_keys:
+                issue.message += " (a value given with --set)"
+        raise
     _check_overrides_exist(config, set_keys, name)
     return config
 

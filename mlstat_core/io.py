@@ -151,7 +151,8 @@ class TableWriter:
         self.path = Path(path)
         self.format = table_format(self.path, format)
         if self.format == "excel":
-            raise DataError(f"cannot write predictions to Excel ({self.path}); use .csv or .parquet")
+            raise DataError(
+                f"cannot write predictions to Excel ({self.path}); use .csv or .parquet")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = self.path.with_name(f".{self.path.name}.partial")
         self._writer = None

@@ -11,7 +11,8 @@ from __future__ import annotations
 import difflib
 import os
 import sys
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
@@ -122,18 +123,43 @@ def issues_from_validation(exc: ValidationError, prefix: str, file: str) -> list
     return found
 
 
+def _short(value: Any, limit: int = 160) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 class Tracer:
-    """Prints every hook call, its implementations and their results (``--trace-hooks``)."""
+    """Prints every hook call, its implementations and their results (``--trace-hooks``).
+
+    Set ``MLSTAT_TRACE_HOOKS=1`` (or pass ``--trace-hooks`` to the CLI) and every call of a
+    component hook at discovery and of a lifecycle hook during a run is written to stderr, one
+    line per plugin implementation: hook, arguments, plugin, result (or the error it raised)
+    and the time it took.
+    """
+
+    PREFIX = "[mlstat hook]"
 
     def __init__(self, write: Callable[[str], Any] | None = None) -> None:
-        self.write = write or (lambda line: print(line, file=sys.stderr))
+        self.write = write or (lambda line: print(line, file=sys.stderr, flush=True))
 
-    def call(self, hook: str, plugin: str, kwargs: dict[str, Any], result: Any) -> None:
+    @staticmethod
+    def _args(kwargs: Mapping[str, Any]) -> str:
+        return ", ".join(f"{k}={_short(v, 80)}" for k, v in kwargs.items())
+
+    def call(self, hook: str, plugin: str, kwargs: Mapping[str, Any], result: Any,
+             seconds: float | None = None) -> None:
         shown = result
         if isinstance(result, list) and result and isinstance(result[0], ComponentSpec):
             shown = [f"{s.kind}:{s.name}" for s in result]
-        args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
-        self.write(f"[mlstat hook] {hook}({args}) <- {plugin}: {shown!r}")
+        took = f" ({seconds * 1000:.1f} ms)" if seconds is not None else ""
+        self.write(f"{self.PREFIX} {hook}({self._args(kwargs)}) <- {plugin}: "
+                   f"{_short(shown, 300)}{took}")
+
+    def raised(self, hook: str, plugin: str, kwargs: Mapping[str, Any], error: BaseException,
+               seconds: float | None = None) -> None:
+        took = f" ({seconds * 1000:.1f} ms)" if seconds is not None else ""
+        self.write(f"{self.PREFIX} {hook}({self._args(kwargs)}) <- {plugin}: raised "
+                   f"{type(error).__name__}: {error}{took}")
 
 
 class Registry:
@@ -147,6 +173,20 @@ class Registry:
         self.conflicts: dict[str, str] = {}
         self.tasks: dict[str, TaskType] = {t.name: t for t in BUILTIN_TASKS}
         self.tracer = tracer
+        if tracer is not None:
+            # direct ``pm.hook.<name>(...)`` calls are traced too (the registry's own calls
+            # go through _call_plugin_hook and notify, which trace each implementation)
+            def before(hook_name: str, impls: list[Any], kwargs: dict[str, Any]) -> None:
+                tracer.write(f"{Tracer.PREFIX} {hook_name}({Tracer._args(kwargs)}) -> "
+                             f"{[i.plugin_name for i in impls]}")
+
+            def after(outcome: Any, hook_name: str, impls: list[Any],
+                      kwargs: dict[str, Any]) -> None:
+                error = outcome.exception
+                shown = f"raised {error!r}" if error else _short(outcome.get_result(), 300)
+                tracer.write(f"{Tracer.PREFIX} {hook_name} finished: {shown}")
+
+            self.pm.add_hookcall_monitoring(before, after)
 
     # -- registration ------------------------------------------------------------------
 
@@ -154,6 +194,7 @@ class Registry:
         """Register one plugin module and index what its hooks declare."""
         self.pm.register(module, name=name)
         self.plugins[name] = record
+        self._check_hook_names(name, record)
         self._collect_tasks(name, record)
         for kind, hook_name in hookspecs.COMPONENT_HOOKS.items():
             for spec in self._call_plugin_hook(name, hook_name, record):
@@ -163,23 +204,50 @@ class Registry:
         hook = getattr(self.pm.hook, hook_name)
         return [impl for impl in hook.get_hookimpls() if impl.plugin_name == plugin]
 
-    def _call_plugin_hook(self, plugin: str, hook_name: str, record: PluginRecord) -> list[Any]:
+    def _check_hook_names(self, plugin: str, record: PluginRecord) -> None:
+        """Report hook implementations the contract does not know (a typo is silent else)."""
+        module = self.pm.get_plugin(plugin)
+        known = [n for n in dir(hookspecs) if n.startswith(f"{hookspecs.PROJECT}_")]
+        for attr in dir(module):
+            opts = self.pm.parse_hookimpl_opts(module, attr)
+            if opts is None:
+                continue
+            attr = opts.get("specname") or attr
+            caller = getattr(self.pm.hook, attr, None)
+            if caller is None or caller.spec is None:
+                close = difflib.get_close_matches(attr, known, n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                record.problems.append(
+                    f"hook {attr} is not part of the mlstat contract{hint}; it is never "
+                    f"called. Rename it in {record.module} (distribution {record.distribution})."
+                )
+
+    def _call_plugin_hook(self, plugin: str, hook_name: str, record: PluginRecord,
+                          trace: bool = True) -> list[Any]:
+        tracer = self.tracer if trace else None
         results: list[Any] = []
         for impl in self._plugin_impls(hook_name, plugin):
+            start = time.perf_counter()
             try:
                 value = impl.function()
             except Exception as exc:  # a broken plugin never breaks the host
+                if tracer:
+                    tracer.raised(hook_name, plugin, {}, exc, time.perf_counter() - start)
                 record.problems.append(
-                    f"hook {hook_name} raised {type(exc).__name__}: {exc}. "
-                    f"Fix the hook in {record.module} (distribution {record.distribution})."
+                    f"hook {hook_name} of plugin {plugin!r} raised {type(exc).__name__}: {exc}. "
+                    f"Fix the hook in {record.module} (distribution {record.distribution}); "
+                    "the plugin's other hooks still count."
                 )
                 continue
-            if self.tracer:
-                self.tracer.call(hook_name, plugin, {}, value)
+            if tracer:
+                tracer.call(hook_name, plugin, {}, value, time.perf_counter() - start)
             if value is None:
                 continue
-            if not isinstance(value, Iterable):
-                record.problems.append(f"hook {hook_name} must return a list, got {value!r}")
+            if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+                record.problems.append(
+                    f"hook {hook_name} of plugin {plugin!r} must return a list, got "
+                    f"{_short(value)}. Fix the hook in {record.module}."
+                )
                 continue
             results.extend(value)
         return results
@@ -200,18 +268,23 @@ class Registry:
             problems.append(f"declared by the {kind} hook but has kind {spec.kind!r}")
         if problems:
             record.problems.append(
-                f"component {spec.name!r} skipped: " + "; ".join(problems)
-                + f". Fix its ComponentSpec in {record.module}."
+                f"{kind} {spec.name!r} of plugin {plugin!r} skipped: " + "; ".join(problems)
+                + f". Fix its ComponentSpec in {record.module} "
+                f"(distribution {record.distribution})."
             )
             return
         entry = RegisteredComponent(plugin, record.distribution, spec)
         existing = self.components[kind].get(entry.full_name)
         if existing is not None:
+            if existing.plugin == plugin and existing.distribution == entry.distribution:
+                where = f"plugin {plugin!r} (distribution {entry.distribution}); rename one"
+            else:
+                where = (f"distributions {existing.distribution} and {entry.distribution}; "
+                         "uninstall one of them or rename its entry point")
             self.conflicts[entry.full_name] = (
-                f"{kind} {entry.full_name} is declared twice, by distributions "
-                f"{existing.distribution} and {entry.distribution}; uninstall one of them or "
-                "rename its entry point"
+                f"{kind} {entry.full_name} is declared twice, by {where}"
             )
+            record.problems.append(self.conflicts[entry.full_name])
             return
         self.components[kind][entry.full_name] = entry
         record.components.append(f"{kind}:{spec.name}")
@@ -289,15 +362,23 @@ class Registry:
         hook = getattr(self.pm.hook, hook_name)
         for impl in hook.get_hookimpls():
             args = {k: v for k, v in kwargs.items() if k in impl.argnames}
+            start = time.perf_counter()
             try:
                 value = impl.function(**args)
             except Exception as exc:
+                if self.tracer:
+                    self.tracer.raised(hook_name, impl.plugin_name, args, exc,
+                                       time.perf_counter() - start)
+                record = self.plugins.get(impl.plugin_name)
+                dist = record.distribution if record else None
                 warnings.append(
-                    f"plugin {impl.plugin_name}: {hook_name} raised {type(exc).__name__}: {exc}"
+                    f"plugin {impl.plugin_name} (distribution {dist}): {hook_name} raised "
+                    f"{type(exc).__name__}: {exc}; the run went on without it"
                 )
                 continue
             if self.tracer:
-                self.tracer.call(hook_name, impl.plugin_name, args, value)
+                self.tracer.call(hook_name, impl.plugin_name, args, value,
+                                 time.perf_counter() - start)
         return warnings
 
 
@@ -335,6 +416,31 @@ def _is_compatible(spec: str | None) -> bool:
     return SpecifierSet(spec).contains(_core_version(), prereleases=True)
 
 
+def _record_for(ep: metadata.EntryPoint) -> PluginRecord:
+    dist = getattr(ep, "dist", None)
+    return PluginRecord(
+        name=ep.name,
+        module=ep.value,
+        distribution=dist.metadata["Name"] if dist else None,
+        version=dist.version if dist else None,
+        requires_core=core_requirement(dist),
+    )
+
+
+def _group_entry_points(points: Iterable[metadata.EntryPoint],
+                        ) -> dict[str, list[metadata.EntryPoint]]:
+    """Entry points by plugin name; the same distribution seen twice counts once."""
+    grouped: dict[str, list[metadata.EntryPoint]] = {}
+    for ep in sorted(points, key=lambda e: e.name):
+        dist = getattr(ep, "dist", None)
+        key = (dist.metadata["Name"] if dist else None, ep.value)
+        claims = grouped.setdefault(ep.name, [])
+        if all((getattr(c, "dist", None) and c.dist.metadata["Name"], c.value) != key
+               for c in claims):
+            claims.append(ep)
+    return grouped
+
+
 def discover(
     strict: bool = False,
     tracer: Tracer | None = None,
@@ -356,52 +462,74 @@ def discover(
     disabled, allowed = _split_env(DISABLE_ENV), _split_env(ALLOW_ENV)
     points = list(entry_points if entry_points is not None else
                   metadata.entry_points(group=ENTRY_POINT_GROUP))
-    seen: dict[str, PluginRecord] = {CORE_PLUGIN: registry.plugins[CORE_PLUGIN]}
-    for ep in sorted(points, key=lambda e: e.name):
-        dist = getattr(ep, "dist", None)
-        record = PluginRecord(
-            name=ep.name,
-            module=ep.value,
-            distribution=dist.metadata["Name"] if dist else None,
-            version=dist.version if dist else None,
-            requires_core=core_requirement(dist),
-        )
-        if ep.name in seen:
-            other = seen[ep.name]
+    for name, claims in _group_entry_points(points).items():
+        records = [_record_for(ep) for ep in claims]
+        if name == CORE_PLUGIN:  # the core's own entry point, if it declares one, is built in
+            keep = [i for i, r in enumerate(records) if r.distribution != CORE_DISTRIBUTION]
+            claims, records = [claims[i] for i in keep], [records[i] for i in keep]
+            if not claims:
+                continue
+        if len(claims) > 1 or name == CORE_PLUGIN:
+            owners = [CORE_DISTRIBUTION] if name == CORE_PLUGIN else []
+            owners += [r.distribution or r.module for r in records]
+            for record in records:
+                record.status = "failed"
+                record.error = (
+                    f"plugin name {name!r} is claimed by distributions {' and '.join(owners)}; "
+                    "uninstall all but one of them (pip uninstall ...)"
+                )
+                registry.plugins[f"{name} ({record.distribution or record.module})"] = record
+            continue
+        ep, record = claims[0], records[0]
+        registry.plugins[name] = record
+        if not name.isidentifier():
             record.status = "failed"
             record.error = (
-                f"plugin name {ep.name!r} is claimed by distributions {other.distribution} and "
-                f"{record.distribution}; uninstall one of them"
+                f"plugin name {name!r} (distribution {record.distribution}) is not an identifier "
+                "(letters, digits, _); rename its entry point in the [project.entry-points."
+                "mlstat] table of its pyproject.toml"
             )
-            registry.plugins[f"{ep.name} ({record.distribution})"] = record
             continue
-        seen[ep.name] = record
-        if ep.name in disabled or (allowed and ep.name not in allowed):
+        if name in disabled or (allowed and name not in allowed):
             record.status = "disabled"
-            record.error = f"disabled by {DISABLE_ENV if ep.name in disabled else ALLOW_ENV}"
-            registry.plugins[ep.name] = record
+            record.error = (f"disabled by {DISABLE_ENV}" if name in disabled else
+                            f"not listed in {ALLOW_ENV}")
             continue
         if not _is_compatible(record.requires_core):
             record.status = "incompatible"
             record.error = (
                 f"needs mlstat-core {record.requires_core}, installed is {_core_version()}; "
-                f"upgrade one of them"
+                f"install a version of {record.distribution} made for mlstat-core "
+                f"{_core_version()}, or mlstat-core{record.requires_core}"
             )
-            registry.plugins[ep.name] = record
             continue
         try:
             module = ep.load()
         except Exception as exc:
             record.status = "failed"
-            record.error = f"import failed: {type(exc).__name__}: {exc}"
-            registry.plugins[ep.name] = record
+            record.error = (
+                f"import of {ep.value} failed: {type(exc).__name__}: {exc}. Fix or reinstall "
+                f"{record.distribution or 'its distribution'}; {DISABLE_ENV}={name} skips it"
+            )
             continue
-        registry.register(module, ep.name, record)
+        try:
+            registry.register(module, name, record)
+        except Exception as exc:  # pluggy refuses hook implementations that break a spec
+            if registry.pm.is_registered(module):
+                registry.pm.unregister(module)
+            record.status = "failed"
+            record.error = (
+                f"{ep.value} breaks the hook contract: {type(exc).__name__}: {exc}. Fix its "
+                f"hook implementations (see docs/hooks.md); distribution {record.distribution}"
+            )
     if strict:
-        bad = [r for r in registry.plugins.values() if r.status == "failed" or r.problems]
+        bad = [r for r in registry.plugins.values()
+               if r.status in ("failed", "incompatible") or r.problems]
         if bad or registry.conflicts:
             lines = [f"{r.name} ({r.distribution}): {r.error or '; '.join(r.problems)}"
-                     for r in bad] + list(registry.conflicts.values())
+                     for r in bad]
+            lines += [c for c in registry.conflicts.values() if not any(c in r.problems
+                                                                        for r in bad)]
             raise PluginError("plugins failed to load (strict mode): " + " | ".join(lines))
     return registry
 

@@ -33,7 +33,8 @@ def classification_frame(
     proba = np.asarray(proba, dtype=float)
     classes_arr = np.asarray(classes, dtype=object)
     if proba.ndim != 2 or proba.shape[1] != len(classes_arr):
-        raise ModelError(f"probabilities of shape {proba.shape} do not match {len(classes)} classes")
+        raise ModelError(
+            f"probabilities of shape {proba.shape} do not match {len(classes)} classes")
     best = proba.argmax(axis=1) if len(proba) else np.zeros(0, dtype=int)
     frame = pd.DataFrame(
         {"prediction": classes_arr[best] if len(proba) else [], "confidence":
@@ -103,7 +104,7 @@ class SklearnModel(Model):
         return self
 
     def sample_weight_param(self) -> str:
-        """Name of the fit argument for sample weights (a Pipeline needs ``step__sample_weight``)."""
+        """Name of the fit argument for sample weights (``step__sample_weight`` in a Pipeline)."""
         steps = getattr(self.estimator, "steps", None)
         return f"{steps[-1][0]}__sample_weight" if steps else "sample_weight"
 
@@ -113,10 +114,9 @@ class SklearnModel(Model):
         require_columns(frame, self.roles.input_columns())
         matrix = self.to_matrix(frame)
         if self.classes_ is not None and hasattr(self.estimator, "predict_proba"):
-            if len(frame) == 0:
-                return classification_frame(frame.index, self.classes_, np.zeros((0, len(self.classes_))))
-            return classification_frame(frame.index, self.classes_,
-                                        self.estimator.predict_proba(matrix))
+            proba = self.estimator.predict_proba(matrix) if len(frame) \
+                else np.zeros((0, len(self.classes_)))
+            return classification_frame(frame.index, self.classes_, proba)
         return pd.DataFrame({"prediction": self.estimator.predict(matrix)}, index=frame.index)
 
     def save(self, directory: Path) -> None:

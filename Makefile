@@ -1,0 +1,45 @@
+# mlstat: `make demo` runs the main example, `make test` runs every test suite and ruff.
+# Both create .venv with python3.11 and install the core and every plugin under plugins/
+# in editable mode (each plugin with its `test` extra when it declares one).
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PLUGINS := $(sort $(wildcard plugins/*/pyproject.toml))
+DEMO   ?= $(if $(wildcard examples/coding-ecoicop.toml),examples/coding-ecoicop.toml,examples/budget-children.toml)
+
+export HF_HUB_OFFLINE := 1
+export PYSPARK_PYTHON := $(abspath $(BIN)/python)
+
+.PHONY: demo test lint venv browser clean
+
+$(STAMP): pyproject.toml $(PLUGINS)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	for p in $(dir $(PLUGINS)); do \
+	  $(BIN)/python -m pip install --quiet -e "$${p}[test]" || exit 1; \
+	done
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/mlstat run $(DEMO) --out runs
+
+# Headless Chromium for the report rendering test (Debian's package; needs root or sudo).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium missing: install Debian's chromium package for the browser test"; fi; }
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test: $(STAMP) browser
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest --import-mode=importlib -q --timeout=900 tests $(wildcard plugins/*/tests)
+
+clean:
+	rm -rf $(VENV) runs site .pytest_cache

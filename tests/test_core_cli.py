@@ -1,0 +1,127 @@
+"""The `mlstat` command as a user meets it: exit codes, messages, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from mlstat_core.cli import main
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
+    """Run `mlstat` in a fresh process, as a user would."""
+    return subprocess.run([sys.executable, "-m", "mlstat_core.cli", *args], capture_output=True,
+                          text=True, env={**os.environ, **(env or {})}, cwd=cwd, timeout=300)
+
+
+def test_run_prints_steps_and_the_run_folder(write_pipeline, tmp_path):
+    result = invoke("run", str(write_pipeline()), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    assert "accuracy" in result.output
+    run_dir = next((tmp_path / "out").iterdir())
+    assert f"Run folder: {run_dir}" in result.output.replace("\n", "") or str(run_dir) in \
+        result.output
+
+
+def test_validate_lists_every_problem_as_json(write_pipeline):
+    path = write_pipeline(model={"component": "core.random_forst", "n_trees": 5})
+    result = invoke("validate", str(path), "--json")
+    assert result.exit_code == 2
+    report = json.loads(result.output)
+    assert report["valid"] is False
+    (issue,) = report["issues"]
+    assert issue["field"] == "model.component" and issue["suggestion"] == "core.random_forest"
+
+
+def test_schema_is_json_schema():
+    result = invoke("schema")
+    assert result.exit_code == 0
+    assert json.loads(result.output)["title"] == "mlstat pipeline file"
+
+
+def test_components_show_params_and_defaults():
+    result = invoke("components", "--kind", "model", "--json")
+    rows = {r["name"]: r for r in json.loads(result.output)}
+    forest = {p["name"]: p for p in rows["core.random_forest"]["params"]}
+    assert forest["n_estimators"]["default"] == 200
+    assert invoke("components", "--task", "no_such_task").exit_code == 2
+
+
+@pytest.mark.parametrize("make_args, message", [
+    (lambda p, t: ["run", str(t / "missing.toml")], "does not exist"),
+    (lambda p, t: ["run", str(p), "--set", "model.nope=1"], "unknown parameter"),
+    (lambda p, t: ["run", str(p), "--set", "nosuch.key=1"], "has no section"),
+    (lambda p, t: ["predict", str(t), "--input", str(p), "--output", str(t / "o.csv")],
+     "not a run folder"),
+])
+def test_user_mistakes_exit_2_with_one_message(write_pipeline, tmp_path, make_args, message):
+    proc = run_cli(*make_args(write_pipeline(), tmp_path))
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_invalid_toml_and_tampered_model_exit_2(write_pipeline, tmp_path, budget_csv):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[pipeline]\nname = \n", encoding="utf-8")
+    proc = run_cli("validate", str(bad))
+    assert proc.returncode == 2 and "not valid TOML" in proc.stderr
+
+    assert invoke("run", str(write_pipeline()), "--out", str(tmp_path / "r")).exit_code == 0
+    run_dir = next((tmp_path / "r").iterdir())
+    skops = run_dir / "model" / "estimator.skops"
+    skops.write_bytes(skops.read_bytes()[:-10])
+    proc = run_cli("predict", str(run_dir), "--input", str(budget_csv),
+                   "--output", str(tmp_path / "o.csv"))
+    assert proc.returncode == 2 and "SHA-256" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_predict_command_writes_the_output(write_pipeline, tmp_path, budget_csv):
+    assert invoke("run", str(write_pipeline()), "--out", str(tmp_path / "r")).exit_code == 0
+    run_dir = next((tmp_path / "r").iterdir())
+    result = invoke("predict", str(run_dir), "--input", str(budget_csv), "--output",
+                    str(tmp_path / "scored.csv"), "--chunk-size", "300")
+    assert result.exit_code == 0, result.output
+    assert len(pd.read_csv(tmp_path / "scored.csv")) == 1519
+
+
+def fake_distribution(site: Path, name: str, module_source: str, requires: str = "") -> None:
+    """An installed distribution with an `mlstat` entry point, made of metadata files only."""
+    dist = site / f"{name}-0.1.dist-info"
+    dist.mkdir(parents=True)
+    meta = f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n"
+    if requires:
+        meta += f"Requires-Dist: {requires}\n"
+    (dist / "METADATA").write_text(meta)
+    (dist / "entry_points.txt").write_text(f"[mlstat]\n{name} = {name}_plugin\n")
+    (site / f"{name}_plugin.py").write_text(module_source)
+
+
+def test_a_plugin_that_fails_to_import_is_listed_and_skipped(tmp_path, write_pipeline):
+    site = tmp_path / "site"
+    fake_distribution(site, "broken", "raise RuntimeError('database driver missing')\n")
+    env = {"PYTHONPATH": str(site)}
+    proc = run_cli("plugins", "--json", env=env)
+    assert proc.returncode == 0, proc.stderr
+    records = {r["name"]: r for r in json.loads(proc.stdout)}
+    assert records["broken"]["status"] == "failed"
+    assert "database driver missing" in records["broken"]["error"]
+    assert records["core"]["status"] == "loaded"
+    # the host keeps working: a core-only pipeline still runs
+    proc = run_cli("run", str(write_pipeline()), env=env)
+    assert proc.returncode == 0, proc.stderr
+    # --strict makes it fatal, with one message
+    proc = run_cli("plugins", "--strict", env=env)
+    assert proc.returncode == 2 and "broken" in proc.stderr and "Traceback" not in proc.stderr

@@ -1,0 +1,108 @@
+"""Pipeline files: two-pass validation, overrides and the errors a user sees."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlstat_core.config import apply_overrides, json_schema, load_config
+from mlstat_core.errors import ConfigError
+
+
+def issues_of(exc: ConfigError) -> dict[str, str]:
+    return {i.field: f"{i.message} | {i.suggestion}" for i in exc.issues}
+
+
+def test_valid_pipeline_resolves_components_and_defaults(write_pipeline):
+    config = load_config(write_pipeline())
+    assert config.task.name == "tabular_classification"
+    assert config.model.name == "core.logistic_regression"
+    assert config.model.params.C == 1.0  # default filled in by the component's params model
+    assert [i.name for i in config.indicators] == [
+        "core.classification_accuracy", "core.timings", "core.provenance"]
+    assert "C = 1.0" in config.to_toml()
+
+
+def test_every_problem_is_reported_at_once_with_suggestions(write_pipeline):
+    path = write_pipeline(
+        loader={"component": "core.tabel", "path": "x.csv"},
+        model={"component": "core.random_forest", "n_estimator": 10, "max_depth": "deep"},
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    found = issues_of(info.value)
+    assert "core.table" in found["loader.component"]
+    assert "n_estimators" in found["model.n_estimator"]
+    assert "model.max_depth" in found
+    assert all(i.file == str(path) for i in info.value.issues)
+
+
+def test_unknown_section_and_missing_section(write_pipeline, tmp_path: Path):
+    path = tmp_path / "p.toml"
+    path.write_text('[pipelin]\nname="x"\ntask="tabular_classification"\n'
+                    '[loader]\ncomponent="core.table"\npath="a.csv"\n'
+                    '[model]\ncomponent="core.majority"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    found = issues_of(info.value)
+    assert "pipeline" in found["pipelin"]
+    assert found["pipeline"].startswith("required section is missing")
+
+
+def test_unknown_task_is_named_with_the_known_ones(write_pipeline):
+    path = write_pipeline(pipeline={"name": "t", "task": "tabular_clasification"})
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert "tabular_classification" in issues_of(info.value)["pipeline.task"]
+
+
+def test_indicator_that_does_not_serve_the_task_is_an_error(write_pipeline):
+    path = write_pipeline(pipeline={"name": "t", "task": "tabular_imputation"},
+                          model={"component": "core.majority"})
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    found = issues_of(info.value)
+    assert "does not serve task 'tabular_imputation'" in found["model.component"]
+    assert "tabular_classification" in found["indicators[0].component"]
+
+
+def test_missing_file_and_invalid_toml(tmp_path: Path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[pipeline\nname = 1\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(bad)
+
+
+def test_overrides_set_params_and_reject_unknown_keys(write_pipeline):
+    path = write_pipeline()
+    config = load_config(path, ["model.C=0.5", "pipeline.seed=7", "split.test_size=0.3"])
+    assert config.model.params.C == 0.5 and config.seed == 7
+    assert config.split.params.test_size == 0.3
+    with pytest.raises(ConfigError, match=r"\[model.Cee\] unknown parameter.*--set"):
+        load_config(path, ["model.Cee=1"])
+    with pytest.raises(ConfigError, match="has no section"):
+        load_config(path, ["modle.C=1"])
+    with pytest.raises(ConfigError, match="section.key=value"):
+        load_config(path, ["C=1"])
+
+
+def test_override_values_are_read_as_toml():
+    data = {"model": {"component": "x"}}
+    apply_overrides(data, ["model.a=3", "model.b=true", "model.c=[1, 2]", "model.d=word"], "f")
+    assert data["model"] == {"component": "x", "a": 3, "b": True, "c": [1, 2], "d": "word"}
+
+
+def test_default_indicators_are_those_serving_the_task(write_pipeline):
+    path = write_pipeline(indicators=None)
+    config = load_config(path)
+    assert config.indicators, "every run gets indicators by default"
+    assert all(i.entry.spec.serves("tabular_classification") for i in config.indicators)
+
+
+def test_json_schema_describes_the_sections():
+    schema = json_schema()
+    assert {"pipeline", "loader", "model", "split", "indicators"} <= set(schema["properties"])
+    assert "pipeline" in schema["required"]

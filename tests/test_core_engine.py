@@ -1,0 +1,153 @@
+"""Runs end to end: run folder, manifest, reproducibility, failures, predict."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import mlstat_core
+from mlstat_core.artifacts import RunFolder
+from mlstat_core.errors import DataError, IntegrityError
+from mlstat_core.predict import predict_file
+
+
+def only_run(tmp_path: Path) -> Path:
+    (run_dir,) = list((tmp_path / "runs").iterdir())
+    return run_dir
+
+
+def test_run_writes_a_complete_run_folder(write_pipeline, tmp_path: Path):
+    result = mlstat_core.run(write_pipeline())
+    assert result.status == "succeeded"
+    folder = result.run_dir
+    assert folder.parent == tmp_path / "runs"
+    for name in ("config.toml", "manifest.json", "predictions.parquet", "report.json",
+                 "model/estimator.skops", "model/state.json"):
+        assert (folder / name).is_file(), name
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["status"] == "succeeded"
+    assert manifest["seed"] == 0 and manifest["finished_at"]
+    assert manifest["environment"]["python"] and manifest["environment"]["mlstat_core"]
+    (source,) = manifest["inputs"]
+    assert source.endswith("budget_uk.csv") and len(manifest["inputs"][source]) == 64
+    assert set(manifest["files"]) >= {"model/estimator.skops", "predictions.parquet"}
+    predictions = pd.read_parquet(folder / "predictions.parquet")
+    assert len(predictions) == round(1519 * 0.25)
+    assert {"record_id", "true", "prediction", "confidence", "proba_1", "proba_2"} <= set(
+        predictions.columns)
+    accuracy = (predictions["true"] == predictions["prediction"]).mean()
+    assert result.metric("accuracy") == pytest.approx(accuracy)
+    assert 0.55 < accuracy < 0.9  # better than the majority share 0.61 is not guaranteed
+
+
+def test_same_seed_same_predictions_and_resolved_config_reruns(write_pipeline, tmp_path):
+    first = mlstat_core.run(write_pipeline())
+    again = mlstat_core.run(first.run_dir / "config.toml", out=tmp_path / "again")
+    pd.testing.assert_frame_equal(first.predictions.reset_index(drop=True),
+                                  again.predictions.reset_index(drop=True))
+    other_seed = mlstat_core.run(write_pipeline(), overrides=["pipeline.seed=3"])
+    assert not other_seed.predictions["record_id"].equals(first.predictions["record_id"])
+
+
+def test_kfold_predicts_every_record_once_and_saves_a_final_model(write_pipeline):
+    result = mlstat_core.run(write_pipeline(split={"component": "core.kfold", "n_splits": 3},
+                                            model={"component": "core.random_forest",
+                                                   "n_estimators": 20}))
+    assert sorted(result.predictions["record_id"]) == list(range(1519))
+    assert set(result.predictions["split"]) == {"fold0", "fold1", "fold2"}
+    assert (result.run_dir / "model" / "estimator.skops").is_file()
+
+
+def test_group_split_keeps_groups_together(write_pipeline):
+    result = mlstat_core.run(write_pipeline(
+        loader={"component": "core.table", "path": str(Path(write_pipeline().parent /
+                                                            "budget_uk.csv")),
+                "target": "children", "groups": "age"},
+        split={"component": "core.group", "test_size": 0.3}))
+    data = pd.read_csv(write_pipeline().parent / "budget_uk.csv")
+    test_ages = set(data.loc[result.predictions["record_id"], "age"])
+    train_ages = set(data["age"]) - test_ages
+    assert test_ages and train_ages and not test_ages & train_ages
+
+
+def test_missing_column_fails_and_the_folder_says_so(write_pipeline, tmp_path):
+    path = write_pipeline(loader={"component": "core.table",
+                                  "path": str(tmp_path / "budget_uk.csv"),
+                                  "target": "children", "features": ["income", "savings"]})
+    with pytest.raises(DataError, match="lacks declared column.*'savings'"):
+        mlstat_core.run(path)
+    manifest = json.loads((only_run(tmp_path) / "manifest.json").read_text())
+    assert manifest["status"] == "failed" and "savings" in manifest["error"]
+    assert not (only_run(tmp_path) / "predictions.parquet").exists()
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "is empty"),
+    (b"wfood,children\n", "has no records"),
+    (b"wfood,children\n0.1,2\n0.2,2\n0.3,2\n", "single class"),
+    ("wfood,children,note\n0.1,1,\xe9t\xe9\n".encode("latin-1"), "not valid utf-8"),
+])
+def test_bad_data_gets_one_clear_error(write_pipeline, tmp_path, content, message):
+    data = tmp_path / "bad.csv"
+    data.write_bytes(content)
+    path = write_pipeline(loader={"component": "core.table", "path": str(data),
+                                  "target": "children"})
+    with pytest.raises(DataError, match=message):
+        mlstat_core.run(path)
+
+
+def test_predict_gives_the_runs_predictions_in_bounded_chunks(write_pipeline, tmp_path,
+                                                               budget_csv):
+    result = mlstat_core.run(write_pipeline())
+    new = pd.read_csv(budget_csv).drop(columns="children")
+    new.to_csv(tmp_path / "new.csv", index=False)
+    summary = predict_file(result.run_dir, tmp_path / "new.csv", tmp_path / "scored.parquet",
+                           chunk_size=100)
+    assert summary.records == 1519
+    scored = pd.read_parquet(tmp_path / "scored.parquet")
+    merged = result.predictions.merge(scored, on="record_id", suffixes=("_run", "_new"))
+    assert len(merged) == len(result.predictions)
+    assert (merged["prediction_run"] == merged["prediction_new"]).all()
+    assert (merged["confidence_run"] - merged["confidence_new"]).abs().max() < 1e-12
+
+
+def test_predict_refuses_a_model_file_changed_after_the_run(write_pipeline, tmp_path,
+                                                             budget_csv):
+    result = mlstat_core.run(write_pipeline())
+    model_file = result.run_dir / "model" / "estimator.skops"
+    model_file.write_bytes(model_file.read_bytes() + b"tampered")
+    with pytest.raises(IntegrityError, match="does not match the SHA-256"):
+        predict_file(result.run_dir, budget_csv, tmp_path / "out.csv")
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_predict_names_missing_input_columns_and_leaves_no_output(write_pipeline, tmp_path,
+                                                                  budget_csv):
+    result = mlstat_core.run(write_pipeline())
+    pd.read_csv(budget_csv).drop(columns=["income"]).to_csv(tmp_path / "new.csv", index=False)
+    with pytest.raises(DataError, match="lacks column.*'income'"):
+        predict_file(result.run_dir, tmp_path / "new.csv", tmp_path / "out.csv")
+    assert not (tmp_path / "out.csv").exists()
+    assert not list(tmp_path.glob(".out.csv*"))
+
+
+def test_predict_reports_labels_the_model_never_saw(write_pipeline, tmp_path, budget_csv):
+    result = mlstat_core.run(write_pipeline())
+    new = pd.read_csv(budget_csv).head(50)
+    new.loc[:9, "children"] = 3
+    new.to_csv(tmp_path / "new.csv", index=False)
+    summary = predict_file(result.run_dir, tmp_path / "new.csv", tmp_path / "out.csv")
+    assert summary.unseen_labels == {"3": 10}
+    assert any("never saw" in w for w in summary.warnings)
+
+
+def test_a_failed_run_has_no_usable_model(write_pipeline, tmp_path):
+    path = write_pipeline(loader={"component": "core.table", "path": "missing.csv",
+                                  "target": "children"})
+    with pytest.raises(DataError, match="does not exist"):
+        mlstat_core.run(path)
+    with pytest.raises(DataError, match="did not succeed"):
+        RunFolder.open(only_run(tmp_path)).verify()
