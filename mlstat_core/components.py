@@ -244,6 +244,14 @@ class Model(Component, ABC):
     def load(cls, directory: Path) -> Model:
         """Rebuild a fitted model from what :meth:`save` wrote."""
 
+    def write_outputs(self, directory: Path, predictions: pd.DataFrame,
+                      test: Dataset) -> list[Path]:
+        """Write task-specific outputs of a run (an audit log, a manual coding queue, a map)
+        into ``directory`` (the run folder's ``outputs/``); return the files written. The
+        engine fingerprints them in the manifest. ``predictions`` is the run's prediction
+        frame (with ``record_id``); ``test`` the records it covers."""
+        return []
+
     def explain(self, frame: pd.DataFrame, top: int = 5) -> pd.DataFrame | None:
         """Per-record explanation: for each record the ``top`` inputs that drove its prediction.
 

@@ -168,6 +168,7 @@ class Runner:
             + (" ..." if len(s) > 3 else ""))
         if not splits:
             raise DataError(f"{cfg.split.name} produced no split")
+        self._splits = splits
 
         parts: list[pd.DataFrame] = []
         model: Model | None = None
@@ -225,9 +226,16 @@ class Runner:
 
         results: list[IndicatorResult] = []
         for resolved in self.config.indicators:
-            spec = resolved.entry.spec
-            results += run_indicator(lambda r=resolved: r.build(), resolved.name,
-                                     spec.dimension or "accuracy", ctx)
+            dimension = resolved.entry.spec.dimension or "accuracy"
+            try:
+                indicator = resolved.build()
+            except MlstatError as exc:  # e.g. an optional extra is missing: report, go on
+                results.append(IndicatorResult(
+                    name=resolved.name, dimension=dimension, status="failed", error=str(exc),
+                    explanation="This indicator could not be built; the others were computed.",
+                    details={"indicator": resolved.name}))
+                continue
+            results += run_indicator(indicator, resolved.name, dimension, ctx)
         return results
 
     def _persist(self, folder: RunFolder, model: Model, predictions: pd.DataFrame,
@@ -237,6 +245,9 @@ class Runner:
         model_dir = folder.path / MODEL_DIR
         model.save(model_dir)
         folder.record_tree(MODEL_DIR)
+        test = dataset.subset(np.concatenate([s.test for s in self._splits]))
+        for path in model.write_outputs(folder.path / "outputs", predictions, test):
+            folder.record(Path(path).resolve().relative_to(folder.path.resolve()))
         profile = _training_profile(dataset)
         if profile is not None:
             from mlstat_core.artifacts import write_json

@@ -314,7 +314,9 @@ class Registry:
 
     def plugin_failure(self, component: str) -> str | None:
         """Why the plugin named by a component's prefix is not available, if it is not."""
-        record = self.plugins.get(component.split(".", 1)[0])
+        prefix = component.split(".", 1)[0]
+        record = self.plugins.get(prefix) or next(  # clashing claims are keyed "name (dist)"
+            (r for r in self.plugins.values() if r.name == prefix and r.status != "loaded"), None)
         if record is not None and record.status != "loaded":
             return f"its plugin {record.name!r} is {record.status}: {record.error}"
         return None

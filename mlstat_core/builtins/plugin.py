@@ -30,6 +30,9 @@ def mlstat_splitters() -> list[ComponentSpec]:
                       HoldoutParams, description="Holdout keeping each class's share."),
         ComponentSpec("kfold", "splitter", f"{_B}.splitters:KFoldSplitter", KFoldParams,
                       description="k-fold cross-validation (stratified when possible)."),
+        ComponentSpec("insample", "splitter", f"{_B}.splitters:InSampleSplitter", NoParams,
+                      description="No holdout: fit and assess on every record (editing and "
+                                  "imputation)."),
         ComponentSpec("group", "splitter", f"{_B}.splitters:GroupSplitter", GroupParams,
                       description="Holdout keeping each group's records together."),
     ]

@@ -50,6 +50,17 @@ def _holdout(n: int, params: HoldoutParams, seed: int, stratify: np.ndarray | No
                  validation=None if validation is None else np.sort(validation))
 
 
+class InSampleSplitter(Splitter):
+    """No holdout: the model is fitted on and assessed over every record.
+
+    For editing and imputation, where a model corrects the very data it learns from and
+    quality is measured against known true values rather than held-out records."""
+
+    def split(self, dataset: Dataset, seed: int) -> list[Split]:
+        positions = np.arange(len(dataset))
+        return [Split(train=positions, test=positions, name="insample")]
+
+
 class HoldoutSplitter(Splitter):
     """Random train / validation / test partition."""
 
