@@ -24,6 +24,8 @@ from mlstat_core.errors import DataError, IntegrityError
 MANIFEST = "manifest.json"
 MODEL_DIR = "model"
 MANIFEST_SCHEMA = 1
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 
 # --- small file utilities -------------------------------------------------------------------
 
@@ -46,6 +48,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; run folders are meant to be shared
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(tmp, path)

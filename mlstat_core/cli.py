@@ -131,9 +131,11 @@ def _print_summary(result: Any) -> None:
         value = f"{r.value:.4g}" if isinstance(r.value, float) else str(r.value)
         interval = f" [{r.interval[0]:.3g}, {r.interval[1]:.3g}]" if r.interval else ""
         console.print(f"  {r.name:<28} {value}{interval}")
-    failed = [r for r in result.indicators if r.status != "ok"]
-    for r in failed:
-        console.print(f"  [yellow]indicator {r.name} failed: {r.error}[/yellow]")
+    for r in result.indicators:
+        if r.status == "failed":
+            console.print(f"  [yellow]indicator {r.name} failed: {r.error}[/yellow]")
+        elif r.status == "skipped":
+            console.print(f"  [dim]{r.name}: not available ({r.explanation})[/dim]")
     for warning in result.warnings:
         console.print(f"  [yellow]warning: {warning}[/yellow]")
     report = result.run_dir / "report.html"
@@ -151,15 +153,29 @@ def _print_summary(result: Any) -> None:
 @click.option("--chunk-size", default=50_000, show_default=True, type=click.IntRange(min=1),
               help="Records scored at a time; bounds memory.")
 @click.option("--encoding", default="utf-8", show_default=True, help="Encoding of a CSV input.")
+@click.option("--engine", default="local", show_default=True,
+              help="Execution engine: local, or an engine plugin such as spark.")
+@click.option("--spark-master", help="Spark master URL (spark engine; default local[*]).")
+@click.option("--engine-option", "engine_options", multiple=True, metavar="KEY=VALUE",
+              help="A param of the engine (repeatable), e.g. partitions=8.")
 @user_errors
 def predict(run_dir: str, input_path: str, output_path: str, chunk_size: int,
-            encoding: str) -> None:
+            encoding: str, engine: str, spark_master: str | None,
+            engine_options: tuple[str, ...]) -> None:
     """Score new records with the model of a finished run."""
+    from mlstat_core.config import parse_override
     from mlstat_core.predict import predict_file
 
-    summary = predict_file(run_dir, input_path, output_path, chunk_size, encoding)
-    click.echo(f"{summary.records:,} records scored in {summary.seconds:.2f} s -> "
-               f"{summary.output}")
+    options = {}
+    for item in engine_options:
+        path, value = parse_override(f"engine.{item}")
+        options[path[1]] = value
+    if spark_master:
+        options["master"] = spark_master
+    summary = predict_file(run_dir, input_path, output_path, chunk_size, encoding,
+                           engine=engine, engine_options=options)
+    click.echo(f"{summary.records:,} records scored in {summary.seconds:.2f} s on "
+               f"{summary.engine} -> {summary.output}")
     for warning in summary.warnings:
         click.echo(f"warning: {warning}", err=True)
 
@@ -186,16 +202,18 @@ def plugins(as_json: bool, strict: bool) -> None:
     for column in ("plugin", "distribution", "version", "status", "components"):
         table.add_column(column)
     for r in records:
-        status = r.status if not r.error else f"{r.status}: {r.error}"
-        if r.problems:
-            status += "\n" + "\n".join(f"problem: {p}" for p in r.problems)
         style = "red" if r.status == "failed" or r.problems else \
             ("yellow" if r.status != "loaded" else None)
-        table.add_row(r.name, r.distribution or "-", r.version or "-", status,
+        table.add_row(r.name, r.distribution or "-", r.version or "-",
+                      r.status + (" (problems)" if r.problems else ""),
                       str(len(r.components)), style=style)
-    _console().print(table)
+    console = _console()
+    console.print(table)
+    for r in records:
+        for line in ([r.error] if r.error else []) + r.problems:
+            console.print(f"[bold]{r.name}[/bold] ({r.distribution}): {line}", markup=True)
     for conflict in registry.conflicts.values():
-        click.echo(f"conflict: {conflict}", err=True)
+        console.print(f"conflict: {conflict}")
 
 
 @main.command()

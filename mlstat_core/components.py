@@ -325,6 +325,23 @@ class AssessContext:
         return self.predictions["prediction"]
 
 
+class Engine(Component, ABC):
+    """Executes batch prediction: in-process (``core.local``), or on a cluster engine.
+
+    An engine never needs to know the model: it only calls ``model.predict`` on pandas
+    partitions, so any plugin's model runs on any engine.
+    """
+
+    @abstractmethod
+    def score_frame(self, model: Model, frame: pd.DataFrame, chunk_size: int) -> pd.DataFrame:
+        """Predictions for an in-memory frame (the predict step of ``mlstat run``)."""
+
+    @abstractmethod
+    def score_file(self, job: Any) -> Any:
+        """Score a file or table described by a :class:`mlstat_core.predict.ScoringJob` and
+        return a :class:`mlstat_core.predict.PredictSummary`."""
+
+
 class Indicator(Component, ABC):
     """Computes quality figures for one QF4SA dimension from an :class:`AssessContext`."""
 

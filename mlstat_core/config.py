@@ -52,6 +52,10 @@ class OutputSection(BaseModel):
 class PredictSection(BaseModel):
     model_config = ConfigDict(extra="forbid")
     chunk_size: int = Field(50_000, ge=1, description="records scored per chunk")
+    engine: str = Field("local", description="execution engine of the predict step: "
+                                             "'local' or an engine plugin such as 'spark'")
+    options: dict[str, Any] = Field(default_factory=dict,
+                                    description="the engine's params (e.g. master for spark)")
 
 
 class PipelineFile(BaseModel):
@@ -301,6 +305,15 @@ def validate(
         found = _resolve(registry, "indicator", where, ref, task, source, issues)
         if found:
             indicators.append(found)
+    try:
+        engine = registry.engine(file.predict.engine)
+        engine.spec.params.model_validate(file.predict.options)
+    except ConfigError as exc:
+        issues.append(ConfigIssue(source, "predict.engine", str(exc)))
+    except ValidationError as exc:
+        from mlstat_core.registry import issues_from_validation
+
+        issues.extend(issues_from_validation(exc, "predict.options", source))
     if issues or task is None:
         raise ConfigError(f"{source} has {len(issues)} problem(s)", issues)
     return PipelineConfig(

@@ -121,6 +121,12 @@ class Runner:
                                               seconds=seconds, details={"message": message})
         return value
 
+    def build_engine(self) -> Any:
+        from mlstat_core.predict import build_engine
+
+        predict = self.config.file.predict
+        return build_engine(predict.engine, predict.options, self.registry)
+
     def new_model(self) -> Model:
         model = self.config.model.build(task=self.config.task.name)
         model.seed = self.config.seed
@@ -159,6 +165,8 @@ class Runner:
         fingerprints = {str(p): sha256_file(p) for p in dataset.sources if Path(p).is_file()}
         folder.update(inputs=fingerprints, roles=dataset.roles.as_dict(),
                       records=len(dataset))
+        scorer = self.build_engine()
+        chunk = cfg.file.predict.chunk_size
         splitter = cfg.split.build()
         splits: list[Split] = self.step(
             "split", lambda: splitter.split(dataset, cfg.seed),
@@ -180,7 +188,8 @@ class Runner:
             self.step("fit", lambda m=model, t=train, v=validation: m.fit(t, v),
                       lambda _m, t=train: f"{cfg.model.name} on {len(t):,} records")
             test = dataset.subset(split.test)
-            predicted = self.step("predict", lambda m=model, t=test: m.predict(t.frame),
+            predicted = self.step("predict",
+                                  lambda m=model, t=test: scorer.score_frame(m, t.frame, chunk),
                                   lambda p: f"{len(p):,} records")
             parts.append(prediction_frame(dataset, split.test, predicted, split.name))
         predictions = pd.concat(parts)
@@ -201,7 +210,8 @@ class Runner:
             else None,
             seed=cfg.seed, timings=dict(self.timings), peak_memory_mb=_peak_memory_mb(),
             fingerprints=fingerprints, config_hash=cfg.config_hash(),
-            environment=folder.manifest["environment"], settings=cfg.file.quality,
+            environment=folder.manifest["environment"],
+            settings={"base_dir": str(cfg.base_dir), **cfg.file.quality},
             refit=self._refit_callable(dataset, first) if len(splits) == 1 else None)
         results = self.step("assess", lambda: self._assess(ctx),
                             lambda r: f"{sum(x.status == 'ok' for x in r)} of {len(r)} indicators")

@@ -1,11 +1,13 @@
-"""Score new records with a saved run's model, chunk by chunk (memory bounded by the chunk).
+"""Score new records with a saved run's model, through an execution engine.
 
 The model is rebuilt only through the registry (its component's class), from files whose
-SHA-256 matches the run's manifest; the predictions equal those the run itself gave.
+SHA-256 matches the run's manifest. The built-in ``core.local`` engine reads the input in
+chunks, so memory is bounded by the chunk size; other engines (``spark``) are plugins.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,11 +15,13 @@ from typing import Any
 import pandas as pd
 
 from mlstat_core.artifacts import RunFolder, read_json
-from mlstat_core.components import Model
+from mlstat_core.components import Engine, Model
 from mlstat_core.errors import DataError, PluginError
 from mlstat_core.io import TableWriter, iter_table
 from mlstat_core.registry import Registry, get_registry
 from mlstat_core.sklearn_model import require_columns
+
+DEFAULT_ENGINE = "local"
 
 
 @dataclass
@@ -30,9 +34,40 @@ class PredictSummary:
     warnings: list[str] = field(default_factory=list)
     unseen_labels: dict[str, int] = field(default_factory=dict)
     drift: dict[str, Any] | None = None
+    engine: str = "core.local"
+    details: dict[str, Any] = field(default_factory=dict)
 
 
-def load_model(run_dir: str | Path, registry: Registry | None = None) -> tuple[RunFolder, Model]:
+@dataclass
+class ScoringJob:
+    """Everything an engine needs to score a file with a run's model."""
+
+    folder: RunFolder
+    model: Model
+    model_factory: str
+    """``module:attr`` of the model class, resolved through the registry on the driver."""
+    input: str
+    output: Path
+    chunk_size: int = 50_000
+    encoding: str = "utf-8"
+
+    @property
+    def input_columns(self) -> list[str]:
+        return self.model.roles.input_columns() if self.model.roles else []
+
+    def model_files(self) -> dict[str, tuple[bytes, str]]:
+        """The model folder's files as ``name -> (bytes, sha256)``, for engines that ship the
+        model to workers instead of reading a shared file system."""
+        files: dict[str, tuple[bytes, str]] = {}
+        for relative, digest in self.folder.manifest.get("files", {}).items():
+            if relative.startswith("model/"):
+                files[relative.removeprefix("model/")] = (
+                    (self.folder.path / relative).read_bytes(), digest)
+        return files
+
+
+def load_model(run_dir: str | Path, registry: Registry | None = None
+               ) -> tuple[RunFolder, Model, str]:
     """Open a run folder, check its model files' hashes, and rebuild the fitted model."""
     folder = RunFolder.open(run_dir)
     folder.verify()
@@ -46,10 +81,16 @@ def load_model(run_dir: str | Path, registry: Registry | None = None) -> tuple[R
     except ImportError as exc:
         raise PluginError(f"the run's model {name} cannot be imported: {exc}; install "
                           f"{entry.distribution} with its extras") from None
-    return folder, cls.load(folder.model_dir)
+    return folder, cls.load(folder.model_dir), entry.spec.factory
 
 
-def _output_frame(chunk: pd.DataFrame, predicted: pd.DataFrame, model: Model) -> pd.DataFrame:
+def build_engine(name: str, options: dict[str, Any] | None, registry: Registry) -> Engine:
+    entry = registry.engine(name)
+    return entry.build(entry.validate_params(options or {}, where=f"engine {entry.full_name}"))
+
+
+def output_frame(chunk: pd.DataFrame, predicted: pd.DataFrame, model: Model) -> pd.DataFrame:
+    """Predictions of one partition, led by the record id (the id column or the row number)."""
     roles = model.roles
     out = pd.DataFrame(index=chunk.index)
     if roles is not None and roles.id and roles.id in chunk.columns:
@@ -59,58 +100,90 @@ def _output_frame(chunk: pd.DataFrame, predicted: pd.DataFrame, model: Model) ->
     return pd.concat([out, predicted.set_axis(chunk.index)], axis=1)
 
 
+def unseen_labels(chunk: pd.DataFrame, model: Model) -> dict[str, int]:
+    """Target values in new records that the model never saw in training."""
+    roles = model.roles
+    classes = {str(c) for c in (model.classes_ or [])}
+    if roles is None or not roles.target or roles.target not in chunk.columns or not classes:
+        return {}
+    counts = chunk[roles.target].dropna().astype(str).value_counts()
+    return {label: int(n) for label, n in counts.items() if label not in classes}
+
+
 def predict_file(
     run_dir: str | Path,
     input_path: str | Path,
     output_path: str | Path,
     chunk_size: int = 50_000,
     encoding: str = "utf-8",
+    engine: str = DEFAULT_ENGINE,
+    engine_options: dict[str, Any] | None = None,
     registry: Registry | None = None,
 ) -> PredictSummary:
-    """Score ``input_path`` into ``output_path`` (CSV or Parquet) with the run's model."""
-    import time
+    """Score ``input_path`` into ``output_path`` with the run's model on the chosen engine."""
+    registry = registry or get_registry()
+    runner = build_engine(engine, engine_options, registry)
+    folder, model, factory = load_model(run_dir, registry)
+    job = ScoringJob(folder, model, factory, str(input_path), Path(output_path), chunk_size,
+                     encoding)
+    return runner.score_file(job)
 
-    from mlstat_core.engine import _parquet_safe
 
-    start = time.perf_counter()
-    folder, model = load_model(run_dir, registry)
-    roles = model.roles
-    needed = roles.input_columns() if roles else []
-    classes = {str(c) for c in (model.classes_ or [])}
-    unseen: dict[str, int] = {}
-    drift = _drift_accumulator(folder)
-    writer = TableWriter(output_path)
-    rows = 0
-    try:
-        for chunk in iter_table(input_path, chunk_size, encoding=encoding):
-            require_columns(chunk, needed, what=f"input {input_path}")
-            predicted = model.predict(chunk)
-            writer.write(_parquet_safe(_output_frame(chunk, predicted, model)))
-            rows += len(chunk)
-            if roles is not None and roles.target and roles.target in chunk.columns and classes:
-                for label, count in chunk[roles.target].astype(str).value_counts().items():
-                    if label not in classes:
-                        unseen[label] = unseen.get(label, 0) + int(count)
-            if drift is not None:
-                drift.update(chunk)
-        if rows == 0:
-            raise DataError(f"input {input_path} has no records")
-    except BaseException:
-        writer.abort()
-        raise
-    writer.close()
+class LocalEngine(Engine):
+    """In-process scoring, chunk by chunk: memory is bounded by the chunk size."""
+
+    def score_frame(self, model: Model, frame: pd.DataFrame, chunk_size: int) -> pd.DataFrame:
+        if len(frame) <= chunk_size:
+            return model.predict(frame)
+        parts = [model.predict(frame.iloc[i:i + chunk_size])
+                 for i in range(0, len(frame), chunk_size)]
+        return pd.concat(parts)
+
+    def score_file(self, job: ScoringJob) -> PredictSummary:
+        from mlstat_core.engine import _parquet_safe
+
+        start = time.perf_counter()
+        model = job.model
+        unseen: dict[str, int] = {}
+        drift = drift_accumulator(job.folder)
+        writer = TableWriter(job.output)
+        rows = 0
+        try:
+            for chunk in iter_table(job.input, job.chunk_size, encoding=job.encoding):
+                require_columns(chunk, job.input_columns, what=f"input {job.input}")
+                predicted = model.predict(chunk)
+                writer.write(_parquet_safe(output_frame(chunk, predicted, model)))
+                rows += len(chunk)
+                for label, count in unseen_labels(chunk, model).items():
+                    unseen[label] = unseen.get(label, 0) + count
+                if drift is not None:
+                    drift.update(chunk)
+            if rows == 0:
+                raise DataError(f"input {job.input} has no records")
+        except BaseException:
+            writer.abort()
+            raise
+        writer.close()
+        return finish_summary(job, rows, time.perf_counter() - start, unseen,
+                              drift.result() if drift is not None else None, "core.local")
+
+
+def finish_summary(job: ScoringJob, rows: int, seconds: float, unseen: dict[str, int],
+                   drift: dict[str, Any] | None, engine: str,
+                   details: dict[str, Any] | None = None) -> PredictSummary:
+    """The summary every engine returns, with warnings for unseen labels and drift."""
     warnings = []
     if unseen:
         warnings.append(f"{sum(unseen.values())} record(s) carry {len(unseen)} label(s) the "
                         f"model never saw in training: {', '.join(sorted(unseen)[:10])}")
-    drift_result = drift.result() if drift is not None else None
-    if drift_result:
-        warnings += list(drift_result.get("warnings", []))
-    return PredictSummary(Path(output_path), rows, time.perf_counter() - start, warnings,
-                          unseen, drift_result)
+    if drift:
+        warnings += list(drift.get("warnings", []))
+    return PredictSummary(job.output, rows, seconds, warnings, unseen, drift, engine,
+                          details or {})
 
 
-def _drift_accumulator(folder: RunFolder) -> Any:
+def drift_accumulator(folder: RunFolder) -> Any:
+    """A streaming drift check against the run's training profile, when it has one."""
     profile_path = folder.path / "profile.json"
     if not profile_path.is_file():
         return None

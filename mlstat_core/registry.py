@@ -337,6 +337,23 @@ class Registry:
             found = [c for c in found if c.spec.serves(task)]
         return sorted(found, key=lambda c: (c.kind, c.full_name))
 
+    def engine(self, name: str) -> RegisteredComponent:
+        """An engine by full name (``core.local``) or short name (``local``, ``spark``)."""
+        engines = self.components.get("engine", {})
+        if name in engines:
+            return engines[name]
+        short = [e for e in engines.values() if e.spec.name == name]
+        if len(short) == 1:
+            return short[0]
+        known = ", ".join(sorted(e.spec.name for e in engines.values()))
+        hint = ""
+        if name == "spark":
+            hint = "; the Spark engine is a plugin: `pip install -e plugins/mlstat-spark` " \
+                   "(or `pip install mlstat-spark`)"
+        reason = self.plugin_failure(name)
+        raise ConfigError(f"unknown engine {name!r}; installed engines: {known}{hint}"
+                          + (f"; {reason}" if reason else ""))
+
     def task(self, name: str) -> TaskType:
         if name not in self.tasks:
             close = difflib.get_close_matches(name, list(self.tasks), n=1)

@@ -117,7 +117,8 @@ class SklearnModel(Model):
             proba = self.estimator.predict_proba(matrix) if len(frame) \
                 else np.zeros((0, len(self.classes_)))
             return classification_frame(frame.index, self.classes_, proba)
-        return pd.DataFrame({"prediction": self.estimator.predict(matrix)}, index=frame.index)
+        values = self.estimator.predict(matrix) if len(frame) else []
+        return pd.DataFrame({"prediction": values}, index=frame.index)
 
     def save(self, directory: Path) -> None:
         directory = Path(directory)

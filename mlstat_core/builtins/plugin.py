@@ -57,6 +57,12 @@ def mlstat_models() -> list[ComponentSpec]:
 
 
 @hookimpl
+def mlstat_engines() -> list[ComponentSpec]:
+    return [ComponentSpec("local", "engine", "mlstat_core.predict:LocalEngine", NoParams,
+                          description="In-process scoring in chunks of bounded memory.")]
+
+
+@hookimpl
 def mlstat_indicators() -> list[ComponentSpec]:
     from mlstat_core.quality.specs import INDICATORS
 

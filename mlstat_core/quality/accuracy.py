@@ -282,10 +282,7 @@ class AutoCoding(Indicator):
         curve = stats.auto_coding_curve(conf, correct)  # on the test records
         n = len(conf)
         threshold = chosen["threshold"]
-        if threshold is None:
-            auto = np.zeros(n, dtype=bool)
-        else:
-            auto = conf >= threshold
+        auto = np.zeros(n, dtype=bool) if threshold is None else conf >= threshold
         count = int(auto.sum())
         share = count / n if n else 0.0
         hits = int(correct[auto].sum())
@@ -295,7 +292,7 @@ class AutoCoding(Indicator):
         markers = [] if acc is None else [{"x": share, "y": acc,
                                            "label": f"threshold {threshold:.3f}"}]
         table_x, table_y, table_t = stats.thin_curve(
-            curve["share"], curve["accuracy"], curve["threshold"], points=25)
+            curve["share"], curve["accuracy"], curve["threshold"], points=11)
         details = {
             "threshold": threshold, "target_accuracy": target,
             "threshold_chosen_on": chosen["chosen_on"], "records": n,

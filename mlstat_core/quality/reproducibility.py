@@ -1,16 +1,81 @@
-"""Reproducibility indicators: what the run read and with which settings."""
+"""Reproducibility indicators: what the run read and with which settings, and whether
+training again gives the same predictions."""
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
+
 from mlstat_core.components import AssessContext, Indicator, IndicatorResult
+from mlstat_core.quality.accuracy import skipped
+from mlstat_core.quality.params import RefitParams
 
 
 class Provenance(Indicator):
     """Data fingerprint, config hash and environment of the run."""
 
     def compute(self, ctx: AssessContext) -> IndicatorResult:
+        env = ctx.environment or {}
+        table = [[f"data: {name}", digest] for name, digest in sorted(ctx.fingerprints.items())]
+        table += [["config sha256", ctx.config_hash], ["seed", ctx.seed],
+                  ["python", env.get("python")], ["mlstat-core", env.get("mlstat_core")]]
+        table += [[f"plugin {k}", v] for k, v in sorted((env.get("plugins") or {}).items())]
         return IndicatorResult(
-            "provenance", "reproducibility", ctx.config_hash[:12],
-            explanation="SHA-256 of the resolved config; inputs and versions in details.",
+            "provenance", "reproducibility", ctx.config_hash[:12] or None,
+            explanation="Short SHA-256 of the resolved configuration. With the data "
+                        "fingerprints, the seed and the versions below, anyone can check that "
+                        "a rerun used the same inputs and software.",
             details={"data_fingerprints": ctx.fingerprints, "config_sha256": ctx.config_hash,
-                     "environment": ctx.environment, "seed": ctx.seed})
+                     "environment": env, "seed": ctx.seed,
+                     "table": {"columns": ["item", "value"], "rows": table}})
+
+
+def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """Element-wise equality; numbers equal within floating-point noise."""
+    if pd.api.types.is_numeric_dtype(a) and pd.api.types.is_numeric_dtype(b) \
+            and not pd.api.types.is_bool_dtype(a):
+        x, y = a.to_numpy(float), b.to_numpy(float)
+        return np.isclose(x, y, rtol=1e-9, atol=1e-12) | (np.isnan(x) & np.isnan(y))
+    return ((a.astype(str) == b.astype(str)) | (a.isna() & b.isna())).to_numpy()
+
+
+class RefitCheck(Indicator):
+    """Trains again with the same seed (through ``ctx.refit``) and compares predictions."""
+
+    params: RefitParams
+
+    def __init__(self, params: RefitParams | None = None) -> None:
+        super().__init__(params or RefitParams())
+
+    def compute(self, ctx: AssessContext) -> IndicatorResult:
+        if not self.params.refit:
+            return skipped("refit_identical_share", "reproducibility",
+                           "The refit check is switched off (refit = false).")
+        if ctx.refit is None:
+            return skipped("refit_identical_share", "reproducibility",
+                           "The engine offered no way to train again in this run.")
+        again = ctx.refit()
+        first = ctx.predictions
+        again = pd.DataFrame(again).reindex(first.index)
+        if "prediction" in first.columns and "prediction" in again.columns:
+            columns = ["prediction"]
+        else:
+            columns = [c for c in first.columns if c in again.columns]
+        if not columns:
+            raise ValueError("the refit predictions share no column with the run's predictions")
+        same = np.ones(len(first), dtype=bool)
+        for column in columns:
+            same &= _same(first[column], again[column])
+        share = float(same.mean()) if len(first) else 1.0
+        details: dict[str, object] = {"better": "higher", "records": len(first),
+                                      "different": int((~same).sum()), "compared": columns}
+        probas = [c for c in first.columns if str(c).startswith("proba_") and c in again]
+        if probas:
+            gap = np.abs(first[probas].to_numpy(float) - again[probas].to_numpy(float))
+            details["max_probability_difference"] = float(np.nanmax(gap)) if gap.size else 0.0
+        return IndicatorResult(
+            "refit_identical_share", "reproducibility", share,
+            explanation="Share of test records that get the same prediction when the model is "
+                        "trained again with the same data and seed. Anything below 1 means the "
+                        "training is not reproducible (unseeded randomness, threads, hardware).",
+            details=details, headline=True)

@@ -1,24 +1,68 @@
-"""Run one indicator so that its failure is reported, never fatal to the run."""
+"""Running one indicator so that its failure is recorded, never raised: a broken indicator
+must not cost the run its other quality figures."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+import traceback
+import warnings
+from typing import Any
 
-from mlstat_core.components import AssessContext, Indicator, IndicatorResult
+from mlstat_core.components import DIMENSIONS, AssessContext, Indicator, IndicatorResult
+
+MAX_TRACEBACK = 4000
+
+
+def _failed(name: str, dimension: str, error: str, **details: Any) -> IndicatorResult:
+    return IndicatorResult(
+        name=name, dimension=dimension if dimension in DIMENSIONS else "accuracy",
+        status="failed", error=error,
+        explanation="This indicator could not be computed; the other indicators were.",
+        details={"indicator": name, **details})
 
 
 def run_indicator(
-    build: Callable[[], Indicator] | Indicator, name: str, dimension: str, ctx: AssessContext
+    indicator: Any, name: str, dimension: str, ctx: AssessContext
 ) -> list[IndicatorResult]:
-    """Compute an indicator (or build then compute it); on error return one failed result."""
-    try:
-        indicator = build if isinstance(build, Indicator) else build()
-        produced = indicator.compute(ctx)
-    except Exception as exc:  # an indicator that fails must not fail the run
-        return [IndicatorResult(name=name, dimension=dimension, status="failed",
-                                error=f"{type(exc).__name__}: {exc}",
-                                explanation="This indicator failed; the others are unaffected.")]
-    results = produced if isinstance(produced, list) else [produced]
+    """Compute one indicator; its results, or one ``status="failed"`` result with the error.
+
+    ``indicator`` is an :class:`Indicator`, or a callable with no arguments that builds one
+    (then an error while building is recorded the same way). ``name`` is the component's
+    full name (``plugin.component``) and ``dimension`` the one its
+    spec declares. Each result's ``details["indicator"]`` records the component that produced
+    it; warnings raised while computing are kept in ``details["warnings"]``.
+    """
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            if isinstance(indicator, type) or (
+                    not isinstance(indicator, Indicator) and not hasattr(indicator, "compute")):
+                indicator = indicator()
+            produced = indicator.compute(ctx)
+        except Exception as exc:
+            tb = traceback.format_exc()
+            return [_failed(name, dimension, f"{type(exc).__name__}: {exc}",
+                            traceback=tb[-MAX_TRACEBACK:],
+                            seconds=time.perf_counter() - start)]
+    seconds = time.perf_counter() - start
+    results = produced if isinstance(produced, list | tuple) else [produced]
+    bad = [r for r in results if not isinstance(r, IndicatorResult)]
+    if bad:
+        return [_failed(name, dimension,
+                        f"compute() returned {type(bad[0]).__name__}, not IndicatorResult")]
+    messages = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
+    out: list[IndicatorResult] = []
     for result in results:
+        if result.dimension not in DIMENSIONS:
+            out.append(_failed(name, dimension,
+                               f"result {result.name!r} has dimension {result.dimension!r}, "
+                               f"not one of {', '.join(DIMENSIONS)}"))
+            continue
+        result.details = dict(result.details or {})
         result.details.setdefault("indicator", name)
-    return results
+        result.details.setdefault("seconds", round(seconds, 4))
+        if messages:
+            result.details.setdefault("warnings", messages[:10])
+        out.append(result)
+    return out

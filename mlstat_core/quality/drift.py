@@ -1,0 +1,176 @@
+"""Data drift between the training data and new records scored by ``mlstat predict``.
+
+At fit time :func:`build_profile` summarises each input column of the training data in a small
+JSON-able profile (quantile bins for numbers, top categories for categories, length bins for
+free text). At prediction time a :class:`DriftAccumulator` counts new records into the same
+bins chunk by chunk (memory bounded by the number of bins, not by the data) and
+:meth:`DriftAccumulator.result` gives the population stability index (PSI) and an
+approximate Kolmogorov-Smirnov distance per column, with a warning above a threshold.
+
+Reading PSI: below 0.1 little change, 0.1 to 0.25 a moderate shift worth a look, above 0.25 a
+major shift: the model is scoring data unlike what it learnt from.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+PROFILE_VERSION = 1
+OTHER = "__other__"
+MISSING = "__missing__"
+EPSILON = 1e-4
+
+
+def _kind(series: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(series):
+        return "categorical"
+    if pd.api.types.is_numeric_dtype(series):
+        return "numeric"
+    values = series.dropna().astype(str)
+    if values.empty:
+        return "categorical"
+    unique = values.nunique()
+    if values.str.len().mean() > 30 or (unique > 50 and unique > 0.5 * len(values)):
+        return "text"
+    return "categorical"
+
+
+def _numeric_edges(values: np.ndarray, bins: int) -> list[float]:
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return []
+    inner = np.quantile(finite, np.linspace(0, 1, bins + 1)[1:-1])
+    return [float(x) for x in np.unique(inner)]
+
+
+def _bin_counts(values: np.ndarray, edges: list[float]) -> np.ndarray:
+    """Counts in (-inf, e1], (e1, e2], ..., (ek, inf) plus a last cell for missing values."""
+    missing = ~np.isfinite(values)
+    which = np.searchsorted(np.asarray(edges, dtype=float), values[~missing], side="left")
+    counts = np.bincount(which, minlength=len(edges) + 1).astype(float)
+    return np.r_[counts, missing.sum()]
+
+
+def _numbers(series: pd.Series, kind: str) -> np.ndarray:
+    if kind == "text":
+        return series.map(lambda v: float(len(str(v))) if pd.notna(v) else np.nan).to_numpy(float)
+    return pd.to_numeric(series, errors="coerce").to_numpy(float)
+
+
+def build_profile(
+    frame: pd.DataFrame,
+    columns: list[str] | dict[str, str] | None = None,
+    bins: int = 10,
+    top: int = 20,
+) -> dict[str, Any]:
+    """The training profile of ``columns`` (names, or names mapped to ``numeric``,
+    ``categorical`` or ``text``; default every column): JSON-able, a few KB per column."""
+    if columns is None:
+        columns = list(frame.columns)
+    kinds = dict(columns) if isinstance(columns, dict) else {c: "" for c in columns}
+    profile: dict[str, Any] = {"version": PROFILE_VERSION, "records": int(len(frame)),
+                               "columns": {}}
+    n = max(len(frame), 1)
+    for column, declared in kinds.items():
+        if column not in frame.columns:
+            continue
+        series = frame[column]
+        kind = declared or _kind(series)
+        if kind in ("numeric", "text"):
+            values = _numbers(series, kind)
+            edges = _numeric_edges(values, bins)
+            counts = _bin_counts(values, edges)
+            entry = {"kind": kind, "edges": edges,
+                     "shares": (counts[:-1] / n).tolist(), "missing": float(counts[-1] / n)}
+        else:
+            text = series.astype("object").where(series.notna(), None)
+            counts = text.dropna().astype(str).value_counts()
+            kept = counts.iloc[:top]
+            shares = {str(k): float(v / n) for k, v in kept.items()}
+            shares[OTHER] = float(counts.iloc[top:].sum() / n)
+            entry = {"kind": "categorical", "shares": shares,
+                     "missing": float(series.isna().sum() / n)}
+        profile["columns"][column] = entry
+    return profile
+
+
+def psi(expected: np.ndarray, actual: np.ndarray) -> float:
+    """Population stability index of two share vectors over the same bins."""
+    e = np.clip(np.asarray(expected, dtype=float), EPSILON, None)
+    a = np.clip(np.asarray(actual, dtype=float), EPSILON, None)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+class DriftAccumulator:
+    """Counts new records into a training profile's bins, chunk by chunk."""
+
+    def __init__(self, profile: dict[str, Any]) -> None:
+        if profile.get("version") != PROFILE_VERSION:
+            raise ValueError(f"drift profile version {profile.get('version')!r} is not "
+                             f"{PROFILE_VERSION}; fit the model again")
+        self.profile = profile
+        self.records = 0
+        self.counts: dict[str, np.ndarray] = {}
+        self.absent: set[str] = set()
+        for column, entry in profile["columns"].items():
+            size = len(entry["edges"]) + 1 if entry["kind"] != "categorical" \
+                else len(entry["shares"])
+            self.counts[column] = np.zeros(size + 1)  # + missing
+
+    def update(self, chunk: pd.DataFrame) -> None:
+        """Add one chunk of new records."""
+        self.records += len(chunk)
+        for column, entry in self.profile["columns"].items():
+            if column not in chunk.columns:
+                self.absent.add(column)
+                continue
+            series = chunk[column]
+            if entry["kind"] == "categorical":
+                names = list(entry["shares"])
+                position = {name: i for i, name in enumerate(names)}
+                other = position[OTHER]
+                missing = series.isna().to_numpy()
+                codes = series[~missing].astype(str).map(position).fillna(other).astype(int)
+                counts = np.bincount(codes.to_numpy(), minlength=len(names)).astype(float)
+                self.counts[column] += np.r_[counts, missing.sum()]
+            else:
+                self.counts[column] += _bin_counts(_numbers(series, entry["kind"]),
+                                                   entry["edges"])
+
+    def result(self, threshold: float = 0.2) -> dict[str, Any]:
+        """PSI and approximate KS per column; a warning for each column above ``threshold``."""
+        columns: dict[str, Any] = {}
+        warnings: list[str] = []
+        n = max(self.records, 1)
+        for column, entry in self.profile["columns"].items():
+            if column in self.absent:
+                columns[column] = {"status": "absent", "psi": None, "ks": None}
+                warnings.append(f"column {column!r} of the training data is absent from the "
+                                "new records")
+                continue
+            shares = list(entry["shares"].values()) if entry["kind"] == "categorical" \
+                else entry["shares"]
+            expected = np.r_[shares, entry["missing"]]
+            actual = self.counts[column] / n
+            value = psi(expected, actual)
+            ks = None
+            if entry["kind"] != "categorical":
+                # KS distance approximated on the bin edges (exact at the edges)
+                exp_cdf = np.cumsum(expected[:-1]) / max(expected[:-1].sum(), EPSILON)
+                act_cdf = np.cumsum(actual[:-1]) / max(actual[:-1].sum(), EPSILON)
+                ks = float(np.max(np.abs(exp_cdf - act_cdf))) if exp_cdf.size else 0.0
+            drifted = self.records > 0 and value > threshold
+            columns[column] = {"kind": entry["kind"], "psi": value, "ks": ks,
+                               "missing_train": entry["missing"],
+                               "missing_new": float(actual[-1]),
+                               "status": "drift" if drifted else "ok"}
+            if drifted:
+                warnings.append(
+                    f"column {column!r} has drifted from the training data (PSI {value:.2f} > "
+                    f"{threshold}); check the new data or retrain the model")
+        return {"records": self.records, "threshold": threshold, "columns": columns,
+                "drifted": [c for c, v in columns.items() if v["status"] == "drift"],
+                "warnings": warnings}

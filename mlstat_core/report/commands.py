@@ -1,0 +1,44 @@
+"""The ``mlstat report`` and ``mlstat compare`` commands (registered by ``mlstat_core.cli``).
+
+Heavy modules are imported inside the command bodies so ``mlstat --help`` stays fast. User
+mistakes raise :class:`~mlstat_core.errors.DataError`, which the CLI prints without a
+traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command("report")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+def report_command(run_dir: Path) -> None:
+    """Rebuild report.json and report.html of RUN_DIR from its report.json and manifest."""
+    from mlstat_core.report.build import rebuild_report
+
+    for path in rebuild_report(run_dir):
+        click.echo(f"wrote {path}")
+
+
+@click.command("compare")
+@click.argument("runs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--html", "html_file", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, help="also write the comparison as a self-contained HTML file")
+def compare_command(runs: tuple[Path, ...], html_file: Path | None) -> None:
+    """Put the quality figures of two or more run folders side by side."""
+    if len(runs) < 2:
+        raise click.UsageError("give at least two run folders to compare")
+    from mlstat_core.artifacts import atomic_write_text
+    from mlstat_core.report.compare import (
+        comparison,
+        print_comparison,
+        render_comparison_html,
+    )
+
+    table = comparison(list(runs))
+    print_comparison(table)
+    if html_file is not None:
+        atomic_write_text(html_file, render_comparison_html(table))
+        click.echo(f"wrote {html_file}")

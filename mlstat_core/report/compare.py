@@ -1,0 +1,110 @@
+"""Put several runs' quality figures side by side (``mlstat compare``)."""
+
+from __future__ import annotations
+
+import math
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from mlstat_core.components import DIMENSIONS
+from mlstat_core.report.build import open_run
+from mlstat_core.report.html import DIMENSION_TITLES, fmt_number, page
+
+FACTS = ("name", "task", "status", "seed", "started_at")
+
+
+def _scalar(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def comparison(run_dirs: list[Path]) -> dict[str, Any]:
+    """Runs, their facts, and one row per scalar figure found in any of them, each with the
+    value in every run and which run is best (when the figure says which direction is)."""
+    runs = []
+    for run_dir in run_dirs:
+        manifest, report = open_run(Path(run_dir))
+        runs.append({"dir": str(run_dir), "label": str(manifest.get("run_id") or run_dir),
+                     "report": report})
+    facts = [[fact, *[str((r["report"].get("run") or {}).get(fact) or "—") for r in runs]]
+             for fact in FACTS]
+    rows: dict[str, dict[str, Any]] = {}
+    for i, run in enumerate(runs):
+        for entry in run["report"].get("indicators") or []:
+            value = _scalar(entry.get("value")) if entry.get("status") == "ok" else None
+            if value is None:
+                continue
+            row = rows.setdefault(entry["name"], {
+                "name": entry["name"], "dimension": entry.get("dimension"),
+                "better": entry.get("better"), "headline": bool(entry.get("headline")),
+                "values": [None] * len(runs)})
+            if row["values"][i] is None:
+                row["values"][i] = value
+    order = {d: k for k, d in enumerate(DIMENSIONS)}
+    ordered = sorted(rows.values(), key=lambda r: (order.get(r["dimension"], 99),
+                                                   not r["headline"]))
+    for row in ordered:
+        present = [(v, k) for k, v in enumerate(row["values"]) if v is not None]
+        row["best"] = None
+        if len(present) > 1 and row["better"] in ("higher", "lower") \
+                and len({v for v, _ in present}) > 1:
+            pick = max if row["better"] == "higher" else min
+            row["best"] = pick(present)[1]
+    return {"runs": [{"dir": r["dir"], "label": r["label"]} for r in runs],
+            "facts": facts, "rows": ordered}
+
+
+def print_comparison(table: dict[str, Any], console: Any = None) -> None:
+    """The comparison as a rich table in the terminal; the best value of a row in bold green."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    view = Table(title="Quality of runs side by side", show_lines=False)
+    view.add_column("figure")
+    for run in table["runs"]:
+        view.add_column(run["label"], justify="right", overflow="fold")
+    for fact in table["facts"]:
+        view.add_row(*[f"[dim]{escape_rich(v)}[/dim]" for v in fact])
+    for row in table["rows"]:
+        cells = []
+        for k, value in enumerate(row["values"]):
+            text = escape_rich(fmt_number(value))
+            cells.append(f"[bold green]{text}[/bold green]" if row["best"] == k else text)
+        view.add_row(escape_rich(row["name"]), *cells)
+    console.print(view)
+
+
+def escape_rich(text: str) -> str:
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(str(text))
+
+
+def render_comparison_html(table: dict[str, Any]) -> str:
+    """The comparison as one self-contained HTML page."""
+    head = "".join(f"<th>{escape(r['label'])}</th>" for r in table["runs"])
+    body = []
+    for fact in table["facts"]:
+        body.append('<tr class="fact">' + "".join(f"<td>{escape(str(v))}</td>" for v in fact)
+                    + "</tr>")
+    current = None
+    width = len(table["runs"]) + 1
+    for row in table["rows"]:
+        if row["dimension"] != current:
+            current = row["dimension"]
+            title = DIMENSION_TITLES.get(current or "", str(current))
+            body.append(f'<tr><th colspan="{width}" id="dimension-{escape(str(current))}">'
+                        f"{escape(title)}</th></tr>")
+        cells = "".join(
+            f'<td class="num{" best" if row["best"] == k else ""}">{escape(fmt_number(v))}</td>'
+            for k, v in enumerate(row["values"]))
+        body.append(f"<tr><td>{escape(row['name'])}</td>{cells}</tr>")
+    note = ('<p class="meta">Bold: the best run for figures where higher or lower is '
+            "clearly better.</p>")
+    html_table = (f"<table><thead><tr><th>figure</th>{head}</tr></thead>"
+                  f"<tbody>{''.join(body)}</tbody></table>")
+    return page("mlstat: runs compared",
+                f"<main><h1>Runs compared</h1>{note}{html_table}</main>")

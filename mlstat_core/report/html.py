@@ -1,0 +1,292 @@
+"""Render the report document as one self-contained HTML file.
+
+No network, no JavaScript, no external CSS or fonts: styles are inline, plots are inline SVG
+(or data-URI images). Every text taken from the report is escaped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from html import escape
+from typing import Any
+
+from mlstat_core.components import DIMENSIONS
+
+DIMENSION_TITLES = {
+    "accuracy": "Accuracy",
+    "explainability": "Explainability",
+    "reproducibility": "Reproducibility",
+    "timeliness": "Timeliness",
+    "cost_effectiveness": "Cost-effectiveness",
+}
+DIMENSION_INTRO = {
+    "accuracy": "How close the model's outputs are to the true values, with the uncertainty "
+                "of that estimate.",
+    "explainability": "Which inputs drive the model, so that subject-matter experts can judge "
+                      "whether it learnt something meaningful.",
+    "reproducibility": "Whether the run can be repeated with the same inputs, settings and "
+                       "software, and gives the same result.",
+    "timeliness": "How long training and production scoring take, and what resources they need.",
+    "cost_effectiveness": "How much manual work the model saves, in records, hours and money.",
+}
+MAX_TABLE_ROWS = 200
+MAX_VALUE_ROWS = 40
+MAX_DETAILS_CHARS = 6000
+
+CSS = """
+:root{--ink:#1d2733;--muted:#5b6776;--line:#d9dee5;--bg:#f6f8fa;--accent:#1f5f8b;
+--ok:#21773a;--okbg:#e3f4e8;--bad:#a12622;--badbg:#fbe6e5;--skip:#6b5b00;--skipbg:#fbf3d0}
+*{box-sizing:border-box}
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;color:var(--ink);
+margin:0;background:#fff;line-height:1.45}
+header,main,footer{max-width:1100px;margin:0 auto;padding:0 1.2rem}
+header{padding-top:1.2rem}
+h1{font-size:1.6rem;margin:.2rem 0}
+h2{font-size:1.3rem;border-bottom:2px solid var(--accent);padding-bottom:.2rem;margin-top:2rem}
+h3{font-size:1.05rem;margin:.2rem 0}
+.meta{color:var(--muted);font-size:.9rem}
+nav ul{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.4rem}
+nav a{display:inline-block;padding:.2rem .6rem;border:1px solid var(--line);border-radius:4px;
+text-decoration:none;color:var(--accent)}
+table{border-collapse:collapse;width:100%;font-size:.9rem;margin:.4rem 0}
+th,td{border:1px solid var(--line);padding:.25rem .5rem;text-align:left;vertical-align:top}
+th{background:var(--bg)}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+.badge{display:inline-block;padding:.05rem .45rem;border-radius:3px;font-size:.8rem;
+font-weight:600}
+.badge.met,.badge.ok{background:var(--okbg);color:var(--ok)}
+.badge.not-met,.badge.failed{background:var(--badbg);color:var(--bad)}
+.badge.skipped,.badge.missing,.badge.no-target{background:var(--skipbg);color:var(--skip)}
+.headline td.value{font-size:1.1rem;font-weight:600}
+article.result{border:1px solid var(--line);border-radius:6px;padding:.7rem .9rem;
+margin:.8rem 0}
+article.result.failed{border-color:var(--bad)}
+.value-line{font-size:1.15rem;margin:.3rem 0}
+.value-line .interval{color:var(--muted);font-size:.95rem}
+.explanation{margin:.3rem 0}
+.error{color:var(--bad);font-family:monospace;white-space:pre-wrap}
+figure.plot{margin:.6rem 0}
+figure.plot svg,figure.plot img{max-width:100%;height:auto}
+figcaption{color:var(--muted);font-size:.85rem}
+details pre{background:var(--bg);padding:.5rem;overflow:auto;font-size:.8rem;max-height:24rem}
+.summary{display:flex;gap:1rem;flex-wrap:wrap}
+.summary div{background:var(--bg);border-radius:6px;padding:.5rem .8rem}
+.empty{color:var(--muted);font-style:italic}
+.best{font-weight:700;background:var(--okbg)}
+@media print{nav{display:none}article.result{break-inside:avoid}}
+"""
+
+
+def fmt_number(value: Any) -> str:
+    """A number as a methodologist reads it (thousands separated, 3 decimals)."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return "—"
+        if value == 0:
+            return "0"
+        if abs(value) >= 1000:
+            return f"{value:,.0f}"
+        if abs(value) >= 100:
+            return f"{value:,.1f}"
+        if abs(value) >= 0.001:
+            return f"{value:.3f}"
+        return f"{value:.2e}"
+    return str(value)
+
+
+def fmt_interval(interval: Any) -> str:
+    if not interval or len(interval) != 2:
+        return ""
+    return f"[{fmt_number(interval[0])}, {fmt_number(interval[1])}]"
+
+
+def cell(value: Any) -> str:
+    """One escaped table cell, numbers right-aligned."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f'<td class="num">{escape(fmt_number(value))}</td>'
+    if isinstance(value, list) and len(value) == 2 and all(
+            isinstance(v, int | float) for v in value):
+        return f'<td class="num">{escape(fmt_interval(value))}</td>'
+    if isinstance(value, dict | list):
+        return f"<td>{escape(json.dumps(value, ensure_ascii=False)[:300])}</td>"
+    return f"<td>{escape(fmt_number(value))}</td>"
+
+
+def table_html(columns: list[Any], rows: list[list[Any]], limit: int = MAX_TABLE_ROWS,
+               css: str = "") -> str:
+    head = "".join(f"<th>{escape(str(c))}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(cell(v) for v in row) + "</tr>" for row in rows[:limit])
+    more = "" if len(rows) <= limit else \
+        f'<p class="meta">{len(rows) - limit} more rows in report.json.</p>'
+    klass = f' class="{escape(css)}"' if css else ""
+    return f"<table{klass}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
+
+
+def value_html(value: Any, interval: Any) -> str:
+    if isinstance(value, dict):
+        rows = [[k, v] for k, v in value.items()]
+        return table_html(["", "value"], rows, MAX_VALUE_ROWS, "values")
+    if isinstance(value, list):
+        return f'<p class="value-line">{escape(", ".join(fmt_number(v) for v in value))}</p>'
+    text = f'<p class="value-line"><strong>{escape(fmt_number(value))}</strong>'
+    if interval:
+        text += f' <span class="interval">95% interval {escape(fmt_interval(interval))}</span>'
+    return text + "</p>"
+
+
+def status_badge(status: str) -> str:
+    label = {"ok": "computed", "failed": "failed", "skipped": "not available"}.get(status, status)
+    return f'<span class="badge {escape(status)}">{escape(label)}</span>'
+
+
+def met_badge(figure: dict[str, Any]) -> str:
+    if figure.get("target") is None:
+        return '<span class="badge no-target">no target</span>'
+    if figure.get("met") is None:
+        return '<span class="badge missing">cannot judge</span>'
+    if figure["met"]:
+        return '<span class="badge met">met</span>'
+    return '<span class="badge not-met">not met</span>'
+
+
+def headline_html(report: dict[str, Any]) -> str:
+    figures = report.get("headline") or []
+    summary = report.get("summary") or {}
+    by_status = summary.get("by_status") or {}
+    boxes = [
+        f"<div><strong>{by_status.get('ok', 0)}</strong> figures computed</div>",
+        f"<div><strong>{by_status.get('failed', 0)}</strong> failed</div>",
+        f"<div><strong>{by_status.get('skipped', 0)}</strong> not available</div>",
+    ]
+    if summary.get("targets"):
+        boxes.append(f"<div><strong>{summary.get('targets_met', 0)}</strong> of "
+                     f"{summary.get('targets')} targets met</div>")
+    rows = []
+    for f in figures:
+        target = "—" if f.get("target") is None else \
+            f"{f.get('comparison') or ''} {fmt_number(f.get('target'))}".strip()
+        value = f.get("value")
+        shown = fmt_number(value) if not isinstance(value, dict | list) else "see below"
+        if f.get("status") not in ("ok", None):
+            shown = {"failed": "failed", "skipped": "not available",
+                     "missing": "not computed"}.get(f["status"], f["status"])
+        dim = DIMENSION_TITLES.get(f.get("dimension") or "", "—")
+        rows.append(
+            "<tr>"
+            f"<td>{escape(str(f['name']))}<div class=\"meta\">{escape(dim)}</div></td>"
+            f'<td class="value num">{escape(shown)}</td>'
+            f'<td class="num">{escape(fmt_interval(f.get("interval")))}</td>'
+            f'<td class="num">{escape(target)}</td><td>{met_badge(f)}</td>'
+            f"<td>{escape(str(f.get('explanation') or ''))}</td></tr>")
+    table = ('<table class="headline"><thead><tr><th>figure</th><th>value</th>'
+             "<th>95% interval</th><th>target</th><th>meets target?</th><th>what it means</th>"
+             "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>") if rows else \
+        '<p class="empty">No headline figure in this run.</p>'
+    return (f'<section id="headline"><h2>At a glance</h2><div class="summary">{"".join(boxes)}'
+            f"</div>{table}</section>")
+
+
+def details_html(details: dict[str, Any]) -> str:
+    rest = {k: v for k, v in details.items() if k not in ("table", "better", "indicator")}
+    if not rest:
+        return ""
+    text = json.dumps(rest, indent=2, ensure_ascii=False, default=str)
+    if len(text) > MAX_DETAILS_CHARS:
+        text = text[:MAX_DETAILS_CHARS] + "\n... (truncated; see report.json)"
+    return f"<details><summary>Details</summary><pre>{escape(text)}</pre></details>"
+
+
+def result_html(entry: dict[str, Any], number: int) -> str:
+    from mlstat_core.report.plots import render_plot
+
+    status = str(entry.get("status", "ok"))
+    details = entry.get("details") or {}
+    source = entry.get("indicator") or details.get("indicator") or ""
+    parts = [f'<article class="result {escape(status)}" id="result-{number}">',
+             f"<h3>{escape(str(entry.get('name', '')))} {status_badge(status)}</h3>"]
+    if source:
+        parts.append(f'<p class="meta">indicator {escape(str(source))}</p>')
+    table = details.get("table")
+    has_table = isinstance(table, dict) and table.get("columns") \
+        and isinstance(table.get("rows"), list)
+    value = entry.get("value")
+    if status == "ok" and value is not None and not (isinstance(value, dict) and has_table):
+        parts.append(value_html(value, entry.get("interval")))
+    if entry.get("explanation"):
+        parts.append(f'<p class="explanation">{escape(str(entry["explanation"]))}</p>')
+    if entry.get("error"):
+        parts.append(f'<p class="error">{escape(str(entry["error"]))}</p>')
+    if has_table:
+        parts.append(table_html(table["columns"], table["rows"]))
+    for i, plot in enumerate(entry.get("plots") or []):
+        parts.append(render_plot(plot, f"p{number}-{i}"))
+    parts.append(details_html(details))
+    parts.append("</article>")
+    return "".join(parts)
+
+
+def run_facts_html(report: dict[str, Any]) -> str:
+    run = report.get("run") or {}
+    facts = [f"run {run.get('run_id') or '—'}", f"task {run.get('task') or '—'}",
+             f"status {run.get('status') or '—'}", f"seed {run.get('seed')}",
+             f"started {run.get('started_at') or '—'}"]
+    comps = run.get("components")
+    line = " · ".join(escape(str(f)) for f in facts)
+    if isinstance(comps, dict) and comps:
+        line += "<br>" + " · ".join(f"{escape(str(k))}: {escape(json.dumps(v, default=str))}"
+                                    for k, v in comps.items())
+    if run.get("error"):
+        line += f'<br><span class="error">{escape(str(run["error"]))}</span>'
+    return f'<p class="meta">{line}</p>'
+
+
+def page(title: str, body: str) -> str:
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>{escape(title)}</title><style>{CSS}</style></head><body>{body}</body>"
+            "</html>\n")
+
+
+def render_report_html(report: dict[str, Any]) -> str:
+    """The whole report as one HTML document (a string)."""
+    run = report.get("run") or {}
+    name = str(run.get("name") or run.get("run_id") or "run")
+    entries = report.get("indicators") or []
+    nav = "".join(f'<li><a href="#dimension-{d}">{escape(DIMENSION_TITLES.get(d, d))}</a></li>'
+                  for d in DIMENSIONS)
+    sections = []
+    number = 0
+    for dimension in DIMENSIONS:
+        own = [e for e in entries if e.get("dimension") == dimension]
+        inner = []
+        for entry in own:
+            number += 1
+            inner.append(result_html(entry, number))
+        content = "".join(inner) or \
+            '<p class="empty">No indicator of this dimension was computed in this run.</p>'
+        sections.append(
+            f'<section id="dimension-{dimension}" class="dimension">'
+            f"<h2>{escape(DIMENSION_TITLES.get(dimension, dimension))}</h2>"
+            f'<p class="meta">{escape(DIMENSION_INTRO.get(dimension, ""))}</p>{content}'
+            "</section>")
+    others = [e for e in entries if e.get("dimension") not in DIMENSIONS]
+    if others:
+        sections.append('<section id="dimension-other"><h2>Other</h2>' + "".join(
+            result_html(e, 10_000 + i) for i, e in enumerate(others)) + "</section>")
+    env = report.get("environment") or {}
+    schema = escape(str(report.get("schema_version")))
+    footer = (f'<footer><p class="meta">mlstat report schema {schema}'
+              f" · generated {escape(str(report.get('generated_at', '')))}"
+              f" · Python {escape(str(env.get('python', '—')))}"
+              f" · mlstat-core {escape(str(env.get('mlstat_core', '—')))}</p></footer>")
+    body = (f"<header><h1>Quality report: {escape(name)}</h1>{run_facts_html(report)}"
+            f'<nav aria-label="dimensions"><ul>{nav}</ul></nav></header>'
+            f"<main>{headline_html(report)}{''.join(sections)}</main>{footer}")
+    return page(f"Quality report: {name}", body)

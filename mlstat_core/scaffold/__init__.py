@@ -1,0 +1,72 @@
+"""``mlstat new-plugin``: write a complete, installable plugin package from templates.
+
+The templates are package data (``template/``): ``__package__`` in a path becomes the Python
+package name, ``.tmpl`` is dropped, ``gitignore`` becomes ``.gitignore``, and ``{{name}}``,
+``{{package}}``, ``{{dist}}`` and ``{{description}}`` are filled in.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+import shutil
+from pathlib import Path
+
+from mlstat_core.errors import MlstatError
+
+TEMPLATE_DIR = Path(__file__).parent / "template"
+SAMPLE_DATA = Path(__file__).parent.parent / "testing" / "data" / "budget_uk_sample.csv"
+RESERVED = {"core", "mlstat", "test", "tests"}
+
+
+class ScaffoldError(MlstatError):
+    """A plugin cannot be created with this name or in this folder."""
+
+
+def check_name(name: str) -> str:
+    """The plugin name if it is usable as entry point and component prefix, else an error."""
+    if re.fullmatch(r"[a-z][a-z0-9_]*", name) and not keyword.iskeyword(name) \
+            and name not in RESERVED:
+        return name
+    fixed = re.sub(r"[^a-z0-9_]", "_", name.lower()).strip("_")
+    hint = f" (for example {fixed!r})" if fixed and fixed != name and fixed[0].isalpha() \
+        and fixed not in RESERVED else ""
+    raise ScaffoldError(
+        f"plugin name {name!r} is not usable: use lowercase letters, digits and _, starting "
+        f"with a letter, and not one of {', '.join(sorted(RESERVED))}{hint}"
+    )
+
+
+def render(text: str, values: dict[str, str]) -> str:
+    for key, value in values.items():
+        text = text.replace("{{" + key + "}}", value)
+    return text
+
+
+def create_plugin(name: str, directory: str | Path = ".", description: str | None = None,
+                  force: bool = False) -> Path:
+    """Write the package ``mlstat-<name>`` into ``directory``; return its folder."""
+    name = check_name(name)
+    values = {
+        "name": name,
+        "package": f"mlstat_{name}",
+        "dist": f"mlstat-{name.replace('_', '-')}",
+        "description": (description or f"mlstat plugin {name}").replace('"', "'"),
+    }
+    target = Path(directory).expanduser() / values["dist"]
+    if target.exists() and any(target.iterdir()) and not force:
+        raise ScaffoldError(f"{target} exists and is not empty; choose another --dir or name")
+    for source in sorted(TEMPLATE_DIR.rglob("*")):
+        if not source.is_file() or "__pycache__" in source.parts:
+            continue
+        relative = source.relative_to(TEMPLATE_DIR).as_posix()
+        relative = relative.replace("__package__", values["package"])
+        relative = relative.removesuffix(".tmpl")
+        if relative == "gitignore":
+            relative = ".gitignore"
+        out = target / relative
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(render(source.read_text(encoding="utf-8"), values), encoding="utf-8")
+    data = target / values["package"] / "data" / "households.csv"
+    shutil.copyfile(SAMPLE_DATA, data)
+    return target

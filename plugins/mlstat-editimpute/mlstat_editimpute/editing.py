@@ -1,0 +1,323 @@
+"""The editing process for one partition of records, as an NSO runs it:
+
+1. deductive corrections: likely unit errors (x10, x100, x1000) and sign errors are undone
+   when the corrected value fits the record (suspicion score) and the allowed range;
+2. detection: values far from what the record's other values predict are blanked;
+3. error localisation (Fellegi-Holt): for each record failing an edit, the smallest weighted
+   set of fields to change is blanked;
+4. imputation of every blank imputable cell by the chosen method;
+5. adjustment: prorating for balance edits, then the smallest change of imputed values (and,
+   if needed, of a minimal set of further fields) so that every record passes every edit;
+6. a record no adjustment can make pass is flagged for manual review, never left silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlstat_editimpute.detect import Scorer
+from mlstat_editimpute.imputers import Imputer
+from mlstat_editimpute.rules import RuleSet
+from mlstat_editimpute.solver import LinearSystem, check_consistency
+
+ORIGINAL, EDITED = "original", "edited"
+
+
+@dataclass
+class EditOutcome:
+    values: pd.DataFrame
+    flags: np.ndarray  # (n, p) strings
+    reasons: np.ndarray  # (n, p) strings
+    failed_before: np.ndarray  # (n, rules) bool
+    passes_after: np.ndarray  # (n,) bool
+    needs_review: np.ndarray  # (n,) bool
+    review_reason: np.ndarray  # (n,) strings
+    suspicion: np.ndarray  # (n,) float
+
+
+class Editor:
+    """Rules, bounds and solver over the model's variables; fitted on the training data."""
+
+    def __init__(self, variables: list[str], infos: dict[str, dict[str, Any]], rules: RuleSet,
+                 weights: dict[str, float], imputable: dict[str, bool]) -> None:
+        self.variables = list(variables)
+        self.infos = infos
+        self.rules = rules
+        self.weights = np.array([float(weights.get(v, infos.get(v, {}).get("weight", 1.0)
+                                                    or 1.0)) for v in self.variables])
+        self.imputable = np.array([bool(imputable.get(v, True)) for v in self.variables])
+        p = len(self.variables)
+        self.lower = np.full(p, -np.inf)
+        self.upper = np.full(p, np.inf)
+        self.integer = np.array([infos.get(v, {}).get("type") == "integer"
+                                 for v in self.variables])
+        self.scale = np.ones(p)
+        self.system: LinearSystem | None = None
+        self.sys_idx: list[int] = []
+
+    # -- fitting --------------------------------------------------------------------------
+
+    def fit(self, X: pd.DataFrame, check: bool = True) -> Editor:
+        for j, v in enumerate(self.variables):
+            col = X[v].dropna().to_numpy(float)
+            info = self.infos.get(v, {})
+            q_lo, q_hi = (np.quantile(col, [0.001, 0.999]) if col.size else (0.0, 1.0))
+            span = max(q_hi - q_lo, abs(q_hi), 1.0)
+            lo = info.get("min")
+            hi = info.get("max")
+            self.lower[j] = lo if lo is not None else (0.0 if q_lo >= 0 else q_lo - span)
+            self.upper[j] = hi if hi is not None else q_hi + span
+            iqr = np.subtract(*np.quantile(col, [0.75, 0.25])) if col.size else 1.0
+            self.scale[j] = max(float(iqr), 1e-6 * max(abs(q_hi), 1.0), 1e-9)
+        self.build_system(check)
+        return self
+
+    def build_system(self, check: bool = True) -> None:
+        linear = self.rules.linear_rules
+        names = list(dict.fromkeys(v for r in linear for v in r.variables))
+        self.sys_idx = [self.variables.index(v) for v in names]
+        if not linear:
+            self.system = None
+            return
+        self.system = LinearSystem(linear, names, self.lower[self.sys_idx],
+                                   self.upper[self.sys_idx], self.integer[self.sys_idx])
+        if check:
+            check_consistency(self.system)
+
+    def json_state(self) -> dict[str, Any]:
+        return {"lower": self.lower.tolist(), "upper": self.upper.tolist(),
+                "scale": self.scale.tolist()}
+
+    def restore(self, js: dict[str, Any]) -> None:
+        self.lower = np.asarray(js["lower"], float)
+        self.upper = np.asarray(js["upper"], float)
+        self.scale = np.asarray(js["scale"], float)
+        self.build_system(check=False)
+
+    # -- checking ---------------------------------------------------------------------------
+
+    def evaluate(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        env = {v: values[:, j] for j, v in enumerate(self.variables)}
+        return self.rules.evaluate(env, len(values))
+
+    def passes(self, values: np.ndarray) -> np.ndarray:
+        ok, _ = self.evaluate(values)
+        return ok.all(axis=1) & ~np.isnan(values[:, self.rule_var_idx]).any(axis=1)
+
+    @property
+    def rule_var_idx(self) -> list[int]:
+        return [self.variables.index(v) for v in self.rules.variables]
+
+    # -- the process --------------------------------------------------------------------------
+
+    def run(self, X: pd.DataFrame, imputer: Imputer, scorer: Scorer | None,
+            detect: bool, threshold: float, correct_units: bool) -> EditOutcome:
+        n, p = X.shape
+        values = X[self.variables].to_numpy(float, copy=True)
+        flags = np.full((n, p), ORIGINAL, dtype=object)
+        reasons = np.full((n, p), "", dtype=object)
+        blank = np.isnan(values) & self.imputable
+        reasons[blank] = "missing"
+        suspicion = np.zeros(n)
+        review = np.zeros(n, dtype=bool)
+        review_reason = np.full(n, "", dtype=object)
+        missing_frozen = np.isnan(values) & ~self.imputable
+        if missing_frozen.any():
+            rows = missing_frozen.any(axis=1)
+            review[rows] = True
+            review_reason[rows] = "a variable that may not be imputed is missing"
+
+        if scorer is not None:
+            sidx = [self.variables.index(v) for v in scorer.variables]
+            frame = pd.DataFrame(values[:, sidx], columns=scorer.variables)
+            expected = scorer.expected(frame)
+            z = scorer.zscores(frame, expected)
+            if correct_units:
+                self._deductive(values, z, expected, scorer, sidx, threshold, flags, reasons)
+                frame = pd.DataFrame(values[:, sidx], columns=scorer.variables)
+                expected = scorer.expected(frame)
+                z = scorer.zscores(frame, expected)
+            zfull = np.zeros((n, p))
+            zfull[:, sidx] = np.nan_to_num(z, nan=0.0)
+            suspicion = zfull.max(axis=1) if p else suspicion
+            if detect:
+                rowmax = zfull.max(axis=1, keepdims=True)
+                hit = (zfull > threshold) & (zfull >= 0.5 * rowmax) & self.imputable & ~blank
+                for r, j in zip(*np.nonzero(hit), strict=True):
+                    reasons[r, j] = f"suspicious value (robust z = {zfull[r, j]:.1f})"
+                blank |= hit
+        else:
+            zfull = np.zeros((n, p))
+
+        out_of_range = ~np.isnan(values) & ((values < self.lower) | (values > self.upper)) \
+            & self.imputable & ~blank
+        for r, j in zip(*np.nonzero(out_of_range), strict=True):
+            reasons[r, j] = (f"outside the allowed range [{self.lower[j]:g}, "
+                             f"{self.upper[j]:g}]")
+        blank |= out_of_range
+
+        current = np.where(blank, np.nan, values)
+        ok, evaluable = self.evaluate(current)
+        failed_before = evaluable & ~ok
+        self._localise(current, blank, failed_before, zfull, threshold, reasons, review,
+                       review_reason)
+        current = np.where(blank, np.nan, values)
+
+        filled = imputer.impute(pd.DataFrame(current, columns=self.variables, index=X.index),
+                                pd.DataFrame(blank, columns=self.variables, index=X.index),
+                                self.rules).to_numpy(float)
+        filled = np.where(blank, self._tidy(filled), current)
+        flags[blank] = f"imputed:{imputer.method}"
+        self._adjust(filled, blank, values, flags, reasons)
+        passes = self.passes(filled)
+        newly = ~passes & ~review
+        review[newly] = True
+        review_reason[newly] = "no adjustment lets the record pass every edit"
+        return EditOutcome(pd.DataFrame(filled, columns=self.variables, index=X.index),
+                           flags, reasons, failed_before, passes, review, review_reason,
+                           suspicion)
+
+    def _tidy(self, values: np.ndarray) -> np.ndarray:
+        out = np.clip(values, self.lower, self.upper)
+        out[:, self.integer] = np.round(out[:, self.integer])
+        return out
+
+    def _deductive(self, values: np.ndarray, z: np.ndarray, expected: np.ndarray,
+                   scorer: Scorer, sidx: list[int], threshold: float, flags: np.ndarray,
+                   reasons: np.ndarray) -> None:
+        """Undo unit and sign errors. A correction is made when it resolves the record's edit
+        failures on that variable (or its range), or, for a record passing its edits, when the
+        value is extreme (z >= 2 x threshold) and the corrected one is not (z < 2.5)."""
+        ok, evaluable = self.evaluate(values)
+        failing = evaluable & ~ok
+        for k, j in enumerate(sidx):
+            if not self.imputable[j]:
+                continue
+            v = self.variables[j]
+            on_v = [i for i, r in enumerate(self.rules.rules) if v in r.variables]
+            col = values[:, j]
+            out_range = (col < self.lower[j]) | (col > self.upper[j])
+            fails_v = failing[:, on_v].any(axis=1) if on_v else np.zeros(len(col), bool)
+            bad = (fails_v | out_range | (z[:, k] >= 2 * threshold)) & ~np.isnan(col)
+            if not bad.any():
+                continue
+            rows = np.flatnonzero(bad)
+            best = np.full(len(rows), np.inf)
+            best_val = np.full(len(rows), np.nan)
+            best_how = np.full(len(rows), "", dtype=object)
+            candidates = [(f"unit error: divided by {f:g}", col[rows] / f)
+                          for f in (10.0, 100.0, 1000.0)]
+            if self.lower[j] >= 0:
+                candidates.append(("sign error: sign reversed", -col[rows]))
+            for how, cand in candidates:
+                cz = scorer.cell_z(cand, k, expected[rows, k])
+                inside = (cand >= self.lower[j]) & (cand <= self.upper[j])
+                if self.integer[j]:
+                    inside &= np.mod(cand, 1) == 0
+                if on_v:
+                    trial = values[rows].copy()
+                    trial[:, j] = cand
+                    t_ok, t_ev = self.evaluate(trial)
+                    resolves = ~(t_ev & ~t_ok)[:, on_v].any(axis=1)
+                else:
+                    resolves = np.ones(len(rows), dtype=bool)
+                better = inside & resolves & (cz < 2.5) & (cz < best)
+                best[better], best_val[better], best_how[better] = cz[better], cand[better], how
+            fixed = ~np.isnan(best_val)
+            for r, val, how in zip(rows[fixed], best_val[fixed], best_how[fixed], strict=True):
+                values[r, j] = val
+                flags[r, j] = EDITED
+                reasons[r, j] = how
+
+    def _localise(self, current: np.ndarray, blank: np.ndarray, failed: np.ndarray,
+                  z: np.ndarray, threshold: float, reasons: np.ndarray, review: np.ndarray,
+                  review_reason: np.ndarray) -> None:
+        """Fellegi-Holt on each record failing an edit: blank the minimal weighted field set."""
+        rows = np.flatnonzero(failed.any(axis=1))
+        linear = np.array([r.linear for r in self.rules.rules], dtype=bool)
+        for r in rows:
+            names = [self.rules.rules[k].name for k in np.flatnonzero(failed[r])]
+            why = "edit rule(s) " + ", ".join(names)
+            change = np.zeros(len(self.variables), dtype=bool)
+            if self.system is not None and failed[r][linear].any():
+                idx = self.sys_idx
+                s = np.clip(z[r, idx] / threshold, 0, 1)
+                cost = self.weights[idx] * (1.0 + 0.1 * (1.0 - s))
+                found = self.system.localise(current[r, idx], np.isnan(current[r, idx]),
+                                             ~self.imputable[idx], cost)
+                if found is None:
+                    review[r] = True
+                    review_reason[r] = f"no set of fields can be changed to pass {why}"
+                    continue
+                change[np.asarray(idx)[found]] = True
+            for k in np.flatnonzero(failed[r] & ~linear):  # nonlinear rule: most suspicious
+                cols = [self.variables.index(v) for v in self.rules.rules[k].variables
+                        if self.imputable[self.variables.index(v)]]
+                if cols:
+                    change[cols[int(np.argmax(z[r, cols]))]] = True
+            change &= ~blank[r]
+            for j in np.flatnonzero(change):
+                reasons[r, j] = f"localised by {why}"
+            blank[r] |= change
+
+    def _adjust(self, values: np.ndarray, imputed: np.ndarray, original: np.ndarray,
+                flags: np.ndarray, reasons: np.ndarray) -> None:
+        """Prorate balance edits, then change imputed (and if need be a few more) values as
+        little as possible so that each record passes."""
+        for rule in self.rules.rules:
+            if not rule.is_balance:
+                continue
+            atom = rule.consequence_atoms[0]  # type: ignore[index]
+            cols = [self.variables.index(v) for v, _ in atom.coefs]
+            target = -atom.const
+            ok, _ = rule.evaluate({v: values[:, j] for j, v in enumerate(self.variables)})
+            sub_imp = imputed[:, cols]
+            part = values[:, cols]
+            fixed_sum = np.where(sub_imp, 0.0, part).sum(axis=1)
+            imp_sum = np.where(sub_imp, part, 0.0).sum(axis=1)
+            todo = ~ok & sub_imp.any(axis=1) & (imp_sum > 0) & (fixed_sum <= target)
+            factor = np.where(todo, (target - fixed_sum) / np.where(imp_sum > 0, imp_sum, 1), 1)
+            scaled = np.where(sub_imp & todo[:, None], part * factor[:, None], part)
+            values[:, cols] = scaled
+            for r in np.flatnonzero(todo):
+                for c in np.asarray(cols)[sub_imp[r]]:
+                    reasons[r, c] = (reasons[r, c] + "; " if reasons[r, c] else "") + \
+                        f"prorated to {rule.name}"
+        failing = np.flatnonzero(~self.passes(values))
+        if self.system is None or not len(failing):
+            return
+        idx = np.asarray(self.sys_idx)
+        for r in failing:
+            free = imputed[r, idx]
+            new = self.system.adjust(values[r, idx], free, self.scale[idx]) if free.any() \
+                else None
+            extra = np.zeros(len(idx), dtype=bool)
+            if new is None:  # change a minimal set of further fields as well
+                cost = np.where(free, 0.01, 1.0) * self.weights[idx]
+                found = self.system.localise(values[r, idx], np.zeros(len(idx), bool),
+                                             ~self.imputable[idx], cost)
+                if found is None:
+                    continue
+                extra = found & ~free
+                new = self.system.adjust(values[r, idx], free | found, self.scale[idx])
+                if new is None:
+                    continue
+            trial = values[r].copy()
+            trial[idx] = new
+            trial = self._tidy(trial[None, :])[0]
+            if not self.passes(trial[None, :])[0]:
+                continue
+            changed = np.abs(trial - values[r]) > 1e-12
+            for j in np.flatnonzero(changed):
+                if imputed[r, j]:
+                    note = "adjusted to pass the edits"
+                else:
+                    flags[r, j] = EDITED
+                    note = f"adjusted to pass the edits (was {original[r, j]:g})"
+                reasons[r, j] = (reasons[r, j] + "; " if reasons[r, j] else "") + note
+            del extra
+            values[r] = trial

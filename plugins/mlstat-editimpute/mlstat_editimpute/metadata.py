@@ -1,0 +1,127 @@
+"""Variable metadata: type, unit, allowed range, whether a variable may be imputed, and its
+reliability weight for error localisation; read from a CSV, Parquet, Excel or JSON file."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlstat_core.errors import DataError
+from mlstat_core.io import read_table
+
+TYPES = ("numeric", "integer", "categorical")
+
+
+@dataclass
+class VariableInfo:
+    """What the survey knows about one variable before looking at the data."""
+
+    name: str
+    type: str = "numeric"
+    unit: str = ""
+    min: float | None = None
+    max: float | None = None
+    imputable: bool = True
+    weight: float = 1.0
+    description: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _bool(value: Any, where: str) -> bool:
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return True
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "1", "y", "t"):
+        return True
+    if text in ("false", "no", "0", "n", "f"):
+        return False
+    raise DataError(f"{where}: {value!r} is not true or false")
+
+
+def _number(value: Any, where: str) -> float | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise DataError(f"{where}: {value!r} is not a number") from None
+    return None if math.isnan(number) else number
+
+
+def read_metadata(path: Path) -> dict[str, VariableInfo]:
+    """Read a metadata table with a ``variable`` column and optional ``type``, ``unit``,
+    ``min``, ``max``, ``imputable``, ``weight`` and ``description`` columns."""
+    if path.suffix.lower() == ".json":
+        if not path.is_file():
+            raise DataError(f"metadata file {path} does not exist")
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise DataError(f"metadata file {path} is not valid JSON: {exc}") from None
+        records = raw if isinstance(raw, list) else [{"variable": k, **v} for k, v in raw.items()]
+        frame = pd.DataFrame(records)
+    else:
+        frame = read_table(path)
+    if "variable" not in frame.columns:
+        raise DataError(f"metadata file {path} needs a 'variable' column; it has "
+                        f"{', '.join(map(str, frame.columns))}")
+    out: dict[str, VariableInfo] = {}
+    for i, row in frame.iterrows():
+        name = str(row["variable"]).strip()
+        where = f"{path} row {int(i) + 2} ({name})"
+        kind = str(row.get("type", "numeric") or "numeric").strip().lower()
+        if kind not in TYPES:
+            raise DataError(f"{where}: type {kind!r} is not one of {', '.join(TYPES)}")
+        info = VariableInfo(
+            name=name, type=kind,
+            unit="" if pd.isna(row.get("unit", "")) else str(row.get("unit", "")),
+            min=_number(row.get("min"), where), max=_number(row.get("max"), where),
+            imputable=_bool(row.get("imputable", True), where),
+            weight=_number(row.get("weight", 1.0), where) or 1.0,
+            description="" if pd.isna(row.get("description", "")) else
+            str(row.get("description", "")))
+        if info.min is not None and info.max is not None and info.min > info.max:
+            raise DataError(f"{where}: min {info.min} is above max {info.max}")
+        if info.weight <= 0:
+            raise DataError(f"{where}: weight must be positive")
+        out[name] = info
+    return out
+
+
+def numeric_frame(frame: pd.DataFrame, variables: list[str], what: str = "data") -> pd.DataFrame:
+    """The variables as float columns; DataError naming the column for text in a number."""
+    missing = [v for v in variables if v not in frame.columns]
+    if missing:
+        raise DataError(f"the {what} lacks variable(s) {', '.join(map(repr, missing))}; it has "
+                        f"{', '.join(map(repr, list(frame.columns)[:30]))}")
+    out = {}
+    for v in variables:
+        col = frame[v]
+        if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col):
+            converted = pd.to_numeric(col, errors="coerce")
+            bad = col.notna() & converted.isna()
+            if bad.any():
+                first = col[bad].iloc[0]
+                raise DataError(
+                    f"column {v!r} of the {what} should be numeric but holds text such as "
+                    f"{first!r} ({int(bad.sum())} value(s)); fix or blank these values")
+            col = converted
+        out[v] = col.astype(float)
+    return pd.DataFrame(out, index=frame.index)
+
+
+def default_info(name: str, values: pd.Series) -> VariableInfo:
+    """Metadata guessed from the data when the survey gives none."""
+    observed = values.dropna()
+    integer = bool(len(observed)) and bool(np.all(np.mod(observed, 1) == 0))
+    return VariableInfo(name=name, type="integer" if integer else "numeric")

@@ -1,0 +1,149 @@
+"""Params models of the plugin's components: light (pydantic, ast and numpy only), so that
+discovery imports no heavy library. Edit rules are parsed here already, so a pipeline file
+with an unsafe or malformed rule fails validation with the rule named."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from mlstat_core.components import Params
+
+BUDGET_RULES: list[str] = [
+    "balance: wfood + wfuel + wcloth + walc + wtrans + wother == 1 +- 0.01",
+    "shares_range: 0 <= wfood <= 1 and 0 <= wfuel <= 1 and 0 <= wcloth <= 1",
+    "shares_range2: 0 <= walc <= 1 and 0 <= wtrans <= 1 and 0 <= wother <= 1",
+    "food_min: wfood >= 0.02",
+    "spend_positive: totexp >= 10",
+    "income_positive: income >= 10",
+    "spend_vs_income: totexp <= 4 * income",
+    "age_range: 16 <= age <= 120",
+    "head_adult: if children > 0 then age >= 18",
+]
+"""Edit rules for the UK budget data (all hold on the clean data)."""
+
+
+def _check_rules(value: list[str]) -> list[str]:
+    from mlstat_editimpute.rules import RuleError, RuleSet
+
+    try:
+        RuleSet.parse(list(value))
+    except RuleError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+class InjectSpec(Params):
+    """One kind of error to inject into clean data, for evaluation."""
+
+    kind: Literal["mcar", "mar", "unit", "sign", "transpose", "swap"]
+    variables: list[str] = Field(min_length=1, description="variables to damage ('swap': two)")
+    rate: float = Field(0.1, ge=0, le=1, description="share of each variable's cells damaged")
+    depends_on: str | None = Field(None, description="'mar': variable whose rank drives the "
+                                                     "probability of being missing")
+    strength: float = Field(2.0, ge=0, description="'mar': how strongly (exp(strength * rank))")
+    factors: list[float] = Field([10, 100, 1000], description="'unit': multipliers drawn")
+
+
+class _InjectMixin(Params):
+    inject: list[InjectSpec] = Field(default_factory=list,
+                                     description="errors to inject (evaluation only); the clean "
+                                                 "values are kept as the truth")
+    inject_seed: int = Field(0, description="seed of the error injection")
+    rules: list[str] = Field(default_factory=list,
+                             description="edit rules; passed on to the model with the data")
+
+    _rules = field_validator("rules")(classmethod(lambda cls, v: _check_rules(v)))
+
+
+class SurveyParams(_InjectMixin):
+    path: str = Field(description="CSV, Parquet or Excel microdata file, relative to the "
+                                  "pipeline file")
+    format: Literal["csv", "parquet", "excel"] | None = None
+    metadata: str | None = Field(None, description="variable metadata file (CSV/JSON): "
+                                                   "variable, type, unit, min, max, imputable, "
+                                                   "weight")
+    id: str | None = Field(None, description="column that identifies a record")
+    variables: list[str] = Field(default_factory=list,
+                                 description="variables to edit and impute; empty: those in the "
+                                             "metadata, else every numeric column")
+    weights: str | None = Field(None, description="survey weights column")
+
+
+class BudgetParams(_InjectMixin):
+    pass
+
+
+class _ModelParams(Params):
+    rules: list[str] = Field(default_factory=list,
+                             description="edit rules (added to the loader's)")
+    variables: list[str] = Field(default_factory=list,
+                                 description="variables to edit and impute; empty: the data "
+                                             "set's features")
+    detect: bool = Field(True, description="blank values the suspicion scorer finds extreme "
+                                           "and impute them")
+    detect_threshold: float = Field(6.0, gt=0, description="robust z-score above which a value "
+                                                           "is treated as an error")
+    correct_units: bool = Field(True, description="undo likely unit (x10, x100, x1000) and sign "
+                                                  "errors deductively before imputing")
+    weights: dict[str, float] = Field(default_factory=dict,
+                                      description="reliability weights for error localisation "
+                                                  "(override the metadata's)")
+    check_consistency: bool = Field(True, description="refuse contradictory edit rules")
+    max_train_rows: int = Field(200_000, ge=100, description="records the learners fit on at "
+                                                              "most (a seeded sample)")
+    threads: int = Field(1, ge=1, le=256, description="CPU threads of the learners (OpenMP)")
+
+    _rules = field_validator("rules")(classmethod(lambda cls, v: _check_rules(v)))
+
+
+class PmmParams(_ModelParams):
+    learner: Literal["gbm", "forest"] = Field("gbm", description="model predicting each variable")
+    donors: int = Field(5, ge=1, le=50, description="closest predicted values a donor is "
+                                                    "drawn from")
+    max_iter: int = Field(100, ge=1, description="boosting iterations or trees")
+    iterations: int = Field(2, ge=1, le=10, description="passes of chained prediction")
+
+
+class GbmParams(_ModelParams):
+    learner: Literal["gbm", "forest"] = Field("gbm", description="model predicting each variable")
+    max_iter: int = Field(100, ge=1, description="boosting iterations or trees")
+    iterations: int = Field(2, ge=1, le=10, description="passes of chained prediction")
+
+
+class DonorParams(_ModelParams):
+    candidates: int = Field(10, ge=1, le=100, description="nearest donors tried in turn until "
+                                                          "one lets the record pass the edits")
+    match_variables: list[str] = Field(default_factory=list,
+                                       description="variables donors are matched on; empty: "
+                                                   "every observed variable")
+
+
+class RatioParams(_ModelParams):
+    auxiliary: dict[str, str] = Field(default_factory=dict,
+                                      description="variable -> auxiliary variable of its ratio; "
+                                                  "default: the most correlated one")
+
+
+class RegressionParams(_ModelParams):
+    pass
+
+
+class DetectParams(Params):
+    variables: list[str] = Field(default_factory=list, description="variables scored")
+    method: Literal["robust", "isolation_forest"] = Field(
+        "robust", description="robust z-scores of model residuals on log values, or an "
+                              "isolation forest on log values")
+    threshold: float = Field(6.0, gt=0, description="robust z-score (or forest score) flagging "
+                                                    "a record")
+    max_train_rows: int = Field(200_000, ge=100)
+    threads: int = Field(1, ge=1, le=256, description="CPU threads of the learners (OpenMP)")
+
+
+class EditReportParams(Params):
+    pass
+
+
+class DetectionParams(Params):
+    recall: float = Field(0.95, gt=0, le=1, description="recall for the clerk workload figure")

@@ -1,0 +1,383 @@
+"""Edit rules: readable expressions parsed safely, checked per record, linearised for solvers.
+
+A rule is one line such as::
+
+    balance: wfood + wfuel + wcloth + walc + wtrans + wother == 1 +- 0.01
+    0 <= age <= 120
+    totexp <= 4 * income
+    if children > 0 then age >= 16
+
+Expressions are parsed with :mod:`ast` and walked by a small evaluator that accepts only a
+whitelist of nodes (numbers, variable names, ``+ - * /``, comparisons, ``and``/``or``/``not``
+and ``abs``); nothing is ever passed to ``eval``. A leading ``name:`` names the rule; ``+- tol``
+at the end allows a tolerance on every comparison of the rule.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mlstat_core.errors import ConfigError
+
+_NAME_RE = re.compile(r"^\s*([A-Za-z_]\w*)\s*:\s*(.+)$", re.S)
+_TOL_RE = re.compile(r"^(.*?)(?:\+-|±)\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*$", re.S)
+_IF_RE = re.compile(r"^\s*if\s+(.+?)\s+then\s+(.+)$", re.S | re.I)
+_FUNCTIONS = {"abs": np.abs}
+_CMP = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
+_ALLOWED = (ast.Expression, ast.Compare, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Name,
+            ast.Constant, ast.Load, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.USub, ast.UAdd,
+            ast.Not, ast.And, ast.Or, ast.Call, *_CMP)
+EQ_TOL = 1e-9
+"""Tolerance of ``==`` in rules without ``+- tol`` (floating point, not a real allowance)."""
+STRICT_EPS = 1e-6
+"""How far beyond the boundary a strict inequality (``<``, ``>``) must be in the solvers."""
+
+
+class RuleError(ConfigError):
+    """An edit rule cannot be parsed, is unsafe, names an unknown variable or contradicts
+    another rule."""
+
+
+@dataclass(frozen=True)
+class Atom:
+    """A linear comparison ``sum(coefs[v] * v) + const  op  0`` with op ``<=`` or ``==``
+    (``>=`` is stored negated); ``strict`` marks ``<``, ``tol`` the allowance."""
+
+    coefs: tuple[tuple[str, float], ...]
+    const: float
+    op: str
+    tol: float = 0.0
+    strict: bool = False
+
+    def negated(self) -> list[Atom]:
+        """The atoms whose disjunction is 'this atom does not hold'."""
+        neg = tuple((v, -c) for v, c in self.coefs)
+        if self.op == "==":  # |a.x + c| > tol: above or below
+            return [Atom(neg, -self.const + self.tol, "<=", 0.0, True),
+                    Atom(self.coefs, self.const + self.tol, "<=", 0.0, True)]
+        return [Atom(neg, -self.const - self.tol, "<=", 0.0, not self.strict)]
+
+    @property
+    def variables(self) -> list[str]:
+        return [v for v, _ in self.coefs]
+
+
+@dataclass
+class EditRule:
+    """One parsed edit rule."""
+
+    name: str
+    text: str
+    expression: str
+    tree: ast.Expression
+    condition: ast.expr | None
+    consequence: ast.expr
+    tol: float
+    variables: list[str]
+    condition_atoms: list[Atom] | None = None
+    consequence_atoms: list[Atom] | None = None
+    nonlinear_reason: str = ""
+
+    @property
+    def linear(self) -> bool:
+        return self.consequence_atoms is not None and (
+            self.condition is None or self.condition_atoms is not None)
+
+    @property
+    def is_balance(self) -> bool:
+        """An unconditional equality whose variables all have coefficient 1 (a sum edit)."""
+        return (self.condition is None and self.consequence_atoms is not None
+                and len(self.consequence_atoms) == 1
+                and self.consequence_atoms[0].op == "=="
+                and all(abs(c - 1) < 1e-12 for _, c in self.consequence_atoms[0].coefs)
+                and -self.consequence_atoms[0].const > 0)
+
+    def evaluate(self, values: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """(passes, evaluable) per record; a record is evaluable when every variable the rule
+        needs is present (a false condition needs only the condition's variables)."""
+        with np.errstate(all="ignore"):
+            cons, cons_ok = _eval(self.consequence, values, self.tol)
+            if self.condition is None:
+                return cons & cons_ok, cons_ok
+            cond, cond_ok = _eval(self.condition, values, 0.0)
+        passes = (cond_ok & ~cond) | (cond_ok & cond & cons_ok & cons)
+        evaluable = cond_ok & (~cond | cons_ok)
+        return passes & evaluable, evaluable
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "rule": self.text, "variables": self.variables,
+                "linear": self.linear, "conditional": self.condition is not None}
+
+
+def _truth(x: Any) -> np.ndarray:
+    return np.asarray(x, dtype=bool)
+
+
+def _eval(node: ast.expr, values: dict[str, np.ndarray], tol: float
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """Evaluate a boolean node: (result, defined) arrays, defined False where a value is NaN."""
+    if isinstance(node, ast.BoolOp):
+        parts = [_eval(v, values, tol) for v in node.values]
+        if isinstance(node.op, ast.And):
+            res = np.logical_and.reduce([p[0] for p in parts])
+        else:
+            res = np.logical_or.reduce([p[0] for p in parts])
+        return res, np.logical_and.reduce([p[1] for p in parts])
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        res, ok = _eval(node.operand, values, tol)
+        return ~res, ok
+    if isinstance(node, ast.Compare):
+        left = _arith(node.left, values)
+        result: np.ndarray | None = None
+        defined: np.ndarray | None = None
+        for op, comp in zip(node.ops, node.comparators, strict=True):
+            right = _arith(comp, values)
+            diff = np.asarray(left - right, dtype=float)
+            sym = _CMP[type(op)]
+            eq_tol = max(tol, EQ_TOL)
+            part = {"<": diff < tol, "<=": diff <= tol + EQ_TOL, ">": diff > -tol,
+                    ">=": diff >= -tol - EQ_TOL, "==": np.abs(diff) <= eq_tol,
+                    "!=": np.abs(diff) > eq_tol}[sym]
+            ok = ~np.isnan(diff)
+            result = part if result is None else result & part
+            defined = ok if defined is None else defined & ok
+            left = right
+        assert result is not None and defined is not None
+        return _truth(result), _truth(defined)
+    raise RuleError(f"expected a comparison, found {ast.unparse(node)!r}")
+
+
+def _arith(node: ast.expr, values: dict[str, np.ndarray]) -> Any:
+    if isinstance(node, ast.Constant):
+        return float(node.value)
+    if isinstance(node, ast.Name):
+        return values[node.id]
+    if isinstance(node, ast.UnaryOp):
+        inner = _arith(node.operand, values)
+        return -inner if isinstance(node.op, ast.USub) else inner
+    if isinstance(node, ast.BinOp):
+        a, b = _arith(node.left, values), _arith(node.right, values)
+        if isinstance(node.op, ast.Add):
+            return a + b
+        if isinstance(node.op, ast.Sub):
+            return a - b
+        if isinstance(node.op, ast.Mult):
+            return a * b
+        return a / b
+    if isinstance(node, ast.Call):
+        assert isinstance(node.func, ast.Name)
+        return _FUNCTIONS[node.func.id](_arith(node.args[0], values))
+    raise RuleError(f"unsupported expression {ast.unparse(node)!r}")
+
+
+# --- parsing ---------------------------------------------------------------------------------
+
+
+def _check_safe(tree: ast.AST, rule: str) -> None:
+    for node in ast.walk(tree):
+        if not isinstance(node, _ALLOWED):
+            raise RuleError(f"edit rule {rule!r} uses {type(node).__name__}, which edit rules "
+                            "do not allow (only numbers, variable names, + - * /, comparisons, "
+                            "and/or/not, abs(), 'if ... then ...' and '+- tol')")
+        if isinstance(node, ast.Constant) and (
+                isinstance(node.value, bool) or not isinstance(node.value, int | float)):
+            raise RuleError(f"edit rule {rule!r} contains the constant {node.value!r}; only "
+                            "numbers are allowed")
+        if isinstance(node, ast.Name) and node.id.startswith("__"):
+            raise RuleError(f"edit rule {rule!r} names {node.id!r}; names starting with '__' "
+                            "are not allowed")
+        if isinstance(node, ast.Call) and not (
+                isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS
+                and len(node.args) == 1 and not node.keywords):
+            raise RuleError(f"edit rule {rule!r} calls {ast.unparse(node.func)!r}; the only "
+                            f"function allowed is {', '.join(_FUNCTIONS)}() of one argument")
+
+
+def _parse_expr(text: str, rule: str) -> ast.expr:
+    if len(text) > 2000:
+        raise RuleError(f"edit rule {rule[:60]!r}... is longer than 2000 characters")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise RuleError(f"edit rule {rule!r} is not a valid expression: {exc.msg}") from None
+    _check_safe(tree, rule)
+    body = tree.body
+    if not isinstance(body, ast.Compare | ast.BoolOp) and not (
+            isinstance(body, ast.UnaryOp) and isinstance(body.op, ast.Not)):
+        raise RuleError(f"edit rule {rule!r} is not a comparison (use <, <=, >, >=, == or !=)")
+    for node in ast.walk(body):
+        if isinstance(node, ast.BoolOp | ast.UnaryOp) and isinstance(
+                getattr(node, "op", None), ast.And | ast.Or | ast.Not):
+            operands = node.values if isinstance(node, ast.BoolOp) else [node.operand]
+            for sub in operands:
+                if not isinstance(sub, ast.Compare | ast.BoolOp | ast.UnaryOp):
+                    raise RuleError(f"edit rule {rule!r}: {ast.unparse(sub)!r} is not a "
+                                    "comparison")
+    return body
+
+
+def _names(node: ast.AST) -> list[str]:
+    found = [n.id for n in ast.walk(node) if isinstance(n, ast.Name)
+             and n.id not in _FUNCTIONS]
+    return list(dict.fromkeys(found))
+
+
+class NonLinear(Exception):
+    pass
+
+
+def _linear(node: ast.expr) -> tuple[dict[str, float], float]:
+    """``node`` as (coefficients, constant); raises NonLinear for products of variables."""
+    if isinstance(node, ast.Constant):
+        return {}, float(node.value)
+    if isinstance(node, ast.Name):
+        return {node.id: 1.0}, 0.0
+    if isinstance(node, ast.UnaryOp):
+        c, k = _linear(node.operand)
+        if isinstance(node.op, ast.USub):
+            return {v: -x for v, x in c.items()}, -k
+        return c, k
+    if isinstance(node, ast.BinOp):
+        lc, lk = _linear(node.left)
+        rc, rk = _linear(node.right)
+        if isinstance(node.op, ast.Add | ast.Sub):
+            sign = 1.0 if isinstance(node.op, ast.Add) else -1.0
+            out = dict(lc)
+            for v, x in rc.items():
+                out[v] = out.get(v, 0.0) + sign * x
+            return out, lk + sign * rk
+        if isinstance(node.op, ast.Mult):
+            if lc and rc:
+                raise NonLinear(f"{ast.unparse(node)} multiplies variables")
+            if not lc:
+                return {v: lk * x for v, x in rc.items()}, lk * rk
+            return {v: rk * x for v, x in lc.items()}, lk * rk
+        if rc:
+            raise NonLinear(f"{ast.unparse(node)} divides by a variable")
+        if rk == 0:
+            raise NonLinear(f"{ast.unparse(node)} divides by zero")
+        return {v: x / rk for v, x in lc.items()}, lk / rk
+    raise NonLinear(f"{ast.unparse(node)} is not linear")
+
+
+def _atoms(node: ast.expr, tol: float) -> list[Atom]:
+    """A conjunction of linear comparisons as atoms; NonLinear for anything else."""
+    if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And):
+        return [a for v in node.values for a in _atoms(v, tol)]
+    if not isinstance(node, ast.Compare):
+        raise NonLinear(f"{ast.unparse(node)} is not a conjunction of comparisons")
+    out: list[Atom] = []
+    left = node.left
+    for op, right in zip(node.ops, node.comparators, strict=True):
+        lc, lk = _linear(left)
+        rc, rk = _linear(right)
+        coefs = dict(lc)
+        for v, x in rc.items():
+            coefs[v] = coefs.get(v, 0.0) - x
+        const = lk - rk
+        sym = _CMP[type(op)]
+        if sym == "!=":
+            raise NonLinear("'!=' is a disjunction")
+        if sym in (">", ">="):
+            coefs, const = {v: -x for v, x in coefs.items()}, -const
+        items = tuple((v, x) for v, x in coefs.items() if x != 0)
+        out.append(Atom(items, const, "==" if sym == "==" else "<=", tol, sym in ("<", ">")))
+        left = right
+    return out
+
+
+def parse_rule(text: str, index: int = 0) -> EditRule:
+    """Parse one rule (``name: [if COND then] EXPR [+- TOL]``); raise RuleError if unsafe."""
+    if not isinstance(text, str) or not text.strip():
+        raise RuleError(f"edit rule {index + 1} is empty")
+    original = text.strip()
+    name = f"rule{index + 1}"
+    body = original
+    m = _NAME_RE.match(body)
+    if m:
+        name, body = m.group(1), m.group(2).strip()
+    tol = 0.0
+    m = _TOL_RE.match(body)
+    if m:
+        body, tol = m.group(1).strip(), float(m.group(2))
+    m = _IF_RE.match(body)
+    condition = None
+    if m:
+        condition = _parse_expr(m.group(1), original)
+        consequence = _parse_expr(m.group(2), original)
+        expression = f"if {ast.unparse(condition)} then {ast.unparse(consequence)}"
+    else:
+        consequence = _parse_expr(body, original)
+        expression = ast.unparse(consequence)
+    variables = _names(consequence) if condition is None else list(
+        dict.fromkeys(_names(condition) + _names(consequence)))
+    if not variables:
+        raise RuleError(f"edit rule {original!r} names no variable")
+    tree = ast.Expression(body=consequence)
+    rule = EditRule(name, original, expression, tree, condition, consequence, tol, variables)
+    try:
+        rule.consequence_atoms = _atoms(consequence, tol)
+        if condition is not None:
+            rule.condition_atoms = _atoms(condition, 0.0)
+    except NonLinear as exc:
+        rule.condition_atoms = None
+        rule.nonlinear_reason = str(exc)
+    return rule
+
+
+@dataclass
+class RuleSet:
+    """Parsed edit rules, with checks against the data's variables."""
+
+    rules: list[EditRule] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, texts: list[str]) -> RuleSet:
+        rules = [parse_rule(t, i) for i, t in enumerate(texts)]
+        seen: dict[str, str] = {}
+        for r in rules:
+            if r.name in seen:
+                raise RuleError(f"two edit rules are named {r.name!r}: {seen[r.name]!r} and "
+                                f"{r.text!r}")
+            seen[r.name] = r.text
+        return cls(rules)
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.rules)
+
+    @property
+    def variables(self) -> list[str]:
+        return list(dict.fromkeys(v for r in self.rules for v in r.variables))
+
+    @property
+    def linear_rules(self) -> list[EditRule]:
+        return [r for r in self.rules if r.linear]
+
+    def check_variables(self, known: list[str], where: str = "the data") -> None:
+        for r in self.rules:
+            for v in r.variables:
+                if v not in known:
+                    import difflib
+
+                    close = difflib.get_close_matches(v, known, n=1)
+                    hint = f" (did you mean {close[0]!r}?)" if close else ""
+                    raise RuleError(f"edit rule {r.name!r} ({r.text!r}) names variable {v!r}, "
+                                    f"which is not in {where}{hint}")
+
+    def evaluate(self, values: dict[str, np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
+        """(passes, evaluable) boolean matrices of shape (records, rules)."""
+        passes = np.ones((n, len(self.rules)), dtype=bool)
+        evaluable = np.ones((n, len(self.rules)), dtype=bool)
+        for j, r in enumerate(self.rules):
+            p, e = r.evaluate(values)
+            passes[:, j] = np.broadcast_to(p, (n,))
+            evaluable[:, j] = np.broadcast_to(e, (n,))
+        return passes, evaluable

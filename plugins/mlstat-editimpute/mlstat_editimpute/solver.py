@@ -1,0 +1,251 @@
+"""Linear edit rules as a mixed-integer program (scipy.optimize.milp).
+
+Three uses: the consistency check of a rule set (is there any record that passes every rule,
+and if not, which rules conflict), Fellegi-Holt error localisation (the smallest weighted set of
+fields whose change lets a record pass every edit) and the minimal adjustment of imputed values
+(change imputed fields as little as possible so that the record passes).
+
+Conditional rules ``if C then B`` become disjunctions with binary variables and big-M
+constraints; M comes from each variable's bounds (metadata, else the data's range).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from mlstat_editimpute.rules import STRICT_EPS, Atom, EditRule, RuleError
+
+
+@dataclass
+class _Row:
+    coefs: np.ndarray  # over the x variables
+    aux: dict[int, float]  # binary index -> coefficient placeholder sign (+1: M * z)
+    lb: float
+    ub: float
+    relax: int | None = None  # aux binary that switches the row on (z = 1 -> row holds)
+
+
+class LinearSystem:
+    """The linear edit rules over a fixed list of variables with bounds."""
+
+    def __init__(self, rules: list[EditRule], variables: list[str], lower: np.ndarray,
+                 upper: np.ndarray, integer: np.ndarray) -> None:
+        self.rules = [r for r in rules if r.linear]
+        self.variables = list(variables)
+        self.index = {v: i for i, v in enumerate(self.variables)}
+        self.lower = np.asarray(lower, dtype=float)
+        self.upper = np.asarray(upper, dtype=float)
+        self.integer = np.asarray(integer, dtype=bool)
+        self.n = len(self.variables)
+        self.rows: list[_Row] = []
+        self.groups: list[list[int]] = []  # each: aux binaries of which at least one is 1
+        self.row_rule: list[int] = []
+        self.n_aux = 0
+        for k, rule in enumerate(self.rules):
+            self._add_rule(k, rule)
+
+    # -- building -------------------------------------------------------------------------
+
+    def _vector(self, atom: Atom) -> np.ndarray:
+        vec = np.zeros(self.n)
+        for v, c in atom.coefs:
+            vec[self.index[v]] += c
+        return vec
+
+    def _eps(self, atom: Atom) -> float:
+        ints = all(self.integer[self.index[v]] and float(c).is_integer() for v, c in atom.coefs)
+        return 1.0 if ints and float(atom.const).is_integer() else STRICT_EPS
+
+    def _atom_rows(self, atom: Atom, relax: int | None) -> list[_Row]:
+        vec = self._vector(atom)
+        if atom.op == "==":
+            return [_Row(vec, {}, -atom.const - atom.tol, -atom.const + atom.tol, relax)]
+        ub = -atom.const + atom.tol - (self._eps(atom) if atom.strict else 0.0)
+        return [_Row(vec, {}, -np.inf, ub, relax)]
+
+    def _add_rule(self, k: int, rule: EditRule) -> None:
+        assert rule.consequence_atoms is not None
+        if rule.condition is None:
+            for atom in rule.consequence_atoms:
+                for row in self._atom_rows(atom, None):
+                    self.rows.append(row)
+                    self.row_rule.append(k)
+            return
+        assert rule.condition_atoms is not None
+        holds = self._new_aux()
+        group = [holds]
+        for atom in rule.consequence_atoms:
+            for row in self._atom_rows(atom, holds):
+                self.rows.append(row)
+                self.row_rule.append(k)
+        for atom in rule.condition_atoms:
+            for neg in atom.negated():
+                z = self._new_aux()
+                group.append(z)
+                for row in self._atom_rows(neg, z):
+                    self.rows.append(row)
+                    self.row_rule.append(k)
+        self.groups.append(group)
+
+    def _new_aux(self) -> int:
+        self.n_aux += 1
+        return self.n_aux - 1
+
+    # -- matrices for given bounds -----------------------------------------------------------
+
+    def constraints(self, xlo: np.ndarray, xhi: np.ndarray, n_extra: int = 0,
+                    rules: list[int] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(A, lb, ub) over [x, aux, extra] for a box of x; big-M from the box."""
+        keep = [i for i, r in enumerate(self.row_rule) if rules is None or r in rules]
+        groups = [g for g in self.groups
+                  if rules is None or self._group_rule(g) in rules]
+        width = self.n + self.n_aux + n_extra
+        A = np.zeros((len(keep) * 2 + len(groups), width))
+        lb = np.full(A.shape[0], -np.inf)
+        ub = np.full(A.shape[0], np.inf)
+        r = 0
+        for i in keep:
+            row = self.rows[i]
+            A[r, : self.n] = row.coefs
+            if row.relax is None:
+                lb[r], ub[r] = row.lb, row.ub
+                r += 1
+                continue
+            hi_val = np.sum(np.maximum(row.coefs * xlo, row.coefs * xhi))
+            lo_val = np.sum(np.minimum(row.coefs * xlo, row.coefs * xhi))
+            if np.isfinite(row.ub):  # coefs.x <= ub + M (1 - z)  ->  coefs.x + M z <= ub + M
+                m = max(hi_val - row.ub, 0.0) + 1.0
+                A[r, self.n + row.relax] = m
+                ub[r] = row.ub + m
+                r += 1
+            if np.isfinite(row.lb):  # coefs.x >= lb - M (1 - z)  ->  coefs.x - M z >= lb - M
+                if np.isfinite(row.ub):
+                    A[r, : self.n] = row.coefs
+                m = max(row.lb - lo_val, 0.0) + 1.0
+                A[r, self.n + row.relax] = -m
+                lb[r] = row.lb - m
+                r += 1
+        for g in groups:
+            A[r, [self.n + z for z in g]] = 1.0
+            lb[r] = 1.0
+            r += 1
+        return A[:r], lb[:r], ub[:r]
+
+    def _group_rule(self, group: list[int]) -> int:
+        for i, row in enumerate(self.rows):
+            if row.relax == group[0]:
+                return self.row_rule[i]
+        return -1
+
+    # -- uses --------------------------------------------------------------------------------
+
+    def feasible(self, rules: list[int] | None = None) -> bool:
+        A, lb, ub = self.constraints(self.lower, self.upper, rules=rules)
+        width = self.n + self.n_aux
+        integrality = np.concatenate([self.integer.astype(int), np.ones(self.n_aux, int)])
+        bounds = Bounds(np.concatenate([self.lower, np.zeros(self.n_aux)]),
+                        np.concatenate([self.upper, np.ones(self.n_aux)]))
+        cons = [LinearConstraint(A, lb, ub)] if len(A) else []
+        res = milp(np.zeros(width), constraints=cons, integrality=integrality, bounds=bounds,
+                   options={"time_limit": 10})
+        return res.status == 0
+
+    def conflicts(self) -> list[int]:
+        """Indices (into ``self.rules``) of a minimal set of rules that cannot hold together
+        within the bounds; empty when the rules are consistent (deletion filter)."""
+        every = list(range(len(self.rules)))
+        if self.feasible(every):
+            return []
+        keep = list(every)
+        for k in every:
+            trial = [i for i in keep if i != k]
+            if not self.feasible(trial):
+                keep = trial
+        return keep
+
+    def localise(self, values: np.ndarray, must_change: np.ndarray, frozen: np.ndarray,
+                 cost: np.ndarray) -> np.ndarray | None:
+        """Fellegi-Holt: boolean mask of the fields to change (minimum total ``cost``) so that
+        the record can pass every linear rule, or None when no such set exists."""
+        n = self.n
+        v = np.where(np.isnan(values), self.lower, values)
+        out_of_box = (v < self.lower - 1e-12) | (v > self.upper + 1e-12)
+        must = must_change | out_of_box
+        if np.any(must & frozen):
+            return None
+        A, lb, ub = self.constraints(self.lower, self.upper, n_extra=n)
+        # link rows: x_j - v_j <= (hi_j - v_j) y_j ; v_j - x_j <= (v_j - lo_j) y_j
+        link = np.zeros((2 * n, A.shape[1]))
+        llb = np.full(2 * n, -np.inf)
+        lub = np.full(2 * n, np.inf)
+        off = n + self.n_aux
+        for j in range(n):
+            if must[j]:
+                continue
+            link[2 * j, j] = 1.0
+            link[2 * j, off + j] = -max(self.upper[j] - v[j], 0.0)
+            lub[2 * j] = v[j]
+            link[2 * j + 1, j] = -1.0
+            link[2 * j + 1, off + j] = -max(v[j] - self.lower[j], 0.0)
+            lub[2 * j + 1] = -v[j]
+        A = np.vstack([A, link])
+        lb = np.concatenate([lb, llb])
+        ub = np.concatenate([ub, lub])
+        c = np.concatenate([np.zeros(n + self.n_aux), cost])
+        ylo = np.where(must, 1.0, 0.0)
+        yhi = np.where(frozen, 0.0, 1.0)
+        bounds = Bounds(np.concatenate([self.lower, np.zeros(self.n_aux), ylo]),
+                        np.concatenate([self.upper, np.ones(self.n_aux), yhi]))
+        integrality = np.concatenate([self.integer.astype(int), np.ones(self.n_aux + n, int)])
+        res = milp(c, constraints=[LinearConstraint(A, lb, ub)], integrality=integrality,
+                   bounds=bounds, options={"time_limit": 5})
+        if res.status != 0 or res.x is None:
+            return None
+        return res.x[off:] > 0.5
+
+    def adjust(self, values: np.ndarray, free: np.ndarray, scale: np.ndarray
+               ) -> np.ndarray | None:
+        """Values of the free fields changed as little as possible (sum of |change| / scale)
+        so that the record passes every linear rule; None when impossible."""
+        n = self.n
+        v = np.where(np.isnan(values), np.clip(0.0, self.lower, self.upper), values)
+        xlo = np.where(free, self.lower, v)
+        xhi = np.where(free, self.upper, v)
+        if np.any(xlo > xhi):
+            return None
+        boxlo, boxhi = np.minimum(xlo, self.lower), np.maximum(xhi, self.upper)
+        A, lb, ub = self.constraints(boxlo, boxhi, n_extra=2 * n)
+        off = n + self.n_aux
+        dev = np.zeros((n, A.shape[1]))
+        for j in range(n):  # x_j - d+_j + d-_j = v_j
+            dev[j, j] = 1.0
+            dev[j, off + j] = -1.0
+            dev[j, off + n + j] = 1.0
+        A = np.vstack([A, dev])
+        lb = np.concatenate([lb, v])
+        ub = np.concatenate([ub, v])
+        w = np.where(free, 1.0 / np.maximum(scale, 1e-12), 0.0)
+        c = np.concatenate([np.zeros(off), w, w])
+        bounds = Bounds(np.concatenate([xlo, np.zeros(self.n_aux + 2 * n)]),
+                        np.concatenate([xhi, np.ones(self.n_aux), np.full(2 * n, np.inf)]))
+        integrality = np.concatenate([self.integer.astype(int), np.ones(self.n_aux, int),
+                                      np.zeros(2 * n, int)])
+        res = milp(c, constraints=[LinearConstraint(A, lb, ub)], integrality=integrality,
+                   bounds=bounds, options={"time_limit": 5})
+        if res.status != 0 or res.x is None:
+            return None
+        x = res.x[:n].copy()
+        x[self.integer] = np.round(x[self.integer])
+        return np.where(free, x, values)
+
+
+def check_consistency(system: LinearSystem) -> None:
+    """Raise RuleError naming the rules in conflict when no record can pass them all."""
+    conflict = system.conflicts()
+    if conflict:
+        named = "; ".join(f"{system.rules[k].name}: {system.rules[k].text!r}" for k in conflict)
+        raise RuleError(f"the edit rules contradict each other: no record within the variables' "
+                        f"allowed ranges can pass all of {named}")

@@ -1,0 +1,264 @@
+"""Behaviour users rely on: safe rules, localisation, every record passing, flags and audit,
+persistence, clear data errors, and the example pipeline running through the engine."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from mlstat_editimpute.loaders import BudgetUkLoader
+from mlstat_editimpute.models import DonorModel, GbmModel, PmmModel, RatioModel, RegressionModel
+from mlstat_editimpute.params import BUDGET_RULES, BudgetParams, PmmParams
+from mlstat_editimpute.rules import RuleError, RuleSet, parse_rule
+from mlstat_editimpute.solver import LinearSystem, check_consistency
+
+from mlstat_core.components import Dataset
+from mlstat_core.errors import ConfigError, DataError
+
+ROOT = Path(__file__).resolve().parents[3]
+FAST = {"max_iter": 20, "iterations": 1}
+INJECT = [
+    {"kind": "mcar", "variables": ["income", "totexp", "wfood", "wfuel"], "rate": 0.15},
+    {"kind": "unit", "variables": ["income"], "rate": 0.03},
+    {"kind": "sign", "variables": ["wtrans"], "rate": 0.02},
+]
+
+
+@pytest.fixture(scope="module")
+def data() -> Dataset:
+    ds = BudgetUkLoader(BudgetParams(inject=INJECT, rules=BUDGET_RULES)).load(Path("."))
+    keep = np.arange(300)
+    small = ds.subset(keep)
+    meta = dict(ds.metadata)
+    for key in ("truth", "injected_mask", "injected_kind"):
+        meta[key] = meta[key].iloc[keep]
+    return Dataset(small.frame.reset_index(drop=True), small.roles, small.name, small.sources,
+                   meta)
+
+
+@pytest.fixture(scope="module")
+def fitted(data: Dataset) -> tuple[PmmModel, pd.DataFrame]:
+    before = data.frame.copy()
+    model = PmmModel(PmmParams(**FAST))
+    model.fit(data)
+    out = model.predict(data.frame)
+    pd.testing.assert_frame_equal(before, data.frame)  # input never modified
+    return model, out
+
+
+# --- rules ---------------------------------------------------------------------------------
+
+
+def test_rules_parse_readable_forms() -> None:
+    rules = RuleSet.parse([
+        "balance: a + b == 1 +- 0.01", "0 <= age <= 120", "if kids > 0 then age >= 16",
+        "x <= 4 * y"])
+    assert [r.name for r in rules] == ["balance", "rule2", "rule3", "rule4"]
+    assert rules.rules[0].is_balance and rules.rules[0].tol == 0.01
+    env = {"a": np.array([0.5, 0.5]), "b": np.array([0.505, 0.6]),
+           "age": np.array([10.0, 30.0]), "kids": np.array([1.0, 0.0]),
+           "x": np.array([1.0, 9.0]), "y": np.array([1.0, 2.0])}
+    ok, evaluable = rules.evaluate(env, 2)
+    assert ok.tolist() == [[True, True, False, True], [False, True, True, False]]
+    assert evaluable.all()
+
+
+@pytest.mark.parametrize("text", ["__import__('os').system('ls')", "open('x') == 1",
+                                  "a.b == 1", "[a][0] == 1", "a == 'text'", "lambda: 1",
+                                  "a ** 2 == 1", "a.__class__ == 1"])
+def test_unsafe_rules_refused(text: str) -> None:
+    with pytest.raises(RuleError):
+        parse_rule(text)
+
+
+def test_unknown_variable_names_rule_and_variable(data: Dataset) -> None:
+    model = PmmModel(PmmParams(rules=["spend: totexpp <= 4 * income"], **FAST))
+    with pytest.raises(ConfigError, match="spend.*totexpp.*did you mean 'totexp'"):
+        model.fit(data)
+
+
+def test_contradictory_rules_reported_with_rules_in_conflict() -> None:
+    rules = RuleSet.parse(["low: x <= 5", "high: x >= 10", "ok: y >= 0",
+                           "cond: if y > 1 then x >= 3"])
+    system = LinearSystem(rules.rules, ["x", "y"], np.array([0.0, 0.0]),
+                          np.array([100.0, 100.0]), np.array([False, False]))
+    with pytest.raises(RuleError, match="low.*high") as err:
+        check_consistency(system)
+    assert "ok" not in str(err.value).split("all of")[1]
+
+
+def test_contradiction_through_a_conditional() -> None:
+    rules = RuleSet.parse(["kids: kids >= 1", "young: age <= 15",
+                           "adult: if kids > 0 then age >= 16"])
+    system = LinearSystem(rules.rules, ["kids", "age"], np.array([0.0, 0.0]),
+                          np.array([20.0, 120.0]), np.array([True, True]))
+    assert sorted(system.conflicts()) == [0, 1, 2]
+
+
+# --- localisation ---------------------------------------------------------------------------
+
+
+def _system(texts: list[str], names: list[str], hi: float = 1000.0) -> LinearSystem:
+    rules = RuleSet.parse(texts)
+    n = len(names)
+    return LinearSystem(rules.rules, names, np.zeros(n), np.full(n, hi), np.zeros(n, bool))
+
+
+def test_localisation_finds_the_single_wrong_field() -> None:
+    sys = _system(["t: a + b + c == total", "a <= 100", "b <= 100", "c <= 100"],
+                  ["a", "b", "c", "total"])
+    values = np.array([10.0, 20.0, 300.0, 60.0])  # c is wrong (should be 30)
+    found = sys.localise(values, np.zeros(4, bool), np.zeros(4, bool), np.ones(4))
+    assert found.tolist() == [False, False, True, False]
+
+
+def test_localisation_respects_weights_and_frozen_fields() -> None:
+    sys = _system(["t: a + b == total"], ["a", "b", "total"])
+    values = np.array([10.0, 20.0, 50.0])
+    cost = np.array([1.0, 1.0, 0.5])  # total is the least reliable: change it
+    found = sys.localise(values, np.zeros(3, bool), np.zeros(3, bool), cost)
+    assert found.tolist() == [False, False, True]
+    frozen = np.array([False, False, True])
+    found = sys.localise(values, np.zeros(3, bool), frozen, np.ones(3))
+    assert found.sum() == 1 and not found[2]
+
+
+def test_localisation_with_conditional_rule() -> None:
+    rules = RuleSet.parse(["if kids > 0 then age >= 16"])
+    sys = LinearSystem(rules.rules, ["kids", "age"], np.zeros(2), np.array([20.0, 120.0]),
+                       np.array([True, True]))
+    found = sys.localise(np.array([2.0, 8.0]), np.zeros(2, bool), np.zeros(2, bool),
+                         np.array([1.0, 2.0]))
+    assert found.tolist() == [True, False]  # changing kids is cheaper than age
+    found = sys.localise(np.array([2.0, 8.0]), np.zeros(2, bool), np.zeros(2, bool),
+                         np.array([2.0, 1.0]))
+    assert found.tolist() == [False, True]
+
+
+# --- the edit-and-impute process --------------------------------------------------------------
+
+
+def test_every_record_passes_after_imputation(fitted) -> None:
+    model, out = fitted
+    assert out["edit_pass"].all() or out.loc[~out["edit_pass"], "needs_review"].all()
+    assert out["edit_pass"].mean() >= 0.99
+    assert not out[model.targets].isna().any().any()
+
+
+@pytest.mark.parametrize("cls", [GbmModel, DonorModel, RatioModel, RegressionModel])
+def test_other_methods_pass_the_edits(cls, data: Dataset) -> None:
+    params = cls.params_type(**({**FAST} if cls is GbmModel else {}))
+    out = cls(params).fit(data).predict(data.frame)
+    failing = ~out["edit_pass"]
+    assert out.loc[failing, "needs_review"].all()
+    assert out["edit_pass"].mean() >= 0.99
+
+
+def test_flags_and_audit_consistent_with_changes(fitted, data: Dataset, tmp_path: Path) -> None:
+    model, out = fitted
+    for v in model.variables:
+        before = data.frame[v]
+        changed = ~((before == out[v]) | (before.isna() & out[v].isna()))
+        flag = out[v + "__flag"]
+        assert (flag[changed] != "original").all(), v
+        assert set(flag.unique()) <= {"original", "edited", "imputed:pmm"}
+        assert (flag[before.isna()] == "imputed:pmm").all()
+    preds = out.assign(record_id=data.frame.index)
+    files = model.write_outputs(tmp_path, preds, data)
+    assert {p.name for p in files} == {"edited.csv", "audit.csv", "edit_summary.json"}
+    audit = pd.read_csv(tmp_path / "audit.csv")
+    n_flagged = sum(int((out[v + "__flag"] != "original").sum()) for v in model.variables)
+    assert len(audit) == n_flagged
+    row = audit.iloc[0]
+    assert out.loc[row["record"], row["field"]] == pytest.approx(row["new_value"])
+    assert isinstance(row["reason"], str) and row["reason"]
+    edited = pd.read_csv(tmp_path / "edited.csv")
+    assert len(edited) == len(data.frame) and "income__flag" in edited.columns
+
+
+def test_injected_errors_are_found(fitted, data: Dataset) -> None:
+    model, out = fitted
+    kinds = data.metadata["injected_kind"]
+    unit = kinds["income"] == "unit"
+    assert unit.sum() > 0
+    assert (out.loc[unit, "income__flag"] != "original").mean() >= 0.8
+    sign = kinds["wtrans"] == "sign"
+    assert (out.loc[sign, "wtrans"] >= 0).all()
+
+
+def test_save_load_round_trip_identical(fitted, data: Dataset, tmp_path: Path) -> None:
+    model, out = fitted
+    model.save(tmp_path)
+    assert not list(tmp_path.glob("*.pkl"))
+    again = PmmModel.load(tmp_path).predict(data.frame)
+    pd.testing.assert_frame_equal(out, again)
+
+
+def test_prediction_is_partition_independent(fitted, data: Dataset) -> None:
+    model, out = fitted
+    parts = pd.concat([model.predict(data.frame.iloc[:150]), model.predict(data.frame.iloc[150:])])
+    pd.testing.assert_frame_equal(out, parts)
+
+
+def test_variable_all_missing_is_a_clear_error(data: Dataset) -> None:
+    frame = data.frame.copy()
+    frame["income"] = np.nan
+    ds = Dataset(frame, data.roles, metadata=data.metadata)
+    with pytest.raises(DataError, match="'income'.*no observed value"):
+        PmmModel(PmmParams(**FAST)).fit(ds)
+
+
+def test_text_in_numeric_column_names_the_column(data: Dataset) -> None:
+    frame = data.frame.copy().astype({"age": object})
+    frame.loc[3, "age"] = "forty"
+    ds = Dataset(frame, data.roles, metadata=data.metadata)
+    with pytest.raises(DataError, match="column 'age'.*'forty'"):
+        PmmModel(PmmParams(**FAST)).fit(ds)
+
+
+def test_survey_loader_with_metadata(tmp_path: Path) -> None:
+    from mlstat_editimpute.loaders import SurveyLoader
+    from mlstat_editimpute.params import SurveyParams
+
+    pd.DataFrame({"hh": [1, 2, 3], "x": [1.0, "bad", 3.0], "y": [1, 2, 3]}).to_csv(
+        tmp_path / "d.csv", index=False)
+    pd.DataFrame({"variable": ["x", "y"], "type": ["numeric", "integer"], "min": [0, 0],
+                  "imputable": [True, False]}).to_csv(tmp_path / "m.csv", index=False)
+    loader = SurveyLoader(SurveyParams(path="d.csv", metadata="m.csv", id="hh"))
+    with pytest.raises(DataError, match="column 'x'"):
+        loader.load(tmp_path)
+    pd.DataFrame({"hh": [1, 2, 3], "x": [1.0, None, 3.0], "y": [1, 2, 3]}).to_csv(
+        tmp_path / "d.csv", index=False)
+    ds = loader.load(tmp_path)
+    assert ds.roles.features == ["x", "y"]
+    assert ds.metadata["variables"]["y"]["imputable"] is False
+
+
+def test_injection_is_seeded_and_keeps_truth() -> None:
+    a = BudgetUkLoader(BudgetParams(inject=INJECT)).load(Path("."))
+    b = BudgetUkLoader(BudgetParams(inject=INJECT)).load(Path("."))
+    pd.testing.assert_frame_equal(a.frame, b.frame)
+    truth, mask = a.metadata["truth"], a.metadata["injected_mask"]
+    clean = ~mask.any(axis=1)
+    pd.testing.assert_frame_equal(a.frame.loc[clean, truth.columns], truth.loc[clean],
+                                  check_dtype=False)
+    assert mask["income"].mean() > 0.1
+
+
+def test_example_pipeline_runs_through_the_engine(tmp_path: Path) -> None:
+    from mlstat_core import engine
+
+    path = ROOT / "examples" / "editimpute-budget-uk.toml"
+    result = engine.run(path, overrides=["model.max_iter=20", "model.iterations=1"],
+                        out=tmp_path)
+    assert result.status == "succeeded"
+    metrics = result.metrics
+    assert metrics["edit_rule_pass_rate"] >= 0.99
+    assert metrics["imputation_nrmse"] is not None
+    outputs = result.run_dir / "outputs"
+    assert (outputs / "audit.csv").is_file() and (outputs / "edited.csv").is_file()
+    summary = json.loads((outputs / "edit_summary.json").read_text())
+    assert summary["records"] == 1519

@@ -1,0 +1,1 @@
+"""Spark execution engine for mlstat (the ``spark`` engine of ``mlstat predict``)."""

@@ -1,0 +1,234 @@
+"""The Spark engine: read, score partitions with ``mapInPandas``, write Parquet.
+
+Nothing is collected on the driver but a schema sample, label counts and a bounded drift
+sample, so the driver's memory does not grow with the number of records.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mlstat_core.components import Engine, Model
+from mlstat_core.errors import DataError
+from mlstat_core.io import read_table, table_format
+from mlstat_core.predict import (
+    PredictSummary,
+    ScoringJob,
+    drift_accumulator,
+    finish_summary,
+    output_frame,
+)
+from mlstat_spark.params import SparkParams
+from mlstat_spark.session import get_session
+from mlstat_spark.worker import ROW_COLUMN, make_scorer
+
+_ARROW_KIND = {"int64": "long", "int32": "long", "double": "double", "float": "double",
+               "bool": "boolean"}
+
+
+def _spark_type(kind: str) -> Any:
+    from pyspark.sql import types as T
+
+    return {"long": T.LongType(), "double": T.DoubleType(), "boolean": T.BooleanType(),
+            "string": T.StringType()}[kind]
+
+
+def output_schema(sample: pd.DataFrame) -> tuple[list[str], dict[str, str], Any]:
+    """Columns, their kinds and the Spark schema of predictions, from a scored sample."""
+    import pyarrow as pa
+    from pyspark.sql import types as T
+
+    table = pa.Table.from_pandas(sample, preserve_index=False)
+    kinds = {f.name: _ARROW_KIND.get(str(f.type), "string") for f in table.schema}
+    columns = list(kinds)
+    schema = T.StructType([T.StructField(c, _spark_type(kinds[c]), True) for c in columns])
+    return columns, kinds, schema
+
+
+def pandas_schema(sample: pd.DataFrame) -> Any:
+    """A Spark read schema that types CSV columns as pandas does for the local engine."""
+    from pyspark.sql import types as T
+
+    fields = []
+    for column, dtype in sample.dtypes.items():
+        if pd.api.types.is_bool_dtype(dtype):
+            kind: Any = T.BooleanType()
+        elif pd.api.types.is_integer_dtype(dtype):
+            kind = T.LongType()
+        elif pd.api.types.is_float_dtype(dtype):
+            kind = T.DoubleType()
+        else:
+            kind = T.StringType()
+        fields.append(T.StructField(str(column), kind, True))
+    return T.StructType(fields)
+
+
+def with_row_numbers(df: Any) -> Any:
+    """Number records in read order (what the local engine calls a record without an id),
+    with JVM expressions only: per-partition counts plus monotonically increasing ids."""
+    from pyspark.sql import functions as F
+
+    df = df.withColumn("__mono", F.monotonically_increasing_id()) \
+        .withColumn("__pid", F.spark_partition_id())
+    counts = dict(df.groupBy("__pid").count().collect())
+    offsets, total = [], 0
+    for pid in range(max(counts, default=-1) + 1):
+        offsets.append(total)
+        total += counts.get(pid, 0)
+    if not offsets:
+        return df.withColumn(ROW_COLUMN, F.lit(0).cast("long")).drop("__mono", "__pid")
+    offset = F.element_at(F.array(*[F.lit(o) for o in offsets]), F.col("__pid") + 1)
+    local = F.col("__mono") - F.shiftleft(F.col("__pid").cast("long"), 33)
+    return df.withColumn(ROW_COLUMN, (offset + local).cast("long")).drop("__mono", "__pid")
+
+
+class SparkEngine(Engine):
+    """Scores with ``mapInPandas`` on ``local[*]`` or a cluster; same predictions as local."""
+
+    params: SparkParams
+
+    def __init__(self, params: SparkParams | None = None) -> None:
+        super().__init__(params or SparkParams())
+        self._session: Any = None
+
+    @property
+    def session(self) -> Any:
+        if self._session is None:
+            self._session = get_session(self.params)
+        return self._session
+
+    # -- reading -------------------------------------------------------------------------
+
+    def read(self, job: ScoringJob) -> Any:
+        fmt = self.params.input_format
+        if fmt == "table":
+            return self.session.table(job.input)
+        local = "://" not in job.input
+        if fmt == "auto":
+            fmt = table_format(Path(job.input)) if local else \
+                ("parquet" if job.input.endswith((".parquet", "/")) else "csv")
+        if local and not Path(job.input).exists():
+            raise DataError(f"input {job.input} does not exist")
+        if fmt == "parquet":
+            return self.session.read.parquet(job.input)
+        if fmt == "csv":
+            sample = read_table(job.input, encoding=job.encoding).head(10_000) if local else None
+            reader = self.session.read.option("header", True).option("encoding", job.encoding)\
+                .option("mode", "FAILFAST")
+            if sample is not None:
+                reader = reader.schema(pandas_schema(sample))
+            else:
+                reader = reader.option("inferSchema", True)
+            return reader.csv(job.input)
+        raise DataError(f"the spark engine reads CSV, Parquet or a table, not {fmt}")
+
+    # -- scoring -------------------------------------------------------------------------
+
+    def _scored(self, df: Any, model: Model, job_files: dict[str, tuple[bytes, str]],
+                factory: str, what: str) -> Any:
+        from mlstat_core.engine import _parquet_safe
+        from mlstat_core.sklearn_model import require_columns
+
+        needed = model.roles.input_columns() if model.roles else []
+        missing = [c for c in needed if c not in df.columns]
+        if missing:
+            require_columns(pd.DataFrame(columns=df.columns), needed, what=what)
+        id_column = model.roles.id if model.roles and model.roles.id in df.columns else None
+        if id_column is None and ROW_COLUMN not in df.columns:
+            df = with_row_numbers(df)
+        keep = list(dict.fromkeys([c for c in (id_column, ROW_COLUMN) if c and c in df.columns]
+                                  + needed))
+        df = df.select(*keep)
+        if self.params.partitions:
+            df = df.repartition(self.params.partitions)
+        sample = df.limit(50).toPandas()
+        if sample.empty:
+            raise DataError(f"{what} has no records")
+        rows = sample.pop(ROW_COLUMN) if ROW_COLUMN in sample.columns else None
+        if rows is not None:
+            sample.index = pd.Index(rows.to_numpy())
+        columns, kinds, schema = output_schema(
+            _parquet_safe(output_frame(sample, model.predict(sample), model)))
+        scorer = make_scorer(job_files, factory, id_column, columns, kinds)
+        return df.mapInPandas(scorer, schema)
+
+    def score_file(self, job: ScoringJob) -> PredictSummary:
+        start = time.perf_counter()
+        session_start = time.perf_counter()
+        _ = self.session
+        startup = time.perf_counter() - session_start
+        df = self.read(job)
+        scored = self._scored(df, job.model, job.model_files(), job.model_factory,
+                              f"input {job.input}")
+        rows = self._write(scored, job.output)
+        unseen = self._unseen(df, job.model)
+        drift = self._drift(df, job)
+        seconds = time.perf_counter() - start
+        return finish_summary(job, rows, seconds, unseen, drift, "spark.spark",
+                              {"startup_seconds": startup, "master": self.params.master,
+                               "scoring_seconds": seconds - startup})
+
+    def _write(self, scored: Any, output: Path) -> int:
+        target = str(output)
+        if "://" in target:
+            scored.write.mode("errorifexists").parquet(target)
+            return self.session.read.parquet(target).count()
+        tmp = output.with_name(f".{output.name}.partial")
+        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            scored.write.mode("overwrite").parquet(str(tmp))
+        except Exception:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        rows = self.session.read.parquet(str(tmp)).count()
+        if output.is_dir():
+            shutil.rmtree(output)
+        elif output.exists():
+            output.unlink()
+        tmp.rename(output)
+        return rows
+
+    def _unseen(self, df: Any, model: Model) -> dict[str, int]:
+        roles = model.roles
+        if roles is None or not roles.target or roles.target not in df.columns:
+            return {}
+        classes = {str(c) for c in (model.classes_ or [])}
+        counts = df.groupBy(roles.target).count().collect()
+        return {str(label): int(n) for label, n in counts
+                if label is not None and str(label) not in classes}
+
+    def _drift(self, df: Any, job: ScoringJob) -> dict[str, Any] | None:
+        accumulator = drift_accumulator(job.folder)
+        if accumulator is None or self.params.drift_sample == 0:
+            return None
+        columns = [c for c in job.input_columns if c in df.columns]
+        accumulator.update(df.select(*columns).limit(self.params.drift_sample).toPandas())
+        result = accumulator.result()
+        result["note"] = f"computed on the first {self.params.drift_sample:,} records"
+        return result
+
+    def score_frame(self, model: Model, frame: pd.DataFrame, chunk_size: int) -> pd.DataFrame:
+        """Score an in-memory frame on Spark (the predict step of ``mlstat run``)."""
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="mlstat-spark-") as tmp:
+            model.save(Path(tmp))
+            from mlstat_core.artifacts import sha256_file
+
+            files = {p.relative_to(tmp).as_posix(): (p.read_bytes(), sha256_file(p))
+                     for p in sorted(Path(tmp).rglob("*")) if p.is_file()}
+        factory = f"{type(model).__module__}:{type(model).__qualname__}"
+        data = frame[model.roles.input_columns()].copy() if model.roles else frame.copy()
+        data.insert(0, ROW_COLUMN, range(len(frame)))
+        df = self.session.createDataFrame(data)
+        scored = self._scored(df, model, files, factory, "the test records")
+        result = scored.toPandas()
+        order = result.pop("record_id").to_numpy()
+        result.index = frame.index[order]
+        result = result.loc[frame.index]
+        return result

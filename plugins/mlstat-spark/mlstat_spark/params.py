@@ -1,0 +1,29 @@
+"""Params of the Spark engine (light: discovery imports this, never pyspark)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from mlstat_core.components import Params
+
+
+class SparkParams(Params):
+    master: str = Field("local[*]", description="master URL: local[N], spark://host:port, "
+                                                "yarn, or sc://host for Spark Connect")
+    app_name: str = Field("mlstat", description="application name shown by the cluster")
+    input_format: Literal["auto", "csv", "parquet", "table"] = Field(
+        "auto", description="how to read --input: by suffix, or as a catalog table name")
+    partitions: int | None = Field(None, ge=1, description="repartition the input to this many "
+                                                           "partitions before scoring")
+    batch_size: int = Field(10_000, ge=100, description="records per Arrow batch handed to "
+                                                        "the model (bounds executor memory)")
+    startup_timeout_s: float = Field(120.0, gt=0, description="give up starting a session "
+                                                              "after this many seconds")
+    connect_timeout_s: float = Field(5.0, gt=0, description="timeout of the reachability "
+                                                            "check of a spark:// master")
+    drift_sample: int = Field(100_000, ge=0, description="records sampled for the drift "
+                                                         "check (0: no drift check)")
+    config: dict[str, str] = Field(default_factory=dict,
+                                   description="extra Spark settings, e.g. spark.executor.memory")

@@ -1,0 +1,98 @@
+"""Starting a Spark session with clear failures: no Java, unreachable master, slow start."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sys
+import threading
+from typing import Any
+from urllib.parse import urlparse
+
+from mlstat_core.errors import PluginError
+from mlstat_spark.params import SparkParams
+
+
+def check_java() -> None:
+    """Spark's local mode and drivers need a Java runtime (17)."""
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home and os.path.exists(os.path.join(java_home, "bin", "java")):
+        return
+    if shutil.which("java") is None:
+        raise PluginError(
+            "the spark engine needs Java 17 and none was found (no `java` on PATH, no "
+            "JAVA_HOME); install it, e.g. Debian's openjdk-17-jre-headless")
+
+
+def check_master(master: str, timeout: float) -> None:
+    """Fail fast when a standalone master does not answer, instead of hanging in retries."""
+    if not master.startswith(("spark://", "sc://")):
+        return
+    parsed = urlparse(master)
+    host, port = parsed.hostname, parsed.port or (7077 if master.startswith("spark") else 15002)
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return
+    except OSError as exc:
+        raise PluginError(
+            f"Spark master {master} is unreachable ({exc.strerror or exc}); check the URL "
+            f"(--spark-master or [predict.options] master) and that the cluster is up"
+        ) from None
+
+
+def _builder(params: SparkParams) -> Any:
+    from pyspark.sql import SparkSession
+
+    if params.master.startswith("sc://"):
+        builder = SparkSession.builder.remote(params.master)
+    else:
+        builder = (SparkSession.builder.master(params.master)
+                   .config("spark.ui.enabled", "false")
+                   .config("spark.ui.showConsoleProgress", "false")
+                   .config("spark.driver.host", "127.0.0.1")
+                   .config("spark.driver.bindAddress", "127.0.0.1"))
+    builder = (builder.appName(params.app_name)
+               .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+               .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(params.batch_size))
+               .config("spark.sql.session.timeZone", "UTC"))
+    for key, value in params.config.items():
+        builder = builder.config(key, value)
+    return builder
+
+
+def get_session(params: SparkParams) -> Any:
+    """A Spark session for these params, started within ``startup_timeout_s``."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        raise PluginError("pyspark is not installed; `pip install mlstat-spark` brings it") \
+            from None
+    if not params.master.startswith("sc://"):
+        check_java()
+    check_master(params.master, params.connect_timeout_s)
+    # workers start `python3` from PATH unless told otherwise: use this interpreter
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    result: dict[str, Any] = {}
+
+    def start() -> None:
+        try:
+            result["session"] = _builder(params).getOrCreate()
+        except Exception as exc:  # reported below, in the caller's thread
+            result["error"] = exc
+
+    thread = threading.Thread(target=start, daemon=True)
+    thread.start()
+    thread.join(params.startup_timeout_s)
+    if thread.is_alive():
+        raise PluginError(f"Spark did not start within {params.startup_timeout_s:.0f} s "
+                          f"(master {params.master}); raise startup_timeout_s or check the "
+                          "cluster")
+    if "error" in result:
+        first = str(result["error"]).strip().splitlines()[0][:300]
+        raise PluginError(f"Spark could not start (master {params.master}): {first}")
+    session = result["session"]
+    if not params.master.startswith("sc://"):
+        session.sparkContext.setLogLevel("ERROR")
+    return session

@@ -1,0 +1,87 @@
+"""What runs on Spark's Python workers: the model, shipped as bytes and loaded once per worker.
+
+The model's files travel inside the function Spark ships to executors (no broadcast variable,
+no shared file system), so the same code works on classic clusters and on Spark Connect
+(Databricks serverless), where there is no ``sparkContext``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mlstat_core.errors import IntegrityError
+
+ROW_COLUMN = "__mlstat_row"
+_LOADED: dict[str, Any] = {}
+
+
+def load_shipped_model(files: dict[str, tuple[bytes, str]], factory: str) -> Any:
+    """Rebuild the model from its files' bytes after checking each SHA-256; cached per worker."""
+    key = hashlib.sha256("".join(sorted(d for _, d in files.values())).encode()).hexdigest()
+    if key in _LOADED:
+        return _LOADED[key]
+    directory = Path(tempfile.mkdtemp(prefix="mlstat-model-"))
+    try:
+        for name, (data, digest) in files.items():
+            if hashlib.sha256(data).hexdigest() != digest:
+                raise IntegrityError(f"model file {name} changed in transit (SHA-256 mismatch)")
+            target = directory / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        module_name, _, attr = factory.partition(":")
+        cls: Any = importlib.import_module(module_name)
+        for part in attr.split("."):
+            cls = getattr(cls, part)
+        model = cls.load(directory)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    _LOADED[key] = model
+    return model
+
+
+def conform(frame: pd.DataFrame, columns: list[str], kinds: dict[str, str]) -> pd.DataFrame:
+    """Give a partition's predictions the column order and types of the declared schema."""
+    out = pd.DataFrame(index=frame.index)
+    for column in columns:
+        values = frame[column] if column in frame.columns else pd.Series(None, index=frame.index)
+        kind = kinds[column]
+        if kind == "string":
+            values = values.map(lambda v: None if v is None or (isinstance(v, float) and v != v)
+                                else str(v)).astype(object)
+        elif kind == "double":
+            values = pd.to_numeric(values, errors="coerce").astype("float64")
+        elif kind == "long":
+            values = pd.to_numeric(values, errors="coerce").astype("Int64")
+        elif kind == "boolean":
+            values = values.astype("boolean")
+        out[column] = values
+    return out
+
+
+def make_scorer(
+    files: dict[str, tuple[bytes, str]], factory: str, id_column: str | None,
+    columns: list[str], kinds: dict[str, str],
+) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
+    """The function handed to ``mapInPandas``: pandas partitions in, predictions out."""
+
+    def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        from mlstat_core.engine import _parquet_safe
+        from mlstat_core.predict import output_frame
+
+        model = load_shipped_model(files, factory)
+        for batch in batches:
+            rows = batch.pop(ROW_COLUMN) if ROW_COLUMN in batch.columns else None
+            if rows is not None:
+                batch.index = pd.Index(rows.to_numpy())
+            out = _parquet_safe(output_frame(batch, model.predict(batch), model))
+            yield conform(out.reset_index(drop=True), columns, kinds)
+
+    return score

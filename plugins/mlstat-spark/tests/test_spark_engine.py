@@ -1,0 +1,119 @@
+"""The Spark engine scores record for record what the local engine scores, and fails clearly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import mlstat_core
+from mlstat_core.errors import ConfigError, DataError, PluginError
+from mlstat_core.predict import predict_file
+
+pytestmark = [pytest.mark.spark, pytest.mark.timeout(600)]
+
+
+def budget_pipeline(data: Path, **predict) -> dict:
+    return {
+        "pipeline": {"name": "spark-test", "task": "tabular_classification", "seed": 0},
+        "loader": {"component": "core.table", "path": str(data), "target": "children"},
+        "split": {"component": "core.stratified", "test_size": 0.3},
+        "model": {"component": "core.random_forest", "n_estimators": 30},
+        "indicators": ["core.classification_accuracy"],
+        "output": {"dir": str(data.parent / "runs")},
+        "predict": predict or {"engine": "local"},
+    }
+
+
+def read_sorted(path: Path) -> pd.DataFrame:
+    return pd.read_parquet(path).sort_values("record_id").reset_index(drop=True)
+
+
+def test_spark_scores_a_csv_exactly_as_the_local_engine(spark_engine, budget_csv, tmp_path):
+    run = mlstat_core.run(budget_pipeline(budget_csv))
+    new = pd.read_csv(budget_csv).drop(columns="children")
+    new.to_csv(tmp_path / "new.csv", index=False)
+    local = predict_file(run.run_dir, tmp_path / "new.csv", tmp_path / "local.parquet")
+    spark = predict_file(run.run_dir, tmp_path / "new.csv", tmp_path / "spark.parquet",
+                         engine="spark", engine_options={"master": "local[2]"})
+    assert local.records == spark.records == 1519
+    assert spark.details["startup_seconds"] >= 0
+    pd.testing.assert_frame_equal(read_sorted(tmp_path / "local.parquet"),
+                                  read_sorted(tmp_path / "spark.parquet"), check_dtype=False)
+
+
+def test_spark_scores_text_models_with_ids_from_parquet(spark_engine, tmp_path):
+    pytest.importorskip("mlstat_coding")
+    from mlstat_coding.loaders import ECOICOP_FILE, data_file
+
+    data = pd.read_csv(data_file(ECOICOP_FILE))
+    sample = data.groupby("category", group_keys=False).head(15).reset_index(drop=True)
+    sample.insert(0, "item", [f"p{i:05d}" for i in range(len(sample))])
+    sample.to_csv(tmp_path / "train.csv", index=False)
+    run = mlstat_core.run({
+        "pipeline": {"name": "spark-coding", "task": "text_classification", "seed": 0},
+        "loader": {"component": "coding.text_table", "path": str(tmp_path / "train.csv"),
+                   "text": ["product"], "code": "category", "id": "item"},
+        "split": {"component": "core.stratified", "test_size": 0.2, "validation_size": 0.2},
+        "model": {"component": "coding.tfidf_logreg"},
+        "indicators": ["core.classification_accuracy"],
+        "output": {"dir": str(tmp_path / "runs")},
+    })
+    sample.drop(columns="category").to_parquet(tmp_path / "new.parquet", index=False)
+    predict_file(run.run_dir, tmp_path / "new.parquet", tmp_path / "local.parquet")
+    predict_file(run.run_dir, tmp_path / "new.parquet", tmp_path / "spark.parquet",
+                 engine="spark", engine_options={"partitions": 3})
+    local, spark = read_sorted(tmp_path / "local.parquet"), read_sorted(tmp_path /
+                                                                        "spark.parquet")
+    assert list(local["record_id"]) == sorted(sample["item"])
+    pd.testing.assert_frame_equal(local, spark, check_dtype=False)
+
+
+def test_a_run_can_use_spark_for_its_predict_step(spark_engine, budget_csv):
+    local = mlstat_core.run(budget_pipeline(budget_csv))
+    spark = mlstat_core.run(budget_pipeline(budget_csv, engine="spark",
+                                            options={"master": "local[2]"}))
+    assert spark.manifest["status"] == "succeeded"
+    pd.testing.assert_frame_equal(local.predictions.reset_index(drop=True),
+                                  spark.predictions.reset_index(drop=True), check_dtype=False)
+    assert spark.metric("accuracy") == local.metric("accuracy")
+
+
+def test_input_lacking_the_models_columns_is_named(spark_engine, budget_csv, tmp_path):
+    run = mlstat_core.run(budget_pipeline(budget_csv))
+    pd.read_csv(budget_csv).drop(columns=["income", "age"]).to_parquet(tmp_path / "n.parquet")
+    with pytest.raises(DataError, match="'income', 'age'"):
+        predict_file(run.run_dir, tmp_path / "n.parquet", tmp_path / "out.parquet",
+                     engine="spark")
+    assert not (tmp_path / "out.parquet").exists()
+
+
+def test_unreachable_master_fails_fast_with_a_clear_message(budget_csv, tmp_path):
+    from mlstat_spark.engine import SparkEngine
+    from mlstat_spark.params import SparkParams
+    from mlstat_spark.session import check_master
+
+    with pytest.raises(PluginError, match="unreachable"):
+        check_master("spark://127.0.0.1:9", timeout=2)
+    engine = SparkEngine(SparkParams(master="spark://127.0.0.1:9", connect_timeout_s=2))
+    with pytest.raises(PluginError, match="spark://127.0.0.1:9 is unreachable"):
+        _ = engine.session
+
+
+def test_missing_java_is_reported_before_starting(monkeypatch):
+    from mlstat_spark.session import check_java
+
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(PluginError, match="needs Java 17"):
+        check_java()
+
+
+def test_disabled_spark_plugin_gives_install_hint(monkeypatch):
+    from mlstat_core.registry import discover
+
+    monkeypatch.setenv("MLSTAT_DISABLE_PLUGINS", "spark")
+    registry = discover()
+    with pytest.raises(ConfigError, match="unknown engine 'spark'.*disabled"):
+        registry.engine("spark")

@@ -1,0 +1,91 @@
+"""Drift between the training profile and new records, streamed in chunks."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_quality_context import budget
+
+from mlstat_core.quality.drift import OTHER, DriftAccumulator, build_profile, psi
+
+
+@pytest.fixture(scope="module")
+def households() -> pd.DataFrame:
+    frame = budget()
+    frame["region"] = np.where(frame["age"] > 35, "north", "south")
+    frame["note"] = ["household spending diary entry " * (1 + i % 3) for i in range(len(frame))]
+    return frame
+
+
+def accumulate(profile, frame, chunk=200) -> dict:
+    acc = DriftAccumulator(profile)
+    for start in range(0, len(frame), chunk):
+        acc.update(frame.iloc[start:start + chunk])
+    return acc.result(threshold=0.2)
+
+
+def test_profile_is_small_json_and_detects_column_kinds(households) -> None:
+    profile = build_profile(households.iloc[:1000], ["income", "wfood", "region", "note"])
+    assert json.loads(json.dumps(profile)) == profile
+    kinds = {c: e["kind"] for c, e in profile["columns"].items()}
+    assert kinds == {"income": "numeric", "wfood": "numeric", "region": "categorical",
+                     "note": "text"}
+    income = profile["columns"]["income"]
+    assert sum(income["shares"]) + income["missing"] == pytest.approx(1)
+    assert len(income["edges"]) <= 9
+
+
+def test_same_population_shows_no_drift(households) -> None:
+    columns = ["income", "totexp", "wfood", "region", "note"]
+    profile = build_profile(households.iloc[::2], columns)
+    result = accumulate(profile, households.iloc[1::2])
+    assert result["drifted"] == [] and result["warnings"] == []
+    assert all(v["psi"] < 0.05 for v in result["columns"].values())
+    assert result["records"] == len(households.iloc[1::2])
+
+
+def test_a_shifted_column_is_flagged(households) -> None:
+    profile = build_profile(households.iloc[::2], ["income", "wfood", "region"])
+    new = households.iloc[1::2].copy()
+    new["income"] = new["income"] * 1.8  # inflation the model never saw
+    new["region"] = "north"
+    result = accumulate(profile, new)
+    assert set(result["drifted"]) == {"income", "region"}
+    assert result["columns"]["income"]["ks"] > 0.3
+    assert result["columns"]["wfood"]["status"] == "ok"
+    assert any("income" in w for w in result["warnings"])
+
+
+def test_chunking_does_not_change_the_result(households) -> None:
+    profile = build_profile(households.iloc[:800], ["income", "region", "note"])
+    new = households.iloc[800:]
+    assert accumulate(profile, new, chunk=37) == accumulate(profile, new, chunk=10_000)
+
+
+def test_unseen_categories_missing_values_and_absent_columns(households) -> None:
+    profile = build_profile(households.iloc[:800], ["income", "region", "age"])
+    assert OTHER in profile["columns"]["region"]["shares"]
+    new = households.iloc[800:].drop(columns=["age"]).copy()
+    new["region"] = "east"
+    new.loc[new.index[:100], "income"] = np.nan
+    result = accumulate(profile, new)
+    assert result["columns"]["region"]["status"] == "drift"
+    assert result["columns"]["income"]["missing_new"] == pytest.approx(100 / len(new))
+    assert result["columns"]["age"]["status"] == "absent"
+    assert any("'age'" in w for w in result["warnings"])
+
+
+def test_psi_of_known_shares() -> None:
+    assert psi(np.array([0.5, 0.5]), np.array([0.5, 0.5])) == 0
+    expected = (0.7 - 0.5) * np.log(0.7 / 0.5) + (0.3 - 0.5) * np.log(0.3 / 0.5)
+    assert psi(np.array([0.5, 0.5]), np.array([0.7, 0.3])) == pytest.approx(expected)
+
+
+def test_profile_of_another_version_is_refused(households) -> None:
+    profile = build_profile(households, ["income"])
+    profile["version"] = 99
+    with pytest.raises(ValueError, match="version"):
+        DriftAccumulator(profile)

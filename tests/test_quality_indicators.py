@@ -1,0 +1,297 @@
+"""Explainability, reproducibility, timeliness and cost-effectiveness indicators, the runner
+that records failures, and the indicator specs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_quality_context import StubModel, budget_context, label_context
+
+from mlstat_core.components import DIMENSIONS, Indicator, IndicatorResult
+from mlstat_core.quality.cost import CostEffectiveness
+from mlstat_core.quality.explainability import (
+    InfluentialTerms,
+    PermutationImportance,
+    RecordExplanations,
+    normalise_terms,
+)
+from mlstat_core.quality.params import CostParams, PermutationParams, RefitParams
+from mlstat_core.quality.reproducibility import Provenance, RefitCheck
+from mlstat_core.quality.runner import run_indicator
+from mlstat_core.quality.specs import INDICATORS
+from mlstat_core.quality.timeliness import Timings
+
+
+def by_name(results):
+    return {r.name: r for r in (results if isinstance(results, list) else [results])}
+
+
+# --- explainability -----------------------------------------------------------------------------
+
+
+def test_permutation_importance_finds_the_input_the_target_depends_on() -> None:
+    from mlstat_core.builtins.models import RandomForestModel
+    from mlstat_core.builtins.params import ForestParams
+    from mlstat_core.components import AssessContext, ColumnRoles, Dataset
+    from mlstat_core.tasks import TABULAR_CLASSIFICATION
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"signal": rng.normal(size=600), "noise": rng.normal(size=600)})
+    frame["y"] = np.where(frame["signal"] > 0, "up", "down")
+    data = Dataset(frame, ColumnRoles(target="y", features=["signal", "noise"]))
+    train, test = data.subset(np.arange(400)), data.subset(np.arange(400, 600))
+    model = RandomForestModel(ForestParams(n_estimators=20)).fit(train)
+    ctx = AssessContext(task=TABULAR_CLASSIFICATION, model=model, train=train, test=test,
+                        predictions=model.predict(test.frame), seed=4)
+    indicator = PermutationImportance(PermutationParams(n_repeats=3, max_records=150))
+    result = indicator.compute(ctx)
+    assert list(result.value)[0] == "signal"
+    assert result.value["signal"] > 0.3
+    assert abs(result.value["noise"]) < 0.05
+    assert result.details["records"] == 150
+    assert indicator.compute(ctx).value == result.value  # seeded
+
+
+def test_permutation_importance_on_the_budget_model_is_bounded_and_seeded() -> None:
+    ctx = budget_context()
+    params = PermutationParams(n_repeats=2, max_records=100, max_features=3)
+    first = PermutationImportance(params).compute(ctx)
+    assert len(first.value) == 3
+    assert first.plots[0].kind == "bar"
+    assert PermutationImportance(params).compute(ctx).value == first.value
+
+
+@pytest.mark.parametrize("given", [
+    {"classes": {"food": [{"term": "bread", "weight": 2.0}, {"term": "milk", "weight": 1.5}]}},
+    {"food": [["bread", 2.0], ["milk", 1.5]]},
+    {"food": {"bread": 2.0, "milk": 1.5}},
+])
+def test_influential_terms_accepts_the_documented_shapes(given) -> None:
+    assert normalise_terms(given) == {"food": [("bread", 2.0), ("milk", 1.5)]}
+
+
+def test_influential_terms_per_class() -> None:
+    explanation = {"kind": "terms_per_class", "classes": {
+        "01.1": {"bread": 2.5, "rice": 1.0, "<script>": -0.5},
+        "07.2": {"petrol": 3.0, "diesel": 2.0}}}
+    ctx = label_context(["a"], ["a"])
+    ctx.model = StubModel(explanation=explanation)
+    result = InfluentialTerms().compute(ctx)
+    assert result.status == "ok" and result.value == 2
+    assert result.details["terms"]["01.1"][0] == ["bread", 2.5]
+    assert result.details["table"]["rows"][1][1].startswith("petrol (+3.00)")
+
+
+def test_no_explanation_is_skipped() -> None:
+    ctx = budget_context()
+    assert InfluentialTerms().compute(ctx).status == "skipped"
+    assert RecordExplanations().compute(ctx).status == "skipped"
+
+
+def test_record_explanations_show_inputs_per_record() -> None:
+    ctx = budget_context()
+    index = ctx.test.frame.index[:2]
+    explained = pd.DataFrame({"record": [index[0], index[0], index[1]],
+                              "feature": ["income", "age", "totexp"],
+                              "contribution": [0.8, -0.2, 0.5]})
+    ctx.model = StubModel(explained=explained)
+    result = RecordExplanations().compute(ctx)
+    assert result.value == 2
+    first = result.details["records"][0]
+    assert first["inputs"] == [["income", 0.8], ["age", -0.2]]
+    assert first["predicted"] == str(ctx.predictions.at[index[0], "prediction"])
+    assert first["true"] == str(ctx.test.frame.at[index[0], "children"])
+
+
+# --- reproducibility, timeliness ----------------------------------------------------------------
+
+
+def test_refit_of_a_seeded_model_gives_identical_predictions() -> None:
+    from mlstat_core.builtins.models import LogisticRegressionModel
+    from mlstat_core.builtins.params import LogisticParams
+
+    ctx = budget_context()
+    ctx.refit = lambda: LogisticRegressionModel(LogisticParams()).fit(ctx.train).predict(
+        ctx.test.frame)
+    result = RefitCheck().compute(ctx)
+    assert result.value == 1.0 and result.headline
+    assert result.details["max_probability_difference"] < 1e-9
+
+
+def test_refit_reports_the_share_of_changed_predictions() -> None:
+    ctx = label_context(list("aabb"), list("abab"))
+    ctx.refit = lambda: pd.DataFrame({"prediction": list("abba")})
+    result = RefitCheck().compute(ctx)
+    assert result.value == 0.5
+    assert result.details["different"] == 2
+
+
+def test_refit_can_be_switched_off_or_be_unavailable() -> None:
+    ctx = label_context(["a"], ["a"])
+    ctx.refit = lambda: pytest.fail("refit must not run")
+    assert RefitCheck(RefitParams(refit=False)).compute(ctx).status == "skipped"
+    ctx.refit = None
+    assert RefitCheck().compute(ctx).status == "skipped"
+
+
+def test_provenance_lists_fingerprints_config_and_environment() -> None:
+    ctx = label_context(["a"], ["a"], fingerprints={"budget.csv": "ab" * 32},
+                        config_hash="c" * 64, environment={"python": "3.12.1"})
+    result = Provenance().compute(ctx)
+    assert result.value == "c" * 12
+    rows = dict(map(tuple, result.details["table"]["rows"]))
+    assert rows["data: budget.csv"] == "ab" * 32 and rows["python"] == "3.12.1"
+
+
+def test_timings() -> None:
+    ctx = label_context(["a"] * 200, ["a"] * 200, timings={"fit": 2.0, "predict": 0.5},
+                        peak_memory_mb=321.0)
+    results = by_name(Timings().compute(ctx))
+    assert results["fit_seconds"].value == 2.0
+    assert results["records_per_second"].value == 400.0
+    assert results["peak_memory_mb"].value == 321.0
+    no_memory = by_name(Timings().compute(label_context(["a"], ["a"])))
+    assert no_memory["peak_memory_mb"].status == "skipped"
+
+
+# --- cost-effectiveness -------------------------------------------------------------------------
+
+
+def test_cost_from_routes_and_settings() -> None:
+    ctx = label_context(["a"] * 10, ["a"] * 10, settings={
+        "manual_seconds_per_record": 36, "cost_per_hour": 50, "currency": "EUR",
+        "records_per_cycle": 100_000})
+    ctx.predictions["route"] = ["auto"] * 7 + ["manual"] * 3
+    results = by_name(CostEffectiveness().compute(ctx))
+    assert results["automation_rate"].value == pytest.approx(0.7)
+    # 100,000 records * 0.7 * 36 s = 700 hours saved; 300 hours remain
+    assert results["manual_hours_saved"].value == pytest.approx(700)
+    assert results["manual_hours_remaining"].value == pytest.approx(300)
+    assert results["cost_saved"].value == pytest.approx(35_000)
+    assert "EUR" in results["cost_saved"].explanation
+
+
+def test_cost_from_a_confidence_threshold() -> None:
+    ctx = label_context(["a"] * 4, ["a"] * 4, confidence=[0.95, 0.9, 0.5, 0.4],
+                        settings={"manual_seconds_per_record": 3600})
+    results = by_name(CostEffectiveness(CostParams(threshold=0.8)).compute(ctx))
+    assert results["automation_rate"].value == 0.5
+    assert results["manual_hours_saved"].value == pytest.approx(2.0)
+    assert "cost_saved" not in results
+
+
+def test_cost_without_settings_says_what_to_set() -> None:
+    results = by_name(CostEffectiveness().compute(label_context(["a"], ["a"])))
+    assert results["automation_rate"].value == 1.0
+    assert results["manual_hours_saved"].status == "skipped"
+    assert "manual_seconds_per_record" in results["manual_hours_saved"].explanation
+
+
+# --- runner --------------------------------------------------------------------------------------
+
+
+class Broken(Indicator):
+    def compute(self, ctx):
+        raise ZeroDivisionError("no records")
+
+
+class Noisy(Indicator):
+    def compute(self, ctx):
+        warnings.warn("few records", UserWarning, stacklevel=1)
+        return IndicatorResult("noisy", "timeliness", 1.0)
+
+
+def test_a_failing_indicator_is_recorded_and_the_others_still_computed() -> None:
+    ctx = budget_context()
+    results = []
+    for indicator, name, dim in [(Broken(), "demo.broken", "accuracy"),
+                                 (Timings(), "core.timings", "timeliness")]:
+        results.extend(run_indicator(indicator, name, dim, ctx))
+    failed = [r for r in results if r.status == "failed"]
+    assert len(failed) == 1
+    assert failed[0].name == "demo.broken" and failed[0].dimension == "accuracy"
+    assert failed[0].error == "ZeroDivisionError: no records"
+    assert "Traceback" in failed[0].details["traceback"]
+    assert {r.name for r in results if r.status != "failed"} >= {"fit_seconds"}
+    assert all(r.details["indicator"] == "core.timings" for r in results[1:])
+
+
+def test_runner_keeps_warnings_and_rejects_bad_results() -> None:
+    ctx = label_context(["a"], ["a"])
+    [noisy] = run_indicator(Noisy(), "demo.noisy", "timeliness", ctx)
+    assert noisy.status == "ok" and "UserWarning: few records" in noisy.details["warnings"]
+
+    class Wrong(Indicator):
+        def compute(self, ctx):
+            return {"accuracy": 1}
+
+    class BadDimension(Indicator):
+        def compute(self, ctx):
+            return IndicatorResult("x", "speed", 1)
+
+    assert run_indicator(Wrong(), "demo.wrong", "accuracy", ctx)[0].status == "failed"
+    [bad] = run_indicator(BadDimension(), "demo.bad", "timeliness", ctx)
+    assert bad.status == "failed" and "speed" in bad.error
+
+
+# --- specs ---------------------------------------------------------------------------------------
+
+
+def test_every_spec_honours_the_contract_and_its_factory_imports() -> None:
+    names = [s.name for s in INDICATORS]
+    assert len(names) == len(set(names))
+    tasks = {"tabular_classification", "text_classification", "tabular_regression",
+             "tabular_imputation", "raster_segmentation"}
+    for spec in INDICATORS:
+        assert spec.problems() == [], spec.name
+        assert spec.dimension in DIMENSIONS
+        assert set(spec.tasks) <= tasks
+        assert issubclass(spec.load_factory(), Indicator)
+    covered = {d for s in INDICATORS for d in [s.dimension]}
+    assert covered == set(DIMENSIONS)
+
+
+def test_every_default_indicator_runs_on_a_classification_run() -> None:
+    ctx = budget_context(settings={"manual_seconds_per_record": 20})
+    for spec in INDICATORS:
+        if spec.default and spec.serves("tabular_classification"):
+            results = run_indicator(spec.load_factory()(spec.params()), f"core.{spec.name}",
+                                    spec.dimension, ctx)
+            assert results and all(r.status != "failed" for r in results), spec.name
+
+
+def test_declaring_the_indicators_imports_no_heavy_library() -> None:
+    code = ("import sys, mlstat_core.quality.specs; "
+            "heavy = [m for m in ('pandas', 'numpy', 'sklearn', 'scipy', 'matplotlib') "
+            "if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_core_registers_the_indicators() -> None:
+    from mlstat_core.registry import discover
+
+    registry = discover(entry_points=[])
+    found = {c.full_name for c in registry.find(kind="indicator")}
+    assert {"core.classification_accuracy", "core.auto_coding", "core.imputation_accuracy",
+            "core.permutation_importance", "core.refit_check", "core.cost_effectiveness",
+            "core.timings", "core.provenance"} <= found
+    served = {c.spec.name for c in registry.find(kind="indicator", task="tabular_imputation")}
+    assert "imputation_accuracy" in served and "classification_accuracy" not in served
+
+
+def test_runner_builds_lazily_and_records_build_errors() -> None:
+    ctx = label_context(["a"], ["a"], timings={"fit": 1.0})
+
+    def cannot_build() -> Indicator:
+        raise ImportError("needs torch")
+
+    [failed] = run_indicator(cannot_build, "demo.torchy", "explainability", ctx)
+    assert failed.status == "failed" and "needs torch" in failed.error
+    results = run_indicator(Timings, "core.timings", "timeliness", ctx)
+    assert results[0].name == "fit_seconds" and results[0].value == 1.0

@@ -1,0 +1,260 @@
+"""The report: versioned JSON, self-contained HTML, rebuilding from a run folder, comparing."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from test_quality_context import budget_context, imputation_context
+
+from mlstat_core.artifacts import RunFolder
+from mlstat_core.components import DIMENSIONS, IndicatorResult, Plot
+from mlstat_core.errors import DataError
+from mlstat_core.quality.runner import run_indicator
+from mlstat_core.quality.specs import INDICATORS
+from mlstat_core.report import REPORT_SCHEMA_VERSION, build_report, write_report
+from mlstat_core.report.build import load_report, rebuild_report, result_from_entry
+from mlstat_core.report.commands import compare_command, report_command
+from mlstat_core.report.compare import comparison, render_comparison_html
+from mlstat_core.report.html import render_report_html
+
+SETTINGS = {"manual_seconds_per_record": 30, "cost_per_hour": 40.0,
+            "targets": {"accuracy": 0.5, "macro_f1": 0.9, "expected_calibration_error": 0.2,
+                        "automation_rate": {"min": 0.2}, "records_per_second": {"max": 1.0},
+                        "never_computed": 1}}
+EVIL = "<script>alert('x')</script>"
+
+
+def all_results(ctx, task: str = "tabular_classification") -> list[IndicatorResult]:
+    results: list[IndicatorResult] = []
+    for spec in INDICATORS:
+        if spec.default and spec.serves(task):
+            results += run_indicator(spec.load_factory()(spec.params()), f"core.{spec.name}",
+                                     spec.dimension, ctx)
+    return results
+
+
+def plugin_results() -> list[IndicatorResult]:
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20">'
+           '<rect width="40" height="20" fill="teal"/><script>alert(1)</script></svg>')
+    return [
+        IndicatorResult(f"plugin {EVIL}", "explainability", 3.5,
+                        explanation=f"explains {EVIL}", details={"note": EVIL},
+                        plots=[Plot(f"ready {EVIL}", "custom", svg=svg),
+                               Plot("broken", "heatmap", data={"values": [1, 2, 3]})]),
+        IndicatorResult("plugin.broken", "accuracy", status="failed",
+                        error=f"ValueError: {EVIL}"),
+    ]
+
+
+@pytest.fixture(scope="module")
+def report() -> dict:
+    ctx = budget_context(settings=SETTINGS, timings={"fit": 0.2, "predict": 0.01})
+    results = all_results(ctx) + plugin_results()
+    manifest = {"run_id": "budget-1", "name": f"budget {EVIL}",
+                "task": "tabular_classification", "status": "succeeded", "seed": 0,
+                "environment": {"python": "3.12"}}
+    return build_report(results, manifest, SETTINGS)
+
+
+@pytest.fixture(scope="module")
+def html(report) -> str:
+    return render_report_html(report)
+
+
+# --- report.json -------------------------------------------------------------------------------
+
+
+def test_document_shape(report) -> None:
+    assert report["schema_version"] == REPORT_SCHEMA_VERSION
+    assert report["dimensions"] == list(DIMENSIONS)
+    assert report["run"]["run_id"] == "budget-1"
+    names = [e["name"] for e in report["indicators"]]
+    assert {"accuracy", "confusion_matrix", "auto_coding_share", "refit_identical_share",
+            "fit_seconds", "automation_rate", "provenance"} <= set(names)
+    entry = next(e for e in report["indicators"] if e["name"] == "accuracy")
+    assert set(entry) >= {"name", "indicator", "dimension", "value", "interval",
+                          "explanation", "status", "error", "headline", "better", "details",
+                          "plots"}
+    assert entry["indicator"] == "core.classification_accuracy"
+    assert report["summary"]["by_status"]["failed"] == 1
+    json.dumps(report, allow_nan=False)  # strict JSON
+
+
+def test_targets_are_judged_in_the_right_direction(report) -> None:
+    figures = {f["name"]: f for f in report["headline"]}
+    accuracy = figures["accuracy"]
+    assert accuracy["comparison"] == ">=" and accuracy["met"] is (accuracy["value"] >= 0.5)
+    assert figures["macro_f1"]["met"] is False
+    ece = figures["expected_calibration_error"]  # lower is better: a plain number is a maximum
+    assert ece["comparison"] == "<=" and ece["met"] is True
+    assert figures["automation_rate"]["comparison"] == ">="
+    assert figures["records_per_second"]["comparison"] == "<="
+    assert figures["records_per_second"]["met"] is False
+    assert figures["never_computed"]["status"] == "missing"
+    assert figures["never_computed"]["met"] is None
+    assert report["summary"]["targets"] == 6
+    assert report["summary"]["targets_not_met"] >= 2
+
+
+def test_nan_and_infinity_become_null() -> None:
+    doc = build_report([IndicatorResult("a", "accuracy", float("nan"), (float("-inf"), 1.0))],
+                       {}, {})
+    assert doc["indicators"][0]["value"] is None
+    assert doc["indicators"][0]["interval"] == [None, 1.0]
+
+
+def test_entries_round_trip_to_results(report) -> None:
+    entry = next(e for e in report["indicators"] if e["name"] == "confusion_matrix")
+    result = result_from_entry(entry)
+    assert result.plots[0].kind == "heatmap"
+    assert result.details["matrix"] == entry["details"]["matrix"]
+
+
+# --- report.html -------------------------------------------------------------------------------
+
+
+def test_html_has_the_five_dimension_sections_and_the_plots(html) -> None:
+    for dimension in DIMENSIONS:
+        assert f'id="dimension-{dimension}"' in html
+    assert 'id="headline"' in html
+    kinds = re.findall(r'<figure class="plot" data-kind="(\w+)"', html)
+    assert {"heatmap", "line", "bar"} <= set(kinds)
+    assert html.count("<svg") >= 4
+    assert "not met" in html and ">met<" in html
+
+
+def test_html_is_self_contained(html) -> None:
+    assert "<script" not in html and "<link" not in html
+    for ref in re.findall(r'(?:src|href)="([^"]*)"', html):
+        assert ref.startswith(("#", "data:")), ref
+    assert "url(http" not in html
+
+
+def test_html_escapes_every_text(html) -> None:
+    assert EVIL not in html
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
+    # a plugin's ready SVG is an image, so its script cannot run
+    assert "data:image/svg+xml;base64," in html
+    assert "could not be drawn" in html  # the malformed plot, not a crash
+
+
+def test_svg_ids_are_unique_across_plots(html) -> None:
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
+
+
+def test_imputation_report_shows_distributions() -> None:
+    ctx = imputation_context()
+    doc = build_report(all_results(ctx, "tabular_imputation"), {"task": "tabular_imputation"},
+                       {"targets": {"edit_rule_pass_rate": 0.95}})
+    page = render_report_html(doc)
+    assert page.count('data-kind="hist"') == 2
+    figures = {f["name"]: f for f in doc["headline"]}
+    assert figures["edit_rule_pass_rate"]["met"] is False
+    assert "imputation_nrmse" in figures
+
+
+# --- run folders: write, rebuild, errors ----------------------------------------------------------
+
+
+def make_run(tmp_path: Path, report: dict, name: str = "budget") -> Path:
+    run = RunFolder.create(tmp_path, name, task="tabular_classification", seed=0)
+    run.finish("succeeded")
+    files = write_report(run.path, report)
+    assert [f.name for f in files] == ["report.json", "report.html"]
+    return run.path
+
+
+def test_write_and_rebuild(tmp_path, report) -> None:
+    run_dir = make_run(tmp_path, report)
+    (run_dir / "report.html").unlink()
+    files = rebuild_report(run_dir)
+    assert all(f.is_file() for f in files)
+    rebuilt = load_report(run_dir / "report.json")
+    assert rebuilt["run"]["run_id"] == run_dir.name  # run facts from the manifest
+    assert len(rebuilt["indicators"]) == len(report["indicators"])
+    assert rebuilt["headline"] == report["headline"]
+
+
+def test_report_command(tmp_path, report) -> None:
+    run_dir = make_run(tmp_path, report)
+    outcome = CliRunner().invoke(report_command, [str(run_dir)])
+    assert outcome.exit_code == 0, outcome.output
+    assert "report.html" in outcome.output
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: p / "nowhere", "does not exist"),
+    (lambda p: p, "not a run folder"),
+    (lambda p: (p / "file.txt").write_text("x") and p / "file.txt", "not a run folder"),
+])
+def test_bad_run_folders_are_data_errors(tmp_path, make, message) -> None:
+    with pytest.raises(DataError, match=message):
+        rebuild_report(make(tmp_path))
+
+
+def test_run_without_report_or_with_a_future_schema(tmp_path, report) -> None:
+    run = RunFolder.create(tmp_path, "failed")
+    run.finish("failed", error="boom")
+    with pytest.raises(DataError, match="no report.json"):
+        rebuild_report(run.path)
+    run_dir = make_run(tmp_path, report, "future")
+    doc = json.loads((run_dir / "report.json").read_text())
+    doc["schema_version"] = "2.0"
+    (run_dir / "report.json").write_text(json.dumps(doc))
+    with pytest.raises(DataError, match="schema"):
+        rebuild_report(run_dir)
+
+
+# --- compare -----------------------------------------------------------------------------------
+
+
+def test_compare_runs_side_by_side(tmp_path, report) -> None:
+    worse = json.loads(json.dumps(report))
+    for entry in worse["indicators"]:
+        if entry["name"] == "accuracy":
+            entry["value"] = 0.1
+    a, b = make_run(tmp_path, report, "good"), make_run(tmp_path, worse, "bad")
+    table = comparison([a, b])
+    rows = {r["name"]: r for r in table["rows"]}
+    assert rows["accuracy"]["values"][1] == 0.1
+    assert rows["accuracy"]["best"] == 0
+    assert rows["fit_seconds"]["best"] is None  # equal values: no best
+    page = render_comparison_html(table)
+    assert a.name in page and 'class="num best"' in page
+
+    out = tmp_path / "compare.html"
+    outcome = CliRunner().invoke(compare_command, [str(a), str(b), "--html", str(out)])
+    assert outcome.exit_code == 0, outcome.output
+    assert "accuracy" in outcome.output and out.is_file()
+
+
+def test_compare_needs_two_real_runs(tmp_path, report) -> None:
+    outcome = CliRunner().invoke(compare_command, [str(tmp_path)])
+    assert outcome.exit_code == 2 and "at least two" in outcome.output
+    with pytest.raises(DataError, match="not a run folder"):
+        comparison([make_run(tmp_path, report), tmp_path])
+
+
+def test_plugin_png_is_embedded(tmp_path) -> None:
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"0" * 20).decode()
+    doc = build_report([IndicatorResult("map", "accuracy", 1.0, plots=[
+        Plot("map", "raster", png_base64=png)])], {}, {})
+    assert "data:image/png;base64," in render_report_html(doc)
+
+
+def test_rebuild_keeps_the_manifest_fingerprints_true(tmp_path, report) -> None:
+    from mlstat_core.artifacts import sha256_file
+
+    run_dir = make_run(tmp_path, report)
+    run = RunFolder.open(run_dir)
+    run.record("report.json")
+    run.save_manifest()
+    rebuild_report(run_dir)
+    files = RunFolder.open(run_dir).manifest["files"]
+    assert files["report.json"] == sha256_file(run_dir / "report.json")

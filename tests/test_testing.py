@@ -1,0 +1,196 @@
+"""The conformance suite finds each kind of broken plugin and says how to fix it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mlstat_core.testing import (
+    ConformanceError,
+    assert_conforms,
+    check_component,
+    check_plugin,
+    run_checks,
+    sample_dataset,
+    sample_split,
+)
+
+DISTS = Path(__file__).parent / "fixtures" / "dists"
+
+
+@pytest.fixture(autouse=True)
+def _clean(monkeypatch):
+    monkeypatch.delenv("MLSTAT_DISABLE_PLUGINS", raising=False)
+    monkeypatch.delenv("MLSTAT_PLUGINS", raising=False)
+    yield
+    for name in [m for m in sys.modules if m.startswith("mlstat_fixture_")]:
+        del sys.modules[name]
+
+
+def results(checks):
+    return {r.id: r for r in run_checks(checks)}
+
+
+@pytest.mark.parametrize("task,rows,target", [
+    ("tabular_classification", 300, "children"),
+    ("tabular_regression", 300, "wfood"),
+    ("text_classification", 554, "category"),
+])
+def test_sample_datasets_are_real_tables_with_roles(task, rows, target):
+    dataset = sample_dataset(task)
+    assert len(dataset) == rows and dataset.roles.target == target
+    assert dataset.sources[0].is_file()
+    train, test = sample_split(dataset)
+    assert len(train) + len(test) == rows and not set(train.frame.index) & set(test.frame.index)
+
+
+def test_sample_dataset_for_an_unknown_task_says_what_exists():
+    with pytest.raises(KeyError, match="tabular_classification"):
+        sample_dataset("raster_segmentation")
+
+
+def test_a_good_plugin_passes_and_checks_are_named(monkeypatch):
+    monkeypatch.syspath_prepend(str(DISTS / "good"))
+    found = results(check_plugin("fixgood"))
+    assert [r for r in found.values() if r.status != "passed"] == []
+    assert {"fixgood-discovery", "fixgood-light_import", "fixgood.tree-spec",
+            "fixgood.tree-fit_predict-tabular_classification",
+            "fixgood.tree-save_load-tabular_classification",
+            "fixgood.tree-partition-tabular_classification",
+            "fixgood.share_gap-compute-tabular_classification"} <= set(found)
+
+
+def test_a_plugin_module_can_be_checked_before_it_is_installed(monkeypatch):
+    monkeypatch.syspath_prepend(str(DISTS / "good"))
+    checks = check_plugin("mlstat_fixture_good.plugin", name="mine")
+    assert checks[0].id == "mine-discovery"
+    assert all(r.ok for r in run_checks(checks))
+
+
+def test_each_mistake_fails_its_own_check_naming_plugin_distribution_and_fix(monkeypatch):
+    monkeypatch.syspath_prepend(str(DISTS / "bad"))
+    found = results(check_plugin("fixbad"))
+    where = "(plugin 'fixbad', distribution mlstat-fixture-bad)"
+
+    discovery = found["fixbad-discovery"]
+    assert discovery.status == "failed"
+    assert "mlstat_loaders of plugin 'fixbad' raised RuntimeError" in discovery.message
+    assert "mlstat_indicator is not part of the mlstat contract" in discovery.message
+
+    spec = found["fixbad.incomplete-spec"]
+    assert spec.status == "failed" and where in spec.message
+    assert "description is empty" in spec.message and "Fix: complete the ComponentSpec" \
+        in spec.message
+
+    params = found["fixbad.bad_params-params"]
+    assert params.status == "failed" and "rejects its own defaults" in params.message
+    assert "depth" in params.message and where in params.message
+
+    factory = found["fixbad.nowhere-factory"]
+    assert factory.status == "failed" and "points nowhere" in factory.message
+    assert "Fix: correct the attribute" in factory.message
+    assert found["fixbad.nowhere-fit_predict-tabular_classification"].status == "failed"
+    assert found["fixbad.nowhere-save_load-tabular_classification"].status == "skipped"
+
+    # the good model of the same plugin passes everything
+    fine = [r for i, r in found.items() if i.startswith("fixbad.fine-")]
+    assert fine and all(r.status == "passed" for r in fine)
+
+
+def test_heavy_imports_at_discovery_are_found_and_located(monkeypatch):
+    monkeypatch.syspath_prepend(str(DISTS / "heavy"))
+    found = results(check_plugin("fixheavy"))
+    light = found["fixheavy-light_import"]
+    assert light.status == "failed"
+    assert "pandas (first imported at" in light.message
+    assert "mlstat_fixture_heavy/plugin.py:3" in light.message
+
+
+def test_a_missing_plugin_is_one_failing_check():
+    checks = check_plugin("no_such_plugin_here")
+    assert [c.id for c in checks] == ["no_such_plugin_here-discovery"]
+    result = checks[0].run()
+    assert result.status == "failed" and "no plugin named 'no_such_plugin_here'" in result.message
+    with pytest.raises(ConformanceError, match="pip install"):
+        checks[0]()
+
+
+def test_check_component_and_skip(monkeypatch):
+    checks = check_component("core.majority", skip=["deterministic"])
+    found = results(checks)
+    assert found["core.majority-deterministic-tabular_classification"].status == "skipped"
+    assert found["core.majority-fit_predict-tabular_classification"].status == "passed"
+    unknown = check_component("core.majorty")
+    assert "did you mean 'core.majority'" in unknown[0].run().message
+
+
+def test_assert_conforms_lists_every_failure(monkeypatch):
+    monkeypatch.syspath_prepend(str(DISTS / "bad"))
+    with pytest.raises(ConformanceError) as info:
+        assert_conforms("fixbad")
+    text = str(info.value)
+    assert "fixbad.incomplete-spec" in text and "fixbad.nowhere-factory" in text
+
+
+def test_a_model_that_breaks_prediction_rules_is_caught(monkeypatch):
+    from mlstat_core.builtins.models import MajorityModel
+    from mlstat_core.components import ComponentSpec
+    from mlstat_core.registry import PluginRecord, Registry
+
+    class NoConfidence(MajorityModel):
+        def predict(self, frame):
+            return super().predict(frame)[["prediction"]]
+
+    class WrongIndex(MajorityModel):
+        def predict(self, frame):
+            return super().predict(frame).reset_index(drop=True)
+
+    class Pickler(MajorityModel):
+        def save(self, directory):
+            super().save(directory)
+            (Path(directory) / "model.pkl").write_bytes(b"\x80\x04.")
+
+    module = type(sys)("mlstat_fixture_inline")
+    for cls in (NoConfidence, WrongIndex, Pickler):
+        setattr(module, cls.__name__, cls)
+    monkeypatch.setitem(sys.modules, "mlstat_fixture_inline", module)
+    registry = Registry()
+    record = PluginRecord("inline", "mlstat_fixture_inline")
+    registry.plugins["inline"] = record
+    for cls in (NoConfidence, WrongIndex, Pickler):
+        spec = ComponentSpec(cls.__name__.lower(), "model", f"mlstat_fixture_inline:{cls.__name__}",
+                             tasks=("tabular_classification",), description="test model")
+        registry._add("model", "inline", record, spec)
+    found = {}
+    for name in ("noconfidence", "wrongindex", "pickler"):
+        found.update(results(check_component(f"inline.{name}", registry=registry)))
+    task = "tabular_classification"
+    missing = found[f"inline.noconfidence-fit_predict-{task}"].message
+    assert "lack column(s) ['confidence']" in missing
+    assert "another index" in found[f"inline.wrongindex-fit_predict-{task}"].message
+    assert "pickle files ['model.pkl']" in found[f"inline.pickler-save_load-{task}"].message
+
+
+PYTEST_FILE = '''
+from mlstat_core.testing import component_checks
+test_majority = component_checks("core.majority")
+'''
+
+
+def test_the_pytest_helper_makes_one_test_per_check(tmp_path):
+    (tmp_path / "test_author.py").write_text(PYTEST_FILE, encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           str(tmp_path / "test_author.py")],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "7 passed" in proc.stdout
+
+
+def test_command_line_runner(monkeypatch):
+    proc = subprocess.run([sys.executable, "-m", "mlstat_core.testing", "core.majority"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "PASSED  core.majority-save_load-tabular_classification" in proc.stdout
