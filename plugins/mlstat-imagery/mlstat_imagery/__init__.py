@@ -1,0 +1,1 @@
+"""mlstat-imagery."""

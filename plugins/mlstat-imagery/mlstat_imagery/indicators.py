@@ -1,0 +1,161 @@
+"""Validation of the map against the field reference points: the INEGI question.
+
+Sample-based figures (confusion matrix, Cohen's kappa) come from the points alone; the
+area-weighted accuracies and the error-adjusted built-up area need the mapped area of each
+class, which the indicator takes from the model's whole-scene map (models of this plugin make
+it once and share it with ``write_outputs``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mlstat_core.components import AssessContext, Indicator, IndicatorResult, Plot
+from mlstat_core.errors import DataError
+from mlstat_imagery.loaders import CHANGE_NOTE, FIELD
+from mlstat_imagery.mapping import PREVIEW_FILE, png_base64
+from mlstat_imagery.params import FieldValidationParams
+from mlstat_imagery.validation import (
+    cohen_kappa,
+    confusion_matrix,
+    overall_accuracy,
+    producers_accuracy,
+    stratified_estimates,
+    users_accuracy,
+    z_value,
+)
+
+DIMENSION = "accuracy"
+
+
+def _interval(value: float, half: float) -> tuple[float, float]:
+    return (max(0.0, value - half), value + half)
+
+
+class FieldValidation(Indicator):
+    params: FieldValidationParams
+
+    def __init__(self, params: FieldValidationParams | None = None) -> None:
+        super().__init__(params or FieldValidationParams())
+
+    def compute(self, ctx: AssessContext) -> list[IndicatorResult]:
+        test = ctx.test
+        metadata = test.metadata
+        frame = test.frame
+        if "source" in frame.columns:
+            field = (frame["source"] == FIELD).to_numpy()
+        else:
+            field = [True] * len(frame)
+        if not any(field):
+            raise DataError("the test set has no field reference points; give the loader "
+                            "`points`")
+        y_true = test.y[field]
+        y_pred = ctx.predictions["prediction"].to_numpy()[field]
+        classes = list(ctx.model.classes_ or metadata.get("classes") or sorted(set(y_true)))
+        positive = self.params.positive_class or metadata.get("positive_label", classes[0])
+        if positive not in classes:
+            raise DataError(f"class {positive!r} is not among the classes {classes}")
+        k = classes.index(positive)
+        matrix = confusion_matrix(list(y_pred), list(y_true), classes)
+        n = int(matrix.sum())
+        notes = list(dict.fromkeys([*metadata.get("notes", []), CHANGE_NOTE]
+                                   if metadata.get("notes") else []))
+        sample = {
+            "points": n,
+            "classes": [str(c) for c in classes],
+            "matrix_map_rows_reference_columns": matrix.tolist(),
+            "overall_accuracy_sample": overall_accuracy(matrix),
+            "producers_accuracy_sample": producers_accuracy(matrix, k),
+            "users_accuracy_sample": users_accuracy(matrix, k),
+            "counts": metadata.get("counts", {}),
+            "notes": notes,
+        }
+        change = (" " + CHANGE_NOTE) if CHANGE_NOTE in notes else ""
+        heat = Plot("Field points: map class (rows) against field class (columns)", "heatmap",
+                    {"values": matrix.tolist(), "x_labels": [str(c) for c in classes],
+                     "y_labels": [str(c) for c in classes], "x_title": "field (reference) class",
+                     "y_title": "map class"})
+        summary = self._map_summary(ctx)
+        results: list[IndicatorResult] = []
+        if summary is None:
+            results.append(IndicatorResult(
+                "field_overall_accuracy", DIMENSION, sample["overall_accuracy_sample"],
+                explanation=f"Share of the {n} field points whose map class agrees with the "
+                            "field class (sample counts; the model made no scene map, so no "
+                            "area weighting)." + change,
+                details=sample, plots=[heat], headline=True))
+            ua, pa = sample["users_accuracy_sample"], sample["producers_accuracy_sample"]
+            ua_i = pa_i = None
+        else:
+            z = z_value(self.params.confidence)
+            mapped = [summary["class_pixels"][str(c)] for c in classes]
+            est = stratified_estimates(matrix, mapped, summary["pixel_area_m2"] / 1e6, z=z)
+            oa = est["overall_accuracy"]
+            ua, pa = float(est["users_accuracy"][k]), float(est["producers_accuracy"][k])
+            ua_i = _interval(ua, z * float(est["se_users_accuracy"][k]))
+            pa_i = _interval(pa, z * float(est["se_producers_accuracy"][k]))
+            plots = [heat]
+            preview = Path(summary["folder"]) / PREVIEW_FILE
+            if preview.is_file():
+                plots.append(Plot(f"Map of {positive} (red), whole scene", "image",
+                                  png_base64=png_base64(preview)))
+            results.append(IndicatorResult(
+                "field_overall_accuracy", DIMENSION, oa,
+                interval=_interval(oa, z * est["se_overall_accuracy"]),
+                explanation=f"Share of the scene's area mapped correctly, estimated from {n} "
+                            "field points weighted by the mapped area of each class (Olofsson "
+                            f"et al. 2014), with a {self.params.confidence:.0%} interval."
+                            + change,
+                details={**sample, "map": {k2: v for k2, v in summary.items()
+                                           if k2 != "folder"}},
+                plots=plots, headline=True))
+            area = float(est["area"][k])
+            half = float(est["area_half_width"][k])
+            results.append(IndicatorResult(
+                f"{positive}_area_km2", DIMENSION, area, interval=_interval(area, half),
+                explanation=f"Error-adjusted area of {positive} in km² with a "
+                            f"{self.params.confidence:.0%} interval: the mapped area corrected "
+                            "by the errors seen at the field points (stratified estimator of "
+                            f"Olofsson et al. 2014). The map itself shows "
+                            f"{est['mapped_area'][k]:.1f} km²; a large gap means the map's "
+                            "errors do not cancel out." + change,
+                details={"mapped_area_km2": float(est["mapped_area"][k]),
+                         "adjusted_area_km2": area, "half_width_km2": half,
+                         "standard_error_km2": half / z,
+                         "proportion": float(est["proportion"][k]),
+                         "total_area_km2": float(est["total_area"]),
+                         "all_classes": {str(c): {
+                             "mapped_km2": float(est["mapped_area"][i]),
+                             "adjusted_km2": float(est["area"][i]),
+                             "half_width_km2": float(est["area_half_width"][i])}
+                             for i, c in enumerate(classes)},
+                         "confidence": self.params.confidence},
+                headline=True))
+        kappa = cohen_kappa(matrix)
+        results.append(IndicatorResult(
+            "field_kappa", DIMENSION, kappa,
+            explanation="Cohen's kappa of map against field classes: agreement beyond what "
+                        "chance would give (0 = chance, 1 = perfect). Reported for "
+                        "comparison with earlier studies; the area-weighted accuracies are the "
+                        "figures to publish.",
+            details={"points": n}))
+        results.append(IndicatorResult(
+            f"{positive}_producers_accuracy", DIMENSION, pa, interval=pa_i,
+            explanation=f"Producer's accuracy of {positive}: the share of {positive} land on the "
+                        f"ground that the map shows as {positive} (1 - omission error)."
+                        + change,
+            details={"sample_based": sample["producers_accuracy_sample"]}))
+        results.append(IndicatorResult(
+            f"{positive}_users_accuracy", DIMENSION, ua, interval=ua_i,
+            explanation=f"User's accuracy of {positive}: the share of the map's {positive} that "
+                        f"is {positive} on the ground (1 - commission error).",
+            details={"sample_based": sample["users_accuracy_sample"]}))
+        return results
+
+    @staticmethod
+    def _map_summary(ctx: AssessContext) -> dict[str, Any] | None:
+        scene_map = getattr(ctx.model, "scene_map", None)
+        if scene_map is None or "scene" not in ctx.test.metadata:
+            return None
+        return scene_map(ctx.test.metadata)

@@ -1,0 +1,232 @@
+"""Loaders: a scene with training labels and field points, as one row per labelled pixel or
+reference point.
+
+The frame's columns: ``record_id``; ``source`` (``labelled_pixel`` or ``field_point``); ``row``,
+``col`` (pixel on the scene grid) and ``x``, ``y`` (its centre, or the point, in the scene's
+CRS); ``class_code`` and ``land_cover`` (the reference class); ``label`` (the target:
+``built_up`` / ``other``, or the land-cover class in multi-class mode); then the features, the
+bands (``band_<name>``) and the spectral indices. ``Dataset.metadata`` carries what whole-scene
+inference needs: ``scene`` (a :class:`~mlstat_imagery.scene.SceneInfo` as a dict),
+``features`` (bands, band roles, indices), ``classes``, ``positive_label``, ``counts`` and
+``notes`` (every reconciliation made, in plain words).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlstat_core.components import ColumnRoles, Dataset, Loader
+from mlstat_core.errors import DataError
+from mlstat_imagery.features import check_indices, feature_names, feature_stack
+from mlstat_imagery.params import LandsatNcParams, SceneParams
+from mlstat_imagery.scene import (
+    SceneInfo,
+    label_raster_pixels,
+    open_scene,
+    points_on_grid,
+    polygon_pixels,
+    read_vector,
+    read_window,
+)
+
+BUILT_UP = "built_up"
+OTHER = "other"
+LABELLED = "labelled_pixel"
+FIELD = "field_point"
+RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".img", ".jp2")
+BUNDLED = Path(__file__).parent / "data" / "landsat_nc"
+CHANGE_NOTE = ("The field points were labelled in 1996 and the imagery is from 2000: part of "
+               "the disagreement between map and field data is real change on the ground "
+               "(new built-up land), not model error.")
+
+
+def pixel_values(info: SceneInfo, rows: np.ndarray, cols: np.ndarray, band_roles: dict[str, str],
+                 indices: list[str], tile: int = 256) -> np.ndarray:
+    """Features (bands then indices) at these pixels, read tile by tile (bounded memory)."""
+    n_features = len(info.bands) + len(indices)
+    out = np.full((len(rows), n_features), np.nan, dtype=np.float32)
+    if not len(rows):
+        return out
+    tile_keys = (rows // tile) * (info.width // tile + 1) + cols // tile
+    for key in np.unique(tile_keys):
+        members = np.nonzero(tile_keys == key)[0]
+        row0 = int(rows[members[0]] // tile) * tile
+        col0 = int(cols[members[0]] // tile) * tile
+        h, w = min(tile, info.height - row0), min(tile, info.width - col0)
+        stack = feature_stack(read_window(info, row0, col0, h, w), info.bands, band_roles,
+                              indices)
+        out[members] = stack[:, rows[members] - row0, cols[members] - col0].T
+    return out
+
+
+class SceneLoader(Loader):
+    """Any scene: bands (torchgeo), training labels (raster or polygons), field points."""
+
+    params_type: type[SceneParams] = SceneParams
+
+    def __init__(self, params: SceneParams | None = None) -> None:
+        super().__init__(params if params is not None else self.params_type())
+
+    def directory(self, base_dir: Path) -> Path:
+        directory = Path(self.params.directory or ".")
+        return directory if directory.is_absolute() else Path(base_dir) / directory
+
+    def load(self, base_dir: Path) -> Dataset:
+        p: SceneParams = self.params
+        directory = self.directory(base_dir)
+        if not directory.is_dir():
+            raise DataError(f"scene folder {directory} does not exist")
+        check_indices(list(p.indices), p.band_roles)
+        info = open_scene(directory, p.band_pattern, list(p.bands))
+        notes = info.notes
+        sources = sorted({Path(f) for f in info.files.values()})
+        classes = {int(k): v for k, v in p.classes.items()}
+        counts: dict[str, Any] = {}
+        parts: list[pd.DataFrame] = []
+
+        points = None
+        if p.points:
+            path = directory / p.points
+            frame = read_vector(path, p.vector_crs, info, p.grid_tolerance, notes, "points")
+            sources += _vector_files(path)
+            rows, cols, x, y, codes = points_on_grid(frame, p.points_field, info, path)
+            self._check_codes(codes, classes, path)
+            inside = rows >= 0
+            counts["field_points_total"] = len(rows)
+            counts["field_points_outside_scene"] = int((~inside).sum())
+            if not inside.any():
+                raise DataError(
+                    f"none of the {len(rows)} points of {path} falls inside the scene "
+                    f"(bounds {tuple(round(b) for b in info.bounds)} in the scene's CRS): their "
+                    "CRS cannot be reconciled with the scene's; check the .prj or `vector_crs`")
+            points = pd.DataFrame({
+                "record_id": [f"pt_{i}" for i in frame.index],
+                "source": FIELD, "row": rows, "col": cols, "x": x, "y": y,
+                "class_code": codes.astype(np.int64)})[inside]
+        if p.labels:
+            path = directory / p.labels
+            if path.suffix.lower() in RASTER_SUFFIXES:
+                if not path.is_file():
+                    raise DataError(f"label raster {path} does not exist")
+                rows, cols, codes = label_raster_pixels(path, info, p.grid_tolerance, notes)
+                sources.append(path)
+            else:
+                frame = read_vector(path, p.vector_crs, info, p.grid_tolerance, notes, "labels")
+                rows, cols, codes = polygon_pixels(frame, p.labels_field, info, path)
+                sources += _vector_files(path)
+            self._check_codes(codes, classes, path)
+            counts["labelled_pixels_total"] = len(rows)
+            a, _, c, _, e, f = info.transform
+            pixels = pd.DataFrame({
+                "record_id": [f"px_{r}_{q}" for r, q in zip(rows, cols, strict=True)],
+                "source": LABELLED, "row": rows, "col": cols,
+                "x": c + a * (cols + 0.5), "y": f + e * (rows + 0.5), "class_code": codes})
+            if points is not None and p.field_buffer >= 0:
+                near = _near_points(pixels, points, p.field_buffer)
+                counts["labelled_pixels_near_field_points"] = int(near.sum())
+                pixels = pixels[~near]
+            parts.append(pixels)
+        if points is not None:
+            parts.append(points)
+        if not parts:
+            raise DataError("the loader needs `labels` (training) and/or `points` (field data)")
+        table = pd.concat(parts, ignore_index=True)
+
+        names = feature_names(list(info.bands), list(p.indices))
+        values = pixel_values(info, table["row"].to_numpy(), table["col"].to_numpy(),
+                              p.band_roles, list(p.indices))
+        table = pd.concat([table, pd.DataFrame(values, columns=names)], axis=1)
+        valid = ~np.isnan(values).any(axis=1)
+        is_point = (table["source"] == FIELD).to_numpy()
+        counts["field_points_on_nodata"] = int((is_point & ~valid).sum())
+        counts["labelled_pixels_on_nodata"] = int((~is_point & ~valid).sum())
+        table = table[valid].reset_index(drop=True)
+        counts["field_points_usable"] = int((table["source"] == FIELD).sum())
+        counts["labelled_pixels_usable"] = int((table["source"] == LABELLED).sum())
+        if counts["labelled_pixels_usable"] == 0 and p.labels:
+            raise DataError("no labelled pixel has data in every band; check the nodata values")
+
+        table["land_cover"] = table["class_code"].map(classes)
+        if p.mode == "binary":
+            table["label"] = np.where(table["land_cover"] == p.positive_class, BUILT_UP, OTHER)
+            positive = BUILT_UP
+            class_list = [BUILT_UP, OTHER]
+        else:
+            table["label"] = table["land_cover"]
+            positive = p.positive_class
+            class_list = [classes[k] for k in sorted(classes)]
+        columns = ["record_id", "source", "row", "col", "x", "y", "class_code", "land_cover",
+                   "label", *names]
+        table = table[columns]
+        metadata = {
+            "scene": info.as_dict(),
+            "features": {"bands": list(info.bands), "band_roles": dict(p.band_roles),
+                         "indices": list(p.indices), "columns": names},
+            "classes": class_list,
+            "class_codes": {str(k): v for k, v in classes.items()},
+            "positive_label": positive,
+            "positive_class": p.positive_class,
+            "mode": p.mode,
+            "counts": counts,
+            "notes": notes,
+        }
+        roles = ColumnRoles(id="record_id", target="label", features=names,
+                            groups=None, auxiliary=[])
+        return Dataset(frame=table, roles=roles, name=self.dataset_name(directory),
+                       sources=sources, metadata=metadata)
+
+    def dataset_name(self, directory: Path) -> str:
+        return directory.name or "scene"
+
+    @staticmethod
+    def _check_codes(codes: np.ndarray, classes: dict[int, str], path: Path) -> None:
+        values = pd.to_numeric(pd.Series(codes), errors="coerce")
+        unknown = sorted({str(v) for v, n in zip(codes, values, strict=True)
+                          if pd.isna(n) or int(n) not in classes})
+        if unknown:
+            raise DataError(
+                f"{path.name} has class code(s) {', '.join(unknown[:10])} that do not exist in "
+                f"`classes` ({', '.join(f'{k}={v}' for k, v in sorted(classes.items()))}); "
+                "add them to `classes` in [loader] or fix the reference data")
+
+
+class LandsatNcLoader(SceneLoader):
+    """The bundled North Carolina scene (see ``data/DATA.md`` for its source and quirks)."""
+
+    params_type = LandsatNcParams
+
+    def directory(self, base_dir: Path) -> Path:
+        if self.params.directory is None:
+            return BUNDLED
+        return super().directory(base_dir)
+
+    def load(self, base_dir: Path) -> Dataset:
+        dataset = super().load(base_dir)
+        dataset.metadata["notes"].append(CHANGE_NOTE)
+        return dataset
+
+    def dataset_name(self, directory: Path) -> str:
+        return "landsat_nc"
+
+
+def _vector_files(path: Path) -> list[Path]:
+    """A shapefile is several files; fingerprint the ones that hold data."""
+    if path.suffix.lower() != ".shp":
+        return [path]
+    return [q for q in (path.with_suffix(s) for s in (".shp", ".shx", ".dbf", ".prj"))
+            if q.is_file()]
+
+
+def _near_points(pixels: pd.DataFrame, points: pd.DataFrame, buffer: int) -> np.ndarray:
+    """True for pixels within ``buffer`` pixels (Chebyshev distance) of a field point."""
+    taken: set[tuple[int, int]] = set()
+    for r, c in zip(points["row"], points["col"], strict=True):
+        for dr in range(-buffer, buffer + 1):
+            for dc in range(-buffer, buffer + 1):
+                taken.add((int(r) + dr, int(c) + dc))
+    return np.array([(int(r), int(c)) in taken for r, c in
+                     zip(pixels["row"], pixels["col"], strict=True)], dtype=bool)

@@ -1,0 +1,177 @@
+"""The whole-scene map: tiled inference with bounded memory, a GeoTIFF with the scene's CRS and
+transform (band 1: class, band 2: probability of the built-up class), a PNG preview, and the
+mapped area of each class (what the error-adjusted area estimate needs).
+
+Models that map a scene implement :class:`SceneMapper`; only one tile's bands, features and
+probabilities are in memory at a time.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mlstat_core.artifacts import write_json
+from mlstat_core.errors import DataError, ModelError
+from mlstat_imagery.scene import SceneInfo, tiles
+
+MAP_FILE = "map.tif"
+PREVIEW_FILE = "map_preview.png"
+SUMMARY_FILE = "map_summary.json"
+NODATA = -1.0
+POSITIVE_COLOUR = (215, 48, 39)
+PALETTE = [(166, 217, 106), (26, 152, 80), (254, 224, 139), (116, 173, 209), (69, 117, 180),
+           (191, 129, 45), (153, 112, 171), (224, 130, 20), (120, 120, 120)]
+NODATA_COLOUR = (255, 255, 255)
+
+
+def write_scene_map(info: SceneInfo, probabilities: Any, classes: list[Any], positive: Any,
+                    path: Path, tile_size: int = 256) -> dict[str, Any]:
+    """Stream ``probabilities(row0, col0, height, width) -> (classes, height, width)`` (NaN where
+    nodata) over the scene's tiles into a GeoTIFF; return the class pixel counts."""
+    import rasterio
+
+    if positive not in classes:
+        raise ModelError(f"the built-up class {positive!r} is not among the model's classes "
+                         f"{classes}")
+    positive_index = classes.index(positive)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.partial")
+    counts = np.zeros(len(classes), dtype=np.int64)
+    nodata_pixels = 0
+    profile = {
+        "driver": "GTiff", "width": info.width, "height": info.height, "count": 2,
+        "dtype": "float32", "crs": info.crs_wkt, "transform": info.affine(), "nodata": NODATA,
+        "compress": "deflate",
+    }
+    if info.width >= 256 and info.height >= 256:
+        profile.update(tiled=True, blockxsize=256, blockysize=256)
+    from rasterio.windows import Window
+
+    try:
+        with rasterio.open(tmp, "w", **profile) as dst:
+            for row0, col0, h, w in tiles(info, tile_size):
+                proba = np.asarray(probabilities(row0, col0, h, w), dtype=np.float32)
+                if proba.shape != (len(classes), h, w):
+                    raise ModelError(f"tile probabilities have shape {proba.shape}, expected "
+                                     f"{(len(classes), h, w)}")
+                valid = ~np.isnan(proba).any(axis=0)
+                best = np.nan_to_num(proba, nan=-1.0).argmax(axis=0)
+                klass = np.where(valid, best + 1, NODATA).astype(np.float32)
+                prob = np.where(valid, proba[positive_index], NODATA).astype(np.float32)
+                window = Window(col0, row0, w, h)
+                dst.write(klass, 1, window=window)
+                dst.write(prob, 2, window=window)
+                counts += np.bincount(best[valid], minlength=len(classes))
+                nodata_pixels += int((~valid).sum())
+            dst.set_band_description(1, "class (see tag class_<n>)")
+            dst.set_band_description(2, f"probability of {positive}")
+            dst.update_tags(**{f"class_{i + 1}": str(c) for i, c in enumerate(classes)},
+                            positive_class=str(positive), classes=json.dumps(
+                                [str(c) for c in classes]))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return {
+        "map": path.name,
+        "classes": [str(c) for c in classes],
+        "positive_class": str(positive),
+        "class_pixels": {str(c): int(n) for c, n in zip(classes, counts, strict=True)},
+        "nodata_pixels": nodata_pixels,
+        "pixel_area_m2": info.pixel_area,
+        "class_area_km2": {str(c): float(n) * info.pixel_area / 1e6
+                           for c, n in zip(classes, counts, strict=True)},
+        "crs": info.crs_wkt if info.epsg is None else f"EPSG:{info.epsg}",
+        "transform": list(info.transform),
+        "width": info.width, "height": info.height,
+    }
+
+
+def write_preview(map_path: Path, path: Path, classes: list[Any], positive: Any,
+                  max_side: int = 1024) -> Path:
+    """A PNG of the class band (built-up red), decimated to at most ``max_side`` pixels."""
+    import rasterio
+    from PIL import Image
+
+    with rasterio.open(map_path) as src:
+        scale = max(1, int(np.ceil(max(src.width, src.height) / max_side)))
+        shape = (max(1, src.height // scale), max(1, src.width // scale))
+        band = src.read(1, out_shape=shape)
+    rgb = np.empty((*band.shape, 3), dtype=np.uint8)
+    rgb[:] = NODATA_COLOUR
+    others = iter(PALETTE)
+    for i, klass in enumerate(classes):
+        colour = POSITIVE_COLOUR if klass == positive else next(others, (120, 120, 120))
+        rgb[band == i + 1] = colour
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.partial")
+    Image.fromarray(rgb).save(tmp, format="PNG")
+    os.replace(tmp, path)
+    return path
+
+
+def png_base64(path: Path) -> str:
+    return base64.b64encode(Path(path).read_bytes()).decode("ascii")
+
+
+class SceneMapper:
+    """Mixin for models that map a whole scene; the map is made once per model and scene and
+    shared by the field-validation indicator (mapped areas) and ``write_outputs`` (files)."""
+
+    map_tile_size: int = 256
+
+    def scene_probabilities(self, info: SceneInfo, row0: int, col0: int, height: int,
+                            width: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def map_classes(self) -> list[Any]:
+        classes = getattr(self, "classes_", None)
+        if not classes:
+            raise ModelError("the model is not fitted; it cannot map the scene")
+        return list(classes)
+
+    def scene_map(self, metadata: dict[str, Any]) -> dict[str, Any]:
+        """Map the scene described in a data set's metadata (once); the summary has the
+        GeoTIFF and PNG paths and the mapped pixels of each class."""
+        if "scene" not in metadata:
+            raise DataError("the data set carries no scene in its metadata; use an imagery "
+                            "loader")
+        key = json.dumps(metadata["scene"], sort_keys=True)
+        cache = getattr(self, "_map_cache", None)
+        if cache and cache["key"] == key:
+            return cache["summary"]
+        info = SceneInfo.from_dict(metadata["scene"])
+        folder = Path(tempfile.mkdtemp(prefix="mlstat-imagery-map-"))
+        classes = self.map_classes()
+        positive = metadata.get("positive_label", classes[0])
+        summary = write_scene_map(
+            info, lambda r, c, h, w: self.scene_probabilities(info, r, c, h, w), classes,
+            positive, folder / MAP_FILE, tile_size=self.map_tile_size)
+        write_preview(folder / MAP_FILE, folder / PREVIEW_FILE, classes, positive)
+        summary["folder"] = str(folder)
+        self._map_cache = {"key": key, "summary": summary}
+        return summary
+
+    def write_scene_outputs(self, directory: Path, test: Any) -> list[Path]:
+        if not getattr(self.params, "write_map", True) or "scene" not in test.metadata:
+            return []
+        summary = self.scene_map(test.metadata)
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name in (MAP_FILE, PREVIEW_FILE):
+            target = directory / name
+            shutil.copyfile(Path(summary["folder"]) / name, target)
+            written.append(target)
+        public = {k: v for k, v in summary.items() if k != "folder"}
+        public["notes"] = list(test.metadata.get("notes", []))
+        written.append(write_json(directory / SUMMARY_FILE, public))
+        return written

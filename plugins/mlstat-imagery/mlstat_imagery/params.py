@@ -1,0 +1,124 @@
+"""Params models of the imagery components: light (pydantic only), so discovery stays fast."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from mlstat_core.components import Params
+
+INDEX_NAMES = ("ndvi", "ndbi", "mndwi", "ndwi", "bu")
+IndexName = Literal["ndvi", "ndbi", "mndwi", "ndwi", "bu"]
+
+LANDSAT_NC_CLASSES = {1: "developed", 2: "agriculture", 3: "herbaceous", 4: "shrubland",
+                      5: "forest", 6: "water", 7: "sediment"}
+LANDSAT7_ROLES = {"blue": "10", "green": "20", "red": "30", "nir": "40", "swir1": "50",
+                  "swir2": "70"}
+
+
+class SceneParams(Params):
+    """A multi-band scene, training labels (raster or polygons) and field reference points."""
+
+    directory: str = Field(".", description="folder of the scene and reference files; "
+                                            "relative to the pipeline file")
+    band_pattern: str = Field(
+        description="band file name; '{band}' is replaced by each band name (one file per "
+                    "band), without '{band}' the file holds all bands in the order of `bands`")
+    bands: list[str] = Field(min_length=1, description="band names to use")
+    band_roles: dict[str, str] = Field(
+        default_factory=dict,
+        description="spectral role -> band name (blue, green, red, nir, swir1, swir2); needed "
+                    "for the indices")
+    indices: list[IndexName] = Field(
+        default_factory=lambda: ["ndvi", "ndbi", "mndwi"],
+        description=f"spectral indices computed on the fly: {', '.join(INDEX_NAMES)}")
+    labels: str | None = Field(None, description="training labels: a label raster (class codes,"
+                                                 " .tif) or polygons (vector file)")
+    labels_field: str = Field("id", description="attribute of the label polygons with the "
+                                                "class code")
+    points: str | None = Field(None, description="field reference points (vector file); held "
+                                                 "out, never used in training")
+    points_field: str = Field("id", description="attribute of the points with the class code")
+    classes: dict[int, str] = Field(description="class code -> class name")
+    positive_class: str = Field("developed", description="the built-up class")
+    mode: Literal["binary", "multiclass"] = Field(
+        "binary", description="binary: built_up against other; multiclass: every class")
+    field_buffer: int = Field(1, ge=0, le=50, description="training pixels within this many "
+                              "pixels of a field point are dropped (no leakage)")
+    vector_crs: str | None = Field(None, description="CRS of vector files that carry none "
+                                                     "(for example 'EPSG:32119')")
+    grid_tolerance: float = Field(0.5, gt=0, le=5, description="CRSs whose coordinates differ by"
+                                  " less than this many pixels are treated as one grid")
+
+    @model_validator(mode="after")
+    def _roles(self) -> SceneParams:
+        unknown = {r: b for r, b in self.band_roles.items() if b not in self.bands}
+        if unknown:
+            # roles of bands not loaded are dropped; indices needing them are refused later
+            self.band_roles = {r: b for r, b in self.band_roles.items() if b in self.bands}
+        if self.positive_class not in self.classes.values():
+            raise ValueError(f"positive_class {self.positive_class!r} is not one of the classes "
+                             f"{sorted(self.classes.values())}")
+        return self
+
+
+class LandsatNcParams(SceneParams):
+    """The bundled North Carolina Landsat 7 scene (2000) with 1996 land-cover references."""
+
+    directory: str | None = Field(None, description="folder of the files; default: bundled")
+    band_pattern: str = "lsat7_2000_{band}.tif"
+    bands: list[str] = Field(
+        default_factory=lambda: ["10", "20", "30", "40", "50"],
+        description="band 70 (SWIR2) is left out by default: it misses 81,535 pixels and "
+                    "would cut the usable field points from 752 to 562")
+    band_roles: dict[str, str] = Field(default_factory=lambda: dict(LANDSAT7_ROLES))
+    labels: str | None = "landsat96_labelled_pixels.tif"
+    points: str | None = "landsat96_points.shp"
+    classes: dict[int, str] = Field(default_factory=lambda: dict(LANDSAT_NC_CLASSES))
+
+
+class SpatialBlockParams(Params):
+    block_size: int = Field(32, ge=1, le=4096, description="block side in pixels")
+    validation_size: float = Field(0.15, ge=0, lt=1,
+                                   description="share of blocks for validation")
+    test_size: float = Field(0.0, ge=0, lt=1, description="share of blocks whose labelled pixels"
+                             " join the test set (the field points always do)")
+
+    @model_validator(mode="after")
+    def _fits(self) -> SpatialBlockParams:
+        if self.test_size + self.validation_size >= 1:
+            raise ValueError("test_size + validation_size must be below 1")
+        return self
+
+
+class MapParams(Params):
+    tile_size: int = Field(256, ge=16, le=4096, description="side of a map tile in pixels")
+    write_map: bool = Field(True, description="write the GeoTIFF map and PNG preview")
+
+
+class ImageryForestParams(MapParams):
+    n_estimators: int = Field(200, ge=1, le=5000, description="number of trees")
+    max_depth: int | None = Field(None, ge=1, description="depth limit of each tree")
+    min_samples_leaf: int = Field(1, ge=1, description="smallest leaf")
+    class_weight: Literal["balanced", "balanced_subsample"] | None = Field(
+        "balanced", description="reweight rare classes (built-up is the minority)")
+    n_jobs: int = Field(1, description="CPU cores to use (-1: all)")
+
+
+class CnnParams(MapParams):
+    epochs: int = Field(20, ge=1, le=1000, description="passes over the training patches")
+    patch_size: int = Field(64, ge=16, le=512, description="training patch side in pixels")
+    width: int = Field(16, ge=4, le=256, description="channels of the first layer")
+    learning_rate: float = Field(3e-3, gt=0, le=1)
+    batch_size: int = Field(16, ge=1, le=1024)
+    overlap: int = Field(16, ge=0, le=256, description="context pixels around each map tile")
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto: cuda if present")
+    class_weight: Literal["balanced"] | None = Field("balanced",
+                                                     description="reweight rare classes")
+
+
+class FieldValidationParams(Params):
+    confidence: float = Field(0.95, gt=0.5, lt=1, description="level of the intervals")
+    positive_class: str | None = Field(None, description="class whose area is estimated; "
+                                       "default: the loader's built-up class")

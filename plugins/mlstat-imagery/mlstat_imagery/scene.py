@@ -1,0 +1,349 @@
+"""A raster scene: its grid (CRS, transform, size), its bands read through torchgeo, and the
+placing of reference data (label rasters, polygons, points) on that grid.
+
+A :class:`SceneInfo` is plain data (JSON-able), so it travels in ``Dataset.metadata`` and in a
+saved model's state; :func:`read_window` reads any window of it (edges padded with NaN), which
+is what the tiled whole-scene map and the CNN's patches use.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mlstat_core.errors import DataError
+
+
+@dataclass
+class SceneInfo:
+    """Where a scene's bands are and the grid they are read on."""
+
+    directory: str
+    pattern: str
+    bands: list[str]
+    files: dict[str, str]
+    crs_wkt: str
+    epsg: int | None
+    transform: list[float]
+    """Affine (a, b, c, d, e, f): x = a*col + c, y = e*row + f."""
+    width: int
+    height: int
+    nodata: dict[str, float | None]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def multiband(self) -> bool:
+        return "{band}" not in self.pattern
+
+    @property
+    def res(self) -> tuple[float, float]:
+        return abs(self.transform[0]), abs(self.transform[4])
+
+    @property
+    def pixel_area(self) -> float:
+        """Area of one pixel in the squared units of the CRS (m² for metric CRSs)."""
+        return self.res[0] * self.res[1]
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        a, _, c, _, e, f = self.transform
+        return c, f + e * self.height, c + a * self.width, f
+
+    def affine(self) -> Any:
+        from affine import Affine
+
+        return Affine(*self.transform)
+
+    def crs(self) -> Any:
+        from pyproj import CRS
+
+        return CRS.from_wkt(self.crs_wkt)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SceneInfo:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+def band_files(directory: Path, pattern: str, bands: list[str]) -> dict[str, Path]:
+    """Band name -> file; every file must exist."""
+    if "{band}" in pattern:
+        files = {b: directory / pattern.replace("{band}", b) for b in bands}
+    else:
+        files = dict.fromkeys(bands, directory / pattern)
+    missing = sorted({str(p) for p in files.values() if not p.is_file()})
+    if missing:
+        raise DataError(f"band file(s) missing: {', '.join(missing)}; check `directory`, "
+                        "`band_pattern` and `bands` in [loader]")
+    return files
+
+
+def open_scene(directory: Path, pattern: str, bands: list[str]) -> SceneInfo:
+    """Index the scene's band files with torchgeo and describe the grid they are read on
+    (the first file's CRS and resolution; other files are warped to it by torchgeo)."""
+    import rasterio
+
+    files = band_files(directory, pattern, bands)
+    dataset = _raster_dataset(str(directory), pattern, tuple(bands))
+    xmin, xmax, ymin, ymax = _xy_bounds(dataset)
+    resx, resy = dataset.res
+    width, height = round((xmax - xmin) / resx), round((ymax - ymin) / resy)
+    nodata: dict[str, float | None] = {}
+    for band, path in files.items():
+        try:
+            with rasterio.open(path) as src:
+                index = bands.index(band) + 1 if "{band}" not in pattern else 1
+                if src.count < index:
+                    raise DataError(f"{path} has {src.count} band(s); `bands` lists "
+                                    f"{len(bands)}")
+                value = src.nodatavals[index - 1]
+        except rasterio.errors.RasterioIOError as exc:
+            raise DataError(f"cannot read band file {path}: {exc}") from None
+        nodata[band] = None if value is None or (isinstance(value, float) and math.isnan(value)) \
+            else float(value)
+    with rasterio.open(next(iter(files.values()))) as first:
+        crs = first.crs if first.crs is not None else dataset.crs
+    return SceneInfo(
+        directory=str(directory), pattern=pattern, bands=list(bands),
+        files={b: str(p) for b, p in files.items()}, crs_wkt=crs.to_wkt(), epsg=crs.to_epsg(),
+        transform=[resx, 0.0, xmin, 0.0, -resy, ymax], width=width, height=height,
+        nodata=nodata)
+
+
+def _xy_bounds(dataset: Any) -> tuple[float, float, float, float]:
+    x, y = dataset.bounds[0], dataset.bounds[1]
+    return float(x.start), float(x.stop), float(y.start), float(y.stop)
+
+
+@functools.lru_cache(maxsize=8)
+def _raster_dataset(directory: str, pattern: str, bands: tuple[str, ...]) -> Any:
+    """A torchgeo RasterDataset over the band files (nearest resampling: values unchanged)."""
+    from rasterio.enums import Resampling
+    from torchgeo.datasets import RasterDataset
+
+    if "{band}" in pattern:
+        before, after = pattern.split("{band}", 1)
+        attrs = {
+            "filename_glob": pattern.replace("{band}", bands[0]),
+            "filename_regex": re.escape(before) + "(?P<band>"
+            + "|".join(re.escape(b) for b in bands) + ")" + re.escape(after) + "$",
+            "separate_files": True,
+        }
+    else:
+        attrs = {"filename_glob": pattern, "filename_regex": re.escape(pattern) + "$",
+                 "separate_files": False}
+    attrs.update(all_bands=bands, resampling=Resampling.nearest, is_image=True)
+    cls = type("SceneBands", (RasterDataset,), attrs)
+    try:
+        return cls(paths=directory, bands=list(bands), cache=True)
+    except Exception as exc:  # torchgeo's DatasetNotFoundError and rasterio errors
+        raise DataError(f"torchgeo could not index the scene in {directory} "
+                        f"({pattern}): {exc}") from None
+
+
+def read_window(info: SceneInfo, row0: int, col0: int, height: int, width: int) -> np.ndarray:
+    """Bands of a window, shape (bands, height, width), float32; nodata and the area outside
+    the scene are NaN."""
+    dataset = _raster_dataset(info.directory, info.pattern, tuple(info.bands))
+    a, _, c, _, e, f = info.transform
+    out = np.full((len(info.bands), height, width), np.nan, dtype=np.float32)
+    # read only the part inside the scene, then place it
+    r0, c0 = max(row0, 0), max(col0, 0)
+    r1, c1 = min(row0 + height, info.height), min(col0 + width, info.width)
+    if r0 >= r1 or c0 >= c1:
+        return out
+    xmin, xmax = c + a * c0, c + a * c1
+    ymax, ymin = f + e * r0, f + e * r1
+    try:
+        sample = dataset[xmin:xmax:a, ymin:ymax:-e]
+    except IndexError:
+        return out
+    data = sample["image"].numpy().astype(np.float32)
+    if data.shape[1:] != (r1 - r0, c1 - c0):  # rounding at the edge of the grid
+        data = data[:, : r1 - r0, : c1 - c0]
+    for i, band in enumerate(info.bands):
+        value = info.nodata.get(band)
+        if value is not None:
+            data[i][data[i] == np.float32(value)] = np.nan
+    out[:, r0 - row0: r0 - row0 + data.shape[1], c0 - col0: c0 - col0 + data.shape[2]] = data
+    return out
+
+
+def tiles(info: SceneInfo, size: int) -> Iterator[tuple[int, int, int, int]]:
+    """(row0, col0, height, width) of the tiles covering the scene."""
+    for row0 in range(0, info.height, size):
+        for col0 in range(0, info.width, size):
+            yield row0, col0, min(size, info.height - row0), min(size, info.width - col0)
+
+
+# --- reference data on the grid ---------------------------------------------------------------
+
+
+def crs_relation(source: Any, info: SceneInfo, tolerance: float) -> str:
+    """'same', 'equivalent' (different definitions, same grid within ``tolerance`` pixels, such
+    as NAD83 and NAD83(HARN) state plane) or 'different'."""
+    from pyproj import CRS, Transformer
+
+    source = CRS.from_user_input(source)
+    target = info.crs()
+    if source == target:
+        return "same"
+    xmin, ymin, xmax, ymax = info.bounds
+    try:
+        transformer = Transformer.from_crs(source, target, always_xy=True)
+        x, y = transformer.transform((xmin + xmax) / 2, (ymin + ymax) / 2)
+    except Exception:
+        return "different"
+    shift = math.hypot(x - (xmin + xmax) / 2, y - (ymin + ymax) / 2)
+    return "equivalent" if math.isfinite(shift) and shift < tolerance * min(info.res) \
+        else "different"
+
+
+def _crs_name(crs: Any) -> str:
+    from pyproj import CRS
+
+    crs = CRS.from_user_input(crs)
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg}" if epsg else crs.name
+
+
+def _equivalent_note(path: Path, crs: Any, info: SceneInfo) -> str:
+    return (f"{path.name} declares {_crs_name(crs)} and the scene {_crs_name(info.crs_wkt)}: "
+            "different definitions of the same grid (coordinates agree within the tolerance), "
+            "treated as one grid without reprojection")
+
+
+def label_raster_pixels(path: Path, info: SceneInfo, tolerance: float, notes: list[str],
+                        block_rows: int = 512) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows, cols and class codes of the labelled pixels of a label raster on the scene grid;
+    a raster on another grid is warped onto it (nearest neighbour)."""
+    import rasterio
+    from rasterio.vrt import WarpedVRT
+    from rasterio.windows import Window
+
+    try:
+        src = rasterio.open(path)
+    except rasterio.errors.RasterioIOError as exc:
+        raise DataError(f"cannot read label raster {path}: {exc}") from None
+    with src:
+        if src.crs is None:
+            raise DataError(f"label raster {path} has no CRS; give it one (gdal_edit.py -a_srs)")
+        relation = crs_relation(src.crs.to_wkt(), info, tolerance)
+        same_grid = (src.width, src.height) == (info.width, info.height) and all(
+            abs(u - v) < tolerance * min(info.res)
+            for u, v in zip(tuple(src.transform)[:6], info.transform, strict=True))
+        nodata = src.nodata
+        if relation in ("same", "equivalent") and same_grid:
+            if relation == "equivalent":
+                notes.append(_equivalent_note(path, src.crs.to_wkt(), info))
+            reader = src
+        else:
+            notes.append(f"{path.name} was warped onto the scene grid (nearest neighbour)")
+            reader = WarpedVRT(src, crs=info.crs_wkt, transform=info.affine(), width=info.width,
+                               height=info.height, resampling=rasterio.enums.Resampling.nearest)
+        rows, cols, codes = [], [], []
+        for row0 in range(0, info.height, block_rows):
+            h = min(block_rows, info.height - row0)
+            block = reader.read(1, window=Window(0, row0, info.width, h))
+            valid = np.isfinite(block) if block.dtype.kind == "f" else np.ones(block.shape, bool)
+            if nodata is not None:
+                valid &= block != nodata
+            valid &= block > 0
+            r, c = np.nonzero(valid)
+            rows.append(r + row0)
+            cols.append(c)
+            codes.append(block[r, c])
+        if reader is not src:
+            reader.close()
+    if not rows or not sum(len(r) for r in rows):
+        raise DataError(f"label raster {path} has no labelled pixel on the scene grid; check "
+                        "its CRS and extent")
+    return (np.concatenate(rows), np.concatenate(cols),
+            np.rint(np.concatenate(codes)).astype(np.int64))
+
+
+def read_vector(path: Path, vector_crs: str | None, info: SceneInfo, tolerance: float,
+                notes: list[str], what: str) -> Any:
+    """A vector file on the scene's CRS (same-grid CRSs kept, others reprojected)."""
+    import geopandas as gpd
+
+    if not path.is_file():
+        raise DataError(f"{what} file {path} does not exist")
+    try:
+        frame = gpd.read_file(path)
+    except Exception as exc:
+        raise DataError(f"cannot read {what} file {path}: {exc}") from None
+    if frame.crs is None:
+        if vector_crs is None:
+            raise DataError(f"{what} file {path} has no CRS (no .prj); set `vector_crs` in "
+                            "[loader] to the CRS of its coordinates")
+        frame = frame.set_crs(vector_crs)
+    relation = crs_relation(frame.crs.to_wkt(), info, tolerance)
+    if relation == "equivalent":
+        notes.append(_equivalent_note(path, frame.crs.to_wkt(), info))
+        frame = frame.set_crs(info.crs_wkt, allow_override=True)
+    elif relation == "different":
+        notes.append(f"{path.name} was reprojected from {_crs_name(frame.crs)} to the scene's "
+                     f"{_crs_name(info.crs_wkt)}")
+        frame = frame.to_crs(info.crs_wkt)
+    return frame
+
+
+def polygon_pixels(frame: Any, field_name: str, info: SceneInfo, path: Path,
+                   block_rows: int = 512) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows, cols and class codes of the pixels whose centre lies in a labelled polygon."""
+    from rasterio.features import rasterize
+    from rasterio.windows import Window, transform
+
+    if field_name not in frame.columns:
+        raise DataError(f"polygons {path} have no attribute {field_name!r}; they have "
+                        f"{', '.join(c for c in frame.columns if c != 'geometry')}")
+    shapes = [(geom, int(code)) for geom, code in zip(frame.geometry, frame[field_name],
+                                                       strict=True) if geom is not None]
+    rows, cols, codes = [], [], []
+    for row0 in range(0, info.height, block_rows):
+        h = min(block_rows, info.height - row0)
+        window_transform = transform(Window(0, row0, info.width, h), info.affine())
+        block = rasterize(shapes, out_shape=(h, info.width), transform=window_transform,
+                          fill=0, dtype="int32")
+        r, c = np.nonzero(block > 0)
+        rows.append(r + row0)
+        cols.append(c)
+        codes.append(block[r, c])
+    rows_all = np.concatenate(rows)
+    if not len(rows_all):
+        raise DataError(f"no polygon of {path} covers a pixel centre of the scene; check its "
+                        "CRS and extent")
+    return rows_all, np.concatenate(cols), np.concatenate(codes).astype(np.int64)
+
+
+def points_on_grid(frame: Any, field_name: str, info: SceneInfo,
+                   path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For each point: row, col, x, y, class code (row -1 when outside the scene)."""
+    if field_name not in frame.columns:
+        raise DataError(f"points {path} have no attribute {field_name!r}; they have "
+                        f"{', '.join(c for c in frame.columns if c != 'geometry')}")
+    geoms = frame.geometry
+    if len(geoms) and not (geoms.geom_type == "Point").all():
+        raise DataError(f"{path} holds {sorted(set(geoms.geom_type))} geometries, not points")
+    x = geoms.x.to_numpy(dtype=float)
+    y = geoms.y.to_numpy(dtype=float)
+    a, _, c, _, e, f = info.transform
+    with np.errstate(invalid="ignore"):
+        cols = np.floor((x - c) / a)
+        rows = np.floor((y - f) / e)
+    inside = np.isfinite(rows) & np.isfinite(cols) & (rows >= 0) & (rows < info.height) \
+        & (cols >= 0) & (cols < info.width)
+    rows = np.where(inside, rows, -1).astype(np.int64)
+    cols = np.where(inside, cols, -1).astype(np.int64)
+    codes = frame[field_name].to_numpy()
+    return rows, cols, x, y, codes

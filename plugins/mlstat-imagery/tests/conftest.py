@@ -1,0 +1,65 @@
+"""Fixtures: a small crop of the real Landsat scene (96 x 96 pixels around Raleigh's edge,
+both built-up and other labelled pixels) written to tmp, so model tests stay fast."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from mlstat_imagery.loaders import BUNDLED  # noqa: E402
+
+CROP = (224, 288, 96, 96)  # row0, col0, height, width
+BANDS = ["10", "20", "30", "40", "50", "70"]
+
+
+def write_crop(source: Path, target: Path, crs: Any = None) -> None:
+    import rasterio
+    from rasterio.windows import Window, transform
+
+    row0, col0, h, w = CROP
+    window = Window(col0, row0, w, h)
+    with rasterio.open(source) as src:
+        data = src.read(window=window)
+        profile = src.profile.copy()
+        profile.update(width=w, height=h, transform=transform(window, src.transform))
+        profile.pop("blockxsize", None)
+        profile.pop("blockysize", None)
+        profile["tiled"] = False
+        if crs is not None:
+            profile["crs"] = crs
+    with rasterio.open(target, "w", **profile) as dst:
+        dst.write(data)
+
+
+@pytest.fixture(scope="session")
+def crop_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("crop")
+    for band in BANDS:
+        write_crop(BUNDLED / f"lsat7_2000_{band}.tif", folder / f"lsat7_2000_{band}.tif")
+    write_crop(BUNDLED / "landsat96_labelled_pixels.tif", folder / "landsat96_labelled_pixels.tif")
+    for suffix in (".shp", ".shx", ".dbf", ".prj"):
+        shutil.copy(BUNDLED / f"landsat96_points{suffix}", folder / f"landsat96_points{suffix}")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def crop_dataset(crop_dir: Path) -> Any:
+    from mlstat_imagery.loaders import LandsatNcLoader
+    from mlstat_imagery.params import LandsatNcParams
+
+    return LandsatNcLoader(LandsatNcParams(directory=str(crop_dir))).load(crop_dir)
+
+
+@pytest.fixture(scope="session")
+def crop_split(crop_dataset: Any) -> Any:
+    from mlstat_imagery.params import SpatialBlockParams
+    from mlstat_imagery.splitters import SpatialBlockSplitter
+
+    params = SpatialBlockParams(block_size=16, validation_size=0.2, test_size=0.2)
+    return SpatialBlockSplitter(params).split(crop_dataset, 0)[0]

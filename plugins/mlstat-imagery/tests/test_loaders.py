@@ -1,0 +1,57 @@
+"""The bundled scene: counts of usable field points as documented in DATA.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from mlstat_imagery.loaders import FIELD, LABELLED, LandsatNcLoader
+from mlstat_imagery.params import LandsatNcParams
+
+
+@pytest.fixture(scope="module")
+def landsat() -> object:
+    return LandsatNcLoader(LandsatNcParams()).load(Path("."))
+
+
+def test_default_bands_leave_752_usable_points(landsat: object) -> None:
+    counts = landsat.metadata["counts"]
+    assert counts["field_points_total"] == 1000
+    assert counts["field_points_outside_scene"] == 115
+    assert counts["field_points_usable"] == 752
+    frame = landsat.frame
+    assert (frame["source"] == FIELD).sum() == 752
+    assert set(frame["label"]) == {"built_up", "other"}
+    assert not frame[landsat.roles.features].isna().any().any()
+    assert landsat.metadata["scene"]["epsg"] == 32119
+    assert (landsat.metadata["scene"]["width"], landsat.metadata["scene"]["height"]) == (489, 443)
+    assert any("same grid" in note for note in landsat.metadata["notes"])
+    assert any("1996" in note for note in landsat.metadata["notes"])
+
+
+def test_band_70_leaves_562_usable_points() -> None:
+    data = LandsatNcLoader(LandsatNcParams(bands=["10", "20", "30", "40", "50", "70"],
+                                           indices=["ndvi"])).load(Path("."))
+    counts = data.metadata["counts"]
+    assert counts["field_points_outside_scene"] + counts["field_points_on_nodata"] == 438
+    assert counts["field_points_usable"] == 562
+
+
+def test_training_pixels_near_field_points_are_dropped(landsat: object) -> None:
+    frame = landsat.frame
+    points = frame[frame["source"] == FIELD]
+    pixels = frame[frame["source"] == LABELLED]
+    taken = {(r + dr, c + dc) for r, c in zip(points["row"], points["col"], strict=True)
+             for dr in (-1, 0, 1) for dc in (-1, 0, 1)}
+    assert not any((r, c) in taken for r, c in zip(pixels["row"], pixels["col"], strict=True))
+
+
+def test_multiclass_and_polygons() -> None:
+    shp = Path(__file__).resolve().parents[1] / "mlstat_imagery" / "data" / "landsat_nc"
+    data = LandsatNcLoader(LandsatNcParams(
+        directory=str(shp), labels="landsat96_polygons.shp", mode="multiclass",
+        indices=["ndvi", "ndwi"])).load(Path("."))
+    pixels = data.frame[data.frame["source"] == LABELLED]
+    assert len(pixels) > 100
+    assert "developed" in set(pixels["label"])
+    assert data.metadata["positive_label"] == "developed"

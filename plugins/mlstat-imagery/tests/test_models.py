@@ -1,0 +1,77 @@
+"""Random forest and CNN on a crop of the real scene: fit, predict, save, load, map."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from mlstat_imagery.cnn import CnnModel
+from mlstat_imagery.models import PixelForestModel
+from mlstat_imagery.params import CnnParams, ImageryForestParams
+
+
+@pytest.fixture(scope="module")
+def forest(crop_dataset: Any, crop_split: Any) -> PixelForestModel:
+    model = PixelForestModel(ImageryForestParams(n_estimators=20), "raster_segmentation")
+    model.seed = 0
+    return model.fit(crop_dataset.subset(crop_split.train))
+
+
+def test_forest_round_trip(forest: PixelForestModel, crop_dataset: Any, crop_split: Any,
+                           tmp_path: Path) -> None:
+    test = crop_dataset.subset(crop_split.test).frame
+    before = forest.predict(test)
+    assert {"prediction", "confidence"} <= set(before.columns)
+    forest.save(tmp_path / "model")
+    after = PixelForestModel.load(tmp_path / "model").predict(test)
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_map_geotiff_has_scene_grid(forest: PixelForestModel, crop_dataset: Any,
+                                    tmp_path: Path) -> None:
+    import rasterio
+
+    files = forest.write_outputs(tmp_path / "outputs", pd.DataFrame(), crop_dataset)
+    names = {f.name for f in files}
+    assert {"map.tif", "map_preview.png", "map_summary.json"} <= names
+    scene = crop_dataset.metadata["scene"]
+    with rasterio.open(tmp_path / "outputs" / "map.tif") as src:
+        assert src.crs.to_epsg() == 32119
+        assert tuple(src.transform)[:6] == pytest.approx(tuple(scene["transform"]))
+        assert (src.height, src.width, src.count) == (96, 96, 2)
+        klass, proba = src.read(1), src.read(2)
+    valid = klass != -1
+    assert set(np.unique(klass[valid])) <= {1.0, 2.0}
+    assert ((proba[valid] >= 0) & (proba[valid] <= 1)).all()
+    # the map agrees with predict() at the pixels of the data set
+    frame = crop_dataset.frame
+    predicted = forest.predict(frame)["prediction"].to_numpy()
+    mapped = klass[frame["row"], frame["col"]]
+    assert np.mean(np.array(forest.classes_)[mapped.astype(int) - 1] == predicted) == 1.0
+
+
+def test_tiles_give_the_same_map(forest: PixelForestModel, crop_dataset: Any) -> None:
+    from mlstat_imagery.scene import SceneInfo
+
+    info = SceneInfo.from_dict(crop_dataset.metadata["scene"])
+    whole = forest.scene_probabilities(info, 0, 0, 96, 96)
+    part = forest.scene_probabilities(info, 40, 24, 30, 50)
+    np.testing.assert_allclose(whole[:, 40:70, 24:74], part)
+
+
+def test_cnn_one_epoch_cpu(crop_dataset: Any, crop_split: Any, tmp_path: Path) -> None:
+    model = CnnModel(CnnParams(epochs=1, width=4, patch_size=32, device="cpu", tile_size=64,
+                               overlap=8), "raster_segmentation")
+    model.fit(crop_dataset.subset(crop_split.train), crop_dataset.subset(crop_split.validation))
+    assert model.state["device"] == "cpu"
+    test = crop_dataset.subset(crop_split.test).frame
+    predicted = model.predict(test)
+    assert len(predicted) == len(test)
+    assert set(predicted["prediction"]) <= set(model.classes_)
+    model.save(tmp_path / "cnn")
+    assert (tmp_path / "cnn" / "weights.safetensors").is_file()
+    again = CnnModel.load(tmp_path / "cnn").predict(test)
+    np.testing.assert_allclose(predicted["confidence"], again["confidence"], atol=1e-6)
