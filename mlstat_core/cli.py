@@ -217,7 +217,8 @@ def plugins(as_json: bool, strict: bool) -> None:
 
 
 @main.command()
-@click.option("--kind", type=click.Choice(["loader", "splitter", "model", "indicator", "engine"]),
+@click.option("--kind", type=click.Choice(["loader", "splitter", "transform", "model", "indicator",
+                                           "engine"]),
               help="Only components of this kind.")
 @click.option("--task", help="Only components serving this task type.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")

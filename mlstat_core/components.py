@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 
     from mlstat_core.tasks import TaskType
 
-Kind = Literal["loader", "splitter", "model", "indicator", "engine"]
-KINDS: tuple[str, ...] = ("loader", "splitter", "model", "indicator", "engine")
+Kind = Literal["loader", "splitter", "transform", "model", "indicator", "engine"]
+KINDS: tuple[str, ...] = ("loader", "splitter", "transform", "model", "indicator", "engine")
 
 Dimension = Literal[
     "accuracy", "explainability", "reproducibility", "timeliness", "cost_effectiveness"
@@ -206,6 +206,28 @@ class Splitter(Component, ABC):
 
     @abstractmethod
     def split(self, dataset: Dataset, seed: int) -> list[Split]: ...
+
+
+class Transform(Component):
+    """A preprocessing step applied to every partition before the model, at fit and predict.
+
+    ``transform`` is a function of one pandas partition (same index and columns in and out,
+    values changed: for example normalised text), so it runs wherever the model runs. A
+    transform that learns from data overrides ``fit`` and saves what it learned with
+    ``save``/``load``; a stateless one needs neither.
+    """
+
+    def fit(self, train: Dataset) -> Transform:
+        return self
+
+    def transform(self, frame: pd.DataFrame, roles: ColumnRoles) -> pd.DataFrame:
+        raise NotImplementedError
+
+    def save(self, directory: Path) -> None:
+        """Write what ``fit`` learned (safe formats only); nothing for stateless transforms."""
+
+    def load_state(self, directory: Path) -> None:
+        """Read back what :meth:`save` wrote."""
 
 
 class Model(Component, ABC):

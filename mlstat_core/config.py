@@ -65,6 +65,8 @@ class PipelineFile(BaseModel):
     pipeline: PipelineSection
     loader: ComponentRef
     split: ComponentRef = Field(default_factory=lambda: ComponentRef(component=DEFAULT_SPLIT))
+    preprocess: list[ComponentRef] = Field(
+        default_factory=list, description="transforms applied before the model, in order")
     model: ComponentRef
     indicators: list[ComponentRef | str] | None = Field(
         None, description="indicators to compute; by default every default one serving the task")
@@ -105,6 +107,7 @@ class PipelineConfig:
     split: ResolvedComponent
     model: ResolvedComponent
     indicators: list[ResolvedComponent]
+    preprocess: list[ResolvedComponent] = field(default_factory=list)
     source: str = "<dict>"
     base_dir: Path = field(default_factory=Path.cwd)
 
@@ -122,6 +125,7 @@ class PipelineConfig:
             "pipeline": self.file.pipeline.model_dump(mode="json"),
             "loader": self.loader.as_table(),
             "split": self.split.as_table(),
+            "preprocess": [p.as_table() for p in self.preprocess],
             "model": self.model.as_table(),
             "indicators": [i.as_table() for i in self.indicators],
             "quality": self.file.quality,
@@ -140,7 +144,8 @@ class PipelineConfig:
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     def component_names(self) -> list[str]:
-        return [c.name for c in (self.loader, self.split, self.model, *self.indicators)]
+        return [c.name for c in (self.loader, self.split, *self.preprocess, self.model,
+                                 *self.indicators)]
 
 
 def _drop_none(value: Any) -> Any:
@@ -295,6 +300,10 @@ def validate(
         section: _resolve(registry, kind, section, getattr(file, section), task, source, issues)
         for section, kind in _KIND_OF_SECTION.items()
     }
+    preprocess = [
+        found for i, ref in enumerate(file.preprocess)
+        if (found := _resolve(registry, "transform", f"preprocess[{i}]", ref, task, source,
+                              issues))]
     indicators: list[ResolvedComponent] = []
     refs = _indicator_refs(file)
     if refs is None and task is not None:
@@ -318,7 +327,7 @@ def validate(
         raise ConfigError(f"{source} has {len(issues)} problem(s)", issues)
     return PipelineConfig(
         file=file, task=task, loader=resolved["loader"], split=resolved["split"],
-        model=resolved["model"], indicators=indicators, source=source,
+        model=resolved["model"], indicators=indicators, preprocess=preprocess, source=source,
         base_dir=base_dir or Path.cwd())
 
 

@@ -129,6 +129,10 @@ class Runner:
 
     def new_model(self) -> Model:
         model = self.config.model.build(task=self.config.task.name)
+        if self.config.preprocess:
+            from mlstat_core.preprocess import Preprocessed
+
+            model = Preprocessed([(p.name, p.build()) for p in self.config.preprocess], model)
         model.seed = self.config.seed
         return model
 
@@ -270,6 +274,7 @@ class Runner:
             tmp.replace(folder.path / "predictions.parquet")
             folder.record("predictions.parquet")
         folder.update(model={"component": self.config.model.name,
+                             "preprocess": [p.name for p in self.config.preprocess],
                              "classes": model.classes_},
                       timings=self.timings, peak_memory_mb=_peak_memory_mb(),
                       warnings=self.warnings)

@@ -57,6 +57,17 @@ def mlstat_splitters() -> list[ComponentSpec]:
 
 
 @hookspec
+def mlstat_transforms() -> list[ComponentSpec]:
+    """Declare preprocessing steps (``kind="transform"``).
+
+    The factory builds a :class:`~mlstat_core.components.Transform`: a function of one pandas
+    partition applied before the model at fit and at predict time (text normalisation for
+    tweets, say), listed in a pipeline file's ``[[preprocess]]`` tables and saved with the
+    model, so that ``mlstat predict`` and every engine apply it too.
+    """
+
+
+@hookspec
 def mlstat_models() -> list[ComponentSpec]:
     """Declare models.
 
@@ -109,6 +120,7 @@ def mlstat_run_failed(run: Any, error: BaseException) -> None:
 COMPONENT_HOOKS: dict[str, str] = {
     "loader": "mlstat_loaders",
     "splitter": "mlstat_splitters",
+    "transform": "mlstat_transforms",
     "model": "mlstat_models",
     "indicator": "mlstat_indicators",
     "engine": "mlstat_engines",

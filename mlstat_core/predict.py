@@ -50,6 +50,8 @@ class ScoringJob:
     output: Path
     chunk_size: int = 50_000
     encoding: str = "utf-8"
+    step_factories: list[tuple[str, str, Any]] = field(default_factory=list)
+    """Preprocessing steps as (component, ``module:attr``, params class), in order."""
 
     @property
     def input_columns(self) -> list[str]:
@@ -67,21 +69,30 @@ class ScoringJob:
 
 
 def load_model(run_dir: str | Path, registry: Registry | None = None
-               ) -> tuple[RunFolder, Model, str]:
-    """Open a run folder, check its model files' hashes, and rebuild the fitted model."""
+               ) -> tuple[RunFolder, Model, str, list[tuple[str, str, Any]]]:
+    """Open a run folder, check its model files' hashes, and rebuild the fitted model (with
+    its preprocessing steps). Classes come from the registry, never from the files."""
+    from mlstat_core.preprocess import load_fitted, step_names
+
     folder = RunFolder.open(run_dir)
     folder.verify()
     name = (folder.manifest.get("model") or {}).get("component")
     if not name:
         raise DataError(f"manifest of {folder.path} names no model component")
     registry = registry or get_registry()
-    entry = registry.get("model", name)
-    try:
-        cls = entry.spec.load_factory()
-    except ImportError as exc:
-        raise PluginError(f"the run's model {name} cannot be imported: {exc}; install "
-                          f"{entry.distribution} with its extras") from None
-    return folder, cls.load(folder.model_dir), entry.spec.factory
+    entries = [("model", name)] + [("transform", s) for s in step_names(folder.model_dir)]
+    factories = []
+    for kind, component in entries:
+        entry = registry.get(kind, component)
+        try:
+            entry.spec.load_factory()
+        except ImportError as exc:
+            raise PluginError(f"the run's {kind} {component} cannot be imported: {exc}; "
+                              f"install {entry.distribution} with its extras") from None
+        factories.append((component, entry.spec.factory, entry.spec.params))
+    steps = factories[1:]
+    model = load_fitted(folder.model_dir, factories[0][1], steps)
+    return folder, model, factories[0][1], steps
 
 
 def build_engine(name: str, options: dict[str, Any] | None, registry: Registry) -> Engine:
@@ -123,9 +134,9 @@ def predict_file(
     """Score ``input_path`` into ``output_path`` with the run's model on the chosen engine."""
     registry = registry or get_registry()
     runner = build_engine(engine, engine_options, registry)
-    folder, model, factory = load_model(run_dir, registry)
+    folder, model, factory, steps = load_model(run_dir, registry)
     job = ScoringJob(folder, model, factory, str(input_path), Path(output_path), chunk_size,
-                     encoding)
+                     encoding, steps)
     return runner.score_file(job)
 
 

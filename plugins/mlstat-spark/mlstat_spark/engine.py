@@ -130,7 +130,7 @@ class SparkEngine(Engine):
     # -- scoring -------------------------------------------------------------------------
 
     def _scored(self, df: Any, model: Model, job_files: dict[str, tuple[bytes, str]],
-                factory: str, what: str) -> Any:
+                factory: str, what: str, steps: list[tuple[str, str, Any]]) -> Any:
         from mlstat_core.engine import _parquet_safe
         from mlstat_core.sklearn_model import require_columns
 
@@ -154,7 +154,7 @@ class SparkEngine(Engine):
             sample.index = pd.Index(rows.to_numpy())
         columns, kinds, schema = output_schema(
             _parquet_safe(output_frame(sample, model.predict(sample), model)))
-        scorer = make_scorer(job_files, factory, id_column, columns, kinds)
+        scorer = make_scorer(job_files, factory, id_column, columns, kinds, steps)
         return df.mapInPandas(scorer, schema)
 
     def score_file(self, job: ScoringJob) -> PredictSummary:
@@ -164,7 +164,7 @@ class SparkEngine(Engine):
         startup = time.perf_counter() - session_start
         df = self.read(job)
         scored = self._scored(df, job.model, job.model_files(), job.model_factory,
-                              f"input {job.input}")
+                              f"input {job.input}", job.step_factories)
         rows = self._write(scored, job.output)
         unseen = self._unseen(df, job.model)
         drift = self._drift(df, job)
@@ -222,11 +222,21 @@ class SparkEngine(Engine):
 
             files = {p.relative_to(tmp).as_posix(): (p.read_bytes(), sha256_file(p))
                      for p in sorted(Path(tmp).rglob("*")) if p.is_file()}
-        factory = f"{type(model).__module__}:{type(model).__qualname__}"
+        from mlstat_core.preprocess import Preprocessed
+
+        def factory_of(obj: Any) -> str:
+            return f"{type(obj).__module__}:{type(obj).__qualname__}"
+
+        steps: list[tuple[str, str, Any]] = []
+        inner = model
+        if isinstance(model, Preprocessed):
+            inner = model.inner
+            steps = [(name, factory_of(step), type(step.params)) for name, step in model.steps]
+        factory = factory_of(inner)
         data = frame[model.roles.input_columns()].copy() if model.roles else frame.copy()
         data.insert(0, ROW_COLUMN, range(len(frame)))
         df = self.session.createDataFrame(data)
-        scored = self._scored(df, model, files, factory, "the test records")
+        scored = self._scored(df, model, files, factory, "the test records", steps)
         result = scored.toPandas()
         order = result.pop("record_id").to_numpy()
         result.index = frame.index[order]

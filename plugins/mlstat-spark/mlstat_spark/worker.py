@@ -8,7 +8,6 @@ no shared file system), so the same code works on classic clusters and on Spark 
 from __future__ import annotations
 
 import hashlib
-import importlib
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -23,7 +22,8 @@ ROW_COLUMN = "__mlstat_row"
 _LOADED: dict[str, Any] = {}
 
 
-def load_shipped_model(files: dict[str, tuple[bytes, str]], factory: str) -> Any:
+def load_shipped_model(files: dict[str, tuple[bytes, str]], factory: str,
+                       steps: list[tuple[str, str, Any]] | None = None) -> Any:
     """Rebuild the model from its files' bytes after checking each SHA-256; cached per worker."""
     key = hashlib.sha256("".join(sorted(d for _, d in files.values())).encode()).hexdigest()
     if key in _LOADED:
@@ -36,11 +36,9 @@ def load_shipped_model(files: dict[str, tuple[bytes, str]], factory: str) -> Any
             target = directory / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-        module_name, _, attr = factory.partition(":")
-        cls: Any = importlib.import_module(module_name)
-        for part in attr.split("."):
-            cls = getattr(cls, part)
-        model = cls.load(directory)
+        from mlstat_core.preprocess import load_fitted
+
+        model = load_fitted(directory, factory, steps or [])
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     _LOADED[key] = model
@@ -68,7 +66,7 @@ def conform(frame: pd.DataFrame, columns: list[str], kinds: dict[str, str]) -> p
 
 def make_scorer(
     files: dict[str, tuple[bytes, str]], factory: str, id_column: str | None,
-    columns: list[str], kinds: dict[str, str],
+    columns: list[str], kinds: dict[str, str], steps: list[tuple[str, str, Any]] | None = None,
 ) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
     """The function handed to ``mapInPandas``: pandas partitions in, predictions out."""
 
@@ -76,7 +74,7 @@ def make_scorer(
         from mlstat_core.engine import _parquet_safe
         from mlstat_core.predict import output_frame
 
-        model = load_shipped_model(files, factory)
+        model = load_shipped_model(files, factory, steps)
         for batch in batches:
             rows = batch.pop(ROW_COLUMN) if ROW_COLUMN in batch.columns else None
             if rows is not None:

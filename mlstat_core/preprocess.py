@@ -1,0 +1,146 @@
+"""A model behind its preprocessing steps: fitted, applied, saved and loaded as one.
+
+The engine wraps the pipeline's model in :class:`Preprocessed` when the pipeline file lists
+``[[preprocess]]`` steps. The model's own files stay where they would be; the steps are saved
+under ``preprocess/`` with ``preprocess.json`` naming their components, which are rebuilt
+through the registry (never from a path stored in a file).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mlstat_core.artifacts import read_json, write_json
+from mlstat_core.components import Dataset, Model, Transform
+from mlstat_core.errors import DataError
+
+STEPS_FILE = "preprocess.json"
+STEPS_DIR = "preprocess"
+
+
+def _import(factory: str) -> Any:
+    import importlib
+
+    module_name, _, attr = factory.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _checked(name: str, step: Transform, frame: pd.DataFrame, roles: Any) -> pd.DataFrame:
+    """Apply one step and hold it to the contract: same records, same index."""
+    out = step.transform(frame, roles)
+    if len(out) != len(frame) or not out.index.equals(frame.index):
+        raise DataError(f"preprocessing step {name} changed the records it was given; a "
+                        "transform must keep every record and its index")
+    return out
+
+
+class Preprocessed(Model):
+    """Applies transforms in order, then the inner model; looks like the inner model."""
+
+    def __init__(self, steps: list[tuple[str, Transform]], inner: Model) -> None:
+        super().__init__(inner.params, inner.task)
+        self.steps = steps
+        self.inner = inner
+
+    @property
+    def roles(self):  # type: ignore[override]
+        return self.inner.roles
+
+    @roles.setter
+    def roles(self, value) -> None:
+        if hasattr(self, "inner"):
+            self.inner.roles = value
+
+    @property
+    def classes_(self):  # type: ignore[override]
+        return self.inner.classes_
+
+    @classes_.setter
+    def classes_(self, value) -> None:
+        if hasattr(self, "inner"):
+            self.inner.classes_ = value
+
+    def apply(self, frame: pd.DataFrame, roles=None) -> pd.DataFrame:
+        roles = roles or self.inner.roles
+        for name, step in self.steps:
+            frame = _checked(name, step, frame, roles)
+        return frame
+
+    def _applied(self, dataset: Dataset | None) -> Dataset | None:
+        if dataset is None:
+            return None
+        return Dataset(self.apply(dataset.frame, dataset.roles), dataset.roles, dataset.name,
+                       dataset.sources, dataset.metadata)
+
+    def fit(self, train: Dataset, validation: Dataset | None = None) -> Preprocessed:
+        current = train
+        for _name, step in self.steps:
+            step.fit(current)
+            current = Dataset(_checked(_name, step, current.frame, current.roles),
+                              current.roles, current.name, current.sources, current.metadata)
+        self.inner.seed = self.seed
+        self.inner.fit(current, self._applied(validation))
+        return self
+
+    def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return self.inner.predict(self.apply(frame))
+
+    def save(self, directory: Path) -> None:
+        directory = Path(directory)
+        self.inner.save(directory)
+        names = []
+        for i, (name, step) in enumerate(self.steps):
+            step_dir = directory / STEPS_DIR / str(i)
+            step_dir.mkdir(parents=True, exist_ok=True)
+            write_json(step_dir / "params.json", step.params.model_dump(mode="json"))
+            step.save(step_dir)
+            names.append(name)
+        write_json(directory / STEPS_FILE, {"steps": names})
+
+    @classmethod
+    def load(cls, directory: Path) -> Model:  # pragma: no cover - use load_fitted
+        raise NotImplementedError("use mlstat_core.preprocess.load_fitted")
+
+    def write_outputs(self, directory: Path, predictions: pd.DataFrame,
+                      test: Dataset) -> list[Path]:
+        return self.inner.write_outputs(directory, predictions, test)
+
+    def explain(self, frame: pd.DataFrame, top: int = 5) -> pd.DataFrame | None:
+        return self.inner.explain(self.apply(frame), top)
+
+    def global_explanation(self) -> dict[str, Any] | None:
+        return self.inner.global_explanation()
+
+
+def step_names(directory: Path) -> list[str]:
+    """Component names of the preprocessing steps saved with a model (empty when none)."""
+    path = Path(directory) / STEPS_FILE
+    return list(read_json(path)["steps"]) if path.is_file() else []
+
+
+def load_fitted(directory: Path, model_factory: str, step_factories: list[tuple[str, str, Any]]
+                ) -> Model:
+    """Rebuild a saved model and its steps from factories resolved through the registry.
+
+    ``step_factories`` holds ``(name, "module:attr", params class)`` per step, in order.
+    """
+    directory = Path(directory)
+    model = _import(model_factory).load(directory)
+    if not step_factories:
+        return model
+    steps: list[tuple[str, Transform]] = []
+    for i, (name, factory, params_type) in enumerate(step_factories):
+        step_dir = directory / STEPS_DIR / str(i)
+        params = params_type.model_validate(read_json(step_dir / "params.json"))
+        step = _import(factory)(params)
+        step.load_state(step_dir)
+        steps.append((name, step))
+    wrapped = Preprocessed(steps, model)
+    wrapped.seed = model.seed
+    return wrapped

@@ -1,0 +1,90 @@
+"""Preprocessing steps: fitted before the model, saved with it, applied again at predict."""
+
+from __future__ import annotations
+
+import json
+import types
+
+import pandas as pd
+import pytest
+from pydantic import Field
+
+import mlstat_core
+from mlstat_core import hookimpl
+from mlstat_core.components import ComponentSpec, Params, Transform
+from mlstat_core.errors import ConfigError, DataError
+from mlstat_core.predict import predict_file
+from mlstat_core.registry import PluginRecord, discover
+
+
+class CapParams(Params):
+    quantile: float = Field(0.9, gt=0, le=1)
+
+
+class CapIncome(Transform):
+    """Learns a cap on income from the training records and applies it everywhere."""
+
+    def fit(self, train):
+        self.cap = float(train.frame["income"].quantile(self.params.quantile))
+        return self
+
+    def transform(self, frame, roles):
+        return frame.assign(income=frame["income"].clip(upper=self.cap))
+
+    def save(self, directory):
+        (directory / "cap.json").write_text(json.dumps({"cap": self.cap}))
+
+    def load_state(self, directory):
+        self.cap = json.loads((directory / "cap.json").read_text())["cap"]
+
+
+class DropRecords(Transform):
+    def transform(self, frame, roles):
+        return frame.iloc[1:]
+
+
+def registry_with_transforms():
+    module = types.ModuleType("prep")
+    module.CapIncome, module.DropRecords = CapIncome, DropRecords
+
+    @hookimpl
+    def mlstat_transforms():
+        return [ComponentSpec("cap_income", "transform", f"{__name__}:CapIncome", CapParams,
+                              description="Cap income at a training quantile."),
+                ComponentSpec("drop", "transform", f"{__name__}:DropRecords",
+                              description="Drops a record (breaks the contract).")]
+
+    module.mlstat_transforms = mlstat_transforms
+    registry = discover(entry_points=[])
+    registry.register(module, "prep", PluginRecord("prep", "prep"))
+    return registry
+
+
+def test_a_fitted_step_is_saved_and_applied_by_predict(write_pipeline, tmp_path, budget_csv):
+    registry = registry_with_transforms()
+    path = write_pipeline(preprocess=[{"component": "prep.cap_income", "quantile": 0.5}])
+    result = mlstat_core.run(path, registry=registry)
+    assert result.manifest["model"]["preprocess"] == ["prep.cap_income"]
+    assert (result.run_dir / "model" / "preprocess" / "0" / "cap.json").is_file()
+    cap = json.loads((result.run_dir / "model" / "preprocess" / "0" / "cap.json").read_text())
+    train_income = pd.read_csv(budget_csv)["income"]
+    assert cap["cap"] < train_income.max()  # learned from data, not a constant
+    predict_file(result.run_dir, budget_csv, tmp_path / "p.parquet", registry=registry)
+    scored = pd.read_parquet(tmp_path / "p.parquet")
+    merged = result.predictions.merge(scored, on="record_id")
+    assert (merged["confidence_x"] - merged["confidence_y"]).abs().max() < 1e-12
+    # the step matters: without it, some predictions differ
+    plain = mlstat_core.run(write_pipeline(), registry=registry)
+    assert not plain.predictions["confidence"].equals(result.predictions["confidence"])
+
+
+def test_a_step_that_drops_records_is_refused(write_pipeline):
+    registry = registry_with_transforms()
+    with pytest.raises(DataError, match="must keep every record"):
+        mlstat_core.run(write_pipeline(preprocess=[{"component": "prep.drop"}]),
+                        registry=registry)
+
+
+def test_unknown_step_is_a_config_error(write_pipeline):
+    with pytest.raises(ConfigError, match=r"preprocess\[0\].component"):
+        mlstat_core.run(write_pipeline(preprocess=[{"component": "prep.nothing"}]))
