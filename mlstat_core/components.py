@@ -270,8 +270,9 @@ class Model(Component, ABC):
                       test: Dataset) -> list[Path]:
         """Write task-specific outputs of a run (an audit log, a manual coding queue, a map)
         into ``directory`` (the run folder's ``outputs/``); return the files written. The
-        engine fingerprints them in the manifest. ``predictions`` is the run's prediction
-        frame (with ``record_id``); ``test`` the records it covers."""
+        engine calls it after predicting and before the indicators, which find the files in
+        ``AssessContext.outputs``, and fingerprints them in the manifest. ``predictions`` is
+        the run's prediction frame (with ``record_id``); ``test`` the records it covers."""
         return []
 
     def explain(self, frame: pd.DataFrame, top: int = 5) -> pd.DataFrame | None:
@@ -337,6 +338,9 @@ class AssessContext:
     refit: Any = None
     """Callable with no arguments: fits a fresh model with the same seed and returns its
     predictions on ``test`` (for the reproducibility check)."""
+    outputs: list[Path] = field(default_factory=list)
+    """Files the model wrote with ``write_outputs`` (a map, an audit log, an index) before
+    assessment, so that indicators can assess them."""
 
     @property
     def y_true(self) -> pd.Series:

@@ -23,7 +23,7 @@ from mlstat_core.config import PipelineConfig, load_config
 from mlstat_core.errors import DataError, MlstatError
 from mlstat_core.registry import Registry, get_registry
 
-STEPS = ("load", "split", "fit", "predict", "assess", "persist")
+STEPS = ("load", "split", "fit", "predict", "outputs", "assess", "persist")
 Progress = Callable[[str, str], None]
 """Called as progress(step, message) when a step starts ("") and when it ends."""
 
@@ -207,6 +207,8 @@ class Runner:
         test_positions = np.concatenate([s.test for s in splits])
         test = dataset.subset(test_positions)
         ordered = predictions.reset_index(drop=True).set_axis(test.frame.index)
+        outputs = self.step("outputs", lambda: self._outputs(folder, model, predictions, test),
+                            lambda files: f"{len(files)} file(s)")
         ctx = AssessContext(
             task=cfg.task, model=model, train=dataset.subset(first.train), test=test,
             predictions=ordered,
@@ -216,13 +218,23 @@ class Runner:
             fingerprints=fingerprints, config_hash=cfg.config_hash(),
             environment=folder.manifest["environment"],
             settings={"base_dir": str(cfg.base_dir), **cfg.file.quality},
-            refit=self._refit_callable(dataset, first) if len(splits) == 1 else None)
+            refit=self._refit_callable(dataset, first) if len(splits) == 1 else None,
+            outputs=outputs)
         results = self.step("assess", lambda: self._assess(ctx),
                             lambda r: f"{sum(x.status == 'ok' for x in r)} of {len(r)} indicators")
         self.step("persist", lambda: self._persist(folder, model, predictions, dataset, results),
                   lambda _x: str(folder.path))
         return RunResult(folder.manifest["run_id"], folder.path, "succeeded", results,
                          predictions, folder.manifest, model, self.warnings)
+
+    def _outputs(self, folder: RunFolder, model: Model, predictions: pd.DataFrame,
+                 test: Dataset) -> list[Path]:
+        """The model's task-specific outputs (map, audit log, index), written before the
+        indicators run so that they can assess them."""
+        files = [Path(p) for p in model.write_outputs(folder.path / "outputs", predictions, test)]
+        for path in files:
+            folder.record(path.resolve().relative_to(folder.path.resolve()))
+        return files
 
     def _refit_callable(self, dataset: Dataset, split: Split) -> Callable[[], pd.DataFrame]:
         def refit() -> pd.DataFrame:
@@ -259,9 +271,6 @@ class Runner:
         model_dir = folder.path / MODEL_DIR
         model.save(model_dir)
         folder.record_tree(MODEL_DIR)
-        test = dataset.subset(np.concatenate([s.test for s in self._splits]))
-        for path in model.write_outputs(folder.path / "outputs", predictions, test):
-            folder.record(Path(path).resolve().relative_to(folder.path.resolve()))
         profile = _training_profile(dataset)
         if profile is not None:
             from mlstat_core.artifacts import write_json

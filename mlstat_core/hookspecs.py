@@ -103,8 +103,9 @@ def mlstat_run_started(run: Any) -> None:
 
 @hookspec
 def mlstat_step_finished(run: Any, step: str, seconds: float, details: dict[str, Any]) -> None:
-    """Called after each step of a run (``load``, ``split``, ``fit``, ``predict``, ``assess``,
-    ``persist``) with its duration in seconds and a few facts about it."""
+    """Called after each step of a run (``load``, ``split``, ``fit``, ``predict``,
+    ``outputs``, ``assess``, ``persist``) with its duration in seconds and a few facts about
+    it."""
 
 
 @hookspec

@@ -50,7 +50,7 @@ def test_tracker_sees_start_each_step_and_finish(write_pipeline):
     calls: list = []
     result = mlstat_core.run(write_pipeline(), registry=registry_with(tracker_module(calls)))
     steps = [c[1] for c in calls if c[0] == "step"]
-    assert steps == ["load", "split", "fit", "predict", "assess", "persist"]
+    assert steps == ["load", "split", "fit", "predict", "outputs", "assess", "persist"]
     assert calls[0] == ("started", result.run_id)
     assert calls[-1] == ("finished", "succeeded")
 
