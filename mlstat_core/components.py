@@ -164,14 +164,19 @@ class Dataset:
         return self.frame[self.roles.weights] if self.roles.weights else None
 
     def subset(self, positions: np.ndarray | list[int]) -> Dataset:
-        """The rows at these positions, with the same roles and provenance."""
-        return Dataset(
-            frame=self.frame.iloc[positions],
-            roles=self.roles,
-            name=self.name,
-            sources=self.sources,
-            metadata=self.metadata,
-        )
+        """The rows at these positions, with the same roles and provenance.
+
+        Metadata values that are frames or series aligned with the records (the same index,
+        such as true values kept for evaluation) are subset with them; others are shared."""
+        frame = self.frame.iloc[positions]
+        metadata = {}
+        for key, value in self.metadata.items():
+            index = getattr(value, "index", None)
+            aligned = index is not None and hasattr(value, "iloc") \
+                and index.equals(self.frame.index)
+            metadata[key] = value.iloc[positions] if aligned else value
+        return Dataset(frame=frame, roles=self.roles, name=self.name, sources=self.sources,
+                       metadata=metadata)
 
 
 @dataclass
