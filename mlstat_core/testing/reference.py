@@ -37,8 +37,32 @@ class ReferenceRegressor(SklearnModel):
         return Ridge(alpha=1.0)
 
 
+class ReferenceImputer(SklearnModel):
+    """Fills missing numeric values with the training medians; predicts the completed records."""
+
+    def build_estimator(self, train: Dataset) -> Any:
+        from sklearn.impute import SimpleImputer
+
+        return SimpleImputer(strategy="median")
+
+    def fit(self, train: Dataset, validation: Dataset | None = None) -> ReferenceImputer:
+        self.roles = train.roles
+        self.estimator = self.build_estimator(train).fit(self.to_matrix(train.frame))
+        return self
+
+    def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
+        assert self.roles is not None
+        columns = self.roles.input_columns()
+        if not len(frame):
+            return pd.DataFrame(columns=columns, index=frame.index, dtype=float)
+        return pd.DataFrame(self.estimator.transform(frame[columns]), columns=columns,
+                            index=frame.index)
+
+
 def reference_model(task: str) -> Model:
     """An unfitted reference model for a sample task."""
+    if task == "tabular_imputation":
+        return ReferenceImputer(task=task)
     if task == "text_classification":
         return ReferenceTextClassifier(task=task)
     if task == "tabular_regression":

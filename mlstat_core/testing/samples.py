@@ -20,9 +20,12 @@ class SampleSpec:
 
     task: str
     file: str
-    target: str
+    target: str | None
     text: tuple[str, ...] = ()
     features: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    """Columns where 15% of values are removed at random (seeded); the truth is kept in
+    ``metadata["truth"]`` so that imputation can be assessed."""
 
     @property
     def path(self) -> Path:
@@ -41,6 +44,9 @@ SAMPLES: dict[str, SampleSpec] = {
         features=("totexp", "income", "age", "children")),
     "text_classification": SampleSpec(
         "text_classification", "ecoicop_pl_sample.csv", target="category", text=("product",)),
+    "tabular_imputation": SampleSpec(
+        "tabular_imputation", "budget_uk_sample.csv", target=None,
+        features=(*_BUDGET_FEATURES, "children"), missing=("income", "totexp", "wfood")),
 }
 """Task type -> its sample; tasks not listed here need a data set from the plugin author."""
 
@@ -62,8 +68,18 @@ def sample_dataset(task: str) -> Dataset:
     if spec.text:
         frame[spec.target] = frame[spec.target].astype(str)
     roles = ColumnRoles(target=spec.target, features=list(spec.features), text=list(spec.text))
+    metadata = {"sample": True, "task": task}
+    if spec.missing:
+        import numpy as np
+
+        truth = frame.copy()
+        rng = np.random.default_rng(0)
+        for column in spec.missing:
+            frame[column] = frame[column].astype(float)
+            frame.loc[rng.random(len(frame)) < 0.15, column] = np.nan
+        metadata["truth"] = truth
     return Dataset(frame=frame, roles=roles, name=spec.path.stem, sources=[spec.path],
-                   metadata={"sample": True, "task": task})
+                   metadata=metadata)
 
 
 def sample_split(dataset: Dataset, test_share: float = 0.25, seed: int = 0,
