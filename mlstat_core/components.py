@@ -216,8 +216,9 @@ class Splitter(Component, ABC):
 class Transform(Component):
     """A preprocessing step applied to every partition before the model, at fit and predict.
 
-    ``transform`` is a function of one pandas partition (same index and columns in and out,
-    values changed: for example normalised text), so it runs wherever the model runs. A
+    ``transform`` is a function of one pandas partition (the same records and index in and
+    out; values changed, for example normalised text, and columns may be added), so it runs
+    wherever the model runs. A
     transform that learns from data overrides ``fit`` and saves what it learned with
     ``save``/``load``; a stateless one needs neither.
     """
@@ -270,6 +271,16 @@ class Model(Component, ABC):
     @abstractmethod
     def load(cls, directory: Path) -> Model:
         """Rebuild a fitted model from what :meth:`save` wrote."""
+
+    preprocessor: Any = None
+    """Set by the engine when the pipeline has ``[[preprocess]]`` steps: a function of a raw
+    partition returning it preprocessed. See :meth:`prepare`."""
+
+    def prepare(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The pipeline's preprocessing steps applied to raw records. ``predict`` receives
+        records already prepared; a model that scores other raw records itself (in
+        ``write_outputs``, say) passes them through ``prepare`` first."""
+        return self.preprocessor(frame) if self.preprocessor is not None else frame
 
     def write_outputs(self, directory: Path, predictions: pd.DataFrame,
                       test: Dataset) -> list[Path]:

@@ -47,6 +47,7 @@ class Preprocessed(Model):
         super().__init__(inner.params, inner.task)
         self.steps = steps
         self.inner = inner
+        inner.preprocessor = self.apply
 
     @property
     def roles(self):  # type: ignore[override]

@@ -88,3 +88,14 @@ def test_a_step_that_drops_records_is_refused(write_pipeline):
 def test_unknown_step_is_a_config_error(write_pipeline):
     with pytest.raises(ConfigError, match=r"preprocess\[0\].component"):
         mlstat_core.run(write_pipeline(preprocess=[{"component": "prep.nothing"}]))
+
+
+def test_the_inner_model_can_prepare_raw_records_it_scores_itself(write_pipeline, budget_csv):
+    registry = registry_with_transforms()
+    path = write_pipeline(preprocess=[{"component": "prep.cap_income", "quantile": 0.5}])
+    result = mlstat_core.run(path, registry=registry)
+    inner = result.model.inner
+    raw = pd.read_csv(budget_csv).head(20).assign(income=10_000)
+    prepared = inner.prepare(raw)
+    assert prepared["income"].max() < 10_000
+    pd.testing.assert_frame_equal(inner.predict(prepared), result.model.predict(raw))

@@ -1,0 +1,141 @@
+"""Benchmark of tweet sentiment models on UMSAB (or a folder of the same layout).
+
+    python benchmarks/twitter.py [--data-dir DIR] [--languages english,french,german]
+                                 [--out twitter.json]
+
+For each language and model: ``macro_f1`` on the test part (models fit on train, with val as
+the validation set: no tuning on test), ``train_seconds`` and ``tweets_per_s`` (prediction).
+mlstat models are keyed by component name (``twitter.sentiment`` is ONE model trained on all
+the languages at once; ``twitter.sentiment:monolingual`` the same component trained on one
+language; ``twitter.vader`` English only); peers by ``peer_`` (plain scikit-learn TF-IDF +
+logistic regression with default settings, and plain VADER with the usual +/-0.05 rule).
+
+Published UMSAB test macro-F1 (XLM-T paper), fastText monolingual: en 50.9, fr 54.8, de 59.6.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+PUBLISHED_FASTTEXT = {"english": 50.9, "french": 54.8, "german": 59.6}
+
+
+def _f1(y_true, y_pred) -> float:
+    from sklearn.metrics import f1_score
+
+    return round(100 * float(f1_score(np.asarray(y_true, str), np.asarray(y_pred, str),
+                                      average="macro")), 2)
+
+
+def _timed_predict(predict, texts) -> tuple[np.ndarray, float]:
+    start = time.perf_counter()
+    out = predict(texts)
+    return np.asarray(out), len(texts) / max(time.perf_counter() - start, 1e-9)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=None, help="UMSAB layout (default: bundled copy)")
+    parser.add_argument("--languages", default="english,french,german")
+    parser.add_argument("--out", default="twitter-benchmark.json")
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore")
+
+    from mlstat_twitter.loaders import UmsabLoader
+    from mlstat_twitter.models import SentimentModel, VaderModel, vader_scores
+    from mlstat_twitter.params import SentimentParams, UmsabParams, VaderParams
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    languages = [x.strip() for x in args.languages.split(",") if x.strip()]
+    params = UmsabParams(languages=languages,
+                         data_dir=str(Path(args.data_dir).resolve()) if args.data_dir else None)
+    data = UmsabLoader(params).load(Path.cwd())
+    frame = data.frame
+    part = {k: data.subset(np.flatnonzero(frame["split"].to_numpy() == k))
+            for k in ("train", "val", "test")}
+    results: dict[str, dict[str, dict[str, float]]] = {lang: {} for lang in languages}
+    codes = dict(zip(languages, [frame.loc[frame["id"].str.startswith(f"{lang}-"), "language"]
+                                 .iloc[0] for lang in languages], strict=True))
+
+    def by_language(ds, lang):
+        return ds.subset(np.flatnonzero(ds.frame["language"].to_numpy() == codes[lang]))
+
+    # one model on every language
+    start = time.perf_counter()
+    multi = SentimentModel(SentimentParams()).fit(part["train"], part["val"])
+    multi_seconds = time.perf_counter() - start
+    for lang in languages:
+        test = by_language(part["test"], lang)
+        pred, speed = _timed_predict(lambda f: multi.predict(f)["prediction"], test.frame)
+        results[lang]["twitter.sentiment"] = {
+            "macro_f1": _f1(test.y, pred), "train_seconds": round(multi_seconds, 2),
+            "tweets_per_s": round(speed, 1), "note": "one model trained on all languages"}
+        print(lang, "twitter.sentiment", results[lang]["twitter.sentiment"], flush=True)
+
+    for lang in languages:
+        train, val, test = (by_language(part[k], lang) for k in ("train", "val", "test"))
+        start = time.perf_counter()
+        mono = SentimentModel(SentimentParams()).fit(train, val)
+        seconds = time.perf_counter() - start
+        pred, speed = _timed_predict(lambda f, m=mono: m.predict(f)["prediction"], test.frame)
+        results[lang]["twitter.sentiment:monolingual"] = {
+            "macro_f1": _f1(test.y, pred), "train_seconds": round(seconds, 2),
+            "tweets_per_s": round(speed, 1)}
+
+        start = time.perf_counter()
+        peer = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000))
+        peer.fit(train.frame["text"], train.y.astype(str))
+        seconds = time.perf_counter() - start
+        pred, speed = _timed_predict(peer.predict, test.frame["text"])
+        results[lang]["peer_tfidf_logreg"] = {"macro_f1": _f1(test.y, pred),
+                                              "train_seconds": round(seconds, 2),
+                                              "tweets_per_s": round(speed, 1)}
+        if codes[lang] == "en":
+            start = time.perf_counter()
+            vmodel = VaderModel(VaderParams()).fit(train, val)
+            seconds = time.perf_counter() - start
+            pred, speed = _timed_predict(lambda f, m=vmodel: m.predict(f)["prediction"],
+                                         test.frame)
+            results[lang]["twitter.vader"] = {"macro_f1": _f1(test.y, pred),
+                                              "train_seconds": round(seconds, 2),
+                                              "tweets_per_s": round(speed, 1)}
+
+            def plain_vader(texts):
+                c = vader_scores(list(texts))[:, 3]
+                return np.where(c >= 0.05, "positive", np.where(c <= -0.05, "negative",
+                                                                "neutral"))
+
+            pred, speed = _timed_predict(plain_vader, test.frame["text"])
+            results[lang]["peer_vader"] = {"macro_f1": _f1(test.y, pred),
+                                           "train_seconds": 0.0,
+                                           "tweets_per_s": round(speed, 1)}
+        for key in results[lang]:
+            if key != "twitter.sentiment":
+                print(lang, key, results[lang][key], flush=True)
+
+    summary = {}
+    for key in ("twitter.sentiment", "twitter.sentiment:monolingual", "peer_tfidf_logreg"):
+        values = [results[lang][key]["macro_f1"] for lang in languages if key in results[lang]]
+        summary[key] = round(float(np.mean(values)), 2)
+    out = {"data": str(params.data_dir or "bundled UMSAB"), "languages": languages,
+           "results": results, "mean_macro_f1": summary,
+           "published_fasttext_macro_f1": {k: v for k, v in PUBLISHED_FASTTEXT.items()
+                                           if k in languages},
+           "machine": {"python": sys.version.split()[0], "platform": platform.platform()}}
+    Path(args.out).write_text(json.dumps(out, indent=2), encoding="utf-8")
+    print(json.dumps(summary), "->", args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,141 @@
+"""Quality of tweet sentiment: macro-F1 per language, and the sentiment index with its
+sensitivity to the classifier's errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlstat_core.components import AssessContext, Indicator, IndicatorResult, Plot
+from mlstat_twitter.params import IndexIndicatorParams, MacroF1Params
+
+
+def _skipped(name: str, why: str) -> IndicatorResult:
+    return IndicatorResult(name, "accuracy", None, explanation=why, status="skipped")
+
+
+class MacroF1ByLanguage(Indicator):
+    """Macro-F1 (mean of the per-class F1, so each sentiment counts equally) per language."""
+
+    params: MacroF1Params
+
+    def compute(self, ctx: AssessContext) -> list[IndicatorResult]:
+        from sklearn.metrics import f1_score
+
+        p = self.params
+        if not ctx.test.roles.target:
+            return [_skipped("macro_f1_by_language", "The test records carry no labels.")]
+        y_true = ctx.y_true.astype(str).to_numpy()
+        y_pred = ctx.y_pred.astype(str).to_numpy()
+        if p.column in ctx.test.frame.columns:
+            groups = ctx.test.frame[p.column].astype(str).to_numpy()
+        elif p.column in ctx.predictions.columns:
+            groups = ctx.predictions[p.column].astype(str).to_numpy()
+        else:
+            groups = np.full(len(y_true), "all", dtype=object)
+        labels = sorted(set(y_true))
+        overall = float(f1_score(y_true, y_pred, labels=labels, average="macro",
+                                 zero_division=0))
+        per: dict[str, Any] = {}
+        results: list[IndicatorResult] = []
+        for g in sorted(set(groups)):
+            mask = groups == g
+            n = int(mask.sum())
+            if n < p.min_records:
+                per[g] = {"records": n, "macro_f1": None,
+                          "note": f"fewer than {p.min_records} test records: not scored"}
+                continue
+            value = float(f1_score(y_true[mask], y_pred[mask], labels=labels, average="macro",
+                                   zero_division=0))
+            per[g] = {"records": n, "macro_f1": value,
+                      "accuracy": float((y_true[mask] == y_pred[mask]).mean())}
+            results.append(IndicatorResult(
+                f"macro_f1_{g}", "accuracy", value,
+                explanation=f"Macro-F1 on the {n} test tweets in language {g!r}: the mean over "
+                            "sentiment classes of F1, so rare classes count as much as common "
+                            "ones.", details={"language": g, "records": n}))
+        scored = {g: d["macro_f1"] for g, d in per.items() if d["macro_f1"] is not None}
+        plot = Plot("Macro-F1 per language", "bar",
+                    {"labels": list(scored), "series": {"macro-F1": list(scored.values())},
+                     "y_label": "macro-F1", "y_range": [0, 1]})
+        head = IndicatorResult(
+            "macro_f1_by_language", "accuracy", overall,
+            explanation="Macro-F1 over all test tweets, and per language (details): a model "
+                        "good in one language may be poor in another, and the index of a "
+                        "language inherits its errors.",
+            details={"per_language": per,
+                     "mean_over_languages": float(np.mean(list(scored.values())))
+                     if scored else None},
+            plots=[plot], headline=True)
+        return [head, *results]
+
+
+class SentimentIndexIndicator(Indicator):
+    """The index the model wrote (``write_outputs``): its series, gaps and sensitivity."""
+
+    params: IndexIndicatorParams
+
+    def compute(self, ctx: AssessContext) -> list[IndicatorResult]:
+        found = [Path(f) for f in ctx.outputs if Path(f).name == self.params.file]
+        if not found:
+            return [_skipped("sentiment_index", "No sentiment index was written in this run: "
+                             "set `stream` in [loader] to a tweet file to index.")]
+        table = pd.read_csv(found[0], dtype={"period": str, "reason": str})
+        ok = table[table["status"] == "ok"]
+        gaps = table[table["status"] != "ok"]
+        if ok.empty:
+            return [IndicatorResult(
+                "sentiment_index", "accuracy", None, status="skipped",
+                explanation="Every period has fewer tweets than min_count: no index value is "
+                            "published; use a longer period or a lower min_count.",
+                details={"periods": len(table), "empty_periods": len(gaps)})]
+        x = [_decimal_year(s) for s in ok["start"]]
+        series = [
+            {"label": "index (adjusted)", "x": x, "y": ok["index"].round(4).tolist()},
+            {"label": "95% low", "x": x, "y": ok["index_low"].round(4).tolist()},
+            {"label": "95% high", "x": x, "y": ok["index_high"].round(4).tolist()},
+            {"label": "raw classify-and-count", "x": x, "y": ok["raw_index"].round(4).tolist()},
+        ]
+        plot = Plot("Sentiment index (share positive - share negative)", "line",
+                    {"series": series, "x_label": "year", "y_label": "index",
+                     "y_range": [-1, 1], "hlines": [{"y": 0.0, "label": "balance"}]})
+        diff = (ok["index"] - ok["raw_index"]).abs()
+        width = (ok["index_high"] - ok["index_low"])
+        latest = ok.iloc[-1]
+        results = [
+            IndicatorResult(
+                "sentiment_index_latest", "accuracy", float(latest["index"]),
+                interval=(float(latest["index_low"]), float(latest["index_high"])),
+                explanation=f"Sentiment index of the latest published period {latest['period']}"
+                            f" ({int(latest['n'])} tweets): share positive minus share "
+                            "negative, corrected for the classifier's errors, with its 95% "
+                            "bootstrap interval.",
+                details={"periods": len(table), "published": len(ok),
+                         "empty_periods": len(gaps),
+                         "empty_reasons": gaps["reason"].value_counts().to_dict(),
+                         "first": str(table["period"].iloc[0]),
+                         "last": str(table["period"].iloc[-1])},
+                plots=[plot], headline=True),
+            IndicatorResult(
+                "sentiment_index_adjustment", "accuracy", float(diff.mean()),
+                explanation="Mean absolute difference between the adjusted index and raw "
+                            "classify-and-count: how much the classifier's known errors would "
+                            "bias the index if left uncorrected.",
+                details={"max": float(diff.max()),
+                         "mean_matrix_sd": float(ok["matrix_sd"].mean()),
+                         "mean_interval_width": float(width.mean()),
+                         "matrix_share_of_width": float(
+                             (2 * 1.96 * ok["matrix_sd"]).mean() / width.mean())
+                         if width.mean() > 0 else None}),
+        ]
+        return results
+
+
+def _decimal_year(date: str) -> float:
+    ts = pd.Timestamp(date)
+    start = pd.Timestamp(year=ts.year, month=1, day=1)
+    days = 366 if ts.is_leap_year else 365
+    return round(ts.year + (ts - start).days / days, 4)

@@ -1,0 +1,361 @@
+"""Tweets from X API v2 exports (JSON, JSON Lines), CSV exports and the UMSAB benchmark.
+
+Every loader yields the same columns: ``id``, ``text``, ``created_at`` (UTC timestamps),
+``author``, ``language`` (ISO 639-1, missing where unknown), ``is_retweet``, and ``label``
+where tweets are labelled; X exports add ``retweet_count``, ``like_count`` and such.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlstat_core.components import ColumnRoles, Dataset, Loader
+from mlstat_core.errors import DataError
+from mlstat_twitter.normalise import LANGUAGE_CODES
+from mlstat_twitter.params import TweetsParams, UmsabParams
+
+COLUMNS = ["id", "text", "created_at", "author", "language", "is_retweet"]
+BUNDLED = {"bundled:timeline": ("tweets_timeline", "tweets.csv")}
+STREAM_KEY = "twitter_stream"
+"""Key of ``Dataset.metadata`` naming the stream to index: {"path": ..., "format": ...}."""
+SHOWN_LINES = 5
+
+
+def data_dir() -> Path:
+    return Path(str(resources.files("mlstat_twitter.data")))
+
+
+def resolve_path(path: str, base_dir: Path) -> Path:
+    if path in BUNDLED:
+        return data_dir().joinpath(*BUNDLED[path])
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else Path(base_dir) / p
+
+
+def detect_format(path: Path, declared: str = "auto") -> str:
+    if declared != "auto":
+        return declared
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson"):
+        return "jsonl"
+    if suffix == ".json":
+        return "json"
+    if suffix in (".csv", ".tsv", ".txt", ".gz"):
+        return "csv"
+    raise DataError(f"cannot tell the format of {path} from its suffix {suffix!r}; set "
+                    "`format` (json, jsonl or csv)")
+
+
+def parse_timestamps(values: pd.Series) -> pd.Series:
+    """ISO 8601 (X API v2, most CSV exports) or the v1.1 form 'Wed Oct 10 20:19:24 +0000 2018',
+    as UTC; what parses in neither is missing."""
+    text = values.astype("string")
+    parsed = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
+    bad = parsed.isna() & text.notna()
+    if bad.any():
+        parsed.loc[bad] = pd.to_datetime(text[bad], utc=True, errors="coerce",
+                                         format="%a %b %d %H:%M:%S %z %Y")
+    bad = parsed.isna() & text.notna()
+    if bad.any():
+        parsed.loc[bad] = pd.to_datetime(text[bad], utc=True, errors="coerce", format="mixed")
+    return parsed
+
+
+# --- X API v2 ------------------------------------------------------------------------------
+
+
+def _pages_from_json(path: Path) -> list[Any]:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path} is not UTF-8 text ({exc.reason}); X exports are UTF-8: "
+                        "re-export or convert the file") from None
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path} is not valid JSON (line {exc.lineno}: {exc.msg}); if it has "
+                        "one JSON object per line set format = \"jsonl\"") from None
+    return doc if isinstance(doc, list) else [doc]
+
+
+def _pages_from_jsonl(path: Path) -> tuple[list[Any], list[int]]:
+    pages: list[Any] = []
+    bad: list[int] = []
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                pages.append(json.loads(line))
+            except json.JSONDecodeError:
+                bad.append(number)
+    return pages, bad
+
+
+def _tweets_of_page(page: Any) -> tuple[list[dict], dict[str, str], dict[str, dict]]:
+    """(tweets, user id -> username, included tweet id -> tweet) of one v2 response or tweet."""
+    if not isinstance(page, dict):
+        return [], {}, {}
+    includes = page.get("includes") or {}
+    users = {str(u.get("id")): u.get("username") for u in includes.get("users") or []
+             if isinstance(u, dict)}
+    referenced = {str(t.get("id")): t for t in includes.get("tweets") or []
+                  if isinstance(t, dict)}
+    if "data" in page:
+        data = page["data"]
+        tweets = data if isinstance(data, list) else [data]
+    elif "text" in page or "id" in page:
+        tweets = [page]
+    else:
+        tweets = []
+    return [t for t in tweets if isinstance(t, dict)], users, referenced
+
+
+def read_x_export(path: Path, fmt: str) -> tuple[pd.DataFrame, list[int]]:
+    """Tweets of an X API v2 export and the numbers of malformed lines (JSON Lines only)."""
+    if fmt == "jsonl":
+        pages, bad = _pages_from_jsonl(path)
+    else:
+        pages, bad = _pages_from_json(path), []
+    rows = []
+    for page in pages:
+        tweets, users, referenced = _tweets_of_page(page)
+        for t in tweets:
+            refs = t.get("referenced_tweets") or []
+            retweet_of = next((str(r.get("id")) for r in refs if isinstance(r, dict)
+                               and r.get("type") == "retweeted"), None)
+            text = t.get("text")
+            if retweet_of and retweet_of in referenced:  # v2 truncates retweet text
+                text = referenced[retweet_of].get("text", text)
+            metrics = t.get("public_metrics") or {}
+            author = str(t["author_id"]) if t.get("author_id") is not None else None
+            rows.append({
+                "id": str(t.get("id")) if t.get("id") is not None else None,
+                "text": text, "created_at": t.get("created_at"),
+                "author": users.get(author, author) if author else None,
+                "language": t.get("lang"),
+                "is_retweet": bool(retweet_of) or (isinstance(text, str)
+                                                   and text.startswith("RT @")),
+                "retweet_count": metrics.get("retweet_count"),
+                "like_count": metrics.get("like_count"),
+                "reply_count": metrics.get("reply_count"),
+                "quote_count": metrics.get("quote_count"),
+            })
+    if bad:
+        shown = ", ".join(map(str, bad[:SHOWN_LINES])) + (" ..." if len(bad) > SHOWN_LINES
+                                                           else "")
+        warnings.warn(f"{path.name}: skipped {len(bad)} malformed JSON line(s) (line {shown})",
+                      stacklevel=3)
+    if not rows:
+        raise DataError(f"{path} holds no tweets: expected X API v2 responses with a `data` "
+                        "list (and optional `includes`), or tweet objects with `text`")
+    frame = pd.DataFrame(rows)
+    frame["created_at"] = parse_timestamps(frame["created_at"])
+    return frame, bad
+
+
+# --- CSV -----------------------------------------------------------------------------------
+
+
+def read_csv_export(path: Path, params: TweetsParams | None = None) -> pd.DataFrame:
+    from mlstat_core.io import read_table
+
+    p = params or TweetsParams(path=str(path))
+    raw = read_table(path, format="csv", encoding=p.encoding, dtype={"id": "string",
+                                                                      "id_str": "string"})
+    if p.text not in raw.columns:
+        raise DataError(f"{path} has no text column {p.text!r}; it has "
+                        f"{', '.join(map(repr, list(raw.columns)[:15]))}: set the loader's "
+                        "`text` to the column holding the tweet text")
+    frame = pd.DataFrame(index=raw.index)
+    id_col = p.id if p.id in raw.columns else "id_str" if "id_str" in raw.columns else None
+    frame["id"] = raw[id_col].astype("string") if id_col else \
+        pd.Series(np.arange(len(raw)).astype(str), index=raw.index, dtype="string")
+    frame["text"] = raw[p.text]
+    if p.created_at in raw.columns:
+        frame["created_at"] = parse_timestamps(raw[p.created_at])
+    else:
+        frame["created_at"] = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
+    author = next((c for c in ("author", "username", "screen_name", "user") if c in raw), None)
+    frame["author"] = raw[author].astype("string") if author else pd.NA
+    lang = p.language or next((c for c in ("language", "lang") if c in raw.columns), None)
+    if p.language and p.language not in raw.columns:
+        raise DataError(f"{path} has no language column {p.language!r}; remove `language` "
+                        "from [loader] to identify languages from the text")
+    frame["language"] = raw[lang].astype("string") if lang else pd.NA
+    if "is_retweet" in raw.columns:
+        flag = raw["is_retweet"].astype("string").str.lower().isin(["true", "1", "yes"])
+    else:
+        flag = pd.Series(False, index=raw.index)
+    frame["is_retweet"] = flag.to_numpy() | raw[p.text].astype("string").str.startswith(
+        "RT @").fillna(False).to_numpy()
+    if p.label:
+        if p.label not in raw.columns:
+            raise DataError(f"{path} has no label column {p.label!r}; set `label` to the "
+                            "sentiment column or remove it")
+        frame["label"] = raw[p.label].astype("string")
+    for column in raw.columns:
+        if column not in frame.columns and column not in (p.text, p.created_at, id_col, lang):
+            frame[column] = raw[column]
+    return frame
+
+
+# --- cleaning policies ---------------------------------------------------------------------
+
+
+def apply_policies(frame: pd.DataFrame, params: Any, where: str,
+                   require_timestamp: bool = True) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Drop (or refuse) tweets without text or timestamp, retweets and exact duplicates, as
+    the params say; return the frame and what was removed."""
+    counts: dict[str, int] = {}
+    text = frame["text"].astype("string")
+    no_text = text.isna() | (text.str.strip() == "")
+    no_time = frame["created_at"].isna() if require_timestamp else pd.Series(False,
+                                                                              index=frame.index)
+    for what, mask in (("without text", no_text), ("without a valid timestamp", no_time)):
+        n = int(mask.sum())
+        if not n:
+            continue
+        if params.missing == "error":
+            first = frame.loc[mask, "id"].astype(str).head(SHOWN_LINES).tolist()
+            raise DataError(f"{where}: {n} tweet(s) {what} (ids {', '.join(first)}); fix the "
+                            "export or set missing = \"drop\" in [loader]")
+        counts[what] = n
+    keep = ~(no_text | no_time)
+    if params.retweets == "drop":
+        rt = keep & frame["is_retweet"].astype(bool)
+        counts["retweets"] = int(rt.sum())
+        keep &= ~rt
+    if params.duplicates == "drop":
+        key = frame["text"].astype("string").fillna("") + "\x00" + \
+            frame["author"].astype("string").fillna("")
+        dup = keep & key.where(keep).duplicated()
+        counts["duplicates"] = int(dup.sum())
+        keep &= ~dup
+    removed = {k: v for k, v in counts.items() if v}
+    if removed.get("without text") or removed.get("without a valid timestamp"):
+        warnings.warn(f"{where}: dropped " + ", ".join(
+            f"{v} tweet(s) {k}" for k, v in removed.items() if k.startswith("with")),
+            stacklevel=3)
+    out = frame.loc[keep].reset_index(drop=True)
+    if out.empty:
+        raise DataError(f"{where}: no tweets left after removing {removed}; check the file "
+                        "or keep retweets / duplicates")
+    return out, removed
+
+
+def read_tweets(path: Path, fmt: str = "auto", params: Any = None) -> tuple[pd.DataFrame,
+                                                                           dict[str, Any]]:
+    """Any supported export as the standard columns, with the cleaning policies applied."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"tweet file {path} does not exist; check `path` (relative to the "
+                        "pipeline file) or `stream`")
+    fmt = detect_format(path, fmt)
+    params = params or TweetsParams(path=str(path))
+    if fmt == "csv":
+        frame, bad = read_csv_export(path, params), []
+    else:
+        frame, bad = read_x_export(path, fmt)
+    frame, removed = apply_policies(frame, params, str(path),
+                                    getattr(params, "require_timestamp", True))
+    return frame, {"format": fmt, "malformed_lines": len(bad),
+                   "malformed_line_numbers": bad[:SHOWN_LINES], "removed": removed}
+
+
+def stream_metadata(params: Any, base_dir: Path) -> tuple[dict[str, Any], list[Path]]:
+    if not params.stream:
+        return {}, []
+    path = resolve_path(params.stream, base_dir).resolve()
+    if not path.is_file():
+        raise DataError(f"stream file {path} does not exist; `stream` in [loader] is "
+                        "relative to the pipeline file ('bundled:timeline' for the bundled one)")
+    return {STREAM_KEY: {"path": str(path), "format": params.stream_format,
+                         "retweets": params.stream_retweets,
+                         "duplicates": params.stream_duplicates,
+                         "missing": params.missing}}, [path]
+
+
+class TweetsLoader(Loader):
+    """Tweets of an X API v2 export or a CSV file (labelled when ``label`` is set)."""
+
+    params: TweetsParams
+
+    def load(self, base_dir: Path) -> Dataset:
+        p = self.params
+        path = resolve_path(p.path, base_dir)
+        frame, info = read_tweets(path, p.format, p)
+        roles = ColumnRoles(id="id", text=["text"], target="label" if p.label else None)
+        extra, sources = stream_metadata(p, base_dir)
+        return Dataset(frame, roles, name=path.stem, sources=[path, *sources],
+                       metadata={"tweets": info, **extra})
+
+
+# --- UMSAB -----------------------------------------------------------------------------------
+
+
+def _lines(path: Path) -> list[str]:
+    if not path.is_file():
+        raise DataError(f"UMSAB file {path} is missing; a language folder holds "
+                        "{train,val,test}_text.txt and {train,val,test}_labels.txt")
+    text = path.read_text(encoding="utf-8")
+    return text.removesuffix("\n").split("\n") if text else []
+
+
+def read_umsab(root: Path, languages: list[str], label_names: list[str]) -> tuple[
+        pd.DataFrame, list[Path]]:
+    frames, sources = [], []
+    for language in languages:
+        folder = root / language
+        if not folder.is_dir():
+            known = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+            raise DataError(f"UMSAB language folder {folder} does not exist; available: "
+                            f"{', '.join(known) or 'none'}")
+        for part in ("train", "val", "test"):
+            text_path, label_path = folder / f"{part}_text.txt", folder / f"{part}_labels.txt"
+            texts, labels = _lines(text_path), _lines(label_path)
+            if len(texts) != len(labels):
+                raise DataError(f"{text_path} has {len(texts)} lines but {label_path} has "
+                                f"{len(labels)}; each tweet needs one label line")
+            try:
+                codes = [int(v) for v in labels]
+            except ValueError:
+                raise DataError(f"{label_path} holds a label that is not 0, 1 or 2") from None
+            if any(c < 0 or c >= len(label_names) for c in codes):
+                raise DataError(f"{label_path} has labels outside 0..{len(label_names) - 1}; "
+                                "set `label_names` to name every label")
+            frames.append(pd.DataFrame({
+                "id": [f"{language}-{part}-{i}" for i in range(len(texts))],
+                "text": texts,
+                "label": [label_names[c] for c in codes],
+                "language": LANGUAGE_CODES.get(language, language),
+                "split": part,
+            }))
+            sources += [text_path, label_path]
+    frame = pd.concat(frames, ignore_index=True)
+    frame["created_at"] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
+    frame["author"] = pd.NA
+    frame["is_retweet"] = frame["text"].str.startswith("RT @")
+    return frame, sources
+
+
+class UmsabLoader(Loader):
+    """The UMSAB sentiment benchmark: train / val / test as published, per language."""
+
+    params: UmsabParams
+
+    def load(self, base_dir: Path) -> Dataset:
+        p = self.params
+        root = resolve_path(p.data_dir, base_dir) if p.data_dir else data_dir() / "umsab"
+        frame, sources = read_umsab(root, p.languages, p.label_names)
+        frame, removed = apply_policies(frame, p, str(root), require_timestamp=False)
+        extra, stream_sources = stream_metadata(p, base_dir)
+        roles = ColumnRoles(id="id", target="label", text=["text"])
+        return Dataset(frame, roles, name="umsab-" + "-".join(p.languages),
+                       sources=[*sources, *stream_sources],
+                       metadata={"tweets": {"removed": removed}, **extra})

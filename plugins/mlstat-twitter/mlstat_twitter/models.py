@@ -1,0 +1,411 @@
+"""Sentiment models: a coding text model behind tweet cleaning (one model for all languages),
+and the VADER lexicon baseline. Both estimate their confusion matrix on validation data and
+store it, so that the sentiment index of a stream can be corrected for their errors.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlstat_core.artifacts import read_json, write_json
+from mlstat_core.components import ColumnRoles, Dataset, Model
+from mlstat_core.errors import DataError, ModelError
+from mlstat_core.sklearn_model import classification_frame, require_columns
+from mlstat_twitter.index import confusion_counts, sentiment_index
+from mlstat_twitter.loaders import STREAM_KEY, read_tweets
+from mlstat_twitter.normalise import UNKNOWN_LANGUAGE, TweetNormaliser, identify_language
+from mlstat_twitter.params import SentimentParams, TweetsParams, VaderParams
+
+STATE_FILE = "twitter_state.json"
+BASE_DIR = "base"
+TEXT, LANG, LABEL = "__tweet__", "__language__", "__label__"
+INDEX_FILE = "sentiment_index.csv"
+INDEX_META = "sentiment_index.json"
+STREAM_FILE = "stream_predictions.csv"
+
+
+def _joined(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+    if len(columns) == 1:
+        return frame[columns[0]]
+    parts = frame[columns].astype(object).where(frame[columns].notna(), "")
+    return parts.astype(str).agg(" ".join, axis=1)
+
+
+def languages_of(frame: pd.DataFrame, column: str, candidates: list[str],
+                 identify: bool, texts: pd.Series) -> np.ndarray:
+    """The language column where it is filled; identified from the text where it is not."""
+    if column in frame.columns:
+        lang = np.array(frame[column].astype(object).where(frame[column].notna(), None)
+                        .tolist(), dtype=object)
+    else:
+        lang = np.full(len(frame), None, dtype=object)
+    missing = np.array([v is None or str(v).strip() == "" for v in lang], dtype=bool)
+    if missing.any():
+        if identify:
+            lang[missing] = identify_language(texts.to_numpy()[missing].tolist(), candidates)
+        else:
+            lang[missing] = UNKNOWN_LANGUAGE
+    return np.array([str(v).lower() for v in lang], dtype=object)
+
+
+def stratified_holdout(train: Dataset, share: float, seed: int) -> tuple[Dataset, Dataset]:
+    from sklearn.model_selection import train_test_split
+
+    positions = np.arange(len(train))
+    y = train.y.astype(str).to_numpy()
+    try:
+        keep, hold = train_test_split(positions, test_size=share, random_state=seed, stratify=y)
+    except ValueError:
+        keep, hold = train_test_split(positions, test_size=share, random_state=seed)
+    return train.subset(np.sort(keep)), train.subset(np.sort(hold))
+
+
+class IndexingModel(Model):
+    """What both sentiment models share: the stored confusion matrix, the stream index."""
+
+    state: dict[str, Any]
+
+    def _check_training(self, train: Dataset) -> None:
+        if not train.roles.text:
+            raise DataError("a sentiment model needs a text column; set the loader's `text`")
+        if not train.roles.target:
+            raise DataError("a sentiment model needs labelled tweets; set the loader's label "
+                            "column (`label` for twitter.tweets, `target` for core.table)")
+        require_columns(train.frame, [*train.roles.text, train.roles.target], "training data")
+
+    def _store_confusion(self, validation: Dataset, source: str) -> None:
+        predicted = self.predict(validation.frame)["prediction"]
+        counts = confusion_counts(validation.y.astype(str), predicted, self.classes_ or [])
+        self.state["confusion"] = counts.tolist()
+        self.state["confusion_source"] = source
+        self.state["validation_records"] = int(len(validation))
+
+    def write_outputs(self, directory: Path, predictions: pd.DataFrame,
+                      test: Dataset) -> list[Path]:
+        """Score the loader's stream (``stream`` in [loader]) and write the sentiment index."""
+        stream = (test.metadata or {}).get(STREAM_KEY)
+        if not stream:
+            return []
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        return self.index_stream(Path(stream["path"]), directory, stream)
+
+    def index_stream(self, path: Path, directory: Path, policy: dict[str, Any] | None = None,
+                     index: Any = None) -> list[Path]:
+        """Score a tweet file, write its predictions, the index (CSV) and what it rests on."""
+        policy = policy or {}
+        loader_params = TweetsParams(
+            path=str(path), retweets=policy.get("retweets", "drop"),
+            duplicates=policy.get("duplicates", "drop"), missing=policy.get("missing", "drop"))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            frame, info = read_tweets(path, policy.get("format", "auto"), loader_params)
+        notes = [str(w.message) for w in caught]
+        for note in notes:
+            warnings.warn(note, stacklevel=2)
+        text_column = (self.roles.text[0] if self.roles and self.roles.text else "text")
+        scored = frame.rename(columns={"text": text_column}) if text_column != "text" else frame
+        parts = [self.predict(self.prepare(scored.iloc[i:i + 5000]))
+                 for i in range(0, len(scored), 5000)]
+        predicted = pd.concat(parts)
+        p = index or self.params.index
+        confusion = np.asarray(self.state["confusion"]) if self.state.get("confusion") else None
+        table = sentiment_index(frame["created_at"], predicted["prediction"], self.classes_ or [],
+                                self.params.positive, self.params.negative, confusion,
+                                period=p.period, min_count=p.min_count, adjust=p.adjust,
+                                bootstrap=p.bootstrap, level=p.level, seed=self.seed,
+                                timezone=p.timezone)
+        out_index = directory / INDEX_FILE
+        table.to_csv(out_index, index=False)
+        scored_out = pd.DataFrame({"id": frame["id"].astype(str),
+                                   "created_at": frame["created_at"].astype(str),
+                                   "prediction": predicted["prediction"].to_numpy(),
+                                   "confidence": predicted["confidence"].to_numpy()})
+        if "language" in predicted.columns:
+            scored_out["language"] = predicted["language"].to_numpy()
+        out_stream = directory / STREAM_FILE
+        scored_out.to_csv(out_stream, index=False)
+        meta = {"stream": str(path), "tweets_scored": int(len(frame)), "loading": info,
+                "warnings": notes, "settings": p.model_dump(mode="json"),
+                "classes": self.classes_, "positive": self.params.positive,
+                "negative": self.params.negative, "confusion": self.state.get("confusion"),
+                "confusion_source": self.state.get("confusion_source"),
+                "predicted_languages": scored_out.get("language", pd.Series(dtype=str))
+                .value_counts().to_dict()}
+        out_meta = directory / INDEX_META
+        write_json(out_meta, meta)
+        return [out_index, out_meta, out_stream]
+
+
+class SentimentModel(IndexingModel):
+    """A registered text model (default ``coding.tfidf_logreg``) on cleaned tweets, with the
+    language as a feature: one model for every language, so a language with few tweets
+    borrows from the others (shared emoji, names, hashtags, char n-grams)."""
+
+    params: SentimentParams
+
+    def __init__(self, params: SentimentParams | None = None,
+                 task: str = "text_classification") -> None:
+        super().__init__(params if params is not None else SentimentParams(), task)
+        self.base = self._new_base()
+        self.state: dict[str, Any] = {}
+        self._normaliser = TweetNormaliser(self.params.normalise) if self.params.normalise \
+            else None
+
+    def _entry(self) -> Any:
+        from mlstat_core.registry import get_registry
+
+        entry = get_registry().get("model", self.params.base)
+        if not entry.spec.serves("text_classification"):
+            raise DataError(f"base model {self.params.base} does not serve text_classification;"
+                            " use coding.tfidf_logreg, coding.linear_svm or coding.fasttext")
+        return entry
+
+    def _new_base(self) -> Model:
+        entry = self._entry()
+        params = dict(self.params.base_params)
+        if "normalise" in entry.spec.params.model_fields and "normalise" not in params:
+            params["normalise"] = {"units": False}  # _e1f44d_ tokens are not amounts
+        return entry.build(entry.validate_params(params, f"model.base_params ({entry.full_name})"),
+                           task=self.task or "text_classification")
+
+    # -- inputs ------------------------------------------------------------------------------
+
+    def prepared(self, frame: pd.DataFrame, target: str | None = None) -> pd.DataFrame:
+        roles = self.roles
+        raw = _joined(frame, roles.text)
+        texts = self._normaliser(raw.tolist()) if self._normaliser else \
+            raw.astype(object).where(raw.notna(), "").astype(str).tolist()
+        lp = self.params.language
+        lang = languages_of(frame, lp.column, lp.languages, lp.identify, raw)
+        if self.params.lexicon:
+            texts = [t + lexicon_tokens(r) if g == "en" else t
+                     for t, r, g in zip(texts, raw.tolist(), lang, strict=True)]
+        out = pd.DataFrame({TEXT: texts, LANG: lang}, index=frame.index)
+        if target is not None:
+            out[LABEL] = frame[target].astype(str).to_numpy()
+        return out
+
+    def _inner(self, data: Dataset) -> Dataset:
+        roles = ColumnRoles(target=LABEL, text=[TEXT],
+                            auxiliary=[LANG] if self.params.language_feature else [])
+        return Dataset(self.prepared(data.frame, data.roles.target), roles, data.name,
+                       data.sources, {})
+
+    # -- the Model contract ------------------------------------------------------------------
+
+    def fit(self, train: Dataset, validation: Dataset | None = None) -> SentimentModel:
+        self._check_training(train)
+        self.roles = ColumnRoles(id=train.roles.id, target=train.roles.target,
+                                 text=list(train.roles.text))
+        source = "validation"
+        if validation is None or not len(validation):
+            train, validation = stratified_holdout(train, self.params.validation_share,
+                                                   self.seed)
+            source = f"internal holdout ({self.params.validation_share:.0%} of training)"
+        inner_train, inner_val = self._inner(train), self._inner(validation)
+        self.base = self._new_base()
+        self.base.seed = self.seed
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*threshold reaches accuracy.*")
+            warnings.filterwarnings("ignore", message=".*routed to manual coding.*")
+            self.base.fit(inner_train, inner_val)
+        self.classes_ = [str(c) for c in (self.base.classes_ or [])]
+        if not self.classes_:
+            raise ModelError(f"{self.params.base} learnt no classes")
+        self.state = {"languages": sorted(set(inner_train.frame[LANG]))}
+        self._store_confusion(validation, source)
+        return self
+
+    def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
+        if self.roles is None or not self.classes_:
+            raise ModelError("twitter.sentiment is not fitted; call fit first")
+        require_columns(frame, list(self.roles.text))
+        if not len(frame):
+            empty = classification_frame(frame.index, self.classes_,
+                                         np.zeros((0, len(self.classes_))))
+            empty["language"] = pd.Series([], dtype=object, index=frame.index)
+            return empty
+        prepared = self.prepared(frame)
+        inner = self.base.predict(prepared)
+        columns = ["prediction", "confidence", *[f"proba_{c}" for c in self.classes_]]
+        out = inner[[c for c in columns if c in inner.columns]].copy()
+        out["language"] = prepared[LANG].to_numpy()
+        known = set(self.state.get("languages", []))
+        unseen = ~np.isin(prepared[LANG].to_numpy(), list(known))
+        out["language_seen"] = ~unseen
+        if unseen.any() and self.params.language_feature:
+            found = sorted(set(prepared[LANG].to_numpy()[unseen]))
+            warnings.warn(f"{int(unseen.sum())} tweet(s) in language(s) {', '.join(found)} that "
+                          "the model was not trained on: scored by the multilingual model "
+                          "without a language feature (expect lower accuracy)", stacklevel=2)
+        return out
+
+    def save(self, directory: Path) -> None:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.base.save(directory / BASE_DIR)
+        write_json(directory / STATE_FILE, {
+            "params": self.params.model_dump(mode="json"), "task": self.task,
+            "roles": self.roles.as_dict() if self.roles else None, "classes": self.classes_,
+            "seed": self.seed, "state": self.state})
+
+    @classmethod
+    def load(cls, directory: Path) -> SentimentModel:
+        directory = Path(directory)
+        saved = read_json(directory / STATE_FILE)
+        model = cls(SentimentParams.model_validate(saved["params"]), saved["task"])
+        model.base = type(model.base).load(directory / BASE_DIR)
+        model.roles = ColumnRoles.from_dict(saved["roles"]) if saved["roles"] else None
+        model.classes_ = saved["classes"]
+        model.seed = saved["seed"]
+        model.state = saved["state"]
+        return model
+
+    def global_explanation(self) -> dict[str, Any] | None:
+        return self.base.global_explanation()
+
+
+# --- VADER ---------------------------------------------------------------------------------
+
+_VADER: list[Any] = []
+
+
+def vader() -> Any:
+    if not _VADER:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        _VADER.append(SentimentIntensityAnalyzer())
+    return _VADER[0]
+
+
+def vader_scores(texts: list[object]) -> np.ndarray:
+    """VADER's (neg, neu, pos, compound) of each text; missing text scores neutral."""
+    analyser = vader()
+    out = np.zeros((len(texts), 4))
+    cache: dict[str, tuple[float, ...]] = {}
+    for i, t in enumerate(texts):
+        s = "" if t is None or (isinstance(t, float) and t != t) else str(t)
+        if s not in cache:
+            d = analyser.polarity_scores(s)
+            cache[s] = (d["neg"], d["neu"], d["pos"], d["compound"])
+        out[i] = cache[s]
+    return out
+
+
+def lexicon_tokens(text: object) -> str:
+    """`` _lex_pos_`` / `` _lex_neg_`` (doubled when strong) from VADER's compound score."""
+    compound = vader_scores([text])[0, 3]
+    if compound >= 0.05:
+        return " _lex_pos_" + (" _lex_pos2_" if compound >= 0.5 else "")
+    if compound <= -0.05:
+        return " _lex_neg_" + (" _lex_neg2_" if compound <= -0.5 else "")
+    return " _lex_neu_"
+
+
+class VaderModel(IndexingModel):
+    """VADER (Hutto and Gilbert 2014): a rule-based English sentiment lexicon tuned on social
+    media, shipped inside the vaderSentiment wheel. No learning in the default rule mode
+    (compound beyond +/- threshold); ``calibrate`` learns class boundaries from VADER's four
+    scores with a logistic regression, which also lets it serve labels other than
+    negative / neutral / positive. English only: other languages score mostly neutral."""
+
+    params: VaderParams
+
+    def __init__(self, params: VaderParams | None = None,
+                 task: str = "text_classification") -> None:
+        super().__init__(params if params is not None else VaderParams(), task)
+        self.state: dict[str, Any] = {}
+
+    def fit(self, train: Dataset, validation: Dataset | None = None) -> VaderModel:
+        self._check_training(train)
+        p = self.params
+        self.roles = ColumnRoles(id=train.roles.id, target=train.roles.target,
+                                 text=list(train.roles.text))
+        labels = sorted(set(train.y.astype(str)))
+        self.state = {}
+        if p.calibrate:
+            from sklearn.linear_model import LogisticRegression
+
+            scores = vader_scores(_joined(train.frame, self.roles.text).tolist())
+            lr = LogisticRegression(max_iter=500, random_state=self.seed)
+            lr.fit(scores, train.y.astype(str).to_numpy())
+            self.classes_ = [str(c) for c in lr.classes_]
+            self.state["coef"] = lr.coef_.tolist()
+            self.state["intercept"] = lr.intercept_.tolist()
+        else:
+            wanted = [p.negative, p.neutral, p.positive]
+            stray = [v for v in labels if v not in wanted]
+            if stray:
+                raise DataError(f"twitter.vader's rules give {', '.join(wanted)} but the labels "
+                                f"include {', '.join(stray[:5])}; set negative / neutral / "
+                                "positive in [model] to your labels, or calibrate = true")
+            self.classes_ = sorted(wanted)
+        if validation is None or not len(validation):
+            validation, source = train, "training data (rules learn nothing from it)" \
+                if not p.calibrate else "training data (optimistic)"
+        else:
+            source = "validation"
+        self._store_confusion(validation, source)
+        return self
+
+    def _proba(self, scores: np.ndarray) -> np.ndarray:
+        classes = self.classes_ or []
+        if self.params.calibrate:
+            coef, intercept = np.asarray(self.state["coef"]), np.asarray(self.state["intercept"])
+            logits = scores @ coef.T + intercept
+            if logits.shape[1] == 1:  # binary logistic regression
+                logits = np.hstack([-logits / 2, logits / 2])
+            logits -= logits.max(axis=1, keepdims=True)
+            e = np.exp(logits)
+            return e / e.sum(axis=1, keepdims=True)
+        p = self.params
+        compound = scores[:, 3]
+        best = np.where(compound >= p.threshold, classes.index(p.positive),
+                        np.where(compound <= -p.threshold, classes.index(p.negative),
+                                 classes.index(p.neutral)))
+        strength = np.where(best == classes.index(p.neutral),
+                            1 - np.abs(compound) / max(p.threshold, 1e-9), np.abs(compound))
+        top = 0.5 + 0.5 * np.clip(strength, 0, 1)
+        proba = np.repeat(((1 - top) / (len(classes) - 1))[:, None], len(classes), axis=1)
+        proba[np.arange(len(best)), best] = top
+        return proba
+
+    def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
+        if self.roles is None or not self.classes_:
+            raise ModelError("twitter.vader is not fitted; call fit first")
+        require_columns(frame, list(self.roles.text))
+        scores = vader_scores(_joined(frame, self.roles.text).tolist()) if len(frame) else \
+            np.zeros((0, 4))
+        out = classification_frame(frame.index, self.classes_, self._proba(scores))
+        out["compound"] = scores[:, 3]
+        return out
+
+    def save(self, directory: Path) -> None:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        write_json(directory / STATE_FILE, {
+            "params": self.params.model_dump(mode="json"), "task": self.task,
+            "roles": self.roles.as_dict() if self.roles else None, "classes": self.classes_,
+            "seed": self.seed, "state": self.state})
+
+    @classmethod
+    def load(cls, directory: Path) -> VaderModel:
+        saved = read_json(Path(directory) / STATE_FILE)
+        model = cls(VaderParams.model_validate(saved["params"]), saved["task"])
+        model.roles = ColumnRoles.from_dict(saved["roles"]) if saved["roles"] else None
+        model.classes_ = saved["classes"]
+        model.seed = saved["seed"]
+        model.state = saved["state"]
+        return model
+
+    def global_explanation(self) -> dict[str, Any] | None:
+        return {"lexicon": "VADER (vaderSentiment)", "mode": "calibrated" if
+                self.params.calibrate else f"rules, compound threshold {self.params.threshold}",
+                "state": json.loads(json.dumps(self.state))}

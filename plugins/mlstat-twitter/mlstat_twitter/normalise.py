@@ -1,0 +1,165 @@
+"""Tweet cleaning and offline language identification.
+
+Cleaning is pure Python (standard library) and **idempotent**: cleaning a cleaned tweet changes
+nothing, so the model's own cleaning and a ``twitter.normalise`` preprocessing step may both be
+applied. Steps, each switchable through :class:`~mlstat_twitter.params.NormaliseParams`:
+
+1. URLs (and the bare ``http`` left by UMSAB's masking) -> ``_url_``; ``@mentions`` -> ``_user_``;
+2. hashtags split on case and digits (``#BlackFriday2017`` -> ``black friday 2017``); an
+   all-lowercase hashtag cannot be split without a dictionary and is kept as one word;
+3. emoji -> one word token per emoji (``_e1f602_``, skin tones and joiners dropped) and
+   common emoticons -> ``_smile_``, ``_sad_``, ``_wink_``, ``_laugh_``, ``_heart_``;
+4. character elongation cut (``soooo`` -> ``soo``, ``!!!!`` -> ``!!``);
+5. case folding, optional ``_num_`` for numbers, white space collapsed.
+
+Language identification uses py3langid, whose model ships inside its wheel (nothing is
+downloaded); it is restricted to the languages a pipeline expects.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+
+from mlstat_twitter.params import NormaliseParams
+
+URL_TOKEN = "_url_"
+USER_TOKEN = "_user_"
+UNKNOWN_LANGUAGE = "und"
+
+_URL_RE = re.compile(r"(?:https?://\S+|www\.\S+|\bhttps?\b(?!\w))", re.IGNORECASE)
+_USER_RE = re.compile(r"(?<![\w@])@\w+")
+_HASHTAG_RE = re.compile(r"(?<![\w#])#(\w+)")
+_CAMEL_RE = re.compile(r"[A-ZÀ-ÖØ-Þ]+(?=[A-ZÀ-ÖØ-Þ][a-zß-ÿ])|[A-ZÀ-ÖØ-Þ]?[a-zß-ÿ]+|[A-ZÀ-ÖØ-Þ]+"
+                       r"|\d+|[^\W\d_]+")
+_ELONG_RES = {n: re.compile(r"(.)\1{" + str(n) + r",}") for n in (1, 2, 3)}
+_NUMBER_RE = re.compile(r"(?<!\w)\d+(?:[.,]\d+)?(?!\w)")
+_SPACE_RE = re.compile(r"\s+")
+_EMOJI_RANGES = (
+    (0x1F000, 0x1FAFF), (0x2600, 0x27BF), (0x2300, 0x23FF), (0x2B00, 0x2BFF),
+    (0x2190, 0x21FF), (0x3030, 0x303D), (0x3297, 0x3299),
+)
+_EMOJI_SILENT = {0x200D, 0xFE0F, 0xFE0E, 0x20E3} | set(range(0x1F3FB, 0x1F400))
+_EMOTICONS = [
+    (re.compile(r"(?<!\S)(?:<3+|&lt;3+)(?!\S)"), "_heart_"),
+    (re.compile(r"(?<!\S)(?:[:=]-?\)+|\(+-?[:=]|\^_*\^)(?!\S)"), "_smile_"),
+    (re.compile(r"(?<!\S)(?:[:=]-?D+|xD+|XD+)(?!\S)"), "_laugh_"),
+    (re.compile(r"(?<!\S)(?:;-?\)+|;-?D)(?!\S)"), "_wink_"),
+    (re.compile(r"(?<!\S)(?:[:=]'?-?\(+|\)+-?[:=]|:/|:-/)(?!\S)"), "_sad_"),
+]
+
+
+def is_emoji(char: str) -> bool:
+    code = ord(char)
+    return any(lo <= code <= hi for lo, hi in _EMOJI_RANGES)
+
+
+def split_hashtag(tag: str) -> str:
+    """``BlackFriday2017`` -> ``Black Friday 2017``; ``blackfriday`` stays as it is."""
+    parts = _CAMEL_RE.findall(tag.replace("_", " "))
+    return " ".join(parts) if parts else tag
+
+
+def _emoji_tokens(text: str, keep: bool) -> str:
+    if not any(ord(c) >= 0x2190 for c in text):
+        return text
+    out: list[str] = []
+    for char in text:
+        code = ord(char)
+        if code in _EMOJI_SILENT:
+            continue
+        if code >= 0x2190 and is_emoji(char):
+            out.append(f" _e{code:x}_ " if keep else " ")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+class TweetNormaliser:
+    """Callable that cleans tweets according to :class:`NormaliseParams`."""
+
+    def __init__(self, params: NormaliseParams | dict | None = None) -> None:
+        if params is None:
+            params = NormaliseParams()
+        elif isinstance(params, dict):
+            params = NormaliseParams.model_validate(params)
+        self.params = params
+
+    def one(self, text: object) -> str:
+        """Clean one tweet; missing values (None, NaN) become the empty string."""
+        if text is None or (isinstance(text, float) and text != text):
+            return ""
+        s = str(text).replace("&amp;", "&").replace("&gt;", ">").replace("&lt;", "<")
+        p = self.params
+        if p.urls:
+            s = _URL_RE.sub(f" {URL_TOKEN} ", s)
+        if p.users:
+            s = _USER_RE.sub(f" {USER_TOKEN} ", s)
+        if p.hashtags == "split":
+            s = _HASHTAG_RE.sub(lambda m: f" {split_hashtag(m.group(1))} ", s)
+        elif p.hashtags == "drop":
+            s = _HASHTAG_RE.sub(" ", s)
+        if p.emoji == "token":
+            for pattern, token in _EMOTICONS:
+                s = pattern.sub(f" {token} ", s)
+        s = _emoji_tokens(s, p.emoji == "token")
+        if p.elongation:
+            n = p.elongation
+            s = _ELONG_RES[n].sub(lambda m: m.group(1) * n, s)
+        if p.lowercase:
+            s = s.casefold()
+        if p.numbers:
+            s = _NUMBER_RE.sub(" _num_ ", s)
+        return _SPACE_RE.sub(" ", s).strip()
+
+    def __call__(self, texts: Iterable[object]) -> list[str]:
+        """Clean many tweets; each distinct text is cleaned once."""
+        cache: dict[object, str] = {}
+        out = []
+        for t in texts:
+            key = t if isinstance(t, str) else repr(t)
+            cleaned = cache.get(key)
+            if cleaned is None:
+                cleaned = cache[key] = self.one(t)
+            out.append(cleaned)
+        return out
+
+
+# --- language identification ------------------------------------------------------------
+
+_TOKEN_RE = re.compile(r"_(?:url|user|num|smile|sad|wink|laugh|heart|e[0-9a-f]+)_")
+
+
+@lru_cache(maxsize=8)
+def _identifier(languages: tuple[str, ...]):
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    if languages:
+        identifier.set_languages(list(languages))
+    return identifier
+
+
+def identify_language(texts: Iterable[object], languages: Iterable[str] = ()) -> list[str]:
+    """ISO 639-1 code of each text (``und`` for texts with no words), offline (py3langid)."""
+    identifier = _identifier(tuple(sorted(set(languages))))
+    cleaner = TweetNormaliser(NormaliseParams(lowercase=False))
+    out: list[str] = []
+    cache: dict[str, str] = {}
+    for text in texts:
+        cleaned = _TOKEN_RE.sub(" ", cleaner.one(text)).strip()
+        if not any(c.isalpha() for c in cleaned):
+            out.append(UNKNOWN_LANGUAGE)
+            continue
+        code = cache.get(cleaned)
+        if code is None:
+            code = cache[cleaned] = str(identifier.classify(cleaned)[0])
+        out.append(code)
+    return out
+
+
+LANGUAGE_CODES = {"english": "en", "french": "fr", "german": "de", "dutch": "nl",
+                  "spanish": "es", "italian": "it", "portuguese": "pt", "arabic": "ar",
+                  "hindi": "hi"}
+"""UMSAB folder names -> ISO 639-1 codes."""

@@ -1,0 +1,174 @@
+"""Params models of the Twitter components: light (pydantic only), so discovery stays fast."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import ConfigDict, Field, field_validator
+
+from mlstat_core.components import Params
+
+UMSAB_LANGUAGES = ("english", "french", "german")
+
+
+class NormaliseParams(Params):
+    """How a tweet is cleaned (see :mod:`mlstat_twitter.normalise`)."""
+
+    users: bool = Field(True, description="replace @mentions by the token _user_")
+    urls: bool = Field(True, description="replace links (and a bare 'http') by the token _url_")
+    hashtags: Literal["split", "keep", "drop"] = Field(
+        "split", description="#BlackFriday -> 'black friday' (split), kept as a word, or dropped")
+    emoji: Literal["token", "drop"] = Field(
+        "token", description="emoji and emoticons as word tokens (_e1f602_, _smile_) or dropped")
+    elongation: int = Field(2, ge=0, le=3, description="characters repeated more than this "
+                                                      "are cut to it (soooo -> soo); 0 = off")
+    lowercase: bool = Field(True, description="case folding")
+    numbers: bool = Field(False, description="replace numbers by _num_")
+
+
+class LanguageParams(Params):
+    """Offline language identification (py3langid, model shipped inside its wheel)."""
+
+    identify: bool = Field(True, description="fill missing values of the language column")
+    languages: list[str] = Field(
+        default_factory=lambda: ["en", "fr", "de", "nl"],
+        description="ISO 639-1 codes the identifier may answer (empty = its 97 languages)")
+    column: str = Field("language", description="column holding the language code")
+
+
+class TransformParams(Params):
+    """The twitter.normalise preprocessing step."""
+
+    normalise: NormaliseParams = Field(default_factory=NormaliseParams,
+                                       description="text cleaning")
+    language: LanguageParams = Field(default_factory=LanguageParams,
+                                     description="language identification")
+
+
+class _TweetLoaderCommon(Params):
+    retweets: Literal["keep", "drop"] = Field(
+        "drop", description="retweets repeat someone else's words: drop them (default) or keep")
+    duplicates: Literal["keep", "drop"] = Field(
+        "drop", description="exact duplicate texts (same text, same author): keep or drop")
+    missing: Literal["drop", "error"] = Field(
+        "drop", description="tweets without text or timestamp: drop with a warning, or stop")
+    stream: str | None = Field(
+        None, description="a tweet file to score and index after the run (X API v2 JSON or "
+                          "JSONL, or CSV); relative to the pipeline file. The model's `index` "
+                          "settings say how")
+    stream_format: Literal["auto", "json", "jsonl", "csv"] = Field(
+        "auto", description="format of the stream file")
+    stream_retweets: Literal["keep", "drop"] = Field(
+        "drop", description="retweets in the stream: dropped by default (not the author's words)")
+    stream_duplicates: Literal["keep", "drop"] = Field(
+        "drop", description="exact duplicates in the stream (same text, same author)")
+
+
+class TweetsParams(_TweetLoaderCommon):
+    """Tweets from an export: X API v2 JSON / JSON Lines, or CSV."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"path": "tweets.csv"}]})
+
+    path: str = Field(description="X API v2 JSON, JSON Lines, or CSV file; relative to the "
+                                  "pipeline file. 'bundled:timeline' is the plugin's stream")
+    format: Literal["auto", "json", "jsonl", "csv"] = Field("auto", description="file format")
+    text: str = Field("text", description="CSV: column of the tweet text")
+    created_at: str = Field("created_at", description="CSV: column of the timestamp")
+    id: str = Field("id", description="CSV: column of the tweet id (id_str also recognised)")
+    label: str | None = Field(None, description="CSV: column of a sentiment label, if any")
+    language: str | None = Field(None, description="CSV: column of the language code, if any")
+    require_timestamp: bool = Field(True, description="a tweet without a timestamp is missing "
+                                                      "data (the index needs one)")
+    encoding: str = Field("utf-8", description="text encoding of a CSV file")
+
+
+class UmsabParams(_TweetLoaderCommon):
+    """The UMSAB benchmark (bundled: English, French, German) or a folder of the same layout."""
+
+    languages: list[str] = Field(default_factory=lambda: list(UMSAB_LANGUAGES),
+                                 description="language folders to read")
+    data_dir: str | None = Field(None, description="folder with one sub-folder per language "
+                                                   "(default: the bundled copy)")
+    label_names: list[str] = Field(default_factory=lambda: ["negative", "neutral", "positive"],
+                                   description="names of labels 0, 1, 2")
+    retweets: Literal["keep", "drop"] = Field("keep", description="UMSAB is curated: keep")
+    duplicates: Literal["keep", "drop"] = Field("keep", description="UMSAB is curated: keep")
+
+    @field_validator("languages")
+    @classmethod
+    def _some(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("name at least one language folder (english, french, german)")
+        return value
+
+
+class PredefinedSplitParams(Params):
+    column: str = Field("split", description="column naming each record's part")
+    train: str = Field("train", description="value of training records")
+    validation: str | None = Field("val", description="value of validation records")
+    test: str = Field("test", description="value of test records")
+
+
+class IndexParams(Params):
+    """How the sentiment index of the loader's stream is computed."""
+
+    period: Literal["day", "week", "month", "quarter", "year"] = Field(
+        "week", description="length of a period of the index")
+    min_count: int = Field(30, ge=1, description="periods with fewer tweets are left empty")
+    adjust: bool = Field(True, description="correct shares for the classifier's confusion "
+                                           "matrix (adjusted classify-and-count)")
+    bootstrap: int = Field(500, ge=50, le=20000, description="bootstrap replicates")
+    level: float = Field(0.95, gt=0.5, lt=1, description="confidence level of the intervals")
+    timezone: str = Field("UTC", description="time zone in which days and weeks are counted")
+
+
+class SentimentParams(Params):
+    """twitter.sentiment: a coding text model behind tweet cleaning and a language feature."""
+
+    base: str = Field("coding.tfidf_logreg",
+                      description="registered text_classification model that does the learning "
+                                  "(coding.tfidf_logreg, coding.linear_svm, coding.fasttext)")
+    base_params: dict[str, Any] = Field(
+        default_factory=lambda: {"C": 3.0, "char_ngrams": [2, 5], "word_ngrams": [1, 2],
+                                 "class_weight": "balanced"},
+        description="params of the base model (checked against its own params model)")
+    normalise: NormaliseParams | None = Field(
+        default_factory=NormaliseParams,
+        description="tweet cleaning inside the model (also applied to the stream); "
+                    "idempotent, so a twitter.normalise [[preprocess]] step may stay")
+    language: LanguageParams = Field(default_factory=LanguageParams,
+                                     description="language identification for missing codes")
+    language_feature: bool = Field(True, description="give the model the language as a "
+                                                     "feature (one model for all languages)")
+    lexicon: bool = Field(True, description="add VADER lexicon polarity tokens to English "
+                                            "tweets (_lex_pos_, _lex_neg_)")
+    positive: str = Field("positive", description="label of positive tweets")
+    negative: str = Field("negative", description="label of negative tweets")
+    validation_share: float = Field(0.2, gt=0, lt=0.5, description="held out to estimate the "
+                                    "confusion matrix when the split gives no validation set")
+    index: IndexParams = Field(default_factory=IndexParams,
+                               description="the sentiment index of the loader's stream")
+
+
+class VaderParams(Params):
+    """twitter.vader: the VADER lexicon (English)."""
+
+    calibrate: bool = Field(False, description="learn class boundaries from VADER's four "
+                                               "scores on the training data (any labels)")
+    threshold: float = Field(0.05, ge=0, lt=1, description="compound score beyond +/- this "
+                                                           "is positive / negative")
+    positive: str = Field("positive", description="label of positive tweets")
+    negative: str = Field("negative", description="label of negative tweets")
+    neutral: str = Field("neutral", description="label of neutral tweets")
+    index: IndexParams = Field(default_factory=IndexParams,
+                               description="the sentiment index of the loader's stream")
+
+
+class MacroF1Params(Params):
+    column: str = Field("language", description="column of the test records to group by")
+    min_records: int = Field(20, ge=1, description="groups with fewer test records are listed "
+                                                   "but not scored")
+
+
+class IndexIndicatorParams(Params):
+    file: str = Field("sentiment_index.csv", description="index file written by the model")

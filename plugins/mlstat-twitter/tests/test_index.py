@@ -1,0 +1,76 @@
+"""The index arithmetic on hand-made data, where every true figure is known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from mlstat_twitter.index import adjusted_shares, error_matrix, project_simplex, sentiment_index
+
+from mlstat_core.errors import DataError
+
+CLASSES = ["negative", "neutral", "positive"]
+
+
+def _stream(labels_per_day: dict[str, list[str]]) -> tuple[pd.Series, pd.Series]:
+    ts, labels = [], []
+    for day, values in labels_per_day.items():
+        ts += [pd.Timestamp(day, tz="UTC") + pd.Timedelta(minutes=i) for i in range(len(values))]
+        labels += values
+    return pd.Series(ts), pd.Series(labels)
+
+
+def test_shares_index_and_min_count_gaps() -> None:
+    ts, labels = _stream({
+        "2024-01-01": ["positive"] * 6 + ["negative"] * 2 + ["neutral"] * 2,   # 10 tweets
+        "2024-01-02": ["positive"] * 2,                                          # too few
+        "2024-01-04": ["negative"] * 5 + ["neutral"] * 5,                        # 10 tweets
+    })
+    out = sentiment_index(ts, labels, CLASSES, "positive", "negative", None, period="day",
+                          min_count=5, adjust=False, bootstrap=400, seed=1)
+    assert list(out["period"]) == ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"]
+    first = out.iloc[0]
+    assert first["share_positive"] == pytest.approx(0.6)
+    assert first["share_negative"] == pytest.approx(0.2)
+    assert first["index"] == pytest.approx(0.4)
+    assert first["index_low"] <= first["index"] <= first["index_high"]
+    assert first["index_low"] < first["index_high"]
+    assert out.iloc[1]["status"] == "too_few" and np.isnan(out.iloc[1]["index"])
+    assert out.iloc[1]["reason"] == "2 tweet(s) < min_count 5"
+    assert out.iloc[2]["reason"] == "no tweets"
+    assert out.iloc[3]["index"] == pytest.approx(-0.5)
+
+
+def test_adjusted_classify_and_count_recovers_true_shares() -> None:
+    counts = np.array([[70, 20, 10], [15, 70, 15], [5, 15, 80]])  # rows true, columns predicted
+    matrix = error_matrix(counts)
+    for truth in ([0.2, 0.3, 0.5], [0.6, 0.3, 0.1], [1 / 3, 1 / 3, 1 / 3]):
+        observed = np.asarray(truth) @ matrix  # what a classifier with these errors reports
+        assert not np.allclose(observed, truth)
+        assert adjusted_shares(observed, matrix)[0] == pytest.approx(truth, abs=1e-9)
+
+
+def test_adjusted_index_on_a_large_simulated_stream() -> None:
+    rng = np.random.default_rng(0)
+    counts = np.array([[700, 200, 100], [150, 700, 150], [50, 150, 800]])
+    matrix = error_matrix(counts)
+    truth = rng.choice(3, size=6000, p=[0.5, 0.3, 0.2])
+    predicted = np.array([rng.choice(3, p=matrix[t]) for t in truth])
+    ts = pd.Series(pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(
+        np.arange(6000) % 1000 * 600, unit="s"))
+    out = sentiment_index(ts, pd.Series(np.array(CLASSES)[predicted]), CLASSES, "positive",
+                          "negative", counts, period="month", min_count=30, bootstrap=300)
+    row = out.iloc[0]
+    assert row["index"] == pytest.approx(-0.3, abs=0.04)        # adjusted: close to the truth
+    assert abs(row["raw_index"] - (-0.3)) > 0.1                  # raw: biased toward 0
+    assert row["index_low"] <= -0.3 <= row["index_high"]
+    assert row["matrix_sd"] > 0
+
+
+def test_projection_and_errors() -> None:
+    assert project_simplex(np.array([1.2, -0.1, -0.1]))[0] == pytest.approx([1, 0, 0])
+    ts, labels = _stream({"2024-01-01": ["positive"] * 3})
+    with pytest.raises(DataError, match="set `positive`"):
+        sentiment_index(ts, labels, ["a", "b"], "positive", "negative", None, adjust=False)
+    with pytest.raises(DataError, match="index.adjust = false"):
+        sentiment_index(ts, labels, CLASSES, "positive", "negative", None, adjust=True)

@@ -1,0 +1,124 @@
+"""Loaders: X API v2 JSON and JSON Lines, CSV exports, UMSAB, and bad input."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import pytest
+from mlstat_twitter.loaders import TweetsLoader, UmsabLoader, read_tweets
+from mlstat_twitter.params import TweetsParams, UmsabParams
+
+from mlstat_core.errors import DataError
+
+PAGE = {
+    "data": [
+        {"id": "1", "text": "Great day in Ghent! #ZonnigWeer", "author_id": "10",
+         "created_at": "2023-05-01T10:00:00.000Z", "lang": "nl",
+         "public_metrics": {"retweet_count": 2, "like_count": 5}},
+        {"id": "2", "text": "RT @anna: Quel désastre ce matin...", "author_id": "11",
+         "created_at": "2023-05-01T11:00:00.000Z", "lang": "fr",
+         "referenced_tweets": [{"type": "retweeted", "id": "99"}]},
+        {"id": "3", "text": "Great day in Ghent! #ZonnigWeer", "author_id": "10",
+         "created_at": "2023-05-01T12:00:00.000Z", "lang": "nl"},
+    ],
+    "includes": {"users": [{"id": "10", "username": "jan"}, {"id": "11", "username": "marie"}],
+                 "tweets": [{"id": "99", "text": "Quel désastre ce matin sur le ring, encore "
+                                                "deux heures de bouchons"}]},
+    "meta": {"result_count": 3},
+}
+
+
+def test_v2_json_with_includes(tmp_path: Path) -> None:
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(PAGE), encoding="utf-8")
+    frame, _ = read_tweets(path, params=TweetsParams(path=str(path), retweets="keep",
+                                                     duplicates="keep"))
+    assert list(frame["author"]) == ["jan", "marie", "jan"]
+    assert frame.loc[1, "is_retweet"] and "deux heures" in frame.loc[1, "text"]
+    assert str(frame["created_at"].dt.tz) == "UTC"
+    assert frame.loc[0, "language"] == "nl" and frame.loc[0, "like_count"] == 5
+    # defaults: retweets and exact duplicates (same author, same text) dropped
+    frame, info = read_tweets(path)
+    assert list(frame["id"]) == ["1"]
+    assert info["removed"] == {"retweets": 1, "duplicates": 1}
+
+
+def test_jsonl_malformed_lines_skipped_counted_and_reported(tmp_path: Path) -> None:
+    path = tmp_path / "stream.jsonl"
+    lines = [json.dumps(PAGE), "{not json", json.dumps(PAGE["data"][0] | {"id": "7"}), "",
+             "[1, 2", json.dumps({"id": "8", "text": "no timestamp here"})]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.warns(UserWarning) as record:
+        frame, info = read_tweets(path, params=TweetsParams(path=str(path),
+                                                            duplicates="keep"))
+    messages = " ".join(str(w.message) for w in record)
+    assert "2 malformed JSON line(s) (line 2, 5)" in messages
+    assert "1 tweet(s) without a valid timestamp" in messages
+    assert info["malformed_lines"] == 2 and info["malformed_line_numbers"] == [2, 5]
+    assert set(frame["id"]) == {"1", "3", "7"}
+
+
+def test_missing_error_policy_names_the_fix(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("id,text,created_at\n1,hello,2020-01-01\n2,,2020-01-02\n", encoding="utf-8")
+    with pytest.raises(DataError, match="missing = \"drop\""):
+        read_tweets(path, params=TweetsParams(path=str(path), missing="error"))
+
+
+def test_csv_export_timeline_sample(tmp_path: Path) -> None:
+    loader = TweetsLoader(TweetsParams(path="bundled:timeline", retweets="keep",
+                                       duplicates="keep"))
+    with pytest.warns(UserWarning, match="without a valid timestamp"):
+        full = loader.load(tmp_path)  # the source file has a few tweets broken across lines
+    assert 20_700 < len(full) <= 20_761
+    assert full.frame["created_at"].min().year == 2009
+    assert full.frame["is_retweet"].sum() > 0 and "retweet_count" in full.frame
+    assert full.sources[0].is_file()
+    dropped = TweetsLoader(TweetsParams(path="bundled:timeline")).load(tmp_path)
+    assert len(dropped) < len(full) and not dropped.frame["is_retweet"].any()
+
+
+def test_csv_wrong_text_column(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("id,tweet\n1,hello\n", encoding="utf-8")
+    with pytest.raises(DataError, match="set the loader's `text`"):
+        TweetsLoader(TweetsParams(path=str(path), text="text")).load(tmp_path)
+
+
+def test_umsab_as_published() -> None:
+    ds = UmsabLoader(UmsabParams()).load(Path("."))
+    counts = ds.frame.groupby(["language", "split"]).size()
+    for lang in ("en", "fr", "de"):
+        assert counts[(lang, "train")] == 1839
+        assert counts[(lang, "val")] == 324
+        assert counts[(lang, "test")] == 870
+    assert set(ds.frame["label"]) == {"negative", "neutral", "positive"}
+    assert ds.roles.target == "label" and ds.roles.text == ["text"]
+
+
+def test_umsab_unknown_language_folder() -> None:
+    with pytest.raises(DataError, match="available: english, french, german"):
+        UmsabLoader(UmsabParams(languages=["dutch"])).load(Path("."))
+
+
+def test_stream_is_resolved_and_fingerprinted(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text("id,text,created_at\n1,hi,2020-01-01\n", encoding="utf-8")
+    ds = UmsabLoader(UmsabParams(languages=["english"], stream="s.csv")).load(tmp_path)
+    assert ds.metadata["twitter_stream"]["path"] == str(path.resolve())
+    assert path.resolve() in ds.sources
+    with pytest.raises(DataError, match="relative to the pipeline file"):
+        UmsabLoader(UmsabParams(languages=["english"], stream="nope.csv")).load(tmp_path)
+
+
+def test_predefined_split_uses_val_as_validation() -> None:
+    from mlstat_twitter.params import PredefinedSplitParams
+    from mlstat_twitter.splitters import PredefinedSplitter
+
+    ds = UmsabLoader(UmsabParams(languages=["german"])).load(Path("."))
+    (split,) = PredefinedSplitter(PredefinedSplitParams()).split(ds, 0)
+    assert (len(split.train), len(split.validation), len(split.test)) == (1839, 324, 870)
+    with warnings.catch_warnings(), pytest.raises(DataError, match="set `train`"):
+        PredefinedSplitter(PredefinedSplitParams(train="training")).split(ds, 0)

@@ -1,0 +1,87 @@
+"""Sentiment models: fit / predict / save / load, unseen languages, VADER, the stream index."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from mlstat_twitter.models import SentimentModel, VaderModel
+from mlstat_twitter.params import IndexParams, SentimentParams, VaderParams
+
+from mlstat_core.errors import ConfigError, DataError
+
+
+def test_fit_predict_save_load_round_trip(fitted, small_parts, tmp_path: Path) -> None:
+    _, _, test = small_parts
+    predicted = fitted.predict(test.frame)
+    assert predicted.index.equals(test.frame.index)
+    assert set(predicted["prediction"]) <= {"negative", "neutral", "positive"}
+    assert predicted["confidence"].between(0, 1).all()
+    assert (predicted["prediction"] == test.y).mean() > 0.45  # well above chance (1/3)
+    counts = np.asarray(fitted.state["confusion"])
+    assert counts.shape == (3, 3) and counts.sum() == 200
+    fitted.save(tmp_path / "model")
+    assert not list((tmp_path / "model").rglob("*.pkl"))
+    again = SentimentModel.load(tmp_path / "model")
+    pd.testing.assert_frame_equal(again.predict(test.frame), predicted)
+    assert again.state == fitted.state
+
+
+def test_language_column_optional_and_unseen_language_routed(fitted) -> None:
+    frame = pd.DataFrame({"text": ["I hate mondays so much", "Ik hou van dit weer, fantastisch"]})
+    with pytest.warns(UserWarning, match="language\\(s\\) nl .* multilingual model"):
+        out = fitted.predict(frame)
+    assert list(out["language"]) == ["en", "nl"]
+    assert list(out["language_seen"]) == [True, False]
+    assert fitted.predict(frame.iloc[:0]).empty
+
+
+def test_unknown_base_model_is_a_config_error() -> None:
+    with pytest.raises(ConfigError):
+        SentimentModel(SentimentParams(base="coding.nope"))
+    with pytest.raises(ConfigError, match="base_params"):
+        SentimentModel(SentimentParams(base_params={"C": -1}))
+
+
+def test_vader_rules_and_calibrated(small_parts) -> None:
+    train, val, test = small_parts
+    english = test.subset(np.flatnonzero(test.frame["language"].to_numpy() == "en"))
+    rules = VaderModel(VaderParams()).fit(train, val)
+    out = rules.predict(pd.DataFrame({"text": ["I love it, wonderful!", "Awful. I hate this",
+                                               "The train leaves at 9"]}))
+    assert list(out["prediction"]) == ["positive", "negative", "neutral"]
+    assert (rules.predict(english.frame)["prediction"] == english.y).mean() > 0.45
+    with pytest.raises(DataError, match="calibrate = true"):
+        VaderModel(VaderParams()).fit(train.subset(np.arange(5)).__class__(
+            train.frame.assign(label="joy"), train.roles))
+    calibrated = VaderModel(VaderParams(calibrate=True)).fit(train, val)
+    assert set(calibrated.predict(english.frame)["prediction"]) <= set(calibrated.classes_)
+
+
+def test_stream_index_written(fitted, tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    texts = ["I love this, great day!", "This is terrible, I hate it", "Meeting at noon"]
+    n = 240
+    stream = pd.DataFrame({
+        "id": [str(i) for i in range(n)],
+        "text": [texts[i % 3] + f" #{i}" for i in range(n)],
+        "created_at": (pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(
+            np.sort(rng.integers(0, 45 * 24 * 3600, n)), unit="s")).astype(str),
+    })
+    stream.loc[n - 1, "created_at"] = "2024-04-20T10:00:00Z"   # a lonely month
+    path = tmp_path / "stream.csv"
+    stream.to_csv(path, index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        files = fitted.index_stream(path, tmp_path, {}, IndexParams(period="month", min_count=20,
+                                                                    bootstrap=100))
+    table = pd.read_csv(files[0])
+    assert list(table["period"]) == ["2024-01", "2024-02", "2024-03", "2024-04"]
+    assert list(table["status"]) == ["ok", "ok", "too_few", "too_few"]
+    ok = table[table["status"] == "ok"]
+    assert (ok["index_low"] <= ok["index"]).all() and (ok["index"] <= ok["index_high"]).all()
+    assert ok["share_positive"].add(ok["share_neutral"]).add(ok["share_negative"]).round(6) \
+        .eq(1).all()

@@ -1,0 +1,58 @@
+"""Tweet cleaning cases, idempotency, offline language identification, the transform."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from mlstat_twitter.normalise import TweetNormaliser, identify_language, split_hashtag
+from mlstat_twitter.params import NormaliseParams, TransformParams
+from mlstat_twitter.transforms import NormaliseTransform
+
+from mlstat_core.components import ColumnRoles
+
+CASES = [
+    ("@bob Sooooo happy!!!! https://t.co/xyz", "_user_ soo happy!! _url_"),
+    ("#BlackFriday2017 deals", "black friday 2017 deals"),
+    ("J'adore 😂😂 :)", "j'adore _e1f602_ _e1f602_ _smile_"),
+    ("Thumbs 👍🏽 <3", "thumbs _e1f44d_ _heart_"),
+    ("Grâce au #Github http via @user", "grâce au github _url_ via _user_"),
+    ("so sad :( &amp; tired", "so sad _sad_ & tired"),
+]
+
+
+@pytest.mark.parametrize(("raw", "clean"), CASES)
+def test_cleaning_cases(raw: str, clean: str) -> None:
+    n = TweetNormaliser()
+    assert n.one(raw) == clean
+    assert n.one(clean) == clean  # idempotent: model and preprocess step may both clean
+
+
+def test_switches_and_missing() -> None:
+    n = TweetNormaliser(NormaliseParams(hashtags="drop", emoji="drop", elongation=0,
+                                        lowercase=False, numbers=True))
+    assert n.one("Goooal #WorldCup 😂 in 90 minutes") == "Goooal in _num_ minutes"
+    assert n([None, float("nan"), "x"]) == ["", "", "x"]
+    assert split_hashtag("blackfriday") == "blackfriday"
+    assert split_hashtag("MakeAmericaGreatAgain") == "Make America Great Again"
+
+
+def test_language_identification_on_known_sentences() -> None:
+    texts = ["I really love this new phone, it is amazing",
+             "Je suis vraiment très content de ce nouveau téléphone",
+             "Ich bin heute sehr glücklich über das schöne Wetter",
+             "Ik ben vandaag heel blij met het mooie weer",
+             "@user 😂 http"]
+    assert identify_language(texts, ["en", "fr", "de", "nl"]) == ["en", "fr", "de", "nl", "und"]
+
+
+def test_transform_fills_language_and_keeps_records() -> None:
+    frame = pd.DataFrame({"text": ["Wat een prachtige dag in Gent #ZonnigWeer",
+                                   "What a lovely day"],
+                          "language": [None, "en"]}, index=[5, 9])
+    out = NormaliseTransform(TransformParams()).transform(frame, ColumnRoles(text=["text"]))
+    assert out.index.equals(frame.index)
+    assert list(out["language"]) == ["nl", "en"]
+    assert out.loc[5, "text"] == "wat een prachtige dag in gent zonnig weer"
+    without = frame.drop(columns="language")
+    out = NormaliseTransform(TransformParams()).transform(without, ColumnRoles(text=["text"]))
+    assert list(out["language"]) == ["nl", "en"]
