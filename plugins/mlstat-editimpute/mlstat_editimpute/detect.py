@@ -16,6 +16,17 @@ import pandas as pd
 MAD_FLOOR = 1e-3
 
 
+def robust_scale(resid: np.ndarray) -> float:
+    """A robust standard deviation of residuals: 1.4826 MAD, or the 90th percentile of their
+    absolute values / 1.645 when that is larger. Both estimate sigma for normal residuals;
+    the second keeps a discrete variable (number of children: most residuals exactly 0, so
+    MAD 0) from scoring every small difference as extreme."""
+    a = np.abs(resid[np.isfinite(resid)])
+    if a.size == 0:
+        return 1.0
+    return max(1.4826 * float(np.median(a)), float(np.quantile(a, 0.9)) / 1.645, MAD_FLOOR)
+
+
 def to_log(x: np.ndarray, scale: float) -> np.ndarray:
     return np.sign(x) * np.log1p(np.abs(x) / scale)
 
@@ -54,8 +65,7 @@ class Scorer:
             if others.shape[1] == 0 or rows.sum() < 20:
                 self.learners[v] = None
                 center = float(np.nanmedian(T[rows, j])) if rows.any() else 0.0
-                self.mads[v] = max(1.4826 * float(np.nanmedian(np.abs(T[rows, j] - center))),
-                                   MAD_FLOOR)
+                self.mads[v] = robust_scale(T[rows, j] - center)
                 self.scales[v + "__center"] = center
                 continue
             model = HistGradientBoostingRegressor(loss="absolute_error", max_iter=self.max_iter,
@@ -63,7 +73,7 @@ class Scorer:
             model.fit(others[rows], T[rows, j])
             resid = T[rows, j] - model.predict(others[rows])
             self.learners[v] = model
-            self.mads[v] = max(1.4826 * float(np.median(np.abs(resid))), MAD_FLOOR)
+            self.mads[v] = robust_scale(resid)
         return self
 
     def expected(self, X: pd.DataFrame) -> np.ndarray:

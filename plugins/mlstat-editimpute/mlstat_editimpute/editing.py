@@ -136,6 +136,10 @@ class Editor:
             frame = pd.DataFrame(values[:, sidx], columns=scorer.variables)
             expected = scorer.expected(frame)
             z = scorer.zscores(frame, expected)
+            # the record's suspicion is scored on the values as reported, before any
+            # correction: a unit error undone below must still rank its record for review
+            reported = np.nan_to_num(z, nan=0.0)
+            suspicion = reported.max(axis=1) if reported.shape[1] else suspicion
             if correct_units:
                 self._deductive(values, z, expected, scorer, sidx, threshold, flags, reasons)
                 frame = pd.DataFrame(values[:, sidx], columns=scorer.variables)
@@ -143,7 +147,6 @@ class Editor:
                 z = scorer.zscores(frame, expected)
             zfull = np.zeros((n, p))
             zfull[:, sidx] = np.nan_to_num(z, nan=0.0)
-            suspicion = zfull.max(axis=1) if p else suspicion
             if detect:
                 rowmax = zfull.max(axis=1, keepdims=True)
                 hit = (zfull > threshold) & (zfull >= 0.5 * rowmax) & self.imputable & ~blank

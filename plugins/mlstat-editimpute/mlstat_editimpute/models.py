@@ -178,11 +178,17 @@ class EditImputeModel(Model):
         out["review_reason"] = outcome.review_reason.astype(str)
         out["suspicion"] = np.round(outcome.suspicion, 4)
         names = [r.name for r in self.editor.rules.rules]
-        out["failed_rules"] = [",".join(n for n, f in zip(names, row, strict=True) if f)
-                               for row in outcome.failed_before]
-        out["reasons"] = [json.dumps({v: r for v, r in zip(self.variables, row, strict=True)
-                                      if r}, ensure_ascii=False) if any(row) else "{}"
-                          for row in outcome.reasons]
+        failed = np.full(len(out), "", dtype=object)
+        for i in np.flatnonzero(outcome.failed_before.any(axis=1)):
+            failed[i] = ",".join(n for n, f in zip(names, outcome.failed_before[i], strict=True)
+                                 if f)
+        out["failed_rules"] = failed
+        reasons = np.full(len(out), "{}", dtype=object)
+        for i in np.flatnonzero((outcome.reasons != "").any(axis=1)):
+            reasons[i] = json.dumps({v: r for v, r in zip(self.variables, outcome.reasons[i],
+                                                          strict=True) if r},
+                                    ensure_ascii=False)
+        out["reasons"] = reasons
         return out
 
     # -- outputs -------------------------------------------------------------------------------
@@ -303,7 +309,8 @@ class PmmModel(EditImputeModel):
         p = self.params
         return ChainedImputer(self.variables, self.targets, self.seed, learner=p.learner,
                               max_iter=p.max_iter, iterations=p.iterations, pmm=True,
-                              donors=p.donors, max_rows=p.max_train_rows)
+                              donors=p.donors, max_rows=p.max_train_rows, spread=p.spread,
+                              rank_match=p.rank_match)
 
 
 class GbmModel(EditImputeModel):

@@ -100,16 +100,24 @@ class _ModelParams(Params):
 
 class PmmParams(_ModelParams):
     learner: Literal["gbm", "forest"] = Field("gbm", description="model predicting each variable")
-    donors: int = Field(5, ge=1, le=50, description="closest predicted values a donor is "
-                                                    "drawn from")
-    max_iter: int = Field(100, ge=1, description="boosting iterations or trees")
-    iterations: int = Field(2, ge=1, le=10, description="passes of chained prediction")
+    donors: int = Field(10, ge=1, le=50, description="closest predicted values a donor is "
+                                                     "drawn from")
+    spread: float = Field(0.5, ge=0, le=1,
+                          description="how far each value moves from the prediction (0) to "
+                                      "the rank-matched donor value (1): point error against "
+                                      "distribution")
+    rank_match: bool = Field(True, description="hand the drawn donor values out again in the "
+                                               "order of the predictions, within each "
+                                               "partition (false: each record keeps its own "
+                                               "draw, independent of the partition)")
+    max_iter: int = Field(150, ge=1, description="boosting iterations or trees")
+    iterations: int = Field(1, ge=1, le=10, description="passes of chained prediction")
 
 
 class GbmParams(_ModelParams):
     learner: Literal["gbm", "forest"] = Field("gbm", description="model predicting each variable")
-    max_iter: int = Field(100, ge=1, description="boosting iterations or trees")
-    iterations: int = Field(2, ge=1, le=10, description="passes of chained prediction")
+    max_iter: int = Field(150, ge=1, description="boosting iterations or trees")
+    iterations: int = Field(1, ge=1, le=10, description="passes of chained prediction")
 
 
 class DonorParams(_ModelParams):

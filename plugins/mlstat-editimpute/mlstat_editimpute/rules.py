@@ -139,7 +139,7 @@ def _eval(node: ast.expr, values: dict[str, np.ndarray], tol: float
             right = _arith(comp, values)
             diff = np.asarray(left - right, dtype=float)
             sym = _CMP[type(op)]
-            eq_tol = max(tol, EQ_TOL)
+            eq_tol = tol + EQ_TOL  # a value exactly at the tolerance passes
             part = {"<": diff < tol, "<=": diff <= tol + EQ_TOL, ">": diff > -tol,
                     ">=": diff >= -tol - EQ_TOL, "==": np.abs(diff) <= eq_tol,
                     "!=": np.abs(diff) > eq_tol}[sym]

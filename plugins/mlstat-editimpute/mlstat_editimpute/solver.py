@@ -224,6 +224,15 @@ class LinearSystem:
             dev[j, j] = 1.0
             dev[j, off + j] = -1.0
             dev[j, off + n + j] = 1.0
+        # aim a little inside each inequality: a solution on the boundary may fail the
+        # rule's own check by the solver's feasibility tolerance
+        rule_rows = len(A) - len([g for g in self.groups])
+        span = ub[:rule_rows] - lb[:rule_rows]
+        inside = np.where(span > 4 * ADJUST_MARGIN, ADJUST_MARGIN, 0.0)
+        lb[:rule_rows] = np.where(np.isfinite(lb[:rule_rows]), lb[:rule_rows] + inside,
+                                  lb[:rule_rows])
+        ub[:rule_rows] = np.where(np.isfinite(ub[:rule_rows]), ub[:rule_rows] - inside,
+                                  ub[:rule_rows])
         A = np.vstack([A, dev])
         lb = np.concatenate([lb, v])
         ub = np.concatenate([ub, v])
@@ -240,6 +249,10 @@ class LinearSystem:
         x = res.x[:n].copy()
         x[self.integer] = np.round(x[self.integer])
         return np.where(free, x, values)
+
+
+ADJUST_MARGIN = 1e-6
+"""How far inside an inequality the adjustment aims (HiGHS is feasible to about 1e-7)."""
 
 
 def check_consistency(system: LinearSystem) -> None:
