@@ -12,7 +12,7 @@ DEMO   ?= $(if $(wildcard examples/coding-ecoicop.toml),examples/coding-ecoicop.
 export HF_HUB_OFFLINE := 1
 export PYSPARK_PYTHON := $(abspath $(BIN)/python)
 
-.PHONY: demo test lint venv browser clean
+.PHONY: demo test lint venv browser clean docs docs-examples
 
 $(STAMP): pyproject.toml $(PLUGINS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,9 +37,24 @@ browser:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# The documentation site (mkdocs.yml): regenerate the reference pages, build site/ strictly.
+docs: $(STAMP)
+	$(BIN)/python scripts/gen_cli_docs.py
+	$(BIN)/python scripts/gen_pipeline_reference.py
+	$(BIN)/python -m mlstat_core.testing.hookdoc > docs/hooks.md.tmp && mv docs/hooks.md.tmp docs/hooks.md
+	$(BIN)/python scripts/gen_quality_examples.py --render
+	$(BIN)/mkdocs build --strict --quiet
+
+# Rerun the example pipelines whose figures the quality guideline and lessons learned quote
+# (a few minutes on 2 cores; not part of `make test`, whose tests check the stored results).
+docs-examples: $(STAMP)
+	OMP_NUM_THREADS=2 $(BIN)/python scripts/gen_quality_examples.py
+	$(BIN)/mkdocs build --strict --quiet
+
 # Each suite runs in its own pytest process (its own rootdir and conftest), core first.
 test: $(STAMP) browser
 	$(BIN)/ruff check .
+	$(BIN)/mkdocs build --strict --quiet
 	$(BIN)/python -m pytest -q --timeout=900 tests
 	for t in $(wildcard plugins/*/tests); do \
 	  (cd $$(dirname $$t) && ../../$(BIN)/python -m pytest -q --timeout=900 tests) || exit 1; \

@@ -1,0 +1,245 @@
+"""Benchmark of the coding plugin's models against plain peers, on one stratified split.
+
+    python benchmarks/coding.py --out coding.json                      # bundled ECOICOP data
+    python benchmarks/coding.py --data items.csv --text-col description --code-col code \
+        --out coding.json
+
+Split: stratified 70 / 15 / 15 (train / validation / test), seed 0. Per method: test
+``accuracy``, ``macro_f1``, ``autocode_rate_at_95`` (share of test records at or above the
+threshold chosen on validation for 95 % accuracy, with ``autocode_accuracy`` their accuracy),
+``train_seconds``, ``records_per_s`` (prediction throughput over every distinct record of the
+data set, in chunks of up to 50,000; prediction frame included) and
+accuracy per hierarchy level. mlstat models are keyed by component name; peers are
+``peer_tfidf_logreg`` (plain scikit-learn TF-IDF word 1-2 + char_wb 2-5 + LogisticRegression on
+raw text) and ``peer_fasttext`` (the fastText library, lr and epochs tuned on validation; needs
+``pip install fasttext-numpy2-wheel`` or ``fasttext-wheel``, a benchmark-only dependency).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from mlstat_coding.hierarchy import Hierarchy, level_accuracy
+from mlstat_coding.loaders import ecoicop_frame
+from mlstat_coding.routing import choose_threshold
+
+from mlstat_core.components import ColumnRoles, Dataset
+
+TARGET = 0.95
+MIN_PREDICT_RECORDS = 50_000
+ALL: list[Dataset] = []  # the whole data set, for throughput on distinct records
+
+
+def split(dataset: Dataset, seed: int = 0) -> tuple[Dataset, Dataset, Dataset]:
+    from mlstat_core.builtins.params import HoldoutParams
+    from mlstat_core.builtins.splitters import StratifiedSplitter
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        s = StratifiedSplitter(HoldoutParams(test_size=0.15, validation_size=0.15)).split(
+            dataset, seed)[0]
+    return dataset.subset(s.train), dataset.subset(s.validation), dataset.subset(s.test)
+
+
+def throughput(predict: Any, frame: pd.DataFrame) -> float:
+    """Records per second of ``predict`` on distinct records (every record of the data set, in
+    chunks of 50,000): no text repeats, so no cache can flatter the figure."""
+    start = time.perf_counter()
+    for begin in range(0, len(frame), MIN_PREDICT_RECORDS):
+        predict(frame.iloc[begin:begin + MIN_PREDICT_RECORDS])
+    return len(frame) / (time.perf_counter() - start)
+
+
+def figures(y_true: np.ndarray, y_pred: np.ndarray, auto: np.ndarray,
+            hierarchy: Hierarchy) -> dict[str, Any]:
+    from sklearn.metrics import f1_score
+
+    correct = y_true == y_pred
+    return {
+        "accuracy": float(correct.mean()),
+        "macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
+        "autocode_rate_at_95": float(auto.mean()),
+        "autocode_accuracy": float(correct[auto].mean()) if auto.any() else None,
+        "level_accuracy": {str(k): v for k, v in
+                           level_accuracy(y_true, y_pred, hierarchy).items()},
+    }
+
+
+def bench_mlstat(name: str, train: Dataset, validation: Dataset, test: Dataset,
+                 hierarchy: Hierarchy) -> dict[str, Any]:
+    from mlstat_coding import params as P
+
+    if name == "tfidf_logreg":
+        from mlstat_coding.models import TfidfLogregModel as cls
+        params = P.TfidfLogregParams(target_accuracy=TARGET)
+    elif name == "linear_svm":
+        from mlstat_coding.models import LinearSvmModel as cls
+        params = P.LinearSvmParams(target_accuracy=TARGET)
+    else:
+        from mlstat_coding.fasttext import FastTextModel as cls
+        params = P.FastTextParams(target_accuracy=TARGET, device="cpu")
+    model = cls(params, task="text_classification")
+    start = time.perf_counter()
+    model.fit(train, validation)
+    train_seconds = time.perf_counter() - start
+    preds = model.predict(test.frame)
+    out = figures(test.y.astype(str).to_numpy(), preds["prediction"].astype(str).to_numpy(),
+                  (preds["route"] == "auto").to_numpy(), hierarchy)
+    out.update(train_seconds=train_seconds,
+               records_per_s=throughput(model.predict, ALL[0].frame[model.roles.input_columns()]),
+               threshold=model.extra_state.get("threshold"))
+    return out
+
+
+def joined(dataset: Dataset) -> list[str]:
+    cols = dataset.roles.text
+    return dataset.frame[cols].fillna("").astype(str).agg(" ".join, axis=1).tolist()
+
+
+def bench_peer_tfidf(train: Dataset, validation: Dataset, test: Dataset,
+                     hierarchy: Hierarchy) -> dict[str, Any]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline, make_union
+
+    pipe = make_pipeline(
+        make_union(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+                   TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)),
+        LogisticRegression(C=10, max_iter=1000))
+    start = time.perf_counter()
+    pipe.fit(joined(train), train.y.astype(str).to_numpy())
+    train_seconds = time.perf_counter() - start
+    val_p = pipe.predict_proba(joined(validation))
+    val_ok = pipe.classes_[val_p.argmax(1)] == validation.y.astype(str).to_numpy()
+    threshold = choose_threshold(val_p.max(1), val_ok, TARGET)
+    p = pipe.predict_proba(joined(test))
+    auto = p.max(1) >= threshold if threshold is not None else np.zeros(len(p), bool)
+    out = figures(test.y.astype(str).to_numpy(), pipe.classes_[p.argmax(1)], auto, hierarchy)
+    out.update(train_seconds=train_seconds,
+               records_per_s=throughput(lambda f: pipe.predict_proba(f["t"].tolist()),
+                                        pd.DataFrame({"t": joined(ALL[0])})),
+               threshold=threshold)
+    return out
+
+
+def bench_peer_fasttext(train: Dataset, validation: Dataset, test: Dataset,
+                        hierarchy: Hierarchy) -> dict[str, Any]:
+    try:
+        import fasttext
+    except ImportError:
+        return {"status": "skipped", "error": "pip install fasttext-numpy2-wheel (or "
+                                              "fasttext-wheel) to run the fastText peer"}
+
+    def clean(texts: list[str]) -> list[str]:
+        return [" ".join(t.lower().split()) for t in texts]
+
+    def fit(lr: float, epoch: int, path: str) -> Any:
+        return fasttext.train_supervised(input=path, lr=lr, epoch=epoch, wordNgrams=2, minn=2,
+                                         maxn=5, dim=100, loss="softmax", thread=2, seed=0,
+                                         verbose=0)
+
+    def predict(model: Any, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        labels, probs = model.predict(texts, k=1)
+        return (np.array([lab[0].removeprefix("__label__") if lab else "" for lab in labels]),
+                np.array([p[0] if len(p) else 0.0 for p in probs]))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(Path(tmp) / "train.txt")
+        lines = [f"__label__{c} {t}" for c, t in
+                 zip(train.y.astype(str), clean(joined(train)), strict=True)]
+        Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        val_texts, val_y = clean(joined(validation)), validation.y.astype(str).to_numpy()
+        grid = []
+        for lr in (0.1, 0.5, 1.0):
+            for epoch in (10, 25, 50):
+                model = fit(lr, epoch, path)
+                grid.append(((predict(model, val_texts)[0] == val_y).mean(), lr, epoch))
+        _, lr, epoch = max(grid)
+        start = time.perf_counter()
+        model = fit(lr, epoch, path)
+        train_seconds = time.perf_counter() - start
+    val_pred, val_conf = predict(model, val_texts)
+    threshold = choose_threshold(val_conf, val_pred == val_y, TARGET)
+    test_pred, test_conf = predict(model, clean(joined(test)))
+    auto = test_conf >= threshold if threshold is not None else np.zeros(len(test_pred), bool)
+    out = figures(test.y.astype(str).to_numpy(), test_pred, auto, hierarchy)
+    texts = clean(joined(ALL[0]))
+    out.update(train_seconds=train_seconds,
+               records_per_s=throughput(lambda f: model.predict(f["t"].tolist(), k=1),
+                                        pd.DataFrame({"t": texts})),
+               threshold=threshold, tuned={"lr": lr, "epoch": epoch})
+    return out
+
+
+def load(args: argparse.Namespace) -> tuple[Dataset, Hierarchy, str]:
+    if args.data is None:
+        frame = ecoicop_frame()
+        roles = ColumnRoles(target="code", text=["product"])
+        return Dataset(frame, roles, name="ecoicop_pl"), Hierarchy.ecoicop(), "ecoicop_pl"
+    from mlstat_core.io import read_table
+
+    frame = read_table(args.data, encoding=args.encoding, dtype={args.code_col: "str"})
+    frame = frame[frame[args.code_col].notna()].reset_index(drop=True)
+    roles = ColumnRoles(target=args.code_col, text=list(args.text_col))
+    hierarchy = Hierarchy.from_csv(args.code_list) if args.code_list else Hierarchy()
+    return Dataset(frame, roles, name=Path(args.data).stem), hierarchy, str(args.data)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", default=None, help="CSV/Parquet/Excel (default: ECOICOP)")
+    parser.add_argument("--text-col", action="append", default=None, help="text column(s)")
+    parser.add_argument("--code-col", default="code", help="code column")
+    parser.add_argument("--code-list", default=None, help="code list CSV (code,label,parent)")
+    parser.add_argument("--encoding", default="utf-8")
+    parser.add_argument("--methods", default="tfidf_logreg,linear_svm,fasttext,"
+                                             "peer_tfidf_logreg,peer_fasttext")
+    parser.add_argument("--out", required=True, help="JSON file to write")
+    args = parser.parse_args(argv)
+    if args.data is not None and not args.text_col:
+        parser.error("--text-col is required with --data")
+    dataset, hierarchy, source = load(args)
+    train, validation, test = split(dataset)
+    ALL[:] = [dataset]
+    results: dict[str, Any] = {}
+    for method in args.methods.split(","):
+        print(f"{method} ...", file=sys.stderr, flush=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if method == "peer_tfidf_logreg":
+                results[method] = bench_peer_tfidf(train, validation, test, hierarchy)
+            elif method == "peer_fasttext":
+                results[method] = bench_peer_fasttext(train, validation, test, hierarchy)
+            else:
+                key = method if method.startswith("coding.") else f"coding.{method}"
+                results[key] = bench_mlstat(key.removeprefix("coding."), train, validation,
+                                            test, hierarchy)
+        print(json.dumps({k: v for k, v in next(reversed(results.values())).items()
+                          if k != "level_accuracy"}), file=sys.stderr, flush=True)
+    report = {
+        "data": source, "records": len(dataset), "codes": int(dataset.y.nunique()),
+        "split": {"train": len(train), "validation": len(validation), "test": len(test),
+                  "seed": 0, "stratified": True},
+        "target_accuracy": TARGET,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "platform": platform.platform()},
+        "methods": results,
+    }
+    Path(args.out).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,163 @@
+"""Classification structures: a code list (code, label, parent) or levels taken from prefixes.
+
+A code list checks codes and gives the hierarchy; without one, the levels of ``01.1.5.2`` are
+its prefixes ``01``, ``01.1``, ``01.1.5`` (split on a separator; with an empty separator each
+character is a level, as in ISCO ``2512`` -> ``2``, ``25``, ``251``). Either way, a
+:class:`Hierarchy` answers "what is the ancestor of this code at level k".
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from mlstat_core.errors import DataError
+
+ECOICOP_CODE_LIST = "ecoicop_codes.csv"
+
+
+@dataclass
+class Hierarchy:
+    """Parents (and labels) of codes; codes without an entry fall back to their prefixes."""
+
+    parents: dict[str, str | None] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    separator: str = "."
+
+    # -- building ---------------------------------------------------------------------------
+
+    @classmethod
+    def from_prefixes(cls, separator: str = ".") -> Hierarchy:
+        return cls(separator=separator)
+
+    @classmethod
+    def from_records(cls, records: Iterable[dict[str, Any]], separator: str = ".",
+                     source: str = "code list") -> Hierarchy:
+        parents: dict[str, str | None] = {}
+        labels: dict[str, str] = {}
+        for row in records:
+            code = _clean(row.get("code"))
+            if not code:
+                raise DataError(f"{source} has a row without a code; every row needs one")
+            if code in parents:
+                raise DataError(f"{source} lists code {code!r} twice; codes must be unique")
+            parents[code] = _clean(row.get("parent")) or None
+            labels[code] = _clean(row.get("label")) or code
+        unknown = sorted({p for p in parents.values() if p and p not in parents})
+        if unknown:
+            raise DataError(f"{source} names parent(s) {', '.join(unknown[:5])} that are not "
+                            "codes of the list; add them as rows")
+        hierarchy = cls(parents, labels, separator)
+        for code in parents:  # detects cycles
+            hierarchy.ancestors(code)
+        return hierarchy
+
+    @classmethod
+    def from_csv(cls, path: str | Path, encoding: str = "utf-8",
+                 separator: str = ".") -> Hierarchy:
+        """Read a code list CSV with columns ``code``, ``label`` and ``parent``."""
+        from mlstat_core.io import read_table
+
+        frame = read_table(path, encoding=encoding, dtype={"code": "str", "parent": "str"})
+        missing = [c for c in ("code", "label", "parent") if c not in frame.columns]
+        if missing:
+            raise DataError(f"code list {path} lacks column(s) {', '.join(missing)}; it needs "
+                            "code, label and parent (empty parent for top-level codes)")
+        frame = frame.astype(object).where(frame.notna(), None)
+        return cls.from_records(frame.to_dict("records"), separator, source=f"code list {path}")
+
+    @classmethod
+    def ecoicop(cls) -> Hierarchy:
+        """The bundled ECOICOP food and non-alcoholic beverages code list (division 01)."""
+        with resources.as_file(resources.files("mlstat_coding.data") / ECOICOP_CODE_LIST) as p:
+            return cls.from_csv(p)
+
+    # -- questions --------------------------------------------------------------------------
+
+    def has_list(self) -> bool:
+        return bool(self.parents)
+
+    def ancestors(self, code: str) -> list[str]:
+        """The code's path from the top level down to the code itself."""
+        code = str(code)
+        if code in self.parents:
+            path = [code]
+            seen = {code}
+            while (parent := self.parents.get(path[-1])) is not None:
+                if parent in seen:
+                    raise DataError(f"code list has a cycle through {parent!r}")
+                seen.add(parent)
+                path.append(parent)
+            return path[::-1]
+        if not self.separator:  # ISCO 2512 -> 2, 25, 251, 2512
+            return [code[: i + 1] for i in range(len(code))]
+        parts = code.split(self.separator)
+        return [self.separator.join(parts[: i + 1]) for i in range(len(parts))]
+
+    def at_level(self, code: str, level: int) -> str:
+        """The ancestor at ``level`` (1 = top); the code itself when it is not that deep."""
+        path = self.ancestors(code)
+        return path[min(level, len(path)) - 1]
+
+    def depth(self, codes: Iterable[str]) -> int:
+        return max((len(self.ancestors(c)) for c in codes), default=0)
+
+    def label(self, code: str) -> str:
+        return self.labels.get(str(code), str(code))
+
+    def unknown(self, codes: Iterable[str]) -> list[str]:
+        """Codes absent from the code list (none when there is no list)."""
+        if not self.parents:
+            return []
+        return sorted({str(c) for c in codes} - set(self.parents))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"parents": self.parents, "labels": self.labels, "separator": self.separator}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Hierarchy:
+        if not data:
+            return cls()
+        return cls(dict(data.get("parents") or {}), dict(data.get("labels") or {}),
+                   data.get("separator", "."))
+
+
+def level_accuracy(y_true: Iterable[Any], y_pred: Iterable[Any],
+                   hierarchy: Hierarchy) -> dict[int, float]:
+    """Accuracy at each level of the hierarchy (1 = top level), over all records."""
+    true = [str(v) for v in y_true]
+    pred = [str(v) for v in y_pred]
+    if not true:
+        return {}
+    depth = hierarchy.depth(set(true) | set(pred))
+    out: dict[int, float] = {}
+    for level in range(1, depth + 1):
+        hits = sum(hierarchy.at_level(t, level) == hierarchy.at_level(p, level)
+                   for t, p in zip(true, pred, strict=True))
+        out[level] = hits / len(true)
+    return out
+
+
+def check_codes(codes: Iterable[Any], hierarchy: Hierarchy, policy: str, source: str) -> set[str]:
+    """Codes not in the code list: raise (``error``), warn, or return them to drop."""
+    unknown = hierarchy.unknown(c for c in codes if c is not None)
+    if not unknown:
+        return set()
+    shown = ", ".join(map(repr, unknown[:8])) + (" ..." if len(unknown) > 8 else "")
+    if policy == "error":
+        raise DataError(f"{source} has {len(unknown)} code(s) not in the code list: {shown}; "
+                        "correct them, add them to the code list, or set "
+                        "unknown_codes = \"drop\" (or \"warn\") in the loader")
+    warnings.warn(f"{source} has {len(unknown)} code(s) not in the code list: {shown}"
+                  + ("; their records are dropped" if policy == "drop" else ""), stacklevel=3)
+    return set(unknown) if policy == "drop" else set()
+
+
+def _clean(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return str(value).strip()

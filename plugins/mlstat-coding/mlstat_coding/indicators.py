@@ -1,0 +1,127 @@
+"""Quality indicators of coding: accuracy per classification level, and auto-coding routing."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mlstat_coding.hierarchy import Hierarchy, level_accuracy
+from mlstat_coding.params import AutocodingParams, HierarchyParams
+from mlstat_coding.routing import AUTO, autocoding_curve, choose_threshold
+from mlstat_core.components import AssessContext, Indicator, IndicatorResult, Plot
+
+
+def context_hierarchy(ctx: AssessContext, code_list: str | None = None,
+                      separator: str = ".") -> Hierarchy:
+    """The classification structure of a run: an explicit code list, the loader's, the model's,
+    or else code prefixes."""
+    if code_list:
+        return Hierarchy.from_csv(code_list, separator=separator)
+    for source in (ctx.test.metadata, ctx.train.metadata):
+        if source and source.get("code_list"):
+            return Hierarchy.from_dict(source["code_list"])
+    state = getattr(ctx.model, "extra_state", None) or {}
+    if state.get("hierarchy") and state["hierarchy"].get("parents"):
+        return Hierarchy.from_dict(state["hierarchy"])
+    return Hierarchy(separator=separator)
+
+
+class HierarchicalAccuracy(Indicator):
+    """Accuracy at each level of the classification, and codes the model never saw."""
+
+    params: HierarchyParams
+
+    def compute(self, ctx: AssessContext) -> list[IndicatorResult]:
+        hierarchy = context_hierarchy(ctx, self.params.code_list, self.params.separator)
+        y_true = ctx.y_true.astype(str).to_numpy()
+        y_pred = ctx.y_pred.astype(str).to_numpy()
+        levels = level_accuracy(y_true, y_pred, hierarchy)
+        known = {str(c) for c in (ctx.model.classes_ or [])}
+        unseen = sorted(set(y_true) - known) if known else []
+        unknown = hierarchy.unknown(y_true)
+        source = "code list" if hierarchy.has_list() else \
+            f"code prefixes split on {hierarchy.separator!r}"
+        results = [
+            IndicatorResult(
+                f"level_accuracy_{level}", "accuracy", value,
+                explanation=f"Share of test records whose predicted code is right at level "
+                            f"{level} of the classification (levels from the {source}).",
+                headline=False)
+            for level, value in levels.items()
+        ]
+        n_unseen = int(np.isin(y_true, unseen).sum())
+        results.append(IndicatorResult(
+            "unseen_codes", "accuracy", n_unseen,
+            explanation="Test records whose true code never occurred in training: the model "
+                        "cannot predict them; add examples of these codes.",
+            details={"codes": unseen[:100], "not_in_code_list": unknown[:100]},
+            status="warning" if unseen or unknown else "ok"))
+        if levels:
+            results[0].details = {"levels": {str(k): v for k, v in levels.items()},
+                                  "source": source}
+        return results
+
+
+class AutoCoding(Indicator):
+    """How many records the model codes on its own at the target accuracy.
+
+    Uses the threshold stored in the model (chosen on validation data), so the figures are what
+    production routing would give; the curve over thresholds 0..1 shows the trade-off.
+    """
+
+    params: AutocodingParams
+
+    def compute(self, ctx: AssessContext) -> list[IndicatorResult]:
+        state = getattr(ctx.model, "extra_state", None) or {}
+        target = self.params.target_accuracy or state.get("target_accuracy") or \
+            ctx.settings.get("target_accuracy") or 0.95
+        predictions = ctx.predictions
+        kind = state.get("confidence", "top")
+        column = "margin" if kind == "margin" and "margin" in predictions else "confidence"
+        if column not in predictions:
+            return [IndicatorResult("autocoding_share", "accuracy", status="skipped",
+                                    error="the predictions carry no confidence column")]
+        scores = predictions[column].to_numpy(dtype=float)
+        correct = (predictions["prediction"].astype(str).to_numpy()
+                   == ctx.y_true.astype(str).to_numpy())
+        if "route" in predictions:
+            auto = (predictions["route"] == AUTO).to_numpy()
+        else:
+            threshold = state.get("threshold")
+            auto = scores >= threshold if threshold is not None else np.zeros(len(scores), bool)
+        curve = autocoding_curve(scores, correct, self.params.steps)
+        hindsight = choose_threshold(scores, correct, target)
+        hindsight_share = float((scores >= hindsight).mean()) if hindsight is not None else 0.0
+        share = float(auto.mean()) if len(auto) else 0.0
+        auto_accuracy = float(correct[auto].mean()) if auto.any() else None
+        manual = predictions["reason"].value_counts().to_dict() if "reason" in predictions else {}
+        manual.pop("", None)
+        details = {
+            "target_accuracy": target,
+            "threshold": state.get("threshold"),
+            "confidence": kind,
+            "threshold_source": state.get("threshold_source"),
+            "hindsight_threshold": hindsight,
+            "hindsight_share": hindsight_share,
+            "manual_reasons": {str(k): int(v) for k, v in manual.items()},
+            "curve": curve,
+        }
+        plot = Plot("Auto-coding: share coded automatically and its accuracy", "line",
+                    data={"x": curve["threshold"], "x_label": f"threshold on {kind} score",
+                          "series": {"share auto-coded": curve["share"],
+                                     "accuracy of auto-coded": curve["accuracy"]},
+                          "y": {"share auto-coded": curve["share"],
+                                "accuracy of auto-coded": curve["accuracy"]}})
+        return [
+            IndicatorResult(
+                "autocoding_share", "accuracy", share, headline=True,
+                explanation=f"Share of test records coded automatically with the threshold "
+                            f"chosen on {state.get('threshold_source', 'held-out data')} to "
+                            f"reach {target:.0%} accuracy; the rest go to manual coding.",
+                details=details, plots=[plot]),
+            IndicatorResult(
+                "autocoding_accuracy", "accuracy", auto_accuracy,
+                explanation="Accuracy of the automatically coded test records (should be near "
+                            f"the target {target:.0%}).",
+                status="ok" if auto_accuracy is None or auto_accuracy >= target - 0.02
+                else "warning"),
+        ]

@@ -1,0 +1,155 @@
+"""Loaders of coding data: a user's table of texts and codes, and the bundled Polish ECOICOP set."""
+
+from __future__ import annotations
+
+import warnings
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from mlstat_coding.hierarchy import Hierarchy, check_codes
+from mlstat_coding.params import EcoicopParams, TextTableParams
+from mlstat_core.components import ColumnRoles, Dataset, Loader
+from mlstat_core.errors import DataError
+from mlstat_core.io import read_table, require_table_columns
+
+ECOICOP_FILE = "ecoicop_pl.csv"
+
+
+def data_file(name: str) -> Path:
+    """Path of a file vendored in ``mlstat_coding/data``."""
+    return Path(str(resources.files("mlstat_coding.data") / name))
+
+
+def resolve_path(path: str, base_dir: Path) -> Path:
+    candidate = Path(path).expanduser()
+    return candidate if candidate.is_absolute() else Path(base_dir) / candidate
+
+
+def prepare_coding_frame(frame: pd.DataFrame, roles: ColumnRoles, source: str,
+                         hierarchy: Hierarchy | None = None, unknown_codes: str = "error",
+                         rare_codes: str = "warn") -> pd.DataFrame:
+    """Check a coding table against its roles; the checks every coding loader shares.
+
+    Missing codes drop their records (with a warning); codes absent from the code list follow
+    ``unknown_codes``; codes seen once follow ``rare_codes``; a text column with a single
+    value is kept with a warning (it cannot tell codes apart).
+    """
+    require_table_columns(frame, roles.all_columns(), source)
+    if frame.empty:
+        raise DataError(f"data set {source} has no records")
+    code = roles.target
+    if code:
+        missing = frame[code].isna() | (frame[code].astype(str).str.strip() == "")
+        if missing.all():
+            raise DataError(f"code column {code!r} of {source} is empty; fill it in for the "
+                            "training data, or leave `code` unset for new records")
+        if missing.any():
+            warnings.warn(f"{int(missing.sum())} record(s) of {source} have no code and are "
+                          "left out", stacklevel=2)
+            frame = frame[~missing]
+        frame = frame.assign(**{code: frame[code].astype(str).str.strip()})
+        if hierarchy is not None:
+            drop = check_codes(frame[code], hierarchy, unknown_codes, source)
+            if drop:
+                frame = frame[~frame[code].isin(drop)]
+        counts = frame[code].value_counts()
+        once = sorted(counts.index[counts == 1])
+        if once:
+            shown = ", ".join(map(repr, once[:8])) + (" ..." if len(once) > 8 else "")
+            if rare_codes == "drop":
+                warnings.warn(f"{len(once)} code(s) of {source} are seen once and are dropped: "
+                              f"{shown}", stacklevel=2)
+                frame = frame[~frame[code].isin(once)]
+            else:
+                warnings.warn(f"{len(once)} code(s) of {source} are seen once: {shown}; they "
+                              "are kept, but a model learns little from one example and they "
+                              "cannot be stratified or checked on held-out data", stacklevel=2)
+    texts = frame[roles.text]
+    empty = texts.apply(lambda col: col.isna() | (col.astype(str).str.strip() == "")).all(axis=1)
+    if empty.all():
+        raise DataError(f"text column(s) {', '.join(roles.text)} of {source} are empty in every "
+                        "record; check the `text` columns named in the loader")
+    for column in roles.text:
+        if frame[column].nunique(dropna=False) == 1 and len(frame) > 1:
+            warnings.warn(f"text column {column!r} of {source} holds a single value "
+                          f"({frame[column].iloc[0]!r}); it cannot tell codes apart",
+                          stacklevel=2)
+    if roles.id and frame[roles.id].duplicated().any():
+        dup = frame.loc[frame[roles.id].duplicated(), roles.id].iloc[0]
+        raise DataError(f"id column {roles.id!r} of {source} is not unique (e.g. {dup!r})")
+    if frame.empty:
+        raise DataError(f"data set {source} has no records left after the checks")
+    return frame.reset_index(drop=True)
+
+
+class TextTableLoader(Loader):
+    """A CSV, Parquet or Excel table of texts, codes and optional auxiliary columns."""
+
+    params: TextTableParams
+
+    def load(self, base_dir: Path) -> Dataset:
+        p = self.params
+        path = resolve_path(p.path, base_dir)
+        dtype = {c: "str" for c in [p.code, *p.auxiliary, p.id] if c}
+        frame = read_table(path, format=p.format, encoding=p.encoding, sep=p.sep, sheet=p.sheet,
+                           dtype=dtype or None)
+        roles = ColumnRoles(id=p.id, target=p.code, text=list(p.text),
+                            auxiliary=list(p.auxiliary), weights=p.weights)
+        hierarchy = None
+        sources = [path]
+        if p.code_list:
+            list_path = resolve_path(p.code_list, base_dir)
+            hierarchy = Hierarchy.from_csv(list_path)
+            sources.append(list_path)
+        frame = prepare_coding_frame(frame, roles, str(path), hierarchy, p.unknown_codes,
+                                     p.rare_codes)
+        if p.weights:
+            weights = pd.to_numeric(frame[p.weights], errors="coerce")
+            if weights.isna().any() or (weights < 0).any():
+                raise DataError(f"weights column {p.weights!r} of {path} must hold non-negative "
+                                "numbers in every record")
+            frame[p.weights] = weights
+        metadata = {"code_list": hierarchy.as_dict()} if hierarchy else {}
+        return Dataset(frame=frame, roles=roles, name=path.stem, sources=sources,
+                       metadata=metadata)
+
+
+def ecoicop_frame() -> pd.DataFrame:
+    """The vendored Polish ECOICOP table with an added ``code`` column."""
+    frame = read_table(data_file(ECOICOP_FILE), dtype={"product": "str", "category": "str"})
+    hierarchy = Hierarchy.ecoicop()
+    by_label = {label: code for code, label in hierarchy.labels.items()
+                if code.count(".") == 3}
+    frame["code"] = frame["category"].map(by_label)
+    if frame["code"].isna().any():  # pragma: no cover - guards the vendored files
+        raise DataError("the bundled ECOICOP code list misses a category of the data set")
+    return frame
+
+
+class EcoicopLoader(Loader):
+    """The Polish ECOICOP product names of Statistics Poland (16,630 records, 61 subclasses)."""
+
+    params: EcoicopParams
+
+    def load(self, base_dir: Path) -> Dataset:
+        p = self.params
+        frame = ecoicop_frame()
+        if p.sample and p.sample < len(frame):
+            from sklearn.model_selection import train_test_split
+
+            frame, _ = train_test_split(frame, train_size=p.sample, random_state=p.seed,
+                                        stratify=frame["category"])
+            frame = frame.sort_index()
+        target = p.target
+        roles = ColumnRoles(target=target, text=["product"])
+        hierarchy = Hierarchy.ecoicop() if target == "code" else None
+        if p.code_list:
+            hierarchy = Hierarchy.from_csv(resolve_path(p.code_list, base_dir))
+        frame = prepare_coding_frame(frame, roles, "ecoicop_pl", hierarchy, p.unknown_codes,
+                                     p.rare_codes)
+        metadata = {"code_list": hierarchy.as_dict()} if hierarchy else {}
+        return Dataset(frame=frame, roles=roles, name="ecoicop_pl",
+                       sources=[data_file(ECOICOP_FILE), data_file("ecoicop_codes.csv")],
+                       metadata=metadata)

@@ -1,0 +1,170 @@
+"""Coding models on TF-IDF features (scikit-learn), saved with skops.
+
+Both read the normalised text (word 1-2-grams and char_wb 2-5-grams, sublinear TF-IDF) and
+one-hot auxiliary columns; the fitted pipeline is one scikit-learn estimator, so saving and
+hash-checked loading come from :class:`~mlstat_core.sklearn_model.SklearnModel`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+
+from mlstat_coding.base import TEXT, CodingMixin
+from mlstat_coding.params import LinearSvmParams, TfidfLogregParams
+from mlstat_core.components import Dataset
+from mlstat_core.sklearn_model import SklearnModel
+
+
+class WordwiseCharTfidf(TfidfVectorizer):
+    """``TfidfVectorizer(analyzer="char_wb")`` with a faster ``transform`` giving the same matrix.
+
+    ``char_wb`` n-grams are those of each whitespace-separated word padded with spaces, so a
+    text's counts are the sum of its words' counts: they are computed once per distinct word of
+    the batch and summed with one sparse product (about five times faster on product names).
+    """
+
+    def transform(self, raw_documents: Any) -> Any:
+        if self.analyzer != "char_wb":
+            return super().transform(raw_documents)
+        vocabulary: dict[str, int] = {}
+        rows: list[int] = []
+        cols: list[int] = []
+        texts = list(raw_documents)
+        for i, text in enumerate(texts):
+            for word in text.split():
+                rows.append(i)
+                cols.append(vocabulary.setdefault(word, len(vocabulary)))
+        occurrences = sparse.csr_matrix(
+            (np.ones(len(rows), dtype=np.int64), (rows, cols)),
+            shape=(len(texts), len(vocabulary)))
+        if vocabulary:
+            counts = occurrences @ CountVectorizer.transform(self, list(vocabulary))
+        else:
+            counts = sparse.csr_matrix((len(texts), len(self.vocabulary_)), dtype=np.int64)
+        return self._tfidf.transform(counts.tocsr(), copy=False).astype(self.dtype, copy=False)
+
+
+def text_features(params: Any, auxiliary: list[str]) -> Any:
+    """Word and character TF-IDF of the text column, one-hot auxiliary columns."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    parts: list[tuple[str, Any, Any]] = [
+        ("word", TfidfVectorizer(analyzer="word", ngram_range=tuple(params.word_ngrams),
+                                 token_pattern=r"(?u)\b\w+\b", sublinear_tf=True,
+                                 min_df=params.min_df, dtype=np.float32), TEXT),
+        ("char", WordwiseCharTfidf(analyzer="char_wb", ngram_range=tuple(params.char_ngrams),
+                                 sublinear_tf=True, min_df=params.min_df, dtype=np.float32),
+         TEXT),
+    ]
+    if auxiliary:
+        parts.append(("aux", OneHotEncoder(handle_unknown="ignore"), list(auxiliary)))
+    return ColumnTransformer(parts, sparse_threshold=1.0)
+
+
+class _SklearnCoder(CodingMixin, SklearnModel):
+    """A scikit-learn coding pipeline with the shared routing of :class:`CodingMixin`."""
+
+    trusted_types = (*SklearnModel.trusted_types, f"{__name__}.WordwiseCharTfidf")
+
+    def fit(self, train: Dataset, validation: Dataset | None = None) -> _SklearnCoder:
+        return self.fit_coding(train, validation)
+
+    def classifier(self, train: Dataset) -> Any:
+        raise NotImplementedError
+
+    def build_estimator(self, train: Dataset) -> Any:
+        from sklearn.pipeline import Pipeline
+
+        return Pipeline([("features", text_features(self.params, train.roles.auxiliary)),
+                         ("classify", self.classifier(train))])
+
+    def to_matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return self.prepared(frame)
+
+    def _fit_estimator(self, train: Dataset, prepared: pd.DataFrame) -> None:
+        self.estimator = self.build_estimator(train)
+        kwargs: dict[str, Any] = {}
+        if train.sample_weight is not None:
+            kwargs["classify__sample_weight"] = train.sample_weight.to_numpy(dtype=float)
+        X, y = self.training_rows(prepared, train.y.astype(str).to_numpy())
+        if "classify__sample_weight" in kwargs and len(y) != len(prepared):
+            kwargs["classify__sample_weight"] = self._weights_for(kwargs, len(prepared), len(y))
+        self.estimator.fit(X, y, **kwargs)
+        self.classes_ = [str(c) for c in self.estimator.classes_]
+
+    def training_rows(self, prepared: pd.DataFrame, y: np.ndarray) -> tuple[Any, np.ndarray]:
+        return prepared, y
+
+    def _weights_for(self, kwargs: dict[str, Any], n_before: int, n_after: int) -> np.ndarray:
+        weights = kwargs["classify__sample_weight"]
+        return np.r_[weights, weights[self._extra_rows]] if n_after > n_before else weights
+
+    def _logits(self, prepared: pd.DataFrame) -> np.ndarray:
+        proba = self.estimator.predict_proba(prepared)
+        return np.log(np.clip(proba, 1e-12, None))
+
+    def global_explanation(self) -> dict[str, Any] | None:
+        """The ten heaviest n-grams per code (linear models only)."""
+        classify = self.estimator.named_steps["classify"]
+        coef = getattr(classify, "coef_", None)
+        if coef is None or coef.shape[0] != len(self.classes_ or []):
+            return None
+        names = self.estimator.named_steps["features"].get_feature_names_out()
+        top = np.argsort(-coef, axis=1)[:, :10]
+        return {"top_terms": {str(c): [str(names[j]) for j in row]
+                              for c, row in zip(self.classes_, top, strict=True)}}
+
+
+class TfidfLogregModel(_SklearnCoder):
+    """TF-IDF word and char n-grams + multinomial logistic regression, temperature-calibrated."""
+
+    params_type = TfidfLogregParams
+    params: TfidfLogregParams
+
+    def classifier(self, train: Dataset) -> Any:
+        from sklearn.linear_model import LogisticRegression
+
+        p = self.params
+        return LogisticRegression(C=p.C, max_iter=p.max_iter, class_weight=p.class_weight,
+                                  random_state=self.seed)
+
+
+class LinearSvmModel(_SklearnCoder):
+    """TF-IDF word and char n-grams + linear SVM, scores calibrated by CalibratedClassifierCV.
+
+    Cross-validated calibration needs every code in every fold: codes with fewer than ``cv``
+    records are repeated (for fitting only) until they have ``cv``.
+    """
+
+    params_type = LinearSvmParams
+    params: LinearSvmParams
+    trusted_types = (*_SklearnCoder.trusted_types,
+                     "sklearn.calibration._CalibratedClassifier",
+                     "sklearn.calibration._SigmoidCalibration",
+                     "sklearn.isotonic.IsotonicRegression")
+
+    def classifier(self, train: Dataset) -> Any:
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.svm import LinearSVC
+
+        p = self.params
+        svm = LinearSVC(C=p.C, class_weight=p.class_weight, random_state=self.seed)
+        return CalibratedClassifierCV(svm, method=p.method, cv=p.cv)
+
+    def training_rows(self, prepared: pd.DataFrame, y: np.ndarray) -> tuple[Any, np.ndarray]:
+        values, counts = np.unique(y, return_counts=True)
+        short = {v: self.params.cv - n for v, n in zip(values, counts, strict=True)
+                 if n < self.params.cv}
+        self._extra_rows = np.array([i for i, v in enumerate(y) if v in short
+                                     for _ in range(short[v] // max(1, int((y == v).sum())) + 1)],
+                                    dtype=int)
+        if not short:
+            return prepared, y
+        return pd.concat([prepared, prepared.iloc[self._extra_rows]]), \
+            np.r_[y, y[self._extra_rows]]

@@ -1,0 +1,151 @@
+"""Text normalisation for coding: the same cleaning at training and at prediction time.
+
+Pure Python (standard library only). Speed comes from working on the distinct texts of a batch
+(product names repeat a lot), from ``str.translate`` tables and from compiled regular
+expressions; per-record work is a handful of C-level string operations.
+
+Steps, each switchable through :class:`~mlstat_coding.params.NormaliseParams`:
+
+1. Unicode NFKC (full-width digits, ligatures, non-breaking spaces);
+2. Serbian Cyrillic -> Gaj's Latin (``Млеко`` and ``Mleko`` become the same text);
+3. case folding;
+4. numbers with units (``46 g``, ``0,5l``, ``500ml``, ``1,5 kg``) -> a canonical amount and a
+   unit-class token (``500ml _vol_``, ``46g _mass_``), bare numbers -> ``_num_`` (or kept /
+   dropped);
+5. optional removal of diacritics (``ł`` -> ``l``, ``č`` -> ``c``);
+6. punctuation -> spaces, per-language stop words, short tokens.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+from importlib import resources
+
+from mlstat_coding.params import NormaliseParams
+
+_CYR = {
+    "А": "A", "Б": "B", "В": "V", "Г": "G", "Д": "D", "Ђ": "Đ", "Е": "E", "Ж": "Ž", "З": "Z",
+    "И": "I", "Ј": "J", "К": "K", "Л": "L", "Љ": "Lj", "М": "M", "Н": "N", "Њ": "Nj", "О": "O",
+    "П": "P", "Р": "R", "С": "S", "Т": "T", "Ћ": "Ć", "У": "U", "Ф": "F", "Х": "H", "Ц": "C",
+    "Ч": "Č", "Џ": "Dž", "Ш": "Š",
+}
+CYRILLIC_TO_LATIN = str.maketrans({**_CYR, **{k.lower(): v.lower() for k, v in _CYR.items()}})
+"""Serbian Cyrillic to Latin (Gaj's alphabet), as a ``str.translate`` table."""
+
+# letters that do not decompose under NFKD
+_NO_DECOMPOSE = str.maketrans({"ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ø": "o", "Ø": "O",
+                               "ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE"})
+_COMBINING = re.compile(r"[\u0300-\u036f]")
+
+# unit -> (class token, factor to the base unit, base unit)
+UNITS: dict[str, tuple[str, float, str]] = {
+    "mg": ("_mass_", 0.001, "g"), "g": ("_mass_", 1, "g"), "gr": ("_mass_", 1, "g"),
+    "dag": ("_mass_", 10, "g"), "dkg": ("_mass_", 10, "g"), "kg": ("_mass_", 1000, "g"),
+    "ml": ("_vol_", 1, "ml"), "cl": ("_vol_", 10, "ml"), "dl": ("_vol_", 100, "ml"),
+    "l": ("_vol_", 1000, "ml"), "ltr": ("_vol_", 1000, "ml"), "litr": ("_vol_", 1000, "ml"),
+    "szt": ("_count_", 1, "szt"), "pcs": ("_count_", 1, "szt"), "kom": ("_count_", 1, "szt"),
+    "x": ("_count_", 1, "x"),
+}
+_UNIT_RE = re.compile(
+    r"(?<![\d.,])(\d+(?:[.,]\d+)?)\s*(" + "|".join(sorted(UNITS, key=len, reverse=True))
+    + r")(?![^\W\d_])", re.IGNORECASE)
+_NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)?")
+_PUNCT_RE = re.compile(r"[^\w\s]")
+_SPACE_RE = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=8)
+def stop_words(language: str) -> frozenset[str]:
+    """The bundled stop-word list of a language (``pl``, ``sr``, ``en``)."""
+    text = resources.files("mlstat_coding.data").joinpath(f"stopwords_{language}.txt").read_text(
+        encoding="utf-8")
+    return frozenset(w.strip().lower() for w in text.splitlines()
+                     if w.strip() and not w.startswith("#"))
+
+
+def _format_amount(value: float) -> str:
+    return f"{value:.3f}".rstrip("0").rstrip(".")
+
+
+def _unit_sub(match: re.Match[str]) -> str:
+    number, unit = match.group(1), match.group(2).lower()
+    token, factor, base = UNITS[unit]
+    amount = float(number.replace(",", ".")) * factor
+    return f" {_format_amount(amount)}{base} {token} "
+
+
+def strip_diacritics(text: str) -> str:
+    """``Żółć ćma ł`` -> ``Zolc cma l``."""
+    text = text.translate(_NO_DECOMPOSE)
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+
+
+class Normaliser:
+    """Callable that cleans texts according to :class:`NormaliseParams`."""
+
+    def __init__(self, params: NormaliseParams | dict | None = None) -> None:
+        if params is None:
+            params = NormaliseParams()
+        elif isinstance(params, dict):
+            params = NormaliseParams.model_validate(params)
+        self.params = params
+        words: set[str] = set()
+        for language in params.stop_words:
+            words |= stop_words(language)
+        if params.strip_diacritics:
+            words |= {strip_diacritics(w) for w in words}
+        self.stop = frozenset(words)
+
+    def one(self, text: object) -> str:
+        """Clean one text; missing values (None, NaN) become the empty string."""
+        if text is None or (isinstance(text, float) and text != text):
+            return ""
+        s = str(text)
+        p = self.params
+        if p.nfkc:
+            s = unicodedata.normalize("NFKC", s)
+        if p.transliterate:
+            s = s.translate(CYRILLIC_TO_LATIN)
+        if p.lowercase:
+            s = s.casefold()
+        if p.units:
+            s = _UNIT_RE.sub(_unit_sub, s)
+        if p.numbers != "keep":
+            replacement = " _num_ " if p.numbers == "token" else " "
+            s = _NUMBER_RE.sub(lambda m: replacement if not _is_amount(m, s) else m.group(0), s)
+        if p.strip_diacritics:
+            s = strip_diacritics(s)
+        s = _PUNCT_RE.sub(" ", s)
+        tokens = s.split()
+        if self.stop or p.min_token_length > 1:
+            tokens = [t for t in tokens if t not in self.stop and
+                      (len(t) >= p.min_token_length or t.isdigit())]
+        return " ".join(tokens)
+
+    def __call__(self, texts: Iterable[object]) -> list[str]:
+        """Clean many texts; each distinct text is cleaned once."""
+        texts = list(texts)
+        cache: dict[object, str] = {}
+        out = []
+        for t in texts:
+            key = t if isinstance(t, str) else repr(t)
+            cleaned = cache.get(key)
+            if cleaned is None:
+                cleaned = self.one(t)
+                cache[key] = cleaned
+            out.append(cleaned)
+        return out
+
+
+def _is_amount(match: re.Match[str], text: str) -> bool:
+    """True when the number is part of a canonical amount produced by the unit step."""
+    end = match.end()
+    return end < len(text) and text[end].isalpha()
+
+
+def normalise(text: object, params: NormaliseParams | dict | None = None) -> str:
+    """Clean one text with the given (or default) params."""
+    return Normaliser(params).one(text)

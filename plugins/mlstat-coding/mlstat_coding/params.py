@@ -1,0 +1,129 @@
+"""Params models of the coding components: light (pydantic only), so discovery stays fast."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from mlstat_core.components import Params
+
+
+class NormaliseParams(Params):
+    """How free text is cleaned before it reaches a model (see :mod:`mlstat_coding.normalise`)."""
+
+    nfkc: bool = Field(True, description="Unicode NFKC normalisation (full-width, ligatures)")
+    lowercase: bool = Field(True, description="case folding")
+    strip_diacritics: bool = Field(False, description="remove accents (ł -> l, ą -> a, č -> c)")
+    transliterate: bool = Field(True, description="Serbian Cyrillic -> Latin (ђ -> đ, љ -> lj)")
+    units: bool = Field(True, description="normalise numbers and units (0,5l -> 0.5 l -> <vol>)")
+    numbers: Literal["keep", "token", "drop"] = Field(
+        "keep", description="what to do with bare numbers: keep, replace by <num>, drop")
+    stop_words: list[Literal["pl", "sr", "en"]] = Field(
+        default_factory=list, description="languages whose bundled stop words are removed")
+    min_token_length: int = Field(1, ge=1, le=5, description="drop shorter word tokens")
+
+
+class _LoaderCommon(Params):
+    code_list: str | None = Field(
+        None, description="CSV code list (code, label, parent) used to check codes and give the "
+                          "hierarchy; relative to the pipeline file")
+    unknown_codes: Literal["error", "warn", "drop"] = Field(
+        "error", description="codes absent from the code list: stop, warn, or drop the records")
+    rare_codes: Literal["warn", "drop"] = Field(
+        "warn", description="codes seen once: keep them with a warning, or drop them")
+
+
+class TextTableParams(_LoaderCommon):
+    path: str = Field(description="CSV, Parquet or Excel file; relative to the pipeline file",
+                      examples=["data/items.csv"])
+    text: list[str] = Field(description="free-text column(s); several are joined with a space",
+                            examples=[["description"]])
+    code: str | None = Field(None, description="the code column (target); None for new records")
+    auxiliary: list[str] = Field(default_factory=list,
+                                 description="auxiliary categorical columns (shop, sex, region)")
+    weights: str | None = Field(None, description="column of survey weights")
+    id: str | None = Field(None, description="column identifying a record")
+    format: Literal["csv", "parquet", "excel"] | None = Field(None, description="file format")
+    encoding: str = Field("utf-8", description="text encoding of a CSV file (e.g. cp1250)")
+    sep: str | None = Field(None, description="CSV separator")
+    sheet: str | int | None = Field(None, description="Excel sheet")
+
+    @field_validator("text")
+    @classmethod
+    def _some_text(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("name at least one text column")
+        return value
+
+
+class EcoicopParams(_LoaderCommon):
+    target: Literal["code", "category"] = Field(
+        "code", description="predict the ECOICOP code (01.1.5.2) or the Polish category name")
+    sample: int | None = Field(None, ge=100, description="stratified sample of this many records")
+    seed: int = Field(0, description="seed of the sample")
+
+
+class _ModelCommon(Params):
+    normalise: NormaliseParams = Field(default_factory=NormaliseParams,
+                                       description="text normalisation")
+    target_accuracy: float = Field(0.95, gt=0, le=1,
+                                   description="accuracy the auto-coded records must reach")
+    confidence: Literal["top", "margin"] = Field(
+        "top", description="score thresholded for routing: top probability or top1 - top2")
+    holdout: float = Field(0.15, gt=0, lt=0.5,
+                           description="share of training data held out to set the threshold "
+                                       "when fit gets no validation set")
+    fallback_level: int | None = Field(
+        None, ge=1, description="for records below the threshold, also give the best code at "
+                                "this hierarchy level (1 = top)")
+    top_k: int = Field(5, ge=1, le=20, description="suggestions listed in top_codes")
+    separator: str = Field(".", description="separator of code levels (01.1.5.2)")
+
+
+class TfidfLogregParams(_ModelCommon):
+    C: float = Field(20.0, gt=0, description="inverse regularisation of the logistic regression")
+    word_ngrams: tuple[int, int] = Field((1, 2), description="word n-gram range")
+    char_ngrams: tuple[int, int] = Field((2, 5), description="char_wb n-gram range")
+    min_df: int = Field(1, ge=1, description="ignore n-grams in fewer documents")
+    max_iter: int = Field(300, ge=10, description="solver iterations")
+    class_weight: Literal["balanced"] | None = Field(None, description="reweight rare codes")
+    calibrate: bool = Field(True, description="temperature-scale probabilities on held-out data")
+
+
+class LinearSvmParams(_ModelCommon):
+    C: float = Field(0.5, gt=0, description="inverse regularisation of the SVM")
+    word_ngrams: tuple[int, int] = Field((1, 2), description="word n-gram range")
+    char_ngrams: tuple[int, int] = Field((2, 5), description="char_wb n-gram range")
+    min_df: int = Field(1, ge=1, description="ignore n-grams in fewer documents")
+    cv: int = Field(3, ge=2, le=10, description="folds of CalibratedClassifierCV")
+    method: Literal["sigmoid", "isotonic"] = Field("sigmoid", description="calibration method")
+    class_weight: Literal["balanced"] | None = Field(None, description="reweight rare codes")
+
+
+class FastTextParams(_ModelCommon):
+    dim: int = Field(64, ge=4, le=512, description="embedding size")
+    buckets: int = Field(1 << 18, ge=1024, le=1 << 22, description="hash buckets for n-grams")
+    word_ngrams: int = Field(2, ge=1, le=3, description="word n-grams up to this length")
+    char_ngrams: tuple[int, int] = Field((2, 5), description="char n-gram range (0 0 = none)")
+    epochs: int = Field(20, ge=1, le=500, description="passes over the training data")
+    lr: float = Field(0.5, gt=0, description="SGD learning rate (decays linearly to 0)")
+    ngram_lr_scale: float = Field(30.0, gt=0, description="rate of the n-gram vectors relative "
+                                                          "to lr")
+    batch_size: int = Field(32, ge=1, le=4096, description="records per step")
+    aux_dim: int = Field(8, ge=1, le=128, description="embedding size of each auxiliary column")
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="cuda if available")
+    threads: int | None = Field(1, ge=1, description="torch CPU threads while training (None: "
+                                                     "torch's default; 1 is fastest here)")
+    calibrate: bool = Field(True, description="temperature-scale probabilities on held-out data")
+
+
+class HierarchyParams(Params):
+    separator: str = Field(".", description="separator of code levels when no code list is given")
+    code_list: str | None = Field(None, description="CSV code list (code, label, parent)")
+
+
+class AutocodingParams(Params):
+    target_accuracy: float | None = Field(
+        None, gt=0, le=1, description="accuracy target (default: the model's target_accuracy)")
+    steps: int = Field(101, ge=3, le=1001, description="thresholds from 0 to 1")

@@ -1,0 +1,142 @@
+"""The manual coding queue: the records a model did not code, with its five best suggestions.
+
+``write_manual_queue`` writes a CSV a human coder works through: one row per record, its id and
+text, why it was not auto-coded, and the top suggestions with their labels and scores, plus an
+empty ``final_code`` column to fill in. ``mlstat-coding-queue RUN_DIR --input FILE --output
+FILE`` does the same from a finished run's saved model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mlstat_coding.hierarchy import Hierarchy
+from mlstat_coding.routing import MANUAL
+from mlstat_core.artifacts import atomic_write_text
+from mlstat_core.errors import DataError, MlstatError, ModelError
+
+QUEUE_COLUMNS_PER_SUGGESTION = ("code", "label", "score")
+
+
+def write_manual_queue(predictions: pd.DataFrame, frame: pd.DataFrame, path: str | Path,
+                       labels: Mapping[str, str] | Hierarchy | None = None, *,
+                       text_columns: Sequence[str] | None = None, id_column: str | None = None,
+                       all_records: bool = False, top: int = 5) -> int:
+    """Write the manual coding queue as CSV (atomically) and return its number of rows.
+
+    ``predictions`` is a coding model's prediction frame for the records of ``frame`` (same
+    index); ``labels`` maps codes to their labels (a dict or a :class:`Hierarchy`). Only records
+    routed to ``manual`` are written unless ``all_records``; the most uncertain come first.
+    """
+    missing = [c for c in ("prediction", "top_codes", "top_scores") if c not in predictions]
+    if missing:
+        raise DataError(f"predictions lack column(s) {', '.join(missing)}; they must come from "
+                        "a coding.* model")
+    if not predictions.index.equals(frame.index):
+        raise DataError("predictions and records do not have the same index; pass the frame "
+                        "the predictions were made from")
+    if isinstance(labels, Hierarchy):
+        labels = labels.labels
+    labels = labels or {}
+    if text_columns is None:
+        text_columns = [c for c in frame.columns if frame[c].dtype == object][:1]
+    keep = predictions.index if all_records or "route" not in predictions else \
+        predictions.index[predictions["route"] == MANUAL]
+    preds = predictions.loc[keep]
+    order = preds["confidence"].sort_values(kind="stable").index if "confidence" in preds \
+        else preds.index
+    preds = preds.loc[order]
+    rows = frame.loc[order]
+    out = pd.DataFrame(index=order)
+    out["record"] = rows[id_column] if id_column else order
+    texts = rows[list(text_columns)].astype(object).where(rows[list(text_columns)].notna(), "")
+    out["text"] = texts.astype(str).agg(" ".join, axis=1).str.strip() if len(rows) else []
+    for column in ("route", "reason", "prediction", "confidence", "fallback_code"):
+        if column in preds:
+            out[column] = preds[column]
+    codes = [_as_list(v) for v in preds["top_codes"]]
+    scores = [_as_list(v) for v in preds["top_scores"]]
+    for i in range(top):
+        out[f"suggestion_{i + 1}_code"] = [c[i] if i < len(c) else "" for c in codes]
+        out[f"suggestion_{i + 1}_label"] = [labels.get(str(c[i]), "") if i < len(c) else ""
+                                            for c in codes]
+        out[f"suggestion_{i + 1}_score"] = [round(float(s[i]), 4) if i < len(s) else None
+                                            for s in scores]
+    out["final_code"] = ""
+    atomic_write_text(path, out.to_csv(index=False))
+    return len(out)
+
+
+def _as_list(value: Any) -> list[Any]:
+    if isinstance(value, str):
+        return json.loads(value)
+    return list(value) if value is not None else []
+
+
+def load_coding_model(run_dir: str | Path) -> Any:
+    """The coding model of a finished run, after checking the run's manifest and hashes."""
+    from mlstat_core.artifacts import RunFolder, read_json
+
+    folder = RunFolder.open(run_dir)
+    folder.verify()
+    states = sorted(folder.model_dir.rglob("state.json"))
+    if not states:
+        raise ModelError(f"run {run_dir} has no saved model state under {folder.model_dir}")
+    state = read_json(states[0])
+    module_name, _, qualname = str(state.get("class", "")).partition(":")
+    if not module_name.startswith("mlstat_coding."):
+        raise ModelError(f"run {run_dir} was made with {state.get('class')!r}, not a coding.* "
+                         "model; the manual queue needs one")
+    cls = getattr(importlib.import_module(module_name), qualname)
+    return cls.load(states[0].parent)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``mlstat-coding-queue RUN_DIR --input FILE --output FILE``."""
+    parser = argparse.ArgumentParser(
+        prog="mlstat-coding-queue",
+        description="Score new records with a finished coding run's model and write the manual "
+                    "coding queue (records below the threshold, with top-5 suggestions).")
+    parser.add_argument("run_dir", help="folder of a finished mlstat run with a coding.* model")
+    parser.add_argument("--input", required=True, help="CSV, Parquet or Excel file of records")
+    parser.add_argument("--output", required=True, help="CSV file to write the queue to")
+    parser.add_argument("--encoding", default="utf-8", help="text encoding of a CSV input")
+    parser.add_argument("--id", dest="id_column", default=None, help="record id column")
+    parser.add_argument("--all", action="store_true",
+                        help="write every record, not only those routed to manual coding")
+    parser.add_argument("--predictions", default=None,
+                        help="also write all predictions (auto-coded included) to this CSV")
+    args = parser.parse_args(argv)
+    try:
+        from mlstat_core.io import read_table
+
+        model = load_coding_model(args.run_dir)
+        frame = read_table(args.input, encoding=args.encoding)
+        if args.id_column and args.id_column not in frame:
+            raise DataError(f"{args.input} has no id column {args.id_column!r}")
+        predictions = model.predict(frame)
+        if args.predictions:
+            atomic_write_text(args.predictions, pd.concat([frame, predictions], axis=1)
+                              .to_csv(index=False))
+        n = write_manual_queue(predictions, frame, args.output, model.hierarchy,
+                               text_columns=model.roles.text, id_column=args.id_column,
+                               all_records=args.all)
+    except MlstatError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    auto = int((predictions["route"] != MANUAL).sum())
+    print(f"{len(frame)} records: {auto} coded automatically, {len(frame) - auto} to manual "
+          f"coding; queue of {n} rows written to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,108 @@
+import json
+
+import pandas as pd
+import pytest
+from conftest import build
+from mlstat_coding.indicators import AutoCoding, HierarchicalAccuracy
+from mlstat_coding.params import AutocodingParams, HierarchyParams
+from mlstat_coding.queue import main, write_manual_queue
+
+from mlstat_core.components import AssessContext, Dataset
+from mlstat_core.errors import DataError
+from mlstat_core.tasks import TEXT_CLASSIFICATION
+
+
+@pytest.fixture(scope="module")
+def logreg(parts):
+    train, validation, _ = parts
+    return build("tfidf_logreg", max_iter=200).fit(train, validation)
+
+
+def context(model, parts, test=None):
+    train, validation, default_test = parts
+    test = test or default_test
+    return AssessContext(task=TEXT_CLASSIFICATION, model=model, train=train, test=test,
+                         validation=validation, predictions=model.predict(test.frame))
+
+
+def by_name(results):
+    return {r.name: r for r in results}
+
+
+def test_hierarchical_accuracy_per_level(logreg, parts):
+    results = by_name(HierarchicalAccuracy(HierarchyParams()).compute(context(logreg, parts)))
+    levels = [results[f"level_accuracy_{k}"].value for k in (1, 2, 3, 4)]
+    assert levels[0] == 1.0  # one division
+    assert levels == sorted(levels, reverse=True)
+    assert results["level_accuracy_1"].details["source"] == "code list"
+    assert results["unseen_codes"].value == 0
+
+
+def test_unknown_code_in_new_data_is_reported(logreg, parts):
+    _, _, test = parts
+    frame = test.frame.copy()
+    frame.loc[frame.index[0], "code"] = "01.1.9.8"
+    new = Dataset(frame, test.roles, metadata=test.metadata)
+    results = by_name(HierarchicalAccuracy(HierarchyParams()).compute(
+        context(logreg, parts, new)))
+    assert results["unseen_codes"].value == 1
+    assert results["unseen_codes"].status == "warning"
+    assert results["unseen_codes"].details["codes"] == ["01.1.9.8"]
+    assert results["unseen_codes"].details["not_in_code_list"] == ["01.1.9.8"]
+
+
+def test_autocoding_indicator_uses_the_stored_threshold(logreg, parts):
+    ctx = context(logreg, parts)
+    results = by_name(AutoCoding(AutocodingParams()).compute(ctx))
+    share = results["autocoding_share"]
+    auto = ctx.predictions["route"] == "auto"
+    assert share.value == pytest.approx(auto.mean())
+    assert share.details["threshold"] == logreg.extra_state["threshold"]
+    curve = share.details["curve"]
+    assert len(curve["threshold"]) == 101 and curve["share"][0] == 1.0
+    assert curve["share"] == sorted(curve["share"], reverse=True)
+    assert results["autocoding_accuracy"].value == pytest.approx(
+        (ctx.predictions.loc[auto, "prediction"] == ctx.y_true[auto]).mean())
+    assert share.plots and share.plots[0].kind == "line"
+
+
+def test_manual_queue_lists_suggestions_with_labels(logreg, parts, tmp_path):
+    _, _, test = parts
+    preds = logreg.predict(test.frame)
+    n = write_manual_queue(preds, test.frame, tmp_path / "queue.csv", logreg.hierarchy,
+                           text_columns=["product"])
+    queue = pd.read_csv(tmp_path / "queue.csv", dtype=str)
+    assert n == (preds["route"] == "manual").sum() == len(queue)
+    assert {"record", "text", "reason", "suggestion_1_code", "suggestion_1_label",
+            "suggestion_5_score", "final_code"} <= set(queue.columns)
+    first = queue.iloc[0]
+    assert first["suggestion_1_label"] == logreg.hierarchy.label(first["suggestion_1_code"])
+    with pytest.raises(DataError, match="coding"):
+        write_manual_queue(preds[["prediction"]], test.frame, tmp_path / "x.csv")
+
+
+def test_queue_command_from_a_run_folder(logreg, parts, tmp_path, capsys):
+    from mlstat_core.artifacts import RunFolder
+
+    _, _, test = parts
+    run = RunFolder.create(tmp_path, "coding")
+    logreg.save(run.model_dir)
+    run.record_tree("model")
+    run.finish("succeeded")
+    records = test.frame.drop(columns=["code", "category"]).head(200).copy()
+    records.loc[records.index[0], "product"] = ""
+    records.insert(0, "rid", [f"r{i}" for i in range(len(records))])
+    records.to_csv(tmp_path / "new.csv", index=False)
+    code = main([str(run.path), "--input", str(tmp_path / "new.csv"), "--output",
+                 str(tmp_path / "queue.csv"), "--id", "rid"])
+    assert code == 0, capsys.readouterr().err
+    queue = pd.read_csv(tmp_path / "queue.csv", dtype=str, keep_default_na=False)
+    assert "r0" in set(queue["record"])
+    assert queue.set_index("record").loc["r0", "reason"] == "empty text"
+    assert "to manual coding" in capsys.readouterr().out
+    # a tampered model file is refused, with a message and exit code 2
+    (run.model_dir / "state.json").write_text(json.dumps({"class": "x:y"}))
+    assert main([str(run.path), "--input", str(tmp_path / "new.csv"), "--output",
+                 str(tmp_path / "q2.csv")]) == 2
+    assert "SHA-256" in capsys.readouterr().err
+    assert not (tmp_path / "q2.csv").exists()

@@ -1,0 +1,147 @@
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from mlstat_coding.hierarchy import Hierarchy, level_accuracy
+from mlstat_coding.loaders import EcoicopLoader, TextTableLoader
+from mlstat_coding.params import EcoicopParams, TextTableParams
+
+from mlstat_core.errors import DataError
+
+ROWS = [
+    ("1", "Mleko świeże 2%", "01.1.4.1", "shop a"),
+    ("2", "Ser żółty gouda", "01.1.4.5", "shop b"),
+    ("3", "Masło extra 200 g", "01.1.5.1", "shop a"),
+    ("4", "Ser twarogowy", "01.1.4.5", "shop b"),
+    ("5", "Mleko UHT 3,2%", "01.1.4.1", "shop a"),
+]
+
+
+def write(tmp_path: Path, rows=ROWS, name="items.csv", encoding="utf-8") -> Path:
+    path = tmp_path / name
+    frame = pd.DataFrame(rows, columns=["id", "description", "code", "shop"])
+    path.write_bytes(frame.to_csv(index=False).encode(encoding))
+    return path
+
+
+def load(tmp_path: Path, **params):
+    params.setdefault("path", "items.csv")
+    params.setdefault("text", ["description"])
+    params.setdefault("code", "code")
+    return TextTableLoader(TextTableParams(**params)).load(tmp_path)
+
+
+def test_ecoicop_loader_maps_every_category_to_a_code():
+    ds = EcoicopLoader(EcoicopParams()).load(Path("."))
+    assert len(ds) == 16630
+    assert ds.roles.text == ["product"] and ds.roles.target == "code"
+    assert ds.y.nunique() == 61
+    assert ds.y.str.fullmatch(r"01\.[12]\.\d\.\d").all()
+    row = ds.frame[ds.frame["category"] == "Margaryna i inne tłuszcze roślinne"].iloc[0]
+    assert row["code"] == "01.1.5.2"
+    hierarchy = Hierarchy.from_dict(ds.metadata["code_list"])
+    assert hierarchy.ancestors("01.1.5.2") == ["01", "01.1", "01.1.5", "01.1.5.2"]
+    assert hierarchy.label("01.1.5") == "Oleje i tłuszcze"
+
+
+def test_ecoicop_loader_can_keep_category_names():
+    ds = EcoicopLoader(EcoicopParams(target="category", sample=500)).load(Path("."))
+    assert ds.roles.target == "category" and len(ds) == 500
+    assert "Kawa" in set(ds.y)
+
+
+def test_text_table_roles_and_string_codes(tmp_path):
+    write(tmp_path)
+    ds = load(tmp_path, id="id", auxiliary=["shop"])
+    assert ds.roles.auxiliary == ["shop"] and ds.roles.id == "id"
+    assert ds.y.iloc[0] == "01.1.4.1"  # not read as a number
+    assert ds.sources == [tmp_path / "items.csv"]
+
+
+def test_missing_text_column_is_a_data_error(tmp_path):
+    write(tmp_path)
+    with pytest.raises(DataError, match="'label'"):
+        load(tmp_path, text=["label"])
+
+
+def test_non_utf8_file_names_the_file_and_the_encoding_option(tmp_path):
+    write(tmp_path, name="cp.csv", encoding="cp1250")
+    with pytest.raises(DataError) as info:
+        load(tmp_path, path="cp.csv")
+    assert "cp.csv" in str(info.value) and "encoding" in str(info.value)
+    ds = load(tmp_path, path="cp.csv", encoding="cp1250")
+    assert ds.frame["description"].iloc[1] == "Ser żółty gouda"
+
+
+def test_code_seen_once_is_kept_with_a_warning(tmp_path):
+    write(tmp_path)
+    with pytest.warns(UserWarning, match="seen once"):
+        ds = load(tmp_path)
+    assert "01.1.5.1" in set(ds.y)
+    with pytest.warns(UserWarning, match="dropped"):
+        ds = load(tmp_path, rare_codes="drop")
+    assert "01.1.5.1" not in set(ds.y)
+
+
+def test_text_column_of_one_value_warns(tmp_path):
+    rows = [(i, "produkt", c, s) for i, _, c, s in ROWS]
+    write(tmp_path, rows)
+    with pytest.warns(UserWarning, match="single value"):
+        load(tmp_path)
+
+
+def test_all_empty_text_is_an_error(tmp_path):
+    rows = [(i, "", c, s) for i, _, c, s in ROWS]
+    write(tmp_path, rows)
+    with pytest.raises(DataError, match="empty in every record"):
+        load(tmp_path)
+
+
+def test_unknown_codes_against_a_code_list(tmp_path):
+    write(tmp_path)
+    (tmp_path / "codes.csv").write_text(
+        "code,label,parent\n01,Food,\n01.1,Food,01\n01.1.4,Milk,01.1\n01.1.4.1,Whole milk,"
+        "01.1.4\n01.1.4.5,Cheese,01.1.4\n", encoding="utf-8")
+    with pytest.raises(DataError, match="01.1.5.1.*code list"):
+        load(tmp_path, code_list="codes.csv")
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        ds = load(tmp_path, code_list="codes.csv", unknown_codes="drop")
+    assert set(ds.y) == {"01.1.4.1", "01.1.4.5"}
+    assert Hierarchy.from_dict(ds.metadata["code_list"]).label("01.1.4.5") == "Cheese"
+
+
+def test_bad_code_list_is_a_data_error(tmp_path):
+    write(tmp_path)
+    (tmp_path / "codes.csv").write_text("code,name\n01,Food\n", encoding="utf-8")
+    with pytest.raises(DataError, match="parent"):
+        load(tmp_path, code_list="codes.csv")
+    (tmp_path / "codes.csv").write_text("code,label,parent\n01,Food,99\n", encoding="utf-8")
+    with pytest.raises(DataError, match="99"):
+        load(tmp_path, code_list="codes.csv")
+
+
+def test_duplicate_ids_and_bad_weights(tmp_path):
+    rows = [("1", *r[1:]) for r in ROWS]
+    write(tmp_path, rows)
+    with pytest.raises(DataError, match="not unique"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        load(tmp_path, id="id")
+    write(tmp_path)
+    with pytest.raises(DataError, match="weights"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        load(tmp_path, weights="shop")
+
+
+def test_missing_file_is_a_data_error(tmp_path):
+    with pytest.raises(DataError, match="does not exist"):
+        load(tmp_path, path="nope.csv")
+
+
+def test_prefix_levels_and_level_accuracy():
+    h = Hierarchy()
+    assert h.ancestors("01.1.5.2") == ["01", "01.1", "01.1.5", "01.1.5.2"]
+    assert h.at_level("01.1.5.2", 2) == "01.1"
+    acc = level_accuracy(["01.1.5.2", "01.2.1.1"], ["01.1.5.1", "01.1.1.1"], h)
+    assert acc == {1: 1.0, 2: 0.5, 3: 0.5, 4: 0.0}

@@ -1,0 +1,209 @@
+import json
+import sys
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import FAST_PARAMS, build
+from mlstat_coding.routing import REASON_EMPTY, choose_threshold
+
+from mlstat_core.components import ColumnRoles, Dataset
+from mlstat_core.errors import DataError, ModelError
+
+
+def test_predictions_carry_the_coding_columns(fitted, parts):
+    name, model = fitted
+    _, _, test = parts
+    preds = model.predict(test.frame)
+    assert preds.index.equals(test.frame.index)
+    for column in ("prediction", "confidence", "top_codes", "top_scores", "margin", "route",
+                   "reason"):
+        assert column in preds, column
+    assert {f"proba_{c}" for c in model.classes_} <= set(preds.columns)
+    top = json.loads(preds["top_codes"].iloc[0])
+    scores = json.loads(preds["top_scores"].iloc[0])
+    assert len(top) == 5 and top[0] == preds["prediction"].iloc[0]
+    assert scores == sorted(scores, reverse=True)
+    assert np.allclose(preds[[f"proba_{c}" for c in model.classes_]].sum(axis=1), 1)
+    assert ((preds["margin"] >= 0) & (preds["margin"] <= preds["confidence"] + 1e-9)).all()
+    assert set(preds["route"]) <= {"auto", "manual"}
+    accuracy = (preds["prediction"] == test.y).mean()
+    assert accuracy > 0.6, (name, accuracy)
+
+
+def test_save_load_round_trip_gives_identical_predictions(fitted, parts, tmp_path):
+    name, model = fitted
+    _, _, test = parts
+    model.save(tmp_path)
+    again = type(model).load(tmp_path)
+    pd.testing.assert_frame_equal(model.predict(test.frame), again.predict(test.frame))
+    assert again.extra_state["threshold"] == model.extra_state["threshold"]
+
+
+def test_threshold_reaches_target_on_validation(fitted, parts):
+    name, model = fitted
+    _, validation, _ = parts
+    state = model.extra_state
+    assert state["threshold_source"] == "validation"
+    preds = model.predict(validation.frame)
+    auto = preds["route"] == "auto"
+    if state["threshold"] is None:
+        assert not auto.any()
+        return
+    assert auto.any()
+    accuracy = (preds.loc[auto, "prediction"] == validation.y[auto]).mean()
+    assert accuracy >= state["target_accuracy"]
+    assert accuracy == pytest.approx(state["validation_auto_accuracy"])
+    assert auto.mean() == pytest.approx(state["validation_auto_share"])
+
+
+def test_empty_text_goes_to_manual_with_a_reason(fitted, parts):
+    name, model = fitted
+    _, _, test = parts
+    frame = test.frame.head(4).copy()
+    frame["product"] = ["", None, "   ", "Mleko 2% 1 l"]
+    preds = model.predict(frame)
+    assert list(preds["route"][:3]) == ["manual"] * 3
+    assert list(preds["reason"][:3]) == [REASON_EMPTY] * 3
+    assert preds["reason"].iloc[3] != REASON_EMPTY
+
+
+def test_missing_text_column_at_prediction(fitted, parts):
+    _, model = fitted
+    _, _, test = parts
+    with pytest.raises(DataError, match="product"):
+        model.predict(test.frame.drop(columns=["product"]))
+
+
+def test_empty_frame_predicts_empty(fitted, parts):
+    _, model = fitted
+    _, _, test = parts
+    preds = model.predict(test.frame.head(0))
+    assert len(preds) == 0 and "route" in preds
+
+
+def test_choose_threshold_is_the_lowest_reaching_target():
+    scores = np.array([0.9, 0.8, 0.7, 0.6, 0.5])
+    correct = np.array([True, True, True, False, False])
+    assert choose_threshold(scores, correct, 1.0) == 0.7
+    assert choose_threshold(scores, correct, 0.75) == 0.6
+    assert choose_threshold(scores, correct, 0.5) == 0.5
+    assert choose_threshold(np.array([0.9]), np.array([False]), 0.95) is None
+    # ties stay together: 0.8 holds one right and one wrong record
+    assert choose_threshold(np.array([0.9, 0.8, 0.8]), np.array([True, True, False]), 0.9) == 0.9
+
+
+def small_frame(n_per_code=12, aux=False):
+    rng = np.random.default_rng(0)
+    words = {"01.1.4.1": ["mleko", "milk"], "01.1.4.5": ["ser", "gouda"],
+             "01.2.1.1": ["kawa", "arabica"]}
+    rows = []
+    for code, vocab in words.items():
+        for i in range(n_per_code):
+            rows.append({"text": f"{vocab[i % 2]} {rng.integers(1, 9)} {i}", "code": code,
+                         "shop": "a" if code == "01.1.4.1" else "b"})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("name", ["tfidf_logreg", "linear_svm", "fasttext"])
+def test_without_validation_uses_internal_holdout_and_aux(name, tmp_path):
+    frame = small_frame()
+    frame.loc[len(frame)] = {"text": "herbata czarna", "code": "01.2.1.2", "shop": "c"}
+    roles = ColumnRoles(target="code", text=["text"], auxiliary=["shop"])
+    model = build(name, **FAST_PARAMS[name])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(Dataset(frame, roles))
+    assert "holdout" in model.extra_state["threshold_source"]
+    assert "01.2.1.2" in model.classes_  # the code seen once stays in training
+    preds = model.predict(frame)
+    assert (preds["prediction"] == frame["code"]).mean() > 0.6
+    model.save(tmp_path)
+    pd.testing.assert_frame_equal(preds, type(model).load(tmp_path).predict(frame))
+
+
+@pytest.mark.parametrize("name", ["tfidf_logreg", "fasttext"])
+def test_single_code_and_missing_columns_are_errors(name):
+    frame = small_frame()
+    model = build(name, **FAST_PARAMS[name])
+    with pytest.raises(DataError, match="at least two"):
+        model.fit(Dataset(frame[frame.code == "01.1.4.1"], ColumnRoles(target="code",
+                                                                        text=["text"])))
+    with pytest.raises(DataError, match="'label'"):
+        model.fit(Dataset(frame, ColumnRoles(target="code", text=["label"])))
+    with pytest.raises(DataError, match="text column"):
+        model.fit(Dataset(frame, ColumnRoles(target="code", features=["text"])))
+
+
+def test_several_text_columns_are_joined():
+    frame = small_frame()
+    frame["brand"] = "x"
+    model = build("tfidf_logreg")
+    model.fit(Dataset(frame, ColumnRoles(target="code", text=["brand", "text"])))
+    assert model.prepared(frame.head(1))["__text__"].iloc[0].startswith("x ")
+
+
+def test_fallback_level_gives_a_higher_level_code(parts):
+    train, validation, test = parts
+    model = build("tfidf_logreg", max_iter=100, fallback_level=3, target_accuracy=0.99)
+    model.fit(train, validation)
+    preds = model.predict(test.frame)
+    manual = preds["route"] == "manual"
+    assert manual.any()
+    assert preds.loc[manual, "fallback_code"].str.fullmatch(r"01\.\d\.\d").all()
+    assert (preds.loc[manual, "fallback_confidence"] >= preds.loc[manual, "confidence"]
+            - 1e-9).all()
+
+
+def test_margin_confidence_routes_on_margin(parts):
+    train, validation, _ = parts
+    model = build("linear_svm", confidence="margin")
+    model.fit(train, validation)
+    preds = model.predict(validation.frame)
+    auto = preds["route"] == "auto"
+    if model.threshold is not None:
+        assert (preds.loc[auto, "margin"] >= model.threshold).all()
+        assert (preds.loc[~auto & (preds.reason == "below threshold"), "margin"]
+                < model.threshold).all()
+
+
+def test_fasttext_without_torch_says_how_to_install(monkeypatch):
+    pytest.importorskip("torch")
+    import mlstat_coding.fasttext as ft
+
+    monkeypatch.setattr(ft, "torch", None)
+    with pytest.raises(ModelError, match=r"pip install mlstat-coding\[torch\]"):
+        ft.FastTextModel()
+
+
+def test_fasttext_trains_in_seconds_and_is_seeded(parts):
+    pytest.importorskip("torch")
+    train, validation, test = parts
+    a = build("fasttext", **FAST_PARAMS["fasttext"])
+    b = build("fasttext", **FAST_PARAMS["fasttext"])
+    a.fit(train, validation)
+    b.fit(train, validation)
+    assert a.train_seconds < 30
+    pd.testing.assert_frame_equal(a.predict(test.frame), b.predict(test.frame))
+
+
+def test_plugin_module_is_light():
+    import subprocess
+
+    code = ("import sys, mlstat_coding.plugin as p; p.mlstat_models(); p.mlstat_loaders(); "
+            "p.mlstat_indicators(); heavy = [m for m in ('pandas', 'sklearn', 'torch', 'numpy') "
+            "if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_specs_honour_the_contract():
+    from mlstat_coding import plugin
+
+    specs = plugin.mlstat_loaders() + plugin.mlstat_models() + plugin.mlstat_indicators()
+    assert {s.name for s in specs} >= {"text_table", "ecoicop_pl", "tfidf_logreg", "linear_svm",
+                                       "fasttext", "hierarchical_accuracy", "autocoding"}
+    for spec in specs:
+        assert spec.problems() == [], spec.name
+        assert spec.load_factory() is not None

@@ -1,0 +1,51 @@
+from mlstat_coding.normalise import Normaliser, normalise, stop_words, strip_diacritics
+from mlstat_coding.params import NormaliseParams
+
+
+def test_serbian_cyrillic_equals_latin():
+    assert normalise("Чоколада за кување 100 г") == normalise("Čokolada za kuvanje 100 g")
+    assert normalise("Љубичасти ЏЕМ") == "ljubičasti džem"
+    assert normalise("Ђевреци и ћевапи") == "đevreci i ćevapi"
+
+
+def test_units_are_canonical():
+    assert normalise("Coca-Cola 0,5l") == normalise("Coca-Cola 500ml") == \
+        normalise("coca cola 500 ML") == "coca cola 500ml _vol_"
+    assert normalise("Czekolada 46 g") == "czekolada 46g _mass_"
+    assert normalise("Mąka 1,5 kg") == "mąka 1500g _mass_"
+    assert normalise("Woda 1.5 l") == "woda 1500ml _vol_"
+    assert normalise("2x100g kawa") == "2x _count_ 100g _mass_ kawa"
+    # a unit letter that starts a word is not a unit
+    assert normalise("3 lody") == "3 lody"
+
+
+def test_numbers_options():
+    assert normalise("Mleko 3,2%", NormaliseParams(numbers="token")) == "mleko _num_"
+    assert normalise("Mleko 3,2%", NormaliseParams(numbers="drop")) == "mleko"
+    assert normalise("Mleko 3,2%", NormaliseParams(numbers="keep")) == "mleko 3 2"
+
+
+def test_diacritics_and_case():
+    assert strip_diacritics("Żółć ŁĄKA čevap") == "Zolc LAKA cevap"
+    assert normalise("Żółty SER", NormaliseParams(strip_diacritics=True)) == "zolty ser"
+    assert normalise("Żółty SER") == "żółty ser"
+    assert normalise("Żółty SER", NormaliseParams(lowercase=False)) == "Żółty SER"
+
+
+def test_nfkc_and_missing_values():
+    assert normalise("ＡＢＣ\u00a0ﬁt") == "abc fit"
+    assert Normaliser()([None, float("nan"), "", "  "]) == ["", "", "", ""]
+
+
+def test_stop_words_per_language():
+    assert "dla" in stop_words("pl") and "za" in stop_words("sr") and "the" in stop_words("en")
+    params = NormaliseParams(stop_words=["pl"])
+    assert normalise("Sok z jabłek i marchwi dla dzieci", params) == "sok jabłek marchwi dzieci"
+    params = NormaliseParams(stop_words=["sr"])
+    assert normalise("Сок од јабуке за децу", params) == "sok jabuke decu"
+
+
+def test_batch_equals_one_by_one():
+    texts = ["Mleko 2%", "Млеко 2%", "Mleko 2%", None]
+    n = Normaliser()
+    assert n(texts) == [n.one(t) for t in texts]
