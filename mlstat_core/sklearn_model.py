@@ -101,7 +101,12 @@ class SklearnModel(Model):
         classes = getattr(self.estimator, "classes_", None)
         self.classes_ = [c.item() if hasattr(c, "item") else c for c in classes] \
             if classes is not None else None
+        self.after_fit(train, validation)
         return self
+
+    def after_fit(self, train: Dataset, validation: Dataset | None) -> None:
+        """Use the validation records once the estimator is fitted (calibrate, choose a
+        threshold) and keep what is learned in ``extra_state``; nothing by default."""
 
     def sample_weight_param(self) -> str:
         """Name of the fit argument for sample weights (``step__sample_weight`` in a Pipeline)."""

@@ -117,8 +117,9 @@ class _SklearnCoder(CodingMixin, SklearnModel):
             return None
         names = self.estimator.named_steps["features"].get_feature_names_out()
         top = np.argsort(-coef, axis=1)[:, :10]
-        return {"top_terms": {str(c): [str(names[j]) for j in row]
-                              for c, row in zip(self.classes_, top, strict=True)}}
+        return {"kind": "linear_terms",
+                "classes": {str(c): [[str(names[j]), float(coef[i, j])] for j in row]
+                            for i, (c, row) in enumerate(zip(self.classes_, top, strict=True))}}
 
 
 class TfidfLogregModel(_SklearnCoder):
@@ -136,10 +137,14 @@ class TfidfLogregModel(_SklearnCoder):
 
 
 class LinearSvmModel(_SklearnCoder):
-    """TF-IDF word and char n-grams + linear SVM, scores calibrated by CalibratedClassifierCV.
+    """TF-IDF word and char n-grams + linear SVM with calibrated scores.
 
-    Cross-validated calibration needs every code in every fold: codes with fewer than ``cv``
-    records are repeated (for fitting only) until they have ``cv``.
+    ``method = "temperature"`` (default): one SVM fitted on every training record; its scores
+    become probabilities through a softmax whose temperature is fitted on the held-out records
+    (validation split, or internal holdout), the same records that set the threshold.
+    ``"sigmoid"`` / ``"isotonic"``: ``CalibratedClassifierCV`` with ``cv`` folds; cross-validated
+    calibration needs every code in every fold, so codes with fewer than ``cv`` records are
+    repeated (for fitting only) until they have ``cv``.
     """
 
     params_type = LinearSvmParams
@@ -149,15 +154,26 @@ class LinearSvmModel(_SklearnCoder):
                      "sklearn.calibration._SigmoidCalibration",
                      "sklearn.isotonic.IsotonicRegression")
 
+    @property
+    def uses_cv(self) -> bool:
+        return self.params.method != "temperature"
+
+    def temperature_scaled(self) -> bool:
+        return not self.uses_cv
+
     def classifier(self, train: Dataset) -> Any:
         from sklearn.calibration import CalibratedClassifierCV
         from sklearn.svm import LinearSVC
 
         p = self.params
-        svm = LinearSVC(C=p.C, class_weight=p.class_weight, random_state=self.seed)
-        return CalibratedClassifierCV(svm, method=p.method, cv=p.cv)
+        svm = LinearSVC(C=p.C, class_weight=p.class_weight, multi_class=p.multi_class,
+                        random_state=self.seed)
+        return CalibratedClassifierCV(svm, method=p.method, cv=p.cv) if self.uses_cv else svm
 
     def training_rows(self, prepared: pd.DataFrame, y: np.ndarray) -> tuple[Any, np.ndarray]:
+        self._extra_rows = np.zeros(0, dtype=int)
+        if not self.uses_cv:
+            return prepared, y
         values, counts = np.unique(y, return_counts=True)
         short = {v: self.params.cv - n for v, n in zip(values, counts, strict=True)
                  if n < self.params.cv}
@@ -168,3 +184,11 @@ class LinearSvmModel(_SklearnCoder):
             return prepared, y
         return pd.concat([prepared, prepared.iloc[self._extra_rows]]), \
             np.r_[y, y[self._extra_rows]]
+
+    def _logits(self, prepared: pd.DataFrame) -> np.ndarray:
+        if self.uses_cv:
+            return super()._logits(prepared)
+        scores = np.asarray(self.estimator.decision_function(prepared), dtype=np.float64)
+        if scores.ndim == 1:  # two codes: one score, positive for the second
+            scores = np.c_[np.zeros(len(scores)), scores]
+        return scores
