@@ -52,6 +52,8 @@ class ScoringJob:
     encoding: str = "utf-8"
     step_factories: list[tuple[str, str, Any]] = field(default_factory=list)
     """Preprocessing steps as (component, ``module:attr``, params class), in order."""
+    id_column: str | None = None
+    """Column of the input that identifies records (default: the model's id column)."""
 
     @property
     def input_columns(self) -> list[str]:
@@ -100,14 +102,24 @@ def build_engine(name: str, options: dict[str, Any] | None, registry: Registry) 
     return entry.build(entry.validate_params(options or {}, where=f"engine {entry.full_name}"))
 
 
-def output_frame(chunk: pd.DataFrame, predicted: pd.DataFrame, model: Model) -> pd.DataFrame:
-    """Predictions of one partition, led by the record id (the id column or the row number)."""
+def id_column_of(columns: Any, model: Model, requested: str | None = None) -> str | None:
+    """The column that identifies records: the one asked for, else the model's id column
+    when the input has it, else None (records are then numbered in input order)."""
+    if requested:
+        if requested not in columns:
+            raise DataError(f"the input has no id column {requested!r}; it has "
+                            f"{', '.join(map(repr, list(columns)[:20]))}")
+        return requested
     roles = model.roles
+    return roles.id if roles is not None and roles.id and roles.id in columns else None
+
+
+def output_frame(chunk: pd.DataFrame, predicted: pd.DataFrame, model: Model,
+                 id_column: str | None = None) -> pd.DataFrame:
+    """Predictions of one partition, led by the record id (the id column or the row number)."""
+    column = id_column_of(chunk.columns, model, id_column)
     out = pd.DataFrame(index=chunk.index)
-    if roles is not None and roles.id and roles.id in chunk.columns:
-        out["record_id"] = chunk[roles.id].to_numpy()
-    else:
-        out["record_id"] = chunk.index.to_numpy()
+    out["record_id"] = chunk[column].to_numpy() if column else chunk.index.to_numpy()
     return pd.concat([out, predicted.set_axis(chunk.index)], axis=1)
 
 
@@ -130,13 +142,14 @@ def predict_file(
     engine: str = DEFAULT_ENGINE,
     engine_options: dict[str, Any] | None = None,
     registry: Registry | None = None,
+    id_column: str | None = None,
 ) -> PredictSummary:
     """Score ``input_path`` into ``output_path`` with the run's model on the chosen engine."""
     registry = registry or get_registry()
     runner = build_engine(engine, engine_options, registry)
     folder, model, factory, steps = load_model(run_dir, registry)
     job = ScoringJob(folder, model, factory, str(input_path), Path(output_path), chunk_size,
-                     encoding, steps)
+                     encoding, steps, id_column)
     return runner.score_file(job)
 
 
@@ -163,7 +176,8 @@ class LocalEngine(Engine):
             for chunk in iter_table(job.input, job.chunk_size, encoding=job.encoding):
                 require_columns(chunk, job.input_columns, what=f"input {job.input}")
                 predicted = model.predict(chunk)
-                writer.write(_parquet_safe(output_frame(chunk, predicted, model)))
+                writer.write(_parquet_safe(output_frame(chunk, predicted, model,
+                                                        job.id_column)))
                 rows += len(chunk)
                 for label, count in unseen_labels(chunk, model).items():
                     unseen[label] = unseen.get(label, 0) + count

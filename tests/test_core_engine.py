@@ -151,3 +151,15 @@ def test_a_failed_run_has_no_usable_model(write_pipeline, tmp_path):
         mlstat_core.run(path)
     with pytest.raises(DataError, match="did not succeed"):
         RunFolder.open(only_run(tmp_path)).verify()
+
+
+def test_predict_can_take_ids_from_a_named_column(write_pipeline, tmp_path, budget_csv):
+    result = mlstat_core.run(write_pipeline())
+    new = pd.read_csv(budget_csv).head(30)
+    new.insert(0, "household", [f"h{i}" for i in range(30)])
+    new.to_csv(tmp_path / "new.csv", index=False)
+    predict_file(result.run_dir, tmp_path / "new.csv", tmp_path / "o.csv",
+                 id_column="household")
+    assert pd.read_csv(tmp_path / "o.csv")["record_id"].tolist() == list(new["household"])
+    with pytest.raises(DataError, match="no id column 'hh'"):
+        predict_file(result.run_dir, tmp_path / "new.csv", tmp_path / "o.csv", id_column="hh")

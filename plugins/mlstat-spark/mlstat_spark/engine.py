@@ -21,6 +21,7 @@ from mlstat_core.predict import (
     ScoringJob,
     drift_accumulator,
     finish_summary,
+    id_column_of,
     output_frame,
 )
 from mlstat_spark.params import SparkParams
@@ -130,7 +131,8 @@ class SparkEngine(Engine):
     # -- scoring -------------------------------------------------------------------------
 
     def _scored(self, df: Any, model: Model, job_files: dict[str, tuple[bytes, str]],
-                factory: str, what: str, steps: list[tuple[str, str, Any]]) -> Any:
+                factory: str, what: str, steps: list[tuple[str, str, Any]],
+                id_column: str | None = None) -> Any:
         from mlstat_core.engine import _parquet_safe
         from mlstat_core.sklearn_model import require_columns
 
@@ -138,7 +140,7 @@ class SparkEngine(Engine):
         missing = [c for c in needed if c not in df.columns]
         if missing:
             require_columns(pd.DataFrame(columns=df.columns), needed, what=what)
-        id_column = model.roles.id if model.roles and model.roles.id in df.columns else None
+        id_column = id_column_of(df.columns, model, id_column)
         if id_column is None and ROW_COLUMN not in df.columns:
             df = with_row_numbers(df)
         keep = list(dict.fromkeys([c for c in (id_column, ROW_COLUMN) if c and c in df.columns]
@@ -153,7 +155,7 @@ class SparkEngine(Engine):
         if rows is not None:
             sample.index = pd.Index(rows.to_numpy())
         columns, kinds, schema = output_schema(
-            _parquet_safe(output_frame(sample, model.predict(sample), model)))
+            _parquet_safe(output_frame(sample, model.predict(sample), model, id_column)))
         scorer = make_scorer(job_files, factory, id_column, columns, kinds, steps)
         return df.mapInPandas(scorer, schema)
 
@@ -164,7 +166,7 @@ class SparkEngine(Engine):
         startup = time.perf_counter() - session_start
         df = self.read(job)
         scored = self._scored(df, job.model, job.model_files(), job.model_factory,
-                              f"input {job.input}", job.step_factories)
+                              f"input {job.input}", job.step_factories, job.id_column)
         rows = self._write(scored, job.output)
         unseen = self._unseen(df, job.model)
         drift = self._drift(df, job)

@@ -79,7 +79,7 @@ def make_scorer(
             rows = batch.pop(ROW_COLUMN) if ROW_COLUMN in batch.columns else None
             if rows is not None:
                 batch.index = pd.Index(rows.to_numpy())
-            out = _parquet_safe(output_frame(batch, model.predict(batch), model))
+            out = _parquet_safe(output_frame(batch, model.predict(batch), model, id_column))
             yield conform(out.reset_index(drop=True), columns, kinds)
 
     return score
