@@ -143,6 +143,11 @@ class CnnModel(SceneMapper, Model):
             "in_channels": features.shape[1],
         }
         info = self._info()
+        if min(info.height, info.width) < p.patch_size:
+            raise DataError(
+                f"the scene is {info.height} x {info.width} pixels, smaller than patch_size = "
+                f"{p.patch_size}; set patch_size to at most "
+                f"{min(info.height, info.width) // 4 * 4} in [model]")
         torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
         device = pick_device(p.device)

@@ -86,3 +86,55 @@ def feature_stack(stack: np.ndarray, bands: list[str], band_roles: Mapping[str, 
     layers = [stack[i].astype(np.float64) for i in range(len(bands))]
     layers += [spectral_index(name, by_role) for name in indices]
     return np.stack(layers).astype(np.float32)
+
+
+# --- neighbourhood (context) features ---------------------------------------------------------
+
+
+def context_names(base: list[str], windows: list[int]) -> list[str]:
+    """Names of the context features: each base feature over each focal window
+    ('band_40' with window 3 -> 'band_40_mean3')."""
+    return [f"{name}_mean{w}" for w in windows for name in base]
+
+
+def context_margin(windows: list[int]) -> int:
+    """Pixels of context a tile needs on each side for these windows."""
+    return max(windows, default=1) // 2
+
+
+def focal_mean(stack: np.ndarray, window: int) -> np.ndarray:
+    """NaN-aware focal mean of each layer of ``stack`` (layers, rows, cols) over a square
+    window: the mean of the valid pixels of the window (nodata and the area outside the
+    array do not count); NaN where the window holds no valid pixel.
+
+    Digital numbers are integers, so the float64 sums are exact and a tile read with
+    ``context_margin`` pixels around it gives the same values as the whole scene."""
+    from scipy.ndimage import uniform_filter
+
+    valid = ~np.isnan(stack).any(axis=0)
+    count = uniform_filter(valid.astype(np.float64), window, mode="constant")
+    sums = uniform_filter(np.where(valid, stack, 0.0).astype(np.float64), (1, window, window),
+                          mode="constant")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 1e-9, sums / np.where(count > 1e-9, count, 1.0), np.nan)
+
+
+def context_stack(bands_window: np.ndarray, bands: list[str], band_roles: Mapping[str, str],
+                  indices: list[str], windows: list[int]) -> np.ndarray:
+    """Features of a band window (bands, rows, cols), shape (features, rows, cols): bands and
+    indices, then for each window the focal means of the bands and the indices computed on
+    them (so a mixed neighbourhood gives the indices of the mixed spectrum). Pixels with
+    nodata in any band are NaN in every feature: they are never classified."""
+    base = feature_stack(bands_window, bands, band_roles, indices)
+    if not windows:
+        return base
+    nodata = np.isnan(bands_window).any(axis=0)
+    layers = [base]
+    for window in windows:
+        if window < 3 or window % 2 == 0:
+            raise ConfigError(f"context window {window} must be odd and at least 3")
+        mean = focal_mean(bands_window, window)
+        layers.append(feature_stack(mean, bands, band_roles, indices))
+    out = np.concatenate(layers)
+    out[:, nodata] = np.nan
+    return out

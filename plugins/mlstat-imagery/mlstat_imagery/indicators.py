@@ -3,18 +3,19 @@
 Sample-based figures (confusion matrix, Cohen's kappa) come from the points alone; the
 area-weighted accuracies and the error-adjusted built-up area need the mapped area of each
 class, which the indicator takes from the model's whole-scene map (models of this plugin make
-it once and share it with ``write_outputs``).
+it in ``write_outputs``, before the indicators run, and this indicator reads its summary).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 from mlstat_core.components import AssessContext, Indicator, IndicatorResult, Plot
 from mlstat_core.errors import DataError
 from mlstat_imagery.loaders import CHANGE_NOTE, FIELD
-from mlstat_imagery.mapping import PREVIEW_FILE, png_base64
+from mlstat_imagery.mapping import PREVIEW_FILE, SUMMARY_FILE, png_base64
 from mlstat_imagery.params import FieldValidationParams
 from mlstat_imagery.validation import (
     cohen_kappa,
@@ -118,9 +119,13 @@ class FieldValidation(Indicator):
                             f"{self.params.confidence:.0%} interval: the mapped area corrected "
                             "by the errors seen at the field points (stratified estimator of "
                             f"Olofsson et al. 2014). The map itself shows "
-                            f"{est['mapped_area'][k]:.1f} km²; a large gap means the map's "
-                            "errors do not cancel out." + change,
-                details={"mapped_area_km2": float(est["mapped_area"][k]),
+                            f"{est['mapped_area'][k]:.1f} km² (naive count of "
+                            f"{int(mapped[k]):,} pixels); a large gap means the map's errors do "
+                            "not cancel out." + change,
+                details={"mapped_pixels": int(mapped[k]),
+                         "mapped_area_km2": float(est["mapped_area"][k]),
+                         "mapped_area_ha": float(est["mapped_area"][k]) * 100,
+                         "adjusted_area_ha": area * 100, "half_width_ha": half * 100,
                          "adjusted_area_km2": area, "half_width_km2": half,
                          "standard_error_km2": half / z,
                          "proportion": float(est["proportion"][k]),
@@ -155,6 +160,13 @@ class FieldValidation(Indicator):
 
     @staticmethod
     def _map_summary(ctx: AssessContext) -> dict[str, Any] | None:
+        """The map the run wrote (``outputs/map_summary.json``, written before the
+        indicators); a model that wrote none is asked to map the scene now."""
+        for path in ctx.outputs:
+            if Path(path).name == SUMMARY_FILE and Path(path).is_file():
+                summary = json.loads(Path(path).read_text())
+                summary["folder"] = str(Path(path).parent)
+                return summary
         scene_map = getattr(ctx.model, "scene_map", None)
         if scene_map is None or "scene" not in ctx.test.metadata:
             return None

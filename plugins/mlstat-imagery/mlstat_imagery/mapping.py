@@ -11,8 +11,9 @@ from __future__ import annotations
 import base64
 import json
 import os
-import shutil
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +33,19 @@ PALETTE = [(166, 217, 106), (26, 152, 80), (254, 224, 139), (116, 173, 209), (69
 NODATA_COLOUR = (255, 255, 255)
 
 
+def argmax_decision(proba: np.ndarray) -> np.ndarray:
+    """The most probable class of each pixel (index), from (classes, ...) probabilities."""
+    return np.nan_to_num(proba, nan=-1.0).argmax(axis=0)
+
+
 def write_scene_map(info: SceneInfo, probabilities: Any, classes: list[Any], positive: Any,
-                    path: Path, tile_size: int = 256) -> dict[str, Any]:
+                    path: Path, tile_size: int = 256,
+                    decide: Callable[[np.ndarray], np.ndarray] | None = None) -> dict[str, Any]:
     """Stream ``probabilities(row0, col0, height, width) -> (classes, height, width)`` (NaN where
-    nodata) over the scene's tiles into a GeoTIFF; return the class pixel counts."""
+    nodata) over the scene's tiles into a GeoTIFF; return the class pixel counts. ``decide``
+    turns a tile's probabilities into class indices (default: the most probable class).
+    Pixels with NaN probabilities (nodata in any band) are written as nodata, never
+    classified."""
     import rasterio
 
     if positive not in classes:
@@ -64,7 +74,7 @@ def write_scene_map(info: SceneInfo, probabilities: Any, classes: list[Any], pos
                     raise ModelError(f"tile probabilities have shape {proba.shape}, expected "
                                      f"{(len(classes), h, w)}")
                 valid = ~np.isnan(proba).any(axis=0)
-                best = np.nan_to_num(proba, nan=-1.0).argmax(axis=0)
+                best = (decide or argmax_decision)(proba)
                 klass = np.where(valid, best + 1, NODATA).astype(np.float32)
                 prob = np.where(valid, proba[positive_index], NODATA).astype(np.float32)
                 window = Window(col0, row0, w, h)
@@ -123,8 +133,10 @@ def png_base64(path: Path) -> str:
 
 
 class SceneMapper:
-    """Mixin for models that map a whole scene; the map is made once per model and scene and
-    shared by the field-validation indicator (mapped areas) and ``write_outputs`` (files)."""
+    """Mixin for models that map a whole scene. ``write_outputs`` writes the map into the run's
+    ``outputs/`` before the indicators run; the field-validation indicator reads the mapped
+    areas from ``map_summary.json`` there (or calls :meth:`scene_map` itself when the run
+    wrote no map)."""
 
     map_tile_size: int = 256
 
@@ -132,46 +144,51 @@ class SceneMapper:
                             width: int) -> np.ndarray:
         raise NotImplementedError
 
+    def decide(self, proba: np.ndarray) -> np.ndarray:
+        """Class index of each pixel from probabilities (classes, ...); default: argmax."""
+        return argmax_decision(proba)
+
     def map_classes(self) -> list[Any]:
         classes = getattr(self, "classes_", None)
         if not classes:
             raise ModelError("the model is not fitted; it cannot map the scene")
         return list(classes)
 
-    def scene_map(self, metadata: dict[str, Any]) -> dict[str, Any]:
-        """Map the scene described in a data set's metadata (once); the summary has the
-        GeoTIFF and PNG paths and the mapped pixels of each class."""
-        if "scene" not in metadata:
+    def scene_map(self, metadata: dict[str, Any], folder: Path | None = None,
+                  preview: bool = True, scene: SceneInfo | None = None) -> dict[str, Any]:
+        """Map the scene described in a data set's metadata (or ``scene``, another scene on
+        the same bands) into ``folder`` (a new temporary folder by default): GeoTIFF, PNG
+        preview; the summary has the mapped pixels of each class and the seconds taken."""
+        if scene is None and "scene" not in metadata:
             raise DataError("the data set carries no scene in its metadata; use an imagery "
                             "loader")
-        key = json.dumps(metadata["scene"], sort_keys=True)
-        cache = getattr(self, "_map_cache", None)
-        if cache and cache["key"] == key:
-            return cache["summary"]
-        info = SceneInfo.from_dict(metadata["scene"])
-        folder = Path(tempfile.mkdtemp(prefix="mlstat-imagery-map-"))
+        info = scene or SceneInfo.from_dict(metadata["scene"])
+        folder = Path(folder) if folder is not None \
+            else Path(tempfile.mkdtemp(prefix="mlstat-imagery-map-"))
         classes = self.map_classes()
         positive = metadata.get("positive_label", classes[0])
+        start = time.perf_counter()
         summary = write_scene_map(
             info, lambda r, c, h, w: self.scene_probabilities(info, r, c, h, w), classes,
-            positive, folder / MAP_FILE, tile_size=self.map_tile_size)
-        write_preview(folder / MAP_FILE, folder / PREVIEW_FILE, classes, positive)
+            positive, folder / MAP_FILE, tile_size=self.map_tile_size, decide=self.decide)
+        seconds = time.perf_counter() - start
+        summary.update(map_seconds=seconds,
+                       pixels_per_s=info.width * info.height / seconds if seconds else None)
+        rule = getattr(self, "threshold", None)
+        if callable(rule) and rule() is not None:
+            summary["decision_threshold"] = rule()
+        if preview:
+            write_preview(folder / MAP_FILE, folder / PREVIEW_FILE, classes, positive)
         summary["folder"] = str(folder)
-        self._map_cache = {"key": key, "summary": summary}
         return summary
 
     def write_scene_outputs(self, directory: Path, test: Any) -> list[Path]:
         if not getattr(self.params, "write_map", True) or "scene" not in test.metadata:
             return []
-        summary = self.scene_map(test.metadata)
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        written = []
-        for name in (MAP_FILE, PREVIEW_FILE):
-            target = directory / name
-            shutil.copyfile(Path(summary["folder"]) / name, target)
-            written.append(target)
+        summary = self.scene_map(test.metadata, folder=directory)
         public = {k: v for k, v in summary.items() if k != "folder"}
         public["notes"] = list(test.metadata.get("notes", []))
-        written.append(write_json(directory / SUMMARY_FILE, public))
-        return written
+        return [directory / MAP_FILE, directory / PREVIEW_FILE,
+                write_json(directory / SUMMARY_FILE, public)]

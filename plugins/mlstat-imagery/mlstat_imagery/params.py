@@ -104,6 +104,43 @@ class ImageryForestParams(MapParams):
     class_weight: Literal["balanced", "balanced_subsample"] | None = Field(
         "balanced", description="reweight rare classes (built-up is the minority)")
     n_jobs: int = Field(1, description="CPU cores to use (-1: all)")
+    context_windows: list[int] = Field(
+        default_factory=list,
+        description="focal windows (odd sides in pixels, e.g. [3, 7]): the mean of the bands "
+                    "over each window, and the indices of that mean, are added as features; "
+                    "computed from the scene, tile by tile with a margin")
+    threshold: Literal["argmax", "cv", "validation"] | float = Field(
+        "argmax",
+        description="decision rule for built-up (binary mode): 'argmax' (most probable class), "
+                    "'cv' (threshold on P(built-up) maximising kappa in spatial-block "
+                    "cross-validation of the labelled pixels, train and validation blocks), "
+                    "'validation' (the same on the validation blocks only) or a number in "
+                    "(0, 1); stored with the model")
+    cv_folds: int = Field(5, ge=2, le=20, description="folds of the 'cv' threshold")
+    cv_block_size: int = Field(32, ge=1, le=4096,
+                               description="block side (pixels) of the 'cv' folds")
+
+    @model_validator(mode="after")
+    def _check(self) -> ImageryForestParams:
+        bad = [w for w in self.context_windows if w < 3 or w % 2 == 0 or w > 255]
+        if bad:
+            raise ValueError(f"context_windows must be odd sides from 3 to 255; got {bad}")
+        if isinstance(self.threshold, float) and not 0 < self.threshold < 1:
+            raise ValueError("a numeric threshold must lie in (0, 1)")
+        return self
+
+
+class ContextForestParams(ImageryForestParams):
+    """The forest with 3x3 neighbourhood means and a cross-validated decision threshold."""
+
+    context_windows: list[int] = Field(
+        default_factory=lambda: [3],
+        description="focal windows (odd sides in pixels): band means and their indices")
+    min_samples_leaf: int = Field(3, ge=1, description="smallest leaf (smaller trees: faster "
+                                  "maps, smoother probabilities)")
+    threshold: Literal["argmax", "cv", "validation"] | float = Field(
+        "cv", description="'cv': threshold on P(built-up) maximising kappa in spatial-block "
+                          "cross-validation of the labelled pixels; see random_forest")
 
 
 class CnnParams(MapParams):
@@ -116,6 +153,13 @@ class CnnParams(MapParams):
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto: cuda if present")
     class_weight: Literal["balanced"] | None = Field("balanced",
                                                      description="reweight rare classes")
+
+    @model_validator(mode="after")
+    def _multiple_of_four(self) -> CnnParams:
+        if self.patch_size % 4:
+            raise ValueError(f"patch_size must be a multiple of 4 (the U-Net pools twice); "
+                             f"got {self.patch_size}")
+        return self
 
 
 class FieldValidationParams(Params):

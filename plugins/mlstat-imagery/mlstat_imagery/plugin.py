@@ -48,6 +48,12 @@ def mlstat_models() -> list[ComponentSpec]:
             "Per-pixel random forest on bands and spectral indices; writes the whole-scene "
             "map (GeoTIFF: class and probability bands) and a PNG preview."),
         ComponentSpec(
+            "context_forest", "model", f"{_M}.models:ContextForestModel",
+            P.ContextForestParams, RASTER,
+            "Per-pixel random forest on bands, indices and their 3x3 neighbourhood means, with "
+            "a decision threshold on P(built-up) chosen by spatial-block cross-validation of "
+            "the labelled pixels; tiled whole-scene map (memory flat in the scene size)."),
+        ComponentSpec(
             "cnn", "model", f"{_M}.cnn:CnnModel", P.CnnParams, RASTER,
             "Small U-Net trained from random initialisation on patches around the labelled "
             "pixels (masked loss), cuda when present; tiled whole-scene map with overlap."),

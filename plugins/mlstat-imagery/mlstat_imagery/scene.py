@@ -112,11 +112,38 @@ def open_scene(directory: Path, pattern: str, bands: list[str]) -> SceneInfo:
             else float(value)
     with rasterio.open(next(iter(files.values()))) as first:
         crs = first.crs if first.crs is not None else dataset.crs
+    notes = _grid_notes(files, crs, (resx, resy), bands[0])
     return SceneInfo(
         directory=str(directory), pattern=pattern, bands=list(bands),
         files={b: str(p) for b, p in files.items()}, crs_wkt=crs.to_wkt(), epsg=crs.to_epsg(),
         transform=[resx, 0.0, xmin, 0.0, -resy, ymax], width=width, height=height,
-        nodata=nodata)
+        nodata=nodata, notes=notes)
+
+
+def _grid_notes(files: dict[str, Path], crs: Any, res: tuple[float, float],
+                first: str) -> list[str]:
+    """Plain-language notes on band files whose CRS or resolution differ from the scene grid
+    (torchgeo warps them onto it, nearest neighbour); a file without CRS is an error."""
+    import rasterio
+
+    notes = []
+    for band, path in files.items():
+        with rasterio.open(path) as src:
+            if src.crs is None:
+                raise DataError(f"band file {path} has no CRS; give it one (gdal_edit.py "
+                                "-a_srs) so that it can be placed on the scene grid")
+            other_crs = src.crs != crs
+            other_res = any(abs(a - b) > 1e-6 * b for a, b in zip(src.res, res, strict=True))
+            if other_crs or other_res:
+                what = " and ".join(
+                    x for x, flag in ((f"CRS {_crs_name(src.crs.to_wkt())}", other_crs),
+                                      (f"resolution {src.res[0]:g} x {src.res[1]:g}", other_res))
+                    if flag)
+                notes.append(
+                    f"band {band} ({path.name}) is on {what}: resampled onto the scene grid of "
+                    f"band {first} ({_crs_name(crs.to_wkt())}, {res[0]:g} x {res[1]:g}) by "
+                    "nearest neighbour, values unchanged")
+    return notes
 
 
 def _xy_bounds(dataset: Any) -> tuple[float, float, float, float]:

@@ -134,3 +134,26 @@ def z_value(confidence: float) -> float:
     from statistics import NormalDist
 
     return NormalDist().inv_cdf(0.5 + confidence / 2)
+
+
+def best_threshold(proba: Any, truth: Any, step: float = 0.01) -> tuple[float, float]:
+    """The decision threshold on P(positive) that maximises Cohen's kappa of ``proba >=
+    threshold`` against ``truth`` (booleans); when several thresholds tie (a separable set
+    gives a plateau), the middle of the widest-spread tie. Returns (threshold, kappa)."""
+    proba = np.asarray(proba, dtype=float)
+    truth = np.asarray(truth, dtype=bool)
+    if not len(proba) or truth.all() or not truth.any():
+        raise DataError("choosing a threshold needs records of both classes")
+    grid = np.round(np.arange(step, 1.0, step), 6)
+    scores = []
+    for t in grid:
+        pred = proba >= t
+        tp = float((pred & truth).sum())
+        fp = float((pred & ~truth).sum())
+        fn = float((~pred & truth).sum())
+        tn = float((~pred & ~truth).sum())
+        scores.append(cohen_kappa(np.array([[tp, fp], [fn, tn]])))
+    values = np.nan_to_num(np.array(scores), nan=-1.0)
+    best = values.max()
+    ties = grid[values >= best - 1e-12]
+    return float(np.median(ties)), float(best)

@@ -51,3 +51,87 @@ def test_label_class_that_does_not_exist(crop_dir: Path) -> None:
         LandsatNcLoader(LandsatNcParams(directory=str(crop_dir), classes=classes)).load(crop_dir)
     with pytest.raises(ValidationError, match="positive_class"):
         LandsatNcParams(positive_class="urban")
+
+
+def test_bands_on_other_crs_and_resolution_are_resampled_and_said(crop_dir: Path,
+                                                                  tmp_path: Path) -> None:
+    import numpy as np
+    import rasterio
+    from rasterio.warp import Resampling, calculate_default_transform, reproject
+
+    folder = _copy(crop_dir, tmp_path / "scene")
+    coarse = folder / "lsat7_2000_50.tif"  # half the resolution
+    with rasterio.open(coarse) as src:
+        data = src.read(1)[::2, ::2]
+        profile = src.profile.copy()
+        profile.update(width=data.shape[1], height=data.shape[0],
+                       transform=src.transform @ rasterio.Affine.scale(2))
+    with rasterio.open(coarse, "w", **profile) as dst:
+        dst.write(data, 1)
+    utm = folder / "lsat7_2000_40.tif"  # another CRS (UTM 17N)
+    with rasterio.open(utm) as src:
+        t, w, h = calculate_default_transform(src.crs, "EPSG:32617", src.width, src.height,
+                                              *src.bounds)
+        profile = src.profile.copy()
+        profile.update(crs="EPSG:32617", transform=t, width=w, height=h)
+        out = np.full((h, w), src.nodata, dtype=src.dtypes[0])
+        reproject(rasterio.band(src, 1), out, dst_transform=t, dst_crs="EPSG:32617",
+                  resampling=Resampling.nearest, dst_nodata=src.nodata)
+    with rasterio.open(utm, "w", **profile) as dst:
+        dst.write(out, 1)
+    data = LandsatNcLoader(LandsatNcParams(directory=str(folder))).load(folder)
+    notes = " ".join(data.metadata["notes"])
+    assert "band 40" in notes and "EPSG:32617" in notes and "resampled" in notes
+    assert "band 50" in notes and "resolution 57" in notes
+    assert data.metadata["scene"]["width"] == 96  # the grid of the first band
+    assert data.metadata["counts"]["labelled_pixels_usable"] > 300
+
+
+def test_nodata_pixels_are_never_classified(crop_dir: Path, tmp_path: Path) -> None:
+    import json
+
+    import numpy as np
+    import pandas as pd
+    import rasterio
+    from mlstat_imagery.models import ContextForestModel
+    from mlstat_imagery.params import ContextForestParams
+
+    folder = _copy(crop_dir, tmp_path / "scene")
+    band = folder / "lsat7_2000_30.tif"
+    with rasterio.open(band, "r+") as dst:
+        data = dst.read(1)
+        data[10:30, 10:30] = dst.nodata
+        dst.write(data, 1)
+    dataset = LandsatNcLoader(LandsatNcParams(directory=str(folder))).load(folder)
+    frame = dataset.frame
+    assert not ((frame["row"].between(10, 29)) & (frame["col"].between(10, 29))).any()
+    labelled = np.nonzero((frame["source"] == "labelled_pixel").to_numpy())[0]
+    model = ContextForestModel(ContextForestParams(n_estimators=10, cv_block_size=16))
+    model.fit(dataset.subset(labelled))
+    files = model.write_outputs(tmp_path / "out", pd.DataFrame(), dataset)
+    with rasterio.open(files[0]) as src:
+        klass = src.read(1)
+    assert (klass[10:30, 10:30] == -1).all()
+    summary = json.loads((tmp_path / "out" / "map_summary.json").read_text())
+    assert summary["nodata_pixels"] >= 400
+    assert sum(summary["class_pixels"].values()) + summary["nodata_pixels"] == 96 * 96
+
+
+def test_points_outside_the_raster_are_counted(crop_dataset: object) -> None:
+    counts = crop_dataset.metadata["counts"]  # type: ignore[attr-defined]
+    assert counts["field_points_total"] == 1000
+    assert counts["field_points_outside_scene"] > 900  # the crop covers a small area
+    assert counts["field_points_outside_scene"] + counts["field_points_on_nodata"] \
+        + counts["field_points_usable"] == counts["field_points_total"]
+
+
+def test_raster_smaller_than_the_patch(crop_dataset: object, crop_split: object) -> None:
+    from mlstat_imagery.cnn import CnnModel
+    from mlstat_imagery.params import CnnParams
+
+    model = CnnModel(CnnParams(epochs=1, patch_size=128, device="cpu"))
+    train = crop_dataset.subset(crop_split.train)  # type: ignore[attr-defined]
+    with pytest.raises(DataError, match="smaller than patch_size"):
+        model.fit(train)
+    with pytest.raises(ValidationError, match="multiple of 4"):
+        CnnParams(patch_size=30)

@@ -75,3 +75,38 @@ def test_cnn_one_epoch_cpu(crop_dataset: Any, crop_split: Any, tmp_path: Path) -
     assert (tmp_path / "cnn" / "weights.safetensors").is_file()
     again = CnnModel.load(tmp_path / "cnn").predict(test)
     np.testing.assert_allclose(predicted["confidence"], again["confidence"], atol=1e-6)
+
+
+def test_context_forest_threshold_tiles_and_round_trip(crop_dataset: Any, crop_split: Any,
+                                                       tmp_path: Path) -> None:
+    from mlstat_imagery.models import ContextForestModel
+    from mlstat_imagery.params import ContextForestParams
+    from mlstat_imagery.scene import SceneInfo
+
+    model = ContextForestModel(ContextForestParams(n_estimators=20, context_windows=[3, 7],
+                                                   cv_block_size=16))
+    model.fit(crop_dataset.subset(crop_split.train), crop_dataset.subset(crop_split.validation))
+    rule = model.threshold()
+    assert rule is not None and 0 < rule["value"] < 1 and rule["positive"] == "built_up"
+    assert len(model.extra_state["columns"]) == 3 * len(crop_dataset.roles.features)
+    # a tile read with its margin gives the same features as the whole crop
+    info = SceneInfo.from_dict(crop_dataset.metadata["scene"])
+    whole = model.scene_probabilities(info, 0, 0, 96, 96)
+    part = model.scene_probabilities(info, 40, 24, 30, 50)
+    np.testing.assert_allclose(whole[:, 40:70, 24:74], part)
+    # predictions follow the threshold, and the map agrees with them
+    frame = crop_dataset.frame
+    predicted = model.predict(frame)
+    proba = predicted["proba_built_up"].to_numpy()
+    assert ((proba >= rule["value"]) == (predicted["prediction"] == "built_up")).all()
+    files = model.write_outputs(tmp_path / "out", pd.DataFrame(), crop_dataset)
+    import rasterio
+
+    with rasterio.open(files[0]) as src:
+        klass = src.read(1)
+    mapped = np.array(model.classes_)[klass[frame["row"], frame["col"]].astype(int) - 1]
+    assert (mapped == predicted["prediction"].to_numpy()).all()
+    model.save(tmp_path / "model")
+    again = ContextForestModel.load(tmp_path / "model")
+    pd.testing.assert_frame_equal(predicted, again.predict(frame))
+    assert again.threshold() == rule
