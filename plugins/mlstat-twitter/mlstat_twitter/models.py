@@ -17,6 +17,7 @@ from mlstat_core.artifacts import read_json, write_json
 from mlstat_core.components import ColumnRoles, Dataset, Model
 from mlstat_core.errors import DataError, ModelError
 from mlstat_core.sklearn_model import classification_frame, require_columns
+from mlstat_twitter.augment import augmented_class
 from mlstat_twitter.index import confusion_counts, sentiment_index
 from mlstat_twitter.loaders import STREAM_KEY, read_tweets
 from mlstat_twitter.normalise import UNKNOWN_LANGUAGE, TweetNormaliser, identify_language
@@ -167,13 +168,31 @@ class SentimentModel(IndexingModel):
                             " use coding.tfidf_logreg, coding.linear_svm or coding.fasttext")
         return entry
 
-    def _new_base(self) -> Model:
+    def _new_base(self, augment: bool = False) -> Model:
         entry = self._entry()
         params = dict(self.params.base_params)
         if "normalise" in entry.spec.params.model_fields and "normalise" not in params:
             params["normalise"] = {"units": False}  # _e1f44d_ tokens are not amounts
-        return entry.build(entry.validate_params(params, f"model.base_params ({entry.full_name})"),
+        base = entry.build(entry.validate_params(params, f"model.base_params ({entry.full_name})"),
                            task=self.task or "text_classification")
+        if augment:  # the same model, its features step wrapped (see mlstat_twitter.augment)
+            base = augmented_class(type(base), LANG)(base.params, base.task)
+            base.language_scale = self.params.language_augment
+        return base
+
+    def _augments(self, train: Dataset) -> bool:
+        """Feature augmentation by language: asked for, languages as a feature, a scikit-learn
+        base, and at least two languages in the training data."""
+        p = self.params
+        if not p.language_augment or not p.language_feature:
+            return False
+        if len(set(train.frame[LANG])) < 2:
+            return False
+        if not hasattr(self.base, "build_estimator"):
+            warnings.warn(f"language_augment needs a scikit-learn base (coding.tfidf_logreg, "
+                          f"coding.linear_svm), not {p.base}: trained without it", stacklevel=3)
+            return False
+        return True
 
     # -- inputs ------------------------------------------------------------------------------
 
@@ -210,7 +229,8 @@ class SentimentModel(IndexingModel):
                                                    self.seed)
             source = f"internal holdout ({self.params.validation_share:.0%} of training)"
         inner_train, inner_val = self._inner(train), self._inner(validation)
-        self.base = self._new_base()
+        augment = self._augments(inner_train)
+        self.base = self._new_base(augment)
         self.base.seed = self.seed
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*threshold reaches accuracy.*")
@@ -219,7 +239,8 @@ class SentimentModel(IndexingModel):
         self.classes_ = [str(c) for c in (self.base.classes_ or [])]
         if not self.classes_:
             raise ModelError(f"{self.params.base} learnt no classes")
-        self.state = {"languages": sorted(set(inner_train.frame[LANG]))}
+        self.state = {"languages": sorted(set(inner_train.frame[LANG])),
+                      "language_augmented": augment}
         self._store_confusion(validation, source)
         return self
 
@@ -261,11 +282,12 @@ class SentimentModel(IndexingModel):
         directory = Path(directory)
         saved = read_json(directory / STATE_FILE)
         model = cls(SentimentParams.model_validate(saved["params"]), saved["task"])
-        model.base = type(model.base).load(directory / BASE_DIR)
+        model.state = saved["state"]
+        base_type = type(model._new_base(bool(model.state.get("language_augmented"))))
+        model.base = base_type.load(directory / BASE_DIR)
         model.roles = ColumnRoles.from_dict(saved["roles"]) if saved["roles"] else None
         model.classes_ = saved["classes"]
         model.seed = saved["seed"]
-        model.state = saved["state"]
         return model
 
     def global_explanation(self) -> dict[str, Any] | None:

@@ -14,6 +14,8 @@ UMSAB_LANGUAGES = ("english", "french", "german")
 class NormaliseParams(Params):
     """How a tweet is cleaned (see :mod:`mlstat_twitter.normalise`)."""
 
+    escapes: bool = Field(True, description="decode literal JSON escapes left in the text "
+                                            "(i\\u2019m -> i’m, \\ud83d\\ude02 -> the emoji)")
     users: bool = Field(True, description="replace @mentions by the token _user_")
     urls: bool = Field(True, description="replace links (and a bare 'http') by the token _url_")
     hashtags: Literal["split", "keep", "drop"] = Field(
@@ -22,6 +24,8 @@ class NormaliseParams(Params):
         "token", description="emoji and emoticons as word tokens (_e1f602_, _smile_) or dropped")
     elongation: int = Field(2, ge=0, le=3, description="characters repeated more than this "
                                                       "are cut to it (soooo -> soo); 0 = off")
+    marks: bool = Field(True, description="'!' and '?' as word tokens _excl_ and _quest_ (a "
+                                          "model's cleaning that drops punctuation keeps them)")
     lowercase: bool = Field(True, description="case folding")
     numbers: bool = Field(False, description="replace numbers by _num_")
 
@@ -140,6 +144,14 @@ class SentimentParams(Params):
                                      description="language identification for missing codes")
     language_feature: bool = Field(True, description="give the model the language as a "
                                                      "feature (one model for all languages)")
+    language_augment: float = Field(
+        0.0, ge=0, le=4,
+        description="feature augmentation by language: every n-gram feature once shared and "
+                    "once per language (scaled by this), so one model learns shared and "
+                    "per-language weights; 0 = off (default: on UMSAB's val split 0.5 and 1 "
+                    "did not beat the shared model and train 3-4x slower). Needs "
+                    "language_feature, a scikit-learn base (coding.tfidf_logreg, "
+                    "coding.linear_svm) and two or more training languages")
     lexicon: bool = Field(True, description="add VADER lexicon polarity tokens to English "
                                             "tweets (_lex_pos_, _lex_neg_)")
     positive: str = Field("positive", description="label of positive tweets")

@@ -85,3 +85,49 @@ def test_stream_index_written(fitted, tmp_path: Path) -> None:
     assert (ok["index_low"] <= ok["index"]).all() and (ok["index"] <= ok["index_high"]).all()
     assert ok["share_positive"].add(ok["share_neutral"]).add(ok["share_negative"]).round(6) \
         .eq(1).all()
+
+
+def test_language_augmented_features_blocks() -> None:
+    from mlstat_twitter.augment import LanguageAugmented
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    text = make_pipeline(FunctionTransformer(lambda x: x["t"]), CountVectorizer())
+    frame = pd.DataFrame({"t": ["good day", "bon jour", "good"], "lang": ["en", "fr", "de"]})
+    aug = LanguageAugmented(text, "lang", scale=0.5).fit(frame)
+    assert aug.languages_ == ["de", "en", "fr"]
+    x = aug.transform(frame).toarray()
+    shared = text.fit(frame).transform(frame).toarray()
+    n = shared.shape[1]
+    assert x.shape == (3, 4 * n)
+    np.testing.assert_allclose(x[:, :n], shared)
+    np.testing.assert_allclose(x[1, 3 * n:], 0.5 * shared[1])  # fr block of the French tweet
+    assert x[1, n:3 * n].sum() == 0  # nothing in the de and en blocks
+    unseen = aug.transform(pd.DataFrame({"t": ["good"], "lang": ["nl"]})).toarray()
+    assert unseen[0, n:].sum() == 0  # a language not trained on: shared weights only
+
+
+def test_language_augmented_model_round_trip(small_parts, tmp_path: Path) -> None:
+    from conftest import FAST_BASE
+
+    train, val, test = small_parts
+    model = SentimentModel(SentimentParams(base_params=FAST_BASE, language_augment=0.5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(train, val)
+    assert model.state["language_augmented"] is True
+    predicted = model.predict(test.frame)
+    assert (predicted["prediction"] == test.y).mean() > 0.45
+    names = model.base.estimator.named_steps["features"].get_feature_names_out()
+    assert any(str(n).startswith("fr:") for n in names)
+    model.save(tmp_path / "model")
+    again = SentimentModel.load(tmp_path / "model")
+    pd.testing.assert_frame_equal(again.predict(test.frame), predicted)
+    # one language: nothing to augment, the plain base model
+    english = train.subset(np.flatnonzero(train.frame["language"].to_numpy() == "en"))
+    mono = SentimentModel(SentimentParams(base_params=FAST_BASE, language_augment=0.5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mono.fit(english, val)
+    assert mono.state["language_augmented"] is False

@@ -11,7 +11,9 @@ from mlstat_twitter.transforms import NormaliseTransform
 from mlstat_core.components import ColumnRoles
 
 CASES = [
-    ("@bob Sooooo happy!!!! https://t.co/xyz", "_user_ soo happy!! _url_"),
+    ("@bob Sooooo happy!!!! https://t.co/xyz", "_user_ soo happy _excl_ _excl_ _url_"),
+    ("Vraiment?? Non!", "vraiment _quest_ _quest_ non _excl_"),
+    (r'i\u2019m sorry\u002c \"so\" \ud83d\ude02', 'i\u2019m sorry, "so" _e1f602_'),
     ("#BlackFriday2017 deals", "black friday 2017 deals"),
     ("J'adore 😂😂 :)", "j'adore _e1f602_ _e1f602_ _smile_"),
     ("Thumbs 👍🏽 <3", "thumbs _e1f44d_ _heart_"),
@@ -31,6 +33,9 @@ def test_switches_and_missing() -> None:
     n = TweetNormaliser(NormaliseParams(hashtags="drop", emoji="drop", elongation=0,
                                         lowercase=False, numbers=True))
     assert n.one("Goooal #WorldCup 😂 in 90 minutes") == "Goooal in _num_ minutes"
+    plain = TweetNormaliser(NormaliseParams(escapes=False, marks=False))
+    assert plain.one("ok?! i\\u2019m") == "ok?! i\\u2019m"
+    assert TweetNormaliser().one("a \\ud83d b") == "a b"  # a lone surrogate is dropped
     assert n([None, float("nan"), "x"]) == ["", "", "x"]
     assert split_hashtag("blackfriday") == "blackfriday"
     assert split_hashtag("MakeAmericaGreatAgain") == "Make America Great Again"
