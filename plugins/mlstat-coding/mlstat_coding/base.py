@@ -135,7 +135,7 @@ class CodingMixin:
         position = {str(c): i for i, c in enumerate(self.classes_)}
         y_index = np.array([position.get(v, -1) for v in y])
         temperature = 1.0
-        if getattr(self.params, "calibrate", False):
+        if self.temperature_scaled():
             temperature = fit_temperature(logits, y_index)
         proba = softmax(logits / temperature)
         scores, _ = confidence_scores(proba, self.params.confidence)
@@ -161,6 +161,10 @@ class CodingMixin:
             "validation_auto_accuracy": float(correct[auto].mean()) if auto.any() else None,
             "unseen_validation_codes": sorted(set(y[y_index < 0]))[:50],
         })
+
+    def temperature_scaled(self) -> bool:
+        """Whether a softmax temperature is fitted on the held-out records."""
+        return bool(getattr(self.params, "calibrate", False))
 
     # -- predicting -------------------------------------------------------------------------
 

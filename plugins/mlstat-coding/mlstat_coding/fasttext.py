@@ -1,10 +1,11 @@
 """A fastText-style classifier in torch: hashed n-grams -> mean embedding -> linear layer.
 
 Word n-grams and character n-grams (of each word, with boundaries) are hashed into one table of
-``buckets`` rows (scikit-learn's ``HashingVectorizer``, MurmurHash3, so ids are stable across
-processes); a record is the weighted mean of its n-gram vectors (``EmbeddingBag``), optionally
-joined with one small embedding per auxiliary categorical column, then a linear layer gives a
-score per code. Trained with sparse SGD in seconds on a CPU; weights are saved with
+``buckets`` rows (64-bit hashes computed with numpy, :mod:`mlstat_coding.ngrams`, so ids are
+stable across processes; ``hashing = "sklearn"``: scikit-learn's ``HashingVectorizer``); a
+record is the weighted mean of its n-gram vectors (``EmbeddingBag``), optionally joined with
+one small embedding per auxiliary categorical column, then a linear layer gives a score per
+code. Trained with sparse SGD in seconds on a CPU; weights are saved with
 safetensors, the rest as JSON. torch is imported only here.
 """
 
@@ -60,6 +61,8 @@ class Hasher:
     def __init__(self, params: FastTextParams) -> None:
         from sklearn.feature_extraction.text import HashingVectorizer
 
+        self.params = params
+
         common = dict(n_features=params.buckets, alternate_sign=False, norm=None,
                       dtype=np.float32, lowercase=False)
         self.words = HashingVectorizer(analyzer="word", token_pattern=r"(?u)\b\w+\b",
@@ -91,10 +94,58 @@ class Hasher:
                 cols.append(vocabulary.setdefault(word, len(vocabulary)))
         return self._through(texts, rows, cols, vocabulary, self.chars)
 
+    def numpy_parts(self, texts: list[str]) -> list[Any]:
+        """Word and char n-gram counts per bucket (two matrices, to be added), hashed with
+        numpy (:mod:`.ngrams`). Each record's row holds its entries in an order fixed by its
+        own text, so sums over a row do not depend on the rest of the batch."""
+        from scipy import sparse
+
+        from mlstat_coding.ngrams import char_ngram_hashes, tokenise, word_ngram_hashes
+
+        p = self.params
+        buckets = np.uint64(p.buckets)
+
+        def counts(rows: np.ndarray, hashes: np.ndarray, n_rows: int) -> Any:
+            cols = (hashes % buckets).astype(np.int64)
+            order = np.argsort(rows, kind="stable")
+            indptr = np.r_[0, np.cumsum(np.bincount(rows, minlength=n_rows))]
+            return sparse.csr_matrix((np.ones(len(rows), np.float32), cols[order], indptr),
+                                     shape=(n_rows, p.buckets))
+
+        tokens = tokenise(texts)
+        parts = [counts(*word_ngram_hashes(texts, p.word_ngrams, tokens=tokens), len(texts))]
+        lo, hi = p.char_ngrams
+        if hi > 0:
+            words, ids, lengths = tokens
+            occurrences = sparse.csr_matrix(
+                (np.ones(len(ids), np.float32), ids, np.r_[0, np.cumsum(lengths)]),
+                shape=(len(texts), len(words)))
+            rows, hashes = char_ngram_hashes(words, lo, hi)
+            parts.append(occurrences @ counts(rows, hashes ^ np.uint64(0x5851F42D4C957F2D),
+                                              len(words)))
+        return parts
+
+    def mean_embedding(self, texts: list[str], table: np.ndarray) -> np.ndarray:
+        """Each record's mean n-gram vector (rows of ``table``), float64: the sum over the word
+        and char parts, divided by the record's number of n-grams."""
+        if self.params.hashing != "numpy":
+            return np.asarray(self.transform(texts) @ table, dtype=np.float64)
+        parts = self.numpy_parts(texts)
+        total = np.zeros(len(texts))
+        hidden = np.zeros((len(texts), table.shape[1]))
+        for part in parts:
+            total += np.asarray(part.sum(axis=1), dtype=np.float64).ravel()
+            hidden += part @ table
+        return hidden / np.where(total > 0, total, 1)[:, None]
+
     def transform(self, texts: list[str]) -> Any:
-        matrix = self.words.transform(texts)
-        if self.chars is not None:
-            matrix = matrix + self.char_counts(texts)
+        if self.params.hashing == "numpy":
+            parts = self.numpy_parts(texts)
+            matrix = parts[0] + parts[1] if len(parts) > 1 else parts[0]
+        else:
+            matrix = self.words.transform(texts)
+            if self.chars is not None:
+                matrix = matrix + self.char_counts(texts)
         matrix = matrix.tocsr()
         matrix.sum_duplicates()
         # weights: mean over the record's n-grams
@@ -242,9 +293,8 @@ class FastTextModel(CodingMixin, Model):
         """Scores per code, computed with numpy on the CPU: each record's row is summed on its
         own (sparse row times dense table), so a record scores the same in any batch, which
         partition-wise (Spark) scoring needs; torch's batched kernels do not promise that."""
-        matrix = self.hasher.transform(prepared[TEXT].tolist())
         weights = self._numpy_weights()
-        hidden = [np.asarray(matrix @ weights["bag.weight"], dtype=np.float64)]
+        hidden = [self.hasher.mean_embedding(prepared[TEXT].tolist(), weights["bag.weight"])]
         aux = self._aux_ids(prepared)
         for j in range(aux.shape[1]):
             hidden.append(weights[f"aux.{j}.weight"][aux[:, j]].astype(np.float64))
@@ -283,7 +333,9 @@ class FastTextModel(CodingMixin, Model):
         _require_torch()
         directory = Path(directory)
         state = read_json(directory / STATE_FILE)
-        model = cls(FastTextParams.model_validate(state["params"]), state.get("task", ""))
+        # models saved before the numpy hashing hashed with scikit-learn's HashingVectorizer
+        params = {"hashing": "sklearn", **state["params"]}
+        model = cls(FastTextParams.model_validate(params), state.get("task", ""))
         model.seed = state.get("seed", 0)
         model.roles = ColumnRoles.from_dict(state["roles"]) if state.get("roles") else None
         model.classes_ = state.get("classes")

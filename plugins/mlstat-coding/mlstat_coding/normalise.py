@@ -54,6 +54,8 @@ _UNIT_RE = re.compile(
     + r")(?![^\W\d_])", re.IGNORECASE)
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)?")
 _PUNCT_RE = re.compile(r"[^\w\s]")
+_CYRILLIC_RE = re.compile("[" + "".join(sorted(_CYR)) + "".join(sorted(_CYR)).lower() + "]")
+_PUNCT_NUL_RE = re.compile(r"[^\w\s\0]")  # NUL separates joined texts
 _SPACE_RE = re.compile(r"\s+")
 
 
@@ -103,11 +105,15 @@ class Normaliser:
         """Clean one text; missing values (None, NaN) become the empty string."""
         if text is None or (isinstance(text, float) and text != text):
             return ""
-        s = str(text)
+        return self._tokens(self._clean(str(text), _PUNCT_RE))
+
+    def _clean(self, s: str, punct: re.Pattern[str]) -> str:
+        """Steps 1-5 and punctuation, on one text or on texts joined by NUL characters (no
+        step matches across a NUL, so joined texts are cleaned exactly as one by one)."""
         p = self.params
         if p.nfkc:
             s = unicodedata.normalize("NFKC", s)
-        if p.transliterate:
+        if p.transliterate and _CYRILLIC_RE.search(s):
             s = s.translate(CYRILLIC_TO_LATIN)
         if p.lowercase:
             s = s.casefold()
@@ -118,26 +124,33 @@ class Normaliser:
             s = _NUMBER_RE.sub(lambda m: replacement if not _is_amount(m, s) else m.group(0), s)
         if p.strip_diacritics:
             s = strip_diacritics(s)
-        s = _PUNCT_RE.sub(" ", s)
+        return punct.sub(" ", s)
+
+    def _tokens(self, s: str) -> str:
         tokens = s.split()
+        p = self.params
         if self.stop or p.min_token_length > 1:
             tokens = [t for t in tokens if t not in self.stop and
                       (len(t) >= p.min_token_length or t.isdigit())]
         return " ".join(tokens)
 
     def __call__(self, texts: Iterable[object]) -> list[str]:
-        """Clean many texts; each distinct text is cleaned once."""
+        """Clean many texts; each distinct text is cleaned once, and the distinct texts are
+        cleaned together as one NUL-joined string (the regular expressions run once)."""
         texts = list(texts)
-        cache: dict[object, str] = {}
-        out = []
-        for t in texts:
-            key = t if isinstance(t, str) else repr(t)
-            cleaned = cache.get(key)
-            if cleaned is None:
-                cleaned = self.one(t)
-                cache[key] = cleaned
-            out.append(cleaned)
-        return out
+        keys = [t if isinstance(t, str) else repr(t) for t in texts]
+        first: dict[str, object] = {}
+        for k, t in zip(keys, texts, strict=True):
+            first.setdefault(k, t)
+        plain = [k for k, t in first.items() if isinstance(t, str) and "\0" not in k]
+        cleaned: dict[str, str] = {}
+        if plain:
+            pieces = self._clean("\0".join(plain), _PUNCT_NUL_RE).split("\0")
+            cleaned = dict(zip(plain, map(self._tokens, pieces), strict=True))
+        for k, t in first.items():
+            if k not in cleaned:  # missing values, other objects, texts holding a NUL
+                cleaned[k] = self.one(t)
+        return [cleaned[k] for k in keys]
 
 
 def _is_amount(match: re.Match[str], text: str) -> bool:

@@ -96,8 +96,15 @@ class LinearSvmParams(_ModelCommon):
     word_ngrams: tuple[int, int] = Field((1, 2), description="word n-gram range")
     char_ngrams: tuple[int, int] = Field((2, 5), description="char_wb n-gram range")
     min_df: int = Field(1, ge=1, description="ignore n-grams in fewer documents")
-    cv: int = Field(3, ge=2, le=10, description="folds of CalibratedClassifierCV")
-    method: Literal["sigmoid", "isotonic"] = Field("sigmoid", description="calibration method")
+    method: Literal["temperature", "sigmoid", "isotonic"] = Field(
+        "temperature", description="calibration: temperature-scaled softmax of the SVM scores, "
+                                   "fitted on the held-out records (one SVM on all training "
+                                   "records), or CalibratedClassifierCV's sigmoid / isotonic "
+                                   "(cv SVMs on folds; slower, slightly less accurate)")
+    cv: int = Field(3, ge=2, le=10, description="folds of CalibratedClassifierCV (sigmoid and "
+                                                "isotonic only)")
+    multi_class: Literal["ovr", "crammer_singer"] = Field(
+        "ovr", description="one-vs-rest SVMs, or one joint multiclass SVM (slower to train)")
     class_weight: Literal["balanced"] | None = Field(None, description="reweight rare codes")
 
 
@@ -116,6 +123,9 @@ class FastTextParams(_ModelCommon):
     threads: int | None = Field(1, ge=1, description="torch CPU threads while training (None: "
                                                      "torch's default; 1 is fastest here)")
     calibrate: bool = Field(True, description="temperature-scale probabilities on held-out data")
+    hashing: Literal["numpy", "sklearn"] = Field(
+        "numpy", description="n-gram hashing: vectorised 64-bit hashes (fast), or scikit-learn's "
+                             "HashingVectorizer (as in models saved before this option)")
 
 
 class HierarchyParams(Params):

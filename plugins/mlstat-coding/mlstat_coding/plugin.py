@@ -36,7 +36,8 @@ def mlstat_models() -> list[ComponentSpec]:
                   "calibrated; routes records to auto or manual coding."),
         ComponentSpec(
             "linear_svm", "model", f"{_M}.models:LinearSvmModel", P.LinearSvmParams, TEXT,
-            "TF-IDF word and char n-grams + linear SVM with CalibratedClassifierCV scores."),
+            "TF-IDF word and char n-grams + linear SVM, scores calibrated on the "
+            "held-out records (temperature) or by CalibratedClassifierCV."),
         ComponentSpec(
             "fasttext", "model", f"{_M}.fasttext:FastTextModel", P.FastTextParams, TEXT,
             "fastText-style torch classifier on hashed word and char n-grams (needs "

@@ -108,10 +108,12 @@ def coding_frame(index: pd.Index, classes: list[Any], proba: np.ndarray, empty: 
     if len(proba):
         top_idx = np.argsort(-proba, axis=1, kind="stable")[:, :k]
         top_p = np.take_along_axis(proba, top_idx, axis=1)
-        codes = classes_arr[top_idx]
-        frame["top_codes"] = [json.dumps([str(c) for c in row], ensure_ascii=False)
-                              for row in codes]
-        frame["top_scores"] = [json.dumps([round(float(v), 6) for v in row]) for row in top_p]
+        # each code is JSON-quoted once; a row is the join of its codes' quoted forms
+        quoted = [json.dumps(str(c), ensure_ascii=False) for c in classes_arr]
+        frame["top_codes"] = ["[" + ", ".join([quoted[j] for j in row]) + "]"
+                              for row in top_idx.tolist()]
+        # str of a list of floats is its JSON (repr of each float), rounded to 6 decimals
+        frame["top_scores"] = [str(row) for row in np.round(top_p, 6).tolist()]
     else:
         frame["top_codes"] = pd.Series([], dtype=object, index=index)
         frame["top_scores"] = pd.Series([], dtype=object, index=index)
@@ -167,5 +169,5 @@ def fit_temperature(logits: np.ndarray, y_index: np.ndarray) -> float:
         p = softmax(z / np.exp(log_t))
         return float(-np.log(np.clip(p[np.arange(len(y)), y], 1e-12, None)).mean())
 
-    result = minimize_scalar(loss, bounds=(np.log(0.05), np.log(20.0)), method="bounded")
+    result = minimize_scalar(loss, bounds=(np.log(0.005), np.log(20.0)), method="bounded")
     return float(np.exp(result.x))

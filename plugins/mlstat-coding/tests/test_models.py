@@ -207,3 +207,53 @@ def test_specs_honour_the_contract():
     for spec in specs:
         assert spec.problems() == [], spec.name
         assert spec.load_factory() is not None
+
+
+@pytest.mark.parametrize("params", [{"method": "sigmoid"}, {"multi_class": "crammer_singer"}])
+def test_linear_svm_calibration_options(parts, params, tmp_path):
+    train, validation, test = parts
+    model = build("linear_svm", **params)
+    model.fit(train, validation)
+    preds = model.predict(test.frame)
+    assert (preds["prediction"] == test.y).mean() > 0.6
+    temperature = model.extra_state["temperature"]
+    assert (temperature == 1.0) == (params.get("method") == "sigmoid")
+    model.save(tmp_path)
+    pd.testing.assert_frame_equal(preds, type(model).load(tmp_path).predict(test.frame))
+
+
+def test_linear_svm_with_two_codes_scores_both():
+    frame = small_frame()
+    frame = frame[frame.code != "01.2.1.1"].reset_index(drop=True)
+    model = build("linear_svm")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(Dataset(frame, ColumnRoles(target="code", text=["text"])))
+    preds = model.predict(frame)
+    assert (preds["prediction"] == frame["code"]).mean() > 0.9
+    assert np.allclose(preds[[f"proba_{c}" for c in model.classes_]].sum(axis=1), 1)
+
+
+def test_global_explanation_names_real_ngrams(fitted):
+    name, model = fitted
+    explanation = model.global_explanation()
+    if name == "fasttext":
+        return
+    terms = [t for rows in explanation["classes"].values() for t, _ in rows]
+    assert terms and all(isinstance(t, str) and t for t in terms)
+    assert any(" " not in t.strip() and len(t) > 2 for t in terms)
+
+
+def test_fasttext_model_saved_with_sklearn_hashing_still_loads(parts, tmp_path):
+    pytest.importorskip("torch")
+    train, validation, test = parts
+    model = build("fasttext", hashing="sklearn", **FAST_PARAMS["fasttext"])
+    model.fit(train, validation)
+    model.save(tmp_path)
+    state_file = tmp_path / "state.json"
+    state = json.loads(state_file.read_text())
+    del state["params"]["hashing"]  # as written before the option existed
+    state_file.write_text(json.dumps(state))
+    again = type(model).load(tmp_path)
+    assert again.params.hashing == "sklearn"
+    pd.testing.assert_frame_equal(model.predict(test.frame), again.predict(test.frame))

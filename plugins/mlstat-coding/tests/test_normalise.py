@@ -49,3 +49,16 @@ def test_batch_equals_one_by_one():
     texts = ["Mleko 2%", "Млеко 2%", "Mleko 2%", None]
     n = Normaliser()
     assert n(texts) == [n.one(t) for t in texts]
+
+
+def test_batch_of_tricky_texts_equals_one_by_one():
+    # texts are cleaned joined by NUL characters: no step may reach across a text's end
+    texts = ["Sok 500", "ml jabłkowy", "0,5l", "1,5 kg x 2", "Ab\0cd 5g", None,
+             float("nan"), 12, "12", "Млеко 1 l", "ﬁ ２kg", "", "  ", "x5", "5x", "-ą-ł- 3,5%",
+             "cukier 1", "kg"]
+    for params in ({}, {"stop_words": ["pl"]}, {"numbers": "token", "strip_diacritics": True,
+                                                 "min_token_length": 2},
+                   {"numbers": "drop", "units": False}):
+        n = Normaliser(NormaliseParams(**params))
+        assert n(texts) == [n.one(t) for t in texts], params
+    assert Normaliser()(["Sok 500", "ml"]) == ["sok 500", "ml"]

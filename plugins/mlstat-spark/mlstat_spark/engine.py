@@ -156,8 +156,17 @@ class SparkEngine(Engine):
             sample.index = pd.Index(rows.to_numpy())
         columns, kinds, schema = output_schema(
             _parquet_safe(output_frame(sample, model.predict(sample), model, id_column)))
-        scorer = make_scorer(job_files, factory, id_column, columns, kinds, steps)
+        scorer = make_scorer(self._ship(job_files), factory, id_column, columns, kinds, steps)
         return df.mapInPandas(scorer, schema)
+
+    def _ship(self, files: dict[str, tuple[bytes, str]]) -> Any:
+        """Broadcast the model's files where Spark has broadcast variables (classic clusters);
+        on Spark Connect, which has none, they travel inside the function."""
+        try:
+            context = self.session.sparkContext
+        except Exception:  # Spark Connect: no sparkContext
+            return files
+        return context.broadcast(files)
 
     def score_file(self, job: ScoringJob) -> PredictSummary:
         start = time.perf_counter()

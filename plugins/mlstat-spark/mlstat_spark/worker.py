@@ -52,8 +52,7 @@ def conform(frame: pd.DataFrame, columns: list[str], kinds: dict[str, str]) -> p
         values = frame[column] if column in frame.columns else pd.Series(None, index=frame.index)
         kind = kinds[column]
         if kind == "string":
-            values = values.map(lambda v: None if v is None or (isinstance(v, float) and v != v)
-                                else str(v)).astype(object)
+            values = values.astype("string")
         elif kind == "double":
             values = pd.to_numeric(values, errors="coerce").astype("float64")
         elif kind == "long":
@@ -65,16 +64,20 @@ def conform(frame: pd.DataFrame, columns: list[str], kinds: dict[str, str]) -> p
 
 
 def make_scorer(
-    files: dict[str, tuple[bytes, str]], factory: str, id_column: str | None,
+    files: Any, factory: str, id_column: str | None,
     columns: list[str], kinds: dict[str, str], steps: list[tuple[str, str, Any]] | None = None,
 ) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
-    """The function handed to ``mapInPandas``: pandas partitions in, predictions out."""
+    """The function handed to ``mapInPandas``: pandas partitions in, predictions out.
+
+    ``files`` is the model's ``name -> (bytes, sha256)`` mapping, or a Spark broadcast of it
+    (classic clusters: sent once per executor instead of with every task)."""
 
     def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         from mlstat_core.engine import _parquet_safe
         from mlstat_core.predict import output_frame
 
-        model = load_shipped_model(files, factory, steps)
+        shipped = files.value if hasattr(files, "value") else files
+        model = load_shipped_model(shipped, factory, steps)
         for batch in batches:
             rows = batch.pop(ROW_COLUMN) if ROW_COLUMN in batch.columns else None
             if rows is not None:
