@@ -177,6 +177,27 @@ class _SklearnCoder(CodingMixin, SklearnModel):
             scores = np.c_[np.zeros(len(scores)), scores[:, 0]]
         return scores
 
+    def explain(self, frame: pd.DataFrame, top: int = 5) -> pd.DataFrame | None:
+        """For each record, the n-grams that pushed it most towards its predicted code:
+        TF-IDF value times the code's weight (linear models only)."""
+        classify = self.estimator.named_steps["classify"]
+        coef = getattr(classify, "coef_", None)
+        if coef is None or coef.shape[0] != len(self.classes_ or []):
+            return None
+        features = self.estimator.named_steps["features"]
+        matrix = features.transform(self.prepared(frame)).tocsr()
+        names = features.get_feature_names_out()
+        position = {str(c): i for i, c in enumerate(self.classes_ or [])}
+        codes = self.predict(frame)["prediction"].astype(str).to_numpy()
+        rows: list[tuple[Any, str, float]] = []
+        for r, record in enumerate(frame.index):
+            start, end = matrix.indptr[r], matrix.indptr[r + 1]
+            columns, values = matrix.indices[start:end], matrix.data[start:end]
+            contribution = values * coef[position[codes[r]], columns]
+            for k in np.argsort(-contribution)[:top]:
+                rows.append((record, str(names[columns[k]]), float(contribution[k])))
+        return pd.DataFrame(rows, columns=["record", "feature", "contribution"])
+
     def global_explanation(self) -> dict[str, Any] | None:
         """The ten heaviest n-grams per code (linear models only)."""
         classify = self.estimator.named_steps["classify"]

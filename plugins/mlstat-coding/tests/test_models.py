@@ -257,3 +257,19 @@ def test_fasttext_model_saved_with_sklearn_hashing_still_loads(parts, tmp_path):
     again = type(model).load(tmp_path)
     assert again.params.hashing == "sklearn"
     pd.testing.assert_frame_equal(model.predict(test.frame), again.predict(test.frame))
+
+
+
+def test_linear_models_explain_each_record_by_its_ngrams(parts):
+    train, validation, test = parts
+    model = build("linear_svm")
+    model.fit(train, validation)
+    frame = test.frame.head(5)
+    explained = model.explain(frame, top=4)
+    assert list(explained.columns) == ["record", "feature", "contribution"]
+    assert set(explained["record"]) == set(frame.index)
+    assert explained.groupby("record").size().max() <= 4
+    # contributions are sorted per record and the strongest one pushes towards the code
+    for _record, group in explained.groupby("record", sort=False):
+        assert list(group["contribution"]) == sorted(group["contribution"], reverse=True)
+        assert group["contribution"].iloc[0] > 0
