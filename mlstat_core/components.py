@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 Kind = Literal["loader", "splitter", "transform", "model", "indicator", "engine"]
 KINDS: tuple[str, ...] = ("loader", "splitter", "transform", "model", "indicator", "engine")
+STATE_FILE = "state.json"
+"""The JSON file in a model folder that :meth:`Model.write_state` writes."""
 
 Dimension = Literal[
     "accuracy", "explainability", "reproducibility", "timeliness", "cost_effectiveness"
@@ -271,6 +273,39 @@ class Model(Component, ABC):
     @abstractmethod
     def load(cls, directory: Path) -> Model:
         """Rebuild a fitted model from what :meth:`save` wrote."""
+
+    def write_state(self, directory: Path, **fields: Any) -> None:
+        """Write ``state.json``: what every model needs to be rebuilt (class, task, seed,
+        params, roles, classes) plus the model's own JSON ``fields``."""
+        from mlstat_core.artifacts import write_json
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        write_json(directory / STATE_FILE, {
+            "class": f"{type(self).__module__}:{type(self).__qualname__}",
+            "task": self.task,
+            "seed": self.seed,
+            "params": self.params.model_dump(mode="json"),
+            "roles": self.roles.as_dict() if self.roles else None,
+            "classes": self.classes_,
+            **fields,
+        })
+
+    @classmethod
+    def read_state(cls, directory: Path, params_type: type[BaseModel],
+                   defaults: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+        """A model rebuilt from ``state.json`` (params, task, seed, roles, classes) and the
+        whole state, for the model's own fields. ``defaults`` fill params that files written
+        by older versions lack."""
+        from mlstat_core.artifacts import read_json
+
+        state = read_json(Path(directory) / STATE_FILE)
+        params = params_type.model_validate({**(defaults or {}), **state["params"]})
+        model = cls(params, state.get("task", ""))
+        model.seed = state.get("seed", 0)
+        model.roles = ColumnRoles.from_dict(state["roles"]) if state.get("roles") else None
+        model.classes_ = state.get("classes")
+        return model, state
 
     preprocessor: Any = None
     """Set by the engine when the pipeline has ``[[preprocess]]`` steps: a function of a raw

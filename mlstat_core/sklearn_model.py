@@ -14,11 +14,10 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from mlstat_core.artifacts import load_skops, read_json, save_skops, write_json
-from mlstat_core.components import ColumnRoles, Dataset, Model, NoParams
+from mlstat_core.artifacts import load_skops, save_skops
+from mlstat_core.components import Dataset, Model, NoParams
 from mlstat_core.errors import DataError, ModelError
 
-STATE_FILE = "state.json"
 ESTIMATOR_FILE = "estimator.skops"
 
 
@@ -129,24 +128,12 @@ class SklearnModel(Model):
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         save_skops(self.estimator, directory / ESTIMATOR_FILE)
-        write_json(directory / STATE_FILE, {
-            "class": f"{type(self).__module__}:{type(self).__qualname__}",
-            "task": self.task,
-            "seed": self.seed,
-            "params": self.params.model_dump(mode="json"),
-            "roles": self.roles.as_dict() if self.roles else None,
-            "classes": self.classes_,
-            "extra": self.extra_state,
-        })
+        self.write_state(directory, extra=self.extra_state)
 
     @classmethod
     def load(cls, directory: Path) -> SklearnModel:
         directory = Path(directory)
-        state = read_json(directory / STATE_FILE)
-        model = cls(cls.params_type.model_validate(state["params"]), state.get("task", ""))
-        model.seed = state.get("seed", 0)
-        model.roles = ColumnRoles.from_dict(state["roles"]) if state.get("roles") else None
-        model.classes_ = state.get("classes")
+        model, state = cls.read_state(directory, cls.params_type)
         model.extra_state = state.get("extra") or {}
         model.estimator = load_skops(directory / ESTIMATOR_FILE, trusted=cls.trusted_types)
         return model

@@ -20,8 +20,8 @@ import pandas as pd
 
 from mlstat_coding.base import TEXT, CodingMixin
 from mlstat_coding.params import FastTextParams
-from mlstat_core.artifacts import load_tensors, read_json, save_tensors, write_json
-from mlstat_core.components import ColumnRoles, Dataset, Model
+from mlstat_core.artifacts import load_tensors, save_tensors
+from mlstat_core.components import Dataset, Model
 from mlstat_core.errors import ModelError
 
 try:
@@ -317,28 +317,14 @@ class FastTextModel(CodingMixin, Model):
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         save_tensors(self.net.state_dict(), directory / WEIGHTS_FILE)
-        write_json(directory / STATE_FILE, {
-            "class": f"{type(self).__module__}:{type(self).__qualname__}",
-            "task": self.task,
-            "seed": self.seed,
-            "params": self.params.model_dump(mode="json"),
-            "roles": self.roles.as_dict() if self.roles else None,
-            "classes": self.classes_,
-            "aux_vocab": self.aux_vocab,
-            "extra": self.extra_state,
-        })
+        self.write_state(directory, aux_vocab=self.aux_vocab, extra=self.extra_state)
 
     @classmethod
     def load(cls, directory: Path) -> FastTextModel:
         _require_torch()
         directory = Path(directory)
-        state = read_json(directory / STATE_FILE)
         # models saved before the numpy hashing hashed with scikit-learn's HashingVectorizer
-        params = {"hashing": "sklearn", **state["params"]}
-        model = cls(FastTextParams.model_validate(params), state.get("task", ""))
-        model.seed = state.get("seed", 0)
-        model.roles = ColumnRoles.from_dict(state["roles"]) if state.get("roles") else None
-        model.classes_ = state.get("classes")
+        model, state = cls.read_state(directory, FastTextParams, {"hashing": "sklearn"})
         model.aux_vocab = state.get("aux_vocab") or {}
         model.extra_state = state.get("extra") or {}
         p = model.params

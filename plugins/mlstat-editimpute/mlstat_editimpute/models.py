@@ -17,8 +17,8 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from mlstat_core.artifacts import load_skops, read_json, save_skops, write_json
-from mlstat_core.components import ColumnRoles, Dataset, Model
+from mlstat_core.artifacts import load_skops, save_skops, write_json
+from mlstat_core.components import Dataset, Model
 from mlstat_core.errors import DataError, ModelError
 from mlstat_editimpute import params as P
 from mlstat_editimpute.detect import Scorer
@@ -219,26 +219,17 @@ class EditImputeModel(Model):
         directory.mkdir(parents=True, exist_ok=True)
         save_skops({"scorer": self.scorer.state() if self.scorer else None,
                     "imputer": self.imputer.state()}, directory / FITTED_FILE)
-        write_json(directory / STATE_FILE, {
-            "class": f"{type(self).__module__}:{type(self).__qualname__}",
-            "task": self.task, "seed": self.seed,
-            "params": self.params.model_dump(mode="json"),
-            "roles": self.roles.as_dict() if self.roles else None,
-            "variables": self.variables, "targets": self.targets, "infos": self.infos,
-            "rules": self.rule_texts,
-            "imputable": [bool(x) for x in self.editor.imputable],
-            "editor": self.editor.json_state(),
-            "scorer": self.scorer.json_state() if self.scorer else None,
-            "imputer": self.imputer.json_state(),
-        })
+        self.write_state(
+            directory, variables=self.variables, targets=self.targets, infos=self.infos,
+            rules=self.rule_texts, imputable=[bool(x) for x in self.editor.imputable],
+            editor=self.editor.json_state(),
+            scorer=self.scorer.json_state() if self.scorer else None,
+            imputer=self.imputer.json_state())
 
     @classmethod
     def load(cls, directory: Path) -> EditImputeModel:
         directory = Path(directory)
-        state = read_json(directory / STATE_FILE)
-        model = cls(cls.params_type.model_validate(state["params"]), state.get("task", ""))
-        model.seed = state.get("seed", 0)
-        model.roles = ColumnRoles.from_dict(state["roles"]) if state.get("roles") else None
+        model, state = cls.read_state(directory, cls.params_type)
         model.variables, model.targets = state["variables"], state["targets"]
         model.infos, model.rule_texts = state["infos"], state["rules"]
         fitted = load_skops(directory / FITTED_FILE, trusted=cls.trusted_types)
@@ -414,21 +405,13 @@ class DetectModel(Model):
         directory.mkdir(parents=True, exist_ok=True)
         save_skops({"scorer": self.scorer.state(), "forest": self.forest},
                    directory / FITTED_FILE)
-        write_json(directory / STATE_FILE, {
-            "class": f"{type(self).__module__}:{type(self).__qualname__}",
-            "task": self.task, "seed": self.seed,
-            "params": self.params.model_dump(mode="json"),
-            "roles": self.roles.as_dict() if self.roles else None,
-            "variables": self.variables, "scorer": self.scorer.json_state(),
-            "forest_scale": self.forest_scale})
+        self.write_state(directory, variables=self.variables,
+                         scorer=self.scorer.json_state(), forest_scale=self.forest_scale)
 
     @classmethod
     def load(cls, directory: Path) -> DetectModel:
         directory = Path(directory)
-        state = read_json(directory / STATE_FILE)
-        model = cls(P.DetectParams.model_validate(state["params"]), state.get("task", ""))
-        model.seed = state.get("seed", 0)
-        model.roles = ColumnRoles.from_dict(state["roles"]) if state.get("roles") else None
+        model, state = cls.read_state(directory, P.DetectParams)
         model.variables = state["variables"]
         fitted = load_skops(directory / FITTED_FILE, trusted=cls.trusted_types)
         model.scorer = Scorer.restore(state["scorer"], fitted["scorer"])
