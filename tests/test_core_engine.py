@@ -163,3 +163,15 @@ def test_predict_can_take_ids_from_a_named_column(write_pipeline, tmp_path, budg
     assert pd.read_csv(tmp_path / "o.csv")["record_id"].tolist() == list(new["household"])
     with pytest.raises(DataError, match="no id column 'hh'"):
         predict_file(result.run_dir, tmp_path / "new.csv", tmp_path / "o.csv", id_column="hh")
+
+
+def test_predict_warns_when_new_records_drift_from_training(write_pipeline, tmp_path,
+                                                            budget_csv):
+    result = mlstat_core.run(write_pipeline())
+    same = predict_file(result.run_dir, budget_csv, tmp_path / "same.csv")
+    assert not same.drift["drifted"]
+    shifted = pd.read_csv(budget_csv).assign(income=lambda f: f["income"] * 3)
+    shifted.to_csv(tmp_path / "shifted.csv", index=False)
+    summary = predict_file(result.run_dir, tmp_path / "shifted.csv", tmp_path / "out.csv")
+    assert "income" in summary.drift["drifted"]
+    assert any("income" in w for w in summary.warnings)
