@@ -266,21 +266,12 @@ def _type_name(annotation: Any) -> str:
     return text.replace("typing.", "")
 
 
-def _register_optional_commands() -> None:
-    """Commands that live beside their feature; each module imports only click at load."""
-    for module, names in (("mlstat_core.report.commands", ("report_command", "compare_command")),
-                          ("mlstat_core.scaffold.command", ("new_plugin_command",))):
-        try:
-            mod = __import__(module, fromlist=list(names))
-        except ImportError:
-            continue
-        for name in names:
-            command = getattr(mod, name, None)
-            if isinstance(command, click.Command):
-                main.add_command(command)
+# Commands that live beside their feature; each module imports only click at load.
+from mlstat_core.report.commands import compare_command, report_command  # noqa: E402
+from mlstat_core.scaffold.command import new_plugin_command  # noqa: E402
 
-
-_register_optional_commands()
+for _command in (report_command, compare_command, new_plugin_command):
+    main.add_command(_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -21,6 +21,7 @@ from mlstat_core.artifacts import MODEL_DIR, RunFolder, atomic_write_text, envir
 from mlstat_core.components import AssessContext, Dataset, IndicatorResult, Model, Split
 from mlstat_core.config import PipelineConfig, load_config
 from mlstat_core.errors import DataError, MlstatError
+from mlstat_core.io import parquet_safe
 from mlstat_core.registry import Registry, get_registry
 
 STEPS = ("load", "split", "fit", "predict", "outputs", "assess", "persist")
@@ -279,7 +280,7 @@ class Runner:
             folder.record("profile.json")
         if self.config.file.output.predictions:
             tmp = folder.path / ".predictions.parquet.partial"
-            _parquet_safe(predictions).to_parquet(tmp, index=False)
+            parquet_safe(predictions).to_parquet(tmp, index=False)
             tmp.replace(folder.path / "predictions.parquet")
             folder.record("predictions.parquet")
         folder.update(model={"component": self.config.model.name,
@@ -292,19 +293,6 @@ class Runner:
         for path in write_report(folder.path, report):
             folder.record(path.relative_to(folder.path))
         folder.finish("succeeded")
-
-
-def _parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """Parquet needs one type per column: object columns get their natural type when they
-    have one (integers stay integers), and become strings when their values are mixed."""
-    out = frame.infer_objects()
-    for column in out.columns:
-        if out[column].dtype == object:
-            kinds = {type(v) for v in out[column].dropna()}
-            if len(kinds) > 1 or (kinds and not kinds <= {str}):
-                out[column] = out[column].map(lambda v: v if v is None or isinstance(v, str)
-                                              else str(v))
-    return out
 
 
 def _training_profile(dataset: Dataset) -> dict[str, Any] | None:

@@ -19,6 +19,26 @@ EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 FORMATS = ("csv", "parquet", "excel")
 
 
+def parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Parquet needs one type per column: object columns get their natural type when they
+    have one (integers stay integers), and become strings when their values are mixed."""
+    out = frame.infer_objects()
+    for column in out.columns:
+        if out[column].dtype == object:
+            kinds = {type(v) for v in out[column].dropna()}
+            if len(kinds) > 1 or (kinds and not kinds <= {str}):
+                out[column] = out[column].map(lambda v: v if v is None or isinstance(v, str)
+                                              else str(v))
+    return out
+
+
+def resolve_path(path: str | Path, base_dir: Path) -> Path:
+    """A path from a pipeline file: ``~`` expanded, relative paths taken from ``base_dir``
+    (the pipeline file's folder)."""
+    candidate = Path(path).expanduser()
+    return candidate if candidate.is_absolute() else Path(base_dir) / candidate
+
+
 def table_format(path: Path, declared: str | None = None) -> str:
     if declared:
         if declared not in FORMATS:

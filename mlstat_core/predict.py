@@ -17,7 +17,7 @@ import pandas as pd
 from mlstat_core.artifacts import RunFolder, read_json
 from mlstat_core.components import Engine, Model
 from mlstat_core.errors import DataError, PluginError
-from mlstat_core.io import TableWriter, iter_table
+from mlstat_core.io import TableWriter, iter_table, parquet_safe
 from mlstat_core.registry import Registry, get_registry
 from mlstat_core.sklearn_model import require_columns
 
@@ -164,8 +164,6 @@ class LocalEngine(Engine):
         return pd.concat(parts)
 
     def score_file(self, job: ScoringJob) -> PredictSummary:
-        from mlstat_core.engine import _parquet_safe
-
         start = time.perf_counter()
         model = job.model
         unseen: dict[str, int] = {}
@@ -176,7 +174,7 @@ class LocalEngine(Engine):
             for chunk in iter_table(job.input, job.chunk_size, encoding=job.encoding):
                 require_columns(chunk, job.input_columns, what=f"input {job.input}")
                 predicted = model.predict(chunk)
-                writer.write(_parquet_safe(output_frame(chunk, predicted, model,
+                writer.write(parquet_safe(output_frame(chunk, predicted, model,
                                                         job.id_column)))
                 rows += len(chunk)
                 for label, count in unseen_labels(chunk, model).items():

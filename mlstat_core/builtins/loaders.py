@@ -7,12 +7,7 @@ from pathlib import Path
 from mlstat_core.builtins.params import TableParams
 from mlstat_core.components import ColumnRoles, Dataset, Loader
 from mlstat_core.errors import DataError
-from mlstat_core.io import read_table, require_table_columns
-
-
-def resolve_path(path: str, base_dir: Path) -> Path:
-    candidate = Path(path).expanduser()
-    return candidate if candidate.is_absolute() else (base_dir / candidate)
+from mlstat_core.io import read_table, require_table_columns, resolve_path
 
 
 def table_dataset(frame, roles: ColumnRoles, path: Path, dropna_target: bool) -> Dataset:

@@ -31,7 +31,6 @@ except ImportError:  # pragma: no cover - exercised only without the extra
     torch = None  # type: ignore[assignment]
     nn = None  # type: ignore[assignment]
 
-STATE_FILE = "state.json"
 WEIGHTS_FILE = "weights.safetensors"
 INSTALL_HINT = "coding.fasttext needs torch: `pip install mlstat-coding[torch]`"
 

@@ -12,7 +12,7 @@ from mlstat_coding.hierarchy import Hierarchy, check_codes
 from mlstat_coding.params import EcoicopParams, TextTableParams
 from mlstat_core.components import ColumnRoles, Dataset, Loader
 from mlstat_core.errors import DataError
-from mlstat_core.io import read_table, require_table_columns
+from mlstat_core.io import read_table, require_table_columns, resolve_path
 
 ECOICOP_FILE = "ecoicop_pl.csv"
 
@@ -20,11 +20,6 @@ ECOICOP_FILE = "ecoicop_pl.csv"
 def data_file(name: str) -> Path:
     """Path of a file vendored in ``mlstat_coding/data``."""
     return Path(str(resources.files("mlstat_coding.data") / name))
-
-
-def resolve_path(path: str, base_dir: Path) -> Path:
-    candidate = Path(path).expanduser()
-    return candidate if candidate.is_absolute() else Path(base_dir) / candidate
 
 
 def prepare_coding_frame(frame: pd.DataFrame, roles: ColumnRoles, source: str,

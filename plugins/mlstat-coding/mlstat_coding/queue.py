@@ -9,7 +9,6 @@ FILE`` does the same from a finished run's saved model.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 from collections.abc import Mapping, Sequence
@@ -82,21 +81,16 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def load_coding_model(run_dir: str | Path) -> Any:
-    """The coding model of a finished run, after checking the run's manifest and hashes."""
-    from mlstat_core.artifacts import RunFolder, read_json
+    """The coding model of a finished run, rebuilt as ``mlstat predict`` does (manifest and
+    hashes checked, class found through the registry, preprocessing steps included)."""
+    from mlstat_core.predict import load_model
 
-    folder = RunFolder.open(run_dir)
-    folder.verify()
-    states = sorted(folder.model_dir.rglob("state.json"))
-    if not states:
-        raise ModelError(f"run {run_dir} has no saved model state under {folder.model_dir}")
-    state = read_json(states[0])
-    module_name, _, qualname = str(state.get("class", "")).partition(":")
-    if not module_name.startswith("mlstat_coding."):
-        raise ModelError(f"run {run_dir} was made with {state.get('class')!r}, not a coding.* "
-                         "model; the manual queue needs one")
-    cls = getattr(importlib.import_module(module_name), qualname)
-    return cls.load(states[0].parent)
+    folder, model, _factory, _steps = load_model(run_dir)
+    component = (folder.manifest.get("model") or {}).get("component", "")
+    if not component.startswith("coding."):
+        raise ModelError(f"run {run_dir} was made with {component!r}, not a coding.* model; "
+                         "the manual queue needs one")
+    return model
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -88,7 +88,7 @@ def test_queue_command_from_a_run_folder(logreg, parts, tmp_path, capsys):
     run = RunFolder.create(tmp_path, "coding")
     logreg.save(run.model_dir)
     run.record_tree("model")
-    run.finish("succeeded")
+    run.finish("succeeded", model={"component": "coding.tfidf_logreg"})  # as the engine does
     records = test.frame.drop(columns=["code", "category"]).head(200).copy()
     records.loc[records.index[0], "product"] = ""
     records.insert(0, "rid", [f"r{i}" for i in range(len(records))])

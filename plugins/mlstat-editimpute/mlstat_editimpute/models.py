@@ -33,7 +33,6 @@ from mlstat_editimpute.imputers import (
 from mlstat_editimpute.metadata import numeric_frame
 from mlstat_editimpute.rules import RuleSet
 
-STATE_FILE = "state.json"
 FITTED_FILE = "fitted.skops"
 FLAG = "__flag"
 

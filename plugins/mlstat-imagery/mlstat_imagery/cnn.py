@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlstat_core.artifacts import load_tensors, read_json, save_tensors, write_json
-from mlstat_core.components import ColumnRoles, Dataset, Model
+from mlstat_core.artifacts import load_tensors, save_tensors
+from mlstat_core.components import Dataset, Model
 from mlstat_core.errors import DataError, ModelError
 from mlstat_core.sklearn_model import classification_frame
 from mlstat_imagery.features import feature_stack
@@ -26,7 +26,6 @@ from mlstat_imagery.params import CnnParams
 from mlstat_imagery.scene import SceneInfo, read_window
 
 WEIGHTS_FILE = "weights.safetensors"
-STATE_FILE = "state.json"
 IGNORE = -1
 
 
@@ -259,21 +258,12 @@ class CnnModel(SceneMapper, Model):
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         save_tensors(dict(self.net.state_dict()), directory / WEIGHTS_FILE)
-        write_json(directory / STATE_FILE, {
-            "class": f"{type(self).__module__}:{type(self).__qualname__}",
-            "task": self.task, "seed": self.seed,
-            "params": self.params.model_dump(mode="json"),
-            "roles": self.roles.as_dict() if self.roles else None,
-            "classes": self.classes_, "state": self.state})
+        self.write_state(directory, state=self.state)
 
     @classmethod
     def load(cls, directory: Path) -> CnnModel:
         directory = Path(directory)
-        saved = read_json(directory / STATE_FILE)
-        model = cls(CnnParams.model_validate(saved["params"]), saved.get("task", ""))
-        model.seed = saved.get("seed", 0)
-        model.roles = ColumnRoles.from_dict(saved["roles"]) if saved.get("roles") else None
-        model.classes_ = saved["classes"]
+        model, saved = cls.read_state(directory, CnnParams)
         model.state = saved["state"]
         model.history = model.state.get("history", [])
         device = pick_device(model.params.device)

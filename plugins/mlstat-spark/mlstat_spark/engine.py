@@ -133,7 +133,7 @@ class SparkEngine(Engine):
     def _scored(self, df: Any, model: Model, job_files: dict[str, tuple[bytes, str]],
                 factory: str, what: str, steps: list[tuple[str, str, Any]],
                 id_column: str | None = None) -> Any:
-        from mlstat_core.engine import _parquet_safe
+        from mlstat_core.io import parquet_safe
         from mlstat_core.sklearn_model import require_columns
 
         needed = model.roles.input_columns() if model.roles else []
@@ -155,7 +155,7 @@ class SparkEngine(Engine):
         if rows is not None:
             sample.index = pd.Index(rows.to_numpy())
         columns, kinds, schema = output_schema(
-            _parquet_safe(output_frame(sample, model.predict(sample), model, id_column)))
+            parquet_safe(output_frame(sample, model.predict(sample), model, id_column)))
         scorer = make_scorer(self._ship(job_files), factory, id_column, columns, kinds, steps)
         return df.mapInPandas(scorer, schema)
 

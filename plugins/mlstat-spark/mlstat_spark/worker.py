@@ -73,7 +73,7 @@ def make_scorer(
     (classic clusters: sent once per executor instead of with every task)."""
 
     def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        from mlstat_core.engine import _parquet_safe
+        from mlstat_core.io import parquet_safe
         from mlstat_core.predict import output_frame
 
         shipped = files.value if hasattr(files, "value") else files
@@ -82,7 +82,7 @@ def make_scorer(
             rows = batch.pop(ROW_COLUMN) if ROW_COLUMN in batch.columns else None
             if rows is not None:
                 batch.index = pd.Index(rows.to_numpy())
-            out = _parquet_safe(output_frame(batch, model.predict(batch), model, id_column))
+            out = parquet_safe(output_frame(batch, model.predict(batch), model, id_column))
             yield conform(out.reset_index(drop=True), columns, kinds)
 
     return score

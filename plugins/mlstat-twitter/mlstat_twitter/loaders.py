@@ -18,6 +18,7 @@ import pandas as pd
 
 from mlstat_core.components import ColumnRoles, Dataset, Loader
 from mlstat_core.errors import DataError
+from mlstat_core.io import resolve_path as core_resolve_path
 from mlstat_twitter.normalise import LANGUAGE_CODES
 from mlstat_twitter.params import TweetsParams, UmsabParams
 
@@ -33,10 +34,10 @@ def data_dir() -> Path:
 
 
 def resolve_path(path: str, base_dir: Path) -> Path:
+    """A bundled set by its name (``bundled:timeline``), else a path as the core resolves it."""
     if path in BUNDLED:
         return data_dir().joinpath(*BUNDLED[path])
-    p = Path(path).expanduser()
-    return p if p.is_absolute() else Path(base_dir) / p
+    return core_resolve_path(path, base_dir)
 
 
 def detect_format(path: Path, declared: str = "auto") -> str:

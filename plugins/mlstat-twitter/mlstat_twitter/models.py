@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlstat_core.artifacts import read_json, write_json
+from mlstat_core.artifacts import write_json
 from mlstat_core.components import ColumnRoles, Dataset, Model
 from mlstat_core.errors import DataError, ModelError
 from mlstat_core.sklearn_model import classification_frame, require_columns
@@ -23,7 +23,6 @@ from mlstat_twitter.loaders import STREAM_KEY, read_tweets
 from mlstat_twitter.normalise import UNKNOWN_LANGUAGE, TweetNormaliser, identify_language
 from mlstat_twitter.params import SentimentParams, TweetsParams, VaderParams
 
-STATE_FILE = "twitter_state.json"
 BASE_DIR = "base"
 TEXT, LANG, LABEL = "__tweet__", "__language__", "__label__"
 INDEX_FILE = "sentiment_index.csv"
@@ -272,22 +271,15 @@ class SentimentModel(IndexingModel):
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         self.base.save(directory / BASE_DIR)
-        write_json(directory / STATE_FILE, {
-            "params": self.params.model_dump(mode="json"), "task": self.task,
-            "roles": self.roles.as_dict() if self.roles else None, "classes": self.classes_,
-            "seed": self.seed, "state": self.state})
+        self.write_state(directory, state=self.state)
 
     @classmethod
     def load(cls, directory: Path) -> SentimentModel:
         directory = Path(directory)
-        saved = read_json(directory / STATE_FILE)
-        model = cls(SentimentParams.model_validate(saved["params"]), saved["task"])
+        model, saved = cls.read_state(directory, SentimentParams)
         model.state = saved["state"]
         base_type = type(model._new_base(bool(model.state.get("language_augmented"))))
         model.base = base_type.load(directory / BASE_DIR)
-        model.roles = ColumnRoles.from_dict(saved["roles"]) if saved["roles"] else None
-        model.classes_ = saved["classes"]
-        model.seed = saved["seed"]
         return model
 
     def global_explanation(self) -> dict[str, Any] | None:
@@ -410,20 +402,11 @@ class VaderModel(IndexingModel):
         return out
 
     def save(self, directory: Path) -> None:
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        write_json(directory / STATE_FILE, {
-            "params": self.params.model_dump(mode="json"), "task": self.task,
-            "roles": self.roles.as_dict() if self.roles else None, "classes": self.classes_,
-            "seed": self.seed, "state": self.state})
+        self.write_state(directory, state=self.state)
 
     @classmethod
     def load(cls, directory: Path) -> VaderModel:
-        saved = read_json(Path(directory) / STATE_FILE)
-        model = cls(VaderParams.model_validate(saved["params"]), saved["task"])
-        model.roles = ColumnRoles.from_dict(saved["roles"]) if saved["roles"] else None
-        model.classes_ = saved["classes"]
-        model.seed = saved["seed"]
+        model, saved = cls.read_state(directory, VaderParams)
         model.state = saved["state"]
         return model
 
