@@ -8,7 +8,8 @@ Reports, per engine: scoring seconds and records/s (Spark's session start-up is 
 apart; "marginal" records/s divides the extra records of the large input by the extra time,
 which removes fixed costs such as loading the model), the peak memory of the Python driver at
 two input sizes (it must not grow with the number of records), and whether the two outputs are
-identical record for record.
+identical record for record. All of it twice: with the model's whole output (61 proba_<code>
+columns among 75) and without the probabilities (`mlstat predict --no-probabilities`).
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ def make_input(workdir: Path, records: int) -> Path:
     return path
 
 
+# 1 MB splits: every input, the small one included, is cut into several partitions (Parquet
+# row groups of 100,000 records, about 1.2 MB), so both engines' sizes keep all cores busy
+SPLITS = {"spark.sql.files.maxPartitionBytes": "1m", "spark.sql.files.openCostInBytes": "1m"}
+
 PEAK_MB = """
 def peak_mb():
     # VmHWM: this process's own peak resident memory (ru_maxrss would include the parent's)
@@ -61,22 +66,22 @@ def peak_mb():
 
 
 def score_in_subprocess(run_dir: Path, source: Path, output: Path, engine: str,
-                        master: str) -> dict:
+                        master: str, probabilities: bool) -> dict:
     code = f"""
 import json, time
 from mlstat_core.predict import predict_file
-options = {{"master": {master!r}, "config": {{"spark.sql.files.maxPartitionBytes": "4m"}}}} \
-    if {engine!r} == "spark" else {{}}
+options = {{"master": {master!r}, "config": SPLITS}} if {engine!r} == "spark" else {{}}
 start = time.perf_counter()
 s = predict_file({str(run_dir)!r}, {str(source)!r}, {str(output)!r}, chunk_size=50_000,
-                 engine={engine!r}, engine_options=options, id_column="item")
+                 engine={engine!r}, engine_options=options, id_column="item",
+                 probabilities={probabilities!r})
 total = time.perf_counter() - start
 startup = s.details.get("startup_seconds", 0.0)
 print(json.dumps({{"records": s.records, "total_seconds": total, "startup_seconds": startup,
                   "scoring_seconds": total - startup,
                   "driver_peak_mb": peak_mb()}}))
 """
-    code = PEAK_MB + code
+    code = PEAK_MB + f"SPLITS = {SPLITS!r}\n" + code
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=False)
     if proc.returncode != 0:
@@ -90,8 +95,63 @@ def identical(a: Path, b: Path) -> dict:
     same_ids = bool((left["record_id"] == right["record_id"]).all())
     same_codes = bool((left["prediction"].astype(str) == right["prediction"].astype(str)).all())
     diff = float((left["confidence"] - right["confidence"]).abs().max())
+    try:
+        pd.testing.assert_frame_equal(left, right, check_dtype=False)
+        same_all = True
+    except AssertionError:
+        same_all = False
     return {"same_records": same_ids, "same_predictions": same_codes,
-            "max_confidence_difference": diff}
+            "max_confidence_difference": diff, "same_every_column": same_all}
+
+
+def throughput(small: dict, large: dict, extra: int) -> dict:
+    """Records/s overall and marginal (extra records / extra seconds: fixed costs removed),
+    and the fixed cost itself: scoring seconds of the small input less its records at the
+    marginal rate (worker start, imports, model loading, job set-up)."""
+    marginal = extra / max(1e-9, large["scoring_seconds"] - small["scoring_seconds"])
+    return {
+        "records_per_s_overall": large["records"] / large["scoring_seconds"],
+        "records_per_s_marginal": marginal,
+        "session_startup_seconds": large["startup_seconds"],
+        "fixed_seconds": small["scoring_seconds"] - small["records"] / marginal,
+        "end_to_end_seconds": large["total_seconds"],
+        "driver_peak_mb_small": small["driver_peak_mb"],
+        "driver_peak_mb_large": large["driver_peak_mb"],
+    }
+
+
+# the model's whole output (61 proba_<code> columns among 75) and the lean output of
+# production scoring (`mlstat predict --no-probabilities`: id, code, confidence, top codes, route)
+OUTPUTS = {"with_probabilities": True, "without_probabilities": False}
+
+
+def compare(run_dir: Path, sources: dict[int, Path], workdir: Path, args: argparse.Namespace,
+            probabilities: bool) -> dict:
+    """Both engines on both input sizes with one kind of output: times, memory, equality."""
+    results: dict = {}
+    for size, source in sources.items():
+        outputs = {e: workdir / f"{e}_{size}_{probabilities}.parquet" for e in ("local", "spark")}
+        results[str(size)] = {
+            engine: score_in_subprocess(run_dir, source, outputs[engine], engine, args.master,
+                                        probabilities) for engine in ("local", "spark")}
+        results[str(size)]["equality"] = identical(outputs["local"], outputs["spark"])
+    small, large = results[str(args.small)], results[str(args.records)]
+    extra = args.records - args.small
+    results["throughput"] = {engine: throughput(small[engine], large[engine], extra)
+                             for engine in ("local", "spark")}
+    local_rate = results["throughput"]["local"]["records_per_s_marginal"]
+    spark_rate = results["throughput"]["spark"]["records_per_s_marginal"]
+    results["targets"] = {
+        "spark_throughput_at_least_local": spark_rate >= local_rate,
+        "spark_end_to_end_at_most_local": large["spark"]["total_seconds"]
+        <= large["local"]["total_seconds"],
+        "identical_predictions": all(results[str(n)]["equality"]["same_predictions"]
+                                     and results[str(n)]["equality"]["same_records"]
+                                     for n in sources),
+        "driver_peak_growth_mb": large["spark"]["driver_peak_mb"]
+        - small["spark"]["driver_peak_mb"],
+    }
+    return results
 
 
 def main() -> None:
@@ -108,28 +168,9 @@ def main() -> None:
         run_dir = train(workdir)
         results: dict = {"train_seconds": time.perf_counter() - start,
                          "records": args.records, "master": args.master}
-        for size in (args.small, args.records):
-            source = make_input(workdir, size)
-            local = score_in_subprocess(run_dir, source, workdir / f"local_{size}.parquet",
-                                        "local", args.master)
-            spark = score_in_subprocess(run_dir, source, workdir / f"spark_{size}.parquet",
-                                        "spark", args.master)
-            results[str(size)] = {
-                "local": local, "spark": spark,
-                "equality": identical(workdir / f"local_{size}.parquet",
-                                      workdir / f"spark_{size}.parquet")}
-        small, large = results[str(args.small)], results[str(args.records)]
-        extra = args.records - args.small
-        results["throughput"] = {
-            engine: {
-                "records_per_s_overall": large[engine]["records"]
-                / large[engine]["scoring_seconds"],
-                "records_per_s_marginal": extra / max(1e-9, large[engine]["scoring_seconds"]
-                                                      - small[engine]["scoring_seconds"]),
-                "startup_seconds": large[engine]["startup_seconds"],
-                "driver_peak_mb_small": small[engine]["driver_peak_mb"],
-                "driver_peak_mb_large": large[engine]["driver_peak_mb"],
-            } for engine in ("local", "spark")}
+        sources = {size: make_input(workdir, size) for size in (args.small, args.records)}
+        for output, probabilities in OUTPUTS.items():
+            results[output] = compare(run_dir, sources, workdir, args, probabilities)
     text = json.dumps(results, indent=2)
     print(text)
     if args.out:

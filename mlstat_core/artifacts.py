@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import importlib.abc
 import json
 import os
 import platform
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterable
@@ -106,16 +108,48 @@ def now_iso() -> str:
 # --- safe model formats ---------------------------------------------------------------------
 
 
+class _SkipArrayBackends(importlib.abc.MetaPathFinder):
+    """Refuses scikit-learn's vendored array-API adapters for libraries not yet imported.
+
+    Importing ``skops.io`` lists every scikit-learn estimator with ``all_estimators``, whose
+    package walk imports ``sklearn.externals.array_api_compat.torch`` and with it torch
+    (1.5 s and 300 MB per process wherever torch is installed, as with the imagery plugin)
+    although ``externals`` is then ignored. The walk skips packages that raise ImportError.
+    """
+
+    PREFIX = "sklearn.externals.array_api_compat."
+    BACKENDS = ("torch", "cupy", "dask", "jax")
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name.startswith(self.PREFIX):
+            backend = name[len(self.PREFIX):].split(".")[0]
+            if backend in self.BACKENDS and backend not in sys.modules:
+                raise ImportError(f"{name} skipped while importing skops")
+        return None
+
+
+def _skops_io() -> Any:
+    """``skops.io``, imported without pulling in torch through scikit-learn's package walk."""
+    if "skops.io" in sys.modules:
+        return sys.modules["skops.io"]
+    guard = _SkipArrayBackends()
+    sys.meta_path.insert(0, guard)
+    try:
+        import skops.io as sio
+    finally:
+        sys.meta_path.remove(guard)
+    return sio
+
+
 def save_skops(obj: Any, path: str | Path) -> Path:
     """Persist a scikit-learn object with skops (no pickle), atomically."""
-    import skops.io as sio
-
+    sio = _skops_io()
     return atomic_write_bytes(path, sio.dumps(obj))
 
 
 def load_skops(path: str | Path, trusted: Iterable[str] = ()) -> Any:
     """Load a skops file only if every type in it is skops-safe or listed in ``trusted``."""
-    import skops.io as sio
+    sio = _skops_io()
 
     data = Path(path).read_bytes()
     untrusted = sio.get_untrusted_types(data=data)

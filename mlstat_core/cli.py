@@ -155,6 +155,9 @@ def _print_summary(result: Any) -> None:
 @click.option("--encoding", default="utf-8", show_default=True, help="Encoding of a CSV input.")
 @click.option("--id-column", help="Input column identifying records (default: the model's id "
                                   "column if present, else the row number).")
+@click.option("--probabilities/--no-probabilities", default=True, show_default=True,
+              help="Write one proba_<class> column per class; leave them out for production "
+                   "volumes (prediction, confidence and top codes are kept).")
 @click.option("--engine", default="local", show_default=True,
               help="Execution engine: local, or an engine plugin such as spark.")
 @click.option("--spark-master", help="Spark master URL (spark engine; default local[*]).")
@@ -162,8 +165,8 @@ def _print_summary(result: Any) -> None:
               help="A param of the engine (repeatable), e.g. partitions=8.")
 @user_errors
 def predict(run_dir: str, input_path: str, output_path: str, chunk_size: int,
-            encoding: str, id_column: str | None, engine: str, spark_master: str | None,
-            engine_options: tuple[str, ...]) -> None:
+            encoding: str, id_column: str | None, probabilities: bool, engine: str,
+            spark_master: str | None, engine_options: tuple[str, ...]) -> None:
     """Score new records with the model of a finished run."""
     from mlstat_core.config import parse_override
     from mlstat_core.predict import predict_file
@@ -175,7 +178,8 @@ def predict(run_dir: str, input_path: str, output_path: str, chunk_size: int,
     if spark_master:
         options["master"] = spark_master
     summary = predict_file(run_dir, input_path, output_path, chunk_size, encoding,
-                           engine=engine, engine_options=options, id_column=id_column)
+                           engine=engine, engine_options=options, id_column=id_column,
+                           probabilities=probabilities)
     click.echo(f"{summary.records:,} records scored in {summary.seconds:.2f} s on "
                f"{summary.engine} -> {summary.output}")
     for warning in summary.warnings:

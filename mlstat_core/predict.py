@@ -54,6 +54,8 @@ class ScoringJob:
     """Preprocessing steps as (component, ``module:attr``, params class), in order."""
     id_column: str | None = None
     """Column of the input that identifies records (default: the model's id column)."""
+    probabilities: bool = True
+    """Write the ``proba_<class>`` columns (off: leaner output for production volumes)."""
 
     @property
     def input_columns(self) -> list[str]:
@@ -115,9 +117,13 @@ def id_column_of(columns: Any, model: Model, requested: str | None = None) -> st
 
 
 def output_frame(chunk: pd.DataFrame, predicted: pd.DataFrame, model: Model,
-                 id_column: str | None = None) -> pd.DataFrame:
-    """Predictions of one partition, led by the record id (the id column or the row number)."""
+                 id_column: str | None = None, probabilities: bool = True) -> pd.DataFrame:
+    """Predictions of one partition, led by the record id (the id column or the row number);
+    without the ``proba_<class>`` columns when ``probabilities`` is false."""
     column = id_column_of(chunk.columns, model, id_column)
+    if not probabilities:
+        predicted = predicted.loc[:, [not str(c).startswith("proba_")
+                                      for c in predicted.columns]]
     out = pd.DataFrame(index=chunk.index)
     out["record_id"] = chunk[column].to_numpy() if column else chunk.index.to_numpy()
     return pd.concat([out, predicted.set_axis(chunk.index)], axis=1)
@@ -143,13 +149,18 @@ def predict_file(
     engine_options: dict[str, Any] | None = None,
     registry: Registry | None = None,
     id_column: str | None = None,
+    probabilities: bool = True,
 ) -> PredictSummary:
-    """Score ``input_path`` into ``output_path`` with the run's model on the chosen engine."""
+    """Score ``input_path`` into ``output_path`` with the run's model on the chosen engine.
+
+    ``probabilities=False`` leaves out the ``proba_<class>`` columns: one per class is most of
+    the output of a model with many classes, and the coding models' ``top_codes`` and
+    ``top_scores`` already carry the best candidates."""
     registry = registry or get_registry()
     runner = build_engine(engine, engine_options, registry)
     folder, model, factory, steps = load_model(run_dir, registry)
     job = ScoringJob(folder, model, factory, str(input_path), Path(output_path), chunk_size,
-                     encoding, steps, id_column)
+                     encoding, steps, id_column, probabilities)
     return runner.score_file(job)
 
 
@@ -175,7 +186,7 @@ class LocalEngine(Engine):
                 require_columns(chunk, job.input_columns, what=f"input {job.input}")
                 predicted = model.predict(chunk)
                 writer.write(parquet_safe(output_frame(chunk, predicted, model,
-                                                        job.id_column)))
+                                                        job.id_column, job.probabilities)))
                 rows += len(chunk)
                 for label, count in unseen_labels(chunk, model).items():
                     unseen[label] = unseen.get(label, 0) + count

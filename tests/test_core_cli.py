@@ -94,7 +94,15 @@ def test_predict_command_writes_the_output(write_pipeline, tmp_path, budget_csv)
     result = invoke("predict", str(run_dir), "--input", str(budget_csv), "--output",
                     str(tmp_path / "scored.csv"), "--chunk-size", "300")
     assert result.exit_code == 0, result.output
-    assert len(pd.read_csv(tmp_path / "scored.csv")) == 1519
+    scored = pd.read_csv(tmp_path / "scored.csv")
+    assert len(scored) == 1519
+    assert any(c.startswith("proba_") for c in scored.columns)
+    lean = invoke("predict", str(run_dir), "--input", str(budget_csv), "--output",
+                  str(tmp_path / "lean.csv"), "--no-probabilities")
+    assert lean.exit_code == 0, lean.output
+    lean_frame = pd.read_csv(tmp_path / "lean.csv")
+    assert not any(c.startswith("proba_") for c in lean_frame.columns)
+    pd.testing.assert_frame_equal(lean_frame, scored[list(lean_frame.columns)])
 
 
 def fake_distribution(site: Path, name: str, module_source: str, requires: str = "") -> None:

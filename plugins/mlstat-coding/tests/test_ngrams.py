@@ -63,3 +63,20 @@ def test_tokenise_fast_path_equals_the_general_one():
         splits = [t.split() for t in texts]
         assert lengths.tolist() == [len(x) for x in splits]
         assert [words[i] for i in ids] == [w for x in splits for w in x]
+
+
+def test_feature_names_survive_skops_and_older_models(tmp_path):
+    from mlstat_core.artifacts import load_skops, save_skops
+
+    model = NgramTfidf("char_wb", (2, 4)).fit(TEXTS)
+    names = model.get_feature_names_out().tolist()
+    assert "żó" in names and len(names) == len(model.idf_)
+    save_skops(model, tmp_path / "m.skops")
+    again = load_skops(tmp_path / "m.skops",
+                       trusted=["mlstat_coding.ngrams.NgramTfidf"])
+    assert again.get_feature_names_out().tolist() == names
+    # models saved before the names were packed keep a plain list
+    older = NgramTfidf("char_wb", (2, 4)).fit(TEXTS)
+    del older.names_utf8_, older.names_ends_
+    older.feature_names_ = names
+    assert older.get_feature_names_out().tolist() == names

@@ -132,7 +132,7 @@ class SparkEngine(Engine):
 
     def _scored(self, df: Any, model: Model, job_files: dict[str, tuple[bytes, str]],
                 factory: str, what: str, steps: list[tuple[str, str, Any]],
-                id_column: str | None = None) -> Any:
+                id_column: str | None = None, probabilities: bool = True) -> Any:
         from mlstat_core.io import parquet_safe
         from mlstat_core.sklearn_model import require_columns
 
@@ -155,8 +155,10 @@ class SparkEngine(Engine):
         if rows is not None:
             sample.index = pd.Index(rows.to_numpy())
         columns, kinds, schema = output_schema(
-            parquet_safe(output_frame(sample, model.predict(sample), model, id_column)))
-        scorer = make_scorer(self._ship(job_files), factory, id_column, columns, kinds, steps)
+            parquet_safe(output_frame(sample, model.predict(sample), model, id_column,
+                                      probabilities)))
+        scorer = make_scorer(self._ship(job_files), factory, id_column, columns, kinds, steps,
+                             probabilities)
         return df.mapInPandas(scorer, schema)
 
     def _ship(self, files: dict[str, tuple[bytes, str]]) -> Any:
@@ -175,7 +177,8 @@ class SparkEngine(Engine):
         startup = time.perf_counter() - session_start
         df = self.read(job)
         scored = self._scored(df, job.model, job.model_files(), job.model_factory,
-                              f"input {job.input}", job.step_factories, job.id_column)
+                              f"input {job.input}", job.step_factories, job.id_column,
+                              job.probabilities)
         rows = self._write(scored, job.output)
         unseen = self._unseen(df, job.model)
         drift = self._drift(df, job)
@@ -186,13 +189,15 @@ class SparkEngine(Engine):
 
     def _write(self, scored: Any, output: Path) -> int:
         target = str(output)
+        writer = scored.write.option("parquet.enable.dictionary",
+                                     str(self.params.parquet_dictionary).lower())
         if "://" in target:
-            scored.write.mode("errorifexists").parquet(target)
+            writer.mode("errorifexists").parquet(target)
             return self.session.read.parquet(target).count()
         tmp = output.with_name(f".{output.name}.partial")
         shutil.rmtree(tmp, ignore_errors=True)
         try:
-            scored.write.mode("overwrite").parquet(str(tmp))
+            writer.mode("overwrite").parquet(str(tmp))
         except Exception:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

@@ -19,6 +19,11 @@ class SparkParams(Params):
                                                            "partitions before scoring")
     batch_size: int = Field(10_000, ge=100, description="records per Arrow batch handed to "
                                                         "the model (bounds executor memory)")
+    parquet_dictionary: bool = Field(
+        False, description="dictionary-encode the output Parquet columns (Parquet's default). "
+                           "Off: on wide outputs of probabilities Spark's writer spends more "
+                           "time trying dictionaries than scoring (2,000,000 records x 75 "
+                           "columns: 16 s with, 9 s without on 2 cores)")
     startup_timeout_s: float = Field(120.0, gt=0, description="give up starting a session "
                                                               "after this many seconds")
     connect_timeout_s: float = Field(5.0, gt=0, description="timeout of the reachability "

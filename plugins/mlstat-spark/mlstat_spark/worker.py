@@ -45,27 +45,32 @@ def load_shipped_model(files: dict[str, tuple[bytes, str]], factory: str,
     return model
 
 
+def _as_kind(values: pd.Series, kind: str) -> pd.Series:
+    """One column in the type its kind declares; columns already of that type are kept."""
+    dtype = values.dtype
+    if kind == "double":
+        return values if dtype == "float64" else \
+            pd.to_numeric(values, errors="coerce").astype("float64")
+    if kind == "long":
+        return values if dtype == "Int64" else \
+            pd.to_numeric(values, errors="coerce").astype("Int64")
+    if kind == "boolean":
+        return values if dtype == "boolean" else values.astype("boolean")
+    return values if isinstance(dtype, pd.StringDtype) else values.astype("string")
+
+
 def conform(frame: pd.DataFrame, columns: list[str], kinds: dict[str, str]) -> pd.DataFrame:
-    """Give a partition's predictions the column order and types of the declared schema."""
-    out = pd.DataFrame(index=frame.index)
-    for column in columns:
-        values = frame[column] if column in frame.columns else pd.Series(None, index=frame.index)
-        kind = kinds[column]
-        if kind == "string":
-            values = values.astype("string")
-        elif kind == "double":
-            values = pd.to_numeric(values, errors="coerce").astype("float64")
-        elif kind == "long":
-            values = pd.to_numeric(values, errors="coerce").astype("Int64")
-        elif kind == "boolean":
-            values = values.astype("boolean")
-        out[column] = values
-    return out
+    """Give a partition's predictions the column order and types of the declared schema
+    (columns the partition lacks are null)."""
+    missing = pd.Series(None, index=frame.index, dtype=object)
+    return pd.DataFrame({c: _as_kind(frame[c] if c in frame.columns else missing, kinds[c])
+                         for c in columns}, index=frame.index, copy=False)
 
 
 def make_scorer(
     files: Any, factory: str, id_column: str | None,
     columns: list[str], kinds: dict[str, str], steps: list[tuple[str, str, Any]] | None = None,
+    probabilities: bool = True,
 ) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
     """The function handed to ``mapInPandas``: pandas partitions in, predictions out.
 
@@ -82,7 +87,8 @@ def make_scorer(
             rows = batch.pop(ROW_COLUMN) if ROW_COLUMN in batch.columns else None
             if rows is not None:
                 batch.index = pd.Index(rows.to_numpy())
-            out = parquet_safe(output_frame(batch, model.predict(batch), model, id_column))
+            out = parquet_safe(output_frame(batch, model.predict(batch), model, id_column,
+                                            probabilities))
             yield conform(out.reset_index(drop=True), columns, kinds)
 
     return score

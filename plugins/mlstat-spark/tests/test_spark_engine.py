@@ -68,6 +68,12 @@ def test_spark_scores_text_models_with_ids_from_parquet(spark_engine, tmp_path):
                                                                         "spark.parquet")
     assert list(local["record_id"]) == sorted(sample["item"])
     pd.testing.assert_frame_equal(local, spark, check_dtype=False)
+    # without the per-code probabilities: the same lean output from both engines
+    predict_file(run.run_dir, tmp_path / "new.parquet", tmp_path / "lean.parquet",
+                 engine="spark", engine_options={"partitions": 3}, probabilities=False)
+    lean = read_sorted(tmp_path / "lean.parquet")
+    assert not any(c.startswith("proba_") for c in lean.columns)
+    pd.testing.assert_frame_equal(lean, local[list(lean.columns)], check_dtype=False)
 
 
 def test_a_run_can_use_spark_for_its_predict_step(spark_engine, budget_csv):
