@@ -45,6 +45,31 @@ def _timed_predict(predict, texts) -> tuple[np.ndarray, float]:
     return np.asarray(out), len(texts) / max(time.perf_counter() - start, 1e-9)
 
 
+def paired_bootstrap(kept: dict[str, dict[str, np.ndarray]], a: str, b: str,
+                     replicates: int = 2000, seed: int = 0) -> dict[str, float]:
+    """Mean (over languages) test macro-F1 of ``a`` minus ``b``, with a 95% interval from
+    resampling each language's test tweets (the same resample for both models)."""
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(seed)
+
+    def diff(index_by_lang: dict[str, np.ndarray]) -> float:
+        gaps = []
+        for lang, preds in kept.items():
+            i = index_by_lang[lang]
+            truth = preds["truth"][i]
+            gaps.append(f1_score(truth, np.asarray(preds[a], str)[i], average="macro")
+                        - f1_score(truth, np.asarray(preds[b], str)[i], average="macro"))
+        return 100 * float(np.mean(gaps))
+
+    point = diff({lang: np.arange(len(p["truth"])) for lang, p in kept.items()})
+    draws = [diff({lang: rng.integers(0, len(p["truth"]), len(p["truth"]))
+                   for lang, p in kept.items()}) for _ in range(replicates)]
+    low, high = np.percentile(draws, [2.5, 97.5])
+    return {"difference": round(point, 2), "ci95": [round(float(low), 2), round(float(high), 2)],
+            "share_of_replicates_at_least_0": round(float(np.mean(np.asarray(draws) >= 0)), 3)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=None, help="UMSAB layout (default: bundled copy)")
@@ -68,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     part = {k: data.subset(np.flatnonzero(frame["split"].to_numpy() == k))
             for k in ("train", "val", "test")}
     results: dict[str, dict[str, dict[str, float]]] = {lang: {} for lang in languages}
+    kept: dict[str, dict[str, np.ndarray]] = {lang: {} for lang in languages}
     codes = dict(zip(languages, [frame.loc[frame["id"].str.startswith(f"{lang}-"), "language"]
                                  .iloc[0] for lang in languages], strict=True))
 
@@ -86,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             test = by_language(part["test"], lang)
             pred, speed = _timed_predict(lambda f, m=multi: m.predict(f)["prediction"],
                                          test.frame)
+            kept[lang][key] = pred
             results[lang][key] = {
                 "macro_f1": _f1(test.y, pred), "train_seconds": round(multi_seconds, 2),
                 "tweets_per_s": round(speed, 1), "note": note}
@@ -97,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         mono = SentimentModel(SentimentParams()).fit(train, val)
         seconds = time.perf_counter() - start
         pred, speed = _timed_predict(lambda f, m=mono: m.predict(f)["prediction"], test.frame)
+        kept[lang]["twitter.sentiment:monolingual"] = pred
+        kept[lang]["truth"] = np.asarray(test.y, str)
         results[lang]["twitter.sentiment:monolingual"] = {
             "macro_f1": _f1(test.y, pred), "train_seconds": round(seconds, 2),
             "tweets_per_s": round(speed, 1)}
@@ -147,6 +176,9 @@ def main(argv: list[str] | None = None) -> int:
         summary[key] = round(float(np.mean(values)), 2)
     out = {"data": str(params.data_dir or "bundled UMSAB"), "languages": languages,
            "results": results, "mean_macro_f1": summary,
+           "multilingual_minus_monolingual": {
+               key: paired_bootstrap(kept, key, "twitter.sentiment:monolingual")
+               for key in ("twitter.sentiment", "twitter.sentiment:augmented")},
            "published_fasttext_macro_f1": {k: v for k, v in PUBLISHED_FASTTEXT.items()
                                            if k in languages},
            "machine": {"python": sys.version.split()[0], "platform": platform.platform()}}
