@@ -25,7 +25,8 @@ pixels per second, best of ``--repeats``, in process), ``peak_mb`` (highest resi
 every 5 ms, of a fresh process that loads the saved model and maps the whole scene; it includes
 the interpreter and libraries, ``baseline_mb`` is the same process just before mapping; the
 lifetime peak, set by importing torch, is ``lifetime_peak_mb``). ``mosaic``: the best
-mlstat model and the peer mapping a 5 x 2 mosaic of the real scene (10 times the pixels).
+mlstat model and the peer mapping a 5 x 2 mosaic of the real scene (10 times the pixels), and
+the best model a 5 x 4 mosaic too (``mosaic20``, 20 times).
 """
 
 from __future__ import annotations
@@ -352,8 +353,9 @@ def main() -> None:
     best = max(mlstat_names, key=lambda n: results[n]["kappa"])
     if not args.skip_memory:
         with tempfile.TemporaryDirectory() as tmp:
-            mosaic = Path(tmp) / "mosaic"
+            mosaic, mosaic20 = Path(tmp) / "mosaic", Path(tmp) / "mosaic20"
             build_mosaic(BUNDLED, mosaic, SIX)
+            build_mosaic(BUNDLED, mosaic20, SIX, nx=5, ny=4)
             memory: dict[str, Any] = {
                 "tiles": "5 x 2 copies of the scene",
                 "gdal_cachemax_mb": os.environ.get("GDAL_CACHEMAX", GDAL_CACHE_MB)}
@@ -364,6 +366,8 @@ def main() -> None:
                 if name == best or name == "imagery.random_forest":
                     memory[name] = {"scene": single, "mosaic": measure(name, saved / name,
                                                                        mosaic)}
+                if name == best:  # 20 times the scene: flat means no growth past 10 times
+                    memory[name]["mosaic20"] = measure(name, saved / name, mosaic20)
             peer_path = saved / "peer_random_forest.skops"
             single = measure("peer", peer_path, BUNDLED)
             results["peer_random_forest"]["peak_mb"] = single["peak_mb"]
@@ -383,6 +387,8 @@ def main() -> None:
         m = results["mosaic"][best]
         growth = m["mosaic"]["peak_mb"] - m["scene"]["peak_mb"]
         targets["peak_mb_growth_on_10x_mosaic"] = growth
+        targets["peak_mb_growth_10x_to_20x_mosaic"] = m["mosaic20"]["peak_mb"] \
+            - m["mosaic"]["peak_mb"]
         targets["memory_flat_met"] = growth <= 0.1 * m["scene"]["peak_mb"]
     results["targets"] = targets
     results["load_average"] = {"start": load_start, "end": os.getloadavg()}
