@@ -146,9 +146,9 @@ class SparkEngine(Engine):
         keep = list(dict.fromkeys([c for c in (id_column, ROW_COLUMN) if c and c in df.columns]
                                   + needed))
         df = df.select(*keep)
+        sample = df.limit(50).toPandas()  # before repartitioning: no shuffle for 50 records
         if self.params.partitions:
             df = df.repartition(self.params.partitions)
-        sample = df.limit(50).toPandas()
         if sample.empty:
             raise DataError(f"{what} has no records")
         rows = sample.pop(ROW_COLUMN) if ROW_COLUMN in sample.columns else None
