@@ -23,7 +23,7 @@ class SparkParams(Params):
         False, description="dictionary-encode the output Parquet columns (Parquet's default). "
                            "Off: on wide outputs of probabilities Spark's writer spends more "
                            "time trying dictionaries than scoring (2,000,000 records x 75 "
-                           "columns: 16 s with, 9 s without on 2 cores)")
+                           "columns: 16-19 s with, 9-10 s without on 2 cores)")
     startup_timeout_s: float = Field(120.0, gt=0, description="give up starting a session "
                                                               "after this many seconds")
     connect_timeout_s: float = Field(5.0, gt=0, description="timeout of the reachability "
