@@ -1,17 +1,22 @@
 """Benchmark of tweet sentiment models on UMSAB (or a folder of the same layout).
 
     python benchmarks/twitter.py [--data-dir DIR] [--languages english,french,german]
-                                 [--out twitter.json]
+                                 [--out twitter.json] [--cv]
 
 For each language and model: ``macro_f1`` on the test part (models fit on train, with val as
 the validation set: no tuning on test), ``train_seconds`` and ``tweets_per_s`` (prediction).
 mlstat models are keyed by component name (``twitter.sentiment`` is ONE model trained on all
-the languages at once, the language a one-hot feature; ``twitter.sentiment:augmented`` the
-same with its features augmented by language (``language_augment = 0.5``: shared and
-per-language weights); ``twitter.sentiment:monolingual`` the
-component trained on one language; ``twitter.vader`` English only); peers by ``peer_`` (plain
-scikit-learn TF-IDF + logistic regression, its C chosen per language on val from
-PEER_C_GRID, and plain VADER with the usual +/-0.05 rule).
+the languages at once with its defaults: the language a one-hot feature, n-gram features
+augmented by language, ``language_augment = 1``; ``twitter.sentiment:shared`` the same with
+one set of weights for all languages, ``language_augment = 0``;
+``twitter.sentiment:monolingual`` the component trained on one language; ``twitter.vader``
+English only); peers by ``peer_`` (plain scikit-learn TF-IDF + logistic regression, its C
+chosen per language on val from PEER_C_GRID, and plain VADER with the usual +/-0.05 rule).
+``multilingual_minus_monolingual``: paired bootstrap of the mean test macro-F1 difference.
+
+``--cv`` adds ``cross_validation``: 5-fold cross-validation on train + val (never test) of the
+multilingual model with ``language_augment`` 0, 0.5 and 1 against monolingual models, the
+evidence for the default.
 
 Published UMSAB test macro-F1 (XLM-T paper), fastText monolingual: en 50.9, fr 54.8, de 59.6.
 """
@@ -70,11 +75,49 @@ def paired_bootstrap(kept: dict[str, dict[str, np.ndarray]], a: str, b: str,
             "share_of_replicates_at_least_0": round(float(np.mean(np.asarray(draws) >= 0)), 3)}
 
 
+def cross_validate(data, model_cls, params_cls, folds: int = 5, seed: int = 0) -> dict:
+    """Mean macro-F1 over languages in k-fold cross-validation of train + val (test unused):
+    the multilingual model per ``language_augment``, and one model per language."""
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import StratifiedKFold
+
+    frame = data.frame
+    pool = data.subset(np.flatnonzero(frame["split"].isin(["train", "val"]).to_numpy()))
+    lang = pool.frame["language"].to_numpy().astype(str)
+    y = pool.y.astype(str).to_numpy()
+    splits = StratifiedKFold(folds, shuffle=True, random_state=seed).split(
+        np.zeros(len(y)), np.char.add(lang, y))
+    scores: dict[str, list[float]] = {}
+
+    def add(key: str, held: np.ndarray, pred: np.ndarray) -> None:
+        per_lang = [f1_score(y[held][lang[held] == g], pred[lang[held] == g], average="macro")
+                    for g in sorted(set(lang))]
+        scores.setdefault(key, []).append(100 * float(np.mean(per_lang)))
+
+    for fit, held in splits:
+        for augment in (0.0, 0.5, 1.0):
+            model = model_cls(params_cls(language_augment=augment)).fit(pool.subset(fit), None)
+            add(f"language_augment={augment:g}", held,
+                model.predict(pool.frame.iloc[held])["prediction"].astype(str).to_numpy())
+        pred = np.empty(len(held), dtype=object)
+        for g in sorted(set(lang)):
+            mine = lang[held] == g
+            model = model_cls(params_cls()).fit(pool.subset(fit[lang[fit] == g]), None)
+            pred[mine] = model.predict(pool.frame.iloc[held[mine]])["prediction"].astype(str)
+        add("monolingual", held, pred.astype(str))
+    mono = np.asarray(scores["monolingual"])
+    return {key: {"mean_macro_f1": round(float(np.mean(v)), 2),
+                  "minus_monolingual_by_fold": np.round(np.asarray(v) - mono, 2).tolist()}
+            for key, v in scores.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=None, help="UMSAB layout (default: bundled copy)")
     parser.add_argument("--languages", default="english,french,german")
     parser.add_argument("--out", default="twitter-benchmark.json")
+    parser.add_argument("--cv", action="store_true", help="also cross-validate the choice of "
+                                                          "language_augment on train + val")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
 
@@ -100,11 +143,12 @@ def main(argv: list[str] | None = None) -> int:
     def by_language(ds, lang):
         return ds.subset(np.flatnonzero(ds.frame["language"].to_numpy() == codes[lang]))
 
-    # one model on every language: shared weights (default), and augmented by language
+    # one model on every language: augmented by language (default), and shared weights only
     for key, extra, note in (
-            ("twitter.sentiment", {}, "one model trained on all languages (language one-hot)"),
-            ("twitter.sentiment:augmented", {"language_augment": 0.5},
-             "one model trained on all languages, features augmented by language")):
+            ("twitter.sentiment", {}, "one model trained on all languages, features augmented "
+                                      "by language (the default, language_augment = 1)"),
+            ("twitter.sentiment:shared", {"language_augment": 0.0},
+             "one model trained on all languages, one set of weights (language_augment = 0)")):
         start = time.perf_counter()
         multi = SentimentModel(SentimentParams(**extra)).fit(part["train"], part["val"])
         multi_seconds = time.perf_counter() - start
@@ -170,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(lang, key, results[lang][key], flush=True)
 
     summary = {}
-    for key in ("twitter.sentiment", "twitter.sentiment:augmented",
+    for key in ("twitter.sentiment", "twitter.sentiment:shared",
                 "twitter.sentiment:monolingual", "peer_tfidf_logreg"):
         values = [results[lang][key]["macro_f1"] for lang in languages if key in results[lang]]
         summary[key] = round(float(np.mean(values)), 2)
@@ -178,10 +222,12 @@ def main(argv: list[str] | None = None) -> int:
            "results": results, "mean_macro_f1": summary,
            "multilingual_minus_monolingual": {
                key: paired_bootstrap(kept, key, "twitter.sentiment:monolingual")
-               for key in ("twitter.sentiment", "twitter.sentiment:augmented")},
+               for key in ("twitter.sentiment", "twitter.sentiment:shared")},
            "published_fasttext_macro_f1": {k: v for k, v in PUBLISHED_FASTTEXT.items()
                                            if k in languages},
            "machine": {"python": sys.version.split()[0], "platform": platform.platform()}}
+    if args.cv:
+        out["cross_validation"] = cross_validate(data, SentimentModel, SentimentParams)
     Path(args.out).write_text(json.dumps(out, indent=2), encoding="utf-8")
     print(json.dumps(summary), "->", args.out)
     return 0

@@ -131,3 +131,12 @@ def test_language_augmented_model_round_trip(small_parts, tmp_path: Path) -> Non
         warnings.simplefilter("ignore")
         mono.fit(english, val)
     assert mono.state["language_augmented"] is False
+    # the default multilingual model is augmented; language_augment = 0 shares every weight
+    default = SentimentModel(SentimentParams(base_params=FAST_BASE))
+    shared = SentimentModel(SentimentParams(base_params=FAST_BASE, language_augment=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        default.fit(train, val)
+        shared.fit(train, val)
+    assert default.state["language_augmented"] is True
+    assert shared.state["language_augmented"] is False
