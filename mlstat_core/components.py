@@ -338,6 +338,12 @@ class Model(Component, ABC):
         """Model-level explanation (for example the most influential terms per class)."""
         return None
 
+    def batch_dependence(self) -> str | None:
+        """Why a record's prediction depends on the other records scored with it (and so on
+        chunk sizes and partitions), with the setting that removes it; None (the default)
+        when each record is scored on its own. ``mlstat predict`` warns when it applies."""
+        return None
+
 
 @dataclass
 class Plot:

@@ -161,7 +161,16 @@ def predict_file(
     folder, model, factory, steps = load_model(run_dir, registry)
     job = ScoringJob(folder, model, factory, str(input_path), Path(output_path), chunk_size,
                      encoding, steps, id_column, probabilities)
-    return runner.score_file(job)
+    summary = runner.score_file(job)
+    reason = model.batch_dependence()
+    split = not isinstance(runner, LocalEngine) or summary.records > chunk_size
+    if reason and split:
+        how = f"chunks of {chunk_size:,}" if isinstance(runner, LocalEngine) \
+            else f"the partitions and batches of {summary.engine}"
+        summary.warnings.append(
+            f"the {summary.records:,} records were scored in {how}, and this model's "
+            f"predictions depend on the records scored together: {reason}")
+    return summary
 
 
 class LocalEngine(Engine):

@@ -118,6 +118,9 @@ class Preprocessed(Model):
     def global_explanation(self) -> dict[str, Any] | None:
         return self.inner.global_explanation()
 
+    def batch_dependence(self) -> str | None:
+        return self.inner.batch_dependence()
+
 
 def step_names(directory: Path) -> list[str]:
     """Component names of the preprocessing steps saved with a model (empty when none)."""

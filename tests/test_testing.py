@@ -153,25 +153,40 @@ def test_a_model_that_breaks_prediction_rules_is_caught(monkeypatch):
             super().save(directory)
             (Path(directory) / "model.pkl").write_bytes(b"\x80\x04.")
 
+    class BatchShare(MajorityModel):  # confidence: the batch's size, a batch-level figure
+        def predict(self, frame):
+            out = super().predict(frame)
+            out["confidence"] = 1.0 / max(len(frame), 1)
+            return out
+
+    class DeclaredBatchShare(BatchShare):
+        def batch_dependence(self):
+            return "confidence is shared by the batch; no setting removes it"
+
+    models = (NoConfidence, WrongIndex, Pickler, BatchShare, DeclaredBatchShare)
     module = type(sys)("mlstat_fixture_inline")
-    for cls in (NoConfidence, WrongIndex, Pickler):
+    for cls in models:
         setattr(module, cls.__name__, cls)
     monkeypatch.setitem(sys.modules, "mlstat_fixture_inline", module)
     registry = Registry()
     record = PluginRecord("inline", "mlstat_fixture_inline")
     registry.plugins["inline"] = record
-    for cls in (NoConfidence, WrongIndex, Pickler):
+    for cls in models:
         spec = ComponentSpec(cls.__name__.lower(), "model", f"mlstat_fixture_inline:{cls.__name__}",
                              tasks=("tabular_classification",), description="test model")
         registry._add("model", "inline", record, spec)
     found = {}
-    for name in ("noconfidence", "wrongindex", "pickler"):
+    for name in (cls.__name__.lower() for cls in models):
         found.update(results(check_component(f"inline.{name}", registry=registry)))
     task = "tabular_classification"
     missing = found[f"inline.noconfidence-fit_predict-{task}"].message
     assert "lack column(s) ['confidence']" in missing
     assert "another index" in found[f"inline.wrongindex-fit_predict-{task}"].message
     assert "pickle files ['model.pkl']" in found[f"inline.pickler-save_load-{task}"].message
+    undeclared = found[f"inline.batchshare-partition-{task}"]
+    assert undeclared.status == "failed" and "batch_dependence()" in undeclared.message
+    declared = found[f"inline.declaredbatchshare-partition-{task}"]
+    assert declared.status == "passed" and "as declared" in declared.message
 
 
 PYTEST_FILE = '''

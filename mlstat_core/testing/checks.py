@@ -556,21 +556,26 @@ def _check_partition(suite: _Suite, spec: ComponentSpec, task: str) -> str | Non
     model, _, test, predictions = _fitted_or_skip(suite, spec, task)
     inputs = _input_frame(test)
     part = inputs.iloc[3:10]
+    note = None
     try:
         pd.testing.assert_frame_equal(model.predict(part), predictions.iloc[3:10],
                                       check_exact=False, rtol=1e-6, check_dtype=False)
     except AssertionError as exc:
-        raise suite.fail(spec, f"predicting 7 records alone differs from predicting them with "
-                         f"the others ({str(exc).splitlines()[0]})",
-                         "make predict() a function of each record (Spark scores partition by "
-                         "partition)") from exc
+        declared = model.batch_dependence()
+        if not declared:
+            raise suite.fail(spec, f"predicting 7 records alone differs from predicting them "
+                             f"with the others ({str(exc).splitlines()[0]})",
+                             "make predict() a function of each record (Spark scores partition "
+                             "by partition), or, where the method needs the batch, say why in "
+                             "Model.batch_dependence() so that mlstat predict warns") from exc
+        note = f"depends on the batch, as declared: {declared}"
     empty = model.predict(inputs.iloc[:0])
     if not isinstance(empty, pd.DataFrame) or len(empty) != 0 or \
             any(c not in empty.columns for c in suite.task_type(task).prediction_columns):
         raise suite.fail(spec, "predict() of an empty partition does not return an empty frame "
                          "with the prediction columns", "handle zero records (Spark partitions "
                          "can be empty)")
-    return None
+    return note
 
 
 def _is_pickle(path: Path) -> bool:

@@ -302,6 +302,13 @@ class PmmModel(EditImputeModel):
                               donors=p.donors, max_rows=p.max_train_rows, spread=p.spread,
                               rank_match=p.rank_match)
 
+    def batch_dependence(self) -> str | None:
+        if not self.params.rank_match:
+            return None
+        return ("editimpute.pmm hands the drawn donor values out again within each batch "
+                "(rank_match = true); set rank_match = false in [model] and rerun for "
+                "imputations that do not depend on chunks or partitions")
+
 
 class GbmModel(EditImputeModel):
     params_type = P.GbmParams

@@ -275,6 +275,29 @@ def test_example_pipeline_runs_through_the_engine(tmp_path: Path) -> None:
     assert summary["records"] == 1519
 
 
+
+@pytest.mark.parametrize("rank_match", [True, False])
+def test_predict_warns_when_chunks_change_rank_matched_imputations(tmp_path: Path,
+                                                                   rank_match: bool) -> None:
+    from mlstat_core import engine
+    from mlstat_core.predict import predict_file
+
+    path = ROOT / "examples" / "editimpute-budget-uk.toml"
+    result = engine.run(path, overrides=["model.max_iter=20", f"model.rank_match={rank_match}"],
+                        out=tmp_path)
+    new = ROOT / "examples" / "data" / "budget_uk.csv"
+    whole = predict_file(result.run_dir, new, tmp_path / "whole.csv", chunk_size=5000)
+    chunked = predict_file(result.run_dir, new, tmp_path / "chunked.csv", chunk_size=500)
+    assert not any("depend on the records" in w for w in whole.warnings)
+    warned = [w for w in chunked.warnings if "depend on the records" in w]
+    assert bool(warned) is rank_match
+    # and the warning tells the truth: chunks change the imputations only with rank matching
+    same = pd.read_csv(tmp_path / "whole.csv").equals(pd.read_csv(tmp_path / "chunked.csv"))
+    assert same is not rank_match
+    if rank_match:
+        assert "rank_match = false" in warned[0] and "chunks of 500" in warned[0]
+
+
 # --- targets of issue 6: detection, distributions, every record passing ----------------------
 
 
