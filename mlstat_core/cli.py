@@ -157,7 +157,8 @@ def _print_summary(result: Any) -> None:
                                   "column if present, else the row number).")
 @click.option("--probabilities/--no-probabilities", default=True, show_default=True,
               help="Write one proba_<class> column per class; leave them out for production "
-                   "volumes (prediction, confidence and top codes are kept).")
+                   "volumes (the prediction, its confidence and the model's other columns "
+                   "are kept).")
 @click.option("--engine", default="local", show_default=True,
               help="Execution engine: local, or an engine plugin such as spark.")
 @click.option("--spark-master", help="Spark master URL (spark engine; default local[*]).")

@@ -1,8 +1,11 @@
-"""Shared fixtures of the core's tests: the real UK budget data and pipeline files in tmp."""
+"""Shared fixtures of the core's tests: the real UK budget data, pipeline files in tmp, and
+the fixture plugin distributions of ``fixtures/dists/<scenario>/``."""
 
 from __future__ import annotations
 
 import shutil
+import sys
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +14,8 @@ import tomli_w
 
 ROOT = Path(__file__).resolve().parents[1]
 BUDGET = ROOT / "examples" / "data" / "budget_uk.csv"
+DISTS = Path(__file__).parent / "fixtures" / "dists"
+"""Real ``.dist-info`` folders (METADATA, entry_points.txt) next to their packages."""
 
 
 @pytest.fixture
@@ -45,3 +50,25 @@ def write_pipeline(tmp_path: Path, budget_csv: Path):
         return path
 
     return write
+
+
+@pytest.fixture
+def isolated_plugins(monkeypatch):
+    """No plugin selection or tracing from the environment; the fixture plugins' modules are
+    forgotten afterwards, so each test imports them afresh."""
+    for variable in ("MLSTAT_DISABLE_PLUGINS", "MLSTAT_PLUGINS", "MLSTAT_TRACE_HOOKS"):
+        monkeypatch.delenv(variable, raising=False)
+    yield
+    for name in [m for m in sys.modules if m.startswith("mlstat_fixture_")]:
+        del sys.modules[name]
+
+
+def fixture_points(monkeypatch, *scenarios: str) -> list[metadata.EntryPoint]:
+    """Put fixture scenarios on sys.path; return their ``mlstat`` entry points."""
+    points = []
+    for scenario in scenarios:
+        folder = str(DISTS / scenario)
+        monkeypatch.syspath_prepend(folder)
+        for dist in metadata.distributions(path=[folder]):
+            points += [ep for ep in dist.entry_points if ep.group == "mlstat"]
+    return points

@@ -9,36 +9,15 @@ from __future__ import annotations
 
 import sys
 from importlib import metadata
-from pathlib import Path
 
 import pytest
+from conftest import DISTS, fixture_points
 
 from mlstat_core import __version__
 from mlstat_core.errors import ConfigError, PluginError
 from mlstat_core.registry import discover
 
-DISTS = Path(__file__).parent / "fixtures" / "dists"
-
-
-@pytest.fixture(autouse=True)
-def _forget_fixture_modules(monkeypatch):
-    monkeypatch.delenv("MLSTAT_DISABLE_PLUGINS", raising=False)
-    monkeypatch.delenv("MLSTAT_PLUGINS", raising=False)
-    monkeypatch.delenv("MLSTAT_TRACE_HOOKS", raising=False)
-    yield
-    for name in [m for m in sys.modules if m.startswith("mlstat_fixture_")]:
-        del sys.modules[name]
-
-
-def fixture_points(monkeypatch, *scenarios: str) -> list[metadata.EntryPoint]:
-    """Put fixture scenarios on sys.path; return their ``mlstat`` entry points."""
-    points = []
-    for scenario in scenarios:
-        folder = str(DISTS / scenario)
-        monkeypatch.syspath_prepend(folder)
-        for dist in metadata.distributions(path=[folder]):
-            points += [ep for ep in dist.entry_points if ep.group == "mlstat"]
-    return points
+pytestmark = pytest.mark.usefixtures("isolated_plugins")
 
 
 def test_a_good_distribution_is_loaded_with_its_metadata(monkeypatch):

@@ -4,39 +4,20 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from importlib import metadata
-from pathlib import Path
 
 import pytest
+from conftest import fixture_points
 
 from mlstat_core.hookspecs import COMPONENT_HOOKS
 from mlstat_core.registry import Tracer, discover
 
-DISTS = Path(__file__).parent / "fixtures" / "dists"
-
-
-@pytest.fixture(autouse=True)
-def _clean(monkeypatch):
-    monkeypatch.delenv("MLSTAT_DISABLE_PLUGINS", raising=False)
-    monkeypatch.delenv("MLSTAT_PLUGINS", raising=False)
-    yield
-    for name in [m for m in sys.modules if m.startswith("mlstat_fixture_")]:
-        del sys.modules[name]
-
-
-def points(monkeypatch, *scenarios):
-    found = []
-    for scenario in scenarios:
-        monkeypatch.syspath_prepend(str(DISTS / scenario))
-        for dist in metadata.distributions(path=[str(DISTS / scenario)]):
-            found += [ep for ep in dist.entry_points if ep.group == "mlstat"]
-    return found
+pytestmark = pytest.mark.usefixtures("isolated_plugins")
 
 
 def test_every_component_hook_call_at_discovery_is_traced(monkeypatch):
     lines: list[str] = []
     registry = discover(tracer=Tracer(lines.append),
-                        entry_points=points(monkeypatch, "good", "bad"))
+                        entry_points=fixture_points(monkeypatch, "good", "bad"))
     text = "\n".join(lines)
     for hook in ("mlstat_loaders", "mlstat_splitters", "mlstat_models", "mlstat_indicators"):
         assert f"[mlstat hook] {hook}() <- core: [" in text
@@ -52,7 +33,8 @@ def test_every_component_hook_call_at_discovery_is_traced(monkeypatch):
 
 def test_lifecycle_hooks_are_traced_with_their_arguments(monkeypatch):
     lines: list[str] = []
-    registry = discover(tracer=Tracer(lines.append), entry_points=points(monkeypatch, "good"))
+    registry = discover(tracer=Tracer(lines.append),
+                        entry_points=fixture_points(monkeypatch, "good"))
     lines.clear()
     registry.notify("mlstat_run_started", run="run-42")
     assert lines == [lines[0]]
@@ -61,7 +43,8 @@ def test_lifecycle_hooks_are_traced_with_their_arguments(monkeypatch):
 
 def test_direct_plugin_manager_calls_are_traced_too(monkeypatch):
     lines: list[str] = []
-    registry = discover(tracer=Tracer(lines.append), entry_points=points(monkeypatch, "good"))
+    registry = discover(tracer=Tracer(lines.append),
+                        entry_points=fixture_points(monkeypatch, "good"))
     lines.clear()
     registry.pm.hook.mlstat_run_started(run="r")
     assert any("mlstat_run_started(run='r') -> ['fixgood']" in line for line in lines)

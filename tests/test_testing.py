@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import DISTS
 
 from mlstat_core.testing import (
     ConformanceError,
@@ -18,16 +19,7 @@ from mlstat_core.testing import (
     sample_split,
 )
 
-DISTS = Path(__file__).parent / "fixtures" / "dists"
-
-
-@pytest.fixture(autouse=True)
-def _clean(monkeypatch):
-    monkeypatch.delenv("MLSTAT_DISABLE_PLUGINS", raising=False)
-    monkeypatch.delenv("MLSTAT_PLUGINS", raising=False)
-    yield
-    for name in [m for m in sys.modules if m.startswith("mlstat_fixture_")]:
-        del sys.modules[name]
+pytestmark = pytest.mark.usefixtures("isolated_plugins")
 
 
 def results(checks):

@@ -89,11 +89,7 @@ class Normaliser:
     """Callable that cleans texts according to :class:`NormaliseParams`."""
 
     def __init__(self, params: NormaliseParams | dict | None = None) -> None:
-        if params is None:
-            params = NormaliseParams()
-        elif isinstance(params, dict):
-            params = NormaliseParams.model_validate(params)
-        self.params = params
+        self.params = params = NormaliseParams.model_validate(params or {})
         words: set[str] = set()
         for language in params.stop_words:
             words |= stop_words(language)

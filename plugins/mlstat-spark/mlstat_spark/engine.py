@@ -15,7 +15,7 @@ import pandas as pd
 
 from mlstat_core.components import Engine, Model
 from mlstat_core.errors import DataError
-from mlstat_core.io import read_table, table_format
+from mlstat_core.io import iter_table, table_format
 from mlstat_core.predict import (
     PredictSummary,
     ScoringJob,
@@ -118,7 +118,9 @@ class SparkEngine(Engine):
         if fmt == "parquet":
             return self.session.read.parquet(job.input)
         if fmt == "csv":
-            sample = read_table(job.input, encoding=job.encoding).head(10_000) if local else None
+            # the first chunk only: the driver never holds the whole input
+            sample = next(iter_table(job.input, 10_000, encoding=job.encoding), None) \
+                if local else None
             reader = self.session.read.option("header", True).option("encoding", job.encoding)\
                 .option("mode", "FAILFAST")
             if sample is not None:

@@ -188,8 +188,10 @@ class SentimentModel(IndexingModel):
         if len(set(train.frame[LANG])) < 2:
             return False
         if not hasattr(self.base, "build_estimator"):
-            warnings.warn(f"language_augment needs a scikit-learn base (coding.tfidf_logreg, "
-                          f"coding.linear_svm), not {p.base}: trained without it", stacklevel=3)
+            if "language_augment" in p.model_fields_set:  # asked for, not just the default
+                warnings.warn(f"language_augment needs a scikit-learn base (coding.tfidf_logreg,"
+                              f" coding.linear_svm), not {p.base}: trained without it",
+                              stacklevel=3)
             return False
         return True
 

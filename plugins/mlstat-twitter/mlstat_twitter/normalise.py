@@ -101,11 +101,7 @@ class TweetNormaliser:
     """Callable that cleans tweets according to :class:`NormaliseParams`."""
 
     def __init__(self, params: NormaliseParams | dict | None = None) -> None:
-        if params is None:
-            params = NormaliseParams()
-        elif isinstance(params, dict):
-            params = NormaliseParams.model_validate(params)
-        self.params = params
+        self.params = params = NormaliseParams.model_validate(params or {})
 
     def one(self, text: object) -> str:
         """Clean one tweet; missing values (None, NaN) become the empty string."""

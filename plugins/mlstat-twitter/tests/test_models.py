@@ -140,3 +140,18 @@ def test_language_augmented_model_round_trip(small_parts, tmp_path: Path) -> Non
         shared.fit(train, val)
     assert default.state["language_augmented"] is True
     assert shared.state["language_augmented"] is False
+
+
+def test_augmentation_default_is_silent_for_a_base_without_it(small_parts) -> None:
+    pytest.importorskip("torch")
+    train, val, _ = small_parts
+    base = {"epochs": 2, "dim": 8, "device": "cpu"}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        default = SentimentModel(SentimentParams(base="coding.fasttext", base_params=base))
+        default.fit(train, val)
+    assert default.state["language_augmented"] is False
+    assert not [w for w in caught if "language_augment" in str(w.message)]
+    with pytest.warns(UserWarning, match="needs a scikit-learn base"):
+        SentimentModel(SentimentParams(base="coding.fasttext", base_params=base,
+                                       language_augment=1.0)).fit(train, val)
