@@ -1,6 +1,7 @@
 """Local engine against the Spark engine on production volumes of coding records.
 
     python benchmarks/scaling.py [--records 2000000] [--master local[2]] [--out FILE.json]
+                                 [--spark-writer auto|arrow|spark]
 
 Trains `coding.tfidf_logreg` on the bundled ECOICOP data, writes N product names (the real
 names, cycled) with an id to Parquet, and scores them with each engine in a fresh process.
@@ -10,6 +11,8 @@ which removes fixed costs such as loading the model), the peak memory of the Pyt
 two input sizes (it must not grow with the number of records), and whether the two outputs are
 identical record for record. All of it twice: with the model's whole output (61 proba_<code>
 columns among 75) and without the probabilities (`mlstat predict --no-probabilities`).
+``--spark-writer spark`` measures Spark's own Parquet writer instead of the default (on a local
+master the Python workers write the output with pyarrow).
 """
 
 from __future__ import annotations
@@ -66,11 +69,12 @@ def peak_mb():
 
 
 def score_in_subprocess(run_dir: Path, source: Path, output: Path, engine: str,
-                        master: str, probabilities: bool) -> dict:
+                        master: str, probabilities: bool, writer: str = "auto") -> dict:
     code = f"""
 import json, time
 from mlstat_core.predict import predict_file
-options = {{"master": {master!r}, "config": SPLITS}} if {engine!r} == "spark" else {{}}
+options = {{"master": {master!r}, "config": SPLITS, "writer": {writer!r}}} \\
+    if {engine!r} == "spark" else {{}}
 start = time.perf_counter()
 s = predict_file({str(run_dir)!r}, {str(source)!r}, {str(output)!r}, chunk_size=50_000,
                  engine={engine!r}, engine_options=options, id_column="item",
@@ -78,7 +82,7 @@ s = predict_file({str(run_dir)!r}, {str(source)!r}, {str(output)!r}, chunk_size=
 total = time.perf_counter() - start
 startup = s.details.get("startup_seconds", 0.0)
 print(json.dumps({{"records": s.records, "total_seconds": total, "startup_seconds": startup,
-                  "scoring_seconds": total - startup,
+                  "scoring_seconds": total - startup, "writer": s.details.get("writer"),
                   "driver_peak_mb": peak_mb()}}))
 """
     code = PEAK_MB + f"SPLITS = {SPLITS!r}\n" + code
@@ -133,7 +137,8 @@ def compare(run_dir: Path, sources: dict[int, Path], workdir: Path, args: argpar
         outputs = {e: workdir / f"{e}_{size}_{probabilities}.parquet" for e in ("local", "spark")}
         results[str(size)] = {
             engine: score_in_subprocess(run_dir, source, outputs[engine], engine, args.master,
-                                        probabilities) for engine in ("local", "spark")}
+                                        probabilities, args.spark_writer)
+            for engine in ("local", "spark")}
         results[str(size)]["equality"] = identical(outputs["local"], outputs["spark"])
     small, large = results[str(args.small)], results[str(args.records)]
     extra = args.records - args.small
@@ -160,6 +165,8 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=200_000,
                         help="a second, smaller size to show driver memory does not grow")
     parser.add_argument("--master", default="local[2]")
+    parser.add_argument("--spark-writer", choices=("auto", "arrow", "spark"), default="auto",
+                        help="who writes Spark's output: Python workers (arrow) or the JVM")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="mlstat-scaling-") as tmp:
@@ -167,7 +174,8 @@ def main() -> None:
         start = time.perf_counter()
         run_dir = train(workdir)
         results: dict = {"train_seconds": time.perf_counter() - start,
-                         "records": args.records, "master": args.master}
+                         "records": args.records, "master": args.master,
+                         "spark_writer": args.spark_writer}
         sources = {size: make_input(workdir, size) for size in (args.small, args.records)}
         for output, probabilities in OUTPUTS.items():
             results[output] = compare(run_dir, sources, workdir, args, probabilities)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -167,8 +168,13 @@ class TableWriter:
     """Writes chunks to one CSV or Parquet file through a temporary file renamed at the end,
     so an interrupted run never leaves an output that looks complete."""
 
-    def __init__(self, path: str | Path, format: str | None = None) -> None:
+    def __init__(self, path: str | Path, format: str | None = None, *, schema: Any = None,
+                 dictionary: bool = True) -> None:
+        """``schema``: a pyarrow schema every Parquet chunk is converted to (default: the
+        first chunk's); ``dictionary``: dictionary-encode Parquet columns."""
         self.path = Path(path)
+        self.schema = schema
+        self.dictionary = dictionary
         self.format = table_format(self.path, format)
         if self.format == "excel":
             raise DataError(
@@ -186,9 +192,10 @@ class TableWriter:
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            table = pa.Table.from_pandas(frame, preserve_index=False)
+            table = pa.Table.from_pandas(frame, schema=self.schema, preserve_index=False)
             if self._writer is None:
-                self._writer = pq.ParquetWriter(self.tmp, table.schema)
+                self._writer = pq.ParquetWriter(self.tmp, table.schema,
+                                                use_dictionary=self.dictionary)
             self._writer.write_table(table.cast(self._writer.schema))
         self._rows += len(frame)
 

@@ -56,6 +56,8 @@ class ScoringJob:
     """Column of the input that identifies records (default: the model's id column)."""
     probabilities: bool = True
     """Write the ``proba_<class>`` columns (off: leaner output for production volumes)."""
+    output_url: str | None = None
+    """The output as given when it is a URL (``s3://...``), which ``output`` cannot hold."""
 
     @property
     def input_columns(self) -> list[str]:
@@ -160,7 +162,8 @@ def predict_file(
     runner = build_engine(engine, engine_options, registry)
     folder, model, factory, steps = load_model(run_dir, registry)
     job = ScoringJob(folder, model, factory, str(input_path), Path(output_path), chunk_size,
-                     encoding, steps, id_column, probabilities)
+                     encoding, steps, id_column, probabilities,
+                     str(output_path) if "://" in str(output_path) else None)
     summary = runner.score_file(job)
     reason = model.batch_dependence()
     split = not isinstance(runner, LocalEngine) or summary.records > chunk_size
@@ -184,6 +187,9 @@ class LocalEngine(Engine):
         return pd.concat(parts)
 
     def score_file(self, job: ScoringJob) -> PredictSummary:
+        if job.output_url:
+            raise DataError(f"the local engine writes local files, not {job.output_url}: "
+                            "give a path, or use an engine that writes URLs (spark)")
         start = time.perf_counter()
         model = job.model
         unseen: dict[str, int] = {}
@@ -221,8 +227,8 @@ def finish_summary(job: ScoringJob, rows: int, seconds: float, unseen: dict[str,
                         f"model never saw in training: {', '.join(sorted(unseen)[:10])}")
     if drift:
         warnings += list(drift.get("warnings", []))
-    return PredictSummary(job.output, rows, seconds, warnings, unseen, drift, engine,
-                          details or {})
+    return PredictSummary(job.output_url or job.output, rows, seconds, warnings, unseen, drift,
+                          engine, details or {})
 
 
 def drift_accumulator(folder: RunFolder) -> Any:

@@ -134,6 +134,14 @@ def test_predict_names_missing_input_columns_and_leaves_no_output(write_pipeline
     assert not list(tmp_path.glob(".out.csv*"))
 
 
+def test_the_local_engine_refuses_a_url_output_rather_than_mangling_it(write_pipeline,
+                                                                      budget_csv):
+    result = mlstat_core.run(write_pipeline())
+    with pytest.raises(DataError, match="writes local files, not s3a://bucket/scored"):
+        predict_file(result.run_dir, budget_csv, "s3a://bucket/scored")
+    assert not Path("s3a:").exists()
+
+
 def test_predict_reports_labels_the_model_never_saw(write_pipeline, tmp_path, budget_csv):
     result = mlstat_core.run(write_pipeline())
     new = pd.read_csv(budget_csv).head(50)

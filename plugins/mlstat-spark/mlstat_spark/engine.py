@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from mlstat_core.components import Engine, Model
-from mlstat_core.errors import DataError
+from mlstat_core.errors import ConfigError, DataError
 from mlstat_core.io import iter_table, table_format
 from mlstat_core.predict import (
     PredictSummary,
@@ -26,7 +28,7 @@ from mlstat_core.predict import (
 )
 from mlstat_spark.params import SparkParams
 from mlstat_spark.session import get_session
-from mlstat_spark.worker import ROW_COLUMN, make_scorer
+from mlstat_spark.worker import ROW_COLUMN, WRITTEN_SCHEMA, make_scorer
 
 _ARROW_KIND = {"int64": "long", "int32": "long", "double": "double", "float": "double",
                "bool": "boolean"}
@@ -67,6 +69,29 @@ def pandas_schema(sample: pd.DataFrame) -> Any:
             kind = T.StringType()
         fields.append(T.StructField(str(column), kind, True))
     return T.StructType(fields)
+
+
+@contextmanager
+def partial_output(output: Path | str) -> Iterator[str]:
+    """Where a job writes: a hidden ``.NAME.partial`` folder beside a local ``output``,
+    renamed to ``output`` only when the job succeeds (an interrupted run leaves nothing that
+    looks complete); a URL is written in place (Spark's committer makes it whole or absent)."""
+    if isinstance(output, str):
+        yield output
+        return
+    tmp = output.with_name(f".{output.name}.partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        yield str(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if output.is_dir():
+        shutil.rmtree(output)
+    elif output.exists():
+        output.unlink()
+    tmp.rename(output)
 
 
 def with_row_numbers(df: Any) -> Any:
@@ -134,7 +159,10 @@ class SparkEngine(Engine):
 
     def _scored(self, df: Any, model: Model, job_files: dict[str, tuple[bytes, str]],
                 factory: str, what: str, steps: list[tuple[str, str, Any]],
-                id_column: str | None = None, probabilities: bool = True) -> Any:
+                id_column: str | None = None, probabilities: bool = True,
+                write_to: str | None = None) -> Any:
+        """The scored DataFrame: predictions, or with ``write_to`` the per-partition counts
+        of predictions the workers wrote there."""
         from mlstat_core.io import parquet_safe
         from mlstat_core.sklearn_model import require_columns
 
@@ -160,8 +188,8 @@ class SparkEngine(Engine):
             parquet_safe(output_frame(sample, model.predict(sample), model, id_column,
                                       probabilities)))
         scorer = make_scorer(self._ship(job_files), factory, id_column, columns, kinds, steps,
-                             probabilities)
-        return df.mapInPandas(scorer, schema)
+                             probabilities, write_to, self.params.parquet_dictionary)
+        return df.mapInPandas(scorer, WRITTEN_SCHEMA if write_to else schema)
 
     def _ship(self, files: dict[str, tuple[bytes, str]]) -> Any:
         """Broadcast the model's files where Spark has broadcast variables (classic clusters);
@@ -178,38 +206,48 @@ class SparkEngine(Engine):
         _ = self.session
         startup = time.perf_counter() - session_start
         df = self.read(job)
-        scored = self._scored(df, job.model, job.model_files(), job.model_factory,
-                              f"input {job.input}", job.step_factories, job.id_column,
-                              job.probabilities)
-        rows = self._write(scored, job.output)
+        arrow = self._arrow_writes(job.output_url or str(job.output))
+        with partial_output(job.output_url or job.output) as target:
+            scored = self._scored(df, job.model, job.model_files(), job.model_factory,
+                                  f"input {job.input}", job.step_factories, job.id_column,
+                                  job.probabilities, write_to=target if arrow else None)
+            rows = self._write_arrow(scored) if arrow else self._write_spark(scored, target)
         unseen = self._unseen(df, job.model)
         drift = self._drift(df, job)
         seconds = time.perf_counter() - start
         return finish_summary(job, rows, seconds, unseen, drift, "spark.spark",
                               {"startup_seconds": startup, "master": self.params.master,
-                               "scoring_seconds": seconds - startup})
+                               "scoring_seconds": seconds - startup,
+                               "writer": "arrow" if arrow else "spark"})
 
-    def _write(self, scored: Any, output: Path) -> int:
-        target = str(output)
+    def _arrow_writes(self, target: str) -> bool:
+        """Whether Python workers write the output (see ``SparkParams.writer``)."""
+        writer = self.params.writer
+        if writer == "arrow" and "://" in target:
+            raise ConfigError(f"writer = 'arrow' writes with each executor's file system and "
+                              f"cannot write to {target}; use writer = 'spark' for a URL")
+        if writer == "auto":
+            return "://" not in target and self.params.master.startswith("local") \
+                and self._running_master().startswith("local")
+        return writer == "arrow"
+
+    def _running_master(self) -> str:
+        """The master of the session in use: ``getOrCreate`` may have returned an existing
+        cluster session (a Databricks notebook) whatever ``master`` says."""
+        try:
+            return str(self.session.sparkContext.master)
+        except Exception:  # Spark Connect: no sparkContext, a remote cluster
+            return ""
+
+    def _write_arrow(self, scored: Any) -> int:
+        """Run the job whose workers write the part files; their record counts, summed."""
+        return int(sum(rows for _, rows in scored.collect()))
+
+    def _write_spark(self, scored: Any, target: str) -> int:
         writer = scored.write.option("parquet.enable.dictionary",
                                      str(self.params.parquet_dictionary).lower())
-        if "://" in target:
-            writer.mode("errorifexists").parquet(target)
-            return self.session.read.parquet(target).count()
-        tmp = output.with_name(f".{output.name}.partial")
-        shutil.rmtree(tmp, ignore_errors=True)
-        try:
-            writer.mode("overwrite").parquet(str(tmp))
-        except Exception:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        rows = self.session.read.parquet(str(tmp)).count()
-        if output.is_dir():
-            shutil.rmtree(output)
-        elif output.exists():
-            output.unlink()
-        tmp.rename(output)
-        return rows
+        writer.mode("overwrite" if "://" not in target else "errorifexists").parquet(target)
+        return self.session.read.parquet(target).count()
 
     def _unseen(self, df: Any, model: Model) -> dict[str, int]:
         roles = model.roles

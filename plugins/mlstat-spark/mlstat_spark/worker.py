@@ -67,17 +67,39 @@ def conform(frame: pd.DataFrame, columns: list[str], kinds: dict[str, str]) -> p
                          for c in columns}, index=frame.index, copy=False)
 
 
+_ARROW_TYPES = {"long": "int64", "double": "float64", "boolean": "bool_", "string": "string"}
+
+# what a writing scorer returns to the driver: one row per partition
+WRITTEN_SCHEMA = "part long, rows long"
+
+
+def arrow_schema(columns: list[str], kinds: dict[str, str]) -> Any:
+    """The pyarrow schema of the declared output columns (the one every part file gets)."""
+    import pyarrow as pa
+
+    return pa.schema([(c, getattr(pa, _ARROW_TYPES[kinds[c]])()) for c in columns])
+
+
+def part_name(partition: int) -> str:
+    return f"part-{partition:05d}.parquet"
+
+
 def make_scorer(
     files: Any, factory: str, id_column: str | None,
     columns: list[str], kinds: dict[str, str], steps: list[tuple[str, str, Any]] | None = None,
-    probabilities: bool = True,
+    probabilities: bool = True, write_to: str | None = None, dictionary: bool = False,
 ) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
     """The function handed to ``mapInPandas``: pandas partitions in, predictions out.
 
     ``files`` is the model's ``name -> (bytes, sha256)`` mapping, or a Spark broadcast of it
-    (classic clusters: sent once per executor instead of with every task)."""
+    (classic clusters: sent once per executor instead of with every task).
 
-    def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    With ``write_to`` (a folder every worker can reach), each partition writes its own
+    predictions there with pyarrow, as ``part-NNNNN.parquet`` through a hidden temporary
+    file, and hands Spark only its record count (``WRITTEN_SCHEMA``): the predictions never
+    cross into the JVM."""
+
+    def predictions(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         from mlstat_core.io import parquet_safe
         from mlstat_core.predict import output_frame
 
@@ -91,4 +113,28 @@ def make_scorer(
                                             probabilities))
             yield conform(out.reset_index(drop=True), columns, kinds)
 
-    return score
+    def written(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        from pyspark import TaskContext
+
+        from mlstat_core.io import TableWriter
+
+        context = TaskContext.get()
+        partition = context.partitionId() if context is not None else 0
+        assert write_to is not None
+        writer = TableWriter(Path(write_to) / part_name(partition), "parquet",
+                             schema=arrow_schema(columns, kinds), dictionary=dictionary)
+        rows = 0
+        try:
+            for frame in predictions(batches):
+                writer.write(frame)
+                rows += len(frame)
+        except BaseException:
+            writer.abort()
+            raise
+        if rows:
+            writer.close()
+        else:  # an empty partition leaves no file (a file without columns would mislead)
+            writer.abort()
+        yield pd.DataFrame({"part": [partition], "rows": [rows]})
+
+    return predictions if write_to is None else written

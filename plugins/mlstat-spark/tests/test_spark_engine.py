@@ -62,12 +62,16 @@ def test_spark_scores_text_models_with_ids_from_parquet(spark_engine, tmp_path):
     })
     sample.drop(columns="category").to_parquet(tmp_path / "new.parquet", index=False)
     predict_file(run.run_dir, tmp_path / "new.parquet", tmp_path / "local.parquet")
-    predict_file(run.run_dir, tmp_path / "new.parquet", tmp_path / "spark.parquet",
-                 engine="spark", engine_options={"partitions": 3})
-    local, spark = read_sorted(tmp_path / "local.parquet"), read_sorted(tmp_path /
-                                                                        "spark.parquet")
+    local = read_sorted(tmp_path / "local.parquet")
     assert list(local["record_id"]) == sorted(sample["item"])
-    pd.testing.assert_frame_equal(local, spark, check_dtype=False)
+    # the Python workers write the Parquet (local master's default) or Spark's writer does
+    for writer in ("arrow", "spark"):
+        out = tmp_path / f"spark-{writer}.parquet"
+        summary = predict_file(run.run_dir, tmp_path / "new.parquet", out, engine="spark",
+                               engine_options={"partitions": 3, "writer": writer})
+        assert summary.details["writer"] == writer and summary.records == len(sample)
+        pd.testing.assert_frame_equal(local, read_sorted(out), check_dtype=False)
+    assert len(list((tmp_path / "spark-arrow.parquet").glob("part-*.parquet"))) == 3
     # without the per-code probabilities: the same lean output from both engines
     predict_file(run.run_dir, tmp_path / "new.parquet", tmp_path / "lean.parquet",
                  engine="spark", engine_options={"partitions": 3}, probabilities=False)
@@ -93,6 +97,36 @@ def test_input_lacking_the_models_columns_is_named(spark_engine, budget_csv, tmp
         predict_file(run.run_dir, tmp_path / "n.parquet", tmp_path / "out.parquet",
                      engine="spark")
     assert not (tmp_path / "out.parquet").exists()
+    assert not list(tmp_path.glob(".out.parquet*"))  # nor a temporary folder
+
+
+def test_partitions_without_records_leave_no_part_file(spark_engine, budget_csv, tmp_path):
+    run = mlstat_core.run(budget_pipeline(budget_csv))
+    pd.read_csv(budget_csv).head(3).to_parquet(tmp_path / "three.parquet", index=False)
+    summary = predict_file(run.run_dir, tmp_path / "three.parquet", tmp_path / "out.parquet",
+                           engine="spark", engine_options={"partitions": 8})
+    assert summary.details["writer"] == "arrow" and summary.records == 3
+    parts = list((tmp_path / "out.parquet").glob("part-*.parquet"))
+    assert 1 <= len(parts) <= 3  # 8 partitions, 3 records: the empty ones wrote nothing
+    assert len(pd.read_parquet(tmp_path / "out.parquet")) == 3
+    assert not list(tmp_path.glob(".out.parquet*"))  # no temporary folder left behind
+
+
+def test_the_writer_is_chosen_by_master_and_target(spark_engine, budget_csv, tmp_path):
+    from mlstat_spark.engine import SparkEngine
+    from mlstat_spark.params import SparkParams
+
+    assert spark_engine._arrow_writes(str(tmp_path / "o"))  # a local session, a local path
+    assert not SparkEngine(SparkParams(master="yarn"))._arrow_writes(str(tmp_path / "o"))
+    assert not SparkEngine(SparkParams())._arrow_writes("s3a://bucket/scores")
+    with pytest.raises(ConfigError, match="use writer = 'spark'"):
+        SparkEngine(SparkParams(writer="arrow"))._arrow_writes("s3a://bucket/scores")
+    # a URL output reaches Spark's writer as given
+    run = mlstat_core.run(budget_pipeline(budget_csv))
+    url = (tmp_path / "scored.parquet").as_uri()
+    summary = predict_file(run.run_dir, budget_csv, url, engine="spark")
+    assert summary.output == url and summary.details["writer"] == "spark"
+    assert len(pd.read_parquet(tmp_path / "scored.parquet")) == summary.records == 1519
 
 
 def test_unreachable_master_fails_fast_with_a_clear_message(budget_csv, tmp_path):
