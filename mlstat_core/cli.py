@@ -148,8 +148,9 @@ def _print_summary(result: Any) -> None:
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option("--input", "input_path", required=True, type=click.Path(dir_okay=False),
               help="CSV or Parquet file of new records.")
-@click.option("--output", "output_path", required=True, type=click.Path(dir_okay=False),
-              help="CSV or Parquet file to write (written atomically).")
+@click.option("--output", "output_path", required=True, type=click.Path(),
+              help="CSV or Parquet file to write (written atomically); the spark engine "
+                   "writes a Parquet folder.")
 @click.option("--chunk-size", default=50_000, show_default=True, type=click.IntRange(min=1),
               help="Records scored at a time; bounds memory.")
 @click.option("--encoding", default="utf-8", show_default=True, help="Encoding of a CSV input.")

@@ -190,6 +190,9 @@ class LocalEngine(Engine):
         if job.output_url:
             raise DataError(f"the local engine writes local files, not {job.output_url}: "
                             "give a path, or use an engine that writes URLs (spark)")
+        if job.output.is_dir():
+            raise DataError(f"output {job.output} is a folder; the local engine writes one "
+                            "CSV or Parquet file: give a file name")
         start = time.perf_counter()
         model = job.model
         unseen: dict[str, int] = {}

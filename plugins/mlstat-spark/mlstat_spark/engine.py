@@ -71,6 +71,19 @@ def pandas_schema(sample: pd.DataFrame) -> Any:
     return T.StructType(fields)
 
 
+def check_replaceable(output: Path) -> None:
+    """An existing output folder is replaced only when it is a Parquet dataset (part files
+    and Spark's markers): a folder of anything else is never deleted."""
+    if not output.is_dir():
+        return
+    foreign = [p.name for p in output.iterdir()
+               if p.is_dir() or not p.name.startswith(("part-", "_", "."))]
+    if foreign:
+        raise DataError(f"output {output} is a folder holding other files "
+                        f"({', '.join(sorted(foreign)[:3])}); give a new path for the "
+                        "predictions")
+
+
 @contextmanager
 def partial_output(output: Path | str) -> Iterator[str]:
     """Where a job writes: a hidden ``.NAME.partial`` folder beside a local ``output``,
@@ -79,6 +92,7 @@ def partial_output(output: Path | str) -> Iterator[str]:
     if isinstance(output, str):
         yield output
         return
+    check_replaceable(output)
     tmp = output.with_name(f".{output.name}.partial")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -201,6 +215,8 @@ class SparkEngine(Engine):
         return context.broadcast(files)
 
     def score_file(self, job: ScoringJob) -> PredictSummary:
+        if not job.output_url:
+            check_replaceable(job.output)  # before Spark starts: fail fast, delete nothing
         start = time.perf_counter()
         session_start = time.perf_counter()
         _ = self.session

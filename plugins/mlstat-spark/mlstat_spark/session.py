@@ -7,11 +7,15 @@ import shutil
 import socket
 import sys
 import threading
+import warnings
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from mlstat_core.errors import PluginError
 from mlstat_spark.params import SparkParams
+
+LOG4J2 = Path(__file__).with_name("log4j2.properties")
 
 
 def check_java() -> None:
@@ -49,9 +53,14 @@ def _builder(params: SparkParams) -> Any:
     else:
         builder = (SparkSession.builder.master(params.master)
                    .config("spark.ui.enabled", "false")
-                   .config("spark.ui.showConsoleProgress", "false")
-                   .config("spark.driver.host", "127.0.0.1")
-                   .config("spark.driver.bindAddress", "127.0.0.1"))
+                   .config("spark.ui.showConsoleProgress", "false"))
+    if params.master.startswith("local"):
+        # one machine: bind to loopback (a cluster's executors must reach the driver's own
+        # address, so these are left to Spark there), and log errors only
+        builder = (builder.config("spark.driver.host", "127.0.0.1")
+                   .config("spark.driver.bindAddress", "127.0.0.1")
+                   .config("spark.driver.extraJavaOptions",
+                           f"-Dlog4j2.configurationFile={LOG4J2.as_uri()}"))
     builder = (builder.appName(params.app_name)
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(params.batch_size))
@@ -71,6 +80,11 @@ def get_session(params: SparkParams) -> Any:
     if not params.master.startswith("sc://"):
         check_java()
     check_master(params.master, params.connect_timeout_s)
+    # pyspark 4.3 warns on every pandas conversion that pandas 3 is not fully supported;
+    # mlstat's tests check the outputs against the local engine's (see the README): say it
+    # once in the docs, not on every command
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas",
+                            category=FutureWarning)
     # workers start `python3` from PATH unless told otherwise: use this interpreter
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)

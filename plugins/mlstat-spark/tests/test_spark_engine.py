@@ -129,6 +129,29 @@ def test_the_writer_is_chosen_by_master_and_target(spark_engine, budget_csv, tmp
     assert len(pd.read_parquet(tmp_path / "scored.parquet")) == summary.records == 1519
 
 
+def test_an_output_folder_of_other_files_is_never_replaced(budget_csv, tmp_path):
+    run = mlstat_core.run(budget_pipeline(budget_csv))
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    with pytest.raises(DataError, match="holding other files \\(notes.txt\\)"):
+        predict_file(run.run_dir, budget_csv, tmp_path / "mine", engine="spark")
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+    with pytest.raises(DataError, match="is a folder; the local engine writes one"):
+        predict_file(run.run_dir, budget_csv, tmp_path / "mine")
+
+
+def test_only_a_local_session_binds_to_loopback_and_quietens_its_log():
+    from mlstat_spark.params import SparkParams
+    from mlstat_spark.session import LOG4J2, _builder
+
+    local = _builder(SparkParams(master="local[2]"))._options
+    assert local["spark.driver.host"] == "127.0.0.1" and LOG4J2.is_file()
+    assert LOG4J2.as_uri() in local["spark.driver.extraJavaOptions"]
+    cluster = _builder(SparkParams(master="yarn"))._options
+    assert "spark.driver.host" not in cluster  # executors must reach the driver's address
+    assert "spark.driver.extraJavaOptions" not in cluster
+
+
 def test_unreachable_master_fails_fast_with_a_clear_message(budget_csv, tmp_path):
     from mlstat_spark.engine import SparkEngine
     from mlstat_spark.params import SparkParams
