@@ -65,6 +65,19 @@ def test_chunking_does_not_change_the_result(households) -> None:
     assert accumulate(profile, new, chunk=37) == accumulate(profile, new, chunk=10_000)
 
 
+def test_counts_made_apart_combine_to_the_counts_of_one_pass(households) -> None:
+    """What Spark's workers do: each counts its partition, the driver adds the states."""
+    profile = build_profile(households.iloc[:800], ["income", "region", "note", "age"])
+    new = households.iloc[800:].drop(columns=["age"])
+    combined = DriftAccumulator(profile)
+    for part in (new.iloc[:150], new.iloc[150:]):
+        worker = DriftAccumulator(profile)
+        worker.update(part)
+        combined.add(json.loads(json.dumps(worker.state())))  # as sent between processes
+    assert combined.result() == accumulate(profile, new)
+    assert combined.result()["columns"]["age"]["status"] == "absent"
+
+
 def test_unseen_categories_missing_values_and_absent_columns(households) -> None:
     profile = build_profile(households.iloc[:800], ["income", "region", "age"])
     assert OTHER in profile["columns"]["region"]["shares"]

@@ -140,6 +140,19 @@ class DriftAccumulator:
                 self.counts[column] += _bin_counts(_numbers(series, entry["kind"]),
                                                    entry["edges"])
 
+    def state(self) -> dict[str, Any]:
+        """What was counted, as plain data: accumulators of the same profile on other
+        processes (Spark workers) send it to be combined with :meth:`add`."""
+        return {"records": self.records, "absent": sorted(self.absent),
+                "counts": {column: counts.tolist() for column, counts in self.counts.items()}}
+
+    def add(self, state: dict[str, Any]) -> None:
+        """Add the counts of another accumulator of the same profile (its :meth:`state`)."""
+        self.records += int(state["records"])
+        self.absent.update(state["absent"])
+        for column, counts in state["counts"].items():
+            self.counts[column] += np.asarray(counts, dtype=float)
+
     def result(self, threshold: float = 0.2) -> dict[str, Any]:
         """PSI and approximate KS per column; a warning for each column above ``threshold``."""
         columns: dict[str, Any] = {}

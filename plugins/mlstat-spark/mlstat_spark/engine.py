@@ -1,7 +1,8 @@
 """The Spark engine: read, score partitions with ``mapInPandas``, write Parquet.
 
-Nothing is collected on the driver but a schema sample, label counts and a bounded drift
-sample, so the driver's memory does not grow with the number of records.
+Nothing is collected on the driver but a schema sample, label counts, one summary per
+partition (record count and drift counts) or, with Spark's writer, a bounded drift sample: the
+driver's memory does not grow with the number of records.
 """
 
 from __future__ import annotations
@@ -174,7 +175,8 @@ class SparkEngine(Engine):
     def _scored(self, df: Any, model: Model, job_files: dict[str, tuple[bytes, str]],
                 factory: str, what: str, steps: list[tuple[str, str, Any]],
                 id_column: str | None = None, probabilities: bool = True,
-                write_to: str | None = None) -> Any:
+                write_to: str | None = None, drift_profile: dict[str, Any] | None = None
+                ) -> Any:
         """The scored DataFrame: predictions, or with ``write_to`` the per-partition counts
         of predictions the workers wrote there."""
         from mlstat_core.io import parquet_safe
@@ -202,7 +204,8 @@ class SparkEngine(Engine):
             parquet_safe(output_frame(sample, model.predict(sample), model, id_column,
                                       probabilities)))
         scorer = make_scorer(self._ship(job_files), factory, id_column, columns, kinds, steps,
-                             probabilities, write_to, self.params.parquet_dictionary)
+                             probabilities, write_to, self.params.parquet_dictionary,
+                             drift_profile)
         return df.mapInPandas(scorer, WRITTEN_SCHEMA if write_to else schema)
 
     def _ship(self, files: dict[str, tuple[bytes, str]]) -> Any:
@@ -223,15 +226,20 @@ class SparkEngine(Engine):
         startup = time.perf_counter() - session_start
         df = self.read(job)
         arrow = self._arrow_writes(job.output_url or str(job.output))
+        # the workers that write also count every record for the drift check
+        drift = drift_accumulator(job.folder) if self.params.drift_sample else None
         with partial_output(job.output_url or job.output) as target:
             scored = self._scored(df, job.model, job.model_files(), job.model_factory,
                                   f"input {job.input}", job.step_factories, job.id_column,
-                                  job.probabilities, write_to=target if arrow else None)
-            rows = self._write_arrow(scored) if arrow else self._write_spark(scored, target)
+                                  job.probabilities, write_to=target if arrow else None,
+                                  drift_profile=drift.profile if arrow and drift else None)
+            rows = self._write_arrow(scored, drift) if arrow else \
+                self._write_spark(scored, target)
         unseen = self._unseen(df, job.model)
-        drift = self._drift(df, job)
+        drift_result = (drift.result() if arrow else self._drift(df, job, drift)) \
+            if drift is not None else None
         seconds = time.perf_counter() - start
-        return finish_summary(job, rows, seconds, unseen, drift, "spark.spark",
+        return finish_summary(job, rows, seconds, unseen, drift_result, "spark.spark",
                               {"startup_seconds": startup, "master": self.params.master,
                                "scoring_seconds": seconds - startup,
                                "writer": "arrow" if arrow else "spark"})
@@ -255,9 +263,17 @@ class SparkEngine(Engine):
         except Exception:  # Spark Connect: no sparkContext, a remote cluster
             return ""
 
-    def _write_arrow(self, scored: Any) -> int:
-        """Run the job whose workers write the part files; their record counts, summed."""
-        return int(sum(rows for _, rows in scored.collect()))
+    def _write_arrow(self, scored: Any, drift: Any = None) -> int:
+        """Run the job whose workers write the part files; their record counts, summed, and
+        their drift counts added to ``drift``."""
+        import json
+
+        rows = 0
+        for _, count, state in scored.collect():
+            rows += int(count)
+            if drift is not None and state:
+                drift.add(json.loads(state))
+        return rows
 
     def _write_spark(self, scored: Any, target: str) -> int:
         writer = scored.write.option("parquet.enable.dictionary",
@@ -274,10 +290,8 @@ class SparkEngine(Engine):
         return {str(label): int(n) for label, n in counts
                 if label is not None and str(label) not in classes}
 
-    def _drift(self, df: Any, job: ScoringJob) -> dict[str, Any] | None:
-        accumulator = drift_accumulator(job.folder)
-        if accumulator is None or self.params.drift_sample == 0:
-            return None
+    def _drift(self, df: Any, job: ScoringJob, accumulator: Any) -> dict[str, Any]:
+        """The drift check on the first ``drift_sample`` records (Spark's writer)."""
         columns = [c for c in job.input_columns if c in df.columns]
         accumulator.update(df.select(*columns).limit(self.params.drift_sample).toPandas())
         result = accumulator.result()

@@ -34,7 +34,8 @@ class SparkParams(Params):
                                                               "after this many seconds")
     connect_timeout_s: float = Field(5.0, gt=0, description="timeout of the reachability "
                                                             "check of a spark:// master")
-    drift_sample: int = Field(100_000, ge=0, description="records sampled for the drift "
-                                                         "check (0: no drift check)")
+    drift_sample: int = Field(100_000, ge=0, description="0: no drift check. Otherwise the "
+                              "workers that write (writer 'arrow') count every record; with "
+                              "Spark's writer the check reads this many first records")
     config: dict[str, str] = Field(default_factory=dict,
                                    description="extra Spark settings, e.g. spark.executor.memory")

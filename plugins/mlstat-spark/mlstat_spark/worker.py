@@ -69,8 +69,9 @@ def conform(frame: pd.DataFrame, columns: list[str], kinds: dict[str, str]) -> p
 
 _ARROW_TYPES = {"long": "int64", "double": "float64", "boolean": "bool_", "string": "string"}
 
-# what a writing scorer returns to the driver: one row per partition
-WRITTEN_SCHEMA = "part long, rows long"
+# what a writing scorer returns to the driver: one row per partition, with the JSON state of
+# its drift counts (empty without a drift profile)
+WRITTEN_SCHEMA = "part long, rows long, drift string"
 
 
 def arrow_schema(columns: list[str], kinds: dict[str, str]) -> Any:
@@ -88,6 +89,7 @@ def make_scorer(
     files: Any, factory: str, id_column: str | None,
     columns: list[str], kinds: dict[str, str], steps: list[tuple[str, str, Any]] | None = None,
     probabilities: bool = True, write_to: str | None = None, dictionary: bool = False,
+    drift_profile: dict[str, Any] | None = None,
 ) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
     """The function handed to ``mapInPandas``: pandas partitions in, predictions out.
 
@@ -97,15 +99,19 @@ def make_scorer(
     With ``write_to`` (a folder every worker can reach), each partition writes its own
     predictions there with pyarrow, as ``part-NNNNN.parquet`` through a hidden temporary
     file, and hands Spark only its record count (``WRITTEN_SCHEMA``): the predictions never
-    cross into the JVM."""
+    cross into the JVM. With a ``drift_profile`` (the run's training profile) it also counts
+    every record of the partition into the profile's bins, for the drift check."""
 
-    def predictions(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    def predictions(batches: Iterator[pd.DataFrame], drift: Any = None
+                    ) -> Iterator[pd.DataFrame]:
         from mlstat_core.io import parquet_safe
         from mlstat_core.predict import output_frame
 
         shipped = files.value if hasattr(files, "value") else files
         model = load_shipped_model(shipped, factory, steps)
         for batch in batches:
+            if drift is not None:
+                drift.update(batch)
             rows = batch.pop(ROW_COLUMN) if ROW_COLUMN in batch.columns else None
             if rows is not None:
                 batch.index = pd.Index(rows.to_numpy())
@@ -114,10 +120,17 @@ def make_scorer(
             yield conform(out.reset_index(drop=True), columns, kinds)
 
     def written(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        import json
+
         from pyspark import TaskContext
 
         from mlstat_core.io import TableWriter
 
+        drift = None
+        if drift_profile is not None:
+            from mlstat_core.quality.drift import DriftAccumulator
+
+            drift = DriftAccumulator(drift_profile)
         context = TaskContext.get()
         partition = context.partitionId() if context is not None else 0
         assert write_to is not None
@@ -125,7 +138,7 @@ def make_scorer(
                              schema=arrow_schema(columns, kinds), dictionary=dictionary)
         rows = 0
         try:
-            for frame in predictions(batches):
+            for frame in predictions(batches, drift):
                 writer.write(frame)
                 rows += len(frame)
         except BaseException:
@@ -135,6 +148,7 @@ def make_scorer(
             writer.close()
         else:  # an empty partition leaves no file (a file without columns would mislead)
             writer.abort()
-        yield pd.DataFrame({"part": [partition], "rows": [rows]})
+        state = json.dumps(drift.state()) if drift is not None else ""
+        yield pd.DataFrame({"part": [partition], "rows": [rows], "drift": [state]})
 
     return predictions if write_to is None else written

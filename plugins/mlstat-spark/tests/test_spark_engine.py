@@ -39,6 +39,14 @@ def test_spark_scores_a_csv_exactly_as_the_local_engine(spark_engine, budget_csv
                          engine="spark", engine_options={"master": "local[2]"})
     assert local.records == spark.records == 1519
     assert spark.details["startup_seconds"] >= 0
+    # the workers count every record for the drift check: the local engine's figures exactly
+    assert spark.drift is not None and spark.drift["records"] == 1519
+    assert spark.drift == local.drift
+    # Spark's writer: the check reads a sample of the first records instead
+    sampled = predict_file(run.run_dir, tmp_path / "new.csv", tmp_path / "sampled.parquet",
+                           engine="spark", engine_options={"writer": "spark",
+                                                           "drift_sample": 1000})
+    assert sampled.drift["records"] == 1000 and "first 1,000" in sampled.drift["note"]
     pd.testing.assert_frame_equal(read_sorted(tmp_path / "local.parquet"),
                                   read_sorted(tmp_path / "spark.parquet"), check_dtype=False)
 
