@@ -65,6 +65,31 @@ def require_columns(frame: pd.DataFrame, columns: list[str], what: str = "input"
         )
 
 
+def require_numeric(frame: pd.DataFrame, columns: list[str], what: str = "input"
+                    ) -> pd.DataFrame:
+    """``frame`` with ``columns`` as numbers (numbers written as text are converted); a value
+    that is not a number is a ``DataError`` naming the column, examples and the first record."""
+    out = frame
+    for column in columns:
+        series = frame[column]
+        if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+            continue
+        numbers = pd.to_numeric(series, errors="coerce")
+        bad = numbers.isna() & series.notna()
+        if bad.any():
+            examples = ", ".join(repr(v) for v in series[bad].unique()[:3])
+            first = series.index[bad][0]
+            first = first.item() if hasattr(first, "item") else first
+            raise DataError(
+                f"{what}: column {column!r} was numeric in training but has {int(bad.sum())} "
+                f"value(s) that are not numbers, e.g. {examples} (first at record "
+                f"{first!r}); correct them, or leave them empty to have them "
+                "imputed")
+        out = out.copy() if out is frame else out
+        out[column] = numbers
+    return out
+
+
 class SklearnModel(Model):
     """Fits ``build_estimator()`` on ``to_matrix(frame)``; saves it with skops."""
 

@@ -134,6 +134,25 @@ def test_predict_names_missing_input_columns_and_leaves_no_output(write_pipeline
     assert not list(tmp_path.glob(".out.csv*"))
 
 
+def test_text_in_a_numeric_column_is_named_and_nothing_is_written(write_pipeline, tmp_path,
+                                                                  budget_csv):
+    result = mlstat_core.run(write_pipeline())
+    new = pd.read_csv(budget_csv)
+    new["income"] = new["income"].astype(object)
+    new.loc[700, "income"] = "unknown"
+    new.loc[5, "income"] = "1520.5"  # a number written as text is a number
+    new.to_csv(tmp_path / "new.csv", index=False)
+    with pytest.raises(DataError, match=r"column 'income' was numeric in training but has 1 "
+                                        r"value\(s\) that are not numbers, e.g. 'unknown' \(first "
+                                        r"at record 700\)"):
+        predict_file(result.run_dir, tmp_path / "new.csv", tmp_path / "out.csv")
+    assert not (tmp_path / "out.csv").exists()
+    new.loc[700, "income"] = None  # left empty: imputed like any missing value
+    new.to_csv(tmp_path / "new.csv", index=False)
+    assert predict_file(result.run_dir, tmp_path / "new.csv", tmp_path / "out.csv").records \
+        == len(new)
+
+
 def test_the_local_engine_refuses_a_url_output_rather_than_mangling_it(write_pipeline,
                                                                       budget_csv):
     result = mlstat_core.run(write_pipeline())

@@ -9,7 +9,7 @@ import pandas as pd
 from mlstat_core.builtins.params import BoostingParams, ForestParams, LogisticParams
 from mlstat_core.components import Dataset
 from mlstat_core.errors import DataError
-from mlstat_core.sklearn_model import SklearnModel
+from mlstat_core.sklearn_model import SklearnModel, require_numeric
 
 
 def tabular_preprocessor(frame: pd.DataFrame, columns: list[str], scale: bool) -> Any:
@@ -62,7 +62,15 @@ class _TabularClassifier(SklearnModel):
 
     def to_matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
         assert self.roles is not None
-        return frame[self.roles.input_columns()]
+        return require_numeric(frame[self.roles.input_columns()], self._numeric_columns())
+
+    def _numeric_columns(self) -> list[str]:
+        """The columns the fitted preprocessor treats as numbers (none before fitting)."""
+        prepare = self.estimator.named_steps["prepare"] if self.estimator is not None else None
+        for name, _, columns in getattr(prepare, "transformers_", []):
+            if name == "numeric":
+                return list(columns)
+        return []
 
 
 class LogisticRegressionModel(_TabularClassifier):

@@ -7,6 +7,7 @@ driver's memory does not grow with the number of records.
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -70,6 +71,34 @@ def pandas_schema(sample: pd.DataFrame) -> Any:
             kind = T.StringType()
         fields.append(T.StructField(str(column), kind, True))
     return T.StructType(fields)
+
+
+_WORKER_ERROR = re.compile(r"^mlstat_core\.errors\.(\w+): (.+)$", re.MULTILINE)
+_MALFORMED = re.compile(r"Malformed records are detected in record parsing: (\[.*?\])")
+_BAD_VALUE = re.compile(r"For input string: (\"[^\"]*\")")
+
+
+def worker_error(exc: Exception, what: str = "the input") -> Exception:
+    """The user's mistake out of the Java and Python traces Spark wraps it in: an mlstat error
+    a Python worker raised (bad values, a changed model file), or a CSV record that does not
+    parse with the column types; any other failure as it is."""
+    from mlstat_core import errors
+
+    message = str(exc)
+    found = _WORKER_ERROR.findall(message)
+    kind = getattr(errors, found[-1][0], None) if found else None
+    if isinstance(kind, type) and issubclass(kind, errors.MlstatError):
+        return kind(f"{found[-1][1]} (raised on a Spark worker)")
+    malformed = _MALFORMED.search(message)
+    if malformed:
+        value = _BAD_VALUE.search(message)
+        detail = f"the value {value.group(1)} in record {malformed.group(1)}" if value \
+            else f"record {malformed.group(1)}"
+        return errors.DataError(
+            f"{what}: {detail} does not fit the column types read from its first records; "
+            "correct it (Spark reads only empty CSV fields as missing, not NA or n/a), or "
+            "give the input as Parquet")
+    return exc
 
 
 def check_replaceable(output: Path) -> None:
@@ -233,8 +262,11 @@ class SparkEngine(Engine):
                                   f"input {job.input}", job.step_factories, job.id_column,
                                   job.probabilities, write_to=target if arrow else None,
                                   drift_profile=drift.profile if arrow and drift else None)
-            rows = self._write_arrow(scored, drift) if arrow else \
-                self._write_spark(scored, target)
+            try:
+                rows = self._write_arrow(scored, drift) if arrow else \
+                    self._write_spark(scored, target)
+            except Exception as exc:
+                raise worker_error(exc, f"input {job.input}") from None
         unseen = self._unseen(df, job.model)
         drift_result = (drift.result() if arrow else self._drift(df, job, drift)) \
             if drift is not None else None

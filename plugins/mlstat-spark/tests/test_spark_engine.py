@@ -137,6 +137,32 @@ def test_the_writer_is_chosen_by_master_and_target(spark_engine, budget_csv, tmp
     assert len(pd.read_parquet(tmp_path / "scored.parquet")) == summary.records == 1519
 
 
+def test_a_workers_mlstat_error_reaches_the_user_as_itself(spark_engine, budget_csv,
+                                                           tmp_path):
+    from mlstat_spark.engine import worker_error
+
+    run = mlstat_core.run(budget_pipeline(budget_csv))
+    new = pd.read_csv(budget_csv)
+    new["income"] = new["income"].astype(object)
+    new.loc[1200, "income"] = "unknown"  # past the 50-record sample scored on the driver
+    new.to_csv(tmp_path / "new.csv", index=False)
+    with pytest.raises(DataError, match=r"'income' was numeric .* 'unknown' \(first at record "
+                                        r"1200\);.*\(raised on a Spark worker\)"):
+        predict_file(run.run_dir, tmp_path / "new.csv", tmp_path / "out.parquet",
+                     engine="spark")
+    assert not list(tmp_path.glob("*out.parquet*"))
+    # Spark's CSV parser reads only empty fields as missing (pandas also reads NA, n/a, ...):
+    # a clear message, not a trace
+    new.loc[1200, "income"] = None
+    new.to_csv(tmp_path / "new.csv", index=False, na_rep="NA")
+    with pytest.raises(DataError, match=r"the value \"NA\" in record \[.*\] does not "
+                                        r"fit the column types"):
+        predict_file(run.run_dir, tmp_path / "new.csv", tmp_path / "out.parquet",
+                     engine="spark")
+    bug = RuntimeError("Traceback ... ZeroDivisionError: division by zero")
+    assert worker_error(bug) is bug  # anything else is not disguised
+
+
 def test_an_output_folder_of_other_files_is_never_replaced(budget_csv, tmp_path):
     run = mlstat_core.run(budget_pipeline(budget_csv))
     (tmp_path / "mine").mkdir()
