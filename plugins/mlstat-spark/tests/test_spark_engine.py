@@ -198,6 +198,23 @@ def test_unreachable_master_fails_fast_with_a_clear_message(budget_csv, tmp_path
         _ = engine.session
 
 
+def test_a_session_that_does_not_start_in_time_is_given_up(monkeypatch):
+    import time
+
+    from mlstat_spark import session
+    from mlstat_spark.params import SparkParams
+
+    class Stuck:
+        def getOrCreate(self):  # noqa: N802 (pyspark's name)
+            time.sleep(5)
+
+    monkeypatch.setattr(session, "_builder", lambda params: Stuck())
+    start = time.perf_counter()
+    with pytest.raises(PluginError, match="did not start within 1 s"):
+        session.get_session(SparkParams(master="local[1]", startup_timeout_s=1))
+    assert time.perf_counter() - start < 4
+
+
 def test_missing_java_is_reported_before_starting(monkeypatch):
     from mlstat_spark.session import check_java
 
