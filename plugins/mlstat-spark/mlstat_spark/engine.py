@@ -102,12 +102,12 @@ def worker_error(exc: Exception, what: str = "the input") -> Exception:
 
 
 def check_replaceable(output: Path) -> None:
-    """An existing output folder is replaced only when it is a Parquet dataset (part files
-    and Spark's markers): a folder of anything else is never deleted."""
+    """An existing output folder is replaced only when it is a Parquet dataset (part files,
+    Spark's ``_SUCCESS``-like markers and ``.crc`` checksums): anything else is never deleted."""
     if not output.is_dir():
         return
-    foreign = [p.name for p in output.iterdir()
-               if p.is_dir() or not p.name.startswith(("part-", "_", "."))]
+    foreign = [p.name for p in output.iterdir() if p.is_dir() or not (
+        p.name.startswith(("part-", "_")) or (p.name.startswith(".") and p.name.endswith(".crc")))]
     if foreign:
         raise DataError(f"output {output} is a folder holding other files "
                         f"({', '.join(sorted(foreign)[:3])}); give a new path for the "

@@ -98,7 +98,7 @@ def make_scorer(
 
     With ``write_to`` (a folder every worker can reach), each partition writes its own
     predictions there with pyarrow, as ``part-NNNNN.parquet`` through a hidden temporary
-    file, and hands Spark only its record count (``WRITTEN_SCHEMA``): the predictions never
+    file, and hands Spark only a summary row (``WRITTEN_SCHEMA``): the predictions never
     cross into the JVM. With a ``drift_profile`` (the run's training profile) it also counts
     every record of the partition into the profile's bins, for the drift check."""
 

@@ -118,6 +118,10 @@ def test_partitions_without_records_leave_no_part_file(spark_engine, budget_csv,
     assert 1 <= len(parts) <= 3  # 8 partitions, 3 records: the empty ones wrote nothing
     assert len(pd.read_parquet(tmp_path / "out.parquet")) == 3
     assert not list(tmp_path.glob(".out.parquet*"))  # no temporary folder left behind
+    for writer in ("spark", "arrow"):  # a previous output (with Spark's markers) is replaced
+        predict_file(run.run_dir, tmp_path / "three.parquet", tmp_path / "out.parquet",
+                     engine="spark", engine_options={"writer": writer})
+        assert len(pd.read_parquet(tmp_path / "out.parquet")) == 3
 
 
 def test_the_writer_is_chosen_by_master_and_target(spark_engine, budget_csv, tmp_path):
@@ -170,6 +174,9 @@ def test_an_output_folder_of_other_files_is_never_replaced(budget_csv, tmp_path)
     with pytest.raises(DataError, match="holding other files \\(notes.txt\\)"):
         predict_file(run.run_dir, budget_csv, tmp_path / "mine", engine="spark")
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+    (tmp_path / "mine" / "notes.txt").rename(tmp_path / "mine" / ".profile")
+    with pytest.raises(DataError, match="holding other files \\(.profile\\)"):
+        predict_file(run.run_dir, budget_csv, tmp_path / "mine", engine="spark")
     with pytest.raises(DataError, match="is a folder; the local engine writes one"):
         predict_file(run.run_dir, budget_csv, tmp_path / "mine")
 
