@@ -9,6 +9,7 @@ Weights are saved with safetensors; no pickle, no download.
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from mlstat_core.sklearn_model import classification_frame
 from mlstat_imagery.features import feature_stack
 from mlstat_imagery.mapping import SceneMapper
 from mlstat_imagery.params import CnnParams
-from mlstat_imagery.scene import SceneInfo, read_window
+from mlstat_imagery.scene import SceneInfo, gather_by_tile, read_window
 
 WEIGHTS_FILE = "weights.safetensors"
 IGNORE = -1
@@ -236,15 +237,9 @@ class CnnModel(SceneMapper, Model):
         size = self.params.tile_size
         rows = frame["row"].to_numpy(dtype=np.int64)
         cols = frame["col"].to_numpy(dtype=np.int64)
-        proba = np.full((len(frame), len(self.classes_ or [])), np.nan)
-        keys = (rows // size) * 1_000_003 + cols // size
-        for key in np.unique(keys):
-            members = np.nonzero(keys == key)[0]
-            row0 = int(rows[members[0]] // size) * size
-            col0 = int(cols[members[0]] // size) * size
-            h, w = min(size, info.height - row0), min(size, info.width - col0)
-            tile = self.scene_probabilities(info, row0, col0, h, w)
-            proba[members] = tile[:, rows[members] - row0, cols[members] - col0].T
+        empty = np.full((len(frame), len(self.classes_ or [])), np.nan)
+        proba = gather_by_tile(info, rows, cols, size,
+                               functools.partial(self.scene_probabilities, info), empty)
         proba = np.nan_to_num(proba, nan=1.0 / max(1, proba.shape[1]))
         return classification_frame(frame.index, self.classes_ or [], proba)
 

@@ -16,7 +16,7 @@ from mlstat_core.sklearn_model import SklearnModel, proba_column
 from mlstat_imagery.features import context_margin, context_names, context_stack
 from mlstat_imagery.mapping import SceneMapper
 from mlstat_imagery.params import ContextForestParams, ImageryForestParams
-from mlstat_imagery.scene import SceneInfo, read_window
+from mlstat_imagery.scene import SceneInfo, gather_by_tile, read_window
 from mlstat_imagery.splitters import block_ids
 from mlstat_imagery.validation import best_threshold
 
@@ -157,15 +157,8 @@ class PixelForestModel(SceneMapper, SklearnModel):
         n_base = len(self.roles.features) if self.roles else 0
         n_all = len(self.extra_state["columns"])
         out = np.full((len(rows), n_all - n_base), np.nan, dtype=np.float32)
-        keys = (rows // tile) * 1_000_003 + cols // tile
-        for key in np.unique(keys):
-            members = np.nonzero(keys == key)[0]
-            row0 = int(rows[members[0]] // tile) * tile
-            col0 = int(cols[members[0]] // tile) * tile
-            h, w = min(tile, info.height - row0), min(tile, info.width - col0)
-            stack = self._stack(info, row0, col0, h, w)
-            out[members] = stack[n_base:, rows[members] - row0, cols[members] - col0].T
-        return out
+        return gather_by_tile(info, rows, cols, tile,
+                              lambda r, c, h, w: self._stack(info, r, c, h, w)[n_base:], out)
 
     # -- prediction and map ---------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -210,6 +210,23 @@ def tiles(info: SceneInfo, size: int) -> Iterator[tuple[int, int, int, int]]:
     for row0 in range(0, info.height, size):
         for col0 in range(0, info.width, size):
             yield row0, col0, min(size, info.height - row0), min(size, info.width - col0)
+
+
+def gather_by_tile(info: SceneInfo, rows: np.ndarray, cols: np.ndarray, size: int,
+                   compute: Callable[[int, int, int, int], np.ndarray],
+                   out: np.ndarray) -> np.ndarray:
+    """``out[i]`` = the values at pixel (rows[i], cols[i]) of ``compute(row0, col0, height,
+    width)``, a (values, height, width) array computed once per tile of ``size`` pixels that
+    holds any of the pixels: scattered pixels read with one tile in memory at a time."""
+    keys = (rows // size) * 1_000_003 + cols // size
+    for key in np.unique(keys):
+        members = np.nonzero(keys == key)[0]
+        row0 = int(rows[members[0]] // size) * size
+        col0 = int(cols[members[0]] // size) * size
+        h, w = min(size, info.height - row0), min(size, info.width - col0)
+        out[members] = compute(row0, col0, h, w)[:, rows[members] - row0,
+                                                 cols[members] - col0].T
+    return out
 
 
 # --- reference data on the grid ---------------------------------------------------------------
