@@ -298,8 +298,13 @@ class Model(Component, ABC):
         whole state, for the model's own fields. ``defaults`` fill params that files written
         by older versions lack."""
         from mlstat_core.artifacts import read_json
+        from mlstat_core.errors import ModelError
 
-        state = read_json(Path(directory) / STATE_FILE)
+        path = Path(directory) / STATE_FILE
+        if not path.is_file():
+            raise ModelError(f"model folder {directory} has no {STATE_FILE} (saved by an older "
+                             "version of its plugin, or incomplete); fit the model again")
+        state = read_json(path)
         params = params_type.model_validate({**(defaults or {}), **state["params"]})
         model = cls(params, state.get("task", ""))
         model.seed = state.get("seed", 0)

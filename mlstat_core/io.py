@@ -33,6 +33,11 @@ def parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def is_url(path: str | Path) -> bool:
+    """Whether ``path`` is a URL (``s3a://...``, ``file:///...``) rather than a local path."""
+    return "://" in str(path)
+
+
 def resolve_path(path: str | Path, base_dir: Path) -> Path:
     """A path from a pipeline file: ``~`` expanded, relative paths taken from ``base_dir``
     (the pipeline file's folder)."""

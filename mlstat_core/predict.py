@@ -17,7 +17,7 @@ import pandas as pd
 from mlstat_core.artifacts import RunFolder, read_json
 from mlstat_core.components import Engine, Model
 from mlstat_core.errors import DataError, PluginError
-from mlstat_core.io import TableWriter, iter_table, parquet_safe
+from mlstat_core.io import TableWriter, is_url, iter_table, parquet_safe
 from mlstat_core.registry import Registry, get_registry
 from mlstat_core.sklearn_model import require_columns
 
@@ -163,7 +163,7 @@ def predict_file(
     folder, model, factory, steps = load_model(run_dir, registry)
     job = ScoringJob(folder, model, factory, str(input_path), Path(output_path), chunk_size,
                      encoding, steps, id_column, probabilities,
-                     str(output_path) if "://" in str(output_path) else None)
+                     str(output_path) if is_url(output_path) else None)
     summary = runner.score_file(job)
     reason = model.batch_dependence()
     split = not isinstance(runner, LocalEngine) or summary.records > chunk_size

@@ -10,7 +10,7 @@ import pytest
 
 import mlstat_core
 from mlstat_core.artifacts import RunFolder
-from mlstat_core.errors import DataError, IntegrityError
+from mlstat_core.errors import DataError, IntegrityError, ModelError
 from mlstat_core.predict import predict_file
 
 
@@ -122,6 +122,17 @@ def test_predict_refuses_a_model_file_changed_after_the_run(write_pipeline, tmp_
     with pytest.raises(IntegrityError, match="does not match the SHA-256"):
         predict_file(result.run_dir, budget_csv, tmp_path / "out.csv")
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_model_folder_without_its_state_is_a_clear_error(write_pipeline, tmp_path):
+    from mlstat_core.builtins.models import LogisticRegressionModel
+
+    result = mlstat_core.run(write_pipeline())
+    model_dir = result.run_dir / "model"
+    assert LogisticRegressionModel.load(model_dir).classes_  # the saved state rebuilds the model
+    (model_dir / "state.json").unlink()
+    with pytest.raises(ModelError, match="has no state.json .* fit the model again"):
+        LogisticRegressionModel.load(model_dir)
 
 
 def test_predict_names_missing_input_columns_and_leaves_no_output(write_pipeline, tmp_path,

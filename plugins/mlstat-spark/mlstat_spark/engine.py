@@ -19,7 +19,7 @@ import pandas as pd
 
 from mlstat_core.components import Engine, Model
 from mlstat_core.errors import ConfigError, DataError
-from mlstat_core.io import iter_table, table_format
+from mlstat_core.io import is_url, iter_table, table_format
 from mlstat_core.predict import (
     PredictSummary,
     ScoringJob,
@@ -178,7 +178,7 @@ class SparkEngine(Engine):
         fmt = self.params.input_format
         if fmt == "table":
             return self.session.table(job.input)
-        local = "://" not in job.input
+        local = not is_url(job.input)
         if fmt == "auto":
             fmt = table_format(Path(job.input)) if local else \
                 ("parquet" if job.input.endswith((".parquet", "/")) else "csv")
@@ -247,17 +247,15 @@ class SparkEngine(Engine):
         return context.broadcast(files)
 
     def score_file(self, job: ScoringJob) -> PredictSummary:
-        if not job.output_url:
-            check_replaceable(job.output)  # before Spark starts: fail fast, delete nothing
         start = time.perf_counter()
-        session_start = time.perf_counter()
-        _ = self.session
-        startup = time.perf_counter() - session_start
-        df = self.read(job)
-        arrow = self._arrow_writes(job.output_url or str(job.output))
-        # the workers that write also count every record for the drift check
-        drift = drift_accumulator(job.folder) if self.params.drift_sample else None
+        # entered first: an output folder that may not be replaced fails before Spark starts
         with partial_output(job.output_url or job.output) as target:
+            _ = self.session
+            startup = time.perf_counter() - start
+            df = self.read(job)
+            arrow = self._arrow_writes(target)
+            # the workers that write also count every record for the drift check
+            drift = drift_accumulator(job.folder) if self.params.drift_sample else None
             scored = self._scored(df, job.model, job.model_files(), job.model_factory,
                                   f"input {job.input}", job.step_factories, job.id_column,
                                   job.probabilities, write_to=target if arrow else None,
@@ -279,11 +277,11 @@ class SparkEngine(Engine):
     def _arrow_writes(self, target: str) -> bool:
         """Whether Python workers write the output (see ``SparkParams.writer``)."""
         writer = self.params.writer
-        if writer == "arrow" and "://" in target:
+        if writer == "arrow" and is_url(target):
             raise ConfigError(f"writer = 'arrow' writes with each executor's file system and "
                               f"cannot write to {target}; use writer = 'spark' for a URL")
         if writer == "auto":
-            return "://" not in target and self.params.master.startswith("local") \
+            return not is_url(target) and self.params.master.startswith("local") \
                 and self._running_master().startswith("local")
         return writer == "arrow"
 
@@ -310,7 +308,7 @@ class SparkEngine(Engine):
     def _write_spark(self, scored: Any, target: str) -> int:
         writer = scored.write.option("parquet.enable.dictionary",
                                      str(self.params.parquet_dictionary).lower())
-        writer.mode("overwrite" if "://" not in target else "errorifexists").parquet(target)
+        writer.mode("errorifexists" if is_url(target) else "overwrite").parquet(target)
         return self.session.read.parquet(target).count()
 
     def _unseen(self, df: Any, model: Model) -> dict[str, int]:
