@@ -246,6 +246,10 @@ class RunFolder:
     def open(cls, path: str | Path) -> RunFolder:
         path = Path(path)
         manifest_path = path / MANIFEST
+        if not path.exists():
+            raise DataError(f"{path} does not exist; give the folder of a run (under runs/)")
+        if not path.is_dir():
+            raise DataError(f"{path} is a file, not a run folder")
         if not manifest_path.is_file():
             raise DataError(f"{path} is not a run folder: it has no {MANIFEST}")
         try:

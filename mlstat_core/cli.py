@@ -25,19 +25,31 @@ def _console(stderr: bool = False) -> Any:
     return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
+def escape(text: str) -> str:
+    """Text shown through rich as it is: '[quality]' in a message is not markup."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
 def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn an MlstatError into one message on stderr and exit code 2."""
+    """Turn a user's mistake (an MlstatError, or a file that cannot be written for want of
+    permission or space) into one message on stderr and exit code 2."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from mlstat_core.errors import MlstatError
+        from mlstat_core.errors import MlstatError, user_message
 
         try:
             return fn(*args, **kwargs)
-        except MlstatError as exc:
-            click.echo(f"Error: {exc}", err=True)
-            sys.exit(exc.exit_code)
+        except (MlstatError, OSError) as exc:
+            message = user_message(exc)
+            if message is None:
+                raise
+            click.echo(f"Error: {message}", err=True)
+            sys.exit(getattr(exc, "exit_code", 2))
 
+    wrapper.handles_user_errors = True  # type: ignore[attr-defined]
     return wrapper
 
 
@@ -105,7 +117,7 @@ def run_command(file: str, overrides: tuple[str, ...], out: str | None, strict: 
 
     def progress(step: str, message: str) -> None:
         if message:
-            console.print(f"[green]✓[/green] {step:<8} {message}")
+            console.print(f"[green]✓[/green] {step:<8} {escape(str(message))}")
 
     with console.status("running ...", spinner="dots") if console.is_terminal \
             else _nullcontext():
@@ -133,11 +145,11 @@ def _print_summary(result: Any) -> None:
         console.print(f"  {r.name:<28} {value}{interval}")
     for r in result.indicators:
         if r.status == "failed":
-            console.print(f"  [yellow]indicator {r.name} failed: {r.error}[/yellow]")
+            console.print(f"  [yellow]indicator {r.name} failed: {escape(str(r.error))}[/yellow]")
         elif r.status == "skipped":
-            console.print(f"  [dim]{r.name}: not available ({r.explanation})[/dim]")
+            console.print(f"  [dim]{r.name}: not available ({escape(str(r.explanation))})[/dim]")
     for warning in result.warnings:
-        console.print(f"  [yellow]warning: {warning}[/yellow]")
+        console.print(f"  [yellow]warning: {escape(warning)}[/yellow]")
     report = result.run_dir / "report.html"
     console.print(f"Run folder: {result.run_dir}")
     if report.exists():
@@ -186,6 +198,8 @@ def predict(run_dir: str, input_path: str, output_path: str, chunk_size: int,
                f"{summary.engine} -> {summary.output}")
     for warning in summary.warnings:
         click.echo(f"warning: {warning}", err=True)
+    for note in (summary.drift or {}).get("notes", []):
+        click.echo(f"note: {note}", err=True)
 
 
 # --- plugins ----------------------------------------------------------------------------------
@@ -219,9 +233,9 @@ def plugins(as_json: bool, strict: bool) -> None:
     console.print(table)
     for r in records:
         for line in ([r.error] if r.error else []) + r.problems:
-            console.print(f"[bold]{r.name}[/bold] ({r.distribution}): {line}", markup=True)
+            console.print(f"[bold]{r.name}[/bold] ({r.distribution}): {escape(str(line))}")
     for conflict in registry.conflicts.values():
-        console.print(f"conflict: {conflict}")
+        console.print(f"conflict: {escape(str(conflict))}")
 
 
 @main.command()
@@ -248,10 +262,11 @@ def components(kind: str | None, task: str | None, as_json: bool) -> None:
         tasks = ", ".join(row["tasks"]) or "all tasks"
         extra = f", {row['dimension']}" if row["dimension"] else ""
         console.print(f"[bold]{row['name']}[/bold] ({row['kind']}{extra}; {tasks})")
-        console.print(f"    {row['description']}")
+        console.print(f"    {escape(row['description'])}")
         for p in row["params"]:
             default = "required" if p["required"] else f"default {p['default']!r}"
-            console.print(f"    - {p['name']}: {p['type']} ({default}) {p['description']}")
+            console.print(f"    - {p['name']}: {escape(p['type'])} ({escape(str(default))}) "
+                          f"{escape(p['description'])}")
 
 
 def _component_row(entry: Any) -> dict[str, Any]:
@@ -278,6 +293,10 @@ from mlstat_core.scaffold.command import new_plugin_command  # noqa: E402
 
 for _command in (report_command, compare_command, new_plugin_command):
     main.add_command(_command)
+for _command in main.commands.values():  # every command prints user mistakes as one line
+    if _command.callback is not None \
+            and not getattr(_command.callback, "handles_user_errors", False):
+        _command.callback = user_errors(_command.callback)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

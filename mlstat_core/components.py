@@ -11,14 +11,15 @@ import importlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+    from mlstat_core.errors import ConfigIssue
     from mlstat_core.tasks import TaskType
 
 Kind = Literal["loader", "splitter", "transform", "model", "indicator", "engine"]
@@ -43,9 +44,32 @@ class Params(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
+    def check(self, registry: Any) -> list[ConfigIssue]:
+        """Checks that need other components (a base model named in these params, say),
+        run by ``mlstat validate`` and before every run. Return one issue per problem, its
+        ``file`` left empty and its ``field`` relative to these params; none by default."""
+        return []
+
 
 class NoParams(Params):
     """For components that take no parameters."""
+
+
+def known_encoding(name: str) -> str:
+    """``name`` if Python knows the text encoding ('utf-8', 'cp1250', 'latin-1'), else a
+    ValueError that says what to give."""
+    import codecs
+
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        raise ValueError(f"unknown text encoding {name!r}; give one such as 'utf-8', "
+                         "'cp1250' or 'latin-1'") from None
+    return name
+
+
+Encoding = Annotated[str, AfterValidator(known_encoding)]
+"""A params field holding a text encoding, checked when the pipeline file is validated."""
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from mlstat_core.components import Params
 from mlstat_core.errors import ConfigError, ConfigIssue, MlstatError
 from mlstat_core.registry import RegisteredComponent, Registry, get_registry
 from mlstat_core.tasks import TaskType
@@ -196,6 +197,9 @@ def apply_overrides(data: dict[str, Any], overrides: list[str], source: str) -> 
         path, value = parse_override(item)
         node: Any = data
         for i, part in enumerate(path[:-1]):
+            if isinstance(node, dict) and part not in node \
+                    and (i > 0 or part in PipelineFile.model_fields):
+                node[part] = {}  # a table the file leaves out; validation checks its keys
             if not isinstance(node, dict) or part not in node:
                 where = ".".join(path[: i + 1])
                 close = difflib.get_close_matches(part, list(node) if isinstance(node, dict)
@@ -238,17 +242,16 @@ def _resolve(
     try:
         params = entry.spec.params.model_validate(ref.params())
     except ValidationError as exc:
-        from mlstat_core.registry import issues_from_validation
+        from mlstat_core.registry import explain_unknown, issues_from_validation
 
-        found = issues_from_validation(exc, section, source)
-        for issue in found:
-            if issue.message == "unknown parameter":
-                name = issue.field.rsplit(".", 1)[-1]
-                close = difflib.get_close_matches(name, list(entry.spec.params.model_fields), n=1)
-                issue.suggestion = close[0] if close else None
-                issue.message = (f"unknown parameter for {entry.full_name}; it takes "
-                                 f"{', '.join(entry.spec.params.model_fields) or 'no params'}")
-        issues.extend(found)
+        issues.extend(explain_unknown(issues_from_validation(exc, section, source),
+                                      entry.spec.params, entry.full_name, section))
+        return None
+    checked = params.check(registry) if isinstance(params, Params) else []
+    for issue in checked:
+        issue.file, issue.field = source, f"{section}.{issue.field}"
+    if checked:
+        issues.extend(checked)
         return None
     return ResolvedComponent(section, entry, params)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import resource
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,13 @@ import numpy as np
 import pandas as pd
 
 from mlstat_core.artifacts import MODEL_DIR, RunFolder, atomic_write_text, environment, sha256_file
-from mlstat_core.components import AssessContext, Dataset, IndicatorResult, Model, Split
+from mlstat_core.components import (
+    AssessContext,
+    Dataset,
+    IndicatorResult,
+    Model,
+    Split,
+)
 from mlstat_core.config import PipelineConfig, load_config
 from mlstat_core.errors import DataError, MlstatError
 from mlstat_core.io import parquet_safe
@@ -111,9 +118,17 @@ class Runner:
         self.warnings: list[str] = []
 
     def step(self, name: str, fn: Callable[[], Any], describe: Callable[[Any], str]) -> Any:
+        """Run one step, timed; the warnings its code raises are kept with the run (manifest,
+        summary), each once, instead of being printed as Python warnings."""
         self.progress(name, "")
         start = time.perf_counter()
-        value = fn()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            value = fn()
+        for w in caught:
+            text = f"{name}: {w.message}"
+            if text not in self.warnings:
+                self.warnings.append(text)
         seconds = time.perf_counter() - start
         self.timings[name] = self.timings.get(name, 0.0) + seconds
         message = describe(value)
@@ -162,6 +177,8 @@ class Runner:
         return result
 
     def _steps(self, folder: RunFolder) -> RunResult:
+        from mlstat_core.predict import batch_warning
+
         cfg = self.config
         loader = cfg.loader.build()
         dataset: Dataset = self.step("load", lambda: loader.load(cfg.base_dir),
@@ -185,6 +202,7 @@ class Runner:
 
         parts: list[pd.DataFrame] = []
         model: Model | None = None
+        batched: str | None = None
         for split in splits:
             model = self.new_model()
             train = dataset.subset(split.train)
@@ -197,8 +215,13 @@ class Runner:
                                   lambda m=model, t=test: scorer.score_frame(m, t.frame, chunk),
                                   lambda p: f"{len(p):,} records")
             parts.append(prediction_frame(dataset, split.test, predicted, split.name))
+            batched = batched or batch_warning(  # the first split's, once per run
+                model, scorer, len(test), chunk,
+                self.registry.engine(cfg.file.predict.engine).full_name)
         predictions = pd.concat(parts)
         assert model is not None
+        if batched:
+            self.warnings.append(batched)
         if len(splits) > 1:  # cross-validated: the saved model learns from every record
             model = self.new_model()
             self.step("fit", lambda: model.fit(dataset, None),

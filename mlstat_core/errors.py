@@ -67,3 +67,43 @@ class IntegrityError(MlstatError):
 
 class ModelError(MlstatError):
     """A model cannot do what was asked (not fitted, unknown labels, missing optional extra)."""
+
+
+_FILE_HINTS = {
+    "EACCES": "no permission: choose a folder you can write to, or change its permissions",
+    "EPERM": "no permission: choose a folder you can write to, or change its permissions",
+    "EROFS": "the file system is read-only: choose a folder you can write to",
+    "ENOSPC": "the disk is full: free some space or write elsewhere",
+    "EDQUOT": "the disk quota is used up: free some space or write elsewhere",
+    "ENOTDIR": "a part of the path is a file, not a folder: check the path",
+    "EEXIST": "a file stands where a folder is expected: check the path",
+    "EISDIR": "the path is a folder, not a file: give a file name",
+    "ENAMETOOLONG": "the name is too long: use a shorter path",
+}
+
+
+def user_message(exc: BaseException) -> str | None:
+    """The one-line message for an error the user can fix: an :class:`MlstatError`, or a
+    file-system error on a named path (no permission, read-only or full disk, a file where a
+    folder is expected). ``None`` for anything else, which is a bug and keeps its traceback."""
+    import errno
+
+    if isinstance(exc, MlstatError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.filename is not None and exc.errno is not None:
+        hint = _FILE_HINTS.get(errno.errorcode.get(exc.errno, ""))
+        if hint:
+            return f"cannot use {exc.filename}: {hint}"
+    return None
+
+
+def print_user_error(exc: BaseException) -> int:
+    """For a plugin's own command: print a user's mistake as one line on stderr and return
+    its exit code; anything else is raised again with its traceback."""
+    import sys
+
+    message = user_message(exc)
+    if message is None:
+        raise exc
+    print(f"error: {message}", file=sys.stderr)
+    return int(getattr(exc, "exit_code", 2))

@@ -45,7 +45,8 @@ def resolve_path(path: str | Path, base_dir: Path) -> Path:
     return candidate if candidate.is_absolute() else Path(base_dir) / candidate
 
 
-def table_format(path: Path, declared: str | None = None) -> str:
+def table_format(path: Path, declared: str | None = None,
+                 setting: str = "set the loader's `format`") -> str:
     if declared:
         if declared not in FORMATS:
             raise DataError(f"format {declared!r} of {path} is not one of {', '.join(FORMATS)}")
@@ -59,7 +60,7 @@ def table_format(path: Path, declared: str | None = None) -> str:
         return "excel"
     raise DataError(
         f"cannot tell the format of {path} from its suffix {suffix!r}; use .csv, .parquet or "
-        "an Excel suffix, or set the loader's `format`"
+        f"an Excel suffix, or {setting}"
     )
 
 
@@ -93,6 +94,7 @@ def read_table(
     path = Path(path)
     _check_file(path)
     fmt = table_format(path, format)
+    _check_encoding(encoding)
     try:
         if fmt == "csv":
             frame = pd.read_csv(path, encoding=encoding, sep=_csv_sep(path, sep), dtype=dtype)
@@ -114,6 +116,15 @@ def read_table(
     if columns is not None:
         require_table_columns(frame, columns, path)
     return frame
+
+
+def _check_encoding(encoding: str) -> None:
+    from mlstat_core.components import known_encoding
+
+    try:
+        known_encoding(encoding)
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
 
 
 def require_table_columns(frame: pd.DataFrame, columns: list[str], path: str | Path) -> None:
@@ -138,6 +149,7 @@ def iter_table(
     path = Path(path)
     _check_file(path)
     fmt = table_format(path, format)
+    _check_encoding(encoding)
     try:
         if fmt == "csv":
             reader = pd.read_csv(path, encoding=encoding, sep=_csv_sep(path, sep),
@@ -169,6 +181,15 @@ def iter_table(
         raise DataError(f"cannot read {path} as {fmt}: {exc}") from None
 
 
+def _typed(schema: Any) -> Any:
+    """The schema with text for columns the first chunk left empty (all None, which pyarrow
+    types as null): a later chunk's values must fit, and text is what such columns hold."""
+    import pyarrow as pa
+
+    return pa.schema([field.with_type(pa.string()) if pa.types.is_null(field.type) else field
+                      for field in schema], metadata=schema.metadata)
+
+
 class TableWriter:
     """Writes chunks to one CSV or Parquet file through a temporary file renamed at the end,
     so an interrupted run never leaves an output that looks complete."""
@@ -180,7 +201,7 @@ class TableWriter:
         self.path = Path(path)
         self.schema = schema
         self.dictionary = dictionary
-        self.format = table_format(self.path, format)
+        self.format = table_format(self.path, format, "name the output .csv or .parquet")
         if self.format == "excel":
             raise DataError(
                 f"cannot write predictions to Excel ({self.path}); use .csv or .parquet")
@@ -199,7 +220,7 @@ class TableWriter:
 
             table = pa.Table.from_pandas(frame, schema=self.schema, preserve_index=False)
             if self._writer is None:
-                self._writer = pq.ParquetWriter(self.tmp, table.schema,
+                self._writer = pq.ParquetWriter(self.tmp, _typed(table.schema),
                                                 use_dictionary=self.dictionary)
             self._writer.write_table(table.cast(self._writer.schema))
         self._rows += len(frame)
@@ -214,6 +235,10 @@ class TableWriter:
         return self._rows
 
     def abort(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-        self.tmp.unlink(missing_ok=True)
+        """Drop the partial file; quietly, as it runs while another error is on its way."""
+        try:
+            if self._writer is not None:
+                self._writer.close()
+            self.tmp.unlink(missing_ok=True)
+        except OSError:
+            pass

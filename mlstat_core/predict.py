@@ -165,15 +165,25 @@ def predict_file(
                      encoding, steps, id_column, probabilities,
                      str(output_path) if is_url(output_path) else None)
     summary = runner.score_file(job)
-    reason = model.batch_dependence()
-    split = not isinstance(runner, LocalEngine) or summary.records > chunk_size
-    if reason and split:
-        how = f"chunks of {chunk_size:,}" if isinstance(runner, LocalEngine) \
-            else f"the partitions and batches of {summary.engine}"
-        summary.warnings.append(
-            f"the {summary.records:,} records were scored in {how}, and this model's "
-            f"predictions depend on the records scored together: {reason}")
+    warning = batch_warning(model, runner, summary.records, chunk_size, summary.engine)
+    if warning:
+        summary.warnings.append(warning)
     return summary
+
+
+def batch_warning(model: Model, engine: Engine, records: int, chunk_size: int,
+                  engine_name: str) -> str | None:
+    """The warning for a model whose predictions depend on the records scored together
+    (``Model.batch_dependence()``) when its records were split into chunks or partitions;
+    None when they were not. ``mlstat predict`` and the predict step of ``mlstat run``."""
+    reason = model.batch_dependence()
+    local = isinstance(engine, LocalEngine)
+    if not reason or (local and records <= chunk_size):
+        return None
+    how = f"chunks of {chunk_size:,}" if local \
+        else f"the partitions and batches of {engine_name}"
+    return (f"the {records:,} records were scored in {how}, and this model's predictions "
+            f"depend on the records scored together: {reason}")
 
 
 class LocalEngine(Engine):

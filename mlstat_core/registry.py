@@ -79,12 +79,14 @@ class RegisteredComponent:
 
     def validate_params(self, params: dict[str, Any], where: str = "") -> BaseModel:
         """Check ``params`` against the component's own pydantic model (second pass)."""
+        prefix = where or self.full_name
         try:
             return self.spec.params.model_validate(params)
         except ValidationError as exc:
             raise ConfigError(
                 f"invalid params for {self.full_name}",
-                issues_from_validation(exc, where or self.full_name, file="<params>"),
+                explain_unknown(issues_from_validation(exc, prefix, file="<params>"),
+                                self.spec.params, self.full_name, prefix),
             ) from None
 
     def build(self, params: BaseModel | dict[str, Any] | None = None, **kwargs: Any) -> Any:
@@ -121,6 +123,42 @@ def issues_from_validation(exc: ValidationError, prefix: str, file: str) -> list
             message = f"{err['msg']} (got {err.get('input')!r})"
         found.append(ConfigIssue(file, field_name, message))
     return found
+
+
+def explain_unknown(issues: list[ConfigIssue], params: type[BaseModel], owner: str,
+                    prefix: str) -> list[ConfigIssue]:
+    """Make each 'unknown parameter' issue say what the params take (or, for a key of a
+    nested table such as ``[model.normalise]``, what that table takes) and suggest the
+    closest name."""
+    for issue in issues:
+        if issue.message != "unknown parameter" or not issue.field.startswith(prefix + "."):
+            continue
+        *tables, name = issue.field[len(prefix) + 1:].split(".")
+        model, where = params, owner
+        for table in tables:
+            nested = _nested_params(model, table)
+            if nested is None:
+                break
+            model, where = nested, f"{owner} [{'.'.join(tables)}]"
+        fields = list(model.model_fields)
+        close = difflib.get_close_matches(name, fields, n=1)
+        issue.suggestion = close[0] if close else None
+        issue.message = (f"unknown parameter for {where}; it takes "
+                         f"{', '.join(fields) or 'no params'}")
+    return issues
+
+
+def _nested_params(model: type[BaseModel], name: str) -> type[BaseModel] | None:
+    """The params model of a nested table (``normalise`` of a coding model), if any."""
+    from typing import get_args
+
+    field = model.model_fields.get(name)
+    if field is None:
+        return None
+    for candidate in get_args(field.annotation) or (field.annotation,):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
 
 
 def _short(value: Any, limit: int = 160) -> str:

@@ -63,7 +63,9 @@ def _type_name(param: click.Parameter) -> str:
 
 def _default(param: click.Parameter) -> str:
     if isinstance(param, click.Option) and param.is_flag:
-        return "off"
+        if param.secondary_opts:  # --x/--no-x: name the one that holds by default
+            return f"`{param.opts[0] if param.default is True else param.secondary_opts[0]}`"
+        return "on" if param.default is True else "off"
     if param.required:
         return "required"
     if getattr(param, "multiple", False) or param.nargs == -1:

@@ -64,6 +64,9 @@ def test_components_show_params_and_defaults():
     (lambda p, t: ["run", str(p), "--set", "nosuch.key=1"], "has no section"),
     (lambda p, t: ["predict", str(t), "--input", str(p), "--output", str(t / "o.csv")],
      "not a run folder"),
+    (lambda p, t: ["report", str(t)], "not a run folder"),
+    (lambda p, t: ["compare", str(t), str(t)], "not a run folder"),
+    (lambda p, t: ["run", str(p), "--out", str(p / "runs")], "is a file, not a folder"),
 ])
 def test_user_mistakes_exit_2_with_one_message(write_pipeline, tmp_path, make_args, message):
     proc = run_cli(*make_args(write_pipeline(), tmp_path))
@@ -133,3 +136,28 @@ def test_a_plugin_that_fails_to_import_is_listed_and_skipped(tmp_path, write_pip
     # --strict makes it fatal, with one message
     proc = run_cli("plugins", "--strict", env=env)
     assert proc.returncode == 2 and "broken" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_an_output_path_through_a_file_is_one_message(write_pipeline, tmp_path, budget_csv):
+    assert invoke("run", str(write_pipeline()), "--out", str(tmp_path / "r")).exit_code == 0
+    run_dir = next((tmp_path / "r").iterdir())
+    (tmp_path / "afile").write_text("not a folder")
+    proc = run_cli("predict", str(run_dir), "--input", str(budget_csv),
+                   "--output", str(tmp_path / "afile" / "o.csv"))
+    assert proc.returncode == 2, proc.stderr
+    assert "afile" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_summary_shows_bracketed_text_as_written(tmp_path, capsys):
+    """'[quality]' in an explanation names a table; rich must not take it for markup."""
+    from types import SimpleNamespace
+
+    from mlstat_core.cli import _print_summary
+    from mlstat_core.components import IndicatorResult
+
+    skipped = IndicatorResult("cost", "cost_effectiveness", None, status="skipped",
+                              explanation="set it in the pipeline's [quality] table")
+    _print_summary(SimpleNamespace(indicators=[skipped], warnings=["see [model.index]"],
+                                   run_dir=tmp_path))
+    out = capsys.readouterr().out
+    assert "[quality] table" in out and "[model.index]" in out

@@ -87,6 +87,9 @@ def test_overrides_set_params_and_reject_unknown_keys(write_pipeline):
         load_config(path, ["modle.C=1"])
     with pytest.raises(ConfigError, match="section.key=value"):
         load_config(path, ["C=1"])
+    # a table the file leaves out is made, and its keys are still checked
+    config = load_config(path, ["quality.targets.accuracy=0.5"])
+    assert config.file.quality["targets"] == {"accuracy": 0.5}
 
 
 def test_override_values_are_read_as_toml():

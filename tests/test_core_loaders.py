@@ -59,3 +59,33 @@ def test_unknown_suffix_and_corrupt_parquet_are_clear_errors(tmp_path):
     (tmp_path / "d.parquet").write_bytes(b"not a parquet file at all")
     with pytest.raises(DataError, match="cannot read"):
         load(tmp_path, path="d.parquet")
+
+
+def test_parquet_output_types_a_column_the_first_chunk_left_empty(tmp_path):
+    """A text column that is None throughout the first chunk (every record auto-coded, say)
+    must still take the text of later chunks."""
+    from mlstat_core.io import TableWriter
+
+    out = tmp_path / "p.parquet"
+    writer = TableWriter(out)
+    writer.write(pd.DataFrame({"code": ["a", "b"], "fallback": [None, None]}))
+    writer.write(pd.DataFrame({"code": ["c"], "fallback": ["01.1"]}))
+    assert writer.close() == 3
+    back = pd.read_parquet(out)
+    assert back["fallback"].isna().tolist() == [True, True, False]
+    assert back["fallback"].iloc[2] == "01.1"
+
+
+def test_an_unknown_encoding_is_caught_when_the_pipeline_is_validated(tmp_path):
+    from pydantic import ValidationError
+
+    from mlstat_core.io import iter_table, read_table
+
+    with pytest.raises(ValidationError, match="unknown text encoding 'cp-1250x'"):
+        TableParams(path="x.csv", encoding="cp-1250x")
+    assert TableParams(path="x.csv", encoding="cp1250").encoding == "cp1250"
+    csv = tmp_path / "a.csv"
+    csv.write_text("a\n1\n")
+    for read in (read_table, lambda p, **kw: next(iter_table(p, **kw))):
+        with pytest.raises(DataError, match="unknown text encoding 'latin-2x'"):
+            read(csv, encoding="latin-2x")

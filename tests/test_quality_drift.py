@@ -59,6 +59,22 @@ def test_a_shifted_column_is_flagged(households) -> None:
     assert any("income" in w for w in result["warnings"])
 
 
+def test_a_handful_of_records_from_the_same_population_is_not_called_drift(households) -> None:
+    """PSI over 20 records exceeds 0.2 by chance alone: no warning, a note instead."""
+    columns = ["income", "totexp", "wfood"]
+    profile = build_profile(households.iloc[::2], columns)
+    result = accumulate(profile, households.iloc[1::2].iloc[:20])
+    noisy = [c for c, v in result["columns"].items() if v["psi"] > 0.2]
+    assert noisy  # the raw PSI of a small sample is large ...
+    assert result["drifted"] == [] and result["warnings"] == []  # ... but not drift
+    assert all(result["columns"][c]["status"] == "too_few_records" for c in noisy)
+    assert result["notes"] and "chance" in result["notes"][0]
+    # a real shift still shows on as few records
+    shifted = households.iloc[1::2].iloc[:20].copy()
+    shifted["income"] = shifted["income"] * 50
+    assert "income" in accumulate(profile, shifted)["drifted"]
+
+
 def test_chunking_does_not_change_the_result(households) -> None:
     profile = build_profile(households.iloc[:800], ["income", "region", "note"])
     new = households.iloc[800:]

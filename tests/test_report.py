@@ -225,6 +225,8 @@ def test_compare_runs_side_by_side(tmp_path, report) -> None:
     assert rows["accuracy"]["values"][1] == 0.1
     assert rows["accuracy"]["best"] == 0
     assert rows["fit_seconds"]["best"] is None  # equal values: no best
+    facts = {f[0]: f[1:] for f in table["facts"]}
+    assert facts["seed"] == ["0", "0"]  # seed 0 is a fact, not a missing value
     page = render_comparison_html(table)
     assert a.name in page and 'class="num best"' in page
 

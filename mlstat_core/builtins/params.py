@@ -6,14 +6,14 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from mlstat_core.components import Params
+from mlstat_core.components import Encoding, Params
 
 
 class TableParams(Params):
     path: str = Field(description="CSV, Parquet or Excel file; relative to the pipeline file")
     format: Literal["csv", "parquet", "excel"] | None = Field(
         None, description="file format; by default taken from the suffix")
-    encoding: str = Field("utf-8", description="text encoding of a CSV file")
+    encoding: Encoding = Field("utf-8", description="text encoding of a CSV file")
     sep: str | None = Field(None, description="CSV field separator (default ',' or tab for .tsv)")
     sheet: str | int | None = Field(None, description="Excel sheet name or number")
     id: str | None = Field(None, description="column that identifies a record")

@@ -104,6 +104,21 @@ def psi(expected: np.ndarray, actual: np.ndarray) -> float:
     return float(np.sum((a - e) * np.log(a / e)))
 
 
+def chance_psi(expected: np.ndarray, records: int, draws: int = 2000) -> float:
+    """The PSI that ``records`` new records drawn from the training distribution itself
+    exceed only 1 time in 100 (simulated, seeded): with few records many bins stay empty and
+    PSI is large by chance alone (20 records over 10 equal bins: up to 2.6)."""
+    if records <= 0:
+        return float("inf")
+    shares = np.clip(np.asarray(expected, dtype=float), 0, None)
+    shares = shares / shares.sum()
+    counts = np.random.default_rng(0).multinomial(records, shares, size=draws) / records
+    e = np.clip(shares, EPSILON, None)
+    a = np.clip(counts, EPSILON, None)
+    values = np.sum((a - e) * np.log(a / e), axis=1)
+    return float(np.quantile(values, 0.99))
+
+
 class DriftAccumulator:
     """Counts new records into a training profile's bins, chunk by chunk."""
 
@@ -154,9 +169,12 @@ class DriftAccumulator:
             self.counts[column] += np.asarray(counts, dtype=float)
 
     def result(self, threshold: float = 0.2) -> dict[str, Any]:
-        """PSI and approximate KS per column; a warning for each column above ``threshold``."""
+        """PSI and approximate KS per column; a warning for each column above ``threshold``
+        and above what sampling alone could give with this many records (:func:`chance_psi`);
+        a column above the threshold only by chance is ``too_few_records``, with a note."""
         columns: dict[str, Any] = {}
         warnings: list[str] = []
+        notes: list[str] = []
         n = max(self.records, 1)
         for column, entry in self.profile["columns"].items():
             if column in self.absent:
@@ -175,15 +193,23 @@ class DriftAccumulator:
                 exp_cdf = np.cumsum(expected[:-1]) / max(expected[:-1].sum(), EPSILON)
                 act_cdf = np.cumsum(actual[:-1]) / max(actual[:-1].sum(), EPSILON)
                 ks = float(np.max(np.abs(exp_cdf - act_cdf))) if exp_cdf.size else 0.0
-            drifted = self.records > 0 and value > threshold
+            chance = chance_psi(expected, self.records)
+            status = "ok"
+            if self.records > 0 and value > threshold:
+                status = "drift" if value > chance else "too_few_records"
             columns[column] = {"kind": entry["kind"], "psi": value, "ks": ks,
                                "missing_train": entry["missing"],
                                "missing_new": float(actual[-1]),
-                               "status": "drift" if drifted else "ok"}
-            if drifted:
+                               "psi_by_chance": chance, "status": status}
+            if status == "drift":
                 warnings.append(
                     f"column {column!r} has drifted from the training data (PSI {value:.2f} > "
                     f"{threshold}); check the new data or retrain the model")
+        unsure = [c for c, v in columns.items() if v["status"] == "too_few_records"]
+        if unsure:
+            notes.append(f"drift not judged for {', '.join(map(repr, unsure))}: over "
+                         f"{self.records} record(s) their PSI is within what chance alone gives;"
+                         " score more records at once to check drift")
         return {"records": self.records, "threshold": threshold, "columns": columns,
                 "drifted": [c for c, v in columns.items() if v["status"] == "drift"],
-                "warnings": warnings}
+                "warnings": warnings, "notes": notes}

@@ -13,7 +13,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
-from mlstat_core.artifacts import MANIFEST, atomic_write_text, now_iso, to_jsonable, write_json
+from mlstat_core.artifacts import atomic_write_text, now_iso, to_jsonable, write_json
 from mlstat_core.components import DIMENSIONS, IndicatorResult, Plot
 from mlstat_core.errors import DataError
 
@@ -179,12 +179,6 @@ def open_run(run_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     from mlstat_core.artifacts import RunFolder
 
     run_dir = Path(run_dir)
-    if not run_dir.exists():
-        raise DataError(f"{run_dir} does not exist; give the folder of a run (under runs/)")
-    if not run_dir.is_dir():
-        raise DataError(f"{run_dir} is a file, not a run folder")
-    if not (run_dir / MANIFEST).is_file():
-        raise DataError(f"{run_dir} is not a run folder: it has no {MANIFEST}")
     manifest = RunFolder.open(run_dir).manifest
     if not (run_dir / REPORT_JSON).is_file():
         raise DataError(

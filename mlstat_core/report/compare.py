@@ -28,7 +28,7 @@ def comparison(run_dirs: list[Path]) -> dict[str, Any]:
         manifest, report = open_run(Path(run_dir))
         runs.append({"dir": str(run_dir), "label": str(manifest.get("run_id") or run_dir),
                      "report": report})
-    facts = [[fact, *[str((r["report"].get("run") or {}).get(fact) or "—") for r in runs]]
+    facts = [[fact, *[_fact((r["report"].get("run") or {}).get(fact)) for r in runs]]
              for fact in FACTS]
     rows: dict[str, dict[str, Any]] = {}
     for i, run in enumerate(runs):
@@ -108,3 +108,8 @@ def render_comparison_html(table: dict[str, Any]) -> str:
                   f"<tbody>{''.join(body)}</tbody></table>")
     return page("mlstat: runs compared",
                 f"<main><h1>Runs compared</h1>{note}{html_table}</main>")
+
+
+def _fact(value: Any) -> str:
+    """A run fact as text; only a missing one is a dash (seed 0 is a fact)."""
+    return "—" if value is None or value == "" else str(value)

@@ -67,6 +67,8 @@ class CodingMixin:
         columns = self.roles.text
         if len(columns) == 1:
             return frame[columns[0]]
+        if frame.empty:  # agg over no rows gives a frame, not a series
+            return pd.Series([], index=frame.index, dtype=object)
         parts = frame[columns].astype(object).where(frame[columns].notna(), "")
         return parts.astype(str).agg(" ".join, axis=1)
 

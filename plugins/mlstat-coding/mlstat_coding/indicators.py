@@ -83,11 +83,16 @@ class AutoCoding(Indicator):
         scores = predictions[column].to_numpy(dtype=float)
         correct = (predictions["prediction"].astype(str).to_numpy()
                    == ctx.y_true.astype(str).to_numpy())
+        threshold = state.get("threshold")
         if "route" in predictions:
             auto = (predictions["route"] == AUTO).to_numpy()
+        elif threshold is not None:
+            auto = scores >= threshold
         else:
-            threshold = state.get("threshold")
-            auto = scores >= threshold if threshold is not None else np.zeros(len(scores), bool)
+            why = ("the model does not route records between automatic and manual coding "
+                   "(no route column, no stored threshold)")
+            return [IndicatorResult(name, "accuracy", None, explanation=why, status="skipped")
+                    for name in ("autocoding_share", "autocoding_accuracy")]
         curve = autocoding_curve(scores, correct, self.params.steps)
         hindsight = choose_threshold(scores, correct, target)
         hindsight_share = float((scores >= hindsight).mean()) if hindsight is not None else 0.0

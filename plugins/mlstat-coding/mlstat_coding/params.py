@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from mlstat_core.components import Params
+from mlstat_core.components import Encoding, Params
 
 
 class NormaliseParams(Params):
@@ -45,7 +45,7 @@ class TextTableParams(_LoaderCommon):
     weights: str | None = Field(None, description="column of survey weights")
     id: str | None = Field(None, description="column identifying a record")
     format: Literal["csv", "parquet", "excel"] | None = Field(None, description="file format")
-    encoding: str = Field("utf-8", description="text encoding of a CSV file (e.g. cp1250)")
+    encoding: Encoding = Field("utf-8", description="text encoding of a CSV file (e.g. cp1250)")
     sep: str | None = Field(None, description="CSV separator")
     sheet: str | int | None = Field(None, description="Excel sheet")
 

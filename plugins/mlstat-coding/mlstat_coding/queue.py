@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ import pandas as pd
 from mlstat_coding.hierarchy import Hierarchy
 from mlstat_coding.routing import MANUAL
 from mlstat_core.artifacts import atomic_write_text
-from mlstat_core.errors import DataError, MlstatError, ModelError
+from mlstat_core.errors import DataError, MlstatError, ModelError, print_user_error
 
 QUEUE_COLUMNS_PER_SUGGESTION = ("code", "label", "score")
 
@@ -114,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         model = load_coding_model(args.run_dir)
         frame = read_table(args.input, encoding=args.encoding)
+        if frame.empty:
+            raise DataError(f"input {args.input} has no records")
         if args.id_column and args.id_column not in frame:
             raise DataError(f"{args.input} has no id column {args.id_column!r}")
         predictions = model.predict(frame)
@@ -123,9 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         n = write_manual_queue(predictions, frame, args.output, model.hierarchy,
                                text_columns=model.roles.text, id_column=args.id_column,
                                all_records=args.all)
-    except MlstatError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+    except (MlstatError, OSError) as exc:
+        return print_user_error(exc)
     auto = int((predictions["route"] != MANUAL).sum())
     print(f"{len(frame)} records: {auto} coded automatically, {len(frame) - auto} to manual "
           f"coding; queue of {n} rows written to {args.output}")

@@ -66,6 +66,22 @@ def test_autocoding_indicator_uses_the_stored_threshold(logreg, parts):
     assert share.plots and share.plots[0].kind == "line"
 
 
+def test_autocoding_is_skipped_for_a_model_that_does_not_route(logreg, parts):
+    """A model without routes or a threshold (a sentiment model on a coding base, say) gets
+    'skipped', not a share of 0 marked ok."""
+
+    class Unrouted:
+        extra_state: dict = {}
+
+    ctx = context(logreg, parts)
+    ctx.predictions = ctx.predictions.drop(columns=["route"])
+    ctx.model = Unrouted()
+    results = by_name(AutoCoding(AutocodingParams()).compute(ctx))
+    assert {r.status for r in results.values()} == {"skipped"}
+    assert results["autocoding_share"].value is None
+    assert "does not route" in results["autocoding_share"].explanation
+
+
 def test_manual_queue_lists_suggestions_with_labels(logreg, parts, tmp_path):
     _, _, test = parts
     preds = logreg.predict(test.frame)

@@ -27,6 +27,10 @@ def test_occupations_example_runs_end_to_end(tmp_path):
         warnings.simplefilter("ignore")
         result = engine.run(tmp_path / "pipeline.toml", out=tmp_path / "runs")
     assert result.status == "succeeded"
+    # three records per code: scikit-learn's warning is kept with the run, with its step
+    kept = [w for w in result.manifest["warnings"] if "unique classes" in w]
+    assert kept and kept[0].startswith("fit: ") and kept == [
+        w for w in result.warnings if "unique classes" in w]
     names = {r.name for r in result.indicators}
     assert {"level_accuracy_1", "autocoding_share", "unseen_codes"} <= names
     assert {"route", "reason", "top_codes"} <= set(result.predictions.columns)

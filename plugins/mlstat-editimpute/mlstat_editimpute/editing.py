@@ -25,6 +25,8 @@ from mlstat_editimpute.rules import RuleSet
 from mlstat_editimpute.solver import LinearSystem, check_consistency
 
 ORIGINAL, EDITED = "original", "edited"
+RANGE_WARN_SHARE = 0.05
+"""Share of observed values outside a variable's metadata range above which fit warns."""
 
 
 @dataclass
@@ -32,7 +34,8 @@ class EditOutcome:
     values: pd.DataFrame
     flags: np.ndarray  # (n, p) strings
     reasons: np.ndarray  # (n, p) strings
-    failed_before: np.ndarray  # (n, rules) bool
+    failed_before: np.ndarray  # (n, rules) bool: on the values as received
+    failed_localised: np.ndarray  # (n, rules) bool: still failed when localisation began
     passes_after: np.ndarray  # (n,) bool
     needs_review: np.ndarray  # (n,) bool
     review_reason: np.ndarray  # (n,) strings
@@ -53,9 +56,10 @@ class Editor:
         p = len(self.variables)
         self.lower = np.full(p, -np.inf)
         self.upper = np.full(p, np.inf)
-        self.integer = np.array([infos.get(v, {}).get("type") == "integer"
-                                 for v in self.variables])
+        self.integer = np.array([infos.get(v, {}).get("type") in ("integer", "categorical")
+                                 for v in self.variables])  # categories are whole codes
         self.scale = np.ones(p)
+        self.from_metadata = np.zeros((p, 2), dtype=bool)  # (min, max) given by the metadata
         self.system: LinearSystem | None = None
         self.sys_idx: list[int] = []
 
@@ -69,6 +73,7 @@ class Editor:
             span = max(q_hi - q_lo, abs(q_hi), 1.0)
             lo = info.get("min")
             hi = info.get("max")
+            self.from_metadata[j] = (lo is not None, hi is not None)
             self.lower[j] = lo if lo is not None else (0.0 if q_lo >= 0 else q_lo - span)
             self.upper[j] = hi if hi is not None else q_hi + span
             iqr = np.subtract(*np.quantile(col, [0.75, 0.25])) if col.size else 1.0
@@ -86,7 +91,29 @@ class Editor:
         self.system = LinearSystem(linear, names, self.lower[self.sys_idx],
                                    self.upper[self.sys_idx], self.integer[self.sys_idx])
         if check:
-            check_consistency(self.system)
+            where = {v: "the metadata" if self.from_metadata[j].any() else "the training data"
+                     for v, j in zip(names, self.sys_idx, strict=True)}
+            check_consistency(self.system, where)
+
+    def range_warnings(self, X: pd.DataFrame) -> list[str]:
+        """A warning for each variable whose metadata range excludes more than
+        RANGE_WARN_SHARE of its observed values: a typo in the metadata (max 100 for 1000)
+        would otherwise silently turn good values into errors to replace."""
+        out = []
+        for j, v in enumerate(self.variables):
+            if not self.from_metadata[j].any():
+                continue
+            has_min, has_max = self.from_metadata[j]
+            lo = self.lower[j] if has_min else -np.inf
+            hi = self.upper[j] if has_max else np.inf
+            col = X[v].dropna().to_numpy(float)
+            outside = int(((col < lo) | (col > hi)).sum())
+            if col.size and outside / col.size > RANGE_WARN_SHARE:
+                out.append(f"{outside} of {col.size} observed values of {v!r} "
+                           f"({outside / col.size:.0%}) lie outside its metadata range "
+                           f"[{lo:g}, {hi:g}]; they are treated as errors and replaced: "
+                           f"check the metadata's min and max for {v!r}")
+        return out
 
     def json_state(self) -> dict[str, Any]:
         return {"lower": self.lower.tolist(), "upper": self.upper.tolist(),
@@ -125,11 +152,16 @@ class Editor:
         suspicion = np.zeros(n)
         review = np.zeros(n, dtype=bool)
         review_reason = np.full(n, "", dtype=object)
+        ok, evaluable = self.evaluate(values)
+        failed_before = evaluable & ~ok  # the data as received, before any treatment
         missing_frozen = np.isnan(values) & ~self.imputable
-        if missing_frozen.any():
-            rows = missing_frozen.any(axis=1)
-            review[rows] = True
-            review_reason[rows] = "a variable that may not be imputed is missing"
+        reasons[missing_frozen] = "missing, and may not be imputed (kept as it is)"
+        for r in np.flatnonzero(missing_frozen.any(axis=1)):
+            names = [self.variables[j] for j in np.flatnonzero(missing_frozen[r])]
+            review[r] = True
+            review_reason[r] = (f"{', '.join(map(repr, names))} "
+                                f"{'is' if len(names) == 1 else 'are'} missing and may not "
+                                "be imputed")
 
         if scorer is not None:
             sidx = [self.variables.index(v) for v in scorer.variables]
@@ -165,8 +197,8 @@ class Editor:
 
         current = np.where(blank, np.nan, values)
         ok, evaluable = self.evaluate(current)
-        failed_before = evaluable & ~ok
-        self._localise(current, blank, failed_before, zfull, threshold, reasons, review,
+        failed_localised = evaluable & ~ok
+        self._localise(current, blank, failed_localised, zfull, threshold, reasons, review,
                        review_reason)
         current = np.where(blank, np.nan, values)
 
@@ -181,8 +213,8 @@ class Editor:
         review[newly] = True
         review_reason[newly] = "no adjustment lets the record pass every edit"
         return EditOutcome(pd.DataFrame(filled, columns=self.variables, index=X.index),
-                           flags, reasons, failed_before, passes, review, review_reason,
-                           suspicion)
+                           flags, reasons, failed_before, failed_localised, passes, review,
+                           review_reason, suspicion)
 
     def _tidy(self, values: np.ndarray) -> np.ndarray:
         out = np.clip(values, self.lower, self.upper)

@@ -128,7 +128,9 @@ class ChainedImputer(Imputer):
             model = self._estimator()
             feats = self._features(X, v, missing)
             y = X[v].to_numpy(float)
-            model.fit(feats[rows], y[rows])
+            train = feats[rows]
+            train[:, np.isnan(train).all(axis=0)] = 0.0  # no value to split on: a constant
+            model.fit(train, y[rows])
             self.models[v] = model
             if self.pmm:  # donors: a seeded sample of the observed records is plenty
                 idx = np.flatnonzero(rows)

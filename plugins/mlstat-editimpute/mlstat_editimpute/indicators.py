@@ -32,10 +32,8 @@ class EditReport(Indicator):
         if "edit_pass" not in pred.columns:
             return [skipped("edit_failures", "accuracy",
                             "The model does not check edit rules (no edit_pass column).")]
-        failed: dict[str, int] = {}
-        for names in pred.get("failed_rules", pd.Series(dtype=str)).astype(str):
-            for n in filter(None, names.split(",")):
-                failed[n] = failed.get(n, 0) + 1
+        failed = per_rule_counts(pred.get("failed_rules"))
+        localised = pred.get("failed_rules_localised")
         n = len(pred)
         review = int(pred["needs_review"].sum()) if "needs_review" in pred.columns else 0
         flags = {v: pred[v + FLAG].astype(str).value_counts().to_dict()
@@ -48,9 +46,17 @@ class EditReport(Indicator):
                 "edit_failures", "accuracy",
                 float(np.mean(pred.get("failed_rules", pd.Series([""] * n)).astype(str) != ""))
                 if n else None,
-                explanation="Share of records failing at least one edit rule before editing; "
-                            "per rule counts in the details.",
-                details={"better": "lower", "per_rule": failed, "records": n}),
+                explanation="Share of records failing at least one edit rule before editing "
+                            "(the data as received); per rule counts in the details, and "
+                            "those still failing once deductive corrections, detection and "
+                            "out-of-range blanking were done (what error localisation "
+                            "worked on).",
+                details={"better": "lower", "per_rule": failed, "records": n,
+                         "share_at_localisation":
+                             float(np.mean(localised.astype(str) != ""))
+                             if localised is not None and n else None,
+                         "per_rule_at_localisation": per_rule_counts(localised),
+                         "warnings": list(_fit_warnings(ctx.model))}),
             IndicatorResult(
                 "manual_review_share", "accuracy", review / n if n else None,
                 explanation="Share of records no automatic treatment could make pass every "
@@ -64,6 +70,24 @@ class EditReport(Indicator):
                 details={"table": {"columns": ["variable", "original", "edited", "imputed"],
                                    "rows": rows}}),
         ]
+
+
+def per_rule_counts(lists: pd.Series | None) -> dict[str, int]:
+    """Records failing each rule, from a column of comma-separated rule names."""
+    failed: dict[str, int] = {}
+    for names in (lists if lists is not None else pd.Series(dtype=str)).astype(str):
+        for n in filter(None, names.split(",")):
+            failed[n] = failed.get(n, 0) + 1
+    return failed
+
+
+def _fit_warnings(model: object) -> list[str]:
+    """Warnings the model raised while fitting (metadata ranges, variables not edited)."""
+    for _ in range(3):  # through wrappers such as preprocessing
+        if hasattr(model, "fit_warnings"):
+            return list(model.fit_warnings)
+        model = getattr(model, "inner", None)
+    return []
 
 
 class ErrorDetection(Indicator):

@@ -33,7 +33,7 @@ def build_dataset(frame: pd.DataFrame, path: Path, infos: dict[str, VariableInfo
     """Check the table against its metadata and rules, inject errors, wrap as a Dataset."""
     if frame.empty:
         raise DataError(f"data set {path} has no records")
-    numeric = numeric_frame(frame, variables, what=f"data set {path.name}")
+    numeric = numeric_frame(frame, variables, what=f"data set {path.name}", infos=infos)
     for v in variables:
         if numeric[v].isna().all():
             raise DataError(f"variable {v!r} of {path} has no value at all (every record is "

@@ -98,8 +98,16 @@ def read_metadata(path: Path) -> dict[str, VariableInfo]:
     return out
 
 
-def numeric_frame(frame: pd.DataFrame, variables: list[str], what: str = "data") -> pd.DataFrame:
-    """The variables as float columns; DataError naming the column for text in a number."""
+def _kind(info: VariableInfo | dict[str, Any] | None) -> str:
+    if isinstance(info, VariableInfo):
+        return info.type
+    return str((info or {}).get("type") or "numeric")
+
+
+def numeric_frame(frame: pd.DataFrame, variables: list[str], what: str = "data",
+                  infos: dict[str, Any] | None = None) -> pd.DataFrame:
+    """The variables as float columns; DataError naming the column for text in a number
+    (``infos``: the variables' metadata, to explain that categories must be numeric codes)."""
     missing = [v for v in variables if v not in frame.columns]
     if missing:
         raise DataError(f"the {what} lacks variable(s) {', '.join(map(repr, missing))}; it has "
@@ -110,6 +118,14 @@ def numeric_frame(frame: pd.DataFrame, variables: list[str], what: str = "data")
         if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col):
             converted = pd.to_numeric(col, errors="coerce")
             bad = col.notna() & converted.isna()
+            if bad.any() and _kind((infos or {}).get(v)) == "categorical":
+                shown = list(dict.fromkeys(col[bad].astype(str)))[:2]
+                codes = ", ".join(f"{i} = {c}" for i, c in enumerate(shown, 1))
+                raise DataError(
+                    f"categorical variable {v!r} of the {what} holds text such as "
+                    f"{shown[0]!r} ({int(bad.sum())} value(s)); categorical variables must be "
+                    f"numeric codes (e.g. {codes}): recode the column, or leave {v!r} out of "
+                    "the metadata (or the loader's `variables`)")
             if bad.any():
                 first = col[bad].iloc[0]
                 raise DataError(

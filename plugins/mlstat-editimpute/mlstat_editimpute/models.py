@@ -4,13 +4,17 @@ regression) sharing one editing process, and the suspicion scorer.
 ``predict(frame)`` returns, with the same index: each variable after editing, one
 ``<var>__flag`` per variable (``original``, ``edited`` or ``imputed:<method>``), ``edit_pass``
 (the record passes every edit), ``needs_review`` with ``review_reason``, ``suspicion`` (the
-record's largest robust z-score), ``failed_rules`` (rules failed before editing) and
-``reasons`` (JSON: field -> why it changed). The input frame is never modified.
+record's largest robust z-score), ``failed_rules`` (rules the record fails as received),
+``failed_rules_localised`` (rules it still fails after deductive corrections, detection and
+out-of-range blanking: what error localisation works on) and ``reasons`` (JSON: field -> why
+it changed). The input frame is never modified.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
+import warnings
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -19,7 +23,7 @@ import pandas as pd
 
 from mlstat_core.artifacts import load_skops, save_skops, write_json
 from mlstat_core.components import Dataset, Model
-from mlstat_core.errors import DataError, ModelError
+from mlstat_core.errors import ConfigError, DataError, ModelError
 from mlstat_editimpute import params as P
 from mlstat_editimpute.detect import Scorer
 from mlstat_editimpute.editing import ORIGINAL, Editor
@@ -30,6 +34,7 @@ from mlstat_editimpute.imputers import (
     RatioImputer,
     RegressionImputer,
 )
+from mlstat_editimpute.indicators import per_rule_counts
 from mlstat_editimpute.metadata import numeric_frame
 from mlstat_editimpute.rules import RuleSet
 
@@ -84,6 +89,7 @@ class EditImputeModel(Model):
         self.editor: Editor | None = None
         self.scorer: Scorer | None = None
         self.imputer: Imputer | None = None
+        self.fit_warnings: list[str] = []
 
     # -- what each method sets ---------------------------------------------------------------
 
@@ -108,8 +114,20 @@ class EditImputeModel(Model):
                             "features")
         extra = [v for v in rules.variables if v not in variables]
         self.variables = variables + extra
-        self.infos = {v: dict((meta.get("variables") or {}).get(v, {})) for v in self.variables}
-        X = numeric_frame(train.frame, self.variables, what="training data")
+        described = meta.get("variables") or {}
+        self.infos = {v: dict(described.get(v, {})) for v in self.variables}
+        self._check_weights(p.weights)
+        self.fit_warnings = []
+        if extra:
+            absent = [v for v in extra if v not in described]
+            why = ("not in the model's `variables`" if not absent else
+                   "absent from the variable metadata" if absent == extra else
+                   f"{', '.join(map(repr, absent))} absent from the variable metadata")
+            self._warn(f"edit rule variable(s) {', '.join(map(repr, extra))} are not among the "
+                       f"variables to edit ({why}): they are kept as reported, never edited or "
+                       "imputed, and a record missing one goes to manual review; add them to "
+                       "the metadata (or `variables`) to edit them")
+        X = numeric_frame(train.frame, self.variables, what="training data", infos=self.infos)
         for v in variables:
             if X[v].isna().all():
                 raise DataError(f"variable {v!r} has no observed value in the training data "
@@ -124,6 +142,8 @@ class EditImputeModel(Model):
         self.rule_texts = [r.text for r in rules]
         self.editor = Editor(self.variables, self.infos, rules, dict(p.weights), imputable)
         self.editor.fit(X, check=p.check_consistency)
+        for message in self.editor.range_warnings(X):
+            self._warn(message)
         self.scorer = None
         if p.detect or p.correct_units:
             self.scorer = Scorer(self.variables, seed=self.seed,
@@ -135,6 +155,24 @@ class EditImputeModel(Model):
         else:
             self.imputer.fit(clean)
         return self
+
+    def _warn(self, message: str) -> None:
+        """A warning of the fit: shown at once, kept for the edit report and the outputs."""
+        self.fit_warnings.append(message)
+        warnings.warn(message, UserWarning, stacklevel=3)
+
+    def _check_weights(self, weights: dict[str, float]) -> None:
+        """ConfigError for a reliability weight of a variable that is not edited."""
+        for name, value in weights.items():
+            if name not in self.variables:
+                close = difflib.get_close_matches(name, self.variables, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ConfigError(f"model `weights` names variable {name!r}, which is not a "
+                                  f"variable being edited{hint}; the variables are "
+                                  f"{', '.join(map(repr, self.variables))}")
+            if not value > 0:
+                raise ConfigError(f"model `weights`: the weight of {name!r} must be positive, "
+                                  f"not {value}")
 
     def _clean(self, X: pd.DataFrame) -> pd.DataFrame:
         """The training values the imputer learns from: suspicious, out-of-range values and
@@ -154,7 +192,38 @@ class EditImputeModel(Model):
             if rows.any():
                 for v in rule.variables:
                     values[rows, self.variables.index(v)] = np.nan
-        return pd.DataFrame(values, columns=self.variables, index=X.index)
+        clean = pd.DataFrame(values, columns=self.variables, index=X.index)
+        self._check_training_values(X, clean, failed, evaluable)
+        return clean
+
+    def _check_training_values(self, X: pd.DataFrame, clean: pd.DataFrame, failed: np.ndarray,
+                               evaluable: np.ndarray) -> None:
+        """DataError when the blanking of failed edits and out-of-range values leaves a
+        variable with no training value at all: the rules (or ranges) reject every record."""
+        assert self.editor is not None
+        ed = self.editor
+        emptied = [v for v in self.variables if X[v].notna().any() and clean[v].isna().all()]
+        if not emptied:
+            return
+        rules = [r for k, r in enumerate(ed.rules.rules)
+                 if evaluable[:, k].any() and failed[evaluable[:, k], k].all()
+                 and any(v in r.variables for v in emptied)]
+        names = ", ".join(map(repr, emptied))
+        if rules:
+            one = len(rules) == 1
+            listed = "; ".join(repr(r.text) for r in rules)
+            raise DataError(
+                f"no training record passes edit rule{'' if one else 's'} {listed}, so "
+                f"{names} {'has' if len(emptied) == 1 else 'have'} no usable training value "
+                "left (the values of a failed rule's variables are not learnt from): fix or "
+                f"drop {'that rule' if one else 'those rules'}, which the data contradict")
+        ranges = ", ".join(f"{v!r} [{ed.lower[j]:g}, {ed.upper[j]:g}]" for v in emptied
+                           for j in [self.variables.index(v)])
+        raise DataError(
+            f"{names} {'has' if len(emptied) == 1 else 'have'} no usable training value left "
+            f"once values outside the allowed range ({ranges}), suspicious values and the "
+            "variables of failed edit rules are blanked: check the metadata's min and max and "
+            "the edit rules against the data")
 
     # -- predicting ----------------------------------------------------------------------------
 
@@ -166,7 +235,7 @@ class EditImputeModel(Model):
 
     def _predict(self, frame: pd.DataFrame) -> pd.DataFrame:
         p = self.params
-        X = numeric_frame(frame, self.variables, what="input")
+        X = numeric_frame(frame, self.variables, what="input", infos=self.infos)
         outcome = self.editor.run(X, self.imputer, self.scorer, p.detect, p.detect_threshold,
                                   p.correct_units)
         out = outcome.values.copy()
@@ -177,11 +246,8 @@ class EditImputeModel(Model):
         out["review_reason"] = outcome.review_reason.astype(str)
         out["suspicion"] = np.round(outcome.suspicion, 4)
         names = [r.name for r in self.editor.rules.rules]
-        failed = np.full(len(out), "", dtype=object)
-        for i in np.flatnonzero(outcome.failed_before.any(axis=1)):
-            failed[i] = ",".join(n for n, f in zip(names, outcome.failed_before[i], strict=True)
-                                 if f)
-        out["failed_rules"] = failed
+        out["failed_rules"] = _rule_lists(outcome.failed_before, names)
+        out["failed_rules_localised"] = _rule_lists(outcome.failed_localised, names)
         reasons = np.full(len(out), "{}", dtype=object)
         for i in np.flatnonzero((outcome.reasons != "").any(axis=1)):
             reasons[i] = json.dumps({v: r for v, r in zip(self.variables, outcome.reasons[i],
@@ -206,6 +272,7 @@ class EditImputeModel(Model):
             tmp.replace(directory / name)
             written.append(directory / name)
         summary = edit_summary(predictions, self.variables, self.rule_texts)
+        summary["warnings"] = list(self.fit_warnings)
         written.append(write_json(directory / "edit_summary.json", summary))
         return written
 
@@ -223,7 +290,7 @@ class EditImputeModel(Model):
             rules=self.rule_texts, imputable=[bool(x) for x in self.editor.imputable],
             editor=self.editor.json_state(),
             scorer=self.scorer.json_state() if self.scorer else None,
-            imputer=self.imputer.json_state())
+            imputer=self.imputer.json_state(), warnings=self.fit_warnings)
 
     @classmethod
     def load(cls, directory: Path) -> EditImputeModel:
@@ -231,6 +298,7 @@ class EditImputeModel(Model):
         model, state = cls.read_state(directory, cls.params_type)
         model.variables, model.targets = state["variables"], state["targets"]
         model.infos, model.rule_texts = state["infos"], state["rules"]
+        model.fit_warnings = list(state.get("warnings", []))
         fitted = load_skops(directory / FITTED_FILE, trusted=cls.trusted_types)
         imputable = dict(zip(model.variables, state["imputable"], strict=True))
         model.editor = Editor(model.variables, model.infos, RuleSet.parse(model.rule_texts),
@@ -277,16 +345,29 @@ def edited_and_audit(frame: pd.DataFrame, predictions: pd.DataFrame, variables: 
     return edited, audit
 
 
+def _rule_lists(failed: np.ndarray, names: list[str]) -> np.ndarray:
+    """Per record, the comma-separated names of the rules it fails ("" when none)."""
+    out = np.full(len(failed), "", dtype=object)
+    for i in np.flatnonzero(failed.any(axis=1)):
+        out[i] = ",".join(n for n, f in zip(names, failed[i], strict=True) if f)
+    return out
+
+
 def edit_summary(predictions: pd.DataFrame, variables: list[str], rules: list[str]
                  ) -> dict[str, Any]:
+    """Counts of the edit outcomes. ``records_failing_before``: per rule, records failing it
+    as received; ``records_failing_at_localisation``: still failing once deductive
+    corrections, detection and out-of-range blanking were done (what localisation worked
+    on)."""
     flags = {v: predictions[v + FLAG].astype(str).value_counts().to_dict()
              for v in variables if v + FLAG in predictions.columns}
-    failed: dict[str, int] = {}
-    for names in predictions.get("failed_rules", pd.Series(dtype=str)).astype(str):
-        for n in filter(None, names.split(",")):
-            failed[n] = failed.get(n, 0) + 1
+    before = predictions.get("failed_rules")
     return {"records": len(predictions), "rules": rules,
-            "records_failing_before": failed,
+            "records_failing_any_before": int((before.astype(str) != "").sum())
+            if before is not None else 0,
+            "records_failing_before": per_rule_counts(before),
+            "records_failing_at_localisation":
+                per_rule_counts(predictions.get("failed_rules_localised")),
             "records_passing_after": int(predictions["edit_pass"].sum()),
             "records_for_review": int(predictions["needs_review"].sum()),
             "flags": flags}

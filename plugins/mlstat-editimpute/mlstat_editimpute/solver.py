@@ -142,12 +142,17 @@ class LinearSystem:
 
     # -- uses --------------------------------------------------------------------------------
 
-    def feasible(self, rules: list[int] | None = None) -> bool:
-        A, lb, ub = self.constraints(self.lower, self.upper, rules=rules)
+    def feasible(self, rules: list[int] | None = None, lower: np.ndarray | None = None,
+                 upper: np.ndarray | None = None) -> bool:
+        """Whether some record within the bounds (default: the variables' ranges) passes
+        the rules (default: all)."""
+        lower = self.lower if lower is None else lower
+        upper = self.upper if upper is None else upper
+        A, lb, ub = self.constraints(lower, upper, rules=rules)
         width = self.n + self.n_aux
         integrality = np.concatenate([self.integer.astype(int), np.ones(self.n_aux, int)])
-        bounds = Bounds(np.concatenate([self.lower, np.zeros(self.n_aux)]),
-                        np.concatenate([self.upper, np.ones(self.n_aux)]))
+        bounds = Bounds(np.concatenate([lower, np.zeros(self.n_aux)]),
+                        np.concatenate([upper, np.ones(self.n_aux)]))
         cons = [LinearConstraint(A, lb, ub)] if len(A) else []
         res = milp(np.zeros(width), constraints=cons, integrality=integrality, bounds=bounds,
                    options={"time_limit": 10})
@@ -163,6 +168,28 @@ class LinearSystem:
         for k in every:
             trial = [i for i in keep if i != k]
             if not self.feasible(trial):
+                keep = trial
+        return keep
+
+    def conflicting_ranges(self, rules: list[int]) -> list[int]:
+        """Indices of a minimal set of variables whose allowed ranges take part in the
+        conflict of ``rules``: widening those ranges lets the rules hold. Empty when the
+        rules contradict each other whatever the ranges."""
+        involved = sorted({self.index[v] for k in rules for v in self.rules[k].variables})
+        span = np.maximum(self.upper - self.lower, 1.0)
+        wide_lo, wide_hi = self.lower - 1e3 * span - 1e4, self.upper + 1e3 * span + 1e4
+
+        def widened(idx: list[int]) -> bool:
+            lo, hi = self.lower.copy(), self.upper.copy()
+            lo[idx], hi[idx] = wide_lo[idx], wide_hi[idx]
+            return self.feasible(rules, lo, hi)
+
+        if not widened(involved):
+            return []
+        keep = list(involved)
+        for j in involved:
+            trial = [i for i in keep if i != j]
+            if widened(trial):
                 keep = trial
         return keep
 
@@ -255,10 +282,26 @@ ADJUST_MARGIN = 1e-6
 """How far inside an inequality the adjustment aims (HiGHS is feasible to about 1e-7)."""
 
 
-def check_consistency(system: LinearSystem) -> None:
-    """Raise RuleError naming the rules in conflict when no record can pass them all."""
+def check_consistency(system: LinearSystem, where: dict[str, str] | None = None) -> None:
+    """Raise RuleError naming the rules in conflict when no record can pass them all, and
+    the allowed ranges of the variables that take part (``where``: variable -> where its
+    range comes from, e.g. "the metadata")."""
     conflict = system.conflicts()
-    if conflict:
-        named = "; ".join(f"{system.rules[k].name}: {system.rules[k].text!r}" for k in conflict)
-        raise RuleError(f"the edit rules contradict each other: no record within the variables' "
-                        f"allowed ranges can pass all of {named}")
+    if not conflict:
+        return
+    ranges = system.conflicting_ranges(conflict)
+    named = "; ".join(repr(system.rules[k].text) for k in conflict)
+    if not ranges:
+        raise RuleError(f"the edit rules contradict each other: no record within the "
+                        f"variables' allowed ranges can pass all of {named}")
+    where = where or {}
+    bounds = ", ".join(
+        f"{system.variables[j]!r} [{system.lower[j]:g}, {system.upper[j]:g}] (from "
+        f"{where.get(system.variables[j], 'the data')})" for j in ranges)
+    within = f"the allowed range{'' if len(ranges) == 1 else 's'} of {bounds}"
+    if len(conflict) == 1:
+        raise RuleError(f"edit rule {named} cannot hold within {within}: no record can pass "
+                        "it; fix the rule or the range (the metadata's min and max)")
+    raise RuleError(f"the edit rules {named} contradict each other within {within}: no record "
+                    "can pass them all; fix the rules or the range (the metadata's min and "
+                    "max)")

@@ -375,3 +375,94 @@ def test_adjustment_lands_inside_a_balance_tolerance() -> None:
     env = {"a": new[[0]], "b": new[[1]], "c": new[[2]]}
     ok, _ = rules.evaluate(env, 1)
     assert ok.all() and 0 <= new[2] <= 0.0099 + 1e-9
+
+
+# --- audit B: edit failures as received, rules and metadata the data contradict -------------
+
+
+def _with_metadata(data: Dataset, variables: dict, features: list[str] | None = None) -> Dataset:
+    from dataclasses import replace
+
+    roles = replace(data.roles, features=features or list(data.roles.features))
+    return Dataset(data.frame, roles, metadata={**data.metadata, "variables": variables})
+
+
+def test_failed_rules_counted_on_the_data_as_received(fitted, data: Dataset) -> None:
+    """Sign errors are corrected deductively, yet the records still count as failing
+    before editing: failed_rules and the summary describe the data as received."""
+    from mlstat_editimpute.models import edit_summary
+
+    model, out = fitted
+    rules = RuleSet.parse(BUDGET_RULES)
+    ok, evaluable = rules.evaluate({v: data.frame[v].to_numpy(float) for v in rules.variables},
+                                   len(data.frame))
+    failing = evaluable & ~ok
+    expected = [",".join(r.name for r, f in zip(rules.rules, row, strict=True) if f)
+                for row in failing]
+    negative = data.frame["wtrans"] < 0
+    assert negative.any()
+    assert out["failed_rules"].tolist() == expected
+    assert out.loc[negative, "failed_rules"].str.contains("shares_range2").all()
+    summary = edit_summary(out, model.variables, model.rule_texts)
+    assert summary["records_failing_before"]["shares_range2"] == int(failing[:, 2].sum())
+    assert summary["records_failing_any_before"] == int(failing.any(axis=1).sum())
+    assert "records_failing_at_localisation" in summary
+
+
+def test_rule_no_record_passes_is_a_clear_error(data: Dataset) -> None:
+    model = PmmModel(PmmParams(rules=["big_spend: totexp >= 4000"], **FAST))
+    with pytest.raises(DataError, match=r"no training record passes edit rule "
+                                        r"'big_spend: totexp >= 4000'.*'totexp' has no usable"):
+        model.fit(data)
+
+
+def test_metadata_range_excluding_many_values_warns(fitted, data: Dataset) -> None:
+    assert fitted[0].fit_warnings == []  # a few injected unit errors are no metadata problem
+    infos = {v: dict(i) for v, i in data.metadata["variables"].items()}
+    infos["totexp"]["max"] = 100.0  # a typo for 1000
+    model = PmmModel(PmmParams(**FAST))
+    with pytest.warns(UserWarning, match=r"of 'totexp' \(\d+%\) lie outside its metadata range "
+                                         r"\[0, 100\].*check the metadata"):
+        model.fit(_with_metadata(data, infos))
+    assert len(model.fit_warnings) == 1
+
+
+def test_rule_variable_missing_from_metadata_is_named(data: Dataset) -> None:
+    infos = {v: i for v, i in data.metadata["variables"].items() if v != "income"}
+    features = [v for v in data.roles.features if v != "income"]
+    model = PmmModel(PmmParams(**FAST))
+    with pytest.warns(UserWarning, match="'income'.*absent from the variable metadata.*kept as "
+                                         "reported"):
+        model.fit(_with_metadata(data, infos, features))
+    out = model.predict(data.frame)
+    missing = data.frame["income"].isna()
+    assert missing.any() and out.loc[missing, "needs_review"].all()
+    assert out.loc[missing, "review_reason"].str.contains("'income' is missing").all()
+    assert all("income" in json.loads(r) for r in out.loc[missing, "reasons"])
+
+
+def test_categorical_text_says_codes_are_needed(tmp_path: Path) -> None:
+    from mlstat_editimpute.loaders import SurveyLoader
+    from mlstat_editimpute.params import SurveyParams
+
+    pd.DataFrame({"x": [1.0, 2.0, 3.0], "region": ["north", "south", "north"]}).to_csv(
+        tmp_path / "d.csv", index=False)
+    pd.DataFrame({"variable": ["x", "region"], "type": ["numeric", "categorical"]}).to_csv(
+        tmp_path / "m.csv", index=False)
+    loader = SurveyLoader(SurveyParams(path="d.csv", metadata="m.csv"))
+    with pytest.raises(DataError, match="categorical variable 'region'.*'north'.*must be "
+                                        "numeric codes.*1 = north, 2 = south"):
+        loader.load(tmp_path)
+
+
+def test_contradiction_with_metadata_range_names_the_range(data: Dataset) -> None:
+    model = PmmModel(PmmParams(rules=["too_old: age >= 130"], **FAST))
+    with pytest.raises(RuleError, match=r"'too_old: age >= 130' cannot hold within the allowed "
+                                        r"range of 'age' \[16, 120\] \(from the metadata\)"):
+        model.fit(data)
+
+
+def test_weight_for_unknown_variable_suggests_the_closest(data: Dataset) -> None:
+    model = PmmModel(PmmParams(weights={"incme": 5.0}, **FAST))
+    with pytest.raises(ConfigError, match="weights.*'incme'.*did you mean 'income'"):
+        model.fit(data)

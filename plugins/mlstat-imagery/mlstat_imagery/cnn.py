@@ -24,7 +24,7 @@ from mlstat_core.sklearn_model import classification_frame
 from mlstat_imagery.features import feature_stack
 from mlstat_imagery.mapping import SceneMapper
 from mlstat_imagery.params import CnnParams
-from mlstat_imagery.scene import SceneInfo, gather_by_tile, read_window
+from mlstat_imagery.scene import SceneInfo, gather_by_tile, pixel_positions, read_window
 
 WEIGHTS_FILE = "weights.safetensors"
 IGNORE = -1
@@ -235,8 +235,7 @@ class CnnModel(SceneMapper, Model):
             raise DataError(f"the CNN predicts pixels by position: the frame lacks {missing}")
         info = self._info()
         size = self.params.tile_size
-        rows = frame["row"].to_numpy(dtype=np.int64)
-        cols = frame["col"].to_numpy(dtype=np.int64)
+        rows, cols = pixel_positions(frame, info)
         empty = np.full((len(frame), len(self.classes_ or [])), np.nan)
         proba = gather_by_tile(info, rows, cols, size,
                                functools.partial(self.scene_probabilities, info), empty)

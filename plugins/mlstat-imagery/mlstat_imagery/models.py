@@ -16,7 +16,7 @@ from mlstat_core.sklearn_model import SklearnModel, proba_column
 from mlstat_imagery.features import context_margin, context_names, context_stack
 from mlstat_imagery.mapping import SceneMapper
 from mlstat_imagery.params import ContextForestParams, ImageryForestParams
-from mlstat_imagery.scene import SceneInfo, gather_by_tile, read_window
+from mlstat_imagery.scene import SceneInfo, gather_by_tile, pixel_positions, read_window
 from mlstat_imagery.splitters import block_ids
 from mlstat_imagery.validation import best_threshold
 
@@ -135,9 +135,8 @@ class PixelForestModel(SceneMapper, SklearnModel):
         if missing:
             raise DataError(f"the model uses neighbourhood features, read from the scene by "
                             f"pixel position: the records lack {missing}")
-        context = self._context_at(frame["row"].to_numpy(dtype=np.int64),
-                                   frame["col"].to_numpy(dtype=np.int64))
-        return np.hstack([base, context])
+        rows, cols = pixel_positions(frame, SceneInfo.from_dict(self.extra_state["scene"]))
+        return np.hstack([base, self._context_at(rows, cols)])
 
     def _stack(self, info: SceneInfo, row0: int, col0: int, height: int,
                width: int) -> np.ndarray:

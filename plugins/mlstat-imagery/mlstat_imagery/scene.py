@@ -177,9 +177,50 @@ def _raster_dataset(directory: str, pattern: str, bands: tuple[str, ...]) -> Any
                         f"({pattern}): {exc}") from None
 
 
+def require_scene_files(info: SceneInfo) -> None:
+    """The scene's band files where they were when the scene was indexed: a saved model reads
+    pixels' neighbourhoods (and maps) from the scene it was trained on, at that path."""
+    missing = sorted({Path(f).name for f in info.files.values() if not Path(f).is_file()})
+    if missing:
+        raise DataError(
+            f"the model needs the scene it was trained on in {info.directory}, and "
+            f"{', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''} are no longer "
+            "there: it reads each pixel's neighbourhood (and the map) from that scene's band "
+            "files by row/col; put the scene back in that folder (a copy or a link), or train "
+            "a new run on the new scene (docs/imagery.md, 'Running it cycle after cycle')")
+
+
+def pixel_positions(frame: Any, info: SceneInfo) -> tuple[np.ndarray, np.ndarray]:
+    """The ``row`` and ``col`` of records as integer arrays, each a pixel of the scene: a
+    record without a whole-number position, or with one outside the scene, is a DataError
+    that says how many records and shows one (predictions are not invented for them)."""
+    import pandas as pd
+
+    rows = pd.to_numeric(frame["row"], errors="coerce").to_numpy(dtype=np.float64)
+    cols = pd.to_numeric(frame["col"], errors="coerce").to_numpy(dtype=np.float64)
+    bad = np.isnan(rows) | np.isnan(cols) | (rows % 1 != 0) | (cols % 1 != 0)
+    if bad.any():
+        i = int(np.nonzero(bad)[0][0])
+        raise DataError(
+            f"{int(bad.sum()):,} of the {len(frame):,} records scored together have no "
+            f"whole-number pixel position (e.g. row {frame['row'].iloc[i]}, col "
+            f"{frame['col'].iloc[i]}); give every record its row and col on the scene, or "
+            "leave such records out")
+    outside = (rows < 0) | (rows >= info.height) | (cols < 0) | (cols >= info.width)
+    if outside.any():
+        i = int(np.nonzero(outside)[0][0])
+        raise DataError(
+            f"{int(outside.sum()):,} of the {len(frame):,} records scored together lie outside "
+            f"the scene the model was trained on (e.g. row {int(rows[i])}, col {int(cols[i])}; "
+            f"the scene has {info.height:,} rows x {info.width:,} columns, numbered from 0): "
+            "give positions on that scene, or leave those records out")
+    return rows.astype(np.int64), cols.astype(np.int64)
+
+
 def read_window(info: SceneInfo, row0: int, col0: int, height: int, width: int) -> np.ndarray:
     """Bands of a window, shape (bands, height, width), float32; nodata and the area outside
     the scene are NaN."""
+    require_scene_files(info)
     dataset = _raster_dataset(info.directory, info.pattern, tuple(info.bands))
     a, _, c, _, e, f = info.transform
     out = np.full((len(info.bands), height, width), np.nan, dtype=np.float32)

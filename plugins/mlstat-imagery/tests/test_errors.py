@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from mlstat_imagery.loaders import LandsatNcLoader
 from mlstat_imagery.params import LandsatNcParams
@@ -135,3 +136,51 @@ def test_raster_smaller_than_the_patch(crop_dataset: object, crop_split: object)
         model.fit(train)
     with pytest.raises(ValidationError, match="multiple of 4"):
         CnnParams(patch_size=30)
+
+
+def _context_forest(dataset: object, split: object) -> object:
+    from mlstat_imagery.models import ContextForestModel
+    from mlstat_imagery.params import ContextForestParams
+
+    model = ContextForestModel(ContextForestParams(n_estimators=5, threshold="argmax"))
+    return model.fit(dataset.subset(split.train))
+
+
+def test_records_outside_the_scene_are_one_clear_error(crop_dataset: object,
+                                                       crop_split: object) -> None:
+    from mlstat_imagery.scene import SceneInfo, pixel_positions
+
+    model = _context_forest(crop_dataset, crop_split)
+    frame = crop_dataset.frame.head(20).copy()
+    frame.loc[frame.index[3:5], "row"] = 1036  # the crop has 96 x 96 pixels
+    with pytest.raises(DataError, match=r"^2 of the 20 records scored together lie outside "
+                                        r"the scene .*\(e\.g\. row 1036, col \d+; the scene "
+                                        r"has 96 rows x 96 columns"):
+        model.predict(frame)
+    frame.loc[frame.index[3:5], "row"] = -1
+    with pytest.raises(DataError, match="2 of the 20 records .* outside the scene"):
+        model.predict(frame)
+    # the CNN places records with the same check; a position that is no pixel is named too
+    info = SceneInfo.from_dict(crop_dataset.metadata["scene"])
+    frame["row"] = frame["row"].astype(float)
+    frame.loc[frame.index[3:5], "row"] = [np.nan, 2.5]
+    with pytest.raises(DataError, match=r"2 of the 20 .* no whole-number pixel position "
+                                        r"\(e\.g\. row nan"):
+        pixel_positions(frame, info)
+    rows, cols = pixel_positions(crop_dataset.frame, info)
+    assert rows.dtype == cols.dtype == np.int64
+
+
+def test_a_saved_model_whose_scene_is_gone_names_the_folder(crop_dir: Path, crop_split: object,
+                                                            tmp_path: Path) -> None:
+    from mlstat_imagery.models import ContextForestModel
+
+    scene = _copy(crop_dir, tmp_path / "cycle1")
+    dataset = LandsatNcLoader(LandsatNcParams(directory=str(scene))).load(scene)
+    _context_forest(dataset, crop_split).save(tmp_path / "model")
+    shutil.rmtree(scene)  # the run copied to another machine, or the scene moved
+    model = ContextForestModel.load(tmp_path / "model")
+    with pytest.raises(DataError, match=rf"needs the scene it was trained on in {scene}, and "
+                                        r"lsat7_2000_10\.tif.* are no longer there: it reads "
+                                        r"each pixel's neighbourhood .* put the scene back"):
+        model.predict(dataset.frame.head(5))

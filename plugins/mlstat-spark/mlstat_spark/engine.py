@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import shutil
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from mlstat_core.components import Engine, Model
-from mlstat_core.errors import ConfigError, DataError
+from mlstat_core.errors import ConfigError, DataError, MlstatError
 from mlstat_core.io import is_url, iter_table, table_format
 from mlstat_core.predict import (
     PredictSummary,
@@ -26,11 +27,15 @@ from mlstat_core.predict import (
     drift_accumulator,
     finish_summary,
     id_column_of,
-    output_frame,
 )
 from mlstat_spark.params import SparkParams
 from mlstat_spark.session import get_session
-from mlstat_spark.worker import ROW_COLUMN, WRITTEN_SCHEMA, make_scorer
+from mlstat_spark.worker import (
+    ROW_COLUMN,
+    WRITTEN_SCHEMA,
+    make_scorer,
+    scored_partition,
+)
 
 _ARROW_KIND = {"int64": "long", "int32": "long", "double": "double", "float": "double",
                "bool": "boolean"}
@@ -99,6 +104,44 @@ def worker_error(exc: Exception, what: str = "the input") -> Exception:
             "correct it (Spark reads only empty CSV fields as missing, not NA or n/a), or "
             "give the input as Parquet")
     return exc
+
+
+@contextmanager
+def user_errors(what: str) -> Iterator[None]:
+    """Spark's failures that come from the user's data as one mlstat error (``worker_error``),
+    wherever the job fails: the driver's sample, the scoring job or the checks after it."""
+    try:
+        yield
+    except MlstatError:
+        raise
+    except Exception as exc:
+        raise worker_error(exc, what) from None
+
+
+@contextmanager
+def quiet_pyspark() -> Iterator[None]:
+    """Without pyspark's own warnings around pandas conversions: the one that repeats a
+    failure's Java trace (the failure reaches the user once, through ``user_errors``), and
+    pandas 3's deprecation of the ``copy`` keyword pyspark 4.3 still passes (results are
+    unchanged; see the README), which would otherwise land in a run's warnings."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="toPandas attempted Arrow optimization")
+        warnings.filterwarnings("ignore", message="The copy keyword is deprecated",
+                                category=DeprecationWarning)
+        yield
+
+
+def to_pandas(df: Any) -> pd.DataFrame:
+    """``df.toPandas()``, quietly (``quiet_pyspark``)."""
+    with quiet_pyspark():
+        return df.toPandas()
+
+
+def check_input(path: str, input_format: str = "auto") -> None:
+    """A local input that does not exist, named before Spark starts (a URL or a catalog table
+    is left to Spark: only it can reach them)."""
+    if input_format != "table" and not is_url(path) and not Path(path).exists():
+        raise DataError(f"input {path} does not exist; check the path given to --input")
 
 
 def check_replaceable(output: Path) -> None:
@@ -182,8 +225,6 @@ class SparkEngine(Engine):
         if fmt == "auto":
             fmt = table_format(Path(job.input)) if local else \
                 ("parquet" if job.input.endswith((".parquet", "/")) else "csv")
-        if local and not Path(job.input).exists():
-            raise DataError(f"input {job.input} does not exist")
         if fmt == "parquet":
             return self.session.read.parquet(job.input)
         if fmt == "csv":
@@ -211,27 +252,21 @@ class SparkEngine(Engine):
         from mlstat_core.io import parquet_safe
         from mlstat_core.sklearn_model import require_columns
 
-        needed = model.roles.input_columns() if model.roles else []
-        missing = [c for c in needed if c not in df.columns]
-        if missing:
-            require_columns(pd.DataFrame(columns=df.columns), needed, what=what)
-        id_column = id_column_of(df.columns, model, id_column)
-        if id_column is None and ROW_COLUMN not in df.columns:
+        # every column of the records reaches the model, as with the local engine: a model
+        # may read more than its input columns (the imagery models' row and col)
+        require_columns(pd.DataFrame(columns=df.columns),
+                        model.roles.input_columns() if model.roles else [], what=what)
+        if id_column != ROW_COLUMN:
+            id_column = id_column_of(df.columns, model, id_column)
+        if id_column in (None, ROW_COLUMN) and ROW_COLUMN not in df.columns:
             df = with_row_numbers(df)
-        keep = list(dict.fromkeys([c for c in (id_column, ROW_COLUMN) if c and c in df.columns]
-                                  + needed))
-        df = df.select(*keep)
-        sample = df.limit(50).toPandas()  # before repartitioning: no shuffle for 50 records
+        sample = to_pandas(df.limit(50))  # before repartitioning: no shuffle for 50 records
         if self.params.partitions:
             df = df.repartition(self.params.partitions)
         if sample.empty:
             raise DataError(f"{what} has no records")
-        rows = sample.pop(ROW_COLUMN) if ROW_COLUMN in sample.columns else None
-        if rows is not None:
-            sample.index = pd.Index(rows.to_numpy())
         columns, kinds, schema = output_schema(
-            parquet_safe(output_frame(sample, model.predict(sample), model, id_column,
-                                      probabilities)))
+            parquet_safe(scored_partition(sample, model, id_column, probabilities)))
         scorer = make_scorer(self._ship(job_files), factory, id_column, columns, kinds, steps,
                              probabilities, write_to, self.params.parquet_dictionary,
                              drift_profile)
@@ -248,26 +283,26 @@ class SparkEngine(Engine):
 
     def score_file(self, job: ScoringJob) -> PredictSummary:
         start = time.perf_counter()
+        check_input(job.input, self.params.input_format)  # before Spark's start-up (seconds)
         # entered first: an output folder that may not be replaced fails before Spark starts
         with partial_output(job.output_url or job.output) as target:
             _ = self.session
             startup = time.perf_counter() - start
-            df = self.read(job)
-            arrow = self._arrow_writes(target)
-            # the workers that write also count every record for the drift check
-            drift = drift_accumulator(job.folder) if self.params.drift_sample else None
-            scored = self._scored(df, job.model, job.model_files(), job.model_factory,
-                                  f"input {job.input}", job.step_factories, job.id_column,
-                                  job.probabilities, write_to=target if arrow else None,
-                                  drift_profile=drift.profile if arrow and drift else None)
-            try:
+            with user_errors(f"input {job.input}"):
+                df = self.read(job)
+                arrow = self._arrow_writes(target)
+                # the workers that write also count every record for the drift check
+                drift = drift_accumulator(job.folder) if self.params.drift_sample else None
+                scored = self._scored(df, job.model, job.model_files(), job.model_factory,
+                                      f"input {job.input}", job.step_factories, job.id_column,
+                                      job.probabilities, write_to=target if arrow else None,
+                                      drift_profile=drift.profile if arrow and drift else None)
                 rows = self._write_arrow(scored, drift) if arrow else \
                     self._write_spark(scored, target)
-            except Exception as exc:
-                raise worker_error(exc, f"input {job.input}") from None
-        unseen = self._unseen(df, job.model)
-        drift_result = (drift.result() if arrow else self._drift(df, job, drift)) \
-            if drift is not None else None
+        with user_errors(f"input {job.input}"):
+            unseen = self._unseen(df, job.model)
+            drift_result = (drift.result() if arrow else self._drift(df, job, drift)) \
+                if drift is not None else None
         seconds = time.perf_counter() - start
         return finish_summary(job, rows, seconds, unseen, drift_result, "spark.spark",
                               {"startup_seconds": startup, "master": self.params.master,
@@ -323,7 +358,7 @@ class SparkEngine(Engine):
     def _drift(self, df: Any, job: ScoringJob, accumulator: Any) -> dict[str, Any]:
         """The drift check on the first ``drift_sample`` records (Spark's writer)."""
         columns = [c for c in job.input_columns if c in df.columns]
-        accumulator.update(df.select(*columns).limit(self.params.drift_sample).toPandas())
+        accumulator.update(to_pandas(df.select(*columns).limit(self.params.drift_sample)))
         result = accumulator.result()
         result["note"] = f"computed on the first {self.params.drift_sample:,} records"
         return result
@@ -349,11 +384,16 @@ class SparkEngine(Engine):
             inner = model.inner
             steps = [(name, factory_of(step), type(step.params)) for name, step in model.steps]
         factory = factory_of(inner)
-        data = frame[model.roles.input_columns()].copy() if model.roles else frame.copy()
+        # every column, as the local engine's score_frame passes them; the output is led by
+        # the row numbers (not the model's id column), which put the predictions back in order
+        data = frame.copy()
         data.insert(0, ROW_COLUMN, range(len(frame)))
-        df = self.session.createDataFrame(data)
-        scored = self._scored(df, model, files, factory, "the test records", steps)
-        result = scored.toPandas()
+        with user_errors("the test records"):
+            with quiet_pyspark():
+                df = self.session.createDataFrame(data)
+            scored = self._scored(df, model, files, factory, "the test records", steps,
+                                  id_column=ROW_COLUMN)
+            result = to_pandas(scored)
         order = result.pop("record_id").to_numpy()
         result.index = frame.index[order]
         result = result.loc[frame.index]

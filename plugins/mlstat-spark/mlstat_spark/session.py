@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from mlstat_core.errors import PluginError
+from mlstat_core.errors import ConfigError, PluginError
 from mlstat_spark.params import SparkParams
 
 LOG4J2 = Path(__file__).with_name("log4j2.properties")
@@ -43,6 +43,50 @@ def check_master(master: str, timeout: float) -> None:
             f"Spark master {master} is unreachable ({exc.strerror or exc}); check the URL "
             f"(--spark-master or [predict.options] master) and that the cluster is up"
         ) from None
+
+
+def check_cluster_config(master: str) -> None:
+    """``yarn`` finds its cluster through the Hadoop configuration folder, as spark-submit
+    requires; without it Spark fails after its start-up with a Java trace."""
+    if master.split("://")[0] != "yarn" or os.environ.get("HADOOP_CONF_DIR") \
+            or os.environ.get("YARN_CONF_DIR") or _spark_env_sets_hadoop_conf():
+        return
+    raise ConfigError(
+        "master 'yarn' needs the cluster's Hadoop configuration and neither HADOOP_CONF_DIR "
+        "nor YARN_CONF_DIR is set; set one to the folder holding yarn-site.xml and "
+        "core-site.xml (the cluster's edge nodes have it), or give another master")
+
+
+def _spark_env_sets_hadoop_conf() -> bool:
+    """Whether Spark's own ``spark-env.sh`` (which its launcher reads) sets the folder."""
+    folders = [os.environ.get("SPARK_CONF_DIR"),
+               os.path.join(os.environ["SPARK_HOME"], "conf") if os.environ.get("SPARK_HOME")
+               else None]
+    for folder in filter(None, folders):
+        path = Path(folder) / "spark-env.sh"
+        try:
+            text = path.read_text(errors="replace") if path.is_file() else ""
+        except OSError:
+            continue
+        if "HADOOP_CONF_DIR=" in text or "YARN_CONF_DIR=" in text:
+            return True
+    return False
+
+
+def start_error(master: str, error: BaseException) -> PluginError:
+    """Why a session did not start, in one sentence: a ``spark://`` address that answered
+    but never registered the application (another service's port, such as the master's web
+    UI), or the first line of Spark's error."""
+    text = str(error)
+    if master.startswith("spark://") and "stopped SparkContext" in text:
+        return PluginError(
+            f"Spark master {master} accepted the connection but did not register the "
+            "application (Spark gave up after its retries, about a minute): the port may be "
+            "another service's (a standalone master listens on 7077 by default; 8080 is its "
+            "web UI), or the master has failed; check the URL (--spark-master or "
+            "[predict.options] master) and the master's log")
+    first = text.strip().splitlines()[0][:300] if text.strip() else type(error).__name__
+    return PluginError(f"Spark could not start (master {master}): {first}")
 
 
 def _builder(params: SparkParams) -> Any:
@@ -80,6 +124,7 @@ def get_session(params: SparkParams) -> Any:
     if not params.master.startswith("sc://"):
         check_java()
     check_master(params.master, params.connect_timeout_s)
+    check_cluster_config(params.master)
     # pyspark 4.3 warns on every pandas conversion that pandas 3 is not fully supported;
     # mlstat's tests check the outputs against the local engine's (see the README): say it
     # once in the docs, not on every command
@@ -104,8 +149,7 @@ def get_session(params: SparkParams) -> Any:
                           f"(master {params.master}); raise startup_timeout_s or check the "
                           "cluster")
     if "error" in result:
-        first = str(result["error"]).strip().splitlines()[0][:300]
-        raise PluginError(f"Spark could not start (master {params.master}): {first}")
+        raise start_error(params.master, result["error"])
     session = result["session"]
     if not params.master.startswith("sc://"):
         session.sparkContext.setLogLevel("ERROR")

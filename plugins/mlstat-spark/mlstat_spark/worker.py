@@ -85,6 +85,23 @@ def part_name(partition: int) -> str:
     return f"part-{partition:05d}.parquet"
 
 
+def scored_partition(batch: pd.DataFrame, model: Any, id_column: str | None,
+                     probabilities: bool = True) -> pd.DataFrame:
+    """Predictions of one batch, as the local engine makes them: the model gets every column
+    but the engine's row numbers (``ROW_COLUMN``), which become the index; ``id_column =
+    ROW_COLUMN`` leads the output with them instead of the model's id column."""
+    from mlstat_core.io import parquet_safe
+    from mlstat_core.predict import output_frame
+
+    rows = batch.pop(ROW_COLUMN) if ROW_COLUMN in batch.columns else None
+    if rows is not None:
+        batch.index = pd.Index(rows.to_numpy())
+    predicted = model.predict(batch)
+    if id_column == ROW_COLUMN:
+        batch = pd.DataFrame({ROW_COLUMN: batch.index.to_numpy()}, index=batch.index)
+    return parquet_safe(output_frame(batch, predicted, model, id_column, probabilities))
+
+
 def make_scorer(
     files: Any, factory: str, id_column: str | None,
     columns: list[str], kinds: dict[str, str], steps: list[tuple[str, str, Any]] | None = None,
@@ -104,19 +121,12 @@ def make_scorer(
 
     def predictions(batches: Iterator[pd.DataFrame], drift: Any = None
                     ) -> Iterator[pd.DataFrame]:
-        from mlstat_core.io import parquet_safe
-        from mlstat_core.predict import output_frame
-
         shipped = files.value if hasattr(files, "value") else files
         model = load_shipped_model(shipped, factory, steps)
         for batch in batches:
             if drift is not None:
                 drift.update(batch)
-            rows = batch.pop(ROW_COLUMN) if ROW_COLUMN in batch.columns else None
-            if rows is not None:
-                batch.index = pd.Index(rows.to_numpy())
-            out = parquet_safe(output_frame(batch, model.predict(batch), model, id_column,
-                                            probabilities))
+            out = scored_partition(batch, model, id_column, probabilities)
             yield conform(out.reset_index(drop=True), columns, kinds)
 
     def written(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -260,3 +261,150 @@ def test_spark_edits_and_imputes_as_the_local_engine(spark_engine, tmp_path):
     assert len(local) == len(records)
     assert local["edit_pass"].all()
     pd.testing.assert_frame_equal(local, spark, check_dtype=False)
+
+
+def imputation_pipeline(tmp_path: Path, **predict) -> dict:
+    return {
+        "pipeline": {"name": "spark-ei", "task": "tabular_imputation", "seed": 0},
+        "loader": {"component": "editimpute.budget_uk", "inject_seed": 0, "inject": [
+            {"kind": "mcar", "variables": ["income", "wfood"], "rate": 0.1}]},
+        "split": {"component": "core.insample"},
+        "model": {"component": "editimpute.pmm", "rules": ["income_positive: income >= 10"]},
+        "indicators": [],
+        "output": {"dir": str(tmp_path / "runs")},
+        "predict": predict,
+    }
+
+
+BATCHED = "depend on the records scored together: editimpute.pmm hands the drawn donor"
+
+
+def test_a_runs_batch_dependent_predictions_are_warned_of_on_any_engine(spark_engine,
+                                                                        tmp_path):
+    """``mlstat run`` gives (and records) the warning ``mlstat predict`` gives when a model's
+    predictions depend on how its records were batched: on Spark, and in local chunks."""
+    pytest.importorskip("mlstat_editimpute")
+    spark = mlstat_core.run(imputation_pipeline(tmp_path, engine="spark",
+                                                options={"master": "local[2]"}))
+    expected = (r"the 1,519 records were scored in the partitions and batches of "
+                r"spark\.spark, and this model's predictions " + BATCHED)
+    assert len([w for w in spark.warnings if re.search(expected, w)]) == 1
+    assert any(re.search(expected, w) for w in spark.manifest["warnings"])
+    assert not any("copy keyword" in w for w in spark.warnings)  # pyspark's, not the run's
+    chunked = mlstat_core.run(imputation_pipeline(tmp_path, chunk_size=500))
+    assert any(re.search(r"scored in chunks of 500, .*" + BATCHED, w) for w in chunked.warnings)
+    whole = mlstat_core.run(imputation_pipeline(tmp_path))  # one chunk: nothing to warn of
+    assert not any("scored together" in w for w in whole.warnings)
+
+
+def imagery_pipeline(tmp_path: Path, **predict) -> dict:
+    return {
+        "pipeline": {"name": "spark-imagery", "task": "raster_segmentation", "seed": 0},
+        "loader": {"component": "imagery.landsat_nc", "bands": ["10", "20", "30", "40", "50"],
+                   "indices": ["ndvi"], "mode": "binary"},
+        "split": {"component": "imagery.spatial_blocks", "block_size": 32,
+                  "validation_size": 0.15, "test_size": 0.0},
+        "model": {"component": "imagery.context_forest", "n_estimators": 10,
+                  "threshold": "argmax", "write_map": False},
+        "indicators": [],
+        "output": {"dir": str(tmp_path / "runs")},
+        "predict": predict or {"engine": "local"},
+    }
+
+
+def test_models_that_read_more_than_their_input_columns_score_on_spark(spark_engine,
+                                                                       tmp_path):
+    """The context forest reads each pixel's neighbourhood from the scene by its row and col,
+    which are not among its input columns: Spark hands the model every column, as the local
+    engine does, in ``mlstat predict`` and in a run's predict step."""
+    pytest.importorskip("mlstat_imagery")
+    from mlstat_core.config import load_config
+
+    local_run = mlstat_core.run(imagery_pipeline(tmp_path))
+    spark_run = mlstat_core.run(imagery_pipeline(tmp_path, engine="spark",
+                                                 options={"master": "local[2]"}))
+    pd.testing.assert_frame_equal(local_run.predictions.reset_index(drop=True),
+                                  spark_run.predictions.reset_index(drop=True),
+                                  check_dtype=False)
+    config = load_config(imagery_pipeline(tmp_path))
+    pixels = config.loader.build().load(config.base_dir).frame.sample(400, random_state=0)
+    pixels.to_csv(tmp_path / "pixels.csv", index=False)
+    local = predict_file(local_run.run_dir, tmp_path / "pixels.csv", tmp_path / "l.parquet")
+    spark = predict_file(local_run.run_dir, tmp_path / "pixels.csv", tmp_path / "s.parquet",
+                         engine="spark", engine_options={"partitions": 2})
+    assert local.records == spark.records == 400
+    pd.testing.assert_frame_equal(read_sorted(tmp_path / "l.parquet"),
+                                  read_sorted(tmp_path / "s.parquet"), check_dtype=False)
+
+
+def test_a_value_spark_cannot_parse_in_the_first_records_is_one_clear_error(spark_engine,
+                                                                            budget_csv,
+                                                                            tmp_path,
+                                                                            recwarn):
+    """The driver scores the first 50 records to learn the output's schema: a CSV value that
+    Spark cannot parse there is the same one-line error as later in the file."""
+    run = mlstat_core.run(budget_pipeline(budget_csv))
+    new = pd.read_csv(budget_csv)
+    new.loc[10, "income"] = None
+    new.to_csv(tmp_path / "new.csv", index=False, na_rep="n/a")
+    with pytest.raises(DataError, match=r"^input .*new\.csv: the value \"n/a\" in record "
+                                        r"\[.*\] does not fit the column types"):
+        predict_file(run.run_dir, tmp_path / "new.csv", tmp_path / "out.parquet",
+                     engine="spark")
+    assert not list(tmp_path.glob("*out.parquet*"))
+    # nor pyspark's warning that repeats the Java trace
+    assert not [w for w in recwarn if "toPandas attempted" in str(w.message)]
+
+
+def test_a_missing_local_input_is_named_before_spark_starts(monkeypatch, tmp_path):
+    from types import SimpleNamespace
+
+    from mlstat_spark import engine
+    from mlstat_spark.params import SparkParams
+
+    def started(params):
+        raise AssertionError("Spark was started")
+
+    monkeypatch.setattr(engine, "get_session", started)
+    job = SimpleNamespace(input=str(tmp_path / "nope.csv"), output=tmp_path / "out.parquet",
+                          output_url=None)
+    with pytest.raises(DataError, match=r"^input .*nope\.csv does not exist"):
+        engine.SparkEngine(SparkParams()).score_file(job)
+    engine.check_input("s3a://bucket/new.csv")  # URLs and tables: only Spark can reach them
+    engine.check_input("catalog.new_products", "table")
+
+
+def test_yarn_without_its_hadoop_configuration_fails_before_starting(monkeypatch, tmp_path):
+    from mlstat_spark import session
+    from mlstat_spark.params import SparkParams
+
+    for name in ("HADOOP_CONF_DIR", "YARN_CONF_DIR", "SPARK_CONF_DIR", "SPARK_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(session, "_builder", lambda params: pytest.fail("Spark was started"))
+    with pytest.raises(ConfigError, match="master 'yarn' needs the cluster's Hadoop "
+                                          "configuration .* set one to the folder"):
+        session.get_session(SparkParams(master="yarn"))
+    (tmp_path / "spark-env.sh").write_text("export HADOOP_CONF_DIR=/etc/hadoop/conf\n")
+    monkeypatch.setenv("SPARK_CONF_DIR", str(tmp_path))  # Spark's launcher reads it there
+    session.check_cluster_config("yarn")
+    monkeypatch.delenv("SPARK_CONF_DIR")
+    monkeypatch.setenv("HADOOP_CONF_DIR", str(tmp_path))
+    session.check_cluster_config("yarn")
+    session.check_cluster_config("local[2]")
+
+
+def test_a_master_address_that_is_not_a_spark_master_is_named():
+    """A port that answers but is not a standalone master (its web UI, say): Spark gives up
+    registering after about a minute and says only that its context stopped."""
+    from mlstat_spark.session import start_error
+
+    stopped = RuntimeError("An error occurred while calling None.org.apache.spark.sql.classic."
+                           "SparkSession.\n: java.lang.IllegalStateException: Cannot call "
+                           "methods on a stopped SparkContext.\nThis stopped SparkContext ...")
+    error = start_error("spark://127.0.0.1:8080", stopped)
+    assert isinstance(error, PluginError)
+    assert str(error).startswith("Spark master spark://127.0.0.1:8080 accepted the connection "
+                                 "but did not register the application")
+    assert "7077" in str(error) and "\n" not in str(error)
+    other = start_error("local[2]", RuntimeError("Java gateway process exited\nmore"))
+    assert str(other) == "Spark could not start (master local[2]): Java gateway process exited"

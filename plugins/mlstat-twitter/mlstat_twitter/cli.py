@@ -9,8 +9,26 @@ import argparse
 import sys
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from mlstat_core.errors import MlstatError
+from mlstat_core.errors import ConfigError, MlstatError, print_user_error
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+
+def index_settings(saved: BaseModel, options: dict[str, Any]) -> BaseModel:
+    """The run's index settings with the options given on the command line, validated."""
+    from pydantic import ValidationError
+
+    from mlstat_core.registry import issues_from_validation
+
+    given = {k: v for k, v in options.items() if v is not None}
+    try:
+        return type(saved).model_validate({**saved.model_dump(), **given})
+    except ValidationError as exc:
+        raise ConfigError("invalid index option", issues_from_validation(
+            exc, "index", file="mlstat-twitter-index")) from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,40 +41,43 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-count", type=int, default=None)
     parser.add_argument("--no-adjust", action="store_true", help="raw classify-and-count")
     parser.add_argument("--keep-retweets", action="store_true")
+    parser.add_argument("--text-column", default="text", help="CSV: column of the tweet text")
+    parser.add_argument("--time-column", default="created_at",
+                        help="CSV: column of the timestamp")
+    parser.add_argument("--id-column", default="id", help="CSV: column of the tweet id")
     parser.add_argument("--output", default="sentiment_index.csv", help="index CSV to write")
     args = parser.parse_args(argv)
     try:
         from mlstat_core.predict import load_model
-        from mlstat_twitter.models import INDEX_FILE, IndexingModel
+        from mlstat_twitter.models import IndexingModel
 
         _folder, model, _factory, _steps = load_model(args.run_dir)
         inner = getattr(model, "inner", model)
         if not isinstance(inner, IndexingModel):
             raise MlstatError(f"the model of {args.run_dir} is not a twitter model "
                               "(twitter.sentiment or twitter.vader); retrain with one of them")
-        settings = inner.params.index.model_copy(update={
-            k: v for k, v in {"period": args.period, "min_count": args.min_count,
-                              "adjust": False if args.no_adjust else None}.items()
-            if v is not None})
+        settings = index_settings(inner.params.index, {
+            "period": args.period, "min_count": args.min_count,
+            "adjust": False if args.no_adjust else None})
         out = Path(args.output).resolve()
+        if out.suffix.lower() != ".csv":
+            raise MlstatError(f"--output {args.output}: the index is written as CSV; give a "
+                              "file name ending in .csv")
         out.parent.mkdir(parents=True, exist_ok=True)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             files = inner.index_stream(
                 Path(args.input), out.parent,
-                {"format": args.format, "retweets": "keep" if args.keep_retweets else "drop"},
-                settings)
+                {"format": args.format, "retweets": "keep" if args.keep_retweets else "drop",
+                 "text": args.text_column, "created_at": args.time_column,
+                 "id": args.id_column},
+                settings, name=out.name)
         for w in caught:
             print(f"warning: {w.message}", file=sys.stderr)
-        written = out.parent / INDEX_FILE
-        if written != out:
-            written.replace(out)
-            files[0] = out
         print("\n".join(str(f) for f in files))
         return 0
-    except MlstatError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except (MlstatError, OSError) as exc:
+        return print_user_error(exc)
 
 
 if __name__ == "__main__":

@@ -152,6 +152,10 @@ def read_x_export(path: Path, fmt: str) -> tuple[pd.DataFrame, list[int]]:
                                                            else "")
         warnings.warn(f"{path.name}: skipped {len(bad)} malformed JSON line(s) (line {shown})",
                       stacklevel=3)
+    if not rows and bad and not pages:
+        raise DataError(f"{path} holds no tweets: none of its {len(bad)} line(s) is JSON "
+                        f"(first malformed line {bad[0]}); give an X API v2 export as JSON "
+                        "Lines, or set the format (`format`, `--format`) if it is CSV")
     if not rows:
         raise DataError(f"{path} holds no tweets: expected X API v2 responses with a `data` "
                         "list (and optional `includes`), or tweet objects with `text`")
@@ -170,9 +174,14 @@ def read_csv_export(path: Path, params: TweetsParams | None = None) -> pd.DataFr
     raw = read_table(path, format="csv", encoding=p.encoding, dtype={"id": "string",
                                                                       "id_str": "string"})
     if p.text not in raw.columns:
-        raise DataError(f"{path} has no text column {p.text!r}; it has "
-                        f"{', '.join(map(repr, list(raw.columns)[:15]))}: set the loader's "
-                        "`text` to the column holding the tweet text")
+        raise DataError(f"{path} has no text column {p.text!r}; it has {_listed(raw)}: "
+                        f"{_set_column('text', 'stream_text', '--text-column')}")
+    if p.created_at not in raw.columns and needs_timestamp(p):
+        raise DataError(f"{path} has no timestamp column {p.created_at!r}; it has "
+                        f"{_listed(raw)}: "
+                        f"{_set_column('created_at', 'stream_created_at', '--time-column')}, "
+                        "or set require_timestamp = false in [loader] for training data, "
+                        "which needs no time")
     frame = pd.DataFrame(index=raw.index)
     id_col = p.id if p.id in raw.columns else "id_str" if "id_str" in raw.columns else None
     frame["id"] = raw[id_col].astype("string") if id_col else \
@@ -204,6 +213,22 @@ def read_csv_export(path: Path, params: TweetsParams | None = None) -> pd.DataFr
         if column not in frame.columns and column not in (p.text, p.created_at, id_col, lang):
             frame[column] = raw[column]
     return frame
+
+
+def _listed(raw: pd.DataFrame) -> str:
+    return ", ".join(map(repr, list(raw.columns)[:15]))
+
+
+def _set_column(loader_key: str, stream_key: str, option: str) -> str:
+    return (f"name the right column with `{loader_key}` in [loader] (`{stream_key}` for the "
+            f"loader's stream file, {option} for mlstat-twitter-index)")
+
+
+def needs_timestamp(params: Any) -> bool:
+    """Tweets must have a time unless ``require_timestamp`` says otherwise; by default only a
+    labelled file (training data) may go without."""
+    required = getattr(params, "require_timestamp", True)
+    return not getattr(params, "label", None) if required is None else bool(required)
 
 
 # --- cleaning policies ---------------------------------------------------------------------
@@ -245,8 +270,14 @@ def apply_policies(frame: pd.DataFrame, params: Any, where: str,
             stacklevel=3)
     out = frame.loc[keep].reset_index(drop=True)
     if out.empty:
-        raise DataError(f"{where}: no tweets left after removing {removed}; check the file "
-                        "or keep retweets / duplicates")
+        fixes = {"without text": "check which column holds the text",
+                 "without a valid timestamp": "check which column holds the time and its "
+                 "format, or set require_timestamp = false for training data",
+                 "retweets": "keep retweets", "duplicates": "keep duplicates"}
+        raise DataError(f"{where}: no tweets left after removing " + ", ".join(
+            f"{n} tweet(s) {what}" if what.startswith("with") else f"{n} {what}"
+            for what, n in removed.items())
+            + "; " + "; or ".join(fixes[what] for what in removed))
     return out, removed
 
 
@@ -263,8 +294,7 @@ def read_tweets(path: Path, fmt: str = "auto", params: Any = None) -> tuple[pd.D
         frame, bad = read_csv_export(path, params), []
     else:
         frame, bad = read_x_export(path, fmt)
-    frame, removed = apply_policies(frame, params, str(path),
-                                    getattr(params, "require_timestamp", True))
+    frame, removed = apply_policies(frame, params, str(path), needs_timestamp(params))
     return frame, {"format": fmt, "malformed_lines": len(bad),
                    "malformed_line_numbers": bad[:SHOWN_LINES], "removed": removed}
 
@@ -279,7 +309,9 @@ def stream_metadata(params: Any, base_dir: Path) -> tuple[dict[str, Any], list[P
     return {STREAM_KEY: {"path": str(path), "format": params.stream_format,
                          "retweets": params.stream_retweets,
                          "duplicates": params.stream_duplicates,
-                         "missing": params.missing}}, [path]
+                         "missing": params.missing, "text": params.stream_text,
+                         "created_at": params.stream_created_at,
+                         "id": params.stream_id}}, [path]
 
 
 class TweetsLoader(Loader):

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlstat_core.artifacts import write_json
+from mlstat_core.artifacts import atomic_write_text, write_json
 from mlstat_core.components import ColumnRoles, Dataset, Model
 from mlstat_core.errors import DataError, ModelError
 from mlstat_core.sklearn_model import classification_frame, require_columns
@@ -97,12 +97,17 @@ class IndexingModel(Model):
         return self.index_stream(Path(stream["path"]), directory, stream)
 
     def index_stream(self, path: Path, directory: Path, policy: dict[str, Any] | None = None,
-                     index: Any = None) -> list[Path]:
-        """Score a tweet file, write its predictions, the index (CSV) and what it rests on."""
+                     index: Any = None, name: str | None = None) -> list[Path]:
+        """Score a tweet file, write the index (CSV), what it rests on (JSON) and the tweets'
+        predictions. In a run's outputs they are ``sentiment_index.csv``, ``.json`` and
+        ``stream_predictions.csv``; given ``name`` (``week.csv``), ``week.csv``, ``week.json``
+        and ``week_predictions.csv``, so that no other file in ``directory`` is touched."""
         policy = policy or {}
+        columns = {k: policy[k] for k in ("text", "created_at", "id") if policy.get(k)}
         loader_params = TweetsParams(
             path=str(path), retweets=policy.get("retweets", "drop"),
-            duplicates=policy.get("duplicates", "drop"), missing=policy.get("missing", "drop"))
+            duplicates=policy.get("duplicates", "drop"), missing=policy.get("missing", "drop"),
+            **columns)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             frame, info = read_tweets(path, policy.get("format", "auto"), loader_params)
@@ -121,16 +126,17 @@ class IndexingModel(Model):
                                 period=p.period, min_count=p.min_count, adjust=p.adjust,
                                 bootstrap=p.bootstrap, level=p.level, seed=self.seed,
                                 timezone=p.timezone)
-        out_index = directory / INDEX_FILE
-        table.to_csv(out_index, index=False)
+        stem = Path(name).stem if name else None
+        out_index = directory / (name or INDEX_FILE)
+        out_meta = directory / (f"{stem}.json" if stem else INDEX_META)
+        out_stream = directory / (f"{stem}_predictions.csv" if stem else STREAM_FILE)
         scored_out = pd.DataFrame({"id": frame["id"].astype(str),
                                    "created_at": frame["created_at"].astype(str),
                                    "prediction": predicted["prediction"].to_numpy(),
                                    "confidence": predicted["confidence"].to_numpy()})
         if "language" in predicted.columns:
             scored_out["language"] = predicted["language"].to_numpy()
-        out_stream = directory / STREAM_FILE
-        scored_out.to_csv(out_stream, index=False)
+        atomic_write_text(out_stream, scored_out.to_csv(index=False))
         meta = {"stream": str(path), "tweets_scored": int(len(frame)), "loading": info,
                 "warnings": notes, "settings": p.model_dump(mode="json"),
                 "classes": self.classes_, "positive": self.params.positive,
@@ -138,8 +144,8 @@ class IndexingModel(Model):
                 "confusion_source": self.state.get("confusion_source"),
                 "predicted_languages": scored_out.get("language", pd.Series(dtype=str))
                 .value_counts().to_dict()}
-        out_meta = directory / INDEX_META
         write_json(out_meta, meta)
+        atomic_write_text(out_index, table.to_csv(index=False))  # last: present means complete
         return [out_index, out_meta, out_stream]
 
 

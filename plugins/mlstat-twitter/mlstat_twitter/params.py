@@ -6,7 +6,8 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
-from mlstat_core.components import Params
+from mlstat_core.components import Encoding, Params
+from mlstat_core.errors import ConfigError, ConfigIssue, MlstatError
 
 UMSAB_LANGUAGES = ("english", "french", "german")
 
@@ -66,6 +67,10 @@ class _TweetLoaderCommon(Params):
         "drop", description="retweets in the stream: dropped by default (not the author's words)")
     stream_duplicates: Literal["keep", "drop"] = Field(
         "drop", description="exact duplicates in the stream (same text, same author)")
+    stream_text: str = Field("text", description="CSV stream: column of the tweet text")
+    stream_created_at: str = Field("created_at",
+                                   description="CSV stream: column of the timestamp")
+    stream_id: str = Field("id", description="CSV stream: column of the tweet id")
 
 
 class TweetsParams(_TweetLoaderCommon):
@@ -81,9 +86,10 @@ class TweetsParams(_TweetLoaderCommon):
     id: str = Field("id", description="CSV: column of the tweet id (id_str also recognised)")
     label: str | None = Field(None, description="CSV: column of a sentiment label, if any")
     language: str | None = Field(None, description="CSV: column of the language code, if any")
-    require_timestamp: bool = Field(True, description="a tweet without a timestamp is missing "
-                                                      "data (the index needs one)")
-    encoding: str = Field("utf-8", description="text encoding of a CSV file")
+    require_timestamp: bool | None = Field(
+        None, description="a tweet without a timestamp is missing data (the index needs one); "
+                          "by default (unset) only a labelled file may go without")
+    encoding: Encoding = Field("utf-8", description="text encoding of a CSV file")
 
 
 class UmsabParams(_TweetLoaderCommon):
@@ -125,6 +131,20 @@ class IndexParams(Params):
     level: float = Field(0.95, gt=0.5, lt=1, description="confidence level of the intervals")
     timezone: str = Field("UTC", description="time zone in which days and weeks are counted")
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        import difflib
+        import zoneinfo
+
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            close = difflib.get_close_matches(value, sorted(zoneinfo.available_timezones()), 1)
+            hint = f"; did you mean {close[0]!r}?" if close else " such as 'Europe/Brussels'"
+            raise ValueError(f"unknown time zone {value!r}: give an IANA name{hint}") from None
+        return value
+
 
 class SentimentParams(Params):
     """twitter.sentiment: a coding text model behind tweet cleaning and a language feature."""
@@ -162,6 +182,23 @@ class SentimentParams(Params):
                                     "confusion matrix when the split gives no validation set")
     index: IndexParams = Field(default_factory=IndexParams,
                                description="the sentiment index of the loader's stream")
+
+    def check(self, registry: Any) -> list[ConfigIssue]:
+        """The base model exists, serves text classification and takes ``base_params``."""
+        try:
+            entry = registry.get("model", self.base)
+        except MlstatError:
+            return [ConfigIssue("", "base", f"unknown model {self.base!r}",
+                                registry.suggest("model", self.base))]
+        if not entry.spec.serves("text_classification"):
+            return [ConfigIssue("", "base", f"{entry.full_name} does not serve "
+                                "text_classification; use coding.tfidf_logreg, "
+                                "coding.linear_svm or coding.fasttext")]
+        try:
+            entry.validate_params(dict(self.base_params), "base_params")
+        except ConfigError as exc:
+            return exc.issues
+        return []
 
 
 class VaderParams(Params):

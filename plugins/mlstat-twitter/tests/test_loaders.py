@@ -67,6 +67,39 @@ def test_missing_error_policy_names_the_fix(tmp_path: Path) -> None:
         read_tweets(path, params=TweetsParams(path=str(path), missing="error"))
 
 
+def test_timestamps_are_needed_by_a_stream_not_by_labelled_training_data(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("id,text,label,date\n1,so good,positive,2020-01-01\n"
+                    "2,so bad,negative,2020-01-02\n", encoding="utf-8")
+    frame, _ = read_tweets(path, params=TweetsParams(path=str(path), label="label"))
+    assert len(frame) == 2  # training data: no time needed
+    with pytest.raises(DataError, match="no timestamp column 'created_at'; it has 'id', 'text', "
+                                        "'label', 'date': name the right column") as caught:
+        read_tweets(path)  # unlabelled: a stream to index, which needs the time
+    assert "--time-column" in str(caught.value) and "stream_created_at" in str(caught.value)
+    frame, _ = read_tweets(path, params=TweetsParams(path=str(path), created_at="date"))
+    assert frame["created_at"].dt.year.tolist() == [2020, 2020]
+
+
+def test_nothing_left_says_what_was_removed_and_the_fix(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("id,text,created_at\n1,hello,yesterday\n", encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(DataError, match=r"removing 1 tweet\(s\) without a valid timestamp; "
+                                            "check which column holds the time"):
+            read_tweets(path)
+
+
+def test_a_file_of_malformed_json_lines_says_so(tmp_path):
+    path = tmp_path / "t.jsonl"
+    path.write_text("id,text\n1,hello\n", encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(DataError, match="none of its 2 line\\(s\\) is JSON"):
+            read_tweets(path, "jsonl")
+
+
 def test_csv_export_timeline_sample(tmp_path: Path) -> None:
     loader = TweetsLoader(TweetsParams(path="bundled:timeline", retweets="keep",
                                        duplicates="keep"))
@@ -83,7 +116,7 @@ def test_csv_export_timeline_sample(tmp_path: Path) -> None:
 def test_csv_wrong_text_column(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     path.write_text("id,tweet\n1,hello\n", encoding="utf-8")
-    with pytest.raises(DataError, match="set the loader's `text`"):
+    with pytest.raises(DataError, match=r"name the right column with `text` in \[loader\]"):
         TweetsLoader(TweetsParams(path=str(path), text="text")).load(tmp_path)
 
 

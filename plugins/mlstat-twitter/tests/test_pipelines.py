@@ -47,3 +47,33 @@ def test_index_example_runs(tmp_path: Path) -> None:
     assert latest.interval[0] <= latest.value <= latest.interval[1]
     meta = json.loads((outputs / "sentiment_index.json").read_text())
     assert meta["confusion_source"] == "validation"
+    # new tweets with the saved run: only the named output and its two companions are written
+    from mlstat_twitter.cli import main as index_main
+
+    published = tmp_path / "published"
+    published.mkdir()
+    for mine in ("sentiment_index.csv", "stream_predictions.csv"):
+        (published / mine).write_text("last month's file\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert index_main([str(result.run_dir), "--input", str(stream), "--period", "quarter",
+                           "--output", str(published / "q.csv")]) == 0
+    assert sorted(p.name for p in published.iterdir()) == [
+        "q.csv", "q.json", "q_predictions.csv", "sentiment_index.csv", "stream_predictions.csv"]
+    assert all((published / mine).read_text() == "last month's file\n"
+               for mine in ("sentiment_index.csv", "stream_predictions.csv"))
+    assert set(pd.read_csv(published / "q.csv")["period"].str[4:6]) <= {"Q1", "Q2", "Q3", "Q4"}
+    assert index_main([str(result.run_dir), "--input", str(stream), "--min-count", "0",
+                       "--output", str(published / "bad.csv")]) == 2
+    assert not (published / "bad.csv").exists()
+    # a CSV export with its own column names
+    renamed = tmp_path / "renamed.csv"
+    pd.read_csv(stream, dtype=str).rename(columns={"text": "tweet", "created_at": "date"}) \
+        .to_csv(renamed, index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert index_main([str(result.run_dir), "--input", str(renamed), "--period", "quarter",
+                           "--text-column", "tweet", "--time-column", "date",
+                           "--output", str(published / "renamed.csv")]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(published / "renamed.csv"),
+                                  pd.read_csv(published / "q.csv"))

@@ -1,0 +1,38 @@
+"""`mlstat validate` catches the twitter settings that would otherwise fail after training."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mlstat_core.config import load_config
+from mlstat_core.errors import ConfigError
+
+
+def pipeline(**model: Any) -> dict[str, Any]:
+    return {"pipeline": {"name": "t", "task": "text_classification"},
+            "loader": {"component": "twitter.umsab", "languages": ["english"]},
+            "model": {"component": "twitter.sentiment", **model}}
+
+
+@pytest.mark.parametrize("model, field, words", [
+    ({"base": "coding.linear_svn"}, "model.base", "did you mean 'coding.linear_svm'"),
+    ({"base_params": {"CC": 3.0}}, "model.base_params.CC", "did you mean 'C'"),
+    ({"base_params": {"C": -1}}, "model.base_params.C", "greater than 0"),
+    ({"index": {"timezone": "Europe/Brussel"}}, "model.index.timezone",
+     "did you mean 'Europe/Brussels'"),
+    ({"normalise": {"hashtag": True}}, "model.normalise.hashtag", "twitter.sentiment [normalise]"),
+])
+def test_a_mistake_in_a_nested_setting_is_caught_before_training(model, field, words):
+    with pytest.raises(ConfigError) as caught:
+        load_config(pipeline(**model))
+    (issue,) = caught.value.issues
+    assert issue.field == field
+    assert words in str(issue)
+
+
+def test_valid_nested_settings_pass():
+    config = load_config(pipeline(base="coding.linear_svm", base_params={"C": 0.5},
+                                  index={"timezone": "Europe/Brussels"}))
+    assert config.model.params.base == "coding.linear_svm"
