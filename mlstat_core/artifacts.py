@@ -15,6 +15,7 @@ import os
 import platform
 import sys
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from mlstat_core.errors import DataError, IntegrityError
 MANIFEST = "manifest.json"
 MODEL_DIR = "model"
 MANIFEST_SCHEMA = 1
+PROFILE = "profile.json"
+"""The training profile for drift checks: read at prediction time, so checked like the model."""
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -128,16 +131,21 @@ class _SkipArrayBackends(importlib.abc.MetaPathFinder):
         return None
 
 
+_SKOPS_LOCK = threading.Lock()
+
+
 def _skops_io() -> Any:
-    """``skops.io``, imported without pulling in torch through scikit-learn's package walk."""
-    if "skops.io" in sys.modules:
-        return sys.modules["skops.io"]
-    guard = _SkipArrayBackends()
-    sys.meta_path.insert(0, guard)
-    try:
-        import skops.io as sio
-    finally:
-        sys.meta_path.remove(guard)
+    """``skops.io``, imported without pulling in torch through scikit-learn's package walk.
+
+    Under a lock: two runs in one process (threads) would otherwise see a partially
+    initialised module, and one thread could remove the other's import guard."""
+    with _SKOPS_LOCK:
+        guard = _SkipArrayBackends()
+        sys.meta_path.insert(0, guard)
+        try:
+            import skops.io as sio
+        finally:
+            sys.meta_path.remove(guard)
     return sio
 
 
@@ -256,6 +264,12 @@ class RunFolder:
             manifest = read_json(manifest_path)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise DataError(f"{manifest_path} is not valid JSON ({exc})") from None
+        if not isinstance(manifest, dict):
+            raise DataError(f"the run folder is damaged: {manifest_path} holds a JSON "
+                            f"{type(manifest).__name__}, not an object; rerun the pipeline")
+        if not isinstance(manifest.get("files", {}), dict):
+            raise DataError(f"the run folder is damaged: `files` in {manifest_path} is not an "
+                            "object of file -> SHA-256; rerun the pipeline")
         return cls(path, manifest)
 
     def save_manifest(self) -> None:
@@ -278,23 +292,34 @@ class RunFolder:
             self.record(file.relative_to(self.path))
 
     def finish(self, status: str, error: str | None = None, **fields: Any) -> None:
-        self.update(status=status, error=error, finished_at=now_iso(), **fields)
+        self.update(status=status, error=error, **{"finished_at": now_iso(), **fields})
 
     @property
     def model_dir(self) -> Path:
         return self.path / MODEL_DIR
 
     def verify(self, prefix: str = MODEL_DIR) -> None:
-        """Check every recorded file under ``prefix`` against its SHA-256 in the manifest."""
+        """Check the files under ``prefix`` (and ``profile.json``, read with the model)
+        against the manifest: every file there must be listed, and match its SHA-256."""
         if self.manifest.get("status") != "succeeded":
             raise DataError(
                 f"run {self.path} did not succeed (status {self.manifest.get('status')!r}: "
                 f"{self.manifest.get('error')}); it has no usable model"
             )
-        files = {k: v for k, v in self.manifest.get("files", {}).items()
-                 if k.startswith(prefix + "/")}
+        listed = self.manifest.get("files", {})
+        files = {k: v for k, v in listed.items() if k.startswith(prefix + "/")}
         if not files:
             raise IntegrityError(f"manifest of {self.path} lists no files under {prefix}/")
+        on_disk = {p.relative_to(self.path).as_posix()
+                   for p in (self.path / prefix).rglob("*") if p.is_file() or p.is_symlink()}
+        if prefix == MODEL_DIR and ((self.path / PROFILE).exists() or PROFILE in listed):
+            on_disk.add(PROFILE)
+            files[PROFILE] = listed.get(PROFILE)
+        unlisted = sorted(on_disk - {k for k, v in files.items() if v})
+        if unlisted:
+            raise IntegrityError(
+                f"{self.path / unlisted[0]} is not listed in {self.path / MANIFEST}: a file "
+                "added or unrecorded after the run; do not load it, rerun the pipeline")
         for relative, expected in files.items():
             file = self.path / relative
             if not file.is_file():
@@ -303,6 +328,6 @@ class RunFolder:
             if actual != expected:
                 raise IntegrityError(
                     f"{file} does not match the SHA-256 in {self.path / MANIFEST} "
-                    f"(expected {expected[:12]}..., found {actual[:12]}...): the file was "
+                    f"(expected {str(expected)[:12]}..., found {actual[:12]}...): the file was "
                     "changed after the run; do not load it, rerun the pipeline"
                 )

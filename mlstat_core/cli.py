@@ -42,6 +42,10 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
         try:
             return fn(*args, **kwargs)
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM during a run: no traceback
+            click.echo("Interrupted: nothing was finished (a run folder, if any, is marked "
+                       "failed)", err=True)
+            sys.exit(130)
         except (MlstatError, OSError) as exc:
             message = user_message(exc)
             if message is None:
@@ -159,10 +163,12 @@ def _print_summary(result: Any) -> None:
 @main.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option("--input", "input_path", required=True, type=click.Path(dir_okay=False),
-              help="CSV or Parquet file of new records.")
+              help="File of new records: CSV, TSV, Parquet or Excel (.csv, .tsv, .txt, "
+                   ".parquet, .pq, .xlsx, .xls); relative to the current folder.")
 @click.option("--output", "output_path", required=True, type=click.Path(),
-              help="CSV or Parquet file to write (written atomically); the spark engine "
-                   "writes a Parquet folder.")
+              help="CSV or Parquet file to write (written atomically); an existing file is "
+                   "replaced, but never the input or a file in a run folder. The spark "
+                   "engine writes a Parquet folder.")
 @click.option("--chunk-size", default=50_000, show_default=True, type=click.IntRange(min=1),
               help="Records scored at a time; bounds memory.")
 @click.option("--encoding", default="utf-8", show_default=True, help="Encoding of a CSV input.")
@@ -217,6 +223,8 @@ def plugins(as_json: bool, strict: bool) -> None:
     records = list(registry.plugins.values())
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in records], indent=2))
+        for note in registry.notes:
+            click.echo(f"warning: {note}", err=True)
         return
     from rich.table import Table
 
@@ -236,6 +244,8 @@ def plugins(as_json: bool, strict: bool) -> None:
             console.print(f"[bold]{r.name}[/bold] ({r.distribution}): {escape(str(line))}")
     for conflict in registry.conflicts.values():
         console.print(f"conflict: {escape(str(conflict))}")
+    for note in registry.notes:
+        console.print(f"warning: {escape(note)}")
 
 
 @main.command()

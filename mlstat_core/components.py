@@ -233,7 +233,12 @@ class Loader(Component, ABC):
 
 
 class Splitter(Component, ABC):
-    """Partitions a data set for honest assessment; one split for holdout, k for k-fold."""
+    """Partitions a data set for honest assessment; one split for holdout, k for k-fold.
+
+    The engine sets ``task`` before calling ``split``, so a splitter may depend on it (the
+    built-in ones stratify only classification tasks); ``None`` when called on its own."""
+
+    task: TaskType | None = None
 
     @abstractmethod
     def split(self, dataset: Dataset, seed: int) -> list[Split]: ...

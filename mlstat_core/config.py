@@ -167,7 +167,7 @@ def read_toml(path: str | Path) -> dict[str, Any]:
     if path.is_dir():
         raise ConfigError(f"{path} is a folder; give the path of a pipeline .toml file")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # Windows editors may start with a BOM
     except UnicodeDecodeError:
         raise ConfigError(f"{path} is not UTF-8 text; save the pipeline file as UTF-8") from None
     try:
@@ -317,6 +317,14 @@ def validate(
         found = _resolve(registry, "indicator", where, ref, task, source, issues)
         if found:
             indicators.append(found)
+    issues.extend(quality_issues(file.quality, source))
+    split = resolved["split"]
+    if task is not None and split is not None and "classification" not in task.tags \
+            and getattr(split.entry.spec.params, "classification_only", False):
+        issues.append(ConfigIssue(
+            source, "split.component",
+            f"{split.name} keeps class shares, so it needs a classification task; task "
+            f"{task.name!r} has no classes: use core.holdout or core.kfold", "core.holdout"))
     try:
         engine = registry.engine(file.predict.engine)
         engine.spec.params.model_validate(file.predict.options)
@@ -332,6 +340,27 @@ def validate(
         file=file, task=task, loader=resolved["loader"], split=resolved["split"],
         model=resolved["model"], indicators=indicators, preprocess=preprocess, source=source,
         base_dir=base_dir or Path.cwd())
+
+
+def quality_issues(quality: dict[str, Any], source: str) -> list[ConfigIssue]:
+    """Problems of the ``[quality]`` table: unknown keys (with the closest known one) and
+    values of the wrong type."""
+    from mlstat_core.quality.params import QualitySettings
+    from mlstat_core.registry import issues_from_validation
+
+    try:
+        QualitySettings.model_validate(quality)
+    except ValidationError as exc:
+        found = issues_from_validation(exc, "quality", source)
+        known = list(QualitySettings.model_fields)
+        for issue in found:
+            if issue.message == "unknown parameter":
+                name = issue.field.split(".", 1)[1]
+                close = difflib.get_close_matches(name, known, n=1)
+                issue.message = f"unknown [quality] setting; known: {', '.join(known)}"
+                issue.suggestion = close[0] if close else None
+        return found
+    return []
 
 
 def load_config(

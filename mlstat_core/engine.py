@@ -7,7 +7,10 @@ a run that fails leaves ``manifest.json`` with status ``failed`` and the error.
 
 from __future__ import annotations
 
+import difflib
 import resource
+import signal
+import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -18,7 +21,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlstat_core.artifacts import MODEL_DIR, RunFolder, atomic_write_text, environment, sha256_file
+from mlstat_core.artifacts import (
+    MODEL_DIR,
+    RunFolder,
+    atomic_write_text,
+    environment,
+    now_iso,
+    sha256_file,
+)
 from mlstat_core.components import (
     AssessContext,
     Dataset,
@@ -81,12 +91,42 @@ def check_task_data(dataset: Dataset, config: PipelineConfig) -> None:
     if not dataset.roles.input_columns():
         raise DataError(f"the data set has no input columns; set `features` or `text` in "
                         f"[loader] of {config.source}")
+    if task.needs_target and dataset.roles.target:
+        check_target_values(dataset, config)
     if task.needs_target and "classification" in task.tags:
         n_classes = dataset.y.nunique(dropna=True)
         if n_classes < 2:
             raise DataError(
                 f"target column {dataset.roles.target!r} has a single class "
                 f"({dataset.y.dropna().iloc[0]!r}); classification needs at least two")
+
+
+def _where(dataset: Dataset, mask: pd.Series) -> str:
+    from mlstat_core.builtins.loaders import first_record
+
+    return first_record(dataset.frame, mask, dataset.roles.id)
+
+
+def check_target_values(dataset: Dataset, config: PipelineConfig) -> None:
+    """A supervised task needs a known target for every record, and a classification task
+    needs class labels, not measurements."""
+    y, column = dataset.y, dataset.roles.target
+    missing = y.isna()
+    if missing.any():
+        raise DataError(
+            f"target column {column!r} has {int(missing.sum())} missing value(s) (first at "
+            f"{_where(dataset, missing)}) and a model cannot learn from them; set "
+            f"`dropna_target = true` in [loader] of {config.source} to drop those records, or "
+            "fill them in")
+    if "classification" in config.task.tags and pd.api.types.is_float_dtype(y):
+        fractional = (y % 1) != 0
+        if fractional.any():
+            example = float(y[fractional].iloc[0])
+            raise DataError(
+                f"target column {column!r} holds continuous numbers (e.g. {example:g} at "
+                f"{_where(dataset, fractional)}), but task {config.task.name!r} predicts "
+                f"classes; use task 'tabular_regression' with a regression model, or make "
+                "the target class labels")
 
 
 def prediction_frame(dataset: Dataset, positions: np.ndarray, predicted: pd.DataFrame,
@@ -101,6 +141,10 @@ def prediction_frame(dataset: Dataset, positions: np.ndarray, predicted: pd.Data
     frame["split"] = split_name
     predicted = predicted.set_axis(part.index)
     return pd.concat([frame, predicted], axis=1)
+
+
+DEVELOPER_WARNINGS = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
+"""Warnings that libraries address to developers; a run does not report them."""
 
 
 class Runner:
@@ -126,6 +170,8 @@ class Runner:
             warnings.simplefilter("always")
             value = fn()
         for w in caught:
+            if issubclass(w.category, DEVELOPER_WARNINGS):
+                continue  # a library's notice to its developers, not about this run's data
             text = f"{name}: {w.message}"
             if text not in self.warnings:
                 self.warnings.append(text)
@@ -158,9 +204,11 @@ class Runner:
                       "model": cfg.model.name,
                       "indicators": [i.name for i in cfg.indicators]}
         folder = RunFolder.create(
-            self.out_dir, cfg.name, task=cfg.task.name, seed=cfg.seed, components=components,
-            config_sha256=cfg.config_hash(), source=cfg.source,
+            self.out_dir, folder_stem(cfg.name), task=cfg.task.name, seed=cfg.seed,
+            components=components, config_sha256=cfg.config_hash(), source=cfg.source,
             environment=environment(self.registry.distributions_used(cfg.component_names())))
+        if folder.manifest.get("name") != cfg.name:
+            folder.update(name=cfg.name)
         self.folder = folder
         self.info = RunInfo(folder.manifest["run_id"], folder.path, cfg)
         atomic_write_text(folder.path / "config.toml", cfg.to_toml())
@@ -169,7 +217,7 @@ class Runner:
         try:
             result = self._steps(folder)
         except BaseException as exc:
-            message = str(exc) if isinstance(exc, MlstatError) else f"{type(exc).__name__}: {exc}"
+            message = failure_message(exc)
             folder.finish("failed", error=message, timings=self.timings)
             self.registry.notify("mlstat_run_failed", run=self.info, error=exc)
             raise
@@ -190,6 +238,7 @@ class Runner:
         scorer = self.build_engine()
         chunk = cfg.file.predict.chunk_size
         splitter = cfg.split.build()
+        splitter.task = cfg.task  # the splitter may depend on it (stratify classes only)
         splits: list[Split] = self.step(
             "split", lambda: splitter.split(dataset, cfg.seed),
             lambda s: ", ".join(f"{x.name}: {len(x.train):,} train / {len(x.test):,} test"
@@ -246,6 +295,7 @@ class Runner:
             outputs=outputs)
         results = self.step("assess", lambda: self._assess(ctx),
                             lambda r: f"{sum(x.status == 'ok' for x in r)} of {len(r)} indicators")
+        self.warnings += unmatched_targets(cfg.file.quality, results)
         self.step("persist", lambda: self._persist(folder, model, predictions, dataset, results),
                   lambda _x: str(folder.path))
         return RunResult(folder.manifest["run_id"], folder.path, "succeeded", results,
@@ -311,11 +361,57 @@ class Runner:
                              "classes": model.classes_},
                       timings=self.timings, peak_memory_mb=_peak_memory_mb(),
                       warnings=self.warnings)
-        folder.manifest["status"] = "succeeded"  # the report shows the final status
+        finished = now_iso()  # the report shows the final status and time
+        folder.manifest.update(status="succeeded", finished_at=finished)
         report = build_report(results, folder.manifest, self.config.file.quality)
         for path in write_report(folder.path, report):
             folder.record(path.relative_to(folder.path))
-        folder.finish("succeeded")
+        folder.finish("succeeded", finished_at=finished)
+
+
+class Interrupted(KeyboardInterrupt):
+    """A run stopped by a signal (SIGTERM): handled like Ctrl-C."""
+
+
+def failure_message(exc: BaseException) -> str:
+    """What a failed run's manifest says about why."""
+    if isinstance(exc, Interrupted):
+        return "interrupted (SIGTERM)"
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted (Ctrl-C)"
+    if isinstance(exc, MlstatError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def folder_stem(name: str) -> str:
+    """The pipeline name as the start of a run folder name: no leading punctuation, so that a
+    folder never starts with '-' or '.' (a name such as '<draft>' gives 'draft>')."""
+    stem = name
+    while stem and not stem[0].isalnum():
+        stem = stem[1:]
+    return stem or "run"
+
+
+def unmatched_targets(quality: dict[str, Any], results: list[IndicatorResult]) -> list[str]:
+    """Warnings for ``[quality] targets`` that name no figure of this run (a typo, say)."""
+    targets = quality.get("targets")
+    if not isinstance(targets, dict):
+        return []
+    produced = sorted({r.name for r in results})
+    out = []
+    for name in targets:
+        if name in produced:
+            continue
+        close = difflib.get_close_matches(str(name), produced, n=3)
+        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else \
+            f"; figures of this run: {', '.join(produced[:12])}"
+        out.append(f"quality: target {name!r} names no figure of this run{hint}")
+    return out
+
+
+def _raise_interrupted(signum: int, frame: Any) -> None:
+    raise Interrupted()
 
 
 def _training_profile(dataset: Dataset) -> dict[str, Any] | None:
@@ -334,7 +430,18 @@ def run(
     progress: Progress | None = None,
     registry: Registry | None = None,
 ) -> RunResult:
-    """Validate and run a pipeline; return its result (raises MlstatError on user mistakes)."""
+    """Validate and run a pipeline; return its result (raises MlstatError on user mistakes).
+
+    In the main thread, SIGTERM stops the run like Ctrl-C (KeyboardInterrupt), so the run
+    folder says "interrupted (SIGTERM)" instead of staying "running"; the previous handler is
+    restored afterwards."""
     registry = registry or get_registry()
     resolved = load_config(config, overrides, registry)
-    return Runner(resolved, out, registry, progress).execute()
+    runner = Runner(resolved, out, registry, progress)
+    if threading.current_thread() is not threading.main_thread():
+        return runner.execute()  # signal handlers can only be set in the main thread
+    previous = signal.signal(signal.SIGTERM, _raise_interrupted)
+    try:
+        return runner.execute()
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from mlstat_core.errors import DataError
@@ -33,6 +34,41 @@ def parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _text(value: Any) -> Any:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, float | np.floating):
+        if value != value:
+            return value
+        if float(value).is_integer():
+            return str(int(value))
+    return str(value.item() if isinstance(value, np.generic) else value)
+
+
+def as_text(series: pd.Series) -> pd.Series:
+    """``series`` as text the way a CSV reader gives it: ``1`` (not ``1.0``) for a whole
+    number, missing values left missing; a column of text is returned as it is."""
+    if pd.api.types.is_string_dtype(series) and not pd.api.types.is_object_dtype(series):
+        return series
+    if pd.api.types.is_object_dtype(series) and all(isinstance(v, str) for v in series.dropna()):
+        return series
+    return series.astype(object).map(_text)
+
+
+def with_dtypes(frame: pd.DataFrame, dtype: dict[str, Any] | None) -> pd.DataFrame:
+    """``frame`` with the columns of ``dtype`` (those present) cast: ``str`` means text
+    (:func:`as_text`), anything else goes to ``astype``."""
+    out = frame
+    for column, kind in (dtype or {}).items():
+        if column not in frame.columns:
+            continue
+        cast = as_text(frame[column]) if kind in (str, "str") else frame[column].astype(kind)
+        if cast is not frame[column]:
+            out = out.copy() if out is frame else out
+            out[column] = cast
+    return out
+
+
 def is_url(path: str | Path) -> bool:
     """Whether ``path`` is a URL (``s3a://...``, ``file:///...``) rather than a local path."""
     return "://" in str(path)
@@ -46,7 +82,10 @@ def resolve_path(path: str | Path, base_dir: Path) -> Path:
 
 
 def table_format(path: Path, declared: str | None = None,
-                 setting: str = "set the loader's `format`") -> str:
+                 setting: str = "set the loader's `format`",
+                 suffixes: str = ".csv, .tsv, .parquet or an Excel suffix (.xlsx)") -> str:
+    """The format of ``path`` (declared, or from its suffix); the error names ``suffixes``
+    (the ones that fit where the file is used) and the ``setting`` that declares it."""
     if declared:
         if declared not in FORMATS:
             raise DataError(f"format {declared!r} of {path} is not one of {', '.join(FORMATS)}")
@@ -59,15 +98,15 @@ def table_format(path: Path, declared: str | None = None,
     if suffix in EXCEL_SUFFIXES:
         return "excel"
     raise DataError(
-        f"cannot tell the format of {path} from its suffix {suffix!r}; use .csv, .parquet or "
-        f"an Excel suffix, or {setting}"
+        f"cannot tell the format of {path} from its suffix {suffix!r}; use {suffixes}"
+        + (f", or {setting}" if setting else "")
     )
 
 
-def _check_file(path: Path) -> None:
+def _check_file(path: Path, relative_to: str = "the pipeline file's folder") -> None:
     if not path.exists():
         raise DataError(f"data file {path} does not exist; check the path (relative paths are "
-                        "resolved against the pipeline file's folder)")
+                        f"resolved against {relative_to})")
     if path.is_dir():
         raise DataError(f"data path {path} is a folder, not a file")
     if path.stat().st_size == 0:
@@ -143,22 +182,28 @@ def iter_table(
     format: str | None = None,
     encoding: str = "utf-8",
     sep: str | None = None,
+    dtype: dict[str, Any] | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Yield the table in chunks of at most ``chunk_size`` rows; memory is bounded by the
-    chunk size, not the file size (Excel files are read whole: they are small by nature)."""
+    chunk size, not the file size (Excel files are read whole: they are small by nature).
+
+    ``dtype`` maps columns to types (``str``: text, as :func:`as_text` writes it) so that
+    every chunk has them the same, whatever values it happens to hold; absent columns are
+    ignored. Relative paths are taken from the current folder (this reads ``mlstat
+    predict``'s input)."""
     path = Path(path)
-    _check_file(path)
-    fmt = table_format(path, format)
+    _check_file(path, "the current folder")
+    fmt = table_format(path, format, "", ".csv, .tsv, .parquet or .xlsx")
     _check_encoding(encoding)
     try:
         if fmt == "csv":
             reader = pd.read_csv(path, encoding=encoding, sep=_csv_sep(path, sep),
-                                 chunksize=chunk_size)
+                                 chunksize=chunk_size, dtype=_csv_dtype(dtype))
             start = 0
             for chunk in reader:
                 chunk.index = pd.RangeIndex(start, start + len(chunk))
                 start += len(chunk)
-                yield chunk
+                yield with_dtypes(chunk, dtype)
         elif fmt == "parquet":
             import pyarrow.parquet as pq
 
@@ -167,9 +212,9 @@ def iter_table(
                 chunk = batch.to_pandas()
                 chunk.index = pd.RangeIndex(start, start + len(chunk))
                 start += len(chunk)
-                yield chunk
+                yield with_dtypes(chunk, dtype)
         else:
-            yield read_table(path, format=fmt)
+            yield with_dtypes(read_table(path, format=fmt, dtype=_csv_dtype(dtype)), dtype)
     except UnicodeDecodeError as exc:
         raise DataError(
             f"{path} is not valid {encoding} text (byte {exc.start}: {exc.reason}); save it as "
@@ -179,6 +224,12 @@ def iter_table(
         raise DataError(f"data file {path} has no columns") from None
     except (OSError, ValueError) as exc:
         raise DataError(f"cannot read {path} as {fmt}: {exc}") from None
+
+
+def _csv_dtype(dtype: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What the CSV and Excel readers are given: text columns read as text, so that ``007``
+    stays ``007``."""
+    return {c: str if k in (str, "str") else k for c, k in dtype.items()} if dtype else None
 
 
 def _typed(schema: Any) -> Any:
@@ -201,7 +252,7 @@ class TableWriter:
         self.path = Path(path)
         self.schema = schema
         self.dictionary = dictionary
-        self.format = table_format(self.path, format, "name the output .csv or .parquet")
+        self.format = table_format(self.path, format, "", ".csv or .parquet")
         if self.format == "excel":
             raise DataError(
                 f"cannot write predictions to Excel ({self.path}); use .csv or .parquet")
@@ -222,8 +273,52 @@ class TableWriter:
             if self._writer is None:
                 self._writer = pq.ParquetWriter(self.tmp, _typed(table.schema),
                                                 use_dictionary=self.dictionary)
-            self._writer.write_table(table.cast(self._writer.schema))
+            try:
+                cast = table.cast(self._writer.schema)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):
+                cast = self._widened(table)
+            self._writer.write_table(cast)
         self._rows += len(frame)
+
+    def _widened(self, table: Any) -> Any:
+        """``table`` cast to the file's schema after the columns it cannot be cast to
+        (``A3`` after integer ids) became text in the file so far: text wins, rewritten
+        batch by batch (memory bounded)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        old = self._writer.schema
+        fields = []
+        for f in old:
+            keep = f.name not in table.column_names
+            if not keep:
+                try:
+                    table.column(f.name).cast(f.type)
+                    keep = True
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                    pass
+            fields.append(f if keep else f.with_type(pa.string()))
+        schema = pa.schema(fields, metadata=old.metadata)
+        try:
+            cast = table.cast(schema)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError) as exc:
+            raise DataError(f"the records of {self.path} do not fit one Parquet schema: "
+                            f"{exc}; write CSV instead") from None
+        self._writer.close()
+        name = f".{self.path.name}.partial"  # alternate: a second widening reads the first
+        widened = self.path.with_name(name if self.tmp.name != name
+                                      else f".{self.path.name}.w.partial")
+        writer = pq.ParquetWriter(widened, schema, use_dictionary=self.dictionary)
+        try:
+            for batch in pq.ParquetFile(self.tmp).iter_batches():
+                writer.write_table(pa.Table.from_batches([batch]).cast(schema))
+        except BaseException:
+            writer.close()
+            widened.unlink(missing_ok=True)
+            raise
+        self.tmp.unlink(missing_ok=True)
+        self.tmp, self._writer = widened, writer
+        return cast
 
     def close(self) -> int:
         if self._writer is not None:

@@ -7,14 +7,16 @@ chunks, so memory is bounded by the chunk size; other engines (``spark``) are pl
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from mlstat_core.artifacts import RunFolder, read_json
+from mlstat_core.artifacts import MANIFEST, PROFILE, RunFolder, read_json
 from mlstat_core.components import Engine, Model
 from mlstat_core.errors import DataError, PluginError
 from mlstat_core.io import TableWriter, is_url, iter_table, parquet_safe
@@ -63,6 +65,12 @@ class ScoringJob:
     def input_columns(self) -> list[str]:
         return self.model.roles.input_columns() if self.model.roles else []
 
+    def read_dtypes(self) -> dict[str, Any]:
+        """Columns to read as text in every chunk: the id column (``007`` stays ``007``) and
+        the input columns the model learned as text (a chunk of ``1, 2, 3`` from a column of
+        ``1, 2, 3, X`` is still text), so predictions never depend on the chunk size."""
+        return read_dtypes(self.model, self.id_column)
+
     def model_files(self) -> dict[str, tuple[bytes, str]]:
         """The model folder's files as ``name -> (bytes, sha256)``, for engines that ship the
         model to workers instead of reading a shared file system."""
@@ -82,8 +90,9 @@ def load_model(run_dir: str | Path, registry: Registry | None = None
 
     folder = RunFolder.open(run_dir)
     folder.verify()
-    name = (folder.manifest.get("model") or {}).get("component")
-    if not name:
+    described = folder.manifest.get("model")
+    name = described.get("component") if isinstance(described, dict) else None
+    if not name or not isinstance(name, str):
         raise DataError(f"manifest of {folder.path} names no model component")
     registry = registry or get_registry()
     entries = [("model", name)] + [("transform", s) for s in step_names(folder.model_dir)]
@@ -99,6 +108,39 @@ def load_model(run_dir: str | Path, registry: Registry | None = None
     steps = factories[1:]
     model = load_fitted(folder.model_dir, factories[0][1], steps)
     return folder, model, factories[0][1], steps
+
+
+def read_dtypes(model: Model, id_column: str | None = None) -> dict[str, Any]:
+    """``column -> str`` for the columns an input is read with as text: the id column (the
+    one asked for, else the model's) and the model's ``text_columns`` (the raw input columns
+    that held text in training; a model without the attribute has none)."""
+    columns = list(getattr(model, "text_columns", None) or [])
+    roles = model.roles
+    ident = id_column or (roles.id if roles is not None else None)
+    if ident:
+        columns.append(ident)
+    return {column: str for column in columns}
+
+
+def check_output(input_path: str | Path, output_path: str | Path) -> None:
+    """Refuse an output that would destroy evidence: the input itself, or a file in a run
+    folder (its own folder or that folder's parent holds ``manifest.json``). Any other
+    existing file is replaced, as scheduled jobs need."""
+    if is_url(output_path) or is_url(input_path):
+        return
+    output = Path(output_path).expanduser()
+    source = Path(input_path).expanduser()
+    same = output.resolve() == source.resolve()
+    if not same and output.exists() and source.exists():
+        same = os.path.samefile(output, source)
+    if same:
+        raise DataError(f"--output {output_path} is the input file {input_path}: writing the "
+                        "predictions would destroy the records; give another output file")
+    for folder in (output.resolve().parent, output.resolve().parent.parent):
+        if (folder / MANIFEST).is_file():
+            raise DataError(f"--output {output_path} lies inside the run folder {folder}: "
+                            "writing there would change the run's evidence; write the "
+                            "predictions outside run folders")
 
 
 def build_engine(name: str, options: dict[str, Any] | None, registry: Registry) -> Engine:
@@ -159,6 +201,7 @@ def predict_file(
     the output of a model with many classes, and the coding models' ``top_codes`` and
     ``top_scores`` already carry the best candidates."""
     registry = registry or get_registry()
+    check_output(input_path, output_path)
     runner = build_engine(engine, engine_options, registry)
     folder, model, factory, steps = load_model(run_dir, registry)
     job = ScoringJob(folder, model, factory, str(input_path), Path(output_path), chunk_size,
@@ -208,13 +251,18 @@ class LocalEngine(Engine):
         unseen: dict[str, int] = {}
         drift = drift_accumulator(job.folder)
         writer = TableWriter(job.output)
+        ids = DuplicateIds()
         rows = 0
         try:
-            for chunk in iter_table(job.input, job.chunk_size, encoding=job.encoding):
+            for chunk in iter_table(job.input, job.chunk_size, encoding=job.encoding,
+                                    dtype=job.read_dtypes()):
                 require_columns(chunk, job.input_columns, what=f"input {job.input}")
                 predicted = model.predict(chunk)
                 writer.write(parquet_safe(output_frame(chunk, predicted, model,
                                                         job.id_column, job.probabilities)))
+                column = id_column_of(chunk.columns, model, job.id_column)
+                if column:
+                    ids.update(chunk[column], column)
                 rows += len(chunk)
                 for label, count in unseen_labels(chunk, model).items():
                     unseen[label] = unseen.get(label, 0) + count
@@ -226,8 +274,51 @@ class LocalEngine(Engine):
             writer.abort()
             raise
         writer.close()
-        return finish_summary(job, rows, time.perf_counter() - start, unseen,
-                              drift.result() if drift is not None else None, "core.local")
+        summary = finish_summary(job, rows, time.perf_counter() - start, unseen,
+                                 drift.result() if drift is not None else None, "core.local")
+        if ids.warning():
+            summary.warnings.append(ids.warning())
+        return summary
+
+
+class DuplicateIds:
+    """Counts records whose id repeats an earlier record's, across chunks: 8 bytes (a 64-bit
+    hash) per record kept, not the ids themselves; an example id for the warning."""
+
+    def __init__(self) -> None:
+        self.seen = np.zeros(0, dtype=np.uint64)
+        self.repeated = 0
+        self.example: Any = None
+        self.column: str | None = None
+
+    def update(self, ids: pd.Series, column: str) -> None:
+        """Add one chunk's ids (missing ones are not counted)."""
+        self.column = column
+        ids = ids.dropna()
+        if ids.empty:
+            return
+        hashes = pd.util.hash_pandas_object(ids.astype(str), index=False).to_numpy()
+        order = np.sort(hashes)
+        earlier = np.zeros(len(order), dtype=bool)
+        if len(self.seen):
+            position = np.minimum(np.searchsorted(self.seen, order), len(self.seen) - 1)
+            earlier = self.seen[position] == order
+        within = np.r_[False, order[1:] == order[:-1]]
+        repeated = earlier | within
+        if repeated.any():
+            self.repeated += int(repeated.sum())
+            if self.example is None:
+                wanted = set(order[repeated].tolist())
+                self.example = ids[[h in wanted for h in hashes.tolist()]].iloc[0]
+        fresh = order[~repeated]
+        self.seen = np.insert(self.seen, np.searchsorted(self.seen, fresh), fresh)
+
+    def warning(self) -> str | None:
+        if not self.repeated:
+            return None
+        return (f"{self.repeated:,} record(s) repeat the id of an earlier record in column "
+                f"{self.column!r} (e.g. {self.example!r}): their predictions cannot be told "
+                "apart by record_id; make the ids unique, or pass another --id-column")
 
 
 def finish_summary(job: ScoringJob, rows: int, seconds: float, unseen: dict[str, int],
@@ -246,11 +337,15 @@ def finish_summary(job: ScoringJob, rows: int, seconds: float, unseen: dict[str,
 
 def drift_accumulator(folder: RunFolder) -> Any:
     """A streaming drift check against the run's training profile, when it has one."""
-    profile_path = folder.path / "profile.json"
+    profile_path = folder.path / PROFILE
     if not profile_path.is_file():
         return None
     try:
         from mlstat_core.quality.drift import DriftAccumulator
     except ImportError:
         return None
-    return DriftAccumulator(read_json(profile_path))
+    try:
+        return DriftAccumulator(read_json(profile_path))
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
+        raise DataError(f"the run folder is damaged: {profile_path} is not a drift profile "
+                        f"({exc}); rerun the pipeline") from None

@@ -48,6 +48,8 @@ class Preprocessed(Model):
         self.steps = steps
         self.inner = inner
         inner.preprocessor = self.apply
+        self.text_columns: list[str] | None = None
+        """Raw input columns that held text in training: read as text at prediction time."""
 
     @property
     def roles(self):  # type: ignore[override]
@@ -80,6 +82,9 @@ class Preprocessed(Model):
                        dataset.sources, dataset.metadata)
 
     def fit(self, train: Dataset, validation: Dataset | None = None) -> Preprocessed:
+        from mlstat_core.sklearn_model import text_columns_of
+
+        self.text_columns = text_columns_of(train.frame, train.roles.input_columns())
         current = train
         for _name, step in self.steps:
             step.fit(current)
@@ -102,7 +107,7 @@ class Preprocessed(Model):
             write_json(step_dir / "params.json", step.params.model_dump(mode="json"))
             step.save(step_dir)
             names.append(name)
-        write_json(directory / STEPS_FILE, {"steps": names})
+        write_json(directory / STEPS_FILE, {"steps": names, "text_columns": self.text_columns})
 
     @classmethod
     def load(cls, directory: Path) -> Model:  # pragma: no cover - use load_fitted
@@ -122,10 +127,35 @@ class Preprocessed(Model):
         return self.inner.batch_dependence()
 
 
+def _damaged(path: Path, problem: str) -> DataError:
+    return DataError(f"the run folder is damaged: {path} {problem}; rerun the pipeline")
+
+
+def _read(path: Path) -> Any:
+    if not path.is_file():
+        raise _damaged(path, "is missing")
+    try:
+        return read_json(path)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _damaged(path, f"is not valid JSON ({exc})") from None
+
+
+def _steps_file(directory: Path) -> dict[str, Any]:
+    """``preprocess.json``, checked: an object with a list of step names (empty when the
+    model has no steps)."""
+    path = Path(directory) / STEPS_FILE
+    if not path.is_file():
+        return {"steps": []}
+    data = _read(path)
+    steps = data.get("steps") if isinstance(data, dict) else None
+    if not isinstance(steps, list) or not all(isinstance(s, str) for s in steps):
+        raise _damaged(path, "does not hold a list of step names under `steps`")
+    return data
+
+
 def step_names(directory: Path) -> list[str]:
     """Component names of the preprocessing steps saved with a model (empty when none)."""
-    path = Path(directory) / STEPS_FILE
-    return list(read_json(path)["steps"]) if path.is_file() else []
+    return list(_steps_file(directory)["steps"])
 
 
 def load_fitted(directory: Path, model_factory: str, step_factories: list[tuple[str, str, Any]]
@@ -141,10 +171,12 @@ def load_fitted(directory: Path, model_factory: str, step_factories: list[tuple[
     steps: list[tuple[str, Transform]] = []
     for i, (name, factory, params_type) in enumerate(step_factories):
         step_dir = directory / STEPS_DIR / str(i)
-        params = params_type.model_validate(read_json(step_dir / "params.json"))
+        params = params_type.model_validate(_read(step_dir / "params.json"))
         step = _import(factory)(params)
         step.load_state(step_dir)
         steps.append((name, step))
     wrapped = Preprocessed(steps, model)
     wrapped.seed = model.seed
+    text = _steps_file(directory).get("text_columns")
+    wrapped.text_columns = [str(c) for c in text] if isinstance(text, list) else None
     return wrapped

@@ -209,6 +209,7 @@ class Registry:
         self.plugins: dict[str, PluginRecord] = {}
         self.components: dict[str, dict[str, RegisteredComponent]] = {k: {} for k in KINDS}
         self.conflicts: dict[str, str] = {}
+        self.notes: list[str] = []  # e.g. names in MLSTAT_PLUGINS that match no plugin
         self.tasks: dict[str, TaskType] = {t.name: t for t in BUILTIN_TASKS}
         self.tracer = tracer
         if tracer is not None:
@@ -439,6 +440,22 @@ class Registry:
         return warnings
 
 
+def _unmatched_env_names(disabled: set[str], allowed: set[str], found: set[str]) -> list[str]:
+    """Names in the disable and allow lists that match no installed plugin (a typo, a capital
+    letter), and the core, which neither list can turn off."""
+    notes = []
+    for env, names in ((DISABLE_ENV, disabled), (ALLOW_ENV, allowed)):
+        if CORE_PLUGIN in names:
+            notes.append(f"{env} names {CORE_PLUGIN!r}: the core's components are always "
+                         "loaded")
+        for name in sorted(names - found - {CORE_PLUGIN}):
+            close = difflib.get_close_matches(name.lower(), sorted(found), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            notes.append(f"{env} names {name!r}, which is no installed plugin{hint}; "
+                         f"the installed ones: {', '.join(sorted(found))}")
+    return notes
+
+
 def _split_env(name: str) -> set[str]:
     return {p.strip() for p in os.environ.get(name, "").split(",") if p.strip()}
 
@@ -579,6 +596,7 @@ def discover(
                 f"{ep.value} breaks the hook contract: {type(exc).__name__}: {exc}. Fix its "
                 f"hook implementations (see docs/hooks.md); distribution {record.distribution}"
             )
+    registry.notes += _unmatched_env_names(disabled, allowed, set(registry.plugins))
     if strict:
         bad = [r for r in registry.plugins.values()
                if r.status in ("failed", "incompatible") or r.problems]

@@ -15,8 +15,9 @@ import pandas as pd
 from pydantic import BaseModel
 
 from mlstat_core.artifacts import load_skops, save_skops
-from mlstat_core.components import Dataset, Model, NoParams
-from mlstat_core.errors import DataError, ModelError
+from mlstat_core.components import STATE_FILE, Dataset, Model, NoParams
+from mlstat_core.errors import DataError, IntegrityError, ModelError
+from mlstat_core.io import as_text
 
 ESTIMATOR_FILE = "estimator.skops"
 
@@ -65,6 +66,32 @@ def require_columns(frame: pd.DataFrame, columns: list[str], what: str = "input"
         )
 
 
+def text_columns_of(frame: pd.DataFrame, columns: list[str]) -> list[str]:
+    """The ``columns`` of ``frame`` that hold text (every value present is a string): the
+    ones a model treats as categories, and that must be read as text again at prediction
+    time whatever values a chunk of new records happens to hold."""
+    def text(series: pd.Series) -> bool:
+        if pd.api.types.is_string_dtype(series) and not pd.api.types.is_object_dtype(series):
+            return True
+        values = series.dropna()
+        return pd.api.types.is_object_dtype(series) and len(values) > 0 \
+            and all(isinstance(v, str) for v in values)
+
+    return [c for c in columns if c in frame.columns and text(frame[c])]
+
+
+def cast_text_columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``frame`` with ``columns`` (those present) as text (:func:`as_text`)."""
+    out = frame
+    for column in columns:
+        if column in frame.columns:
+            cast = as_text(frame[column])
+            if cast is not frame[column]:
+                out = out.copy() if out is frame else out
+                out[column] = cast
+    return out
+
+
 def require_numeric(frame: pd.DataFrame, columns: list[str], what: str = "input"
                     ) -> pd.DataFrame:
     """``frame`` with ``columns`` as numbers (numbers written as text are converted); a value
@@ -100,6 +127,9 @@ class SklearnModel(Model):
         super().__init__(params if params is not None else self.params_type(), task)
         self.estimator: Any = None
         self.extra_state: dict[str, Any] = {}
+        self.text_columns: list[str] | None = None
+        """Input columns that held text in training (None: not recorded, older model):
+        :meth:`predict` and ``mlstat predict`` read them as text in every chunk."""
 
     # -- what subclasses write -----------------------------------------------------------
 
@@ -115,6 +145,7 @@ class SklearnModel(Model):
 
     def fit(self, train: Dataset, validation: Dataset | None = None) -> SklearnModel:
         self.roles = train.roles
+        self.text_columns = text_columns_of(train.frame, train.roles.input_columns())
         y = train.y
         self.estimator = self.build_estimator(train)
         kwargs: dict[str, Any] = {}
@@ -141,7 +172,7 @@ class SklearnModel(Model):
         if self.estimator is None or self.roles is None:
             raise ModelError(f"{type(self).__name__} is not fitted; call fit first")
         require_columns(frame, self.roles.input_columns())
-        matrix = self.to_matrix(frame)
+        matrix = self.to_matrix(cast_text_columns(frame, self.text_columns or []))
         if self.classes_ is not None and hasattr(self.estimator, "predict_proba"):
             proba = self.estimator.predict_proba(matrix) if len(frame) \
                 else np.zeros((0, len(self.classes_)))
@@ -153,12 +184,37 @@ class SklearnModel(Model):
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         save_skops(self.estimator, directory / ESTIMATOR_FILE)
-        self.write_state(directory, extra=self.extra_state)
+        self.write_state(directory, extra=self.extra_state, text_columns=self.text_columns)
 
     @classmethod
     def load(cls, directory: Path) -> SklearnModel:
         directory = Path(directory)
         model, state = cls.read_state(directory, cls.params_type)
         model.extra_state = state.get("extra") or {}
+        text = state.get("text_columns")
+        model.text_columns = [str(c) for c in text] if isinstance(text, list) else None
         model.estimator = load_skops(directory / ESTIMATOR_FILE, trusted=cls.trusted_types)
+        check_classes(model.classes_, model.estimator, directory / STATE_FILE)
         return model
+
+
+def check_classes(classes: list[Any] | None, estimator: Any, state_path: Path) -> None:
+    """Refuse a state file whose classes differ from the fitted estimator's ``classes_``
+    (where it has them): the labels written next to each prediction come from the state."""
+    fitted = getattr(estimator, "classes_", None)
+    if fitted is None or classes is None:  # without classes, labels come from the estimator
+        return
+    fitted_list = [c.item() if hasattr(c, "item") else c for c in fitted]
+    if not isinstance(classes, list) or \
+            [str(c) for c in classes] != [str(c) for c in fitted_list]:
+        raise IntegrityError(
+            f"the classes in {state_path} ({_preview(classes)}) are not those of the fitted "
+            f"estimator ({_preview(fitted_list)}): the run folder was changed after the run; "
+            "do not load it, rerun the pipeline")
+
+
+def _preview(values: Any) -> str:
+    if not isinstance(values, list):
+        return repr(values)
+    shown = ", ".join(map(repr, list(values)[:5]))
+    return shown + (", ..." if len(values) > 5 else "")

@@ -76,6 +76,12 @@ def test_missing_file_and_invalid_toml(tmp_path: Path):
         load_config(bad)
 
 
+def test_a_pipeline_file_saved_with_a_byte_order_mark_reads(write_pipeline):
+    path = write_pipeline()
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))
+    assert load_config(path).name
+
+
 def test_overrides_set_params_and_reject_unknown_keys(write_pipeline):
     path = write_pipeline()
     config = load_config(path, ["model.C=0.5", "pipeline.seed=7", "split.test_size=0.3"])

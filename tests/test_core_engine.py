@@ -30,6 +30,9 @@ def test_run_writes_a_complete_run_folder(write_pipeline, tmp_path: Path):
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["status"] == "succeeded"
     assert manifest["seed"] == 0 and manifest["finished_at"]
+    report = json.loads((folder / "report.json").read_text())  # the stored report is final
+    assert report["run"]["finished_at"] == manifest["finished_at"]
+    assert report["run"]["status"] == "succeeded"
     assert manifest["environment"]["python"] and manifest["environment"]["mlstat_core"]
     (source,) = manifest["inputs"]
     assert source.endswith("budget_uk.csv") and len(manifest["inputs"][source]) == 64

@@ -53,6 +53,18 @@ def test_disable_env_skips_plugins_without_importing_them(monkeypatch):
     discover(entry_points=points, strict=True)  # disabled is not a failure
 
 
+def test_names_in_the_lists_that_match_no_plugin_are_reported(monkeypatch):
+    points = fixture_points(monkeypatch, "good", "broken")
+    monkeypatch.setenv("MLSTAT_DISABLE_PLUGINS", "FixGood, core")
+    registry = discover(entry_points=points)
+    assert registry.plugins["fixgood"].status == "loaded"  # names are matched exactly ...
+    notes = " | ".join(registry.notes)  # ... and a near miss is said, not ignored
+    assert "'FixGood', which is no installed plugin (did you mean 'fixgood'?)" in notes
+    assert "names 'core': the core's components are always loaded" in notes
+    monkeypatch.setenv("MLSTAT_DISABLE_PLUGINS", "fixgood")
+    assert discover(entry_points=points).notes == []
+
+
 def test_allow_list_loads_only_listed_plugins_and_always_the_core(monkeypatch):
     points = fixture_points(monkeypatch, "good", "broken")
     monkeypatch.setenv("MLSTAT_PLUGINS", "fixgood")

@@ -227,6 +227,7 @@ def test_compare_runs_side_by_side(tmp_path, report) -> None:
     assert rows["fit_seconds"]["best"] is None  # equal values: no best
     facts = {f[0]: f[1:] for f in table["facts"]}
     assert facts["seed"] == ["0", "0"]  # seed 0 is a fact, not a missing value
+    assert "model" in facts  # which model each run used
     page = render_comparison_html(table)
     assert a.name in page and 'class="num best"' in page
 

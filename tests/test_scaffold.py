@@ -48,10 +48,25 @@ def test_the_generated_code_is_ruff_clean(tmp_path):
     assert proc.returncode == 0, proc.stdout
 
 
-@pytest.mark.parametrize("name", ["Bad-Name", "core", "1abc", "class", "my.plugin", ""])
-def test_unusable_names_are_refused(tmp_path, name):
-    with pytest.raises(ScaffoldError, match="not usable"):
+@pytest.mark.parametrize("name, why", [
+    ("Bad-Name", "not usable"), ("core", "not usable"), ("1abc", "not usable"),
+    ("class", "Python keyword"), ("my.plugin", "not usable"), ("", "not usable")])
+def test_unusable_names_are_refused(tmp_path, name, why):
+    with pytest.raises(ScaffoldError, match=why):
         create_plugin(name, tmp_path)
+
+
+def test_a_description_with_backslashes_stays_valid_toml_and_python(tmp_path):
+    import ast
+    import tomllib
+
+    target = create_plugin("winpath", tmp_path, description=r"Reads C:\data\hh.csv")
+    project = tomllib.loads((target / "pyproject.toml").read_text())["project"]
+    assert project["description"] == r"Reads C:\data\hh.csv"
+    first = (target / "mlstat_winpath" / "__init__.py").read_text().splitlines()[0]
+    assert ast.literal_eval(first) == r"Reads C:\data\hh.csv"
+    with pytest.raises(ScaffoldError, match="one line"):
+        create_plugin("twolines", tmp_path, description="first\nsecond")
 
 
 def test_a_non_empty_folder_is_not_overwritten(tmp_path):

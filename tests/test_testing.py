@@ -55,6 +55,15 @@ def test_a_good_plugin_passes_and_checks_are_named(monkeypatch):
             "fixgood.share_gap-compute-tabular_classification"} <= set(found)
 
 
+def test_examples_keyed_by_something_else_than_a_component_fail(monkeypatch):
+    monkeypatch.syspath_prepend(str(DISTS / "good"))
+    found = results(check_plugin("fixgood", examples={"fixgood.tre": {}}))
+    check = found["fixgood-examples"]
+    assert check.status == "failed"
+    assert "'fixgood.tre' (did you mean 'fixgood.tree'?)" in check.message
+    assert results(check_plugin("fixgood", examples={"tree": {}}))["fixgood-examples"].ok
+
+
 def test_a_plugin_module_can_be_checked_before_it_is_installed(monkeypatch):
     monkeypatch.syspath_prepend(str(DISTS / "good"))
     checks = check_plugin("mlstat_fixture_good.plugin", name="mine")

@@ -2,12 +2,80 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
+from typing import Any
+
+import pandas as pd
 
 from mlstat_core.builtins.params import TableParams
 from mlstat_core.components import ColumnRoles, Dataset, Loader
 from mlstat_core.errors import DataError
 from mlstat_core.io import read_table, require_table_columns, resolve_path
+
+
+def plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds (np.int64(4) -> 4), for messages."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def first_record(frame: pd.DataFrame, mask: pd.Series, id_column: str | None) -> str:
+    """Where the first flagged record is: its id when the table has one, else its row."""
+    position = int(mask.to_numpy().nonzero()[0][0])
+    if id_column and pd.notna(frame[id_column].iloc[position]):
+        return f"record id {plain(frame[id_column].iloc[position])!r}"
+    return f"data row {position + 1}"
+
+
+def check_ids(frame: pd.DataFrame, column: str, path: Path) -> None:
+    """Every record has an id and no id is used twice."""
+    missing = frame[column].isna()
+    if missing.all():
+        raise DataError(f"id column {column!r} of {path} is empty; fill it with an identifier "
+                        "per record, or remove `id` to number records by row")
+    if missing.any():
+        raise DataError(
+            f"id column {column!r} of {path} has {int(missing.sum())} missing value(s) (first "
+            f"at {first_record(frame, missing, None)}); give every record an id")
+    duplicated = frame[column].duplicated()
+    if duplicated.any():
+        dup = plain(frame.loc[duplicated, column].iloc[0])
+        raise DataError(f"id column {column!r} of {path} is not unique: {dup!r} is used "
+                        f"{int((frame[column] == dup).sum())} times; give every record its own id")
+
+
+def check_weights(frame: pd.DataFrame, roles: ColumnRoles, path: Path) -> None:
+    """Weights are numbers, present, not negative and not all zero."""
+    column = roles.weights
+    assert column is not None
+    raw = frame[column]
+    numbers = pd.to_numeric(raw, errors="coerce")
+    fix = f"correct column {column!r} of {path}, or remove `weights` from [loader]"
+    problems = [
+        (numbers.isna() & raw.notna(), "value(s) that are not numbers"),
+        (raw.isna(), "missing value(s)"),
+        (numbers < 0, "negative value(s)"),
+    ]
+    for mask, what in problems:
+        if mask.any():
+            example = "" if what.startswith("missing") else f"{plain(raw[mask].iloc[0])!r} "
+            raise DataError(
+                f"weights column {column!r} has {int(mask.sum())} {what} (first: {example}at "
+                f"{first_record(frame, mask, roles.id)}); a weight must be a number >= 0: {fix}")
+    if not (numbers > 0).any():
+        raise DataError(f"weights column {column!r} is zero for every record, so no record "
+                        f"counts: {fix}")
+
+
+def check_groups(frame: pd.DataFrame, roles: ColumnRoles, path: Path) -> None:
+    column = roles.groups
+    assert column is not None
+    missing = frame[column].isna()
+    if missing.any():
+        raise DataError(
+            f"groups column {column!r} of {path} has {int(missing.sum())} missing value(s) "
+            f"(first at {first_record(frame, missing, roles.id)}); give every record a group, "
+            "or drop those records")
 
 
 def table_dataset(frame, roles: ColumnRoles, path: Path, dropna_target: bool) -> Dataset:
@@ -18,22 +86,34 @@ def table_dataset(frame, roles: ColumnRoles, path: Path, dropna_target: bool) ->
     if frame.empty:
         raise DataError(f"data set {path} has no records" +
                         (" with a target value" if roles.target else ""))
-    if roles.id and frame[roles.id].duplicated().any():
-        dup = frame.loc[frame[roles.id].duplicated(), roles.id].iloc[0]
-        raise DataError(f"id column {roles.id!r} of {path} is not unique (e.g. {dup!r})")
-    return Dataset(frame=frame.reset_index(drop=True), roles=roles, name=path.stem,
-                   sources=[path])
+    frame = frame.reset_index(drop=True)
+    if roles.id:
+        check_ids(frame, roles.id, path)
+    if roles.weights:
+        check_weights(frame, roles, path)
+    if roles.groups:
+        check_groups(frame, roles, path)
+    for role in ("weights", "groups"):
+        column = getattr(roles, role)
+        if column and column in roles.input_columns():
+            warnings.warn(f"column {column!r} is the {role} column and also an input of the "
+                          "model; remove it from `features` unless that is intended",
+                          stacklevel=2)
+    return Dataset(frame=frame, roles=roles, name=path.stem, sources=[path])
 
 
 class TableLoader(Loader):
-    """Loads one table and assigns column roles; every other column is a feature by default."""
+    """Loads one table and assigns column roles; every other column is a feature by default.
+
+    The id column is read as text, so identifiers such as ``00123`` keep their leading zeros."""
 
     params: TableParams
 
     def load(self, base_dir: Path) -> Dataset:
         p = self.params
         path = resolve_path(p.path, base_dir)
-        frame = read_table(path, format=p.format, encoding=p.encoding, sep=p.sep, sheet=p.sheet)
+        frame = read_table(path, format=p.format, encoding=p.encoding, sep=p.sep, sheet=p.sheet,
+                           dtype={p.id: str} if p.id else None)
         named = {c for c in (p.id, p.target, p.weights, p.groups) if c} | set(p.text)
         features = list(p.features) or [c for c in frame.columns if c not in named]
         roles = ColumnRoles(id=p.id, target=p.target, features=features, text=list(p.text),

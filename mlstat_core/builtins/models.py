@@ -1,4 +1,5 @@
-"""Built-in tabular classifiers, so the core runs a pipeline end to end without any plugin."""
+"""Built-in tabular classifiers and a regressor, so the core runs a pipeline end to end
+without any plugin."""
 
 from __future__ import annotations
 
@@ -6,7 +7,12 @@ from typing import Any
 
 import pandas as pd
 
-from mlstat_core.builtins.params import BoostingParams, ForestParams, LogisticParams
+from mlstat_core.builtins.params import (
+    BoostingParams,
+    ForestParams,
+    ForestRegressorParams,
+    LogisticParams,
+)
 from mlstat_core.components import Dataset
 from mlstat_core.errors import DataError
 from mlstat_core.sklearn_model import SklearnModel, require_numeric
@@ -44,20 +50,41 @@ def check_classification_target(train: Dataset) -> None:
             "data; a classifier needs at least two")
 
 
+def check_regression_target(train: Dataset) -> None:
+    """A regressor needs numbers: a DataError naming the column and an example otherwise."""
+    y = train.y
+    numbers = pd.to_numeric(y, errors="coerce")
+    bad = numbers.isna() & y.notna()
+    if bad.any() or pd.api.types.is_bool_dtype(y):
+        example = y[bad].iloc[0] if bad.any() else y.iloc[0]
+        raise DataError(
+            f"target column {train.roles.target!r} holds values that are not numbers (e.g. "
+            f"{_plain(example)!r}); a regression model needs a numeric target: correct the "
+            "values, or use a classification task")
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
+
+
 class _TabularClassifier(SklearnModel):
     scale: bool = True
+    step_name: str = "classify"
 
     def classifier(self) -> Any:
         raise NotImplementedError
 
+    def check_target(self, train: Dataset) -> None:
+        check_classification_target(train)
+
     def build_estimator(self, train: Dataset) -> Any:
         from sklearn.pipeline import Pipeline
 
-        check_classification_target(train)
+        self.check_target(train)
         columns = train.roles.input_columns()
         return Pipeline([
             ("prepare", tabular_preprocessor(train.frame, columns, self.scale)),
-            ("classify", self.classifier()),
+            (self.step_name, self.classifier()),
         ])
 
     def to_matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -99,6 +126,27 @@ class RandomForestModel(_TabularClassifier):
         return RandomForestClassifier(
             n_estimators=p.n_estimators, max_depth=p.max_depth,
             min_samples_leaf=p.min_samples_leaf, class_weight=p.class_weight, n_jobs=p.n_jobs,
+            random_state=self.seed)
+
+
+class RandomForestRegressorModel(_TabularClassifier):
+    """Random forest regressor for a numeric target (tabular_regression)."""
+
+    params_type = ForestRegressorParams
+    trusted_types = (*SklearnModel.trusted_types, "sklearn.tree._tree.Tree")
+    scale = False
+    step_name = "regress"
+
+    def check_target(self, train: Dataset) -> None:
+        check_regression_target(train)
+
+    def classifier(self) -> Any:
+        from sklearn.ensemble import RandomForestRegressor
+
+        p = self.params
+        return RandomForestRegressor(
+            n_estimators=p.n_estimators, max_depth=p.max_depth,
+            min_samples_leaf=p.min_samples_leaf, max_features=p.max_features, n_jobs=p.n_jobs,
             random_state=self.seed)
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
 from mlstat_core.components import Encoding, Params
+
+if TYPE_CHECKING:
+    from mlstat_core.errors import ConfigIssue
 
 
 class TableParams(Params):
@@ -25,6 +28,22 @@ class TableParams(Params):
     groups: str | None = Field(None, description="column of groups for a group split")
     dropna_target: bool = Field(True, description="drop records whose target is missing")
 
+    def check(self, registry: Any) -> list[ConfigIssue]:
+        """The target or the id as an input would let the model read the answer (or the
+        record's identity): refused. Weights and groups may also be inputs (a stratum often
+        is); the loader warns."""
+        from mlstat_core.errors import ConfigIssue
+
+        issues = []
+        for where in ("features", "text"):
+            for role in ("target", "id"):
+                column = getattr(self, role)
+                if column and column in getattr(self, where):
+                    issues.append(ConfigIssue(
+                        "", where, f"column {column!r} is the {role} and must not be an input "
+                        f"of the model ({role} leakage); remove {column!r} from `{where}`"))
+        return issues
+
 
 class HoldoutParams(Params):
     test_size: float = Field(0.2, gt=0, lt=1, description="share of records held out for test")
@@ -40,11 +59,21 @@ class HoldoutParams(Params):
 
 class KFoldParams(Params):
     n_splits: int = Field(5, ge=2, le=100, description="number of folds")
-    stratify: bool = Field(True, description="keep class shares in each fold (classification)")
+    stratify: bool = Field(
+        True, description="keep class shares in each fold (classification tasks only; other "
+                          "tasks always get plain folds)")
+
+
+class StratifiedParams(HoldoutParams):
+    classification_only: ClassVar[bool] = True
+    """Checked at validation: the split needs class labels."""
 
 
 class GroupParams(HoldoutParams):
-    pass
+    test_size: float = Field(
+        0.2, gt=0, lt=1, description="share of groups (not records) held out for test")
+    validation_size: float = Field(
+        0.0, ge=0, lt=1, description="share of groups (not records) held out for validation")
 
 
 class LogisticParams(Params):
@@ -57,7 +86,17 @@ class ForestParams(Params):
     n_estimators: int = Field(200, ge=1, le=5000, description="number of trees")
     max_depth: int | None = Field(None, ge=1, description="depth limit of each tree")
     min_samples_leaf: int = Field(1, ge=1, description="smallest leaf")
-    class_weight: Literal["balanced", "balanced_subsample"] | None = None
+    class_weight: Literal["balanced", "balanced_subsample"] | None = Field(
+        None, description="reweight rare classes")
+    n_jobs: int = Field(1, description="CPU cores to use (-1: all)")
+
+
+class ForestRegressorParams(Params):
+    n_estimators: int = Field(200, ge=1, le=5000, description="number of trees")
+    max_depth: int | None = Field(None, ge=1, description="depth limit of each tree")
+    min_samples_leaf: int = Field(1, ge=1, description="smallest leaf")
+    max_features: float = Field(
+        1.0, gt=0, le=1, description="share of the inputs considered at each split (1: all)")
     n_jobs: int = Field(1, description="CPU cores to use (-1: all)")
 
 

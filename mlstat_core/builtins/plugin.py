@@ -6,6 +6,7 @@ from mlstat_core.components import ComponentSpec, NoParams
 from mlstat_core.hookspecs import hookimpl
 
 TABULAR = ("tabular_classification",)
+REGRESSION = ("tabular_regression",)
 _B = "mlstat_core.builtins"
 
 
@@ -21,26 +22,40 @@ def mlstat_loaders() -> list[ComponentSpec]:
 
 @hookimpl
 def mlstat_splitters() -> list[ComponentSpec]:
-    from mlstat_core.builtins.params import GroupParams, HoldoutParams, KFoldParams
+    from mlstat_core.builtins.params import (
+        GroupParams,
+        HoldoutParams,
+        KFoldParams,
+        StratifiedParams,
+    )
 
     return [
         ComponentSpec("holdout", "splitter", f"{_B}.splitters:HoldoutSplitter", HoldoutParams,
                       description="Random train / validation / test partition."),
         ComponentSpec("stratified", "splitter", f"{_B}.splitters:StratifiedSplitter",
-                      HoldoutParams, description="Holdout keeping each class's share."),
+                      StratifiedParams,
+                      description="Holdout keeping each class's share (classification tasks); "
+                                  "a class of one record stays in training."),
         ComponentSpec("kfold", "splitter", f"{_B}.splitters:KFoldSplitter", KFoldParams,
-                      description="k-fold cross-validation (stratified when possible)."),
+                      description="k-fold cross-validation (stratified for classification "
+                                  "tasks)."),
         ComponentSpec("insample", "splitter", f"{_B}.splitters:InSampleSplitter", NoParams,
                       description="No holdout: fit and assess on every record (editing and "
                                   "imputation)."),
         ComponentSpec("group", "splitter", f"{_B}.splitters:GroupSplitter", GroupParams,
-                      description="Holdout keeping each group's records together."),
+                      description="Holdout keeping each group's records together; sizes are "
+                                  "shares of groups."),
     ]
 
 
 @hookimpl
 def mlstat_models() -> list[ComponentSpec]:
-    from mlstat_core.builtins.params import BoostingParams, ForestParams, LogisticParams
+    from mlstat_core.builtins.params import (
+        BoostingParams,
+        ForestParams,
+        ForestRegressorParams,
+        LogisticParams,
+    )
 
     return [
         ComponentSpec("logistic_regression", "model", f"{_B}.models:LogisticRegressionModel",
@@ -51,6 +66,9 @@ def mlstat_models() -> list[ComponentSpec]:
         ComponentSpec("gradient_boosting", "model", f"{_B}.models:GradientBoostingModel",
                       BoostingParams, TABULAR,
                       "Histogram gradient boosting; handles missing values natively."),
+        ComponentSpec("random_forest_regressor", "model",
+                      f"{_B}.models:RandomForestRegressorModel", ForestRegressorParams,
+                      REGRESSION, "Random forest regressor for a numeric target."),
         ComponentSpec("majority", "model", f"{_B}.models:MajorityModel", NoParams, TABULAR,
                       "Predicts the most frequent class: the baseline to beat."),
     ]

@@ -12,6 +12,7 @@ from mlstat_core.components import AssessContext, Indicator, IndicatorResult, Pl
 from mlstat_core.errors import DataError
 from mlstat_core.quality import stats
 from mlstat_core.quality.params import (
+    DEFAULT_MIN_RECORDS,
     AutoCodingParams,
     ClassificationParams,
     HierarchyParams,
@@ -231,7 +232,7 @@ class ClassificationAccuracy(Indicator):
 
 
 def auto_coding_threshold(
-    ctx: AssessContext, target: float, min_records: int = 1
+    ctx: AssessContext, target: float, min_records: int = DEFAULT_MIN_RECORDS
 ) -> dict[str, Any]:
     """The confidence threshold that codes the most records automatically while those reach
     ``target`` accuracy; chosen on the validation records when the run has them (an honest
@@ -403,37 +404,61 @@ class HierarchicalAccuracy(Indicator):
 
 
 class RegressionAccuracy(Indicator):
-    """RMSE, MAE, R squared and bias of a numeric prediction."""
+    """RMSE, MAE, R squared and bias of a numeric prediction, and how many test records got
+    no (numeric) prediction: those are counted and named, never silently dropped."""
 
     def compute(self, ctx: AssessContext) -> list[IndicatorResult]:
         y_true = pd.to_numeric(ctx.y_true, errors="coerce")
         y_pred = pd.to_numeric(ctx.y_pred.reindex(y_true.index), errors="coerce")
-        keep = y_true.notna() & y_pred.notna()
+        known = y_true.notna()
+        unpredicted = known & y_pred.isna()
+        keep = known & y_pred.notna()
         t, q = y_true[keep].to_numpy(float), y_pred[keep].to_numpy(float)
         if t.size == 0:
             raise DataError("no test record has both a known true value and a prediction")
+        missing = int(unpredicted.sum())
+        note = "" if not missing else (
+            f" Computed on the {t.size:,} records with a prediction; {missing:,} record(s) "
+            "got none (see missing_predictions).")
         err = q - t
         rmse = float(np.sqrt(np.mean(err ** 2)))
         sd = float(t.std())
         r2 = float(1 - np.sum(err ** 2) / np.sum((t - t.mean()) ** 2)) if sd > 0 else None
         half = 1.96 * float(err.std(ddof=1)) / np.sqrt(t.size) if t.size > 1 else None
         bias = float(err.mean())
+        rows = unpredicted[unpredicted].index[:5]
+        ids = ctx.predictions["record_id"].reindex(rows) if "record_id" in \
+            ctx.predictions.columns else pd.Series(rows, index=rows)
+        first = [_plain(v) for v in ids]
         return [
+            IndicatorResult(
+                "missing_predictions", "accuracy", missing,
+                explanation="Test records with a known true value but no numeric prediction "
+                            "(missing or not a number); the other figures leave them out.",
+                details={"better": "lower", "records": int(known.sum()),
+                         "share": missing / int(known.sum()), "first_records": first},
+                headline=missing > 0),
             IndicatorResult("rmse", "accuracy", rmse,
-                            explanation="Root mean squared error, in the target's unit.",
+                            explanation="Root mean squared error, in the target's unit." + note,
                             details={"better": "lower", "nrmse": rmse / sd if sd else None,
-                                     "records": int(t.size)}, headline=True),
+                                     "records": int(t.size), "missing_predictions": missing},
+                            headline=True),
             IndicatorResult("mae", "accuracy", float(np.mean(np.abs(err))),
-                            explanation="Mean absolute error, in the target's unit.",
+                            explanation="Mean absolute error, in the target's unit." + note,
                             details={"better": "lower"}),
             IndicatorResult("r_squared", "accuracy", r2,
-                            explanation="Share of the target's variance the model explains.",
+                            explanation="Share of the target's variance the model explains."
+                                        + note,
                             details={"better": "higher"}),
             IndicatorResult("bias", "accuracy", bias,
                             None if half is None else (bias - half, bias + half),
                             "Mean of prediction minus truth: a systematic over- (positive) or "
-                            "under-estimate (negative) that would bias totals.",
+                            "under-estimate (negative) that would bias totals." + note,
                             plots=[Plot("Prediction errors", "hist", {
                                 "series": {"prediction - truth": err.tolist()[:20000]},
                                 "bins": 30, "x_label": "prediction - truth"})]),
         ]
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value

@@ -34,12 +34,13 @@ def automatic_share(ctx: AssessContext, params: CostParams) -> tuple[float, str]
         how = f"records with confidence >= {threshold}" if threshold is not None else ""
         if threshold is None:
             target = target_accuracy(ctx, params.target_accuracy)
-            chosen = auto_coding_threshold(ctx, target)
+            chosen = auto_coding_threshold(ctx, target, params.min_records)
             threshold = chosen["threshold"]
             if threshold is None:
-                return 0.0, f"no confidence threshold reaches the target accuracy {target:.0%}"
+                return 0.0, (f"no confidence threshold reaches the target accuracy {target:.0%} "
+                             f"on at least {params.min_records} records")
             how = (f"records with confidence >= {threshold:.3f}, the threshold reaching "
-                   f"{target:.0%} accuracy")
+                   f"{target:.0%} accuracy on at least {params.min_records} records")
         return float(np.mean(conf >= threshold)), how
     if "edit_pass" in predictions.columns or ctx.test.metadata.get("edit_pass") is not None:
         from mlstat_core.quality.imputation import edit_pass

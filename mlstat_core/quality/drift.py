@@ -119,13 +119,39 @@ def chance_psi(expected: np.ndarray, records: int, draws: int = 2000) -> float:
     return float(np.quantile(values, 0.99))
 
 
+def check_profile(profile: Any) -> None:
+    """A ValueError naming the first thing in ``profile`` that :func:`build_profile` would
+    not have written (a damaged or hand-edited file), before any record is counted."""
+    if not isinstance(profile, dict) or not isinstance(profile.get("columns"), dict):
+        raise ValueError("it has no `columns` object")
+    for column, entry in profile["columns"].items():
+        kind = entry.get("kind") if isinstance(entry, dict) else None
+        shares = entry.get("shares") if isinstance(entry, dict) else None
+        fine = isinstance(entry, dict) and isinstance(entry.get("missing"), int | float)
+        if kind == "categorical":
+            fine = fine and isinstance(shares, dict) and OTHER in shares and all(
+                isinstance(v, int | float) for v in shares.values())
+        elif kind in ("numeric", "text"):
+            edges = entry.get("edges")
+            fine = fine and isinstance(edges, list) and isinstance(shares, list) \
+                and len(shares) == len(edges) + 1 \
+                and all(isinstance(v, int | float) for v in edges + shares)
+        else:
+            fine = False
+        if not fine:
+            raise ValueError(f"its entry for column {column!r} is not a {kind or 'known'} "
+                             "column profile")
+
+
 class DriftAccumulator:
     """Counts new records into a training profile's bins, chunk by chunk."""
 
     def __init__(self, profile: dict[str, Any]) -> None:
-        if profile.get("version") != PROFILE_VERSION:
-            raise ValueError(f"drift profile version {profile.get('version')!r} is not "
+        if not isinstance(profile, dict) or profile.get("version") != PROFILE_VERSION:
+            version = profile.get("version") if isinstance(profile, dict) else None
+            raise ValueError(f"drift profile version {version!r} is not "
                              f"{PROFILE_VERSION}; fit the model again")
+        check_profile(profile)
         self.profile = profile
         self.records = 0
         self.counts: dict[str, np.ndarray] = {}

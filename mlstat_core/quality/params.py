@@ -6,6 +6,10 @@ from pydantic import Field, model_validator
 
 from mlstat_core.components import Params
 
+DEFAULT_MIN_RECORDS = 20
+"""Fewest records a confidence threshold must code automatically to count; the auto-coding
+and the cost indicators share it, so their figures agree."""
+
 
 class ClassificationParams(Params):
     bootstrap: int = Field(
@@ -24,7 +28,8 @@ class AutoCodingParams(Params):
         description="accuracy the automatically coded records must reach; default: the "
                     "[quality] setting target_accuracy, else 0.95")
     min_records: int = Field(
-        20, ge=1, description="fewest records a threshold must code automatically to count")
+        DEFAULT_MIN_RECORDS, ge=1,
+        description="fewest records a threshold must code automatically to count")
 
 
 class HierarchyParams(Params):
@@ -80,3 +85,36 @@ class CostParams(Params):
                     "threshold reaching target_accuracy (as in the auto-coding curve)")
     target_accuracy: float | None = Field(None, gt=0, le=1,
                                           description="as for the auto-coding indicator")
+    min_records: int = Field(
+        DEFAULT_MIN_RECORDS, ge=1,
+        description="fewest records the chosen threshold must code automatically (as for the "
+                    "auto-coding indicator, whose default is the same)")
+
+
+class QualitySettings(Params):
+    """The pipeline's ``[quality]`` table: settings read by several indicators (and the
+    report). Unknown keys are errors, so a typo is caught by ``mlstat validate``."""
+
+    targets: dict[str, float | dict[str, float]] = Field(
+        default_factory=dict,
+        description="value each named figure must reach: a number (at least, or at most when "
+                    "lower is better) or a table {min = x} / {max = x}")
+    target_accuracy: float | None = Field(
+        None, gt=0, le=1, description="accuracy automatically coded records must reach "
+                                      "(default 0.95)")
+    auto_threshold: float | None = Field(
+        None, ge=0, le=1, description="fixed confidence threshold for the cost figures")
+    manual_seconds_per_record: float | None = Field(
+        None, ge=0, description="time a person needs to code or edit one record")
+    cost_per_hour: float | None = Field(None, ge=0, description="staff cost of that person")
+    currency: str = Field("", description="currency of cost_per_hour")
+    records_per_cycle: float | None = Field(
+        None, gt=0, description="records of one production cycle (default: the test set)")
+
+    @model_validator(mode="after")
+    def _targets_say_how(self) -> QualitySettings:
+        for name, target in self.targets.items():
+            if isinstance(target, dict) and (set(target) - {"min", "max"} or not target):
+                raise ValueError(f"target {name!r} must be a number or a table with `min` or "
+                                 f"`max`, not {target!r}")
+        return self

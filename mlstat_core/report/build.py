@@ -181,9 +181,13 @@ def open_run(run_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     run_dir = Path(run_dir)
     manifest = RunFolder.open(run_dir).manifest
     if not (run_dir / REPORT_JSON).is_file():
+        status = manifest.get("status")
+        error = manifest.get("error")
+        why = f"; it failed with: {error}" if error else ""
+        fix = "fix that and rerun the pipeline" if error else "rerun the pipeline"
         raise DataError(
-            f"run folder {run_dir} has no {REPORT_JSON} (run status "
-            f"{manifest.get('status')!r}): its quality was never assessed; rerun the pipeline")
+            f"run folder {run_dir} has no {REPORT_JSON} (run status {status!r}{why}): its "
+            f"quality was never assessed; {fix}")
     return manifest, load_report(run_dir / REPORT_JSON)
 
 

@@ -11,7 +11,7 @@ from mlstat_core.components import DIMENSIONS
 from mlstat_core.report.build import open_run
 from mlstat_core.report.html import DIMENSION_TITLES, fmt_number, page
 
-FACTS = ("name", "task", "status", "seed", "started_at")
+FACTS = ("name", "task", "model", "status", "seed", "started_at")
 
 
 def _scalar(value: Any) -> float | None:
@@ -28,7 +28,7 @@ def comparison(run_dirs: list[Path]) -> dict[str, Any]:
         manifest, report = open_run(Path(run_dir))
         runs.append({"dir": str(run_dir), "label": str(manifest.get("run_id") or run_dir),
                      "report": report})
-    facts = [[fact, *[_fact((r["report"].get("run") or {}).get(fact)) for r in runs]]
+    facts = [[fact, *[_fact(_run_fact(r["report"].get("run") or {}, fact)) for r in runs]]
              for fact in FACTS]
     rows: dict[str, dict[str, Any]] = {}
     for i, run in enumerate(runs):
@@ -113,3 +113,10 @@ def render_comparison_html(table: dict[str, Any]) -> str:
 def _fact(value: Any) -> str:
     """A run fact as text; only a missing one is a dash (seed 0 is a fact)."""
     return "—" if value is None or value == "" else str(value)
+
+
+def _run_fact(run: dict[str, Any], fact: str) -> Any:
+    """A fact of the report's run section; ``model`` is the model component it used."""
+    if fact == "model":
+        return (run.get("components") or {}).get("model")
+    return run.get(fact)

@@ -28,6 +28,9 @@ def check_name(name: str) -> str:
     if re.fullmatch(r"[a-z][a-z0-9_]*", name) and not keyword.iskeyword(name) \
             and name not in RESERVED:
         return name
+    if keyword.iskeyword(name):
+        raise ScaffoldError(f"plugin name {name!r} is a Python keyword, which cannot name a "
+                            f"package; choose another (for example {name + '_plugin'!r})")
     fixed = re.sub(r"[^a-z0-9_]", "_", name.lower()).strip("_")
     hint = f" (for example {fixed!r})" if fixed and fixed != name and fixed[0].isalpha() \
         and fixed not in RESERVED else ""
@@ -47,11 +50,16 @@ def create_plugin(name: str, directory: str | Path = ".", description: str | Non
                   force: bool = False) -> Path:
     """Write the package ``mlstat-<name>`` into ``directory``; return its folder."""
     name = check_name(name)
+    text = (description or f"mlstat plugin {name}").replace('"', "'")
+    if any(ord(c) < 32 for c in text):
+        raise ScaffoldError("--description must be one line of text (no line breaks or tabs)")
     values = {
         "name": name,
         "package": f"mlstat_{name}",
         "dist": f"mlstat-{name.replace('_', '-')}",
-        "description": (description or f"mlstat plugin {name}").replace('"', "'"),
+        "description": text,
+        # inside a TOML or Python string a backslash starts an escape: double it
+        "description_quoted": text.replace("\\", "\\\\"),
     }
     target = Path(directory).expanduser() / values["dist"]
     if target.exists() and any(target.iterdir()) and not force:

@@ -8,6 +8,7 @@ distribution broke which rule, and how to fix it.
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import importlib
 import json
@@ -767,6 +768,22 @@ def _module_name(module: ModuleType) -> str:
     return parts[-2] if len(parts) > 1 and parts[-1] == "plugin" else parts[-1]
 
 
+def _check_example_keys(suite: _Suite) -> str | None:
+    """Every key of ``examples`` names one of the plugin's components: a key that names none
+    would be ignored, and the component checked with other params than the caller meant."""
+    names = {n for _kind, spec in _raw_specs(suite.registry, suite.plugin)
+             if isinstance(spec, ComponentSpec) for n in (spec.name, suite.full_name(spec))}
+    unknown = sorted(k for k in suite.examples if k not in names)
+    if unknown:
+        close = {k: difflib.get_close_matches(k, sorted(names), n=1) for k in unknown}
+        hints = "; ".join(f"{k!r}" + (f" (did you mean {c[0]!r}?)" if c else "")
+                          for k, c in close.items())
+        raise suite.fail(None, f"examples= names no component of the plugin: {hints}",
+                         "key examples by component name, e.g. "
+                         f"'{suite.plugin}.<component>' or '<component>'")
+    return f"{len(suite.examples)} example(s), each for a component"
+
+
 def _suite_for(
     plugin: str | ModuleType,
     registry: Registry | None,
@@ -824,6 +841,7 @@ def check_plugin(
     if suite.module is None:
         return suite.checks
     suite.add("light_import", lambda: _check_light_import(suite))
+    suite.add("examples", lambda: _check_example_keys(suite))
     for kind, spec in _raw_specs(suite.registry, suite.plugin):
         if not isinstance(spec, ComponentSpec):
             def not_a_spec(value: Any = spec, k: str = kind) -> str | None:

@@ -1,9 +1,11 @@
 """The per-pixel random forest: bands, spectral indices and (optionally) their neighbourhood
 means in, built-up probability out; an optional decision threshold on P(built-up) chosen on
-held-out spatial blocks; maps the whole scene tile by tile."""
+held-out spatial blocks; maps the whole scene tile by tile. The context forest adds
+synthetically mixed training data (see :mod:`mlstat_imagery.mixing`)."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from mlstat_core.errors import DataError
 from mlstat_core.sklearn_model import SklearnModel, proba_column
 from mlstat_imagery.features import context_margin, context_names, context_stack
 from mlstat_imagery.mapping import SceneMapper
+from mlstat_imagery.mixing import MIXTURE_STREAM, FeatureRecipe, MixtureSource
 from mlstat_imagery.params import ContextForestParams, ImageryForestParams
 from mlstat_imagery.scene import SceneInfo, gather_by_tile, pixel_positions, read_window
 from mlstat_imagery.splitters import block_ids
@@ -63,8 +66,58 @@ class PixelForestModel(SceneMapper, SklearnModel):
                 "features": features, "scene": train.metadata.get("scene"),
                 "context_windows": windows,
                 "columns": base + context_names(base, windows)}
-        super().fit(train, validation)
+        self._mixing_rng = np.random.default_rng([self.seed, MIXTURE_STREAM])
+        self.roles = train.roles
+        matrix = self.to_matrix(train.frame) if self.mixes(train) else None
+        source = None if matrix is None else self.mixture_source(
+            train.frame, matrix, (train.y == train.metadata["positive_label"]).to_numpy())
+        synthetic = source.draw() if source is not None else None
+        if synthetic is not None and not len(synthetic[1]):
+            warnings.warn("synthetic mixtures skipped: the training pixels hold no usable pair "
+                          "of a built-up and a mixture_classes pixel", stacklevel=2)
+            self.extra_state["mixtures_skipped"] = "no usable pair of pixels"
+        if source is None or synthetic is None or not len(synthetic[1]):
+            super().fit(train, validation)
+            return self
+        self._fit_with_mixtures(train, validation, matrix, synthetic, source)
         return self
+
+    def mixes(self, train: Dataset) -> bool:
+        """Whether this fit adds synthetic mixtures to the training pixels: never for the
+        per-pixel forest (see :class:`ContextForestModel`)."""
+        return False
+
+    def mixture_source(self, frame: pd.DataFrame, matrix: np.ndarray,
+                       builtup: np.ndarray) -> MixtureSource | None:
+        """Synthetic mixtures of the pixels of ``frame`` (``matrix``: their features,
+        ``builtup``: which are built-up)."""
+        return None
+
+    def _fit_with_mixtures(self, train: Dataset, validation: Dataset | None,
+                           matrix: np.ndarray, synthetic: tuple[np.ndarray, np.ndarray],
+                           source: MixtureSource) -> None:
+        """SklearnModel.fit on the real pixels plus the synthetic ones."""
+        positive = train.metadata["positive_label"]
+        other = next(c for c in train.y.unique() if c != positive)
+        features, builtup = synthetic
+        labels = np.concatenate([train.y.to_numpy(dtype=object),
+                                 np.where(builtup, positive, other).astype(object)])
+        self.estimator = self.build_estimator(train)
+        kwargs: dict[str, Any] = {}
+        if train.sample_weight is not None:  # a mixture weighs as much as an average pixel
+            weights = train.sample_weight.to_numpy(dtype=float)
+            kwargs["sample_weight"] = np.concatenate(
+                [weights, np.full(len(builtup), weights.mean())])
+        self.estimator.fit(np.vstack([matrix, features]), labels, **kwargs)
+        self.text_columns = []  # imagery features are numbers: none is read as text
+        self.classes_ = [c.item() if hasattr(c, "item") else c for c in self.estimator.classes_]
+        self.extra_state["mixtures"] = {
+            "synthetic_pixels": int(len(builtup)), "real_pixels": int(len(train)),
+            "synthetic_builtup": int(builtup.sum()),
+            "share": float(source.share), "builtup_fraction": float(source.builtup_fraction),
+            "method": "Okujeni et al. (2013): linear mixtures of a built-up and a "
+                      "vegetated/bare training pixel, fraction ~ U(0, 1)"}
+        self.after_fit(train, validation)
 
     def after_fit(self, train: Dataset, validation: Dataset | None) -> None:
         """Choose the decision threshold on P(built-up) (binary maps only)."""
@@ -97,15 +150,23 @@ class PixelForestModel(SceneMapper, SklearnModel):
         matrix = self.to_matrix(pool)
         groups = block_ids(pool["row"].to_numpy(), pool["col"].to_numpy(), p.cv_block_size) \
             if "row" in pool.columns else np.arange(len(pool))
-        value, kappa, folds = self._cv_threshold(matrix, truth, groups)
+        source = self.mixture_source(pool, matrix, truth) if "mixtures" in self.extra_state \
+            else None
+        value, kappa, folds = self._cv_threshold(matrix, truth, groups, source)
+        method = f"{folds}-fold spatial-block cross-validation ({p.cv_block_size}-pixel " \
+                 "blocks) of the train and validation pixels"
+        if source is not None:
+            method += "; each fold's forest also trains on mixtures of its own pixels and " \
+                      "the held-out pixels are joined by mixtures of held-out pixels only"
         self.extra_state["threshold"] = {
-            "value": value, "positive": positive,
-            "method": f"{folds}-fold spatial-block cross-validation ({p.cv_block_size}-pixel "
-                      "blocks) of the train and validation pixels",
+            "value": value, "positive": positive, "method": method,
             "kappa": kappa, "pixels": int(len(truth))}
 
-    def _cv_threshold(self, matrix: np.ndarray, truth: np.ndarray,
-                      groups: np.ndarray) -> tuple[float, float, int]:
+    def _cv_threshold(self, matrix: np.ndarray, truth: np.ndarray, groups: np.ndarray,
+                      source: MixtureSource | None = None) -> tuple[float, float, int]:
+        """Out-of-fold P(built-up) of the pixels (spatial blocks as groups) and the threshold
+        maximising kappa on them. With ``source``, each fold's forest also trains on mixtures
+        of its fit pixels, and mixtures of the held-out pixels only join the scored set."""
         from sklearn.model_selection import GroupKFold
 
         folds = min(self.params.cv_folds, len(np.unique(groups)))
@@ -113,14 +174,27 @@ class PixelForestModel(SceneMapper, SklearnModel):
             raise DataError("the labelled pixels fall in one block: the 'cv' threshold needs "
                             "two; use a smaller cv_block_size")
         out = np.full(len(truth), np.nan)
+        extra_p: list[np.ndarray] = []
+        extra_y: list[np.ndarray] = []
         for fit_idx, held in GroupKFold(folds).split(matrix, truth, groups):
             if truth[fit_idx].all() or not truth[fit_idx].any():
                 continue
+            x, y = matrix[fit_idx], truth[fit_idx]
+            if source is not None:
+                sx, sy = source.draw(fit_idx)
+                x, y = np.vstack([x, sx]), np.concatenate([y, sy])
             forest = self._forest(min(100, self.params.n_estimators))
-            forest.fit(matrix[fit_idx], truth[fit_idx])
-            out[held] = forest.predict_proba(matrix[held])[:, list(forest.classes_).index(True)]
+            forest.fit(x, y)
+            k = list(forest.classes_).index(True)
+            out[held] = forest.predict_proba(matrix[held])[:, k]
+            if source is not None:
+                hx, hy = source.draw(held)
+                if len(hy):
+                    extra_p.append(forest.predict_proba(hx)[:, k])
+                    extra_y.append(hy)
         seen = ~np.isnan(out)
-        value, kappa = best_threshold(out[seen], truth[seen])
+        value, kappa = best_threshold(np.concatenate([out[seen], *extra_p]),
+                                      np.concatenate([truth[seen], *extra_y]))
         return value, kappa, folds
 
     # -- features ---------------------------------------------------------------------------
@@ -194,7 +268,12 @@ class PixelForestModel(SceneMapper, SklearnModel):
         valid = ~np.isnan(pixels).any(axis=1)
         out = np.full((pixels.shape[0], len(self.classes_ or [])), np.nan, dtype=np.float32)
         if valid.any():
-            out[valid] = self.estimator.predict_proba(pixels[valid])
+            jobs = self.estimator.n_jobs
+            self.estimator.n_jobs = self.params.map_jobs  # the trees in parallel: same values
+            try:
+                out[valid] = self.estimator.predict_proba(pixels[valid])
+            finally:
+                self.estimator.n_jobs = jobs
         return out.T.reshape(-1, height, width)
 
     def write_outputs(self, directory: Path, predictions: pd.DataFrame,
@@ -222,3 +301,56 @@ class ContextForestModel(PixelForestModel):
 
     def __init__(self, params: ContextForestParams | None = None, task: str = "") -> None:
         super().__init__(params if params is not None else ContextForestParams(), task)
+
+    def mixes(self, train: Dataset) -> bool:
+        """Synthetic mixtures are on (``mixtures`` > 0) and the data allow them: a binary
+        task and the loader's ``land_cover`` column. When they do not, a default is skipped
+        with a warning (and the reason kept in the model's state); a value the user set is an
+        error."""
+        p: ContextForestParams = self.params
+        if p.mixtures == 0:
+            return False
+        reason = self._no_mixtures_reason(train)
+        if reason is None:
+            return True
+        if "mixtures" in p.model_fields_set:
+            raise DataError(f"mixtures = {p.mixtures} cannot be used: {reason}; set "
+                            "mixtures = 0 for the plain context forest")
+        warnings.warn(f"synthetic mixtures skipped ({reason}): the plain context forest is "
+                      "fitted; set mixtures = 0 in [model] to silence this", stacklevel=3)
+        self.extra_state["mixtures_skipped"] = reason
+        return False
+
+    def _no_mixtures_reason(self, train: Dataset) -> str | None:
+        p: ContextForestParams = self.params
+        positive = train.metadata.get("positive_label")
+        if train.y.nunique() != 2 or positive not in set(train.y):
+            return "they need a binary task (built-up against other)"
+        if not train.metadata.get("features") or "land_cover" not in train.frame.columns:
+            return ("the training pixels have no multi-class `land_cover` column (an imagery "
+                    "loader gives one)")
+        cover = train.frame["land_cover"].astype(str)
+        itself = sorted(set(cover[(train.y == positive).to_numpy()]) & set(p.mixture_classes))
+        if itself:
+            raise DataError(f"mixture_classes {itself} are built-up classes: name the "
+                            "vegetated/bare classes to mix with built-up pixels")
+        known = set(cover) | set((train.metadata.get("class_codes") or {}).values())
+        unknown = [c for c in p.mixture_classes if c not in known]
+        if unknown and "mixture_classes" in p.model_fields_set:
+            raise DataError(f"mixture_classes {unknown} are not land-cover classes of the data "
+                            f"({', '.join(sorted(known))})")
+        if not cover.isin(p.mixture_classes).any():
+            return (f"no training pixel is of the mixture_classes {p.mixture_classes}; name "
+                    f"the vegetated/bare classes among {sorted(known)}")
+        return None
+
+    def mixture_source(self, frame: pd.DataFrame, matrix: np.ndarray,
+                       builtup: np.ndarray) -> MixtureSource | None:
+        p: ContextForestParams = self.params
+        spec = self.extra_state["features"]
+        recipe = FeatureRecipe(list(spec["bands"]), dict(spec["band_roles"]),
+                               list(spec["indices"]), list(self.extra_state["context_windows"]),
+                               list(self.extra_state["columns"]))
+        partner = frame["land_cover"].astype(str).isin(p.mixture_classes).to_numpy()
+        return MixtureSource(matrix, builtup, partner, recipe, p.mixtures,
+                             p.mixture_builtup_fraction, self._mixing_rng)

@@ -13,6 +13,8 @@ IndexName = Literal["ndvi", "ndbi", "mndwi", "ndwi", "bu"]
 
 LANDSAT_NC_CLASSES = {1: "developed", 2: "agriculture", 3: "herbaceous", 4: "shrubland",
                       5: "forest", 6: "water", 7: "sediment"}
+MIXTURE_CLASSES = ("forest", "herbaceous", "shrubland", "agriculture")
+"""Land-cover classes of the bundled scene mixed with built-up pixels by the context forest."""
 LANDSAT7_ROLES = {"blue": "10", "green": "20", "red": "30", "nir": "40", "swir1": "50",
                   "swir2": "70"}
 
@@ -103,7 +105,10 @@ class ImageryForestParams(MapParams):
     min_samples_leaf: int = Field(1, ge=1, description="smallest leaf")
     class_weight: Literal["balanced", "balanced_subsample"] | None = Field(
         "balanced", description="reweight rare classes (built-up is the minority)")
-    n_jobs: int = Field(1, description="CPU cores to use (-1: all)")
+    n_jobs: int = Field(1, description="CPU cores to fit with and to score records with "
+                                       "(-1: all; keep 1 on Spark, whose tasks share cores)")
+    map_jobs: int = Field(-1, description="CPU cores to map a whole scene with (-1: all): "
+                                          "it changes the speed, not the model")
     context_windows: list[int] = Field(
         default_factory=list,
         description="focal windows (odd sides in pixels, e.g. [3, 7]): the mean of the bands "
@@ -141,6 +146,24 @@ class ContextForestParams(ImageryForestParams):
     threshold: Literal["argmax", "cv", "validation"] | float = Field(
         "cv", description="'cv': threshold on P(built-up) maximising kappa in spatial-block "
                           "cross-validation of the labelled pixels; see random_forest")
+    mixtures: float = Field(
+        1.0, ge=0, le=10,
+        description="synthetically mixed training data (Okujeni et al. 2013), binary mode: "
+                    "this many mixtures per real training pixel, each a built-up pixel and a "
+                    "pixel of `mixture_classes` mixed with a built-up fraction f ~ U(0, 1) "
+                    "(bands and focal-mean bands mixed, indices recomputed); the 'cv' folds "
+                    "get mixtures of their own pixels only. 0 turns it off (the plain context "
+                    "forest). Needs the loader's `land_cover` column: without it, or in "
+                    "multi-class mode, the default is skipped with a warning and an explicit "
+                    "value is an error")
+    mixture_builtup_fraction: float = Field(
+        0.2, gt=0, lt=1,
+        description="a mixture is labelled built-up when its built-up fraction is at least "
+                    "this (0.2: the NLCD counts land with 20% impervious cover as developed)")
+    mixture_classes: list[str] = Field(
+        default_factory=lambda: list(MIXTURE_CLASSES), min_length=1,
+        description="land-cover classes (the loader's `land_cover` names) mixed with built-up "
+                    "pixels: vegetated and bare land, not water")
 
 
 class CnnParams(MapParams):

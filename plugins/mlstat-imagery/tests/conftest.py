@@ -18,11 +18,12 @@ CROP = (224, 288, 96, 96)  # row0, col0, height, width
 BANDS = ["10", "20", "30", "40", "50", "70"]
 
 
-def write_crop(source: Path, target: Path, crs: Any = None) -> None:
+def write_crop(source: Path, target: Path, crs: Any = None,
+               crop: tuple[int, int, int, int] = CROP) -> None:
     import rasterio
     from rasterio.windows import Window, transform
 
-    row0, col0, h, w = CROP
+    row0, col0, h, w = crop
     window = Window(col0, row0, w, h)
     with rasterio.open(source) as src:
         data = src.read(window=window)

@@ -1,0 +1,310 @@
+"""`mlstat predict` keeps evidence safe and reads new records the way training read them:
+the input and run folders are never overwritten, predictions do not depend on the chunk
+size, ids keep their leading zeros, unlisted or edited model files are refused, and every
+mistake is one message with exit code 2."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import mlstat_core
+from mlstat_core.artifacts import MANIFEST, sha256_file
+from mlstat_core.cli import main
+from mlstat_core.errors import DataError, IntegrityError
+from mlstat_core.io import TableWriter, as_text, iter_table
+from mlstat_core.predict import DuplicateIds, load_model, predict_file
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def training_frame(records: int = 160, seed: int = 0) -> pd.DataFrame:
+    """Ids with leading zeros, a category whose codes look like numbers but one (``X``),
+    and a target that follows the category."""
+    rng = np.random.default_rng(seed)
+    code = np.array(["1", "2", "3", "X"])[np.arange(records) % 4]
+    y = np.where(np.isin(code, ["1", "3"]), "a", "b")
+    flip = rng.random(records) < 0.1
+    y = np.where(flip, np.where(y == "a", "b", "a"), y)
+    return pd.DataFrame({"id": [f"{i:05d}" for i in range(records)], "code": code,
+                         "num": rng.normal(size=records).round(3), "y": y})
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> Path:
+    """A finished run of core.logistic_regression on :func:`training_frame`."""
+    base = tmp_path_factory.mktemp("trained")
+    training_frame().to_csv(base / "train.csv", index=False)
+    config = {
+        "pipeline": {"name": "safety", "task": "tabular_classification", "seed": 0},
+        "loader": {"component": "core.table", "path": str(base / "train.csv"), "target": "y",
+                   "id": "id", "features": ["code", "num"]},
+        "split": {"component": "core.stratified", "test_size": 0.25},
+        "model": {"component": "core.logistic_regression"},
+        "indicators": ["core.classification_accuracy"],
+        "output": {"dir": str(base / "runs")},
+    }
+    return mlstat_core.run(config).run_dir
+
+
+@pytest.fixture
+def run_copy(trained: Path, tmp_path: Path) -> Path:
+    """A copy of the trained run, free to damage."""
+    return Path(shutil.copytree(trained, tmp_path / "run"))
+
+
+def new_records(path: Path) -> Path:
+    """20 new records; the first 8 hold only the codes 1, 2 and 3."""
+    codes = ["1", "2", "3", "1", "2", "3", "3", "1"] + ["X", "1", "2", "3"] * 3
+    frame = pd.DataFrame({"id": [f"{i:05d}" for i in range(20)], "code": codes,
+                          "num": np.linspace(-1, 1, 20).round(3)})
+    frame.to_csv(path, index=False)
+    return path
+
+
+def edit_json(path: Path, change) -> None:
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+
+
+def rehash(run: Path, relative: str) -> None:
+    """Record a changed file's SHA-256 in the manifest, as a careful forger would."""
+    edit_json(run / MANIFEST, lambda m: m["files"].__setitem__(relative,
+                                                               sha256_file(run / relative)))
+
+
+# --- D1: the output never destroys the input or a run's evidence ----------------------------
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_output_equal_to_the_input_is_refused(trained, tmp_path, monkeypatch, suffix):
+    monkeypatch.chdir(tmp_path)
+    source = new_records(tmp_path / "same.csv")
+    if suffix == ".parquet":
+        pd.read_csv(source, dtype=str).to_parquet(tmp_path / "same.parquet")
+        source = tmp_path / "same.parquet"
+    before = source.read_bytes()
+    result = invoke("predict", trained, "--input", source.name, "--output", f"./{source.name}")
+    assert result.exit_code == 2
+    assert "is the input file" in result.output and "Traceback" not in result.output
+    assert source.read_bytes() == before
+
+
+@pytest.mark.parametrize("target", ["predictions.parquet", "model/scores.csv", "scored.csv"])
+def test_output_inside_a_run_folder_is_refused(run_copy, tmp_path, target):
+    source = new_records(tmp_path / "new.csv")
+    evidence = {p: p.read_bytes() for p in run_copy.rglob("*") if p.is_file()}
+    result = invoke("predict", run_copy, "--input", source, "--output", run_copy / target)
+    assert result.exit_code == 2
+    assert "inside the run folder" in result.output
+    assert {p: p.read_bytes() for p in run_copy.rglob("*") if p.is_file()} == evidence
+
+
+def test_an_existing_output_is_replaced(trained, tmp_path):
+    source = new_records(tmp_path / "new.csv")
+    (tmp_path / "scored.csv").write_text("yesterday's predictions\n")
+    assert invoke("predict", trained, "--input", source, "--output",
+                  tmp_path / "scored.csv").exit_code == 0
+    assert len(pd.read_csv(tmp_path / "scored.csv")) == 20
+
+
+# --- D2: predictions do not depend on the chunk size -----------------------------------------
+
+
+def test_predictions_are_the_same_for_every_chunk_size(trained, tmp_path):
+    source = new_records(tmp_path / "new.csv")
+    outputs = {}
+    for size in (4, 10_000):
+        out = tmp_path / f"chunk{size}.csv"
+        predict_file(trained, source, out, chunk_size=size)
+        outputs[size] = pd.read_csv(out, dtype={"record_id": str})
+    pd.testing.assert_frame_equal(outputs[4], outputs[10_000])
+    # a Parquet file whose codes are integers is read as the same text
+    frame = pd.read_csv(source, dtype={"id": str})
+    frame.to_parquet(tmp_path / "new.parquet")
+    predict_file(trained, tmp_path / "new.parquet", tmp_path / "pq.csv", chunk_size=4)
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "pq.csv", dtype={"record_id": str}),
+                                  outputs[10_000])
+
+
+def test_the_model_remembers_its_text_columns(trained):
+    _folder, model, _factory, _steps = load_model(trained)
+    assert model.text_columns == ["code"]
+
+
+def test_iter_table_reads_text_columns_as_text_in_every_chunk(tmp_path):
+    path = tmp_path / "t.csv"
+    pd.DataFrame({"code": ["1", "2", "X", "007"], "n": [1, 2, 3, 4]}).to_csv(path, index=False)
+    chunks = list(iter_table(path, 2, dtype={"code": str, "absent": str}))
+    assert [list(c["code"]) for c in chunks] == [["1", "2"], ["X", "007"]]
+    assert as_text(pd.Series([1.0, 2.5, None, 3])).tolist()[:2] == ["1", "2.5"]
+
+
+# --- D3 and D5: ids are text; Parquet outputs of mixed ids ---------------------------------
+
+
+def test_ids_keep_their_leading_zeros(trained, tmp_path):
+    source = new_records(tmp_path / "new.csv")
+    result = invoke("predict", trained, "--input", source, "--output", tmp_path / "s.csv",
+                    "--id-column", "id")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "s.csv").read_text().splitlines()[1].startswith("00000,")
+
+
+def test_mixed_ids_in_chunks_of_one_make_a_parquet_output(trained, tmp_path):
+    frame = pd.read_csv(new_records(tmp_path / "new.csv"), dtype=str)
+    frame["id"] = [str(i) for i in range(10)] + [f"A{i}" for i in range(10)]
+    frame.to_csv(tmp_path / "mixed.csv", index=False)
+    result = invoke("predict", trained, "--input", tmp_path / "mixed.csv", "--output",
+                    tmp_path / "s.parquet", "--chunk-size", "1")
+    assert result.exit_code == 0, result.output
+    assert pd.read_parquet(tmp_path / "s.parquet")["record_id"].tolist() == list(frame["id"])
+
+
+def test_a_later_chunk_that_needs_text_turns_the_column_into_text(tmp_path):
+    writer = TableWriter(tmp_path / "out.parquet")
+    writer.write(pd.DataFrame({"record_id": [1, 2], "p": [0.5, 0.25]}))
+    writer.write(pd.DataFrame({"record_id": ["A3"], "p": [0.75]}))
+    writer.write(pd.DataFrame({"record_id": [4], "p": [1.0]}))
+    writer.close()
+    out = pd.read_parquet(tmp_path / "out.parquet")
+    assert out["record_id"].tolist() == ["1", "2", "A3", "4"]
+    assert out["p"].tolist() == [0.5, 0.25, 0.75, 1.0]
+    assert [p.name for p in tmp_path.iterdir()] == ["out.parquet"]
+
+
+# --- D4 and D5: every model file and the profile are listed and match --------------------
+
+
+def test_a_model_file_missing_from_the_manifest_is_refused(run_copy, tmp_path):
+    edit_json(run_copy / MANIFEST, lambda m: m["files"].pop("model/state.json"))
+    edit_json(run_copy / "model" / "state.json", lambda s: s.__setitem__("classes", ["X", "Y"]))
+    with pytest.raises(IntegrityError, match="state.json is not listed"):
+        mlstat_core.load_run(run_copy).verify()
+    result = invoke("predict", run_copy, "--input", new_records(tmp_path / "n.csv"),
+                    "--output", tmp_path / "s.csv")
+    assert result.exit_code == 2 and "state.json is not listed" in result.output
+    assert not (tmp_path / "s.csv").exists()
+
+
+def test_an_injected_preprocess_file_is_refused(run_copy, tmp_path):
+    (run_copy / "model" / "preprocess.json").write_text('{"steps": ["twitter.normalise"]}')
+    result = invoke("predict", run_copy, "--input", new_records(tmp_path / "n.csv"),
+                    "--output", tmp_path / "s.csv")
+    assert result.exit_code == 2 and "preprocess.json is not listed" in result.output
+
+
+def test_the_profile_is_checked_like_the_model(run_copy, tmp_path):
+    (run_copy / "profile.json").write_text('{"columns": 5}')
+    with pytest.raises(IntegrityError, match="profile.json does not match"):
+        mlstat_core.load_run(run_copy).verify()
+    edit_json(run_copy / MANIFEST, lambda m: m["files"].pop("profile.json"))
+    with pytest.raises(IntegrityError, match="profile.json is not listed"):
+        mlstat_core.load_run(run_copy).verify()
+
+
+@pytest.mark.parametrize("text", ["nope", '{"version": 1, "columns": 5}',
+                                  '{"version": 1, "columns": {"num": {"kind": "numeric"}}}'])
+def test_a_damaged_profile_is_one_message(run_copy, tmp_path, text):
+    (run_copy / "profile.json").write_text(text)
+    rehash(run_copy, "profile.json")
+    result = invoke("predict", run_copy, "--input", new_records(tmp_path / "n.csv"),
+                    "--output", tmp_path / "s.csv")
+    assert result.exit_code == 2
+    assert "the run folder is damaged" in result.output and "profile.json" in result.output
+
+
+def test_classes_of_the_state_must_be_the_estimators(run_copy, tmp_path):
+    edit_json(run_copy / "model" / "state.json", lambda s: s.__setitem__("classes", ["X", "Y"]))
+    rehash(run_copy, "model/state.json")
+    with pytest.raises(IntegrityError, match="not those of the fitted estimator"):
+        load_model(run_copy)
+
+
+@pytest.mark.parametrize("manifest", ["[]", "files-list", "model-list"])
+def test_a_damaged_manifest_is_one_message(run_copy, tmp_path, manifest):
+    path = run_copy / MANIFEST
+    if manifest == "[]":
+        path.write_text("[]")
+    elif manifest == "files-list":
+        edit_json(path, lambda m: m.__setitem__("files", []))
+    else:
+        edit_json(path, lambda m: m.__setitem__("model", ["core.logistic_regression"]))
+    result = invoke("predict", run_copy, "--input", new_records(tmp_path / "n.csv"),
+                    "--output", tmp_path / "s.csv")
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("Error: ") and len(result.output.splitlines()) == 1
+
+
+# --- D6: two runs in one process -------------------------------------------------------------
+
+
+RACE = """
+import sys, threading, time
+from mlstat_core.artifacts import _skops_io
+found = []
+first = threading.Thread(target=_skops_io)
+first.start()
+while "skops.io" not in sys.modules and first.is_alive():
+    time.sleep(0.0005)
+found.append(hasattr(_skops_io(), "loads"))
+first.join()
+print(found)
+"""
+
+
+def test_a_second_thread_waits_for_the_skops_import():
+    out = subprocess.run([sys.executable, "-c", RACE], capture_output=True, text=True,
+                         check=True, timeout=120).stdout
+    assert out.strip() == "[True]"
+
+
+# --- D7: messages ------------------------------------------------------------------------------
+
+
+def test_messages_name_the_right_folder_and_suffixes(trained, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    missing = invoke("predict", trained, "--input", "nonexist.csv", "--output", "x.csv")
+    assert missing.exit_code == 2 and "current folder" in missing.output
+    assert "pipeline file" not in missing.output
+    new_records(tmp_path / "n.csv")
+    json_out = invoke("predict", trained, "--input", "n.csv", "--output", "p.json")
+    assert json_out.exit_code == 2 and ".csv or .parquet" in json_out.output
+    assert "Excel" not in json_out.output
+    helptext = " ".join(invoke("predict", "--help").output.split())
+    assert "TSV" in helptext and "Excel" in helptext and "existing file is replaced" in helptext
+
+
+def test_duplicate_ids_are_a_warning_with_count_and_example(trained, tmp_path):
+    frame = pd.read_csv(new_records(tmp_path / "n.csv"), dtype=str)
+    frame.loc[[5, 12, 17], "id"] = "00001"
+    frame.to_csv(tmp_path / "dup.csv", index=False)
+    summary = predict_file(trained, tmp_path / "dup.csv", tmp_path / "s.csv", chunk_size=3)
+    [warning] = [w for w in summary.warnings if "repeat the id" in w]
+    assert warning.startswith("3 record(s)") and "'00001'" in warning
+    clean = predict_file(trained, tmp_path / "n.csv", tmp_path / "c.csv", chunk_size=3)
+    assert not [w for w in clean.warnings if "repeat the id" in w]
+
+
+def test_duplicate_ids_are_counted_across_chunks():
+    ids = DuplicateIds()
+    ids.update(pd.Series(["a", "b", "a"]), "id")
+    ids.update(pd.Series(["c", "b", None]), "id")
+    ids.update(pd.Series(["b", "d"]), "id")
+    assert ids.repeated == 3 and ids.example == "a"
+
+
+def test_predict_reading_a_missing_file_raises_data_error(trained, tmp_path):
+    with pytest.raises(DataError, match="current folder"):
+        predict_file(trained, tmp_path / "absent.csv", tmp_path / "out.csv")

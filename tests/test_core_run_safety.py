@@ -1,0 +1,325 @@
+"""Run safety: user mistakes in data and config are caught before fitting with one clear
+message, splits keep their promises, figures agree with each other and interrupted runs say so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import tomli_w
+from test_quality_context import label_context
+
+import mlstat_core
+from mlstat_core.builtins.params import GroupParams, HoldoutParams, KFoldParams
+from mlstat_core.builtins.splitters import KFoldSplitter, StratifiedSplitter
+from mlstat_core.components import ColumnRoles, Dataset
+from mlstat_core.config import load_config
+from mlstat_core.errors import ConfigError, DataError
+from mlstat_core.quality.accuracy import AutoCoding, RegressionAccuracy
+from mlstat_core.quality.cost import CostEffectiveness
+from mlstat_core.report.build import open_run
+from mlstat_core.tasks import TABULAR_CLASSIFICATION, TABULAR_REGRESSION
+
+
+def small_table(tmp_path: Path, n: int = 120, **columns) -> Path:
+    """A small survey-like table: id, age, income, region, weight, group, class y, number num_y;
+    class 'rare' has a single record (id 0)."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({
+        "id": range(n), "age": rng.integers(18, 80, n), "income": rng.normal(100, 20, n),
+        "region": rng.choice(["n", "s", "e"], n), "w": rng.uniform(0.5, 2, n),
+        "grp": rng.integers(0, 20, n)})
+    frame["y"] = np.where(frame["income"] > 100, "high", "low")
+    frame.loc[0, "y"] = "rare"
+    frame["num_y"] = frame["income"] * 1.5 + rng.normal(0, 1, n)
+    for name, values in columns.items():
+        frame[name] = values
+    path = tmp_path / "train.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def config(path: Path, task: str = "tabular_classification", **loader) -> dict:
+    model = "core.random_forest" if task == "tabular_classification" \
+        else "core.random_forest_regressor"
+    return {
+        "pipeline": {"name": "safety", "task": task, "seed": 0},
+        "loader": {"component": "core.table", "path": str(path),
+                   "target": "y" if task == "tabular_classification" else "num_y", "id": "id",
+                   "features": ["age", "income", "region"], **loader},
+        "split": {"component": "core.holdout"},
+        "model": {"component": model, "n_estimators": 5},
+        "indicators": ["core.timings"],
+    }
+
+
+def run(cfg: dict, tmp_path: Path, **kwargs):
+    return mlstat_core.run(cfg, out=tmp_path / "runs", **kwargs)
+
+
+# --- 1. target leakage ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["y", "id"])
+def test_target_or_id_listed_as_feature_is_refused_at_validation(tmp_path, role):
+    cfg = config(small_table(tmp_path), features=["age", role])
+    with pytest.raises(ConfigError) as err:
+        load_config(cfg)
+    issue = err.value.issues[0]
+    assert issue.field == "loader.features"
+    assert f"remove {role!r} from `features`" in issue.message
+
+
+def test_weights_listed_as_feature_runs_with_a_warning(tmp_path):
+    cfg = config(small_table(tmp_path), features=["age", "w"], weights="w")
+    result = run(cfg, tmp_path)
+    assert any("'w' is the weights column and also an input" in w for w in result.warnings)
+
+
+# --- 2. cost figures agree with the auto-coding figures -------------------------------------
+
+
+def test_automation_rate_uses_the_auto_coding_threshold_and_min_records():
+    # 10 sure and right records, then 40 wrong ones: 95% is reached only by fewer than 20.
+    y_true = ["a"] * 50
+    y_pred = ["a"] * 10 + ["b"] * 40
+    confidence = [0.99] * 10 + list(np.linspace(0.9, 0.5, 40))
+    ctx = label_context(y_true, y_pred, confidence=confidence, classes=["a", "b"])
+    share = {r.name: r for r in AutoCoding().compute(ctx)}["auto_coding_share"].value
+    rate = {r.name: r for r in CostEffectiveness().compute(ctx)}["automation_rate"]
+    assert share == 0.0
+    assert rate.value == share
+    assert "at least 20 records" in rate.explanation
+
+
+# --- 3. and 6. stratification ---------------------------------------------------------------
+
+
+def class_data(n: int = 100) -> Dataset:
+    y = ["a"] * 70 + ["b"] * (n - 71) + ["solo"]
+    frame = pd.DataFrame({"x": range(n), "y": y})
+    return Dataset(frame, ColumnRoles(target="y", features=["x"]))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_stratified_holdout_keeps_a_single_record_class_in_training(seed):
+    dataset = class_data()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        split = StratifiedSplitter(HoldoutParams(test_size=0.2)).split(dataset, seed)[0]
+    solo = 99
+    assert solo in split.train and solo not in split.test
+    test_classes = dataset.y.iloc[split.test].value_counts()
+    assert test_classes["a"] == 14 and test_classes["b"] == 6  # still stratified
+    assert "kept in training" in str(caught[0].message)
+
+
+def test_stratified_kfold_keeps_a_single_record_class_in_every_training_fold():
+    dataset = class_data()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        splits = KFoldSplitter(KFoldParams(n_splits=5)).split(dataset, 0)
+    assert all(99 in s.train and 99 not in s.test for s in splits)
+    assert all(dataset.y.iloc[s.test].value_counts()["a"] == 14 for s in splits)
+    tested = np.sort(np.concatenate([s.test for s in splits]))
+    assert tested.tolist() == list(range(99))
+    assert "in every fold (never tested)" in str(caught[0].message)
+
+
+def test_kfold_on_a_regression_task_makes_plain_folds_without_a_warning():
+    frame = pd.DataFrame({"x": range(30), "t": np.linspace(0, 1, 30)})
+    splitter = KFoldSplitter(KFoldParams(n_splits=3))
+    splitter.task = TABULAR_REGRESSION
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        splits = splitter.split(Dataset(frame, ColumnRoles(target="t", features=["x"])), 0)
+    assert len(splits) == 3
+
+
+def test_stratified_split_on_a_regression_task_is_refused_at_validation(tmp_path):
+    cfg = config(small_table(tmp_path), task="tabular_regression")
+    cfg["split"] = {"component": "core.stratified"}
+    with pytest.raises(ConfigError) as err:
+        load_config(cfg)
+    assert err.value.issues[0].field == "split.component"
+    assert "needs a classification task" in err.value.issues[0].message
+
+
+def test_classification_kfold_still_stratifies_when_told_the_task():
+    splitter = KFoldSplitter(KFoldParams(n_splits=5))
+    splitter.task = TABULAR_CLASSIFICATION
+    with pytest.warns(UserWarning, match="never tested"):
+        splits = splitter.split(class_data(), 0)
+    assert all(99 not in s.test for s in splits)
+
+
+# --- 4. interrupted runs --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("how,expected", [
+    ("term", "interrupted (SIGTERM)"), ("int", "interrupted (Ctrl-C)")])
+def test_an_interrupted_run_is_marked_failed_and_says_why(tmp_path, how, expected):
+    class Unhandled(Exception):
+        """Raised by the handler outside the run: the run did not install its own."""
+
+    def outside(signum, frame):
+        raise Unhandled
+
+    original = signal.signal(signal.SIGTERM, outside)
+    before = signal.getsignal(signal.SIGTERM)
+
+    def progress(step: str, message: str) -> None:
+        if step == "fit" and not message:
+            if how == "term":
+                os.kill(os.getpid(), signal.SIGTERM)
+            else:
+                raise KeyboardInterrupt
+
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run(config(small_table(tmp_path)), tmp_path, progress=progress)
+    finally:
+        after = signal.signal(signal.SIGTERM, original)
+    manifest = json.loads(next((tmp_path / "runs").glob("*/manifest.json")).read_text())
+    assert manifest["status"] == "failed"
+    assert manifest["error"] == expected
+    assert manifest["finished_at"]
+    assert after == before  # the handler outside the run is back
+
+
+# --- 5. data mistakes are one DataError before fitting --------------------------------------
+
+
+BAD_DATA = {
+    "weights NaN": ({"w": [np.nan] + [1.0] * 119}, {"weights": "w"},
+                    "weights column 'w' has 1 missing value(s)"),
+    "weights negative": ({"w": [1.0] * 5 + [-5.0] + [1.0] * 114}, {"weights": "w"},
+                         "1 negative value(s) (first: -5.0 at record id '5')"),
+    "weights zero": ({"w": [0.0] * 120}, {"weights": "w"}, "zero for every record"),
+    "weights text": ({"w": ["1x"] * 120}, {"weights": "w"}, "not numbers (first: '1x'"),
+    "groups NaN": ({"grp": [np.nan] * 3 + [1.0] * 117}, {"groups": "grp"},
+                   "groups column 'grp' of"),
+    "target NaN kept": ({"y": [np.nan] * 2 + ["a", "b"] * 59}, {"dropna_target": False},
+                        "set `dropna_target = true`"),
+    "continuous target": ({"y": [0.5] + [0.0, 1.0] * 59 + [1.0]}, {},
+                          "holds continuous numbers (e.g. 0.5 at record id '0')"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_DATA))
+def test_data_mistakes_are_one_data_error_naming_column_record_and_fix(tmp_path, case):
+    columns, loader, message = BAD_DATA[case]
+    cfg = config(small_table(tmp_path, **columns), **loader)
+    with pytest.raises(DataError) as err:
+        run(cfg, tmp_path)
+    assert message in str(err.value)
+
+
+def test_a_data_mistake_exits_2_without_a_traceback(tmp_path):
+    from click.testing import CliRunner
+
+    from mlstat_core.cli import main
+
+    cfg = config(small_table(tmp_path, w=[np.nan] * 120), weights="w")
+    path = tmp_path / "p.toml"
+    path.write_text(tomli_w.dumps(cfg), encoding="utf-8")
+    result = CliRunner().invoke(main, ["run", str(path), "--out", str(tmp_path / "runs")])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output and "missing value(s)" in result.output
+
+
+# --- 7. [quality] typos ---------------------------------------------------------------------
+
+
+def test_unknown_quality_settings_are_issues_with_a_suggestion(tmp_path):
+    cfg = config(small_table(tmp_path))
+    cfg["quality"] = {"target_acuracy": 0.5, "manual_seconds_per_recrod": 30,
+                      "cost_per_hour": 40}
+    with pytest.raises(ConfigError) as err:
+        load_config(cfg)
+    found = {i.field: i.suggestion for i in err.value.issues}
+    assert found == {"quality.target_acuracy": "target_accuracy",
+                     "quality.manual_seconds_per_recrod": "manual_seconds_per_record"}
+
+
+def test_a_target_naming_no_figure_is_a_run_warning_with_close_names(tmp_path):
+    cfg = config(small_table(tmp_path))
+    cfg["indicators"] = ["core.classification_accuracy"]
+    cfg["quality"] = {"targets": {"acurracy": 0.9, "accuracy": 0.5}}
+    result = run(cfg, tmp_path)
+    notes = [w for w in result.warnings if "names no figure" in w]
+    assert len(notes) == 1 and "'acurracy'" in notes[0] and "'accuracy'" in notes[0]
+
+
+# --- 8. regression ----------------------------------------------------------------------------
+
+
+def test_core_random_forest_regressor_runs_a_regression_pipeline(tmp_path):
+    cfg = config(small_table(tmp_path), task="tabular_regression")
+    cfg["split"] = {"component": "core.kfold", "n_splits": 3}
+    cfg["indicators"] = ["core.regression_accuracy"]
+    result = run(cfg, tmp_path)
+    assert result.metrics["r_squared"] > 0.8
+    assert result.metrics["missing_predictions"] == 0
+    assert not any("class" in w for w in result.warnings)  # no stratification on numbers
+
+
+def test_regression_accuracy_counts_missing_predictions():
+    ctx = label_context([1.0, 2.0, 3.0, 4.0], [1.5, np.nan, 3.5, 4.5])
+    results = {r.name: r for r in RegressionAccuracy().compute(ctx)}
+    assert results["missing_predictions"].value == 1
+    assert results["missing_predictions"].headline
+    assert results["rmse"].details["records"] == 3
+    assert "1 record(s) got none" in results["rmse"].explanation
+
+
+# --- 9. messages ------------------------------------------------------------------------------
+
+
+def test_report_of_a_failed_run_gives_the_error(tmp_path):
+    with pytest.raises(DataError):
+        run(config(small_table(tmp_path, w=[-1.0] * 120), weights="w"), tmp_path)
+    folder = next((tmp_path / "runs").iterdir())
+    with pytest.raises(DataError) as err:
+        open_run(folder)
+    assert "negative value(s)" in str(err.value)
+
+
+def test_duplicate_and_missing_ids_are_plain_messages(tmp_path):
+    ids = list(range(120))
+    ids[3] = 4
+    with pytest.raises(DataError, match=r"is not unique: '4' is used 2 times"):
+        run(config(small_table(tmp_path, id=ids)), tmp_path)
+    with pytest.raises(DataError, match=r"id column 'id' of .* is empty"):
+        run(config(small_table(tmp_path, id=[np.nan] * 120)), tmp_path)
+
+
+def test_a_pipeline_name_with_leading_punctuation_gives_a_clean_folder(tmp_path):
+    from mlstat_core.engine import folder_stem
+
+    assert folder_stem("<draft>") == "draft>"
+    assert folder_stem("---") == "run"
+    cfg = config(small_table(tmp_path))
+    cfg["pipeline"]["name"] = "<draft>"
+    result = run(cfg, tmp_path)
+    assert result.run_dir.name.startswith("draft")
+    assert result.manifest["name"] == "<draft>"
+
+
+def test_group_split_sizes_are_documented_as_shares_of_groups():
+    assert "share of groups" in GroupParams.model_fields["test_size"].description
+
+
+# --- 10. ids keep their leading zeros ------------------------------------------------------
+
+
+def test_ids_with_leading_zeros_stay_text(tmp_path):
+    result = run(config(small_table(tmp_path, id=[f"{i:05d}" for i in range(120)])), tmp_path)
+    assert result.predictions["record_id"].str.startswith("00").all()
