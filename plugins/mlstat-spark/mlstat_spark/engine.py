@@ -229,8 +229,8 @@ class SparkEngine(Engine):
             return self.session.read.parquet(job.input)
         if fmt == "csv":
             # the first chunk only: the driver never holds the whole input
-            sample = next(iter_table(job.input, 10_000, encoding=job.encoding), None) \
-                if local else None
+            sample = next(iter_table(job.input, 10_000, encoding=job.encoding,
+                                     dtype=job.read_dtypes()), None) if local else None
             reader = self.session.read.option("header", True).option("encoding", job.encoding)\
                 .option("mode", "FAILFAST")
             if sample is not None:

@@ -50,6 +50,13 @@ def test_spark_scores_a_csv_exactly_as_the_local_engine(spark_engine, budget_csv
     assert sampled.drift["records"] == 1000 and "first 1,000" in sampled.drift["note"]
     pd.testing.assert_frame_equal(read_sorted(tmp_path / "local.parquet"),
                                   read_sorted(tmp_path / "spark.parquet"), check_dtype=False)
+    # ids written with leading zeros stay text on Spark, as on the local engine
+    new.insert(0, "hh", [f"{i:05d}" for i in range(len(new))])
+    new.to_csv(tmp_path / "ids.csv", index=False)
+    predict_file(run.run_dir, tmp_path / "ids.csv", tmp_path / "ids.parquet", engine="spark",
+                 engine_options={"master": "local[2]"}, id_column="hh")
+    assert read_sorted(tmp_path / "ids.parquet")["record_id"].head(2).tolist() == [
+        "00000", "00001"]
 
 
 def test_spark_scores_text_models_with_ids_from_parquet(spark_engine, tmp_path):
