@@ -218,9 +218,11 @@ def environment(plugins: dict[str, str | None] | None = None) -> dict[str, Any]:
 
 
 def new_run_id(name: str) -> str:
+    """A run folder name from the pipeline name, a time stamp and a random suffix; it starts
+    with a letter or digit, so a command line never takes it for an option."""
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name)[:40] or "run"
-    return f"{safe}-{stamp}-{uuid.uuid4().hex[:6]}"
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name).strip("-_")[:40]
+    return f"{safe or 'run'}-{stamp}-{uuid.uuid4().hex[:6]}"
 
 
 @dataclass

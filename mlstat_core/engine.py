@@ -204,11 +204,9 @@ class Runner:
                       "model": cfg.model.name,
                       "indicators": [i.name for i in cfg.indicators]}
         folder = RunFolder.create(
-            self.out_dir, folder_stem(cfg.name), task=cfg.task.name, seed=cfg.seed,
+            self.out_dir, cfg.name, task=cfg.task.name, seed=cfg.seed,
             components=components, config_sha256=cfg.config_hash(), source=cfg.source,
             environment=environment(self.registry.distributions_used(cfg.component_names())))
-        if folder.manifest.get("name") != cfg.name:
-            folder.update(name=cfg.name)
         self.folder = folder
         self.info = RunInfo(folder.manifest["run_id"], folder.path, cfg)
         atomic_write_text(folder.path / "config.toml", cfg.to_toml())
@@ -382,15 +380,6 @@ def failure_message(exc: BaseException) -> str:
     if isinstance(exc, MlstatError):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
-
-
-def folder_stem(name: str) -> str:
-    """The pipeline name as the start of a run folder name: no leading punctuation, so that a
-    folder never starts with '-' or '.' (a name such as '<draft>' gives 'draft>')."""
-    stem = name
-    while stem and not stem[0].isalnum():
-        stem = stem[1:]
-    return stem or "run"
 
 
 def unmatched_targets(quality: dict[str, Any], results: list[IndicatorResult]) -> list[str]:

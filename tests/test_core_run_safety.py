@@ -302,10 +302,10 @@ def test_duplicate_and_missing_ids_are_plain_messages(tmp_path):
 
 
 def test_a_pipeline_name_with_leading_punctuation_gives_a_clean_folder(tmp_path):
-    from mlstat_core.engine import folder_stem
+    from mlstat_core.artifacts import new_run_id
 
-    assert folder_stem("<draft>") == "draft>"
-    assert folder_stem("---") == "run"
+    assert new_run_id("<draft>").startswith("draft-2")
+    assert new_run_id("---").startswith("run-")
     cfg = config(small_table(tmp_path))
     cfg["pipeline"]["name"] = "<draft>"
     result = run(cfg, tmp_path)
