@@ -53,7 +53,6 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             click.echo(f"Error: {message}", err=True)
             sys.exit(getattr(exc, "exit_code", 2))
 
-    wrapper.handles_user_errors = True  # type: ignore[attr-defined]
     return wrapper
 
 
@@ -75,7 +74,6 @@ def main(trace_hooks: bool) -> None:
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
-@user_errors
 def validate(file: str, as_json: bool) -> None:
     """Check a pipeline file: its shape, then every component's params."""
     from mlstat_core.config import load_config
@@ -110,7 +108,6 @@ def schema() -> None:
               help="Override a value of the pipeline file (repeatable).")
 @click.option("--out", type=click.Path(file_okay=False), help="Folder that receives the run.")
 @click.option("--strict", is_flag=True, help="Fail if any plugin fails to load.")
-@user_errors
 def run_command(file: str, overrides: tuple[str, ...], out: str | None, strict: bool) -> None:
     """Load, split, fit, predict, assess and persist: one run folder per run."""
     from mlstat_core.engine import run
@@ -183,7 +180,6 @@ def _print_summary(result: Any) -> None:
 @click.option("--spark-master", help="Spark master URL (spark engine; default local[*]).")
 @click.option("--engine-option", "engine_options", multiple=True, metavar="KEY=VALUE",
               help="A param of the engine (repeatable), e.g. partitions=8.")
-@user_errors
 def predict(run_dir: str, input_path: str, output_path: str, chunk_size: int,
             encoding: str, id_column: str | None, probabilities: bool, engine: str,
             spark_master: str | None, engine_options: tuple[str, ...]) -> None:
@@ -214,7 +210,6 @@ def predict(run_dir: str, input_path: str, output_path: str, chunk_size: int,
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--strict", is_flag=True, help="Exit with an error if any plugin failed.")
-@user_errors
 def plugins(as_json: bool, strict: bool) -> None:
     """List plugins: distribution, version, components, status or error."""
     from mlstat_core.registry import discover
@@ -254,7 +249,6 @@ def plugins(as_json: bool, strict: bool) -> None:
               help="Only components of this kind.")
 @click.option("--task", help="Only components serving this task type.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@user_errors
 def components(kind: str | None, task: str | None, as_json: bool) -> None:
     """List components with their params and defaults."""
     from mlstat_core.registry import get_registry
@@ -304,8 +298,7 @@ from mlstat_core.scaffold.command import new_plugin_command  # noqa: E402
 for _command in (report_command, compare_command, new_plugin_command):
     main.add_command(_command)
 for _command in main.commands.values():  # every command prints user mistakes as one line
-    if _command.callback is not None \
-            and not getattr(_command.callback, "handles_user_errors", False):
+    if _command.callback is not None:
         _command.callback = user_errors(_command.callback)
 
 if __name__ == "__main__":  # pragma: no cover

@@ -44,10 +44,11 @@ class Params(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
-    def check(self, registry: Any) -> list[ConfigIssue]:
-        """Checks that need other components (a base model named in these params, say),
-        run by ``mlstat validate`` and before every run. Return one issue per problem, its
-        ``file`` left empty and its ``field`` relative to these params; none by default."""
+    def check(self, registry: Any, task: TaskType | None = None) -> list[ConfigIssue]:
+        """Checks that need other components (a base model named in these params, say) or
+        the pipeline's task (a split that needs classes), run by ``mlstat validate`` and
+        before every run. Return one issue per problem, its ``file`` left empty and its
+        ``field`` relative to the component's section; none by default."""
         return []
 
 
@@ -286,6 +287,10 @@ class Model(Component, ABC):
         """Set by the engine from the pipeline's seed before ``fit``."""
         self.roles: ColumnRoles | None = None
         self.classes_: list[Any] | None = None
+        self.text_columns: list[str] | None = None
+        """Input columns the model learned as text (categories): every engine reads them as
+        text in each chunk, so a chunk of ``1, 2, 3`` from a column of ``1, 2, 3, X`` is
+        scored as in training. Set by ``fit`` and saved with the model; None means none."""
 
     @abstractmethod
     def fit(self, train: Dataset, validation: Dataset | None = None) -> Model: ...

@@ -247,7 +247,7 @@ def _resolve(
         issues.extend(explain_unknown(issues_from_validation(exc, section, source),
                                       entry.spec.params, entry.full_name, section))
         return None
-    checked = params.check(registry) if isinstance(params, Params) else []
+    checked = params.check(registry, task) if isinstance(params, Params) else []
     for issue in checked:
         issue.file, issue.field = source, f"{section}.{issue.field}"
     if checked:
@@ -318,13 +318,6 @@ def validate(
         if found:
             indicators.append(found)
     issues.extend(quality_issues(file.quality, source))
-    split = resolved["split"]
-    if task is not None and split is not None and "classification" not in task.tags \
-            and getattr(split.entry.spec.params, "classification_only", False):
-        issues.append(ConfigIssue(
-            source, "split.component",
-            f"{split.name} keeps class shares, so it needs a classification task; task "
-            f"{task.name!r} has no classes: use core.holdout or core.kfold", "core.holdout"))
     try:
         engine = registry.engine(file.predict.engine)
         engine.spec.params.model_validate(file.predict.options)
@@ -346,20 +339,13 @@ def quality_issues(quality: dict[str, Any], source: str) -> list[ConfigIssue]:
     """Problems of the ``[quality]`` table: unknown keys (with the closest known one) and
     values of the wrong type."""
     from mlstat_core.quality.params import QualitySettings
-    from mlstat_core.registry import issues_from_validation
+    from mlstat_core.registry import explain_unknown, issues_from_validation
 
     try:
         QualitySettings.model_validate(quality)
     except ValidationError as exc:
-        found = issues_from_validation(exc, "quality", source)
-        known = list(QualitySettings.model_fields)
-        for issue in found:
-            if issue.message == "unknown parameter":
-                name = issue.field.split(".", 1)[1]
-                close = difflib.get_close_matches(name, known, n=1)
-                issue.message = f"unknown [quality] setting; known: {', '.join(known)}"
-                issue.suggestion = close[0] if close else None
-        return found
+        return explain_unknown(issues_from_validation(exc, "quality", source),
+                               QualitySettings, "[quality]", "quality")
     return []
 
 

@@ -102,7 +102,7 @@ def check_task_data(dataset: Dataset, config: PipelineConfig) -> None:
 
 
 def _where(dataset: Dataset, mask: pd.Series) -> str:
-    from mlstat_core.builtins.loaders import first_record
+    from mlstat_core.io import first_record
 
     return first_record(dataset.frame, mask, dataset.roles.id)
 
@@ -113,11 +113,13 @@ def check_target_values(dataset: Dataset, config: PipelineConfig) -> None:
     y, column = dataset.y, dataset.roles.target
     missing = y.isna()
     if missing.any():
+        fix = (f"set `dropna_target = true` in [loader] of {config.source} to drop those "
+               "records, or fill them in"
+               if "dropna_target" in type(config.loader.params).model_fields
+               else "drop those records or fill them in")
         raise DataError(
             f"target column {column!r} has {int(missing.sum())} missing value(s) (first at "
-            f"{_where(dataset, missing)}) and a model cannot learn from them; set "
-            f"`dropna_target = true` in [loader] of {config.source} to drop those records, or "
-            "fill them in")
+            f"{_where(dataset, missing)}) and a model cannot learn from them; {fix}")
     if "classification" in config.task.tags and pd.api.types.is_float_dtype(y):
         fractional = (y % 1) != 0
         if fractional.any():
@@ -163,11 +165,17 @@ class Runner:
 
     def step(self, name: str, fn: Callable[[], Any], describe: Callable[[Any], str]) -> Any:
         """Run one step, timed; the warnings its code raises are kept with the run (manifest,
-        summary), each once, instead of being printed as Python warnings."""
+        summary), each once, instead of being printed as Python warnings. Python's warning
+        filters are process-wide, so only a run in the main thread records them; a run in
+        another thread leaves its warnings to Python."""
         self.progress(name, "")
         start = time.perf_counter()
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        caught: list[warnings.WarningMessage] = []
+        if threading.current_thread() is threading.main_thread():
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                value = fn()
+        else:
             value = fn()
         for w in caught:
             if issubclass(w.category, DEVELOPER_WARNINGS):

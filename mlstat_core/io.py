@@ -45,12 +45,19 @@ def _text(value: Any) -> Any:
     return str(value.item() if isinstance(value, np.generic) else value)
 
 
+def is_text(series: pd.Series) -> bool:
+    """Whether every value present in ``series`` is a string (and at least one is present,
+    or the dtype itself is a string dtype)."""
+    if pd.api.types.is_string_dtype(series) and not pd.api.types.is_object_dtype(series):
+        return True
+    return pd.api.types.is_object_dtype(series) \
+        and pd.api.types.infer_dtype(series, skipna=True) == "string"
+
+
 def as_text(series: pd.Series) -> pd.Series:
     """``series`` as text the way a CSV reader gives it: ``1`` (not ``1.0``) for a whole
     number, missing values left missing; a column of text is returned as it is."""
-    if pd.api.types.is_string_dtype(series) and not pd.api.types.is_object_dtype(series):
-        return series
-    if pd.api.types.is_object_dtype(series) and all(isinstance(v, str) for v in series.dropna()):
+    if is_text(series) or (pd.api.types.is_object_dtype(series) and series.isna().all()):
         return series
     return series.astype(object).map(_text)
 
@@ -67,6 +74,19 @@ def with_dtypes(frame: pd.DataFrame, dtype: dict[str, Any] | None) -> pd.DataFra
             out = out.copy() if out is frame else out
             out[column] = cast
     return out
+
+
+def plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds (np.int64(4) -> 4), for messages."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def first_record(frame: pd.DataFrame, mask: pd.Series, id_column: str | None) -> str:
+    """Where the first flagged record is: its id when the table has one, else its row."""
+    position = int(mask.to_numpy().nonzero()[0][0])
+    if id_column and pd.notna(frame[id_column].iloc[position]):
+        return f"record id {plain(frame[id_column].iloc[position])!r}"
+    return f"data row {position + 1}"
 
 
 def is_url(path: str | Path) -> bool:

@@ -114,7 +114,7 @@ def read_dtypes(model: Model, id_column: str | None = None) -> dict[str, Any]:
     """``column -> str`` for the columns an input is read with as text: the id column (the
     one asked for, else the model's) and the model's ``text_columns`` (the raw input columns
     that held text in training; a model without the attribute has none)."""
-    columns = list(getattr(model, "text_columns", None) or [])
+    columns = list(model.text_columns or [])
     roles = model.roles
     ident = id_column or (roles.id if roles is not None else None)
     if ident:
@@ -283,10 +283,12 @@ class LocalEngine(Engine):
 
 class DuplicateIds:
     """Counts records whose id repeats an earlier record's, across chunks: 8 bytes (a 64-bit
-    hash) per record kept, not the ids themselves; an example id for the warning."""
+    hash) per record kept, not the ids themselves; an example id for the warning. The hashes
+    are kept in sorted runs of halving sizes (merged like a binary counter), so each chunk is
+    checked against O(log n) runs and the whole input costs O(n log n), not O(n^2)."""
 
     def __init__(self) -> None:
-        self.seen = np.zeros(0, dtype=np.uint64)
+        self.runs: list[np.ndarray] = []
         self.repeated = 0
         self.example: Any = None
         self.column: str | None = None
@@ -299,19 +301,19 @@ class DuplicateIds:
             return
         hashes = pd.util.hash_pandas_object(ids.astype(str), index=False).to_numpy()
         order = np.sort(hashes)
-        earlier = np.zeros(len(order), dtype=bool)
-        if len(self.seen):
-            position = np.minimum(np.searchsorted(self.seen, order), len(self.seen) - 1)
-            earlier = self.seen[position] == order
-        within = np.r_[False, order[1:] == order[:-1]]
-        repeated = earlier | within
+        repeated = np.r_[False, order[1:] == order[:-1]]
+        for run in self.runs:
+            position = np.minimum(np.searchsorted(run, order), len(run) - 1)
+            repeated |= run[position] == order
         if repeated.any():
             self.repeated += int(repeated.sum())
             if self.example is None:
                 wanted = set(order[repeated].tolist())
                 self.example = ids[[h in wanted for h in hashes.tolist()]].iloc[0]
         fresh = order[~repeated]
-        self.seen = np.insert(self.seen, np.searchsorted(self.seen, fresh), fresh)
+        while self.runs and len(self.runs[-1]) <= len(fresh):
+            fresh = np.sort(np.concatenate([self.runs.pop(), fresh]))
+        self.runs.append(fresh)
 
     def warning(self) -> str | None:
         if not self.repeated:

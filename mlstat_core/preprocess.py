@@ -48,8 +48,6 @@ class Preprocessed(Model):
         self.steps = steps
         self.inner = inner
         inner.preprocessor = self.apply
-        self.text_columns: list[str] | None = None
-        """Raw input columns that held text in training: read as text at prediction time."""
 
     @property
     def roles(self):  # type: ignore[override]

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from mlstat_core.artifacts import load_skops, save_skops
 from mlstat_core.components import STATE_FILE, Dataset, Model, NoParams
 from mlstat_core.errors import DataError, IntegrityError, ModelError
-from mlstat_core.io import as_text
+from mlstat_core.io import is_text, plain, with_dtypes
 
 ESTIMATOR_FILE = "estimator.skops"
 
@@ -70,26 +70,7 @@ def text_columns_of(frame: pd.DataFrame, columns: list[str]) -> list[str]:
     """The ``columns`` of ``frame`` that hold text (every value present is a string): the
     ones a model treats as categories, and that must be read as text again at prediction
     time whatever values a chunk of new records happens to hold."""
-    def text(series: pd.Series) -> bool:
-        if pd.api.types.is_string_dtype(series) and not pd.api.types.is_object_dtype(series):
-            return True
-        values = series.dropna()
-        return pd.api.types.is_object_dtype(series) and len(values) > 0 \
-            and all(isinstance(v, str) for v in values)
-
-    return [c for c in columns if c in frame.columns and text(frame[c])]
-
-
-def cast_text_columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """``frame`` with ``columns`` (those present) as text (:func:`as_text`)."""
-    out = frame
-    for column in columns:
-        if column in frame.columns:
-            cast = as_text(frame[column])
-            if cast is not frame[column]:
-                out = out.copy() if out is frame else out
-                out[column] = cast
-    return out
+    return [c for c in columns if c in frame.columns and is_text(frame[c])]
 
 
 def require_numeric(frame: pd.DataFrame, columns: list[str], what: str = "input"
@@ -106,7 +87,7 @@ def require_numeric(frame: pd.DataFrame, columns: list[str], what: str = "input"
         if bad.any():
             examples = ", ".join(repr(v) for v in series[bad].unique()[:3])
             first = series.index[bad][0]
-            first = first.item() if hasattr(first, "item") else first
+            first = plain(first)
             raise DataError(
                 f"{what}: column {column!r} was numeric in training but has {int(bad.sum())} "
                 f"value(s) that are not numbers, e.g. {examples} (first at record "
@@ -127,9 +108,6 @@ class SklearnModel(Model):
         super().__init__(params if params is not None else self.params_type(), task)
         self.estimator: Any = None
         self.extra_state: dict[str, Any] = {}
-        self.text_columns: list[str] | None = None
-        """Input columns that held text in training (None: not recorded, older model):
-        :meth:`predict` and ``mlstat predict`` read them as text in every chunk."""
 
     # -- what subclasses write -----------------------------------------------------------
 
@@ -154,7 +132,7 @@ class SklearnModel(Model):
             kwargs[self.sample_weight_param()] = weights.to_numpy()
         self.estimator.fit(self.to_matrix(train.frame), y.to_numpy(), **kwargs)
         classes = getattr(self.estimator, "classes_", None)
-        self.classes_ = [c.item() if hasattr(c, "item") else c for c in classes] \
+        self.classes_ = [plain(c) for c in classes] \
             if classes is not None else None
         self.after_fit(train, validation)
         return self
@@ -172,7 +150,7 @@ class SklearnModel(Model):
         if self.estimator is None or self.roles is None:
             raise ModelError(f"{type(self).__name__} is not fitted; call fit first")
         require_columns(frame, self.roles.input_columns())
-        matrix = self.to_matrix(cast_text_columns(frame, self.text_columns or []))
+        matrix = self.to_matrix(with_dtypes(frame, dict.fromkeys(self.text_columns or [], str)))
         if self.classes_ is not None and hasattr(self.estimator, "predict_proba"):
             proba = self.estimator.predict_proba(matrix) if len(frame) \
                 else np.zeros((0, len(self.classes_)))
@@ -204,7 +182,7 @@ def check_classes(classes: list[Any] | None, estimator: Any, state_path: Path) -
     fitted = getattr(estimator, "classes_", None)
     if fitted is None or classes is None:  # without classes, labels come from the estimator
         return
-    fitted_list = [c.item() if hasattr(c, "item") else c for c in fitted]
+    fitted_list = [plain(c) for c in fitted]
     if not isinstance(classes, list) or \
             [str(c) for c in classes] != [str(c) for c in fitted_list]:
         raise IntegrityError(

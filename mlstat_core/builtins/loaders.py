@@ -4,27 +4,13 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from mlstat_core.builtins.params import TableParams
 from mlstat_core.components import ColumnRoles, Dataset, Loader
 from mlstat_core.errors import DataError
-from mlstat_core.io import read_table, require_table_columns, resolve_path
-
-
-def plain(value: Any) -> Any:
-    """A numpy scalar as the Python value it holds (np.int64(4) -> 4), for messages."""
-    return value.item() if hasattr(value, "item") else value
-
-
-def first_record(frame: pd.DataFrame, mask: pd.Series, id_column: str | None) -> str:
-    """Where the first flagged record is: its id when the table has one, else its row."""
-    position = int(mask.to_numpy().nonzero()[0][0])
-    if id_column and pd.notna(frame[id_column].iloc[position]):
-        return f"record id {plain(frame[id_column].iloc[position])!r}"
-    return f"data row {position + 1}"
+from mlstat_core.io import first_record, plain, read_table, require_table_columns, resolve_path
 
 
 def check_ids(frame: pd.DataFrame, column: str, path: Path) -> None:

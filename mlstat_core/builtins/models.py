@@ -15,6 +15,7 @@ from mlstat_core.builtins.params import (
 )
 from mlstat_core.components import Dataset
 from mlstat_core.errors import DataError
+from mlstat_core.io import plain
 from mlstat_core.sklearn_model import SklearnModel, require_numeric
 
 
@@ -59,12 +60,10 @@ def check_regression_target(train: Dataset) -> None:
         example = y[bad].iloc[0] if bad.any() else y.iloc[0]
         raise DataError(
             f"target column {train.roles.target!r} holds values that are not numbers (e.g. "
-            f"{_plain(example)!r}); a regression model needs a numeric target: correct the "
+            f"{plain(example)!r}); a regression model needs a numeric target: correct the "
             "values, or use a classification task")
 
 
-def _plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value
 
 
 class _TabularClassifier(SklearnModel):

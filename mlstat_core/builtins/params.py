@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -10,6 +10,7 @@ from mlstat_core.components import Encoding, Params
 
 if TYPE_CHECKING:
     from mlstat_core.errors import ConfigIssue
+    from mlstat_core.tasks import TaskType
 
 
 class TableParams(Params):
@@ -28,7 +29,7 @@ class TableParams(Params):
     groups: str | None = Field(None, description="column of groups for a group split")
     dropna_target: bool = Field(True, description="drop records whose target is missing")
 
-    def check(self, registry: Any) -> list[ConfigIssue]:
+    def check(self, registry: Any, task: TaskType | None = None) -> list[ConfigIssue]:
         """The target or the id as an input would let the model read the answer (or the
         record's identity): refused. Weights and groups may also be inputs (a stratum often
         is); the loader warns."""
@@ -65,8 +66,16 @@ class KFoldParams(Params):
 
 
 class StratifiedParams(HoldoutParams):
-    classification_only: ClassVar[bool] = True
-    """Checked at validation: the split needs class labels."""
+    def check(self, registry: Any, task: TaskType | None = None) -> list[ConfigIssue]:
+        """The split keeps class shares, so it needs a classification task."""
+        from mlstat_core.errors import ConfigIssue
+
+        if task is None or "classification" in task.tags:
+            return []
+        return [ConfigIssue("", "component",
+                            f"core.stratified keeps class shares, so it needs a classification "
+                            f"task; task {task.name!r} has no classes: use core.holdout or "
+                            "core.kfold", "core.holdout")]
 
 
 class GroupParams(HoldoutParams):

@@ -19,6 +19,7 @@ from mlstat_core.builtins.params import (
 )
 from mlstat_core.components import Dataset, Split, Splitter
 from mlstat_core.errors import DataError
+from mlstat_core.io import first_record
 
 
 def is_classification_task(splitter: Any) -> bool:
@@ -170,8 +171,8 @@ class GroupSplitter(Splitter):
         if missing.any():
             raise DataError(
                 f"group column {column!r} has {int(missing.sum())} missing value(s) (first at "
-                f"row {int(np.flatnonzero(missing.to_numpy())[0]) + 1}); give every record a "
-                "group, or drop those records")
+                f"{first_record(dataset.frame, missing, dataset.roles.id)}); give every record "
+                "a group, or drop those records")
         groups = dataset.frame[column].to_numpy()
         if len(np.unique(groups)) < 2:
             raise DataError(f"group column {column!r} has a single group; a group split needs two")

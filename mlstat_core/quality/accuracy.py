@@ -10,6 +10,7 @@ import pandas as pd
 
 from mlstat_core.components import AssessContext, Indicator, IndicatorResult, Plot
 from mlstat_core.errors import DataError
+from mlstat_core.io import plain
 from mlstat_core.quality import stats
 from mlstat_core.quality.params import (
     DEFAULT_MIN_RECORDS,
@@ -429,7 +430,7 @@ class RegressionAccuracy(Indicator):
         rows = unpredicted[unpredicted].index[:5]
         ids = ctx.predictions["record_id"].reindex(rows) if "record_id" in \
             ctx.predictions.columns else pd.Series(rows, index=rows)
-        first = [_plain(v) for v in ids]
+        first = [plain(v) for v in ids]
         return [
             IndicatorResult(
                 "missing_predictions", "accuracy", missing,
@@ -460,5 +461,3 @@ class RegressionAccuracy(Indicator):
         ]
 
 
-def _plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value

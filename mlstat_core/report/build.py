@@ -21,7 +21,7 @@ REPORT_SCHEMA_VERSION = "1.0"
 REPORT_JSON = "report.json"
 REPORT_HTML = "report.html"
 RUN_FIELDS = ("run_id", "name", "task", "status", "error", "started_at", "finished_at", "seed",
-              "components")
+              "components", "warnings")
 STATUSES = ("ok", "skipped", "failed")
 
 

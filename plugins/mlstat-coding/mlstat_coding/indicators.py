@@ -8,6 +8,7 @@ from mlstat_coding.hierarchy import Hierarchy, level_accuracy
 from mlstat_coding.params import AutocodingParams, HierarchyParams
 from mlstat_coding.routing import AUTO, autocoding_curve, choose_threshold
 from mlstat_core.components import AssessContext, Indicator, IndicatorResult, Plot
+from mlstat_core.quality.accuracy import skipped
 
 
 def context_hierarchy(ctx: AssessContext, code_list: str | None = None,
@@ -78,8 +79,8 @@ class AutoCoding(Indicator):
         kind = state.get("confidence", "top")
         column = "margin" if kind == "margin" and "margin" in predictions else "confidence"
         if column not in predictions:
-            return [IndicatorResult("autocoding_share", "accuracy", status="skipped",
-                                    error="the predictions carry no confidence column")]
+            return [skipped(name, "accuracy", "the predictions carry no confidence column")
+                    for name in ("autocoding_share", "autocoding_accuracy")]
         scores = predictions[column].to_numpy(dtype=float)
         correct = (predictions["prediction"].astype(str).to_numpy()
                    == ctx.y_true.astype(str).to_numpy())
@@ -91,7 +92,7 @@ class AutoCoding(Indicator):
         else:
             why = ("the model does not route records between automatic and manual coding "
                    "(no route column, no stored threshold)")
-            return [IndicatorResult(name, "accuracy", None, explanation=why, status="skipped")
+            return [skipped(name, "accuracy", why)
                     for name in ("autocoding_share", "autocoding_accuracy")]
         curve = autocoding_curve(scores, correct, self.params.steps)
         hindsight = choose_threshold(scores, correct, target)

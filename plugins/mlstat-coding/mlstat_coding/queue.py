@@ -92,6 +92,24 @@ def load_coding_model(run_dir: str | Path) -> Any:
     return model
 
 
+def check_queue_outputs(input_path: str | Path, output: str | Path,
+                        predictions: str | Path | None = None) -> None:
+    """Refuse outputs that would destroy evidence, as ``mlstat predict`` does: the input file
+    itself, or a file in a run folder; and one file asked for as both outputs."""
+    from mlstat_core.predict import check_output
+
+    check_output(input_path, output)
+    if predictions is None:
+        return
+    try:
+        check_output(input_path, predictions)
+    except DataError as exc:
+        raise DataError(str(exc).replace("--output", "--predictions", 1)) from None
+    if Path(predictions).expanduser().resolve() == Path(output).expanduser().resolve():
+        raise DataError(f"--predictions {predictions} is also the --output file; the queue "
+                        "would replace the predictions; give two different files")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``mlstat-coding-queue RUN_DIR --input FILE --output FILE``."""
     parser = argparse.ArgumentParser(
@@ -111,6 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         from mlstat_core.io import read_table
 
+        check_queue_outputs(args.input, args.output, args.predictions)
         model = load_coding_model(args.run_dir)
         frame = read_table(args.input, encoding=args.encoding)
         if frame.empty:

@@ -1,4 +1,5 @@
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -82,6 +83,15 @@ def test_autocoding_is_skipped_for_a_model_that_does_not_route(logreg, parts):
     assert "does not route" in results["autocoding_share"].explanation
 
 
+def test_autocoding_is_skipped_without_confidence_and_says_why(logreg, parts):
+    ctx = context(logreg, parts)
+    ctx.predictions = ctx.predictions.drop(columns=["confidence", "margin"], errors="ignore")
+    results = by_name(AutoCoding(AutocodingParams()).compute(ctx))
+    assert set(results) == {"autocoding_share", "autocoding_accuracy"}
+    assert {r.status for r in results.values()} == {"skipped"}
+    assert all("no confidence column" in r.explanation for r in results.values())
+
+
 def test_manual_queue_lists_suggestions_with_labels(logreg, parts, tmp_path):
     _, _, test = parts
     preds = logreg.predict(test.frame)
@@ -122,3 +132,26 @@ def test_queue_command_from_a_run_folder(logreg, parts, tmp_path, capsys):
                  str(tmp_path / "q2.csv")]) == 2
     assert "SHA-256" in capsys.readouterr().err
     assert not (tmp_path / "q2.csv").exists()
+
+
+def test_queue_command_never_overwrites_the_input_or_a_run_folder(tmp_path, capsys):
+    """Checked before the model is loaded: the run folder need not even exist."""
+    records = tmp_path / "new.csv"
+    records.write_text("rid,product\nr0,apples\n")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "manifest.json").write_text("{}")
+    cases = [(["--output", str(records)], "--output .* is the input file"),
+             (["--output", str(tmp_path / "q.csv"), "--predictions", str(records)],
+              "--predictions .* is the input file"),
+             (["--output", str(run / "q.csv")], "inside the run folder"),
+             (["--output", str(tmp_path / "q.csv"), "--predictions", str(run / "p.csv")],
+              "--predictions .* inside the run folder"),
+             (["--output", str(tmp_path / "q.csv"), "--predictions", str(tmp_path / "q.csv")],
+              "also the --output file")]
+    for options, message in cases:
+        assert main([str(tmp_path / "no-run"), "--input", str(records), *options]) == 2
+        assert re.search(message, capsys.readouterr().err), options
+    assert records.read_text() == "rid,product\nr0,apples\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.csv", "run"]
+    assert sorted(p.name for p in run.iterdir()) == ["manifest.json"]

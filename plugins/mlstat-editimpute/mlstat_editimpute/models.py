@@ -162,17 +162,15 @@ class EditImputeModel(Model):
         warnings.warn(message, UserWarning, stacklevel=3)
 
     def _check_weights(self, weights: dict[str, float]) -> None:
-        """ConfigError for a reliability weight of a variable that is not edited."""
-        for name, value in weights.items():
+        """ConfigError for a reliability weight of a variable that is not edited (which
+        variables are edited is known only once the data is; positivity is in the params)."""
+        for name in weights:
             if name not in self.variables:
                 close = difflib.get_close_matches(name, self.variables, n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 raise ConfigError(f"model `weights` names variable {name!r}, which is not a "
                                   f"variable being edited{hint}; the variables are "
                                   f"{', '.join(map(repr, self.variables))}")
-            if not value > 0:
-                raise ConfigError(f"model `weights`: the weight of {name!r} must be positive, "
-                                  f"not {value}")
 
     def _clean(self, X: pd.DataFrame) -> pd.DataFrame:
         """The training values the imputer learns from: suspicious, out-of-range values and

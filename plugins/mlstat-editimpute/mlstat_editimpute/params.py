@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, PositiveFloat, field_validator
 
 from mlstat_core.components import Params
 
@@ -87,9 +87,9 @@ class _ModelParams(Params):
                                                            "is treated as an error")
     correct_units: bool = Field(True, description="undo likely unit (x10, x100, x1000) and sign "
                                                   "errors deductively before imputing")
-    weights: dict[str, float] = Field(default_factory=dict,
-                                      description="reliability weights for error localisation "
-                                                  "(override the metadata's)")
+    weights: dict[str, PositiveFloat] = Field(
+        default_factory=dict, description="reliability weights for error localisation, each "
+                                          "positive (override the metadata's)")
     check_consistency: bool = Field(True, description="refuse contradictory edit rules")
     max_train_rows: int = Field(200_000, ge=100, description="records the learners fit on at "
                                                               "most (a seeded sample)")

@@ -466,3 +466,18 @@ def test_weight_for_unknown_variable_suggests_the_closest(data: Dataset) -> None
     model = PmmModel(PmmParams(weights={"incme": 5.0}, **FAST))
     with pytest.raises(ConfigError, match="weights.*'incme'.*did you mean 'income'"):
         model.fit(data)
+
+
+@pytest.mark.parametrize("weight", [0, -2.0])
+def test_non_positive_weight_is_refused_by_validate(weight: float) -> None:
+    """`mlstat validate` catches it from the pipeline file alone, before any data is read."""
+    from mlstat_core.config import load_config
+
+    pipeline = {"pipeline": {"name": "w", "task": "tabular_imputation"},
+                "loader": {"component": "editimpute.budget_uk"},
+                "model": {"component": "editimpute.pmm", "weights": {"income": weight}}}
+    with pytest.raises(ConfigError) as caught:
+        load_config(pipeline)
+    (issue,) = caught.value.issues
+    assert issue.field == "model.weights.income"
+    assert "greater than 0" in str(issue)

@@ -25,6 +25,7 @@ from mlstat_imagery.features import check_indices, feature_names, feature_stack
 from mlstat_imagery.params import LandsatNcParams, SceneParams
 from mlstat_imagery.scene import (
     SceneInfo,
+    gather_by_tile,
     label_raster_pixels,
     open_scene,
     points_on_grid,
@@ -51,16 +52,10 @@ def pixel_values(info: SceneInfo, rows: np.ndarray, cols: np.ndarray, band_roles
     out = np.full((len(rows), n_features), np.nan, dtype=np.float32)
     if not len(rows):
         return out
-    tile_keys = (rows // tile) * (info.width // tile + 1) + cols // tile
-    for key in np.unique(tile_keys):
-        members = np.nonzero(tile_keys == key)[0]
-        row0 = int(rows[members[0]] // tile) * tile
-        col0 = int(cols[members[0]] // tile) * tile
-        h, w = min(tile, info.height - row0), min(tile, info.width - col0)
-        stack = feature_stack(read_window(info, row0, col0, h, w), info.bands, band_roles,
-                              indices)
-        out[members] = stack[:, rows[members] - row0, cols[members] - col0].T
-    return out
+    return gather_by_tile(
+        info, rows, cols, tile,
+        lambda r, c, h, w: feature_stack(read_window(info, r, c, h, w), info.bands, band_roles,
+                                         indices), out)
 
 
 class SceneLoader(Loader):

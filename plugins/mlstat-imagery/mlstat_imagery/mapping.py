@@ -9,11 +9,12 @@ probabilities are in memory at a time.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ import numpy as np
 
 from mlstat_core.artifacts import write_json
 from mlstat_core.errors import DataError, ModelError
-from mlstat_imagery.scene import SceneInfo, tiles
+from mlstat_imagery.scene import SceneInfo, require_scene_files, tiles
 
 MAP_FILE = "map.tif"
 PREVIEW_FILE = "map_preview.png"
@@ -144,6 +145,12 @@ class SceneMapper:
                             width: int) -> np.ndarray:
         raise NotImplementedError
 
+    @contextlib.contextmanager
+    def for_mapping(self) -> Iterator[None]:
+        """The model set up once for a whole-scene map (e.g. more cores than for scoring
+        records) and restored afterwards; default: as it is."""
+        yield
+
     def decide(self, proba: np.ndarray) -> np.ndarray:
         """Class index of each pixel from probabilities (classes, ...); default: argmax."""
         return argmax_decision(proba)
@@ -163,14 +170,16 @@ class SceneMapper:
             raise DataError("the data set carries no scene in its metadata; use an imagery "
                             "loader")
         info = scene or SceneInfo.from_dict(metadata["scene"])
+        require_scene_files(info)  # once per map, not per tile
         folder = Path(folder) if folder is not None \
             else Path(tempfile.mkdtemp(prefix="mlstat-imagery-map-"))
         classes = self.map_classes()
         positive = metadata.get("positive_label", classes[0])
         start = time.perf_counter()
-        summary = write_scene_map(
-            info, lambda r, c, h, w: self.scene_probabilities(info, r, c, h, w), classes,
-            positive, folder / MAP_FILE, tile_size=self.map_tile_size, decide=self.decide)
+        with self.for_mapping():
+            summary = write_scene_map(
+                info, lambda r, c, h, w: self.scene_probabilities(info, r, c, h, w), classes,
+                positive, folder / MAP_FILE, tile_size=self.map_tile_size, decide=self.decide)
         seconds = time.perf_counter() - start
         summary.update(map_seconds=seconds,
                        pixels_per_s=info.width * info.height / seconds if seconds else None)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mlstat_core.errors import DataError
-from mlstat_imagery.features import band_column, feature_stack
+from mlstat_imagery.features import band_column, context_names, feature_names, feature_stack
 
 MIXTURE_STREAM = 2013
 """Second entry of the mixtures' random seed ``[model seed, MIXTURE_STREAM]``: a stream of its
@@ -39,8 +39,8 @@ class FeatureRecipe:
         """Column positions of the bands, shape (band sets, bands): the pixel's own bands,
         then the focal-mean bands of each window."""
         where = {name: i for i, name in enumerate(self.columns)}
-        sets = [[band_column(b) for b in self.bands]]
-        sets += [[f"{band_column(b)}_mean{w}" for b in self.bands] for w in self.windows]
+        own = [band_column(b) for b in self.bands]
+        sets = [own] + [context_names(own, [w]) for w in self.windows]
         missing = [c for names in sets for c in names if c not in where]
         if missing:
             raise DataError(f"synthetic mixtures need every band among the features; the model "
@@ -58,11 +58,11 @@ def mixed_features(pure: np.ndarray, partner: np.ndarray, fraction: np.ndarray,
     f = np.asarray(fraction, dtype=np.float64)[None, :, None]
     mixed = f * pure.astype(np.float64) + (1.0 - f) * partner.astype(np.float64)
     values: dict[str, np.ndarray] = {}
-    suffixes = [""] + [f"_mean{w}" for w in recipe.windows]
-    for bands, suffix in zip(mixed, suffixes, strict=True):
+    base = feature_names(recipe.bands, recipe.indices)
+    name_sets = [base] + [context_names(base, [w]) for w in recipe.windows]
+    for bands, names in zip(mixed, name_sets, strict=True):
         stack = feature_stack(bands.T, recipe.bands, recipe.band_roles, recipe.indices)
-        names = [band_column(b) for b in recipe.bands] + list(recipe.indices)
-        values.update({name + suffix: layer for name, layer in zip(names, stack, strict=True)})
+        values.update(zip(names, stack, strict=True))
     missing = [c for c in recipe.columns if c not in values]
     if missing:
         raise DataError(f"synthetic mixtures cannot compute the feature(s) {missing[:5]} from "

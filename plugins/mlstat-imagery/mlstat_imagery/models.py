@@ -5,7 +5,9 @@ synthetically mixed training data (see :mod:`mlstat_imagery.mixing`)."""
 
 from __future__ import annotations
 
+import contextlib
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +111,6 @@ class PixelForestModel(SceneMapper, SklearnModel):
             kwargs["sample_weight"] = np.concatenate(
                 [weights, np.full(len(builtup), weights.mean())])
         self.estimator.fit(np.vstack([matrix, features]), labels, **kwargs)
-        self.text_columns = []  # imagery features are numbers: none is read as text
         self.classes_ = [c.item() if hasattr(c, "item") else c for c in self.estimator.classes_]
         self.extra_state["mixtures"] = {
             "synthetic_pixels": int(len(builtup)), "real_pixels": int(len(train)),
@@ -209,8 +210,9 @@ class PixelForestModel(SceneMapper, SklearnModel):
         if missing:
             raise DataError(f"the model uses neighbourhood features, read from the scene by "
                             f"pixel position: the records lack {missing}")
-        rows, cols = pixel_positions(frame, SceneInfo.from_dict(self.extra_state["scene"]))
-        return np.hstack([base, self._context_at(rows, cols)])
+        info = SceneInfo.from_dict(self.extra_state["scene"])
+        rows, cols = pixel_positions(frame, info)
+        return np.hstack([base, self._context_at(info, rows, cols)])
 
     def _stack(self, info: SceneInfo, row0: int, col0: int, height: int,
                width: int) -> np.ndarray:
@@ -225,8 +227,8 @@ class PixelForestModel(SceneMapper, SklearnModel):
                               windows)
         return stack[:, m:m + height, m:m + width]
 
-    def _context_at(self, rows: np.ndarray, cols: np.ndarray, tile: int = 256) -> np.ndarray:
-        info = SceneInfo.from_dict(self.extra_state["scene"])
+    def _context_at(self, info: SceneInfo, rows: np.ndarray, cols: np.ndarray,
+                    tile: int = 256) -> np.ndarray:
         n_base = len(self.roles.features) if self.roles else 0
         n_all = len(self.extra_state["columns"])
         out = np.full((len(rows), n_all - n_base), np.nan, dtype=np.float32)
@@ -268,13 +270,19 @@ class PixelForestModel(SceneMapper, SklearnModel):
         valid = ~np.isnan(pixels).any(axis=1)
         out = np.full((pixels.shape[0], len(self.classes_ or [])), np.nan, dtype=np.float32)
         if valid.any():
-            jobs = self.estimator.n_jobs
-            self.estimator.n_jobs = self.params.map_jobs  # the trees in parallel: same values
-            try:
-                out[valid] = self.estimator.predict_proba(pixels[valid])
-            finally:
-                self.estimator.n_jobs = jobs
+            out[valid] = self.estimator.predict_proba(pixels[valid])
         return out.T.reshape(-1, height, width)
+
+    @contextlib.contextmanager
+    def for_mapping(self) -> Iterator[None]:
+        """The trees run on ``map_jobs`` cores while a scene is mapped (same values), set once
+        per map rather than per tile; ``n_jobs`` is restored afterwards."""
+        jobs = self.estimator.n_jobs
+        self.estimator.n_jobs = self.params.map_jobs
+        try:
+            yield
+        finally:
+            self.estimator.n_jobs = jobs
 
     def write_outputs(self, directory: Path, predictions: pd.DataFrame,
                       test: Dataset) -> list[Path]:
@@ -340,8 +348,9 @@ class ContextForestModel(PixelForestModel):
             raise DataError(f"mixture_classes {unknown} are not land-cover classes of the data "
                             f"({', '.join(sorted(known))})")
         if not cover.isin(p.mixture_classes).any():
-            return (f"no training pixel is of the mixture_classes {p.mixture_classes}; name "
-                    f"the vegetated/bare classes among {sorted(known)}")
+            return (f"no training pixel is of the mixture_classes {p.mixture_classes} (the "
+                    f"training pixels are {', '.join(sorted(set(cover)))}); label vegetated or "
+                    "bare land in the training data, or name its classes in mixture_classes")
         return None
 
     def mixture_source(self, frame: pd.DataFrame, matrix: np.ndarray,

@@ -219,9 +219,14 @@ def pixel_positions(frame: Any, info: SceneInfo) -> tuple[np.ndarray, np.ndarray
 
 def read_window(info: SceneInfo, row0: int, col0: int, height: int, width: int) -> np.ndarray:
     """Bands of a window, shape (bands, height, width), float32; nodata and the area outside
-    the scene are NaN."""
-    require_scene_files(info)
-    dataset = _raster_dataset(info.directory, info.pattern, tuple(info.bands))
+    the scene are NaN. The band files are not checked on each read (a map reads thousands of
+    tiles): callers check once per batch (:func:`gather_by_tile`, the whole-scene map), and a
+    scene that cannot be indexed is explained here."""
+    try:
+        dataset = _raster_dataset(info.directory, info.pattern, tuple(info.bands))
+    except DataError:
+        require_scene_files(info)  # the band files checked only when they failed
+        raise
     a, _, c, _, e, f = info.transform
     out = np.full((len(info.bands), height, width), np.nan, dtype=np.float32)
     # read only the part inside the scene, then place it
@@ -258,7 +263,9 @@ def gather_by_tile(info: SceneInfo, rows: np.ndarray, cols: np.ndarray, size: in
                    out: np.ndarray) -> np.ndarray:
     """``out[i]`` = the values at pixel (rows[i], cols[i]) of ``compute(row0, col0, height,
     width)``, a (values, height, width) array computed once per tile of ``size`` pixels that
-    holds any of the pixels: scattered pixels read with one tile in memory at a time."""
+    holds any of the pixels: scattered pixels read with one tile in memory at a time. The
+    scene's band files are checked once here, not on every tile read."""
+    require_scene_files(info)
     keys = (rows // size) * 1_000_003 + cols // size
     for key in np.unique(keys):
         members = np.nonzero(keys == key)[0]

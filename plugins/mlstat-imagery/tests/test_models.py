@@ -57,15 +57,17 @@ def test_tiles_give_the_same_map(forest: PixelForestModel, crop_dataset: Any) ->
     from mlstat_imagery.scene import SceneInfo
 
     info = SceneInfo.from_dict(crop_dataset.metadata["scene"])
-    whole = forest.scene_probabilities(info, 0, 0, 96, 96)
-    part = forest.scene_probabilities(info, 40, 24, 30, 50)
+    jobs = forest.estimator.n_jobs
+    with forest.for_mapping():  # map_jobs = -1: every core
+        whole = forest.scene_probabilities(info, 0, 0, 96, 96)
+        part = forest.scene_probabilities(info, 40, 24, 30, 50)
     np.testing.assert_allclose(whole[:, 40:70, 24:74], part)
     # mapping on every core gives the map of one core, and leaves the model as it was
-    jobs = forest.estimator.n_jobs
     forest.params.map_jobs = 1
     try:
-        np.testing.assert_allclose(forest.scene_probabilities(info, 0, 0, 96, 96), whole,
-                                   atol=1e-6)
+        with forest.for_mapping():
+            np.testing.assert_allclose(forest.scene_probabilities(info, 0, 0, 96, 96), whole,
+                                       atol=1e-6)
     finally:
         forest.params.map_jobs = -1
     assert forest.estimator.n_jobs == jobs

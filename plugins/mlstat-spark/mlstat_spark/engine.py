@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import shutil
 import time
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,11 +28,12 @@ from mlstat_core.predict import (
     id_column_of,
 )
 from mlstat_spark.params import SparkParams
-from mlstat_spark.session import get_session
+from mlstat_spark.session import get_session, quiet_pyspark
 from mlstat_spark.worker import (
     ROW_COLUMN,
     WRITTEN_SCHEMA,
     make_scorer,
+    part_name,
     scored_partition,
 )
 
@@ -118,19 +118,6 @@ def user_errors(what: str) -> Iterator[None]:
         raise worker_error(exc, what) from None
 
 
-@contextmanager
-def quiet_pyspark() -> Iterator[None]:
-    """Without pyspark's own warnings around pandas conversions: the one that repeats a
-    failure's Java trace (the failure reaches the user once, through ``user_errors``), and
-    pandas 3's deprecation of the ``copy`` keyword pyspark 4.3 still passes (results are
-    unchanged; see the README), which would otherwise land in a run's warnings."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="toPandas attempted Arrow optimization")
-        warnings.filterwarnings("ignore", message="The copy keyword is deprecated",
-                                category=DeprecationWarning)
-        yield
-
-
 def to_pandas(df: Any) -> pd.DataFrame:
     """``df.toPandas()``, quietly (``quiet_pyspark``)."""
     with quiet_pyspark():
@@ -144,13 +131,28 @@ def check_input(path: str, input_format: str = "auto") -> None:
         raise DataError(f"input {path} does not exist; check the path given to --input")
 
 
+def check_writer(writer: str, output: Path | str) -> None:
+    """``writer = 'arrow'`` with a URL output, named before Spark starts: the workers write
+    with their own file system, which cannot reach a URL."""
+    if writer == "arrow" and is_url(output):
+        raise ConfigError(f"writer = 'arrow' writes with each executor's file system and "
+                          f"cannot write to {output}; use writer = 'spark' for a URL")
+
+
+def dataset_file(name: str) -> bool:
+    """Whether a file of this name belongs to a Parquet dataset Spark or the workers wrote:
+    a part file, Spark's markers (``_SUCCESS``, ``_committed_*``, ``_started_*``) or a
+    hidden ``.crc`` checksum; a user's ``_notes.txt`` does not."""
+    return name.startswith(("part-", "_committed_", "_started_")) or name == "_SUCCESS" \
+        or (name.startswith(".") and name.endswith(".crc"))
+
+
 def check_replaceable(output: Path) -> None:
     """An existing output folder is replaced only when it is a Parquet dataset (part files,
-    Spark's ``_SUCCESS``-like markers and ``.crc`` checksums): anything else is never deleted."""
+    Spark's markers and ``.crc`` checksums): anything else is never deleted."""
     if not output.is_dir():
         return
-    foreign = [p.name for p in output.iterdir() if p.is_dir() or not (
-        p.name.startswith(("part-", "_")) or (p.name.startswith(".") and p.name.endswith(".crc")))]
+    foreign = [p.name for p in output.iterdir() if p.is_dir() or not dataset_file(p.name)]
     if foreign:
         raise DataError(f"output {output} is a folder holding other files "
                         f"({', '.join(sorted(foreign)[:3])}); give a new path for the "
@@ -167,6 +169,8 @@ def partial_output(output: Path | str) -> Iterator[str]:
         return
     check_replaceable(output)
     tmp = output.with_name(f".{output.name}.partial")
+    if tmp.is_symlink() or (tmp.exists() and not tmp.is_dir()):
+        tmp.unlink()  # the local engine's temporary file of the same name, from a killed run
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
@@ -179,6 +183,29 @@ def partial_output(output: Path | str) -> Iterator[str]:
     elif output.exists():
         output.unlink()
     tmp.rename(output)
+
+
+def check_parts(folder: Path, reported: dict[int, int]) -> int:
+    """The records the workers wrote into ``folder`` (``partition -> records`` as they
+    reported them), once every partition with records has its part file there, as the
+    driver sees it, holding as many records. Executors without a file system shared with the
+    driver write onto their own disks: the driver would otherwise publish an empty output."""
+    import pyarrow.parquet as pq
+
+    def records_in(path: Path) -> int | None:
+        try:
+            return pq.read_metadata(path).num_rows if path.is_file() else None
+        except (OSError, ValueError):  # unreadable: as good as missing
+            return None
+
+    wrong = [part_name(partition) for partition, rows in sorted(reported.items())
+             if rows and records_in(folder / part_name(partition)) != rows]
+    if wrong:
+        raise DataError(f"the driver does not find the records the workers wrote in "
+                        f"{len(wrong)} part file(s) (first {wrong[0]}): writer = 'arrow' "
+                        "needs an output folder every executor can reach (a shared file "
+                        "system); use writer = 'spark'")
+    return sum(reported.values())
 
 
 def with_row_numbers(df: Any) -> Any:
@@ -249,28 +276,29 @@ class SparkEngine(Engine):
                 ) -> Any:
         """The scored DataFrame: predictions, or with ``write_to`` the per-partition counts
         of predictions the workers wrote there."""
-        from mlstat_core.io import parquet_safe
         from mlstat_core.sklearn_model import require_columns
 
         # every column of the records reaches the model, as with the local engine: a model
         # may read more than its input columns (the imagery models' row and col)
         require_columns(pd.DataFrame(columns=df.columns),
                         model.roles.input_columns() if model.roles else [], what=what)
+        # ROW_COLUMN: score_frame numbered the records itself
         if id_column != ROW_COLUMN:
             id_column = id_column_of(df.columns, model, id_column)
-        if id_column in (None, ROW_COLUMN) and ROW_COLUMN not in df.columns:
-            df = with_row_numbers(df)
+            if id_column is None:
+                df = with_row_numbers(df)
         sample = to_pandas(df.limit(50))  # before repartitioning: no shuffle for 50 records
         if self.params.partitions:
             df = df.repartition(self.params.partitions)
         if sample.empty:
             raise DataError(f"{what} has no records")
         columns, kinds, schema = output_schema(
-            parquet_safe(scored_partition(sample, model, id_column, probabilities)))
+            scored_partition(sample, model, id_column, probabilities))
         scorer = make_scorer(self._ship(job_files), factory, id_column, columns, kinds, steps,
                              probabilities, write_to, self.params.parquet_dictionary,
                              drift_profile)
-        return df.mapInPandas(scorer, WRITTEN_SCHEMA if write_to else schema)
+        with quiet_pyspark():
+            return df.mapInPandas(scorer, WRITTEN_SCHEMA if write_to else schema)
 
     def _ship(self, files: dict[str, tuple[bytes, str]]) -> Any:
         """Broadcast the model's files where Spark has broadcast variables (classic clusters);
@@ -283,7 +311,9 @@ class SparkEngine(Engine):
 
     def score_file(self, job: ScoringJob) -> PredictSummary:
         start = time.perf_counter()
-        check_input(job.input, self.params.input_format)  # before Spark's start-up (seconds)
+        # before Spark's start-up (seconds)
+        check_input(job.input, self.params.input_format)
+        check_writer(self.params.writer, job.output_url or job.output)
         # entered first: an output folder that may not be replaced fails before Spark starts
         with partial_output(job.output_url or job.output) as target:
             _ = self.session
@@ -297,7 +327,7 @@ class SparkEngine(Engine):
                                       f"input {job.input}", job.step_factories, job.id_column,
                                       job.probabilities, write_to=target if arrow else None,
                                       drift_profile=drift.profile if arrow and drift else None)
-                rows = self._write_arrow(scored, drift) if arrow else \
+                rows = self._write_arrow(scored, Path(target), drift) if arrow else \
                     self._write_spark(scored, target)
         with user_errors(f"input {job.input}"):
             unseen = self._unseen(df, job.model)
@@ -312,9 +342,7 @@ class SparkEngine(Engine):
     def _arrow_writes(self, target: str) -> bool:
         """Whether Python workers write the output (see ``SparkParams.writer``)."""
         writer = self.params.writer
-        if writer == "arrow" and is_url(target):
-            raise ConfigError(f"writer = 'arrow' writes with each executor's file system and "
-                              f"cannot write to {target}; use writer = 'spark' for a URL")
+        check_writer(writer, target)
         if writer == "auto":
             return not is_url(target) and self.params.master.startswith("local") \
                 and self._running_master().startswith("local")
@@ -328,17 +356,18 @@ class SparkEngine(Engine):
         except Exception:  # Spark Connect: no sparkContext, a remote cluster
             return ""
 
-    def _write_arrow(self, scored: Any, drift: Any = None) -> int:
-        """Run the job whose workers write the part files; their record counts, summed, and
-        their drift counts added to ``drift``."""
+    def _write_arrow(self, scored: Any, folder: Path, drift: Any = None) -> int:
+        """Run the job whose workers write the part files into ``folder``; their record
+        counts, summed and checked against the part files the driver sees there
+        (``check_parts``), and their drift counts added to ``drift``."""
         import json
 
-        rows = 0
-        for _, count, state in scored.collect():
-            rows += int(count)
+        reported: dict[int, int] = {}
+        for part, count, state in scored.collect():
+            reported[int(part)] = reported.get(int(part), 0) + int(count)
             if drift is not None and state:
                 drift.add(json.loads(state))
-        return rows
+        return check_parts(folder, reported)
 
     def _write_spark(self, scored: Any, target: str) -> int:
         writer = scored.write.option("parquet.enable.dictionary",

@@ -8,6 +8,8 @@ import socket
 import sys
 import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -16,6 +18,24 @@ from mlstat_core.errors import ConfigError, PluginError
 from mlstat_spark.params import SparkParams
 
 LOG4J2 = Path(__file__).with_name("log4j2.properties")
+
+
+@contextmanager
+def quiet_pyspark() -> Iterator[None]:
+    """Without pyspark's own warnings around pandas conversions: the one that repeats a
+    failure's Java trace (the failure reaches the user once, through the engine's
+    ``user_errors``); pyspark 4.3's that pandas 3 is not fully supported, given on every
+    conversion (mlstat's tests check the outputs against the local engine's; the README says
+    it once); and pandas 3's deprecation of the ``copy`` keyword pyspark 4.3 still passes
+    (results are unchanged). Otherwise they would land in a run's warnings. Only inside this
+    context: the filters are not left installed in the user's process."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="toPandas attempted Arrow optimization")
+        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas",
+                                category=FutureWarning)
+        warnings.filterwarnings("ignore", message="The copy keyword is deprecated",
+                                category=DeprecationWarning)
+        yield
 
 
 def check_java() -> None:
@@ -125,11 +145,6 @@ def get_session(params: SparkParams) -> Any:
         check_java()
     check_master(params.master, params.connect_timeout_s)
     check_cluster_config(params.master)
-    # pyspark 4.3 warns on every pandas conversion that pandas 3 is not fully supported;
-    # mlstat's tests check the outputs against the local engine's (see the README): say it
-    # once in the docs, not on every command
-    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas",
-                            category=FutureWarning)
     # workers start `python3` from PATH unless told otherwise: use this interpreter
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
@@ -142,8 +157,9 @@ def get_session(params: SparkParams) -> Any:
             result["error"] = exc
 
     thread = threading.Thread(target=start, daemon=True)
-    thread.start()
-    thread.join(params.startup_timeout_s)
+    with quiet_pyspark():  # Spark Connect's client checks pandas as it is imported
+        thread.start()
+        thread.join(params.startup_timeout_s)
     if thread.is_alive():
         raise PluginError(f"Spark did not start within {params.startup_timeout_s:.0f} s "
                           f"(master {params.master}); raise startup_timeout_s or check the "

@@ -415,3 +415,105 @@ def test_a_master_address_that_is_not_a_spark_master_is_named():
     assert "7077" in str(error) and "\n" not in str(error)
     other = start_error("local[2]", RuntimeError("Java gateway process exited\nmore"))
     assert str(other) == "Spark could not start (master local[2]): Java gateway process exited"
+
+
+def test_part_files_the_driver_cannot_see_fail_the_run_and_leave_no_output(
+        spark_engine, budget_csv, tmp_path, monkeypatch):
+    """On a cluster without a shared file system the workers' part files land on their own
+    disks: the run fails, rather than publish an empty output as a success."""
+    from mlstat_spark import engine
+
+    run = mlstat_core.run(budget_pipeline(budget_csv))
+    checked = engine.check_parts
+
+    def on_another_disk(folder, reported):
+        for part in folder.glob("part-*.parquet"):  # as if written on an executor's disk
+            part.unlink()
+            break
+        return checked(folder, reported)
+
+    monkeypatch.setattr(engine, "check_parts", on_another_disk)
+    with pytest.raises(DataError, match=r"writer = 'arrow' needs an output folder every "
+                                        r"executor can reach \(a shared file system\); "
+                                        r"use writer = 'spark'"):
+        predict_file(run.run_dir, budget_csv, tmp_path / "out.parquet", engine="spark",
+                     engine_options={"writer": "arrow", "partitions": 2})
+    assert not list(tmp_path.glob("*out.parquet*"))  # neither an output nor a partial folder
+
+
+def test_part_files_are_checked_against_the_workers_counts(tmp_path):
+    from mlstat_spark.engine import check_parts
+
+    pd.DataFrame({"a": [1, 2, 3]}).to_parquet(tmp_path / "part-00000.parquet", index=False)
+    assert check_parts(tmp_path, {0: 3, 1: 0}) == 3  # an empty partition writes no file
+    with pytest.raises(DataError, match=r"first part-00001\.parquet.*shared file system"):
+        check_parts(tmp_path, {0: 3, 1: 2})  # missing on the driver
+    with pytest.raises(DataError, match=r"first part-00000\.parquet"):
+        check_parts(tmp_path, {0: 4})  # fewer records than reported
+    (tmp_path / "part-00002.parquet").write_text("not parquet")
+    with pytest.raises(DataError, match=r"first part-00002\.parquet"):
+        check_parts(tmp_path, {0: 3, 2: 1})
+
+
+def test_a_leftover_temporary_file_of_a_killed_run_does_not_block_the_output(tmp_path):
+    """The local engine's TableWriter writes ``.NAME.partial`` as a file: a killed run's
+    leftover (or a link of that name) is replaced by the spark engine's folder."""
+    from mlstat_spark.engine import partial_output
+
+    output = tmp_path / "out.parquet"
+    (tmp_path / ".out.parquet.partial").write_text("half a file")
+    with partial_output(output) as target:
+        assert Path(target).is_dir()
+        (Path(target) / "part-00000.parquet").write_text("x")
+    assert (output / "part-00000.parquet").is_file()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("keep me")
+    (tmp_path / ".out.parquet.partial").symlink_to(elsewhere)
+    with partial_output(output) as target:
+        assert Path(target).is_dir() and not Path(target).is_symlink()
+    assert (elsewhere / "keep.txt").read_text() == "keep me"  # a link's target is untouched
+
+
+def test_only_spark_markers_count_as_part_of_an_old_output(tmp_path):
+    from mlstat_spark.engine import check_replaceable
+
+    old = tmp_path / "old.parquet"
+    old.mkdir()
+    for name in ("part-00000.parquet", "_SUCCESS", "._SUCCESS.crc", ".part-00000.parquet.crc",
+                 "_committed_123", "_started_123"):
+        (old / name).write_text("")
+    check_replaceable(old)  # a dataset Spark wrote: replaceable
+    (old / "_notes.txt").write_text("keep me")
+    with pytest.raises(DataError, match=r"holding other files \(_notes\.txt\)"):
+        check_replaceable(old)
+
+
+def test_writer_arrow_with_a_url_is_refused_before_spark_starts(monkeypatch, budget_csv):
+    from types import SimpleNamespace
+
+    from mlstat_spark import engine
+    from mlstat_spark.params import SparkParams
+
+    def started(params):
+        raise AssertionError("Spark was started")
+
+    monkeypatch.setattr(engine, "get_session", started)
+    job = SimpleNamespace(input=str(budget_csv), output=None, output_url="s3a://bucket/scores")
+    with pytest.raises(ConfigError, match="use writer = 'spark' for a URL"):
+        engine.SparkEngine(SparkParams(writer="arrow")).score_file(job)
+
+
+def test_pysparks_pandas_warning_is_silenced_only_inside_the_plugin():
+    import warnings
+
+    from mlstat_spark.session import quiet_pyspark
+
+    message = "PySpark does not yet fully support pandas >= 3.0.0."
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with quiet_pyspark():
+            warnings.warn(message, FutureWarning, stacklevel=1)
+        # outside: the user's own filters decide
+        warnings.warn(message, FutureWarning, stacklevel=1)
+    assert len(caught) == 1

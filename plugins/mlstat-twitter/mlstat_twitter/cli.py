@@ -11,7 +11,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlstat_core.errors import ConfigError, MlstatError, print_user_error
+from mlstat_core.errors import ConfigError, DataError, MlstatError, print_user_error
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -29,6 +29,31 @@ def index_settings(saved: BaseModel, options: dict[str, Any]) -> BaseModel:
     except ValidationError as exc:
         raise ConfigError("invalid index option", issues_from_validation(
             exc, "index", file="mlstat-twitter-index")) from None
+
+
+def index_files(output: str | Path) -> list[Path]:
+    """The files an index written to ``output`` (``week.csv``) consists of: the index, what
+    it rests on (``week.json``) and the tweets' predictions (``week_predictions.csv``)."""
+    out = Path(output)
+    return [out, out.with_name(f"{out.stem}.json"), out.with_name(f"{out.stem}_predictions.csv")]
+
+
+def check_index_output(input_path: str | Path, output: str | Path) -> None:
+    """Refuse an output that is not a CSV file, or whose files would replace the tweet file
+    read or a file of a run folder (as ``mlstat predict`` refuses for its output)."""
+    from mlstat_core.predict import check_output
+
+    if Path(output).suffix.lower() != ".csv":
+        raise MlstatError(f"--output {output}: the index is written as CSV; give a "
+                          "file name ending in .csv")
+    main_file, *companions = index_files(output)
+    check_output(input_path, main_file)
+    for companion in companions:
+        try:
+            check_output(input_path, companion)
+        except DataError as exc:
+            raise DataError(f"{exc} (--output {output} also writes {companions[0].name} and "
+                            f"{companions[1].name} beside it)") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         from mlstat_core.predict import load_model
         from mlstat_twitter.models import IndexingModel
 
+        check_index_output(args.input, args.output)
         _folder, model, _factory, _steps = load_model(args.run_dir)
         inner = getattr(model, "inner", model)
         if not isinstance(inner, IndexingModel):
@@ -60,9 +86,6 @@ def main(argv: list[str] | None = None) -> int:
             "period": args.period, "min_count": args.min_count,
             "adjust": False if args.no_adjust else None})
         out = Path(args.output).resolve()
-        if out.suffix.lower() != ".csv":
-            raise MlstatError(f"--output {args.output}: the index is written as CSV; give a "
-                              "file name ending in .csv")
         out.parent.mkdir(parents=True, exist_ok=True)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

@@ -171,8 +171,9 @@ def read_csv_export(path: Path, params: TweetsParams | None = None) -> pd.DataFr
     from mlstat_core.io import read_table
 
     p = params or TweetsParams(path=str(path))
-    raw = read_table(path, format="csv", encoding=p.encoding, dtype={"id": "string",
-                                                                      "id_str": "string"})
+    # ids as text: a tweet id (19 digits) read as a number loses its last digits
+    raw = read_table(path, format="csv", encoding=p.encoding,
+                     dtype={p.id: "string", "id_str": "string"})
     if p.text not in raw.columns:
         raise DataError(f"{path} has no text column {p.text!r}; it has {_listed(raw)}: "
                         f"{_set_column('text', 'stream_text', '--text-column')}")
@@ -182,6 +183,9 @@ def read_csv_export(path: Path, params: TweetsParams | None = None) -> pd.DataFr
                         f"{_set_column('created_at', 'stream_created_at', '--time-column')}, "
                         "or set require_timestamp = false in [loader] for training data, "
                         "which needs no time")
+    if p.id not in raw.columns and p.id != TweetsParams.model_fields["id"].default:
+        raise DataError(f"{path} has no id column {p.id!r}; it has {_listed(raw)}: "
+                        f"{_set_column('id', 'stream_id', '--id-column')}")
     frame = pd.DataFrame(index=raw.index)
     id_col = p.id if p.id in raw.columns else "id_str" if "id_str" in raw.columns else None
     frame["id"] = raw[id_col].astype("string") if id_col else \
@@ -269,6 +273,8 @@ def apply_policies(frame: pd.DataFrame, params: Any, where: str,
             f"{v} tweet(s) {k}" for k, v in removed.items() if k.startswith("with")),
             stacklevel=3)
     out = frame.loc[keep].reset_index(drop=True)
+    if out.empty and not removed:
+        raise DataError(f"{where} holds no tweets (a header only); check the file")
     if out.empty:
         fixes = {"without text": "check which column holds the text",
                  "without a valid timestamp": "check which column holds the time and its "

@@ -21,7 +21,7 @@ from mlstat_twitter.augment import augmented_class
 from mlstat_twitter.index import confusion_counts, sentiment_index
 from mlstat_twitter.loaders import STREAM_KEY, read_tweets
 from mlstat_twitter.normalise import UNKNOWN_LANGUAGE, TweetNormaliser, identify_language
-from mlstat_twitter.params import SentimentParams, TweetsParams, VaderParams
+from mlstat_twitter.params import SentimentParams, TweetsParams, VaderParams, base_model_problem
 
 BASE_DIR = "base"
 TEXT, LANG, LABEL = "__tweet__", "__language__", "__label__"
@@ -168,9 +168,9 @@ class SentimentModel(IndexingModel):
         from mlstat_core.registry import get_registry
 
         entry = get_registry().get("model", self.params.base)
-        if not entry.spec.serves("text_classification"):
-            raise DataError(f"base model {self.params.base} does not serve text_classification;"
-                            " use coding.tfidf_logreg, coding.linear_svm or coding.fasttext")
+        problem = base_model_problem(entry)
+        if problem:
+            raise DataError(problem)
         return entry
 
     def _new_base(self, augment: bool = False) -> Model:

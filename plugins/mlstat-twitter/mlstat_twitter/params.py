@@ -146,6 +146,14 @@ class IndexParams(Params):
         return value
 
 
+def base_model_problem(entry: Any) -> str | None:
+    """Why a registered model cannot be twitter.sentiment's base, or None when it can."""
+    if entry.spec.serves("text_classification"):
+        return None
+    return (f"base model {entry.full_name} does not serve text_classification; use "
+            "coding.tfidf_logreg, coding.linear_svm or coding.fasttext")
+
+
 class SentimentParams(Params):
     """twitter.sentiment: a coding text model behind tweet cleaning and a language feature."""
 
@@ -183,17 +191,15 @@ class SentimentParams(Params):
     index: IndexParams = Field(default_factory=IndexParams,
                                description="the sentiment index of the loader's stream")
 
-    def check(self, registry: Any) -> list[ConfigIssue]:
+    def check(self, registry: Any, task: Any = None) -> list[ConfigIssue]:
         """The base model exists, serves text classification and takes ``base_params``."""
         try:
             entry = registry.get("model", self.base)
-        except MlstatError:
-            return [ConfigIssue("", "base", f"unknown model {self.base!r}",
-                                registry.suggest("model", self.base))]
-        if not entry.spec.serves("text_classification"):
-            return [ConfigIssue("", "base", f"{entry.full_name} does not serve "
-                                "text_classification; use coding.tfidf_logreg, "
-                                "coding.linear_svm or coding.fasttext")]
+        except MlstatError as exc:  # the registry's words: unknown (with a suggestion), a
+            return [ConfigIssue("", "base", str(exc))]  # plugin that failed, a name twice
+        problem = base_model_problem(entry)
+        if problem:
+            return [ConfigIssue("", "base", problem)]
         try:
             entry.validate_params(dict(self.base_params), "base_params")
         except ConfigError as exc:

@@ -155,3 +155,31 @@ def test_predefined_split_uses_val_as_validation() -> None:
     assert (len(split.train), len(split.validation), len(split.test)) == (1839, 324, 870)
     with warnings.catch_warnings(), pytest.raises(DataError, match="set `train`"):
         PredefinedSplitter(PredefinedSplitParams(train="training")).split(ds, 0)
+
+
+def test_csv_header_only_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("id,text,created_at\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"t\.csv holds no tweets \(a header only\); check"):
+        read_tweets(path)
+
+
+def test_csv_ids_of_any_named_column_are_read_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("tweet_id,text,created_at\n"
+                    "1234567890123456789,hello,2024-01-01T00:00:00Z\n"
+                    "1234567890123456788,world,2024-01-02T00:00:00Z\n"
+                    ",no id,2024-01-03T00:00:00Z\n", encoding="utf-8")  # a gap: read as float
+    frame, _ = read_tweets(path, params=TweetsParams(path=str(path), id="tweet_id"))
+    assert list(frame["id"][:2]) == ["1234567890123456789", "1234567890123456788"]
+
+
+def test_csv_mistyped_id_column_names_the_fix(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("id_str,text,created_at\n1,hello,2024-01-01T00:00:00Z\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"no id column 'tweetid'.*`id` in \[loader\] "
+                                        r"\(`stream_id` .*--id-column"):
+        read_tweets(path, params=TweetsParams(path=str(path), id="tweetid"))
+    # the default name still falls back to id_str, as documented
+    frame, _ = read_tweets(path)
+    assert list(frame["id"]) == ["1"]

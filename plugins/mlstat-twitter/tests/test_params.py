@@ -36,3 +36,27 @@ def test_valid_nested_settings_pass():
     config = load_config(pipeline(base="coding.linear_svm", base_params={"C": 0.5},
                                   index={"timezone": "Europe/Brussels"}))
     assert config.model.params.base == "coding.linear_svm"
+
+
+def test_a_base_that_is_no_text_classifier_is_caught_before_training():
+    with pytest.raises(ConfigError) as caught:
+        load_config(pipeline(base="editimpute.ratio"))
+    (issue,) = caught.value.issues
+    assert issue.field == "model.base"
+    assert "does not serve text_classification; use coding.tfidf_logreg" in str(issue)
+
+
+def test_the_registry_says_why_a_base_is_unavailable():
+    """A plugin that failed to load or a name claimed twice: the registry's own words."""
+    from mlstat_twitter.params import SentimentParams
+
+    from mlstat_core.errors import PluginError
+
+    class Broken:
+        def get(self, kind: str, name: str) -> Any:
+            raise PluginError("component 'coding.linear_svm' is claimed by two distributions: "
+                              "mlstat-coding and acme-coding")
+
+    (issue,) = SentimentParams(base="coding.linear_svm").check(Broken())
+    assert issue.field == "base"
+    assert "claimed by two distributions: mlstat-coding and acme-coding" in issue.message

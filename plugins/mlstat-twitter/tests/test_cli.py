@@ -1,0 +1,53 @@
+"""``mlstat-twitter-index`` refuses outputs that would destroy evidence, before loading a model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from mlstat_twitter.cli import main as index_main
+
+TWEETS = "id,created_at,text\n1,2024-01-01T00:00:00Z,good\n"
+
+
+@pytest.fixture()
+def run_dir(tmp_path: Path) -> Path:
+    """A folder that is not a run: the checks must refuse before the model is looked at."""
+    return tmp_path / "no-such-run"
+
+
+@pytest.mark.parametrize(("given", "output"), [
+    ("week.csv", "week.csv"),                 # the index itself
+    ("week.json", "week.csv"),                # its .json companion
+    ("week_predictions.csv", "week.csv"),     # its predictions companion
+])
+def test_index_never_overwrites_the_tweet_file(tmp_path: Path, run_dir: Path, given: str,
+                                               output: str, capsys) -> None:
+    tweets = tmp_path / given
+    tweets.write_text(TWEETS)
+    code = index_main([str(run_dir), "--input", str(tweets), "--output", str(tmp_path / output)])
+    assert code == 2
+    assert tweets.read_text() == TWEETS
+    assert "is the input file" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [given]
+
+
+def test_index_never_writes_into_a_run_folder(tmp_path: Path, run_dir: Path, capsys) -> None:
+    tweets = tmp_path / "tweets.csv"
+    tweets.write_text(TWEETS)
+    run = tmp_path / "run"
+    (run / "outputs").mkdir(parents=True)
+    (run / "manifest.json").write_text("{}")
+    for target in (run / "index.csv", run / "outputs" / "index.csv"):
+        assert index_main([str(run), "--input", str(tweets), "--output", str(target)]) == 2
+        assert "inside the run folder" in capsys.readouterr().err
+        assert not target.exists()
+
+
+def test_index_output_must_be_csv_before_the_model_is_loaded(tmp_path: Path, run_dir: Path,
+                                                             capsys) -> None:
+    tweets = tmp_path / "tweets.csv"
+    tweets.write_text(TWEETS)
+    assert index_main([str(run_dir), "--input", str(tweets),
+                       "--output", str(tmp_path / "index.xlsx")]) == 2
+    assert "ending in .csv" in capsys.readouterr().err
