@@ -5,9 +5,11 @@ against the field points, side by side with a plain scikit-learn peer, in one ru
 
 Models: ``imagery.random_forest`` (per-pixel forest, argmax), ``imagery.context_forest``
 (forest with 3x3 neighbourhood means, synthetically mixed training data (Okujeni et al. 2013)
-and a threshold on P(built-up) chosen by spatial-block cross-validation of the labelled pixels
-and their mixtures; never on the field points), the same with ``mixtures = 0``
-(``imagery.context_forest[mixtures=0]``, accuracy and speed only), ``imagery.cnn`` (unless
+whose built-up fraction it regresses, and a threshold on the estimated fraction chosen by
+spatial-block cross-validation of the labelled pixels and their mixtures; never on the field
+points), two variants of it, accuracy and speed only: ``mixtures = 0``
+(``imagery.context_forest[mixtures=0]``) and mixtures classified by the 20% rule rather than
+regressed (``imagery.context_forest[mixture_target=label]``), ``imagery.cnn`` (unless
 ``--skip-cnn``) and the peer ``peer_random_forest``: scikit-learn's RandomForestClassifier,
 200 trees, the six raw bands, trained on all usable labelled pixels, whole scene predicted
 in one array.
@@ -20,8 +22,10 @@ dropped for every model (the field data stay independent).
 
 Per model (peers keyed ``peer_``, mlstat's models by component name): ``overall_accuracy``
 (area-weighted, Olofsson et al. 2014, with ``overall_accuracy_ci95``), ``kappa``,
-``builtup_producers_accuracy``, ``builtup_users_accuracy``, ``builtup_area_ha`` (error-adjusted,
-with ``builtup_area_ha_ci95`` half-width and ``builtup_area_ha_interval``) next to
+``builtup_producers_accuracy``, ``builtup_users_accuracy``, ``builtup_auc`` (ROC AUC of
+P(built-up) on the field points: the ranking whatever the threshold; a diagnostic),
+``builtup_area_ha`` (error-adjusted, with ``builtup_area_ha_ci95`` half-width and
+``builtup_area_ha_interval``) next to
 ``builtup_mapped_area_ha`` (the naive pixel count), ``pixels_per_s`` (whole-scene map, scene
 pixels per second, best of ``--repeats``, in process), ``peak_mb`` (highest resident memory, sampled
 every 5 ms, of a fresh process that loads the saved model and maps the whole scene; it includes
@@ -52,6 +56,8 @@ FIVE = ["10", "20", "30", "40", "50"]
 SIX = [*FIVE, "70"]
 PATTERN = "lsat7_2000_{band}.tif"
 PLAIN_CONTEXT = "imagery.context_forest[mixtures=0]"
+LABEL_CONTEXT = "imagery.context_forest[mixture_target=label]"
+VARIANTS = (PLAIN_CONTEXT, LABEL_CONTEXT)
 GDAL_CACHE_MB = "32"
 """GDAL's raster block cache of the mapping processes (MB). GDAL's default is 5% of the RAM:
 a bounded cache, but it fills with more blocks on a larger scene, which would hide whether
@@ -121,6 +127,14 @@ def figures(classes: list[str], mapped: list[str], truth: list[str],
     }
 
 
+def ranking_auc(score: Any, truth: list[str]) -> float:
+    """ROC AUC of P(built-up) on the field points: how well the model ranks built-up above
+    other, whatever the threshold (a diagnostic; nothing is chosen on it)."""
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score([t == BUILT_UP for t in truth], score))
+
+
 def best_map(model: Any, metadata: dict[str, Any], repeats: int) -> dict[str, Any]:
     """Map the whole scene ``repeats`` times (no preview); keep the fastest."""
     best = None
@@ -141,7 +155,8 @@ def run_mlstat(name: str, model: Any, data: Any, split: Any, common: set[str], r
     model.fit(train, validation)
     train_s = time.perf_counter() - start
     test = data.subset(split.test)
-    predicted = list(model.predict(test.frame)["prediction"])
+    scored = model.predict(test.frame)
+    predicted = list(scored["prediction"])
     summary = best_map(model, data.metadata, repeats)
     truth = list(test.y)
     ids = list(test.frame["record_id"])
@@ -150,6 +165,9 @@ def run_mlstat(name: str, model: Any, data: Any, split: Any, common: set[str], r
     out = figures(list(model.classes_), [p for p, k in zip(predicted, keep, strict=True) if k],
                   [t for t, k in zip(truth, keep, strict=True) if k],
                   summary["class_pixels"], pixel_area)
+    if f"proba_{BUILT_UP}" in scored.columns:
+        out["builtup_auc"] = ranking_auc(scored[f"proba_{BUILT_UP}"].to_numpy()[keep],
+                                         [t for t, k in zip(truth, keep, strict=True) if k])
     out["all_usable_points"] = figures(list(model.classes_), predicted, truth,
                                        summary["class_pixels"], pixel_area)
     out.update(train_seconds=train_s, map_seconds=summary["map_seconds"],
@@ -208,9 +226,12 @@ def run_peer(rf: Any, data: Any, common: set[str], repeats: int, train_s: float,
         best = seconds if best is None else min(best, seconds)
     frame = data.frame
     points = frame[(frame["source"] == "field_point") & frame["record_id"].isin(common)]
-    predicted = list(rf.predict(points[data.roles.features].to_numpy()))
+    matrix = points[data.roles.features].to_numpy()
+    predicted = list(rf.predict(matrix))
     out = figures([str(c) for c in rf.classes_], predicted, list(points["label"]), counts,
                   info.pixel_area)
+    out["builtup_auc"] = ranking_auc(
+        rf.predict_proba(matrix)[:, list(rf.classes_).index(BUILT_UP)], list(points["label"]))
     out.update(train_seconds=train_s, map_seconds=best,
                pixels_per_s=info.width * info.height / best,
                note="plain RandomForestClassifier(200 trees), six raw bands incl. 70, all "
@@ -344,6 +365,8 @@ def main() -> None:
                                                       "raster_segmentation")),
         (PLAIN_CONTEXT, ContextForestModel(ContextForestParams(mixtures=0),
                                            "raster_segmentation")),
+        (LABEL_CONTEXT, ContextForestModel(ContextForestParams(mixture_target="label"),
+                                           "raster_segmentation")),
     ]
     if not args.skip_cnn:
         models.append(("imagery.cnn", CnnModel(CnnParams(epochs=args.cnn_epochs),
@@ -354,7 +377,7 @@ def main() -> None:
     results["peer_random_forest"] = run_peer(peer, peer_data, common, args.repeats,
                                              peer_train_s, saved)
 
-    mlstat_names = [n for n, _ in models if n != PLAIN_CONTEXT]  # variants: no memory, no best
+    mlstat_names = [n for n, _ in models if n not in VARIANTS]  # variants: no memory, no best
     best = max(mlstat_names, key=lambda n: results[n]["kappa"])
     if not args.skip_memory:
         with tempfile.TemporaryDirectory() as tmp:

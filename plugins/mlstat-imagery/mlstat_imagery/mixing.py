@@ -92,15 +92,19 @@ class MixtureSource:
     def draw(self, rows: Sequence[int] | np.ndarray | None = None
              ) -> tuple[np.ndarray, np.ndarray]:
         """``share * len(rows)`` mixtures made only of the pixels in ``rows`` (default: all):
-        features (n, columns) and labels (True: built-up, fraction >= builtup_fraction). Empty
-        when ``rows`` holds no built-up or no partner pixel."""
+        features (n, columns) and built-up fractions (n,). Empty when ``rows`` holds no
+        built-up or no partner pixel. :meth:`label` turns fractions into labels."""
         rows = np.arange(len(self.builtup)) if rows is None else np.asarray(rows, dtype=int)
         pure = rows[self.builtup[rows]]
         partner = rows[self.partner[rows]]
         n = int(round(self.share * len(rows)))
         if n == 0 or not len(pure) or not len(partner):
-            return (np.empty((0, len(self.recipe.columns)), np.float32), np.empty(0, bool))
+            return (np.empty((0, len(self.recipe.columns)), np.float32), np.empty(0))
         a, b = self.rng.choice(pure, n), self.rng.choice(partner, n)
         fraction = self.rng.uniform(0, 1, n)
         features = mixed_features(self.bands[:, a], self.bands[:, b], fraction, self.recipe)
-        return features, fraction >= self.builtup_fraction
+        return features, fraction
+
+    def label(self, fraction: np.ndarray) -> np.ndarray:
+        """True where a mixture counts as built-up: fraction >= ``builtup_fraction``."""
+        return np.asarray(fraction) >= self.builtup_fraction

@@ -18,6 +18,7 @@ from mlstat_core.components import Dataset
 from mlstat_core.errors import DataError
 from mlstat_core.sklearn_model import SklearnModel, proba_column
 from mlstat_imagery.features import context_margin, context_names, context_stack
+from mlstat_imagery.fraction import FractionForest
 from mlstat_imagery.mapping import SceneMapper
 from mlstat_imagery.mixing import MIXTURE_STREAM, FeatureRecipe, MixtureSource
 from mlstat_imagery.params import ContextForestParams, ImageryForestParams
@@ -31,7 +32,8 @@ class PixelForestModel(SceneMapper, SklearnModel):
     the neighbourhood means of ``context_windows`` read from the scene."""
 
     params_type = ImageryForestParams
-    trusted_types = (*SklearnModel.trusted_types, "sklearn.tree._tree.Tree")
+    trusted_types = (*SklearnModel.trusted_types, "sklearn.tree._tree.Tree",
+                     "mlstat_imagery.fraction.FractionForest")
 
     def __init__(self, params: ImageryForestParams | None = None, task: str = "") -> None:
         super().__init__(params, task)
@@ -40,14 +42,35 @@ class PixelForestModel(SceneMapper, SklearnModel):
     def build_estimator(self, train: Dataset) -> Any:
         return self._forest(self.params.n_estimators)
 
-    def _forest(self, n_estimators: int) -> Any:
+    def _forest(self, n_estimators: int, labels: tuple[Any, Any] | None = None) -> Any:
+        """The forest: a classifier, or with ``labels`` (negative, positive) and a mixture
+        target of fractions, a :class:`FractionForest`."""
         from sklearn.ensemble import RandomForestClassifier
 
         p: ImageryForestParams = self.params
+        if labels is not None and self.regresses_fractions():
+            if "class_weight" in p.model_fields_set and p.class_weight:
+                warnings.warn(f"class_weight = {p.class_weight!r} is left aside: the forest "
+                              "regresses built-up fractions (mixture_target = 'fraction'); "
+                              "set mixture_target = 'label' to weigh classes", stacklevel=3)
+            return FractionForest(n_estimators, labels=labels, max_depth=p.max_depth,
+                                  min_samples_leaf=p.min_samples_leaf, n_jobs=p.n_jobs,
+                                  random_state=self.seed)
         return RandomForestClassifier(
             n_estimators=n_estimators, max_depth=p.max_depth,
             min_samples_leaf=p.min_samples_leaf, class_weight=p.class_weight, n_jobs=p.n_jobs,
             random_state=self.seed)
+
+    def regresses_fractions(self) -> bool:
+        """Whether mixtures are learnt as fractions (a regression), not labels."""
+        return getattr(self.params, "mixture_target", "label") == "fraction"
+
+    def _mixture_target(self, truth: np.ndarray, fraction: np.ndarray,
+                        source: MixtureSource) -> np.ndarray:
+        """Targets of real pixels (booleans) then mixtures: fractions (1/0, f) or labels."""
+        if self.regresses_fractions():
+            return np.concatenate([truth.astype(np.float64), fraction])
+        return np.concatenate([truth, source.label(fraction)])
 
     # -- fitting ----------------------------------------------------------------------------
 
@@ -101,23 +124,29 @@ class PixelForestModel(SceneMapper, SklearnModel):
         """SklearnModel.fit on the real pixels plus the synthetic ones."""
         positive = train.metadata["positive_label"]
         other = next(c for c in train.y.unique() if c != positive)
-        features, builtup = synthetic
-        labels = np.concatenate([train.y.to_numpy(dtype=object),
-                                 np.where(builtup, positive, other).astype(object)])
-        self.estimator = self.build_estimator(train)
+        features, fraction = synthetic
+        truth = (train.y == positive).to_numpy()
+        target = self._mixture_target(truth, fraction, source)
+        if not self.regresses_fractions():
+            target = np.where(target, positive, other).astype(object)
+        self.estimator = self._forest(self.params.n_estimators, labels=(other, positive))
         kwargs: dict[str, Any] = {}
         if train.sample_weight is not None:  # a mixture weighs as much as an average pixel
             weights = train.sample_weight.to_numpy(dtype=float)
             kwargs["sample_weight"] = np.concatenate(
-                [weights, np.full(len(builtup), weights.mean())])
-        self.estimator.fit(np.vstack([matrix, features]), labels, **kwargs)
+                [weights, np.full(len(fraction), weights.mean())])
+        self.estimator.fit(np.vstack([matrix, features]), target, **kwargs)
         self.classes_ = [c.item() if hasattr(c, "item") else c for c in self.estimator.classes_]
+        learnt = "the built-up fraction (random forest regression; P(built-up) is the " \
+                 "estimated fraction)" if self.regresses_fractions() else \
+                 f"a label (built-up from fraction {source.builtup_fraction:g})"
         self.extra_state["mixtures"] = {
-            "synthetic_pixels": int(len(builtup)), "real_pixels": int(len(train)),
-            "synthetic_builtup": int(builtup.sum()),
+            "synthetic_pixels": int(len(fraction)), "real_pixels": int(len(train)),
+            "synthetic_builtup": int(source.label(fraction).sum()),
             "share": float(source.share), "builtup_fraction": float(source.builtup_fraction),
+            "target": "fraction" if self.regresses_fractions() else "label",
             "method": "Okujeni et al. (2013): linear mixtures of a built-up and a "
-                      "vegetated/bare training pixel, fraction ~ U(0, 1)"}
+                      f"vegetated/bare training pixel, fraction ~ U(0, 1); learnt as {learnt}"}
         self.after_fit(train, validation)
 
     def after_fit(self, train: Dataset, validation: Dataset | None) -> None:
@@ -181,18 +210,20 @@ class PixelForestModel(SceneMapper, SklearnModel):
             if truth[fit_idx].all() or not truth[fit_idx].any():
                 continue
             x, y = matrix[fit_idx], truth[fit_idx]
+            labels = None
             if source is not None:
-                sx, sy = source.draw(fit_idx)
-                x, y = np.vstack([x, sx]), np.concatenate([y, sy])
-            forest = self._forest(min(100, self.params.n_estimators))
+                sx, sf = source.draw(fit_idx)
+                x, y = np.vstack([x, sx]), self._mixture_target(y, sf, source)
+                labels = (False, True)
+            forest = self._forest(min(100, self.params.n_estimators), labels=labels)
             forest.fit(x, y)
             k = list(forest.classes_).index(True)
             out[held] = forest.predict_proba(matrix[held])[:, k]
             if source is not None:
-                hx, hy = source.draw(held)
-                if len(hy):
+                hx, hf = source.draw(held)
+                if len(hf):
                     extra_p.append(forest.predict_proba(hx)[:, k])
-                    extra_y.append(hy)
+                    extra_y.append(source.label(hf))
         seen = ~np.isnan(out)
         value, kappa = best_threshold(np.concatenate([out[seen], *extra_p]),
                                       np.concatenate([truth[seen], *extra_y]))

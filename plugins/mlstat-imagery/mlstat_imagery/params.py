@@ -158,12 +158,22 @@ class ContextForestParams(ImageryForestParams):
                     "value is an error")
     mixture_builtup_fraction: float = Field(
         0.2, gt=0, lt=1,
-        description="a mixture is labelled built-up when its built-up fraction is at least "
-                    "this (0.2: the NLCD counts land with 20% impervious cover as developed)")
+        description="a mixture counts as built-up when its built-up fraction is at least "
+                    "this (0.2: the NLCD counts land with 20% impervious cover as developed): "
+                    "the label it learns from (mixture_target = 'label') and, either way, "
+                    "the label of the held-out mixtures on which the 'cv' threshold is chosen")
     mixture_classes: list[str] = Field(
         default_factory=lambda: list(MIXTURE_CLASSES), min_length=1,
         description="land-cover classes (the loader's `land_cover` names) mixed with built-up "
                     "pixels: vegetated and bare land, not water")
+    mixture_target: Literal["fraction", "label"] = Field(
+        "fraction",
+        description="what the forest learns from the mixtures: 'fraction' regresses the "
+                    "built-up fraction (a random forest regression, as Okujeni et al. do; "
+                    "P(built-up) is then the estimated fraction and the threshold is on it), "
+                    "'label' classifies them as built-up when the fraction is at least "
+                    "mixture_builtup_fraction. class_weight weighs the classes of a "
+                    "classification only: the regression leaves it aside")
 
 
 class CnnParams(MapParams):

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from mlstat_imagery.features import feature_stack, spectral_index
+from mlstat_imagery.fraction import FractionForest
 from mlstat_imagery.mixing import FeatureRecipe, MixtureSource, mixed_features
 from mlstat_imagery.models import ContextForestModel, PixelForestModel
 from mlstat_imagery.params import ContextForestParams, ImageryForestParams, LandsatNcParams
@@ -55,9 +56,10 @@ def test_mixtures_are_labelled_by_the_builtup_fraction() -> None:
     builtup = np.arange(n) < n // 2
     source = MixtureSource(feature_matrix(own, own), builtup, ~builtup, RECIPE, 2.0, 0.2,
                            np.random.default_rng(0))
-    features, labels = source.draw()
-    assert len(labels) == 2 * n
-    fraction = features[:, 0] / 100.0
+    features, fraction = source.draw()
+    assert len(fraction) == 2 * n
+    np.testing.assert_allclose(features[:, 0] / 100.0, fraction, rtol=1e-5)
+    labels = source.label(fraction)
     assert ((fraction >= 0.2) == labels).all()
     assert labels.any() and not labels.all()
 
@@ -72,8 +74,8 @@ def test_mixtures_use_only_the_given_rows_and_classes() -> None:
     own[30:] = 1e6  # outside the rows drawn from
     source = MixtureSource(feature_matrix(own, own), builtup, partner, RECIPE, 1.0, 0.2,
                            np.random.default_rng(1))
-    features, labels = source.draw(rows)
-    assert len(labels) == len(rows)
+    features, fraction = source.draw(rows)
+    assert len(fraction) == len(rows)
     assert (features[:, :3] == 10.0).all()
     assert len(source.draw(np.flatnonzero(partner))[1]) == 0  # no built-up pixel: none
 
@@ -203,3 +205,49 @@ def test_mixtures_are_reproducible_from_the_seed(mixed_data: tuple[Any, Any]) ->
     first = fit(ContextForestModel(small_params()), data, split).predict(frame)
     again = fit(ContextForestModel(small_params()), data, split).predict(frame)
     pd.testing.assert_frame_equal(first, again)
+
+
+def test_fraction_forest_answers_as_a_two_class_classifier() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, (300, 2))
+    forest = FractionForest(30, labels=("other", "built_up"), random_state=0).fit(x, x[:, 0])
+    assert list(forest.classes_) == ["built_up", "other"]  # sorted, as classifiers do
+    proba = forest.predict_proba(np.array([[0.05, 0.5], [0.95, 0.5]]))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert proba[0, 0] < 0.2 and proba[1, 0] > 0.8  # P(built-up) is the estimated fraction
+    with pytest.raises(ValueError, match=r"fractions in \[0, 1\]"):
+        FractionForest(5).fit(x, x[:, 0] * 2)
+
+
+def test_default_regresses_fractions_label_classifies(mixed_data: tuple[Any, Any],
+                                                      tmp_path: Any) -> None:
+    from sklearn.ensemble import RandomForestClassifier
+
+    data, split = mixed_data
+    frame = data.frame
+    model = fit(ContextForestModel(small_params()), data, split)
+    assert isinstance(model.estimator, FractionForest)
+    assert model.extra_state["mixtures"]["target"] == "fraction"
+    predicted = model.predict(frame)
+    assert predicted["proba_built_up"].between(0, 1).all()
+    assert 0 < model.threshold()["value"] < 1
+    model.save(tmp_path / "m")  # the regression forest is a trusted type when loaded back
+    pd.testing.assert_frame_equal(ContextForestModel.load(tmp_path / "m").predict(frame),
+                                  predicted)
+    label = fit(ContextForestModel(small_params(mixture_target="label")), data, split)
+    assert isinstance(label.estimator, RandomForestClassifier)
+    assert label.extra_state["mixtures"]["target"] == "label"
+    assert not np.allclose(label.predict(frame)["proba_built_up"], predicted["proba_built_up"])
+
+
+
+def test_class_weight_set_for_fractions_is_said_to_be_left_aside(mixed_data: tuple[Any, Any]
+                                                                 ) -> None:
+    data, split = mixed_data
+    with pytest.warns(UserWarning, match="class_weight = 'balanced' is left aside"):
+        fit(ContextForestModel(small_params(class_weight="balanced")), data, split)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # the default, or a classification: silent
+        fit(ContextForestModel(small_params()), data, split)
+        fit(ContextForestModel(small_params(class_weight="balanced", mixture_target="label")),
+            data, split)
