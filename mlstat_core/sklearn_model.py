@@ -121,16 +121,23 @@ class SklearnModel(Model):
 
     # -- the contract ----------------------------------------------------------------------
 
+    def training_data(self, train: Dataset) -> tuple[Any, np.ndarray, np.ndarray | None]:
+        """What the estimator is fitted on: the matrix, the targets and the sample weights
+        (None: unweighted). By default the training records as they are; a model that adds
+        records (synthetic ones, say) or changes the targets overrides this."""
+        weights = train.sample_weight
+        return (self.to_matrix(train.frame), train.y.to_numpy(),
+                None if weights is None else weights.to_numpy())
+
     def fit(self, train: Dataset, validation: Dataset | None = None) -> SklearnModel:
         self.roles = train.roles
         self.text_columns = text_columns_of(train.frame, train.roles.input_columns())
-        y = train.y
+        matrix, y, weights = self.training_data(train)
         self.estimator = self.build_estimator(train)
         kwargs: dict[str, Any] = {}
-        weights = train.sample_weight
         if weights is not None:
-            kwargs[self.sample_weight_param()] = weights.to_numpy()
-        self.estimator.fit(self.to_matrix(train.frame), y.to_numpy(), **kwargs)
+            kwargs[self.sample_weight_param()] = weights
+        self.estimator.fit(matrix, y, **kwargs)
         classes = getattr(self.estimator, "classes_", None)
         self.classes_ = [plain(c) for c in classes] \
             if classes is not None else None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,16 @@ from mlstat_imagery.splitters import block_ids
 from mlstat_imagery.validation import best_threshold
 
 
+@dataclass(frozen=True)
+class Mixtures:
+    """One fit's training pixels (their feature matrix) and synthetic mixtures."""
+
+    matrix: np.ndarray
+    source: MixtureSource
+    features: np.ndarray
+    fraction: np.ndarray
+
+
 class PixelForestModel(SceneMapper, SklearnModel):
     """scikit-learn's RandomForestClassifier on the feature columns the loader named, plus
     the neighbourhood means of ``context_windows`` read from the scene."""
@@ -38,9 +49,7 @@ class PixelForestModel(SceneMapper, SklearnModel):
     def __init__(self, params: ImageryForestParams | None = None, task: str = "") -> None:
         super().__init__(params, task)
         self.map_tile_size = self.params.tile_size
-
-    def build_estimator(self, train: Dataset) -> Any:
-        return self._forest(self.params.n_estimators)
+        self._synthetic: Mixtures | None = None
 
     def _forest(self, n_estimators: int, labels: tuple[Any, Any] | None = None) -> Any:
         """The forest: a classifier, or with ``labels`` (negative, positive) and a mixture
@@ -93,19 +102,30 @@ class PixelForestModel(SceneMapper, SklearnModel):
                 "columns": base + context_names(base, windows)}
         self._mixing_rng = np.random.default_rng([self.seed, MIXTURE_STREAM])
         self.roles = train.roles
-        matrix = self.to_matrix(train.frame) if self.mixes(train) else None
-        source = None if matrix is None else self.mixture_source(
-            train.frame, matrix, (train.y == train.metadata["positive_label"]).to_numpy())
-        synthetic = source.draw() if source is not None else None
-        if synthetic is not None and not len(synthetic[1]):
-            warnings.warn("synthetic mixtures skipped: the training pixels hold no usable pair "
-                          "of a built-up and a mixture_classes pixel", stacklevel=2)
-            self.extra_state["mixtures_skipped"] = "no usable pair of pixels"
-        if source is None or synthetic is None or not len(synthetic[1]):
-            super().fit(train, validation)
-            return self
-        self._fit_with_mixtures(train, validation, matrix, synthetic, source)
+        self._synthetic = self._draw_mixtures(train)
+        try:
+            super().fit(train, validation)  # with build_estimator and training_data below
+        finally:
+            self._synthetic = None
         return self
+
+    def _draw_mixtures(self, train: Dataset) -> Mixtures | None:
+        """The training pixels' features and their synthetic mixtures, or None when this fit
+        has none (see :meth:`mixes`; a warning when no pair of pixels can be mixed)."""
+        if not self.mixes(train):
+            return None
+        matrix = self.to_matrix(train.frame)
+        source = self.mixture_source(
+            train.frame, matrix, (train.y == train.metadata["positive_label"]).to_numpy())
+        if source is None:
+            return None
+        features, fraction = source.draw()
+        if not len(fraction):
+            warnings.warn("synthetic mixtures skipped: the training pixels hold no usable pair "
+                          "of a built-up and a mixture_classes pixel", stacklevel=3)
+            self.extra_state["mixtures_skipped"] = "no usable pair of pixels"
+            return None
+        return Mixtures(matrix, source, features, fraction)
 
     def mixes(self, train: Dataset) -> bool:
         """Whether this fit adds synthetic mixtures to the training pixels: never for the
@@ -118,36 +138,40 @@ class PixelForestModel(SceneMapper, SklearnModel):
         ``builtup``: which are built-up)."""
         return None
 
-    def _fit_with_mixtures(self, train: Dataset, validation: Dataset | None,
-                           matrix: np.ndarray, synthetic: tuple[np.ndarray, np.ndarray],
-                           source: MixtureSource) -> None:
-        """SklearnModel.fit on the real pixels plus the synthetic ones."""
+    def build_estimator(self, train: Dataset) -> Any:
+        if self._synthetic is None:
+            return self._forest(self.params.n_estimators)
         positive = train.metadata["positive_label"]
         other = next(c for c in train.y.unique() if c != positive)
-        features, fraction = synthetic
+        return self._forest(self.params.n_estimators, labels=(other, positive))
+
+    def training_data(self, train: Dataset) -> tuple[Any, np.ndarray, np.ndarray | None]:
+        """The training pixels, plus their synthetic mixtures when this fit has them."""
+        mixed = self._synthetic
+        if mixed is None:
+            return super().training_data(train)
+        positive = train.metadata["positive_label"]
+        other = next(c for c in train.y.unique() if c != positive)
         truth = (train.y == positive).to_numpy()
-        target = self._mixture_target(truth, fraction, source)
+        target = self._mixture_target(truth, mixed.fraction, mixed.source)
         if not self.regresses_fractions():
             target = np.where(target, positive, other).astype(object)
-        self.estimator = self._forest(self.params.n_estimators, labels=(other, positive))
-        kwargs: dict[str, Any] = {}
+        weights = None
         if train.sample_weight is not None:  # a mixture weighs as much as an average pixel
-            weights = train.sample_weight.to_numpy(dtype=float)
-            kwargs["sample_weight"] = np.concatenate(
-                [weights, np.full(len(fraction), weights.mean())])
-        self.estimator.fit(np.vstack([matrix, features]), target, **kwargs)
-        self.classes_ = [c.item() if hasattr(c, "item") else c for c in self.estimator.classes_]
+            real = train.sample_weight.to_numpy(dtype=float)
+            weights = np.concatenate([real, np.full(len(mixed.fraction), real.mean())])
         learnt = "the built-up fraction (random forest regression; P(built-up) is the " \
                  "estimated fraction)" if self.regresses_fractions() else \
-                 f"a label (built-up from fraction {source.builtup_fraction:g})"
+                 f"a label (built-up from fraction {mixed.source.builtup_fraction:g})"
         self.extra_state["mixtures"] = {
-            "synthetic_pixels": int(len(fraction)), "real_pixels": int(len(train)),
-            "synthetic_builtup": int(source.label(fraction).sum()),
-            "share": float(source.share), "builtup_fraction": float(source.builtup_fraction),
+            "synthetic_pixels": int(len(mixed.fraction)), "real_pixels": int(len(train)),
+            "synthetic_builtup": int(mixed.source.label(mixed.fraction).sum()),
+            "share": float(mixed.source.share),
+            "builtup_fraction": float(mixed.source.builtup_fraction),
             "target": "fraction" if self.regresses_fractions() else "label",
             "method": "Okujeni et al. (2013): linear mixtures of a built-up and a "
                       f"vegetated/bare training pixel, fraction ~ U(0, 1); learnt as {learnt}"}
-        self.after_fit(train, validation)
+        return np.vstack([mixed.matrix, mixed.features]), target, weights
 
     def after_fit(self, train: Dataset, validation: Dataset | None) -> None:
         """Choose the decision threshold on P(built-up) (binary maps only)."""
