@@ -215,11 +215,11 @@ def iter_table(
     _check_file(path, "the current folder")
     fmt = table_format(path, format, "", ".csv, .tsv, .parquet or .xlsx")
     _check_encoding(encoding)
+    start = 0
     try:
         if fmt == "csv":
             reader = pd.read_csv(path, encoding=encoding, sep=_csv_sep(path, sep),
                                  chunksize=chunk_size, dtype=_csv_dtype(dtype))
-            start = 0
             for chunk in reader:
                 chunk.index = pd.RangeIndex(start, start + len(chunk))
                 start += len(chunk)
@@ -227,7 +227,6 @@ def iter_table(
         elif fmt == "parquet":
             import pyarrow.parquet as pq
 
-            start = 0
             for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_size):
                 chunk = batch.to_pandas()
                 chunk.index = pd.RangeIndex(start, start + len(chunk))
@@ -236,9 +235,11 @@ def iter_table(
         else:
             yield with_dtypes(read_table(path, format=fmt, dtype=_csv_dtype(dtype)), dtype)
     except UnicodeDecodeError as exc:
+        where = f"records {start + 1:,} to {start + chunk_size:,}" if start or fmt == "csv" \
+            else "the file"
         raise DataError(
-            f"{path} is not valid {encoding} text (byte {exc.start}: {exc.reason}); save it as "
-            "UTF-8 or pass the encoding option"
+            f"{path} is not valid {encoding} text ({exc.reason} in {where}); save it as UTF-8 "
+            "or pass the encoding option"
         ) from None
     except pd.errors.EmptyDataError:
         raise DataError(f"data file {path} has no columns") from None
@@ -261,6 +262,35 @@ def _typed(schema: Any) -> Any:
                       for field in schema], metadata=schema.metadata)
 
 
+PARTIAL = ".partial"
+
+
+def partial_path(path: Path) -> Path:
+    """A hidden temporary name beside ``path`` that no other process uses:
+    ``.NAME.<pid>-<random>.partial`` (two jobs writing one output never share it)."""
+    import os
+    import secrets
+
+    return path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}{PARTIAL}")
+
+
+def sweep_partials(path: Path) -> None:
+    """Remove the temporary files of ``path`` that killed processes left behind (their pid is
+    no longer running); those of running jobs stay."""
+    import os
+
+    for leftover in path.parent.glob(f".{path.name}.*{PARTIAL}"):
+        pid = leftover.name[len(path.name) + 2:].split("-", 1)[0]
+        if not pid.isdigit() or leftover.is_dir():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            leftover.unlink(missing_ok=True)
+        except OSError:  # another user's live process
+            continue
+
+
 class TableWriter:
     """Writes chunks to one CSV or Parquet file through a temporary file renamed at the end,
     so an interrupted run never leaves an output that looks complete."""
@@ -277,14 +307,15 @@ class TableWriter:
             raise DataError(
                 f"cannot write predictions to Excel ({self.path}); use .csv or .parquet")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = self.path.with_name(f".{self.path.name}.partial")
+        sweep_partials(self.path)
+        self.tmp = partial_path(self.path)
         self._writer = None
         self._rows = 0
 
     def write(self, frame: pd.DataFrame) -> None:
         if self.format == "csv":
             frame.to_csv(self.tmp, mode="a" if self._rows else "w", header=not self._rows,
-                         index=False)
+                         index=False, sep=_csv_sep(self.path, None))
         else:
             import pyarrow as pa
             import pyarrow.parquet as pq
@@ -325,9 +356,7 @@ class TableWriter:
             raise DataError(f"the records of {self.path} do not fit one Parquet schema: "
                             f"{exc}; write CSV instead") from None
         self._writer.close()
-        name = f".{self.path.name}.partial"  # alternate: a second widening reads the first
-        widened = self.path.with_name(name if self.tmp.name != name
-                                      else f".{self.path.name}.w.partial")
+        widened = partial_path(self.path)
         writer = pq.ParquetWriter(widened, schema, use_dictionary=self.dictionary)
         try:
             for batch in pq.ParquetFile(self.tmp).iter_batches():
@@ -343,7 +372,12 @@ class TableWriter:
     def close(self) -> int:
         if self._writer is not None:
             self._writer.close()
-        if not self.tmp.exists():  # no chunk at all: still write a valid empty file
+        if not self.tmp.exists():
+            if self._rows:
+                raise DataError(f"the partial output {self.tmp} of {self._rows:,} record(s) "
+                                f"vanished while it was written; {self.path} was not written: "
+                                "check that nothing else cleans that folder, and run again")
+            # no chunk at all: still write a valid empty file
             pd.DataFrame().to_csv(self.tmp, index=False) if self.format == "csv" \
                 else pd.DataFrame().to_parquet(self.tmp)
         self.tmp.replace(self.path)

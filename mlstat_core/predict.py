@@ -112,20 +112,25 @@ def load_model(run_dir: str | Path, registry: Registry | None = None
 
 def read_dtypes(model: Model, id_column: str | None = None) -> dict[str, Any]:
     """``column -> str`` for the columns an input is read with as text: the id column (the
-    one asked for, else the model's) and the model's ``text_columns`` (the raw input columns
-    that held text in training; a model without the attribute has none)."""
+    one asked for, else the model's), the model's ``text_columns`` (the raw input columns
+    that held text in training; a model without the attribute has none) and the target when
+    the model's classes are text (``0110`` stays ``0110`` when new labels are checked)."""
     columns = list(model.text_columns or [])
     roles = model.roles
     ident = id_column or (roles.id if roles is not None else None)
     if ident:
         columns.append(ident)
+    classes = model.classes_ or []
+    if roles is not None and roles.target and classes and all(isinstance(c, str)
+                                                              for c in classes):
+        columns.append(roles.target)
     return {column: str for column in columns}
 
 
 def check_output(input_path: str | Path, output_path: str | Path) -> None:
-    """Refuse an output that would destroy evidence: the input itself, or a file in a run
-    folder (its own folder or that folder's parent holds ``manifest.json``). Any other
-    existing file is replaced, as scheduled jobs need."""
+    """Refuse an output that would destroy evidence: the input itself, or a file anywhere
+    inside a run folder (a folder above it holds ``manifest.json``). Any other existing file
+    is replaced, as scheduled jobs need."""
     if is_url(output_path) or is_url(input_path):
         return
     output = Path(output_path).expanduser()
@@ -136,7 +141,7 @@ def check_output(input_path: str | Path, output_path: str | Path) -> None:
     if same:
         raise DataError(f"--output {output_path} is the input file {input_path}: writing the "
                         "predictions would destroy the records; give another output file")
-    for folder in (output.resolve().parent, output.resolve().parent.parent):
+    for folder in output.resolve().parents:
         if (folder / MANIFEST).is_file():
             raise DataError(f"--output {output_path} lies inside the run folder {folder}: "
                             "writing there would change the run's evidence; write the "
@@ -311,6 +316,8 @@ class DuplicateIds:
                 wanted = set(order[repeated].tolist())
                 self.example = ids[[h in wanted for h in hashes.tolist()]].iloc[0]
         fresh = order[~repeated]
+        if not fresh.size:  # every id of the chunk was seen before: nothing to keep
+            return
         while self.runs and len(self.runs[-1]) <= len(fresh):
             fresh = np.sort(np.concatenate([self.runs.pop(), fresh]))
         self.runs.append(fresh)

@@ -21,7 +21,7 @@ from mlstat_core.artifacts import MANIFEST, sha256_file
 from mlstat_core.cli import main
 from mlstat_core.errors import DataError, IntegrityError
 from mlstat_core.io import TableWriter, as_text, iter_table
-from mlstat_core.predict import DuplicateIds, load_model, predict_file
+from mlstat_core.predict import DuplicateIds, load_model, predict_file, read_dtypes
 
 
 def invoke(*args: str):
@@ -308,3 +308,95 @@ def test_duplicate_ids_are_counted_across_chunks():
 def test_predict_reading_a_missing_file_raises_data_error(trained, tmp_path):
     with pytest.raises(DataError, match="current folder"):
         predict_file(trained, tmp_path / "absent.csv", tmp_path / "out.csv")
+
+
+# --- production audit: concurrent outputs, vanished partials, repeated chunks ---------------
+
+
+def test_two_writers_of_one_output_never_share_a_partial_file(tmp_path):
+    out = tmp_path / "scored.csv"
+    first, second = TableWriter(out), TableWriter(out)
+    assert first.tmp != second.tmp
+    first.write(pd.DataFrame({"a": [1, 2]}))
+    second.write(pd.DataFrame({"a": [3]}))
+    second.abort()  # one job's failure leaves the other's file alone
+    assert first.tmp.exists()
+    assert first.close() == 2
+    assert pd.read_csv(out)["a"].tolist() == [1, 2]
+
+
+def test_a_partial_file_that_vanished_is_an_error_not_an_empty_output(tmp_path):
+    out = tmp_path / "scored.parquet"
+    writer = TableWriter(out)
+    writer.write(pd.DataFrame({"a": [1, 2]}))
+    writer._writer.close()
+    writer._writer = None
+    writer.tmp.unlink()
+    with pytest.raises(DataError, match="vanished"):
+        writer.close()
+    assert not out.exists()
+
+
+def test_partials_of_dead_processes_are_swept_live_ones_kept(tmp_path):
+    out = tmp_path / "scored.csv"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    stale = tmp_path / f".scored.csv.{dead}-00000000.partial"
+    stale.write_text("half a file")
+    live = TableWriter(out)
+    live.write(pd.DataFrame({"a": [1]}))
+    TableWriter(out).abort()  # a second job starting: sweeps the dead one's file only
+    assert not stale.exists() and live.tmp.exists()
+    live.close()
+
+
+def test_a_tsv_output_is_tab_separated(tmp_path):
+    writer = TableWriter(tmp_path / "scored.tsv")
+    writer.write(pd.DataFrame({"a": [1], "b": ["x"]}))
+    writer.close()
+    assert (tmp_path / "scored.tsv").read_text().splitlines()[0] == "a\tb"
+
+
+def test_a_chunk_of_only_repeated_ids_is_counted():
+    ids = DuplicateIds()
+    ids.update(pd.Series([f"{i}" for i in range(100)]), "id")
+    for _ in range(2):
+        ids.update(pd.Series([f"{i}" for i in range(100)]), "id")
+    ids.update(pd.Series(["new", "0"]), "id")
+    assert ids.repeated == 201 and ids.example == "0"
+
+
+def test_output_in_a_nested_folder_of_a_run_is_refused(run_copy, tmp_path):
+    source = new_records(tmp_path / "new.csv")
+    result = invoke("predict", run_copy, "--input", source, "--output",
+                    run_copy / "model" / "sub" / "deeper" / "x.csv")
+    assert result.exit_code == 2 and "inside the run folder" in result.output
+    assert not (run_copy / "model" / "sub").exists()
+
+
+def test_a_text_target_is_read_as_text(tmp_path):
+    """Labels ``0110`` of new records are the model's ``0110``, not the number 110."""
+    from mlstat_core.predict import unseen_labels
+
+    frame = training_frame()
+    frame["y"] = np.where(frame["y"] == "a", "0110", "0220")
+    frame.to_csv(tmp_path / "train.csv", index=False)
+    run = mlstat_core.run({
+        "pipeline": {"name": "zeros", "task": "tabular_classification", "seed": 0},
+        "loader": {"component": "core.table", "path": str(tmp_path / "train.csv"),
+                   "target": "y", "id": "id", "features": ["code", "num"]},
+        "split": {"component": "core.stratified", "test_size": 0.25},
+        "model": {"component": "core.logistic_regression"},
+        "indicators": ["core.classification_accuracy"],
+        "output": {"dir": str(tmp_path / "runs")}}).run_dir
+    _folder, model, _factory, _steps = load_model(run)
+    [chunk] = list(iter_table(tmp_path / "train.csv", dtype=read_dtypes(model)))
+    assert unseen_labels(chunk, model) == {}
+
+
+def test_an_encoding_error_names_the_records_it_is_in(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(b"text\n" + b"ok\n" * 30 + b"caf\xe9\n" + b"ok\n" * 5)
+    with pytest.raises(DataError, match=r"records 31 to 40") as info:
+        list(iter_table(path, 10))
+    assert "byte" not in str(info.value)

@@ -34,6 +34,18 @@ def write_manual_queue(predictions: pd.DataFrame, frame: pd.DataFrame, path: str
     index); ``labels`` maps codes to their labels (a dict or a :class:`Hierarchy`). Only records
     routed to ``manual`` are written unless ``all_records``; the most uncertain come first.
     """
+    out = queue_rows(predictions, frame, labels, text_columns=text_columns,
+                     id_column=id_column, all_records=all_records, top=top)
+    atomic_write_text(path, most_uncertain_first(out).to_csv(index=False))
+    return len(out)
+
+
+def queue_rows(predictions: pd.DataFrame, frame: pd.DataFrame,
+               labels: Mapping[str, str] | Hierarchy | None = None, *,
+               text_columns: Sequence[str] | None = None, id_column: str | None = None,
+               all_records: bool = False, top: int = 5) -> pd.DataFrame:
+    """The queue's rows for the records of ``frame`` in their order (see
+    :func:`write_manual_queue`), so that a large input can be queued chunk by chunk."""
     missing = [c for c in ("prediction", "top_codes", "top_scores") if c not in predictions]
     if missing:
         raise DataError(f"predictions lack column(s) {', '.join(missing)}; they must come from "
@@ -49,12 +61,9 @@ def write_manual_queue(predictions: pd.DataFrame, frame: pd.DataFrame, path: str
     keep = predictions.index if all_records or "route" not in predictions else \
         predictions.index[predictions["route"] == MANUAL]
     preds = predictions.loc[keep]
-    order = preds["confidence"].sort_values(kind="stable").index if "confidence" in preds \
-        else preds.index
-    preds = preds.loc[order]
-    rows = frame.loc[order]
-    out = pd.DataFrame(index=order)
-    out["record"] = rows[id_column] if id_column else order
+    rows = frame.loc[keep]
+    out = pd.DataFrame(index=keep)
+    out["record"] = rows[id_column] if id_column else keep
     texts = rows[list(text_columns)].astype(object).where(rows[list(text_columns)].notna(), "")
     out["text"] = texts.astype(str).agg(" ".join, axis=1).str.strip() if len(rows) else []
     for column in ("route", "reason", "prediction", "confidence", "fallback_code"):
@@ -69,8 +78,14 @@ def write_manual_queue(predictions: pd.DataFrame, frame: pd.DataFrame, path: str
         out[f"suggestion_{i + 1}_score"] = [round(float(s[i]), 4) if i < len(s) else None
                                             for s in scores]
     out["final_code"] = ""
-    atomic_write_text(path, out.to_csv(index=False))
-    return len(out)
+    return out
+
+
+def most_uncertain_first(queue: pd.DataFrame) -> pd.DataFrame:
+    """The queue sorted by confidence, lowest first (ties keep the input order)."""
+    if "confidence" not in queue:
+        return queue
+    return queue.sort_values("confidence", kind="stable")
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -125,30 +140,59 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="write every record, not only those routed to manual coding")
     parser.add_argument("--predictions", default=None,
                         help="also write all predictions (auto-coded included) to this CSV")
+    parser.add_argument("--chunk-size", type=int, default=50_000,
+                        help="records scored at a time (memory is bounded by it; the queue "
+                             "itself, the manual records, is kept until it is sorted)")
     args = parser.parse_args(argv)
     try:
-        from mlstat_core.io import read_table
-
+        if args.chunk_size < 1:
+            raise DataError("--chunk-size must be at least 1")
         check_queue_outputs(args.input, args.output, args.predictions)
         model = load_coding_model(args.run_dir)
-        frame = read_table(args.input, encoding=args.encoding)
-        if frame.empty:
-            raise DataError(f"input {args.input} has no records")
-        if args.id_column and args.id_column not in frame:
-            raise DataError(f"{args.input} has no id column {args.id_column!r}")
-        predictions = model.predict(frame)
-        if args.predictions:
-            atomic_write_text(args.predictions, pd.concat([frame, predictions], axis=1)
-                              .to_csv(index=False))
-        n = write_manual_queue(predictions, frame, args.output, model.hierarchy,
-                               text_columns=model.roles.text, id_column=args.id_column,
-                               all_records=args.all)
+        counts = score_to_queue(model, args)
     except (MlstatError, OSError) as exc:
         return print_user_error(exc)
-    auto = int((predictions["route"] != MANUAL).sum())
-    print(f"{len(frame)} records: {auto} coded automatically, {len(frame) - auto} to manual "
+    records, auto, n = counts
+    print(f"{records} records: {auto} coded automatically, {records - auto} to manual "
           f"coding; queue of {n} rows written to {args.output}")
     return 0
+
+
+def score_to_queue(model: Any, args: argparse.Namespace) -> tuple[int, int, int]:
+    """Score the input chunk by chunk, write the queue (and the predictions when asked) and
+    return (records, coded automatically, queue rows). Ids and the columns the model learned
+    as text are read as text, as ``mlstat predict`` reads them."""
+    from mlstat_core.io import TableWriter, iter_table
+    from mlstat_core.predict import read_dtypes
+
+    dtype = read_dtypes(model, args.id_column)
+    writer = TableWriter(args.predictions, "csv") if args.predictions else None
+    parts: list[pd.DataFrame] = []
+    records = auto = 0
+    try:
+        for frame in iter_table(args.input, args.chunk_size, encoding=args.encoding,
+                                dtype=dtype):
+            if args.id_column and args.id_column not in frame:
+                raise DataError(f"{args.input} has no id column {args.id_column!r}")
+            predictions = model.predict(frame)
+            if writer is not None:
+                writer.write(pd.concat([frame, predictions], axis=1))
+            parts.append(queue_rows(predictions, frame, model.hierarchy,
+                                    text_columns=model.roles.text, id_column=args.id_column,
+                                    all_records=args.all))
+            records += len(frame)
+            auto += int((predictions["route"] != MANUAL).sum())
+        if not records:
+            raise DataError(f"input {args.input} has no records")
+        if writer is not None:
+            writer.close()
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    queue = most_uncertain_first(pd.concat(parts))
+    atomic_write_text(args.output, queue.to_csv(index=False))
+    return records, auto, len(queue)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -43,3 +43,36 @@ def test_occupations_example_runs_end_to_end(tmp_path):
                  "--output", str(tmp_path / "queue.csv"), "--id", "id", "--all"])
     assert code == 0
     assert len(pd.read_csv(tmp_path / "queue.csv")) == 74
+    whole = (tmp_path / "queue.csv").read_text()
+    # scored in chunks (memory bounded): the same queue and predictions, in the same order
+    args = [str(result.run_dir), "--input", str(tmp_path / "data" / "occupations.csv"),
+            "--id", "id", "--all"]
+    assert main([*args, "--output", str(tmp_path / "q7.csv"), "--chunk-size", "7",
+                 "--predictions", str(tmp_path / "p7.csv")]) == 0
+    assert main([*args, "--output", str(tmp_path / "q1k.csv"),
+                 "--predictions", str(tmp_path / "p1k.csv")]) == 0
+    assert (tmp_path / "q7.csv").read_text() == (tmp_path / "q1k.csv").read_text() == whole
+    assert (tmp_path / "p7.csv").read_text() == (tmp_path / "p1k.csv").read_text()
+
+
+def test_queue_keeps_ids_and_texts_as_written(tmp_path):
+    """Ids and texts that look like numbers stay as written (``00123``, ``0500``)."""
+    engine = pytest.importorskip("mlstat_core.engine")
+    from mlstat_coding.queue import main
+
+    shutil.copytree(EXAMPLES / "data", tmp_path / "data")
+    shutil.copy(EXAMPLES / "coding-occupations.toml", tmp_path / "pipeline.toml")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run = engine.run(tmp_path / "pipeline.toml", out=tmp_path / "runs").run_dir
+    column = "job_title"
+    new = pd.DataFrame({"rid": ["00123", "1", "3"], column: ["nurse", "0500", "7"],
+                        "main_tasks": ["cares"] * 3, "sector": ["public"] * 3})
+    new.to_csv(tmp_path / "z.csv", index=False)
+    assert main([str(run), "--input", str(tmp_path / "z.csv"), "--output",
+                 str(tmp_path / "q.csv"), "--id", "rid", "--all", "--predictions",
+                 str(tmp_path / "p.csv")]) == 0
+    queue = pd.read_csv(tmp_path / "q.csv", dtype=str)
+    assert sorted(queue["record"]) == ["00123", "1", "3"]
+    assert set(queue["text"]) == {"nurse cares", "0500 cares", "7 cares"}
+    assert list(pd.read_csv(tmp_path / "p.csv", dtype=str)[column]) == ["nurse", "0500", "7"]
