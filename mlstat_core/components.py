@@ -90,7 +90,9 @@ class ComponentSpec:
     description: str = ""
     dimension: str | None = None
     default: bool = True
-    """For indicators: computed when a pipeline file lists no indicators."""
+    """For indicators: computed when a pipeline file lists no indicators. A plugin's default
+    indicators then join every such pipeline of their tasks: set ``default=False`` unless the
+    indicator applies to every pipeline of those tasks."""
 
     def problems(self) -> list[str]:
         """What is incomplete or wrong in this spec (empty when it honours the contract)."""
@@ -103,6 +105,8 @@ class ComponentSpec:
             found.append(f"factory {self.factory!r} is not a 'module:attr' string")
         if not (isinstance(self.params, type) and issubclass(self.params, BaseModel)):
             found.append("params is not a pydantic model class")
+        else:
+            found += params_problems(self.params)
         if not self.description:
             found.append("description is empty")
         if isinstance(self.tasks, str):
@@ -122,6 +126,33 @@ class ComponentSpec:
         for part in attr.split("."):
             obj = getattr(obj, part)
         return obj
+
+
+def params_problems(model: type[BaseModel]) -> list[str]:
+    """What makes a params model unfit: it accepts unknown keys (a typo in a pipeline file
+    would be ignored), or a field's own default is invalid (checked when every field has one;
+    a model-level validator that asks for some value is not a fault)."""
+    from pydantic import ValidationError
+
+    found: list[str] = []
+    name = model.__name__
+    if model.model_config.get("extra") != "forbid":
+        found.append(f"params {name} accepts unknown keys, so a typo in a pipeline file "
+                     "would be silently ignored: subclass mlstat_core.components.Params "
+                     "(or set model_config = ConfigDict(extra='forbid'))")
+    if all(not info.is_required() for info in model.model_fields.values()):
+        try:
+            model()
+        except ValidationError as exc:
+            bad = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']} "
+                            f"(default {e.get('input')!r})" for e in exc.errors() if e["loc"])
+            if bad:
+                found.append(f"params {name} rejects its own defaults ({bad}): give every "
+                             "field a default that passes its constraints")
+        except Exception as exc:  # a validator that raises something else than ValueError
+            found.append(f"params {name}() fails with its defaults: {type(exc).__name__}: "
+                         f"{exc}")
+    return found
 
 
 # --- data ---------------------------------------------------------------------------------

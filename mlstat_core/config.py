@@ -73,8 +73,9 @@ class PipelineFile(BaseModel):
         None, description="indicators to compute; by default every default one serving the task")
     quality: dict[str, Any] = Field(
         default_factory=dict,
-        description="settings for indicators: targets, target_accuracy, manual_seconds_per_record,"
-                    " cost_per_hour, ...")
+        description="run-wide quality settings of the core (fixed keys): targets, "
+                    "target_accuracy, manual_seconds_per_record, cost_per_hour, ...; an "
+                    "indicator's own settings go in its [[indicators]] table")
     output: OutputSection = Field(default_factory=OutputSection)
     predict: PredictSection = Field(default_factory=PredictSection)
 
@@ -226,10 +227,15 @@ def _resolve(
     try:
         entry = registry.get(kind, ref.component)
     except MlstatError as exc:
-        message = str(exc) if "declared twice" in str(exc) else f"unknown {kind} {ref.component!r}"
-        reason = registry.plugin_failure(ref.component)
-        if reason:
-            message += f"; {reason}"
+        if ref.component in registry.conflicts:  # the name is right; the installation is not
+            issues.append(ConfigIssue(source, f"{section}.component", str(exc)))
+            return None
+        reason = registry.plugin_failure(ref.component, kind)
+        earlier = next((i for i in issues if reason and reason in i.message), None)
+        if earlier is not None:  # one unavailable plugin is one problem, said once
+            earlier.message += f"; also needed by [{section}] ({ref.component!r})"
+            return None
+        message = f"unknown {kind} {ref.component!r}" + (f"; {reason}" if reason else "")
         issues.append(ConfigIssue(source, f"{section}.component", message,
                                   registry.suggest(kind, ref.component)))
         return None
@@ -242,18 +248,66 @@ def _resolve(
     try:
         params = entry.spec.params.model_validate(ref.params())
     except ValidationError as exc:
-        from mlstat_core.registry import explain_unknown, issues_from_validation
+        from mlstat_core.registry import blame_defaults, explain_unknown, issues_from_validation
 
-        issues.extend(explain_unknown(issues_from_validation(exc, section, source),
-                                      entry.spec.params, entry.full_name, section))
+        found = issues_from_validation(exc, section, source)
+        blame_defaults(found, exc, ref.params(), entry)
+        issues.extend(explain_unknown(found, entry.spec.params, entry.full_name, section))
         return None
-    checked = params.check(registry, task) if isinstance(params, Params) else []
-    for issue in checked:
-        issue.file, issue.field = source, f"{section}.{issue.field}"
+    checked = _params_check(params, registry, task, entry, section, source)
     if checked:
         issues.extend(checked)
         return None
     return ResolvedComponent(section, entry, params)
+
+
+def _params_check(params: BaseModel, registry: Registry, task: TaskType | None,
+                  entry: RegisteredComponent, section: str, source: str) -> list[ConfigIssue]:
+    """The issues of ``Params.check``; a check that raises or returns something else than a
+    list of ConfigIssue is one issue naming the component (a plugin bug, not the user's)."""
+    if not isinstance(params, Params):
+        return []
+    try:
+        checked = params.check(registry, task)
+        bad = None if isinstance(checked, list | tuple) else checked
+        if bad is None:
+            bad = next((i for i in checked if not isinstance(i, ConfigIssue)), None)
+        if bad is not None:
+            raise TypeError(f"it returned {bad!r} where a list of ConfigIssue was expected")
+    except MlstatError as exc:  # the registry's own words (an unknown name, say): the user's
+        return [ConfigIssue(source, f"{section}.component", f"{entry.full_name}: {exc}")]
+    except Exception as exc:
+        from mlstat_core.registry import _short
+
+        return [ConfigIssue(source, f"{section}.component", (
+            f"{entry.full_name}: its params check failed: {type(exc).__name__}: "
+            f"{_short(str(exc))}. A bug of plugin {entry.plugin!r} (distribution "
+            f"{entry.distribution}) in {type(params).__name__}.check: report it to its "
+            "authors"))]
+    for issue in checked:
+        issue.file, issue.field = source, f"{section}.{issue.field}"
+    return list(checked)
+
+
+def _factory_issues(components: list[tuple[str, RegisteredComponent]],
+                    source: str) -> list[ConfigIssue]:
+    """Import the factory of every component the pipeline uses, so that a module that cannot
+    be imported (a missing dependency, a SyntaxError) is reported now, not late in a run.
+    One issue per module that fails."""
+    from mlstat_core.errors import PluginError
+
+    found: list[ConfigIssue] = []
+    failed: set[str] = set()
+    for section, entry in components:
+        module = entry.spec.factory.partition(":")[0]
+        if module in failed:
+            continue
+        try:
+            entry.load_factory()
+        except PluginError as exc:
+            failed.add(module)
+            found.append(ConfigIssue(source, section, str(exc)))
+    return found
 
 
 def _indicator_refs(file: PipelineFile) -> list[tuple[str, ComponentRef]] | None:
@@ -312,21 +366,40 @@ def validate(
     if refs is None and task is not None:
         for entry in registry.find("indicator", task.name):
             if entry.spec.default:
-                indicators.append(ResolvedComponent("indicators", entry, entry.spec.params()))
+                try:
+                    params = entry.spec.params()
+                except ValidationError as exc:
+                    from mlstat_core.registry import _first_error
+
+                    issues.append(ConfigIssue(source, "indicators", (
+                        f"default indicator {entry.full_name} cannot be built with its params "
+                        f"defaults ({_first_error(exc)}): a defect of plugin {entry.plugin!r} "
+                        f"(distribution {entry.distribution}); list the indicators you want "
+                        "in [[indicators]] tables")))
+                    continue
+                indicators.append(ResolvedComponent("indicators", entry, params))
     for where, ref in refs or []:
         found = _resolve(registry, "indicator", where, ref, task, source, issues)
         if found:
             indicators.append(found)
     issues.extend(quality_issues(file.quality, source))
+    engine: RegisteredComponent | None = None
     try:
         engine = registry.engine(file.predict.engine)
         engine.spec.params.model_validate(file.predict.options)
     except ConfigError as exc:
         issues.append(ConfigIssue(source, "predict.engine", str(exc)))
     except ValidationError as exc:
-        from mlstat_core.registry import issues_from_validation
+        from mlstat_core.registry import blame_defaults, issues_from_validation
 
-        issues.extend(issues_from_validation(exc, "predict.options", source))
+        found = issues_from_validation(exc, "predict.options", source)
+        blame_defaults(found, exc, file.predict.options, engine)
+        issues.extend(found)
+    used = [(f"{c.section}.component" if c.section != "indicators" else "indicators", c.entry)
+            for c in (*resolved.values(), *preprocess, *indicators) if c is not None]
+    if engine is not None:
+        used.append(("predict.engine", engine))
+    issues.extend(_factory_issues(used, source))
     if issues or task is None:
         raise ConfigError(f"{source} has {len(issues)} problem(s)", issues)
     return PipelineConfig(
@@ -337,15 +410,21 @@ def validate(
 
 def quality_issues(quality: dict[str, Any], source: str) -> list[ConfigIssue]:
     """Problems of the ``[quality]`` table: unknown keys (with the closest known one) and
-    values of the wrong type."""
+    values of the wrong type. Its keys are the core's run-wide settings (QualitySettings);
+    an indicator's own settings are params in its ``[[indicators]]`` table."""
     from mlstat_core.quality.params import QualitySettings
     from mlstat_core.registry import explain_unknown, issues_from_validation
 
     try:
         QualitySettings.model_validate(quality)
     except ValidationError as exc:
-        return explain_unknown(issues_from_validation(exc, "quality", source),
-                               QualitySettings, "[quality]", "quality")
+        found = explain_unknown(issues_from_validation(exc, "quality", source),
+                                QualitySettings, "[quality]", "quality")
+        for issue in found:
+            if issue.message.startswith("unknown parameter"):
+                issue.message += ("; an indicator's own settings go in its [[indicators]] "
+                                  "table")
+        return found
     return []
 
 
@@ -388,7 +467,7 @@ def _check_overrides_exist(config: PipelineConfig, keys: list[str], source: str)
         if component is not None:
             known = ["component", *component.entry.spec.params.model_fields]
         elif section == "quality":
-            continue  # free-form settings table
+            continue  # its keys (QualitySettings) were checked by quality_issues in validate
         elif section in PipelineFile.model_fields:
             sub = PipelineFile.model_fields[section].annotation
             known = list(getattr(sub, "model_fields", {}))

@@ -83,30 +83,127 @@ class RegisteredComponent:
         try:
             return self.spec.params.model_validate(params)
         except ValidationError as exc:
+            found = issues_from_validation(exc, prefix, file="<params>")
+            blame_defaults(found, exc, params, self)
             raise ConfigError(
                 f"invalid params for {self.full_name}",
-                explain_unknown(issues_from_validation(exc, prefix, file="<params>"),
-                                self.spec.params, self.full_name, prefix),
+                explain_unknown(found, self.spec.params, self.full_name, prefix),
             ) from None
+
+    def load_factory(self) -> Any:
+        """The object the spec's factory names, or one PluginError that names this component,
+        its distribution, what went wrong (with file and line where known) and the fix."""
+        return load_factory(self.spec, self.full_name, self.plugin, self.distribution)
 
     def build(self, params: BaseModel | dict[str, Any] | None = None, **kwargs: Any) -> Any:
         """Import the factory and build the component with validated params."""
         if params is None or isinstance(params, dict):
             params = self.validate_params(params or {})
+        return self.load_factory()(params, **kwargs)
+
+
+class FactoryError(PluginError):
+    """A component's factory cannot be imported: says who, what went wrong and the fix."""
+
+    def __init__(self, who: str, what: str, fix: str) -> None:
+        super().__init__(f"{who}: {what}. Fix: {fix}")
+        self.what, self.fix = what, fix
+
+
+def load_factory(spec: ComponentSpec, full_name: str, plugin: str,
+                 distribution: str | None) -> Any:
+    """Import ``spec.factory``; any failure (a missing dependency, a SyntaxError, an error
+    raised while the module runs, a wrong attribute) becomes one :class:`FactoryError`."""
+    import importlib
+
+    module_name, _, attr = spec.factory.partition(":")
+    who = f"{spec.kind} {full_name} (plugin {plugin!r}, distribution {distribution or 'unknown'})"
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        missing = exc.name or ""
+        if missing and (module_name == missing or module_name.startswith(missing + ".")):
+            raise FactoryError(
+                who, f"its factory module {module_name!r} does not exist",
+                f"correct the module in the spec's factory string {spec.factory!r}, or "
+                f"reinstall {distribution or 'the plugin'}") from None
+        raise FactoryError(
+            who, f"it cannot be imported: {module_name} needs the module {missing!r}, which "
+            f"is not installed{_where(exc)}", install_hint(distribution, missing)) from None
+    except Exception as exc:  # SyntaxError, or anything the module raises while it runs
+        raise FactoryError(
+            who, f"it cannot be imported: {type(exc).__name__} in {module_name}{_where(exc)}: "
+            f"{_reason(exc)}",
+            f"correct that file (a bug of the plugin: tell its authors), or skip the plugin "
+            f"with {DISABLE_ENV}={plugin}") from None
+    obj: Any = module
+    try:
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+    except AttributeError:
+        raise FactoryError(
+            who, f"factory {spec.factory!r} points nowhere ({module_name} has no {attr!r})",
+            "correct the attribute after ':' in the spec's factory string") from None
+    return obj
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, SyntaxError):
+        return exc.msg
+    return str(exc) or type(exc).__name__
+
+
+def _where(exc: BaseException) -> str:
+    """`` at file:line`` of the plugin code that failed (not of importlib), if known."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f" at {exc.filename}:{exc.lineno}" if exc.lineno else f" at {exc.filename}"
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not f.filename.startswith("<") and "importlib" not in f.filename
+              and f.filename != __file__]
+    return f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+
+
+def install_hint(distribution: str | None, missing: str) -> str:
+    """What to install for a missing module: the distribution's extra that requires it when
+    the distribution declares one, else the module itself (and the ``all`` extra, if any)."""
+    top = missing.split(".", 1)[0]
+    providing, declared = _declared_extras(distribution, top)
+    if providing:
+        return f"install it with `pip install \"{distribution}[{providing[0]}]\"`"
+    hint = f"install it with `pip install {top}`"
+    if "all" in declared:
+        hint += f", or every optional dependency with `pip install \"{distribution}[all]\"`"
+    return hint
+
+
+def _declared_extras(distribution: str | None, module: str) -> tuple[list[str], list[str]]:
+    """The extras of ``distribution`` that require ``module``, and every extra it declares."""
+    if not distribution:
+        return [], []
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        dist = metadata.distribution(distribution)
+    except metadata.PackageNotFoundError:
+        return [], []
+    declared = dist.metadata.get_all("Provides-Extra") or []
+    wanted = _normalise(module)
+    providing: list[str] = []
+    for line in dist.requires or []:
         try:
-            factory = self.spec.load_factory()
-        except ImportError as exc:
-            raise PluginError(
-                f"component {self.full_name} (distribution {self.distribution}) cannot be "
-                f"imported: {exc}. Install what it needs, for example "
-                f"`pip install {self.distribution or self.plugin}[all]`."
-            ) from None
-        except AttributeError as exc:
-            raise PluginError(
-                f"component {self.full_name} (distribution {self.distribution}): factory "
-                f"{self.spec.factory!r} points nowhere ({exc}). Fix the spec's factory string."
-            ) from None
-        return factory(params, **kwargs)
+            req = Requirement(line)
+        except InvalidRequirement:
+            continue
+        if _normalise(req.name) != wanted or req.marker is None:
+            continue
+        providing += [e for e in declared if req.marker.evaluate({"extra": e})]
+    return list(dict.fromkeys(providing)), list(declared)
+
+
+def _normalise(name: str) -> str:
+    return name.replace("_", "-").replace(".", "-").lower()
 
 
 def issues_from_validation(exc: ValidationError, prefix: str, file: str) -> list[ConfigIssue]:
@@ -123,6 +220,24 @@ def issues_from_validation(exc: ValidationError, prefix: str, file: str) -> list
             message = f"{err['msg']} (got {err.get('input')!r})"
         found.append(ConfigIssue(file, field_name, message))
     return found
+
+
+def blame_defaults(issues: list[ConfigIssue], exc: ValidationError, given: Mapping[str, Any],
+                   entry: RegisteredComponent | None) -> list[ConfigIssue]:
+    """Reword the issues (made by :func:`issues_from_validation` from ``exc``) about a value
+    the user did not give: it is the params model's own default, a defect of the plugin."""
+    if entry is None:
+        return issues
+    for issue, err in zip(issues, exc.errors(), strict=False):
+        loc = err["loc"]
+        if not loc or err["type"] in ("missing", "extra_forbidden") or loc[0] in given:
+            continue
+        issue.message = (
+            f"the default of {'.'.join(map(str, loc))} in the params of {entry.full_name} is "
+            f"invalid: {err['msg']} (default {err.get('input')!r}). A defect of plugin "
+            f"{entry.plugin!r}'s params defaults (distribution {entry.distribution}): report "
+            "it to its authors; meanwhile set a valid value in this table")
+    return issues
 
 
 def explain_unknown(issues: list[ConfigIssue], params: type[BaseModel], owner: str,
@@ -159,6 +274,11 @@ def _nested_params(model: type[BaseModel], name: str) -> type[BaseModel] | None:
         if isinstance(candidate, type) and issubclass(candidate, BaseModel):
             return candidate
     return None
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    return f"{'.'.join(map(str, err['loc'])) or 'params'}: {err['msg']}"
 
 
 def _short(value: Any, limit: int = 160) -> str:
@@ -209,6 +329,8 @@ class Registry:
         self.plugins: dict[str, PluginRecord] = {}
         self.components: dict[str, dict[str, RegisteredComponent]] = {k: {} for k in KINDS}
         self.conflicts: dict[str, str] = {}
+        self.refused: dict[str, str] = {}
+        """Full name -> why the registry skipped a component its plugin declared."""
         self.notes: list[str] = []  # e.g. names in MLSTAT_PLUGINS that match no plugin
         self.tasks: dict[str, TaskType] = {t.name: t for t in BUILTIN_TASKS}
         self.tracer = tracer
@@ -283,10 +405,11 @@ class Registry:
             if value is None:
                 continue
             if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-                record.problems.append(
-                    f"hook {hook_name} of plugin {plugin!r} must return a list, got "
-                    f"{_short(value)}. Fix the hook in {record.module}."
-                )
+                problem = (f"hook {hook_name} of plugin {plugin!r} must return a list, got "
+                           f"{_short(value)}. Fix the hook in {record.module}.")
+                record.problems.append(problem)
+                if isinstance(value, ComponentSpec) and isinstance(value.name, str):
+                    self.refused.setdefault(f"{plugin}.{value.name}", problem)
                 continue
             results.extend(value)
         return results
@@ -306,11 +429,14 @@ class Registry:
         if spec.kind != kind:
             problems.append(f"declared by the {kind} hook but has kind {spec.kind!r}")
         if problems:
-            record.problems.append(
+            problem = (
                 f"{kind} {spec.name!r} of plugin {plugin!r} skipped: " + "; ".join(problems)
                 + f". Fix its ComponentSpec in {record.module} "
                 f"(distribution {record.distribution})."
             )
+            record.problems.append(problem)
+            if isinstance(spec.name, str):
+                self.refused.setdefault(f"{plugin}.{spec.name}", problem)
             return
         entry = RegisteredComponent(plugin, record.distribution, spec)
         existing = self.components[kind].get(entry.full_name)
@@ -325,8 +451,29 @@ class Registry:
             )
             record.problems.append(self.conflicts[entry.full_name])
             return
+        if kind == "engine":
+            self._note_short_name_clash(entry)
         self.components[kind][entry.full_name] = entry
         record.components.append(f"{kind}:{spec.name}")
+
+    def _note_short_name_clash(self, entry: RegisteredComponent) -> None:
+        """Engines are named by their short name too (``engine = "local"``): say when a new
+        one takes a short name another plugin's engine already has."""
+        same = [e for e in self.components["engine"].values()
+                if e.spec.name == entry.spec.name and e.plugin != entry.plugin]
+        if not same:
+            return
+        others = " and ".join(e.full_name for e in same)
+        short = entry.spec.name
+        if any(e.plugin == CORE_PLUGIN for e in same):
+            meaning = f"which keeps {short!r}"
+        else:
+            meaning = f"so {short!r} is ambiguous"
+        self.notes.append(
+            f"engine {entry.full_name} (distribution {entry.distribution}) shares its short "
+            f"name {short!r} with {others}, {meaning}: name it in full ({entry.full_name!r}) "
+            f"in [predict] engine, or rename the engine in plugin {entry.plugin!r}"
+        )
 
     # -- lookup ------------------------------------------------------------------------
 
@@ -341,7 +488,7 @@ class Registry:
 
     def unknown_message(self, kind: str, name: str) -> str:
         message = f"unknown {kind} {name!r}"
-        reason = self.plugin_failure(name)
+        reason = self.plugin_failure(name, kind)
         if reason:
             message += f"; {reason}"
         suggestion = self.suggest(kind, name)
@@ -351,17 +498,26 @@ class Registry:
             message += f"; see `mlstat components --kind {kind}`"
         return message
 
-    def plugin_failure(self, component: str) -> str | None:
-        """Why the plugin named by a component's prefix is not available, if it is not."""
+    def plugin_failure(self, component: str, kind: str | None = None) -> str | None:
+        """Why a component is not available, if its plugin says: the plugin is not loaded,
+        or it declared the component but the registry refused it (and why)."""
         prefix = component.split(".", 1)[0]
         record = self.plugins.get(prefix) or next(  # clashing claims are keyed "name (dist)"
             (r for r in self.plugins.values() if r.name == prefix and r.status != "loaded"), None)
         if record is not None and record.status != "loaded":
             return f"its plugin {record.name!r} is {record.status}: {record.error}"
+        if component in self.refused:
+            return f"plugin {prefix!r} declares it, but it was refused: {self.refused[component]}"
+        if record is not None and kind in hookspecs.COMPONENT_HOOKS:
+            hook = hookspecs.COMPONENT_HOOKS[kind]
+            broken = [p for p in record.problems if p.startswith(f"hook {hook} ")]
+            if broken:
+                return f"plugin {prefix!r} has a broken {hook} hook: {broken[0]}"
         return None
 
     def suggest(self, kind: str, name: str) -> str | None:
-        names = list(self.components.get(kind, {}))
+        """The registered name closest to ``name`` (never ``name`` itself)."""
+        names = [n for n in self.components.get(kind, {}) if n != name]
         close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
         if close:
             return close[0]
@@ -377,19 +533,35 @@ class Registry:
         return sorted(found, key=lambda c: (c.kind, c.full_name))
 
     def engine(self, name: str) -> RegisteredComponent:
-        """An engine by full name (``core.local``) or short name (``local``, ``spark``)."""
+        """An engine by full name (``core.local``) or short name (``local``, ``spark``).
+
+        A short name several plugins declare means the core's engine when the core has one;
+        otherwise it is ambiguous and the error lists the full names to use."""
         engines = self.components.get("engine", {})
         if name in engines:
             return engines[name]
         short = [e for e in engines.values() if e.spec.name == name]
         if len(short) == 1:
             return short[0]
-        known = ", ".join(sorted(e.spec.name for e in engines.values()))
+        core = [e for e in short if e.plugin == CORE_PLUGIN]
+        if core:
+            return core[0]
+        if short:
+            full = sorted(e.full_name for e in short)
+            raise ConfigError(
+                f"engine name {name!r} is ambiguous: plugins "
+                f"{' and '.join(sorted(e.plugin for e in short))} each declare one; give the "
+                f"full name ({' or '.join(repr(f) for f in full)})")
+        counts: dict[str, int] = {}
+        for e in engines.values():
+            counts[e.spec.name] = counts.get(e.spec.name, 0) + 1
+        known = ", ".join(sorted(e.spec.name if counts[e.spec.name] == 1 else e.full_name
+                                 for e in engines.values()))
         hint = ""
         if name == "spark":
             hint = "; the Spark engine is a plugin: `pip install -e plugins/mlstat-spark` " \
                    "(or `pip install mlstat-spark`)"
-        reason = self.plugin_failure(name)
+        reason = self.plugin_failure(name, "engine")
         raise ConfigError(f"unknown engine {name!r}; installed engines: {known}{hint}"
                           + (f"; {reason}" if reason else ""))
 

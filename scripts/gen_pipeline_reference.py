@@ -210,11 +210,20 @@ def sections_part() -> list[str]:
         "component's params, listed below by kind. An indicator may also be given by its name "
         "alone: `indicators = [\"core.timings\"]`.", "",
         "### `[quality]`", "",
-        "A free-form table read by the indicators: `targets` (figure name → threshold, or "
-        "`{ min = x }` / `{ max = x }`), `target_accuracy`, `manual_seconds_per_record`, "
-        "`cost_per_hour`, `currency`, `records_per_cycle`, `auto_threshold`. See "
-        "[Quality indicators](quality.md) for what each one changes.", ""]
+        "The core's run-wide quality settings. Its keys are fixed (those of "
+        "`mlstat_core.quality.params.QualitySettings`; an unknown key is an error): `targets` "
+        "(figure name → threshold, or `{ min = x }` / `{ max = x }`), "
+        f"{quality_keys()}. An indicator's own settings are params in its "
+        "`[[indicators]]` table, not here. See [Quality indicators](quality.md) for what each "
+        "one changes.", ""]
     return lines
+
+
+def quality_keys() -> str:
+    """The keys of the [quality] table besides ``targets``, as the core defines them."""
+    from mlstat_core.quality.params import QualitySettings
+
+    return ", ".join(f"`{k}`" for k in QualitySettings.model_fields if k != "targets")
 
 
 def tasks_part(registry: Any, allowed: set[str]) -> list[str]:

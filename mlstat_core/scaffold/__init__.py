@@ -40,6 +40,24 @@ def check_name(name: str) -> str:
     )
 
 
+def check_not_installed(name: str, dist: str) -> None:
+    """Refuse a name an installed plugin already has (as entry-point name, or as distribution
+    ``mlstat-<name>``): two distributions claiming one plugin name disable both."""
+    from importlib import metadata
+
+    for ep in metadata.entry_points(group="mlstat"):
+        owner = getattr(ep, "dist", None)
+        owner_name = owner.metadata["Name"] if owner is not None else None
+        if ep.name == name or (owner_name or "").replace("_", "-").lower() == dist:
+            taken = f"distribution {owner_name or ep.value}" + (
+                f" {owner.version}" if owner is not None else "")
+            raise ScaffoldError(
+                f"plugin name {name!r} is taken: the installed {taken} declares the plugin "
+                f"{ep.name!r}, and installing a second plugin of that name disables both; "
+                f"choose another name (for example {name + '_2'!r}, or your organisation's "
+                f"prefix: 'nso_{name}')")
+
+
 def render(text: str, values: dict[str, str]) -> str:
     for key, value in values.items():
         text = text.replace("{{" + key + "}}", value)
@@ -61,6 +79,7 @@ def create_plugin(name: str, directory: str | Path = ".", description: str | Non
         # inside a TOML or Python string a backslash starts an escape: double it
         "description_quoted": text.replace("\\", "\\\\"),
     }
+    check_not_installed(name, values["dist"])
     target = Path(directory).expanduser() / values["dist"]
     if target.exists() and any(target.iterdir()) and not force:
         raise ScaffoldError(f"{target} exists and is not empty; choose another --dir or name")

@@ -28,4 +28,4 @@ def new_plugin_command(name: str, directory: str, description: str | None, force
     click.echo('  pip install -e ".[test]"')
     click.echo("  mlstat plugins              # lists it as loaded")
     click.echo("  pytest                      # conformance checks and the example pipeline")
-    click.echo("  mlstat run examples/pipeline.toml")
+    click.echo("  mlstat run examples/pipeline.toml   # a run folder under examples/runs/")

@@ -27,12 +27,15 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from mlstat_core import hookspecs
-from mlstat_core.components import ComponentSpec, Indicator, Loader, Model, Splitter
+from mlstat_core.components import ComponentSpec, Indicator, Loader, Model, Params, Splitter
+from mlstat_core.errors import ConfigIssue
 from mlstat_core.registry import (
+    FactoryError,
     PluginRecord,
     RegisteredComponent,
     Registry,
     discover,
+    load_factory,
 )
 from mlstat_core.tasks import BUILTIN_TASKS, TaskType
 
@@ -375,10 +378,32 @@ def _check_params(suite: _Suite, spec: ComponentSpec) -> str | None:
     try:
         model.model_validate({**dumped, "__mlstat_unknown_param__": 1})
     except ValidationError:
-        return None
+        return _check_params_check(suite, spec, params)
     raise suite.fail(spec, f"{model.__name__} accepts unknown keys, so a typo in a pipeline "
                      "file would be silently ignored",
                      "subclass mlstat_core.components.Params (extra='forbid')")
+
+
+def _check_params_check(suite: _Suite, spec: ComponentSpec, params: BaseModel) -> str | None:
+    """``Params.check`` runs for every task the component serves (and for no task) without
+    raising, and returns a list of ConfigIssue: ``mlstat validate`` relies on both."""
+    if not isinstance(params, Params):
+        return None
+    known = [t for t in spec.tasks if t in suite.registry.tasks]
+    for task in [None, *(suite.task_type(t) for t in known)]:
+        where = f"for task {task.name!r}" if task else "without a task"
+        try:
+            issues = params.check(suite.registry, task)
+        except Exception as exc:
+            raise suite.fail(spec, f"{type(params).__name__}.check raised {type(exc).__name__}: "
+                             f"{exc} ({where}, on the params {params.model_dump(mode='json')})",
+                             "return ConfigIssues for problems; never raise") from None
+        if not isinstance(issues, list | tuple) or \
+                any(not isinstance(i, ConfigIssue) for i in issues):
+            raise suite.fail(spec, f"{type(params).__name__}.check returned {issues!r} "
+                             f"({where}), not a list of ConfigIssue",
+                             "return [] or a list of mlstat_core.errors.ConfigIssue")
+    return None
 
 
 def _check_factory(suite: _Suite, spec: ComponentSpec) -> str | None:
@@ -386,13 +411,9 @@ def _check_factory(suite: _Suite, spec: ComponentSpec) -> str | None:
         raise suite.fail(spec, f"factory {spec.factory!r} is not a 'module:attr' string",
                          "name the class as 'package.module:ClassName'")
     try:
-        obj = spec.load_factory()
-    except ImportError as exc:
-        raise suite.fail(spec, f"factory {spec.factory!r} cannot be imported ({exc})",
-                         "correct the module path, or install what the module needs") from exc
-    except AttributeError as exc:
-        raise suite.fail(spec, f"factory {spec.factory!r} points nowhere ({exc})",
-                         "correct the attribute after ':'") from exc
+        obj = load_factory(spec, suite.full_name(spec), suite.plugin, suite.record.distribution)
+    except FactoryError as exc:
+        raise suite.fail(spec, exc.what, exc.fix) from None
     if not callable(obj):
         raise suite.fail(spec, f"factory {spec.factory!r} is not callable",
                          "point it at a class or a function")

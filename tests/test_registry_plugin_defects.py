@@ -1,0 +1,367 @@
+"""What a user sees when a third-party plugin gets something wrong: engine short names, factories
+that cannot be imported, params checks that raise, params that accept typos, refused specs,
+invalid defaults, and messages that point the right way.
+
+Each test installs a small fake distribution (a ``.dist-info`` folder with an ``mlstat`` entry
+point and its package) into ``tmp_path`` and discovers it, as ``mlstat`` does.
+"""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+import tomli_w
+from click.testing import CliRunner
+
+from mlstat_core import registry as registry_module
+from mlstat_core.cli import main
+from mlstat_core.config import load_config
+from mlstat_core.errors import ConfigError, PluginError
+from mlstat_core.registry import discover
+
+pytestmark = pytest.mark.usefixtures("isolated_plugins")
+
+MAJORITY = "mlstat_core.builtins.models:MajorityModel"
+HEADER = """\
+from pydantic import BaseModel, Field
+
+from mlstat_core import hookimpl
+from mlstat_core.components import ComponentSpec, NoParams, Params
+"""
+
+
+def install(site: Path, plugin: str, files: dict[str, str], extras: dict[str, str] | None = None,
+            ) -> str:
+    """Write distribution ``mlstat-<plugin>`` with package ``pkg_<plugin>`` into ``site``;
+    ``files`` maps module names of the package to their source. Returns the dist name."""
+    dist = f"mlstat-{plugin}"
+    info = site / f"mlstat_{plugin}-0.1.dist-info"
+    info.mkdir(parents=True)
+    meta = f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.1\n"
+    for extra, requirement in (extras or {}).items():
+        meta += f"Provides-Extra: {extra}\nRequires-Dist: {requirement}; extra == \"{extra}\"\n"
+    (info / "METADATA").write_text(meta)
+    (info / "entry_points.txt").write_text(f"[mlstat]\n{plugin} = pkg_{plugin}.plugin\n")
+    package = site / f"pkg_{plugin}"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    for module, source in files.items():
+        (package / f"{module}.py").write_text(textwrap.dedent(source))
+    return dist
+
+
+@pytest.fixture
+def site(tmp_path, monkeypatch):
+    """A folder on sys.path for fake distributions; their modules are forgotten afterwards."""
+    folder = tmp_path / "site"
+    folder.mkdir()
+    monkeypatch.syspath_prepend(str(folder))
+    before = set(sys.modules)
+    monkeypatch.setattr(registry_module, "_CACHE", {})
+    yield folder
+    for name in set(sys.modules) - before:
+        if name.startswith("pkg_"):
+            del sys.modules[name]
+
+
+def points(site: Path) -> list[metadata.EntryPoint]:
+    return [ep for dist in metadata.distributions(path=[str(site)])
+            for ep in dist.entry_points if ep.group == "mlstat"]
+
+
+def pipeline(tmp_path: Path, budget_csv: Path, **sections) -> Path:
+    data = {
+        "pipeline": {"name": "t", "task": "tabular_classification"},
+        "loader": {"component": "core.table", "path": str(budget_csv), "target": "children"},
+        "model": {"component": "core.majority"},
+        "indicators": ["core.classification_accuracy"],
+    }
+    data.update(sections)
+    path = tmp_path / "pipeline.toml"
+    path.write_text(tomli_w.dumps(data), encoding="utf-8")
+    return path
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def model_plugin(spec_args: str, extra: str = "") -> str:
+    return HEADER + extra + textwrap.dedent(f"""
+    @hookimpl
+    def mlstat_models():
+        return [ComponentSpec({spec_args})]
+    """)
+
+
+# --- 1. engine short names ---------------------------------------------------------------------
+
+
+ENGINE_PLUGIN = HEADER + """
+@hookimpl
+def mlstat_engines():
+    return [ComponentSpec("{name}", "engine", "mlstat_core.predict:LocalEngine",
+                          description="An engine of the plugin.")]
+"""
+
+
+def test_an_engine_named_like_the_cores_leaves_the_short_name_to_the_core(
+        site, tmp_path, budget_csv):
+    install(site, "eng", {"plugin": ENGINE_PLUGIN.format(name="local")})
+    registry = discover(entry_points=points(site))
+    assert registry.engine("local").full_name == "core.local"
+    assert registry.engine("eng.local").full_name == "eng.local"
+    assert any("'eng.local'" in n and "core.local" in n for n in registry.notes)
+    config = load_config(pipeline(tmp_path, budget_csv), registry=registry)  # untouched: valid
+    assert config.model.name == "core.majority"
+    shown = invoke("plugins")  # the clash is flagged where plugins are listed
+    assert shown.exit_code == 0
+    assert "warning: engine eng.local" in " ".join(shown.output.split())
+    assert invoke("validate", str(pipeline(tmp_path, budget_csv))).exit_code == 0
+
+
+def test_a_short_name_two_plugins_share_is_ambiguous_and_names_the_full_names(site):
+    install(site, "ea", {"plugin": ENGINE_PLUGIN.format(name="fast")})
+    install(site, "eb", {"plugin": ENGINE_PLUGIN.format(name="fast")})
+    registry = discover(entry_points=points(site))
+    with pytest.raises(ConfigError, match="ambiguous") as info:
+        registry.engine("fast")
+    assert "'ea.fast' or 'eb.fast'" in str(info.value)
+    assert registry.engine("eb.fast").plugin == "eb"
+    with pytest.raises(ConfigError) as info:
+        registry.engine("nothing")
+    assert "ea.fast" in str(info.value) and "local" in str(info.value)
+
+
+# --- 2. factories that cannot be imported ------------------------------------------------------
+
+
+def test_a_factory_with_a_syntax_error_is_one_error_naming_component_file_and_line(
+        site, tmp_path, budget_csv):
+    dist = install(site, "syn", {
+        "plugin": model_plugin("'logreg', 'model', 'pkg_syn.models:Model', "
+                               "tasks=('tabular_classification',), description='d.'"),
+        "models": "import os\n\ndef broken(:\n    pass\n"})
+    registry = discover(entry_points=points(site))
+    with pytest.raises(PluginError) as info:
+        registry.get("model", "syn.logreg").build(task="tabular_classification")
+    message = str(info.value)
+    assert "syn.logreg" in message and dist in message
+    assert "SyntaxError" in message and f"{Path('pkg_syn') / 'models.py'}:3" in message
+    # validate reports it before any run, as one issue, and the CLI says it without traceback
+    path = pipeline(tmp_path, budget_csv, model={"component": "syn.logreg"})
+    with pytest.raises(ConfigError) as info:
+        load_config(path, registry=registry)
+    assert [i.field for i in info.value.issues] == ["model.component"]
+    assert "SyntaxError" in info.value.issues[0].message
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2 and "SyntaxError" in result.output
+    assert "is valid" not in result.output and result.exception.__class__ is SystemExit
+
+
+def test_a_module_that_raises_while_importing_is_reported_with_its_line(site):
+    install(site, "boom", {
+        "plugin": model_plugin("'m', 'model', 'pkg_boom.models:Model', description='d.'"),
+        "models": "x = 1\nraise RuntimeError('no licence server')\n"})
+    registry = discover(entry_points=points(site))
+    with pytest.raises(PluginError) as info:
+        registry.get("model", "boom.m").load_factory()
+    assert "RuntimeError" in str(info.value) and "no licence server" in str(info.value)
+    assert "models.py:2" in str(info.value)
+
+
+def test_a_missing_dependency_suggests_the_module_unless_an_extra_provides_it(site):
+    source = "import nonexistent_dep_xyz\n"
+    spec = "'m', 'model', 'pkg_{p}.models:Model', description='d.'"
+    install(site, "nodep", {"plugin": model_plugin(spec.format(p="nodep")), "models": source})
+    install(site, "withx", {"plugin": model_plugin(spec.format(p="withx")), "models": source},
+            extras={"fast": "nonexistent-dep-xyz>=1"})
+    registry = discover(entry_points=points(site))
+    with pytest.raises(PluginError) as info:
+        registry.get("model", "nodep.m").build()
+    assert "`pip install nonexistent_dep_xyz`" in str(info.value)
+    assert "[all]" not in str(info.value)  # the distribution declares no such extra
+    with pytest.raises(PluginError) as info:
+        registry.get("model", "withx.m").build()
+    assert '`pip install "mlstat-withx[fast]"`' in str(info.value)
+
+
+# --- 3. a params check that raises or returns the wrong type -----------------------------------
+
+
+CHECK_PLUGIN = HEADER + """
+class RaisingParams(Params):
+    def check(self, registry, task=None):
+        raise KeyError("base")
+
+
+class StringParams(Params):
+    def check(self, registry, task=None):
+        return ["something is wrong"]
+
+
+@hookimpl
+def mlstat_models():
+    return [
+        ComponentSpec("raises", "model", "{majority}", RaisingParams, description="d."),
+        ComponentSpec("strings", "model", "{majority}", StringParams, description="d."),
+    ]
+"""
+
+
+def test_a_params_check_that_raises_or_returns_strings_is_one_issue(site, tmp_path, budget_csv):
+    install(site, "chk", {"plugin": CHECK_PLUGIN.format(majority=MAJORITY)})
+    registry = discover(entry_points=points(site))
+    for name, why in (("raises", "KeyError"), ("strings", "'something is wrong'")):
+        path = pipeline(tmp_path, budget_csv, model={"component": f"chk.{name}"})
+        with pytest.raises(ConfigError) as info:
+            load_config(path, registry=registry)
+        (issue,) = info.value.issues
+        assert issue.field == "model.component"
+        assert f"chk.{name}: its params check failed" in issue.message and why in issue.message
+        assert "plugin 'chk'" in issue.message
+
+
+def test_the_conformance_suite_fails_a_params_check_that_raises_or_returns_strings(site):
+    from mlstat_core.testing import check_plugin, run_checks
+
+    install(site, "chk2", {"plugin": CHECK_PLUGIN.format(majority=MAJORITY)})
+    registry = discover(entry_points=points(site))
+    results = {r.id: r for r in run_checks(
+        c for c in check_plugin("chk2", registry=registry) if c.name == "params")}
+    assert results["chk2.raises-params"].status == "failed"
+    assert "check raised KeyError" in results["chk2.raises-params"].message
+    assert results["chk2.strings-params"].status == "failed"
+    assert "not a list of ConfigIssue" in results["chk2.strings-params"].message
+
+
+# --- 4 and 5. specs the registry refuses, and why validate says so ------------------------------
+
+
+def test_params_that_accept_unknown_keys_are_refused_and_validate_says_why(
+        site, tmp_path, budget_csv):
+    extra = "\n\nclass Loose(BaseModel):\n    threshold: float = 0.5\n"
+    install(site, "loose", {"plugin": model_plugin(
+        f"'logreg', 'model', '{MAJORITY}', Loose, description='d.'", extra)})
+    registry = discover(entry_points=points(site))
+    problems = " ".join(registry.plugins["loose"].problems)
+    assert "accepts unknown keys" in problems
+    path = pipeline(tmp_path, budget_csv, model={"component": "loose.logreg", "treshold": 0.9})
+    with pytest.raises(ConfigError) as info:
+        load_config(path, registry=registry)
+    message = str(info.value)
+    assert "unknown model 'loose.logreg'" in message and "accepts unknown keys" in message
+
+
+@pytest.mark.parametrize("source, why", [
+    (HEADER + f"""
+@hookimpl
+def mlstat_models():
+    return ComponentSpec("logreg", "model", "{MAJORITY}", description="d.")
+""", "must return a list"),
+    (model_plugin(f"'logreg', 'model', '{MAJORITY}', {{'C': 1.0}}, description='d.'"),
+     "params is not a pydantic model class"),
+])
+def test_unknown_component_message_says_why_its_spec_was_refused(site, tmp_path, budget_csv,
+                                                                 source, why):
+    install(site, "nso", {"plugin": source})
+    registry = discover(entry_points=points(site))
+    path = pipeline(tmp_path, budget_csv, model={"component": "nso.logreg"})
+    with pytest.raises(ConfigError) as info:
+        load_config(path, registry=registry)
+    (issue,) = info.value.issues
+    assert "unknown model 'nso.logreg'" in issue.message and why in issue.message
+    assert issue.suggestion is None
+
+
+# --- 6. messages that point the right way -------------------------------------------------------
+
+
+def test_a_duplicate_component_is_not_suggested_as_its_own_fix(site, tmp_path, budget_csv):
+    spec = f"'logreg', 'model', '{MAJORITY}', description='d.'"
+    install(site, "dup", {"plugin": HEADER + textwrap.dedent(f"""
+        @hookimpl
+        def mlstat_models():
+            return [ComponentSpec({spec}), ComponentSpec({spec})]
+        """)})
+    registry = discover(entry_points=points(site))
+    path = pipeline(tmp_path, budget_csv, model={"component": "dup.logreg"})
+    with pytest.raises(ConfigError) as info:
+        load_config(path, registry=registry)
+    (issue,) = info.value.issues
+    assert "declared twice" in issue.message and issue.suggestion is None
+    assert "did you mean" not in str(info.value)
+    assert registry.suggest("model", "dup.logreg") != "dup.logreg"
+
+
+def test_an_invalid_plugin_default_is_the_plugins_defect_not_the_users(
+        site, tmp_path, budget_csv):
+    extra = textwrap.dedent("""
+
+    class AllDefaults(Params):
+        max_iter: int = Field(5, ge=10)
+
+
+    class WithRequired(Params):
+        path: str
+        max_iter: int = Field(5, ge=10)
+    """)
+    install(site, "dflt", {"plugin": HEADER + extra + textwrap.dedent(f"""
+        @hookimpl
+        def mlstat_models():
+            return [ComponentSpec("alldef", "model", "{MAJORITY}", AllDefaults, description="d."),
+                    ComponentSpec("withreq", "model", "{MAJORITY}", WithRequired,
+                                  description="d.")]
+        """)})
+    registry = discover(entry_points=points(site))
+    # every field has a default: the spec itself is refused, saying so
+    assert "rejects its own defaults" in " ".join(registry.plugins["dflt"].problems)
+    path = pipeline(tmp_path, budget_csv, model={"component": "dflt.withreq", "path": "x"})
+    with pytest.raises(ConfigError) as info:
+        load_config(path, registry=registry)
+    (issue,) = info.value.issues
+    assert issue.field == "model.max_iter"
+    assert "defect of plugin 'dflt'" in issue.message and "(got 5)" not in issue.message
+    # a value the user gave is still the user's
+    path = pipeline(tmp_path, budget_csv,
+                    model={"component": "dflt.withreq", "path": "x", "max_iter": 3})
+    with pytest.raises(ConfigError) as info:
+        load_config(path, registry=registry)
+    assert "(got 3)" in info.value.issues[0].message
+    assert "defect" not in info.value.issues[0].message
+
+
+def test_a_plugin_that_failed_to_import_is_reported_once(site, tmp_path, budget_csv):
+    install(site, "gone", {"plugin": "raise ImportError('no module named cx_Oracle')\n"})
+    registry = discover(entry_points=points(site))
+    path = pipeline(tmp_path, budget_csv,
+                    loader={"component": "gone.table", "target": "children"},
+                    model={"component": "gone.logreg"},
+                    indicators=["gone.gap"])
+    with pytest.raises(ConfigError) as info:
+        load_config(path, registry=registry)
+    assert str(info.value).count("cx_Oracle") == 1
+    assert "gone.logreg" in str(info.value) and "gone.gap" in str(info.value)
+
+
+# --- 7. the [quality] table ---------------------------------------------------------------------
+
+
+def test_an_unknown_quality_key_points_to_the_indicators_table(write_pipeline):
+    path = write_pipeline(quality={"min_share": 0.1})
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    (issue,) = info.value.issues
+    assert issue.field == "quality.min_share"
+    assert "an indicator's own settings go in its [[indicators]] table" in issue.message
+
+
+def test_the_pipeline_reference_does_not_call_quality_free_form():
+    root = Path(__file__).resolve().parents[1]
+    for page in ("docs/pipeline-reference.md", "scripts/gen_pipeline_reference.py",
+                 "mlstat_core/config.py"):
+        assert "free-form" not in (root / page).read_text(encoding="utf-8"), page
