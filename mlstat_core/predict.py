@@ -18,7 +18,7 @@ import pandas as pd
 
 from mlstat_core.artifacts import MANIFEST, PROFILE, RunFolder, read_json
 from mlstat_core.components import Engine, Model
-from mlstat_core.errors import DataError, PluginError
+from mlstat_core.errors import DataError
 from mlstat_core.io import TableWriter, is_url, iter_table, parquet_safe
 from mlstat_core.registry import Registry, get_registry
 from mlstat_core.sklearn_model import require_columns
@@ -99,11 +99,7 @@ def load_model(run_dir: str | Path, registry: Registry | None = None
     factories = []
     for kind, component in entries:
         entry = registry.get(kind, component)
-        try:
-            entry.spec.load_factory()
-        except ImportError as exc:
-            raise PluginError(f"the run's {kind} {component} cannot be imported: {exc}; "
-                              f"install {entry.distribution} with its extras") from None
+        entry.load_factory()  # one PluginError naming the component and the fix
         factories.append((component, entry.spec.factory, entry.spec.params))
     steps = factories[1:]
     model = load_fitted(folder.model_dir, factories[0][1], steps)
