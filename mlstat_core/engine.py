@@ -180,6 +180,12 @@ def temporary_traceback(exc: BaseException) -> Path | None:
     return Path(handle.name)
 
 
+def label(component: str, distribution: str | None) -> str:
+    """``plugin.name (distribution dist)``, or the name alone when the distribution is not
+    known."""
+    return f"{component} (distribution {distribution})" if distribution else component
+
+
 def component_failure(exc: BaseException, step: str, who: str, distribution: str | None,
                       kept: Path | None) -> PluginError:
     """One message for an unexpected error raised by a component's code: the step, the
@@ -287,6 +293,11 @@ class Runner:
             raise component_failure(exc, step, who,
                                     culprit.entry.distribution if culprit else None,
                                     self._keep_traceback(exc)) from exc
+
+    @property
+    def model_label(self) -> str:
+        """The model's component and distribution, as messages about it name them."""
+        return label(self.config.model.name, self.config.model.entry.distribution)
 
     def _culprit(self, exc: BaseException, component: ResolvedComponent | None
                  ) -> ResolvedComponent | None:
@@ -399,7 +410,7 @@ class Runner:
                                   lambda m=model, t=test: self._predict(scorer, m, t, chunk),
                                   lambda p: f"{len(p):,} records", cfg.model)
             parts.append(prediction_frame(dataset, split.test, predicted, split.name,
-                                          cfg.model.name))
+                                          self.model_label))
             batched = batched or batch_warning(  # the first split's, once per run
                 model, scorer, len(test), chunk,
                 self.registry.engine(cfg.file.predict.engine).full_name)
@@ -445,14 +456,15 @@ class Runner:
         dataset = cfg.loader.build().load(cfg.base_dir)
         if not isinstance(dataset, Dataset):
             raise PluginError(
-                f"loader {cfg.loader.name} (distribution {cfg.loader.entry.distribution}) "
+                f"loader {label(cfg.loader.name, cfg.loader.entry.distribution)} "
                 f"returned a {type(dataset).__name__}, not a mlstat_core.components.Dataset; "
                 "its load() must return Dataset(frame, roles, name, sources)")
         missing = [c for c in dataset.roles.all_columns() if c not in dataset.frame.columns]
         if missing:
             has = ", ".join(map(repr, list(dataset.frame.columns)[:20]))
             raise DataError(
-                f"loader {cfg.loader.name} gives column role(s) to "
+                f"loader {label(cfg.loader.name, cfg.loader.entry.distribution)} gives "
+                "column role(s) to "
                 f"{', '.join(map(repr, missing))}, which the data lacks (it has {has}); "
                 f"check the column names in [loader] of {cfg.source}")
         return dataset
@@ -462,7 +474,7 @@ class Runner:
         contract (prediction columns, probabilities in [0, 1])."""
         from mlstat_core.predict import aligned, check_predictions
 
-        name = self.config.model.name
+        name = self.model_label
         predicted = aligned(scorer.score_frame(model, test.frame, chunk), test.frame.index, name)
         check_predictions(predicted, self.config.task, name)
         return predicted
@@ -543,7 +555,7 @@ class Runner:
         least one, none a pickle, and loadable by its own class (a type missing from
         ``trusted_types`` fails the run now, not ``mlstat predict`` later)."""
         cfg = self.config
-        name = cfg.model.name
+        name = self.model_label
         model_dir = folder.path / MODEL_DIR
         before = _listing(folder.path, self.out_dir)
         with self.blamed("persist", cfg.model):
@@ -591,8 +603,9 @@ class Runner:
                    "your own model writes)" if untrusted
                    else f"make {cls}.load() read what {cls}.save() writes")
             raise ModelError(
-                f"model {cfg.model.name} ({factory.replace(':', '.')}) cannot load the files "
-                f"it saved, so the run could not be used for prediction: {why}; {fix}"
+                f"model {self.model_label}, class {factory.replace(':', '.')}, cannot load "
+                f"the files it saved, so the run could not be used for prediction: {why}; "
+                f"{fix}"
             ) from exc
 
 

@@ -64,7 +64,7 @@ class ScoringJob:
     sep: str | None = None
     """Field separator of a CSV input (None: ',' or tab for ``.tsv``)."""
     model_name: str = "the model"
-    """The model's component (``plugin.name``), for messages."""
+    """The model's component (``plugin.name (distribution dist)``), for messages."""
     task: TaskType | None = None
     """The run's task type: its predictions are checked against it (None: not checked)."""
     model_distribution: str | None = None
@@ -358,6 +358,9 @@ def predict_file(
                      str(output_path) if is_url(output_path) else None,
                      input_separator(input_path, sep, folder), name, task,
                      registry.get("model", name).distribution)
+    from mlstat_core.engine import label
+
+    job.model_name = label(name, job.model_distribution)
     entry = registry.engine(engine)
     with blame("predict", f"engine {entry.full_name}", entry.distribution,
                temporary_traceback):
@@ -413,8 +416,7 @@ class LocalEngine(Engine):
             for chunk in iter_table(job.input, job.chunk_size, encoding=job.encoding,
                                     sep=job.sep, dtype=job.read_dtypes()):
                 require_input_columns(chunk, job.input_columns, what=f"input {job.input}")
-                with blame("predict", f"model {job.model_name}", job.model_distribution,
-                           temporary_traceback):
+                with blame("predict", f"model {job.model_name}", None, temporary_traceback):
                     predicted = aligned(model.predict(chunk), chunk.index, job.model_name)
                 check_predictions(predicted, job.task, job.model_name)
                 writer.write(parquet_safe(output_frame(chunk, predicted, model,

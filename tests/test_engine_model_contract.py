@@ -54,7 +54,7 @@ def test_rows_returned_in_another_order_are_matched_by_index(tmp_path):
 ])
 def test_predictions_that_cannot_be_matched_are_one_model_error(tmp_path, model, says):
     error, manifest, _ = failed_run(tmp_path, ModelError, model=model)
-    assert f"model {model}: predict() returned" in str(error)
+    assert f"model {model} (distribution mlstat-bad): predict() returned" in str(error)
     assert says in str(error)
 
 
@@ -74,18 +74,19 @@ def test_prediction_frame_refuses_repeated_labels():
 
 def test_missing_prediction_column_fails_the_run_naming_model_and_column(tmp_path):
     error, _, _ = failed_run(tmp_path, ModelError, model="bad.noconfidence")
-    assert "model bad.noconfidence: predictions lack column(s) 'confidence'" in str(error)
+    assert "model bad.noconfidence (distribution mlstat-bad): predictions lack column(s) " \
+           "'confidence'" in str(error)
 
 
 def test_confidence_outside_0_1_fails_the_run(tmp_path):
     error, _, _ = failed_run(tmp_path, ModelError, model="bad.percent")
-    assert "model bad.percent: column 'confidence'" in str(error)
+    assert "model bad.percent (distribution mlstat-bad): column 'confidence'" in str(error)
     assert "not probabilities in [0, 1] (e.g. 100.0" in str(error)
 
 
 def test_a_model_that_saves_no_file_fails_the_run(tmp_path):
     error, _, _ = failed_run(tmp_path, ModelError, model="bad.nofiles")
-    assert "model bad.nofiles: save() wrote no file" in str(error)
+    assert "model bad.nofiles (distribution mlstat-bad): save() wrote no file" in str(error)
 
 
 def test_pickle_files_are_refused(tmp_path):
@@ -104,7 +105,8 @@ def test_files_written_outside_the_model_folder_fail_the_run(tmp_path):
 def test_a_model_its_class_cannot_load_fails_the_run_with_the_fix(tmp_path):
     error, _, _ = failed_run(tmp_path, ModelError, model="bad.tree")
     text = str(error)
-    assert "model bad.tree (contract_fakes.Tree) cannot load the files it saved" in text
+    assert "model bad.tree (distribution mlstat-bad), class contract_fakes.Tree, cannot load " \
+           "the files it saved" in text
     assert "add 'sklearn.tree._tree.Tree' to Tree.trusted_types" in text
 
 
@@ -140,8 +142,8 @@ def test_a_loader_returning_a_frame_is_one_message(tmp_path):
 def test_roles_naming_a_missing_column_are_one_data_error(tmp_path):
     data = write_data(tmp_path)
     error, _, _ = failed_run(tmp_path, DataError, loader=loader("bad.badroleloader", data))
-    assert "loader bad.badroleloader gives column role(s) to 'label', which the data lacks" \
-        in str(error)
+    assert "loader bad.badroleloader (distribution mlstat-bad) gives column role(s) to " \
+           "'label', which the data lacks" in str(error)
 
 
 def test_an_unexpected_error_in_fit_names_step_model_and_distribution(tmp_path):

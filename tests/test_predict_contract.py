@@ -59,7 +59,8 @@ def test_predict_puts_reordered_rows_back_with_their_records(tmp_path):
 
 def test_predict_refuses_probabilities_outside_0_1(tmp_path):
     run = trained(tmp_path, "bad.latebad")
-    with pytest.raises(ModelError, match="model bad.latebad: column 'confidence'"):
+    with pytest.raises(ModelError, match=r"model bad.latebad \(distribution mlstat-bad\): "
+                                         "column 'confidence'"):
         predict_file(run.run_dir, new_records(tmp_path, a=1000.0), tmp_path / "out.csv",
                      registry=bad_registry())
     assert not (tmp_path / "out.csv").exists()
