@@ -164,10 +164,12 @@ def load_skops(path: str | Path, trusted: Iterable[str] = ()) -> Any:
     allowed = set(trusted)
     refused = [t for t in untrusted if t not in allowed]
     if refused:
-        raise IntegrityError(
+        error = IntegrityError(
             f"{path} contains types that are not trusted: {', '.join(refused)}; "
             "only files written by mlstat for this model class are loaded"
         )
+        error.untrusted_types = refused  # type: ignore[attr-defined] - for the fix's wording
+        raise error
     return sio.loads(data, trusted=list(untrusted))
 
 

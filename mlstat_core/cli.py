@@ -120,10 +120,15 @@ def run_command(file: str, overrides: tuple[str, ...], out: str | None, strict: 
         if message:
             console.print(f"[green]✓[/green] {step:<8} {escape(str(message))}")
 
-    with console.status("running ...", spinner="dots") if console.is_terminal \
-            else _nullcontext():
-        result = run(file, overrides=list(overrides), out=out, progress=progress,
-                     registry=registry)
+    try:
+        with console.status("running ...", spinner="dots") if console.is_terminal \
+                else _nullcontext():
+            result = run(file, overrides=list(overrides), out=out, progress=progress,
+                         registry=registry)
+    except BaseException as exc:  # the hooks that failed, then the run's error (user_errors)
+        for warning in getattr(exc, "run_warnings", []):
+            console.print(f"[yellow]warning: {escape(warning)}[/yellow]")
+        raise
     _print_summary(result)
 
 
@@ -169,6 +174,9 @@ def _print_summary(result: Any) -> None:
 @click.option("--chunk-size", default=50_000, show_default=True, type=click.IntRange(min=1),
               help="Records scored at a time; bounds memory.")
 @click.option("--encoding", default="utf-8", show_default=True, help="Encoding of a CSV input.")
+@click.option("--sep", help="Field separator of a CSV input, e.g. ';' or '\\t' (default: the "
+                            "`sep` of the loader the run was trained with, else ',' or tab "
+                            "for .tsv).")
 @click.option("--id-column", help="Input column identifying records (default: the model's id "
                                   "column if present, else the row number).")
 @click.option("--probabilities/--no-probabilities", default=True, show_default=True,
@@ -181,8 +189,8 @@ def _print_summary(result: Any) -> None:
 @click.option("--engine-option", "engine_options", multiple=True, metavar="KEY=VALUE",
               help="A param of the engine (repeatable), e.g. partitions=8.")
 def predict(run_dir: str, input_path: str, output_path: str, chunk_size: int,
-            encoding: str, id_column: str | None, probabilities: bool, engine: str,
-            spark_master: str | None, engine_options: tuple[str, ...]) -> None:
+            encoding: str, sep: str | None, id_column: str | None, probabilities: bool,
+            engine: str, spark_master: str | None, engine_options: tuple[str, ...]) -> None:
     """Score new records with the model of a finished run."""
     from mlstat_core.config import parse_override
     from mlstat_core.predict import predict_file
@@ -195,7 +203,7 @@ def predict(run_dir: str, input_path: str, output_path: str, chunk_size: int,
         options["master"] = spark_master
     summary = predict_file(run_dir, input_path, output_path, chunk_size, encoding,
                            engine=engine, engine_options=options, id_column=id_column,
-                           probabilities=probabilities)
+                           probabilities=probabilities, sep=sep)
     click.echo(f"{summary.records:,} records scored in {summary.seconds:.2f} s on "
                f"{summary.engine} -> {summary.output}")
     for warning in summary.warnings:

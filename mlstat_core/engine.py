@@ -10,10 +10,13 @@ from __future__ import annotations
 import difflib
 import resource
 import signal
+import tempfile
 import threading
 import time
+import traceback
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,14 +39,18 @@ from mlstat_core.components import (
     Model,
     Split,
 )
-from mlstat_core.config import PipelineConfig, load_config
-from mlstat_core.errors import DataError, MlstatError
+from mlstat_core.config import PipelineConfig, ResolvedComponent, load_config
+from mlstat_core.errors import DataError, MlstatError, ModelError, PluginError, user_message
 from mlstat_core.io import parquet_safe
 from mlstat_core.registry import Registry, get_registry
 
 STEPS = ("load", "split", "fit", "predict", "outputs", "assess", "persist")
 Progress = Callable[[str, str], None]
 """Called as progress(step, message) when a step starts ("") and when it ends."""
+TRACEBACK_FILE = "traceback.txt"
+"""Where a run keeps the full traceback of an unexpected error in component code."""
+PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
+"""Model files refused at the persist step: safe formats only (skops, safetensors, JSON)."""
 
 
 @dataclass
@@ -132,8 +139,11 @@ def check_target_values(dataset: Dataset, config: PipelineConfig) -> None:
 
 
 def prediction_frame(dataset: Dataset, positions: np.ndarray, predicted: pd.DataFrame,
-                     split_name: str) -> pd.DataFrame:
-    """Predictions with the record id, the true value (when known) and the split name."""
+                     split_name: str, model_name: str = "the model") -> pd.DataFrame:
+    """Predictions with the record id, the true value (when known) and the split name; the
+    model's rows are matched to the records by index, never by position."""
+    from mlstat_core.predict import aligned
+
     part = dataset.frame.iloc[positions]
     id_col = dataset.roles.id
     frame = pd.DataFrame(index=part.index)
@@ -141,8 +151,72 @@ def prediction_frame(dataset: Dataset, positions: np.ndarray, predicted: pd.Data
     if dataset.roles.target:
         frame["true"] = part[dataset.roles.target].to_numpy()
     frame["split"] = split_name
-    predicted = predicted.set_axis(part.index)
-    return pd.concat([frame, predicted], axis=1)
+    return pd.concat([frame, aligned(predicted, part.index, model_name)], axis=1)
+
+
+# --- unexpected errors in component code -----------------------------------------------------
+
+
+def write_traceback(path: Path, exc: BaseException) -> Path | None:
+    """Write the full traceback of ``exc`` to ``path``; None when it cannot be written."""
+    text = "".join(traceback.format_exception(exc))
+    try:
+        atomic_write_text(path, text)
+    except OSError:
+        return None
+    return path
+
+
+def temporary_traceback(exc: BaseException) -> Path | None:
+    """Keep a traceback in a new file of the temporary folder (``mlstat predict``, which must
+    not write into the run folder)."""
+    try:
+        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - the file outlives this call
+            "w", prefix="mlstat-traceback-", suffix=".txt", delete=False, encoding="utf-8")
+    except OSError:
+        return None
+    with handle:
+        handle.write("".join(traceback.format_exception(exc)))
+    return Path(handle.name)
+
+
+def label(component: str, distribution: str | None) -> str:
+    """``plugin.name (distribution dist)``, or the name alone when the distribution is not
+    known."""
+    return f"{component} (distribution {distribution})" if distribution else component
+
+
+def component_failure(exc: BaseException, step: str, who: str, distribution: str | None,
+                      kept: Path | None) -> PluginError:
+    """One message for an unexpected error raised by a component's code: the step, the
+    component and its distribution, the exception, and where the full traceback is kept."""
+    lines = str(exc).strip().splitlines()
+    text = lines[0][:300] if lines else ""
+    origin = f" (distribution {distribution})" if distribution else ""
+    where = f"; full traceback in {kept}" if kept else ""
+    return PluginError(
+        f"step {step}: {who}{origin} raised {type(exc).__name__}"
+        + (f": {text}" if text else "")
+        + f"{where}. This is an error in that component's code or in data it does not "
+        "handle; report it to its authors with the traceback")
+
+
+@contextmanager
+def blame(step: str, who: str, distribution: str | None,
+          keep: Callable[[BaseException], Path | None]) -> Iterator[None]:
+    """Turn an unexpected exception of component code into one :class:`PluginError` (see
+    :func:`component_failure`); ``keep`` writes the traceback and says where. A user's
+    mistake (an MlstatError, a file that cannot be written) passes through unchanged."""
+    try:
+        yield
+    except Exception as exc:
+        if isinstance(exc, MlstatError) or user_message(exc) is not None:
+            raise
+        raise component_failure(exc, step, who, distribution, keep(exc)) from exc
+
+
+def _module_of(factory: str) -> str:
+    return factory.partition(":")[0]
 
 
 DEVELOPER_WARNINGS = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
@@ -162,21 +236,27 @@ class Runner:
         self.out_dir = (out_dir if out_dir.is_absolute() else base / out_dir).resolve()
         self.timings: dict[str, float] = {}
         self.warnings: list[str] = []
+        self.hook_warnings: list[str] = []
+        self.folder: RunFolder | None = None
+        self._persisted_warnings = 0
 
-    def step(self, name: str, fn: Callable[[], Any], describe: Callable[[Any], str]) -> Any:
+    def step(self, name: str, fn: Callable[[], Any], describe: Callable[[Any], str],
+             component: ResolvedComponent | None = None) -> Any:
         """Run one step, timed; the warnings its code raises are kept with the run (manifest,
         summary), each once, instead of being printed as Python warnings. Python's warning
         filters are process-wide, so only a run in the main thread records them; a run in
-        another thread leaves its warnings to Python."""
+        another thread leaves its warnings to Python. An unexpected exception is one
+        PluginError naming the step and ``component`` (see :meth:`blamed`)."""
         self.progress(name, "")
         start = time.perf_counter()
         caught: list[warnings.WarningMessage] = []
-        if threading.current_thread() is threading.main_thread():
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
+        with self.blamed(name, component):
+            if threading.current_thread() is threading.main_thread():
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    value = fn()
+            else:
                 value = fn()
-        else:
-            value = fn()
         for w in caught:
             if issubclass(w.category, DEVELOPER_WARNINGS):
                 continue  # a library's notice to its developers, not about this run's data
@@ -187,9 +267,56 @@ class Runner:
         self.timings[name] = self.timings.get(name, 0.0) + seconds
         message = describe(value)
         self.progress(name, f"{message} ({seconds:.2f} s)")
-        self.warnings += self.registry.notify("mlstat_step_finished", run=self.info, step=name,
-                                              seconds=seconds, details={"message": message})
+        self.notify("mlstat_step_finished", run=self.info, step=name, seconds=seconds,
+                    details={"message": message})
         return value
+
+    def notify(self, hook_name: str, **kwargs: Any) -> None:
+        """Call a lifecycle hook; a failing implementation becomes a run warning."""
+        found = self.registry.notify(hook_name, **kwargs)
+        self.warnings += found
+        self.hook_warnings += found
+
+    @contextmanager
+    def blamed(self, step: str, component: ResolvedComponent | None) -> Iterator[None]:
+        """:func:`blame` for a run: the traceback goes to the run folder's traceback.txt
+        (listed in the manifest). With preprocessing steps, a transform whose module is in
+        the traceback is named rather than the model."""
+        try:
+            yield
+        except Exception as exc:
+            if isinstance(exc, MlstatError) or user_message(exc) is not None:
+                raise
+            culprit = self._culprit(exc, component)
+            who = f"{culprit.entry.kind} {culprit.name}" if culprit is not None \
+                else "mlstat-core"
+            raise component_failure(exc, step, who,
+                                    culprit.entry.distribution if culprit else None,
+                                    self._keep_traceback(exc)) from exc
+
+    @property
+    def model_label(self) -> str:
+        """The model's component and distribution, as messages about it name them."""
+        return label(self.config.model.name, self.config.model.entry.distribution)
+
+    def _culprit(self, exc: BaseException, component: ResolvedComponent | None
+                 ) -> ResolvedComponent | None:
+        if component is None or component is not self.config.model or not self.config.preprocess:
+            return component
+        modules = {frame.f_globals.get("__name__")
+                   for frame, _ in traceback.walk_tb(exc.__traceback__)}
+        steps = [p for p in self.config.preprocess
+                 if _module_of(p.entry.spec.factory) in modules]
+        return steps[-1] if steps else component
+
+    def _keep_traceback(self, exc: BaseException) -> Path | None:
+        folder = self.folder
+        if folder is None:
+            return temporary_traceback(exc)
+        path = write_traceback(folder.path / TRACEBACK_FILE, exc)
+        if path is not None:
+            folder.record(TRACEBACK_FILE)
+        return path
 
     def build_engine(self) -> Any:
         from mlstat_core.predict import build_engine
@@ -219,38 +346,50 @@ class Runner:
         self.info = RunInfo(folder.manifest["run_id"], folder.path, cfg)
         atomic_write_text(folder.path / "config.toml", cfg.to_toml())
         folder.record("config.toml")
-        self.warnings += self.registry.notify("mlstat_run_started", run=self.info)
+        self.notify("mlstat_run_started", run=self.info)
         try:
             result = self._steps(folder)
         except BaseException as exc:
             message = failure_message(exc)
-            folder.finish("failed", error=message, timings=self.timings)
-            self.registry.notify("mlstat_run_failed", run=self.info, error=exc)
+            folder.finish("failed", error=message, timings=self.timings,
+                          warnings=self.warnings)
+            self.notify("mlstat_run_failed", run=self.info, error=exc)
+            folder.update(warnings=list(self.warnings))
+            exc.run_warnings = list(self.hook_warnings)  # type: ignore[union-attr]
             raise
-        self.registry.notify("mlstat_run_finished", run=self.info, result=result)
+        self.notify("mlstat_run_finished", run=self.info, result=result)
+        if len(self.warnings) != self._persisted_warnings:
+            self._record_late_warnings(folder, result.indicators)
         return result
+
+    def _record_late_warnings(self, folder: RunFolder, results: list[IndicatorResult]) -> None:
+        """Warnings raised after the persist step wrote the manifest and the report (by the
+        hooks called when it and the run finished): written into both."""
+        folder.update(warnings=list(self.warnings))
+        self._write_report(folder, results)
+        folder.save_manifest()
 
     def _steps(self, folder: RunFolder) -> RunResult:
         from mlstat_core.predict import batch_warning
 
         cfg = self.config
-        loader = cfg.loader.build()
-        dataset: Dataset = self.step("load", lambda: loader.load(cfg.base_dir),
-                                     lambda d: f"{len(d):,} records from {d.name}")
+        dataset: Dataset = self.step("load", self._load,
+                                     lambda d: f"{len(d):,} records from {d.name}", cfg.loader)
         check_task_data(dataset, cfg)
         fingerprints = {str(p): sha256_file(p) for p in dataset.sources if Path(p).is_file()}
         folder.update(inputs=fingerprints, roles=dataset.roles.as_dict(),
                       records=len(dataset))
         scorer = self.build_engine()
         chunk = cfg.file.predict.chunk_size
-        splitter = cfg.split.build()
+        with self.blamed("split", cfg.split):
+            splitter = cfg.split.build()
         splitter.task = cfg.task  # the splitter may depend on it (stratify classes only)
         splits: list[Split] = self.step(
             "split", lambda: splitter.split(dataset, cfg.seed),
             lambda s: ", ".join(f"{x.name}: {len(x.train):,} train / {len(x.test):,} test"
                                 + (f" / {len(x.validation):,} validation"
                                    if x.validation is not None else "") for x in s[:3])
-            + (" ..." if len(s) > 3 else ""))
+            + (" ..." if len(s) > 3 else ""), cfg.split)
         if not splits:
             raise DataError(f"{cfg.split.name} produced no split")
         self._splits = splits
@@ -259,17 +398,19 @@ class Runner:
         model: Model | None = None
         batched: str | None = None
         for split in splits:
-            model = self.new_model()
+            with self.blamed("fit", cfg.model):
+                model = self.new_model()
             train = dataset.subset(split.train)
             validation = dataset.subset(split.validation) if split.validation is not None \
                 and len(split.validation) else None
             self.step("fit", lambda m=model, t=train, v=validation: m.fit(t, v),
-                      lambda _m, t=train: f"{cfg.model.name} on {len(t):,} records")
+                      lambda _m, t=train: f"{cfg.model.name} on {len(t):,} records", cfg.model)
             test = dataset.subset(split.test)
             predicted = self.step("predict",
-                                  lambda m=model, t=test: scorer.score_frame(m, t.frame, chunk),
-                                  lambda p: f"{len(p):,} records")
-            parts.append(prediction_frame(dataset, split.test, predicted, split.name))
+                                  lambda m=model, t=test: self._predict(scorer, m, t, chunk),
+                                  lambda p: f"{len(p):,} records", cfg.model)
+            parts.append(prediction_frame(dataset, split.test, predicted, split.name,
+                                          self.model_label))
             batched = batched or batch_warning(  # the first split's, once per run
                 model, scorer, len(test), chunk,
                 self.registry.engine(cfg.file.predict.engine).full_name)
@@ -278,16 +419,17 @@ class Runner:
         if batched:
             self.warnings.append(batched)
         if len(splits) > 1:  # cross-validated: the saved model learns from every record
-            model = self.new_model()
+            with self.blamed("fit", cfg.model):
+                model = self.new_model()
             self.step("fit", lambda: model.fit(dataset, None),
-                      lambda _m: f"final model on all {len(dataset):,} records")
+                      lambda _m: f"final model on all {len(dataset):,} records", cfg.model)
 
         first = splits[0]
         test_positions = np.concatenate([s.test for s in splits])
         test = dataset.subset(test_positions)
         ordered = predictions.reset_index(drop=True).set_axis(test.frame.index)
         outputs = self.step("outputs", lambda: self._outputs(folder, model, predictions, test),
-                            lambda files: f"{len(files)} file(s)")
+                            lambda files: f"{len(files)} file(s)", cfg.model)
         ctx = AssessContext(
             task=cfg.task, model=model, train=dataset.subset(first.train), test=test,
             predictions=ordered,
@@ -306,6 +448,36 @@ class Runner:
                   lambda _x: str(folder.path))
         return RunResult(folder.manifest["run_id"], folder.path, "succeeded", results,
                          predictions, folder.manifest, model, self.warnings)
+
+    def _load(self) -> Dataset:
+        """The loader's data set, held to the contract: a Dataset whose roles name columns
+        of its frame."""
+        cfg = self.config
+        dataset = cfg.loader.build().load(cfg.base_dir)
+        if not isinstance(dataset, Dataset):
+            raise PluginError(
+                f"loader {label(cfg.loader.name, cfg.loader.entry.distribution)} "
+                f"returned a {type(dataset).__name__}, not a mlstat_core.components.Dataset; "
+                "its load() must return Dataset(frame, roles, name, sources)")
+        missing = [c for c in dataset.roles.all_columns() if c not in dataset.frame.columns]
+        if missing:
+            has = ", ".join(map(repr, list(dataset.frame.columns)[:20]))
+            raise DataError(
+                f"loader {label(cfg.loader.name, cfg.loader.entry.distribution)} gives "
+                "column role(s) to "
+                f"{', '.join(map(repr, missing))}, which the data lacks (it has {has}); "
+                f"check the column names in [loader] of {cfg.source}")
+        return dataset
+
+    def _predict(self, scorer: Any, model: Model, test: Dataset, chunk: int) -> pd.DataFrame:
+        """The model's predictions of the test records, in their order and held to the task's
+        contract (prediction columns, probabilities in [0, 1])."""
+        from mlstat_core.predict import aligned, check_predictions
+
+        name = self.model_label
+        predicted = aligned(scorer.score_frame(model, test.frame, chunk), test.frame.index, name)
+        check_predictions(predicted, self.config.task, name)
+        return predicted
 
     def _outputs(self, folder: RunFolder, model: Model, predictions: pd.DataFrame,
                  test: Dataset) -> list[Path]:
@@ -335,9 +507,11 @@ class Runner:
             dimension = resolved.entry.spec.dimension or "accuracy"
             try:
                 indicator = resolved.build()
-            except MlstatError as exc:  # e.g. an optional extra is missing: report, go on
+            except Exception as exc:  # e.g. an optional extra is missing: report, go on
+                error = str(exc) if isinstance(exc, MlstatError) \
+                    else f"{type(exc).__name__}: {exc}"
                 results.append(IndicatorResult(
-                    name=resolved.name, dimension=dimension, status="failed", error=str(exc),
+                    name=resolved.name, dimension=dimension, status="failed", error=error,
                     explanation="This indicator could not be built; the others were computed.",
                     details={"indicator": resolved.name}))
                 continue
@@ -346,11 +520,7 @@ class Runner:
 
     def _persist(self, folder: RunFolder, model: Model, predictions: pd.DataFrame,
                  dataset: Dataset, results: list[IndicatorResult]) -> None:
-        from mlstat_core.report import build_report, write_report
-
-        model_dir = folder.path / MODEL_DIR
-        model.save(model_dir)
-        folder.record_tree(MODEL_DIR)
+        self._save_model(folder, model)
         profile = _training_profile(dataset)
         if profile is not None:
             from mlstat_core.artifacts import write_json
@@ -366,13 +536,77 @@ class Runner:
                              "preprocess": [p.name for p in self.config.preprocess],
                              "classes": model.classes_},
                       timings=self.timings, peak_memory_mb=_peak_memory_mb(),
-                      warnings=self.warnings)
+                      warnings=list(self.warnings))
+        self._persisted_warnings = len(self.warnings)
         finished = now_iso()  # the report shows the final status and time
         folder.manifest.update(status="succeeded", finished_at=finished)
+        self._write_report(folder, results)
+        folder.finish("succeeded", finished_at=finished)
+
+    def _write_report(self, folder: RunFolder, results: list[IndicatorResult]) -> None:
+        from mlstat_core.report import build_report, write_report
+
         report = build_report(results, folder.manifest, self.config.file.quality)
         for path in write_report(folder.path, report):
             folder.record(path.relative_to(folder.path))
-        folder.finish("succeeded", finished_at=finished)
+
+    def _save_model(self, folder: RunFolder, model: Model) -> None:
+        """Save the model under model/ and hold it to the contract: files only there, at
+        least one, none a pickle, and loadable by its own class (a type missing from
+        ``trusted_types`` fails the run now, not ``mlstat predict`` later)."""
+        cfg = self.config
+        name = self.model_label
+        model_dir = folder.path / MODEL_DIR
+        before = _listing(folder.path, self.out_dir)
+        with self.blamed("persist", cfg.model):
+            model.save(model_dir)
+        stray = _written_outside(before, _listing(folder.path, self.out_dir), folder.path)
+        if stray:
+            shown = ", ".join(str(p) for p in stray[:3]) + (" ..." if len(stray) > 3 else "")
+            raise ModelError(
+                f"model {name}: save() wrote {len(stray)} file(s) outside the model folder "
+                f"{model_dir}: {shown}; save() must write only into the directory it is given "
+                "(and load() read only from there)")
+        files = sorted(p for p in model_dir.rglob("*") if p.is_file()) \
+            if model_dir.is_dir() else []
+        if not files:
+            raise ModelError(
+                f"model {name}: save() wrote no file under {model_dir}; it must write the "
+                "fitted state into the directory it is given (Model.write_state and "
+                "SklearnModel do)")
+        pickles = [p.relative_to(model_dir).as_posix() for p in files
+                   if p.suffix.lower() in PICKLE_SUFFIXES]
+        if pickles:
+            raise ModelError(
+                f"model {name}: save() wrote pickle file(s) {', '.join(pickles[:5])}; "
+                "safe formats only: skops, safetensors, JSON (SklearnModel saves with skops)")
+        folder.record_tree(MODEL_DIR)
+        self._load_back(model_dir)
+
+    def _load_back(self, model_dir: Path) -> None:
+        """Load the saved model once through its component's class, as ``mlstat predict``
+        will; a model its own class cannot load fails the run, with the fix."""
+        from mlstat_core.preprocess import load_fitted
+
+        cfg = self.config
+        factory = cfg.model.entry.spec.factory
+        steps = [(p.name, p.entry.spec.factory, p.entry.spec.params) for p in cfg.preprocess]
+        try:
+            with self.blamed("persist", cfg.model):
+                load_fitted(model_dir, factory, steps)
+        except MlstatError as exc:
+            untrusted = getattr(exc, "untrusted_types", None)
+            cls = factory.rpartition(":")[2] or factory
+            why = (f"they hold type(s) its trusted_types do not list "
+                   f"({', '.join(untrusted)})" if untrusted else str(exc))
+            fix = (f"add {', '.join(map(repr, untrusted))} to {cls}.trusted_types (only types "
+                   "your own model writes)" if untrusted
+                   else f"make {cls}.load() read what {cls}.save() writes")
+            raise ModelError(
+                f"model {self.model_label}, class {factory.replace(':', '.')}, cannot load "
+                f"the files it saved, so the run could not be used for prediction: {why}; "
+                f"{fix}"
+            ) from exc
 
 
 class Interrupted(KeyboardInterrupt):
@@ -391,11 +625,13 @@ def failure_message(exc: BaseException) -> str:
 
 
 def unmatched_targets(quality: dict[str, Any], results: list[IndicatorResult]) -> list[str]:
-    """Warnings for ``[quality] targets`` that name no figure of this run (a typo, say)."""
+    """Warnings for ``[quality] targets`` that name no figure of this run (a typo, say). Only
+    figure names are suggested: the result that stands for a failed indicator carries the
+    component's name, which no target can name."""
     targets = quality.get("targets")
     if not isinstance(targets, dict):
         return []
-    produced = sorted({r.name for r in results})
+    produced = sorted({r.name for r in results if not _stands_for_component(r)})
     out = []
     for name in targets:
         if name in produced:
@@ -405,6 +641,43 @@ def unmatched_targets(quality: dict[str, Any], results: list[IndicatorResult]) -
             f"; figures of this run: {', '.join(produced[:12])}"
         out.append(f"quality: target {name!r} names no figure of this run{hint}")
     return out
+
+
+def _stands_for_component(result: IndicatorResult) -> bool:
+    """True for the result recorded in place of an indicator that failed (named after it)."""
+    return result.status == "failed" and result.name == (result.details or {}).get("indicator")
+
+
+def _listing(run_dir: Path, parent: Path) -> dict[Path, tuple[int, int]]:
+    """Files of the run folder outside model/ (recursively) and the entries of its parent,
+    with their size and modification time: what a model's save() must leave alone."""
+    found: dict[Path, tuple[int, int]] = {}
+    model_dir = run_dir / MODEL_DIR
+    for path in [*run_dir.rglob("*"), *(parent.iterdir() if parent.is_dir() else [])]:
+        if path in (model_dir, run_dir) or model_dir in path.parents:
+            continue
+        try:
+            info = path.lstat()
+        except OSError:
+            continue
+        found[path] = (info.st_size, info.st_mtime_ns) if not path.is_dir() else (0, 0)
+    return found
+
+
+def _written_outside(before: dict[Path, tuple[int, int]], after: dict[Path, tuple[int, int]],
+                     run_dir: Path) -> list[Path]:
+    """Entries new or changed between two listings; a new run folder beside this one (a run
+    started meanwhile: it holds a manifest) is not counted."""
+    changed = []
+    for path, stamp in sorted(after.items()):
+        if before.get(path) == stamp:
+            continue
+        if path.parent == run_dir.parent and path.is_dir() and (path / "manifest.json").exists():
+            continue
+        if path.is_dir() and path in before:
+            continue  # a folder's own time changes with its files, which are listed
+        changed.append(path)
+    return changed
 
 
 def _raise_interrupted(signum: int, frame: Any) -> None:

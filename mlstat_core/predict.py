@@ -18,10 +18,11 @@ import pandas as pd
 
 from mlstat_core.artifacts import MANIFEST, PROFILE, RunFolder, read_json
 from mlstat_core.components import Engine, Model
-from mlstat_core.errors import DataError
+from mlstat_core.errors import DataError, ModelError
 from mlstat_core.io import TableWriter, is_url, iter_table, parquet_safe
 from mlstat_core.registry import Registry, get_registry
 from mlstat_core.sklearn_model import require_columns
+from mlstat_core.tasks import TaskType
 
 DEFAULT_ENGINE = "local"
 
@@ -60,6 +61,14 @@ class ScoringJob:
     """Write the ``proba_<class>`` columns (off: leaner output for production volumes)."""
     output_url: str | None = None
     """The output as given when it is a URL (``s3://...``), which ``output`` cannot hold."""
+    sep: str | None = None
+    """Field separator of a CSV input (None: ',' or tab for ``.tsv``)."""
+    model_name: str = "the model"
+    """The model's component (``plugin.name (distribution dist)``), for messages."""
+    task: TaskType | None = None
+    """The run's task type: its predictions are checked against it (None: not checked)."""
+    model_distribution: str | None = None
+    """The distribution that provides the model's component, for messages."""
 
     @property
     def input_columns(self) -> list[str]:
@@ -102,7 +111,11 @@ def load_model(run_dir: str | Path, registry: Registry | None = None
         entry.load_factory()  # one PluginError naming the component and the fix
         factories.append((component, entry.spec.factory, entry.spec.params))
     steps = factories[1:]
-    model = load_fitted(folder.model_dir, factories[0][1], steps)
+    from mlstat_core.engine import blame, temporary_traceback
+
+    model_entry = registry.get("model", name)
+    with blame("load", f"model {name}", model_entry.distribution, temporary_traceback):
+        model = load_fitted(folder.model_dir, factories[0][1], steps)
     return folder, model, factories[0][1], steps
 
 
@@ -161,17 +174,142 @@ def id_column_of(columns: Any, model: Model, requested: str | None = None) -> st
     return roles.id if roles is not None and roles.id and roles.id in columns else None
 
 
+def aligned(predicted: Any, index: pd.Index, model_name: str = "the model") -> pd.DataFrame:
+    """A model's predictions with one row per input record, in the input's order.
+
+    The contract is one row per record *with the record's index label*; rows returned in
+    another order (after a sort or a groupby) are put back in order by their labels. Anything
+    else (not a DataFrame, another length, other or repeated labels) is a ModelError naming
+    the model, since attaching such rows by position would give records others' predictions.
+    """
+    fix = ("return a pandas DataFrame with one row per input record and the input's index "
+           "(pandas in, pandas out)")
+    if not isinstance(predicted, pd.DataFrame):
+        raise ModelError(f"model {model_name}: predict() returned a "
+                         f"{type(predicted).__module__}.{type(predicted).__name__}, not a "
+                         f"DataFrame; {fix}")
+    if predicted.index.equals(index):
+        return predicted
+    if len(predicted) != len(index):
+        problem = f"{len(predicted):,} row(s) for {len(index):,} record(s)"
+    elif predicted.index.has_duplicates:
+        repeated = predicted.index[predicted.index.duplicated()][0]
+        problem = f"rows with a repeated index label ({plain_label(repeated)!r})"
+    elif index.has_duplicates:
+        problem = ("rows in another order, and the input's index repeats labels, so they "
+                   "cannot be put back in order")
+    else:
+        strange = predicted.index.difference(index)
+        if len(strange):
+            problem = (f"rows with index labels that are not the input's (e.g. "
+                       f"{plain_label(strange[0])!r})")
+        else:
+            return predicted.reindex(index)
+    raise ModelError(f"model {model_name}: predict() returned {problem}; {fix}")
+
+
+def plain_label(value: Any) -> Any:
+    """An index label as a plain Python value, for messages."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+PROBABILITY_SLACK = 1e-6
+"""Rounding that a probability may show beyond [0, 1] (float32 softmax, say)."""
+
+
+def check_predictions(predicted: pd.DataFrame, task: TaskType | None,
+                      model_name: str = "the model") -> None:
+    """Hold predictions to the task's contract: its prediction columns are there and, for a
+    classification task, ``confidence`` and every ``proba_<class>`` are numbers in [0, 1]
+    (missing values pass: a record a model cannot score). A ModelError names the model and
+    the column otherwise, so that no run or output carries predictions nobody can use."""
+    if task is None:
+        return
+    missing = [c for c in task.prediction_columns if c not in predicted.columns]
+    if missing:
+        has = ", ".join(map(repr, list(predicted.columns)[:12])) or "no columns"
+        raise ModelError(
+            f"model {model_name}: predictions lack column(s) {', '.join(map(repr, missing))} "
+            f"that task {task.name!r} requires (it returned {has}); return columns "
+            f"{', '.join(map(repr, task.prediction_columns))} (for classifiers see "
+            "mlstat_core.sklearn_model.classification_frame)")
+    if "classification" not in task.tags:
+        return
+    columns = [c for c in predicted.columns
+               if c == "confidence" or str(c).startswith("proba_")]
+    for column in columns:
+        values = predicted[column]
+        numbers = pd.to_numeric(values, errors="coerce") \
+            if not pd.api.types.is_bool_dtype(values) else values.astype(float)
+        bad = (numbers.isna() & values.notna()) | (numbers < -PROBABILITY_SLACK) \
+            | (numbers > 1 + PROBABILITY_SLACK)
+        if bad.any():
+            example = plain_label(values[bad].iloc[0])
+            raise ModelError(
+                f"model {model_name}: column {column!r} holds {int(bad.sum()):,} value(s) "
+                f"that are not probabilities in [0, 1] (e.g. {example!r} for record "
+                f"{plain_label(values.index[bad][0])!r}); return probabilities, not "
+                "percentages or scores")
+
+
 def output_frame(chunk: pd.DataFrame, predicted: pd.DataFrame, model: Model,
-                 id_column: str | None = None, probabilities: bool = True) -> pd.DataFrame:
+                 id_column: str | None = None, probabilities: bool = True,
+                 model_name: str = "the model") -> pd.DataFrame:
     """Predictions of one partition, led by the record id (the id column or the row number);
-    without the ``proba_<class>`` columns when ``probabilities`` is false."""
+    without the ``proba_<class>`` columns when ``probabilities`` is false. Rows are matched
+    to records by index (see :func:`aligned`)."""
+    predicted = aligned(predicted, chunk.index, model_name)
     column = id_column_of(chunk.columns, model, id_column)
     if not probabilities:
         predicted = predicted.loc[:, [not str(c).startswith("proba_")
                                       for c in predicted.columns]]
     out = pd.DataFrame(index=chunk.index)
     out["record_id"] = chunk[column].to_numpy() if column else chunk.index.to_numpy()
-    return pd.concat([out, predicted.set_axis(chunk.index)], axis=1)
+    return pd.concat([out, predicted], axis=1)
+
+
+SEPARATORS = (";", "\t", "|", ",")
+"""Field separators a single column's name betrays when a file was read with another one."""
+
+
+def require_input_columns(chunk: pd.DataFrame, columns: list[str], what: str) -> None:
+    """The input has the columns the model was trained on; when it has a single column whose
+    name holds a field separator, the message says to pass ``--sep``."""
+    missing = [c for c in columns if c not in chunk.columns]
+    if missing and len(chunk.columns) == 1:
+        name = str(chunk.columns[0])
+        found = next((s for s in SEPARATORS if s in name), None)
+        if found is not None:
+            shown = "\\t" if found == "\t" else found
+            raise DataError(
+                f"{what} lacks column(s) {', '.join(map(repr, missing))} that the model was "
+                f"trained on; it has a single column {name[:80]!r}: it looks like a "
+                f"'{shown}'-separated file: pass --sep '{shown}'")
+    require_columns(chunk, columns, what=what)
+
+
+def trained_separator(folder: RunFolder) -> str | None:
+    """The ``sep`` of the loader the run was trained with (from the run's ``config.toml``),
+    or None when it has none or the file cannot be read."""
+    import tomllib
+
+    try:
+        config = tomllib.loads((folder.path / "config.toml").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    loader = config.get("loader")
+    sep = loader.get("sep") if isinstance(loader, dict) else None
+    return sep if isinstance(sep, str) and sep else None
+
+
+def input_separator(input_path: str | Path, sep: str | None, folder: RunFolder) -> str | None:
+    """The separator to read a CSV input with: the one given (``\\t`` means a tab), else the
+    trained loader's for a file that is not ``.tsv``, else None (',' or tab by suffix)."""
+    if sep:
+        return "\t" if sep in ("\\t", "tab", "TAB") else sep
+    if is_url(input_path) or Path(str(input_path)).suffix.lower() == ".tsv":
+        return None
+    return trained_separator(folder)
 
 
 def unseen_labels(chunk: pd.DataFrame, model: Model) -> dict[str, int]:
@@ -195,20 +333,39 @@ def predict_file(
     registry: Registry | None = None,
     id_column: str | None = None,
     probabilities: bool = True,
+    sep: str | None = None,
 ) -> PredictSummary:
     """Score ``input_path`` into ``output_path`` with the run's model on the chosen engine.
 
     ``probabilities=False`` leaves out the ``proba_<class>`` columns: one per class is most of
     the output of a model with many classes, and the coding models' ``top_codes`` and
-    ``top_scores`` already carry the best candidates."""
+    ``top_scores`` already carry the best candidates.
+
+    ``sep`` is the field separator of a CSV input; by default the one of the loader the run
+    was trained with (its ``sep``), else ',' (tab for ``.tsv``). Unexpected errors of plugin
+    code are one :class:`PluginError` naming the component, its distribution and a file
+    with the full traceback."""
+    from mlstat_core.engine import blame, temporary_traceback
+
     registry = registry or get_registry()
     check_output(input_path, output_path)
     runner = build_engine(engine, engine_options, registry)
     folder, model, factory, steps = load_model(run_dir, registry)
+    name = folder.manifest["model"]["component"]
+    task_name = folder.manifest.get("task")
+    task = registry.tasks.get(task_name) if isinstance(task_name, str) else None
     job = ScoringJob(folder, model, factory, str(input_path), Path(output_path), chunk_size,
                      encoding, steps, id_column, probabilities,
-                     str(output_path) if is_url(output_path) else None)
-    summary = runner.score_file(job)
+                     str(output_path) if is_url(output_path) else None,
+                     input_separator(input_path, sep, folder), name, task,
+                     registry.get("model", name).distribution)
+    from mlstat_core.engine import label
+
+    job.model_name = label(name, job.model_distribution)
+    entry = registry.engine(engine)
+    with blame("predict", f"engine {entry.full_name}", entry.distribution,
+               temporary_traceback):
+        summary = runner.score_file(job)
     warning = batch_warning(model, runner, summary.records, chunk_size, summary.engine)
     if warning:
         summary.warnings.append(warning)
@@ -254,13 +411,18 @@ class LocalEngine(Engine):
         writer = TableWriter(job.output)
         ids = DuplicateIds()
         rows = 0
+        from mlstat_core.engine import blame, temporary_traceback
+
         try:
             for chunk in iter_table(job.input, job.chunk_size, encoding=job.encoding,
-                                    dtype=job.read_dtypes()):
-                require_columns(chunk, job.input_columns, what=f"input {job.input}")
-                predicted = model.predict(chunk)
+                                    sep=job.sep, dtype=job.read_dtypes()):
+                require_input_columns(chunk, job.input_columns, what=f"input {job.input}")
+                with blame("predict", f"model {job.model_name}", None, temporary_traceback):
+                    predicted = aligned(model.predict(chunk), chunk.index, job.model_name)
+                check_predictions(predicted, job.task, job.model_name)
                 writer.write(parquet_safe(output_frame(chunk, predicted, model,
-                                                        job.id_column, job.probabilities)))
+                                                        job.id_column, job.probabilities,
+                                                        job.model_name)))
                 column = id_column_of(chunk.columns, model, job.id_column)
                 if column:
                     ids.update(chunk[column], column)

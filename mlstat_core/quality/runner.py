@@ -3,6 +3,7 @@ must not cost the run its other quality figures."""
 
 from __future__ import annotations
 
+import json
 import time
 import traceback
 import warnings
@@ -64,5 +65,25 @@ def run_indicator(
         result.details.setdefault("seconds", round(seconds, 4))
         if messages:
             result.details.setdefault("warnings", messages[:10])
+        problem = json_problem(result)
+        if problem:
+            out.append(_failed(name, dimension, f"result {result.name!r} cannot be written to "
+                               f"report.json: {problem}; give plain values (numbers, text, "
+                               "lists, dicts) in its value and details"))
+            continue
         out.append(result)
     return out
+
+
+def json_problem(result: IndicatorResult) -> str | None:
+    """Why the result cannot go into ``report.json`` (numpy and pandas values, NaN and paths
+    are converted on the way), or None when it can."""
+    from mlstat_core.report.build import entry_from_result
+
+    try:
+        json.dumps(entry_from_result(result), allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        return str(exc)
+    except Exception as exc:  # a value whose conversion itself fails (deepcopy, __eq__)
+        return f"{type(exc).__name__}: {exc}"
+    return None

@@ -1,0 +1,175 @@
+"""The engine holds models and loaders to the contract: predictions meet their own records,
+carry the task's columns and probabilities, the saved model is safe and loads back, and an
+unexpected error in component code is one message naming the step, the component and its
+distribution, with the traceback kept in the run folder."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+import tomli_w
+from click.testing import CliRunner
+from contract_fakes import bad_registry, pipeline, write_data
+
+import mlstat_core
+from mlstat_core.artifacts import RunFolder
+from mlstat_core.components import ColumnRoles, Dataset
+from mlstat_core.engine import prediction_frame
+from mlstat_core.errors import DataError, MlstatError, ModelError, PluginError
+
+
+def run(tmp_path, model="bad.echo", **sections):
+    cfg = pipeline(write_data(tmp_path), model, **sections)
+    return mlstat_core.run(cfg, out=tmp_path / "runs", registry=bad_registry())
+
+
+def failed_run(tmp_path, error=MlstatError, **kwargs):
+    """Run, expect ``error``; return it and the manifest of the (only) run folder."""
+    with pytest.raises(error) as caught:
+        run(tmp_path, **kwargs)
+    folders = list((tmp_path / "runs").iterdir())
+    assert len(folders) == 1
+    manifest = RunFolder.open(folders[0]).manifest
+    assert manifest["status"] == "failed"
+    assert manifest["error"] == str(caught.value)
+    return caught.value, manifest, folders[0]
+
+
+# --- 1. predictions meet their own records --------------------------------------------------
+
+
+def test_rows_returned_in_another_order_are_matched_by_index(tmp_path):
+    result = run(tmp_path, "bad.reordered")
+    assert result.status == "succeeded"
+    assert (result.predictions["prediction"] == result.predictions["true"]).all()
+    assert result.metric("accuracy") == 1.0
+
+
+@pytest.mark.parametrize("model, says", [
+    ("bad.resetindex", "index labels that are not the input's"),
+    ("bad.shortbyone", "19 row(s) for 20 record(s)"),
+    ("bad.ndarray", "numpy.ndarray, not a DataFrame"),
+])
+def test_predictions_that_cannot_be_matched_are_one_model_error(tmp_path, model, says):
+    error, manifest, _ = failed_run(tmp_path, ModelError, model=model)
+    assert f"model {model} (distribution mlstat-bad): predict() returned" in str(error)
+    assert says in str(error)
+
+
+def test_prediction_frame_refuses_repeated_labels():
+    frame = pd.DataFrame({"id": ["a", "b", "c"], "y": [1, 0, 1]}, index=[10, 11, 12])
+    dataset = Dataset(frame, ColumnRoles(id="id", target="y"))
+    twice = pd.DataFrame({"prediction": [1, 0, 1]}, index=[10, 10, 12])
+    with pytest.raises(ModelError, match="repeated index label"):
+        prediction_frame(dataset, [0, 1, 2], twice, "holdout", "p.m")
+    shuffled = pd.DataFrame({"prediction": ["C", "A", "B"]}, index=[12, 10, 11])
+    out = prediction_frame(dataset, [0, 1, 2], shuffled, "holdout", "p.m")
+    assert out.set_index("record_id")["prediction"].to_dict() == {"a": "A", "b": "B", "c": "C"}
+
+
+# --- 2. unusable output fails the run -------------------------------------------------------
+
+
+def test_missing_prediction_column_fails_the_run_naming_model_and_column(tmp_path):
+    error, _, _ = failed_run(tmp_path, ModelError, model="bad.noconfidence")
+    assert "model bad.noconfidence (distribution mlstat-bad): predictions lack column(s) " \
+           "'confidence'" in str(error)
+
+
+def test_confidence_outside_0_1_fails_the_run(tmp_path):
+    error, _, _ = failed_run(tmp_path, ModelError, model="bad.percent")
+    assert "model bad.percent (distribution mlstat-bad): column 'confidence'" in str(error)
+    assert "not probabilities in [0, 1] (e.g. 100.0" in str(error)
+
+
+def test_a_model_that_saves_no_file_fails_the_run(tmp_path):
+    error, _, _ = failed_run(tmp_path, ModelError, model="bad.nofiles")
+    assert "model bad.nofiles (distribution mlstat-bad): save() wrote no file" in str(error)
+
+
+def test_pickle_files_are_refused(tmp_path):
+    error, manifest, _ = failed_run(tmp_path, ModelError, model="bad.pickler")
+    assert "pickle file(s) model.pkl" in str(error)
+    assert "safe formats only: skops, safetensors, JSON" in str(error)
+    assert not any(name.startswith("model/") for name in manifest["files"])
+
+
+def test_files_written_outside_the_model_folder_fail_the_run(tmp_path):
+    error, _, folder = failed_run(tmp_path, ModelError, model="bad.outside")
+    assert "outside the model folder" in str(error)
+    assert str(folder / "extra.json") in str(error)
+
+
+def test_a_model_its_class_cannot_load_fails_the_run_with_the_fix(tmp_path):
+    error, _, _ = failed_run(tmp_path, ModelError, model="bad.tree")
+    text = str(error)
+    assert "model bad.tree (distribution mlstat-bad), class contract_fakes.Tree, cannot load " \
+           "the files it saved" in text
+    assert "add 'sklearn.tree._tree.Tree' to Tree.trusted_types" in text
+
+
+# --- 5. unexpected errors in component code -------------------------------------------------
+
+
+def loader(component: str, path) -> dict:
+    return {"component": component, "path": str(path)}
+
+
+@pytest.mark.parametrize("component, step, says", [
+    ("bad.missingfileloader", "load", "raised FileNotFoundError"),
+])
+def test_an_unexpected_error_in_a_loader_is_one_message(tmp_path, component, step, says):
+    data = write_data(tmp_path)
+    error, manifest, folder = failed_run(tmp_path, PluginError,
+                                         loader=loader(component, data.name))
+    text = str(error)
+    assert text.startswith(f"step {step}: loader {component} (distribution mlstat-bad) {says}")
+    assert f"full traceback in {folder / 'traceback.txt'}" in text
+    assert "traceback.txt" in manifest["files"]
+    assert "FileNotFoundError" in (folder / "traceback.txt").read_text()
+
+
+def test_a_loader_returning_a_frame_is_one_message(tmp_path):
+    data = write_data(tmp_path)
+    error, _, _ = failed_run(tmp_path, PluginError,
+                             loader=loader("bad.frameloader", data))
+    assert "loader bad.frameloader (distribution mlstat-bad) returned a DataFrame, not a " \
+           "mlstat_core.components.Dataset" in str(error)
+
+
+def test_roles_naming_a_missing_column_are_one_data_error(tmp_path):
+    data = write_data(tmp_path)
+    error, _, _ = failed_run(tmp_path, DataError, loader=loader("bad.badroleloader", data))
+    assert "loader bad.badroleloader (distribution mlstat-bad) gives column role(s) to " \
+           "'label', which the data lacks" in str(error)
+
+
+def test_an_unexpected_error_in_fit_names_step_model_and_distribution(tmp_path):
+    error, manifest, folder = failed_run(tmp_path, PluginError, model="bad.fitfails")
+    assert str(error).startswith("step fit: model bad.fitfails (distribution mlstat-bad) "
+                                 "raised ValueError: Input contains NaN; full traceback in")
+    assert isinstance(error.__cause__, ValueError)
+    assert "raise ValueError" in (folder / "traceback.txt").read_text()
+
+
+def test_cli_prints_one_line_without_a_traceback(tmp_path, monkeypatch):
+    from mlstat_core import cli
+
+    path = tmp_path / "p.toml"
+    path.write_text(tomli_w.dumps(pipeline(write_data(tmp_path), "bad.fitfails",
+                                           output={"dir": str(tmp_path / "runs")})))
+    registry = bad_registry()
+    monkeypatch.setattr("mlstat_core.registry.get_registry", lambda strict=False: registry)
+    out = CliRunner().invoke(cli.main, ["run", str(path)])
+    assert out.exit_code == 2, out.output
+    assert "Traceback" not in out.output
+    errors = [line for line in out.output.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and "model bad.fitfails (distribution mlstat-bad)" in errors[0]
+
+
+def test_manifest_warnings_of_a_clean_run_stay_json(tmp_path):
+    result = run(tmp_path)
+    manifest = json.loads((result.run_dir / "manifest.json").read_text())
+    assert manifest["status"] == "succeeded" and "traceback.txt" not in manifest["files"]
