@@ -229,3 +229,19 @@ def test_guideline_and_lessons_quote_generated_figures_only() -> None:
 def test_example_figures_render_without_machine_paths(examples: ModuleType) -> None:
     for name, text in examples.render_all().items():
         assert str(ROOT) not in text and "/tmp/" not in text, name
+
+
+def test_every_toml_block_of_the_docs_parses() -> None:
+    """A user pastes these into a pipeline file: each must be valid TOML 1.0 (what Python's
+    tomllib reads; an inline table on several lines is not)."""
+    pages = [*DOCS.glob("*.md"), ROOT / "README.md", *ROOT.glob("plugins/*/README.md")]
+    blocks = 0
+    for page in pages:
+        for block in re.findall(r"```toml\n(.*?)```", page.read_text("utf-8"), re.S):
+            blocks += 1
+            try:
+                tomllib.loads(block)
+            except tomllib.TOMLDecodeError as exc:
+                pytest.fail(f"{page.relative_to(ROOT)}: a toml block does not parse ({exc}):\n"
+                            f"{block}")
+    assert blocks >= 5

@@ -118,3 +118,20 @@ def test_profile_of_another_version_is_refused(households) -> None:
     profile["version"] = 99
     with pytest.raises(ValueError, match="version"):
         DriftAccumulator(profile)
+
+
+def test_a_change_of_the_missing_share_alone_is_named_as_such(households) -> None:
+    """Training data with 10% gaps, new data complete: PSI (missing values as a bin) flags the
+    column, and the warning says the gaps changed, not the values."""
+    train = households.iloc[::2].copy()
+    train.loc[train.index[::10], "wfood"] = np.nan
+    profile = build_profile(train, ["wfood", "income"])
+    new = households.iloc[1::2].copy()
+    new["income"] = new["income"] * 1.8
+    result = accumulate(profile, new)
+    wfood = result["columns"]["wfood"]
+    assert wfood["status"] == "drift" and wfood["psi_values"] < 0.1
+    [gaps] = [w for w in result["warnings"] if "'wfood'" in w]
+    assert "share of missing values changed from 10.0% in training to 0.0%" in gaps
+    [shift] = [w for w in result["warnings"] if "'income'" in w]
+    assert "has drifted" in shift and result["columns"]["income"]["psi_values"] > 0.2

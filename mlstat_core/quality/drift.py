@@ -119,6 +119,20 @@ def chance_psi(expected: np.ndarray, records: int, draws: int = 2000) -> float:
     return float(np.quantile(values, 0.99))
 
 
+def drift_warning(column: str, value: float, values_psi: float, threshold: float,
+                  missing_train: float, missing_new: float) -> str:
+    """What drifted in ``column``: its values, or only its share of missing values (PSI
+    counts missing values as one more bin)."""
+    if values_psi <= threshold and abs(missing_new - missing_train) > 0:
+        return (f"column {column!r}: its share of missing values changed from "
+                f"{missing_train:.1%} in training to {missing_new:.1%} (PSI {value:.2f} > "
+                f"{threshold} with missing values as a bin; the values themselves: PSI "
+                f"{values_psi:.2f}); check how the new data were collected, or retrain")
+    return (f"column {column!r} has drifted from the training data (PSI {value:.2f} > "
+            f"{threshold}; missing {missing_train:.1%} in training, {missing_new:.1%} now); "
+            "check the new data or retrain the model")
+
+
 def check_profile(profile: Any) -> None:
     """A ValueError naming the first thing in ``profile`` that :func:`build_profile` would
     not have written (a damaged or hand-edited file), before any record is counted."""
@@ -223,14 +237,15 @@ class DriftAccumulator:
             status = "ok"
             if self.records > 0 and value > threshold:
                 status = "drift" if value > chance else "too_few_records"
-            columns[column] = {"kind": entry["kind"], "psi": value, "ks": ks,
-                               "missing_train": entry["missing"],
+            values_psi = psi(expected[:-1] / max(expected[:-1].sum(), EPSILON),
+                             actual[:-1] / max(actual[:-1].sum(), EPSILON))
+            columns[column] = {"kind": entry["kind"], "psi": value, "psi_values": values_psi,
+                               "ks": ks, "missing_train": entry["missing"],
                                "missing_new": float(actual[-1]),
                                "psi_by_chance": chance, "status": status}
             if status == "drift":
-                warnings.append(
-                    f"column {column!r} has drifted from the training data (PSI {value:.2f} > "
-                    f"{threshold}); check the new data or retrain the model")
+                warnings.append(drift_warning(column, value, values_psi, threshold,
+                                              entry["missing"], float(actual[-1])))
         unsure = [c for c, v in columns.items() if v["status"] == "too_few_records"]
         if unsure:
             notes.append(f"drift not judged for {', '.join(map(repr, unsure))}: over "

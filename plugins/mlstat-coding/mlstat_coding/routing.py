@@ -134,14 +134,15 @@ def coding_frame(index: pd.Index, classes: list[Any], proba: np.ndarray, empty: 
 
 def fallback_codes(classes: list[Any], proba: np.ndarray, hierarchy: Hierarchy, level: int
                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Best code at a higher level: probabilities summed over the codes under each ancestor."""
+    """Best code at a higher level: probabilities summed over the codes under each ancestor
+    (column by column, in class order, so a record's sums do not depend on how many records
+    are scored with it, as a matrix product's summation order can)."""
     parents = [hierarchy.at_level(str(c), level) for c in classes]
     groups = sorted(set(parents))
-    member = np.zeros((len(classes), len(groups)))
     position = {g: i for i, g in enumerate(groups)}
+    summed = np.zeros((len(proba), len(groups)))
     for i, parent in enumerate(parents):
-        member[i, position[parent]] = 1.0
-    summed = proba @ member
+        summed[:, position[parent]] += proba[:, i]
     best = summed.argmax(axis=1) if len(proba) else np.zeros(0, dtype=int)
     return np.asarray(groups, dtype=object)[best], summed.max(axis=1) if len(proba) else \
         np.zeros(0)

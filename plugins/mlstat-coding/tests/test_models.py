@@ -273,3 +273,20 @@ def test_linear_models_explain_each_record_by_its_ngrams(parts):
     for _record, group in explained.groupby("record", sort=False):
         assert list(group["contribution"]) == sorted(group["contribution"], reverse=True)
         assert group["contribution"].iloc[0] > 0
+
+
+def test_fallback_sums_do_not_depend_on_the_batch():
+    """The higher-level confidence of a record is bit for bit the same whatever records it is
+    scored with (``mlstat predict`` promises outputs independent of the chunk size)."""
+    from mlstat_coding.hierarchy import Hierarchy
+    from mlstat_coding.routing import fallback_codes
+
+    rng = np.random.default_rng(0)
+    classes = [f"0{a}.{b}.{c}" for a in range(1, 4) for b in range(1, 5) for c in range(1, 6)]
+    proba = rng.dirichlet(np.ones(len(classes)), 2000)
+    hierarchy = Hierarchy(separator=".")
+    codes, whole = fallback_codes(classes, proba, hierarchy, 2)
+    parts = [fallback_codes(classes, proba[i:i + 13], hierarchy, 2)[1]
+             for i in range(0, len(proba), 13)]
+    assert np.array_equal(np.concatenate(parts), whole)
+    assert set(codes) <= {f"0{a}.{b}" for a in range(1, 4) for b in range(1, 5)}
