@@ -362,15 +362,29 @@ class Model(Component, ABC):
         """A model rebuilt from ``state.json`` (params, task, seed, roles, classes) and the
         whole state, for the model's own fields. ``defaults`` fill params that files written
         by older versions lack."""
+        from pydantic import ValidationError
+
         from mlstat_core.artifacts import read_json
-        from mlstat_core.errors import ModelError
+        from mlstat_core.errors import IntegrityError, ModelError
 
         path = Path(directory) / STATE_FILE
         if not path.is_file():
             raise ModelError(f"model folder {directory} has no {STATE_FILE} (saved by an older "
                              "version of its plugin, or incomplete); fit the model again")
         state = read_json(path)
-        params = params_type.model_validate({**(defaults or {}), **state["params"]})
+        saved = state.get("class") if isinstance(state, dict) else None
+        here = f"{cls.__module__}:{cls.__qualname__}"
+        if isinstance(saved, str) and saved.rsplit(":", 1)[-1] != cls.__qualname__:
+            raise IntegrityError(f"{path} was written by {saved}, not {here}: the run folder's "
+                                 "manifest names another model than the one saved; do not "
+                                 "load it, rerun the pipeline")
+        try:
+            params = params_type.model_validate({**(defaults or {}), **state["params"]})
+        except (ValidationError, KeyError, TypeError) as exc:
+            raise IntegrityError(f"the params saved in {path} do not fit {here} "
+                                 f"({str(exc).splitlines()[0]}): the run folder was changed or "
+                                 "made by another model; do not load it, rerun the "
+                                 "pipeline") from None
         model = cls(params, state.get("task", ""))
         model.seed = state.get("seed", 0)
         model.roles = ColumnRoles.from_dict(state["roles"]) if state.get("roles") else None

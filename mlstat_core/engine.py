@@ -684,6 +684,21 @@ def _raise_interrupted(signum: int, frame: Any) -> None:
     raise Interrupted()
 
 
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """In the main thread, SIGTERM stops the work like Ctrl-C (:class:`Interrupted`), so its
+    clean-up runs (a run folder marked failed, a partial output removed); the previous
+    handler is restored afterwards. Elsewhere (handlers are the main thread's) nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
 def _training_profile(dataset: Dataset) -> dict[str, Any] | None:
     """A compact profile of the training inputs, for drift checks at prediction time."""
     try:
@@ -708,10 +723,5 @@ def run(
     registry = registry or get_registry()
     resolved = load_config(config, overrides, registry)
     runner = Runner(resolved, out, registry, progress)
-    if threading.current_thread() is not threading.main_thread():
-        return runner.execute()  # signal handlers can only be set in the main thread
-    previous = signal.signal(signal.SIGTERM, _raise_interrupted)
-    try:
+    with sigterm_as_interrupt():
         return runner.execute()
-    finally:
-        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)

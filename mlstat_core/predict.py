@@ -345,7 +345,7 @@ def predict_file(
     was trained with (its ``sep``), else ',' (tab for ``.tsv``). Unexpected errors of plugin
     code are one :class:`PluginError` naming the component, its distribution and a file
     with the full traceback."""
-    from mlstat_core.engine import blame, temporary_traceback
+    from mlstat_core.engine import blame, sigterm_as_interrupt, temporary_traceback
 
     registry = registry or get_registry()
     check_output(input_path, output_path)
@@ -363,8 +363,8 @@ def predict_file(
 
     job.model_name = label(name, job.model_distribution)
     entry = registry.engine(engine)
-    with blame("predict", f"engine {entry.full_name}", entry.distribution,
-               temporary_traceback):
+    with sigterm_as_interrupt(), blame("predict", f"engine {entry.full_name}",
+                                       entry.distribution, temporary_traceback):
         summary = runner.score_file(job)
     warning = batch_warning(model, runner, summary.records, chunk_size, summary.engine)
     if warning:

@@ -400,3 +400,50 @@ def test_an_encoding_error_names_the_records_it_is_in(tmp_path):
     with pytest.raises(DataError, match=r"records 31 to 40") as info:
         list(iter_table(path, 10))
     assert "byte" not in str(info.value)
+
+
+@pytest.mark.parametrize("damage", ["class", "params"])
+def test_a_state_of_another_model_is_one_message(run_copy, tmp_path, damage):
+    """A manifest edited to name another model (or saved params that do not fit) is refused
+    with one message, not a pydantic traceback."""
+    state = run_copy / "model" / "state.json"
+
+    def change(data):
+        if damage == "class":
+            data["class"] = "mlstat_coding.models:TfidfLogregModel"
+        else:
+            data["params"]["C"] = "not a number"
+
+    edit_json(state, change)
+    rehash(run_copy, "model/state.json")
+    result = invoke("predict", run_copy, "--input", new_records(tmp_path / "n.csv"),
+                    "--output", tmp_path / "o.csv")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "rerun the pipeline" in result.output
+
+
+def test_sigterm_during_predict_removes_the_partial_output(trained, tmp_path, monkeypatch):
+    """A job stopped by SIGTERM (a scheduler's timeout) leaves neither an output nor its
+    temporary file, as Ctrl-C does."""
+    import os
+    import signal
+
+    from mlstat_core.engine import Interrupted
+
+    source = new_records(tmp_path / "n.csv")
+    _folder, model, _factory, _steps = load_model(trained)
+    calls = []
+    original = type(model).predict
+
+    def predict_then_terminated(self, frame):
+        calls.append(len(frame))
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return original(self, frame)
+
+    monkeypatch.setattr(type(model), "predict", predict_then_terminated)
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(Interrupted):
+        predict_file(trained, source, tmp_path / "out.csv", chunk_size=5)
+    assert signal.getsignal(signal.SIGTERM) == before
+    assert not list(tmp_path.glob("*out.csv*")) and len(calls) == 2
