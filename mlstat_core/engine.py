@@ -441,8 +441,9 @@ class Runner:
             settings={"base_dir": str(cfg.base_dir), **cfg.file.quality},
             refit=self._refit_callable(dataset, first) if len(splits) == 1 else None,
             outputs=outputs)
-        results = self.step("assess", lambda: self._assess(ctx),
-                            lambda r: f"{sum(x.status == 'ok' for x in r)} of {len(r)} indicators")
+        results = self.step(
+            "assess", lambda: self._assess(ctx),
+            lambda r: f"{sum(x.status == 'ok' for x in r)} of {len(r)} figures computed")
         self.warnings += unmatched_targets(cfg.file.quality, results)
         self.step("persist", lambda: self._persist(folder, model, predictions, dataset, results),
                   lambda _x: str(folder.path))
