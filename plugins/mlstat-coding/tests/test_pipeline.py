@@ -19,13 +19,20 @@ def test_digit_codes_have_one_level_per_digit():
     assert h.at_level("2512", 2) == "25"
 
 
-def test_occupations_example_runs_end_to_end(tmp_path):
+@pytest.fixture(scope="module")
+def occupations(tmp_path_factory):
+    """A folder holding the occupations example and its data, and the result of its run."""
     engine = pytest.importorskip("mlstat_core.engine")
-    shutil.copytree(EXAMPLES / "data", tmp_path / "data")
-    shutil.copy(EXAMPLES / "coding-occupations.toml", tmp_path / "pipeline.toml")
+    folder = tmp_path_factory.mktemp("occupations")
+    shutil.copytree(EXAMPLES / "data", folder / "data")
+    shutil.copy(EXAMPLES / "coding-occupations.toml", folder / "pipeline.toml")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = engine.run(tmp_path / "pipeline.toml", out=tmp_path / "runs")
+        return folder, engine.run(folder / "pipeline.toml", out=folder / "runs")
+
+
+def test_occupations_example_runs_end_to_end(occupations, tmp_path):
+    folder, result = occupations
     assert result.status == "succeeded"
     # three records per code: scikit-learn's warning is kept with the run, with its step
     kept = [w for w in result.manifest["warnings"] if "unique classes" in w]
@@ -39,13 +46,13 @@ def test_occupations_example_runs_end_to_end(tmp_path):
     assert "outputs/manual_queue.csv" in result.manifest["files"]
     from mlstat_coding.queue import main
 
-    code = main([str(result.run_dir), "--input", str(tmp_path / "data" / "occupations.csv"),
+    code = main([str(result.run_dir), "--input", str(folder / "data" / "occupations.csv"),
                  "--output", str(tmp_path / "queue.csv"), "--id", "id", "--all"])
     assert code == 0
     assert len(pd.read_csv(tmp_path / "queue.csv")) == 74
     whole = (tmp_path / "queue.csv").read_text()
     # scored in chunks (memory bounded): the same queue and predictions, in the same order
-    args = [str(result.run_dir), "--input", str(tmp_path / "data" / "occupations.csv"),
+    args = [str(result.run_dir), "--input", str(folder / "data" / "occupations.csv"),
             "--id", "id", "--all"]
     assert main([*args, "--output", str(tmp_path / "q7.csv"), "--chunk-size", "7",
                  "--predictions", str(tmp_path / "p7.csv")]) == 0
@@ -55,16 +62,11 @@ def test_occupations_example_runs_end_to_end(tmp_path):
     assert (tmp_path / "p7.csv").read_text() == (tmp_path / "p1k.csv").read_text()
 
 
-def test_queue_keeps_ids_and_texts_as_written(tmp_path):
+def test_queue_keeps_ids_and_texts_as_written(occupations, tmp_path):
     """Ids and texts that look like numbers stay as written (``00123``, ``0500``)."""
-    engine = pytest.importorskip("mlstat_core.engine")
     from mlstat_coding.queue import main
 
-    shutil.copytree(EXAMPLES / "data", tmp_path / "data")
-    shutil.copy(EXAMPLES / "coding-occupations.toml", tmp_path / "pipeline.toml")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        run = engine.run(tmp_path / "pipeline.toml", out=tmp_path / "runs").run_dir
+    run = occupations[1].run_dir
     column = "job_title"
     new = pd.DataFrame({"rid": ["00123", "1", "3"], column: ["nurse", "0500", "7"],
                         "main_tasks": ["cares"] * 3, "sector": ["public"] * 3})
