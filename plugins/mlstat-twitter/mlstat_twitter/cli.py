@@ -38,6 +38,16 @@ def index_files(output: str | Path) -> list[Path]:
     return [out, out.with_name(f"{out.stem}.json"), out.with_name(f"{out.stem}_predictions.csv")]
 
 
+def check_input(input_path: str | Path) -> None:
+    """Refuse a ``--input`` that is not a file, naming the folder it was looked for in."""
+    path = Path(input_path)
+    if not path.is_file():
+        where = "" if path.is_absolute() else f" (relative to the current folder {Path.cwd()})"
+        what = "is a folder" if path.is_dir() else "does not exist"
+        raise DataError(f"--input {input_path}: the tweet file {what}{where}; give the path of "
+                        "an X API v2 JSON / JSONL or CSV export")
+
+
 def check_index_output(input_path: str | Path, output: str | Path) -> None:
     """Refuse an output that is not a CSV file, or whose files would replace the tweet file
     read or a file of a run folder (as ``mlstat predict`` refuses for its output)."""
@@ -76,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         from mlstat_core.predict import load_model
         from mlstat_twitter.models import IndexingModel
 
+        check_input(args.input)
         check_index_output(args.input, args.output)
         _folder, model, _factory, _steps = load_model(args.run_dir)
         inner = getattr(model, "inner", model)

@@ -5,8 +5,16 @@ Why adjust. A classifier's share of "positive" predictions is biased: it mixes t
 with neutral and negative tweets it gets wrong, in proportions that depend on the true shares.
 With ``M[i, j] = P(predicted j | true i)`` estimated on labelled validation data, the expected
 predicted shares are ``q = M^T p``; adjusted classify-and-count (Forman 2008) solves that system
-for the true shares ``p`` and projects the result onto the simplex (shares in [0, 1] summing
-to 1).
+for the true shares ``p``. The solution is found by maximum likelihood on the simplex (shares in
+[0, 1] summing to 1) with the EM algorithm of Saerens, Latinne and Decaestecker (2002) for a
+known confusion matrix: it equals the plain solution when that lies inside the simplex and is
+the most likely valid shares otherwise (a Euclidean projection is not: it sends a whole
+bootstrap distribution to one corner).
+
+When the predicted shares cannot come from any valid shares (the maximum-likelihood fit is at
+the edge of the simplex and misses them by more than sampling explains, likelihood-ratio test at
+``level``), the confusion matrix does not describe the period's tweets: the period gets
+``status = adjusted_at_boundary``, the reason, its raw figures and no adjusted ones.
 
 Uncertainty. Each bootstrap replicate redraws the tweets of the period (multinomial on the
 predicted counts) *and* the validation tweets behind ``M`` (multinomial per true class), so the
@@ -17,6 +25,7 @@ know of the classifier's errors.
 
 from __future__ import annotations
 
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -60,15 +69,68 @@ def project_simplex(v: np.ndarray) -> np.ndarray:
     return np.maximum(v - theta[:, None], 0)
 
 
-def adjusted_shares(observed: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """True shares ``p`` with ``M^T p`` closest to the observed predicted shares (rows of
-    ``observed``), on the simplex. ``matrix`` is one ``M`` or one per row of ``observed``."""
+def adjusted_shares(observed: np.ndarray, matrix: np.ndarray, max_iter: int = 5000,
+                    tol: float = 1e-10) -> np.ndarray:
+    """Maximum-likelihood true shares ``p`` (on the simplex) given the observed predicted shares
+    (rows of ``observed``) and ``M``: one matrix, or one per row of ``observed``. EM (Saerens et
+    al. 2002) started near the plain solution of ``M^T p = q``, which it keeps when valid."""
     observed = np.atleast_2d(np.asarray(observed, dtype=float))
-    matrix = np.asarray(matrix, dtype=float)
-    inverse = np.linalg.pinv(np.swapaxes(matrix, -1, -2))
-    raw = (observed @ inverse.T if inverse.ndim == 2
-           else np.einsum("bij,bj->bi", inverse, observed))
-    return project_simplex(raw)
+    matrix = np.broadcast_to(np.asarray(matrix, dtype=float),
+                             (len(observed), observed.shape[1], observed.shape[1]))
+    plain = np.einsum("bij,bj->bi", np.linalg.pinv(np.swapaxes(matrix, -1, -2)), observed)
+    k = observed.shape[1]
+    p = 0.9 * project_simplex(plain) + 0.1 / k
+    for _ in range(max_iter):
+        fitted = np.einsum("bi,bij->bj", p, matrix)
+        ratio = np.divide(observed, fitted, out=np.zeros_like(observed), where=fitted > 0)
+        new = p * np.einsum("bij,bj->bi", matrix, ratio)
+        new /= new.sum(axis=1, keepdims=True)
+        done = np.abs(new - p).max() < tol
+        p = new
+        if done:
+            break
+    inside = (plain >= 0).all(axis=1) & np.isclose(plain.sum(axis=1), 1)
+    return np.where(inside[:, None], plain, p)
+
+
+def misfit(counts: np.ndarray, shares: np.ndarray, matrix: np.ndarray) -> float:
+    """Likelihood-ratio statistic G of predicted ``counts`` against the shares ``M^T p`` that
+    the adjusted ``shares`` imply (0 when they are reproduced exactly)."""
+    counts = np.asarray(counts, dtype=float)
+    fitted = counts.sum() * (np.asarray(shares) @ np.asarray(matrix))
+    seen = counts > 0
+    if (fitted[seen] <= 0).any():
+        return float("inf")
+    return float(2 * np.sum(counts[seen] * np.log(counts[seen] / fitted[seen])))
+
+
+def _boundary_reason(counts: np.ndarray, shares: np.ndarray, conf: np.ndarray,
+                     classes: list[str], level: float) -> str:
+    """Why the adjustment of a period is not published, or ``""`` when it is: the fit is at
+    the simplex's edge and misses the predicted counts beyond sampling (G, 1 df, at ``level``;
+    divided by ``1 + n sum p_i^2 / m_i`` for the sampling of the ``m_i`` validation tweets)."""
+    matrix = error_matrix(conf)
+    n, rows = counts.sum(), np.maximum(conf.sum(axis=1), 1)
+    g = misfit(counts, shares, matrix) / (1 + n * float(np.sum(shares ** 2 / rows)))
+    critical = NormalDist().inv_cdf((1 + level) / 2) ** 2
+    if shares.min() > 1e-6 or g <= critical:
+        return ""
+    q = counts / n
+    worst = int(np.argmax(np.abs(q - shares @ matrix)))
+    low, high = matrix[:, worst].min(), matrix[:, worst].max()
+    bound = (f"at most {high:.0%}" if q[worst] > high else f"at least {low:.0%}"
+             if q[worst] < low else "no valid mix")
+    return (f"predicted {classes[worst]} share {q[worst]:.0%} is out of reach of the "
+            f"validation confusion matrix ({bound} of a class is predicted {classes[worst]}; "
+            f"fit G = {g:.1f} > {critical:.2f}): the classifier errs differently on these "
+            "tweets; label some of them to estimate the matrix")
+
+
+def _unpublished(row: dict[str, Any], reason: str) -> dict[str, Any]:
+    """The row with its raw figures only, status ``adjusted_at_boundary`` and the reason."""
+    kept = {key: value for key, value in row.items()
+            if key in ("period", "start", "end", "n") or key.startswith("raw_")}
+    return {**kept, "status": "adjusted_at_boundary", "reason": reason}
 
 
 def period_of(timestamps: pd.Series, period: str, timezone: str = "UTC") -> pd.Series:
@@ -145,6 +207,11 @@ def sentiment_index(
             float(v) for v in np.quantile(raw_idx, [alpha, 1 - alpha]))
         if adjust:
             p_hat = adjusted_shares(q, matrix)[0]
+            reason = _boundary_reason(counts[i], p_hat, conf, classes, level)
+            if reason:
+                row.update({"status": "adjusted_at_boundary", "reason": reason})
+                rows.append(row)
+                continue
             p_boot = adjusted_shares(q_boot, boot_matrices)
             p_matrix = adjusted_shares(np.broadcast_to(q, (bootstrap, k)), boot_matrices)
             idx_boot = p_boot[:, ip] - p_boot[:, ineg]
@@ -158,10 +225,14 @@ def sentiment_index(
             row[f"share_{name}_low"], row[f"share_{name}_high"] = float(low), float(high)
         row["index"] = float(p_hat[ip] - p_hat[ineg])
         low, high = np.quantile(idx_boot, [alpha, 1 - alpha])
-        # a percentile interval of a projected estimator can miss the point at the simplex's
-        # edge; widen it to contain the estimate so that it is never misleading
+        # a percentile interval of an estimator at the simplex's edge can miss the point;
+        # widen it to contain the estimate so that it is never misleading
         row["index_low"] = float(min(low, row["index"]))
         row["index_high"] = float(max(high, row["index"]))
+        if adjust and row["index_high"] - row["index_low"] < 1e-9 < np.ptp(raw_idx):
+            rows.append(_unpublished(row, "the adjusted interval collapsed to one value at the "
+                                          "edge of [0, 1] although the raw shares vary"))
+            continue
         rows.append(row)
     out = pd.DataFrame(rows)
     columns = ["period", "start", "end", "n", "status", "reason", "index", "index_low",

@@ -2,17 +2,22 @@
 
 Cleaning is pure Python (standard library) and **idempotent**: cleaning a cleaned tweet changes
 nothing, so the model's own cleaning and a ``twitter.normalise`` preprocessing step may both be
-applied. Steps, each switchable through :class:`~mlstat_twitter.params.NormaliseParams`:
+applied. Steps, each switchable through :class:`~mlstat_twitter.params.NormaliseParams`, in
+an order chosen so that no step uncovers work for an earlier one:
 
-0. literal JSON escapes decoded (``i\\u2019m`` -> ``i’m``: 8% of UMSAB's English tweets);
+0. literal JSON escapes decoded (``i\\u2019m`` -> ``i’m``: 8% of UMSAB's English tweets) and
+   HTML entities (``&amp;amp;`` -> ``&``) until none is left;
 1. URLs (and the bare ``http`` left by UMSAB's masking) -> ``_url_``; ``@mentions`` -> ``_user_``;
+   hashtags and mentions written together (``#alAmn#MosulOps``, ``#a@b``) are separated first;
 2. hashtags split on case and digits (``#BlackFriday2017`` -> ``black friday 2017``); an
    all-lowercase hashtag cannot be split without a dictionary and is kept as one word;
-3. emoji -> one word token per emoji (``_e1f602_``, skin tones and joiners dropped) and
-   common emoticons -> ``_smile_``, ``_sad_``, ``_wink_``, ``_laugh_``, ``_heart_``;
-4. character elongation cut (``soooo`` -> ``soo``, ``!!!!`` -> ``!!``);
+3. emoji -> one word token per emoji (``_e1f602_``, skin tones and joiners dropped);
+4. character elongation cut (``soooo`` -> ``soo``, ``Oooo`` -> ``Oo``, ``!!!!`` -> ``!!``);
 5. ``!`` and ``?`` -> ``_excl_``, ``_quest_`` (word tokens that a model's own cleaning keeps);
-6. case folding, optional ``_num_`` for numbers, white space collapsed.
+6. common emoticons -> ``_smile_``, ``_sad_``, ``_wink_``, ``_laugh_``, ``_heart_`` (after the
+   marks and emoji, so ``great!:)`` and ``:)😂`` are found in one pass);
+7. case folding (elongation cut again where folding lengthened a word: ``ß`` -> ``ss``),
+   optional ``_num_`` for numbers, white space collapsed.
 
 Language identification uses py3langid, whose model ships inside its wheel (nothing is
 downloaded); it is restricted to the languages a pipeline expects.
@@ -31,11 +36,14 @@ USER_TOKEN = "_user_"
 UNKNOWN_LANGUAGE = "und"
 
 _URL_RE = re.compile(r"(?:https?://\S+|www\.\S+|\bhttps?\b(?!\w))", re.IGNORECASE)
-_USER_RE = re.compile(r"(?<![\w@])@\w+")
-_HASHTAG_RE = re.compile(r"(?<![\w#])#(\w+)")
+_USER_RE = re.compile(r"(?<![\w@])@+\w+")
+_HASHTAG_RE = re.compile(r"(?<![\w#])#+(\w+)")
 _CAMEL_RE = re.compile(r"[A-ZÀ-ÖØ-Þ]+(?=[A-ZÀ-ÖØ-Þ][a-zß-ÿ])|[A-ZÀ-ÖØ-Þ]?[a-zß-ÿ]+|[A-ZÀ-ÖØ-Þ]+"
                        r"|\d+|[^\W\d_]+")
-_ELONG_RES = {n: re.compile(r"(.)\1{" + str(n) + r",}") for n in (1, 2, 3)}
+_ELONG_RES = {n: re.compile(r"(.)\1{" + str(n) + r",}", re.IGNORECASE) for n in (1, 2, 3)}
+_CHAIN_RE = re.compile(r"(?<![\w#@])[#@]+\w+(?:[#@]+\w+)+")
+_CHAIN_JOIN_RE = re.compile(r"(?<=\w)(?=[#@])")
+_ENTITIES = (("&gt;", ">"), ("&lt;", "<"))
 _NUMBER_RE = re.compile(r"(?<!\w)\d+(?:[.,]\d+)?(?!\w)")
 _SPACE_RE = re.compile(r"\s+")
 _ESCAPE_RE = re.compile(r"\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})|\\u([0-9a-f]{4})|\\(\")",
@@ -97,6 +105,26 @@ def _emoji_tokens(text: str, keep: bool) -> str:
     return "".join(out)
 
 
+def _decode(s: str, escapes: bool) -> str:
+    """JSON escapes (when ``escapes``), then HTML entities, until none is left."""
+    for _ in range(4):
+        before = s
+        if escapes:
+            s = decode_escapes(s)
+        while "&amp;" in s:
+            s = s.replace("&amp;", "&")
+        for entity, char in _ENTITIES:
+            s = s.replace(entity, char)
+        if s == before:
+            break
+    return s
+
+
+def _cut_elongation(s: str, n: int) -> str:
+    """Runs longer than ``n`` of one character (any case) cut to their first ``n``."""
+    return _ELONG_RES[n].sub(lambda m: m.group(0)[:n], s) if n else s
+
+
 class TweetNormaliser:
     """Callable that cleans tweets according to :class:`NormaliseParams`."""
 
@@ -107,33 +135,43 @@ class TweetNormaliser:
         """Clean one tweet; missing values (None, NaN) become the empty string."""
         if text is None or (isinstance(text, float) and text != text):
             return ""
-        s = str(text).replace("&amp;", "&").replace("&gt;", ">").replace("&lt;", "<")
         p = self.params
-        if p.escapes:
-            s = decode_escapes(s)
+        s = _decode(str(text), p.escapes)
+        s = self._tags(s)
+        s = _emoji_tokens(s, p.emoji == "token")
+        s = _cut_elongation(s, p.elongation)
+        if p.marks:
+            for mark, token in _MARKS:
+                s = s.replace(mark, token)
+        if p.emoji == "token":
+            for pattern, token in _EMOTICONS:
+                s = pattern.sub(f" {token} ", s)
+        if p.lowercase:
+            folded = s.casefold()
+            s = _cut_elongation(folded, p.elongation) if len(folded) != len(s) else folded
+        if p.numbers:
+            s = _NUMBER_RE.sub("_num_", s)  # no spaces added: "(4-5-1):" is no emoticon
+        return _SPACE_RE.sub(" ", s).strip()
+
+    def _tags(self, s: str) -> str:
+        """Links, mentions and hashtags (``#a#b`` and ``#a@b`` separated first)."""
+        p = self.params
+        if p.users or p.hashtags != "keep":
+            s = _CHAIN_RE.sub(lambda m: _CHAIN_JOIN_RE.sub(" ", m.group(0)), s)
         if p.urls:
             s = _URL_RE.sub(f" {URL_TOKEN} ", s)
         if p.users:
             s = _USER_RE.sub(f" {USER_TOKEN} ", s)
         if p.hashtags == "split":
-            s = _HASHTAG_RE.sub(lambda m: f" {split_hashtag(m.group(1))} ", s)
+            s = _HASHTAG_RE.sub(lambda m: f" {self._hashtag_words(m.group(1))} ", s)
         elif p.hashtags == "drop":
             s = _HASHTAG_RE.sub(" ", s)
-        if p.emoji == "token":
-            for pattern, token in _EMOTICONS:
-                s = pattern.sub(f" {token} ", s)
-        s = _emoji_tokens(s, p.emoji == "token")
-        if p.elongation:
-            n = p.elongation
-            s = _ELONG_RES[n].sub(lambda m: m.group(1) * n, s)
-        if p.marks:
-            for mark, token in _MARKS:
-                s = s.replace(mark, token)
-        if p.lowercase:
-            s = s.casefold()
-        if p.numbers:
-            s = _NUMBER_RE.sub(" _num_ ", s)
-        return _SPACE_RE.sub(" ", s).strip()
+        return s
+
+    def _hashtag_words(self, tag: str) -> str:
+        """A split hashtag; a word ``http`` in it becomes ``_url_`` as a bare one would."""
+        words = split_hashtag(tag)
+        return _URL_RE.sub(f" {URL_TOKEN} ", words) if self.params.urls else words
 
     def __call__(self, texts: Iterable[object]) -> list[str]:
         """Clean many tweets; each distinct text is cleaned once."""

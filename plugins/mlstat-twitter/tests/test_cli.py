@@ -51,3 +51,13 @@ def test_index_output_must_be_csv_before_the_model_is_loaded(tmp_path: Path, run
     assert index_main([str(run_dir), "--input", str(tweets),
                        "--output", str(tmp_path / "index.xlsx")]) == 2
     assert "ending in .csv" in capsys.readouterr().err
+
+
+def test_missing_input_is_named_as_the_cli_option(tmp_path: Path, run_dir: Path, capsys,
+                                                  monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert index_main([str(run_dir), "--input", "missing.jsonl", "--output", "x.csv"]) == 2
+    err = capsys.readouterr().err
+    assert "--input missing.jsonl" in err and "relative to the current folder" in err
+    assert str(tmp_path) in err and "pipeline file" not in err
+    assert not (tmp_path / "x.csv").exists()

@@ -74,3 +74,59 @@ def test_projection_and_errors() -> None:
         sentiment_index(ts, labels, ["a", "b"], "positive", "negative", None, adjust=False)
     with pytest.raises(DataError, match="index.adjust = false"):
         sentiment_index(ts, labels, CLASSES, "positive", "negative", None, adjust=True)
+
+
+# A classifier that calls only 49% of truly neutral tweets neutral (as on UMSAB validation).
+WEAK = np.array([[60, 30, 10], [26, 49, 25], [8, 30, 62]])
+
+
+def _log_likelihood(counts: np.ndarray, shares: np.ndarray, matrix: np.ndarray) -> float:
+    return float(np.sum(counts * np.log(np.maximum(shares @ matrix, 1e-300))))
+
+
+def test_adjusted_shares_outside_the_simplex_are_the_most_likely_valid_ones() -> None:
+    matrix, counts = error_matrix(WEAK), np.array([2, 20, 18])
+    plain = np.linalg.solve(matrix.T, counts / counts.sum())
+    assert plain.min() < 0  # the plain solution is outside the simplex
+    shares = adjusted_shares(counts / counts.sum(), matrix)[0]
+    assert shares.min() >= 0 and shares.sum() == pytest.approx(1)
+    grid = [np.array([a, b, 1 - a - b]) for a in np.linspace(0, 1, 101)
+            for b in np.linspace(0, 1, 101) if a + b <= 1]
+    best = max(_log_likelihood(counts, g, matrix) for g in grid)
+    assert _log_likelihood(counts, shares, matrix) >= best - 1e-9
+    assert _log_likelihood(counts, shares, matrix) > _log_likelihood(
+        counts, project_simplex(plain)[0], matrix)
+
+
+def _counts_stream(per_day: dict[str, list[int]]) -> tuple[pd.Series, pd.Series]:
+    return _stream({day: sum(([c] * n for c, n in zip(CLASSES, counts, strict=True)), [])
+                    for day, counts in per_day.items()})
+
+
+def test_period_out_of_reach_of_the_matrix_is_not_published() -> None:
+    # 75% predicted neutral, while at most 49% of any class is: no valid shares explain it
+    ts, labels = _counts_stream({"2024-01-01": [5, 27, 4]})
+    out = sentiment_index(ts, labels, CLASSES, "positive", "negative", WEAK, period="day",
+                          min_count=30, bootstrap=300)
+    row = out.iloc[0]
+    assert row["status"] == "adjusted_at_boundary"
+    assert "neutral share 75% is out of reach" in row["reason"] and "at most 49%" in row["reason"]
+    assert np.isnan(row["index"]) and np.isnan(row["index_low"])
+    assert row["raw_index"] == pytest.approx((4 - 5) / 36)
+    assert row["raw_index_low"] < row["raw_index_high"]
+
+
+def test_published_intervals_never_have_zero_width() -> None:
+    ts, labels = _counts_stream({"2024-01-01": [5, 27, 4], "2024-01-02": [1, 15, 24],
+                                 "2024-01-03": [10, 14, 16], "2024-01-04": [0, 10, 30],
+                                 "2024-01-05": [3, 17, 20]})
+    out = sentiment_index(ts, labels, CLASSES, "positive", "negative", WEAK, period="day",
+                          min_count=30, bootstrap=300)
+    assert set(out["status"]) == {"ok", "adjusted_at_boundary"}
+    for _, row in out.iterrows():
+        if row["status"] == "ok":
+            assert row["index_low"] <= row["index"] <= row["index_high"]
+            assert row["index_high"] - row["index_low"] > 0.05
+            assert 0 <= row["share_neutral"] <= 1
+        else:
+            assert np.isnan(row["index"]) and row["reason"]

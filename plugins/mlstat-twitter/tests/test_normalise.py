@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from mlstat_twitter.normalise import TweetNormaliser, identify_language, split_hashtag
@@ -19,6 +21,11 @@ CASES = [
     ("Thumbs 👍🏽 <3", "thumbs _e1f44d_ _heart_"),
     ("Grâce au #Github http via @user", "grâce au github _url_ via _user_"),
     ("so sad :( &amp; tired", "so sad _sad_ & tired"),
+    ("#TrumpTransitionTeam@JimWebbUSA", "trump transition team _user_"),
+    ("#alAmn#MosulOps#iraq", "al amn mosul ops iraq"),
+    ("Super!:) ok?;-) :)😂 ^^^^",
+     "super _excl_ _smile_ ok _quest_ _wink_ _smile_ _e1f602_ _smile_"),
+    ("Ooooh Großspende &amp;amp; mehr", "ooh grosspende & mehr"),
 ]
 
 
@@ -27,6 +34,19 @@ def test_cleaning_cases(raw: str, clean: str) -> None:
     n = TweetNormaliser()
     assert n.one(raw) == clean
     assert n.one(clean) == clean  # idempotent: model and preprocess step may both clean
+
+
+def test_cleaning_twice_changes_no_bundled_tweet() -> None:
+    """The model cleans again after a twitter.normalise step: a second pass must be a no-op."""
+    from mlstat_twitter.loaders import UmsabLoader
+    from mlstat_twitter.params import UmsabParams
+
+    texts = UmsabLoader(UmsabParams()).load(Path(".")).frame["text"].tolist()
+    assert len(texts) == 9099  # every bundled UMSAB tweet, en + fr + de, all splits
+    for params in (NormaliseParams(), NormaliseParams(elongation=1, numbers=True)):
+        n = TweetNormaliser(params)
+        changed = [t for t, once in zip(texts, n(texts), strict=True) if n.one(once) != once]
+        assert changed == [], f"{len(changed)} tweets change when cleaned twice: {changed[:3]}"
 
 
 def test_switches_and_missing() -> None:
