@@ -667,13 +667,13 @@ def _listing(run_dir: Path, parent: Path) -> dict[Path, tuple[int, int]]:
 
 def _written_outside(before: dict[Path, tuple[int, int]], after: dict[Path, tuple[int, int]],
                      run_dir: Path) -> list[Path]:
-    """Entries new or changed between two listings; a new run folder beside this one (a run
-    started meanwhile: it holds a manifest) is not counted."""
+    """Entries new or changed between two listings; a new folder beside this one is not
+    counted (another run may start meanwhile, and its manifest may not be written yet)."""
     changed = []
     for path, stamp in sorted(after.items()):
         if before.get(path) == stamp:
             continue
-        if path.parent == run_dir.parent and path.is_dir() and (path / "manifest.json").exists():
+        if path.parent == run_dir.parent and path.is_dir():
             continue
         if path.is_dir() and path in before:
             continue  # a folder's own time changes with its files, which are listed
