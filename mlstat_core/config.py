@@ -395,8 +395,10 @@ def validate(
         found = issues_from_validation(exc, "predict.options", source)
         blame_defaults(found, exc, file.predict.options, engine)
         issues.extend(found)
+    # defaults the file did not name: one that cannot be imported fails alone when assessed
+    named = indicators if refs is not None else []
     used = [(f"{c.section}.component" if c.section != "indicators" else "indicators", c.entry)
-            for c in (*resolved.values(), *preprocess, *indicators) if c is not None]
+            for c in (*resolved.values(), *preprocess, *named) if c is not None]
     if engine is not None:
         used.append(("predict.engine", engine))
     issues.extend(_factory_issues(used, source))

@@ -192,13 +192,14 @@ def component_failure(exc: BaseException, step: str, who: str, distribution: str
     component and its distribution, the exception, and where the full traceback is kept."""
     lines = str(exc).strip().splitlines()
     text = lines[0][:300] if lines else ""
-    origin = f" (distribution {distribution})" if distribution else ""
     where = f"; full traceback in {kept}" if kept else ""
+    advice = ("The data did not fit in memory: score in smaller chunks (--chunk-size), use "
+              "a sample, or a machine with more memory" if isinstance(exc, MemoryError) else
+              "This is an error in that component's code or in data it does not handle; "
+              "report it to its authors with the traceback")
     return PluginError(
-        f"step {step}: {who}{origin} raised {type(exc).__name__}"
-        + (f": {text}" if text else "")
-        + f"{where}. This is an error in that component's code or in data it does not "
-        "handle; report it to its authors with the traceback")
+        f"step {step}: {label(who, distribution)} raised {type(exc).__name__}"
+        + (f": {text}" if text else "") + f"{where}. {advice}")
 
 
 @contextmanager
@@ -558,10 +559,10 @@ class Runner:
         cfg = self.config
         name = self.model_label
         model_dir = folder.path / MODEL_DIR
-        before = _listing(folder.path, self.out_dir)
+        before = _listing(folder.path)
         with self.blamed("persist", cfg.model):
             model.save(model_dir)
-        stray = _written_outside(before, _listing(folder.path, self.out_dir), folder.path)
+        stray = _written_outside(before, _listing(folder.path))
         if stray:
             shown = ", ".join(str(p) for p in stray[:3]) + (" ..." if len(stray) > 3 else "")
             raise ModelError(
@@ -649,12 +650,13 @@ def _stands_for_component(result: IndicatorResult) -> bool:
     return result.status == "failed" and result.name == (result.details or {}).get("indicator")
 
 
-def _listing(run_dir: Path, parent: Path) -> dict[Path, tuple[int, int]]:
-    """Files of the run folder outside model/ (recursively) and the entries of its parent,
-    with their size and modification time: what a model's save() must leave alone."""
+def _listing(run_dir: Path) -> dict[Path, tuple[int, int]]:
+    """Files of the run folder outside model/ (recursively) with their size and modification
+    time: what a model's save() must leave alone. (The folder of runs around it is shared
+    with other jobs, so what changes there cannot be laid at this model's door.)"""
     found: dict[Path, tuple[int, int]] = {}
     model_dir = run_dir / MODEL_DIR
-    for path in [*run_dir.rglob("*"), *(parent.iterdir() if parent.is_dir() else [])]:
+    for path in run_dir.rglob("*"):
         if path in (model_dir, run_dir) or model_dir in path.parents:
             continue
         try:
@@ -665,15 +667,12 @@ def _listing(run_dir: Path, parent: Path) -> dict[Path, tuple[int, int]]:
     return found
 
 
-def _written_outside(before: dict[Path, tuple[int, int]], after: dict[Path, tuple[int, int]],
-                     run_dir: Path) -> list[Path]:
-    """Entries new or changed between two listings; a new folder beside this one is not
-    counted (another run may start meanwhile, and its manifest may not be written yet)."""
+def _written_outside(before: dict[Path, tuple[int, int]], after: dict[Path, tuple[int, int]]
+                     ) -> list[Path]:
+    """Entries new or changed between two listings."""
     changed = []
     for path, stamp in sorted(after.items()):
         if before.get(path) == stamp:
-            continue
-        if path.parent == run_dir.parent and path.is_dir():
             continue
         if path.is_dir() and path in before:
             continue  # a folder's own time changes with its files, which are listed

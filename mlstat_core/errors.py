@@ -79,6 +79,8 @@ _FILE_HINTS = {
     "EEXIST": "a file stands where a folder is expected: check the path",
     "EISDIR": "the path is a folder, not a file: give a file name",
     "ENAMETOOLONG": "the name is too long: use a shorter path",
+    "ENOENT": "no such file or folder: check the path (relative paths of a pipeline file are "
+              "taken from the file's folder)",
 }
 
 

@@ -265,22 +265,34 @@ def _typed(schema: Any) -> Any:
 PARTIAL = ".partial"
 
 
+def host_tag() -> str:
+    """This machine's name, as a file name part (pids mean something on one host only)."""
+    import re
+    import socket
+
+    return re.sub(r"[^A-Za-z0-9_]", "_", socket.gethostname())[:40] or "host"
+
+
 def partial_path(path: Path) -> Path:
     """A hidden temporary name beside ``path`` that no other process uses:
-    ``.NAME.<pid>-<random>.partial`` (two jobs writing one output never share it)."""
+    ``.NAME.<host>.<pid>-<random>.partial`` (two jobs writing one output never share it, on
+    one machine or on several sharing the folder)."""
     import os
     import secrets
 
-    return path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}{PARTIAL}")
+    return path.with_name(
+        f".{path.name}.{host_tag()}.{os.getpid()}-{secrets.token_hex(4)}{PARTIAL}")
 
 
 def sweep_partials(path: Path) -> None:
-    """Remove the temporary files of ``path`` that killed processes left behind (their pid is
-    no longer running); those of running jobs stay."""
+    """Remove the temporary files of ``path`` that killed processes of this machine left
+    behind (their pid is no longer running); those of running jobs, and any written from
+    another machine, stay."""
     import os
 
-    for leftover in path.parent.glob(f".{path.name}.*{PARTIAL}"):
-        pid = leftover.name[len(path.name) + 2:].split("-", 1)[0]
+    prefix = f".{path.name}.{host_tag()}."
+    for leftover in path.parent.glob(f"{prefix}*{PARTIAL}"):
+        pid = leftover.name[len(prefix):].split("-", 1)[0]
         if not pid.isdigit() or leftover.is_dir():
             continue
         try:

@@ -7,6 +7,7 @@ chunks, so memory is bounded by the chunk size; other engines (``spark``) are pl
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -136,6 +137,19 @@ def read_dtypes(model: Model, id_column: str | None = None) -> dict[str, Any]:
     return {column: str for column in columns}
 
 
+def is_run_folder(folder: Path) -> bool:
+    """Whether ``folder`` is an mlstat run folder: its ``manifest.json`` is mlstat's (a
+    ``run_id`` and a ``status``), not any file of that common name."""
+    path = folder / MANIFEST
+    if not path.is_file():
+        return False
+    try:
+        manifest = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return True  # damaged, but named like one: leave it alone
+    return isinstance(manifest, dict) and "run_id" in manifest and "status" in manifest
+
+
 def check_output(input_path: str | Path, output_path: str | Path) -> None:
     """Refuse an output that would destroy evidence: the input itself, or a file anywhere
     inside a run folder (a folder above it holds ``manifest.json``). Any other existing file
@@ -151,7 +165,7 @@ def check_output(input_path: str | Path, output_path: str | Path) -> None:
         raise DataError(f"--output {output_path} is the input file {input_path}: writing the "
                         "predictions would destroy the records; give another output file")
     for folder in output.resolve().parents:
-        if (folder / MANIFEST).is_file():
+        if is_run_folder(folder):
             raise DataError(f"--output {output_path} lies inside the run folder {folder}: "
                             "writing there would change the run's evidence; write the "
                             "predictions outside run folders")

@@ -162,6 +162,14 @@ class MissingFileLoader(Loader):
             return handle.read()
 
 
+class BuggyLoader(Loader):
+    """A bug in the plugin's own code."""
+
+    def load(self, base_dir):
+        rows = 0
+        return pd.read_csv(Path(base_dir) / self.params.path).iloc[: 10 // rows]
+
+
 class BadRoleLoader(Loader):
     def load(self, base_dir):
         frame = pd.read_csv(Path(base_dir) / self.params.path)
@@ -182,7 +190,7 @@ class Fails(Indicator):
 
 MODELS = (Echo, Reordered, ResetIndex, ShortByOne, NdArray, NoConfidence, Percent, NoFiles,
           Pickler, Outside, Tree, FitFails, PredictFails, LateBad)
-LOADERS = (FrameLoader, MissingFileLoader, BadRoleLoader)
+LOADERS = (FrameLoader, MissingFileLoader, BuggyLoader, BadRoleLoader)
 INDICATORS = (NotJson, Fails)
 TASK = ("tabular_classification",)
 

@@ -341,12 +341,16 @@ def test_partials_of_dead_processes_are_swept_live_ones_kept(tmp_path):
     out = tmp_path / "scored.csv"
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True).stdout.strip()
-    stale = tmp_path / f".scored.csv.{dead}-00000000.partial"
+    from mlstat_core.io import host_tag
+
+    stale = tmp_path / f".scored.csv.{host_tag()}.{dead}-00000000.partial"
+    other = tmp_path / f".scored.csv.elsewhere.{dead}-00000000.partial"
+    other.write_text("another machine's job")
     stale.write_text("half a file")
     live = TableWriter(out)
     live.write(pd.DataFrame({"a": [1]}))
     TableWriter(out).abort()  # a second job starting: sweeps the dead one's file only
-    assert not stale.exists() and live.tmp.exists()
+    assert not stale.exists() and live.tmp.exists() and other.exists()
     live.close()
 
 
@@ -447,3 +451,13 @@ def test_sigterm_during_predict_removes_the_partial_output(trained, tmp_path, mo
         predict_file(trained, source, tmp_path / "out.csv", chunk_size=5)
     assert signal.getsignal(signal.SIGTERM) == before
     assert not list(tmp_path.glob("*out.csv*")) and len(calls) == 2
+
+
+def test_a_manifest_json_that_is_not_a_run_s_does_not_block_the_output(trained, tmp_path):
+    """Only mlstat's run folders are protected: a project folder with its own manifest.json
+    (a web app, a data package) is an ordinary place to write to."""
+    (tmp_path / "manifest.json").write_text('{"name": "web app"}')
+    out = tmp_path / "sub" / "out" / "scored.csv"
+    result = invoke("predict", trained, "--input", new_records(tmp_path / "n.csv"),
+                    "--output", out)
+    assert result.exit_code == 0 and len(pd.read_csv(out)) == 20

@@ -118,17 +118,29 @@ def loader(component: str, path) -> dict:
 
 
 @pytest.mark.parametrize("component, step, says", [
-    ("bad.missingfileloader", "load", "raised FileNotFoundError"),
+    ("bad.buggyloader", "load", "raised ZeroDivisionError"),
 ])
 def test_an_unexpected_error_in_a_loader_is_one_message(tmp_path, component, step, says):
     data = write_data(tmp_path)
     error, manifest, folder = failed_run(tmp_path, PluginError,
-                                         loader=loader(component, data.name))
+                                         loader=loader(component, data))
     text = str(error)
     assert text.startswith(f"step {step}: loader {component} (distribution mlstat-bad) {says}")
     assert f"full traceback in {folder / 'traceback.txt'}" in text
     assert "traceback.txt" in manifest["files"]
-    assert "FileNotFoundError" in (folder / "traceback.txt").read_text()
+    assert "ZeroDivisionError" in (folder / "traceback.txt").read_text()
+
+
+def test_a_file_a_loader_cannot_find_is_the_users_path_to_check(tmp_path):
+    """No such file: one message that says to check the path, not a plugin bug."""
+    from mlstat_core.errors import user_message
+
+    data = write_data(tmp_path)
+    with pytest.raises(FileNotFoundError) as caught:
+        run(tmp_path, loader=loader("bad.missingfileloader", data.name))
+    assert "no such file or folder: check the path" in user_message(caught.value)
+    [folder] = list((tmp_path / "runs").iterdir())
+    assert RunFolder.open(folder).manifest["status"] == "failed"
 
 
 def test_a_loader_returning_a_frame_is_one_message(tmp_path):

@@ -135,3 +135,13 @@ def test_a_change_of_the_missing_share_alone_is_named_as_such(households) -> Non
     assert "share of missing values changed from 10.0% in training to 0.0%" in gaps
     [shift] = [w for w in result["warnings"] if "'income'" in w]
     assert "has drifted" in shift and result["columns"]["income"]["psi_values"] > 0.2
+
+
+def test_a_column_missing_in_every_new_record_has_no_values_psi(households) -> None:
+    profile = build_profile(households.iloc[::2], ["wfood"])
+    new = households.iloc[1::2].copy()
+    new["wfood"] = np.nan
+    result = accumulate(profile, new)
+    assert result["columns"]["wfood"]["psi_values"] is None
+    [warning] = result["warnings"]
+    assert "0.0% in training to 100.0%" in warning and "no values to compare" in warning

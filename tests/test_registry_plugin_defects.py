@@ -365,3 +365,34 @@ def test_the_pipeline_reference_does_not_call_quality_free_form():
     for page in ("docs/pipeline-reference.md", "scripts/gen_pipeline_reference.py",
                  "mlstat_core/config.py"):
         assert "free-form" not in (root / page).read_text(encoding="utf-8"), page
+
+
+BROKEN_DEFAULT_INDICATOR = HEADER + """
+@hookimpl
+def mlstat_indicators():
+    return [ComponentSpec("gap", "indicator", "pkg_brokenind.ind:Gap", dimension="accuracy",
+                          tasks=("tabular_classification",),
+                          description="An indicator whose module needs a missing package.")]
+"""
+
+
+def test_a_default_indicator_that_cannot_be_imported_fails_alone(site, tmp_path, budget_csv):
+    """A pipeline that names no indicators still validates and runs when another plugin's
+    default indicator cannot be imported: that one figure fails, the run goes on."""
+    import mlstat_core
+
+    install(site, "brokenind", {"plugin": BROKEN_DEFAULT_INDICATOR,
+                                "ind": "import nonexistent_dep_xyz\n"})
+    registry = discover(entry_points=points(site))
+    data = {"pipeline": {"name": "t", "task": "tabular_classification"},
+            "loader": {"component": "core.table", "path": str(budget_csv),
+                       "target": "children"},
+            "model": {"component": "core.majority"}, "output": {"dir": str(tmp_path / "runs")}}
+    result = mlstat_core.run(load_config(data, registry=registry), registry=registry)
+    assert result.status == "succeeded"
+    [failed] = [r for r in result.indicators if r.name.startswith("brokenind.gap")
+                or "brokenind.gap" in (r.error or "")]
+    assert failed.status == "failed" and "nonexistent_dep_xyz" in failed.error
+    named = {**data, "indicators": ["brokenind.gap"]}
+    with pytest.raises(ConfigError, match="nonexistent_dep_xyz"):  # named: caught up front
+        load_config(named, registry=registry)

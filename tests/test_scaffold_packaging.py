@@ -27,6 +27,8 @@ def test_the_name_of_an_installed_plugin_is_refused_with_the_fix(tmp_path, monke
     result = CliRunner().invoke(new_plugin_command, ["fixgood", "--dir", str(tmp_path)])
     assert result.exit_code == 2 and "taken" in result.output
     create_plugin("fixgood_2", tmp_path)  # the suggested name is free
+    create_plugin("fixgood", tmp_path, force=True)  # on purpose: the author regenerates
+    assert (tmp_path / "mlstat-fixgood" / "pyproject.toml").is_file()
 
 
 def test_the_package_declares_a_licence(tmp_path):

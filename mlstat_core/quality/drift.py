@@ -119,15 +119,18 @@ def chance_psi(expected: np.ndarray, records: int, draws: int = 2000) -> float:
     return float(np.quantile(values, 0.99))
 
 
-def drift_warning(column: str, value: float, values_psi: float, threshold: float,
+def drift_warning(column: str, value: float, values_psi: float | None, threshold: float,
                   missing_train: float, missing_new: float) -> str:
     """What drifted in ``column``: its values, or only its share of missing values (PSI
-    counts missing values as one more bin)."""
-    if values_psi <= threshold and abs(missing_new - missing_train) > 0:
+    counts missing values as one more bin; ``values_psi`` is None when one side has no value
+    at all)."""
+    if (values_psi is None or values_psi <= threshold) and missing_new != missing_train:
+        values = "no values to compare" if values_psi is None else \
+            f"the values themselves: PSI {values_psi:.2f}"
         return (f"column {column!r}: its share of missing values changed from "
                 f"{missing_train:.1%} in training to {missing_new:.1%} (PSI {value:.2f} > "
-                f"{threshold} with missing values as a bin; the values themselves: PSI "
-                f"{values_psi:.2f}); check how the new data were collected, or retrain")
+                f"{threshold} with missing values as a bin; {values}); check how the new "
+                "data were collected, or retrain")
     return (f"column {column!r} has drifted from the training data (PSI {value:.2f} > "
             f"{threshold}; missing {missing_train:.1%} in training, {missing_new:.1%} now); "
             "check the new data or retrain the model")
@@ -237,8 +240,8 @@ class DriftAccumulator:
             status = "ok"
             if self.records > 0 and value > threshold:
                 status = "drift" if value > chance else "too_few_records"
-            values_psi = psi(expected[:-1] / max(expected[:-1].sum(), EPSILON),
-                             actual[:-1] / max(actual[:-1].sum(), EPSILON))
+            values_psi = None if not expected[:-1].sum() or not actual[:-1].sum() else \
+                psi(expected[:-1] / expected[:-1].sum(), actual[:-1] / actual[:-1].sum())
             columns[column] = {"kind": entry["kind"], "psi": value, "psi_values": values_psi,
                                "ks": ks, "missing_train": entry["missing"],
                                "missing_new": float(actual[-1]),

@@ -79,7 +79,8 @@ def create_plugin(name: str, directory: str | Path = ".", description: str | Non
         # inside a TOML or Python string a backslash starts an escape: double it
         "description_quoted": text.replace("\\", "\\\\"),
     }
-    check_not_installed(name, values["dist"])
+    if not force:  # --force regenerates on purpose, the author's own installed plugin too
+        check_not_installed(name, values["dist"])
     target = Path(directory).expanduser() / values["dist"]
     if target.exists() and any(target.iterdir()) and not force:
         raise ScaffoldError(f"{target} exists and is not empty; choose another --dir or name")
