@@ -172,6 +172,10 @@ def install_hint(distribution: str | None, missing: str) -> str:
     providing, declared = _declared_extras(distribution, top)
     if providing:
         return f"install it with `pip install \"{distribution}[{providing[0]}]\"`"
+    absent = _absent_requirements(distribution)
+    if absent:  # module names are not package names (sklearn, PIL): name what it declared
+        return (f"install what {distribution} declares and lacks ({', '.join(absent[:5])}) "
+                f"with `pip install \"{distribution}\"`")
     hint = f"install it with `pip install {top}`"
     if "all" in declared:
         hint += f", or every optional dependency with `pip install \"{distribution}[all]\"`"
@@ -200,6 +204,31 @@ def _declared_extras(distribution: str | None, module: str) -> tuple[list[str], 
             continue
         providing += [e for e in declared if req.marker.evaluate({"extra": e})]
     return list(dict.fromkeys(providing)), list(declared)
+
+
+def _absent_requirements(distribution: str | None) -> list[str]:
+    """The unconditional requirements of ``distribution`` that are not installed."""
+    if not distribution:
+        return []
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        requires = metadata.distribution(distribution).requires or []
+    except metadata.PackageNotFoundError:
+        return []
+    absent = []
+    for line in requires:
+        try:
+            req = Requirement(line)
+        except InvalidRequirement:
+            continue
+        if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+            continue
+        try:
+            metadata.distribution(req.name)
+        except metadata.PackageNotFoundError:
+            absent.append(req.name)
+    return absent
 
 
 def _normalise(name: str) -> str:

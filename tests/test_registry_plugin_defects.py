@@ -35,13 +35,14 @@ from mlstat_core.components import ComponentSpec, NoParams, Params
 
 
 def install(site: Path, plugin: str, files: dict[str, str], extras: dict[str, str] | None = None,
-            ) -> str:
+            requires: tuple[str, ...] = ()) -> str:
     """Write distribution ``mlstat-<plugin>`` with package ``pkg_<plugin>`` into ``site``;
     ``files`` maps module names of the package to their source. Returns the dist name."""
     dist = f"mlstat-{plugin}"
     info = site / f"mlstat_{plugin}-0.1.dist-info"
     info.mkdir(parents=True)
     meta = f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.1\n"
+    meta += "".join(f"Requires-Dist: {r}\n" for r in requires)
     for extra, requirement in (extras or {}).items():
         meta += f"Provides-Extra: {extra}\nRequires-Dist: {requirement}; extra == \"{extra}\"\n"
     (info / "METADATA").write_text(meta)
@@ -188,6 +189,20 @@ def test_a_missing_dependency_suggests_the_module_unless_an_extra_provides_it(si
     with pytest.raises(PluginError) as info:
         registry.get("model", "withx.m").build()
     assert '`pip install "mlstat-withx[fast]"`' in str(info.value)
+
+
+def test_a_module_named_unlike_its_package_points_to_what_the_plugin_declares(site):
+    """``import sklearn`` comes from scikit-learn: the hint names the declared requirement
+    that is not installed, never ``pip install sklearn``."""
+    spec = "'m', 'model', 'pkg_decl.models:Model', description='d.'"
+    install(site, "decl", {"plugin": model_plugin(spec), "models": "import skl_absent_xyz\n"},
+            requires=("scikit-learn-absent-xyz>=1", "pluggy"))
+    registry = discover(entry_points=points(site))
+    with pytest.raises(PluginError) as info:
+        registry.get("model", "decl.m").build()
+    text = str(info.value)
+    assert "scikit-learn-absent-xyz" in text and '`pip install "mlstat-decl"`' in text
+    assert "pip install skl_absent_xyz" not in text and "pluggy" not in text
 
 
 # --- 3. a params check that raises or returns the wrong type -----------------------------------
