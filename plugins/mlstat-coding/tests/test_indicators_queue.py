@@ -140,7 +140,7 @@ def test_queue_command_never_overwrites_the_input_or_a_run_folder(tmp_path, caps
     records.write_text("rid,product\nr0,apples\n")
     run = tmp_path / "run"
     run.mkdir()
-    (run / "manifest.json").write_text("{}")
+    (run / "manifest.json").write_text(json.dumps({"run_id": "r", "status": "succeeded"}))
     cases = [(["--output", str(records)], "--output .* is the input file"),
              (["--output", str(tmp_path / "q.csv"), "--predictions", str(records)],
               "--predictions .* is the input file"),

@@ -37,7 +37,7 @@ def test_index_never_writes_into_a_run_folder(tmp_path: Path, run_dir: Path, cap
     tweets.write_text(TWEETS)
     run = tmp_path / "run"
     (run / "outputs").mkdir(parents=True)
-    (run / "manifest.json").write_text("{}")
+    (run / "manifest.json").write_text('{"run_id": "r", "status": "succeeded"}')
     for target in (run / "index.csv", run / "outputs" / "index.csv"):
         assert index_main([str(run), "--input", str(tweets), "--output", str(target)]) == 2
         assert "inside the run folder" in capsys.readouterr().err
