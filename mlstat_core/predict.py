@@ -286,6 +286,23 @@ SEPARATORS = (";", "\t", "|", ",")
 """Field separators a single column's name betrays when a file was read with another one."""
 
 
+def predict_checked(model: Model, chunk: pd.DataFrame, what: str,
+                    model_name: str = "the model", task: TaskType | None = None
+                    ) -> pd.DataFrame:
+    """One chunk's predictions held to the contract, as every scoring loop needs them: the
+    trained columns are there (with a hint for a file read with the wrong separator), an
+    unexpected error of the model is one PluginError, the rows are aligned to the chunk's and
+    the task's prediction columns are checked (``task`` None: not checked)."""
+    from mlstat_core.engine import blame, temporary_traceback
+
+    columns = model.roles.input_columns() if model.roles else []
+    require_input_columns(chunk, columns, what=what)
+    with blame("predict", f"model {model_name}", None, temporary_traceback):
+        predicted = aligned(model.predict(chunk), chunk.index, model_name)
+    check_predictions(predicted, task, model_name)
+    return predicted
+
+
 def require_input_columns(chunk: pd.DataFrame, columns: list[str], what: str) -> None:
     """The input has the columns the model was trained on; when it has a single column whose
     name holds a field separator, the message says to pass ``--sep``."""
@@ -425,15 +442,11 @@ class LocalEngine(Engine):
         writer = TableWriter(job.output)
         ids = DuplicateIds()
         rows = 0
-        from mlstat_core.engine import blame, temporary_traceback
-
         try:
             for chunk in iter_table(job.input, job.chunk_size, encoding=job.encoding,
                                     sep=job.sep, dtype=job.read_dtypes()):
-                require_input_columns(chunk, job.input_columns, what=f"input {job.input}")
-                with blame("predict", f"model {job.model_name}", None, temporary_traceback):
-                    predicted = aligned(model.predict(chunk), chunk.index, job.model_name)
-                check_predictions(predicted, job.task, job.model_name)
+                predicted = predict_checked(model, chunk, f"input {job.input}",
+                                            job.model_name, job.task)
                 writer.write(parquet_safe(output_frame(chunk, predicted, model,
                                                         job.id_column, job.probabilities,
                                                         job.model_name)))

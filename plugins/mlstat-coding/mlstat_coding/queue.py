@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,11 @@ def _as_list(value: Any) -> list[Any]:
 def load_coding_model(run_dir: str | Path) -> Any:
     """The coding model of a finished run, rebuilt as ``mlstat predict`` does (manifest and
     hashes checked, class found through the registry, preprocessing steps included)."""
+    return _coding_run(run_dir)[1]
+
+
+def _coding_run(run_dir: str | Path) -> tuple[Any, Any, str]:
+    """The run folder, its coding model and the model's component name."""
     from mlstat_core.predict import load_model
 
     folder, model, _factory, _steps = load_model(run_dir)
@@ -104,7 +110,7 @@ def load_coding_model(run_dir: str | Path) -> Any:
     if not component.startswith("coding."):
         raise ModelError(f"run {run_dir} was made with {component!r}, not a coding.* model; "
                          "the manual queue needs one")
-    return model
+    return folder, model, component
 
 
 def check_queue_outputs(input_path: str | Path, output: str | Path,
@@ -140,6 +146,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="write every record, not only those routed to manual coding")
     parser.add_argument("--predictions", default=None,
                         help="also write all predictions (auto-coded included) to this CSV")
+    parser.add_argument("--sep", default=None,
+                        help="field separator of a CSV input (default: the one the model's "
+                             "training data had; '\\t' or tab for a tab)")
     parser.add_argument("--chunk-size", type=int, default=50_000,
                         help="records scored at a time (memory is bounded by it; the queue "
                              "itself, the manual records, is kept until it is sorted)")
@@ -147,34 +156,48 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.chunk_size < 1:
             raise DataError("--chunk-size must be at least 1")
+        from mlstat_core.engine import sigterm_as_interrupt
+
         check_queue_outputs(args.input, args.output, args.predictions)
-        model = load_coding_model(args.run_dir)
-        counts = score_to_queue(model, args)
+        folder, model, component = _coding_run(args.run_dir)
+        with sigterm_as_interrupt():
+            counts = score_to_queue(model, args, folder, component)
     except (MlstatError, OSError) as exc:
         return print_user_error(exc)
-    records, auto, n = counts
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the partial files are gone
+        print("Interrupted: no queue was written", file=sys.stderr)
+        return 130
+    records, auto, n, warning = counts
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
     print(f"{records} records: {auto} coded automatically, {records - auto} to manual "
           f"coding; queue of {n} rows written to {args.output}")
     return 0
 
 
-def score_to_queue(model: Any, args: argparse.Namespace) -> tuple[int, int, int]:
+def score_to_queue(model: Any, args: argparse.Namespace, folder: Any, component: str
+                   ) -> tuple[int, int, int, str | None]:
     """Score the input chunk by chunk, write the queue (and the predictions when asked) and
-    return (records, coded automatically, queue rows). Ids and the columns the model learned
-    as text are read as text, as ``mlstat predict`` reads them."""
+    return (records, coded automatically, queue rows, the duplicate-id warning or None). The
+    input is read and scored as ``mlstat predict`` does: ids and the columns the model learned
+    as text read as text, the trained loader's separator, the same checks of each chunk."""
     from mlstat_core.io import TableWriter, iter_table
-    from mlstat_core.predict import read_dtypes
+    from mlstat_core.predict import DuplicateIds, input_separator, predict_checked, read_dtypes
 
     dtype = read_dtypes(model, args.id_column)
+    sep = input_separator(args.input, args.sep, folder)
     writer = TableWriter(args.predictions, "csv") if args.predictions else None
     parts: list[pd.DataFrame] = []
+    ids = DuplicateIds()
     records = auto = 0
     try:
-        for frame in iter_table(args.input, args.chunk_size, encoding=args.encoding,
+        for frame in iter_table(args.input, args.chunk_size, encoding=args.encoding, sep=sep,
                                 dtype=dtype):
+            predictions = predict_checked(model, frame, f"input {args.input}", component)
             if args.id_column and args.id_column not in frame:
                 raise DataError(f"{args.input} has no id column {args.id_column!r}")
-            predictions = model.predict(frame)
+            if args.id_column:
+                ids.update(frame[args.id_column], args.id_column)
             if writer is not None:
                 writer.write(pd.concat([frame, predictions], axis=1))
             parts.append(queue_rows(predictions, frame, model.hierarchy,
@@ -192,7 +215,7 @@ def score_to_queue(model: Any, args: argparse.Namespace) -> tuple[int, int, int]
         raise
     queue = most_uncertain_first(pd.concat(parts))
     atomic_write_text(args.output, queue.to_csv(index=False))
-    return records, auto, len(queue)
+    return records, auto, len(queue), ids.warning()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -78,3 +78,20 @@ def test_queue_keeps_ids_and_texts_as_written(occupations, tmp_path):
     assert sorted(queue["record"]) == ["00123", "1", "3"]
     assert set(queue["text"]) == {"nurse cares", "0500 cares", "7 cares"}
     assert list(pd.read_csv(tmp_path / "p.csv", dtype=str)[column]) == ["nurse", "0500", "7"]
+
+
+def test_queue_reads_the_trained_separator_and_warns_of_repeated_ids(occupations, tmp_path,
+                                                                    capsys):
+    """A ';' file scores with --sep (and says so without it); repeated ids are a warning."""
+    from mlstat_coding.queue import main
+
+    folder, result = occupations
+    frame = pd.read_csv(folder / "data" / "occupations.csv", dtype=str).head(12)
+    frame.loc[3, "id"] = frame.loc[2, "id"]
+    frame.to_csv(tmp_path / "semi.csv", sep=";", index=False)
+    args = [str(result.run_dir), "--input", str(tmp_path / "semi.csv"), "--id", "id", "--all"]
+    assert main([*args, "--output", str(tmp_path / "q.csv")]) == 2
+    assert "pass --sep ';'" in capsys.readouterr().err
+    assert main([*args, "--output", str(tmp_path / "q.csv"), "--sep", ";"]) == 0
+    assert "1 record(s) repeat the id" in capsys.readouterr().err
+    assert len(pd.read_csv(tmp_path / "q.csv")) == 12
