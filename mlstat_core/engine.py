@@ -16,7 +16,7 @@ import time
 import traceback
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -202,18 +202,24 @@ def component_failure(exc: BaseException, step: str, who: str, distribution: str
         + (f": {text}" if text else "") + f"{where}. {advice}")
 
 
+Culprit = Callable[[BaseException], tuple[str, str | None]]
+"""Who raised an exception: ``(what component, its distribution)``."""
+
+
 @contextmanager
-def blame(step: str, who: str, distribution: str | None,
+def blame(step: str, who: str | Culprit, distribution: str | None,
           keep: Callable[[BaseException], Path | None]) -> Iterator[None]:
     """Turn an unexpected exception of component code into one :class:`PluginError` (see
-    :func:`component_failure`); ``keep`` writes the traceback and says where. A user's
-    mistake (an MlstatError, a file that cannot be written) passes through unchanged."""
+    :func:`component_failure`); ``who`` names the component (or finds it from the
+    exception), ``keep`` writes the traceback and says where. A user's mistake (an
+    MlstatError, a file that cannot be read or written) passes through unchanged."""
     try:
         yield
     except Exception as exc:
         if isinstance(exc, MlstatError) or user_message(exc) is not None:
             raise
-        raise component_failure(exc, step, who, distribution, keep(exc)) from exc
+        name, origin = who(exc) if callable(who) else (who, distribution)
+        raise component_failure(exc, step, name, origin, keep(exc)) from exc
 
 
 def _module_of(factory: str) -> str:
@@ -278,22 +284,18 @@ class Runner:
         self.warnings += found
         self.hook_warnings += found
 
-    @contextmanager
-    def blamed(self, step: str, component: ResolvedComponent | None) -> Iterator[None]:
+    def blamed(self, step: str, component: ResolvedComponent | None
+               ) -> AbstractContextManager[None]:
         """:func:`blame` for a run: the traceback goes to the run folder's traceback.txt
         (listed in the manifest). With preprocessing steps, a transform whose module is in
         the traceback is named rather than the model."""
-        try:
-            yield
-        except Exception as exc:
-            if isinstance(exc, MlstatError) or user_message(exc) is not None:
-                raise
+        def who(exc: BaseException) -> tuple[str, str | None]:
             culprit = self._culprit(exc, component)
-            who = f"{culprit.entry.kind} {culprit.name}" if culprit is not None \
-                else "mlstat-core"
-            raise component_failure(exc, step, who,
-                                    culprit.entry.distribution if culprit else None,
-                                    self._keep_traceback(exc)) from exc
+            if culprit is None:
+                return "mlstat-core", None
+            return f"{culprit.entry.kind} {culprit.name}", culprit.entry.distribution
+
+        return blame(step, who, None, self._keep_traceback)
 
     @property
     def model_label(self) -> str:
