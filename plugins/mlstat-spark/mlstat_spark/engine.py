@@ -272,8 +272,8 @@ class SparkEngine(Engine):
     def _scored(self, df: Any, model: Model, job_files: dict[str, tuple[bytes, str]],
                 factory: str, what: str, steps: list[tuple[str, str, Any]],
                 id_column: str | None = None, probabilities: bool = True,
-                write_to: str | None = None, drift_profile: dict[str, Any] | None = None
-                ) -> Any:
+                write_to: str | None = None, drift_profile: dict[str, Any] | None = None,
+                task: Any = None, model_name: str = "the model") -> Any:
         """The scored DataFrame: predictions, or with ``write_to`` the per-partition counts
         of predictions the workers wrote there."""
         from mlstat_core.sklearn_model import require_columns
@@ -293,10 +293,10 @@ class SparkEngine(Engine):
         if sample.empty:
             raise DataError(f"{what} has no records")
         columns, kinds, schema = output_schema(
-            scored_partition(sample, model, id_column, probabilities))
+            scored_partition(sample, model, id_column, probabilities, task, model_name))
         scorer = make_scorer(self._ship(job_files), factory, id_column, columns, kinds, steps,
                              probabilities, write_to, self.params.parquet_dictionary,
-                             drift_profile)
+                             drift_profile, task, model_name)
         with quiet_pyspark():
             return df.mapInPandas(scorer, WRITTEN_SCHEMA if write_to else schema)
 
@@ -326,7 +326,8 @@ class SparkEngine(Engine):
                 scored = self._scored(df, job.model, job.model_files(), job.model_factory,
                                       f"input {job.input}", job.step_factories, job.id_column,
                                       job.probabilities, write_to=target if arrow else None,
-                                      drift_profile=drift.profile if arrow and drift else None)
+                                      drift_profile=drift.profile if arrow and drift else None,
+                                      task=job.task, model_name=job.model_name)
                 rows = self._write_arrow(scored, Path(target), drift) if arrow else \
                     self._write_spark(scored, target)
         with user_errors(f"input {job.input}"):

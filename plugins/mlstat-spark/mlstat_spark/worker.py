@@ -86,17 +86,20 @@ def part_name(partition: int) -> str:
 
 
 def scored_partition(batch: pd.DataFrame, model: Any, id_column: str | None,
-                     probabilities: bool = True) -> pd.DataFrame:
+                     probabilities: bool = True, task: Any = None,
+                     model_name: str = "the model") -> pd.DataFrame:
     """Predictions of one batch, as the local engine makes them: the model gets every column
     but the engine's row numbers (``ROW_COLUMN``), which become the index; ``id_column =
-    ROW_COLUMN`` leads the output with them instead of the model's id column."""
+    ROW_COLUMN`` leads the output with them instead of the model's id column. The same
+    checks as the local engine's (:func:`mlstat_core.predict.predict_checked`; ``task`` None
+    leaves out the prediction columns' check)."""
     from mlstat_core.io import parquet_safe
-    from mlstat_core.predict import output_frame
+    from mlstat_core.predict import output_frame, predict_checked
 
     rows = batch.pop(ROW_COLUMN) if ROW_COLUMN in batch.columns else None
     if rows is not None:
         batch.index = pd.Index(rows.to_numpy())
-    predicted = model.predict(batch)
+    predicted = predict_checked(model, batch, "the records", model_name, task)
     if id_column == ROW_COLUMN:
         batch = pd.DataFrame({ROW_COLUMN: batch.index.to_numpy()}, index=batch.index)
     return parquet_safe(output_frame(batch, predicted, model, id_column, probabilities))
@@ -106,7 +109,8 @@ def make_scorer(
     files: Any, factory: str, id_column: str | None,
     columns: list[str], kinds: dict[str, str], steps: list[tuple[str, str, Any]] | None = None,
     probabilities: bool = True, write_to: str | None = None, dictionary: bool = False,
-    drift_profile: dict[str, Any] | None = None,
+    drift_profile: dict[str, Any] | None = None, task: Any = None,
+    model_name: str = "the model",
 ) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
     """The function handed to ``mapInPandas``: pandas partitions in, predictions out.
 
@@ -126,7 +130,7 @@ def make_scorer(
         for batch in batches:
             if drift is not None:
                 drift.update(batch)
-            out = scored_partition(batch, model, id_column, probabilities)
+            out = scored_partition(batch, model, id_column, probabilities, task, model_name)
             yield conform(out.reset_index(drop=True), columns, kinds)
 
     def written(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
