@@ -26,6 +26,7 @@ from mlstat_core.predict import (
     drift_accumulator,
     finish_summary,
     id_column_of,
+    require_input_columns,
 )
 from mlstat_spark.params import SparkParams
 from mlstat_spark.session import get_session, quiet_pyspark
@@ -256,10 +257,13 @@ class SparkEngine(Engine):
             return self.session.read.parquet(job.input)
         if fmt == "csv":
             # the first chunk only: the driver never holds the whole input
-            sample = next(iter_table(job.input, 10_000, encoding=job.encoding,
+            sample = next(iter_table(job.input, 10_000, encoding=job.encoding, sep=job.sep,
                                      dtype=job.read_dtypes()), None) if local else None
+            if sample is not None:
+                require_input_columns(sample, job.input_columns, what=f"input {job.input}")
+            sep = job.sep or ("\t" if str(job.input).lower().endswith(".tsv") else ",")
             reader = self.session.read.option("header", True).option("encoding", job.encoding)\
-                .option("mode", "FAILFAST")
+                .option("sep", sep).option("mode", "FAILFAST")
             if sample is not None:
                 reader = reader.schema(pandas_schema(sample))
             else:

@@ -57,6 +57,15 @@ def test_spark_scores_a_csv_exactly_as_the_local_engine(spark_engine, budget_csv
                  engine_options={"master": "local[2]"}, id_column="hh")
     assert read_sorted(tmp_path / "ids.parquet")["record_id"].head(2).tolist() == [
         "00000", "00001"]
+    # a ';' file: --sep reaches Spark's reader too, and without it the hint is the same
+    new.drop(columns="hh").to_csv(tmp_path / "semi.csv", sep=";", index=False)
+    with pytest.raises(DataError, match="pass --sep ';'"):
+        predict_file(run.run_dir, tmp_path / "semi.csv", tmp_path / "no.parquet",
+                     engine="spark", engine_options={"master": "local[2]"})
+    predict_file(run.run_dir, tmp_path / "semi.csv", tmp_path / "semi.parquet",
+                 engine="spark", engine_options={"master": "local[2]"}, sep=";")
+    pd.testing.assert_frame_equal(read_sorted(tmp_path / "local.parquet"),
+                                  read_sorted(tmp_path / "semi.parquet"), check_dtype=False)
 
 
 def test_spark_scores_text_models_with_ids_from_parquet(spark_engine, tmp_path):
