@@ -68,8 +68,6 @@ class ScoringJob:
     """The model's component (``plugin.name (distribution dist)``), for messages."""
     task: TaskType | None = None
     """The run's task type: its predictions are checked against it (None: not checked)."""
-    model_distribution: str | None = None
-    """The distribution that provides the model's component, for messages."""
 
     @property
     def input_columns(self) -> list[str]:
@@ -376,7 +374,7 @@ def predict_file(
     was trained with (its ``sep``), else ',' (tab for ``.tsv``). Unexpected errors of plugin
     code are one :class:`PluginError` naming the component, its distribution and a file
     with the full traceback."""
-    from mlstat_core.engine import blame, sigterm_as_interrupt, temporary_traceback
+    from mlstat_core.engine import blame, label, sigterm_as_interrupt, temporary_traceback
 
     registry = registry or get_registry()
     check_output(input_path, output_path)
@@ -388,11 +386,8 @@ def predict_file(
     job = ScoringJob(folder, model, factory, str(input_path), Path(output_path), chunk_size,
                      encoding, steps, id_column, probabilities,
                      str(output_path) if is_url(output_path) else None,
-                     input_separator(input_path, sep, folder), name, task,
-                     registry.get("model", name).distribution)
-    from mlstat_core.engine import label
-
-    job.model_name = label(name, job.model_distribution)
+                     input_separator(input_path, sep, folder),
+                     label(name, registry.get("model", name).distribution), task)
     entry = registry.engine(engine)
     with sigterm_as_interrupt(), blame("predict", f"engine {entry.full_name}",
                                        entry.distribution, temporary_traceback):
