@@ -6,8 +6,9 @@ against the field points, side by side with a plain scikit-learn peer, in one ru
 Models: ``imagery.random_forest`` (per-pixel forest, argmax), ``imagery.context_forest``
 (forest with 3x3 neighbourhood means, synthetically mixed training data (Okujeni et al. 2013)
 whose built-up fraction it regresses, and a threshold on the estimated fraction chosen by
-spatial-block cross-validation of the labelled pixels and their mixtures; never on the field
-points), two variants of it, accuracy and speed only: ``mixtures = 0``
+spatial-block cross-validation of the labelled pixels and their mixtures, for the scene's
+built-up share estimated from scene pixels; never on the field points), two variants of
+it, accuracy and speed only: ``mixtures = 0``
 (``imagery.context_forest[mixtures=0]``) and mixtures classified by the 20% rule rather than
 regressed (``imagery.context_forest[mixture_target=label]``), ``imagery.cnn`` (unless
 ``--skip-cnn``) and the peer ``peer_random_forest``: scikit-learn's RandomForestClassifier,

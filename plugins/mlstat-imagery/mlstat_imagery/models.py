@@ -23,9 +23,16 @@ from mlstat_imagery.fraction import FractionForest
 from mlstat_imagery.mapping import SceneMapper
 from mlstat_imagery.mixing import MIXTURE_STREAM, FeatureRecipe, MixtureSource
 from mlstat_imagery.params import ContextForestParams, ImageryForestParams
+from mlstat_imagery.prevalence import adjusted_count, prevalence_weights
 from mlstat_imagery.scene import SceneInfo, gather_by_tile, pixel_positions, read_window
 from mlstat_imagery.splitters import block_ids
 from mlstat_imagery.validation import best_threshold
+
+SCENE_SAMPLE = 50_000
+"""Scene pixels drawn at random (from the model seed) to estimate the scene's built-up share
+for the 'cv' threshold (``threshold_prevalence = "scene"``); every pixel of a smaller scene."""
+PREVALENCE_STREAM = 2008
+"""Second entry of the scene sample's random seed ``[model seed, PREVALENCE_STREAM]``."""
 
 
 @dataclass(frozen=True)
@@ -206,21 +213,68 @@ class PixelForestModel(SceneMapper, SklearnModel):
             if "row" in pool.columns else np.arange(len(pool))
         source = self.mixture_source(pool, matrix, truth) if "mixtures" in self.extra_state \
             else None
-        value, kappa, folds = self._cv_threshold(matrix, truth, groups, source)
+        scene = self._scene_sample()
+        value, kappa, folds, prevalence = self._cv_threshold(matrix, truth, groups, source,
+                                                             scene)
         method = f"{folds}-fold spatial-block cross-validation ({p.cv_block_size}-pixel " \
                  "blocks) of the train and validation pixels"
         if source is not None:
             method += "; each fold's forest also trains on mixtures of its own pixels and " \
                       "the held-out pixels are joined by mixtures of held-out pixels only"
+        if prevalence is not None:
+            method += "; kappa weighted to the scene's estimated built-up share"
         self.extra_state["threshold"] = {
             "value": value, "positive": positive, "method": method,
             "kappa": kappa, "pixels": int(len(truth))}
+        if prevalence is not None:
+            self.extra_state["threshold"]["prevalence"] = prevalence
+
+    def _scene_sample(self) -> np.ndarray | None:
+        """Features of up to :data:`SCENE_SAMPLE` random pixels of the scene (nodata left
+        out), whose built-up share the 'cv' threshold is chosen for; None when it keeps the
+        training records' share (``threshold_prevalence = "training"``, or by default when
+        the data carry no scene: a warning says so)."""
+        p: ImageryForestParams = self.params
+        if p.threshold_prevalence == "training":
+            return None
+        if not self.extra_state.get("scene") or not self.extra_state.get("features"):
+            reason = "the training data carry no scene (an imagery loader gives one)"
+            if "threshold_prevalence" in p.model_fields_set:
+                raise DataError(f"threshold_prevalence = 'scene' cannot be used: {reason}; "
+                                "set threshold_prevalence = 'training'")
+            warnings.warn(f"the 'cv' threshold keeps the training pixels' built-up share "
+                          f"({reason}); set threshold_prevalence = 'training' to silence "
+                          "this", stacklevel=4)
+            self.extra_state["threshold_prevalence_skipped"] = reason
+            return None
+        info = SceneInfo.from_dict(self.extra_state["scene"])
+        total = info.height * info.width
+        rng = np.random.default_rng([self.seed, PREVALENCE_STREAM])
+        picked = np.sort(rng.choice(total, size=min(SCENE_SAMPLE, total), replace=False))
+        rows, cols = np.divmod(picked, info.width)
+        out = np.full((len(picked), len(self.extra_state["columns"])), np.nan, np.float32)
+        gather_by_tile(info, rows, cols, self.map_tile_size,
+                       lambda r, c, h, w: self._stack(info, r, c, h, w), out)
+        out = out[~np.isnan(out).any(axis=1)]
+        if not len(out):
+            raise DataError("the sampled scene pixels all have nodata in some band: the "
+                            "scene's built-up share cannot be estimated; set "
+                            "threshold_prevalence = 'training'")
+        return out
 
     def _cv_threshold(self, matrix: np.ndarray, truth: np.ndarray, groups: np.ndarray,
-                      source: MixtureSource | None = None) -> tuple[float, float, int]:
+                      source: MixtureSource | None = None, scene: np.ndarray | None = None,
+                      ) -> tuple[float, float, int, dict[str, Any] | None]:
         """Out-of-fold P(built-up) of the pixels (spatial blocks as groups) and the threshold
         maximising kappa on them. With ``source``, each fold's forest also trains on mixtures
-        of its fit pixels, and mixtures of the held-out pixels only join the scored set."""
+        of its fit pixels, and mixtures of the held-out pixels only join the scored set.
+
+        With ``scene`` (features of scene pixels), kappa is maximised for the scene's
+        built-up share rather than the scored set's: each fold's forest also scores the
+        scene pixels, the share is estimated by adjusted classify-and-count at the
+        unweighted threshold (:func:`~mlstat_imagery.prevalence.adjusted_count`), and the
+        scored records are reweighted to it. Returns (threshold, kappa, folds, the share's
+        figures or None)."""
         from sklearn.model_selection import GroupKFold
 
         folds = min(self.params.cv_folds, len(np.unique(groups)))
@@ -230,6 +284,7 @@ class PixelForestModel(SceneMapper, SklearnModel):
         out = np.full(len(truth), np.nan)
         extra_p: list[np.ndarray] = []
         extra_y: list[np.ndarray] = []
+        scene_scores: list[np.ndarray] = []
         for fit_idx, held in GroupKFold(folds).split(matrix, truth, groups):
             if truth[fit_idx].all() or not truth[fit_idx].any():
                 continue
@@ -243,15 +298,33 @@ class PixelForestModel(SceneMapper, SklearnModel):
             forest.fit(x, y)
             k = list(forest.classes_).index(True)
             out[held] = forest.predict_proba(matrix[held])[:, k]
+            if scene is not None:
+                scene_scores.append(forest.predict_proba(scene)[:, k])
             if source is not None:
                 hx, hf = source.draw(held)
                 if len(hf):
                     extra_p.append(forest.predict_proba(hx)[:, k])
                     extra_y.append(source.label(hf))
         seen = ~np.isnan(out)
-        value, kappa = best_threshold(np.concatenate([out[seen], *extra_p]),
-                                      np.concatenate([truth[seen], *extra_y]))
-        return value, kappa, folds
+        scores = np.concatenate([out[seen], *extra_p])
+        scored_truth = np.concatenate([truth[seen], *extra_y])
+        value, kappa = best_threshold(scores, scored_truth)
+        if scene is None:
+            return value, kappa, folds, None
+        share = adjusted_count(scene_scores, scores, scored_truth, value)
+        weighted, weighted_kappa = best_threshold(
+            scores, scored_truth, weight=prevalence_weights(scored_truth,
+                                                            share["prevalence"]))
+        prevalence = {
+            "source": "scene", "estimate": share["prevalence"],
+            "training_share": float(scored_truth.mean()), "scene_pixels": int(len(scene)),
+            "share_at_unweighted_threshold": share["share_at_threshold"],
+            "tpr": share["tpr"], "fpr": share["fpr"],
+            "unweighted_threshold": value, "unweighted_kappa": kappa,
+            "method": "adjusted classify-and-count (Forman 2008) of a random sample of scene "
+                      "pixels scored by the folds' forests, at the unweighted threshold; the "
+                      "cross-validated records reweighted to that share"}
+        return weighted, weighted_kappa, folds, prevalence
 
     # -- features ---------------------------------------------------------------------------
 
@@ -357,8 +430,9 @@ class PixelForestModel(SceneMapper, SklearnModel):
 
 
 class ContextForestModel(PixelForestModel):
-    """The forest with neighbourhood means (3x3 by default) and a decision threshold chosen by
-    spatial-block cross-validation of the labelled pixels."""
+    """The forest with neighbourhood means (3x3 by default), synthetic mixtures and a decision
+    threshold chosen by spatial-block cross-validation of the labelled pixels, for the
+    scene's estimated built-up share (``threshold_prevalence``)."""
 
     params_type = ContextForestParams
 

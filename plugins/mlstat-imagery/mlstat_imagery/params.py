@@ -121,6 +121,15 @@ class ImageryForestParams(MapParams):
                     "cross-validation of the labelled pixels, train and validation blocks), "
                     "'validation' (the same on the validation blocks only) or a number in "
                     "(0, 1); stored with the model")
+    threshold_prevalence: Literal["scene", "training"] = Field(
+        "scene",
+        description="built-up share for which the 'cv' threshold maximises kappa: 'scene' "
+                    "reweights the cross-validated records to the share of built-up land in "
+                    "the scene, estimated from a random sample of scene pixels by adjusted "
+                    "classify-and-count (no reference data used); 'training' keeps the "
+                    "share of the labelled pixels (and mixtures) as it is. Needs the scene "
+                    "(an imagery loader): without it the default falls back to 'training' "
+                    "with a warning and an explicit 'scene' is an error")
     cv_folds: int = Field(5, ge=2, le=20, description="folds of the 'cv' threshold")
     cv_block_size: int = Field(32, ge=1, le=4096,
                                description="block side (pixels) of the 'cv' folds")

@@ -136,22 +136,29 @@ def z_value(confidence: float) -> float:
     return NormalDist().inv_cdf(0.5 + confidence / 2)
 
 
-def best_threshold(proba: Any, truth: Any, step: float = 0.01) -> tuple[float, float]:
+def best_threshold(proba: Any, truth: Any, step: float = 0.01,
+                   weight: Any = None) -> tuple[float, float]:
     """The decision threshold on P(positive) that maximises Cohen's kappa of ``proba >=
     threshold`` against ``truth`` (booleans); when several thresholds tie (a separable set
-    gives a plateau), the middle of the widest-spread tie. Returns (threshold, kappa)."""
+    gives a plateau), the middle of the widest-spread tie. ``weight`` (one per record,
+    default 1) counts records in the confusion matrix, e.g. to give the classes another
+    share (:func:`mlstat_imagery.prevalence.prevalence_weights`). Returns (threshold,
+    kappa)."""
     proba = np.asarray(proba, dtype=float)
     truth = np.asarray(truth, dtype=bool)
     if not len(proba) or truth.all() or not truth.any():
         raise DataError("choosing a threshold needs records of both classes")
+    w = np.ones(len(proba)) if weight is None else np.asarray(weight, dtype=float)
+    if w.shape != proba.shape:
+        raise DataError(f"{len(w)} weights for {len(proba)} records")
     grid = np.round(np.arange(step, 1.0, step), 6)
     scores = []
     for t in grid:
         pred = proba >= t
-        tp = float((pred & truth).sum())
-        fp = float((pred & ~truth).sum())
-        fn = float((~pred & truth).sum())
-        tn = float((~pred & ~truth).sum())
+        tp = float(w[pred & truth].sum())
+        fp = float(w[pred & ~truth].sum())
+        fn = float(w[~pred & truth].sum())
+        tn = float(w[~pred & ~truth].sum())
         scores.append(cohen_kappa(np.array([[tp, fp], [fn, tn]])))
     values = np.nan_to_num(np.array(scores), nan=-1.0)
     best = values.max()

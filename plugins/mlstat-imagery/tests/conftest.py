@@ -64,3 +64,24 @@ def crop_split(crop_dataset: Any) -> Any:
 
     params = SpatialBlockParams(block_size=16, validation_size=0.2, test_size=0.2)
     return SpatialBlockSplitter(params).split(crop_dataset, 0)[0]
+
+
+MIXED_CROP = (272, 320, 96, 96)  # developed, vegetated and water training pixels
+
+
+@pytest.fixture(scope="module")
+def mixed_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
+    """A crop whose training pixels hold built-up and vegetated land, and its split."""
+    from mlstat_imagery.loaders import LandsatNcLoader
+    from mlstat_imagery.params import LandsatNcParams, SpatialBlockParams
+    from mlstat_imagery.splitters import SpatialBlockSplitter
+
+    folder = tmp_path_factory.mktemp("mixed_crop")
+    for name in [f"lsat7_2000_{b}.tif" for b in BANDS] + ["landsat96_labelled_pixels.tif"]:
+        write_crop(BUNDLED / name, folder / name, crop=MIXED_CROP)
+    for suffix in (".shp", ".shx", ".dbf", ".prj"):
+        shutil.copy(BUNDLED / f"landsat96_points{suffix}", folder / f"landsat96_points{suffix}")
+    data = LandsatNcLoader(LandsatNcParams(directory=str(folder))).load(folder)
+    split = SpatialBlockSplitter(SpatialBlockParams(block_size=16, validation_size=0.2)
+                                 ).split(data, 0)[0]
+    return data, split

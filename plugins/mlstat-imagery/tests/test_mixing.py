@@ -80,31 +80,6 @@ def test_mixtures_use_only_the_given_rows_and_classes() -> None:
     assert len(source.draw(np.flatnonzero(partner))[1]) == 0  # no built-up pixel: none
 
 
-MIXED_CROP = (272, 320, 96, 96)  # developed, vegetated and water training pixels
-
-
-@pytest.fixture(scope="module")
-def mixed_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
-    """A crop whose training pixels hold built-up and vegetated land, and its split."""
-    import shutil
-
-    from conftest import BANDS as SCENE_BANDS
-    from conftest import write_crop
-    from mlstat_imagery.loaders import BUNDLED, LandsatNcLoader
-    from mlstat_imagery.params import SpatialBlockParams
-    from mlstat_imagery.splitters import SpatialBlockSplitter
-
-    folder = tmp_path_factory.mktemp("mixed_crop")
-    for name in [f"lsat7_2000_{b}.tif" for b in SCENE_BANDS] + ["landsat96_labelled_pixels.tif"]:
-        write_crop(BUNDLED / name, folder / name, crop=MIXED_CROP)
-    for suffix in (".shp", ".shx", ".dbf", ".prj"):
-        shutil.copy(BUNDLED / f"landsat96_points{suffix}", folder / f"landsat96_points{suffix}")
-    data = LandsatNcLoader(LandsatNcParams(directory=str(folder))).load(folder)
-    split = SpatialBlockSplitter(SpatialBlockParams(block_size=16, validation_size=0.2)
-                                 ).split(data, 0)[0]
-    return data, split
-
-
 def small_params(**extra: Any) -> ContextForestParams:
     return ContextForestParams(n_estimators=20, cv_block_size=16, **extra)
 
@@ -238,7 +213,6 @@ def test_default_regresses_fractions_label_classifies(mixed_data: tuple[Any, Any
     assert isinstance(label.estimator, RandomForestClassifier)
     assert label.extra_state["mixtures"]["target"] == "label"
     assert not np.allclose(label.predict(frame)["proba_built_up"], predicted["proba_built_up"])
-
 
 
 def test_class_weight_set_for_fractions_is_said_to_be_left_aside(mixed_data: tuple[Any, Any]
