@@ -121,8 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
 
+    from mlstat_twitter.lexicons import vader_scores
     from mlstat_twitter.loaders import UmsabLoader
-    from mlstat_twitter.models import SentimentModel, VaderModel, vader_scores
+    from mlstat_twitter.models import SentimentModel, VaderModel
     from mlstat_twitter.params import SentimentParams, UmsabParams, VaderParams
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression

@@ -19,6 +19,7 @@ from mlstat_core.errors import DataError, ModelError
 from mlstat_core.sklearn_model import classification_frame, require_columns
 from mlstat_twitter.augment import augmented_class
 from mlstat_twitter.index import confusion_counts, sentiment_index
+from mlstat_twitter.lexicons import LEGACY_LEXICONS, default_lexicons, lexicon_tokens, vader_scores
 from mlstat_twitter.loaders import STREAM_KEY, read_tweets
 from mlstat_twitter.normalise import UNKNOWN_LANGUAGE, TweetNormaliser, identify_language
 from mlstat_twitter.params import SentimentParams, TweetsParams, VaderParams, base_model_problem
@@ -210,13 +211,21 @@ class SentimentModel(IndexingModel):
             raw.astype(object).where(raw.notna(), "").astype(str).tolist()
         lp = self.params.language
         lang = languages_of(frame, lp.column, lp.languages, lp.identify, raw)
-        if self.params.lexicon:
-            texts = [t + lexicon_tokens(r) if g == "en" else t
+        lexicons = self.lexicons()
+        if lexicons:
+            texts = [t + lexicon_tokens(r, g, lexicons)
                      for t, r, g in zip(texts, raw.tolist(), lang, strict=True)]
         out = pd.DataFrame({TEXT: texts, LANG: lang}, index=frame.index)
         if target is not None:
             out[LABEL] = frame[target].astype(str).to_numpy()
         return out
+
+    def lexicons(self) -> list[str]:
+        """The lexicons whose polarity tokens this model reads: those it was trained with
+        (a model saved before the French, German and emoji lexicons: VADER only)."""
+        if not self.params.lexicon:
+            return []
+        return list(self.state.get("lexicons", LEGACY_LEXICONS))
 
     def _inner(self, data: Dataset) -> Dataset:
         roles = ColumnRoles(target=LABEL, text=[TEXT],
@@ -235,6 +244,7 @@ class SentimentModel(IndexingModel):
             train, validation = stratified_holdout(train, self.params.validation_share,
                                                    self.seed)
             source = f"internal holdout ({self.params.validation_share:.0%} of training)"
+        self.state = {"lexicons": default_lexicons() if self.params.lexicon else []}
         inner_train, inner_val = self._inner(train), self._inner(validation)
         augment = self._augments(inner_train)
         self.base = self._new_base(augment)
@@ -246,8 +256,8 @@ class SentimentModel(IndexingModel):
         self.classes_ = [str(c) for c in (self.base.classes_ or [])]
         if not self.classes_:
             raise ModelError(f"{self.params.base} learnt no classes")
-        self.state = {"languages": sorted(set(inner_train.frame[LANG])),
-                      "language_augmented": augment}
+        self.state.update(languages=sorted(set(inner_train.frame[LANG])),
+                          language_augmented=augment)
         self._store_confusion(validation, source)
         return self
 
@@ -294,41 +304,7 @@ class SentimentModel(IndexingModel):
         return self.base.global_explanation()
 
 
-# --- VADER ---------------------------------------------------------------------------------
-
-_VADER: list[Any] = []
-
-
-def vader() -> Any:
-    if not _VADER:
-        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-        _VADER.append(SentimentIntensityAnalyzer())
-    return _VADER[0]
-
-
-def vader_scores(texts: list[object]) -> np.ndarray:
-    """VADER's (neg, neu, pos, compound) of each text; missing text scores neutral."""
-    analyser = vader()
-    out = np.zeros((len(texts), 4))
-    cache: dict[str, tuple[float, ...]] = {}
-    for i, t in enumerate(texts):
-        s = "" if t is None or (isinstance(t, float) and t != t) else str(t)
-        if s not in cache:
-            d = analyser.polarity_scores(s)
-            cache[s] = (d["neg"], d["neu"], d["pos"], d["compound"])
-        out[i] = cache[s]
-    return out
-
-
-def lexicon_tokens(text: object) -> str:
-    """`` _lex_pos_`` / `` _lex_neg_`` (doubled when strong) from VADER's compound score."""
-    compound = vader_scores([text])[0, 3]
-    if compound >= 0.05:
-        return " _lex_pos_" + (" _lex_pos2_" if compound >= 0.5 else "")
-    if compound <= -0.05:
-        return " _lex_neg_" + (" _lex_neg2_" if compound <= -0.5 else "")
-    return " _lex_neu_"
+# --- VADER ----------------------------------------------------------------------------------
 
 
 class VaderModel(IndexingModel):

@@ -49,7 +49,8 @@ def mlstat_models() -> list[ComponentSpec]:
         ComponentSpec(
             "sentiment", "model", f"{_M}.models:SentimentModel", P.SentimentParams, TEXT,
             "One sentiment model for all languages: a coding text model (TF-IDF + logistic "
-            "regression by default) on cleaned tweets with the language as a feature; "
+            "regression by default) on cleaned tweets with the language as a feature and "
+            "lexicon polarity tokens (English, French, German, emoji); "
             "indexes the loader's stream, corrected for its confusion matrix."),
         ComponentSpec(
             "vader", "model", f"{_M}.models:VaderModel", P.VaderParams, TEXT,
