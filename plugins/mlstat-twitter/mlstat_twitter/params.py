@@ -178,10 +178,10 @@ class SentimentParams(Params):
                     "once per language (scaled by this), so one model learns shared and "
                     "per-language weights; 0 = off (one set of weights, 2-4x faster to "
                     "train). Default 1: in 5-fold cross-validation on UMSAB's train and val "
-                    "it matched monolingual models (macro-F1 62.2 against 62.2) where the "
-                    "shared model fell short (61.8). Needs language_feature, a scikit-learn "
-                    "base (coding.tfidf_logreg, coding.linear_svm) and two or more training "
-                    "languages; otherwise the plain model is trained")
+                    "it came within 0.2 of monolingual models (macro-F1 63.2 against 63.4) "
+                    "where the shared model fell short (62.0). Needs language_feature, a "
+                    "scikit-learn base (coding.tfidf_logreg, coding.linear_svm) and two or "
+                    "more training languages; otherwise the plain model is trained")
     lexicon: bool = Field(
         True, description="add lexicon polarity tokens (_lex_pos_, _lex_neg_, _emo_pos_, ...): "
                           "VADER for English, pattern's adjectives for French, the German "
