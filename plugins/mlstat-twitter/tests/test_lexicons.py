@@ -28,6 +28,7 @@ def test_lexicons_load_from_their_wheels_without_importing_textblob() -> None:
 
     assert len(word_polarities("pattern-fr")) > 3000
     assert len(word_polarities("polarity-de")) > 5000
+    assert len(word_polarities("pattern-nl")) > 2500
     assert word_polarities("pattern-fr")["magnifique"] > 0 > word_polarities("pattern-fr")[
         "horrible"]
     assert "textblob" not in sys.modules and "nltk" not in sys.modules
@@ -40,6 +41,10 @@ def test_lexicons_load_from_their_wheels_without_importing_textblob() -> None:
     ("Das war eine schöne und gute Zeit", "de", "pos"),  # schöne -> schön
     ("Das Essen war nicht gut", "de", "neg"),
     ("Ein schrecklicher Tag", "de", "neg"),
+    ("Wat een mooie dag", "nl", "pos"),  # mooie -> mooi
+    ("Een grote, leuke stad", "nl", "pos"),  # grote -> groot
+    ("Dat was echt niet leuk", "nl", "neg"),
+    ("De saaiste film ooit", "nl", "neg"),  # saaiste -> saai
 ])
 def test_word_scores_have_the_right_sign(text: str, language: str, expected: str) -> None:
     score, found = word_score(text, language)
@@ -51,7 +56,7 @@ def test_word_scores_have_the_right_sign(text: str, language: str, expected: str
 def test_no_lexicon_word_gives_a_neutral_token_and_other_languages_none() -> None:
     assert word_score("Le train part à 9 heures", "fr")[1] == 0
     assert lexicon_tokens("Le train part à 9 heures", "fr", ALL).split() == ["_lex_neu_"]
-    assert lexicon_tokens("Ik hou van dit weer", "nl", ALL) == ""  # no Dutch lexicon
+    assert lexicon_tokens("Mi piace questo tempo", "it", ALL) == ""  # no Italian lexicon
     assert lexicon_tokens(None, "fr", ALL).split() == ["_lex_neu_"]
 
 
@@ -107,3 +112,14 @@ def test_cleaned_text_scores_like_raw_text() -> None:
         assert "_emo_" in lexicon_tokens(cleaned, language, ALL)
         assert word_score(cleaned, language) == word_score(text, language)
         assert word_score(cleaned, language)[1] == 1  # scheiße / scheisse, génial
+
+
+@pytest.mark.parametrize(("word", "language", "base"), [
+    ("schöne", "de", "schön"), ("grote", "nl", "groot"), ("dikke", "nl", "dik"),
+    ("lieve", "nl", "lief"), ("mooiste", "nl", "mooi"), ("slechtere", "nl", "slecht"),
+])
+def test_base_forms_undo_inflection(word: str, language: str, base: str) -> None:
+    from mlstat_twitter.lexicons import base_forms
+
+    assert base in base_forms(word, language)
+    assert base in word_polarities(lexicons.LANGUAGE_LEXICONS[language])
