@@ -30,7 +30,14 @@ from mlstat_imagery.validation import best_threshold
 
 SCENE_SAMPLE = 50_000
 """Scene pixels drawn at random (from the model seed) to estimate the scene's built-up share
-for the 'cv' threshold (``threshold_prevalence = "scene"``); every pixel of a smaller scene."""
+for the 'cv' threshold (``threshold_prevalence = "scene"``); every pixel of a smaller scene.
+Pixels with nodata are then left out, so fewer may remain."""
+PIXEL_SAMPLE_LIMIT = 1_000_000
+"""Scenes up to this many pixels are sampled pixel by pixel, which reads every tile holding a
+sampled pixel (the whole scene, in practice); a larger scene is sampled in
+:data:`SAMPLE_WINDOW`-pixel square windows at random places, so the cost stays that of
+:data:`SCENE_SAMPLE` pixels whatever the scene's size."""
+SAMPLE_WINDOW = 32
 PREVALENCE_STREAM = 2008
 """Second entry of the scene sample's random seed ``[model seed, PREVALENCE_STREAM]``."""
 
@@ -184,6 +191,9 @@ class PixelForestModel(SceneMapper, SklearnModel):
         """Choose the decision threshold on P(built-up) (binary maps only)."""
         p: ImageryForestParams = self.params
         self.extra_state["threshold"] = None
+        if p.threshold != "cv" and "threshold_prevalence" in p.model_fields_set:
+            warnings.warn(f"threshold_prevalence applies to threshold = 'cv' only; with "
+                          f"threshold = {p.threshold!r} it is ignored", stacklevel=3)
         classes = list(self.classes_ or [])
         positive = train.metadata.get("positive_label")
         if p.threshold == "argmax" or len(classes) != 2 or positive not in classes:
@@ -248,19 +258,36 @@ class PixelForestModel(SceneMapper, SklearnModel):
             self.extra_state["threshold_prevalence_skipped"] = reason
             return None
         info = SceneInfo.from_dict(self.extra_state["scene"])
-        total = info.height * info.width
         rng = np.random.default_rng([self.seed, PREVALENCE_STREAM])
-        picked = np.sort(rng.choice(total, size=min(SCENE_SAMPLE, total), replace=False))
-        rows, cols = np.divmod(picked, info.width)
-        out = np.full((len(picked), len(self.extra_state["columns"])), np.nan, np.float32)
-        gather_by_tile(info, rows, cols, self.map_tile_size,
-                       lambda r, c, h, w: self._stack(info, r, c, h, w), out)
+        out = self._sample_pixels(info, rng) if info.height * info.width <= \
+            PIXEL_SAMPLE_LIMIT or min(info.height, info.width) < SAMPLE_WINDOW \
+            else self._sample_windows(info, rng)
         out = out[~np.isnan(out).any(axis=1)]
         if not len(out):
             raise DataError("the sampled scene pixels all have nodata in some band: the "
                             "scene's built-up share cannot be estimated; set "
                             "threshold_prevalence = 'training'")
         return out
+
+    def _sample_pixels(self, info: SceneInfo, rng: np.random.Generator) -> np.ndarray:
+        """Features of :data:`SCENE_SAMPLE` pixels drawn at random (all of a smaller scene)."""
+        total = info.height * info.width
+        picked = np.sort(rng.choice(total, size=min(SCENE_SAMPLE, total), replace=False))
+        rows, cols = np.divmod(picked, info.width)
+        out = np.full((len(picked), len(self.extra_state["columns"])), np.nan, np.float32)
+        return gather_by_tile(info, rows, cols, self.map_tile_size,
+                              lambda r, c, h, w: self._stack(info, r, c, h, w), out)
+
+    def _sample_windows(self, info: SceneInfo, rng: np.random.Generator) -> np.ndarray:
+        """Features of every pixel of square windows at random places, about
+        :data:`SCENE_SAMPLE` pixels in all: a cost that does not grow with the scene."""
+        side = SAMPLE_WINDOW
+        count = -(-SCENE_SAMPLE // (side * side))
+        rows = rng.integers(0, info.height - side + 1, count)
+        cols = rng.integers(0, info.width - side + 1, count)
+        parts = [self._stack(info, int(r), int(c), side, side).reshape(-1, side * side).T
+                 for r, c in zip(rows, cols, strict=True)]
+        return np.vstack(parts).astype(np.float32, copy=False)
 
     def _cv_threshold(self, matrix: np.ndarray, truth: np.ndarray, groups: np.ndarray,
                       source: MixtureSource | None = None, scene: np.ndarray | None = None,

@@ -151,6 +151,10 @@ def best_threshold(proba: Any, truth: Any, step: float = 0.01,
     w = np.ones(len(proba)) if weight is None else np.asarray(weight, dtype=float)
     if w.shape != proba.shape:
         raise DataError(f"{len(w)} weights for {len(proba)} records")
+    if not np.isfinite(w).all() or (w < 0).any() or not w[truth].sum() > 0 \
+            or not w[~truth].sum() > 0:
+        raise DataError("threshold weights must be finite, not negative, and give each class "
+                        "a positive total")
     grid = np.round(np.arange(step, 1.0, step), 6)
     scores = []
     for t in grid:

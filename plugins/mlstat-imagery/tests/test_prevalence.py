@@ -92,3 +92,38 @@ def test_without_a_scene_default_falls_back_explicit_fails(mixed_data: tuple[Any
 
 def test_context_forest_default_is_scene() -> None:
     assert ContextForestParams().threshold_prevalence == "scene"
+
+
+def test_threshold_weights_must_be_usable() -> None:
+    p, truth = np.array([0.2, 0.4, 0.6, 0.8]), np.array([False, False, True, True])
+    for bad in ([0, 0, 0, 0], [np.nan, 1, 1, 1], [1, -1, 1, 1], [1, 1, 0, 0]):
+        with pytest.raises(DataError, match="finite, not negative"):
+            best_threshold(p, truth, weight=np.array(bad, dtype=float))
+
+
+def test_a_large_scene_is_sampled_in_windows(mixed_data: tuple[Any, Any], monkeypatch) -> None:
+    import mlstat_imagery.models as models
+
+    data, split = mixed_data
+    model = fit(ContextForestModel(small_params()), data, split)
+    pixels = model._scene_sample()
+    monkeypatch.setattr(models, "PIXEL_SAMPLE_LIMIT", 100)  # the 96 x 96 scene counts as large
+    monkeypatch.setattr(models, "SCENE_SAMPLE", 2_000)
+    calls: list[tuple[int, ...]] = []
+    stack = model._stack
+    monkeypatch.setattr(model, "_stack", lambda *a: calls.append(a[1:]) or stack(*a))
+    windows = model._scene_sample()
+    assert len(calls) == -(-2_000 // models.SAMPLE_WINDOW ** 2)  # one read per window
+    assert all(h == w == models.SAMPLE_WINDOW for *_, h, w in calls)
+    assert windows.shape == (len(calls) * models.SAMPLE_WINDOW ** 2, pixels.shape[1])
+    # every window row is a scene pixel's features: found among the pixel-by-pixel sample
+    known = {tuple(np.round(row, 4)) for row in pixels}
+    assert all(tuple(np.round(row, 4)) in known for row in windows[:50])
+
+
+def test_threshold_prevalence_with_another_threshold_warns(mixed_data: tuple[Any, Any]
+                                                           ) -> None:
+    data, split = mixed_data
+    with pytest.warns(UserWarning, match="applies to threshold = 'cv' only"):
+        fit(ContextForestModel(small_params(threshold="argmax",
+                                            threshold_prevalence="training")), data, split)

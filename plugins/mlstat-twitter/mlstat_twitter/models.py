@@ -52,7 +52,7 @@ def languages_of(frame: pd.DataFrame, column: str, candidates: list[str],
             lang[missing] = identify_language(texts.to_numpy()[missing].tolist(), candidates)
         else:
             lang[missing] = UNKNOWN_LANGUAGE
-    return np.array([str(v).lower() for v in lang], dtype=object)
+    return np.array([str(v).strip().lower() for v in lang], dtype=object)
 
 
 def stratified_holdout(train: Dataset, share: float, seed: int) -> tuple[Dataset, Dataset]:

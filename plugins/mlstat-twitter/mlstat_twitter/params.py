@@ -178,8 +178,8 @@ class SentimentParams(Params):
                     "once per language (scaled by this), so one model learns shared and "
                     "per-language weights; 0 = off (one set of weights, 2-4x faster to "
                     "train). Default 1: in 5-fold cross-validation on UMSAB's train and val "
-                    "it came within 0.2 of monolingual models (macro-F1 63.2 against 63.4) "
-                    "where the shared model fell short (62.0). Needs language_feature, a "
+                    "it came within 0.4 of monolingual models (macro-F1 63.1 against 63.5) "
+                    "where the shared model fell short (62.1). Needs language_feature, a "
                     "scikit-learn base (coding.tfidf_logreg, coding.linear_svm) and two or "
                     "more training languages; otherwise the plain model is trained")
     lexicon: bool = Field(

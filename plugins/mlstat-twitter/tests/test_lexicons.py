@@ -38,6 +38,10 @@ def test_lexicons_load_from_their_wheels_without_importing_textblob() -> None:
     ("Un film magnifique, vraiment génial", "fr", "pos"),
     ("Quel service horrible et nul", "fr", "neg"),
     ("Ce n'est pas génial", "fr", "neg"),  # negation flips the next words
+    ("C'est le plus beau jour de ma vie", "fr", "pos"),  # plus alone is "more"
+    ("Ce n'est plus beau", "fr", "neg"),  # ne ... plus
+    ("Pas de souci. Magnifique !", "fr", "pos"),  # a mark ends the negation
+    ("Nicht schlecht. Super schön!", "de", "pos"),
     ("Das war eine schöne und gute Zeit", "de", "pos"),  # schöne -> schön
     ("Das Essen war nicht gut", "de", "neg"),
     ("Ein schrecklicher Tag", "de", "neg"),
@@ -73,7 +77,8 @@ def test_missing_lexicon_package_names_the_install(monkeypatch) -> None:
                         ("textblob-fr", "no_such_package_xyz", "fr-sentiment.xml"))
     lexicons.word_polarities.cache_clear()
     try:
-        with pytest.raises(ModelError, match="pip install textblob-fr.*lexicon = false"):
+        with pytest.raises(ModelError,
+                           match=r"pip install textblob-fr.*lexicon = false in \[model\]"):
             word_polarities("pattern-fr")
     finally:
         monkeypatch.undo()
