@@ -34,7 +34,7 @@ def test_the_name_of_an_installed_plugin_is_refused_with_the_fix(tmp_path, monke
 def test_the_package_declares_a_licence(tmp_path):
     target = create_plugin("lic", tmp_path)
     project = tomllib.loads((target / "pyproject.toml").read_text(encoding="utf-8"))
-    assert project["project"]["license"] == {"file": "LICENSE"}
+    assert project["project"]["license-files"] == ["LICENSE"]
     assert "choose a licence" in (target / "LICENSE").read_text(encoding="utf-8")
 
 
