@@ -243,6 +243,21 @@ def pipeline(data: Path, model: str = "bad.echo", **sections) -> dict:
     return base
 
 
+def cli_run(tmp_path: Path, model: str, registry, monkeypatch):
+    """``mlstat run`` on the contract pipeline with ``model``, the plugins of ``registry``;
+    the click result (exit code, output)."""
+    import tomli_w
+    from click.testing import CliRunner
+
+    from mlstat_core import cli
+
+    path = tmp_path / "p.toml"
+    path.write_text(tomli_w.dumps(pipeline(write_data(tmp_path), model,
+                                           output={"dir": str(tmp_path / "runs")})))
+    monkeypatch.setattr("mlstat_core.registry.get_registry", lambda strict=False: registry)
+    return CliRunner().invoke(cli.main, ["run", str(path)])
+
+
 def write_data(folder: Path, n: int = 80, sep: str = ",") -> Path:
     path = folder / "small.csv"
     small_frame(n).to_csv(path, index=False, sep=sep)

@@ -8,9 +8,7 @@ import json
 import types
 
 import pytest
-import tomli_w
-from click.testing import CliRunner
-from contract_fakes import bad_registry, pipeline, write_data
+from contract_fakes import bad_registry, cli_run, pipeline, write_data
 
 import mlstat_core
 from mlstat_core import hookimpl
@@ -72,14 +70,7 @@ def test_a_failing_run_failed_hook_is_recorded_in_the_failed_run(tmp_path):
 
 
 def test_mlstat_run_prints_the_hook_warning_as_one_line(tmp_path, monkeypatch):
-    from mlstat_core import cli
-
-    path = tmp_path / "p.toml"
-    path.write_text(tomli_w.dumps(pipeline(write_data(tmp_path), "bad.fitfails",
-                                           output={"dir": str(tmp_path / "runs")})))
-    found = registry()
-    monkeypatch.setattr("mlstat_core.registry.get_registry", lambda strict=False: found)
-    out = CliRunner().invoke(cli.main, ["run", str(path)])
+    out = cli_run(tmp_path, "bad.fitfails", registry(), monkeypatch)
     assert out.exit_code == 2
     lines = [line for line in out.output.splitlines() if "audit log down" in line]
     assert len(lines) == 1 and lines[0].startswith("warning: plugin tracker")

@@ -9,9 +9,7 @@ import json
 
 import pandas as pd
 import pytest
-import tomli_w
-from click.testing import CliRunner
-from contract_fakes import bad_registry, pipeline, write_data
+from contract_fakes import bad_registry, cli_run, pipeline, write_data
 
 import mlstat_core
 from mlstat_core.artifacts import RunFolder
@@ -167,14 +165,7 @@ def test_an_unexpected_error_in_fit_names_step_model_and_distribution(tmp_path):
 
 
 def test_cli_prints_one_line_without_a_traceback(tmp_path, monkeypatch):
-    from mlstat_core import cli
-
-    path = tmp_path / "p.toml"
-    path.write_text(tomli_w.dumps(pipeline(write_data(tmp_path), "bad.fitfails",
-                                           output={"dir": str(tmp_path / "runs")})))
-    registry = bad_registry()
-    monkeypatch.setattr("mlstat_core.registry.get_registry", lambda strict=False: registry)
-    out = CliRunner().invoke(cli.main, ["run", str(path)])
+    out = cli_run(tmp_path, "bad.fitfails", bad_registry(), monkeypatch)
     assert out.exit_code == 2, out.output
     assert "Traceback" not in out.output
     errors = [line for line in out.output.splitlines() if line.startswith("Error:")]

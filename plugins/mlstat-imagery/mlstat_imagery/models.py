@@ -24,7 +24,13 @@ from mlstat_imagery.mapping import SceneMapper
 from mlstat_imagery.mixing import MIXTURE_STREAM, FeatureRecipe, MixtureSource
 from mlstat_imagery.params import ContextForestParams, ImageryForestParams
 from mlstat_imagery.prevalence import adjusted_count, prevalence_weights
-from mlstat_imagery.scene import SceneInfo, gather_by_tile, pixel_positions, read_window
+from mlstat_imagery.scene import (
+    SceneInfo,
+    gather_by_tile,
+    pixel_positions,
+    read_window,
+    require_scene_files,
+)
 from mlstat_imagery.splitters import block_ids
 from mlstat_imagery.validation import best_threshold
 
@@ -281,6 +287,7 @@ class PixelForestModel(SceneMapper, SklearnModel):
     def _sample_windows(self, info: SceneInfo, rng: np.random.Generator) -> np.ndarray:
         """Features of every pixel of square windows at random places, about
         :data:`SCENE_SAMPLE` pixels in all: a cost that does not grow with the scene."""
+        require_scene_files(info)
         side = SAMPLE_WINDOW
         count = -(-SCENE_SAMPLE // (side * side))
         rows = rng.integers(0, info.height - side + 1, count)

@@ -119,6 +119,11 @@ def test_a_large_scene_is_sampled_in_windows(mixed_data: tuple[Any, Any], monkey
     # every window row is a scene pixel's features: found among the pixel-by-pixel sample
     known = {tuple(np.round(row, 4)) for row in pixels}
     assert all(tuple(np.round(row, 4)) in known for row in windows[:50])
+    bands = model.extra_state["scene"]["files"]
+    moved = {**model.extra_state["scene"], "files": {b: f"/nowhere/{b}.tif" for b in bands}}
+    monkeypatch.setitem(model.extra_state, "scene", moved)
+    with pytest.raises(DataError, match="needs the scene it was trained on"):
+        model._scene_sample()
 
 
 def test_threshold_prevalence_with_another_threshold_warns(mixed_data: tuple[Any, Any]
