@@ -9,6 +9,7 @@ mlstat models are keyed by component name (``twitter.sentiment`` is ONE model tr
 the languages at once with its defaults: the language a one-hot feature, n-gram features
 augmented by language, ``language_augment = 1``; ``twitter.sentiment:shared`` the same with
 one set of weights for all languages, ``language_augment = 0``;
+``twitter.sentiment:no_encoder`` the default without its sentence encoder;
 ``twitter.sentiment:monolingual`` the component trained on one language; ``twitter.vader``
 English only); peers by ``peer_`` (plain scikit-learn TF-IDF + logistic regression, its C
 chosen per language on val from PEER_C_GRID, and plain VADER with the usual +/-0.05 rule).
@@ -35,6 +36,7 @@ import numpy as np
 
 PUBLISHED_FASTTEXT = {"english": 50.9, "french": 54.8, "german": 59.6}
 PEER_C_GRID = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
+NO_ENCODER = {"C": 3.0, "char_ngrams": [2, 5], "word_ngrams": [1, 2], "class_weight": "balanced"}
 
 
 def _f1(y_true, y_pred) -> float:
@@ -149,7 +151,9 @@ def main(argv: list[str] | None = None) -> int:
             ("twitter.sentiment", {}, "one model trained on all languages, features augmented "
                                       "by language (the default, language_augment = 1)"),
             ("twitter.sentiment:shared", {"language_augment": 0.0},
-             "one model trained on all languages, one set of weights (language_augment = 0)")):
+             "one model trained on all languages, one set of weights (language_augment = 0)"),
+            ("twitter.sentiment:no_encoder", {"base_params": NO_ENCODER},
+             "the default without the sentence encoder (n-grams and lexicon tokens only)")):
         start = time.perf_counter()
         multi = SentimentModel(SentimentParams(**extra)).fit(part["train"], part["val"])
         multi_seconds = time.perf_counter() - start

@@ -9,6 +9,7 @@ float32, block by block, one record's row at a time (the same in any batch).
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -17,10 +18,12 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
+from mlstat_coding import encoders
 from mlstat_coding.base import TEXT, CodingMixin
 from mlstat_coding.ngrams import NgramTfidf, tokenise
 from mlstat_coding.params import LinearSvmParams, TfidfLogregParams
 from mlstat_core.components import Dataset
+from mlstat_core.errors import ModelError
 from mlstat_core.sklearn_model import SklearnModel
 
 
@@ -54,7 +57,9 @@ class WordwiseCharTfidf(TfidfVectorizer):
 
 
 class TextFeatures(TransformerMixin, BaseEstimator):
-    """Word and char_wb TF-IDF of the text column side by side, then one-hot auxiliary columns.
+    """Word and char_wb TF-IDF of the text column side by side, one-hot auxiliary columns,
+    then (optionally) the text's vector from a pretrained sentence encoder, times
+    ``encoder_weight`` (see :mod:`mlstat_coding.encoders`).
 
     What a ``ColumnTransformer`` would give, without its per-call overhead (a third of the
     prediction time on short product names).
@@ -62,11 +67,14 @@ class TextFeatures(TransformerMixin, BaseEstimator):
 
     def __init__(self, word_ngrams: tuple[int, int] = (1, 2),
                  char_ngrams: tuple[int, int] = (2, 5), min_df: int = 1,
-                 auxiliary: tuple[str, ...] = ()) -> None:
+                 auxiliary: tuple[str, ...] = (), encoder: str | None = None,
+                 encoder_weight: float = 1.0) -> None:
         self.word_ngrams = word_ngrams
         self.char_ngrams = char_ngrams
         self.min_df = min_df
         self.auxiliary = auxiliary
+        self.encoder = encoder
+        self.encoder_weight = encoder_weight
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> TextFeatures:
         texts = X[TEXT].tolist()
@@ -78,7 +86,29 @@ class TextFeatures(TransformerMixin, BaseEstimator):
             from sklearn.preprocessing import OneHotEncoder
 
             self.aux_ = OneHotEncoder(handle_unknown="ignore").fit(X[list(self.auxiliary)])
+        self.encoder_version_ = None
+        if self._encoder():
+            problem = encoders.missing(self.encoder)
+            if problem:
+                raise ModelError(problem)
+            self.encoder_version_ = encoders.package_version(self.encoder)
         return self
+
+    def _encoder(self) -> str | None:
+        return getattr(self, "encoder", None)  # None in models saved before encoders
+
+    def _encoded(self, texts: list[str]) -> np.ndarray:
+        name = self._encoder()
+        problem = encoders.missing(name)
+        if problem:
+            raise ModelError(f"this model was trained with a sentence encoder: {problem}")
+        installed = encoders.package_version(name)
+        if installed != self.encoder_version_:
+            warnings.warn(f"the model was trained with {name} from version "
+                          f"{self.encoder_version_} of its package and version {installed} is "
+                          "installed: its vectors may differ; retrain or install the same "
+                          "version", stacklevel=3)
+        return encoders.encode(name, texts) * np.float32(self.encoder_weight)
 
     def blocks(self, X: pd.DataFrame) -> list[Any]:
         """The word, char and auxiliary matrices, in column order."""
@@ -89,10 +119,13 @@ class TextFeatures(TransformerMixin, BaseEstimator):
             blocks.append(self.char_.transform(texts, tokens))
         if self.aux_ is not None:
             blocks.append(self.aux_.transform(X[list(self.auxiliary)]).astype(np.float32))
+        if self._encoder():
+            blocks.append(self._encoded(texts))
         return blocks
 
     def transform(self, X: pd.DataFrame) -> Any:
-        return sparse.hstack(self.blocks(X), format="csr")
+        return sparse.hstack([b if sparse.issparse(b) else sparse.csr_matrix(b)
+                              for b in self.blocks(X)], format="csr")
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         names = [self.word_.get_feature_names_out()]
@@ -100,6 +133,9 @@ class TextFeatures(TransformerMixin, BaseEstimator):
             names.append(self.char_.get_feature_names_out())
         if self.aux_ is not None:
             names.append(self.aux_.get_feature_names_out())
+        if self._encoder():
+            names.append(np.array([f"{self.encoder}:{i}" for i in
+                                   range(encoders.dimension(self.encoder))], dtype=object))
         return np.concatenate(names)
 
 
@@ -107,7 +143,17 @@ def text_features(params: Any, auxiliary: list[str]) -> TextFeatures:
     """Word and character TF-IDF of the text column (hashed n-grams, :mod:`.ngrams`), one-hot
     auxiliary columns."""
     return TextFeatures(tuple(params.word_ngrams), tuple(params.char_ngrams), params.min_df,
-                        tuple(auxiliary))
+                        tuple(auxiliary), params.sentence_encoder, params.encoder_weight)
+
+
+def _readable(features: Any, names: np.ndarray) -> np.ndarray:
+    """Which features a person can read: all but a sentence encoder's dimensions (also when
+    a wrapper, such as twitter's language augmentation, prefixes the names)."""
+    inner = getattr(features, "features_", features)
+    encoder = getattr(features, "encoder", None) or getattr(inner, "encoder", None)
+    if not encoder:
+        return np.ones(len(names), dtype=bool)
+    return np.char.find(names.astype(str), f"{encoder}:") < 0
 
 
 class _SklearnCoder(CodingMixin, SklearnModel):
@@ -187,6 +233,7 @@ class _SklearnCoder(CodingMixin, SklearnModel):
         features = self.estimator.named_steps["features"]
         matrix = features.transform(self.prepared(frame)).tocsr()
         names = features.get_feature_names_out()
+        readable = _readable(features, names)
         position = {str(c): i for i, c in enumerate(self.classes_ or [])}
         codes = self.predict(frame)["prediction"].astype(str).to_numpy()
         rows: list[tuple[Any, str, float]] = []
@@ -194,7 +241,8 @@ class _SklearnCoder(CodingMixin, SklearnModel):
             start, end = matrix.indptr[r], matrix.indptr[r + 1]
             columns, values = matrix.indices[start:end], matrix.data[start:end]
             contribution = values * coef[position[codes[r]], columns]
-            for k in np.argsort(-contribution)[:top]:
+            contribution[~readable[columns]] = -np.inf  # an encoder's dimensions say nothing
+            for k in np.argsort(-contribution)[:min(top, int(readable[columns].sum()))]:
                 rows.append((record, str(names[columns[k]]), float(contribution[k])))
         return pd.DataFrame(rows, columns=["record", "feature", "contribution"])
 
@@ -204,8 +252,10 @@ class _SklearnCoder(CodingMixin, SklearnModel):
         coef = getattr(classify, "coef_", None)
         if coef is None or coef.shape[0] != len(self.classes_ or []):
             return None
-        names = self.estimator.named_steps["features"].get_feature_names_out()
-        top = np.argsort(-coef, axis=1)[:, :10]
+        features = self.estimator.named_steps["features"]
+        names = features.get_feature_names_out()
+        readable = _readable(features, names)
+        top = np.argsort(np.where(readable, -coef, np.inf), axis=1)[:, :10]
         return {"kind": "linear_terms",
                 "classes": {str(c): [[str(names[j]), float(coef[i, j])] for j in row]
                             for i, (c, row) in enumerate(zip(self.classes_, top, strict=True))}}

