@@ -141,7 +141,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
 
 def text_features(params: Any, auxiliary: list[str]) -> TextFeatures:
     """Word and character TF-IDF of the text column (hashed n-grams, :mod:`.ngrams`), one-hot
-    auxiliary columns."""
+    auxiliary columns and, with ``sentence_encoder``, the text's sentence vector."""
     return TextFeatures(tuple(params.word_ngrams), tuple(params.char_ngrams), params.min_df,
                         tuple(auxiliary), params.sentence_encoder, params.encoder_weight)
 
