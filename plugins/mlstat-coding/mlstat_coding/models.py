@@ -119,13 +119,13 @@ class TextFeatures(TransformerMixin, BaseEstimator):
             blocks.append(self.char_.transform(texts, tokens))
         if self.aux_ is not None:
             blocks.append(self.aux_.transform(X[list(self.auxiliary)]).astype(np.float32))
-        if self.encoder:
-            blocks.append(self._encoded(texts))
+        if self.encoder:  # sparse like the others: its scores are summed row by row, where
+            # a dense product's would change in the last bits with the number of rows
+            blocks.append(sparse.csr_matrix(self._encoded(texts)))
         return blocks
 
     def transform(self, X: pd.DataFrame) -> Any:
-        return sparse.hstack([b if sparse.issparse(b) else sparse.csr_matrix(b)
-                              for b in self.blocks(X)], format="csr")
+        return sparse.hstack(self.blocks(X), format="csr")
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         names = [self.word_.get_feature_names_out()]
