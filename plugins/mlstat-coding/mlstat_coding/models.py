@@ -103,7 +103,8 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         if problem:
             raise ModelError(f"this model was trained with a sentence encoder: {problem}")
         installed = encoders.package_version(name)
-        if installed != self.encoder_version_:
+        if installed != self.encoder_version_ and not getattr(self, "_version_warned", False):
+            self._version_warned = True  # once per loaded model, not once per chunk
             warnings.warn(f"the model was trained with {name} from version "
                           f"{self.encoder_version_} of its package and version {installed} is "
                           "installed: its vectors may differ; retrain or install the same "
@@ -147,10 +148,10 @@ def text_features(params: Any, auxiliary: list[str]) -> TextFeatures:
 
 
 def _readable(features: Any, names: np.ndarray) -> np.ndarray:
-    """Which features a person can read: all but a sentence encoder's dimensions (also when
-    a wrapper, such as twitter's language augmentation, prefixes the names)."""
-    inner = getattr(features, "features_", features)
-    encoder = getattr(features, "encoder", None) or getattr(inner, "encoder", None)
+    """Which features a person can read: all but a sentence encoder's dimensions (named
+    ``<encoder>:<i>``, perhaps behind a wrapper's prefix; a wrapper of TextFeatures, such as
+    twitter's language augmentation, exposes the ``encoder`` it wraps)."""
+    encoder = getattr(features, "encoder", None)
     if not encoder:
         return np.ones(len(names), dtype=bool)
     return np.char.find(names.astype(str), f"{encoder}:") < 0

@@ -106,10 +106,12 @@ def test_another_package_version_warns(encoded_svm, parts, monkeypatch):
     from mlstat_coding import encoders
 
     monkeypatch.setattr(encoders, "package_version", lambda name: "9.9.9")
+    encoded_svm.estimator.named_steps["features"]._version_warned = False
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         encoded_svm.predict(parts[2].frame.head(3))
-    assert any("version 9.9.9 is installed" in str(w.message) for w in caught)
+        encoded_svm.predict(parts[2].frame.head(3))  # a second chunk: said once only
+    assert sum("version 9.9.9 is installed" in str(w.message) for w in caught) == 1
 
 
 def test_unknown_encoder_is_refused_by_the_params():

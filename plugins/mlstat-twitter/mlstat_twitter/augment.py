@@ -49,6 +49,12 @@ class LanguageAugmented(TransformerMixin, BaseEstimator):
             blocks.append(sparse.diags(mask).dot(base))
         return sparse.hstack(blocks, format="csr")
 
+    @property
+    def encoder(self) -> str | None:
+        """The sentence encoder of the wrapped features, if any (explanations leave its
+        dimensions out)."""
+        return getattr(getattr(self, "features_", self.features), "encoder", None)
+
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         names = np.asarray(self.features_.get_feature_names_out(), dtype=object)
         return np.concatenate([names, *[np.array([f"{code}:{n}" for n in names], dtype=object)
