@@ -194,17 +194,16 @@ _REPORTED_PACKAGES = ("numpy", "pandas", "scikit-learn", "pyarrow", "pydantic", 
 
 
 def environment(plugins: dict[str, str | None] | None = None) -> dict[str, Any]:
-    """Versions of Python, mlstat-core, each plugin used and the main libraries."""
-    from importlib import metadata
-
+    """Versions of Python, mlstat-core, each plugin used, the main libraries and every
+    installed library that those plugins declare (their optional extras' included)."""
     from mlstat_core import __version__
+    from mlstat_core.requirements import installed_requirements, installed_version
 
-    packages: dict[str, str] = {}
-    for name in _REPORTED_PACKAGES:
-        try:
-            packages[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
+    packages = {name: v for name in _REPORTED_PACKAGES if (v := installed_version(name))}
+    for distribution in plugins or {}:
+        packages.update(installed_requirements(distribution))
+    for own in ("mlstat-core", *(plugins or {})):  # reported on their own
+        packages.pop(own, None)
     return {
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
@@ -212,7 +211,7 @@ def environment(plugins: dict[str, str | None] | None = None) -> dict[str, Any]:
         "machine": platform.machine(),
         "mlstat_core": __version__,
         "plugins": dict(plugins or {}),
-        "packages": packages,
+        "packages": dict(sorted(packages.items())),
     }
 
 

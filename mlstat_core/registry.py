@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 from mlstat_core import hookspecs
 from mlstat_core.components import KINDS, ComponentSpec
 from mlstat_core.errors import ConfigError, ConfigIssue, PluginError
+from mlstat_core.requirements import absent_requirements, declared_extras
 from mlstat_core.tasks import BUILTIN_TASKS, TaskType
 
 ENTRY_POINT_GROUP = "mlstat"
@@ -169,10 +170,10 @@ def install_hint(distribution: str | None, missing: str) -> str:
     """What to install for a missing module: the distribution's extra that requires it when
     the distribution declares one, else the module itself (and the ``all`` extra, if any)."""
     top = missing.split(".", 1)[0]
-    providing, declared = _declared_extras(distribution, top)
+    providing, declared = declared_extras(distribution, top)
     if providing:
         return f"install it with `pip install \"{distribution}[{providing[0]}]\"`"
-    absent = _absent_requirements(distribution)
+    absent = absent_requirements(distribution)
     if absent:  # module names are not package names (sklearn, PIL): name what it declared
         return (f"install what {distribution} declares and lacks ({', '.join(absent[:5])}) "
                 f"with `pip install \"{distribution}\"`")
@@ -180,59 +181,6 @@ def install_hint(distribution: str | None, missing: str) -> str:
     if "all" in declared:
         hint += f", or every optional dependency with `pip install \"{distribution}[all]\"`"
     return hint
-
-
-def _declared_extras(distribution: str | None, module: str) -> tuple[list[str], list[str]]:
-    """The extras of ``distribution`` that require ``module``, and every extra it declares."""
-    if not distribution:
-        return [], []
-    from packaging.requirements import InvalidRequirement, Requirement
-
-    try:
-        dist = metadata.distribution(distribution)
-    except metadata.PackageNotFoundError:
-        return [], []
-    declared = dist.metadata.get_all("Provides-Extra") or []
-    wanted = _normalise(module)
-    providing: list[str] = []
-    for line in dist.requires or []:
-        try:
-            req = Requirement(line)
-        except InvalidRequirement:
-            continue
-        if _normalise(req.name) != wanted or req.marker is None:
-            continue
-        providing += [e for e in declared if req.marker.evaluate({"extra": e})]
-    return list(dict.fromkeys(providing)), list(declared)
-
-
-def _absent_requirements(distribution: str | None) -> list[str]:
-    """The unconditional requirements of ``distribution`` that are not installed."""
-    if not distribution:
-        return []
-    from packaging.requirements import InvalidRequirement, Requirement
-
-    try:
-        requires = metadata.distribution(distribution).requires or []
-    except metadata.PackageNotFoundError:
-        return []
-    absent = []
-    for line in requires:
-        try:
-            req = Requirement(line)
-        except InvalidRequirement:
-            continue
-        if req.marker is not None and not req.marker.evaluate({"extra": ""}):
-            continue
-        try:
-            metadata.distribution(req.name)
-        except metadata.PackageNotFoundError:
-            absent.append(req.name)
-    return absent
-
-
-def _normalise(name: str) -> str:
-    return name.replace("_", "-").replace(".", "-").lower()
 
 
 def issues_from_validation(exc: ValidationError, prefix: str, file: str) -> list[ConfigIssue]:

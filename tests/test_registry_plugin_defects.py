@@ -411,3 +411,17 @@ def test_a_default_indicator_that_cannot_be_imported_fails_alone(site, tmp_path,
     named = {**data, "indicators": ["brokenind.gap"]}
     with pytest.raises(ConfigError, match="nonexistent_dep_xyz"):  # named: caught up front
         load_config(named, registry=registry)
+
+
+def test_a_run_records_the_versions_of_what_its_plugins_declare(site):
+    """Reproducibility: the libraries a plugin requires, its optional extras' included, are
+    listed with their versions; development extras and the plugins themselves are not."""
+    from mlstat_core.artifacts import environment
+
+    dist = install(site, "env", {"plugin": "x = 1\n"}, requires=("pydantic>=2",),
+                   extras={"fast": "click>=8", "test": "pytest>=7", "gone": "absent-xyz>=1"})
+    packages = environment({dist: "0.1"})["packages"]
+    assert packages["pydantic"] == metadata.version("pydantic")
+    assert packages["click"] == metadata.version("click")  # an optional extra, installed
+    assert "pytest" not in packages and "absent-xyz" not in packages
+    assert dist not in packages and "mlstat-core" not in packages
