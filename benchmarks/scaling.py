@@ -1,7 +1,8 @@
 """Local engine against the Spark engine on production volumes of coding records.
 
     python benchmarks/scaling.py [--records 2000000] [--master local[2]] [--out FILE.json]
-                                 [--spark-writer auto|arrow|spark]
+                                 [--spark-writer auto|arrow|spark] [--model NAME]
+                                 [--param KEY=VALUE ...] [--distinct] [--outputs NAME,...]
 
 Trains `coding.tfidf_logreg` on the bundled ECOICOP data, writes N product names (the real
 names, cycled) with an id to Parquet, and scores them with each engine in a fresh process.
@@ -13,6 +14,14 @@ identical record for record. All of it twice: with the model's whole output (61 
 columns among 75) and without the probabilities (`mlstat predict --no-probabilities`).
 ``--spark-writer spark`` measures Spark's own Parquet writer instead of the default (on a local
 master the Python workers write the output with pyarrow).
+
+``--model`` and ``--param`` (a TOML value) train another model, for example
+``--model coding.linear_svm --param sentence_encoder='"use-multilingual"'``. ``--distinct``
+appends the record number to every name: a model that encodes each distinct text once per
+chunk (the sentence encoder) would otherwise be timed on a third of the work.
+``--outputs without_probabilities`` measures one kind of output only; ``--row-group N`` cuts the
+input into Parquet row groups of N records, so that a small input still makes one Spark
+partition per core or more.
 """
 
 from __future__ import annotations
@@ -23,41 +32,59 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from pathlib import Path
 
 import pandas as pd
 
+ROW_GROUP = 100_000  # records per Parquet row group of the input, by default
 
-def train(workdir: Path) -> Path:
+
+def train(workdir: Path, model: str, params: dict) -> Path:
     import mlstat_core
 
     result = mlstat_core.run({
         "pipeline": {"name": "scaling", "task": "text_classification", "seed": 0},
         "loader": {"component": "coding.ecoicop_pl"},
         "split": {"component": "core.stratified", "test_size": 0.15, "validation_size": 0.15},
-        "model": {"component": "coding.tfidf_logreg"},
+        "model": {"component": model, **params},
         "indicators": ["core.classification_accuracy"],
         "output": {"dir": str(workdir / "runs")},
     })
     return result.run_dir
 
 
-def make_input(workdir: Path, records: int) -> Path:
+def make_input(workdir: Path, records: int, distinct: bool = False,
+               row_group: int = ROW_GROUP) -> Path:
     from mlstat_coding.loaders import ECOICOP_FILE, data_file
 
     names = pd.read_csv(data_file(ECOICOP_FILE))["product"].astype(str)
     repeats = -(-records // len(names))
     products = pd.concat([names] * repeats, ignore_index=True).iloc[:records]
+    if distinct:
+        products = products + " " + pd.Series(range(records)).astype(str)
     frame = pd.DataFrame({"item": [f"r{i:08d}" for i in range(records)],
                           "product": products.to_numpy()})
     path = workdir / f"input_{records}.parquet"
-    frame.to_parquet(path, index=False, row_group_size=100_000)
+    frame.to_parquet(path, index=False, row_group_size=row_group)
     return path
 
 
 # 1 MB splits: every input, the small one included, is cut into several partitions (Parquet
 # row groups of 100,000 records, about 1.2 MB), so both engines' sizes keep all cores busy
 SPLITS = {"spark.sql.files.maxPartitionBytes": "1m", "spark.sql.files.openCostInBytes": "1m"}
+
+def splits(source: Path) -> dict[str, str]:
+    """Spark's split settings: SPLITS, or, for an input of smaller row groups, splits of about
+    one row group each."""
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(source).metadata
+    if meta.num_row_groups < 2 or meta.row_group(0).num_rows >= ROW_GROUP:
+        return SPLITS
+    size = str(max(1, source.stat().st_size // meta.num_row_groups))
+    return {"spark.sql.files.maxPartitionBytes": size, "spark.sql.files.openCostInBytes": size}
+
 
 PEAK_MB = """
 def peak_mb():
@@ -85,7 +112,7 @@ print(json.dumps({{"records": s.records, "total_seconds": total, "startup_second
                   "scoring_seconds": total - startup, "writer": s.details.get("writer"),
                   "driver_peak_mb": peak_mb()}}))
 """
-    code = PEAK_MB + f"SPLITS = {SPLITS!r}\n" + code
+    code = PEAK_MB + f"SPLITS = {splits(source)!r}\n" + code
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=False)
     if proc.returncode != 0:
@@ -167,18 +194,35 @@ def main() -> None:
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--spark-writer", choices=("auto", "arrow", "spark"), default="auto",
                         help="who writes Spark's output: Python workers (arrow) or the JVM")
+    parser.add_argument("--model", default="coding.tfidf_logreg")
+    parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                        help="a model param, its value in TOML (repeatable)")
+    parser.add_argument("--distinct", action="store_true",
+                        help="every product name made distinct (its record number appended)")
+    parser.add_argument("--row-group", type=int, default=ROW_GROUP,
+                        help="records per Parquet row group of the input (Spark's partitions "
+                             "follow them: a small input needs small ones to use every core)")
+    parser.add_argument("--outputs", default=",".join(OUTPUTS),
+                        help=f"which outputs to measure, of {', '.join(OUTPUTS)}")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    params = {key: tomllib.loads(f"v = {value}")["v"]
+              for key, value in (p.split("=", 1) for p in args.param)}
+    outputs = [o.strip() for o in args.outputs.split(",") if o.strip()]
+    if not outputs or set(outputs) - set(OUTPUTS):
+        parser.error(f"--outputs: choose among {', '.join(OUTPUTS)}")
     with tempfile.TemporaryDirectory(prefix="mlstat-scaling-") as tmp:
         workdir = Path(tmp)
         start = time.perf_counter()
-        run_dir = train(workdir)
-        results: dict = {"train_seconds": time.perf_counter() - start,
-                         "records": args.records, "master": args.master,
-                         "spark_writer": args.spark_writer}
-        sources = {size: make_input(workdir, size) for size in (args.small, args.records)}
-        for output, probabilities in OUTPUTS.items():
-            results[output] = compare(run_dir, sources, workdir, args, probabilities)
+        run_dir = train(workdir, args.model, params)
+        results: dict = {"model": args.model, "params": params,
+                         "train_seconds": time.perf_counter() - start,
+                         "records": args.records, "distinct_names": args.distinct,
+                         "master": args.master, "spark_writer": args.spark_writer}
+        sources = {size: make_input(workdir, size, args.distinct, args.row_group)
+                   for size in (args.small, args.records)}
+        for output in outputs:
+            results[output] = compare(run_dir, sources, workdir, args, OUTPUTS[output])
     text = json.dumps(results, indent=2)
     print(text)
     if args.out:
