@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 from mlstat_core import hookspecs
 from mlstat_core.components import KINDS, ComponentSpec
 from mlstat_core.errors import ConfigError, ConfigIssue, PluginError
-from mlstat_core.requirements import absent_requirements, declared_extras
+from mlstat_core.requirements import absent_extras, absent_requirements, declared_extras
 from mlstat_core.tasks import BUILTIN_TASKS, TaskType
 
 ENTRY_POINT_GROUP = "mlstat"
@@ -178,6 +178,12 @@ def install_hint(distribution: str | None, missing: str) -> str:
         return (f"install what {distribution} declares and lacks ({', '.join(absent[:5])}) "
                 f"with `pip install \"{distribution}\"`")
     hint = f"install it with `pip install {top}`"
+    extras = absent_extras(distribution)
+    if extras:  # module names are not package names (cv2 comes from opencv-python)
+        options = ", ".join(f"`pip install \"{distribution}[{extra}]\"` ({', '.join(reqs)})"
+                            for extra, reqs in extras.items())
+        return (f"it may come from an optional extra of {distribution} that is not installed: "
+                f"{options}; otherwise {hint}")
     if "all" in declared:
         hint += f", or every optional dependency with `pip install \"{distribution}[all]\"`"
     return hint
@@ -343,12 +349,18 @@ class Registry:
         return [impl for impl in hook.get_hookimpls() if impl.plugin_name == plugin]
 
     def _check_hook_names(self, plugin: str, record: PluginRecord) -> None:
-        """Report hook implementations the contract does not know (a typo is silent else)."""
+        """Report hook implementations the contract does not know, and functions named like a
+        hook but not marked ``@hookimpl`` (both are silently never called otherwise)."""
         module = self.pm.get_plugin(plugin)
         known = [n for n in dir(hookspecs) if n.startswith(f"{hookspecs.PROJECT}_")]
         for attr in dir(module):
             opts = self.pm.parse_hookimpl_opts(module, attr)
             if opts is None:
+                if attr in known and callable(getattr(module, attr, None)):
+                    record.problems.append(
+                        f"function {attr} in {record.module} is not marked @hookimpl, so it "
+                        "is never called. Decorate it with @hookimpl (from mlstat_core import "
+                        "hookimpl).")
                 continue
             attr = opts.get("specname") or attr
             caller = getattr(self.pm.hook, attr, None)
@@ -380,6 +392,9 @@ class Registry:
             if tracer:
                 tracer.call(hook_name, plugin, {}, value, time.perf_counter() - start)
             if value is None:
+                record.problems.append(
+                    f"hook {hook_name} of plugin {plugin!r} returned None, not a list (a "
+                    f"missing `return`?). Return a list, [] for none, in {record.module}.")
                 continue
             if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
                 problem = (f"hook {hook_name} of plugin {plugin!r} must return a list, got "
@@ -432,6 +447,33 @@ class Registry:
             self._note_short_name_clash(entry)
         self.components[kind][entry.full_name] = entry
         record.components.append(f"{kind}:{spec.name}")
+
+    def check_tasks(self) -> None:
+        """Once every plugin (and the tasks it declares) is registered: a component whose
+        ``tasks`` are all unknown serves nothing and is refused; an unknown task beside known
+        ones (a typo, or a task of a plugin not installed) is reported."""
+        for kind, entries in self.components.items():
+            for full_name, entry in list(entries.items()):
+                unknown = [t for t in entry.spec.tasks if t not in self.tasks]
+                if not unknown:
+                    continue
+                record = self.plugins[entry.plugin]
+                named = "; ".join(f"unknown task {t!r}{self._close_task(t)}" for t in unknown)
+                where = f"Fix its ComponentSpec in {record.module} (distribution " \
+                        f"{entry.distribution}); known tasks: {', '.join(sorted(self.tasks))}"
+                if len(unknown) < len(entry.spec.tasks):
+                    record.problems.append(f"{kind} {full_name}: {named}. {where}.")
+                    continue
+                problem = f"{kind} {entry.spec.name!r} of plugin {entry.plugin!r} skipped: " \
+                          f"{named}. {where}."
+                del entries[full_name]
+                record.components.remove(f"{kind}:{entry.spec.name}")
+                record.problems.append(problem)
+                self.refused.setdefault(full_name, problem)
+
+    def _close_task(self, name: str) -> str:
+        close = difflib.get_close_matches(name, list(self.tasks), n=1)
+        return f" (did you mean {close[0]!r}?)" if close else ""
 
     def _note_short_name_clash(self, entry: RegisteredComponent) -> None:
         """Engines are named by their short name too (``engine = "local"``): say when a new
@@ -490,6 +532,10 @@ class Registry:
             broken = [p for p in record.problems if p.startswith(f"hook {hook} ")]
             if broken:
                 return f"plugin {prefix!r} has a broken {hook} hook: {broken[0]}"
+            if not self._plugin_impls(hook, prefix):  # a misnamed or undecorated hook
+                near = [p for p in record.problems if hook in p]
+                if near:
+                    return f"plugin {prefix!r} has no {hook} hook: {near[0]}"
         return None
 
     def suggest(self, kind: str, name: str) -> str | None:
@@ -544,11 +590,8 @@ class Registry:
 
     def task(self, name: str) -> TaskType:
         if name not in self.tasks:
-            close = difflib.get_close_matches(name, list(self.tasks), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise ConfigError(
-                f"unknown task {name!r}{hint}; known tasks: {', '.join(sorted(self.tasks))}"
-            )
+            raise ConfigError(f"unknown task {name!r}{self._close_task(name)}; known tasks: "
+                              f"{', '.join(sorted(self.tasks))}")
         return self.tasks[name]
 
     def distributions_used(self, names: Iterable[str]) -> dict[str, str | None]:
@@ -730,9 +773,15 @@ def discover(
             module = ep.load()
         except Exception as exc:
             record.status = "failed"
+            fix = f"Fix or reinstall {record.distribution or 'its distribution'}"
+            module_name = ep.value.split(":", 1)[0]
+            if isinstance(exc, ModuleNotFoundError) and exc.name and not (
+                    module_name == exc.name or module_name.startswith(exc.name + ".")):
+                hint = install_hint(record.distribution, exc.name)  # a dependency is missing
+                fix = f"{hint[0].upper()}{hint[1:]} (needed by {record.distribution})"
             record.error = (
-                f"import of {ep.value} failed: {type(exc).__name__}: {exc}. Fix or reinstall "
-                f"{record.distribution or 'its distribution'}; {DISABLE_ENV}={name} skips it"
+                f"import of {ep.value} failed{_where(exc)}: {type(exc).__name__}: {exc}. "
+                f"{fix}; {DISABLE_ENV}={name} skips it"
             )
             continue
         try:
@@ -745,6 +794,7 @@ def discover(
                 f"{ep.value} breaks the hook contract: {type(exc).__name__}: {exc}. Fix its "
                 f"hook implementations (see docs/hooks.md); distribution {record.distribution}"
             )
+    registry.check_tasks()
     registry.notes += _unmatched_env_names(disabled, allowed, set(registry.plugins))
     if strict:
         bad = [r for r in registry.plugins.values()

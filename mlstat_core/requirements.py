@@ -58,6 +58,30 @@ def declared_extras(distribution: str | None, module: str) -> tuple[list[str], l
     return list(dict.fromkeys(providing)), list(declared)
 
 
+DEVELOPMENT_EXTRAS = frozenset({"test", "tests", "testing", "dev", "docs", "lint"})
+
+
+def absent_extras(distribution: str | None) -> dict[str, list[str]]:
+    """Extra -> its requirements that are not installed, for the extras of ``distribution``
+    (development extras and ``all`` left out) that lack something."""
+    try:
+        declared = metadata.distribution(distribution).metadata.get_all("Provides-Extra") \
+            if distribution else []
+    except metadata.PackageNotFoundError:
+        return {}
+    found: dict[str, list[str]] = {}
+    for extra in declared or []:
+        if extra in DEVELOPMENT_EXTRAS or extra == "all":
+            continue
+        lacking = [req.name for req in requirements(distribution)
+                   if req.marker is not None and req.marker.evaluate({"extra": extra})
+                   and not req.marker.evaluate({"extra": ""})
+                   and installed_version(req.name) is None]
+        if lacking:
+            found[extra] = lacking
+    return found
+
+
 def absent_requirements(distribution: str | None) -> list[str]:
     """The unconditional requirements of ``distribution`` that are not installed."""
     return [req.name for req in requirements(distribution)
@@ -65,7 +89,6 @@ def absent_requirements(distribution: str | None) -> list[str]:
             and installed_version(req.name) is None]
 
 
-DEVELOPMENT_EXTRAS = frozenset({"test", "tests", "testing", "dev", "docs", "lint"})
 
 
 def installed_requirements(distribution: str | None) -> dict[str, str]:

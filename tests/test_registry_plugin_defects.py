@@ -425,3 +425,85 @@ def test_a_run_records_the_versions_of_what_its_plugins_declare(site):
     assert packages["click"] == metadata.version("click")  # an optional extra, installed
     assert "pytest" not in packages and "absent-xyz" not in packages
     assert dist not in packages and "mlstat-core" not in packages
+
+
+# --- hooks that are silently never called, and specs that serve no known task -----------------
+
+
+def test_a_spec_whose_tasks_are_all_unknown_is_refused_with_the_close_task(site):
+    spec = ("'tree', 'model', '{M}', description='d.', tasks=('tabular_clasification',)"
+            .replace("{M}", MAJORITY))
+    install(site, "typo", {"plugin": model_plugin(spec)})
+    registry = discover(entry_points=points(site))
+    assert "typo.tree" not in registry.components["model"]
+    problem = registry.plugins["typo"].problems[0]
+    assert "unknown task 'tabular_clasification'" in problem
+    assert "did you mean 'tabular_classification'?" in problem
+    with pytest.raises(ConfigError) as info:
+        registry.get("model", "typo.tree")
+    assert "refused" in str(info.value) and "tabular_clasification" in str(info.value)
+
+
+def test_an_unknown_task_beside_known_ones_is_reported_and_the_component_kept(site):
+    spec = ("'tree', 'model', '{M}', description='d.', "
+            "tasks=('tabular_classification', 'raster_segmentaton')").replace("{M}", MAJORITY)
+    install(site, "half", {"plugin": model_plugin(spec)})
+    registry = discover(entry_points=points(site))
+    assert "half.tree" in registry.components["model"]
+    assert "unknown task 'raster_segmentaton'" in registry.plugins["half"].problems[0]
+    with pytest.raises(PluginError, match="raster_segmentaton"):
+        discover(strict=True, entry_points=points(site))
+
+
+def test_a_hook_without_hookimpl_or_without_return_is_reported(site):
+    undecorated = HEADER + f"""
+def mlstat_models():
+    return [ComponentSpec('tree', 'model', '{MAJORITY}', description='d.')]
+"""
+    no_return = HEADER + f"""
+@hookimpl
+def mlstat_models():
+    specs = [ComponentSpec('tree', 'model', '{MAJORITY}', description='d.')]
+"""
+    install(site, "nodeco", {"plugin": undecorated})
+    install(site, "noret", {"plugin": no_return})
+    registry = discover(entry_points=points(site))
+    for plugin, expected in (("nodeco", "not marked @hookimpl"), ("noret", "returned None")):
+        with pytest.raises(ConfigError) as info:
+            registry.get("model", f"{plugin}.tree")
+        assert f"plugin {plugin!r} has" in str(info.value) and expected in str(info.value)
+
+
+def test_validate_names_a_misspelt_hook_when_its_component_is_missing(site, tmp_path,
+                                                                       budget_csv):
+    typo = model_plugin(f"'tree', 'model', '{MAJORITY}', description='d.'").replace(
+        "def mlstat_models", "def mlstat_model")
+    install(site, "hooktypo", {"plugin": typo})
+    result = invoke("validate", str(pipeline(tmp_path, budget_csv,
+                                             model={"component": "hooktypo.tree"})))
+    text = " ".join(result.output.split())
+    assert result.exit_code != 0 and "Traceback" not in text
+    assert "has no mlstat_models hook" in text and "did you mean mlstat_models?" in text
+
+
+def test_an_extra_named_unlike_its_module_is_offered_for_a_missing_module(site):
+    """``import cv2`` comes from opencv-python: no requirement is named cv2, so the hint
+    offers the extras that lack something, then the module itself."""
+    spec = "'m', 'model', 'pkg_vision.models:Model', description='d.'"
+    install(site, "vision", {"plugin": model_plugin(spec), "models": "import cv2_absent_xyz\n"},
+            extras={"vision": "opencv-absent-xyz>=4", "test": "pytest-absent-xyz"})
+    registry = discover(entry_points=points(site))
+    with pytest.raises(PluginError) as info:
+        registry.get("model", "vision.m").build()
+    text = str(info.value)
+    assert '`pip install "mlstat-vision[vision]"` (opencv-absent-xyz)' in text
+    assert "pip install cv2_absent_xyz" in text and "[test]" not in text
+
+
+def test_a_plugin_module_missing_a_dependency_names_where_and_what_to_install(site):
+    install(site, "plugdep", {"plugin": "import absent_dep_xyz\n"},
+            extras={"fast": "absent-dep-xyz>=1"})
+    record = discover(entry_points=points(site)).plugins["plugdep"]
+    assert record.status == "failed"
+    assert "plugin.py:1" in record.error
+    assert '`pip install "mlstat-plugdep[fast]"`' in record.error

@@ -282,7 +282,8 @@ def _check_discovery(suite: _Suite) -> str | None:
     own = [c for c in suite.registry.conflicts.values()
            if f" {suite.plugin}." in c or c.startswith(f"{suite.plugin}.")]
     if record.problems or own:
-        raise suite.fail(None, "discovery found problems: " + " | ".join(record.problems + own),
+        raise suite.fail(None, "discovery found problems: "
+                         + " | ".join(record.problems + own).rstrip("."),
                          "correct the hooks named above")
     return f"{len(record.components)} component(s)"
 
