@@ -126,7 +126,20 @@ class CodingMixin:
         metadata = train.metadata or {}
         self.extra_state["hierarchy"] = Hierarchy.from_dict(metadata.get("code_list")).as_dict() \
             if metadata.get("code_list") else Hierarchy(separator=self.params.separator).as_dict()
+        self._check_fallback_level()
         return self
+
+    def _check_fallback_level(self) -> None:
+        """Say when ``fallback_level`` is no coarser than every code: its fallback_code would
+        repeat the prediction."""
+        level = self.params.fallback_level
+        hierarchy = Hierarchy.from_dict(self.extra_state["hierarchy"])
+        shallowest = min((len(hierarchy.ancestors(str(c))) for c in self.classes_), default=0)
+        if level and level >= shallowest:
+            warnings.warn(f"fallback_level {level} is not coarser than the codes (the shortest "
+                          f"has {shallowest} level(s)): fallback_code repeats the prediction "
+                          f"for those; set fallback_level below {shallowest}, or leave it out",
+                          stacklevel=3)
 
     def _set_threshold(self, validation: Dataset, source: str) -> None:
         require_columns(validation.frame, [*self.roles.text, *self.roles.auxiliary,

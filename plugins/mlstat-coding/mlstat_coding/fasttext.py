@@ -32,7 +32,7 @@ except ImportError:  # pragma: no cover - exercised only without the extra
     nn = None  # type: ignore[assignment]
 
 WEIGHTS_FILE = "weights.safetensors"
-INSTALL_HINT = "coding.fasttext needs torch: `pip install mlstat-coding[torch]`"
+INSTALL_HINT = "coding.fasttext needs torch: `pip install 'mlstat-coding[torch]'`"
 
 
 def _require_torch() -> None:

@@ -82,6 +82,9 @@ class _ModelCommon(Params):
     separator: str = Field(".", description="separator of code levels (01.1.5.2)")
 
 
+SENTENCE_ENCODERS = ("use-multilingual",)  # the keys of mlstat_coding.encoders.ENCODERS
+
+
 class _TfidfCommon(_ModelCommon):
     word_ngrams: tuple[int, int] = Field((1, 2), description="word n-gram range")
     char_ngrams: tuple[int, int] = Field((2, 5), description="char_wb n-gram range")
@@ -100,6 +103,10 @@ class _TfidfCommon(_ModelCommon):
         """TOML has no null: "none", "" and false switch the encoder off."""
         if value is False or (isinstance(value, str) and value.strip().lower() in ("", "none")):
             return None
+        if isinstance(value, str) and value not in SENTENCE_ENCODERS:
+            raise ValueError(f"unknown sentence encoder {value!r}; known: "
+                             f"{', '.join(repr(e) for e in SENTENCE_ENCODERS)}, or \"none\" "
+                             "for n-grams only")
         return value
 
     def check(self, registry: Any, task: Any = None) -> list[ConfigIssue]:
@@ -149,6 +156,15 @@ class FastTextParams(_ModelCommon):
     hashing: Literal["numpy", "sklearn"] = Field(
         "numpy", description="n-gram hashing: vectorised 64-bit hashes (fast), or scikit-learn's "
                              "HashingVectorizer (as in models saved before this option)")
+
+    def check(self, registry: Any, task: Any = None) -> list[ConfigIssue]:
+        """torch is installed (the model's optional extra)."""
+        import importlib.util
+
+        if importlib.util.find_spec("torch") is None:
+            return [ConfigIssue("", "component", "coding.fasttext needs torch, which is not "
+                                "installed", "pip install 'mlstat-coding[torch]'")]
+        return []
 
 
 class HierarchyParams(Params):

@@ -41,7 +41,7 @@ def mlstat_models() -> list[ComponentSpec]:
         ComponentSpec(
             "fasttext", "model", f"{_M}.fasttext:FastTextModel", P.FastTextParams, TEXT,
             "fastText-style torch classifier on hashed word and char n-grams (needs "
-            "`pip install mlstat-coding[torch]`)."),
+            "`pip install 'mlstat-coding[torch]'`)."),
     ]
 
 

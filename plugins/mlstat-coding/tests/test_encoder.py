@@ -139,3 +139,26 @@ def test_features_saved_before_encoders_still_work(parts):
     assert model.predict(frame)["prediction"].notna().all()
     assert len(features.get_feature_names_out()) == features.transform(
         model.prepared(frame)).shape[1]
+
+
+def test_a_misspelt_encoder_names_the_known_ones_and_none():
+    from mlstat_coding.encoders import ENCODERS
+    from mlstat_coding.params import SENTENCE_ENCODERS, LinearSvmParams
+    from pydantic import ValidationError
+
+    assert set(SENTENCE_ENCODERS) == set(ENCODERS)
+    with pytest.raises(ValidationError, match=r"unknown sentence encoder 'use'.*\"none\""):
+        LinearSvmParams(sentence_encoder="use")
+
+
+def test_fasttext_without_torch_is_reported_by_validate(monkeypatch):
+    import importlib.util
+
+    from mlstat_coding.params import FastTextParams
+
+    real = importlib.util.find_spec
+    assert FastTextParams().check(None) == []
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "torch" else real(name, *a))
+    (issue,) = FastTextParams().check(None)
+    assert "needs torch" in issue.message and "mlstat-coding[torch]" in str(issue.suggestion)

@@ -290,3 +290,13 @@ def test_fallback_sums_do_not_depend_on_the_batch():
              for i in range(0, len(proba), 13)]
     assert np.array_equal(np.concatenate(parts), whole)
     assert set(codes) <= {f"0{a}.{b}" for a in range(1, 4) for b in range(1, 5)}
+
+
+def test_a_fallback_level_no_coarser_than_the_codes_is_said(parts):
+    """ECOICOP subclasses have 4 levels: level 4 would repeat every prediction."""
+    with pytest.warns(UserWarning, match=r"fallback_level 4 is not coarser.*below 4"):
+        build("tfidf_logreg", max_iter=50, fallback_level=4).fit(parts[0], parts[1])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        build("tfidf_logreg", max_iter=50, fallback_level=3).fit(parts[0], parts[1])
+    assert not any("fallback_level" in str(w.message) for w in caught)
