@@ -173,7 +173,7 @@ def test_fasttext_without_torch_says_how_to_install(monkeypatch):
     import mlstat_coding.fasttext as ft
 
     monkeypatch.setattr(ft, "torch", None)
-    with pytest.raises(ModelError, match=r"pip install mlstat-coding\[torch\]"):
+    with pytest.raises(ModelError, match=r"pip install 'mlstat-coding\[torch\]'"):
         ft.FastTextModel()
 
 
