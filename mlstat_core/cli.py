@@ -7,11 +7,12 @@ printed as one message with exit code 2, never as a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
@@ -32,16 +33,48 @@ def escape(text: str) -> str:
     return rich_escape(text)
 
 
+def warning_line(message: Warning | str, category: type[Warning]) -> str:
+    """A Python warning as the commands show it: ``warning: <category>: <message>``, on one
+    line (no source file, no source line: a user of the command cannot act on them)."""
+    return f"warning: {category.__name__}: {' '.join(str(message).split())}"
+
+
+@contextlib.contextmanager
+def one_line_warnings() -> Iterator[None]:
+    """Show each Python warning raised inside (by a library, a plugin) once, as one line on
+    stderr (:func:`warning_line`). Python's filters still decide which are shown; a run
+    keeps the warnings of its steps in its records instead (see ``Runner.step``)."""
+    import warnings
+
+    shown: set[str] = set()
+    previous = warnings.showwarning
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: Any = None, line: str | None = None) -> None:
+        text = warning_line(message, category)
+        if text not in shown:
+            shown.add(text)
+            click.echo(text, err=True)
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = previous
+
+
 def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Turn a user's mistake (an MlstatError, or a file that cannot be written for want of
-    permission or space) into one message on stderr and exit code 2."""
+    permission or space) into one message on stderr and exit code 2; Python warnings are
+    shown as one line each (:func:`one_line_warnings`)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from mlstat_core.errors import MlstatError, user_message
 
         try:
-            return fn(*args, **kwargs)
+            with one_line_warnings():
+                return fn(*args, **kwargs)
         except KeyboardInterrupt:  # Ctrl-C, or SIGTERM during a run: no traceback
             click.echo("Interrupted: nothing was finished (a run folder, if any, is marked "
                        "failed)", err=True)
@@ -178,7 +211,8 @@ def _print_summary(result: Any) -> None:
                             "`sep` of the loader the run was trained with, else ',' or tab "
                             "for .tsv).")
 @click.option("--id-column", help="Input column identifying records (default: the model's id "
-                                  "column if present, else the row number).")
+                                  "column if present, else a record_id column, else the row "
+                                  "number).")
 @click.option("--probabilities/--no-probabilities", default=True, show_default=True,
               help="Write one proba_<class> column per class; leave them out for production "
                    "volumes (the prediction, its confidence and the model's other columns "
@@ -203,12 +237,12 @@ def predict(run_dir: str, input_path: str, output_path: str, chunk_size: int,
         options["master"] = spark_master
     summary = predict_file(run_dir, input_path, output_path, chunk_size, encoding,
                            engine=engine, engine_options=options, id_column=id_column,
-                           probabilities=probabilities, sep=sep)
+                           probabilities=probabilities, sep=sep, cli=True)
     click.echo(f"{summary.records:,} records scored in {summary.seconds:.2f} s on "
                f"{summary.engine} -> {summary.output}")
     for warning in summary.warnings:
         click.echo(f"warning: {warning}", err=True)
-    for note in (summary.drift or {}).get("notes", []):
+    for note in summary.notes + (summary.drift or {}).get("notes", []):
         click.echo(f"note: {note}", err=True)
 
 

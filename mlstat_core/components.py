@@ -134,6 +134,8 @@ def params_problems(model: type[BaseModel]) -> list[str]:
     a model-level validator that asks for some value is not a fault)."""
     from pydantic import ValidationError
 
+    from mlstat_core.errors import validation_text
+
     found: list[str] = []
     name = model.__name__
     if model.model_config.get("extra") != "forbid":
@@ -144,7 +146,7 @@ def params_problems(model: type[BaseModel]) -> list[str]:
         try:
             model()
         except ValidationError as exc:
-            bad = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']} "
+            bad = "; ".join(f"{'.'.join(map(str, e['loc']))}: {validation_text(e)} "
                             f"(default {e.get('input')!r})" for e in exc.errors() if e["loc"])
             if bad:
                 found.append(f"params {name} rejects its own defaults ({bad}): give every "

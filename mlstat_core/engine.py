@@ -249,27 +249,13 @@ class Runner:
 
     def step(self, name: str, fn: Callable[[], Any], describe: Callable[[Any], str],
              component: ResolvedComponent | None = None) -> Any:
-        """Run one step, timed; the warnings its code raises are kept with the run (manifest,
-        summary), each once, instead of being printed as Python warnings. Python's warning
-        filters are process-wide, so only a run in the main thread records them; a run in
-        another thread leaves its warnings to Python. An unexpected exception is one
-        PluginError naming the step and ``component`` (see :meth:`blamed`)."""
+        """Run one step, timed, its warnings kept with the run (:meth:`recording`). An
+        unexpected exception is one PluginError naming the step and ``component`` (see
+        :meth:`blamed`)."""
         self.progress(name, "")
         start = time.perf_counter()
-        caught: list[warnings.WarningMessage] = []
-        with self.blamed(name, component):
-            if threading.current_thread() is threading.main_thread():
-                with warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("always")
-                    value = fn()
-            else:
-                value = fn()
-        for w in caught:
-            if issubclass(w.category, DEVELOPER_WARNINGS):
-                continue  # a library's notice to its developers, not about this run's data
-            text = f"{name}: {w.message}"
-            if text not in self.warnings:
-                self.warnings.append(text)
+        with self.blamed(name, component), self.recording(name):
+            value = fn()
         seconds = time.perf_counter() - start
         self.timings[name] = self.timings.get(name, 0.0) + seconds
         message = describe(value)
@@ -277,6 +263,25 @@ class Runner:
         self.notify("mlstat_step_finished", run=self.info, step=name, seconds=seconds,
                     details={"message": message})
         return value
+
+    @contextmanager
+    def recording(self, step: str) -> Iterator[None]:
+        """Keep the warnings raised inside with the run (manifest, summary), each once, as
+        ``<step>: <message>``, instead of printing them as Python warnings. Python's warning
+        filters are process-wide, so only a run in the main thread records them; a run in
+        another thread leaves its warnings to Python."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+        for w in caught:
+            if issubclass(w.category, DEVELOPER_WARNINGS):
+                continue  # a library's notice to its developers, not about this run's data
+            text = f"{step}: {w.message}"
+            if text not in self.warnings:
+                self.warnings.append(text)
 
     def notify(self, hook_name: str, **kwargs: Any) -> None:
         """Call a lifecycle hook; a failing implementation becomes a run warning."""
@@ -367,10 +372,12 @@ class Runner:
 
     def _record_late_warnings(self, folder: RunFolder, results: list[IndicatorResult]) -> None:
         """Warnings raised after the persist step wrote the manifest and the report (by the
-        hooks called when it and the run finished): written into both."""
+        hooks called when it and the run finished): written into both. The report's own
+        warnings, raised again while it is rewritten, are kept as the persist step's."""
         folder.update(warnings=list(self.warnings))
-        self._write_report(folder, results)
-        folder.save_manifest()
+        with self.recording("persist"):
+            self._write_report(folder, results)
+        folder.update(warnings=list(self.warnings))  # also saves the report's files' hashes
 
     def _steps(self, folder: RunFolder) -> RunResult:
         from mlstat_core.predict import batch_warning

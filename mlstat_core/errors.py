@@ -109,3 +109,17 @@ def print_user_error(exc: BaseException) -> int:
         raise exc
     print(f"error: {message}", file=sys.stderr)
     return int(getattr(exc, "exit_code", 2))
+
+
+PYDANTIC_PREFIXES = ("Value error, ", "Assertion failed, ")
+"""What pydantic puts before the message of a validator's ValueError or assert."""
+
+
+def validation_text(error: dict) -> str:
+    """The message of one of pydantic's ``ValidationError.errors()`` as a user reads it: a
+    validator's own words, without pydantic's ``Value error, `` prefix."""
+    message = str(error.get("msg", ""))
+    for prefix in PYDANTIC_PREFIXES:
+        if message.startswith(prefix):
+            return message[len(prefix):]
+    return message

@@ -6,7 +6,8 @@ corrupt Parquet) becomes one :class:`~mlstat_core.errors.DataError` naming the f
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -162,14 +163,17 @@ def read_table(
         else:
             frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=dtype)
     except UnicodeDecodeError as exc:
+        found = undecodable_line(path, encoding) if fmt == "csv" else None
+        where = f"{found[1]} on line {found[0]:,}" if found else exc.reason
         raise DataError(
-            f"{path} is not valid {encoding} text (byte {exc.start}: {exc.reason}); save it as "
-            "UTF-8 or set the loader's `encoding` (for example encoding = \"cp1250\")"
+            f"{path} is not valid {encoding} text ({where}); save it as UTF-8 or set the "
+            "loader's `encoding` (for example encoding = \"cp1250\")"
         ) from None
     except pd.errors.EmptyDataError:
         raise DataError(f"data file {path} has no columns") from None
     except pd.errors.ParserError as exc:
-        raise DataError(f"{path} is not a well-formed CSV file: {exc}") from None
+        raise malformed_csv(path, exc, encoding, _csv_sep(path, sep) or ",",
+                            lambda s: f"set the loader's `sep` (sep = {json.dumps(s)})") from None
     except (OSError, ValueError) as exc:
         raise DataError(f"cannot read {path} as {fmt}: {exc}") from None
     if columns is not None:
@@ -203,6 +207,7 @@ def iter_table(
     encoding: str = "utf-8",
     sep: str | None = None,
     dtype: dict[str, Any] | None = None,
+    cli: bool = False,
 ) -> Iterator[pd.DataFrame]:
     """Yield the table in chunks of at most ``chunk_size`` rows; memory is bounded by the
     chunk size, not the file size (Excel files are read whole: they are small by nature).
@@ -210,7 +215,8 @@ def iter_table(
     ``dtype`` maps columns to types (``str``: text, as :func:`as_text` writes it) so that
     every chunk has them the same, whatever values it happens to hold; absent columns are
     ignored. Relative paths are taken from the current folder (this reads ``mlstat
-    predict``'s input)."""
+    predict``'s input). Messages name the options ``--encoding`` and ``--sep`` with ``cli``,
+    else this function's arguments."""
     path = Path(path)
     _check_file(path, "the current folder")
     fmt = table_format(path, format, "", ".csv, .tsv, .parquet or .xlsx")
@@ -235,16 +241,109 @@ def iter_table(
         else:
             yield with_dtypes(read_table(path, format=fmt, dtype=_csv_dtype(dtype)), dtype)
     except UnicodeDecodeError as exc:
-        where = f"records {start + 1:,} to {start + chunk_size:,}" if start or fmt == "csv" \
-            else "the file"
+        found = undecodable_line(path, encoding) if fmt == "csv" else None
+        where = f"{found[1]} on line {found[0]:,}, {chunk_of(path, found[0], chunk_size)}" \
+            if found else f"{exc.reason} after record {start:,}" if start else exc.reason
         raise DataError(
-            f"{path} is not valid {encoding} text ({exc.reason} in {where}); save it as UTF-8 "
-            "or pass the encoding option"
+            f"{path} is not valid {encoding} text ({where}); save it as UTF-8 or pass its "
+            f"encoding (for example {option_hint('encoding', 'cp1250', cli)})"
         ) from None
     except pd.errors.EmptyDataError:
         raise DataError(f"data file {path} has no columns") from None
+    except pd.errors.ParserError as exc:
+        raise malformed_csv(path, exc, encoding, _csv_sep(path, sep) or ",",
+                            lambda s: f"pass {option_hint('sep', s, cli)}") from None
     except (OSError, ValueError) as exc:
         raise DataError(f"cannot read {path} as {fmt}: {exc}") from None
+
+
+def option_hint(name: str, value: str, cli: bool) -> str:
+    """A reading option set to ``value`` as the caller's user writes it: ``--sep ';'`` on
+    the command line (``cli``), ``sep=';'`` in Python."""
+    if cli:
+        import shlex
+
+        return f"--{name.replace('_', '-')} {shlex.quote(separator_text(value))}"
+    return f"{name}={value!r}"
+
+
+def separator_text(sep: str) -> str:
+    """A field separator as a user types it (a tab as ``\\t``)."""
+    return "\\t" if sep == "\t" else sep
+
+
+SNIFF_CHARS = 65_536
+"""How much of a CSV file is read to guess its field separator."""
+
+
+def likely_separator(path: Path, encoding: str, used: str) -> str | None:
+    """The field separator (``;``, tab, ``|`` or ``,``) that the first lines of ``path``
+    suggest, when it is not ``used``; None when they suggest ``used`` or nothing."""
+    import csv
+
+    try:
+        with path.open(encoding=encoding, errors="replace", newline="") as file:
+            sample = file.read(SNIFF_CHARS)
+    except (OSError, LookupError):
+        return None
+    if len(sample) == SNIFF_CHARS and "\n" in sample:
+        sample = sample[:sample.rindex("\n")]  # whole lines only
+    try:
+        found = csv.Sniffer().sniff(sample, delimiters=";\t|,").delimiter
+    except csv.Error:
+        return None
+    return found if found != used else None
+
+
+def malformed_csv(path: Path, exc: Exception, encoding: str, used: str,
+                  fix: Callable[[str], str]) -> DataError:
+    """The error for a CSV file pandas cannot split into fields: when its first lines look
+    separated by another separator than ``used``, the message says to use that one (``fix``
+    says how: an option, an argument, a loader setting)."""
+    detail = str(exc).strip().removeprefix("Error tokenizing data. C error: ")
+    likely = likely_separator(path, encoding, used)
+    if likely is not None:
+        return DataError(
+            f"{path} is not a well-formed '{separator_text(used)}'-separated file ({detail}); "
+            f"its first lines look '{separator_text(likely)}'-separated: {fix(likely)}")
+    return DataError(f"{path} is not a well-formed CSV file ({detail}); check its quoting, "
+                     f"and its field separator ('{separator_text(used)}' was used)")
+
+
+def undecodable_line(path: Path, encoding: str) -> tuple[int, str] | None:
+    """The first line of ``path`` (counting from 1) that is not ``encoding`` text, with the
+    reason; None when every line decodes (or the file cannot be read). The readers' own
+    errors say where in their buffer the bad byte was, not where in the file."""
+    import codecs
+
+    number = 0
+    try:
+        decoder = codecs.getincrementaldecoder(encoding)()
+        with path.open("rb") as file:
+            for line in file:
+                number += 1
+                decoder.decode(line)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        return max(number, 1), exc.reason
+    except (OSError, LookupError):
+        return None
+    return None
+
+
+def chunk_of(path: Path, line: int, chunk_size: int) -> str:
+    """The records of the chunk that holds ``line`` of a CSV file with a header line (one
+    record a line), as ``records 1 to 300``; the last chunk ends with the file."""
+    import itertools
+
+    record = max(line - 1, 1)
+    first = (record - 1) // chunk_size * chunk_size + 1
+    try:
+        with path.open("rb") as file:
+            lines = sum(1 for _ in itertools.islice(file, first + chunk_size))
+    except OSError:
+        lines = first + chunk_size
+    return f"in records {first:,} to {max(min(first + chunk_size - 1, lines - 1), first):,}"
 
 
 def _csv_dtype(dtype: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -26,6 +26,8 @@ from mlstat_core.sklearn_model import require_columns
 from mlstat_core.tasks import TaskType
 
 DEFAULT_ENGINE = "local"
+OUTPUT_ID = "record_id"
+"""The output's column of record ids; an input column of that name holds ids too."""
 
 
 @dataclass
@@ -40,6 +42,8 @@ class PredictSummary:
     drift: dict[str, Any] | None = None
     engine: str = "core.local"
     details: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    """What the user should know that is no problem (records numbered for want of ids)."""
 
 
 @dataclass
@@ -68,6 +72,9 @@ class ScoringJob:
     """The model's component (``plugin.name (distribution dist)``), for messages."""
     task: TaskType | None = None
     """The run's task type: its predictions are checked against it (None: not checked)."""
+    cli: bool = False
+    """Messages name the command's options (``--encoding``), not the arguments of
+    :func:`predict_file` (``encoding=``)."""
 
     @property
     def input_columns(self) -> list[str]:
@@ -120,14 +127,18 @@ def load_model(run_dir: str | Path, registry: Registry | None = None
 
 def read_dtypes(model: Model, id_column: str | None = None) -> dict[str, Any]:
     """``column -> str`` for the columns an input is read with as text: the id column (the
-    one asked for, else the model's), the model's ``text_columns`` (the raw input columns
-    that held text in training; a model without the attribute has none) and the target when
-    the model's classes are text (``0110`` stays ``0110`` when new labels are checked)."""
+    one asked for, else the model's and ``record_id``, see :func:`id_column_of`), the model's
+    ``text_columns`` (the raw input columns that held text in training; a model without the
+    attribute has none) and the target when the model's classes are text (``0110`` stays
+    ``0110`` when new labels are checked)."""
     columns = list(model.text_columns or [])
     roles = model.roles
     ident = id_column or (roles.id if roles is not None else None)
     if ident:
         columns.append(ident)
+    inputs = roles.input_columns() if roles is not None else []
+    if not id_column and OUTPUT_ID not in inputs:
+        columns.append(OUTPUT_ID)
     classes = model.classes_ or []
     if roles is not None and roles.target and classes and all(isinstance(c, str)
                                                               for c in classes):
@@ -176,14 +187,27 @@ def build_engine(name: str, options: dict[str, Any] | None, registry: Registry) 
 
 def id_column_of(columns: Any, model: Model, requested: str | None = None) -> str | None:
     """The column that identifies records: the one asked for, else the model's id column
-    when the input has it, else None (records are then numbered in input order)."""
+    when the input has it, else the input's ``record_id`` (the name the output gives ids, so
+    it is never replaced by row numbers), else None (records are then numbered in input
+    order: see :func:`numbering_note`)."""
     if requested:
         if requested not in columns:
             raise DataError(f"the input has no id column {requested!r}; it has "
                             f"{', '.join(map(repr, list(columns)[:20]))}")
         return requested
     roles = model.roles
-    return roles.id if roles is not None and roles.id and roles.id in columns else None
+    if roles is not None and roles.id and roles.id in columns:
+        return roles.id
+    return OUTPUT_ID if OUTPUT_ID in columns else None
+
+
+def numbering_note(model: Model) -> str:
+    """What the summary says when no id column was found and records were numbered."""
+    roles = model.roles
+    looked = f"neither the model's id column {roles.id!r} nor {OUTPUT_ID!r}" \
+        if roles is not None and roles.id and roles.id != OUTPUT_ID else f"no {OUTPUT_ID!r}"
+    return (f"the input has {looked}, so {OUTPUT_ID} numbers the records 0, 1, 2, ... in "
+            "input order; pass --id-column to keep an input column as their ids")
 
 
 def aligned(predicted: Any, index: pd.Index, model_name: str = "the model") -> pd.DataFrame:
@@ -276,7 +300,7 @@ def output_frame(chunk: pd.DataFrame, predicted: pd.DataFrame, model: Model,
         predicted = predicted.loc[:, [not str(c).startswith("proba_")
                                       for c in predicted.columns]]
     out = pd.DataFrame(index=chunk.index)
-    out["record_id"] = chunk[column].to_numpy() if column else chunk.index.to_numpy()
+    out[OUTPUT_ID] = chunk[column].to_numpy() if column else chunk.index.to_numpy()
     return pd.concat([out, predicted], axis=1)
 
 
@@ -363,6 +387,7 @@ def predict_file(
     id_column: str | None = None,
     probabilities: bool = True,
     sep: str | None = None,
+    cli: bool = False,
 ) -> PredictSummary:
     """Score ``input_path`` into ``output_path`` with the run's model on the chosen engine.
 
@@ -373,7 +398,8 @@ def predict_file(
     ``sep`` is the field separator of a CSV input; by default the one of the loader the run
     was trained with (its ``sep``), else ',' (tab for ``.tsv``). Unexpected errors of plugin
     code are one :class:`PluginError` naming the component, its distribution and a file
-    with the full traceback."""
+    with the full traceback. ``cli``: messages name the ``mlstat predict`` options
+    (``--encoding``) rather than this function's arguments."""
     from mlstat_core.engine import blame, label, sigterm_as_interrupt, temporary_traceback
 
     registry = registry or get_registry()
@@ -387,7 +413,7 @@ def predict_file(
                      encoding, steps, id_column, probabilities,
                      str(output_path) if is_url(output_path) else None,
                      input_separator(input_path, sep, folder),
-                     label(name, registry.get("model", name).distribution), task)
+                     label(name, registry.get("model", name).distribution), task, cli)
     entry = registry.engine(engine)
     with sigterm_as_interrupt(), blame("predict", f"engine {entry.full_name}",
                                        entry.distribution, temporary_traceback):
@@ -437,9 +463,10 @@ class LocalEngine(Engine):
         writer = TableWriter(job.output)
         ids = DuplicateIds()
         rows = 0
+        numbered = False
         try:
             for chunk in iter_table(job.input, job.chunk_size, encoding=job.encoding,
-                                    sep=job.sep, dtype=job.read_dtypes()):
+                                    sep=job.sep, dtype=job.read_dtypes(), cli=job.cli):
                 predicted = predict_checked(model, chunk, f"input {job.input}",
                                             job.model_name, job.task)
                 writer.write(parquet_safe(output_frame(chunk, predicted, model,
@@ -448,6 +475,7 @@ class LocalEngine(Engine):
                 column = id_column_of(chunk.columns, model, job.id_column)
                 if column:
                     ids.update(chunk[column], column)
+                numbered = column is None
                 rows += len(chunk)
                 for label, count in unseen_labels(chunk, model).items():
                     unseen[label] = unseen.get(label, 0) + count
@@ -463,6 +491,8 @@ class LocalEngine(Engine):
                                  drift.result() if drift is not None else None, "core.local")
         if ids.warning():
             summary.warnings.append(ids.warning())
+        if numbered:
+            summary.notes.append(numbering_note(model))
         return summary
 
 

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from mlstat_core import hookspecs
 from mlstat_core.components import KINDS, ComponentSpec
-from mlstat_core.errors import ConfigError, ConfigIssue, PluginError
+from mlstat_core.errors import ConfigError, ConfigIssue, PluginError, validation_text
 from mlstat_core.requirements import absent_extras, absent_requirements, declared_extras
 from mlstat_core.tasks import BUILTIN_TASKS, TaskType
 
@@ -200,7 +200,7 @@ def issues_from_validation(exc: ValidationError, prefix: str, file: str) -> list
         elif err["type"] == "missing":
             message = "required parameter is missing"
         else:
-            message = f"{err['msg']} (got {err.get('input')!r})"
+            message = f"{validation_text(err)} (got {err.get('input')!r})"
         found.append(ConfigIssue(file, field_name, message))
     return found
 
@@ -217,9 +217,9 @@ def blame_defaults(issues: list[ConfigIssue], exc: ValidationError, given: Mappi
             continue
         issue.message = (
             f"the default of {'.'.join(map(str, loc))} in the params of {entry.full_name} is "
-            f"invalid: {err['msg']} (default {err.get('input')!r}). A defect of plugin "
-            f"{entry.plugin!r}'s params defaults (distribution {entry.distribution}): report "
-            "it to its authors; meanwhile set a valid value in this table")
+            f"invalid: {validation_text(err)} (default {err.get('input')!r}). A defect of "
+            f"plugin {entry.plugin!r}'s params defaults (distribution {entry.distribution}): "
+            "report it to its authors; meanwhile set a valid value in this table")
     return issues
 
 
@@ -261,7 +261,7 @@ def _nested_params(model: type[BaseModel], name: str) -> type[BaseModel] | None:
 
 def _first_error(exc: ValidationError) -> str:
     err = exc.errors()[0]
-    return f"{'.'.join(map(str, err['loc'])) or 'params'}: {err['msg']}"
+    return f"{'.'.join(map(str, err['loc'])) or 'params'}: {validation_text(err)}"
 
 
 def _short(value: Any, limit: int = 160) -> str:

@@ -161,3 +161,69 @@ def test_summary_shows_bracketed_text_as_written(tmp_path, capsys):
                                    run_dir=tmp_path))
     out = capsys.readouterr().out
     assert "[quality] table" in out and "[model.index]" in out
+
+
+@pytest.fixture
+def python_shows_warnings(monkeypatch):
+    """Every warning shown the way Python shows it outside pytest (which records them): on
+    stderr, with its file and source line."""
+    import warnings
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+    monkeypatch.setattr(warnings, "showwarning", show)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        yield
+
+
+def test_a_warning_while_the_report_is_rewritten_is_recorded_not_printed(
+        write_pipeline, tmp_path, monkeypatch, python_shows_warnings):
+    """A warning of the report's drawing (matplotlib's constrained_layout, say) is raised
+    again when the report is rewritten after the persist step: it is the run's warning,
+    shown once, never Python's two lines with the source."""
+    import warnings
+
+    from mlstat_core.engine import Runner
+
+    original = Runner._write_report
+
+    def drawing(self, folder, results):
+        warnings.warn("axes sizes collapsed to zero", UserWarning, stacklevel=1)
+        original(self, folder, results)
+
+    monkeypatch.setattr(Runner, "_write_report", drawing)
+    result = invoke("run", str(write_pipeline()), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    assert result.output.count("axes sizes collapsed") == 1
+    assert "warning: persist: axes sizes collapsed to zero" in result.output
+    assert "warnings.warn(" not in result.output
+    manifest = json.loads(next((tmp_path / "out").iterdir()).joinpath("manifest.json")
+                          .read_text())
+    assert manifest["warnings"].count("persist: axes sizes collapsed to zero") == 1
+
+
+def test_predict_shows_a_library_warning_once_on_one_line(write_pipeline, tmp_path, budget_csv,
+                                                          monkeypatch, python_shows_warnings):
+    import warnings
+
+    import mlstat_core.predict as predict_module
+
+    assert invoke("run", str(write_pipeline()), "--out", str(tmp_path / "r")).exit_code == 0
+    run_dir = next((tmp_path / "r").iterdir())
+    original = predict_module.predict_checked
+
+    def checked(*args, **kwargs):  # a model whose library warns twice in every chunk
+        for _ in range(2):
+            warnings.warn("X has feature names,\n  but the model was fitted without",
+                          UserWarning, stacklevel=1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(predict_module, "predict_checked", checked)
+    result = invoke("predict", str(run_dir), "--input", str(budget_csv), "--output",
+                    str(tmp_path / "o.csv"), "--chunk-size", "500")
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stderr.splitlines() if "feature names" in line]
+    assert lines == ["warning: UserWarning: X has feature names, but the model was fitted "
+                     "without"]

@@ -115,3 +115,17 @@ def test_json_schema_describes_the_sections():
     schema = json_schema()
     assert {"pipeline", "loader", "model", "split", "indicators"} <= set(schema["properties"])
     assert "pipeline" in schema["required"]
+
+
+def test_a_validator_s_message_reaches_the_user_without_pydantic_s_prefix(write_pipeline,
+                                                                           budget_csv):
+    path = write_pipeline(
+        loader={"component": "core.table", "path": str(budget_csv), "target": "children",
+                "encoding": "utf8x"},
+        split={"component": "core.holdout", "test_size": 0.6, "validation_size": 0.5})
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    found = {i.field: i.message for i in info.value.issues}
+    assert found["loader.encoding"].startswith("unknown text encoding 'utf8x'; give one such")
+    assert found["split"].startswith("test_size + validation_size must be below 1")
+    assert "Value error" not in str(info.value)

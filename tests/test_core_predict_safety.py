@@ -297,6 +297,37 @@ def test_duplicate_ids_are_a_warning_with_count_and_example(trained, tmp_path):
     assert not [w for w in clean.warnings if "repeat the id" in w]
 
 
+def test_a_record_id_column_of_the_input_keeps_its_ids(trained, tmp_path):
+    """The output's id column is record_id: an input that has one (and not the model's id
+    column) keeps its ids there, never replaced by row numbers."""
+    frame = pd.read_csv(new_records(tmp_path / "n.csv"), dtype={"id": str, "code": str})
+    frame = frame.drop(columns="id")
+    frame.insert(0, "record_id", [f"X{900 - i}" for i in range(len(frame))])
+    frame.to_parquet(tmp_path / "ids.parquet")
+    result = invoke("predict", trained, "--input", tmp_path / "ids.parquet", "--output",
+                    tmp_path / "o.parquet", "--no-probabilities")
+    assert result.exit_code == 0, result.output
+    out = pd.read_parquet(tmp_path / "o.parquet")
+    assert out["record_id"].tolist()[:3] == ["X900", "X899", "X898"]
+    assert "--id-column" not in result.stderr
+
+
+def test_numbered_records_are_said_in_the_summary(trained, tmp_path):
+    frame = pd.read_csv(new_records(tmp_path / "n.csv"), dtype=str).drop(columns="id")
+    frame.to_csv(tmp_path / "noid.csv", index=False)
+    result = invoke("predict", trained, "--input", tmp_path / "noid.csv", "--output",
+                    tmp_path / "o.csv")
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(tmp_path / "o.csv")["record_id"].tolist() == list(range(20))
+    [note] = [line for line in result.stderr.splitlines() if "record_id" in line]
+    assert note.startswith("note: ")
+    assert "neither the model's id column 'id' nor 'record_id'" in note
+    assert "numbers the records" in note and "--id-column" in note
+    kept = invoke("predict", trained, "--input", new_records(tmp_path / "n.csv"),
+                  "--output", tmp_path / "k.csv")
+    assert "--id-column" not in kept.stderr
+
+
 def test_duplicate_ids_are_counted_across_chunks():
     ids = DuplicateIds()
     ids.update(pd.Series(["a", "b", "a"]), "id")
@@ -398,12 +429,44 @@ def test_a_text_target_is_read_as_text(tmp_path):
     assert unseen_labels(chunk, model) == {}
 
 
-def test_an_encoding_error_names_the_records_it_is_in(tmp_path):
+def test_an_encoding_error_names_its_line_and_the_records_of_its_chunk(tmp_path):
+    """The line of the file, and the chunk as it is (36 records, not 31 to 40); the readers'
+    own positions (a byte of their buffer, "unexpected end of data") would mislead."""
     path = tmp_path / "bad.csv"
     path.write_bytes(b"text\n" + b"ok\n" * 30 + b"caf\xe9\n" + b"ok\n" * 5)
-    with pytest.raises(DataError, match=r"records 31 to 40") as info:
+    with pytest.raises(DataError, match=r"on line 32, in records 31 to 36\)") as info:
         list(iter_table(path, 10))
-    assert "byte" not in str(info.value)
+    assert "encoding='cp1250'" in str(info.value)  # a library caller's argument
+    assert "end of data" not in str(info.value)
+
+
+def test_predict_names_the_encoding_option_and_the_real_records(trained, tmp_path):
+    path = tmp_path / "cp1250.csv"
+    frame = pd.read_csv(new_records(tmp_path / "n.csv"), dtype=str)
+    frame = pd.concat([frame] * 15, ignore_index=True)  # 300 records
+    frame.loc[149, "code"] = "\u017c"  # ż
+    frame.to_csv(path, index=False, encoding="cp1250")
+    result = invoke("predict", trained, "--input", path, "--output", tmp_path / "o.csv")
+    assert result.exit_code == 2
+    assert f"{path} is not valid utf-8 text" in result.stderr
+    assert "line 151, in records 1 to 300)" in result.stderr
+    assert "--encoding cp1250" in result.stderr and "encoding option" not in result.stderr
+
+
+def test_a_semicolon_file_read_with_commas_suggests_the_separator(trained, tmp_path):
+    path = tmp_path / "semi.csv"
+    frame = pd.read_csv(new_records(tmp_path / "n.csv"), dtype=str).assign(note="plain")
+    frame.loc[7, "note"] = "bakery, retail"
+    frame.to_csv(path, sep=";", index=False)
+    result = invoke("predict", trained, "--input", path, "--output", tmp_path / "o.csv")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    [line] = result.stderr.splitlines()
+    assert str(path) in line and "line 9" in line and "tokenizing" not in line
+    assert line.endswith("its first lines look ';'-separated: pass --sep ';'")
+    with pytest.raises(DataError, match=r"look ';'-separated: pass sep=';'$"):
+        list(iter_table(path))
+    assert invoke("predict", trained, "--input", path, "--output", tmp_path / "o.csv",
+                  "--sep", ";").exit_code == 0
 
 
 @pytest.mark.parametrize("damage", ["class", "params"])

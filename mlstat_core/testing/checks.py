@@ -28,7 +28,7 @@ from pydantic import BaseModel, ValidationError
 
 from mlstat_core import hookspecs
 from mlstat_core.components import ComponentSpec, Indicator, Loader, Model, Params, Splitter
-from mlstat_core.errors import ConfigIssue
+from mlstat_core.errors import ConfigIssue, validation_text
 from mlstat_core.registry import (
     FactoryError,
     PluginRecord,
@@ -267,7 +267,7 @@ def _first_errors(exc: ValidationError, n: int = 3) -> str:
     parts = []
     for err in exc.errors()[:n]:
         loc = ".".join(str(p) for p in err["loc"]) or "(model)"
-        parts.append(f"{loc}: {err['msg']}")
+        parts.append(f"{loc}: {validation_text(err)}")
     return "; ".join(parts)
 
 

@@ -192,7 +192,7 @@ def score_to_queue(model: Any, args: argparse.Namespace, folder: Any, component:
     records = auto = 0
     try:
         for frame in iter_table(args.input, args.chunk_size, encoding=args.encoding, sep=sep,
-                                dtype=dtype):
+                                dtype=dtype, cli=True):
             predictions = predict_checked(model, frame, f"input {args.input}", component)
             if args.id_column and args.id_column not in frame:
                 raise DataError(f"{args.input} has no id column {args.id_column!r}")

@@ -26,6 +26,7 @@ from mlstat_core.predict import (
     drift_accumulator,
     finish_summary,
     id_column_of,
+    numbering_note,
     require_input_columns,
 )
 from mlstat_spark.params import SparkParams
@@ -258,7 +259,8 @@ class SparkEngine(Engine):
         if fmt == "csv":
             # the first chunk only: the driver never holds the whole input
             sample = next(iter_table(job.input, 10_000, encoding=job.encoding, sep=job.sep,
-                                     dtype=job.read_dtypes()), None) if local else None
+                                     dtype=job.read_dtypes(), cli=job.cli), None) \
+                if local else None
             if sample is not None:
                 require_input_columns(sample, job.input_columns, what=f"input {job.input}")
             sep = job.sep or ("\t" if str(job.input).lower().endswith(".tsv") else ",")
@@ -339,10 +341,13 @@ class SparkEngine(Engine):
             drift_result = (drift.result() if arrow else self._drift(df, job, drift)) \
                 if drift is not None else None
         seconds = time.perf_counter() - start
-        return finish_summary(job, rows, seconds, unseen, drift_result, "spark.spark",
-                              {"startup_seconds": startup, "master": self.params.master,
-                               "scoring_seconds": seconds - startup,
-                               "writer": "arrow" if arrow else "spark"})
+        summary = finish_summary(job, rows, seconds, unseen, drift_result, "spark.spark",
+                                 {"startup_seconds": startup, "master": self.params.master,
+                                  "scoring_seconds": seconds - startup,
+                                  "writer": "arrow" if arrow else "spark"})
+        if id_column_of(df.columns, job.model, job.id_column) is None:
+            summary.notes.append(numbering_note(job.model))
+        return summary
 
     def _arrow_writes(self, target: str) -> bool:
         """Whether Python workers write the output (see ``SparkParams.writer``)."""

@@ -39,6 +39,8 @@ def test_spark_scores_a_csv_exactly_as_the_local_engine(spark_engine, budget_csv
     spark = predict_file(run.run_dir, tmp_path / "new.csv", tmp_path / "spark.parquet",
                          engine="spark", engine_options={"master": "local[2]"})
     assert local.records == spark.records == 1519
+    # no id column: both engines number the records and say so
+    assert spark.notes == local.notes and "numbers the records" in spark.notes[0]
     assert spark.details["startup_seconds"] >= 0
     # the workers count every record for the drift check: the local engine's figures exactly
     assert spark.drift is not None and spark.drift["records"] == 1519

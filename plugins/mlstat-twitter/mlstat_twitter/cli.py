@@ -48,6 +48,16 @@ def check_input(input_path: str | Path) -> None:
                         "an X API v2 JSON / JSONL or CSV export")
 
 
+def check_encoding(encoding: str) -> None:
+    """Refuse an ``--encoding`` that Python does not know, before the model is loaded."""
+    from mlstat_core.components import known_encoding
+
+    try:
+        known_encoding(encoding)
+    except ValueError as exc:
+        raise MlstatError(f"--encoding {encoding}: {exc}") from None
+
+
 def check_index_output(input_path: str | Path, output: str | Path) -> None:
     """Refuse an output that is not a CSV file, or whose files would replace the tweet file
     read or a file of a run folder (as ``mlstat predict`` refuses for its output)."""
@@ -80,13 +90,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-column", default="created_at",
                         help="CSV: column of the timestamp")
     parser.add_argument("--id-column", default="id", help="CSV: column of the tweet id")
+    parser.add_argument("--encoding", default="utf-8",
+                        help="text encoding of the input (for example cp1252; a UTF-8 "
+                             "byte-order mark is ignored)")
     parser.add_argument("--output", default="sentiment_index.csv", help="index CSV to write")
     args = parser.parse_args(argv)
     try:
         from mlstat_core.predict import load_model
         from mlstat_twitter.models import IndexingModel
+        from mlstat_twitter.textfiles import CLI_OPTION
 
         check_input(args.input)
+        check_encoding(args.encoding)
         check_index_output(args.input, args.output)
         _folder, model, _factory, _steps = load_model(args.run_dir)
         inner = getattr(model, "inner", model)
@@ -104,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
                 Path(args.input), out.parent,
                 {"format": args.format, "retweets": "keep" if args.keep_retweets else "drop",
                  "text": args.text_column, "created_at": args.time_column,
-                 "id": args.id_column},
+                 "id": args.id_column, "encoding": args.encoding,
+                 "encoding_option": CLI_OPTION},
                 settings, name=out.name)
         for w in caught:
             print(f"warning: {w.message}", file=sys.stderr)

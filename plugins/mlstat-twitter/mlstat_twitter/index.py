@@ -34,6 +34,9 @@ import pandas as pd
 from mlstat_core.errors import DataError
 
 FREQ = {"day": "D", "week": "W-SUN", "month": "M", "quarter": "Q", "year": "Y"}
+TINY = 1e-8
+"""Figures smaller than this in absolute value are written as 0: EM reaches a share of 0 only
+in the limit, and a quantile of such shares can be a denormal such as 5e-324."""
 
 
 def confusion_counts(y_true: Any, y_pred: Any, classes: list[str]) -> np.ndarray:
@@ -239,4 +242,21 @@ def sentiment_index(
                "index_high", *[f"share_{c}{s}" for c in classes for s in ("", "_low", "_high")],
                "raw_index", "raw_index_low", "raw_index_high",
                *[f"raw_share_{c}" for c in classes], "matrix_sd"]
-    return out.reindex(columns=columns)
+    return tidy_figures(out.reindex(columns=columns))
+
+
+def tidy_figures(table: pd.DataFrame) -> pd.DataFrame:
+    """Shares in [0, 1], indexes in [-1, 1] and figures below :data:`TINY` in absolute value
+    as 0, so that the file shows 0 where the estimate is 0 (both maps keep every interval
+    around its estimate)."""
+    out = table.copy()
+    for column in out.columns:
+        if column == "n" or not pd.api.types.is_float_dtype(out[column]):
+            continue
+        values = out[column]
+        if "share" in column:
+            values = values.clip(0, 1)
+        elif "index" in column:
+            values = values.clip(-1, 1)
+        out[column] = values.mask(values.abs() < TINY, 0.0)
+    return out

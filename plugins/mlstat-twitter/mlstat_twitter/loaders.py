@@ -19,13 +19,20 @@ import pandas as pd
 from mlstat_core.components import ColumnRoles, Dataset, Loader
 from mlstat_core.errors import DataError
 from mlstat_core.io import resolve_path as core_resolve_path
-from mlstat_twitter.normalise import LANGUAGE_CODES
-from mlstat_twitter.params import TweetsParams, UmsabParams
+from mlstat_twitter.params import LANGUAGE_CODES, TweetsParams, UmsabParams
+from mlstat_twitter.textfiles import (
+    LOADER_OPTION,
+    STREAM_OPTION,
+    decoding_error,
+    python_encoding,
+    utf16_advice,
+)
 
 COLUMNS = ["id", "text", "created_at", "author", "language", "is_retweet"]
 BUNDLED = {"bundled:timeline": ("tweets_timeline", "tweets.csv")}
 STREAM_KEY = "twitter_stream"
-"""Key of ``Dataset.metadata`` naming the stream to index: {"path": ..., "format": ...}."""
+"""Key of ``Dataset.metadata`` naming the stream to index: {"path": ..., "format": ...,
+"encoding": ...} and the loader's policies for it."""
 SHOWN_LINES = 5
 
 
@@ -72,29 +79,35 @@ def parse_timestamps(values: pd.Series) -> pd.Series:
 # --- X API v2 ------------------------------------------------------------------------------
 
 
-def _pages_from_json(path: Path) -> list[Any]:
+def _pages_from_json(path: Path, encoding: str, option: str) -> list[Any]:
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(path.read_text(encoding=python_encoding(encoding)))
     except UnicodeDecodeError as exc:
-        raise DataError(f"{path} is not UTF-8 text ({exc.reason}); X exports are UTF-8: "
-                        "re-export or convert the file") from None
+        raise decoding_error(path, encoding, exc, option) from None
     except json.JSONDecodeError as exc:
-        raise DataError(f"{path} is not valid JSON (line {exc.lineno}: {exc.msg}); if it has "
-                        "one JSON object per line set format = \"jsonl\"") from None
+        advice = utf16_advice(path, option) or "; if it has one JSON object per line set " \
+            "format = \"jsonl\""
+        raise DataError(f"{path} is not valid JSON (line {exc.lineno}: {exc.msg}){advice}"
+                        ) from None
     return doc if isinstance(doc, list) else [doc]
 
 
-def _pages_from_jsonl(path: Path) -> tuple[list[Any], list[int]]:
+def _pages_from_jsonl(path: Path, encoding: str, option: str) -> tuple[list[Any], list[int]]:
+    """The JSON value of each line and the numbers of the lines that are not JSON; a byte that
+    is not text in ``encoding`` stops reading (replaced, it would garble tweets unseen)."""
     pages: list[Any] = []
     bad: list[int] = []
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                pages.append(json.loads(line))
-            except json.JSONDecodeError:
-                bad.append(number)
+    try:
+        with path.open(encoding=python_encoding(encoding)) as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    pages.append(json.loads(line))
+                except json.JSONDecodeError:
+                    bad.append(number)
+    except UnicodeDecodeError as exc:
+        raise decoding_error(path, encoding, exc, option) from None
     return pages, bad
 
 
@@ -117,12 +130,14 @@ def _tweets_of_page(page: Any) -> tuple[list[dict], dict[str, str], dict[str, di
     return [t for t in tweets if isinstance(t, dict)], users, referenced
 
 
-def read_x_export(path: Path, fmt: str) -> tuple[pd.DataFrame, list[int]]:
-    """Tweets of an X API v2 export and the numbers of malformed lines (JSON Lines only)."""
+def read_x_export(path: Path, fmt: str, encoding: str = "utf-8",
+                  option: str = LOADER_OPTION) -> tuple[pd.DataFrame, list[int]]:
+    """Tweets of an X API v2 export and the numbers of malformed lines (JSON Lines only);
+    ``option`` is how the user sets the encoding, for messages."""
     if fmt == "jsonl":
-        pages, bad = _pages_from_jsonl(path)
+        pages, bad = _pages_from_jsonl(path, encoding, option)
     else:
-        pages, bad = _pages_from_json(path), []
+        pages, bad = _pages_from_json(path, encoding, option), []
     rows = []
     for page in pages:
         tweets, users, referenced = _tweets_of_page(page)
@@ -153,9 +168,10 @@ def read_x_export(path: Path, fmt: str) -> tuple[pd.DataFrame, list[int]]:
         warnings.warn(f"{path.name}: skipped {len(bad)} malformed JSON line(s) (line {shown})",
                       stacklevel=3)
     if not rows and bad and not pages:
+        advice = utf16_advice(path, option) or "; give an X API v2 export as JSON Lines, " \
+            "or set the format (`format`, `--format`) if it is CSV"
         raise DataError(f"{path} holds no tweets: none of its {len(bad)} line(s) is JSON "
-                        f"(first malformed line {bad[0]}); give an X API v2 export as JSON "
-                        "Lines, or set the format (`format`, `--format`) if it is CSV")
+                        f"(first malformed line {bad[0]}){advice}")
     if not rows:
         raise DataError(f"{path} holds no tweets: expected X API v2 responses with a `data` "
                         "list (and optional `includes`), or tweet objects with `text`")
@@ -167,13 +183,19 @@ def read_x_export(path: Path, fmt: str) -> tuple[pd.DataFrame, list[int]]:
 # --- CSV -----------------------------------------------------------------------------------
 
 
-def read_csv_export(path: Path, params: TweetsParams | None = None) -> pd.DataFrame:
+def read_csv_export(path: Path, params: TweetsParams | None = None,
+                    option: str = LOADER_OPTION) -> pd.DataFrame:
+    """The standard columns of a CSV export; ``option`` is how the user sets the encoding."""
     from mlstat_core.io import read_table
 
     p = params or TweetsParams(path=str(path))
-    # ids as text: a tweet id (19 digits) read as a number loses its last digits
-    raw = read_table(path, format="csv", encoding=p.encoding,
-                     dtype={p.id: "string", "id_str": "string"})
+    try:  # ids as text: a tweet id (19 digits) read as a number loses its last digits
+        raw = read_table(path, format="csv", encoding=p.encoding,
+                         dtype={p.id: "string", "id_str": "string"})
+    except DataError as exc:  # the core's advice names the loader's `encoding`, which the
+        if isinstance(exc.__context__, UnicodeDecodeError):  # stream and CLI do not have
+            raise decoding_error(path, p.encoding, exc.__context__, option) from None
+        raise
     if p.text not in raw.columns:
         raise DataError(f"{path} has no text column {p.text!r}; it has {_listed(raw)}: "
                         f"{_set_column('text', 'stream_text', '--text-column')}")
@@ -287,9 +309,10 @@ def apply_policies(frame: pd.DataFrame, params: Any, where: str,
     return out, removed
 
 
-def read_tweets(path: Path, fmt: str = "auto", params: Any = None) -> tuple[pd.DataFrame,
-                                                                           dict[str, Any]]:
-    """Any supported export as the standard columns, with the cleaning policies applied."""
+def read_tweets(path: Path, fmt: str = "auto", params: Any = None,
+                encoding_option: str = LOADER_OPTION) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Any supported export as the standard columns, with the cleaning policies applied;
+    read in ``params.encoding``, which the user sets through ``encoding_option``."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"tweet file {path} does not exist; check `path` (relative to the "
@@ -297,11 +320,13 @@ def read_tweets(path: Path, fmt: str = "auto", params: Any = None) -> tuple[pd.D
     fmt = detect_format(path, fmt)
     params = params or TweetsParams(path=str(path))
     if fmt == "csv":
-        frame, bad = read_csv_export(path, params), []
+        frame, bad = read_csv_export(path, params, encoding_option), []
     else:
-        frame, bad = read_x_export(path, fmt)
+        frame, bad = read_x_export(path, fmt, getattr(params, "encoding", "utf-8"),
+                                   encoding_option)
     frame, removed = apply_policies(frame, params, str(path), needs_timestamp(params))
-    return frame, {"format": fmt, "malformed_lines": len(bad),
+    return frame, {"format": fmt, "encoding": getattr(params, "encoding", "utf-8"),
+                   "malformed_lines": len(bad),
                    "malformed_line_numbers": bad[:SHOWN_LINES], "removed": removed}
 
 
@@ -317,7 +342,13 @@ def stream_metadata(params: Any, base_dir: Path) -> tuple[dict[str, Any], list[P
                          "duplicates": params.stream_duplicates,
                          "missing": params.missing, "text": params.stream_text,
                          "created_at": params.stream_created_at,
-                         "id": params.stream_id}}, [path]
+                         "id": params.stream_id, "encoding": stream_encoding(params),
+                         "encoding_option": STREAM_OPTION}}, [path]
+
+
+def stream_encoding(params: Any) -> str:
+    """``stream_encoding``, else the loader's own ``encoding`` (twitter.tweets), else utf-8."""
+    return params.stream_encoding or getattr(params, "encoding", None) or "utf-8"
 
 
 class TweetsLoader(Loader):

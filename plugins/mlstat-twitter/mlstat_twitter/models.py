@@ -23,6 +23,7 @@ from mlstat_twitter.lexicons import LEGACY_LEXICONS, default_lexicons, lexicon_t
 from mlstat_twitter.loaders import STREAM_KEY, read_tweets
 from mlstat_twitter.normalise import UNKNOWN_LANGUAGE, TweetNormaliser, identify_language
 from mlstat_twitter.params import SentimentParams, TweetsParams, VaderParams, base_model_problem
+from mlstat_twitter.textfiles import STREAM_OPTION
 
 BASE_DIR = "base"
 TEXT, LANG, LABEL = "__tweet__", "__language__", "__label__"
@@ -102,16 +103,19 @@ class IndexingModel(Model):
         """Score a tweet file, write the index (CSV), what it rests on (JSON) and the tweets'
         predictions. In a run's outputs they are ``sentiment_index.csv``, ``.json`` and
         ``stream_predictions.csv``; given ``name`` (``week.csv``), ``week.csv``, ``week.json``
-        and ``week_predictions.csv``, so that no other file in ``directory`` is touched."""
+        and ``week_predictions.csv``, so that no other file in ``directory`` is touched.
+        ``policy`` holds the loader's stream settings (``format``, ``retweets``, column names,
+        ``encoding`` and ``encoding_option``, the option that sets it, for messages)."""
         policy = policy or {}
         columns = {k: policy[k] for k in ("text", "created_at", "id") if policy.get(k)}
         loader_params = TweetsParams(
             path=str(path), retweets=policy.get("retweets", "drop"),
             duplicates=policy.get("duplicates", "drop"), missing=policy.get("missing", "drop"),
-            **columns)
+            encoding=policy.get("encoding") or "utf-8", **columns)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            frame, info = read_tweets(path, policy.get("format", "auto"), loader_params)
+            frame, info = read_tweets(path, policy.get("format", "auto"), loader_params,
+                                      policy.get("encoding_option") or STREAM_OPTION)
         notes = [str(w.message) for w in caught]
         for note in notes:
             warnings.warn(note, stacklevel=2)

@@ -29,6 +29,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
+from mlstat_core.errors import DataError
 from mlstat_twitter.params import NormaliseParams
 
 URL_TOKEN = "_url_"
@@ -196,6 +197,10 @@ def _identifier(languages: tuple[str, ...]):
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    unknown = sorted(set(languages) - set(identifier.nb_classes))
+    if unknown:  # a py3langid older than the codes the params accept
+        raise DataError(f"the installed py3langid cannot identify {', '.join(unknown)}; "
+                        "remove them from [model.language] languages or upgrade py3langid")
     if languages:
         identifier.set_languages(list(languages))
     return identifier
@@ -217,9 +222,3 @@ def identify_language(texts: Iterable[object], languages: Iterable[str] = ()) ->
             code = cache[cleaned] = str(identifier.classify(cleaned)[0])
         out.append(code)
     return out
-
-
-LANGUAGE_CODES = {"english": "en", "french": "fr", "german": "de", "dutch": "nl",
-                  "spanish": "es", "italian": "it", "portuguese": "pt", "arabic": "ar",
-                  "hindi": "hi"}
-"""UMSAB folder names -> ISO 639-1 codes."""

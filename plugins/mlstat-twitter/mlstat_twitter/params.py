@@ -10,6 +10,35 @@ from mlstat_core.components import Encoding, Params
 from mlstat_core.errors import ConfigError, ConfigIssue, MlstatError
 
 UMSAB_LANGUAGES = ("english", "french", "german")
+LANGUAGE_CODES = {"english": "en", "french": "fr", "german": "de", "dutch": "nl",
+                  "spanish": "es", "italian": "it", "portuguese": "pt", "arabic": "ar",
+                  "hindi": "hi"}
+"""Language names (UMSAB's folder names) -> ISO 639-1 codes."""
+_IDENTIFIABLE = (
+    "ace af am an ar ary arz as az ba bcl be bg bn br bs ca crh cs cy da de dz el en eo es et "
+    "eu ext fa fi fo fr fuv fy ga gcf gcr gd gl gom grc gu gug guw ha hbo he hi hr ht hu hy id "
+    "ig is it ja jv ka kab kk kik km kn ko ku ky la lb lg lij ln lo lt ltg lv mg mk ml mn mr "
+    "ms mt my ne nl nn no nso oc om or pa pcm pl ps pt qu ro ru rw sa sdh se si sk sl sn so sq "
+    "sr st sv sw ta te tg th tk tl tr tt ug uk ur uz uzs vec vi vo wa wuu xh yo yue zh zu "
+    "zxx")
+IDENTIFIABLE = frozenset(_IDENTIFIABLE.split())
+"""The codes py3langid's model answers (kept here so that validation does not load it)."""
+
+
+def language_code(value: str) -> str:
+    """The ISO 639-1 code of a code or a known language name (``english`` -> ``en``); a
+    ValueError naming the known codes for anything else."""
+    import difflib
+
+    given = value.strip().lower()
+    code = LANGUAGE_CODES.get(given, given)
+    if code in IDENTIFIABLE:
+        return code
+    close = difflib.get_close_matches(given, list(LANGUAGE_CODES), 1)  # a mistyped name
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise ValueError(f"unknown language {value!r}{hint}: give ISO 639-1 codes such as 'en', "
+                     f"or the names {', '.join(LANGUAGE_CODES)}; the identifier knows "
+                     f"{', '.join(sorted(IDENTIFIABLE))}")
 
 
 class NormaliseParams(Params):
@@ -39,6 +68,13 @@ class LanguageParams(Params):
         default_factory=lambda: ["en", "fr", "de", "nl"],
         description="ISO 639-1 codes the identifier may answer (empty = its 97 languages)")
     column: str = Field("language", description="column holding the language code")
+
+    @field_validator("languages")
+    @classmethod
+    def _codes(cls, value: list[str]) -> list[str]:
+        """Names (``english``, as the UMSAB loader takes) become codes; unknown codes fail
+        here, in ``mlstat validate``, not in the identifier after training."""
+        return list(dict.fromkeys(language_code(v) for v in value))
 
 
 class TransformParams(Params):
@@ -71,6 +107,9 @@ class _TweetLoaderCommon(Params):
     stream_created_at: str = Field("created_at",
                                    description="CSV stream: column of the timestamp")
     stream_id: str = Field("id", description="CSV stream: column of the tweet id")
+    stream_encoding: Encoding | None = Field(
+        None, description="text encoding of the stream file (for example \"cp1252\"); by "
+                          "default the loader's `encoding` (twitter.tweets), else utf-8")
 
 
 class TweetsParams(_TweetLoaderCommon):
@@ -89,7 +128,8 @@ class TweetsParams(_TweetLoaderCommon):
     require_timestamp: bool | None = Field(
         None, description="a tweet without a timestamp is missing data (the index needs one); "
                           "by default (unset) only a labelled file may go without")
-    encoding: Encoding = Field("utf-8", description="text encoding of a CSV file")
+    encoding: Encoding = Field("utf-8", description="text encoding of the file (CSV, JSON "
+                                                    "or JSON Lines; a UTF-8 BOM is ignored)")
 
 
 class UmsabParams(_TweetLoaderCommon):

@@ -130,3 +130,20 @@ def test_published_intervals_never_have_zero_width() -> None:
             assert 0 <= row["share_neutral"] <= 1
         else:
             assert np.isnan(row["index"]) and row["reason"]
+
+
+def test_shares_at_the_edge_are_written_as_zero_not_underflow() -> None:
+    """EM reaches a share of 0 only in the limit: 1e-9 or a denormal such as 5e-324 would be
+    written to index.csv where the estimate is 0."""
+    ts, labels = _counts_stream({"2024-01-01": [1, 15, 24], "2024-01-02": [10, 14, 16],
+                                 "2024-01-03": [3, 17, 20]})
+    out = sentiment_index(ts, labels, CLASSES, "positive", "negative", WEAK, period="day",
+                          min_count=30, bootstrap=300)
+    ok = out[out["status"] == "ok"]
+    assert len(ok) == 3
+    figures = ok.select_dtypes("number").drop(columns="n")
+    assert not ((figures != 0) & (figures.abs() < 1e-8)).any().any()
+    shares = figures[[c for c in figures if c.startswith("share_")]]
+    assert ((shares >= 0) & (shares <= 1)).all().all()
+    assert ok["share_negative"].iloc[0] == 0 and ok["share_neutral"].iloc[0] == 0
+    assert (ok["index_low"] <= ok["index"]).all() and (ok["index"] <= ok["index_high"]).all()

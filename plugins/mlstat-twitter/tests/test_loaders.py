@@ -183,3 +183,73 @@ def test_csv_mistyped_id_column_names_the_fix(tmp_path: Path) -> None:
     # the default name still falls back to id_str, as documented
     frame, _ = read_tweets(path)
     assert list(frame["id"]) == ["1"]
+
+
+CP1252_CSV = ("id,text,created_at,label\n"
+              "1,Très bien – café “parfait”,2024-01-01T10:00:00Z,positive\n"
+              "2,Schöne Grüße,2024-01-02T10:00:00Z,neutral\n")
+
+
+def test_a_cp1252_csv_is_read_with_the_encoding_its_context_offers(tmp_path: Path) -> None:
+    path = tmp_path / "tweets_cp1252.csv"
+    path.write_bytes(CP1252_CSV.encode("cp1252"))
+    frame, info = read_tweets(path, params=TweetsParams(path=str(path), encoding="cp1252"))
+    assert list(frame["text"]) == ["Très bien – café “parfait”", "Schöne Grüße"]
+    assert info["encoding"] == "cp1252"
+    # the advice names the option that exists where the file was given
+    for option, words in (("encoding", 'set `encoding` in [loader] (for example encoding = '
+                                       '"cp1252")'),
+                          ("stream_encoding", "set `stream_encoding` in [loader]"),
+                          ("--encoding", "pass --encoding (for example --encoding cp1252)")):
+        with pytest.raises(DataError, match="is not valid utf-8 text") as caught:
+            read_tweets(path, encoding_option=option)
+        assert words in str(caught.value)
+
+
+def test_a_loader_stream_has_its_own_encoding(tmp_path: Path) -> None:
+    (tmp_path / "s.csv").write_bytes(CP1252_CSV.encode("cp1252"))
+    stream = UmsabLoader(UmsabParams(languages=["german"], stream="s.csv",
+                                     stream_encoding="cp1252")).load(tmp_path)
+    assert stream.metadata["twitter_stream"]["encoding"] == "cp1252"
+    # twitter.tweets: the stream is read like the loader's own file unless told otherwise
+    (tmp_path / "train.csv").write_bytes(CP1252_CSV.encode("cp1252"))
+    tweets = TweetsLoader(TweetsParams(path="train.csv", label="label", encoding="cp1252",
+                                       stream="s.csv")).load(tmp_path)
+    assert tweets.frame["text"][0] == "Très bien – café “parfait”"
+    assert tweets.metadata["twitter_stream"]["encoding"] == "cp1252"
+    assert TweetsLoader(TweetsParams(path="train.csv", label="label", encoding="cp1252",
+                                     stream="s.csv", stream_encoding="utf-8")).load(
+        tmp_path).metadata["twitter_stream"]["encoding"] == "utf-8"
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "json"])
+def test_a_utf8_byte_order_mark_loses_no_tweet(tmp_path: Path, suffix: str) -> None:
+    tweets = [{"id": str(i), "text": f"café {i}", "created_at": "2024-01-01T00:00:00Z"}
+              for i in (1, 2)]
+    body = "\n".join(json.dumps(t, ensure_ascii=False) for t in tweets) + "\n" \
+        if suffix == "jsonl" else json.dumps({"data": tweets}, ensure_ascii=False)
+    path = tmp_path / f"t.{suffix}"
+    path.write_bytes(b"\xef\xbb\xbf" + body.encode("utf-8"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "skipped 1 malformed JSON line(s) (line 1)"
+        frame, info = read_tweets(path)
+    assert list(frame["id"]) == ["1", "2"] and info["malformed_lines"] == 0
+
+
+def test_utf16_json_lines_name_the_encoding_to_set(tmp_path: Path) -> None:
+    line = json.dumps({"id": "1", "text": "hello", "created_at": "2024-01-01T00:00:00Z"})
+    bom = tmp_path / "bom.jsonl"
+    bom.write_bytes((line + "\n").encode("utf-16"))
+    with pytest.raises(DataError, match="UTF-16 byte-order mark: set `stream_encoding` in "
+                                        r"\[loader\] \(for example stream_encoding = "
+                                        '"utf-16"'):
+        read_tweets(bom, encoding_option="stream_encoding")
+    bare = tmp_path / "bare.jsonl"  # no byte-order mark: every line fails as JSON
+    bare.write_bytes((line + "\n").encode("utf-16-le"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(DataError, match="none of its .* is JSON .*NUL bytes, as UTF-16 "
+                                            "text does: pass --encoding"):
+            read_tweets(bare, encoding_option="--encoding")
+    frame, _ = read_tweets(bom, params=TweetsParams(path=str(bom), encoding="utf-16"))
+    assert list(frame["text"]) == ["hello"]

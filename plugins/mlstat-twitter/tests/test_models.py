@@ -155,3 +155,31 @@ def test_augmentation_default_is_silent_for_a_base_without_it(small_parts) -> No
     with pytest.warns(UserWarning, match="needs a scikit-learn base"):
         SentimentModel(SentimentParams(base="coding.fasttext", base_params=base,
                                        language_augment=1.0)).fit(train, val)
+
+
+def _cp1252_stream(path: Path, n: int = 40) -> None:
+    texts = ["Très bien – café parfait !", "Quelle journée affreuse… déçu",
+             "Réunion à midi"]
+    rows = [f"{i},{texts[i % 3]} {i},2024-01-0{1 + i % 5}T1{i % 10}:00:00Z" for i in range(n)]
+    path.write_bytes(("id,text,created_at\n" + "\n".join(rows) + "\n").encode("cp1252"))
+
+
+def test_a_cp1252_stream_of_the_loader_is_indexed(fitted, tmp_path: Path) -> None:
+    """Loader stream -> Dataset.metadata -> the model's index, as in `mlstat run`."""
+    from mlstat_twitter.loaders import UmsabLoader
+    from mlstat_twitter.params import UmsabParams
+
+    _cp1252_stream(tmp_path / "stream.csv")
+    ds = UmsabLoader(UmsabParams(languages=["french"], stream="stream.csv",
+                                 stream_encoding="cp1252")).load(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        files = fitted.write_outputs(tmp_path / "outputs", pd.DataFrame(), ds)
+    table = pd.read_csv(files[0])
+    assert list(table["n"]) == [40] and list(table["status"]) == ["ok"]
+    assert pd.read_json(files[1], typ="series")["loading"]["encoding"] == "cp1252"
+    # without it, the advice names the option a stream has
+    ds = UmsabLoader(UmsabParams(languages=["french"], stream="stream.csv")).load(tmp_path)
+    with pytest.raises(DataError, match=r"not valid utf-8 text .*set `stream_encoding` in "
+                                        r"\[loader\]"):
+        fitted.write_outputs(tmp_path / "again", pd.DataFrame(), ds)

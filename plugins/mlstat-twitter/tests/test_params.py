@@ -60,3 +60,34 @@ def test_the_registry_says_why_a_base_is_unavailable():
     (issue,) = SentimentParams(base="coding.linear_svm").check(Broken())
     assert issue.field == "base"
     assert "claimed by two distributions: mlstat-coding and acme-coding" in issue.message
+
+
+def test_language_names_become_codes_as_the_umsab_loader_takes_them():
+    config = load_config(pipeline(language={"languages": ["english", "French", "nl", "en"]}))
+    assert config.model.params.language.languages == ["en", "fr", "nl"]
+
+
+def test_an_unknown_language_is_caught_before_training_with_the_known_codes():
+    with pytest.raises(ConfigError) as caught:
+        load_config(pipeline(language={"languages": ["en", "englsh"]}))
+    (issue,) = caught.value.issues
+    assert issue.field == "model.language.languages"
+    assert "unknown language 'englsh' (did you mean 'english'?)" in str(issue)
+    assert "the identifier knows" in str(issue) and ", nl, " in str(issue)
+
+
+def test_every_code_accepted_is_one_the_identifier_answers():
+    from mlstat_twitter.normalise import identify_language
+    from mlstat_twitter.params import IDENTIFIABLE
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    assert set(LanguageIdentifier.from_model_file(MODEL_FILE).nb_classes) == IDENTIFIABLE
+    assert identify_language(["Ceci est une phrase en français"], ["en", "fr"]) == ["fr"]
+
+
+def test_an_encoding_on_umsab_points_to_the_stream_encoding():
+    bad = pipeline()
+    bad["loader"]["encoding"] = "cp1252"
+    with pytest.raises(ConfigError) as caught:
+        load_config(bad)
+    assert "did you mean 'stream_encoding'" in str(caught.value.issues[0])

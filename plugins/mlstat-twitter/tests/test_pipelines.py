@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+import pytest
 
 from mlstat_core.engine import run
 
@@ -25,9 +27,12 @@ def test_umsab_example_runs(tmp_path: Path) -> None:
     assert (result.run_dir / "report.html").is_file()
 
 
-def test_index_example_runs(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def index_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
+    """The index example, run once (on 2,500 tweets of the timeline) for the tests below."""
     from mlstat_twitter.loaders import data_dir
 
+    tmp_path = tmp_path_factory.mktemp("index-run")
     stream = tmp_path / "stream.csv"
     timeline = pd.read_csv(data_dir() / "tweets_timeline" / "tweets.csv", dtype=str)
     timeline.iloc[:2500].to_csv(stream, index=False)
@@ -36,6 +41,11 @@ def test_index_example_runs(tmp_path: Path) -> None:
         result = run(EXAMPLES / "twitter-index.toml", out=tmp_path,
                      overrides=[f'loader.stream="{stream}"', "model.index.bootstrap=100",
                                 *FAST])
+    return result, stream
+
+
+def test_index_example_runs(index_run, tmp_path: Path) -> None:
+    result, stream = index_run
     assert result.status == "succeeded"
     outputs = result.run_dir / "outputs"
     table = pd.read_csv(outputs / "sentiment_index.csv")
@@ -77,3 +87,29 @@ def test_index_example_runs(tmp_path: Path) -> None:
                            "--output", str(published / "renamed.csv")]) == 0
     pd.testing.assert_frame_equal(pd.read_csv(published / "renamed.csv"),
                                   pd.read_csv(published / "q.csv"))
+
+
+def test_index_cli_reads_a_cp1252_export(index_run, tmp_path: Path, capsys) -> None:
+    from mlstat_twitter.cli import main as index_main
+
+    result, stream = index_run
+    tweets = pd.read_csv(stream, dtype=str).iloc[:400]
+    tweets["text"] = tweets["text"].str.encode("cp1252", "replace").str.decode("cp1252") \
+        + " – café"
+    export = tmp_path / "tweets_cp1252.csv"
+    export.write_bytes(tweets.to_csv(index=False).encode("cp1252"))
+    out = tmp_path / "index.csv"
+    assert index_main([str(result.run_dir), "--input", str(export), "--output", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "not valid utf-8 text" in err and "pass --encoding (for example --encoding cp1252)" \
+        in err and "[loader]" not in err
+    assert not out.exists()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert index_main([str(result.run_dir), "--input", str(export), "--encoding", "cp1252",
+                           "--output", str(out)]) == 0
+    assert pd.read_csv(out)["n"].sum() > 0
+    assert json.loads(out.with_suffix(".json").read_text())["loading"]["encoding"] == "cp1252"
+    assert index_main([str(result.run_dir), "--input", str(export), "--encoding", "cp-1252x",
+                       "--output", str(out)]) == 2
+    assert "--encoding cp-1252x: unknown text encoding" in capsys.readouterr().err

@@ -1,0 +1,64 @@
+"""Decoding tweet files: the encoding a user sets, a UTF-8 byte-order mark ignored, and errors
+that name the option that sets the encoding where the file was given.
+
+The option differs by where a file comes from: ``encoding`` in [loader] for twitter.tweets'
+own file, ``stream_encoding`` in [loader] for a loader's stream, ``--encoding`` for
+``mlstat-twitter-index``. A message that names another one cannot be followed.
+"""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+from mlstat_core.errors import DataError
+
+LOADER_OPTION = "encoding"
+STREAM_OPTION = "stream_encoding"
+CLI_OPTION = "--encoding"
+
+
+def python_encoding(encoding: str) -> str:
+    """The codec to read with: UTF-8 as ``utf-8-sig``, so that a byte-order mark (which some
+    Windows tools write) is not read as part of the first line."""
+    return "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
+
+
+def utf16_sign(path: Path) -> str:
+    """What betrays UTF-16 text at the start of ``path`` (its byte-order mark, NUL bytes), or
+    ``""`` when nothing does."""
+    try:
+        with Path(path).open("rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return ""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "it starts with a UTF-16 byte-order mark"
+    if b"\x00" in head:
+        return "it holds NUL bytes, as UTF-16 text does"
+    return ""
+
+
+def set_encoding(option: str, example: str) -> str:
+    """How to set the encoding through ``option``, with ``example`` as the value."""
+    if option.startswith("--"):
+        return f"pass {option} (for example {option} {example})"
+    return f"set `{option}` in [loader] (for example {option} = \"{example}\")"
+
+
+def utf16_advice(path: Path, option: str) -> str:
+    """``"; it starts with a UTF-16 byte-order mark: set ..."`` when the file looks like
+    UTF-16 text, else ``""``."""
+    sign = utf16_sign(path)
+    return f"; {sign}: {set_encoding(option, 'utf-16')}" if sign else ""
+
+
+def decoding_error(path: Path, encoding: str, exc: UnicodeDecodeError, option: str
+                   ) -> DataError:
+    """The error for a file that is not text in ``encoding``, naming the option to set."""
+    byte = exc.object[exc.start:exc.start + 1] if isinstance(exc.object, bytes) else b""
+    what = f"byte 0x{byte.hex()}: {exc.reason}" if byte else exc.reason
+    sign = utf16_sign(path)
+    advice = f"{sign}: {set_encoding(option, 'utf-16')}" if sign else \
+        f"save it as UTF-8 or {set_encoding(option, 'cp1252')}"
+    return DataError(f"{path} is not valid {encoding} text ({what}); {advice}")
