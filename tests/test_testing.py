@@ -154,6 +154,11 @@ def test_a_model_that_breaks_prediction_rules_is_caught(monkeypatch):
             super().save(directory)
             (Path(directory) / "model.pkl").write_bytes(b"\x80\x04.")
 
+    class Stray(MajorityModel):  # mlstat run would refuse it at persist
+        def save(self, directory):
+            super().save(directory)
+            (Path(directory).parent / "stray.json").write_text("{}")
+
     class BatchShare(MajorityModel):  # confidence: the batch's size, a batch-level figure
         def predict(self, frame):
             out = super().predict(frame)
@@ -164,7 +169,7 @@ def test_a_model_that_breaks_prediction_rules_is_caught(monkeypatch):
         def batch_dependence(self):
             return "confidence is shared by the batch; no setting removes it"
 
-    models = (NoConfidence, WrongIndex, Pickler, BatchShare, DeclaredBatchShare)
+    models = (NoConfidence, WrongIndex, Pickler, Stray, BatchShare, DeclaredBatchShare)
     module = type(sys)("mlstat_fixture_inline")
     for cls in models:
         setattr(module, cls.__name__, cls)
@@ -184,6 +189,8 @@ def test_a_model_that_breaks_prediction_rules_is_caught(monkeypatch):
     assert "lack column(s) ['confidence']" in missing
     assert "another index" in found[f"inline.wrongindex-fit_predict-{task}"].message
     assert "pickle files ['model.pkl']" in found[f"inline.pickler-save_load-{task}"].message
+    assert "outside the directory it is given: ['stray.json']" in found[
+        f"inline.stray-save_load-{task}"].message
     undeclared = found[f"inline.batchshare-partition-{task}"]
     assert undeclared.status == "failed" and "batch_dependence()" in undeclared.message
     declared = found[f"inline.declaredbatchshare-partition-{task}"]

@@ -618,6 +618,11 @@ def _check_save_load(suite: _Suite, spec: ComponentSpec, task: str) -> str | Non
         directory.mkdir()
         model.save(directory)
         files = [p for p in directory.rglob("*") if p.is_file()]
+        stray = [p.name for p in Path(tmp).rglob("*") if p.is_file() and directory not in p.parents]
+        if stray:
+            raise suite.fail(spec, f"save() wrote outside the directory it is given: {stray[:3]}",
+                             "write every file into that directory (mlstat run refuses a model "
+                             "that writes elsewhere in its run folder)")
         if not files:
             raise suite.fail(spec, "save() wrote no file", "write the fitted state into the "
                              "directory it is given")
