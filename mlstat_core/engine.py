@@ -472,12 +472,16 @@ class Runner:
                 "its load() must return Dataset(frame, roles, name, sources)")
         missing = [c for c in dataset.roles.all_columns() if c not in dataset.frame.columns]
         if missing:
+            who = label(cfg.loader.name, cfg.loader.entry.distribution)
             has = ", ".join(map(repr, list(dataset.frame.columns)[:20]))
-            raise DataError(
-                f"loader {label(cfg.loader.name, cfg.loader.entry.distribution)} gives "
-                "column role(s) to "
-                f"{', '.join(map(repr, missing))}, which the data lacks (it has {has}); "
-                f"check the column names in [loader] of {cfg.source}")
+            problem = (f"loader {who} gives column role(s) to "
+                       f"{', '.join(map(repr, missing))}, which the data lacks (it has {has})")
+            if set(missing) & _strings_in(cfg.loader.params.model_dump(mode="json")):
+                raise DataError(f"{problem}; check the column names in [loader] of "
+                                f"{cfg.source}")
+            raise PluginError(f"{problem}, and the pipeline file names none of them: a defect "
+                              f"of the loader; report it to the authors of "
+                              f"{cfg.loader.entry.distribution or 'its plugin'}")
         return dataset
 
     def _predict(self, scorer: Any, model: Model, test: Dataset, chunk: int) -> pd.DataFrame:
@@ -674,6 +678,17 @@ def _listing(run_dir: Path) -> dict[Path, tuple[int, int]]:
             continue
         found[path] = (info.st_size, info.st_mtime_ns) if not path.is_dir() else (0, 0)
     return found
+
+
+def _strings_in(value: Any) -> set[str]:
+    """Every string in a JSON-like value (the names a user's settings give)."""
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list | tuple):
+        return set().union(*(_strings_in(v) for v in value)) if value else set()
+    return set()
 
 
 def _written_outside(before: dict[Path, tuple[int, int]], after: dict[Path, tuple[int, int]]

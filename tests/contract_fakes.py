@@ -147,6 +147,7 @@ class LateBad(Echo):
 
 class PathParams(Params):
     path: str
+    target: str = "label"
 
 
 class FrameLoader(Loader):
@@ -171,9 +172,19 @@ class BuggyLoader(Loader):
 
 
 class BadRoleLoader(Loader):
+    """Names a column of its own choosing that the data lacks: a defect of the plugin."""
+
     def load(self, base_dir):
         frame = pd.read_csv(Path(base_dir) / self.params.path)
-        return Dataset(frame, ColumnRoles(id="id", target="label", features=["a", "b"]))
+        return Dataset(frame, ColumnRoles(id="id", target="labl", features=["a", "b"]))
+
+
+class ConfigRoleLoader(Loader):
+    """Takes the target from the pipeline file unchecked: a user's typo reaches the roles."""
+
+    def load(self, base_dir):
+        frame = pd.read_csv(Path(base_dir) / self.params.path)
+        return Dataset(frame, ColumnRoles(id="id", target=self.params.target, features=["a"]))
 
 
 class NotJson(Indicator):
@@ -190,7 +201,7 @@ class Fails(Indicator):
 
 MODELS = (Echo, Reordered, ResetIndex, ShortByOne, NdArray, NoConfidence, Percent, NoFiles,
           Pickler, Outside, Tree, FitFails, PredictFails, LateBad)
-LOADERS = (FrameLoader, MissingFileLoader, BuggyLoader, BadRoleLoader)
+LOADERS = (FrameLoader, MissingFileLoader, BuggyLoader, BadRoleLoader, ConfigRoleLoader)
 INDICATORS = (NotJson, Fails)
 TASK = ("tabular_classification",)
 

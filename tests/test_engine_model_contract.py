@@ -149,11 +149,21 @@ def test_a_loader_returning_a_frame_is_one_message(tmp_path):
            "mlstat_core.components.Dataset" in str(error)
 
 
-def test_roles_naming_a_missing_column_are_one_data_error(tmp_path):
+def test_roles_naming_a_missing_column_blame_the_file_or_the_plugin(tmp_path):
+    """A column the pipeline file names is the user's to check; one it does not name is a
+    defect of the loader."""
     data = write_data(tmp_path)
-    error, _, _ = failed_run(tmp_path, DataError, loader=loader("bad.badroleloader", data))
-    assert "loader bad.badroleloader (distribution mlstat-bad) gives column role(s) to " \
-           "'label', which the data lacks" in str(error)
+    error, _, _ = failed_run(tmp_path, DataError, loader={
+        **loader("bad.configroleloader", data), "target": "lable"})
+    assert "loader bad.configroleloader (distribution mlstat-bad) gives column role(s) to " \
+           "'lable', which the data lacks" in str(error)
+    assert "check the column names in [loader]" in str(error)
+    other = tmp_path / "other"
+    other.mkdir()
+    error, _, _ = failed_run(other, PluginError,
+                             loader=loader("bad.badroleloader", write_data(other)))
+    assert "gives column role(s) to 'labl'" in str(error)
+    assert "a defect of the loader" in str(error) and "mlstat-bad" in str(error)
 
 
 def test_an_unexpected_error_in_fit_names_step_model_and_distribution(tmp_path):
