@@ -12,6 +12,7 @@ import difflib
 import hashlib
 import json
 import tomllib
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -447,7 +448,9 @@ def load_config(
     else:
         path = Path(source)
         data, name, base = read_toml(path), str(path), path.resolve().parent
+    before = json.loads(json.dumps(data))
     set_keys = apply_overrides(data, overrides or [], name)
+    _drop_params_of_replaced_components(data, before, set_keys, registry)
     try:
         config = validate(data, name, base, registry)
     except ConfigError as exc:
@@ -457,6 +460,34 @@ def load_config(
         raise
     _check_overrides_exist(config, set_keys, name)
     return config
+
+
+def _drop_params_of_replaced_components(data: dict[str, Any], before: dict[str, Any],
+                                        set_keys: list[str], registry: Registry | None) -> None:
+    """``--set model.component=core.majority`` runs the same pipeline with another component
+    (a baseline): the file's params of the component it replaces that the new one does not
+    take are left out, with a warning naming them. Params given with ``--set`` stay (and
+    are checked)."""
+    for section in _KIND_OF_SECTION:
+        table, old = data.get(section), before.get(section)
+        if f"{section}.component" not in set_keys or not isinstance(table, dict) \
+                or not isinstance(old, dict) or old.get("component") == table.get("component"):
+            continue
+        try:
+            entry = (registry or get_registry()).get(_KIND_OF_SECTION[section],
+                                                     str(table.get("component")))
+        except MlstatError:
+            continue  # validation names the unknown component
+        takes = set(entry.spec.params.model_fields)
+        dropped = [key for key in table if key != "component" and key not in takes
+                   and f"{section}.{key}" not in set_keys]
+        for key in dropped:
+            del table[key]
+        if dropped:
+            warnings.warn(f"[{section}] component replaced by --set ({old.get('component')} -> "
+                          f"{table['component']}): left out the file's "
+                          f"{', '.join(dropped)}, which {table['component']} does not take",
+                          stacklevel=3)
 
 
 def _check_overrides_exist(config: PipelineConfig, keys: list[str], source: str) -> None:

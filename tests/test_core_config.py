@@ -129,3 +129,34 @@ def test_a_validator_s_message_reaches_the_user_without_pydantic_s_prefix(write_
     assert found["loader.encoding"].startswith("unknown text encoding 'utf8x'; give one such")
     assert found["split"].startswith("test_size + validation_size must be below 1")
     assert "Value error" not in str(info.value)
+
+
+def test_a_component_replaced_by_set_leaves_out_the_params_it_does_not_take(write_pipeline):
+    """The quality guideline's baseline: the same pipeline with `--set model.component=...`."""
+    path = write_pipeline(model={"component": "core.logistic_regression", "C": 0.5})
+    with pytest.warns(UserWarning, match=r"core.logistic_regression -> core.majority.*left "
+                                         r"out the file's C"):
+        config = load_config(path, ["model.component=core.majority"])
+    assert config.model.name == "core.majority"
+    # a param given with --set itself is still checked against the new component
+    with pytest.raises(ConfigError, match=r"\[model.C\] unknown parameter"):
+        load_config(path, ["model.component=core.majority", "model.C=1"])
+    # the same component named again changes nothing
+    assert load_config(path, ["model.component=core.logistic_regression"]).model.params.C == 0.5
+
+
+def test_the_majority_baseline_serves_text_classification(tmp_path):
+    import mlstat_core
+    from mlstat_core.testing.samples import DATA_DIR
+
+    result = mlstat_core.run({
+        "pipeline": {"name": "t", "task": "text_classification", "seed": 0},
+        "loader": {"component": "core.table", "path": str(DATA_DIR / "ecoicop_pl_sample.csv"),
+                   "target": "category", "text": ["product"]},
+        "split": {"component": "core.stratified", "test_size": 0.25},
+        "model": {"component": "core.majority"},
+        "indicators": ["core.classification_accuracy"],
+        "output": {"dir": str(tmp_path / "runs")},
+    })
+    predictions = result.predictions
+    assert predictions["prediction"].nunique() == 1  # the most frequent code, for every text

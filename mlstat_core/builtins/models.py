@@ -167,9 +167,17 @@ class GradientBoostingModel(_TabularClassifier):
 
 
 class MajorityModel(_TabularClassifier):
-    """Always predicts the most frequent class: the baseline any model must beat."""
+    """Always predicts the most frequent class: the baseline any model must beat, for tables
+    and texts alike (it reads no column but the target)."""
 
     def classifier(self) -> Any:
         from sklearn.dummy import DummyClassifier
 
         return DummyClassifier(strategy="prior")
+
+    def build_estimator(self, train: Dataset) -> Any:
+        self.check_target(train)
+        return self.classifier()
+
+    def to_matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame(index=frame.index)  # no features: every record gets the prior

@@ -69,8 +69,10 @@ def mlstat_models() -> list[ComponentSpec]:
         ComponentSpec("random_forest_regressor", "model",
                       f"{_B}.models:RandomForestRegressorModel", ForestRegressorParams,
                       REGRESSION, "Random forest regressor for a numeric target."),
-        ComponentSpec("majority", "model", f"{_B}.models:MajorityModel", NoParams, TABULAR,
-                      "Predicts the most frequent class: the baseline to beat."),
+        ComponentSpec("majority", "model", f"{_B}.models:MajorityModel", NoParams,
+                      (*TABULAR, "text_classification"),
+                      "Predicts the most frequent class: the baseline to beat (tables and "
+                      "texts)."),
     ]
 
 
