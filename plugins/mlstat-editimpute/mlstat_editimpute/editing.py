@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from mlstat_editimpute.detect import Scorer
-from mlstat_editimpute.imputers import Imputer
+from mlstat_editimpute.imputers import Imputer, recorded_step
 from mlstat_editimpute.rules import RuleSet
 from mlstat_editimpute.solver import LinearSystem, check_consistency
 
@@ -59,7 +59,10 @@ class Editor:
         self.integer = np.array([infos.get(v, {}).get("type") in ("integer", "categorical")
                                  for v in self.variables])  # categories are whole codes
         self.scale = np.ones(p)
-        self.from_metadata = np.zeros((p, 2), dtype=bool)  # (min, max) given by the metadata
+        self.steps = np.zeros(p)  # the precision each variable is recorded at (0: none)
+        self.from_metadata = np.array([[infos.get(v, {}).get(k) is not None
+                                        for k in ("min", "max")] for v in self.variables],
+                                      dtype=bool).reshape(p, 2)  # (min, max) from metadata
         self.system: LinearSystem | None = None
         self.sys_idx: list[int] = []
 
@@ -78,6 +81,7 @@ class Editor:
             self.upper[j] = hi if hi is not None else q_hi + span
             iqr = np.subtract(*np.quantile(col, [0.75, 0.25])) if col.size else 1.0
             self.scale[j] = max(float(iqr), 1e-6 * max(abs(q_hi), 1.0), 1e-9)
+            self.steps[j] = recorded_step(col)
         self.build_system(check)
         return self
 
@@ -95,34 +99,43 @@ class Editor:
                      for v, j in zip(names, self.sys_idx, strict=True)}
             check_consistency(self.system, where)
 
+    def metadata_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """(lower, upper) as the metadata gives them, infinite where it gives none."""
+        return (np.where(self.from_metadata[:, 0], self.lower, -np.inf),
+                np.where(self.from_metadata[:, 1], self.upper, np.inf))
+
     def range_warnings(self, X: pd.DataFrame) -> list[str]:
         """A warning for each variable whose metadata range excludes more than
         RANGE_WARN_SHARE of its observed values: a typo in the metadata (max 100 for 1000)
-        would otherwise silently turn good values into errors to replace."""
+        would otherwise silently turn good values into errors to replace (or, for a variable
+        that may not be imputed, send their records to review)."""
         out = []
+        lower, upper = self.metadata_bounds()
         for j, v in enumerate(self.variables):
             if not self.from_metadata[j].any():
                 continue
-            has_min, has_max = self.from_metadata[j]
-            lo = self.lower[j] if has_min else -np.inf
-            hi = self.upper[j] if has_max else np.inf
+            lo, hi = lower[j], upper[j]
             col = X[v].dropna().to_numpy(float)
             outside = int(((col < lo) | (col > hi)).sum())
             if col.size and outside / col.size > RANGE_WARN_SHARE:
+                fate = ("they are treated as errors and imputed" if self.imputable[j] else
+                        f"{v!r} may not be imputed (imputable = false), so their records fail "
+                        "the edits and go to manual review")
                 out.append(f"{outside} of {col.size} observed values of {v!r} "
                            f"({outside / col.size:.0%}) lie outside its metadata range "
-                           f"[{lo:g}, {hi:g}]; they are treated as errors and replaced: "
-                           f"check the metadata's min and max for {v!r}")
+                           f"[{lo:g}, {hi:g}]; {fate}: check the metadata's min and max for "
+                           f"{v!r}")
         return out
 
     def json_state(self) -> dict[str, Any]:
         return {"lower": self.lower.tolist(), "upper": self.upper.tolist(),
-                "scale": self.scale.tolist()}
+                "scale": self.scale.tolist(), "steps": self.steps.tolist()}
 
     def restore(self, js: dict[str, Any]) -> None:
         self.lower = np.asarray(js["lower"], float)
         self.upper = np.asarray(js["upper"], float)
         self.scale = np.asarray(js["scale"], float)
+        self.steps = np.asarray(js.get("steps", np.zeros(len(self.variables))), float)
         self.build_system(check=False)
 
     # -- checking ---------------------------------------------------------------------------
@@ -194,6 +207,7 @@ class Editor:
             reasons[r, j] = (f"outside the allowed range [{self.lower[j]:g}, "
                              f"{self.upper[j]:g}]")
         blank |= out_of_range
+        frozen_out = self._frozen_out_of_range(values, reasons, review, review_reason)
 
         current = np.where(blank, np.nan, values)
         ok, evaluable = self.evaluate(current)
@@ -207,14 +221,85 @@ class Editor:
                                 self.rules).to_numpy(float)
         filled = np.where(blank, self._tidy(filled), current)
         flags[blank] = f"imputed:{imputer.method}"
+        before = filled.copy()
         self._adjust(filled, blank, values, flags, reasons)
-        passes = self.passes(filled)
+        self.round_treated(filled, blank | (np.abs(filled - before) > 1e-12))
+        passes = self.passes(filled) & ~frozen_out
         newly = ~passes & ~review
         review[newly] = True
         review_reason[newly] = "no adjustment lets the record pass every edit"
         return EditOutcome(pd.DataFrame(filled, columns=self.variables, index=X.index),
                            flags, reasons, failed_before, failed_localised, passes, review,
                            review_reason, suspicion)
+
+    def _frozen_out_of_range(self, values: np.ndarray, reasons: np.ndarray, review: np.ndarray,
+                             review_reason: np.ndarray) -> np.ndarray:
+        """Per record, whether a value that may not be imputed lies outside its metadata
+        range: it is kept, but the record fails and goes to review with the reason."""
+        lower, upper = self.metadata_bounds()
+        with np.errstate(invalid="ignore"):
+            out = ~np.isnan(values) & ((values < lower) | (values > upper)) & ~self.imputable
+        for r in np.flatnonzero(out.any(axis=1)):
+            said = []
+            for j in np.flatnonzero(out[r]):
+                bounds = f"[{lower[j]:g}, {upper[j]:g}]"
+                reasons[r, j] = (f"outside the allowed range {bounds}, and may not be "
+                                 "imputed (kept as it is)")
+                said.append(f"{self.variables[j]!r} = {values[r, j]:g} is outside its allowed "
+                            f"range {bounds} and may not be imputed")
+            review[r] = True
+            review_reason[r] = "; ".join([*filter(None, [review_reason[r]]), *said])
+        return out.any(axis=1)
+
+    def round_treated(self, values: np.ndarray, treated: np.ndarray) -> None:
+        """Round the ``treated`` (imputed, prorated, adjusted) values to the precision each
+        variable is recorded at, where the record still passes every edit: first each value to
+        the nearest step, else the treated values of each balance edit with a controlled
+        rounding that keeps their sum (as Banff's prorating does). A record that would fail
+        keeps its unrounded values."""
+        grid = self.steps > 0
+        step = np.where(grid, self.steps, 1.0)
+        with np.errstate(invalid="ignore"):
+            units = values / step
+            off = treated & grid & ~np.isnan(values) & (np.abs(units - np.round(units)) > 1e-6)
+        rows = np.flatnonzero(off.any(axis=1))
+        if not len(rows):
+            return
+        sub, mask = values[rows], off[rows]
+        nearest = np.where(mask, np.round(np.round(sub / step) * step, 10), sub)
+        todo = np.ones(len(rows), dtype=bool)
+        for how in ("nearest", np.round, np.floor, np.ceil):
+            idx = np.flatnonzero(todo)
+            if not len(idx):
+                break
+            cand = nearest[idx] if how == "nearest" else self._controlled(
+                sub[idx], nearest[idx], mask[idx], step, how)
+            inside = ~mask[idx] | ((cand >= self.lower - 1e-9) & (cand <= self.upper + 1e-9))
+            ok = self.passes(cand) & inside.all(axis=1)
+            sub[idx[ok]] = cand[ok]
+            todo[idx[ok]] = False
+        values[rows] = sub
+
+    def _controlled(self, values: np.ndarray, nearest: np.ndarray, mask: np.ndarray,
+                    step: np.ndarray, total: Any) -> np.ndarray:
+        """``nearest``, with the masked values of each balance edit rounded so that their sum
+        is ``total`` (np.round, np.floor or np.ceil) of their unrounded sum in steps (largest
+        remainders rounded up)."""
+        out = nearest.copy()
+        for rule in self.rules.rules:
+            if not rule.is_balance:
+                continue
+            cols = np.array([self.variables.index(v) for v in rule.variables])
+            for r in np.flatnonzero(mask[:, cols].any(axis=1)):
+                cells = cols[mask[r, cols]]
+                if len(set(step[cells])) != 1:
+                    continue
+                units = values[r, cells] / step[cells[0]]
+                base = np.floor(units)
+                extra = int(total(np.round(units.sum(), 6)) - base.sum())
+                base[np.argsort(base - units, kind="stable")[:max(extra, 0)]] += 1
+                out[r, cells] = np.round(base * step[cells[0]], 10)
+        return out
 
     def _tidy(self, values: np.ndarray) -> np.ndarray:
         out = np.clip(values, self.lower, self.upper)
@@ -286,7 +371,9 @@ class Editor:
                                              ~self.imputable[idx], cost)
                 if found is None:
                     review[r] = True
-                    review_reason[r] = f"no set of fields can be changed to pass {why}"
+                    said = f"no set of fields can be changed to pass {why}"
+                    review_reason[r] = f"{review_reason[r]}; {said}" if review_reason[r] \
+                        else said
                     continue
                 change[np.asarray(idx)[found]] = True
             for k in np.flatnonzero(failed[r] & ~linear):  # nonlinear rule: most suspicious

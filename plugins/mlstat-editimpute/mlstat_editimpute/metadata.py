@@ -3,6 +3,7 @@ reliability weight for error localisation; read from a CSV, Parquet, Excel or JS
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 from dataclasses import asdict, dataclass
@@ -13,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from mlstat_core.errors import DataError
-from mlstat_core.io import read_table
+from mlstat_core.io import read_table, table_format
 
 TYPES = ("numeric", "integer", "categorical")
 
@@ -58,23 +59,61 @@ def _number(value: Any, where: str) -> float | None:
     return None if math.isnan(number) else number
 
 
-def read_metadata(path: Path) -> dict[str, VariableInfo]:
-    """Read a metadata table with a ``variable`` column and optional ``type``, ``unit``,
-    ``min``, ``max``, ``imputable``, ``weight`` and ``description`` columns."""
+SEPARATORS = (",", ";", "\t", "|")
+"""Separators a metadata CSV may use; the one in use is sniffed from the file."""
+
+
+def _check_exists(path: Path) -> None:
+    if not path.exists():
+        raise DataError(f"metadata file {path} does not exist; check the loader's `metadata` "
+                        "path (relative paths are resolved against the pipeline file's folder)")
+    if not path.is_file():
+        raise DataError(f"metadata path {path} is a folder, not a file")
+    if path.stat().st_size == 0:
+        raise DataError(f"metadata file {path} is empty")
+
+
+def sniff_separator(path: Path) -> str:
+    """The separator of a metadata CSV: the one that splits its header into a ``variable``
+    column, else what :class:`csv.Sniffer` finds, else a comma."""
+    with path.open(encoding="utf-8-sig", errors="replace") as handle:
+        sample = handle.read(20_000)
+    header = sample.splitlines()[0] if sample else ""
+    for sep in SEPARATORS:
+        if "variable" in (c.strip().strip('"').strip() for c in header.split(sep)):
+            return sep
+    try:
+        return csv.Sniffer().sniff(sample, delimiters="".join(SEPARATORS)).delimiter
+    except csv.Error:
+        return ","
+
+
+def _frame(path: Path) -> pd.DataFrame:
+    _check_exists(path)
     if path.suffix.lower() == ".json":
-        if not path.is_file():
-            raise DataError(f"metadata file {path} does not exist")
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise DataError(f"metadata file {path} is not valid JSON: {exc}") from None
         records = raw if isinstance(raw, list) else [{"variable": k, **v} for k, v in raw.items()]
-        frame = pd.DataFrame(records)
-    else:
-        frame = read_table(path)
+        return pd.DataFrame(records)
+    if table_format(path) == "csv":
+        return read_table(path, sep=sniff_separator(path))
+    return read_table(path)
+
+
+def read_metadata(path: Path) -> dict[str, VariableInfo]:
+    """Read a metadata table with a ``variable`` column and optional ``type``, ``unit``,
+    ``min``, ``max``, ``imputable``, ``weight`` and ``description`` columns (a CSV may be
+    separated by commas, semicolons, tabs or bars)."""
+    frame = _frame(path)
     if "variable" not in frame.columns:
+        columns = list(map(str, frame.columns))
+        seps = [name for sep, name in ((";", "';'"), ("\t", "tab")) if sep in columns[0]]
+        hint = (f"; its header looks {seps[0]}-separated: save it with commas (or semicolons "
+                "or tabs, with a 'variable' column)" if len(columns) == 1 and seps else "")
         raise DataError(f"metadata file {path} needs a 'variable' column; it has "
-                        f"{', '.join(map(str, frame.columns))}")
+                        f"{', '.join(columns)}{hint}")
     out: dict[str, VariableInfo] = {}
     for i, row in frame.iterrows():
         name = str(row["variable"]).strip()

@@ -3,7 +3,8 @@ regression) sharing one editing process, and the suspicion scorer.
 
 ``predict(frame)`` returns, with the same index: each variable after editing, one
 ``<var>__flag`` per variable (``original``, ``edited`` or ``imputed:<method>``), ``edit_pass``
-(the record passes every edit), ``needs_review`` with ``review_reason``, ``suspicion`` (the
+(the record passes every edit, and holds no value outside its metadata range that may not be
+imputed), ``needs_review`` with ``review_reason``, ``suspicion`` (the
 record's largest robust z-score), ``failed_rules`` (rules the record fails as received),
 ``failed_rules_localised`` (rules it still fails after deductive corrections, detection and
 out-of-range blanking: what error localisation works on) and ``reasons`` (JSON: field -> why

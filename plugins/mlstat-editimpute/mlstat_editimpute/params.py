@@ -25,12 +25,21 @@ BUDGET_RULES: list[str] = [
 
 
 def _check_rules(value: list[str]) -> list[str]:
+    """The rules, parsed; a rule that does not parse is reported at its own place in the list
+    (``rules.3``, with that rule shown), not with the whole list."""
+    from pydantic import ValidationError
+    from pydantic_core import InitErrorDetails, PydanticCustomError
+
     from mlstat_editimpute.rules import RuleError, RuleSet
 
     try:
         RuleSet.parse(list(value))
     except RuleError as exc:
-        raise ValueError(str(exc)) from None
+        if exc.index is None:
+            raise ValueError(str(exc)) from None
+        error = PydanticCustomError("value_error", "{detail}", {"detail": exc.detail})
+        raise ValidationError.from_exception_data("rules", [InitErrorDetails(
+            type=error, loc=(exc.index,), input=value[exc.index])]) from None
     return value
 
 

@@ -27,6 +27,12 @@ from mlstat_core.errors import ConfigError
 _NAME_RE = re.compile(r"^\s*([A-Za-z_]\w*)\s*:\s*(.+)$", re.S)
 _TOL_RE = re.compile(r"^(.*?)(?:\+-|±)\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*$", re.S)
 _IF_RE = re.compile(r"^\s*if\s+(.+?)\s+then\s+(.+)$", re.S | re.I)
+_IF_START_RE = re.compile(r"^\s*if\b", re.I)
+_HINTS = (  # (pattern, hint) for the usual slips, tried in turn
+    (re.compile(r"=>"), "write '>=' for 'at least'"),
+    (re.compile(r"=<"), "write '<=' for 'at most'"),
+    (re.compile(r"(?<![<>=!])=(?![=<>])"), "write '==' for equality"),
+)
 _FUNCTIONS = {"abs": np.abs}
 _CMP = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
 _ALLOWED = (ast.Expression, ast.Compare, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Name,
@@ -40,7 +46,19 @@ STRICT_EPS = 1e-6
 
 class RuleError(ConfigError):
     """An edit rule cannot be parsed, is unsafe, names an unknown variable or contradicts
-    another rule."""
+    another rule. ``detail`` is the problem without the rule's text and ``index`` the rule's
+    place in the list parsed, for messages that point at the rule otherwise (such as a
+    pipeline file's field ``rules.3``)."""
+
+    def __init__(self, message: str, detail: str = "", index: int | None = None) -> None:
+        super().__init__(message)
+        self.detail = detail or message
+        self.index = index
+
+
+def _rule_error(rule: str, detail: str) -> RuleError:
+    """'edit rule <rule> <detail>', with the detail kept apart."""
+    return RuleError(f"edit rule {rule!r} {detail}", detail)
 
 
 @dataclass(frozen=True)
@@ -181,43 +199,53 @@ def _arith(node: ast.expr, values: dict[str, np.ndarray]) -> Any:
 def _check_safe(tree: ast.AST, rule: str) -> None:
     for node in ast.walk(tree):
         if not isinstance(node, _ALLOWED):
-            raise RuleError(f"edit rule {rule!r} uses {type(node).__name__}, which edit rules "
-                            "do not allow (only numbers, variable names, + - * /, comparisons, "
-                            "and/or/not, abs(), 'if ... then ...' and '+- tol')")
+            raise _rule_error(rule, f"uses {type(node).__name__}, which edit rules do not "
+                              "allow (only numbers, variable names, + - * /, comparisons, "
+                              "and/or/not, abs(), 'if ... then ...' and '+- tol')")
         if isinstance(node, ast.Constant) and (
                 isinstance(node.value, bool) or not isinstance(node.value, int | float)):
-            raise RuleError(f"edit rule {rule!r} contains the constant {node.value!r}; only "
-                            "numbers are allowed")
+            raise _rule_error(rule, f"contains the constant {node.value!r}; only numbers are "
+                              "allowed")
         if isinstance(node, ast.Name) and node.id.startswith("__"):
-            raise RuleError(f"edit rule {rule!r} names {node.id!r}; names starting with '__' "
-                            "are not allowed")
+            raise _rule_error(rule, f"names {node.id!r}; names starting with '__' are not "
+                              "allowed")
         if isinstance(node, ast.Call) and not (
                 isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS
                 and len(node.args) == 1 and not node.keywords):
-            raise RuleError(f"edit rule {rule!r} calls {ast.unparse(node.func)!r}; the only "
-                            f"function allowed is {', '.join(_FUNCTIONS)}() of one argument")
+            raise _rule_error(rule, f"calls {ast.unparse(node.func)!r}; the only function "
+                              f"allowed is {', '.join(_FUNCTIONS)}() of one argument")
+
+
+def _syntax_hint(text: str) -> str:
+    """'; <hint>' for a usual slip in a rule that does not parse ('=' for '=='), else ''."""
+    for pattern, hint in _HINTS:
+        if pattern.search(text):
+            return f"; {hint}"
+    return ""
 
 
 def _parse_expr(text: str, rule: str) -> ast.expr:
     if len(text) > 2000:
-        raise RuleError(f"edit rule {rule[:60]!r}... is longer than 2000 characters")
+        raise RuleError(f"edit rule {rule[:60]!r}... is longer than 2000 characters",
+                        "is longer than 2000 characters")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
-        raise RuleError(f"edit rule {rule!r} is not a valid expression: {exc.msg}") from None
+        raise _rule_error(rule, f"is not a valid expression: {exc.msg}"
+                                f"{_syntax_hint(text)}") from None
     _check_safe(tree, rule)
     body = tree.body
     if not isinstance(body, ast.Compare | ast.BoolOp) and not (
             isinstance(body, ast.UnaryOp) and isinstance(body.op, ast.Not)):
-        raise RuleError(f"edit rule {rule!r} is not a comparison (use <, <=, >, >=, == or !=)")
+        raise _rule_error(rule, "is not a comparison (use <, <=, >, >=, == or !=)")
     for node in ast.walk(body):
         if isinstance(node, ast.BoolOp | ast.UnaryOp) and isinstance(
                 getattr(node, "op", None), ast.And | ast.Or | ast.Not):
             operands = node.values if isinstance(node, ast.BoolOp) else [node.operand]
             for sub in operands:
                 if not isinstance(sub, ast.Compare | ast.BoolOp | ast.UnaryOp):
-                    raise RuleError(f"edit rule {rule!r}: {ast.unparse(sub)!r} is not a "
-                                    "comparison")
+                    raise _rule_error(rule, f"has {ast.unparse(sub)!r} where a comparison "
+                                            "is needed")
     return body
 
 
@@ -294,7 +322,7 @@ def _atoms(node: ast.expr, tol: float) -> list[Atom]:
 def parse_rule(text: str, index: int = 0) -> EditRule:
     """Parse one rule (``name: [if COND then] EXPR [+- TOL]``); raise RuleError if unsafe."""
     if not isinstance(text, str) or not text.strip():
-        raise RuleError(f"edit rule {index + 1} is empty")
+        raise RuleError(f"edit rule {index + 1} is empty", "is empty")
     original = text.strip()
     name = f"rule{index + 1}"
     body = original
@@ -307,6 +335,10 @@ def parse_rule(text: str, index: int = 0) -> EditRule:
         body, tol = m.group(1).strip(), float(m.group(2))
     m = _IF_RE.match(body)
     condition = None
+    if not m and _IF_START_RE.match(body):
+        missing = "" if re.search(r"\bthen\b", body, re.I) else " ('then' is missing)"
+        raise _rule_error(original, f"is not a valid expression{missing}; the conditional "
+                                    "form is 'if <condition> then <condition>'")
     if m:
         condition = _parse_expr(m.group(1), original)
         consequence = _parse_expr(m.group(2), original)
@@ -317,7 +349,7 @@ def parse_rule(text: str, index: int = 0) -> EditRule:
     variables = _names(consequence) if condition is None else list(
         dict.fromkeys(_names(condition) + _names(consequence)))
     if not variables:
-        raise RuleError(f"edit rule {original!r} names no variable")
+        raise _rule_error(original, "names no variable")
     tree = ast.Expression(body=consequence)
     rule = EditRule(name, original, expression, tree, condition, consequence, tol, variables)
     try:
@@ -338,12 +370,19 @@ class RuleSet:
 
     @classmethod
     def parse(cls, texts: list[str]) -> RuleSet:
-        rules = [parse_rule(t, i) for i, t in enumerate(texts)]
+        rules = []
+        for i, text in enumerate(texts):
+            try:
+                rules.append(parse_rule(text, i))
+            except RuleError as exc:
+                exc.index = i
+                raise
         seen: dict[str, str] = {}
-        for r in rules:
+        for i, r in enumerate(rules):
             if r.name in seen:
                 raise RuleError(f"two edit rules are named {r.name!r}: {seen[r.name]!r} and "
-                                f"{r.text!r}")
+                                f"{r.text!r}", f"reuses the name {r.name!r} of edit rule "
+                                f"{seen[r.name]!r}; give each rule its own name", i)
             seen[r.name] = r.text
         return cls(rules)
 

@@ -11,6 +11,7 @@ constraints; M comes from each variable's bounds (metadata, else the data's rang
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -171,27 +172,33 @@ class LinearSystem:
                 keep = trial
         return keep
 
-    def conflicting_ranges(self, rules: list[int]) -> list[int]:
-        """Indices of a minimal set of variables whose allowed ranges take part in the
-        conflict of ``rules``: widening those ranges lets the rules hold. Empty when the
-        rules contradict each other whatever the ranges."""
+    def conflicting_bounds(self, rules: list[int]) -> list[tuple[int, str]]:
+        """The bounds (variable index, ``"min"`` or ``"max"``) that take part in the conflict
+        of ``rules``: a minimal set that, with those rules, no record can satisfy (deletion
+        filter: a bound is left out when the rest still conflict without it). Every one of
+        them is needed, so widening any of them lets the rules hold. Empty when the rules
+        contradict each other whatever the ranges."""
         involved = sorted({self.index[v] for k in rules for v in self.rules[k].variables})
         span = np.maximum(self.upper - self.lower, 1.0)
         wide_lo, wide_hi = self.lower - 1e3 * span - 1e4, self.upper + 1e3 * span + 1e4
 
-        def widened(idx: list[int]) -> bool:
+        def feasible_without(bounds: list[tuple[int, str]]) -> bool:
             lo, hi = self.lower.copy(), self.upper.copy()
-            lo[idx], hi[idx] = wide_lo[idx], wide_hi[idx]
+            for j, side in bounds:
+                if side == "min":
+                    lo[j] = wide_lo[j]
+                else:
+                    hi[j] = wide_hi[j]
             return self.feasible(rules, lo, hi)
 
-        if not widened(involved):
+        every = [(j, side) for j in involved for side in ("min", "max")]
+        if not feasible_without(every):
             return []
-        keep = list(involved)
-        for j in involved:
-            trial = [i for i in keep if i != j]
-            if widened(trial):
-                keep = trial
-        return keep
+        dropped: list[tuple[int, str]] = []
+        for bound in every:
+            if not feasible_without([*dropped, bound]):
+                dropped.append(bound)
+        return [b for b in every if b not in dropped]
 
     def localise(self, values: np.ndarray, must_change: np.ndarray, frozen: np.ndarray,
                  cost: np.ndarray) -> np.ndarray | None:
@@ -289,19 +296,29 @@ def check_consistency(system: LinearSystem, where: dict[str, str] | None = None)
     conflict = system.conflicts()
     if not conflict:
         return
-    ranges = system.conflicting_ranges(conflict)
+    bounds = system.conflicting_bounds(conflict)
     named = "; ".join(repr(system.rules[k].text) for k in conflict)
-    if not ranges:
+    if not bounds:
         raise RuleError(f"the edit rules contradict each other: no record within the "
                         f"variables' allowed ranges can pass all of {named}")
     where = where or {}
-    bounds = ", ".join(
-        f"{system.variables[j]!r} [{system.lower[j]:g}, {system.upper[j]:g}] (from "
-        f"{where.get(system.variables[j], 'the data')})" for j in ranges)
-    within = f"the allowed range{'' if len(ranges) == 1 else 's'} of {bounds}"
+    order = {v: i for i, v in enumerate(dict.fromkeys(re.findall(r"[A-Za-z_]\w*", named)))}
+    bounds.sort(key=lambda b: order.get(system.variables[b[0]], len(order)))
+    ranges = list(dict.fromkeys(j for j, _ in bounds))
+    sources = {where.get(system.variables[j], "the data") for j in ranges}
+    shown = ", ".join(
+        f"{system.variables[j]!r} [{system.lower[j]:g}, {system.upper[j]:g}]"
+        + ("" if len(sources) == 1 else f" (from {where.get(system.variables[j], 'the data')})")
+        for j in ranges) + (f" (from {sources.pop()})" if len(sources) == 1 else "")
+    limits = ", ".join(
+        f"{system.variables[j]} {'>=' if side == 'min' else '<='} "
+        f"{system.lower[j] if side == 'min' else system.upper[j]:g}" for j, side in bounds)
+    one = len(bounds) == 1
+    within = (f"the allowed range{'' if len(ranges) == 1 else 's'} of {shown}, whose "
+              f"bound{'' if one else 's'} {limits} take{'s' if one else ''} part")
     if len(conflict) == 1:
         raise RuleError(f"edit rule {named} cannot hold within {within}: no record can pass "
                         "it; fix the rule or the range (the metadata's min and max)")
     raise RuleError(f"the edit rules {named} contradict each other within {within}: no record "
-                    "can pass them all; fix the rules or the range (the metadata's min and "
+                    "can pass them all; fix the rules or the ranges (the metadata's min and "
                     "max)")

@@ -481,3 +481,164 @@ def test_non_positive_weight_is_refused_by_validate(weight: float) -> None:
     (issue,) = caught.value.issues
     assert issue.field == "model.weights.income"
     assert "greater than 0" in str(issue)
+
+
+# --- audit H3: frozen values out of range, rule hints, metadata files, rounding, conflicts --
+
+
+def _frozen_out_of_range(data: Dataset) -> tuple[pd.DataFrame, list[int]]:
+    """The data with 'children' (imputable = false, range 0-20) set to -2 and 50."""
+    frame = data.frame.copy()
+    rows = [3, 7]
+    frame.loc[rows, "children"] = [-2.0, 50.0]
+    return frame, rows
+
+
+def test_frozen_value_out_of_range_fails_and_goes_to_review(fitted, data: Dataset,
+                                                            tmp_path: Path) -> None:
+    model, _ = fitted
+    assert data.metadata["variables"]["children"]["imputable"] is False
+    frame, rows = _frozen_out_of_range(data)
+    out = model.predict(frame)
+    assert out.loc[rows, "children"].tolist() == [-2.0, 50.0]  # never changed
+    assert (out.loc[rows, "children__flag"] == "original").all()
+    assert not out.loc[rows, "edit_pass"].any()
+    assert out.loc[rows, "needs_review"].all()
+    for r, value in zip(rows, ["-2", "50"], strict=True):
+        assert f"'children' = {value} is outside its allowed range [0, 20]" in \
+            out.loc[r, "review_reason"]
+        assert "may not be imputed" in json.loads(out.loc[r, "reasons"])["children"]
+    model.save(tmp_path / "m")  # the metadata's bounds survive saving
+    again = type(model).load(tmp_path / "m").predict(frame)
+    assert not again.loc[rows, "edit_pass"].any() and again.loc[rows, "needs_review"].all()
+
+
+def test_many_frozen_values_out_of_range_warn_truthfully(data: Dataset) -> None:
+    frame = data.frame.copy()
+    frame.loc[: len(frame) // 10, "children"] = -1.0
+    ds = Dataset(frame, data.roles, metadata=data.metadata)
+    model = RatioModel(RatioModel.params_type())
+    with pytest.warns(UserWarning, match=r"of 'children' \(\d+%\) lie outside its metadata "
+                                         r"range \[0, 20\]; 'children' may not be imputed "
+                                         r"\(imputable = false\), so their records fail the "
+                                         r"edits and go to manual review"):
+        model.fit(ds)
+    assert not any("replaced" in w for w in model.fit_warnings)
+
+
+@pytest.mark.parametrize(("text", "hint"), [
+    ("bad: wfood + wfuel = 0.5", "write '==' for equality"),
+    ("totexp => 10", "write '>=' for 'at least'"),
+    ("age =< 120", "write '<=' for 'at most'"),
+    ("bad: if children > 0 age >= 18", "the conditional form is 'if <condition> then "
+                                       "<condition>'"),
+])
+def test_common_rule_mistakes_get_a_hint(text: str, hint: str) -> None:
+    with pytest.raises(RuleError, match="is not a valid expression") as err:
+        parse_rule(text)
+    assert hint in str(err.value)
+
+
+@pytest.mark.parametrize("where", ["loader", "model"])
+def test_rule_error_names_only_the_offending_rule(where: str) -> None:
+    from mlstat_core.config import load_config
+
+    good = "balance: wfood + wfuel + wcloth + walc + wtrans + wother == 1 +- 0.01"
+    for rules, bad in ((["first: income >= 10", good, "bad: wfood + wfuel = 0.5"], 2),
+                       (["same: income >= 10", good, "same: totexp >= 10"], 2)):
+        table = {"component": "editimpute.budget_uk" if where == "loader" else
+                 "editimpute.pmm", "rules": rules}
+        pipeline = {"pipeline": {"name": "r", "task": "tabular_imputation"},
+                    "loader": {"component": "editimpute.budget_uk"},
+                    "model": {"component": "editimpute.pmm"}, where: table}
+        with pytest.raises(ConfigError) as caught:
+            load_config(pipeline)
+        (issue,) = caught.value.issues
+        assert issue.field == f"{where}.rules.{bad}"
+        assert rules[bad] in str(issue) and good not in str(issue)
+        assert "first:" not in str(issue)
+
+
+def test_missing_metadata_file_is_called_a_metadata_file(tmp_path: Path) -> None:
+    from mlstat_editimpute.loaders import SurveyLoader
+    from mlstat_editimpute.params import SurveyParams
+
+    pd.DataFrame({"x": [1.0, 2.0]}).to_csv(tmp_path / "d.csv", index=False)
+    for name in ("nope.csv", "nope.json"):
+        loader = SurveyLoader(SurveyParams(path="d.csv", metadata=name))
+        with pytest.raises(DataError, match=rf"^metadata file \S*{name} does not exist; check "
+                                            r"the loader's `metadata` path"):
+            loader.load(tmp_path)
+
+
+@pytest.mark.parametrize("sep", [";", "\t", "|"])
+def test_metadata_separator_is_sniffed(tmp_path: Path, sep: str) -> None:
+    from mlstat_editimpute.metadata import read_metadata
+
+    lines = ["variable,type,min,max,imputable,description",
+             "x,numeric,0,10,true,\"spend, weekly\"", "y,integer,0,5,false,count"]
+    (tmp_path / "m.csv").write_text("\n".join(line.replace(",", sep) if sep != ";" or
+                                              "spend" not in line else
+                                              "x;numeric;0;10;true;spend, weekly"
+                                              for line in lines) + "\n")
+    infos = read_metadata(tmp_path / "m.csv")
+    assert list(infos) == ["x", "y"]
+    assert infos["x"].max == 10 and infos["y"].imputable is False
+
+
+def test_metadata_one_column_with_semicolons_says_so(tmp_path: Path) -> None:
+    from mlstat_editimpute.metadata import read_metadata
+
+    (tmp_path / "m.csv").write_text("name;type;min\nx;numeric;0\n")  # sniffed: named columns
+    with pytest.raises(DataError, match=r"needs a 'variable' column; it has name, type, min$"):
+        read_metadata(tmp_path / "m.csv")
+    (tmp_path / "m.csv").write_text("name;type;min\nx;1\n")  # too ragged to sniff: a hint
+    with pytest.raises(DataError, match=r"needs a 'variable' column.*looks ';'-separated"):
+        read_metadata(tmp_path / "m.csv")
+
+
+def test_prorated_and_adjusted_shares_keep_the_recorded_precision(fitted,
+                                                                  data: Dataset) -> None:
+    model, out = fitted
+    shares = ["wfood", "wfuel", "wcloth", "walc", "wtrans", "wother"]
+    prorated = out["reasons"].str.contains("prorated")
+    assert prorated.sum() >= 5
+    for v in shares:
+        treated = (out[v + "__flag"] != "original") & ~out["reasons"].map(
+            lambda r, v=v: "error" in json.loads(r).get(v, ""))  # not deductive corrections
+        scaled = out.loc[treated, v].to_numpy() * 1e4
+        assert np.allclose(scaled, np.round(scaled), rtol=0, atol=1e-6), v
+    assert out["edit_pass"].all()
+
+
+def test_controlled_rounding_keeps_an_exact_balance() -> None:
+    """Prorated shares rounded one by one can miss a balance without tolerance; the rounding
+    keeps their sum, so the record still passes."""
+    from mlstat_editimpute.editing import Editor
+
+    names = ["a", "b", "c", "d"]
+    rules = RuleSet.parse(["b: a + b + c + d == 1"])
+    infos = {v: {"min": 0.0, "max": 1.0} for v in names}
+    editor = Editor(names, infos, rules, {}, {v: True for v in names})
+    train = pd.DataFrame([[0.25, 0.25, 0.25, 0.25], [0.1234, 0.2345, 0.3456, 0.2965]] * 10,
+                         columns=names)  # recorded at four decimals
+    editor.fit(train)
+    values = np.array([[0.5, 1 / 6, 1 / 6, 1 / 6]])  # one by one: 0.5 + 3 x 0.1667 = 1.0001
+    treated = np.array([[False, True, True, True]])
+    assert editor.passes(values).all()
+    editor.round_treated(values, treated)
+    assert sorted(values[0, 1:]) == [0.1666, 0.1667, 0.1667]
+    assert editor.passes(values).all()
+
+
+def test_contradiction_names_every_bound_in_conflict() -> None:
+    shares = ["wfood", "wfuel", "wcloth", "walc", "wtrans", "wother"]
+    rules = RuleSet.parse(["balance: " + " + ".join(shares) + " == 1 +- 0.01",
+                           "f: wfood >= 0.6", "g: wfuel >= 0.5"])
+    system = LinearSystem(rules.rules, shares, np.zeros(6), np.ones(6), np.zeros(6, bool))
+    with pytest.raises(RuleError) as err:
+        check_consistency(system, {v: "the metadata" for v in shares})
+    message = str(err.value)
+    assert "'wcloth' [0, 1]" in message and "(from the metadata)" in message
+    bounds = message.split("whose bounds ")[1].split(" take part")[0].split(", ")
+    assert sorted(bounds) == ["walc >= 0", "wcloth >= 0", "wother >= 0", "wtrans >= 0"]
