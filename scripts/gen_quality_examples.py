@@ -68,7 +68,8 @@ EXAMPLES: dict[str, Example] = {
     "twitter-index": Example("Sentiment index over time from tweets", "Tweet index", order=41),
     "imagery-landsat-nc-cnn": Example(
         "Imagery: the same scene with a CNN", "Imagery CNN",
-        skip="a CNN trains for minutes on 2 CPU cores; run it with --all", order=31),
+        skip="a CNN, whose training time swings with the machine's load; run it with --all",
+        order=31),
     "coding-occupations": Example(
         "Coding: ISCO-08 occupations (illustrative data)", "Occupations",
         skip="illustrative data written by the authors, not survey data: its figures mean "

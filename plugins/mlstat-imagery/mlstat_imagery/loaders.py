@@ -13,6 +13,7 @@ inference needs: ``scene`` (a :class:`~mlstat_imagery.scene.SceneInfo` as a dict
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,8 @@ from mlstat_imagery.scene import (
     read_window,
 )
 
+UNUSABLE_POINTS_SHARE = 0.10
+"""Share of field points outside the scene or on nodata above which the loader warns."""
 BUILT_UP = "built_up"
 OTHER = "other"
 LABELLED = "labelled_pixel"
@@ -141,6 +144,8 @@ class SceneLoader(Loader):
         counts["labelled_pixels_on_nodata"] = int((~is_point & ~valid).sum())
         table = table[valid].reset_index(drop=True)
         counts["field_points_usable"] = int((table["source"] == FIELD).sum())
+        if points is not None:
+            _warn_unusable_points(counts, Path(p.points).name)
         counts["labelled_pixels_usable"] = int((table["source"] == LABELLED).sum())
         if counts["labelled_pixels_usable"] == 0 and p.labels:
             raise DataError("no labelled pixel has data in every band; check the nodata values")
@@ -206,6 +211,32 @@ class LandsatNcLoader(SceneLoader):
 
     def dataset_name(self, directory: Path) -> str:
         return "landsat_nc"
+
+
+def _warn_unusable_points(counts: dict[str, Any], name: str) -> None:
+    """Warn when more than :data:`UNUSABLE_POINTS_SHARE` of the field points fall outside the
+    scene or on nodata: the accuracy and area figures then rest on the others only, and a
+    large share usually means the points' CRS or the scene is wrong."""
+    total = counts["field_points_total"]
+    outside, nodata = counts["field_points_outside_scene"], counts["field_points_on_nodata"]
+    if not total or (outside + nodata) / total <= UNUSABLE_POINTS_SHARE:
+        return
+    parts, causes = [], []
+    if outside:
+        parts.append(f"{outside:,} ({outside / total:.1%}) outside the scene")
+        causes.append("points outside the scene usually mean a wrong CRS of the points (the "
+                      ".prj, or `vector_crs`), a scene other than the one the sample was drawn "
+                      "for, or a sample drawn over a larger area")
+    if nodata:
+        parts.append(f"{nodata:,} ({nodata / total:.1%}) on pixels without data in some band")
+        causes.append("points on nodata usually mean a band with gaps (leave it out of "
+                      "`bands`) or masked areas (clouds, scan-line gaps)")
+    lost = outside + nodata
+    why = "; ".join(causes)
+    warnings.warn(
+        f"{lost:,} of the {total:,} field points of {name} ({lost / total:.1%}) cannot be "
+        f"used: {' and '.join(parts)}; the accuracy and area figures rest on the other "
+        f"{counts['field_points_usable']:,} only. {why[0].upper()}{why[1:]}.", stacklevel=2)
 
 
 def _vector_files(path: Path) -> list[Path]:

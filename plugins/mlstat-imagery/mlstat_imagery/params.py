@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from mlstat_core.components import Params
 
@@ -52,6 +53,32 @@ class SceneParams(Params):
                                                      "(for example 'EPSG:32119')")
     grid_tolerance: float = Field(0.5, gt=0, le=5, description="CRSs whose coordinates differ by"
                                   " less than this many pixels are treated as one grid")
+
+    @field_validator("vector_crs")
+    @classmethod
+    def _known_crs(cls, value: str | None) -> str | None:
+        """A CRS PROJ can build (pyproj imported here only: discovery stays light)."""
+        if value is None:
+            return value
+        from pyproj import CRS
+        from pyproj.exceptions import CRSError
+
+        try:
+            CRS.from_user_input(value)
+        except CRSError:
+            hint = ""
+            code = re.fullmatch(r"\s*(EPSG|ESRI)\W*(\d+)\s*", value, flags=re.IGNORECASE)
+            if code:
+                authority, number = code[1].upper(), code[2]
+                try:
+                    CRS.from_user_input(f"{authority}:{number}")
+                    hint = f" (did you mean \"{authority}:{number}\"?)"
+                except CRSError:
+                    hint = f" ({authority} has no CRS {number})"
+            raise ValueError(f"not a CRS that PROJ knows{hint}; give an authority code "
+                             "with a colon, for example \"EPSG:4326\" (latitude/longitude) "
+                             "or \"EPSG:32119\", or a WKT or PROJ string") from None
+        return value
 
     @model_validator(mode="after")
     def _roles(self) -> SceneParams:

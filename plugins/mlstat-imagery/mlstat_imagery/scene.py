@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -87,12 +88,70 @@ def band_files(directory: Path, pattern: str, bands: list[str]) -> dict[str, Pat
     return files
 
 
+def check_raster(path: Path, what: str, field_name: str) -> None:
+    """One DataError naming ``path``, what is wrong and the fix when it is not a raster GDAL
+    can read, is truncated or damaged (its header, or its last block: where an interrupted
+    copy or download ends), or has no georeferencing or no CRS. Torchgeo skips files it
+    cannot open and then says only that no dataset was found, so band files are checked
+    before they reach it; ``field_name`` is the [loader] key that names the file."""
+    import rasterio
+    from rasterio.errors import NotGeoreferencedWarning, RasterioError
+    from rasterio.windows import Window
+
+    replace = (f"put the GeoTIFF there, or correct `{field_name}` in [loader] if the file is "
+               "not one")
+    if path.stat().st_size == 0:
+        raise DataError(f"{what} {path} is empty (0 bytes); {replace}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        try:
+            src = rasterio.open(path)
+        except RasterioError as exc:
+            if "not recognized as being in a supported file format" in str(exc):
+                detail = "it holds text" if _looks_like_text(path) \
+                    else "GDAL does not recognise its format"
+                raise DataError(f"{what} {path} is not a raster ({detail}); {replace}") \
+                    from None
+            raise DataError(f"{what} {path} is truncated or damaged (GDAL: {exc}); copy or "
+                            "download it again") from None
+    with src:
+        if src.transform.is_identity and not src.gcps[0]:
+            kind = "a TIFF without GeoTIFF tags" if src.driver == "GTiff" \
+                else f"a plain {src.driver} image"
+            raise DataError(f"{what} {path} has no georeferencing ({kind}: nothing places its "
+                            "pixels on the ground); give it as a GeoTIFF with its grid and "
+                            "CRS (for example gdal_translate -a_ullr ... -a_srs EPSG:...)")
+        if src.crs is None:
+            raise DataError(f"{what} {path} has no CRS; give it one (gdal_edit.py -a_srs) so "
+                            "that it can be placed on the scene grid")
+        block_h, block_w = src.block_shapes[0]
+        row0 = (src.height - 1) // block_h * block_h
+        col0 = (src.width - 1) // block_w * block_w
+        try:
+            src.read(window=Window(col0, row0, src.width - col0, src.height - row0))
+        except RasterioError as exc:
+            raise DataError(f"{what} {path} is truncated or damaged: its last block cannot be "
+                            f"read (GDAL: {exc}); copy or download it again") from None
+
+
+def _looks_like_text(path: Path) -> bool:
+    with path.open("rb") as handle:
+        head = handle.read(512)
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return all(ch.isprintable() or ch in "\r\n\t" for ch in text)
+
+
 def open_scene(directory: Path, pattern: str, bands: list[str]) -> SceneInfo:
     """Index the scene's band files with torchgeo and describe the grid they are read on
     (the first file's CRS and resolution; other files are warped to it by torchgeo)."""
     import rasterio
 
     files = band_files(directory, pattern, bands)
+    for path in dict.fromkeys(files.values()):
+        check_raster(path, "band file", "band_pattern")
     dataset = _raster_dataset(str(directory), pattern, tuple(bands))
     xmin, xmax, ymin, ymax = _xy_bounds(dataset)
     resx, resy = dataset.res
@@ -123,15 +182,12 @@ def open_scene(directory: Path, pattern: str, bands: list[str]) -> SceneInfo:
 def _grid_notes(files: dict[str, Path], crs: Any, res: tuple[float, float],
                 first: str) -> list[str]:
     """Plain-language notes on band files whose CRS or resolution differ from the scene grid
-    (torchgeo warps them onto it, nearest neighbour); a file without CRS is an error."""
+    (torchgeo warps them onto it, nearest neighbour)."""
     import rasterio
 
     notes = []
     for band, path in files.items():
         with rasterio.open(path) as src:
-            if src.crs is None:
-                raise DataError(f"band file {path} has no CRS; give it one (gdal_edit.py "
-                                "-a_srs) so that it can be placed on the scene grid")
             other_crs = src.crs != crs
             other_res = any(abs(a - b) > 1e-6 * b for a, b in zip(src.res, res, strict=True))
             if other_crs or other_res:
@@ -301,15 +357,30 @@ def crs_relation(source: Any, info: SceneInfo, tolerance: float) -> str:
 
 
 def _crs_name(crs: Any) -> str:
+    """``EPSG:<code>`` when the CRS matches one as GDAL matches it (rasterio, and so the
+    scene's ``epsg`` and ``map_summary.json``), else PROJ's match, else the CRS's name. A
+    GeoTIFF's CRS often comes without its code (``PROJCS["unnamed", ...]``): GDAL finds it,
+    PROJ's stricter match does not."""
     from pyproj import CRS
+    from rasterio.crs import CRS as GdalCRS
 
-    crs = CRS.from_user_input(crs)
-    epsg = crs.to_epsg()
+    text = crs if isinstance(crs, str) else crs.to_wkt()
+    try:
+        epsg = GdalCRS.from_user_input(text).to_epsg()
+    except Exception:  # a CRS GDAL cannot parse: PROJ's answer below
+        epsg = None
+    crs = CRS.from_user_input(text)
+    epsg = epsg or crs.to_epsg()
     return f"EPSG:{epsg}" if epsg else crs.name
 
 
+def scene_crs_name(info: SceneInfo) -> str:
+    """The scene's CRS as ``map_summary.json`` names it when it has an EPSG code."""
+    return f"EPSG:{info.epsg}" if info.epsg else _crs_name(info.crs_wkt)
+
+
 def _equivalent_note(path: Path, crs: Any, info: SceneInfo) -> str:
-    return (f"{path.name} declares {_crs_name(crs)} and the scene {_crs_name(info.crs_wkt)}: "
+    return (f"{path.name} declares {_crs_name(crs)} and the scene {scene_crs_name(info)}: "
             "different definitions of the same grid (coordinates agree within the tolerance), "
             "treated as one grid without reprojection")
 
@@ -322,13 +393,8 @@ def label_raster_pixels(path: Path, info: SceneInfo, tolerance: float, notes: li
     from rasterio.vrt import WarpedVRT
     from rasterio.windows import Window
 
-    try:
-        src = rasterio.open(path)
-    except rasterio.errors.RasterioIOError as exc:
-        raise DataError(f"cannot read label raster {path}: {exc}") from None
-    with src:
-        if src.crs is None:
-            raise DataError(f"label raster {path} has no CRS; give it one (gdal_edit.py -a_srs)")
+    check_raster(path, "label raster", "labels")
+    with rasterio.open(path) as src:
         relation = crs_relation(src.crs.to_wkt(), info, tolerance)
         same_grid = (src.width, src.height) == (info.width, info.height) and all(
             abs(u - v) < tolerance * min(info.res)
@@ -385,7 +451,7 @@ def read_vector(path: Path, vector_crs: str | None, info: SceneInfo, tolerance: 
         frame = frame.set_crs(info.crs_wkt, allow_override=True)
     elif relation == "different":
         notes.append(f"{path.name} was reprojected from {_crs_name(frame.crs)} to the scene's "
-                     f"{_crs_name(info.crs_wkt)}")
+                     f"{scene_crs_name(info)}")
         frame = frame.to_crs(info.crs_wkt)
     return frame
 

@@ -184,3 +184,94 @@ def test_a_saved_model_whose_scene_is_gone_names_the_folder(crop_dir: Path, crop
                                         r"lsat7_2000_10\.tif.* are no longer there: it reads "
                                         r"each pixel's neighbourhood .* put the scene back"):
         model.predict(dataset.frame.head(5))
+
+
+# --- band files that are not georeferenced rasters: one error naming the file ------------------
+
+
+def _band_error(folder: Path) -> str:
+    with pytest.raises(DataError) as caught:
+        LandsatNcLoader(LandsatNcParams(directory=str(folder))).load(folder)
+    return str(caught.value)
+
+
+def test_a_band_file_that_is_text_is_named(crop_dir: Path, tmp_path: Path) -> None:
+    folder = _copy(crop_dir, tmp_path / "scene")
+    (folder / "lsat7_2000_20.tif").write_text("not an image\n")
+    message = _band_error(folder)
+    assert message.startswith(f"band file {folder / 'lsat7_2000_20.tif'} is not a raster "
+                              "(it holds text)")
+    assert "`band_pattern`" in message and "torchgeo" not in message
+    (folder / "lsat7_2000_20.tif").write_bytes(b"")
+    assert "lsat7_2000_20.tif is empty (0 bytes)" in _band_error(folder)
+
+
+def test_a_truncated_band_file_is_named(crop_dir: Path, tmp_path: Path) -> None:
+    import rasterio.shutil
+
+    folder = _copy(crop_dir, tmp_path / "scene")
+    band = folder / "lsat7_2000_40.tif"
+    data = band.read_bytes()
+    band.write_bytes(data[: len(data) // 2])  # a copy cut short: the header is lost here
+    message = _band_error(folder)
+    assert message.startswith(f"band file {band} is truncated or damaged")
+    assert "copy or download it again" in message
+    # a cloud-optimised GeoTIFF keeps its header first: the pixels are what is cut off
+    rasterio.shutil.copy(crop_dir / "lsat7_2000_40.tif", band, driver="COG")
+    data = band.read_bytes()
+    band.write_bytes(data[: len(data) - 2000])
+    message = _band_error(folder)
+    assert message.startswith(f"band file {band} is truncated or damaged: its last block "
+                              "cannot be read")
+
+
+@pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning")
+def test_a_band_file_without_georeferencing_is_named(crop_dir: Path, tmp_path: Path) -> None:
+    import rasterio
+
+    folder = _copy(crop_dir, tmp_path / "scene")
+    band = folder / "lsat7_2000_10.tif"
+    with rasterio.open(band) as src:
+        data = src.read(1)
+    png = (data - data.min()).clip(0, 255).astype("uint8")
+    with rasterio.open(band, "w", driver="PNG", width=png.shape[1], height=png.shape[0],
+                       count=1, dtype="uint8") as dst:  # a PNG named .tif
+        dst.write(png, 1)
+    message = _band_error(folder)
+    assert message.startswith(f"band file {band} has no georeferencing (a plain PNG image")
+    assert "GeoTIFF" in message and "SRC_METHOD" not in message
+
+
+def test_a_band_file_without_crs_is_named(crop_dir: Path, tmp_path: Path) -> None:
+    import rasterio
+
+    folder = _copy(crop_dir, tmp_path / "scene")
+    band = folder / "lsat7_2000_50.tif"
+    with rasterio.open(band) as src:
+        data, profile = src.read(), src.profile.copy()
+    profile.pop("crs")
+    with rasterio.open(band, "w", **profile) as dst:
+        dst.write(data)
+    assert _band_error(folder).startswith(f"band file {band} has no CRS; give it one")
+
+
+# --- vector_crs: checked when the file is validated -------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "hint"), [
+    ("EPSG:99999", "(EPSG has no CRS 99999)"),
+    ("EPSG 3358", '(did you mean "EPSG:3358"?)'),
+    ("state plane", ""),
+])
+def test_an_unknown_vector_crs_is_a_config_error(value: str, hint: str) -> None:
+    from mlstat_core.config import load_config
+    from mlstat_core.errors import ConfigError
+
+    example = Path(__file__).resolve().parents[3] / "examples" / "imagery-landsat-nc.toml"
+    with pytest.raises(ConfigError) as caught:
+        load_config(example, overrides=[f"loader.vector_crs={value}"])
+    (issue,) = caught.value.issues
+    assert issue.field == "loader.vector_crs"
+    assert issue.message.startswith(f"not a CRS that PROJ knows{' ' + hint if hint else ''};")
+    assert '"EPSG:4326"' in issue.message
+    assert LandsatNcParams(vector_crs="epsg:3358").vector_crs == "epsg:3358"  # PROJ's spelling

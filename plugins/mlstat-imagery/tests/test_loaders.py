@@ -55,3 +55,37 @@ def test_multiclass_and_polygons() -> None:
     assert len(pixels) > 100
     assert "developed" in set(pixels["label"])
     assert data.metadata["positive_label"] == "developed"
+
+
+def test_the_notes_name_the_scene_crs_as_map_summary_does(landsat: object) -> None:
+    notes = " ".join(landsat.metadata["notes"])
+    assert "unnamed" not in notes
+    assert "landsat96_points.shp declares EPSG:3358 and the scene EPSG:32119" in notes
+
+
+def test_many_unusable_field_points_are_a_warning(crop_dir: Path) -> None:
+    with pytest.warns(UserWarning, match=r"^(?P<n>\d+) of the 1,000 field points of "
+                                         r"landsat96_points\.shp \(\d+\.\d%\) cannot be used: "
+                                         r"\d+ \(\d+\.\d%\) outside the scene.* wrong CRS of "
+                                         r"the points"):
+        data = LandsatNcLoader(LandsatNcParams(directory=str(crop_dir))).load(crop_dir)
+    assert data.metadata["counts"]["field_points_outside_scene"] > 900
+
+
+def test_the_warning_is_for_a_sizeable_share_only() -> None:
+    import warnings
+
+    from mlstat_imagery.loaders import _warn_unusable_points
+
+    counts = {"field_points_total": 1000, "field_points_outside_scene": 60,
+              "field_points_on_nodata": 40, "field_points_usable": 900}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _warn_unusable_points(counts, "points.shp")  # 10%: no warning
+    counts.update(field_points_outside_scene=0, field_points_on_nodata=101,
+                  field_points_usable=899)
+    with pytest.warns(UserWarning, match=r"101 of the 1,000 .* \(10\.1%\) cannot be used: 101 "
+                                         r"\(10\.1%\) on pixels without data .* rest on the "
+                                         r"other 899 only\. Points on nodata usually mean a "
+                                         r"band with gaps"):
+        _warn_unusable_points(counts, "points.shp")

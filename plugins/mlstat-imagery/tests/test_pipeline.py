@@ -25,6 +25,10 @@ def test_example_runs(tmp_path: Path) -> None:
     assert len(result.predictions) == 752  # test = the usable field points
     report = (result.run_dir / "report.html").read_text()
     assert "1996" in report
+    # 115 points outside the scene and 133 on nodata: said as a warning of the run
+    assert any(w.startswith("load: 248 of the 1,000 field points of landsat96_points.shp "
+                            "(24.8%) cannot be used: 115 (11.5%) outside the scene and 133 "
+                            "(13.3%)") for w in result.warnings)
 
 
 def test_plugin_module_is_light() -> None:
