@@ -440,7 +440,9 @@ def load_config(
     if isinstance(source, PipelineConfig):
         if overrides:
             data = source.resolved()
-            apply_overrides(data, overrides, source.source)
+            old = _components_of(data)
+            set_keys = apply_overrides(data, overrides, source.source)
+            _drop_params_of_replaced_components(data, old, set_keys, registry)
             return validate(data, source.source, source.base_dir, registry)
         return source
     if isinstance(source, dict):
@@ -448,9 +450,9 @@ def load_config(
     else:
         path = Path(source)
         data, name, base = read_toml(path), str(path), path.resolve().parent
-    before = json.loads(json.dumps(data))
+    old = _components_of(data)
     set_keys = apply_overrides(data, overrides or [], name)
-    _drop_params_of_replaced_components(data, before, set_keys, registry)
+    _drop_params_of_replaced_components(data, old, set_keys, registry)
     try:
         config = validate(data, name, base, registry)
     except ConfigError as exc:
@@ -462,16 +464,22 @@ def load_config(
     return config
 
 
-def _drop_params_of_replaced_components(data: dict[str, Any], before: dict[str, Any],
+def _components_of(data: dict[str, Any]) -> dict[str, Any]:
+    """Section -> the component a pipeline's data names there (loader, split, model)."""
+    return {section: table.get("component") for section in _KIND_OF_SECTION
+            if isinstance(table := data.get(section), dict)}
+
+
+def _drop_params_of_replaced_components(data: dict[str, Any], old: dict[str, Any],
                                         set_keys: list[str], registry: Registry | None) -> None:
     """``--set model.component=core.majority`` runs the same pipeline with another component
-    (a baseline): the file's params of the component it replaces that the new one does not
-    take are left out, with a warning naming them. Params given with ``--set`` stay (and
-    are checked)."""
+    (a baseline): the file's params of the component it replaces (``old``: section ->
+    component before the overrides) that the new one does not take are left out, with a
+    warning naming them. Params given with ``--set`` stay (and are checked)."""
     for section in _KIND_OF_SECTION:
-        table, old = data.get(section), before.get(section)
+        table = data.get(section)
         if f"{section}.component" not in set_keys or not isinstance(table, dict) \
-                or not isinstance(old, dict) or old.get("component") == table.get("component"):
+                or section not in old or old[section] == table.get("component"):
             continue
         try:
             entry = (registry or get_registry()).get(_KIND_OF_SECTION[section],
@@ -484,7 +492,7 @@ def _drop_params_of_replaced_components(data: dict[str, Any], before: dict[str, 
         for key in dropped:
             del table[key]
         if dropped:
-            warnings.warn(f"[{section}] component replaced by --set ({old.get('component')} -> "
+            warnings.warn(f"[{section}] component replaced by --set ({old[section]} -> "
                           f"{table['component']}): left out the file's "
                           f"{', '.join(dropped)}, which {table['component']} does not take",
                           stacklevel=3)

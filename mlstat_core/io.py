@@ -149,8 +149,14 @@ def read_table(
     sheet: str | int | None = None,
     columns: list[str] | None = None,
     dtype: dict[str, str] | None = None,
+    how: Callable[[str, str], str | None] | None = None,
 ) -> pd.DataFrame:
-    """Read a whole table; raise DataError with the file and the fix for every user mistake."""
+    """Read a whole table; raise DataError with the file and the fix for every user mistake.
+
+    ``how(option, example)`` says how the caller's user sets ``encoding`` or ``sep`` (None:
+    they cannot, the file must be saved otherwise); by default the loader's settings of those
+    names (:func:`loader_setting`)."""
+    how = how or loader_setting
     path = Path(path)
     _check_file(path)
     fmt = table_format(path, format)
@@ -165,15 +171,15 @@ def read_table(
     except UnicodeDecodeError as exc:
         found = undecodable_line(path, encoding) if fmt == "csv" else None
         where = f"{found[1]} on line {found[0]:,}" if found else exc.reason
-        raise DataError(
-            f"{path} is not valid {encoding} text ({where}); save it as UTF-8 or set the "
-            "loader's `encoding` (for example encoding = \"cp1250\")"
-        ) from None
+        advice = how("encoding", "cp1250")
+        raise DataError(f"{path} is not valid {encoding} text ({where}); save it as UTF-8"
+                        + (f" or {advice}" if advice else "")) from None
     except pd.errors.EmptyDataError:
         raise DataError(f"data file {path} has no columns") from None
     except pd.errors.ParserError as exc:
-        raise malformed_csv(path, exc, encoding, _csv_sep(path, sep) or ",",
-                            lambda s: f"set the loader's `sep` (sep = {json.dumps(s)})") from None
+        used = _csv_sep(path, sep) or ","
+        raise malformed_csv(path, exc, encoding, used, lambda s: how("sep", s) or (
+            f"save it with '{separator_text(used)}' between fields")) from None
     except (OSError, ValueError) as exc:
         raise DataError(f"cannot read {path} as {fmt}: {exc}") from None
     if columns is not None:
@@ -255,6 +261,16 @@ def iter_table(
                             lambda s: f"pass {option_hint('sep', s, cli)}") from None
     except (OSError, ValueError) as exc:
         raise DataError(f"cannot read {path} as {fmt}: {exc}") from None
+
+
+def loader_setting(option: str, example: str) -> str:
+    """How a pipeline file sets a reading option of its loader (``encoding``, ``sep``)."""
+    return f"set the loader's `{option}` (for example {option} = {json.dumps(example)})"
+
+
+def not_settable(option: str, example: str) -> None:
+    """For :func:`read_table`'s ``how`` where the user cannot set the option."""
+    return None
 
 
 def option_hint(name: str, value: str, cli: bool) -> str:

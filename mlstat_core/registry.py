@@ -128,6 +128,12 @@ def load_factory(spec: ComponentSpec, full_name: str, plugin: str,
                 who, f"its factory module {module_name!r} does not exist",
                 f"correct the module in the spec's factory string {spec.factory!r}, or "
                 f"reinstall {distribution or 'the plugin'}") from None
+        if missing.split(".")[0] == module_name.split(".")[0]:  # its own package lacks it
+            raise FactoryError(
+                who, f"it cannot be imported: {module_name} imports {missing!r}, which its own "
+                f"package lacks{_where(exc)}",
+                f"a defect of the plugin (tell its authors), or a broken installation: "
+                f"reinstall {distribution or 'the plugin'}") from None
         raise FactoryError(
             who, f"it cannot be imported: {module_name} needs the module {missing!r}, which "
             f"is not installed{_where(exc)}", install_hint(distribution, missing)) from None
@@ -775,8 +781,8 @@ def discover(
             record.status = "failed"
             fix = f"Fix or reinstall {record.distribution or 'its distribution'}"
             module_name = ep.value.split(":", 1)[0]
-            if isinstance(exc, ModuleNotFoundError) and exc.name and not (
-                    module_name == exc.name or module_name.startswith(exc.name + ".")):
+            if isinstance(exc, ModuleNotFoundError) and exc.name and \
+                    exc.name.split(".")[0] != module_name.split(".")[0]:  # not its own package
                 hint = install_hint(record.distribution, exc.name)  # a dependency is missing
                 fix = f"{hint[0].upper()}{hint[1:]} (needed by {record.distribution})"
             record.error = (

@@ -41,21 +41,29 @@ def installed_version(name: str) -> str | None:
         return None
 
 
+def extras(distribution: str | None) -> list[str]:
+    """The extras ``distribution`` declares (``Provides-Extra``); none when not installed."""
+    if not distribution:
+        return []
+    try:
+        return list(metadata.distribution(distribution).metadata.get_all("Provides-Extra") or [])
+    except metadata.PackageNotFoundError:
+        return []
+
+
+def _needs(req: Requirement, extra: str) -> bool:
+    """Whether installing ``extra`` ("" for none) brings ``req``."""
+    return req.marker is None or req.marker.evaluate({"extra": extra})
+
+
 def declared_extras(distribution: str | None, module: str) -> tuple[list[str], list[str]]:
     """The extras of ``distribution`` that require ``module``, and every extra it declares."""
-    if not distribution:
-        return [], []
-    try:
-        declared = metadata.distribution(distribution).metadata.get_all("Provides-Extra") or []
-    except metadata.PackageNotFoundError:
-        return [], []
+    declared = extras(distribution)
     wanted = normalise(module)
-    providing: list[str] = []
-    for req in requirements(distribution):
-        if normalise(req.name) != wanted or req.marker is None:
-            continue
-        providing += [e for e in declared if req.marker.evaluate({"extra": e})]
-    return list(dict.fromkeys(providing)), list(declared)
+    providing = [e for req in requirements(distribution)
+                 if normalise(req.name) == wanted and req.marker is not None
+                 for e in declared if _needs(req, e)]
+    return list(dict.fromkeys(providing)), declared
 
 
 DEVELOPMENT_EXTRAS = frozenset({"test", "tests", "testing", "dev", "docs", "lint"})
@@ -64,48 +72,27 @@ DEVELOPMENT_EXTRAS = frozenset({"test", "tests", "testing", "dev", "docs", "lint
 def absent_extras(distribution: str | None) -> dict[str, list[str]]:
     """Extra -> its requirements that are not installed, for the extras of ``distribution``
     (development extras and ``all`` left out) that lack something."""
-    try:
-        declared = metadata.distribution(distribution).metadata.get_all("Provides-Extra") \
-            if distribution else []
-    except metadata.PackageNotFoundError:
-        return {}
-    found: dict[str, list[str]] = {}
-    for extra in declared or []:
-        if extra in DEVELOPMENT_EXTRAS or extra == "all":
-            continue
-        lacking = [req.name for req in requirements(distribution)
-                   if req.marker is not None and req.marker.evaluate({"extra": extra})
-                   and not req.marker.evaluate({"extra": ""})
-                   and installed_version(req.name) is None]
-        if lacking:
-            found[extra] = lacking
-    return found
+    optional = [req for req in requirements(distribution) if not _needs(req, "")
+                and installed_version(req.name) is None]
+    found = {extra: [req.name for req in optional if _needs(req, extra)]
+             for extra in extras(distribution)
+             if extra not in DEVELOPMENT_EXTRAS and extra != "all"}
+    return {extra: lacking for extra, lacking in found.items() if lacking}
 
 
 def absent_requirements(distribution: str | None) -> list[str]:
     """The unconditional requirements of ``distribution`` that are not installed."""
     return [req.name for req in requirements(distribution)
-            if (req.marker is None or req.marker.evaluate({"extra": ""}))
-            and installed_version(req.name) is None]
-
-
+            if _needs(req, "") and installed_version(req.name) is None]
 
 
 def installed_requirements(distribution: str | None) -> dict[str, str]:
     """Every requirement of ``distribution`` that is installed here, with its version: what a
     run of the plugin may have used (optional extras included, development extras not)."""
-    try:
-        declared = metadata.distribution(distribution).metadata.get_all("Provides-Extra") \
-            if distribution else []
-    except metadata.PackageNotFoundError:
-        return {}
-    runtime = [""] + [e for e in declared or [] if e not in DEVELOPMENT_EXTRAS]
+    runtime = ["", *(e for e in extras(distribution) if e not in DEVELOPMENT_EXTRAS)]
     found: dict[str, str] = {}
     for req in requirements(distribution):
-        if req.marker is not None and not any(req.marker.evaluate({"extra": e})
-                                              for e in runtime):
-            continue
-        version = installed_version(req.name)
+        version = installed_version(req.name) if any(_needs(req, e) for e in runtime) else None
         if version is not None:
             found[normalise(req.name)] = version
     return found

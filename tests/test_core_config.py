@@ -160,3 +160,11 @@ def test_the_majority_baseline_serves_text_classification(tmp_path):
     })
     predictions = result.predictions
     assert predictions["prediction"].nunique() == 1  # the most frequent code, for every text
+
+
+def test_a_toml_date_is_a_config_issue_not_a_crash(write_pipeline):
+    path = write_pipeline()
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "[loader]\n", "[loader]\nrun_date = 2024-01-01\n"), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[loader.run_date\] unknown parameter"):
+        load_config(path, ["model.component=core.majority"])

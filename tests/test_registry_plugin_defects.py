@@ -507,3 +507,18 @@ def test_a_plugin_module_missing_a_dependency_names_where_and_what_to_install(si
     assert record.status == "failed"
     assert "plugin.py:1" in record.error
     assert '`pip install "mlstat-plugdep[fast]"`' in record.error
+
+
+def test_a_typo_in_a_plugins_import_of_its_own_module_is_not_a_missing_dependency(site):
+    spec = "'m', 'model', 'pkg_owntypo.models:Model', description='d.'"
+    install(site, "owntypo", {"plugin": model_plugin(spec),
+                              "models": "import pkg_owntypo.paramz\n"})
+    install(site, "plugtypo", {"plugin": "import pkg_plugtypo.paramz\n"})
+    registry = discover(entry_points=points(site))
+    with pytest.raises(PluginError) as info:
+        registry.get("model", "owntypo.m").build()
+    text = str(info.value)
+    assert "imports 'pkg_owntypo.paramz', which its own package lacks" in text
+    assert "pip install" not in text
+    record = registry.plugins["plugtypo"]
+    assert "pip install" not in record.error and "Fix or reinstall mlstat-plugtypo" in record.error

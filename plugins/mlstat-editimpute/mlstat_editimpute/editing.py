@@ -76,7 +76,6 @@ class Editor:
             span = max(q_hi - q_lo, abs(q_hi), 1.0)
             lo = info.get("min")
             hi = info.get("max")
-            self.from_metadata[j] = (lo is not None, hi is not None)
             self.lower[j] = lo if lo is not None else (0.0 if q_lo >= 0 else q_lo - span)
             self.upper[j] = hi if hi is not None else q_hi + span
             iqr = np.subtract(*np.quantile(col, [0.75, 0.25])) if col.size else 1.0

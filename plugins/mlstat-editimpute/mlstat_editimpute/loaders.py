@@ -17,7 +17,7 @@ import pandas as pd
 
 from mlstat_core.components import ColumnRoles, Dataset, Loader
 from mlstat_core.errors import DataError
-from mlstat_core.io import read_table
+from mlstat_core.io import not_settable, read_table
 from mlstat_editimpute.inject import inject_errors
 from mlstat_editimpute.metadata import VariableInfo, default_info, numeric_frame, read_metadata
 from mlstat_editimpute.params import BudgetParams, SurveyParams
@@ -69,7 +69,7 @@ class SurveyLoader(Loader):
         p = self.params
         path = Path(p.path).expanduser()
         path = path if path.is_absolute() else base_dir / path
-        frame = read_table(path, format=p.format)
+        frame = read_table(path, format=p.format, how=not_settable)  # no encoding, sep
         sources = [path]
         infos: dict[str, VariableInfo] = {}
         if p.metadata:

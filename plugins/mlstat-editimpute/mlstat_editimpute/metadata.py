@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from mlstat_core.errors import DataError
-from mlstat_core.io import read_table, table_format
+from mlstat_core.io import not_settable, read_table, table_format
 
 TYPES = ("numeric", "integer", "categorical")
 
@@ -98,8 +98,8 @@ def _frame(path: Path) -> pd.DataFrame:
         records = raw if isinstance(raw, list) else [{"variable": k, **v} for k, v in raw.items()]
         return pd.DataFrame(records)
     if table_format(path) == "csv":
-        return read_table(path, sep=sniff_separator(path))
-    return read_table(path)
+        return read_table(path, sep=sniff_separator(path), how=not_settable)
+    return read_table(path, how=not_settable)
 
 
 def read_metadata(path: Path) -> dict[str, VariableInfo]:
@@ -110,8 +110,8 @@ def read_metadata(path: Path) -> dict[str, VariableInfo]:
     if "variable" not in frame.columns:
         columns = list(map(str, frame.columns))
         seps = [name for sep, name in ((";", "';'"), ("\t", "tab")) if sep in columns[0]]
-        hint = (f"; its header looks {seps[0]}-separated: save it with commas (or semicolons "
-                "or tabs, with a 'variable' column)" if len(columns) == 1 and seps else "")
+        hint = (f"; its header looks {seps[0]}-separated but names no 'variable' column"
+                if len(columns) == 1 and seps else "")
         raise DataError(f"metadata file {path} needs a 'variable' column; it has "
                         f"{', '.join(columns)}{hint}")
     out: dict[str, VariableInfo] = {}

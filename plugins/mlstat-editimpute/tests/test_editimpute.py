@@ -642,3 +642,15 @@ def test_contradiction_names_every_bound_in_conflict() -> None:
     assert "'wcloth' [0, 1]" in message and "(from the metadata)" in message
     bounds = message.split("whose bounds ")[1].split(" take part")[0].split(", ")
     assert sorted(bounds) == ["walc >= 0", "wcloth >= 0", "wother >= 0", "wtrans >= 0"]
+
+
+def test_a_metadata_file_in_another_encoding_gets_advice_the_user_can_follow(tmp_path):
+    """The survey loader has no `encoding` setting: the message must not offer one."""
+    from mlstat_editimpute.metadata import read_metadata
+
+    path = tmp_path / "meta.csv"
+    path.write_bytes("variable,description\nincome,Einkommen (\u00fcber alles)\n".encode("cp1252"))
+    with pytest.raises(DataError) as info:
+        read_metadata(path)
+    text = str(info.value)
+    assert "is not valid utf-8 text" in text and text.endswith("save it as UTF-8")

@@ -112,8 +112,8 @@ def check_raster(path: Path, what: str, field_name: str) -> None:
                     else "GDAL does not recognise its format"
                 raise DataError(f"{what} {path} is not a raster ({detail}); {replace}") \
                     from None
-            raise DataError(f"{what} {path} is truncated or damaged (GDAL: {exc}); copy or "
-                            "download it again") from None
+            raise DataError(f"{what} {path} cannot be read (GDAL: {exc}); if it is "
+                            "truncated or damaged, copy or download it again") from None
     with src:
         if src.transform.is_identity and not src.gcps[0]:
             kind = "a TIFF without GeoTIFF tags" if src.driver == "GTiff" \
@@ -363,11 +363,12 @@ def _crs_name(crs: Any) -> str:
     PROJ's stricter match does not."""
     from pyproj import CRS
     from rasterio.crs import CRS as GdalCRS
+    from rasterio.errors import CRSError
 
     text = crs if isinstance(crs, str) else crs.to_wkt()
     try:
         epsg = GdalCRS.from_user_input(text).to_epsg()
-    except Exception:  # a CRS GDAL cannot parse: PROJ's answer below
+    except CRSError:  # a CRS GDAL cannot parse: PROJ's answer below
         epsg = None
     crs = CRS.from_user_input(text)
     epsg = epsg or crs.to_epsg()

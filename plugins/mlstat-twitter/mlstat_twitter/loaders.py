@@ -24,6 +24,7 @@ from mlstat_twitter.textfiles import (
     LOADER_OPTION,
     STREAM_OPTION,
     decoding_error,
+    encoding_advice,
     python_encoding,
     utf16_advice,
 )
@@ -189,13 +190,11 @@ def read_csv_export(path: Path, params: TweetsParams | None = None,
     from mlstat_core.io import read_table
 
     p = params or TweetsParams(path=str(path))
-    try:  # ids as text: a tweet id (19 digits) read as a number loses its last digits
-        raw = read_table(path, format="csv", encoding=p.encoding,
-                         dtype={p.id: "string", "id_str": "string"})
-    except DataError as exc:  # the core's advice names the loader's `encoding`, which the
-        if isinstance(exc.__context__, UnicodeDecodeError):  # stream and CLI do not have
-            raise decoding_error(path, p.encoding, exc.__context__, option) from None
-        raise
+    # ids as text: a tweet id (19 digits) read as a number loses its last digits
+    raw = read_table(path, format="csv", encoding=p.encoding,
+                     dtype={p.id: "string", "id_str": "string"},
+                     how=lambda setting, _: encoding_advice(path, option, "cp1252")
+                     if setting == "encoding" else None)  # Western European tweets
     if p.text not in raw.columns:
         raise DataError(f"{path} has no text column {p.text!r}; it has {_listed(raw)}: "
                         f"{_set_column('text', 'stream_text', '--text-column')}")

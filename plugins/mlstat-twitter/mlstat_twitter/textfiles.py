@@ -56,9 +56,17 @@ def utf16_advice(path: Path, option: str) -> str:
 def decoding_error(path: Path, encoding: str, exc: UnicodeDecodeError, option: str
                    ) -> DataError:
     """The error for a file that is not text in ``encoding``, naming the option to set."""
-    byte = exc.object[exc.start:exc.start + 1] if isinstance(exc.object, bytes) else b""
-    what = f"byte 0x{byte.hex()}: {exc.reason}" if byte else exc.reason
+    from mlstat_core.io import undecodable_line
+
+    found = undecodable_line(Path(path), encoding)
+    what = f"{found[1]} on line {found[0]:,}" if found else exc.reason
+    return DataError(f"{path} is not valid {encoding} text ({what}); save it as UTF-8 or "
+                     f"{encoding_advice(path, option, 'cp1252')}")
+
+
+def encoding_advice(path: Path, option: str, example: str) -> str:
+    """How to set the encoding of ``path`` through ``option``: to UTF-16 when the file looks
+    like it, else to ``example``."""
     sign = utf16_sign(path)
-    advice = f"{sign}: {set_encoding(option, 'utf-16')}" if sign else \
-        f"save it as UTF-8 or {set_encoding(option, 'cp1252')}"
-    return DataError(f"{path} is not valid {encoding} text ({what}); {advice}")
+    return f"{set_encoding(option, 'utf-16')} ({sign})" if sign else \
+        set_encoding(option, example)

@@ -240,9 +240,9 @@ def test_utf16_json_lines_name_the_encoding_to_set(tmp_path: Path) -> None:
     line = json.dumps({"id": "1", "text": "hello", "created_at": "2024-01-01T00:00:00Z"})
     bom = tmp_path / "bom.jsonl"
     bom.write_bytes((line + "\n").encode("utf-16"))
-    with pytest.raises(DataError, match="UTF-16 byte-order mark: set `stream_encoding` in "
-                                        r"\[loader\] \(for example stream_encoding = "
-                                        '"utf-16"'):
+    with pytest.raises(DataError, match=r"set `stream_encoding` in \[loader\] \(for example "
+                                        r'stream_encoding = "utf-16"\) \(it starts with a '
+                                        "UTF-16 byte-order mark"):
         read_tweets(bom, encoding_option="stream_encoding")
     bare = tmp_path / "bare.jsonl"  # no byte-order mark: every line fails as JSON
     bare.write_bytes((line + "\n").encode("utf-16-le"))
