@@ -227,10 +227,15 @@ def predict(run_dir: str, input_path: str, output_path: str, chunk_size: int,
             engine: str, spark_master: str | None, engine_options: tuple[str, ...]) -> None:
     """Score new records with the model of a finished run."""
     from mlstat_core.config import parse_override
+    from mlstat_core.errors import ConfigError
     from mlstat_core.predict import predict_file
 
     options = {}
     for item in engine_options:
+        key = item.partition("=")[0].strip()
+        if "=" not in item or not key or "." in key:
+            raise ConfigError(f"--engine-option {item!r} must look like key=value (for "
+                              "example --engine-option partitions=8)")
         path, value = parse_override(f"engine.{item}")
         options[path[1]] = value
     if spark_master:

@@ -7,6 +7,7 @@ corrupt Parquet) becomes one :class:`~mlstat_core.errors.DataError` naming the f
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -423,9 +424,11 @@ class TableWriter:
     so an interrupted run never leaves an output that looks complete."""
 
     def __init__(self, path: str | Path, format: str | None = None, *, schema: Any = None,
-                 dictionary: bool = True) -> None:
+                 dictionary: bool = True, make_folder: bool = True) -> None:
         """``schema``: a pyarrow schema every Parquet chunk is converted to (default: the
-        first chunk's); ``dictionary``: dictionary-encode Parquet columns."""
+        first chunk's); ``dictionary``: dictionary-encode Parquet columns; ``make_folder``:
+        create the folder ``path`` lies in (a Spark worker must not: its job's folder is gone
+        when the job failed)."""
         self.path = Path(path)
         self.schema = schema
         self.dictionary = dictionary
@@ -433,7 +436,10 @@ class TableWriter:
         if self.format == "excel":
             raise DataError(
                 f"cannot write predictions to Excel ({self.path}); use .csv or .parquet")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if make_folder:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        elif not self.path.parent.is_dir():
+            raise DataError(f"the folder of {self.path} is gone (the job was abandoned)")
         sweep_partials(self.path)
         self.tmp = partial_path(self.path)
         self._writer = None
@@ -449,8 +455,14 @@ class TableWriter:
 
             table = pa.Table.from_pandas(frame, schema=self.schema, preserve_index=False)
             if self._writer is None:
-                self._writer = pq.ParquetWriter(self.tmp, _typed(table.schema),
-                                                use_dictionary=self.dictionary)
+                try:
+                    self._writer = pq.ParquetWriter(self.tmp, _typed(table.schema),
+                                                    use_dictionary=self.dictionary)
+                except OSError as exc:  # pyarrow's carry no file name: name the folder
+                    if exc.filename is not None or exc.errno is None:
+                        raise
+                    raise OSError(exc.errno, os.strerror(exc.errno),
+                                  str(self.path.parent)) from None
             try:
                 cast = table.cast(self._writer.schema)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):

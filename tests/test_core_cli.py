@@ -227,3 +227,12 @@ def test_predict_shows_a_library_warning_once_on_one_line(write_pipeline, tmp_pa
     lines = [line for line in result.stderr.splitlines() if "feature names" in line]
     assert lines == ["warning: UserWarning: X has feature names, but the model was fitted "
                      "without"]
+
+
+@pytest.mark.parametrize("option", ["foo", "=3", "a.b=1"])
+def test_a_malformed_engine_option_names_engine_option_not_set(option, tmp_path):
+    result = invoke("predict", str(tmp_path), "--input", "x.csv", "--output", "y.csv",
+                    "--engine-option", option)
+    assert result.exit_code == 2
+    assert f"--engine-option {option!r} must look like key=value" in result.output
+    assert "--set" not in result.output

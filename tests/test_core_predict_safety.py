@@ -524,3 +524,33 @@ def test_a_manifest_json_that_is_not_a_run_s_does_not_block_the_output(trained, 
     result = invoke("predict", trained, "--input", new_records(tmp_path / "n.csv"),
                     "--output", out)
     assert result.exit_code == 0 and len(pd.read_csv(out)) == 20
+
+
+def test_a_writer_that_may_not_make_its_folder_leaves_a_removed_one_removed(tmp_path):
+    """A Spark task still running after its job failed: the driver removed the job's
+    temporary folder, and the task must not make it again (an empty hidden folder would stay
+    behind the failed predict)."""
+    gone = tmp_path / ".out.parquet.partial"
+    with pytest.raises(DataError, match="is gone"):
+        TableWriter(gone / "part-00001.parquet", "parquet", make_folder=False)
+    assert not gone.exists()
+    TableWriter(gone / "part-00001.parquet", "parquet")  # the default makes it
+    assert gone.is_dir()
+
+
+def test_a_parquet_output_in_a_folder_without_permission_is_a_users_message(tmp_path,
+                                                                            monkeypatch):
+    """pyarrow's PermissionError names no file: the writer names the folder, so the user gets
+    the one-line file-system message instead of a "report it to its authors"."""
+    import pyarrow.parquet as pq
+
+    from mlstat_core.errors import user_message
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "[Errno 13] Failed to open local file")
+
+    monkeypatch.setattr(pq, "ParquetWriter", refuse)
+    with pytest.raises(OSError) as info:
+        TableWriter(tmp_path / "out.parquet").write(pd.DataFrame({"a": [1]}))
+    assert user_message(info.value) == (f"cannot use {tmp_path}: no permission: choose a folder "
+                                        "you can write to, or change its permissions")

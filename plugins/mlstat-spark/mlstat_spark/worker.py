@@ -148,8 +148,11 @@ def make_scorer(
         context = TaskContext.get()
         partition = context.partitionId() if context is not None else 0
         assert write_to is not None
+        # not make_folder: a task still running when the job failed would make the driver's
+        # removed temporary folder again, and leave it behind
         writer = TableWriter(Path(write_to) / part_name(partition), "parquet",
-                             schema=arrow_schema(columns, kinds), dictionary=dictionary)
+                             schema=arrow_schema(columns, kinds), dictionary=dictionary,
+                             make_folder=False)
         rows = 0
         try:
             for frame in predictions(batches, drift):
