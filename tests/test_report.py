@@ -237,6 +237,22 @@ def test_compare_runs_side_by_side(tmp_path, report) -> None:
     assert "accuracy" in outcome.output and out.is_file()
 
 
+def test_compare_of_runs_of_different_tasks_warns_and_names_no_best(tmp_path, report) -> None:
+    other = json.loads(json.dumps(report))
+    other["run"]["task"] = "tabular_regression"
+    for entry in other["indicators"]:
+        if entry["name"] == "accuracy":
+            entry["value"] = 0.1
+    a, b = make_run(tmp_path, report, "one"), make_run(tmp_path, other, "two")
+    table = comparison([a, b])
+    assert table["warnings"] and "serve different tasks" in table["warnings"][0]
+    assert all(row["best"] is None for row in table["rows"])
+    outcome = CliRunner().invoke(compare_command, [str(a), str(b)])
+    assert "warning: the runs serve different tasks" in " ".join(outcome.output.split())
+    assert "serve different tasks" in render_comparison_html(table)
+    assert comparison([a, a])["warnings"] == []
+
+
 def test_compare_needs_two_real_runs(tmp_path, report) -> None:
     outcome = CliRunner().invoke(compare_command, [str(tmp_path)])
     assert outcome.exit_code == 2 and "at least two" in outcome.output

@@ -45,15 +45,19 @@ def comparison(run_dirs: list[Path]) -> dict[str, Any]:
     order = {d: k for k, d in enumerate(DIMENSIONS)}
     ordered = sorted(rows.values(), key=lambda r: (order.get(r["dimension"], 99),
                                                    not r["headline"]))
+    tasks = {str(_run_fact(r["report"].get("run") or {}, "task")) for r in runs}
     for row in ordered:
         present = [(v, k) for k, v in enumerate(row["values"]) if v is not None]
         row["best"] = None
-        if len(present) > 1 and row["better"] in ("higher", "lower") \
+        if len(tasks) == 1 and len(present) > 1 and row["better"] in ("higher", "lower") \
                 and len({v for v, _ in present}) > 1:
             pick = max if row["better"] == "higher" else min
             row["best"] = pick(present)[1]
+    warnings = [f"the runs serve different tasks ({', '.join(sorted(tasks))}): their figures "
+                "answer different questions, and no run is better than another; compare runs "
+                "of one task"] if len(tasks) > 1 else []
     return {"runs": [{"dir": r["dir"], "label": r["label"]} for r in runs],
-            "facts": facts, "rows": ordered}
+            "facts": facts, "rows": ordered, "warnings": warnings}
 
 
 def print_comparison(table: dict[str, Any], console: Any = None) -> None:
@@ -75,6 +79,8 @@ def print_comparison(table: dict[str, Any], console: Any = None) -> None:
             cells.append(f"[bold green]{text}[/bold green]" if row["best"] == k else text)
         view.add_row(escape_rich(row["name"]), *cells)
     console.print(view)
+    for warning in table.get("warnings", []):
+        console.print(f"warning: {escape_rich(warning)}", style="yellow")
 
 
 def escape_rich(text: str) -> str:
@@ -103,7 +109,8 @@ def render_comparison_html(table: dict[str, Any]) -> str:
             for k, v in enumerate(row["values"]))
         body.append(f"<tr><td>{escape(row['name'])}</td>{cells}</tr>")
     note = ('<p class="meta">Bold: the best run for figures where higher or lower is '
-            "clearly better.</p>")
+            "clearly better.</p>") + "".join(f'<p class="warning">{escape(w)}</p>'
+                                             for w in table.get("warnings", []))
     html_table = (f"<table><thead><tr><th>figure</th>{head}</tr></thead>"
                   f"<tbody>{''.join(body)}</tbody></table>")
     return page("mlstat: runs compared",

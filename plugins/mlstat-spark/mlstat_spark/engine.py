@@ -141,6 +141,17 @@ def check_writer(writer: str, output: Path | str) -> None:
                           f"cannot write to {output}; use writer = 'spark' for a URL")
 
 
+def check_output_name(output: Path | str) -> None:
+    """The engine writes a Parquet folder: an output named like a CSV, TSV or Excel file
+    would hold Parquet under that name (and replace such a file), so it is refused."""
+    suffix = Path(str(output)).suffix.lower()
+    if suffix in (".csv", ".tsv", ".txt", ".xlsx", ".xls"):
+        raise ConfigError(f"the spark engine writes a Parquet folder, not a {suffix} file: give "
+                          f"--output a path ending .parquet (for example "
+                          f"{Path(str(output)).with_suffix('.parquet').name}), or score with "
+                          "the local engine to write CSV")
+
+
 def dataset_file(name: str) -> bool:
     """Whether a file of this name belongs to a Parquet dataset Spark or the workers wrote:
     a part file, Spark's markers (``_SUCCESS``, ``_committed_*``, ``_started_*``) or a
@@ -319,6 +330,7 @@ class SparkEngine(Engine):
         start = time.perf_counter()
         # before Spark's start-up (seconds)
         check_input(job.input, self.params.input_format)
+        check_output_name(job.output_url or job.output)
         check_writer(self.params.writer, job.output_url or job.output)
         # entered first: an output folder that may not be replaced fails before Spark starts
         with partial_output(job.output_url or job.output) as target:

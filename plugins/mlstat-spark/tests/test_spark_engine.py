@@ -198,6 +198,12 @@ def test_an_output_folder_of_other_files_is_never_replaced(budget_csv, tmp_path)
         predict_file(run.run_dir, budget_csv, tmp_path / "mine", engine="spark")
     with pytest.raises(DataError, match="is a folder; the local engine writes one"):
         predict_file(run.run_dir, budget_csv, tmp_path / "mine")
+    # a CSV name would hold a Parquet folder (and replace the user's CSV): refused first
+    (tmp_path / "scored.csv").write_text("my earlier results")
+    with pytest.raises(ConfigError, match=r"writes a Parquet folder, not a \.csv file.*"
+                                          r"scored\.parquet"):
+        predict_file(run.run_dir, budget_csv, tmp_path / "scored.csv", engine="spark")
+    assert (tmp_path / "scored.csv").read_text() == "my earlier results"
 
 
 def test_only_a_local_session_binds_to_loopback_and_quietens_its_log():
