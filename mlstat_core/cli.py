@@ -34,9 +34,11 @@ def escape(text: str) -> str:
 
 
 def warning_line(message: Warning | str, category: type[Warning]) -> str:
-    """A Python warning as the commands show it: ``warning: <category>: <message>``, on one
-    line (no source file, no source line: a user of the command cannot act on them)."""
-    return f"warning: {category.__name__}: {' '.join(str(message).split())}"
+    """A Python warning as the commands show it: ``warning: <message>``, on one line (no
+    source file, no source line: a user of the command cannot act on them), with its category
+    when it says more than "a warning" (``warning: FutureWarning: ...``)."""
+    kind = "" if category is UserWarning else f"{category.__name__}: "
+    return f"warning: {kind}{' '.join(str(message).split())}"
 
 
 @contextlib.contextmanager

@@ -20,7 +20,7 @@ import pandas as pd
 from mlstat_core.artifacts import MANIFEST, PROFILE, RunFolder, read_json
 from mlstat_core.components import Engine, Model
 from mlstat_core.errors import DataError, ModelError
-from mlstat_core.io import TableWriter, is_url, iter_table, parquet_safe
+from mlstat_core.io import TableWriter, is_url, iter_table, parquet_safe, separator_text
 from mlstat_core.registry import Registry, get_registry
 from mlstat_core.sklearn_model import require_columns
 from mlstat_core.tasks import TaskType
@@ -333,7 +333,7 @@ def require_input_columns(chunk: pd.DataFrame, columns: list[str], what: str) ->
         name = str(chunk.columns[0])
         found = next((s for s in SEPARATORS if s in name), None)
         if found is not None:
-            shown = "\\t" if found == "\t" else found
+            shown = separator_text(found)
             raise DataError(
                 f"{what} lacks column(s) {', '.join(map(repr, missing))} that the model was "
                 f"trained on; it has a single column {name[:80]!r}: it looks like a "

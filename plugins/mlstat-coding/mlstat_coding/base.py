@@ -124,16 +124,16 @@ class CodingMixin:
         self.extra_state = {"temperature": 1.0}
         self._set_threshold(validation, source)
         metadata = train.metadata or {}
-        self.extra_state["hierarchy"] = Hierarchy.from_dict(metadata.get("code_list")).as_dict() \
-            if metadata.get("code_list") else Hierarchy(separator=self.params.separator).as_dict()
-        self._check_fallback_level()
+        hierarchy = Hierarchy.from_dict(metadata["code_list"]) if metadata.get("code_list") \
+            else Hierarchy(separator=self.params.separator)
+        self.extra_state["hierarchy"] = hierarchy.as_dict()
+        self._check_fallback_level(hierarchy)
         return self
 
-    def _check_fallback_level(self) -> None:
+    def _check_fallback_level(self, hierarchy: Hierarchy) -> None:
         """Say when ``fallback_level`` is no coarser than every code: its fallback_code would
         repeat the prediction."""
         level = self.params.fallback_level
-        hierarchy = Hierarchy.from_dict(self.extra_state["hierarchy"])
         shallowest = min((len(hierarchy.ancestors(str(c))) for c in self.classes_), default=0)
         if level and level >= shallowest:
             warnings.warn(f"fallback_level {level} is not coarser than the codes (the shortest "

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from mlstat_editimpute.detect import Scorer
-from mlstat_editimpute.imputers import Imputer, recorded_step
+from mlstat_editimpute.imputers import Imputer, recorded_step, snap
 from mlstat_editimpute.rules import RuleSet
 from mlstat_editimpute.solver import LinearSystem, check_consistency
 
@@ -265,7 +265,7 @@ class Editor:
         if not len(rows):
             return
         sub, mask = values[rows], off[rows]
-        nearest = np.where(mask, np.round(np.round(sub / step) * step, 10), sub)
+        nearest = np.where(mask, snap(sub, step), sub)
         todo = np.ones(len(rows), dtype=bool)
         for how in ("nearest", np.round, np.floor, np.ceil):
             idx = np.flatnonzero(todo)

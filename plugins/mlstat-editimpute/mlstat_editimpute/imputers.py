@@ -217,8 +217,13 @@ def recorded_step(values: np.ndarray) -> float:
 
 
 def round_to_step(values: np.ndarray, step: float) -> np.ndarray:
-    if not step:
-        return values
+    """``values`` on the grid of ``step`` (unchanged for step 0)."""
+    return snap(values, step) if step else values
+
+
+def snap(values: np.ndarray, step: Any) -> np.ndarray:
+    """``values`` to the nearest multiple of ``step`` (a number, or one per column, none 0),
+    cleared of the float noise of the product."""
     return np.round(np.round(values / step) * step, 10)
 
 
