@@ -47,6 +47,17 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def records_fingerprint(frame: Any) -> dict[str, Any]:
+    """Which records a table holds, whatever their order: their count and a SHA-256 of the
+    sorted hashes of their rows (every column's value). Two runs tested on the same records
+    have the same fingerprint."""
+    import numpy as np
+    import pandas as pd
+
+    rows = np.sort(pd.util.hash_pandas_object(frame, index=False).to_numpy())
+    return {"count": len(frame), "sha256": hashlib.sha256(rows.tobytes()).hexdigest()}
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     """Write to a temporary file beside ``path`` and rename it in place: never half a file."""
     path = Path(path)

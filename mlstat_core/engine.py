@@ -30,6 +30,7 @@ from mlstat_core.artifacts import (
     atomic_write_text,
     environment,
     now_iso,
+    records_fingerprint,
     sha256_file,
 )
 from mlstat_core.components import (
@@ -437,6 +438,7 @@ class Runner:
         first = splits[0]
         test_positions = np.concatenate([s.test for s in splits])
         test = dataset.subset(test_positions)
+        folder.update(test_records=records_fingerprint(test.frame))
         ordered = predictions.reset_index(drop=True).set_axis(test.frame.index)
         outputs = self.step("outputs", lambda: self._outputs(folder, model, predictions, test),
                             lambda files: f"{len(files)} file(s)", cfg.model)

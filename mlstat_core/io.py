@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +141,40 @@ def _csv_sep(path: Path, sep: str | None) -> str | None:
     return "\t" if path.suffix.lower() == ".tsv" else ","
 
 
+def _one_column(path: Path, encoding: str, sep: str | None) -> bool:
+    """Whether a CSV file has a single column: then a blank line is a record whose value is
+    empty (a list of product names with a gap), not a line to skip, so that no record is
+    lost and the records after it keep their numbers."""
+    try:
+        return len(pd.read_csv(path, encoding=encoding, sep=_csv_sep(path, sep),
+                               nrows=0).columns) == 1
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        return False  # the read itself reports it
+
+
+def _trailing_blank_lines(path: Path) -> int:
+    """How many blank lines end the file after its last record's line break."""
+    with open(path, "rb") as handle:
+        handle.seek(max(handle.seek(0, 2) - 4096, 0))
+        tail = handle.read()
+    ending = tail[len(tail.rstrip(b"\r\n")):]
+    return max(ending.count(b"\n") - 1, 0)
+
+
+def _without_trailing_rows(chunks: Iterable[pd.DataFrame], count: int
+                           ) -> Iterator[pd.DataFrame]:
+    """The chunks without the final ``count`` rows (read ahead by as many rows)."""
+    pending: list[pd.DataFrame] = []
+    for chunk in chunks:
+        pending.append(chunk)
+        while len(pending) > 1 and sum(map(len, pending[1:])) >= count:
+            yield pending.pop(0)
+    rest = [chunk for chunk in pending if len(chunk)]
+    if rest:
+        last = pd.concat(rest) if len(rest) > 1 else rest[0]
+        yield last.iloc[:max(len(last) - count, 0)]
+
+
 def read_table(
     path: str | Path,
     *,
@@ -231,8 +265,12 @@ def iter_table(
     start = 0
     try:
         if fmt == "csv":
+            one_column = _one_column(path, encoding, sep)
             reader = pd.read_csv(path, encoding=encoding, sep=_csv_sep(path, sep),
-                                 chunksize=chunk_size, dtype=_csv_dtype(dtype))
+                                 chunksize=chunk_size, dtype=_csv_dtype(dtype),
+                                 skip_blank_lines=not one_column)
+            if one_column:
+                reader = _without_trailing_rows(reader, _trailing_blank_lines(path))
             for chunk in reader:
                 chunk.index = pd.RangeIndex(start, start + len(chunk))
                 start += len(chunk)

@@ -39,6 +39,9 @@ def test_run_writes_a_complete_run_folder(write_pipeline, tmp_path: Path):
     assert set(manifest["files"]) >= {"model/estimator.skops", "predictions.parquet"}
     predictions = pd.read_parquet(folder / "predictions.parquet")
     assert len(predictions) == round(1519 * 0.25)
+    # which records the figures come from, so that `mlstat compare` can tell runs apart
+    assert manifest["test_records"]["count"] == len(predictions)
+    assert len(manifest["test_records"]["sha256"]) == 64
     assert {"record_id", "true", "prediction", "confidence", "proba_1", "proba_2"} <= set(
         predictions.columns)
     accuracy = (predictions["true"] == predictions["prediction"]).mean()

@@ -154,6 +154,22 @@ def test_iter_table_reads_text_columns_as_text_in_every_chunk(tmp_path):
 # --- D3 and D5: ids are text; Parquet outputs of mixed ids ---------------------------------
 
 
+@pytest.mark.parametrize("chunk_size", [1, 2, 50_000])
+def test_a_blank_line_in_a_one_column_file_is_a_record_and_numbers_do_not_shift(tmp_path,
+                                                                                 chunk_size):
+    (tmp_path / "one.csv").write_text('product\nMleko 1l\n\nChleb\n""\nMasło\n\n\n',
+                                      encoding="utf-8")
+    chunks = list(iter_table(tmp_path / "one.csv", chunk_size))
+    frame = pd.concat(chunks)
+    # the gap and the quoted empty value are records; the blank lines ending the file are not
+    assert frame.index.tolist() == [0, 1, 2, 3, 4]
+    assert frame["product"].tolist()[::2] == ["Mleko 1l", "Chleb", "Masło"]
+    assert frame["product"].iloc[[1, 3]].isna().all()
+    # with several columns a blank line holds no fields: not a record, as before
+    (tmp_path / "two.csv").write_text("a,b\n1,2\n\n3,4\n", encoding="utf-8")
+    assert pd.concat(iter_table(tmp_path / "two.csv", chunk_size))["a"].tolist() == [1, 3]
+
+
 def test_ids_keep_their_leading_zeros(trained, tmp_path):
     source = new_records(tmp_path / "new.csv")
     result = invoke("predict", trained, "--input", source, "--output", tmp_path / "s.csv",

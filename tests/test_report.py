@@ -253,6 +253,28 @@ def test_compare_of_runs_of_different_tasks_warns_and_names_no_best(tmp_path, re
     assert comparison([a, a])["warnings"] == []
 
 
+def test_compare_of_runs_tested_on_different_records_warns_and_names_no_best(tmp_path,
+                                                                             report) -> None:
+    import pandas as pd
+
+    from mlstat_core.artifacts import records_fingerprint
+
+    worse = json.loads(json.dumps(report))
+    for entry in worse["indicators"]:
+        if entry["name"] == "accuracy":
+            entry["value"] = 0.1
+    a, b = make_run(tmp_path, report, "cycle1"), make_run(tmp_path, worse, "cycle2")
+    test = pd.DataFrame({"text": ["mleko", "chleb", "ser"], "code": ["1", "2", "3"]})
+    for run, frame in ((a, test), (b, test.iloc[::-1])):  # same records, another order
+        RunFolder.open(run).update(test_records=records_fingerprint(frame))
+    assert comparison([a, b])["warnings"] == []
+    assert {r["name"]: r for r in comparison([a, b])["rows"]}["accuracy"]["best"] == 0
+    RunFolder.open(b).update(test_records=records_fingerprint(test.iloc[:2]))
+    table = comparison([a, b])
+    assert "tested on different records (3, 2 test records" in table["warnings"][0]
+    assert all(row["best"] is None for row in table["rows"])
+
+
 def test_compare_needs_two_real_runs(tmp_path, report) -> None:
     outcome = CliRunner().invoke(compare_command, [str(tmp_path)])
     assert outcome.exit_code == 2 and "at least two" in outcome.output

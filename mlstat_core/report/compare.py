@@ -27,7 +27,7 @@ def comparison(run_dirs: list[Path]) -> dict[str, Any]:
     for run_dir in run_dirs:
         manifest, report = open_run(Path(run_dir))
         runs.append({"dir": str(run_dir), "label": str(manifest.get("run_id") or run_dir),
-                     "report": report})
+                     "report": report, "tested_on": manifest.get("test_records")})
     facts = [[fact, *[_fact(_run_fact(r["report"].get("run") or {}, fact)) for r in runs]]
              for fact in FACTS]
     rows: dict[str, dict[str, Any]] = {}
@@ -46,18 +46,32 @@ def comparison(run_dirs: list[Path]) -> dict[str, Any]:
     ordered = sorted(rows.values(), key=lambda r: (order.get(r["dimension"], 99),
                                                    not r["headline"]))
     tasks = {str(_run_fact(r["report"].get("run") or {}, "task")) for r in runs}
+    warnings = [f"the runs serve different tasks ({', '.join(sorted(tasks))}): their figures "
+                "answer different questions, and no run is better than another; compare runs "
+                "of one task"] if len(tasks) > 1 else _different_tests(runs)
     for row in ordered:
         present = [(v, k) for k, v in enumerate(row["values"]) if v is not None]
         row["best"] = None
-        if len(tasks) == 1 and len(present) > 1 and row["better"] in ("higher", "lower") \
+        if not warnings and len(present) > 1 and row["better"] in ("higher", "lower") \
                 and len({v for v, _ in present}) > 1:
             pick = max if row["better"] == "higher" else min
             row["best"] = pick(present)[1]
-    warnings = [f"the runs serve different tasks ({', '.join(sorted(tasks))}): their figures "
-                "answer different questions, and no run is better than another; compare runs "
-                "of one task"] if len(tasks) > 1 else []
     return {"runs": [{"dir": r["dir"], "label": r["label"]} for r in runs],
             "facts": facts, "rows": ordered, "warnings": warnings}
+
+
+def _different_tests(runs: list[dict[str, Any]]) -> list[str]:
+    """A warning when the runs' figures come from different test records (another data file,
+    split or seed: a training file that grew between coding cycles, say). Runs made before
+    mlstat recorded their test records are not checked."""
+    tested = [r["tested_on"] for r in runs]
+    if any(not isinstance(t, dict) for t in tested) or len({t.get("sha256") for t in tested}) < 2:
+        return []
+    counts = ", ".join(f"{t.get('count', 0):,}" for t in tested)
+    return [f"the runs were tested on different records ({counts} test records; different "
+            "data, split or seed): a difference mixes the models with their test records, so "
+            "no run is named best; to compare models, score each on one fixed labelled file "
+            "that none was trained on"]
 
 
 def print_comparison(table: dict[str, Any], console: Any = None) -> None:

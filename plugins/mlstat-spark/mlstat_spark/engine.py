@@ -30,7 +30,7 @@ from mlstat_core.predict import (
     require_input_columns,
 )
 from mlstat_spark.params import SparkParams
-from mlstat_spark.session import get_session, quiet_pyspark
+from mlstat_spark.session import get_session, quiet_interrupt, quiet_pyspark
 from mlstat_spark.worker import (
     ROW_COLUMN,
     WRITTEN_SCHEMA,
@@ -41,6 +41,11 @@ from mlstat_spark.worker import (
 
 _ARROW_KIND = {"int64": "long", "int32": "long", "double": "double", "float": "double",
                "bool": "boolean"}
+
+
+BLANK_LINES_NOTE = ("Spark's CSV reader skips blank lines: in a file of one column they are "
+                    "not records here, while the local engine scores each as an empty text; "
+                    "give the file an id column to match records safely")
 
 
 def _spark_type(kind: str) -> Any:
@@ -333,7 +338,7 @@ class SparkEngine(Engine):
         check_output_name(job.output_url or job.output)
         check_writer(self.params.writer, job.output_url or job.output)
         # entered first: an output folder that may not be replaced fails before Spark starts
-        with partial_output(job.output_url or job.output) as target:
+        with quiet_interrupt(), partial_output(job.output_url or job.output) as target:
             _ = self.session
             startup = time.perf_counter() - start
             with user_errors(f"input {job.input}"):
@@ -359,7 +364,15 @@ class SparkEngine(Engine):
                                   "writer": "arrow" if arrow else "spark"})
         if id_column_of(df.columns, job.model, job.id_column) is None:
             summary.notes.append(numbering_note(job.model))
+            if len(df.columns) == 1 and self._reads_csv(job):
+                summary.notes.append(BLANK_LINES_NOTE)
         return summary
+
+    def _reads_csv(self, job: ScoringJob) -> bool:
+        fmt = self.params.input_format
+        if fmt == "auto" and not is_url(job.input):
+            fmt = table_format(Path(job.input))
+        return fmt == "csv"
 
     def _arrow_writes(self, target: str) -> bool:
         """Whether Python workers write the output (see ``SparkParams.writer``)."""
@@ -439,7 +452,7 @@ class SparkEngine(Engine):
         # the row numbers (not the model's id column), which put the predictions back in order
         data = frame.copy()
         data.insert(0, ROW_COLUMN, range(len(frame)))
-        with user_errors("the test records"):
+        with quiet_interrupt(), user_errors("the test records"):
             with quiet_pyspark():
                 df = self.session.createDataFrame(data)
             scored = self._scored(df, model, files, factory, "the test records", steps,

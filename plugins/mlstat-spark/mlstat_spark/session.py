@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import socket
@@ -36,6 +37,38 @@ def quiet_pyspark() -> Iterator[None]:
         warnings.filterwarnings("ignore", message="The copy keyword is deprecated",
                                 category=DeprecationWarning)
         yield
+
+
+class _InterruptRecords(logging.Filter):
+    """Drops the records py4j logs, with their traceback, when Ctrl-C stops a call into the
+    JVM: "KeyboardInterrupt while sending command." (root logger) and the broken connection
+    that follows it (``py4j.clientserver``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        while exc is not None:
+            if isinstance(exc, KeyboardInterrupt):
+                return False
+            exc = exc.__cause__ or exc.__context__
+        return True
+
+
+INTERRUPT_LOGGERS = ("", "py4j.java_gateway", "py4j.clientserver")
+
+
+@contextmanager
+def quiet_interrupt() -> Iterator[None]:
+    """Ctrl-C during a Spark job reaches the user as the command's one line ("Interrupted:
+    ..."), not also as py4j's logged tracebacks. Only inside this context."""
+    dropped = _InterruptRecords()
+    loggers = [logging.getLogger(name) for name in INTERRUPT_LOGGERS]
+    for logger in loggers:
+        logger.addFilter(dropped)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(dropped)
 
 
 def check_java() -> None:

@@ -31,6 +31,18 @@ def read_sorted(path: Path) -> pd.DataFrame:
     return pd.read_parquet(path).sort_values("record_id").reset_index(drop=True)
 
 
+def test_a_one_column_csv_without_ids_says_that_spark_skips_blank_lines(spark_engine,
+                                                                       budget_csv, tmp_path):
+    pipeline = budget_pipeline(budget_csv)
+    pipeline["loader"]["features"] = ["age"]
+    run = mlstat_core.run(pipeline)
+    pd.read_csv(budget_csv)[["age"]].head(20).to_csv(tmp_path / "ages.csv", index=False)
+    spark = predict_file(run.run_dir, tmp_path / "ages.csv", tmp_path / "spark.parquet",
+                         engine="spark", engine_options={"master": "local[2]"})
+    assert spark.records == 20
+    assert any("skips blank lines" in note for note in spark.notes)
+
+
 def test_spark_scores_a_csv_exactly_as_the_local_engine(spark_engine, budget_csv, tmp_path):
     run = mlstat_core.run(budget_pipeline(budget_csv))
     new = pd.read_csv(budget_csv).drop(columns="children")
