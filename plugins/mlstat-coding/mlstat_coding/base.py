@@ -191,6 +191,11 @@ class CodingMixin:
     def threshold(self) -> float | None:
         return self.extra_state.get("threshold")
 
+    @property
+    def routing_confidence(self) -> str:
+        """The score records are routed on, as set at fit time: ``top`` or ``margin``."""
+        return self.extra_state.get("confidence", self.params.confidence)
+
     def predict_proba_prepared(self, prepared: pd.DataFrame) -> np.ndarray:
         if not len(prepared):
             return np.zeros((0, len(self.classes_ or [])))
@@ -204,7 +209,7 @@ class CodingMixin:
         proba = self.predict_proba_prepared(prepared)
         empty = (prepared[TEXT] == "").to_numpy()
         return coding_frame(frame.index, self.classes_, proba, empty, self.threshold,
-                            self.extra_state.get("confidence", self.params.confidence),
+                            self.routing_confidence,
                             self.params.top_k, self.hierarchy, self.params.fallback_level)
 
     def write_outputs(self, directory: Path, predictions: pd.DataFrame,
@@ -217,7 +222,9 @@ class CodingMixin:
             return []
         path = Path(directory) / "manual_queue.csv"
         write_manual_queue(predictions.set_axis(test.frame.index), test.frame, path,
-                           self.hierarchy, text_columns=self.roles.text, id_column=test.roles.id)
+                           self.hierarchy, text_columns=self.roles.text,
+                           auxiliary=self.roles.auxiliary, id_column=test.roles.id,
+                           confidence=self.routing_confidence)
         return [path]
 
     # -- what models write ------------------------------------------------------------------

@@ -6,7 +6,7 @@ import numpy as np
 
 from mlstat_coding.hierarchy import Hierarchy, level_accuracy
 from mlstat_coding.params import AutocodingParams, HierarchyParams
-from mlstat_coding.routing import AUTO, autocoding_curve, choose_threshold
+from mlstat_coding.routing import AUTO, autocoding_curve, choose_threshold, routing_column
 from mlstat_core.components import AssessContext, Indicator, IndicatorResult, Plot
 from mlstat_core.quality.accuracy import skipped
 
@@ -77,7 +77,7 @@ class AutoCoding(Indicator):
             ctx.settings.get("target_accuracy") or 0.95
         predictions = ctx.predictions
         kind = state.get("confidence", "top")
-        column = "margin" if kind == "margin" and "margin" in predictions else "confidence"
+        column = routing_column(kind, predictions.columns)
         if column not in predictions:
             return [skipped(name, "accuracy", "the predictions carry no confidence column")
                     for name in ("autocoding_share", "autocoding_accuracy")]

@@ -1,50 +1,75 @@
 """The manual coding queue: the records a model did not code, with its five best suggestions.
 
-``write_manual_queue`` writes a CSV a human coder works through: one row per record, its id and
-text, why it was not auto-coded, and the top suggestions with their labels and scores, plus an
-empty ``final_code`` column to fill in. ``mlstat-coding-queue RUN_DIR --input FILE --output
-FILE`` does the same from a finished run's saved model.
+``write_manual_queue`` writes a CSV or Excel file a human coder works through: one row per
+record, its id and text, the model's input columns as they were read, why it was not
+auto-coded, and the top suggestions with their labels and scores, plus an empty ``final_code``
+column to fill in. ``mlstat-coding-queue RUN_DIR --input FILE --output FILE`` does the same
+from a finished run's saved model.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from mlstat_coding.hierarchy import Hierarchy
-from mlstat_coding.routing import MANUAL
-from mlstat_core.artifacts import atomic_write_text
+from mlstat_coding.routing import MANUAL, routing_column
+from mlstat_core.artifacts import atomic_write_bytes, atomic_write_text
 from mlstat_core.errors import DataError, MlstatError, ModelError, print_user_error
 
 QUEUE_COLUMNS_PER_SUGGESTION = ("code", "label", "score")
+QUEUE_SUFFIXES = {".csv": "csv", ".xlsx": "excel"}
+"""The endings a queue file may have, and the format each is written in."""
+EXCEL_MAX_ROWS = 1_048_575
+"""Records an Excel sheet holds below its header row."""
+PREDICTION_COLUMNS = ("route", "reason", "prediction", "confidence", "margin", "fallback_code")
+"""Prediction columns the queue shows when the predictions have them, in this order."""
+
+
+@dataclass
+class QueueSummary:
+    """What ``mlstat-coding-queue`` did."""
+
+    records: int
+    auto: int
+    rows: int
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def write_manual_queue(predictions: pd.DataFrame, frame: pd.DataFrame, path: str | Path,
                        labels: Mapping[str, str] | Hierarchy | None = None, *,
-                       text_columns: Sequence[str] | None = None, id_column: str | None = None,
-                       all_records: bool = False, top: int = 5) -> int:
-    """Write the manual coding queue as CSV (atomically) and return its number of rows.
+                       text_columns: Sequence[str] | None = None,
+                       auxiliary: Sequence[str] = (), id_column: str | None = None,
+                       all_records: bool = False, top: int = 5,
+                       confidence: str = "top") -> int:
+    """Write the manual coding queue (``.csv`` or ``.xlsx``, atomically); return its rows.
 
     ``predictions`` is a coding model's prediction frame for the records of ``frame`` (same
     index); ``labels`` maps codes to their labels (a dict or a :class:`Hierarchy`). Only records
-    routed to ``manual`` are written unless ``all_records``; the most uncertain come first.
+    routed to ``manual`` are written unless ``all_records``; the most uncertain come first by
+    the score the model routes on (``confidence``: the model's ``routing_confidence``).
     """
+    queue_format(path)
     out = queue_rows(predictions, frame, labels, text_columns=text_columns,
-                     id_column=id_column, all_records=all_records, top=top)
-    atomic_write_text(path, most_uncertain_first(out).to_csv(index=False))
+                     auxiliary=auxiliary, id_column=id_column, all_records=all_records, top=top)
+    write_queue_file(most_uncertain_first(out, confidence), path)
     return len(out)
 
 
 def queue_rows(predictions: pd.DataFrame, frame: pd.DataFrame,
                labels: Mapping[str, str] | Hierarchy | None = None, *,
-               text_columns: Sequence[str] | None = None, id_column: str | None = None,
-               all_records: bool = False, top: int = 5) -> pd.DataFrame:
+               text_columns: Sequence[str] | None = None, auxiliary: Sequence[str] = (),
+               id_column: str | None = None, all_records: bool = False,
+               top: int = 5) -> pd.DataFrame:
     """The queue's rows for the records of ``frame`` in their order (see
     :func:`write_manual_queue`), so that a large input can be queued chunk by chunk."""
     missing = [c for c in ("prediction", "top_codes", "top_scores") if c not in predictions]
@@ -56,20 +81,54 @@ def queue_rows(predictions: pd.DataFrame, frame: pd.DataFrame,
                         "the predictions were made from")
     if isinstance(labels, Hierarchy):
         labels = labels.labels
-    labels = labels or {}
     if text_columns is None:
-        text_columns = [c for c in frame.columns if frame[c].dtype == object][:1]
+        text_columns = [c for c in frame.columns
+                        if pd.api.types.is_string_dtype(frame[c].dtype)][:1]
     keep = predictions.index if all_records or "route" not in predictions else \
         predictions.index[predictions["route"] == MANUAL]
     preds = predictions.loc[keep]
     rows = frame.loc[keep]
     out = pd.DataFrame(index=keep)
     out["record"] = rows[id_column] if id_column else keep
-    texts = rows[list(text_columns)].astype(object).where(rows[list(text_columns)].notna(), "")
-    out["text"] = texts.astype(str).agg(" ".join, axis=1).str.strip() if len(rows) else []
-    for column in ("route", "reason", "prediction", "confidence", "fallback_code"):
+    out["text"] = joined_text(rows, list(text_columns))
+    for name, column in input_column_names(text_columns, auxiliary, top).items():
+        out[name] = rows[column]
+    for column in PREDICTION_COLUMNS:
         if column in preds:
             out[column] = preds[column]
+    add_suggestions(out, preds, labels or {}, top)
+    out["final_code"] = ""
+    return out
+
+
+def joined_text(rows: pd.DataFrame, text_columns: list[str]) -> pd.Series | list[str]:
+    """The records' text columns joined with a space; a single column named ``text`` as it
+    is in the input (it is both the queue's text and the model's input column)."""
+    if text_columns == ["text"]:
+        return rows["text"]
+    texts = rows[text_columns].astype(object).where(rows[text_columns].notna(), "")
+    return texts.astype(str).agg(" ".join, axis=1).str.strip() if len(rows) else []
+
+
+def input_column_names(text_columns: Sequence[str], auxiliary: Sequence[str], top: int
+                       ) -> dict[str, str]:
+    """Queue name -> input column for the model's text and auxiliary columns, kept as they are
+    in the input so that coded records can be added to the training file: each under its own
+    name, or ``input_<name>`` when the queue already uses that name for its own column."""
+    reserved = {"record", "text", "final_code", *PREDICTION_COLUMNS}
+    reserved |= {f"suggestion_{i + 1}_{part}" for i in range(top)
+                 for part in QUEUE_COLUMNS_PER_SUGGESTION}
+    names: dict[str, str] = {}
+    for column in dict.fromkeys([*text_columns, *auxiliary]):
+        if column == "text" and list(text_columns) == ["text"]:
+            continue  # the queue's text column is this column, as it is
+        names[f"input_{column}" if column in reserved else column] = column
+    return names
+
+
+def add_suggestions(out: pd.DataFrame, preds: pd.DataFrame, labels: Mapping[str, str],
+                    top: int) -> None:
+    """The ``top`` best codes of each record, with their labels and scores."""
     codes = [_as_list(v) for v in preds["top_codes"]]
     scores = [_as_list(v) for v in preds["top_scores"]]
     for i in range(top):
@@ -78,21 +137,76 @@ def queue_rows(predictions: pd.DataFrame, frame: pd.DataFrame,
                                             for c in codes]
         out[f"suggestion_{i + 1}_score"] = [round(float(s[i]), 4) if i < len(s) else None
                                             for s in scores]
-    out["final_code"] = ""
-    return out
 
 
-def most_uncertain_first(queue: pd.DataFrame) -> pd.DataFrame:
-    """The queue sorted by confidence, lowest first (ties keep the input order)."""
-    if "confidence" not in queue:
+def most_uncertain_first(queue: pd.DataFrame, confidence: str = "top") -> pd.DataFrame:
+    """The queue sorted by the score records are routed on (``confidence``: ``top``, the top
+    probability, or ``margin``, top1 - top2), lowest first; ties keep the input order."""
+    if confidence not in ("top", "margin"):
+        raise DataError(f"confidence {confidence!r} is not 'top' or 'margin'; pass the "
+                        "model's routing_confidence")
+    column = routing_column(confidence, queue.columns)
+    if column not in queue:
         return queue
-    return queue.sort_values("confidence", kind="stable")
+    return queue.sort_values(column, kind="stable")
 
 
 def _as_list(value: Any) -> list[Any]:
     if isinstance(value, str):
         return json.loads(value)
     return list(value) if value is not None else []
+
+
+def queue_format(path: str | Path) -> str:
+    """``csv`` or ``excel``: the format the queue file ``path`` is written in, from its
+    ending; any other ending (or a URL) is a DataError naming the allowed ones."""
+    from mlstat_core.io import is_url
+
+    if is_url(path):
+        raise DataError(f"the queue is written to a local file, not {path}; give a path "
+                        "ending in .csv or .xlsx")
+    suffix = Path(path).suffix.lower()
+    if suffix not in QUEUE_SUFFIXES:
+        raise DataError(f"cannot write the queue to {path}: a queue file ends in .csv or .xlsx "
+                        f"(Excel), not {suffix or 'nothing'!r}; give a name ending in one of "
+                        "them")
+    return QUEUE_SUFFIXES[suffix]
+
+
+def write_queue_file(queue: pd.DataFrame, path: str | Path) -> None:
+    """Write the queue atomically as CSV or Excel, by the ending of ``path``."""
+    if queue_format(path) == "excel":
+        atomic_write_bytes(path, excel_bytes(queue, path))
+    else:
+        atomic_write_text(path, queue.to_csv(index=False))
+
+
+def excel_bytes(queue: pd.DataFrame, path: str | Path) -> bytes:
+    """The queue as an ``.xlsx`` workbook: every text cell holds text (a value starting with
+    ``=`` is not turned into a formula)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if len(queue) > EXCEL_MAX_ROWS:
+        raise DataError(f"the queue has {len(queue):,} rows, more than an Excel sheet holds "
+                        f"({EXCEL_MAX_ROWS:,}); write it to a .csv file instead of {path}")
+    for column in queue.columns:
+        if pd.api.types.is_numeric_dtype(queue[column]):
+            continue
+        bad = queue[column].map(lambda v: isinstance(v, str)
+                                and ILLEGAL_CHARACTERS_RE.search(v) is not None)
+        if bad.any():
+            record = queue.loc[bad, "record"].iloc[0] if "record" in queue else ""
+            raise DataError(f"column {column!r} of record {record!r} holds a control character "
+                            f"that Excel files cannot hold; write the queue to a .csv file "
+                            f"instead of {path}")
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        queue.to_excel(writer, index=False, sheet_name="queue")
+        for row in writer.sheets["queue"].iter_rows():
+            for cell in row:
+                if cell.data_type == "f":  # text that looks like a formula stays text
+                    cell.data_type = "s"
+    return buffer.getvalue()
 
 
 def load_coding_model(run_dir: str | Path) -> Any:
@@ -115,44 +229,50 @@ def _coding_run(run_dir: str | Path) -> tuple[Any, Any, str]:
 
 def check_queue_outputs(input_path: str | Path, output: str | Path,
                         predictions: str | Path | None = None) -> None:
-    """Refuse outputs that would destroy evidence, as ``mlstat predict`` does: the input file
-    itself, or a file in a run folder; and one file asked for as both outputs."""
+    """Refuse, before anything is scored, outputs that would destroy evidence, as ``mlstat
+    predict`` does (the input file itself, or a file in a run folder), one file asked for as
+    both outputs, and file endings the queue (.csv, .xlsx) or the predictions (.csv,
+    .parquet) cannot be written as."""
     from mlstat_core.predict import check_output
 
     check_output(input_path, output)
+    try:
+        queue_format(output)
+    except DataError as exc:
+        raise DataError(f"--output: {exc}") from None
     if predictions is None:
         return
     try:
         check_output(input_path, predictions)
     except DataError as exc:
         raise DataError(str(exc).replace("--output", "--predictions", 1)) from None
+    check_predictions_format(predictions)
     if Path(predictions).expanduser().resolve() == Path(output).expanduser().resolve():
         raise DataError(f"--predictions {predictions} is also the --output file; the queue "
                         "would replace the predictions; give two different files")
 
 
+def check_predictions_format(path: str | Path) -> str:
+    """``csv`` or ``parquet``, from the ending of the --predictions file, as ``mlstat
+    predict`` writes them; Excel, URLs and unknown endings are a DataError."""
+    from mlstat_core.io import is_url, table_format
+
+    if is_url(path):
+        raise DataError(f"--predictions: the predictions are written to a local file, not "
+                        f"{path}; give a path ending in .csv or .parquet")
+    try:
+        fmt = table_format(Path(path), None, "", ".csv or .parquet")
+    except DataError as exc:
+        raise DataError(f"--predictions: {exc}") from None
+    if fmt == "excel":
+        raise DataError(f"--predictions: cannot write predictions to Excel ({path}); use .csv "
+                        "or .parquet")
+    return fmt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``mlstat-coding-queue RUN_DIR --input FILE --output FILE``."""
-    parser = argparse.ArgumentParser(
-        prog="mlstat-coding-queue",
-        description="Score new records with a finished coding run's model and write the manual "
-                    "coding queue (records below the threshold, with top-5 suggestions).")
-    parser.add_argument("run_dir", help="folder of a finished mlstat run with a coding.* model")
-    parser.add_argument("--input", required=True, help="CSV, Parquet or Excel file of records")
-    parser.add_argument("--output", required=True, help="CSV file to write the queue to")
-    parser.add_argument("--encoding", default="utf-8", help="text encoding of a CSV input")
-    parser.add_argument("--id", dest="id_column", default=None, help="record id column")
-    parser.add_argument("--all", action="store_true",
-                        help="write every record, not only those routed to manual coding")
-    parser.add_argument("--predictions", default=None,
-                        help="also write all predictions (auto-coded included) to this CSV")
-    parser.add_argument("--sep", default=None,
-                        help="field separator of a CSV input (default: the one the model's "
-                             "training data had; '\\t' or tab for a tab)")
-    parser.add_argument("--chunk-size", type=int, default=50_000,
-                        help="records scored at a time (memory is bounded by it; the queue "
-                             "itself, the manual records, is kept until it is sorted)")
-    args = parser.parse_args(argv)
+    args = parser().parse_args(argv)
     try:
         if args.chunk_size < 1:
             raise DataError("--chunk-size must be at least 1")
@@ -161,61 +281,114 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_queue_outputs(args.input, args.output, args.predictions)
         folder, model, component = _coding_run(args.run_dir)
         with sigterm_as_interrupt():
-            counts = score_to_queue(model, args, folder, component)
+            summary = score_to_queue(model, args, folder, component)
     except (MlstatError, OSError) as exc:
         return print_user_error(exc)
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the partial files are gone
         print("Interrupted: no queue was written", file=sys.stderr)
         return 130
-    records, auto, n, warning = counts
-    if warning:
+    for warning in summary.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    print(f"{records} records: {auto} coded automatically, {records - auto} to manual "
-          f"coding; queue of {n} rows written to {args.output}")
+    for note in summary.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(f"{summary.records} records: {summary.auto} coded automatically, "
+          f"{summary.records - summary.auto} to manual coding; queue of {summary.rows} rows "
+          f"written to {args.output}")
     return 0
 
 
+def parser() -> argparse.ArgumentParser:
+    """The command line of ``mlstat-coding-queue``."""
+    parser = argparse.ArgumentParser(
+        prog="mlstat-coding-queue",
+        description="Score new records with a finished coding run's model and write the manual "
+                    "coding queue (records below the threshold, with top-5 suggestions).")
+    parser.add_argument("run_dir", help="folder of a finished mlstat run with a coding.* model")
+    parser.add_argument("--input", required=True, help="CSV, Parquet or Excel file of records")
+    parser.add_argument("--output", required=True,
+                        help="file to write the queue to: .csv, or .xlsx for Excel (written "
+                             "atomically)")
+    parser.add_argument("--encoding", default="utf-8", help="text encoding of a CSV input")
+    parser.add_argument("--id-column", "--id", dest="id_column", default=None,
+                        help="input column identifying records (default: the model's id "
+                             "column if present, else a record_id column, else the row "
+                             "number), as in mlstat predict; --id is the same option")
+    parser.add_argument("--all", action="store_true",
+                        help="write every record, not only those routed to manual coding")
+    parser.add_argument("--predictions", default=None,
+                        help="also write all predictions (auto-coded included) to this .csv "
+                             "or .parquet file")
+    parser.add_argument("--sep", default=None,
+                        help="field separator of a CSV input (default: the one the model's "
+                             "training data had; '\\t' or tab for a tab)")
+    parser.add_argument("--chunk-size", type=int, default=50_000,
+                        help="records scored at a time (memory is bounded by it; the queue "
+                             "itself, the manual records, is kept until it is sorted)")
+    return parser
+
+
 def score_to_queue(model: Any, args: argparse.Namespace, folder: Any, component: str
-                   ) -> tuple[int, int, int, str | None]:
+                   ) -> QueueSummary:
     """Score the input chunk by chunk, write the queue (and the predictions when asked) and
-    return (records, coded automatically, queue rows, the duplicate-id warning or None). The
-    input is read and scored as ``mlstat predict`` does: ids and the columns the model learned
+    say what was done. The input is read and scored as ``mlstat predict`` does: the same id
+    column (:func:`~mlstat_core.predict.id_column_of`), ids and the columns the model learned
     as text read as text, the trained loader's separator, the same checks of each chunk."""
-    from mlstat_core.io import TableWriter, iter_table
-    from mlstat_core.predict import DuplicateIds, input_separator, predict_checked, read_dtypes
+    from mlstat_core.io import TableWriter, iter_table, parquet_safe
+    from mlstat_core.predict import (
+        DuplicateIds,
+        id_column_of,
+        input_separator,
+        predict_checked,
+        read_dtypes,
+    )
 
     dtype = read_dtypes(model, args.id_column)
     sep = input_separator(args.input, args.sep, folder)
-    writer = TableWriter(args.predictions, "csv") if args.predictions else None
+    writer = TableWriter(args.predictions) if args.predictions else None
     parts: list[pd.DataFrame] = []
     ids = DuplicateIds()
-    records = auto = 0
+    summary = QueueSummary(0, 0, 0)
+    numbered = False
     try:
         for frame in iter_table(args.input, args.chunk_size, encoding=args.encoding, sep=sep,
                                 dtype=dtype, cli=True):
             predictions = predict_checked(model, frame, f"input {args.input}", component)
-            if args.id_column and args.id_column not in frame:
-                raise DataError(f"{args.input} has no id column {args.id_column!r}")
-            if args.id_column:
-                ids.update(frame[args.id_column], args.id_column)
+            id_column = id_column_of(frame.columns, model, args.id_column)
+            numbered = id_column is None
+            if id_column:
+                ids.update(frame[id_column], id_column)
             if writer is not None:
-                writer.write(pd.concat([frame, predictions], axis=1))
+                both = pd.concat([frame, predictions], axis=1)
+                writer.write(parquet_safe(both) if writer.format == "parquet" else both)
             parts.append(queue_rows(predictions, frame, model.hierarchy,
-                                    text_columns=model.roles.text, id_column=args.id_column,
+                                    text_columns=model.roles.text,
+                                    auxiliary=model.roles.auxiliary, id_column=id_column,
                                     all_records=args.all))
-            records += len(frame)
-            auto += int((predictions["route"] != MANUAL).sum())
-        if not records:
+            summary.records += len(frame)
+            summary.auto += int((predictions["route"] != MANUAL).sum())
+        if not summary.records:
             raise DataError(f"input {args.input} has no records")
+        queue = most_uncertain_first(pd.concat(parts), model.routing_confidence)
+        write_queue_file(queue, args.output)
         if writer is not None:
             writer.close()
     except BaseException:
         if writer is not None:
             writer.abort()
         raise
-    queue = most_uncertain_first(pd.concat(parts))
-    atomic_write_text(args.output, queue.to_csv(index=False))
-    return records, auto, len(queue), ids.warning()
+    summary.rows = len(queue)
+    summary.warnings += [w for w in [ids.warning()] if w]
+    summary.notes += [queue_numbering_note(model)] if numbered else []
+    return summary
+
+
+def queue_numbering_note(model: Any) -> str:
+    """``mlstat predict``'s note for records numbered for want of ids, naming the queue's
+    ``record`` column instead of the predictions' ``record_id``."""
+    from mlstat_core.predict import OUTPUT_ID, numbering_note
+
+    return numbering_note(model).replace(f"so {OUTPUT_ID} numbers", "so column record numbers",
+                                         1)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -35,6 +35,13 @@ def confidence_scores(proba: np.ndarray, kind: str = "top") -> tuple[np.ndarray,
     return (margin if kind == "margin" else top), margin
 
 
+def routing_column(kind: str, columns: Any) -> str:
+    """The prediction column holding the score records are routed on: ``margin`` for
+    ``confidence = "margin"`` (when the predictions have it), else ``confidence`` (the top
+    probability)."""
+    return "margin" if kind == "margin" and "margin" in columns else "confidence"
+
+
 def choose_threshold(scores: np.ndarray, correct: np.ndarray, target: float) -> float | None:
     """The lowest threshold t such that records with score >= t are at least ``target`` accurate.
 

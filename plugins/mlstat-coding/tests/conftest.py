@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import warnings
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 SAMPLE = 2400
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
 
 @pytest.fixture(scope="session")
@@ -63,3 +65,18 @@ def fitted(request, parts):
     model = build(request.param, **FAST_PARAMS[request.param])
     model.fit(train, validation)
     return request.param, model
+
+
+@pytest.fixture(scope="session")
+def occupations(tmp_path_factory):
+    """A folder holding the occupations example (``pipeline.toml``) and its data, and the
+    result of its run."""
+    engine = pytest.importorskip("mlstat_core.engine")
+    if not (EXAMPLES / "coding-occupations.toml").is_file():
+        pytest.skip("the repository's examples are not here")
+    folder = tmp_path_factory.mktemp("occupations")
+    shutil.copytree(EXAMPLES / "data", folder / "data")
+    shutil.copy(EXAMPLES / "coding-occupations.toml", folder / "pipeline.toml")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return folder, engine.run(folder / "pipeline.toml", out=folder / "runs")

@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
-import warnings
-from pathlib import Path
-
 import pandas as pd
-import pytest
 from mlstat_coding.hierarchy import Hierarchy
-
-EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
 
 def test_digit_codes_have_one_level_per_digit():
     h = Hierarchy(separator="")
     assert h.ancestors("2512") == ["2", "25", "251", "2512"]
     assert h.at_level("2512", 2) == "25"
-
-
-@pytest.fixture(scope="module")
-def occupations(tmp_path_factory):
-    """A folder holding the occupations example and its data, and the result of its run."""
-    engine = pytest.importorskip("mlstat_core.engine")
-    folder = tmp_path_factory.mktemp("occupations")
-    shutil.copytree(EXAMPLES / "data", folder / "data")
-    shutil.copy(EXAMPLES / "coding-occupations.toml", folder / "pipeline.toml")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return folder, engine.run(folder / "pipeline.toml", out=folder / "runs")
 
 
 def test_occupations_example_runs_end_to_end(occupations, tmp_path):

@@ -1,0 +1,327 @@
+"""The manual queue as coders and the next coding cycle use it: ids as ``mlstat predict``
+gives them, the routing score's order, file formats, the model's input columns, and the
+feedback steps of docs/coding.md (their snippets run here, on queues the plugin wrote)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tomllib
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from mlstat_coding.queue import main, write_manual_queue
+
+from mlstat_core.errors import DataError
+
+GUIDE = Path(__file__).resolve().parents[3] / "docs" / "coding.md"
+
+
+def new_records(folder: Path, n: int = 74) -> pd.DataFrame:
+    """The occupations records as new ones: no code column, ids as written."""
+    frame = pd.read_csv(folder / "data" / "occupations.csv", dtype=str, keep_default_na=False)
+    return frame.drop(columns=["isco"]).head(n)
+
+
+def queue_of(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def run_queue(run: Path, records: Path, output: Path, *options: str) -> int:
+    return main([str(run), "--input", str(records), "--output", str(output), *options])
+
+
+# -- ids --------------------------------------------------------------------------------------
+
+
+def test_queue_keeps_the_inputs_ids_as_mlstat_predict_does(occupations, tmp_path, capsys):
+    """Without --id-column: the model's id column (here ``id``), else ``record_id``, else
+    row numbers with predict's note; the same ids as ``mlstat predict`` writes."""
+    from mlstat_core.predict import predict_file
+
+    folder, result = occupations
+    frame = new_records(folder)
+    frame["id"] = [f"A{i:03d}" for i in range(len(frame))]
+    frame.to_csv(tmp_path / "new.csv", index=False)
+    assert run_queue(result.run_dir, tmp_path / "new.csv", tmp_path / "q.csv") == 0
+    predict_file(result.run_dir, tmp_path / "new.csv", tmp_path / "p.csv")
+    predicted = pd.read_csv(tmp_path / "p.csv", dtype=str)
+    manual = predicted.loc[predicted["route"] == "manual", "record_id"]
+    assert sorted(queue_of(tmp_path / "q.csv")["record"]) == sorted(manual)
+    assert set(manual) <= set(frame["id"])
+    assert "note:" not in capsys.readouterr().err
+
+    frame.rename(columns={"id": "record_id"}).to_csv(tmp_path / "rid.csv", index=False)
+    assert run_queue(result.run_dir, tmp_path / "rid.csv", tmp_path / "q.csv", "--all") == 0
+    assert sorted(queue_of(tmp_path / "q.csv")["record"]) == sorted(frame["id"])
+
+    frame.drop(columns=["id"]).to_csv(tmp_path / "none.csv", index=False)
+    assert run_queue(result.run_dir, tmp_path / "none.csv", tmp_path / "q.csv", "--all") == 0
+    assert sorted(queue_of(tmp_path / "q.csv")["record"], key=int) == [
+        str(i) for i in range(len(frame))]
+    err = capsys.readouterr().err
+    assert "note: the input has neither the model's id column 'id' nor 'record_id'" in err
+    assert "column record numbers the records" in err and "--id-column" in err
+
+
+def test_the_id_option_is_named_id_column_as_the_warning_says(occupations, tmp_path, capsys):
+    folder, result = occupations
+    frame = new_records(folder, 10)
+    frame["rid"] = ["r1", "r1", *[f"r{i}" for i in range(2, 10)]]
+    frame.to_csv(tmp_path / "new.csv", index=False)
+    assert run_queue(result.run_dir, tmp_path / "new.csv", tmp_path / "q.csv", "--all",
+                     "--id-column", "rid") == 0
+    assert "make the ids unique, or pass another --id-column" in capsys.readouterr().err
+    assert sorted(queue_of(tmp_path / "q.csv")["record"]) == sorted(frame["rid"])
+    # the advice can be followed, and the old spelling still works
+    assert run_queue(result.run_dir, tmp_path / "new.csv", tmp_path / "q2.csv", "--all",
+                     "--id-column", "id") == 0
+    assert sorted(queue_of(tmp_path / "q2.csv")["record"]) == sorted(frame["id"])
+    assert run_queue(result.run_dir, tmp_path / "new.csv", tmp_path / "q3.csv", "--all",
+                     "--id", "id") == 0
+    assert (tmp_path / "q3.csv").read_text() == (tmp_path / "q2.csv").read_text()
+    from mlstat_coding.queue import parser
+
+    assert "--id-column" in parser().format_help()
+
+
+# -- order ------------------------------------------------------------------------------------
+
+
+def predictions_frame(confidence: list[float], margin: list[float]) -> pd.DataFrame:
+    """A coding model's predictions for len(confidence) records, all routed to manual."""
+    n = len(confidence)
+    return pd.DataFrame({
+        "prediction": ["01"] * n, "confidence": confidence, "margin": margin,
+        "top_codes": ['["01", "02"]'] * n,
+        "top_scores": [json.dumps([c, c - m]) for c, m in zip(confidence, margin, strict=True)],
+        "route": ["manual"] * n, "reason": ["below threshold"] * n})
+
+
+def test_queue_is_sorted_by_the_score_the_model_routes_on(tmp_path):
+    """With confidence = "margin" the smallest margin comes first, shown in the queue; ties
+    keep the input order; with "top" the lowest top probability comes first."""
+    preds = predictions_frame([0.5, 0.9, 0.6, 0.4, 0.7], [0.3, 0.1, 0.1, 0.3, 0.05])
+    frame = pd.DataFrame({"rid": ["a", "b", "c", "d", "e"], "product": ["x"] * 5})
+    write_manual_queue(preds, frame, tmp_path / "m.csv", text_columns=["product"],
+                       id_column="rid", confidence="margin")
+    queue = queue_of(tmp_path / "m.csv")
+    assert list(queue["record"]) == ["e", "b", "c", "a", "d"]
+    assert list(queue["margin"].astype(float)) == [0.05, 0.1, 0.1, 0.3, 0.3]
+    write_manual_queue(preds, frame, tmp_path / "t.csv", text_columns=["product"],
+                       id_column="rid")
+    assert list(queue_of(tmp_path / "t.csv")["record"]) == ["d", "a", "c", "e", "b"]
+    with pytest.raises(DataError, match="'top' or 'margin'"):
+        write_manual_queue(preds, frame, tmp_path / "x.csv", confidence="gap")
+
+
+def test_queue_command_of_a_margin_model_puts_the_smallest_margin_first(occupations,
+                                                                       tmp_path):
+    from mlstat_core.engine import run
+
+    folder, _ = occupations
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = run(folder / "pipeline.toml", ["model.confidence=margin"], out=tmp_path)
+    assert result.manifest["status"] == "succeeded"
+    assert run_queue(result.run_dir, folder / "data" / "occupations.csv",
+                     tmp_path / "q.csv", "--all") == 0
+    queue = queue_of(tmp_path / "q.csv")
+    margin, top = queue["margin"].astype(float), queue["confidence"].astype(float)
+    assert margin.is_monotonic_increasing
+    assert not top.is_monotonic_increasing  # the two orders differ on these records
+    # the run's own queue (outputs/manual_queue.csv) is sorted the same way
+    own = queue_of(result.run_dir / "outputs" / "manual_queue.csv")
+    assert own["margin"].astype(float).is_monotonic_increasing
+
+
+# -- formats ----------------------------------------------------------------------------------
+
+
+def test_queue_as_excel_and_predictions_as_parquet(occupations, tmp_path):
+    """An .xlsx queue holds what the .csv one does (text that looks like a formula stays
+    text); --predictions .parquet is Parquet, with the values of the .csv."""
+    folder, result = occupations
+    frame = new_records(folder, 20)
+    frame.loc[0, "job_title"] = "=1+1 clerk"
+    frame.to_csv(tmp_path / "new.csv", index=False)
+    args = [result.run_dir, tmp_path / "new.csv"]
+    assert run_queue(*args, tmp_path / "q.csv", "--all", "--predictions",
+                     str(tmp_path / "p.csv")) == 0
+    assert run_queue(*args, tmp_path / "q.xlsx", "--all", "--predictions",
+                     str(tmp_path / "p.parquet")) == 0
+    assert (tmp_path / "q.xlsx").read_bytes()[:2] == b"PK"  # a zip: a real workbook
+    excel = pd.read_excel(tmp_path / "q.xlsx", dtype=str).fillna("")
+    text = ["record", "text", "job_title", "main_tasks", "sector", "prediction",
+            "suggestion_1_code", "final_code"]
+    pd.testing.assert_frame_equal(excel[text], queue_of(tmp_path / "q.csv")[text])
+    assert "=1+1 clerk" in set(excel["job_title"])
+    assert (tmp_path / "p.parquet").read_bytes()[:4] == b"PAR1"
+    parquet = pd.read_parquet(tmp_path / "p.parquet")
+    csv = pd.read_csv(tmp_path / "p.csv", dtype={"id": str})
+    assert list(parquet["id"]) == list(csv["id"])
+    assert list(parquet["prediction"].astype(str)) == list(csv["prediction"].astype(str))
+    assert parquet["confidence"].tolist() == pytest.approx(csv["confidence"].tolist())
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (["--output", "q.txt"], r"--output: .*q\.txt.* ends in \.csv or \.xlsx"),
+    (["--output", "q.parquet"], r"--output: .* ends in \.csv or \.xlsx"),
+    (["--output", "q"], r"--output: .* ends in \.csv or \.xlsx"),
+    (["--output", "q.csv", "--predictions", "p.xlsx"],
+     r"--predictions: cannot write predictions to Excel .*use \.csv or \.parquet"),
+    (["--output", "q.csv", "--predictions", "p.json"],
+     r"--predictions: .*'\.json'; use \.csv or \.parquet"),
+])
+def test_other_file_endings_are_refused_before_scoring(tmp_path, capsys, options, message):
+    """Checked before the model is loaded: the run folder need not even exist."""
+    (tmp_path / "new.csv").write_text("id,job_title\n1,nurse\n")
+    options = [str(tmp_path / o) if "." in o or o == "q" else o for o in options]
+    assert main([str(tmp_path / "no-run"), "--input", str(tmp_path / "new.csv"),
+                 *options]) == 2
+    err = capsys.readouterr().err
+    assert re.search(message, err), err
+    assert "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.csv"]
+
+
+def test_an_excel_queue_refuses_what_excel_cannot_hold(tmp_path):
+    preds = predictions_frame([0.5], [0.1])
+    frame = pd.DataFrame({"product": ["bad\x01text"]})
+    with pytest.raises(DataError, match="control character.*write the queue to a .csv"):
+        write_manual_queue(preds, frame, tmp_path / "q.xlsx", text_columns=["product"])
+    assert not (tmp_path / "q.xlsx").exists()
+    write_manual_queue(preds, frame, tmp_path / "q.csv", text_columns=["product"])
+    assert queue_of(tmp_path / "q.csv")["product"].tolist() == ["bad\x01text"]
+
+
+# -- the model's input columns ----------------------------------------------------------------
+
+
+def test_queue_keeps_each_input_column_of_a_multi_column_model(occupations, tmp_path):
+    folder, result = occupations
+    frame = new_records(folder)
+    frame.loc[1, "main_tasks"] = "  spaced  "
+    frame.to_csv(tmp_path / "new.csv", index=False)
+    assert run_queue(result.run_dir, tmp_path / "new.csv", tmp_path / "q.csv", "--all") == 0
+    queue = queue_of(tmp_path / "q.csv").set_index("record")
+    columns = ["job_title", "main_tasks", "sector"]
+    assert {"text", *columns} <= set(queue.columns)
+    expected = frame.set_index("id")[columns].loc[queue.index]
+    pd.testing.assert_frame_equal(queue[columns], expected, check_names=False)
+    assert queue.loc[frame.loc[1, "id"], "main_tasks"] == "  spaced  "  # as in the input
+
+
+def test_a_text_column_named_text_is_not_repeated_and_clashing_names_are_prefixed(tmp_path):
+    preds = predictions_frame([0.5, 0.6], [0.1, 0.2])
+    frame = pd.DataFrame({"text": ["tea ", "coffee"], "route": ["shop", "web"],
+                          "shop": ["a", "b"]})
+    write_manual_queue(preds, frame, tmp_path / "q.csv", text_columns=["text"],
+                       auxiliary=["route", "shop"])
+    queue = queue_of(tmp_path / "q.csv")
+    assert list(queue.columns[:5]) == ["record", "text", "input_route", "shop", "route"]
+    assert list(queue["text"]) == ["tea ", "coffee"]  # the input's column, as it is
+    assert list(queue["input_route"]) == ["shop", "web"]
+    assert list(queue["route"]) == ["manual", "manual"]
+
+
+# -- docs/coding.md, section 5 ----------------------------------------------------------------
+
+
+def guide_block(lang: str, needle: str) -> str:
+    """The one fenced ``lang`` block of docs/coding.md that contains ``needle``, dedented."""
+    blocks = re.findall(rf"^( *)```{lang}\n(.*?)^\1```", GUIDE.read_text(encoding="utf-8"),
+                        flags=re.MULTILINE | re.DOTALL)
+    found = [re.sub(rf"^{indent}", "", code, flags=re.MULTILINE) for indent, code in blocks
+             if needle in code]
+    assert len(found) == 1, f"docs/coding.md should hold one {lang} block with {needle!r}"
+    return found[0]
+
+
+needs_guide = pytest.mark.skipif(not GUIDE.is_file(), reason="the repository's docs are not here")
+
+
+@needs_guide
+def test_the_guides_ecoicop_training_file_is_the_bundled_data(tmp_path, monkeypatch):
+    """The snippet that starts a training file of one's own, and the loader table that reads
+    it, give the records, codes and code list of ``coding.ecoicop_pl``."""
+    from mlstat_coding.loaders import EcoicopLoader, TextTableLoader
+    from mlstat_coding.params import EcoicopParams, TextTableParams
+
+    monkeypatch.chdir(tmp_path)
+    exec(compile(guide_block("python", "ecoicop_frame("), str(GUIDE), "exec"), {})
+    loader = tomllib.loads(guide_block("toml", "coding.text_table"))["loader"]
+    assert loader.pop("component") == "coding.text_table"
+    mine = TextTableLoader(TextTableParams(**loader)).load(tmp_path)
+    bundled = EcoicopLoader(EcoicopParams()).load(tmp_path)
+    pd.testing.assert_frame_equal(mine.frame[["product", "code"]],
+                                  bundled.frame[["product", "code"]])
+    assert mine.roles.text == bundled.roles.text and mine.metadata == bundled.metadata
+
+
+@needs_guide
+def test_the_guides_feedback_cycle_runs_on_a_real_queue(occupations, tmp_path, monkeypatch,
+                                                       capsys):
+    """Append the worked queue to the training file, list new codes, train the next cycle
+    and compare the two cycles on a fixed labelled file, with the guide's snippets."""
+    from mlstat_core.engine import run
+    from mlstat_core.predict import predict_file
+
+    folder, first = occupations
+    shutil.copytree(folder / "data", tmp_path / "data")
+    shutil.copy(folder / "pipeline.toml", tmp_path / "pipeline.toml")
+    truth = pd.read_csv(folder / "data" / "occupations.csv", dtype=str, keep_default_na=False)
+    new = new_records(folder)
+    new["id"] = [str(1000 + i) for i in range(len(new))]
+    new.to_csv(tmp_path / "new.csv", index=False)
+    assert run_queue(first.run_dir, tmp_path / "new.csv", tmp_path / "queue.csv") == 0
+    queue = queue_of(tmp_path / "queue.csv")
+    assert len(queue) >= 3
+    codes = dict(zip(new["id"], truth["isco"], strict=True))
+    queue["final_code"] = [f" {codes[r]}" for r in queue["record"]]
+    queue.loc[0, "final_code"] = "0110"  # a code the model has never seen
+    queue.loc[1, "final_code"] = ""  # not worked yet
+    queue.to_csv(tmp_path / "queue.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+
+    listing = guide_block("python", "load_coding_model(")
+    exec(compile(listing.replace("runs/<run>", str(first.run_dir)), str(GUIDE), "exec"), {})
+    listed = capsys.readouterr().out
+    assert "0110" in listed and codes[queue.loc[2, "record"]] not in listed
+
+    exec(compile(guide_block("python", "pd.concat([training"), str(GUIDE), "exec"), {})
+    training = pd.read_csv("data/occupations.csv", dtype=str, keep_default_na=False)
+    assert len(training) == len(truth) + len(queue) - 1
+    added = training.iloc[len(truth):].set_index("id")
+    worked = queue.iloc[[0, *range(2, len(queue))]].set_index("record")
+    assert list(added.index) == list(worked.index)
+    for column in ["job_title", "main_tasks", "sector"]:
+        assert list(added[column]) == list(worked[column])
+    assert list(added["isco"]) == list(worked["final_code"].str.strip())
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        second = run(tmp_path / "pipeline.toml", out=tmp_path / "runs")  # ids still unique
+    assert second.manifest["status"] == "succeeded"
+    truth.to_csv("fixed.csv", index=False)
+    for name, result in (("cycle1.csv", first), ("cycle2.csv", second)):
+        predict_file(result.run_dir, "fixed.csv", name, probabilities=False)
+    exec(compile(guide_block("python", "cycle1.csv"), str(GUIDE), "exec"), {})
+    printed = capsys.readouterr().out.splitlines()
+    for line, name in zip(printed, ("cycle1.csv", "cycle2.csv"), strict=True):
+        out = pd.read_csv(name, dtype={"record_id": str, "prediction": str})
+        correct = out["prediction"].to_numpy() == truth["isco"].to_numpy()
+        auto = (out["route"] == "auto").to_numpy()
+        assert line == (f"{name}: accuracy {correct.mean():.3f}; auto-coded "
+                        f"{auto.mean():.1%}, {correct[auto].mean():.3f} of them right")
+
+
+def test_without_text_columns_the_first_text_column_is_the_text(tmp_path):
+    """pandas 3 reads text as its ``str`` dtype, not ``object``: it is still found."""
+    preds = predictions_frame([0.5], [0.1])
+    frame = pd.DataFrame({"n": [1], "product": pd.Series(["tea"], dtype="str")})
+    write_manual_queue(preds, frame, tmp_path / "q.csv")
+    assert queue_of(tmp_path / "q.csv")["text"].tolist() == ["tea"]
