@@ -131,7 +131,8 @@ class TextFeatures(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         names = [self.word_.get_feature_names_out()]
         if self.char_ is not None:
-            names.append(self.char_.get_feature_names_out())
+            names.append(np.array([char_ngram_name(n) for n in
+                                   self.char_.get_feature_names_out()], dtype=object))
         if self.aux_ is not None:
             names.append(self.aux_.get_feature_names_out())
         if self.encoder:
@@ -145,6 +146,12 @@ def text_features(params: Any, auxiliary: list[str]) -> TextFeatures:
     auxiliary columns and, with ``sentence_encoder``, the text's sentence vector."""
     return TextFeatures(tuple(params.word_ngrams), tuple(params.char_ngrams), params.min_df,
                         tuple(auxiliary), params.sentence_encoder, params.encoder_weight)
+
+
+def char_ngram_name(ngram: str) -> str:
+    """A character n-gram as a reader can tell it from a word: between ‹ ›, with ␣ for the
+    word boundary it includes (``' ryż '`` -> ``‹␣ryż␣›``; the word ``ryż`` stays ``ryż``)."""
+    return "‹" + str(ngram).replace(" ", "␣") + "›"
 
 
 def _readable(features: Any, names: np.ndarray) -> np.ndarray:

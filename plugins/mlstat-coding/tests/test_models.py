@@ -242,6 +242,12 @@ def test_global_explanation_names_real_ngrams(fitted):
     terms = [t for rows in explanation["classes"].values() for t, _ in rows]
     assert terms and all(isinstance(t, str) and t for t in terms)
     assert any(" " not in t.strip() and len(t) > 2 for t in terms)
+    # a character n-gram is told from a word, and its word boundary shows (no edge spaces)
+    names = model.estimator.named_steps["features"].get_feature_names_out()
+    chars = [n for n in map(str, names) if n.startswith("‹")]
+    assert chars and all(n.endswith("›") and " " not in n for n in chars)
+    assert any("␣" in n for n in chars)
+    assert all(t == t.strip() for t in terms)
 
 
 def test_fasttext_model_saved_with_sklearn_hashing_still_loads(parts, tmp_path):
