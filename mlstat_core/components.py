@@ -472,6 +472,10 @@ class AssessContext:
     validation: Dataset | None = None
     seed: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    """Seconds per step (``fit``, ``predict``, ...), summed over the times it ran."""
+    step_counts: dict[str, int] = field(default_factory=dict)
+    """How many times each step ran: ``fit`` once per fold and once more for the final model
+    under cross-validation."""
     peak_memory_mb: float | None = None
     fingerprints: dict[str, str] = field(default_factory=dict)
     config_hash: str = ""

@@ -449,7 +449,7 @@ def load_config(
         data, name, base = json.loads(json.dumps(source)), "<dict>", Path.cwd()
     else:
         path = Path(source)
-        data, name, base = read_toml(path), str(path), path.resolve().parent
+        data, name, base = read_toml(path), str(path), pipeline_base_dir(path)
     old = _components_of(data)
     set_keys = apply_overrides(data, overrides or [], name)
     _drop_params_of_replaced_components(data, old, set_keys, registry)
@@ -462,6 +462,21 @@ def load_config(
         raise
     _check_overrides_exist(config, set_keys, name)
     return config
+
+
+def pipeline_base_dir(path: Path) -> Path:
+    """The folder a pipeline file's relative paths start from: its own, except for the
+    ``config.toml`` of a run folder, whose paths start where the original pipeline file was
+    (the manifest's ``base_dir``), so that a run can be repeated from its folder."""
+    manifest = path.resolve().parent / "manifest.json"
+    if path.name == "config.toml" and manifest.is_file():
+        try:
+            base_dir = json.loads(manifest.read_text(encoding="utf-8")).get("base_dir")
+        except (OSError, ValueError, AttributeError):
+            base_dir = None
+        if isinstance(base_dir, str) and Path(base_dir).is_dir():
+            return Path(base_dir)
+    return path.resolve().parent
 
 
 def _components_of(data: dict[str, Any]) -> dict[str, Any]:

@@ -243,6 +243,7 @@ class Runner:
         base = Path.cwd() if out is not None else config.base_dir
         self.out_dir = (out_dir if out_dir.is_absolute() else base / out_dir).resolve()
         self.timings: dict[str, float] = {}
+        self.step_counts: dict[str, int] = {}
         self.warnings: list[str] = []
         self.hook_warnings: list[str] = []
         self.folder: RunFolder | None = None
@@ -259,6 +260,7 @@ class Runner:
             value = fn()
         seconds = time.perf_counter() - start
         self.timings[name] = self.timings.get(name, 0.0) + seconds
+        self.step_counts[name] = self.step_counts.get(name, 0) + 1
         message = describe(value)
         self.progress(name, f"{message} ({seconds:.2f} s)")
         self.notify("mlstat_step_finished", run=self.info, step=name, seconds=seconds,
@@ -350,6 +352,7 @@ class Runner:
         folder = RunFolder.create(
             self.out_dir, cfg.name, task=cfg.task.name, seed=cfg.seed,
             components=components, config_sha256=cfg.config_hash(), source=cfg.source,
+            base_dir=str(Path(cfg.base_dir).resolve()),
             environment=environment(self.registry.distributions_used(cfg.component_names())))
         self.folder = folder
         self.info = RunInfo(folder.manifest["run_id"], folder.path, cfg)
@@ -447,7 +450,8 @@ class Runner:
             predictions=ordered,
             validation=dataset.subset(first.validation) if first.validation is not None
             else None,
-            seed=cfg.seed, timings=dict(self.timings), peak_memory_mb=_peak_memory_mb(),
+            seed=cfg.seed, timings=dict(self.timings), step_counts=dict(self.step_counts),
+            peak_memory_mb=_peak_memory_mb(),
             fingerprints=fingerprints, config_hash=cfg.config_hash(),
             environment=folder.manifest["environment"],
             settings={"base_dir": str(cfg.base_dir), **cfg.file.quality},

@@ -162,7 +162,8 @@ def trim_report(report: dict[str, Any], example: str, overrides: list[str]) -> d
             else None,
         })
     headline = [{k: _number(h.get(k)) for k in ("name", "dimension", "value", "interval",
-                                                 "status", "target", "comparison", "met")}
+                                                 "status", "target", "comparison", "met",
+                                                 "interval_clears")}
                 for h in report.get("headline", [])]
     return {
         "example": f"examples/{example}.toml",
@@ -330,6 +331,8 @@ def _target_text(report: dict[str, Any], name: str) -> str:
     for h in report["headline"]:
         if h["name"] == name and h.get("target") is not None:
             met = {True: "met", False: "**not met**"}.get(h.get("met"), "not judged")
+            if h.get("met") is True and h.get("interval_clears") is False:
+                met = "met by the estimate only (the interval does not clear it)"
             return f"{h['comparison']} {fmt(h['target'])}: {met}"
     return ""
 

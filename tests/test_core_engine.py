@@ -19,6 +19,21 @@ def only_run(tmp_path: Path) -> Path:
     return run_dir
 
 
+def test_a_run_is_repeated_from_its_folders_config_toml(write_pipeline, tmp_path: Path,
+                                                        monkeypatch):
+    # a relative data path, as in the examples: it starts at the pipeline file's folder
+    pipeline = write_pipeline(loader={"component": "core.table", "path": "budget_uk.csv",
+                                      "target": "children"})
+    first = mlstat_core.run(pipeline)
+    monkeypatch.chdir(first.run_dir)  # anywhere but the pipeline's folder
+    again = mlstat_core.run(first.run_dir / "config.toml", out=tmp_path / "again")
+    manifests = [json.loads((r.run_dir / "manifest.json").read_text()) for r in (first, again)]
+    assert manifests[0]["config_sha256"] == manifests[1]["config_sha256"]
+    assert manifests[0]["inputs"] == manifests[1]["inputs"]
+    pd.testing.assert_frame_equal(pd.read_parquet(first.run_dir / "predictions.parquet"),
+                                  pd.read_parquet(again.run_dir / "predictions.parquet"))
+
+
 def test_run_writes_a_complete_run_folder(write_pipeline, tmp_path: Path):
     result = mlstat_core.run(write_pipeline())
     assert result.status == "succeeded"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from test_quality_context import imputation_context
 
@@ -56,6 +57,15 @@ def test_a_systematic_shift_shows_as_bias_with_an_interval_excluding_zero() -> N
         fair["imputation_distribution"].details["ks"]["income"]
     assert shifted["imputation_distribution"].details["wasserstein"]["income"] > \
         fair["imputation_distribution"].details["wasserstein"]["income"]
+    # which variable the largest distance is from, and on how many values (noise when few)
+    evaluated = int(holes_of(imputation_context()).sum())
+    assert f"It is income's, from {evaluated} imputed values" in \
+        shifted["imputation_distribution"].explanation
+
+
+def holes_of(ctx) -> pd.Series:
+    truth = ctx.test.metadata["truth"]["income"]
+    return ctx.test.frame["income"].isna() & truth.notna()
 
 
 def test_edit_rule_pass_rate() -> None:

@@ -157,6 +157,11 @@ def test_timings() -> None:
     assert results["peak_memory_mb"].value == 321.0
     no_memory = by_name(Timings().compute(label_context(["a"], ["a"])))
     assert no_memory["peak_memory_mb"].status == "skipped"
+    # cross-validation: 5 folds and the final model; fit_seconds is one training, not six
+    folds = by_name(Timings().compute(label_context(["a"], ["a"], timings={"fit": 6.0},
+                                                    step_counts={"fit": 6})))
+    assert folds["fit_seconds"].value == 1.0 and folds["fit_seconds"].details["fits"] == 6
+    assert "mean of 6 trainings" in folds["fit_seconds"].explanation
 
 
 # --- cost-effectiveness -------------------------------------------------------------------------
@@ -174,6 +179,16 @@ def test_cost_from_routes_and_settings() -> None:
     assert results["manual_hours_remaining"].value == pytest.approx(300)
     assert results["cost_saved"].value == pytest.approx(35_000)
     assert "EUR" in results["cost_saved"].explanation
+    assert "100.0% of those are correct" in results["automation_rate"].explanation
+
+
+def test_the_automation_rate_says_how_right_the_automatic_records_are_on_test() -> None:
+    # the threshold is chosen on other records; these test records above it are 2 of 3 right
+    ctx = label_context(["a", "a", "b", "b"], ["a", "a", "a", "b"],
+                        confidence=[0.95, 0.9, 0.85, 0.4])
+    rate = by_name(CostEffectiveness(CostParams(threshold=0.8)).compute(ctx))["automation_rate"]
+    assert rate.value == 0.75
+    assert "on the test records, 66.7% of those are correct" in rate.explanation
 
 
 def test_cost_from_a_confidence_threshold() -> None:

@@ -17,7 +17,12 @@ from mlstat_core.errors import DataError
 from mlstat_core.quality.runner import run_indicator
 from mlstat_core.quality.specs import INDICATORS
 from mlstat_core.report import REPORT_SCHEMA_VERSION, build_report, write_report
-from mlstat_core.report.build import load_report, rebuild_report, result_from_entry
+from mlstat_core.report.build import (
+    HEADLINE_KEYS,
+    load_report,
+    rebuild_report,
+    result_from_entry,
+)
 from mlstat_core.report.commands import compare_command, report_command
 from mlstat_core.report.compare import comparison, render_comparison_html
 from mlstat_core.report.html import render_report_html
@@ -113,6 +118,107 @@ def test_entries_round_trip_to_results(report) -> None:
     result = result_from_entry(entry)
     assert result.plots[0].kind == "heatmap"
     assert result.details["matrix"] == entry["details"]["matrix"]
+
+
+def headline_of(results: list[IndicatorResult], targets: dict) -> tuple[dict, dict, str]:
+    """The headline figures by name, the summary and the first screen's HTML of a report."""
+    doc = build_report(results, {}, {"targets": targets})
+    page = render_report_html(doc)
+    first = page.split('<section id="headline">', 1)[1].split("</section>", 1)[0]
+    return {f["name"]: f for f in doc["headline"]}, doc["summary"], first
+
+
+def row_of(first_screen: str, name: str) -> str:
+    return next(r for r in first_screen.split("<tr>") if r.startswith(f"<td>{name}<"))
+
+
+def test_a_target_met_by_the_estimate_only_says_the_interval_does_not_clear_it() -> None:
+    higher, lower = {"better": "higher"}, {"better": "lower"}
+    figures, summary, first = headline_of([
+        IndicatorResult("accuracy", "accuracy", 0.658, (0.605, 0.711), details=higher),
+        IndicatorResult("macro_f1", "accuracy", 0.7, (0.66, 0.74), details=higher),
+        IndicatorResult("ece", "accuracy", 0.04, (0.02, 0.06), details=lower),
+        IndicatorResult("kappa", "accuracy", 0.7, details=higher),
+    ], {"accuracy": 0.65, "macro_f1": 0.65, "ece": 0.05, "kappa": 0.6})
+    assert figures["accuracy"]["met"] is True and figures["accuracy"]["interval_clears"] is False
+    assert figures["macro_f1"]["met"] is True and figures["macro_f1"]["interval_clears"] is True
+    assert figures["ece"]["comparison"] == "<=" and figures["ece"]["interval_clears"] is False
+    assert figures["kappa"]["met"] is True and figures["kappa"]["interval_clears"] is None
+    assert summary["targets_met"] == 4 and summary["targets_not_met"] == 0
+    assert summary["targets_met_by_interval"] == 1
+    assert summary["targets_met_estimate_only"] == 2
+    row = row_of(first, "accuracy")
+    assert "met (estimate only)" in row and "the interval does not clear the target" in row
+    assert "the whole interval clears the target" in row_of(first, "macro_f1")
+    assert "no interval: judged on the estimate" in row_of(first, "kappa")
+    assert "4</strong> of 4 targets met (2 by the estimate only" in first
+
+
+def test_interval_clears_is_null_when_the_target_cannot_be_judged() -> None:
+    figures, summary, _ = headline_of([
+        IndicatorResult("accuracy", "accuracy", 0.4, (0.3, 0.5), details={"better": "higher"}),
+        IndicatorResult("kappa", "accuracy", status="skipped", interval=(0.1, 0.9)),
+    ], {"accuracy": 0.65, "kappa": 0.5})
+    assert figures["accuracy"]["met"] is False and figures["accuracy"]["interval_clears"] is False
+    assert figures["kappa"]["met"] is None and figures["kappa"]["interval_clears"] is None
+    assert summary["targets_met_by_interval"] == summary["targets_met_estimate_only"] == 0
+
+
+def test_a_target_with_both_bounds_is_never_half_judged() -> None:
+    """Validation refuses it; a report rebuilt from an older run must not judge `min` alone."""
+    figures, summary, first = headline_of(
+        [IndicatorResult("share", "accuracy", 0.549, details={"better": "higher"})],
+        {"share": {"min": 0.5, "max": 0.52}})
+    assert figures["share"]["met"] is None and figures["share"]["comparison"] is None
+    assert summary["targets_met"] == 0
+    assert "cannot judge" in row_of(first, "share")
+
+
+def test_each_interval_is_labelled_with_its_own_level() -> None:
+    ctx = budget_context()
+    spec = next(s for s in INDICATORS if s.name == "classification_accuracy")
+    results = run_indicator(spec.load_factory()(spec.params(confidence_level=0.8)),
+                            "core.classification_accuracy", "accuracy", ctx)
+    results.append(IndicatorResult("plain", "accuracy", 0.5, (0.4, 0.6), headline=True))
+    doc = build_report(results, {}, {})
+    entries = {e["name"]: e for e in doc["indicators"]}
+    assert entries["accuracy"]["interval_level"] == 0.8
+    assert entries["plain"]["interval_level"] == 0.95  # the default when details do not say
+    assert entries["per_class"]["interval_level"] is None  # no interval
+    figures = {f["name"]: f for f in doc["headline"]}
+    assert figures["accuracy"]["interval_level"] == 0.8
+    page = render_report_html(doc)
+    first, rest = page.split('<section id="dimension-accuracy"', 1)
+    assert "80% [" in row_of(first, "accuracy") and "95% [" in row_of(first, "plain")
+    assert rest.count("80% interval [") == 5  # accuracy, macro_f1, weighted_f1, kappa, mcc
+    assert rest.count("95% interval [") == 1  # plain
+    assert "95% interval</th>" not in page
+
+
+def test_every_headline_figure_has_every_documented_key(report) -> None:
+    schema = (Path(__file__).resolve().parents[1] / "docs" / "report-schema.md").read_text()
+    table = schema.split("### `headline[]` figure", 1)[1].split("\n\n", 3)[2]
+    documented = set(re.findall(r"`(\w+)`", "\n".join(
+        line.split("|")[1] for line in table.splitlines()[2:])))
+    assert documented == set(HEADLINE_KEYS)
+    for figure in report["headline"]:
+        assert set(figure) == documented, figure["name"]
+    missing = next(f for f in report["headline"] if f["name"] == "never_computed")
+    assert missing["better"] is None and missing["interval_clears"] is None
+
+
+def test_a_report_of_schema_1_0_still_loads_and_renders(tmp_path, report) -> None:
+    old = json.loads(json.dumps(report))
+    old["schema_version"] = "1.0"
+    for item in old["headline"] + old["indicators"]:
+        item.pop("interval_level", None)
+        item.pop("interval_clears", None)
+    run_dir = make_run(tmp_path, report)
+    (run_dir / "report.json").write_text(json.dumps(old))
+    assert load_report(run_dir / "report.json")["schema_version"] == "1.0"
+    assert "95% interval [" in render_report_html(old)
+    rebuild_report(run_dir)
+    assert load_report(run_dir / "report.json")["schema_version"] == REPORT_SCHEMA_VERSION
 
 
 # --- report.html -------------------------------------------------------------------------------

@@ -11,9 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from mlstat_core.components import AssessContext, Indicator, IndicatorResult
-from mlstat_core.quality.accuracy import auto_coding_threshold, skipped, target_accuracy
+from mlstat_core.errors import MlstatError
+from mlstat_core.quality.accuracy import (
+    auto_coding_threshold,
+    labelled_pairs,
+    skipped,
+    target_accuracy,
+)
 from mlstat_core.quality.params import CostParams
 
 
@@ -24,8 +31,9 @@ def automatic_share(ctx: AssessContext, params: CostParams) -> tuple[float, str]
     if n == 0:
         return 0.0, "there are no test records"
     if "route" in predictions.columns:
-        share = float((predictions["route"].astype(str) == "auto").mean())
-        return share, "records the model routed to automatic processing (route = 'auto')"
+        auto = predictions["route"].astype(str) == "auto"
+        return float(auto.mean()), ("records the model routed to automatic processing "
+                                    "(route = 'auto')" + _correct_share(ctx, auto))
     threshold = params.threshold
     if threshold is None and ctx.settings.get("auto_threshold") is not None:
         threshold = float(ctx.settings["auto_threshold"])
@@ -40,8 +48,10 @@ def automatic_share(ctx: AssessContext, params: CostParams) -> tuple[float, str]
                 return 0.0, (f"no confidence threshold reaches the target accuracy {target:.0%} "
                              f"on at least {params.min_records} records")
             how = (f"records with confidence >= {threshold:.3f}, the threshold reaching "
-                   f"{target:.0%} accuracy on at least {params.min_records} records")
-        return float(np.mean(conf >= threshold)), how
+                   f"{target:.0%} accuracy on at least {params.min_records} "
+                   f"{chosen['chosen_on']} records")
+        auto = pd.Series(conf >= threshold, index=predictions.index)
+        return float(auto.mean()), how + _correct_share(ctx, auto)
     if "edit_pass" in predictions.columns or ctx.test.metadata.get("edit_pass") is not None:
         from mlstat_core.quality.imputation import edit_pass
 
@@ -49,6 +59,20 @@ def automatic_share(ctx: AssessContext, params: CostParams) -> tuple[float, str]
         if passes is not None and len(passes):
             return float(passes.mean()), "completed records that pass every edit rule"
     return 1.0, "every record is processed by the model (no routing to people)"
+
+
+def _correct_share(ctx: AssessContext, auto: pd.Series) -> str:
+    """How many of the test records handled automatically are right, where the test records
+    carry their true labels (the share saved is only worth what those are worth)."""
+    try:
+        y_true, y_pred = labelled_pairs(ctx)
+    except (MlstatError, KeyError):  # no labels or predictions to compare: nothing to add
+        return ""
+    mine = auto.reindex(y_true.index, fill_value=False).to_numpy(bool)
+    if not mine.any():
+        return ""
+    right = float(np.mean(y_true.to_numpy()[mine] == y_pred.to_numpy()[mine]))
+    return f"; on the test records, {right:.1%} of those are correct"
 
 
 class CostEffectiveness(Indicator):

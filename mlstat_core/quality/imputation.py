@@ -160,6 +160,11 @@ class ImputationAccuracy(Indicator):
 
         nrmse = [x for x in column("nrmse").values() if x is not None]
         ks = [x for x in column("ks").values() if x is not None]
+        widest = max((v for v in variables if per[v].get("ks") is not None),
+                     key=lambda v: per[v]["ks"], default=None)
+        widest_text = f" It is {widest}'s, from {per[widest].get('evaluated')} imputed " \
+            "values (a few dozen or fewer make it noisy)." if widest else ""
+        level = f"{self.params.confidence_level:.0%}"
         keys = ["imputed", "evaluated", "nrmse", "mae", "ks", "wasserstein", "bias_mean",
                 "bias_total"]
         table = {"columns": ["variable", *keys],
@@ -185,7 +190,7 @@ class ImputationAccuracy(Indicator):
                 "imputation_distribution", "accuracy", max(ks) if ks else None,
                 explanation="Largest Kolmogorov-Smirnov distance between imputed and true "
                             "values over the variables (0: same distribution); per variable "
-                            "KS and Wasserstein distances in the details.",
+                            "KS and Wasserstein distances in the details." + widest_text,
                 details={"better": "lower", "ks": column("ks"),
                          "wasserstein": column("wasserstein")},
                 plots=plots),
@@ -193,8 +198,8 @@ class ImputationAccuracy(Indicator):
                 "imputation_bias_mean", "accuracy", column("bias_mean"),
                 interval("bias_mean_interval"),
                 "Error the imputation causes in the estimated mean of each variable (imputed "
-                "minus true), with its 95% bootstrap interval; an interval excluding 0 is a "
-                "systematic bias.",
+                f"minus true), with its {level} bootstrap interval; an interval excluding 0 "
+                "is a systematic bias. Errors the editing did not find are not in it.",
                 {"intervals": column("bias_mean_interval"), "true_mean": column("true_mean")}),
             IndicatorResult(
                 "imputation_bias_total", "accuracy", column("bias_total"),

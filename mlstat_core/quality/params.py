@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+import math
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, model_validator
 
 from mlstat_core.components import Params
 
@@ -14,7 +17,7 @@ and the cost indicators share it, so their figures agree."""
 class ClassificationParams(Params):
     bootstrap: int = Field(
         1000, ge=0, le=100_000,
-        description="bootstrap repetitions for the 95% intervals (0: no intervals)")
+        description="bootstrap repetitions for the intervals (0: no intervals)")
     confidence_level: float = Field(0.95, gt=0.5, lt=1, description="level of the intervals")
     top_k: list[int] = Field(
         default_factory=lambda: [3, 5],
@@ -91,11 +94,48 @@ class CostParams(Params):
                     "auto-coding indicator, whose default is the same)")
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _threshold(value: Any, what: str) -> float:
+    """``value`` as a finite number, or a ValueError saying what ``what`` must be (pydantic's
+    message adds the value given)."""
+    if isinstance(value, str):
+        raise ValueError(f"{what}must be a number, not text: write it without quotes")
+    if not _is_number(value):
+        raise ValueError(f"{what}must be a number or a table {{ min = x }} or {{ max = x }}")
+    if not math.isfinite(value):
+        raise ValueError(f"{what}must be a finite number")
+    return float(value)
+
+
+def check_target(value: Any) -> float | dict[str, float]:
+    """One ``[quality.targets]`` value as the report judges it: a number, or a table with
+    exactly one of ``min`` / ``max``; anything else is a ValueError saying what to write."""
+    if not isinstance(value, dict):
+        return _threshold(value, "")
+    unknown = sorted(set(value) - {"min", "max"})
+    if unknown:
+        raise ValueError(f"a target table takes `min` or `max`, not `{'`, `'.join(unknown)}`")
+    if len(value) != 1:
+        how = "not both" if value else "not an empty table"
+        raise ValueError(f"a target is one threshold: write {{ min = x }} (at least) or "
+                         f"{{ max = x }} (at most), {how}")
+    [(bound, number)] = value.items()
+    if not _is_number(number) and not isinstance(number, str):
+        raise ValueError(f"`{bound}` must be a number")
+    return {bound: _threshold(number, f"`{bound}` ")}
+
+
+Target = Annotated[float | dict[str, float], BeforeValidator(check_target)]
+
+
 class QualitySettings(Params):
     """The pipeline's ``[quality]`` table: settings read by several indicators (and the
     report). Unknown keys are errors, so a typo is caught by ``mlstat validate``."""
 
-    targets: dict[str, float | dict[str, float]] = Field(
+    targets: dict[str, Target] = Field(
         default_factory=dict,
         description="value each named figure must reach: a number (at least, or at most when "
                     "lower is better) or a table {min = x} / {max = x}")
@@ -110,11 +150,3 @@ class QualitySettings(Params):
     currency: str = Field("", description="currency of cost_per_hour")
     records_per_cycle: float | None = Field(
         None, gt=0, description="records of one production cycle (default: the test set)")
-
-    @model_validator(mode="after")
-    def _targets_say_how(self) -> QualitySettings:
-        for name, target in self.targets.items():
-            if isinstance(target, dict) and (set(target) - {"min", "max"} or not target):
-                raise ValueError(f"target {name!r} must be a number or a table with `min` or "
-                                 f"`max`, not {target!r}")
-        return self

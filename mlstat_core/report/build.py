@@ -17,12 +17,17 @@ from mlstat_core.artifacts import atomic_write_text, now_iso, to_jsonable, write
 from mlstat_core.components import DIMENSIONS, IndicatorResult, Plot
 from mlstat_core.errors import DataError
 
-REPORT_SCHEMA_VERSION = "1.0"
+REPORT_SCHEMA_VERSION = "1.1"
 REPORT_JSON = "report.json"
 REPORT_HTML = "report.html"
 RUN_FIELDS = ("run_id", "name", "task", "status", "error", "started_at", "finished_at", "seed",
               "components", "warnings")
 STATUSES = ("ok", "skipped", "failed")
+DEFAULT_INTERVAL_LEVEL = 0.95
+"""Level of an interval whose indicator does not say (``details.confidence_level``)."""
+HEADLINE_KEYS = ("name", "dimension", "value", "interval", "interval_level", "status",
+                 "explanation", "better", "target", "comparison", "met", "interval_clears")
+"""Every key of a ``headline`` figure, in this order (null where unknown)."""
 
 
 def clean_json(value: Any) -> Any:
@@ -51,7 +56,17 @@ def entry_from_result(result: IndicatorResult) -> dict[str, Any]:
     entry["indicator"] = details.get("indicator")
     entry["better"] = details.get("better") if details.get("better") in ("higher", "lower") \
         else None
+    entry["interval_level"] = interval_level(entry.get("interval"), details)
     return entry
+
+
+def interval_level(interval: Any, details: dict[str, Any]) -> float | None:
+    """Level of ``interval`` (0.8 for an 80% interval): the indicator's
+    ``details.confidence_level``, else the default 0.95; None without an interval."""
+    if not isinstance(interval, list | tuple) or len(interval) != 2:
+        return None
+    level = _number(details.get("confidence_level"))
+    return level if level is not None and 0 < level < 1 else DEFAULT_INTERVAL_LEVEL
 
 
 def result_from_entry(entry: dict[str, Any]) -> IndicatorResult:
@@ -68,21 +83,64 @@ def result_from_entry(entry: dict[str, Any]) -> IndicatorResult:
 
 def _target_rule(target: Any, better: str | None) -> tuple[str, float] | None:
     """(comparison, threshold) of a target: a number means "at least" (or "at most" when lower
-    is better); a table ``{min = x}`` or ``{max = x}`` says it explicitly."""
+    is better); a table ``{min = x}`` or ``{max = x}`` says it explicitly. None for anything
+    else (validation refuses it; a table with both bounds is never half-judged)."""
     if isinstance(target, dict):
-        if _number(target.get("min")) is not None:
-            return ">=", float(target["min"])
-        if _number(target.get("max")) is not None:
-            return "<=", float(target["max"])
-        return None
+        if len(target) != 1:
+            return None
+        bound = _number(target.get("min", target.get("max")))
+        if bound is None:
+            return None
+        return (">=" if "min" in target else "<="), bound
     if _number(target) is None:
         return None
     return ("<=" if better == "lower" else ">="), float(target)
 
 
+def _meets(value: float | None, rule: tuple[str, float]) -> bool | None:
+    """Whether ``value`` is on the right side of the rule's threshold (None: no value)."""
+    if value is None:
+        return None
+    return value >= rule[1] if rule[0] == ">=" else value <= rule[1]
+
+
+def _interval_clears(interval: Any, rule: tuple[str, float]) -> bool | None:
+    """Whether the whole interval is on the right side of the threshold: its lower end for
+    "at least", its upper end for "at most" (None without an interval)."""
+    if not isinstance(interval, list | tuple) or len(interval) != 2:
+        return None
+    return _meets(_number(interval[0] if rule[0] == ">=" else interval[1]), rule)
+
+
+def _missing_figure(name: str, target: Any) -> dict[str, Any]:
+    """The headline figure of a name no result has (a target naming no figure of the run)."""
+    figure: dict[str, Any] = dict.fromkeys(HEADLINE_KEYS)
+    figure.update(name=name, target=clean_json(target), status="missing",
+                  explanation="No indicator of this run produced this figure.")
+    return figure
+
+
+def _judged_figure(entry: dict[str, Any], targets: dict[str, Any]) -> dict[str, Any]:
+    """The headline figure of a result, judged against its target when it has one."""
+    name = entry["name"]
+    figure = _missing_figure(name, targets.get(name))
+    figure.update({k: entry.get(k) for k in ("dimension", "value", "interval",
+                                              "interval_level", "status", "better")},
+                  explanation=entry.get("explanation", ""))
+    rule = _target_rule(targets.get(name), entry.get("better")) if name in targets else None
+    if rule is None:
+        return figure
+    figure["comparison"], figure["target"] = rule
+    if entry["status"] == "ok" and _number(entry.get("value")) is not None:
+        figure["met"] = _meets(_number(entry.get("value")), rule)
+        figure["interval_clears"] = _interval_clears(entry.get("interval"), rule)
+    return figure
+
+
 def headline_figures(entries: list[dict[str, Any]], targets: dict[str, Any]) -> list[dict]:
     """First-screen figures: every headline result and every result with a target, each with
-    its target and whether it is met (None when it cannot be judged)."""
+    its target, whether the estimate meets it and whether the whole interval does (None when
+    it cannot be judged)."""
     first: dict[str, dict[str, Any]] = {}
     for entry in entries:
         first.setdefault(entry["name"], entry)
@@ -91,27 +149,18 @@ def headline_figures(entries: list[dict[str, Any]], targets: dict[str, Any]) -> 
                      key=lambda e: rank.get(e.get("dimension"), len(rank)))
     names = [e["name"] for e in flagged]
     names += [n for n in targets if n not in names]
-    figures = []
-    for name in dict.fromkeys(names):
-        entry = first.get(name)
-        figure: dict[str, Any] = {"name": name, "target": clean_json(targets.get(name)),
-                                  "comparison": None, "met": None}
-        if entry is None:
-            figure.update(dimension=None, value=None, interval=None, status="missing",
-                          explanation="No indicator of this run produced this figure.")
-            figures.append(figure)
-            continue
-        figure.update(dimension=entry["dimension"], value=entry.get("value"),
-                      interval=entry.get("interval"), status=entry["status"],
-                      explanation=entry.get("explanation", ""), better=entry.get("better"))
-        rule = _target_rule(targets.get(name), entry.get("better")) if name in targets else None
-        value = _number(entry.get("value"))
-        if rule is not None:
-            figure["comparison"], figure["target"] = rule
-            if value is not None and entry["status"] == "ok":
-                figure["met"] = value >= rule[1] if rule[0] == ">=" else value <= rule[1]
-        figures.append(figure)
-    return figures
+    return [_judged_figure(first[name], targets) if name in first
+            else _missing_figure(name, targets.get(name)) for name in dict.fromkeys(names)]
+
+
+def target_summary(headline: list[dict[str, Any]]) -> dict[str, int]:
+    """Counts of the judged targets: met, not met, and of those met, how many by the whole
+    interval and how many by the estimate only (the interval does not clear the target)."""
+    judged = [f for f in headline if f["met"] is not None]
+    met = [f for f in judged if f["met"]]
+    return {"targets_met": len(met), "targets_not_met": len(judged) - len(met),
+            "targets_met_by_interval": sum(1 for f in met if f["interval_clears"] is True),
+            "targets_met_estimate_only": sum(1 for f in met if f["interval_clears"] is False)}
 
 
 def build_report(
@@ -127,7 +176,6 @@ def build_report(
     headline = headline_figures(entries, targets)
     by_status = {s: sum(1 for e in entries if e["status"] == s) for s in STATUSES}
     by_dimension = {d: sum(1 for e in entries if e["dimension"] == d) for d in DIMENSIONS}
-    judged = [f for f in headline if f["met"] is not None]
     return {
         "schema_version": REPORT_SCHEMA_VERSION,
         "generated_at": now_iso(),
@@ -137,9 +185,7 @@ def build_report(
         "dimensions": list(DIMENSIONS),
         "summary": {
             "results": len(entries), "by_status": by_status, "by_dimension": by_dimension,
-            "targets": len(targets),
-            "targets_met": sum(1 for f in judged if f["met"]),
-            "targets_not_met": sum(1 for f in judged if not f["met"]),
+            "targets": len(targets), **target_summary(headline),
         },
         "headline": headline,
         "indicators": entries,

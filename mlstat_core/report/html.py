@@ -57,7 +57,8 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 font-weight:600}
 .badge.met,.badge.ok{background:var(--okbg);color:var(--ok)}
 .badge.not-met,.badge.failed{background:var(--badbg);color:var(--bad)}
-.badge.skipped,.badge.missing,.badge.no-target{background:var(--skipbg);color:var(--skip)}
+.badge.skipped,.badge.missing,.badge.no-target,.badge.met-estimate{background:var(--skipbg);
+color:var(--skip)}
 .headline td.value{font-size:1.1rem;font-weight:600}
 article.result{border:1px solid var(--line);border-radius:6px;padding:.7rem .9rem;
 margin:.8rem 0}
@@ -107,6 +108,20 @@ def fmt_interval(interval: Any) -> str:
     return f"[{fmt_number(interval[0])}, {fmt_number(interval[1])}]"
 
 
+def fmt_level(level: Any) -> str:
+    """An interval's level as a percentage (0.8 -> "80%", 0.975 -> "97.5%"); 95% when the
+    report does not say (reports of schema 1.0)."""
+    if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
+        level = 0.95
+    return f"{round(level * 100, 2):g}%"
+
+
+def labelled_interval(interval: Any, level: Any) -> str:
+    """An interval with its level ("80% [0.61, 0.71]"), or "" without an interval."""
+    text = fmt_interval(interval)
+    return f"{fmt_level(level)} {text}" if text else ""
+
+
 def cell(value: Any) -> str:
     """One escaped table cell, numbers right-aligned."""
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -129,7 +144,7 @@ def table_html(columns: list[Any], rows: list[list[Any]], limit: int = MAX_TABLE
     return f"<table{klass}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
 
 
-def value_html(value: Any, interval: Any) -> str:
+def value_html(value: Any, interval: Any, level: Any = None) -> str:
     if isinstance(value, dict):
         rows = [[k, v] for k, v in value.items()]
         return table_html(["", "value"], rows, MAX_VALUE_ROWS, "values")
@@ -137,7 +152,8 @@ def value_html(value: Any, interval: Any) -> str:
         return f'<p class="value-line">{escape(", ".join(fmt_number(v) for v in value))}</p>'
     text = f'<p class="value-line"><strong>{escape(fmt_number(value))}</strong>'
     if interval:
-        text += f' <span class="interval">95% interval {escape(fmt_interval(interval))}</span>'
+        text += (f' <span class="interval">{escape(fmt_level(level))} interval '
+                 f"{escape(fmt_interval(interval))}</span>")
     return text + "</p>"
 
 
@@ -147,13 +163,30 @@ def status_badge(status: str) -> str:
 
 
 def met_badge(figure: dict[str, Any]) -> str:
+    """The "meets target?" cell: the badge of the estimate, and what the interval says."""
     if figure.get("target") is None:
         return '<span class="badge no-target">no target</span>'
     if figure.get("met") is None:
         return '<span class="badge missing">cannot judge</span>'
-    if figure["met"]:
-        return '<span class="badge met">met</span>'
-    return '<span class="badge not-met">not met</span>'
+    if not figure["met"]:
+        return '<span class="badge not-met">not met</span>'
+    clears = figure.get("interval_clears")
+    if clears is False:
+        return ('<span class="badge met-estimate">met (estimate only)</span>'
+                '<div class="meta">the interval does not clear the target</div>')
+    note = "the whole interval clears the target" if clears else \
+        "no interval: judged on the estimate"
+    return f'<span class="badge met">met</span><div class="meta">{note}</div>'
+
+
+def targets_box(summary: dict[str, Any]) -> str:
+    """The summary box counting the targets met (and those met by the estimate only)."""
+    text = (f"<div><strong>{summary.get('targets_met', 0)}</strong> of "
+            f"{summary.get('targets')} targets met")
+    only = summary.get("targets_met_estimate_only") or 0
+    if only:
+        text += f" ({only} by the estimate only: the interval does not clear the target)"
+    return text + "</div>"
 
 
 def headline_html(report: dict[str, Any]) -> str:
@@ -166,8 +199,7 @@ def headline_html(report: dict[str, Any]) -> str:
         f"<div><strong>{by_status.get('skipped', 0)}</strong> not available</div>",
     ]
     if summary.get("targets"):
-        boxes.append(f"<div><strong>{summary.get('targets_met', 0)}</strong> of "
-                     f"{summary.get('targets')} targets met</div>")
+        boxes.append(targets_box(summary))
     rows = []
     for f in figures:
         target = "—" if f.get("target") is None else \
@@ -178,15 +210,16 @@ def headline_html(report: dict[str, Any]) -> str:
             shown = {"failed": "failed", "skipped": "not available",
                      "missing": "not computed"}.get(f["status"], f["status"])
         dim = DIMENSION_TITLES.get(f.get("dimension") or "", "—")
+        interval = labelled_interval(f.get("interval"), f.get("interval_level"))
         rows.append(
             "<tr>"
             f"<td>{escape(str(f['name']))}<div class=\"meta\">{escape(dim)}</div></td>"
             f'<td class="value num">{escape(shown)}</td>'
-            f'<td class="num">{escape(fmt_interval(f.get("interval")))}</td>'
+            f'<td class="num">{escape(interval)}</td>'
             f'<td class="num">{escape(target)}</td><td>{met_badge(f)}</td>'
             f"<td>{escape(str(f.get('explanation') or ''))}</td></tr>")
     table = ('<table class="headline"><thead><tr><th>figure</th><th>value</th>'
-             "<th>95% interval</th><th>target</th><th>meets target?</th><th>what it means</th>"
+             "<th>interval</th><th>target</th><th>meets target?</th><th>what it means</th>"
              "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>") if rows else \
         '<p class="empty">No headline figure in this run.</p>'
     return (f'<section id="headline"><h2>At a glance</h2><div class="summary">{"".join(boxes)}'
@@ -218,7 +251,7 @@ def result_html(entry: dict[str, Any], number: int) -> str:
         and isinstance(table.get("rows"), list)
     value = entry.get("value")
     if status == "ok" and value is not None and not (isinstance(value, dict) and has_table):
-        parts.append(value_html(value, entry.get("interval")))
+        parts.append(value_html(value, entry.get("interval"), entry.get("interval_level")))
     if entry.get("explanation"):
         parts.append(f'<p class="explanation">{escape(str(entry["explanation"]))}</p>')
     if entry.get("error"):

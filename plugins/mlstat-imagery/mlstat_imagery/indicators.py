@@ -156,6 +156,9 @@ class FieldValidation(Indicator):
             explanation=f"User's accuracy of {positive}: the share of the map's {positive} that "
                         f"is {positive} on the ground (1 - commission error).",
             details={"sample_based": sample["users_accuracy_sample"]}))
+        for result in results:  # the report labels each interval with its level
+            if result.interval is not None:
+                result.details["confidence_level"] = self.params.confidence
         return results
 
     @staticmethod

@@ -73,6 +73,18 @@ class MacroF1ByLanguage(Indicator):
         return [head, *results]
 
 
+def _why_no_index(model: Any) -> str:
+    """Why the run wrote no index: a model that does not index streams (a baseline such as
+    core.majority), or no stream to index."""
+    inner = getattr(model, "inner", model)  # a model behind [[preprocess]] steps
+    if not hasattr(inner, "index_stream"):
+        return (f"No sentiment index was written in this run: its model "
+                f"({type(inner).__name__}) does not index a tweet stream; only twitter.sentiment "
+                "and twitter.vader do (a baseline run compares the classification figures).")
+    return ("No sentiment index was written in this run: set `stream` in [loader] to a tweet "
+            "file to index.")
+
+
 class SentimentIndexIndicator(Indicator):
     """The index the model wrote (``write_outputs``): its series, gaps and sensitivity."""
 
@@ -81,8 +93,7 @@ class SentimentIndexIndicator(Indicator):
     def compute(self, ctx: AssessContext) -> list[IndicatorResult]:
         found = [Path(f) for f in ctx.outputs if Path(f).name == self.params.file]
         if not found:
-            return [_skipped("sentiment_index", "No sentiment index was written in this run: "
-                             "set `stream` in [loader] to a tweet file to index.")]
+            return [_skipped("sentiment_index", _why_no_index(ctx.model))]
         table = pd.read_csv(found[0], dtype={"period": str, "reason": str})
         ok = table[table["status"] == "ok"]
         gaps = table[table["status"] != "ok"]

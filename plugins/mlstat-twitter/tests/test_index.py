@@ -147,3 +147,23 @@ def test_shares_at_the_edge_are_written_as_zero_not_underflow() -> None:
     assert ((shares >= 0) & (shares <= 1)).all().all()
     assert ok["share_negative"].iloc[0] == 0 and ok["share_neutral"].iloc[0] == 0
     assert (ok["index_low"] <= ok["index"]).all() and (ok["index"] <= ok["index_high"]).all()
+
+
+def test_a_baseline_run_is_told_its_model_writes_no_index_not_to_set_the_stream() -> None:
+    from mlstat_twitter.indicators import SentimentIndexIndicator
+    from mlstat_twitter.models import SentimentModel
+    from mlstat_twitter.params import IndexIndicatorParams
+
+    from mlstat_core.builtins.models import MajorityModel
+    from mlstat_core.components import AssessContext
+    from mlstat_core.tasks import TEXT_CLASSIFICATION
+
+    def why(model) -> str:
+        ctx = AssessContext(task=TEXT_CLASSIFICATION, model=model, train=None,
+                            test=None, predictions=pd.DataFrame())
+        (result,) = SentimentIndexIndicator(IndexIndicatorParams()).compute(ctx)
+        assert result.status == "skipped"
+        return result.explanation
+
+    assert "does not index a tweet stream" in why(MajorityModel())
+    assert "set `stream` in [loader]" in why(SentimentModel())
