@@ -482,6 +482,10 @@ class AssessContext:
     environment: dict[str, Any] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
     """The pipeline file's ``[quality]`` table (targets, manual_seconds_per_record, ...)."""
+    held_out: bool = True
+    """Whether ``model`` never saw the test records. False under cross-validation: the
+    predictions are out-of-fold, but the saved model was refit on every record, so scoring
+    it on ``test`` (or ``validation``) again would measure it on its training records."""
     refit: Any = None
     """Callable with no arguments: fits a fresh model with the same seed and returns its
     predictions on ``test`` (for the reproducibility check)."""

@@ -455,6 +455,7 @@ class Runner:
             fingerprints=fingerprints, config_hash=cfg.config_hash(),
             environment=folder.manifest["environment"],
             settings={"base_dir": str(cfg.base_dir), **cfg.file.quality},
+            held_out=len(splits) == 1,
             refit=self._refit_callable(dataset, first) if len(splits) == 1 else None,
             outputs=outputs)
         results = self.step(

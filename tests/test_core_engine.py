@@ -76,10 +76,15 @@ def test_same_seed_same_predictions_and_resolved_config_reruns(write_pipeline, t
 def test_kfold_predicts_every_record_once_and_saves_a_final_model(write_pipeline):
     result = mlstat_core.run(write_pipeline(split={"component": "core.kfold", "n_splits": 3},
                                             model={"component": "core.random_forest",
-                                                   "n_estimators": 20}))
+                                                   "n_estimators": 20},
+                                            indicators=["core.classification_accuracy",
+                                                        "core.permutation_importance"]))
     assert sorted(result.predictions["record_id"]) == list(range(1519))
     assert set(result.predictions["split"]) == {"fold0", "fold1", "fold2"}
     assert (result.run_dir / "model" / "estimator.skops").is_file()
+    # the saved model learnt every record: shuffling its training records would flatter it
+    (importance,) = [i for i in result.indicators if i.name == "permutation_importance"]
+    assert importance.status == "skipped" and "holdout split" in importance.explanation
 
 
 def test_group_split_keeps_groups_together(write_pipeline):

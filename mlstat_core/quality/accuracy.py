@@ -242,7 +242,7 @@ def auto_coding_threshold(
     chosen_on = "test"
     conf: np.ndarray | None = None
     correct: np.ndarray | None = None
-    validation = ctx.validation
+    validation = ctx.validation if ctx.held_out else None  # else the model trained on it
     if validation is not None and len(validation) and validation.roles.target:
         try:
             predicted = ctx.model.predict(validation.frame)

@@ -33,6 +33,12 @@ class PermutationImportance(Indicator):
         super().__init__(params or PermutationParams())
 
     def compute(self, ctx: AssessContext) -> IndicatorResult:
+        if not ctx.held_out:
+            return skipped(
+                "permutation_importance", "explainability",
+                "Under cross-validation the saved model was refit on every record, so no "
+                "record is held out of its training to shuffle; run the pipeline with a "
+                "holdout split (core.holdout or core.stratified) for this figure.")
         p = self.params
         roles = ctx.model.roles or ctx.test.roles
         columns = [c for c in roles.input_columns() if c in ctx.test.frame.columns]
