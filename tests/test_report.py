@@ -381,6 +381,26 @@ def test_compare_of_runs_tested_on_different_records_warns_and_names_no_best(tmp
     assert all(row["best"] is None for row in table["rows"])
 
 
+def test_compare_does_not_rank_figures_made_with_different_quality_settings(tmp_path,
+                                                                          report) -> None:
+    other = json.loads(json.dumps(report))
+    other["settings"] = {**(report.get("settings") or {}), "target_accuracy": 0.7,
+                         "targets": {"accuracy": 0.5}}
+    for entry in other["indicators"]:
+        if entry["name"] in ("accuracy", "automation_rate"):
+            entry["value"] = 0.1
+    a, b = make_run(tmp_path, report, "strict"), make_run(tmp_path, other, "lenient")
+    table = comparison([a, b])
+    assert len(table["warnings"]) == 1 and "target_accuracy: —, 0.7" in table["warnings"][0]
+    rows = {r["name"]: r for r in table["rows"]}
+    assert rows["automation_rate"]["best"] is None  # made with another threshold
+    assert rows["accuracy"]["best"] == 0  # a target differs, the figure does not depend on it
+    # runs of different tasks: nothing is ranked, whatever the settings
+    other["run"]["task"] = "tabular_regression"
+    c = make_run(tmp_path, other, "regression")
+    assert all(r["best"] is None for r in comparison([a, c])["rows"])
+
+
 def test_compare_needs_two_real_runs(tmp_path, report) -> None:
     outcome = CliRunner().invoke(compare_command, [str(tmp_path)])
     assert outcome.exit_code == 2 and "at least two" in outcome.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from html import escape
 from pathlib import Path
@@ -46,18 +47,39 @@ def comparison(run_dirs: list[Path]) -> dict[str, Any]:
     ordered = sorted(rows.values(), key=lambda r: (order.get(r["dimension"], 99),
                                                    not r["headline"]))
     tasks = {str(_run_fact(r["report"].get("run") or {}, "task")) for r in runs}
-    warnings = [f"the runs serve different tasks ({', '.join(sorted(tasks))}): their figures "
+    blocking = [f"the runs serve different tasks ({', '.join(sorted(tasks))}): their figures "
                 "answer different questions, and no run is better than another; compare runs "
                 "of one task"] if len(tasks) > 1 else _different_tests(runs)
+    settings = _different_settings(runs)
+    warnings = blocking + ([f"the runs' [quality] settings differ ({settings}): the "
+                            "auto-coding and cost-effectiveness figures, which read them, are "
+                            "not ranked"] if settings else [])
     for row in ordered:
         present = [(v, k) for k, v in enumerate(row["values"]) if v is not None]
         row["best"] = None
-        if not warnings and len(present) > 1 and row["better"] in ("higher", "lower") \
+        if blocking or settings and _reads_settings(row):
+            continue
+        if len(present) > 1 and row["better"] in ("higher", "lower") \
                 and len({v for v, _ in present}) > 1:
             pick = max if row["better"] == "higher" else min
             row["best"] = pick(present)[1]
     return {"runs": [{"dir": r["dir"], "label": r["label"]} for r in runs],
             "facts": facts, "rows": ordered, "warnings": warnings}
+
+
+def _different_settings(runs: list[dict[str, Any]]) -> str:
+    """The ``[quality]`` settings (targets aside: they judge figures, not make them) whose
+    values differ between the runs, as ``key: a, b``; empty when they agree."""
+    tables = [{k: v for k, v in (r["report"].get("settings") or {}).items() if k != "targets"}
+              for r in runs]
+    keys = sorted({k for t in tables for k in t})
+    return "; ".join(f"{k}: {', '.join(_fact(t.get(k)) for t in tables)}" for k in keys
+                     if len({json.dumps(t.get(k), sort_keys=True) for t in tables}) > 1)
+
+
+def _reads_settings(row: dict[str, Any]) -> bool:
+    """Whether a figure depends on the [quality] settings (cost, auto-coding threshold)."""
+    return row["dimension"] == "cost_effectiveness" or row["name"].startswith("auto_coding")
 
 
 def _different_tests(runs: list[dict[str, Any]]) -> list[str]:
