@@ -1,7 +1,8 @@
 """mlstat: machine learning for official statistics.
 
 The import is light (no pandas, no scikit-learn) so that ``mlstat --help`` and plugin
-discovery stay fast; :func:`run` and :func:`load_run` import the engine when called.
+discovery stay fast; :func:`run`, :func:`load_run` and :func:`load_model` import the engine
+when called.
 """
 
 from __future__ import annotations
@@ -11,22 +12,42 @@ from typing import TYPE_CHECKING, Any
 from mlstat_core.hookspecs import CONTRACT_VERSION, hookimpl
 
 __version__ = "0.1.0"
-__all__ = ["CONTRACT_VERSION", "__version__", "hookimpl", "run", "load_run"]
+__all__ = ["CONTRACT_VERSION", "__version__", "hookimpl", "run", "load_run", "load_model"]
 
 if TYPE_CHECKING:
+    from mlstat_core.artifacts import RunFolder
+    from mlstat_core.components import Model
     from mlstat_core.engine import RunResult
 
 
-def run(config: Any, overrides: list[str] | None = None, out: Any = None,
+def run(config: Any, overrides: list[str] | str | None = None, out: Any = None,
         **kwargs: Any) -> RunResult:
-    """Run a pipeline (a TOML path, a dict, or a PipelineConfig) and return its result."""
+    """Run a pipeline (a TOML file path, a dict, or a PipelineConfig) and return its result.
+
+    ``overrides``: ``section.key=value`` strings (one string is one override); ``out``: the
+    folder that receives the run folder (default: the pipeline's ``[output] dir``)."""
     from mlstat_core.engine import run as _run
 
     return _run(config, overrides=overrides, out=out, **kwargs)
 
 
-def load_run(run_dir: Any) -> Any:
-    """Open a finished run folder (manifest checked, model loaded on demand)."""
-    from mlstat_core.artifacts import RunFolder
+def load_run(run_dir: Any) -> RunFolder:
+    """Open a run folder and read its manifest; the model is not loaded (:func:`load_model`).
 
+    A failed or unfinished run opens too, so that its ``manifest["status"]`` and
+    ``manifest["error"]`` can be read; its ``verify()`` refuses it (DataError), as
+    :func:`load_model` and ``mlstat predict`` do."""
+    from mlstat_core.artifacts import RunFolder
+    from mlstat_core.predict import check_path_argument
+
+    check_path_argument(run_dir, "run_dir")
     return RunFolder.open(run_dir)
+
+
+def load_model(run_dir: Any) -> Model:
+    """The fitted model of a succeeded run, with its preprocessing steps, after its files
+    were checked against the manifest's SHA-256: ``load_model(run_dir).predict(frame)``
+    scores a DataFrame. A failed or unfinished run is a DataError."""
+    from mlstat_core.predict import load_model as _load_model
+
+    return _load_model(run_dir)[1]

@@ -159,7 +159,7 @@ def run_command(file: str, overrides: tuple[str, ...], out: str | None, strict: 
         with console.status("running ...", spinner="dots") if console.is_terminal \
                 else _nullcontext():
             result = run(file, overrides=list(overrides), out=out, progress=progress,
-                         registry=registry)
+                         registry=registry, cli=True)
     except BaseException as exc:  # the hooks that failed, then the run's error (user_errors)
         for warning in getattr(exc, "run_warnings", []):
             console.print(f"[yellow]warning: {escape(warning)}[/yellow]")
@@ -211,7 +211,7 @@ def _print_summary(result: Any) -> None:
 @click.option("--encoding", default="utf-8", show_default=True, help="Encoding of a CSV input.")
 @click.option("--sep", help="Field separator of a CSV input, e.g. ';' or '\\t' (default: the "
                             "`sep` of the loader the run was trained with, else ',' or tab "
-                            "for .tsv).")
+                            "for .tsv). Its `decimal` and `na_values` apply too.")
 @click.option("--id-column", help="Input column identifying records (default: the model's id "
                                   "column if present, else a record_id column, else the row "
                                   "number).")

@@ -8,13 +8,15 @@ and the closest registered name.
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import hashlib
 import json
+import os
 import tomllib
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -178,13 +180,41 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
 
 
-def parse_override(item: str) -> tuple[list[str], Any]:
+def override_name(item: str, cli: bool = False) -> str:
+    """How a message names one override: ``--set 'k=v'`` on the command line (``cli``), an
+    entry of the ``overrides`` argument in Python."""
+    return f"--set {item!r}" if cli else f"overrides entry {item!r}"
+
+
+def given_with(cli: bool = False) -> str:
+    """Where an override came from, for messages: ``--set`` or ``overrides``."""
+    return "--set" if cli else "overrides"
+
+
+def override_list(overrides: Any, cli: bool = False) -> list[str]:
+    """The overrides as a list of ``section.key=value`` strings: a single string is one
+    override (not a sequence of characters); anything else than strings is a ConfigError."""
+    if overrides is None:
+        return []
+    if isinstance(overrides, str):
+        return [overrides]
+    fix = "give a list of 'section.key=value' strings (e.g. ['model.C=0.5'])"
+    if isinstance(overrides, dict) or not isinstance(overrides, list | tuple):
+        raise ConfigError(f"{given_with(cli)} is a {type(overrides).__name__}; {fix}")
+    for item in overrides:
+        if not isinstance(item, str):
+            raise ConfigError(f"{given_with(cli)} holds {item!r}, a {type(item).__name__}; "
+                              f"{fix}")
+    return list(overrides)
+
+
+def parse_override(item: str, cli: bool = False) -> tuple[list[str], Any]:
     """``section.key=value`` -> (["section", "key"], value); the value is read as TOML
     (numbers, booleans, lists, quoted strings) and as a plain string otherwise."""
     key, sep, raw = item.partition("=")
     key = key.strip()
     if not sep or not key or "." not in key:
-        raise ConfigError(f"--set {item!r} must look like section.key=value")
+        raise ConfigError(f"{override_name(item, cli)} must look like section.key=value")
     try:
         value = tomllib.loads(f"v = {raw.strip()}")["v"]
     except tomllib.TOMLDecodeError:
@@ -192,25 +222,41 @@ def parse_override(item: str) -> tuple[list[str], Any]:
     return key.split("."), value
 
 
-def apply_overrides(data: dict[str, Any], overrides: list[str], source: str) -> list[str]:
-    """Apply ``--set`` overrides in place; return the dotted keys that were set."""
+def default_table(section: str) -> dict[str, Any]:
+    """The table a pipeline gets for an optional section it leaves out: ``{"component":
+    "core.holdout"}`` for ``split`` (its default component), empty for the others."""
+    info = PipelineFile.model_fields.get(section)
+    made = info.default_factory() if info is not None and info.default_factory else None
+    if isinstance(made, ComponentRef):
+        return {"component": made.component, **made.params()}
+    return {}
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str], source: str,
+                    cli: bool = False) -> list[str]:
+    """Apply overrides (``--set`` with ``cli``) in place; return the dotted keys that were
+    set. A section the pipeline leaves out is made, with its default component if it has
+    one (``split.test_size=0.3`` alone uses core.holdout)."""
     keys: list[str] = []
     for item in overrides:
-        path, value = parse_override(item)
+        path, value = parse_override(item, cli)
         node: Any = data
         for i, part in enumerate(path[:-1]):
             if isinstance(node, dict) and part not in node \
                     and (i > 0 or part in PipelineFile.model_fields):
-                node[part] = {}  # a table the file leaves out; validation checks its keys
+                # a table the file leaves out; validation checks its keys
+                node[part] = default_table(part) if i == 0 else {}
             if not isinstance(node, dict) or part not in node:
                 where = ".".join(path[: i + 1])
                 close = difflib.get_close_matches(part, list(node) if isinstance(node, dict)
                                                   else [], n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
-                raise ConfigError(f"--set {item!r}: {source} has no section [{where}]{hint}")
+                raise ConfigError(f"{override_name(item, cli)}: {source} has no section "
+                                  f"[{where}]{hint}")
             node = node[part]
         if not isinstance(node, dict):
-            raise ConfigError(f"--set {item!r}: {'.'.join(path[:-1])} is not a table")
+            raise ConfigError(f"{override_name(item, cli)}: {'.'.join(path[:-1])} is not a "
+                              "table")
         node[path[-1]] = value
         keys.append(".".join(path))
     return keys
@@ -433,35 +479,141 @@ def quality_issues(quality: dict[str, Any], source: str) -> list[ConfigIssue]:
 
 def load_config(
     source: str | Path | dict[str, Any] | PipelineConfig,
-    overrides: list[str] | None = None,
+    overrides: list[str] | str | None = None,
     registry: Registry | None = None,
+    cli: bool = False,
 ) -> PipelineConfig:
-    """Read (a path), apply ``--set`` overrides and validate a pipeline."""
+    """Read (a path), apply overrides and validate a pipeline. ``overrides`` is a list of
+    ``section.key=value`` strings (a single string is one); messages name them ``--set``
+    with ``cli`` (the command line), ``overrides`` otherwise."""
+    overrides = override_list(overrides, cli)
     if isinstance(source, PipelineConfig):
         if overrides:
             data = source.resolved()
             old = _components_of(data)
-            set_keys = apply_overrides(data, overrides, source.source)
-            _drop_params_of_replaced_components(data, old, set_keys, registry)
-            return validate(data, source.source, source.base_dir, registry)
+            set_keys = apply_overrides(data, overrides, source.source, cli)
+            _drop_params_of_replaced_components(data, old, set_keys, registry, cli)
+            return _validated(data, source.source, source.base_dir, registry, set_keys, cli)
         return source
-    if isinstance(source, dict):
-        data, name, base = json.loads(json.dumps(source)), "<dict>", Path.cwd()
-    else:
-        path = Path(source)
-        data, name, base = read_toml(path), str(path), pipeline_base_dir(path)
+    data, name, base = read_source(source)
     old = _components_of(data)
-    set_keys = apply_overrides(data, overrides or [], name)
-    _drop_params_of_replaced_components(data, old, set_keys, registry)
+    set_keys = apply_overrides(data, overrides, name, cli)
+    _drop_params_of_replaced_components(data, old, set_keys, registry, cli)
+    config = _validated(data, name, base, registry, set_keys, cli)
+    _check_overrides_exist(config, set_keys, name, cli)
+    return config
+
+
+def _validated(data: dict[str, Any], name: str, base: Path, registry: Registry | None,
+               set_keys: list[str], cli: bool) -> PipelineConfig:
+    """:func:`validate`, each issue of an overridden key marked as such."""
     try:
-        config = validate(data, name, base, registry)
+        return validate(data, name, base, registry)
     except ConfigError as exc:
         for issue in exc.issues:
             if issue.field in set_keys:
-                issue.message += " (a value given with --set)"
+                issue.message += f" (a value given {'with --set' if cli else 'in overrides'})"
         raise
-    _check_overrides_exist(config, set_keys, name)
-    return config
+
+
+def read_source(source: Any) -> tuple[dict[str, Any], str, Path]:
+    """A pipeline's data, its name in messages and the folder its relative paths start
+    from: a file path (its folder) or a dict (the working folder)."""
+    if isinstance(source, dict):
+        return plain_pipeline(source), "<dict>", Path.cwd()
+    if isinstance(source, str) and looks_like_toml_text(source):
+        first = source.strip().splitlines()[0] if source.strip() else source
+        raise ConfigError(
+            f"the text given ({first[:40]!r}...) looks like the content of a pipeline file, "
+            "not a path: pass tomllib.loads(text) (a dict), or save it to a file and give "
+            "its path")
+    if not isinstance(source, str | os.PathLike) or not isinstance(os.fspath(source), str):
+        raise ConfigError(f"{_kind(source)} is not a pipeline: give a pipeline file path "
+                          f"or a dict{_what_instead(source)}")
+    path = Path(source)
+    return read_toml(path), str(path), pipeline_base_dir(path)
+
+
+def looks_like_toml_text(text: str) -> bool:
+    """Whether a string is the text of a pipeline file rather than its path: it spans
+    lines or starts with a ``[table]``."""
+    return "\n" in text or text.lstrip().startswith("[")
+
+
+def _kind(value: Any) -> str:
+    """``a pandas DataFrame``, ``a list``, ``None``: what a wrong value is, for messages."""
+    if value is None:
+        return "None"
+    kind = type(value)
+    module = kind.__module__.split(".")[0]
+    return f"a {kind.__name__}" if module == "builtins" else f"a {module} {kind.__name__}"
+
+
+def _what_instead(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return " (one pipeline per call)"
+    if _is_pandas(value):
+        return (" whose [loader] names the data file; mlstat reads data through loaders "
+                "(save the frame first, e.g. frame.to_parquet('data.parquet'))")
+    return ""
+
+
+def _is_pandas(value: Any) -> bool:
+    return type(value).__module__.split(".")[0] == "pandas"
+
+
+# --- dict pipelines: plain values ----------------------------------------------------------
+
+_PLAIN = (str, int, float, bool, datetime.date, datetime.time)
+"""Values a TOML file can hold, kept as they are (``datetime`` is a ``date``)."""
+
+
+def plain_pipeline(source: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a dict pipeline holding only what a TOML file could: a ``pathlib.Path``
+    becomes its text, a numpy scalar or array a Python number or list, a tuple a list.
+    Anything else (a DataFrame, an object) is one ConfigError naming each such field."""
+    issues: list[ConfigIssue] = []
+    data = _plain(source, "", issues)
+    if issues:
+        raise ConfigError("<dict> holds values a pipeline cannot", issues)
+    return data
+
+
+def _plain(value: Any, where: str, issues: list[ConfigIssue]) -> Any:
+    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
+        return _plain(value.tolist(), where, issues)  # a scalar's tolist() is a number
+    if value is None or isinstance(value, _PLAIN):
+        return value
+    if isinstance(value, dict):
+        return _plain_table(value, where, issues)
+    if isinstance(value, list | tuple):
+        return [_plain(v, f"{where}[{i}]", issues) for i, v in enumerate(value)]
+    if isinstance(value, PurePath):
+        return str(value)
+    issues.append(ConfigIssue("<dict>", where or "(the pipeline)", _not_plain(value)))
+    return None
+
+
+def _plain_table(table: dict[Any, Any], where: str, issues: list[ConfigIssue]
+                 ) -> dict[str, Any]:
+    plain: dict[str, Any] = {}
+    for key, item in table.items():
+        if not isinstance(key, str):
+            issues.append(ConfigIssue("<dict>", where or "(the pipeline)", (
+                f"key {key!r} is {_kind(key)}; the keys of a table are names (text)")))
+            continue
+        plain[key] = _plain(item, f"{where}.{key}" if where else key, issues)
+    return plain
+
+
+def _not_plain(value: Any) -> str:
+    if _is_pandas(value):
+        return (f"{_kind(value)} is not a pipeline value: give the path of a data file; "
+                "mlstat reads data through loaders (save the frame first, e.g. "
+                "frame.to_parquet('data.parquet'), and give that path)")
+    return (f"{_kind(value)} is not a pipeline value: give text, a number, a boolean, a "
+            "list or a table (dict), as a TOML file holds (a pathlib.Path is taken as its "
+            "text)")
 
 
 def pipeline_base_dir(path: Path) -> Path:
@@ -486,7 +638,8 @@ def _components_of(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _drop_params_of_replaced_components(data: dict[str, Any], old: dict[str, Any],
-                                        set_keys: list[str], registry: Registry | None) -> None:
+                                        set_keys: list[str], registry: Registry | None,
+                                        cli: bool = False) -> None:
     """``--set model.component=core.majority`` runs the same pipeline with another component
     (a baseline): the file's params of the component it replaces (``old``: section ->
     component before the overrides) that the new one does not take are left out, with a
@@ -507,14 +660,15 @@ def _drop_params_of_replaced_components(data: dict[str, Any], old: dict[str, Any
         for key in dropped:
             del table[key]
         if dropped:
-            warnings.warn(f"[{section}] component replaced by --set ({old[section]} -> "
+            warnings.warn(f"[{section}] component replaced by {given_with(cli)} ({old[section]} -> "
                           f"{table['component']}): left out the file's "
                           f"{', '.join(dropped)}, which {table['component']} does not take",
                           stacklevel=3)
 
 
-def _check_overrides_exist(config: PipelineConfig, keys: list[str], source: str) -> None:
-    """``--set`` may only name keys the pipeline format or the component's params define."""
+def _check_overrides_exist(config: PipelineConfig, keys: list[str], source: str,
+                           cli: bool = False) -> None:
+    """Overrides may only name keys the pipeline format or the component's params define."""
     for key in keys:
         section, _, rest = key.partition(".")
         known: list[str]
@@ -533,7 +687,8 @@ def _check_overrides_exist(config: PipelineConfig, keys: list[str], source: str)
         if top not in known:
             close = difflib.get_close_matches(top, known, n=1)
             hint = f" (did you mean '{section}.{close[0]}'?)" if close else ""
-            raise ConfigError(f"--set {key}: there is no key {top!r} in [{section}] of "
+            named = f"--set {key}" if cli else f"overrides entry {key!r}"
+            raise ConfigError(f"{named}: there is no key {top!r} in [{section}] of "
                               f"{source}{hint}")
 
 

@@ -741,18 +741,51 @@ def _training_profile(dataset: Dataset) -> dict[str, Any] | None:
 
 def run(
     config: str | Path | dict[str, Any] | PipelineConfig,
-    overrides: list[str] | None = None,
+    overrides: list[str] | str | None = None,
     out: str | Path | None = None,
     progress: Progress | None = None,
     registry: Registry | None = None,
+    cli: bool = False,
 ) -> RunResult:
     """Validate and run a pipeline; return its result (raises MlstatError on user mistakes).
+
+    ``overrides`` is a list of ``section.key=value`` strings (a single string is one);
+    ``out`` the folder that receives the run folder. ``cli``: messages name the options of
+    ``mlstat run`` (``--set``, ``--out``) rather than these arguments.
 
     In the main thread, SIGTERM stops the run like Ctrl-C (KeyboardInterrupt), so the run
     folder says "interrupted (SIGTERM)" instead of staying "running"; the previous handler is
     restored afterwards."""
     registry = registry or get_registry()
-    resolved = load_config(config, overrides, registry)
+    check_out_argument(out, cli)
+    resolved = load_config(config, overrides, registry, cli=cli)
     runner = Runner(resolved, out, registry, progress)
+    check_out_dir(runner.out_dir, out, resolved.source, cli)
     with sigterm_as_interrupt():
         return runner.execute()
+
+
+def check_out_argument(out: Any, cli: bool = False) -> None:
+    """``out`` is None or a path (str or os.PathLike)."""
+    import os
+
+    from mlstat_core.errors import ConfigError
+
+    if out is not None and not isinstance(out, str | os.PathLike):
+        raise ConfigError(f"{'--out' if cli else 'out'} is a {type(out).__name__}; give the "
+                          "path of a folder (str or pathlib.Path) that receives the run")
+
+
+def check_out_dir(out_dir: Path, out: Any, source: str, cli: bool = False) -> None:
+    """Refuse, before the run starts, a folder for runs that is a file or lies under one."""
+    from mlstat_core.errors import ConfigError
+
+    for folder in (out_dir, *out_dir.parents):
+        if folder.is_dir():
+            return
+        if folder.exists():
+            given = f"{'--out' if cli else 'out'} {out}" if out is not None \
+                else f"[output] dir of {source} ({out_dir})"
+            where = "is" if folder == out_dir else f"lies under {folder}, which is"
+            raise ConfigError(f"{given} {where} a file, not a folder; give a folder (each "
+                              "run gets a folder inside it)")

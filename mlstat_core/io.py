@@ -125,7 +125,9 @@ def table_format(path: Path, declared: str | None = None,
     )
 
 
-def _check_file(path: Path, relative_to: str = "the pipeline file's folder") -> None:
+def _check_file(path: Path, relative_to: str = "the pipeline file's folder, or the working "
+                                               "folder for a pipeline given as a dict"
+                ) -> None:
     if not path.exists():
         raise DataError(f"data file {path} does not exist; check the path (relative paths are "
                         f"resolved against {relative_to})")
@@ -185,24 +187,34 @@ def read_table(
     columns: list[str] | None = None,
     dtype: dict[str, str] | None = None,
     how: Callable[[str, str], str | None] | None = None,
+    na_values: list[str] | None = None,
+    decimal: str = ".",
 ) -> pd.DataFrame:
     """Read a whole table; raise DataError with the file and the fix for every user mistake.
 
     ``how(option, example)`` says how the caller's user sets ``encoding`` or ``sep`` (None:
     they cannot, the file must be saved otherwise); by default the loader's settings of those
-    names (:func:`loader_setting`)."""
+    names (:func:`loader_setting`). ``na_values`` (values that mean missing, besides pandas'
+    own) and ``decimal`` (the decimal mark) apply to CSV and Excel files, whose cells are
+    text; a Parquet file's columns carry their types, so it refuses them. A missing declared
+    column of a CSV file whose header holds another separator gets the ``sep`` to use."""
     how = how or loader_setting
     path = Path(path)
     _check_file(path)
     fmt = table_format(path, format)
     _check_encoding(encoding)
+    if fmt == "parquet" and (na_values or decimal != "."):
+        raise DataError(f"{path} is a Parquet file, whose columns carry their own types: "
+                        "`na_values` and `decimal` apply to CSV and Excel files only; remove "
+                        "them")
+    options = {"na_values": na_values or None, "decimal": decimal, "dtype": dtype}
     try:
         if fmt == "csv":
-            frame = pd.read_csv(path, encoding=encoding, sep=_csv_sep(path, sep), dtype=dtype)
+            frame = pd.read_csv(path, encoding=encoding, sep=_csv_sep(path, sep), **options)
         elif fmt == "parquet":
             frame = pd.read_parquet(path)
         else:
-            frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=dtype)
+            frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, **options)
     except UnicodeDecodeError as exc:
         found = undecodable_line(path, encoding) if fmt == "csv" else None
         where = f"{found[1]} on line {found[0]:,}" if found else exc.reason
@@ -217,8 +229,16 @@ def read_table(
             f"save it with '{separator_text(used)}' between fields")) from None
     except (OSError, ValueError) as exc:
         raise DataError(f"cannot read {path} as {fmt}: {exc}") from None
-    if columns is not None:
-        require_table_columns(frame, columns, path)
+    missing = [c for c in columns or [] if c not in frame.columns]
+    used = _csv_sep(path, sep) or ","
+    likely = likely_separator(path, encoding, used) if missing and fmt == "csv" else None
+    if likely is not None and any(likely in str(c) for c in frame.columns):
+        advice = how("sep", likely) or f"save it with '{separator_text(used)}' between fields"
+        raise DataError(
+            f"{path} lacks declared column(s) {', '.join(map(repr, missing))}; its header "
+            f"{str(frame.columns[0])[:80]!r} seems separated by '{separator_text(likely)}', "
+            f"not '{separator_text(used)}': {advice}")
+    require_table_columns(frame, columns or [], path)
     return frame
 
 
@@ -249,6 +269,8 @@ def iter_table(
     sep: str | None = None,
     dtype: dict[str, Any] | None = None,
     cli: bool = False,
+    na_values: list[str] | None = None,
+    decimal: str = ".",
 ) -> Iterator[pd.DataFrame]:
     """Yield the table in chunks of at most ``chunk_size`` rows; memory is bounded by the
     chunk size, not the file size (Excel files are read whole: they are small by nature).
@@ -257,7 +279,8 @@ def iter_table(
     every chunk has them the same, whatever values it happens to hold; absent columns are
     ignored. Relative paths are taken from the current folder (this reads ``mlstat
     predict``'s input). Messages name the options ``--encoding`` and ``--sep`` with ``cli``,
-    else this function's arguments."""
+    else this function's arguments. ``na_values`` and ``decimal`` read values as the trained
+    loader did (CSV and Excel; a Parquet file's columns carry their types)."""
     path = Path(path)
     _check_file(path, "the current folder")
     fmt = table_format(path, format, "", ".csv, .tsv, .parquet or .xlsx")
@@ -268,7 +291,8 @@ def iter_table(
             one_column = _one_column(path, encoding, sep)
             reader = pd.read_csv(path, encoding=encoding, sep=_csv_sep(path, sep),
                                  chunksize=chunk_size, dtype=_csv_dtype(dtype),
-                                 skip_blank_lines=not one_column)
+                                 skip_blank_lines=not one_column, na_values=na_values or None,
+                                 decimal=decimal)
             if one_column:
                 reader = _without_trailing_rows(reader, _trailing_blank_lines(path))
             for chunk in reader:
@@ -284,7 +308,8 @@ def iter_table(
                 start += len(chunk)
                 yield with_dtypes(chunk, dtype)
         else:
-            yield with_dtypes(read_table(path, format=fmt, dtype=_csv_dtype(dtype)), dtype)
+            yield with_dtypes(read_table(path, format=fmt, dtype=_csv_dtype(dtype),
+                                         na_values=na_values), dtype)
     except UnicodeDecodeError as exc:
         found = undecodable_line(path, encoding) if fmt == "csv" else None
         where = f"{found[1]} on line {found[0]:,}, {chunk_of(path, found[0], chunk_size)}" \

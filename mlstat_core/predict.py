@@ -20,7 +20,14 @@ import pandas as pd
 from mlstat_core.artifacts import MANIFEST, PROFILE, RunFolder, read_json
 from mlstat_core.components import Engine, Model
 from mlstat_core.errors import DataError, ModelError
-from mlstat_core.io import TableWriter, is_url, iter_table, parquet_safe, separator_text
+from mlstat_core.io import (
+    TableWriter,
+    is_url,
+    iter_table,
+    option_hint,
+    parquet_safe,
+    separator_text,
+)
 from mlstat_core.registry import Registry, get_registry
 from mlstat_core.sklearn_model import require_columns
 from mlstat_core.tasks import TaskType
@@ -75,6 +82,10 @@ class ScoringJob:
     cli: bool = False
     """Messages name the command's options (``--encoding``), not the arguments of
     :func:`predict_file` (``encoding=``)."""
+    na_values: list[str] = field(default_factory=list)
+    """Missing-value codes of a CSV or Excel input, as the trained loader read them."""
+    decimal: str = "."
+    """Decimal mark of a CSV input, as the trained loader read it."""
 
     @property
     def input_columns(self) -> list[str]:
@@ -97,12 +108,53 @@ class ScoringJob:
         return files
 
 
+ARGUMENT_NAMES = {"run_dir": "RUN_DIR", "input_path": "--input", "output_path": "--output",
+                  "chunk_size": "--chunk-size", "id_column": "--id-column"}
+"""predict_file's arguments -> the ``mlstat predict`` options that give them."""
+
+
+def argument_name(name: str, cli: bool = False) -> str:
+    """An argument of :func:`predict_file` as its caller names it: the option of ``mlstat
+    predict`` (``--output``) with ``cli``, else the argument (``output_path``)."""
+    return ARGUMENT_NAMES.get(name, name) if cli else name
+
+
+PATH_ARGUMENTS = {"run_dir": "the path of a run folder",
+                  "input_path": "the path of a file of records (CSV, Parquet or Excel)",
+                  "output_path": "the path of the file to write"}
+"""What each path argument of :func:`predict_file` takes, for messages."""
+
+
+def check_path_argument(value: Any, name: str, cli: bool = False) -> None:
+    """``value`` is a path (str or os.PathLike); a DataFrame or anything else is one
+    DataError naming the argument and what to give."""
+    if isinstance(value, str | os.PathLike):
+        return
+    kind = type(value)
+    shown = f"a pandas {kind.__name__}" if kind.__module__.startswith("pandas") \
+        else f"a {kind.__name__}"
+    message = f"{argument_name(name, cli)} is {shown}; give {PATH_ARGUMENTS[name]}"
+    if isinstance(value, pd.DataFrame) and name == "input_path":
+        message += (". To score a DataFrame in Python: "
+                    "mlstat_core.load_model(run_dir).predict(frame)")
+    raise DataError(message)
+
+
+def check_chunk_size(chunk_size: Any, cli: bool = False) -> None:
+    """Records scored at a time: a whole number of at least 1."""
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int | np.integer) \
+            or chunk_size < 1:
+        raise DataError(f"{argument_name('chunk_size', cli)} is {chunk_size!r}; give the "
+                        "number of records scored at a time, a whole number of at least 1")
+
+
 def load_model(run_dir: str | Path, registry: Registry | None = None
                ) -> tuple[RunFolder, Model, str, list[tuple[str, str, Any]]]:
     """Open a run folder, check its model files' hashes, and rebuild the fitted model (with
     its preprocessing steps). Classes come from the registry, never from the files."""
     from mlstat_core.preprocess import load_fitted, step_names
 
+    check_path_argument(run_dir, "run_dir")
     folder = RunFolder.open(run_dir)
     folder.verify()
     described = folder.manifest.get("model")
@@ -159,10 +211,11 @@ def is_run_folder(folder: Path) -> bool:
     return isinstance(manifest, dict) and "run_id" in manifest and "status" in manifest
 
 
-def check_output(input_path: str | Path, output_path: str | Path) -> None:
+def check_output(input_path: str | Path, output_path: str | Path, cli: bool = True) -> None:
     """Refuse an output that would destroy evidence: the input itself, or a file anywhere
     inside a run folder (a folder above it holds ``manifest.json``). Any other existing file
-    is replaced, as scheduled jobs need."""
+    is replaced, as scheduled jobs need. Messages name ``--output`` (the commands that call
+    this), or with ``cli=False`` the arguments of :func:`predict_file`."""
     if is_url(output_path) or is_url(input_path):
         return
     output = Path(output_path).expanduser()
@@ -170,12 +223,13 @@ def check_output(input_path: str | Path, output_path: str | Path) -> None:
     same = output.resolve() == source.resolve()
     if not same and output.exists() and source.exists():
         same = os.path.samefile(output, source)
+    named = argument_name("output_path", cli)
     if same:
-        raise DataError(f"--output {output_path} is the input file {input_path}: writing the "
+        raise DataError(f"{named} {output_path} is the input file {input_path}: writing the "
                         "predictions would destroy the records; give another output file")
     for folder in output.resolve().parents:
         if is_run_folder(folder):
-            raise DataError(f"--output {output_path} lies inside the run folder {folder}: "
+            raise DataError(f"{named} {output_path} lies inside the run folder {folder}: "
                             "writing there would change the run's evidence; write the "
                             "predictions outside run folders")
 
@@ -201,13 +255,15 @@ def id_column_of(columns: Any, model: Model, requested: str | None = None) -> st
     return OUTPUT_ID if OUTPUT_ID in columns else None
 
 
-def numbering_note(model: Model) -> str:
-    """What the summary says when no id column was found and records were numbered."""
+def numbering_note(model: Model, cli: bool = True) -> str:
+    """What the summary says when no id column was found and records were numbered; it
+    names ``--id-column``, or with ``cli=False`` :func:`predict_file`'s ``id_column``."""
     roles = model.roles
     looked = f"neither the model's id column {roles.id!r} nor {OUTPUT_ID!r}" \
         if roles is not None and roles.id and roles.id != OUTPUT_ID else f"no {OUTPUT_ID!r}"
     return (f"the input has {looked}, so {OUTPUT_ID} numbers the records 0, 1, 2, ... in "
-            "input order; pass --id-column to keep an input column as their ids")
+            f"input order; pass {argument_name('id_column', cli)} to keep an input column as "
+            "their ids")
 
 
 def aligned(predicted: Any, index: pd.Index, model_name: str = "the model") -> pd.DataFrame:
@@ -309,50 +365,70 @@ SEPARATORS = (";", "\t", "|", ",")
 
 
 def predict_checked(model: Model, chunk: pd.DataFrame, what: str,
-                    model_name: str = "the model", task: TaskType | None = None
-                    ) -> pd.DataFrame:
+                    model_name: str = "the model", task: TaskType | None = None,
+                    cli: bool = True) -> pd.DataFrame:
     """One chunk's predictions held to the contract, as every scoring loop needs them: the
     trained columns are there (with a hint for a file read with the wrong separator), an
     unexpected error of the model is one PluginError, the rows are aligned to the chunk's and
-    the task's prediction columns are checked (``task`` None: not checked)."""
+    the task's prediction columns are checked (``task`` None: not checked). ``cli``: the
+    separator hint names ``--sep`` (else ``sep=``)."""
     from mlstat_core.engine import blame, temporary_traceback
 
     columns = model.roles.input_columns() if model.roles else []
-    require_input_columns(chunk, columns, what=what)
+    require_input_columns(chunk, columns, what=what, cli=cli)
     with blame("predict", f"model {model_name}", None, temporary_traceback):
         predicted = aligned(model.predict(chunk), chunk.index, model_name)
     check_predictions(predicted, task, model_name)
     return predicted
 
 
-def require_input_columns(chunk: pd.DataFrame, columns: list[str], what: str) -> None:
+def require_input_columns(chunk: pd.DataFrame, columns: list[str], what: str,
+                          cli: bool = True) -> None:
     """The input has the columns the model was trained on; when it has a single column whose
-    name holds a field separator, the message says to pass ``--sep``."""
+    name holds a field separator, the message says to pass ``--sep`` (``sep=`` in Python,
+    ``cli=False``)."""
     missing = [c for c in columns if c not in chunk.columns]
     if missing and len(chunk.columns) == 1:
         name = str(chunk.columns[0])
         found = next((s for s in SEPARATORS if s in name), None)
         if found is not None:
             shown = separator_text(found)
+            option = f"--sep '{shown}'" if cli else option_hint("sep", found, cli)
             raise DataError(
                 f"{what} lacks column(s) {', '.join(map(repr, missing))} that the model was "
                 f"trained on; it has a single column {name[:80]!r}: it looks like a "
-                f"'{shown}'-separated file: pass --sep '{shown}'")
+                f"'{shown}'-separated file: pass {option}")
     require_columns(chunk, columns, what=what)
 
 
-def trained_separator(folder: RunFolder) -> str | None:
-    """The ``sep`` of the loader the run was trained with (from the run's ``config.toml``),
-    or None when it has none or the file cannot be read."""
+def _trained_loader(folder: RunFolder) -> dict[str, Any]:
+    """The ``[loader]`` table the run was trained with (its ``config.toml``; empty when it
+    cannot be read)."""
     import tomllib
 
     try:
         config = tomllib.loads((folder.path / "config.toml").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
+        return {}
     loader = config.get("loader")
-    sep = loader.get("sep") if isinstance(loader, dict) else None
+    return loader if isinstance(loader, dict) else {}
+
+
+def trained_separator(folder: RunFolder) -> str | None:
+    """The ``sep`` of the loader the run was trained with, or None when it has none."""
+    sep = _trained_loader(folder).get("sep")
     return sep if isinstance(sep, str) and sep else None
+
+
+def trained_values(folder: RunFolder) -> dict[str, Any]:
+    """How the trained loader read values in text files, to read new files alike:
+    ``na_values`` (missing-value codes such as ``..``) and ``decimal`` (``,`` for decimal
+    commas); the pandas defaults where it set none."""
+    loader = _trained_loader(folder)
+    na_values = loader.get("na_values")
+    decimal = loader.get("decimal")
+    return {"na_values": [str(v) for v in na_values] if isinstance(na_values, list) else [],
+            "decimal": decimal if isinstance(decimal, str) and len(decimal) == 1 else "."}
 
 
 def input_separator(input_path: str | Path, sep: str | None, folder: RunFolder) -> str | None:
@@ -398,12 +474,15 @@ def predict_file(
     ``sep`` is the field separator of a CSV input; by default the one of the loader the run
     was trained with (its ``sep``), else ',' (tab for ``.tsv``). Unexpected errors of plugin
     code are one :class:`PluginError` naming the component, its distribution and a file
-    with the full traceback. ``cli``: messages name the ``mlstat predict`` options
-    (``--encoding``) rather than this function's arguments."""
+    with the full traceback. Messages name this function's arguments (``output_path``,
+    ``sep=';'``, ``chunk_size``), or with ``cli`` the ``mlstat predict`` options
+    (``--output``, ``--sep ';'``, ``--chunk-size``). ``input_path`` is a file: to score a
+    DataFrame in Python, use ``mlstat_core.load_model(run_dir).predict(frame)``."""
     from mlstat_core.engine import blame, label, sigterm_as_interrupt, temporary_traceback
 
     registry = registry or get_registry()
-    check_output(input_path, output_path)
+    check_arguments(run_dir, input_path, output_path, chunk_size, cli)
+    check_output(input_path, output_path, cli)
     runner = build_engine(engine, engine_options, registry)
     folder, model, factory, steps = load_model(run_dir, registry)
     name = folder.manifest["model"]["component"]
@@ -413,7 +492,8 @@ def predict_file(
                      encoding, steps, id_column, probabilities,
                      str(output_path) if is_url(output_path) else None,
                      input_separator(input_path, sep, folder),
-                     label(name, registry.get("model", name).distribution), task, cli)
+                     label(name, registry.get("model", name).distribution), task, cli,
+                     **trained_values(folder))
     entry = registry.engine(engine)
     with sigterm_as_interrupt(), blame("predict", f"engine {entry.full_name}",
                                        entry.distribution, temporary_traceback):
@@ -422,6 +502,16 @@ def predict_file(
     if warning:
         summary.warnings.append(warning)
     return summary
+
+
+def check_arguments(run_dir: Any, input_path: Any, output_path: Any, chunk_size: Any,
+                    cli: bool = False) -> None:
+    """The arguments of :func:`predict_file` that name files, and the chunk size, checked
+    before anything is read."""
+    for name, value in (("run_dir", run_dir), ("input_path", input_path),
+                        ("output_path", output_path)):
+        check_path_argument(value, name, cli)
+    check_chunk_size(chunk_size, cli)
 
 
 def batch_warning(model: Model, engine: Engine, records: int, chunk_size: int,
@@ -466,9 +556,10 @@ class LocalEngine(Engine):
         numbered = False
         try:
             for chunk in iter_table(job.input, job.chunk_size, encoding=job.encoding,
-                                    sep=job.sep, dtype=job.read_dtypes(), cli=job.cli):
+                                    sep=job.sep, dtype=job.read_dtypes(), cli=job.cli,
+                                    na_values=job.na_values, decimal=job.decimal):
                 predicted = predict_checked(model, chunk, f"input {job.input}",
-                                            job.model_name, job.task)
+                                            job.model_name, job.task, job.cli)
                 writer.write(parquet_safe(output_frame(chunk, predicted, model,
                                                         job.id_column, job.probabilities,
                                                         job.model_name)))
@@ -489,10 +580,10 @@ class LocalEngine(Engine):
         writer.close()
         summary = finish_summary(job, rows, time.perf_counter() - start, unseen,
                                  drift.result() if drift is not None else None, "core.local")
-        if ids.warning():
-            summary.warnings.append(ids.warning())
+        if ids.warning(job.cli):
+            summary.warnings.append(ids.warning(job.cli))
         if numbered:
-            summary.notes.append(numbering_note(model))
+            summary.notes.append(numbering_note(model, job.cli))
         return summary
 
 
@@ -532,12 +623,15 @@ class DuplicateIds:
             fresh = np.sort(np.concatenate([self.runs.pop(), fresh]))
         self.runs.append(fresh)
 
-    def warning(self) -> str | None:
+    def warning(self, cli: bool = True) -> str | None:
+        """The warning for repeated ids (naming ``--id-column``, or ``id_column`` with
+        ``cli=False``); None when no id repeats."""
         if not self.repeated:
             return None
         return (f"{self.repeated:,} record(s) repeat the id of an earlier record in column "
                 f"{self.column!r} (e.g. {self.example!r}): their predictions cannot be told "
-                "apart by record_id; make the ids unique, or pass another --id-column")
+                "apart by record_id; make the ids unique, or pass another "
+                f"{argument_name('id_column', cli)}")
 
 
 def finish_summary(job: ScoringJob, rows: int, seconds: float, unseen: dict[str, int],

@@ -91,8 +91,8 @@ def require_numeric(frame: pd.DataFrame, columns: list[str], what: str = "input"
             raise DataError(
                 f"{what}: column {column!r} was numeric in training but has {int(bad.sum())} "
                 f"value(s) that are not numbers, e.g. {examples} (first at record "
-                f"{first!r}); correct them, or leave them empty to have them "
-                "imputed")
+                f"{first!r}); correct them, or leave them empty (missing, as the "
+                "model treats missing values)")
         out = out.copy() if out is frame else out
         out[column] = numbers
     return out

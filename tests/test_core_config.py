@@ -88,7 +88,7 @@ def test_overrides_set_params_and_reject_unknown_keys(write_pipeline):
     assert config.model.params.C == 0.5 and config.seed == 7
     assert config.split.params.test_size == 0.3
     with pytest.raises(ConfigError, match=r"\[model.Cee\] unknown parameter.*--set"):
-        load_config(path, ["model.Cee=1"])
+        load_config(path, ["model.Cee=1"], cli=True)
     with pytest.raises(ConfigError, match="has no section"):
         load_config(path, ["modle.C=1"])
     with pytest.raises(ConfigError, match="section.key=value"):

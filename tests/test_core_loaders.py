@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -89,3 +91,114 @@ def test_an_unknown_encoding_is_caught_when_the_pipeline_is_validated(tmp_path):
     for read in (read_table, lambda p, **kw: next(iter_table(p, **kw))):
         with pytest.raises(DataError, match="unknown text encoding 'latin-2x'"):
             read(csv, encoding="latin-2x")
+
+
+def with_code(budget_csv: Path, code: str = "..") -> pd.DataFrame:
+    """The budget data with one income written as a missing-value code."""
+    frame = pd.read_csv(budget_csv).astype({"income": object})
+    frame.loc[5, "income"] = code
+    return frame
+
+
+@pytest.mark.parametrize("suffix, writer", [
+    (".csv", lambda f, p: f.to_csv(p, index=False)),
+    (".xlsx", lambda f, p: f.to_excel(p, index=False)),
+])
+def test_a_missing_value_code_in_a_numeric_column_is_named_and_na_values_reads_it(
+        tmp_path, budget_csv, suffix, writer):
+    writer(with_code(budget_csv), tmp_path / f"d{suffix}")
+    with pytest.warns(UserWarning, match=r"column 'income' holds numbers, but 1 of its 1,519 "
+                      r"values is not a number as written \(e.g\. '\.\.'\).*categories.*"
+                      r"na_values = \[\"\.\.\"\] in \[loader\]"):
+        dataset = load(tmp_path, path=f"d{suffix}", target="children")
+    assert not pd.api.types.is_numeric_dtype(dataset.frame["income"])  # kept as it was read
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dataset = load(tmp_path, path=f"d{suffix}", target="children", na_values=[".."])
+    assert pd.api.types.is_float_dtype(dataset.frame["income"])
+    assert dataset.frame["income"].isna().sum() == 1
+
+
+def test_the_warning_reaches_the_runs_warnings(tmp_path, budget_csv):
+    import mlstat_core
+
+    with_code(budget_csv, "x").to_csv(tmp_path / "d.csv", index=False)
+    result = mlstat_core.run({
+        "pipeline": {"name": "x", "task": "tabular_classification"},
+        "loader": {"component": "core.table", "path": str(tmp_path / "d.csv"),
+                   "target": "children"},
+        "model": {"component": "core.majority"}, "indicators": ["core.provenance"]},
+        out=tmp_path / "runs")
+    assert any("column 'income' holds numbers" in w and 'na_values = ["x"]' in w
+               for w in result.warnings)
+
+
+def test_decimal_commas_are_named_and_the_decimal_option_reads_them(tmp_path, budget_csv):
+    frame = pd.read_csv(budget_csv)
+    frame.to_csv(tmp_path / "d.csv", index=False, sep=";", decimal=",")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        load(tmp_path, path="d.csv", target="children", sep=";")
+    assert [str(w.message).split("'")[1] for w in caught] == [
+        "wfood", "wfuel", "wcloth", "walc", "wtrans", "wother"]  # the columns with decimals
+    assert re.match(r"column 'wfood' holds numbers, but 1,519 of its 1,519 values are not a "
+                    r"number as written \(e.g\. '0,4272'.*1,519 have a decimal comma: set "
+                    r"decimal = \",\" in \[loader\]", str(caught[0].message))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dataset = load(tmp_path, path="d.csv", target="children", sep=";", decimal=",")
+    pd.testing.assert_frame_equal(dataset.frame, frame)
+
+
+def test_a_parquet_column_of_numbers_as_text_is_named_with_its_own_fix(tmp_path):
+    """A Parquet file's types are its own (na_values does not apply): store numbers."""
+    frame = pd.DataFrame({"income": [str(i) for i in range(20)] + [".."], "y": [1, 2] * 10 + [1]})
+    frame.to_parquet(tmp_path / "d.parquet")
+    with pytest.warns(UserWarning, match=r"column 'income' holds numbers, but 1 of its 21 "
+                      r"values is not a number.*store the column as numbers in the file"):
+        load(tmp_path, path="d.parquet", target="y")
+
+
+def test_a_column_of_categories_with_some_numbers_gives_no_warning(tmp_path):
+    frame = pd.DataFrame({"region": ["north"] * 3 + ["12", "13", "14"] * 5,
+                          "code": ["007", "008", "009"] * 6, "y": [1, 2] * 9})
+    frame.to_parquet(tmp_path / "d.parquet")  # `code` stays text: digits, all of them
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(load(tmp_path, path="d.parquet", target="y")) == 18
+
+
+def test_the_decimal_mark_is_one_character_other_than_the_separator():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="decimal ',' is also the field separator; set "
+                                              "`sep`"):
+        TableParams(path="d.csv", decimal=",")
+    with pytest.raises(ValidationError, match="decimal must be one character"):
+        TableParams(path="d.csv", decimal=",,", sep=";")
+    assert TableParams(path="d.csv", decimal=",", sep=";").decimal == ","
+    assert TableParams(path="d.tsv", decimal=",").decimal == ","
+    assert TableParams(path="d.xlsx", decimal=",").decimal == ","
+
+
+def test_parquet_refuses_na_values_and_decimal(tmp_path):
+    pd.DataFrame({"x": [1.0], "y": [1]}).to_parquet(tmp_path / "d.parquet")
+    for option in ({"na_values": [".."]}, {"decimal": ","}):
+        with pytest.raises(DataError, match="Parquet file.*apply to CSV and Excel files only"):
+            load(tmp_path, path="d.parquet", target="y", **option)
+
+
+def test_a_semicolon_file_read_without_sep_says_to_set_sep(tmp_path, budget_csv):
+    pd.read_csv(budget_csv).to_csv(tmp_path / "d.csv", index=False, sep=";")
+    with pytest.raises(DataError, match=r"lacks declared column\(s\) 'children'; its header "
+                       r"'wfood;wfuel;.*' seems separated by ';', not ',': set the loader's "
+                       r"`sep` \(for example sep = \";\"\)"):
+        load(tmp_path, path="d.csv", target="children")
+    assert len(load(tmp_path, path="d.csv", target="children", sep=";")) == 1519
+
+
+def test_a_missing_column_of_a_well_separated_file_gets_no_separator_hint(tmp_path):
+    (tmp_path / "d.csv").write_text("a,note\n1,x;y\n2,z\n")
+    with pytest.raises(DataError, match=r"lacks declared column\(s\) 'children'; it has 'a', "
+                                        r"'note'$"):
+        load(tmp_path, path="d.csv", target="children")

@@ -170,6 +170,29 @@ def test_a_blank_line_in_a_one_column_file_is_a_record_and_numbers_do_not_shift(
     assert pd.concat(iter_table(tmp_path / "two.csv", chunk_size))["a"].tolist() == [1, 3]
 
 
+def test_new_files_are_read_with_the_trained_loaders_na_values_and_decimal(budget_csv,
+                                                                           tmp_path):
+    data = pd.read_csv(budget_csv)
+    data["income"] = data["income"].astype(object)
+    data.loc[3, "income"] = ".."
+    data.to_csv(tmp_path / "semi.csv", sep=";", decimal=",", index=False)
+    run = mlstat_core.run({
+        "pipeline": {"name": "commas", "task": "tabular_classification", "seed": 0},
+        "loader": {"component": "core.table", "path": str(tmp_path / "semi.csv"),
+                   "target": "children", "sep": ";", "decimal": ",", "na_values": [".."]},
+        "model": {"component": "core.logistic_regression"},
+        "indicators": ["core.classification_accuracy"]}, out=tmp_path / "runs")
+    new = data.drop(columns="children").head(20)
+    new.to_csv(tmp_path / "new.csv", sep=";", decimal=",", index=False)
+    summary = predict_file(run.run_dir, tmp_path / "new.csv", tmp_path / "out.csv")
+    assert summary.records == 20
+    # the same as scoring the values themselves: 0,4272 is 0.4272 and '..' is missing
+    expected = load_model(run.run_dir)[1].predict(
+        new.assign(income=pd.to_numeric(new["income"], errors="coerce")))
+    written = pd.read_csv(tmp_path / "out.csv")
+    assert written["prediction"].tolist() == expected["prediction"].tolist()
+
+
 def test_ids_keep_their_leading_zeros(trained, tmp_path):
     source = new_records(tmp_path / "new.csv")
     result = invoke("predict", trained, "--input", source, "--output", tmp_path / "s.csv",

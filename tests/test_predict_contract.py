@@ -91,9 +91,12 @@ def test_predict_reads_with_the_trained_separator(tmp_path):
 
 def test_a_semicolon_file_read_with_commas_says_pass_sep(tmp_path):
     run = trained(tmp_path, "bad.echo")
-    with pytest.raises(DataError, match="looks like a ';'-separated file: pass --sep ';'"):
+    with pytest.raises(DataError, match="looks like a ';'-separated file: pass sep=';'"):
         predict_file(run.run_dir, new_records(tmp_path, sep=";"), tmp_path / "out.csv",
                      registry=bad_registry())
+    with pytest.raises(DataError, match="looks like a ';'-separated file: pass --sep ';'"):
+        predict_file(run.run_dir, new_records(tmp_path, sep=";"), tmp_path / "out.csv",
+                     registry=bad_registry(), cli=True)
     predict_file(run.run_dir, new_records(tmp_path, sep=";"), tmp_path / "out.csv",
                  registry=bad_registry(), sep=";")
     assert len(pd.read_csv(tmp_path / "out.csv")) == 30

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from mlstat_core.builtins.params import TableParams
 from mlstat_core.components import ColumnRoles, Dataset, Loader
 from mlstat_core.errors import DataError
-from mlstat_core.io import first_record, plain, read_table, require_table_columns, resolve_path
+from mlstat_core.io import (
+    first_record,
+    plain,
+    read_table,
+    require_table_columns,
+    resolve_path,
+    table_format,
+)
 
 
 def check_ids(frame: pd.DataFrame, column: str, path: Path) -> None:
@@ -88,6 +97,49 @@ def table_dataset(frame, roles: ColumnRoles, path: Path, dropna_target: bool) ->
     return Dataset(frame=frame, roles=roles, name=path.stem, sources=[path])
 
 
+NUMBER_SHARE = 0.9
+"""A text column whose values are numbers at least this often (as written, or with a decimal
+comma) is taken for a numeric column spoiled by a few codes: the loader warns."""
+
+EXAMPLES = 3
+"""How many of the values that are not numbers a warning shows."""
+
+
+def spoiled_numbers(series: pd.Series, column: str, options: bool = True) -> str | None:
+    """A warning for a column read as text (so the model takes it for categories) although at
+    least :data:`NUMBER_SHARE` of its values are numbers; None for any other column. Without
+    ``options`` (a Parquet file: its types are its own) the fix is to store numbers."""
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return None
+    counts = series.dropna().map(str).str.strip().value_counts(sort=False)
+    number = pd.to_numeric(pd.Series(counts.index), errors="coerce").notna().to_numpy()
+    comma = pd.Series(counts.index).str.fullmatch(r"[+-]?\d*,\d+").to_numpy() & ~number
+    total, bad = int(counts.sum()), int(counts[~number].sum())
+    if not bad or counts[number | comma].sum() < NUMBER_SHARE * total:
+        return None
+    shown = ", ".join(repr(v) for v in counts.index[~number][:EXAMPLES])
+    fixes = ["store the column as numbers in the file (missing-value codes as missing)"]
+    if options:
+        fixes = reading_fixes(counts, number, comma)
+    return (f"column {column!r} holds numbers, but {bad:,} of its {total:,} values "
+            f"{'is' if bad == 1 else 'are'} not a number as written (e.g. {shown}), so the "
+            f"model takes the column for categories, not numbers: {'; '.join(fixes)}")
+
+
+def reading_fixes(counts: pd.Series, number: np.ndarray, comma: np.ndarray) -> list[str]:
+    """The loader settings that read the values that are not numbers (``counts`` of each
+    value; ``number``: a number as written, ``comma``: with a decimal comma)."""
+    fixes = []
+    if comma.any():
+        fixes.append(f"{int(counts[comma].sum()):,} have a decimal comma: set decimal = \",\" "
+                     "in [loader] (and `sep` to the file's own)")
+    codes = list(counts.index[~number & ~comma][:EXAMPLES])
+    if codes:
+        fixes.append(f"declare missing-value codes with na_values = "
+                     f"{json.dumps(codes, ensure_ascii=False)} in [loader], or correct the values")
+    return fixes
+
+
 class TableLoader(Loader):
     """Loads one table and assigns column roles; every other column is a feature by default.
 
@@ -98,10 +150,17 @@ class TableLoader(Loader):
     def load(self, base_dir: Path) -> Dataset:
         p = self.params
         path = resolve_path(p.path, base_dir)
+        named = [c for c in (p.id, p.target, p.weights, p.groups) if c] + list(p.text)
         frame = read_table(path, format=p.format, encoding=p.encoding, sep=p.sep, sheet=p.sheet,
-                           dtype={p.id: str} if p.id else None)
-        named = {c for c in (p.id, p.target, p.weights, p.groups) if c} | set(p.text)
+                           dtype={p.id: str} if p.id else None, na_values=list(p.na_values),
+                           decimal=p.decimal, columns=named + list(p.features))
         features = list(p.features) or [c for c in frame.columns if c not in named]
         roles = ColumnRoles(id=p.id, target=p.target, features=features, text=list(p.text),
                             weights=p.weights, groups=p.groups)
-        return table_dataset(frame, roles, path, p.dropna_target)
+        dataset = table_dataset(frame, roles, path, p.dropna_target)
+        options = table_format(path, p.format) != "parquet"  # na_values, decimal apply
+        for column in features:
+            message = spoiled_numbers(dataset.frame[column], column, options)
+            if message:
+                warnings.warn(message, stacklevel=2)
+        return dataset

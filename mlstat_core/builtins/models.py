@@ -19,8 +19,12 @@ from mlstat_core.io import plain
 from mlstat_core.sklearn_model import SklearnModel, require_numeric
 
 
-def tabular_preprocessor(frame: pd.DataFrame, columns: list[str], scale: bool) -> Any:
-    """Numeric columns: median imputation (and scaling); other columns: one-hot encoding."""
+def tabular_preprocessor(frame: pd.DataFrame, columns: list[str], scale: bool,
+                         impute: bool = True) -> Any:
+    """Numeric columns: median imputation (and scaling); other columns: one-hot encoding.
+
+    Without ``impute`` the numeric columns keep their missing values (NaN) for a model that
+    handles them itself, and the output is always dense (such models take no sparse input)."""
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import make_pipeline
@@ -29,17 +33,19 @@ def tabular_preprocessor(frame: pd.DataFrame, columns: list[str], scale: bool) -
     numeric = [c for c in columns if pd.api.types.is_numeric_dtype(frame[c])
                and not pd.api.types.is_bool_dtype(frame[c])]
     categorical = [c for c in columns if c not in numeric]
-    numeric_steps = [SimpleImputer(strategy="median")] + ([StandardScaler()] if scale else [])
-    parts = []
+    numeric_steps = ([SimpleImputer(strategy="median")] if impute else []) + \
+        ([StandardScaler()] if scale else [])
+    parts: list[tuple[str, Any, list[str]]] = []
     if numeric:
-        parts.append(("numeric", make_pipeline(*numeric_steps), numeric))
+        parts.append(("numeric", make_pipeline(*numeric_steps) if numeric_steps
+                      else "passthrough", numeric))
     if categorical:
         parts.append(("categorical", make_pipeline(
             SimpleImputer(strategy="most_frequent"),
             OneHotEncoder(handle_unknown="ignore", min_frequency=5)), categorical))
     if not parts:
         raise DataError("the model has no input columns; set the loader's `features`")
-    return ColumnTransformer(parts)
+    return ColumnTransformer(parts, sparse_threshold=0.3 if impute else 0.0)
 
 
 def check_classification_target(train: Dataset) -> None:
@@ -64,10 +70,10 @@ def check_regression_target(train: Dataset) -> None:
             "values, or use a classification task")
 
 
-
-
 class _TabularClassifier(SklearnModel):
     scale: bool = True
+    impute: bool = True
+    """Impute missing numbers with the median; False for a model that handles them itself."""
     step_name: str = "classify"
 
     def classifier(self) -> Any:
@@ -82,7 +88,7 @@ class _TabularClassifier(SklearnModel):
         self.check_target(train)
         columns = train.roles.input_columns()
         return Pipeline([
-            ("prepare", tabular_preprocessor(train.frame, columns, self.scale)),
+            ("prepare", tabular_preprocessor(train.frame, columns, self.scale, self.impute)),
             (self.step_name, self.classifier()),
         ])
 
@@ -150,12 +156,16 @@ class RandomForestRegressorModel(_TabularClassifier):
 
 
 class GradientBoostingModel(_TabularClassifier):
-    """Histogram gradient boosting; handles missing values natively."""
+    """Histogram gradient boosting; missing numbers reach the trees as they are (each split
+    learns which side they go), missing categories take the most frequent one.
+
+    Models saved before kept a median imputer in their pipeline, and still use it."""
 
     params_type = BoostingParams
     trusted_types = (*SklearnModel.trusted_types,
                      "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor")
     scale = False
+    impute = False
 
     def classifier(self) -> Any:
         from sklearn.ensemble import HistGradientBoostingClassifier

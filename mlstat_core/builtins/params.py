@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, model_validator
@@ -19,6 +20,13 @@ class TableParams(Params):
         None, description="file format; by default taken from the suffix")
     encoding: Encoding = Field("utf-8", description="text encoding of a CSV file")
     sep: str | None = Field(None, description="CSV field separator (default ',' or tab for .tsv)")
+    decimal: str = Field(".", description="decimal mark of numbers written as text (CSV, "
+                                          "Excel): ',' reads 0,4272 as a number; `sep` must "
+                                          "then be another character")
+    na_values: list[str] = Field(
+        default_factory=list,
+        description="values that mean missing besides empty cells, NA and n/a, such as ['..', "
+                    "'-9'] (CSV and Excel)")
     sheet: str | int | None = Field(None, description="Excel sheet name or number")
     id: str | None = Field(None, description="column that identifies a record")
     target: str | None = Field(None, description="column to predict")
@@ -28,6 +36,25 @@ class TableParams(Params):
     weights: str | None = Field(None, description="column of survey or sample weights")
     groups: str | None = Field(None, description="column of groups for a group split")
     dropna_target: bool = Field(True, description="drop records whose target is missing")
+
+    @model_validator(mode="after")
+    def _decimal_mark(self) -> TableParams:
+        """One character, and not the field separator (',' by default, tab for .tsv)."""
+        if len(self.decimal) != 1:
+            raise ValueError(f"decimal must be one character, such as \",\" or \".\", not "
+                             f"{self.decimal!r}")
+        if self.decimal == self._csv_separator():
+            raise ValueError(f"decimal {self.decimal!r} is also the field separator; set `sep` "
+                             "to the file's own, for example sep = \";\"")
+        return self
+
+    def _csv_separator(self) -> str | None:
+        """The field separator the file is read with; None for a Parquet or Excel file."""
+        suffix = PurePath(self.path).suffix.lower()
+        if self.format in ("parquet", "excel") or (
+                self.format is None and suffix in (".parquet", ".pq", ".xlsx", ".xlsm", ".xls")):
+            return None
+        return self.sep or ("\t" if suffix == ".tsv" else ",")
 
     def check(self, registry: Any, task: TaskType | None = None) -> list[ConfigIssue]:
         """The target or the id as an input would let the model read the answer (or the
@@ -49,7 +76,10 @@ class TableParams(Params):
 class HoldoutParams(Params):
     test_size: float = Field(0.2, gt=0, lt=1, description="share of records held out for test")
     validation_size: float = Field(
-        0.0, ge=0, lt=1, description="share held out for validation (thresholds, early stopping)")
+        0.0, ge=0, lt=1, description="share held out for validation records, which models that "
+                          "use them read (plugin models: thresholds, calibration, early "
+                          "stopping); the core's models do not, so they train on fewer "
+                          "records")
 
     @model_validator(mode="after")
     def _fits(self) -> HoldoutParams:

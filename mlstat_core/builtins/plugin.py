@@ -65,7 +65,8 @@ def mlstat_models() -> list[ComponentSpec]:
                       TABULAR, "Random forest classifier."),
         ComponentSpec("gradient_boosting", "model", f"{_B}.models:GradientBoostingModel",
                       BoostingParams, TABULAR,
-                      "Histogram gradient boosting; handles missing values natively."),
+                      "Histogram gradient boosting; handles missing numbers natively (no "
+                      "imputation); missing categories take the most frequent one."),
         ComponentSpec("random_forest_regressor", "model",
                       f"{_B}.models:RandomForestRegressorModel", ForestRegressorParams,
                       REGRESSION, "Random forest regressor for a numeric target."),

@@ -340,6 +340,7 @@ def score_to_queue(model: Any, args: argparse.Namespace, folder: Any, component:
         input_separator,
         predict_checked,
         read_dtypes,
+        trained_values,
     )
 
     dtype = read_dtypes(model, args.id_column)
@@ -351,7 +352,7 @@ def score_to_queue(model: Any, args: argparse.Namespace, folder: Any, component:
     numbered = False
     try:
         for frame in iter_table(args.input, args.chunk_size, encoding=args.encoding, sep=sep,
-                                dtype=dtype, cli=True):
+                                dtype=dtype, cli=True, **trained_values(folder)):
             predictions = predict_checked(model, frame, f"input {args.input}", component)
             id_column = id_column_of(frame.columns, model, args.id_column)
             numbered = id_column is None

@@ -138,6 +138,17 @@ def check_input(path: str, input_format: str = "auto") -> None:
         raise DataError(f"input {path} does not exist; check the path given to --input")
 
 
+def check_csv_values(job: ScoringJob) -> None:
+    """Spark's CSV reader has no decimal comma and one missing-value code: a model whose
+    loader read its training file with them cannot have new CSV files read alike there."""
+    how = [f"decimal {job.decimal!r}"] if job.decimal != "." else []
+    how += [f"na_values {job.na_values}"] if job.na_values else []
+    if how:
+        raise DataError(f"the model's training file was read with {' and '.join(how)}, which "
+                        "Spark's CSV reader cannot do alike; give the input as Parquet with "
+                        "those columns as numbers, or score it with the local engine")
+
+
 def check_writer(writer: str, output: Path | str) -> None:
     """``writer = 'arrow'`` with a URL output, named before Spark starts: the workers write
     with their own file system, which cannot reach a URL."""
@@ -278,7 +289,8 @@ class SparkEngine(Engine):
                                      dtype=job.read_dtypes(), cli=job.cli), None) \
                 if local else None
             if sample is not None:
-                require_input_columns(sample, job.input_columns, what=f"input {job.input}")
+                require_input_columns(sample, job.input_columns, what=f"input {job.input}",
+                                      cli=job.cli)
             sep = job.sep or ("\t" if str(job.input).lower().endswith(".tsv") else ",")
             reader = self.session.read.option("header", True).option("encoding", job.encoding)\
                 .option("sep", sep).option("mode", "FAILFAST")
@@ -335,6 +347,8 @@ class SparkEngine(Engine):
         start = time.perf_counter()
         # before Spark's start-up (seconds)
         check_input(job.input, self.params.input_format)
+        if self._reads_csv(job):
+            check_csv_values(job)
         check_output_name(job.output_url or job.output)
         check_writer(self.params.writer, job.output_url or job.output)
         # entered first: an output folder that may not be replaced fails before Spark starts
@@ -363,7 +377,7 @@ class SparkEngine(Engine):
                                   "scoring_seconds": seconds - startup,
                                   "writer": "arrow" if arrow else "spark"})
         if id_column_of(df.columns, job.model, job.id_column) is None:
-            summary.notes.append(numbering_note(job.model))
+            summary.notes.append(numbering_note(job.model, job.cli))
             if len(df.columns) == 1 and self._reads_csv(job):
                 summary.notes.append(BLANK_LINES_NOTE)
         return summary

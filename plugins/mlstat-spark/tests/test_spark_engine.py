@@ -73,7 +73,7 @@ def test_spark_scores_a_csv_exactly_as_the_local_engine(spark_engine, budget_csv
         "00000", "00001"]
     # a ';' file: --sep reaches Spark's reader too, and without it the hint is the same
     new.drop(columns="hh").to_csv(tmp_path / "semi.csv", sep=";", index=False)
-    with pytest.raises(DataError, match="pass --sep ';'"):
+    with pytest.raises(DataError, match="pass sep=';'"):
         predict_file(run.run_dir, tmp_path / "semi.csv", tmp_path / "no.parquet",
                      engine="spark", engine_options={"master": "local[2]"})
     predict_file(run.run_dir, tmp_path / "semi.csv", tmp_path / "semi.parquet",
@@ -528,7 +528,8 @@ def test_writer_arrow_with_a_url_is_refused_before_spark_starts(monkeypatch, bud
         raise AssertionError("Spark was started")
 
     monkeypatch.setattr(engine, "get_session", started)
-    job = SimpleNamespace(input=str(budget_csv), output=None, output_url="s3a://bucket/scores")
+    job = SimpleNamespace(input=str(budget_csv), output=None, output_url="s3a://bucket/scores",
+                          decimal=".", na_values=[])
     with pytest.raises(ConfigError, match="use writer = 'spark' for a URL"):
         engine.SparkEngine(SparkParams(writer="arrow")).score_file(job)
 
@@ -546,3 +547,15 @@ def test_pysparks_pandas_warning_is_silenced_only_inside_the_plugin():
         # outside: the user's own filters decide
         warnings.warn(message, FutureWarning, stacklevel=1)
     assert len(caught) == 1
+
+
+def test_a_model_trained_on_decimal_commas_is_refused_for_csv_before_spark_starts():
+    from types import SimpleNamespace
+
+    from mlstat_spark.engine import check_csv_values
+
+    check_csv_values(SimpleNamespace(decimal=".", na_values=[]))  # the defaults: fine
+    with pytest.raises(DataError, match="decimal ','.*give the input as Parquet"):
+        check_csv_values(SimpleNamespace(decimal=",", na_values=[]))
+    with pytest.raises(DataError, match=r"na_values \['\.\.'\]"):
+        check_csv_values(SimpleNamespace(decimal=".", na_values=[".."]))
