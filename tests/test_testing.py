@@ -96,6 +96,10 @@ def test_each_mistake_fails_its_own_check_naming_plugin_distribution_and_fix(mon
     assert found["fixbad.nowhere-fit_predict-tabular_classification"].status == "failed"
     assert found["fixbad.nowhere-save_load-tabular_classification"].status == "skipped"
 
+    plot = found["fixbad.badplot-compute-tabular_classification"]
+    assert plot.status == "failed" and "plot 'curve' cannot be drawn (TypeError" in plot.message
+    assert "docs/report-schema.md" in plot.message
+
     # the good model of the same plugin passes everything
     fine = [r for i, r in found.items() if i.startswith("fixbad.fine-")]
     assert fine and all(r.status == "passed" for r in fine)

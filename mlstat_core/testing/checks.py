@@ -730,6 +730,12 @@ def _check_compute(suite: _Suite, spec: ComponentSpec, task: str) -> str | None:
         if any(not isinstance(p, Plot) for p in r.plots):
             raise suite.fail(spec, f"result {r.name!r} has plots that are not Plot objects",
                              "use mlstat_core.components.Plot")
+        for plot in r.plots:
+            problem = _plot_problem(plot)
+            if problem:
+                raise suite.fail(spec, f"result {r.name!r}: plot {plot.title!r} cannot be "
+                                 f"drawn ({problem})", "give its data in the layout docs/"
+                                 "report-schema.md (Plots) describes for its kind")
         try:
             json.dumps(to_jsonable({"value": r.value, "interval": r.interval,
                                     "details": r.details}), allow_nan=False)
@@ -738,6 +744,19 @@ def _check_compute(suite: _Suite, spec: ComponentSpec, task: str) -> str | None:
                              "use numbers, strings, lists and dicts in value and details") \
                 from exc
     return ", ".join(r.name for r in results)
+
+
+def _plot_problem(plot: Any) -> str | None:
+    """Why the report cannot draw ``plot`` (as report.html would say), or None."""
+    import html
+    import re
+
+    from mlstat_core.artifacts import to_jsonable
+    from mlstat_core.report.plots import render_plot
+
+    drawn = render_plot(to_jsonable(plot.__dict__), "check")
+    failed = re.search(r'class="plot-error">This plot could not be drawn: ([^<]*)<', drawn)
+    return html.unescape(failed.group(1)) if failed else None
 
 
 # --- building suites ------------------------------------------------------------------------

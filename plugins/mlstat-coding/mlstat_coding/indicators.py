@@ -112,11 +112,12 @@ class AutoCoding(Indicator):
             "curve": curve,
         }
         plot = Plot("Auto-coding: share coded automatically and its accuracy", "line",
-                    data={"x": curve["threshold"], "x_label": f"threshold on {kind} score",
-                          "series": {"share auto-coded": curve["share"],
-                                     "accuracy of auto-coded": curve["accuracy"]},
-                          "y": {"share auto-coded": curve["share"],
-                                "accuracy of auto-coded": curve["accuracy"]}})
+                    data={"x_label": f"threshold on {kind} score", "y_range": [0, 1.02],
+                          "series": [{"label": label, "x": curve["threshold"], "y": values}
+                                     for label, values in (
+                                         ("share auto-coded", curve["share"]),
+                                         ("accuracy of auto-coded", curve["accuracy"]))],
+                          "hlines": [{"y": target, "label": f"target {target:.0%}"}]})
         return [
             IndicatorResult(
                 "autocoding_share", "accuracy", share, headline=True,

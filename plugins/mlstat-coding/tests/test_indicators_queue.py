@@ -65,6 +65,12 @@ def test_autocoding_indicator_uses_the_stored_threshold(logreg, parts):
     assert results["autocoding_accuracy"].value == pytest.approx(
         (ctx.predictions.loc[auto, "prediction"] == ctx.y_true[auto]).mean())
     assert share.plots and share.plots[0].kind == "line"
+    # the report draws it (it showed "This plot could not be drawn: TypeError ...")
+    from mlstat_core.artifacts import to_jsonable
+    from mlstat_core.report.plots import render_plot
+
+    drawn = render_plot(to_jsonable(share.plots[0].__dict__), "t")
+    assert "<svg" in drawn and "could not be drawn" not in drawn
 
 
 def test_autocoding_is_skipped_for_a_model_that_does_not_route(logreg, parts):
