@@ -191,6 +191,10 @@ def test_auto_coding_params_override_settings_and_unreachable_target() -> None:
     assert strict["auto_coding_share"].value == 0.0
     assert strict["auto_coding_share"].details["threshold"] is None
     assert strict["auto_coding_accuracy"].status == "skipped"
+    # the skipped figure says why, not what it would have measured
+    assert strict["auto_coding_accuracy"].explanation.startswith(
+        "No test record is coded automatically: no confidence threshold reaches the target "
+        "accuracy 99%")
 
 
 def test_auto_coding_chooses_the_threshold_on_validation_records() -> None:
@@ -240,3 +244,18 @@ def test_regression_accuracy() -> None:
     assert results["mae"].value == pytest.approx(0.5)
     assert results["bias"].value == pytest.approx(0.5)
     assert results["r_squared"].value == pytest.approx(1 - 1.0 / 5.0)
+
+
+def test_with_many_classes_the_per_class_plot_shows_the_weakest_and_says_so() -> None:
+    from mlstat_core.quality.accuracy import MAX_CLASSES_SHOWN
+
+    classes = [f"c{i:02d}" for i in range(MAX_CLASSES_SHOWN + 5)]
+    truth = [c for c in classes for _ in range(4)]
+    predicted = list(truth)
+    predicted[0:4] = ["c01"] * 4  # c00 never recognised: F1 0, the weakest
+    per_class = by_name(ClassificationAccuracy(ClassificationParams(bootstrap=0)).compute(
+        label_context(truth, predicted)))["per_class"]
+    [plot] = per_class.plots
+    assert "c00" in plot.data["labels"] and len(plot.data["labels"]) == MAX_CLASSES_SHOWN
+    assert f"weakest of {len(classes)} classes" in plot.title
+    assert len(per_class.details["table"]["rows"]) == len(classes)

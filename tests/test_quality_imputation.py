@@ -61,6 +61,11 @@ def test_a_systematic_shift_shows_as_bias_with_an_interval_excluding_zero() -> N
     evaluated = int(holes_of(imputation_context()).sum())
     assert f"It is income's, from {evaluated} imputed values" in \
         shifted["imputation_distribution"].explanation
+    # the table a reader sees carries the bias interval, and says which cells it scores
+    table = shifted["imputation_nrmse"].details["table"]
+    assert table["columns"][1] == "filled or changed"
+    row = dict(zip(table["columns"], table["rows"][0], strict=True))
+    assert [row["bias_mean 95% low"], row["bias_mean 95% high"]] == [low, high]
 
 
 def holes_of(ctx) -> pd.Series:

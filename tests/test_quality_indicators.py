@@ -20,7 +20,7 @@ from mlstat_core.quality.explainability import (
     RecordExplanations,
     normalise_terms,
 )
-from mlstat_core.quality.params import CostParams, PermutationParams, RefitParams
+from mlstat_core.quality.params import CostParams, PermutationParams, RefitParams, TermsParams
 from mlstat_core.quality.reproducibility import Provenance, RefitCheck
 from mlstat_core.quality.runner import run_indicator
 from mlstat_core.quality.specs import INDICATORS
@@ -85,6 +85,14 @@ def test_influential_terms_per_class() -> None:
     assert result.status == "ok" and result.value == 2
     assert result.details["terms"]["01.1"][0] == ["bread", 2.5]
     assert result.details["table"]["rows"][1][1].startswith("petrol (+3.00)")
+    # a cut table says so; importances (a forest's) have no direction, so no sign
+    cut = InfluentialTerms(TermsParams(max_classes=1)).compute(ctx)
+    assert "first 1 of 2 classes" in cut.explanation
+    ctx.model = StubModel(explanation={"kind": "impurity_importance",
+                                       "features": {"band_1": 0.6, "band_2": 0.4}})
+    forest = InfluentialTerms().compute(ctx)
+    assert forest.details["table"]["rows"][0][1] == "band_1 (0.60), band_2 (0.40)"
+    assert "without a direction" in forest.explanation and "towards" not in forest.explanation
 
 
 def test_no_explanation_is_skipped() -> None:

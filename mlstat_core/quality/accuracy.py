@@ -140,15 +140,21 @@ class ClassificationAccuracy(Indicator):
         per = stats.per_class_metrics(matrix)
         rows = [[label, float(per["precision"][i]), float(per["recall"][i]),
                  float(per["f1"][i]), int(per["support"][i])] for i, label in enumerate(labels)]
-        shown = _top_classes(labels, per["support"], MAX_CLASSES_SHOWN)
         worst = min(range(len(labels)), key=lambda i: (per["f1"][i], -per["support"][i]))
+        shown = list(range(len(labels)))
+        title = "Precision, recall and F1 per class"
+        if len(labels) > MAX_CLASSES_SHOWN:  # the weakest: what a sign-off looks for
+            shown = sorted(shown, key=lambda i: (per["f1"][i], -per["support"][i]))
+            shown = shown[:MAX_CLASSES_SHOWN]
+            title += (f": the {MAX_CLASSES_SHOWN} weakest of {len(labels)} classes by F1 "
+                      "(the table lists all)")
         return IndicatorResult(
             "per_class", "accuracy", {labels[i]: float(per["f1"][i]) for i in range(len(labels))},
             explanation=f"Precision, recall and F1 of each class; the weakest class is "
                         f"{labels[worst]!r} (F1 {per['f1'][worst]:.3f}).",
             details={"table": {"columns": ["class", "precision", "recall", "f1", "support"],
                                "rows": rows}},
-            plots=[Plot("Precision, recall and F1 per class", "bar", {
+            plots=[Plot(title, "bar", {
                 "labels": [labels[i] for i in shown],
                 "series": {m: [float(per[m][i]) for i in shown]
                            for m in ("precision", "recall", "f1")},
@@ -326,7 +332,10 @@ class AutoCoding(Indicator):
                 "auto_coding_accuracy", "accuracy", acc,
                 stats.wilson_interval(hits, count) if count else None,
                 "Accuracy on the test records coded automatically at the chosen threshold; "
-                "should be at or above the target.",
+                "should be at or above the target." if count else
+                f"No test record is coded automatically: {text[0].lower()}{text[1:]}"
+                if threshold is None else "No test record reaches the chosen threshold "
+                f"{threshold:.3f}, so none is coded automatically.",
                 {"threshold": threshold, "target_accuracy": target, "auto_coded": count,
                  "better": "higher"},
                 status="ok" if acc is not None else "skipped"),

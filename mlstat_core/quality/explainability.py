@@ -162,13 +162,20 @@ class InfluentialTerms(Indicator):
         top = self.params.top
         shown = dict(list(terms.items())[: self.params.max_classes])
         best = {c: sorted(pairs, key=lambda tw: -tw[1])[:top] for c, pairs in shown.items()}
-        rows = [[c, ", ".join(f"{t} ({w:+.2f})" for t, w in pairs)] for c, pairs in best.items()]
+        signed = explanation.get("kind") != "impurity_importance"  # importances have no sign
+        weight = "{:+.2f}" if signed else "{:.2f}"
+        rows = [[c, ", ".join(f"{t} ({weight.format(w)})" for t, w in pairs)]
+                for c, pairs in best.items()]
+        what = (f"The {top} terms or inputs that push the model most towards each class"
+                if signed else f"The {top} inputs the model relies on most (importance, "
+                "without a direction)")
+        cut = "" if len(shown) == len(terms) else \
+            f" The table shows the first {len(shown)} of {len(terms)} classes (max_classes)."
         return IndicatorResult(
             "influential_terms", "explainability", len(terms),
-            explanation=f"The {top} terms or inputs that push the model most towards each class. "
-                        "A methodologist should recognise them as meaningful for the class; "
-                        "identifiers, typos or artefacts of the data collection among them are "
-                        "a warning.",
+            explanation=f"{what}; the figure is the number of classes explained.{cut} A "
+                        "methodologist should recognise them as meaningful; identifiers, "
+                        "typos or artefacts of the data collection among them are a warning.",
             details={"classes": len(terms), "kind": explanation.get("kind"),
                      "terms": {c: [[t, w] for t, w in pairs] for c, pairs in best.items()},
                      "table": {"columns": ["class", "most influential terms (weight)"],

@@ -165,9 +165,15 @@ class ImputationAccuracy(Indicator):
         widest_text = f" It is {widest}'s, from {per[widest].get('evaluated')} imputed " \
             "values (a few dozen or fewer make it noisy)." if widest else ""
         level = f"{self.params.confidence_level:.0%}"
+        for v in variables:  # the bias interval's ends as columns a reader sees
+            low_high = per[v].get("bias_mean_interval") or [None, None]
+            per[v]["bias_mean_low"], per[v]["bias_mean_high"] = low_high
         keys = ["imputed", "evaluated", "nrmse", "mae", "ks", "wasserstein", "bias_mean",
-                "bias_total"]
-        table = {"columns": ["variable", *keys],
+                "bias_mean_low", "bias_mean_high", "bias_total"]
+        headers = ["filled or changed", "evaluated", "nrmse", "mae", "ks", "wasserstein",
+                   "bias_mean", f"bias_mean {level} low", f"bias_mean {level} high",
+                   "bias_total"]
+        table = {"columns": ["variable", *headers],
                  "rows": [[v, *[per[v].get(k) for k in keys]] for v in variables]}
         single = variables[0] if len(variables) == 1 else None
 
@@ -179,7 +185,10 @@ class ImputationAccuracy(Indicator):
                 "imputation_nrmse", "accuracy", float(np.mean(nrmse)) if nrmse else None,
                 explanation="Root mean squared error of imputed against true values, divided "
                             "by the variable's standard deviation, averaged over variables "
-                            "(0: perfect; 1: no better than imputing the mean).",
+                            "(0: perfect; 1: no better than imputing the mean). The cells "
+                            "evaluated are those the model filled or changed: imputed, or "
+                            "corrected by an edit rule (a variable only corrected by rules "
+                            "may score 0).",
                 details={"better": "lower", "per_variable": column("nrmse"), "table": table},
                 headline=True),
             IndicatorResult(
