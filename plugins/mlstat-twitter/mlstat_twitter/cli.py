@@ -38,14 +38,49 @@ def index_files(output: str | Path) -> list[Path]:
     return [out, out.with_name(f"{out.stem}.json"), out.with_name(f"{out.stem}_predictions.csv")]
 
 
-def check_input(input_path: str | Path) -> None:
-    """Refuse a ``--input`` that is not a file, naming the folder it was looked for in."""
+def run_stream_policy(run_dir: str | Path) -> dict[str, str]:
+    """How the run's loader treated its stream (``stream_retweets``, ``stream_duplicates`` and
+    ``missing`` in [loader] of its config.toml) as ``retweets``, ``duplicates``, ``missing``;
+    what the run does not say is left out (the defaults apply)."""
+    import tomllib
+
+    path = Path(run_dir) / "config.toml"
+    try:
+        loader = tomllib.loads(path.read_text(encoding="utf-8")).get("loader") or {}
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+    keys = {"retweets": "stream_retweets", "duplicates": "stream_duplicates",
+            "missing": "missing"}
+    return {mine: loader[theirs] for mine, theirs in keys.items()
+            if loader.get(theirs) in ("keep", "drop", "error")}
+
+
+def stream_policy(run_dir: str | Path, args: argparse.Namespace) -> dict[str, str]:
+    """The run's stream policy with the command line's ``--retweets``, ``--keep-retweets`` and
+    ``--duplicates`` over it."""
+    policy = run_stream_policy(run_dir)
+    retweets = "keep" if args.keep_retweets else args.retweets
+    given = {"retweets": retweets, "duplicates": args.duplicates}
+    return {**policy, **{k: v for k, v in given.items() if v is not None}}
+
+
+def check_input(input_path: str | Path, option: str = "--input") -> None:
+    """Refuse a tweet file (``--input``) that is not a file, naming the folder it was looked
+    for in."""
     path = Path(input_path)
     if not path.is_file():
         where = "" if path.is_absolute() else f" (relative to the current folder {Path.cwd()})"
         what = "is a folder" if path.is_dir() else "does not exist"
-        raise DataError(f"--input {input_path}: the tweet file {what}{where}; give the path of "
+        raise DataError(f"{option} {input_path}: the tweet file {what}{where}; give the path of "
                         "an X API v2 JSON / JSONL or CSV export")
+
+
+def sample_policy(args: argparse.Namespace) -> dict[str, str]:
+    """``--confusion-sample`` and ``--label-column`` as the model's stream policy reads them."""
+    if not args.confusion_sample:
+        return {}
+    return {"confusion_sample": str(Path(args.confusion_sample).resolve()),
+            "confusion_label": args.label_column}
 
 
 def check_encoding(encoding: str) -> None:
@@ -85,7 +120,12 @@ def main(argv: list[str] | None = None) -> int:
                         choices=["day", "week", "month", "quarter", "year"])
     parser.add_argument("--min-count", type=int, default=None)
     parser.add_argument("--no-adjust", action="store_true", help="raw classify-and-count")
-    parser.add_argument("--keep-retweets", action="store_true")
+    parser.add_argument("--retweets", default=None, choices=["keep", "drop"],
+                        help="retweets (default: the run's stream_retweets, else drop)")
+    parser.add_argument("--keep-retweets", action="store_true", help="as --retweets keep")
+    parser.add_argument("--duplicates", default=None, choices=["keep", "drop"],
+                        help="exact duplicates (default: the run's stream_duplicates, else "
+                             "drop)")
     parser.add_argument("--text-column", default="text", help="CSV: column of the tweet text")
     parser.add_argument("--time-column", default="created_at",
                         help="CSV: column of the timestamp")
@@ -93,6 +133,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--encoding", default="utf-8",
                         help="text encoding of the input (for example cp1252; a UTF-8 "
                              "byte-order mark is ignored)")
+    parser.add_argument("--confusion-sample", default=None,
+                        help="labelled tweets of the stream (read like --input, with a label "
+                             "column): the confusion matrix of the index is estimated on them")
+    parser.add_argument("--label-column", default="label",
+                        help="column of the label in --confusion-sample")
     parser.add_argument("--output", default="sentiment_index.csv", help="index CSV to write")
     args = parser.parse_args(argv)
     try:
@@ -101,9 +146,11 @@ def main(argv: list[str] | None = None) -> int:
         from mlstat_twitter.textfiles import CLI_OPTION
 
         check_input(args.input)
+        if args.confusion_sample:
+            check_input(args.confusion_sample, "--confusion-sample")
         check_encoding(args.encoding)
         check_index_output(args.input, args.output)
-        _folder, model, _factory, _steps = load_model(args.run_dir)
+        folder, model, _factory, _steps = load_model(args.run_dir)
         inner = getattr(model, "inner", model)
         if not isinstance(inner, IndexingModel):
             raise MlstatError(f"the model of {args.run_dir} is not a twitter model "
@@ -117,10 +164,10 @@ def main(argv: list[str] | None = None) -> int:
             warnings.simplefilter("always")
             files = inner.index_stream(
                 Path(args.input), out.parent,
-                {"format": args.format, "retweets": "keep" if args.keep_retweets else "drop",
+                {"format": args.format, **stream_policy(folder.path, args),
                  "text": args.text_column, "created_at": args.time_column,
                  "id": args.id_column, "encoding": args.encoding,
-                 "encoding_option": CLI_OPTION},
+                 "encoding_option": CLI_OPTION, **sample_policy(args)},
                 settings, name=out.name)
         for w in caught:
             print(f"warning: {w.message}", file=sys.stderr)

@@ -8,6 +8,7 @@ where tweets are labelled; X exports add ``retweet_count``, ``like_count`` and s
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from importlib import resources
 from pathlib import Path
@@ -30,6 +31,10 @@ from mlstat_twitter.textfiles import (
 )
 
 COLUMNS = ["id", "text", "created_at", "author", "language", "is_retweet"]
+AUTHOR_COLUMNS = ("author", "username", "screen_name", "user", "author_id", "user_id",
+                  "user.screen_name", "user.username", "author.username", "user.id_str",
+                  "user.id", "author.id")
+"""CSV columns naming a tweet's author, the first present is read (v1.1, v2, twarc exports)."""
 BUNDLED = {"bundled:timeline": ("tweets_timeline", "tweets.csv")}
 STREAM_KEY = "twitter_stream"
 """Key of ``Dataset.metadata`` naming the stream to index: {"path": ..., "format": ...,
@@ -48,41 +53,69 @@ def resolve_path(path: str, base_dir: Path) -> Path:
     return core_resolve_path(path, base_dir)
 
 
-def detect_format(path: Path, declared: str = "auto") -> str:
+def detect_format(path: Path, declared: str = "auto", option: str = LOADER_OPTION) -> str:
+    """The declared format, else the one the suffix tells (``.js``: an X archive file)."""
     if declared != "auto":
         return declared
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
         return "jsonl"
-    if suffix == ".json":
+    if suffix in (".json", ".js"):
         return "json"
     if suffix in (".csv", ".tsv", ".txt", ".gz"):
         return "csv"
-    raise DataError(f"cannot tell the format of {path} from its suffix {suffix!r}; set "
-                    "`format` (json, jsonl or csv)")
+    raise DataError(f"cannot tell the format of {path} from its suffix {suffix!r}; "
+                    f"{format_setting(option)} (json, jsonl or csv)")
+
+
+def format_setting(option: str) -> str:
+    """How to set the format where the file was given (``option`` sets its encoding)."""
+    if option.startswith("--"):
+        return "pass --format"
+    return "set `stream_format` in [loader]" if option == STREAM_OPTION else \
+        "set `format` in [loader]"
+
+
+TIMESTAMP_FORMS = ("ISO 8601 (2023-05-03T14:12:00Z) or the X v1.1 form "
+                   "(Wed May 03 14:12:00 +0000 2023)")
+"""The timestamps read, for messages; anything else (03/05/2023: March or May?) is missing."""
 
 
 def parse_timestamps(values: pd.Series) -> pd.Series:
     """ISO 8601 (X API v2, most CSV exports) or the v1.1 form 'Wed Oct 10 20:19:24 +0000 2018',
-    as UTC; what parses in neither is missing."""
-    text = values.astype("string")
+    as UTC; what parses in neither is missing (never guessed: 03/05/2023 is ambiguous)."""
+    text = values.astype("string").str.strip()
     parsed = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
     bad = parsed.isna() & text.notna()
     if bad.any():
         parsed.loc[bad] = pd.to_datetime(text[bad], utc=True, errors="coerce",
                                          format="%a %b %d %H:%M:%S %z %Y")
-    bad = parsed.isna() & text.notna()
-    if bad.any():
-        parsed.loc[bad] = pd.to_datetime(text[bad], utc=True, errors="coerce", format="mixed")
     return parsed
 
 
 # --- X API v2 ------------------------------------------------------------------------------
 
 
+ARCHIVE_PREFIX = re.compile(r"^\s*window\.YTD\.[\w.]+\s*=\s*")
+"""What starts a tweets file of an X archive (``window.YTD.tweets.part0 = [...]``)."""
+
+
+def _archive_tweet(item: Any) -> Any:
+    """An X archive entry (``{"tweet": {"id_str", "full_text", ...}}``) as a tweet object."""
+    if not (isinstance(item, dict) and isinstance(item.get("tweet"), dict)):
+        return item
+    tweet = item["tweet"]
+    return {**tweet, "id": tweet.get("id_str", tweet.get("id")),
+            "text": tweet.get("full_text", tweet.get("text"))}
+
+
 def _pages_from_json(path: Path, encoding: str, option: str) -> list[Any]:
+    """The JSON documents of a file: one response, a list of them, or an X archive's tweets
+    (its ``window.YTD... =`` prefix skipped)."""
     try:
-        doc = json.loads(path.read_text(encoding=python_encoding(encoding)))
+        body = path.read_text(encoding=python_encoding(encoding))
+        archive = ARCHIVE_PREFIX.match(body)
+        doc = json.loads(body[archive.end():] if archive else body)
     except UnicodeDecodeError as exc:
         raise decoding_error(path, encoding, exc, option) from None
     except json.JSONDecodeError as exc:
@@ -90,7 +123,8 @@ def _pages_from_json(path: Path, encoding: str, option: str) -> list[Any]:
             "format = \"jsonl\""
         raise DataError(f"{path} is not valid JSON (line {exc.lineno}: {exc.msg}){advice}"
                         ) from None
-    return doc if isinstance(doc, list) else [doc]
+    pages = doc if isinstance(doc, list) else [doc]
+    return [_archive_tweet(page) for page in pages]
 
 
 def _pages_from_jsonl(path: Path, encoding: str, option: str) -> tuple[list[Any], list[int]]:
@@ -201,9 +235,9 @@ def read_csv_export(path: Path, params: TweetsParams | None = None,
     if p.created_at not in raw.columns and needs_timestamp(p):
         raise DataError(f"{path} has no timestamp column {p.created_at!r}; it has "
                         f"{_listed(raw)}: "
-                        f"{_set_column('created_at', 'stream_created_at', '--time-column')}, "
-                        "or set require_timestamp = false in [loader] for training data, "
-                        "which needs no time")
+                        f"{_set_column('created_at', 'stream_created_at', '--time-column')}"
+                        + (", or set require_timestamp = false in [loader] for training data, "
+                           "which needs no time" if option == LOADER_OPTION else ""))
     if p.id not in raw.columns and p.id != TweetsParams.model_fields["id"].default:
         raise DataError(f"{path} has no id column {p.id!r}; it has {_listed(raw)}: "
                         f"{_set_column('id', 'stream_id', '--id-column')}")
@@ -216,7 +250,7 @@ def read_csv_export(path: Path, params: TweetsParams | None = None,
         frame["created_at"] = parse_timestamps(raw[p.created_at])
     else:
         frame["created_at"] = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
-    author = next((c for c in ("author", "username", "screen_name", "user") if c in raw), None)
+    author = next((c for c in AUTHOR_COLUMNS if c in raw.columns), None)
     frame["author"] = raw[author].astype("string") if author else pd.NA
     lang = p.language or next((c for c in ("language", "lang") if c in raw.columns), None)
     if p.language and p.language not in raw.columns:
@@ -260,9 +294,11 @@ def needs_timestamp(params: Any) -> bool:
 
 
 def apply_policies(frame: pd.DataFrame, params: Any, where: str,
-                   require_timestamp: bool = True) -> tuple[pd.DataFrame, dict[str, int]]:
+                   require_timestamp: bool = True, option: str = LOADER_OPTION
+                   ) -> tuple[pd.DataFrame, dict[str, int]]:
     """Drop (or refuse) tweets without text or timestamp, retweets and exact duplicates, as
-    the params say; return the frame and what was removed."""
+    the params say; warn with what was removed and return the frame and the counts.
+    ``option`` is how the user sets the encoding: it tells where the file was given."""
     counts: dict[str, int] = {}
     text = frame["text"].astype("string")
     no_text = text.isna() | (text.str.strip() == "")
@@ -283,29 +319,53 @@ def apply_policies(frame: pd.DataFrame, params: Any, where: str,
         counts["retweets"] = int(rt.sum())
         keep &= ~rt
     if params.duplicates == "drop":
-        key = frame["text"].astype("string").fillna("") + "\x00" + \
-            frame["author"].astype("string").fillna("")
-        dup = keep & key.where(keep).duplicated()
+        dup = keep & duplicate_key(frame).where(keep).duplicated()
         counts["duplicates"] = int(dup.sum())
         keep &= ~dup
     removed = {k: v for k, v in counts.items() if v}
-    if removed.get("without text") or removed.get("without a valid timestamp"):
-        warnings.warn(f"{where}: dropped " + ", ".join(
-            f"{v} tweet(s) {k}" for k, v in removed.items() if k.startswith("with")),
-            stacklevel=3)
+    if removed:
+        warnings.warn(f"{where}: dropped {_removed_text(removed, forms=True)}", stacklevel=3)
     out = frame.loc[keep].reset_index(drop=True)
     if out.empty and not removed:
         raise DataError(f"{where} holds no tweets (a header only); check the file")
     if out.empty:
-        fixes = {"without text": "check which column holds the text",
-                 "without a valid timestamp": "check which column holds the time and its "
-                 "format, or set require_timestamp = false for training data",
-                 "retweets": "keep retweets", "duplicates": "keep duplicates"}
-        raise DataError(f"{where}: no tweets left after removing " + ", ".join(
-            f"{n} tweet(s) {what}" if what.startswith("with") else f"{n} {what}"
-            for what, n in removed.items())
-            + "; " + "; or ".join(fixes[what] for what in removed))
+        raise DataError(f"{where}: no tweets left after removing {_removed_text(removed)}; "
+                        + "; or ".join(_fixes(option)[what] for what in removed))
     return out, removed
+
+
+def duplicate_key(frame: pd.DataFrame) -> pd.Series:
+    """What makes two tweets exact duplicates: the same text by the same author; a tweet
+    whose author is unknown is a duplicate only of the same tweet (same id and text), since
+    identical texts of different people are not reposts."""
+    author = frame["author"].astype("string")
+    who = ("author\x00" + author).fillna("id\x00" + frame["id"].astype("string").fillna(""))
+    return frame["text"].astype("string").fillna("") + "\x00" + who
+
+
+def _removed_text(removed: dict[str, int], forms: bool = False) -> str:
+    """``3 tweet(s) without a valid timestamp, 2 retweet(s)``; with ``forms`` the timestamps
+    read are named."""
+    named = f" (timestamps must be {TIMESTAMP_FORMS})" if forms else ""
+    words = {"without text": "tweet(s) without text",
+             "without a valid timestamp": f"tweet(s) without a valid timestamp{named}",
+             "retweets": "retweet(s)",
+             "duplicates": "exact duplicate(s) (same text and author, or same id and text "
+                           "where the author is unknown)"}
+    return ", ".join(f"{n} {words[what]}" for what, n in removed.items())
+
+
+def _fixes(option: str) -> dict[str, str]:
+    """How to keep each kind of removed tweet, in the words of where the file was given."""
+    cli = option.startswith("--")
+    time = "check which column holds the time" + (" (--time-column)" if cli else "") + \
+        f" and that it is {TIMESTAMP_FORMS}"
+    if option == LOADER_OPTION:
+        time += ", or set require_timestamp = false in [loader] for training data"
+    return {"without text": "check which column holds the text" +
+            (" (--text-column)" if cli else ""), "without a valid timestamp": time,
+            "retweets": "keep retweets" + (" (--retweets keep)" if cli else ""),
+            "duplicates": "keep duplicates" + (" (--duplicates keep)" if cli else "")}
 
 
 def read_tweets(path: Path, fmt: str = "auto", params: Any = None,
@@ -316,14 +376,15 @@ def read_tweets(path: Path, fmt: str = "auto", params: Any = None,
     if not path.is_file():
         raise DataError(f"tweet file {path} does not exist; check `path` (relative to the "
                         "pipeline file) or `stream`")
-    fmt = detect_format(path, fmt)
+    fmt = detect_format(path, fmt, encoding_option)
     params = params or TweetsParams(path=str(path))
     if fmt == "csv":
         frame, bad = read_csv_export(path, params, encoding_option), []
     else:
         frame, bad = read_x_export(path, fmt, getattr(params, "encoding", "utf-8"),
                                    encoding_option)
-    frame, removed = apply_policies(frame, params, str(path), needs_timestamp(params))
+    frame, removed = apply_policies(frame, params, str(path), needs_timestamp(params),
+                                    encoding_option)
     return frame, {"format": fmt, "encoding": getattr(params, "encoding", "utf-8"),
                    "malformed_lines": len(bad),
                    "malformed_line_numbers": bad[:SHOWN_LINES], "removed": removed}
@@ -331,18 +392,36 @@ def read_tweets(path: Path, fmt: str = "auto", params: Any = None,
 
 def stream_metadata(params: Any, base_dir: Path) -> tuple[dict[str, Any], list[Path]]:
     if not params.stream:
+        if params.confusion_sample:
+            raise DataError("`confusion_sample` in [loader] estimates the confusion matrix of "
+                            "the stream's index; set `stream` too, or remove it")
         return {}, []
     path = resolve_path(params.stream, base_dir).resolve()
     if not path.is_file():
         raise DataError(f"stream file {path} does not exist; `stream` in [loader] is "
                         "relative to the pipeline file ('bundled:timeline' for the bundled one)")
-    return {STREAM_KEY: {"path": str(path), "format": params.stream_format,
+    sample = confusion_sample_path(params, base_dir)
+    return {STREAM_KEY: {**({"confusion_sample": str(sample),
+                             "confusion_label": params.confusion_label} if sample else {}),
+                         "path": str(path), "format": params.stream_format,
                          "retweets": params.stream_retweets,
                          "duplicates": params.stream_duplicates,
                          "missing": params.missing, "text": params.stream_text,
                          "created_at": params.stream_created_at,
                          "id": params.stream_id, "encoding": stream_encoding(params),
-                         "encoding_option": STREAM_OPTION}}, [path]
+                         "encoding_option": STREAM_OPTION}}, [path, *([sample] if sample
+                                                                   else [])]
+
+
+def confusion_sample_path(params: Any, base_dir: Path) -> Path | None:
+    """The resolved ``confusion_sample`` of [loader], or None when it is not set."""
+    if not params.confusion_sample:
+        return None
+    path = resolve_path(params.confusion_sample, base_dir).resolve()
+    if not path.is_file():
+        raise DataError(f"confusion sample {path} does not exist; `confusion_sample` in "
+                        "[loader] is relative to the pipeline file")
+    return path
 
 
 def stream_encoding(params: Any) -> str:

@@ -68,6 +68,34 @@ def stratified_holdout(train: Dataset, share: float, seed: int) -> tuple[Dataset
     return train.subset(np.sort(keep)), train.subset(np.sort(hold))
 
 
+SAMPLE_PER_CLASS = 30
+"""Fewer labelled tweets of a class than this in a confusion sample earn a warning: the
+error rates of the class are then known to about +/-0.18 (95%) or worse."""
+
+
+def sample_problems(counts: np.ndarray, classes: list[str], labels: pd.Series,
+                    sample: str) -> list[str]:
+    """Warnings on a labelled sample of the stream: labels that are no class of the model
+    (an error when none is), classes it lacks, classes with few tweets."""
+    stray = sorted(set(labels.astype(str)) - set(classes))
+    if not counts.sum():
+        raise DataError(f"confusion sample {sample}: none of its labels ({', '.join(stray[:5])})"
+                        f" is a class of the model ({', '.join(classes)}); relabel it")
+    notes = [f"confusion sample {sample}: labels {', '.join(stray[:5])} are not classes of "
+             "the model; their tweets are ignored"] if stray else []
+    rows = counts.sum(axis=1)
+    lacking = [c for c, n in zip(classes, rows, strict=True) if n == 0]
+    if lacking:
+        notes.append(f"confusion sample {sample} has no tweet labelled {', '.join(lacking)}: "
+                     "that class is assumed always predicted right; label some")
+    few = [f"{c} {n}" for c, n in zip(classes, rows, strict=True) if 0 < n < SAMPLE_PER_CLASS]
+    if few:
+        notes.append(f"confusion sample {sample} is small ({', '.join(few)} labelled tweets, "
+                     f"under {SAMPLE_PER_CLASS} per class): the adjusted index is uncertain; "
+                     "label more")
+    return notes
+
+
 class IndexingModel(Model):
     """What both sentiment models share: the stored confusion matrix, the stream index."""
 
@@ -107,25 +135,13 @@ class IndexingModel(Model):
         ``policy`` holds the loader's stream settings (``format``, ``retweets``, column names,
         ``encoding`` and ``encoding_option``, the option that sets it, for messages)."""
         policy = policy or {}
-        columns = {k: policy[k] for k in ("text", "created_at", "id") if policy.get(k)}
-        loader_params = TweetsParams(
-            path=str(path), retweets=policy.get("retweets", "drop"),
-            duplicates=policy.get("duplicates", "drop"), missing=policy.get("missing", "drop"),
-            encoding=policy.get("encoding") or "utf-8", **columns)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            frame, info = read_tweets(path, policy.get("format", "auto"), loader_params,
-                                      policy.get("encoding_option") or STREAM_OPTION)
-        notes = [str(w.message) for w in caught]
+        frame, info, notes = self._read_tweet_file(path, policy)
+        predicted, predict_notes = self._score(frame)
+        notes += predict_notes
+        confusion, source = self._index_confusion(policy, notes)
         for note in notes:
             warnings.warn(note, stacklevel=2)
-        text_column = (self.roles.text[0] if self.roles and self.roles.text else "text")
-        scored = frame.rename(columns={"text": text_column}) if text_column != "text" else frame
-        parts = [self.predict(self.prepare(scored.iloc[i:i + 5000]))
-                 for i in range(0, len(scored), 5000)]
-        predicted = pd.concat(parts)
         p = index or self.params.index
-        confusion = np.asarray(self.state["confusion"]) if self.state.get("confusion") else None
         table = sentiment_index(frame["created_at"], predicted["prediction"], self.classes_ or [],
                                 self.params.positive, self.params.negative, confusion,
                                 period=p.period, min_count=p.min_count, adjust=p.adjust,
@@ -139,19 +155,70 @@ class IndexingModel(Model):
                                    "created_at": frame["created_at"].astype(str),
                                    "prediction": predicted["prediction"].to_numpy(),
                                    "confidence": predicted["confidence"].to_numpy()})
-        if "language" in predicted.columns:
-            scored_out["language"] = predicted["language"].to_numpy()
+        for column in ("language", "language_seen"):
+            if column in predicted.columns:
+                scored_out[column] = predicted[column].to_numpy()
         atomic_write_text(out_stream, scored_out.to_csv(index=False))
         meta = {"stream": str(path), "tweets_scored": int(len(frame)), "loading": info,
                 "warnings": notes, "settings": p.model_dump(mode="json"),
                 "classes": self.classes_, "positive": self.params.positive,
-                "negative": self.params.negative, "confusion": self.state.get("confusion"),
-                "confusion_source": self.state.get("confusion_source"),
+                "negative": self.params.negative,
+                "confusion": confusion.tolist() if confusion is not None else None,
+                "confusion_source": source,
                 "predicted_languages": scored_out.get("language", pd.Series(dtype=str))
                 .value_counts().to_dict()}
         write_json(out_meta, meta)
         atomic_write_text(out_index, table.to_csv(index=False))  # last: present means complete
         return [out_index, out_meta, out_stream]
+
+    def _read_tweet_file(self, path: Path, policy: dict[str, Any], label: str | None = None
+                         ) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:
+        """A stream (or, with ``label``, a labelled sample of it) read with the stream's
+        policy; the loader's warnings are returned, not shown."""
+        columns = {k: policy[k] for k in ("text", "created_at", "id") if policy.get(k)}
+        loader_params = TweetsParams(
+            path=str(path), retweets=policy.get("retweets", "drop"),
+            duplicates=policy.get("duplicates", "drop"), missing=policy.get("missing", "drop"),
+            encoding=policy.get("encoding") or "utf-8", label=label,
+            require_timestamp=False if label else None, **columns)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            frame, info = read_tweets(path, policy.get("format", "auto"), loader_params,
+                                      policy.get("encoding_option") or STREAM_OPTION)
+        return frame, info, [str(w.message) for w in caught]
+
+    def _score(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+        """Predictions for the tweets of ``frame`` (in chunks) and one note on the tweets in
+        languages the model was not trained on, if any."""
+        text_column = (self.roles.text[0] if self.roles and self.roles.text else "text")
+        scored = frame.rename(columns={"text": text_column}) if text_column != "text" else frame
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*the model was not trained on.*")
+            parts = [self.predict(self.prepare(scored.iloc[i:i + 5000]))
+                     for i in range(0, len(scored), 5000)]
+        predicted = pd.concat(parts)
+        note = self.unseen_language_note(predicted)
+        return predicted, [note] if note else []
+
+    def unseen_language_note(self, predicted: pd.DataFrame) -> str | None:
+        """The warning on tweets in languages the model never saw (none for VADER)."""
+        return None
+
+    def _index_confusion(self, policy: dict[str, Any], notes: list[str]
+                         ) -> tuple[np.ndarray | None, str | None]:
+        """The confusion matrix of the index and where it comes from: the labelled sample of
+        the stream when one is given (its warnings added to ``notes``), else the model's."""
+        sample = policy.get("confusion_sample")
+        if not sample:
+            saved = self.state.get("confusion")
+            return (np.asarray(saved) if saved else None), self.state.get("confusion_source")
+        frame, _info, sample_notes = self._read_tweet_file(
+            Path(sample), policy, policy.get("confusion_label") or "label")
+        predicted, _ = self._score(frame)
+        counts = confusion_counts(frame["label"], predicted["prediction"], self.classes_ or [])
+        notes += [f"confusion sample: {n}" for n in sample_notes]
+        notes += sample_problems(counts, self.classes_ or [], frame["label"], sample)
+        return counts, str(sample)
 
 
 class SentimentModel(IndexingModel):
@@ -282,12 +349,21 @@ class SentimentModel(IndexingModel):
         known = set(self.state.get("languages", []))
         unseen = ~np.isin(prepared[LANG].to_numpy(), list(known))
         out["language_seen"] = ~unseen
-        if unseen.any() and self.params.language_feature:
-            found = sorted(set(prepared[LANG].to_numpy()[unseen]))
-            warnings.warn(f"{int(unseen.sum())} tweet(s) in language(s) {', '.join(found)} that "
-                          "the model was not trained on: scored by the multilingual model "
-                          "without a language feature (expect lower accuracy)", stacklevel=2)
+        note = self.unseen_language_note(out)
+        if note:
+            warnings.warn(note, stacklevel=2)
         return out
+
+    def unseen_language_note(self, predicted: pd.DataFrame) -> str | None:
+        if "language_seen" not in predicted.columns:
+            return None
+        unseen = ~predicted["language_seen"].astype(bool).to_numpy()
+        if not unseen.any() or not self.params.language_feature:
+            return None
+        found = sorted(set(predicted["language"].to_numpy()[unseen]))
+        return (f"{int(unseen.sum())} tweet(s) in language(s) {', '.join(found)} that the model "
+                "was not trained on: scored by the multilingual model without a language "
+                "feature (expect lower accuracy)")
 
     def save(self, directory: Path) -> None:
         directory = Path(directory)

@@ -110,6 +110,12 @@ class _TweetLoaderCommon(Params):
     stream_encoding: Encoding | None = Field(
         None, description="text encoding of the stream file (for example \"cp1252\"); by "
                           "default the loader's `encoding` (twitter.tweets), else utf-8")
+    confusion_sample: str | None = Field(
+        None, description="labelled tweets of the stream (a tweet file read like it, with a "
+                          "label column): the index's confusion matrix is estimated on them "
+                          "instead of the validation tweets; relative to the pipeline file")
+    confusion_label: str = Field("label", description="column of the sentiment label in "
+                                                      "`confusion_sample`")
 
 
 class TweetsParams(_TweetLoaderCommon):

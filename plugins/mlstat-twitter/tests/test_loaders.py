@@ -6,6 +6,7 @@ import json
 import warnings
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from mlstat_twitter.loaders import TweetsLoader, UmsabLoader, read_tweets
 from mlstat_twitter.params import TweetsParams, UmsabParams
@@ -253,3 +254,99 @@ def test_utf16_json_lines_name_the_encoding_to_set(tmp_path: Path) -> None:
             read_tweets(bare, encoding_option="--encoding")
     frame, _ = read_tweets(bom, params=TweetsParams(path=str(bom), encoding="utf-16"))
     assert list(frame["text"]) == ["hello"]
+
+
+def test_day_first_timestamps_are_missing_not_guessed(tmp_path: Path) -> None:
+    from mlstat_twitter.loaders import parse_timestamps
+
+    parsed = parse_timestamps(pd.Series(["03/05/2023 14:12", "13/05/2023 14:12",
+                                         "2023-05-03T14:12:00Z",
+                                         "Wed May 03 14:12:00 +0000 2023"]))
+    assert parsed.isna().tolist() == [True, True, False, False]
+    assert (parsed[2:] == pd.Timestamp("2023-05-03 14:12", tz="UTC")).all()
+    path = tmp_path / "t.csv"
+    path.write_text("id,text,created_at\n1,hallo,03/05/2023 14:12\n2,salut,2023-05-03\n",
+                    encoding="utf-8")
+    with pytest.warns(UserWarning, match=r"dropped 1 tweet\(s\) without a valid timestamp "
+                                         r"\(timestamps must be ISO 8601 \(2023-05-03T14:12"):
+        frame, _ = read_tweets(path)
+    assert list(frame["id"]) == ["2"]
+
+
+CSV_TWO_AUTHORS = ("id,created_at,text,{author}\n"
+                   "1,2023-05-01T10:00:00Z,Goedemorgen Gent!,11\n"
+                   "2,2023-05-01T11:00:00Z,Goedemorgen Gent!,12\n"
+                   "3,2023-05-01T12:00:00Z,Goedemorgen Gent!,11\n"
+                   "3,2023-05-01T12:00:00Z,Goedemorgen Gent!,11\n")
+
+
+@pytest.mark.parametrize("author", ["author_id", "user_id", "user.screen_name"])
+def test_identical_texts_of_different_authors_are_kept(tmp_path: Path, author: str) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text(CSV_TWO_AUTHORS.format(author=author), encoding="utf-8")
+    with pytest.warns(UserWarning, match=r"dropped 2 exact duplicate\(s\)"):
+        frame, info = read_tweets(path)
+    assert list(frame["id"]) == ["1", "2"] and info["removed"] == {"duplicates": 2}
+
+
+def test_without_an_author_only_the_same_tweet_is_a_duplicate(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text(CSV_TWO_AUTHORS.format(author="lang").replace(",11\n", ",nl\n")
+                    .replace(",12\n", ",nl\n"), encoding="utf-8")
+    with pytest.warns(UserWarning, match=r"dropped 1 exact duplicate\(s\)"):
+        frame, _ = read_tweets(path)
+    assert list(frame["id"]) == ["1", "2", "3"]
+
+
+def test_dropped_retweets_are_announced(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("id,created_at,text\n1,2023-05-01T10:00:00Z,RT @jan: hallo\n"
+                    "2,2023-05-01T10:00:00Z,hallo\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match=r"t.csv: dropped 1 retweet\(s\)"):
+        frame, _ = read_tweets(path)
+    assert list(frame["id"]) == ["2"]
+
+
+def test_an_x_archive_tweets_file_is_read(tmp_path: Path) -> None:
+    tweets = [{"tweet": {"id_str": "1652108140636556647", "full_text": "Mooie dag in Gent",
+                         "created_at": "Sat Feb 24 16:10:43 +0000 2024", "lang": "nl"}}]
+    path = tmp_path / "tweets.js"
+    path.write_text("window.YTD.tweets.part0 = " + json.dumps(tweets), encoding="utf-8")
+    frame, info = read_tweets(path)
+    assert info["format"] == "json" and list(frame["id"]) == ["1652108140636556647"]
+    assert frame.loc[0, "text"] == "Mooie dag in Gent" and frame.loc[0, "language"] == "nl"
+    assert frame.loc[0, "created_at"] == pd.Timestamp("2024-02-24 16:10:43", tz="UTC")
+
+
+def test_an_unknown_suffix_names_the_option_of_where_the_file_was_given(tmp_path: Path) -> None:
+    path = tmp_path / "tweets.dat"
+    path.write_text("id,text\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"pass --format \(json, jsonl or csv\)"):
+        read_tweets(path, encoding_option="--encoding")
+    with pytest.raises(DataError, match=r"set `format` in \[loader\]"):
+        read_tweets(path)
+
+
+def test_the_index_command_is_not_told_about_training_data(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("id,text,created_at\n1,hallo,13/05/2023\n", encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(DataError) as caught:
+            read_tweets(path, encoding_option="--encoding")
+    message = str(caught.value)
+    assert "(--time-column) and that it is ISO 8601 (2023-05-03T14:12:00Z) or the X v1.1 " \
+        "form" in message and "require_timestamp" not in message
+
+
+def test_a_confusion_sample_of_the_stream_is_resolved_like_it(tmp_path: Path) -> None:
+    (tmp_path / "s.csv").write_text("id,text,created_at\n", encoding="utf-8")
+    (tmp_path / "labelled.csv").write_text("id,text,label\n", encoding="utf-8")
+    loaded = UmsabLoader(UmsabParams(languages=["english"], stream="s.csv",
+                                     confusion_sample="labelled.csv")).load(tmp_path)
+    stream = loaded.metadata["twitter_stream"]
+    assert stream["confusion_sample"] == str((tmp_path / "labelled.csv").resolve())
+    assert stream["confusion_label"] == "label" and len(loaded.sources) > 2
+    with pytest.raises(DataError, match="`confusion_sample` in \\[loader\\] is relative"):
+        UmsabLoader(UmsabParams(languages=["english"], stream="s.csv",
+                                confusion_sample="nope.csv")).load(tmp_path)

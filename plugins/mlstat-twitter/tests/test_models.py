@@ -183,3 +183,50 @@ def test_a_cp1252_stream_of_the_loader_is_indexed(fitted, tmp_path: Path) -> Non
     with pytest.raises(DataError, match=r"not valid utf-8 text .*set `stream_encoding` in "
                                         r"\[loader\]"):
         fitted.write_outputs(tmp_path / "again", pd.DataFrame(), ds)
+
+
+def _small_stream(n: int = 120, **extra: list) -> pd.DataFrame:
+    texts = ["I love this, great day!", "This is terrible, I hate it", "Meeting at noon"]
+    return pd.DataFrame({"id": [str(i) for i in range(n)],
+                         "text": [texts[i % 3] + f" #{i}" for i in range(n)],
+                         "created_at": [f"2024-01-{1 + i % 28:02d}T10:00:00Z" for i in range(n)],
+                         **extra})
+
+
+def test_unseen_languages_are_in_the_index_outputs(fitted, tmp_path: Path) -> None:
+    import json
+
+    stream = _small_stream(language=["de" if i < 6 else "en" for i in range(120)])
+    path = tmp_path / "stream.csv"
+    stream.to_csv(path, index=False)
+    with pytest.warns(UserWarning, match="not trained on"):
+        files = fitted.index_stream(path, tmp_path, {}, IndexParams(period="month",
+                                                                    bootstrap=50))
+    scored = pd.read_csv(files[2], dtype={"id": str})
+    assert scored["language_seen"].tolist() == [False] * 6 + [True] * 114
+    notes = json.loads(files[1].read_text())["warnings"]
+    assert any(n.startswith("6 tweet(s) in language(s) de that the model was not trained on")
+               for n in notes)
+
+
+def test_the_confusion_matrix_is_estimated_on_a_labelled_sample(fitted, tmp_path: Path) -> None:
+    import json
+
+    path = tmp_path / "stream.csv"
+    _small_stream().to_csv(path, index=False)
+    sample = tmp_path / "labelled.csv"
+    labels = ["positive", "negative", "neutral"]
+    _small_stream(12, sentiment=[labels[i % 3] for i in range(12)]).drop(
+        columns="created_at").to_csv(sample, index=False)
+    policy = {"confusion_sample": str(sample), "confusion_label": "sentiment"}
+    with pytest.warns(UserWarning, match=r"labelled.csv is small \(negative 4, neutral 4, "
+                                         r"positive 4 labelled tweets, under 30 per class\)"):
+        files = fitted.index_stream(path, tmp_path, policy, IndexParams(period="month",
+                                                                        bootstrap=50))
+    meta = json.loads(files[1].read_text())
+    assert meta["confusion_source"] == str(sample)
+    assert np.asarray(meta["confusion"]).sum(axis=1).tolist() == [4, 4, 4]
+    assert meta["confusion"] != fitted.state["confusion"]
+    sample.write_text("id,text,sentiment\n1,I love it,positive\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match="has no tweet labelled negative, neutral"):
+        fitted.index_stream(path, tmp_path, policy, IndexParams(period="month", bootstrap=50))

@@ -113,3 +113,51 @@ def test_index_cli_reads_a_cp1252_export(index_run, tmp_path: Path, capsys) -> N
     assert index_main([str(result.run_dir), "--input", str(export), "--encoding", "cp-1252x",
                        "--output", str(out)]) == 2
     assert "--encoding cp-1252x: unknown text encoding" in capsys.readouterr().err
+
+
+def test_index_cli_follows_the_runs_stream_policy(index_run, tmp_path: Path) -> None:
+    import shutil
+
+    from mlstat_twitter.cli import main as index_main
+
+    result, stream = index_run
+    tweets = pd.read_csv(stream, dtype=str).iloc[:300]
+    retweets = tweets.iloc[:40].assign(id=[f"9{i}" for i in range(40)],
+                                       text=lambda t: "RT @jan: " + t["text"])
+    export = tmp_path / "tweets.csv"
+    pd.concat([tweets, retweets]).to_csv(export, index=False)
+    keeping = tmp_path / "run"
+    shutil.copytree(result.run_dir, keeping)
+    config = keeping / "config.toml"
+    config.write_text(config.read_text().replace('stream_retweets = "drop"',
+                                                 'stream_retweets = "keep"'))
+
+    def removed(run: Path, *options: str) -> dict:
+        out = tmp_path / "index.csv"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            assert index_main([str(run), "--input", str(export), "--output", str(out),
+                               *options]) == 0
+        return json.loads(out.with_suffix(".json").read_text())["loading"]["removed"]
+
+    assert removed(result.run_dir).get("retweets", 0) >= 40
+    assert "retweets" not in removed(keeping)
+    assert removed(keeping, "--retweets", "drop").get("retweets", 0) >= 40
+
+
+def test_index_cli_estimates_the_matrix_on_a_labelled_sample(index_run, tmp_path: Path,
+                                                             capsys) -> None:
+    from mlstat_twitter.cli import main as index_main
+
+    result, stream = index_run
+    sample = tmp_path / "labelled.csv"
+    labels = ["positive", "negative", "neutral"]
+    pd.read_csv(stream, dtype=str).iloc[:30].assign(
+        mood=[labels[i % 3] for i in range(30)]).to_csv(sample, index=False)
+    out = tmp_path / "index.csv"
+    assert index_main([str(result.run_dir), "--input", str(stream), "--output", str(out),
+                       "--confusion-sample", str(sample), "--label-column", "mood"]) == 0
+    assert "labelled.csv is small" in capsys.readouterr().err
+    meta = json.loads(out.with_suffix(".json").read_text())
+    assert meta["confusion_source"] == str(sample.resolve())
+    assert sum(map(sum, meta["confusion"])) == 30
