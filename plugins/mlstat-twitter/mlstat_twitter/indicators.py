@@ -103,12 +103,19 @@ class SentimentIndexIndicator(Indicator):
                 explanation="Every period has fewer tweets than min_count: no index value is "
                             "published; use a longer period or a lower min_count.",
                 details={"periods": len(table), "empty_periods": len(gaps)})]
-        x = [_decimal_year(s) for s in ok["start"]]
+        # every period on the x axis, an unpublished one without a value: the line breaks
+        x = [_decimal_year(s) for s in table["start"]]
+        published = (table["status"] == "ok").to_numpy()
+
+        def values(column: str) -> list[float | None]:
+            return [round(float(v), 4) if keep else None
+                    for v, keep in zip(table[column], published, strict=True)]
+
         series = [
-            {"label": "index (adjusted)", "x": x, "y": ok["index"].round(4).tolist()},
-            {"label": "95% low", "x": x, "y": ok["index_low"].round(4).tolist()},
-            {"label": "95% high", "x": x, "y": ok["index_high"].round(4).tolist()},
-            {"label": "raw classify-and-count", "x": x, "y": ok["raw_index"].round(4).tolist()},
+            {"label": "index (adjusted)", "x": x, "y": values("index")},
+            {"label": "95% low", "x": x, "y": values("index_low")},
+            {"label": "95% high", "x": x, "y": values("index_high")},
+            {"label": "raw classify-and-count", "x": x, "y": values("raw_index")},
         ]
         plot = Plot("Sentiment index (share positive - share negative)", "line",
                     {"series": series, "x_label": "year", "y_label": "index",
@@ -123,7 +130,10 @@ class SentimentIndexIndicator(Indicator):
                 explanation=f"Sentiment index of the latest published period {latest['period']}"
                             f" ({int(latest['n'])} tweets): share positive minus share "
                             "negative, corrected for the classifier's errors, with its 95% "
-                            "bootstrap interval.",
+                            "bootstrap interval."
+                            + (f" {len(gaps)} of {len(table)} periods are not published (too "
+                               "few tweets, or out of reach of the confusion matrix): the "
+                               "plotted lines break there." if len(gaps) else ""),
                 details={"periods": len(table), "published": len(ok),
                          "empty_periods": len(gaps),
                          "empty_reasons": gaps["reason"].value_counts().to_dict(),

@@ -55,6 +55,14 @@ def test_index_example_runs(index_run, tmp_path: Path) -> None:
     latest = names["sentiment_index_latest"]
     assert latest.status == "ok" and latest.plots
     assert latest.interval[0] <= latest.value <= latest.interval[1]
+    # the plot has every period; an unpublished one has no value, so the line breaks there
+    [index_line] = [s for s in latest.plots[0].data["series"] if s["label"].startswith("index")]
+    assert len(index_line["x"]) == len(table)
+    unpublished = (table["status"] != "ok").to_numpy()
+    assert unpublished.any() and all(
+        (y is None) == gap for y, gap in zip(index_line["y"], unpublished, strict=True))
+    assert f"{int(unpublished.sum())} of {len(table)} periods are not published" in \
+        latest.explanation
     meta = json.loads((outputs / "sentiment_index.json").read_text())
     assert meta["confusion_source"] == "validation"
     # new tweets with the saved run: only the named output and its two companions are written
