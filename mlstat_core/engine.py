@@ -351,7 +351,8 @@ class Runner:
                       "indicators": [i.name for i in cfg.indicators]}
         folder = RunFolder.create(
             self.out_dir, cfg.name, task=cfg.task.name, seed=cfg.seed,
-            components=components, config_sha256=cfg.config_hash(), source=cfg.source,
+            description=cfg.file.pipeline.description or None, components=components,
+            config_sha256=cfg.config_hash(), source=cfg.source,
             base_dir=str(Path(cfg.base_dir).resolve()),
             environment=environment(self.registry.distributions_used(cfg.component_names())))
         self.folder = folder

@@ -150,8 +150,28 @@ def test_a_target_met_by_the_estimate_only_says_the_interval_does_not_clear_it()
     row = row_of(first, "accuracy")
     assert "met (estimate only)" in row and "the interval does not clear the target" in row
     assert "the whole interval clears the target" in row_of(first, "macro_f1")
-    assert "no interval: judged on the estimate" in row_of(first, "kappa")
-    assert "4</strong> of 4 targets met (2 by the estimate only" in first
+    kappa = row_of(first, "kappa")
+    assert "no interval: judged on the estimate" in kappa
+    # met without an interval: its own badge, not the green one of an interval that clears
+    assert '<span class="badge met-no-interval">met (no interval)</span>' in kappa
+    assert 'class="badge met"' not in kappa and 'class="badge met"' in row_of(first, "macro_f1")
+    assert ("4</strong> of 4 targets met: 1 by the whole interval, 2 by the estimate only "
+            "(the interval does not clear the target), 1 without an interval (judged on the "
+            "estimate)") in first
+
+
+def test_the_targets_box_says_when_no_target_is_met_by_its_interval() -> None:
+    """2 of 2 met, one by the estimate only and one without interval: none by an interval."""
+    higher = {"better": "higher"}
+    _, summary, first = headline_of([
+        IndicatorResult("accuracy", "accuracy", 0.924, (0.915, 0.935), details=higher),
+        IndicatorResult("autocoding_share", "accuracy", 0.951, details=higher),
+    ], {"accuracy": 0.92, "autocoding_share": 0.85})
+    assert summary["targets_met_by_interval"] == 0
+    assert ("2</strong> of 2 targets met: 0 by the whole interval, 1 by the estimate only "
+            "(the interval does not clear the target), 1 without an interval") in first
+    assert "met (no interval)" in row_of(first, "autocoding_share")
+    assert ".badge.met-no-interval{" in render_report_html(build_report([], {}, {}))
 
 
 def test_interval_clears_is_null_when_the_target_cannot_be_judged() -> None:
@@ -425,3 +445,152 @@ def test_rebuild_keeps_the_manifest_fingerprints_true(tmp_path, report) -> None:
     rebuild_report(run_dir)
     files = RunFolder.open(run_dir).manifest["files"]
     assert files["report.json"] == sha256_file(run_dir / "report.json")
+
+
+# --- what a reader sees: run facts, warnings, numbers, narrow screens -----------------------------
+
+
+def header_of(page: str) -> str:
+    """The report's header and first screen (everything before the first dimension)."""
+    return page.split('<section id="dimension-accuracy"', 1)[0]
+
+
+def test_run_warnings_are_a_labelled_block_on_the_first_screen() -> None:
+    warnings = ["load: 248 of the 1,000 field points (24.8%) cannot be used: outside the image",
+                f"dropped 1 tweet(s) without text {EVIL}"]
+    doc = build_report([], {"run_id": "r", "warnings": warnings}, {})
+    assert doc["run"]["warnings"] == warnings
+    first = header_of(render_report_html(doc))
+    assert first.count('<p class="warning"><strong class="label">warning</strong> ') == 2
+    assert "load: 248 of the 1,000 field points (24.8%) cannot be used" in first
+    assert "without text &lt;script&gt;" in first and EVIL not in first
+    assert "p.warning{" in first  # styled, not body text
+    assert 'class="warning"' not in header_of(render_report_html(build_report([], {}, {})))
+
+
+def test_the_description_is_recorded_and_shown_under_the_title() -> None:
+    doc = build_report([], {"name": "budget", "description": "Predict <children> (1 or 2)."},
+                       {})
+    assert doc["run"]["description"] == "Predict <children> (1 or 2)."
+    assert ("<h1>Quality report: budget</h1><p class=\"description\">Predict &lt;children&gt; "
+            "(1 or 2).</p>") in render_report_html(doc)
+    old = build_report([], {"name": "budget"}, {})  # a run made before it was recorded
+    assert old["run"]["description"] is None
+    assert 'class="description"' not in render_report_html(old)
+
+
+def test_a_run_records_its_pipeline_description(write_pipeline) -> None:
+    import mlstat_core
+
+    text = "UK Family Expenditure Survey 1980-82: predict the number of children (1 or 2)."
+    run_dir = mlstat_core.run(write_pipeline(pipeline={
+        "name": "described", "task": "tabular_classification", "seed": 0,
+        "description": text})).run_dir
+    assert json.loads((run_dir / "manifest.json").read_text())["description"] == text
+    assert load_report(run_dir / "report.json")["run"]["description"] == text
+    assert f'<p class="description">{text}</p>' in (run_dir / "report.html").read_text()
+
+
+def test_the_indicator_list_is_a_comma_separated_list() -> None:
+    doc = build_report([], {"components": {"loader": "core.table", "indicators": [
+        "core.classification_accuracy", "core.timings"]}}, {})
+    facts = header_of(render_report_html(doc))
+    assert "loader: core.table · indicators: core.classification_accuracy, core.timings" \
+        in facts
+    assert "&quot;" not in facts and "[" not in facts.split("<nav", 1)[0].split("</h1>")[1]
+
+
+@pytest.mark.parametrize("value, scale, shown", [
+    (4.44089e-17, 0.0638, "0"),          # float noise in a column of 3-decimal values
+    (1e-7, 2.5e6, "0"),                  # noise relative to the column's largest
+    (0.000657895, 0.0638, "0.000658"),   # small: 3 significant digits, not 6.58e-04
+    (-0.00010316, 0.76, "-0.000103"),    # a bias column
+    (0.0638158, 0.0638, "0.064"),
+    (219.96, 0.0, "220.0"),
+    (48350.2, 0.0, "48,350"),
+    (3e-9, 0.0, "3.00e-09"),             # tiny but not noise: scientific
+    (61, 0.0, "61"),                     # a count is an integer
+    (0.0, 0.0, "0"),
+])
+def test_numbers_are_formatted_by_one_rule(value, scale, shown) -> None:
+    from mlstat_core.report.html import fmt_number
+
+    assert fmt_number(value, scale) == shown
+
+
+def test_a_table_column_shows_no_float_noise_or_scientific_notation() -> None:
+    importance = {"age": 0.0638158, "wfood": 0.0361842, "wfuel": 0.000657895,
+                  "wcloth": 4.44089e-17}
+    bias = {"wfood": -0.00010316, "totexp": -0.0658328, "income": -0.76366}
+    doc = build_report([IndicatorResult("permutation_importance", "explainability", importance),
+                        IndicatorResult("imputation_bias_mean", "accuracy", bias)], {}, {})
+    page = render_report_html(doc)
+    cells = re.findall(r'<td class="num">([^<]*)</td>', page)
+    assert cells == ["-0.000103", "-0.066", "-0.764", "0.064", "0.036", "0.000658", "0"]
+
+
+def test_every_table_scrolls_sideways_and_long_tokens_break(html) -> None:
+    """A narrow screen scrolls a wide table in its box, not the page; a SHA-256 breaks."""
+    assert html.count("<table") == html.count('<div class="scroll"><table') > 3
+    css = html.split("<style>", 1)[1].split("</style>", 1)[0]
+    assert ".scroll{overflow-x:auto" in css and "td{overflow-wrap:anywhere}" in css
+    assert "table.headline{min-width:" in css
+
+
+def test_plots_keep_a_readable_size_in_a_scrolling_box(html) -> None:
+    """On a narrow screen an SVG plot scrolls: it never shrinks below 3/4 of its width."""
+    svgs = re.findall(r'<div class="plot-box"><svg class="plot" role="img" ([^>]*)>', html)
+    assert svgs and len(svgs) == html.count('<svg class="plot"')
+    for attributes in svgs:
+        width_pt = float(re.search(r'\bwidth="([0-9.]+)pt"', attributes).group(1))
+        min_px = int(re.search(r'style="min-width:(\d+)px"', attributes).group(1))
+        assert min_px == round(width_pt * 4 / 3 * 0.75)
+    assert ".plot-box{overflow-x:auto" in html
+
+
+# --- compare: what the page says --------------------------------------------------------------
+
+
+def with_figures(report: dict, **values: float | int) -> dict:
+    """A copy of ``report`` with the given figures set (added when absent)."""
+    doc = json.loads(json.dumps(report))
+    entries = {e["name"]: e for e in doc["indicators"]}
+    for name, value in values.items():
+        if name not in entries:
+            entries[name] = {"name": name, "dimension": "explainability", "status": "ok",
+                             "better": None, "headline": False}
+            doc["indicators"].append(entries[name])
+        entries[name].update(value=value, status="ok")
+    return doc
+
+
+def test_compare_ranks_only_values_that_differ_as_shown(tmp_path, report) -> None:
+    a = make_run(tmp_path, with_figures(report, fit_seconds=219.96, accuracy=0.9243,
+                                        influential_terms=61, record_explanations=5), "a")
+    b = make_run(tmp_path, with_figures(report, fit_seconds=220.04, accuracy=0.9241,
+                                        influential_terms=58, record_explanations=5), "b")
+    table = comparison([a, b])
+    rows = {r["name"]: r for r in table["rows"]}
+    assert rows["fit_seconds"]["best"] is None  # 220.0 and 220.0: nobody can see a difference
+    assert rows["accuracy"]["best"] is None  # 0.924 and 0.924
+    page = render_comparison_html(table)
+    fit = next(r for r in page.split("<tr>") if r.startswith("<td>fit_seconds<"))
+    assert fit.count('<td class="num">220.0</td>') == 2 and "best" not in fit
+    terms = next(r for r in page.split("<tr>") if r.startswith("<td>influential_terms<"))
+    assert '<td class="num">61</td><td class="num">58</td>' in terms  # counts, not 61.000
+    c = make_run(tmp_path, with_figures(report, fit_seconds=230.0), "c")
+    assert {r["name"]: r for r in comparison([a, c])["rows"]}["fit_seconds"]["best"] == 0
+
+
+def test_compare_warnings_are_labelled_and_nothing_ranked_is_said(tmp_path, report) -> None:
+    other = json.loads(json.dumps(report))
+    other["run"]["task"] = "tabular_regression"
+    a, b = make_run(tmp_path, report, "one"), make_run(tmp_path, other, "two")
+    page = render_comparison_html(comparison([a, b]))
+    assert '<p class="warning"><strong class="label">warning</strong> the runs serve' in page
+    assert "p.warning{" in page
+    assert "No run is ranked: see the warnings." in page and "Bold:" not in page
+    worse = with_figures(report, accuracy=0.1)
+    ranked = render_comparison_html(comparison([a, make_run(tmp_path, worse, "worse")]))
+    assert "Bold: the best run" in ranked and "No run is ranked" not in ranked
+    assert 'class="warning"' not in ranked

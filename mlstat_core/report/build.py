@@ -20,8 +20,8 @@ from mlstat_core.errors import DataError
 REPORT_SCHEMA_VERSION = "1.1"
 REPORT_JSON = "report.json"
 REPORT_HTML = "report.html"
-RUN_FIELDS = ("run_id", "name", "task", "status", "error", "started_at", "finished_at", "seed",
-              "components", "warnings")
+RUN_FIELDS = ("run_id", "name", "description", "task", "status", "error", "started_at",
+              "finished_at", "seed", "components", "warnings")
 STATUSES = ("ok", "skipped", "failed")
 DEFAULT_INTERVAL_LEVEL = 0.95
 """Level of an interval whose indicator does not say (``details.confidence_level``)."""

@@ -10,15 +10,42 @@ from typing import Any
 
 from mlstat_core.components import DIMENSIONS
 from mlstat_core.report.build import open_run
-from mlstat_core.report.html import DIMENSION_TITLES, fmt_number, page
+from mlstat_core.report.html import (
+    DIMENSION_TITLES,
+    fmt_number,
+    magnitude,
+    page,
+    scrolling,
+    warnings_html,
+)
 
 FACTS = ("name", "task", "model", "status", "seed", "started_at")
 
 
-def _scalar(value: Any) -> float | None:
+def _scalar(value: Any) -> int | float | None:
+    """A figure's value when it is one finite number (a count stays an integer)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value) if math.isfinite(value) else None
+    return value if math.isfinite(value) else None
+
+
+def shown(row: dict[str, Any], k: int) -> str:
+    """Run ``k``'s value of a row as the comparison shows it (noise judged on the row)."""
+    return fmt_number(row["values"][k], magnitude(row["values"]))
+
+
+def best_run(row: dict[str, Any]) -> int | None:
+    """The run whose value is better than every other run's as shown: values that read alike
+    (220.0 and 220.0 from 219.96 and 220.04) are a tie, and a tie for the best names none."""
+    if row["better"] not in ("higher", "lower"):
+        return None
+    read = {k: float(shown(row, k).replace(",", ""))
+            for k, v in enumerate(row["values"]) if v is not None}
+    if len(read) < 2:
+        return None
+    top = (max if row["better"] == "higher" else min)(read.values())
+    winners = [k for k, v in read.items() if v == top]
+    return winners[0] if len(winners) == 1 else None
 
 
 def comparison(run_dirs: list[Path]) -> dict[str, Any]:
@@ -55,14 +82,8 @@ def comparison(run_dirs: list[Path]) -> dict[str, Any]:
                             "auto-coding and cost-effectiveness figures, which read them, are "
                             "not ranked"] if settings else [])
     for row in ordered:
-        present = [(v, k) for k, v in enumerate(row["values"]) if v is not None]
-        row["best"] = None
-        if blocking or settings and _reads_settings(row):
-            continue
-        if len(present) > 1 and row["better"] in ("higher", "lower") \
-                and len({v for v, _ in present}) > 1:
-            pick = max if row["better"] == "higher" else min
-            row["best"] = pick(present)[1]
+        ranked = not blocking and not (settings and _reads_settings(row))
+        row["best"] = best_run(row) if ranked else None
     return {"runs": [{"dir": r["dir"], "label": r["label"]} for r in runs],
             "facts": facts, "rows": ordered, "warnings": warnings}
 
@@ -110,8 +131,8 @@ def print_comparison(table: dict[str, Any], console: Any = None) -> None:
         view.add_row(*[f"[dim]{escape_rich(v)}[/dim]" for v in fact])
     for row in table["rows"]:
         cells = []
-        for k, value in enumerate(row["values"]):
-            text = escape_rich(fmt_number(value))
+        for k in range(len(row["values"])):
+            text = escape_rich(shown(row, k))
             cells.append(f"[bold green]{text}[/bold green]" if row["best"] == k else text)
         view.add_row(escape_rich(row["name"]), *cells)
     console.print(view)
@@ -141,16 +162,27 @@ def render_comparison_html(table: dict[str, Any]) -> str:
             body.append(f'<tr><th colspan="{width}" id="dimension-{escape(str(current))}">'
                         f"{escape(title)}</th></tr>")
         cells = "".join(
-            f'<td class="num{" best" if row["best"] == k else ""}">{escape(fmt_number(v))}</td>'
-            for k, v in enumerate(row["values"]))
+            f'<td class="num{" best" if row["best"] == k else ""}">{escape(shown(row, k))}</td>'
+            for k in range(len(row["values"])))
         body.append(f"<tr><td>{escape(row['name'])}</td>{cells}</tr>")
-    note = ('<p class="meta">Bold: the best run for figures where higher or lower is '
-            "clearly better.</p>") + "".join(f'<p class="warning">{escape(w)}</p>'
-                                             for w in table.get("warnings", []))
-    html_table = (f"<table><thead><tr><th>figure</th>{head}</tr></thead>"
-                  f"<tbody>{''.join(body)}</tbody></table>")
+    html_table = scrolling(f'<table class="compare"><thead><tr><th>figure</th>{head}</tr>'
+                           f"</thead><tbody>{''.join(body)}</tbody></table>")
     return page("mlstat: runs compared",
-                f"<main><h1>Runs compared</h1>{note}{html_table}</main>")
+                f"<main><h1>Runs compared</h1>{warnings_html(table.get('warnings'))}"
+                f"{ranking_note(table)}{html_table}</main>")
+
+
+def ranking_note(table: dict[str, Any]) -> str:
+    """What the bold cells mean, or why there are none."""
+    if any(row["best"] is not None for row in table["rows"]):
+        text = ("Bold: the best run for figures where higher or lower is clearly better and "
+                "one run's value is better than every other's as shown.")
+    elif table.get("warnings"):
+        text = "No run is ranked: see the warnings."
+    else:
+        text = ("No run is ranked: no figure where higher or lower is better reads better in "
+                "one run than in every other.")
+    return f'<p class="meta">{escape(text)}</p>'
 
 
 def _fact(value: Any) -> str:

@@ -33,10 +33,18 @@ DIMENSION_INTRO = {
 MAX_TABLE_ROWS = 200
 MAX_VALUE_ROWS = 40
 MAX_DETAILS_CHARS = 6000
+NOISE = 1e-12
+"""A float below this fraction of its column's largest magnitude (or of 1) is rounding noise:
+it reads 0."""
+SIGNIFICANT = 3
+"""Significant digits of a number below 0.001 (written 0.000658, not 6.58e-04)."""
+SMALLEST_FIXED = 1e-6
+"""Below this magnitude (noise aside) a number is written in scientific notation."""
 
 CSS = """
 :root{--ink:#1d2733;--muted:#5b6776;--line:#d9dee5;--bg:#f6f8fa;--accent:#1f5f8b;
---ok:#21773a;--okbg:#e3f4e8;--bad:#a12622;--badbg:#fbe6e5;--skip:#6b5b00;--skipbg:#fbf3d0}
+--ok:#21773a;--okbg:#e3f4e8;--bad:#a12622;--badbg:#fbe6e5;--skip:#6b5b00;--skipbg:#fbf3d0;
+--warn:#8a4b00;--warnbg:#fff3e0}
 *{box-sizing:border-box}
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;color:var(--ink);
 margin:0;background:#fff;line-height:1.45}
@@ -52,13 +60,27 @@ text-decoration:none;color:var(--accent)}
 table{border-collapse:collapse;width:100%;font-size:.9rem;margin:.4rem 0}
 th,td{border:1px solid var(--line);padding:.25rem .5rem;text-align:left;vertical-align:top}
 th{background:var(--bg)}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
+td{overflow-wrap:anywhere}
+td.num{text-align:right;font-variant-numeric:tabular-nums;overflow-wrap:normal}
+.scroll{overflow-x:auto;max-width:100%;margin:.4rem 0}
+.scroll>table{margin:0}
+table.headline{min-width:46rem}
+table.headline td:last-child{min-width:15rem}
+table.headline td.num{white-space:nowrap}
+table.headline td,table.compare td{overflow-wrap:break-word}
 .badge{display:inline-block;padding:.05rem .45rem;border-radius:3px;font-size:.8rem;
-font-weight:600}
+font-weight:600;white-space:nowrap}
 .badge.met,.badge.ok{background:var(--okbg);color:var(--ok)}
 .badge.not-met,.badge.failed{background:var(--badbg);color:var(--bad)}
 .badge.skipped,.badge.missing,.badge.no-target,.badge.met-estimate{background:var(--skipbg);
 color:var(--skip)}
+.badge.met-no-interval{background:#fff;color:var(--ok);border:1px dashed var(--ok)}
+.description{font-size:1.05rem;margin:.3rem 0 .5rem}
+div.warnings{margin:.6rem 0}
+p.warning{background:var(--warnbg);border-left:4px solid var(--warn);border-radius:0 4px 4px 0;
+padding:.4rem .7rem;margin:.35rem 0;overflow-wrap:anywhere}
+p.warning .label{color:var(--warn);font-size:.75rem;font-weight:700;text-transform:uppercase;
+letter-spacing:.04em;margin-right:.4rem}
 .headline td.value{font-size:1.1rem;font-weight:600}
 article.result{border:1px solid var(--line);border-radius:6px;padding:.7rem .9rem;
 margin:.8rem 0}
@@ -68,6 +90,7 @@ article.result.failed{border-color:var(--bad)}
 .explanation{margin:.3rem 0}
 .error{color:var(--bad);font-family:monospace;white-space:pre-wrap}
 figure.plot{margin:.6rem 0}
+.plot-box{overflow-x:auto;max-width:100%}
 figure.plot svg,figure.plot img{max-width:100%;height:auto}
 figcaption{color:var(--muted);font-size:.85rem}
 details pre{background:var(--bg);padding:.5rem;overflow:auto;font-size:.8rem;max-height:24rem}
@@ -79,8 +102,11 @@ details pre{background:var(--bg);padding:.5rem;overflow:auto;font-size:.8rem;max
 """
 
 
-def fmt_number(value: Any) -> str:
-    """A number as a methodologist reads it (thousands separated, 3 decimals)."""
+def fmt_number(value: Any, scale: float = 0.0) -> str:
+    """A number as a methodologist reads it: integers whole with thousands separated; a float
+    with 0 decimals from 1,000, 1 from 100, else 3, and 3 significant digits below 0.001
+    (0.000658), scientific only below 1e-6. A float below ``NOISE`` times ``scale`` (the
+    largest magnitude of its column or row; at least 1) is rounding noise and reads 0."""
     if value is None:
         return "—"
     if isinstance(value, bool):
@@ -88,24 +114,42 @@ def fmt_number(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, float):
-        if not math.isfinite(value):
-            return "—"
-        if value == 0:
-            return "0"
-        if abs(value) >= 1000:
-            return f"{value:,.0f}"
-        if abs(value) >= 100:
-            return f"{value:,.1f}"
-        if abs(value) >= 0.001:
-            return f"{value:.3f}"
-        return f"{value:.2e}"
+        return _fmt_float(value, scale)
     return str(value)
 
 
-def fmt_interval(interval: Any) -> str:
+def _fmt_float(value: float, scale: float) -> str:
+    """A float by the rules of :func:`fmt_number`."""
+    size = abs(value)
+    if not math.isfinite(value):
+        return "—"
+    if size < NOISE * max(1.0, scale):
+        return "0"
+    if size >= 1000:
+        return f"{value:,.0f}"
+    if size >= 100:
+        return f"{value:,.1f}"
+    if size >= 0.001:
+        return f"{value:.3f}"
+    if size >= SMALLEST_FIXED:
+        return f"{value:.{SIGNIFICANT - 1 - math.floor(math.log10(size))}f}"
+    return f"{value:.{SIGNIFICANT - 1}e}"
+
+
+def magnitude(value: Any) -> float:
+    """Largest finite magnitude of a number or of a list of numbers (0 for anything else)."""
+    items = value if isinstance(value, list | tuple) else [value]
+    sizes = [abs(v) for v in items if isinstance(v, int | float) and not isinstance(v, bool)
+             and math.isfinite(v)]
+    return float(max(sizes, default=0.0))
+
+
+def fmt_interval(interval: Any, scale: float = 0.0) -> str:
+    """``[low, high]`` formatted alike (noise judged against the larger end and ``scale``)."""
     if not interval or len(interval) != 2:
         return ""
-    return f"[{fmt_number(interval[0])}, {fmt_number(interval[1])}]"
+    scale = max(scale, magnitude(list(interval)))
+    return f"[{fmt_number(interval[0], scale)}, {fmt_number(interval[1], scale)}]"
 
 
 def fmt_level(level: Any) -> str:
@@ -116,32 +160,48 @@ def fmt_level(level: Any) -> str:
     return f"{round(level * 100, 2):g}%"
 
 
-def labelled_interval(interval: Any, level: Any) -> str:
+def labelled_interval(interval: Any, level: Any, scale: float = 0.0) -> str:
     """An interval with its level ("80% [0.61, 0.71]"), or "" without an interval."""
-    text = fmt_interval(interval)
+    text = fmt_interval(interval, scale)
     return f"{fmt_level(level)} {text}" if text else ""
 
 
-def cell(value: Any) -> str:
-    """One escaped table cell, numbers right-aligned."""
+def cell(value: Any, scale: float = 0.0) -> str:
+    """One escaped table cell, numbers right-aligned (``scale``: its column's largest)."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return f'<td class="num">{escape(fmt_number(value))}</td>'
+        return f'<td class="num">{escape(fmt_number(value, scale))}</td>'
     if isinstance(value, list) and len(value) == 2 and all(
             isinstance(v, int | float) for v in value):
-        return f'<td class="num">{escape(fmt_interval(value))}</td>'
+        return f'<td class="num">{escape(fmt_interval(value, scale))}</td>'
     if isinstance(value, dict | list):
         return f"<td>{escape(json.dumps(value, ensure_ascii=False)[:300])}</td>"
     return f"<td>{escape(fmt_number(value))}</td>"
 
 
+def column_scales(rows: list[list[Any]]) -> list[float]:
+    """The largest magnitude of each column's numbers (what noise is judged against)."""
+    width = max((len(row) for row in rows), default=0)
+    return [max((magnitude(row[j]) for row in rows if j < len(row)), default=0.0)
+            for j in range(width)]
+
+
+def scrolling(html: str) -> str:
+    """A wide element in a box that scrolls sideways on a narrow screen (the page does not)."""
+    return f'<div class="scroll">{html}</div>'
+
+
 def table_html(columns: list[Any], rows: list[list[Any]], limit: int = MAX_TABLE_ROWS,
                css: str = "") -> str:
     head = "".join(f"<th>{escape(str(c))}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(cell(v) for v in row) + "</tr>" for row in rows[:limit])
+    shown = [list(row) for row in rows[:limit]]
+    scales = column_scales(shown)
+    body = "".join("<tr>" + "".join(cell(v, scales[j]) for j, v in enumerate(row)) + "</tr>"
+                   for row in shown)
     more = "" if len(rows) <= limit else \
         f'<p class="meta">{len(rows) - limit} more rows in report.json.</p>'
     klass = f' class="{escape(css)}"' if css else ""
-    return f"<table{klass}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
+    return scrolling(f"<table{klass}><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
+                     f"</table>") + more
 
 
 def value_html(value: Any, interval: Any, level: Any = None) -> str:
@@ -149,11 +209,14 @@ def value_html(value: Any, interval: Any, level: Any = None) -> str:
         rows = [[k, v] for k, v in value.items()]
         return table_html(["", "value"], rows, MAX_VALUE_ROWS, "values")
     if isinstance(value, list):
-        return f'<p class="value-line">{escape(", ".join(fmt_number(v) for v in value))}</p>'
+        scale = magnitude(value)
+        return (f'<p class="value-line">'
+                f'{escape(", ".join(fmt_number(v, scale) for v in value))}</p>')
     text = f'<p class="value-line"><strong>{escape(fmt_number(value))}</strong>'
     if interval:
+        scale = magnitude(value)
         text += (f' <span class="interval">{escape(fmt_level(level))} interval '
-                 f"{escape(fmt_interval(interval))}</span>")
+                 f"{escape(fmt_interval(interval, scale))}</span>")
     return text + "</p>"
 
 
@@ -174,19 +237,35 @@ def met_badge(figure: dict[str, Any]) -> str:
     if clears is False:
         return ('<span class="badge met-estimate">met (estimate only)</span>'
                 '<div class="meta">the interval does not clear the target</div>')
-    note = "the whole interval clears the target" if clears else \
-        "no interval: judged on the estimate"
-    return f'<span class="badge met">met</span><div class="meta">{note}</div>'
+    if clears is None:
+        return ('<span class="badge met-no-interval">met (no interval)</span>'
+                '<div class="meta">no interval: judged on the estimate</div>')
+    return ('<span class="badge met">met</span>'
+            '<div class="meta">the whole interval clears the target</div>')
 
 
 def targets_box(summary: dict[str, Any]) -> str:
-    """The summary box counting the targets met (and those met by the estimate only)."""
-    text = (f"<div><strong>{summary.get('targets_met', 0)}</strong> of "
-            f"{summary.get('targets')} targets met")
-    only = summary.get("targets_met_estimate_only") or 0
-    if only:
-        text += f" ({only} by the estimate only: the interval does not clear the target)"
+    """The summary box counting the targets met, and of those how many by the whole interval,
+    by the estimate only and without an interval (a report of schema 1.0 cannot tell)."""
+    met = summary.get("targets_met") or 0
+    text = f"<div><strong>{met}</strong> of {summary.get('targets')} targets met"
+    if met and "targets_met_by_interval" in summary:
+        text += ": " + ", ".join(met_breakdown(summary, met))
     return text + "</div>"
+
+
+def met_breakdown(summary: dict[str, Any], met: int) -> list[str]:
+    """How the met targets were met: by the whole interval (always said, even when none),
+    by the estimate only, without an interval (each said only when some were)."""
+    by_interval = summary.get("targets_met_by_interval") or 0
+    only = summary.get("targets_met_estimate_only") or 0
+    without = max(0, met - by_interval - only)
+    parts = [f"{by_interval} by the whole interval"]
+    if only:
+        parts.append(f"{only} by the estimate only (the interval does not clear the target)")
+    if without:
+        parts.append(f"{without} without an interval (judged on the estimate)")
+    return parts
 
 
 def headline_html(report: dict[str, Any]) -> str:
@@ -210,7 +289,8 @@ def headline_html(report: dict[str, Any]) -> str:
             shown = {"failed": "failed", "skipped": "not available",
                      "missing": "not computed"}.get(f["status"], f["status"])
         dim = DIMENSION_TITLES.get(f.get("dimension") or "", "—")
-        interval = labelled_interval(f.get("interval"), f.get("interval_level"))
+        interval = labelled_interval(f.get("interval"), f.get("interval_level"),
+                                     magnitude(value))
         rows.append(
             "<tr>"
             f"<td>{escape(str(f['name']))}<div class=\"meta\">{escape(dim)}</div></td>"
@@ -218,9 +298,10 @@ def headline_html(report: dict[str, Any]) -> str:
             f'<td class="num">{escape(interval)}</td>'
             f'<td class="num">{escape(target)}</td><td>{met_badge(f)}</td>'
             f"<td>{escape(str(f.get('explanation') or ''))}</td></tr>")
-    table = ('<table class="headline"><thead><tr><th>figure</th><th>value</th>'
-             "<th>interval</th><th>target</th><th>meets target?</th><th>what it means</th>"
-             "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>") if rows else \
+    table = scrolling(
+        '<table class="headline"><thead><tr><th>figure</th><th>value</th>'
+        "<th>interval</th><th>target</th><th>meets target?</th><th>what it means</th>"
+        "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>") if rows else \
         '<p class="empty">No headline figure in this run.</p>'
     return (f'<section id="headline"><h2>At a glance</h2><div class="summary">{"".join(boxes)}'
             f"</div>{table}</section>")
@@ -265,6 +346,32 @@ def result_html(entry: dict[str, Any], number: int) -> str:
     return "".join(parts)
 
 
+def fact_text(value: Any) -> str:
+    """A run fact as plain text: a list comma-separated, a string as it is."""
+    if isinstance(value, list):
+        return ", ".join(fact_text(v) for v in value)
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, default=str)
+
+
+def warnings_html(warnings: Any) -> str:
+    """The run's warnings as a visible block, each labelled "warning" ("" when none)."""
+    items = [str(w) for w in warnings if str(w).strip()] \
+        if isinstance(warnings, list) else []
+    if not items:
+        return ""
+    shown = "".join(f'<p class="warning"><strong class="label">warning</strong> '
+                    f"{escape(w)}</p>" for w in items)
+    return f'<div class="warnings" role="note" aria-label="warnings">{shown}</div>'
+
+
+def description_html(run: dict[str, Any]) -> str:
+    """What the run is for (the pipeline's description), or "" when it has none."""
+    text = str(run.get("description") or "").strip()
+    return f'<p class="description">{escape(text)}</p>' if text else ""
+
+
 def run_facts_html(report: dict[str, Any]) -> str:
     run = report.get("run") or {}
     facts = [f"run {run.get('run_id') or '—'}", f"task {run.get('task') or '—'}",
@@ -273,7 +380,7 @@ def run_facts_html(report: dict[str, Any]) -> str:
     comps = run.get("components")
     line = " · ".join(escape(str(f)) for f in facts)
     if isinstance(comps, dict) and comps:
-        line += "<br>" + " · ".join(f"{escape(str(k))}: {escape(json.dumps(v, default=str))}"
+        line += "<br>" + " · ".join(f"{escape(str(k))}: {escape(fact_text(v))}"
                                     for k, v in comps.items())
     if run.get("error"):
         line += f'<br><span class="error">{escape(str(run["error"]))}</span>'
@@ -319,7 +426,8 @@ def render_report_html(report: dict[str, Any]) -> str:
               f" · generated {escape(str(report.get('generated_at', '')))}"
               f" · Python {escape(str(env.get('python', '—')))}"
               f" · mlstat-core {escape(str(env.get('mlstat_core', '—')))}</p></footer>")
-    body = (f"<header><h1>Quality report: {escape(name)}</h1>{run_facts_html(report)}"
+    body = (f"<header><h1>Quality report: {escape(name)}</h1>{description_html(run)}"
+            f"{warnings_html(run.get('warnings'))}{run_facts_html(report)}"
             f'<nav aria-label="dimensions"><ul>{nav}</ul></nav></header>'
             f"<main>{headline_html(report)}{''.join(sections)}</main>{footer}")
     return page(f"Quality report: {name}", body)

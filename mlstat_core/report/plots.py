@@ -19,6 +19,10 @@ import numpy as np
 
 PALETTE = ["#1f5f8b", "#e07b39", "#4a9a5b", "#b5446e", "#7a6fb0", "#8c6d31"]
 MAX_ANNOTATED_CELLS = 15
+MIN_SCALE = 0.75
+"""An inline plot is never drawn narrower than this share of its natural width (its 8 pt tick
+labels stay about 8 px): on a narrow screen its box scrolls sideways instead."""
+PX_PER_PT = 4 / 3
 
 
 class PlotError(ValueError):
@@ -159,7 +163,16 @@ def _svg_of(fig: Any, uid: str) -> str:
     svg = re.sub(r'\bid="([^"]+)"', rf'id="{uid}-\1"', svg)
     svg = re.sub(r"url\(#([^)]+)\)", rf"url(#{uid}-\1)", svg)
     svg = re.sub(r'href="#([^"]+)"', rf'href="#{uid}-\1"', svg)
-    return svg.replace("<svg ", '<svg class="plot" role="img" ', 1)
+    return svg.replace("<svg ", f'<svg class="plot" role="img"{_min_width(svg)} ', 1)
+
+
+def _min_width(svg: str) -> str:
+    """A ``style`` attribute keeping the plot at ``MIN_SCALE`` of its width in points, so that
+    a narrow screen scrolls it rather than shrinking its text to nothing ("" if unknown)."""
+    found = re.match(r'<svg\b[^>]*?\swidth="([0-9.]+)pt"', svg)
+    if not found:
+        return ""
+    return f' style="min-width:{round(float(found.group(1)) * PX_PER_PT * MIN_SCALE)}px"'
 
 
 def render_plot(plot: dict[str, Any], uid: str) -> str:
@@ -185,5 +198,5 @@ def render_plot(plot: dict[str, Any], uid: str) -> str:
     except (PlotError, KeyError, TypeError, ValueError, binascii.Error) as exc:
         body = (f'<p class="plot-error">This plot could not be drawn: '
                 f"{html.escape(type(exc).__name__)}: {html.escape(str(exc))}</p>")
-    return (f'<figure class="plot" data-kind="{html.escape(kind)}">{body}'
-            f"<figcaption>{title}</figcaption></figure>")
+    return (f'<figure class="plot" data-kind="{html.escape(kind)}">'
+            f'<div class="plot-box">{body}</div><figcaption>{title}</figcaption></figure>')
