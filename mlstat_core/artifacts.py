@@ -47,15 +47,23 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def records_fingerprint(frame: Any) -> dict[str, Any]:
+def records_fingerprint(frame: Any, columns: list[str] | None = None,
+                        by_row: bool = True) -> dict[str, Any]:
     """Which records a table holds, whatever their order: their count and a SHA-256 of the
-    sorted hashes of their rows (every column's value). Two runs tested on the same records
-    have the same fingerprint."""
+    sorted hashes of their rows (the ``columns`` given, every column by default, with the
+    row labels when ``by_row``; values that cannot be hashed are hashed as text). Two runs
+    tested on the same records have the same fingerprint, whatever features their loaders
+    made, when ``columns`` name the records' id or row and target."""
     import numpy as np
     import pandas as pd
 
-    rows = np.sort(pd.util.hash_pandas_object(frame, index=False).to_numpy())
-    return {"count": len(frame), "sha256": hashlib.sha256(rows.tobytes()).hexdigest()}
+    keys = frame[columns] if columns is not None else frame
+    keys = keys.assign(__row__=np.asarray(frame.index)) if by_row else keys
+    try:
+        rows = pd.util.hash_pandas_object(keys, index=False).to_numpy()
+    except TypeError:  # lists or dicts in cells
+        rows = pd.util.hash_pandas_object(keys.astype(str), index=False).to_numpy()
+    return {"count": len(frame), "sha256": hashlib.sha256(np.sort(rows).tobytes()).hexdigest()}
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:

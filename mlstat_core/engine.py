@@ -442,7 +442,9 @@ class Runner:
         first = splits[0]
         test_positions = np.concatenate([s.test for s in splits])
         test = dataset.subset(test_positions)
-        folder.update(test_records=records_fingerprint(test.frame))
+        roles = dataset.roles  # the records' identity: their id (else row) and target
+        folder.update(test_records=records_fingerprint(
+            test.frame, [c for c in (roles.id, roles.target) if c], by_row=not roles.id))
         ordered = predictions.reset_index(drop=True).set_axis(test.frame.index)
         outputs = self.step("outputs", lambda: self._outputs(folder, model, predictions, test),
                             lambda files: f"{len(files)} file(s)", cfg.model)

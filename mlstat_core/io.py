@@ -174,7 +174,8 @@ def _without_trailing_rows(chunks: Iterable[pd.DataFrame], count: int
     rest = [chunk for chunk in pending if len(chunk)]
     if rest:
         last = pd.concat(rest) if len(rest) > 1 else rest[0]
-        yield last.iloc[:max(len(last) - count, 0)]
+        if len(last) > count:
+            yield last.iloc[:len(last) - count]
 
 
 def read_table(
@@ -309,7 +310,7 @@ def iter_table(
                 yield with_dtypes(chunk, dtype)
         else:
             yield with_dtypes(read_table(path, format=fmt, dtype=_csv_dtype(dtype),
-                                         na_values=na_values), dtype)
+                                         na_values=na_values, decimal=decimal), dtype)
     except UnicodeDecodeError as exc:
         found = undecodable_line(path, encoding) if fmt == "csv" else None
         where = f"{found[1]} on line {found[0]:,}, {chunk_of(path, found[0], chunk_size)}" \

@@ -85,7 +85,7 @@ class ScoringJob:
     na_values: list[str] = field(default_factory=list)
     """Missing-value codes of a CSV or Excel input, as the trained loader read them."""
     decimal: str = "."
-    """Decimal mark of a CSV input, as the trained loader read it."""
+    """Decimal mark of a CSV or Excel input, as the trained loader read it."""
 
     @property
     def input_columns(self) -> list[str]:

@@ -85,3 +85,13 @@ def test_other_models_still_impute_missing_numbers(model_type):
     assert predicted["prediction"].notna().all()
     assert type(model.estimator.named_steps["prepare"].named_transformers_["numeric"]
                 .steps[0][1]).__name__ == "SimpleImputer"
+
+
+def test_nullable_integer_columns_with_missing_values_train_and_score() -> None:
+    import mlstat_core.builtins.models as models
+
+    frame = pd.DataFrame({"x": pd.array([1, 2, None, 4] * 30, dtype="Int64"),
+                          "y": ["a", "b", "a", "b"] * 30})
+    data = Dataset(frame, ColumnRoles(target="y", features=["x"]))
+    model = models.GradientBoostingModel(BoostingParams()).fit(data, None)
+    assert len(model.predict(frame)) == len(frame)  # Parquet's nullable ints, pd.NA included

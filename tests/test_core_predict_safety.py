@@ -193,6 +193,12 @@ def test_new_files_are_read_with_the_trained_loaders_na_values_and_decimal(budge
     assert written["prediction"].tolist() == expected["prediction"].tolist()
 
 
+def test_an_excel_input_is_read_with_the_trained_decimal_and_na_values(tmp_path):
+    pd.DataFrame({"x": ["0,5", "..", "2,25"]}).to_excel(tmp_path / "new.xlsx", index=False)
+    (chunk,) = iter_table(tmp_path / "new.xlsx", decimal=",", na_values=[".."])
+    assert chunk["x"].tolist()[::2] == [0.5, 2.25] and pd.isna(chunk["x"].iloc[1])
+
+
 def test_ids_keep_their_leading_zeros(trained, tmp_path):
     source = new_records(tmp_path / "new.csv")
     result = invoke("predict", trained, "--input", source, "--output", tmp_path / "s.csv",

@@ -66,6 +66,11 @@ def test_a_systematic_shift_shows_as_bias_with_an_interval_excluding_zero() -> N
     assert table["columns"][1] == "filled or changed"
     row = dict(zip(table["columns"], table["rows"][0], strict=True))
     assert [row["bias_mean 95% low"], row["bias_mean 95% high"]] == [low, high]
+    # another level is recorded, so the report labels the interval with it
+    eighty = by_name(ImputationAccuracy(ImputationParams(confidence_level=0.8)).compute(
+        imputation_context(shift=60.0)))
+    assert eighty["imputation_bias_mean"].details["confidence_level"] == 0.8
+    assert "80% bootstrap interval" in eighty["imputation_bias_mean"].explanation
 
 
 def holes_of(ctx) -> pd.Series:

@@ -237,6 +237,9 @@ def test_a_report_of_schema_1_0_still_loads_and_renders(tmp_path, report) -> Non
     (run_dir / "report.json").write_text(json.dumps(old))
     assert load_report(run_dir / "report.json")["schema_version"] == "1.0"
     assert "95% interval [" in render_report_html(old)
+    # a 1.0 report judged the estimate only: a met target keeps its plain badge
+    assert any(h.get("met") for h in old["headline"])
+    assert "met (no interval)" not in render_report_html(old)
     rebuild_report(run_dir)
     assert load_report(run_dir / "report.json")["schema_version"] == REPORT_SCHEMA_VERSION
 
@@ -392,10 +395,14 @@ def test_compare_of_runs_tested_on_different_records_warns_and_names_no_best(tmp
     a, b = make_run(tmp_path, report, "cycle1"), make_run(tmp_path, worse, "cycle2")
     test = pd.DataFrame({"text": ["mleko", "chleb", "ser"], "code": ["1", "2", "3"]})
     for run, frame in ((a, test), (b, test.iloc[::-1])):  # same records, another order
-        RunFolder.open(run).update(test_records=records_fingerprint(frame))
+        RunFolder.open(run).update(test_records=records_fingerprint(frame, by_row=False))
+    # the identity columns only: features a loader adds do not make records different
+    assert records_fingerprint(test, ["code"]) == records_fingerprint(
+        test.assign(extra=[[1], [2], [3]]), ["code"])
+    assert records_fingerprint(test.assign(cells=[[1], {"a": 2}, None]))["count"] == 3
     assert comparison([a, b])["warnings"] == []
     assert {r["name"]: r for r in comparison([a, b])["rows"]}["accuracy"]["best"] == 0
-    RunFolder.open(b).update(test_records=records_fingerprint(test.iloc[:2]))
+    RunFolder.open(b).update(test_records=records_fingerprint(test.iloc[:2], by_row=False))
     table = comparison([a, b])
     assert "tested on different records (3, 2 test records" in table["warnings"][0]
     assert all(row["best"] is None for row in table["rows"])

@@ -94,7 +94,15 @@ class _TabularClassifier(SklearnModel):
 
     def to_matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
         assert self.roles is not None
-        return require_numeric(frame[self.roles.input_columns()], self._numeric_columns())
+        matrix = frame[self.roles.input_columns()]
+        # nullable numbers (Int64, Float64: pd.NA) as floats with NaN, which every
+        # estimator reads (the histogram boosting, which is not imputed, fails on pd.NA)
+        nullable = {c: "float64" for c in matrix.columns
+                    if isinstance(matrix[c].dtype, pd.api.extensions.ExtensionDtype)
+                    and pd.api.types.is_numeric_dtype(matrix[c].dtype)
+                    and not pd.api.types.is_bool_dtype(matrix[c].dtype)}
+        return require_numeric(matrix.astype(nullable) if nullable else matrix,
+                               self._numeric_columns())
 
     def _numeric_columns(self) -> list[str]:
         """The columns the fitted preprocessor treats as numbers (none before fitting)."""

@@ -164,7 +164,7 @@ class ImputationAccuracy(Indicator):
                      key=lambda v: per[v]["ks"], default=None)
         widest_text = f" It is {widest}'s, from {per[widest].get('evaluated')} imputed " \
             "values (a few dozen or fewer make it noisy)." if widest else ""
-        level = f"{self.params.confidence_level:.0%}"
+        level = f"{round(self.params.confidence_level * 100, 2):g}%"  # 0.975: 97.5%
         for v in variables:  # the bias interval's ends as columns a reader sees
             low_high = per[v].get("bias_mean_interval") or [None, None]
             per[v]["bias_mean_low"], per[v]["bias_mean_high"] = low_high
@@ -209,11 +209,13 @@ class ImputationAccuracy(Indicator):
                 "Error the imputation causes in the estimated mean of each variable (imputed "
                 f"minus true), with its {level} bootstrap interval; an interval excluding 0 "
                 "is a systematic bias. Errors the editing did not find are not in it.",
-                {"intervals": column("bias_mean_interval"), "true_mean": column("true_mean")}),
+                {"intervals": column("bias_mean_interval"), "true_mean": column("true_mean"),
+                 "confidence_level": self.params.confidence_level}),
             IndicatorResult(
                 "imputation_bias_total", "accuracy", column("bias_total"),
                 interval("bias_total_interval"),
                 "Error the imputation causes in the estimated total of each variable over the "
                 "test records (weighted when the data have survey weights).",
-                {"intervals": column("bias_total_interval")}),
+                {"intervals": column("bias_total_interval"),
+                 "confidence_level": self.params.confidence_level}),
         ]

@@ -100,7 +100,8 @@ def _different_settings(runs: list[dict[str, Any]]) -> str:
 
 def _reads_settings(row: dict[str, Any]) -> bool:
     """Whether a figure depends on the [quality] settings (cost, auto-coding threshold)."""
-    return row["dimension"] == "cost_effectiveness" or row["name"].startswith("auto_coding")
+    return row["dimension"] == "cost_effectiveness" or \
+        row["name"].startswith(("auto_coding", "autocoding"))  # core's and the coding plugin's
 
 
 def _different_tests(runs: list[dict[str, Any]]) -> list[str]:

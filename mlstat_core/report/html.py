@@ -233,7 +233,9 @@ def met_badge(figure: dict[str, Any]) -> str:
         return '<span class="badge missing">cannot judge</span>'
     if not figure["met"]:
         return '<span class="badge not-met">not met</span>'
-    clears = figure.get("interval_clears")
+    if "interval_clears" not in figure:  # a report of schema 1.0 judged the estimate only
+        return '<span class="badge met">met</span>'
+    clears = figure["interval_clears"]
     if clears is False:
         return ('<span class="badge met-estimate">met (estimate only)</span>'
                 '<div class="meta">the interval does not clear the target</div>')

@@ -274,13 +274,10 @@ class SparkEngine(Engine):
     # -- reading -------------------------------------------------------------------------
 
     def read(self, job: ScoringJob) -> Any:
-        fmt = self.params.input_format
+        fmt = self._input_format(job)
         if fmt == "table":
             return self.session.table(job.input)
         local = not is_url(job.input)
-        if fmt == "auto":
-            fmt = table_format(Path(job.input)) if local else \
-                ("parquet" if job.input.endswith((".parquet", "/")) else "csv")
         if fmt == "parquet":
             return self.session.read.parquet(job.input)
         if fmt == "csv":
@@ -382,11 +379,18 @@ class SparkEngine(Engine):
                 summary.notes.append(BLANK_LINES_NOTE)
         return summary
 
-    def _reads_csv(self, job: ScoringJob) -> bool:
+    def _input_format(self, job: ScoringJob) -> str:
+        """``table``, ``parquet``, ``csv`` (or another format, refused by ``read``): the
+        setting, else the file's suffix; a URL is Parquet when it ends in .parquet or /."""
         fmt = self.params.input_format
-        if fmt == "auto" and not is_url(job.input):
-            fmt = table_format(Path(job.input))
-        return fmt == "csv"
+        if fmt != "auto":
+            return fmt
+        if is_url(job.input):
+            return "parquet" if job.input.endswith((".parquet", "/")) else "csv"
+        return table_format(Path(job.input))
+
+    def _reads_csv(self, job: ScoringJob) -> bool:
+        return self._input_format(job) == "csv"
 
     def _arrow_writes(self, target: str) -> bool:
         """Whether Python workers write the output (see ``SparkParams.writer``)."""

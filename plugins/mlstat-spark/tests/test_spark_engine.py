@@ -559,3 +559,15 @@ def test_a_model_trained_on_decimal_commas_is_refused_for_csv_before_spark_start
         check_csv_values(SimpleNamespace(decimal=",", na_values=[]))
     with pytest.raises(DataError, match=r"na_values \['\.\.'\]"):
         check_csv_values(SimpleNamespace(decimal=".", na_values=[".."]))
+
+
+def test_a_csv_at_a_url_is_read_as_csv_for_every_check():
+    from types import SimpleNamespace
+
+    from mlstat_spark.engine import SparkEngine
+    from mlstat_spark.params import SparkParams
+
+    engine = SparkEngine(SparkParams())
+    assert engine._reads_csv(SimpleNamespace(input="s3a://bucket/new.csv"))
+    assert not engine._reads_csv(SimpleNamespace(input="s3a://bucket/new.parquet"))
+    assert not engine._reads_csv(SimpleNamespace(input="s3a://bucket/folder/"))

@@ -95,6 +95,8 @@ class SentimentIndexIndicator(Indicator):
         if not found:
             return [_skipped("sentiment_index", _why_no_index(ctx.model))]
         table = pd.read_csv(found[0], dtype={"period": str, "reason": str})
+        level = _index_level(found[0].with_suffix(".json"))
+        shown = f"{round(level * 100, 2):g}%"
         ok = table[table["status"] == "ok"]
         gaps = table[table["status"] != "ok"]
         if ok.empty:
@@ -113,8 +115,8 @@ class SentimentIndexIndicator(Indicator):
 
         series = [
             {"label": "index (adjusted)", "x": x, "y": values("index")},
-            {"label": "95% low", "x": x, "y": values("index_low")},
-            {"label": "95% high", "x": x, "y": values("index_high")},
+            {"label": f"{shown} low", "x": x, "y": values("index_low")},
+            {"label": f"{shown} high", "x": x, "y": values("index_high")},
             {"label": "raw classify-and-count", "x": x, "y": values("raw_index")},
         ]
         plot = Plot("Sentiment index (share positive - share negative)", "line",
@@ -129,12 +131,12 @@ class SentimentIndexIndicator(Indicator):
                 interval=(float(latest["index_low"]), float(latest["index_high"])),
                 explanation=f"Sentiment index of the latest published period {latest['period']}"
                             f" ({int(latest['n'])} tweets): share positive minus share "
-                            "negative, corrected for the classifier's errors, with its 95% "
+                            f"negative, corrected for the classifier's errors, with its {shown} "
                             "bootstrap interval."
                             + (f" {len(gaps)} of {len(table)} periods are not published (too "
                                "few tweets, or out of reach of the confusion matrix): the "
                                "plotted lines break there." if len(gaps) else ""),
-                details={"periods": len(table), "published": len(ok),
+                details={"periods": len(table), "published": len(ok), "confidence_level": level,
                          "empty_periods": len(gaps),
                          "empty_reasons": gaps["reason"].value_counts().to_dict(),
                          "first": str(table["period"].iloc[0]),
@@ -153,6 +155,17 @@ class SentimentIndexIndicator(Indicator):
                          if width.mean() > 0 else None}),
         ]
         return results
+
+
+def _index_level(meta: Path) -> float:
+    """The level of the index's intervals, from the settings in its JSON (0.95 without)."""
+    import json
+
+    try:
+        level = json.loads(meta.read_text(encoding="utf-8"))["settings"]["level"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0.95
+    return float(level) if isinstance(level, int | float) and 0 < level < 1 else 0.95
 
 
 def _decimal_year(date: str) -> float:

@@ -63,6 +63,8 @@ def test_index_example_runs(index_run, tmp_path: Path) -> None:
         (y is None) == gap for y, gap in zip(index_line["y"], unpublished, strict=True))
     assert f"{int(unpublished.sum())} of {len(table)} periods are not published" in \
         latest.explanation
+    level = json.loads((outputs / "sentiment_index.json").read_text())["settings"]["level"]
+    assert latest.details["confidence_level"] == level  # the report labels the interval so
     meta = json.loads((outputs / "sentiment_index.json").read_text())
     assert meta["confusion_source"] == "validation"
     # new tweets with the saved run: only the named output and its two companions are written
