@@ -401,13 +401,15 @@ def require_input_columns(chunk: pd.DataFrame, columns: list[str], what: str,
     require_columns(chunk, columns, what=what)
 
 
-def _trained_loader(folder: RunFolder) -> dict[str, Any]:
-    """The ``[loader]`` table the run was trained with (its ``config.toml``; empty when it
-    cannot be read)."""
+def trained_loader(folder: RunFolder | str | Path) -> dict[str, Any]:
+    """The ``[loader]`` table the run (a run folder, or its path) was trained with, from its
+    ``config.toml``; empty when it cannot be read. Scoring commands read new files with its
+    settings (``sep``, ``decimal``, ``na_values``, a plugin's stream policy)."""
     import tomllib
 
+    path = folder.path if isinstance(folder, RunFolder) else Path(folder)
     try:
-        config = tomllib.loads((folder.path / "config.toml").read_text(encoding="utf-8"))
+        config = tomllib.loads((path / "config.toml").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     loader = config.get("loader")
@@ -416,7 +418,7 @@ def _trained_loader(folder: RunFolder) -> dict[str, Any]:
 
 def trained_separator(folder: RunFolder) -> str | None:
     """The ``sep`` of the loader the run was trained with, or None when it has none."""
-    sep = _trained_loader(folder).get("sep")
+    sep = trained_loader(folder).get("sep")
     return sep if isinstance(sep, str) and sep else None
 
 
@@ -424,7 +426,7 @@ def trained_values(folder: RunFolder) -> dict[str, Any]:
     """How the trained loader read values in text files, to read new files alike:
     ``na_values`` (missing-value codes such as ``..``) and ``decimal`` (``,`` for decimal
     commas); the pandas defaults where it set none."""
-    loader = _trained_loader(folder)
+    loader = trained_loader(folder)
     na_values = loader.get("na_values")
     decimal = loader.get("decimal")
     return {"na_values": [str(v) for v in na_values] if isinstance(na_values, list) else [],

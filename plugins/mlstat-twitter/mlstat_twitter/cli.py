@@ -42,13 +42,9 @@ def run_stream_policy(run_dir: str | Path) -> dict[str, str]:
     """How the run's loader treated its stream (``stream_retweets``, ``stream_duplicates`` and
     ``missing`` in [loader] of its config.toml) as ``retweets``, ``duplicates``, ``missing``;
     what the run does not say is left out (the defaults apply)."""
-    import tomllib
+    from mlstat_core.predict import trained_loader
 
-    path = Path(run_dir) / "config.toml"
-    try:
-        loader = tomllib.loads(path.read_text(encoding="utf-8")).get("loader") or {}
-    except (OSError, tomllib.TOMLDecodeError):
-        return {}
+    loader = trained_loader(run_dir)
     keys = {"retweets": "stream_retweets", "duplicates": "stream_duplicates",
             "missing": "missing"}
     return {mine: loader[theirs] for mine, theirs in keys.items()
