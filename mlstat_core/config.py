@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mlstat_core.components import Params
-from mlstat_core.errors import ConfigError, ConfigIssue, MlstatError
+from mlstat_core.errors import ConfigError, ConfigIssue, MlstatError, is_pandas, value_kind
 from mlstat_core.registry import RegisteredComponent, Registry, get_registry
 from mlstat_core.tasks import TaskType
 
@@ -528,7 +528,7 @@ def read_source(source: Any) -> tuple[dict[str, Any], str, Path]:
             "not a path: pass tomllib.loads(text) (a dict), or save it to a file and give "
             "its path")
     if not isinstance(source, str | os.PathLike) or not isinstance(os.fspath(source), str):
-        raise ConfigError(f"{_kind(source)} is not a pipeline: give a pipeline file path "
+        raise ConfigError(f"{value_kind(source)} is not a pipeline: give a pipeline file path "
                           f"or a dict{_what_instead(source)}")
     path = Path(source)
     return read_toml(path), str(path), pipeline_base_dir(path)
@@ -540,26 +540,13 @@ def looks_like_toml_text(text: str) -> bool:
     return "\n" in text or text.lstrip().startswith("[")
 
 
-def _kind(value: Any) -> str:
-    """``a pandas DataFrame``, ``a list``, ``None``: what a wrong value is, for messages."""
-    if value is None:
-        return "None"
-    kind = type(value)
-    module = kind.__module__.split(".")[0]
-    return f"a {kind.__name__}" if module == "builtins" else f"a {module} {kind.__name__}"
-
-
 def _what_instead(value: Any) -> str:
     if isinstance(value, list | tuple):
         return " (one pipeline per call)"
-    if _is_pandas(value):
+    if is_pandas(value):
         return (" whose [loader] names the data file; mlstat reads data through loaders "
                 "(save the frame first, e.g. frame.to_parquet('data.parquet'))")
     return ""
-
-
-def _is_pandas(value: Any) -> bool:
-    return type(value).__module__.split(".")[0] == "pandas"
 
 
 # --- dict pipelines: plain values ----------------------------------------------------------
@@ -600,18 +587,18 @@ def _plain_table(table: dict[Any, Any], where: str, issues: list[ConfigIssue]
     for key, item in table.items():
         if not isinstance(key, str):
             issues.append(ConfigIssue("<dict>", where or "(the pipeline)", (
-                f"key {key!r} is {_kind(key)}; the keys of a table are names (text)")))
+                f"key {key!r} is {value_kind(key)}; the keys of a table are names (text)")))
             continue
         plain[key] = _plain(item, f"{where}.{key}" if where else key, issues)
     return plain
 
 
 def _not_plain(value: Any) -> str:
-    if _is_pandas(value):
-        return (f"{_kind(value)} is not a pipeline value: give the path of a data file; "
+    if is_pandas(value):
+        return (f"{value_kind(value)} is not a pipeline value: give the path of a data file; "
                 "mlstat reads data through loaders (save the frame first, e.g. "
                 "frame.to_parquet('data.parquet'), and give that path)")
-    return (f"{_kind(value)} is not a pipeline value: give text, a number, a boolean, a "
+    return (f"{value_kind(value)} is not a pipeline value: give text, a number, a boolean, a "
             "list or a table (dict), as a TOML file holds (a pathlib.Path is taken as its "
             "text)")
 
@@ -687,9 +674,8 @@ def _check_overrides_exist(config: PipelineConfig, keys: list[str], source: str,
         if top not in known:
             close = difflib.get_close_matches(top, known, n=1)
             hint = f" (did you mean '{section}.{close[0]}'?)" if close else ""
-            named = f"--set {key}" if cli else f"overrides entry {key!r}"
-            raise ConfigError(f"{named}: there is no key {top!r} in [{section}] of "
-                              f"{source}{hint}")
+            raise ConfigError(f"{override_name(key, cli)}: there is no key {top!r} in "
+                              f"[{section}] of {source}{hint}")
 
 
 def json_schema() -> dict[str, Any]:

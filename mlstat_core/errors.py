@@ -123,3 +123,17 @@ def validation_text(error: dict) -> str:
         if message.startswith(prefix):
             return message[len(prefix):]
     return message
+
+
+def value_kind(value: object) -> str:
+    """What a wrong value is, for messages: ``None``, ``a list``, ``a pandas DataFrame``."""
+    if value is None:
+        return "None"
+    kind = type(value)
+    module = kind.__module__.split(".")[0]
+    return f"a {kind.__name__}" if module == "builtins" else f"a {module} {kind.__name__}"
+
+
+def is_pandas(value: object) -> bool:
+    """Whether ``value`` is a pandas object (a DataFrame or Series), without importing it."""
+    return type(value).__module__.split(".")[0] == "pandas"

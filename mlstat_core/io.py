@@ -16,11 +16,7 @@ import numpy as np
 import pandas as pd
 
 from mlstat_core.errors import DataError
-
-CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
-PARQUET_SUFFIXES = {".parquet", ".pq"}
-EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
-FORMATS = ("csv", "parquet", "excel")
+from mlstat_core.formats import CSV_SUFFIXES, EXCEL_SUFFIXES, FORMATS, PARQUET_SUFFIXES
 
 
 def parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:

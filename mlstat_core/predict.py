@@ -19,7 +19,7 @@ import pandas as pd
 
 from mlstat_core.artifacts import MANIFEST, PROFILE, RunFolder, read_json
 from mlstat_core.components import Engine, Model
-from mlstat_core.errors import DataError, ModelError
+from mlstat_core.errors import DataError, ModelError, value_kind
 from mlstat_core.io import (
     TableWriter,
     is_url,
@@ -130,10 +130,7 @@ def check_path_argument(value: Any, name: str, cli: bool = False) -> None:
     DataError naming the argument and what to give."""
     if isinstance(value, str | os.PathLike):
         return
-    kind = type(value)
-    shown = f"a pandas {kind.__name__}" if kind.__module__.startswith("pandas") \
-        else f"a {kind.__name__}"
-    message = f"{argument_name(name, cli)} is {shown}; give {PATH_ARGUMENTS[name]}"
+    message = f"{argument_name(name, cli)} is {value_kind(value)}; give {PATH_ARGUMENTS[name]}"
     if isinstance(value, pd.DataFrame) and name == "input_path":
         message += (". To score a DataFrame in Python: "
                     "mlstat_core.load_model(run_dir).predict(frame)")
@@ -255,13 +252,14 @@ def id_column_of(columns: Any, model: Model, requested: str | None = None) -> st
     return OUTPUT_ID if OUTPUT_ID in columns else None
 
 
-def numbering_note(model: Model, cli: bool = True) -> str:
-    """What the summary says when no id column was found and records were numbered; it
-    names ``--id-column``, or with ``cli=False`` :func:`predict_file`'s ``id_column``."""
+def numbering_note(model: Model, cli: bool = True, column: str = OUTPUT_ID) -> str:
+    """What the summary says when no id column was found and records were numbered in the
+    output's ``column``; it names ``--id-column``, or with ``cli=False``
+    :func:`predict_file`'s ``id_column``."""
     roles = model.roles
     looked = f"neither the model's id column {roles.id!r} nor {OUTPUT_ID!r}" \
         if roles is not None and roles.id and roles.id != OUTPUT_ID else f"no {OUTPUT_ID!r}"
-    return (f"the input has {looked}, so {OUTPUT_ID} numbers the records 0, 1, 2, ... in "
+    return (f"the input has {looked}, so {column} numbers the records 0, 1, 2, ... in "
             f"input order; pass {argument_name('id_column', cli)} to keep an input column as "
             "their ids")
 
@@ -393,7 +391,7 @@ def require_input_columns(chunk: pd.DataFrame, columns: list[str], what: str,
         found = next((s for s in SEPARATORS if s in name), None)
         if found is not None:
             shown = separator_text(found)
-            option = f"--sep '{shown}'" if cli else option_hint("sep", found, cli)
+            option = option_hint("sep", found, cli)
             raise DataError(
                 f"{what} lacks column(s) {', '.join(map(repr, missing))} that the model was "
                 f"trained on; it has a single column {name[:80]!r}: it looks like a "

@@ -92,7 +92,7 @@ def test_a_dataframe_as_predict_input_names_the_argument_and_load_model(run_dir,
         predict_file(run_dir, pd.DataFrame(), tmp_path / "o.parquet")
     with pytest.raises(DataError, match="--input is a pandas DataFrame"):
         predict_file(run_dir, pd.DataFrame(), tmp_path / "o.parquet", cli=True)
-    with pytest.raises(DataError, match="run_dir is a NoneType"):
+    with pytest.raises(DataError, match="run_dir is None; give the path"):
         predict_file(None, BUDGET, tmp_path / "o.parquet")
 
 

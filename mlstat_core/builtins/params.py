@@ -50,9 +50,11 @@ class TableParams(Params):
 
     def _csv_separator(self) -> str | None:
         """The field separator the file is read with; None for a Parquet or Excel file."""
+        from mlstat_core.formats import EXCEL_SUFFIXES, PARQUET_SUFFIXES
+
         suffix = PurePath(self.path).suffix.lower()
         if self.format in ("parquet", "excel") or (
-                self.format is None and suffix in (".parquet", ".pq", ".xlsx", ".xlsm", ".xls")):
+                self.format is None and suffix in PARQUET_SUFFIXES | EXCEL_SUFFIXES):
             return None
         return self.sep or ("\t" if suffix == ".tsv" else ",")
 

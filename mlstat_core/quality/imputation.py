@@ -165,16 +165,14 @@ class ImputationAccuracy(Indicator):
         widest_text = f" It is {widest}'s, from {per[widest].get('evaluated')} imputed " \
             "values (a few dozen or fewer make it noisy)." if widest else ""
         level = f"{round(self.params.confidence_level * 100, 2):g}%"  # 0.975: 97.5%
-        for v in variables:  # the bias interval's ends as columns a reader sees
-            low_high = per[v].get("bias_mean_interval") or [None, None]
-            per[v]["bias_mean_low"], per[v]["bias_mean_high"] = low_high
-        keys = ["imputed", "evaluated", "nrmse", "mae", "ks", "wasserstein", "bias_mean",
-                "bias_mean_low", "bias_mean_high", "bias_total"]
+        keys = ["imputed", "evaluated", "nrmse", "mae", "ks", "wasserstein", "bias_mean"]
         headers = ["filled or changed", "evaluated", "nrmse", "mae", "ks", "wasserstein",
                    "bias_mean", f"bias_mean {level} low", f"bias_mean {level} high",
                    "bias_total"]
-        table = {"columns": ["variable", *headers],
-                 "rows": [[v, *[per[v].get(k) for k in keys]] for v in variables]}
+        table = {"columns": ["variable", *headers],  # the bias interval's ends as columns
+                 "rows": [[v, *[per[v].get(k) for k in keys],
+                           *(per[v].get("bias_mean_interval") or [None, None]),
+                           per[v].get("bias_total")] for v in variables]}
         single = variables[0] if len(variables) == 1 else None
 
         def interval(key: str) -> Any:

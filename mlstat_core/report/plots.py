@@ -175,27 +175,37 @@ def _min_width(svg: str) -> str:
     return f' style="min-width:{round(float(found.group(1)) * PX_PER_PT * MIN_SCALE)}px"'
 
 
-def render_plot(plot: dict[str, Any], uid: str) -> str:
-    """HTML for one plot: inline SVG drawn from its data, or its ready image; a short note
-    (never an exception) when it cannot be drawn."""
+DRAW_ERRORS = (PlotError, KeyError, TypeError, ValueError, binascii.Error)
+"""What drawing a plot from malformed data raises (:func:`plot_body`)."""
+
+
+def plot_body(plot: dict[str, Any], uid: str) -> str:
+    """The plot as HTML: inline SVG drawn from its data, or its ready image; raises one of
+    DRAW_ERRORS when its data cannot be drawn."""
     title = html.escape(str(plot.get("title", "")))
     kind = str(plot.get("kind", ""))
-    body: str
+    if kind in DRAW and plot.get("data"):
+        return _svg_of(DRAW[kind](plot["data"]), uid)
+    if plot.get("svg"):
+        encoded = base64.b64encode(str(plot["svg"]).encode("utf-8")).decode("ascii")
+        return f'<img class="plot" alt="{title}" src="data:image/svg+xml;base64,{encoded}">'
+    if plot.get("png_base64"):
+        raw = base64.b64decode(str(plot["png_base64"]), validate=True)
+        if not raw.startswith(b"\x89PNG"):
+            raise PlotError("png_base64 is not a PNG image")
+        encoded = base64.b64encode(raw).decode("ascii")
+        return f'<img class="plot" alt="{title}" src="data:image/png;base64,{encoded}">'
+    raise PlotError(f"no data to draw a plot of kind {kind!r}")
+
+
+def render_plot(plot: dict[str, Any], uid: str) -> str:
+    """HTML for one plot (:func:`plot_body`) in its figure; a short note (never an
+    exception) when it cannot be drawn."""
+    title = html.escape(str(plot.get("title", "")))
+    kind = str(plot.get("kind", ""))
     try:
-        if kind in DRAW and plot.get("data"):
-            body = _svg_of(DRAW[kind](plot["data"]), uid)
-        elif plot.get("svg"):
-            encoded = base64.b64encode(str(plot["svg"]).encode("utf-8")).decode("ascii")
-            body = f'<img class="plot" alt="{title}" src="data:image/svg+xml;base64,{encoded}">'
-        elif plot.get("png_base64"):
-            raw = base64.b64decode(str(plot["png_base64"]), validate=True)
-            if not raw.startswith(b"\x89PNG"):
-                raise PlotError("png_base64 is not a PNG image")
-            encoded = base64.b64encode(raw).decode("ascii")
-            body = f'<img class="plot" alt="{title}" src="data:image/png;base64,{encoded}">'
-        else:
-            raise PlotError(f"no data to draw a plot of kind {kind!r}")
-    except (PlotError, KeyError, TypeError, ValueError, binascii.Error) as exc:
+        body = plot_body(plot, uid)
+    except DRAW_ERRORS as exc:
         body = (f'<p class="plot-error">This plot could not be drawn: '
                 f"{html.escape(type(exc).__name__)}: {html.escape(str(exc))}</p>")
     return (f'<figure class="plot" data-kind="{html.escape(kind)}">'

@@ -747,16 +747,15 @@ def _check_compute(suite: _Suite, spec: ComponentSpec, task: str) -> str | None:
 
 
 def _plot_problem(plot: Any) -> str | None:
-    """Why the report cannot draw ``plot`` (as report.html would say), or None."""
-    import html
-    import re
-
+    """Why the report cannot draw ``plot`` (what report.html would say), or None."""
     from mlstat_core.artifacts import to_jsonable
-    from mlstat_core.report.plots import render_plot
+    from mlstat_core.report.plots import DRAW_ERRORS, plot_body
 
-    drawn = render_plot(to_jsonable(plot.__dict__), "check")
-    failed = re.search(r'class="plot-error">This plot could not be drawn: ([^<]*)<', drawn)
-    return html.unescape(failed.group(1)) if failed else None
+    try:
+        plot_body(to_jsonable(plot.__dict__), "check")
+    except DRAW_ERRORS as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 # --- building suites ------------------------------------------------------------------------

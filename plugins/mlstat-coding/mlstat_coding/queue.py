@@ -274,9 +274,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``mlstat-coding-queue RUN_DIR --input FILE --output FILE``."""
     args = parser().parse_args(argv)
     try:
-        if args.chunk_size < 1:
-            raise DataError("--chunk-size must be at least 1")
         from mlstat_core.engine import sigterm_as_interrupt
+        from mlstat_core.predict import check_chunk_size
+
+        check_chunk_size(args.chunk_size, cli=True)
 
         check_queue_outputs(args.input, args.output, args.predictions)
         folder, model, component = _coding_run(args.run_dir)
@@ -386,10 +387,9 @@ def score_to_queue(model: Any, args: argparse.Namespace, folder: Any, component:
 def queue_numbering_note(model: Any) -> str:
     """``mlstat predict``'s note for records numbered for want of ids, naming the queue's
     ``record`` column instead of the predictions' ``record_id``."""
-    from mlstat_core.predict import OUTPUT_ID, numbering_note
+    from mlstat_core.predict import numbering_note
 
-    return numbering_note(model).replace(f"so {OUTPUT_ID} numbers", "so column record numbers",
-                                         1)
+    return numbering_note(model, column="column record")
 
 
 if __name__ == "__main__":  # pragma: no cover
