@@ -418,7 +418,7 @@ def test_compare_does_not_rank_figures_made_with_different_quality_settings(tmp_
             entry["value"] = 0.1
     a, b = make_run(tmp_path, report, "strict"), make_run(tmp_path, other, "lenient")
     table = comparison([a, b])
-    assert len(table["warnings"]) == 1 and "target_accuracy: —, 0.7" in table["warnings"][0]
+    assert len(table["warnings"]) == 1 and "target_accuracy: 0.95, 0.7" in table["warnings"][0]
     rows = {r["name"]: r for r in table["rows"]}
     assert rows["automation_rate"]["best"] is None  # made with another threshold
     assert rows["accuracy"]["best"] == 0  # a target differs, the figure does not depend on it
@@ -426,6 +426,34 @@ def test_compare_does_not_rank_figures_made_with_different_quality_settings(tmp_
     other["run"]["task"] = "tabular_regression"
     c = make_run(tmp_path, other, "regression")
     assert all(r["best"] is None for r in comparison([a, c])["rows"])
+
+
+def test_compare_counts_a_default_written_out_as_no_difference(tmp_path, report) -> None:
+    explicit = json.loads(json.dumps(report))
+    explicit["settings"] = {**(report.get("settings") or {}), "target_accuracy": 0.95,
+                            "currency": ""}  # both the defaults, written out
+    a, b = make_run(tmp_path, report, "implicit"), make_run(tmp_path, explicit, "explicit")
+    assert comparison([a, b])["warnings"] == []
+
+
+def test_compare_lists_the_pipeline_settings_in_which_runs_differ(tmp_path, report) -> None:
+    a, b = make_run(tmp_path, report, "c-half"), make_run(tmp_path, report, "c-one")
+    common = ('[pipeline]\nname = "{name}"\nseed = 0\n[model]\ncomponent = "core.x"\n'
+              'C = {c}\nngrams = [1, {n}]\nkeep = true\n[quality]\ncurrency = "{cur}"\n')
+    (a / "config.toml").write_text(common.format(name="a", c=0.5, n=2, cur="EUR"))
+    (b / "config.toml").write_text(common.format(name="b", c=1, n=3, cur="PLN"))
+    facts = {f[0]: f[1:] for f in comparison([a, b])["facts"]}
+    # the name and [quality] (warned about on its own) are not listed; model keys first
+    assert facts["settings that differ"] == ["model.C = 0.5; model.ngrams = [1, 2]",
+                                             "model.C = 1; model.ngrams = [1, 3]"]
+    (b / "config.toml").write_text(common.format(name="b", c=0.5, n=2, cur="EUR")
+                                   + "[split]\ntest_size = 0.2\n")
+    facts = {f[0]: f[1:] for f in comparison([a, b])["facts"]}
+    assert facts["settings that differ"] == ["split.test_size = —", "split.test_size = 0.2"]
+    (b / "config.toml").write_text(common.format(name="b", c=0.5, n=2, cur="EUR"))
+    assert "settings that differ" not in {f[0] for f in comparison([a, b])["facts"]}
+    (b / "config.toml").write_text("not [toml")  # unreadable: no row rather than a guess
+    assert "settings that differ" not in {f[0] for f in comparison([a, b])["facts"]}
 
 
 def test_compare_needs_two_real_runs(tmp_path, report) -> None:

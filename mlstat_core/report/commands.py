@@ -27,7 +27,14 @@ def report_command(run_dir: Path) -> None:
 @click.option("--html", "html_file", type=click.Path(path_type=Path, dir_okay=False),
               default=None, help="also write the comparison as a self-contained HTML file")
 def compare_command(runs: tuple[Path, ...], html_file: Path | None) -> None:
-    """Put the quality figures of two or more run folders side by side."""
+    """Put the quality figures of two or more run folders side by side.
+
+    The first rows give each run's facts (model, seed, ...) and the pipeline settings in
+    which the runs differ; a figure's best run is in bold where higher or lower is better.
+    No run is ranked when the runs serve different tasks or were tested on different
+    records, and the figures that read the [quality] settings are not ranked when those
+    differ (a setting left out counts as its default).
+    """
     if len(runs) < 2:
         raise click.UsageError("give at least two run folders to compare")
     from mlstat_core.artifacts import atomic_write_text

@@ -55,9 +55,10 @@ def comparison(run_dirs: list[Path]) -> dict[str, Any]:
     for run_dir in run_dirs:
         manifest, report = open_run(Path(run_dir))
         runs.append({"dir": str(run_dir), "label": str(manifest.get("run_id") or run_dir),
-                     "report": report, "tested_on": manifest.get("test_records")})
+                     "report": report, "tested_on": manifest.get("test_records"),
+                     "config": _pipeline_settings(Path(run_dir))})
     facts = [[fact, *[_fact(_run_fact(r["report"].get("run") or {}, fact)) for r in runs]]
-             for fact in FACTS]
+             for fact in FACTS] + _settings_facts(runs)
     rows: dict[str, dict[str, Any]] = {}
     for i, run in enumerate(runs):
         for entry in run["report"].get("indicators") or []:
@@ -90,12 +91,72 @@ def comparison(run_dirs: list[Path]) -> dict[str, Any]:
 
 def _different_settings(runs: list[dict[str, Any]]) -> str:
     """The ``[quality]`` settings (targets aside: they judge figures, not make them) whose
-    values differ between the runs, as ``key: a, b``; empty when they agree."""
-    tables = [{k: v for k, v in (r["report"].get("settings") or {}).items() if k != "targets"}
-              for r in runs]
+    values differ between the runs, as ``key: a, b``; empty when they agree. A setting left
+    out counts as its default, so writing a default out is no difference."""
+    tables = [_quality_in_effect(r["report"].get("settings") or {}) for r in runs]
     keys = sorted({k for t in tables for k in t})
     return "; ".join(f"{k}: {', '.join(_fact(t.get(k)) for t in tables)}" for k in keys
                      if len({json.dumps(t.get(k), sort_keys=True) for t in tables}) > 1)
+
+
+def _quality_in_effect(settings: dict[str, Any]) -> dict[str, Any]:
+    """A run's ``[quality]`` settings with the defaults filled in (targets aside)."""
+    from mlstat_core.quality.accuracy import DEFAULT_TARGET_ACCURACY
+    from mlstat_core.quality.params import QualitySettings
+
+    table = {k: v for k, v in settings.items() if k not in ("targets", "base_dir")}
+    try:
+        table = QualitySettings.model_validate(table).model_dump(exclude={"targets"})
+    except ValueError:
+        return table  # a report written by another version: compared as written
+    if table.get("target_accuracy") is None:
+        table["target_accuracy"] = DEFAULT_TARGET_ACCURACY
+    return table
+
+
+SETTINGS_SHOWN = 8
+"""Most differing pipeline settings a comparison lists before it counts the rest."""
+
+
+def _pipeline_settings(run_dir: Path) -> dict[str, str] | None:
+    """The run's pipeline settings (its ``config.toml``, defaults written out) as flat
+    ``section.key`` -> value text, without its name, description and ``[quality]``."""
+    import tomllib
+
+    try:
+        config = tomllib.loads((run_dir / "config.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    flat: dict[str, str] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+        else:
+            flat[prefix] = json.dumps(value, ensure_ascii=False, default=str)  # TOML-like
+
+    walk("", {k: v for k, v in config.items() if k != "quality"})
+    for key in ("pipeline.name", "pipeline.description", "model.component"):  # model: a fact
+        flat.pop(key, None)
+    return flat
+
+
+def _settings_facts(runs: list[dict[str, Any]]) -> list[list[str]]:
+    """One fact row listing, per run, the pipeline settings in which the runs differ
+    (``model.C = 0.5``), so that a difference in figures can be traced to its cause; none
+    when they agree or a run's config.toml cannot be read."""
+    configs = [r["config"] for r in runs]
+    if any(c is None for c in configs):
+        return []
+    keys = sorted({k for c in configs for k in c}, key=lambda k: (k.split(".")[0] != "model", k))
+    differing = [k for k in keys if len({c.get(k) for c in configs}) > 1]
+    if not differing:
+        return []
+    more = len(differing) - SETTINGS_SHOWN
+    cells = ["; ".join(f"{k} = {c.get(k, '—')}" for k in differing[:SETTINGS_SHOWN])
+             + (f"; and {more} more" if more > 0 else "") for c in configs]
+    return [["settings that differ", *cells]]
 
 
 def _reads_settings(row: dict[str, Any]) -> bool:

@@ -17,6 +17,7 @@ import pandas as pd
 from mlstat_coding.hierarchy import Hierarchy
 from mlstat_coding.normalise import Normaliser
 from mlstat_coding.routing import (
+    UnreachableTargetWarning,
     choose_threshold,
     coding_frame,
     confidence_scores,
@@ -161,7 +162,7 @@ class CodingMixin:
         if threshold is None:
             warnings.warn(f"no threshold reaches accuracy {self.params.target_accuracy} on the "
                           f"{source} data: every record will be routed to manual coding",
-                          stacklevel=3)
+                          UnreachableTargetWarning, stacklevel=3)
         auto = (scores >= threshold) & nonempty if threshold is not None else \
             np.zeros(len(y), bool)
         self.extra_state.update({

@@ -24,6 +24,12 @@ REASON_LOW = "below threshold"
 REASON_NO_THRESHOLD = "target accuracy not reachable"
 
 
+class UnreachableTargetWarning(UserWarning):
+    """No confidence threshold reaches the target accuracy on the held-out records, so every
+    record will be routed to manual coding. A plugin that reuses a coding model without
+    routing (the sentiment model, say) may silence this category."""
+
+
 def confidence_scores(proba: np.ndarray, kind: str = "top") -> tuple[np.ndarray, np.ndarray]:
     """Per record: the score used for routing (``top`` or ``margin``) and the margin itself."""
     if proba.shape[1] == 1:

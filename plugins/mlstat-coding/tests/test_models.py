@@ -6,7 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import FAST_PARAMS, build
-from mlstat_coding.routing import REASON_EMPTY, choose_threshold
+from mlstat_coding.routing import (
+    REASON_EMPTY,
+    REASON_NO_THRESHOLD,
+    UnreachableTargetWarning,
+    choose_threshold,
+)
 
 from mlstat_core.components import ColumnRoles, Dataset
 from mlstat_core.errors import DataError, ModelError
@@ -154,6 +159,20 @@ def test_fallback_level_gives_a_higher_level_code(parts):
     assert preds.loc[manual, "fallback_code"].str.fullmatch(r"01\.\d\.\d").all()
     assert (preds.loc[manual, "fallback_confidence"] >= preds.loc[manual, "confidence"]
             - 1e-9).all()
+
+
+def test_an_unreachable_target_warns_by_category_and_routes_all_to_manual(parts):
+    train, validation, test = parts
+    codes = sorted(set(train.y.astype(str)))
+    wrong = validation.frame.assign(**{validation.roles.target: validation.y.astype(str).map(
+        lambda c: codes[(codes.index(c) + 1) % len(codes)])})  # every validation code wrong
+    model = build("linear_svm")
+    # a category of its own, so a plugin that reuses the model without routing can silence it
+    with pytest.warns(UnreachableTargetWarning, match="routed to manual coding"):
+        model.fit(train, Dataset(wrong, validation.roles))
+    preds = model.predict(test.frame)
+    assert model.threshold is None and (preds["route"] == "manual").all()
+    assert (preds["reason"] == REASON_NO_THRESHOLD).all()  # the sample has no empty names
 
 
 def test_margin_confidence_routes_on_margin(parts):

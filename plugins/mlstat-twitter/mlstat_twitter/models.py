@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from mlstat_coding.routing import UnreachableTargetWarning
 
 from mlstat_core.artifacts import atomic_write_text, write_json
 from mlstat_core.components import ColumnRoles, Dataset, Model
@@ -192,13 +193,16 @@ class IndexingModel(Model):
         languages the model was not trained on, if any."""
         text_column = (self.roles.text[0] if self.roles and self.roles.text else "text")
         scored = frame.rename(columns={"text": text_column}) if text_column != "text" else frame
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*the model was not trained on.*")
-            parts = [self.predict(self.prepare(scored.iloc[i:i + 5000]))
-                     for i in range(0, len(scored), 5000)]
+        parts = [self._predicted(self.prepare(scored.iloc[i:i + 5000]))
+                 for i in range(0, len(scored), 5000)]
         predicted = pd.concat(parts)
         note = self.unseen_language_note(predicted)
         return predicted, [note] if note else []
+
+    def _predicted(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Predictions without the unseen-language warning, which ``_score`` gives once for
+        the whole stream (a model that never gives it predicts as usual)."""
+        return self.predict(frame)
 
     def unseen_language_note(self, predicted: pd.DataFrame) -> str | None:
         """The warning on tweets in languages the model never saw (none for VADER)."""
@@ -320,9 +324,8 @@ class SentimentModel(IndexingModel):
         augment = self._augments(inner_train)
         self.base = self._new_base(augment)
         self.base.seed = self.seed
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*threshold reaches accuracy.*")
-            warnings.filterwarnings("ignore", message=".*routed to manual coding.*")
+        with warnings.catch_warnings():  # sentiment is not routed to coders
+            warnings.simplefilter("ignore", UnreachableTargetWarning)
             self.base.fit(inner_train, inner_val)
         self.classes_ = [str(c) for c in (self.base.classes_ or [])]
         if not self.classes_:
@@ -333,6 +336,13 @@ class SentimentModel(IndexingModel):
         return self
 
     def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
+        out = self._predicted(frame)
+        note = self.unseen_language_note(out)
+        if note:
+            warnings.warn(note, stacklevel=2)
+        return out
+
+    def _predicted(self, frame: pd.DataFrame) -> pd.DataFrame:
         if self.roles is None or not self.classes_:
             raise ModelError("twitter.sentiment is not fitted; call fit first")
         require_columns(frame, list(self.roles.text))
@@ -349,9 +359,6 @@ class SentimentModel(IndexingModel):
         known = set(self.state.get("languages", []))
         unseen = ~np.isin(prepared[LANG].to_numpy(), list(known))
         out["language_seen"] = ~unseen
-        note = self.unseen_language_note(out)
-        if note:
-            warnings.warn(note, stacklevel=2)
         return out
 
     def unseen_language_note(self, predicted: pd.DataFrame) -> str | None:
