@@ -42,7 +42,7 @@ from mlstat_core.components import (
 )
 from mlstat_core.config import PipelineConfig, ResolvedComponent, load_config
 from mlstat_core.errors import DataError, MlstatError, ModelError, PluginError, user_message
-from mlstat_core.io import parquet_safe
+from mlstat_core.io import parquet_safe, quoted
 from mlstat_core.registry import Registry, get_registry
 
 STEPS = ("load", "split", "fit", "predict", "outputs", "assess", "persist")
@@ -106,7 +106,7 @@ def check_task_data(dataset: Dataset, config: PipelineConfig) -> None:
         if n_classes < 2:
             raise DataError(
                 f"target column {dataset.roles.target!r} has a single class "
-                f"({dataset.y.dropna().iloc[0]!r}); classification needs at least two")
+                f"({quoted(dataset.y.dropna().iloc[0])}); classification needs at least two")
 
 
 def _where(dataset: Dataset, mask: pd.Series) -> str:
@@ -188,16 +188,19 @@ def label(component: str, distribution: str | None) -> str:
 
 
 def component_failure(exc: BaseException, step: str, who: str, distribution: str | None,
-                      kept: Path | None) -> PluginError:
+                      kept: Path | None, advice: str | None = None) -> PluginError:
     """One message for an unexpected error raised by a component's code: the step, the
-    component and its distribution, the exception, and where the full traceback is kept."""
+    component and its distribution, the exception, where the full traceback is kept, and
+    what to do (``advice`` when the caller knows a likelier cause than a defect)."""
     lines = str(exc).strip().splitlines()
     text = lines[0][:300] if lines else ""
     where = f"; full traceback in {kept}" if kept else ""
-    advice = ("The data did not fit in memory: score in smaller chunks (--chunk-size), use "
-              "a sample, or a machine with more memory" if isinstance(exc, MemoryError) else
-              "This is an error in that component's code or in data it does not handle; "
-              "report it to its authors with the traceback")
+    if isinstance(exc, MemoryError):
+        advice = ("The data did not fit in memory: score in smaller chunks (--chunk-size), "
+                  "use a sample, or a machine with more memory")
+    elif advice is None:
+        advice = ("This is an error in that component's code or in data it does not handle; "
+                  "report it to its authors with the traceback")
     return PluginError(
         f"step {step}: {label(who, distribution)} raised {type(exc).__name__}"
         + (f": {text}" if text else "") + f"{where}. {advice}")
@@ -209,7 +212,8 @@ Culprit = Callable[[BaseException], tuple[str, str | None]]
 
 @contextmanager
 def blame(step: str, who: str | Culprit, distribution: str | None,
-          keep: Callable[[BaseException], Path | None]) -> Iterator[None]:
+          keep: Callable[[BaseException], Path | None], advice: str | None = None
+          ) -> Iterator[None]:
     """Turn an unexpected exception of component code into one :class:`PluginError` (see
     :func:`component_failure`); ``who`` names the component (or finds it from the
     exception), ``keep`` writes the traceback and says where. A user's mistake (an
@@ -220,7 +224,7 @@ def blame(step: str, who: str | Culprit, distribution: str | None,
         if isinstance(exc, MlstatError) or user_message(exc) is not None:
             raise
         name, origin = who(exc) if callable(who) else (who, distribution)
-        raise component_failure(exc, step, name, origin, keep(exc)) from exc
+        raise component_failure(exc, step, name, origin, keep(exc), advice) from exc
 
 
 def _module_of(factory: str) -> str:

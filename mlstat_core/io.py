@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -79,11 +80,24 @@ def plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
+QUOTE_LIMIT = 40
+"""Most characters of a data value a message quotes: cells may hold free text or personal
+details, and warnings and errors reach the report and the manifest."""
+
+
+def quoted(value: Any, limit: int = QUOTE_LIMIT) -> str:
+    """A data value as a message quotes it: its ``repr``, text cut to ``limit`` characters."""
+    value = plain(value)
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]!r}…"
+    return repr(value)
+
+
 def first_record(frame: pd.DataFrame, mask: pd.Series, id_column: str | None) -> str:
     """Where the first flagged record is: its id when the table has one, else its row."""
     position = int(mask.to_numpy().nonzero()[0][0])
     if id_column and pd.notna(frame[id_column].iloc[position]):
-        return f"record id {plain(frame[id_column].iloc[position])!r}"
+        return f"record id {quoted(frame[id_column].iloc[position])}"
     return f"data row {position + 1}"
 
 
@@ -479,6 +493,39 @@ def sweep_partials(path: Path) -> None:
             continue
 
 
+FORMULA_PATTERN = r"[=+\-@\t\r]"
+"""What a spreadsheet takes for the start of a formula in a CSV cell."""
+
+
+def formula_cells(frame: pd.DataFrame) -> tuple[int, Any]:
+    """How many text cells of ``frame`` a spreadsheet opening it as CSV would take for a
+    formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return; a number
+    such as ``-5`` is a number), and the first of them (None when there is none)."""
+    count, first = 0, None
+    for column in frame.columns:
+        series = frame[column]
+        if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+            continue
+        try:
+            starts = series.str.match(FORMULA_PATTERN)
+        except AttributeError:  # no text in the column
+            continue
+        flagged = series[starts.fillna(False).astype(bool)]
+        flagged = flagged[pd.to_numeric(flagged, errors="coerce").isna()]
+        if len(flagged):
+            count += len(flagged)
+            first = flagged.iloc[0] if first is None else first
+    return count, first
+
+
+def formula_warning(count: int, example: Any, path: str | Path, safer: str) -> str:
+    """The warning for CSV cells a spreadsheet may run as formulas: the file is written as
+    is (the values are the data), so say how to open it safely."""
+    return (f"{count:,} cell(s) of {path} begin with =, +, -, @ or a tab (e.g. "
+            f"{quoted(example)}): a spreadsheet that opens this CSV may take them for formulas "
+            f"and run them; import it as text, or write {safer}, whose cells stay text")
+
+
 class TableWriter:
     """Writes chunks to one CSV or Parquet file through a temporary file renamed at the end,
     so an interrupted run never leaves an output that looks complete."""
@@ -504,9 +551,13 @@ class TableWriter:
         self.tmp = partial_path(self.path)
         self._writer = None
         self._rows = 0
+        self._formulas: tuple[int, Any] = (0, None)
 
     def write(self, frame: pd.DataFrame) -> None:
         if self.format == "csv":
+            count, first = formula_cells(frame)
+            if count:
+                self._formulas = (self._formulas[0] + count, self._formulas[1] or first)
             frame.to_csv(self.tmp, mode="a" if self._rows else "w", header=not self._rows,
                          index=False, sep=_csv_sep(self.path, None))
         else:
@@ -580,6 +631,9 @@ class TableWriter:
             pd.DataFrame().to_csv(self.tmp, index=False) if self.format == "csv" \
                 else pd.DataFrame().to_parquet(self.tmp)
         self.tmp.replace(self.path)
+        if self._formulas[0]:
+            warnings.warn(formula_warning(*self._formulas, self.path, "Parquet (.parquet)"),
+                          stacklevel=2)
         return self._rows
 
     def abort(self) -> None:

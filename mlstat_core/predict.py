@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,9 +27,11 @@ from mlstat_core.io import (
     iter_table,
     option_hint,
     parquet_safe,
+    quoted,
     separator_text,
 )
 from mlstat_core.registry import Registry, get_registry
+from mlstat_core.requirements import changed_versions
 from mlstat_core.sklearn_model import require_columns
 from mlstat_core.tasks import TaskType
 
@@ -169,9 +172,31 @@ def load_model(run_dir: str | Path, registry: Registry | None = None
     from mlstat_core.engine import blame, temporary_traceback
 
     model_entry = registry.get("model", name)
-    with blame("load", f"model {name}", model_entry.distribution, temporary_traceback):
+    changes = changed_versions(folder.manifest.get("environment"))
+    shown = ", ".join(changes[:VERSIONS_SHOWN]) + (
+        f" and {len(changes) - VERSIONS_SHOWN} more" if len(changes) > VERSIONS_SHOWN else "")
+    advice = "The model files pass their hash check but could not be read back: " + (
+        f"the run was made with other versions than those installed ({shown}); install "
+        "those versions, or rerun the pipeline" if changes else "if the run folder's files "
+        "were changed after the run (and its manifest with them), rerun the pipeline; "
+        "otherwise report it to the component's authors with the traceback")
+    with blame("load", f"model {name}", model_entry.distribution, temporary_traceback,
+               advice=advice):
         model = load_fitted(folder.model_dir, factories[0][1], steps)
+    if changes:
+        warnings.warn(f"run folder {folder.path} was made with other versions than those "
+                      f"installed ({shown}): its model may score differently; rerun the "
+                      "pipeline with the installed versions before relying on the scores",
+                      VersionWarning, stacklevel=2)
     return folder, model, factories[0][1], steps
+
+
+VERSIONS_SHOWN = 4
+"""Most changed library versions a message lists before it counts the rest."""
+
+
+class VersionWarning(UserWarning):
+    """A run folder's model is loaded with other library versions than it was made with."""
 
 
 def read_dtypes(model: Model, id_column: str | None = None) -> dict[str, Any]:
@@ -224,11 +249,20 @@ def check_output(input_path: str | Path, output_path: str | Path, cli: bool = Tr
     if same:
         raise DataError(f"{named} {output_path} is the input file {input_path}: writing the "
                         "predictions would destroy the records; give another output file")
-    for folder in output.resolve().parents:
+    folder = run_folder_around(output)
+    if folder is not None:
+        raise DataError(f"{named} {output_path} lies inside the run folder {folder}: "
+                        "writing there would change the run's evidence; write the "
+                        "predictions outside run folders")
+
+
+def run_folder_around(path: str | Path) -> Path | None:
+    """The run folder a path lies inside (a folder above it holds ``manifest.json``), or None:
+    commands refuse to write there, so a run's evidence is never changed."""
+    for folder in Path(path).expanduser().resolve().parents:
         if is_run_folder(folder):
-            raise DataError(f"{named} {output_path} lies inside the run folder {folder}: "
-                            "writing there would change the run's evidence; write the "
-                            "predictions outside run folders")
+            return folder
+    return None
 
 
 def build_engine(name: str, options: dict[str, Any] | None, registry: Registry) -> Engine:
@@ -337,7 +371,7 @@ def check_predictions(predicted: pd.DataFrame, task: TaskType | None,
             example = plain_label(values[bad].iloc[0])
             raise ModelError(
                 f"model {model_name}: column {column!r} holds {int(bad.sum()):,} value(s) "
-                f"that are not probabilities in [0, 1] (e.g. {example!r} for record "
+                f"that are not probabilities in [0, 1] (e.g. {quoted(example)} for record "
                 f"{plain_label(values.index[bad][0])!r}); return probabilities, not "
                 "percentages or scores")
 
@@ -629,7 +663,7 @@ class DuplicateIds:
         if not self.repeated:
             return None
         return (f"{self.repeated:,} record(s) repeat the id of an earlier record in column "
-                f"{self.column!r} (e.g. {self.example!r}): their predictions cannot be told "
+                f"{self.column!r} (e.g. {quoted(self.example)}): their predictions cannot be told "
                 "apart by record_id; make the ids unique, or pass another "
                 f"{argument_name('id_column', cli)}")
 

@@ -41,6 +41,24 @@ def installed_version(name: str) -> str | None:
         return None
 
 
+def changed_versions(environment: object) -> list[str]:
+    """``name recorded -> installed`` for each distribution a run's manifest recorded (its
+    ``environment``: plugins and packages) whose installed version differs or is absent."""
+    if not isinstance(environment, dict):
+        return []
+    recorded: dict[str, str] = {}
+    for group in ("plugins", "packages"):
+        table = environment.get(group)
+        if isinstance(table, dict):
+            recorded.update({str(k): str(v) for k, v in table.items() if v})
+    changes = []
+    for name, version in recorded.items():
+        now = installed_version(name)
+        if now != version:
+            changes.append(f"{name} {version} -> {now or 'not installed'}")
+    return changes
+
+
 def extras(distribution: str | None) -> list[str]:
     """The extras ``distribution`` declares (``Provides-Extra``); none when not installed."""
     if not distribution:

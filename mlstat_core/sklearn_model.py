@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from mlstat_core.artifacts import load_skops, save_skops
 from mlstat_core.components import STATE_FILE, Dataset, Model, NoParams
 from mlstat_core.errors import DataError, IntegrityError, ModelError
-from mlstat_core.io import is_text, plain, with_dtypes
+from mlstat_core.io import is_text, plain, quoted, with_dtypes
 
 ESTIMATOR_FILE = "estimator.skops"
 
@@ -85,7 +85,7 @@ def require_numeric(frame: pd.DataFrame, columns: list[str], what: str = "input"
         numbers = pd.to_numeric(series, errors="coerce")
         bad = numbers.isna() & series.notna()
         if bad.any():
-            examples = ", ".join(repr(v) for v in series[bad].unique()[:3])
+            examples = ", ".join(quoted(v) for v in series[bad].unique()[:3])
             first = series.index[bad][0]
             first = plain(first)
             raise DataError(
@@ -96,6 +96,23 @@ def require_numeric(frame: pd.DataFrame, columns: list[str], what: str = "input"
         out = out.copy() if out is frame else out
         out[column] = numbers
     return out
+
+
+def refuse_infinite(frame: pd.DataFrame, columns: list[str], what: str = "input") -> None:
+    """A ``DataError`` naming the first numeric column of ``columns`` that holds an infinite
+    value (a division by zero upstream, say): the estimators cannot take it, and it is not a
+    missing value to fill in."""
+    for column in columns:
+        series = frame[column] if column in frame.columns else None
+        if series is None or not pd.api.types.is_float_dtype(series):
+            continue
+        infinite = np.isinf(series.to_numpy(dtype=float, na_value=np.nan))
+        if infinite.any():
+            first = plain(series.index[infinite][0])
+            raise DataError(
+                f"{what}: column {column!r} holds {int(infinite.sum()):,} infinite value(s) "
+                f"(first at record {first!r}); correct them, or leave them empty (missing, "
+                "as the model treats missing values)")
 
 
 class SklearnModel(Model):
@@ -132,6 +149,7 @@ class SklearnModel(Model):
     def fit(self, train: Dataset, validation: Dataset | None = None) -> SklearnModel:
         self.roles = train.roles
         self.text_columns = text_columns_of(train.frame, train.roles.input_columns())
+        refuse_infinite(train.frame, train.roles.input_columns(), "training data")
         matrix, y, weights = self.training_data(train)
         self.estimator = self.build_estimator(train)
         kwargs: dict[str, Any] = {}
@@ -157,6 +175,7 @@ class SklearnModel(Model):
         if self.estimator is None or self.roles is None:
             raise ModelError(f"{type(self).__name__} is not fitted; call fit first")
         require_columns(frame, self.roles.input_columns())
+        refuse_infinite(frame, self.roles.input_columns())
         matrix = self.to_matrix(with_dtypes(frame, dict.fromkeys(self.text_columns or [], str)))
         if self.classes_ is not None and hasattr(self.estimator, "predict_proba"):
             proba = self.estimator.predict_proba(matrix) if len(frame) \

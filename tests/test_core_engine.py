@@ -190,6 +190,22 @@ def test_text_in_a_numeric_column_is_named_and_nothing_is_written(write_pipeline
         == len(new)
 
 
+def test_an_infinite_value_is_named_in_training_and_in_new_records(write_pipeline, tmp_path,
+                                                                   budget_csv):
+    frame = pd.read_csv(budget_csv)
+    frame.loc[3, "wfood"] = float("inf")  # a division by zero upstream, say
+    frame.to_csv(tmp_path / "inf.csv", index=False)
+    with pytest.raises(DataError, match=r"training data: column 'wfood' holds 1 infinite "
+                                        r"value\(s\).*leave them empty"):
+        mlstat_core.run(write_pipeline(loader={"component": "core.table", "target": "children",
+                                               "path": str(tmp_path / "inf.csv")}))
+    result = mlstat_core.run(write_pipeline())
+    with pytest.raises(DataError, match=r"column 'wfood' holds 1 infinite value\(s\) \(first "
+                                        r"at record 3\)"):
+        predict_file(result.run_dir, tmp_path / "inf.csv", tmp_path / "out.csv")
+    assert not (tmp_path / "out.csv").exists()
+
+
 def test_the_local_engine_refuses_a_url_output_rather_than_mangling_it(write_pipeline,
                                                                       budget_csv):
     result = mlstat_core.run(write_pipeline())

@@ -133,6 +133,24 @@ def test_the_warning_reaches_the_runs_warnings(tmp_path, budget_csv):
                for w in result.warnings)
 
 
+def test_a_long_cell_is_quoted_short_in_the_warning_and_the_run_folder(tmp_path, budget_csv):
+    import mlstat_core
+
+    secret = "refused - Mrs J. Smith, 12 High Street, NI AB123456C"
+    with_code(budget_csv, secret).to_csv(tmp_path / "d.csv", index=False)
+    result = mlstat_core.run({
+        "pipeline": {"name": "x", "task": "tabular_classification"},
+        "loader": {"component": "core.table", "path": str(tmp_path / "d.csv"),
+                   "target": "children"},
+        "model": {"component": "core.majority"}, "indicators": ["core.provenance"]},
+        out=tmp_path / "runs")
+    warning = next(w for w in result.warnings if "column 'income' holds numbers" in w)
+    assert f"(e.g. {secret[:40]!r}…)" in warning  # enough to find the cell, not the whole
+    assert "na_values" not in warning and "correct the values" in warning  # not a code
+    for name in ("manifest.json", "report.json", "report.html"):
+        assert "AB123456C" not in (result.run_dir / name).read_text(), name
+
+
 def test_decimal_commas_are_named_and_the_decimal_option_reads_them(tmp_path, budget_csv):
     frame = pd.read_csv(budget_csv)
     frame.to_csv(tmp_path / "d.csv", index=False, sep=";", decimal=",")

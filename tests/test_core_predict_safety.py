@@ -9,6 +9,7 @@ import json
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +20,15 @@ from click.testing import CliRunner
 import mlstat_core
 from mlstat_core.artifacts import MANIFEST, sha256_file
 from mlstat_core.cli import main
-from mlstat_core.errors import DataError, IntegrityError
+from mlstat_core.errors import DataError, IntegrityError, PluginError
 from mlstat_core.io import TableWriter, as_text, iter_table
-from mlstat_core.predict import DuplicateIds, load_model, predict_file, read_dtypes
+from mlstat_core.predict import (
+    DuplicateIds,
+    VersionWarning,
+    load_model,
+    predict_file,
+    read_dtypes,
+)
 
 
 def invoke(*args: str):
@@ -274,6 +281,32 @@ def test_classes_of_the_state_must_be_the_estimators(run_copy, tmp_path):
     edit_json(run_copy / "model" / "state.json", lambda s: s.__setitem__("classes", ["X", "Y"]))
     rehash(run_copy, "model/state.json")
     with pytest.raises(IntegrityError, match="not those of the fitted estimator"):
+        load_model(run_copy)
+
+
+def test_a_model_made_with_other_versions_warns_naming_them(trained, run_copy):
+    edit_json(run_copy / MANIFEST, lambda m: m["environment"]["packages"].__setitem__(
+        "scikit-learn", "0.20.0"))
+    with pytest.warns(VersionWarning, match=r"other versions than those installed "
+                      r"\(scikit-learn 0\.20\.0 -> \d[^)]*\): its model may score differently"):
+        load_model(run_copy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the versions it was made with: no warning
+        load_model(trained)
+
+
+def test_a_damaged_model_file_that_passes_its_hash_check_is_not_blamed_on_its_author(
+        run_copy, tmp_path):
+    skops = run_copy / "model" / "estimator.skops"
+    skops.write_bytes(skops.read_bytes()[:200])  # cut short, then hashed again
+    rehash(run_copy, "model/estimator.skops")
+    with pytest.raises(PluginError, match=r"step load: .*pass their hash check but could not be "
+                       r"read back: if the run folder's files were changed after the run"):
+        load_model(run_copy)
+    edit_json(run_copy / MANIFEST, lambda m: m["environment"]["packages"].__setitem__(
+        "skops", "0.1.0"))
+    with pytest.raises(PluginError, match=r"other versions than those installed \(skops 0\.1\.0 "
+                       r"-> [^)]*\); install those versions, or rerun the pipeline"):
         load_model(run_copy)
 
 
@@ -599,3 +632,22 @@ def test_a_parquet_output_in_a_folder_without_permission_is_a_users_message(tmp_
         TableWriter(tmp_path / "out.parquet").write(pd.DataFrame({"a": [1]}))
     assert user_message(info.value) == (f"cannot use {tmp_path}: no permission: choose a folder "
                                         "you can write to, or change its permissions")
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_kept_and_named(tmp_path):
+    """Values are the data, so they are written as they are; a CSV says how to open it
+    safely, Parquet (whose cells stay text) has nothing to say."""
+    frame = pd.DataFrame({"record_id": ["=1+1", "2", "3"], "prediction": ["-5", "+x", "@a"],
+                          "p": [-1.0, 0.5, 0.2]})
+    writer = TableWriter(tmp_path / "out.csv")
+    writer.write(frame)
+    with pytest.warns(UserWarning, match=r"3 cell\(s\) of .*out\.csv begin with =, \+, -, @ or "
+                      r"a tab \(e\.g\. '=1\+1'\).*write Parquet"):
+        writer.close()
+    assert pd.read_csv(tmp_path / "out.csv", dtype=str)["record_id"].tolist() == ["=1+1", "2",
+                                                                                  "3"]
+    writer = TableWriter(tmp_path / "out.parquet")
+    writer.write(frame)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        writer.close()

@@ -456,6 +456,20 @@ def test_compare_lists_the_pipeline_settings_in_which_runs_differ(tmp_path, repo
     assert "settings that differ" not in {f[0] for f in comparison([a, b])["facts"]}
 
 
+def test_compare_html_never_replaces_a_run_file_or_a_data_file(tmp_path, report) -> None:
+    a, b = make_run(tmp_path, report, "one"), make_run(tmp_path, report, "two")
+    manifest = (a / "manifest.json").read_bytes()
+    data = tmp_path / "records.csv"
+    data.write_text("id,x\n1,2\n")
+    for target, said in ((a / "manifest.json", "does not end in .html"),
+                         (a / "compare.html", "inside the run folder"),
+                         (data, "does not end in .html")):
+        outcome = CliRunner().invoke(compare_command, [str(a), str(b), "--html", str(target)])
+        assert outcome.exit_code == 2 and said in " ".join(outcome.output.split()), target
+    assert (a / "manifest.json").read_bytes() == manifest and data.read_text() == "id,x\n1,2\n"
+    assert not (a / "compare.html").exists()
+
+
 def test_compare_needs_two_real_runs(tmp_path, report) -> None:
     outcome = CliRunner().invoke(compare_command, [str(tmp_path)])
     assert outcome.exit_code == 2 and "at least two" in outcome.output

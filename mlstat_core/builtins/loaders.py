@@ -15,6 +15,7 @@ from mlstat_core.errors import DataError
 from mlstat_core.io import (
     first_record,
     plain,
+    quoted,
     read_table,
     require_table_columns,
     resolve_path,
@@ -35,7 +36,7 @@ def check_ids(frame: pd.DataFrame, column: str, path: Path) -> None:
     duplicated = frame[column].duplicated()
     if duplicated.any():
         dup = plain(frame.loc[duplicated, column].iloc[0])
-        raise DataError(f"id column {column!r} of {path} is not unique: {dup!r} is used "
+        raise DataError(f"id column {column!r} of {path} is not unique: {quoted(dup)} is used "
                         f"{int((frame[column] == dup).sum())} times; give every record its own id")
 
 
@@ -53,7 +54,7 @@ def check_weights(frame: pd.DataFrame, roles: ColumnRoles, path: Path) -> None:
     ]
     for mask, what in problems:
         if mask.any():
-            example = "" if what.startswith("missing") else f"{plain(raw[mask].iloc[0])!r} "
+            example = "" if what.startswith("missing") else f"{quoted(raw[mask].iloc[0])} "
             raise DataError(
                 f"weights column {column!r} has {int(mask.sum())} {what} (first: {example}at "
                 f"{first_record(frame, mask, roles.id)}); a weight must be a number >= 0: {fix}")
@@ -104,6 +105,10 @@ comma) is taken for a numeric column spoiled by a few codes: the loader warns.""
 EXAMPLES = 3
 """How many of the values that are not numbers a warning shows."""
 
+CODE_LENGTH = 12
+"""Longest value offered as a missing-value code (``..``, ``n/a``, ``refused``); a longer one
+is an error in the data, not a code."""
+
 
 def spoiled_numbers(series: pd.Series, column: str, options: bool = True) -> str | None:
     """A warning for a column read as text (so the model takes it for categories) although at
@@ -117,7 +122,7 @@ def spoiled_numbers(series: pd.Series, column: str, options: bool = True) -> str
     total, bad = int(counts.sum()), int(counts[~number].sum())
     if not bad or counts[number | comma].sum() < NUMBER_SHARE * total:
         return None
-    shown = ", ".join(repr(v) for v in counts.index[~number][:EXAMPLES])
+    shown = ", ".join(quoted(v) for v in counts.index[~number][:EXAMPLES])
     fixes = ["store the column as numbers in the file (missing-value codes as missing)"]
     if options:
         fixes = reading_fixes(counts, number, comma)
@@ -133,10 +138,13 @@ def reading_fixes(counts: pd.Series, number: np.ndarray, comma: np.ndarray) -> l
     if comma.any():
         fixes.append(f"{int(counts[comma].sum()):,} have a decimal comma: set decimal = \",\" "
                      "in [loader] (and `sep` to the file's own)")
-    codes = list(counts.index[~number & ~comma][:EXAMPLES])
+    others = list(counts.index[~number & ~comma])
+    codes = [c for c in others if len(c) <= CODE_LENGTH][:EXAMPLES]
     if codes:
         fixes.append(f"declare missing-value codes with na_values = "
                      f"{json.dumps(codes, ensure_ascii=False)} in [loader], or correct the values")
+    elif others:
+        fixes.append("correct the values that are not numbers, or leave them empty")
     return fixes
 
 

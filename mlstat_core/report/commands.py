@@ -37,6 +37,8 @@ def compare_command(runs: tuple[Path, ...], html_file: Path | None) -> None:
     """
     if len(runs) < 2:
         raise click.UsageError("give at least two run folders to compare")
+    if html_file is not None:
+        check_html_output(html_file)
     from mlstat_core.artifacts import atomic_write_text
     from mlstat_core.report.compare import (
         comparison,
@@ -49,3 +51,19 @@ def compare_command(runs: tuple[Path, ...], html_file: Path | None) -> None:
     if html_file is not None:
         atomic_write_text(html_file, render_comparison_html(table))
         click.echo(f"wrote {html_file}")
+
+
+def check_html_output(html_file: Path) -> None:
+    """Refuse an ``--html`` file that is not ``.html``/``.htm`` (a data file given by
+    mistake) or that lies inside a run folder (its report or manifest would be replaced)."""
+    from mlstat_core.predict import run_folder_around
+
+    if html_file.suffix.lower() not in (".html", ".htm"):
+        raise click.BadParameter(f"{html_file} does not end in .html: give a file such as "
+                                 "compare.html (an existing file is replaced)",
+                                 param_hint="'--html'")
+    folder = run_folder_around(html_file)
+    if folder is not None:
+        raise click.BadParameter(f"{html_file} lies inside the run folder {folder}: writing "
+                                 "there would change the run's evidence; write the comparison "
+                                 "outside run folders", param_hint="'--html'")

@@ -13,6 +13,7 @@ import argparse
 import io
 import json
 import sys
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from mlstat_coding.hierarchy import Hierarchy
 from mlstat_coding.routing import MANUAL, routing_column
 from mlstat_core.artifacts import atomic_write_bytes, atomic_write_text
 from mlstat_core.errors import DataError, MlstatError, ModelError, print_user_error
+from mlstat_core.io import formula_cells, formula_warning
 
 QUEUE_COLUMNS_PER_SUGGESTION = ("code", "label", "score")
 QUEUE_SUFFIXES = {".csv": "csv", ".xlsx": "excel"}
@@ -61,7 +63,9 @@ def write_manual_queue(predictions: pd.DataFrame, frame: pd.DataFrame, path: str
     queue_format(path)
     out = queue_rows(predictions, frame, labels, text_columns=text_columns,
                      auxiliary=auxiliary, id_column=id_column, all_records=all_records, top=top)
-    write_queue_file(most_uncertain_first(out, confidence), path)
+    warning = write_queue_file(most_uncertain_first(out, confidence), path)
+    if warning:
+        warnings.warn(warning, stacklevel=2)
     return len(out)
 
 
@@ -173,12 +177,15 @@ def queue_format(path: str | Path) -> str:
     return QUEUE_SUFFIXES[suffix]
 
 
-def write_queue_file(queue: pd.DataFrame, path: str | Path) -> None:
-    """Write the queue atomically as CSV or Excel, by the ending of ``path``."""
+def write_queue_file(queue: pd.DataFrame, path: str | Path) -> str | None:
+    """Write the queue atomically as CSV or Excel, by the ending of ``path``; return the
+    warning for CSV cells a spreadsheet may take for formulas (None when there is none)."""
     if queue_format(path) == "excel":
         atomic_write_bytes(path, excel_bytes(queue, path))
-    else:
-        atomic_write_text(path, queue.to_csv(index=False))
+        return None
+    atomic_write_text(path, queue.to_csv(index=False))
+    count, first = formula_cells(queue)
+    return formula_warning(count, first, path, "the queue to .xlsx") if count else None
 
 
 def excel_bytes(queue: pd.DataFrame, path: str | Path) -> bytes:
@@ -274,15 +281,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``mlstat-coding-queue RUN_DIR --input FILE --output FILE``."""
     args = parser().parse_args(argv)
     try:
+        from mlstat_core.cli import one_line_warnings
         from mlstat_core.engine import sigterm_as_interrupt
         from mlstat_core.predict import check_chunk_size
 
         check_chunk_size(args.chunk_size, cli=True)
 
         check_queue_outputs(args.input, args.output, args.predictions)
-        folder, model, component = _coding_run(args.run_dir)
-        with sigterm_as_interrupt():
-            summary = score_to_queue(model, args, folder, component)
+        with one_line_warnings():  # a library's or the model's, as mlstat's commands show them
+            folder, model, component = _coding_run(args.run_dir)
+            with sigterm_as_interrupt():
+                summary = score_to_queue(model, args, folder, component)
     except (MlstatError, OSError) as exc:
         return print_user_error(exc)
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the partial files are gone
@@ -371,7 +380,7 @@ def score_to_queue(model: Any, args: argparse.Namespace, folder: Any, component:
         if not summary.records:
             raise DataError(f"input {args.input} has no records")
         queue = most_uncertain_first(pd.concat(parts), model.routing_confidence)
-        write_queue_file(queue, args.output)
+        summary.warnings += [w for w in [write_queue_file(queue, args.output)] if w]
         if writer is not None:
             writer.close()
     except BaseException:

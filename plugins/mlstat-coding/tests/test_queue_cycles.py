@@ -141,9 +141,10 @@ def test_queue_command_of_a_margin_model_puts_the_smallest_margin_first(occupati
 # -- formats ----------------------------------------------------------------------------------
 
 
-def test_queue_as_excel_and_predictions_as_parquet(occupations, tmp_path):
+def test_queue_as_excel_and_predictions_as_parquet(occupations, tmp_path, capsys):
     """An .xlsx queue holds what the .csv one does (text that looks like a formula stays
-    text); --predictions .parquet is Parquet, with the values of the .csv."""
+    text); --predictions .parquet is Parquet, with the values of the .csv. A .csv with such
+    text keeps it as it is (it is the data) and says how to open it safely."""
     folder, result = occupations
     frame = new_records(folder, 20)
     frame.loc[0, "job_title"] = "=1+1 clerk"
@@ -151,8 +152,13 @@ def test_queue_as_excel_and_predictions_as_parquet(occupations, tmp_path):
     args = [result.run_dir, tmp_path / "new.csv"]
     assert run_queue(*args, tmp_path / "q.csv", "--all", "--predictions",
                      str(tmp_path / "p.csv")) == 0
+    said = " ".join(capsys.readouterr().err.split())
+    assert "warning: 2 cell(s) of" in said and "'=1+1 clerk" in said  # the text and its column
+    assert "write the queue to .xlsx" in said
+    assert "warning: 1 cell(s) of" in said and "write Parquet (.parquet)" in said  # predictions
     assert run_queue(*args, tmp_path / "q.xlsx", "--all", "--predictions",
                      str(tmp_path / "p.parquet")) == 0
+    assert "formulas" not in capsys.readouterr().err
     assert (tmp_path / "q.xlsx").read_bytes()[:2] == b"PK"  # a zip: a real workbook
     excel = pd.read_excel(tmp_path / "q.xlsx", dtype=str).fillna("")
     text = ["record", "text", "job_title", "main_tasks", "sector", "prediction",

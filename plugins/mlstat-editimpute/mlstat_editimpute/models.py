@@ -25,6 +25,7 @@ import pandas as pd
 from mlstat_core.artifacts import load_skops, save_skops, write_json
 from mlstat_core.components import Dataset, Model
 from mlstat_core.errors import ConfigError, DataError, ModelError
+from mlstat_core.io import formula_cells, formula_warning
 from mlstat_editimpute import params as P
 from mlstat_editimpute.detect import Scorer
 from mlstat_editimpute.editing import ORIGINAL, Editor
@@ -270,6 +271,10 @@ class EditImputeModel(Model):
             table.to_csv(tmp, index=False)
             tmp.replace(directory / name)
             written.append(directory / name)
+            count, first = formula_cells(table)
+            if count:
+                warnings.warn(formula_warning(count, first, directory / name,
+                                              "the data as Parquet"), stacklevel=2)
         summary = edit_summary(predictions, self.variables, self.rule_texts)
         summary["warnings"] = list(self.fit_warnings)
         written.append(write_json(directory / "edit_summary.json", summary))

@@ -16,6 +16,7 @@ at the end allows a tolerance on every comparison of the rule.
 from __future__ import annotations
 
 import ast
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +43,13 @@ EQ_TOL = 1e-9
 """Tolerance of ``==`` in rules without ``+- tol`` (floating point, not a real allowance)."""
 STRICT_EPS = 1e-6
 """How far beyond the boundary a strict inequality (``<``, ``>``) must be in the solvers."""
+MAX_DEPTH = 200
+"""How many levels of operators a rule's expression may nest (each term of a sum is one): the
+parser's walks recurse, and a deeper rule would exhaust Python's recursion limit."""
+_TOO_DEEP = (f"is nested too deeply: more than {MAX_DEPTH} levels of operators (each term of a "
+             "sum, each '-' and each 'not' is one); simplify it")
+_TOO_LARGE = ("works out to a number too large to compute with (beyond about 1.8e308); use "
+              "smaller numbers, such as another unit")
 
 
 class RuleError(ConfigError):
@@ -57,8 +65,9 @@ class RuleError(ConfigError):
 
 
 def _rule_error(rule: str, detail: str) -> RuleError:
-    """'edit rule <rule> <detail>', with the detail kept apart."""
-    return RuleError(f"edit rule {rule!r} {detail}", detail)
+    """'edit rule <rule> <detail>', with the detail kept apart (a long rule cut short)."""
+    shown = repr(rule) if len(rule) <= 120 else f"{rule[:60]!r}..."
+    return RuleError(f"edit rule {shown} {detail}", detail)
 
 
 @dataclass(frozen=True)
@@ -196,7 +205,36 @@ def _arith(node: ast.expr, values: dict[str, np.ndarray]) -> Any:
 # --- parsing ---------------------------------------------------------------------------------
 
 
-def _check_safe(tree: ast.AST, rule: str) -> None:
+def _depth(node: ast.expr) -> int:
+    """How many levels of expressions ``node`` nests, counted without recursion."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        current, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in ast.iter_child_nodes(current)
+                     if isinstance(child, ast.expr))
+    return deepest
+
+
+def _shown_number(text: str) -> str:
+    """A number as the rule writes it, a long one cut short with its count of characters."""
+    return text if len(text) <= 20 else f"{text[:12]}... ({len(text)} characters)"
+
+
+def _check_number(node: ast.Constant, rule: str, source: str) -> None:
+    """Refuse a number that is infinite as a float (``1e400``, 400 digits)."""
+    try:
+        finite = math.isfinite(float(node.value))
+    except OverflowError:
+        finite = False
+    if not finite:
+        shown = _shown_number(ast.get_source_segment(source, node) or repr(node.value))
+        raise _rule_error(rule, f"contains the number {shown}, which is "
+                                "too large (numbers must be below about 1.8e308); use smaller "
+                                "numbers, such as another unit")
+
+
+def _check_safe(tree: ast.AST, rule: str, source: str) -> None:
     for node in ast.walk(tree):
         if not isinstance(node, _ALLOWED):
             raise _rule_error(rule, f"uses {type(node).__name__}, which edit rules do not "
@@ -206,6 +244,8 @@ def _check_safe(tree: ast.AST, rule: str) -> None:
                 isinstance(node.value, bool) or not isinstance(node.value, int | float)):
             raise _rule_error(rule, f"contains the constant {node.value!r}; only numbers are "
                               "allowed")
+        if isinstance(node, ast.Constant):
+            _check_number(node, rule, source)
         if isinstance(node, ast.Name) and node.id.startswith("__"):
             raise _rule_error(rule, f"names {node.id!r}; names starting with '__' are not "
                               "allowed")
@@ -228,12 +268,17 @@ def _parse_expr(text: str, rule: str) -> ast.expr:
     if len(text) > 2000:
         raise RuleError(f"edit rule {rule[:60]!r}... is longer than 2000 characters",
                         "is longer than 2000 characters")
+    source = text.strip()
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
         raise _rule_error(rule, f"is not a valid expression: {exc.msg}"
                                 f"{_syntax_hint(text)}") from None
-    _check_safe(tree, rule)
+    except (RecursionError, MemoryError):
+        raise _rule_error(rule, _TOO_DEEP) from None
+    if _depth(tree.body) > MAX_DEPTH:
+        raise _rule_error(rule, _TOO_DEEP)
+    _check_safe(tree, rule, source)
     body = tree.body
     if not isinstance(body, ast.Compare | ast.BoolOp) and not (
             isinstance(body, ast.UnaryOp) and isinstance(body.op, ast.Not)):
@@ -313,6 +358,8 @@ def _atoms(node: ast.expr, tol: float) -> list[Atom]:
             raise NonLinear("'!=' is a disjunction")
         if sym in (">", ">="):
             coefs, const = {v: -x for v, x in coefs.items()}, -const
+        if not all(map(math.isfinite, [const, *coefs.values()])):
+            raise OverflowError("a coefficient or constant is not finite")
         items = tuple((v, x) for v, x in coefs.items() if x != 0)
         out.append(Atom(items, const, "==" if sym == "==" else "<=", tol, sym in ("<", ">")))
         left = right
@@ -320,7 +367,30 @@ def _atoms(node: ast.expr, tol: float) -> list[Atom]:
 
 
 def parse_rule(text: str, index: int = 0) -> EditRule:
-    """Parse one rule (``name: [if COND then] EXPR [+- TOL]``); raise RuleError if unsafe."""
+    """Parse one rule (``name: [if COND then] EXPR [+- TOL]``); raise RuleError if unsafe,
+    too deeply nested or with numbers too large."""
+    try:
+        return _parse_rule(text, index)
+    except RecursionError:  # a backstop: _parse_expr refuses rules nested too deeply
+        raise _rule_error(str(text).strip(), _TOO_DEEP) from None
+    except OverflowError:
+        raise _rule_error(str(text).strip(), _TOO_LARGE) from None
+
+
+def _tolerance(body: str, rule: str) -> tuple[str, float]:
+    """The rule's body without its ``+- tol`` and the tolerance (0 without one)."""
+    m = _TOL_RE.match(body)
+    if not m:
+        return body, 0.0
+    tol = float(m.group(2))
+    if not math.isfinite(tol):
+        raise _rule_error(rule, f"has the tolerance {_shown_number(m.group(2))}, which is too "
+                                "large (it must be below about 1.8e308)")
+    return m.group(1).strip(), tol
+
+
+def _parse_rule(text: str, index: int) -> EditRule:
+    """:func:`parse_rule` without its backstops."""
     if not isinstance(text, str) or not text.strip():
         raise RuleError(f"edit rule {index + 1} is empty", "is empty")
     original = text.strip()
@@ -329,10 +399,7 @@ def parse_rule(text: str, index: int = 0) -> EditRule:
     m = _NAME_RE.match(body)
     if m:
         name, body = m.group(1), m.group(2).strip()
-    tol = 0.0
-    m = _TOL_RE.match(body)
-    if m:
-        body, tol = m.group(1).strip(), float(m.group(2))
+    body, tol = _tolerance(body, original)
     m = _IF_RE.match(body)
     condition = None
     if not m and _IF_START_RE.match(body):

@@ -74,6 +74,46 @@ def test_unsafe_rules_refused(text: str) -> None:
         parse_rule(text)
 
 
+@pytest.mark.parametrize("text", ["food_min: " + "-" * 999 + "wfood > 0",
+                                  "not " * 400 + "wfood > 0",
+                                  "if " + "not " * 300 + "x > 0 then y > 0",
+                                  "x <= " + " + ".join(["1"] * 300)])
+def test_deeply_nested_rule_is_one_rule_error(text: str) -> None:
+    with pytest.raises(RuleError, match=r"is nested too deeply: more than 200 levels") as err:
+        parse_rule(text)
+    assert len(str(err.value)) < 400  # the rule is cut short, not repeated whole
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("food_min: wfood <= " + "9" * 400, "contains the number 999999999999... (400 characters)"),
+    ("x <= 1e400", "contains the number 1e400, which is too large"),
+    ("x <= 1e200 * 1e200", "works out to a number too large"),
+    ("x == 1 +- 1e400", "has the tolerance 1e400, which is too large"),
+])
+def test_number_too_large_is_one_rule_error(text: str, shown: str) -> None:
+    with pytest.raises(RuleError, match="too large") as err:
+        parse_rule(text)
+    assert shown in str(err.value)
+
+
+def test_long_sum_within_the_nesting_limit_parses() -> None:
+    rule = parse_rule(" + ".join(f"x{i}" for i in range(190)) + " == 1")
+    assert rule.linear and len(rule.variables) == 190
+
+
+def test_deep_rule_in_a_pipeline_is_reported_at_its_place() -> None:
+    from mlstat_core.config import load_config
+
+    rules = ["first: income >= 10", "food_min: " + "-" * 400 + "wfood > 0"]
+    pipeline = {"pipeline": {"name": "r", "task": "tabular_imputation"},
+                "loader": {"component": "editimpute.budget_uk"},
+                "model": {"component": "editimpute.pmm", "rules": rules}}
+    with pytest.raises(ConfigError) as caught:
+        load_config(pipeline)
+    (issue,) = caught.value.issues
+    assert issue.field == "model.rules.1" and "nested too deeply" in str(issue)
+
+
 def test_unknown_variable_names_rule_and_variable(data: Dataset) -> None:
     model = PmmModel(PmmParams(rules=["spend: totexpp <= 4 * income"], **FAST))
     with pytest.raises(ConfigError, match="spend.*totexpp.*did you mean 'totexp'"):

@@ -123,13 +123,18 @@ def _pages_from_json(path: Path, encoding: str, option: str) -> list[Any]:
             "format = \"jsonl\""
         raise DataError(f"{path} is not valid JSON (line {exc.lineno}: {exc.msg}){advice}"
                         ) from None
+    except RecursionError:
+        raise DataError(f"{path} is nested too deeply to read as JSON (lists or objects within "
+                        "each other beyond about 1,000 levels, where an X export needs a few); "
+                        "check that it is an X API v2 export") from None
     pages = doc if isinstance(doc, list) else [doc]
     return [_archive_tweet(page) for page in pages]
 
 
 def _pages_from_jsonl(path: Path, encoding: str, option: str) -> tuple[list[Any], list[int]]:
-    """The JSON value of each line and the numbers of the lines that are not JSON; a byte that
-    is not text in ``encoding`` stops reading (replaced, it would garble tweets unseen)."""
+    """The JSON value of each line and the numbers of the lines that are not JSON (or nested
+    too deeply to decode); a byte that is not text in ``encoding`` stops reading (replaced, it
+    would garble tweets unseen)."""
     pages: list[Any] = []
     bad: list[int] = []
     try:
@@ -139,7 +144,7 @@ def _pages_from_jsonl(path: Path, encoding: str, option: str) -> tuple[list[Any]
                     continue
                 try:
                     pages.append(json.loads(line))
-                except json.JSONDecodeError:
+                except (json.JSONDecodeError, RecursionError):  # too deep: malformed too
                     bad.append(number)
     except UnicodeDecodeError as exc:
         raise decoding_error(path, encoding, exc, option) from None

@@ -61,6 +61,29 @@ def test_jsonl_malformed_lines_skipped_counted_and_reported(tmp_path: Path) -> N
     assert set(frame["id"]) == {"1", "3", "7"}
 
 
+DEEP = {"array": "[" * 10000 + "]" * 10000, "object": '{"a":' * 10000 + "1" + "}" * 10000}
+
+
+@pytest.mark.parametrize("kind", ["array", "object"])
+def test_jsonl_line_nested_too_deeply_is_skipped_and_counted(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "stream.jsonl"
+    lines = [json.dumps(PAGE["data"][0]), DEEP[kind], json.dumps(PAGE["data"][2] | {"id": "7"})]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match=r"skipped 1 malformed JSON line\(s\) \(line 2\)"):
+        frame, info = read_tweets(path, params=TweetsParams(path=str(path),
+                                                            duplicates="keep"))
+    assert list(frame["id"]) == ["1", "7"]
+    assert info["malformed_lines"] == 1 and info["malformed_line_numbers"] == [2]
+
+
+@pytest.mark.parametrize("kind", ["array", "object"])
+def test_json_file_nested_too_deeply_is_one_data_error(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "export.json"
+    path.write_text(DEEP[kind], encoding="utf-8")
+    with pytest.raises(DataError, match=r"export\.json is nested too deeply to read as JSON"):
+        read_tweets(path)
+
+
 def test_missing_error_policy_names_the_fix(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     path.write_text("id,text,created_at\n1,hello,2020-01-01\n2,,2020-01-02\n", encoding="utf-8")
