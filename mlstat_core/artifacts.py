@@ -238,11 +238,23 @@ def environment(plugins: dict[str, str | None] | None = None) -> dict[str, Any]:
 
 
 def new_run_id(name: str) -> str:
-    """A run folder name from the pipeline name, a time stamp and a random suffix; it starts
-    with a letter or digit, so a command line never takes it for an option."""
+    """A run folder name from the pipeline name, a time stamp (local time) and a random
+    suffix; it starts with a letter or digit, so a command line never takes it for an
+    option, and holds only characters the file system's encoding can name (``żółć`` under a
+    Latin-1 locale becomes ``----``)."""
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name).strip("-_")[:40]
+    safe = "".join(c if (c.isalnum() or c in "-_") and _nameable(c) else "-"
+                   for c in name).strip("-_")[:40]
     return f"{safe or 'run'}-{stamp}-{uuid.uuid4().hex[:6]}"
+
+
+def _nameable(char: str) -> bool:
+    """Whether a file name may hold ``char`` under the file system's encoding."""
+    try:
+        char.encode(sys.getfilesystemencoding())
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @dataclass
@@ -323,11 +335,16 @@ class RunFolder:
     def verify(self, prefix: str = MODEL_DIR) -> None:
         """Check the files under ``prefix`` (and ``profile.json``, read with the model)
         against the manifest: every file there must be listed, and match its SHA-256."""
-        if self.manifest.get("status") != "succeeded":
+        status = self.manifest.get("status")
+        if status == "running":
             raise DataError(
-                f"run {self.path} did not succeed (status {self.manifest.get('status')!r}: "
-                f"{self.manifest.get('error')}); it has no usable model"
-            )
+                f"run {self.path} never finished (status 'running'): it is still running, or "
+                "it was stopped with no chance to record it (killed, out of memory, the "
+                "machine restarted); it has no usable model: rerun the pipeline")
+        if status != "succeeded":
+            error = self.manifest.get("error")
+            raise DataError(f"run {self.path} did not succeed (status {status!r}"
+                            + (f": {error}" if error else "") + "); it has no usable model")
         listed = self.manifest.get("files", {})
         files = {k: v for k, v in listed.items() if k.startswith(prefix + "/")}
         if not files:

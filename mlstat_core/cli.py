@@ -212,6 +212,9 @@ def _print_summary(result: Any) -> None:
 @click.option("--sep", help="Field separator of a CSV input, e.g. ';' or '\\t' (default: the "
                             "`sep` of the loader the run was trained with, else ',' or tab "
                             "for .tsv). Its `decimal` and `na_values` apply too.")
+@click.option("--sheet", help="Sheet of an Excel input: its name, or a number counting from 0 "
+                              "(default: the `sheet` of the loader the run was trained with, "
+                              "else the first).")
 @click.option("--id-column", help="Input column identifying records (default: the model's id "
                                   "column if present, else a record_id column, else the row "
                                   "number).")
@@ -225,7 +228,8 @@ def _print_summary(result: Any) -> None:
 @click.option("--engine-option", "engine_options", multiple=True, metavar="KEY=VALUE",
               help="A param of the engine (repeatable), e.g. partitions=8.")
 def predict(run_dir: str, input_path: str, output_path: str, chunk_size: int,
-            encoding: str, sep: str | None, id_column: str | None, probabilities: bool,
+            encoding: str, sep: str | None, sheet: str | None, id_column: str | None,
+            probabilities: bool,
             engine: str, spark_master: str | None, engine_options: tuple[str, ...]) -> None:
     """Score new records with the model of a finished run."""
     from mlstat_core.config import parse_override
@@ -244,7 +248,7 @@ def predict(run_dir: str, input_path: str, output_path: str, chunk_size: int,
         options["master"] = spark_master
     summary = predict_file(run_dir, input_path, output_path, chunk_size, encoding,
                            engine=engine, engine_options=options, id_column=id_column,
-                           probabilities=probabilities, sep=sep, cli=True)
+                           probabilities=probabilities, sep=sep, cli=True, sheet=sheet)
     click.echo(f"{summary.records:,} records scored in {summary.seconds:.2f} s on "
                f"{summary.engine} -> {summary.output}")
     for warning in summary.warnings:

@@ -136,7 +136,10 @@ def check_target_values(dataset: Dataset, config: PipelineConfig) -> None:
                 f"target column {column!r} holds continuous numbers (e.g. {example:g} at "
                 f"{_where(dataset, fractional)}), but task {config.task.name!r} predicts "
                 f"classes; use task 'tabular_regression' with a regression model, or make "
-                "the target class labels")
+                "the target class labels" + (
+                    " (codes such as 1.10 are read as text with target_type = \"text\" in "
+                    "[loader])" if "target_type" in type(config.loader.params).model_fields
+                    else ""))
 
 
 def prediction_frame(dataset: Dataset, positions: np.ndarray, predicted: pd.DataFrame,

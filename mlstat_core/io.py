@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import unicodedata
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -200,6 +201,7 @@ def read_table(
     how: Callable[[str, str], str | None] | None = None,
     na_values: list[str] | None = None,
     decimal: str = ".",
+    keep_default_na: bool = True,
 ) -> pd.DataFrame:
     """Read a whole table; raise DataError with the file and the fix for every user mistake.
 
@@ -207,8 +209,10 @@ def read_table(
     they cannot, the file must be saved otherwise); by default the loader's settings of those
     names (:func:`loader_setting`). ``na_values`` (values that mean missing, besides pandas'
     own) and ``decimal`` (the decimal mark) apply to CSV and Excel files, whose cells are
-    text; a Parquet file's columns carry their types, so it refuses them. A missing declared
-    column of a CSV file whose header holds another separator gets the ``sep`` to use."""
+    text; a Parquet file's columns carry their types, so it refuses them. Without
+    ``keep_default_na`` only empty cells and ``na_values`` are missing, not pandas' words
+    (``NA``, ``null``, ``None``...). A missing declared column of a CSV file whose header
+    holds another separator gets the ``sep`` to use."""
     how = how or loader_setting
     path = Path(path)
     _check_file(path)
@@ -218,14 +222,15 @@ def read_table(
         raise DataError(f"{path} is a Parquet file, whose columns carry their own types: "
                         "`na_values` and `decimal` apply to CSV and Excel files only; remove "
                         "them")
-    options = {"na_values": na_values or None, "decimal": decimal, "dtype": dtype}
+    options = {**missing_options(na_values, keep_default_na), "decimal": decimal,
+               "dtype": dtype}
     try:
         if fmt == "csv":
             frame = pd.read_csv(path, encoding=encoding, sep=_csv_sep(path, sep), **options)
         elif fmt == "parquet":
             frame = pd.read_parquet(path)
         else:
-            frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, **options)
+            frame = read_sheet(path, sheet, how, **options)
     except UnicodeDecodeError as exc:
         found = undecodable_line(path, encoding) if fmt == "csv" else None
         where = f"{found[1]} on line {found[0]:,}" if found else exc.reason
@@ -240,6 +245,7 @@ def read_table(
             f"save it with '{separator_text(used)}' between fields")) from None
     except (OSError, ValueError) as exc:
         raise DataError(f"cannot read {path} as {fmt}: {exc}") from None
+    frame = nfc_columns(frame)
     missing = [c for c in columns or [] if c not in frame.columns]
     used = _csv_sep(path, sep) or ","
     likely = likely_separator(path, encoding, used) if missing and fmt == "csv" else None
@@ -251,6 +257,41 @@ def read_table(
             f"not '{separator_text(used)}': {advice}")
     require_table_columns(frame, columns or [], path)
     return frame
+
+
+def missing_options(na_values: list[str] | None, keep_default_na: bool) -> dict[str, Any]:
+    """pandas' reading options for what is missing: ``na_values`` besides pandas' own words
+    (``NA``, ``null``...), or without ``keep_default_na`` besides empty cells only."""
+    if keep_default_na:
+        return {"na_values": na_values or None}
+    return {"na_values": [*(na_values or []), ""], "keep_default_na": False}
+
+
+def nfc_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its column names in Unicode NFC, the form a pipeline file is typed in:
+    ``dochód`` from a macOS export (NFD: ``o`` and a combining accent) is then the same
+    column. Names that would collide are left as they are."""
+    names = [unicodedata.normalize("NFC", c) if isinstance(c, str) else c
+             for c in frame.columns]
+    if names == list(frame.columns) or len(set(names)) < len(names):
+        return frame
+    return frame.set_axis(names, axis=1)
+
+
+def read_sheet(path: Path, sheet: str | int | None, how: Callable[[str, str], str | None],
+               **options: Any) -> pd.DataFrame:
+    """One sheet of an Excel workbook (the first by default); a sheet it does not have is one
+    ``DataError`` listing the sheets it has and the setting to choose one (``how``)."""
+    try:
+        return pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, **options)
+    except ValueError as exc:
+        if not str(exc).startswith("Worksheet"):
+            raise
+        names = pd.ExcelFile(path).sheet_names
+        advice = how("sheet", names[0]) if names else None
+        raise DataError(f"{path} has no sheet {sheet!r}; its sheets are "
+                        f"{', '.join(map(repr, names))} (a number counts from 0)"
+                        + (f": {advice}" if advice else "")) from None
 
 
 def _check_encoding(encoding: str) -> None:
@@ -282,9 +323,12 @@ def iter_table(
     cli: bool = False,
     na_values: list[str] | None = None,
     decimal: str = ".",
+    sheet: str | int | None = None,
+    keep_default_na: bool = True,
 ) -> Iterator[pd.DataFrame]:
     """Yield the table in chunks of at most ``chunk_size`` rows; memory is bounded by the
-    chunk size, not the file size (Excel files are read whole: they are small by nature).
+    chunk size, not the file size (Excel files are read whole, ``sheet`` of them or the
+    first: they are small by nature).
 
     ``dtype`` maps columns to types (``str``: text, as :func:`as_text` writes it) so that
     every chunk has them the same, whatever values it happens to hold; absent columns are
@@ -302,14 +346,14 @@ def iter_table(
             one_column = _one_column(path, encoding, sep)
             reader = pd.read_csv(path, encoding=encoding, sep=_csv_sep(path, sep),
                                  chunksize=chunk_size, dtype=_csv_dtype(dtype),
-                                 skip_blank_lines=not one_column, na_values=na_values or None,
-                                 decimal=decimal)
+                                 skip_blank_lines=not one_column, decimal=decimal,
+                                 **missing_options(na_values, keep_default_na))
             if one_column:
                 reader = _without_trailing_rows(reader, _trailing_blank_lines(path))
             for chunk in reader:
                 chunk.index = pd.RangeIndex(start, start + len(chunk))
                 start += len(chunk)
-                yield with_dtypes(chunk, dtype)
+                yield with_dtypes(nfc_columns(chunk), dtype)
         elif fmt == "parquet":
             import pyarrow.parquet as pq
 
@@ -317,10 +361,12 @@ def iter_table(
                 chunk = batch.to_pandas()
                 chunk.index = pd.RangeIndex(start, start + len(chunk))
                 start += len(chunk)
-                yield with_dtypes(chunk, dtype)
+                yield with_dtypes(nfc_columns(chunk), dtype)
         else:
-            yield with_dtypes(read_table(path, format=fmt, dtype=_csv_dtype(dtype),
-                                         na_values=na_values, decimal=decimal), dtype)
+            yield with_dtypes(read_table(
+                path, format=fmt, dtype=_csv_dtype(dtype), na_values=na_values,
+                decimal=decimal, sheet=sheet, keep_default_na=keep_default_na,
+                how=lambda name, value: f"pass {option_hint(name, value, cli)}"), dtype)
     except UnicodeDecodeError as exc:
         found = undecodable_line(path, encoding) if fmt == "csv" else None
         where = f"{found[1]} on line {found[0]:,}, {chunk_of(path, found[0], chunk_size)}" \

@@ -88,6 +88,11 @@ class ScoringJob:
     na_values: list[str] = field(default_factory=list)
     """Missing-value codes of a CSV or Excel input, as the trained loader read them."""
     decimal: str = "."
+    sheet: str | int | None = None
+    """Sheet of an Excel input (None: the first)."""
+    keep_default_na: bool = True
+    """Whether pandas' missing-value words (``NA``, ``null``...) are missing, as the trained
+    loader read them (False: only empty cells and ``na_values``)."""
     """Decimal mark of a CSV or Excel input, as the trained loader read it."""
 
     @property
@@ -456,13 +461,16 @@ def trained_separator(folder: RunFolder) -> str | None:
 
 def trained_values(folder: RunFolder) -> dict[str, Any]:
     """How the trained loader read values in text files, to read new files alike:
-    ``na_values`` (missing-value codes such as ``..``) and ``decimal`` (``,`` for decimal
-    commas); the pandas defaults where it set none."""
+    ``na_values`` (missing-value codes such as ``..``), ``decimal`` (``,`` for decimal
+    commas) and ``keep_default_na`` (whether ``NA`` or ``null`` are missing); the pandas
+    defaults where it set none."""
     loader = trained_loader(folder)
     na_values = loader.get("na_values")
     decimal = loader.get("decimal")
+    default_na = loader.get("keep_default_na")
     return {"na_values": [str(v) for v in na_values] if isinstance(na_values, list) else [],
-            "decimal": decimal if isinstance(decimal, str) and len(decimal) == 1 else "."}
+            "decimal": decimal if isinstance(decimal, str) and len(decimal) == 1 else ".",
+            "keep_default_na": default_na if isinstance(default_na, bool) else True}
 
 
 def input_separator(input_path: str | Path, sep: str | None, folder: RunFolder) -> str | None:
@@ -473,6 +481,17 @@ def input_separator(input_path: str | Path, sep: str | None, folder: RunFolder) 
     if is_url(input_path) or Path(str(input_path)).suffix.lower() == ".tsv":
         return None
     return trained_separator(folder)
+
+
+def input_sheet(sheet: str | int | None, folder: RunFolder) -> str | int | None:
+    """The sheet to read an Excel input from: the one given (a text of digits is a number,
+    counting from 0), else the trained loader's ``sheet``, else None (the first)."""
+    if isinstance(sheet, str) and sheet.strip().isdigit():
+        return int(sheet)
+    if sheet is not None:
+        return sheet
+    trained = trained_loader(folder).get("sheet")
+    return trained if isinstance(trained, str | int) and not isinstance(trained, bool) else None
 
 
 def unseen_labels(chunk: pd.DataFrame, model: Model) -> dict[str, int]:
@@ -498,6 +517,7 @@ def predict_file(
     probabilities: bool = True,
     sep: str | None = None,
     cli: bool = False,
+    sheet: str | int | None = None,
 ) -> PredictSummary:
     """Score ``input_path`` into ``output_path`` with the run's model on the chosen engine.
 
@@ -506,7 +526,9 @@ def predict_file(
     ``top_scores`` already carry the best candidates.
 
     ``sep`` is the field separator of a CSV input; by default the one of the loader the run
-    was trained with (its ``sep``), else ',' (tab for ``.tsv``). Unexpected errors of plugin
+    was trained with (its ``sep``), else ',' (tab for ``.tsv``). ``sheet`` is the sheet of
+    an Excel input (a name, or a number counting from 0); by default the trained loader's
+    ``sheet``, else the first. Unexpected errors of plugin
     code are one :class:`PluginError` naming the component, its distribution and a file
     with the full traceback. Messages name this function's arguments (``output_path``,
     ``sep=';'``, ``chunk_size``), or with ``cli`` the ``mlstat predict`` options
@@ -527,7 +549,7 @@ def predict_file(
                      str(output_path) if is_url(output_path) else None,
                      input_separator(input_path, sep, folder),
                      label(name, registry.get("model", name).distribution), task, cli,
-                     **trained_values(folder))
+                     **trained_values(folder), sheet=input_sheet(sheet, folder))
     entry = registry.engine(engine)
     with sigterm_as_interrupt(), blame("predict", f"engine {entry.full_name}",
                                        entry.distribution, temporary_traceback):
@@ -591,7 +613,8 @@ class LocalEngine(Engine):
         try:
             for chunk in iter_table(job.input, job.chunk_size, encoding=job.encoding,
                                     sep=job.sep, dtype=job.read_dtypes(), cli=job.cli,
-                                    na_values=job.na_values, decimal=job.decimal):
+                                    na_values=job.na_values, decimal=job.decimal,
+                                    sheet=job.sheet, keep_default_na=job.keep_default_na):
                 predicted = predict_checked(model, chunk, f"input {job.input}",
                                             job.model_name, job.task, job.cli)
                 writer.write(parquet_safe(output_frame(chunk, predicted, model,

@@ -6,6 +6,7 @@ import re
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -220,3 +221,34 @@ def test_a_missing_column_of_a_well_separated_file_gets_no_separator_hint(tmp_pa
     with pytest.raises(DataError, match=r"lacks declared column\(s\) 'children'; it has 'a', "
                                         r"'note'$"):
         load(tmp_path, path="d.csv", target="children")
+
+
+def test_codes_with_leading_zeros_stay_distinct_classes(tmp_path):
+    """01, 1 and 007 are three codes: read as written, in the run and in its predictions;
+    labels that are plain numbers stay numbers, and target_type = "text" keeps 1.10."""
+    import mlstat_core
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=300)
+    codes = np.where(x > 0.5, "01", np.where(x < -0.5, "1", "007"))
+    pd.DataFrame({"x": x, "kod": codes}).to_csv(tmp_path / "d.csv", index=False)
+    config = {"pipeline": {"name": "codes", "task": "tabular_classification"},
+              "loader": {"component": "core.table", "path": str(tmp_path / "d.csv"),
+                         "target": "kod"},
+              "model": {"component": "core.logistic_regression"},
+              "indicators": ["core.classification_accuracy"]}
+    result = mlstat_core.run(config, out=tmp_path / "runs")
+    predictions = pd.read_parquet(result.run_dir / "predictions.parquet")
+    assert set(predictions["true"]) == {"01", "1", "007"}
+    assert {"proba_01", "proba_1", "proba_007"} <= set(predictions.columns)
+    assert load(tmp_path, path="d.csv", target="kod").y.map(type).eq(str).all()
+
+    pd.DataFrame({"x": x, "kod": np.where(x > 0, "1.10", "1.1")}).to_csv(tmp_path / "e.csv",
+                                                                         index=False)
+    assert load(tmp_path, path="e.csv", target="kod").y.dtype.kind == "f"  # numbers, as asked
+    assert set(load(tmp_path, path="e.csv", target="kod", target_type="text").y) == {"1.10",
+                                                                                     "1.1"}
+    pd.DataFrame({"x": x, "k": np.where(x > 0, 2, 10)}).to_csv(tmp_path / "f.csv", index=False)
+    assert load(tmp_path, path="f.csv", target="k").y.dtype.kind == "i"
+    pd.DataFrame({"x": x, "k": x > 0}).to_csv(tmp_path / "g.csv", index=False)
+    assert load(tmp_path, path="g.csv", target="k").y.dtype == bool

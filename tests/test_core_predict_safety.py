@@ -651,3 +651,59 @@ def test_csv_cells_a_spreadsheet_would_run_are_kept_and_named(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         writer.close()
+
+
+def test_an_excel_input_is_read_from_the_trained_sheet_or_the_one_given(tmp_path):
+    """Training read the sheet "Dane 2024" of a workbook whose first sheet is notes; new
+    records come from the same sheet by default, or from --sheet."""
+    import mlstat_core
+
+    frame = training_frame().drop(columns="id")
+    notes = pd.DataFrame({"opis": ["read me"]})
+    with pd.ExcelWriter(tmp_path / "zeszyt ł.xlsx") as book:
+        notes.to_excel(book, sheet_name="Info", index=False)
+        frame.to_excel(book, sheet_name="Dane 2024", index=False)
+    config = {"pipeline": {"name": "xl", "task": "tabular_classification"},
+              "loader": {"component": "core.table", "path": str(tmp_path / "zeszyt ł.xlsx"),
+                         "sheet": "Dane 2024", "target": "y"},
+              "model": {"component": "core.logistic_regression"},
+              "indicators": ["core.classification_accuracy"]}
+    run = mlstat_core.run(config, out=tmp_path / "runs").run_dir
+    out = tmp_path / "scored.csv"
+    assert predict_file(run, tmp_path / "zeszyt ł.xlsx", out).records == len(frame)
+    with pd.ExcelWriter(tmp_path / "nowe.xlsx") as book:
+        notes.to_excel(book, sheet_name="Info", index=False)
+        frame.head(7).to_excel(book, sheet_name="Nowe", index=False)
+    outcome = invoke("predict", run, "--input", tmp_path / "nowe.xlsx", "--output", out)
+    said = " ".join(outcome.output.split())
+    assert outcome.exit_code == 2 and "has no sheet 'Dane 2024'; its sheets are 'Info', " \
+        "'Nowe'" in said and "--sheet Info" in said
+    for sheet in ("Nowe", "1"):
+        outcome = invoke("predict", run, "--input", tmp_path / "nowe.xlsx", "--output", out,
+                         "--sheet", sheet)
+        assert outcome.exit_code == 0, outcome.output
+        assert len(pd.read_csv(out)) == 7
+
+
+def test_column_names_in_another_unicode_form_are_the_same_columns(tmp_path):
+    """A macOS export writes 'dochód' decomposed (NFD); the pipeline and the trained model
+    name it composed: the same column, in training and in new records."""
+    import unicodedata
+
+    import mlstat_core
+
+    frame = training_frame().drop(columns="id").rename(columns={"num": "dochód"})
+    decomposed = frame.rename(columns={"dochód": unicodedata.normalize("NFD", "dochód")})
+    decomposed.to_csv(tmp_path / "train.csv", index=False)
+    config = {"pipeline": {"name": "nfd", "task": "tabular_classification"},
+              "loader": {"component": "core.table", "path": str(tmp_path / "train.csv"),
+                         "target": "y", "features": ["code", "dochód"]},
+              "model": {"component": "core.logistic_regression"},
+              "indicators": ["core.classification_accuracy"]}
+    run = mlstat_core.run(config, out=tmp_path / "runs").run_dir
+    frame.to_csv(tmp_path / "new_nfc.csv", index=False)
+    decomposed.to_csv(tmp_path / "new_nfd.csv", index=False)
+    for name in ("new_nfc.csv", "new_nfd.csv"):
+        assert predict_file(run, tmp_path / name, tmp_path / f"out_{name}").records == 160
+    assert (pd.read_csv(tmp_path / "out_new_nfc.csv")["prediction"]
+            == pd.read_csv(tmp_path / "out_new_nfd.csv")["prediction"]).all()

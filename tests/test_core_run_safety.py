@@ -306,6 +306,29 @@ def test_a_pipeline_name_with_leading_punctuation_gives_a_clean_folder(tmp_path)
 
     assert new_run_id("<draft>").startswith("draft-2")
     assert new_run_id("---").startswith("run-")
+
+
+def test_a_run_folder_name_holds_only_what_the_file_system_can_name(monkeypatch):
+    """Under a Latin-2 locale a pipeline named in Cyrillic still gets a folder, not a
+    UnicodeEncodeError from mkdir."""
+    import sys
+
+    from mlstat_core.artifacts import new_run_id
+
+    assert new_run_id("Potok żółć").startswith("Potok-żółć-2")  # a UTF-8 file system
+    monkeypatch.setattr(sys, "getfilesystemencoding", lambda: "iso8859-2")
+    name = new_run_id("Potok żółć ёж")
+    assert name.startswith("Potok-żółć-2")  # Polish letters exist in Latin-2, Cyrillic not
+    name.encode("iso8859-2")
+
+
+def test_a_run_that_never_finished_says_so(tmp_path):
+    from mlstat_core.artifacts import RunFolder
+
+    folder = RunFolder.create(tmp_path, "killed")  # left 'running', as by SIGKILL
+    with pytest.raises(DataError, match=r"never finished \(status 'running'\).*killed, out of "
+                       r"memory.*rerun the pipeline"):
+        RunFolder.open(folder.path).verify()
     cfg = config(small_table(tmp_path))
     cfg["pipeline"]["name"] = "<draft>"
     result = run(cfg, tmp_path)

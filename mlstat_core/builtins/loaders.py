@@ -148,10 +148,38 @@ def reading_fixes(counts: pd.Series, number: np.ndarray, comma: np.ndarray) -> l
     return fixes
 
 
+LEADING_ZERO = r"[+-]?0\d"
+"""A value written with a leading zero (``01``, ``007``): a code, whose zeros are part of it."""
+
+BOOLEAN_TEXT = {"true": True, "false": False}
+
+
+def typed_target(series: pd.Series, kind: str, decimal: str = ".") -> pd.Series:
+    """The target read as text, typed as the pipeline asks: ``text`` as written; ``number``
+    as numbers where every value is one; ``auto`` like ``number`` unless a value has a
+    leading zero (``01`` and ``1`` are different codes, and ``007`` is not 7). True/false
+    labels become booleans, as a CSV reader makes them."""
+    if kind == "text" or not (pd.api.types.is_object_dtype(series)
+                              or pd.api.types.is_string_dtype(series)):
+        return series
+    values = series.dropna().astype(str).str.strip()
+    if kind == "auto" and values.str.match(LEADING_ZERO).any():
+        return series
+    lowered = values.str.lower()
+    if len(values) == len(series) and len(values) and lowered.isin(BOOLEAN_TEXT).all():
+        return series.astype(str).str.strip().str.lower().map(BOOLEAN_TEXT).astype(bool)
+    written = values.str.replace(decimal, ".", regex=False) if decimal != "." else values
+    numbers = pd.to_numeric(written, errors="coerce")
+    if not len(values) or numbers.isna().any():
+        return series  # labels, not numbers
+    return pd.to_numeric(written.reindex(series.index))
+
+
 class TableLoader(Loader):
     """Loads one table and assigns column roles; every other column is a feature by default.
 
-    The id column is read as text, so identifiers such as ``00123`` keep their leading zeros."""
+    The id column is read as text, so identifiers such as ``00123`` keep their leading zeros;
+    so is a target with such codes (see :func:`typed_target`)."""
 
     params: TableParams
 
@@ -159,9 +187,12 @@ class TableLoader(Loader):
         p = self.params
         path = resolve_path(p.path, base_dir)
         named = [c for c in (p.id, p.target, p.weights, p.groups) if c] + list(p.text)
+        as_text = {c: str for c in (p.id, p.target) if c}  # the target: see typed_target
         frame = read_table(path, format=p.format, encoding=p.encoding, sep=p.sep, sheet=p.sheet,
-                           dtype={p.id: str} if p.id else None, na_values=list(p.na_values),
+                           dtype=as_text or None, na_values=list(p.na_values),
                            decimal=p.decimal, columns=named + list(p.features))
+        if p.target and p.target in frame.columns:
+            frame[p.target] = typed_target(frame[p.target], p.target_type, p.decimal)
         features = list(p.features) or [c for c in frame.columns if c not in named]
         roles = ColumnRoles(id=p.id, target=p.target, features=features, text=list(p.text),
                             weights=p.weights, groups=p.groups)

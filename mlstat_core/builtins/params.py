@@ -14,7 +14,11 @@ if TYPE_CHECKING:
     from mlstat_core.tasks import TaskType
 
 
-class TableParams(Params):
+class TableReading(Params):
+    """How a table file is read: its path, format and the reading options a CSV or
+    Excel file needs. Loaders of other plugins inherit it to read files as
+    ``core.table`` does, with the same names, defaults and checks."""
+
     path: str = Field(description="CSV, Parquet or Excel file; relative to the pipeline file")
     format: Literal["csv", "parquet", "excel"] | None = Field(
         None, description="file format; by default taken from the suffix")
@@ -28,17 +32,9 @@ class TableParams(Params):
         description="values that mean missing besides empty cells, NA and n/a, such as ['..', "
                     "'-9'] (CSV and Excel)")
     sheet: str | int | None = Field(None, description="Excel sheet name or number")
-    id: str | None = Field(None, description="column that identifies a record")
-    target: str | None = Field(None, description="column to predict")
-    features: list[str] = Field(default_factory=list,
-                                description="input columns; empty means every other column")
-    text: list[str] = Field(default_factory=list, description="free-text input columns")
-    weights: str | None = Field(None, description="column of survey or sample weights")
-    groups: str | None = Field(None, description="column of groups for a group split")
-    dropna_target: bool = Field(True, description="drop records whose target is missing")
 
     @model_validator(mode="after")
-    def _decimal_mark(self) -> TableParams:
+    def _decimal_mark(self) -> TableReading:
         """One character, and not the field separator (',' by default, tab for .tsv)."""
         if len(self.decimal) != 1:
             raise ValueError(f"decimal must be one character, such as \",\" or \".\", not "
@@ -57,6 +53,21 @@ class TableParams(Params):
                 self.format is None and suffix in PARQUET_SUFFIXES | EXCEL_SUFFIXES):
             return None
         return self.sep or ("\t" if suffix == ".tsv" else ",")
+
+
+class TableParams(TableReading):
+    id: str | None = Field(None, description="column that identifies a record")
+    target: str | None = Field(None, description="column to predict")
+    target_type: Literal["auto", "text", "number"] = Field(
+        "auto", description="how the target is read: 'text' keeps labels as written (codes "
+                            "such as 1.10); 'auto' reads numbers as numbers unless a value "
+                            "starts with 0 and a digit (01, 007: codes, kept as text)")
+    features: list[str] = Field(default_factory=list,
+                                description="input columns; empty means every other column")
+    text: list[str] = Field(default_factory=list, description="free-text input columns")
+    weights: str | None = Field(None, description="column of survey or sample weights")
+    groups: str | None = Field(None, description="column of groups for a group split")
+    dropna_target: bool = Field(True, description="drop records whose target is missing")
 
     def check(self, registry: Any, task: TaskType | None = None) -> list[ConfigIssue]:
         """The target or the id as an input would let the model read the answer (or the

@@ -87,9 +87,9 @@ class TextTableLoader(Loader):
     def load(self, base_dir: Path) -> Dataset:
         p = self.params
         path = resolve_path(p.path, base_dir)
-        dtype = {c: "str" for c in [p.code, *p.auxiliary, p.id] if c}
+        as_text = dict.fromkeys([c for c in [p.code, *p.text, *p.auxiliary, p.id] if c], "str")
         frame = read_table(path, format=p.format, encoding=p.encoding, sep=p.sep, sheet=p.sheet,
-                           dtype=dtype or None)
+                           dtype=as_text or None, keep_default_na=p.keep_default_na)
         roles = ColumnRoles(id=p.id, target=p.code, text=list(p.text),
                             auxiliary=list(p.auxiliary), weights=p.weights)
         hierarchy = None

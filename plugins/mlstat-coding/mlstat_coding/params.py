@@ -49,6 +49,11 @@ class TextTableParams(_LoaderCommon):
     encoding: Encoding = Field("utf-8", description="text encoding of a CSV file (e.g. cp1250)")
     sep: str | None = Field(None, description="CSV separator")
     sheet: str | int | None = Field(None, description="Excel sheet")
+    keep_default_na: bool = Field(
+        False, description="also read pandas' missing-value words (NA, null, None, N/A, nan) "
+                           "as missing; by default only an empty cell is missing, so the code "
+                           "NA (Namibia) and the text None are values, in training and in "
+                           "new records")
 
     @field_validator("text")
     @classmethod

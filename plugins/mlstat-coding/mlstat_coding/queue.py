@@ -331,6 +331,10 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--sep", default=None,
                         help="field separator of a CSV input (default: the one the model's "
                              "training data had; '\\t' or tab for a tab)")
+    parser.add_argument("--sheet", default=None,
+                        help="sheet of an Excel input: its name, or a number counting from 0 "
+                             "(default: the sheet the model's training data came from, else "
+                             "the first)")
     parser.add_argument("--chunk-size", type=int, default=50_000,
                         help="records scored at a time (memory is bounded by it; the queue "
                              "itself, the manual records, is kept until it is sorted)")
@@ -348,6 +352,7 @@ def score_to_queue(model: Any, args: argparse.Namespace, folder: Any, component:
         DuplicateIds,
         id_column_of,
         input_separator,
+        input_sheet,
         predict_checked,
         read_dtypes,
         trained_values,
@@ -362,7 +367,8 @@ def score_to_queue(model: Any, args: argparse.Namespace, folder: Any, component:
     numbered = False
     try:
         for frame in iter_table(args.input, args.chunk_size, encoding=args.encoding, sep=sep,
-                                dtype=dtype, cli=True, **trained_values(folder)):
+                                dtype=dtype, cli=True, **trained_values(folder),
+                                sheet=input_sheet(args.sheet, folder)):
             predictions = predict_checked(model, frame, f"input {args.input}", component)
             id_column = id_column_of(frame.columns, model, args.id_column)
             numbered = id_column is None

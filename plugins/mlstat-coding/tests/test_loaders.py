@@ -134,6 +134,42 @@ def test_duplicate_ids_and_bad_weights(tmp_path):
         load(tmp_path, weights="shop")
 
 
+# country of birth: NA is Namibia; pandas reads NA, null, None, N/A, nan as missing by default
+AS_WRITTEN = [
+    ("1", "None", "NA", "NA"), ("2", "NA", "NA", "x"), ("3", "born abroad", "null", ""),
+    ("4", "null", "null", "NA"), ("5", "", "PL", "x"), ("6", "N/A", "PL", "NA"),
+    ("7", "text", "", "x"),
+]
+
+
+def as_written(tmp_path: Path, name: str = "items.csv"):
+    """The loaded AS_WRITTEN table (written as ``name``) and the warnings of its load."""
+    frame = pd.DataFrame(AS_WRITTEN, columns=["id", "description", "code", "shop"])
+    path = tmp_path / name
+    if name.endswith(".xlsx"):
+        frame.replace("", None).to_excel(path, index=False)
+    else:
+        frame.to_csv(path, index=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = load(tmp_path, path=name, id="id", auxiliary=["shop"])
+    return ds, [str(w.message) for w in caught]
+
+
+@pytest.mark.parametrize("name", ["items.csv", "items.xlsx"])
+def test_text_table_reads_codes_texts_and_auxiliaries_as_written(tmp_path, name):
+    ds, caught = as_written(tmp_path, name)
+    # only the record with an empty code is left out; NA (Namibia) and null are codes
+    assert [m for m in caught if "have no code" in m] == [
+        f"1 record(s) of {tmp_path / name} have no code and are left out"]
+    assert list(ds.frame["id"]) == ["1", "2", "3", "4", "5", "6"]
+    assert list(ds.y) == ["NA", "NA", "null", "null", "PL", "PL"]
+    assert list(ds.frame["description"].iloc[[0, 1, 3, 5]]) == ["None", "NA", "null", "N/A"]
+    assert pd.isna(ds.frame["description"].iloc[4])  # an empty cell is still missing
+    assert list(ds.frame["shop"].iloc[[0, 1, 3]]) == ["NA", "x", "NA"]
+    assert pd.isna(ds.frame["shop"].iloc[2])
+
+
 def test_missing_file_is_a_data_error(tmp_path):
     with pytest.raises(DataError, match="does not exist"):
         load(tmp_path, path="nope.csv")

@@ -331,3 +331,24 @@ def test_without_text_columns_the_first_text_column_is_the_text(tmp_path):
     frame = pd.DataFrame({"n": [1], "product": pd.Series(["tea"], dtype="str")})
     write_manual_queue(preds, frame, tmp_path / "q.csv")
     assert queue_of(tmp_path / "q.csv")["text"].tolist() == ["tea"]
+
+
+def test_new_records_are_read_as_training_read_them_na_is_a_word(occupations, tmp_path):
+    """coding.text_table reads only empty cells as missing, and so do mlstat predict and the
+    queue: a job title 'NA' or 'None' is scored as that text, not as an empty record."""
+    from mlstat_core.predict import predict_file
+
+    folder, result = occupations
+    frame = new_records(folder, 6)
+    frame.loc[0, "job_title"], frame.loc[1, "job_title"] = "NA", "None"
+    frame.loc[0:1, "main_tasks"] = ""
+    frame.loc[2, "job_title"], frame.loc[2, "main_tasks"] = "", ""  # truly empty
+    frame.to_csv(tmp_path / "new.csv", index=False)
+    scored = predict_file(result.run_dir, tmp_path / "new.csv", tmp_path / "p.csv")
+    assert scored.records == 6
+    predictions = pd.read_csv(tmp_path / "p.csv", dtype=str, keep_default_na=False)
+    assert list(predictions["reason"].iloc[:3] == "empty text") == [False, False, True]
+    assert run_queue(result.run_dir, tmp_path / "new.csv", tmp_path / "q.csv", "--all") == 0
+    queue = queue_of(tmp_path / "q.csv").set_index("record")
+    assert queue.loc[frame.loc[0, "id"], "job_title"] == "NA"
+    assert queue.loc[frame.loc[1, "id"], "job_title"] == "None"

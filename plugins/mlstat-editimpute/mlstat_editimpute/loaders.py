@@ -15,9 +15,17 @@ from pathlib import Path
 
 import pandas as pd
 
+from mlstat_core.builtins.loaders import check_ids
 from mlstat_core.components import ColumnRoles, Dataset, Loader
 from mlstat_core.errors import DataError
-from mlstat_core.io import not_settable, read_table
+from mlstat_core.io import (
+    likely_separator,
+    loader_setting,
+    read_table,
+    resolve_path,
+    separator_text,
+    table_format,
+)
 from mlstat_editimpute.inject import inject_errors
 from mlstat_editimpute.metadata import VariableInfo, default_info, numeric_frame, read_metadata
 from mlstat_editimpute.params import BudgetParams, SurveyParams
@@ -41,8 +49,8 @@ def build_dataset(frame: pd.DataFrame, path: Path, infos: dict[str, VariableInfo
         infos.setdefault(v, default_info(v, numeric[v]))
     frame = frame.copy()
     frame[variables] = numeric
-    if id_col and frame[id_col].duplicated().any():
-        raise DataError(f"id column {id_col!r} of {path} is not unique")
+    if id_col:
+        check_ids(frame, id_col, path)  # present, filled in and unique, as core.table checks
     rules = RuleSet.parse(list(params.rules))
     rules.check_variables(list(frame.columns), where=f"data set {path.name}")
     frame = frame.reset_index(drop=True)
@@ -60,6 +68,80 @@ def build_dataset(frame: pd.DataFrame, path: Path, infos: dict[str, VariableInfo
                    metadata=metadata)
 
 
+def read_survey(path: Path, p: SurveyParams) -> pd.DataFrame:
+    """The microdata file, read with the loader's options; the id column as text, so ids such
+    as ``00017`` keep their leading zeros. A declared column (id, weights, variables) missing
+    from a CSV file whose header holds another separator gets the ``sep`` to set."""
+    named = [c for c in (p.id, p.weights) if c]
+    return read_table(path, format=p.format, encoding=p.encoding, sep=p.sep, sheet=p.sheet,
+                      dtype={p.id: str} if p.id else None, na_values=list(p.na_values),
+                      decimal=p.decimal, columns=named + list(p.variables))
+
+
+def separator_advice(path: Path, p: SurveyParams, frame: pd.DataFrame) -> str:
+    """``; its header ... seems separated by ';': set the loader's `sep` ...`` when a CSV file
+    was read as one column because its separator is another; else empty."""
+    if len(frame.columns) != 1 or table_format(path, p.format) != "csv":
+        return ""
+    used = p.sep or ("\t" if path.suffix.lower() == ".tsv" else ",")
+    likely = likely_separator(path, p.encoding, used)
+    if likely is None or likely not in str(frame.columns[0]):
+        return ""
+    return (f"; its header {str(frame.columns[0])[:80]!r} seems separated by "
+            f"'{separator_text(likely)}', not '{separator_text(used)}': "
+            f"{loader_setting('sep', likely)}")
+
+
+def comma_decimal(series: pd.Series) -> str | None:
+    """A value such as ``0,5`` of a column read as text whose values are all numbers once
+    their decimal commas are points; None for any other column."""
+    if pd.api.types.is_numeric_dtype(series):
+        return None
+    values = series.dropna().astype(str).str.strip()
+    commas = values[values.str.fullmatch(r"[+-]?\d*,\d+")]
+    points = pd.to_numeric(values.str.replace(",", ".", regex=False), errors="coerce")
+    return str(commas.iloc[0]) if len(commas) and points.notna().all() else None
+
+
+def check_decimal_mark(frame: pd.DataFrame, path: Path, p: SurveyParams,
+                       columns: list[str]) -> None:
+    """Numbers written with a decimal comma, read as text: say to set the loader's
+    ``decimal``."""
+    if p.decimal == ",":
+        return
+    for column in columns:
+        example = comma_decimal(frame[column]) if column in frame.columns else None
+        if example is not None:
+            raise DataError(f"column {column!r} of {path} holds numbers written with a decimal "
+                            f"comma (such as {example!r}), read as text: "
+                            f"{loader_setting('decimal', ',')}")
+
+
+def survey_variables(frame: pd.DataFrame, path: Path, p: SurveyParams,
+                     infos: dict[str, VariableInfo]) -> list[str]:
+    """The variables to edit: the loader's, else the metadata's, else every numeric column
+    that is not the id or the weights."""
+    named = {c for c in (p.id, p.weights) if c}
+    if p.variables:
+        check_decimal_mark(frame, path, p, list(p.variables))
+        return list(p.variables)
+    if infos:
+        absent = [v for v in infos if v not in frame.columns]
+        if absent:
+            raise DataError(f"the metadata names variable(s) {absent} that {path} lacks"
+                            + separator_advice(path, p, frame))
+        check_decimal_mark(frame, path, p, list(infos))
+        return [v for v in infos if v not in named]
+    check_decimal_mark(frame, path, p, [c for c in frame.columns if c not in named])
+    variables = [c for c in frame.columns if c not in named
+                 and pd.api.types.is_numeric_dtype(frame[c])]
+    if not variables:
+        raise DataError(f"{path} has no numeric column to edit" + (
+            separator_advice(path, p, frame) or "; name the variables in the loader's "
+            "`variables`, or give a `metadata` file"))
+    return variables
+
+
 class SurveyLoader(Loader):
     """Survey microdata and its variable metadata."""
 
@@ -67,30 +149,15 @@ class SurveyLoader(Loader):
 
     def load(self, base_dir: Path) -> Dataset:
         p = self.params
-        path = Path(p.path).expanduser()
-        path = path if path.is_absolute() else base_dir / path
-        frame = read_table(path, format=p.format, how=not_settable)  # no encoding, sep
+        path = resolve_path(p.path, base_dir)
+        frame = read_survey(path, p)
         sources = [path]
         infos: dict[str, VariableInfo] = {}
         if p.metadata:
-            meta_path = Path(p.metadata).expanduser()
-            meta_path = meta_path if meta_path.is_absolute() else base_dir / meta_path
-            infos = read_metadata(meta_path)
+            meta_path = resolve_path(p.metadata, base_dir)
+            infos = read_metadata(meta_path, p.encoding)
             sources.append(meta_path)
-        named = {c for c in (p.id, p.weights) if c}
-        if p.variables:
-            variables = list(p.variables)
-        elif infos:
-            variables = [v for v in infos if v in frame.columns and v not in named]
-            absent = [v for v in infos if v not in frame.columns]
-            if absent:
-                raise DataError(f"the metadata names variable(s) {absent} that {path} lacks")
-        else:
-            variables = [c for c in frame.columns if c not in named
-                         and pd.api.types.is_numeric_dtype(frame[c])]
-        for c in named:
-            if c not in frame.columns:
-                raise DataError(f"{path} lacks column {c!r}")
+        variables = survey_variables(frame, path, p, infos)
         return build_dataset(frame, path, infos, variables, p, p.id, p.weights, sources)
 
 

@@ -73,10 +73,12 @@ def _check_exists(path: Path) -> None:
         raise DataError(f"metadata file {path} is empty")
 
 
-def sniff_separator(path: Path) -> str:
+def sniff_separator(path: Path, encoding: str = "utf-8") -> str:
     """The separator of a metadata CSV: the one that splits its header into a ``variable``
     column, else what :class:`csv.Sniffer` finds, else a comma."""
-    with path.open(encoding="utf-8-sig", errors="replace") as handle:
+    encoding = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") \
+        else encoding
+    with path.open(encoding=encoding, errors="replace") as handle:
         sample = handle.read(20_000)
     header = sample.splitlines()[0] if sample else ""
     for sep in SEPARATORS:
@@ -88,7 +90,7 @@ def sniff_separator(path: Path) -> str:
         return ","
 
 
-def _frame(path: Path) -> pd.DataFrame:
+def _frame(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
     _check_exists(path)
     if path.suffix.lower() == ".json":
         try:
@@ -98,15 +100,18 @@ def _frame(path: Path) -> pd.DataFrame:
         records = raw if isinstance(raw, list) else [{"variable": k, **v} for k, v in raw.items()]
         return pd.DataFrame(records)
     if table_format(path) == "csv":
-        return read_table(path, sep=sniff_separator(path), how=not_settable)
+        return read_table(path, sep=sniff_separator(path, encoding), encoding=encoding,
+                          how=lambda option, example: f"set the loader's `encoding` (for "
+                          f"example encoding = \"{example}\")" if option == "encoding"
+                          else None)
     return read_table(path, how=not_settable)
 
 
-def read_metadata(path: Path) -> dict[str, VariableInfo]:
+def read_metadata(path: Path, encoding: str = "utf-8") -> dict[str, VariableInfo]:
     """Read a metadata table with a ``variable`` column and optional ``type``, ``unit``,
     ``min``, ``max``, ``imputable``, ``weight`` and ``description`` columns (a CSV may be
-    separated by commas, semicolons, tabs or bars)."""
-    frame = _frame(path)
+    separated by commas, semicolons, tabs or bars; it is in the data's ``encoding``)."""
+    frame = _frame(path, encoding)
     if "variable" not in frame.columns:
         columns = list(map(str, frame.columns))
         seps = [name for sep, name in ((";", "';'"), ("\t", "tab")) if sep in columns[0]]

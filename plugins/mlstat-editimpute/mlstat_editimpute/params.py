@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import Field, PositiveFloat, field_validator
 
+from mlstat_core.builtins.params import TableReading
 from mlstat_core.components import Params
 
 BUDGET_RULES: list[str] = [
@@ -66,14 +67,16 @@ class _InjectMixin(Params):
     _rules = field_validator("rules")(classmethod(lambda cls, v: _check_rules(v)))
 
 
-class SurveyParams(_InjectMixin):
+class SurveyParams(_InjectMixin, TableReading):
+    """The microdata file, read with ``core.table``'s options and checks (``TableReading``)."""
+
     path: str = Field(description="CSV, Parquet or Excel microdata file, relative to the "
                                   "pipeline file")
-    format: Literal["csv", "parquet", "excel"] | None = None
     metadata: str | None = Field(None, description="variable metadata file (CSV/JSON): "
                                                    "variable, type, unit, min, max, imputable, "
                                                    "weight")
-    id: str | None = Field(None, description="column that identifies a record")
+    id: str | None = Field(None, description="column that identifies a record; read as text, "
+                                             "so ids such as 00017 keep their leading zeros")
     variables: list[str] = Field(default_factory=list,
                                  description="variables to edit and impute; empty: those in the "
                                              "metadata, else every numeric column")

@@ -684,8 +684,9 @@ def test_contradiction_names_every_bound_in_conflict() -> None:
     assert sorted(bounds) == ["walc >= 0", "wcloth >= 0", "wother >= 0", "wtrans >= 0"]
 
 
-def test_a_metadata_file_in_another_encoding_gets_advice_the_user_can_follow(tmp_path):
-    """The survey loader has no `encoding` setting: the message must not offer one."""
+def test_a_metadata_file_is_read_in_the_loaders_encoding(tmp_path):
+    """The metadata is written by the same office, in the data's encoding: the loader's
+    `encoding` reads both, and a message about the metadata offers it."""
     from mlstat_editimpute.metadata import read_metadata
 
     path = tmp_path / "meta.csv"
@@ -693,4 +694,126 @@ def test_a_metadata_file_in_another_encoding_gets_advice_the_user_can_follow(tmp
     with pytest.raises(DataError) as info:
         read_metadata(path)
     text = str(info.value)
-    assert "is not valid utf-8 text" in text and text.endswith("save it as UTF-8")
+    assert "is not valid utf-8 text" in text and "set the loader's `encoding`" in text
+    assert read_metadata(path, "cp1252")["income"].description == "Einkommen (\u00fcber alles)"
+
+
+# --- the survey loader reads files as core.table does ------------------------------------------
+
+SURVEY = ROOT / "plugins" / "mlstat-editimpute" / "mlstat_editimpute" / "data" / "budget_uk.csv"
+PIPELINE = """
+[pipeline]
+name = "survey-ids"
+task = "tabular_imputation"
+[loader]
+component = "editimpute.survey"
+path = "survey.csv"
+id = "hh"
+inject = [{ kind = "mcar", variables = ["income", "totexp"], rate = 0.1 },
+          { kind = "unit", variables = ["income"], rate = 0.03 }]
+[split]
+component = "core.insample"
+[model]
+component = "editimpute.pmm"
+max_iter = 20
+[[indicators]]
+component = "editimpute.edit_report"
+[[indicators]]
+component = "editimpute.error_detection"
+"""
+
+
+def test_survey_ids_keep_their_leading_zeros_in_every_output(tmp_path: Path) -> None:
+    """Household ids such as 00017 are text: edited.csv, audit.csv and the predictions give
+    them as written, so that the edited data join back to the register."""
+    from mlstat_core import engine
+
+    frame = pd.read_csv(SURVEY).iloc[:400]
+    ids = [f"{i:05d}" for i in range(len(frame))]
+    frame.insert(0, "hh", ids)
+    frame.to_csv(tmp_path / "survey.csv", index=False)
+    (tmp_path / "p.toml").write_text(PIPELINE)
+    result = engine.run(tmp_path / "p.toml", out=tmp_path / "runs")
+    assert result.status == "succeeded"
+    outputs = result.run_dir / "outputs"
+    edited = pd.read_csv(outputs / "edited.csv", dtype=str)
+    assert edited["hh"].tolist() == ids
+    audit = pd.read_csv(outputs / "audit.csv", dtype=str)
+    assert len(audit) and set(audit["record"]) <= set(ids)
+    predictions = pd.read_parquet(result.run_dir / "predictions.parquet")
+    assert predictions["record_id"].tolist() == ids
+    assert result.metrics["error_detection_recall"] is not None
+
+
+def _polish_csv(path: Path) -> None:
+    """A file as Polish Excel saves it: ';' between fields, decimal commas, cp1250."""
+    text = ("regon;gmina;x;y\n00017;\u0141\u00f3d\u017a;0,5;1\n00018;Krak\u00f3w;1,25;..\n"
+            "00019;\u017bary;;3\n")
+    path.write_bytes(text.encode("cp1250"))
+
+
+def test_survey_reads_semicolons_decimal_commas_and_cp1250(tmp_path: Path) -> None:
+    from mlstat_editimpute.loaders import SurveyLoader
+    from mlstat_editimpute.params import SurveyParams
+
+    _polish_csv(tmp_path / "d.csv")
+    params = SurveyParams(path="d.csv", id="regon", sep=";", decimal=",", encoding="cp1250",
+                          na_values=[".."])
+    ds = SurveyLoader(params).load(tmp_path)
+    assert ds.frame["regon"].tolist() == ["00017", "00018", "00019"]
+    assert ds.frame["gmina"].tolist() == ["\u0141\u00f3d\u017a", "Krak\u00f3w", "\u017bary"]
+    assert ds.roles.features == ["x", "y"]
+    assert ds.frame["x"].tolist()[:2] == [0.5, 1.25] and ds.frame["y"].isna().tolist() == [
+        False, True, False]
+
+
+@pytest.mark.parametrize("settings", [{"id": "regon"}, {"variables": ["x", "y"]},
+                                      {"metadata": "m.csv"}, {}])
+def test_survey_read_with_the_wrong_separator_says_which_to_set(tmp_path: Path,
+                                                               settings: dict) -> None:
+    from mlstat_editimpute.loaders import SurveyLoader
+    from mlstat_editimpute.params import SurveyParams
+
+    _polish_csv(tmp_path / "d.csv")
+    (tmp_path / "m.csv").write_text("variable,type\nx,numeric\ny,numeric\n")
+    loader = SurveyLoader(SurveyParams(path="d.csv", encoding="cp1250", **settings))
+    with pytest.raises(DataError, match=r"seems separated by ';', not ',': set the loader's "
+                                        r"`sep` \(for example sep = \";\"\)$"):
+        loader.load(tmp_path)
+
+
+def test_survey_decimal_commas_read_as_text_say_to_set_decimal(tmp_path: Path) -> None:
+    from mlstat_editimpute.loaders import SurveyLoader
+    from mlstat_editimpute.params import SurveyParams
+
+    _polish_csv(tmp_path / "d.csv")
+    loader = SurveyLoader(SurveyParams(path="d.csv", id="regon", sep=";", encoding="cp1250",
+                                       na_values=[".."]))
+    with pytest.raises(DataError, match=r"column 'x' of \S*d.csv holds numbers written with a "
+                                        r"decimal comma \(such as '0,5'\).*decimal = \",\""):
+        loader.load(tmp_path)
+
+
+def test_survey_data_in_another_encoding_offers_the_encoding_setting(tmp_path: Path) -> None:
+    from mlstat_editimpute.loaders import SurveyLoader
+    from mlstat_editimpute.params import SurveyParams
+
+    _polish_csv(tmp_path / "d.csv")
+    loader = SurveyLoader(SurveyParams(path="d.csv", sep=";", decimal=","))
+    with pytest.raises(DataError, match=r"not valid utf-8 text.*set the loader's `encoding`"):
+        loader.load(tmp_path)
+
+
+@pytest.mark.parametrize("options", [{"decimal": ","}, {"decimal": ",,", "sep": ";"},
+                                     {"encoding": "nope"}, {"na_values": "..", "sep": ";"}])
+def test_survey_reading_options_are_checked_as_core_table_checks_them(options: dict) -> None:
+    from mlstat_editimpute.params import SurveyParams
+    from pydantic import ValidationError
+
+    from mlstat_core.builtins.params import TableParams
+
+    with pytest.raises(ValidationError) as core:
+        TableParams(path="d.csv", **options)
+    with pytest.raises(ValidationError) as survey:
+        SurveyParams(path="d.csv", **options)
+    assert [e["msg"] for e in survey.value.errors()] == [e["msg"] for e in core.value.errors()]
