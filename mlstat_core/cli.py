@@ -327,21 +327,18 @@ def components(kind: str | None, task: str | None, as_json: bool) -> None:
 
 
 def _component_row(entry: Any) -> dict[str, Any]:
+    from mlstat_core.typenames import type_name
+
     spec = entry.spec
     params = []
     for name, info in spec.params.model_fields.items():
         default = None if info.is_required() else info.get_default(call_default_factory=True)
-        params.append({"name": name, "type": _type_name(info.annotation),
+        params.append({"name": name, "type": type_name(info.annotation),
                        "required": info.is_required(), "default": default,
                        "description": info.description or ""})
     return {"name": entry.full_name, "kind": spec.kind, "plugin": entry.plugin,
             "distribution": entry.distribution, "tasks": list(spec.tasks),
             "dimension": spec.dimension, "description": spec.description, "params": params}
-
-
-def _type_name(annotation: Any) -> str:
-    text = getattr(annotation, "__name__", None) or str(annotation)
-    return text.replace("typing.", "")
 
 
 # Commands that live beside their feature; each module imports only click at load.

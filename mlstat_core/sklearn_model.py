@@ -18,6 +18,7 @@ from mlstat_core.artifacts import load_skops, save_skops
 from mlstat_core.components import STATE_FILE, Dataset, Model, NoParams
 from mlstat_core.errors import DataError, IntegrityError, ModelError
 from mlstat_core.io import is_text, plain, quoted, with_dtypes
+from mlstat_core.threads import few_threads
 
 ESTIMATOR_FILE = "estimator.skops"
 
@@ -155,7 +156,8 @@ class SklearnModel(Model):
         kwargs: dict[str, Any] = {}
         if weights is not None:
             kwargs[self.sample_weight_param()] = weights
-        self.estimator.fit(matrix, y, **kwargs)
+        with few_threads(len(train.frame)):
+            self.estimator.fit(matrix, y, **kwargs)
         classes = getattr(self.estimator, "classes_", None)
         self.classes_ = [plain(c) for c in classes] \
             if classes is not None else None
@@ -177,11 +179,12 @@ class SklearnModel(Model):
         require_columns(frame, self.roles.input_columns())
         refuse_infinite(frame, self.roles.input_columns())
         matrix = self.to_matrix(with_dtypes(frame, dict.fromkeys(self.text_columns or [], str)))
-        if self.classes_ is not None and hasattr(self.estimator, "predict_proba"):
-            proba = self.estimator.predict_proba(matrix) if len(frame) \
-                else np.zeros((0, len(self.classes_)))
-            return classification_frame(frame.index, self.classes_, proba)
-        values = self.estimator.predict(matrix) if len(frame) else []
+        with few_threads(len(frame)):
+            if self.classes_ is not None and hasattr(self.estimator, "predict_proba"):
+                proba = self.estimator.predict_proba(matrix) if len(frame) \
+                    else np.zeros((0, len(self.classes_)))
+                return classification_frame(frame.index, self.classes_, proba)
+            values = self.estimator.predict(matrix) if len(frame) else []
         return pd.DataFrame({"prediction": values}, index=frame.index)
 
     def save(self, directory: Path) -> None:

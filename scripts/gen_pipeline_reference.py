@@ -17,13 +17,13 @@ import json
 import os
 import sys
 import tomllib
-import types
-import typing
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
+
+from mlstat_core.typenames import type_name as core_type_name
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "docs" / "pipeline-reference.md"
@@ -71,33 +71,8 @@ component = "core.gradient_boosting"
 
 
 def type_name(annotation: Any) -> str:
-    """A short, readable name of a type annotation (``list[str]``, ``"a" | "b"``, ...)."""
-    origin = typing.get_origin(annotation)
-    args = typing.get_args(annotation)
-    if annotation is type(None):
-        return "none"
-    if origin is typing.Literal:
-        return " \\| ".join(json.dumps(a) for a in args)
-    if origin in (typing.Union, types.UnionType):
-        parts = [type_name(a) for a in args if a is not type(None)]
-        if type(None) in args:
-            parts.append("none")
-        return " \\| ".join(parts)
-    if origin is typing.Annotated:
-        return type_name(args[0])
-    if origin is not None:
-        name = getattr(origin, "__name__", str(origin))
-        inner = ", ".join(type_name(a) for a in args)
-        return f"{name}[{inner}]" if inner else name
-    if isinstance(annotation, type):
-        if issubclass(annotation, BaseModel):
-            return "table"
-        return {"str": "string", "int": "integer", "float": "number", "bool": "boolean",
-                "dict": "table", "list": "list", "Any": "any"}.get(annotation.__name__,
-                                                                  annotation.__name__)
-    if annotation is typing.Any:
-        return "any"
-    return str(annotation).replace("typing.", "")
+    """A type's readable name, its alternatives' bars escaped for a Markdown table."""
+    return core_type_name(annotation, bar=" \\| ")
 
 
 def constraints(info: FieldInfo) -> str:

@@ -55,6 +55,8 @@ def test_components_show_params_and_defaults():
     rows = {r["name"]: r for r in json.loads(result.output)}
     forest = {p["name"]: p for p in rows["core.random_forest"]["params"]}
     assert forest["n_estimators"]["default"] == 200
+    assert forest["n_estimators"]["type"] == "integer"
+    assert forest["class_weight"]["type"] == '"balanced" | "balanced_subsample" | none'
     assert invoke("components", "--task", "no_such_task").exit_code == 2
 
 

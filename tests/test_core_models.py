@@ -95,3 +95,22 @@ def test_nullable_integer_columns_with_missing_values_train_and_score() -> None:
     data = Dataset(frame, ColumnRoles(target="y", features=["x"]))
     model = models.GradientBoostingModel(BoostingParams()).fit(data, None)
     assert len(model.predict(frame)) == len(frame)  # Parquet's nullable ints, pd.NA included
+
+
+def test_small_fits_use_one_native_thread_even_when_sklearn_loads_it_late():
+    """threadpoolctl limits only loaded libraries, and scikit-learn loads its OpenMP runtime
+    with the estimators: a fresh process that imports them inside the limit still gets one
+    thread for small data (four asked by the environment), and all four for large data."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from mlstat_core.threads import few_threads\n"
+            "for records in (1_000, 1_000_000):\n"
+            "    with few_threads(records):\n"
+            "        from sklearn.ensemble import HistGradientBoostingRegressor  # noqa\n"
+            "        from sklearn.utils._openmp_helpers import _openmp_effective_n_threads\n"
+            "        print(_openmp_effective_n_threads())\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "OMP_NUM_THREADS": "4"}, check=True)
+    assert out.stdout.split() == ["1", "4"]

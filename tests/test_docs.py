@@ -163,6 +163,8 @@ def test_every_example_pipeline_is_accounted_for(examples: ModuleType) -> None:
     on_disk = {f"examples/{p.name}" for p in tracked(ROOT / "examples", "*.toml")}
     assert on_disk <= listed, (
         f"not in docs/examples/runs.json: {sorted(on_disk - listed)}; run make docs-examples")
+    unknown = {p.stem for p in tracked(ROOT / "examples", "*.toml")} - set(examples.EXAMPLES)
+    assert not unknown, f"add {sorted(unknown)} to EXAMPLES in scripts/gen_quality_examples.py"
     for entry in index:
         assert entry["status"] in ("ran", "skipped", "failed")
         assert entry["status"] == "ran" or entry["reason"]

@@ -83,7 +83,8 @@ def create_plugin(name: str, directory: str | Path = ".", description: str | Non
         check_not_installed(name, values["dist"])
     target = Path(directory).expanduser() / values["dist"]
     if target.exists() and any(target.iterdir()) and not force:
-        raise ScaffoldError(f"{target} exists and is not empty; choose another --dir or name")
+        raise ScaffoldError(f"{target} exists and is not empty; choose another --dir or name, "
+                            "or pass --force to write the template over it")
     for source in sorted(TEMPLATE_DIR.rglob("*")):
         if not source.is_file() or "__pycache__" in source.parts:
             continue

@@ -64,10 +64,10 @@ TRUSTED: tuple[str, ...] = (
 
 def _threads(n: int) -> Any:
     """Limit OpenMP/BLAS threads: gradient boosting on a shared machine otherwise
-    oversubscribes the cores and runs many times slower."""
-    from threadpoolctl import threadpool_limits
+    oversubscribes the cores and runs many times slower (see mlstat_core.threads)."""
+    from mlstat_core.threads import limited_threads
 
-    return threadpool_limits(limits=n)
+    return limited_threads(n)
 
 
 def merged_rules(dataset_rules: list[str], model_rules: list[str]) -> RuleSet:

@@ -26,21 +26,31 @@ BUDGET_RULES: list[str] = [
 
 
 def _check_rules(value: list[str]) -> list[str]:
-    """The rules, parsed; a rule that does not parse is reported at its own place in the list
-    (``rules.3``, with that rule shown), not with the whole list."""
+    """The rules, parsed; each rule that does not parse is reported at its own place in the
+    list (``rules.3``, with that rule shown), all of them at once, not with the whole list."""
     from pydantic import ValidationError
     from pydantic_core import InitErrorDetails, PydanticCustomError
 
-    from mlstat_editimpute.rules import RuleError, RuleSet
+    from mlstat_editimpute.rules import RuleError, RuleSet, parse_rule
 
+    failed: list[RuleError] = []
+    for i, text in enumerate(value):
+        try:
+            parse_rule(text, i)
+        except RuleError as exc:
+            exc.index = i
+            failed.append(exc)
     try:
-        RuleSet.parse(list(value))
+        if not failed:
+            RuleSet.parse(list(value))  # what spans rules: their names
     except RuleError as exc:
-        if exc.index is None:
-            raise ValueError(str(exc)) from None
-        error = PydanticCustomError("value_error", "{detail}", {"detail": exc.detail})
+        failed.append(exc)
+    if any(exc.index is None for exc in failed):
+        raise ValueError(str(next(e for e in failed if e.index is None))) from None
+    if failed:
         raise ValidationError.from_exception_data("rules", [InitErrorDetails(
-            type=error, loc=(exc.index,), input=value[exc.index])]) from None
+            type=PydanticCustomError("value_error", "{detail}", {"detail": exc.detail}),
+            loc=(exc.index,), input=value[exc.index]) for exc in failed]) from None
     return value
 
 

@@ -114,6 +114,23 @@ def test_deep_rule_in_a_pipeline_is_reported_at_its_place() -> None:
     assert issue.field == "model.rules.1" and "nested too deeply" in str(issue)
 
 
+def test_every_bad_rule_of_a_pipeline_is_reported_at_once() -> None:
+    """mlstat validate lists every problem: five bad rules are five issues, each at its
+    place, the good rule between them none."""
+    from mlstat_core.config import load_config
+
+    rules = ["age = 30", "totexp => 10", "income >= 0", "income =< 5000",
+             "if children > 0 age >= 18", "wfood.real > 0"]
+    pipeline = {"pipeline": {"name": "r", "task": "tabular_imputation"},
+                "loader": {"component": "editimpute.budget_uk"},
+                "model": {"component": "editimpute.pmm", "rules": rules}}
+    with pytest.raises(ConfigError) as caught:
+        load_config(pipeline)
+    fields = [issue.field for issue in caught.value.issues]
+    assert fields == [f"model.rules.{i}" for i in (0, 1, 3, 4, 5)]
+    assert "write '==' for equality" in str(caught.value.issues[0])
+
+
 def test_unknown_variable_names_rule_and_variable(data: Dataset) -> None:
     model = PmmModel(PmmParams(rules=["spend: totexpp <= 4 * income"], **FAST))
     with pytest.raises(ConfigError, match="spend.*totexpp.*did you mean 'totexp'"):
