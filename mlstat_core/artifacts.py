@@ -13,6 +13,7 @@ import importlib.abc
 import json
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import threading
@@ -281,7 +282,11 @@ class RunFolder:
             **fields,
         }
         folder = cls(path, manifest)
-        folder.save_manifest()
+        try:
+            folder.save_manifest()
+        except BaseException:  # a full disk, say: no folder that is not a run folder
+            shutil.rmtree(path, ignore_errors=True)
+            raise
         return folder
 
     @classmethod
@@ -326,7 +331,22 @@ class RunFolder:
             self.record(file.relative_to(self.path))
 
     def finish(self, status: str, error: str | None = None, **fields: Any) -> None:
+        """Record how the run ended. A run ends ``succeeded`` only with every file its manifest
+        lists on disk: a folder deleted or cleaned while the run wrote it (then recreated
+        by a later write) is an error, not a success."""
+        if status == "succeeded":
+            self.require_files()
         self.update(status=status, error=error, **{"finished_at": now_iso(), **fields})
+
+    def require_files(self) -> None:
+        """A DataError naming the files the manifest lists that are not on disk."""
+        gone = [name for name in self.manifest.get("files", {})
+                if not (self.path / name).is_file()]
+        if gone:
+            shown = ", ".join(gone[:5]) + (f" and {len(gone) - 5} more" if len(gone) > 5 else "")
+            raise DataError(f"run folder {self.path} lost {len(gone)} of its files while the run "
+                            f"wrote it ({shown}): was it deleted or cleaned meanwhile? rerun the "
+                            "pipeline")
 
     @property
     def model_dir(self) -> Path:

@@ -65,10 +65,34 @@ def one_line_warnings() -> Iterator[None]:
         warnings.showwarning = previous
 
 
+@contextlib.contextmanager
+def kept_warnings() -> Iterator[list[str]]:
+    """The Python warnings raised inside, as their one-line text (each once), while
+    :func:`one_line_warnings` still shows them."""
+    import warnings
+
+    kept: list[str] = []
+    shown = warnings.showwarning
+
+    def keep(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any
+             ) -> None:
+        text = " ".join(str(message).split())
+        if text not in kept:
+            kept.append(text)
+        shown(message, category, *args, **kwargs)
+
+    warnings.showwarning = keep
+    try:
+        yield kept
+    finally:
+        warnings.showwarning = shown
+
+
 def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Turn a user's mistake (an MlstatError, or a file that cannot be written for want of
-    permission or space) into one message on stderr and exit code 2; Python warnings are
-    shown as one line each (:func:`one_line_warnings`)."""
+    permission or space) into one message on stderr and exit code 2 (3 for a component's
+    defect, 130 for Ctrl-C, 143 for SIGTERM); Python warnings are shown as one line each
+    (:func:`one_line_warnings`)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -77,10 +101,10 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             with one_line_warnings():
                 return fn(*args, **kwargs)
-        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM during a run: no traceback
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM during a run: no traceback
             click.echo("Interrupted: nothing was finished (a run folder, if any, is marked "
                        "failed)", err=True)
-            sys.exit(130)
+            sys.exit(getattr(exc, "exit_code", 130))
         except (MlstatError, OSError) as exc:
             message = user_message(exc)
             if message is None:
@@ -143,7 +167,11 @@ def schema() -> None:
               help="Override a value of the pipeline file (repeatable).")
 @click.option("--out", type=click.Path(file_okay=False), help="Folder that receives the run.")
 @click.option("--strict", is_flag=True, help="Fail if any plugin fails to load.")
-def run_command(file: str, overrides: tuple[str, ...], out: str | None, strict: bool) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the outcome as one JSON object on stdout (run id and folder, the "
+                   "figures, warnings) for a scheduler; progress stays on stderr.")
+def run_command(file: str, overrides: tuple[str, ...], out: str | None, strict: bool,
+                as_json: bool) -> None:
     """Load, split, fit, predict, assess and persist: one run folder per run."""
     from mlstat_core.engine import run
     from mlstat_core.registry import get_registry
@@ -164,7 +192,23 @@ def run_command(file: str, overrides: tuple[str, ...], out: str | None, strict: 
         for warning in getattr(exc, "run_warnings", []):
             console.print(f"[yellow]warning: {escape(warning)}[/yellow]")
         raise
-    _print_summary(result)
+    if as_json:
+        click.echo(json.dumps(run_outcome(result), indent=2))
+    else:
+        _print_summary(result)
+
+
+def run_outcome(result: Any) -> dict[str, Any]:
+    """What ``mlstat run --json`` prints: where the run is, its figures and its problems."""
+    from mlstat_core.artifacts import to_jsonable
+
+    figures = {r.name: to_jsonable(r.value) for r in result.indicators
+               if r.status == "ok" and isinstance(r.value, int | float)}
+    report = result.run_dir / "report.html"
+    return {"run_id": result.run_id, "run_dir": str(result.run_dir), "status": result.status,
+            "report": str(report) if report.exists() else None, "figures": figures,
+            "failed": {r.name: str(r.error) for r in result.indicators if r.status == "failed"},
+            "warnings": list(result.warnings)}
 
 
 class _nullcontext:
@@ -176,25 +220,30 @@ class _nullcontext:
 
 
 def _print_summary(result: Any) -> None:
-    console = _console()
+    """The run's key figures and where its folder is on stdout; failed or unavailable
+    figures and warnings on stderr, as ``mlstat predict`` gives its own, so that a scheduler
+    can read results and problems apart."""
+    console, problems = _console(), _console(stderr=True)
     headline = [r for r in result.indicators if r.headline and r.status == "ok"]
     shown = headline or [r for r in result.indicators if r.status == "ok"
                          and isinstance(r.value, int | float)][:5]
     for r in shown:
         value = f"{r.value:.4g}" if isinstance(r.value, float) else str(r.value)
         interval = f" [{r.interval[0]:.3g}, {r.interval[1]:.3g}]" if r.interval else ""
-        console.print(f"  {r.name:<28} {value}{interval}")
+        console.print(escape(f"  {r.name:<28} {value}{interval}"))
     for r in result.indicators:
         if r.status == "failed":
-            console.print(f"  [yellow]indicator {r.name} failed: {escape(str(r.error))}[/yellow]")
+            problems.print(f"  [yellow]indicator {escape(r.name)} failed: "
+                           f"{escape(str(r.error))}[/yellow]")
         elif r.status == "skipped":
-            console.print(f"  [dim]{r.name}: not available ({escape(str(r.explanation))})[/dim]")
+            problems.print(f"  [dim]{escape(r.name)}: not available "
+                           f"({escape(str(r.explanation))})[/dim]")
     for warning in result.warnings:
-        console.print(f"  [yellow]warning: {escape(warning)}[/yellow]")
+        problems.print(f"  [yellow]warning: {escape(warning)}[/yellow]")
     report = result.run_dir / "report.html"
-    console.print(f"Run folder: {result.run_dir}")
+    console.print(f"Run folder: {escape(str(result.run_dir))}")
     if report.exists():
-        console.print(f"Report:     {report}")
+        console.print(f"Report:     {escape(str(report))}")
 
 
 @main.command()
@@ -227,10 +276,13 @@ def _print_summary(result: Any) -> None:
 @click.option("--spark-master", help="Spark master URL (spark engine; default local[*]).")
 @click.option("--engine-option", "engine_options", multiple=True, metavar="KEY=VALUE",
               help="A param of the engine (repeatable), e.g. partitions=8.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the outcome as one JSON object on stdout (records, output, "
+                   "warnings, notes, unseen labels, drift per column) for a scheduler.")
 def predict(run_dir: str, input_path: str, output_path: str, chunk_size: int,
             encoding: str, sep: str | None, sheet: str | None, id_column: str | None,
-            probabilities: bool,
-            engine: str, spark_master: str | None, engine_options: tuple[str, ...]) -> None:
+            probabilities: bool, engine: str, spark_master: str | None,
+            engine_options: tuple[str, ...], as_json: bool) -> None:
     """Score new records with the model of a finished run."""
     from mlstat_core.config import parse_override
     from mlstat_core.errors import ConfigError
@@ -246,9 +298,19 @@ def predict(run_dir: str, input_path: str, output_path: str, chunk_size: int,
         options[path[1]] = value
     if spark_master:
         options["master"] = spark_master
-    summary = predict_file(run_dir, input_path, output_path, chunk_size, encoding,
-                           engine=engine, engine_options=options, id_column=id_column,
-                           probabilities=probabilities, sep=sep, cli=True, sheet=sheet)
+    with kept_warnings() as raised:  # shown on stderr as they come, and kept for --json
+        summary = predict_file(run_dir, input_path, output_path, chunk_size, encoding,
+                               engine=engine, engine_options=options, id_column=id_column,
+                               probabilities=probabilities, sep=sep, cli=True, sheet=sheet)
+    if as_json:
+        from mlstat_core.artifacts import to_jsonable
+
+        click.echo(json.dumps(to_jsonable({
+            "output": str(summary.output), "records": summary.records,
+            "seconds": round(summary.seconds, 3), "engine": summary.engine,
+            "warnings": raised + summary.warnings, "notes": summary.notes,
+            "unseen_labels": summary.unseen_labels, "drift": summary.drift}), indent=2))
+        return
     click.echo(f"{summary.records:,} records scored in {summary.seconds:.2f} s on "
                f"{summary.engine} -> {summary.output}")
     for warning in summary.warnings:

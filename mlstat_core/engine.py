@@ -190,6 +190,10 @@ def label(component: str, distribution: str | None) -> str:
     return f"{component} (distribution {distribution})" if distribution else component
 
 
+COMPONENT_DEFECT = 3
+"""Exit code of a command stopped by an unexpected error in a component's code."""
+
+
 def component_failure(exc: BaseException, step: str, who: str, distribution: str | None,
                       kept: Path | None, advice: str | None = None) -> PluginError:
     """One message for an unexpected error raised by a component's code: the step, the
@@ -204,9 +208,11 @@ def component_failure(exc: BaseException, step: str, who: str, distribution: str
     elif advice is None:
         advice = ("This is an error in that component's code or in data it does not handle; "
                   "report it to its authors with the traceback")
-    return PluginError(
+    failure = PluginError(
         f"step {step}: {label(who, distribution)} raised {type(exc).__name__}"
         + (f": {text}" if text else "") + f"{where}. {advice}")
+    failure.exit_code = COMPONENT_DEFECT  # not the user's mistake: a scheduler alerts apart
+    return failure
 
 
 Culprit = Callable[[BaseException], tuple[str, str | None]]
@@ -364,10 +370,10 @@ class Runner:
             environment=environment(self.registry.distributions_used(cfg.component_names())))
         self.folder = folder
         self.info = RunInfo(folder.manifest["run_id"], folder.path, cfg)
-        atomic_write_text(folder.path / "config.toml", cfg.to_toml())
-        folder.record("config.toml")
-        self.notify("mlstat_run_started", run=self.info)
         try:
+            atomic_write_text(folder.path / "config.toml", cfg.to_toml())
+            folder.record("config.toml")
+            self.notify("mlstat_run_started", run=self.info)
             result = self._steps(folder)
         except BaseException as exc:
             message = failure_message(exc)
@@ -643,6 +649,8 @@ class Runner:
 
 class Interrupted(KeyboardInterrupt):
     """A run stopped by a signal (SIGTERM): handled like Ctrl-C."""
+
+    exit_code = 143  # 128 + SIGTERM, as shells report a process ended by it
 
 
 def failure_message(exc: BaseException) -> str:

@@ -84,18 +84,26 @@ _FILE_HINTS = {
 }
 
 
+_STORAGE_FULL = ("ENOSPC", "EDQUOT")
+"""Errors of a write that names no file but are the machine's, never a component's."""
+
+
 def user_message(exc: BaseException) -> str | None:
-    """The one-line message for an error the user can fix: an :class:`MlstatError`, or a
+    """The one-line message for an error the user can fix: an :class:`MlstatError`, a
     file-system error on a named path (no permission, read-only or full disk, a file where a
-    folder is expected). ``None`` for anything else, which is a bug and keeps its traceback."""
+    folder is expected), or a full disk met by a write. ``None`` for anything else, which is a
+    bug and keeps its traceback."""
     import errno
 
     if isinstance(exc, MlstatError):
         return str(exc)
-    if isinstance(exc, OSError) and exc.filename is not None and exc.errno is not None:
-        hint = _FILE_HINTS.get(errno.errorcode.get(exc.errno, ""))
-        if hint:
+    if isinstance(exc, OSError) and exc.errno is not None:
+        code = errno.errorcode.get(exc.errno, "")
+        hint = _FILE_HINTS.get(code)
+        if hint and exc.filename is not None:
             return f"cannot use {exc.filename}: {hint}"
+        if code in _STORAGE_FULL:  # raised by a write, which names no file
+            return f"cannot write: {hint}"
     return None
 
 

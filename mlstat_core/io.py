@@ -174,6 +174,39 @@ def _trailing_blank_lines(path: Path) -> int:
     return max(ending.count(b"\n") - 1, 0)
 
 
+def warn_if_cut_short(path: Path, encoding: str, sep: str | None) -> None:
+    message = cut_short_warning(path, encoding, sep)
+    if message:
+        warnings.warn(message, stacklevel=3)
+
+
+def cut_short_warning(path: Path, encoding: str, sep: str | None) -> str | None:
+    """A warning when a CSV file's last line has no line break and fewer fields than its
+    header: the file was most likely cut short (copied while still being written), and its
+    last record is read with missing values. None for a file that ends as files do."""
+    import csv
+
+    with open(path, "rb") as handle:
+        size = handle.seek(0, 2)
+        handle.seek(max(size - 65_536, 0))
+        tail = handle.read()
+    if not tail or tail.endswith((b"\n", b"\r")):
+        return None
+    delimiter = _csv_sep(path, sep) or ","
+    try:
+        with open(path, encoding=encoding, newline="") as handle:
+            header = next(csv.reader(handle, delimiter=delimiter), [])
+        last = tail.splitlines()[-1].decode(encoding, errors="replace")
+        fields = next(csv.reader([last], delimiter=delimiter), [])
+    except (OSError, UnicodeDecodeError, csv.Error, LookupError):
+        return None
+    if len(fields) >= len(header):
+        return None
+    return (f"the last line of {path} has {len(fields)} of the header's {len(header)} fields "
+            "and no line break: the file looks cut short (copied while still being "
+            "written?); its last record was read with missing values: check the file")
+
+
 def _without_trailing_rows(chunks: Iterable[pd.DataFrame], count: int
                            ) -> Iterator[pd.DataFrame]:
     """The chunks without the final ``count`` rows (read ahead by as many rows)."""
@@ -227,6 +260,7 @@ def read_table(
     try:
         if fmt == "csv":
             frame = pd.read_csv(path, encoding=encoding, sep=_csv_sep(path, sep), **options)
+            warn_if_cut_short(path, encoding, sep)
         elif fmt == "parquet":
             frame = pd.read_parquet(path)
         else:
@@ -344,6 +378,7 @@ def iter_table(
     try:
         if fmt == "csv":
             one_column = _one_column(path, encoding, sep)
+            warn_if_cut_short(path, encoding, sep)
             reader = pd.read_csv(path, encoding=encoding, sep=_csv_sep(path, sep),
                                  chunksize=chunk_size, dtype=_csv_dtype(dtype),
                                  skip_blank_lines=not one_column, decimal=decimal,

@@ -497,11 +497,19 @@ def input_sheet(sheet: str | int | None, folder: RunFolder) -> str | int | None:
 def unseen_labels(chunk: pd.DataFrame, model: Model) -> dict[str, int]:
     """Target values in new records that the model never saw in training."""
     roles = model.roles
-    classes = {str(c) for c in (model.classes_ or [])}
-    if roles is None or not roles.target or roles.target not in chunk.columns or not classes:
+    known = list(model.classes_ or [])
+    if roles is None or not roles.target or roles.target not in chunk.columns or not known:
         return {}
-    counts = chunk[roles.target].dropna().astype(str).value_counts()
-    return {label: int(n) for label, n in counts.items() if label not in classes}
+    values = chunk[roles.target].dropna()
+    if all(isinstance(c, int | float) and not isinstance(c, bool) for c in known):
+        numbers = pd.to_numeric(values, errors="coerce")  # 1.0 in a column with gaps is 1
+        seen = numbers.isin(known)
+        counts = values[~seen].astype(str).value_counts()
+    else:
+        classes = {str(c) for c in known}
+        counts = values.astype(str).value_counts()
+        counts = counts[[label not in classes for label in counts.index]]
+    return {label: int(n) for label, n in counts.items()}
 
 
 def predict_file(

@@ -30,7 +30,12 @@ HEADER = """\
 when it is stale. -->
 
 Every command prints one message and exits with code 2 on a user mistake (a pipeline file that
-does not validate, a run folder that is not one, a missing file); `-h` is short for `--help`.
+does not validate, a run folder that is not one, a missing file, a full disk), 3 on a defect
+of a component's code (the message names the component, its distribution and the file with
+the traceback), 130 on Ctrl-C and 143 on SIGTERM; 0 means success, warnings included
+(`--json` on `run` and `predict` lists them; results go to stdout, progress and warnings to
+stderr). An unexpected error of mlstat itself exits 1 with its traceback. `-h` is short for
+`--help`.
 Environment variables read by every command: `MLSTAT_TRACE_HOOKS=1` (print every plugin hook
 call, as `--trace-hooks`), `MLSTAT_DISABLE_PLUGINS=a,b` (skip these plugins) and
 `MLSTAT_PLUGINS=a,b` (load only these plugins and the core).

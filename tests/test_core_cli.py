@@ -164,8 +164,9 @@ def test_summary_shows_bracketed_text_as_written(tmp_path, capsys):
                               explanation="set it in the pipeline's [quality] table")
     _print_summary(SimpleNamespace(indicators=[skipped], warnings=["see [model.index]"],
                                    run_dir=tmp_path))
-    out = capsys.readouterr().out
-    assert "[quality] table" in out and "[model.index]" in out
+    said = capsys.readouterr()
+    assert "[quality] table" in said.err and "[model.index]" in said.err  # problems: stderr
+    assert f"Run folder: {tmp_path}" in said.out
 
 
 @pytest.fixture
@@ -240,3 +241,47 @@ def test_a_malformed_engine_option_names_engine_option_not_set(option, tmp_path)
     assert result.exit_code == 2
     assert f"--engine-option {option!r} must look like key=value" in result.output
     assert "--set" not in result.output
+
+
+def test_a_scheduler_reads_results_on_stdout_and_problems_on_stderr(write_pipeline, tmp_path,
+                                                                    budget_csv):
+    """Figures and the run folder on stdout (its path as it is, brackets included), warnings
+    on stderr; --json gives one object a scheduler parses, for run and predict alike."""
+    path = write_pipeline()
+    out = tmp_path / "runs[prod]"
+    result = run_cli("run", str(path), "--out", str(out), "--set", "quality.targets.acuracy=0.5")
+    assert result.returncode == 0, result.stderr
+    run_dir = next(out.iterdir())
+    assert f"Run folder: {run_dir}" in result.stdout  # not read as rich markup
+    assert "warning" not in result.stdout and "names no figure" in result.stderr
+    result = run_cli("run", str(path), "--out", str(out), "--json")
+    outcome = json.loads(result.stdout)
+    assert outcome["status"] == "succeeded" and Path(outcome["run_dir"]).is_dir()
+    assert 0 < outcome["figures"]["accuracy"] <= 1 and outcome["failed"] == {}
+    cut = tmp_path / "cut.csv"
+    cut.write_bytes(budget_csv.read_bytes()[:5000].rsplit(b",", 1)[0])  # no line end
+    result = run_cli("predict", outcome["run_dir"], "--input", str(cut), "--output",
+                     str(tmp_path / "scored.csv"), "--json")
+    summary = json.loads(result.stdout)
+    assert summary["records"] > 0 and "drift" in summary
+    assert any("looks cut short" in w for w in summary["warnings"])
+    assert "looks cut short" in result.stderr  # shown as well as kept
+
+
+def test_exit_codes_tell_a_mistake_a_defect_and_an_interruption_apart(monkeypatch):
+    """2: the user's mistake; 3: a component's defect; 130: Ctrl-C; 143: SIGTERM."""
+    from mlstat_core import engine
+    from mlstat_core.cli import user_errors
+
+    def fails_with(exc: BaseException):
+        def command() -> None:
+            raise exc
+        return user_errors(command)
+
+    defect = engine.component_failure(ValueError("boom"), "fit", "model x.y", "mlstat-x", None)
+    cases = [(engine.DataError("no such column"), 2), (defect, 3),
+             (KeyboardInterrupt(), 130), (engine.Interrupted(), 143)]
+    for exc, code in cases:
+        with pytest.raises(SystemExit) as stopped:
+            fails_with(exc)()
+        assert stopped.value.code == code, exc

@@ -252,3 +252,16 @@ def test_codes_with_leading_zeros_stay_distinct_classes(tmp_path):
     assert load(tmp_path, path="f.csv", target="k").y.dtype.kind == "i"
     pd.DataFrame({"x": x, "k": x > 0}).to_csv(tmp_path / "g.csv", index=False)
     assert load(tmp_path, path="g.csv", target="k").y.dtype == bool
+
+
+def test_a_csv_cut_short_is_said_and_a_complete_one_without_line_end_is_not(tmp_path):
+    from mlstat_core.io import read_table
+
+    (tmp_path / "whole.csv").write_text("a,b,c\n1,2,3\n4,5,6")  # no final line end: fine
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(read_table(tmp_path / "whole.csv")) == 2
+    (tmp_path / "cut.csv").write_text("a,b,c\n1,2,3\n4,5")  # copied while being written
+    with pytest.warns(UserWarning, match=r"last line of .*cut\.csv has 2 of the header's 3 "
+                                         r"fields and no line break"):
+        assert len(read_table(tmp_path / "cut.csv")) == 2

@@ -346,3 +346,48 @@ def test_group_split_sizes_are_documented_as_shares_of_groups():
 def test_ids_with_leading_zeros_stay_text(tmp_path):
     result = run(config(small_table(tmp_path, id=[f"{i:05d}" for i in range(120)])), tmp_path)
     assert result.predictions["record_id"].str.startswith("00").all()
+
+
+def test_a_full_disk_is_the_machine_s_problem_not_a_component_s(tmp_path):
+    """A write that fills the disk names no file; it is still the one line a user can act
+    on, never "report it to the component's authors"."""
+    import errno
+
+    from mlstat_core.engine import blame
+    from mlstat_core.errors import user_message
+
+    full = OSError(errno.ENOSPC, "No space left on device")
+    assert user_message(full) == "cannot write: the disk is full: free some space or write " \
+        "elsewhere"
+    with pytest.raises(OSError) as caught, blame("persist", "model core.x", None, lambda e: None):
+        raise full
+    assert caught.value is full  # passed through, not turned into a PluginError
+    assert user_message(OSError(errno.EIO, "I/O error")) is None  # a real fault keeps its trace
+
+
+def test_a_run_folder_that_cannot_be_started_is_not_left_behind(tmp_path, monkeypatch):
+    import errno
+
+    from mlstat_core.artifacts import RunFolder
+
+    def full(self):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(RunFolder, "save_manifest", full)
+    with pytest.raises(OSError):
+        RunFolder.create(tmp_path, "full")
+    assert list(tmp_path.iterdir()) == []  # no folder that is not a run folder
+
+
+def test_a_run_folder_that_lost_files_while_written_does_not_succeed(tmp_path):
+    from mlstat_core.artifacts import RunFolder, atomic_write_text
+
+    folder = RunFolder.create(tmp_path, "cleaned")
+    atomic_write_text(folder.path / "config.toml", "x = 1\n")
+    folder.record("config.toml")
+    (folder.path / "config.toml").unlink()  # a cleaner swept the folder meanwhile
+    with pytest.raises(DataError, match=r"lost 1 of its files while the run wrote it "
+                                        r"\(config\.toml\).*rerun"):
+        folder.finish("succeeded")
+    assert RunFolder.open(folder.path).manifest["status"] == "running"
+    folder.finish("failed", error="lost files")  # what the engine then records

@@ -176,7 +176,7 @@ def test_an_unexpected_error_in_fit_names_step_model_and_distribution(tmp_path):
 
 def test_cli_prints_one_line_without_a_traceback(tmp_path, monkeypatch):
     out = cli_run(tmp_path, "bad.fitfails", bad_registry(), monkeypatch)
-    assert out.exit_code == 2, out.output
+    assert out.exit_code == 3, out.output  # a component's defect, not the user's mistake
     assert "Traceback" not in out.output
     errors = [line for line in out.output.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1 and "model bad.fitfails (distribution mlstat-bad)" in errors[0]
