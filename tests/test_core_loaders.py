@@ -120,31 +120,28 @@ def test_a_missing_value_code_in_a_numeric_column_is_named_and_na_values_reads_i
     assert dataset.frame["income"].isna().sum() == 1
 
 
-def test_the_warning_reaches_the_runs_warnings(tmp_path, budget_csv):
+def run_with_code(tmp_path: Path, budget_csv: Path, code: str):
+    """A run of the majority model on the budget data with one income written as ``code``."""
     import mlstat_core
 
-    with_code(budget_csv, "x").to_csv(tmp_path / "d.csv", index=False)
-    result = mlstat_core.run({
+    with_code(budget_csv, code).to_csv(tmp_path / "d.csv", index=False)
+    return mlstat_core.run({
         "pipeline": {"name": "x", "task": "tabular_classification"},
         "loader": {"component": "core.table", "path": str(tmp_path / "d.csv"),
                    "target": "children"},
         "model": {"component": "core.majority"}, "indicators": ["core.provenance"]},
         out=tmp_path / "runs")
+
+
+def test_the_warning_reaches_the_runs_warnings(tmp_path, budget_csv):
+    result = run_with_code(tmp_path, budget_csv, "x")
     assert any("column 'income' holds numbers" in w and 'na_values = ["x"]' in w
                for w in result.warnings)
 
 
 def test_a_long_cell_is_quoted_short_in_the_warning_and_the_run_folder(tmp_path, budget_csv):
-    import mlstat_core
-
     secret = "refused - Mrs J. Smith, 12 High Street, NI AB123456C"
-    with_code(budget_csv, secret).to_csv(tmp_path / "d.csv", index=False)
-    result = mlstat_core.run({
-        "pipeline": {"name": "x", "task": "tabular_classification"},
-        "loader": {"component": "core.table", "path": str(tmp_path / "d.csv"),
-                   "target": "children"},
-        "model": {"component": "core.majority"}, "indicators": ["core.provenance"]},
-        out=tmp_path / "runs")
+    result = run_with_code(tmp_path, budget_csv, secret)
     warning = next(w for w in result.warnings if "column 'income' holds numbers" in w)
     assert f"(e.g. {secret[:40]!r}…)" in warning  # enough to find the cell, not the whole
     assert "na_values" not in warning and "correct the values" in warning  # not a code
