@@ -25,6 +25,7 @@ from mlstat_core.quality.params import (
     AutoCodingParams,
     ClassificationParams,
     HierarchyParams,
+    RegressionParams,
 )
 
 
@@ -123,6 +124,17 @@ def test_top_k_accuracy_from_probabilities() -> None:
     assert results["accuracy"].value == pytest.approx(0.25)
     assert results["top_2_accuracy"].value == pytest.approx(0.5)
     assert results["top_3_accuracy"].value == pytest.approx(0.75)
+
+
+def test_top_k_accuracy_shares_the_places_among_tied_classes() -> None:
+    """A model that cannot tell 5 classes apart (0.2 each, as core.majority gives between
+    equally frequent classes) has the true class among its 3 best 3 times in 5, not always."""
+    classes = list("abcde")
+    truth = list("abcde") * 20
+    ctx = label_context(truth, ["a"] * 100, proba=np.full((100, 5), 0.2), classes=classes)
+    results = by_name(ClassificationAccuracy(ClassificationParams(top_k=[1, 3])).compute(ctx))
+    assert results["top_3_accuracy"].value == pytest.approx(0.6)
+    assert results["top_1_accuracy"].value == pytest.approx(0.2)
 
 
 def test_top_k_is_skipped_without_probabilities() -> None:
@@ -244,6 +256,22 @@ def test_regression_accuracy() -> None:
     assert results["mae"].value == pytest.approx(0.5)
     assert results["bias"].value == pytest.approx(0.5)
     assert results["r_squared"].value == pytest.approx(1 - 1.0 / 5.0)
+
+
+def test_regression_bias_interval_is_a_percentile_bootstrap_at_the_asked_level() -> None:
+    """Eight errors: the normal interval (1.96 sd / sqrt n) excluded 0 where a bootstrap
+    does not read it so firmly; the interval follows the level asked for."""
+    from scipy.stats import bootstrap
+
+    errors = np.array([.5, -.2, .9, .1, 1.2, -.4, .3, .8])
+    ctx = label_context(list(np.zeros(8)), list(errors))
+    for level in (0.95, 0.8):
+        bias = by_name(RegressionAccuracy(RegressionParams(bootstrap=4000, confidence_level=level))
+                       .compute(ctx))["bias"]
+        reference = bootstrap((errors,), np.mean, confidence_level=level, n_resamples=4000,
+                              method="percentile", random_state=0).confidence_interval
+        assert bias.interval == pytest.approx((reference.low, reference.high), abs=0.03)
+        assert bias.details["confidence_level"] == level
 
 
 def test_with_many_classes_the_per_class_plot_shows_the_weakest_and_says_so() -> None:

@@ -17,6 +17,7 @@ from mlstat_core.quality.params import (
     AutoCodingParams,
     ClassificationParams,
     HierarchyParams,
+    RegressionParams,
 )
 
 DEFAULT_TARGET_ACCURACY = 0.95
@@ -187,16 +188,20 @@ class ClassificationAccuracy(Indicator):
         true_idx = y_true.map(position)
         known = true_idx.notna().to_numpy()
         matrix = np.nan_to_num(matrix, nan=-np.inf)
-        rank = np.full(len(y_true), len(names) + 1)
+        ahead = np.full(len(y_true), len(names))  # a class the model never saw: never in
+        tied = np.ones(len(y_true))
         if known.any():
             rows = np.nonzero(known)[0]
-            true_scores = matrix[rows, true_idx[known].astype(int).to_numpy()]
-            rank[rows] = (matrix[rows] > true_scores[:, None]).sum(axis=1) + 1
+            true_scores = matrix[rows, true_idx[known].astype(int).to_numpy()][:, None]
+            ahead[rows] = (matrix[rows] > true_scores).sum(axis=1)
+            tied[rows] = (matrix[rows] == true_scores).sum(axis=1)
         found = []
         for k in ks:
             if k >= len(names):
                 continue
-            value = float((rank <= k).mean())
+            # classes tied with the true one share the places left: a model that gives 5
+            # classes 0.2 each has the true class among its 3 best 3 times in 5, not always
+            value = float(np.clip((k - ahead) / tied, 0, 1).mean())
             found.append(IndicatorResult(
                 f"top_{k}_accuracy", "accuracy", value,
                 explanation=f"Share of test records whose true class is among the model's {k} "
@@ -417,6 +422,11 @@ class RegressionAccuracy(Indicator):
     """RMSE, MAE, R squared and bias of a numeric prediction, and how many test records got
     no (numeric) prediction: those are counted and named, never silently dropped."""
 
+    params: RegressionParams
+
+    def __init__(self, params: RegressionParams | None = None) -> None:
+        super().__init__(params or RegressionParams())
+
     def compute(self, ctx: AssessContext) -> list[IndicatorResult]:
         y_true = pd.to_numeric(ctx.y_true, errors="coerce")
         y_pred = pd.to_numeric(ctx.y_pred.reindex(y_true.index), errors="coerce")
@@ -434,8 +444,10 @@ class RegressionAccuracy(Indicator):
         rmse = float(np.sqrt(np.mean(err ** 2)))
         sd = float(t.std())
         r2 = float(1 - np.sum(err ** 2) / np.sum((t - t.mean()) ** 2)) if sd > 0 else None
-        half = 1.96 * float(err.std(ddof=1)) / np.sqrt(t.size) if t.size > 1 else None
         bias = float(err.mean())
+        p = self.params
+        interval = stats.percentile_interval(stats.bootstrap_means(err, p.bootstrap, ctx.seed),
+                                             p.confidence_level) if t.size > 1 else None
         rows = unpredicted[unpredicted].index[:5]
         ids = ctx.predictions["record_id"].reindex(rows) if "record_id" in \
             ctx.predictions.columns else pd.Series(rows, index=rows)
@@ -460,10 +472,13 @@ class RegressionAccuracy(Indicator):
                             explanation="Share of the target's variance the model explains."
                                         + note,
                             details={"better": "higher"}),
-            IndicatorResult("bias", "accuracy", bias,
-                            None if half is None else (bias - half, bias + half),
+            IndicatorResult("bias", "accuracy", bias, interval,
                             "Mean of prediction minus truth: a systematic over- (positive) or "
-                            "under-estimate (negative) that would bias totals." + note,
+                            "under-estimate (negative) that would bias totals; its interval is "
+                            f"a {p.confidence_level:.0%} percentile bootstrap over the test "
+                            "records." + note,
+                            details={"confidence_level": p.confidence_level,
+                                     "bootstrap": p.bootstrap},
                             plots=[Plot("Prediction errors", "hist", {
                                 "series": {"prediction - truth": err.tolist()[:20000]},
                                 "bins": 30, "x_label": "prediction - truth"})]),

@@ -25,6 +25,12 @@ class ClassificationParams(Params):
     calibration_bins: int = Field(10, ge=2, le=100, description="bins of the reliability curve")
 
 
+class RegressionParams(Params):
+    bootstrap: int = Field(1000, ge=0, le=100_000,
+                           description="bootstrap repetitions for the bias interval (0: none)")
+    confidence_level: float = Field(0.95, gt=0.5, lt=1, description="level of the interval")
+
+
 class AutoCodingParams(Params):
     target_accuracy: float | None = Field(
         None, gt=0, le=1,

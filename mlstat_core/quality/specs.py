@@ -43,8 +43,8 @@ INDICATORS: list[ComponentSpec] = [
         p.HierarchyParams, CODING, default=False),
     _indicator(
         "regression_accuracy", "accuracy", "accuracy:RegressionAccuracy",
-        "RMSE, MAE, R squared and bias of a numeric prediction.",
-        tasks=("tabular_regression",)),
+        "RMSE, MAE, R squared and bias of a numeric prediction (bias with a bootstrap "
+        "interval).", p.RegressionParams, ("tabular_regression",)),
     _indicator(
         "imputation_accuracy", "accuracy", "imputation:ImputationAccuracy",
         "Per variable NRMSE and MAE on imputed cells with known truth, KS and Wasserstein "

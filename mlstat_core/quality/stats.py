@@ -88,6 +88,12 @@ def percentile_interval(samples: np.ndarray, level: float = 0.95) -> tuple[float
     return float(low), float(high)
 
 
+def bootstrap_means(values: np.ndarray, repetitions: int, seed: int) -> np.ndarray:
+    """Bootstrap replicates of the mean of ``values`` (records drawn with replacement)."""
+    totals, sizes = bootstrap_weighted_sums(values, np.ones(len(values)), repetitions, seed)
+    return totals / np.where(sizes > 0, sizes, np.nan)
+
+
 def bootstrap_weighted_sums(
     values: np.ndarray, weights: np.ndarray, repetitions: int, seed: int,
     max_cells: int = 4_000_000,

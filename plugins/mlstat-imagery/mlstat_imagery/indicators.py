@@ -30,8 +30,10 @@ from mlstat_imagery.validation import (
 DIMENSION = "accuracy"
 
 
-def _interval(value: float, half: float) -> tuple[float, float]:
-    return (max(0.0, value - half), value + half)
+def _interval(value: float, half: float, upper: float | None = None) -> tuple[float, float]:
+    """``value`` plus or minus ``half``, within 0 and ``upper`` (1 for an accuracy)."""
+    high = value + half
+    return (max(0.0, value - half), high if upper is None else min(upper, high))
 
 
 class FieldValidation(Indicator):
@@ -94,8 +96,8 @@ class FieldValidation(Indicator):
             est = stratified_estimates(matrix, mapped, summary["pixel_area_m2"] / 1e6, z=z)
             oa = est["overall_accuracy"]
             ua, pa = float(est["users_accuracy"][k]), float(est["producers_accuracy"][k])
-            ua_i = _interval(ua, z * float(est["se_users_accuracy"][k]))
-            pa_i = _interval(pa, z * float(est["se_producers_accuracy"][k]))
+            ua_i = _interval(ua, z * float(est["se_users_accuracy"][k]), upper=1.0)
+            pa_i = _interval(pa, z * float(est["se_producers_accuracy"][k]), upper=1.0)
             plots = [heat]
             preview = Path(summary["folder"]) / PREVIEW_FILE
             if preview.is_file():
@@ -103,7 +105,7 @@ class FieldValidation(Indicator):
                                   png_base64=png_base64(preview)))
             results.append(IndicatorResult(
                 "field_overall_accuracy", DIMENSION, oa,
-                interval=_interval(oa, z * est["se_overall_accuracy"]),
+                interval=_interval(oa, z * est["se_overall_accuracy"], upper=1.0),
                 explanation=f"Share of the scene's area mapped correctly, estimated from {n} "
                             "field points weighted by the mapped area of each class (Olofsson "
                             f"et al. 2014), with a {self.params.confidence:.0%} interval."

@@ -23,8 +23,6 @@ class MacroF1ByLanguage(Indicator):
     params: MacroF1Params
 
     def compute(self, ctx: AssessContext) -> list[IndicatorResult]:
-        from sklearn.metrics import f1_score
-
         p = self.params
         if not ctx.test.roles.target:
             return [_skipped("macro_f1_by_language", "The test records carry no labels.")]
@@ -36,9 +34,7 @@ class MacroF1ByLanguage(Indicator):
             groups = ctx.predictions[p.column].astype(str).to_numpy()
         else:
             groups = np.full(len(y_true), "all", dtype=object)
-        labels = sorted(set(y_true))
-        overall = float(f1_score(y_true, y_pred, labels=labels, average="macro",
-                                 zero_division=0))
+        overall = macro_f1(y_true, y_pred)
         per: dict[str, Any] = {}
         results: list[IndicatorResult] = []
         for g in sorted(set(groups)):
@@ -48,8 +44,7 @@ class MacroF1ByLanguage(Indicator):
                 per[g] = {"records": n, "macro_f1": None,
                           "note": f"fewer than {p.min_records} test records: not scored"}
                 continue
-            value = float(f1_score(y_true[mask], y_pred[mask], labels=labels, average="macro",
-                                   zero_division=0))
+            value = macro_f1(y_true[mask], y_pred[mask])
             per[g] = {"records": n, "macro_f1": value,
                       "accuracy": float((y_true[mask] == y_pred[mask]).mean())}
             results.append(IndicatorResult(
@@ -151,10 +146,26 @@ class SentimentIndexIndicator(Indicator):
                          "mean_matrix_sd": float(ok["matrix_sd"].mean()),
                          "mean_interval_width": float(width.mean()),
                          "matrix_share_of_width": float(
-                             (2 * 1.96 * ok["matrix_sd"]).mean() / width.mean())
+                             (2 * _z(level) * ok["matrix_sd"]).mean() / width.mean())
                          if width.mean() > 0 else None}),
         ]
         return results
+
+
+def macro_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Macro-F1 over the classes present in the truth or the predictions, as the core's
+    ``macro_f1`` (a language without negative tweets is not scored 0 on that class)."""
+    from sklearn.metrics import f1_score
+
+    labels = sorted(set(y_true) | set(y_pred))
+    return float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0))
+
+
+def _z(level: float) -> float:
+    """The normal quantile of a two-sided interval at ``level`` (1.96 at 95%)."""
+    from statistics import NormalDist
+
+    return NormalDist().inv_cdf((1 + level) / 2)
 
 
 def _index_level(meta: Path) -> float:

@@ -167,3 +167,21 @@ def test_a_baseline_run_is_told_its_model_writes_no_index_not_to_set_the_stream(
 
     assert "does not index a tweet stream" in why(MajorityModel())
     assert "set `stream` in [loader]" in why(SentimentModel())
+
+
+def test_per_language_macro_f1_scores_the_classes_the_language_has() -> None:
+    """A French test set without negative tweets, predicted perfectly, is 1.0 (as the core's
+    macro_f1 counts it), not 0.667 for a class it does not have."""
+    from mlstat_twitter.indicators import macro_f1
+
+    french = np.array(["neutral", "positive", "positive", "neutral"])
+    assert macro_f1(french, french) == pytest.approx(1.0)
+    wrong = np.array(["neutral", "positive", "negative", "neutral"])  # a false negative
+    assert macro_f1(french, wrong) == pytest.approx((1 + 2 / 3 + 0) / 3)
+
+
+def test_the_matrix_share_of_the_interval_uses_the_index_level() -> None:
+    from mlstat_twitter.indicators import _z
+
+    assert _z(0.95) == pytest.approx(1.95996, abs=1e-4)
+    assert _z(0.9) == pytest.approx(1.64485, abs=1e-4)
