@@ -13,6 +13,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import click
@@ -125,6 +126,22 @@ def main(trace_hooks: bool) -> None:
     """
     if trace_hooks:
         os.environ["MLSTAT_TRACE_HOOKS"] = "1"
+    quiet_matplotlib_config()
+
+
+def quiet_matplotlib_config() -> None:
+    """Give matplotlib (the report's plots) a writable config folder when the user's is not
+    (a read-only HOME on a server), so that it does not print its own complaints on stderr
+    at every run; an MPLCONFIGDIR the user set is kept."""
+    import tempfile
+
+    if os.environ.get("MPLCONFIGDIR"):
+        return
+    home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    folder = home / "matplotlib"
+    probe = folder if folder.exists() else home if home.exists() else home.parent
+    if not os.access(probe, os.W_OK):
+        os.environ["MPLCONFIGDIR"] = tempfile.mkdtemp(prefix="mlstat-matplotlib-")
 
 
 # --- pipelines --------------------------------------------------------------------------------

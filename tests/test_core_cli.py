@@ -285,3 +285,18 @@ def test_exit_codes_tell_a_mistake_a_defect_and_an_interruption_apart(monkeypatc
         with pytest.raises(SystemExit) as stopped:
             fails_with(exc)()
         assert stopped.value.code == code, exc
+
+
+def test_a_read_only_home_gets_matplotlib_a_config_folder_of_its_own(monkeypatch, tmp_path):
+    """matplotlib complains on stderr at every run when it cannot write its config folder
+    (a read-only HOME on a server); mlstat gives it a temporary one, and keeps the user's."""
+    from mlstat_core import cli
+
+    monkeypatch.delenv("MPLCONFIGDIR", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setattr(cli.os, "access", lambda path, mode: False)
+    cli.quiet_matplotlib_config()
+    assert Path(os.environ["MPLCONFIGDIR"]).is_dir()
+    monkeypatch.setenv("MPLCONFIGDIR", "/mine")
+    cli.quiet_matplotlib_config()
+    assert os.environ["MPLCONFIGDIR"] == "/mine"
