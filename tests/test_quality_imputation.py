@@ -112,3 +112,31 @@ def test_without_truth_only_the_edit_rules_are_assessed() -> None:
     results = by_name(ImputationAccuracy().compute(imputation_context(truth=False)))
     assert results["imputation_nrmse"].status == "skipped"
     assert results["edit_rule_pass_rate"].status == "ok"
+
+
+def test_histograms_count_only_the_variables_drawn_and_show_the_worst_first() -> None:
+    """A variable with nothing imputed used up one of the ``max_plots`` histograms without
+    getting one, and the variable the distribution figure named as the worst could go
+    without its histogram."""
+    ctx = imputation_context(shift=60.0)  # income: the largest KS distance
+    frame = ctx.test.frame
+    ctx.test.metadata["truth"] = ctx.test.metadata["truth"].assign(totexp=frame["totexp"])
+    ctx.predictions = ctx.predictions.assign(totexp=frame["totexp"])  # never imputed
+    params = ImputationParams(variables=["totexp", "wfood", "income"], max_plots=2)
+    results = by_name(ImputationAccuracy(params).compute(ctx))
+    distribution = results["imputation_distribution"]
+    ks = distribution.details["ks"]
+    assert ks["totexp"] is None and ks["income"] > ks["wfood"]
+    assert "It is income's" in distribution.explanation
+    titles = [plot.title for plot in distribution.plots]
+    assert titles == ["income: imputed against true values",
+                      "wfood: imputed against true values"]
+    one = by_name(ImputationAccuracy(ImputationParams(
+        variables=["totexp", "wfood", "income"], max_plots=1)).compute(ctx))
+    assert [p.title for p in one["imputation_distribution"].plots] == [titles[0]]
+
+
+def test_value_tables_name_their_first_column() -> None:
+    results = by_name(ImputationAccuracy().compute(imputation_context()))
+    for name in ("imputation_mae", "imputation_bias_mean", "imputation_bias_total"):
+        assert results[name].details["value_keys"] == "variable", name

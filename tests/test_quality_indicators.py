@@ -318,3 +318,17 @@ def test_runner_builds_lazily_and_records_build_errors() -> None:
     assert failed.status == "failed" and "needs torch" in failed.error
     results = run_indicator(Timings, "core.timings", "timeliness", ctx)
     assert results[0].name == "fit_seconds" and results[0].value == 1.0
+
+
+def test_cost_without_a_currency_says_it_is_not_set_and_where_to_set_it() -> None:
+    """It said "at 35 an hour": 35 of what?"""
+    ctx = label_context(["a"] * 4, ["a"] * 4, settings={
+        "manual_seconds_per_record": 20, "cost_per_hour": 35.0, "currency": ""})
+    ctx.predictions["route"] = ["auto"] * 4
+    explanation = by_name(CostEffectiveness().compute(ctx))["cost_saved"].explanation
+    assert "at 35 an hour" not in explanation
+    assert "at 35 (currency not set" in explanation
+    assert "`currency` in the pipeline's [quality] table" in explanation
+    ctx.settings["currency"] = "GBP"
+    named = by_name(CostEffectiveness().compute(ctx))["cost_saved"].explanation
+    assert "at 35 GBP an hour" in named and "not set" not in named

@@ -46,3 +46,17 @@ def test_the_run_succeeds_with_the_other_figures_and_its_report(tmp_path):
     assert "accuracy" in result.metrics
     report = json.loads((result.run_dir / "report.json").read_text())
     assert {e["name"] for e in report["indicators"]} >= {"plain", "bad.notjson", "accuracy"}
+
+
+def test_python_warnings_join_the_indicators_own_warnings():
+    import warnings
+
+    class Warns:
+        def compute(self, ctx):
+            warnings.warn("a library's complaint", UserWarning, stacklevel=1)
+            return IndicatorResult("w", "accuracy", 0.5, explanation="x",
+                                   details={"warnings": ["the indicator's own"]})
+
+    (result,) = run_indicator(Warns(), "p.w", "accuracy", ctx=None)
+    assert result.details["warnings"] == ["the indicator's own",
+                                          "UserWarning: a library's complaint"]

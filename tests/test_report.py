@@ -129,7 +129,8 @@ def headline_of(results: list[IndicatorResult], targets: dict) -> tuple[dict, di
 
 
 def row_of(first_screen: str, name: str) -> str:
-    return next(r for r in first_screen.split("<tr>") if r.startswith(f"<td>{name}<"))
+    return next(r for r in first_screen.split("<tr>")
+                if r.startswith(f'<th scope="row">{name}<'))
 
 
 def test_a_target_met_by_the_estimate_only_says_the_interval_does_not_clear_it() -> None:
@@ -155,9 +156,9 @@ def test_a_target_met_by_the_estimate_only_says_the_interval_does_not_clear_it()
     # met without an interval: its own badge, not the green one of an interval that clears
     assert '<span class="badge met-no-interval">met (no interval)</span>' in kappa
     assert 'class="badge met"' not in kappa and 'class="badge met"' in row_of(first, "macro_f1")
-    assert ("4</strong> of 4 targets met: 1 by the whole interval, 2 by the estimate only "
-            "(the interval does not clear the target), 1 without an interval (judged on the "
-            "estimate)") in first
+    assert ("1</strong> of 4 targets met by the whole interval; 2 more met by the estimate "
+            "only (the interval does not clear the target), 1 met without an interval (judged "
+            "on the estimate)") in first
 
 
 def test_the_targets_box_says_when_no_target_is_met_by_its_interval() -> None:
@@ -168,8 +169,8 @@ def test_the_targets_box_says_when_no_target_is_met_by_its_interval() -> None:
         IndicatorResult("autocoding_share", "accuracy", 0.951, details=higher),
     ], {"accuracy": 0.92, "autocoding_share": 0.85})
     assert summary["targets_met_by_interval"] == 0
-    assert ("2</strong> of 2 targets met: 0 by the whole interval, 1 by the estimate only "
-            "(the interval does not clear the target), 1 without an interval") in first
+    assert ("0</strong> of 2 targets met by the whole interval; 1 more met by the estimate "
+            "only (the interval does not clear the target), 1 met without an interval") in first
     assert "met (no interval)" in row_of(first, "autocoding_share")
     assert ".badge.met-no-interval{" in render_report_html(build_report([], {}, {}))
 
@@ -359,6 +360,17 @@ def test_compare_runs_side_by_side(tmp_path, report) -> None:
     assert "model" in facts  # which model each run used
     page = render_comparison_html(table)
     assert a.name in page and 'class="num best"' in page
+    # the best cell is said in words (not only bold and green), and each row says which
+    # direction is better
+    accuracy = next(r for r in page.split("<tr>") if r.startswith('<th scope="row">accuracy<'))
+    assert accuracy.startswith('<th scope="row">accuracy<div class="meta">higher is better</div>')
+    assert re.search(r'<td class="num best">[^<]+<span class="visually-hidden"> \(best\)</span>'
+                     r'</td><td class="num">0.100</td>', accuracy)
+    assert page.count("(best)") == sum(r["best"] is not None for r in table["rows"])
+    assert ".visually-hidden{" in page
+    ece = next(r for r in page.split("<tr>")
+               if r.startswith('<th scope="row">expected_calibration_error<'))
+    assert "lower is better" in ece
 
     out = tmp_path / "compare.html"
     outcome = CliRunner().invoke(compare_command, [str(a), str(b), "--html", str(out)])
@@ -623,9 +635,10 @@ def test_compare_ranks_only_values_that_differ_as_shown(tmp_path, report) -> Non
     assert rows["fit_seconds"]["best"] is None  # 220.0 and 220.0: nobody can see a difference
     assert rows["accuracy"]["best"] is None  # 0.924 and 0.924
     page = render_comparison_html(table)
-    fit = next(r for r in page.split("<tr>") if r.startswith("<td>fit_seconds<"))
+    fit = next(r for r in page.split("<tr>") if r.startswith('<th scope="row">fit_seconds<'))
     assert fit.count('<td class="num">220.0</td>') == 2 and "best" not in fit
-    terms = next(r for r in page.split("<tr>") if r.startswith("<td>influential_terms<"))
+    terms = next(r for r in page.split("<tr>")
+                 if r.startswith('<th scope="row">influential_terms<'))
     assert '<td class="num">61</td><td class="num">58</td>' in terms  # counts, not 61.000
     c = make_run(tmp_path, with_figures(report, fit_seconds=230.0), "c")
     assert {r["name"]: r for r in comparison([a, c])["rows"]}["fit_seconds"]["best"] == 0
@@ -643,3 +656,155 @@ def test_compare_warnings_are_labelled_and_nothing_ranked_is_said(tmp_path, repo
     ranked = render_comparison_html(comparison([a, make_run(tmp_path, worse, "worse")]))
     assert "Bold: the best run" in ranked and "No run is ranked" not in ranked
     assert 'class="warning"' not in ranked
+
+
+# --- statuses, warnings, directions -------------------------------------------------------------
+
+
+def test_an_unknown_status_is_counted_and_its_value_shown() -> None:
+    """A plugin's status "warning" hid its value (0.462) and was counted nowhere."""
+    from mlstat_core.report.build import status_problem
+
+    doc = build_report([
+        IndicatorResult("autocoding_accuracy", "accuracy", 0.462, status="warning",
+                        explanation="Accuracy of the automatically coded records."),
+        IndicatorResult("accuracy", "accuracy", 0.7, headline=True),
+    ], {}, {})
+    assert doc["summary"]["by_status"] == {"ok": 1, "skipped": 0, "failed": 0, "warning": 1}
+    page = render_report_html(doc)
+    article = page.split('id="result-1"', 1)[1].split("</article>", 1)[0]
+    assert "<strong>0.462</strong>" in article
+    assert "unknown status &#x27;warning&#x27;" in article and 'class="warning"' in article
+    assert ".badge.unknown{" in page
+    first = page.split('<section id="headline">', 1)[1].split("</section>", 1)[0]
+    assert '1</strong> with an unknown status' in first and 'href="#result-1"' in first
+    assert status_problem("warning") and status_problem("ok") is None
+
+
+def test_warnings_of_a_result_are_shown_and_counted_on_the_first_screen() -> None:
+    doc = build_report([
+        IndicatorResult("accuracy", "accuracy", 0.7, details={"better": "higher"}),
+        IndicatorResult("unseen_codes", "accuracy", 6, details={
+            "better": "lower", "warnings": ["6 test records have codes never seen in training"]}),
+    ], {}, {})
+    page = render_report_html(doc)
+    article = page.split('id="result-2"', 1)[1].split("</article>", 1)[0]
+    assert "unseen_codes" in article
+    assert ('<p class="warning"><strong class="label">warning</strong> 6 test records have '
+            "codes never seen in training</p>") in article
+    assert "&quot;warnings&quot;" not in article  # not only folded in the details
+    first = page.split('<section id="headline">', 1)[1].split("</section>", 1)[0]
+    assert '1</strong> with warnings: <a href="#result-2">unseen_codes</a>' in first
+
+
+def test_the_direction_is_said_where_no_target_says_it() -> None:
+    figures, _, first = headline_of([
+        IndicatorResult("accuracy", "accuracy", 0.7, details={"better": "higher"},
+                        headline=True),
+        IndicatorResult("ece", "accuracy", 0.04, details={"better": "lower"}, headline=True),
+        IndicatorResult("plain", "accuracy", 3, headline=True),
+    ], {"ece": 0.05})
+    assert "higher is better" in row_of(first, "accuracy")
+    assert "is better" not in row_of(first, "ece")  # its target says "<= 0.050"
+    assert "is better" not in row_of(first, "plain")
+    page = render_report_html(build_report([IndicatorResult(
+        "ece", "accuracy", 0.04, details={"better": "lower"})], {}, {}))
+    assert '<span class="better">· lower is better</span>' in page
+
+
+# --- accessibility -------------------------------------------------------------------------------
+
+
+def test_every_plot_has_an_accessible_name_and_description(html) -> None:
+    svgs = re.findall(r'<figure class="plot"[^>]*><div class="plot-box">(<svg.*?</svg>)'
+                      r".*?<figcaption>(.*?)</figcaption>", html, re.S)
+    assert len(svgs) >= 4
+    for svg, caption in svgs:
+        opening = svg.split(">", 1)[0]
+        named = re.search(r'aria-labelledby="([^"]+)"', opening)
+        described = re.search(r'aria-describedby="([^"]+)"', opening)
+        assert named and described, opening
+        title = re.search(rf'<title id="{named.group(1)}">(.*?)</title>', svg).group(1)
+        assert title == caption
+        desc = re.search(rf'<desc id="{described.group(1)}">(.*?)</desc>', svg).group(1)
+        assert len(desc) > 20, desc
+
+
+def test_the_confusion_matrix_counts_are_a_table_too(report, html) -> None:
+    entry = next(e for e in report["indicators"] if e["name"] == "confusion_matrix")
+    data = entry["plots"][0]["data"]
+    article = html.split(">confusion_matrix <", 1)[1].split("</article>", 1)[0]
+    table = article.split('<details class="plot-values">', 1)[1].split("</details>", 1)[0]
+    assert "as a table</summary>" in table
+    assert f"<caption>Rows: {data['y_title']}; columns: {data['x_title']}.</caption>" in table
+    for label in data["x_labels"]:
+        assert f'<th scope="col">{label}</th>' in table
+    first_row = table.split(f'<th scope="row">{data["y_labels"][0]}</th>', 1)[1]
+    first_row = first_row.split("</tr>", 1)[0]
+    assert re.findall(r'<td class="num">([^<]*)</td>', first_row) == \
+        [f"{v:,}" for v in data["values"][0]]
+    assert "The values are listed in the table under the plot." in article
+
+
+def test_heatmap_numbers_contrast_with_their_cell() -> None:
+    """The text colour was chosen by value > max / 2 while the colours span min..max: white
+    78 on light blue (1.78:1)."""
+    from mlstat_core.report.plots import _heatmap, contrast
+
+    fig = _heatmap({"values": [[60, 78], [100, 150]]})
+    ax = fig.axes[0]
+    image = ax.images[0]
+    values = image.get_array()
+    assert len(ax.texts) == 4
+    for text in ax.texts:
+        j, i = (round(c) for c in text.get_position())
+        background = image.cmap(image.norm(values[i, j]))
+        assert contrast(background, to_rgb(text.get_color())) >= 4.5, text.get_text()
+
+
+def to_rgb(colour):
+    from matplotlib.colors import to_rgb as rgb
+
+    return rgb(colour)
+
+
+def test_series_are_told_apart_by_more_than_colour_and_contrast_with_white() -> None:
+    from mlstat_core.report.plots import PALETTE, _bar, _hist, _line, contrast
+
+    white = (1.0, 1.0, 1.0)
+    assert all(contrast(to_rgb(c), white) >= 3 for c in PALETTE)
+    x = [i / 100 for i in range(101)]
+    lines = _line({"series": [{"label": "share", "x": x, "y": x},
+                              {"label": "accuracy", "x": x, "y": x[::-1]}]}).axes[0].lines
+    assert lines[0].get_linestyle() != lines[1].get_linestyle()
+    assert lines[0].get_marker() != lines[1].get_marker()
+    assert all(line.get_marker() not in (None, "None", "") for line in lines)  # 101 points too
+    for line in lines:
+        assert contrast(to_rgb(line.get_color()), white) >= 3
+    patches = _hist({"series": {"true": [1, 2, 2, 3], "imputed": [2, 3, 3, 4]}}).axes[0].patches
+    assert len({p.get_linestyle() for p in patches}) == 2
+    for patch in patches:
+        edge = patch.get_edgecolor()
+        assert edge[3] == 1 and contrast(edge, white) >= 3
+        assert not patch.get_fill() or patch.get_facecolor()[3] == 0 or \
+            contrast(patch.get_facecolor(), white) >= 3
+    bars = _bar({"labels": ["a", "b"], "series": {"x": [1, 2], "y": [2, 1]}}).axes[0].patches
+    assert len({b.get_hatch() for b in bars}) == 2
+
+
+def test_tables_have_scoped_headers_and_named_columns(html) -> None:
+    assert re.findall(r"<th(?=[\s>])(?![^>]*\bscope=)[^>]*>", html) == []
+    assert '<th scope="col"></th>' not in html
+    first = html.split('<section id="headline">', 1)[1].split("</section>", 1)[0]
+    assert first.count('<th scope="row">') == first.count("<tr>") - 1  # all rows but the head
+    # a value that maps names to numbers: its first column named as its details say
+    doc = build_report([
+        IndicatorResult("mae", "accuracy", {"income": 3.5, "age": 1.0},
+                        details={"value_keys": "variable"}),
+        IndicatorResult("per_level", "accuracy", {"1": 0.9})], {}, {})
+    page = render_report_html(doc)
+    assert '<th scope="col">variable</th><th scope="col">value</th>' in page
+    assert '<th scope="row">income</th><td class="num">3.500</td>' in page
+    assert '<th scope="col">name</th><th scope="col">value</th>' in page
+    assert "&quot;value_keys&quot;" not in page
+    assert "tbody th[scope=row]{background:none;font-weight:400}" in page  # looks as before

@@ -100,6 +100,10 @@ def test_each_mistake_fails_its_own_check_naming_plugin_distribution_and_fix(mon
     assert plot.status == "failed" and "plot 'curve' cannot be drawn (TypeError" in plot.message
     assert "docs/report-schema.md" in plot.message
 
+    status = found["fixbad.warnstatus-compute-tabular_classification"]
+    assert status.status == "failed" and "status 'warning' is not one of ok" in status.message
+    assert "details['warnings']" in status.message
+
     # the good model of the same plugin passes everything
     fine = [r for i, r in found.items() if i.startswith("fixbad.fine-")]
     assert fine and all(r.status == "passed" for r in fine)

@@ -118,12 +118,14 @@ class CostEffectiveness(Indicator):
             details={**facts, "better": "lower"}))
         rate = s.get("cost_per_hour")
         if rate is not None:
-            currency = str(s.get("currency", "")).strip()
+            currency = str(s.get("currency", "") or "").strip()
+            money = f"{float(rate):g} {currency}" if currency else \
+                f"{float(rate):g} (currency not set: name it with `currency` in the " \
+                "pipeline's [quality] table)"
             results.append(IndicatorResult(
                 "cost_saved", "cost_effectiveness", saved * float(rate),
-                explanation=f"Cost of the manual work saved {scope}, at {float(rate):g}"
-                            f"{' ' + currency if currency else ''} an hour (staff cost only; "
-                            "not counting building and running the model).",
+                explanation=f"Cost of the manual work saved {scope}, at {money} an hour (staff "
+                            "cost only; not counting building and running the model).",
                 details={**facts, "cost_per_hour": float(rate), "currency": currency,
                          "better": "higher"},
                 headline=True))

@@ -58,6 +58,20 @@ def edit_pass(ctx: AssessContext) -> pd.Series | None:
     return pd.Series(values).reindex(ctx.test.frame.index).fillna(False).astype(bool)
 
 
+def histograms(drawn: dict[str, Plot], per: dict[str, dict[str, Any]],
+               most: int) -> list[Plot]:
+    """At most ``most`` of the histograms drawn (variables with imputed values to compare),
+    by KS distance, largest first: the variable the distribution figure names comes first and
+    the best-fitting ones are those left out; variables without a distance come last."""
+    order = {v: i for i, v in enumerate(drawn)}
+
+    def rank(var: str) -> tuple[bool, float, int]:
+        ks = per[var].get("ks")
+        return ks is None, -(ks or 0.0), order[var]
+
+    return [drawn[v] for v in sorted(drawn, key=rank)[:max(0, most)]]
+
+
 class ImputationAccuracy(Indicator):
     """Per variable error, distribution and bias figures of imputed cells, and edit passes."""
 
@@ -113,7 +127,7 @@ class ImputationAccuracy(Indicator):
         w_all = (pd.Series(1.0, index=truth.index) if weights is None
                  else pd.to_numeric(weights, errors="coerce").reindex(truth.index).fillna(0.0))
         per: dict[str, dict[str, Any]] = {}
-        plots: list[Plot] = []
+        drawn: dict[str, Plot] = {}
         for i, var in enumerate(variables):
             true_v = pd.to_numeric(truth[var], errors="coerce")
             imp_v = pd.to_numeric(ctx.predictions[var], errors="coerce").reindex(truth.index)
@@ -146,12 +160,11 @@ class ImputationAccuracy(Indicator):
                 row["bias_mean_interval"] = stats.percentile_interval(
                     totals / np.where(sizes > 0, sizes, np.nan), p.confidence_level)
             per[var] = row
-            if i < p.max_plots:
-                plots.append(Plot(f"{var}: imputed against true values", "hist", {
-                    "series": {"true": t[:MAX_PLOT_VALUES].tolist(),
-                               "imputed": q[:MAX_PLOT_VALUES].tolist()},
-                    "bins": 20, "x_label": var}))
-        return self._results(per, plots, variables)
+            drawn[var] = Plot(f"{var}: imputed against true values", "hist", {
+                "series": {"true": t[:MAX_PLOT_VALUES].tolist(),
+                           "imputed": q[:MAX_PLOT_VALUES].tolist()},
+                "bins": 20, "x_label": var})
+        return self._results(per, histograms(drawn, per, p.max_plots), variables)
 
     def _results(self, per: dict[str, dict[str, Any]], plots: list[Plot],
                  variables: list[str]) -> list[IndicatorResult]:
@@ -192,7 +205,7 @@ class ImputationAccuracy(Indicator):
             IndicatorResult(
                 "imputation_mae", "accuracy", column("mae"),
                 explanation="Mean absolute error of imputed values, per variable, in its unit.",
-                details={"better": "lower"}),
+                details={"better": "lower", "value_keys": "variable"}),
             IndicatorResult(
                 "imputation_distribution", "accuracy", max(ks) if ks else None,
                 explanation="Largest Kolmogorov-Smirnov distance between imputed and true "
@@ -208,12 +221,12 @@ class ImputationAccuracy(Indicator):
                 f"minus true), with its {level} bootstrap interval; an interval excluding 0 "
                 "is a systematic bias. Errors the editing did not find are not in it.",
                 {"intervals": column("bias_mean_interval"), "true_mean": column("true_mean"),
-                 "confidence_level": self.params.confidence_level}),
+                 "confidence_level": self.params.confidence_level, "value_keys": "variable"}),
             IndicatorResult(
                 "imputation_bias_total", "accuracy", column("bias_total"),
                 interval("bias_total_interval"),
                 "Error the imputation causes in the estimated total of each variable over the "
                 "test records (weighted when the data have survey weights).",
                 {"intervals": column("bias_total_interval"),
-                 "confidence_level": self.params.confidence_level}),
+                 "confidence_level": self.params.confidence_level, "value_keys": "variable"}),
         ]

@@ -63,8 +63,10 @@ def run_indicator(
         result.details = dict(result.details or {})
         result.details.setdefault("indicator", name)
         result.details.setdefault("seconds", round(seconds, 4))
-        if messages:
-            result.details.setdefault("warnings", messages[:10])
+        if messages:  # beside the indicator's own warnings, never instead of them
+            own = result.details.get("warnings")
+            own = list(own) if isinstance(own, list) else [str(own)] if own else []
+            result.details["warnings"] = own + [m for m in messages[:10] if m not in own]
         problem = json_problem(result)
         if problem:
             out.append(_failed(name, dimension, f"result {result.name!r} cannot be written to "

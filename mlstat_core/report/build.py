@@ -163,6 +163,26 @@ def target_summary(headline: list[dict[str, Any]]) -> dict[str, int]:
             "targets_met_estimate_only": sum(1 for f in met if f["interval_clears"] is False)}
 
 
+def status_counts(entries: list[dict[str, Any]]) -> dict[str, int]:
+    """Results per status: every status of ``STATUSES``, and any other status a result has
+    (an indicator breaking the contract), so that it is counted, never lost."""
+    counts = {s: 0 for s in STATUSES}
+    for entry in entries:
+        status = str(entry.get("status"))
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def status_problem(status: Any) -> str | None:
+    """Why a result's ``status`` is not one the report knows, or None when it is one (for
+    whatever checks results: the runner, the conformance suite)."""
+    if status in STATUSES:
+        return None
+    return (f"status {status!r} is not one of {', '.join(STATUSES)}: give a figure that "
+            "computed status 'ok' and put what it warns of in details['warnings'] (or its "
+            "explanation)")
+
+
 def build_report(
     results: list[IndicatorResult], manifest: dict[str, Any], settings: dict[str, Any]
 ) -> dict[str, Any]:
@@ -174,7 +194,7 @@ def build_report(
     if not isinstance(targets, dict):
         targets = {}
     headline = headline_figures(entries, targets)
-    by_status = {s: sum(1 for e in entries if e["status"] == s) for s in STATUSES}
+    by_status = status_counts(entries)
     by_dimension = {d: sum(1 for e in entries if e["dimension"] == d) for d in DIMENSIONS}
     return {
         "schema_version": REPORT_SCHEMA_VERSION,

@@ -12,6 +12,7 @@ from mlstat_core.components import DIMENSIONS
 from mlstat_core.report.build import open_run
 from mlstat_core.report.html import (
     DIMENSION_TITLES,
+    direction,
     fmt_number,
     magnitude,
     page,
@@ -209,26 +210,39 @@ def escape_rich(text: str) -> str:
 
 
 def render_comparison_html(table: dict[str, Any]) -> str:
-    """The comparison as one self-contained HTML page."""
-    head = "".join(f"<th>{escape(r['label'])}</th>" for r in table["runs"])
-    body = []
+    """The comparison as one self-contained HTML page: a row per fact and per figure, each
+    headed by its name (a figure's says which direction is better); the best run's value in
+    bold, and said in words for a screen reader."""
+    head = "".join(f'<th scope="col">{escape(r["label"])}</th>' for r in table["runs"])
+    facts = []
     for fact in table["facts"]:
-        body.append('<tr class="fact">' + "".join(f"<td>{escape(str(v))}</td>" for v in fact)
-                    + "</tr>")
-    current = None
+        facts.append(f'<tr class="fact"><th scope="row">{escape(str(fact[0]))}</th>'
+                     + "".join(f"<td>{escape(str(v))}</td>" for v in fact[1:]) + "</tr>")
+    groups = [f"<tbody>{''.join(facts)}</tbody>"] if facts else []
     width = len(table["runs"]) + 1
+    current: Any = object()
+    rows: list[str] = []
     for row in table["rows"]:
         if row["dimension"] != current:
+            if rows:
+                groups.append(f"<tbody>{''.join(rows)}</tbody>")
+                rows = []
             current = row["dimension"]
             title = DIMENSION_TITLES.get(current or "", str(current))
-            body.append(f'<tr><th colspan="{width}" id="dimension-{escape(str(current))}">'
-                        f"{escape(title)}</th></tr>")
+            rows.append(f'<tr><th colspan="{width}" scope="rowgroup" '
+                        f'id="dimension-{escape(str(current))}">{escape(title)}</th></tr>')
         cells = "".join(
-            f'<td class="num{" best" if row["best"] == k else ""}">{escape(shown(row, k))}</td>'
+            f'<td class="num best">{escape(shown(row, k))}'
+            '<span class="visually-hidden"> (best)</span></td>' if row["best"] == k
+            else f'<td class="num">{escape(shown(row, k))}</td>'
             for k in range(len(row["values"])))
-        body.append(f"<tr><td>{escape(row['name'])}</td>{cells}</tr>")
-    html_table = scrolling(f'<table class="compare"><thead><tr><th>figure</th>{head}</tr>'
-                           f"</thead><tbody>{''.join(body)}</tbody></table>")
+        way = direction(row.get("better"))
+        label = escape(row["name"]) + (f'<div class="meta">{escape(way)}</div>' if way else "")
+        rows.append(f'<tr><th scope="row">{label}</th>{cells}</tr>')
+    if rows:
+        groups.append(f"<tbody>{''.join(rows)}</tbody>")
+    html_table = scrolling(f'<table class="compare"><thead><tr><th scope="col">figure</th>'
+                           f"{head}</tr></thead>{''.join(groups)}</table>")
     return page("mlstat: runs compared",
                 f"<main><h1>Runs compared</h1>{warnings_html(table.get('warnings'))}"
                 f"{ranking_note(table)}{html_table}</main>")
@@ -237,8 +251,9 @@ def render_comparison_html(table: dict[str, Any]) -> str:
 def ranking_note(table: dict[str, Any]) -> str:
     """What the bold cells mean, or why there are none."""
     if any(row["best"] is not None for row in table["rows"]):
-        text = ("Bold: the best run for figures where higher or lower is clearly better and "
-                "one run's value is better than every other's as shown.")
+        text = ("Bold: the best run for figures where higher or lower is clearly better "
+                "(said under the figure's name) and one run's value is better than every "
+                "other's as shown.")
     elif table.get("warnings"):
         text = "No run is ranked: see the warnings."
     else:

@@ -12,6 +12,10 @@ from html import escape
 from typing import Any
 
 from mlstat_core.components import DIMENSIONS
+from mlstat_core.report.build import STATUSES as KNOWN_STATUSES
+
+# A result of any other status than KNOWN_STATUSES (``docs/report-schema.md``) is shown as of
+# an unknown status, with its value, and counted on the first screen.
 
 DIMENSION_TITLES = {
     "accuracy": "Accuracy",
@@ -60,6 +64,11 @@ text-decoration:none;color:var(--accent)}
 table{border-collapse:collapse;width:100%;font-size:.9rem;margin:.4rem 0}
 th,td{border:1px solid var(--line);padding:.25rem .5rem;text-align:left;vertical-align:top}
 th{background:var(--bg)}
+tbody th[scope=row]{background:none;font-weight:400}
+caption{text-align:left;color:var(--muted);font-size:.85rem;padding:.2rem 0}
+.plot-values th,.plot-values td{padding:.1rem .35rem;font-size:.8rem}
+.visually-hidden{position:absolute;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;
+clip:rect(0,0,0,0);white-space:nowrap;border:0}
 td{overflow-wrap:anywhere}
 td.num{text-align:right;font-variant-numeric:tabular-nums;overflow-wrap:normal}
 .scroll{overflow-x:auto;max-width:100%;margin:.4rem 0}
@@ -67,7 +76,7 @@ td.num{text-align:right;font-variant-numeric:tabular-nums;overflow-wrap:normal}
 table.headline{min-width:46rem}
 table.headline td:last-child{min-width:15rem}
 table.headline td.num{white-space:nowrap}
-table.headline td,table.compare td{overflow-wrap:break-word}
+table.headline td,table.compare td,table.headline th,table.compare th{overflow-wrap:break-word}
 .badge{display:inline-block;padding:.05rem .45rem;border-radius:3px;font-size:.8rem;
 font-weight:600;white-space:nowrap}
 .badge.met,.badge.ok{background:var(--okbg);color:var(--ok)}
@@ -75,6 +84,7 @@ font-weight:600;white-space:nowrap}
 .badge.skipped,.badge.missing,.badge.no-target,.badge.met-estimate{background:var(--skipbg);
 color:var(--skip)}
 .badge.met-no-interval{background:#fff;color:var(--ok);border:1px dashed var(--ok)}
+.badge.unknown{background:var(--warnbg);color:var(--warn);border:1px solid var(--warn)}
 .description{font-size:1.05rem;margin:.3rem 0 .5rem}
 div.warnings{margin:.6rem 0}
 p.warning{background:var(--warnbg);border-left:4px solid var(--warn);border-radius:0 4px 4px 0;
@@ -86,7 +96,7 @@ article.result{border:1px solid var(--line);border-radius:6px;padding:.7rem .9re
 margin:.8rem 0}
 article.result.failed{border-color:var(--bad)}
 .value-line{font-size:1.15rem;margin:.3rem 0}
-.value-line .interval{color:var(--muted);font-size:.95rem}
+.value-line .interval,.value-line .better{color:var(--muted);font-size:.95rem}
 .explanation{margin:.3rem 0}
 .error{color:var(--bad);font-family:monospace;white-space:pre-wrap}
 figure.plot{margin:.6rem 0}
@@ -95,7 +105,7 @@ figure.plot svg,figure.plot img{max-width:100%;height:auto}
 figcaption{color:var(--muted);font-size:.85rem}
 details pre{background:var(--bg);padding:.5rem;overflow:auto;font-size:.8rem;max-height:24rem}
 .summary{display:flex;gap:1rem;flex-wrap:wrap}
-.summary div{background:var(--bg);border-radius:6px;padding:.5rem .8rem}
+.summary>div{background:var(--bg);border-radius:6px;padding:.5rem .8rem}
 .empty{color:var(--muted);font-style:italic}
 .best{font-weight:700;background:var(--okbg)}
 @media print{nav{display:none}article.result{break-inside:avoid}}
@@ -178,6 +188,11 @@ def cell(value: Any, scale: float = 0.0) -> str:
     return f"<td>{escape(fmt_number(value))}</td>"
 
 
+def row_header(value: Any) -> str:
+    """The first cell of a row that labels it, as a row header (looks like a plain cell)."""
+    return f'<th scope="row">{escape(fmt_number(value))}</th>'
+
+
 def column_scales(rows: list[list[Any]]) -> list[float]:
     """The largest magnitude of each column's numbers (what noise is judged against)."""
     width = max((len(row) for row in rows), default=0)
@@ -191,12 +206,15 @@ def scrolling(html: str) -> str:
 
 
 def table_html(columns: list[Any], rows: list[list[Any]], limit: int = MAX_TABLE_ROWS,
-               css: str = "") -> str:
-    head = "".join(f"<th>{escape(str(c))}</th>" for c in columns)
+               css: str = "", row_headers: bool = False) -> str:
+    """A table with its column headers; with ``row_headers`` each row's first cell is the
+    header of its row (a name, a class, a variable)."""
+    head = "".join(f'<th scope="col">{escape(str(c))}</th>' for c in columns)
     shown = [list(row) for row in rows[:limit]]
     scales = column_scales(shown)
-    body = "".join("<tr>" + "".join(cell(v, scales[j]) for j, v in enumerate(row)) + "</tr>"
-                   for row in shown)
+    body = "".join("<tr>" + "".join(
+        row_header(v) if row_headers and j == 0 else cell(v, scales[j])
+        for j, v in enumerate(row)) + "</tr>" for row in shown)
     more = "" if len(rows) <= limit else \
         f'<p class="meta">{len(rows) - limit} more rows in report.json.</p>'
     klass = f' class="{escape(css)}"' if css else ""
@@ -204,24 +222,40 @@ def table_html(columns: list[Any], rows: list[list[Any]], limit: int = MAX_TABLE
                      f"</table>") + more
 
 
-def value_html(value: Any, interval: Any, level: Any = None) -> str:
+DEFAULT_VALUE_KEYS = "name"
+"""Header of the first column of an object value's table when ``details.value_keys`` does not
+say what its keys are (variables, classes, levels)."""
+
+
+def value_html(value: Any, interval: Any, level: Any = None,
+               keys: Any = DEFAULT_VALUE_KEYS, better: Any = None) -> str:
+    """A result's value: an object as a table of its keys (headed ``keys``) and values, a list
+    on one line, a number with its interval and level; then which direction is better (when
+    ``better`` says)."""
+    way = direction(better)
+    said = f' <span class="better">· {escape(way)}</span>' if way else ""
     if isinstance(value, dict):
         rows = [[k, v] for k, v in value.items()]
-        return table_html(["", "value"], rows, MAX_VALUE_ROWS, "values")
+        header = str(keys).strip() if isinstance(keys, str) and keys.strip() \
+            else DEFAULT_VALUE_KEYS
+        return table_html([header, "value"], rows, MAX_VALUE_ROWS, "values",
+                          row_headers=True) + (f'<p class="meta">{escape(way)}</p>' if way else "")
     if isinstance(value, list):
         scale = magnitude(value)
         return (f'<p class="value-line">'
-                f'{escape(", ".join(fmt_number(v, scale) for v in value))}</p>')
+                f'{escape(", ".join(fmt_number(v, scale) for v in value))}{said}</p>')
     text = f'<p class="value-line"><strong>{escape(fmt_number(value))}</strong>'
     if interval:
         scale = magnitude(value)
         text += (f' <span class="interval">{escape(fmt_level(level))} interval '
                  f"{escape(fmt_interval(interval, scale))}</span>")
-    return text + "</p>"
+    return text + said + "</p>"
 
 
 def status_badge(status: str) -> str:
-    label = {"ok": "computed", "failed": "failed", "skipped": "not available"}.get(status, status)
+    if status not in KNOWN_STATUSES:
+        return f'<span class="badge unknown">unknown status {escape(repr(status))}</span>'
+    label = {"ok": "computed", "failed": "failed", "skipped": "not available"}[status]
     return f'<span class="badge {escape(status)}">{escape(label)}</span>'
 
 
@@ -247,38 +281,89 @@ def met_badge(figure: dict[str, Any]) -> str:
 
 
 def targets_box(summary: dict[str, Any]) -> str:
-    """The summary box counting the targets met, and of those how many by the whole interval,
-    by the estimate only and without an interval (a report of schema 1.0 cannot tell)."""
+    """The summary box counting the targets met. It leads with those met by the whole interval
+    (a figure is fit for use only then), then says how many more the estimate alone meets,
+    how many were met without an interval and how many were not met; a report of schema 1.0
+    cannot tell how, so it counts the targets met by the estimate."""
     met = summary.get("targets_met") or 0
-    text = f"<div><strong>{met}</strong> of {summary.get('targets')} targets met"
-    if met and "targets_met_by_interval" in summary:
-        text += ": " + ", ".join(met_breakdown(summary, met))
+    targets = summary.get("targets")
+    if "targets_met_by_interval" not in summary:
+        return f"<div><strong>{met}</strong> of {targets} targets met</div>"
+    by_interval = summary.get("targets_met_by_interval") or 0
+    text = (f"<div><strong>{by_interval}</strong> of {targets} targets met by the whole "
+            "interval")
+    parts = met_breakdown(summary, met)
+    not_met = summary.get("targets_not_met") or 0
+    if not_met:
+        parts.append(f"{not_met} not met")
+    if parts:
+        text += "; " + ", ".join(parts)
     return text + "</div>"
 
 
 def met_breakdown(summary: dict[str, Any], met: int) -> list[str]:
-    """How the met targets were met: by the whole interval (always said, even when none),
-    by the estimate only, without an interval (each said only when some were)."""
+    """How the targets not met by the whole interval were met: by the estimate only, without
+    an interval (each said only when some were)."""
     by_interval = summary.get("targets_met_by_interval") or 0
     only = summary.get("targets_met_estimate_only") or 0
     without = max(0, met - by_interval - only)
-    parts = [f"{by_interval} by the whole interval"]
+    parts = []
     if only:
-        parts.append(f"{only} by the estimate only (the interval does not clear the target)")
+        parts.append(f"{only} more met by the estimate only (the interval does not clear "
+                     "the target)")
     if without:
-        parts.append(f"{without} without an interval (judged on the estimate)")
+        parts.append(f"{without} met without an interval (judged on the estimate)")
     return parts
 
 
-def headline_html(report: dict[str, Any]) -> str:
+def direction(better: Any) -> str:
+    """"higher is better" / "lower is better", or "" when the figure does not say."""
+    return f"{better} is better" if better in ("higher", "lower") else ""
+
+
+def has_warnings(entry: dict[str, Any]) -> bool:
+    return bool(result_warnings(entry))
+
+
+def result_warnings(entry: dict[str, Any]) -> list[str]:
+    """The warnings a result carries in ``details.warnings`` (a text or a list of texts)."""
+    found = (entry.get("details") or {}).get("warnings")
+    if isinstance(found, str):
+        found = [found]
+    return [str(w) for w in found if str(w).strip()] if isinstance(found, list) else []
+
+
+def unknown_status_note(status: str) -> str:
+    return (f"This result has the status {status!r}, which is not one the report knows "
+            f"({', '.join(KNOWN_STATUSES)}): the indicator that made it breaks the contract. "
+            "Its value is shown as given; report it to the indicator's authors.")
+
+
+def links(numbered: list[tuple[int, dict[str, Any]]]) -> str:
+    return ", ".join(f'<a href="#result-{n}">{escape(str(e.get("name", "")))}</a>'
+                     for n, e in numbered)
+
+
+def headline_html(report: dict[str, Any],
+                  numbered: list[tuple[int, dict[str, Any]]] | None = None) -> str:
     figures = report.get("headline") or []
     summary = report.get("summary") or {}
     by_status = summary.get("by_status") or {}
+    if numbered is None:
+        numbered = numbered_results(report.get("indicators") or [])
     boxes = [
         f"<div><strong>{by_status.get('ok', 0)}</strong> figures computed</div>",
         f"<div><strong>{by_status.get('failed', 0)}</strong> failed</div>",
         f"<div><strong>{by_status.get('skipped', 0)}</strong> not available</div>",
     ]
+    unknown = [(n, e) for n, e in numbered if str(e.get("status", "ok")) not in KNOWN_STATUSES]
+    if unknown:
+        boxes.append(f"<div><strong>{len(unknown)}</strong> with an unknown status (shown "
+                     f"with their values): {links(unknown)}</div>")
+    warned = [(n, e) for n, e in numbered if has_warnings(e)]
+    if warned:
+        boxes.append(f"<div><strong>{len(warned)}</strong> with warnings: {links(warned)}"
+                     "</div>")
     if summary.get("targets"):
         boxes.append(targets_box(summary))
     rows = []
@@ -287,30 +372,42 @@ def headline_html(report: dict[str, Any]) -> str:
             f"{f.get('comparison') or ''} {fmt_number(f.get('target'))}".strip()
         value = f.get("value")
         shown = fmt_number(value) if not isinstance(value, dict | list) else "see below"
-        if f.get("status") not in ("ok", None):
+        status = f.get("status")
+        note = ""
+        if status in ("failed", "skipped", "missing"):
             shown = {"failed": "failed", "skipped": "not available",
-                     "missing": "not computed"}.get(f["status"], f["status"])
+                     "missing": "not computed"}[status]
+        elif status not in ("ok", None):
+            note = f'<div class="meta">unknown status {escape(repr(status))}</div>'
         dim = DIMENSION_TITLES.get(f.get("dimension") or "", "—")
         interval = labelled_interval(f.get("interval"), f.get("interval_level"),
                                      magnitude(value))
+        way = direction(f.get("better")) if f.get("target") is None else ""
+        target_cell = escape(target) + (f'<div class="meta">{escape(way)}</div>' if way else "")
         rows.append(
             "<tr>"
-            f"<td>{escape(str(f['name']))}<div class=\"meta\">{escape(dim)}</div></td>"
+            f'<th scope="row">{escape(str(f["name"]))}<div class="meta">{escape(dim)}</div>'
+            f"{note}</th>"
             f'<td class="value num">{escape(shown)}</td>'
             f'<td class="num">{escape(interval)}</td>'
-            f'<td class="num">{escape(target)}</td><td>{met_badge(f)}</td>'
+            f'<td class="num">{target_cell}</td><td>{met_badge(f)}</td>'
             f"<td>{escape(str(f.get('explanation') or ''))}</td></tr>")
     table = scrolling(
-        '<table class="headline"><thead><tr><th>figure</th><th>value</th>'
-        "<th>interval</th><th>target</th><th>meets target?</th><th>what it means</th>"
+        '<table class="headline"><thead><tr><th scope="col">figure</th>'
+        '<th scope="col">value</th><th scope="col">interval</th><th scope="col">target</th>'
+        '<th scope="col">meets target?</th><th scope="col">what it means</th>'
         "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>") if rows else \
         '<p class="empty">No headline figure in this run.</p>'
     return (f'<section id="headline"><h2>At a glance</h2><div class="summary">{"".join(boxes)}'
             f"</div>{table}</section>")
 
 
+DETAILS_SHOWN = ("table", "better", "indicator", "warnings", "value_keys")
+"""Keys of ``details`` the report shows in their own place, not in the folded details."""
+
+
 def details_html(details: dict[str, Any]) -> str:
-    rest = {k: v for k, v in details.items() if k not in ("table", "better", "indicator")}
+    rest = {k: v for k, v in details.items() if k not in DETAILS_SHOWN}
     if not rest:
         return ""
     text = json.dumps(rest, indent=2, ensure_ascii=False, default=str)
@@ -325,16 +422,28 @@ def result_html(entry: dict[str, Any], number: int) -> str:
     status = str(entry.get("status", "ok"))
     details = entry.get("details") or {}
     source = entry.get("indicator") or details.get("indicator") or ""
-    parts = [f'<article class="result {escape(status)}" id="result-{number}">',
+    known = status in KNOWN_STATUSES
+    parts = [f'<article class="result {escape(status if known else "unknown")}" '
+             f'id="result-{number}">',
              f"<h3>{escape(str(entry.get('name', '')))} {status_badge(status)}</h3>"]
     if source:
         parts.append(f'<p class="meta">indicator {escape(str(source))}</p>')
+    notes = result_warnings(entry)
+    if not known:
+        notes.insert(0, unknown_status_note(status))
+    parts.append(warnings_html(notes, "warnings of this result"))
     table = details.get("table")
     has_table = isinstance(table, dict) and table.get("columns") \
         and isinstance(table.get("rows"), list)
     value = entry.get("value")
-    if status == "ok" and value is not None and not (isinstance(value, dict) and has_table):
-        parts.append(value_html(value, entry.get("interval"), entry.get("interval_level")))
+    better = entry.get("better") or details.get("better")
+    # every status but failed and skipped shows its value (an unknown one too: never hidden)
+    computed = status not in ("failed", "skipped")
+    if computed and value is not None and not (isinstance(value, dict) and has_table):
+        parts.append(value_html(value, entry.get("interval"), entry.get("interval_level"),
+                                details.get("value_keys", DEFAULT_VALUE_KEYS), better))
+    elif computed and has_table and direction(better):  # the value is the details table
+        parts.append(f'<p class="meta">{escape(direction(better))}</p>')
     if entry.get("explanation"):
         parts.append(f'<p class="explanation">{escape(str(entry["explanation"]))}</p>')
     if entry.get("error"):
@@ -357,15 +466,16 @@ def fact_text(value: Any) -> str:
     return json.dumps(value, default=str)
 
 
-def warnings_html(warnings: Any) -> str:
-    """The run's warnings as a visible block, each labelled "warning" ("" when none)."""
+def warnings_html(warnings: Any, label: str = "warnings") -> str:
+    """Warnings (of the run, or of one result) as a visible block, each labelled "warning"
+    ("" when none)."""
     items = [str(w) for w in warnings if str(w).strip()] \
         if isinstance(warnings, list) else []
     if not items:
         return ""
     shown = "".join(f'<p class="warning"><strong class="label">warning</strong> '
                     f"{escape(w)}</p>" for w in items)
-    return f'<div class="warnings" role="note" aria-label="warnings">{shown}</div>'
+    return f'<div class="warnings" role="note" aria-label="{escape(label)}">{shown}</div>'
 
 
 def description_html(run: dict[str, Any]) -> str:
@@ -396,6 +506,14 @@ def page(title: str, body: str) -> str:
             "</html>\n")
 
 
+def numbered_results(entries: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
+    """The results with the numbers of their articles (``id="result-N"``), in the order the
+    page shows them: by dimension, then those of no known dimension from 10,000."""
+    placed = [e for d in DIMENSIONS for e in entries if e.get("dimension") == d]
+    others = [e for e in entries if e.get("dimension") not in DIMENSIONS]
+    return list(enumerate(placed, 1)) + [(10_000 + i, e) for i, e in enumerate(others)]
+
+
 def render_report_html(report: dict[str, Any]) -> str:
     """The whole report as one HTML document (a string)."""
     run = report.get("run") or {}
@@ -403,25 +521,22 @@ def render_report_html(report: dict[str, Any]) -> str:
     entries = report.get("indicators") or []
     nav = "".join(f'<li><a href="#dimension-{d}">{escape(DIMENSION_TITLES.get(d, d))}</a></li>'
                   for d in DIMENSIONS)
+    numbered = numbered_results(entries)
+    placed = sum(1 for e in entries if e.get("dimension") in DIMENSIONS)
+    others = [e for e in entries if e.get("dimension") not in DIMENSIONS]
     sections = []
-    number = 0
     for dimension in DIMENSIONS:
-        own = [e for e in entries if e.get("dimension") == dimension]
-        inner = []
-        for entry in own:
-            number += 1
-            inner.append(result_html(entry, number))
-        content = "".join(inner) or \
+        content = "".join(result_html(e, n) for n, e in numbered
+                          if e.get("dimension") == dimension) or \
             '<p class="empty">No indicator of this dimension was computed in this run.</p>'
         sections.append(
             f'<section id="dimension-{dimension}" class="dimension">'
             f"<h2>{escape(DIMENSION_TITLES.get(dimension, dimension))}</h2>"
             f'<p class="meta">{escape(DIMENSION_INTRO.get(dimension, ""))}</p>{content}'
             "</section>")
-    others = [e for e in entries if e.get("dimension") not in DIMENSIONS]
     if others:
         sections.append('<section id="dimension-other"><h2>Other</h2>' + "".join(
-            result_html(e, 10_000 + i) for i, e in enumerate(others)) + "</section>")
+            result_html(e, n) for n, e in numbered[placed:]) + "</section>")
     env = report.get("environment") or {}
     schema = escape(str(report.get("schema_version")))
     footer = (f'<footer><p class="meta">mlstat report schema {schema}'
@@ -431,5 +546,5 @@ def render_report_html(report: dict[str, Any]) -> str:
     body = (f"<header><h1>Quality report: {escape(name)}</h1>{description_html(run)}"
             f"{warnings_html(run.get('warnings'))}{run_facts_html(report)}"
             f'<nav aria-label="dimensions"><ul>{nav}</ul></nav></header>'
-            f"<main>{headline_html(report)}{''.join(sections)}</main>{footer}")
+            f"<main>{headline_html(report, numbered)}{''.join(sections)}</main>{footer}")
     return page(f"Quality report: {name}", body)

@@ -17,7 +17,19 @@ from typing import Any
 
 import numpy as np
 
-PALETTE = ["#1f5f8b", "#e07b39", "#4a9a5b", "#b5446e", "#7a6fb0", "#8c6d31"]
+PALETTE = ["#1f5f8b", "#b35806", "#2e7d32", "#b5446e", "#5e4fa2", "#7a5c1e"]
+"""Series colours, each at least 4.5:1 against white (WCAG 1.4.11 asks 3:1 of a graphic)."""
+LINESTYLES = [("-", "solid"), ("--", "dashed"), ("-.", "dash-dotted"), (":", "dotted")]
+MARKERS = [("o", "circles"), ("s", "squares"), ("^", "triangles"), ("D", "diamonds"),
+           ("v", "down triangles"), ("P", "crosses")]
+"""Each series is told apart by its line style and marker too, never by colour alone."""
+HATCHES = ["", "//", "..", "xx", "\\\\", "++"]
+"""Fill patterns of the bars of grouped series after the first."""
+MARKS_PER_LINE = 12
+"""About this many markers on a long line (every point is marked up to 30)."""
+MIN_TEXT_CONTRAST = 4.5
+MAX_TABLE_CELLS = 2500
+"""A heat map with at most this many cells lists its values as a table too."""
 MAX_ANNOTATED_CELLS = 15
 MIN_SCALE = 0.75
 """An inline plot is never drawn narrower than this share of its natural width (its 8 pt tick
@@ -33,6 +45,31 @@ def _figure(width: float, height: float) -> Any:
     from matplotlib.figure import Figure
 
     return Figure(figsize=(width, height), layout="constrained")
+
+
+def luminance(rgb: Any) -> float:
+    """WCAG relative luminance of an RGB(A) colour with channels in 0..1."""
+    def linear(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(float(c)) for c in tuple(rgb)[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(first: Any, second: Any) -> float:
+    """WCAG contrast ratio of two RGB(A) colours (1 to 21)."""
+    high, low = sorted((luminance(first), luminance(second)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def text_colour(background: Any) -> str:
+    """Black or white, whichever contrasts more with ``background`` (always above 4.5:1)."""
+    white, black = (1.0, 1.0, 1.0), (0.0, 0.0, 0.0)
+    return "white" if contrast(background, white) >= contrast(background, black) else "black"
+
+
+def _number_text(v: float) -> str:
+    return f"{v:.0f}" if float(v).is_integer() else f"{v:.2f}"
 
 
 def _heatmap(data: dict[str, Any]) -> Any:
@@ -52,13 +89,14 @@ def _heatmap(data: dict[str, Any]) -> Any:
     ax.set_xlabel(data.get("x_title", ""))
     ax.set_ylabel(data.get("y_title", ""))
     if max(rows, cols) <= MAX_ANNOTATED_CELLS:
-        top = np.nanmax(values) if values.size else 0
         for i in range(rows):
             for j in range(cols):
                 v = values[i, j]
-                text = f"{v:.0f}" if float(v).is_integer() else f"{v:.2f}"
-                ax.text(j, i, text, ha="center", va="center", fontsize=8,
-                        color="white" if top and v > top / 2 else "black")
+                if not np.isfinite(v):
+                    continue
+                # the text colour follows the cell's own colour (the map spans min..max)
+                ax.text(j, i, _number_text(v), ha="center", va="center", fontsize=8,
+                        color=text_colour(image.cmap(image.norm(v))))
     return fig
 
 
@@ -76,7 +114,10 @@ def _line(data: dict[str, Any]) -> Any:
     if isinstance(series, dict):
         series = [{"label": k, **v} for k, v in series.items()]
     for i, s in enumerate(series):
-        ax.plot(s["x"], s["y"], marker="o" if len(s["x"]) <= 30 else None, markersize=3,
+        points = len(s["x"])
+        ax.plot(s["x"], s["y"], linestyle=LINESTYLES[i % len(LINESTYLES)][0],
+                marker=MARKERS[i % len(MARKERS)][0], markersize=4, linewidth=1.8,
+                markevery=1 if points <= 30 else max(1, points // MARKS_PER_LINE),
                 color=PALETTE[i % len(PALETTE)], label=s.get("label"))
     if data.get("diagonal"):
         ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect")
@@ -111,10 +152,13 @@ def _bar(data: dict[str, Any]) -> Any:
     for i, (name, values) in enumerate(series.items()):
         vals = np.asarray([np.nan if v is None else v for v in values], dtype=float)
         offset = positions - 0.4 + width * (i + 0.5)
+        look = {"label": name, "color": PALETTE[i % len(PALETTE)]}
+        if len(series) > 1:  # grouped series: told apart by a pattern too
+            look.update(hatch=HATCHES[i % len(HATCHES)], edgecolor="white", linewidth=0.5)
         if horizontal:
-            ax.barh(offset, vals, height=width, label=name, color=PALETTE[i % len(PALETTE)])
+            ax.barh(offset, vals, height=width, **look)
         else:
-            ax.bar(offset, vals, width=width, label=name, color=PALETTE[i % len(PALETTE)])
+            ax.bar(offset, vals, width=width, **look)
     if horizontal:
         ax.set_yticks(positions, labels, fontsize=8)
         ax.invert_yaxis()
@@ -139,8 +183,11 @@ def _hist(data: dict[str, Any]) -> Any:
     fig = _figure(6.4, 4.0)
     ax = fig.add_subplot()
     for i, (name, values) in enumerate(arrays.items()):
-        ax.hist(values, bins=edges, alpha=0.5, label=f"{name} (n={values.size})",
-                color=PALETTE[i % len(PALETTE)], edgecolor=PALETTE[i % len(PALETTE)])
+        # outlines in full colour and each its own line style: overlapping translucent fills
+        # fell below 3:1 against white and told the series apart by colour alone
+        ax.hist(values, bins=edges, histtype="step", linewidth=1.8,
+                linestyle=LINESTYLES[i % len(LINESTYLES)][0], label=f"{name} (n={values.size})",
+                color=PALETTE[i % len(PALETTE)])
     ax.set_xlabel(data.get("x_label", ""))
     ax.set_ylabel("records")
     ax.grid(alpha=0.3)
@@ -151,7 +198,9 @@ def _hist(data: dict[str, Any]) -> Any:
 DRAW = {"heatmap": _heatmap, "line": _line, "bar": _bar, "hist": _hist}
 
 
-def _svg_of(fig: Any, uid: str) -> str:
+def _svg_of(fig: Any, uid: str, title: str = "", description: str = "") -> str:
+    """The figure as inline SVG, its ids made unique by ``uid``, named by ``title`` and
+    described by ``description`` for assistive technology (its ``<title>`` and ``<desc>``)."""
     import matplotlib
 
     buffer = io.StringIO()
@@ -163,7 +212,15 @@ def _svg_of(fig: Any, uid: str) -> str:
     svg = re.sub(r'\bid="([^"]+)"', rf'id="{uid}-\1"', svg)
     svg = re.sub(r"url\(#([^)]+)\)", rf"url(#{uid}-\1)", svg)
     svg = re.sub(r'href="#([^"]+)"', rf'href="#{uid}-\1"', svg)
-    return svg.replace("<svg ", f'<svg class="plot" role="img"{_min_width(svg)} ', 1)
+    name = html.escape(title.strip() or "Plot")
+    aria = f' aria-labelledby="{uid}-title"'
+    text = f'<title id="{uid}-title">{name}</title>'
+    if description:
+        aria += f' aria-describedby="{uid}-desc"'
+        text += f'<desc id="{uid}-desc">{html.escape(description)}</desc>'
+    svg = svg.replace("<svg ", f'<svg class="plot" role="img"{aria}{_min_width(svg)} ', 1)
+    opening = svg.index(">") + 1
+    return svg[:opening] + text + svg[opening:]
 
 
 def _min_width(svg: str) -> str:
@@ -180,12 +237,13 @@ DRAW_ERRORS = (PlotError, KeyError, TypeError, ValueError, binascii.Error)
 
 
 def plot_body(plot: dict[str, Any], uid: str) -> str:
-    """The plot as HTML: inline SVG drawn from its data, or its ready image; raises one of
-    DRAW_ERRORS when its data cannot be drawn."""
+    """The plot as HTML: inline SVG drawn from its data (named by its title, described in
+    words), or its ready image; raises one of DRAW_ERRORS when its data cannot be drawn."""
     title = html.escape(str(plot.get("title", "")))
     kind = str(plot.get("kind", ""))
     if kind in DRAW and plot.get("data"):
-        return _svg_of(DRAW[kind](plot["data"]), uid)
+        figure = DRAW[kind](plot["data"])
+        return _svg_of(figure, uid, str(plot.get("title", "")), describe(kind, plot["data"]))
     if plot.get("svg"):
         encoded = base64.b64encode(str(plot["svg"]).encode("utf-8")).decode("ascii")
         return f'<img class="plot" alt="{title}" src="data:image/svg+xml;base64,{encoded}">'
@@ -198,15 +256,147 @@ def plot_body(plot: dict[str, Any], uid: str) -> str:
     raise PlotError(f"no data to draw a plot of kind {kind!r}")
 
 
+def _num(value: Any) -> str:
+    from mlstat_core.report.html import fmt_number
+
+    return fmt_number(value)
+
+
+def _listed(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _style(i: int) -> str:
+    return f"{LINESTYLES[i % len(LINESTYLES)][1]} line with {MARKERS[i % len(MARKERS)][1]}"
+
+
+def describe(kind: str, data: dict[str, Any]) -> str:
+    """A short description in words of a plot drawn from ``data`` (what its axes, series and
+    lines are, and how each series looks); "" when there is nothing to say."""
+    try:
+        text = DESCRIBE[kind](data) if kind in DESCRIBE else ""
+    except DRAW_ERRORS + (IndexError, AttributeError):
+        return ""
+    return text.strip()
+
+
+def _describe_heatmap(data: dict[str, Any]) -> str:
+    values = np.asarray(data["values"], dtype=float)
+    rows, cols = values.shape
+    finite = values[np.isfinite(values)]
+    text = (f"Heat map of {rows} rows ({data.get('y_title') or 'rows'}) by {cols} columns "
+            f"({data.get('x_title') or 'columns'}); the darker a cell, the larger its value")
+    if finite.size:
+        text += f", from {_num(_plain(finite.min()))} to {_num(_plain(finite.max()))}"
+    listed = rows * cols <= MAX_TABLE_CELLS
+    return text + (". The values are listed in the table under the plot." if listed else ".")
+
+
+def _describe_line(data: dict[str, Any]) -> str:
+    series = data.get("series") or []
+    if isinstance(series, dict):
+        series = [{"label": k, **v} for k, v in series.items()]
+    parts = [f"{s.get('label') or f'series {i + 1}'} ({_style(i)})"
+             for i, s in enumerate(series)]
+    text = f"Line chart of {_listed(parts)}" if parts else "Line chart"
+    text += f" against {data.get('x_label') or 'x'}"
+    if data.get("y_label"):
+        text += f", {data['y_label']} upwards"
+    extra = [f"dotted red line at {_num(h['y'])}: {h.get('label') or 'reference'}"
+             for h in data.get("hlines") or []]
+    if data.get("diagonal"):
+        extra.append("dashed grey diagonal: perfect agreement")
+    extra += [f"red diamond at ({_num(m['x'])}, {_num(m['y'])})"
+              + (f": {m['label']}" if m.get("label") else "") for m in data.get("markers") or []]
+    return text + ("; " + "; ".join(extra) if extra else "") + "."
+
+
+HATCH_NAMES = ["plain", "hatched with diagonal lines", "dotted", "cross-hatched",
+               "hatched with back-diagonal lines", "hatched with plus signs"]
+MAX_DESCRIBED_BARS = 12
+"""Up to this many bars of one series are described with their values."""
+
+
+def _describe_bar(data: dict[str, Any]) -> str:
+    labels = [str(v) for v in data["labels"]]
+    series = data.get("series") or {}
+    if not isinstance(series, dict):
+        series = {"value": series}
+    names = [f"{name} ({HATCH_NAMES[i % len(HATCH_NAMES)]})" if len(series) > 1 else str(name)
+             for i, name in enumerate(series)]
+    text = f"Bar chart of {_listed(names) if names else 'values'} for {len(labels)} categories"
+    label = data.get("x_label") if data.get("horizontal") else data.get("y_label")
+    if label:
+        text += f" ({label})"
+    if len(series) == 1 and len(labels) <= MAX_DESCRIBED_BARS:
+        values = next(iter(series.values()))
+        text += ": " + ", ".join(f"{k} {_num(v)}" for k, v in zip(labels, values, strict=False))
+    return text + "."
+
+
+def _describe_hist(data: dict[str, Any]) -> str:
+    series = data.get("series") or {}
+    parts = [f"{name} ({sum(1 for v in values if v is not None)} values, "
+             f"{LINESTYLES[i % len(LINESTYLES)][1]} outline)"
+             for i, (name, values) in enumerate(series.items())]
+    text = f"Histogram of {_listed(parts)}" if parts else "Histogram"
+    return text + f" over {data.get('x_label') or 'the values'}, on common bins."
+
+
+DESCRIBE = {"heatmap": _describe_heatmap, "line": _describe_line, "bar": _describe_bar,
+            "hist": _describe_hist}
+
+
+def _plain(value: Any) -> Any:
+    """A numpy number as a Python int (when whole) or float, for formatting."""
+    value = float(value)
+    return int(value) if value.is_integer() else value
+
+
+def values_table(title: str, data: dict[str, Any]) -> str:
+    """A heat map's values as a folded table (its rows and columns labelled), so that they can
+    be read as text; a short note instead when there are too many; "" when it cannot."""
+    from mlstat_core.report.html import cell, scrolling
+
+    try:
+        values = np.asarray(data["values"], dtype=float)
+        rows, cols = values.shape
+    except DRAW_ERRORS:
+        return ""
+    if rows * cols > MAX_TABLE_CELLS:
+        return (f'<p class="meta">The {rows} × {cols} values of this plot are in report.json '
+                "(too many to list here).</p>")
+    x_labels = [str(v) for v in data.get("x_labels", range(cols))]
+    y_labels = [str(v) for v in data.get("y_labels", range(rows))]
+    x_title, y_title = str(data.get("x_title") or ""), str(data.get("y_title") or "")
+    corner = y_title or "row"  # heads the column of row labels; the caption names columns
+    scale = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 0.0
+    head = f'<th scope="col">{html.escape(corner)}</th>' + "".join(
+        f'<th scope="col">{html.escape(x)}</th>' for x in x_labels)
+    body = "".join(
+        f'<tr><th scope="row">{html.escape(y_labels[i] if i < len(y_labels) else str(i))}</th>'
+        + "".join(cell(_plain(v) if np.isfinite(v) else None, scale) for v in values[i])
+        + "</tr>" for i in range(rows))
+    what = f"Rows: {y_title or 'rows'}; columns: {x_title or 'columns'}."
+    table = (f"<table><caption>{html.escape(what)}</caption><thead><tr>{head}</tr></thead>"
+             f"<tbody>{body}</tbody></table>")
+    return (f'<details class="plot-values"><summary>Values of the plot "{html.escape(title)}"'
+            f" as a table</summary>{scrolling(table)}</details>")
+
+
 def render_plot(plot: dict[str, Any], uid: str) -> str:
-    """HTML for one plot (:func:`plot_body`) in its figure; a short note (never an
-    exception) when it cannot be drawn."""
+    """HTML for one plot (:func:`plot_body`) in its figure, a heat map's values folded under it
+    as a table; a short note (never an exception) when it cannot be drawn."""
     title = html.escape(str(plot.get("title", "")))
     kind = str(plot.get("kind", ""))
+    extra = ""
     try:
         body = plot_body(plot, uid)
+        if kind == "heatmap" and isinstance(plot.get("data"), dict):
+            extra = values_table(str(plot.get("title", "")), plot["data"])
     except DRAW_ERRORS as exc:
         body = (f'<p class="plot-error">This plot could not be drawn: '
                 f"{html.escape(type(exc).__name__)}: {html.escape(str(exc))}</p>")
     return (f'<figure class="plot" data-kind="{html.escape(kind)}">'
-            f'<div class="plot-box">{body}</div><figcaption>{title}</figcaption></figure>')
+            f'<div class="plot-box">{body}</div>{extra}<figcaption>{title}</figcaption></figure>')

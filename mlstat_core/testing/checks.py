@@ -708,6 +708,7 @@ def _new_assess_context(suite: _Suite, task: str) -> Any:
 def _check_compute(suite: _Suite, spec: ComponentSpec, task: str) -> str | None:
     from mlstat_core.artifacts import to_jsonable
     from mlstat_core.components import IndicatorResult, Plot
+    from mlstat_core.report.build import status_problem
 
     indicator = suite.build(spec)
     results = indicator.compute(_assess_context(suite, task))
@@ -727,6 +728,10 @@ def _check_compute(suite: _Suite, spec: ComponentSpec, task: str) -> str | None:
         if not r.explanation:
             raise suite.fail(spec, f"result {r.name!r} has no explanation",
                              "say in one plain sentence what the figure means")
+        problem = status_problem(r.status)
+        if problem:
+            raise suite.fail(spec, f"result {r.name!r} has {problem.split(':')[0]}",
+                             problem.split(": ", 1)[1])
         if any(not isinstance(p, Plot) for p in r.plots):
             raise suite.fail(spec, f"result {r.name!r} has plots that are not Plot objects",
                              "use mlstat_core.components.Plot")

@@ -32,6 +32,7 @@ def by_name(results):
 
 def test_hierarchical_accuracy_per_level(logreg, parts):
     results = by_name(HierarchicalAccuracy(HierarchyParams()).compute(context(logreg, parts)))
+    assert "warnings" not in results["unseen_codes"].details  # nothing to warn of
     levels = [results[f"level_accuracy_{k}"].value for k in (1, 2, 3, 4)]
     assert levels[0] == 1.0  # one division
     assert levels == sorted(levels, reverse=True)
@@ -47,9 +48,17 @@ def test_unknown_code_in_new_data_is_reported(logreg, parts):
     results = by_name(HierarchicalAccuracy(HierarchyParams()).compute(
         context(logreg, parts, new)))
     assert results["unseen_codes"].value == 1
-    assert results["unseen_codes"].status == "warning"
+    # a status the report knows ("warning" hid the value); the problem is a warning it shows
+    assert results["unseen_codes"].status == "ok"
+    assert results["unseen_codes"].details["better"] == "lower"
     assert results["unseen_codes"].details["codes"] == ["01.1.9.8"]
     assert results["unseen_codes"].details["not_in_code_list"] == ["01.1.9.8"]
+    assert results["unseen_codes"].details["warnings"] == [
+        "1 test record with 1 code never seen in training (01.1.9.8): the model cannot "
+        "predict them; add training examples of these codes",
+        "1 code of the test records not in the code list (01.1.9.8): check the code list and "
+        "the data"]
+    assert all(r.status == "ok" for r in results.values())
 
 
 def test_autocoding_indicator_uses_the_stored_threshold(logreg, parts):
@@ -161,3 +170,40 @@ def test_queue_command_never_overwrites_the_input_or_a_run_folder(tmp_path, caps
     assert records.read_text() == "rid,product\nr0,apples\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["new.csv", "run"]
     assert sorted(p.name for p in run.iterdir()) == ["manifest.json"]
+
+
+def test_auto_coding_accuracy_below_target_is_ok_with_a_warning_the_report_shows():
+    """It was status "warning": the report hid its value (0.462 against a 90% target)."""
+    from mlstat_coding.indicators import accuracy_details
+
+    from mlstat_core.components import IndicatorResult
+    from mlstat_core.report import build_report
+    from mlstat_core.report.html import render_report_html
+
+    short = accuracy_details(0.462, 0.9, 13)
+    assert short["better"] == "higher" and short["target_accuracy"] == 0.9
+    [warning] = short["warnings"]
+    assert warning.startswith("46.2% of the 13 automatically coded test records are right, "
+                              "well below the target accuracy 90%")
+    assert "warnings" not in accuracy_details(0.89, 0.9, 13)  # near the target: no warning
+    assert "warnings" not in accuracy_details(None, 0.9, 0)
+    page = render_report_html(build_report([IndicatorResult(
+        "autocoding_accuracy", "accuracy", 0.462, explanation="...", details=short)], {}, {}))
+    assert "<strong>0.462</strong>" in page and "46.2% of the 13" in page
+    assert "1</strong> with warnings" in page
+
+
+def test_autocoding_results_have_a_known_status_and_direction(logreg, parts):
+    results = by_name(AutoCoding(AutocodingParams()).compute(context(logreg, parts)))
+    assert {r.status for r in results.values()} == {"ok"}
+    assert results["autocoding_accuracy"].details["better"] == "higher"
+    assert results["autocoding_share"].details["better"] == "higher"
+
+
+def test_levels_from_prefixes_without_a_separator_are_described():
+    """The explanation said "code prefixes split on ''"."""
+    from mlstat_coding.indicators import level_source
+
+    assert level_source("") == "code prefixes, one character a level: 2512 is 2, 25, 251, 2512"
+    assert "split on ''" not in level_source("")
+    assert level_source(".") == "code prefixes split on '.': 01.1.5 is 01, 01.1, 01.1.5"
