@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlstat_core.errors import DataError, IntegrityError
+from mlstat_core.errors import DataError, IntegrityError, listed
 
 MANIFEST = "manifest.json"
 MODEL_DIR = "model"
@@ -343,7 +343,7 @@ class RunFolder:
         gone = [name for name in self.manifest.get("files", {})
                 if not (self.path / name).is_file()]
         if gone:
-            shown = ", ".join(gone[:5]) + (f" and {len(gone) - 5} more" if len(gone) > 5 else "")
+            shown = listed(gone)
             raise DataError(f"run folder {self.path} lost {len(gone)} of its files while the run "
                             f"wrote it ({shown}): was it deleted or cleaned meanwhile? rerun the "
                             "pipeline")

@@ -13,12 +13,12 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import click
 
 from mlstat_core import __version__
+from mlstat_core.errors import one_line_warnings
 
 
 def _console(stderr: bool = False) -> Any:
@@ -32,38 +32,6 @@ def escape(text: str) -> str:
     from rich.markup import escape as rich_escape
 
     return rich_escape(text)
-
-
-def warning_line(message: Warning | str, category: type[Warning]) -> str:
-    """A Python warning as the commands show it: ``warning: <message>``, on one line (no
-    source file, no source line: a user of the command cannot act on them), with its category
-    when it says more than "a warning" (``warning: FutureWarning: ...``)."""
-    kind = "" if category is UserWarning else f"{category.__name__}: "
-    return f"warning: {kind}{' '.join(str(message).split())}"
-
-
-@contextlib.contextmanager
-def one_line_warnings() -> Iterator[None]:
-    """Show each Python warning raised inside (by a library, a plugin) once, as one line on
-    stderr (:func:`warning_line`). Python's filters still decide which are shown; a run
-    keeps the warnings of its steps in its records instead (see ``Runner.step``)."""
-    import warnings
-
-    shown: set[str] = set()
-    previous = warnings.showwarning
-
-    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
-             file: Any = None, line: str | None = None) -> None:
-        text = warning_line(message, category)
-        if text not in shown:
-            shown.add(text)
-            click.echo(text, err=True)
-
-    warnings.showwarning = show
-    try:
-        yield
-    finally:
-        warnings.showwarning = previous
 
 
 @contextlib.contextmanager
@@ -126,22 +94,6 @@ def main(trace_hooks: bool) -> None:
     """
     if trace_hooks:
         os.environ["MLSTAT_TRACE_HOOKS"] = "1"
-    quiet_matplotlib_config()
-
-
-def quiet_matplotlib_config() -> None:
-    """Give matplotlib (the report's plots) a writable config folder when the user's is not
-    (a read-only HOME on a server), so that it does not print its own complaints on stderr
-    at every run; an MPLCONFIGDIR the user set is kept."""
-    import tempfile
-
-    if os.environ.get("MPLCONFIGDIR"):
-        return
-    home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    folder = home / "matplotlib"
-    probe = folder if folder.exists() else home if home.exists() else home.parent
-    if not os.access(probe, os.W_OK):
-        os.environ["MPLCONFIGDIR"] = tempfile.mkdtemp(prefix="mlstat-matplotlib-")
 
 
 # --- pipelines --------------------------------------------------------------------------------
@@ -208,6 +160,14 @@ def run_command(file: str, overrides: tuple[str, ...], out: str | None, strict: 
     except BaseException as exc:  # the hooks that failed, then the run's error (user_errors)
         for warning in getattr(exc, "run_warnings", []):
             console.print(f"[yellow]warning: {escape(warning)}[/yellow]")
+        if as_json:  # a scheduler learns where the failed run is and why, then the exit code
+            from mlstat_core.engine import failure_message
+
+            folder = getattr(exc, "run_dir", None)
+            click.echo(json.dumps({"status": "failed", "run_dir": folder and str(folder),
+                                   "error": failure_message(exc),
+                                   "warnings": list(getattr(exc, "run_warnings", []))},
+                                  indent=2))
         raise
     if as_json:
         click.echo(json.dumps(run_outcome(result), indent=2))

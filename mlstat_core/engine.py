@@ -382,6 +382,7 @@ class Runner:
             self.notify("mlstat_run_failed", run=self.info, error=exc)
             folder.update(warnings=list(self.warnings))
             exc.run_warnings = list(self.hook_warnings)  # type: ignore[union-attr]
+            exc.run_dir = folder.path  # type: ignore[union-attr]
             raise
         self.notify("mlstat_run_finished", run=self.info, result=result)
         if len(self.warnings) != self._persisted_warnings:

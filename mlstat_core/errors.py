@@ -1,6 +1,12 @@
-"""Errors that are part of the interface: one clear sentence each, shown without a traceback."""
+"""Errors that are part of the interface: one clear sentence each, shown without a traceback;
+and Python warnings shown the same way, one line each (for mlstat's commands and plugins')."""
 
 from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from typing import Any
 
 
 class MlstatError(Exception):
@@ -133,6 +139,12 @@ def validation_text(error: dict) -> str:
     return message
 
 
+def listed(items: list[Any], most: int = 5, sep: str = ", ") -> str:
+    """The first ``most`` items as text, and how many more there are (``a, b and 3 more``)."""
+    rest = len(items) - most
+    return sep.join(map(str, items[:most])) + (f" and {rest} more" if rest > 0 else "")
+
+
 def value_kind(value: object) -> str:
     """What a wrong value is, for messages: ``None``, ``a list``, ``a pandas DataFrame``."""
     if value is None:
@@ -145,3 +157,35 @@ def value_kind(value: object) -> str:
 def is_pandas(value: object) -> bool:
     """Whether ``value`` is a pandas object (a DataFrame or Series), without importing it."""
     return type(value).__module__.split(".")[0] == "pandas"
+
+
+def warning_line(message: Warning | str, category: type[Warning]) -> str:
+    """A Python warning as the commands show it: ``warning: <message>``, on one line (no
+    source file, no source line: a user of the command cannot act on them), with its category
+    when it says more than "a warning" (``warning: FutureWarning: ...``)."""
+    kind = "" if category is UserWarning else f"{category.__name__}: "
+    return f"warning: {kind}{' '.join(str(message).split())}"
+
+
+@contextlib.contextmanager
+def one_line_warnings() -> Iterator[None]:
+    """Show each Python warning raised inside (by a library, a plugin) once, as one line on
+    stderr (:func:`warning_line`). Python's filters still decide which are shown; a run
+    keeps the warnings of its steps in its records instead (see ``Runner.step``)."""
+    import warnings
+
+    shown: set[str] = set()
+    previous = warnings.showwarning
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: Any = None, line: str | None = None) -> None:
+        text = warning_line(message, category)
+        if text not in shown:
+            shown.add(text)
+            print(text, file=sys.stderr, flush=True)
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = previous

@@ -174,37 +174,31 @@ def _trailing_blank_lines(path: Path) -> int:
     return max(ending.count(b"\n") - 1, 0)
 
 
-def warn_if_cut_short(path: Path, encoding: str, sep: str | None) -> None:
-    message = cut_short_warning(path, encoding, sep)
-    if message:
-        warnings.warn(message, stacklevel=3)
+def warn_if_cut_short(path: Path, encoding: str, last: pd.DataFrame | None) -> None:
+    """Warn when the CSV file's last record (the last row of ``last``) ends in an empty field
+    and the file in no line break: it was most likely cut short, copied while still being
+    written, and that record was read with missing values."""
+    if last is None or not len(last) or not pd.isna(last.iloc[-1, -1]):
+        return
+    if not _ends_without_line_break(path, encoding):
+        return
+    row = last.iloc[-1]
+    warnings.warn(f"the last record of {path} ends in an empty field ({int(row.notna().sum())} "
+                  f"of {len(row)} fields filled) and the file in no line break: it looks cut "
+                  "short (copied while still being written?); check the file", stacklevel=3)
 
 
-def cut_short_warning(path: Path, encoding: str, sep: str | None) -> str | None:
-    """A warning when a CSV file's last line has no line break and fewer fields than its
-    header: the file was most likely cut short (copied while still being written), and its
-    last record is read with missing values. None for a file that ends as files do."""
-    import csv
-
+def _ends_without_line_break(path: Path, encoding: str) -> bool:
+    """Whether the file's text (decoded: UTF-16 ends in two bytes) ends without a line end."""
     with open(path, "rb") as handle:
-        size = handle.seek(0, 2)
-        handle.seek(max(size - 65_536, 0))
+        start = max(handle.seek(0, 2) - 4096, 0)
+        handle.seek(start - start % 4)  # whole characters of UTF-16 and UTF-32
         tail = handle.read()
-    if not tail or tail.endswith((b"\n", b"\r")):
-        return None
-    delimiter = _csv_sep(path, sep) or ","
     try:
-        with open(path, encoding=encoding, newline="") as handle:
-            header = next(csv.reader(handle, delimiter=delimiter), [])
-        last = tail.splitlines()[-1].decode(encoding, errors="replace")
-        fields = next(csv.reader([last], delimiter=delimiter), [])
-    except (OSError, UnicodeDecodeError, csv.Error, LookupError):
-        return None
-    if len(fields) >= len(header):
-        return None
-    return (f"the last line of {path} has {len(fields)} of the header's {len(header)} fields "
-            "and no line break: the file looks cut short (copied while still being "
-            "written?); its last record was read with missing values: check the file")
+        text = tail.decode(encoding, errors="replace")
+    except LookupError:
+        return False
+    return bool(text) and not text.endswith(("\n", "\r"))
 
 
 def _without_trailing_rows(chunks: Iterable[pd.DataFrame], count: int
@@ -259,8 +253,9 @@ def read_table(
                "dtype": dtype}
     try:
         if fmt == "csv":
+            options["dtype"] = _as_written(path, encoding, sep, dtype)
             frame = pd.read_csv(path, encoding=encoding, sep=_csv_sep(path, sep), **options)
-            warn_if_cut_short(path, encoding, sep)
+            warn_if_cut_short(path, encoding, frame)
         elif fmt == "parquet":
             frame = pd.read_parquet(path)
         else:
@@ -281,16 +276,27 @@ def read_table(
         raise DataError(f"cannot read {path} as {fmt}: {exc}") from None
     frame = nfc_columns(frame)
     missing = [c for c in columns or [] if c not in frame.columns]
-    used = _csv_sep(path, sep) or ","
-    likely = likely_separator(path, encoding, used) if missing and fmt == "csv" else None
-    if likely is not None and any(likely in str(c) for c in frame.columns):
-        advice = how("sep", likely) or f"save it with '{separator_text(used)}' between fields"
-        raise DataError(
-            f"{path} lacks declared column(s) {', '.join(map(repr, missing))}; its header "
-            f"{str(frame.columns[0])[:80]!r} seems separated by '{separator_text(likely)}', "
-            f"not '{separator_text(used)}': {advice}")
+    hint = separator_hint(path, encoding, sep, frame, how) if missing and fmt == "csv" else ""
+    if hint:
+        raise DataError(f"{path} lacks declared column(s) {', '.join(map(repr, missing))}"
+                        f"{hint}")
     require_table_columns(frame, columns or [], path)
     return frame
+
+
+def separator_hint(path: Path, encoding: str, sep: str | None, frame: pd.DataFrame,
+                   how: Callable[[str, str], str | None] | None = None) -> str:
+    """``; its header '...' seems separated by ';', not ',': <how to set sep>`` (by default
+    the loader's setting) when the CSV file's header holds the separator its first lines
+    suggest; else empty."""
+    how = how or loader_setting
+    used = _csv_sep(path, sep) or ","
+    likely = likely_separator(path, encoding, used)
+    if likely is None or not any(likely in str(c) for c in frame.columns):
+        return ""
+    advice = how("sep", likely) or f"save it with '{separator_text(used)}' between fields"
+    return (f"; its header {str(frame.columns[0])[:80]!r} seems separated by "
+            f"'{separator_text(likely)}', not '{separator_text(used)}': {advice}")
 
 
 def missing_options(na_values: list[str] | None, keep_default_na: bool) -> dict[str, Any]:
@@ -312,20 +318,46 @@ def nfc_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.set_axis(names, axis=1)
 
 
+def _as_written(path: Path, encoding: str, sep: str | None, dtype: dict[str, Any] | None
+                ) -> dict[str, Any] | None:
+    """``dtype`` keyed by the file's own column names where they differ from the names asked
+    for only in Unicode form (a macOS header in NFD): the types apply before
+    :func:`nfc_columns` renames the columns. The header is read only when a name asked for is
+    not ASCII."""
+    if not dtype or all(str(k).isascii() for k in dtype):
+        return dtype
+    try:
+        header = pd.read_csv(path, encoding=encoding, sep=_csv_sep(path, sep), nrows=0).columns
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, OSError):
+        return dtype  # the read itself reports it
+    written = {unicodedata.normalize("NFC", c): c for c in header if isinstance(c, str)}
+    return {written.get(unicodedata.normalize("NFC", str(k)), k): v for k, v in dtype.items()}
+
+
 def read_sheet(path: Path, sheet: str | int | None, how: Callable[[str, str], str | None],
                **options: Any) -> pd.DataFrame:
-    """One sheet of an Excel workbook (the first by default); a sheet it does not have is one
-    ``DataError`` listing the sheets it has and the setting to choose one (``how``)."""
+    """One sheet of an Excel workbook (the first by default): a name, or a number counting
+    from 0 (a text of digits names the sheet so called if there is one, else a number); a
+    sheet it does not have is one ``DataError`` listing its sheets and how to choose one."""
+    names: list[Any] | None = None
+    if isinstance(sheet, str) and sheet.strip().isdigit():
+        names = _sheet_names(path)
+        sheet = sheet if sheet in names else int(sheet)
     try:
         return pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, **options)
     except ValueError as exc:
         if not str(exc).startswith("Worksheet"):
             raise
-        names = pd.ExcelFile(path).sheet_names
-        advice = how("sheet", names[0]) if names else None
+        names = names if names is not None else _sheet_names(path)
+        advice = how("sheet", str(names[0])) if names else None
         raise DataError(f"{path} has no sheet {sheet!r}; its sheets are "
                         f"{', '.join(map(repr, names))} (a number counts from 0)"
                         + (f": {advice}" if advice else "")) from None
+
+
+def _sheet_names(path: Path) -> list[Any]:
+    with pd.ExcelFile(path) as book:
+        return list(book.sheet_names)
 
 
 def _check_encoding(encoding: str) -> None:
@@ -378,17 +410,20 @@ def iter_table(
     try:
         if fmt == "csv":
             one_column = _one_column(path, encoding, sep)
-            warn_if_cut_short(path, encoding, sep)
             reader = pd.read_csv(path, encoding=encoding, sep=_csv_sep(path, sep),
-                                 chunksize=chunk_size, dtype=_csv_dtype(dtype),
+                                 chunksize=chunk_size,
+                                 dtype=_as_written(path, encoding, sep, _csv_dtype(dtype)),
                                  skip_blank_lines=not one_column, decimal=decimal,
                                  **missing_options(na_values, keep_default_na))
             if one_column:
                 reader = _without_trailing_rows(reader, _trailing_blank_lines(path))
+            last = None
             for chunk in reader:
                 chunk.index = pd.RangeIndex(start, start + len(chunk))
                 start += len(chunk)
+                last = chunk.tail(1) if len(chunk) else last
                 yield with_dtypes(nfc_columns(chunk), dtype)
+            warn_if_cut_short(path, encoding, last)
         elif fmt == "parquet":
             import pyarrow.parquet as pq
 

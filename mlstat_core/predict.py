@@ -20,7 +20,7 @@ import pandas as pd
 
 from mlstat_core.artifacts import MANIFEST, PROFILE, RunFolder, read_json
 from mlstat_core.components import Engine, Model
-from mlstat_core.errors import DataError, ModelError, value_kind
+from mlstat_core.errors import DataError, ModelError, listed, value_kind
 from mlstat_core.io import (
     TableWriter,
     is_url,
@@ -88,12 +88,12 @@ class ScoringJob:
     na_values: list[str] = field(default_factory=list)
     """Missing-value codes of a CSV or Excel input, as the trained loader read them."""
     decimal: str = "."
+    """Decimal mark of a CSV or Excel input, as the trained loader read it."""
     sheet: str | int | None = None
     """Sheet of an Excel input (None: the first)."""
     keep_default_na: bool = True
     """Whether pandas' missing-value words (``NA``, ``null``...) are missing, as the trained
     loader read them (False: only empty cells and ``na_values``)."""
-    """Decimal mark of a CSV or Excel input, as the trained loader read it."""
 
     @property
     def input_columns(self) -> list[str]:
@@ -178,8 +178,7 @@ def load_model(run_dir: str | Path, registry: Registry | None = None
 
     model_entry = registry.get("model", name)
     changes = changed_versions(folder.manifest.get("environment"))
-    shown = ", ".join(changes[:VERSIONS_SHOWN]) + (
-        f" and {len(changes) - VERSIONS_SHOWN} more" if len(changes) > VERSIONS_SHOWN else "")
+    shown = listed(changes, VERSIONS_SHOWN)
     advice = "The model files pass their hash check but could not be read back: " + (
         f"the run was made with other versions than those installed ({shown}); install "
         "those versions, or rerun the pipeline" if changes else "if the run folder's files "
@@ -484,10 +483,9 @@ def input_separator(input_path: str | Path, sep: str | None, folder: RunFolder) 
 
 
 def input_sheet(sheet: str | int | None, folder: RunFolder) -> str | int | None:
-    """The sheet to read an Excel input from: the one given (a text of digits is a number,
-    counting from 0), else the trained loader's ``sheet``, else None (the first)."""
-    if isinstance(sheet, str) and sheet.strip().isdigit():
-        return int(sheet)
+    """The sheet to read an Excel input from: the one given (a name, or digits: see
+    :func:`~mlstat_core.io.read_sheet`), else the trained loader's ``sheet``, else None (the
+    first)."""
     if sheet is not None:
         return sheet
     trained = trained_loader(folder).get("sheet")

@@ -6,6 +6,8 @@ versions of the libraries behind the plugins it used.
 
 from __future__ import annotations
 
+import platform
+import sys
 from importlib import metadata
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -43,7 +45,8 @@ def installed_version(name: str) -> str | None:
 
 def changed_versions(environment: object) -> list[str]:
     """``name recorded -> installed`` for each distribution a run's manifest recorded (its
-    ``environment``: plugins and packages) whose installed version differs or is absent."""
+    ``environment``: plugins, mlstat-core among them, and packages) whose installed version
+    differs or is absent, and Python when its minor version differs."""
     if not isinstance(environment, dict):
         return []
     recorded: dict[str, str] = {}
@@ -52,6 +55,10 @@ def changed_versions(environment: object) -> list[str]:
         if isinstance(table, dict):
             recorded.update({str(k): str(v) for k, v in table.items() if v})
     changes = []
+    made_with = str(environment.get("python") or "")
+    running = ".".join(map(str, sys.version_info[:2]))
+    if made_with and ".".join(made_with.split(".")[:2]) != running:
+        changes.append(f"Python {made_with} -> {platform.python_version()}")
     for name, version in recorded.items():
         now = installed_version(name)
         if now != version:

@@ -287,16 +287,12 @@ def test_exit_codes_tell_a_mistake_a_defect_and_an_interruption_apart(monkeypatc
         assert stopped.value.code == code, exc
 
 
-def test_a_read_only_home_gets_matplotlib_a_config_folder_of_its_own(monkeypatch, tmp_path):
-    """matplotlib complains on stderr at every run when it cannot write its config folder
-    (a read-only HOME on a server); mlstat gives it a temporary one, and keeps the user's."""
-    from mlstat_core import cli
-
-    monkeypatch.delenv("MPLCONFIGDIR", raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setattr(cli.os, "access", lambda path, mode: False)
-    cli.quiet_matplotlib_config()
-    assert Path(os.environ["MPLCONFIGDIR"]).is_dir()
-    monkeypatch.setenv("MPLCONFIGDIR", "/mine")
-    cli.quiet_matplotlib_config()
-    assert os.environ["MPLCONFIGDIR"] == "/mine"
+def test_a_failed_run_still_tells_a_scheduler_where_it_is(write_pipeline, tmp_path):
+    path = write_pipeline(loader={"component": "core.table", "path": "missing.csv",
+                                  "target": "children"})
+    result = run_cli("run", str(path), "--out", str(tmp_path / "runs"), "--json")
+    assert result.returncode == 2
+    outcome = json.loads(result.stdout)
+    assert outcome["status"] == "failed" and "does not exist" in outcome["error"]
+    manifest = json.loads((Path(outcome["run_dir"]) / "manifest.json").read_text())
+    assert manifest["status"] == "failed"

@@ -252,13 +252,44 @@ def test_codes_with_leading_zeros_stay_distinct_classes(tmp_path):
 
 
 def test_a_csv_cut_short_is_said_and_a_complete_one_without_line_end_is_not(tmp_path):
-    from mlstat_core.io import read_table
+    from mlstat_core.io import iter_table, read_table
 
-    (tmp_path / "whole.csv").write_text("a,b,c\n1,2,3\n4,5,6")  # no final line end: fine
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        assert len(read_table(tmp_path / "whole.csv")) == 2
+    complete = {"whole.csv": "a,b,c\n1,2,3\n4,5,6",  # no final line end: fine
+                "quoted.csv": 'a,b,c\n1,2,3\n4,"five\nlines",6',  # a line break in a field
+                "utf16.csv": "a,b,c\n1,2,3\n4,5,6\n"}  # Excel's "Unicode text"
+    for name, text in complete.items():
+        encoding = "utf-16" if "16" in name else "utf-8"
+        (tmp_path / name).write_bytes(text.encode(encoding))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert len(read_table(tmp_path / name, encoding=encoding)) == 2, name
+            assert sum(map(len, iter_table(tmp_path / name, 1, encoding=encoding))) == 2
     (tmp_path / "cut.csv").write_text("a,b,c\n1,2,3\n4,5")  # copied while being written
-    with pytest.warns(UserWarning, match=r"last line of .*cut\.csv has 2 of the header's 3 "
-                                         r"fields and no line break"):
-        assert len(read_table(tmp_path / "cut.csv")) == 2
+    for read in (read_table, lambda p: list(iter_table(p, 1))):
+        with pytest.warns(UserWarning, match=r"last record of .*cut\.csv ends in an empty "
+                                             r"field \(2 of 3 fields filled\) and the file in "
+                                             r"no line break"):
+            read(tmp_path / "cut.csv")
+
+
+def test_a_decomposed_header_keeps_the_types_asked_for_its_column(tmp_path):
+    """'íd' written decomposed (NFD) by a macOS export is the column 'íd', and is read as
+    text as asked: 007 keeps its zeros."""
+    import unicodedata
+
+    from mlstat_core.io import iter_table, read_table
+
+    path = tmp_path / "ids.csv"
+    path.write_text(f"{unicodedata.normalize('NFD', 'íd')},x\n007,1\n008,2\n")
+    assert read_table(path, dtype={"íd": str}, columns=["íd"])["íd"].tolist() == ["007", "008"]
+    assert next(iter_table(path, dtype={"íd": str}))["íd"].tolist() == ["007", "008"]
+
+
+def test_target_type_number_refuses_labels_and_booleans_keep_their_gaps(tmp_path):
+    from mlstat_core.builtins.loaders import typed_target
+
+    with pytest.raises(DataError, match=r"target column 'k' is to be read as numbers .* "
+                                        r"\(e\.g\. 'x' at data row 2\)"):
+        typed_target(pd.Series(["1", "x"], name="k"), "number")
+    with_gap = typed_target(pd.Series(["true", "false", None]), "auto")
+    assert with_gap.iloc[0] is True and with_gap.iloc[1] is False and pd.isna(with_gap.iloc[2])

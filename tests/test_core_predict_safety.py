@@ -707,3 +707,28 @@ def test_column_names_in_another_unicode_form_are_the_same_columns(tmp_path):
         assert predict_file(run, tmp_path / name, tmp_path / f"out_{name}").records == 160
     assert (pd.read_csv(tmp_path / "out_new_nfc.csv")["prediction"]
             == pd.read_csv(tmp_path / "out_new_nfd.csv")["prediction"]).all()
+
+
+def test_a_sheet_named_with_digits_is_that_sheet_and_other_digits_count_from_0(tmp_path):
+    from mlstat_core.io import iter_table
+
+    with pd.ExcelWriter(tmp_path / "book.xlsx") as book:
+        pd.DataFrame({"a": [1]}).to_excel(book, sheet_name="Info", index=False)
+        pd.DataFrame({"b": [2, 3]}).to_excel(book, sheet_name="2024", index=False)
+    assert list(next(iter_table(tmp_path / "book.xlsx", sheet="2024")).columns) == ["b"]
+    assert list(next(iter_table(tmp_path / "book.xlsx", sheet="0")).columns) == ["a"]
+    with pytest.raises(DataError, match=r"has no sheet 7; its sheets are 'Info', '2024'"):
+        next(iter_table(tmp_path / "book.xlsx", sheet="7"))
+
+
+def test_changed_versions_name_python_by_its_minor_version_and_the_core():
+    import platform
+
+    from mlstat_core.requirements import changed_versions
+
+    now = platform.python_version()
+    same_minor = ".".join(now.split(".")[:2]) + ".0"
+    assert changed_versions({"python": same_minor, "plugins": {}}) == []
+    assert changed_versions({"python": "3.9.1"}) == [f"Python 3.9.1 -> {now}"]
+    assert changed_versions({"plugins": {"mlstat-core": "0.0.1"}}) == [
+        f"mlstat-core 0.0.1 -> {mlstat_core.__version__}"]

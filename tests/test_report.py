@@ -464,6 +464,16 @@ def test_compare_lists_the_pipeline_settings_in_which_runs_differ(tmp_path, repo
     assert facts["settings that differ"] == ["split.test_size = —", "split.test_size = 0.2"]
     (b / "config.toml").write_text(common.format(name="b", c=0.5, n=2, cur="EUR"))
     assert "settings that differ" not in {f[0] for f in comparison([a, b])["facts"]}
+    # where the run went and its seed (a fact row) are no causes; an indicator's param is
+    (a / "config.toml").write_text(common.format(name="a", c=0.5, n=2, cur="EUR")
+                                   + '[output]\ndir = "one"\n[[indicators]]\n'
+                                     'component = "core.acc"\ntop_k = [3]\n')
+    (b / "config.toml").write_text(common.format(name="b", c=0.5, n=2, cur="EUR").replace(
+        "seed = 0", "seed = 1") + '[output]\ndir = "two"\n[[indicators]]\n'
+                                  'component = "core.acc"\ntop_k = [5]\n')
+    facts = {f[0]: f[1:] for f in comparison([a, b])["facts"]}
+    assert facts["settings that differ"] == ["indicators[core.acc].top_k = [3]",
+                                             "indicators[core.acc].top_k = [5]"]
     (b / "config.toml").write_text("not [toml")  # unreadable: no row rather than a guess
     assert "settings that differ" not in {f[0] for f in comparison([a, b])["facts"]}
 
@@ -808,3 +818,25 @@ def test_tables_have_scoped_headers_and_named_columns(html) -> None:
     assert '<th scope="col">name</th><th scope="col">value</th>' in page
     assert "&quot;value_keys&quot;" not in page
     assert "tbody th[scope=row]{background:none;font-weight:400}" in page  # looks as before
+
+
+def test_a_read_only_home_gets_matplotlib_a_config_folder_of_its_own(monkeypatch, tmp_path):
+    """matplotlib complains on stderr at every run when it cannot write its config folder
+    (a read-only HOME on a server); the report gives it one folder per user under the
+    temporary folder, the same at every run, and keeps an MPLCONFIGDIR the user set."""
+    import os
+
+    from mlstat_core.report import plots
+
+    monkeypatch.delenv("MPLCONFIGDIR", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setattr(plots.os, "access", lambda path, mode: False)
+    plots.writable_matplotlib_config()
+    first = os.environ["MPLCONFIGDIR"]
+    assert Path(first).is_dir()
+    monkeypatch.delenv("MPLCONFIGDIR")
+    plots.writable_matplotlib_config()
+    assert os.environ["MPLCONFIGDIR"] == first  # not a new folder at every run
+    monkeypatch.setenv("MPLCONFIGDIR", "/mine")
+    plots.writable_matplotlib_config()
+    assert os.environ["MPLCONFIGDIR"] == "/mine"

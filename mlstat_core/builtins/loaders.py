@@ -156,23 +156,31 @@ BOOLEAN_TEXT = {"true": True, "false": False}
 
 def typed_target(series: pd.Series, kind: str, decimal: str = ".") -> pd.Series:
     """The target read as text, typed as the pipeline asks: ``text`` as written; ``number``
-    as numbers where every value is one; ``auto`` like ``number`` unless a value has a
-    leading zero (``01`` and ``1`` are different codes, and ``007`` is not 7). True/false
-    labels become booleans, as a CSV reader makes them."""
+    as numbers (a value that is not one is a ``DataError``); ``auto`` as numbers where every
+    value is one, unless a value has a leading zero (``01`` and ``1`` are different codes,
+    and ``007`` is not 7). True/false labels become booleans, as a CSV reader makes them;
+    missing values stay missing."""
     if kind == "text" or not (pd.api.types.is_object_dtype(series)
                               or pd.api.types.is_string_dtype(series)):
         return series
     values = series.dropna().astype(str).str.strip()
     if kind == "auto" and values.str.match(LEADING_ZERO).any():
         return series
-    lowered = values.str.lower()
-    if len(values) == len(series) and len(values) and lowered.isin(BOOLEAN_TEXT).all():
-        return series.astype(str).str.strip().str.lower().map(BOOLEAN_TEXT).astype(bool)
+    if kind == "auto" and len(values) and values.str.lower().isin(BOOLEAN_TEXT).all():
+        typed = values.str.lower().map(BOOLEAN_TEXT)
+        return typed.astype(bool) if len(values) == len(series) else \
+            typed.reindex(series.index).astype(object)
     written = values.str.replace(decimal, ".", regex=False) if decimal != "." else values
     numbers = pd.to_numeric(written, errors="coerce")
-    if not len(values) or numbers.isna().any():
+    if numbers.isna().any():
+        if kind == "number":
+            bad = values[numbers.isna()]
+            raise DataError(f"target column {series.name!r} is to be read as numbers "
+                            f"(target_type = \"number\"), but {len(bad):,} value(s) are not "
+                            f"(e.g. {quoted(bad.iloc[0])} at data row {int(bad.index[0]) + 1}); "
+                            "correct them, or set target_type to \"text\" or \"auto\"")
         return series  # labels, not numbers
-    return pd.to_numeric(written.reindex(series.index))
+    return pd.to_numeric(written.reindex(series.index)) if len(values) else series
 
 
 class TableLoader(Loader):

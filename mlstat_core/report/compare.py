@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from mlstat_core.components import DIMENSIONS
+from mlstat_core.errors import listed
 from mlstat_core.report.build import open_run
 from mlstat_core.report.html import (
     DIMENSION_TITLES,
@@ -115,6 +116,13 @@ def _quality_in_effect(settings: dict[str, Any]) -> dict[str, Any]:
     return table
 
 
+NOT_COMPARED_SECTIONS = ("quality", "output")
+"""Sections whose differences are no cause of a figure's: [quality] (warned about apart)
+and [output] (where the run folder went)."""
+NOT_COMPARED = ("pipeline.name", "pipeline.description", "pipeline.seed", "pipeline.task",
+                "model.component")
+"""Settings that are not causes (name, description) or that are facts rows already."""
+
 SETTINGS_SHOWN = 8
 """Most differing pipeline settings a comparison lists before it counts the rest."""
 
@@ -134,11 +142,16 @@ def _pipeline_settings(run_dir: Path) -> dict[str, str] | None:
         if isinstance(value, dict):
             for key, inner in value.items():
                 walk(f"{prefix}.{key}" if prefix else str(key), inner)
+        elif isinstance(value, list) and value and all(
+                isinstance(v, dict) and "component" in v for v in value):
+            for item in value:  # [[indicators]], [[preprocess]]: one entry per component
+                walk(f"{prefix}[{item['component']}]",
+                     {k: v for k, v in item.items() if k != "component"} or {"": "used"})
         else:
-            flat[prefix] = json.dumps(value, ensure_ascii=False, default=str)  # TOML-like
+            flat[prefix.rstrip(".")] = json.dumps(value, ensure_ascii=False, default=str)
 
-    walk("", {k: v for k, v in config.items() if k != "quality"})
-    for key in ("pipeline.name", "pipeline.description", "model.component"):  # model: a fact
+    walk("", {k: v for k, v in config.items() if k not in NOT_COMPARED_SECTIONS})
+    for key in NOT_COMPARED:
         flat.pop(key, None)
     return flat
 
@@ -154,9 +167,8 @@ def _settings_facts(runs: list[dict[str, Any]]) -> list[list[str]]:
     differing = [k for k in keys if len({c.get(k) for c in configs}) > 1]
     if not differing:
         return []
-    more = len(differing) - SETTINGS_SHOWN
-    cells = ["; ".join(f"{k} = {c.get(k, '—')}" for k in differing[:SETTINGS_SHOWN])
-             + (f"; and {more} more" if more > 0 else "") for c in configs]
+    cells = [listed([f"{k} = {c.get(k, '—')}" for k in differing], SETTINGS_SHOWN, "; ")
+             for c in configs]
     return [["settings that differ", *cells]]
 
 

@@ -321,10 +321,6 @@ def direction(better: Any) -> str:
     return f"{better} is better" if better in ("higher", "lower") else ""
 
 
-def has_warnings(entry: dict[str, Any]) -> bool:
-    return bool(result_warnings(entry))
-
-
 def result_warnings(entry: dict[str, Any]) -> list[str]:
     """The warnings a result carries in ``details.warnings`` (a text or a list of texts)."""
     found = (entry.get("details") or {}).get("warnings")
@@ -360,7 +356,7 @@ def headline_html(report: dict[str, Any],
     if unknown:
         boxes.append(f"<div><strong>{len(unknown)}</strong> with an unknown status (shown "
                      f"with their values): {links(unknown)}</div>")
-    warned = [(n, e) for n, e in numbered if has_warnings(e)]
+    warned = [(n, e) for n, e in numbered if result_warnings(e)]
     if warned:
         boxes.append(f"<div><strong>{len(warned)}</strong> with warnings: {links(warned)}"
                      "</div>")

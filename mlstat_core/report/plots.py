@@ -12,7 +12,9 @@ import base64
 import binascii
 import html
 import io
+import os
 import re
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,7 +29,6 @@ HATCHES = ["", "//", "..", "xx", "\\\\", "++"]
 """Fill patterns of the bars of grouped series after the first."""
 MARKS_PER_LINE = 12
 """About this many markers on a long line (every point is marked up to 30)."""
-MIN_TEXT_CONTRAST = 4.5
 MAX_TABLE_CELLS = 2500
 """A heat map with at most this many cells lists its values as a table too."""
 MAX_ANNOTATED_CELLS = 15
@@ -35,6 +36,27 @@ MIN_SCALE = 0.75
 """An inline plot is never drawn narrower than this share of its natural width (its 8 pt tick
 labels stay about 8 px): on a narrow screen its box scrolls sideways instead."""
 PX_PER_PT = 4 / 3
+
+
+def writable_matplotlib_config() -> None:
+    """Give matplotlib a writable config folder when the user's is not (a read-only HOME on a
+    server), so that it does not complain on stderr at every run: one folder per user under
+    the temporary folder, kept between runs. An MPLCONFIGDIR the user set is kept. Called
+    before this module imports matplotlib."""
+    import tempfile
+
+    if os.environ.get("MPLCONFIGDIR"):
+        return
+    config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    probe = next((p for p in (config / "matplotlib", config, config.parent) if p.exists()),
+                 config.parent)
+    if not os.access(probe, os.W_OK):
+        folder = Path(tempfile.gettempdir()) / f"mlstat-matplotlib-{os.getuid()}"
+        folder.mkdir(mode=0o700, exist_ok=True)
+        os.environ["MPLCONFIGDIR"] = str(folder)
+
+
+writable_matplotlib_config()
 
 
 class PlotError(ValueError):

@@ -8,6 +8,7 @@ from mlstat_coding.hierarchy import Hierarchy, level_accuracy
 from mlstat_coding.params import AutocodingParams, HierarchyParams
 from mlstat_coding.routing import AUTO, autocoding_curve, choose_threshold, routing_column
 from mlstat_core.components import AssessContext, Indicator, IndicatorResult, Plot
+from mlstat_core.errors import listed
 from mlstat_core.quality.accuracy import skipped
 
 
@@ -78,21 +79,16 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def _few(codes: list[str], shown: int = 5) -> str:
-    more = f" and {len(codes) - shown} more" if len(codes) > shown else ""
-    return ", ".join(codes[:shown]) + more
-
-
 def unseen_warnings(records: int, unseen: list[str], unknown: list[str]) -> list[str]:
     """What the reader must know about codes the model never saw or the code list lacks."""
     warnings = []
     if unseen:
         warnings.append(f"{_count(records, 'test record')} with {_count(len(unseen), 'code')} "
-                        f"never seen in training ({_few(unseen)}): the model cannot predict "
+                        f"never seen in training ({listed(unseen)}): the model cannot predict "
                         "them; add training examples of these codes")
     if unknown:
         warnings.append(f"{_count(len(unknown), 'code')} of the test records not in the code "
-                        f"list ({_few(unknown)}): check the code list and the data")
+                        f"list ({listed(unknown)}): check the code list and the data")
     return warnings
 
 

@@ -281,8 +281,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``mlstat-coding-queue RUN_DIR --input FILE --output FILE``."""
     args = parser().parse_args(argv)
     try:
-        from mlstat_core.cli import one_line_warnings
         from mlstat_core.engine import sigterm_as_interrupt
+        from mlstat_core.errors import one_line_warnings
         from mlstat_core.predict import check_chunk_size
 
         check_chunk_size(args.chunk_size, cli=True)
@@ -294,9 +294,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 summary = score_to_queue(model, args, folder, component)
     except (MlstatError, OSError) as exc:
         return print_user_error(exc)
-    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the partial files are gone
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: the partial files are gone
         print("Interrupted: no queue was written", file=sys.stderr)
-        return 130
+        return int(getattr(exc, "exit_code", 130))  # 143 for SIGTERM, as mlstat's commands
     for warning in summary.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for note in summary.notes:

@@ -19,11 +19,10 @@ from mlstat_core.builtins.loaders import check_ids
 from mlstat_core.components import ColumnRoles, Dataset, Loader
 from mlstat_core.errors import DataError
 from mlstat_core.io import (
-    likely_separator,
     loader_setting,
     read_table,
     resolve_path,
-    separator_text,
+    separator_hint,
     table_format,
 )
 from mlstat_editimpute.inject import inject_errors
@@ -83,13 +82,7 @@ def separator_advice(path: Path, p: SurveyParams, frame: pd.DataFrame) -> str:
     was read as one column because its separator is another; else empty."""
     if len(frame.columns) != 1 or table_format(path, p.format) != "csv":
         return ""
-    used = p.sep or ("\t" if path.suffix.lower() == ".tsv" else ",")
-    likely = likely_separator(path, p.encoding, used)
-    if likely is None or likely not in str(frame.columns[0]):
-        return ""
-    return (f"; its header {str(frame.columns[0])[:80]!r} seems separated by "
-            f"'{separator_text(likely)}', not '{separator_text(used)}': "
-            f"{loader_setting('sep', likely)}")
+    return separator_hint(path, p.encoding, p.sep, frame)
 
 
 def comma_decimal(series: pd.Series) -> str | None:

@@ -26,6 +26,7 @@ from mlstat_core.artifacts import load_skops, save_skops, write_json
 from mlstat_core.components import Dataset, Model
 from mlstat_core.errors import ConfigError, DataError, ModelError
 from mlstat_core.io import formula_cells, formula_warning
+from mlstat_core.threads import limited_threads
 from mlstat_editimpute import params as P
 from mlstat_editimpute.detect import Scorer
 from mlstat_editimpute.editing import ORIGINAL, Editor
@@ -62,14 +63,6 @@ TRUSTED: tuple[str, ...] = (
 )
 
 
-def _threads(n: int) -> Any:
-    """Limit OpenMP/BLAS threads: gradient boosting on a shared machine otherwise
-    oversubscribes the cores and runs many times slower (see mlstat_core.threads)."""
-    from mlstat_core.threads import limited_threads
-
-    return limited_threads(n)
-
-
 def merged_rules(dataset_rules: list[str], model_rules: list[str]) -> RuleSet:
     """The loader's rules and the model's, without exact duplicates."""
     texts = list(dict.fromkeys([*dataset_rules, *model_rules]))
@@ -101,7 +94,7 @@ class EditImputeModel(Model):
     # -- fitting -------------------------------------------------------------------------------
 
     def fit(self, train: Dataset, validation: Dataset | None = None) -> EditImputeModel:
-        with _threads(self.params.threads):
+        with limited_threads(self.params.threads):
             return self._fit(train)
 
     def _fit(self, train: Dataset) -> EditImputeModel:
@@ -230,7 +223,7 @@ class EditImputeModel(Model):
     def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
         if self.editor is None or self.imputer is None:
             raise ModelError(f"{type(self).__name__} is not fitted; call fit first")
-        with _threads(self.params.threads):
+        with limited_threads(self.params.threads):
             return self._predict(frame)
 
     def _predict(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -443,7 +436,7 @@ class DetectModel(Model):
         self.forest_scale: list[float] = [0.0, 1.0]
 
     def fit(self, train: Dataset, validation: Dataset | None = None) -> DetectModel:
-        with _threads(self.params.threads):
+        with limited_threads(self.params.threads):
             return self._fit(train)
 
     def _fit(self, train: Dataset) -> DetectModel:
@@ -474,7 +467,7 @@ class DetectModel(Model):
     def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
         if self.scorer is None:
             raise ModelError("DetectModel is not fitted; call fit first")
-        with _threads(self.params.threads):
+        with limited_threads(self.params.threads):
             X = numeric_frame(frame, self.variables, what="input")
             z = np.nan_to_num(self.scorer.zscores(X), nan=0.0)
         out = pd.DataFrame(np.round(z, 3), index=frame.index,
