@@ -137,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", default="sentiment_index.csv", help="index CSV to write")
     args = parser.parse_args(argv)
     try:
+        from mlstat_core.engine import sigterm_as_interrupt
         from mlstat_core.predict import load_model
         from mlstat_twitter.models import IndexingModel
         from mlstat_twitter.textfiles import CLI_OPTION
@@ -156,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             "adjust": False if args.no_adjust else None})
         out = Path(args.output).resolve()
         out.parent.mkdir(parents=True, exist_ok=True)
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, sigterm_as_interrupt():
             warnings.simplefilter("always")
             files = inner.index_stream(
                 Path(args.input), out.parent,
@@ -171,6 +172,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except (MlstatError, OSError) as exc:
         return print_user_error(exc)
+    except KeyboardInterrupt as exc:  # Ctrl-C (SIGTERM too, inside a run's scoring)
+        print("Interrupted: no index was written (the index file is written last)",
+              file=sys.stderr)
+        return int(getattr(exc, "exit_code", 130))
 
 
 if __name__ == "__main__":

@@ -61,3 +61,22 @@ def test_missing_input_is_named_as_the_cli_option(tmp_path: Path, run_dir: Path,
     assert "--input missing.jsonl" in err and "relative to the current folder" in err
     assert str(tmp_path) in err and "pipeline file" not in err
     assert not (tmp_path / "x.csv").exists()
+
+
+@pytest.mark.parametrize("stop, code", [("ctrl-c", 130), ("sigterm", 143)])
+def test_an_interrupted_index_is_one_line_and_its_exit_code(tmp_path: Path, run_dir: Path,
+                                                            capsys, monkeypatch, stop: str,
+                                                            code: int) -> None:
+    import mlstat_core.predict
+    from mlstat_core.engine import Interrupted
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt() if stop == "ctrl-c" else Interrupted()
+
+    monkeypatch.setattr(mlstat_core.predict, "load_model", stopped)
+    tweets = tmp_path / "tweets.csv"
+    tweets.write_text(TWEETS)
+    assert index_main([str(run_dir), "--input", str(tweets),
+                       "--output", str(tmp_path / "index.csv")]) == code
+    assert "Interrupted: no index was written" in capsys.readouterr().err
+    assert not (tmp_path / "index.csv").exists()
