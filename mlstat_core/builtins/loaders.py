@@ -105,6 +105,9 @@ comma) is taken for a numeric column spoiled by a few codes: the loader warns.""
 EXAMPLES = 3
 """How many of the values that are not numbers a warning shows."""
 
+DECIMAL_COMMA = r"[+-]?\d*,\d+"
+"""A number written with a decimal comma (``0,4272``), as a table may hold it as text."""
+
 CODE_LENGTH = 12
 """Longest value offered as a missing-value code (``..``, ``n/a``, ``refused``); a longer one
 is an error in the data, not a code."""
@@ -118,7 +121,7 @@ def spoiled_numbers(series: pd.Series, column: str, options: bool = True) -> str
         return None
     counts = series.dropna().map(str).str.strip().value_counts(sort=False)
     number = pd.to_numeric(pd.Series(counts.index), errors="coerce").notna().to_numpy()
-    comma = pd.Series(counts.index).str.fullmatch(r"[+-]?\d*,\d+").to_numpy() & ~number
+    comma = pd.Series(counts.index).str.fullmatch(DECIMAL_COMMA).to_numpy() & ~number
     total, bad = int(counts.sum()), int(counts[~number].sum())
     if not bad or counts[number | comma].sum() < NUMBER_SHARE * total:
         return None

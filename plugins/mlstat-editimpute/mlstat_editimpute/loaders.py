@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mlstat_core.builtins.loaders import check_ids
+from mlstat_core.builtins.loaders import DECIMAL_COMMA, check_ids
 from mlstat_core.components import ColumnRoles, Dataset, Loader
 from mlstat_core.errors import DataError
 from mlstat_core.io import (
@@ -91,7 +91,7 @@ def comma_decimal(series: pd.Series) -> str | None:
     if pd.api.types.is_numeric_dtype(series):
         return None
     values = series.dropna().astype(str).str.strip()
-    commas = values[values.str.fullmatch(r"[+-]?\d*,\d+")]
+    commas = values[values.str.fullmatch(DECIMAL_COMMA)]
     points = pd.to_numeric(values.str.replace(",", ".", regex=False), errors="coerce")
     return str(commas.iloc[0]) if len(commas) and points.notna().all() else None
 

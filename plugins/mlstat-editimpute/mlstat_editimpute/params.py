@@ -34,15 +34,16 @@ def _check_rules(value: list[str]) -> list[str]:
     from mlstat_editimpute.rules import RuleError, RuleSet, parse_rule
 
     failed: list[RuleError] = []
+    parsed = []
     for i, text in enumerate(value):
         try:
-            parse_rule(text, i)
+            parsed.append(parse_rule(text, i))
         except RuleError as exc:
             exc.index = i
             failed.append(exc)
     try:
         if not failed:
-            RuleSet.parse(list(value))  # what spans rules: their names
+            RuleSet.of(parsed)  # what spans rules: their names
     except RuleError as exc:
         failed.append(exc)
     if any(exc.index is None for exc in failed):

@@ -444,6 +444,11 @@ class RuleSet:
             except RuleError as exc:
                 exc.index = i
                 raise
+        return cls.of(rules)
+
+    @classmethod
+    def of(cls, rules: list[EditRule]) -> RuleSet:
+        """Rules already parsed, as one set: two rules of one name are a RuleError."""
         seen: dict[str, str] = {}
         for i, r in enumerate(rules):
             if r.name in seen:
