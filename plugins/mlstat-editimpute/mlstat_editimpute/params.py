@@ -31,16 +31,9 @@ def _check_rules(value: list[str]) -> list[str]:
     from pydantic import ValidationError
     from pydantic_core import InitErrorDetails, PydanticCustomError
 
-    from mlstat_editimpute.rules import RuleError, RuleSet, parse_rule
+    from mlstat_editimpute.rules import RuleError, RuleSet, parse_each
 
-    failed: list[RuleError] = []
-    parsed = []
-    for i, text in enumerate(value):
-        try:
-            parsed.append(parse_rule(text, i))
-        except RuleError as exc:
-            exc.index = i
-            failed.append(exc)
+    parsed, failed = parse_each(list(value))
     try:
         if not failed:
             RuleSet.of(parsed)  # what spans rules: their names

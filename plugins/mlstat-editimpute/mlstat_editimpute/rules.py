@@ -429,6 +429,19 @@ def _parse_rule(text: str, index: int) -> EditRule:
     return rule
 
 
+def parse_each(texts: list[str]) -> tuple[list[EditRule], list[RuleError]]:
+    """Every rule parsed on its own: the rules that parse, and a RuleError (its ``index``
+    set) for each that does not, so that all can be reported at once."""
+    rules, failed = [], []
+    for i, text in enumerate(texts):
+        try:
+            rules.append(parse_rule(text, i))
+        except RuleError as exc:
+            exc.index = i
+            failed.append(exc)
+    return rules, failed
+
+
 @dataclass
 class RuleSet:
     """Parsed edit rules, with checks against the data's variables."""
@@ -437,13 +450,9 @@ class RuleSet:
 
     @classmethod
     def parse(cls, texts: list[str]) -> RuleSet:
-        rules = []
-        for i, text in enumerate(texts):
-            try:
-                rules.append(parse_rule(text, i))
-            except RuleError as exc:
-                exc.index = i
-                raise
+        rules, failed = parse_each(texts)
+        if failed:
+            raise failed[0]
         return cls.of(rules)
 
     @classmethod
