@@ -40,3 +40,13 @@ def test_every_installed_plugin_is_discovered_and_loaded():
     loaded = {name for name, r in registry.plugins.items() if r.status == "loaded"}
     assert installed <= loaded, {n: registry.plugins[n].error for n in installed - loaded}
     assert all(not r.problems for r in registry.plugins.values())
+
+
+def test_python_dash_m_runs_the_mlstat_command():
+    """``python -m mlstat_core`` is the ``mlstat`` command where its script is not on PATH."""
+    from mlstat_core import __version__
+
+    done = subprocess.run([sys.executable, "-m", "mlstat_core", "--version"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert __version__ in done.stdout

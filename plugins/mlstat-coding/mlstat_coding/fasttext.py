@@ -23,6 +23,7 @@ from mlstat_coding.params import FastTextParams
 from mlstat_core.artifacts import load_tensors, save_tensors
 from mlstat_core.components import Dataset, Model
 from mlstat_core.errors import ModelError
+from mlstat_core.torch_devices import pick_device, reproducible
 
 try:
     import torch
@@ -39,14 +40,6 @@ def _require_torch() -> None:
     if torch is None:
         raise ModelError(INSTALL_HINT)
 
-
-def pick_device(choice: str = "auto") -> str:
-    if choice == "cuda" and not torch.cuda.is_available():
-        raise ModelError("device = \"cuda\" was asked for but no CUDA GPU is available; use "
-                         "device = \"auto\" or \"cpu\"")
-    if choice == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return choice
 
 
 class Hasher:
@@ -223,14 +216,17 @@ class FastTextModel(CodingMixin, Model):
     # -- fitting ----------------------------------------------------------------------------
 
     def fit(self, train: Dataset, validation: Dataset | None = None) -> FastTextModel:
-        return self.fit_coding(train, validation)
+        self.fit_coding(train, validation)
+        self.extra_state["device"] = self.device  # where it trained; it scores on the CPU
+        return self
 
     def _fit_estimator(self, train: Dataset, prepared: pd.DataFrame) -> None:
         previous = torch.get_num_threads()
         if self.params.threads:
             torch.set_num_threads(self.params.threads)  # small steps: threads cost more
         try:
-            self._train(train, prepared)
+            with reproducible(pick_device(self.params.device)):
+                self._train(train, prepared)
         finally:
             torch.set_num_threads(previous)
 
@@ -327,7 +323,9 @@ class FastTextModel(CodingMixin, Model):
         model.aux_vocab = state.get("aux_vocab") or {}
         model.extra_state = state.get("extra") or {}
         p = model.params
-        model.device = pick_device(p.device)
+        # scores are computed with numpy on the CPU, so a model trained on a GPU (even with
+        # device = "cuda") loads on a scoring machine without one
+        model.device = "cpu"
         model.net = FastTextNet(p.buckets, p.dim, len(model.classes_ or []),
                                 [len(v) for v in model.aux_vocab.values()], p.aux_dim)
         tensors = load_tensors(directory / WEIGHTS_FILE, device="cpu")

@@ -1,6 +1,7 @@
 import json
 import sys
 import warnings
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -283,6 +284,23 @@ def test_fasttext_model_saved_with_sklearn_hashing_still_loads(parts, tmp_path):
     assert again.params.hashing == "sklearn"
     pd.testing.assert_frame_equal(model.predict(test.frame), again.predict(test.frame))
 
+
+
+def test_fasttext_trained_for_a_gpu_scores_where_there_is_none(parts, tmp_path):
+    """A model trained with device = "cuda" is scored on servers without a GPU."""
+    torch = pytest.importorskip("torch")
+    train, validation, test = parts
+    model = build("fasttext", **FAST_PARAMS["fasttext"])
+    model.fit(train, validation)
+    assert model.extra_state["device"] == ("cuda" if torch.cuda.is_available() else "cpu")
+    model.save(tmp_path)
+    state_file = tmp_path / "state.json"
+    state = json.loads(state_file.read_text())
+    state["params"]["device"] = "cuda"  # as saved by a training on a GPU
+    state_file.write_text(json.dumps(state))
+    with mock.patch.object(torch.cuda, "is_available", return_value=False):
+        again = type(model).load(tmp_path)
+        pd.testing.assert_frame_equal(model.predict(test.frame), again.predict(test.frame))
 
 
 def test_linear_models_explain_each_record_by_its_ngrams(parts):

@@ -21,6 +21,7 @@ from mlstat_core.artifacts import load_tensors, save_tensors
 from mlstat_core.components import Dataset, Model
 from mlstat_core.errors import DataError, ModelError
 from mlstat_core.sklearn_model import classification_frame
+from mlstat_core.torch_devices import pick_device, reproducible, scoring_device
 from mlstat_imagery.features import feature_stack
 from mlstat_imagery.mapping import SceneMapper
 from mlstat_imagery.params import CnnParams
@@ -30,15 +31,22 @@ WEIGHTS_FILE = "weights.safetensors"
 IGNORE = -1
 
 
-def pick_device(choice: str) -> str:
+def masked_cross_entropy(weight: Any = None) -> Any:
+    """Cross-entropy over the labelled pixels (target != IGNORE), weighted by class, as
+    ``nn.CrossEntropyLoss(weight, ignore_index=IGNORE)``, but summed with plain reductions:
+    CUDA's own weighted reduction adds with atomics, so two trainings on a GPU differed."""
     import torch
 
-    if choice == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if choice == "cuda" and not torch.cuda.is_available():
-        raise ModelError("device 'cuda' was asked for but no CUDA device is available; use "
-                         "device = 'auto'")
-    return choice
+    def loss(logits: Any, target: Any) -> Any:
+        labelled = target != IGNORE
+        safe = torch.where(labelled, target, torch.zeros_like(target))
+        # one-hot product, not gather: gather's backward adds with atomics on a GPU
+        onehot = torch.nn.functional.one_hot(safe, logits.shape[1]).movedim(-1, 1)
+        picked = (torch.log_softmax(logits, dim=1) * onehot).sum(dim=1)
+        w = labelled.to(logits.dtype) if weight is None else weight[safe] * labelled
+        return -(picked * w).sum() / w.sum()
+
+    return loss
 
 
 def build_unet(in_channels: int, n_classes: int, width: int) -> Any:
@@ -124,6 +132,10 @@ class CnnModel(SceneMapper, Model):
     # -- the contract ---------------------------------------------------------------------
 
     def fit(self, train: Dataset, validation: Dataset | None = None) -> CnnModel:
+        with reproducible(pick_device(self.params.device)):
+            return self._fit(train, validation)
+
+    def _fit(self, train: Dataset, validation: Dataset | None) -> CnnModel:
         import torch
         from torch import nn
 
@@ -161,7 +173,10 @@ class CnnModel(SceneMapper, Model):
                                   dtype=torch.float32, device=device)
         net = build_unet(features.shape[1], len(self.classes_), p.width).to(device)
         optimiser = torch.optim.AdamW(net.parameters(), lr=p.learning_rate, weight_decay=1e-4)
-        loss_fn = nn.CrossEntropyLoss(weight=weight, ignore_index=IGNORE)
+        # on a GPU a loss of plain reductions (reproducible); on the CPU torch's own, which is
+        # reproducible there and gives the figures the docs quote
+        loss_fn = masked_cross_entropy(weight) if device == "cuda" else \
+            nn.CrossEntropyLoss(weight=weight, ignore_index=IGNORE)
         best: tuple[float, dict[str, Any]] | None = None
         self.history = []
         start = time.perf_counter()
@@ -260,7 +275,7 @@ class CnnModel(SceneMapper, Model):
         model, saved = cls.read_state(directory, CnnParams)
         model.state = saved["state"]
         model.history = model.state.get("history", [])
-        device = pick_device(model.params.device)
+        device = scoring_device(model.params.device)
         net = build_unet(model.state["in_channels"], len(model.classes_), model.params.width)
         net.load_state_dict(load_tensors(directory / WEIGHTS_FILE, device="cpu"))
         model.net = net.to(device).eval()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -86,6 +88,18 @@ def test_cnn_one_epoch_cpu(crop_dataset: Any, crop_split: Any, tmp_path: Path) -
     assert (tmp_path / "cnn" / "weights.safetensors").is_file()
     again = CnnModel.load(tmp_path / "cnn").predict(test)
     np.testing.assert_allclose(predicted["confidence"], again["confidence"], atol=1e-6)
+    # a model trained with device = "cuda" still maps on a machine without a GPU
+    state_file = tmp_path / "cnn" / "state.json"
+    state = json.loads(state_file.read_text())
+    state["params"]["device"] = "cuda"
+    state_file.write_text(json.dumps(state))
+    import torch
+
+    with mock.patch.object(torch.cuda, "is_available", return_value=False):
+        loaded = CnnModel.load(tmp_path / "cnn")
+        assert next(loaded.net.parameters()).device.type == "cpu"
+        np.testing.assert_allclose(loaded.predict(test)["confidence"], again["confidence"],
+                                   atol=1e-6)
 
 
 def test_context_forest_threshold_tiles_and_round_trip(crop_dataset: Any, crop_split: Any,
@@ -121,3 +135,24 @@ def test_context_forest_threshold_tiles_and_round_trip(crop_dataset: Any, crop_s
     again = ContextForestModel.load(tmp_path / "model")
     pd.testing.assert_frame_equal(predicted, again.predict(frame))
     assert again.threshold() == rule
+
+
+@pytest.mark.parametrize("weight", [None, [1.0, 2.0, 5.0]])
+def test_the_gpu_loss_is_torch_cross_entropy_over_labelled_pixels(weight: Any) -> None:
+    """The loss a GPU trains with (plain reductions, reproducible) gives the value and the
+    gradients of torch's CrossEntropyLoss with ignore_index, which the CPU trains with."""
+    import torch
+    from mlstat_imagery.cnn import IGNORE, masked_cross_entropy
+
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(4, 3, 16, 16, generator=g, requires_grad=True)
+    target = torch.randint(-1, 3, (4, 16, 16), generator=g)
+    assert (target == IGNORE).any()
+    w = None if weight is None else torch.tensor(weight)
+    expected = torch.nn.CrossEntropyLoss(weight=w, ignore_index=IGNORE)(logits, target)
+    got = masked_cross_entropy(w)(logits, target)
+    assert float(got) == pytest.approx(float(expected), rel=1e-6)
+    (g1,) = torch.autograd.grad(expected, logits)
+    (g2,) = torch.autograd.grad(got, logits)
+    torch.testing.assert_close(g1, g2)
+    assert float(g2[target.unsqueeze(1).expand_as(g2) == IGNORE].abs().max()) == 0.0
