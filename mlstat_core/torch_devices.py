@@ -40,14 +40,16 @@ def scoring_device(choice: str) -> str:
 def reproducible(device: str) -> Iterator[None]:
     """Deterministic kernels while training on a GPU, so that training again with the same
     seed gives the same model there too (the CPU kernels already are); the previous settings
-    come back afterwards. An operation without a deterministic kernel warns rather than fails.
-    On the CPU this does nothing."""
+    come back afterwards (``CUBLAS_WORKSPACE_CONFIG`` too). An operation without a
+    deterministic kernel warns rather than fails. On the CPU this does nothing."""
     if device != "cuda":
         yield
         return
     import torch
 
-    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE)
+    ours = "CUBLAS_WORKSPACE_CONFIG" not in os.environ
+    if ours:
+        os.environ["CUBLAS_WORKSPACE_CONFIG"] = CUBLAS_WORKSPACE
     before = (torch.are_deterministic_algorithms_enabled(),
               torch.is_deterministic_algorithms_warn_only_enabled(),
               torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark)
@@ -58,3 +60,5 @@ def reproducible(device: str) -> Iterator[None]:
     finally:
         torch.use_deterministic_algorithms(before[0], warn_only=before[1])
         torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = before[2:]
+        if ours:
+            os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from unittest import mock
 
 import pytest
@@ -50,10 +51,9 @@ def test_gpu_training_asks_for_deterministic_kernels_and_restores_the_settings(m
     before = _settings()
     with reproducible("cuda"):
         assert _settings() == (True, True, True, False)
-        import os
-
         assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == CUBLAS_WORKSPACE
     assert _settings() == before
+    assert "CUBLAS_WORKSPACE_CONFIG" not in os.environ
 
 
 def test_a_users_own_deterministic_settings_survive(monkeypatch):
@@ -64,8 +64,6 @@ def test_a_users_own_deterministic_settings_survive(monkeypatch):
             pass
         assert torch.are_deterministic_algorithms_enabled()
         assert not torch.is_deterministic_algorithms_warn_only_enabled()
-        import os
-
         assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":16:8"
     finally:
         torch.use_deterministic_algorithms(False)
