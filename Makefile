@@ -13,7 +13,7 @@ DEMO   ?= $(if $(wildcard examples/coding-ecoicop.toml),examples/coding-ecoicop.
 export HF_HUB_OFFLINE := 1
 export PYSPARK_PYTHON := $(abspath $(BIN)/python)
 
-.PHONY: demo test lint venv browser clean docs docs-examples
+.PHONY: demo test test-min lint venv browser clean docs docs-examples
 
 $(STAMP): pyproject.toml $(PLUGINS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,5 +61,19 @@ test: $(STAMP) browser
 	  (cd $$(dirname $$t) && ../../$(BIN)/python -m pytest -q --timeout=900 tests) || exit 1; \
 	done
 
+# The core, mlstat-coding and mlstat-editimpute at the lowest versions they declare
+# (constraints/minimum.txt), in .venv-min, without torch: what many offices have installed.
+# The generated-docs test is left out (it needs every plugin installed).
+MIN_VENV    := .venv-min
+MIN_PLUGINS := plugins/mlstat-coding plugins/mlstat-editimpute
+test-min: browser
+	test -x $(MIN_VENV)/bin/python || $(PYTHON) -m venv $(MIN_VENV)
+	$(MIN_VENV)/bin/python -m pip install --quiet -c constraints/minimum.txt -e . \
+	  pytest pytest-timeout "setuptools>=77" $(foreach p,$(MIN_PLUGINS),-e $(p))
+	$(MIN_VENV)/bin/python -m pytest -q --timeout=900 tests --ignore=tests/test_docs.py
+	for p in $(MIN_PLUGINS); do \
+	  (cd $$p && ../../$(MIN_VENV)/bin/python -m pytest -q --timeout=900 tests) || exit 1; \
+	done
+
 clean:
-	rm -rf $(VENV) runs site .pytest_cache
+	rm -rf $(VENV) $(MIN_VENV) runs site .pytest_cache

@@ -410,28 +410,30 @@ def iter_table(
     try:
         if fmt == "csv":
             one_column = _one_column(path, encoding, sep)
-            reader = pd.read_csv(path, encoding=encoding, sep=_csv_sep(path, sep),
-                                 chunksize=chunk_size,
-                                 dtype=_as_written(path, encoding, sep, _csv_dtype(dtype)),
-                                 skip_blank_lines=not one_column, decimal=decimal,
-                                 **missing_options(na_values, keep_default_na))
-            if one_column:
-                reader = _without_trailing_rows(reader, _trailing_blank_lines(path))
             last = None
-            for chunk in reader:
-                chunk.index = pd.RangeIndex(start, start + len(chunk))
-                start += len(chunk)
-                last = chunk.tail(1) if len(chunk) else last
-                yield with_dtypes(nfc_columns(chunk), dtype)
+            # closed when the caller stops early (a generator left after its first chunk)
+            with pd.read_csv(path, encoding=encoding, sep=_csv_sep(path, sep),
+                             chunksize=chunk_size,
+                             dtype=_as_written(path, encoding, sep, _csv_dtype(dtype)),
+                             skip_blank_lines=not one_column, decimal=decimal,
+                             **missing_options(na_values, keep_default_na)) as reader:
+                chunks = _without_trailing_rows(reader, _trailing_blank_lines(path)) \
+                    if one_column else reader
+                for chunk in chunks:
+                    chunk.index = pd.RangeIndex(start, start + len(chunk))
+                    start += len(chunk)
+                    last = chunk.tail(1) if len(chunk) else last
+                    yield with_dtypes(nfc_columns(chunk), dtype)
             warn_if_cut_short(path, encoding, last)
         elif fmt == "parquet":
             import pyarrow.parquet as pq
 
-            for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_size):
-                chunk = batch.to_pandas()
-                chunk.index = pd.RangeIndex(start, start + len(chunk))
-                start += len(chunk)
-                yield with_dtypes(nfc_columns(chunk), dtype)
+            with pq.ParquetFile(path) as parquet:
+                for batch in parquet.iter_batches(batch_size=chunk_size):
+                    chunk = batch.to_pandas()
+                    chunk.index = pd.RangeIndex(start, start + len(chunk))
+                    start += len(chunk)
+                    yield with_dtypes(nfc_columns(chunk), dtype)
         else:
             yield with_dtypes(read_table(
                 path, format=fmt, dtype=_csv_dtype(dtype), na_values=na_values,

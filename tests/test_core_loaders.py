@@ -293,3 +293,22 @@ def test_target_type_number_refuses_labels_and_booleans_keep_their_gaps(tmp_path
         typed_target(pd.Series(["1", "x"], name="k"), "number")
     with_gap = typed_target(pd.Series(["true", "false", None]), "auto")
     assert with_gap.iloc[0] is True and with_gap.iloc[1] is False and pd.isna(with_gap.iloc[2])
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_table_read_in_chunks_and_left_early_closes_its_file(tmp_path, suffix):
+    """Reading only the first chunk (as the Spark engine does to learn the columns, or a
+    prediction that stops on an error) leaves no file open."""
+    import gc
+
+    from mlstat_core.io import iter_table
+
+    path = tmp_path / f"a{suffix}"
+    frame = pd.DataFrame({"a": range(100)})
+    frame.to_csv(path, index=False) if suffix == ".csv" else frame.to_parquet(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        first = next(iter_table(path, chunk_size=10))
+        gc.collect()
+    assert len(first) == 10
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
