@@ -41,7 +41,6 @@ def _require_torch() -> None:
         raise ModelError(INSTALL_HINT)
 
 
-
 class Hasher:
     """Text -> sparse matrix of hashed word and char n-gram weights (one bucket space).
 
