@@ -27,6 +27,7 @@ from mlstat_coding.routing import (
 from mlstat_core.components import Dataset
 from mlstat_core.errors import DataError, ModelError
 from mlstat_core.sklearn_model import require_columns
+from mlstat_core.threads import limited_threads
 
 TEXT = "__text__"
 
@@ -106,6 +107,13 @@ class CodingMixin:
         return train.subset(keep), train.subset(np.sort(hold))
 
     def fit_coding(self, train: Dataset, validation: Dataset | None) -> Any:
+        """Fit with one BLAS and OpenMP thread: lbfgs's and the calibration's sums split
+        across threads, so with the machine's cores the model (and the figures) changed with
+        the machine."""
+        with limited_threads(1):
+            return self._fit_coding(train, validation)
+
+    def _fit_coding(self, train: Dataset, validation: Dataset | None) -> Any:
         check_coding_data(train)
         self.roles = train.roles
         source = "validation"

@@ -132,8 +132,18 @@ class CnnModel(SceneMapper, Model):
     # -- the contract ---------------------------------------------------------------------
 
     def fit(self, train: Dataset, validation: Dataset | None = None) -> CnnModel:
-        with reproducible(pick_device(self.params.device)):
-            return self._fit(train, validation)
+        import torch
+
+        # the sums of a multi-threaded kernel depend on the number of threads: a fixed number
+        # (param `threads`) gives the same model on any machine
+        previous = torch.get_num_threads()
+        if self.params.threads:
+            torch.set_num_threads(self.params.threads)
+        try:
+            with reproducible(pick_device(self.params.device)):
+                return self._fit(train, validation)
+        finally:
+            torch.set_num_threads(previous)
 
     def _fit(self, train: Dataset, validation: Dataset | None) -> CnnModel:
         import torch

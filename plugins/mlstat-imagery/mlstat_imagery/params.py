@@ -220,6 +220,9 @@ class CnnParams(MapParams):
     batch_size: int = Field(16, ge=1, le=1024)
     overlap: int = Field(16, ge=0, le=256, description="context pixels around each map tile")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto: cuda if present")
+    threads: int | None = Field(1, ge=1, description="torch CPU threads while training (fixed, "
+                                                     "so that the model does not depend on the "
+                                                     "machine's cores; None: torch's default)")
     class_weight: Literal["balanced"] | None = Field("balanced",
                                                      description="reweight rare classes")
 

@@ -156,3 +156,28 @@ def test_the_gpu_loss_is_torch_cross_entropy_over_labelled_pixels(weight: Any) -
     (g2,) = torch.autograd.grad(got, logits)
     torch.testing.assert_close(g1, g2)
     assert float(g2[target.unsqueeze(1).expand_as(g2) == IGNORE].abs().max()) == 0.0
+
+
+def test_cnn_training_does_not_depend_on_the_machines_threads(crop_dataset: Any,
+                                                              crop_split: Any) -> None:
+    """torch's CPU kernels sum in an order that depends on the number of threads: the CNN
+    trains on a fixed number (param `threads`), so a machine with more cores gives the same
+    model and figures."""
+    import torch
+
+    def weights(threads: int) -> dict:
+        previous = torch.get_num_threads()
+        torch.set_num_threads(threads)  # as the machine (or OMP_NUM_THREADS) sets it
+        try:
+            model = CnnModel(CnnParams(epochs=2, width=4, patch_size=32, device="cpu",
+                                       tile_size=64, overlap=8), "raster_segmentation")
+            model.fit(crop_dataset.subset(crop_split.train),
+                      crop_dataset.subset(crop_split.validation))
+            assert torch.get_num_threads() == threads  # restored
+            return model.net.state_dict()
+        finally:
+            torch.set_num_threads(previous)
+
+    one, two = weights(1), weights(2)
+    for name, tensor in one.items():
+        assert torch.equal(tensor, two[name]), name

@@ -18,6 +18,7 @@ from mlstat_core.artifacts import atomic_write_text, write_json
 from mlstat_core.components import ColumnRoles, Dataset, Model
 from mlstat_core.errors import DataError, ModelError
 from mlstat_core.sklearn_model import classification_frame, require_columns
+from mlstat_core.threads import limited_threads
 from mlstat_twitter.augment import augmented_class
 from mlstat_twitter.index import confusion_counts, sentiment_index
 from mlstat_twitter.lexicons import LEGACY_LEXICONS, default_lexicons, lexicon_tokens, vader_scores
@@ -311,6 +312,10 @@ class SentimentModel(IndexingModel):
     # -- the Model contract ------------------------------------------------------------------
 
     def fit(self, train: Dataset, validation: Dataset | None = None) -> SentimentModel:
+        with limited_threads(1):  # the same model whatever the machine's cores (as coding's)
+            return self._fit(train, validation)
+
+    def _fit(self, train: Dataset, validation: Dataset | None) -> SentimentModel:
         self._check_training(train)
         self.roles = ColumnRoles(id=train.roles.id, target=train.roles.target,
                                  text=list(train.roles.text))
