@@ -107,9 +107,8 @@ class CodingMixin:
         return train.subset(keep), train.subset(np.sort(hold))
 
     def fit_coding(self, train: Dataset, validation: Dataset | None) -> Any:
-        """Fit with one BLAS and OpenMP thread: lbfgs's and the calibration's sums split
-        across threads, so with the machine's cores the model (and the figures) changed with
-        the machine."""
+        """Fit on one BLAS and OpenMP thread: lbfgs and the calibration sum with BLAS, whose
+        sums depend on the number of threads, so the model would differ between machines."""
         with limited_threads(1):
             return self._fit_coding(train, validation)
 
