@@ -211,6 +211,9 @@ def load_tensors(path: str | Path, device: str = "cpu") -> dict[str, Any]:
 
 _REPORTED_PACKAGES = ("numpy", "pandas", "scikit-learn", "pyarrow", "pydantic", "pluggy",
                       "skops", "torch", "torchgeo", "pyspark")
+#: what sets the number of threads of the numeric libraries (their default: every core)
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                    "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
 
 
 def environment(plugins: dict[str, str | None] | None = None) -> dict[str, Any]:
@@ -232,6 +235,11 @@ def environment(plugins: dict[str, str | None] | None = None) -> dict[str, Any]:
         "mlstat_core": __version__,
         "plugins": dict(plugins or {}),
         "packages": dict(sorted(packages.items())),
+        # a multi-threaded sum depends on the number of threads: what set them, for a rerun
+        # elsewhere that differs (mlstat's own models fit on a fixed number)
+        "threads": {"cpus": os.cpu_count(),
+                    **{name: os.environ[name] for name in THREAD_VARIABLES
+                       if name in os.environ}},
     }
 
 

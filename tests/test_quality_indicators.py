@@ -149,11 +149,27 @@ def test_refit_can_be_switched_off_or_be_unavailable() -> None:
 
 def test_provenance_lists_fingerprints_config_and_environment() -> None:
     ctx = label_context(["a"], ["a"], fingerprints={"budget.csv": "ab" * 32},
-                        config_hash="c" * 64, environment={"python": "3.12.1"})
+                        config_hash="c" * 64, environment={
+                            "python": "3.12.1", "threads": {"cpus": 16, "OMP_NUM_THREADS": "4"}})
     result = Provenance().compute(ctx)
     assert result.value == "c" * 12
     rows = dict(map(tuple, result.details["table"]["rows"]))
     assert rows["data: budget.csv"] == "ab" * 32 and rows["python"] == "3.12.1"
+    assert rows["threads"] == "16 CPUs, OMP_NUM_THREADS=4"
+
+
+def test_the_environment_records_what_sets_the_threads(monkeypatch) -> None:
+    """A multi-threaded sum depends on the number of threads: a rerun elsewhere that differs
+    can be traced to the cores or to a variable that set them."""
+    import os
+
+    from mlstat_core.artifacts import environment
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
+    threads = environment()["threads"]
+    assert threads["cpus"] == os.cpu_count() and threads["OMP_NUM_THREADS"] == "3"
+    assert "MKL_NUM_THREADS" not in threads
 
 
 def test_timings() -> None:

@@ -20,6 +20,10 @@ class Provenance(Indicator):
         table += [["config sha256", ctx.config_hash], ["seed", ctx.seed],
                   ["python", env.get("python")], ["mlstat-core", env.get("mlstat_core")]]
         table += [[f"plugin {k}", v] for k, v in sorted((env.get("plugins") or {}).items())]
+        threads = env.get("threads")
+        if isinstance(threads, dict):  # what set the numeric libraries' threads
+            table.append(["threads", ", ".join([f"{threads.get('cpus')} CPUs"] + [
+                f"{k}={v}" for k, v in threads.items() if k != "cpus"])])
         return IndicatorResult(
             "provenance", "reproducibility", ctx.config_hash[:12] or None,
             explanation="Short SHA-256 of the resolved configuration. With the data "
