@@ -62,3 +62,22 @@ def reproducible(device: str) -> Iterator[None]:
         torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = before[2:]
         if ours:
             os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
+
+
+@contextmanager
+def training(choice: str, threads: int | None) -> Iterator[str]:
+    """Around a torch model's training: ``threads`` CPU threads (None: torch's default; the
+    sums of a multi-threaded kernel depend on their number, so a fixed number gives the same
+    model on any machine) and :func:`reproducible` on the device ``choice`` gives, which it
+    yields. The previous thread count comes back afterwards."""
+    import torch
+
+    device = pick_device(choice)
+    previous = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        with reproducible(device):
+            yield device
+    finally:
+        torch.set_num_threads(previous)

@@ -16,6 +16,7 @@ from mlstat_core.torch_devices import (  # noqa: E402
     pick_device,
     reproducible,
     scoring_device,
+    training,
 )
 
 
@@ -73,3 +74,13 @@ def test_cpu_training_changes_nothing():
     before = _settings()
     with reproducible("cpu"):
         assert _settings() == before
+
+
+def test_training_pins_the_threads_and_gives_them_back():
+    previous = torch.get_num_threads()
+    with mock.patch.object(torch.cuda, "is_available", return_value=False), \
+            training("auto", 1) as device:
+        assert device == "cpu" and torch.get_num_threads() == 1
+    assert torch.get_num_threads() == previous
+    with training("cpu", None):  # None: torch's own number
+        assert torch.get_num_threads() == previous

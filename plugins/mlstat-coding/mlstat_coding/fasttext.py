@@ -23,7 +23,7 @@ from mlstat_coding.params import FastTextParams
 from mlstat_core.artifacts import load_tensors, save_tensors
 from mlstat_core.components import Dataset, Model
 from mlstat_core.errors import ModelError
-from mlstat_core.torch_devices import pick_device, reproducible
+from mlstat_core.torch_devices import training
 
 try:
     import torch
@@ -220,18 +220,13 @@ class FastTextModel(CodingMixin, Model):
         return self
 
     def _fit_estimator(self, train: Dataset, prepared: pd.DataFrame) -> None:
-        previous = torch.get_num_threads()
-        if self.params.threads:
-            torch.set_num_threads(self.params.threads)  # small steps: threads cost more
-        try:
-            with reproducible(pick_device(self.params.device)):
-                self._train(train, prepared)
-        finally:
-            torch.set_num_threads(previous)
+        # one thread by default: small steps, where threads cost more than they give
+        with training(self.params.device, self.params.threads) as device:
+            self.device = device
+            self._train(train, prepared)
 
     def _train(self, train: Dataset, prepared: pd.DataFrame) -> None:
         p = self.params
-        self.device = pick_device(p.device)
         torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
         y_text = train.y.astype(str).to_numpy()

@@ -21,7 +21,7 @@ from mlstat_core.artifacts import load_tensors, save_tensors
 from mlstat_core.components import Dataset, Model
 from mlstat_core.errors import DataError, ModelError
 from mlstat_core.sklearn_model import classification_frame
-from mlstat_core.torch_devices import pick_device, reproducible, scoring_device
+from mlstat_core.torch_devices import scoring_device, training
 from mlstat_imagery.features import feature_stack
 from mlstat_imagery.mapping import SceneMapper
 from mlstat_imagery.params import CnnParams
@@ -132,20 +132,11 @@ class CnnModel(SceneMapper, Model):
     # -- the contract ---------------------------------------------------------------------
 
     def fit(self, train: Dataset, validation: Dataset | None = None) -> CnnModel:
-        import torch
+        # a fixed number of CPU threads (param `threads`): the same model on any machine
+        with training(self.params.device, self.params.threads) as device:
+            return self._fit(train, validation, device)
 
-        # the sums of a multi-threaded kernel depend on the number of threads: a fixed number
-        # (param `threads`) gives the same model on any machine
-        previous = torch.get_num_threads()
-        if self.params.threads:
-            torch.set_num_threads(self.params.threads)
-        try:
-            with reproducible(pick_device(self.params.device)):
-                return self._fit(train, validation)
-        finally:
-            torch.set_num_threads(previous)
-
-    def _fit(self, train: Dataset, validation: Dataset | None) -> CnnModel:
+    def _fit(self, train: Dataset, validation: Dataset | None, device: str) -> CnnModel:
         import torch
         from torch import nn
 
@@ -172,7 +163,6 @@ class CnnModel(SceneMapper, Model):
                 f"{min(info.height, info.width) // 4 * 4} in [model]")
         torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
-        device = pick_device(p.device)
         x_train, y_train = self._patches(train, info)
         val = self._patches(validation, info) if validation is not None and len(validation) \
             else None
