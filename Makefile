@@ -63,8 +63,11 @@ test: $(STAMP) browser
 
 # The core, mlstat-coding and mlstat-editimpute at the lowest versions they declare
 # (constraints/minimum.txt), in .venv-min, without torch: what many offices have installed.
-# The generated-docs test is left out (it needs every plugin installed).
+# The generated-docs test is left out (it needs every plugin installed). Then mlstat-twitter
+# at its own floors (constraints/minimum-twitter.txt: py3langid needs numpy 2) in
+# .venv-min-twitter.
 MIN_VENV    := .venv-min
+MIN_TWITTER_VENV := .venv-min-twitter
 MIN_PLUGINS := plugins/mlstat-coding plugins/mlstat-editimpute
 test-min: browser
 	test -x $(MIN_VENV)/bin/python || $(PYTHON) -m venv $(MIN_VENV)
@@ -74,6 +77,11 @@ test-min: browser
 	for p in $(MIN_PLUGINS); do \
 	  (cd $$p && ../../$(MIN_VENV)/bin/python -m pytest -q --timeout=900 tests) || exit 1; \
 	done
+	test -x $(MIN_TWITTER_VENV)/bin/python || $(PYTHON) -m venv $(MIN_TWITTER_VENV)
+	$(MIN_TWITTER_VENV)/bin/python -m pip install --quiet -c constraints/minimum-twitter.txt \
+	  -e . pytest pytest-timeout "setuptools>=77" -e plugins/mlstat-coding -e plugins/mlstat-twitter
+	cd plugins/mlstat-twitter && ../../$(MIN_TWITTER_VENV)/bin/python -m pytest \
+	  -q --timeout=900 tests
 
 clean:
-	rm -rf $(VENV) $(MIN_VENV) runs site .pytest_cache
+	rm -rf $(VENV) $(MIN_VENV) $(MIN_TWITTER_VENV) runs site .pytest_cache

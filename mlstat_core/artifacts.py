@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import importlib.abc
+import io
 import json
 import os
 import platform
@@ -18,6 +19,7 @@ import sys
 import tempfile
 import threading
 import uuid
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -170,9 +172,72 @@ def _skops_io() -> Any:
 
 
 def save_skops(obj: Any, path: str | Path) -> Path:
-    """Persist a scikit-learn object with skops (no pickle), atomically."""
+    """Persist a scikit-learn object with skops (no pickle), atomically; the same model gives
+    the same bytes in every run (:func:`canonical_skops`)."""
     sio = _skops_io()
-    return atomic_write_bytes(path, sio.dumps(obj))
+    return atomic_write_bytes(path, canonical_skops(sio.dumps(obj)))
+
+
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+"""The time stamp of every entry of a canonical zip file (the earliest a zip can hold)."""
+
+
+def canonical_skops(data: bytes) -> bytes:
+    """A skops file whose bytes depend on the model alone.
+
+    skops names each array's entry by the array's memory address (bytes by a random UUID),
+    numbers the objects by address too, and stamps every entry with the time of saving, so
+    the same model saved twice gave two files with different hashes, and the manifest could
+    not tell a reproduced model. Here entries are renamed in the order the schema first
+    mentions them, object ids renumbered alike (references between objects kept), and every
+    time stamp (those inside sparse matrices' ``.npz`` too) fixed. A file of a layout not
+    understood is returned as it is."""
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        entries = set(source.namelist()) - {"schema.json"}
+        ids: dict[int, int] = {}
+        names: dict[str, str] = {}
+
+        def renamed(node: Any) -> Any:
+            if isinstance(node, list):
+                return [renamed(item) for item in node]
+            if not isinstance(node, dict):
+                return node
+            out = {}
+            for key, value in node.items():
+                if key == "__id__" and isinstance(value, int) and not isinstance(value, bool):
+                    value = ids.setdefault(value, len(ids))
+                elif key == "file" and isinstance(value, str) and value in entries:
+                    value = names.setdefault(value, f"{len(names)}{Path(value).suffix}")
+                else:
+                    value = renamed(value)
+                out[key] = value
+            return out
+
+        schema = renamed(json.loads(source.read("schema.json")))
+        if set(names) != entries:
+            return data
+        bodies = {new: source.read(old) for old, new in names.items()}
+    bodies = {name: _fixed_times(body) if name.endswith(".npz") else body
+              for name, body in bodies.items()}
+    bodies["schema.json"] = json.dumps(schema, indent=2).encode("utf-8")
+    return _zip_bytes({name: (body, zipfile.ZIP_STORED) for name, body in bodies.items()})
+
+
+def _fixed_times(data: bytes) -> bytes:
+    """The zip file ``data`` with every entry's time stamp fixed (compression kept)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        return _zip_bytes({info.filename: (source.read(info), info.compress_type)
+                           for info in source.infolist()})
+
+
+def _zip_bytes(entries: dict[str, tuple[bytes, int]]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as target:
+        for name, (body, method) in entries.items():
+            info = zipfile.ZipInfo(name, _ZIP_EPOCH)
+            info.compress_type = method
+            target.writestr(info, body)
+    return buffer.getvalue()
 
 
 def load_skops(path: str | Path, trusted: Iterable[str] = ()) -> Any:

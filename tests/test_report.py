@@ -478,6 +478,45 @@ def test_compare_lists_the_pipeline_settings_in_which_runs_differ(tmp_path, repo
     assert "settings that differ" not in {f[0] for f in comparison([a, b])["facts"]}
 
 
+def _trained(run: Path, model: bytes, data_dir: str, versions: dict[str, str]) -> None:
+    """Give a test run folder a model file, an input file and software versions."""
+    folder = RunFolder.open(run)
+    (run / "model").mkdir(exist_ok=True)
+    (run / "model" / "estimator.skops").write_bytes(model)
+    folder.record("model/estimator.skops")
+    folder.update(inputs={f"/{data_dir}/records.csv": "ab" * 32},
+                  environment={"python": "3.11.9", "packages": versions})
+
+
+def test_compare_tells_a_run_reproduced_exactly_and_the_software_that_differs(
+        tmp_path, report) -> None:
+    """An auditor reruns a published pipeline in another folder: equal fingerprints show the
+    same data and the same model; a version that differs is named."""
+    a, b = make_run(tmp_path, report, "published"), make_run(tmp_path, report, "rerun")
+    _trained(a, b"weights", "office", {"scikit-learn": "1.7.2", "numpy": "2.3.0"})
+    _trained(b, b"weights", "home/auditor", {"scikit-learn": "1.7.2", "numpy": "2.3.0"})
+    table = comparison([a, b])
+    facts = {f[0]: f[1:] for f in table["facts"]}
+    data, model = facts["data read (sha256)"], facts["model files (sha256)"]
+    assert data[0] == data[1] != "—" and model[0] == model[1] != "—"  # paths do not count
+    assert "software that differs" not in facts
+    assert table["notes"] == ["the runs read the same data with the same settings and seed "
+                              "and wrote identical model files: the training was reproduced "
+                              "exactly"]
+    outcome = CliRunner().invoke(compare_command, [str(a), str(b)])
+    assert "note: the runs read the same data" in " ".join(outcome.output.split())
+    assert "The runs read the same data" in render_comparison_html(table)
+
+    _trained(b, b"other weights", "home/auditor", {"scikit-learn": "1.8.0", "numpy": "2.3.0"})
+    table = comparison([a, b])
+    facts = {f[0]: f[1:] for f in table["facts"]}
+    assert facts["model files (sha256)"][0] != facts["model files (sha256)"][1]
+    assert facts["software that differs"] == ["scikit-learn 1.7.2", "scikit-learn 1.8.0"]
+    assert table["notes"] == []
+    _trained(b, b"weights", "home/auditor", {"scikit-learn": "1.8.0", "numpy": "2.3.0"})
+    assert comparison([a, b])["notes"][0].endswith(", with other software versions")
+
+
 def test_compare_html_never_replaces_a_run_file_or_a_data_file(tmp_path, report) -> None:
     a, b = make_run(tmp_path, report, "one"), make_run(tmp_path, report, "two")
     manifest = (a / "manifest.json").read_bytes()

@@ -29,11 +29,13 @@ def report_command(run_dir: Path) -> None:
 def compare_command(runs: tuple[Path, ...], html_file: Path | None) -> None:
     """Put the quality figures of two or more run folders side by side.
 
-    The first rows give each run's facts (model, seed, ...) and the pipeline settings in
-    which the runs differ; a figure's best run is in bold where higher or lower is better.
-    No run is ranked when the runs serve different tasks or were tested on different
-    records, and the figures that read the [quality] settings are not ranked when those
-    differ (a setting left out counts as its default).
+    The first rows give each run's facts (model, seed, ...), the pipeline settings and the
+    software versions in which the runs differ, and short fingerprints of the data read, the
+    model files and the predictions (equal: the same files, wherever they lie), with a note
+    when a run reproduced another exactly; a figure's best run is in bold where higher or
+    lower is better. No run is ranked when the runs serve different tasks or were tested on
+    different records, and the figures that read the [quality] settings are not ranked when
+    those differ (a setting left out counts as its default).
     """
     if len(runs) < 2:
         raise click.UsageError("give at least two run folders to compare")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from html import escape
@@ -58,9 +59,10 @@ def comparison(run_dirs: list[Path]) -> dict[str, Any]:
         manifest, report = open_run(Path(run_dir))
         runs.append({"dir": str(run_dir), "label": str(manifest.get("run_id") or run_dir),
                      "report": report, "tested_on": manifest.get("test_records"),
-                     "config": _pipeline_settings(Path(run_dir))})
+                     "config": _pipeline_settings(Path(run_dir)), "manifest": manifest})
     facts = [[fact, *[_fact(_run_fact(r["report"].get("run") or {}, fact)) for r in runs]]
-             for fact in FACTS] + _settings_facts(runs)
+             for fact in FACTS] + _settings_facts(runs) + _software_facts(runs) \
+        + _artefact_facts(runs)
     rows: dict[str, dict[str, Any]] = {}
     for i, run in enumerate(runs):
         for entry in run["report"].get("indicators") or []:
@@ -88,7 +90,8 @@ def comparison(run_dirs: list[Path]) -> dict[str, Any]:
         ranked = not blocking and not (settings and _reads_settings(row))
         row["best"] = best_run(row) if ranked else None
     return {"runs": [{"dir": r["dir"], "label": r["label"]} for r in runs],
-            "facts": facts, "rows": ordered, "warnings": warnings}
+            "facts": facts, "rows": ordered, "warnings": warnings,
+            "notes": _reproduced(runs, facts)}
 
 
 def _different_settings(runs: list[dict[str, Any]]) -> str:
@@ -172,6 +175,79 @@ def _settings_facts(runs: list[dict[str, Any]]) -> list[list[str]]:
     return [["settings that differ", *cells]]
 
 
+SOFTWARE_FACTS = ("python", "mlstat_core")
+"""The manifest's environment entries compared besides its packages and plugins."""
+
+
+def _software(manifest: dict[str, Any]) -> dict[str, str]:
+    """A run's software as ``name`` -> version: Python, mlstat-core, plugins, libraries."""
+    env = manifest.get("environment") or {}
+    found = {name.replace("_", "-"): env.get(name) for name in SOFTWARE_FACTS}
+    for group in ("plugins", "packages"):
+        found.update(env.get(group) or {})
+    return {k: str(v) for k, v in found.items() if v is not None}
+
+
+def _software_facts(runs: list[dict[str, Any]]) -> list[list[str]]:
+    """One fact row listing, per run, the software whose versions differ between the runs
+    (another scikit-learn can change a figure as a setting can); none when they agree."""
+    tables = [_software(r["manifest"]) for r in runs]
+    keys = sorted({k for t in tables for k in t})
+    differing = [k for k in keys if len({t.get(k) for t in tables}) > 1]
+    if not differing:
+        return []
+    return [["software that differs", *[listed([f"{k} {t.get(k, '—')}" for k in differing],
+                                               SETTINGS_SHOWN, "; ") for t in tables]]]
+
+
+def _short_digest(lines: list[str]) -> str | None:
+    """Twelve hex digits of the SHA-256 of the sorted lines; None for no lines."""
+    if not lines:
+        return None
+    return hashlib.sha256("\n".join(sorted(lines)).encode("utf-8")).hexdigest()[:12]
+
+
+ARTEFACTS = ("data read (sha256)", "model files (sha256)", "predictions (sha256)")
+"""Fact rows that fingerprint what a run read (the input files' contents, wherever they lay)
+and made (the model folder with the training profile; the test predictions), so that equal
+cells mean the same data, the same model or the same predictions."""
+
+
+def _artefacts(manifest: dict[str, Any]) -> list[str | None]:
+    """A run's fingerprints in the order of :data:`ARTEFACTS`."""
+    files = manifest.get("files") or {}
+    inputs = manifest.get("inputs") or {}
+    model = [f"{name} {digest}" for name, digest in files.items()
+             if name.startswith("model/") or name == "profile.json"]
+    predictions = [digest for name, digest in files.items() if name.startswith("predictions.")]
+    return [_short_digest([str(d) for d in inputs.values()]), _short_digest(model),
+            _short_digest(predictions)]
+
+
+def _artefact_facts(runs: list[dict[str, Any]]) -> list[list[str]]:
+    columns = [_artefacts(r["manifest"]) for r in runs]
+    return [[name, *[_fact(c[k]) for c in columns]] for k, name in enumerate(ARTEFACTS)
+            if any(c[k] for c in columns)]
+
+
+def _reproduced(runs: list[dict[str, Any]], facts: list[list[str]]) -> list[str]:
+    """A note when every run read the same data with the same settings and seed and wrote
+    identical model files: the training was reproduced exactly."""
+    table = {row[0]: row[1:] for row in facts}
+    model = table.get("model files (sha256)")
+    if len(runs) < 2 or "settings that differ" in table or model is None \
+            or len(set(table.get("seed", []))) > 1:
+        return []
+    for name in ("data read (sha256)", "model files (sha256)"):
+        cells = table.get(name) or ["—"]
+        if "—" in cells or len(set(cells)) > 1:
+            return []
+    same = "the same data with the same settings and seed"
+    return [f"the runs read {same} and wrote identical model files: the training was "
+            "reproduced exactly" + ("" if "software that differs" not in table else
+                                    ", with other software versions")]
+
+
 def _reads_settings(row: dict[str, Any]) -> bool:
     """Whether a figure depends on the [quality] settings (cost, auto-coding threshold)."""
     return row["dimension"] == "cost_effectiveness" or \
@@ -213,6 +289,8 @@ def print_comparison(table: dict[str, Any], console: Any = None) -> None:
     console.print(view)
     for warning in table.get("warnings", []):
         console.print(f"warning: {escape_rich(warning)}", style="yellow")
+    for note in table.get("notes", []):
+        console.print(f"note: {escape_rich(note)}")
 
 
 def escape_rich(text: str) -> str:
@@ -257,7 +335,9 @@ def render_comparison_html(table: dict[str, Any]) -> str:
                            f"{head}</tr></thead>{''.join(groups)}</table>")
     return page("mlstat: runs compared",
                 f"<main><h1>Runs compared</h1>{warnings_html(table.get('warnings'))}"
-                f"{ranking_note(table)}{html_table}</main>")
+                + "".join(f"<p>{escape(n[:1].upper() + n[1:])}.</p>"
+                          for n in table.get("notes", []))
+                + f"{ranking_note(table)}{html_table}</main>")
 
 
 def ranking_note(table: dict[str, Any]) -> str:

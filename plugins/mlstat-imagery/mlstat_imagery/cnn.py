@@ -10,7 +10,6 @@ Weights are saved with safetensors; no pickle, no download.
 from __future__ import annotations
 
 import functools
-import time
 from pathlib import Path
 from typing import Any
 
@@ -179,7 +178,6 @@ class CnnModel(SceneMapper, Model):
             nn.CrossEntropyLoss(weight=weight, ignore_index=IGNORE)
         best: tuple[float, dict[str, Any]] | None = None
         self.history = []
-        start = time.perf_counter()
         for epoch in range(p.epochs):
             net.train()
             order = rng.permutation(len(x_train))
@@ -207,7 +205,6 @@ class CnnModel(SceneMapper, Model):
             self.history.append(record)
         if best is not None:
             net.load_state_dict(best[1])
-        self.state["train_seconds"] = time.perf_counter() - start
         self.state["history"] = self.history
         self.state["device"] = device
         self.net = net.eval()

@@ -159,10 +159,12 @@ def test_the_gpu_loss_is_torch_cross_entropy_over_labelled_pixels(weight: Any) -
 
 
 def test_cnn_training_does_not_depend_on_the_machines_threads(crop_dataset: Any,
-                                                              crop_split: Any) -> None:
+                                                              crop_split: Any,
+                                                              tmp_path: Path) -> None:
     """torch's CPU kernels sum in an order that depends on the number of threads: the CNN
     trains on a fixed number (param `threads`), so a machine with more cores gives the same
-    model and figures."""
+    model and figures, and the same model files (no timing in them), so that their hashes
+    in the manifest show a reproduced model."""
     import torch
 
     def weights(threads: int) -> dict:
@@ -174,6 +176,7 @@ def test_cnn_training_does_not_depend_on_the_machines_threads(crop_dataset: Any,
             model.fit(crop_dataset.subset(crop_split.train),
                       crop_dataset.subset(crop_split.validation))
             assert torch.get_num_threads() == threads  # restored
+            model.save(tmp_path / str(threads))
             return model.net.state_dict()
         finally:
             torch.set_num_threads(previous)
@@ -181,3 +184,7 @@ def test_cnn_training_does_not_depend_on_the_machines_threads(crop_dataset: Any,
     one, two = weights(1), weights(2)
     for name, tensor in one.items():
         assert torch.equal(tensor, two[name]), name
+    files = sorted(p.name for p in (tmp_path / "1").iterdir())
+    assert files == sorted(p.name for p in (tmp_path / "2").iterdir())
+    for name in files:
+        assert (tmp_path / "1" / name).read_bytes() == (tmp_path / "2" / name).read_bytes(), name
