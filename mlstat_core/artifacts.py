@@ -205,7 +205,7 @@ def canonical_skops(data: bytes) -> bytes:
             out = {}
             for key, value in node.items():
                 if key == "__id__" and isinstance(value, int) and not isinstance(value, bool):
-                    value = ids.setdefault(value, len(ids))
+                    value = ids.setdefault(value, len(ids) + 1)  # skops reads 0 as none
                 elif key == "file" and isinstance(value, str) and value in entries:
                     value = names.setdefault(value, f"{len(names)}{Path(value).suffix}")
                 else:
