@@ -1,8 +1,8 @@
 """mlstat: machine learning for official statistics.
 
 The import is light (no pandas, no scikit-learn) so that ``mlstat --help`` and plugin
-discovery stay fast; :func:`run`, :func:`load_run` and :func:`load_model` import the engine
-when called.
+discovery stay fast; :func:`run`, :func:`evaluate`, :func:`load_run` and :func:`load_model`
+import the engine when called.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 from mlstat_core.hookspecs import CONTRACT_VERSION, hookimpl
 
 __version__ = "0.1.0"
-__all__ = ["CONTRACT_VERSION", "__version__", "hookimpl", "run", "load_run", "load_model"]
+__all__ = ["CONTRACT_VERSION", "__version__", "hookimpl", "run", "evaluate", "load_run",
+           "load_model"]
 
 if TYPE_CHECKING:
     from mlstat_core.artifacts import RunFolder
@@ -29,6 +30,17 @@ def run(config: Any, overrides: list[str] | str | None = None, out: Any = None,
     from mlstat_core.engine import run as _run
 
     return _run(config, overrides=overrides, out=out, **kwargs)
+
+
+def evaluate(run_dir: Any, input_file: Any = None, overrides: list[str] | str | None = None,
+             out: Any = None, **kwargs: Any) -> RunResult:
+    """Assess the saved model of a finished run on a labelled file (its figures on every
+    record of ``input_file``, read with the run's loader settings; ``overrides`` change
+    them) and return the evaluation, whose folder goes into ``out`` (default: beside the
+    run). ``mlstat compare`` ranks evaluations of several runs on one file."""
+    from mlstat_core.evaluation import evaluate as _evaluate
+
+    return _evaluate(run_dir, input_file, overrides, out, **kwargs)
 
 
 def load_run(run_dir: Any) -> RunFolder:

@@ -145,8 +145,47 @@ def run_command(file: str, overrides: tuple[str, ...], out: str | None, strict: 
     from mlstat_core.engine import run
     from mlstat_core.registry import get_registry
 
-    console = _console(stderr=True)
     registry = get_registry(strict=strict)
+    _run_and_report(lambda progress: run(file, overrides=list(overrides), out=out,
+                                         progress=progress, registry=registry, cli=True),
+                    as_json)
+
+
+@main.command(name="evaluate")
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--input", "input_path", type=click.Path(dir_okay=False),
+              help="Labelled file to evaluate on, read by the run's own loader settings (its "
+                   "`path` replaced); relative to the current folder.")
+@click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE",
+              help="Override a value of the run's pipeline (repeatable), e.g. the loader "
+                   "of a run trained on a built-in data set.")
+@click.option("--out", type=click.Path(file_okay=False),
+              help="Folder that receives the evaluation folder (default: the run's folder's "
+                   "parent).")
+@click.option("--strict", is_flag=True, help="Fail if any plugin fails to load.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the outcome as one JSON object on stdout, as mlstat run --json.")
+def evaluate_command(run_dir: str, input_path: str | None, overrides: tuple[str, ...],
+                     out: str | None, strict: bool, as_json: bool) -> None:
+    """Assess a finished run's saved model on a labelled file: one evaluation folder.
+
+    Every record of the file is scored with the run's model (nothing is trained) and the
+    run's indicators are computed on them; evaluations of several runs on one fixed file
+    are ranked by mlstat compare, as runs tested on different splits are not.
+    """
+    from mlstat_core.evaluation import evaluate
+    from mlstat_core.registry import get_registry
+
+    registry = get_registry(strict=strict)
+    _run_and_report(lambda progress: evaluate(run_dir, input_path, list(overrides), out,
+                                              progress=progress, registry=registry, cli=True),
+                    as_json)
+
+
+def _run_and_report(start: Any, as_json: bool) -> None:
+    """Run ``start(progress)`` (a run or an evaluation) with progress on stderr; print its
+    outcome (``--json``: one object on stdout, also when it fails)."""
+    console = _console(stderr=True)
 
     def progress(step: str, message: str) -> None:
         if message:
@@ -155,8 +194,7 @@ def run_command(file: str, overrides: tuple[str, ...], out: str | None, strict: 
     try:
         with console.status("running ...", spinner="dots") if console.is_terminal \
                 else _nullcontext():
-            result = run(file, overrides=list(overrides), out=out, progress=progress,
-                         registry=registry, cli=True)
+            result = start(progress)
     except BaseException as exc:  # the hooks that failed, then the run's error (user_errors)
         for warning in getattr(exc, "run_warnings", []):
             console.print(f"[yellow]warning: {escape(warning)}[/yellow]")

@@ -357,17 +357,27 @@ class Runner:
         model.seed = self.config.seed
         return model
 
-    def execute(self) -> RunResult:
+    folder_name_suffix = ""
+    """Added to the pipeline's name in the run folder's name (``-evaluation``)."""
+
+    def manifest_fields(self) -> dict[str, Any]:
+        """What the manifest says of the run from its start: task, seed, components, the
+        configuration's hash and source, and the software."""
         cfg = self.config
         components = {"loader": cfg.loader.name, "split": cfg.split.name,
                       "model": cfg.model.name,
                       "indicators": [i.name for i in cfg.indicators]}
-        folder = RunFolder.create(
-            self.out_dir, cfg.name, task=cfg.task.name, seed=cfg.seed,
+        return dict(
+            task=cfg.task.name, seed=cfg.seed,
             description=cfg.file.pipeline.description or None, components=components,
             config_sha256=cfg.config_hash(), source=cfg.source,
             base_dir=str(Path(cfg.base_dir).resolve()),
             environment=environment(self.registry.distributions_used(cfg.component_names())))
+
+    def execute(self) -> RunResult:
+        cfg = self.config
+        folder = RunFolder.create(self.out_dir, cfg.name + self.folder_name_suffix,
+                                  **self.manifest_fields())
         self.folder = folder
         self.info = RunInfo(folder.manifest["run_id"], folder.path, cfg)
         try:
@@ -557,8 +567,8 @@ class Runner:
             results += run_indicator(indicator, resolved.name, dimension, ctx)
         return results
 
-    def _persist(self, folder: RunFolder, model: Model, predictions: pd.DataFrame,
-                 dataset: Dataset, results: list[IndicatorResult]) -> None:
+    def _save_trained(self, folder: RunFolder, model: Model, dataset: Dataset) -> None:
+        """The model and the profile of its training inputs (for drift checks)."""
         self._save_model(folder, model)
         profile = _training_profile(dataset)
         if profile is not None:
@@ -566,6 +576,10 @@ class Runner:
 
             write_json(folder.path / "profile.json", profile)
             folder.record("profile.json")
+
+    def _persist(self, folder: RunFolder, model: Model, predictions: pd.DataFrame,
+                 dataset: Dataset, results: list[IndicatorResult]) -> None:
+        self._save_trained(folder, model, dataset)
         if self.config.file.output.predictions:
             tmp = folder.path / ".predictions.parquet.partial"
             parquet_safe(predictions).to_parquet(tmp, index=False)

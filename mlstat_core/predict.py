@@ -161,6 +161,11 @@ def load_model(run_dir: str | Path, registry: Registry | None = None
 
     check_path_argument(run_dir, "run_dir")
     folder = RunFolder.open(run_dir)
+    evaluated = folder.manifest.get("evaluates")
+    if isinstance(evaluated, dict):
+        raise DataError(f"{folder.path} is an evaluation of the run "
+                        f"{evaluated.get('run_dir') or evaluated.get('run_id')} and holds no "
+                        "model; give that run's folder")
     folder.verify()
     described = folder.manifest.get("model")
     name = described.get("component") if isinstance(described, dict) else None

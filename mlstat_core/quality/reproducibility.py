@@ -57,7 +57,10 @@ class RefitCheck(Indicator):
                            "The refit check is switched off (refit = false).")
         if ctx.refit is None:
             return skipped("refit_identical_share", "reproducibility",
-                           "The engine offered no way to train again in this run.")
+                           "The engine offered no way to train again in this run."
+                           if ctx.step_counts.get("fit") or not ctx.step_counts else
+                           "Nothing was trained here (a saved model was evaluated): see the "
+                           "figure in the run that trained it.")
         again = ctx.refit()
         first = ctx.predictions
         again = pd.DataFrame(again).reindex(first.index)

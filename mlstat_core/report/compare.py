@@ -214,9 +214,13 @@ cells mean the same data, the same model or the same predictions."""
 
 
 def _artefacts(manifest: dict[str, Any]) -> list[str | None]:
-    """A run's fingerprints in the order of :data:`ARTEFACTS`."""
+    """A run's fingerprints in the order of :data:`ARTEFACTS`; an evaluation's model files
+    are those of the run it evaluates."""
     files = manifest.get("files") or {}
     inputs = manifest.get("inputs") or {}
+    evaluated = manifest.get("evaluates")
+    if isinstance(evaluated, dict) and isinstance(evaluated.get("model_files"), dict):
+        files = {**files, **evaluated["model_files"]}
     model = [f"{name} {digest}" for name, digest in files.items()
              if name.startswith("model/") or name == "profile.json"]
     predictions = [digest for name, digest in files.items() if name.startswith("predictions.")]
@@ -225,9 +229,16 @@ def _artefacts(manifest: dict[str, Any]) -> list[str | None]:
 
 
 def _artefact_facts(runs: list[dict[str, Any]]) -> list[list[str]]:
+    """The fingerprint rows, after a row naming the run whose model an evaluation scored
+    (when any run is an evaluation)."""
     columns = [_artefacts(r["manifest"]) for r in runs]
-    return [[name, *[_fact(c[k]) for c in columns]] for k, name in enumerate(ARTEFACTS)
+    rows = [[name, *[_fact(c[k]) for c in columns]] for k, name in enumerate(ARTEFACTS)
             if any(c[k] for c in columns)]
+    evaluated = [r["manifest"].get("evaluates") for r in runs]
+    if any(isinstance(e, dict) for e in evaluated):
+        rows.insert(0, ["evaluates the model of", *[
+            _fact(e.get("run_id")) if isinstance(e, dict) else "— (its own)" for e in evaluated]])
+    return rows
 
 
 def _reproduced(runs: list[dict[str, Any]], facts: list[list[str]]) -> list[str]:
@@ -236,7 +247,7 @@ def _reproduced(runs: list[dict[str, Any]], facts: list[list[str]]) -> list[str]
     table = {row[0]: row[1:] for row in facts}
     model = table.get("model files (sha256)")
     if len(runs) < 2 or "settings that differ" in table or model is None \
-            or len(set(table.get("seed", []))) > 1:
+            or len(set(table.get("seed", []))) > 1 or "evaluates the model of" in table:
         return []
     for name in ("data read (sha256)", "model files (sha256)"):
         cells = table.get(name) or ["—"]

@@ -1,0 +1,230 @@
+"""Score a labelled file with a finished run's saved model and assess it (``mlstat evaluate``).
+
+A run's figures come from its own test split, which changes whenever the training file does;
+a coding office compares the models of successive cycles, or audits one, on a fixed labelled
+file instead. Evaluation reads that file with the run's own loader settings (another file
+given with ``--input`` or ``--set loader.KEY=VALUE``), scores every record with the saved
+model (its hashes checked, nothing trained), runs the run's indicators on all of them and
+writes an evaluation folder like a run folder (manifest, predictions, outputs, report), so
+that ``mlstat compare`` ranks evaluations of several models on the same records.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlstat_core.artifacts import RunFolder, records_fingerprint, sha256_file
+from mlstat_core.components import AssessContext, Dataset, Model
+from mlstat_core.config import PipelineConfig, load_config
+from mlstat_core.engine import (
+    Progress,
+    Runner,
+    RunResult,
+    _peak_memory_mb,
+    check_out_argument,
+    check_out_dir,
+    check_target_values,
+    prediction_frame,
+    sigterm_as_interrupt,
+    unmatched_targets,
+)
+from mlstat_core.errors import ConfigError, DataError, listed
+from mlstat_core.registry import Registry, get_registry
+
+LABELS_SHOWN = 5
+"""Most unseen classes a warning names before it counts the rest."""
+SPLIT_NAME = "evaluation"
+"""The ``split`` column of an evaluation's predictions."""
+
+
+class Evaluator(Runner):
+    """One evaluation: the run's loader on the labelled file, the saved model, the run's
+    indicators."""
+
+    folder_name_suffix = "-evaluation"
+
+    def __init__(self, config: PipelineConfig, source: RunFolder, model: Model,
+                 out: str | Path | None, registry: Registry, progress: Progress | None) -> None:
+        super().__init__(config, out, registry, progress)
+        self.source = source
+        self.model = model
+
+    def manifest_fields(self) -> dict[str, Any]:
+        fields = super().manifest_fields()
+        fields["components"].pop("split", None)  # every record is scored
+        manifest = self.source.manifest
+        fields["evaluates"] = {
+            "run_id": manifest.get("run_id"), "run_dir": str(self.source.path),
+            "model_files": {name: digest for name, digest in (manifest.get("files") or {}).items()
+                            if name.startswith("model/") or name == "profile.json"},
+            "trained_on": manifest.get("inputs") or {}}
+        return fields
+
+    def _steps(self, folder: RunFolder) -> RunResult:
+        cfg = self.config
+        dataset: Dataset = self.step("load", self._load,
+                                     lambda d: f"{len(d):,} records from {d.name}", cfg.loader)
+        self._check_labelled(dataset)
+        fingerprints = {str(p): sha256_file(p) for p in dataset.sources if Path(p).is_file()}
+        folder.update(inputs=fingerprints, roles=dataset.roles.as_dict(), records=len(dataset))
+        self._warn_if_trained_on(fingerprints)
+        model = self.model
+        predicted = self.step(
+            "predict", lambda: self._predict(self.build_engine(), model, dataset,
+                                             cfg.file.predict.chunk_size),
+            lambda p: f"{len(p):,} records with the model of {self.source.path.name}", cfg.model)
+        everything = np.arange(len(dataset))
+        predictions = prediction_frame(dataset, everything, predicted, SPLIT_NAME,
+                                       self.model_label)
+        roles = dataset.roles
+        folder.update(test_records=records_fingerprint(
+            dataset.frame, [c for c in (roles.id, roles.target) if c], by_row=not roles.id))
+        outputs = self.step("outputs", lambda: self._outputs(folder, model, predictions, dataset),
+                            lambda files: f"{len(files)} file(s)", cfg.model)
+        ctx = AssessContext(
+            task=cfg.task, model=model, train=dataset.subset(everything[:0]), test=dataset,
+            predictions=predictions.reset_index(drop=True).set_axis(dataset.frame.index),
+            seed=cfg.seed, timings=dict(self.timings), step_counts=dict(self.step_counts),
+            peak_memory_mb=_peak_memory_mb(), fingerprints=fingerprints,
+            config_hash=cfg.config_hash(), environment=folder.manifest["environment"],
+            settings={"base_dir": str(cfg.base_dir), **cfg.file.quality},
+            held_out=True, refit=None, outputs=outputs)
+        results = self.step(
+            "assess", lambda: self._assess(ctx),
+            lambda r: f"{sum(x.status == 'ok' for x in r)} of {len(r)} figures computed")
+        self.warnings += unmatched_targets(cfg.file.quality, results)
+        self.step("persist", lambda: self._persist(folder, model, predictions, dataset, results),
+                  lambda _x: str(folder.path))
+        return RunResult(folder.manifest["run_id"], folder.path, "succeeded", results,
+                         predictions, folder.manifest, model, self.warnings)
+
+    def _save_trained(self, folder: RunFolder, model: Model, dataset: Dataset) -> None:
+        """Nothing: the model stays in the run it came from (``evaluates`` in the manifest)."""
+
+    def _check_labelled(self, dataset: Dataset) -> None:
+        """The file holds true values for every record, in the model's target column."""
+        if not len(dataset):
+            raise DataError(f"{dataset.name} holds no records to evaluate the model on")
+        target = dataset.roles.target
+        if not target or target not in dataset.frame.columns:
+            raise DataError(
+                f"{dataset.name} gives no true values ({target or 'no target column'}): "
+                "evaluation compares the model's predictions with them; to score records "
+                "without true values, use mlstat predict")
+        check_target_values(dataset, self.config)
+        if "classification" in self.config.task.tags:
+            self._check_labels(dataset)
+
+    def _check_labels(self, dataset: Dataset) -> None:
+        """True classes the model cannot predict: a warning with their counts, or one error
+        when none of the file's classes is the model's (another column, or names for codes)."""
+        from mlstat_core.io import quoted
+        from mlstat_core.predict import unseen_labels
+
+        model = self.model
+        if model.roles is None or not model.roles.target:
+            return
+        unseen = unseen_labels(pd.DataFrame({model.roles.target: dataset.y}), model)
+        if not unseen:
+            return
+        records = sum(unseen.values())
+        shown = listed([f"{quoted(label)} ({n:,})" for label, n in
+                        sorted(unseen.items(), key=lambda item: -item[1])], LABELS_SHOWN)
+        if records == int(dataset.y.notna().sum()):
+            raise DataError(
+                f"none of the true values in column {dataset.roles.target!r} of "
+                f"{dataset.name} is a class of the model ({shown}; the model's are e.g. "
+                f"{', '.join(quoted(c) for c in list(model.classes_ or [])[:3])}): check "
+                "that the column holds the codes the model was trained on")
+        self.warnings.append(
+            f"evaluate: {records:,} of {len(dataset):,} records carry {len(unseen)} "
+            f"class(es) the model never saw in training, which it cannot predict: {shown}; "
+            "they count as errors")
+
+    def _warn_if_trained_on(self, fingerprints: dict[str, str]) -> None:
+        """A file the run read in training gives figures on records the model learned from."""
+        trained = set((self.source.manifest.get("inputs") or {}).values())
+        same = [path for path, digest in fingerprints.items() if digest in trained]
+        if same:
+            self.warnings.append(
+                f"evaluate: {', '.join(same)} is a file the run {self.source.path.name} read "
+                "in training: most of its records were learned from, so these figures "
+                "overstate the model's accuracy; evaluate on records kept out of training")
+
+
+SUPPORTED = "runs whose task has a target (classification or regression of tables or texts)"
+
+
+def evaluate(
+    run_dir: str | Path,
+    input_file: str | Path | None = None,
+    overrides: list[str] | str | None = None,
+    out: str | Path | None = None,
+    progress: Progress | None = None,
+    registry: Registry | None = None,
+    cli: bool = False,
+) -> RunResult:
+    """Score a labelled file with the saved model of the run in ``run_dir`` and assess the
+    predictions with the run's indicators; return the evaluation (an evaluation folder in
+    ``out``, by default the folder that holds the run).
+
+    ``input_file`` replaces the ``path`` of the run's loader (relative to the current
+    folder); ``overrides`` (``section.key=value`` strings) change any other setting of the
+    run's pipeline, such as the loader of a built-in data set. Raises MlstatError on user
+    mistakes."""
+    from mlstat_core.predict import check_path_argument, load_model
+
+    registry = registry or get_registry()
+    check_out_argument(out, cli)
+    check_path_argument(run_dir, "run_dir", cli)
+    source, model, _factory, _steps = load_model(run_dir, registry)
+    task = registry.task(str(source.manifest.get("task")))
+    if not task.needs_target or "raster" in task.tags:
+        raise ConfigError(f"run {source.path.name} is a {task.name!r} run; mlstat evaluate "
+                          f"assesses {SUPPORTED}")
+    settings = _overrides(source, input_file, overrides, registry, cli)
+    config = load_config(source.path / "config.toml", settings, registry, cli=cli)
+    runner = Evaluator(config, source, model,
+                       out if out is not None else source.path.parent, registry, progress)
+    check_out_dir(runner.out_dir, out, config.source, cli)
+    with sigterm_as_interrupt():
+        return runner.execute()
+
+
+def _overrides(source: RunFolder, input_file: str | Path | None,
+               overrides: list[str] | str | None, registry: Registry, cli: bool) -> list[str]:
+    """The settings changed for the evaluation: ``loader.path`` for the input file, then the
+    overrides given."""
+    import json
+
+    from mlstat_core.config import parse_override, read_toml
+
+    given = [overrides] if isinstance(overrides, str) else list(overrides or [])
+    if input_file is None:
+        if not given:
+            option = "--input" if cli else "input_file"
+            raise ConfigError(f"give the labelled file to evaluate on ({option} FILE), or "
+                              f"the loader settings that read it ({'--set' if cli else 'overrides'}"
+                              " loader.KEY=VALUE)")
+        return given
+    loader = (read_toml(source.path / "config.toml").get("loader") or {}).get("component")
+    for item in given:
+        key, value = parse_override(item, cli)
+        if key == ["loader", "component"]:
+            loader = value
+    entry = registry.get("loader", str(loader))
+    if "path" not in entry.spec.params.model_fields:
+        raise ConfigError(
+            f"the run's loader {loader} reads no file of yours (it has no `path` setting), so "
+            f"{'--input' if cli else 'input_file'} has nowhere to go; name a loader that reads "
+            f"your file, e.g. {'--set' if cli else 'overrides'} loader.component=core.table "
+            "with its settings, as the run's pipeline would")
+    path = Path(input_file).expanduser()
+    if not path.is_file():
+        raise DataError(f"{path} does not exist or is not a file; give the labelled file to "
+                        "evaluate on")
+    return [*given, f"loader.path={json.dumps(str(path.resolve()))}"]

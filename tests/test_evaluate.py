@@ -1,0 +1,149 @@
+"""mlstat evaluate: a saved model assessed on a fixed labelled file, ranked by mlstat compare."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import mlstat_core
+from mlstat_core.cli import main
+from mlstat_core.errors import ConfigError, DataError
+from mlstat_core.evaluation import evaluate
+from mlstat_core.predict import predict_file
+from mlstat_core.report.compare import comparison
+
+
+@pytest.fixture
+def cycles(tmp_path: Path, budget_csv: Path, write_pipeline):
+    """Two coding cycles' runs (other models, trained on the first 1,200 households) and a
+    fixed labelled file that neither was trained on (the other 319)."""
+    households = pd.read_csv(budget_csv)
+    training, fixed = tmp_path / "training.csv", tmp_path / "fixed.csv"
+    households.iloc[:1200].to_csv(training, index=False)
+    households.iloc[1200:].to_csv(fixed, index=False)
+    loader = {"component": "core.table", "path": str(training), "target": "children"}
+    indicators = ["core.classification_accuracy", "core.provenance", "core.refit_check"]
+    runs = [mlstat_core.run(write_pipeline(f"cycle{k}.toml", loader=loader,
+                                           model={"component": component},
+                                           indicators=indicators))
+            for k, component in ((1, "core.logistic_regression"), (2, "core.random_forest"))]
+    return runs, fixed
+
+
+def test_an_evaluation_scores_every_record_of_the_file_with_the_saved_model(cycles, tmp_path):
+    (first, _), fixed = cycles
+    result = evaluate(first.run_dir, fixed, out=tmp_path / "evaluations")
+    manifest = json.loads((result.run_dir / "manifest.json").read_text())
+    assert result.run_dir.parent == tmp_path / "evaluations"
+    assert manifest["evaluates"]["run_id"] == first.run_id
+    assert manifest["evaluates"]["model_files"] == {
+        k: v for k, v in first.manifest["files"].items()
+        if k.startswith("model/") or k == "profile.json"}
+    assert not (result.run_dir / "model").exists()  # the model stays in its run
+    assert manifest["test_records"]["count"] == 319 and manifest["records"] == 319
+    predictions = pd.read_parquet(result.run_dir / "predictions.parquet")
+    assert len(predictions) == 319 and set(predictions["split"]) == {"evaluation"}
+    # the same predictions as mlstat predict gives for the file, and figures made from them
+    scored = tmp_path / "scored.csv"
+    predict_file(first.run_dir, fixed, scored)
+    assert predictions["prediction"].tolist() == pd.read_csv(scored)["prediction"].tolist()
+    truth = pd.read_csv(fixed)["children"]
+    assert predictions["true"].tolist() == truth.tolist()
+    assert result.metric("accuracy") == pytest.approx((predictions["prediction"] == truth).mean())
+    refit = next(r for r in result.indicators if r.name == "refit_identical_share")
+    assert refit.status == "skipped" and "Nothing was trained here" in refit.explanation
+    assert not result.warnings
+
+
+def test_compare_ranks_evaluations_of_two_cycles_on_one_fixed_file(cycles, tmp_path):
+    """Runs tested on their own splits are not ranked; their evaluations on one file are."""
+    (first, second), fixed = cycles
+    evaluations = [evaluate(r.run_dir, fixed, out=tmp_path / "evaluations")
+                   for r in (first, second)]
+    table = comparison([e.run_dir for e in evaluations])
+    assert table["warnings"] == []
+    rows = {r["name"]: r for r in table["rows"]}
+    accuracy = [e.metric("accuracy") for e in evaluations]
+    assert accuracy[0] != accuracy[1]
+    assert rows["accuracy"]["best"] == accuracy.index(max(accuracy))
+    facts = {f[0]: f[1:] for f in table["facts"]}
+    assert facts["evaluates the model of"] == [first.run_id, second.run_id]
+    assert facts["data read (sha256)"][0] == facts["data read (sha256)"][1]
+    assert facts["model files (sha256)"][0] != facts["model files (sha256)"][1]
+    assert table["notes"] == []  # nothing was trained, so nothing was reproduced
+
+
+def test_an_evaluation_on_the_training_file_says_its_figures_are_in_sample(cycles, tmp_path):
+    (first, _), _fixed = cycles
+    result = evaluate(first.run_dir, tmp_path / "training.csv", out=tmp_path / "evaluations")
+    assert any("read in training" in w and "overstate" in w for w in result.warnings)
+
+
+def test_classes_the_model_never_saw_are_counted_and_a_wrong_column_is_refused(cycles,
+                                                                                tmp_path):
+    (first, _), fixed = cycles
+    households = pd.read_csv(fixed)
+    some = tmp_path / "some_new.csv"
+    households.assign(children=households["children"].where(households.index > 10, 9)
+                      ).to_csv(some, index=False)
+    result = evaluate(first.run_dir, some, out=tmp_path / "evaluations")
+    (warning,) = result.warnings
+    assert "11 of 319 records carry 1 class(es) the model never saw" in warning
+    wrong = tmp_path / "wrong.csv"
+    households.assign(children=households["age"] + 100).to_csv(wrong, index=False)
+    with pytest.raises(DataError, match="none of the true values in column 'children'"):
+        evaluate(first.run_dir, wrong, out=tmp_path / "evaluations")
+
+
+def test_a_file_without_true_values_or_records_is_refused(cycles, tmp_path):
+    (first, _), fixed = cycles
+    unlabelled = tmp_path / "unlabelled.csv"
+    pd.read_csv(fixed).drop(columns="children").to_csv(unlabelled, index=False)
+    with pytest.raises(DataError, match="children"):
+        evaluate(first.run_dir, unlabelled, out=tmp_path / "evaluations")
+    with pytest.raises(DataError, match="does not exist"):
+        evaluate(first.run_dir, tmp_path / "missing.csv")
+    with pytest.raises(ConfigError, match="give the labelled file"):
+        evaluate(first.run_dir)
+    assert not (tmp_path / "evaluations").exists() or not any(
+        (m / "report.json").exists() for m in (tmp_path / "evaluations").iterdir())
+
+
+def test_the_evaluate_command(cycles, tmp_path):
+    (first, _), fixed = cycles
+    runner = CliRunner()
+    outcome = runner.invoke(main, ["evaluate", str(first.run_dir), "--input", str(fixed),
+                                   "--out", str(tmp_path / "evaluations"), "--json"])
+    assert outcome.exit_code == 0, outcome.output
+    printed = json.loads(outcome.stdout)
+    assert printed["status"] == "succeeded" and "accuracy" in printed["figures"]
+    evaluation = Path(printed["run_dir"])
+    assert evaluation.name.startswith("test-evaluation-")
+    # an evaluation holds no model: scoring with it names the run that does
+    outcome = runner.invoke(main, ["predict", str(evaluation), "--input", str(fixed),
+                                   "--output", str(tmp_path / "out.csv")])
+    assert outcome.exit_code != 0 and "holds no model; give that run's folder" in " ".join(
+        outcome.output.split())
+    outcome = runner.invoke(main, ["evaluate", str(first.run_dir)])
+    assert outcome.exit_code != 0 and "--input FILE" in outcome.output
+
+
+def test_a_regression_run_is_evaluated_too(tmp_path, budget_csv, write_pipeline):
+    households = pd.read_csv(budget_csv)
+    training, fixed = tmp_path / "training.csv", tmp_path / "fixed.csv"
+    households.iloc[:1200].to_csv(training, index=False)
+    households.iloc[1200:].to_csv(fixed, index=False)
+    run = mlstat_core.run(write_pipeline(
+        pipeline={"name": "income", "task": "tabular_regression", "seed": 0},
+        loader={"component": "core.table", "path": str(training), "target": "income"},
+        split={"component": "core.holdout", "test_size": 0.25},
+        model={"component": "core.random_forest_regressor", "n_estimators": 20},
+        indicators=["core.regression_accuracy"]))
+    result = mlstat_core.evaluate(run.run_dir, fixed, out=tmp_path / "evaluations")
+    predictions = pd.read_parquet(result.run_dir / "predictions.parquet")
+    errors = predictions["prediction"] - pd.read_csv(fixed)["income"]
+    assert result.metric("rmse") == pytest.approx(float((errors ** 2).mean() ** 0.5))
