@@ -466,6 +466,21 @@ class Runner:
         first = splits[0]
         test_positions = np.concatenate([s.test for s in splits])
         test = dataset.subset(test_positions)
+        return self._assess_and_persist(
+            folder, model, dataset, test, predictions, fingerprints,
+            train=dataset.subset(first.train),
+            validation=dataset.subset(first.validation) if first.validation is not None
+            else None,
+            held_out=len(splits) == 1,
+            refit=self._refit_callable(dataset, first) if len(splits) == 1 else None)
+
+    def _assess_and_persist(self, folder: RunFolder, model: Model, dataset: Dataset,
+                            test: Dataset, predictions: pd.DataFrame,
+                            fingerprints: dict[str, str], **context: Any) -> RunResult:
+        """The steps after prediction: the test records' fingerprint, the model's outputs,
+        the indicators (``context``: the AssessContext's train, validation, held_out and
+        refit), then the run folder's files."""
+        cfg = self.config
         roles = dataset.roles  # the records' identity: their id (else row) and target
         folder.update(test_records=records_fingerprint(
             test.frame, [c for c in (roles.id, roles.target) if c], by_row=not roles.id))
@@ -473,18 +488,13 @@ class Runner:
         outputs = self.step("outputs", lambda: self._outputs(folder, model, predictions, test),
                             lambda files: f"{len(files)} file(s)", cfg.model)
         ctx = AssessContext(
-            task=cfg.task, model=model, train=dataset.subset(first.train), test=test,
-            predictions=ordered,
-            validation=dataset.subset(first.validation) if first.validation is not None
-            else None,
+            task=cfg.task, model=model, test=test, predictions=ordered,
             seed=cfg.seed, timings=dict(self.timings), step_counts=dict(self.step_counts),
             peak_memory_mb=_peak_memory_mb(),
             fingerprints=fingerprints, config_hash=cfg.config_hash(),
             environment=folder.manifest["environment"],
             settings={"base_dir": str(cfg.base_dir), **cfg.file.quality},
-            held_out=len(splits) == 1,
-            refit=self._refit_callable(dataset, first) if len(splits) == 1 else None,
-            outputs=outputs)
+            outputs=outputs, **context)
         results = self.step(
             "assess", lambda: self._assess(ctx),
             lambda r: f"{sum(x.status == 'ok' for x in r)} of {len(r)} figures computed")

@@ -17,20 +17,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlstat_core.artifacts import RunFolder, records_fingerprint, sha256_file
-from mlstat_core.components import AssessContext, Dataset, Model
+from mlstat_core.artifacts import RunFolder, sha256_file
+from mlstat_core.components import Dataset, Model
 from mlstat_core.config import PipelineConfig, load_config
 from mlstat_core.engine import (
     Progress,
     Runner,
     RunResult,
-    _peak_memory_mb,
     check_out_argument,
     check_out_dir,
     check_target_values,
     prediction_frame,
     sigterm_as_interrupt,
-    unmatched_targets,
 )
 from mlstat_core.errors import ConfigError, DataError, listed
 from mlstat_core.registry import Registry, get_registry
@@ -80,27 +78,9 @@ class Evaluator(Runner):
         everything = np.arange(len(dataset))
         predictions = prediction_frame(dataset, everything, predicted, SPLIT_NAME,
                                        self.model_label)
-        roles = dataset.roles
-        folder.update(test_records=records_fingerprint(
-            dataset.frame, [c for c in (roles.id, roles.target) if c], by_row=not roles.id))
-        outputs = self.step("outputs", lambda: self._outputs(folder, model, predictions, dataset),
-                            lambda files: f"{len(files)} file(s)", cfg.model)
-        ctx = AssessContext(
-            task=cfg.task, model=model, train=dataset.subset(everything[:0]), test=dataset,
-            predictions=predictions.reset_index(drop=True).set_axis(dataset.frame.index),
-            seed=cfg.seed, timings=dict(self.timings), step_counts=dict(self.step_counts),
-            peak_memory_mb=_peak_memory_mb(), fingerprints=fingerprints,
-            config_hash=cfg.config_hash(), environment=folder.manifest["environment"],
-            settings={"base_dir": str(cfg.base_dir), **cfg.file.quality},
-            held_out=True, refit=None, outputs=outputs)
-        results = self.step(
-            "assess", lambda: self._assess(ctx),
-            lambda r: f"{sum(x.status == 'ok' for x in r)} of {len(r)} figures computed")
-        self.warnings += unmatched_targets(cfg.file.quality, results)
-        self.step("persist", lambda: self._persist(folder, model, predictions, dataset, results),
-                  lambda _x: str(folder.path))
-        return RunResult(folder.manifest["run_id"], folder.path, "succeeded", results,
-                         predictions, folder.manifest, model, self.warnings)
+        return self._assess_and_persist(folder, model, dataset, dataset, predictions,
+                                        fingerprints, train=dataset.subset(everything[:0]),
+                                        held_out=True, refit=None)
 
     def _save_trained(self, folder: RunFolder, model: Model, dataset: Dataset) -> None:
         """Nothing: the model stays in the run it came from (``evaluates`` in the manifest)."""
