@@ -158,7 +158,8 @@ def run_command(file: str, overrides: tuple[str, ...], out: str | None, strict: 
                    "`path` replaced); relative to the current folder.")
 @click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE",
               help="Override a value of the run's pipeline (repeatable), e.g. the loader "
-                   "of a run trained on a built-in data set.")
+                   "of a run trained on a built-in data set; a relative path starts at the "
+                   "run's pipeline file's folder, as in the pipeline.")
 @click.option("--out", type=click.Path(file_okay=False),
               help="Folder that receives the evaluation folder (default: the run's folder's "
                    "parent).")

@@ -474,6 +474,13 @@ class Runner:
             held_out=len(splits) == 1,
             refit=self._refit_callable(dataset, first) if len(splits) == 1 else None)
 
+    def test_records(self, test: Dataset) -> dict[str, Any]:
+        """The test records' fingerprint (``mlstat compare`` ranks only runs tested on the
+        same records): their identity is their id (else their row) and their target."""
+        roles = test.roles
+        return records_fingerprint(test.frame, [c for c in (roles.id, roles.target) if c],
+                                   by_row=not roles.id)
+
     def _assess_and_persist(self, folder: RunFolder, model: Model, dataset: Dataset,
                             test: Dataset, predictions: pd.DataFrame,
                             fingerprints: dict[str, str], **context: Any) -> RunResult:
@@ -481,9 +488,7 @@ class Runner:
         the indicators (``context``: the AssessContext's train, validation, held_out and
         refit), then the run folder's files."""
         cfg = self.config
-        roles = dataset.roles  # the records' identity: their id (else row) and target
-        folder.update(test_records=records_fingerprint(
-            test.frame, [c for c in (roles.id, roles.target) if c], by_row=not roles.id))
+        folder.update(test_records=self.test_records(test))
         ordered = predictions.reset_index(drop=True).set_axis(test.frame.index)
         outputs = self.step("outputs", lambda: self._outputs(folder, model, predictions, test),
                             lambda files: f"{len(files)} file(s)", cfg.model)

@@ -11,13 +11,14 @@ that ``mlstat compare`` ranks evaluations of several models on the same records.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from mlstat_core.artifacts import RunFolder, sha256_file
+from mlstat_core.artifacts import RunFolder, records_fingerprint, sha256_file
 from mlstat_core.components import Dataset, Model
 from mlstat_core.config import PipelineConfig, load_config
 from mlstat_core.engine import (
@@ -30,7 +31,8 @@ from mlstat_core.engine import (
     prediction_frame,
     sigterm_as_interrupt,
 )
-from mlstat_core.errors import ConfigError, DataError, listed
+from mlstat_core.errors import ConfigError, DataError, listed, value_kind
+from mlstat_core.io import first_record, quoted
 from mlstat_core.registry import Registry, get_registry
 
 LABELS_SHOWN = 5
@@ -56,7 +58,7 @@ class Evaluator(Runner):
         fields["components"].pop("split", None)  # every record is scored
         manifest = self.source.manifest
         fields["evaluates"] = {
-            "run_id": manifest.get("run_id"), "run_dir": str(self.source.path),
+            "run_id": manifest.get("run_id"), "run_dir": str(self.source.path.resolve()),
             "model_files": {name: digest for name, digest in (manifest.get("files") or {}).items()
                             if name.startswith("model/") or name == "profile.json"},
             "trained_on": manifest.get("inputs") or {}}
@@ -82,6 +84,12 @@ class Evaluator(Runner):
                                         fingerprints, train=dataset.subset(everything[:0]),
                                         held_out=True, refit=None)
 
+    def test_records(self, test: Dataset) -> dict[str, Any]:
+        """Rows and true values of the file: the same file gives the same fingerprint whether
+        or not the run's loader declared an id column, so evaluations of runs that differ in
+        that way are still ranked."""
+        return records_fingerprint(test.frame, [test.roles.target], by_row=True)
+
     def _save_trained(self, folder: RunFolder, model: Model, dataset: Dataset) -> None:
         """Nothing: the model stays in the run it came from (``evaluates`` in the manifest)."""
 
@@ -98,11 +106,20 @@ class Evaluator(Runner):
         check_target_values(dataset, self.config)
         if "classification" in self.config.task.tags:
             self._check_labels(dataset)
+        elif not pd.api.types.is_numeric_dtype(dataset.y) or pd.api.types.is_bool_dtype(
+                dataset.y):
+            numbers = pd.to_numeric(dataset.y, errors="coerce")
+            bad = numbers.isna() & dataset.y.notna()
+            example = f" ({quoted(dataset.y[bad].iloc[0])} at " \
+                f"{first_record(dataset.frame, bad, dataset.roles.id)})" if bad.any() else ""
+            raise DataError(
+                f"column {target!r} of {dataset.name} holds no numbers{example}, but the model "
+                f"predicts numbers ({self.config.task.name}); give the true values as "
+                "numbers, without units or thousands separators")
 
     def _check_labels(self, dataset: Dataset) -> None:
         """True classes the model cannot predict: a warning with their counts, or one error
         when none of the file's classes is the model's (another column, or names for codes)."""
-        from mlstat_core.io import quoted
         from mlstat_core.predict import unseen_labels
 
         model = self.model
@@ -156,11 +173,19 @@ def evaluate(
     folder); ``overrides`` (``section.key=value`` strings) change any other setting of the
     run's pipeline, such as the loader of a built-in data set. Raises MlstatError on user
     mistakes."""
-    from mlstat_core.predict import check_path_argument, load_model
+    from mlstat_core.predict import (
+        check_path_argument,
+        is_run_folder,
+        load_model,
+        run_folder_around,
+    )
 
     registry = registry or get_registry()
     check_out_argument(out, cli)
     check_path_argument(run_dir, "run_dir", cli)
+    if input_file is not None and not isinstance(input_file, str | os.PathLike):
+        raise DataError(f"{'--input' if cli else 'input_file'} is {value_kind(input_file)}; "
+                        "give the path of a labelled file (CSV, Parquet or Excel)")
     source, model, _factory, _steps = load_model(run_dir, registry)
     task = registry.task(str(source.manifest.get("task")))
     if not task.needs_target or "raster" in task.tags:
@@ -171,6 +196,11 @@ def evaluate(
     runner = Evaluator(config, source, model,
                        out if out is not None else source.path.parent, registry, progress)
     check_out_dir(runner.out_dir, out, config.source, cli)
+    inside = runner.out_dir if is_run_folder(runner.out_dir) else run_folder_around(runner.out_dir)
+    if inside is not None:
+        raise ConfigError(f"{'--out' if cli else 'out'} {out} lies inside the run folder "
+                          f"{inside}: writing there would change a run's evidence; give a "
+                          "folder outside run folders")
     with sigterm_as_interrupt():
         return runner.execute()
 

@@ -41,7 +41,9 @@ def test_records_without_target_are_dropped_and_ids_must_be_unique(tmp_path, bud
     frame = pd.read_csv(budget_csv).head(50)
     frame.loc[:4, "children"] = None
     frame.to_csv(tmp_path / "d.csv", index=False)
-    assert len(load(tmp_path, path="d.csv", target="children")) == 45
+    with pytest.warns(UserWarning, match=r"5 record\(s\) of .*d.csv have no value in the "
+                      r"target column 'children' \(first at data row 1\) and are left out"):
+        assert len(load(tmp_path, path="d.csv", target="children")) == 45
     frame["age"].to_frame().to_csv(tmp_path / "ids.csv", index=False)
     with pytest.raises(DataError, match="not unique"):
         load(tmp_path, path="ids.csv", id="age")

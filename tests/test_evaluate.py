@@ -147,3 +147,67 @@ def test_a_regression_run_is_evaluated_too(tmp_path, budget_csv, write_pipeline)
     predictions = pd.read_parquet(result.run_dir / "predictions.parquet")
     errors = predictions["prediction"] - pd.read_csv(fixed)["income"]
     assert result.metric("rmse") == pytest.approx(float((errors ** 2).mean() ** 0.5))
+
+
+def test_evaluations_of_runs_with_and_without_an_id_column_are_ranked(tmp_path, budget_csv,
+                                                                       write_pipeline):
+    """The same file read with and without an id: the same records, so compare ranks."""
+    households = pd.read_csv(budget_csv).reset_index().rename(columns={"index": "id"})
+    training, fixed = tmp_path / "training.csv", tmp_path / "fixed.csv"
+    households.iloc[:1200].to_csv(training, index=False)
+    households.iloc[1200:].to_csv(fixed, index=False)
+    runs = [mlstat_core.run(write_pipeline(
+        f"cycle{k}.toml", loader={"component": "core.table", "path": str(training),
+                                  "target": "children", **extra},
+        model={"component": component}))
+        for k, extra, component in ((1, {"id": "id"}, "core.logistic_regression"),
+                                    (2, {}, "core.random_forest"))]
+    evaluations = [evaluate(r.run_dir, fixed, out=tmp_path / "evaluations") for r in runs]
+    table = comparison([e.run_dir for e in evaluations])
+    assert table["warnings"] == []
+    assert {r["name"]: r for r in table["rows"]}["accuracy"]["best"] is not None
+
+
+def test_records_without_a_true_value_are_left_out_with_a_warning(cycles, tmp_path):
+    (first, _), fixed = cycles
+    gaps = tmp_path / "gaps.csv"
+    households = pd.read_csv(fixed)
+    households.loc[[3, 7], "children"] = None
+    households.to_csv(gaps, index=False)
+    result = evaluate(first.run_dir, gaps, out=tmp_path / "evaluations")
+    assert len(result.predictions) == 317
+    assert any("2 record(s) of" in w and "have no value in the target column 'children' "
+               "(first at data row 4) and are left out" in w for w in result.warnings)
+
+
+def test_a_regression_file_without_numbers_is_refused(tmp_path, budget_csv, write_pipeline):
+    run = mlstat_core.run(write_pipeline(
+        pipeline={"name": "income", "task": "tabular_regression", "seed": 0},
+        loader={"component": "core.table", "path": str(budget_csv), "target": "income"},
+        split={"component": "core.holdout", "test_size": 0.25},
+        model={"component": "core.random_forest_regressor", "n_estimators": 5},
+        indicators=["core.regression_accuracy"]))
+    text = tmp_path / "text.csv"
+    pd.read_csv(budget_csv).head(20).astype({"income": str}).assign(
+        income=lambda f: f["income"] + " GBP").to_csv(text, index=False)
+    with pytest.raises(DataError, match=r"column 'income' of text holds no numbers \('130 GBP' "
+                                        r"at data row 1\), but the model predicts numbers"):
+        evaluate(run.run_dir, text, out=tmp_path / "evaluations")
+
+
+def test_the_report_names_the_run_evaluated_and_mistakes_get_clear_messages(cycles, tmp_path,
+                                                                            monkeypatch):
+    (first, _), fixed = cycles
+    monkeypatch.chdir(first.run_dir.parent)  # a relative run folder is stored resolved
+    result = evaluate(first.run_dir.name, fixed, out=tmp_path / "evaluations")
+    report = json.loads((result.run_dir / "report.json").read_text())
+    assert report["run"]["evaluates"]["run_id"] == first.run_id
+    assert report["run"]["evaluates"]["run_dir"] == str(first.run_dir.resolve())
+    assert first.run_id in (result.run_dir / "report.html").read_text()
+    with pytest.raises(DataError, match="input_file is a pandas DataFrame; give the path"):
+        evaluate(first.run_dir, pd.read_csv(fixed))
+    for inside in (first.run_dir, first.run_dir / "model"):
+        with pytest.raises(ConfigError, match="lies inside the run folder"):
+            evaluate(first.run_dir, fixed, out=inside)
+    assert sorted(p.name for p in first.run_dir.iterdir()) == sorted(
+        p.name for p in first.run_dir.iterdir() if "evaluation" not in p.name)

@@ -493,6 +493,9 @@ def test_compare_tells_a_run_reproduced_exactly_and_the_software_that_differs(
     """An auditor reruns a published pipeline in another folder: equal fingerprints show the
     same data and the same model; a version that differs is named."""
     a, b = make_run(tmp_path, report, "published"), make_run(tmp_path, report, "rerun")
+    config = '[pipeline]\nname = "x"\n[loader]\ncomponent = "core.table"\npath = "{}"\n'
+    (a / "config.toml").write_text(config.format("/office/records.csv"))
+    (b / "config.toml").write_text(config.format("/office/records.csv"))
     _trained(a, b"weights", "office", {"scikit-learn": "1.7.2", "numpy": "2.3.0"})
     _trained(b, b"weights", "home/auditor", {"scikit-learn": "1.7.2", "numpy": "2.3.0"})
     table = comparison([a, b])
@@ -515,6 +518,15 @@ def test_compare_tells_a_run_reproduced_exactly_and_the_software_that_differs(
     assert table["notes"] == []
     _trained(b, b"weights", "home/auditor", {"scikit-learn": "1.8.0", "numpy": "2.3.0"})
     assert comparison([a, b])["notes"][0].endswith(", with other software versions")
+    # a library only one run recorded (an older mlstat recorded fewer) is no difference
+    _trained(b, b"weights", "home/auditor", {"scikit-learn": "1.7.2", "numpy": "2.3.0",
+                                             "click": "8.3.0"})
+    assert "software that differs" not in {f[0] for f in comparison([a, b])["facts"]}
+    # the data read from another folder: the same data, so still reproduced
+    (b / "config.toml").write_text(config.format("/home/auditor/records.csv"))
+    assert "(only where the files lie differs)" in comparison([a, b])["notes"][0]
+    (b / "config.toml").write_text(config.format("/office/records.csv") + "seed = 3\n")
+    assert comparison([a, b])["notes"] == []  # another setting: not a reproduction
 
 
 def test_compare_html_never_replaces_a_run_file_or_a_data_file(tmp_path, report) -> None:

@@ -78,7 +78,13 @@ def table_dataset(frame, roles: ColumnRoles, path: Path, dropna_target: bool) ->
     """Check a table against its declared roles and wrap it as a Dataset."""
     require_table_columns(frame, roles.all_columns(), path)
     if roles.target and dropna_target:
-        frame = frame[frame[roles.target].notna()]
+        missing = frame[roles.target].isna()
+        if missing.any():
+            warnings.warn(f"{int(missing.sum())} record(s) of {path} have no value in the target "
+                          f"column {roles.target!r} (first at "
+                          f"{first_record(frame, missing, roles.id)}) and are left out "
+                          "(dropna_target); fill them in to use them", stacklevel=2)
+            frame = frame[~missing]
     if frame.empty:
         raise DataError(f"data set {path} has no records" +
                         (" with a target value" if roles.target else ""))

@@ -23,6 +23,15 @@ REPORT_HTML = "report.html"
 RUN_FIELDS = ("run_id", "name", "description", "task", "status", "error", "started_at",
               "finished_at", "seed", "components", "warnings")
 STATUSES = ("ok", "skipped", "failed")
+
+
+def evaluated(manifest: dict[str, Any]) -> dict[str, Any]:
+    """``{"evaluates": ...}`` for an evaluation (the run whose model it assessed, and that
+    model's file hashes); empty for a run."""
+    found = manifest.get("evaluates")
+    if not isinstance(found, dict):
+        return {}
+    return {"evaluates": {k: found.get(k) for k in ("run_id", "run_dir", "model_files")}}
 DEFAULT_INTERVAL_LEVEL = 0.95
 """Level of an interval whose indicator does not say (``details.confidence_level``)."""
 HEADLINE_KEYS = ("name", "dimension", "value", "interval", "interval_level", "status",
@@ -199,7 +208,7 @@ def build_report(
     return {
         "schema_version": REPORT_SCHEMA_VERSION,
         "generated_at": now_iso(),
-        "run": clean_json({k: manifest.get(k) for k in RUN_FIELDS}),
+        "run": clean_json({k: manifest.get(k) for k in RUN_FIELDS} | evaluated(manifest)),
         "environment": clean_json(manifest.get("environment") or {}),
         "settings": settings,
         "dimensions": list(DIMENSIONS),

@@ -192,11 +192,11 @@ def _software_facts(runs: list[dict[str, Any]]) -> list[list[str]]:
     """One fact row listing, per run, the software whose versions differ between the runs
     (another scikit-learn can change a figure as a setting can); none when they agree."""
     tables = [_software(r["manifest"]) for r in runs]
-    keys = sorted({k for t in tables for k in t})
-    differing = [k for k in keys if len({t.get(k) for t in tables}) > 1]
+    keys = sorted(set.intersection(*[set(t) for t in tables]))  # what every run recorded
+    differing = [k for k in keys if len({t[k] for t in tables}) > 1]
     if not differing:
         return []
-    return [["software that differs", *[listed([f"{k} {t.get(k, '—')}" for k in differing],
+    return [["software that differs", *[listed([f"{k} {t[k]}" for k in differing],
                                                SETTINGS_SHOWN, "; ") for t in tables]]]
 
 
@@ -241,22 +241,39 @@ def _artefact_facts(runs: list[dict[str, Any]]) -> list[list[str]]:
     return rows
 
 
+PLACES = ("path", "dir", "data_dir")
+"""Settings that say where a file or folder lies: a rerun elsewhere may change them and
+still read the same data (the ``data read`` fingerprint says whether it did)."""
+
+
+def _settings_differ_beyond_places(runs: list[dict[str, Any]]) -> bool:
+    """Whether the runs' pipeline settings differ in more than where their files lie (or a
+    run's config.toml cannot be read)."""
+    configs = [r["config"] for r in runs]
+    if any(c is None for c in configs):
+        return True
+    keys = {k for c in configs for k in c}
+    return any(len({c.get(k) for c in configs}) > 1 and k.rsplit(".", 1)[-1] not in PLACES
+               for k in keys)
+
+
 def _reproduced(runs: list[dict[str, Any]], facts: list[list[str]]) -> list[str]:
     """A note when every run read the same data with the same settings and seed and wrote
     identical model files: the training was reproduced exactly."""
     table = {row[0]: row[1:] for row in facts}
     model = table.get("model files (sha256)")
-    if len(runs) < 2 or "settings that differ" in table or model is None \
-            or len(set(table.get("seed", []))) > 1 or "evaluates the model of" in table:
+    if len(runs) < 2 or model is None or len(set(table.get("seed", []))) > 1 \
+            or "evaluates the model of" in table or _settings_differ_beyond_places(runs):
         return []
     for name in ("data read (sha256)", "model files (sha256)"):
         cells = table.get(name) or ["—"]
         if "—" in cells or len(set(cells)) > 1:
             return []
     same = "the same data with the same settings and seed"
-    return [f"the runs read {same} and wrote identical model files: the training was "
-            "reproduced exactly" + ("" if "software that differs" not in table else
-                                    ", with other software versions")]
+    elsewhere = " (only where the files lie differs)" if "settings that differ" in table else ""
+    return [f"the runs read {same}{elsewhere} and wrote identical model files: the training "
+            "was reproduced exactly" + ("" if "software that differs" not in table else
+                                        ", with other software versions")]
 
 
 def _reads_settings(row: dict[str, Any]) -> bool:

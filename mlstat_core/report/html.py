@@ -490,6 +490,11 @@ def run_facts_html(report: dict[str, Any]) -> str:
     if isinstance(comps, dict) and comps:
         line += "<br>" + " · ".join(f"{escape(str(k))}: {escape(fact_text(v))}"
                                     for k, v in comps.items())
+    evaluated = run.get("evaluates")
+    if isinstance(evaluated, dict):
+        line += ("<br>evaluates the saved model of run "
+                 f"{escape(str(evaluated.get('run_id') or '—'))} "
+                 f"({escape(str(evaluated.get('run_dir') or '—'))}) on every record of the file")
     if run.get("error"):
         line += f'<br><span class="error">{escape(str(run["error"]))}</span>'
     return f'<p class="meta">{line}</p>'
