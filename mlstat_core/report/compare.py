@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from html import escape
@@ -12,6 +11,12 @@ from typing import Any
 from mlstat_core.components import DIMENSIONS
 from mlstat_core.errors import listed
 from mlstat_core.report.build import open_run
+from mlstat_core.report.fingerprints import (
+    artefact_facts,
+    fact_cell,
+    reproduced,
+    software_facts,
+)
 from mlstat_core.report.html import (
     DIMENSION_TITLES,
     direction,
@@ -60,9 +65,9 @@ def comparison(run_dirs: list[Path]) -> dict[str, Any]:
         runs.append({"dir": str(run_dir), "label": str(manifest.get("run_id") or run_dir),
                      "report": report, "tested_on": manifest.get("test_records"),
                      "config": _pipeline_settings(Path(run_dir)), "manifest": manifest})
-    facts = [[fact, *[_fact(_run_fact(r["report"].get("run") or {}, fact)) for r in runs]]
-             for fact in FACTS] + _settings_facts(runs) + _software_facts(runs) \
-        + _artefact_facts(runs)
+    facts = [[fact, *[fact_cell(_run_fact(r["report"].get("run") or {}, fact)) for r in runs]]
+             for fact in FACTS] + _settings_facts(runs) + software_facts(runs) \
+        + artefact_facts(runs)
     rows: dict[str, dict[str, Any]] = {}
     for i, run in enumerate(runs):
         for entry in run["report"].get("indicators") or []:
@@ -91,7 +96,7 @@ def comparison(run_dirs: list[Path]) -> dict[str, Any]:
         row["best"] = best_run(row) if ranked else None
     return {"runs": [{"dir": r["dir"], "label": r["label"]} for r in runs],
             "facts": facts, "rows": ordered, "warnings": warnings,
-            "notes": _reproduced(runs, facts)}
+            "notes": reproduced(runs, facts)}
 
 
 def _different_settings(runs: list[dict[str, Any]]) -> str:
@@ -100,7 +105,7 @@ def _different_settings(runs: list[dict[str, Any]]) -> str:
     out counts as its default, so writing a default out is no difference."""
     tables = [_quality_in_effect(r["report"].get("settings") or {}) for r in runs]
     keys = sorted({k for t in tables for k in t})
-    return "; ".join(f"{k}: {', '.join(_fact(t.get(k)) for t in tables)}" for k in keys
+    return "; ".join(f"{k}: {', '.join(fact_cell(t.get(k)) for t in tables)}" for k in keys
                      if len({json.dumps(t.get(k), sort_keys=True) for t in tables}) > 1)
 
 
@@ -173,107 +178,6 @@ def _settings_facts(runs: list[dict[str, Any]]) -> list[list[str]]:
     cells = [listed([f"{k} = {c.get(k, '—')}" for k in differing], SETTINGS_SHOWN, "; ")
              for c in configs]
     return [["settings that differ", *cells]]
-
-
-SOFTWARE_FACTS = ("python", "mlstat_core")
-"""The manifest's environment entries compared besides its packages and plugins."""
-
-
-def _software(manifest: dict[str, Any]) -> dict[str, str]:
-    """A run's software as ``name`` -> version: Python, mlstat-core, plugins, libraries."""
-    env = manifest.get("environment") or {}
-    found = {name.replace("_", "-"): env.get(name) for name in SOFTWARE_FACTS}
-    for group in ("plugins", "packages"):
-        found.update(env.get(group) or {})
-    return {k: str(v) for k, v in found.items() if v is not None}
-
-
-def _software_facts(runs: list[dict[str, Any]]) -> list[list[str]]:
-    """One fact row listing, per run, the software whose versions differ between the runs
-    (another scikit-learn can change a figure as a setting can); none when they agree."""
-    tables = [_software(r["manifest"]) for r in runs]
-    keys = sorted(set.intersection(*[set(t) for t in tables]))  # what every run recorded
-    differing = [k for k in keys if len({t[k] for t in tables}) > 1]
-    if not differing:
-        return []
-    return [["software that differs", *[listed([f"{k} {t[k]}" for k in differing],
-                                               SETTINGS_SHOWN, "; ") for t in tables]]]
-
-
-def _short_digest(lines: list[str]) -> str | None:
-    """Twelve hex digits of the SHA-256 of the sorted lines; None for no lines."""
-    if not lines:
-        return None
-    return hashlib.sha256("\n".join(sorted(lines)).encode("utf-8")).hexdigest()[:12]
-
-
-ARTEFACTS = ("data read (sha256)", "model files (sha256)", "predictions (sha256)")
-"""Fact rows that fingerprint what a run read (the input files' contents, wherever they lay)
-and made (the model folder with the training profile; the test predictions), so that equal
-cells mean the same data, the same model or the same predictions."""
-
-
-def _artefacts(manifest: dict[str, Any]) -> list[str | None]:
-    """A run's fingerprints in the order of :data:`ARTEFACTS`; an evaluation's model files
-    are those of the run it evaluates."""
-    files = manifest.get("files") or {}
-    inputs = manifest.get("inputs") or {}
-    evaluated = manifest.get("evaluates")
-    if isinstance(evaluated, dict) and isinstance(evaluated.get("model_files"), dict):
-        files = {**files, **evaluated["model_files"]}
-    model = [f"{name} {digest}" for name, digest in files.items()
-             if name.startswith("model/") or name == "profile.json"]
-    predictions = [digest for name, digest in files.items() if name.startswith("predictions.")]
-    return [_short_digest([str(d) for d in inputs.values()]), _short_digest(model),
-            _short_digest(predictions)]
-
-
-def _artefact_facts(runs: list[dict[str, Any]]) -> list[list[str]]:
-    """The fingerprint rows, after a row naming the run whose model an evaluation scored
-    (when any run is an evaluation)."""
-    columns = [_artefacts(r["manifest"]) for r in runs]
-    rows = [[name, *[_fact(c[k]) for c in columns]] for k, name in enumerate(ARTEFACTS)
-            if any(c[k] for c in columns)]
-    evaluated = [r["manifest"].get("evaluates") for r in runs]
-    if any(isinstance(e, dict) for e in evaluated):
-        rows.insert(0, ["evaluates the model of", *[
-            _fact(e.get("run_id")) if isinstance(e, dict) else "— (its own)" for e in evaluated]])
-    return rows
-
-
-PLACES = ("path", "dir", "data_dir")
-"""Settings that say where a file or folder lies: a rerun elsewhere may change them and
-still read the same data (the ``data read`` fingerprint says whether it did)."""
-
-
-def _settings_differ_beyond_places(runs: list[dict[str, Any]]) -> bool:
-    """Whether the runs' pipeline settings differ in more than where their files lie (or a
-    run's config.toml cannot be read)."""
-    configs = [r["config"] for r in runs]
-    if any(c is None for c in configs):
-        return True
-    keys = {k for c in configs for k in c}
-    return any(len({c.get(k) for c in configs}) > 1 and k.rsplit(".", 1)[-1] not in PLACES
-               for k in keys)
-
-
-def _reproduced(runs: list[dict[str, Any]], facts: list[list[str]]) -> list[str]:
-    """A note when every run read the same data with the same settings and seed and wrote
-    identical model files: the training was reproduced exactly."""
-    table = {row[0]: row[1:] for row in facts}
-    model = table.get("model files (sha256)")
-    if len(runs) < 2 or model is None or len(set(table.get("seed", []))) > 1 \
-            or "evaluates the model of" in table or _settings_differ_beyond_places(runs):
-        return []
-    for name in ("data read (sha256)", "model files (sha256)"):
-        cells = table.get(name) or ["—"]
-        if "—" in cells or len(set(cells)) > 1:
-            return []
-    same = "the same data with the same settings and seed"
-    elsewhere = " (only where the files lie differs)" if "settings that differ" in table else ""
-    return [f"the runs read {same}{elsewhere} and wrote identical model files: the training "
-            "was reproduced exactly" + ("" if "software that differs" not in table else
-                                        ", with other software versions")]
 
 
 def _reads_settings(row: dict[str, Any]) -> bool:
@@ -380,11 +284,6 @@ def ranking_note(table: dict[str, Any]) -> str:
         text = ("No run is ranked: no figure where higher or lower is better reads better in "
                 "one run than in every other.")
     return f'<p class="meta">{escape(text)}</p>'
-
-
-def _fact(value: Any) -> str:
-    """A run fact as text; only a missing one is a dash (seed 0 is a fact)."""
-    return "—" if value is None or value == "" else str(value)
 
 
 def _run_fact(run: dict[str, Any], fact: str) -> Any:
