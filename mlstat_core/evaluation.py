@@ -154,6 +154,13 @@ class Evaluator(Runner):
 
 
 SUPPORTED = "runs whose task has a target (classification or regression of tables or texts)"
+OPTIONS = {"input_file": "--input", "overrides": "--set", "out": "--out"}
+"""evaluate()'s arguments -> the ``mlstat evaluate`` options that give them."""
+
+
+def _named(argument: str, cli: bool) -> str:
+    """An argument as the caller names it: the command's option with ``cli``."""
+    return OPTIONS[argument] if cli else argument
 
 
 def evaluate(
@@ -184,7 +191,7 @@ def evaluate(
     check_out_argument(out, cli)
     check_path_argument(run_dir, "run_dir", cli)
     if input_file is not None and not isinstance(input_file, str | os.PathLike):
-        raise DataError(f"{'--input' if cli else 'input_file'} is {value_kind(input_file)}; "
+        raise DataError(f"{_named('input_file', cli)} is {value_kind(input_file)}; "
                         "give the path of a labelled file (CSV, Parquet or Excel)")
     source, model, _factory, _steps = load_model(run_dir, registry)
     task = registry.task(str(source.manifest.get("task")))
@@ -198,7 +205,7 @@ def evaluate(
     check_out_dir(runner.out_dir, out, config.source, cli)
     inside = runner.out_dir if is_run_folder(runner.out_dir) else run_folder_around(runner.out_dir)
     if inside is not None:
-        raise ConfigError(f"{'--out' if cli else 'out'} {out} lies inside the run folder "
+        raise ConfigError(f"{_named('out', cli)} {out} lies inside the run folder "
                           f"{inside}: writing there would change a run's evidence; give a "
                           "folder outside run folders")
     with sigterm_as_interrupt():
@@ -216,10 +223,9 @@ def _overrides(source: RunFolder, input_file: str | Path | None,
     given = [overrides] if isinstance(overrides, str) else list(overrides or [])
     if input_file is None:
         if not given:
-            option = "--input" if cli else "input_file"
-            raise ConfigError(f"give the labelled file to evaluate on ({option} FILE), or "
-                              f"the loader settings that read it ({'--set' if cli else 'overrides'}"
-                              " loader.KEY=VALUE)")
+            raise ConfigError(f"give the labelled file to evaluate on "
+                              f"({_named('input_file', cli)} FILE), or the loader settings "
+                              f"that read it ({_named('overrides', cli)} loader.KEY=VALUE)")
         return given
     loader = (read_toml(source.path / "config.toml").get("loader") or {}).get("component")
     for item in given:
@@ -230,8 +236,8 @@ def _overrides(source: RunFolder, input_file: str | Path | None,
     if "path" not in entry.spec.params.model_fields:
         raise ConfigError(
             f"the run's loader {loader} reads no file of yours (it has no `path` setting), so "
-            f"{'--input' if cli else 'input_file'} has nowhere to go; name a loader that reads "
-            f"your file, e.g. {'--set' if cli else 'overrides'} loader.component=core.table "
+            f"{_named('input_file', cli)} has nowhere to go; name a loader that reads your "
+            f"file, e.g. {_named('overrides', cli)} loader.component=core.table "
             "with its settings, as the run's pipeline would")
     path = Path(input_file).expanduser()
     if not path.is_file():
