@@ -211,3 +211,14 @@ def test_the_report_names_the_run_evaluated_and_mistakes_get_clear_messages(cycl
             evaluate(first.run_dir, fixed, out=inside)
     assert sorted(p.name for p in first.run_dir.iterdir()) == sorted(
         p.name for p in first.run_dir.iterdir() if "evaluation" not in p.name)
+
+
+def test_a_failed_evaluation_says_to_run_the_evaluation_again(cycles, tmp_path):
+    (first, _), fixed = cycles
+    unlabelled = tmp_path / "unlabelled.csv"
+    pd.read_csv(fixed).drop(columns="children").to_csv(unlabelled, index=False)
+    with pytest.raises(DataError):
+        evaluate(first.run_dir, unlabelled, out=tmp_path / "evaluations")
+    (failed,) = (tmp_path / "evaluations").iterdir()
+    with pytest.raises(DataError, match="fix that and run mlstat evaluate again"):
+        comparison([failed, first.run_dir])

@@ -259,7 +259,8 @@ def open_run(run_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
         status = manifest.get("status")
         error = manifest.get("error")
         why = f"; it failed with: {error}" if error else ""
-        fix = "fix that and rerun the pipeline" if error else "rerun the pipeline"
+        again = "run mlstat evaluate again" if "evaluates" in manifest else "rerun the pipeline"
+        fix = f"fix that and {again}" if error else again
         raise DataError(
             f"run folder {run_dir} has no {REPORT_JSON} (run status {status!r}{why}): its "
             f"quality was never assessed; {fix}")
