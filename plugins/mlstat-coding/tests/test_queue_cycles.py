@@ -274,7 +274,6 @@ def test_the_guides_feedback_cycle_runs_on_a_real_queue(occupations, tmp_path, m
     """Append the worked queue to the training file, list new codes, train the next cycle
     and compare the two cycles on a fixed labelled file, with the guide's snippets."""
     from mlstat_core.engine import run
-    from mlstat_core.predict import predict_file
 
     folder, first = occupations
     shutil.copytree(folder / "data", tmp_path / "data")
@@ -313,16 +312,35 @@ def test_the_guides_feedback_cycle_runs_on_a_real_queue(occupations, tmp_path, m
         second = run(tmp_path / "pipeline.toml", out=tmp_path / "runs")  # ids still unique
     assert second.manifest["status"] == "succeeded"
     truth.to_csv("fixed.csv", index=False)
-    for name, result in (("cycle1.csv", first), ("cycle2.csv", second)):
-        predict_file(result.run_dir, "fixed.csv", name, probabilities=False)
-    exec(compile(guide_block("python", "cycle1.csv"), str(GUIDE), "exec"), {})
-    printed = capsys.readouterr().out.splitlines()
-    for line, name in zip(printed, ("cycle1.csv", "cycle2.csv"), strict=True):
-        out = pd.read_csv(name, dtype={"record_id": str, "prediction": str})
-        correct = out["prediction"].to_numpy() == truth["isco"].to_numpy()
-        auto = (out["route"] == "auto").to_numpy()
-        assert line == (f"{name}: accuracy {correct.mean():.3f}; auto-coded "
-                        f"{auto.mean():.1%}, {correct[auto].mean():.3f} of them right")
+    # the guide's commands: each cycle's model evaluated on the fixed file, then compared
+    from click.testing import CliRunner
+
+    from mlstat_core.cli import main as mlstat
+    from mlstat_core.report.compare import comparison
+
+    lines = guide_block("bash", "mlstat evaluate").replace(
+        "runs/<cycle 1 run>", str(first.run_dir)).replace("runs/<cycle 2 run>", str(second.run_dir))
+    evaluations = []
+    for command in (line.split() for line in lines.splitlines()):
+        assert command[0] == "mlstat", command
+        if command[1] == "evaluate":
+            args = command[1:] + ["--out", "runs", "--json"]  # the first run lies elsewhere
+            outcome = CliRunner().invoke(mlstat, args)
+            assert outcome.exit_code == 0, outcome.output
+            evaluations.append(Path(json.loads(outcome.stdout)["run_dir"]))
+        else:
+            assert command[1:] == ["compare", "runs/*-evaluation-*"]
+            found = sorted(p.resolve() for p in Path("runs").glob("*-evaluation-*"))
+            assert found == sorted(evaluations)
+    table = comparison(evaluations)
+    assert table["warnings"] == []  # the same records: ranked
+    for folder in evaluations:  # figures on the whole fixed file
+        out = pd.read_parquet(folder / "predictions.parquet")
+        assert out["record_id"].tolist() == truth["id"].tolist()
+        correct = out["prediction"].astype(str).to_numpy() == truth["isco"].to_numpy()
+        report = json.loads((folder / "report.json").read_text())
+        accuracy = next(e["value"] for e in report["indicators"] if e["name"] == "accuracy")
+        assert accuracy == pytest.approx(correct.mean())
 
 
 def test_without_text_columns_the_first_text_column_is_the_text(tmp_path):
