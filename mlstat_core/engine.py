@@ -293,7 +293,7 @@ class Runner:
             warnings.simplefilter("always")
             yield
         for w in caught:
-            if issubclass(w.category, DEVELOPER_WARNINGS):
+            if issubclass(w.category, DEVELOPER_WARNINGS + self.ignored_warnings):
                 continue  # a library's notice to its developers, not about this run's data
             text = f"{step}: {w.message}"
             if text not in self.warnings:
@@ -359,6 +359,8 @@ class Runner:
 
     folder_name_suffix = ""
     """Added to the pipeline's name in the run folder's name (``-evaluation``)."""
+    ignored_warnings: tuple[type[Warning], ...] = ()
+    """Warnings of these kinds are not the run's (an evaluation ignores TrainingDataWarning)."""
 
     def manifest_fields(self) -> dict[str, Any]:
         """What the manifest says of the run from its start: task, seed, components, the

@@ -9,6 +9,12 @@ from collections.abc import Iterator
 from typing import Any
 
 
+class TrainingDataWarning(UserWarning):
+    """A warning about data as training data (a code seen once, too few records of a class):
+    a loader raises it; a run records it, an evaluation of a saved model (``mlstat
+    evaluate``), where the data only test the model, leaves it out."""
+
+
 class MlstatError(Exception):
     """Base of every error a user can cause and fix; the CLI prints it and exits with code 2."""
 

@@ -31,7 +31,13 @@ from mlstat_core.engine import (
     prediction_frame,
     sigterm_as_interrupt,
 )
-from mlstat_core.errors import ConfigError, DataError, listed, value_kind
+from mlstat_core.errors import (
+    ConfigError,
+    DataError,
+    TrainingDataWarning,
+    listed,
+    value_kind,
+)
 from mlstat_core.io import first_record, quoted
 from mlstat_core.registry import Registry, get_registry
 
@@ -46,6 +52,7 @@ class Evaluator(Runner):
     indicators."""
 
     folder_name_suffix = "-evaluation"
+    ignored_warnings = (TrainingDataWarning,)  # the file only tests the model
 
     def __init__(self, config: PipelineConfig, source: RunFolder, model: Model,
                  out: str | Path | None, registry: Registry, progress: Progress | None) -> None:

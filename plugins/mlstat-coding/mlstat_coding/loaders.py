@@ -11,7 +11,7 @@ import pandas as pd
 from mlstat_coding.hierarchy import Hierarchy, check_codes
 from mlstat_coding.params import EcoicopParams, TextTableParams
 from mlstat_core.components import ColumnRoles, Dataset, Loader
-from mlstat_core.errors import DataError
+from mlstat_core.errors import DataError, TrainingDataWarning
 from mlstat_core.io import read_table, require_table_columns, resolve_path
 
 ECOICOP_FILE = "ecoicop_pl.csv"
@@ -60,7 +60,8 @@ def prepare_coding_frame(frame: pd.DataFrame, roles: ColumnRoles, source: str,
             else:
                 warnings.warn(f"{len(once)} code(s) of {source} are seen once: {shown}; they "
                               "are kept, but a model learns little from one example and they "
-                              "cannot be stratified or checked on held-out data", stacklevel=2)
+                              "cannot be stratified or checked on held-out data",
+                              TrainingDataWarning, stacklevel=2)
     texts = frame[roles.text]
     empty = texts.apply(lambda col: col.isna() | (col.astype(str).str.strip() == "")).all(axis=1)
     if empty.all():

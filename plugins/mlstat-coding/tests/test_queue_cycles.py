@@ -370,3 +370,23 @@ def test_new_records_are_read_as_training_read_them_na_is_a_word(occupations, tm
     queue = queue_of(tmp_path / "q.csv").set_index("record")
     assert queue.loc[frame.loc[0, "id"], "job_title"] == "NA"
     assert queue.loc[frame.loc[1, "id"], "job_title"] == "None"
+
+
+def test_an_evaluation_leaves_out_what_only_training_data_warn_about(occupations, tmp_path):
+    """One record per code is a poor training file (each code seen once) but a fair sample
+    to test a model on: evaluating on it does not warn about training."""
+    import mlstat_core
+    from mlstat_core.errors import TrainingDataWarning
+
+    folder, first = occupations
+    data = pd.read_csv(folder / "data" / "occupations.csv", dtype=str, keep_default_na=False)
+    data.groupby("isco").head(1).to_csv(tmp_path / "sample.csv", index=False)
+    from mlstat_coding.loaders import TextTableLoader
+    from mlstat_coding.params import TextTableParams
+
+    with pytest.warns(TrainingDataWarning, match="seen once"):
+        TextTableLoader(TextTableParams(path=str(tmp_path / "sample.csv"), text=["job_title"],
+                                        code="isco")).load(tmp_path)
+    result = mlstat_core.evaluate(first.run_dir, tmp_path / "sample.csv", out=tmp_path / "ev")
+    assert result.status == "succeeded"
+    assert not any("seen once" in w for w in result.warnings), result.warnings
