@@ -150,9 +150,15 @@ class Evaluator(Runner):
             "they count as errors")
 
     def _warn_if_trained_on(self, fingerprints: dict[str, str]) -> None:
-        """A file the run read in training gives figures on records the model learned from."""
+        """The labelled file (the loader's ``path``) is one the run read in training: its
+        figures are on records the model learned from. Other files the loader reads, such as
+        a code list, are the run's as a matter of course."""
+        path = getattr(self.config.loader.params, "path", None)
+        labelled = {str(Path(path) if Path(path).is_absolute() else
+                        (Path(self.config.base_dir) / path).resolve())} if path else set()
         trained = set((self.source.manifest.get("inputs") or {}).values())
-        same = [path for path, digest in fingerprints.items() if digest in trained]
+        same = [name for name, digest in fingerprints.items()
+                if digest in trained and (not labelled or str(Path(name).resolve()) in labelled)]
         if same:
             self.warnings.append(
                 f"evaluate: {', '.join(same)} is a file the run {self.source.path.name} read "

@@ -75,6 +75,14 @@ def test_compare_ranks_evaluations_of_two_cycles_on_one_fixed_file(cycles, tmp_p
     assert facts["data read (sha256)"][0] == facts["data read (sha256)"][1]
     assert facts["model files (sha256)"][0] != facts["model files (sha256)"][1]
     assert table["notes"] == []  # nothing was trained, so nothing was reproduced
+    # on another file, the two evaluations are not ranked, and the warning says why
+    other = tmp_path / "other.csv"
+    pd.read_csv(fixed).head(100).to_csv(other, index=False)
+    third = evaluate(second.run_dir, other, out=tmp_path / "evaluations")
+    table = comparison([evaluations[0].run_dir, third.run_dir])
+    assert table["warnings"][0].startswith("the evaluations were made on different records "
+                                           "(319, 100 records")
+    assert all(row["best"] is None for row in table["rows"])
 
 
 def test_an_evaluation_on_the_training_file_says_its_figures_are_in_sample(cycles, tmp_path):

@@ -194,10 +194,14 @@ def _different_tests(runs: list[dict[str, Any]]) -> list[str]:
     if any(not isinstance(t, dict) for t in tested) or len({t.get("sha256") for t in tested}) < 2:
         return []
     counts = ", ".join(f"{t.get('count', 0):,}" for t in tested)
+    if all("evaluates" in r["manifest"] for r in runs):
+        return [f"the evaluations were made on different records ({counts} records; "
+                "different files, or the same file read otherwise): no run is named best; "
+                "evaluate each run on the same labelled file to compare them"]
     return [f"the runs were tested on different records ({counts} test records; different "
             "data, split or seed): a difference mixes the models with their test records, so "
-            "no run is named best; to compare models, score each on one fixed labelled file "
-            "that none was trained on"]
+            "no run is named best; to compare models, evaluate each on one fixed labelled "
+            "file that none was trained on (mlstat evaluate)"]
 
 
 def print_comparison(table: dict[str, Any], console: Any = None) -> None:

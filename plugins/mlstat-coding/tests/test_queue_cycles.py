@@ -329,8 +329,8 @@ def test_the_guides_feedback_cycle_runs_on_a_real_queue(occupations, tmp_path, m
             assert outcome.exit_code == 0, outcome.output
             evaluations.append(Path(json.loads(outcome.stdout)["run_dir"]))
         else:
-            assert command[1:] == ["compare", "runs/*-evaluation-*"]
-            found = sorted(p.resolve() for p in Path("runs").glob("*-evaluation-*"))
+            assert command[1:] == ["compare", "runs/coding-occupations-evaluation-*"]
+            found = sorted(p.resolve() for p in Path().glob(command[2]))
             assert found == sorted(evaluations)
     table = comparison(evaluations)
     assert table["warnings"] == []  # the same records: ranked
@@ -390,3 +390,28 @@ def test_an_evaluation_leaves_out_what_only_training_data_warn_about(occupations
     result = mlstat_core.evaluate(first.run_dir, tmp_path / "sample.csv", out=tmp_path / "ev")
     assert result.status == "succeeded"
     assert not any("seen once" in w for w in result.warnings), result.warnings
+
+
+def test_an_evaluation_warns_about_the_labelled_file_not_the_code_list(occupations, tmp_path):
+    """The code list is read in training and again in the evaluation, as it should be: only
+    a labelled file the run was trained on makes the figures in-sample."""
+    import mlstat_core
+
+    folder, _first = occupations
+    data = pd.read_csv(folder / "data" / "occupations.csv", dtype=str, keep_default_na=False)
+    codes = sorted(set(data["isco"]))
+    pd.DataFrame({"code": codes, "label": codes, "parent": ""}).to_csv(
+        tmp_path / "codes.csv", index=False)
+    data[data.index % 3 != 0].to_csv(tmp_path / "training.csv", index=False)
+    data[data.index % 3 == 0].to_csv(tmp_path / "fixed.csv", index=False)
+    pipeline = (folder / "pipeline.toml").read_text().replace(
+        'path = "data/occupations.csv"', 'path = "training.csv"\ncode_list = "codes.csv"')
+    (tmp_path / "pipeline.toml").write_text(pipeline)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run = mlstat_core.run(tmp_path / "pipeline.toml", out=tmp_path / "runs")
+    fresh = mlstat_core.evaluate(run.run_dir, tmp_path / "fixed.csv", out=tmp_path / "ev")
+    assert not any("read in training" in w for w in fresh.warnings), fresh.warnings
+    again = mlstat_core.evaluate(run.run_dir, tmp_path / "training.csv", out=tmp_path / "ev")
+    (warning,) = [w for w in again.warnings if "read in training" in w]
+    assert "training.csv is a file the run" in warning and "codes.csv" not in warning

@@ -28,12 +28,7 @@ class MacroF1ByLanguage(Indicator):
             return [_skipped("macro_f1_by_language", "The test records carry no labels.")]
         y_true = ctx.y_true.astype(str).to_numpy()
         y_pred = ctx.y_pred.astype(str).to_numpy()
-        if p.column in ctx.test.frame.columns:
-            groups = ctx.test.frame[p.column].astype(str).to_numpy()
-        elif p.column in ctx.predictions.columns:
-            groups = ctx.predictions[p.column].astype(str).to_numpy()
-        else:
-            groups = np.full(len(y_true), "all", dtype=object)
+        groups = _languages(ctx, p.column)
         overall = macro_f1(y_true, y_pred)
         per: dict[str, Any] = {}
         results: list[IndicatorResult] = []
@@ -66,6 +61,22 @@ class MacroF1ByLanguage(Indicator):
                      if scored else None},
             plots=[plot], headline=True)
         return [head, *results]
+
+
+def _languages(ctx: AssessContext, column: str) -> np.ndarray:
+    """Each test record's language: the data's column where it says, else the language the
+    model found (a file without a language column, or with gaps), else ``unknown``; ``all``
+    for every record when neither has the column."""
+    sources = [frame[column] for frame in (ctx.test.frame, ctx.predictions)
+               if column in frame.columns]
+    if not sources:
+        return np.full(len(ctx.predictions), "all", dtype=object)
+    found = pd.Series([None] * len(ctx.predictions), dtype=object)
+    for values in sources:  # both in the test records' order
+        values = pd.Series(values.to_numpy(), dtype=object)
+        values = values.where(values.notna() & (values.astype(str).str.strip() != ""))
+        found = found.where(found.notna(), values)
+    return found.fillna("unknown").astype(str).to_numpy()
 
 
 def _why_no_index(model: Any) -> str:

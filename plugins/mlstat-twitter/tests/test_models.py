@@ -230,3 +230,27 @@ def test_the_confusion_matrix_is_estimated_on_a_labelled_sample(fitted, tmp_path
     sample.write_text("id,text,sentiment\n1,I love it,positive\n", encoding="utf-8")
     with pytest.warns(UserWarning, match="has no tweet labelled negative, neutral"):
         fitted.index_stream(path, tmp_path, policy, IndexParams(period="month", bootstrap=50))
+
+
+def test_macro_f1_by_language_takes_the_detected_language_where_the_data_give_none():
+    """A labelled file without languages (an evaluation on the office's own sample): the
+    languages the model found group the tweets; no group is named 'nan'."""
+    from mlstat_twitter.indicators import MacroF1ByLanguage
+    from mlstat_twitter.params import MacroF1Params
+
+    from mlstat_core.components import AssessContext, ColumnRoles, Dataset
+    from mlstat_core.tasks import TEXT_CLASSIFICATION
+
+    labels = ["negative", "neutral", "positive"] * 20
+    frame = pd.DataFrame({"text": ["t"] * 60, "label": labels, "language": [None] * 59 + ["fr"]})
+    test = Dataset(frame, ColumnRoles(target="label", text=["text"]), "sample")
+    predicted = pd.DataFrame({"prediction": labels[:30] + ["neutral"] * 30,
+                              "language": ["en"] * 30 + ["de"] * 29 + [""]})
+    ctx = AssessContext(task=TEXT_CLASSIFICATION, model=None, train=test.subset([]),
+                        test=test, predictions=predicted)
+    head, *languages = MacroF1ByLanguage(MacroF1Params(min_records=1)).compute(ctx)
+    per = head.details["per_language"]
+    assert set(per) == {"en", "de", "fr"} and per["en"]["records"] == 30
+    assert per["de"]["records"] == 29 and per["fr"]["records"] == 1  # the data's own wins
+    assert per["en"]["macro_f1"] == 1.0
+    assert {r.name for r in languages} == {"macro_f1_en", "macro_f1_de", "macro_f1_fr"}
