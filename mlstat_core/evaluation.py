@@ -38,7 +38,7 @@ from mlstat_core.errors import (
     listed,
     value_kind,
 )
-from mlstat_core.io import first_record, quoted
+from mlstat_core.io import first_record, quoted, resolve_path
 from mlstat_core.registry import Registry, get_registry
 
 LABELS_SHOWN = 5
@@ -154,8 +154,7 @@ class Evaluator(Runner):
         figures are on records the model learned from. Other files the loader reads, such as
         a code list, are the run's as a matter of course."""
         path = getattr(self.config.loader.params, "path", None)
-        labelled = {str(Path(path) if Path(path).is_absolute() else
-                        (Path(self.config.base_dir) / path).resolve())} if path else set()
+        labelled = {str(resolve_path(path, self.config.base_dir).resolve())} if path else set()
         trained = set((self.source.manifest.get("inputs") or {}).values())
         same = [name for name, digest in fingerprints.items()
                 if digest in trained and (not labelled or str(Path(name).resolve()) in labelled)]
