@@ -60,6 +60,22 @@ def test_kappa_of_a_known_confusion() -> None:
     assert per_class["b"][4] == 25  # support
 
 
+def test_kappa_and_mcc_of_one_class_are_not_reported_as_zero() -> None:
+    """An audit sample of one code, all predicted right: agreement is perfect, but kappa and
+    MCC are 0/0, which a report of 0 ("no better than chance") would misstate."""
+    results = by_name(ClassificationAccuracy().compute(label_context(["a"] * 30, ["a"] * 30)))
+    assert results["accuracy"].value == 1.0
+    for name in ("cohen_kappa", "mcc"):
+        assert results[name].status == "skipped" and results[name].value is None
+        assert results[name].explanation.startswith("Undefined: every")
+    # one true class, predictions of two: kappa is 0 (defined), MCC is not
+    results = by_name(ClassificationAccuracy().compute(
+        label_context(["a"] * 30, ["a"] * 20 + ["b"] * 10)))
+    assert results["cohen_kappa"].value == pytest.approx(0.0)
+    assert results["mcc"].status == "skipped"
+    assert "test record is of one class" in results["mcc"].explanation
+
+
 def test_bootstrap_interval_contains_the_estimate_and_is_seeded() -> None:
     ctx = budget_context()
     first = by_name(ClassificationAccuracy().compute(ctx))

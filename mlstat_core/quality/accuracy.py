@@ -125,7 +125,9 @@ class ClassificationAccuracy(Indicator):
             "mcc": "Matthews correlation between predicted and true classes (0: no better than "
                    "chance, 1: perfect); robust to unbalanced classes.",
         }
+        undefined = stats.undefined_agreement(matrix)
         results = [
+            skipped(name, "accuracy", undefined[name]) if name in undefined else
             IndicatorResult(name, "accuracy", point[name], intervals[name],
                             texts[name], dict(common),
                             headline=name in ("accuracy", "macro_f1"))

@@ -45,6 +45,24 @@ def confusion_metrics(matrix: np.ndarray) -> dict[str, np.ndarray]:
             "cohen_kappa": kappa, "mcc": mcc}
 
 
+def undefined_agreement(matrix: np.ndarray) -> dict[str, str]:
+    """Why Cohen's kappa or MCC is undefined for one confusion matrix (a 0/0 that
+    :func:`confusion_metrics` reports as 0, as scikit-learn does for MCC), by metric name."""
+    c = np.asarray(matrix, dtype=float)
+    n = c.sum()
+    true_sum, pred_sum = c.sum(axis=1), c.sum(axis=0)
+    why: dict[str, str] = {}
+    if n and np.isclose((true_sum * pred_sum).sum(), n * n):
+        why["cohen_kappa"] = ("Undefined: every test record is of one class and the model "
+                              "predicted that class for all, so chance alone would agree.")
+    one_true, one_pred = (true_sum == n).any(), (pred_sum == n).any()
+    if n and (one_true or one_pred):
+        which = "test record is of one class" if one_true else "prediction is of one class"
+        why["mcc"] = (f"Undefined: every {which}, so there is no variation to correlate; "
+                      "judge the model on accuracy, and test it on records of several classes.")
+    return why
+
+
 def per_class_metrics(matrix: np.ndarray) -> dict[str, np.ndarray]:
     """Precision, recall, F1 and support of each class (0 where undefined)."""
     c = np.asarray(matrix, dtype=float)
