@@ -46,6 +46,13 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def model_files(files: dict[str, str]) -> dict[str, str]:
+    """The manifest entries (name: SHA-256) of a run's model: the model folder and the
+    training profile read with it at prediction time."""
+    return {name: digest for name, digest in files.items()
+            if name.startswith(f"{MODEL_DIR}/") or name == PROFILE}
+
+
 def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

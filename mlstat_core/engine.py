@@ -417,9 +417,7 @@ class Runner:
         dataset: Dataset = self.step("load", self._load,
                                      lambda d: f"{len(d):,} records from {d.name}", cfg.loader)
         check_task_data(dataset, cfg)
-        fingerprints = {str(p): sha256_file(p) for p in dataset.sources if Path(p).is_file()}
-        folder.update(inputs=fingerprints, roles=dataset.roles.as_dict(),
-                      records=len(dataset))
+        fingerprints = self._record_inputs(folder, dataset)
         scorer = self.build_engine()
         chunk = cfg.file.predict.chunk_size
         with self.blamed("split", cfg.split):
@@ -510,6 +508,14 @@ class Runner:
                   lambda _x: str(folder.path))
         return RunResult(folder.manifest["run_id"], folder.path, "succeeded", results,
                          predictions, folder.manifest, model, self.warnings)
+
+    @staticmethod
+    def _record_inputs(folder: RunFolder, dataset: Dataset) -> dict[str, str]:
+        """Fingerprint the files the loader read (path: SHA-256) and write them, the column
+        roles and the number of records into the manifest; return the fingerprints."""
+        fingerprints = {str(p): sha256_file(p) for p in dataset.sources if Path(p).is_file()}
+        folder.update(inputs=fingerprints, roles=dataset.roles.as_dict(), records=len(dataset))
+        return fingerprints
 
     def _load(self) -> Dataset:
         """The loader's data set, held to the contract: a Dataset whose roles name columns

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlstat_core.artifacts import RunFolder, records_fingerprint, sha256_file
+from mlstat_core.artifacts import RunFolder, model_files, records_fingerprint
 from mlstat_core.components import Dataset, Model
 from mlstat_core.config import PipelineConfig, load_config
 from mlstat_core.engine import (
@@ -66,9 +66,7 @@ class Evaluator(Runner):
         manifest = self.source.manifest
         fields["evaluates"] = {
             "run_id": manifest.get("run_id"), "run_dir": str(self.source.path.resolve()),
-            "model_files": {name: digest for name, digest in (manifest.get("files") or {}).items()
-                            if name.startswith("model/") or name == "profile.json"},
-            "trained_on": manifest.get("inputs") or {}}
+            "model_files": model_files(manifest.get("files") or {})}
         return fields
 
     def _steps(self, folder: RunFolder) -> RunResult:
@@ -76,8 +74,7 @@ class Evaluator(Runner):
         dataset: Dataset = self.step("load", self._load,
                                      lambda d: f"{len(d):,} records from {d.name}", cfg.loader)
         self._check_labelled(dataset)
-        fingerprints = {str(p): sha256_file(p) for p in dataset.sources if Path(p).is_file()}
-        folder.update(inputs=fingerprints, roles=dataset.roles.as_dict(), records=len(dataset))
+        fingerprints = self._record_inputs(folder, dataset)
         self._warn_if_trained_on(fingerprints)
         model = self.model
         predicted = self.step(
@@ -105,22 +102,21 @@ class Evaluator(Runner):
         if not len(dataset):
             raise DataError(f"{dataset.name} holds no records to evaluate the model on")
         target = dataset.roles.target
-        if not target or target not in dataset.frame.columns:
+        if not target:  # the loader checked that a declared column is there
             raise DataError(
-                f"{dataset.name} gives no true values ({target or 'no target column'}): "
-                "evaluation compares the model's predictions with them; to score records "
-                "without true values, use mlstat predict")
+                f"{dataset.name} gives no true values (no target column): evaluation compares "
+                "the model's predictions with them; to score records without true values, "
+                "use mlstat predict")
         check_target_values(dataset, self.config)
         if "classification" in self.config.task.tags:
             self._check_labels(dataset)
-        elif not pd.api.types.is_numeric_dtype(dataset.y) or pd.api.types.is_bool_dtype(
-                dataset.y):
-            numbers = pd.to_numeric(dataset.y, errors="coerce")
-            bad = numbers.isna() & dataset.y.notna()
-            example = f" ({quoted(dataset.y[bad].iloc[0])} at " \
-                f"{first_record(dataset.frame, bad, dataset.roles.id)})" if bad.any() else ""
+            return
+        bad = pd.to_numeric(dataset.y, errors="coerce").isna() & dataset.y.notna()
+        if bad.any():
             raise DataError(
-                f"column {target!r} of {dataset.name} holds no numbers{example}, but the model "
+                f"column {target!r} of {dataset.name} holds values that are not numbers "
+                f"({quoted(dataset.y[bad].iloc[0])} at "
+                f"{first_record(dataset.frame, bad, dataset.roles.id)}), but the model "
                 f"predicts numbers ({self.config.task.name}); give the true values as "
                 "numbers, without units or thousands separators")
 
@@ -230,7 +226,7 @@ def _overrides(source: RunFolder, input_file: str | Path | None,
     overrides given."""
     import json
 
-    from mlstat_core.config import parse_override, read_toml
+    from mlstat_core.config import parse_override
 
     given = [overrides] if isinstance(overrides, str) else list(overrides or [])
     if input_file is None:
@@ -239,7 +235,7 @@ def _overrides(source: RunFolder, input_file: str | Path | None,
                               f"({_named('input_file', cli)} FILE), or the loader settings "
                               f"that read it ({_named('overrides', cli)} loader.KEY=VALUE)")
         return given
-    loader = (read_toml(source.path / "config.toml").get("loader") or {}).get("component")
+    loader = (source.manifest.get("components") or {}).get("loader")
     for item in given:
         key, value = parse_override(item, cli)
         if key == ["loader", "component"]:

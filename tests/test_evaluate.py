@@ -200,8 +200,9 @@ def test_a_regression_file_without_numbers_is_refused(income_run, tmp_path):
     text = tmp_path / "text.csv"
     pd.read_csv(fixed).head(20).astype({"income": str}).assign(
         income=lambda f: f["income"] + " GBP").to_csv(text, index=False)
-    with pytest.raises(DataError, match=r"column 'income' of text holds no numbers \('100 GBP' "
-                                        r"at data row 1\), but the model predicts numbers"):
+    with pytest.raises(DataError, match=r"column 'income' of text holds values that are not "
+                                        r"numbers \('100 GBP' at data row 1\), but the model "
+                                        r"predicts numbers"):
         evaluate(run.run_dir, text, out=tmp_path / "evaluations")
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from mlstat_core.artifacts import model_files
 from mlstat_core.errors import listed
 
 SOFTWARE_SHOWN = 8
@@ -64,8 +65,7 @@ def _artefacts(manifest: dict[str, Any]) -> list[str | None]:
     evaluated = manifest.get("evaluates")
     if isinstance(evaluated, dict) and isinstance(evaluated.get("model_files"), dict):
         files = {**files, **evaluated["model_files"]}
-    model = [f"{name} {digest}" for name, digest in files.items()
-             if name.startswith("model/") or name == "profile.json"]
+    model = [f"{name} {digest}" for name, digest in model_files(files).items()]
     predictions = [digest for name, digest in files.items() if name.startswith("predictions.")]
     return [_short_digest([str(d) for d in inputs.values()]), _short_digest(model),
             _short_digest(predictions)]
