@@ -55,6 +55,17 @@ def test_map_geotiff_has_scene_grid(forest: PixelForestModel, crop_dataset: Any,
     assert np.mean(np.array(forest.classes_)[mapped.astype(int) - 1] == predicted) == 1.0
 
 
+def test_the_map_files_depend_on_the_model_alone(forest: PixelForestModel, crop_dataset: Any,
+                                                tmp_path: Path) -> None:
+    """Two maps of one model are byte-identical (no timing in map_summary.json), so the
+    outputs' hashes show a reproduced run."""
+    first = forest.write_outputs(tmp_path / "a", pd.DataFrame(), crop_dataset)
+    second = forest.write_outputs(tmp_path / "b", pd.DataFrame(), crop_dataset)
+    assert [f.name for f in first] == [f.name for f in second]
+    for a, b in zip(first, second, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
+
+
 def test_tiles_give_the_same_map(forest: PixelForestModel, crop_dataset: Any) -> None:
     from mlstat_imagery.scene import SceneInfo
 
