@@ -137,7 +137,7 @@ def load_factory(spec: ComponentSpec, full_name: str, plugin: str,
         raise FactoryError(
             who, f"it cannot be imported: {module_name} needs the module {missing!r}, which "
             f"is not installed{_where(exc)}", install_hint(distribution, missing)) from None
-    except Exception as exc:  # SyntaxError, or anything the module raises while it runs
+    except (Exception, SystemExit) as exc:  # SyntaxError, or anything the module raises
         raise FactoryError(
             who, f"it cannot be imported: {type(exc).__name__} in {module_name}{_where(exc)}: "
             f"{_reason(exc)}",
@@ -386,7 +386,7 @@ class Registry:
             start = time.perf_counter()
             try:
                 value = impl.function()
-            except Exception as exc:  # a broken plugin never breaks the host
+            except (Exception, SystemExit) as exc:  # a broken plugin never breaks the host
                 if tracer:
                     tracer.raised(hook_name, plugin, {}, exc, time.perf_counter() - start)
                 record.problems.append(
@@ -621,7 +621,7 @@ class Registry:
             start = time.perf_counter()
             try:
                 value = impl.function(**args)
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:  # sys.exit() in a plugin ends no run
                 if self.tracer:
                     self.tracer.raised(hook_name, impl.plugin_name, args, exc,
                                        time.perf_counter() - start)
@@ -777,7 +777,7 @@ def discover(
             continue
         try:
             module = ep.load()
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # a plugin's sys.exit() must not end mlstat
             record.status = "failed"
             fix = f"Fix or reinstall {record.distribution or 'its distribution'}"
             module_name = ep.value.split(":", 1)[0]

@@ -123,6 +123,12 @@ class SklearnModel(Model):
     trusted_types: ClassVar[tuple[str, ...]] = ("numpy.dtype",)
 
     def __init__(self, params: BaseModel | None = None, task: str = "") -> None:
+        if params is not None and not isinstance(params, self.params_type):
+            # load() rebuilds the params with params_type: caught here, not at the first load
+            raise TypeError(
+                f"{type(self).__qualname__}.params_type is {self.params_type.__name__}, but the "
+                f"model is given {type(params).__name__} params: set `params_type = "
+                f"{type(params).__name__}` in the class (load() reads the saved params with it)")
         super().__init__(params if params is not None else self.params_type(), task)
         self.estimator: Any = None
         self.extra_state: dict[str, Any] = {}

@@ -17,6 +17,7 @@ import pytest
 import tomli_w
 from click.testing import CliRunner
 
+import mlstat_core
 from mlstat_core import registry as registry_module
 from mlstat_core.cli import main
 from mlstat_core.config import load_config
@@ -522,3 +523,57 @@ def test_a_typo_in_a_plugins_import_of_its_own_module_is_not_a_missing_dependenc
     assert "pip install" not in text
     record = registry.plugins["plugtypo"]
     assert "pip install" not in record.error and "Fix or reinstall mlstat-plugtypo" in record.error
+
+
+def test_a_plugin_that_calls_sys_exit_fails_alone(site, tmp_path, budget_csv):
+    """sys.exit() while importing, in a hook or in a factory module: that plugin is reported,
+    mlstat and the other plugins go on."""
+    install(site, "quits",
+            {"plugin": "import sys\nsys.exit('site config missing: set NSO_HOME')\n"})
+    install(site, "hookquits", {"plugin": HEADER + textwrap.dedent("""
+        import sys
+
+        @hookimpl
+        def mlstat_models():
+            sys.exit('no licence')
+        """)})
+    spec = "'m', 'model', 'pkg_facquits.models:Model', description='d.'"
+    install(site, "facquits", {"plugin": model_plugin(spec),
+                               "models": "import sys\nsys.exit(3)\n"})
+    registry = discover(entry_points=points(site))
+    record = registry.plugins["quits"]
+    assert record.status == "failed"
+    assert "SystemExit: site config missing: set NSO_HOME" in record.error
+    assert any("mlstat_models of plugin 'hookquits' raised SystemExit: no licence" in p
+               for p in registry.plugins["hookquits"].problems)
+    with pytest.raises(PluginError) as info:
+        registry.get("model", "facquits.m").build()
+    assert "SystemExit" in str(info.value) and "models.py:2" in str(info.value)
+    assert load_config(pipeline(tmp_path, budget_csv), registry=registry).model.name \
+        == "core.majority"
+
+
+def test_a_sklearn_model_without_its_params_type_says_to_set_it(site, tmp_path, budget_csv):
+    """The guide's "write build_estimator" model that leaves out params_type: the run fails at
+    once naming the fix, not at loading with a message about a changed run folder."""
+    install(site, "noptype", {
+        "plugin": model_plugin("'tree', 'model', 'pkg_noptype.models:Tree', "
+                               "params=TreeParams, description='d.', "
+                               "tasks=('tabular_classification',)", extra=textwrap.dedent("""
+            class TreeParams(Params):
+                max_depth: int = Field(3, ge=1, description="Depth.")
+            """)),
+        "models": textwrap.dedent("""
+            from mlstat_core.sklearn_model import SklearnModel
+
+            class Tree(SklearnModel):
+                def build_estimator(self, train):
+                    from sklearn.tree import DecisionTreeClassifier
+                    return DecisionTreeClassifier(max_depth=self.params.max_depth)
+            """)})
+    registry = discover(entry_points=points(site))
+    path = pipeline(tmp_path, budget_csv, model={"component": "noptype.tree"})
+    with pytest.raises(PluginError) as info:
+        mlstat_core.run(path, out=tmp_path / "runs", registry=registry)
+    assert "set `params_type = TreeParams` in the class" in str(info.value)
+    assert "mlstat-noptype" in str(info.value)
