@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlstat_core import reload_check
 from mlstat_core.artifacts import (
     MODEL_DIR,
     RunFolder,
@@ -592,7 +593,7 @@ class Runner:
 
     def _save_trained(self, folder: RunFolder, model: Model, dataset: Dataset) -> None:
         """The model and the profile of its training inputs (for drift checks)."""
-        self._save_model(folder, model)
+        self._save_model(folder, model, dataset.frame.head(reload_check.RECORDS))
         profile = _training_profile(dataset)
         if profile is not None:
             from mlstat_core.artifacts import write_json
@@ -626,10 +627,11 @@ class Runner:
         for path in write_report(folder.path, report):
             folder.record(path.relative_to(folder.path))
 
-    def _save_model(self, folder: RunFolder, model: Model) -> None:
+    def _save_model(self, folder: RunFolder, model: Model, sample: pd.DataFrame) -> None:
         """Save the model under model/ and hold it to the contract: files only there, at
-        least one, none a pickle, and loadable by its own class (a type missing from
-        ``trusted_types`` fails the run now, not ``mlstat predict`` later)."""
+        least one, none a pickle, loadable by its own class (a type missing from
+        ``trusted_types`` fails the run now, not ``mlstat predict`` later) and, loaded, it
+        predicts ``sample`` as before saving."""
         cfg = self.config
         name = self.model_label
         model_dir = folder.path / MODEL_DIR
@@ -657,9 +659,27 @@ class Runner:
                 f"model {name}: save() wrote pickle file(s) {', '.join(pickles[:5])}; "
                 "safe formats only: skops, safetensors, JSON (SklearnModel saves with skops)")
         folder.record_tree(MODEL_DIR)
-        self._load_back(model_dir)
+        self._check_reloaded(model, self._load_back(model_dir), sample)
 
-    def _load_back(self, model_dir: Path) -> None:
+    def _check_reloaded(self, model: Model, reloaded: Model, sample: pd.DataFrame) -> None:
+        """The loaded model (and steps) must predict ``sample`` as the fitted one does."""
+        if sample.empty:
+            return
+        with self.blamed("persist", self.config.model):
+            changed = reload_check.changed_records(model.predict(sample),
+                                                   reloaded.predict(sample))
+        if not changed:
+            return
+        step = reload_check.lossy_step(model, reloaded, sample)
+        who = (f"preprocessing step {step}: its save() or load_state()" if step else
+               f"model {self.model_label}: its save() or load()")
+        raise ModelError(
+            f"the saved model predicts differently once loaded ({len(changed)} of "
+            f"{len(sample)} records checked, first at record {quoted(changed[0])}), so "
+            f"mlstat predict would not give the run's predictions; {who} loses fitted "
+            "state: save everything fit() learns and read it back")
+
+    def _load_back(self, model_dir: Path) -> Model:
         """Load the saved model once through its component's class, as ``mlstat predict``
         will; a model its own class cannot load fails the run, with the fix."""
         from mlstat_core.preprocess import load_fitted
@@ -669,7 +689,7 @@ class Runner:
         steps = [(p.name, p.entry.spec.factory, p.entry.spec.params) for p in cfg.preprocess]
         try:
             with self.blamed("persist", cfg.model):
-                load_fitted(model_dir, factory, steps)
+                return load_fitted(model_dir, factory, steps)
         except MlstatError as exc:
             untrusted = getattr(exc, "untrusted_types", None)
             cls = factory.rpartition(":")[2] or factory

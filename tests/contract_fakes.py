@@ -122,6 +122,22 @@ class Tree(LogisticRegressionModel):
         return DecisionTreeClassifier(max_depth=2, random_state=0)
 
 
+class Forgetful(Echo):
+    """Learns to answer the other class for some records but does not save it."""
+
+    flip = False
+
+    def fit(self, train, validation=None):
+        self.flip = True
+        return super().fit(train, validation)
+
+    def predict(self, frame):
+        out = super().predict(frame)
+        if self.flip:
+            out.loc[frame["a"].to_numpy() > 1, "prediction"] = "no"
+        return out
+
+
 class FitFails(Echo):
     def fit(self, train, validation=None):
         raise ValueError("Input contains NaN")
@@ -200,7 +216,7 @@ class Fails(Indicator):
 
 
 MODELS = (Echo, Reordered, ResetIndex, ShortByOne, NdArray, NoConfidence, Percent, NoFiles,
-          Pickler, Outside, Tree, FitFails, PredictFails, LateBad)
+          Pickler, Outside, Tree, Forgetful, FitFails, PredictFails, LateBad)
 LOADERS = (FrameLoader, MissingFileLoader, BuggyLoader, BadRoleLoader, ConfigRoleLoader)
 INDICATORS = (NotJson, Fails)
 TASK = ("tabular_classification",)

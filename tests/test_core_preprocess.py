@@ -12,7 +12,7 @@ from pydantic import Field
 import mlstat_core
 from mlstat_core import hookimpl
 from mlstat_core.components import ComponentSpec, Params, Transform
-from mlstat_core.errors import ConfigError, DataError
+from mlstat_core.errors import ConfigError, DataError, ModelError
 from mlstat_core.predict import predict_file
 from mlstat_core.registry import PluginRecord, discover
 
@@ -38,6 +38,16 @@ class CapIncome(Transform):
         self.cap = json.loads((directory / "cap.json").read_text())["cap"]
 
 
+class ForgetfulCap(CapIncome):
+    """Learns its cap but saves nothing: loaded, it caps nothing."""
+
+    def save(self, directory):
+        pass
+
+    def load_state(self, directory):
+        self.cap = float("inf")
+
+
 class DropRecords(Transform):
     def transform(self, frame, roles):
         return frame.iloc[1:]
@@ -46,11 +56,14 @@ class DropRecords(Transform):
 def registry_with_transforms():
     module = types.ModuleType("prep")
     module.CapIncome, module.DropRecords = CapIncome, DropRecords
+    module.ForgetfulCap = ForgetfulCap
 
     @hookimpl
     def mlstat_transforms():
         return [ComponentSpec("cap_income", "transform", f"{__name__}:CapIncome", CapParams,
                               description="Cap income at a training quantile."),
+                ComponentSpec("forgetful_cap", "transform", f"{__name__}:ForgetfulCap",
+                              CapParams, description="Forgets its cap when saved."),
                 ComponentSpec("drop", "transform", f"{__name__}:DropRecords",
                               description="Drops a record (breaks the contract).")]
 
@@ -83,6 +96,17 @@ def test_a_step_that_drops_records_is_refused(write_pipeline):
     with pytest.raises(DataError, match="must keep every record"):
         mlstat_core.run(write_pipeline(preprocess=[{"component": "prep.drop"}]),
                         registry=registry)
+
+
+def test_a_step_that_forgets_its_state_when_saved_fails_the_run_naming_it(write_pipeline):
+    """Loaded, it would change mlstat predict's answers without a word."""
+    registry = registry_with_transforms()
+    path = write_pipeline(preprocess=[{"component": "prep.cap_income", "quantile": 0.5},
+                                      {"component": "prep.forgetful_cap", "quantile": 0.3}])
+    with pytest.raises(ModelError) as info:
+        mlstat_core.run(path, registry=registry)
+    assert "predicts differently once loaded" in str(info.value)
+    assert "preprocessing step prep.forgetful_cap: its save() or load_state()" in str(info.value)
 
 
 def test_unknown_step_is_a_config_error(write_pipeline):

@@ -100,6 +100,12 @@ def test_files_written_outside_the_model_folder_fail_the_run(tmp_path):
     assert str(folder / "extra.json") in str(error)
 
 
+def test_a_model_that_forgets_what_it_learned_when_saved_fails_the_run(tmp_path):
+    error, _, _ = failed_run(tmp_path, ModelError, model="bad.forgetful")
+    assert "predicts differently once loaded" in str(error)
+    assert "model bad.forgetful (distribution mlstat-bad): its save() or load()" in str(error)
+
+
 def test_a_model_its_class_cannot_load_fails_the_run_with_the_fix(tmp_path):
     error, _, _ = failed_run(tmp_path, ModelError, model="bad.tree")
     text = str(error)
