@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, TypeAdapter
 
 if TYPE_CHECKING:
     import numpy as np
@@ -154,7 +154,28 @@ def params_problems(model: type[BaseModel]) -> list[str]:
         except Exception as exc:  # a validator that raises something else than ValueError
             found.append(f"params {name}() fails with its defaults: {type(exc).__name__}: "
                          f"{exc}")
+    found += _json_problems(model)
     return found
+
+
+def _json_problems(model: type[BaseModel]) -> list[str]:
+    """Params are written into config.toml and state.json: every field must be plain data."""
+    try:
+        model.model_json_schema()
+        return []
+    except Exception:  # pydantic cannot describe (so not write) a field's type as JSON
+        pass
+    bad = []
+    for field_name, info in model.model_fields.items():
+        try:
+            TypeAdapter(info.annotation).json_schema()
+        except Exception:  # pydantic cannot describe (so not write) this type as JSON
+            bad.append(f"{field_name} ({getattr(info.annotation, '__name__', info.annotation)})")
+    if not bad:
+        return []
+    return [f"params {model.__name__} has field(s) that cannot be written to a pipeline or "
+            f"state file: {', '.join(bad)}; use plain data (numbers, text, lists, tables) and "
+            "look up functions or objects by name inside the component"]
 
 
 # --- data ---------------------------------------------------------------------------------
@@ -171,6 +192,11 @@ class ColumnRoles:
     weights: str | None = None
     groups: str | None = None
     auxiliary: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for name in ("features", "text", "auxiliary"):  # one column named as a string
+            if isinstance(getattr(self, name), str):
+                setattr(self, name, [getattr(self, name)])
 
     def input_columns(self) -> list[str]:
         """Columns a model reads to predict (what new records must carry)."""
@@ -205,6 +231,12 @@ class Dataset:
     name: str = "data"
     sources: list[Path] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.roles, dict):
+            self.roles = ColumnRoles.from_dict(self.roles)
+        if isinstance(self.sources, str | Path):  # one file (run folders fingerprint each)
+            self.sources = [Path(self.sources)]
 
     def __len__(self) -> int:
         return len(self.frame)

@@ -354,7 +354,8 @@ class Runner:
         if self.config.preprocess:
             from mlstat_core.preprocess import Preprocessed
 
-            model = Preprocessed([(p.name, p.build()) for p in self.config.preprocess], model)
+            model = Preprocessed([(p.name, _transform(p)) for p in self.config.preprocess],
+                                 model)
         model.seed = self.config.seed
         return model
 
@@ -655,11 +656,24 @@ class Runner:
         pickles = [p.relative_to(model_dir).as_posix() for p in files
                    if p.suffix.lower() in PICKLE_SUFFIXES]
         if pickles:
+            name = self._writer_of(pickles[0])
             raise ModelError(
-                f"model {name}: save() wrote pickle file(s) {', '.join(pickles[:5])}; "
+                f"{name}: save() wrote pickle file(s) {', '.join(pickles[:5])}; "
                 "safe formats only: skops, safetensors, JSON (SklearnModel saves with skops)")
         folder.record_tree(MODEL_DIR)
         self._check_reloaded(model, self._load_back(model_dir), sample)
+
+    def _writer_of(self, relative: str) -> str:
+        """Who wrote a file of the model folder: a preprocessing step (``preprocess/<i>/``)
+        or the model."""
+        from mlstat_core.preprocess import STEPS_DIR
+
+        parts = relative.split("/")
+        if len(parts) > 2 and parts[0] == STEPS_DIR and parts[1].isdigit() \
+                and int(parts[1]) < len(self.config.preprocess):
+            step = self.config.preprocess[int(parts[1])]
+            return f"preprocessing step {label(step.name, step.entry.distribution)}"
+        return f"model {self.model_label}"
 
     def _check_reloaded(self, model: Model, reloaded: Model, sample: pd.DataFrame) -> None:
         """The loaded model (and steps) must predict ``sample`` as the fitted one does."""
@@ -703,6 +717,21 @@ class Runner:
                 f"the files it saved, so the run could not be used for prediction: {why}; "
                 f"{fix}"
             ) from exc
+
+
+def _transform(step: ResolvedComponent) -> Any:
+    """A preprocessing step built and held to the Transform contract (else a wrong class
+    fails in fit with an AttributeError blamed on the model)."""
+    built = step.build()
+    lacking = [m for m in ("fit", "transform", "save", "load_state")
+               if not callable(getattr(built, m, None))]
+    if lacking:
+        raise PluginError(
+            f"transform {label(step.name, step.entry.distribution)} built a "
+            f"{type(built).__qualname__}, which lacks {', '.join(f'{m}()' for m in lacking)}: "
+            "its factory must give a subclass of mlstat_core.components.Transform; report it "
+            "to the plugin's authors")
+    return built
 
 
 class Interrupted(KeyboardInterrupt):

@@ -322,6 +322,7 @@ class Registry:
         """Full name -> why the registry skipped a component its plugin declared."""
         self.notes: list[str] = []  # e.g. names in MLSTAT_PLUGINS that match no plugin
         self.tasks: dict[str, TaskType] = {t.name: t for t in BUILTIN_TASKS}
+        self.task_owners: dict[str, str] = {t.name: "core" for t in BUILTIN_TASKS}
         self.tracer = tracer
         if tracer is not None:
             # direct ``pm.hook.<name>(...)`` calls are traced too (the registry's own calls
@@ -417,7 +418,13 @@ class Registry:
             if not isinstance(task, TaskType):
                 record.problems.append(f"mlstat_tasks returned {task!r}, not a TaskType")
                 continue
-            self.tasks.setdefault(task.name, task)
+            known = self.tasks.setdefault(task.name, task)
+            owner = self.task_owners.setdefault(task.name, plugin)
+            if known != task:  # the same definition twice is fine; another one is ignored
+                record.problems.append(
+                    f"task {task.name!r} of plugin {plugin!r} is ignored: plugin {owner!r} "
+                    "already declares a task of that name with other columns or tags. Give "
+                    f"yours another name in {record.module}, or use theirs as it is.")
 
     def _add(self, kind: str, plugin: str, record: PluginRecord, spec: Any) -> None:
         if not isinstance(spec, ComponentSpec):

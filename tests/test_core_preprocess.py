@@ -12,7 +12,7 @@ from pydantic import Field
 import mlstat_core
 from mlstat_core import hookimpl
 from mlstat_core.components import ComponentSpec, Params, Transform
-from mlstat_core.errors import ConfigError, DataError, ModelError
+from mlstat_core.errors import ConfigError, DataError, ModelError, PluginError
 from mlstat_core.predict import predict_file
 from mlstat_core.registry import PluginRecord, discover
 
@@ -48,6 +48,19 @@ class ForgetfulCap(CapIncome):
         self.cap = float("inf")
 
 
+class PickledCap(CapIncome):
+    def save(self, directory):
+        (directory / "state.pkl").write_bytes(b"\x80\x04N.")
+
+
+class NotATransform:
+    def __init__(self, params):
+        self.params = params
+
+    def transform(self, frame, roles):
+        return frame
+
+
 class DropRecords(Transform):
     def transform(self, frame, roles):
         return frame.iloc[1:]
@@ -56,7 +69,8 @@ class DropRecords(Transform):
 def registry_with_transforms():
     module = types.ModuleType("prep")
     module.CapIncome, module.DropRecords = CapIncome, DropRecords
-    module.ForgetfulCap = ForgetfulCap
+    module.ForgetfulCap, module.PickledCap = ForgetfulCap, PickledCap
+    module.NotATransform = NotATransform
 
     @hookimpl
     def mlstat_transforms():
@@ -64,6 +78,10 @@ def registry_with_transforms():
                               description="Cap income at a training quantile."),
                 ComponentSpec("forgetful_cap", "transform", f"{__name__}:ForgetfulCap",
                               CapParams, description="Forgets its cap when saved."),
+                ComponentSpec("pickled_cap", "transform", f"{__name__}:PickledCap",
+                              CapParams, description="Saves a pickle."),
+                ComponentSpec("not_a_transform", "transform", f"{__name__}:NotATransform",
+                              description="Not a Transform."),
                 ComponentSpec("drop", "transform", f"{__name__}:DropRecords",
                               description="Drops a record (breaks the contract).")]
 
@@ -107,6 +125,21 @@ def test_a_step_that_forgets_its_state_when_saved_fails_the_run_naming_it(write_
         mlstat_core.run(path, registry=registry)
     assert "predicts differently once loaded" in str(info.value)
     assert "preprocessing step prep.forgetful_cap: its save() or load_state()" in str(info.value)
+
+
+def test_a_steps_defects_are_blamed_on_the_step_not_the_model(write_pipeline):
+    registry = registry_with_transforms()
+    path = write_pipeline(preprocess=[{"component": "prep.cap_income"},
+                                      {"component": "prep.pickled_cap"}])
+    with pytest.raises(ModelError) as info:
+        mlstat_core.run(path, registry=registry)
+    assert str(info.value).startswith("preprocessing step prep.pickled_cap: save() wrote "
+                                      "pickle file(s) preprocess/1/state.pkl")
+    path = write_pipeline(preprocess=[{"component": "prep.not_a_transform"}])
+    with pytest.raises(PluginError) as info:
+        mlstat_core.run(path, registry=registry)
+    assert "transform prep.not_a_transform built a NotATransform, which lacks fit(), " \
+           "save(), load_state()" in str(info.value)
 
 
 def test_unknown_step_is_a_config_error(write_pipeline):

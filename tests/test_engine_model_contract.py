@@ -192,3 +192,13 @@ def test_manifest_warnings_of_a_clean_run_stay_json(tmp_path):
     result = run(tmp_path)
     manifest = json.loads((result.run_dir / "manifest.json").read_text())
     assert manifest["status"] == "succeeded" and "traceback.txt" not in manifest["files"]
+
+
+def test_a_dataset_given_one_source_or_one_column_as_text_takes_them_as_lists(tmp_path):
+    """A loader's `sources="data.csv"` left the run's inputs unfingerprinted, and
+    `features="wfood"` named the columns 'w', 'f', 'o', 'd'."""
+    data = write_data(tmp_path)
+    frame = pd.read_csv(data)
+    dataset = Dataset(frame, {"target": "y", "features": "a"}, sources=str(data))
+    assert dataset.sources == [data] and dataset.roles.features == ["a"]
+    assert dataset.roles.input_columns() == ["a"]

@@ -577,3 +577,46 @@ def test_a_sklearn_model_without_its_params_type_says_to_set_it(site, tmp_path, 
         mlstat_core.run(path, out=tmp_path / "runs", registry=registry)
     assert "set `params_type = TreeParams` in the class" in str(info.value)
     assert "mlstat-noptype" in str(info.value)
+
+
+def test_params_that_cannot_be_written_as_json_refuse_the_component(site):
+    """A callable in params passed validate and crashed `mlstat run` writing config.toml."""
+    install(site, "fnparams", {"plugin": model_plugin(
+        "'m', 'model', 'mlstat_core.builtins.models:MajorityModel', params=FnParams, "
+        "description='d.'", extra=textwrap.dedent("""
+        from typing import Callable
+
+        class FnParams(Params):
+            fn: Callable = Field(print, description="What to call.")
+            depth: int = Field(3, description="Depth.")
+        """))})
+    registry = discover(entry_points=points(site))
+    problems = " ".join(registry.plugins["fnparams"].problems)
+    assert "params FnParams has field(s) that cannot be written to a pipeline or state file: " \
+           "fn" in problems
+    assert "depth" not in problems
+    assert "fnparams.m" in registry.refused
+
+
+def test_a_task_declared_again_with_other_columns_is_reported_not_dropped_silently(site):
+    tasks = textwrap.dedent("""
+        from mlstat_core.tasks import TaskType
+
+        @hookimpl
+        def mlstat_tasks():
+            return [TaskType("tabular_classification", "Mine.", tags=("mine",)),
+                    TaskType("household_typing", "Types of household.",
+                             prediction_columns={columns})]
+        """)
+    install(site, "tasksa", {"plugin": HEADER + tasks.format(columns='("prediction",)')})
+    install(site, "tasksb", {"plugin": HEADER + tasks.format(
+        columns='("prediction", "confidence")')})
+    registry = discover(entry_points=points(site))
+    problems_a = " ".join(registry.plugins["tasksa"].problems)
+    problems_b = " ".join(registry.plugins["tasksb"].problems)
+    assert "task 'tabular_classification' of plugin 'tasksa' is ignored: plugin 'core'" \
+        in problems_a
+    assert "household_typing" not in problems_a  # the first to declare it keeps it
+    assert "task 'household_typing' of plugin 'tasksb' is ignored: plugin 'tasksa'" \
+        in problems_b
+    assert registry.tasks["household_typing"].prediction_columns == ("prediction",)
