@@ -158,7 +158,7 @@ class _Suite:
         return f"{self.plugin}.{safe}"
 
     def where(self, spec: ComponentSpec | None = None) -> str:
-        dist = self.record.distribution or "not installed as a distribution"
+        dist = self.record.distribution or "unknown: not installed with pip"
         if spec is None:
             return f"plugin {self.plugin!r} (distribution {dist})"
         return f"{spec.kind} {self.full_name(spec)} (plugin {self.plugin!r}, distribution {dist})"
@@ -277,7 +277,7 @@ def _first_errors(exc: ValidationError, n: int = 3) -> str:
 def _check_discovery(suite: _Suite) -> str | None:
     record = suite.record
     if record.status != "loaded":
-        raise suite.fail(None, f"it is {record.status}: {record.error}",
+        raise suite.fail(None, f"it did not load ({record.status}): {record.error}",
                          "see the message; `mlstat plugins` lists every plugin's status")
     own = [c for c in suite.registry.conflicts.values()
            if f" {suite.plugin}." in c or c.startswith(f"{suite.plugin}.")]
