@@ -66,7 +66,7 @@ class DropRecords(Transform):
         return frame.iloc[1:]
 
 
-def registry_with_transforms():
+def transforms_module() -> types.ModuleType:
     module = types.ModuleType("prep")
     module.CapIncome, module.DropRecords = CapIncome, DropRecords
     module.ForgetfulCap, module.PickledCap = ForgetfulCap, PickledCap
@@ -86,6 +86,11 @@ def registry_with_transforms():
                               description="Drops a record (breaks the contract).")]
 
     module.mlstat_transforms = mlstat_transforms
+    return module
+
+
+def registry_with_transforms():
+    module = transforms_module()
     registry = discover(entry_points=[])
     registry.register(module, "prep", PluginRecord("prep", "prep"))
     return registry
@@ -140,6 +145,21 @@ def test_a_steps_defects_are_blamed_on_the_step_not_the_model(write_pipeline):
         mlstat_core.run(path, registry=registry)
     assert "transform prep.not_a_transform built a NotATransform, which lacks fit(), " \
            "save(), load_state()" in str(info.value)
+
+
+def test_the_conformance_suite_checks_that_a_step_loads_back_as_it_was_saved():
+    from mlstat_core.testing import check_plugin, run_checks
+
+    found = {r.id: r for r in run_checks(check_plugin(transforms_module(), name="prep"))}
+    task = "tabular_classification"
+    assert found[f"prep.cap_income-round_trip-{task}"].status == "passed"
+    forgetful = found[f"prep.forgetful_cap-round_trip-{task}"]
+    assert forgetful.status == "failed"
+    assert "loaded into a new instance, it transforms differently" in forgetful.message
+    assert "save() wrote pickle files ['state.pkl']" \
+        in found[f"prep.pickled_cap-round_trip-{task}"].message
+    assert "keep every record" in found[f"prep.drop-round_trip-{task}"].message
+    assert "not a subclass of Transform" in found["prep.not_a_transform-factory"].message
 
 
 def test_unknown_step_is_a_config_error(write_pipeline):

@@ -27,7 +27,15 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from mlstat_core import hookspecs
-from mlstat_core.components import ComponentSpec, Indicator, Loader, Model, Params, Splitter
+from mlstat_core.components import (
+    ComponentSpec,
+    Indicator,
+    Loader,
+    Model,
+    Params,
+    Splitter,
+    Transform,
+)
 from mlstat_core.errors import ConfigIssue, validation_text
 from mlstat_core.registry import (
     FactoryError,
@@ -47,6 +55,7 @@ HEAVY_MODULES: tuple[str, ...] = (
 
 KIND_BASES: dict[str, type] = {
     "loader": Loader, "splitter": Splitter, "model": Model, "indicator": Indicator,
+    "transform": Transform,
 }
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib", ".pt", ".pth", ".ckpt", ".npy")
 
@@ -774,6 +783,12 @@ def _component_checks(suite: _Suite, spec: ComponentSpec, kind: str) -> None:
         suite.add("load", lambda: _check_load(suite, spec), spec)
     elif kind == "splitter":
         suite.add("split", lambda: _check_split(suite, spec), spec)
+    elif kind == "transform":
+        from mlstat_core.testing.transforms import check_transform
+
+        data = [t for t in (spec.tasks or ("tabular_classification",)) if suite.has_data(t)]
+        for task in data[:1]:  # one sample data set is enough for a step
+            suite.add("round_trip", lambda t=task: check_transform(suite, spec, t), spec, task)
     elif kind in ("model", "indicator"):
         tasks = [t for t in (spec.tasks or ("tabular_classification",)) if suite.has_data(t)]
         if not tasks:
