@@ -59,9 +59,12 @@ class Scorer:
             pos = a[a > 0]
             self.scales[v] = float(np.median(pos)) if pos.size else 1.0
         T = self._logs(X)
+        # a column with no value in the sample cannot be binned by the learners: as a constant
+        # it is never split on, so the learners ignore it, here and when predicting
+        features = np.where(np.isnan(T).all(axis=0), 0.0, T)
         for j, v in enumerate(self.variables):
             rows = ~np.isnan(T[:, j])
-            others = np.delete(T, j, axis=1)
+            others = np.delete(features, j, axis=1)
             if others.shape[1] == 0 or rows.sum() < 20:
                 self.learners[v] = None
                 center = float(np.nanmedian(T[rows, j])) if rows.any() else 0.0

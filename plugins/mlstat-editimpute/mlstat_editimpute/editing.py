@@ -25,6 +25,8 @@ from mlstat_editimpute.rules import RuleSet
 from mlstat_editimpute.solver import LinearSystem, check_consistency
 
 ORIGINAL, EDITED = "original", "edited"
+UNCHANGED_TOL = 1e-9
+"""Relative difference below which a treated value is the value as received (float noise)."""
 RANGE_WARN_SHARE = 0.05
 """Share of observed values outside a variable's metadata range above which fit warns."""
 
@@ -157,6 +159,7 @@ class Editor:
             detect: bool, threshold: float, correct_units: bool) -> EditOutcome:
         n, p = X.shape
         values = X[self.variables].to_numpy(float, copy=True)
+        received = values.copy()
         flags = np.full((n, p), ORIGINAL, dtype=object)
         reasons = np.full((n, p), "", dtype=object)
         blank = np.isnan(values) & self.imputable
@@ -223,6 +226,7 @@ class Editor:
         before = filled.copy()
         self._adjust(filled, blank, values, flags, reasons)
         self.round_treated(filled, blank | (np.abs(filled - before) > 1e-12))
+        self._keep_unchanged(filled, received, flags, reasons)
         passes = self.passes(filled) & ~frozen_out
         newly = ~passes & ~review
         review[newly] = True
@@ -250,31 +254,53 @@ class Editor:
             review_reason[r] = "; ".join([*filter(None, [review_reason[r]]), *said])
         return out.any(axis=1)
 
+    def _keep_unchanged(self, values: np.ndarray, received: np.ndarray, flags: np.ndarray,
+                        reasons: np.ndarray) -> None:
+        """Cells treated but ending at the value as received (a suspicious share that the
+        balance edit puts back where it was) keep that value exactly and count as
+        ``original``: no change to flag, log or count as imputed."""
+        with np.errstate(invalid="ignore"):
+            same = (flags != ORIGINAL) & ~np.isnan(received) & (
+                np.abs(values - received) <= UNCHANGED_TOL * np.maximum(np.abs(received), 1.0))
+        rows = np.flatnonzero(same.any(axis=1))
+        if not len(rows):
+            return
+        trial = np.where(same[rows], received[rows], values[rows])
+        keep = self.passes(trial) | ~self.passes(values[rows])
+        for r, row in zip(rows[keep], trial[keep], strict=True):
+            values[r] = row
+            flags[r, same[r]] = ORIGINAL
+            reasons[r, same[r]] = ""
+
     def round_treated(self, values: np.ndarray, treated: np.ndarray) -> None:
         """Round the ``treated`` (imputed, prorated, adjusted) values to the precision each
         variable is recorded at, where the record still passes every edit: first each value to
         the nearest step, else the treated values of each balance edit with a controlled
         rounding that keeps their sum (as Banff's prorating does). A record that would fail
-        keeps its unrounded values."""
+        keeps its unrounded values, cleared of float noise (0.40560000000000007 is 0.4056)."""
         grid = self.steps > 0
         step = np.where(grid, self.steps, 1.0)
         with np.errstate(invalid="ignore"):
             units = values / step
-            off = treated & grid & ~np.isnan(values) & (np.abs(units - np.round(units)) > 1e-6)
+            off = treated & grid & ~np.isnan(values) & (snap(values, step) != values)
+            noise = off & (np.abs(units - np.round(units)) <= 1e-6)  # on the grid but for noise
         rows = np.flatnonzero(off.any(axis=1))
         if not len(rows):
             return
         sub, mask = values[rows], off[rows]
         nearest = np.where(mask, snap(sub, step), sub)
+        cleaned = np.where(noise[rows], nearest, sub)
         todo = np.ones(len(rows), dtype=bool)
-        for how in ("nearest", np.round, np.floor, np.ceil):
+        for how in ("nearest", np.round, np.floor, np.ceil, "noise"):
             idx = np.flatnonzero(todo)
             if not len(idx):
                 break
-            cand = nearest[idx] if how == "nearest" else self._controlled(
-                sub[idx], nearest[idx], mask[idx], step, how)
+            cand = nearest[idx] if how == "nearest" else cleaned[idx] if how == "noise" \
+                else self._controlled(sub[idx], nearest[idx], mask[idx], step, how)
             inside = ~mask[idx] | ((cand >= self.lower - 1e-9) & (cand <= self.upper + 1e-9))
             ok = self.passes(cand) & inside.all(axis=1)
+            if how == "noise":  # cleared of noise too where the record fails anyway
+                ok |= ~self.passes(sub[idx])
             sub[idx[ok]] = cand[ok]
             todo[idx[ok]] = False
         values[rows] = sub

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mlstat_core.builtins.loaders import DECIMAL_COMMA, check_ids
+from mlstat_core.builtins.loaders import DECIMAL_COMMA, check_ids, check_weights
 from mlstat_core.components import ColumnRoles, Dataset, Loader
 from mlstat_core.errors import DataError
 from mlstat_core.io import (
@@ -48,8 +48,11 @@ def build_dataset(frame: pd.DataFrame, path: Path, infos: dict[str, VariableInfo
         infos.setdefault(v, default_info(v, numeric[v]))
     frame = frame.copy()
     frame[variables] = numeric
+    roles = ColumnRoles(id=id_col, features=list(variables), weights=weights)
     if id_col:
         check_ids(frame, id_col, path)  # present, filled in and unique, as core.table checks
+    if weights:
+        check_weights(frame, roles, path)  # numbers, present, >= 0, not all 0: as core.table
     rules = RuleSet.parse(list(params.rules))
     rules.check_variables(list(frame.columns), where=f"data set {path.name}")
     frame = frame.reset_index(drop=True)
@@ -62,7 +65,6 @@ def build_dataset(frame: pd.DataFrame, path: Path, infos: dict[str, VariableInfo
         metadata.update(truth=inj.truth, injected_mask=inj.mask, injected_kind=inj.kinds,
                         injection={"seed": params.inject_seed, "specs": specs,
                                    "cells": inj.summary})
-    roles = ColumnRoles(id=id_col, features=list(variables), weights=weights)
     return Dataset(frame=frame, roles=roles, name=path.stem, sources=sources or [path],
                    metadata=metadata)
 

@@ -13,7 +13,6 @@ it changed). The input frame is never modified.
 
 from __future__ import annotations
 
-import difflib
 import json
 import warnings
 from pathlib import Path
@@ -39,9 +38,12 @@ from mlstat_editimpute.imputers import (
 )
 from mlstat_editimpute.indicators import per_rule_counts
 from mlstat_editimpute.metadata import numeric_frame
-from mlstat_editimpute.rules import RuleSet
+from mlstat_editimpute.rules import RuleSet, closest_name
 
 FITTED_FILE = "fitted.skops"
+MIN_PASS_SHARE = 0.01
+"""An edit rule that fewer than this share of the training records it can be checked on pass
+is contradicted by the data: fit stops rather than rewrite one of its variables everywhere."""
 FLAG = "__flag"
 
 _SK = "sklearn.ensemble._hist_gradient_boosting"
@@ -112,6 +114,18 @@ class EditImputeModel(Model):
         described = meta.get("variables") or {}
         self.infos = {v: dict(described.get(v, {})) for v in self.variables}
         self._check_weights(p.weights)
+        X = numeric_frame(train.frame, self.variables, what="training data", infos=self.infos)
+        for v in variables:
+            if X[v].isna().all():
+                raise DataError(f"variable {v!r} has no observed value in the training data "
+                                "(every record is missing): nothing to learn its imputation "
+                                "from; drop it from `variables` or supply data")
+        for v in extra:
+            if X[v].isna().all():
+                rule = next(r for r in rules if v in r.variables)
+                raise DataError(f"edit rule {rule.text!r} names {v!r}, which has no value in "
+                                "the training data (every record is missing), so the rule can "
+                                f"never be checked: fill in {v!r} or drop the rule")
         self.fit_warnings = []
         if extra:
             absent = [v for v in extra if v not in described]
@@ -122,12 +136,6 @@ class EditImputeModel(Model):
                        f"variables to edit ({why}): they are kept as reported, never edited or "
                        "imputed, and a record missing one goes to manual review; add them to "
                        "the metadata (or `variables`) to edit them")
-        X = numeric_frame(train.frame, self.variables, what="training data", infos=self.infos)
-        for v in variables:
-            if X[v].isna().all():
-                raise DataError(f"variable {v!r} has no observed value in the training data "
-                                "(every record is missing): nothing to learn its imputation "
-                                "from; drop it from `variables` or supply data")
         imputable = {v: (v not in extra) and bool(self.infos[v].get("imputable", True))
                      for v in self.variables}
         for v in self.variables:
@@ -161,8 +169,8 @@ class EditImputeModel(Model):
         variables are edited is known only once the data is; positivity is in the params)."""
         for name in weights:
             if name not in self.variables:
-                close = difflib.get_close_matches(name, self.variables, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                close = closest_name(name, self.variables)
+                hint = f" (did you mean {close!r}?)" if close else ""
                 raise ConfigError(f"model `weights` names variable {name!r}, which is not a "
                                   f"variable being edited{hint}; the variables are "
                                   f"{', '.join(map(repr, self.variables))}")
@@ -180,6 +188,7 @@ class EditImputeModel(Model):
         values[bad] = np.nan
         ok, evaluable = ed.evaluate(values)
         failed = evaluable & ~ok
+        self._check_rules_met(failed, evaluable)
         for k, rule in enumerate(ed.rules.rules):
             rows = failed[:, k]
             if rows.any():
@@ -188,6 +197,31 @@ class EditImputeModel(Model):
         clean = pd.DataFrame(values, columns=self.variables, index=X.index)
         self._check_training_values(X, clean, failed, evaluable)
         return clean
+
+    def _check_rules_met(self, failed: np.ndarray, evaluable: np.ndarray) -> None:
+        """DataError naming each rule that (almost) no training record passes, of those it can
+        be checked on (a value missing, outside its range or blanked as suspicious leaves a
+        record unchecked): such a rule is contradicted by the data, and editing would change
+        one of its variables in nearly every record, learning it from almost nothing."""
+        assert self.editor is not None
+        checked = evaluable.sum(axis=0)
+        passing = (evaluable & ~failed).sum(axis=0)
+        bad = [(r, int(passing[k]), int(checked[k]))
+               for k, r in enumerate(self.editor.rules.rules)
+               if checked[k] and passing[k] < MIN_PASS_SHARE * checked[k]]
+        if not bad:
+            return
+        one = len(bad) == 1
+        listed = "; ".join(f"{r.text!r} ({n} of the {m:,} records it can be checked on)"
+                           for r, n, m in bad)
+        names = ", ".join(map(repr, dict.fromkeys(v for r, _, _ in bad for v in r.variables)))
+        almost = "" if all(n == 0 for _, n, _ in bad) else "(almost) "
+        raise DataError(
+            f"{almost}no training record passes edit rule{'' if one else 's'} {listed}, so "
+            f"{names} {'has' if ',' not in names else 'have'} {almost}no usable "
+            "training value (the values of a failed rule's variables are not learnt from) and "
+            f"would be changed in {almost}every record: fix or drop "
+            f"{'that rule' if one else 'those rules'}, which the data contradict")
 
     def _check_training_values(self, X: pd.DataFrame, clean: pd.DataFrame, failed: np.ndarray,
                                evaluable: np.ndarray) -> None:

@@ -16,6 +16,7 @@ at the end allows a tolerance on every comparison of the rule.
 from __future__ import annotations
 
 import ast
+import difflib
 import math
 import re
 from dataclasses import dataclass, field
@@ -442,6 +443,16 @@ def parse_each(texts: list[str]) -> tuple[list[EditRule], list[RuleError]]:
     return rules, failed
 
 
+def closest_name(name: str, known: list[str]) -> str | None:
+    """The known name closest to ``name`` ignoring case (``TOTEXP`` and ``Totexp`` both find
+    ``totexp``), or None when none is close."""
+    by_lower: dict[str, str] = {}
+    for k in known:
+        by_lower.setdefault(k.lower(), k)
+    close = difflib.get_close_matches(name.lower(), list(by_lower), n=1)
+    return by_lower[close[0]] if close else None
+
+
 @dataclass
 class RuleSet:
     """Parsed edit rules, with checks against the data's variables."""
@@ -485,10 +496,8 @@ class RuleSet:
         for r in self.rules:
             for v in r.variables:
                 if v not in known:
-                    import difflib
-
-                    close = difflib.get_close_matches(v, known, n=1)
-                    hint = f" (did you mean {close[0]!r}?)" if close else ""
+                    close = closest_name(v, known)
+                    hint = f" (did you mean {close!r}?)" if close else ""
                     raise RuleError(f"edit rule {r.name!r} ({r.text!r}) names variable {v!r}, "
                                     f"which is not in {where}{hint}")
 

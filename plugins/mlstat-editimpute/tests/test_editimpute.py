@@ -4,6 +4,7 @@ persistence, clear data errors, and the example pipeline running through the eng
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -834,3 +835,125 @@ def test_survey_reading_options_are_checked_as_core_table_checks_them(options: d
     with pytest.raises(ValidationError) as survey:
         SurveyParams(path="d.csv", **options)
     assert [e["msg"] for e in survey.value.errors()] == [e["msg"] for e in core.value.errors()]
+
+
+# --- audit EI: rules the data contradict, empty rule columns, weights, float noise, names ------
+
+
+@pytest.mark.parametrize("detect", [True, False])
+@pytest.mark.parametrize("rule", ["big: totexp + income >= 9000", "nl: wfood * totexp >= 6000"])
+def test_rule_every_record_fails_stops_fit_with_detection_on_or_off(data: Dataset, rule: str,
+                                                                    detect: bool) -> None:
+    """Records the rule cannot be checked on (a value missing, or blanked as suspicious) keep
+    their other values, yet a rule that no record passes is still the data contradicting it,
+    not a variable to rewrite in every record."""
+    model = PmmModel(PmmParams(rules=[rule], detect=detect, **FAST))
+    with pytest.raises(DataError, match=r"^(\(almost\) )?no training record passes edit rule "
+                                        + re.escape(repr(rule)) + r" \(\d of the \d+ records it "
+                                        r"can be checked on\), so '\w+', '\w+' have "):
+        model.fit(data)  # without detection, 2 income unit errors (x10) pass 'big'
+
+
+
+def test_rule_almost_no_record_passes_stops_fit(data: Dataset) -> None:
+    model = PmmModel(PmmParams(rules=["top: totexp >= 300"], **FAST))
+    with pytest.raises(DataError, match=r"^\(almost\) no training record passes edit rule "
+                                        r"'top: totexp >= 300' \([12] of the \d+ records"):
+        model.fit(data)
+
+
+def test_rule_some_records_fail_is_edited_not_refused(data: Dataset) -> None:
+    """A demanding but plausible rule (about a tenth of these records fail it) is applied."""
+    model = PmmModel(PmmParams(rules=[*BUDGET_RULES, "d: totexp <= income"], **FAST))
+    out = model.fit(data).predict(data.frame)
+    assert (out["failed_rules"].str.contains(r"\bd\b")).sum() >= 10
+    assert out["edit_pass"].mean() >= 0.95
+
+
+def _with_savings(data: Dataset, values: object) -> Dataset:
+    frame = data.frame.copy()
+    frame["savings"] = values
+    return Dataset(frame, data.roles, metadata=data.metadata)
+
+
+@pytest.mark.parametrize("detect", [True, False])
+def test_rule_on_an_empty_column_is_a_clear_error(data: Dataset, detect: bool) -> None:
+    model = PmmModel(PmmParams(rules=["sv: savings <= income"], detect=detect, **FAST))
+    with pytest.raises(DataError, match=r"^edit rule 'sv: savings <= income' names 'savings', "
+                                        r"which has no value in the training data.*fill in "
+                                        r"'savings' or drop the rule$"):
+        model.fit(_with_savings(data, np.nan))
+
+
+def test_rule_on_a_partly_filled_column_keeps_it_as_reported(data: Dataset) -> None:
+    ds = _with_savings(data, np.where(np.arange(len(data.frame)) % 2, 100.0, np.nan))
+    model = PmmModel(PmmParams(rules=["sv: savings <= 10 * income"], **FAST))
+    with pytest.warns(UserWarning, match=r"'savings' are not among the variables to edit"):
+        model.fit(ds)
+    out = model.predict(ds.frame)
+    assert (out["savings__flag"] == "original").all()
+    assert out.loc[ds.frame["savings"].isna(), "needs_review"].all()
+
+
+def test_scorer_ignores_a_column_with_no_value(budget: pd.DataFrame) -> None:
+    from mlstat_editimpute.detect import Scorer
+
+    frame = budget.assign(savings=np.nan)
+    z = Scorer(list(frame.columns), max_iter=20).fit(frame).zscores(frame)
+    assert np.isnan(z[:, -1]).all() and np.isfinite(z[:, :-1]).all()
+
+
+@pytest.mark.parametrize(("value", "problem"), [("", "missing value"),
+                                                ("-20", "negative value"),
+                                                ("abc", "value(s) that are not numbers")])
+def test_survey_weights_are_checked_as_core_table_checks_them(tmp_path: Path, value: str,
+                                                              problem: str) -> None:
+    from mlstat_editimpute.loaders import SurveyLoader
+    from mlstat_editimpute.params import SurveyParams
+
+    frame = pd.read_csv(SURVEY).iloc[:50].astype(str)
+    frame.insert(0, "hh", [f"{i:05d}" for i in range(len(frame))])
+    frame["wgt"] = "250.5"
+    frame.loc[7, "wgt"] = value
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    loader = SurveyLoader(SurveyParams(path="d.csv", id="hh", weights="wgt"))
+    with pytest.raises(DataError, match=rf"weights column 'wgt' has 1 {re.escape(problem)}.*at "
+                                        r"record id '00007'\); a weight must be a number >= 0"):
+        loader.load(tmp_path)
+    frame.loc[7, "wgt"] = "12"
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    assert loader.load(tmp_path).roles.weights == "wgt"
+
+
+def test_treated_values_are_clean_and_unchanged_ones_not_logged(budget: pd.DataFrame) -> None:
+    """Prorated shares carry the recorded precision without float noise (0.1686, not
+    0.16860000000000008), and a suspicious share the balance edit puts back where it was is
+    not an imputation: flagged original, and absent from the audit log."""
+    from mlstat_editimpute.imputers import snap
+    from mlstat_editimpute.models import edited_and_audit
+
+    ds = BudgetUkLoader(BudgetParams(inject=INJECT, rules=BUDGET_RULES)).load(Path("."))
+    model = PmmModel(PmmParams(**FAST)).fit(ds)
+    out = model.predict(ds.frame)
+    for j, v in enumerate(model.variables):
+        treated = (out[v + "__flag"] != "original").to_numpy()
+        x = out.loc[treated, v].to_numpy(float)
+        if model.editor.steps[j]:
+            assert (snap(x, model.editor.steps[j]) == x).all(), v
+    shares = ["wfood", "wfuel", "wcloth", "walc", "wtrans", "wother"]
+    assert out["reasons"].str.contains("suspicious").any()
+    assert (out[shares].sum(axis=1) - 1).abs().max() <= 0.01 + 1e-9
+    _, audit = edited_and_audit(ds.frame, out, model.variables)
+    old = audit["old_value"].astype(float)
+    assert not (old == audit["new_value"].astype(float)).any()
+    assert out["edit_pass"].all()
+
+
+@pytest.mark.parametrize("name", ["TOTEXP", "Totexp", "totexpp"])
+def test_unknown_variable_hint_ignores_case(data: Dataset, name: str) -> None:
+    model = PmmModel(PmmParams(rules=[f"spend: {name} <= 4 * income"], **FAST))
+    with pytest.raises(ConfigError, match=f"'{name}'.*did you mean 'totexp'"):
+        model.fit(data)
+    model = PmmModel(PmmParams(weights={name.upper().replace("TOTEXP", "INCOME"): 2.0}, **FAST))
+    with pytest.raises(ConfigError, match="did you mean 'income'"):
+        model.fit(data)
