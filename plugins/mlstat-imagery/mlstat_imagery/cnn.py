@@ -23,6 +23,7 @@ from mlstat_core.sklearn_model import classification_frame
 from mlstat_core.torch_devices import scoring_device, training
 from mlstat_imagery.features import feature_stack
 from mlstat_imagery.mapping import SceneMapper
+from mlstat_imagery.nodata import missing_rows, without_class
 from mlstat_imagery.params import CnnParams
 from mlstat_imagery.scene import SceneInfo, gather_by_tile, pixel_positions, read_window
 
@@ -251,8 +252,10 @@ class CnnModel(SceneMapper, Model):
         empty = np.full((len(frame), len(self.classes_ or [])), np.nan)
         proba = gather_by_tile(info, rows, cols, size,
                                functools.partial(self.scene_probabilities, info), empty)
-        proba = np.nan_to_num(proba, nan=1.0 / max(1, proba.shape[1]))
-        return classification_frame(frame.index, self.classes_ or [], proba)
+        out = classification_frame(frame.index, self.classes_ or [], proba)
+        return without_class(out, missing_rows(proba), "in the scene at their row/col",
+                             "the CNN reads the scene, not the records' band values: leave "
+                             "them out before scoring")
 
     def write_outputs(self, directory: Path, predictions: pd.DataFrame,
                       test: Dataset) -> list[Path]:

@@ -16,12 +16,20 @@ import numpy as np
 import pandas as pd
 
 from mlstat_core.components import Dataset
-from mlstat_core.errors import DataError
-from mlstat_core.sklearn_model import SklearnModel, proba_column
+from mlstat_core.errors import DataError, ModelError
+from mlstat_core.sklearn_model import (
+    SklearnModel,
+    classification_frame,
+    proba_column,
+    refuse_infinite,
+    require_columns,
+)
+from mlstat_core.threads import few_threads
 from mlstat_imagery.features import context_margin, context_names, context_stack
 from mlstat_imagery.fraction import FractionForest
 from mlstat_imagery.mapping import SceneMapper
 from mlstat_imagery.mixing import MIXTURE_STREAM, FeatureRecipe, MixtureSource
+from mlstat_imagery.nodata import missing_rows, nodata_as_missing, without_class
 from mlstat_imagery.params import ContextForestParams, ImageryForestParams
 from mlstat_imagery.prevalence import adjusted_count, prevalence_weights
 from mlstat_imagery.scene import (
@@ -363,8 +371,13 @@ class PixelForestModel(SceneMapper, SklearnModel):
     # -- features ---------------------------------------------------------------------------
 
     def to_matrix(self, frame: pd.DataFrame) -> Any:
+        """The records' features, NaN where nodata: a band column holding the scene's nodata
+        value, an empty value, or (with ``context_windows``) nodata in the scene at the
+        record's pixel."""
         assert self.roles is not None
-        base = frame[self.roles.features].to_numpy(dtype=np.float32)
+        base = nodata_as_missing(frame[self.roles.features].to_numpy(dtype=np.float32),
+                                 list(self.roles.features),
+                                 (self.extra_state.get("scene") or {}).get("nodata") or {})
         windows = self.extra_state.get("context_windows") or []
         if not windows:
             return base
@@ -403,17 +416,33 @@ class PixelForestModel(SceneMapper, SklearnModel):
         return self.extra_state.get("threshold")
 
     def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
-        out = super().predict(frame)
+        """Class and probabilities of each record; no class for a record on nodata (see
+        :meth:`to_matrix`), as the map leaves such pixels, with a warning counting them."""
+        if self.estimator is None or self.roles is None:
+            raise ModelError(f"{type(self).__name__} is not fitted; call fit first")
+        require_columns(frame, self.roles.input_columns())
+        refuse_infinite(frame, self.roles.input_columns())
+        classes = list(self.classes_ or [])
+        matrix = self.to_matrix(frame)
+        unscored = missing_rows(matrix)
+        proba = np.full((len(frame), len(classes)), np.nan)
+        if not unscored.all():
+            with few_threads(len(frame)):
+                proba[~unscored] = self.estimator.predict_proba(matrix[~unscored])
+        out = classification_frame(frame.index, classes, proba)
         rule = self.threshold()
-        if rule is None or not len(out):
-            return out
-        positive = rule["positive"]
-        other = next(c for c in (self.classes_ or []) if c != positive)
-        proba = out[proba_column(positive)].to_numpy()
-        chosen = proba >= rule["value"]
-        out["prediction"] = np.where(chosen, positive, other).astype(object)
-        out["confidence"] = np.where(chosen, proba, 1.0 - proba)
-        return out
+        if rule is not None and len(out):
+            positive = rule["positive"]
+            other = next(c for c in classes if c != positive)
+            p = out[proba_column(positive)].to_numpy()
+            chosen = p >= rule["value"]
+            out["prediction"] = np.where(chosen, positive, other).astype(object)
+            out["confidence"] = np.where(chosen, p, 1.0 - p)
+        where = "in their band or index columns (the scene's nodata value, or empty)"
+        if self.extra_state.get("context_windows"):
+            where += " or in the scene at their row/col"
+        return without_class(out, unscored, where, "give them valid band values, or leave "
+                                                   "them out before scoring")
 
     def decide(self, proba: np.ndarray) -> np.ndarray:
         """Class index of each pixel from probabilities (classes, ...): the threshold rule on

@@ -460,14 +460,21 @@ def read_vector(path: Path, vector_crs: str | None, info: SceneInfo, tolerance: 
 def polygon_pixels(frame: Any, field_name: str, info: SceneInfo, path: Path,
                    block_rows: int = 512) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rows, cols and class codes of the pixels whose centre lies in a labelled polygon."""
+    import pandas as pd
     from rasterio.features import rasterize
     from rasterio.windows import Window, transform
 
-    if field_name not in frame.columns:
-        raise DataError(f"polygons {path} have no attribute {field_name!r}; they have "
-                        f"{', '.join(c for c in frame.columns if c != 'geometry')}")
-    shapes = [(geom, int(code)) for geom, code in zip(frame.geometry, frame[field_name],
-                                                       strict=True) if geom is not None]
+    values = class_codes(frame, field_name, "labels_field", path, "polygons")
+    numbers = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=np.float64)
+    bad = np.isnan(numbers) | (numbers % 1 != 0)
+    if bad.any():
+        examples = ", ".join(sorted({repr(v) for v in values[bad]})[:5])
+        raise DataError(f"{path.name} has class code(s) {examples} in {field_name!r} (the "
+                        "`labels_field` attribute) that are not whole numbers: label polygons "
+                        "with the numeric codes of `classes` in [loader], or set "
+                        "`labels_field` to the attribute that holds them")
+    shapes = [(geom, int(code)) for geom, code in zip(frame.geometry, numbers, strict=True)
+              if geom is not None]
     rows, cols, codes = [], [], []
     for row0 in range(0, info.height, block_rows):
         h = min(block_rows, info.height - row0)
@@ -488,9 +495,7 @@ def polygon_pixels(frame: Any, field_name: str, info: SceneInfo, path: Path,
 def points_on_grid(frame: Any, field_name: str, info: SceneInfo,
                    path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """For each point: row, col, x, y, class code (row -1 when outside the scene)."""
-    if field_name not in frame.columns:
-        raise DataError(f"points {path} have no attribute {field_name!r}; they have "
-                        f"{', '.join(c for c in frame.columns if c != 'geometry')}")
+    codes = class_codes(frame, field_name, "points_field", path, "points")
     geoms = frame.geometry
     if len(geoms) and not (geoms.geom_type == "Point").all():
         raise DataError(f"{path} holds {sorted(set(geoms.geom_type))} geometries, not points")
@@ -504,5 +509,22 @@ def points_on_grid(frame: Any, field_name: str, info: SceneInfo,
         & (cols >= 0) & (cols < info.width)
     rows = np.where(inside, rows, -1).astype(np.int64)
     cols = np.where(inside, cols, -1).astype(np.int64)
-    codes = frame[field_name].to_numpy()
     return rows, cols, x, y, codes
+
+
+def class_codes(frame: Any, field_name: str, setting: str, path: Path, what: str) -> np.ndarray:
+    """The class codes of a vector file's features: attribute ``field_name`` (the loader's
+    ``setting``), which every feature must fill; a DataError names the setting otherwise."""
+    if field_name not in frame.columns:
+        others = ", ".join(str(c) for c in frame.columns if c != "geometry") or "none"
+        raise DataError(f"{what} {path} have no attribute {field_name!r} (`{setting}` in "
+                        f"[loader]); they have {others}: set `{setting}` to the attribute that "
+                        "holds the class codes")
+    codes = frame[field_name]
+    blank = (codes.isna() | codes.astype(str).str.strip().eq("")).to_numpy()
+    if blank.any():
+        raise DataError(f"{int(blank.sum()):,} of the {len(codes):,} {what} of {path.name} "
+                        f"have a blank class code (attribute {field_name!r}, set by "
+                        f"`{setting}` in [loader]): give each of them its class code, or "
+                        f"delete them from {path.name}")
+    return codes.to_numpy()

@@ -54,6 +54,51 @@ def test_label_class_that_does_not_exist(crop_dir: Path) -> None:
         LandsatNcParams(positive_class="urban")
 
 
+def _rewrite_vector(folder: Path, name: str, edit: object) -> None:
+    """Rewrite the shapefile ``name`` in ``folder`` (from the bundled one) after ``edit``."""
+    import geopandas as gpd
+    from mlstat_imagery.loaders import BUNDLED
+
+    frame = gpd.read_file(BUNDLED / name)
+    edit(frame)  # type: ignore[operator]
+    frame.to_file(folder / name)
+
+
+def test_blank_class_codes_of_points_are_counted(crop_dir: Path, tmp_path: Path) -> None:
+    folder = _copy(crop_dir, tmp_path / "scene")
+    _rewrite_vector(folder, "landsat96_points.shp",
+                    lambda f: f.__setitem__("id", f["id"].astype(float).mask(f.index < 20)))
+    with pytest.raises(DataError, match=r"^20 of the 1,000 points of landsat96_points\.shp "
+                                        r"have a blank class code \(attribute 'id', set by "
+                                        r"`points_field` in \[loader\]\): give each of them "
+                                        r"its class code, or delete them"):
+        LandsatNcLoader(LandsatNcParams(directory=str(folder))).load(folder)
+
+
+def test_a_missing_class_attribute_names_the_setting(crop_dir: Path, tmp_path: Path) -> None:
+    folder = _copy(crop_dir, tmp_path / "scene")
+    _rewrite_vector(folder, "landsat96_points.shp",
+                    lambda f: f.rename(columns={"id": "cls"}, inplace=True))
+    with pytest.raises(DataError, match=r"have no attribute 'id' \(`points_field` in "
+                                        r"\[loader\]\); they have cls.*: set `points_field` "
+                                        r"to the attribute that holds the class codes"):
+        LandsatNcLoader(LandsatNcParams(directory=str(folder))).load(folder)
+    data = LandsatNcLoader(LandsatNcParams(directory=str(folder), points_field="cls")
+                           ).load(folder)
+    assert data.metadata["counts"]["field_points_total"] == 1000
+
+
+def test_polygon_class_codes_name_labels_field(crop_dir: Path, tmp_path: Path) -> None:
+    folder = _copy(crop_dir, tmp_path / "scene")
+    polygons = "landsat96_polygons.shp"
+    _rewrite_vector(folder, polygons, lambda f: None)
+    params = {"directory": str(folder), "labels": polygons}
+    with pytest.raises(DataError, match=r"no attribute 'klass' \(`labels_field` in "):
+        LandsatNcLoader(LandsatNcParams(**params, labels_field="klass")).load(folder)
+    with pytest.raises(DataError, match=r"'developed'.* not whole numbers: .*`labels_field`"):
+        LandsatNcLoader(LandsatNcParams(**params, labels_field="label")).load(folder)
+
+
 def test_bands_on_other_crs_and_resolution_are_resampled_and_said(crop_dir: Path,
                                                                   tmp_path: Path) -> None:
     import numpy as np
