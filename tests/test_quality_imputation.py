@@ -29,6 +29,13 @@ def test_errors_match_their_definitions() -> None:
     assert results["imputation_bias_total"].value["income"] == pytest.approx(err.sum())
     assert results["imputation_bias_mean"].value["income"] == pytest.approx(err.sum() / len(holes))
     assert results["imputation_nrmse"].headline
+    # the headline weights each variable by its evaluated cells (one with a few cannot drive it)
+    per = results["imputation_nrmse"].details["per_variable"]
+    cells = {row[0]: row[2] for row in table.values()}
+    scored = [v for v in per if per[v] is not None]
+    assert len(scored) > 1 and len({cells[v] for v in scored}) > 1
+    assert results["imputation_nrmse"].value == pytest.approx(
+        sum(per[v] * cells[v] for v in scored) / sum(cells[v] for v in scored))
 
 
 def test_median_imputation_of_a_share_is_about_as_bad_as_the_mean() -> None:

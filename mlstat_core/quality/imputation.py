@@ -171,7 +171,8 @@ class ImputationAccuracy(Indicator):
         def column(key: str) -> dict[str, Any]:
             return {v: per[v].get(key) for v in variables}
 
-        nrmse = [x for x in column("nrmse").values() if x is not None]
+        scored = [v for v in variables if per[v].get("nrmse") is not None]
+        cells = [per[v]["evaluated"] for v in scored]
         ks = [x for x in column("ks").values() if x is not None]
         widest = max((v for v in variables if per[v].get("ks") is not None),
                      key=lambda v: per[v]["ks"], default=None)
@@ -193,10 +194,14 @@ class ImputationAccuracy(Indicator):
 
         return [
             IndicatorResult(
-                "imputation_nrmse", "accuracy", float(np.mean(nrmse)) if nrmse else None,
+                "imputation_nrmse", "accuracy",
+                float(np.average([per[v]["nrmse"] for v in scored], weights=cells))
+                if scored else None,
                 explanation="Root mean squared error of imputed against true values, divided "
                             "by the variable's standard deviation, averaged over variables "
-                            "(0: perfect; 1: no better than imputing the mean). The cells "
+                            "weighted by their evaluated cells, so that a variable with a few "
+                            "cells does not drive it (0: perfect; 1: no better than imputing "
+                            "the mean; per variable in the table). The cells "
                             "evaluated are those the model filled or changed: imputed, or "
                             "corrected by an edit rule (a variable only corrected by rules "
                             "may score 0).",
