@@ -57,11 +57,20 @@ def kept_warnings() -> Iterator[list[str]]:
         warnings.showwarning = shown
 
 
-def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+INTERRUPTED = "Interrupted: nothing was finished (a run folder, if any, is marked failed)"
+"""What a command stopped by Ctrl-C or SIGTERM says, unless :data:`INTERRUPTED_BY` has its
+own words."""
+INTERRUPTED_BY = {
+    "predict": "Interrupted: no predictions were written (the partial output is removed; an "
+               "existing output file is left as it was)",
+}
+
+
+def user_errors(fn: Callable[..., Any], interrupted: str = INTERRUPTED) -> Callable[..., Any]:
     """Turn a user's mistake (an MlstatError, or a file that cannot be written for want of
     permission or space) into one message on stderr and exit code 2 (3 for a component's
-    defect, 130 for Ctrl-C, 143 for SIGTERM); Python warnings are shown as one line each
-    (:func:`one_line_warnings`)."""
+    defect, 130 for Ctrl-C, 143 for SIGTERM, after the ``interrupted`` line); Python warnings
+    are shown as one line each (:func:`one_line_warnings`)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -71,8 +80,7 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             with one_line_warnings():
                 return fn(*args, **kwargs)
         except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM during a run: no traceback
-            click.echo("Interrupted: nothing was finished (a run folder, if any, is marked "
-                       "failed)", err=True)
+            click.echo(interrupted, err=True)
             sys.exit(getattr(exc, "exit_code", 130))
         except (MlstatError, OSError) as exc:
             message = user_message(exc)
@@ -266,7 +274,8 @@ def _print_summary(result: Any) -> None:
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option("--input", "input_path", required=True, type=click.Path(dir_okay=False),
               help="File of new records: CSV, TSV, Parquet or Excel (.csv, .tsv, .txt, "
-                   ".parquet, .pq, .xlsx, .xls); relative to the current folder.")
+                   ".parquet, .pq, .xlsx, .xlsm, .xls; .xls needs python-calamine or xlrd "
+                   "installed); relative to the current folder.")
 @click.option("--output", "output_path", required=True, type=click.Path(),
               help="CSV or Parquet file to write (written atomically); an existing file is "
                    "replaced, but never the input or a file in a run folder. The spark "
@@ -276,7 +285,10 @@ def _print_summary(result: Any) -> None:
 @click.option("--encoding", default="utf-8", show_default=True, help="Encoding of a CSV input.")
 @click.option("--sep", help="Field separator of a CSV input, e.g. ';' or '\\t' (default: the "
                             "`sep` of the loader the run was trained with, else ',' or tab "
-                            "for .tsv). Its `decimal` and `na_values` apply too.")
+                            "for .tsv). Its `na_values` apply too.")
+@click.option("--decimal", help="Decimal mark of numbers in a CSV or Excel input's text, e.g. "
+                                "',' for 0,5 (default: the `decimal` of the loader the run was "
+                                "trained with, else '.').")
 @click.option("--sheet", help="Sheet of an Excel input: its name, or a number counting from 0 "
                               "(default: the `sheet` of the loader the run was trained with, "
                               "else the first).")
@@ -293,36 +305,37 @@ def _print_summary(result: Any) -> None:
 @click.option("--engine-option", "engine_options", multiple=True, metavar="KEY=VALUE",
               help="A param of the engine (repeatable), e.g. partitions=8.")
 @click.option("--json", "as_json", is_flag=True,
-              help="Print the outcome as one JSON object on stdout (records, output, "
-                   "warnings, notes, unseen labels, drift per column) for a scheduler.")
+              help="Print the outcome as one JSON object on stdout (status, records, output, "
+                   "warnings, notes, unseen labels, drift per column) for a scheduler; a "
+                   "failure prints {\"status\": \"failed\", \"error\": ...} too.")
 def predict(run_dir: str, input_path: str, output_path: str, chunk_size: int,
-            encoding: str, sep: str | None, sheet: str | None, id_column: str | None,
-            probabilities: bool, engine: str, spark_master: str | None,
-            engine_options: tuple[str, ...], as_json: bool) -> None:
+            encoding: str, sep: str | None, decimal: str | None, sheet: str | None,
+            id_column: str | None, probabilities: bool, engine: str,
+            spark_master: str | None, engine_options: tuple[str, ...], as_json: bool) -> None:
     """Score new records with the model of a finished run."""
-    from mlstat_core.config import parse_override
-    from mlstat_core.errors import ConfigError
     from mlstat_core.predict import predict_file
 
-    options = {}
-    for item in engine_options:
-        key = item.partition("=")[0].strip()
-        if "=" not in item or not key or "." in key:
-            raise ConfigError(f"--engine-option {item!r} must look like key=value (for "
-                              "example --engine-option partitions=8)")
-        path, value = parse_override(f"engine.{item}")
-        options[path[1]] = value
-    if spark_master:
-        options["master"] = spark_master
     with kept_warnings() as raised:  # shown on stderr as they come, and kept for --json
-        summary = predict_file(run_dir, input_path, output_path, chunk_size, encoding,
-                               engine=engine, engine_options=options, id_column=id_column,
-                               probabilities=probabilities, sep=sep, cli=True, sheet=sheet)
+        try:
+            summary = predict_file(run_dir, input_path, output_path, chunk_size, encoding,
+                                   engine=engine,
+                                   engine_options=_engine_options(engine_options,
+                                                                  spark_master),
+                                   id_column=id_column, probabilities=probabilities, sep=sep,
+                                   cli=True, sheet=sheet, decimal=decimal)
+        except BaseException as exc:  # a scheduler reads why, then the exit code
+            if as_json:
+                from mlstat_core.engine import failure_message
+
+                click.echo(json.dumps({"status": "failed", "output": None,
+                                       "error": failure_message(exc),
+                                       "warnings": list(raised)}, indent=2))
+            raise
     if as_json:
         from mlstat_core.artifacts import to_jsonable
 
         click.echo(json.dumps(to_jsonable({
-            "output": str(summary.output), "records": summary.records,
+            "status": "succeeded", "output": str(summary.output), "records": summary.records,
             "seconds": round(summary.seconds, 3), "engine": summary.engine,
             "warnings": raised + summary.warnings, "notes": summary.notes,
             "unseen_labels": summary.unseen_labels, "drift": summary.drift}), indent=2))
@@ -333,6 +346,24 @@ def predict(run_dir: str, input_path: str, output_path: str, chunk_size: int,
         click.echo(f"warning: {warning}", err=True)
     for note in summary.notes + (summary.drift or {}).get("notes", []):
         click.echo(f"note: {note}", err=True)
+
+
+def _engine_options(items: tuple[str, ...], spark_master: str | None) -> dict[str, Any]:
+    """The engine's params from ``--engine-option key=value`` and ``--spark-master``."""
+    from mlstat_core.config import parse_override
+    from mlstat_core.errors import ConfigError
+
+    options = {}
+    for item in items:
+        key = item.partition("=")[0].strip()
+        if "=" not in item or not key or "." in key:
+            raise ConfigError(f"--engine-option {item!r} must look like key=value (for "
+                              "example --engine-option partitions=8)")
+        path, value = parse_override(f"engine.{item}")
+        options[path[1]] = value
+    if spark_master:
+        options["master"] = spark_master
+    return options
 
 
 # --- plugins ----------------------------------------------------------------------------------
@@ -425,9 +456,10 @@ from mlstat_core.scaffold.command import new_plugin_command  # noqa: E402
 
 for _command in (report_command, compare_command, new_plugin_command):
     main.add_command(_command)
-for _command in main.commands.values():  # every command prints user mistakes as one line
+for _name, _command in main.commands.items():  # every command: user mistakes as one line
     if _command.callback is not None:
-        _command.callback = user_errors(_command.callback)
+        _command.callback = user_errors(_command.callback,
+                                        INTERRUPTED_BY.get(_name, INTERRUPTED))
 
 if __name__ == "__main__":  # pragma: no cover
     main()

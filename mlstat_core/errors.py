@@ -119,6 +119,25 @@ def user_message(exc: BaseException) -> str | None:
     return None
 
 
+_WRITE_HINTS = {
+    "ENOENT": "its folder does not exist or cannot hold files: check the path",
+}
+"""Hints for a failed write that differ from :data:`_FILE_HINTS` (which speaks of a pipeline
+file's relative paths)."""
+
+
+def write_failure(path: object, exc: OSError) -> DataError | None:
+    """The error for a write of the file ``path`` that failed for a reason the user can fix
+    (no permission, a read-only or full disk, no such folder), naming ``path`` itself, not
+    the hidden temporary file beside it that was being written; None for any other reason
+    (the original error then stands, with its traceback)."""
+    import errno
+
+    code = errno.errorcode.get(exc.errno, "") if exc.errno is not None else ""
+    hint = _WRITE_HINTS.get(code) or _FILE_HINTS.get(code)
+    return DataError(f"cannot write {path}: {hint}") if hint else None
+
+
 def print_user_error(exc: BaseException) -> int:
     """For a plugin's own command: print a user's mistake as one line on stderr and return
     its exit code; anything else is raised again with its traceback."""

@@ -6,6 +6,7 @@ corrupt Parquet) becomes one :class:`~mlstat_core.errors.DataError` naming the f
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import unicodedata
@@ -17,7 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlstat_core.errors import DataError
+from mlstat_core.errors import DataError, write_failure
+from mlstat_core.excel import excel_failure, iter_sheet, read_sheet
 from mlstat_core.formats import CSV_SUFFIXES, EXCEL_SUFFIXES, FORMATS, PARQUET_SUFFIXES
 
 
@@ -94,12 +96,33 @@ def quoted(value: Any, limit: int = QUOTE_LIMIT) -> str:
     return repr(value)
 
 
-def first_record(frame: pd.DataFrame, mask: pd.Series, id_column: str | None) -> str:
-    """Where the first flagged record is: its id when the table has one, else its row."""
-    position = int(mask.to_numpy().nonzero()[0][0])
-    if id_column and pd.notna(frame[id_column].iloc[position]):
+def first_record(frame: pd.DataFrame, mask: pd.Series | np.ndarray, id_column: str | None,
+                 *, by_label: bool = False) -> str:
+    """Where the first flagged record is: its id when the table has one, else its row
+    counting from 1. With ``by_label`` the row comes from the record's index label, not its
+    position in ``frame``: mlstat's readers number the records of a file from 0 chunk after
+    chunk (and a split keeps them), so a record of the third chunk gets its row in the file;
+    a label that is not a whole number is named as it is."""
+    position = int(np.asarray(mask).nonzero()[0][0])
+    if id_column and id_column in frame.columns and pd.notna(frame[id_column].iloc[position]):
         return f"record id {quoted(frame[id_column].iloc[position])}"
-    return f"data row {position + 1}"
+    if not by_label:
+        return f"data row {position + 1:,}"
+    label = plain(frame.index[position])
+    if isinstance(label, int) and not isinstance(label, bool) and label >= 0:
+        return f"data row {label + 1:,}"
+    return f"index label {quoted(label)}"
+
+
+DECIMAL_COMMA = r"\s*[-+]?(\d{1,3}(\.\d{3})+|\d*),\d+\s*"
+"""A number written with a decimal comma (``0,4272``, ``-1.234,5``)."""
+
+
+def decimal_commas(values: pd.Series) -> bool:
+    """Whether most of ``values`` (text that is not a number) are numbers written with a
+    decimal comma: a file read with ``.`` as the decimal mark that uses ``,``."""
+    text = values.astype(str)
+    return bool(text.str.fullmatch(DECIMAL_COMMA).mean() > 0.5)
 
 
 def is_url(path: str | Path) -> bool:
@@ -273,7 +296,13 @@ def read_table(
         raise malformed_csv(path, exc, encoding, used, lambda s: how("sep", s) or (
             f"save it with '{separator_text(used)}' between fields")) from None
     except (OSError, ValueError) as exc:
-        raise DataError(f"cannot read {path} as {fmt}: {exc}") from None
+        failure = excel_failure(path, exc) if fmt == "excel" else None
+        raise failure or DataError(f"cannot read {path} as {fmt}: {exc}") from None
+    except Exception as exc:
+        failure = excel_failure(path, exc) if fmt == "excel" else None
+        if failure is None:
+            raise
+        raise failure from None
     frame = nfc_columns(frame)
     missing = [c for c in columns or [] if c not in frame.columns]
     hint = separator_hint(path, encoding, sep, frame, how) if missing and fmt == "csv" else ""
@@ -334,32 +363,6 @@ def _as_written(path: Path, encoding: str, sep: str | None, dtype: dict[str, Any
     return {written.get(unicodedata.normalize("NFC", str(k)), k): v for k, v in dtype.items()}
 
 
-def read_sheet(path: Path, sheet: str | int | None, how: Callable[[str, str], str | None],
-               **options: Any) -> pd.DataFrame:
-    """One sheet of an Excel workbook (the first by default): a name, or a number counting
-    from 0 (a text of digits names the sheet so called if there is one, else a number); a
-    sheet it does not have is one ``DataError`` listing its sheets and how to choose one."""
-    names: list[Any] | None = None
-    if isinstance(sheet, str) and sheet.strip().isdigit():
-        names = _sheet_names(path)
-        sheet = sheet if sheet in names else int(sheet)
-    try:
-        return pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, **options)
-    except ValueError as exc:
-        if not str(exc).startswith("Worksheet"):
-            raise
-        names = names if names is not None else _sheet_names(path)
-        advice = how("sheet", str(names[0])) if names else None
-        raise DataError(f"{path} has no sheet {sheet!r}; its sheets are "
-                        f"{', '.join(map(repr, names))} (a number counts from 0)"
-                        + (f": {advice}" if advice else "")) from None
-
-
-def _sheet_names(path: Path) -> list[Any]:
-    with pd.ExcelFile(path) as book:
-        return list(book.sheet_names)
-
-
 def _check_encoding(encoding: str) -> None:
     from mlstat_core.components import known_encoding
 
@@ -393,8 +396,8 @@ def iter_table(
     keep_default_na: bool = True,
 ) -> Iterator[pd.DataFrame]:
     """Yield the table in chunks of at most ``chunk_size`` rows; memory is bounded by the
-    chunk size, not the file size (Excel files are read whole, ``sheet`` of them or the
-    first: they are small by nature).
+    chunk size, not the file size (an Excel workbook's ``sheet``, or its first, is read row
+    by row too: see :func:`iter_sheet`).
 
     ``dtype`` maps columns to types (``str``: text, as :func:`as_text` writes it) so that
     every chunk has them the same, whatever values it happens to hold; absent columns are
@@ -435,10 +438,14 @@ def iter_table(
                     start += len(chunk)
                     yield with_dtypes(nfc_columns(chunk), dtype)
         else:
-            yield with_dtypes(read_table(
-                path, format=fmt, dtype=_csv_dtype(dtype), na_values=na_values,
-                decimal=decimal, sheet=sheet, keep_default_na=keep_default_na,
-                how=lambda name, value: f"pass {option_hint(name, value, cli)}"), dtype)
+            for chunk in iter_sheet(
+                    path, sheet, chunk_size,
+                    lambda name, value: f"pass {option_hint(name, value, cli)}",
+                    dtype=_csv_dtype(dtype), decimal=decimal,
+                    **missing_options(na_values, keep_default_na)):
+                chunk.index = pd.RangeIndex(start, start + len(chunk))
+                start += len(chunk)
+                yield with_dtypes(nfc_columns(chunk), dtype)
     except UnicodeDecodeError as exc:
         found = undecodable_line(path, encoding) if fmt == "csv" else None
         where = f"{found[1]} on line {found[0]:,}, {chunk_of(path, found[0], chunk_size)}" \
@@ -453,7 +460,13 @@ def iter_table(
         raise malformed_csv(path, exc, encoding, _csv_sep(path, sep) or ",",
                             lambda s: f"pass {option_hint('sep', s, cli)}") from None
     except (OSError, ValueError) as exc:
-        raise DataError(f"cannot read {path} as {fmt}: {exc}") from None
+        failure = excel_failure(path, exc) if fmt == "excel" else None
+        raise failure or DataError(f"cannot read {path} as {fmt}: {exc}") from None
+    except Exception as exc:
+        failure = excel_failure(path, exc) if fmt == "excel" else None
+        if failure is None:
+            raise
+        raise failure from None
 
 
 def loader_setting(option: str, example: str) -> str:
@@ -585,7 +598,6 @@ def partial_path(path: Path) -> Path:
     """A hidden temporary name beside ``path`` that no other process uses:
     ``.NAME.<host>.<pid>-<random>.partial`` (two jobs writing one output never share it, on
     one machine or on several sharing the folder)."""
-    import os
     import secrets
 
     return path.with_name(
@@ -593,21 +605,30 @@ def partial_path(path: Path) -> Path:
 
 
 def sweep_partials(path: Path) -> None:
-    """Remove the temporary files of ``path`` that killed processes of this machine left
-    behind (their pid is no longer running); those of running jobs, and any written from
-    another machine, stay."""
-    import os
+    """Remove the temporary files that killed processes of this machine left in the folder
+    of ``path`` (their pid is no longer running), whatever output they were writing: only
+    names of :func:`partial_path`'s pattern, never a file mlstat did not name so. Those of
+    running jobs, and any written from another machine, stay."""
+    import re
 
-    prefix = f".{path.name}.{host_tag()}."
-    for leftover in path.parent.glob(f"{prefix}*{PARTIAL}"):
-        pid = leftover.name[len(prefix):].split("-", 1)[0]
-        if not pid.isdigit() or leftover.is_dir():
+    host = host_tag()
+    pattern = re.compile(rf"\..+\.{re.escape(host)}\.(\d+)-[0-9a-f]{{8}}{re.escape(PARTIAL)}")
+    try:
+        leftovers = list(path.parent.glob(f".*.{host}.*{PARTIAL}"))
+    except OSError:
+        return
+    for leftover in leftovers:
+        match = pattern.fullmatch(leftover.name)
+        if match is None or leftover.is_dir():
             continue
         try:
-            os.kill(int(pid), 0)
+            os.kill(int(match.group(1)), 0)
         except ProcessLookupError:
-            leftover.unlink(missing_ok=True)
-        except OSError:  # another user's live process
+            try:
+                leftover.unlink(missing_ok=True)
+            except OSError:  # a folder we may read but not write: the write says so
+                return
+        except (OSError, OverflowError):  # another user's live process, or no pid at all
             continue
 
 
@@ -662,7 +683,8 @@ class TableWriter:
             raise DataError(
                 f"cannot write predictions to Excel ({self.path}); use .csv or .parquet")
         if make_folder:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._failures():
+                self.path.parent.mkdir(parents=True, exist_ok=True)
         elif not self.path.parent.is_dir():
             raise DataError(f"the folder of {self.path} is gone (the job was abandoned)")
         sweep_partials(self.path)
@@ -670,8 +692,28 @@ class TableWriter:
         self._writer = None
         self._rows = 0
         self._formulas: tuple[int, Any] = (0, None)
+        self._written = False
+        with self._failures():  # a folder that cannot be written to fails before any work
+            self.tmp.touch(exist_ok=False)
+
+    @contextlib.contextmanager
+    def _failures(self) -> Iterator[None]:
+        """A failed write (no permission, a read-only or full disk) as one error naming the
+        output, not the hidden temporary file that was being written."""
+        try:
+            yield
+        except OSError as exc:
+            failure = write_failure(self.path, exc)
+            if failure is None:
+                raise
+            raise failure from None
 
     def write(self, frame: pd.DataFrame) -> None:
+        with self._failures():
+            self._write(frame)
+        self._written = True
+
+    def _write(self, frame: pd.DataFrame) -> None:
         if self.format == "csv":
             count, first = formula_cells(frame)
             if count:
@@ -684,14 +726,8 @@ class TableWriter:
 
             table = pa.Table.from_pandas(frame, schema=self.schema, preserve_index=False)
             if self._writer is None:
-                try:
-                    self._writer = pq.ParquetWriter(self.tmp, _typed(table.schema),
-                                                    use_dictionary=self.dictionary)
-                except OSError as exc:  # pyarrow's carry no file name: name the folder
-                    if exc.filename is not None or exc.errno is None:
-                        raise
-                    raise OSError(exc.errno, os.strerror(exc.errno),
-                                  str(self.path.parent)) from None
+                self._writer = pq.ParquetWriter(self.tmp, _typed(table.schema),
+                                                use_dictionary=self.dictionary)
             try:
                 cast = table.cast(self._writer.schema)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):
@@ -738,17 +774,18 @@ class TableWriter:
         return cast
 
     def close(self) -> int:
-        if self._writer is not None:
-            self._writer.close()
-        if not self.tmp.exists():
-            if self._rows:
+        with self._failures():
+            if self._writer is not None:
+                self._writer.close()
+            if not self.tmp.exists() and self._written:
                 raise DataError(f"the partial output {self.tmp} of {self._rows:,} record(s) "
                                 f"vanished while it was written; {self.path} was not written: "
                                 "check that nothing else cleans that folder, and run again")
-            # no chunk at all: still write a valid empty file
-            pd.DataFrame().to_csv(self.tmp, index=False) if self.format == "csv" \
-                else pd.DataFrame().to_parquet(self.tmp)
-        self.tmp.replace(self.path)
+            if not self._written:
+                # no chunk at all: still write a valid empty file
+                pd.DataFrame().to_csv(self.tmp, index=False) if self.format == "csv" \
+                    else pd.DataFrame().to_parquet(self.tmp)
+            self.tmp.replace(self.path)
         if self._formulas[0]:
             warnings.warn(formula_warning(*self._formulas, self.path, "Parquet (.parquet)"),
                           stacklevel=2)

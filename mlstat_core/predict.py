@@ -21,8 +21,10 @@ import pandas as pd
 from mlstat_core.artifacts import MANIFEST, PROFILE, RunFolder, read_json
 from mlstat_core.components import Engine, Model
 from mlstat_core.errors import DataError, ModelError, listed, value_kind
+from mlstat_core.formats import CSV_SUFFIXES
 from mlstat_core.io import (
     TableWriter,
+    first_record,
     is_url,
     iter_table,
     option_hint,
@@ -117,7 +119,8 @@ class ScoringJob:
 
 
 ARGUMENT_NAMES = {"run_dir": "RUN_DIR", "input_path": "--input", "output_path": "--output",
-                  "chunk_size": "--chunk-size", "id_column": "--id-column"}
+                  "chunk_size": "--chunk-size", "id_column": "--id-column",
+                  "decimal": "--decimal"}
 """predict_file's arguments -> the ``mlstat predict`` options that give them."""
 
 
@@ -380,9 +383,9 @@ def check_predictions(predicted: pd.DataFrame, task: TaskType | None,
             example = plain_label(values[bad].iloc[0])
             raise ModelError(
                 f"model {model_name}: column {column!r} holds {int(bad.sum()):,} value(s) "
-                f"that are not probabilities in [0, 1] (e.g. {quoted(example)} for record "
-                f"{plain_label(values.index[bad][0])!r}); return probabilities, not "
-                "percentages or scores")
+                f"that are not probabilities in [0, 1] (e.g. {quoted(example)} for "
+                f"{first_record(predicted, bad, None, by_label=True)}); return "
+                "probabilities, not percentages or scores")
 
 
 def output_frame(chunk: pd.DataFrame, predicted: pd.DataFrame, model: Model,
@@ -489,7 +492,7 @@ def input_separator(input_path: str | Path, sep: str | None, folder: RunFolder) 
 
 def input_sheet(sheet: str | int | None, folder: RunFolder) -> str | int | None:
     """The sheet to read an Excel input from: the one given (a name, or digits: see
-    :func:`~mlstat_core.io.read_sheet`), else the trained loader's ``sheet``, else None (the
+    :func:`~mlstat_core.excel.read_sheet`), else the trained loader's ``sheet``, else None (the
     first)."""
     if sheet is not None:
         return sheet
@@ -529,6 +532,7 @@ def predict_file(
     sep: str | None = None,
     cli: bool = False,
     sheet: str | int | None = None,
+    decimal: str | None = None,
 ) -> PredictSummary:
     """Score ``input_path`` into ``output_path`` with the run's model on the chosen engine.
 
@@ -539,7 +543,9 @@ def predict_file(
     ``sep`` is the field separator of a CSV input; by default the one of the loader the run
     was trained with (its ``sep``), else ',' (tab for ``.tsv``). ``sheet`` is the sheet of
     an Excel input (a name, or a number counting from 0); by default the trained loader's
-    ``sheet``, else the first. Unexpected errors of plugin
+    ``sheet``, else the first. ``decimal`` is the decimal mark of a CSV or Excel input's
+    numbers written as text (``,`` for ``0,5``); by default the trained loader's ``decimal``,
+    else ``.``. Unexpected errors of plugin
     code are one :class:`PluginError` naming the component, its distribution and a file
     with the full traceback. Messages name this function's arguments (``output_path``,
     ``sep=';'``, ``chunk_size``), or with ``cli`` the ``mlstat predict`` options
@@ -549,6 +555,7 @@ def predict_file(
 
     registry = registry or get_registry()
     check_arguments(run_dir, input_path, output_path, chunk_size, cli)
+    check_decimal(decimal, None, cli)
     check_output(input_path, output_path, cli)
     runner = build_engine(engine, engine_options, registry)
     folder, model, factory, steps = load_model(run_dir, registry)
@@ -560,7 +567,8 @@ def predict_file(
                      str(output_path) if is_url(output_path) else None,
                      input_separator(input_path, sep, folder),
                      label(name, registry.get("model", name).distribution), task, cli,
-                     **trained_values(folder), sheet=input_sheet(sheet, folder))
+                     **input_values(decimal, folder), sheet=input_sheet(sheet, folder))
+    check_decimal(decimal, csv_separator(input_path, job.sep), cli)
     entry = registry.engine(engine)
     with sigterm_as_interrupt(), blame("predict", f"engine {entry.full_name}",
                                        entry.distribution, temporary_traceback):
@@ -569,6 +577,39 @@ def predict_file(
     if warning:
         summary.warnings.append(warning)
     return summary
+
+
+def check_decimal(decimal: Any, separator: str | None = None, cli: bool = False) -> None:
+    """A decimal mark given for the input (None: the trained loader's) is one character,
+    neither a digit nor the field ``separator`` of a CSV input (None: not a CSV input)."""
+    if decimal is None:
+        return
+    named = argument_name("decimal", cli)
+    if not isinstance(decimal, str) or len(decimal) != 1 or decimal.isdigit() \
+            or decimal.isspace():
+        raise DataError(f"{named} is {decimal!r}; give the one character that marks decimals "
+                        "in the input, such as ',' for 0,5 (or '.')")
+    if decimal == separator:
+        raise DataError(f"{named} {decimal!r} is also the input's field separator; give the "
+                        f"separator the file has (such as {option_hint('sep', ';', cli)})")
+
+
+def csv_separator(input_path: str | Path, separator: str | None) -> str | None:
+    """The field separator a CSV input is read with (see :func:`input_separator`); None for
+    an input that is not CSV."""
+    suffix = Path(str(input_path)).suffix.lower()
+    if suffix not in CSV_SUFFIXES:
+        return None
+    return separator or ("\t" if suffix == ".tsv" else ",")
+
+
+def input_values(decimal: str | None, folder: RunFolder) -> dict[str, Any]:
+    """How values of the input are read (:func:`trained_values`), with the decimal mark
+    given (None: the trained loader's)."""
+    values = trained_values(folder)
+    if decimal is not None:
+        values["decimal"] = decimal
+    return values
 
 
 def check_arguments(run_dir: Any, input_path: Any, output_path: Any, chunk_size: Any,
@@ -648,8 +689,7 @@ class LocalEngine(Engine):
         writer.close()
         summary = finish_summary(job, rows, time.perf_counter() - start, unseen,
                                  drift.result() if drift is not None else None, "core.local")
-        if ids.warning(job.cli):
-            summary.warnings.append(ids.warning(job.cli))
+        summary.warnings += ids.warnings(job.cli)
         if numbered:
             summary.notes.append(numbering_note(model, job.cli))
         return summary
@@ -659,18 +699,28 @@ class DuplicateIds:
     """Counts records whose id repeats an earlier record's, across chunks: 8 bytes (a 64-bit
     hash) per record kept, not the ids themselves; an example id for the warning. The hashes
     are kept in sorted runs of halving sizes (merged like a binary counter), so each chunk is
-    checked against O(log n) runs and the whole input costs O(n log n), not O(n^2)."""
+    checked against O(log n) runs and the whole input costs O(n log n), not O(n^2). Records
+    without an id (missing or blank) are counted apart, with the first one's data row."""
 
     def __init__(self) -> None:
         self.runs: list[np.ndarray] = []
         self.repeated = 0
         self.example: Any = None
         self.column: str | None = None
+        self.missing = 0
+        self.first_missing: str | None = None
 
     def update(self, ids: pd.Series, column: str) -> None:
-        """Add one chunk's ids (missing ones are not counted)."""
+        """Add one chunk's ids (index: the records' numbers in the input, from 0); missing
+        and blank ones are counted as missing, not as repeated."""
         self.column = column
-        ids = ids.dropna()
+        blank = ids.isna().to_numpy() | np.array(
+            [isinstance(v, str) and not v.strip() for v in ids], dtype=bool)
+        if blank.any():
+            self.missing += int(blank.sum())
+            if self.first_missing is None:
+                self.first_missing = first_record(ids.to_frame(), blank, None, by_label=True)
+            ids = ids[~blank]
         if ids.empty:
             return
         hashes = pd.util.hash_pandas_object(ids.astype(str), index=False).to_numpy()
@@ -700,6 +750,20 @@ class DuplicateIds:
                 f"{self.column!r} (e.g. {quoted(self.example)}): their predictions cannot be told "
                 "apart by record_id; make the ids unique, or pass another "
                 f"{argument_name('id_column', cli)}")
+
+    def missing_warning(self, cli: bool = True, column: str = OUTPUT_ID) -> str | None:
+        """The warning for records without an id (their output ``column`` is empty); None
+        when every record has one."""
+        if not self.missing:
+            return None
+        return (f"{self.missing:,} record(s) have no id in column {self.column!r} (first at "
+                f"{self.first_missing}): their {column} is empty, so their predictions cannot "
+                "be matched to them; give every record an id, or pass another "
+                f"{argument_name('id_column', cli)}")
+
+    def warnings(self, cli: bool = True, column: str = OUTPUT_ID) -> list[str]:
+        """The warnings for repeated and missing ids (see :meth:`warning`)."""
+        return [w for w in (self.warning(cli), self.missing_warning(cli, column)) if w]
 
 
 def finish_summary(job: ScoringJob, rows: int, seconds: float, unseen: dict[str, int],

@@ -17,7 +17,14 @@ from pydantic import BaseModel
 from mlstat_core.artifacts import load_skops, save_skops
 from mlstat_core.components import STATE_FILE, Dataset, Model, NoParams
 from mlstat_core.errors import DataError, IntegrityError, ModelError
-from mlstat_core.io import is_text, plain, quoted, with_dtypes
+from mlstat_core.io import (
+    decimal_commas,
+    first_record,
+    is_text,
+    plain,
+    quoted,
+    with_dtypes,
+)
 from mlstat_core.threads import few_threads
 
 ESTIMATOR_FILE = "estimator.skops"
@@ -77,7 +84,9 @@ def text_columns_of(frame: pd.DataFrame, columns: list[str]) -> list[str]:
 def require_numeric(frame: pd.DataFrame, columns: list[str], what: str = "input"
                     ) -> pd.DataFrame:
     """``frame`` with ``columns`` as numbers (numbers written as text are converted); a value
-    that is not a number is a ``DataError`` naming the column, examples and the first record."""
+    that is not a number is a ``DataError`` naming the column, examples and the first record
+    (its data row counting from 1, in the whole file: see :func:`first_record`), with how to
+    read numbers written with a decimal comma when they look like that."""
     out = frame
     for column in columns:
         series = frame[column]
@@ -86,14 +95,17 @@ def require_numeric(frame: pd.DataFrame, columns: list[str], what: str = "input"
         numbers = pd.to_numeric(series, errors="coerce")
         bad = numbers.isna() & series.notna()
         if bad.any():
-            examples = ", ".join(quoted(v) for v in series[bad].unique()[:3])
-            first = series.index[bad][0]
-            first = plain(first)
+            values = series[bad]
+            examples = ", ".join(quoted(v) for v in values.unique()[:3])
+            fix = ("they look like numbers written with a decimal comma: read the file with "
+                   "',' as the decimal mark (mlstat predict --decimal ',', or the loader's "
+                   "decimal = \",\")" if decimal_commas(values) else
+                   "correct them, or leave them empty (missing, as the model treats missing "
+                   "values)")
             raise DataError(
-                f"{what}: column {column!r} was numeric in training but has {int(bad.sum())} "
-                f"value(s) that are not numbers, e.g. {examples} (first at record "
-                f"{first!r}); correct them, or leave them empty (missing, as the "
-                "model treats missing values)")
+                f"{what}: column {column!r} was numeric in training but has {int(bad.sum()):,} "
+                f"value(s) that are not numbers, e.g. {examples} (first at "
+                f"{first_record(frame, bad, None, by_label=True)}); {fix}")
         out = out.copy() if out is frame else out
         out[column] = numbers
     return out
@@ -101,19 +113,19 @@ def require_numeric(frame: pd.DataFrame, columns: list[str], what: str = "input"
 
 def refuse_infinite(frame: pd.DataFrame, columns: list[str], what: str = "input") -> None:
     """A ``DataError`` naming the first numeric column of ``columns`` that holds an infinite
-    value (a division by zero upstream, say): the estimators cannot take it, and it is not a
-    missing value to fill in."""
+    value (a division by zero upstream, say) and its first record (see
+    :func:`first_record`): the estimators cannot take it, and it is not a missing value to
+    fill in."""
     for column in columns:
         series = frame[column] if column in frame.columns else None
         if series is None or not pd.api.types.is_float_dtype(series):
             continue
         infinite = np.isinf(series.to_numpy(dtype=float, na_value=np.nan))
         if infinite.any():
-            first = plain(series.index[infinite][0])
             raise DataError(
                 f"{what}: column {column!r} holds {int(infinite.sum()):,} infinite value(s) "
-                f"(first at record {first!r}); correct them, or leave them empty (missing, "
-                "as the model treats missing values)")
+                f"(first at {first_record(frame, infinite, None, by_label=True)}); correct "
+                "them, or leave them empty (missing, as the model treats missing values)")
 
 
 class SklearnModel(Model):

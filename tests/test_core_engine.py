@@ -181,7 +181,7 @@ def test_text_in_a_numeric_column_is_named_and_nothing_is_written(write_pipeline
     new.to_csv(tmp_path / "new.csv", index=False)
     with pytest.raises(DataError, match=r"column 'income' was numeric in training but has 1 "
                                         r"value\(s\) that are not numbers, e.g. 'unknown' \(first "
-                                        r"at record 700\)"):
+                                        r"at data row 701\)"):
         predict_file(result.run_dir, tmp_path / "new.csv", tmp_path / "out.csv")
     assert not (tmp_path / "out.csv").exists()
     new.loc[700, "income"] = None  # left empty: imputed like any missing value
@@ -201,7 +201,7 @@ def test_an_infinite_value_is_named_in_training_and_in_new_records(write_pipelin
                                                "path": str(tmp_path / "inf.csv")}))
     result = mlstat_core.run(write_pipeline())
     with pytest.raises(DataError, match=r"column 'wfood' holds 1 infinite value\(s\) \(first "
-                                        r"at record 3\)"):
+                                        r"at data row 4\)"):
         predict_file(result.run_dir, tmp_path / "inf.csv", tmp_path / "out.csv")
     assert not (tmp_path / "out.csv").exists()
 

@@ -618,20 +618,18 @@ def test_a_writer_that_may_not_make_its_folder_leaves_a_removed_one_removed(tmp_
 
 def test_a_parquet_output_in_a_folder_without_permission_is_a_users_message(tmp_path,
                                                                             monkeypatch):
-    """pyarrow's PermissionError names no file: the writer names the folder, so the user gets
+    """pyarrow's PermissionError names no file: the writer names the output, so the user gets
     the one-line file-system message instead of a "report it to its authors"."""
     import pyarrow.parquet as pq
-
-    from mlstat_core.errors import user_message
 
     def refuse(*args, **kwargs):
         raise PermissionError(13, "[Errno 13] Failed to open local file")
 
     monkeypatch.setattr(pq, "ParquetWriter", refuse)
-    with pytest.raises(OSError) as info:
+    with pytest.raises(DataError) as info:
         TableWriter(tmp_path / "out.parquet").write(pd.DataFrame({"a": [1]}))
-    assert user_message(info.value) == (f"cannot use {tmp_path}: no permission: choose a folder "
-                                        "you can write to, or change its permissions")
+    assert str(info.value) == (f"cannot write {tmp_path / 'out.parquet'}: no permission: "
+                               "choose a folder you can write to, or change its permissions")
 
 
 def test_csv_cells_a_spreadsheet_would_run_are_kept_and_named(tmp_path):

@@ -24,7 +24,13 @@ import pandas as pd
 from mlstat_coding.hierarchy import Hierarchy
 from mlstat_coding.routing import MANUAL, routing_column
 from mlstat_core.artifacts import atomic_write_bytes, atomic_write_text
-from mlstat_core.errors import DataError, MlstatError, ModelError, print_user_error
+from mlstat_core.errors import (
+    DataError,
+    MlstatError,
+    ModelError,
+    print_user_error,
+    write_failure,
+)
 from mlstat_core.io import formula_cells, formula_warning
 
 QUEUE_COLUMNS_PER_SUGGESTION = ("code", "label", "score")
@@ -179,11 +185,19 @@ def queue_format(path: str | Path) -> str:
 
 def write_queue_file(queue: pd.DataFrame, path: str | Path) -> str | None:
     """Write the queue atomically as CSV or Excel, by the ending of ``path``; return the
-    warning for CSV cells a spreadsheet may take for formulas (None when there is none)."""
-    if queue_format(path) == "excel":
-        atomic_write_bytes(path, excel_bytes(queue, path))
-        return None
-    atomic_write_text(path, queue.to_csv(index=False))
+    warning for CSV cells a spreadsheet may take for formulas (None when there is none). A
+    write that fails for want of permission or space names ``path``, not its temporary
+    file."""
+    try:
+        if queue_format(path) == "excel":
+            atomic_write_bytes(path, excel_bytes(queue, path))
+            return None
+        atomic_write_text(path, queue.to_csv(index=False))
+    except OSError as exc:
+        failure = write_failure(path, exc)
+        if failure is None:
+            raise
+        raise failure from None
     count, first = formula_cells(queue)
     return formula_warning(count, first, path, "the queue to .xlsx") if count else None
 
@@ -283,9 +297,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         from mlstat_core.engine import sigterm_as_interrupt
         from mlstat_core.errors import one_line_warnings
-        from mlstat_core.predict import check_chunk_size
+        from mlstat_core.predict import check_chunk_size, check_decimal
 
         check_chunk_size(args.chunk_size, cli=True)
+        check_decimal(args.decimal, None, cli=True)
 
         check_queue_outputs(args.input, args.output, args.predictions)
         with one_line_warnings():  # a library's or the model's, as mlstat's commands show them
@@ -331,6 +346,10 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--sep", default=None,
                         help="field separator of a CSV input (default: the one the model's "
                              "training data had; '\\t' or tab for a tab)")
+    parser.add_argument("--decimal", default=None,
+                        help="decimal mark of numbers in a CSV or Excel input's text, e.g. ',' "
+                             "for 0,5 (default: the one the model's training data had, else "
+                             "'.'), as in mlstat predict")
     parser.add_argument("--sheet", default=None,
                         help="sheet of an Excel input: its name, or a number counting from 0 "
                              "(default: the sheet the model's training data came from, else "
@@ -350,16 +369,20 @@ def score_to_queue(model: Any, args: argparse.Namespace, folder: Any, component:
     from mlstat_core.io import TableWriter, iter_table, parquet_safe
     from mlstat_core.predict import (
         DuplicateIds,
+        check_decimal,
+        csv_separator,
         id_column_of,
         input_separator,
         input_sheet,
+        input_values,
         predict_checked,
         read_dtypes,
-        trained_values,
     )
 
     dtype = read_dtypes(model, args.id_column)
     sep = input_separator(args.input, args.sep, folder)
+    decimal = getattr(args, "decimal", None)
+    check_decimal(decimal, csv_separator(args.input, sep), cli=True)
     writer = TableWriter(args.predictions) if args.predictions else None
     parts: list[pd.DataFrame] = []
     ids = DuplicateIds()
@@ -367,7 +390,7 @@ def score_to_queue(model: Any, args: argparse.Namespace, folder: Any, component:
     numbered = False
     try:
         for frame in iter_table(args.input, args.chunk_size, encoding=args.encoding, sep=sep,
-                                dtype=dtype, cli=True, **trained_values(folder),
+                                dtype=dtype, cli=True, **input_values(decimal, folder),
                                 sheet=input_sheet(args.sheet, folder)):
             predictions = predict_checked(model, frame, f"input {args.input}", component)
             id_column = id_column_of(frame.columns, model, args.id_column)
@@ -394,7 +417,7 @@ def score_to_queue(model: Any, args: argparse.Namespace, folder: Any, component:
             writer.abort()
         raise
     summary.rows = len(queue)
-    summary.warnings += [w for w in [ids.warning()] if w]
+    summary.warnings += ids.warnings(column="record column")
     summary.notes += [queue_numbering_note(model)] if numbered else []
     return summary
 

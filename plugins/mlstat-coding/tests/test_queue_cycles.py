@@ -194,6 +194,47 @@ def test_other_file_endings_are_refused_before_scoring(tmp_path, capsys, options
     assert sorted(p.name for p in tmp_path.iterdir()) == ["new.csv"]
 
 
+def test_a_damaged_workbook_and_an_unwritable_queue_are_one_message(occupations, tmp_path,
+                                                                    capsys, monkeypatch):
+    """A cut-short .xlsx input and a queue file on a read-only disk: exit code 2 and one line
+    naming the user's files (not a traceback, not the queue's hidden temporary file)."""
+    import errno
+
+    import mlstat_coding.queue as queue
+
+    folder, result = occupations
+    new_records(folder, 30).to_excel(tmp_path / "new.xlsx", index=False)
+    cut = tmp_path / "cut.xlsx"
+    cut.write_bytes((tmp_path / "new.xlsx").read_bytes()[:3000])
+    assert run_queue(result.run_dir, cut, tmp_path / "q.csv") == 2
+    err = capsys.readouterr().err
+    assert f"cannot read {cut} as Excel: the file is damaged or incomplete" in err
+    assert "Traceback" not in err
+
+    def read_only(path, *args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", f"{tmp_path}/.q.csv.wk52wts2.tmp")
+
+    monkeypatch.setattr(queue, "atomic_write_text", read_only)
+    assert run_queue(result.run_dir, tmp_path / "new.xlsx", tmp_path / "q.csv") == 2
+    err = capsys.readouterr().err
+    assert err.strip() == (f"error: cannot write {tmp_path / 'q.csv'}: the file system is "
+                           "read-only: choose a folder you can write to")
+
+
+def test_records_without_ids_are_said_and_decimal_is_checked(occupations, tmp_path, capsys):
+    folder, result = occupations
+    frame = new_records(folder, 30)
+    frame.loc[[4, 9], "id"] = ""
+    frame.to_csv(tmp_path / "new.csv", index=False)
+    assert run_queue(result.run_dir, tmp_path / "new.csv", tmp_path / "q.csv", "--all") == 0
+    said = " ".join(capsys.readouterr().err.split())
+    assert "warning: 2 record(s) have no id in column 'id' (first at data row 5): their " \
+        "record column is empty" in said
+    assert run_queue(result.run_dir, tmp_path / "new.csv", tmp_path / "q.csv",
+                     "--decimal", "ab") == 2
+    assert "--decimal is 'ab'" in capsys.readouterr().err
+
+
 def test_an_excel_queue_refuses_what_excel_cannot_hold(tmp_path):
     preds = predictions_frame([0.5], [0.1])
     frame = pd.DataFrame({"product": ["bad\x01text"]})

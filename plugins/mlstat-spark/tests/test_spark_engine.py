@@ -181,8 +181,8 @@ def test_a_workers_mlstat_error_reaches_the_user_as_itself(spark_engine, budget_
     new["income"] = new["income"].astype(object)
     new.loc[1200, "income"] = "unknown"  # past the 50-record sample scored on the driver
     new.to_csv(tmp_path / "new.csv", index=False)
-    with pytest.raises(DataError, match=r"'income' was numeric .* 'unknown' \(first at record "
-                                        r"1200\);.*\(raised on a Spark worker\)"):
+    with pytest.raises(DataError, match=r"'income' was numeric .* 'unknown' \(first at data row "
+                                        r"1,201\);.*\(raised on a Spark worker\)"):
         predict_file(run.run_dir, tmp_path / "new.csv", tmp_path / "out.parquet",
                      engine="spark")
     assert not list(tmp_path.glob("*out.parquet*"))

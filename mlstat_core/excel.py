@@ -1,0 +1,205 @@
+"""Reading Excel workbooks: one sheet, whole or row by row in bounded chunks (openpyxl's
+read-only mode), typed as ``pd.read_excel`` types it; a damaged workbook, a sheet it lacks or a
+missing ``.xls`` reader is one :class:`~mlstat_core.errors.DataError` with the fix."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlstat_core.errors import DataError
+
+
+def read_sheet(path: Path, sheet: str | int | None, how: Callable[[str, str], str | None],
+               **options: Any) -> pd.DataFrame:
+    """One sheet of an Excel workbook (the first by default): a name, or a number counting
+    from 0 (a text of digits names the sheet so called if there is one, else a number); a
+    sheet it does not have is one ``DataError`` listing its sheets and how to choose one."""
+    names: list[Any] | None = None
+    if isinstance(sheet, str) and sheet.strip().isdigit():
+        names = _sheet_names(path)
+        sheet = sheet if sheet in names else int(sheet)
+    try:
+        return pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, **options)
+    except ValueError as exc:
+        if not str(exc).startswith("Worksheet"):
+            raise
+        raise no_sheet(path, sheet, names if names is not None else _sheet_names(path),
+                       how) from None
+
+
+def no_sheet(path: Path, sheet: Any, names: list[Any], how: Callable[[str, str], str | None]
+             ) -> DataError:
+    """The error for a sheet the workbook does not have: its sheets, and how to choose one."""
+    advice = how("sheet", str(names[0])) if names else None
+    return DataError(f"{path} has no sheet {sheet!r}; its sheets are "
+                     f"{', '.join(map(repr, names))} (a number counts from 0)"
+                     + (f": {advice}" if advice else ""))
+
+
+def _sheet_names(path: Path) -> list[Any]:
+    with pd.ExcelFile(path) as book:
+        return list(book.sheet_names)
+
+
+def iter_sheet(path: Path, sheet: str | int | None, chunk_size: int,
+               how: Callable[[str, str], str | None], **options: Any
+               ) -> Iterator[pd.DataFrame]:
+    """One sheet of an Excel workbook (see :func:`read_sheet`) in chunks of at most
+    ``chunk_size`` records, read row by row (openpyxl's read-only mode), so memory is bounded
+    by the chunk size. Each chunk is typed by pandas' own parser from the same cell values as
+    ``pd.read_excel`` (``options``: ``dtype``, ``na_values``, ``keep_default_na``,
+    ``decimal``), as a CSV file's chunks are. An ``.xls`` workbook (at most 65,536 rows) or a
+    file that is no zip archive is read whole by pandas, which says what it lacks."""
+    import zipfile
+
+    if not zipfile.is_zipfile(path):
+        yield read_sheet(path, sheet, how, **options)
+        return
+    from openpyxl import load_workbook
+
+    with open(path, "rb") as handle:
+        # pandas' settings: cached values of formulas, no external links
+        book = load_workbook(handle, read_only=True, data_only=True, keep_links=False)
+        try:
+            yield from _sheet_chunks(path, _worksheet(book, path, sheet, how), chunk_size,
+                                     options)
+        finally:
+            book.close()
+
+
+def _worksheet(book: Any, path: Path, sheet: str | int | None,
+               how: Callable[[str, str], str | None]) -> Any:
+    """The sheet of an openpyxl workbook chosen as :func:`read_sheet` chooses it."""
+    names = [worksheet.title for worksheet in book.worksheets]
+    chosen: str | int = 0 if sheet is None else sheet
+    if isinstance(chosen, str) and chosen.strip().isdigit() and chosen not in names:
+        chosen = int(chosen)
+    if isinstance(chosen, str) and chosen in names:
+        return book[chosen]
+    if isinstance(chosen, int) and -len(names) <= chosen < len(names):
+        return book.worksheets[chosen]
+    raise no_sheet(path, chosen, names, how)
+
+
+def _cell_value(cell: Any) -> Any:
+    """A cell's value as pandas' openpyxl reader gives it: empty as ``""``, an error
+    (``#DIV/0!``) as missing, a whole number as an int."""
+    value = cell.value
+    if value is None:
+        return ""
+    if cell.data_type == "e":
+        return np.nan
+    if cell.data_type == "n":
+        whole = int(value)
+        return whole if whole == value else float(value)
+    return value
+
+
+def _sheet_chunks(path: Path, worksheet: Any, chunk_size: int, options: dict[str, Any]
+                  ) -> Iterator[pd.DataFrame]:
+    """The records below the header row of ``worksheet``, chunk by chunk. As pandas does,
+    empty rows between records are records (of missing values) and those after the last
+    record are not, so a chunk is given out only once a record follows it. The table is as
+    wide as its header and its first chunk (pandas: its widest row); a value right of that
+    in a later chunk is left out with a warning."""
+    worksheet.reset_dimensions()  # declared dimensions can be wrong (pandas does the same)
+    rows = (_trimmed([_cell_value(cell) for cell in row]) for row in worksheet.rows)
+    header = next(rows, None)
+    if header is None:
+        yield pd.DataFrame()
+        return
+    width = 0
+    given = 0
+    wide: list[int] = []  # data rows (from 1) of later chunks wider than the table
+
+    def chunk(part: list[list[Any]]) -> pd.DataFrame:
+        nonlocal width, given
+        width = width or max([len(header), *map(len, part)])
+        for number, values in enumerate(part, start=given + 1):
+            if len(values) > width:
+                wide.append(number)
+                del values[width:]
+        given += len(part)
+        return _parsed(header, part, width, options)
+
+    pending: list[list[Any]] = []
+    for values in rows:
+        if values and len(pending) >= chunk_size:  # a record follows: they are all records
+            while len(pending) >= chunk_size:
+                yield chunk(pending[:chunk_size])
+                pending = pending[chunk_size:]
+        pending.append(values)
+    while pending and not pending[-1]:
+        pending.pop()
+    if pending or not given:
+        yield chunk(pending)
+    if wide:
+        warnings.warn(f"{len(wide):,} record(s) of {path} (first at data row {wide[0]:,}) "
+                      f"hold values right of the table's {width} columns (set by its header "
+                      f"and first {chunk_size:,} records): those values were left out; give "
+                      "their column a header", stacklevel=2)
+
+
+def _trimmed(values: list[Any]) -> list[Any]:
+    """A row's values without its trailing empty cells."""
+    while values and values[-1] == "":
+        values.pop()
+    return values
+
+
+def _parsed(header: list[Any], rows: list[list[Any]], width: int, options: dict[str, Any]
+            ) -> pd.DataFrame:
+    """Rows of cell values typed as ``pd.read_excel`` types a sheet: its own parser."""
+    from pandas.io.parsers import TextParser
+
+    data = [values + [""] * (width - len(values)) for values in [header, *rows]]
+    try:
+        return TextParser(data, header=0, skip_blank_lines=False, **options).read()
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+
+
+XLS_READERS = ("python_calamine", "calamine", "xlrd")
+"""What pandas names when it lacks a reader of ``.xls`` workbooks (module or package)."""
+
+
+def excel_failure(path: Path, exc: BaseException) -> DataError | None:
+    """The error for an Excel file that cannot be read for a reason the user can fix: a
+    damaged or cut-short workbook (not a zip archive, a member missing or broken), a file
+    that is no workbook at all, or an ``.xls`` workbook whose reader is not installed; None
+    for anything else."""
+    import zipfile
+    import zlib
+    from xml.etree.ElementTree import ParseError
+
+    if isinstance(exc, ImportError):  # pandas reads .xls with either, if installed
+        if exc.name not in XLS_READERS and not any(r in str(exc) for r in XLS_READERS):
+            return None
+        return DataError(
+            f"cannot read {path} as Excel: it is an .xls workbook (Excel 97-2003), and reading "
+            "one needs a package that is not installed; install python-calamine (pip install "
+            "python-calamine) or xlrd (pip install xlrd), or save the sheet as .xlsx or CSV")
+    if isinstance(exc, ValueError) and "format cannot be determined" in str(exc):
+        return DataError(f"cannot read {path} as Excel: it is not an Excel workbook (.xlsx or "
+                         ".xls); check the file, or save the sheet from Excel again")
+    damaged = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ParseError)
+    try:
+        from openpyxl.utils.exceptions import InvalidFileException
+
+        damaged += (InvalidFileException,)
+    except ImportError:  # pragma: no cover - openpyxl is a dependency
+        pass
+    if not isinstance(exc, damaged) or (isinstance(exc, KeyError)
+                                        and "There is no item named" not in str(exc)):
+        return None  # a KeyError is the user's only when the archive lacks a member
+    detail = " ".join(str(exc).strip("'\"").split())[:120]
+    return DataError(f"cannot read {path} as Excel: the file is damaged or incomplete"
+                     + (f" ({detail})" if detail else "")
+                     + "; copy it again (a copy still being written is cut short), or open it "
+                     "in Excel and save it again")
