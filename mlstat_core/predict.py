@@ -20,7 +20,7 @@ import pandas as pd
 
 from mlstat_core.artifacts import MANIFEST, PROFILE, RunFolder, read_json
 from mlstat_core.components import Engine, Model
-from mlstat_core.errors import DataError, ModelError, listed, value_kind
+from mlstat_core.errors import ConfigError, DataError, ModelError, listed, value_kind
 from mlstat_core.formats import CSV_SUFFIXES
 from mlstat_core.io import (
     TableWriter,
@@ -178,6 +178,10 @@ def load_model(run_dir: str | Path, registry: Registry | None = None
     entries = [("model", name)] + [("transform", s) for s in step_names(folder.model_dir)]
     factories = []
     for kind, component in entries:
+        if component not in registry.components.get(kind, {}):
+            missing = missing_plugin(folder, kind, component, registry)
+            if missing:
+                raise ConfigError(missing)
         entry = registry.get(kind, component)
         entry.load_factory()  # one PluginError naming the component and the fix
         factories.append((component, entry.spec.factory, entry.spec.params))
@@ -201,6 +205,30 @@ def load_model(run_dir: str | Path, registry: Registry | None = None
                       "pipeline with the installed versions before relying on the scores",
                       VersionWarning, stacklevel=2)
     return folder, model, factories[0][1], steps
+
+
+def missing_plugin(folder: RunFolder, kind: str, component: str, registry: Registry
+                   ) -> str | None:
+    """The message for a run whose component's plugin is not installed here at all: the
+    distributions its manifest recorded that are missing, with the versions to install (None
+    when the plugin is installed, so the registry's own message applies)."""
+    from importlib import metadata
+
+    plugin = component.split(".", 1)[0]
+    if plugin in registry.plugins or any(r.name == plugin for r in registry.plugins.values()):
+        return None
+    recorded = (folder.manifest.get("environment") or {}).get("plugins") or {}
+    absent = []
+    for dist, version in recorded.items():
+        try:
+            metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            absent.append(f"{dist}=={version}" if version else dist)
+    made_with = (f"; the run was made with {', '.join(absent)}, not installed here: "
+                 f"pip install {' '.join(repr(a) for a in absent)}" if absent else
+                 "; install the plugin the run was made with")
+    return (f"run folder {folder.path} needs the {kind} {component!r} of plugin {plugin!r}, "
+            f"which is not installed{made_with} (`mlstat plugins` lists what is)")
 
 
 VERSIONS_SHOWN = 4

@@ -620,3 +620,24 @@ def test_a_task_declared_again_with_other_columns_is_reported_not_dropped_silent
     assert "task 'household_typing' of plugin 'tasksb' is ignored: plugin 'tasksa'" \
         in problems_b
     assert registry.tasks["household_typing"].prediction_columns == ("prediction",)
+
+
+def test_predict_with_the_runs_plugin_uninstalled_names_what_to_install(site, tmp_path,
+                                                                        budget_csv):
+    import shutil
+
+    from mlstat_core.predict import predict_file
+
+    install(site, "nsofmt", {"plugin": model_plugin(
+        f"'logit', 'model', {MAJORITY!r}, description='d.', "
+        "tasks=('tabular_classification',)")})
+    registry = discover(entry_points=points(site))
+    path = pipeline(tmp_path, budget_csv, model={"component": "nsofmt.logit"})
+    run = mlstat_core.run(path, out=tmp_path / "runs", registry=registry)
+    shutil.rmtree(site / "mlstat_nsofmt-0.1.dist-info")  # pip uninstall
+    with pytest.raises(ConfigError) as info:
+        predict_file(run.run_dir, budget_csv, tmp_path / "out.csv",
+                     registry=discover(entry_points=points(site)))
+    text = str(info.value)
+    assert "needs the model 'nsofmt.logit' of plugin 'nsofmt', which is not installed" in text
+    assert "pip install 'mlstat-nsofmt==0.1'" in text and "did you mean" not in text
