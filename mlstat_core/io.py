@@ -295,11 +295,8 @@ def read_table(
         used = _csv_sep(path, sep) or ","
         raise malformed_csv(path, exc, encoding, used, lambda s: how("sep", s) or (
             f"save it with '{separator_text(used)}' between fields")) from None
-    except (OSError, ValueError) as exc:
-        failure = excel_failure(path, exc) if fmt == "excel" else None
-        raise failure or DataError(f"cannot read {path} as {fmt}: {exc}") from None
     except Exception as exc:
-        failure = excel_failure(path, exc) if fmt == "excel" else None
+        failure = unreadable(path, fmt, exc)
         if failure is None:
             raise
         raise failure from None
@@ -459,14 +456,20 @@ def iter_table(
     except pd.errors.ParserError as exc:
         raise malformed_csv(path, exc, encoding, _csv_sep(path, sep) or ",",
                             lambda s: f"pass {option_hint('sep', s, cli)}") from None
-    except (OSError, ValueError) as exc:
-        failure = excel_failure(path, exc) if fmt == "excel" else None
-        raise failure or DataError(f"cannot read {path} as {fmt}: {exc}") from None
     except Exception as exc:
-        failure = excel_failure(path, exc) if fmt == "excel" else None
+        failure = unreadable(path, fmt, exc)
         if failure is None:
             raise
         raise failure from None
+
+
+def unreadable(path: Path, fmt: str, exc: Exception) -> DataError | None:
+    """The user's error for a table that could not be read (a damaged workbook, an OS or
+    value error of the reader), or None for a defect to raise as it is."""
+    failure = excel_failure(path, exc) if fmt == "excel" else None
+    if failure is None and isinstance(exc, OSError | ValueError):
+        failure = DataError(f"cannot read {path} as {fmt}: {exc}")
+    return failure
 
 
 def loader_setting(option: str, example: str) -> str:
