@@ -7,6 +7,7 @@ no scikit-learn, no torch at import time.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -158,11 +159,12 @@ def params_problems(model: type[BaseModel]) -> list[str]:
     return found
 
 
-def _json_problems(model: type[BaseModel]) -> list[str]:
+@functools.cache  # every discovery asks, for the same few dozen classes
+def _json_problems(model: type[BaseModel]) -> tuple[str, ...]:
     """Params are written into config.toml and state.json: every field must be plain data."""
     try:
         model.model_json_schema()
-        return []
+        return ()
     except Exception:  # pydantic cannot describe (so not write) a field's type as JSON
         pass
     bad = []
@@ -172,10 +174,10 @@ def _json_problems(model: type[BaseModel]) -> list[str]:
         except Exception:  # pydantic cannot describe (so not write) this type as JSON
             bad.append(f"{field_name} ({getattr(info.annotation, '__name__', info.annotation)})")
     if not bad:
-        return []
-    return [f"params {model.__name__} has field(s) that cannot be written to a pipeline or "
+        return ()
+    return (f"params {model.__name__} has field(s) that cannot be written to a pipeline or "
             f"state file: {', '.join(bad)}; use plain data (numbers, text, lists, tables) and "
-            "look up functions or objects by name inside the component"]
+            "look up functions or objects by name inside the component",)
 
 
 # --- data ---------------------------------------------------------------------------------

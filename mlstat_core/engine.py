@@ -594,7 +594,7 @@ class Runner:
 
     def _save_trained(self, folder: RunFolder, model: Model, dataset: Dataset) -> None:
         """The model and the profile of its training inputs (for drift checks)."""
-        self._save_model(folder, model, dataset.frame.head(reload_check.RECORDS))
+        self._save_model(folder, model, reload_check.sample(dataset.frame))
         profile = _training_profile(dataset)
         if profile is not None:
             from mlstat_core.artifacts import write_json
@@ -676,15 +676,29 @@ class Runner:
         return f"model {self.model_label}"
 
     def _check_reloaded(self, model: Model, reloaded: Model, sample: pd.DataFrame) -> None:
-        """The loaded model (and steps) must predict ``sample`` as the fitted one does."""
+        """The loaded model (and steps) must predict ``sample`` as the fitted one does. A
+        model whose own predictions change from one call to the next cannot be checked so:
+        said in a warning. The predictions' own warnings are not the run's (they were given
+        when the test records were scored)."""
+        from mlstat_core.preprocess import Preprocessed
+
         if sample.empty:
             return
-        with self.blamed("persist", self.config.model):
-            changed = reload_check.changed_records(model.predict(sample),
-                                                   reloaded.predict(sample))
+        with self.blamed("persist", self.config.model), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            before = model.predict(sample)
+            changed = reload_check.changed_records(before, reloaded.predict(sample))
+            if changed and reload_check.changed_records(before, model.predict(sample)):
+                self.warnings.append(
+                    f"persist: {self.config.model.name} predicts the same records differently "
+                    "from one call to the next, so the saved model could not be checked "
+                    "against the fitted one; mlstat predict will not repeat the run's "
+                    "predictions exactly")
+                return
+            step = model.first_lossy_step(reloaded, sample) if changed and isinstance(
+                model, Preprocessed) and isinstance(reloaded, Preprocessed) else None
         if not changed:
             return
-        step = reload_check.lossy_step(model, reloaded, sample)
         who = (f"preprocessing step {step}: its save() or load_state()" if step else
                f"model {self.model_label}: its save() or load()")
         raise ModelError(

@@ -20,17 +20,27 @@ def read_sheet(path: Path, sheet: str | int | None, how: Callable[[str, str], st
     """One sheet of an Excel workbook (the first by default): a name, or a number counting
     from 0 (a text of digits names the sheet so called if there is one, else a number); a
     sheet it does not have is one ``DataError`` listing its sheets and how to choose one."""
-    names: list[Any] | None = None
-    if isinstance(sheet, str) and sheet.strip().isdigit():
-        names = _sheet_names(path)
-        sheet = sheet if sheet in names else int(sheet)
+    names = _sheet_names(path) if _digits(sheet) else None
+    sheet = chosen_sheet(sheet, names or [])
     try:
-        return pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, **options)
+        return pd.read_excel(path, sheet_name=sheet, **options)
     except ValueError as exc:
         if not str(exc).startswith("Worksheet"):
             raise
         raise no_sheet(path, sheet, names if names is not None else _sheet_names(path),
                        how) from None
+
+
+def _digits(sheet: Any) -> bool:
+    return isinstance(sheet, str) and sheet.strip().isdigit()
+
+
+def chosen_sheet(sheet: str | int | None, names: list[Any]) -> str | int:
+    """What ``sheet`` means among a workbook's sheet ``names``: None the first; a text of
+    digits the sheet so called if there is one, else a number counting from 0."""
+    if sheet is None:
+        return 0
+    return int(sheet) if _digits(sheet) and sheet not in names else sheet
 
 
 def no_sheet(path: Path, sheet: Any, names: list[Any], how: Callable[[str, str], str | None]
@@ -77,9 +87,7 @@ def _worksheet(book: Any, path: Path, sheet: str | int | None,
                how: Callable[[str, str], str | None]) -> Any:
     """The sheet of an openpyxl workbook chosen as :func:`read_sheet` chooses it."""
     names = [worksheet.title for worksheet in book.worksheets]
-    chosen: str | int = 0 if sheet is None else sheet
-    if isinstance(chosen, str) and chosen.strip().isdigit() and chosen not in names:
-        chosen = int(chosen)
+    chosen = chosen_sheet(sheet, names)
     if isinstance(chosen, str) and chosen in names:
         return book[chosen]
     if isinstance(chosen, int) and -len(names) <= chosen < len(names):

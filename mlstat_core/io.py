@@ -118,11 +118,23 @@ DECIMAL_COMMA = r"\s*[-+]?(\d{1,3}(\.\d{3})+|\d*),\d+\s*"
 """A number written with a decimal comma (``0,4272``, ``-1.234,5``)."""
 
 
+THOUSANDS_COMMA = r"\s*[-+]?\d{1,3}(,\d{3})+\s*"
+"""A number that may be written with ``,`` between thousands (``1,234``, ``12,500``)."""
+
+
 def decimal_commas(values: pd.Series) -> bool:
     """Whether most of ``values`` (text that is not a number) are numbers written with a
-    decimal comma: a file read with ``.`` as the decimal mark that uses ``,``."""
+    decimal comma (a file read with ``.`` as the decimal mark that uses ``,``), not counting
+    values that may as well have ``,`` between thousands (``1,234``)."""
     text = values.astype(str)
-    return bool(text.str.fullmatch(DECIMAL_COMMA).mean() > 0.5)
+    decimal = text.str.fullmatch(DECIMAL_COMMA) & ~text.str.fullmatch(THOUSANDS_COMMA)
+    return bool(decimal.mean() > 0.5)
+
+
+def thousands_commas(values: pd.Series) -> bool:
+    """Whether most of ``values`` look like numbers with ``,`` between thousands (or a
+    decimal comma followed by three digits: the file alone cannot tell)."""
+    return bool(values.astype(str).str.fullmatch(THOUSANDS_COMMA).mean() > 0.5)
 
 
 def is_url(path: str | Path) -> bool:

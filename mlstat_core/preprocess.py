@@ -95,6 +95,20 @@ class Preprocessed(Model):
     def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
         return self.inner.predict(self.apply(frame))
 
+    def first_lossy_step(self, reloaded: Preprocessed, frame: pd.DataFrame) -> str | None:
+        """The first step whose loaded copy (in ``reloaded``) transforms ``frame`` otherwise
+        than this fitted one (its save or load_state loses state), or None."""
+        roles = self.inner.roles
+        for (name, step), (_, loaded) in zip(self.steps, reloaded.steps, strict=True):
+            out = _checked(name, step, frame, roles)
+            try:
+                pd.testing.assert_frame_equal(_checked(name, loaded, frame, roles), out,
+                                              check_exact=False, rtol=1e-6)
+            except AssertionError:
+                return name
+            frame = out
+        return None
+
     def save(self, directory: Path) -> None:
         directory = Path(directory)
         self.inner.save(directory)

@@ -23,6 +23,7 @@ from mlstat_core.io import (
     is_text,
     plain,
     quoted,
+    thousands_commas,
     with_dtypes,
 )
 from mlstat_core.threads import few_threads
@@ -97,9 +98,14 @@ def require_numeric(frame: pd.DataFrame, columns: list[str], what: str = "input"
         if bad.any():
             values = series[bad]
             examples = ", ".join(quoted(v) for v in values.unique()[:3])
-            fix = ("they look like numbers written with a decimal comma: read the file with "
-                   "',' as the decimal mark (mlstat predict --decimal ',', or the loader's "
-                   "decimal = \",\")" if decimal_commas(values) else
+            comma = ("read the file with ',' as the decimal mark (mlstat predict --decimal "
+                     "',', or the loader's decimal = \",\")")
+            fix = (f"they look like numbers written with a decimal comma: {comma}"
+                   if decimal_commas(values) else
+                   "they look like numbers with ',' between thousands (1,234) or with a "
+                   "decimal comma, which the file alone cannot tell apart: remove the "
+                   f"thousands separators, or if ',' is the decimal mark, {comma}"
+                   if thousands_commas(values) else
                    "correct them, or leave them empty (missing, as the model treats missing "
                    "values)")
             raise DataError(
@@ -111,11 +117,13 @@ def require_numeric(frame: pd.DataFrame, columns: list[str], what: str = "input"
     return out
 
 
-def refuse_infinite(frame: pd.DataFrame, columns: list[str], what: str = "input") -> None:
+def refuse_infinite(frame: pd.DataFrame, columns: list[str], what: str = "input",
+                    file_rows: bool = True) -> None:
     """A ``DataError`` naming the first numeric column of ``columns`` that holds an infinite
     value (a division by zero upstream, say) and its first record (see
-    :func:`first_record`): the estimators cannot take it, and it is not a missing value to
-    fill in."""
+    :func:`first_record`; ``file_rows``: the records keep the row labels mlstat's readers
+    gave them, as in ``mlstat predict``, not a loader's own numbering): the estimators cannot
+    take it, and it is not a missing value to fill in."""
     for column in columns:
         series = frame[column] if column in frame.columns else None
         if series is None or not pd.api.types.is_float_dtype(series):
@@ -124,7 +132,7 @@ def refuse_infinite(frame: pd.DataFrame, columns: list[str], what: str = "input"
         if infinite.any():
             raise DataError(
                 f"{what}: column {column!r} holds {int(infinite.sum()):,} infinite value(s) "
-                f"(first at {first_record(frame, infinite, None, by_label=True)}); correct "
+                f"(first at {first_record(frame, infinite, None, by_label=file_rows)}); correct "
                 "them, or leave them empty (missing, as the model treats missing values)")
 
 
@@ -168,7 +176,8 @@ class SklearnModel(Model):
     def fit(self, train: Dataset, validation: Dataset | None = None) -> SklearnModel:
         self.roles = train.roles
         self.text_columns = text_columns_of(train.frame, train.roles.input_columns())
-        refuse_infinite(train.frame, train.roles.input_columns(), "training data")
+        refuse_infinite(train.frame, train.roles.input_columns(), "training data",
+                        file_rows=False)
         matrix, y, weights = self.training_data(train)
         self.estimator = self.build_estimator(train)
         kwargs: dict[str, Any] = {}

@@ -138,6 +138,15 @@ class Forgetful(Echo):
         return out
 
 
+class Noisy(Echo):
+    """Draws its confidences anew at every call (MC dropout, say)."""
+
+    def predict(self, frame):
+        out = super().predict(frame)
+        out["confidence"] = np.random.default_rng().uniform(0.5, 1.0, len(frame))
+        return out
+
+
 class FitFails(Echo):
     def fit(self, train, validation=None):
         raise ValueError("Input contains NaN")
@@ -216,7 +225,7 @@ class Fails(Indicator):
 
 
 MODELS = (Echo, Reordered, ResetIndex, ShortByOne, NdArray, NoConfidence, Percent, NoFiles,
-          Pickler, Outside, Tree, Forgetful, FitFails, PredictFails, LateBad)
+          Pickler, Outside, Tree, Forgetful, Noisy, FitFails, PredictFails, LateBad)
 LOADERS = (FrameLoader, MissingFileLoader, BuggyLoader, BadRoleLoader, ConfigRoleLoader)
 INDICATORS = (NotJson, Fails)
 TASK = ("tabular_classification",)

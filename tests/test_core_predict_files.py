@@ -214,6 +214,19 @@ def test_decimal_commas_are_named_and_decimal_reads_them(budget_run, tmp_path):
         assert result.exit_code == 2 and message in said(result), result.output
 
 
+def test_thousands_separators_are_not_taken_for_decimal_commas(budget_run, tmp_path):
+    """'1,234' may be 1234 or 1.234: --decimal ',' alone would read it 1000 times too small."""
+    frame = new_budget(40)
+    frame["income"] = [f"{1000 + 37 * i:,}" for i in range(len(frame))]  # 1,000 ... 2,443
+    frame.to_csv(tmp_path / "thousands.csv", index=False, sep=";")
+    result = invoke("predict", budget_run, "--input", tmp_path / "thousands.csv", "--output",
+                    tmp_path / "o.csv", "--sep", ";")
+    assert result.exit_code == 2
+    assert "',' between thousands (1,234) or with a decimal comma" in said(result)
+    assert "remove the thousands separators" in said(result)
+    assert "they look like numbers written with a decimal comma" not in said(result)
+
+
 # --- outputs that cannot be written ------------------------------------------------------------
 
 

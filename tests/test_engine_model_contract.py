@@ -106,6 +106,27 @@ def test_a_model_that_forgets_what_it_learned_when_saved_fails_the_run(tmp_path)
     assert "model bad.forgetful (distribution mlstat-bad): its save() or load()" in str(error)
 
 
+def test_a_model_whose_predictions_change_between_calls_is_warned_not_failed(tmp_path):
+    result = run(tmp_path, "bad.noisy")
+    assert result.status == "succeeded"
+    assert any("bad.noisy predicts the same records differently from one call to the next"
+               in w for w in result.warnings)
+
+
+def test_changed_records_compare_missing_values_of_every_dtype():
+    from mlstat_core.reload_check import changed_records
+
+    index = pd.Index([7, 8, 9])
+    for dtype, values in (("Int64", [1, None, 3]), ("string", ["a", None, "c"]),
+                          ("float64", [0.5, None, 0.25]), ("object", ["a", None, "c"])):
+        before = pd.DataFrame({"prediction": pd.array(values, dtype=dtype)}, index=index)
+        assert changed_records(before, before.copy()) == []
+        after = before.copy()
+        after.iloc[0, 0] = None  # a value lost
+        after.iloc[1, 0] = before.iloc[0, 0]  # a missing value filled
+        assert changed_records(before, after) == [7, 8]
+
+
 def test_a_model_its_class_cannot_load_fails_the_run_with_the_fix(tmp_path):
     error, _, _ = failed_run(tmp_path, ModelError, model="bad.tree")
     text = str(error)

@@ -786,7 +786,13 @@ def _component_checks(suite: _Suite, spec: ComponentSpec, kind: str) -> None:
     elif kind == "transform":
         from mlstat_core.testing.transforms import check_transform
 
-        data = [t for t in (spec.tasks or ("tabular_classification",)) if suite.has_data(t)]
+        tasks = spec.tasks or ("tabular_classification",)
+        data = [t for t in tasks if suite.has_data(t)]
+        if not data:
+            def no_sample() -> str | None:
+                raise CheckSkipped(f"no sample data set for task(s) {', '.join(tasks)}; pass "
+                                   "datasets={task: Dataset(...)} to check it")
+            suite.add("round_trip", no_sample, spec)
         for task in data[:1]:  # one sample data set is enough for a step
             suite.add("round_trip", lambda t=task: check_transform(suite, spec, t), spec, task)
     elif kind in ("model", "indicator"):
