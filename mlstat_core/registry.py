@@ -157,6 +157,8 @@ def load_factory(spec: ComponentSpec, full_name: str, plugin: str,
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, SyntaxError):
         return exc.msg
+    if isinstance(exc, SystemExit):
+        return f"the plugin called sys.exit({exc.code!r})"
     return str(exc) or type(exc).__name__
 
 
@@ -391,7 +393,8 @@ class Registry:
                 if tracer:
                     tracer.raised(hook_name, plugin, {}, exc, time.perf_counter() - start)
                 record.problems.append(
-                    f"hook {hook_name} of plugin {plugin!r} raised {type(exc).__name__}: {exc}. "
+                    f"hook {hook_name} of plugin {plugin!r} raised {type(exc).__name__}: "
+                    f"{_reason(exc)}. "
                     f"Fix the hook in {record.module} (distribution {record.distribution}); "
                     "the plugin's other hooks still count."
                 )
@@ -793,7 +796,8 @@ def discover(
                 hint = install_hint(record.distribution, exc.name)  # a dependency is missing
                 fix = f"{hint[0].upper()}{hint[1:]} (needed by {record.distribution})"
             record.error = (
-                f"import of {ep.value} failed{_where(exc)}: {type(exc).__name__}: {exc}. "
+                f"import of {ep.value} failed{_where(exc)}: {type(exc).__name__}: "
+                f"{_reason(exc)}. "
                 f"{fix}; {DISABLE_ENV}={name} skips it"
             )
             continue

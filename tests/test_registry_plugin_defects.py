@@ -543,8 +543,10 @@ def test_a_plugin_that_calls_sys_exit_fails_alone(site, tmp_path, budget_csv):
     registry = discover(entry_points=points(site))
     record = registry.plugins["quits"]
     assert record.status == "failed"
-    assert "SystemExit: site config missing: set NSO_HOME" in record.error
-    assert any("mlstat_models of plugin 'hookquits' raised SystemExit: no licence" in p
+    assert "SystemExit: the plugin called sys.exit('site config missing: set NSO_HOME')" \
+        in record.error
+    assert any("mlstat_models of plugin 'hookquits' raised SystemExit: the plugin called "
+               "sys.exit('no licence')" in p
                for p in registry.plugins["hookquits"].problems)
     with pytest.raises(PluginError) as info:
         registry.get("model", "facquits.m").build()

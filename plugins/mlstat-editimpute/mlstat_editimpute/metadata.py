@@ -174,7 +174,9 @@ def numeric_frame(frame: pd.DataFrame, variables: list[str], what: str = "data",
                 first = col[bad].iloc[0]
                 raise DataError(
                     f"column {v!r} of the {what} should be numeric but holds text such as "
-                    f"{first!r} ({int(bad.sum())} value(s)); fix or blank these values")
+                    f"{first!r} ({int(bad.sum())} value(s)); fix or blank these values, or, "
+                    f"if {first!r} is a code for a missing value, list it in the loader's "
+                    f"`na_values` (na_values = [{json.dumps(str(first))}])")
             col = converted
         out[v] = col.astype(float)
     return pd.DataFrame(out, index=frame.index)

@@ -286,6 +286,10 @@ def test_text_in_numeric_column_names_the_column(data: Dataset) -> None:
     ds = Dataset(frame, data.roles, metadata=data.metadata)
     with pytest.raises(DataError, match="column 'age'.*'forty'"):
         PmmModel(PmmParams(**FAST)).fit(ds)
+    frame.loc[3, "age"] = ".."  # a statistical office's "not available"
+    with pytest.raises(DataError, match=r"if '\.\.' is a code for a missing value, list it in "
+                                        r"the loader's `na_values` \(na_values = \[\"\.\.\"\]\)"):
+        PmmModel(PmmParams(**FAST)).fit(Dataset(frame, data.roles, metadata=data.metadata))
 
 
 def test_survey_loader_with_metadata(tmp_path: Path) -> None:
