@@ -208,11 +208,16 @@ class SklearnModel(Model):
         matrix = self.to_matrix(with_dtypes(frame, dict.fromkeys(self.text_columns or [], str)))
         with few_threads(len(frame)):
             if self.classes_ is not None and hasattr(self.estimator, "predict_proba"):
-                proba = self.estimator.predict_proba(matrix) if len(frame) \
+                proba = self.probabilities(matrix) if len(frame) \
                     else np.zeros((0, len(self.classes_)))
                 return classification_frame(frame.index, self.classes_, proba)
             values = self.estimator.predict(matrix) if len(frame) else []
         return pd.DataFrame({"prediction": values}, index=frame.index)
+
+    def probabilities(self, matrix: Any) -> np.ndarray:
+        """Class probabilities of the rows of ``matrix`` (the estimator's); a subclass may
+        leave a row it cannot score as NaN (the record then gets no class)."""
+        return self.estimator.predict_proba(matrix)
 
     def save(self, directory: Path) -> None:
         directory = Path(directory)

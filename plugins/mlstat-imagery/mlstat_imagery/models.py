@@ -16,15 +16,11 @@ import numpy as np
 import pandas as pd
 
 from mlstat_core.components import Dataset
-from mlstat_core.errors import DataError, ModelError
+from mlstat_core.errors import DataError
 from mlstat_core.sklearn_model import (
     SklearnModel,
-    classification_frame,
     proba_column,
-    refuse_infinite,
-    require_columns,
 )
-from mlstat_core.threads import few_threads
 from mlstat_imagery.features import context_margin, context_names, context_stack
 from mlstat_imagery.fraction import FractionForest
 from mlstat_imagery.mapping import SceneMapper
@@ -415,21 +411,22 @@ class PixelForestModel(SceneMapper, SklearnModel):
     def threshold(self) -> dict[str, Any] | None:
         return self.extra_state.get("threshold")
 
-    def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Class and probabilities of each record; no class for a record on nodata (see
-        :meth:`to_matrix`), as the map leaves such pixels, with a warning counting them."""
-        if self.estimator is None or self.roles is None:
-            raise ModelError(f"{type(self).__name__} is not fitted; call fit first")
-        require_columns(frame, self.roles.input_columns())
-        refuse_infinite(frame, self.roles.input_columns())
-        classes = list(self.classes_ or [])
-        matrix = self.to_matrix(frame)
+    def probabilities(self, matrix: Any) -> np.ndarray:
+        """The forest's probabilities; NaN for a record on nodata (see :meth:`to_matrix`),
+        which the forest never sees."""
         unscored = missing_rows(matrix)
-        proba = np.full((len(frame), len(classes)), np.nan)
+        proba = np.full((len(unscored), len(self.classes_ or [])), np.nan)
         if not unscored.all():
-            with few_threads(len(frame)):
-                proba[~unscored] = self.estimator.predict_proba(matrix[~unscored])
-        out = classification_frame(frame.index, classes, proba)
+            proba[~unscored] = self.estimator.predict_proba(matrix[~unscored])
+        return proba
+
+    def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Class and probabilities of each record, by the threshold rule when one was chosen;
+        no class for a record on nodata, as the map leaves such pixels, with a warning
+        counting them."""
+        out = super().predict(frame)
+        classes = list(self.classes_ or [])
+        unscored = out[[proba_column(c) for c in classes]].isna().any(axis=1).to_numpy()
         rule = self.threshold()
         if rule is not None and len(out):
             positive = rule["positive"]
