@@ -63,17 +63,40 @@ def records_fingerprint(frame: Any, columns: list[str] | None = None,
     sorted hashes of their rows (the ``columns`` given, every column by default, with the
     row labels when ``by_row``; values that cannot be hashed are hashed as text). Two runs
     tested on the same records have the same fingerprint, whatever features their loaders
-    made, when ``columns`` name the records' id or row and target."""
+    made, when ``columns`` name the records' id or row and target; a label read as 1.0 in one
+    run and 1 in another is one label (:func:`whole_numbers_as_integers`)."""
     import numpy as np
     import pandas as pd
 
     keys = frame[columns] if columns is not None else frame
     keys = keys.assign(__row__=np.asarray(frame.index)) if by_row else keys
+    keys = whole_numbers_as_integers(keys)
     try:
         rows = pd.util.hash_pandas_object(keys, index=False).to_numpy()
     except TypeError:  # lists or dicts in cells
         rows = pd.util.hash_pandas_object(keys.astype(str), index=False).to_numpy()
     return {"count": len(frame), "sha256": hashlib.sha256(np.sort(rows).tobytes()).hexdigest()}
+
+
+def whole_numbers_as_integers(frame: Any) -> Any:
+    """``frame`` with each float column whose values are all whole numbers (missing ones
+    aside) as integers, so that a column read as float in one run (``1.0``: it had a missing
+    value, say) and as integers in another hashes alike."""
+    import numpy as np
+    import pandas as pd
+
+    out = frame
+    for position in range(frame.shape[1]):
+        column = frame.iloc[:, position]
+        if not pd.api.types.is_float_dtype(column):
+            continue
+        values = column.to_numpy(dtype=float, na_value=np.nan)
+        present = values[~np.isnan(values)]
+        if np.all(np.isfinite(present)) and np.all(present == np.round(present)) \
+                and np.all(np.abs(present) < 2.0 ** 63):
+            out = out.copy() if out is frame else out
+            out.isetitem(position, column.astype("Int64"))
+    return out
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
@@ -319,11 +342,14 @@ def environment(plugins: dict[str, str | None] | None = None) -> dict[str, Any]:
 
 
 def new_run_id(name: str) -> str:
-    """A run folder name from the pipeline name, a time stamp (local time) and a random
-    suffix; it starts with a letter or digit, so a command line never takes it for an
-    option, and holds only characters the file system's encoding can name (``żółć`` under a
-    Latin-1 locale becomes ``----``)."""
-    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    """A run folder name from the pipeline name, a time stamp and a random suffix. The stamp
+    is UTC, marked ``Z`` (``20261130-091502Z``), so that folders made in two time zones, or
+    across a change of daylight saving time, sort in the order they were made; nothing reads
+    the name back, so folders named in local time by older versions open as before. It
+    starts with a letter or digit, so a command line never takes it for an option, and holds
+    only characters the file system's encoding can name (``żółć`` under a Latin-1 locale
+    becomes ``----``)."""
+    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%d-%H%M%SZ")
     safe = "".join(c if (c.isalnum() or c in "-_") and _nameable(c) else "-"
                    for c in name).strip("-_")[:40]
     return f"{safe or 'run'}-{stamp}-{uuid.uuid4().hex[:6]}"

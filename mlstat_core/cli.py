@@ -92,13 +92,105 @@ def user_errors(fn: Callable[..., Any], interrupted: str = INTERRUPTED) -> Calla
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def json_failure(command: str, error: str, warnings: list[str] | None = None
+                 ) -> dict[str, Any]:
+    """The one JSON object that ``mlstat COMMAND --json`` prints on stdout when it fails, in
+    the shape of that command's success (``status`` "failed", or ``valid`` false for
+    ``validate``), so that a script parsing stdout always gets JSON."""
+    kept = list(warnings or [])
+    if command == "predict":
+        return {"status": "failed", "output": None, "error": error, "warnings": kept}
+    if command in ("run", "evaluate"):
+        return {"status": "failed", "run_dir": None, "error": error, "warnings": kept}
+    if command == "validate":
+        return {"valid": False, "message": error, "issues": []}
+    return {"status": "failed", "error": error}
+
+
+def echo_json_failure(command: str, error: str, **fields: Any) -> None:
+    """Print :func:`json_failure` (``fields`` replace its entries) on stdout."""
+    click.echo(json.dumps({**json_failure(command, error), **fields}, indent=2))
+
+
+@contextlib.contextmanager
+def json_failures(command: str, as_json: bool) -> Iterator[None]:
+    """With ``as_json``, a user's mistake inside (an MlstatError) prints the command's JSON
+    failure object on stdout before :func:`user_errors` shows it on stderr."""
+    from mlstat_core.errors import MlstatError
+
+    try:
+        yield
+    except MlstatError as exc:
+        if as_json:
+            echo_json_failure(command, str(exc))
+        raise
+
+
+def _asks_for_json(args: list[str]) -> bool:
+    """Whether ``--json`` is among the command-line ``args`` (before a ``--``)."""
+    options = args[:args.index("--")] if "--" in args else args
+    return "--json" in options
+
+
+def _usage_failure(exc: click.UsageError, command: str) -> None:
+    """Print the JSON failure of ``command`` for a command line that click rejects (an
+    unknown option, a missing argument, a bad value); click's usage text still follows on
+    stderr."""
+    where = exc.ctx.command_path if exc.ctx is not None else "mlstat"
+    echo_json_failure(command, f"{exc.format_message()} Try '{where} --help' for help.")
+
+
+class JsonCommand(click.Command):
+    """A command whose ``--json`` promise holds for a command line click rejects: its JSON
+    failure object on stdout (:func:`json_failure`), then click's usage text on stderr."""
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        given = list(args)  # click's parser consumes the list it parses
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            if any(p.name == "as_json" for p in self.params) and _asks_for_json(given):
+                _usage_failure(exc, info_name or self.name or "")
+            raise
+
+
+class JsonGroup(click.Group):
+    """The ``mlstat`` group: its commands are :class:`JsonCommand`, and a command line with
+    ``--json`` that names no known command, or that the group itself rejects, fails as
+    ``{"status": "failed", "error": ...}`` on stdout too."""
+
+    command_class = JsonCommand
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        given = list(args)  # click's parser consumes the list it parses
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            if _asks_for_json(given):
+                _usage_failure(exc, "")
+            raise
+
+    def resolve_command(self, ctx: click.Context, args: list[str]
+                        ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            if _asks_for_json(args):
+                _usage_failure(exc, "")
+            raise
+
+
+@click.group(cls=JsonGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mlstat")
 @click.option("--trace-hooks", is_flag=True, help="Print every plugin hook call and its results.")
 def main(trace_hooks: bool) -> None:
     """mlstat: machine learning for official statistics.
 
     Run pipelines from TOML files, score new records with a saved run, and inspect plugins.
+    A command given --json prints one JSON object on stdout also when it fails, a command
+    line it rejects included (an unknown option, a missing argument, a bad value).
     """
     if trace_hooks:
         os.environ["MLSTAT_TRACE_HOOKS"] = "1"
@@ -119,8 +211,8 @@ def validate(file: str, as_json: bool) -> None:
         config = load_config(file)
     except ConfigError as exc:
         if as_json:
-            click.echo(json.dumps({"valid": False, "message": exc.args[0],
-                                   "issues": [i.as_dict() for i in exc.issues]}, indent=2))
+            echo_json_failure("validate", exc.args[0],
+                              issues=[i.as_dict() for i in exc.issues])
             sys.exit(2)
         raise
     if as_json:
@@ -211,10 +303,8 @@ def _run_and_report(start: Any, as_json: bool) -> None:
             from mlstat_core.engine import failure_message
 
             folder = getattr(exc, "run_dir", None)
-            click.echo(json.dumps({"status": "failed", "run_dir": folder and str(folder),
-                                   "error": failure_message(exc),
-                                   "warnings": list(getattr(exc, "run_warnings", []))},
-                                  indent=2))
+            echo_json_failure("run", failure_message(exc), run_dir=folder and str(folder),
+                              warnings=list(getattr(exc, "run_warnings", [])))
         raise
     if as_json:
         click.echo(json.dumps(run_outcome(result), indent=2))
@@ -307,7 +397,8 @@ def _print_summary(result: Any) -> None:
 @click.option("--json", "as_json", is_flag=True,
               help="Print the outcome as one JSON object on stdout (status, records, output, "
                    "warnings, notes, unseen labels, drift per column) for a scheduler; a "
-                   "failure prints {\"status\": \"failed\", \"error\": ...} too.")
+                   "failure, a command line it rejects included, prints {\"status\": "
+                   "\"failed\", \"error\": ...} too.")
 def predict(run_dir: str, input_path: str, output_path: str, chunk_size: int,
             encoding: str, sep: str | None, decimal: str | None, sheet: str | None,
             id_column: str | None, probabilities: bool, engine: str,
@@ -327,9 +418,7 @@ def predict(run_dir: str, input_path: str, output_path: str, chunk_size: int,
             if as_json:
                 from mlstat_core.engine import failure_message
 
-                click.echo(json.dumps({"status": "failed", "output": None,
-                                       "error": failure_message(exc),
-                                       "warnings": list(raised)}, indent=2))
+                echo_json_failure("predict", failure_message(exc), warnings=list(raised))
             raise
     if as_json:
         from mlstat_core.artifacts import to_jsonable
@@ -376,7 +465,8 @@ def plugins(as_json: bool, strict: bool) -> None:
     """List plugins: distribution, version, components, status or error."""
     from mlstat_core.registry import discover
 
-    registry = discover(strict=strict)
+    with json_failures("plugins", as_json):
+        registry = discover(strict=strict)
     records = list(registry.plugins.values())
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in records], indent=2))
@@ -412,17 +502,20 @@ def plugins(as_json: bool, strict: bool) -> None:
 @click.option("--task", help="Only components serving this task type.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def components(kind: str | None, task: str | None, as_json: bool) -> None:
-    """List components with their params and defaults."""
+    """List components with their params, defaults and the values each param accepts."""
     from mlstat_core.registry import get_registry
 
-    registry = get_registry()
-    if task:
-        registry.task(task)
+    with json_failures("components", as_json):
+        registry = get_registry()
+        if task:
+            registry.task(task)
     found = registry.find(kind, task)
     rows = [_component_row(c) for c in found]
     if as_json:
         click.echo(json.dumps(rows, indent=2, default=str))
         return
+    from mlstat_core.typenames import constraints_text
+
     console = _console()
     for row in rows:
         tasks = ", ".join(row["tasks"]) or "all tasks"
@@ -431,12 +524,16 @@ def components(kind: str | None, task: str | None, as_json: bool) -> None:
         console.print(f"    {escape(row['description'])}")
         for p in row["params"]:
             default = "required" if p["required"] else f"default {p['default']!r}"
-            console.print(f"    - {p['name']}: {escape(p['type'])} ({escape(str(default))}) "
+            limits = constraints_text(p["constraints"])
+            accepted = f"{limits}; {default}" if limits else default
+            console.print(f"    - {p['name']}: {escape(p['type'])} ({escape(accepted)}) "
                           f"{escape(p['description'])}")
 
 
 def _component_row(entry: Any) -> dict[str, Any]:
-    from mlstat_core.typenames import type_name
+    """A component as ``mlstat components --json`` lists it: each param with its type,
+    default and ``constraints`` (bounds and allowed values, :func:`param_constraints`)."""
+    from mlstat_core.typenames import param_constraints, type_name
 
     spec = entry.spec
     params = []
@@ -444,6 +541,7 @@ def _component_row(entry: Any) -> dict[str, Any]:
         default = None if info.is_required() else info.get_default(call_default_factory=True)
         params.append({"name": name, "type": type_name(info.annotation),
                        "required": info.is_required(), "default": default,
+                       "constraints": param_constraints(info),
                        "description": info.description or ""})
     return {"name": entry.full_name, "kind": spec.kind, "plugin": entry.plugin,
             "distribution": entry.distribution, "tasks": list(spec.tasks),

@@ -1,5 +1,6 @@
 """Readable names of params' type annotations, for ``mlstat components`` and the pipeline
-reference (``list[str]``, ``"balanced" | none``)."""
+reference (``list[str]``, ``"balanced" | none``), and the constraints of their values
+(``> 0, <= 1``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,13 @@ import typing
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+CONSTRAINTS = (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<="),
+               ("multiple_of", "multiple of"), ("min_length", "length >="),
+               ("max_length", "length <="), ("pattern", "matching"))
+"""The bounds a params field may declare (``Field(ge=1)``, ``min_length``, ...) and how
+``mlstat components`` writes them."""
 
 
 def type_name(annotation: Any, bar: str = " | ") -> str:
@@ -40,3 +48,48 @@ def type_name(annotation: Any, bar: str = " | ") -> str:
     if annotation is typing.Any:
         return "any"
     return str(annotation).replace("typing.", "")
+
+
+def param_constraints(info: FieldInfo) -> dict[str, Any]:
+    """What a params field accepts beyond its type: its bounds (``{"gt": 0, "le": 1}``, as
+    :data:`CONSTRAINTS` names them) and, for a ``Literal`` (``None`` allowed or not), its
+    ``choices``; empty when it declares none."""
+    found: dict[str, Any] = {}
+    for item in info.metadata:
+        for attr, _ in CONSTRAINTS:
+            value = getattr(item, attr, None)
+            if value is not None:
+                found[attr] = value
+    choices = literal_choices(info.annotation)
+    if choices is not None:
+        found["choices"] = choices
+    return found
+
+
+def literal_choices(annotation: Any) -> list[Any] | None:
+    """The values a ``Literal`` annotation allows (``None`` last when it is optional); None
+    for an annotation that allows values of other types as well."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return literal_choices(args[0])
+    if origin is typing.Literal:
+        return list(args)
+    if origin in (typing.Union, types.UnionType):
+        choices: list[Any] = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            inner = literal_choices(arg)
+            if inner is None:
+                return None
+            choices += inner
+        return choices + [None] if type(None) in args else choices
+    return None
+
+
+def constraints_text(constraints: dict[str, Any]) -> str:
+    """The bounds of :func:`param_constraints` as text (``> 0, <= 1``); its ``choices`` are
+    left out, as the type's name lists them already."""
+    return ", ".join(f"{sign} {constraints[attr]}" for attr, sign in CONSTRAINTS
+                     if attr in constraints)

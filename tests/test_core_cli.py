@@ -296,3 +296,77 @@ def test_a_failed_run_still_tells_a_scheduler_where_it_is(write_pipeline, tmp_pa
     assert outcome["status"] == "failed" and "does not exist" in outcome["error"]
     manifest = json.loads((Path(outcome["run_dir"]) / "manifest.json").read_text())
     assert manifest["status"] == "failed"
+
+
+@pytest.mark.parametrize("args, shape", [
+    (["predict", "RUN", "--json", "--bogus"], {"status": "failed", "output": None}),
+    (["predict", "RUN", "--json"], {"status": "failed", "output": None}),  # no --input
+    (["predict", "RUN", "--input", "x.csv", "--output", "y.csv", "--chunk-size", "0",
+      "--json"], {"status": "failed", "output": None}),
+    (["run", "--json"], {"status": "failed", "run_dir": None}),
+    (["evaluate", "RUN", "--json", "--nope"], {"status": "failed", "run_dir": None}),
+    (["validate", "--json"], {"valid": False}),
+    (["components", "--kind", "modle", "--json"], {"status": "failed"}),
+    (["plugins", "--json", "--nope"], {"status": "failed"}),
+    (["predcit", "RUN", "--json"], {"status": "failed"}),
+])
+def test_a_command_line_rejected_by_click_is_still_json_with_json(tmp_path, args, shape):
+    """A scheduler that parses stdout gets the command's failure object, not usage text;
+    the usage text a person reads stays on stderr, with exit code 2."""
+    result = CliRunner().invoke(main, [str(tmp_path) if a == "RUN" else a for a in args],
+                                prog_name="mlstat")
+    assert result.exit_code == 2
+    failure = json.loads(result.stdout)
+    assert shape.items() <= failure.items()
+    message = failure.get("error") or failure.get("message")
+    assert "Try 'mlstat" in message and "--help' for help." in message
+    assert "Usage:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_without_json_a_rejected_command_line_prints_nothing_on_stdout(tmp_path):
+    for args in (["predict", str(tmp_path), "--bogus"],
+                 ["predict", str(tmp_path), "--input", "x.csv", "--", "--json"]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2 and result.stdout == ""
+        assert "Usage:" in result.stderr
+
+
+def test_components_with_json_report_their_own_failure_as_json():
+    result = CliRunner().invoke(main, ["components", "--task", "no_such_task", "--json"])
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["error"].startswith("unknown task 'no_such_task'")
+
+
+def test_components_show_the_values_each_param_accepts():
+    """Bounds and allowed values, so that a user picks params that validate."""
+    rows = {r["name"]: r for r in json.loads(invoke("components", "--json").output)}
+    forest = {p["name"]: p for p in rows["core.random_forest"]["params"]}
+    assert forest["n_estimators"]["constraints"] == {"ge": 1, "le": 5000}
+    assert forest["class_weight"]["constraints"] == {
+        "choices": ["balanced", "balanced_subsample", None]}
+    assert forest["n_jobs"]["constraints"] == {}
+    boosting = {p["name"]: p for p in rows["core.gradient_boosting"]["params"]}
+    assert boosting["learning_rate"]["constraints"] == {"gt": 0, "le": 1}
+    text = invoke("components", "--kind", "model").output
+    assert "- n_estimators: integer (>= 1, <= 5000; default 200) " in text
+    assert "- learning_rate: number (> 0, <= 1; default 0.1) " in text
+    assert '- class_weight: "balanced" | "balanced_subsample" | none (default None) ' in text
+
+
+def test_a_run_folder_named_in_local_time_by_an_older_version_still_opens(
+        write_pipeline, tmp_path, budget_csv):
+    """Run folders are named in UTC now ('...-091502Z-...'); one named before, in local time,
+    is still scored from and compared."""
+    assert invoke("run", str(write_pipeline()), "--out", str(tmp_path / "r")).exit_code == 0
+    (new,) = (tmp_path / "r").iterdir()
+    assert new.name.split("-")[-2].endswith("Z")
+    old = tmp_path / "r" / "test-20261129-235959-abcdef"
+    for copied in new.rglob("*"):
+        target = old / copied.relative_to(new)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if copied.is_file():
+            target.write_bytes(copied.read_bytes())
+    result = invoke("predict", str(old), "--input", str(budget_csv), "--output",
+                    str(tmp_path / "scored.csv"), "--json")
+    assert json.loads(result.stdout)["status"] == "succeeded"
+    assert invoke("compare", str(old), str(new)).exit_code == 0

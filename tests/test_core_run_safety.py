@@ -391,3 +391,26 @@ def test_a_run_folder_that_lost_files_while_written_does_not_succeed(tmp_path):
         folder.finish("succeeded")
     assert RunFolder.open(folder.path).manifest["status"] == "running"
     folder.finish("failed", error="lost files")  # what the engine then records
+
+
+def test_a_run_folder_is_named_in_utc(monkeypatch):
+    """Folders made in two time zones, or across a change of daylight saving time, sort in
+    the order they were made."""
+    import datetime as dt
+    import re
+    import time
+
+    from mlstat_core.artifacts import new_run_id
+
+    monkeypatch.setenv("TZ", "Pacific/Kiritimati")  # UTC+14: the local date is another day
+    time.tzset()
+    try:
+        before = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        stamp = re.fullmatch(r"draft-(\d{8}-\d{6})Z-[0-9a-f]{6}", new_run_id("draft"))
+        after = dt.datetime.now(dt.UTC)
+    finally:
+        monkeypatch.undo()  # the TZ this process had
+        time.tzset()
+    assert stamp is not None
+    made = dt.datetime.strptime(stamp[1], "%Y%m%d-%H%M%S").replace(tzinfo=dt.UTC)
+    assert before <= made <= after

@@ -303,3 +303,18 @@ def test_with_many_classes_the_per_class_plot_shows_the_weakest_and_says_so() ->
     assert "c00" in plot.data["labels"] and len(plot.data["labels"]) == MAX_CLASSES_SHOWN
     assert f"weakest of {len(classes)} classes" in plot.title
     assert len(per_class.details["table"]["rows"]) == len(classes)
+
+
+def test_labels_compare_alike_as_int_float_or_floats_in_an_object_column() -> None:
+    """A model may give float labels in an object column; 1.0 there is still the label 1,
+    and a missing label stays missing."""
+    from mlstat_core.quality.accuracy import label_strings
+
+    def labels(values: pd.Series) -> list[str | None]:
+        return [v if isinstance(v, str) else None for v in label_strings(values)]
+
+    expected = ["1", "2", None]
+    assert labels(pd.Series([1, 2, None], dtype="Int64")) == expected
+    assert labels(pd.Series([1.0, 2.0, np.nan])) == expected
+    assert labels(pd.Series([1.0, 2.0, None], dtype=object)) == expected
+    assert labels(pd.Series([1.5, "a", True], dtype=object)) == ["1.5", "a", "True"]

@@ -891,3 +891,40 @@ def test_a_read_only_home_gets_matplotlib_a_config_folder_of_its_own(monkeypatch
     monkeypatch.setenv("MPLCONFIGDIR", "/mine")
     plots.writable_matplotlib_config()
     assert os.environ["MPLCONFIGDIR"] == "/mine"
+
+
+def test_labels_read_as_float_in_one_run_and_as_integers_in_another_are_the_same_labels(
+        write_pipeline, tmp_path, budget_csv) -> None:
+    """A target column with one empty cell is read as float (1.0, 2.0): its run scores as
+    the integer run does, and compare sees both tested on the same records, so it ranks."""
+    from mlstat_core.engine import run
+
+    with_gap = tmp_path / "with_gap.csv"
+    with_gap.write_text(budget_csv.read_text(encoding="utf-8")
+                        + "0.1,0.1,0.1,0.1,0.1,0.5,100,100,30,\n", encoding="utf-8")
+    whole = run(write_pipeline("whole.toml"), out=tmp_path / "runs")
+    gap = run(write_pipeline("gap.toml", loader={"component": "core.table",
+                                                  "path": str(with_gap),
+                                                  "target": "children"}),
+              out=tmp_path / "runs")
+    figures = [{r.name: r.value for r in result.indicators} for result in (whole, gap)]
+    assert 0.5 < figures[0]["accuracy"] == figures[1]["accuracy"]
+    assert figures[0]["macro_f1"] == figures[1]["macro_f1"]
+    manifests = [RunFolder.open(r.run_dir).manifest for r in (whole, gap)]
+    assert manifests[0]["test_records"] == manifests[1]["test_records"]
+    table = comparison([whole.run_dir, gap.run_dir])
+    assert not any("different records" in w for w in table["warnings"])
+
+
+def test_a_records_fingerprint_reads_whole_floats_as_integers() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from mlstat_core.artifacts import records_fingerprint
+
+    def fingerprint(values: list) -> str:
+        return records_fingerprint(pd.DataFrame({"y": values}), ["y"])["sha256"]
+
+    assert fingerprint([1, 2, 1]) == fingerprint([1.0, 2.0, 1.0])
+    assert fingerprint([1.0, np.nan]) == fingerprint(pd.array([1, None], dtype="Int64"))
+    assert fingerprint([1.5, 2.0]) != fingerprint([1.0, 2.0])

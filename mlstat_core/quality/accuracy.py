@@ -28,15 +28,22 @@ MAX_CLASSES_SHOWN = 40
 
 
 def label_strings(values: pd.Series) -> pd.Series:
-    """Labels as text, with whole-number floats written as integers (1.0 -> "1"), so that a
-    target read as float and predictions given as int compare equal."""
-    s = pd.Series(values)
-    if pd.api.types.is_float_dtype(s):
-        finite = s.dropna()
-        if len(finite) and np.all(np.mod(finite.to_numpy(), 1) == 0):
-            return s.map(lambda v: str(int(v)) if pd.notna(v) else None)
-    return s.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
-                 else str(v))
+    """Labels as text (missing ones None), each whole-number float written as an integer
+    (1.0 -> "1"), so that a target read as float and predictions given as int compare equal,
+    whatever the series' dtype (a model may give float labels in an object column)."""
+    return pd.Series(values).map(_label_text)
+
+
+def _label_text(value: Any) -> str | None:
+    """One label as :func:`label_strings` writes it."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float | np.floating) and not isinstance(value, bool):
+        if np.isnan(value):
+            return None
+        if float(value).is_integer():
+            return str(int(value))
+    return str(value)
 
 
 def labelled_pairs(ctx: AssessContext) -> tuple[pd.Series, pd.Series]:
