@@ -9,7 +9,7 @@ character is a level, as in ISCO ``2512`` -> ``2``, ``25``, ``251``). Either way
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -57,16 +57,27 @@ class Hierarchy:
         return hierarchy
 
     @classmethod
-    def from_csv(cls, path: str | Path, encoding: str = "utf-8",
-                 separator: str = ".") -> Hierarchy:
-        """Read a code list CSV with columns ``code``, ``label`` and ``parent``."""
-        from mlstat_core.io import read_table
+    def from_csv(cls, path: str | Path, encoding: str = "utf-8", separator: str = ".", *,
+                 keep_default_na: bool = False,
+                 how: Callable[[str, str], str | None] | None = None) -> Hierarchy:
+        """Read a code list CSV with columns ``code``, ``label`` and ``parent``.
 
-        frame = read_table(path, encoding=encoding, dtype={"code": "str", "parent": "str"})
+        Cells are read as written, like the coding loaders' data: only an empty cell is
+        missing, so the code ``NA`` (Namibia) is a code (``keep_default_na`` also reads
+        pandas' words ``NA``, ``null``... as missing). ``how(option, example)`` says how the
+        user sets a reading option, for messages (by default: the code list's own options).
+        """
+        from mlstat_core.io import read_table, separator_hint
+
+        frame = read_table(path, encoding=encoding, dtype={"code": "str", "parent": "str"},
+                           keep_default_na=keep_default_na, how=how or code_list_setting)
         missing = [c for c in ("code", "label", "parent") if c not in frame.columns]
         if missing:
-            raise DataError(f"code list {path} lacks column(s) {', '.join(missing)}; it needs "
-                            "code, label and parent (empty parent for top-level codes)")
+            hint = separator_hint(Path(path), encoding, None, frame, how or code_list_setting) \
+                if Path(path).suffix.lower() in (".csv", ".txt") else ""
+            raise DataError(f"code list {path} lacks column(s) {', '.join(missing)}"
+                            + (hint or "; it needs code, label and parent (empty parent for "
+                                       "top-level codes)"))
         frame = frame.astype(object).where(frame.notna(), None)
         return cls.from_records(frame.to_dict("records"), separator, source=f"code list {path}")
 
@@ -124,6 +135,33 @@ class Hierarchy:
             return cls()
         return cls(dict(data.get("parents") or {}), dict(data.get("labels") or {}),
                    data.get("separator", "."))
+
+
+def code_list_setting(option: str, example: str) -> str | None:
+    """How a pipeline file sets a reading option of its code list (for messages): its text
+    encoding is the loader's ``code_list_encoding``; other options cannot be set."""
+    if option == "encoding":
+        return f"set the loader's `code_list_encoding` (for example code_list_encoding = " \
+               f"\"{example}\")"
+    return None
+
+
+def code_list_encoding(path: Path, declared: str | None, data_encoding: str = "utf-8") -> str:
+    """The text encoding to read a code list in: the one declared, else UTF-8, or the data
+    file's encoding when the code list is not valid UTF-8 (a code list exported with the
+    data, cp1250 say). A UTF-8 code list beside a cp1250 data file stays UTF-8, so its labels
+    are never garbled silently."""
+    if declared:
+        return declared
+    if data_encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig"):
+        return "utf-8"
+    if path.suffix.lower() not in (".csv", ".tsv", ".txt") or not path.is_file():
+        return "utf-8"
+    try:
+        path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return data_encoding
+    return "utf-8"
 
 
 def level_accuracy(y_true: Iterable[Any], y_pred: Iterable[Any],

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mlstat_coding.hierarchy import Hierarchy, check_codes
+from mlstat_coding.hierarchy import Hierarchy, check_codes, code_list_encoding
 from mlstat_coding.params import EcoicopParams, TextTableParams
 from mlstat_core.components import ColumnRoles, Dataset, Loader
 from mlstat_core.errors import DataError, TrainingDataWarning
@@ -49,6 +49,7 @@ def prepare_coding_frame(frame: pd.DataFrame, roles: ColumnRoles, source: str,
             drop = check_codes(frame[code], hierarchy, unknown_codes, source)
             if drop:
                 frame = frame[~frame[code].isin(drop)]
+            warn_of_mixed_levels(frame[code], hierarchy, source)
         counts = frame[code].value_counts()
         once = sorted(counts.index[counts == 1])
         if once:
@@ -80,6 +81,26 @@ def prepare_coding_frame(frame: pd.DataFrame, roles: ColumnRoles, source: str,
     return frame.reset_index(drop=True)
 
 
+def warn_of_mixed_levels(codes: pd.Series, hierarchy: Hierarchy, source: str) -> None:
+    """Warn when records are coded both to a code and to codes under it (a coder who coded
+    to the class 01.1.8 when unsure, beside records coded to its subclass 01.1.8.4): the
+    model learns the class as one more code competing with its subclasses, and such records
+    count as errors at the lower level."""
+    if not hierarchy.has_list():
+        return
+    used = set(codes.dropna().astype(str))
+    above = sorted({a for c in used for a in hierarchy.ancestors(c)[:-1]} & used)
+    if not above:
+        return
+    n = int(codes.astype(str).isin(above).sum())
+    shown = ", ".join(map(repr, above[:8])) + (" ..." if len(above) > 8 else "")
+    warnings.warn(f"{n} record(s) of {source} are coded to {len(above)} code(s) that have codes "
+                  f"under them in use too ({shown}): the model learns each as a code of its "
+                  "own, competing with the codes under it; code those records at the lowest "
+                  "level (fallback_level gives a higher level to records the model is unsure "
+                  "of)", TrainingDataWarning, stacklevel=3)
+
+
 class TextTableLoader(Loader):
     """A CSV, Parquet or Excel table of texts, codes and optional auxiliary columns."""
 
@@ -97,7 +118,9 @@ class TextTableLoader(Loader):
         sources = [path]
         if p.code_list:
             list_path = resolve_path(p.code_list, base_dir)
-            hierarchy = Hierarchy.from_csv(list_path)
+            hierarchy = Hierarchy.from_csv(
+                list_path, code_list_encoding(list_path, p.code_list_encoding, p.encoding),
+                keep_default_na=p.keep_default_na)
             sources.append(list_path)
         frame = prepare_coding_frame(frame, roles, str(path), hierarchy, p.unknown_codes,
                                      p.rare_codes)
@@ -142,7 +165,10 @@ class EcoicopLoader(Loader):
         roles = ColumnRoles(target=target, text=["product"])
         hierarchy = Hierarchy.ecoicop() if target == "code" else None
         if p.code_list:
-            hierarchy = Hierarchy.from_csv(resolve_path(p.code_list, base_dir))
+            list_path = resolve_path(p.code_list, base_dir)
+            hierarchy = Hierarchy.from_csv(list_path,
+                                           code_list_encoding(list_path, p.code_list_encoding),
+                                           keep_default_na=p.keep_default_na)
         frame = prepare_coding_frame(frame, roles, "ecoicop_pl", hierarchy, p.unknown_codes,
                                      p.rare_codes)
         metadata = {"code_list": hierarchy.as_dict()} if hierarchy else {}

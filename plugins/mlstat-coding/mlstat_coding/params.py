@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from mlstat_core.components import Encoding, Params
 from mlstat_core.errors import ConfigIssue
@@ -29,6 +29,9 @@ class _LoaderCommon(Params):
     code_list: str | None = Field(
         None, description="CSV code list (code, label, parent) used to check codes and give the "
                           "hierarchy; relative to the pipeline file")
+    code_list_encoding: Encoding | None = Field(
+        None, description="text encoding of the code list (e.g. cp1250); by default UTF-8, or "
+                          "the loader's `encoding` when the code list is not valid UTF-8")
     unknown_codes: Literal["error", "warn", "drop"] = Field(
         "error", description="codes absent from the code list: stop, warn, or drop the records")
     rare_codes: Literal["warn", "drop"] = Field(
@@ -36,6 +39,10 @@ class _LoaderCommon(Params):
 
 
 class TextTableParams(_LoaderCommon):
+    # the bundled sample, relative to the package (where the conformance suite reads it)
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"path": "data/ecoicop_pl.csv", "text": ["product"], "code": "category"}]})
+
     path: str = Field(description="CSV, Parquet or Excel file; relative to the pipeline file",
                       examples=["data/items.csv"])
     text: list[str] = Field(description="free-text column(s); several are joined with a space",
@@ -68,6 +75,11 @@ class EcoicopParams(_LoaderCommon):
         "code", description="predict the ECOICOP code (01.1.5.2) or the Polish category name")
     sample: int | None = Field(None, ge=100, description="stratified sample of this many records")
     seed: int = Field(0, description="seed of the sample")
+    keep_default_na: bool = Field(
+        False, description="read pandas' missing-value words (NA, null, None, N/A, nan) in "
+                           "the files of new records (mlstat predict, the queue) and in the "
+                           "code list as missing; by default only an empty cell is missing, "
+                           "as with coding.text_table")
 
 
 class _ModelCommon(Params):

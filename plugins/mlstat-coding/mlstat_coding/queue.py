@@ -106,6 +106,10 @@ def queue_rows(predictions: pd.DataFrame, frame: pd.DataFrame,
     for column in PREDICTION_COLUMNS:
         if column in preds:
             out[column] = preds[column]
+            if column == "fallback_code":  # the coder reads the class, not only its code
+                out["fallback_label"] = [
+                    (labels or {}).get(str(c), "") if isinstance(c, str) and c else ""
+                    for c in preds[column]]
     add_suggestions(out, preds, labels or {}, top)
     out["final_code"] = ""
     return out
@@ -125,7 +129,7 @@ def input_column_names(text_columns: Sequence[str], auxiliary: Sequence[str], to
     """Queue name -> input column for the model's text and auxiliary columns, kept as they are
     in the input so that coded records can be added to the training file: each under its own
     name, or ``input_<name>`` when the queue already uses that name for its own column."""
-    reserved = {"record", "text", "final_code", *PREDICTION_COLUMNS}
+    reserved = {"record", "text", "final_code", "fallback_label", *PREDICTION_COLUMNS}
     reserved |= {f"suggestion_{i + 1}_{part}" for i in range(top)
                  for part in QUEUE_COLUMNS_PER_SUGGESTION}
     names: dict[str, str] = {}
@@ -223,10 +227,16 @@ def excel_bytes(queue: pd.DataFrame, path: str | Path) -> bytes:
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         queue.to_excel(writer, index=False, sheet_name="queue")
-        for row in writer.sheets["queue"].iter_rows():
+        sheet = writer.sheets["queue"]
+        for row in sheet.iter_rows():
             for cell in row:
                 if cell.data_type == "f":  # text that looks like a formula stays text
                     cell.data_type = "s"
+        if "final_code" in queue.columns:  # what a coder types stays text: 0110, not 110
+            column = queue.columns.get_loc("final_code") + 1
+            for (cell,) in sheet.iter_rows(min_row=2, max_row=len(queue) + 1, min_col=column,
+                                           max_col=column):
+                cell.number_format = "@"
     return buffer.getvalue()
 
 

@@ -122,6 +122,21 @@ def test_manual_queue_lists_suggestions_with_labels(logreg, parts, tmp_path):
         write_manual_queue(preds[["prediction"]], test.frame, tmp_path / "x.csv")
 
 
+def test_manual_queue_names_the_fallback_class_for_the_coder(parts, tmp_path):
+    """With fallback_level, the coder sees the higher-level class by its label, not only its
+    code."""
+    train, validation, test = parts
+    model = build("linear_svm", fallback_level=3).fit(train, validation)
+    preds = model.predict(test.frame)
+    write_manual_queue(preds, test.frame, tmp_path / "queue.csv", model.hierarchy,
+                       text_columns=["product"])
+    queue = pd.read_csv(tmp_path / "queue.csv", dtype=str, keep_default_na=False)
+    assert len(queue) and list(queue.columns).index("fallback_label") == \
+        list(queue.columns).index("fallback_code") + 1
+    for code, label in zip(queue["fallback_code"], queue["fallback_label"], strict=True):
+        assert label == model.hierarchy.label(code) and label != code
+
+
 def test_queue_command_from_a_run_folder(logreg, parts, tmp_path, capsys):
     from mlstat_core.artifacts import RunFolder
 

@@ -181,3 +181,107 @@ def test_prefix_levels_and_level_accuracy():
     assert h.at_level("01.1.5.2", 2) == "01.1"
     acc = level_accuracy(["01.1.5.2", "01.2.1.1"], ["01.1.5.1", "01.1.1.1"], h)
     assert acc == {1: 1.0, 2: 0.5, 3: 0.5, 4: 0.0}
+
+
+CODE_LIST = ("code,label,parent\n01,Żywność,\n01.1,Żywność,01\n01.1.4,Mleko, sery i jaja,01.1\n"
+             "01.1.4.1,Mleko pełne,01.1.4\n01.1.4.5,Sery i twarogi,01.1.4\n01.1.5,Oleje i tłuszcze,"
+             "01.1\n01.1.5.1,Masło,01.1.5\n").replace("Mleko, sery i jaja", '"Mleko, sery i jaja"')
+
+
+def test_a_code_list_exported_with_cp1250_data_is_read_with_the_loaders_encoding(tmp_path):
+    """An old Polish export writes the data and its code list in cp1250: the loader's
+    `encoding` reads both, and a UTF-8 code list beside cp1250 data keeps its labels."""
+    write(tmp_path, name="cp.csv", encoding="cp1250")
+    (tmp_path / "codes_cp.csv").write_bytes(CODE_LIST.encode("cp1250"))
+    (tmp_path / "codes_utf8.csv").write_bytes(CODE_LIST.encode("utf-8"))
+    for codes in ("codes_cp.csv", "codes_utf8.csv"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = load(tmp_path, path="cp.csv", encoding="cp1250", code_list=codes)
+        labels = Hierarchy.from_dict(ds.metadata["code_list"])
+        assert labels.label("01.1.4.5") == "Sery i twarogi"
+        assert labels.label("01.1.5.1") == "Masło", codes
+
+
+def test_a_code_list_in_another_encoding_names_its_own_option(tmp_path):
+    """A cp1250 code list beside UTF-8 data: the message names the code list and the option
+    that reads it (not the loader's `encoding`, which reads the data), and that option works."""
+    write(tmp_path)
+    (tmp_path / "codes.csv").write_bytes(CODE_LIST.encode("cp1250"))
+    with pytest.raises(DataError) as info:
+        load(tmp_path, code_list="codes.csv")
+    message = str(info.value)
+    assert "codes.csv" in message and "code_list_encoding = \"cp1250\"" in message
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = load(tmp_path, code_list="codes.csv", code_list_encoding="cp1250")
+    assert Hierarchy.from_dict(ds.metadata["code_list"]).label("01.1.5.1") == "Masło"
+
+
+def test_a_code_list_reads_na_as_a_code_like_the_data(tmp_path):
+    """NA (Namibia) is a code in the training file, so it is one in the code list too."""
+    rows = [("1", "born in Windhoek", "NA", "x"), ("2", "born in Swakopmund", "NA", "x"),
+            ("3", "born in Kraków", "PL", "x"), ("4", "born in Gdańsk", "PL", "x")]
+    write(tmp_path, rows)
+    (tmp_path / "codes.csv").write_text("code,label,parent\nAF,Africa,\nNA,Namibia,AF\n"
+                                        "EU,Europe,\nPL,Poland,EU\n", encoding="utf-8")
+    ds = load(tmp_path, code_list="codes.csv")
+    hierarchy = Hierarchy.from_dict(ds.metadata["code_list"])
+    assert list(ds.y) == ["NA", "NA", "PL", "PL"]
+    assert hierarchy.label("NA") == "Namibia" and hierarchy.ancestors("NA") == ["AF", "NA"]
+
+
+def test_a_run_of_the_bundled_data_reads_na_in_new_records_as_text(tmp_path):
+    """A run trained with coding.ecoicop_pl reads new records as coding.text_table runs do:
+    the product names 'NA' and 'null' are scored as text, not routed as empty records, and
+    the queue shows them."""
+    from mlstat_coding.queue import main
+
+    from mlstat_core import engine
+
+    (tmp_path / "pipeline.toml").write_text(
+        '[pipeline]\nname = "eco"\ntask = "text_classification"\nseed = 0\n\n'
+        '[loader]\ncomponent = "coding.ecoicop_pl"\nsample = 1500\n\n'
+        '[split]\ncomponent = "core.stratified"\ntest_size = 0.15\nvalidation_size = 0.15\n\n'
+        '[model]\ncomponent = "coding.linear_svm"\n\n[output]\ndir = "runs"\n',
+        encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = engine.run(tmp_path / "pipeline.toml", out=tmp_path / "runs")
+    pd.DataFrame({"record_id": ["a", "b", "c"], "product": ["NA", "null", ""]}).to_csv(
+        tmp_path / "new.csv", index=False)
+    assert main([str(result.run_dir), "--input", str(tmp_path / "new.csv"), "--output",
+                 str(tmp_path / "q.csv"), "--all"]) == 0
+    queue = pd.read_csv(tmp_path / "q.csv", dtype=str, keep_default_na=False).set_index("record")
+    assert queue.loc[["a", "b"], "product"].tolist() == ["NA", "null"]
+    assert (queue.loc[["a", "b"], "reason"] != "empty text").all()
+    assert queue.loc["c", "reason"] == "empty text"
+
+
+def test_records_coded_to_a_class_and_to_its_subclasses_warn(tmp_path):
+    """A coder coded some cheeses to the class 01.1.4 when unsure: the model would learn it
+    as one more code beside 01.1.4.1 and 01.1.4.5; the load says so and what to do."""
+    from mlstat_core.errors import TrainingDataWarning
+
+    rows = [*ROWS, ("6", "Ser pleśniowy", "01.1.4", "shop a"), ("7", "Jogurt", "01.1.4", "x")]
+    write(tmp_path, rows)
+    (tmp_path / "codes.csv").write_text(CODE_LIST, encoding="utf-8")
+    with pytest.warns(TrainingDataWarning, match=r"2 record\(s\) .* coded to 1 code\(s\) that "
+                                                 r"have codes under them in use too \('01.1.4'\)"):
+        ds = load(tmp_path, code_list="codes.csv")
+    assert "01.1.4" in set(ds.y)  # kept: the warning informs, the coder decides
+    write(tmp_path)  # every record at the lowest level: no such warning
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        load(tmp_path, code_list="codes.csv")
+    assert not [w for w in caught if "under them" in str(w.message)]
+
+
+def test_a_code_list_saved_with_semicolons_says_so(tmp_path):
+    """Excel in a Polish locale saves CSV with ';': the message names the separator, not
+    only the columns it cannot find."""
+    write(tmp_path)
+    (tmp_path / "codes.csv").write_text(CODE_LIST.replace(",", ";"), encoding="utf-8")
+    with pytest.raises(DataError, match=r"codes.csv lacks column\(s\) code, label, parent; its "
+                                        r"header 'code;label;parent' seems separated by ';'"):
+        load(tmp_path, code_list="codes.csv")

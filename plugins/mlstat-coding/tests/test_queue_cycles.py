@@ -165,6 +165,13 @@ def test_queue_as_excel_and_predictions_as_parquet(occupations, tmp_path, capsys
             "suggestion_1_code", "final_code"]
     pd.testing.assert_frame_equal(excel[text], queue_of(tmp_path / "q.csv")[text])
     assert "=1+1 clerk" in set(excel["job_title"])
+    # the coder's column is formatted as text: Excel keeps a typed ISCO 0110 as 0110, not 110
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(tmp_path / "q.xlsx").active
+    final = [c.value for c in sheet[1]].index("final_code") + 1
+    formats = {sheet.cell(row=r, column=final).number_format for r in range(2, len(frame) + 2)}
+    assert formats == {"@"}
     assert (tmp_path / "p.parquet").read_bytes()[:4] == b"PAR1"
     parquet = pd.read_parquet(tmp_path / "p.parquet")
     csv = pd.read_csv(tmp_path / "p.csv", dtype={"id": str})

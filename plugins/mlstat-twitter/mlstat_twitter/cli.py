@@ -27,8 +27,12 @@ def index_settings(saved: BaseModel, options: dict[str, Any]) -> BaseModel:
     try:
         return type(saved).model_validate({**saved.model_dump(), **given})
     except ValidationError as exc:
-        raise ConfigError("invalid index option", issues_from_validation(
-            exc, "index", file="mlstat-twitter-index")) from None
+        issues = issues_from_validation(exc, "index", file="mlstat-twitter-index")
+        for issue in issues:  # name the option the user typed: --min-count, not index.min_count
+            name = issue.field.removeprefix("index.")
+            if name in given:
+                issue.field = f"--{name.replace('_', '-')}"
+        raise ConfigError("invalid index option", issues) from None
 
 
 def index_files(output: str | Path) -> list[Path]:

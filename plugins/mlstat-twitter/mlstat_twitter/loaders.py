@@ -194,6 +194,7 @@ def read_x_export(path: Path, fmt: str, encoding: str = "utf-8",
                 "id": str(t.get("id")) if t.get("id") is not None else None,
                 "text": text, "created_at": t.get("created_at"),
                 "author": users.get(author, author) if author else None,
+                "author_id": author,
                 "language": t.get("lang"),
                 "is_retweet": bool(retweet_of) or (isinstance(text, str)
                                                    and text.startswith("RT @")),
@@ -324,7 +325,7 @@ def apply_policies(frame: pd.DataFrame, params: Any, where: str,
         counts["retweets"] = int(rt.sum())
         keep &= ~rt
     if params.duplicates == "drop":
-        dup = keep & duplicate_key(frame).where(keep).duplicated()
+        dup = keep & duplicated_tweets(frame, keep)
         counts["duplicates"] = int(dup.sum())
         keep &= ~dup
     removed = {k: v for k, v in counts.items() if v}
@@ -339,11 +340,27 @@ def apply_policies(frame: pd.DataFrame, params: Any, where: str,
     return out, removed
 
 
+def duplicated_tweets(frame: pd.DataFrame, keep: pd.Series) -> pd.Series:
+    """Which of the ``keep`` tweets repeat an earlier one: the same text by the same author
+    (:func:`duplicate_key`), or the same tweet (same id and text) whoever the author is shown
+    as. The second catches a tweet given twice in an export whose pages name its author
+    differently (by user name where a page's ``includes`` has the user, else by id)."""
+    by_author = duplicate_key(frame).where(keep).duplicated()
+    ids = frame["id"].astype("string")
+    same_tweet = (ids + "\x00" + frame["text"].astype("string").fillna(""))
+    by_id = same_tweet.where(keep & ids.notna()).duplicated() & ids.notna()
+    return by_author | by_id
+
+
 def duplicate_key(frame: pd.DataFrame) -> pd.Series:
-    """What makes two tweets exact duplicates: the same text by the same author; a tweet
-    whose author is unknown is a duplicate only of the same tweet (same id and text), since
-    identical texts of different people are not reposts."""
+    """What makes two tweets exact duplicates: the same text by the same author (for X API
+    exports, the author's id, which every page gives, not the user name, which only pages
+    whose ``includes`` list the user do); a tweet whose author is unknown is a duplicate only
+    of the same tweet (same id and text), since identical texts of different people are not
+    reposts."""
     author = frame["author"].astype("string")
+    if "author_id" in frame:
+        author = frame["author_id"].astype("string").fillna(author)
     who = ("author\x00" + author).fillna("id\x00" + frame["id"].astype("string").fillna(""))
     return frame["text"].astype("string").fillna("") + "\x00" + who
 
@@ -355,8 +372,8 @@ def _removed_text(removed: dict[str, int], forms: bool = False) -> str:
     words = {"without text": "tweet(s) without text",
              "without a valid timestamp": f"tweet(s) without a valid timestamp{named}",
              "retweets": "retweet(s)",
-             "duplicates": "exact duplicate(s) (same text and author, or same id and text "
-                           "where the author is unknown)"}
+             "duplicates": "exact duplicate(s) (same text and author, or the same tweet: same "
+                           "id and text)"}
     return ", ".join(f"{n} {words[what]}" for what, n in removed.items())
 
 

@@ -79,12 +79,18 @@ def sample_problems(counts: np.ndarray, classes: list[str], labels: pd.Series,
                     sample: str) -> list[str]:
     """Warnings on a labelled sample of the stream: labels that are no class of the model
     (an error when none is), classes it lacks, classes with few tweets."""
-    stray = sorted(set(labels.astype(str)) - set(classes))
+    text = labels.astype("string").str.strip()
+    unlabelled = int((text.isna() | (text == "")).sum())
+    stray = sorted(set(text.dropna()) - set(classes) - {""})
     if not counts.sum():
-        raise DataError(f"confusion sample {sample}: none of its labels ({', '.join(stray[:5])})"
-                        f" is a class of the model ({', '.join(classes)}); relabel it")
+        found = f"none of its labels ({', '.join(stray[:5])})" if stray else "it has no labels"
+        raise DataError(f"confusion sample {sample}: {found} is a class of the model "
+                        f"({', '.join(classes)}); label its tweets with these classes")
     notes = [f"confusion sample {sample}: labels {', '.join(stray[:5])} are not classes of "
              "the model; their tweets are ignored"] if stray else []
+    if unlabelled:
+        notes.append(f"confusion sample {sample}: {unlabelled} tweet(s) without a label are "
+                     "ignored")
     rows = counts.sum(axis=1)
     lacking = [c for c, n in zip(classes, rows, strict=True) if n == 0]
     if lacking:
@@ -96,6 +102,24 @@ def sample_problems(counts: np.ndarray, classes: list[str], labels: pd.Series,
                      f"under {SAMPLE_PER_CLASS} per class): the adjusted index is uncertain; "
                      "label more")
     return notes
+
+
+def check_label_spellings(*datasets: Dataset | None) -> None:
+    """Refuse labels that differ only in case or spaces (``Positive`` beside ``positive``):
+    each would be a class of its own, and the index counts only the configured label as
+    positive, so the shares would be wrong without a word."""
+    spellings: dict[str, set[str]] = {}
+    for data in datasets:
+        if data is None or not len(data) or not data.roles.target:
+            continue
+        for label in data.y.dropna().astype(str).unique():
+            spellings.setdefault(label.strip().casefold(), set()).add(label)
+    clashes = [sorted(found) for found in spellings.values() if len(found) > 1]
+    if clashes:
+        shown = "; ".join(" and ".join(map(repr, found)) for found in clashes[:5])
+        raise DataError(f"the labels {shown} differ only in case or spaces, so each would be a "
+                        "class of its own; write every label of a class the same way in the "
+                        "training data")
 
 
 class IndexingModel(Model):
@@ -317,6 +341,7 @@ class SentimentModel(IndexingModel):
 
     def _fit(self, train: Dataset, validation: Dataset | None) -> SentimentModel:
         self._check_training(train)
+        check_label_spellings(train, validation)
         self.roles = ColumnRoles(id=train.roles.id, target=train.roles.target,
                                  text=list(train.roles.text))
         source = "validation"

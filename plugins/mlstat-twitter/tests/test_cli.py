@@ -80,3 +80,15 @@ def test_an_interrupted_index_is_one_line_and_its_exit_code(tmp_path: Path, run_
                        "--output", str(tmp_path / "index.csv")]) == code
     assert "Interrupted: no index was written" in capsys.readouterr().err
     assert not (tmp_path / "index.csv").exists()
+
+
+def test_a_bad_index_option_names_the_option_as_typed() -> None:
+    """`--min-count 0` is refused in the words of the command line, not of a pipeline file."""
+    from mlstat_twitter.cli import index_settings
+    from mlstat_twitter.params import IndexParams
+
+    from mlstat_core.errors import ConfigError
+
+    with pytest.raises(ConfigError) as info:
+        index_settings(IndexParams(), {"min_count": 0, "period": None})
+    assert "[--min-count]" in str(info.value) and "index.min_count" not in str(info.value)

@@ -321,6 +321,22 @@ def test_without_an_author_only_the_same_tweet_is_a_duplicate(tmp_path: Path) ->
     assert list(frame["id"]) == ["1", "2", "3"]
 
 
+def test_a_tweet_repeated_across_pages_is_a_duplicate_however_its_author_is_named(
+        tmp_path: Path) -> None:
+    """A page whose `includes` lists the user names the author 'jan'; a page (or a bare tweet
+    line) without it names the same author '10'. The same tweet, or the same text by the same
+    author, on both is still an exact duplicate."""
+    second = {"data": [dict(PAGE["data"][0]), {**PAGE["data"][0], "id": "4"}]}
+    bare = dict(PAGE["data"][0])
+    path = tmp_path / "stream.jsonl"
+    path.write_text("\n".join(json.dumps(d) for d in (PAGE, second, bare)) + "\n",
+                    encoding="utf-8")
+    with pytest.warns(UserWarning, match=r"4 exact duplicate\(s\)"):
+        frame, info = read_tweets(path)
+    assert list(frame["id"]) == ["1"] and info["removed"]["duplicates"] == 4
+    assert frame.loc[0, "author"] == "jan"
+
+
 def test_dropped_retweets_are_announced(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     path.write_text("id,created_at,text\n1,2023-05-01T10:00:00Z,RT @jan: hallo\n"

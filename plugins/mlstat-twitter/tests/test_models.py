@@ -232,6 +232,49 @@ def test_the_confusion_matrix_is_estimated_on_a_labelled_sample(fitted, tmp_path
         fitted.index_stream(path, tmp_path, policy, IndexParams(period="month", bootstrap=50))
 
 
+def test_a_labelled_sample_with_unlabelled_tweets_warns_instead_of_crashing(
+        fitted, tmp_path: Path) -> None:
+    """A sample where coders left some labels empty: those tweets are left out of the matrix
+    and counted in a warning, next to the labels that are no class of the model."""
+    import json
+
+    path = tmp_path / "stream.csv"
+    _small_stream().to_csv(path, index=False)
+    sample = tmp_path / "labelled.csv"
+    labels = ["positive", "negative", "neutral", "", "Positive"]
+    _small_stream(15, sentiment=[labels[i % 5] for i in range(15)]).drop(
+        columns="created_at").to_csv(sample, index=False)
+    policy = {"confusion_sample": str(sample), "confusion_label": "sentiment"}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        files = fitted.index_stream(path, tmp_path, policy, IndexParams(period="month",
+                                                                        bootstrap=50))
+    messages = [str(w.message) for w in caught]
+    assert any("3 tweet(s) without a label are ignored" in m for m in messages)
+    assert any("labels Positive are not classes" in m for m in messages)
+    meta = json.loads(files[1].read_text())
+    assert np.asarray(meta["confusion"]).sum(axis=1).tolist() == [3, 3, 3]
+    sample.write_text("id,text,sentiment\n1,I love it,\n2,meh,\n", encoding="utf-8")
+    with pytest.raises(DataError, match="it has no labels"):
+        fitted.index_stream(path, tmp_path, policy, IndexParams(period="month", bootstrap=50))
+
+
+def test_labels_spelt_two_ways_are_refused_before_training(small_parts) -> None:
+    """A second coder wrote 'Positive ': it would be a class of its own that the index does
+    not count as positive. The fit stops before training and names both spellings."""
+    train, val, _ = small_parts
+    frame = val.frame.copy()
+    target = val.roles.target
+    first = frame.index[frame[target].astype(str) == "positive"][0]
+    frame[target] = frame[target].astype(object)
+    frame.loc[first, target] = "Positive "
+    typo = type(val)(frame, val.roles, val.name)
+    model = SentimentModel(SentimentParams(base_params={"max_iter": 50}))
+    with pytest.raises(DataError, match="'Positive ' and 'positive' differ only in case"):
+        model.fit(train, typo)
+    assert not model.classes_
+
+
 def test_macro_f1_by_language_takes_the_detected_language_where_the_data_give_none():
     """A labelled file without languages (an evaluation on the office's own sample): the
     languages the model found group the tweets; no group is named 'nan'."""
