@@ -140,19 +140,29 @@ def _usage_failure(exc: click.UsageError, command: str) -> None:
     echo_json_failure(command, f"{exc.format_message()} Try '{where} --help' for help.")
 
 
+@contextlib.contextmanager
+def usage_errors_as_json(args: list[str], command: str, has_json: bool = True
+                         ) -> Iterator[None]:
+    """Inside, a command line that click rejects prints ``command``'s JSON failure on stdout
+    (:func:`_usage_failure`) when ``args`` ask for ``--json`` and the command has it."""
+    given = list(args)  # click's parser consumes the list it parses
+    try:
+        yield
+    except click.UsageError as exc:
+        if has_json and _asks_for_json(given):
+            _usage_failure(exc, command)
+        raise
+
+
 class JsonCommand(click.Command):
     """A command whose ``--json`` promise holds for a command line click rejects: its JSON
     failure object on stdout (:func:`json_failure`), then click's usage text on stderr."""
 
     def make_context(self, info_name: str | None, args: list[str],
                      parent: click.Context | None = None, **extra: Any) -> click.Context:
-        given = list(args)  # click's parser consumes the list it parses
-        try:
+        has_json = any(p.name == "as_json" for p in self.params)
+        with usage_errors_as_json(args, info_name or self.name or "", has_json):
             return super().make_context(info_name, args, parent=parent, **extra)
-        except click.UsageError as exc:
-            if any(p.name == "as_json" for p in self.params) and _asks_for_json(given):
-                _usage_failure(exc, info_name or self.name or "")
-            raise
 
 
 class JsonGroup(click.Group):
@@ -164,22 +174,13 @@ class JsonGroup(click.Group):
 
     def make_context(self, info_name: str | None, args: list[str],
                      parent: click.Context | None = None, **extra: Any) -> click.Context:
-        given = list(args)  # click's parser consumes the list it parses
-        try:
+        with usage_errors_as_json(args, ""):
             return super().make_context(info_name, args, parent=parent, **extra)
-        except click.UsageError as exc:
-            if _asks_for_json(given):
-                _usage_failure(exc, "")
-            raise
 
     def resolve_command(self, ctx: click.Context, args: list[str]
                         ) -> tuple[str | None, click.Command | None, list[str]]:
-        try:
+        with usage_errors_as_json(args, ""):
             return super().resolve_command(ctx, args)
-        except click.UsageError as exc:
-            if _asks_for_json(args):
-                _usage_failure(exc, "")
-            raise
 
 
 @click.group(cls=JsonGroup, context_settings={"help_option_names": ["-h", "--help"]})

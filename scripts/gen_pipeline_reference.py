@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from mlstat_core.typenames import constraints_text, param_constraints
 from mlstat_core.typenames import type_name as core_type_name
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,14 +77,9 @@ def type_name(annotation: Any) -> str:
 
 
 def constraints(info: FieldInfo) -> str:
-    found = []
-    for item in info.metadata:
-        for attr, sign in (("gt", ">"), ("ge", "≥"), ("lt", "<"), ("le", "≤"),
-                           ("min_length", "length ≥"), ("max_length", "length ≤")):
-            value = getattr(item, attr, None)
-            if value is not None:
-                found.append(f"{sign} {value}")
-    return ", ".join(found)
+    """The bounds a field declares, as ``mlstat components`` writes them (``>= 1, <= 5000``),
+    bars escaped for a Markdown table."""
+    return constraints_text(param_constraints(info)).replace("|", "\\|")
 
 
 def toml_value(value: Any) -> str:

@@ -122,6 +122,8 @@ def test_scaffold_install_discover_test_and_run(tmp_path):
 
         out = _run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=target)
         assert " passed" in out and "failed" not in out
+        out = _run([python, "-m", "mlstat_core.testing", name], cwd=tmp_path)
+        assert out.rstrip().endswith("all checks passed")
 
         _run([str(BIN / "mlstat"), "run", str(target / "examples" / "pipeline.toml"),
               "--out", str(tmp_path / "runs")])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -132,8 +133,9 @@ def test_check_component_and_skip(monkeypatch):
     found = results(checks)
     assert found["core.majority-deterministic-tabular_classification"].status == "skipped"
     assert found["core.majority-fit_predict-tabular_classification"].status == "passed"
-    unknown = check_component("core.majorty")
-    assert "did you mean 'core.majority'" in unknown[0].run().message
+    unknown = [r for r in (c.run() for c in check_component("core.majorty"))
+               if r.status != "passed"]
+    assert len(unknown) == 1 and "did you mean 'core.majority'" in unknown[0].message
 
 
 def test_assert_conforms_lists_every_failure(monkeypatch):
@@ -217,9 +219,9 @@ def test_the_pytest_helper_makes_one_test_per_check(tmp_path):
                            str(tmp_path / "test_author.py")],
                           capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    # spec, params, factory, and fit_predict, partition, save_load, deterministic for each of
-    # the two tasks core.majority serves
-    assert "11 passed" in proc.stdout
+    # the core's conformance_options(), spec, params, factory, and fit_predict, partition,
+    # save_load, deterministic for each of the two tasks core.majority serves
+    assert "12 passed" in proc.stdout
 
 
 def test_command_line_runner(monkeypatch):
@@ -227,3 +229,124 @@ def test_command_line_runner(monkeypatch):
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "PASSED  core.majority-save_load-tabular_classification" in proc.stdout
+
+
+# --- a plugin's own suite options: conformance_options() in its module ----------------------
+
+DECLARING_PLUGIN = '''
+from mlstat_core import hookimpl
+from mlstat_core.builtins.params import TableParams
+from mlstat_core.components import ComponentSpec
+
+
+@hookimpl
+def mlstat_loaders():
+    return [ComponentSpec("households", "loader", "mlstat_core.builtins.loaders:TableLoader",
+                          TableParams, ("tabular_classification",), "The shipped households.")]
+'''
+
+DECLARATION = '''
+
+def conformance_options():
+    return {"examples": {"households": {"path": "budget.csv", "target": "children"}},
+            "data_dir": "data", "skip": ["*-factory"]}
+'''
+
+
+def declaring_plugin(tmp_path: Path, monkeypatch, declaration: str = DECLARATION) -> str:
+    """A plugin package shipping a table in ``data/`` that only its declaration names; the
+    current folder is elsewhere, so relative paths must be resolved from the package."""
+    package = tmp_path / "src" / "mlstat_fixture_declares"
+    (package / "data").mkdir(parents=True)
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "plugin.py").write_text(DECLARING_PLUGIN + declaration, encoding="utf-8")
+    sample = Path(sample_dataset("tabular_classification").sources[0])
+    (package / "data" / "budget.csv").write_bytes(sample.read_bytes())
+    monkeypatch.syspath_prepend(str(tmp_path / "src"))
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    return "mlstat_fixture_declares.plugin"
+
+
+def test_declared_options_are_used_without_being_passed(tmp_path, monkeypatch):
+    module = declaring_plugin(tmp_path, monkeypatch)
+    found = results(check_plugin(module, name="households"))
+    assert found["households-conformance_options"].status == "passed"
+    assert "1 example(s), 1 skip pattern(s)" in found["households-conformance_options"].message
+    load = found["households.households-load"]
+    assert load.status == "passed" and load.message.startswith("300 records")
+    assert found["households.households-factory"].status == "skipped"
+
+
+def test_options_given_by_the_caller_take_precedence(tmp_path, monkeypatch):
+    module = declaring_plugin(tmp_path, monkeypatch)
+    found = results(check_plugin(module, name="households", skip=["*-spec"],
+                                 examples={"households": {"path": "other.csv"}}))
+    load = found["households.households-load"]
+    assert load.status == "failed" and "other.csv" in load.message  # the caller's example
+    assert found["households.households-spec"].status == "skipped"  # the caller's skip
+    assert found["households.households-factory"].status == "skipped"  # the declared one
+
+
+def test_without_a_declaration_the_failure_says_where_to_declare(tmp_path, monkeypatch):
+    module = declaring_plugin(tmp_path, monkeypatch, declaration="")
+    found = results(check_plugin(module, name="households"))
+    assert "households-conformance_options" not in found
+    load = found["households.households-load"]
+    assert load.status == "failed" and "conformance_options() in the plugin module" in load.message
+
+
+@pytest.mark.parametrize("declaration,expected", [
+    ("\nconformance_options = {'examples': {}}\n", "is a dict, not a function"),
+    ("\ndef conformance_options():\n    raise OSError('no scene')\n",
+     "conformance_options() raised OSError: no scene"),
+    ("\ndef conformance_options():\n    return [('skip', [])]\n", "returned list, not a dict"),
+    ("\ndef conformance_options():\n    return {'example': {}}\n",
+     "unknown option(s) example (did you mean 'examples'?)"),
+])
+def test_a_broken_declaration_fails_its_own_check(tmp_path, monkeypatch, declaration, expected):
+    module = declaring_plugin(tmp_path, monkeypatch, declaration=declaration)
+    found = results(check_plugin(module, name="households"))
+    check = found["households-conformance_options"]
+    assert check.status == "failed"
+    assert expected in check.message and "Fix:" in check.message
+    assert found["households-discovery"].status == "passed"
+
+
+def kit(*args: str, cwd: Path | None = None, path: Path | None = None):
+    env = dict(os.environ)
+    if path is not None:
+        env["PYTHONPATH"] = str(path)
+    return subprocess.run([sys.executable, "-m", "mlstat_core.testing", *args], env=env,
+                          capture_output=True, text=True, timeout=300, cwd=cwd)
+
+
+def test_command_line_reads_the_declaration_of_a_plugin_module(tmp_path, monkeypatch):
+    module = declaring_plugin(tmp_path, monkeypatch)
+    proc = kit(module, cwd=tmp_path / "elsewhere", path=tmp_path / "src")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "PASSED  mlstat_fixture_declares.households-load: 300 records" in proc.stdout
+    assert proc.stdout.rstrip().endswith("all checks passed")
+
+
+def test_command_line_help_explains_the_targets():
+    proc = kit("--help")
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert proc.stdout.startswith("usage: python -m mlstat_core.testing")
+    for text in ("PLUGIN.COMPONENT", "PACKAGE.MODULE", "conformance_options()"):
+        assert text in proc.stdout
+
+
+@pytest.mark.parametrize("target,expected", [
+    ("cor", "no plugin named 'cor' is installed (did you mean 'core'?)"),
+    ("core.majorty", "plugin 'core' has no component 'core.majorty' (did you mean "
+                     "'core.majority'?)"),
+    ("pkg.module", "'pkg.module' is neither a component ('pkg' is no installed plugin) nor an "
+                   "importable module"),
+    ("json.decoder", "module 'json.decoder' defines no mlstat hook"),
+])
+def test_command_line_refuses_an_unknown_target_in_one_line(target, expected):
+    proc = kit("core.majority", target)
+    assert proc.returncode == 2 and proc.stdout == ""  # nothing is run
+    assert expected in proc.stderr and "Fix:" in proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from mlstat_core.components import ComponentSpec, NoParams
 from mlstat_core.hookspecs import hookimpl
 
@@ -88,3 +90,15 @@ def mlstat_indicators() -> list[ComponentSpec]:
     from mlstat_core.quality.specs import INDICATORS
 
     return list(INDICATORS)
+
+
+def conformance_options() -> dict[str, Any]:
+    """Options of the conformance suite for the core's own components (its pytest test and
+    ``python -m mlstat_core.testing core``): the params that have no default."""
+    from mlstat_core.testing.samples import SAMPLES
+
+    return {"examples": {
+        "core.table": {"path": str(SAMPLES["tabular_classification"].path),
+                       "target": "children"},
+        "core.hierarchical_accuracy": {"levels": [1, 2]},
+    }}

@@ -10,7 +10,9 @@ prediction, safe save and reload, determinism, a light plugin module). In a plug
     test_conformance = plugin_checks("myplugin")   # one pytest test per check
 
 Outside pytest, ``assert_conforms("myplugin")`` runs them all and raises listing the failures,
-and ``python -m mlstat_core.testing myplugin`` prints a table.
+and ``python -m mlstat_core.testing myplugin`` prints a table. Options a plugin's checks need
+(params, data sets of its own, checks to skip) are declared once, by ``conformance_options()``
+in the plugin module, and read by all of these.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from mlstat_core.testing.checks import (
     assert_conforms,
     check_component,
     check_plugin,
+    declared_options,
     run_checks,
 )
 from mlstat_core.testing.samples import SAMPLE_TASKS, sample_dataset, sample_split
@@ -45,6 +48,7 @@ __all__ = [
     "check_component",
     "check_plugin",
     "component_checks",
+    "declared_options",
     "plugin_checks",
     "run_checks",
     "sample_dataset",
@@ -67,7 +71,8 @@ def plugin_checks(plugin: str | ModuleType, **options: Any) -> Callable[[Check],
     """A pytest test function parametrized with every check of ``plugin``.
 
     Assign it to a ``test_*`` name in a test module; options are those of
-    :func:`check_plugin` (``examples``, ``datasets``, ``data_dir``, ``skip``, ``name``).
+    :func:`check_plugin` (``examples``, ``datasets``, ``data_dir``, ``skip``, ``name``), added
+    to those the plugin module's ``conformance_options()`` declares.
     """
     return _as_test(check_plugin(plugin, **options))
 

@@ -159,6 +159,7 @@ class _Suite:
         self.skip = list(skip)
         self.fitted: dict[tuple[str, str], Any] = {}
         self.checks: list[Check] = []
+        self.declaration: Callable[[], str | None] | None = None  # conformance_options' check
 
     # -- naming ------------------------------------------------------------------------
 
@@ -237,7 +238,8 @@ class _Suite:
                 spec, f"{model.__name__}() is not valid without arguments ({why}) "
                 "and declares no example",
                 f"declare one with model_config = ConfigDict(json_schema_extra={{'examples': "
-                f"[{{...}}]}}) or pass examples={{'{self.full_name(spec)}': {{...}}}}")
+                f"[{{...}}]}}) or return examples={{'{self.full_name(spec)}': {{...}}}} from "
+                f"{OPTIONS_FUNCTION}() in the plugin module")
         example = {}
         for name, info in model.model_fields.items():
             if info.is_required():
@@ -245,8 +247,9 @@ class _Suite:
                     raise self.fail(
                         spec, f"params {', '.join(missing)} are required and "
                         f"{model.__name__}.{name} has no example",
-                        f"declare one with Field(..., examples=[...]) or pass "
-                        f"examples={{'{self.full_name(spec)}': {{...}}}} to check_plugin")
+                        f"declare one with Field(..., examples=[...]) or return "
+                        f"examples={{'{self.full_name(spec)}': {{...}}}} from "
+                        f"{OPTIONS_FUNCTION}() in the plugin module")
                 example[info.alias or name] = info.examples[0]
         try:
             return model.model_validate(example)
@@ -790,8 +793,9 @@ def _component_checks(suite: _Suite, spec: ComponentSpec, kind: str) -> None:
         data = [t for t in tasks if suite.has_data(t)]
         if not data:
             def no_sample() -> str | None:
-                raise CheckSkipped(f"no sample data set for task(s) {', '.join(tasks)}; pass "
-                                   "datasets={task: Dataset(...)} to check it")
+                raise CheckSkipped(f"no sample data set for task(s) {', '.join(tasks)}; "
+                                   f"return datasets={{task: Dataset(...)}} from "
+                                   f"{OPTIONS_FUNCTION}() to check it")
             suite.add("round_trip", no_sample, spec)
         for task in data[:1]:  # one sample data set is enough for a step
             suite.add("round_trip", lambda t=task: check_transform(suite, spec, t), spec, task)
@@ -801,8 +805,9 @@ def _component_checks(suite: _Suite, spec: ComponentSpec, kind: str) -> None:
             declared = ", ".join(spec.tasks)
 
             def no_data() -> str | None:
-                raise CheckSkipped(f"no sample data set for task(s) {declared}; pass "
-                                   "datasets={task: Dataset(...)} to check them")
+                raise CheckSkipped(f"no sample data set for task(s) {declared}; return "
+                                   f"datasets={{task: Dataset(...)}} from "
+                                   f"{OPTIONS_FUNCTION}() to check them")
             suite.add("fit_predict" if kind == "model" else "compute", no_data, spec)
             return
         for task in tasks:
@@ -855,6 +860,82 @@ def _check_example_keys(suite: _Suite) -> str | None:
     return f"{len(suite.examples)} example(s), each for a component"
 
 
+OPTIONS_FUNCTION = "conformance_options"
+"""The optional function of a plugin module that declares its own suite options."""
+OPTION_NAMES = ("examples", "datasets", "data_dir", "skip")
+
+
+def declared_options(module: ModuleType) -> dict[str, Any]:
+    """The suite options a plugin module declares in ``conformance_options()`` ({} if none).
+
+    Raises :class:`CheckFailed` when the declaration is broken. A relative ``data_dir`` is
+    taken from the module's folder, so the options mean the same from any working folder.
+    """
+    func = getattr(module, OPTIONS_FUNCTION, None)
+    if func is None:
+        return {}
+    where = f"{module.__name__}.{OPTIONS_FUNCTION}"
+    fix = (f"make {OPTIONS_FUNCTION}() return a dict with some of the keys "
+           f"{', '.join(OPTION_NAMES)} (the options of check_plugin)")
+    if not callable(func):
+        raise CheckFailed(f"{where} is a {type(func).__name__}, not a function. Fix: {fix}")
+    try:
+        options = func()
+    except Exception as exc:
+        raise CheckFailed(f"{where}() raised {type(exc).__name__}: {exc}. Fix: correct it; "
+                          "import what it needs inside the function") from exc
+    if not isinstance(options, Mapping):
+        raise CheckFailed(f"{where}() returned {type(options).__name__}, not a dict. Fix: {fix}")
+    unknown = sorted(str(k) for k in options if k not in OPTION_NAMES)
+    if unknown:
+        named = [k + "".join(f" (did you mean {c!r}?)" for c in
+                             difflib.get_close_matches(k, OPTION_NAMES, n=1)) for k in unknown]
+        raise CheckFailed(f"{where}() returned unknown option(s) {', '.join(named)}. "
+                          f"Fix: {fix}")
+    options = dict(options)
+    file = getattr(module, "__file__", None)
+    if options.get("data_dir") is not None and file:
+        options["data_dir"] = Path(file).parent / Path(options["data_dir"])
+    return options
+
+
+def _merged_options(declared: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
+    """The caller's options over the plugin's declared ones: examples and datasets by key,
+    skip patterns joined, the caller's data_dir first."""
+    return {
+        "examples": {**(declared.get("examples") or {}), **(given.get("examples") or {})},
+        "datasets": {**(declared.get("datasets") or {}), **(given.get("datasets") or {})},
+        "data_dir": given.get("data_dir") or declared.get("data_dir"),
+        "skip": [*(declared.get("skip") or ()), *(given.get("skip") or ())],
+    }
+
+
+def _with_declared(registry: Registry, name: str, record: PluginRecord,
+                   module: ModuleType | None, options: dict[str, Any]) -> _Suite:
+    """A suite with the plugin's declared options; a broken declaration fails its own check."""
+    declared: dict[str, Any] = {}
+    problem: CheckFailed | None = None
+    if module is not None:
+        try:
+            declared = declared_options(module)
+        except CheckFailed as exc:
+            problem = exc
+    suite = _Suite(registry, name, record, module, **_merged_options(declared, options))
+    if module is not None and getattr(module, OPTIONS_FUNCTION, None) is not None:
+        def check_declaration() -> str | None:
+            """The declaration works (its options are in use by the suite's other checks)."""
+            if problem is not None:
+                raise CheckFailed(f"{suite.where()}: {problem}") from problem.__cause__
+            what = {"examples": "example(s)", "datasets": "data set(s)",
+                    "skip": "skip pattern(s)"}
+            parts = [f"{len(v)} {what[k]}" for k, v in declared.items() if k in what and v]
+            if declared.get("data_dir") is not None:
+                parts.append(f"data_dir {declared['data_dir']}")
+            return "declares " + ", ".join(parts) if parts else "declares no option"
+        suite.declaration = check_declaration
+    return suite
+
+
 def _suite_for(
     plugin: str | ModuleType,
     registry: Registry | None,
@@ -872,7 +953,7 @@ def _suite_for(
             registry.register(module, name, record)
         except Exception as exc:
             record.status, record.error = "failed", f"{type(exc).__name__}: {exc}"
-        return _Suite(registry, name, record, module, **options)
+        return _with_declared(registry, name, record, module, options)
     registry = registry if registry is not None else discover()
     name = str(plugin)
     record = registry.plugins.get(name)
@@ -882,7 +963,7 @@ def _suite_for(
                               error=f"no plugin named {name!r} is installed (known: {known}); "
                                     "pip install it (pip install -e . for your own)")
     module = registry.pm.get_plugin(name) if record.status == "loaded" else None
-    return _Suite(registry, name, record, module, **options)
+    return _with_declared(registry, name, record, module, options)
 
 
 def check_plugin(
@@ -903,12 +984,17 @@ def check_plugin(
     ``datasets`` maps task types to :class:`~mlstat_core.components.Dataset` objects for tasks
     without a built-in sample; ``data_dir`` is where loaders resolve relative paths (default:
     the plugin module's folder); ``skip`` lists check ids or names (shell patterns allowed).
+    The plugin module's ``conformance_options()``, if it has one, declares the same options
+    (so that ``python -m mlstat_core.testing`` uses them too); options given here add to them
+    (examples and datasets by key, skip patterns) and take precedence.
     """
     options = {"examples": examples, "datasets": datasets, "data_dir": data_dir, "skip": skip}
     if name:
         options["name"] = name
     suite = _suite_for(plugin, registry, options)
     suite.add("discovery", lambda: _check_discovery(suite))
+    if suite.declaration is not None:
+        suite.add(OPTIONS_FUNCTION, suite.declaration)
     if suite.module is None:
         return suite.checks
     suite.add("light_import", lambda: _check_light_import(suite))
@@ -938,6 +1024,8 @@ def check_component(
     plugin = full_name.split(".", 1)[0]
     options = {"examples": examples, "datasets": datasets, "data_dir": data_dir, "skip": skip}
     suite = _suite_for(plugin, registry, options)
+    if suite.declaration is not None:
+        suite.add(OPTIONS_FUNCTION, suite.declaration)
     found = [c for c in registry.find() if c.full_name == full_name]
     if not found:
         import difflib

@@ -5,6 +5,8 @@ Components are referenced in pipeline files as ``coding.<name>``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from mlstat_coding import params as P
 from mlstat_core import hookimpl
 from mlstat_core.components import ComponentSpec
@@ -59,3 +61,12 @@ def mlstat_indicators() -> list[ComponentSpec]:
             "model's stored threshold with its share on the test records.",
             dimension="accuracy"),
     ]
+
+
+def conformance_options() -> dict[str, Any]:
+    """Options of mlstat's conformance suite (its pytest tests and `python -m
+    mlstat_core.testing coding`): the fastText-style model needs the extra `[torch]`."""
+    import importlib.util
+
+    return {"skip": [] if importlib.util.find_spec("torch")
+            else ["coding.fasttext-*-text_classification"]}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, PositiveFloat, field_validator
+from pydantic import ConfigDict, Field, PositiveFloat, field_validator
 
 from mlstat_core.builtins.params import TableReading
 from mlstat_core.components import Params
@@ -73,6 +73,10 @@ class _InjectMixin(Params):
 
 class SurveyParams(_InjectMixin, TableReading):
     """The microdata file, read with ``core.table``'s options and checks (``TableReading``)."""
+
+    # the bundled sample, relative to the package (where the conformance suite reads it)
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"path": "data/budget_uk.csv", "metadata": "data/budget_uk_metadata.csv"}]})
 
     path: str = Field(description="CSV, Parquet or Excel microdata file, relative to the "
                                   "pipeline file")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from mlstat_core.components import Params
 
@@ -22,6 +22,15 @@ LANDSAT7_ROLES = {"blue": "10", "green": "20", "red": "30", "nir": "40", "swir1"
 
 class SceneParams(Params):
     """A multi-band scene, training labels (raster or polygons) and field reference points."""
+
+    # the bundled scene, relative to the package (where the conformance suite reads it)
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "directory": "data/landsat_nc", "band_pattern": "lsat7_2000_{band}.tif",
+        "bands": ["10", "20", "30", "40", "50"],
+        "band_roles": {"blue": "10", "green": "20", "red": "30", "nir": "40", "swir1": "50"},
+        "labels": "landsat96_labelled_pixels.tif", "points": "landsat96_points.shp",
+        "classes": {"1": "developed", "2": "agriculture", "3": "herbaceous", "4": "shrubland",
+                    "5": "forest", "6": "water", "7": "sediment"}}]})
 
     directory: str = Field(".", description="folder of the scene and reference files; "
                                             "relative to the pipeline file")

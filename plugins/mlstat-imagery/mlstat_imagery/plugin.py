@@ -6,6 +6,8 @@ geopandas and scikit-learn are imported only when a component is used.
 
 from __future__ import annotations
 
+from typing import Any
+
 from mlstat_core import hookimpl
 from mlstat_core.components import ComponentSpec
 from mlstat_imagery import params as P
@@ -69,3 +71,16 @@ def mlstat_indicators() -> list[ComponentSpec]:
         "Cohen's kappa, producer's and user's accuracy of built-up, and error-adjusted area "
         "of built-up with intervals (Olofsson et al. 2014).",
         dimension="accuracy")]
+
+
+def conformance_options() -> dict[str, Any]:
+    """Options of mlstat's conformance suite (its pytest tests and `python -m
+    mlstat_core.testing imagery`): the core has no raster sample, so models, indicators and
+    the block splitter are checked on the bundled scene; the CNN trains two epochs only."""
+    from pathlib import Path
+
+    from mlstat_imagery.loaders import LandsatNcLoader
+
+    scene = LandsatNcLoader().load(Path("."))
+    return {"datasets": {"raster_segmentation": scene, "splitter": scene},
+            "examples": {"imagery.cnn": {"epochs": 2}}}

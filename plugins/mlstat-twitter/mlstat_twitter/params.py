@@ -121,7 +121,10 @@ class _TweetLoaderCommon(Params):
 class TweetsParams(_TweetLoaderCommon):
     """Tweets from an export: X API v2 JSON / JSON Lines, or CSV."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"path": "tweets.csv"}]})
+    # a labelled sample the plugin ships, relative to the package (where the conformance suite
+    # reads it)
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"path": "data/umsab_en_sample.csv", "label": "label"}]})
 
     path: str = Field(description="X API v2 JSON, JSON Lines, or CSV file; relative to the "
                                   "pipeline file. 'bundled:timeline' is the plugin's stream")

@@ -5,6 +5,8 @@ Components are referenced in pipeline files as ``twitter.<name>``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from mlstat_core import hookimpl
 from mlstat_core.components import ComponentSpec
 from mlstat_twitter import params as P
@@ -72,3 +74,26 @@ def mlstat_indicators() -> list[ComponentSpec]:
             "with 95% intervals, empty periods and why, raw vs adjusted.",
             dimension="accuracy", default=False),
     ]
+
+
+def conformance_options() -> dict[str, Any]:
+    """Options of mlstat's conformance suite (its pytest tests and `python -m
+    mlstat_core.testing twitter`), where the core's samples do not fit."""
+    from pathlib import Path
+
+    from mlstat_twitter.loaders import UmsabLoader
+    from mlstat_twitter.params import UmsabParams
+
+    umsab = UmsabLoader(UmsabParams(languages=["german"])).load(Path("."))
+    return {
+        # twitter.predefined needs the benchmark's split column
+        "datasets": {"splitter": umsab},
+        "examples": {
+            # the core's text sample is product names coded to ECOICOP, not sentiment:
+            # VADER's rules cannot give those labels, its calibrated mode can
+            "twitter.vader": {"calibrate": True},
+            # a lighter base model than the default (no sentence encoder): quick checks
+            "twitter.sentiment": {"base_params": {"C": 3.0, "char_ngrams": [2, 4],
+                                                  "max_iter": 200}},
+        },
+    }
