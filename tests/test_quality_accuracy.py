@@ -84,11 +84,69 @@ def test_bootstrap_interval_contains_the_estimate_and_is_seeded() -> None:
         assert low <= first[name].value <= high
         assert high - low > 0
     again = by_name(ClassificationAccuracy().compute(ctx))
-    assert again["accuracy"].interval == first["accuracy"].interval
+    assert again["macro_f1"].interval == first["macro_f1"].interval
     reseeded = label_context(list(ctx.y_true), list(ctx.y_pred), seed=99)
     other = by_name(ClassificationAccuracy().compute(reseeded))
-    assert other["accuracy"].value == pytest.approx(first["accuracy"].value)
-    assert other["accuracy"].interval != first["accuracy"].interval
+    assert other["macro_f1"].value == pytest.approx(first["macro_f1"].value)
+    assert other["macro_f1"].interval != first["macro_f1"].interval
+    # the accuracy, a share of records, has the Wilson interval: no draw, no seed
+    assert other["accuracy"].interval == first["accuracy"].interval
+    assert first["accuracy"].details["interval_method"] == "Wilson score"
+
+
+def test_a_small_test_set_without_errors_does_not_clear_a_target_by_its_interval() -> None:
+    """30 records, all right: the accuracy is 1, but 30 records cannot show that it is above
+    0.95. A percentile bootstrap gave [1, 1], so the report said the whole interval cleared a
+    0.95 target; the Wilson interval reaches down to 0.886 (below it)."""
+    from mlstat_core.report import build_report
+
+    labels = ["a"] * 15 + ["b"] * 15
+    results = ClassificationAccuracy().compute(label_context(labels, labels))
+    found = by_name(results)
+    low, high = found["accuracy"].interval
+    assert high == 1.0 and low == pytest.approx(0.8865, abs=1e-4)
+    for name in ("macro_f1", "weighted_f1", "cohen_kappa", "mcc"):  # every replicate is 1
+        assert found[name].value == 1.0 and found[name].interval is None
+        assert "No test record is wrong" in found[name].explanation
+    report = build_report(results, {"run_id": "r"}, {"targets": {"accuracy": 0.95,
+                                                                 "macro_f1": 0.95}})
+    figures = {f["name"]: f for f in report["headline"]}
+    assert figures["accuracy"]["met"] is True and figures["accuracy"]["interval_clears"] is False
+    assert figures["macro_f1"]["met"] is True and figures["macro_f1"]["interval_clears"] is None
+    assert report["summary"]["targets_met_by_interval"] == 0
+
+
+def test_the_accuracy_interval_is_wilson_at_the_asked_level() -> None:
+    from mlstat_core.quality.params import ClassificationParams
+    from mlstat_core.quality.stats import wilson_interval
+
+    y_true = ["a"] * 20 + ["b"] * 20
+    y_pred = ["a"] * 17 + ["b"] * 3 + ["b"] * 19 + ["a"]
+    for level in (0.8, 0.95):
+        got = by_name(ClassificationAccuracy(ClassificationParams(confidence_level=level))
+                      .compute(label_context(y_true, y_pred)))["accuracy"]
+        assert got.interval == pytest.approx(wilson_interval(36, 40, level))
+        assert got.details["confidence_level"] == level
+    low, high = wilson_interval(36, 40, 0.95)
+    assert 0.75 < low < 0.9 < high < 0.97
+    # no record right, or every one: the ends are exactly 0 and 1, not float noise
+    assert wilson_interval(0, 12)[0] == 0.0 and wilson_interval(12, 12)[1] == 1.0
+
+
+def test_with_survey_weights_the_accuracy_says_it_counts_records_and_gives_the_weighted_share(
+) -> None:
+    y_true = ["a"] * 6 + ["b"] * 4
+    y_pred = ["a"] * 6 + ["a"] * 4  # the b records, weighted 10 each, are all wrong
+    ctx = label_context(y_true, y_pred)
+    ctx.test.frame["w"] = [1.0] * 6 + [10.0] * 4
+    ctx.test.roles.weights = "w"
+    accuracy = by_name(ClassificationAccuracy().compute(ctx))["accuracy"]
+    assert accuracy.value == pytest.approx(0.6)
+    assert accuracy.details["weighted_accuracy"] == pytest.approx(6 / 46)
+    assert "survey weights ('w') are not applied" in accuracy.explanation
+    unweighted = by_name(ClassificationAccuracy().compute(label_context(y_true, y_pred)))
+    assert "weighted_accuracy" not in unweighted["accuracy"].details
+    assert "survey weights" not in unweighted["accuracy"].explanation
 
 
 def test_bootstrap_interval_narrows_with_more_records() -> None:
@@ -274,6 +332,13 @@ def test_regression_accuracy() -> None:
     assert results["r_squared"].value == pytest.approx(1 - 1.0 / 5.0)
 
 
+def test_r_squared_of_a_constant_truth_is_not_available_rather_than_a_blank_figure() -> None:
+    results = by_name(RegressionAccuracy().compute(label_context([2.0] * 4, [1.5, 2.5, 2, 2])))
+    assert results["r_squared"].status == "skipped" and results["r_squared"].value is None
+    assert results["r_squared"].explanation.startswith("Undefined: every test record")
+    assert results["rmse"].status == "ok" and results["rmse"].details["nrmse"] is None
+
+
 def test_regression_bias_interval_is_a_percentile_bootstrap_at_the_asked_level() -> None:
     """Eight errors: the normal interval (1.96 sd / sqrt n) excluded 0 where a bootstrap
     does not read it so firmly; the interval follows the level asked for."""
@@ -318,3 +383,71 @@ def test_labels_compare_alike_as_int_float_or_floats_in_an_object_column() -> No
     assert labels(pd.Series([1.0, 2.0, np.nan])) == expected
     assert labels(pd.Series([1.0, 2.0, None], dtype=object)) == expected
     assert labels(pd.Series([1.5, "a", True], dtype=object)) == ["1.5", "a", "True"]
+
+
+def test_per_class_figures_that_are_zero_over_zero_are_blank_not_zero() -> None:
+    """A class the model never predicts has no precision (0 would read "every prediction of
+    it is wrong"); a class only predicted, never true, has no recall."""
+    y_true = ["a"] * 6 + ["b"] * 4
+    y_pred = ["a"] * 5 + ["c"] + ["a"] * 4  # b never predicted; c never true
+    result = by_name(ClassificationAccuracy().compute(label_context(y_true, y_pred)))
+    per_class = result["per_class"]
+    rows = {row[0]: row for row in per_class.details["table"]["rows"]}
+    assert rows["a"][1:4] == pytest.approx([5 / 9, 5 / 6, 2 * 5 / 15])
+    assert rows["b"][1] is None and rows["b"][2] == 0.0 and rows["b"][4] == 4
+    assert rows["c"][1] == 0.0 and rows["c"][2] is None and rows["c"][4] == 0
+    assert per_class.value["b"] == 0.0 and per_class.value["c"] == 0.0
+    assert "never predicts ('b')" in per_class.explanation
+    assert "no test record is of ('c')" in per_class.explanation
+    series = per_class.plots[0].data["series"]
+    assert series["precision"][1] is None and series["recall"][2] is None
+    clean = by_name(ClassificationAccuracy().compute(label_context(["a", "b"], ["a", "b"])))
+    assert "blank" not in clean["per_class"].explanation
+
+
+def test_records_without_a_prediction_are_errors_but_no_class_of_their_own() -> None:
+    """Two of 100 records unscored (a model may leave a record without a class): they lower
+    the accuracy and their classes' recall, but "<none>" is no class to average F1 over: it
+    took macro F1 from 0.99 to 0.66 and was named the weakest class."""
+    y_true = ["a"] * 50 + ["b"] * 50
+    y_pred = ["a"] * 49 + [None] + ["b"] * 49 + [None]
+    results = by_name(ClassificationAccuracy().compute(label_context(y_true, y_pred)))
+    assert results["accuracy"].value == pytest.approx(0.98)
+    as_errors = ["a"] * 49 + ["<none>"] + ["b"] * 49 + ["<none>"]
+    macro = f1_score(y_true, as_errors, labels=["a", "b"], average="macro")
+    assert results["macro_f1"].value == pytest.approx(macro)
+    low, high = results["macro_f1"].interval
+    assert 0.9 < low <= macro <= high
+    per_class = results["per_class"]
+    assert set(per_class.value) == {"a", "b"}
+    rows = {row[0]: row for row in per_class.details["table"]["rows"]}
+    assert rows["a"][2] == pytest.approx(49 / 50) and rows["a"][4] == 50
+    assert "2 test record(s) got no prediction" in per_class.explanation
+    assert "<none>" not in per_class.explanation
+    # the confusion matrix keeps the records, in a column of their own
+    assert results["confusion_matrix"].details["labels"] == ["<none>", "a", "b"]
+
+
+def test_a_record_without_probabilities_is_never_among_the_top_k() -> None:
+    """Half the records unscored (every probability missing): they offer a coder no
+    suggestion, so they count 0 in top-k accuracy, not k/K as if all classes were tied."""
+    classes = list("abcde")
+    proba = np.tile([0.6, 0.1, 0.1, 0.1, 0.1], (10, 1))
+    proba[5:] = np.nan
+    ctx = label_context(["b"] * 10, ["a"] * 5 + [None] * 5, proba=proba, classes=classes)
+    results = by_name(ClassificationAccuracy().compute(ctx))
+    # scored: "a" ahead of "b", tied with c, d, e for the 2 places left: 2/4 each
+    assert results["top_3_accuracy"].value == pytest.approx(5 * 0.5 / 10)
+    assert results["accuracy"].value == 0.0
+
+
+def test_a_test_set_too_small_to_judge_the_model_by_is_warned_of() -> None:
+    twelve = by_name(ClassificationAccuracy().compute(
+        label_context(["a"] * 6 + ["b"] * 6, ["a"] * 5 + ["b"] * 7)))["accuracy"]
+    low, high = twelve.interval
+    assert high - low > 0.2
+    [warning] = twelve.details["warnings"]
+    assert warning.startswith("only 12 test records: the accuracy's 95% interval is ")
+    large = by_name(ClassificationAccuracy().compute(
+        label_context(["a"] * 300 + ["b"] * 300, ["a"] * 250 + ["b"] * 350)))["accuracy"]
+    assert "warnings" not in large.details

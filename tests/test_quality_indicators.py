@@ -66,6 +66,30 @@ def test_permutation_importance_on_the_budget_model_is_bounded_and_seeded() -> N
     assert PermutationImportance(params).compute(ctx).value == first.value
 
 
+def test_permutation_importance_names_no_input_of_a_model_that_ignores_them() -> None:
+    """The majority baseline reads no input: every importance is 0, and the report must not
+    call one of them "the most influential input"."""
+    from mlstat_core.builtins.models import MajorityModel
+    from mlstat_core.components import NoParams
+
+    ctx = budget_context()
+    model = MajorityModel(NoParams()).fit(ctx.train)
+    ctx.model, ctx.predictions = model, model.predict(ctx.test.frame)
+    result = PermutationImportance(PermutationParams(n_repeats=2)).compute(ctx)
+    assert set(result.value.values()) == {0.0}
+    assert "most influential input" not in result.explanation
+    assert "does not rely on any of them" in result.explanation
+
+
+def test_permutation_importance_says_when_it_shuffled_only_the_first_inputs() -> None:
+    ctx = budget_context()
+    every = PermutationImportance(PermutationParams(n_repeats=1)).compute(ctx)
+    assert "max_features" not in every.explanation and every.details["assessed"] == 9
+    first = PermutationImportance(PermutationParams(n_repeats=1, max_features=3)).compute(ctx)
+    assert len(first.value) == 3 and first.details["inputs"] == 9
+    assert "Only the first 3 of the 9 inputs were shuffled (max_features)" in first.explanation
+
+
 @pytest.mark.parametrize("given", [
     {"classes": {"food": [{"term": "bread", "weight": 2.0}, {"term": "milk", "weight": 1.5}]}},
     {"food": [["bread", 2.0], ["milk", 1.5]]},
@@ -147,6 +171,16 @@ def test_refit_can_be_switched_off_or_be_unavailable() -> None:
     assert RefitCheck().compute(ctx).status == "skipped"
 
 
+def test_under_cross_validation_the_refit_check_says_why_it_is_not_available() -> None:
+    ctx = label_context(["a"], ["a"], step_counts={"fit": 6})
+    result = RefitCheck().compute(ctx)
+    assert result.status == "skipped"
+    assert result.explanation.startswith("Under cross-validation (6 trainings")
+    assert "holdout split" in result.explanation
+    evaluated = RefitCheck().compute(label_context(["a"], ["a"], step_counts={"predict": 1}))
+    assert evaluated.explanation.startswith("Nothing was trained here")
+
+
 def test_provenance_lists_fingerprints_config_and_environment() -> None:
     ctx = label_context(["a"], ["a"], fingerprints={"budget.csv": "ab" * 32},
                         config_hash="c" * 64, environment={
@@ -186,6 +220,16 @@ def test_timings() -> None:
                                                     step_counts={"fit": 6})))
     assert folds["fit_seconds"].value == 1.0 and folds["fit_seconds"].details["fits"] == 6
     assert "mean of 6 trainings" in folds["fit_seconds"].explanation
+
+
+def test_an_evaluation_times_no_training_and_says_so() -> None:
+    """`mlstat evaluate` scores a saved model: fit_seconds is not a computed figure without a
+    value, but not available, naming the run that trained the model."""
+    results = by_name(Timings().compute(label_context(["a"] * 4, ["a"] * 4,
+                                                      timings={"predict": 0.5})))
+    assert results["fit_seconds"].status == "skipped" and results["fit_seconds"].value is None
+    assert "Nothing was trained here" in results["fit_seconds"].explanation
+    assert results["records_per_second"].value == 8.0
 
 
 # --- cost-effectiveness -------------------------------------------------------------------------
@@ -348,3 +392,17 @@ def test_cost_without_a_currency_says_it_is_not_set_and_where_to_set_it() -> Non
     ctx.settings["currency"] = "GBP"
     named = by_name(CostEffectiveness().compute(ctx))["cost_saved"].explanation
     assert "at 35 GBP an hour" in named and "not set" not in named
+
+
+def test_the_cost_figures_name_the_records_they_count() -> None:
+    settings = {"manual_seconds_per_record": 36}
+    run = by_name(CostEffectiveness().compute(label_context(
+        ["a"] * 10, ["a"] * 10, settings=settings, step_counts={"fit": 1, "predict": 1})))
+    assert "for the 10 records of the test set" in run["manual_hours_saved"].explanation
+    remaining = run["manual_hours_remaining"].explanation
+    assert remaining.startswith("Hours of manual work still needed for the 10 records of the "
+                                "test set: the records the model does not handle, at 36")
+    evaluation = by_name(CostEffectiveness().compute(label_context(
+        ["a"] * 10, ["a"] * 10, settings=settings, step_counts={"predict": 1})))
+    assert "for the 10 records of the evaluated file" in \
+        evaluation["manual_hours_saved"].explanation

@@ -928,3 +928,22 @@ def test_a_records_fingerprint_reads_whole_floats_as_integers() -> None:
     assert fingerprint([1, 2, 1]) == fingerprint([1.0, 2.0, 1.0])
     assert fingerprint([1.0, np.nan]) == fingerprint(pd.array([1, None], dtype="Int64"))
     assert fingerprint([1.5, 2.0]) != fingerprint([1.0, 2.0])
+
+
+def test_the_first_screen_names_the_dimensions_the_run_did_not_assess(html) -> None:
+    """A pipeline that lists only accuracy indicators (coding-occupations) assesses one
+    QF4SA dimension of five: the first screen says which are missing, not only the
+    sections at the end of the page."""
+    ctx = budget_context()
+    accuracy = [r for r in all_results(ctx) if r.dimension == "accuracy"]
+    skipped = IndicatorResult("refit_identical_share", "reproducibility", None,
+                              explanation="switched off", status="skipped")
+    first = header_of(render_report_html(build_report(accuracy + [skipped], {"run_id": "r"},
+                                                      {})))
+    box = first.split("dimensions without a computed figure", 1)
+    assert box[0].endswith("<div><strong>4</strong> of 5 ")
+    for dimension in ("explainability", "reproducibility", "timeliness",
+                      "cost_effectiveness"):
+        assert f'<a href="#dimension-{dimension}">' in box[1].split("</div>", 1)[0]
+    assert 'href="#dimension-accuracy"' not in box[1].split("</div>", 1)[0]
+    assert "dimensions without a computed figure" not in header_of(html)

@@ -21,7 +21,12 @@ from mlstat_core.quality.params import (
 )
 
 DEFAULT_TARGET_ACCURACY = 0.95
+NO_PREDICTION = "<none>"
+"""The predicted label of a test record the model left without a prediction (an error)."""
 MAX_CLASSES_SHOWN = 40
+WIDE_INTERVAL = 0.2
+"""Width of the accuracy's interval above which the test records are too few to judge the
+model by (the estimate is known only to about +-0.1): the result then warns."""
 
 
 # --- shared helpers ---------------------------------------------------------------------------
@@ -54,7 +59,7 @@ def labelled_pairs(ctx: AssessContext) -> tuple[pd.Series, pd.Series]:
     y_true = label_strings(ctx.y_true)
     y_pred = label_strings(ctx.y_pred.reindex(y_true.index))
     known = y_true.notna()
-    y_pred = y_pred[known].fillna("<none>")
+    y_pred = y_pred[known].fillna(NO_PREDICTION)
     return y_true[known], y_pred
 
 
@@ -76,6 +81,25 @@ def class_probabilities(ctx: AssessContext, index: pd.Index) -> tuple[list[str],
     return names, predictions[columns].to_numpy(dtype=float)
 
 
+def unweighted_note(ctx: AssessContext, y_true: pd.Series, y_pred: pd.Series,
+                    details: dict[str, Any]) -> str:
+    """What to add to the accuracy's explanation when the test records carry survey weights:
+    the figure counts records, not the population they stand for, so the weighted share is
+    given beside it (and put in ``details`` as ``weighted_accuracy``)."""
+    weights = ctx.test.sample_weight
+    column = ctx.test.roles.weights
+    if weights is None or not column:
+        return ""
+    w = pd.to_numeric(pd.Series(weights), errors="coerce").reindex(y_true.index)
+    w = w.fillna(0.0).to_numpy(float)
+    if w.sum() <= 0:
+        return ""
+    share = float((w * (y_true.to_numpy() == y_pred.to_numpy())).sum() / w.sum())
+    details["weighted_accuracy"] = share
+    return (f" Each test record counts once: the survey weights ({column!r}) are not applied; "
+            f"weighted by them, the share right is {share:.3f} (weighted_accuracy).")
+
+
 def target_accuracy(ctx: AssessContext, explicit: float | None) -> float:
     if explicit is not None:
         return float(explicit)
@@ -85,6 +109,12 @@ def target_accuracy(ctx: AssessContext, explicit: float | None) -> float:
 def skipped(name: str, dimension: str, why: str) -> IndicatorResult:
     """A result saying the figure could not be computed for this run, and why."""
     return IndicatorResult(name, dimension, None, explanation=why, status="skipped")
+
+
+def _few(labels: list[str], limit: int = 5) -> str:
+    """Up to ``limit`` labels, quoted, and how many more."""
+    shown = ", ".join(repr(label) for label in labels[:limit])
+    return shown + (f" and {len(labels) - limit} more" if len(labels) > limit else "")
 
 
 def _top_classes(labels: list[str], support: np.ndarray, limit: int) -> list[int]:
@@ -114,12 +144,12 @@ class ClassificationAccuracy(Indicator):
         code = {label: i for i, label in enumerate(labels)}
         k = len(labels)
         matrix = stats.confusion(y_true.map(code).to_numpy(), y_pred.map(code).to_numpy(), k)
-        point = {name: float(v) for name, v in stats.confusion_metrics(matrix).items()}
-        intervals: dict[str, tuple[float, float] | None] = dict.fromkeys(point)
-        if p.bootstrap > 0:
-            boot = stats.confusion_metrics(stats.bootstrap_confusion(matrix, p.bootstrap, ctx.seed))
-            intervals = {m: stats.percentile_interval(boot[m], p.confidence_level) for m in point}
+        # records without a prediction are errors, but "<none>" is no class of the model
+        unscored = code.get(NO_PREDICTION) if NO_PREDICTION not in set(y_true) else None
+        point = {name: float(v)
+                 for name, v in stats.confusion_metrics(matrix, unscored).items()}
         n = int(matrix.sum())
+        intervals, methods, no_interval = self._intervals(matrix, point, ctx.seed, unscored)
         common = {"records": n, "bootstrap": p.bootstrap, "better": "higher",
                   "confidence_level": p.confidence_level}
         texts = {
@@ -132,24 +162,84 @@ class ClassificationAccuracy(Indicator):
             "mcc": "Matthews correlation between predicted and true classes (0: no better than "
                    "chance, 1: perfect); robust to unbalanced classes.",
         }
+        own: dict[str, dict[str, Any]] = {name: {} for name in stats.CONFUSION_METRICS}
+        texts["accuracy"] += unweighted_note(ctx, y_true, y_pred, own["accuracy"])
+        wide = intervals["accuracy"]
+        if wide is not None and wide[1] - wide[0] > WIDE_INTERVAL:
+            own["accuracy"]["warnings"] = [
+                f"only {n:,} test records: the accuracy's {p.confidence_level:.0%} interval "
+                f"is {wide[1] - wide[0]:.2f} wide ({wide[0]:.3f} to {wide[1]:.3f}), too wide "
+                "to judge the model by; assess it on more records"]
         undefined = stats.undefined_agreement(matrix)
         results = [
             skipped(name, "accuracy", undefined[name]) if name in undefined else
             IndicatorResult(name, "accuracy", point[name], intervals[name],
-                            texts[name], dict(common),
+                            texts[name] + (no_interval if name != "accuracy" else ""),
+                            {**common, **own[name], **({"interval_method": methods[name]}
+                                                       if intervals[name] is not None else {})},
                             headline=name in ("accuracy", "macro_f1"))
             for name in stats.CONFUSION_METRICS
         ]
-        results.append(self._per_class(labels, matrix))
+        results.append(self._per_class(labels, matrix, unscored))
         results.append(self._confusion(labels, matrix))
         results.extend(self._top_k(ctx, y_true))
         results.append(self._calibration(ctx, y_true, y_pred))
         return results
 
-    def _per_class(self, labels: list[str], matrix: np.ndarray) -> IndicatorResult:
+    def _intervals(self, matrix: np.ndarray, point: dict[str, float], seed: int,
+                   unscored: int | None = None) -> tuple[
+            dict[str, tuple[float, float] | None], dict[str, str], str]:
+        """Each figure's interval, the method that made it, and what to say of an interval
+        left out. Accuracy, a share of records, gets the Wilson score interval: a percentile
+        bootstrap of a share collapses to [1, 1] when no test record is wrong, which would
+        clear any target however few the records. The other figures get the percentile
+        bootstrap, left out when no record is wrong (every replicate is then perfect)."""
+        p = self.params
+        intervals: dict[str, tuple[float, float] | None] = dict.fromkeys(point)
+        methods: dict[str, str] = {}
+        if p.bootstrap <= 0:
+            return intervals, methods, ""
+        n, hits = int(matrix.sum()), int(np.trace(matrix))
+        boot = stats.confusion_metrics(stats.bootstrap_confusion(matrix, p.bootstrap, seed),
+                                       unscored)
+        for name in point:
+            methods[name] = "percentile bootstrap"
+            if hits < n:
+                intervals[name] = stats.percentile_interval(boot[name], p.confidence_level)
+        intervals["accuracy"] = stats.wilson_interval(hits, n, p.confidence_level)
+        methods["accuracy"] = "Wilson score"
+        return intervals, methods, "" if hits < n else (
+            " No test record is wrong, so resampling them cannot show this figure's "
+            "uncertainty: it has no interval (the accuracy's interval shows how few records "
+            "back it).")
+
+    def _per_class(self, labels: list[str], matrix: np.ndarray,
+                   unscored: int | None = None) -> IndicatorResult:
         per = stats.per_class_metrics(matrix)
-        rows = [[label, float(per["precision"][i]), float(per["recall"][i]),
+        predicted = matrix.sum(axis=0)
+        missing = "" if unscored is None else (
+            f" {int(predicted[unscored]):,} test record(s) got no prediction: they count "
+            "against the recall of their true class, and are no class of their own.")
+        if unscored is not None:  # the classes only: "<none>" is no class of the model
+            keep = [i for i in range(len(labels)) if i != unscored]
+            labels = [labels[i] for i in keep]
+            per = {m: v[keep] for m, v in per.items()}
+            predicted = predicted[keep]
+
+        def defined(metric: str, i: int) -> float | None:
+            """The figure, or None where it is 0/0: precision of a class never predicted,
+            recall of a class no test record is of (a 0 would say "all wrong")."""
+            count = predicted[i] if metric == "precision" else per["support"][i]
+            return float(per[metric][i]) if count else None
+
+        rows = [[label, defined("precision", i), defined("recall", i),
                  float(per["f1"][i]), int(per["support"][i])] for i, label in enumerate(labels)]
+        never = [labels[i] for i in range(len(labels)) if not predicted[i]]
+        absent = [labels[i] for i in range(len(labels)) if not per["support"][i]]
+        blanks = (" Precision is blank for a class the model never predicts ("
+                  + _few(never) + "): none of its records is found.") if never else ""
+        blanks += (" Recall is blank for a class no test record is of ("
+                   + _few(absent) + "): it is only predicted, wrongly.") if absent else ""
         worst = min(range(len(labels)), key=lambda i: (per["f1"][i], -per["support"][i]))
         shown = list(range(len(labels)))
         title = "Precision, recall and F1 per class"
@@ -161,13 +251,13 @@ class ClassificationAccuracy(Indicator):
         return IndicatorResult(
             "per_class", "accuracy", {labels[i]: float(per["f1"][i]) for i in range(len(labels))},
             explanation=f"Precision, recall and F1 of each class; the weakest class is "
-                        f"{labels[worst]!r} (F1 {per['f1'][worst]:.3f}).",
+                        f"{labels[worst]!r} (F1 {per['f1'][worst]:.3f})." + blanks + missing,
             details={"table": {"columns": ["class", "precision", "recall", "f1", "support"],
                                "rows": rows}},
             plots=[Plot(title, "bar", {
                 "labels": [labels[i] for i in shown],
-                "series": {m: [float(per[m][i]) for i in shown]
-                           for m in ("precision", "recall", "f1")},
+                "series": {m: [defined(m, i) if m != "f1" else float(per[m][i])
+                               for i in shown] for m in ("precision", "recall", "f1")},
                 "y_label": "score", "y_range": [0, 1]})])
 
     def _confusion(self, labels: list[str], matrix: np.ndarray) -> IndicatorResult:
@@ -195,7 +285,8 @@ class ClassificationAccuracy(Indicator):
         names, matrix = probs
         position = {name: i for i, name in enumerate(names)}
         true_idx = y_true.map(position)
-        known = true_idx.notna().to_numpy()
+        unscored = np.isnan(matrix).all(axis=1)  # no class offered: never among the k best
+        known = true_idx.notna().to_numpy() & ~unscored
         matrix = np.nan_to_num(matrix, nan=-np.inf)
         ahead = np.full(len(y_true), len(names))  # a class the model never saw: never in
         tied = np.ones(len(y_true))
@@ -480,7 +571,10 @@ class RegressionAccuracy(Indicator):
             IndicatorResult("r_squared", "accuracy", r2,
                             explanation="Share of the target's variance the model explains."
                                         + note,
-                            details={"better": "higher"}),
+                            details={"better": "higher"}) if r2 is not None else
+            skipped("r_squared", "accuracy",
+                    "Undefined: every test record has the same true value, so there is no "
+                    "variance to explain; judge the model on its RMSE and bias."),
             IndicatorResult("bias", "accuracy", bias, interval,
                             "Mean of prediction minus truth: a systematic over- (positive) or "
                             "under-estimate (negative) that would bias totals; its interval is "

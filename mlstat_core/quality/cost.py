@@ -88,8 +88,11 @@ class CostEffectiveness(Indicator):
         share, how = automatic_share(ctx, self.params)
         records = s.get("records_per_cycle") or len(ctx.test)
         records = float(records)
+        evaluated = bool(ctx.step_counts) and not ctx.step_counts.get("fit")  # mlstat evaluate
         scope = ("per production cycle of " if s.get("records_per_cycle") else "for the ") + \
-            f"{records:,.0f} records" + ("" if s.get("records_per_cycle") else " of the test set")
+            f"{records:,.0f} records" + ("" if s.get("records_per_cycle") else
+                                         " of the evaluated file" if evaluated else
+                                         " of the test set")
         results = [IndicatorResult(
             "automation_rate", "cost_effectiveness", share,
             explanation=f"Share of records handled without a person: {how}.",
@@ -113,8 +116,8 @@ class CostEffectiveness(Indicator):
             headline=True))
         results.append(IndicatorResult(
             "manual_hours_remaining", "cost_effectiveness", remaining,
-            explanation=f"Hours of manual work still needed {scope} for the records the model "
-                        "does not handle.",
+            explanation=f"Hours of manual work still needed {scope}: the records the model "
+                        f"does not handle, at {seconds:g} seconds a record.",
             details={**facts, "better": "lower"}))
         rate = s.get("cost_per_hour")
         if rate is not None:

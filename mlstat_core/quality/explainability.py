@@ -41,8 +41,8 @@ class PermutationImportance(Indicator):
                 "holdout split (core.holdout or core.stratified) for this figure.")
         p = self.params
         roles = ctx.model.roles or ctx.test.roles
-        columns = [c for c in roles.input_columns() if c in ctx.test.frame.columns]
-        columns = columns[: p.max_features]
+        inputs = [c for c in roles.input_columns() if c in ctx.test.frame.columns]
+        columns = inputs[: p.max_features]
         rng = np.random.default_rng(ctx.seed)
         frame = ctx.test.frame
         known = ctx.test.y.notna().to_numpy()
@@ -87,14 +87,29 @@ class PermutationImportance(Indicator):
                         f"({p.n_repeats} shuffles on {len(frame)} records). Large: the model "
                         "relies on that input; near 0: it ignores it. Check that the inputs it "
                         "relies on make subject-matter sense."
-                        + (f" The most influential input is {order[0]!r}." if order else ""),
+                        + _most_influential(order, mean, metric)
+                        + ("" if len(columns) == len(inputs) else
+                           f" Only the first {len(columns)} of the {len(inputs)} inputs were "
+                           "shuffled (max_features); the others are not ranked."),
             details={"metric": metric, "baseline": abs(baseline), "records": len(frame),
+                     "inputs": len(inputs), "assessed": len(columns),
                      "repeats": p.n_repeats, "std": {c: spread[c] for c in order},
                      "table": {"columns": ["input", "importance", "std"],
                                "rows": [[c, mean[c], spread[c]] for c in order]}},
             plots=[Plot("Permutation importance", "bar", {
                 "labels": top, "series": {"importance": [mean[c] for c in top]},
                 "horizontal": True, "x_label": f"drop in {metric}"})])
+
+
+def _most_influential(order: list[str], mean: dict[str, float], metric: str) -> str:
+    """The sentence naming the input the model relies on most; none is named when shuffling
+    no input worsens the score (a model ignoring its inputs has no most influential one)."""
+    if not order:
+        return ""
+    if mean[order[0]] <= 0:
+        return (f" Shuffling no input worsens the {metric}: the model does not rely on any "
+                "of them (a constant model, or too few test records to show it).")
+    return f" The most influential input is {order[0]!r}."
 
 
 def normalise_terms(explanation: dict[str, Any]) -> dict[str, list[tuple[str, float]]] | None:

@@ -56,9 +56,15 @@ class RefitCheck(Indicator):
             return skipped("refit_identical_share", "reproducibility",
                            "The refit check is switched off (refit = false).")
         if ctx.refit is None:
+            fits = ctx.step_counts.get("fit", 0)
             return skipped("refit_identical_share", "reproducibility",
+                           f"Under cross-validation ({fits} trainings: one per fold and the "
+                           "final model) no single training is repeated; run the pipeline "
+                           "with a holdout split (core.holdout or core.stratified) for this "
+                           "figure, or rerun it and compare the runs' fingerprints with "
+                           "mlstat compare." if fits > 1 else
                            "The engine offered no way to train again in this run."
-                           if ctx.step_counts.get("fit") or not ctx.step_counts else
+                           if fits or not ctx.step_counts else
                            "Nothing was trained here (a saved model was evaluated): see the "
                            "figure in the run that trained it.")
         again = ctx.refit()

@@ -17,12 +17,14 @@ def _safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return out
 
 
-def confusion_metrics(matrix: np.ndarray) -> dict[str, np.ndarray]:
+def confusion_metrics(matrix: np.ndarray, not_a_class: int | None = None
+                      ) -> dict[str, np.ndarray]:
     """Accuracy, macro/weighted F1, Cohen's kappa and MCC of one confusion matrix (K x K, rows
     true) or a stack of them (B x K x K); values are arrays of the stack's shape.
 
     Macro F1 averages over the classes present (as true or predicted) in each matrix, which is
-    what scikit-learn does for the labels it sees.
+    what scikit-learn does for the labels it sees. ``not_a_class`` is the column of records
+    that got no prediction: they count as errors, but the column is no class to average over.
     """
     c = np.asarray(matrix, dtype=float)
     n = c.sum(axis=(-2, -1))
@@ -32,6 +34,8 @@ def confusion_metrics(matrix: np.ndarray) -> dict[str, np.ndarray]:
     correct = tp.sum(axis=-1)
     f1 = _safe_div(2 * tp, true_sum + pred_sum)
     present = (true_sum + pred_sum) > 0
+    if not_a_class is not None:
+        present[..., not_a_class] = False
     macro = _safe_div((f1 * present).sum(axis=-1), present.sum(axis=-1))
     weighted = _safe_div((f1 * true_sum).sum(axis=-1), n)
     po = _safe_div(correct, n)
@@ -211,4 +215,6 @@ def wilson_interval(hits: float, n: float, level: float = 0.95) -> tuple[float, 
     den = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / den
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
+    low = 0.0 if hits <= 0 else max(0.0, centre - half)  # exact ends, not 2.8e-17
+    high = 1.0 if hits >= n else min(1.0, centre + half)
+    return float(low), float(high)

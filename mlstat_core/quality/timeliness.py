@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mlstat_core.components import AssessContext, Indicator, IndicatorResult
+from mlstat_core.quality.accuracy import skipped
 
 
 class Timings(Indicator):
@@ -18,10 +19,16 @@ class Timings(Indicator):
         once = "Wall-clock seconds to train the model once" + (
             f": the mean of {fits} trainings (one per fold and the final model on every "
             f"record), {total_fit:.3g} s in all." if fits > 1 else ".")
+        trained = IndicatorResult(
+            "fit_seconds", "timeliness", fit, explanation=once,
+            details={"better": "lower", "steps": steps, "fits": fits,
+                     "train_records": len(ctx.train)})
+        if fit is None:  # an evaluation scores a saved model: no training to time
+            trained = skipped("fit_seconds", "timeliness",
+                              "Nothing was trained here (a saved model was scored): see the "
+                              "figure in the run that trained it.")
         return [
-            IndicatorResult("fit_seconds", "timeliness", fit, explanation=once,
-                            details={"better": "lower", "steps": steps, "fits": fits,
-                                     "train_records": len(ctx.train)}),
+            trained,
             IndicatorResult("records_per_second", "timeliness", rate,
                             explanation="Test records scored per second in one process; "
                                         "divide a production volume by it for the scoring time.",

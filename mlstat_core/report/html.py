@@ -335,6 +335,13 @@ def unknown_status_note(status: str) -> str:
             "Its value is shown as given; report it to the indicator's authors.")
 
 
+def unassessed_dimensions(entries: list[dict[str, Any]]) -> list[str]:
+    """The QF4SA dimensions no result of the run computed (none listed, or every one skipped
+    or failed): the first screen names them, so that a gap is not found only at the end."""
+    done = {e.get("dimension") for e in entries if e.get("status") == "ok"}
+    return [d for d in DIMENSIONS if d not in done]
+
+
 def links(numbered: list[tuple[int, dict[str, Any]]]) -> str:
     return ", ".join(f'<a href="#result-{n}">{escape(str(e.get("name", "")))}</a>'
                      for n, e in numbered)
@@ -360,6 +367,12 @@ def headline_html(report: dict[str, Any],
     if warned:
         boxes.append(f"<div><strong>{len(warned)}</strong> with warnings: {links(warned)}"
                      "</div>")
+    bare = unassessed_dimensions(report.get("indicators") or [])
+    if bare:
+        boxes.append(f"<div><strong>{len(bare)}</strong> of {len(DIMENSIONS)} dimensions "
+                     "without a computed figure: " + ", ".join(
+                         f'<a href="#dimension-{d}">{escape(DIMENSION_TITLES.get(d, d))}</a>'
+                         for d in bare) + "</div>")
     if summary.get("targets"):
         boxes.append(targets_box(summary))
     rows = []
