@@ -79,23 +79,29 @@ def records_fingerprint(frame: Any, columns: list[str] | None = None,
 
 
 def whole_numbers_as_integers(frame: Any) -> Any:
-    """``frame`` with each float column whose values are all whole numbers (missing ones
-    aside) as integers, so that a column read as float in one run (``1.0``: it had a missing
-    value, say) and as integers in another hashes alike."""
+    """``frame`` with each column of whole numbers as one integer type, so that a column read
+    as float in one run (``1.0``: it had a missing value, say), as integers in another, or as
+    pandas' nullable integers in a third hashes alike: ``int64`` when no value is missing,
+    ``Int64`` when some are (pandas versions hash the two types differently)."""
     import numpy as np
     import pandas as pd
 
     out = frame
     for position in range(frame.shape[1]):
         column = frame.iloc[:, position]
-        if not pd.api.types.is_float_dtype(column):
+        if pd.api.types.is_bool_dtype(column) or not (
+                pd.api.types.is_float_dtype(column) or pd.api.types.is_integer_dtype(column)):
             continue
         values = column.to_numpy(dtype=float, na_value=np.nan)
-        present = values[~np.isnan(values)]
-        if np.all(np.isfinite(present)) and np.all(present == np.round(present)) \
-                and np.all(np.abs(present) < 2.0 ** 63):
+        missing = np.isnan(values)
+        present = values[~missing]
+        if not (np.all(np.isfinite(present)) and np.all(present == np.round(present))
+                and np.all(np.abs(present) < 2.0 ** 63)):
+            continue
+        wanted = "Int64" if missing.any() else "int64"
+        if str(column.dtype) != wanted:
             out = out.copy() if out is frame else out
-            out.isetitem(position, column.astype("Int64"))
+            out.isetitem(position, column.astype(wanted))
     return out
 
 

@@ -342,10 +342,11 @@ def _print_summary(result: Any) -> None:
     headline = [r for r in result.indicators if r.headline and r.status == "ok"]
     shown = headline or [r for r in result.indicators if r.status == "ok"
                          and isinstance(r.value, int | float)][:5]
-    for r in shown:
-        value = f"{r.value:.4g}" if isinstance(r.value, float) else str(r.value)
-        interval = f" [{r.interval[0]:.3g}, {r.interval[1]:.3g}]" if r.interval else ""
-        console.print(escape(f"  {r.name:<28} {value}{interval}"))
+    from mlstat_core.report.html import fmt_interval, fmt_number
+
+    for r in shown:  # written as the report writes them (10,677, not 1.068e+04)
+        interval = f" {fmt_interval(r.interval)}" if r.interval else ""
+        console.print(escape(f"  {r.name:<28} {fmt_number(r.value)}{interval}"))
     for r in result.indicators:
         if r.status == "failed":
             problems.print(f"  [yellow]indicator {escape(r.name)} failed: "

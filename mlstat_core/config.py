@@ -451,10 +451,28 @@ def validate(
     issues.extend(_factory_issues(used, source))
     if issues or task is None:
         raise ConfigError(f"{source} has {len(issues)} problem(s)", issues)
+    warn_of_unused_cost_settings(file.quality, indicators)
     return PipelineConfig(
         file=file, task=task, loader=resolved["loader"], split=resolved["split"],
         model=resolved["model"], indicators=indicators, preprocess=preprocess, source=source,
         base_dir=base_dir or Path.cwd())
+
+
+COST_SETTINGS = ("manual_seconds_per_record", "cost_per_hour", "currency", "records_per_cycle")
+"""The ``[quality]`` keys that only :data:`COST_INDICATOR` reads."""
+COST_INDICATOR = "core.cost_effectiveness"
+
+
+def warn_of_unused_cost_settings(quality: dict[str, Any],
+                                 indicators: list[ResolvedComponent]) -> None:
+    """Warn when ``[quality]`` sets the cost of manual work but the pipeline's indicators
+    leave out the one indicator that reads it: the settings would be silently unused."""
+    given = [key for key in COST_SETTINGS if quality.get(key) not in (None, "")]
+    if given and not any(i.entry.full_name == COST_INDICATOR for i in indicators):
+        warnings.warn(f"[quality] sets {', '.join(given)}, which only {COST_INDICATOR} reads, "
+                      f"and the pipeline's indicators leave it out: add an [[indicators]] "
+                      f"table with component = \"{COST_INDICATOR}\" to see the work and money "
+                      "the model saves, or remove those settings", UserWarning, stacklevel=4)
 
 
 def quality_issues(quality: dict[str, Any], source: str) -> list[ConfigIssue]:

@@ -333,9 +333,9 @@ def numbering_note(model: Model, cli: bool = True, column: str = OUTPUT_ID) -> s
     roles = model.roles
     looked = f"neither the model's id column {roles.id!r} nor {OUTPUT_ID!r}" \
         if roles is not None and roles.id and roles.id != OUTPUT_ID else f"no {OUTPUT_ID!r}"
-    return (f"the input has {looked}, so {column} numbers the records 0, 1, 2, ... in "
-            f"input order; pass {argument_name('id_column', cli)} to keep an input column as "
-            "their ids")
+    return (f"the input has {looked}, so the column {column!r} numbers the records 0, 1, 2, "
+            f"... in input order; pass {argument_name('id_column', cli)} to keep an input "
+            "column as their ids")
 
 
 def aligned(predicted: Any, index: pd.Index, model_name: str = "the model") -> pd.DataFrame:

@@ -168,3 +168,19 @@ def test_a_toml_date_is_a_config_issue_not_a_crash(write_pipeline):
         "[loader]\n", "[loader]\nrun_date = 2024-01-01\n"), encoding="utf-8")
     with pytest.raises(ConfigError, match=r"\[loader.run_date\] unknown parameter"):
         load_config(path, ["model.component=core.majority"])
+
+
+def test_cost_settings_without_the_cost_indicator_warn(write_pipeline, recwarn):
+    """[quality] costs that no indicator of the pipeline reads are named, not silently unused;
+    with core.cost_effectiveness listed, or left to the defaults, nothing is said."""
+    quality = {"manual_seconds_per_record": 60, "cost_per_hour": 30.0, "currency": "GBP"}
+    listed = write_pipeline("listed.toml", quality=quality,
+                            indicators=[{"component": "core.classification_accuracy"}])
+    with pytest.warns(UserWarning, match=r"\[quality\] sets manual_seconds_per_record, "
+                                         r"cost_per_hour, currency.*core.cost_effectiveness"):
+        load_config(listed)
+    recwarn.clear()
+    load_config(write_pipeline("with.toml", quality=quality, indicators=[
+        {"component": "core.classification_accuracy"}, {"component": "core.cost_effectiveness"}]))
+    load_config(write_pipeline("defaults.toml", quality=quality, indicators=None))
+    assert not [w for w in recwarn if "[quality] sets" in str(w.message)]

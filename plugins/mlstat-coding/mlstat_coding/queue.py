@@ -437,7 +437,7 @@ def queue_numbering_note(model: Any) -> str:
     ``record`` column instead of the predictions' ``record_id``."""
     from mlstat_core.predict import numbering_note
 
-    return numbering_note(model, column="column record")
+    return numbering_note(model, column="record")
 
 
 if __name__ == "__main__":  # pragma: no cover

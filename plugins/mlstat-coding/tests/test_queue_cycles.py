@@ -64,7 +64,7 @@ def test_queue_keeps_the_inputs_ids_as_mlstat_predict_does(occupations, tmp_path
         str(i) for i in range(len(frame))]
     err = capsys.readouterr().err
     assert "note: the input has neither the model's id column 'id' nor 'record_id'" in err
-    assert "column record numbers the records" in err and "--id-column" in err
+    assert "the column 'record' numbers the records" in err and "--id-column" in err
 
 
 def test_the_id_option_is_named_id_column_as_the_warning_says(occupations, tmp_path, capsys):

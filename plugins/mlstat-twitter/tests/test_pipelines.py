@@ -171,3 +171,25 @@ def test_index_cli_estimates_the_matrix_on_a_labelled_sample(index_run, tmp_path
     meta = json.loads(out.with_suffix(".json").read_text())
     assert meta["confusion_source"] == str(sample.resolve())
     assert sum(map(sum, meta["confusion"])) == 30
+
+
+def test_evaluating_a_labelled_sample_can_leave_the_runs_stream_out(index_run, tmp_path):
+    """docs/twitter.md's check of the model on a labelled sample of the stream: with
+    `loader.stream=` (empty) the evaluation scores the sample only, not the stream again."""
+    from mlstat_core.evaluation import evaluate
+
+    result, stream = index_run
+    sample = pd.read_csv(stream, dtype=str).iloc[:40].assign(
+        label=["negative", "neutral", "positive", "neutral"] * 10)
+    sample.to_csv(tmp_path / "labelled.csv", index=False)
+    sets = ["loader.component=twitter.tweets", "loader.label=label"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        without = evaluate(result.run_dir, tmp_path / "labelled.csv", [*sets, "loader.stream="],
+                           out=tmp_path / "without")
+        with_stream = evaluate(result.run_dir, tmp_path / "labelled.csv", sets,
+                               out=tmp_path / "with")
+    assert without.status == with_stream.status == "succeeded"
+    assert without.metric("macro_f1") == with_stream.metric("macro_f1")
+    assert not (without.run_dir / "outputs" / "sentiment_index.csv").exists()
+    assert (with_stream.run_dir / "outputs" / "sentiment_index.csv").exists()
