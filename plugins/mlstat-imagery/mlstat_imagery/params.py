@@ -27,10 +27,9 @@ class SceneParams(Params):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "directory": "data/landsat_nc", "band_pattern": "lsat7_2000_{band}.tif",
         "bands": ["10", "20", "30", "40", "50"],
-        "band_roles": {"blue": "10", "green": "20", "red": "30", "nir": "40", "swir1": "50"},
+        "band_roles": {k: v for k, v in LANDSAT7_ROLES.items() if k != "swir2"},
         "labels": "landsat96_labelled_pixels.tif", "points": "landsat96_points.shp",
-        "classes": {"1": "developed", "2": "agriculture", "3": "herbaceous", "4": "shrubland",
-                    "5": "forest", "6": "water", "7": "sediment"}}]})
+        "classes": {str(k): v for k, v in LANDSAT_NC_CLASSES.items()}}]})
 
     directory: str = Field(".", description="folder of the scene and reference files; "
                                             "relative to the pipeline file")
