@@ -13,6 +13,7 @@ import difflib
 import hashlib
 import json
 import os
+import re
 import tomllib
 import warnings
 from dataclasses import dataclass, field
@@ -23,10 +24,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mlstat_core.components import Params
 from mlstat_core.errors import ConfigError, ConfigIssue, MlstatError, is_pandas, value_kind
-from mlstat_core.registry import RegisteredComponent, Registry, get_registry
+from mlstat_core.registry import RegisteredComponent, Registry, boolean_issues, get_registry
 from mlstat_core.tasks import TaskType
 
 DEFAULT_SPLIT = "core.holdout"
+_LIST_SECTIONS = ("preprocess", "indicators")
+"""Sections written as arrays of tables, ``[[indicators]]``."""
 
 
 class PipelineSection(BaseModel):
@@ -177,7 +180,34 @@ def read_toml(path: str | Path) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+        raise ConfigError(f"{path} is not valid TOML: {exc}{_toml_hint(str(exc), text)}") \
+            from None
+
+
+def _toml_hint(message: str, text: str) -> str:
+    """The line a TOML error points at and, for the usual hand-editing slips (text without
+    quotes, a Windows path's backslashes, a key or table given twice), what to write."""
+    found = re.search(r"at line (\d+)", message)
+    number = int(found.group(1)) if found else 0
+    lines = text.splitlines()
+    shown = f": {lines[number - 1].strip()}" if 0 < number <= len(lines) else ""
+    listed = next((name for name in _LIST_SECTIONS if f"('{name}',)" in message), None)
+    if listed:
+        fix = f"write [[{listed}]] (double brackets) above each entry of the list"
+    elif "twice" in message:
+        fix = "each table is written once: merge the two into one"
+    elif "overwrite a value" in message:
+        fix = "a key is given twice in one table (or is both a key and a table): keep one"
+    elif "hex value" in message or "escape" in message.lower() or "\\" in shown:
+        fix = ("a backslash starts an escape in a double-quoted string: write a path with "
+               "forward slashes (C:/data/file.csv) or in single quotes ('C:\\data\\file.csv')")
+    elif "Illegal character '\\n'" in message:
+        fix = "a quoted string is not closed on its line"
+    elif "Invalid value" in message or "Illegal character" in message:
+        fix = "text is written in quotes (name = \"x\"), lists in brackets ([\"a\", \"b\"])"
+    else:
+        fix = ""
+    return f"\n  line {number}{shown}" + (f"\n  {fix}" if fix else "") if shown else ""
 
 
 def override_name(item: str, cli: bool = False) -> str:
@@ -246,6 +276,12 @@ def apply_overrides(data: dict[str, Any], overrides: list[str], source: str,
                     and (i > 0 or part in PipelineFile.model_fields):
                 # a table the file leaves out; validation checks its keys
                 node[part] = default_table(part) if i == 0 else {}
+            if isinstance(node, list) or (i == 0 and part in _LIST_SECTIONS):
+                where = ".".join(path[:i]) or part
+                raise ConfigError(f"{override_name(item, cli)}: [[{where}]] is a list of "
+                                  f"tables, which {given_with(cli)} cannot reach into; "
+                                  "change that "
+                                  f"entry's value in {source} itself")
             if not isinstance(node, dict) or part not in node:
                 where = ".".join(path[: i + 1])
                 close = difflib.get_close_matches(part, list(node) if isinstance(node, dict)
@@ -291,6 +327,10 @@ def _resolve(
             source, f"{section}.component",
             f"{entry.full_name} does not serve task {task.name!r}; it serves "
             f"{', '.join(entry.spec.tasks)}"))
+        return None
+    wrong_booleans = boolean_issues(entry.spec.params, ref.params(), section, source)
+    if wrong_booleans:
+        issues.extend(wrong_booleans)
         return None
     try:
         params = entry.spec.params.model_validate(ref.params())
@@ -373,6 +413,7 @@ def validate(
 ) -> PipelineConfig:
     """Validate a parsed pipeline file in two passes; raise one ConfigError with every issue."""
     registry = registry or get_registry()
+    shape_issues = control_character_issues(data, source) + _section_boolean_issues(data, source)
     try:
         file = PipelineFile.model_validate(data)
     except ValidationError as exc:
@@ -381,15 +422,11 @@ def validate(
         issues = issues_from_validation(exc, "", source)
         for issue in issues:
             issue.field = issue.field.lstrip(".")
-            if issue.message == "required parameter is missing":
-                issue.message = "required " + ("section" if "." not in issue.field else "key") \
-                    + " is missing"
-            if issue.message == "unknown parameter" and "." not in issue.field:
-                close = difflib.get_close_matches(issue.field, list(PipelineFile.model_fields), 1)
-                issue.message = (f"unknown section; sections are "
-                                 f"{', '.join(PipelineFile.model_fields)}")
-                issue.suggestion = close[0] if close else None
-        raise ConfigError(f"{source} is not a valid pipeline file", issues) from None
+            _explain_shape_issue(issue, data)
+        raise ConfigError(f"{source} is not a valid pipeline file",
+                          shape_issues + issues) from None
+    if shape_issues:
+        raise ConfigError(f"{source} is not a valid pipeline file", shape_issues)
 
     issues: list[ConfigIssue] = []
     task: TaskType | None = None
@@ -430,10 +467,15 @@ def validate(
         if found:
             indicators.append(found)
     issues.extend(quality_issues(file.quality, source))
+    _point_to_owner(issues, [*resolved.values(), *preprocess, *indicators])
     engine: RegisteredComponent | None = None
     try:
         engine = registry.engine(file.predict.engine)
-        engine.spec.params.model_validate(file.predict.options)
+        wrong_booleans = boolean_issues(engine.spec.params, file.predict.options,
+                                        "predict.options", source)
+        issues.extend(wrong_booleans)
+        if not wrong_booleans:
+            engine.spec.params.model_validate(file.predict.options)
     except ConfigError as exc:
         issues.append(ConfigIssue(source, "predict.engine", str(exc)))
     except ValidationError as exc:
@@ -456,6 +498,93 @@ def validate(
         file=file, task=task, loader=resolved["loader"], split=resolved["split"],
         model=resolved["model"], indicators=indicators, preprocess=preprocess, source=source,
         base_dir=base_dir or Path.cwd())
+
+
+def _explain_shape_issue(issue: ConfigIssue, data: dict[str, Any]) -> None:
+    """Reword one first-pass issue in the words of a pipeline file: a missing or unknown
+    section, an unknown key of a fixed section (with what it takes), ``[indicators]``
+    written where ``[[indicators]]`` is meant, or the other way round."""
+    from mlstat_core.registry import explain_unknown
+
+    section = issue.field.split(".")[0].split("[")[0]
+    if issue.message == "required parameter is missing":
+        issue.message = "required " + ("section" if "." not in issue.field else "key") \
+            + " is missing"
+    elif issue.message == "unknown parameter" and "." not in issue.field:
+        close = difflib.get_close_matches(issue.field, list(PipelineFile.model_fields), 1)
+        issue.message = f"unknown section; sections are {', '.join(PipelineFile.model_fields)}"
+        issue.suggestion = close[0] if close else None
+    elif issue.message == "unknown parameter":
+        model = getattr(PipelineFile.model_fields.get(section), "annotation", None)
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            explain_unknown([issue], model, f"[{section}]", section)
+    elif issue.field == section and section in _LIST_SECTIONS \
+            and isinstance(data.get(section), dict):
+        issue.message = (f"is one table [{section}], but the pipeline takes a list of them: "
+                         f"write [[{section}]] (double brackets) above each entry")
+    elif issue.field.startswith(section) and section not in _LIST_SECTIONS \
+            and isinstance(data.get(section), list):
+        issue.message = (f"is a list of tables [[{section}]], but the pipeline takes one: "
+                         f"write [{section}] (single brackets)")
+
+
+def _section_boolean_issues(data: dict[str, Any], source: str) -> list[ConfigIssue]:
+    """:func:`boolean_issues` of the core's fixed sections ([pipeline], [output], [predict])."""
+    return [issue for name, model in (("pipeline", PipelineSection), ("output", OutputSection),
+                                      ("predict", PredictSection))
+            for issue in boolean_issues(model, data.get(name), name, source)]
+
+
+_CONTROL_NAMES = {"\b": "backspace", "\f": "form feed", "\t": "tab", "\n": "new line",
+                  "\r": "carriage return", "\x00": "NUL"}
+
+
+def control_character_issues(data: Any, source: str, where: str = "") -> list[ConfigIssue]:
+    """Issues for strings holding control characters that a backslash of a Windows path made:
+    in a double-quoted TOML string ``"data\\budget.csv"`` is ``data`` + backspace +
+    ``udget.csv``, a path that silently names no file. Tabs and new lines count only in a
+    string without spaces (a path or a name, not a description); a string of one character
+    is a separator (``sep = "\\t"``), never a path."""
+    found: list[ConfigIssue] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found += control_character_issues(value, source, f"{where}.{key}".lstrip("."))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            found += control_character_issues(value, source, f"{where}[{i}]")
+    elif isinstance(data, str) and len(data) > 1:  # one character is a separator ("\t")
+        bad = [c for c in data if (ord(c) < 32 and c not in "\t\n\r") or ord(c) == 127]
+        if not bad and " " not in data:
+            bad = [c for c in data if c in "\t\n\r"]
+        if bad:
+            name = _CONTROL_NAMES.get(bad[0], f"U+{ord(bad[0]):04X}")
+            found.append(ConfigIssue(source, where, (
+                f"holds a {name} character ({data!r}): in a double-quoted TOML string a "
+                "backslash starts an escape (\\b, \\t, \\n ...), as in a Windows path; "
+                "write the path with forward slashes (data/budget.csv), which work on "
+                "Windows too")))
+    return found
+
+
+def _point_to_owner(issues: list[ConfigIssue],
+                    components: list[ResolvedComponent | None]) -> None:
+    """Add to each 'unknown parameter' issue without a close name the other section whose
+    component (or [quality]) takes that key: ``test_size`` under [model] belongs to [split]."""
+    from mlstat_core.quality.params import QualitySettings
+
+    owners = [("[quality]", "quality", QualitySettings.model_fields)]
+    owners += [(f"[{c.section}] ({c.entry.full_name})" if c.section != "indicators"
+                else f'an [[indicators]] table with component = "{c.entry.full_name}"',
+                c.section, c.entry.spec.params.model_fields)
+               for c in components if c is not None]
+    for issue in issues:
+        if not issue.message.startswith("unknown parameter") or issue.suggestion:
+            continue
+        section, _, key = issue.field.rpartition(".")
+        owner = next((name for name, where, fields in owners
+                      if key in fields and where != section.split("[")[0]), None)
+        if owner is not None:
+            issue.message += f"; {key} is a setting of {owner}: move it there"
 
 
 COST_SETTINGS = ("manual_seconds_per_record", "cost_per_hour", "currency", "records_per_cycle")
@@ -482,6 +611,9 @@ def quality_issues(quality: dict[str, Any], source: str) -> list[ConfigIssue]:
     from mlstat_core.quality.params import QualitySettings
     from mlstat_core.registry import explain_unknown, issues_from_validation
 
+    wrong_booleans = boolean_issues(QualitySettings, quality, "quality", source)
+    if wrong_booleans:
+        return wrong_booleans
     try:
         QualitySettings.model_validate(quality)
     except ValidationError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -81,6 +82,9 @@ class RegisteredComponent:
     def validate_params(self, params: dict[str, Any], where: str = "") -> BaseModel:
         """Check ``params`` against the component's own pydantic model (second pass)."""
         prefix = where or self.full_name
+        wrong_booleans = boolean_issues(self.spec.params, params, prefix, "<params>")
+        if wrong_booleans:
+            raise ConfigError(f"invalid params for {self.full_name}", wrong_booleans)
         try:
             return self.spec.params.model_validate(params)
         except ValidationError as exc:
@@ -197,19 +201,78 @@ def install_hint(distribution: str | None, missing: str) -> str:
     return hint
 
 
-def issues_from_validation(exc: ValidationError, prefix: str, file: str) -> list[ConfigIssue]:
-    """Turn pydantic's errors into ConfigIssues that name the field and what was expected."""
-    found: list[ConfigIssue] = []
+def _leaf_types(annotation: Any) -> list[Any]:
+    """The types an annotation admits, through Optional, unions and Annotated."""
+    from typing import Annotated, Union, get_args, get_origin
+
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _leaf_types(get_args(annotation)[0])
+    if origin is Union or type(annotation).__name__ == "UnionType":
+        return [leaf for arg in get_args(annotation) for leaf in _leaf_types(arg)]
+    return [annotation]
+
+
+def boolean_issues(model: type[BaseModel], given: Any, section: str,
+                   source: str) -> list[ConfigIssue]:
+    """Issues for ``true``/``false`` given to a number setting: pydantic would read them as
+    1 and 0 (``bootstrap = true`` would bootstrap once), so they are errors here."""
+    if not isinstance(given, dict):
+        return []
+    found = []
+    for key, value in given.items():
+        field_info = model.model_fields.get(key) if isinstance(key, str) else None
+        if not isinstance(value, bool) or field_info is None:
+            continue
+        types = [t for t in _leaf_types(field_info.annotation) if t is not type(None)]
+        if types and all(t in (int, float) for t in types):
+            what = "an integer" if types == [int] else "a number"
+            found.append(ConfigIssue(source, f"{section}.{key}", (
+                f"expects {what}, not the boolean {str(value).lower()} (it would be read as "
+                f"{int(value)}); write {what} such as {field_info.default!r}"
+                if field_info.default not in (None, ...) and not isinstance(
+                    field_info.default, bool) else
+                f"expects {what}, not the boolean {str(value).lower()}")))
+    return found
+
+
+_UNION_TAG = re.compile(r"^(int|float|str|bool|none|bytes|[a-z-]+\[.*\])$")
+"""A step of a pydantic error location that names a member of a union (``float``,
+``literal['cv','argmax']``, ``function-after[...]``), not a field."""
+
+
+def _grouped_errors(exc: ValidationError) -> list[tuple[tuple[Any, ...], list[Any]]]:
+    """Pydantic's errors grouped by field: the errors of the members of one union (a rule
+    name or a number) are one group, located at the field itself."""
+    groups: dict[tuple[Any, ...], list[Any]] = {}
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"])
+        loc = tuple(p for p in err["loc"]
+                    if not (isinstance(p, str) and _UNION_TAG.match(p) and "." not in p))
+        groups.setdefault(loc, []).append(err)
+    return list(groups.items())
+
+
+def issues_from_validation(exc: ValidationError, prefix: str, file: str) -> list[ConfigIssue]:
+    """Turn pydantic's errors into ConfigIssues that name the field and what was expected:
+    one issue per field (a value that is none of a union's members is one issue)."""
+    found: list[ConfigIssue] = []
+    for loc_parts, errs in _grouped_errors(exc):
+        loc = ".".join(str(p) for p in loc_parts)
         field_name = f"{prefix}.{loc}" if loc else prefix
+        err = errs[0]
+        given = err.get("input")
         if err["type"] == "extra_forbidden":
             message = "unknown parameter"
         elif err["type"] == "missing":
             message = "required parameter is missing"
         else:
-            message = f"{validation_text(err)} (got {err.get('input')!r})"
-        found.append(ConfigIssue(file, field_name, message))
+            texts = list(dict.fromkeys(validation_text(e) for e in errs))
+            message = texts[0] + "".join(
+                ", or " + t.removeprefix("Input should be ") for t in texts[1:])
+            if loc_parts or not isinstance(given, Mapping):  # not a whole table
+                message += f" (got {given!r})"
+        suggestion = next((c for e in errs if (c := _closest_choice(e))), None)
+        found.append(ConfigIssue(file, field_name, message, suggestion))
     return found
 
 
@@ -219,8 +282,8 @@ def blame_defaults(issues: list[ConfigIssue], exc: ValidationError, given: Mappi
     the user did not give: it is the params model's own default, a defect of the plugin."""
     if entry is None:
         return issues
-    for issue, err in zip(issues, exc.errors(), strict=False):
-        loc = err["loc"]
+    for issue, (loc, errs) in zip(issues, _grouped_errors(exc), strict=False):
+        err = errs[0]
         if not loc or err["type"] in ("missing", "extra_forbidden") or loc[0] in given:
             continue
         issue.message = (
@@ -229,6 +292,18 @@ def blame_defaults(issues: list[ConfigIssue], exc: ValidationError, given: Mappi
             f"plugin {entry.plugin!r}'s params defaults (distribution {entry.distribution}): "
             "report it to its authors; meanwhile set a valid value in this table")
     return issues
+
+
+def _closest_choice(err: Mapping[str, Any]) -> str | None:
+    """For a text that is none of a setting's choices (``confidence = "tpo"``), the choice
+    it is closest to."""
+    given = err.get("input")
+    if err["type"] != "literal_error" or not isinstance(given, str):
+        return None
+    choices = re.findall(r"'([^']*)'", str((err.get("ctx") or {}).get("expected", "")))
+    close = difflib.get_close_matches(given, choices, n=1) \
+        or difflib.get_close_matches(given.lower(), choices, n=1)
+    return close[0] if close else None
 
 
 def explain_unknown(issues: list[ConfigIssue], params: type[BaseModel], owner: str,

@@ -370,3 +370,18 @@ def test_a_run_folder_named_in_local_time_by_an_older_version_still_opens(
                     str(tmp_path / "scored.csv"), "--json")
     assert json.loads(result.stdout)["status"] == "succeeded"
     assert invoke("compare", str(old), str(new)).exit_code == 0
+
+
+def test_a_hand_edited_mistake_is_one_message_and_no_run_folder(tmp_path, budget_csv):
+    path = tmp_path / "p.toml"
+    path.write_text('[pipeline]\nname = "x"\ntask = "tabular_classification"\nseed = true\n'
+                    '[loader]\ncomponent = "core.table"\npath = "data\\budget.csv"\n'
+                    'target = "children"\n[model]\ncomponent = "core.majority"\n'
+                    '[indicators]\ncomponent = "core.timings"\n', encoding="utf-8")
+    proc = run_cli("run", str(path), "--out", str(tmp_path / "runs"))
+    assert proc.returncode == 2, proc.stderr
+    for expected in ("[pipeline.seed] expects an integer", "[loader.path] holds a backspace",
+                     "write [[indicators]]"):
+        assert expected in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert not (tmp_path / "runs").exists()

@@ -184,3 +184,146 @@ def test_cost_settings_without_the_cost_indicator_warn(write_pipeline, recwarn):
         {"component": "core.classification_accuracy"}, {"component": "core.cost_effectiveness"}]))
     load_config(write_pipeline("defaults.toml", quality=quality, indicators=None))
     assert not [w for w in recwarn if "[quality] sets" in str(w.message)]
+
+
+def test_a_windows_backslash_that_became_an_escape_is_named_with_the_fix(tmp_path: Path,
+                                                                          budget_csv: Path):
+    # "data\budget.csv" in double quotes is "data" + backspace + "udget.csv": no such file
+    path = tmp_path / "p.toml"
+    path.write_text('[pipeline]\nname = "x"\ntask = "tabular_classification"\n'
+                    '[loader]\ncomponent = "core.table"\npath = "data\\budget.csv"\n'
+                    'target = "children"\n[model]\ncomponent = "core.majority"\n',
+                    encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = issues_of(info.value)["loader.path"]
+    assert "backspace" in message and "forward slashes" in message
+
+
+def test_a_tab_separator_written_as_an_escape_is_no_windows_path(write_pipeline, budget_csv):
+    """``sep = "\\t"`` (a tab-separated file) is one character, not a path gone wrong."""
+    path = write_pipeline(loader={"component": "core.table", "path": str(budget_csv),
+                                  "target": "children", "sep": "\t"})
+    assert load_config(path).loader.params.sep == "\t"
+
+
+def test_a_description_may_span_lines(write_pipeline):
+    path = write_pipeline(pipeline={"name": "t", "task": "tabular_classification",
+                                    "description": "two\nlines of text"})
+    assert load_config(path).file.pipeline.description == "two\nlines of text"
+
+
+@pytest.mark.parametrize("sections, field", [
+    ({"pipeline": {"name": "t", "task": "tabular_classification", "seed": True}},
+     "pipeline.seed"),
+    ({"predict": {"chunk_size": True}}, "predict.chunk_size"),
+    ({"model": {"component": "core.logistic_regression", "max_iter": True}}, "model.max_iter"),
+    ({"indicators": [{"component": "core.classification_accuracy", "bootstrap": True}]},
+     "indicators[0].bootstrap"),
+    ({"quality": {"cost_per_hour": True}}, "quality.cost_per_hour"),
+])
+def test_a_boolean_for_a_number_is_refused_not_read_as_one(write_pipeline, sections, field):
+    with pytest.raises(ConfigError) as info:
+        load_config(write_pipeline(**sections))
+    assert "not the boolean true" in issues_of(info.value)[field]
+
+
+def test_indicators_written_as_one_table_say_to_use_double_brackets(tmp_path: Path,
+                                                                     budget_csv: Path):
+    path = tmp_path / "p.toml"
+    path.write_text('[pipeline]\nname = "x"\ntask = "tabular_classification"\n'
+                    f'[loader]\ncomponent = "core.table"\npath = "{budget_csv.as_posix()}"\n'
+                    'target = "children"\n[model]\ncomponent = "core.majority"\n'
+                    '[indicators]\ncomponent = "core.timings"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert "write [[indicators]]" in issues_of(info.value)["indicators"]
+
+
+def test_a_single_section_written_as_a_list_says_to_use_single_brackets(write_pipeline):
+    with pytest.raises(ConfigError) as info:
+        load_config(write_pipeline(model=[{"component": "core.majority"}]))
+    assert "write [model] (single brackets)" in issues_of(info.value)["model"]
+
+
+@pytest.mark.parametrize("section, table, key, close", [
+    ("pipeline", {"name": "t", "task": "tabular_classification", "sed": 1}, "sed", "seed"),
+    ("output", {"dri": "runs"}, "dri", "dir"),
+    ("predict", {"chunk_sise": 10}, "chunk_sise", "chunk_size"),
+])
+def test_a_misspelt_key_of_a_core_section_gets_the_closest_name(write_pipeline, section, table,
+                                                                key, close):
+    with pytest.raises(ConfigError) as info:
+        load_config(write_pipeline(**{section: table}))
+    (issue,) = [i for i in info.value.issues if i.field == f"{section}.{key}"]
+    assert issue.suggestion == close and f"[{section}]" in issue.message
+
+
+def test_a_param_under_the_wrong_section_says_where_it_belongs(write_pipeline):
+    path = write_pipeline(model={"component": "core.logistic_regression", "test_size": 0.3,
+                                 "target_accuracy": 0.9})
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    found = issues_of(info.value)
+    assert "setting of [split] (core.stratified): move it there" in found["model.test_size"]
+    assert "setting of [quality]" in found["model.target_accuracy"]
+
+
+def test_a_misspelt_choice_gets_the_closest_choice(write_pipeline):
+    path = write_pipeline(model={"component": "core.logistic_regression",
+                                 "class_weight": "balancd"})
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    (issue,) = info.value.issues
+    assert issue.field == "model.class_weight" and issue.suggestion == "balanced"
+
+
+def test_a_value_none_of_a_union_accepts_is_one_issue_at_the_field():
+    from typing import Literal
+
+    from pydantic import BaseModel, ValidationError
+
+    from mlstat_core.registry import issues_from_validation
+
+    class Rule(BaseModel):
+        threshold: Literal["argmax", "cv"] | float = "cv"
+
+    with pytest.raises(ValidationError) as info:
+        Rule.model_validate({"threshold": "agrmax"})
+    (issue,) = issues_from_validation(info.value, "model", "p.toml")
+    assert issue.field == "model.threshold" and issue.suggestion == "argmax"
+    assert "or a valid number" in issue.message
+
+
+@pytest.mark.parametrize("item", ["indicators.top_k=3", "indicators.0.top_k=3"])
+def test_set_into_the_indicators_list_says_to_edit_the_file(write_pipeline, item):
+    with pytest.raises(ConfigError, match=r"\[\[indicators\]\] is a list of tables"):
+        load_config(write_pipeline(), [item], cli=True)
+
+
+@pytest.mark.parametrize("text, words", [
+    ('[pipeline]\nname = x\n', ["line 2: name = x", "text is written in quotes"]),
+    ('[pipeline]\nname = "x"\nname = "y"\n', ["line 3", "a key is given twice"]),
+    ('[model]\nC = 1\n[model]\nC = 2\n', ["line 3: [model]", "merge the two"]),
+    ('[indicators]\ncomponent = "a"\n[indicators]\ncomponent = "b"\n',
+     ["write [[indicators]]"]),
+    ('[loader]\npath = "C:\\Users\\me\\x.csv"\n', ["forward slashes"]),
+])
+def test_a_toml_slip_names_the_line_and_what_to_write(tmp_path: Path, text, words):
+    path = tmp_path / "p.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert all(w in str(info.value) for w in words), str(info.value)
+
+
+def test_non_ascii_file_and_folder_names_work(tmp_path: Path, budget_csv: Path):
+    folder = tmp_path / "données"
+    folder.mkdir()
+    (folder / "ménages.csv").write_bytes(budget_csv.read_bytes())
+    path = tmp_path / "pipeline-é.toml"
+    path.write_text('[pipeline]\nname = "x"\ntask = "tabular_classification"\n'
+                    '[loader]\ncomponent = "core.table"\npath = "données/ménages.csv"\n'
+                    'target = "children"\n[model]\ncomponent = "core.majority"\n',
+                    encoding="utf-8")
+    assert load_config(path).loader.params.path == "données/ménages.csv"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Literal
 
@@ -169,14 +170,39 @@ class ImageryForestParams(MapParams):
     cv_block_size: int = Field(32, ge=1, le=4096,
                                description="block side (pixels) of the 'cv' folds")
 
-    @model_validator(mode="after")
-    def _check(self) -> ImageryForestParams:
-        bad = [w for w in self.context_windows if w < 3 or w % 2 == 0 or w > 255]
+    @field_validator("context_windows")
+    @classmethod
+    def _odd_windows(cls, value: list[int]) -> list[int]:
+        bad = [w for w in value if w < 3 or w % 2 == 0 or w > 255]
         if bad:
             raise ValueError(f"context_windows must be odd sides from 3 to 255; got {bad}")
-        if isinstance(self.threshold, float) and not 0 < self.threshold < 1:
+        return value
+
+    @field_validator("threshold", mode="before")
+    @classmethod
+    def _threshold_rule(cls, value: object) -> object:
+        """Refuse a boolean (read as 1) and an unknown rule in one message, with the
+        closest rule, instead of one message per member of the union."""
+        rules = ("argmax", "cv", "validation")
+        if isinstance(value, bool):
+            raise ValueError("threshold must be 'argmax', 'cv', 'validation' or a number in "
+                             "(0, 1), not a boolean")
+        if isinstance(value, str) and value not in rules:
+            try:
+                float(value)
+            except ValueError:
+                close = difflib.get_close_matches(value.lower(), rules, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ValueError("threshold must be 'argmax', 'cv', 'validation' or a number "
+                                 f"in (0, 1){hint}") from None
+        return value
+
+    @field_validator("threshold")
+    @classmethod
+    def _threshold_range(cls, value: str | float) -> str | float:
+        if isinstance(value, float) and not 0 < value < 1:
             raise ValueError("a numeric threshold must lie in (0, 1)")
-        return self
+        return value
 
 
 class ContextForestParams(ImageryForestParams):

@@ -20,6 +20,7 @@ def pipeline(**model: Any) -> dict[str, Any]:
     ({"base": "coding.linear_svn"}, "model.base", "did you mean 'coding.linear_svm'"),
     ({"base_params": {"CC": 3.0}}, "model.base_params.CC", "did you mean 'C'"),
     ({"base_params": {"C": -1}}, "model.base_params.C", "greater than 0"),
+    ({"base_params": {"C": True}}, "model.base_params.C", "not the boolean true"),
     ({"index": {"timezone": "Europe/Brussel"}}, "model.index.timezone",
      "did you mean 'Europe/Brussels'"),
     ({"normalise": {"hashtag": True}}, "model.normalise.hashtag", "twitter.sentiment [normalise]"),
