@@ -32,6 +32,11 @@ MODEL_DIR = "model"
 MANIFEST_SCHEMA = 1
 PROFILE = "profile.json"
 """The training profile for drift checks: read at prediction time, so checked like the model."""
+CONFIG = "config.toml"
+"""The pipeline as run: scoring reads its loader settings (separator, decimal mark, missing
+values), so it is checked like the model."""
+CHECKED_WITH_MODEL = (PROFILE, CONFIG)
+"""Files outside ``model/`` read with the model, whose SHA-256 is checked before they are."""
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -109,7 +114,10 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     """Write to a temporary file beside ``path`` and rename it in place: never half a file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:  # a read-only folder: name the file meant, not a hidden temporary
+        raise type(exc)(exc.errno, exc.strerror, str(path)) from None
     try:
         os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; run folders are meant to be shared
         with os.fdopen(fd, "wb") as handle:
@@ -276,18 +284,40 @@ def _zip_bytes(entries: dict[str, tuple[bytes, int]]) -> bytes:
     return buffer.getvalue()
 
 
+REPLACED = ("was it replaced after the run? do not use this run folder: take the run from "
+            "where it was made, or rerun the pipeline")
+"""What to do about a model file that is not what mlstat writes."""
+
+
+def not_a_model_file(path: str | Path, data: bytes, expected: str) -> IntegrityError:
+    """The error for a model file that is not of the ``expected`` format (a pickle, say),
+    naming the file and what it looks like; nothing in it is ever run."""
+    looks = ("a Python pickle, which mlstat never reads (opening it could run any code)"
+             if data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")
+             else "a torch.save file, a Python pickle, which mlstat never reads (opening it "
+             "could run any code)" if data[:2] == b"PK" and b"data.pkl" in data[:4096]
+             else "empty" if not data else f"not a {expected} file")
+    return IntegrityError(f"{path} is {looks}; mlstat wrote a {expected} file there: {REPLACED}")
+
+
 def load_skops(path: str | Path, trusted: Iterable[str] = ()) -> Any:
-    """Load a skops file only if every type in it is skops-safe or listed in ``trusted``."""
+    """Load a skops file only if every type in it is skops-safe or listed in ``trusted``; a
+    file that is no skops file (a pickle, a truncated file) is one IntegrityError."""
     sio = _skops_io()
 
     data = Path(path).read_bytes()
+    try:  # what every skops version writes: a zip file holding a JSON schema
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            json.loads(archive.read("schema.json"))
+    except (zipfile.BadZipFile, KeyError, ValueError, EOFError, OSError):
+        raise not_a_model_file(path, data, "skops") from None
     untrusted = sio.get_untrusted_types(data=data)
     allowed = set(trusted)
     refused = [t for t in untrusted if t not in allowed]
     if refused:
         error = IntegrityError(
-            f"{path} contains types that are not trusted: {', '.join(refused)}; "
-            "only files written by mlstat for this model class are loaded"
+            f"{path} contains types that are not trusted: {', '.join(refused)}; mlstat "
+            f"writes only trusted types for this model, and loads nothing else: {REPLACED}"
         )
         error.untrusted_types = refused  # type: ignore[attr-defined] - for the fix's wording
         raise error
@@ -303,9 +333,16 @@ def save_tensors(tensors: dict[str, Any], path: str | Path) -> Path:
 
 
 def load_tensors(path: str | Path, device: str = "cpu") -> dict[str, Any]:
-    from safetensors.torch import load_file
+    """Torch tensors from a safetensors file; a file that is no safetensors file (a pickled
+    ``torch.save``, a truncated file) is one IntegrityError, and is never unpickled."""
+    from safetensors.torch import load as st_load
 
-    return load_file(str(path), device=device)
+    data = Path(path).read_bytes()
+    try:
+        tensors = st_load(data)
+    except Exception:  # safetensors raises its own SafetensorError, or ValueError
+        raise not_a_model_file(path, data, "safetensors") from None
+    return {name: tensor.to(device) for name, tensor in tensors.items()}
 
 
 # --- environment ----------------------------------------------------------------------------
@@ -421,6 +458,7 @@ class RunFolder:
         if not isinstance(manifest.get("files", {}), dict):
             raise DataError(f"the run folder is damaged: `files` in {manifest_path} is not an "
                             "object of file -> SHA-256; rerun the pipeline")
+        check_schema(manifest, manifest_path)
         return cls(path, manifest)
 
     def save_manifest(self) -> None:
@@ -465,9 +503,15 @@ class RunFolder:
         return self.path / MODEL_DIR
 
     def verify(self, prefix: str = MODEL_DIR) -> None:
-        """Check the files under ``prefix`` (and ``profile.json``, read with the model)
-        against the manifest: every file there must be listed, and match its SHA-256."""
+        """Check the files under ``prefix`` (and ``profile.json`` and ``config.toml``, read
+        with the model) against the manifest: every file there must be listed, be a plain
+        file (no symbolic link to elsewhere), and match its SHA-256."""
         status = self.manifest.get("status")
+        if "status" not in self.manifest:
+            raise IntegrityError(
+                f"{self.path / MANIFEST} has no `status`: it is damaged or was not written by "
+                "mlstat, so whether the run finished is unknown; take the run folder again "
+                "from where it was made, or rerun the pipeline")
         if status == "running":
             raise DataError(
                 f"run {self.path} never finished (status 'running'): it is still running, or "
@@ -476,29 +520,91 @@ class RunFolder:
         if status != "succeeded":
             error = self.manifest.get("error")
             raise DataError(f"run {self.path} did not succeed (status {status!r}"
-                            + (f": {error}" if error else "") + "); it has no usable model")
+                            + (f": {error}" if error else "") + "); it has no usable model: "
+                            + ("fix that and " if error else "") + "rerun the pipeline")
         listed = self.manifest.get("files", {})
         files = {k: v for k, v in listed.items() if k.startswith(prefix + "/")}
         if not files:
-            raise IntegrityError(f"manifest of {self.path} lists no files under {prefix}/")
+            raise IntegrityError(
+                f"{self.path / MANIFEST} lists no files under {prefix}/: the manifest is "
+                "damaged or was edited; take the run folder again from where it was made, or "
+                "rerun the pipeline")
+        refuse_links(self.path, prefix)
         on_disk = {p.relative_to(self.path).as_posix()
                    for p in (self.path / prefix).rglob("*") if p.is_file() or p.is_symlink()}
-        if prefix == MODEL_DIR and ((self.path / PROFILE).exists() or PROFILE in listed):
-            on_disk.add(PROFILE)
-            files[PROFILE] = listed.get(PROFILE)
+        if prefix == MODEL_DIR:
+            for name in CHECKED_WITH_MODEL:
+                if (self.path / name).exists() or (self.path / name).is_symlink() \
+                        or name in listed:
+                    refuse_links(self.path, name)
+                    on_disk.add(name)
+                    files[name] = listed.get(name)
         unlisted = sorted(on_disk - {k for k, v in files.items() if v})
         if unlisted:
             raise IntegrityError(
                 f"{self.path / unlisted[0]} is not listed in {self.path / MANIFEST}: a file "
                 "added or unrecorded after the run; do not load it, rerun the pipeline")
         for relative, expected in files.items():
-            file = self.path / relative
-            if not file.is_file():
-                raise IntegrityError(f"{file} is listed in the manifest but missing")
-            actual = sha256_file(file)
-            if actual != expected:
-                raise IntegrityError(
-                    f"{file} does not match the SHA-256 in {self.path / MANIFEST} "
-                    f"(expected {str(expected)[:12]}..., found {actual[:12]}...): the file was "
-                    "changed after the run; do not load it, rerun the pipeline"
-                )
+            self.check_file(relative, expected)
+
+    def check_files(self, *relatives: str) -> None:
+        """Check each of ``relatives`` that the manifest lists against its SHA-256, before
+        a command reads it (``report.json`` before ``mlstat report`` rebuilds the report
+        from it and fingerprints the result, so an edit is not made to look original)."""
+        listed = self.manifest.get("files", {})
+        for relative in relatives:
+            if relative in listed:
+                refuse_links(self.path, relative)
+                self.check_file(relative, listed[relative])
+
+    def check_file(self, relative: str, expected: Any) -> None:
+        """An IntegrityError when the file ``relative`` is missing or does not match the
+        SHA-256 ``expected``."""
+        file = self.path / relative
+        if not file.is_file():
+            raise IntegrityError(
+                f"{file} is listed in {self.path / MANIFEST} but missing: the run folder "
+                "is incomplete (copied in part, or the file was deleted); copy the whole "
+                "run folder again, or rerun the pipeline")
+        actual = sha256_file(file)
+        if actual != expected:
+            raise IntegrityError(
+                f"{file} does not match the SHA-256 in {self.path / MANIFEST} "
+                f"(expected {str(expected)[:12]}..., found {actual[:12]}...): the file was "
+                "changed after the run; do not load it, rerun the pipeline"
+            )
+
+
+def refuse_links(run_dir: Path, relative: str) -> None:
+    """An IntegrityError when ``relative`` (a file or folder of the run), or anything under
+    it, is a symbolic link: a run writes plain files only, and a link lets whoever can write
+    its target change the model after its hash was checked."""
+    top = run_dir / relative
+    links = [top] if top.is_symlink() else []
+    if not links and top.is_dir():
+        links = sorted(p for p in top.rglob("*") if p.is_symlink())
+    if links:
+        link = links[0]
+        raise IntegrityError(
+            f"{link} is a symbolic link (to {os.readlink(link)}), not what the run wrote: "
+            "whoever can write its target could change the model; put the file itself in "
+            "its place (cp --dereference), or rerun the pipeline")
+
+
+def check_schema(manifest: dict[str, Any], manifest_path: Path) -> None:
+    """A DataError for a manifest written by a newer mlstat, in a layout this one may
+    misread (a manifest without ``schema_version`` predates it: layout 1)."""
+    version = manifest.get("schema_version", MANIFEST_SCHEMA)
+    if isinstance(version, int) and not isinstance(version, bool) \
+            and version <= MANIFEST_SCHEMA:
+        return
+    environment = manifest.get("environment")
+    core = environment.get("mlstat_core") if isinstance(environment, dict) else None
+    from mlstat_core import __version__
+
+    made_with = f"mlstat-core {core}" if isinstance(core, str) else "another mlstat-core"
+    raise DataError(
+        f"{manifest_path} was written by {made_with} in manifest layout {version!r}, which "
+        f"mlstat-core {__version__} (layout {MANIFEST_SCHEMA}) cannot read safely; install "
+        f"the mlstat-core that made the run" + (f" (pip install 'mlstat-core=={core}')"
+                                                if isinstance(core, str) else ""))

@@ -202,6 +202,7 @@ def evaluate(
         raise DataError(f"{_named('input_file', cli)} is {value_kind(input_file)}; "
                         "give the path of a labelled file (CSV, Parquet or Excel)")
     source, model, _factory, _steps = load_model(run_dir, registry)
+    require_manifest_fields(source)
     task = registry.task(str(source.manifest.get("task")))
     if not task.needs_target or "raster" in task.tags:
         raise ConfigError(f"run {source.path.name} is a {task.name!r} run; mlstat evaluate "
@@ -218,6 +219,20 @@ def evaluate(
                           "folder outside run folders")
     with sigterm_as_interrupt():
         return runner.execute()
+
+
+def require_manifest_fields(source: RunFolder) -> None:
+    """A DataError naming what an evaluation reads from the run's manifest (its task, its
+    loader) and the manifest lacks: a damaged or hand-edited manifest."""
+    components = source.manifest.get("components")
+    missing = [field for field, value in (
+        ("task", source.manifest.get("task")),
+        ("components.loader", components.get("loader") if isinstance(components, dict)
+         else None)) if not isinstance(value, str) or not value]
+    if missing:
+        raise DataError(f"{source.path / 'manifest.json'} has no {' and no '.join(missing)}: "
+                        "the manifest is damaged or was edited; take the run folder again "
+                        "from where it was made, or rerun the pipeline")
 
 
 def _overrides(source: RunFolder, input_file: str | Path | None,

@@ -7,6 +7,7 @@ chunks, so memory is bounded by the chunk size; other engines (``spark``) are pl
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -20,7 +21,14 @@ import pandas as pd
 
 from mlstat_core.artifacts import MANIFEST, PROFILE, RunFolder, read_json
 from mlstat_core.components import Engine, Model
-from mlstat_core.errors import ConfigError, DataError, ModelError, listed, value_kind
+from mlstat_core.errors import (
+    ConfigError,
+    DataError,
+    IntegrityError,
+    ModelError,
+    listed,
+    value_kind,
+)
 from mlstat_core.formats import CSV_SUFFIXES
 from mlstat_core.io import (
     TableWriter,
@@ -113,8 +121,13 @@ class ScoringJob:
         files: dict[str, tuple[bytes, str]] = {}
         for relative, digest in self.folder.manifest.get("files", {}).items():
             if relative.startswith("model/"):
-                files[relative.removeprefix("model/")] = (
-                    (self.folder.path / relative).read_bytes(), digest)
+                data = (self.folder.path / relative).read_bytes()
+                if hashlib.sha256(data).hexdigest() != digest:  # changed since load_model
+                    raise IntegrityError(
+                        f"{self.folder.path / relative} changed while it was being scored "
+                        f"(it no longer matches the SHA-256 in {self.folder.path / MANIFEST}); "
+                        "do not use this run folder: rerun the pipeline")
+                files[relative.removeprefix("model/")] = (data, digest)
         return files
 
 

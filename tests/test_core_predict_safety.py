@@ -5,11 +5,15 @@ mistake is one message with exit code 2."""
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import pickle
 import shutil
 import subprocess
 import sys
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +22,7 @@ import pytest
 from click.testing import CliRunner
 
 import mlstat_core
-from mlstat_core.artifacts import MANIFEST, sha256_file
+from mlstat_core.artifacts import MANIFEST, atomic_write_text, load_tensors, sha256_file
 from mlstat_core.cli import main
 from mlstat_core.errors import DataError, IntegrityError, PluginError
 from mlstat_core.io import TableWriter, as_text, iter_table
@@ -295,10 +299,23 @@ def test_a_model_made_with_other_versions_warns_naming_them(trained, run_copy):
         load_model(trained)
 
 
+def broken_skops() -> bytes:
+    """A zip file with a skops schema that no skops version can read back."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("schema.json", json.dumps({"__class__": "X", "protocol": 2}))
+    return buffer.getvalue()
+
+
 def test_a_damaged_model_file_that_passes_its_hash_check_is_not_blamed_on_its_author(
         run_copy, tmp_path):
     skops = run_copy / "model" / "estimator.skops"
     skops.write_bytes(skops.read_bytes()[:200])  # cut short, then hashed again
+    rehash(run_copy, "model/estimator.skops")
+    with pytest.raises(IntegrityError, match=r"estimator.skops is not a skops file; .*was it "
+                       r"replaced after the run\? .*rerun the pipeline"):
+        load_model(run_copy)
+    skops.write_bytes(broken_skops())  # a skops file, but not one this skops can read
     rehash(run_copy, "model/estimator.skops")
     with pytest.raises(PluginError, match=r"step load: .*pass their hash check but could not be "
                        r"read back: if the run folder's files were changed after the run"):
@@ -323,6 +340,192 @@ def test_a_damaged_manifest_is_one_message(run_copy, tmp_path, manifest):
                     "--output", tmp_path / "s.csv")
     assert result.exit_code == 2, result.output
     assert result.output.startswith("Error: ") and len(result.output.splitlines()) == 1
+
+
+# --- run folders received from elsewhere: tampered, forged, incomplete ---------------------
+
+
+class RunsCode:
+    """Unpickling this runs ``os.mkdir(marker)``: what a forged model file could do."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.mkdir, (str(self.marker),))
+
+
+class OwnClass:
+    """A class of the user's own module: no model of mlstat's holds one."""
+
+    def __init__(self) -> None:
+        self.value = 1
+
+
+def predict_output(run: Path, tmp_path: Path):
+    return invoke("predict", run, "--input", new_records(tmp_path / "n.csv"),
+                  "--output", tmp_path / "s.csv")
+
+
+def test_a_pickle_put_in_place_of_the_model_runs_no_code_even_with_a_forged_hash(
+        run_copy, tmp_path):
+    marker = tmp_path / "code-ran"
+    (run_copy / "model" / "estimator.skops").write_bytes(pickle.dumps(RunsCode(marker)))
+    result = predict_output(run_copy, tmp_path)
+    assert result.exit_code == 2 and "does not match the SHA-256" in result.output
+    rehash(run_copy, "model/estimator.skops")  # the forger rewrites the manifest too
+    result = predict_output(run_copy, tmp_path)
+    assert result.exit_code == 2, result.output
+    assert len(result.output.splitlines()) == 1 and "Traceback" not in result.output
+    assert "estimator.skops is a Python pickle, which mlstat never reads" in result.output
+    assert "rerun the pipeline" in result.output
+    assert not marker.exists() and not (tmp_path / "s.csv").exists()
+
+
+def test_a_skops_file_holding_an_untrusted_type_is_refused_even_with_a_forged_hash(
+        run_copy, tmp_path):
+    from mlstat_core.artifacts import _skops_io
+
+    (run_copy / "model" / "estimator.skops").write_bytes(
+        _skops_io().dumps({"estimator": OwnClass(), "call": os.system}))
+    rehash(run_copy, "model/estimator.skops")
+    result = predict_output(run_copy, tmp_path)
+    assert result.exit_code == 2, result.output
+    assert "contains types that are not trusted" in result.output
+    assert "OwnClass" in result.output and "system" in result.output
+    assert "rerun the pipeline" in result.output and not (tmp_path / "s.csv").exists()
+
+
+def test_a_torch_save_file_in_place_of_safetensors_is_refused_unread(tmp_path):
+    torch = pytest.importorskip("torch")
+    marker = tmp_path / "code-ran"
+    weights = tmp_path / "weights.safetensors"
+    torch.save({"w": RunsCode(marker)}, weights)
+    with pytest.raises(IntegrityError, match=r"weights.safetensors is a torch.save file, a "
+                       r"Python pickle, which mlstat never reads"):
+        load_tensors(weights)
+    weights.write_bytes(b"")
+    with pytest.raises(IntegrityError, match="weights.safetensors is empty"):
+        load_tensors(weights)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("damage", ["edited", "deleted"])
+def test_the_config_read_at_prediction_time_is_checked_like_the_model(
+        run_copy, tmp_path, damage):
+    config = run_copy / "config.toml"
+    if damage == "edited":  # would read new files with a decimal comma
+        config.write_text(config.read_text().replace("[loader]\n", '[loader]\ndecimal = ","\n'))
+    else:
+        config.unlink()
+    result = predict_output(run_copy, tmp_path)
+    assert result.exit_code == 2, result.output
+    assert "config.toml" in result.output and "rerun the pipeline" in result.output
+    assert not (tmp_path / "s.csv").exists()
+
+
+@pytest.mark.parametrize("where", ["model/estimator.skops", "model"])
+def test_a_symbolic_link_in_place_of_the_model_is_refused(run_copy, tmp_path, where):
+    real = tmp_path / "elsewhere"
+    shutil.move(run_copy / where, real)
+    (run_copy / where).symlink_to(real)  # same bytes, but writable by whoever owns the target
+    result = predict_output(run_copy, tmp_path)
+    assert result.exit_code == 2, result.output
+    assert f"{where} is a symbolic link" in result.output
+    assert "cp --dereference" in result.output and not (tmp_path / "s.csv").exists()
+
+
+def test_a_manifest_of_a_newer_layout_names_the_version_to_install(run_copy, tmp_path):
+    def newer(manifest: dict) -> None:
+        manifest["schema_version"] = 99
+        manifest["environment"]["mlstat_core"] = "9.1.0"
+
+    edit_json(run_copy / MANIFEST, newer)
+    with pytest.raises(DataError, match=r"written by mlstat-core 9\.1\.0 in manifest layout 99"
+                       r".*pip install 'mlstat-core==9\.1\.0'"):
+        mlstat_core.load_run(run_copy)
+    result = predict_output(run_copy, tmp_path)
+    assert result.exit_code == 2 and "manifest layout 99" in result.output
+
+
+@pytest.mark.parametrize("field", ["status", "files"])
+def test_a_manifest_without_its_status_or_files_says_it_is_damaged(run_copy, tmp_path, field):
+    edit_json(run_copy / MANIFEST, lambda m: m.pop(field))
+    result = predict_output(run_copy, tmp_path)
+    assert result.exit_code == 2, result.output
+    assert "manifest.json" in result.output and "rerun the pipeline" in result.output
+    assert "None" not in result.output
+
+
+def test_a_model_file_listed_but_missing_says_the_folder_is_incomplete(run_copy, tmp_path):
+    (run_copy / "model" / "state.json").unlink()
+    result = predict_output(run_copy, tmp_path)
+    assert result.exit_code == 2, result.output
+    assert "state.json is listed in" in result.output
+    assert "copy the whole run folder again" in result.output
+
+
+def test_model_files_shipped_to_workers_are_checked_again(run_copy, tmp_path):
+    from mlstat_core.predict import ScoringJob
+
+    folder, model, factory, _steps = load_model(run_copy)
+    job = ScoringJob(folder, model, factory, "in.csv", tmp_path / "s.parquet")
+    assert set(job.model_files()) == {"estimator.skops", "state.json"}
+    skops = run_copy / "model" / "estimator.skops"  # swapped after the check, before shipping
+    skops.write_bytes(skops.read_bytes()[:-1] + b"x")
+    with pytest.raises(IntegrityError, match=r"estimator.skops changed while it was being "
+                       r"scored"):
+        job.model_files()
+
+
+def test_a_failed_run_copied_in_has_no_model_to_score_and_says_what_to_do(run_copy, tmp_path):
+    def failed(manifest: dict) -> None:
+        manifest["status"] = "failed"
+        manifest["error"] = "interrupted (SIGTERM)"
+
+    edit_json(run_copy / MANIFEST, failed)
+    result = predict_output(run_copy, tmp_path)
+    assert result.exit_code == 2, result.output
+    assert "did not succeed (status 'failed': interrupted (SIGTERM)); it has no usable " \
+        "model: fix that and rerun the pipeline" in result.output
+
+
+def test_a_report_json_edited_after_the_run_is_refused_by_check_files(run_copy):
+    folder = mlstat_core.load_run(run_copy)
+    folder.check_files("report.json", "not-listed.txt")  # as written: nothing to say
+    edit_json(run_copy / "report.json", lambda r: r.__setitem__("edited", True))
+    with pytest.raises(IntegrityError, match=r"report.json does not match the SHA-256"):
+        folder.check_files("report.json")
+
+
+def test_report_and_compare_refuse_a_run_whose_figures_or_model_were_edited(run_copy, trained):
+    """`mlstat report` would rebuild an edited report.json and fingerprint it as original, and
+    `mlstat compare` rank its figures or say a changed model reproduced the training."""
+    runner = CliRunner()
+    assert runner.invoke(main, ["compare", str(trained), str(run_copy)]).exit_code == 0
+    report = run_copy / "report.json"
+    original = report.read_bytes()
+    edit_json(report, lambda r: r.__setitem__("edited", True))
+    for args in (["report", str(run_copy)], ["compare", str(trained), str(run_copy)]):
+        result = runner.invoke(main, args)
+        assert result.exit_code == 2, result.output
+        assert "report.json does not match the SHA-256" in result.output
+    report.write_bytes(original)
+    model = run_copy / "model" / "estimator.skops"
+    model.write_bytes(model.read_bytes()[:-1] + b"x")
+    result = runner.invoke(main, ["compare", str(trained), str(run_copy)])
+    assert result.exit_code == 2 and "estimator.skops does not match" in result.output
+
+
+def test_a_write_refused_by_a_read_only_folder_names_the_file_not_a_temporary(
+        tmp_path, monkeypatch):
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(tmp_path / ".report.json.x.tmp"))
+
+    monkeypatch.setattr("mlstat_core.artifacts.tempfile.mkstemp", refused)
+    with pytest.raises(PermissionError) as caught:
+        atomic_write_text(tmp_path / "report.json", "{}")
+    assert caught.value.filename == str(tmp_path / "report.json")
 
 
 # --- D6: two runs in one process -------------------------------------------------------------

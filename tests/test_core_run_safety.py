@@ -414,3 +414,29 @@ def test_a_run_folder_is_named_in_utc(monkeypatch):
     assert stamp is not None
     made = dt.datetime.strptime(stamp[1], "%Y%m%d-%H%M%S").replace(tzinfo=dt.UTC)
     assert before <= made <= after
+
+
+# --- 10. run folders received from elsewhere ---------------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["task", "components"])
+def test_evaluating_a_run_whose_manifest_lost_a_field_names_the_field(tmp_path, field):
+    table = small_table(tmp_path)
+    result = run(config(table), tmp_path)
+    manifest_path = result.run_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest.pop(field)
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(DataError, match=rf"manifest.json has no {field}.*the manifest is damaged "
+                       r"or was edited.*rerun the pipeline"):
+        mlstat_core.evaluate(result.run_dir, table, out=tmp_path / "evaluations")
+    assert not (tmp_path / "evaluations").exists()
+
+
+def test_a_run_folder_under_a_path_with_spaces_and_accents_scores_and_evaluates(tmp_path):
+    table = small_table(tmp_path)
+    out = tmp_path / "shared drive" / "żółć é"
+    result = mlstat_core.run(config(table), out=out)
+    evaluation = mlstat_core.evaluate(result.run_dir, table, out=out)
+    assert evaluation.manifest["status"] == "succeeded"
+    assert mlstat_core.load_model(result.run_dir).predict(pd.read_csv(table).head(3)).shape[0] == 3

@@ -272,6 +272,8 @@ def rebuild_report(run_dir: Path, settings: dict[str, Any] | None = None) -> lis
     manifest.json (with the run's own settings unless others are given)."""
     from mlstat_core.artifacts import RunFolder
 
+    # an edited report.json would otherwise come out rebuilt and fingerprinted as original
+    RunFolder.open(run_dir).check_files("report.json")
     manifest, old = open_run(run_dir)
     results = [result_from_entry(e) for e in old["indicators"]]
     report = build_report(results, manifest, settings if settings is not None

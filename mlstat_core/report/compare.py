@@ -56,11 +56,25 @@ def best_run(row: dict[str, Any]) -> int | None:
     return winners[0] if len(winners) == 1 else None
 
 
+def checked_against_manifest(run_dir: Path) -> None:
+    """The figures and model files compared are those the run wrote: ``report.json`` and
+    every file under ``model/`` match their SHA-256 in the manifest (an IntegrityError
+    naming the file otherwise), so an edited figure is not ranked, nor a changed model said
+    to reproduce the training."""
+    from mlstat_core.artifacts import MODEL_DIR, RunFolder
+
+    folder = RunFolder.open(run_dir)
+    model = [name for name in folder.manifest.get("files") or {}
+             if name.startswith(MODEL_DIR + "/")]
+    folder.check_files("report.json", *model)
+
+
 def comparison(run_dirs: list[Path]) -> dict[str, Any]:
     """Runs, their facts, and one row per scalar figure found in any of them, each with the
     value in every run and which run is best (when the figure says which direction is)."""
     runs = []
     for run_dir in run_dirs:
+        checked_against_manifest(Path(run_dir))
         manifest, report = open_run(Path(run_dir))
         runs.append({"dir": str(run_dir), "label": str(manifest.get("run_id") or run_dir),
                      "report": report, "tested_on": manifest.get("test_records"),

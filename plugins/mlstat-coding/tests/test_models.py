@@ -366,3 +366,18 @@ def test_coding_models_fit_on_one_thread_whatever_the_machine(parts, name, monke
     with threadpool_limits(limits=2):  # as a machine with cores (or OMP_NUM_THREADS) sets it
         model.fit(train, validation)
     assert seen and set(seen) == {1}
+
+
+def test_fasttext_weights_replaced_by_a_torch_pickle_are_refused_unread(parts, tmp_path):
+    """A ``torch.save`` file put where the safetensors weights were is never unpickled."""
+    torch = pytest.importorskip("torch")
+    from mlstat_core.errors import IntegrityError
+
+    train, validation, _test = parts
+    model = build("fasttext", **FAST_PARAMS["fasttext"])
+    model.fit(train, validation)
+    model.save(tmp_path)
+    torch.save(model.net.state_dict(), tmp_path / "weights.safetensors")
+    with pytest.raises(IntegrityError, match=r"weights.safetensors is a torch.save file, a "
+                       r"Python pickle, which mlstat never reads"):
+        type(model).load(tmp_path)
