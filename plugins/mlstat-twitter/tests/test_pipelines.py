@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from mlstat_core.artifacts import RunFolder
 from mlstat_core.engine import run
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
@@ -141,6 +142,9 @@ def test_index_cli_follows_the_runs_stream_policy(index_run, tmp_path: Path) -> 
     config = keeping / "config.toml"
     config.write_text(config.read_text().replace('stream_retweets = "drop"',
                                                  'stream_retweets = "keep"'))
+    folder = RunFolder.open(keeping)  # as a run made with that setting records it
+    folder.record("config.toml")
+    folder.save_manifest()
 
     def removed(run: Path, *options: str) -> dict:
         out = tmp_path / "index.csv"
