@@ -26,6 +26,7 @@ from mlstat_core.components import KINDS, ComponentSpec
 from mlstat_core.errors import ConfigError, ConfigIssue, PluginError, validation_text
 from mlstat_core.requirements import absent_extras, absent_requirements, declared_extras
 from mlstat_core.tasks import BUILTIN_TASKS, TaskType
+from mlstat_core.typenames import leaf_types
 
 ENTRY_POINT_GROUP = "mlstat"
 CORE_PLUGIN = "core"
@@ -201,18 +202,6 @@ def install_hint(distribution: str | None, missing: str) -> str:
     return hint
 
 
-def _leaf_types(annotation: Any) -> list[Any]:
-    """The types an annotation admits, through Optional, unions and Annotated."""
-    from typing import Annotated, Union, get_args, get_origin
-
-    origin = get_origin(annotation)
-    if origin is Annotated:
-        return _leaf_types(get_args(annotation)[0])
-    if origin is Union or type(annotation).__name__ == "UnionType":
-        return [leaf for arg in get_args(annotation) for leaf in _leaf_types(arg)]
-    return [annotation]
-
-
 def boolean_issues(model: type[BaseModel], given: Any, section: str,
                    source: str) -> list[ConfigIssue]:
     """Issues for ``true``/``false`` given to a number setting: pydantic would read them as
@@ -224,7 +213,7 @@ def boolean_issues(model: type[BaseModel], given: Any, section: str,
         field_info = model.model_fields.get(key) if isinstance(key, str) else None
         if not isinstance(value, bool) or field_info is None:
             continue
-        types = [t for t in _leaf_types(field_info.annotation) if t is not type(None)]
+        types = [t for t in leaf_types(field_info.annotation) if t is not type(None)]
         if types and all(t in (int, float) for t in types):
             what = "an integer" if types == [int] else "a number"
             found.append(ConfigIssue(source, f"{section}.{key}", (

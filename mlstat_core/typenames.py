@@ -66,26 +66,27 @@ def param_constraints(info: FieldInfo) -> dict[str, Any]:
     return found
 
 
-def literal_choices(annotation: Any) -> list[Any] | None:
-    """The values a ``Literal`` annotation allows (``None`` last when it is optional); None
-    for an annotation that allows values of other types as well."""
+def leaf_types(annotation: Any) -> list[Any]:
+    """The members of an annotation, through ``Annotated``, unions and ``Optional``
+    (``int | None`` -> ``[int, NoneType]``)."""
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin is typing.Annotated:
-        return literal_choices(args[0])
-    if origin is typing.Literal:
-        return list(args)
+        return leaf_types(args[0])
     if origin in (typing.Union, types.UnionType):
-        choices: list[Any] = []
-        for arg in args:
-            if arg is type(None):
-                continue
-            inner = literal_choices(arg)
-            if inner is None:
-                return None
-            choices += inner
-        return choices + [None] if type(None) in args else choices
-    return None
+        return [leaf for arg in args for leaf in leaf_types(arg)]
+    return [annotation]
+
+
+def literal_choices(annotation: Any) -> list[Any] | None:
+    """The values a ``Literal`` annotation allows (``None`` last when it is optional); None
+    for an annotation that allows values of other types as well."""
+    leaves = leaf_types(annotation)
+    literals = [leaf for leaf in leaves if leaf is not type(None)]
+    if not literals or any(typing.get_origin(leaf) is not typing.Literal for leaf in literals):
+        return None
+    choices = [value for leaf in literals for value in typing.get_args(leaf)]
+    return choices + [None] if type(None) in leaves else choices
 
 
 def constraints_text(constraints: dict[str, Any]) -> str:
