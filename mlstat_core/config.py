@@ -376,6 +376,33 @@ def _params_check(params: BaseModel, registry: Registry, task: TaskType | None,
     return list(checked)
 
 
+def input_path_issues(components: list[tuple[str, RegisteredComponent, BaseModel]],
+                      base_dir: Path | None, source: str) -> list[ConfigIssue]:
+    """The input files and folders of each component's params (``Params.input_paths``,
+    the fields marked :class:`~mlstat_core.inputs.InputPath`) that are missing, of the wrong
+    kind or empty, relative paths taken from ``base_dir`` (the pipeline file's folder; the
+    working folder for a dict). A plugin's ``input_paths`` that fails is one issue naming
+    the component."""
+    from mlstat_core.inputs import input_issues
+
+    base = Path(base_dir) if base_dir is not None else Path.cwd()
+    base_text = "the working folder (the pipeline is a dict)" if source == "<dict>" \
+        else "the pipeline file's folder"
+    found: list[ConfigIssue] = []
+    for section, entry, params in components:
+        try:
+            found += input_issues(params, base, source, section, base_text)
+        except Exception as exc:  # a plugin's own input_paths
+            from mlstat_core.registry import _short
+
+            found.append(ConfigIssue(source, f"{section}.component", (
+                f"{entry.full_name}: its input paths cannot be listed: {type(exc).__name__}: "
+                f"{_short(str(exc))}. A bug of plugin {entry.plugin!r} (distribution "
+                f"{entry.distribution}) in {type(params).__name__}.input_paths: report it to "
+                "its authors")))
+    return found
+
+
 def _factory_issues(components: list[tuple[str, RegisteredComponent]],
                     source: str) -> list[ConfigIssue]:
     """Import the factory of every component the pipeline uses, so that a module that cannot
@@ -469,13 +496,14 @@ def validate(
     issues.extend(quality_issues(file.quality, source))
     _point_to_owner(issues, [*resolved.values(), *preprocess, *indicators])
     engine: RegisteredComponent | None = None
+    engine_params: BaseModel | None = None
     try:
         engine = registry.engine(file.predict.engine)
         wrong_booleans = boolean_issues(engine.spec.params, file.predict.options,
                                         "predict.options", source)
         issues.extend(wrong_booleans)
         if not wrong_booleans:
-            engine.spec.params.model_validate(file.predict.options)
+            engine_params = engine.spec.params.model_validate(file.predict.options)
     except ConfigError as exc:
         issues.append(ConfigIssue(source, "predict.engine", str(exc)))
     except ValidationError as exc:
@@ -484,6 +512,11 @@ def validate(
         found = issues_from_validation(exc, "predict.options", source)
         blame_defaults(found, exc, file.predict.options, engine)
         issues.extend(found)
+    checked = [(c.section, c.entry, c.params)
+               for c in (*resolved.values(), *preprocess, *indicators) if c is not None]
+    if engine is not None and engine_params is not None:
+        checked.append(("predict.options", engine, engine_params))
+    issues.extend(input_path_issues(checked, base_dir, source))
     # defaults the file did not name: one that cannot be imported fails alone when assessed
     named = indicators if refs is not None else []
     used = [(f"{c.section}.component" if c.section != "indicators" else "indicators", c.entry)

@@ -12,6 +12,8 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from mlstat_core.inputs import field_marker
+
 CONSTRAINTS = (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<="),
                ("multiple_of", "multiple of"), ("min_length", "length >="),
                ("max_length", "length <="), ("pattern", "matching"))
@@ -52,8 +54,9 @@ def type_name(annotation: Any, bar: str = " | ") -> str:
 
 def param_constraints(info: FieldInfo) -> dict[str, Any]:
     """What a params field accepts beyond its type: its bounds (``{"gt": 0, "le": 1}``, as
-    :data:`CONSTRAINTS` names them) and, for a ``Literal`` (``None`` allowed or not), its
-    ``choices``; empty when it declares none."""
+    :data:`CONSTRAINTS` names them), for a ``Literal`` (``None`` allowed or not) its
+    ``choices``, and for an input path (:class:`~mlstat_core.inputs.InputPath`) ``input``:
+    ``"file"``, ``"folder"`` or ``"any"``, which must exist; empty when it declares none."""
     found: dict[str, Any] = {}
     for item in info.metadata:
         for attr, _ in CONSTRAINTS:
@@ -63,6 +66,9 @@ def param_constraints(info: FieldInfo) -> dict[str, Any]:
     choices = literal_choices(info.annotation)
     if choices is not None:
         found["choices"] = choices
+    marker = field_marker(info)
+    if marker is not None:
+        found["input"] = marker.kind
     return found
 
 
@@ -89,8 +95,16 @@ def literal_choices(annotation: Any) -> list[Any] | None:
     return choices + [None] if type(None) in leaves else choices
 
 
+INPUT_TEXT = {"file": "existing file", "folder": "existing folder",
+              "any": "existing file or folder"}
+"""How ``mlstat components`` and the pipeline reference write an input path's ``input``."""
+
+
 def constraints_text(constraints: dict[str, Any]) -> str:
-    """The bounds of :func:`param_constraints` as text (``> 0, <= 1``); its ``choices`` are
-    left out, as the type's name lists them already."""
-    return ", ".join(f"{sign} {constraints[attr]}" for attr, sign in CONSTRAINTS
-                     if attr in constraints)
+    """The bounds of :func:`param_constraints` as text (``> 0, <= 1``), an input path's kind
+    (``existing file``); its ``choices`` are left out, as the type's name lists them
+    already."""
+    parts = [f"{sign} {constraints[attr]}" for attr, sign in CONSTRAINTS if attr in constraints]
+    if constraints.get("input") in INPUT_TEXT:
+        parts.append(INPUT_TEXT[constraints["input"]])
+    return ", ".join(parts)

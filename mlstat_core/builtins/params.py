@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, model_validator
 
-from mlstat_core.components import Encoding, Params
+from mlstat_core.components import Encoding, InputFile, Params
 
 if TYPE_CHECKING:
     from mlstat_core.errors import ConfigIssue
@@ -19,7 +19,8 @@ class TableReading(Params):
     Excel file needs. Loaders of other plugins inherit it to read files as
     ``core.table`` does, with the same names, defaults and checks."""
 
-    path: str = Field(description="CSV, Parquet or Excel file; relative to the pipeline file")
+    path: InputFile = Field(description="CSV, Parquet or Excel file; relative to the "
+                                        "pipeline file")
     format: Literal["csv", "parquet", "excel"] | None = Field(
         None, description="file format; by default taken from the suffix")
     encoding: Encoding = Field("utf-8", description="text encoding of a CSV file")

@@ -15,9 +15,12 @@ from mlstat_core.quality.accuracy import skipped
 def context_hierarchy(ctx: AssessContext, code_list: str | None = None,
                       separator: str = ".") -> Hierarchy:
     """The classification structure of a run: an explicit code list, the loader's, the model's,
-    or else code prefixes."""
+    or else code prefixes. A relative ``code_list`` starts at the pipeline file's folder."""
     if code_list:
-        return Hierarchy.from_csv(code_list, separator=separator)
+        from mlstat_core.io import resolve_path
+
+        base_dir = (ctx.settings or {}).get("base_dir") or "."
+        return Hierarchy.from_csv(resolve_path(code_list, base_dir), separator=separator)
     for source in (ctx.test.metadata, ctx.train.metadata):
         if source and source.get("code_list"):
             return Hierarchy.from_dict(source["code_list"])

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
-from mlstat_core.components import Encoding, Params
+from mlstat_core.components import Encoding, InputFile, Params
 from mlstat_core.errors import ConfigIssue
 
 
@@ -26,7 +26,7 @@ class NormaliseParams(Params):
 
 
 class _LoaderCommon(Params):
-    code_list: str | None = Field(
+    code_list: InputFile | None = Field(
         None, description="CSV code list (code, label, parent) used to check codes and give the "
                           "hierarchy; relative to the pipeline file")
     code_list_encoding: Encoding | None = Field(
@@ -43,8 +43,8 @@ class TextTableParams(_LoaderCommon):
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"path": "data/ecoicop_pl.csv", "text": ["product"], "code": "category"}]})
 
-    path: str = Field(description="CSV, Parquet or Excel file; relative to the pipeline file",
-                      examples=["data/items.csv"])
+    path: InputFile = Field(description="CSV, Parquet or Excel file; relative to the pipeline "
+                                        "file", examples=["data/items.csv"])
     text: list[str] = Field(description="free-text column(s); several are joined with a space",
                             examples=[["description"]])
     code: str | None = Field(None, description="the code column (target); None for new records")
@@ -186,7 +186,8 @@ class FastTextParams(_ModelCommon):
 
 class HierarchyParams(Params):
     separator: str = Field(".", description="separator of code levels when no code list is given")
-    code_list: str | None = Field(None, description="CSV code list (code, label, parent)")
+    code_list: InputFile | None = Field(None, description="CSV code list (code, label, parent); "
+                                                          "relative to the pipeline file")
 
 
 class AutocodingParams(Params):
