@@ -37,10 +37,59 @@ CONFIG = "config.toml"
 values), so it is checked like the model."""
 CHECKED_WITH_MODEL = (PROFILE, CONFIG)
 """Files outside ``model/`` read with the model, whose SHA-256 is checked before they are."""
+PREDICTIONS = "predictions.parquet"
+"""The test records' predictions: ``record_id``, ``true``, ``split`` (:data:`SPLIT_PARTS`),
+``fold`` (cross-validated runs only) and the model's columns."""
+TEST_PART = "test"
+TRAIN_PART = "train"
+SPLIT_PARTS = (TEST_PART, TRAIN_PART)
+"""Values of the ``split`` column of ``predictions.parquet``, in the words of ``[split]``
+(``test_size``) and of the report (test records): ``test`` for a record the model did not
+learn from (held out, in a fold's test part, or in the labelled file of an evaluation),
+``train`` for one it learnt from too (``core.insample``: editing corrects the data it learns
+from)."""
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 # --- small file utilities -------------------------------------------------------------------
+
+
+def split_parts(split: Any) -> tuple[Any, Any]:
+    """The ``split`` column of ``predictions.parquet`` in the words of :data:`SPLIT_PARTS`,
+    and each record's fold (None for a run of one split). Run folders written before
+    mlstat 0.1 named the splitter's split instead of the part: ``holdout``, ``predefined``,
+    ``spatial_blocks``, ``evaluation`` (every record a test record), ``fold0``, ``fold1``, ...
+    (the test part of that fold) and ``insample`` (records learnt from): read as the part
+    they are, so that old and new run folders read alike."""
+    import pandas as pd
+
+    text = pd.Series(split, dtype="object").astype(str)
+    fold = pd.to_numeric(text.str.extract(r"^fold(\d+)$", expand=False), errors="coerce")
+    parts = text.where(text.isin(SPLIT_PARTS),
+                       text.map(lambda v: TRAIN_PART if v == "insample" else TEST_PART))
+    return parts, (fold.astype("Int64") if fold.notna().any() else None)
+
+
+def read_predictions(run_dir: str | Path) -> Any:
+    """A run's ``predictions.parquet`` (checked against the manifest when it lists it), with
+    ``split`` in the words of :data:`SPLIT_PARTS` and ``fold`` as numbers, whichever version
+    of mlstat wrote it (:func:`split_parts`)."""
+    import pandas as pd
+
+    folder = RunFolder.open(run_dir)
+    folder.check_files(PREDICTIONS)
+    path = folder.path / PREDICTIONS
+    if not path.is_file():
+        raise DataError(f"{folder.path} has no {PREDICTIONS}: the run was made with "
+                        "[output] predictions = false, or the file was left out when the "
+                        "folder was shared")
+    frame = pd.read_parquet(path)
+    if "split" in frame.columns:
+        parts, fold = split_parts(frame["split"].to_numpy())
+        frame["split"] = parts.to_numpy()
+        if fold is not None and "fold" not in frame.columns:
+            frame.insert(list(frame.columns).index("split") + 1, "fold", fold.to_numpy())
+    return frame
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:

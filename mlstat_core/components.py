@@ -16,6 +16,13 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, TypeAdapter
 
+# the input-path markers of params, part of the contract (see mlstat_core.inputs)
+from mlstat_core.inputs import InputFile as InputFile
+from mlstat_core.inputs import InputFolder as InputFolder
+from mlstat_core.inputs import InputPath as InputPath
+from mlstat_core.inputs import InputRef as InputRef
+from mlstat_core.inputs import marked_inputs, marker_problems
+
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
@@ -51,6 +58,14 @@ class Params(BaseModel):
         before every run. Return one issue per problem, its ``file`` left empty and its
         ``field`` relative to the component's section; none by default."""
         return []
+
+    def input_paths(self) -> list[InputRef]:
+        """The input files and folders these params name, which ``mlstat validate`` (and
+        every run, before anything is read) checks exist: by default the value of each field
+        marked :class:`InputPath` (``InputFile``, ``InputFolder``), in nested params too. A
+        component that derives more paths (one file per band from a pattern) extends the
+        list: ``super().input_paths() + [InputRef("band_pattern", name, InputPath(...))]``."""
+        return marked_inputs(self)
 
 
 class NoParams(Params):
@@ -131,8 +146,9 @@ class ComponentSpec:
 
 def params_problems(model: type[BaseModel]) -> list[str]:
     """What makes a params model unfit: it accepts unknown keys (a typo in a pipeline file
-    would be ignored), or a field's own default is invalid (checked when every field has one;
-    a model-level validator that asks for some value is not a fault)."""
+    would be ignored), a field's own default is invalid (checked when every field has one;
+    a model-level validator that asks for some value is not a fault), or an
+    :class:`InputPath` is ``within`` a field the model lacks."""
     from pydantic import ValidationError
 
     from mlstat_core.errors import validation_text
@@ -156,6 +172,7 @@ def params_problems(model: type[BaseModel]) -> list[str]:
             found.append(f"params {name}() fails with its defaults: {type(exc).__name__}: "
                          f"{exc}")
     found += _json_problems(model)
+    found += marker_problems(model)
     return found
 
 
@@ -275,7 +292,11 @@ class Dataset:
 
 @dataclass
 class Split:
-    """Row positions of one train / (validation) / test partition."""
+    """Row positions of one train / (validation) / test partition; ``name`` labels it in the
+    run's progress (``holdout: 1,139 train / 380 test``). The ``split`` column of
+    ``predictions.parquet`` names each record's part instead (``test``, or ``train`` for a
+    test record ``train`` holds too), and ``fold`` the split's number when there are
+    several."""
 
     train: np.ndarray
     test: np.ndarray

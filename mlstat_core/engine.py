@@ -27,6 +27,9 @@ import pandas as pd
 from mlstat_core import reload_check
 from mlstat_core.artifacts import (
     MODEL_DIR,
+    PREDICTIONS,
+    TEST_PART,
+    TRAIN_PART,
     RunFolder,
     atomic_write_text,
     environment,
@@ -144,9 +147,12 @@ def check_target_values(dataset: Dataset, config: PipelineConfig) -> None:
 
 
 def prediction_frame(dataset: Dataset, positions: np.ndarray, predicted: pd.DataFrame,
-                     split_name: str, model_name: str = "the model") -> pd.DataFrame:
-    """Predictions with the record id, the true value (when known) and the split name; the
-    model's rows are matched to the records by index, never by position."""
+                     split: Split | None = None, model_name: str = "the model",
+                     fold: int | None = None) -> pd.DataFrame:
+    """Predictions with the record id, the true value (when known), the part of the records
+    each one is in (``split``: ``test``, or ``train`` for a record ``split`` also trains on;
+    all ``test`` without a split, as in an evaluation) and, in a cross-validated run, its
+    ``fold``; the model's rows are matched to the records by index, never by position."""
     from mlstat_core.predict import aligned
 
     part = dataset.frame.iloc[positions]
@@ -155,7 +161,11 @@ def prediction_frame(dataset: Dataset, positions: np.ndarray, predicted: pd.Data
     frame["record_id"] = part[id_col].to_numpy() if id_col else part.index.to_numpy()
     if dataset.roles.target:
         frame["true"] = part[dataset.roles.target].to_numpy()
-    frame["split"] = split_name
+    learnt = np.isin(positions, split.train) if split is not None \
+        else np.zeros(len(part), dtype=bool)
+    frame["split"] = np.where(learnt, TRAIN_PART, TEST_PART)
+    if fold is not None:
+        frame["fold"] = fold
     return pd.concat([frame, aligned(predicted, part.index, model_name)], axis=1)
 
 
@@ -438,7 +448,7 @@ class Runner:
         parts: list[pd.DataFrame] = []
         model: Model | None = None
         batched: str | None = None
-        for split in splits:
+        for number, split in enumerate(splits):
             with self.blamed("fit", cfg.model):
                 model = self.new_model()
             train = dataset.subset(split.train)
@@ -450,8 +460,9 @@ class Runner:
             predicted = self.step("predict",
                                   lambda m=model, t=test: self._predict(scorer, m, t, chunk),
                                   lambda p: f"{len(p):,} records", cfg.model)
-            parts.append(prediction_frame(dataset, split.test, predicted, split.name,
-                                          self.model_label))
+            parts.append(prediction_frame(dataset, split.test, predicted, split,
+                                          self.model_label,
+                                          fold=number if len(splits) > 1 else None))
             batched = batched or batch_warning(  # the first split's, once per run
                 model, scorer, len(test), chunk,
                 self.registry.engine(cfg.file.predict.engine).full_name)
@@ -606,10 +617,10 @@ class Runner:
                  dataset: Dataset, results: list[IndicatorResult]) -> None:
         self._save_trained(folder, model, dataset)
         if self.config.file.output.predictions:
-            tmp = folder.path / ".predictions.parquet.partial"
+            tmp = folder.path / f".{PREDICTIONS}.partial"
             parquet_safe(predictions).to_parquet(tmp, index=False)
-            tmp.replace(folder.path / "predictions.parquet")
-            folder.record("predictions.parquet")
+            tmp.replace(folder.path / PREDICTIONS)
+            folder.record(PREDICTIONS)
         folder.update(model={"component": self.config.model.name,
                              "preprocess": [p.name for p in self.config.preprocess],
                              "classes": model.classes_},

@@ -43,8 +43,6 @@ from mlstat_core.registry import Registry, get_registry
 
 LABELS_SHOWN = 5
 """Most unseen classes a warning names before it counts the rest."""
-SPLIT_NAME = "evaluation"
-"""The ``split`` column of an evaluation's predictions."""
 
 
 class Evaluator(Runner):
@@ -82,8 +80,8 @@ class Evaluator(Runner):
                                              cfg.file.predict.chunk_size),
             lambda p: f"{len(p):,} records with the model of {self.source.path.name}", cfg.model)
         everything = np.arange(len(dataset))
-        predictions = prediction_frame(dataset, everything, predicted, SPLIT_NAME,
-                                       self.model_label)
+        predictions = prediction_frame(dataset, everything, predicted, None,
+                                       self.model_label)  # every record a test record
         return self._assess_and_persist(folder, model, dataset, dataset, predictions,
                                         fingerprints, train=dataset.subset(everything[:0]),
                                         held_out=True, refit=None)

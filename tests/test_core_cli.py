@@ -288,12 +288,13 @@ def test_exit_codes_tell_a_mistake_a_defect_and_an_interruption_apart(monkeypatc
 
 
 def test_a_failed_run_still_tells_a_scheduler_where_it_is(write_pipeline, tmp_path):
-    path = write_pipeline(loader={"component": "core.table", "path": "missing.csv",
-                                  "target": "children"})
+    # a file without the target column: valid to `mlstat validate`, fails when it is read
+    path = write_pipeline(loader={"component": "core.table", "path": "budget_uk.csv",
+                                  "target": "no_such_column"})
     result = run_cli("run", str(path), "--out", str(tmp_path / "runs"), "--json")
     assert result.returncode == 2
     outcome = json.loads(result.stdout)
-    assert outcome["status"] == "failed" and "does not exist" in outcome["error"]
+    assert outcome["status"] == "failed" and "lacks declared column" in outcome["error"]
     manifest = json.loads((Path(outcome["run_dir"]) / "manifest.json").read_text())
     assert manifest["status"] == "failed"
 

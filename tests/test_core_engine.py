@@ -10,7 +10,7 @@ import pytest
 
 import mlstat_core
 from mlstat_core.artifacts import RunFolder
-from mlstat_core.errors import DataError, IntegrityError, ModelError
+from mlstat_core.errors import ConfigError, DataError, IntegrityError, ModelError
 from mlstat_core.predict import predict_file
 
 
@@ -59,6 +59,8 @@ def test_run_writes_a_complete_run_folder(write_pipeline, tmp_path: Path):
     assert len(manifest["test_records"]["sha256"]) == 64
     assert {"record_id", "true", "prediction", "confidence", "proba_1", "proba_2"} <= set(
         predictions.columns)
+    # the part each record is in, in the words of [split] and the report: the test records
+    assert set(predictions["split"]) == {"test"} and "fold" not in predictions.columns
     accuracy = (predictions["true"] == predictions["prediction"]).mean()
     assert result.metric("accuracy") == pytest.approx(accuracy)
     assert 0.55 < accuracy < 0.9  # better than the majority share 0.61 is not guaranteed
@@ -80,11 +82,58 @@ def test_kfold_predicts_every_record_once_and_saves_a_final_model(write_pipeline
                                             indicators=["core.classification_accuracy",
                                                         "core.permutation_importance"]))
     assert sorted(result.predictions["record_id"]) == list(range(1519))
-    assert set(result.predictions["split"]) == {"fold0", "fold1", "fold2"}
+    # every record in the test part of one fold: the column says which
+    assert set(result.predictions["split"]) == {"test"}
+    assert result.predictions.groupby("fold").size().sort_index().tolist() == [507, 506, 506]
     assert (result.run_dir / "model" / "estimator.skops").is_file()
     # the saved model learnt every record: shuffling its training records would flatter it
     (importance,) = [i for i in result.indicators if i.name == "permutation_importance"]
     assert importance.status == "skipped" and "holdout split" in importance.explanation
+
+
+def test_insample_predictions_say_the_model_learnt_from_them(write_pipeline):
+    """core.insample fits and scores the same records: the split column says `train`, so
+    that nobody reads them as held-out predictions."""
+    result = mlstat_core.run(write_pipeline(split={"component": "core.insample"},
+                                            indicators=["core.timings"]))
+    predictions = pd.read_parquet(result.run_dir / "predictions.parquet")
+    assert len(predictions) == 1519 and set(predictions["split"]) == {"train"}
+
+
+def test_predictions_of_earlier_run_folders_read_in_the_same_words(write_pipeline):
+    """Run folders written before the split column named the part held the splitter's name
+    (holdout, fold0, insample, evaluation, a plugin's own): they read as test and train."""
+    from mlstat_core.artifacts import read_predictions
+
+    result = mlstat_core.run(write_pipeline())
+    path = result.run_dir / "predictions.parquet"
+    folder = RunFolder.open(result.run_dir)
+    old = pd.read_parquet(path)
+    names = ["holdout", "fold0", "fold12", "insample", "evaluation", "spatial_blocks"]
+    old["split"] = [names[i % len(names)] for i in range(len(old))]
+    old.to_parquet(path, index=False)
+    folder.record("predictions.parquet")  # as that run would have written it
+    folder.save_manifest()
+    read = read_predictions(result.run_dir)
+    expected = {"holdout": ("test", None), "fold0": ("test", 0), "fold12": ("test", 12),
+                "insample": ("train", None), "evaluation": ("test", None),
+                "spatial_blocks": ("test", None)}
+    for name, split, fold in zip(old["split"], read["split"], read["fold"], strict=True):
+        part, number = expected[name]
+        assert split == part and (pd.isna(fold) if number is None else fold == number)
+    assert list(read.columns[:4]) == ["record_id", "true", "split", "fold"]
+    # today's folders read as written
+    fresh = mlstat_core.run(write_pipeline())
+    pd.testing.assert_frame_equal(read_predictions(fresh.run_dir),
+                                  pd.read_parquet(fresh.run_dir / "predictions.parquet"))
+    path.write_bytes(path.read_bytes() + b"x")  # changed after the run: refused
+    with pytest.raises(IntegrityError, match="predictions.parquet does not match"):
+        read_predictions(result.run_dir)
+    path.unlink()
+    folder.manifest["files"].pop("predictions.parquet")
+    folder.save_manifest()
+    with pytest.raises(DataError, match="predictions = false"):
+        read_predictions(result.run_dir)
 
 
 def test_group_split_keeps_groups_together(write_pipeline):
@@ -111,7 +160,7 @@ def test_missing_column_fails_and_the_folder_says_so(write_pipeline, tmp_path):
 
 
 @pytest.mark.parametrize("content, message", [
-    (b"", "is empty"),
+    (b"", "is empty \\(0 bytes"),  # refused by the validation that precedes the run
     (b"wfood,children\n", "has no records"),
     (b"wfood,children\n0.1,2\n0.2,2\n0.3,2\n", "single class"),
     ("wfood,children,note\n0.1,1,\xe9t\xe9\n".encode("latin-1"), "not valid utf-8"),
@@ -121,7 +170,7 @@ def test_bad_data_gets_one_clear_error(write_pipeline, tmp_path, content, messag
     data.write_bytes(content)
     path = write_pipeline(loader={"component": "core.table", "path": str(data),
                                   "target": "children"})
-    with pytest.raises(DataError, match=message):
+    with pytest.raises((DataError, ConfigError), match=message):
         mlstat_core.run(path)
 
 
@@ -225,9 +274,9 @@ def test_predict_reports_labels_the_model_never_saw(write_pipeline, tmp_path, bu
 
 
 def test_a_failed_run_has_no_usable_model(write_pipeline, tmp_path):
-    path = write_pipeline(loader={"component": "core.table", "path": "missing.csv",
-                                  "target": "children"})
-    with pytest.raises(DataError, match="does not exist"):
+    path = write_pipeline(loader={"component": "core.table", "path": "budget_uk.csv",
+                                  "target": "no_such_column"})
+    with pytest.raises(DataError, match="lacks declared column"):
         mlstat_core.run(path)
     with pytest.raises(DataError, match="did not succeed"):
         RunFolder.open(only_run(tmp_path)).verify()

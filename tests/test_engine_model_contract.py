@@ -61,9 +61,9 @@ def test_prediction_frame_refuses_repeated_labels():
     dataset = Dataset(frame, ColumnRoles(id="id", target="y"))
     twice = pd.DataFrame({"prediction": [1, 0, 1]}, index=[10, 10, 12])
     with pytest.raises(ModelError, match="repeated index label"):
-        prediction_frame(dataset, [0, 1, 2], twice, "holdout", "p.m")
+        prediction_frame(dataset, [0, 1, 2], twice, None, "p.m")
     shuffled = pd.DataFrame({"prediction": ["C", "A", "B"]}, index=[12, 10, 11])
-    out = prediction_frame(dataset, [0, 1, 2], shuffled, "holdout", "p.m")
+    out = prediction_frame(dataset, [0, 1, 2], shuffled, None, "p.m")
     assert out.set_index("record_id")["prediction"].to_dict() == {"a": "A", "b": "B", "c": "C"}
 
 

@@ -46,7 +46,8 @@ def test_an_evaluation_scores_every_record_of_the_file_with_the_saved_model(cycl
     assert not (result.run_dir / "model").exists()  # the model stays in its run
     assert manifest["test_records"]["count"] == 319 and manifest["records"] == 319
     predictions = pd.read_parquet(result.run_dir / "predictions.parquet")
-    assert len(predictions) == 319 and set(predictions["split"]) == {"evaluation"}
+    # every record of the file is a test record of the evaluation (split: test)
+    assert len(predictions) == 319 and set(predictions["split"]) == {"test"}
     # the same predictions as mlstat predict gives for the file, and figures made from them
     scored = tmp_path / "scored.csv"
     predict_file(first.run_dir, fixed, scored)
@@ -69,7 +70,12 @@ def test_compare_ranks_evaluations_of_two_cycles_on_one_fixed_file(cycles, tmp_p
     rows = {r["name"]: r for r in table["rows"]}
     accuracy = [e.metric("accuracy") for e in evaluations]
     assert accuracy[0] != accuracy[1]
-    assert rows["accuracy"]["best"] == accuracy.index(max(accuracy))
+    # judged record by record on the file's 319 records: best only beyond chance
+    leader = accuracy.index(max(accuracy))
+    assert rows["accuracy"]["leader"] == leader
+    (judged,) = rows["accuracy"]["comparisons"]
+    assert judged["method"] == "exact McNemar test" and judged["records"] == 319
+    assert (rows["accuracy"]["best"] == leader) is (judged["p_value"] < 0.05)
     facts = {f[0]: f[1:] for f in table["facts"]}
     assert facts["evaluates the model of"] == [first.run_id, second.run_id]
     assert facts["data read (sha256)"][0] == facts["data read (sha256)"][1]
@@ -180,7 +186,11 @@ def test_evaluations_of_runs_with_and_without_an_id_column_are_ranked(tmp_path, 
     evaluations = [evaluate(r.run_dir, fixed, out=tmp_path / "evaluations") for r in runs]
     table = comparison([e.run_dir for e in evaluations])
     assert table["warnings"] == []
-    assert {r["name"]: r for r in table["rows"]}["accuracy"]["best"] is not None
+    accuracy = {r["name"]: r for r in table["rows"]}["accuracy"]
+    # judged record by record: the file's rows pair the two, whatever their record ids
+    assert accuracy["leader"] is not None and table["notes"] == []
+    assert accuracy["comparisons"][0]["method"] == "exact McNemar test"
+    assert accuracy["comparisons"][0]["records"] == 319
 
 
 def test_records_without_a_true_value_are_left_out_with_a_warning(cycles, tmp_path):

@@ -265,6 +265,10 @@ def test_auto_coding_indicator_reaches_the_target() -> None:
     assert share.value == pytest.approx(0.62)
     assert results["auto_coding_accuracy"].value >= 0.9
     assert share.details["threshold_chosen_on"] == "test"
+    # chosen on the records that measure it: both figures say they are optimistic
+    for result in results.values():
+        assert "chosen on the test records that measure it: the figures are optimistic" \
+            in result.explanation
     assert share.plots[0].kind == "line"
     assert share.interval[0] <= share.value <= share.interval[1]
 
@@ -280,7 +284,18 @@ def test_auto_coding_params_override_settings_and_unreachable_target() -> None:
     # the skipped figure says why, not what it would have measured
     assert strict["auto_coding_accuracy"].explanation.startswith(
         "No test record is coded automatically: no confidence threshold reaches the target "
-        "accuracy 99%")
+        "accuracy 99% on at least 20 test records")
+
+
+def test_no_threshold_is_said_to_reach_the_target_only_on_records_enough() -> None:
+    """The budget example's curve reaches 100% accuracy on its single most confident record;
+    that is no threshold (20 records at least), and the explanation says so, so that the
+    table of the curve does not contradict it."""
+    ctx = label_context(["a"] * 40, ["a"] + ["b"] * 39, confidence=np.linspace(0.99, 0.6, 40))
+    result = by_name(AutoCoding().compute(ctx))["auto_coding_share"]
+    assert result.value == 0 and result.details["table"]["rows"][0][2] == 1.0
+    assert result.explanation.startswith("No confidence threshold reaches the target accuracy "
+                                         "95% on at least 20 test records")
 
 
 def test_auto_coding_chooses_the_threshold_on_validation_records() -> None:

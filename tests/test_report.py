@@ -348,7 +348,7 @@ def test_compare_runs_side_by_side(tmp_path, report) -> None:
     worse = json.loads(json.dumps(report))
     for entry in worse["indicators"]:
         if entry["name"] == "accuracy":
-            entry["value"] = 0.1
+            entry["value"], entry["interval"] = 0.1, [0.07, 0.14]  # apart from the other's
     a, b = make_run(tmp_path, report, "good"), make_run(tmp_path, worse, "bad")
     table = comparison([a, b])
     rows = {r["name"]: r for r in table["rows"]}
@@ -365,7 +365,11 @@ def test_compare_runs_side_by_side(tmp_path, report) -> None:
     accuracy = next(r for r in page.split("<tr>") if r.startswith('<th scope="row">accuracy<'))
     assert accuracy.startswith('<th scope="row">accuracy<div class="meta">higher is better</div>')
     assert re.search(r'<td class="num best">[^<]+<span class="visually-hidden"> \(best\)</span>'
-                     r'</td><td class="num">0.100</td>', accuracy)
+                     r'<div class="meta">\[0.559, 0.652\]</div></td><td class="num">0.100'
+                     r'<div class="meta">\[0.070, 0.140\]</div></td>', accuracy)
+    # the judgement under the figure's name: the intervals are apart (no predictions here)
+    assert f'<div class="meta">best: {a.name}, better than {b.name} (95% intervals apart)' \
+        in accuracy
     assert page.count("(best)") == sum(r["best"] is not None for r in table["rows"])
     assert ".visually-hidden{" in page
     ece = next(r for r in page.split("<tr>")
@@ -383,7 +387,7 @@ def test_compare_of_runs_of_different_tasks_warns_and_names_no_best(tmp_path, re
     other["run"]["task"] = "tabular_regression"
     for entry in other["indicators"]:
         if entry["name"] == "accuracy":
-            entry["value"] = 0.1
+            entry["value"], entry["interval"] = 0.1, [0.07, 0.14]  # apart from the other's
     a, b = make_run(tmp_path, report, "one"), make_run(tmp_path, other, "two")
     table = comparison([a, b])
     assert table["warnings"] and "serve different tasks" in table["warnings"][0]
@@ -403,7 +407,7 @@ def test_compare_of_runs_tested_on_different_records_warns_and_names_no_best(tmp
     worse = json.loads(json.dumps(report))
     for entry in worse["indicators"]:
         if entry["name"] == "accuracy":
-            entry["value"] = 0.1
+            entry["value"], entry["interval"] = 0.1, [0.07, 0.14]  # apart from the other's
     a, b = make_run(tmp_path, report, "cycle1"), make_run(tmp_path, worse, "cycle2")
     test = pd.DataFrame({"text": ["mleko", "chleb", "ser"], "code": ["1", "2", "3"]})
     for run, frame in ((a, test), (b, test.iloc[::-1])):  # same records, another order
@@ -427,7 +431,7 @@ def test_compare_does_not_rank_figures_made_with_different_quality_settings(tmp_
                          "targets": {"accuracy": 0.5}}
     for entry in other["indicators"]:
         if entry["name"] in ("accuracy", "automation_rate"):
-            entry["value"] = 0.1
+            entry["value"], entry["interval"] = 0.1, [0.07, 0.14]  # apart from the other's
     a, b = make_run(tmp_path, report, "strict"), make_run(tmp_path, other, "lenient")
     table = comparison([a, b])
     assert len(table["warnings"]) == 1 and "target_accuracy: 0.95, 0.7" in table["warnings"][0]
@@ -702,7 +706,9 @@ def test_compare_ranks_only_values_that_differ_as_shown(tmp_path, report) -> Non
                  if r.startswith('<th scope="row">influential_terms<'))
     assert '<td class="num">61</td><td class="num">58</td>' in terms  # counts, not 61.000
     c = make_run(tmp_path, with_figures(report, fit_seconds=230.0), "c")
-    assert {r["name"]: r for r in comparison([a, c])["rows"]}["fit_seconds"]["best"] == 0
+    fit = {r["name"]: r for r in comparison([a, c])["rows"]}["fit_seconds"]
+    # a reads best, but one timing without an interval cannot tell the runs apart
+    assert fit["leader"] == 0 and fit["best"] is None
 
 
 def test_compare_warnings_are_labelled_and_nothing_ranked_is_said(tmp_path, report) -> None:
@@ -714,6 +720,7 @@ def test_compare_warnings_are_labelled_and_nothing_ranked_is_said(tmp_path, repo
     assert "p.warning{" in page
     assert "No run is ranked: see the warnings." in page and "Bold:" not in page
     worse = with_figures(report, accuracy=0.1)
+    next(e for e in worse["indicators"] if e["name"] == "accuracy")["interval"] = [0.07, 0.14]
     ranked = render_comparison_html(comparison([a, make_run(tmp_path, worse, "worse")]))
     assert "Bold: the best run" in ranked and "No run is ranked" not in ranked
     assert 'class="warning"' not in ranked

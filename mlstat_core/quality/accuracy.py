@@ -374,6 +374,12 @@ def auto_coding_threshold(
             "chosen_on": chosen_on, "curve": curve, "index": at}
 
 
+OPTIMISTIC = (" The run has no validation records, so the threshold was chosen on the test "
+              "records that measure it: the figures are optimistic; set validation_size in "
+              "[split] for honest ones.")
+"""What the auto-coding figures add when their threshold was chosen on the test records."""
+
+
 class AutoCoding(Indicator):
     """The auto-coding curve and the threshold that reaches the target accuracy."""
 
@@ -413,14 +419,16 @@ class AutoCoding(Indicator):
             "table": {"columns": ["threshold", "share coded automatically", "accuracy"],
                       "rows": [list(r) for r in zip(table_t, table_x, table_y, strict=True)]},
         }
-        if threshold is None:
-            text = (f"No confidence threshold reaches the target accuracy {target:.0%}: every "
+        on_test = chosen["chosen_on"] == "test"
+        if threshold is None:  # the curve may reach it on fewer records: not a threshold
+            text = (f"No confidence threshold reaches the target accuracy {target:.0%} on at "
+                    f"least {self.params.min_records} {chosen['chosen_on']} records: every "
                     "record needs a person (or the target must be lowered).")
         else:
             text = (f"Share of records the model can code on its own at {target:.0%} accuracy: "
                     f"records with confidence >= {threshold:.3f} (chosen on the "
                     f"{chosen['chosen_on']} records) are coded automatically, the rest by a "
-                    "person.")
+                    "person." + (OPTIMISTIC if on_test else ""))
         return [
             IndicatorResult(
                 "auto_coding_share", "accuracy", share,
@@ -437,7 +445,9 @@ class AutoCoding(Indicator):
                 "auto_coding_accuracy", "accuracy", acc,
                 stats.wilson_interval(hits, count) if count else None,
                 "Accuracy on the test records coded automatically at the chosen threshold; "
-                "should be at or above the target." if count else
+                + ("it reaches the target by construction, the threshold being chosen on "
+                   "these records." + OPTIMISTIC if on_test
+                   else "should be at or above the target.") if count else
                 f"No test record is coded automatically: {text[0].lower()}{text[1:]}"
                 if threshold is None else "No test record reaches the chosen threshold "
                 f"{threshold:.3f}, so none is coded automatically.",

@@ -27,10 +27,16 @@ def confusion_metrics(matrix: np.ndarray, not_a_class: int | None = None
     that got no prediction: they count as errors, but the column is no class to average over.
     """
     c = np.asarray(matrix, dtype=float)
-    n = c.sum(axis=(-2, -1))
-    tp = np.diagonal(c, axis1=-2, axis2=-1)
-    true_sum = c.sum(axis=-1)
-    pred_sum = c.sum(axis=-2)
+    return class_sum_metrics(np.diagonal(c, axis1=-2, axis2=-1), c.sum(axis=-1),
+                             c.sum(axis=-2), not_a_class)
+
+
+def class_sum_metrics(tp: np.ndarray, true_sum: np.ndarray, pred_sum: np.ndarray,
+                      not_a_class: int | None = None) -> dict[str, np.ndarray]:
+    """The figures of :func:`confusion_metrics` from what they need of a confusion matrix:
+    per class (last axis) the records right, of that true class and predicted as it."""
+    tp, true_sum, pred_sum = (np.asarray(v, dtype=float) for v in (tp, true_sum, pred_sum))
+    n = true_sum.sum(axis=-1)
     correct = tp.sum(axis=-1)
     f1 = _safe_div(2 * tp, true_sum + pred_sum)
     present = (true_sum + pred_sum) > 0

@@ -8,6 +8,7 @@ traceback.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -22,37 +23,69 @@ def report_command(run_dir: Path) -> None:
         click.echo(f"wrote {path}")
 
 
-@click.command("compare")
+class JsonFailingCommand(click.Command):
+    """A command line that click rejects prints the command's JSON failure on stdout when it
+    asks for ``--json`` (as ``mlstat_core.cli.JsonCommand``, imported when used: the CLI
+    module imports this one)."""
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        from mlstat_core.cli import usage_errors_as_json
+
+        with usage_errors_as_json(args, info_name or self.name or ""):
+            return super().make_context(info_name, args, parent=parent, **extra)
+
+
+@click.command("compare", cls=JsonFailingCommand)
 @click.argument("runs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--html", "html_file", type=click.Path(path_type=Path, dir_okay=False),
               default=None, help="also write the comparison as a self-contained HTML file")
-def compare_command(runs: tuple[Path, ...], html_file: Path | None) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help="print the comparison as one JSON object instead of the table")
+def compare_command(runs: tuple[Path, ...], html_file: Path | None, as_json: bool) -> None:
     """Put the quality figures of two or more run folders side by side.
 
     The first rows give each run's facts (model, seed, ...), the pipeline settings and the
     software versions in which the runs differ, and short fingerprints of the data read, the
     model files and the predictions (equal: the same files, wherever they lie), with a note
-    when a run reproduced another exactly; a figure's best run is in bold where higher or
-    lower is better. No run is ranked when the runs serve different tasks or were tested on
-    different records, and the figures that read the [quality] settings are not ranked when
-    those differ (a setting left out counts as its default).
+    when a run reproduced another exactly. A figure's best run is in bold where higher or
+    lower is better and it is better than every other run beyond chance at the figure's
+    confidence level: record by record where the runs scored the same test records (exact
+    McNemar test for accuracy, paired bootstrap for F1, kappa and MCC), else by intervals
+    that do not overlap; otherwise the run that reads best is said not to be distinguishable
+    from the others, and a figure without an interval is not ranked. No run is ranked when
+    the runs serve different tasks or were tested on different records, and the figures
+    that read the [quality] settings are not ranked when those differ (a setting left out
+    counts as its default).
     """
-    if len(runs) < 2:
-        raise click.UsageError("give at least two run folders to compare")
-    if html_file is not None:
-        check_html_output(html_file)
+    from mlstat_core.cli import echo_json_failure, json_failures
+
+    try:
+        if len(runs) < 2:
+            raise click.UsageError("give at least two run folders to compare")
+        if html_file is not None:
+            check_html_output(html_file)
+    except click.UsageError as exc:
+        if as_json:
+            echo_json_failure("compare", exc.format_message())
+        raise
     from mlstat_core.artifacts import atomic_write_text
     from mlstat_core.report.compare import (
         comparison,
+        comparison_json,
         print_comparison,
         render_comparison_html,
     )
 
-    table = comparison(list(runs))
-    print_comparison(table)
+    with json_failures("compare", as_json):
+        table = comparison(list(runs))
+    if as_json:
+        click.echo(comparison_json(table))
+    else:
+        print_comparison(table)
     if html_file is not None:
         atomic_write_text(html_file, render_comparison_html(table))
-        click.echo(f"wrote {html_file}")
+        click.echo(f"wrote {html_file}", err=as_json)
 
 
 def check_html_output(html_file: Path) -> None:

@@ -10,7 +10,8 @@ from typing import Any
 
 from mlstat_core.components import DIMENSIONS
 from mlstat_core.errors import listed
-from mlstat_core.report.build import open_run
+from mlstat_core.quality.stats import CONFUSION_METRICS
+from mlstat_core.report.build import DEFAULT_INTERVAL_LEVEL, open_run
 from mlstat_core.report.fingerprints import (
     artefact_facts,
     fact_cell,
@@ -20,11 +21,21 @@ from mlstat_core.report.fingerprints import (
 from mlstat_core.report.html import (
     DIMENSION_TITLES,
     direction,
+    fmt_level,
     fmt_number,
     magnitude,
     page,
     scrolling,
     warnings_html,
+)
+from mlstat_core.report.paired import (
+    BOOTSTRAP,
+    MCNEMAR,
+    PAIRED_INDICATOR,
+    TOLERANCE,
+    Pair,
+    labelled_predictions,
+    paired_test,
 )
 
 FACTS = ("name", "task", "model", "status", "seed", "started_at")
@@ -54,6 +65,143 @@ def best_run(row: dict[str, Any]) -> int | None:
     top = (max if row["better"] == "higher" else min)(read.values())
     winners = [k for k, v in read.items() if v == top]
     return winners[0] if len(winners) == 1 else None
+
+
+PER_RUN = ("values", "intervals", "interval_levels", "indicators")
+"""A figure's row holds one of each per run (None where the run lacks the figure)."""
+
+
+def _interval(interval: Any) -> list[float] | None:
+    """An interval of two finite numbers, low first, or None."""
+    if not isinstance(interval, list | tuple) or len(interval) != 2:
+        return None
+    ends = [_scalar(v) for v in interval]
+    if ends[0] is None or ends[1] is None:
+        return None
+    return [float(min(ends)), float(max(ends))]
+
+
+class Judge:
+    """Says, figure by figure, whether the run that reads best is better than every other
+    run beyond chance: record by record where both runs' predictions of the same test
+    records give back their figures (:mod:`mlstat_core.report.paired`), else by their
+    intervals; without either, the difference is not judged and no run is called best."""
+
+    def __init__(self, runs: list[dict[str, Any]]) -> None:
+        self.runs = runs
+        self.labels = [r["label"] for r in runs]
+        self._predictions: dict[int, Any] = {}
+        self._pairs: dict[tuple[int, int], Any] = {}
+        self._unpaired: dict[str, str] = {}
+
+    def row(self, row: dict[str, Any], ranked: bool) -> None:
+        """Set the row's ``leader`` (the run that reads best, values as shown), ``best``
+        (the leader, when distinguishable from every other run), ``comparisons`` (the
+        leader against each other run) and ``verdict`` (those in words)."""
+        row.update(leader=None, best=None, comparisons=[], verdict=None)
+        leader = best_run(row) if ranked else None
+        if leader is None:
+            return
+        row["leader"] = leader
+        row["comparisons"] = [self._compare(row, leader, k)
+                              for k, v in enumerate(row["values"])
+                              if k != leader and v is not None]
+        if all(c["distinguishable"] for c in row["comparisons"]):
+            row["best"] = leader
+        row["verdict"] = self._verdict(row)
+
+    def _compare(self, row: dict[str, Any], leader: int, other: int) -> dict[str, Any]:
+        """The leader against one other run: by a paired test where it can be made, else by
+        the two intervals, else not at all (``distinguishable`` None)."""
+        levels = [row["interval_levels"][leader], row["interval_levels"][other]]
+        level = next((v for v in levels if v), DEFAULT_INTERVAL_LEVEL)
+        pair = self._pair(row, leader, other)
+        if pair is not None:
+            return {"run": other, **paired_test(pair, row["name"], level)}
+        sign = 1 if row["better"] == "higher" else -1
+        found: dict[str, Any] = {
+            "run": other, "method": None, "level": None, "distinguishable": None,
+            "difference": sign * (row["values"][leader] - row["values"][other])}
+        ends = row["intervals"][leader], row["intervals"][other]
+        if ends[0] is not None and ends[1] is not None:
+            apart = ends[0][0] > ends[1][1] if sign > 0 else ends[0][1] < ends[1][0]
+            found.update(method=INTERVALS, level=level, distinguishable=apart)
+        return found
+
+    def _pair(self, row: dict[str, Any], leader: int, other: int) -> Any:
+        """The two runs' paired records when this figure can be tested on them and their
+        predictions give back both runs' values of it; else None (the reason noted)."""
+        if row["name"] not in CONFUSION_METRICS or any(
+                row["indicators"][k] != PAIRED_INDICATOR for k in (leader, other)):
+            return None
+        if (leader, other) not in self._pairs:
+            sides = [self._labelled(k) for k in (leader, other)]
+            self._pairs[(leader, other)] = Pair.of(*sides)
+        pair = self._pairs[(leader, other)]
+        if isinstance(pair, str):
+            self._unpaired.setdefault(row["name"], pair)
+            return None
+        for side, k in enumerate((leader, other)):
+            if abs(pair.figures(side)[row["name"]] - row["values"][k]) > TOLERANCE:
+                self._unpaired.setdefault(row["name"], (
+                    f"the predictions of {self.labels[k]} do not give back its report's "
+                    f"{row['name']}"))
+                return None
+        return pair
+
+    def _labelled(self, k: int) -> Any:
+        if k not in self._predictions:
+            self._predictions[k] = labelled_predictions(
+                Path(self.runs[k]["dir"]), by_row="evaluates" in self.runs[k]["manifest"])
+        return self._predictions[k]
+
+    def _verdict(self, row: dict[str, Any]) -> str:
+        """The row's judgement in words: the best run and the evidence, or the runs the
+        leader cannot be told apart from."""
+        leader = self.labels[row["leader"]]
+        said = {True: [], False: [], None: []}
+        for c in row["comparisons"]:
+            said[c["distinguishable"]].append(
+                f"{self.labels[c['run']]}" + (f" ({evidence(c)})" if c["method"] else ""))
+        if row["best"] is not None:
+            return f"best: {leader}, better than {'; '.join(said[True])}"
+        parts = []
+        if said[False]:
+            parts.append(f"is not distinguishable from {'; '.join(said[False])}")
+        if said[None]:
+            parts.append(f"has no interval to judge it against {'; '.join(said[None])}")
+        better = f"; it is better than {'; '.join(said[True])}" if said[True] else ""
+        return f"{leader} reads best, but {' and '.join(parts)}{better}"
+
+    def notes(self) -> list[str]:
+        """Figures that could have been compared record by record but were compared by
+        their intervals, and why."""
+        reasons: dict[str, list[str]] = {}
+        for name, why in self._unpaired.items():
+            reasons.setdefault(why, []).append(name)
+        return [f"{', '.join(names)} {'is' if len(names) == 1 else 'are'} compared by "
+                f"{'its' if len(names) == 1 else 'their'} intervals, not record by record: "
+                f"{why}" for why, names in reasons.items()]
+
+
+INTERVALS = "intervals"
+"""The method of a comparison made by the two runs' intervals: apart, or overlapping."""
+
+
+def evidence(comparison: dict[str, Any]) -> str:
+    """How one comparison was judged, in a few words."""
+    level = fmt_level(comparison["level"])
+    if comparison["method"] == MCNEMAR:
+        p = comparison["p_value"]
+        shown = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+        return f"{MCNEMAR} on {comparison['records']:,} paired records: {shown}"
+    if comparison["method"] == BOOTSTRAP:
+        low, high = comparison["interval"]
+        return (f"{BOOTSTRAP} on {comparison['records']:,} records: difference "
+                f"{comparison['difference']:.3f}, {level} interval {low:.3f} to {high:.3f}")
+    if comparison["method"] == INTERVALS:
+        return f"{level} intervals {'apart' if comparison['distinguishable'] else 'overlap'}"
+    return "no interval"
 
 
 def checked_against_manifest(run_dir: Path) -> None:
@@ -91,9 +239,13 @@ def comparison(run_dirs: list[Path]) -> dict[str, Any]:
             row = rows.setdefault(entry["name"], {
                 "name": entry["name"], "dimension": entry.get("dimension"),
                 "better": entry.get("better"), "headline": bool(entry.get("headline")),
-                "values": [None] * len(runs)})
+                **{key: [None] * len(runs) for key in PER_RUN}})
             if row["values"][i] is None:
                 row["values"][i] = value
+                row["intervals"][i] = _interval(entry.get("interval"))
+                row["interval_levels"][i] = entry.get("interval_level") \
+                    if row["intervals"][i] else None
+                row["indicators"][i] = entry.get("indicator")
     order = {d: k for k, d in enumerate(DIMENSIONS)}
     ordered = sorted(rows.values(), key=lambda r: (order.get(r["dimension"], 99),
                                                    not r["headline"]))
@@ -105,12 +257,13 @@ def comparison(run_dirs: list[Path]) -> dict[str, Any]:
     warnings = blocking + ([f"the runs' [quality] settings differ ({settings}): the "
                             "auto-coding and cost-effectiveness figures, which read them, are "
                             "not ranked"] if settings else [])
+    judge = Judge(runs)
     for row in ordered:
         ranked = not blocking and not (settings and _reads_settings(row))
-        row["best"] = best_run(row) if ranked else None
+        judge.row(row, ranked)
     return {"runs": [{"dir": r["dir"], "label": r["label"]} for r in runs],
             "facts": facts, "rows": ordered, "warnings": warnings,
-            "notes": reproduced(runs, facts)}
+            "notes": reproduced(runs, facts) + judge.notes()}
 
 
 def _different_settings(runs: list[dict[str, Any]]) -> str:
@@ -218,8 +371,23 @@ def _different_tests(runs: list[dict[str, Any]]) -> list[str]:
             "file that none was trained on (mlstat evaluate)"]
 
 
+def comparison_json(table: dict[str, Any]) -> str:
+    """What ``mlstat compare --json`` prints: the runs, the fact rows, one row per figure
+    (its value, interval and interval level in each run; ``leader``, the run that reads
+    best; ``best``, that run when it is distinguishable from every other; ``comparisons``,
+    the leader against each other run; ``verdict``, those in words; runs as their position
+    in ``runs``), the warnings and the notes."""
+    from mlstat_core.report.build import clean_json
+
+    rows = [{k: v for k, v in row.items() if k != "indicators"} for row in table["rows"]]
+    return json.dumps(clean_json({"status": "succeeded", **table, "rows": rows,
+                                  "ranking": RANKING_RULE}), indent=2)
+
+
 def print_comparison(table: dict[str, Any], console: Any = None) -> None:
-    """The comparison as a rich table in the terminal; the best value of a row in bold green."""
+    """The comparison as a rich table in the terminal (each value with its interval; the best
+    run's in bold green), then the warnings, the notes and, figure by figure, which run reads
+    best and whether it is distinguishable from the others."""
     from rich.console import Console
     from rich.table import Table
 
@@ -233,7 +401,7 @@ def print_comparison(table: dict[str, Any], console: Any = None) -> None:
     for row in table["rows"]:
         cells = []
         for k in range(len(row["values"])):
-            text = escape_rich(shown(row, k))
+            text = escape_rich(shown(row, k) + shown_interval(row, k, " "))
             cells.append(f"[bold green]{text}[/bold green]" if row["best"] == k else text)
         view.add_row(escape_rich(row["name"]), *cells)
     console.print(view)
@@ -241,6 +409,34 @@ def print_comparison(table: dict[str, Any], console: Any = None) -> None:
         console.print(f"warning: {escape_rich(warning)}", style="yellow")
     for note in table.get("notes", []):
         console.print(f"note: {escape_rich(note)}")
+    judged = [r for r in table["rows"] if r.get("verdict")]
+    if judged:
+        console.print(escape_rich(RANKING_RULE))
+    unjudged = [r["name"] for r in judged if not any(c["method"] for c in r["comparisons"])]
+    for row in judged:
+        if row["name"] not in unjudged:
+            console.print(f"  {escape_rich(row['name'])}: {escape_rich(row['verdict'])}")
+    if unjudged:
+        console.print(f"  not ranked, no interval to judge a difference by: "
+                      f"{escape_rich(', '.join(unjudged))}")
+
+
+RANKING_RULE = ("A run is best where it is better than every other run beyond chance, at the "
+                "figure's confidence level: record by record where the runs scored the same "
+                "test records (exact McNemar test for accuracy, paired bootstrap for F1, kappa "
+                "and MCC), else by intervals that do not overlap; a figure without an interval "
+                "is not ranked.")
+"""How ``mlstat compare`` names a best run, said above the judgements (and in the HTML)."""
+
+
+def shown_interval(row: dict[str, Any], k: int, before: str = "") -> str:
+    """Run ``k``'s interval of a row as the comparison shows it, after ``before``; empty
+    without one."""
+    interval = row.get("intervals", [None] * (k + 1))[k]
+    if not interval:
+        return ""
+    scale = magnitude(row["values"])
+    return f"{before}[{fmt_number(interval[0], scale)}, {fmt_number(interval[1], scale)}]"
 
 
 def escape_rich(text: str) -> str:
@@ -272,12 +468,15 @@ def render_comparison_html(table: dict[str, Any]) -> str:
             rows.append(f'<tr><th colspan="{width}" scope="rowgroup" '
                         f'id="dimension-{escape(str(current))}">{escape(title)}</th></tr>')
         cells = "".join(
-            f'<td class="num best">{escape(shown(row, k))}'
-            '<span class="visually-hidden"> (best)</span></td>' if row["best"] == k
-            else f'<td class="num">{escape(shown(row, k))}</td>'
+            (f'<td class="num best">{escape(shown(row, k))}'
+             '<span class="visually-hidden"> (best)</span>' if row["best"] == k
+             else f'<td class="num">{escape(shown(row, k))}')
+            + (f'<div class="meta">{escape(shown_interval(row, k))}</div>'
+               if shown_interval(row, k) else "") + "</td>"
             for k in range(len(row["values"])))
         way = direction(row.get("better"))
-        label = escape(row["name"]) + (f'<div class="meta">{escape(way)}</div>' if way else "")
+        label = escape(row["name"]) + (f'<div class="meta">{escape(way)}</div>' if way else "") \
+            + (f'<div class="meta">{escape(row["verdict"])}</div>' if row.get("verdict") else "")
         rows.append(f'<tr><th scope="row">{label}</th>{cells}</tr>')
     if rows:
         groups.append(f"<tbody>{''.join(rows)}</tbody>")
@@ -292,12 +491,15 @@ def render_comparison_html(table: dict[str, Any]) -> str:
 
 def ranking_note(table: dict[str, Any]) -> str:
     """What the bold cells mean, or why there are none."""
+    judged = any(row.get("verdict") for row in table["rows"])
     if any(row["best"] is not None for row in table["rows"]):
-        text = ("Bold: the best run for figures where higher or lower is clearly better "
-                "(said under the figure's name) and one run's value is better than every "
-                "other's as shown.")
-    elif table.get("warnings"):
+        text = ("Bold: the best run, for figures where higher or lower is better (said under "
+                f"the figure's name, with the judgement). {RANKING_RULE}")
+    elif table.get("warnings") and not judged:
         text = "No run is ranked: see the warnings."
+    elif judged:
+        text = ("No run is ranked: where one reads best, it is not distinguishable from "
+                f"another (said under the figure's name). {RANKING_RULE}")
     else:
         text = ("No run is ranked: no figure where higher or lower is better reads better in "
                 "one run than in every other.")
