@@ -227,9 +227,14 @@ class Editor:
         self._adjust(filled, blank, values, flags, reasons)
         self.round_treated(filled, blank | (np.abs(filled - before) > 1e-12))
         self._keep_unchanged(filled, received, flags, reasons)
-        passes = self.passes(filled) & ~frozen_out
-        newly = ~passes & ~review
-        review[newly] = True
+        # a record missing a value that may not be imputed fails, whether or not a rule uses
+        # that value: nothing automatic completed it. So needs_review is exactly not
+        # edit_pass, and what counts the records handled without a person (the core's
+        # automation_rate reads edit_pass) never counts one sent to a clerk
+        passes = self.passes(filled) & ~frozen_out & ~missing_frozen.any(axis=1)
+        review_reason[passes] = ""  # a localisation the adjustment overtook: it passes
+        review = ~passes
+        newly = review & (review_reason == "")
         review_reason[newly] = "no adjustment lets the record pass every edit"
         return EditOutcome(pd.DataFrame(filled, columns=self.variables, index=X.index),
                            flags, reasons, failed_before, failed_localised, passes, review,

@@ -48,6 +48,17 @@ def _transpose(value: float, decimals: int, rng: np.random.Generator) -> float:
     return float(np.sign(value) or 1) * int("".join(digits)) / 10**decimals
 
 
+def check_injected(specs: list[dict], variables: list[str], where: str = "") -> None:
+    """DataError naming every variable the specs name that is not among ``variables`` (the
+    variables edited), with the closest name: before any data is damaged, and where the
+    loader knows the variables from the metadata, before the data file is read."""
+    from mlstat_editimpute.params import unknown_injected
+
+    found = unknown_injected(specs, variables)
+    if found:
+        raise DataError("; ".join(message for _, _, message in found) + where)
+
+
 def inject_errors(frame: pd.DataFrame, specs: list[dict], seed: int = 0) -> Injection:
     """Apply each spec in turn (``kind``, ``variables``, ``rate`` and, for ``mar``,
     ``depends_on``; for ``unit``, ``factors``); the input frame is not modified."""
@@ -61,10 +72,7 @@ def inject_errors(frame: pd.DataFrame, specs: list[dict], seed: int = 0) -> Inje
     for spec in specs:
         kind, rate = spec["kind"], float(spec.get("rate", 0.1))
         variables = list(spec.get("variables", []))
-        unknown = [v for v in variables + ([spec["depends_on"]] if spec.get("depends_on")
-                                            else []) if v not in frame.columns]
-        if unknown:
-            raise DataError(f"error injection {kind!r} names unknown variable(s) {unknown}")
+        check_injected([spec], list(frame.columns))
         if kind == "swap":
             if len(variables) != 2:
                 raise DataError("error injection 'swap' needs exactly two variables")

@@ -25,7 +25,7 @@ from mlstat_core.io import (
     separator_hint,
     table_format,
 )
-from mlstat_editimpute.inject import inject_errors
+from mlstat_editimpute.inject import check_injected, inject_errors
 from mlstat_editimpute.metadata import VariableInfo, default_info, numeric_frame, read_metadata
 from mlstat_editimpute.params import BudgetParams, SurveyParams
 from mlstat_editimpute.rules import RuleSet
@@ -145,13 +145,18 @@ class SurveyLoader(Loader):
     def load(self, base_dir: Path) -> Dataset:
         p = self.params
         path = resolve_path(p.path, base_dir)
-        frame = read_survey(path, p)
         sources = [path]
         infos: dict[str, VariableInfo] = {}
         if p.metadata:
             meta_path = resolve_path(p.metadata, base_dir)
             infos = read_metadata(meta_path, p.encoding)
             sources.append(meta_path)
+            if p.inject and not p.variables:  # the variables are known: before reading data
+                named = {c for c in (p.id, p.weights) if c}
+                check_injected([s.model_dump() for s in p.inject],
+                               [v for v in infos if v not in named],
+                               f" (the variables of metadata file {meta_path.name})")
+        frame = read_survey(path, p)
         variables = survey_variables(frame, path, p, infos)
         return build_dataset(frame, path, infos, variables, p, p.id, p.weights, sources)
 

@@ -3,8 +3,9 @@ regression) sharing one editing process, and the suspicion scorer.
 
 ``predict(frame)`` returns, with the same index: each variable after editing, one
 ``<var>__flag`` per variable (``original``, ``edited`` or ``imputed:<method>``), ``edit_pass``
-(the record passes every edit, and holds no value outside its metadata range that may not be
-imputed), ``needs_review`` with ``review_reason``, ``suspicion`` (the
+(the record passes every edit, and holds no value outside its metadata range, and misses no
+value, that may not be imputed), ``needs_review`` (exactly the records that do not pass: those a
+person must see) with ``review_reason``, ``suspicion`` (the
 record's largest robust z-score), ``failed_rules`` (rules the record fails as received),
 ``failed_rules_localised`` (rules it still fails after deductive corrections, detection and
 out-of-range blanking: what error localisation works on) and ``reasons`` (JSON: field -> why
@@ -291,7 +292,8 @@ class EditImputeModel(Model):
         cell: record, field, old value, new value, flag, reason) and ``edit_summary.json``."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        edited, audit = edited_and_audit(test.frame, predictions, self.variables)
+        edited, audit = edited_and_audit(test.frame, predictions, self.variables,
+                                         self.whole_variables())
         written = []
         for name, table in (("edited.csv", edited), ("audit.csv", audit)):
             tmp = directory / f".{name}.partial"
@@ -306,6 +308,13 @@ class EditImputeModel(Model):
         summary["warnings"] = list(self.fit_warnings)
         written.append(write_json(directory / "edit_summary.json", summary))
         return written
+
+    def whole_variables(self) -> list[str]:
+        """The variables recorded in whole numbers: integer or categorical, or recorded at a
+        precision of 1 or coarser in the training data (pounds rounded to tens)."""
+        assert self.editor is not None
+        return [v for j, v in enumerate(self.variables)
+                if self.editor.integer[j] or self.editor.steps[j] >= 1]
 
     # -- persistence ---------------------------------------------------------------------------
 
@@ -342,9 +351,47 @@ class EditImputeModel(Model):
         return model
 
 
-def edited_and_audit(frame: pd.DataFrame, predictions: pd.DataFrame, variables: list[str]
-                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The edited data set (input columns with edited values and flags) and the audit log."""
+MAX_EXACT_INTEGER = 2.0 ** 53
+"""Whole numbers beyond this are not all exact as floats: such a column stays as it is."""
+
+
+def _whole(values: np.ndarray) -> bool:
+    """Whether every value present is a whole number that a float holds exactly."""
+    present = values[~np.isnan(values)]
+    return bool(np.all((np.mod(present, 1) == 0) & (np.abs(present) < MAX_EXACT_INTEGER)))
+
+
+def as_input_kind(before: pd.Series, new: np.ndarray, whole: bool) -> pd.Series:
+    """The edited values of a column in the kind the input gave it: an integer column stays
+    integer (nullable ``Int64`` where values are still missing), and so does a float column of
+    a variable recorded in whole numbers (``whole``) whose values are all whole (a CSV column
+    of whole numbers with blanks is read as floats), as long as every edited value is whole:
+    an unchanged record keeps ``90``, not ``90.0``. Anything else is a float column."""
+    out = pd.Series(new, dtype=float)
+    as_read = pd.to_numeric(before, errors="coerce").to_numpy(float)
+    integer = pd.api.types.is_integer_dtype(before) and not pd.api.types.is_bool_dtype(before)
+    floats = pd.api.types.is_float_dtype(before) and whole and _whole(as_read)
+    if not (integer or floats) or not _whole(new):
+        return out
+    if np.isnan(new).any():
+        return out.astype("Int64")
+    return out.astype(before.dtype if integer and isinstance(before.dtype, np.dtype)
+                      else "int64")
+
+
+def _cell(value: float, integer: bool) -> Any:
+    """A value of the audit log: None when missing, a whole number as one in an integer
+    column."""
+    if np.isnan(value):
+        return None
+    return int(value) if integer and float(value).is_integer() else float(value)
+
+
+def edited_and_audit(frame: pd.DataFrame, predictions: pd.DataFrame, variables: list[str],
+                     whole: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The edited data set (input columns with edited values and flags) and the audit log.
+    Values keep the input column's kind (see :func:`as_input_kind`; ``whole``: the variables
+    recorded in whole numbers), in the edited data and in the log's old and new values."""
     if len(frame) != len(predictions):
         raise DataError(f"{len(predictions)} predictions for {len(frame)} records")
     edited = frame.reset_index(drop=True).copy()
@@ -359,20 +406,22 @@ def edited_and_audit(frame: pd.DataFrame, predictions: pd.DataFrame, variables: 
         old = pd.to_numeric(edited[v], errors="coerce").to_numpy(float)
         new = pred[v].to_numpy(float)
         flag = pred[v + FLAG].astype(str).to_numpy()
-        edited[v] = new
+        written = as_input_kind(edited[v], new, v in (whole or []))
+        integer = pd.api.types.is_integer_dtype(written)
+        edited[v] = written.set_axis(edited.index)
         edited[v + FLAG] = flag
         changed = np.flatnonzero((flag != ORIGINAL) | ~(
             (old == new) | (np.isnan(old) & np.isnan(new))))
         for i in changed:
             rows.append({"record": records.iloc[i], "field": v,
-                         "old_value": None if np.isnan(old[i]) else old[i],
-                         "new_value": None if np.isnan(new[i]) else new[i],
+                         "old_value": _cell(old[i], integer),
+                         "new_value": _cell(new[i], integer),
                          "flag": flag[i], "reason": reasons[i].get(v, "")})
     for extra in ("edit_pass", "needs_review", "review_reason"):
         if extra in pred.columns:
             edited[extra] = pred[extra].to_numpy()
     audit = pd.DataFrame(rows, columns=["record", "field", "old_value", "new_value", "flag",
-                                        "reason"])
+                                        "reason"], dtype=object)
     return edited, audit
 
 

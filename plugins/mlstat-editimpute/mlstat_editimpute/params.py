@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import ConfigDict, Field, PositiveFloat, field_validator
+from pydantic import ConfigDict, Field, PositiveFloat, field_validator, model_validator
 
 from mlstat_core.builtins.params import TableReading
-from mlstat_core.components import Params
+from mlstat_core.components import InputFile, Params
 
 BUDGET_RULES: list[str] = [
     "balance: wfood + wfuel + wcloth + walc + wtrans + wother == 1 +- 0.01",
@@ -23,6 +23,46 @@ BUDGET_RULES: list[str] = [
     "head_adult: if children > 0 then age >= 18",
 ]
 """Edit rules for the UK budget data (all hold on the clean data)."""
+
+BUDGET_VARIABLES: tuple[str, ...] = ("wfood", "wfuel", "wcloth", "walc", "wtrans", "wother",
+                                     "totexp", "income", "age", "children")
+"""The columns of the bundled UK budget data (``editimpute.budget_uk``), all edited."""
+
+
+def unknown_injected(specs: list[dict], known: list[str]) -> list[tuple[int, str, str]]:
+    """(spec index, field, message) for each variable an injection spec names that is not
+    among ``known`` (the variables edited, into which errors are injected), with the closest
+    name; light, so that ``mlstat validate`` can check it where the variables are known."""
+    from mlstat_editimpute.rules import closest_name
+
+    found = []
+    for i, spec in enumerate(specs):
+        named = [("variables", v) for v in spec.get("variables") or []]
+        if spec.get("depends_on"):
+            named.append(("depends_on", spec["depends_on"]))
+        for field, name in named:
+            if name in known:
+                continue
+            close = closest_name(name, list(known))
+            hint = f"did you mean {close!r}? " if close else ""
+            found.append((i, field, f"error injection {spec.get('kind')!r} names {name!r}, "
+                                    f"which is not among the variables edited; {hint}they are "
+                                    f"{', '.join(map(repr, known))}"))
+    return found
+
+
+def _check_injected(specs: list[InjectSpec], known: list[str]) -> None:
+    """A ValidationError with one issue per unknown variable, at its place
+    (``inject.2.variables``)."""
+    from pydantic import ValidationError
+    from pydantic_core import InitErrorDetails, PydanticCustomError
+
+    found = unknown_injected([s.model_dump() for s in specs], known)
+    if found:
+        raise ValidationError.from_exception_data("inject", [InitErrorDetails(
+            type=PydanticCustomError("value_error", "{detail}", {"detail": message}),
+            loc=("inject", i, field), input=getattr(specs[i], field))
+            for i, field, message in found]) from None
 
 
 def _check_rules(value: list[str]) -> list[str]:
@@ -59,6 +99,17 @@ class InjectSpec(Params):
     strength: float = Field(2.0, ge=0, description="'mar': how strongly (exp(strength * rank))")
     factors: list[float] = Field([10, 100, 1000], description="'unit': multipliers drawn")
 
+    @model_validator(mode="after")
+    def _shape(self) -> InjectSpec:
+        """What each kind needs, known without the data: checked by mlstat validate."""
+        if self.kind == "swap" and len(set(self.variables)) != 2:
+            raise ValueError("error injection 'swap' exchanges the values of two fields: name "
+                             "exactly two different variables")
+        if self.kind == "mar" and not self.depends_on:
+            raise ValueError("error injection 'mar' needs `depends_on`: the variable whose "
+                             "rank drives the probability of being missing")
+        return self
+
 
 class _InjectMixin(Params):
     inject: list[InjectSpec] = Field(default_factory=list,
@@ -78,11 +129,12 @@ class SurveyParams(_InjectMixin, TableReading):
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"path": "data/budget_uk.csv", "metadata": "data/budget_uk_metadata.csv"}]})
 
-    path: str = Field(description="CSV, Parquet or Excel microdata file, relative to the "
-                                  "pipeline file")
-    metadata: str | None = Field(None, description="variable metadata file (CSV/JSON): "
-                                                   "variable, type, unit, min, max, imputable, "
-                                                   "weight")
+    path: InputFile = Field(description="CSV, Parquet or Excel microdata file, relative to "
+                                        "the pipeline file")
+    metadata: InputFile | None = Field(None, description="variable metadata file (CSV/JSON): "
+                                                         "variable, type, unit, min, max, "
+                                                         "imputable, weight; relative to the "
+                                                         "pipeline file")
     id: str | None = Field(None, description="column that identifies a record; read as text, "
                                              "so ids such as 00017 keep their leading zeros")
     variables: list[str] = Field(default_factory=list,
@@ -90,9 +142,22 @@ class SurveyParams(_InjectMixin, TableReading):
                                              "metadata, else every numeric column")
     weights: str | None = Field(None, description="survey weights column")
 
+    @model_validator(mode="after")
+    def _injected_known(self) -> SurveyParams:
+        """Injection into variables not edited, refused by mlstat validate where the
+        variables are named here (else the loader checks them against the metadata before it
+        reads the data)."""
+        if self.variables:
+            _check_injected(self.inject, list(self.variables))
+        return self
+
 
 class BudgetParams(_InjectMixin):
-    pass
+    @model_validator(mode="after")
+    def _injected_known(self) -> BudgetParams:
+        """The bundled data's variables are known: mlstat validate refuses others."""
+        _check_injected(self.inject, list(BUDGET_VARIABLES))
+        return self
 
 
 class _ModelParams(Params):

@@ -961,3 +961,174 @@ def test_unknown_variable_hint_ignores_case(data: Dataset, name: str) -> None:
     model = PmmModel(PmmParams(weights={name.upper().replace("TOTEXP", "INCOME"): 2.0}, **FAST))
     with pytest.raises(ConfigError, match="did you mean 'income'"):
         model.fit(data)
+
+
+# --- audit I: production outputs as an ONS methodologist checks them ----------------------------
+
+
+def _with_household_size(data: Dataset, missing: list[int]) -> Dataset:
+    """The data with 'hhsize': reported, imputable = false, used by no edit rule; missing in
+    the records ``missing``."""
+    frame = data.frame.copy()
+    frame["hhsize"] = (frame["children"].fillna(0) + 2).astype(float)
+    frame.loc[missing, "hhsize"] = np.nan
+    variables = {**data.metadata["variables"],
+                 "hhsize": {"name": "hhsize", "type": "integer", "min": 1, "max": 20,
+                            "imputable": False, "weight": 2.0}}
+    ds = _with_metadata(data, variables, [*data.roles.features, "hhsize"])
+    return Dataset(frame, ds.roles, metadata=ds.metadata)
+
+
+def test_record_missing_a_frozen_value_no_rule_uses_fails_and_goes_to_review(data) -> None:
+    """A record missing a value that may not be imputed was not completed automatically:
+    it fails (edit_pass false, as the docs say), and needs_review is always exactly the
+    records that fail, so the automation rate (read from edit_pass) never counts a record
+    sent to a clerk. It passed before, while a clerk was asked to see it."""
+    missing = [5, 17, 40]
+    ds = _with_household_size(data, missing)
+    out = RatioModel(RatioModel.params_type()).fit(ds).predict(ds.frame)
+    assert not out.loc[missing, "edit_pass"].any()
+    assert out.loc[missing, "needs_review"].all()
+    assert (out.loc[missing, "review_reason"] == "'hhsize' is missing and may not be "
+                                                "imputed").all()
+    assert (out["needs_review"] == ~out["edit_pass"]).all()
+    assert (out["review_reason"] != "").tolist() == out["needs_review"].tolist()
+    assert (out.loc[missing, "hhsize__flag"] == "original").all()
+
+
+def test_edited_values_keep_the_input_columns_kind() -> None:
+    from mlstat_editimpute.models import as_input_kind
+
+    ints = pd.Series([90, 100, 5000000000], dtype="int64")
+    kept = as_input_kind(ints, np.array([90.0, 110.0, 5e9]), whole=False)
+    assert kept.dtype == "int64" and kept.tolist() == [90, 110, 5000000000]
+    # an integer column still missing a value after editing: nullable, not float
+    assert as_input_kind(ints, np.array([90.0, np.nan, 1.0]), whole=False).dtype == "Int64"
+    # a CSV column of whole numbers with blanks is read as floats: whole again once filled
+    blanks = pd.Series([90.0, np.nan, 120.0])
+    assert as_input_kind(blanks, np.array([90.0, 70.0, 120.0]), whole=True).dtype == "int64"
+    # ... but not a variable recorded with decimals, nor edited values that are not whole
+    assert as_input_kind(blanks, np.array([90.0, 70.0, 120.0]), whole=False).dtype == float
+    assert as_input_kind(blanks, np.array([90.0, 70.5, 120.0]), whole=True).dtype == float
+    assert as_input_kind(ints, np.array([90.0, 100.5, 1.0]), whole=False).dtype == float
+    shares = pd.Series([0.4272, np.nan])
+    assert as_input_kind(shares, np.array([0.4272, 0.5]), whole=True).dtype == float
+
+
+@pytest.mark.parametrize(("loader", "field", "message"), [
+    ({"component": "editimpute.budget_uk",
+      "inject": [{"kind": "mcar", "variables": ["income"]},
+                 {"kind": "mcar", "variables": ["wclothes"]}]},
+     "loader.inject.1.variables", "names 'wclothes', which is not among the variables edited; "
+                                  "did you mean 'wcloth'?"),
+    ({"component": "editimpute.budget_uk",
+      "inject": [{"kind": "mar", "variables": ["wcloth"], "depends_on": "TOTEXP"}]},
+     "loader.inject.0.depends_on", "did you mean 'totexp'?"),
+    ({"component": "editimpute.budget_uk", "inject": [{"kind": "mar", "variables": ["wcloth"]}]},
+     "loader.inject.0", "'mar' needs `depends_on`"),
+    ({"component": "editimpute.budget_uk",
+      "inject": [{"kind": "swap", "variables": ["walc", "wother", "wfood"]}]},
+     "loader.inject.0", "name exactly two different variables"),
+    ({"component": "editimpute.survey", "path": "d.csv", "variables": ["x", "y"],
+      "inject": [{"kind": "unit", "variables": ["z"]}]},
+     "loader.inject.0.variables", "names 'z', which is not among the variables edited"),
+])
+def test_injection_mistakes_are_refused_by_validate(loader: dict, field: str,
+                                                     message: str) -> None:
+    """Where the variables are known without the data (the bundled data, or the survey
+    loader's `variables`), mlstat validate refuses an injection it could only fail at run
+    time before, at the spec's place."""
+    from mlstat_core.config import load_config
+
+    pipeline = {"pipeline": {"name": "i", "task": "tabular_imputation"}, "loader": loader,
+                "model": {"component": "editimpute.pmm"}}
+    with pytest.raises(ConfigError) as caught:
+        load_config(pipeline)
+    issues = [i for i in caught.value.issues if i.field == field]
+    assert issues and message in str(issues[0]), caught.value.issues
+
+
+def test_injection_into_a_variable_the_metadata_lacks_fails_before_the_data_is_read(
+        tmp_path: Path) -> None:
+    from mlstat_editimpute.loaders import SurveyLoader
+    from mlstat_editimpute.params import SurveyParams
+
+    pd.DataFrame({"variable": ["income", "totexp"]}).to_csv(tmp_path / "m.csv", index=False)
+    loader = SurveyLoader(SurveyParams(path="absent.csv", metadata="m.csv", inject=[
+        {"kind": "mcar", "variables": ["incomee"]}]))
+    with pytest.raises(DataError, match=r"names 'incomee', which is not among the variables "
+                                        r"edited; did you mean 'income'\?.*metadata file m.csv"):
+        loader.load(tmp_path)
+
+
+PRODUCTION = """
+[pipeline]
+name = "production"
+task = "tabular_imputation"
+[loader]
+component = "editimpute.survey"
+path = "survey.csv"
+metadata = "meta.csv"
+id = "hh"
+[split]
+component = "core.insample"
+[model]
+component = "editimpute.pmm"
+max_iter = 20
+rules = {rules}
+[[indicators]]
+component = "editimpute.edit_report"
+[[indicators]]
+component = "core.cost_effectiveness"
+[quality]
+manual_seconds_per_record = 60
+"""
+
+
+def test_production_outputs_keep_untouched_records_to_the_digit(tmp_path: Path) -> None:
+    """A survey file as an office writes it (whole numbers, blanks, a reported field that may
+    not be imputed): records nothing changed are written back to edited.csv exactly as read
+    (90, not 90.0), every change is in the audit log in the same form, and the automation
+    rate is the share of records no clerk has to see."""
+    from mlstat_core import engine
+
+    frame = pd.read_csv(SURVEY).iloc[:400].copy()
+    frame.insert(0, "hh", [f"{i:05d}" for i in range(len(frame))])
+    frame["hhsize"] = frame["children"] + 2
+    frame = frame.astype({c: "Int64" for c in ("totexp", "income", "hhsize")})
+    frame.loc[[3, 50, 77], "income"] = pd.NA
+    frame.loc[[9, 60], "totexp"] = pd.NA
+    frame.loc[11, "totexp"] = frame.loc[11, "totexp"] * 100  # a unit error
+    frame.loc[[20, 21], "hhsize"] = pd.NA
+    frame.to_csv(tmp_path / "survey.csv", index=False)
+    meta = pd.read_csv(SURVEY.parent / "budget_uk_metadata.csv")
+    meta.loc[len(meta)] = ["hhsize", "integer", "count", 1, 20, False, 2.0, "household size"]
+    meta.to_csv(tmp_path / "meta.csv", index=False)
+    (tmp_path / "p.toml").write_text(PRODUCTION.replace("{rules}", json.dumps(BUDGET_RULES)))
+    result = engine.run(tmp_path / "p.toml", out=tmp_path / "runs")
+    assert result.status == "succeeded"
+    outputs = result.run_dir / "outputs"
+    given = pd.read_csv(tmp_path / "survey.csv", dtype=str, keep_default_na=False)
+    edited = pd.read_csv(outputs / "edited.csv", dtype=str, keep_default_na=False)
+    flags = [c for c in edited.columns if c.endswith("__flag")]
+    untouched = (edited[flags] == "original").all(axis=1)
+    assert untouched.sum() > 300
+    for column in given.columns:
+        assert edited.loc[untouched, column].tolist() == given.loc[untouched, column].tolist(), \
+            column
+    typed = pd.read_csv(outputs / "edited.csv")
+    assert {c: str(typed[c].dtype) for c in ("totexp", "income", "age", "children")} == \
+        dict.fromkeys(("totexp", "income", "age", "children"), "int64")
+    assert typed.loc[[20, 21], "hhsize"].isna().all()  # kept missing: never imputed
+    audit = pd.read_csv(outputs / "audit.csv", dtype=str, keep_default_na=False)
+    unit = audit[(audit["record"] == "00011") & (audit["field"] == "totexp")]
+    assert unit[["old_value", "new_value", "flag"]].values.tolist() == [
+        [given.loc[11, "totexp"], str(int(given.loc[11, "totexp"]) // 100), "edited"]]
+    assert not audit.loc[audit["field"].isin(["totexp", "income"]), "new_value"].str.contains(
+        r"\.").any()
+    predictions = pd.read_parquet(result.run_dir / "predictions.parquet")
+    review = predictions["needs_review"].to_numpy(bool)
+    assert review[[20, 21]].all() and not predictions["edit_pass"].to_numpy(bool)[[20, 21]].any()
+    assert (review == ~predictions["edit_pass"].to_numpy(bool)).all()
+    assert result.metrics["automation_rate"] == pytest.approx(1 - review.mean())
+    assert result.metrics["manual_review_share"] == pytest.approx(review.mean())
