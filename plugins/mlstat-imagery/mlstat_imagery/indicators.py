@@ -9,6 +9,8 @@ it in ``write_outputs``, before the indicators run, and this indicator reads its
 from __future__ import annotations
 
 import json
+import warnings
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ from mlstat_imagery.validation import (
     confusion_matrix,
     overall_accuracy,
     producers_accuracy,
+    sampling_gaps,
     stratified_estimates,
     users_accuracy,
     z_value,
@@ -34,6 +37,39 @@ def _interval(value: float, half: float, upper: float | None = None) -> tuple[fl
     """``value`` plus or minus ``half``, within 0 and ``upper`` (1 for an accuracy)."""
     high = value + half
     return (max(0.0, value - half), high if upper is None else min(upper, high))
+
+
+def _nodata_km2(summary: dict[str, Any]) -> float:
+    """Area of the scene's pixels without data (no class, so no estimate), in km²."""
+    return summary.get("nodata_pixels", 0) * summary["pixel_area_m2"] / 1e6
+
+
+def _coverage(total_km2: float, summary: dict[str, Any]) -> str:
+    """The part of the scene the area estimate covers, when nodata pixels leave some out: the
+    estimate is of the area with data, not of the whole scene."""
+    nodata = _nodata_km2(summary)
+    if nodata <= 0:
+        return ""
+    return (f" The estimate covers the {total_km2:.1f} km² of the scene with data in every "
+            f"band; the {nodata:.1f} km² of nodata pixels ({summary['nodata_pixels']:,}) have "
+            "no map class and are not estimated.")
+
+
+def _unmapped_classes(classes: list[Any], y_true: Any) -> list[Any]:
+    """Field classes the model does not have (no training pixel of them), with a warning (in
+    the figures' details): the map never shows them, so each of their points is an omission
+    error, counted in the error matrix (a column with no row of its own), not a failure."""
+    counts = Counter(y_true)
+    unmapped = sorted((c for c in counts if c not in classes), key=str)
+    if unmapped:
+        listed = ", ".join(f"{c!s} ({counts[c]:,} point{'s' if counts[c] > 1 else ''})"
+                           for c in unmapped)
+        warnings.warn(f"field class(es) {listed} are not among the model's classes "
+                      f"({', '.join(map(str, classes))}): no training pixel has them, so the "
+                      "map never shows them and every such point counts as an error; add "
+                      "training labels of them, or merge them into another class in "
+                      "`classes`", stacklevel=2)
+    return unmapped
 
 
 class FieldValidation(Indicator):
@@ -56,6 +92,8 @@ class FieldValidation(Indicator):
         y_true = test.y[field]
         y_pred = ctx.predictions["prediction"].to_numpy()[field]
         classes = list(ctx.model.classes_ or metadata.get("classes") or sorted(set(y_true)))
+        unmapped = _unmapped_classes(classes, y_true)
+        classes += unmapped
         positive = self.params.positive_class or metadata.get("positive_label", classes[0])
         if positive not in classes:
             raise DataError(f"class {positive!r} is not among the classes {classes}")
@@ -72,6 +110,7 @@ class FieldValidation(Indicator):
             "producers_accuracy_sample": producers_accuracy(matrix, k),
             "users_accuracy_sample": users_accuracy(matrix, k),
             "counts": metadata.get("counts", {}),
+            "field_classes_not_mapped": unmapped,
             "notes": notes,
         }
         change = (" " + CHANGE_NOTE) if CHANGE_NOTE in notes else ""
@@ -92,8 +131,11 @@ class FieldValidation(Indicator):
             ua_i = pa_i = None
         else:
             z = z_value(self.params.confidence)
-            mapped = [summary["class_pixels"][str(c)] for c in classes]
+            mapped = [summary["class_pixels"].get(str(c), 0) for c in classes]
             est = stratified_estimates(matrix, mapped, summary["pixel_area_m2"] / 1e6, z=z)
+            sample["sampling_gaps"] = sampling_gaps(matrix, mapped, classes)
+            for gap in sample["sampling_gaps"]:  # in each figure's details['warnings']
+                warnings.warn(gap, stacklevel=2)
             oa = est["overall_accuracy"]
             ua, pa = float(est["users_accuracy"][k]), float(est["producers_accuracy"][k])
             ua_i = _interval(ua, z * float(est["se_users_accuracy"][k]), upper=1.0)
@@ -123,7 +165,7 @@ class FieldValidation(Indicator):
                             f"Olofsson et al. 2014). The map itself shows "
                             f"{est['mapped_area'][k]:.1f} km² (naive count of "
                             f"{int(mapped[k]):,} pixels); a large gap means the map's errors do "
-                            "not cancel out." + change,
+                            "not cancel out." + _coverage(est["total_area"], summary) + change,
                 details={"mapped_pixels": int(mapped[k]),
                          "mapped_area_km2": float(est["mapped_area"][k]),
                          "mapped_area_ha": float(est["mapped_area"][k]) * 100,
@@ -131,7 +173,9 @@ class FieldValidation(Indicator):
                          "adjusted_area_km2": area, "half_width_km2": half,
                          "standard_error_km2": half / z,
                          "proportion": float(est["proportion"][k]),
+                         "sampling_gaps": sample["sampling_gaps"],
                          "total_area_km2": float(est["total_area"]),
+                         "nodata_area_km2": _nodata_km2(summary),
                          "all_classes": {str(c): {
                              "mapped_km2": float(est["mapped_area"][i]),
                              "adjusted_km2": float(est["area"][i]),

@@ -37,6 +37,8 @@ from mlstat_imagery.scene import (
 
 UNUSABLE_POINTS_SHARE = 0.10
 """Share of field points outside the scene or on nodata above which the loader warns."""
+_ANNOUNCED: set[str] = set()
+"""Unusable-points warnings already shown in this process (see :func:`_announce`)."""
 BUILT_UP = "built_up"
 OTHER = "other"
 LABELLED = "labelled_pixel"
@@ -233,10 +235,37 @@ def _warn_unusable_points(counts: dict[str, Any], name: str) -> None:
                       "`bands`) or masked areas (clouds, scan-line gaps)")
     lost = outside + nodata
     why = "; ".join(causes)
-    warnings.warn(
+    _announce(
         f"{lost:,} of the {total:,} field points of {name} ({lost / total:.1%}) cannot be "
         f"used: {' and '.join(parts)}; the accuracy and area figures rest on the other "
-        f"{counts['field_points_usable']:,} only. {why[0].upper()}{why[1:]}.", stacklevel=2)
+        f"{counts['field_points_usable']:,} only. {why[0].upper()}{why[1:]}.")
+
+
+class UnusableFieldPointsWarning(UserWarning):
+    """Many field points fall outside the scene or on nodata (:data:`UNUSABLE_POINTS_SHARE`)."""
+
+
+def _announce(message: str) -> None:
+    """Warn with ``message`` (from ``load``), the same message once per process unless the
+    warning filters ask for every occurrence: a run records its warnings with ``"always"``, so
+    each run's report keeps it, while loading the same points on the same scene again (the
+    conformance suite loads the bundled scene three times) does not print it again. Python's
+    own once-per-location rule does not hold here: every ``catch_warnings`` resets it."""
+    action = _filter_action(message, UnusableFieldPointsWarning)
+    if action == "ignore" or (message in _ANNOUNCED and action not in ("always", "error")):
+        return
+    _ANNOUNCED.add(message)
+    warnings.warn(message, UnusableFieldPointsWarning, stacklevel=3)
+
+
+def _filter_action(message: str, category: type[Warning]) -> str:
+    """The action of the first warning filter that matches a warning of this module (filters
+    tied to a line number are not matched), else Python's default action."""
+    for action, text, kind, module, lineno in warnings.filters:
+        if (text is None or text.match(message)) and issubclass(category, kind) \
+                and (module is None or module.match(__name__)) and not lineno:
+            return action
+    return warnings.defaultaction
 
 
 def _vector_files(path: Path) -> list[Path]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from mlstat_core.components import Params
+from mlstat_core.components import InputFolder, InputPath, InputRef, Params
 
 INDEX_NAMES = ("ndvi", "ndbi", "mndwi", "ndwi", "bu")
 IndexName = Literal["ndvi", "ndbi", "mndwi", "ndwi", "bu"]
@@ -17,6 +17,9 @@ LANDSAT_NC_CLASSES = {1: "developed", 2: "agriculture", 3: "herbaceous", 4: "shr
                       5: "forest", 6: "water", 7: "sediment"}
 MIXTURE_CLASSES = ("forest", "herbaceous", "shrubland", "agriculture")
 """Land-cover classes of the bundled scene mixed with built-up pixels by the context forest."""
+SceneFile = Annotated[str, InputPath("any", within="directory")]
+"""A reference file of the scene, relative to its `directory` (checked to exist; a vector data
+set may be a folder)."""
 LANDSAT7_ROLES = {"blue": "10", "green": "20", "red": "30", "nir": "40", "swir1": "50",
                   "swir2": "70"}
 
@@ -32,8 +35,8 @@ class SceneParams(Params):
         "labels": "landsat96_labelled_pixels.tif", "points": "landsat96_points.shp",
         "classes": {str(k): v for k, v in LANDSAT_NC_CLASSES.items()}}]})
 
-    directory: str = Field(".", description="folder of the scene and reference files; "
-                                            "relative to the pipeline file")
+    directory: InputFolder = Field(".", description="folder of the scene and reference "
+                                                    "files; relative to the pipeline file")
     band_pattern: str = Field(
         description="band file name; '{band}' is replaced by each band name (one file per "
                     "band), without '{band}' the file holds all bands in the order of `bands`")
@@ -45,12 +48,14 @@ class SceneParams(Params):
     indices: list[IndexName] = Field(
         default_factory=lambda: ["ndvi", "ndbi", "mndwi"],
         description=f"spectral indices computed on the fly: {', '.join(INDEX_NAMES)}")
-    labels: str | None = Field(None, description="training labels: a label raster (class codes,"
-                                                 " .tif) or polygons (vector file)")
+    labels: SceneFile | None = Field(None, description="training labels: a label raster (class "
+                                                       "codes, .tif) or polygons (vector file); "
+                                                       "relative to `directory`")
     labels_field: str = Field("id", description="attribute of the label polygons with the "
                                                 "class code")
-    points: str | None = Field(None, description="field reference points (vector file); held "
-                                                 "out, never used in training")
+    points: SceneFile | None = Field(None, description="field reference points (vector file); "
+                                                       "held out, never used in training; "
+                                                       "relative to `directory`")
     points_field: str = Field("id", description="attribute of the points with the class code")
     classes: dict[int, str] = Field(description="class code -> class name")
     positive_class: str = Field("developed", description="the built-up class")
@@ -89,6 +94,20 @@ class SceneParams(Params):
                              "or \"EPSG:32119\", or a WKT or PROJ string") from None
         return value
 
+    def input_paths(self) -> list[InputRef]:
+        """Besides `directory`, `labels` and `points`: the band files `band_pattern` names in
+        `directory` (one per band, or one file holding all bands)."""
+        found = super().input_paths()
+        if self.directory is None:  # the bundled scene (imagery.landsat_nc)
+            return found
+        files = {self.band_pattern.replace("{band}", band): f"the file of band {band!r}"
+                 for band in self.bands} if "{band}" in self.band_pattern \
+            else {self.band_pattern: "the file of every band"}
+        return found + [InputRef("band_pattern", name, InputPath("file", within="directory"),
+                                 self.directory, "directory",
+                                 f"{what} (`band_pattern` with `bands`)")
+                        for name, what in files.items()]
+
     @model_validator(mode="after")
     def _roles(self) -> SceneParams:
         unknown = {r: b for r, b in self.band_roles.items() if b not in self.bands}
@@ -104,15 +123,20 @@ class SceneParams(Params):
 class LandsatNcParams(SceneParams):
     """The bundled North Carolina Landsat 7 scene (2000) with 1996 land-cover references."""
 
-    directory: str | None = Field(None, description="folder of the files; default: bundled")
+    directory: InputFolder | None = Field(None, description="folder of the files; default: "
+                                                            "bundled")
     band_pattern: str = "lsat7_2000_{band}.tif"
     bands: list[str] = Field(
         default_factory=lambda: ["10", "20", "30", "40", "50"],
         description="band 70 (SWIR2) is left out by default: it misses 81,535 pixels and "
                     "would cut the usable field points from 752 to 562")
     band_roles: dict[str, str] = Field(default_factory=lambda: dict(LANDSAT7_ROLES))
-    labels: str | None = "landsat96_labelled_pixels.tif"
-    points: str | None = "landsat96_points.shp"
+    labels: SceneFile | None = Field("landsat96_labelled_pixels.tif",
+                                     description="label raster or polygons; relative to "
+                                                 "`directory`")
+    points: SceneFile | None = Field("landsat96_points.shp",
+                                     description="field reference points; relative to "
+                                                 "`directory`")
     classes: dict[int, str] = Field(default_factory=lambda: dict(LANDSAT_NC_CLASSES))
 
 

@@ -460,19 +460,12 @@ def read_vector(path: Path, vector_crs: str | None, info: SceneInfo, tolerance: 
 def polygon_pixels(frame: Any, field_name: str, info: SceneInfo, path: Path,
                    block_rows: int = 512) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rows, cols and class codes of the pixels whose centre lies in a labelled polygon."""
-    import pandas as pd
     from rasterio.features import rasterize
     from rasterio.windows import Window, transform
 
-    values = class_codes(frame, field_name, "labels_field", path, "polygons")
-    numbers = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=np.float64)
-    bad = np.isnan(numbers) | (numbers % 1 != 0)
-    if bad.any():
-        examples = ", ".join(sorted({repr(v) for v in values[bad]})[:5])
-        raise DataError(f"{path.name} has class code(s) {examples} in {field_name!r} (the "
-                        "`labels_field` attribute) that are not whole numbers: label polygons "
-                        "with the numeric codes of `classes` in [loader], or set "
-                        "`labels_field` to the attribute that holds them")
+    numbers = whole_number_codes(class_codes(frame, field_name, "labels_field", path,
+                                             "polygons"), field_name, "labels_field", path,
+                                 "polygons")
     shapes = [(geom, int(code)) for geom, code in zip(frame.geometry, numbers, strict=True)
               if geom is not None]
     rows, cols, codes = [], [], []
@@ -495,7 +488,8 @@ def polygon_pixels(frame: Any, field_name: str, info: SceneInfo, path: Path,
 def points_on_grid(frame: Any, field_name: str, info: SceneInfo,
                    path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """For each point: row, col, x, y, class code (row -1 when outside the scene)."""
-    codes = class_codes(frame, field_name, "points_field", path, "points")
+    codes = whole_number_codes(class_codes(frame, field_name, "points_field", path, "points"),
+                               field_name, "points_field", path, "points")
     geoms = frame.geometry
     if len(geoms) and not (geoms.geom_type == "Point").all():
         raise DataError(f"{path} holds {sorted(set(geoms.geom_type))} geometries, not points")
@@ -510,6 +504,24 @@ def points_on_grid(frame: Any, field_name: str, info: SceneInfo,
     rows = np.where(inside, rows, -1).astype(np.int64)
     cols = np.where(inside, cols, -1).astype(np.int64)
     return rows, cols, x, y, codes
+
+
+def whole_number_codes(values: np.ndarray, field_name: str, setting: str, path: Path,
+                       what: str) -> np.ndarray:
+    """Class codes as integers; a code that is not a whole number (a class name, 1.5, "2.7")
+    is a DataError naming the attribute and the setting, never truncated to another class."""
+    import pandas as pd
+
+    numbers = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=np.float64)
+    bad = np.isnan(numbers) | (numbers % 1 != 0)
+    if bad.any():
+        examples = ", ".join(sorted({repr(v.item() if isinstance(v, np.generic) else v)
+                                     for v in values[bad]})[:5])
+        raise DataError(f"{path.name} has class code(s) {examples} in {field_name!r} (the "
+                        f"`{setting}` attribute) that are not whole numbers: label {what} "
+                        "with the numeric codes of `classes` in [loader], or set "
+                        f"`{setting}` to the attribute that holds them")
+    return numbers.astype(np.int64)
 
 
 def class_codes(frame: Any, field_name: str, setting: str, path: Path, what: str) -> np.ndarray:

@@ -129,6 +129,35 @@ def stratified_estimates(matrix: np.ndarray, mapped_pixels: Sequence[float],
     }
 
 
+def sampling_gaps(matrix: np.ndarray, mapped_pixels: Sequence[float],
+                  classes: Sequence[Any]) -> list[str]:
+    """What the stratified estimator of :func:`stratified_estimates` cannot see, one sentence
+    per map class: a class with mapped area but no field point mapped as it (its share W_i of
+    the area drops out of every area-weighted figure, which are then biased, the areas summing
+    to less than the mapped total), or with one point (eq. 5, 7 and 10 divide by n_i - 1: its
+    variance cannot be estimated, so the intervals are too narrow). Empty when every mapped
+    class has two points or more."""
+    n_i = np.asarray(matrix, dtype=float).sum(axis=1)
+    mapped = np.asarray(mapped_pixels, dtype=float)
+    share = mapped / mapped.sum() if mapped.sum() > 0 else np.zeros_like(mapped)
+    gaps = []
+    for name, points, weight in zip(classes, n_i, share, strict=True):
+        if weight <= 0 or points > 1:
+            continue
+        if points == 0:
+            gaps.append(
+                f"map class {name!s} covers {weight:.1%} of the mapped area but no field point "
+                "is mapped as it: the area-weighted accuracies and the error-adjusted areas "
+                "leave that share out and are biased; add field points where the map shows "
+                f"{name!s}, or merge the class with another")
+        else:
+            gaps.append(
+                f"map class {name!s} ({weight:.1%} of the mapped area) has one field point "
+                "mapped as it: its sampling variance cannot be estimated, so the intervals "
+                f"are too narrow; add field points where the map shows {name!s}")
+    return gaps
+
+
 def z_value(confidence: float) -> float:
     """Two-sided normal quantile for a confidence level (0.95 -> 1.96)."""
     from statistics import NormalDist

@@ -88,6 +88,33 @@ def test_a_missing_class_attribute_names_the_setting(crop_dir: Path, tmp_path: P
     assert data.metadata["counts"]["field_points_total"] == 1000
 
 
+def test_point_class_codes_that_are_not_whole_numbers_are_refused(crop_dir: Path,
+                                                                  tmp_path: Path) -> None:
+    """A code of 1.5 was read as class 1 (developed), 2.7 as 2: points silently relabelled."""
+    folder = _copy(crop_dir, tmp_path / "scene")
+
+    def fractional(frame: object) -> None:
+        codes = frame["id"].astype(float)  # type: ignore[index]
+        codes[[3, 7]] = [1.5, 2.7]
+        frame["id"] = codes  # type: ignore[index]
+
+    _rewrite_vector(folder, "landsat96_points.shp", fractional)
+    with pytest.raises(DataError, match=r"^landsat96_points\.shp has class code\(s\) 1\.5, 2\.7 "
+                                        r"in 'id' \(the `points_field` attribute\) that are not "
+                                        r"whole numbers: .*set `points_field`"):
+        LandsatNcLoader(LandsatNcParams(directory=str(folder))).load(folder)
+    # text codes: whole numbers are read, a fraction or a class name is refused
+    _rewrite_vector(folder, "landsat96_points.shp",
+                    lambda f: f.__setitem__("id", f["id"].astype(str).mask(f.index == 5, "2.5")))
+    with pytest.raises(DataError, match=r"class code\(s\) '2\.5' in 'id' .* not whole numbers"):
+        LandsatNcLoader(LandsatNcParams(directory=str(folder))).load(folder)
+    _rewrite_vector(folder, "landsat96_points.shp",
+                    lambda f: f.__setitem__("id", f["id"].astype(str)))
+    data = LandsatNcLoader(LandsatNcParams(directory=str(folder))).load(folder)
+    points = data.frame[data.frame["source"] == "field_point"]
+    assert len(points) and points["class_code"].dtype.kind == "i"
+
+
 def test_polygon_class_codes_name_labels_field(crop_dir: Path, tmp_path: Path) -> None:
     folder = _copy(crop_dir, tmp_path / "scene")
     polygons = "landsat96_polygons.shp"

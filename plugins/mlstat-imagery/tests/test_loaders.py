@@ -89,3 +89,44 @@ def test_the_warning_is_for_a_sizeable_share_only() -> None:
                                          r"other 899 only\. Points on nodata usually mean a "
                                          r"band with gaps"):
         _warn_unusable_points(counts, "points.shp")
+
+
+def test_the_unusable_points_warning_shows_once_and_every_run_records_it(
+        crop_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading the same points on the same scene again in one process (the conformance suite
+    loads the bundled scene three times) printed the warning each time; a run records its
+    warnings with "always", so each run's report must still get it."""
+    import warnings
+
+    from mlstat_imagery import loaders
+
+    monkeypatch.setattr(loaders, "_ANNOUNCED", set())
+
+    def shown(action: str) -> int:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter(action)
+            for _ in range(2):
+                LandsatNcLoader(LandsatNcParams(directory=str(crop_dir))).load(crop_dir)
+        return sum("field points of landsat96_points.shp" in str(w.message) for w in caught)
+
+    assert shown("ignore") == 0
+    assert shown("default") == 1  # printed once, as Python's default promises
+    assert shown("default") == 0  # and not again in this process
+    assert shown("always") == 2  # what the engine records: once per run
+
+
+def test_the_conformance_data_set_loads_without_the_warning(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite's own data set is no check: the loaders' checks report the warning."""
+    import warnings
+
+    from mlstat_imagery import loaders
+    from mlstat_imagery.plugin import conformance_options
+
+    monkeypatch.setattr(loaders, "_ANNOUNCED", set())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        options = conformance_options()
+    assert options["datasets"]["raster_segmentation"].metadata["counts"][
+        "field_points_usable"] == 752
+    assert not [w for w in caught if "field points of" in str(w.message)]

@@ -9,6 +9,7 @@ from mlstat_imagery.validation import (
     confusion_matrix,
     overall_accuracy,
     producers_accuracy,
+    sampling_gaps,
     stratified_estimates,
     users_accuracy,
 )
@@ -39,3 +40,23 @@ def test_olofsson_worked_example() -> None:
     assert 1.96 * est["se_overall_accuracy"] == pytest.approx(0.02, abs=0.003)
     assert 1.96 * est["se_producers_accuracy"][0] == pytest.approx(0.21, abs=0.005)
     assert 1.96 * est["se_users_accuracy"][0] == pytest.approx(0.07, abs=0.005)
+
+
+def test_map_classes_without_two_field_points_are_named() -> None:
+    """Half the map is 'o' but no point is mapped 'o': the estimator's proportions then sum to
+    0.5 (built-up 5/6 * 0.5, other 1/6 * 0.5), so the areas cover half the map, silently."""
+    empty = np.array([[5, 1], [0, 0]])
+    est = stratified_estimates(empty, [100, 100])
+    assert est["proportion"].sum() == pytest.approx(0.5)  # what the gap costs
+    assert sampling_gaps(empty, [100, 100], ["b", "o"]) == [
+        "map class o covers 50.0% of the mapped area but no field point is mapped as it: the "
+        "area-weighted accuracies and the error-adjusted areas leave that share out and are "
+        "biased; add field points where the map shows o, or merge the class with another"]
+    one = np.array([[5, 1], [1, 0]])
+    assert stratified_estimates(one, [100, 100])["se_users_accuracy"][1] == 0  # no variance
+    (gap,) = sampling_gaps(one, [100, 300], ["b", "o"])
+    assert gap.startswith("map class o (75.0% of the mapped area) has one field point")
+    assert "intervals are too narrow" in gap
+    assert sampling_gaps(np.array([[5, 1], [1, 3]]), [100, 100], ["b", "o"]) == []
+    # a class the map never shows needs no point
+    assert sampling_gaps(np.array([[5, 1], [0, 0]]), [100, 0], ["b", "o"]) == []
