@@ -7,6 +7,8 @@ driver's memory does not grow with the number of records.
 
 from __future__ import annotations
 
+import glob
+import os
 import re
 import shutil
 import time
@@ -88,12 +90,18 @@ def pandas_schema(sample: pd.DataFrame) -> Any:
 _WORKER_ERROR = re.compile(r"^mlstat_core\.errors\.(\w+): (.+)$", re.MULTILINE)
 _MALFORMED = re.compile(r"Malformed records are detected in record parsing: (\[.*?\])")
 _BAD_VALUE = re.compile(r"For input string: (\"[^\"]*\")")
+_UNREADABLE = re.compile(r"\[FAILED_READ_FILE[.\w]*\] Encountered error while reading file "
+                         r"(?:file:(?://(?=/))?)?(\S+?)\.(?:\s|$)([^\n]*)")
+_COLON_PATH = re.compile(r"URISyntaxException: Relative path in absolute URI: ([^\n]+)")
+_CRASHED = "Python worker exited unexpectedly (crashed)"
 
 
 def worker_error(exc: Exception, what: str = "the input") -> Exception:
     """The user's mistake out of the Java and Python traces Spark wraps it in: an mlstat error
-    a Python worker raised (bad values, a changed model file), or a CSV record that does not
-    parse with the column types; any other failure as it is."""
+    a Python worker raised (bad values, a changed model file), a file Spark cannot read (cut
+    short, not of its format, a name with ':'), a Python worker that died (killed for
+    memory), or a CSV record that does not parse with the column types; any other failure
+    as it is."""
     from mlstat_core import errors
 
     message = str(exc)
@@ -110,6 +118,26 @@ def worker_error(exc: Exception, what: str = "the input") -> Exception:
             f"{what}: {detail} does not fit the column types read from its first records; "
             "correct it (Spark reads only empty CSV fields as missing, not NA or n/a), or "
             "give the input as Parquet")
+    unreadable = _UNREADABLE.search(message)
+    if unreadable:
+        reason = re.sub(r"\s*SQLSTATE: \w+\.?", "", unreadable.group(2))
+        reason = reason.split(". Please")[0].strip().rstrip(".")
+        causes = re.findall(r"Caused by: [\w.$]+: ([^\n]+)", message)
+        reason = reason or (causes[-1].strip()[:200] if causes else "")
+        return errors.DataError(
+            f"{what}: Spark could not read the file {unreadable.group(1)}"
+            f"{f' ({reason[:1].lower()}{reason[1:]})' if reason else ''}; check that it is "
+            "complete and of its format (a file cut short by a failed copy, say)")
+    colon = _COLON_PATH.search(message)
+    if colon:
+        return errors.DataError(f"{what}: Spark cannot read the file {colon.group(1)}: Hadoop "
+                                "paths do not allow ':' in file names; rename it")
+    if _CRASHED in message:
+        return errors.PluginError(
+            "a Spark Python worker exited unexpectedly while scoring (killed, as the system "
+            "does for lack of memory, or crashed). If memory is short, "
+            "lower batch_size or give the executors more memory (config "
+            "spark.executor.memory, spark.executor.pyspark.memory)")
     return exc
 
 
@@ -122,7 +150,38 @@ def user_errors(what: str) -> Iterator[None]:
     except MlstatError:
         raise
     except Exception as exc:
+        if interrupted(exc):
+            # Ctrl-C reaches Spark's JVM too (one process group): the call into it that was
+            # interrupted then fails to reach it, and that failure hid the interruption
+            raise KeyboardInterrupt from None
+        if jvm_gone(exc):
+            from mlstat_core.errors import PluginError
+
+            raise PluginError("Spark's JVM stopped during the job (it was killed, or ran out of "
+                              "memory: see spark.driver.memory); nothing was written, run the "
+                              "job again") from None
         raise worker_error(exc, what) from None
+
+
+def interrupted(exc: BaseException) -> bool:
+    """Whether a KeyboardInterrupt lies in the exceptions ``exc`` was raised while handling."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def jvm_gone(exc: BaseException) -> bool:
+    """Whether the driver lost its connection to Spark's JVM (py4j's network error)."""
+    try:
+        from py4j.protocol import Py4JNetworkError
+    except ImportError:
+        return False
+    return isinstance(exc, Py4JNetworkError)
 
 
 def to_pandas(df: Any) -> pd.DataFrame:
@@ -134,8 +193,11 @@ def to_pandas(df: Any) -> pd.DataFrame:
 def check_input(path: str, input_format: str = "auto") -> None:
     """A local input that does not exist, named before Spark starts (a URL or a catalog table
     is left to Spark: only it can reach them)."""
-    if input_format != "table" and not is_url(path) and not Path(path).exists():
+    if input_format == "table" or is_url(path):
+        return
+    if not Path(path).exists():
         raise DataError(f"input {path} does not exist; check the path given to --input")
+    spark_path(path)  # a name Spark cannot read
 
 
 def check_csv_values(job: ScoringJob) -> None:
@@ -188,29 +250,70 @@ def check_replaceable(output: Path) -> None:
                         "predictions")
 
 
+def partial_folder(output: Path) -> Path:
+    """The hidden folder a job writes ``output`` into, beside it and of its own
+    (``.NAME.<host>.<pid>-<random>.partial``, as the local engine names its temporary
+    files): two jobs writing one output never share it, and a task of a failed or
+    interrupted job that is still running cannot write into the next job's folder."""
+    from mlstat_core.io import partial_path
+
+    return partial_path(output)
+
+
+def sweep_partial_folders(output: Path) -> None:
+    """Remove the partial folders of ``output`` that jobs of this machine left when they
+    were killed outright (their pid is no longer running), and the one earlier versions
+    named ``.NAME.partial``; those of running jobs and of other machines stay."""
+    from mlstat_core.io import PARTIAL, host_tag
+
+    legacy = output.with_name(f".{output.name}{PARTIAL}")
+    if legacy.is_symlink() or (legacy.exists() and not legacy.is_dir()):
+        legacy.unlink()  # the local engine's temporary file of that name, from a killed run
+    shutil.rmtree(legacy, ignore_errors=True)
+    host = host_tag()
+    pattern = re.compile(rf"\.{re.escape(output.name)}\.{re.escape(host)}\.(\d+)-[0-9a-f]{{8}}"
+                         rf"{re.escape(PARTIAL)}")
+    try:
+        leftovers = list(output.parent.glob(f".{glob.escape(output.name)}.{host}.*{PARTIAL}"))
+    except OSError:
+        return
+    for leftover in leftovers:
+        match = pattern.fullmatch(leftover.name)
+        if match is None or not leftover.is_dir() or leftover.is_symlink():
+            continue
+        try:
+            os.kill(int(match.group(1)), 0)
+        except ProcessLookupError:
+            shutil.rmtree(leftover, ignore_errors=True)
+        except (OSError, OverflowError):  # another user's live process
+            continue
+
+
 @contextmanager
 def partial_output(output: Path | str) -> Iterator[str]:
-    """Where a job writes: a hidden ``.NAME.partial`` folder beside a local ``output``,
-    renamed to ``output`` only when the job succeeds (an interrupted run leaves nothing that
-    looks complete); a URL is written in place (Spark's committer makes it whole or absent)."""
+    """Where a job writes: a hidden partial folder of its own beside a local ``output``
+    (``partial_folder``), renamed to ``output`` only when the job succeeds (an interrupted
+    run leaves nothing that looks complete); a URL is written in place (Spark's committer
+    makes it whole or absent). A local path is made absolute: Spark's JVM and its Python
+    workers resolve a relative one against their own working folder, which need not be the
+    caller's (a notebook or service that changed folder since the session started)."""
     if isinstance(output, str):
         yield output
         return
+    output = output.expanduser().absolute()
     check_replaceable(output)
-    tmp = output.with_name(f".{output.name}.partial")
-    if tmp.is_symlink() or (tmp.exists() and not tmp.is_dir()):
-        tmp.unlink()  # the local engine's temporary file of the same name, from a killed run
-    shutil.rmtree(tmp, ignore_errors=True)
+    sweep_partial_folders(output)
+    tmp = partial_folder(output)
     tmp.mkdir(parents=True)
     try:
         yield str(tmp)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    if output.is_dir():
+    if output.is_symlink() or (output.exists() and not output.is_dir()):
+        output.unlink()  # a link is replaced, never its target's files
+    elif output.is_dir():
         shutil.rmtree(output)
-    elif output.exists():
-        output.unlink()
     tmp.rename(output)
 
 
@@ -256,6 +359,101 @@ def with_row_numbers(df: Any) -> Any:
     return df.withColumn(ROW_COLUMN, (offset + local).cast("long")).drop("__mono", "__pid")
 
 
+def spark_path(path: str) -> str:
+    """A local input path as Spark must be given it: absolute (Spark's JVM resolves a
+    relative one against its own working folder, which need not be the caller's) and with
+    the characters Spark reads as a pattern (``[ ] { } * ?``) escaped, so that
+    ``new[1].csv`` is that file and not ``new1.csv``. A path holding ``:`` is refused: Hadoop
+    paths cannot name such a file."""
+    absolute = Path(path).expanduser().absolute()
+    if any(":" in part for part in absolute.parts[1:]):
+        raise DataError(f"input {path}: Spark cannot read a local path holding ':' (Hadoop "
+                        "paths do not allow it); rename or copy the file, or score it with "
+                        "the local engine")
+    text = str(absolute)
+    if os.sep == "/":
+        text = re.sub(r"([\\\[\]{}*?])", r"\\\1", text)
+    return text
+
+
+def quoted_line_break(path: str | Path, encoding: str = "utf-8",
+                      block: int = 1 << 24) -> int | None:
+    """The line of a CSV file where a quoted value first holds a line break (counting from
+    1), or None when none does. Read in blocks of bytes with numpy: a line break lies inside
+    quotes when an odd number of quote characters precede it (RFC 4180: a quote inside a
+    quoted value is doubled). An encoding whose bytes for ``"`` and the line break are not
+    the ASCII ones (UTF-16, UTF-32) is not checked (None)."""
+    import numpy as np
+
+    try:
+        if '"\n'.encode(encoding) != b'"\n':
+            return None
+    except LookupError:
+        return None
+    inside, lines = False, 0
+    with open(path, "rb") as stream:
+        while buffer := stream.read(block):
+            data = np.frombuffer(buffer, dtype=np.uint8)
+            quotes = np.flatnonzero(data == ord('"'))
+            if not len(quotes) and not inside:
+                lines += int(np.count_nonzero(data == ord("\n")))
+                continue
+            breaks = np.flatnonzero(data == ord("\n"))
+            odd = (np.searchsorted(quotes, breaks) + inside) % 2 == 1
+            if odd.any():
+                return lines + int(np.argmax(odd)) + 1
+            lines += len(breaks)
+            inside = bool((len(quotes) + inside) % 2)
+    return None
+
+
+def multiline_note(line: int) -> str:
+    return (f"the input has a line break inside a quoted value (first on line {line:,}): "
+            "Spark reads such a CSV file whole in one task, not split across the cores "
+            "(set partitions to spread the scoring); give Parquet to read it in parallel")
+
+
+def in_order(df: Any, partitions: int) -> Any:
+    """``df`` (numbered: ``ROW_COLUMN``) in ``partitions`` partitions that keep the records'
+    order: partition 0 holds the first records, and each partition its records in read
+    order, so the output (its part files read in turn) lists the records in input order, as
+    the local engine does. Spark's ``repartition`` deals records round-robin and would
+    shuffle them. Ranges of the row numbers are sampled to balance the partitions."""
+    return df.repartitionByRange(partitions, ROW_COLUMN).sortWithinPartitions(ROW_COLUMN)
+
+
+def id_warnings(df: Any, column: str, cli: bool = True) -> list[str]:
+    """The local engine's warnings for records that repeat an earlier record's id and for
+    records without one (``DuplicateIds``), from one aggregation of the numbered records
+    (``ROW_COLUMN``) on Spark: only a handful of figures reach the driver. Ids are compared
+    as text, as the local engine reads them; the example of a repeated id is the one whose
+    first record comes first."""
+    from pyspark.sql import functions as F
+
+    from mlstat_core.predict import DuplicateIds
+
+    value = F.col(column)
+    blank = value.isNull() | value.cast("string").rlike(r"(?U)^\s*$")
+    key = F.when(blank, F.lit(None)).otherwise(value.cast("string"))
+    groups = df.select(key.alias("key"), F.col(ROW_COLUMN).alias("row")) \
+        .groupBy("key").agg(F.count(F.lit(1)).alias("n"), F.min("row").alias("first"))
+    repeated = F.col("key").isNotNull() & (F.col("n") > 1)
+    row = groups.agg(
+        F.sum(F.when(F.col("key").isNull(), F.col("n"))).alias("missing"),
+        F.min(F.when(F.col("key").isNull(), F.col("first"))).alias("first_missing"),
+        F.sum(F.when(repeated, F.col("n") - 1)).alias("repeated"),
+        F.min_by(F.col("key"), F.when(repeated, F.col("first"))).alias("example"),
+    ).collect()[0]
+    ids = DuplicateIds()
+    ids.column = column
+    ids.missing = int(row["missing"] or 0)
+    if ids.missing:
+        ids.first_missing = f"data row {int(row['first_missing']) + 1:,}"
+    ids.repeated = int(row["repeated"] or 0)
+    ids.example = row["example"]
+    return ids.warnings(cli)
+
+
 class SparkEngine(Engine):
     """Scores with ``mapInPandas`` on ``local[*]`` or a cluster; same predictions as local."""
 
@@ -264,6 +462,8 @@ class SparkEngine(Engine):
     def __init__(self, params: SparkParams | None = None) -> None:
         super().__init__(params or SparkParams())
         self._session: Any = None
+        self._notes: list[str] = []  # about the last input read
+        self._numbered: Any = None  # the last input, its records numbered (ROW_COLUMN)
 
     @property
     def session(self) -> Any:
@@ -278,8 +478,9 @@ class SparkEngine(Engine):
         if fmt == "table":
             return self.session.table(job.input)
         local = not is_url(job.input)
+        path = spark_path(job.input) if local else job.input
         if fmt == "parquet":
-            return self.session.read.parquet(job.input)
+            return self.session.read.parquet(path)
         if fmt == "csv":
             # the first chunk only: the driver never holds the whole input
             sample = next(iter_table(job.input, 10_000, encoding=job.encoding, sep=job.sep,
@@ -289,13 +490,21 @@ class SparkEngine(Engine):
                 require_input_columns(sample, job.input_columns, what=f"input {job.input}",
                                       cli=job.cli)
             sep = job.sep or ("\t" if str(job.input).lower().endswith(".tsv") else ",")
+            # quotes inside quoted values are doubled ("" as pandas and RFC 4180 write
+            # them), not escaped with a backslash, which Spark expects by default
             reader = self.session.read.option("header", True).option("encoding", job.encoding)\
-                .option("sep", sep).option("mode", "FAILFAST")
+                .option("sep", sep).option("mode", "FAILFAST").option("escape", '"')
+            broken = quoted_line_break(job.input, job.encoding) if local else None
+            if broken is not None:
+                # a value spanning lines: read line by line, Spark would cut the record in
+                # two (a one-column file gains records; others fail)
+                reader = reader.option("multiLine", True)
+                self._notes.append(multiline_note(broken))
             if sample is not None:
                 reader = reader.schema(pandas_schema(sample))
             else:
                 reader = reader.option("inferSchema", True)
-            return reader.csv(job.input)
+            return reader.csv(path)
         raise DataError(f"the spark engine reads CSV, Parquet or a table, not {fmt}")
 
     # -- scoring -------------------------------------------------------------------------
@@ -313,14 +522,18 @@ class SparkEngine(Engine):
         # may read more than its input columns (the imagery models' row and col)
         require_columns(pd.DataFrame(columns=df.columns),
                         model.roles.input_columns() if model.roles else [], what=what)
-        # ROW_COLUMN: score_frame numbered the records itself
+        # ROW_COLUMN: score_frame numbered the records itself. Otherwise every record is
+        # numbered in read order, ids or not: the model gets these numbers as the index, as
+        # the local engine gives it each record's number in the file (a model may draw by
+        # it, as editimpute.pmm picks donors; messages name data rows by it), and they keep
+        # the records' order when repartitioned (``in_order``)
         if id_column != ROW_COLUMN:
             id_column = id_column_of(df.columns, model, id_column)
-            if id_column is None:
-                df = with_row_numbers(df)
+            df = with_row_numbers(df)
+        self._numbered = df
         sample = to_pandas(df.limit(50))  # before repartitioning: no shuffle for 50 records
         if self.params.partitions:
-            df = df.repartition(self.params.partitions)
+            df = in_order(df, self.params.partitions)
         if sample.empty:
             raise DataError(f"{what} has no records")
         columns, kinds, schema = output_schema(
@@ -342,6 +555,7 @@ class SparkEngine(Engine):
 
     def score_file(self, job: ScoringJob) -> PredictSummary:
         start = time.perf_counter()
+        self._notes = []
         # before Spark's start-up (seconds)
         check_input(job.input, self.params.input_format)
         if self._reads_csv(job):
@@ -366,6 +580,8 @@ class SparkEngine(Engine):
                     self._write_spark(scored, target)
         with user_errors(f"input {job.input}"):
             unseen = self._unseen(df, job.model)
+            column = id_column_of(df.columns, job.model, job.id_column)
+            repeats = id_warnings(self._numbered, column, job.cli) if column else []
             drift_result = (drift.result() if arrow else self._drift(df, job, drift)) \
                 if drift is not None else None
         seconds = time.perf_counter() - start
@@ -377,6 +593,8 @@ class SparkEngine(Engine):
             summary.notes.append(numbering_note(job.model, job.cli))
             if len(df.columns) == 1 and self._reads_csv(job):
                 summary.notes.append(BLANK_LINES_NOTE)
+        summary.warnings += repeats
+        summary.notes += self._notes
         return summary
 
     def _input_format(self, job: ScoringJob) -> str:
@@ -426,7 +644,8 @@ class SparkEngine(Engine):
         writer = scored.write.option("parquet.enable.dictionary",
                                      str(self.params.parquet_dictionary).lower())
         writer.mode("errorifexists" if is_url(target) else "overwrite").parquet(target)
-        return self.session.read.parquet(target).count()
+        return self.session.read.parquet(target if is_url(target) else spark_path(target))\
+            .count()
 
     def _unseen(self, df: Any, model: Model) -> dict[str, int]:
         roles = model.roles

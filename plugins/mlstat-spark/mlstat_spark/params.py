@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from mlstat_core.components import Params
+
+MASTER = re.compile(
+    r"local(\[(\*|[1-9]\d*)(,\s*[1-9]\d*)?\])?"          # local, local[4], local[*,2]
+    r"|local-cluster\[\d+,\s*\d+,\s*\d+\]"
+    r"|spark://[^\s/:,]+(:\d+)?(,[^\s/:,]+(:\d+)?)*"     # standalone, with standby masters
+    r"|yarn|k8s://\S+|sc://[^\s/:]+(:\d+)?(/\S*)?")
+MASTER_FORMS = ("local, local[N], local[*], spark://host:7077, yarn, k8s://https://host:port "
+                "or sc://host:15002")
 
 
 class SparkParams(Params):
@@ -39,3 +48,22 @@ class SparkParams(Params):
                               "Spark's writer the check reads this many first records")
     config: dict[str, str] = Field(default_factory=dict,
                                    description="extra Spark settings, e.g. spark.executor.memory")
+
+    @field_validator("master")
+    @classmethod
+    def _known_master(cls, value: str) -> str:
+        """A master Spark can start with, checked by ``mlstat validate`` (Spark itself says
+        only that it could not parse it, after starting its JVM)."""
+        if not MASTER.fullmatch(value.strip()):
+            raise ValueError(f"not a Spark master URL; give one of {MASTER_FORMS}")
+        return value.strip()
+
+    @field_validator("config", mode="before")
+    @classmethod
+    def _settings_as_text(cls, value: Any) -> Any:
+        """Spark settings are text: numbers and booleans written as such in TOML
+        (``"spark.sql.shuffle.partitions" = 8``) are taken as Spark would read them."""
+        if not isinstance(value, dict):
+            return value
+        return {key: (str(v).lower() if isinstance(v, bool) else str(v))
+                if isinstance(v, int | float) else v for key, v in value.items()}

@@ -8,12 +8,15 @@ no shared file system), so the same code works on classic clusters and on Spark 
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from mlstat_core.errors import IntegrityError
@@ -22,13 +25,49 @@ ROW_COLUMN = "__mlstat_row"
 _LOADED: dict[str, Any] = {}
 
 
+MODEL_PREFIX = "mlstat-model-"
+
+
+def model_folder() -> Path:
+    """A new temporary folder for the model's files, named after this machine and process
+    (``mlstat-model-<host>.<pid>-<random>``), after removing those that workers of this
+    machine left when they were killed while loading a model (a job interrupted or a worker
+    killed for memory then: its ``finally`` never ran), about the model's size each."""
+    from mlstat_core.io import host_tag
+
+    host = host_tag()
+    sweep_model_folders(Path(tempfile.gettempdir()), host)
+    return Path(tempfile.mkdtemp(prefix=f"{MODEL_PREFIX}{host}.{os.getpid()}-"))
+
+
+def sweep_model_folders(base: Path, host: str) -> None:
+    """Remove the model folders of ``host`` whose process is no longer running (only names
+    of ``model_folder``'s pattern; those of running workers and other machines stay)."""
+    pattern = re.compile(rf"{re.escape(MODEL_PREFIX)}{re.escape(host)}\.(\d+)-[^/]+")
+    try:
+        folders = list(base.glob(f"{MODEL_PREFIX}{host}.*"))
+    except OSError:
+        return
+    for folder in folders:
+        match = pattern.fullmatch(folder.name)
+        if match is None or int(match.group(1)) == os.getpid() or not folder.is_dir() \
+                or folder.is_symlink():
+            continue
+        try:
+            os.kill(int(match.group(1)), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except (OSError, OverflowError):  # another user's live process
+            continue
+
+
 def load_shipped_model(files: dict[str, tuple[bytes, str]], factory: str,
                        steps: list[tuple[str, str, Any]] | None = None) -> Any:
     """Rebuild the model from its files' bytes after checking each SHA-256; cached per worker."""
     key = hashlib.sha256("".join(sorted(d for _, d in files.values())).encode()).hexdigest()
     if key in _LOADED:
         return _LOADED[key]
-    directory = Path(tempfile.mkdtemp(prefix="mlstat-model-"))
+    directory = model_folder()
     try:
         for name, (data, digest) in files.items():
             if hashlib.sha256(data).hexdigest() != digest:
@@ -46,16 +85,23 @@ def load_shipped_model(files: dict[str, tuple[bytes, str]], factory: str,
 
 
 def _as_kind(values: pd.Series, kind: str) -> pd.Series:
-    """One column in the type its kind declares; columns already of that type are kept."""
+    """One column in the type its kind declares; columns already of that type are kept, and
+    numpy integers and booleans (which hold no missing values) stay numpy, as the local
+    engine writes them: a file read back with pandas then has the same dtypes (``int64``, not
+    ``Int64``) whichever engine wrote it."""
     dtype = values.dtype
+    numpy = isinstance(dtype, np.dtype)
     if kind == "double":
         return values if dtype == "float64" else \
             pd.to_numeric(values, errors="coerce").astype("float64")
     if kind == "long":
+        if numpy and dtype.kind in "iu" and dtype != "uint64":
+            return values if dtype == "int64" else values.astype("int64")
         return values if dtype == "Int64" else \
             pd.to_numeric(values, errors="coerce").astype("Int64")
     if kind == "boolean":
-        return values if dtype == "boolean" else values.astype("boolean")
+        return values if dtype == "boolean" or (numpy and dtype.kind == "b") \
+            else values.astype("boolean")
     return values if isinstance(dtype, pd.StringDtype) else values.astype("string")
 
 

@@ -13,7 +13,12 @@ def test_conform_orders_types_and_fills_missing_columns():
     assert list(out.columns) == list(kinds)  # declared order; undeclared columns dropped
     assert str(out["score"].dtype) == "float64" and out["score"].isna().tolist() == [False, True]
     assert str(out["n"].dtype) == "Int64" and out["n"].tolist() == [1, 2]
-    assert str(out["ok"].dtype) == "boolean"
+    # numpy booleans and integers stay numpy, as the local engine writes them (no nulls)
+    assert str(out["ok"].dtype) == "bool"
+    assert str(conform(frame, ["extra"], {"extra": "long"})["extra"].dtype) == "int64"
+    nullable = pd.DataFrame({"ok": [True, None], "n": pd.array([1, None], dtype="Int64")})
+    held = conform(nullable, ["ok", "n"], {"ok": "boolean", "n": "long"})
+    assert str(held["ok"].dtype) == "boolean" and str(held["n"].dtype) == "Int64"
     assert pd.api.types.is_string_dtype(out["code"].dtype) and out["code"].iloc[0] == "01.1"
     assert out["absent"].isna().all()
 
