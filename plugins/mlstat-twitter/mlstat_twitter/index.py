@@ -14,13 +14,18 @@ bootstrap distribution to one corner).
 When the predicted shares cannot come from any valid shares (the maximum-likelihood fit is at
 the edge of the simplex and misses them by more than sampling explains, likelihood-ratio test at
 ``level``), the confusion matrix does not describe the period's tweets: the period gets
-``status = adjusted_at_boundary``, the reason, its raw figures and no adjusted ones.
+``status = adjusted_at_boundary``, the reason, its raw figures and no adjusted ones. When
+``M`` is singular (a class never predicted on the labelled tweets), no adjusted share is
+identified: every period gets ``status = not_adjusted`` and its raw figures.
 
 Uncertainty. Each bootstrap replicate redraws the tweets of the period (multinomial on the
-predicted counts) *and* the validation tweets behind ``M`` (multinomial per true class), so the
-interval covers sampling and the uncertainty of the correction. ``matrix_sd`` is the standard
+predicted counts) *and* the labelled tweets behind ``M`` (validation, or a labelled sample of
+the stream; multinomial per true class), so the interval covers sampling and the uncertainty of
+the correction (simulated coverage of the 95% interval: 94-99%; 76-78% with ``M`` taken as
+exact, see docs/twitter.md). ``matrix_sd`` is the standard
 deviation of the index from the confusion matrix alone: how sensitive the index is to what we
-know of the classifier's errors.
+know of the classifier's errors. The raw shares have their sampling intervals too. Shares are
+proportions (0 to 1), the index their difference (-1 to 1).
 """
 
 from __future__ import annotations
@@ -129,11 +134,31 @@ def _boundary_reason(counts: np.ndarray, shares: np.ndarray, conf: np.ndarray,
             "tweets; label some of them to estimate the matrix")
 
 
-def _unpublished(row: dict[str, Any], reason: str) -> dict[str, Any]:
-    """The row with its raw figures only, status ``adjusted_at_boundary`` and the reason."""
+def _unpublished(row: dict[str, Any], reason: str,
+                 status: str = "adjusted_at_boundary") -> dict[str, Any]:
+    """The row with its raw figures only, ``status`` and the reason."""
     kept = {key: value for key, value in row.items()
             if key in ("period", "start", "end", "n") or key.startswith("raw_")}
-    return {**kept, "status": "adjusted_at_boundary", "reason": reason}
+    return {**kept, "status": status, "reason": reason}
+
+
+def singular_reason(conf: np.ndarray, classes: list[str]) -> str:
+    """Why the confusion matrix cannot correct the shares, or ``""`` when it can: it is
+    singular (a class never predicted on the labelled tweets, or a row of error rates that
+    mixes the others),
+    so different true shares give the same predicted ones and no adjusted share is identified
+    (EM would return its starting point, and the bootstrap would spread around that)."""
+    conf = np.asarray(conf)
+    matrix = error_matrix(conf)
+    sv = np.linalg.svd(matrix, compute_uv=False)
+    if sv.min() > 1e-9 * sv.max():
+        return ""
+    never = [c for c, total in zip(classes, conf.sum(axis=0), strict=True) if total == 0]
+    why = (f"{', '.join(never)} is never predicted on the {int(conf.sum())} labelled tweets"
+           if never else "the error rates of one class are a mixture of the other classes'")
+    return (f"the confusion matrix is singular ({why}): different true shares give the same "
+            "predicted ones, so the shares cannot be corrected; label more tweets of the "
+            "stream (confusion_sample), retrain, or set index.adjust = false")
 
 
 def period_of(timestamps: pd.Series, period: str, timezone: str = "UTC") -> pd.Series:
@@ -154,7 +179,8 @@ def sentiment_index(
     timezone: str = "UTC",
 ) -> pd.DataFrame:
     """One row per period from the first to the last tweet (empty ones included, with the
-    reason), with raw and adjusted shares, the index and its bootstrap interval."""
+    reason), with raw and adjusted shares, the index and their bootstrap intervals. Weeks are
+    ISO weeks (Monday to Sunday); periods are counted in ``timezone``."""
     classes = [str(c) for c in classes]
     for label, what in ((positive, "positive"), (negative, "negative")):
         if label not in classes:
@@ -189,6 +215,7 @@ def sentiment_index(
                      axis=1) if adjust else None
     boot_matrices = error_matrix(draws) if adjust else None
 
+    singular = singular_reason(conf, classes) if adjust else ""
     rows = []
     for i, p in enumerate(all_periods):
         n = int(counts[i].sum())
@@ -203,11 +230,17 @@ def sentiment_index(
         q_boot = rng.multinomial(n, q, size=bootstrap) / n
         raw_idx = q_boot[:, ip] - q_boot[:, ineg]
         row.update({"status": "ok", "reason": ""})
+        raw_bounds = np.quantile(q_boot, [alpha, 1 - alpha], axis=0)
         for c, name in enumerate(classes):
             row[f"raw_share_{name}"] = float(q[c])
+            row[f"raw_share_{name}_low"] = float(min(raw_bounds[0, c], q[c]))
+            row[f"raw_share_{name}_high"] = float(max(raw_bounds[1, c], q[c]))
         row["raw_index"] = float(q[ip] - q[ineg])
         row["raw_index_low"], row["raw_index_high"] = (
             float(v) for v in np.quantile(raw_idx, [alpha, 1 - alpha]))
+        if singular:
+            rows.append(_unpublished(row, singular, "not_adjusted"))
+            continue
         if adjust:
             p_hat = adjusted_shares(q, matrix)[0]
             reason = _boundary_reason(counts[i], p_hat, conf, classes, level)
@@ -241,7 +274,8 @@ def sentiment_index(
     columns = ["period", "start", "end", "n", "status", "reason", "index", "index_low",
                "index_high", *[f"share_{c}{s}" for c in classes for s in ("", "_low", "_high")],
                "raw_index", "raw_index_low", "raw_index_high",
-               *[f"raw_share_{c}" for c in classes], "matrix_sd"]
+               *[f"raw_share_{c}{s}" for c in classes for s in ("", "_low", "_high")],
+               "matrix_sd"]
     return tidy_figures(out.reindex(columns=columns))
 
 

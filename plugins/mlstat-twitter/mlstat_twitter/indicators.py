@@ -106,11 +106,15 @@ class SentimentIndexIndicator(Indicator):
         ok = table[table["status"] == "ok"]
         gaps = table[table["status"] != "ok"]
         if ok.empty:
+            few = (table["status"] == "too_few").all()
+            why = ("Every period has fewer tweets than min_count: no index value is published; "
+                   "use a longer period or a lower min_count." if few else
+                   "No index value is published: " + str(
+                       gaps.loc[gaps["status"] != "too_few", "reason"].iloc[0]) + ".")
             return [IndicatorResult(
-                "sentiment_index", "accuracy", None, status="skipped",
-                explanation="Every period has fewer tweets than min_count: no index value is "
-                            "published; use a longer period or a lower min_count.",
-                details={"periods": len(table), "empty_periods": len(gaps)})]
+                "sentiment_index", "accuracy", None, status="skipped", explanation=why,
+                details={"periods": len(table), "empty_periods": len(gaps),
+                         "empty_reasons": gaps["reason"].value_counts().to_dict()})]
         # every period on the x axis, an unpublished one without a value: the line breaks
         x = [_decimal_year(s) for s in table["start"]]
         published = (table["status"] == "ok").to_numpy()
@@ -140,8 +144,9 @@ class SentimentIndexIndicator(Indicator):
                             f"negative, corrected for the classifier's errors, with its {shown} "
                             "bootstrap interval."
                             + (f" {len(gaps)} of {len(table)} periods are not published (too "
-                               "few tweets, or out of reach of the confusion matrix): the "
-                               "plotted lines break there." if len(gaps) else ""),
+                               "few tweets, or out of reach of the confusion matrix; reasons in "
+                               "the details): the plotted lines break there."
+                               if len(gaps) else ""),
                 details={"periods": len(table), "published": len(ok), "confidence_level": level,
                          "empty_periods": len(gaps),
                          "empty_reasons": gaps["reason"].value_counts().to_dict(),

@@ -93,6 +93,28 @@ def parse_timestamps(values: pd.Series) -> pd.Series:
     return parsed
 
 
+ZONE = (r"(?:\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)"
+        r"|[+-]\d{4} \d{4})$")
+"""How a time that says its zone ends: ISO 8601 (``Z``, ``+02:00``, ``-0500`` after the time;
+a date alone has none) or the v1.1 form (``+0000 2023``)."""
+
+
+def naive_timestamp_note(values: pd.Series, parsed: pd.Series, where: str) -> str | None:
+    """The warning on timestamps read that carry no time zone (``2023-05-03 14:12:00``, a date
+    alone): they are read as UTC, which is wrong by the offset if they are local times, and
+    puts tweets of the evening (or morning) in the next (or previous) day or week."""
+    text = values.astype("string").str.strip()
+    naive = parsed.notna() & ~text.str.contains(ZONE, regex=True).fillna(True)
+    n = int(naive.sum())
+    if not n:
+        return None
+    first = str(text[naive].iloc[0])
+    return (f"{where}: {n} of {int(parsed.notna().sum())} timestamp(s) carry no time zone (such "
+            f"as {first!r}); they are read as UTC. If they are local times, add the offset to "
+            "them (2023-05-03T14:12:00+02:00): the index counts days and weeks in its "
+            "`timezone`, and a local time read as UTC shifts tweets across midnight")
+
+
 # --- X API v2 ------------------------------------------------------------------------------
 
 
@@ -217,7 +239,11 @@ def read_x_export(path: Path, fmt: str, encoding: str = "utf-8",
         raise DataError(f"{path} holds no tweets: expected X API v2 responses with a `data` "
                         "list (and optional `includes`), or tweet objects with `text`")
     frame = pd.DataFrame(rows)
-    frame["created_at"] = parse_timestamps(frame["created_at"])
+    raw_times = frame["created_at"]
+    frame["created_at"] = parse_timestamps(raw_times)
+    note = naive_timestamp_note(raw_times, frame["created_at"], path.name)
+    if note:
+        warnings.warn(note, stacklevel=3)
     return frame, bad
 
 
@@ -254,6 +280,10 @@ def read_csv_export(path: Path, params: TweetsParams | None = None,
     frame["text"] = raw[p.text]
     if p.created_at in raw.columns:
         frame["created_at"] = parse_timestamps(raw[p.created_at])
+        note = naive_timestamp_note(raw[p.created_at], frame["created_at"], path.name) \
+            if needs_timestamp(p) else None
+        if note:
+            warnings.warn(note, stacklevel=3)
     else:
         frame["created_at"] = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
     author = next((c for c in AUTHOR_COLUMNS if c in raw.columns), None)

@@ -240,6 +240,15 @@ class IndexingModel(Model):
         sample = policy.get("confusion_sample")
         if not sample:
             saved = self.state.get("confusion")
+            if saved:
+                rows = np.asarray(saved).sum(axis=1)
+                lacking = [c for c, n in zip(self.classes_ or [], rows, strict=False) if n == 0]
+                if lacking:
+                    where = self.state.get("confusion_source") or "validation"
+                    notes.append(f"the model's confusion matrix ({where}) has no tweet labelled "
+                                 f"{', '.join(lacking)}: that class is assumed always predicted "
+                                 "right; label some tweets of the stream and give them as "
+                                 "confusion_sample")
             return (np.asarray(saved) if saved else None), self.state.get("confusion_source")
         frame, _info, sample_notes = self._read_tweet_file(
             Path(sample), policy, policy.get("confusion_label") or "label")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
-from mlstat_core.components import Encoding, Params
+from mlstat_core.components import Encoding, InputFolder, InputPath, Params
 from mlstat_core.errors import ConfigError, ConfigIssue, MlstatError
 
 UMSAB_LANGUAGES = ("english", "french", "german")
@@ -14,6 +14,11 @@ LANGUAGE_CODES = {"english": "en", "french": "fr", "german": "de", "dutch": "nl"
                   "spanish": "es", "italian": "it", "portuguese": "pt", "arabic": "ar",
                   "hindi": "hi"}
 """Language names (UMSAB's folder names) -> ISO 639-1 codes."""
+BUNDLED_NAMES = ("bundled:timeline",)
+"""Tweet files the plugin ships, named instead of a path (the keys of
+``mlstat_twitter.loaders.BUNDLED``)."""
+TweetFile = Annotated[str, InputPath("file", names=BUNDLED_NAMES)]
+"""A tweet file that must exist, or the name of a bundled one."""
 _IDENTIFIABLE = (
     "ace af am an ar ary arz as az ba bcl be bg bn br bs ca crh cs cy da de dz el en eo es et "
     "eu ext fa fi fo fr fuv fy ga gcf gcr gd gl gom grc gu gug guw ha hbo he hi hr ht hu hy id "
@@ -23,19 +28,37 @@ _IDENTIFIABLE = (
     "zxx")
 IDENTIFIABLE = frozenset(_IDENTIFIABLE.split())
 """The codes py3langid's model answers (kept here so that validation does not load it)."""
+ISO_639_2 = {"eng": "en", "fra": "fr", "fre": "fr", "deu": "de", "ger": "de", "nld": "nl",
+             "dut": "nl", "spa": "es", "ita": "it", "por": "pt", "ara": "ar", "hin": "hi"}
+"""Three-letter codes (ISO 639-2) of the languages in LANGUAGE_CODES -> their ISO 639-1 codes,
+suggested for a three-letter code given where two letters are expected."""
+
+
+def closest_language(value: str) -> str | None:
+    """The language meant by a mistyped one: a name for a misspelt name (``englsh`` ->
+    ``english``), the ISO 639-1 code for a three-letter code (``fra`` -> ``fr``) or a
+    mistyped code (``enn`` -> ``en``); None when nothing is close."""
+    import difflib
+
+    given = value.strip().lower()
+    if given in ISO_639_2:
+        return ISO_639_2[given]
+    close = difflib.get_close_matches(given, list(LANGUAGE_CODES), 1)
+    if close:
+        return close[0]
+    close = difflib.get_close_matches(given, sorted(IDENTIFIABLE), 1)
+    return close[0] if close else None
 
 
 def language_code(value: str) -> str:
     """The ISO 639-1 code of a code or a known language name (``english`` -> ``en``); a
     ValueError naming the known codes for anything else."""
-    import difflib
-
     given = value.strip().lower()
     code = LANGUAGE_CODES.get(given, given)
     if code in IDENTIFIABLE:
         return code
-    close = difflib.get_close_matches(given, list(LANGUAGE_CODES), 1)  # a mistyped name
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    close = closest_language(given)  # a mistyped name, a three-letter code
+    hint = f" (did you mean {close!r}?)" if close else ""
     raise ValueError(f"unknown language {value!r}{hint}: give ISO 639-1 codes such as 'en', "
                      f"or the names {', '.join(LANGUAGE_CODES)}; the identifier knows "
                      f"{', '.join(sorted(IDENTIFIABLE))}")
@@ -93,7 +116,7 @@ class _TweetLoaderCommon(Params):
         "drop", description="exact duplicate texts (same text, same author): keep or drop")
     missing: Literal["drop", "error"] = Field(
         "drop", description="tweets without text or timestamp: drop with a warning, or stop")
-    stream: str | None = Field(
+    stream: TweetFile | None = Field(
         None, description="a tweet file to score and index after the run (X API v2 JSON or "
                           "JSONL, or CSV); relative to the pipeline file. The model's `index` "
                           "settings say how")
@@ -110,7 +133,7 @@ class _TweetLoaderCommon(Params):
     stream_encoding: Encoding | None = Field(
         None, description="text encoding of the stream file (for example \"cp1252\"); by "
                           "default the loader's `encoding` (twitter.tweets), else utf-8")
-    confusion_sample: str | None = Field(
+    confusion_sample: TweetFile | None = Field(
         None, description="labelled tweets of the stream (a tweet file read like it, with a "
                           "label column): the index's confusion matrix is estimated on them "
                           "instead of the validation tweets; relative to the pipeline file")
@@ -126,8 +149,9 @@ class TweetsParams(_TweetLoaderCommon):
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"path": "data/umsab_en_sample.csv", "label": "label"}]})
 
-    path: str = Field(description="X API v2 JSON, JSON Lines, or CSV file; relative to the "
-                                  "pipeline file. 'bundled:timeline' is the plugin's stream")
+    path: TweetFile = Field(description="X API v2 JSON, JSON Lines, or CSV file; relative to "
+                                        "the pipeline file. 'bundled:timeline' is the plugin's "
+                                        "stream")
     format: Literal["auto", "json", "jsonl", "csv"] = Field("auto", description="file format")
     text: str = Field("text", description="CSV: column of the tweet text")
     created_at: str = Field("created_at", description="CSV: column of the timestamp")
@@ -144,10 +168,13 @@ class TweetsParams(_TweetLoaderCommon):
 class UmsabParams(_TweetLoaderCommon):
     """The UMSAB benchmark (bundled: English, French, German) or a folder of the same layout."""
 
-    languages: list[str] = Field(default_factory=lambda: list(UMSAB_LANGUAGES),
-                                 description="language folders to read")
-    data_dir: str | None = Field(None, description="folder with one sub-folder per language "
-                                                   "(default: the bundled copy)")
+    languages: list[Annotated[str, InputPath("folder", within="data_dir")]] = Field(
+        default_factory=lambda: list(UMSAB_LANGUAGES),
+        description="language folders to read (folders of `data_dir`, checked to exist)")
+    data_dir: InputFolder | None = Field(None, description="folder with one sub-folder per "
+                                                           "language (default: the bundled "
+                                                           "copy); relative to the pipeline "
+                                                           "file")
     label_names: list[str] = Field(default_factory=lambda: ["negative", "neutral", "positive"],
                                    description="names of labels 0, 1, 2")
     retweets: Literal["keep", "drop"] = Field("keep", description="UMSAB is curated: keep")
@@ -159,6 +186,25 @@ class UmsabParams(_TweetLoaderCommon):
         if not value:
             raise ValueError("name at least one language folder (english, french, german)")
         return value
+
+    def check(self, registry: Any, task: Any = None) -> list[ConfigIssue]:
+        """The bundled copy (no `data_dir`) has the folders english, french and german: a
+        language code or a misspelt name is named with the folder meant. (The folders of a
+        `data_dir` are checked as input paths.)"""
+        if self.data_dir:
+            return []
+        names = {code: name for name, code in LANGUAGE_CODES.items() if name in UMSAB_LANGUAGES}
+        issues = []
+        for i, value in enumerate(self.languages):
+            if value in UMSAB_LANGUAGES:
+                continue
+            close = closest_language(value) or ""
+            meant = names.get(value.strip().lower()) or names.get(close) \
+                or (close if close in UMSAB_LANGUAGES else None)
+            issues.append(ConfigIssue("", f"languages[{i}]", (
+                f"the bundled UMSAB has no language folder {value!r}; its folders are "
+                f"{', '.join(UMSAB_LANGUAGES)} (names, not codes)"), meant))
+        return issues
 
 
 class PredefinedSplitParams(Params):

@@ -185,3 +185,187 @@ def test_the_matrix_share_of_the_interval_uses_the_index_level() -> None:
 
     assert _z(0.95) == pytest.approx(1.95996, abs=1e-4)
     assert _z(0.9) == pytest.approx(1.64485, abs=1e-4)
+
+
+def test_a_singular_confusion_matrix_corrects_nothing(tmp_path) -> None:
+    """A classifier that never predicted neutral on the labelled tweets: many true shares give
+    the same predicted ones, so EM would return its starting point (1/3 neutral) with a
+    bootstrap interval around it. Every period keeps its raw figures, says why, and publishes
+    no adjusted share."""
+    never_neutral = np.array([[80, 0, 20], [50, 0, 50], [20, 0, 80]])
+    ts, labels = _counts_stream({"2024-01-01": [20, 0, 40], "2024-01-02": [30, 0, 30]})
+    out = sentiment_index(ts, labels, CLASSES, "positive", "negative", never_neutral,
+                          period="day", min_count=30, bootstrap=100)
+    assert list(out["status"]) == ["not_adjusted", "not_adjusted"]
+    assert out["reason"].str.contains("neutral is never predicted on the 300 labelled").all()
+    assert out[["index", "share_neutral", "share_neutral_low", "matrix_sd"]].isna().all().all()
+    assert out["raw_index"].tolist() == pytest.approx([1 / 3, 0])
+    from mlstat_twitter.indicators import SentimentIndexIndicator
+    from mlstat_twitter.params import IndexIndicatorParams
+
+    from mlstat_core.components import AssessContext
+    from mlstat_core.tasks import TEXT_CLASSIFICATION
+
+    out.to_csv(tmp_path / "sentiment_index.csv", index=False)
+    ctx = AssessContext(task=TEXT_CLASSIFICATION, model=None, train=None, test=None,
+                        predictions=pd.DataFrame(), outputs=[tmp_path / "sentiment_index.csv"])
+    (result,) = SentimentIndexIndicator(IndexIndicatorParams()).compute(ctx)
+    assert result.status == "skipped" and "the confusion matrix is singular" in \
+        result.explanation and "min_count" not in result.explanation
+    # the error rates of neutral tweets are the mean of the others': singular too
+    mixed = np.array([[80, 10, 10], [45, 10, 45], [10, 10, 80]])
+    out = sentiment_index(ts, labels, CLASSES, "positive", "negative", mixed, period="day",
+                          min_count=30, bootstrap=100)
+    assert (out["status"] == "not_adjusted").all()
+    assert out["reason"].str.contains("a mixture of the other classes").all()
+    # nearly singular is not singular: published, with an interval as wide as the truth allows
+    near = np.array([[34, 33, 33], [33, 34, 33], [33, 33, 34]])
+    ts, labels = _counts_stream({"2024-01-01": [20, 20, 20]})
+    row = sentiment_index(ts, labels, CLASSES, "positive", "negative", near, period="day",
+                          min_count=30, bootstrap=200).iloc[0]
+    assert row["status"] == "ok" and row["index_high"] - row["index_low"] > 1.5
+
+
+def test_raw_shares_have_their_sampling_intervals() -> None:
+    """Every share in the file has its interval: the raw ones the binomial sampling interval
+    (about +/- 1.96 sqrt(q (1 - q) / n)), also where the adjusted ones are published."""
+    ts, labels = _counts_stream({"2024-01-01": [100, 250, 150]})
+    out = sentiment_index(ts, labels, CLASSES, "positive", "negative",
+                          np.array([[70, 20, 10], [15, 70, 15], [5, 15, 80]]), period="day",
+                          bootstrap=2000, seed=3)
+    row = out.iloc[0]
+    assert row["status"] == "ok"
+    for name, q in zip(CLASSES, (0.2, 0.5, 0.3), strict=True):
+        low, high = row[f"raw_share_{name}_low"], row[f"raw_share_{name}_high"]
+        assert row[f"raw_share_{name}"] == pytest.approx(q)
+        assert low < q < high
+        assert high - low == pytest.approx(2 * 1.96 * np.sqrt(q * (1 - q) / 500), rel=0.12)
+        assert row[f"share_{name}_low"] < row[f"share_{name}"] < row[f"share_{name}_high"]
+
+
+def test_periods_weeks_time_zones_month_ends_and_gaps() -> None:
+    """Weeks run Monday to Sunday (ISO weeks; the one across the new year is labelled by its
+    dates), offsets are honoured, days and months are counted in ``timezone`` (a tweet at
+    23:30 UTC on 31 January is in February in Brussels), and a period without tweets between
+    active ones is a row of its own, never a missing line."""
+    ts = pd.Series(pd.to_datetime(
+        ["2024-12-29T12:00:00Z",          # Sunday: the week of 23-29 December
+         "2024-12-30T00:30:00+01:00",     # 23:30 UTC on Sunday 29, 00:30 Monday in Brussels
+         "2025-01-31T23:30:00Z",          # 31 January UTC, 1 February in Brussels
+         "2025-03-10T08:00:00Z"], utc=True, format="ISO8601"))
+    labels = pd.Series(["positive", "negative", "neutral", "positive"])
+
+    def table(period: str, zone: str) -> pd.DataFrame:
+        return sentiment_index(ts, labels, CLASSES, "positive", "negative", None,
+                               period=period, min_count=1, adjust=False, bootstrap=50,
+                               timezone=zone)
+
+    utc = table("week", "UTC")
+    assert utc["period"].iloc[0] == "2024-12-23/2024-12-29" and utc["n"].iloc[0] == 2
+    assert utc["period"].iloc[1] == "2024-12-30/2025-01-05"  # ISO week 2025-W01
+    assert (pd.to_datetime(utc["start"]).dt.day_of_week == 0).all()  # Mondays
+    assert (pd.to_datetime(utc["end"]).dt.day_of_week == 6).all()    # Sundays
+    assert len(utc) == 12 and utc["n"].sum() == 4                  # every week, empty or not
+    empty = utc[utc["n"] == 0]
+    assert (empty["status"] == "too_few").all() and (empty["reason"] == "no tweets").all()
+    assert empty["index"].isna().all()
+    brussels = table("week", "Europe/Brussels")
+    assert brussels["n"].iloc[:2].tolist() == [1, 1]
+    months = table("month", "Europe/Brussels")
+    assert months["period"].tolist() == ["2024-12", "2025-01", "2025-02", "2025-03"]
+    assert months["n"].tolist() == [2, 0, 1, 1]
+    assert months["end"].tolist() == ["2024-12-31", "2025-01-31", "2025-02-28", "2025-03-31"]
+    assert table("month", "UTC")["n"].tolist() == [2, 1, 0, 1]
+
+
+def test_timestamps_without_a_time_zone_are_read_as_utc_with_a_warning(tmp_path) -> None:
+    """A naive time (``2024-01-31 23:30:00``) may be a local time; read as UTC it can move a
+    tweet across midnight, so the loader says how many there are and how they were read."""
+    import warnings
+
+    from mlstat_twitter.loaders import read_tweets
+
+    path = tmp_path / "stream.csv"
+    path.write_text("id,text,created_at\n1,a,2024-01-31T23:30:00Z\n2,b,2024-01-31 23:30:00\n"
+                    "3,c,2024-01-31T23:30:00+01:00\n4,d,2024-01-31\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match=r"stream.csv: 2 of 4 timestamp\(s\) carry no time zone "
+                                         r"\(such as '2024-01-31 23:30:00'\); they are read as "
+                                         "UTC"):
+        frame, _ = read_tweets(path)
+    assert frame["created_at"].tolist() == [pd.Timestamp(t, tz="UTC") for t in (
+        "2024-01-31 23:30", "2024-01-31 23:30", "2024-01-31 22:30", "2024-01-31")]
+    path.write_text("id,text,created_at\n1,a,2024-01-31T23:30:00Z\n", encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_tweets(path)  # every time with its zone: nothing to say
+
+
+TRUE_ERRORS = error_matrix(WEAK)
+"""The classifier's true error rates in the simulations below (rows true, columns predicted)."""
+
+
+def test_the_interval_carries_the_uncertainty_of_the_confusion_matrix() -> None:
+    """With 20,000 tweets in a period, tweet sampling hardly moves the index; what does is the
+    confusion matrix, estimated from 60 labelled tweets per class. The true spread of the
+    adjusted index over labelled samples (Monte Carlo, 1,000 samples) must be what the
+    interval shows: a bootstrap that redrew the tweets alone would give a tenth of it."""
+    rng = np.random.default_rng(7)
+    truth = np.array([0.25, 0.45, 0.30])
+    expected = truth @ TRUE_ERRORS
+    samples = np.stack([np.stack([rng.multinomial(60, row) for row in TRUE_ERRORS])
+                        for _ in range(1000)])
+    estimates = adjusted_shares(np.broadcast_to(expected, (1000, 3)), error_matrix(samples))
+    spread = np.std(estimates[:, 2] - estimates[:, 0])  # about 0.11
+    assert abs(np.mean(estimates[:, 2] - estimates[:, 0]) - 0.05) < 0.01  # nearly unbiased
+    ts, labels = _counts_stream({"2024-01-01": np.rint(expected * 20000).astype(int).tolist()})
+
+    def half_width(conf: np.ndarray, seed: int) -> float:
+        row = sentiment_index(ts, labels, CLASSES, "positive", "negative", conf,
+                              period="month", bootstrap=300, seed=seed).iloc[0]
+        assert row["status"] == "ok"
+        return (row["index_high"] - row["index_low"]) / (2 * 1.96)
+
+    ratios = [half_width(samples[s], s) / spread for s in range(3)]
+    assert 0.7 < np.mean(ratios) < 1.4, ratios
+    assert half_width(samples[0] * 10**6, 0) / spread < 0.2  # the matrix taken as exact
+
+
+def test_adjusted_shares_are_unbiased_over_many_simulated_periods() -> None:
+    """2,000 periods of 500 tweets from known shares, classified with known errors: the mean
+    adjusted figures are the truth (within 0.005, over three Monte Carlo standard errors),
+    the mean raw index is off by 0.0175. Near a share of 0 the adjusted share is pulled up
+    (it cannot be negative): 0.058 for a true 0.05, the price of shares in [0, 1]."""
+    rng = np.random.default_rng(11)
+    for truth, bias in (([0.25, 0.45, 0.30], 0.0), ([0.05, 0.45, 0.50], 0.0082)):
+        truth = np.asarray(truth)
+        observed = rng.multinomial(500, truth @ TRUE_ERRORS, size=2000) / 500
+        shares = adjusted_shares(observed, TRUE_ERRORS)
+        assert np.allclose(shares.sum(axis=1), 1) and shares.min() >= 0
+        assert shares.mean(axis=0)[0] - truth[0] == pytest.approx(bias, abs=0.003)
+        index = shares[:, 2] - shares[:, 0]
+        assert index.mean() == pytest.approx(truth[2] - truth[0], abs=0.006)
+        if not bias:
+            assert shares.mean(axis=0) == pytest.approx(truth, abs=0.005)
+            raw = observed[:, 2] - observed[:, 0]
+            assert abs(raw.mean() - (truth[2] - truth[0])) > 0.012  # 0.0175 expected
+
+
+def test_a_class_missing_from_the_models_own_matrix_is_warned_about() -> None:
+    """Validation tweets without a neutral one: the model's matrix assumes neutral tweets are
+    always predicted right. A labelled sample of the stream was warned about; so is this."""
+    from mlstat_twitter.models import SentimentModel
+
+    model = SentimentModel()
+    model.classes_ = CLASSES
+    model.state = {"confusion": [[8, 1, 1], [0, 0, 0], [1, 2, 7]],
+                   "confusion_source": "validation"}
+    notes: list[str] = []
+    counts, source = model._index_confusion({}, notes)
+    assert counts.tolist() == model.state["confusion"] and source == "validation"
+    assert notes == ["the model's confusion matrix (validation) has no tweet labelled neutral: "
+                     "that class is assumed always predicted right; label some tweets of the "
+                     "stream and give them as confusion_sample"]
+    model.state["confusion"] = [[8, 1, 1], [1, 8, 1], [1, 2, 7]]
+    notes.clear()
+    model._index_confusion({}, notes)
+    assert notes == []
