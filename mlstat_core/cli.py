@@ -202,14 +202,17 @@ def main(trace_hooks: bool) -> None:
 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE",
+              help="Override a value of the pipeline file (repeatable), as mlstat run "
+                   "--set does: check the exact command line a run will get.")
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
-def validate(file: str, as_json: bool) -> None:
+def validate(file: str, overrides: tuple[str, ...], as_json: bool) -> None:
     """Check a pipeline file: its shape, then every component's params."""
     from mlstat_core.config import load_config
     from mlstat_core.errors import ConfigError
 
     try:
-        config = load_config(file)
+        config = load_config(file, list(overrides), cli=True)
     except ConfigError as exc:
         if as_json:
             echo_json_failure("validate", exc.args[0],

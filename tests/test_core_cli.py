@@ -44,6 +44,38 @@ def test_validate_lists_every_problem_as_json(write_pipeline):
     assert issue["field"] == "model.component" and issue["suggestion"] == "core.random_forest"
 
 
+def test_validate_checks_the_command_line_a_run_gets(write_pipeline, tmp_path, budget_csv):
+    # the file's data path is next month's; the run replaces it with --set, as validate must
+    path = write_pipeline(loader={"component": "core.table", "path": "2026-11.csv",
+                                  "target": "children"})
+    assert invoke("validate", str(path)).exit_code == 2
+    result = invoke("validate", str(path), "--set", f"loader.path={budget_csv}",
+                    "--set", "split.test_size=0.3", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["valid"] is True
+
+    result = invoke("validate", str(path), "--set", f"loader.path={budget_csv}",
+                    "--set", "model.max_iter=-5", "--json")
+    assert result.exit_code == 2
+    (issue,) = json.loads(result.output)["issues"]
+    assert issue["field"] == "model.max_iter"
+    assert issue["message"].endswith("(a value given with --set)")
+
+
+@pytest.mark.parametrize("item, message", [
+    ("nosuch.key=1", "has no section [nosuch]"),
+    ("model", "--set 'model' must look like section.key=value"),
+])
+def test_validate_rejects_a_bad_set_as_run_does(write_pipeline, item, message):
+    path = write_pipeline()
+    for command in ("validate", "run"):
+        proc = run_cli(command, str(path), "--set", item, "--json")
+        assert proc.returncode == 2, (command, proc.stderr)
+        assert message in json.loads(proc.stdout)[
+            "message" if command == "validate" else "error"]
+        assert "Traceback" not in proc.stderr
+
+
 def test_schema_is_json_schema():
     result = invoke("schema")
     assert result.exit_code == 0

@@ -420,6 +420,28 @@ def test_per_class_figures_that_are_zero_over_zero_are_blank_not_zero() -> None:
     assert "blank" not in clean["per_class"].explanation
 
 
+def test_a_true_class_the_model_never_learned_counts_as_errors_and_is_said() -> None:
+    # "c" is only in the test records: the model (trained on a, b) can only get them wrong
+    y_true = ["a"] * 4 + ["b"] * 4 + ["c"] * 2
+    y_pred = ["a"] * 4 + ["b"] * 4 + ["a", "b"]
+    results = by_name(ClassificationAccuracy().compute(
+        label_context(y_true, y_pred, classes=["a", "b"])))
+    assert results["accuracy"].value == pytest.approx(0.8)
+    assert results["confusion_matrix"].details["labels"] == ["a", "b", "c"]
+    per_class = {row[0]: row for row in results["per_class"].details["table"]["rows"]}
+    assert per_class["c"][2] == 0.0 and per_class["c"][4] == 2  # recall 0 of its 2 records
+    said = "the model does not know 1 class(es) of the test records ('c'"
+    assert said in results["per_class"].explanation.lower()
+    assert any(said in w for w in results["accuracy"].details["warnings"])
+
+
+def test_a_class_learned_but_not_predicted_is_not_called_unknown() -> None:
+    results = by_name(ClassificationAccuracy().compute(
+        label_context(["a", "b", "c"], ["a", "b", "a"], classes=["a", "b", "c"])))
+    assert "does not know" not in results["per_class"].explanation
+    assert not any("does not know" in w for w in results["accuracy"].details["warnings"])
+
+
 def test_records_without_a_prediction_are_errors_but_no_class_of_their_own() -> None:
     """Two of 100 records unscored (a model may leave a record without a class): they lower
     the accuracy and their classes' recall, but "<none>" is no class to average F1 over: it

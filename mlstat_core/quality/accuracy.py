@@ -100,6 +100,27 @@ def unweighted_note(ctx: AssessContext, y_true: pd.Series, y_pred: pd.Series,
             f"weighted by them, the share right is {share:.3f} (weighted_accuracy).")
 
 
+def classes_unknown_to_model(ctx: AssessContext, y_true: pd.Series) -> dict[str, int]:
+    """The true classes of test records that the model does not know (not among the classes
+    it was trained on), each with its number of records; empty when the model states no
+    classes. Such records can only be wrong: they count as errors."""
+    classes = getattr(ctx.model, "classes_", None)
+    if not classes:
+        return {}
+    known = set(label_strings(pd.Series(list(classes))).dropna())
+    counts = y_true[~y_true.isin(known)].value_counts()
+    return {str(label): int(counts[label]) for label in sorted(counts.index)}
+
+
+def unknown_classes_note(unknown: dict[str, int]) -> str:
+    """What to say of the test records whose true class the model does not know."""
+    labels = list(unknown)
+    return (f"the model does not know {len(labels)} class(es) of the test records "
+            f"({_few(labels)}: absent from its training records): their "
+            f"{sum(unknown.values()):,} test record(s) count as errors, with recall 0; train "
+            "it on records of these classes")
+
+
 def target_accuracy(ctx: AssessContext, explicit: float | None) -> float:
     if explicit is not None:
         return float(explicit)
@@ -170,6 +191,9 @@ class ClassificationAccuracy(Indicator):
                 f"only {n:,} test records: the accuracy's {p.confidence_level:.0%} interval "
                 f"is {wide[1] - wide[0]:.2f} wide ({wide[0]:.3f} to {wide[1]:.3f}), too wide "
                 "to judge the model by; assess it on more records"]
+        unknown = classes_unknown_to_model(ctx, y_true)
+        if unknown:
+            own["accuracy"].setdefault("warnings", []).append(unknown_classes_note(unknown))
         undefined = stats.undefined_agreement(matrix)
         results = [
             skipped(name, "accuracy", undefined[name]) if name in undefined else
@@ -180,7 +204,7 @@ class ClassificationAccuracy(Indicator):
                             headline=name in ("accuracy", "macro_f1"))
             for name in stats.CONFUSION_METRICS
         ]
-        results.append(self._per_class(labels, matrix, unscored))
+        results.append(self._per_class(labels, matrix, unscored, unknown))
         results.append(self._confusion(labels, matrix))
         results.extend(self._top_k(ctx, y_true))
         results.append(self._calibration(ctx, y_true, y_pred))
@@ -213,13 +237,16 @@ class ClassificationAccuracy(Indicator):
             "uncertainty: it has no interval (the accuracy's interval shows how few records "
             "back it).")
 
-    def _per_class(self, labels: list[str], matrix: np.ndarray,
-                   unscored: int | None = None) -> IndicatorResult:
+    def _per_class(self, labels: list[str], matrix: np.ndarray, unscored: int | None = None,
+                   unknown: dict[str, int] | None = None) -> IndicatorResult:
         per = stats.per_class_metrics(matrix)
         predicted = matrix.sum(axis=0)
         missing = "" if unscored is None else (
             f" {int(predicted[unscored]):,} test record(s) got no prediction: they count "
             "against the recall of their true class, and are no class of their own.")
+        if unknown:
+            note = unknown_classes_note(unknown)
+            missing += f" {note[0].upper()}{note[1:]}."
         if unscored is not None:  # the classes only: "<none>" is no class of the model
             keep = [i for i in range(len(labels)) if i != unscored]
             labels = [labels[i] for i in keep]

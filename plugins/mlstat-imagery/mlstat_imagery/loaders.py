@@ -22,6 +22,7 @@ import pandas as pd
 
 from mlstat_core.components import ColumnRoles, Dataset, Loader
 from mlstat_core.errors import DataError
+from mlstat_core.io import resolve_path
 from mlstat_imagery.features import check_indices, feature_names, feature_stack
 from mlstat_imagery.params import LandsatNcParams, SceneParams
 from mlstat_imagery.scene import (
@@ -72,8 +73,9 @@ class SceneLoader(Loader):
         super().__init__(params if params is not None else self.params_type())
 
     def directory(self, base_dir: Path) -> Path:
-        directory = Path(self.params.directory or ".")
-        return directory if directory.is_absolute() else Path(base_dir) / directory
+        """The scene folder, resolved as the core resolves input paths (``~`` expanded, a
+        relative path taken from ``base_dir``)."""
+        return resolve_path(self.params.directory or ".", base_dir)
 
     def load(self, base_dir: Path) -> Dataset:
         p: SceneParams = self.params
@@ -90,7 +92,7 @@ class SceneLoader(Loader):
 
         points = None
         if p.points:
-            path = directory / p.points
+            path = resolve_path(p.points, directory)
             frame = read_vector(path, p.vector_crs, info, p.grid_tolerance, notes, "points")
             sources += _vector_files(path)
             rows, cols, x, y, codes = points_on_grid(frame, p.points_field, info, path)
@@ -108,7 +110,7 @@ class SceneLoader(Loader):
                 "source": FIELD, "row": rows, "col": cols, "x": x, "y": y,
                 "class_code": codes.astype(np.int64)})[inside]
         if p.labels:
-            path = directory / p.labels
+            path = resolve_path(p.labels, directory)
             if path.suffix.lower() in RASTER_SUFFIXES:
                 if not path.is_file():
                     raise DataError(f"label raster {path} does not exist")

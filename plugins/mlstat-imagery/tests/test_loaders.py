@@ -57,6 +57,23 @@ def test_multiclass_and_polygons() -> None:
     assert data.metadata["positive_label"] == "developed"
 
 
+def test_a_home_relative_scene_folder_loads_as_the_core_checks_it(
+        crop_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `mlstat validate` expands ~ in `directory` (mlstat_core.inputs); the run must too
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "scene").symlink_to(crop_dir, target_is_directory=True)
+    monkeypatch.setenv("HOME", str(home))
+    from mlstat_imagery import loaders
+
+    monkeypatch.setattr(loaders, "_ANNOUNCED", set())  # this test's warning stays its own
+    params = LandsatNcParams(directory="~/scene", points="~/scene/landsat96_points.shp")
+    with pytest.warns(UserWarning, match="cannot be used"):  # most points are off the crop
+        data = LandsatNcLoader(params).load(tmp_path / "pipelines")
+    assert data.metadata["counts"]["field_points_total"] == 1000
+    assert data.name == "landsat_nc"
+
+
 def test_the_notes_name_the_scene_crs_as_map_summary_does(landsat: object) -> None:
     notes = " ".join(landsat.metadata["notes"])
     assert "unnamed" not in notes

@@ -20,7 +20,7 @@ import pandas as pd
 from mlstat_core.components import ColumnRoles, Dataset, Loader
 from mlstat_core.errors import DataError
 from mlstat_core.io import resolve_path as core_resolve_path
-from mlstat_twitter.params import LANGUAGE_CODES, TweetsParams, UmsabParams
+from mlstat_twitter.params import BUNDLED, LANGUAGE_CODES, TweetsParams, UmsabParams
 from mlstat_twitter.textfiles import (
     LOADER_OPTION,
     STREAM_OPTION,
@@ -35,7 +35,6 @@ AUTHOR_COLUMNS = ("author", "username", "screen_name", "user", "author_id", "use
                   "user.screen_name", "user.username", "author.username", "user.id_str",
                   "user.id", "author.id")
 """CSV columns naming a tweet's author, the first present is read (v1.1, v2, twarc exports)."""
-BUNDLED = {"bundled:timeline": ("tweets_timeline", "tweets.csv")}
 STREAM_KEY = "twitter_stream"
 """Key of ``Dataset.metadata`` naming the stream to index: {"path": ..., "format": ...,
 "encoding": ...} and the loader's policies for it."""

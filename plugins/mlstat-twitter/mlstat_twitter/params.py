@@ -14,9 +14,11 @@ LANGUAGE_CODES = {"english": "en", "french": "fr", "german": "de", "dutch": "nl"
                   "spanish": "es", "italian": "it", "portuguese": "pt", "arabic": "ar",
                   "hindi": "hi"}
 """Language names (UMSAB's folder names) -> ISO 639-1 codes."""
-BUNDLED_NAMES = ("bundled:timeline",)
-"""Tweet files the plugin ships, named instead of a path (the keys of
-``mlstat_twitter.loaders.BUNDLED``)."""
+BUNDLED = {"bundled:timeline": ("tweets_timeline", "tweets.csv")}
+"""Tweet files the plugin ships, named instead of a path: name -> its path in
+``mlstat_twitter/data`` (read by ``mlstat_twitter.loaders.resolve_path``)."""
+BUNDLED_NAMES = tuple(BUNDLED)
+"""The names of the bundled tweet files, which validation accepts instead of a path."""
 TweetFile = Annotated[str, InputPath("file", names=BUNDLED_NAMES)]
 """A tweet file that must exist, or the name of a bundled one."""
 _IDENTIFIABLE = (

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -92,3 +95,22 @@ def test_an_encoding_on_umsab_points_to_the_stream_encoding():
     with pytest.raises(ConfigError) as caught:
         load_config(bad)
     assert "did you mean 'stream_encoding'" in str(caught.value.issues[0])
+
+
+def test_the_bundled_tweet_files_are_listed_once_and_each_resolves_to_a_file():
+    """Validation accepts the names the loader reads (one list, not two kept in step)."""
+    from mlstat_twitter import loaders, params
+
+    assert loaders.BUNDLED is params.BUNDLED
+    assert tuple(params.BUNDLED) == params.BUNDLED_NAMES
+    for name in params.BUNDLED_NAMES:
+        assert loaders.resolve_path(name, Path(".")).is_file(), name
+
+
+def test_the_params_module_stays_light_to_import():
+    """Discovery imports the params: pandas and the heavy modules are left for the run."""
+    code = ("import sys, mlstat_twitter.params; "
+            "print(sorted({'pandas', 'numpy', 'sklearn', 'torch'} & set(sys.modules)))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=120)
+    assert proc.stdout.strip() == "[]"
