@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from mlstat_twitter.index import adjusted_shares, error_matrix, project_simplex, sentiment_index
+from mlstat_twitter.index import (
+    adjusted_shares,
+    error_matrix,
+    log_likelihood,
+    optimality_gap,
+    project_simplex,
+    sentiment_index,
+)
 
 from mlstat_core.errors import DataError
 
@@ -369,3 +376,38 @@ def test_a_class_missing_from_the_models_own_matrix_is_warned_about() -> None:
     notes.clear()
     model._index_confusion({}, notes)
     assert notes == []
+
+
+def _reference_em(observed: np.ndarray, matrix: np.ndarray, steps: int) -> np.ndarray:
+    """The former estimator: plain EM (Saerens et al. 2002) for a fixed number of steps."""
+    plain = np.einsum("bij,bj->bi", np.linalg.pinv(np.swapaxes(matrix, -1, -2)), observed)
+    shares = 0.9 * project_simplex(plain) + 0.1 / observed.shape[1]
+    for _ in range(steps):
+        fitted = np.einsum("bi,bij->bj", shares, matrix)
+        ratio = np.divide(observed, fitted, out=np.zeros_like(observed), where=fitted > 0)
+        shares = shares * np.einsum("bij,bj->bi", matrix, ratio)
+        shares /= shares.sum(axis=1, keepdims=True)
+    return shares
+
+
+@pytest.mark.parametrize(("k", "spread"), [(2, 1.0), (3, 1.0), (4, 3.0)])
+def test_fast_adjusted_shares_match_em_run_to_convergence(k: int, spread: float) -> None:
+    # bootstrap-like cases: small labelled matrices, periods of 50 tweets, true shares at random
+    rng = np.random.default_rng(k)
+    conf = rng.integers(5, 30, size=(k, k)) + np.diag(rng.integers(30, 80, size=k))
+    matrices = error_matrix(np.stack(
+        [rng.multinomial(conf[i].sum(), conf[i] / conf[i].sum(), size=120) for i in range(k)],
+        axis=1))
+    observed = rng.multinomial(50, rng.dirichlet(np.full(k, spread), size=120)) / 50
+    plain = np.einsum("bij,bj->bi", np.linalg.inv(np.swapaxes(matrices, -1, -2)), observed)
+    boundary = plain.min(axis=1) < 0
+    assert 10 <= boundary.sum() <= 110  # both kinds of case are tested
+    fast, em = adjusted_shares(observed, matrices), _reference_em(observed, matrices, 10000)
+    assert fast.min() >= 0 and fast.sum(axis=1) == pytest.approx(1)
+    assert fast[~boundary] == pytest.approx(plain[~boundary], abs=1e-12)  # saturated: exact
+    converged = optimality_gap(em, observed, matrices) < 1e-13  # EM's own maximum, certified
+    assert converged.mean() > 0.9
+    assert np.abs(fast - em)[converged].max() < 1e-6
+    assert (log_likelihood(fast, observed, matrices)
+            >= log_likelihood(em, observed, matrices) - 1e-12).all()
+    assert optimality_gap(fast, observed, matrices).max() < 1e-12  # certified maximum
