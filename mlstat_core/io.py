@@ -619,6 +619,32 @@ def partial_path(path: Path) -> Path:
         f".{path.name}.{host_tag()}.{os.getpid()}-{secrets.token_hex(4)}{PARTIAL}")
 
 
+def dead_process_leftovers(folder: Path, glob_pattern: str, name: str) -> list[Path]:
+    """The entries of ``folder`` matching ``glob_pattern`` whose whole name matches the regular
+    expression ``name`` (its first group a process id) and whose process no longer runs on
+    this machine: what killed jobs left. Symbolic links, this process's own entries and those
+    of another user's live process are never returned; an unreadable folder gives none."""
+    import re
+
+    pattern = re.compile(name)
+    try:
+        candidates = list(folder.glob(glob_pattern))
+    except OSError:
+        return []
+    found = []
+    for candidate in candidates:
+        match = pattern.fullmatch(candidate.name)
+        if match is None or candidate.is_symlink() or int(match.group(1)) == os.getpid():
+            continue
+        try:
+            os.kill(int(match.group(1)), 0)
+        except ProcessLookupError:
+            found.append(candidate)
+        except (OSError, OverflowError):  # another user's live process, or no pid at all
+            continue
+    return found
+
+
 def sweep_partials(path: Path) -> None:
     """Remove the temporary files that killed processes of this machine left in the folder
     of ``path`` (their pid is no longer running), whatever output they were writing: only
@@ -627,24 +653,14 @@ def sweep_partials(path: Path) -> None:
     import re
 
     host = host_tag()
-    pattern = re.compile(rf"\..+\.{re.escape(host)}\.(\d+)-[0-9a-f]{{8}}{re.escape(PARTIAL)}")
-    try:
-        leftovers = list(path.parent.glob(f".*.{host}.*{PARTIAL}"))
-    except OSError:
-        return
-    for leftover in leftovers:
-        match = pattern.fullmatch(leftover.name)
-        if match is None or leftover.is_dir():
+    name = rf"\..+\.{re.escape(host)}\.(\d+)-[0-9a-f]{{8}}{re.escape(PARTIAL)}"
+    for leftover in dead_process_leftovers(path.parent, f".*.{host}.*{PARTIAL}", name):
+        if leftover.is_dir():
             continue
         try:
-            os.kill(int(match.group(1)), 0)
-        except ProcessLookupError:
-            try:
-                leftover.unlink(missing_ok=True)
-            except OSError:  # a folder we may read but not write: the write says so
-                return
-        except (OSError, OverflowError):  # another user's live process, or no pid at all
-            continue
+            leftover.unlink(missing_ok=True)
+        except OSError:  # a folder we may read but not write: the write says so
+            return
 
 
 FORMULA_PATTERN = r"[=+\-@\t\r]"

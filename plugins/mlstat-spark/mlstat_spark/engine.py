@@ -264,29 +264,19 @@ def sweep_partial_folders(output: Path) -> None:
     """Remove the partial folders of ``output`` that jobs of this machine left when they
     were killed outright (their pid is no longer running), and the one earlier versions
     named ``.NAME.partial``; those of running jobs and of other machines stay."""
-    from mlstat_core.io import PARTIAL, host_tag
+    from mlstat_core.io import PARTIAL, dead_process_leftovers, host_tag
 
     legacy = output.with_name(f".{output.name}{PARTIAL}")
     if legacy.is_symlink() or (legacy.exists() and not legacy.is_dir()):
         legacy.unlink()  # the local engine's temporary file of that name, from a killed run
     shutil.rmtree(legacy, ignore_errors=True)
     host = host_tag()
-    pattern = re.compile(rf"\.{re.escape(output.name)}\.{re.escape(host)}\.(\d+)-[0-9a-f]{{8}}"
-                         rf"{re.escape(PARTIAL)}")
-    try:
-        leftovers = list(output.parent.glob(f".{glob.escape(output.name)}.{host}.*{PARTIAL}"))
-    except OSError:
-        return
-    for leftover in leftovers:
-        match = pattern.fullmatch(leftover.name)
-        if match is None or not leftover.is_dir() or leftover.is_symlink():
-            continue
-        try:
-            os.kill(int(match.group(1)), 0)
-        except ProcessLookupError:
+    name = (rf"\.{re.escape(output.name)}\.{re.escape(host)}\.(\d+)-[0-9a-f]{{8}}"
+            rf"{re.escape(PARTIAL)}")
+    for leftover in dead_process_leftovers(
+            output.parent, f".{glob.escape(output.name)}.{host}.*{PARTIAL}", name):
+        if leftover.is_dir():
             shutil.rmtree(leftover, ignore_errors=True)
-        except (OSError, OverflowError):  # another user's live process
-            continue
 
 
 @contextmanager

@@ -43,22 +43,12 @@ def model_folder() -> Path:
 def sweep_model_folders(base: Path, host: str) -> None:
     """Remove the model folders of ``host`` whose process is no longer running (only names
     of ``model_folder``'s pattern; those of running workers and other machines stay)."""
-    pattern = re.compile(rf"{re.escape(MODEL_PREFIX)}{re.escape(host)}\.(\d+)-[^/]+")
-    try:
-        folders = list(base.glob(f"{MODEL_PREFIX}{host}.*"))
-    except OSError:
-        return
-    for folder in folders:
-        match = pattern.fullmatch(folder.name)
-        if match is None or int(match.group(1)) == os.getpid() or not folder.is_dir() \
-                or folder.is_symlink():
-            continue
-        try:
-            os.kill(int(match.group(1)), 0)
-        except ProcessLookupError:
+    from mlstat_core.io import dead_process_leftovers
+
+    name = rf"{re.escape(MODEL_PREFIX)}{re.escape(host)}\.(\d+)-[^/]+"
+    for folder in dead_process_leftovers(base, f"{MODEL_PREFIX}{host}.*", name):
+        if folder.is_dir():
             shutil.rmtree(folder, ignore_errors=True)
-        except (OSError, OverflowError):  # another user's live process
-            continue
 
 
 def load_shipped_model(files: dict[str, tuple[bytes, str]], factory: str,
