@@ -28,6 +28,11 @@ exact, see docs/twitter.md). ``matrix_sd`` is the standard
 deviation of the index from the confusion matrix alone: how sensitive the index is to what we
 know of the classifier's errors. The raw shares have their sampling intervals too. Shares are
 proportions (0 to 1), the index their difference (-1 to 1).
+
+Change. The matrix draws are made once, so replicate ``b`` of every period uses the same draw;
+the change of the index (and of each share) since the previous published period is the
+percentile interval of the replicate-wise differences, in which the matrix's error common to
+both periods cancels (the tweets of each period are drawn independently).
 """
 
 from __future__ import annotations
@@ -268,8 +273,9 @@ def sentiment_index(
     timezone: str = "UTC",
 ) -> pd.DataFrame:
     """One row per period from the first to the last tweet (empty ones included, with the
-    reason), with raw and adjusted shares, the index and their bootstrap intervals. Weeks are
-    ISO weeks (Monday to Sunday); periods are counted in ``timezone``."""
+    reason), with raw and adjusted shares, the index and their bootstrap intervals, and the
+    change of the index and shares since the previous published period (``change_from``).
+    Weeks are ISO weeks (Monday to Sunday); periods are counted in ``timezone``."""
     classes = [str(c) for c in classes]
     for label, what in ((positive, "positive"), (negative, "negative")):
         if label not in classes:
@@ -306,6 +312,7 @@ def sentiment_index(
 
     singular = singular_reason(conf, classes) if adjust else ""
     rows = []
+    previous: tuple[str, np.ndarray, np.ndarray] | None = None  # last published period
     for i, p in enumerate(all_periods):
         n = int(counts[i].sum())
         row: dict[str, Any] = {"period": str(p), "start": p.start_time.date().isoformat(),
@@ -358,28 +365,69 @@ def sentiment_index(
             rows.append(_unpublished(row, "the adjusted interval collapsed to one value at the "
                                           "edge of [0, 1] although the raw shares vary"))
             continue
+        shares_boot = p_boot if adjust else q_boot
+        row.update(_change(p_hat, shares_boot, previous, classes, ip, ineg, alpha))
+        previous = (row["period"], p_hat, shares_boot)
         rows.append(row)
     out = pd.DataFrame(rows)
+    out["change_reason"] = out.get("change_reason", pd.Series(index=out.index, dtype=object)
+                                   ).fillna("this period is not published")
     columns = ["period", "start", "end", "n", "status", "reason", "index", "index_low",
                "index_high", *[f"share_{c}{s}" for c in classes for s in ("", "_low", "_high")],
                "raw_index", "raw_index_low", "raw_index_high",
                *[f"raw_share_{c}{s}" for c in classes for s in ("", "_low", "_high")],
-               "matrix_sd"]
+               "matrix_sd", "change", "change_low", "change_high", "change_from",
+               "change_reason",
+               *[f"change_share_{c}{s}" for c in classes for s in ("", "_low", "_high")]]
     return tidy_figures(out.reindex(columns=columns))
 
 
+def _change(shares: np.ndarray, shares_boot: np.ndarray,
+            previous: tuple[str, np.ndarray, np.ndarray] | None, classes: list[str], ip: int,
+            ineg: int, alpha: float) -> dict[str, Any]:
+    """The change of the index and of each adjusted share since the ``previous`` published
+    period (its name, shares and bootstrap shares), with percentile intervals of the
+    replicate-wise differences. Replicate ``b`` of both periods was adjusted with the same
+    confusion-matrix draw ``b`` (their tweets are drawn independently), so the error of the
+    matrix that moves both periods alike cancels: the interval is narrower than the two
+    periods' intervals combined as if independent, and still covers the matrix's error that
+    does not cancel (where the true shares differ)."""
+    if previous is None:
+        return {"change_reason": "no earlier published period to compare with"}
+    name, before, before_boot = previous
+    diff, diff_boot = shares - before, shares_boot - before_boot
+    out: dict[str, Any] = {"change_from": name, "change_reason": ""}
+    estimate = float(diff[ip] - diff[ineg])
+    low, high = np.quantile(diff_boot[:, ip] - diff_boot[:, ineg], [alpha, 1 - alpha])
+    out.update({"change": estimate, "change_low": float(min(low, estimate)),
+                "change_high": float(max(high, estimate))})
+    bounds = np.quantile(diff_boot, [alpha, 1 - alpha], axis=0)
+    for c, cls in enumerate(classes):
+        out[f"change_share_{cls}"] = float(diff[c])
+        out[f"change_share_{cls}_low"] = float(min(bounds[0, c], diff[c]))
+        out[f"change_share_{cls}_high"] = float(max(bounds[1, c], diff[c]))
+    return out
+
+
 def tidy_figures(table: pd.DataFrame) -> pd.DataFrame:
-    """Shares in [0, 1], indexes in [-1, 1] and figures below :data:`TINY` in absolute value
-    as 0, so that the file shows 0 where the estimate is 0 (both maps keep every interval
-    around its estimate)."""
+    """Shares in [0, 1], indexes in [-1, 1], their changes in [-1, 1] and [-2, 2], and figures
+    below :data:`TINY` in absolute value as 0, so that the file shows 0 where the estimate is 0
+    (both maps keep every interval around its estimate)."""
     out = table.copy()
     for column in out.columns:
         if column == "n" or not pd.api.types.is_float_dtype(out[column]):
             continue
-        values = out[column]
-        if "share" in column:
-            values = values.clip(0, 1)
-        elif "index" in column:
-            values = values.clip(-1, 1)
-        out[column] = values.mask(values.abs() < TINY, 0.0)
+        values = np.clip(out[column].to_numpy(), *_figure_range(column))  # NaN stays NaN
+        out[column] = np.where(np.abs(values) < TINY, 0.0, values)
     return out
+
+
+def _figure_range(column: str) -> tuple[float, float]:
+    """The range of a figure of the index file, from its column name."""
+    if "change" in column:  # a difference of two figures: twice their range
+        return (-1.0, 1.0) if "share" in column else (-2.0, 2.0)
+    if "share" in column:
+        return (0.0, 1.0)
+    if "index" in column:
+        return (-1.0, 1.0)
+    return (-np.inf, np.inf)

@@ -411,3 +411,80 @@ def test_fast_adjusted_shares_match_em_run_to_convergence(k: int, spread: float)
     assert (log_likelihood(fast, observed, matrices)
             >= log_likelihood(em, observed, matrices) - 1e-12).all()
     assert optimality_gap(fast, observed, matrices).max() < 1e-12  # certified maximum
+
+
+def test_change_is_since_the_previous_published_period() -> None:
+    """Each published period has the change of its index and shares since the last published
+    one before it (``change_from``), skipping periods that are not published; the others, and
+    the first published period, have no change and say why."""
+    ts, labels = _counts_stream({"2024-01-01": [10, 20, 30], "2024-01-02": [1, 1, 1],
+                                 "2024-01-03": [30, 20, 10], "2024-01-04": [20, 20, 20]})
+    for conf, adjust in ((WEAK, True), (None, False)):
+        out = sentiment_index(ts, labels, CLASSES, "positive", "negative", conf, period="day",
+                              min_count=30, adjust=adjust, bootstrap=300, seed=2)
+        assert list(out["status"]) == ["ok", "too_few", "ok", "ok"]
+        assert out["change_from"].iloc[2:].tolist() == ["2024-01-01", "2024-01-03"]
+        index = out["index"].iloc[[0, 2, 3]]
+        assert out["change"].iloc[2:].tolist() == pytest.approx(np.diff(index))
+        assert out["change_reason"].tolist() == ["no earlier published period to compare with",
+                                                 "this period is not published", "", ""]
+        assert out.loc[:1, ["change", "change_low", "change_high", "change_from",
+                            "change_share_neutral"]].isna().all().all()
+        later = out.iloc[2:]
+        assert (later["change_low"] < later["change"]).all()
+        assert (later["change"] < later["change_high"]).all()
+        shares = later[[f"change_share_{c}" for c in CLASSES]]
+        assert shares.sum(axis=1).tolist() == pytest.approx([0, 0], abs=1e-12)
+        # 10 -> 30 predicted negative, 30 -> 10 positive: falls are written, not clipped to 0
+        assert later["change_share_negative_low"].iloc[0] > 0
+        assert later["change_share_positive_high"].iloc[0] < 0
+        assert later["change_high"].iloc[0] < -0.3
+
+
+def _two_periods(truths: list[list[float]], n: int, labelled: int,
+                 rng: np.random.Generator, seed: int) -> pd.DataFrame:
+    """The index of two days of ``n`` tweets each from known shares, adjusted with a matrix
+    estimated on ``labelled`` tweets per class drawn with the true errors."""
+    conf = np.stack([rng.multinomial(labelled, row) for row in TRUE_ERRORS])
+    counts = [rng.multinomial(n, np.asarray(t) @ TRUE_ERRORS) for t in truths]
+    seconds = np.concatenate([d * 86400 + np.arange(n) for d in range(len(truths))])
+    ts = pd.Series(pd.to_datetime(seconds, unit="s", utc=True))  # n < 86,400: one day each
+    labels = pd.Series(np.concatenate([np.repeat(CLASSES, c) for c in counts]))
+    return sentiment_index(ts, labels, CLASSES, "positive", "negative", conf, period="day",
+                           min_count=30, bootstrap=200, seed=seed)
+
+
+def test_change_interval_shares_the_matrix_draws_of_both_periods() -> None:
+    """True index constant over two periods of 2,000 tweets, matrix from 60 labelled tweets per
+    class (it dominates each period's interval). 300 simulations: the change interval covers 0
+    in 92-98% (95% expected, Monte Carlo error 1.3%; a naive or unshared interval covers about
+    100%) and is less than half as wide as the two periods' intervals combined as if
+    independent (sqrt of the sum of squared widths; 0.31 in docs/twitter.md's simulation)."""
+    rng = np.random.default_rng(21)
+    truth = [0.25, 0.45, 0.30]
+    covered, widths, naive = 0, [], []
+    for s in range(300):
+        first, second = (row for _, row in _two_periods([truth, truth], 2000, 60, rng,
+                                                         s).iterrows())
+        assert first["status"] == second["status"] == "ok"
+        covered += second["change_low"] <= 0 <= second["change_high"]
+        widths.append(second["change_high"] - second["change_low"])
+        naive.append(np.hypot(first["index_high"] - first["index_low"],
+                              second["index_high"] - second["index_low"]))
+    assert 0.92 <= covered / 300 <= 0.98, covered
+    assert np.mean(widths) < 0.45 * np.mean(naive), (np.mean(widths), np.mean(naive))
+
+
+def test_a_true_change_is_detected_where_the_two_intervals_overlap() -> None:
+    """The true index rises by 0.10 (share positive 30% -> 35%, negative 25% -> 20%); 20,000
+    tweets per period, matrix from 200 labelled tweets per class. The periods' intervals
+    overlap (the matrix's error moves both), yet the change interval excludes 0 and holds the
+    true change."""
+    rng = np.random.default_rng(5)
+    for s in range(5):
+        out = _two_periods([[0.25, 0.45, 0.30], [0.20, 0.45, 0.35]], 20000, 200, rng, s)
+        first, second = out.iloc[0], out.iloc[1]
+        assert first["index_high"] > second["index_low"]  # overlapping intervals
+        assert 0 < second["change_low"] <= 0.10 <= second["change_high"]
+        assert second["change"] == pytest.approx(0.10, abs=0.04)
+        assert second["change_share_positive"] == pytest.approx(0.05, abs=0.04)
