@@ -267,7 +267,8 @@ def detection_test(clean: pd.DataFrame, threshold: float = 6.0) -> dict:
     flagged_top[top] = True
     changed = np.zeros(len(out), bool)
     for v in model.variables:
-        changed |= (out[v + "__flag"] != "original").to_numpy() & inj.frame[v].notna().to_numpy()
+        kept = out[v + "__flag"].isin(["original", "suspicious"])  # suspicious: kept as is
+        changed |= ~kept.to_numpy() & inj.frame[v].notna().to_numpy()
     unit_cells = (inj.kinds == "unit").to_numpy()
     fixed = np.abs(out[list(clean.columns)].to_numpy(float) - clean.to_numpy(float)) \
         <= 1e-9 + 0.05 * np.abs(clean.to_numpy(float))

@@ -2,7 +2,9 @@
 
 1. deductive corrections: likely unit errors (x10, x100, x1000) and sign errors are undone
    when the corrected value fits the record (suspicion score) and the allowed range;
-2. detection: values far from what the record's other values predict are blanked;
+2. detection: values far from what the record's other values predict are suspicious, and
+   blanked (``suspicious = 'impute'``) or kept as received, flagged, their record sent to
+   review (``'review'``) or passing (``'keep'``), unless step 3 or a range blanks them;
 3. error localisation (Fellegi-Holt): for each record failing an edit, the smallest weighted
    set of fields to change is blanked;
 4. imputation of every blank imputable cell by the chosen method;
@@ -24,7 +26,9 @@ from mlstat_editimpute.imputers import Imputer, recorded_step, snap
 from mlstat_editimpute.rules import RuleSet
 from mlstat_editimpute.solver import LinearSystem, check_consistency
 
-ORIGINAL, EDITED = "original", "edited"
+ORIGINAL, EDITED, SUSPICIOUS = "original", "edited", "suspicious"
+"""Cell flags: as received; changed by a rule; kept as received though suspicious (its
+record passed its hard edits and ``suspicious`` is 'review' or 'keep')."""
 UNCHANGED_TOL = 1e-9
 """Relative difference below which a treated value is the value as received (float noise)."""
 RANGE_WARN_SHARE = 0.05
@@ -156,7 +160,11 @@ class Editor:
     # -- the process --------------------------------------------------------------------------
 
     def run(self, X: pd.DataFrame, imputer: Imputer, scorer: Scorer | None,
-            detect: bool, threshold: float, correct_units: bool) -> EditOutcome:
+            detect: bool, threshold: float, correct_units: bool,
+            suspicious: str = "impute") -> EditOutcome:
+        """Edit and impute the records of ``X``. A value detection finds suspicious is
+        blanked and imputed (``suspicious = 'impute'``), or kept as received (``'review'``,
+        ``'keep'``) unless a hard edit's localisation or a range blanks it."""
         n, p = X.shape
         values = X[self.variables].to_numpy(float, copy=True)
         received = values.copy()
@@ -165,6 +173,7 @@ class Editor:
         blank = np.isnan(values) & self.imputable
         reasons[blank] = "missing"
         suspicion = np.zeros(n)
+        suspect = np.zeros((n, p), dtype=bool)  # suspicious values kept as received
         review = np.zeros(n, dtype=bool)
         review_reason = np.full(n, "", dtype=object)
         ok, evaluable = self.evaluate(values)
@@ -197,9 +206,12 @@ class Editor:
             if detect:
                 rowmax = zfull.max(axis=1, keepdims=True)
                 hit = (zfull > threshold) & (zfull >= 0.5 * rowmax) & self.imputable & ~blank
-                for r, j in zip(*np.nonzero(hit), strict=True):
-                    reasons[r, j] = f"suspicious value (robust z = {zfull[r, j]:.1f})"
-                blank |= hit
+                if suspicious == "impute":
+                    for r, j in zip(*np.nonzero(hit), strict=True):
+                        reasons[r, j] = f"suspicious value (robust z = {zfull[r, j]:.1f})"
+                    blank |= hit
+                else:
+                    suspect = hit
         else:
             zfull = np.zeros((n, p))
 
@@ -233,12 +245,35 @@ class Editor:
         # automation_rate reads edit_pass) never counts one sent to a clerk
         passes = self.passes(filled) & ~frozen_out & ~missing_frozen.any(axis=1)
         review_reason[passes] = ""  # a localisation the adjustment overtook: it passes
-        review = ~passes
-        newly = review & (review_reason == "")
+        newly = ~passes & (review_reason == "")
         review_reason[newly] = "no adjustment lets the record pass every edit"
+        kept = suspect & ~blank & (flags == ORIGINAL) & (filled == received)
+        held = self._flag_kept(kept, filled, zfull, suspicious == "review", flags, reasons,
+                               review_reason)
+        passes &= ~held
+        review = ~passes
         return EditOutcome(pd.DataFrame(filled, columns=self.variables, index=X.index),
                            flags, reasons, failed_before, failed_localised, passes, review,
                            review_reason, suspicion)
+
+    def _flag_kept(self, kept: np.ndarray, values: np.ndarray, z: np.ndarray, to_review: bool,
+                   flags: np.ndarray, reasons: np.ndarray, review_reason: np.ndarray
+                   ) -> np.ndarray:
+        """Flag the suspicious values ``kept`` as received (``SUSPICIOUS``, with the score)
+        and, when they go ``to_review``, name them in their record's review reason. Per
+        record, whether it is held for a clerk: an extreme value that passes every hard edit
+        may be true (a rich household), so a person decides, not an imputation."""
+        why = "kept as received for review" if to_review else "kept as received"
+        for r, j in zip(*np.nonzero(kept), strict=True):
+            flags[r, j] = SUSPICIOUS
+            reasons[r, j] = f"suspicious value (robust z = {z[r, j]:.1f}), {why}"
+        held = kept.any(axis=1) if to_review else np.zeros(len(kept), dtype=bool)
+        for r in np.flatnonzero(held):
+            said = "; ".join(f"{self.variables[j]!r} = {values[r, j]:g} is suspicious (robust "
+                             f"z = {z[r, j]:.1f}): kept as received for review"
+                             for j in np.flatnonzero(kept[r]))
+            review_reason[r] = f"{review_reason[r]}; {said}" if review_reason[r] else said
+        return held
 
     def _frozen_out_of_range(self, values: np.ndarray, reasons: np.ndarray, review: np.ndarray,
                              review_reason: np.ndarray) -> np.ndarray:

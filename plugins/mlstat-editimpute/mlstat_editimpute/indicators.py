@@ -38,9 +38,10 @@ class EditReport(Indicator):
         review = int(pred["needs_review"].sum()) if "needs_review" in pred.columns else 0
         flags = {v: pred[v + FLAG].astype(str).value_counts().to_dict()
                  for v in _flag_columns(pred)}
-        rows = [[v, c.get("original", 0), c.get("edited", 0),
+        rows = [[v, c.get("original", 0) + c.get("suspicious", 0), c.get("edited", 0),
                  sum(k for f, k in c.items() if f.startswith("imputed"))]
                 for v, c in flags.items()]
+        kept_suspicious = {v: c["suspicious"] for v, c in flags.items() if c.get("suspicious")}
         return [
             IndicatorResult(
                 "edit_failures", "accuracy",
@@ -59,8 +60,10 @@ class EditReport(Indicator):
                          "warnings": list(_fit_warnings(ctx.model))}),
             IndicatorResult(
                 "manual_review_share", "accuracy", review / n if n else None,
-                explanation="Share of records no automatic treatment could make pass every "
-                            "edit; they are flagged for a person, never left failing silently.",
+                explanation="Share of records sent to a person: those no automatic "
+                            "treatment could make pass every edit, and those holding a "
+                            "suspicious value kept as received for review; flagged, never "
+                            "left failing silently.",
                 details={"better": "lower", "records": review}, headline=True),
             IndicatorResult(
                 "cell_treatment", "accuracy",
@@ -68,7 +71,9 @@ class EditReport(Indicator):
                 explanation="Cells kept, edited (deductive corrections, adjustments) and "
                             "imputed, per variable.",
                 details={"table": {"columns": ["variable", "original", "edited", "imputed"],
-                                   "rows": rows}}),
+                                   "rows": rows},
+                         # kept as received though suspicious (counted in "original")
+                         "suspicious_kept": kept_suspicious}),
         ]
 
 
@@ -116,9 +121,13 @@ class ErrorDetection(Indicator):
             inj = non_missing[variables].to_numpy(bool)
             before = ctx.test.frame[variables]
             was_missing = before.isna().to_numpy()
-            changed = np.column_stack([pred[v + FLAG].astype(str).to_numpy() != "original"
+            changed = np.column_stack([~np.isin(pred[v + FLAG].astype(str).to_numpy(),
+                                                ["original", "suspicious"])
                                        for v in variables]) & ~was_missing
             tp = int((inj & changed).sum())
+            flagged = np.column_stack([pred[v + FLAG].astype(str).to_numpy() == "suspicious"
+                                       for v in variables])
+            seen = int((inj & (changed | flagged)).sum())
             recall = tp / inj.sum() if inj.sum() else None
             precision = tp / changed.sum() if changed.sum() else None
             per_kind = {}
@@ -134,7 +143,11 @@ class ErrorDetection(Indicator):
                             "were injected errors.",
                 details={"better": "higher", "precision": precision, "per_kind": per_kind,
                          "injected_cells": int(inj.sum()), "changed_cells":
-                         int(changed.sum())}, headline=True))
+                         int(changed.sum()),
+                         # kept as received but flagged suspicious (for a clerk, or kept)
+                         "flagged_suspicious_cells": int(flagged.sum()),
+                         "recall_changed_or_flagged": seen / inj.sum() if inj.sum() else None},
+                headline=True))
         if "suspicion" in pred.columns:
             score = pd.to_numeric(pred["suspicion"], errors="coerce").fillna(0).to_numpy()
             bad = non_missing.any(axis=1).to_numpy()

@@ -2,9 +2,11 @@
 regression) sharing one editing process, and the suspicion scorer.
 
 ``predict(frame)`` returns, with the same index: each variable after editing, one
-``<var>__flag`` per variable (``original``, ``edited`` or ``imputed:<method>``), ``edit_pass``
+``<var>__flag`` per variable (``original``, ``edited``, ``imputed:<method>``, or
+``suspicious``: kept as received though detection found it extreme), ``edit_pass``
 (the record passes every edit, and holds no value outside its metadata range, and misses no
-value, that may not be imputed), ``needs_review`` (exactly the records that do not pass: those a
+value, that may not be imputed, and, with ``suspicious = 'review'``, holds no suspicious value
+kept for a clerk), ``needs_review`` (exactly the records that do not pass: those a
 person must see) with ``review_reason``, ``suspicion`` (the
 record's largest robust z-score), ``failed_rules`` (rules the record fails as received),
 ``failed_rules_localised`` (rules it still fails after deductive corrections, detection and
@@ -265,7 +267,7 @@ class EditImputeModel(Model):
         p = self.params
         X = numeric_frame(frame, self.variables, what="input", infos=self.infos)
         outcome = self.editor.run(X, self.imputer, self.scorer, p.detect, p.detect_threshold,
-                                  p.correct_units)
+                                  p.correct_units, p.suspicious)
         out = outcome.values.copy()
         for j, v in enumerate(self.variables):
             out[v + FLAG] = outcome.flags[:, j]
@@ -335,7 +337,9 @@ class EditImputeModel(Model):
     @classmethod
     def load(cls, directory: Path) -> EditImputeModel:
         directory = Path(directory)
-        model, state = cls.read_state(directory, cls.params_type)
+        # a model saved before `suspicious` existed imputed suspicious values: it still does
+        model, state = cls.read_state(directory, cls.params_type,
+                                      defaults={"suspicious": "impute"})
         model.variables, model.targets = state["variables"], state["targets"]
         model.infos, model.rule_texts = state["infos"], state["rules"]
         model.fit_warnings = list(state.get("warnings", []))

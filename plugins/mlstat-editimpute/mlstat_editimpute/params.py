@@ -166,10 +166,15 @@ class _ModelParams(Params):
     variables: list[str] = Field(default_factory=list,
                                  description="variables to edit and impute; empty: the data "
                                              "set's features")
-    detect: bool = Field(True, description="blank values the suspicion scorer finds extreme "
-                                           "and impute them")
+    detect: bool = Field(True, description="score each value's suspicion and treat the "
+                                           "extreme ones as `suspicious` says")
     detect_threshold: float = Field(6.0, gt=0, description="robust z-score above which a value "
-                                                           "is treated as an error")
+                                                           "is suspicious")
+    suspicious: Literal["impute", "review", "keep"] = Field(
+        "review", description="a suspicious value in a record passing its hard edits: "
+                              "'impute' blanks and imputes it; 'review' keeps it as received "
+                              "and sends the record to a clerk (needs_review); 'keep' keeps "
+                              "it, flagged `suspicious`, and the record passes")
     correct_units: bool = Field(True, description="undo likely unit (x10, x100, x1000) and sign "
                                                   "errors deductively before imputing")
     weights: dict[str, PositiveFloat] = Field(
