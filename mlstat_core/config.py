@@ -383,7 +383,7 @@ def input_path_issues(components: list[tuple[str, RegisteredComponent, BaseModel
     kind or empty, relative paths taken from ``base_dir`` (the pipeline file's folder; the
     working folder for a dict). A plugin's ``input_paths`` that fails is one issue naming
     the component."""
-    from mlstat_core.inputs import input_issues
+    from mlstat_core.inputs import InputPathsError, input_issues
 
     base = Path(base_dir) if base_dir is not None else Path.cwd()
     base_text = "the working folder (the pipeline is a dict)" if source == "<dict>" \
@@ -392,11 +392,15 @@ def input_path_issues(components: list[tuple[str, RegisteredComponent, BaseModel
     for section, entry, params in components:
         try:
             found += input_issues(params, base, source, section, base_text)
-        except Exception as exc:  # a plugin's own input_paths
+        except OSError as exc:  # a folder on the way that cannot be searched, say
+            found.append(ConfigIssue(source, f"{section}.component", (
+                f"the input paths of {entry.full_name} cannot be checked: "
+                f"{exc.strerror or exc} ({exc.filename}); check the folder's permissions")))
+        except InputPathsError as exc:  # a plugin's own input_paths
             from mlstat_core.registry import _short
 
             found.append(ConfigIssue(source, f"{section}.component", (
-                f"{entry.full_name}: its input paths cannot be listed: {type(exc).__name__}: "
+                f"{entry.full_name}: its input paths cannot be listed: "
                 f"{_short(str(exc))}. A bug of plugin {entry.plugin!r} (distribution "
                 f"{entry.distribution}) in {type(params).__name__}.input_paths: report it to "
                 "its authors")))

@@ -183,15 +183,21 @@ def marker_problems(model: type[BaseModel]) -> list[str]:
 # --- the check ---------------------------------------------------------------------------------
 
 
-def resolve(value: str, base_dir: Path) -> Path:
-    """A path of a pipeline file as the loaders resolve it (:func:`mlstat_core.io.resolve_path`,
-    which imports pandas): ``~`` expanded, a relative path taken from ``base_dir``."""
-    candidate = Path(value).expanduser()
+def resolve_path(path: str | Path, base_dir: Path) -> Path:
+    """A path from a pipeline file: ``~`` expanded, relative paths taken from ``base_dir``
+    (the pipeline file's folder). The one rule of the loaders (``mlstat_core.io`` exports it)
+    and of this check, kept here because this module must stay light."""
+    candidate = Path(path).expanduser()
     return candidate if candidate.is_absolute() else Path(base_dir) / candidate
 
 
-def is_url(value: str) -> bool:
-    return "://" in value
+def is_url(path: str | Path) -> bool:
+    """Whether ``path`` is a URL (``s3a://...``, ``file:///...``) rather than a local path."""
+    return "://" in str(path)
+
+
+class InputPathsError(Exception):
+    """A params class's own ``input_paths`` failed: a defect of the plugin that defines it."""
 
 
 def input_issues(params: BaseModel, base_dir: Path, source: str, section: str,
@@ -201,8 +207,11 @@ def input_issues(params: BaseModel, base_dir: Path, source: str, section: str,
     message."""
     from mlstat_core.errors import ConfigIssue
 
-    refs = params.input_paths() if callable(getattr(params, "input_paths", None)) \
-        else marked_inputs(params)
+    try:
+        refs = params.input_paths() if callable(getattr(params, "input_paths", None)) \
+            else marked_inputs(params)
+    except Exception as exc:
+        raise InputPathsError(f"{type(exc).__name__}: {exc}") from exc
     issues: list[ConfigIssue] = []
     failed: set[str] = set()
     checked = {ref.field for ref in refs}
@@ -211,7 +220,7 @@ def input_issues(params: BaseModel, base_dir: Path, source: str, section: str,
         if ref.value in ref.marker.names or is_url(ref.value):
             continue
         if ref.folder is not None:
-            folder = resolve(ref.folder, base_dir)
+            folder = resolve_path(ref.folder, base_dir)
             if ref.folder_field in failed or (ref.folder_field in checked
                                                and not folder.is_dir()):
                 continue
@@ -242,7 +251,7 @@ def path_problem(value: str, start: Path, marker: InputPath, start_text: str
     noun = {"file": "file", "folder": "folder", "any": "path"}[marker.kind]
     if value.strip() == "":
         return f"is empty, where the path of a {noun} is expected", "give it in {where}", None
-    path = resolve(value, start)
+    path = resolve_path(value, start)
     relative = "" if Path(value).expanduser().is_absolute() \
         else f" (a relative path starts at {start_text})"
     try:

@@ -21,6 +21,7 @@ import pandas as pd
 from mlstat_core.errors import DataError, write_failure
 from mlstat_core.excel import excel_failure, iter_sheet, read_sheet
 from mlstat_core.formats import CSV_SUFFIXES, EXCEL_SUFFIXES, FORMATS, PARQUET_SUFFIXES
+from mlstat_core.inputs import is_url, resolve_path  # noqa: F401 (re-exported: one rule for loaders and validation)
 
 
 def parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
@@ -135,18 +136,6 @@ def thousands_commas(values: pd.Series) -> bool:
     """Whether most of ``values`` look like numbers with ``,`` between thousands (or a
     decimal comma followed by three digits: the file alone cannot tell)."""
     return bool(values.astype(str).str.fullmatch(THOUSANDS_COMMA).mean() > 0.5)
-
-
-def is_url(path: str | Path) -> bool:
-    """Whether ``path`` is a URL (``s3a://...``, ``file:///...``) rather than a local path."""
-    return "://" in str(path)
-
-
-def resolve_path(path: str | Path, base_dir: Path) -> Path:
-    """A path from a pipeline file: ``~`` expanded, relative paths taken from ``base_dir``
-    (the pipeline file's folder)."""
-    candidate = Path(path).expanduser()
-    return candidate if candidate.is_absolute() else Path(base_dir) / candidate
 
 
 def table_format(path: Path, declared: str | None = None,

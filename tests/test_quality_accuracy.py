@@ -488,3 +488,13 @@ def test_a_test_set_too_small_to_judge_the_model_by_is_warned_of() -> None:
     large = by_name(ClassificationAccuracy().compute(
         label_context(["a"] * 300 + ["b"] * 300, ["a"] * 250 + ["b"] * 350)))["accuracy"]
     assert "warnings" not in large.details
+
+
+def test_a_model_stating_its_classes_as_an_array_is_checked_too() -> None:
+    """scikit-learn style models state ``classes_`` as a numpy array, which has no truth
+    value: the unknown-class check must not fail the whole indicator on it."""
+    from mlstat_core.quality.accuracy import classes_unknown_to_model
+
+    ctx = label_context(["a", "b", "c"], ["a", "b", "a"], classes=["a", "b"])
+    ctx.model.classes_ = np.array(["a", "b"])
+    assert classes_unknown_to_model(ctx, pd.Series(["a", "b", "c"])) == {"c": 1}

@@ -190,3 +190,12 @@ def test_changed_predictions_are_refused_and_old_split_names_still_pair(runs,
     folder.save_manifest()
     accuracy = rows_of(comparison([majority, strong]))["accuracy"]
     assert accuracy["best"] == 1 and accuracy["comparisons"][0]["records"] == 380
+
+
+def test_record_ids_read_as_floats_in_one_run_pair_with_integer_ids() -> None:
+    """An id column with a gap is read as floats (1.0): the same records must pair with a run
+    whose ids were read as integers, not be called "not of the same records"."""
+    from mlstat_core.report.paired import record_index
+
+    assert record_index(pd.Series([1.0, 2.0, 10.0])).equals(record_index(pd.Series([1, 2, 10])))
+    assert list(record_index(pd.Series(["A01", "7"]))) == ["A01", "7"]

@@ -105,7 +105,7 @@ def classes_unknown_to_model(ctx: AssessContext, y_true: pd.Series) -> dict[str,
     it was trained on), each with its number of records; empty when the model states no
     classes. Such records can only be wrong: they count as errors."""
     classes = getattr(ctx.model, "classes_", None)
-    if not classes:
+    if classes is None or len(classes) == 0:  # a numpy array has no truth value
         return {}
     known = set(label_strings(pd.Series(list(classes))).dropna())
     counts = y_true[~y_true.isin(known)].value_counts()

@@ -421,10 +421,11 @@ def print_comparison(table: dict[str, Any], console: Any = None) -> None:
                       f"{escape_rich(', '.join(unjudged))}")
 
 
-RANKING_RULE = ("A run is best where it is better than every other run beyond chance, at the "
-                "figure's confidence level: record by record where the runs scored the same "
-                "test records (exact McNemar test for accuracy, paired bootstrap for F1, kappa "
-                "and MCC), else by intervals that do not overlap; a figure without an interval "
+RANKING_RULE = ("A run is best where it is better than every other run beyond chance: record "
+                "by record where the runs scored the same test records (exact McNemar test for "
+                "accuracy, paired bootstrap for F1, kappa and MCC, at the figure's confidence "
+                "level), else where the intervals do not overlap (a stricter rule: overlapping "
+                "intervals do not show that the runs are alike); a figure without an interval "
                 "is not ranked.")
 """How ``mlstat compare`` names a best run, said above the judgements (and in the HTML)."""
 

@@ -62,10 +62,19 @@ def labelled_predictions(run_dir: Path, by_row: bool = False) -> pd.DataFrame | 
     true = label_strings(frame["true"].reset_index(drop=True))
     known = true.notna().to_numpy()
     predicted = label_strings(frame["prediction"].reset_index(drop=True)).fillna(NO_PREDICTION)
-    names = np.arange(len(frame)) if by_row else frame["record_id"].to_numpy()
-    index = pd.Index([str(v) for v in names[known]], name="record_id")
+    names = pd.Series(np.arange(len(frame))) if by_row else frame["record_id"]
+    index = record_index(names)[known]
     return pd.DataFrame({"true": true[known].to_numpy(), "prediction":
                          predicted[known].to_numpy()}, index=index)
+
+
+def record_index(ids: pd.Series) -> pd.Index:
+    """Record ids as text, written as labels are (:func:`~mlstat_core.quality.accuracy.
+    label_strings`): the id 1 of one run and 1.0 of another (an id column with a gap, read
+    as floats) name the same record."""
+    from mlstat_core.quality.accuracy import label_strings
+
+    return pd.Index(label_strings(ids.reset_index(drop=True)).to_numpy(), name="record_id")
 
 
 class Pair:
@@ -180,9 +189,3 @@ def paired_test(pair: Pair, figure: str, level: float) -> dict[str, Any]:
     found.update(interval=[low, high], distinguishable=bool(low > 0))
     return found
 
-
-def reproduces(pair: Pair, side: int, reported: dict[str, float]) -> bool:
-    """Whether the predictions give back every confusion figure the run's report has."""
-    mine = pair.figures(side)
-    return all(abs(mine[name] - value) <= TOLERANCE for name, value in reported.items()
-               if name in mine)

@@ -174,7 +174,6 @@ class Editor:
         reasons[blank] = "missing"
         suspicion = np.zeros(n)
         suspect = np.zeros((n, p), dtype=bool)  # suspicious values kept as received
-        review = np.zeros(n, dtype=bool)
         review_reason = np.full(n, "", dtype=object)
         ok, evaluable = self.evaluate(values)
         failed_before = evaluable & ~ok  # the data as received, before any treatment
@@ -182,7 +181,6 @@ class Editor:
         reasons[missing_frozen] = "missing, and may not be imputed (kept as it is)"
         for r in np.flatnonzero(missing_frozen.any(axis=1)):
             names = [self.variables[j] for j in np.flatnonzero(missing_frozen[r])]
-            review[r] = True
             review_reason[r] = (f"{', '.join(map(repr, names))} "
                                 f"{'is' if len(names) == 1 else 'are'} missing and may not "
                                 "be imputed")
@@ -221,12 +219,12 @@ class Editor:
             reasons[r, j] = (f"outside the allowed range [{self.lower[j]:g}, "
                              f"{self.upper[j]:g}]")
         blank |= out_of_range
-        frozen_out = self._frozen_out_of_range(values, reasons, review, review_reason)
+        frozen_out = self._frozen_out_of_range(values, reasons, review_reason)
 
         current = np.where(blank, np.nan, values)
         ok, evaluable = self.evaluate(current)
         failed_localised = evaluable & ~ok
-        self._localise(current, blank, failed_localised, zfull, threshold, reasons, review,
+        self._localise(current, blank, failed_localised, zfull, threshold, reasons,
                        review_reason)
         current = np.where(blank, np.nan, values)
 
@@ -251,9 +249,8 @@ class Editor:
         held = self._flag_kept(kept, filled, zfull, suspicious == "review", flags, reasons,
                                review_reason)
         passes &= ~held
-        review = ~passes
         return EditOutcome(pd.DataFrame(filled, columns=self.variables, index=X.index),
-                           flags, reasons, failed_before, failed_localised, passes, review,
+                           flags, reasons, failed_before, failed_localised, passes, ~passes,
                            review_reason, suspicion)
 
     def _flag_kept(self, kept: np.ndarray, values: np.ndarray, z: np.ndarray, to_review: bool,
@@ -275,7 +272,7 @@ class Editor:
             review_reason[r] = f"{review_reason[r]}; {said}" if review_reason[r] else said
         return held
 
-    def _frozen_out_of_range(self, values: np.ndarray, reasons: np.ndarray, review: np.ndarray,
+    def _frozen_out_of_range(self, values: np.ndarray, reasons: np.ndarray,
                              review_reason: np.ndarray) -> np.ndarray:
         """Per record, whether a value that may not be imputed lies outside its metadata
         range: it is kept, but the record fails and goes to review with the reason."""
@@ -290,7 +287,6 @@ class Editor:
                                  "imputed (kept as it is)")
                 said.append(f"{self.variables[j]!r} = {values[r, j]:g} is outside its allowed "
                             f"range {bounds} and may not be imputed")
-            review[r] = True
             review_reason[r] = "; ".join([*filter(None, [review_reason[r]]), *said])
         return out.any(axis=1)
 
@@ -419,7 +415,7 @@ class Editor:
                 reasons[r, j] = how
 
     def _localise(self, current: np.ndarray, blank: np.ndarray, failed: np.ndarray,
-                  z: np.ndarray, threshold: float, reasons: np.ndarray, review: np.ndarray,
+                  z: np.ndarray, threshold: float, reasons: np.ndarray,
                   review_reason: np.ndarray) -> None:
         """Fellegi-Holt on each record failing an edit: blank the minimal weighted field set."""
         rows = np.flatnonzero(failed.any(axis=1))
@@ -435,7 +431,6 @@ class Editor:
                 found = self.system.localise(current[r, idx], np.isnan(current[r, idx]),
                                              ~self.imputable[idx], cost)
                 if found is None:
-                    review[r] = True
                     said = f"no set of fields can be changed to pass {why}"
                     review_reason[r] = f"{review_reason[r]}; {said}" if review_reason[r] \
                         else said

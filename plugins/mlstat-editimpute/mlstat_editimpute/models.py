@@ -377,10 +377,15 @@ def as_input_kind(before: pd.Series, new: np.ndarray, whole: bool) -> pd.Series:
     floats = pd.api.types.is_float_dtype(before) and whole and _whole(as_read)
     if not (integer or floats) or not _whole(new):
         return out
-    if np.isnan(new).any():
-        return out.astype("Int64")
-    return out.astype(before.dtype if integer and isinstance(before.dtype, np.dtype)
-                      else "int64")
+    missing = bool(np.isnan(new).any())
+    if integer:  # the input's own integer type, where every value fits it
+        nullable = not isinstance(before.dtype, np.dtype)
+        info = np.iinfo(before.dtype.numpy_dtype if nullable else before.dtype)
+        present = new[~np.isnan(new)]
+        fits = not len(present) or (present.min() >= info.min and present.max() <= info.max)
+        if fits and (nullable or not missing):
+            return out.astype(before.dtype)
+    return out.astype("Int64" if missing else "int64")
 
 
 def _cell(value: float, integer: bool) -> Any:

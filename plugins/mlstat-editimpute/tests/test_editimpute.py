@@ -1025,6 +1025,19 @@ def test_edited_values_keep_the_input_columns_kind() -> None:
     assert as_input_kind(shares, np.array([0.4272, 0.5]), whole=True).dtype == float
 
 
+def test_an_edited_value_never_wraps_around_a_narrow_integer_type() -> None:
+    """A Parquet column of int16 given an imputed 40,000 would wrap to -25,536: it widens to
+    int64 instead; a nullable integer column stays nullable."""
+    from mlstat_editimpute.models import as_input_kind
+
+    narrow = pd.Series([100, 200], dtype="int16")
+    assert as_input_kind(narrow, np.array([100.0, 40000.0]), whole=False).tolist() == [100,
+                                                                                       40000]
+    assert as_input_kind(narrow, np.array([100.0, 300.0]), whole=False).dtype == "int16"
+    nullable = pd.Series([1, 2], dtype="Int32")
+    assert as_input_kind(nullable, np.array([1.0, 4.0]), whole=False).dtype == "Int32"
+
+
 @pytest.mark.parametrize(("loader", "field", "message"), [
     ({"component": "editimpute.budget_uk",
       "inject": [{"kind": "mcar", "variables": ["income"]},

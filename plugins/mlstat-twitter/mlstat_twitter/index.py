@@ -94,13 +94,16 @@ def adjusted_shares(observed: np.ndarray, matrix: np.ndarray, max_iter: int = 10
     the maximum is on the simplex's edge: with up to 3 classes it is found exactly on each edge
     (:func:`_edge_shares`), with more by accelerated EM (:func:`_squarem_shares`) stopped when
     the log-likelihood is within ``tol`` of its maximum (a certified bound, not an iteration
-    count; ``max_iter`` is a safety net only). Both are batched over rows: scipy's optimizers
-    solve one problem per call, which for 500 bootstrap replicates per period is far slower."""
+    count; ``max_iter`` is a safety net only). Both are batched over rows: scipy's
+    optimizers solve one problem per call, which for 500 bootstrap replicates per period is
+    far slower. A row whose likelihood is 0 for every set of shares (a class seen in ``q``
+    that ``M`` never predicts) is NaN."""
     observed = np.atleast_2d(np.asarray(observed, dtype=float))
     k = observed.shape[1]
     matrix = np.broadcast_to(np.asarray(matrix, dtype=float), (len(observed), k, k))
     plain = np.einsum("bij,bj->bi", np.linalg.pinv(np.swapaxes(matrix, -1, -2)), observed)
-    inside = (plain >= 0).all(axis=1) & np.isclose(plain.sum(axis=1), 1)
+    reproduced = np.abs(np.einsum("bi,bij->bj", plain, matrix) - observed).max(axis=1) <= 1e-9
+    inside = (plain >= 0).all(axis=1) & np.isclose(plain.sum(axis=1), 1) & reproduced
     shares = plain.copy()
     out = ~inside
     if out.any() and k <= 3:
@@ -108,6 +111,9 @@ def adjusted_shares(observed: np.ndarray, matrix: np.ndarray, max_iter: int = 10
     elif out.any():
         start = 0.9 * project_simplex(plain[out]) + 0.1 / k
         shares[out] = _squarem_shares(observed[out], matrix[out], start, max_iter, tol)
+    # a matrix under which no shares can give a predicted class that was seen (a column of
+    # zeros, say, in a bootstrap draw): no estimate, rather than an arbitrary vertex
+    shares[~np.isfinite(log_likelihood(shares, observed, matrix))] = np.nan
     return shares
 
 
@@ -326,14 +332,14 @@ def sentiment_index(
         q_boot = rng.multinomial(n, q, size=bootstrap) / n
         raw_idx = q_boot[:, ip] - q_boot[:, ineg]
         row.update({"status": "ok", "reason": ""})
-        raw_bounds = np.quantile(q_boot, [alpha, 1 - alpha], axis=0)
+        raw_low, raw_high = _interval(q_boot, q, alpha)
         for c, name in enumerate(classes):
             row[f"raw_share_{name}"] = float(q[c])
-            row[f"raw_share_{name}_low"] = float(min(raw_bounds[0, c], q[c]))
-            row[f"raw_share_{name}_high"] = float(max(raw_bounds[1, c], q[c]))
+            row[f"raw_share_{name}_low"] = float(raw_low[c])
+            row[f"raw_share_{name}_high"] = float(raw_high[c])
         row["raw_index"] = float(q[ip] - q[ineg])
         row["raw_index_low"], row["raw_index_high"] = (
-            float(v) for v in np.quantile(raw_idx, [alpha, 1 - alpha]))
+            float(v) for v in _interval(raw_idx, row["raw_index"], alpha))
         if singular:
             rows.append(_unpublished(row, singular, "not_adjusted"))
             continue
@@ -346,28 +352,29 @@ def sentiment_index(
                 continue
             p_boot = adjusted_shares(q_boot, boot_matrices)
             p_matrix = adjusted_shares(np.broadcast_to(q, (bootstrap, k)), boot_matrices)
-            idx_boot = p_boot[:, ip] - p_boot[:, ineg]
-            row["matrix_sd"] = float(np.std(p_matrix[:, ip] - p_matrix[:, ineg]))
+            row["matrix_sd"] = float(np.nanstd(p_matrix[:, ip] - p_matrix[:, ineg]))
+            lost = int(np.isnan(p_boot[:, 0]).sum())
+            if lost:
+                row["reason"] = (f"{lost} of {bootstrap} bootstrap replicates left out: their "
+                                 "draw of the confusion matrix cannot give the predicted "
+                                 "classes seen (label more tweets of the rare classes)")
         else:
-            p_hat, idx_boot = q, raw_idx
+            p_hat, p_boot = q, q_boot
             row["matrix_sd"] = 0.0
+        share_low, share_high = _interval(p_boot, p_hat, alpha)
         for c, name in enumerate(classes):
             row[f"share_{name}"] = float(p_hat[c])
-            low, high = np.quantile(p_boot[:, c] if adjust else q_boot[:, c], [alpha, 1 - alpha])
-            row[f"share_{name}_low"], row[f"share_{name}_high"] = float(low), float(high)
+            row[f"share_{name}_low"] = float(share_low[c])
+            row[f"share_{name}_high"] = float(share_high[c])
         row["index"] = float(p_hat[ip] - p_hat[ineg])
-        low, high = np.quantile(idx_boot, [alpha, 1 - alpha])
-        # a percentile interval of an estimator at the simplex's edge can miss the point;
-        # widen it to contain the estimate so that it is never misleading
-        row["index_low"] = float(min(low, row["index"]))
-        row["index_high"] = float(max(high, row["index"]))
+        row["index_low"], row["index_high"] = (
+            float(v) for v in _interval(p_boot[:, ip] - p_boot[:, ineg], row["index"], alpha))
         if adjust and row["index_high"] - row["index_low"] < 1e-9 < np.ptp(raw_idx):
             rows.append(_unpublished(row, "the adjusted interval collapsed to one value at the "
                                           "edge of [0, 1] although the raw shares vary"))
             continue
-        shares_boot = p_boot if adjust else q_boot
-        row.update(_change(p_hat, shares_boot, previous, classes, ip, ineg, alpha))
-        previous = (row["period"], p_hat, shares_boot)
+        row.update(_change(p_hat, p_boot, previous, classes, ip, ineg, alpha))
+        previous = (row["period"], p_hat, p_boot)
         rows.append(row)
     out = pd.DataFrame(rows)
     out["change_reason"] = out.get("change_reason", pd.Series(index=out.index, dtype=object)
@@ -380,6 +387,15 @@ def sentiment_index(
                "change_reason",
                *[f"change_share_{c}{s}" for c in classes for s in ("", "_low", "_high")]]
     return tidy_figures(out.reindex(columns=columns))
+
+
+def _interval(values: np.ndarray, estimate: np.ndarray | float, alpha: float
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval of bootstrap ``values`` (rows: replicates; replicates without an
+    estimate, NaN, left out), widened to contain ``estimate``: a percentile interval of an
+    estimator at the simplex's edge can miss the point, and would then mislead."""
+    low, high = np.nanquantile(values, [alpha, 1 - alpha], axis=0)
+    return np.minimum(low, estimate), np.maximum(high, estimate)
 
 
 def _change(shares: np.ndarray, shares_boot: np.ndarray,
@@ -398,14 +414,13 @@ def _change(shares: np.ndarray, shares_boot: np.ndarray,
     diff, diff_boot = shares - before, shares_boot - before_boot
     out: dict[str, Any] = {"change_from": name, "change_reason": ""}
     estimate = float(diff[ip] - diff[ineg])
-    low, high = np.quantile(diff_boot[:, ip] - diff_boot[:, ineg], [alpha, 1 - alpha])
-    out.update({"change": estimate, "change_low": float(min(low, estimate)),
-                "change_high": float(max(high, estimate))})
-    bounds = np.quantile(diff_boot, [alpha, 1 - alpha], axis=0)
+    low, high = _interval(diff_boot[:, ip] - diff_boot[:, ineg], estimate, alpha)
+    out.update({"change": estimate, "change_low": float(low), "change_high": float(high)})
+    lows, highs = _interval(diff_boot, diff, alpha)
     for c, cls in enumerate(classes):
         out[f"change_share_{cls}"] = float(diff[c])
-        out[f"change_share_{cls}_low"] = float(min(bounds[0, c], diff[c]))
-        out[f"change_share_{cls}_high"] = float(max(bounds[1, c], diff[c]))
+        out[f"change_share_{cls}_low"] = float(lows[c])
+        out[f"change_share_{cls}_high"] = float(highs[c])
     return out
 
 

@@ -488,3 +488,27 @@ def test_a_true_change_is_detected_where_the_two_intervals_overlap() -> None:
         assert 0 < second["change_low"] <= 0.10 <= second["change_high"]
         assert second["change"] == pytest.approx(0.10, abs=0.04)
         assert second["change_share_positive"] == pytest.approx(0.05, abs=0.04)
+
+
+def test_a_matrix_that_never_predicts_a_seen_class_gives_no_shares() -> None:
+    """A bootstrap draw of the matrix can have a column of zeros (a rare class never
+    predicted in the draw): no shares can then explain a period where that class was
+    predicted, and the replicate has no estimate rather than an arbitrary vertex."""
+    matrix = np.array([[.8, .2, 0], [.1, .9, 0], [.3, .7, 0]])
+    shares = adjusted_shares(np.array([[.3, .5, .2], [.3, .7, 0]]), matrix)
+    assert np.isnan(shares[0]).all()
+    assert np.isfinite(shares[1]).all() and shares[1].sum() == pytest.approx(1)
+
+
+def test_every_published_interval_contains_its_estimate() -> None:
+    ts, labels = _counts_stream({"2024-01-01": [1, 15, 24], "2024-01-02": [10, 14, 16],
+                                 "2024-01-03": [3, 17, 20], "2024-01-04": [0, 10, 30]})
+    out = sentiment_index(ts, labels, CLASSES, "positive", "negative", WEAK, period="day",
+                          min_count=30, bootstrap=300)
+    ok = out[out["status"] == "ok"]
+    assert len(ok) >= 3
+    figures = ["index", "raw_index", *[f"{kind}share_{c}" for kind in ("", "raw_")
+                                       for c in CLASSES]]
+    for figure in figures:
+        assert (ok[f"{figure}_low"] <= ok[figure]).all(), figure
+        assert (ok[figure] <= ok[f"{figure}_high"]).all(), figure
