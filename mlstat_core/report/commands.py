@@ -8,9 +8,10 @@ traceback.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
+
+from mlstat_core.json_output import JsonCommand, echo_json_failure, json_failures
 
 
 @click.command("report")
@@ -23,20 +24,7 @@ def report_command(run_dir: Path) -> None:
         click.echo(f"wrote {path}")
 
 
-class JsonFailingCommand(click.Command):
-    """A command line that click rejects prints the command's JSON failure on stdout when it
-    asks for ``--json`` (as ``mlstat_core.cli.JsonCommand``, imported when used: the CLI
-    module imports this one)."""
-
-    def make_context(self, info_name: str | None, args: list[str],
-                     parent: click.Context | None = None, **extra: Any) -> click.Context:
-        from mlstat_core.cli import usage_errors_as_json
-
-        with usage_errors_as_json(args, info_name or self.name or ""):
-            return super().make_context(info_name, args, parent=parent, **extra)
-
-
-@click.command("compare", cls=JsonFailingCommand)
+@click.command("compare", cls=JsonCommand)
 @click.argument("runs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--html", "html_file", type=click.Path(path_type=Path, dir_okay=False),
               default=None, help="also write the comparison as a self-contained HTML file")
@@ -58,8 +46,6 @@ def compare_command(runs: tuple[Path, ...], html_file: Path | None, as_json: boo
     that read the [quality] settings are not ranked when those differ (a setting left out
     counts as its default).
     """
-    from mlstat_core.cli import echo_json_failure, json_failures
-
     try:
         if len(runs) < 2:
             raise click.UsageError("give at least two run folders to compare")
