@@ -1,4 +1,5 @@
-"""Tweets from X API v2 exports (JSON, JSON Lines), CSV exports and the UMSAB benchmark.
+"""Tweets from X API v2 exports (JSON, JSON Lines: read by :mod:`mlstat_twitter.xjson`), CSV
+exports and the UMSAB benchmark (:mod:`mlstat_twitter.umsab`), with the cleaning policies.
 
 Every loader yields the same columns: ``id``, ``text``, ``created_at`` (UTC timestamps),
 ``author``, ``language`` (ISO 639-1, missing where unknown), ``is_retweet``, and ``label``
@@ -7,7 +8,7 @@ where tweets are labelled; X exports add ``retweet_count``, ``like_count`` and s
 
 from __future__ import annotations
 
-import json
+import csv
 import re
 import warnings
 from importlib import resources
@@ -22,13 +23,17 @@ from mlstat_core.errors import DataError
 from mlstat_core.io import resolve_path as core_resolve_path
 from mlstat_twitter.params import BUNDLED, LANGUAGE_CODES, TweetsParams, UmsabParams
 from mlstat_twitter.textfiles import (
+    GZIP_ERRORS,
     LOADER_OPTION,
     STREAM_OPTION,
-    decoding_error,
     encoding_advice,
-    python_encoding,
+    format_setting,
+    format_value,
+    open_text,
     utf16_advice,
 )
+from mlstat_twitter.umsab import read_umsab
+from mlstat_twitter.xjson import api_errors, export_pages, export_rows
 
 COLUMNS = ["id", "text", "created_at", "author", "language", "is_retweet"]
 AUTHOR_COLUMNS = ("author", "username", "screen_name", "user", "author_id", "user_id",
@@ -53,10 +58,12 @@ def resolve_path(path: str, base_dir: Path) -> Path:
 
 
 def detect_format(path: Path, declared: str = "auto", option: str = LOADER_OPTION) -> str:
-    """The declared format, else the one the suffix tells (``.js``: an X archive file)."""
+    """The declared format, else the one the suffix tells (``.js``: an X archive file; of a
+    gzip file, the suffix before ``.gz``: ``tweets.jsonl.gz`` is JSON Lines)."""
     if declared != "auto":
         return declared
-    suffix = path.suffix.lower()
+    suffixes = [s.lower() for s in path.suffixes]
+    suffix = suffixes[-2] if suffixes[-2:-1] and suffixes[-1] == ".gz" else path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
         return "jsonl"
     if suffix in (".json", ".js"):
@@ -67,23 +74,25 @@ def detect_format(path: Path, declared: str = "auto", option: str = LOADER_OPTIO
                     f"{format_setting(option)} (json, jsonl or csv)")
 
 
-def format_setting(option: str) -> str:
-    """How to set the format where the file was given (``option`` sets its encoding)."""
-    if option.startswith("--"):
-        return "pass --format"
-    return "set `stream_format` in [loader]" if option == STREAM_OPTION else \
-        "set `format` in [loader]"
-
-
 TIMESTAMP_FORMS = ("ISO 8601 (2023-05-03T14:12:00Z) or the X v1.1 form "
-                   "(Wed May 03 14:12:00 +0000 2023)")
+                   "(Wed May 03 14:12:00 +0000 2023), a zone written ' UTC' or ' GMT' read as Z")
 """The timestamps read, for messages; anything else (03/05/2023: March or May?) is missing."""
+
+
+UTC_WORD = re.compile(r"(?<=\d)\s*(?:UTC|GMT)$", re.IGNORECASE)
+"""A zone written as a word that means UTC (``2023-05-03 14:12:00 UTC``, as BigQuery and
+many databases export); other zone words (CEST: which day of the change?) are not read."""
+
+
+def timestamp_text(values: pd.Series) -> pd.Series:
+    """The timestamps as stripped text, a trailing ``UTC`` or ``GMT`` written ``+00:00``."""
+    return values.astype("string").str.strip().str.replace(UTC_WORD, "+00:00", regex=True)
 
 
 def parse_timestamps(values: pd.Series) -> pd.Series:
     """ISO 8601 (X API v2, most CSV exports) or the v1.1 form 'Wed Oct 10 20:19:24 +0000 2018',
     as UTC; what parses in neither is missing (never guessed: 03/05/2023 is ambiguous)."""
-    text = values.astype("string").str.strip()
+    text = timestamp_text(values)
     parsed = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
     bad = parsed.isna() & text.notna()
     if bad.any():
@@ -102,7 +111,7 @@ def naive_timestamp_note(values: pd.Series, parsed: pd.Series, where: str) -> st
     """The warning on timestamps read that carry no time zone (``2023-05-03 14:12:00``, a date
     alone): they are read as UTC, which is wrong by the offset if they are local times, and
     puts tweets of the evening (or morning) in the next (or previous) day or week."""
-    text = values.astype("string").str.strip()
+    text = timestamp_text(values)
     naive = parsed.notna() & ~text.str.contains(ZONE, regex=True).fillna(True)
     n = int(naive.sum())
     if not n:
@@ -114,116 +123,32 @@ def naive_timestamp_note(values: pd.Series, parsed: pd.Series, where: str) -> st
             "`timezone`, and a local time read as UTC shifts tweets across midnight")
 
 
+UNDETERMINED = frozenset({"und", "qam", "qct", "qht", "qme", "qst", "zxx", "art"})
+"""X's codes for a tweet of no language it could name (undetermined; mentions, cashtags,
+hashtags or media only; very short text): missing, so that the offline identifier routes it."""
+
+
+def language_codes(values: pd.Series) -> pd.Series:
+    """Language codes as the models compare them: ISO 639-1 in lower case, a region dropped
+    (``nl-BE``, ``NL`` -> ``nl``), a name as its code (``Dutch`` -> ``nl``); X's
+    undetermined codes and blanks missing."""
+    codes = values.astype("string").str.strip().str.lower().str.split(r"[-_]", n=1,
+                                                                    regex=True).str[0]
+    codes = codes.astype("string").replace(LANGUAGE_CODES)
+    return codes.mask(codes.isin(UNDETERMINED) | (codes == ""))
+
+
 # --- X API v2 ------------------------------------------------------------------------------
 
 
-ARCHIVE_PREFIX = re.compile(r"^\s*window\.YTD\.[\w.]+\s*=\s*")
-"""What starts a tweets file of an X archive (``window.YTD.tweets.part0 = [...]``)."""
-
-
-def _archive_tweet(item: Any) -> Any:
-    """An X archive entry (``{"tweet": {"id_str", "full_text", ...}}``) as a tweet object."""
-    if not (isinstance(item, dict) and isinstance(item.get("tweet"), dict)):
-        return item
-    tweet = item["tweet"]
-    return {**tweet, "id": tweet.get("id_str", tweet.get("id")),
-            "text": tweet.get("full_text", tweet.get("text"))}
-
-
-def _pages_from_json(path: Path, encoding: str, option: str) -> list[Any]:
-    """The JSON documents of a file: one response, a list of them, or an X archive's tweets
-    (its ``window.YTD... =`` prefix skipped)."""
-    try:
-        body = path.read_text(encoding=python_encoding(encoding))
-        archive = ARCHIVE_PREFIX.match(body)
-        doc = json.loads(body[archive.end():] if archive else body)
-    except UnicodeDecodeError as exc:
-        raise decoding_error(path, encoding, exc, option) from None
-    except json.JSONDecodeError as exc:
-        advice = utf16_advice(path, option) or "; if it has one JSON object per line set " \
-            "format = \"jsonl\""
-        raise DataError(f"{path} is not valid JSON (line {exc.lineno}: {exc.msg}){advice}"
-                        ) from None
-    except RecursionError:
-        raise DataError(f"{path} is nested too deeply to read as JSON (lists or objects within "
-                        "each other beyond about 1,000 levels, where an X export needs a few); "
-                        "check that it is an X API v2 export") from None
-    pages = doc if isinstance(doc, list) else [doc]
-    return [_archive_tweet(page) for page in pages]
-
-
-def _pages_from_jsonl(path: Path, encoding: str, option: str) -> tuple[list[Any], list[int]]:
-    """The JSON value of each line and the numbers of the lines that are not JSON (or nested
-    too deeply to decode); a byte that is not text in ``encoding`` stops reading (replaced, it
-    would garble tweets unseen)."""
-    pages: list[Any] = []
-    bad: list[int] = []
-    try:
-        with path.open(encoding=python_encoding(encoding)) as handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    pages.append(json.loads(line))
-                except (json.JSONDecodeError, RecursionError):  # too deep: malformed too
-                    bad.append(number)
-    except UnicodeDecodeError as exc:
-        raise decoding_error(path, encoding, exc, option) from None
-    return pages, bad
-
-
-def _tweets_of_page(page: Any) -> tuple[list[dict], dict[str, str], dict[str, dict]]:
-    """(tweets, user id -> username, included tweet id -> tweet) of one v2 response or tweet."""
-    if not isinstance(page, dict):
-        return [], {}, {}
-    includes = page.get("includes") or {}
-    users = {str(u.get("id")): u.get("username") for u in includes.get("users") or []
-             if isinstance(u, dict)}
-    referenced = {str(t.get("id")): t for t in includes.get("tweets") or []
-                  if isinstance(t, dict)}
-    if "data" in page:
-        data = page["data"]
-        tweets = data if isinstance(data, list) else [data]
-    elif "text" in page or "id" in page:
-        tweets = [page]
-    else:
-        tweets = []
-    return [t for t in tweets if isinstance(t, dict)], users, referenced
-
-
 def read_x_export(path: Path, fmt: str, encoding: str = "utf-8",
-                  option: str = LOADER_OPTION) -> tuple[pd.DataFrame, list[int]]:
+                  option: str = LOADER_OPTION, require_timestamp: bool = False
+                  ) -> tuple[pd.DataFrame, list[int]]:
     """Tweets of an X API v2 export and the numbers of malformed lines (JSON Lines only);
-    ``option`` is how the user sets the encoding, for messages."""
-    if fmt == "jsonl":
-        pages, bad = _pages_from_jsonl(path, encoding, option)
-    else:
-        pages, bad = _pages_from_json(path, encoding, option), []
-    rows = []
-    for page in pages:
-        tweets, users, referenced = _tweets_of_page(page)
-        for t in tweets:
-            refs = t.get("referenced_tweets") or []
-            retweet_of = next((str(r.get("id")) for r in refs if isinstance(r, dict)
-                               and r.get("type") == "retweeted"), None)
-            text = t.get("text")
-            if retweet_of and retweet_of in referenced:  # v2 truncates retweet text
-                text = referenced[retweet_of].get("text", text)
-            metrics = t.get("public_metrics") or {}
-            author = str(t["author_id"]) if t.get("author_id") is not None else None
-            rows.append({
-                "id": str(t.get("id")) if t.get("id") is not None else None,
-                "text": text, "created_at": t.get("created_at"),
-                "author": users.get(author, author) if author else None,
-                "author_id": author,
-                "language": t.get("lang"),
-                "is_retweet": bool(retweet_of) or (isinstance(text, str)
-                                                   and text.startswith("RT @")),
-                "retweet_count": metrics.get("retweet_count"),
-                "like_count": metrics.get("like_count"),
-                "reply_count": metrics.get("reply_count"),
-                "quote_count": metrics.get("quote_count"),
-            })
+    ``option`` is how the user sets the encoding, for messages. With ``require_timestamp``
+    an export whose tweets have no ``created_at`` at all is an error that says to ask for it."""
+    pages, bad = export_pages(path, fmt, encoding, option)
+    rows = export_rows(pages)
     if bad:
         shown = ", ".join(map(str, bad[:SHOWN_LINES])) + (" ..." if len(bad) > SHOWN_LINES
                                                            else "")
@@ -231,14 +156,21 @@ def read_x_export(path: Path, fmt: str, encoding: str = "utf-8",
                       stacklevel=3)
     if not rows and bad and not pages:
         advice = utf16_advice(path, option) or "; give an X API v2 export as JSON Lines, " \
-            "or set the format (`format`, `--format`) if it is CSV"
+            f"or if it is CSV {format_value(option, 'csv')}"
         raise DataError(f"{path} holds no tweets: none of its {len(bad)} line(s) is JSON "
                         f"(first malformed line {bad[0]}){advice}")
     if not rows:
         raise DataError(f"{path} holds no tweets: expected X API v2 responses with a `data` "
-                        "list (and optional `includes`), or tweet objects with `text`")
+                        "list (and optional `includes`), or tweet objects with `text`"
+                        + api_errors(pages))
     frame = pd.DataFrame(rows)
+    frame["language"] = language_codes(frame["language"])
     raw_times = frame["created_at"]
+    if require_timestamp and raw_times.isna().all():
+        raise DataError(f"{path}: none of its {len(frame)} tweet(s) has a `created_at`; the X "
+                        "API gives it only when asked: request tweet.fields=created_at"
+                        + (", or set require_timestamp = false in [loader] for training "
+                           "data, which needs no time" if option == LOADER_OPTION else ""))
     frame["created_at"] = parse_timestamps(raw_times)
     note = naive_timestamp_note(raw_times, frame["created_at"], path.name)
     if note:
@@ -252,14 +184,24 @@ def read_x_export(path: Path, fmt: str, encoding: str = "utf-8",
 def read_csv_export(path: Path, params: TweetsParams | None = None,
                     option: str = LOADER_OPTION) -> pd.DataFrame:
     """The standard columns of a CSV export; ``option`` is how the user sets the encoding."""
-    from mlstat_core.io import read_table
+    from mlstat_core.io import read_table, separator_text
 
     p = params or TweetsParams(path=str(path))
+    sep = csv_separator(path, p.encoding, p.text)
     # ids as text: a tweet id (19 digits) read as a number loses its last digits
-    raw = read_table(path, format="csv", encoding=p.encoding,
+    raw = read_table(path, format="csv", encoding=p.encoding, sep=sep,
                      dtype={p.id: "string", "id_str": "string"},
                      how=lambda setting, _: encoding_advice(path, option, "cp1252")
                      if setting == "encoding" else None)  # Western European tweets
+    names = [c.strip() if isinstance(c, str) else c for c in raw.columns]
+    if len(set(names)) == len(names):  # "id; text; created_at": spaces are not in the name
+        raw = raw.set_axis(names, axis=1)
+    if not raw.index.equals(pd.RangeIndex(len(raw))):  # pandas took the first field as index
+        used = separator_text(sep or ",")
+        raise DataError(f"{path}: its first record has more fields than its header's "
+                        f"{len(raw.columns)}, so every field would be read into the wrong "
+                        f"column; a text holding '{used}' unquoted? Put such texts in double "
+                        "quotes (as Excel and pandas write them) or check the separator")
     if p.text not in raw.columns:
         raise DataError(f"{path} has no text column {p.text!r}; it has {_listed(raw)}: "
                         f"{_set_column('text', 'stream_text', '--text-column')}")
@@ -291,7 +233,7 @@ def read_csv_export(path: Path, params: TweetsParams | None = None,
     if p.language and p.language not in raw.columns:
         raise DataError(f"{path} has no language column {p.language!r}; remove `language` "
                         "from [loader] to identify languages from the text")
-    frame["language"] = raw[lang].astype("string") if lang else pd.NA
+    frame["language"] = language_codes(raw[lang]) if lang else pd.NA
     if "is_retweet" in raw.columns:
         flag = raw["is_retweet"].astype("string").str.lower().isin(["true", "1", "yes"])
     else:
@@ -307,6 +249,29 @@ def read_csv_export(path: Path, params: TweetsParams | None = None,
         if column not in frame.columns and column not in (p.text, p.created_at, id_col, lang):
             frame[column] = raw[column]
     return frame
+
+
+SEPARATORS = (",", ";", "\t", "|")
+"""Field separators of CSV exports: Excel in a Belgian, Dutch, French or German locale writes
+``;``."""
+
+
+def csv_separator(path: Path, encoding: str, text_column: str) -> str | None:
+    """The separator whose fields of the header line include ``text_column`` (``,`` first;
+    tab first for ``.tsv``), else the one that splits the header into most fields; None when
+    the header cannot be read or is one field (the reader then reports the file)."""
+    try:
+        with open_text(path, encoding) as handle:
+            header = handle.readline().strip("\r\n")
+    except (UnicodeDecodeError, LookupError, *GZIP_ERRORS):
+        return None
+    order = sorted(SEPARATORS, key=lambda sep: sep != "\t") if ".tsv" in \
+        [s.lower() for s in path.suffixes] else SEPARATORS
+    fields = {sep: [f.strip() for f in next(csv.reader([header], delimiter=sep), [])]
+              for sep in order}
+    named = next((sep for sep in order if text_column in fields[sep]), None)
+    widest = max(order, key=lambda sep: len(fields[sep]))
+    return named or (widest if len(fields[widest]) > 1 else None)
 
 
 def _listed(raw: pd.DataFrame) -> str:
@@ -433,7 +398,7 @@ def read_tweets(path: Path, fmt: str = "auto", params: Any = None,
         frame, bad = read_csv_export(path, params, encoding_option), []
     else:
         frame, bad = read_x_export(path, fmt, getattr(params, "encoding", "utf-8"),
-                                   encoding_option)
+                                   encoding_option, needs_timestamp(params))
     frame, removed = apply_policies(frame, params, str(path), needs_timestamp(params),
                                     encoding_option)
     return frame, {"format": fmt, "encoding": getattr(params, "encoding", "utf-8"),
@@ -496,51 +461,6 @@ class TweetsLoader(Loader):
 
 
 # --- UMSAB -----------------------------------------------------------------------------------
-
-
-def _lines(path: Path) -> list[str]:
-    if not path.is_file():
-        raise DataError(f"UMSAB file {path} is missing; a language folder holds "
-                        "{train,val,test}_text.txt and {train,val,test}_labels.txt")
-    text = path.read_text(encoding="utf-8")
-    return text.removesuffix("\n").split("\n") if text else []
-
-
-def read_umsab(root: Path, languages: list[str], label_names: list[str]) -> tuple[
-        pd.DataFrame, list[Path]]:
-    frames, sources = [], []
-    for language in languages:
-        folder = root / language
-        if not folder.is_dir():
-            known = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
-            raise DataError(f"UMSAB language folder {folder} does not exist; available: "
-                            f"{', '.join(known) or 'none'}")
-        for part in ("train", "val", "test"):
-            text_path, label_path = folder / f"{part}_text.txt", folder / f"{part}_labels.txt"
-            texts, labels = _lines(text_path), _lines(label_path)
-            if len(texts) != len(labels):
-                raise DataError(f"{text_path} has {len(texts)} lines but {label_path} has "
-                                f"{len(labels)}; each tweet needs one label line")
-            try:
-                codes = [int(v) for v in labels]
-            except ValueError:
-                raise DataError(f"{label_path} holds a label that is not 0, 1 or 2") from None
-            if any(c < 0 or c >= len(label_names) for c in codes):
-                raise DataError(f"{label_path} has labels outside 0..{len(label_names) - 1}; "
-                                "set `label_names` to name every label")
-            frames.append(pd.DataFrame({
-                "id": [f"{language}-{part}-{i}" for i in range(len(texts))],
-                "text": texts,
-                "label": [label_names[c] for c in codes],
-                "language": LANGUAGE_CODES.get(language, language),
-                "split": part,
-            }))
-            sources += [text_path, label_path]
-    frame = pd.concat(frames, ignore_index=True)
-    frame["created_at"] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
-    frame["author"] = pd.NA
-    frame["is_retweet"] = frame["text"].str.startswith("RT @")
-    return frame, sources
 
 
 class UmsabLoader(Loader):

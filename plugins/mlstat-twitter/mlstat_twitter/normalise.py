@@ -9,7 +9,8 @@ an order chosen so that no step uncovers work for an earlier one:
    HTML entities (``&amp;amp;`` -> ``&``) until none is left;
 1. URLs (and the bare ``http`` left by UMSAB's masking) -> ``_url_``; ``@mentions`` -> ``_user_``;
    hashtags and mentions written together (``#alAmn#MosulOps``, ``#a@b``) are separated first;
-2. hashtags split on case and digits (``#BlackFriday2017`` -> ``black friday 2017``); an
+2. hashtags split on case and digits (``#BlackFriday2017`` -> ``black friday 2017``; the Dutch
+   ``IJ`` is one capital: ``#VisitIJsland`` -> ``visit ijsland``); an
    all-lowercase hashtag cannot be split without a dictionary and is kept as one word;
 3. emoji -> one word token per emoji (``_e1f602_``, skin tones and joiners dropped);
 4. character elongation cut (``soooo`` -> ``soo``, ``Oooo`` -> ``Oo``, ``!!!!`` -> ``!!``);
@@ -39,7 +40,8 @@ UNKNOWN_LANGUAGE = "und"
 _URL_RE = re.compile(r"(?:https?://\S+|www\.\S+|\bhttps?\b(?!\w))", re.IGNORECASE)
 _USER_RE = re.compile(r"(?<![\w@])@+\w+")
 _HASHTAG_RE = re.compile(r"(?<![\w#])#+(\w+)")
-_CAMEL_RE = re.compile(r"[A-ZÀ-ÖØ-Þ]+(?=[A-ZÀ-ÖØ-Þ][a-zß-ÿ])|[A-ZÀ-ÖØ-Þ]?[a-zß-ÿ]+|[A-ZÀ-ÖØ-Þ]+"
+_CAMEL_RE = re.compile(r"IJ[a-zß-ÿ]+|[A-ZÀ-ÖØ-Þ]+?(?=IJ[a-zß-ÿ])"  # Dutch IJ: one capital
+                       r"|[A-ZÀ-ÖØ-Þ]+(?=[A-ZÀ-ÖØ-Þ][a-zß-ÿ])|[A-ZÀ-ÖØ-Þ]?[a-zß-ÿ]+|[A-ZÀ-ÖØ-Þ]+"
                        r"|\d+|[^\W\d_]+")
 _ELONG_RES = {n: re.compile(r"(.)\1{" + str(n) + r",}", re.IGNORECASE) for n in (1, 2, 3)}
 _CHAIN_RE = re.compile(r"(?<![\w#@])[#@]+\w+(?:[#@]+\w+)+")

@@ -1,5 +1,6 @@
-"""Decoding tweet files: the encoding a user sets, a UTF-8 byte-order mark ignored, and errors
-that name the option that sets the encoding where the file was given.
+"""Decoding tweet files: the encoding a user sets, a UTF-8 byte-order mark ignored, gzip
+decompressed (``.gz``), and errors that name the option that sets the encoding (or the
+format) where the file was given.
 
 The option differs by where a file comes from: ``encoding`` in [loader] for twitter.tweets'
 own file, ``stream_encoding`` in [loader] for a loader's stream, ``--encoding`` for
@@ -9,7 +10,10 @@ own file, ``stream_encoding`` in [loader] for a loader's stream, ``--encoding`` 
 from __future__ import annotations
 
 import codecs
+import gzip
+import zlib
 from pathlib import Path
+from typing import IO
 
 from mlstat_core.errors import DataError
 
@@ -24,13 +28,35 @@ def python_encoding(encoding: str) -> str:
     return "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
 
 
+GZIP_ERRORS = (OSError, EOFError, zlib.error)
+"""What reading a damaged or cut-short gzip file raises (BadGzipFile is an OSError)."""
+
+
+def is_gzip(path: Path) -> bool:
+    """Whether ``path`` is named as gzip-compressed (``tweets.jsonl.gz``)."""
+    return Path(path).suffix.lower() == ".gz"
+
+
+def open_text(path: Path, encoding: str) -> IO[str]:
+    """``path`` opened as text in ``encoding`` (a BOM ignored), decompressed if ``.gz``."""
+    if is_gzip(path):
+        return gzip.open(path, "rt", encoding=python_encoding(encoding))
+    return Path(path).open(encoding=python_encoding(encoding))
+
+
+def gzip_error(path: Path, exc: Exception) -> DataError:
+    """The error for a ``.gz`` file that does not decompress."""
+    return DataError(f"{path} is not a readable gzip file ({exc or type(exc).__name__}); "
+                     "compress it again with gzip, or give it uncompressed")
+
+
 def utf16_sign(path: Path) -> str:
     """What betrays UTF-16 text at the start of ``path`` (its byte-order mark, NUL bytes), or
-    ``""`` when nothing does."""
+    ``""`` when nothing does; a ``.gz`` file is looked at decompressed."""
     try:
-        with Path(path).open("rb") as handle:
+        with (gzip.open(path, "rb") if is_gzip(path) else Path(path).open("rb")) as handle:
             head = handle.read(4096)
-    except OSError:
+    except GZIP_ERRORS:
         return ""
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "it starts with a UTF-16 byte-order mark"
@@ -58,7 +84,7 @@ def decoding_error(path: Path, encoding: str, exc: UnicodeDecodeError, option: s
     """The error for a file that is not text in ``encoding``, naming the option to set."""
     from mlstat_core.io import undecodable_line
 
-    found = undecodable_line(Path(path), encoding)
+    found = None if is_gzip(path) else undecodable_line(Path(path), encoding)
     what = f"{found[1]} on line {found[0]:,}" if found else exc.reason
     return DataError(f"{path} is not valid {encoding} text ({what}); save it as UTF-8 or "
                      f"{encoding_advice(path, option, 'cp1252')}")
@@ -70,3 +96,18 @@ def encoding_advice(path: Path, option: str, example: str) -> str:
     sign = utf16_sign(path)
     return f"{set_encoding(option, 'utf-16')} ({sign})" if sign else \
         set_encoding(option, example)
+
+
+def format_setting(option: str) -> str:
+    """How to set the format where the file was given (``option`` sets its encoding)."""
+    if option.startswith("--"):
+        return "pass --format"
+    return "set `stream_format` in [loader]" if option == STREAM_OPTION else \
+        "set `format` in [loader]"
+
+
+def format_value(option: str, value: str) -> str:
+    """How to set the format to ``value`` where the file was given: ``pass --format jsonl``,
+    ``set `stream_format` in [loader] to "jsonl"``."""
+    setting = format_setting(option)
+    return f"{setting} {value}" if option.startswith("--") else f'{setting} to "{value}"'

@@ -81,3 +81,9 @@ def test_transform_fills_language_and_keeps_records() -> None:
     without = frame.drop(columns="language")
     out = NormaliseTransform(TransformParams()).transform(without, ColumnRoles(text=["text"]))
     assert list(out["language"]) == ["nl", "en"]
+
+
+def test_a_dutch_ij_stays_one_capital_in_a_split_hashtag() -> None:
+    clean = TweetNormaliser()
+    assert clean.one("#IJzerwake en #VisitIJsland") == "ijzerwake en visit ijsland"
+    assert clean.one("#NOSIJzer #BlackFriday2017") == "nos ijzer black friday 2017"
