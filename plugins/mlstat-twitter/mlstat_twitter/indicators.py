@@ -100,7 +100,8 @@ class SentimentIndexIndicator(Indicator):
         found = [Path(f) for f in ctx.outputs if Path(f).name == self.params.file]
         if not found:
             return [_skipped("sentiment_index", _why_no_index(ctx.model))]
-        table = pd.read_csv(found[0], dtype={"period": str, "reason": str})
+        table = pd.read_csv(found[0], dtype={"period": str, "reason": str,
+                                             "change_from": str, "change_reason": str})
         level = _index_level(found[0].with_suffix(".json"))
         shown = f"{round(level * 100, 2):g}%"
         ok = table[table["status"] == "ok"]
@@ -153,6 +154,7 @@ class SentimentIndexIndicator(Indicator):
                          "first": str(table["period"].iloc[0]),
                          "last": str(table["period"].iloc[-1])},
                 plots=[plot], headline=True),
+            _latest_change(latest, shown),
             IndicatorResult(
                 "sentiment_index_adjustment", "accuracy", float(diff.mean()),
                 explanation="Mean absolute difference between the adjusted index and raw "
@@ -166,6 +168,30 @@ class SentimentIndexIndicator(Indicator):
                          if width.mean() > 0 else None}),
         ]
         return results
+
+
+def _latest_change(latest: pd.Series, shown: str) -> IndicatorResult:
+    """The change of the index in the latest published period since the one before it, with
+    the interval of the change itself (narrower than the two periods' intervals suggest)."""
+    name = "sentiment_index_change_latest"
+    change = latest.get("change")
+    if change is None or pd.isna(change):
+        reason = latest.get("change_reason")
+        why = reason if isinstance(reason, str) and reason else "not computed"
+        return _skipped(name, f"No change for the latest published period {latest['period']}: "
+                              f"{why}.")
+    low, high = float(latest["change_low"]), float(latest["change_high"])
+    verdict = ("the interval excludes 0: the index moved" if low > 0 or high < 0 else
+               "the interval includes 0: no change can be told from the noise")
+    return IndicatorResult(
+        name, "accuracy", float(change), interval=(low, high),
+        explanation=f"Change of the sentiment index from {latest['change_from']} to "
+                    f"{latest['period']}, with its {shown} bootstrap interval ({verdict}). "
+                    "Judge a change by this interval, not by whether the two periods' "
+                    "intervals overlap: the classifier's error is common to both periods "
+                    "and cancels in the change.",
+        details={"from": str(latest["change_from"]), "to": str(latest["period"])},
+        headline=True)
 
 
 def macro_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:

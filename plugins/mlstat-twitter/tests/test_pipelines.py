@@ -66,6 +66,14 @@ def test_index_example_runs(index_run, tmp_path: Path) -> None:
         latest.explanation
     level = json.loads((outputs / "sentiment_index.json").read_text())["settings"]["level"]
     assert latest.details["confidence_level"] == level  # the report labels the interval so
+    # the latest change is a headline figure, read from the table's own change columns
+    change = names["sentiment_index_change_latest"]
+    last = table[table["status"] == "ok"].iloc[-1]
+    published_periods = table.loc[table["status"] == "ok", "period"].astype(str).tolist()
+    assert change.headline and change.status == "ok"
+    assert change.value == pytest.approx(last["change"])
+    assert change.interval == pytest.approx((last["change_low"], last["change_high"]))
+    assert (change.details["from"], change.details["to"]) == tuple(published_periods[-2:])
     meta = json.loads((outputs / "sentiment_index.json").read_text())
     assert meta["confusion_source"] == "validation"
     # new tweets with the saved run: only the named output and its two companions are written
