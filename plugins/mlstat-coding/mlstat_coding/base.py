@@ -26,7 +26,7 @@ from mlstat_coding.routing import (
 )
 from mlstat_core.components import Dataset
 from mlstat_core.errors import DataError, ModelError
-from mlstat_core.sklearn_model import require_columns
+from mlstat_core.sklearn_model import require_columns, text_columns_of
 from mlstat_core.threads import limited_threads
 
 TEXT = "__text__"
@@ -115,6 +115,8 @@ class CodingMixin:
     def _fit_coding(self, train: Dataset, validation: Dataset | None) -> Any:
         check_coding_data(train)
         self.roles = train.roles
+        # read as text again by mlstat predict and the queue: region 02 is not scored as 2
+        self.text_columns = text_columns_of(train.frame, train.roles.input_columns())
         source = "validation"
         if validation is None:
             train, validation = self.holdout_split(train)

@@ -8,6 +8,7 @@ character is a level, as in ISCO ``2512`` -> ``2``, ``25``, ``251``). Either way
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -50,7 +51,8 @@ class Hierarchy:
         unknown = sorted({p for p in parents.values() if p and p not in parents})
         if unknown:
             raise DataError(f"{source} names parent(s) {', '.join(unknown[:5])} that are not "
-                            "codes of the list; add them as rows")
+                            "codes of the list; add them as rows"
+                            + lost_zeros_hint(unknown, parents, "the code column"))
         hierarchy = cls(parents, labels, separator)
         for code in parents:  # detects cycles
             hierarchy.ancestors(code)
@@ -67,10 +69,12 @@ class Hierarchy:
         pandas' words ``NA``, ``null``... as missing). ``how(option, example)`` says how the
         user sets a reading option, for messages (by default: the code list's own options).
         """
-        from mlstat_core.io import read_table, separator_hint
+        from mlstat_core.io import read_table, separator_hint, with_dtypes
 
-        frame = read_table(path, encoding=encoding, dtype={"code": "str", "parent": "str"},
-                           keep_default_na=keep_default_na, how=how or code_list_setting)
+        as_text = {"code": "str", "parent": "str"}  # also a Parquet file's numbers: 111.0 -> 111
+        frame = with_dtypes(read_table(path, encoding=encoding, dtype=as_text,
+                                       keep_default_na=keep_default_na,
+                                       how=how or code_list_setting), as_text)
         missing = [c for c in ("code", "label", "parent") if c not in frame.columns]
         if missing:
             hint = separator_hint(Path(path), encoding, None, frame, how or code_list_setting) \
@@ -186,13 +190,54 @@ def check_codes(codes: Iterable[Any], hierarchy: Hierarchy, policy: str, source:
     if not unknown:
         return set()
     shown = ", ".join(map(repr, unknown[:8])) + (" ..." if len(unknown) > 8 else "")
+    hint = lost_zeros_hint(unknown, hierarchy.parents, "the code list")
     if policy == "error":
-        raise DataError(f"{source} has {len(unknown)} code(s) not in the code list: {shown}; "
-                        "correct them, add them to the code list, or set "
-                        "unknown_codes = \"drop\" (or \"warn\") in the loader")
+        raise DataError(f"{source} has {len(unknown)} code(s) not in the code list: {shown}"
+                        + (hint or "; correct them, add them to the code list, or set "
+                           "unknown_codes = \"drop\" (or \"warn\") in the loader"))
     warnings.warn(f"{source} has {len(unknown)} code(s) not in the code list: {shown}"
-                  + ("; their records are dropped" if policy == "drop" else ""), stacklevel=3)
+                  + ("; their records are dropped" if policy == "drop" else "") + hint,
+                  stacklevel=3)
     return set(unknown) if policy == "drop" else set()
+
+
+_NUMERIC_CODE = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _as_number(code: str) -> float | None:
+    return float(code) if _NUMERIC_CODE.fullmatch(code) else None
+
+
+LOST_ZEROS = ("a spreadsheet or program that took codes for numbers drops their leading "
+              "zeros (0111 -> 111) or adds decimals (111 -> 111.0); format the code columns "
+              "as text and export the file again")
+
+
+def lost_zeros_hint(unknown: Iterable[str], known: Iterable[str], where: str) -> str:
+    """A hint when codes not found equal known ones as numbers (``0111`` and ``111``,
+    ``01.10`` and ``1.1``): a spreadsheet that took the codes for numbers dropped their
+    leading (or trailing) zeros on one side; empty when none do."""
+    by_value: dict[float, str] = {}
+    for code in known:
+        if (value := _as_number(code)) is not None:
+            by_value.setdefault(value, code)
+    pairs = [(code, by_value[value]) for code in unknown
+             if (value := _as_number(code)) is not None and value in by_value]
+    if not pairs:
+        return ""
+    code, match = pairs[0]
+    return (f"; {len(pairs)} of them differ only in zeros from codes in {where} ({code!r} "
+            f"and {match!r}): {LOST_ZEROS}")
+
+
+def zero_twins(codes: Iterable[str]) -> list[list[str]]:
+    """Groups of distinct codes that are one number written differently (``0111``, ``111``):
+    a column typed partly as text and partly as numbers in a spreadsheet."""
+    groups: dict[float, list[str]] = {}
+    for code in sorted(set(codes)):
+        if (value := _as_number(code)) is not None:
+            groups.setdefault(value, []).append(code)
+    return [group for group in groups.values() if len(group) > 1]
 
 
 def _clean(value: Any) -> str:

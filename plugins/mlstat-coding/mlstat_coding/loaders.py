@@ -8,11 +8,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from mlstat_coding.hierarchy import Hierarchy, check_codes, code_list_encoding
+from mlstat_coding.hierarchy import (
+    LOST_ZEROS,
+    Hierarchy,
+    check_codes,
+    code_list_encoding,
+    zero_twins,
+)
 from mlstat_coding.params import EcoicopParams, TextTableParams
+from mlstat_core.builtins.loaders import check_ids, check_weights
 from mlstat_core.components import ColumnRoles, Dataset, Loader
 from mlstat_core.errors import DataError, TrainingDataWarning
-from mlstat_core.io import read_table, require_table_columns, resolve_path
+from mlstat_core.io import read_table, require_table_columns, resolve_path, with_dtypes
 
 ECOICOP_FILE = "ecoicop_pl.csv"
 
@@ -50,6 +57,7 @@ def prepare_coding_frame(frame: pd.DataFrame, roles: ColumnRoles, source: str,
             if drop:
                 frame = frame[~frame[code].isin(drop)]
             warn_of_mixed_levels(frame[code], hierarchy, source)
+        warn_of_zero_twins(frame[code], source, hierarchy)
         counts = frame[code].value_counts()
         once = sorted(counts.index[counts == 1])
         if once:
@@ -63,22 +71,37 @@ def prepare_coding_frame(frame: pd.DataFrame, roles: ColumnRoles, source: str,
                               "are kept, but a model learns little from one example and they "
                               "cannot be stratified or checked on held-out data",
                               TrainingDataWarning, stacklevel=2)
-    texts = frame[roles.text]
-    empty = texts.apply(lambda col: col.isna() | (col.astype(str).str.strip() == "")).all(axis=1)
-    if empty.all():
+    blank = frame[roles.text].apply(lambda col: col.isna() | (col.astype(str).str.strip() == ""))
+    if blank.all(axis=1).all():
         raise DataError(f"text column(s) {', '.join(roles.text)} of {source} are empty in every "
                         "record; check the `text` columns named in the loader")
     for column in roles.text:
-        if frame[column].nunique(dropna=False) == 1 and len(frame) > 1:
+        if blank[column].all():
+            warnings.warn(f"text column {column!r} of {source} is empty in every record; it "
+                          "adds nothing to the other text column(s)", stacklevel=2)
+        elif frame[column].nunique(dropna=False) == 1 and len(frame) > 1:
             warnings.warn(f"text column {column!r} of {source} holds a single value "
                           f"({frame[column].iloc[0]!r}); it cannot tell codes apart",
                           stacklevel=2)
-    if roles.id and frame[roles.id].duplicated().any():
-        dup = frame.loc[frame[roles.id].duplicated(), roles.id].iloc[0]
-        raise DataError(f"id column {roles.id!r} of {source} is not unique (e.g. {dup!r})")
+    if roles.id:
+        check_ids(frame, roles.id, source)
     if frame.empty:
         raise DataError(f"data set {source} has no records left after the checks")
     return frame.reset_index(drop=True)
+
+
+def warn_of_zero_twins(codes: pd.Series, source: str, hierarchy: Hierarchy | None) -> None:
+    """Warn when one code seems written two ways (``0111`` and ``111``, a column typed partly
+    as text, partly as numbers): the model would learn two codes. Codes of a code list are
+    distinct codes (ISCO's ``011`` and ``11``)."""
+    listed = set(hierarchy.parents) if hierarchy is not None else set()
+    twins = [group for group in zero_twins(codes.unique()) if not set(group) <= listed]
+    if twins:
+        shown = "; ".join(" and ".join(map(repr, group)) for group in twins[:3])
+        warnings.warn(f"{len(twins)} number(s) are written as more than one code in {source} "
+                      f"({shown}{' ...' if len(twins) > 3 else ''}) and learnt as different "
+                      f"codes; if they are one code, {LOST_ZEROS}", TrainingDataWarning,
+                      stacklevel=3)
 
 
 def warn_of_mixed_levels(codes: pd.Series, hierarchy: Hierarchy, source: str) -> None:
@@ -112,6 +135,9 @@ class TextTableLoader(Loader):
         as_text = dict.fromkeys([c for c in [p.code, *p.text, *p.auxiliary, p.id] if c], "str")
         frame = read_table(path, format=p.format, encoding=p.encoding, sep=p.sep, sheet=p.sheet,
                            dtype=as_text or None, keep_default_na=p.keep_default_na)
+        # a Parquet file keeps its types: codes 111.0 (a float column with gaps) read as 111,
+        # as mlstat predict reads the same file
+        frame = with_dtypes(frame, as_text)
         roles = ColumnRoles(id=p.id, target=p.code, text=list(p.text),
                             auxiliary=list(p.auxiliary), weights=p.weights)
         hierarchy = None
@@ -124,12 +150,9 @@ class TextTableLoader(Loader):
             sources.append(list_path)
         frame = prepare_coding_frame(frame, roles, str(path), hierarchy, p.unknown_codes,
                                      p.rare_codes)
-        if p.weights:
-            weights = pd.to_numeric(frame[p.weights], errors="coerce")
-            if weights.isna().any() or (weights < 0).any():
-                raise DataError(f"weights column {p.weights!r} of {path} must hold non-negative "
-                                "numbers in every record")
-            frame[p.weights] = weights
+        if p.weights:  # numbers >= 0, not all zero, the first bad one named
+            check_weights(frame, roles, path)
+            frame[p.weights] = pd.to_numeric(frame[p.weights])
         metadata = {"code_list": hierarchy.as_dict()} if hierarchy else {}
         return Dataset(frame=frame, roles=roles, name=path.stem, sources=sources,
                        metadata=metadata)

@@ -7,7 +7,8 @@ expressions; per-record work is a handful of C-level string operations.
 Steps, each switchable through :class:`~mlstat_coding.params.NormaliseParams`:
 
 1. Unicode NFKC (full-width digits, ligatures, non-breaking spaces);
-2. Serbian Cyrillic -> Gaj's Latin (``Млеко`` and ``Mleko`` become the same text);
+2. Serbian Cyrillic -> Gaj's Latin (``Млеко`` and ``Mleko``, ``ЉУТО`` and ``LJUTO`` become the same
+   text);
 3. case folding;
 4. numbers with units (``46 g``, ``0,5l``, ``500ml``, ``1,5 kg``) -> a canonical amount and a
    unit-class token (``500ml _vol_``, ``46g _mass_``), bare numbers -> ``_num_`` (or kept /
@@ -35,8 +36,9 @@ _CYR = {
 CYRILLIC_TO_LATIN = str.maketrans({**_CYR, **{k.lower(): v.lower() for k, v in _CYR.items()}})
 """Serbian Cyrillic to Latin (Gaj's alphabet), as a ``str.translate`` table."""
 
-# letters that do not decompose under NFKD
-_NO_DECOMPOSE = str.maketrans({"ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ø": "o", "Ø": "O",
+# letters that do not decompose under NFKD; đ is written dj without diacritics (Djordje,
+# djevreci), as Serbian and Croatian texts typed in ASCII and passports write it
+_NO_DECOMPOSE = str.maketrans({"ł": "l", "Ł": "L", "đ": "dj", "Đ": "Dj", "ø": "o", "Ø": "O",
                                "ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE"})
 _COMBINING = re.compile(r"[\u0300-\u036f]")
 
@@ -55,6 +57,7 @@ _UNIT_RE = re.compile(
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)?")
 _PUNCT_RE = re.compile(r"[^\w\s]")
 _CYRILLIC_RE = re.compile("[" + "".join(sorted(_CYR)) + "".join(sorted(_CYR)).lower() + "]")
+_DIGRAPH_RE = re.compile("[ЉЊЏ]")
 _PUNCT_NUL_RE = re.compile(r"[^\w\s\0]")  # NUL separates joined texts
 _SPACE_RE = re.compile(r"\s+")
 
@@ -79,8 +82,25 @@ def _unit_sub(match: re.Match[str]) -> str:
     return f" {_format_amount(amount)}{base} {token} "
 
 
+def _digraph(match: re.Match[str]) -> str:
+    """``LJ`` in a word written in capitals (``ЉУТО``, ``КОЊ``), else ``Lj``."""
+    text, i = match.string, match.start()
+    after = text[i + 1] if i + 1 < len(text) else ""
+    before = text[i - 1] if i else ""
+    latin = _CYR[match.group()]
+    return latin.upper() if (after if after.isalpha() else before).isupper() else latin
+
+
+def transliterate(text: str) -> str:
+    """Serbian Cyrillic to Latin: ``Џем`` -> ``Džem``, ``ЉУТО`` -> ``LJUTO`` (as the same
+    words are written in Latin, so that they match also without case folding)."""
+    if _DIGRAPH_RE.search(text):
+        text = _DIGRAPH_RE.sub(_digraph, text)
+    return text.translate(CYRILLIC_TO_LATIN)
+
+
 def strip_diacritics(text: str) -> str:
-    """``Żółć ćma ł`` -> ``Zolc cma l``."""
+    """``Żółć ćma ł`` -> ``Zolc cma l``, ``Đevreci`` -> ``Djevreci``."""
     text = text.translate(_NO_DECOMPOSE)
     return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
 
@@ -98,8 +118,9 @@ class Normaliser:
         self.stop = frozenset(words)
 
     def one(self, text: object) -> str:
-        """Clean one text; missing values (None, NaN) become the empty string."""
-        if text is None or (isinstance(text, float) and text != text):
+        """Clean one text; missing values (None, NaN, pandas' NA and NaT) become the empty
+        string."""
+        if is_missing(text):
             return ""
         return self._tokens(self._clean(str(text), _PUNCT_RE))
 
@@ -110,7 +131,7 @@ class Normaliser:
         if p.nfkc:
             s = unicodedata.normalize("NFKC", s)
         if p.transliterate and _CYRILLIC_RE.search(s):
-            s = s.translate(CYRILLIC_TO_LATIN)
+            s = transliterate(s)
         if p.lowercase:
             s = s.casefold()
         if p.units:
@@ -134,12 +155,13 @@ class Normaliser:
         """Clean many texts; each distinct text is cleaned once, and the distinct texts are
         cleaned together as one NUL-joined string (the regular expressions run once)."""
         texts = list(texts)
-        keys = [t if isinstance(t, str) else repr(t) for t in texts]
-        first: dict[str, object] = {}
+        # other objects by type and repr: a missing value (None, NaN) is not the text "None"
+        keys: list[object] = [t if isinstance(t, str) else (type(t), repr(t)) for t in texts]
+        first: dict[object, object] = {}
         for k, t in zip(keys, texts, strict=True):
             first.setdefault(k, t)
-        plain = [k for k, t in first.items() if isinstance(t, str) and "\0" not in k]
-        cleaned: dict[str, str] = {}
+        plain = [t for t in first.values() if isinstance(t, str) and "\0" not in t]
+        cleaned: dict[object, str] = {}
         if plain:
             pieces = self._clean("\0".join(plain), _PUNCT_NUL_RE).split("\0")
             cleaned = dict(zip(plain, map(self._tokens, pieces), strict=True))
@@ -147,6 +169,19 @@ class Normaliser:
             if k not in cleaned:  # missing values, other objects, texts holding a NUL
                 cleaned[k] = self.one(t)
         return [cleaned[k] for k in keys]
+
+
+def is_missing(value: object) -> bool:
+    """None, or a value unequal to itself: NaN of any float type, NaT, and pandas' NA (a
+    ``string`` column of a Parquet file), whose comparison has no truth value."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return False
+    try:
+        return bool(value != value)
+    except TypeError:
+        return True
 
 
 def _is_amount(match: re.Match[str], text: str) -> bool:

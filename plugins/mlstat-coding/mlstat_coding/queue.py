@@ -23,7 +23,7 @@ import pandas as pd
 
 from mlstat_coding.hierarchy import Hierarchy
 from mlstat_coding.routing import MANUAL, routing_column
-from mlstat_core.artifacts import atomic_write_bytes, atomic_write_text
+from mlstat_core.artifacts import atomic_write_bytes
 from mlstat_core.errors import (
     DataError,
     MlstatError,
@@ -188,7 +188,8 @@ def queue_format(path: str | Path) -> str:
 
 
 def write_queue_file(queue: pd.DataFrame, path: str | Path) -> str | None:
-    """Write the queue atomically as CSV or Excel, by the ending of ``path``; return the
+    """Write the queue atomically as CSV (UTF-8 with a byte-order mark, which Excel needs to
+    read the file as UTF-8) or Excel, by the ending of ``path``; return the
     warning for CSV cells a spreadsheet may take for formulas (None when there is none). A
     write that fails for want of permission or space names ``path``, not its temporary
     file."""
@@ -196,7 +197,8 @@ def write_queue_file(queue: pd.DataFrame, path: str | Path) -> str | None:
         if queue_format(path) == "excel":
             atomic_write_bytes(path, excel_bytes(queue, path))
             return None
-        atomic_write_text(path, queue.to_csv(index=False))
+        # UTF-8 with a byte-order mark: Excel, opening the file, reads Џем and żółty right
+        atomic_write_bytes(path, queue.to_csv(index=False).encode("utf-8-sig"))
     except OSError as exc:
         failure = write_failure(path, exc)
         if failure is None:

@@ -122,6 +122,19 @@ def test_manual_queue_lists_suggestions_with_labels(logreg, parts, tmp_path):
         write_manual_queue(preds[["prediction"]], test.frame, tmp_path / "x.csv")
 
 
+def test_queue_csv_has_the_byte_order_mark_excel_needs_for_utf8(logreg, parts, tmp_path):
+    """Excel opens a CSV without a BOM in the local code page: Џем and żółty garbled."""
+    _, _, test = parts
+    frame = test.frame.copy()
+    frame["product"] = "Џем żółty"
+    write_manual_queue(logreg.predict(frame), frame, tmp_path / "queue.csv",
+                       logreg.hierarchy, text_columns=["product"], all_records=True)
+    raw = (tmp_path / "queue.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfrecord,")
+    queue = pd.read_csv(tmp_path / "queue.csv", dtype=str)  # pandas skips the mark
+    assert queue.columns[0] == "record" and set(queue["text"]) == {"Џем żółty"}
+
+
 def test_manual_queue_names_the_fallback_class_for_the_coder(parts, tmp_path):
     """With fallback_level, the coder sees the higher-level class by its label, not only its
     code."""

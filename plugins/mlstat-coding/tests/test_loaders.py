@@ -91,6 +91,16 @@ def test_text_column_of_one_value_warns(tmp_path):
         load(tmp_path)
 
 
+def test_one_empty_text_column_of_several_is_named_empty(tmp_path):
+    """An empty column is said to be empty, not to hold "a single value (nan)"."""
+    rows = [(i, t, c, "  " if i == "1" else "") for i, t, c, _ in ROWS]
+    write(tmp_path, rows)
+    with pytest.warns(UserWarning, match="'shop' of .* is empty in every record") as caught:
+        ds = load(tmp_path, text=["description", "shop"])
+    assert not any("single value" in str(w.message) for w in caught)
+    assert len(ds.frame) == len(ROWS)
+
+
 def test_all_empty_text_is_an_error(tmp_path):
     rows = [(i, "", c, s) for i, _, c, s in ROWS]
     write(tmp_path, rows)
@@ -112,6 +122,85 @@ def test_unknown_codes_against_a_code_list(tmp_path):
     assert Hierarchy.from_dict(ds.metadata["code_list"]).label("01.1.4.5") == "Cheese"
 
 
+def test_codes_that_lost_their_leading_zeros_are_named(tmp_path):
+    """A code list (or data) saved from a spreadsheet as numbers: 0111 became 111."""
+    rows = [(i, t, c.replace(".", ""), s) for i, t, c, s in ROWS]  # 01141
+    write(tmp_path, rows)
+    (tmp_path / "codes.csv").write_text(
+        "code,label,parent\n114,Milk,\n1141,Whole milk,114\n1145,Cheese,114\n"
+        "1151,Butter,114\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"3 of them differ only in zeros.*'01141' and "
+                                        r"'1141'.*as text"):
+        load(tmp_path, code_list="codes.csv")
+    (tmp_path / "codes.csv").write_text(
+        "code,label,parent\n1,Food,\n1.1,Milk,01\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"parent\(s\) 01 .*'01' and '1'"):
+        load(tmp_path, code_list="codes.csv")
+    (tmp_path / "codes.csv").write_text(
+        "code,label,parent\n01,Food,\n01141,Whole milk,01\n", encoding="utf-8")
+    with pytest.raises(DataError, match="not in the code list") as caught:
+        load(tmp_path, code_list="codes.csv")
+    assert "zeros" not in str(caught.value)
+
+
+def test_missing_text_in_a_parquet_string_column_is_empty_text(tmp_path):
+    """A Parquet file's ``string`` column gives pandas' NA for a missing text: the record is
+    left out of fitting and routed to manual coding as empty text, not coded as "na"."""
+    from conftest import build
+    from mlstat_coding.routing import REASON_EMPTY
+
+    texts = ["mleko", "ser", "masło", "chleb"]
+    frame = pd.DataFrame({
+        "description": pd.array([f"{t} {i}" for i in range(6) for t in texts] + [None],
+                                dtype="string"),
+        "code": [f"0{k}" for _ in range(6) for k in range(1, 5)] + ["01"]})
+    frame.to_parquet(tmp_path / "items.parquet")
+    data = load(tmp_path, path="items.parquet")
+    model = build("linear_svm", target_accuracy=0.5, holdout=0.3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(data)
+    assert any("1 training record(s) have empty text" in str(w.message) for w in caught)
+    preds = model.predict(data.frame.tail(1))
+    assert preds["reason"].tolist() == [REASON_EMPTY]
+
+
+def test_parquet_codes_stored_as_numbers_read_as_mlstat_predict_reads_them(tmp_path):
+    """A float code column (gaps make pandas store 1141 as 1141.0) gives the codes 1141, not
+    1141.0, in training as in mlstat predict; the same for a Parquet code list."""
+    codes = [1141.0, 1145.0, 1141.0, 1145.0, None]
+    pd.DataFrame({"id": range(5), "description": ["a b", "c d", "a", "c", "e"],
+                  "code": codes}).to_parquet(tmp_path / "items.parquet")
+    pd.DataFrame({"code": [114.0, 1141.0, 1145.0], "label": ["Milk", "Whole", "Cheese"],
+                  "parent": [None, 114.0, 114.0]}).to_parquet(tmp_path / "codes.parquet")
+    with pytest.warns(UserWarning, match="no code"):
+        ds = load(tmp_path, path="items.parquet", id="id", code_list="codes.parquet")
+    assert sorted(set(ds.y)) == ["1141", "1145"]
+    assert ds.frame["id"].tolist() == ["0", "1", "2", "3"]
+    assert Hierarchy.from_dict(ds.metadata["code_list"]).ancestors("1141") == ["114", "1141"]
+
+
+def test_a_code_typed_partly_as_a_number_warns(tmp_path):
+    """An Excel code column typed partly as text (0111), partly as numbers (111)."""
+    from mlstat_core.errors import TrainingDataWarning
+
+    codes = ["0111", 111, "0111", 111, "0112", "0112"]
+    pd.DataFrame({"description": list("abcdef"), "code": codes}).to_excel(
+        tmp_path / "items.xlsx", index=False)
+    with pytest.warns(TrainingDataWarning, match=r"'0111' and '111'\) and learnt as different "
+                                                 r"codes; if they are one code.*as text"):
+        ds = load(tmp_path, path="items.xlsx")
+    assert sorted(set(ds.y)) == ["0111", "0112", "111"]
+    # codes of the code list are distinct codes: ISCO's 011 and 11
+    (tmp_path / "codes.csv").write_text("code,label,parent\n0,Armed,\n01,Officers,0\n011,Co,"
+                                        "01\n1,Managers,\n11,Chief,1\n", encoding="utf-8")
+    pd.DataFrame({"description": list("abcd"), "code": ["011", "11"] * 2}).to_csv(
+        tmp_path / "items.csv", index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TrainingDataWarning)
+        load(tmp_path, code_list="codes.csv")
+
+
 def test_bad_code_list_is_a_data_error(tmp_path):
     write(tmp_path)
     (tmp_path / "codes.csv").write_text("code,name\n01,Food\n", encoding="utf-8")
@@ -128,10 +217,31 @@ def test_duplicate_ids_and_bad_weights(tmp_path):
     with pytest.raises(DataError, match="not unique"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         load(tmp_path, id="id")
+    for blanks in (["3"], ["2", "4"]):  # one blank id was let through, two "not unique (nan)"
+        write(tmp_path, [("" if r[0] in blanks else r[0], *r[1:]) for r in ROWS])
+        with pytest.raises(DataError, match=f"{len(blanks)} missing value.*data row "
+                                            f"{blanks[0]}\\b.*give every record an id"), \
+                warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            load(tmp_path, id="id")
     write(tmp_path)
     with pytest.raises(DataError, match="weights"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         load(tmp_path, weights="shop")
+    # all zero: a DataError, not the model's ValueError blamed on the plugin
+    write(tmp_path, [(*r[:3], "0") for r in ROWS])
+    with pytest.raises(DataError, match="zero for every record"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        load(tmp_path, weights="shop")
+    write(tmp_path, [(*r[:3], "1,5" if r[0] == "4" else "1") for r in ROWS])
+    with pytest.raises(DataError, match="not numbers.*'1,5' at record id '4'"), \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        load(tmp_path, weights="shop", id="id")
+    write(tmp_path, [(*r[:3], "2.5") for r in ROWS])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert load(tmp_path, weights="shop").frame["shop"].tolist() == [2.5] * len(ROWS)
 
 
 # country of birth: NA is Namibia; pandas reads NA, null, None, N/A, nan as missing by default

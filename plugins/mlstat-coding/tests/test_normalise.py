@@ -8,6 +8,23 @@ def test_serbian_cyrillic_equals_latin():
     assert normalise("Ђевреци и ћевапи") == "đevreci i ćevapi"
 
 
+def test_cyrillic_digraphs_in_capitals_match_latin_without_case_folding():
+    """ЉУТО is LJUTO in Latin, not LjUTO; Џем is Džem: they match with lowercase = false."""
+    keep_case = {"lowercase": False}
+    for cyrillic, latin in [("ЉУТО", "LJUTO"), ("ЏЕМ", "DŽEM"), ("КОЊ", "KONJ"),
+                            ("Џем", "Džem"), ("Његош", "Njegoš"), ("ЏЏ", "DŽDŽ")]:
+        assert normalise(cyrillic, keep_case) == normalise(latin, keep_case) == latin
+    assert Normaliser(keep_case)(["ЉУТО", "Љубав"]) == ["LJUTO", "Ljubav"]
+
+
+def test_serbian_typed_without_diacritics_matches_with_strip_diacritics():
+    """Coders type Serbian Latin in ASCII: đ as dj (Djevreci), č as c, dž as dz."""
+    ascii_ = {"strip_diacritics": True}
+    assert normalise("Ђевреци", ascii_) == normalise("Đevreci", ascii_) == \
+        normalise("Djevreci", ascii_) == "djevreci"
+    assert normalise("ЂУВЕЧ, Џем", ascii_) == normalise("Djuvec, dzem", ascii_)
+
+
 def test_units_are_canonical():
     assert normalise("Coca-Cola 0,5l") == normalise("Coca-Cola 500ml") == \
         normalise("coca cola 500 ML") == "coca cola 500ml _vol_"
@@ -35,6 +52,20 @@ def test_diacritics_and_case():
 def test_nfkc_and_missing_values():
     assert normalise("ＡＢＣ\u00a0ﬁt") == "abc fit"
     assert Normaliser()([None, float("nan"), "", "  "]) == ["", "", "", ""]
+
+
+def test_missing_values_of_every_kind_are_empty():
+    """pandas' NA (a Parquet ``string`` column) and NaT are missing, not the words na, nat."""
+    import numpy as np
+    import pandas as pd
+
+    missing = [pd.NA, pd.NaT, np.float32("nan"), float("nan"), None]
+    assert Normaliser()([*missing, "Mleko"]) == [""] * 5 + ["mleko"]
+    assert [normalise(v) for v in missing] == [""] * 5
+    # a missing value is not the text that its repr spells, in either order in a batch
+    for batch in (["None", None, "nan", float("nan"), "<NA>", pd.NA],
+                  [None, "None", float("nan"), "nan", pd.NA, "<NA>"]):
+        assert Normaliser()(batch) == [normalise(v) for v in batch]
 
 
 def test_stop_words_per_language():

@@ -34,6 +34,41 @@ def run_queue(run: Path, records: Path, output: Path, *options: str) -> int:
     return main([str(run), "--input", str(records), "--output", str(output), *options])
 
 
+# -- reading new records as in training -------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", ["linear_svm", "fasttext"])
+def test_codes_in_an_auxiliary_column_are_scored_as_in_training(model, tmp_path):
+    """A region column of 02, 04 ... is text in training; mlstat predict and the queue read
+    it as text too (it was read as the numbers 2, 4, which the model never saw)."""
+    from mlstat_core.engine import run
+    from mlstat_core.predict import predict_file
+
+    if model == "fasttext":
+        pytest.importorskip("torch")
+    rows = [(f"{i:03d}", word if i % 2 else "item", code, region)
+            for i, (word, code, region) in enumerate(
+                [("milk", "0114", "02"), ("bread", "0111", "04"), ("jam", "0118", "06")] * 10)]
+    frame = pd.DataFrame(rows, columns=["id", "name", "code", "region"])
+    frame.to_csv(tmp_path / "items.csv", index=False)
+    (tmp_path / "p.toml").write_text(
+        '[pipeline]\nname = "aux"\ntask = "text_classification"\n'
+        '[loader]\ncomponent = "coding.text_table"\npath = "items.csv"\ntext = ["name"]\n'
+        'code = "code"\nid = "id"\nauxiliary = ["region"]\n'
+        '[split]\ncomponent = "core.holdout"\ntest_size = 0.3\n'
+        f'[model]\ncomponent = "coding.{model}"\ntarget_accuracy = 0.5\n', encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = run(tmp_path / "p.toml", out=tmp_path / "runs")
+        summary = predict_file(result.run_dir, tmp_path / "items.csv", tmp_path / "out.csv")
+    assert not [w for w in summary.warnings if "drifted" in w]
+    predicted = pd.read_csv(tmp_path / "out.csv", dtype=str)
+    assert (predicted["prediction"] == frame["code"]).mean() == 1  # item is coded by region
+    assert run_queue(result.run_dir, tmp_path / "items.csv", tmp_path / "q.csv", "--all") == 0
+    assert list(queue_of(tmp_path / "q.csv").sort_values("record")["region"]) == \
+        list(frame["region"])
+
+
 # -- ids --------------------------------------------------------------------------------------
 
 
@@ -221,7 +256,7 @@ def test_a_damaged_workbook_and_an_unwritable_queue_are_one_message(occupations,
     def read_only(path, *args, **kwargs):
         raise OSError(errno.EROFS, "Read-only file system", f"{tmp_path}/.q.csv.wk52wts2.tmp")
 
-    monkeypatch.setattr(queue, "atomic_write_text", read_only)
+    monkeypatch.setattr(queue, "atomic_write_bytes", read_only)
     assert run_queue(result.run_dir, tmp_path / "new.xlsx", tmp_path / "q.csv") == 2
     err = capsys.readouterr().err
     assert err.strip() == (f"error: cannot write {tmp_path / 'q.csv'}: the file system is "
