@@ -23,7 +23,7 @@ import pandas as pd
 
 from mlstat_editimpute.detect import Scorer
 from mlstat_editimpute.imputers import Imputer, recorded_step, snap
-from mlstat_editimpute.rules import RuleSet
+from mlstat_editimpute.rules import RuleSet, WholeNumberRule, whole_number_rules
 from mlstat_editimpute.solver import LinearSystem, check_consistency
 
 ORIGINAL, EDITED, SUSPICIOUS = "original", "edited", "suspicious"
@@ -48,6 +48,12 @@ class EditOutcome:
     suspicion: np.ndarray  # (n,) float
 
 
+def declared_type(info: dict[str, Any]) -> str | None:
+    """The variable's type as the metadata declares it; None where there is none, or where the
+    type was only guessed from the data (``guessed``)."""
+    return None if info.get("guessed") else info.get("type")
+
+
 class Editor:
     """Rules, bounds and solver over the model's variables; fitted on the training data."""
 
@@ -55,15 +61,20 @@ class Editor:
                  weights: dict[str, float], imputable: dict[str, bool]) -> None:
         self.variables = list(variables)
         self.infos = infos
-        self.rules = rules
+        # the metadata's types, not those guessed from the data: a variable declared integer
+        # (or categorical: whole codes) gets a hard whole-number edit, one that merely holds
+        # whole numbers does not (its imputations are rounded to its recorded step instead)
+        declared = {v: declared_type(infos.get(v, {})) for v in self.variables}
+        declared = {v: t for v, t in declared.items() if t in ("integer", "categorical")}
+        self.rules = RuleSet([*rules.rules,
+                              *whole_number_rules(declared, [r.name for r in rules])])
         self.weights = np.array([float(weights.get(v, infos.get(v, {}).get("weight", 1.0)
                                                     or 1.0)) for v in self.variables])
         self.imputable = np.array([bool(imputable.get(v, True)) for v in self.variables])
         p = len(self.variables)
         self.lower = np.full(p, -np.inf)
         self.upper = np.full(p, np.inf)
-        self.integer = np.array([infos.get(v, {}).get("type") in ("integer", "categorical")
-                                 for v in self.variables])  # categories are whole codes
+        self.integer = np.array([v in declared for v in self.variables])
         self.scale = np.ones(p)
         self.steps = np.zeros(p)  # the precision each variable is recorded at (0: none)
         self.from_metadata = np.array([[infos.get(v, {}).get(k) is not None
@@ -130,6 +141,18 @@ class Editor:
                            f"({outside / col.size:.0%}) lie outside its metadata range "
                            f"[{lo:g}, {hi:g}]; {fate}: check the metadata's min and max for "
                            f"{v!r}")
+        values = X[self.variables].to_numpy(float)
+        fraction = self.not_whole(values)
+        for rule in self.whole_rules:
+            v = rule.variables[0]
+            j = self.variables.index(v)
+            count, observed = int(fraction[:, j].sum()), int((~np.isnan(values[:, j])).sum())
+            if observed and count / observed > RANGE_WARN_SHARE:
+                out.append(f"{count} of {observed} observed values of {v!r} "
+                           f"({count / observed:.0%}) are not whole numbers, though the "
+                           f"metadata declares it {rule.kind}; they fail edit rule "
+                           f"{rule.name} and are treated as errors: check the metadata's type "
+                           f"for {v!r} (numeric, if it is measured)")
         return out
 
     def json_state(self) -> dict[str, Any]:
@@ -219,6 +242,10 @@ class Editor:
             reasons[r, j] = (f"outside the allowed range [{self.lower[j]:g}, "
                              f"{self.upper[j]:g}]")
         blank |= out_of_range
+        not_whole = self.not_whole(values)
+        for r, j in zip(*np.nonzero(not_whole & self.imputable & ~blank), strict=True):
+            reasons[r, j] = self._not_whole_reason(j, values[r, j])
+        blank |= not_whole & self.imputable
         frozen_out = self._frozen_out_of_range(values, reasons, review_reason)
 
         current = np.where(blank, np.nan, values)
@@ -235,7 +262,12 @@ class Editor:
         flags[blank] = f"imputed:{imputer.method}"
         before = filled.copy()
         self._adjust(filled, blank, values, flags, reasons)
-        self.round_treated(filled, blank | (np.abs(filled - before) > 1e-12))
+        treated = blank | (np.abs(filled - before) > 1e-12)
+        self.round_treated(filled, treated)
+        # a treated value of a variable declared integer is whole even where the record fails
+        # (its whole-number edit fails anyway; nothing may invent a fractional count)
+        fraction = treated & self.not_whole(filled)
+        filled[fraction] = np.round(filled[fraction])
         self._keep_unchanged(filled, received, flags, reasons)
         # a record missing a value that may not be imputed fails, whether or not a rule uses
         # that value: nothing automatic completed it. So needs_review is exactly not
@@ -272,14 +304,36 @@ class Editor:
             review_reason[r] = f"{review_reason[r]}; {said}" if review_reason[r] else said
         return held
 
+    def not_whole(self, values: np.ndarray) -> np.ndarray:
+        """Per cell, whether a value of a variable the metadata declares integer (or
+        categorical) is not a whole number: it fails the variable's whole-number edit."""
+        out = np.zeros(values.shape, dtype=bool)
+        for rule in self.whole_rules:
+            j = self.variables.index(rule.variables[0])
+            passes, evaluable = rule.evaluate({rule.variables[0]: values[:, j]})
+            out[:, j] = evaluable & ~passes
+        return out
+
+    @property
+    def whole_rules(self) -> list[WholeNumberRule]:
+        return [r for r in self.rules.rules if isinstance(r, WholeNumberRule)]
+
+    def _not_whole_reason(self, j: int, value: float) -> str:
+        v = self.variables[j]
+        rule = next(r for r in self.whole_rules if r.variables[0] == v)
+        return (f"{value:g} is not a whole number, and {v!r} is {rule.kind} in the metadata "
+                f"(edit rule {rule.name})")
+
     def _frozen_out_of_range(self, values: np.ndarray, reasons: np.ndarray,
                              review_reason: np.ndarray) -> np.ndarray:
         """Per record, whether a value that may not be imputed lies outside its metadata
-        range: it is kept, but the record fails and goes to review with the reason."""
+        range, or is not the whole number its declared type asks for: it is kept, but the
+        record fails and goes to review with the reason."""
         lower, upper = self.metadata_bounds()
         with np.errstate(invalid="ignore"):
             out = ~np.isnan(values) & ((values < lower) | (values > upper)) & ~self.imputable
-        for r in np.flatnonzero(out.any(axis=1)):
+        fraction = self.not_whole(values) & ~self.imputable & ~out
+        for r in np.flatnonzero((out | fraction).any(axis=1)):
             said = []
             for j in np.flatnonzero(out[r]):
                 bounds = f"[{lower[j]:g}, {upper[j]:g}]"
@@ -287,8 +341,12 @@ class Editor:
                                  "imputed (kept as it is)")
                 said.append(f"{self.variables[j]!r} = {values[r, j]:g} is outside its allowed "
                             f"range {bounds} and may not be imputed")
+            for j in np.flatnonzero(fraction[r]):
+                why = self._not_whole_reason(j, values[r, j])
+                reasons[r, j] = f"{why}; may not be imputed (kept as it is)"
+                said.append(f"{self.variables[j]!r} = {why}; it may not be imputed")
             review_reason[r] = "; ".join([*filter(None, [review_reason[r]]), *said])
-        return out.any(axis=1)
+        return (out | fraction).any(axis=1)
 
     def _keep_unchanged(self, values: np.ndarray, received: np.ndarray, flags: np.ndarray,
                         reasons: np.ndarray) -> None:

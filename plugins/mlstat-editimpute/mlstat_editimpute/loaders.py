@@ -28,7 +28,7 @@ from mlstat_core.io import (
 from mlstat_editimpute.inject import check_injected, inject_errors
 from mlstat_editimpute.metadata import VariableInfo, default_info, numeric_frame, read_metadata
 from mlstat_editimpute.params import BudgetParams, SurveyParams
-from mlstat_editimpute.rules import RuleSet
+from mlstat_editimpute.rules import RuleSet, closest_name
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -43,8 +43,12 @@ def build_dataset(frame: pd.DataFrame, path: Path, infos: dict[str, VariableInfo
     numeric = numeric_frame(frame, variables, what=f"data set {path.name}", infos=infos)
     for v in variables:
         if numeric[v].isna().all():
+            where = ("the loader's `variables`" if params_variables(params) else
+                     "the metadata (or list the variables to edit in the loader's "
+                     "`variables`)" if v in infos else "the data, or list the variables to "
+                     "edit in the loader's `variables`")
             raise DataError(f"variable {v!r} of {path} has no value at all (every record is "
-                            "missing); it cannot be edited or imputed: drop it from `variables`")
+                            f"missing); it cannot be edited or imputed: drop it from {where}")
         infos.setdefault(v, default_info(v, numeric[v]))
     frame = frame.copy()
     frame[variables] = numeric
@@ -67,6 +71,11 @@ def build_dataset(frame: pd.DataFrame, path: Path, infos: dict[str, VariableInfo
                                    "cells": inj.summary})
     return Dataset(frame=frame, roles=roles, name=path.stem, sources=sources or [path],
                    metadata=metadata)
+
+
+def params_variables(params: SurveyParams | BudgetParams) -> list[str]:
+    """The variables the loader's params name (none for the bundled data)."""
+    return list(getattr(params, "variables", []) or [])
 
 
 def read_survey(path: Path, p: SurveyParams) -> pd.DataFrame:
@@ -119,12 +128,15 @@ def survey_variables(frame: pd.DataFrame, path: Path, p: SurveyParams,
     named = {c for c in (p.id, p.weights) if c}
     if p.variables:
         check_decimal_mark(frame, path, p, list(p.variables))
+        _check_metadata_names(frame, path, list(p.variables), infos)
         return list(p.variables)
     if infos:
         absent = [v for v in infos if v not in frame.columns]
         if absent:
-            raise DataError(f"the metadata names variable(s) {absent} that {path} lacks"
-                            + separator_advice(path, p, frame))
+            hints = [f"{v!r} (did you mean {close!r}?)" if close else repr(v)
+                     for v in absent for close in [closest_name(v, list(map(str, frame)))]]
+            raise DataError(f"the metadata names variable(s) {', '.join(hints)} that {path} "
+                            "lacks" + separator_advice(path, p, frame))
         check_decimal_mark(frame, path, p, list(infos))
         return [v for v in infos if v not in named]
     check_decimal_mark(frame, path, p, [c for c in frame.columns if c not in named])
@@ -135,6 +147,23 @@ def survey_variables(frame: pd.DataFrame, path: Path, p: SurveyParams,
             separator_advice(path, p, frame) or "; name the variables in the loader's "
             "`variables`, or give a `metadata` file"))
     return variables
+
+
+def _check_metadata_names(frame: pd.DataFrame, path: Path, variables: list[str],
+                          infos: dict[str, VariableInfo]) -> None:
+    """DataError for a variable to edit that the metadata lacks while it describes a name
+    close to it that the data lacks (a typo: 'incme' for 'income'): its range, weight and
+    ``imputable = false`` would otherwise be silently ignored. The metadata may describe
+    other variables, edited elsewhere."""
+    stray = [v for v in infos if v not in frame.columns]
+    for v in variables:
+        close = closest_name(v, stray) if v not in infos else None
+        if close:
+            raise DataError(f"variable {v!r} to edit has no entry in the metadata, which "
+                            f"describes {close!r}, a name {path.name} lacks: correct the "
+                            f"metadata's variable name ({close!r} -> {v!r}?); as it is, "
+                            f"{v!r} would be edited without its type, range, weight and "
+                            "whether it may be imputed")
 
 
 class SurveyLoader(Loader):

@@ -31,6 +31,9 @@ class VariableInfo:
     imputable: bool = True
     weight: float = 1.0
     description: str = ""
+    guessed: bool = False
+    """The type was guessed from the data, not declared: it makes no hard edit (a variable
+    declared ``integer`` must hold whole numbers; one that happens to is not held to it)."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -121,9 +124,18 @@ def read_metadata(path: Path, encoding: str = "utf-8") -> dict[str, VariableInfo
                         f"{', '.join(columns)}{hint}")
     out: dict[str, VariableInfo] = {}
     for i, row in frame.iterrows():
+        if row.isna().all():  # a blank line between blocks of a hand-written file
+            continue
+        if pd.isna(row["variable"]) or not str(row["variable"]).strip():
+            raise DataError(f"{path} row {int(i) + 2}: the variable name is blank; fill it in "
+                            "or delete the row")
         name = str(row["variable"]).strip()
         where = f"{path} row {int(i) + 2} ({name})"
-        kind = str(row.get("type", "numeric") or "numeric").strip().lower()
+        if name in out:
+            raise DataError(f"{where}: variable {name!r} is described twice; keep one row")
+        kind = row.get("type")
+        kind = "numeric" if kind is None or pd.isna(kind) or not str(kind).strip() \
+            else str(kind).strip().lower()  # a blank type: a measurement, as no type column
         if kind not in TYPES:
             raise DataError(f"{where}: type {kind!r} is not one of {', '.join(TYPES)}")
         info = VariableInfo(
@@ -183,7 +195,8 @@ def numeric_frame(frame: pd.DataFrame, variables: list[str], what: str = "data",
 
 
 def default_info(name: str, values: pd.Series) -> VariableInfo:
-    """Metadata guessed from the data when the survey gives none."""
+    """Metadata guessed from the data when the survey gives none (``guessed``: its type makes
+    no hard edit)."""
     observed = values.dropna()
     integer = bool(len(observed)) and bool(np.all(np.mod(observed, 1) == 0))
-    return VariableInfo(name=name, type="integer" if integer else "numeric")
+    return VariableInfo(name=name, type="integer" if integer else "numeric", guessed=True)

@@ -41,7 +41,7 @@ from mlstat_editimpute.imputers import (
 )
 from mlstat_editimpute.indicators import per_rule_counts
 from mlstat_editimpute.metadata import numeric_frame
-from mlstat_editimpute.rules import RuleSet, closest_name
+from mlstat_editimpute.rules import RuleSet, WholeNumberRule, closest_name
 
 FITTED_FILE = "fitted.skops"
 MIN_PASS_SHARE = 0.01
@@ -141,9 +141,10 @@ class EditImputeModel(Model):
                        "the metadata (or `variables`) to edit them")
         imputable = {v: (v not in extra) and bool(self.infos[v].get("imputable", True))
                      for v in self.variables}
-        for v in self.variables:
-            self.infos[v].setdefault("type", "integer" if X[v].dropna().mod(1).eq(0).all()
-                                     else "numeric")
+        for v in self.variables:  # a type the metadata lacks is guessed, and marked so
+            if not self.infos[v].get("type"):
+                self.infos[v].update(type="integer" if X[v].dropna().mod(1).eq(0).all()
+                                     else "numeric", guessed=True)
         self.targets = [v for v in self.variables if imputable[v]]
         self.rule_texts = [r.text for r in rules]
         self.editor = Editor(self.variables, self.infos, rules, dict(p.weights), imputable)
@@ -224,7 +225,10 @@ class EditImputeModel(Model):
             f"{names} {'has' if ',' not in names else 'have'} {almost}no usable "
             "training value (the values of a failed rule's variables are not learnt from) and "
             f"would be changed in {almost}every record: fix or drop "
-            f"{'that rule' if one else 'those rules'}, which the data contradict")
+            f"{'that rule' if one else 'those rules'}, which the data contradict"
+            + ("; a whole-number rule comes from the metadata's type: if the variable is "
+               "measured, not counted, set its type to numeric" if any(
+                   isinstance(r, WholeNumberRule) for r, _, _ in bad) else ""))
 
     def _check_training_values(self, X: pd.DataFrame, clean: pd.DataFrame, failed: np.ndarray,
                                evaluable: np.ndarray) -> None:
@@ -269,6 +273,8 @@ class EditImputeModel(Model):
         outcome = self.editor.run(X, self.imputer, self.scorer, p.detect, p.detect_threshold,
                                   p.correct_units, p.suspicious)
         out = outcome.values.copy()
+        for v in self.integer_outputs():
+            out[v] = _as_integer(out[v])
         for j, v in enumerate(self.variables):
             out[v + FLAG] = outcome.flags[:, j]
         out["edit_pass"] = outcome.passes_after
@@ -306,10 +312,24 @@ class EditImputeModel(Model):
             if count:
                 warnings.warn(formula_warning(count, first, directory / name,
                                               "the data as Parquet"), stacklevel=2)
-        summary = edit_summary(predictions, self.variables, self.rule_texts)
+        assert self.editor is not None  # with the whole-number edits the metadata's types make
+        summary = edit_summary(predictions, self.variables, [r.text for r in self.editor.rules])
         summary["warnings"] = list(self.fit_warnings)
         written.append(write_json(directory / "edit_summary.json", summary))
         return written
+
+    def integer_outputs(self) -> list[str]:
+        """The variables whose predictions are integers (``int64``, nullable ``Int64`` where
+        values are missing): those the metadata declares integer (or categorical) that may be
+        imputed, whose every value out of editing is whole (a value that is not fails its
+        whole-number edit and is imputed). Decided by the model, never by the values of a
+        batch: an engine that fixes the output's column types from a first batch (Spark, the
+        local engine's chunks) gets the same types from every batch. A variable that may not
+        be imputed keeps a reported 1.5, and one only guessed whole is rounded where its
+        record still passes: both stay floats."""
+        assert self.editor is not None
+        return [v for j, v in enumerate(self.variables)
+                if self.editor.integer[j] and self.editor.imputable[j]]
 
     def whole_variables(self) -> list[str]:
         """The variables recorded in whole numbers: integer or categorical, or recorded at a
@@ -342,6 +362,10 @@ class EditImputeModel(Model):
                                       defaults={"suspicious": "impute"})
         model.variables, model.targets = state["variables"], state["targets"]
         model.infos, model.rule_texts = state["infos"], state["rules"]
+        if not any("guessed" in info for info in model.infos.values()):
+            # saved before declared and guessed types were told apart: no whole-number edit,
+            # so that the model edits as it did when it was saved
+            model.infos = {v: {**info, "guessed": True} for v, info in model.infos.items()}
         model.fit_warnings = list(state.get("warnings", []))
         fitted = load_skops(directory / FITTED_FILE, trusted=cls.trusted_types)
         imputable = dict(zip(model.variables, state["imputable"], strict=True))
@@ -386,6 +410,15 @@ def as_input_kind(before: pd.Series, new: np.ndarray, whole: bool) -> pd.Series:
         if fits and (nullable or not missing):
             return out.astype(before.dtype)
     return out.astype("Int64" if missing else "int64")
+
+
+def _as_integer(values: pd.Series) -> pd.Series:
+    """Whole values as ``int64``, or ``Int64`` where some are missing (a value left fractional
+    would be a defect of the editing: it is kept as a float rather than cut)."""
+    x = values.to_numpy(float)
+    if not _whole(x):
+        return values
+    return values.astype("Int64" if np.isnan(x).any() else "int64")
 
 
 def _cell(value: float, integer: bool) -> Any:

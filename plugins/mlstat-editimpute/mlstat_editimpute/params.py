@@ -29,11 +29,17 @@ BUDGET_VARIABLES: tuple[str, ...] = ("wfood", "wfuel", "wcloth", "walc", "wtrans
 """The columns of the bundled UK budget data (``editimpute.budget_uk``), all edited."""
 
 
+LISTED_VARIABLES = 10
+"""At most this many variables edited are listed in a message about an unknown one, where no
+name is close (a wide survey's hundreds of columns would bury the message)."""
+
+
 def unknown_injected(specs: list[dict], known: list[str]) -> list[tuple[int, str, str]]:
     """(spec index, field, message) for each variable an injection spec names that is not
     among ``known`` (the variables edited, into which errors are injected), with the closest
-    name; light, so that ``mlstat validate`` can check it where the variables are known."""
-    from mlstat_editimpute.rules import closest_name
+    names (or, where none is close, the variables, if they are few); light, so that
+    ``mlstat validate`` can check it where the variables are known."""
+    from mlstat_editimpute.rules import closest_names
 
     found = []
     for i, spec in enumerate(specs):
@@ -43,11 +49,17 @@ def unknown_injected(specs: list[dict], known: list[str]) -> list[tuple[int, str
         for field, name in named:
             if name in known:
                 continue
-            close = closest_name(name, list(known))
-            hint = f"did you mean {close!r}? " if close else ""
+            close = closest_names(str(name), list(known))
+            if len(close) == 1:
+                hint = f"did you mean {close[0]!r}?"
+            elif close:
+                hint = f"did you mean {', '.join(map(repr, close[:-1]))} or {close[-1]!r}?"
+            elif len(known) <= LISTED_VARIABLES:
+                hint = f"they are {', '.join(map(repr, known))}"
+            else:
+                hint = f"none of the {len(known):,} variables edited has a similar name"
             found.append((i, field, f"error injection {spec.get('kind')!r} names {name!r}, "
-                                    f"which is not among the variables edited; {hint}they are "
-                                    f"{', '.join(map(repr, known))}"))
+                                    f"which is not among the variables edited; {hint}"))
     return found
 
 

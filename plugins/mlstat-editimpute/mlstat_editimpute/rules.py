@@ -142,6 +142,47 @@ class EditRule:
                 "linear": self.linear, "conditional": self.condition is not None}
 
 
+WHOLE_TOL = 1e-9
+"""How far from a whole number (relative to its size, at least 1) a value of a variable declared
+integer may be and pass its whole-number edit (float noise, not an allowance)."""
+
+
+@dataclass
+class WholeNumberRule(EditRule):
+    """The hard edit 'the variable holds a whole number', made for each variable the metadata
+    declares ``integer`` (or ``categorical``: whole codes). The rule language cannot write it,
+    so it is not parsed: it is made from the metadata, never from types guessed from the data
+    (a variable that happens to hold whole numbers gets no such edit)."""
+
+    kind: str = "integer"
+
+    def evaluate(self, values: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        x = np.asarray(values[self.variables[0]], dtype=float)
+        evaluable = ~np.isnan(x)
+        with np.errstate(invalid="ignore"):
+            whole = np.abs(x - np.round(x)) <= WHOLE_TOL * np.maximum(np.abs(x), 1.0)
+        return whole & evaluable, evaluable
+
+
+def whole_number_rules(declared: dict[str, str], taken: list[str]) -> list[WholeNumberRule]:
+    """One :class:`WholeNumberRule` per variable of ``declared`` (variable -> its type in the
+    metadata, ``integer`` or ``categorical``), named ``<variable>_whole`` (with a further
+    ``_`` where a rule of ``taken`` already has the name)."""
+    out, names = [], set(taken)
+    for v, kind in declared.items():
+        name = f"{v}_whole"
+        while name in names:
+            name += "_"
+        names.add(name)
+        what = "categorical (whole codes)" if kind == "categorical" else "integer"
+        text = f"{v} is a whole number ({what} in the metadata)"
+        node = ast.Name(id=v, ctx=ast.Load())
+        out.append(WholeNumberRule(name, text, text, ast.Expression(body=node), None, node, 0.0,
+                                   [v], nonlinear_reason="a whole-number edit is not linear",
+                                   kind=kind))
+    return out
+
+
 def _truth(x: Any) -> np.ndarray:
     return np.asarray(x, dtype=bool)
 
@@ -446,11 +487,19 @@ def parse_each(texts: list[str]) -> tuple[list[EditRule], list[RuleError]]:
 def closest_name(name: str, known: list[str]) -> str | None:
     """The known name closest to ``name`` ignoring case (``TOTEXP`` and ``Totexp`` both find
     ``totexp``), or None when none is close."""
+    close = closest_names(name, known, 1)
+    return close[0] if close else None
+
+
+def closest_names(name: str, known: list[str], n: int = 3) -> list[str]:
+    """Up to ``n`` known names close to ``name`` ignoring case, the closest first, and only
+    those about as close as the closest (``wclothes`` finds ``wcloth``, not also ``wother``)."""
     by_lower: dict[str, str] = {}
     for k in known:
         by_lower.setdefault(k.lower(), k)
-    close = difflib.get_close_matches(name.lower(), list(by_lower), n=1)
-    return by_lower[close[0]] if close else None
+    close = difflib.get_close_matches(name.lower(), list(by_lower), n=n)
+    score = [difflib.SequenceMatcher(None, name.lower(), c).ratio() for c in close]
+    return [by_lower[c] for c, x in zip(close, score, strict=True) if x >= score[0] - 0.1]
 
 
 @dataclass

@@ -1155,3 +1155,195 @@ def test_production_outputs_keep_untouched_records_to_the_digit(tmp_path: Path) 
     assert (review == ~predictions["edit_pass"].to_numpy(bool)).all()
     assert result.metrics["automation_rate"] == pytest.approx(1 - review.mean())
     assert result.metrics["manual_review_share"] == pytest.approx(review.mean())
+
+
+# --- audit II: declared types, wide surveys -------------------------------------------------
+
+
+def test_a_declared_integer_that_is_not_whole_fails_its_edit_and_is_imputed_whole(
+        data: Dataset, tmp_path: Path) -> None:
+    """An age of 25.5 passed every edit: 'age' is integer in the metadata, so a value that is
+    not whole fails its whole-number edit, is imputed (whole, passing every edit) and flagged
+    with a reason naming the variable and the rule; a count that may not be imputed (children)
+    keeps its value and sends its record to review, saying why."""
+    frame = data.frame.copy()
+    frame.loc[3, "age"] = 25.5
+    frame.loc[8, "children"] = 1.5
+    model = PmmModel(PmmParams(**FAST)).fit(data)
+    out = model.predict(frame)
+    assert out.loc[3, "age__flag"] == "imputed:pmm"
+    assert float(out.loc[3, "age"]).is_integer() and 16 <= out.loc[3, "age"] <= 120
+    assert "age_whole" in out.loc[3, "failed_rules"].split(",")
+    reason = json.loads(out.loc[3, "reasons"])["age"]
+    assert "25.5 is not a whole number" in reason and "'age'" in reason and "age_whole" in reason
+    assert out.loc[3, "edit_pass"]
+    assert np.all(np.mod(out["age"].dropna(), 1) == 0)  # every imputed age is whole
+    assert out.loc[8, "children"] == 1.5 and out.loc[8, "needs_review"]
+    assert "'children'" in out.loc[8, "review_reason"]
+    assert "children_whole" in out.loc[8, "review_reason"]
+    assert _passes_unless_held(out.drop(index=8)).all()
+    model.write_outputs(tmp_path, out.assign(record_id=frame.index),
+                        Dataset(frame, data.roles, metadata=data.metadata))
+    summary = json.loads((tmp_path / "edit_summary.json").read_text())
+    assert summary["records_failing_before"]["age_whole"] == 1
+    assert "age is a whole number (integer in the metadata)" in summary["rules"]
+    audit = pd.read_csv(tmp_path / "audit.csv")
+    row = audit[(audit["record"] == 3) & (audit["field"] == "age")].iloc[0]
+    assert row["old_value"] == 25.5 and "age_whole" in row["reason"]
+
+
+def test_a_type_guessed_from_the_data_makes_no_whole_number_edit(data: Dataset) -> None:
+    """A variable the metadata does not type, whose training values happen to be whole, is
+    not held to whole numbers: a guess is no edit the user asked for."""
+    variables = {v: {k: x for k, x in info.items() if k != "type"}
+                 for v, info in data.metadata["variables"].items()}
+    ds = _with_metadata(data, variables)
+    model = RatioModel(RatioModel.params_type(detect=False)).fit(ds)
+    assert model.infos["age"]["guessed"] and model.infos["age"]["type"] == "integer"
+    assert not any("whole" in r.name for r in model.editor.rules)
+    frame = data.frame.copy()
+    frame.loc[3, "age"] = 25.5
+    out = model.predict(frame)
+    assert out.loc[3, "age"] == 25.5 and out.loc[3, "age__flag"] == "original"
+
+
+def test_a_declared_integer_survives_saving_and_loading(data: Dataset, tmp_path: Path) -> None:
+    model = RatioModel(RatioModel.params_type()).fit(data)
+    model.save(tmp_path)
+    loaded = RatioModel.load(tmp_path)
+    frame = data.frame.copy()
+    frame.loc[3, "age"] = 25.5
+    assert loaded.predict(frame).loc[3, "age__flag"] == "imputed:ratio"
+
+
+def test_a_model_saved_before_declared_types_edits_as_it_did(data: Dataset,
+                                                            tmp_path: Path) -> None:
+    """A model saved without ``guessed`` flags cannot tell declared from guessed types: it
+    gets no whole-number edit, so it treats records as it did when it was saved."""
+    import json
+
+    from mlstat_core.components import STATE_FILE
+
+    RatioModel(RatioModel.params_type()).fit(data).save(tmp_path)
+    state = json.loads((tmp_path / STATE_FILE).read_text())
+    for info in state["infos"].values():
+        info.pop("guessed", None)
+    (tmp_path / STATE_FILE).write_text(json.dumps(state))
+    loaded = RatioModel.load(tmp_path)
+    assert not any(r.name.endswith("_whole") for r in loaded.editor.rules)
+    frame = data.frame.copy()
+    frame.loc[3, "age"] = 25.5
+    assert loaded.predict(frame).loc[3, "age"] == 25.5
+
+
+def test_metadata_with_a_blank_type_reads_as_numeric(tmp_path: Path) -> None:
+    """A blank type cell was read as the type 'nan' and refused."""
+    from mlstat_editimpute.metadata import read_metadata
+
+    (tmp_path / "m.csv").write_text("variable,type,min\nx,,0\ny,integer,\n")
+    infos = read_metadata(tmp_path / "m.csv")
+    assert infos["x"].type == "numeric" and infos["y"].type == "integer"
+
+
+def test_injection_into_an_unknown_variable_of_a_wide_survey_names_only_close_ones(
+        tmp_path: Path) -> None:
+    """The message listed every column of the data set (hundreds on a wide survey): it names
+    the unknown variable and the closest names only."""
+    from mlstat_editimpute.loaders import SurveyLoader
+    from mlstat_editimpute.params import SurveyParams
+
+    rng = np.random.default_rng(0)
+    columns = {f"q{i:03d}": rng.integers(0, 9, 30) for i in range(200)}
+    pd.DataFrame({**columns, "income": rng.random(30)}).to_csv(tmp_path / "d.csv", index=False)
+    for name, said in (("incme", "did you mean 'income'?"),
+                       ("zzzz", "none of the 201 variables edited has a similar name")):
+        loader = SurveyLoader(SurveyParams(path="d.csv", inject=[
+            {"kind": "mcar", "variables": [name]}]))
+        with pytest.raises(DataError) as caught:
+            loader.load(tmp_path)
+        message = str(caught.value)
+        assert f"names {name!r}" in message and said in message
+        assert "q150" not in message and len(message) < 200
+
+
+def test_predictions_keep_declared_integers_whole_in_every_batch(data: Dataset) -> None:
+    """predictions.parquet held ages as floats while edited.csv kept them integer. A variable
+    declared integer that may be imputed is int64 in the predictions (Int64 where missing),
+    whatever the batch holds (an age of 25.5 is imputed whole), so that an engine fixing the
+    column types from a first batch (Spark, chunks) finds the same in every batch; a count
+    that may not be imputed can keep a reported 1.5 and stays a float."""
+    from mlstat_editimpute.models import _as_integer
+
+    model = RatioModel(RatioModel.params_type()).fit(data)
+    clean = model.predict(data.frame.iloc[:50])
+    frame = data.frame.iloc[50:100].copy()
+    frame.loc[60, "age"] = 25.5
+    frame.loc[61, "age"] = np.nan
+    odd = model.predict(frame)
+    for out in (clean, odd):
+        assert str(out["age"].dtype) == "int64" and str(out["children"].dtype) == "float64"
+        assert str(out["income"].dtype) == "float64"
+    assert odd.loc[60, "age__flag"] == "imputed:ratio"
+    missing = _as_integer(pd.Series([30.0, np.nan]))
+    assert str(missing.dtype) == "Int64" and missing.isna().tolist() == [False, True]
+
+
+def test_a_typo_in_a_metadata_variable_name_is_not_silently_ignored(tmp_path: Path) -> None:
+    """With the loader's `variables`, metadata describing 'incme' for 'income' was ignored:
+    'income' was edited without its range and its imputable = false. Without `variables`, the
+    error now suggests the column meant."""
+    from mlstat_editimpute.loaders import SurveyLoader
+    from mlstat_editimpute.params import SurveyParams
+
+    pd.DataFrame({"hh": range(20), "income": range(100, 120), "kids": [0, 1] * 10}).to_csv(
+        tmp_path / "d.csv", index=False)
+    pd.DataFrame({"variable": ["incme", "kids"], "imputable": [False, True],
+                  "max": [500, 5]}).to_csv(tmp_path / "m.csv", index=False)
+    with pytest.raises(DataError, match=r"variable 'income' to edit has no entry in the "
+                                        r"metadata, which describes 'incme'"):
+        SurveyLoader(SurveyParams(path="d.csv", metadata="m.csv", id="hh",
+                                  variables=["income", "kids"])).load(tmp_path)
+    with pytest.raises(DataError, match=r"'incme' \(did you mean 'income'\?\) that .*d.csv"):
+        SurveyLoader(SurveyParams(path="d.csv", metadata="m.csv", id="hh")).load(tmp_path)
+
+
+def test_metadata_rows_described_twice_or_without_a_name_are_refused(tmp_path: Path) -> None:
+    """A second row for a variable silently replaced the first, and a row without a name
+    described the variable 'nan'; a blank line is skipped."""
+    from mlstat_editimpute.metadata import read_metadata
+
+    path = tmp_path / "m.csv"
+    path.write_text("variable,type,min\nx,integer,0\ny,numeric,1\nx,numeric,\n")
+    with pytest.raises(DataError, match=r"row 4 \(x\): variable 'x' is described twice"):
+        read_metadata(path)
+    path.write_text("variable,type,min\nx,integer,0\n,integer,\n")
+    with pytest.raises(DataError, match="row 3: the variable name is blank"):
+        read_metadata(path)
+    path.write_text("variable,type\nx,integer\n,\ny,numeric\n")
+    assert list(read_metadata(path)) == ["x", "y"]
+
+
+def test_an_empty_metadata_variable_says_where_to_drop_it(tmp_path: Path) -> None:
+    """'drop it from `variables`' was said of a variable the loader's `variables` did not
+    name (it came from the metadata)."""
+    from mlstat_editimpute.loaders import SurveyLoader
+    from mlstat_editimpute.params import SurveyParams
+
+    pd.DataFrame({"x": range(20), "empty": [np.nan] * 20}).to_csv(tmp_path / "d.csv",
+                                                                  index=False)
+    pd.DataFrame({"variable": ["x", "empty"]}).to_csv(tmp_path / "m.csv", index=False)
+    with pytest.raises(DataError, match=r"'empty' .* has no value at all .*drop it from the "
+                                        r"metadata"):
+        SurveyLoader(SurveyParams(path="d.csv", metadata="m.csv")).load(tmp_path)
+
+
+def test_a_measured_variable_declared_integer_is_warned_of(data: Dataset) -> None:
+    """Shares declared integer by mistake would all fail their whole-number edit: fit says
+    which variable and what to check, rather than imputing them silently."""
+    variables = {**data.metadata["variables"],
+                 "wfood": {**data.metadata["variables"]["wfood"], "type": "integer"}}
+    warned = r"observed values of 'wfood' \(\d+%\) are not whole numbers, though the " \
+             r"metadata declares it integer"
+    with pytest.warns(UserWarning, match=warned), \
+            pytest.raises(DataError, match="set its type to numeric"):
+        RatioModel(RatioModel.params_type()).fit(_with_metadata(data, variables))
