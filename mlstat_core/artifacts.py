@@ -70,11 +70,14 @@ def split_parts(split: Any) -> tuple[Any, Any]:
     return parts, (fold.astype("Int64") if fold.notna().any() else None)
 
 
-def read_predictions(run_dir: str | Path) -> Any:
+def read_predictions(run_dir: str | Path, columns: list[str] | None = None) -> Any:
     """A run's ``predictions.parquet`` (checked against the manifest when it lists it), with
     ``split`` in the words of :data:`SPLIT_PARTS` and ``fold`` as numbers, whichever version
-    of mlstat wrote it (:func:`split_parts`)."""
+    of mlstat wrote it (:func:`split_parts`). With ``columns``, only those the file has are
+    read (a ``fold`` an old file lacks still comes from its ``split``), so that a reader of
+    a few columns does not load every class's probabilities."""
     import pandas as pd
+    import pyarrow.parquet as pq
 
     folder = RunFolder.open(run_dir)
     folder.check_files(PREDICTIONS)
@@ -83,12 +86,19 @@ def read_predictions(run_dir: str | Path) -> Any:
         raise DataError(f"{folder.path} has no {PREDICTIONS}: the run was made with "
                         "[output] predictions = false, or the file was left out when the "
                         "folder was shared")
-    frame = pd.read_parquet(path)
+    read = None
+    if columns is not None:
+        held = set(pq.read_schema(path).names)
+        wanted = [*columns, "split"] if "fold" in columns and "fold" not in held else columns
+        read = list(dict.fromkeys(c for c in wanted if c in held))
+    frame = pd.read_parquet(path, columns=read)
     if "split" in frame.columns:
         parts, fold = split_parts(frame["split"].to_numpy())
         frame["split"] = parts.to_numpy()
         if fold is not None and "fold" not in frame.columns:
             frame.insert(list(frame.columns).index("split") + 1, "fold", fold.to_numpy())
+    if columns is not None:
+        frame = frame[[c for c in frame.columns if c in columns]]
     return frame
 
 

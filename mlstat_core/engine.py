@@ -8,8 +8,8 @@ a run that fails leaves ``manifest.json`` with status ``failed`` and the error.
 from __future__ import annotations
 
 import difflib
-import resource
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -90,8 +90,14 @@ class RunResult:
         return self.metrics[name]
 
 
-def _peak_memory_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+def _peak_memory_mb() -> float | None:
+    """Peak resident memory of this process in MB (None where the platform cannot say)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024.0  # bytes on macOS
 
 
 def check_task_data(dataset: Dataset, config: PipelineConfig) -> None:

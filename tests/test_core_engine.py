@@ -304,3 +304,18 @@ def test_predict_warns_when_new_records_drift_from_training(write_pipeline, tmp_
     summary = predict_file(result.run_dir, tmp_path / "shifted.csv", tmp_path / "out.csv")
     assert "income" in summary.drift["drifted"]
     assert any("income" in w for w in summary.warnings)
+
+
+@pytest.mark.parametrize(("platform", "mb"), [("linux", 2048.0), ("darwin", 2.0)])
+def test_peak_memory_reads_the_platforms_unit(monkeypatch: pytest.MonkeyPatch, platform: str,
+                                              mb: float) -> None:
+    """getrusage's ru_maxrss is in kilobytes on Linux and in bytes on macOS."""
+    import resource
+    import sys
+    from types import SimpleNamespace
+
+    from mlstat_core.engine import _peak_memory_mb
+
+    monkeypatch.setattr(sys, "platform", platform)
+    monkeypatch.setattr(resource, "getrusage", lambda _who: SimpleNamespace(ru_maxrss=2**21))
+    assert _peak_memory_mb() == mb

@@ -96,7 +96,7 @@ def test_automation_rate_uses_the_auto_coding_threshold_and_min_records():
     rate = {r.name: r for r in CostEffectiveness().compute(ctx)}["automation_rate"]
     assert share == 0.0
     assert rate.value == share
-    assert "at least 20 records" in rate.explanation
+    assert "at least 20 test records" in rate.explanation
 
 
 # --- 3. and 6. stratification ---------------------------------------------------------------

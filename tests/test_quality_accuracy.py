@@ -218,6 +218,15 @@ def test_top_k_is_skipped_without_probabilities() -> None:
     assert results["expected_calibration_error"].status == "skipped"
 
 
+def test_calibration_is_skipped_when_no_record_has_a_confidence() -> None:
+    """A confidence column of blanks is no evidence of calibration, not an ECE of 0."""
+    results = by_name(ClassificationAccuracy().compute(
+        label_context(["a", "b"] * 5, ["a"] * 10, confidence=[float("nan")] * 10)))
+    ece = results["expected_calibration_error"]
+    assert ece.status == "skipped" and ece.value is None
+    assert "No test record has a confidence" in ece.explanation
+
+
 def test_ece_of_perfectly_calibrated_confidences_is_near_zero() -> None:
     rng = np.random.default_rng(0)
     confidence = rng.uniform(0.3, 1.0, 100_000)

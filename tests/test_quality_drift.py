@@ -145,3 +145,27 @@ def test_a_column_missing_in_every_new_record_has_no_values_psi(households) -> N
     assert result["columns"]["wfood"]["psi_values"] is None
     [warning] = result["warnings"]
     assert "0.0% in training to 100.0%" in warning and "no values to compare" in warning
+
+
+def test_the_chance_test_holds_at_one_percent_for_all_the_columns_together(households) -> None:
+    """Each column was tested at 1%: with the 10 budget columns, one batch of 20 records in
+    10 drawn from the training data itself was called drifted. Now each column is tested at
+    1% / (columns compared), so it is about one batch in 100 however many columns."""
+    from mlstat_core.quality.drift import chance_psi
+
+    columns = ["wfood", "wfuel", "wcloth", "walc", "wtrans", "wother", "totexp", "income",
+               "age", "children"]
+    profile = build_profile(households, columns)
+    new = households.sample(20, random_state=3)
+    result = accumulate(profile, new)
+    tested = {c: v for c, v in result["columns"].items() if v["psi_by_chance"] is not None}
+    assert tested  # 20 records put several columns above 0.2 by chance
+    for column, value in tested.items():
+        entry = profile["columns"][column]
+        expected = np.r_[entry["shares"], entry["missing"]]
+        assert value["psi_by_chance"] == chance_psi(expected, 20, 1 - 0.01 / len(columns))
+        assert value["psi_by_chance"] > chance_psi(expected, 20, 0.99)
+    one = accumulate(build_profile(households, ["wfood"]), new)["columns"]["wfood"]
+    expected = np.r_[profile["columns"]["wfood"]["shares"], 0.0]
+    assert one["psi_by_chance"] is None or \
+        one["psi_by_chance"] == chance_psi(expected, 20, 0.99)

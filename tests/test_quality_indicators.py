@@ -215,6 +215,7 @@ def test_timings() -> None:
     assert results["peak_memory_mb"].value == 321.0
     no_memory = by_name(Timings().compute(label_context(["a"], ["a"])))
     assert no_memory["peak_memory_mb"].status == "skipped"
+    assert "was not measured" in no_memory["peak_memory_mb"].explanation  # why, not what
     # cross-validation: 5 folds and the final model; fit_seconds is one training, not six
     folds = by_name(Timings().compute(label_context(["a"], ["a"], timings={"fit": 6.0},
                                                     step_counts={"fit": 6})))
@@ -406,3 +407,117 @@ def test_the_cost_figures_name_the_records_they_count() -> None:
         ["a"] * 10, ["a"] * 10, settings=settings, step_counts={"predict": 1})))
     assert "for the 10 records of the evaluated file" in \
         evaluation["manual_hours_saved"].explanation
+
+
+def test_a_threshold_set_for_the_cost_figures_is_used_even_where_the_model_routes() -> None:
+    """`auto_threshold` (or the `threshold` param) was silently ignored whenever the
+    predictions had a `route` column: the cost figures kept the model's own routes."""
+    ctx = label_context(["a"] * 4, ["a"] * 4, confidence=[0.9, 0.9, 0.6, 0.4],
+                        settings={"auto_threshold": 0.5, "manual_seconds_per_record": 3600})
+    ctx.predictions["route"] = ["auto"] + ["manual"] * 3
+    results = by_name(CostEffectiveness().compute(ctx))
+    assert results["automation_rate"].value == 0.75
+    assert "records with confidence >= 0.5" in results["automation_rate"].explanation
+    assert results["manual_hours_saved"].value == pytest.approx(3.0)
+    assert by_name(CostEffectiveness(CostParams(threshold=0.95)).compute(ctx))[
+        "automation_rate"].value == 0.0
+    del ctx.settings["auto_threshold"]  # without one, the model's routes
+    assert by_name(CostEffectiveness().compute(ctx))["automation_rate"].value == 0.25
+    routes_only = label_context(["a"] * 4, ["a"] * 4, settings={"auto_threshold": 0.5})
+    routes_only.predictions["route"] = ["auto"] + ["manual"] * 3
+    rate = by_name(CostEffectiveness().compute(routes_only))["automation_rate"]
+    assert rate.value == 0.25 and "threshold 0.5 set for the cost figures is not used" \
+        in rate.explanation
+
+
+def test_a_cost_threshold_chosen_on_the_test_records_is_called_optimistic() -> None:
+    conf = list(np.linspace(0.99, 0.5, 40))
+    ctx = label_context(["a"] * 40, ["a"] * 30 + ["b"] * 10, confidence=conf)
+    rate = by_name(CostEffectiveness().compute(ctx))["automation_rate"]
+    assert rate.value == 0.775  # 30 of the 31 most confident are right: 96.8% >= 95%
+    assert "20 test records (chosen on the test records that measure it, so optimistic" \
+        in rate.explanation
+
+
+def test_a_scoring_speed_without_a_prediction_time_is_not_a_computed_figure() -> None:
+    """It was `ok` with no value (the report's "computed" figures counted it)."""
+    for timings in ({"fit": 1.0}, {"fit": 1.0, "predict": 0.0}):
+        rate = by_name(Timings().compute(label_context(["a"], ["a"], timings=timings)))[
+            "records_per_second"]
+        assert rate.status == "skipped" and rate.value is None
+        assert "No prediction time above 0" in rate.explanation
+
+
+def test_permutation_importance_leaves_out_records_without_a_numeric_prediction() -> None:
+    """One missing regression prediction made the RMSE, so every importance, NaN; yet the
+    explanation named "the most influential input"."""
+    from mlstat_core.components import AssessContext, ColumnRoles, Dataset
+    from mlstat_core.tasks import TABULAR_REGRESSION
+
+    class Doubling(StubModel):
+        def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
+            out = frame["a"].to_numpy(float) * 2.0
+            out[::7] = np.nan  # no prediction for some records
+            return pd.DataFrame({"prediction": out}, index=frame.index)
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=100), "b": rng.normal(size=100)})
+    frame["y"] = 2 * frame["a"]
+    data = Dataset(frame, ColumnRoles(target="y", features=["a", "b"]))
+    model = Doubling()
+    ctx = AssessContext(task=TABULAR_REGRESSION, model=model, train=data, test=data,
+                        predictions=model.predict(frame), seed=0)
+    result = PermutationImportance(PermutationParams(n_repeats=2)).compute(ctx)
+    assert result.status == "ok" and result.value["a"] > 1 and result.value["b"] == 0.0
+    assert result.details["baseline"] == 0.0
+    ctx.test = data.subset([0])  # its one record has no prediction
+    none = PermutationImportance().compute(ctx)
+    assert none.status == "skipped" and "no numeric prediction" in none.explanation
+
+
+def test_a_refit_whose_probabilities_moved_warns_though_every_label_agrees() -> None:
+    """Same labels, confidences 0.05 apart: the share was 1 ("reproducible") without a word,
+    though routing by a confidence threshold changes with such a training."""
+    ctx = label_context(list("ab"), list("ab"), confidence=[0.9, 0.8])
+    ctx.refit = lambda: pd.DataFrame({"prediction": list("ab"), "confidence": [0.85, 0.8]})
+    result = RefitCheck().compute(ctx)
+    assert result.value == 1.0
+    assert result.details["max_confidence_difference"] == pytest.approx(0.05)
+    assert "differ by up to 0.05" in result.details["warnings"][0]
+    ctx.refit = lambda: pd.DataFrame({"prediction": list("ab"), "confidence": [0.9, 0.8]})
+    assert "warnings" not in RefitCheck().compute(ctx).details
+
+
+def test_provenance_warns_when_no_input_file_was_fingerprinted() -> None:
+    """The figure said anyone can check that a rerun read the same data, with no fingerprint
+    to check it by."""
+    result = Provenance().compute(label_context(["a"], ["a"], config_hash="c" * 64))
+    assert "No input file was fingerprinted" in result.details["warnings"][0]
+    assert result.details["table"]["rows"][0] == ["data", "no input file recorded"]
+    fine = Provenance().compute(label_context(["a"], ["a"], fingerprints={"b.csv": "ab" * 32}))
+    assert "warnings" not in fine.details
+
+
+def test_an_automation_rate_of_every_record_says_how_many_are_right() -> None:
+    """Without routes or confidences every record counts as handled automatically: the
+    hours "saved" are only worth the share of those that are right, which went unsaid."""
+    ctx = label_context(list("aabb"), list("abbb"), settings={"manual_seconds_per_record": 10})
+    rate = by_name(CostEffectiveness().compute(ctx))["automation_rate"]
+    assert rate.value == 1.0
+    assert rate.explanation.endswith("on the test records, 75.0% of those are correct.")
+    from mlstat_core.tasks import TABULAR_REGRESSION
+
+    numbers = label_context([1.0, 2.0], [1.1, 2.2], task=TABULAR_REGRESSION)
+    numeric = by_name(CostEffectiveness().compute(numbers))["automation_rate"]
+    assert "correct" not in numeric.explanation  # a number is never exactly right
+
+
+def test_one_signed_list_for_the_whole_model_ranks_weights_of_either_sign() -> None:
+    """A global list of signed weights (a linear model's coefficients) was ranked by the
+    weight itself: the strongest negative input never showed among the most influential."""
+    ctx = label_context(["a"], ["a"])
+    ctx.model = StubModel(explanation={"features": {"income": 0.2, "age": -3.0, "id": 0.1}})
+    result = InfluentialTerms(TermsParams(top=2)).compute(ctx)
+    assert result.details["terms"]["all classes"] == [["age", -3.0], ["income", 0.2]]
+    assert "either sign" in result.explanation and "towards each class" not in \
+        result.explanation

@@ -60,3 +60,25 @@ def test_python_warnings_join_the_indicators_own_warnings():
     (result,) = run_indicator(Warns(), "p.w", "accuracy", ctx=None)
     assert result.details["warnings"] == ["the indicator's own",
                                           "UserWarning: a library's complaint"]
+
+
+def test_a_figure_that_is_nan_or_infinite_fails_alone_and_says_what_to_return():
+    """A NaN figure was written as an empty value of an `ok` result (counted as computed);
+    an infinite one failed with a message about JSON, not about the figure."""
+    import numpy as np
+
+    class Ratio:
+        def __init__(self, value):
+            self.value = value
+
+        def compute(self, ctx):
+            return [IndicatorResult("ratio", "cost_effectiveness", self.value),
+                    IndicatorResult("count", "cost_effectiveness", 3)]
+
+    for value in (float("nan"), np.float64("inf"), -np.inf):
+        ratio, count = run_indicator(Ratio(value), "p.ratio", "cost_effectiveness", ctx=None)
+        assert ratio.status == "failed" and "which is no figure" in ratio.error
+        assert "status='skipped'" in ratio.error
+        assert count.status == "ok"
+    assert run_indicator(Ratio(0.5), "p.ratio", "cost_effectiveness", ctx=None)[0].status \
+        == "ok"

@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import tomli_w
@@ -199,3 +200,135 @@ def test_record_ids_read_as_floats_in_one_run_pair_with_integer_ids() -> None:
 
     assert record_index(pd.Series([1.0, 2.0, 10.0])).equals(record_index(pd.Series([1, 2, 10])))
     assert list(record_index(pd.Series(["A01", "7"]))) == ["A01", "7"]
+
+
+def test_a_pair_codes_labels_as_the_indicator_does() -> None:
+    """The paired figures must be the indicator's, or every pair falls back to intervals:
+    both code labels with one helper, here with records left without a prediction (an
+    error, no class) and a second run predicting a class the first never does."""
+    from test_quality_context import label_context
+
+    from mlstat_core.quality.accuracy import NO_PREDICTION, ClassificationAccuracy
+    from mlstat_core.report.paired import Pair
+
+    y_true = ["a"] * 50 + ["b"] * 50
+    y_pred = ["a"] * 45 + [None] * 5 + ["b"] * 48 + ["a", None]
+    results = ClassificationAccuracy().compute(label_context(y_true, y_pred))
+    shown = {r.name: r.value for r in results}
+    first = pd.DataFrame({"true": y_true, "prediction": pd.Series(y_pred).fillna(
+        NO_PREDICTION)})
+    second = first.assign(prediction=["c"] * 100)
+    figures = Pair(first, second).figures(0)
+    assert {name: figures[name] for name in figures} == {name: shown[name] for name in figures}
+
+
+def test_compare_reads_only_the_columns_it_pairs_on(runs, monkeypatch) -> None:
+    """predictions.parquet may hold a probability per class for many records: compare
+    reads record ids, true and predicted classes only."""
+    read = []
+    real = pd.read_parquet
+
+    def spy(path, *args, **kwargs):
+        read.append(kwargs.get("columns"))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(pd, "read_parquet", spy)
+    comparison([runs["majority"], runs["strong"]])
+    assert read and all(c is not None and set(c) == {"record_id", "true", "prediction"}
+                        for c in read)
+
+
+def test_read_predictions_of_some_columns_still_reads_old_split_names(runs,
+                                                                      tmp_path) -> None:
+    from mlstat_core.artifacts import read_predictions
+
+    run = copied(runs["strong"], tmp_path)
+    frame = pd.read_parquet(run / "predictions.parquet")
+    frame["split"] = ["fold0", "fold1"] * (len(frame) // 2) + ["fold0"] * (len(frame) % 2)
+    frame.to_parquet(run / "predictions.parquet", index=False)
+    folder = RunFolder.open(run)
+    folder.record("predictions.parquet")
+    folder.save_manifest()
+    some = read_predictions(run, columns=["record_id", "fold", "split", "missing"])
+    assert list(some.columns) == ["record_id", "split", "fold"]
+    assert set(some["split"]) == {"test"} and list(some["fold"][:2]) == [0, 1]
+    assert list(read_predictions(run, columns=["fold"]).columns) == ["fold"]
+    assert list(read_predictions(run).columns) == [*frame.columns[:3], "fold",
+                                                   *frame.columns[3:]]
+
+
+def test_a_pair_seen_in_both_orders_is_bootstrapped_once(runs, monkeypatch) -> None:
+    """Where one run reads best on one figure and the other on another, the pair is made
+    once and its bootstrap drawn once: the other order's differences are the negation,
+    and the order asked first draws as a pair made in that order always did."""
+    from mlstat_core.report import paired
+    from mlstat_core.report.compare import Judge
+
+    sides = [paired.labelled_predictions(runs[n]) for n in ("weak", "strong")]
+    fresh = paired.Pair(sides[1], sides[0]).bootstrap()
+    made = []
+    real = paired.Pair.__init__
+
+    def counted(self, *args) -> None:
+        made.append(1)
+        real(self, *args)
+
+    monkeypatch.setattr(paired.Pair, "__init__", counted)
+    judge = Judge([{"dir": str(runs[n]), "label": n, "manifest": {}} for n in ("weak", "strong")])
+    later = judge._paired(1, 0).bootstrap()
+    first = judge._paired(0, 1).bootstrap()
+    assert len(made) == 1
+    for name, drawn in fresh.items():
+        assert np.array_equal(later[name], drawn)
+        assert np.array_equal(first[name], -drawn)
+
+
+def older(run: Path, tmp_path: Path, keep: int | None = None) -> Path:
+    """A copy of a run as mlstat wrote it before it recorded its test records'
+    fingerprint, its predictions cut to the first ``keep`` records."""
+    run = copied(run, tmp_path)
+    manifest = json.loads((run / "manifest.json").read_text())
+    del manifest["test_records"]
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    if keep is not None:
+        frame = pd.read_parquet(run / "predictions.parquet")
+        frame.head(keep).to_parquet(run / "predictions.parquet", index=False)
+        folder = RunFolder.open(run)
+        folder.record("predictions.parquet")
+        folder.save_manifest()
+    return run
+
+
+def test_an_old_run_tested_on_other_records_is_told_by_its_predictions(runs,
+                                                                       tmp_path) -> None:
+    """A run folder without the test records' fingerprint (an older mlstat) on records
+    other than the new run's: its predictions show it, so compare warns and names no best,
+    instead of ranking figures of other records by their intervals."""
+    majority = older(runs["majority"], tmp_path, keep=300)
+    table = comparison([majority, runs["strong"]])
+    assert table["warnings"] == ["the runs were tested on different records (300, 380 test "
+                                 "records; different data, split or seed): a difference "
+                                 "mixes the models with their test records, so no run is "
+                                 "named best; to compare models, evaluate each on one fixed "
+                                 "labelled file that none was trained on (mlstat evaluate)"]
+    assert all(row["leader"] is None for row in table["rows"])
+    # an old run on the same records is still compared record by record
+    table = comparison([older(runs["weak"], tmp_path), runs["strong"]])
+    assert not table["warnings"]
+    assert rows_of(table)["accuracy"]["comparisons"][0]["method"] == "exact McNemar test"
+
+
+def test_runs_whose_fingerprints_differ_are_warned_of_beside_an_old_run(runs,
+                                                                        tmp_path) -> None:
+    """Two runs that recorded different test records are not ranked because a third, from
+    an older mlstat, recorded none and has no predictions to tell by."""
+    old = older(runs["majority"], tmp_path)
+    (old / "predictions.parquet").unlink()
+    other = copied(runs["weak"], tmp_path)
+    manifest = json.loads((other / "manifest.json").read_text())
+    manifest["test_records"]["sha256"] = "0" * 64
+    (other / "manifest.json").write_text(json.dumps(manifest))
+    table = comparison([old, other, runs["strong"]])
+    assert table["warnings"][0].startswith(
+        "the runs were tested on different records (—, 380, 380 test records;")
+    assert all(row["leader"] is None for row in table["rows"])

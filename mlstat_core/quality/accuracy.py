@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -61,6 +61,31 @@ def labelled_pairs(ctx: AssessContext) -> tuple[pd.Series, pd.Series]:
     known = y_true.notna()
     y_pred = y_pred[known].fillna(NO_PREDICTION)
     return y_true[known], y_pred
+
+
+class Coded(NamedTuple):
+    """True and predicted labels as integer codes, for counting (:func:`coded`)."""
+
+    labels: list[str]
+    """Every label met, sorted: label ``labels[i]`` is code ``i``."""
+    true: np.ndarray
+    predicted: tuple[np.ndarray, ...]
+    """The codes of each predicted series given, in order."""
+    unscored: int | None
+    """The code of :data:`NO_PREDICTION` when no true label is it: a record left without a
+    prediction is an error, but ``"<none>"`` is no class of the model to average over."""
+
+
+def coded(y_true: pd.Series, *y_pred: pd.Series) -> Coded:
+    """Text labels (:func:`label_strings`, none missing) of the same records as integer
+    codes, one code per label met in any series: the classification indicator codes its
+    one run's labels so, and ``mlstat compare`` two runs' (its paired figures must be the
+    indicator's)."""
+    labels = sorted(set(y_true).union(*(set(p) for p in y_pred)))
+    code = {label: i for i, label in enumerate(labels)}
+    return Coded(labels, y_true.map(code).to_numpy(np.int64),
+                 tuple(p.map(code).to_numpy(np.int64) for p in y_pred),
+                 code.get(NO_PREDICTION) if NO_PREDICTION not in set(y_true) else None)
 
 
 def class_probabilities(ctx: AssessContext, index: pd.Index) -> tuple[list[str], np.ndarray] | None:
@@ -161,12 +186,9 @@ class ClassificationAccuracy(Indicator):
         y_true, y_pred = labelled_pairs(ctx)
         if len(y_true) == 0:
             raise DataError("no test record has a known true label")
-        labels = sorted(set(y_true) | set(y_pred))
-        code = {label: i for i, label in enumerate(labels)}
-        k = len(labels)
-        matrix = stats.confusion(y_true.map(code).to_numpy(), y_pred.map(code).to_numpy(), k)
-        # records without a prediction are errors, but "<none>" is no class of the model
-        unscored = code.get(NO_PREDICTION) if NO_PREDICTION not in set(y_true) else None
+        codes = coded(y_true, y_pred)
+        labels, unscored = codes.labels, codes.unscored
+        matrix = stats.confusion(codes.true, codes.predicted[0], len(labels))
         point = {name: float(v)
                  for name, v in stats.confusion_metrics(matrix, unscored).items()}
         n = int(matrix.sum())
@@ -348,6 +370,10 @@ class ClassificationAccuracy(Indicator):
                                "assessed.")
             confidence = np.nanmax(probs[1], axis=1)
         keep = np.isfinite(confidence)
+        if not keep.any():
+            return skipped("expected_calibration_error", "accuracy",
+                           "No test record has a confidence, so calibration cannot be "
+                           "assessed.")
         correct = (y_true.to_numpy() == y_pred.to_numpy())[keep]
         cal = stats.calibration(confidence[keep], correct, self.params.calibration_bins)
         return IndicatorResult(

@@ -22,6 +22,7 @@ from mlstat_core.quality.accuracy import (
     target_accuracy,
 )
 from mlstat_core.quality.params import CostParams
+from mlstat_core.tasks import is_classification
 
 
 def automatic_share(ctx: AssessContext, params: CostParams) -> tuple[float, str]:
@@ -30,26 +31,35 @@ def automatic_share(ctx: AssessContext, params: CostParams) -> tuple[float, str]
     n = len(predictions)
     if n == 0:
         return 0.0, "there are no test records"
-    if "route" in predictions.columns:
-        auto = predictions["route"].astype(str) == "auto"
-        return float(auto.mean()), ("records the model routed to automatic processing "
-                                    "(route = 'auto')" + _correct_share(ctx, auto))
     threshold = params.threshold
     if threshold is None and ctx.settings.get("auto_threshold") is not None:
         threshold = float(ctx.settings["auto_threshold"])
-    if "confidence" in predictions.columns:
+    confident = "confidence" in predictions.columns
+    unused = "" if threshold is None or confident else \
+        f" (the threshold {threshold:g} set for the cost figures is not used: the " \
+        "predictions have no confidence column)"
+    if "route" in predictions.columns and not (confident and threshold is not None):
+        auto = predictions["route"].astype(str) == "auto"
+        return float(auto.mean()), ("records the model routed to automatic processing "
+                                    "(route = 'auto')" + unused + _correct_share(ctx, auto))
+    if confident:
         conf = predictions["confidence"].to_numpy(float)
-        how = f"records with confidence >= {threshold}" if threshold is not None else ""
+        how = f"records with confidence >= {threshold:g}" if threshold is not None else ""
+        if threshold is not None and "route" in predictions.columns:
+            how += " (the threshold set for the cost figures, not the model's own routes)"
         if threshold is None:
             target = target_accuracy(ctx, params.target_accuracy)
             chosen = auto_coding_threshold(ctx, target, params.min_records)
             threshold = chosen["threshold"]
             if threshold is None:
                 return 0.0, (f"no confidence threshold reaches the target accuracy {target:.0%} "
-                             f"on at least {params.min_records} records")
+                             f"on at least {params.min_records} {chosen['chosen_on']} records")
             how = (f"records with confidence >= {threshold:.3f}, the threshold reaching "
                    f"{target:.0%} accuracy on at least {params.min_records} "
                    f"{chosen['chosen_on']} records")
+            if chosen["chosen_on"] == "test":
+                how += (" (chosen on the test records that measure it, so optimistic: set "
+                        "validation_size in [split])")
         auto = pd.Series(conf >= threshold, index=predictions.index)
         return float(auto.mean()), how + _correct_share(ctx, auto)
     if "edit_pass" in predictions.columns or ctx.test.metadata.get("edit_pass") is not None:
@@ -57,14 +67,19 @@ def automatic_share(ctx: AssessContext, params: CostParams) -> tuple[float, str]
 
         passes = edit_pass(ctx)
         if passes is not None and len(passes):
-            return float(passes.mean()), "completed records that pass every edit rule"
-    return 1.0, "every record is processed by the model (no routing to people)"
+            return float(passes.mean()), "completed records that pass every edit rule" + unused
+    everything = pd.Series(True, index=predictions.index)
+    return 1.0, ("every record is processed by the model (no routing to people)" + unused
+                 + _correct_share(ctx, everything))
 
 
 def _correct_share(ctx: AssessContext, auto: pd.Series) -> str:
     """How many of the test records handled automatically are right, where the test records
-    carry their true labels (the share saved is only worth what those are worth)."""
+    carry their true labels (the share saved is only worth what those are worth); nothing
+    for numeric predictions, which are never exactly right."""
     try:
+        if not is_classification(ctx.task):
+            return ""
         y_true, y_pred = labelled_pairs(ctx)
     except (MlstatError, KeyError):  # no labels or predictions to compare: nothing to add
         return ""

@@ -22,6 +22,8 @@ PROFILE_VERSION = 1
 OTHER = "__other__"
 MISSING = "__missing__"
 EPSILON = 1e-4
+CHANCE = 0.01
+"""Chance of calling records drawn from the training data drifted, for all columns together."""
 
 
 def _kind(series: pd.Series) -> str:
@@ -104,19 +106,24 @@ def psi(expected: np.ndarray, actual: np.ndarray) -> float:
     return float(np.sum((a - e) * np.log(a / e)))
 
 
-def chance_psi(expected: np.ndarray, records: int, draws: int = 2000) -> float:
+def chance_psi(expected: np.ndarray, records: int, level: float = 0.99,
+               draws: int | None = None) -> float:
     """The PSI that ``records`` new records drawn from the training distribution itself
-    exceed only 1 time in 100 (simulated, seeded): with few records many bins stay empty and
-    PSI is large by chance alone (20 records over 10 equal bins: up to 2.6)."""
+    exceed only with probability ``1 - level`` (simulated, seeded): with few records many bins
+    stay empty and PSI is large by chance alone (20 records over 10 equal bins: up to 2.6 at
+    the 0.99 level). ``draws`` defaults to enough for about 20 draws beyond that quantile
+    (2,000 to 20,000)."""
     if records <= 0:
         return float("inf")
+    if draws is None:
+        draws = int(min(max(2000, np.ceil(20 / (1 - level))), 20_000))
     shares = np.clip(np.asarray(expected, dtype=float), 0, None)
     shares = shares / shares.sum()
     counts = np.random.default_rng(0).multinomial(records, shares, size=draws) / records
     e = np.clip(shares, EPSILON, None)
     a = np.clip(counts, EPSILON, None)
     values = np.sum((a - e) * np.log(a / e), axis=1)
-    return float(np.quantile(values, 0.99))
+    return float(np.quantile(values, level))
 
 
 def drift_warning(column: str, value: float, values_psi: float | None, threshold: float,
@@ -213,12 +220,18 @@ class DriftAccumulator:
 
     def result(self, threshold: float = 0.2) -> dict[str, Any]:
         """PSI and approximate KS per column; a warning for each column above ``threshold``
-        and above what sampling alone could give with this many records (:func:`chance_psi`);
-        a column above the threshold only by chance is ``too_few_records``, with a note."""
+        and above what sampling alone could give with this many records (:func:`chance_psi`,
+        at 1% for all the columns together); a column above the threshold only by chance is
+        ``too_few_records``, with a note."""
         columns: dict[str, Any] = {}
         warnings: list[str] = []
         notes: list[str] = []
         n = max(self.records, 1)
+        # one chance test per column compared: at 1% for them all together (Bonferroni), so
+        # records drawn from the training data are called drifted in no more than 1 batch in
+        # 100, however many columns the model reads
+        compared = sum(c not in self.absent for c in self.profile["columns"])
+        level = 1 - CHANCE / max(compared, 1)
         for column, entry in self.profile["columns"].items():
             if column in self.absent:
                 columns[column] = {"status": "absent", "psi": None, "ks": None}
@@ -236,9 +249,10 @@ class DriftAccumulator:
                 exp_cdf = np.cumsum(expected[:-1]) / max(expected[:-1].sum(), EPSILON)
                 act_cdf = np.cumsum(actual[:-1]) / max(actual[:-1].sum(), EPSILON)
                 ks = float(np.max(np.abs(exp_cdf - act_cdf))) if exp_cdf.size else 0.0
-            chance = chance_psi(expected, self.records)
+            chance = None  # simulated only where it decides: above the threshold
             status = "ok"
             if self.records > 0 and value > threshold:
+                chance = chance_psi(expected, self.records, level)
                 status = "drift" if value > chance else "too_few_records"
             values_psi = None if not expected[:-1].sum() or not actual[:-1].sum() else \
                 psi(expected[:-1] / expected[:-1].sum(), actual[:-1] / actual[:-1].sum())

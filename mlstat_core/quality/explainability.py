@@ -55,6 +55,9 @@ class PermutationImportance(Indicator):
         truth = label_strings(y).to_numpy() if classify else pd.to_numeric(y).to_numpy(float)
 
         m = len(frame)
+        if not m:
+            return skipped("permutation_importance", "explainability",
+                           "No test record has a known true value to score the model on.")
 
         def scores(data: pd.DataFrame, copies: int) -> np.ndarray:
             """Score of each of ``copies`` stacked copies of the sample (one predict call)."""
@@ -63,10 +66,19 @@ class PermutationImportance(Indicator):
             if classify:
                 hit = label_strings(predicted).to_numpy() == target
                 return hit.reshape(copies, m).mean(axis=1)
-            err = (pd.to_numeric(predicted).to_numpy(float) - target).reshape(copies, m)
-            return -np.sqrt(np.mean(err ** 2, axis=1))
+            # records without a numeric prediction are left out, as in `rmse`
+            err = (pd.to_numeric(predicted, errors="coerce").to_numpy(float)
+                   - target).reshape(copies, m)
+            known = np.isfinite(err)
+            squares = np.where(known, err, 0.0) ** 2
+            return -np.sqrt(squares.sum(axis=1) / np.where(known.any(axis=1),
+                                                            known.sum(axis=1), np.nan))
 
         baseline = float(scores(frame, 1)[0])
+        if not np.isfinite(baseline):
+            return skipped("permutation_importance", "explainability",
+                           f"The model gave no numeric prediction for the {m} test records "
+                           "with a known value, so there is no RMSE to worsen.")
         stacked = pd.concat([frame] * p.n_repeats, ignore_index=True)
         mean: dict[str, float] = {}
         spread: dict[str, float] = {}
@@ -176,12 +188,18 @@ class InfluentialTerms(Indicator):
                 details={"explanation": to_jsonable(explanation)})
         top = self.params.top
         shown = dict(list(terms.items())[: self.params.max_classes])
-        best = {c: sorted(pairs, key=lambda tw: -tw[1])[:top] for c, pairs in shown.items()}
         signed = explanation.get("kind") != "impurity_importance"  # importances have no sign
+        # one list for the whole model: a large negative weight matters as much as a positive
+        overall = signed and not isinstance(explanation.get("classes"), dict) \
+            and "features" in explanation
+        rank = (lambda tw: -abs(tw[1])) if overall else (lambda tw: -tw[1])
+        best = {c: sorted(pairs, key=rank)[:top] for c, pairs in shown.items()}
         weight = "{:+.2f}" if signed else "{:.2f}"
         rows = [[c, ", ".join(f"{t} ({weight.format(w)})" for t, w in pairs)]
                 for c, pairs in best.items()]
-        what = (f"The {top} terms or inputs that push the model most towards each class"
+        what = (f"The {top} inputs with the largest weights of either sign (a negative one "
+                "pushes the prediction down)" if overall else
+                f"The {top} terms or inputs that push the model most towards each class"
                 if signed else f"The {top} inputs the model relies on most (importance, "
                 "without a direction)")
         cut = "" if len(shown) == len(terms) else \

@@ -20,6 +20,11 @@ class Provenance(Indicator):
         table += [["config sha256", ctx.config_hash], ["seed", ctx.seed],
                   ["python", env.get("python")], ["mlstat-core", env.get("mlstat_core")]]
         table += [[f"plugin {k}", v] for k, v in sorted((env.get("plugins") or {}).items())]
+        unchecked = [] if ctx.fingerprints else [
+            "No input file was fingerprinted (the loader named no file it read): a rerun "
+            "cannot be checked to have read the same data."]
+        if unchecked:
+            table.insert(0, ["data", "no input file recorded"])
         threads = env.get("threads")
         if isinstance(threads, dict):  # what set the numeric libraries' threads
             table.append(["threads", ", ".join([f"{threads.get('cpus')} CPUs"] + [
@@ -31,7 +36,8 @@ class Provenance(Indicator):
                         "a rerun used the same inputs and software.",
             details={"data_fingerprints": ctx.fingerprints, "config_sha256": ctx.config_hash,
                      "environment": env, "seed": ctx.seed,
-                     "table": {"columns": ["item", "value"], "rows": table}})
+                     "table": {"columns": ["item", "value"], "rows": table},
+                     **({"warnings": unchecked} if unchecked else {})})
 
 
 def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
@@ -41,6 +47,17 @@ def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
         x, y = a.to_numpy(float), b.to_numpy(float)
         return np.isclose(x, y, rtol=1e-9, atol=1e-12) | (np.isnan(x) & np.isnan(y))
     return ((a.astype(str) == b.astype(str)) | (a.isna() & b.isna())).to_numpy()
+
+
+SCORE_NOISE = 1e-6
+"""Largest difference of a probability or confidence between two trainings that counts as
+floating-point noise (multi-threaded sums), not as another model."""
+
+
+def _largest(gap: np.ndarray) -> float:
+    """The largest finite element of ``gap`` (0 when there is none)."""
+    finite = gap[np.isfinite(gap)]
+    return float(finite.max()) if finite.size else 0.0
 
 
 class RefitCheck(Indicator):
@@ -85,7 +102,18 @@ class RefitCheck(Indicator):
         probas = [c for c in first.columns if str(c).startswith("proba_") and c in again]
         if probas:
             gap = np.abs(first[probas].to_numpy(float) - again[probas].to_numpy(float))
-            details["max_probability_difference"] = float(np.nanmax(gap)) if gap.size else 0.0
+            details["max_probability_difference"] = _largest(gap)
+        if "confidence" in first.columns and "confidence" in again.columns:
+            details["max_confidence_difference"] = _largest(np.abs(
+                first["confidence"].to_numpy(float) - again["confidence"].to_numpy(float)))
+        moved = max(details.get("max_probability_difference", 0.0),
+                    details.get("max_confidence_difference", 0.0))
+        if moved > SCORE_NOISE and same.all() and "confidence" not in columns:
+            details["warnings"] = [
+                f"The predictions agree but the probabilities or confidences differ by up to "
+                f"{moved:.2g}: the training is not exactly reproducible, and records routed "
+                "by a confidence threshold (auto-coding, cost figures) may change between "
+                "trainings."]
         return IndicatorResult(
             "refit_identical_share", "reproducibility", share,
             explanation="Share of test records that get the same prediction when the model is "

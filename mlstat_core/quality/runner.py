@@ -4,6 +4,8 @@ must not cost the run its other quality figures."""
 from __future__ import annotations
 
 import json
+import math
+import numbers
 import time
 import traceback
 import warnings
@@ -67,6 +69,12 @@ def run_indicator(
             own = result.details.get("warnings")
             own = list(own) if isinstance(own, list) else [str(own)] if own else []
             result.details["warnings"] = own + [m for m in messages[:10] if m not in own]
+        if result.status == "ok" and not_finite(result.value):
+            out.append(_failed(name, dimension, f"result {result.name!r} has the value "
+                               f"{float(result.value)}, which is no figure; return "
+                               "status='skipped' with the reason when a figure cannot be "
+                               "computed"))
+            continue
         problem = json_problem(result)
         if problem:
             out.append(_failed(name, dimension, f"result {result.name!r} cannot be written to "
@@ -75,6 +83,13 @@ def run_indicator(
             continue
         out.append(result)
     return out
+
+
+def not_finite(value: Any) -> bool:
+    """Whether ``value`` is a NaN or infinite number (plain or numpy), which report.json would
+    show as an empty figure or could not hold at all."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) \
+        and not math.isfinite(float(value))
 
 
 def json_problem(result: IndicatorResult) -> str | None:

@@ -27,18 +27,23 @@ class Timings(Indicator):
             trained = skipped("fit_seconds", "timeliness",
                               "Nothing was trained here (a saved model was scored): see the "
                               "figure in the run that trained it.")
-        return [
-            trained,
-            IndicatorResult("records_per_second", "timeliness", rate,
-                            explanation="Test records scored per second in one process; "
-                                        "divide a production volume by it for the scoring time.",
-                            details={"better": "higher", "test_records": len(ctx.test),
-                                     "predict_seconds": predict}, headline=True),
-            IndicatorResult("peak_memory_mb", "timeliness", ctx.peak_memory_mb,
-                            explanation="Peak memory of the process up to assessment, in "
-                                        "MiB: what a production machine must offer (for "
-                                        "`mlstat run`, the run's; in a Python session, the "
-                                        "largest of everything run before in it).",
-                            details={"better": "lower"},
-                            status="ok" if ctx.peak_memory_mb is not None else "skipped"),
-        ]
+        scored = IndicatorResult(
+            "records_per_second", "timeliness", rate,
+            explanation="Test records scored per second in one process; divide a production "
+                        "volume by it for the scoring time.",
+            details={"better": "higher", "test_records": len(ctx.test),
+                     "predict_seconds": predict}, headline=True)
+        if rate is None:  # a figure without a value is not computed, whatever its status
+            scored = skipped("records_per_second", "timeliness",
+                             "No prediction time above 0 was recorded for this run, so the "
+                             "scoring speed is unknown.")
+        memory = IndicatorResult(
+            "peak_memory_mb", "timeliness", ctx.peak_memory_mb,
+            explanation="Peak memory of the process up to assessment, in MiB: what a "
+                        "production machine must offer (for `mlstat run`, the run's; in a "
+                        "Python session, the largest of everything run before in it).",
+            details={"better": "lower"})
+        if ctx.peak_memory_mb is None:
+            memory = skipped("peak_memory_mb", "timeliness",
+                             "The memory of the process was not measured for this assessment.")
+        return [trained, scored, memory]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from mlstat_core.report.paired import (
     TOLERANCE,
     Pair,
     labelled_predictions,
+    other_records,
     paired_test,
 )
 
@@ -91,7 +93,7 @@ class Judge:
         self.runs = runs
         self.labels = [r["label"] for r in runs]
         self._predictions: dict[int, Any] = {}
-        self._pairs: dict[tuple[int, int], Any] = {}
+        self._pairs: dict[tuple[int, int], Pair | str] = {}
         self._unpaired: dict[str, str] = {}
 
     def row(self, row: dict[str, Any], ranked: bool) -> None:
@@ -134,10 +136,7 @@ class Judge:
         if row["name"] not in CONFUSION_METRICS or any(
                 row["indicators"][k] != PAIRED_INDICATOR for k in (leader, other)):
             return None
-        if (leader, other) not in self._pairs:
-            sides = [self._labelled(k) for k in (leader, other)]
-            self._pairs[(leader, other)] = Pair.of(*sides)
-        pair = self._pairs[(leader, other)]
+        pair = self._paired(leader, other)
         if isinstance(pair, str):
             self._unpaired.setdefault(row["name"], pair)
             return None
@@ -148,6 +147,28 @@ class Judge:
                     f"{row['name']}"))
                 return None
         return pair
+
+    def _paired(self, first: int, second: int) -> Pair | str:
+        """The pair of two runs, first run first, or why they cannot be paired; made once
+        for both orders (a swapped pair shares its bootstrap draws)."""
+        if (second, first) in self._pairs:
+            found = self._pairs[(second, first)]
+            return found if isinstance(found, str) else found.swapped()
+        if (first, second) not in self._pairs:
+            self._pairs[(first, second)] = Pair.of(self._labelled(first),
+                                                   self._labelled(second))
+        return self._pairs[(first, second)]
+
+    def records_if_different(self) -> list[int] | None:
+        """Each run's count of labelled test records when their predictions show that the
+        runs were not all tested on the same records; None when they were, or a run's
+        predictions cannot tell."""
+        sides = [self._labelled(k) for k in range(len(self.runs))]
+        if any(isinstance(side, str) for side in sides):
+            return None
+        if all(other_records(sides[0], side) is None for side in sides[1:]):
+            return None
+        return [len(side) for side in sides]
 
     def _labelled(self, k: int) -> Any:
         if k not in self._predictions:
@@ -250,14 +271,14 @@ def comparison(run_dirs: list[Path]) -> dict[str, Any]:
     ordered = sorted(rows.values(), key=lambda r: (order.get(r["dimension"], 99),
                                                    not r["headline"]))
     tasks = {str(_run_fact(r["report"].get("run") or {}, "task")) for r in runs}
+    judge = Judge(runs)
     blocking = [f"the runs serve different tasks ({', '.join(sorted(tasks))}): their figures "
                 "answer different questions, and no run is better than another; compare runs "
-                "of one task"] if len(tasks) > 1 else _different_tests(runs)
+                "of one task"] if len(tasks) > 1 else _different_tests(runs, judge)
     settings = _different_settings(runs)
     warnings = blocking + ([f"the runs' [quality] settings differ ({settings}): the "
                             "auto-coding and cost-effectiveness figures, which read them, are "
                             "not ranked"] if settings else [])
-    judge = Judge(runs)
     for row in ordered:
         ranked = not blocking and not (settings and _reads_settings(row))
         judge.row(row, ranked)
@@ -353,14 +374,20 @@ def _reads_settings(row: dict[str, Any]) -> bool:
         row["name"].startswith(("auto_coding", "autocoding"))  # core's and the coding plugin's
 
 
-def _different_tests(runs: list[dict[str, Any]]) -> list[str]:
+def _different_tests(runs: list[dict[str, Any]], judge: Judge) -> list[str]:
     """A warning when the runs' figures come from different test records (another data file,
     split or seed: a training file that grew between coding cycles, say). Runs made before
-    mlstat recorded their test records are not checked."""
-    tested = [r["tested_on"] for r in runs]
-    if any(not isinstance(t, dict) for t in tested) or len({t.get("sha256") for t in tested}) < 2:
+    mlstat recorded their test records' fingerprint are checked by the records of their
+    predictions (their count shown as — where the fingerprints of the others differ)."""
+    tested = [t if isinstance(t := r["tested_on"], dict) else None for r in runs]
+    found: Sequence[int | None] | None = None
+    if len({t.get("sha256") for t in tested if t is not None}) > 1:
+        found = [None if t is None else t.get("count", 0) for t in tested]
+    elif None in tested:
+        found = judge.records_if_different()
+    if found is None:
         return []
-    counts = ", ".join(f"{t.get('count', 0):,}" for t in tested)
+    counts = ", ".join("—" if n is None else f"{n:,}" for n in found)
     if all("evaluates" in r["manifest"] for r in runs):
         return [f"the evaluations were made on different records ({counts} records; "
                 "different files, or the same file read otherwise): no run is named best; "

@@ -19,6 +19,7 @@ true classes, and the predictions give back the figures of each run's report; ot
 
 from __future__ import annotations
 
+import copy
 import math
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from mlstat_core.quality import stats
+from mlstat_core.quality.accuracy import NO_PREDICTION, coded, label_strings
 
 PAIRED_INDICATOR = "core.classification_accuracy"
 """The indicator whose figures can be recomputed from ``predictions.parquet``."""
@@ -40,6 +42,8 @@ MAX_CELLS = 4_000_000
 """Most numbers a batch of bootstrap draws holds (draws x combinations of classes)."""
 TOLERANCE = 1e-9
 """How far a figure recomputed from the predictions may lie from the report's."""
+COLUMNS = ("record_id", "true", "prediction")
+"""The columns of ``predictions.parquet`` a paired comparison reads."""
 
 
 def labelled_predictions(run_dir: Path, by_row: bool = False) -> pd.DataFrame | str:
@@ -49,13 +53,12 @@ def labelled_predictions(run_dir: Path, by_row: bool = False) -> pd.DataFrame | 
     every row of its file in order, and its records are the file's rows (its test records'
     fingerprint is by row), whether or not the run's loader named an id column."""
     from mlstat_core.artifacts import PREDICTIONS, RunFolder, read_predictions
-    from mlstat_core.quality.accuracy import NO_PREDICTION, label_strings
 
     folder = RunFolder.open(run_dir)
     if not (folder.path / PREDICTIONS).is_file():
         return f"{folder.path.name} has no {PREDICTIONS}"
-    frame = read_predictions(run_dir)  # checked against the manifest
-    if not {"record_id", "true", "prediction"} <= set(frame.columns):
+    frame = read_predictions(run_dir, columns=list(COLUMNS))  # checked against the manifest
+    if not set(COLUMNS) <= set(frame.columns):
         return f"the {PREDICTIONS} of {folder.path.name} has no true and predicted classes"
     if not by_row and frame["record_id"].duplicated().any():
         return f"the {PREDICTIONS} of {folder.path.name} names a record twice"
@@ -72,30 +75,42 @@ def record_index(ids: pd.Series) -> pd.Index:
     """Record ids as text, written as labels are (:func:`~mlstat_core.quality.accuracy.
     label_strings`): the id 1 of one run and 1.0 of another (an id column with a gap, read
     as floats) name the same record."""
-    from mlstat_core.quality.accuracy import label_strings
-
     return pd.Index(label_strings(ids.reset_index(drop=True)).to_numpy(), name="record_id")
 
 
+def other_records(first: pd.DataFrame, second: pd.DataFrame) -> str | None:
+    """Why two runs' labelled predictions (:func:`labelled_predictions`) are not of the
+    same test records, or None when they are."""
+    if len(first) != len(second) or not first.index.sort_values().equals(
+            second.index.sort_values()):
+        return "their predictions are not of the same records"
+    if not first["true"].equals(second["true"].reindex(first.index)):
+        return "their predictions give other true classes for the same records"
+    return None
+
+
 class Pair:
-    """Two runs' predictions of the same test records, coded as integers for counting."""
+    """Two runs' predictions of the same test records, coded as integers for counting as
+    the indicator codes them (:func:`~mlstat_core.quality.accuracy.coded`)."""
 
     def __init__(self, first: pd.DataFrame, second: pd.DataFrame) -> None:
         second = second.reindex(first.index)
-        labels = sorted(set(first["true"]) | set(first["prediction"])
-                        | set(second["prediction"]))
-        code = {label: i for i, label in enumerate(labels)}
-        self.k = len(labels)
-        self.true = first["true"].map(code).to_numpy(np.int64)
-        self.predicted = (first["prediction"].map(code).to_numpy(np.int64),
-                          second["prediction"].map(code).to_numpy(np.int64))
-        from mlstat_core.quality.accuracy import NO_PREDICTION
-
-        # as the indicator: "no prediction" is an error, and no class to average over
-        self.unscored = code.get(NO_PREDICTION) if NO_PREDICTION not in set(first["true"]) \
-            else None
+        codes = coded(first["true"], first["prediction"], second["prediction"])
+        self.k = len(codes.labels)
+        self.true = codes.true
+        self.predicted = codes.predicted
+        self.unscored = codes.unscored
         self.records = len(self.true)
-        self._differences: dict[str, np.ndarray] | None = None
+        self._draws: dict[str, Any] = {}  # the bootstrap, shared with the swapped pair
+        self._swapped = False
+
+    def swapped(self) -> Pair:
+        """The same pair, second run first; their bootstrap is drawn once, for whichever
+        order asks first, and the other order's differences are its negation."""
+        other = copy.copy(self)  # shallow: the two share their draws
+        other.predicted = self.predicted[::-1]
+        other._swapped = not self._swapped
+        return other
 
     @classmethod
     def of(cls, first: pd.DataFrame | str, second: pd.DataFrame | str) -> Pair | str:
@@ -104,11 +119,9 @@ class Pair:
             if isinstance(side, str):
                 return side
         assert isinstance(first, pd.DataFrame) and isinstance(second, pd.DataFrame)
-        if len(first) != len(second) or not first.index.sort_values().equals(
-                second.index.sort_values()):
-            return "their predictions are not of the same records"
-        if not first["true"].equals(second["true"].reindex(first.index)):
-            return "their predictions give other true classes for the same records"
+        other = other_records(first, second)
+        if other:
+            return other
         if not len(first):
             return "no test record has a known true class"
         return cls(first, second)
@@ -137,8 +150,9 @@ class Pair:
         draws of the records. Drawing records with replacement is drawing the counts of each
         (true, first, second) combination from a multinomial, so the cost does not grow
         with the number of records."""
-        if self._differences is not None:
-            return self._differences
+        if self._draws:
+            sign = 1 if self._draws["swapped"] == self._swapped else -1
+            return {name: sign * v for name, v in self._draws["differences"].items()}
         from scipy.sparse import csr_matrix
 
         k = self.k
@@ -165,8 +179,9 @@ class Pair:
                                                self.unscored) for run in sums]
             for name in found:
                 found[name].append(metrics[0][name] - metrics[1][name])
-        self._differences = {name: np.concatenate(v) for name, v in found.items()}
-        return self._differences
+        differences = {name: np.concatenate(v) for name, v in found.items()}
+        self._draws.update(swapped=self._swapped, differences=differences)
+        return differences
 
 
 def paired_test(pair: Pair, figure: str, level: float) -> dict[str, Any]:
