@@ -539,20 +539,23 @@ def malformed_csv(path: Path, exc: Exception, encoding: str, used: str,
 def undecodable_line(path: Path, encoding: str) -> tuple[int, str] | None:
     """The first line of ``path`` (counting from 1) that is not ``encoding`` text, with the
     reason; None when every line decodes (or the file cannot be read). The readers' own
-    errors say where in their buffer the bad byte was, not where in the file."""
+    errors say where in their buffer the bad byte was, not where in the file. A file named
+    ``.gz`` is counted in its uncompressed lines."""
     import codecs
+    import gzip
 
     number = 0
+    opener = gzip.open if Path(path).suffix.lower() == ".gz" else open
     try:
         decoder = codecs.getincrementaldecoder(encoding)()
-        with path.open("rb") as file:
+        with opener(path, "rb") as file:
             for line in file:
                 number += 1
                 decoder.decode(line)
             decoder.decode(b"", final=True)
     except UnicodeDecodeError as exc:
         return max(number, 1), exc.reason
-    except (OSError, LookupError):
+    except (OSError, LookupError, EOFError):  # gzip.BadGzipFile is an OSError
         return None
     return None
 

@@ -147,10 +147,11 @@ def test_a_column_missing_in_every_new_record_has_no_values_psi(households) -> N
     assert "0.0% in training to 100.0%" in warning and "no values to compare" in warning
 
 
-def test_the_chance_test_holds_at_one_percent_for_all_the_columns_together(households) -> None:
+def test_each_column_is_tested_at_one_percent_over_the_columns_compared(households) -> None:
     """Each column was tested at 1%: with the 10 budget columns, one batch of 20 records in
-    10 drawn from the training data itself was called drifted. Now each column is tested at
-    1% / (columns compared), so it is about one batch in 100 however many columns."""
+    10 drawn from the training data itself was called drifted (measured by simulation). Now
+    each column is tested at 1% / (columns compared) (Bonferroni), so it is at most about one
+    batch in 100 however many columns; a model of one column keeps the 1% level."""
     from mlstat_core.quality.drift import chance_psi
 
     columns = ["wfood", "wfuel", "wcloth", "walc", "wtrans", "wother", "totexp", "income",
@@ -167,5 +168,5 @@ def test_the_chance_test_holds_at_one_percent_for_all_the_columns_together(house
         assert value["psi_by_chance"] > chance_psi(expected, 20, 0.99)
     one = accumulate(build_profile(households, ["wfood"]), new)["columns"]["wfood"]
     expected = np.r_[profile["columns"]["wfood"]["shares"], 0.0]
-    assert one["psi_by_chance"] is None or \
-        one["psi_by_chance"] == chance_psi(expected, 20, 0.99)
+    assert one["psi"] > 0.2  # above the threshold, so the chance test decides (0.35)
+    assert one["psi_by_chance"] == chance_psi(expected, 20, 0.99)

@@ -111,8 +111,9 @@ def chance_psi(expected: np.ndarray, records: int, level: float = 0.99,
     """The PSI that ``records`` new records drawn from the training distribution itself
     exceed only with probability ``1 - level`` (simulated, seeded): with few records many bins
     stay empty and PSI is large by chance alone (20 records over 10 equal bins: up to 2.6 at
-    the 0.99 level). ``draws`` defaults to enough for about 20 draws beyond that quantile
-    (2,000 to 20,000)."""
+    the 0.99 level). ``draws`` defaults to enough for about 20 draws beyond that quantile,
+    from 2,000 up to 20,000 (reached at about 10 columns; with more the quantile rests on
+    fewer draws and is noisier)."""
     if records <= 0:
         return float("inf")
     if draws is None:

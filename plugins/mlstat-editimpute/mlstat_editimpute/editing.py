@@ -74,7 +74,10 @@ class Editor:
         p = len(self.variables)
         self.lower = np.full(p, -np.inf)
         self.upper = np.full(p, np.inf)
-        self.integer = np.array([v in declared for v in self.variables])
+        # whole-number solving and rounding, as before the whole-number edit: for every
+        # integer or categorical type, declared or guessed (categories are whole codes)
+        self.integer = np.array([infos.get(v, {}).get("type") in ("integer", "categorical")
+                                 for v in self.variables])
         self.scale = np.ones(p)
         self.steps = np.zeros(p)  # the precision each variable is recorded at (0: none)
         self.from_metadata = np.array([[infos.get(v, {}).get(k) is not None

@@ -151,19 +151,22 @@ def survey_variables(frame: pd.DataFrame, path: Path, p: SurveyParams,
 
 def _check_metadata_names(frame: pd.DataFrame, path: Path, variables: list[str],
                           infos: dict[str, VariableInfo]) -> None:
-    """DataError for a variable to edit that the metadata lacks while it describes a name
-    close to it that the data lacks (a typo: 'incme' for 'income'): its range, weight and
-    ``imputable = false`` would otherwise be silently ignored. The metadata may describe
-    other variables, edited elsewhere."""
+    """Warn of a variable to edit that the metadata lacks while it describes a name close to
+    it that the data lacks (a typo: 'incme' for 'income'): its range, weight and ``imputable
+    = false`` would otherwise be silently ignored. A warning, not an error: the metadata may
+    describe other variables, edited elsewhere, one of them named like this one ('wfood'
+    beside 'wfuel')."""
+    import warnings
+
     stray = [v for v in infos if v not in frame.columns]
     for v in variables:
         close = closest_name(v, stray) if v not in infos else None
         if close:
-            raise DataError(f"variable {v!r} to edit has no entry in the metadata, which "
-                            f"describes {close!r}, a name {path.name} lacks: correct the "
-                            f"metadata's variable name ({close!r} -> {v!r}?); as it is, "
-                            f"{v!r} would be edited without its type, range, weight and "
-                            "whether it may be imputed")
+            warnings.warn(f"variable {v!r} to edit has no entry in the metadata, which "
+                          f"describes {close!r}, a name {path.name} lacks: if that is a typo, "
+                          f"correct the metadata's variable name ({close!r} -> {v!r}); as it "
+                          f"is, {v!r} is edited without its type, range, weight and whether "
+                          "it may be imputed", UserWarning, stacklevel=2)
 
 
 class SurveyLoader(Loader):

@@ -328,8 +328,9 @@ class EditImputeModel(Model):
         be imputed keeps a reported 1.5, and one only guessed whole is rounded where its
         record still passes: both stay floats."""
         assert self.editor is not None
+        declared = {r.variables[0] for r in self.editor.whole_rules}
         return [v for j, v in enumerate(self.variables)
-                if self.editor.integer[j] and self.editor.imputable[j]]
+                if v in declared and self.editor.imputable[j]]
 
     def whole_variables(self) -> list[str]:
         """The variables recorded in whole numbers: integer or categorical, or recorded at a

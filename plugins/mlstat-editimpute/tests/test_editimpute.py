@@ -1231,6 +1231,10 @@ def test_a_model_saved_before_declared_types_edits_as_it_did(data: Dataset,
     (tmp_path / STATE_FILE).write_text(json.dumps(state))
     loaded = RatioModel.load(tmp_path)
     assert not any(r.name.endswith("_whole") for r in loaded.editor.rules)
+    # but its integer variables are still solved and rounded in whole numbers, as then
+    age = loaded.variables.index("age")
+    assert loaded.editor.integer[age] and loaded.editor.integer.tolist() == \
+        RatioModel(RatioModel.params_type()).fit(data).editor.integer.tolist()
     frame = data.frame.copy()
     frame.loc[3, "age"] = 25.5
     assert loaded.predict(frame).loc[3, "age"] == 25.5
@@ -1289,9 +1293,10 @@ def test_predictions_keep_declared_integers_whole_in_every_batch(data: Dataset) 
 
 
 def test_a_typo_in_a_metadata_variable_name_is_not_silently_ignored(tmp_path: Path) -> None:
-    """With the loader's `variables`, metadata describing 'incme' for 'income' was ignored:
-    'income' was edited without its range and its imputable = false. Without `variables`, the
-    error now suggests the column meant."""
+    """With the loader's `variables`, metadata describing 'incme' for 'income' was ignored
+    silently: 'income' was edited without its range and its imputable = false; now a warning
+    says so (an error would refuse a metadata file shared with other surveys). Without
+    `variables`, the error now suggests the column meant."""
     from mlstat_editimpute.loaders import SurveyLoader
     from mlstat_editimpute.params import SurveyParams
 
@@ -1299,8 +1304,8 @@ def test_a_typo_in_a_metadata_variable_name_is_not_silently_ignored(tmp_path: Pa
         tmp_path / "d.csv", index=False)
     pd.DataFrame({"variable": ["incme", "kids"], "imputable": [False, True],
                   "max": [500, 5]}).to_csv(tmp_path / "m.csv", index=False)
-    with pytest.raises(DataError, match=r"variable 'income' to edit has no entry in the "
-                                        r"metadata, which describes 'incme'"):
+    with pytest.warns(UserWarning, match=r"variable 'income' to edit has no entry in the "
+                                         r"metadata, which describes 'incme'"):
         SurveyLoader(SurveyParams(path="d.csv", metadata="m.csv", id="hh",
                                   variables=["income", "kids"])).load(tmp_path)
     with pytest.raises(DataError, match=r"'incme' \(did you mean 'income'\?\) that .*d.csv"):

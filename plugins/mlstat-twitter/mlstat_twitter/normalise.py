@@ -40,7 +40,8 @@ UNKNOWN_LANGUAGE = "und"
 _URL_RE = re.compile(r"(?:https?://\S+|www\.\S+|\bhttps?\b(?!\w))", re.IGNORECASE)
 _USER_RE = re.compile(r"(?<![\w@])@+\w+")
 _HASHTAG_RE = re.compile(r"(?<![\w#])#+(\w+)")
-_CAMEL_RE = re.compile(r"IJ[a-zß-ÿ]+|[A-ZÀ-ÖØ-Þ]+?(?=IJ[a-zß-ÿ])"  # Dutch IJ: one capital
+# the Dutch IJ is one capital where no capital precedes it (IJsland; AIJobs is AI Jobs)
+_CAMEL_RE = re.compile(r"(?<![A-ZÀ-ÖØ-Þ])IJ[a-zß-ÿ]+"
                        r"|[A-ZÀ-ÖØ-Þ]+(?=[A-ZÀ-ÖØ-Þ][a-zß-ÿ])|[A-ZÀ-ÖØ-Þ]?[a-zß-ÿ]+|[A-ZÀ-ÖØ-Þ]+"
                        r"|\d+|[^\W\d_]+")
 _ELONG_RES = {n: re.compile(r"(.)\1{" + str(n) + r",}", re.IGNORECASE) for n in (1, 2, 3)}

@@ -9,6 +9,7 @@ import pandas as pd
 
 from mlstat_core.errors import DataError
 from mlstat_twitter.params import LANGUAGE_CODES
+from mlstat_twitter.textfiles import undecodable
 
 
 def _lines(path: Path) -> list[str]:
@@ -20,12 +21,8 @@ def _lines(path: Path) -> list[str]:
     try:
         lines = path.read_text(encoding="utf-8-sig").split("\n")
     except UnicodeDecodeError as exc:
-        from mlstat_core.io import undecodable_line
-
-        found = undecodable_line(path, "utf-8")
-        what = f"{found[1]} on line {found[0]:,}" if found else exc.reason
-        raise DataError(f"{path} is not valid UTF-8 text ({what}); UMSAB files are UTF-8: "
-                        "save it as UTF-8") from None
+        raise DataError(f"{path} is not valid UTF-8 text ({undecodable(path, 'utf-8', exc)}); "
+                        "UMSAB files are UTF-8: save it as UTF-8") from None
     while lines and not lines[-1].strip():
         lines.pop()
     return lines

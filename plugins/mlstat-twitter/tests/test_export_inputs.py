@@ -44,6 +44,21 @@ def test_a_gzip_compressed_export_is_read(tmp_path: Path, name: str) -> None:
     assert list(frame["text"]) == ["Goeiemorgen"] and info["format"] == name.split(".")[1]
 
 
+@pytest.mark.parametrize("name", ["tweets.csv.gz", "tweets.jsonl.gz"])
+def test_a_gzip_file_not_in_its_encoding_names_the_uncompressed_line(tmp_path: Path,
+                                                                     name: str) -> None:
+    """The line search read the compressed bytes: a bad byte on line 6 was 'on line 1'."""
+    rows = ([f"{i},ok {i},{TIME}" for i in range(4)] + ["9,caf\xe9,x"]) if "csv" in name \
+        else [json.dumps({"id": str(i), "text": "ok", "created_at": TIME}) for i in range(4)] \
+        + ['{"id": "9", "text": "caf\xe9"}']
+    header = ["id,text,created_at"] if "csv" in name else [json.dumps(
+        {"id": "8", "text": "ok", "created_at": TIME})]
+    data = "\n".join(header + rows).encode("cp1252") + b"\n"
+    (tmp_path / name).write_bytes(gzip.compress(data))
+    with pytest.raises(DataError, match="on line 6"):
+        read_tweets(tmp_path / name)
+
+
 def test_a_damaged_gzip_file_says_so(tmp_path: Path) -> None:
     path = tmp_path / "tweets.jsonl.gz"
     path.write_bytes(b'{"id": "1", "text": "not compressed"}\n')

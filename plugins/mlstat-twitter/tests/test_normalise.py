@@ -86,4 +86,5 @@ def test_transform_fills_language_and_keeps_records() -> None:
 def test_a_dutch_ij_stays_one_capital_in_a_split_hashtag() -> None:
     clean = TweetNormaliser()
     assert clean.one("#IJzerwake en #VisitIJsland") == "ijzerwake en visit ijsland"
-    assert clean.one("#NOSIJzer #BlackFriday2017") == "nos ijzer black friday 2017"
+    # an acronym before a capital word keeps its letters: AI Jobs, not A IJobs
+    assert clean.one("#AIJobs #FBIJobs #BlackFriday2017") == "ai jobs fbi jobs black friday 2017"
