@@ -172,7 +172,9 @@ def read_x_export(path: Path, fmt: str, encoding: str = "utf-8",
                         + (", or set require_timestamp = false in [loader] for training "
                            "data, which needs no time" if option == LOADER_OPTION else ""))
     frame["created_at"] = parse_timestamps(raw_times)
-    note = naive_timestamp_note(raw_times, frame["created_at"], path.name)
+    # as for CSV: times not needed (training data) are read without a word on their zone
+    note = naive_timestamp_note(raw_times, frame["created_at"], path.name) \
+        if require_timestamp else None
     if note:
         warnings.warn(note, stacklevel=3)
     return frame, bad

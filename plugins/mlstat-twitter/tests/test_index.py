@@ -307,6 +307,27 @@ def test_timestamps_without_a_time_zone_are_read_as_utc_with_a_warning(tmp_path)
         read_tweets(path)  # every time with its zone: nothing to say
 
 
+def test_a_naive_time_is_warned_of_only_where_times_are_needed(tmp_path) -> None:
+    """JSON Lines as CSV: a stream warns of times without a zone, training data that says it
+    needs no time (``require_timestamp = false``) does not."""
+    import json
+    import warnings
+
+    from mlstat_twitter.loaders import read_tweets
+    from mlstat_twitter.params import TweetsParams
+
+    path = tmp_path / "tweets.jsonl"
+    path.write_text(json.dumps({"id": "1", "text": "a", "created_at": "2024-01-31 23:30:00"})
+                    + "\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match="carry no time zone"):
+        read_tweets(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        frame, _ = read_tweets(path, params=TweetsParams(path=str(path),
+                                                          require_timestamp=False))
+    assert frame["created_at"].tolist() == [pd.Timestamp("2024-01-31 23:30", tz="UTC")]
+
+
 TRUE_ERRORS = error_matrix(WEAK)
 """The classifier's true error rates in the simulations below (rows true, columns predicted)."""
 
