@@ -13,7 +13,7 @@ import re
 import shutil
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +128,8 @@ def worker_error(exc: Exception, what: str = "the input") -> Exception:
             f"{what}: Spark could not read the file {unreadable.group(1)}"
             f"{f' ({reason[:1].lower()}{reason[1:]})' if reason else ''}; check that it is "
             "complete and of its format (a file cut short by a failed copy, say)")
+    if "[UNABLE_TO_INFER_SCHEMA]" in message:
+        return errors.DataError(f"{what}: Spark finds no data files to read there: {NO_DATA}")
     colon = _COLON_PATH.search(message)
     if colon:
         return errors.DataError(f"{what}: Spark cannot read the file {colon.group(1)}: Hadoop "
@@ -198,6 +200,29 @@ def check_input(path: str, input_format: str = "auto") -> None:
     if not Path(path).exists():
         raise DataError(f"input {path} does not exist; check the path given to --input")
     spark_path(path)  # a name Spark cannot read
+    if Path(path).is_dir() and not holds_data(Path(path)):
+        unfinished = (Path(path) / "_temporary").exists()
+        raise DataError(f"input {path} is a folder without data files (Spark skips names "
+                        f"starting with _ or .): {NO_DATA}"
+                        f"{' (it holds only _temporary)' if unfinished else ''}")
+
+
+NO_DATA = ("an empty folder, or the output of a job that failed or has not finished; check "
+           "that the job writing it succeeded")
+
+
+def holds_data(folder: Path) -> bool:
+    """Whether Spark finds a file to read in ``folder`` or its partition folders: it skips
+    names starting with ``.`` or ``_`` (``_SUCCESS``, a killed job's ``_temporary``), but
+    not partition folders such as ``_year=2026``."""
+    def skipped(name: str) -> bool:
+        return name.startswith(".") or (name.startswith("_") and "=" not in name)
+
+    for _, folders, files in os.walk(folder):
+        folders[:] = [name for name in folders if not skipped(name)]
+        if any(not skipped(name) for name in files):
+            return True
+    return False
 
 
 def check_csv_values(job: ScoringJob) -> None:
@@ -330,23 +355,37 @@ def check_parts(folder: Path, reported: dict[int, int]) -> int:
     return sum(reported.values())
 
 
-def with_row_numbers(df: Any) -> Any:
+def with_row_numbers(df: Any, keep: bool = True) -> tuple[Any, Any]:
     """Number records in read order (what the local engine calls a record without an id),
-    with JVM expressions only: per-partition counts plus monotonically increasing ids."""
+    with JVM expressions only: per-partition counts plus monotonically increasing ids. With
+    ``keep`` the records are kept (``persist``, memory then local disk) from the counting
+    pass on, so that the passes after it (the range sample of ``partitions``, scoring, the
+    id and label checks) read them there, not the input again (a CSV file parsed each time).
+    Returns the numbered records and the kept ones, for the caller to ``unpersist``: None
+    where nothing is kept (Databricks serverless has no cache APIs), each pass then reading
+    the input."""
+    from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
-    df = df.withColumn("__mono", F.monotonically_increasing_id()) \
+    marked = df.withColumn("__mono", F.monotonically_increasing_id()) \
         .withColumn("__pid", F.spark_partition_id())
-    counts = dict(df.groupBy("__pid").count().collect())
+    kept = None
+    if keep:
+        with suppress(Exception):  # Spark Connect asks the server at once, which may refuse
+            kept = marked.persist(StorageLevel.MEMORY_AND_DISK)
+    marked = kept if kept is not None else marked
+    counts = dict(marked.groupBy("__pid").count().collect())
     offsets, total = [], 0
     for pid in range(max(counts, default=-1) + 1):
         offsets.append(total)
         total += counts.get(pid, 0)
     if not offsets:
-        return df.withColumn(ROW_COLUMN, F.lit(0).cast("long")).drop("__mono", "__pid")
-    offset = F.element_at(F.array(*[F.lit(o) for o in offsets]), F.col("__pid") + 1)
-    local = F.col("__mono") - F.shiftleft(F.col("__pid").cast("long"), 33)
-    return df.withColumn(ROW_COLUMN, (offset + local).cast("long")).drop("__mono", "__pid")
+        row = F.lit(0).cast("long")
+    else:
+        offset = F.element_at(F.array(*[F.lit(o) for o in offsets]), F.col("__pid") + 1)
+        local = F.col("__mono") - F.shiftleft(F.col("__pid").cast("long"), 33)
+        row = (offset + local).cast("long")
+    return marked.withColumn(ROW_COLUMN, row).drop("__mono", "__pid"), kept
 
 
 def spark_path(path: str) -> str:
@@ -454,6 +493,7 @@ class SparkEngine(Engine):
         self._session: Any = None
         self._notes: list[str] = []  # about the last input read
         self._numbered: Any = None  # the last input, its records numbered (ROW_COLUMN)
+        self._kept: Any = None  # the last input's records as kept by Spark (with_row_numbers)
 
     @property
     def session(self) -> Any:
@@ -503,9 +543,10 @@ class SparkEngine(Engine):
                 factory: str, what: str, steps: list[tuple[str, str, Any]],
                 id_column: str | None = None, probabilities: bool = True,
                 write_to: str | None = None, drift_profile: dict[str, Any] | None = None,
-                task: Any = None, model_name: str = "the model") -> Any:
+                task: Any = None, model_name: str = "the model", keep: bool = False) -> Any:
         """The scored DataFrame: predictions, or with ``write_to`` the per-partition counts
-        of predictions the workers wrote there."""
+        of predictions the workers wrote there. ``keep``: Spark keeps the numbered records
+        for the job's later passes (``with_row_numbers``)."""
         from mlstat_core.sklearn_model import require_columns
 
         # every column of the records reaches the model, as with the local engine: a model
@@ -519,7 +560,7 @@ class SparkEngine(Engine):
         # the records' order when repartitioned (``in_order``)
         if id_column != ROW_COLUMN:
             id_column = id_column_of(df.columns, model, id_column)
-            df = with_row_numbers(df)
+            df, self._kept = with_row_numbers(df, keep)
         self._numbered = df
         sample = to_pandas(df.limit(50))  # before repartitioning: no shuffle for 50 records
         if self.params.partitions:
@@ -552,28 +593,35 @@ class SparkEngine(Engine):
             check_csv_values(job)
         check_output_name(job.output_url or job.output)
         check_writer(self.params.writer, job.output_url or job.output)
-        # entered first: an output folder that may not be replaced fails before Spark starts
-        with quiet_interrupt(), partial_output(job.output_url or job.output) as target:
-            _ = self.session
-            startup = time.perf_counter() - start
+        try:
+            # entered first: an output folder that may not be replaced fails before Spark starts
+            with quiet_interrupt(), partial_output(job.output_url or job.output) as target:
+                _ = self.session
+                startup = time.perf_counter() - start
+                with user_errors(f"input {job.input}"):
+                    df = self.read(job)
+                    arrow = self._arrow_writes(target)
+                    # the workers that write also count every record for the drift check
+                    drift = drift_accumulator(job.folder) if self.params.drift_sample else None
+                    scored = self._scored(df, job.model, job.model_files(), job.model_factory,
+                                          f"input {job.input}", job.step_factories,
+                                          job.id_column, job.probabilities,
+                                          write_to=target if arrow else None,
+                                          drift_profile=drift.profile if arrow and drift
+                                          else None, task=job.task, model_name=job.model_name,
+                                          keep=self._reads_csv(job))
+                    rows = self._write_arrow(scored, Path(target), drift) if arrow else \
+                        self._write_spark(scored, target)
+            # a CSV input: from the records Spark kept (with_row_numbers), not parsed again
             with user_errors(f"input {job.input}"):
-                df = self.read(job)
-                arrow = self._arrow_writes(target)
-                # the workers that write also count every record for the drift check
-                drift = drift_accumulator(job.folder) if self.params.drift_sample else None
-                scored = self._scored(df, job.model, job.model_files(), job.model_factory,
-                                      f"input {job.input}", job.step_factories, job.id_column,
-                                      job.probabilities, write_to=target if arrow else None,
-                                      drift_profile=drift.profile if arrow and drift else None,
-                                      task=job.task, model_name=job.model_name)
-                rows = self._write_arrow(scored, Path(target), drift) if arrow else \
-                    self._write_spark(scored, target)
-        with user_errors(f"input {job.input}"):
-            unseen = self._unseen(df, job.model)
-            column = id_column_of(df.columns, job.model, job.id_column)
-            repeats = id_warnings(self._numbered, column, job.cli) if column else []
-            drift_result = (drift.result() if arrow else self._drift(df, job, drift)) \
-                if drift is not None else None
+                unseen = self._unseen(self._numbered, job.model)
+                column = id_column_of(df.columns, job.model, job.id_column)
+                repeats = id_warnings(self._numbered, column, job.cli) if column else []
+                drift_result = (drift.result() if arrow else
+                                self._drift(self._numbered, job, drift)) \
+                    if drift is not None else None
+        finally:
+            self._release()
         seconds = time.perf_counter() - start
         summary = finish_summary(job, rows, seconds, unseen, drift_result, "spark.spark",
                                  {"startup_seconds": startup, "master": self.params.master,
@@ -586,6 +634,15 @@ class SparkEngine(Engine):
         summary.warnings += repeats
         summary.notes += self._notes
         return summary
+
+    def _release(self) -> None:
+        """Free the records Spark kept for the job (memory and local disk), whether it
+        succeeded or not; a JVM that is gone has nothing left to free."""
+        kept, self._kept, self._numbered = self._kept, None, None
+        if kept is None:
+            return
+        with suppress(Exception):  # the JVM stopped: its cache went with it
+            kept.unpersist()
 
     def _input_format(self, job: ScoringJob) -> str:
         """``table``, ``parquet``, ``csv`` (or another format, refused by ``read``): the
@@ -620,7 +677,8 @@ class SparkEngine(Engine):
     def _write_arrow(self, scored: Any, folder: Path, drift: Any = None) -> int:
         """Run the job whose workers write the part files into ``folder``; their record
         counts, summed and checked against the part files the driver sees there
-        (``check_parts``), and their drift counts added to ``drift``."""
+        (``check_parts``), and their drift counts added to ``drift``. ``_SUCCESS`` then marks
+        the folder complete, as Spark's writer does."""
         import json
 
         reported: dict[int, int] = {}
@@ -628,7 +686,9 @@ class SparkEngine(Engine):
             reported[int(part)] = reported.get(int(part), 0) + int(count)
             if drift is not None and state:
                 drift.add(json.loads(state))
-        return check_parts(folder, reported)
+        records = check_parts(folder, reported)
+        (folder / "_SUCCESS").touch()  # what schedulers and downstream jobs wait for
+        return records
 
     def _write_spark(self, scored: Any, target: str) -> int:
         writer = scored.write.option("parquet.enable.dictionary",

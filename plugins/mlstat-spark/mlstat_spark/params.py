@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Any, Literal
 
@@ -12,10 +13,50 @@ from mlstat_core.components import Params
 MASTER = re.compile(
     r"local(\[(\*|[1-9]\d*)(,\s*[1-9]\d*)?\])?"          # local, local[4], local[*,2]
     r"|local-cluster\[\d+,\s*\d+,\s*\d+\]"
-    r"|spark://[^\s/:,]+(:\d+)?(,[^\s/:,]+(:\d+)?)*"     # standalone, with standby masters
-    r"|yarn|k8s://\S+|sc://[^\s/:]+(:\d+)?(/\S*)?")
-MASTER_FORMS = ("local, local[N], local[*], spark://host:7077, yarn, k8s://https://host:port "
-                "or sc://host:15002")
+    r"|yarn|k8s://\S+")
+MASTER_FORMS = ("local, local[N], local[*], spark://host:7077 (spark://[::1]:7077 for an IPv6 "
+                "address), yarn, k8s://https://host:port or sc://host:15002")
+_HOST_PORT = re.compile(r"\[(?P<ipv6>[^\[\]]*)\](?::(?P<port6>\d+))?"
+                        r"|(?P<host>[^\s/:\[\],;]+)(?::(?P<port>\d+))?")
+
+
+def host_port(part: str, default_port: int) -> tuple[str, int]:
+    """``host``, ``host:port`` or, as in URLs, an IPv6 address in brackets (``[::1]:7077``,
+    ``[fe80::1%eth0]``) as a host and port; ValueError saying what is wrong otherwise."""
+    match = _HOST_PORT.fullmatch(part)
+    if match is None:
+        if "[" not in part and "]" not in part and part.count(":") > 1:
+            raise ValueError(f"{part!r} looks like an IPv6 address: write it in brackets, the "
+                             f"port after them (spark://[::1]:7077)")
+        raise ValueError(f"{part!r} is not host, host:port or [IPv6 address]:port")
+    host, port = match["host"], match["port"]
+    if match["ipv6"] is not None:
+        host, port = match["ipv6"], match["port6"]
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ValueError(f"[{host}] is not an IPv6 address") from None
+    number = int(port) if port is not None else default_port
+    if not 0 < number < 65536:
+        raise ValueError(f"port {port} of {part!r} is not between 1 and 65535")
+    return host, number
+
+
+def master_addresses(master: str) -> list[tuple[str, int]]:
+    """The host and port of each master a ``spark://`` URL names (standby masters follow
+    commas: ``spark://a:7077,b:7077``), or of the server of an ``sc://`` URL (its ``/;key=value``
+    settings left aside); none for other masters. ValueError saying what is wrong."""
+    if master.startswith("spark://"):
+        hosts = master[len("spark://"):]
+        if not hosts:
+            raise ValueError("no host after spark://")
+        return [host_port(part, 7077) for part in hosts.split(",")]
+    if master.startswith("sc://"):
+        server = master[len("sc://"):].split("/", 1)[0]
+        if not server:
+            raise ValueError("no host after sc://")
+        return [host_port(server, 15002)]
+    return []
 
 
 class SparkParams(Params):
@@ -54,9 +95,16 @@ class SparkParams(Params):
     def _known_master(cls, value: str) -> str:
         """A master Spark can start with, checked by ``mlstat validate`` (Spark itself says
         only that it could not parse it, after starting its JVM)."""
-        if not MASTER.fullmatch(value.strip()):
+        value = value.strip()
+        if value.startswith(("spark://", "sc://")):
+            try:
+                master_addresses(value)
+            except ValueError as exc:
+                raise ValueError(f"not a Spark master URL: {exc}; give one of "
+                                 f"{MASTER_FORMS}") from None
+        elif not MASTER.fullmatch(value):
             raise ValueError(f"not a Spark master URL; give one of {MASTER_FORMS}")
-        return value.strip()
+        return value
 
     @field_validator("config", mode="before")
     @classmethod

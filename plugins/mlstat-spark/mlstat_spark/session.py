@@ -13,10 +13,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from mlstat_core.errors import ConfigError, PluginError
-from mlstat_spark.params import SparkParams
+from mlstat_spark.params import SparkParams, master_addresses
 
 LOG4J2 = Path(__file__).with_name("log4j2.properties")
 
@@ -83,19 +82,23 @@ def check_java() -> None:
 
 
 def check_master(master: str, timeout: float) -> None:
-    """Fail fast when a standalone master does not answer, instead of hanging in retries."""
-    if not master.startswith(("spark://", "sc://")):
-        return
-    parsed = urlparse(master)
-    host, port = parsed.hostname, parsed.port or (7077 if master.startswith("spark") else 15002)
+    """Fail fast when no ``spark://`` master (the active one or a standby) or Spark Connect
+    server answers, instead of hanging in retries."""
     try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return
-    except OSError as exc:
+        addresses = master_addresses(master)
+    except ValueError as exc:
+        raise ConfigError(f"Spark master {master} is not a master URL: {exc}") from None
+    failures = []
+    for host, port in addresses:
+        try:
+            with socket.create_connection((host, port), timeout=timeout):
+                return
+        except OSError as exc:
+            failures.append(exc.strerror or str(exc))
+    if failures:
         raise PluginError(
-            f"Spark master {master} is unreachable ({exc.strerror or exc}); check the URL "
-            f"(--spark-master or [predict.options] master) and that the cluster is up"
-        ) from None
+            f"Spark master {master} is unreachable ({failures[0]}); check the URL "
+            f"(--spark-master or [predict.options] master) and that the cluster is up")
 
 
 def check_cluster_config(master: str) -> None:

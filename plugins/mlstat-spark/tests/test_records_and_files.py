@@ -71,6 +71,77 @@ def test_partitions_keep_the_input_order_the_dtypes_and_the_records_numbers(spar
     pd.testing.assert_frame_equal(imputed, pd.read_parquet(tmp_path / "ei-spark.parquet"))
 
 
+def records_read_since(session, stage: int) -> tuple[int, int]:
+    """The records Spark's stages after ``stage`` read, from its status store, and the last
+    stage's id. A read of records Spark kept (``persist``) counts one per kept batch (10,000
+    records at most each), a read of the input one per record."""
+    context = session.sparkContext
+    context._jsc.sc().listenerBus().waitUntilEmpty()  # the store is updated asynchronously
+    jvm = context._jvm
+    stages = context._jsc.sc().statusStore().stageList(
+        jvm.java.util.ArrayList(), False, False, context._gateway.new_array(jvm.double, 0),
+        jvm.java.util.ArrayList())
+    found = [stages.apply(i) for i in range(stages.size())]
+    return (sum(s.inputRecords() for s in found if s.stageId() > stage),
+            max((s.stageId() for s in found), default=stage))
+
+
+def test_the_input_is_read_once_and_released_after_the_job(spark_engine, budget_csv,
+                                                           tmp_path):
+    """The engine read its input up to four times (row numbers, the range sample of
+    ``partitions``, scoring, the id and label checks): a CSV file was parsed each time. The
+    numbered records are now kept by Spark (memory, then local disk) for the job and
+    released after it, whether it succeeds or fails. Either writer marks its output complete
+    with ``_SUCCESS`` (the workers' writer left none)."""
+    session = spark_engine.session
+    persisted = session.sparkContext._jsc.getPersistentRDDs
+    run = mlstat_core.run(budget_pipeline(budget_csv))
+    new = pd.read_csv(budget_csv)  # with the target: its labels are checked too
+    new.insert(0, "hh", [f"h{i:05d}" for i in range(len(new))])
+    new.to_csv(tmp_path / "new.csv", index=False)
+    predict_file(run.run_dir, tmp_path / "new.csv", tmp_path / "local.parquet", id_column="hh")
+    _, stage = records_read_since(session, -1)
+    for n, options in enumerate(({"partitions": 3}, {"writer": "spark"})):
+        out = tmp_path / f"spark-{n}.parquet"
+        summary = predict_file(run.run_dir, tmp_path / "new.csv", out, engine="spark",
+                               engine_options={**SPARK, **options}, id_column="hh")
+        read, stage = records_read_since(session, stage)
+        # the input once, and the kept records in one batch per partition for each later pass;
+        # with Spark's writer, the output's records too, counted from its Parquet footers
+        once = len(new) * (2 if options.get("writer") == "spark" else 1)
+        assert summary.records == len(new) and once <= read <= once + 20, options
+        assert persisted().isEmpty()
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "local.parquet"),
+                                      pd.read_parquet(out))
+        # complete, as schedulers and downstream jobs check (the workers' writer had no mark)
+        assert (out / "_SUCCESS").is_file()
+    new["income"] = new["income"].astype(object)
+    new.loc[1200, "income"] = "unknown"  # a worker's error, after the records were kept
+    new.to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(DataError, match="raised on a Spark worker"):
+        predict_file(run.run_dir, tmp_path / "bad.csv", tmp_path / "bad.parquet",
+                     engine="spark", engine_options=SPARK, id_column="hh")
+    assert persisted().isEmpty()
+
+
+def test_without_spark_s_cache_the_records_are_numbered_all_the_same(spark_engine,
+                                                                     monkeypatch):
+    """Databricks serverless (Spark Connect) refuses ``persist``: the job must still run,
+    each pass reading the input as before."""
+    from mlstat_spark.engine import with_row_numbers
+    from mlstat_spark.worker import ROW_COLUMN
+
+    df = spark_engine.session.range(0, 50, numPartitions=3)
+
+    def refused(self, *args, **kwargs):
+        raise RuntimeError("[NOT_SUPPORTED_WITH_SERVERLESS] PERSIST TABLE is not supported")
+
+    monkeypatch.setattr(type(df), "persist", refused)
+    numbered, kept = with_row_numbers(df)
+    assert kept is None
+    assert [(r["id"], r[ROW_COLUMN]) for r in numbered.collect()] == [(i, i) for i in range(50)]
+
+
 def test_csv_values_are_read_as_pandas_reads_them(spark_engine, budget_csv, tmp_path):
     """A quoted value holding a line break used to be cut into two records by Spark's
     line-by-line reader (a one-column file silently gained records, others failed with a
@@ -268,13 +339,50 @@ def test_the_master_and_settings_are_checked_by_validate():
                    "yarn", "k8s://https://host:443", "sc://host:15002/;token=x"):
         assert SparkParams(master=master).master == master
     for master in ("locale[2]", "", "local[0]", "spark://", "yarn-client"):
-        with pytest.raises(ValueError, match="not a Spark master URL; give one of local"):
+        with pytest.raises(ValueError, match="not a Spark master URL.*give one of local"):
             SparkParams(master=master)
     # TOML numbers and booleans are Spark's text settings
     params = SparkParams(config={"spark.sql.shuffle.partitions": 8,
                                  "spark.sql.adaptive.enabled": False})
     assert params.config == {"spark.sql.shuffle.partitions": "8",
                              "spark.sql.adaptive.enabled": "false"}
+
+
+def test_ipv6_masters_are_accepted_in_brackets_and_malformed_ones_named():
+    from mlstat_spark.params import SparkParams, master_addresses
+
+    for master in ("spark://[::1]:7077", "spark://[fe80::1]:7077", "spark://[fe80::1%eth0]",
+                   "spark://a:7077,[::1]:7078", "sc://[::1]:15002/;token=x"):
+        assert SparkParams(master=master).master == master
+    assert master_addresses("spark://a,[::1]:7078") == [("a", 7077), ("::1", 7078)]
+    for master, reason in (("spark://::1:7077", "write it in brackets"),
+                           ("spark://[::1", "is not host, host:port or"),
+                           ("spark://[zz::1]:7077", r"\[zz::1\] is not an IPv6 address"),
+                           ("spark://h:99999", "port 99999 .* is not between 1 and 65535"),
+                           ("spark://a:7077,,b:7077", "is not host, host:port")):
+        with pytest.raises(ValueError, match=f"not a Spark master URL: .*{reason}"):
+            SparkParams(master=master)
+
+
+def test_the_reachability_check_reads_ipv6_and_standby_masters():
+    """Any master of the list that answers will do (Spark registers with the active one);
+    a list once failed the check with Python's "Port could not be cast to integer"."""
+    import socket
+
+    from mlstat_spark.session import check_master
+
+    try:
+        server = socket.create_server(("::1", 0), family=socket.AF_INET6)
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    with server:
+        port = server.getsockname()[1]
+        check_master(f"spark://[::1]:{port}", 2)
+        check_master(f"spark://127.0.0.1:1,[::1]:{port}", 2)
+    with pytest.raises(PluginError, match=r"spark://127.0.0.1:1,\[::1\]:\d+ is unreachable"):
+        check_master(f"spark://127.0.0.1:1,[::1]:{port}", 2)
+    with pytest.raises(ConfigError, match="not a master URL: port 99999"):
+        check_master("spark://127.0.0.1:99999", 2)
 
 
 def test_validate_names_a_bad_master_in_a_pipeline_file(budget_csv):

@@ -413,6 +413,40 @@ def test_a_missing_local_input_is_named_before_spark_starts(monkeypatch, tmp_pat
     engine.check_input("catalog.new_products", "table")
 
 
+def test_an_input_folder_without_data_files_is_named_before_spark_starts(monkeypatch,
+                                                                        tmp_path):
+    """An empty folder, or what a killed Spark job left (``_temporary`` only), reached the
+    user as Spark's UNABLE_TO_INFER_SCHEMA blamed on the plugin ("report it to its
+    authors")."""
+    from types import SimpleNamespace
+
+    from mlstat_spark import engine
+    from mlstat_spark.params import SparkParams
+
+    def started(params):
+        raise AssertionError("Spark was started")
+
+    monkeypatch.setattr(engine, "get_session", started)
+    folder = tmp_path / "upstream.parquet"
+    (folder / "_temporary" / "0").mkdir(parents=True)
+    (folder / "_temporary" / "0" / "part-00000.parquet").write_bytes(b"PAR1")
+    (folder / ".part-00000.parquet.crc").write_bytes(b"")
+    job = SimpleNamespace(input=str(folder), output=tmp_path / "out.parquet", output_url=None)
+    with pytest.raises(DataError, match=r"^input .*upstream\.parquet is a folder without data "
+                                        r"files .* has not finished.*only _temporary"):
+        engine.SparkEngine(SparkParams()).score_file(job)
+    assert not (tmp_path / "out.parquet").exists()
+    (folder / "_year=2026").mkdir()  # a partition folder: read by Spark
+    (folder / "_year=2026" / "part-00000.parquet").write_bytes(b"PAR1")
+    assert engine.holds_data(folder)
+    (tmp_path / "empty").mkdir()
+    assert not engine.holds_data(tmp_path / "empty")
+    empty = engine.worker_error(RuntimeError("[UNABLE_TO_INFER_SCHEMA] Unable to infer schema "
+                                             "for Parquet. It must be specified manually."),
+                                "input s3a://bucket/new/")
+    assert isinstance(empty, DataError) and "no data files" in str(empty)
+
+
 def test_yarn_without_its_hadoop_configuration_fails_before_starting(monkeypatch, tmp_path):
     from mlstat_spark import session
     from mlstat_spark.params import SparkParams
