@@ -40,22 +40,30 @@ class MacroF1ByLanguage(Indicator):
                           "note": f"fewer than {p.min_records} test records: not scored"}
                 continue
             value = macro_f1(y_true[mask], y_pred[mask])
+            interval = macro_f1_interval(y_true[mask], y_pred[mask], p.bootstrap, p.level,
+                                         ctx.seed)
             per[g] = {"records": n, "macro_f1": value,
+                      "interval": list(interval) if interval else None,
                       "accuracy": float((y_true[mask] == y_pred[mask]).mean())}
             results.append(IndicatorResult(
-                f"macro_f1_{g}", "accuracy", value,
+                f"macro_f1_{g}", "accuracy", value, interval=interval,
                 explanation=f"Macro-F1 on the {n} test tweets in language {g!r}: the mean over "
                             "sentiment classes of F1, so rare classes count as much as common "
-                            "ones.", details={"language": g, "records": n}))
+                            "ones" + _interval_note(interval, p.level),
+                details={"language": g, "records": n}))
         scored = {g: d["macro_f1"] for g, d in per.items() if d["macro_f1"] is not None}
+        unscored = sorted(g for g, d in per.items() if d["macro_f1"] is None)
         plot = Plot("Macro-F1 per language", "bar",
                     {"labels": list(scored), "series": {"macro-F1": list(scored.values())},
                      "y_label": "macro-F1", "y_range": [0, 1]})
         head = IndicatorResult(
             "macro_f1_by_language", "accuracy", overall,
+            interval=macro_f1_interval(y_true, y_pred, p.bootstrap, p.level, ctx.seed),
             explanation="Macro-F1 over all test tweets, and per language (details): a model "
                         "good in one language may be poor in another, and the index of a "
-                        "language inherits its errors.",
+                        "language inherits its errors."
+                        + (f" Not scored, with fewer than {p.min_records} test tweets: "
+                           f"{', '.join(unscored)}." if unscored else ""),
             details={"per_language": per,
                      "mean_over_languages": float(np.mean(list(scored.values())))
                      if scored else None},
@@ -192,6 +200,38 @@ def _latest_change(latest: pd.Series, shown: str) -> IndicatorResult:
                     "and cancels in the change.",
         details={"from": str(latest["change_from"]), "to": str(latest["period"])},
         headline=True)
+
+
+WIDE_INTERVAL = 0.2
+"""A language's macro-F1 interval wider than this earns a remark in its explanation."""
+
+
+def macro_f1_interval(y_true: np.ndarray, y_pred: np.ndarray, repetitions: int, level: float,
+                      seed: int) -> tuple[float, float] | None:
+    """Percentile bootstrap interval of :func:`macro_f1` (test tweets drawn with replacement),
+    as the core gives its macro-F1; None without replicates or when no tweet is wrong (every
+    replicate would then be perfect)."""
+    from mlstat_core.quality import stats
+
+    if repetitions <= 0 or not len(y_true) or (y_true == y_pred).all():
+        return None
+    labels = sorted(set(y_true) | set(y_pred))
+    code = {label: i for i, label in enumerate(labels)}
+    matrix = stats.confusion(np.array([code[v] for v in y_true]),
+                             np.array([code[v] for v in y_pred]), len(labels))
+    boot = stats.confusion_metrics(stats.bootstrap_confusion(matrix, repetitions, seed))
+    return stats.percentile_interval(boot["macro_f1"], level)
+
+
+def _interval_note(interval: tuple[float, float] | None, level: float) -> str:
+    if interval is None:
+        return "."
+    shown = f"{round(level * 100, 2):g}%"
+    note = f", with its {shown} percentile bootstrap interval."
+    if interval[1] - interval[0] > WIDE_INTERVAL:
+        note += (" The interval is wide: too few test tweets in this language to tell it from "
+                 "another language or model by a few points; label more to compare.")
+    return note
 
 
 def macro_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:

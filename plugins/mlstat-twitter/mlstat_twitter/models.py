@@ -22,9 +22,15 @@ from mlstat_core.threads import limited_threads
 from mlstat_twitter.augment import augmented_class
 from mlstat_twitter.index import confusion_counts, sentiment_index
 from mlstat_twitter.lexicons import LEGACY_LEXICONS, default_lexicons, lexicon_tokens, vader_scores
-from mlstat_twitter.loaders import STREAM_KEY, read_tweets
+from mlstat_twitter.loaders import STREAM_KEY, language_codes, read_tweets
 from mlstat_twitter.normalise import UNKNOWN_LANGUAGE, TweetNormaliser, identify_language
-from mlstat_twitter.params import SentimentParams, TweetsParams, VaderParams, base_model_problem
+from mlstat_twitter.params import (
+    LanguageParams,
+    SentimentParams,
+    TweetsParams,
+    VaderParams,
+    base_model_problem,
+)
 from mlstat_twitter.textfiles import STREAM_OPTION
 
 BASE_DIR = "base"
@@ -43,10 +49,12 @@ def _joined(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
 
 def languages_of(frame: pd.DataFrame, column: str, candidates: list[str],
                  identify: bool, texts: pd.Series) -> np.ndarray:
-    """The language column where it is filled; identified from the text where it is not."""
+    """The language column where it is filled, read as the loaders read it (``nl-BE``,
+    ``Dutch`` -> ``nl``; X's ``und``, ``qme``, ... missing); identified from the text where
+    it is not."""
     if column in frame.columns:
-        lang = np.array(frame[column].astype(object).where(frame[column].notna(), None)
-                        .tolist(), dtype=object)
+        codes = language_codes(frame[column])
+        lang = np.array(codes.astype(object).where(codes.notna(), None).tolist(), dtype=object)
     else:
         lang = np.full(len(frame), None, dtype=object)
     missing = np.array([v is None or str(v).strip() == "" for v in lang], dtype=bool)
@@ -104,6 +112,37 @@ def sample_problems(counts: np.ndarray, classes: list[str], labels: pd.Series,
     return notes
 
 
+LANGUAGE_MIX_DISTANCE = 0.2
+"""A stream whose languages' shares differ from those of the confusion matrix's tweets by more
+than this (total variation distance: the share of tweets that would have to change language)
+earns a warning."""
+
+
+def _shares(counts: dict[str, int]) -> str:
+    total = sum(counts.values()) or 1
+    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return ", ".join(f"{lang} {n / total:.0%}" for lang, n in top[:6])
+
+
+def language_mix_note(stream: pd.Series, reference: dict[str, int] | None) -> str | None:
+    """The warning on a stream whose mix of languages is far from that of the tweets the
+    confusion matrix was estimated on: the matrix pools their errors, so where the classifier
+    errs differently by language the adjustment fits the one mix and not the other."""
+    if not reference or not len(stream):
+        return None
+    counts = {str(k): int(v) for k, v in stream.value_counts().items()}
+    ref_total, total = sum(reference.values()), sum(counts.values())
+    languages = set(counts) | set(reference)
+    distance = 0.5 * sum(abs(counts.get(g, 0) / total - reference.get(g, 0) / ref_total)
+                         for g in languages)
+    if distance <= LANGUAGE_MIX_DISTANCE:
+        return None
+    return (f"the stream's languages ({_shares(counts)}) differ from those of the tweets the "
+            f"confusion matrix was estimated on ({_shares(reference)}): the matrix pools their "
+            "errors, so where the classifier errs differently by language the adjusted index "
+            "is biased; label some tweets of the stream and give them as confusion_sample")
+
+
 def check_label_spellings(*datasets: Dataset | None) -> None:
     """Refuse labels that differ only in case or spaces (``Positive`` beside ``positive``):
     each would be a class of its own, and the index counts only the configured label as
@@ -136,11 +175,15 @@ class IndexingModel(Model):
         require_columns(train.frame, [*train.roles.text, train.roles.target], "training data")
 
     def _store_confusion(self, validation: Dataset, source: str) -> None:
-        predicted = self.predict(validation.frame)["prediction"]
-        counts = confusion_counts(validation.y.astype(str), predicted, self.classes_ or [])
+        scored = self.predict(validation.frame)
+        counts = confusion_counts(validation.y.astype(str), scored["prediction"],
+                                  self.classes_ or [])
         self.state["confusion"] = counts.tolist()
         self.state["confusion_source"] = source
         self.state["validation_records"] = int(len(validation))
+        if "language" in scored.columns:
+            self.state["confusion_languages"] = {
+                str(k): int(v) for k, v in scored["language"].value_counts().sort_index().items()}
 
     def write_outputs(self, directory: Path, predictions: pd.DataFrame,
                       test: Dataset) -> list[Path]:
@@ -165,6 +208,11 @@ class IndexingModel(Model):
         predicted, predict_notes = self._score(frame)
         notes += predict_notes
         confusion, source = self._index_confusion(policy, notes)
+        if not policy.get("confusion_sample") and "language" in predicted.columns:
+            note = language_mix_note(predicted["language"],
+                                     self.state.get("confusion_languages"))
+            if note:
+                notes.append(note)
         for note in notes:
             warnings.warn(note, stacklevel=2)
         p = index or self.params.index
@@ -371,8 +419,32 @@ class SentimentModel(IndexingModel):
             raise ModelError(f"{self.params.base} learnt no classes")
         self.state.update(languages=sorted(set(inner_train.frame[LANG])),
                           language_augmented=augment)
+        note = self._lacking_classes_note(inner_train.frame)
+        if note:
+            warnings.warn(note, stacklevel=3)
         self._store_confusion(validation, source)
         return self
+
+    def _lacking_classes_note(self, inner: pd.DataFrame) -> str | None:
+        """The warning on training languages without tweets of some class: with the language
+        as a feature the model learns that their tweets are never of it."""
+        if not self.params.language_feature or inner[LANG].nunique() < 2:
+            return None
+        classes = set(self.classes_ or [])
+        lacking = {lang: sorted(classes - set(labels))
+                   for lang, labels in inner.groupby(LANG)[LABEL]}
+        lacking = {lang: missing for lang, missing in lacking.items() if missing}
+        if not lacking:
+            return None
+        shown = "; ".join(f"{lang} has no {', '.join(missing[:5])}"
+                          + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+                          for lang, missing in sorted(lacking.items())[:5])
+        if len(lacking) > 5:
+            shown += f"; {len(lacking) - 5} more language(s)"
+        return (f"training tweets of some languages lack classes ({shown}): with the language "
+                "as a feature the model learns that their tweets are seldom of these classes, "
+                "and scores their tweets so; label tweets of every class in each language, or "
+                "set language_feature = false")
 
     def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
         out = self._predicted(frame)
@@ -404,12 +476,18 @@ class SentimentModel(IndexingModel):
         if "language_seen" not in predicted.columns:
             return None
         unseen = ~predicted["language_seen"].astype(bool).to_numpy()
-        if not unseen.any() or not self.params.language_feature:
+        if not self.params.language_feature:  # a tweet without words is no other language
+            unseen &= predicted["language"].to_numpy() != UNKNOWN_LANGUAGE
+        if not unseen.any():
             return None
         found = sorted(set(predicted["language"].to_numpy()[unseen]))
-        return (f"{int(unseen.sum())} tweet(s) in language(s) {', '.join(found)} that the model "
-                "was not trained on: scored by the multilingual model without a language "
-                "feature (expect lower accuracy)")
+        shown = [f"{code} (undetermined)" if code == UNKNOWN_LANGUAGE else code
+                 for code in found]
+        how = ("scored by the multilingual model without a language feature"
+               if self.params.language_feature else
+               f"scored by a model trained on {', '.join(self.state.get('languages', []))} only")
+        return (f"{int(unseen.sum())} tweet(s) in language(s) {', '.join(shown)} that the model "
+                f"was not trained on: {how} (expect lower accuracy)")
 
     def save(self, directory: Path) -> None:
         directory = Path(directory)
@@ -502,14 +580,37 @@ class VaderModel(IndexingModel):
         return proba
 
     def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
+        out = self._predicted(frame)
+        note = self.unseen_language_note(out)
+        if note:
+            warnings.warn(note, stacklevel=2)
+        return out
+
+    def _predicted(self, frame: pd.DataFrame) -> pd.DataFrame:
         if self.roles is None or not self.classes_:
             raise ModelError("twitter.vader is not fitted; call fit first")
         require_columns(frame, list(self.roles.text))
-        scores = vader_scores(_joined(frame, self.roles.text).tolist()) if len(frame) else \
-            np.zeros((0, 4))
+        texts = _joined(frame, self.roles.text)
+        scores = vader_scores(texts.tolist()) if len(frame) else np.zeros((0, 4))
         out = classification_frame(frame.index, self.classes_, self._proba(scores))
         out["compound"] = scores[:, 3]
+        lp = LanguageParams()  # the data's language column, else identified (en, fr, de, nl)
+        out["language"] = languages_of(frame, lp.column, lp.languages, True, texts) \
+            if len(frame) else pd.Series([], dtype=object, index=frame.index)
         return out
+
+    def unseen_language_note(self, predicted: pd.DataFrame) -> str | None:
+        """The warning on tweets that are not in English, which VADER cannot read."""
+        if "language" not in predicted.columns:
+            return None
+        lang = predicted["language"].astype(str).to_numpy()
+        other = (lang != "en") & (lang != UNKNOWN_LANGUAGE)
+        if not other.any():
+            return None
+        found = sorted(set(lang[other]))
+        return (f"{int(other.sum())} of {len(lang)} tweet(s) are in language(s) "
+                f"{', '.join(found)}, not English: VADER is an English lexicon and scores them "
+                "mostly neutral; use twitter.sentiment for them")
 
     def save(self, directory: Path) -> None:
         self.write_state(directory, state=self.state)

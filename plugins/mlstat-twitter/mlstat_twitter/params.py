@@ -91,7 +91,9 @@ class LanguageParams(Params):
     identify: bool = Field(True, description="fill missing values of the language column")
     languages: list[str] = Field(
         default_factory=lambda: ["en", "fr", "de", "nl"],
-        description="ISO 639-1 codes the identifier may answer (empty = its 97 languages)")
+        description="ISO 639-1 codes the identifier chooses among (empty = its 97 "
+                    "languages); a tweet at least 90% surely in another language is named so, "
+                    "and reported as a language the model never saw")
     column: str = Field("language", description="column holding the language code")
 
     @field_validator("languages")
@@ -329,6 +331,10 @@ class MacroF1Params(Params):
     column: str = Field("language", description="column of the test records to group by")
     min_records: int = Field(20, ge=1, description="groups with fewer test records are listed "
                                                    "but not scored")
+    bootstrap: int = Field(1000, ge=0, le=20000,
+                           description="bootstrap replicates of each language's macro-F1 "
+                                       "interval (0 = no interval)")
+    level: float = Field(0.95, gt=0.5, lt=1, description="confidence level of the intervals")
 
 
 class IndexIndicatorParams(Params):

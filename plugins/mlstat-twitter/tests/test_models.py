@@ -39,6 +39,74 @@ def test_language_column_optional_and_unseen_language_routed(fitted) -> None:
     assert fitted.predict(frame.iloc[:0]).empty
 
 
+def test_a_language_outside_the_expected_ones_is_named_and_reported(fitted) -> None:
+    # identification is restricted to en, fr, de, nl; Spanish and Italian tweets were called
+    # French and English (language_seen True), so scored without a word of warning
+    frame = pd.DataFrame({"text": ["Qué día tan bonito, estoy muy feliz con mis amigos",
+                                   "Che bella giornata, sono molto felice oggi",
+                                   "Je suis vraiment très content de ce nouveau téléphone"]})
+    with pytest.warns(UserWarning, match="language\\(s\\) es, it that the model"):
+        out = fitted.predict(frame)
+    assert list(out["language"]) == ["es", "it", "fr"]
+    assert list(out["language_seen"]) == [False, False, True]
+
+
+def test_a_model_without_the_language_feature_reports_other_languages(small_parts) -> None:
+    # an English-only model (language_feature = false, as the index example) scored Dutch and
+    # French tweets without a warning
+    from conftest import FAST_BASE
+    from mlstat_twitter.params import LanguageParams
+
+    train, _, _ = small_parts
+    english = train.subset(np.flatnonzero(train.frame["language"].to_numpy() == "en"))
+    model = SentimentModel(SentimentParams(base_params=FAST_BASE, language_feature=False,
+                                           language=LanguageParams(languages=["en"])))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(english)
+    frame = pd.DataFrame({"text": ["Wat een prachtige dag vandaag, ik ben zo blij met het weer",
+                                   "C'est vraiment nul, je déteste ça", "I love it", "😂"]})
+    with pytest.warns(UserWarning, match="2 tweet\\(s\\) in language\\(s\\) fr, nl .* "
+                                         "trained on en only"):
+        out = model.predict(frame)
+    assert list(out["language_seen"]) == [False, False, True, False]
+
+
+def test_a_training_language_with_one_class_is_warned_about(small_parts) -> None:
+    # 40 Dutch tweets, all positive, beside English and French: the model learnt "Dutch is
+    # positive" (a neutral Dutch tweet scored positive, 0.85) without a word
+    from conftest import FAST_BASE
+
+    from mlstat_core.components import Dataset
+
+    train, _, _ = small_parts
+    dutch = pd.DataFrame({"text": [f"Wat een mooie dag in Gent nummer {i}, echt fantastisch"
+                                   for i in range(40)], "label": "positive", "language": "nl",
+                          "split": "train"})
+    frame = pd.concat([train.frame, dutch], ignore_index=True)
+    data = Dataset(frame, train.roles, "with-dutch")
+    with pytest.warns(UserWarning, match="nl has no negative, neutral"):
+        SentimentModel(SentimentParams(base_params=FAST_BASE)).fit(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # every language has every class: silent
+        SentimentModel(SentimentParams(base_params=FAST_BASE)).fit(train)
+        SentimentModel(SentimentParams(base_params=FAST_BASE, language_feature=False)).fit(data)
+
+
+def test_language_codes_of_new_data_are_read_as_the_loaders_read_them(fitted) -> None:
+    # mlstat predict on a CSV whose language column says fr-BE, French or und (X's
+    # undetermined): they were languages of their own, 'never seen', scored without the
+    # language feature
+    frame = pd.DataFrame({"text": ["C'est vraiment nul, je déteste ça", "J'adore ce film",
+                                   "I really love this new phone", "I hate mondays"],
+                          "language": ["fr-BE", "French", "und", " EN "]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no language is unseen
+        out = fitted.predict(frame)
+    assert list(out["language"]) == ["fr", "fr", "en", "en"]
+    assert out["language_seen"].all()
+
+
 def test_unknown_base_model_is_a_config_error() -> None:
     with pytest.raises(ConfigError):
         SentimentModel(SentimentParams(base="coding.nope"))
@@ -49,7 +117,8 @@ def test_unknown_base_model_is_a_config_error() -> None:
 def test_vader_rules_and_calibrated(small_parts) -> None:
     train, val, test = small_parts
     english = test.subset(np.flatnonzero(test.frame["language"].to_numpy() == "en"))
-    rules = VaderModel(VaderParams()).fit(train, val)
+    with pytest.warns(UserWarning, match="not English"):  # its validation tweets are en, fr
+        rules = VaderModel(VaderParams()).fit(train, val)
     out = rules.predict(pd.DataFrame({"text": ["I love it, wonderful!", "Awful. I hate this",
                                                "The train leaves at 9"]}))
     assert list(out["prediction"]) == ["positive", "negative", "neutral"]
@@ -57,8 +126,27 @@ def test_vader_rules_and_calibrated(small_parts) -> None:
     with pytest.raises(DataError, match="calibrate = true"):
         VaderModel(VaderParams()).fit(train.subset(np.arange(5)).__class__(
             train.frame.assign(label="joy"), train.roles))
-    calibrated = VaderModel(VaderParams(calibrate=True)).fit(train, val)
+    with pytest.warns(UserWarning, match="not English"):
+        calibrated = VaderModel(VaderParams(calibrate=True)).fit(train, val)
     assert set(calibrated.predict(english.frame)["prediction"]) <= set(calibrated.classes_)
+
+
+def test_vader_warns_about_tweets_that_are_not_english(small_parts) -> None:
+    # VADER scored French and German tweets (mostly neutral) without a word
+    train, val, _ = small_parts
+    english = train.subset(np.flatnonzero(train.frame["language"].to_numpy() == "en"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rules = VaderModel(VaderParams()).fit(english)
+        out = rules.predict(pd.DataFrame({"text": ["I love it, wonderful!", "😂"]}))
+    assert list(out["language"]) == ["en", "und"]
+    with pytest.warns(UserWarning, match="are in language\\(s\\) fr, not English"):
+        VaderModel(VaderParams()).fit(train, val)  # the confusion matrix on French tweets
+    frame = pd.DataFrame({"text": ["C'est vraiment nul, je déteste ça",
+                                   "Das ist wirklich sehr schlecht", "I hate it"]})
+    with pytest.warns(UserWarning, match="2 of 3 tweet\\(s\\) .* de, fr, not English"):
+        out = rules.predict(frame)
+    assert list(out["language"]) == ["fr", "de", "en"]
 
 
 def test_stream_index_written(fitted, tmp_path: Path) -> None:
@@ -209,6 +297,28 @@ def test_unseen_languages_are_in_the_index_outputs(fitted, tmp_path: Path) -> No
                for n in notes)
 
 
+def test_a_stream_whose_languages_differ_from_the_validation_tweets_is_warned_about(
+        fitted, tmp_path: Path) -> None:
+    # the confusion matrix pools English and French validation tweets (about half each); an
+    # English-only stream was adjusted with it without a word
+    import json
+
+    shares = fitted.state["confusion_languages"]
+    assert set(shares) == {"en", "fr"} and sum(shares.values()) == 200
+    path = tmp_path / "stream.csv"
+    _small_stream(language=["en"] * 120).to_csv(path, index=False)
+    with pytest.warns(UserWarning, match=r"stream's languages \(en 100%\) differ from those of "
+                                         r"the tweets the confusion matrix"):
+        files = fitted.index_stream(path, tmp_path, {}, IndexParams(bootstrap=50))
+    assert any("confusion_sample" in n and "languages" in n
+               for n in json.loads(files[1].read_text())["warnings"])
+    _small_stream(language=["en", "fr"] * 60).to_csv(path, index=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fitted.index_stream(path, tmp_path, {}, IndexParams(bootstrap=50))
+    assert not [w for w in caught if "stream's languages" in str(w.message)]
+
+
 def test_the_confusion_matrix_is_estimated_on_a_labelled_sample(fitted, tmp_path: Path) -> None:
     import json
 
@@ -297,3 +407,37 @@ def test_macro_f1_by_language_takes_the_detected_language_where_the_data_give_no
     assert per["de"]["records"] == 29 and per["fr"]["records"] == 1  # the data's own wins
     assert per["en"]["macro_f1"] == 1.0
     assert {r.name for r in languages} == {"macro_f1_en", "macro_f1_de", "macro_f1_fr"}
+
+
+def test_macro_f1_of_a_language_with_few_test_tweets_has_an_interval():
+    """Per-language macro-F1 came without an interval, so 25 German test tweets looked as
+    sure as 870 French ones; a language too small to score was not named in the headline."""
+    from mlstat_twitter.indicators import MacroF1ByLanguage, macro_f1
+    from mlstat_twitter.params import MacroF1Params
+
+    from mlstat_core.components import AssessContext, ColumnRoles, Dataset
+    from mlstat_core.tasks import TEXT_CLASSIFICATION
+
+    rng = np.random.default_rng(1)
+    classes = np.array(["negative", "neutral", "positive"])
+    truth = rng.choice(classes, 900)
+    guess = np.where(rng.random(900) < 0.7, truth, rng.choice(classes, 900))
+    wrong = np.arange(870, 895, 3)  # 9 of the 25 German tweets
+    guess[wrong] = classes[(np.searchsorted(classes, truth[wrong]) + 1) % 3]
+    language = ["fr"] * 870 + ["de"] * 25 + ["nl"] * 5
+    frame = pd.DataFrame({"text": ["t"] * 900, "label": truth, "language": language})
+    test = Dataset(frame, ColumnRoles(target="label", text=["text"]), "sample")
+    ctx = AssessContext(task=TEXT_CLASSIFICATION, model=None, train=test.subset([]),
+                        test=test, predictions=pd.DataFrame({"prediction": guess}))
+    head, *languages = MacroF1ByLanguage(MacroF1Params()).compute(ctx)
+    by = {r.name: r for r in languages}
+    fr, de = by["macro_f1_fr"], by["macro_f1_de"]
+    assert fr.interval[0] < fr.value < fr.interval[1] and de.interval[0] < de.value
+    assert fr.interval[1] - fr.interval[0] < 0.15 < de.interval[1] - de.interval[0]
+    assert "wide" in de.explanation and "wide" not in fr.explanation
+    assert head.details["per_language"]["de"]["interval"] == list(de.interval)
+    assert "fewer than 20 test tweets: nl" in head.explanation
+    assert head.interval[0] < head.value < head.interval[1]
+    assert macro_f1(truth[:870], guess[:870]) == fr.value
+    again, *_ = MacroF1ByLanguage(MacroF1Params(bootstrap=0)).compute(ctx)
+    assert again.details["per_language"]["de"]["interval"] is None
