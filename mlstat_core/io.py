@@ -285,8 +285,7 @@ def read_table(
         else:
             frame = read_sheet(path, sheet, how, **options)
     except UnicodeDecodeError as exc:
-        found = undecodable_line(path, encoding) if fmt == "csv" else None
-        where = f"{found[1]} on line {found[0]:,}" if found else exc.reason
+        where = undecodable_where(path, encoding, exc) if fmt == "csv" else exc.reason
         advice = how("encoding", "cp1250")
         raise DataError(f"{path} is not valid {encoding} text ({where}); save it as UTF-8"
                         + (f" or {advice}" if advice else "")) from None
@@ -558,6 +557,13 @@ def undecodable_line(path: Path, encoding: str) -> tuple[int, str] | None:
     except (OSError, LookupError, EOFError):  # gzip.BadGzipFile is an OSError
         return None
     return None
+
+
+def undecodable_where(path: Path, encoding: str, exc: UnicodeDecodeError) -> str:
+    """Where ``path`` stops being ``encoding`` text, for a message: the reason and the line
+    (:func:`undecodable_line`), or the decoder's reason alone where no line is found."""
+    found = undecodable_line(Path(path), encoding)
+    return f"{found[1]} on line {found[0]:,}" if found else exc.reason
 
 
 def chunk_of(path: Path, line: int, chunk_size: int) -> str:

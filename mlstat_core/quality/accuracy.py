@@ -246,12 +246,11 @@ class ClassificationAccuracy(Indicator):
         if p.bootstrap <= 0:
             return intervals, methods, ""
         n, hits = int(matrix.sum()), int(np.trace(matrix))
-        boot = stats.confusion_metrics(stats.bootstrap_confusion(matrix, p.bootstrap, seed),
-                                       unscored)
+        found = stats.bootstrap_intervals(matrix, p.bootstrap, seed, p.confidence_level,
+                                          unscored)
         for name in point:
             methods[name] = "percentile bootstrap"
-            if hits < n:
-                intervals[name] = stats.percentile_interval(boot[name], p.confidence_level)
+            intervals[name] = found[name]
         intervals["accuracy"] = stats.wilson_interval(hits, n, p.confidence_level)
         methods["accuracy"] = "Wilson score"
         return intervals, methods, "" if hits < n else (

@@ -105,6 +105,18 @@ def bootstrap_confusion(matrix: np.ndarray, repetitions: int, seed: int) -> np.n
     return draws.reshape(repetitions, k, k)
 
 
+def bootstrap_intervals(matrix: np.ndarray, repetitions: int, seed: int, level: float,
+                        not_a_class: int | None = None) -> dict[str, tuple[float, float] | None]:
+    """Percentile bootstrap interval of each :func:`confusion_metrics` figure (records drawn
+    with replacement, :func:`bootstrap_confusion`); None for every figure without replicates
+    or when no record is wrong (every replicate would then be perfect)."""
+    c = np.asarray(matrix)
+    boot = confusion_metrics(bootstrap_confusion(c, max(repetitions, 0), seed), not_a_class)
+    wrong = repetitions > 0 and int(np.trace(c)) < int(c.sum())
+    return {name: percentile_interval(values, level) if wrong else None
+            for name, values in boot.items()}
+
+
 def percentile_interval(samples: np.ndarray, level: float = 0.95) -> tuple[float, float] | None:
     """Percentile interval of bootstrap replicates (None when there are none)."""
     values = np.asarray(samples, dtype=float)

@@ -325,8 +325,8 @@ class EditImputeModel(Model):
         whole-number edit and is imputed). Decided by the model, never by the values of a
         batch: an engine that fixes the output's column types from a first batch (Spark, the
         local engine's chunks) gets the same types from every batch. A variable that may not
-        be imputed keeps a reported 1.5, and one only guessed whole is rounded where its
-        record still passes: both stay floats."""
+        be imputed keeps a reported 1.5, and one only guessed whole keeps a fraction where
+        rounding would break an edit (it has no whole-number edit): both stay floats."""
         assert self.editor is not None
         declared = {r.variables[0] for r in self.editor.whole_rules}
         return [v for j, v in enumerate(self.variables)

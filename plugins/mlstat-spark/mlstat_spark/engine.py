@@ -374,7 +374,13 @@ def with_row_numbers(df: Any, keep: bool = True) -> tuple[Any, Any]:
         with suppress(Exception):  # Spark Connect asks the server at once, which may refuse
             kept = marked.persist(StorageLevel.MEMORY_AND_DISK)
     marked = kept if kept is not None else marked
-    counts = dict(marked.groupBy("__pid").count().collect())
+    try:
+        counts = dict(marked.groupBy("__pid").count().collect())
+    except BaseException:  # a bad record, a dead worker, Ctrl-C: nothing may stay kept
+        if kept is not None:
+            with suppress(Exception):
+                kept.unpersist()
+        raise
     offsets, total = [], 0
     for pid in range(max(counts, default=-1) + 1):
         offsets.append(total)

@@ -20,9 +20,10 @@ _HOST_PORT = re.compile(r"\[(?P<ipv6>[^\[\]]*)\](?::(?P<port6>\d+))?"
                         r"|(?P<host>[^\s/:\[\],;]+)(?::(?P<port>\d+))?")
 
 
-def host_port(part: str, default_port: int) -> tuple[str, int]:
+def host_port(part: str, default_port: int | None) -> tuple[str, int]:
     """``host``, ``host:port`` or, as in URLs, an IPv6 address in brackets (``[::1]:7077``,
-    ``[fe80::1%eth0]``) as a host and port; ValueError saying what is wrong otherwise."""
+    ``[fe80::1%eth0]:7077``) as a host and port; ValueError saying what is wrong otherwise,
+    also for a missing port where there is no default (``spark://``: Spark needs it)."""
     match = _HOST_PORT.fullmatch(part)
     if match is None:
         if "[" not in part and "]" not in part and part.count(":") > 1:
@@ -36,6 +37,9 @@ def host_port(part: str, default_port: int) -> tuple[str, int]:
             ipaddress.IPv6Address(host)
         except ValueError:
             raise ValueError(f"[{host}] is not an IPv6 address") from None
+    if port is None and default_port is None:
+        raise ValueError(f"{part!r} has no port: Spark needs one for each master "
+                         "(spark://host:7077, the standalone master's default)")
     number = int(port) if port is not None else default_port
     if not 0 < number < 65536:
         raise ValueError(f"port {port} of {part!r} is not between 1 and 65535")
@@ -50,7 +54,7 @@ def master_addresses(master: str) -> list[tuple[str, int]]:
         hosts = master[len("spark://"):]
         if not hosts:
             raise ValueError("no host after spark://")
-        return [host_port(part, 7077) for part in hosts.split(",")]
+        return [host_port(part, None) for part in hosts.split(",")]
     if master.startswith("sc://"):
         server = master[len("sc://"):].split("/", 1)[0]
         if not server:

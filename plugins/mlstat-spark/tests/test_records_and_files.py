@@ -142,6 +142,21 @@ def test_without_spark_s_cache_the_records_are_numbered_all_the_same(spark_engin
     assert [(r["id"], r[ROW_COLUMN]) for r in numbered.collect()] == [(i, i) for i in range(50)]
 
 
+def test_records_kept_for_a_count_that_fails_are_released(spark_engine):
+    """The records were kept (``persist``) before the counting pass: a pass that failed (a
+    bad value, a dead worker, Ctrl-C) left them kept, and a later job on the same input could
+    reuse them."""
+    from mlstat_spark.engine import with_row_numbers
+    from pyspark.sql import functions as F
+
+    session = spark_engine.session
+    fails = F.udf(lambda v: 1 // (v - 40), "long")  # division by zero on record 40
+    df = session.range(0, 50, numPartitions=2).withColumn("x", fails("id"))
+    with pytest.raises(Exception, match="ZeroDivisionError"):
+        with_row_numbers(df)
+    assert session.sparkContext._jsc.getPersistentRDDs().isEmpty()
+
+
 def test_csv_values_are_read_as_pandas_reads_them(spark_engine, budget_csv, tmp_path):
     """A quoted value holding a line break used to be cut into two records by Spark's
     line-by-line reader (a one-column file silently gained records, others failed with a
@@ -351,11 +366,17 @@ def test_the_master_and_settings_are_checked_by_validate():
 def test_ipv6_masters_are_accepted_in_brackets_and_malformed_ones_named():
     from mlstat_spark.params import SparkParams, master_addresses
 
-    for master in ("spark://[::1]:7077", "spark://[fe80::1]:7077", "spark://[fe80::1%eth0]",
-                   "spark://a:7077,[::1]:7078", "sc://[::1]:15002/;token=x"):
+    for master in ("spark://[::1]:7077", "spark://[fe80::1]:7077",
+                   "spark://[fe80::1%eth0]:7077", "spark://a:7077,[::1]:7078",
+                   "sc://[::1]:15002/;token=x", "sc://[::1]"):
         assert SparkParams(master=master).master == master
-    assert master_addresses("spark://a,[::1]:7078") == [("a", 7077), ("::1", 7078)]
-    for master, reason in (("spark://::1:7077", "write it in brackets"),
+    assert master_addresses("spark://a:7077,[::1]:7078") == [("a", 7077), ("::1", 7078)]
+    assert master_addresses("sc://[::1]") == [("::1", 15002)]  # Spark Connect's default
+    # Spark refuses a spark:// master without its port ("Invalid master URL") when it starts
+    for master, reason in (("spark://host", "'host' has no port"),
+                           ("spark://a:7077,b", "'b' has no port"),
+                           ("spark://[fe80::1%eth0]", r"'\[fe80::1%eth0\]' has no port"),
+                           ("spark://::1:7077", "write it in brackets"),
                            ("spark://[::1", "is not host, host:port or"),
                            ("spark://[zz::1]:7077", r"\[zz::1\] is not an IPv6 address"),
                            ("spark://h:99999", "port 99999 .* is not between 1 and 65535"),

@@ -212,15 +212,13 @@ def macro_f1_interval(y_true: np.ndarray, y_pred: np.ndarray, repetitions: int, 
     as the core gives its macro-F1; None without replicates or when no tweet is wrong (every
     replicate would then be perfect)."""
     from mlstat_core.quality import stats
+    from mlstat_core.quality.accuracy import coded
 
-    if repetitions <= 0 or not len(y_true) or (y_true == y_pred).all():
+    if not len(y_true):
         return None
-    labels = sorted(set(y_true) | set(y_pred))
-    code = {label: i for i, label in enumerate(labels)}
-    matrix = stats.confusion(np.array([code[v] for v in y_true]),
-                             np.array([code[v] for v in y_pred]), len(labels))
-    boot = stats.confusion_metrics(stats.bootstrap_confusion(matrix, repetitions, seed))
-    return stats.percentile_interval(boot["macro_f1"], level)
+    codes = coded(pd.Series(y_true, dtype=object), pd.Series(y_pred, dtype=object))
+    matrix = stats.confusion(codes.true, codes.predicted[0], len(codes.labels))
+    return stats.bootstrap_intervals(matrix, repetitions, seed, level)["macro_f1"]
 
 
 def _interval_note(interval: tuple[float, float] | None, level: float) -> str:

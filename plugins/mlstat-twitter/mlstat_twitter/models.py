@@ -272,10 +272,18 @@ class IndexingModel(Model):
         note = self.unseen_language_note(predicted)
         return predicted, [note] if note else []
 
+    def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Predictions, with a warning on tweets in languages the model never saw."""
+        out = self._predicted(frame)
+        note = self.unseen_language_note(out)
+        if note:
+            warnings.warn(note, stacklevel=2)
+        return out
+
     def _predicted(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Predictions without the unseen-language warning, which ``_score`` gives once for
-        the whole stream (a model that never gives it predicts as usual)."""
-        return self.predict(frame)
+        the whole stream."""
+        raise NotImplementedError
 
     def unseen_language_note(self, predicted: pd.DataFrame) -> str | None:
         """The warning on tweets in languages the model never saw (none for VADER)."""
@@ -446,13 +454,6 @@ class SentimentModel(IndexingModel):
                 "and scores their tweets so; label tweets of every class in each language, or "
                 "set language_feature = false")
 
-    def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
-        out = self._predicted(frame)
-        note = self.unseen_language_note(out)
-        if note:
-            warnings.warn(note, stacklevel=2)
-        return out
-
     def _predicted(self, frame: pd.DataFrame) -> pd.DataFrame:
         if self.roles is None or not self.classes_:
             raise ModelError("twitter.sentiment is not fitted; call fit first")
@@ -578,13 +579,6 @@ class VaderModel(IndexingModel):
         proba = np.repeat(((1 - top) / (len(classes) - 1))[:, None], len(classes), axis=1)
         proba[np.arange(len(best)), best] = top
         return proba
-
-    def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
-        out = self._predicted(frame)
-        note = self.unseen_language_note(out)
-        if note:
-            warnings.warn(note, stacklevel=2)
-        return out
 
     def _predicted(self, frame: pd.DataFrame) -> pd.DataFrame:
         if self.roles is None or not self.classes_:

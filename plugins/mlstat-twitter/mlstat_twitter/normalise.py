@@ -40,7 +40,8 @@ UNKNOWN_LANGUAGE = "und"
 _URL_RE = re.compile(r"(?:https?://\S+|www\.\S+|\bhttps?\b(?!\w))", re.IGNORECASE)
 _USER_RE = re.compile(r"(?<![\w@])@+\w+")
 _HASHTAG_RE = re.compile(r"(?<![\w#])#+(\w+)")
-# the Dutch IJ is one capital where no capital precedes it (IJsland; AIJobs is AI Jobs)
+# the Dutch IJ is one capital where no capital precedes it (IJsland; AIJobs is AI Jobs; the
+# ambiguous NOSIJzer splits as "nosi jzer", the price of keeping acronyms whole)
 _CAMEL_RE = re.compile(r"(?<![A-ZÀ-ÖØ-Þ])IJ[a-zß-ÿ]+"
                        r"|[A-ZÀ-ÖØ-Þ]+(?=[A-ZÀ-ÖØ-Þ][a-zß-ÿ])|[A-ZÀ-ÖØ-Þ]?[a-zß-ÿ]+|[A-ZÀ-ÖØ-Þ]+"
                        r"|\d+|[^\W\d_]+")

@@ -91,8 +91,8 @@ class LanguageParams(Params):
     identify: bool = Field(True, description="fill missing values of the language column")
     languages: list[str] = Field(
         default_factory=lambda: ["en", "fr", "de", "nl"],
-        description="ISO 639-1 codes the identifier chooses among (empty = its 97 "
-                    "languages); a tweet at least 90% surely in another language is named so, "
+        description="ISO 639-1 codes the identifier chooses among (empty = all the "
+                    "142 it knows); a tweet at least 90% surely in another language is named so, "
                     "and reported as a language the model never saw")
     column: str = Field("language", description="column holding the language code")
 

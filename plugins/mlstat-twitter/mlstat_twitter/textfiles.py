@@ -82,17 +82,11 @@ def utf16_advice(path: Path, option: str) -> str:
 def decoding_error(path: Path, encoding: str, exc: UnicodeDecodeError, option: str
                    ) -> DataError:
     """The error for a file that is not text in ``encoding``, naming the option to set."""
-    return DataError(f"{path} is not valid {encoding} text ({undecodable(path, encoding, exc)})"
-                     f"; save it as UTF-8 or {encoding_advice(path, option, 'cp1252')}")
+    from mlstat_core.io import undecodable_where
 
-
-def undecodable(path: Path, encoding: str, exc: UnicodeDecodeError) -> str:
-    """Where ``path`` stops being ``encoding`` text: the reason and the line of the file
-    (uncompressed), or the decoder's reason alone where the line cannot be found."""
-    from mlstat_core.io import undecodable_line
-
-    found = undecodable_line(Path(path), encoding)
-    return f"{found[1]} on line {found[0]:,}" if found else exc.reason
+    return DataError(f"{path} is not valid {encoding} text "
+                     f"({undecodable_where(path, encoding, exc)}); save it as UTF-8 or "
+                     f"{encoding_advice(path, option, 'cp1252')}")
 
 
 def encoding_advice(path: Path, option: str, example: str) -> str:

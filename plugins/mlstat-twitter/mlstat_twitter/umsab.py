@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from mlstat_core.errors import DataError
+from mlstat_core.io import undecodable_where
 from mlstat_twitter.params import LANGUAGE_CODES
-from mlstat_twitter.textfiles import undecodable
 
 
 def _lines(path: Path) -> list[str]:
@@ -21,8 +21,9 @@ def _lines(path: Path) -> list[str]:
     try:
         lines = path.read_text(encoding="utf-8-sig").split("\n")
     except UnicodeDecodeError as exc:
-        raise DataError(f"{path} is not valid UTF-8 text ({undecodable(path, 'utf-8', exc)}); "
-                        "UMSAB files are UTF-8: save it as UTF-8") from None
+        where = undecodable_where(path, "utf-8", exc)
+        raise DataError(f"{path} is not valid UTF-8 text ({where}); UMSAB files are UTF-8: "
+                        "save it as UTF-8") from None
     while lines and not lines[-1].strip():
         lines.pop()
     return lines
