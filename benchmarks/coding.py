@@ -2,7 +2,13 @@
 
     python benchmarks/coding.py --out coding.json                      # bundled ECOICOP data
     python benchmarks/coding.py --data items.csv --text-col description --code-col code \
-        --out coding.json
+        [--text-col COL ...] [--code-list codes.csv] [--encoding cp1250] --out coding.json
+    python benchmarks/coding.py --methods linear_svm,peer_tfidf_logreg --repeat 1 --out quick.json
+
+``--methods`` (default: all) picks among tfidf_logreg, linear_svm, linear_svm_encoder,
+fasttext, peer_tfidf_logreg and peer_fasttext; a method whose optional package is missing is
+written as ``{"status": "skipped", "error": ...}``. The per-method figures are under
+``methods`` in the JSON.
 
 Split: stratified 70 / 15 / 15 (train / validation / test), seed 0. Per method: test
 ``accuracy``, ``macro_f1``, accuracy per hierarchy level, and two auto-coding rates at 95 %:
@@ -48,6 +54,7 @@ from mlstat_coding.loaders import ecoicop_frame
 from mlstat_coding.routing import choose_threshold
 
 from mlstat_core.components import ColumnRoles, Dataset
+from mlstat_core.errors import MlstatError
 
 TARGET = 0.95
 MIN_PREDICT_RECORDS = 50_000
@@ -56,6 +63,8 @@ GOALS = {"accuracy": 0.94, "autocode_rate_at_95_oracle": 0.97, "records_per_s": 
 ALL: list[Dataset] = []  # the whole data set, for throughput on distinct records
 REPEAT = [3]
 ENCODED = {"linear_svm_encoder": "linear_svm:use-multilingual"}  # --methods name -> key
+MLSTAT_METHODS = ("tfidf_logreg", "linear_svm", "linear_svm_encoder", "fasttext")
+PEERS = ("peer_tfidf_logreg", "peer_fasttext")
 
 
 def split(dataset: Dataset, seed: int = 0) -> tuple[Dataset, Dataset, Dataset]:
@@ -249,6 +258,23 @@ def summary(results: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def methods(text: str) -> list[str]:
+    """The ``--methods`` list as keys of :func:`main` (``coding.`` prefix optional), or
+    ValueError naming the unknown ones."""
+    names = [m.strip().removeprefix("coding.") for m in text.split(",") if m.strip()]
+    names = [{v: k for k, v in ENCODED.items()}.get(m, m) for m in names]
+    unknown = [m for m in names if m not in (*MLSTAT_METHODS, *PEERS)]
+    if unknown or not names:
+        raise ValueError(f"unknown method(s) {', '.join(map(repr, unknown)) or '(none given)'}; "
+                         f"known: {', '.join((*MLSTAT_METHODS, *PEERS))}")
+    return list(dict.fromkeys(names))
+
+
+def how(option: str, example: str) -> str | None:
+    """How a user of this script sets a reading option, for read_table's messages."""
+    return f"pass --{option} {example}" if option == "encoding" else None
+
+
 def load(args: argparse.Namespace) -> tuple[Dataset, Hierarchy, str]:
     if args.data is None:
         frame = ecoicop_frame()
@@ -256,10 +282,25 @@ def load(args: argparse.Namespace) -> tuple[Dataset, Hierarchy, str]:
         return Dataset(frame, roles, name="ecoicop_pl"), Hierarchy.ecoicop(), "ecoicop_pl"
     from mlstat_core.io import read_table
 
-    frame = read_table(args.data, encoding=args.encoding, dtype={args.code_col: "str"})
-    frame = frame[frame[args.code_col].notna()].reset_index(drop=True)
-    roles = ColumnRoles(target=args.code_col, text=list(args.text_col))
-    hierarchy = Hierarchy.from_csv(args.code_list) if args.code_list else Hierarchy()
+    for option, path in (("--data", args.data), ("--code-list", args.code_list)):
+        if path is not None and not Path(path).is_file():
+            raise MlstatError(f"{option} {path}: no such file")
+    code_col = args.code_col or "code"
+    try:
+        frame = read_table(args.data, encoding=args.encoding, dtype={code_col: "str"},
+                           columns=[*args.text_col, code_col], how=how)
+    except MlstatError as exc:
+        if "lacks declared column" not in str(exc):
+            raise
+        raise MlstatError(f"{exc}: --text-col and --code-col (default: code) name its "
+                          "columns") from None
+    frame = frame[frame[code_col].notna()].reset_index(drop=True)
+    if frame[code_col].nunique() < 2:
+        raise MlstatError(f"{args.data}: column {code_col!r} holds {frame[code_col].nunique()} "
+                          "distinct code(s); a comparison needs at least 2")
+    roles = ColumnRoles(target=code_col, text=list(args.text_col))
+    hierarchy = Hierarchy.from_csv(args.code_list, encoding=args.encoding) if args.code_list \
+        else Hierarchy()
     return Dataset(frame, roles, name=Path(args.data).stem), hierarchy, str(args.data)
 
 
@@ -267,24 +308,35 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default=None, help="CSV/Parquet/Excel (default: ECOICOP)")
     parser.add_argument("--text-col", action="append", default=None, help="text column(s)")
-    parser.add_argument("--code-col", default="code", help="code column")
+    parser.add_argument("--code-col", default=None, help="code column (default: code)")
     parser.add_argument("--code-list", default=None, help="code list CSV (code,label,parent)")
-    parser.add_argument("--encoding", default="utf-8")
-    parser.add_argument("--methods", default="tfidf_logreg,linear_svm,linear_svm_encoder,"
-                                             "fasttext,peer_tfidf_logreg,peer_fasttext")
+    parser.add_argument("--encoding", default="utf-8", help="of --data and --code-list")
+    parser.add_argument("--methods", default=",".join((*MLSTAT_METHODS, *PEERS)),
+                        help="comma-separated, of: %(default)s")
     parser.add_argument("--repeat", type=int, default=3,
                         help="throughput passes; the best is reported")
     parser.add_argument("--out", required=True, help="JSON file to write")
     args = parser.parse_args(argv)
     if args.data is not None and not args.text_col:
         parser.error("--text-col is required with --data")
-    dataset, hierarchy, source = load(args)
-    train, validation, test = split(dataset)
+    if args.data is None and (args.text_col or args.code_col or args.code_list):
+        parser.error("--text-col, --code-col and --code-list describe a --data file; without "
+                     "--data the bundled ECOICOP data is used as it is")
+    try:
+        chosen = methods(args.methods)
+    except ValueError as exc:
+        parser.error(f"--methods: {exc}")
+    try:
+        dataset, hierarchy, source = load(args)
+        train, validation, test = split(dataset)
+    except MlstatError as exc:
+        print(f"coding.py: error: {exc}", file=sys.stderr)
+        return 2
     ALL[:] = [dataset]
     REPEAT[0] = max(1, args.repeat)
     load_before = os.getloadavg()
     results: dict[str, Any] = {}
-    for method in args.methods.split(","):
+    for method in chosen:
         print(f"{method} ...", file=sys.stderr, flush=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -293,10 +345,12 @@ def main(argv: list[str] | None = None) -> int:
             elif method == "peer_fasttext":
                 results[method] = bench_peer_fasttext(train, validation, test, hierarchy)
             else:
-                method = ENCODED.get(method, method)
-                key = method if method.startswith("coding.") else f"coding.{method}"
-                results[key] = bench_mlstat(key.removeprefix("coding."), train, validation,
-                                            test, hierarchy)
+                key = "coding." + ENCODED.get(method, method)
+                try:
+                    results[key] = bench_mlstat(key.removeprefix("coding."), train,
+                                                validation, test, hierarchy)
+                except MlstatError as exc:  # an optional extra missing (torch, the encoder)
+                    results[key] = {"status": "skipped", "error": str(exc)}
         print(json.dumps({k: v for k, v in next(reversed(results.values())).items()
                           if k != "level_accuracy"}), file=sys.stderr, flush=True)
     report = {

@@ -7,8 +7,9 @@ Scenarios: 15% of income, totexp, wfood, wfuel missing completely at random (see
 random depending on totexp. Per method and variable: NRMSE (RMSE / SD of the true values) and
 KS distance on the imputed cells; per method: share of records passing every edit, seconds.
 Peers are keyed ``peer_*``; mlstat's methods by component name. Banff (GPL, needs pyarrow<19 and
-duckdb<2) runs as a subprocess from a separate venv (``--banff-venv``, created with banff 3.1.3
-if absent), data passed through files; when it cannot run, the JSON says why. ``detection``:
+duckdb<2) runs as a subprocess from a separate venv (``--banff-venv``; with ``--install-banff``
+the script creates it with pip when absent, the one step that downloads), data passed through
+files; when it cannot run, the JSON says why and how to make it run. ``detection``:
 recall of injected unit errors against the share of records flagged. ``--scale N`` replicates
 the data with noise to N records and times the best mlstat method end to end (fit + predict),
 with peak memory.
@@ -149,13 +150,17 @@ edits: the same with the balance relaxed to +-0.3), then Prorate of the imputed 
 the balance, as a Banff process would run it."""
 
 
-def banff_python(path: str) -> tuple[str | None, str | None]:
-    """The Python of a venv holding banff 3.1.3 (pyarrow<19, duckdb<2), created if absent;
-    (None, why) when it cannot be."""
+def banff_python(path: str, install: bool = False) -> tuple[str | None, str | None]:
+    """The Python of a venv holding banff 3.1.3 (pyarrow<19, duckdb<2), created if absent and
+    ``install``; (None, why) when there is none."""
     python = Path(path) / "bin" / "python"
     check = [str(python), "-c", "import banff"]
     if python.exists() and subprocess.run(check, capture_output=True).returncode == 0:
         return str(python), None
+    if not install:
+        return None, (f"no venv with banff at {path}; pass --install-banff to create it there "
+                      "(pip install banff==3.1.3 'pyarrow<19' 'duckdb<2'), or --banff-venv "
+                      "DIR naming one")
     steps = [[sys.executable if not shutil.which("python3.11") else "python3.11", "-m", "venv",
               path],
              [str(python), "-m", "pip", "install", "-q", "banff==3.1.3", "pyarrow<19",
@@ -287,15 +292,29 @@ def detection_test(clean: pd.DataFrame, threshold: float = 6.0) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", required=True)
-    ap.add_argument("--data", default=str(DATA / "budget_uk.csv"))
+    ap.add_argument("--data", default=str(DATA / "budget_uk.csv"),
+                    help="a CSV with the bundled UK budget data's columns (default: that data)")
     ap.add_argument("--scale", type=int, default=1_000_000,
                     help="records of the timing run (0: skip)")
     ap.add_argument("--banff-venv", default="/tmp/banffenv",
-                    help="venv with banff 3.1.3, created there if absent")
+                    help="venv with banff 3.1.3 (default: %(default)s)")
+    ap.add_argument("--install-banff", action="store_true",
+                    help="create --banff-venv with pip when absent (downloads banff)")
     a = ap.parse_args()
-    clean = pd.read_csv(a.data).astype(float)
+    if not Path(a.data).is_file():
+        ap.error(f"--data {a.data}: no such file")
+    columns = list(_infos())
+    try:
+        clean = pd.read_csv(a.data)
+        missing = [c for c in columns if c not in clean.columns]
+        if missing:
+            ap.error(f"--data {a.data} lacks column(s) {', '.join(missing)}: it needs the "
+                     f"columns of the bundled UK budget data ({', '.join(columns)})")
+        clean = clean[columns].astype(float)
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        ap.error(f"--data {a.data}: not a CSV of numbers ({exc})")
     rules = RuleSet.parse(BUDGET_RULES)
-    python, why = banff_python(a.banff_venv)
+    python, why = banff_python(a.banff_venv, a.install_banff)
     result: dict = {"data": a.data, "records": len(clean), "targets": TARGETS,
                     "rate": 0.15, "seed": 0, "cpu_count": os.cpu_count(),
                     "load_average_at_start": os.getloadavg(), "scenarios": {}}

@@ -208,18 +208,31 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--models", default="fasttext,cnn")
+    parser.add_argument("--models", default="fasttext,cnn",
+                        help=f"comma-separated, of: {', '.join(MODELS)}")
     parser.add_argument("--require-cuda", action="store_true")
     parser.add_argument("--sweep", action="store_true",
                         help="also time coding.fasttext by device and batch size")
     args = parser.parse_args()
-    import torch
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    unknown = [m for m in models if m not in MODELS]
+    if unknown or not models:
+        parser.error(f"--models: unknown {', '.join(unknown) or '(none given)'}; known: "
+                     f"{', '.join(MODELS)}")
+    if args.out.exists() and not args.out.is_dir():
+        parser.error(f"--out {args.out} is a file; it names a folder (gpu.json and the runs "
+                     "go in it)")
+    try:
+        import torch
+    except ImportError:
+        parser.error("torch is not installed: pip install 'mlstat-coding[torch]' (and "
+                     "mlstat-imagery, which needs torch, for the CNN)")
 
     args.out.mkdir(parents=True, exist_ok=True)
     summary: dict = {"torch": torch.__version__, "cuda": torch.cuda.is_available(),
                      "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
     problems = []
-    for name in [m for m in args.models.split(",") if m]:
+    for name in models:
         make_config, make_records = MODELS[name]
         entry = summary[name] = {}
         for device in ("auto", "cpu"):

@@ -312,7 +312,7 @@ def measure(kind: str, model_path: Path, scene_dir: Path) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=3, help="whole-scene maps timed")
@@ -328,6 +328,9 @@ def main() -> None:
         return
     if args.out is None:
         parser.error("--out is required")
+    for option, value in (("--repeats", args.repeats), ("--cnn-epochs", args.cnn_epochs)):
+        if value < 1:
+            parser.error(f"{option} {value}: at least 1")
 
     from mlstat_imagery.cnn import CnnModel
     from mlstat_imagery.loaders import BUNDLED, LandsatNcLoader

@@ -37,6 +37,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from mlstat_core.errors import MlstatError
+
 ROW_GROUP = 100_000  # records per Parquet row group of the input, by default
 
 
@@ -206,15 +208,31 @@ def main() -> None:
                         help=f"which outputs to measure, of {', '.join(OUTPUTS)}")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    params = {key: tomllib.loads(f"v = {value}")["v"]
-              for key, value in (p.split("=", 1) for p in args.param)}
+    params = {}
+    for param in args.param:
+        key, sep, value = param.partition("=")
+        try:
+            if not sep or not key.strip():
+                raise ValueError("not KEY=VALUE")
+            params[key.strip()] = tomllib.loads(f"v = {value}")["v"]
+        except (ValueError, tomllib.TOMLDecodeError) as exc:
+            parser.error(f"--param {param}: {exc}; write KEY=VALUE with the value in TOML, "
+                         "e.g. C=10 or sentence_encoder='\"use-multilingual\"'")
+    if not 0 < args.small < args.records:
+        parser.error(f"--small {args.small} and --records {args.records}: 0 < small < records "
+                     "(the marginal throughput divides their difference)")
+    if args.row_group < 1:
+        parser.error(f"--row-group {args.row_group}: at least 1")
     outputs = [o.strip() for o in args.outputs.split(",") if o.strip()]
     if not outputs or set(outputs) - set(OUTPUTS):
         parser.error(f"--outputs: choose among {', '.join(OUTPUTS)}")
     with tempfile.TemporaryDirectory(prefix="mlstat-scaling-") as tmp:
         workdir = Path(tmp)
         start = time.perf_counter()
-        run_dir = train(workdir, args.model, params)
+        try:
+            run_dir = train(workdir, args.model, params)
+        except MlstatError as exc:
+            parser.error(f"--model {args.model}: {exc}")
         results: dict = {"model": args.model, "params": params,
                          "train_seconds": time.perf_counter() - start,
                          "records": args.records, "distinct_names": args.distinct,

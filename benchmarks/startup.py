@@ -14,6 +14,7 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 
 def timed(cmd: list[str], repeat: int) -> list[float]:
@@ -29,7 +30,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=10)
     args = parser.parse_args()
-    exe = shutil.which("mlstat") or f"{sys.prefix}/bin/mlstat"
+    if args.repeat < 1:
+        parser.error(f"--repeat {args.repeat}: at least 1")
+    here = Path(sys.prefix) / "bin" / "mlstat"  # this Python's mlstat first, not another on PATH
+    exe = str(here) if here.exists() else shutil.which("mlstat")
+    if exe is None:
+        parser.error(f"no mlstat command beside {sys.executable} nor on PATH; install mlstat "
+                     "(pip install -e .) in this Python's environment")
     results = {}
     for name, cmd in (("help", [exe, "--help"]), ("plugins", [exe, "plugins"])):
         times = timed(cmd, args.repeat)

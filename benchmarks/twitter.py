@@ -121,6 +121,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cv", action="store_true", help="also cross-validate the choice of "
                                                           "language_augment on train + val")
     args = parser.parse_args(argv)
+    languages = list(dict.fromkeys(x.strip() for x in args.languages.split(",") if x.strip()))
+    if not languages:
+        parser.error("--languages: name at least one language folder, e.g. english,french")
+    if args.data_dir and not Path(args.data_dir).is_dir():
+        parser.error(f"--data-dir {args.data_dir}: no such folder (it holds one folder per "
+                     "language, each with {train,val,test}_{text,labels}.txt)")
     warnings.simplefilter("ignore")
 
     from mlstat_twitter.lexicons import vader_scores
@@ -131,17 +137,32 @@ def main(argv: list[str] | None = None) -> int:
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
-    languages = [x.strip() for x in args.languages.split(",") if x.strip()]
+    from mlstat_core.errors import MlstatError
+
     params = UmsabParams(languages=languages,
                          data_dir=str(Path(args.data_dir).resolve()) if args.data_dir else None)
-    data = UmsabLoader(params).load(Path.cwd())
+    try:
+        data = UmsabLoader(params).load(Path.cwd())
+    except MlstatError as exc:
+        print(f"twitter.py: error: {exc}", file=sys.stderr)
+        return 2
     frame = data.frame
     part = {k: data.subset(np.flatnonzero(frame["split"].to_numpy() == k))
             for k in ("train", "val", "test")}
     results: dict[str, dict[str, dict[str, float]]] = {lang: {} for lang in languages}
     kept: dict[str, dict[str, np.ndarray]] = {lang: {} for lang in languages}
-    codes = dict(zip(languages, [frame.loc[frame["id"].str.startswith(f"{lang}-"), "language"]
-                                 .iloc[0] for lang in languages], strict=True))
+    folder = frame["id"].str.rsplit("-", n=2).str[0]  # ids are LANGUAGE-PART-NUMBER
+    empty = [f"{lang}/{k}_text.txt" for lang in languages for k in ("train", "val", "test")
+             if not ((folder == lang) & (frame["split"] == k)).any()]
+    if empty:
+        print(f"twitter.py: error: no tweets in {', '.join(empty)}; each language needs "
+              "train, val and test tweets", file=sys.stderr)
+        return 2
+    codes = {lang: frame.loc[folder == lang, "language"].iloc[0] for lang in languages}
+    if len(set(codes.values())) < len(codes):
+        print(f"twitter.py: error: --languages {','.join(languages)} names one language twice "
+              f"(codes {', '.join(codes.values())})", file=sys.stderr)
+        return 2
 
     def by_language(ds, lang):
         return ds.subset(np.flatnonzero(ds.frame["language"].to_numpy() == codes[lang]))

@@ -22,10 +22,16 @@ import numpy as np
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--weights", default="0,0.2,0.3,0.4,0.5,1")
     parser.add_argument("--out", default="twitter-encoder-mlp.json")
     args = parser.parse_args(argv)
+    try:  # checked before the minutes of encoding, not after
+        weights = [float(w) for w in args.weights.split(",") if w.strip()]
+    except ValueError:
+        weights = []
+    if not weights or not all(0 <= w <= 1 for w in weights):
+        parser.error(f"--weights {args.weights}: comma-separated numbers from 0 to 1")
     warnings.simplefilter("ignore")
     from mlstat_coding.encoders import encode
     from mlstat_twitter.lexicons import default_lexicons
@@ -46,7 +52,6 @@ def main(argv: list[str] | None = None) -> int:
     y = pool.y.astype(str).to_numpy()
     langs = sorted(set(lang))
     onehot = (lang[:, None] == np.array(langs)[None, :]).astype(np.float32)
-    weights = [float(w) for w in args.weights.split(",")]
     scores: dict[str, list[float]] = {}
 
     def network(rows: np.ndarray, x: np.ndarray, held: np.ndarray, classes: list[str]):

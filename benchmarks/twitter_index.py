@@ -56,8 +56,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from mlstat_twitter.index import sentiment_index
 
+    if args.bootstrap < 1:
+        parser.error(f"--bootstrap {args.bootstrap}: at least 1 replicate (the index's own "
+                     "setting takes 50 to 20000)")
+    if args.data is not None and not args.data.is_file():
+        parser.error(f"--data {args.data}: no such file")
     path = args.data or bundled_timeline()
-    frame = pd.read_csv(path)
+    try:
+        frame = pd.read_csv(path)
+    except (ValueError, UnicodeDecodeError) as exc:
+        parser.error(f"--data {path}: not a readable UTF-8 CSV file ({exc})")
+    if "created_at" not in frame.columns:
+        parser.error(f"--data {path} has no column created_at (the tweets' timestamps); it "
+                     f"has {', '.join(map(str, frame.columns[:20]))}")
     if "is_retweet" in frame.columns:
         frame = frame[~frame["is_retweet"].astype(str).eq("True")]
     timestamps = pd.to_datetime(frame["created_at"], utc=True, errors="coerce")

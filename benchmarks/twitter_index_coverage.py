@@ -119,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
+    for option, value in (("--sims", args.sims), ("--bootstrap", args.bootstrap)):
+        if value < 1:
+            parser.error(f"{option} {value}: at least 1 (coverage needs intervals to count)")
     rng = np.random.default_rng(args.seed)
     start = time.perf_counter()
     results: dict[str, dict] = {}
