@@ -398,7 +398,7 @@ class Model(Component, ABC):
 
     def write_state(self, directory: Path, **fields: Any) -> None:
         """Write ``state.json``: what every model needs to be rebuilt (class, task, seed,
-        params, roles, classes) plus the model's own JSON ``fields``."""
+        params, roles, classes, text columns) plus the model's own JSON ``fields``."""
         from mlstat_core.artifacts import write_json
 
         directory = Path(directory)
@@ -410,13 +410,15 @@ class Model(Component, ABC):
             "params": self.params.model_dump(mode="json"),
             "roles": self.roles.as_dict() if self.roles else None,
             "classes": self.classes_,
+            "text_columns": self.text_columns,
             **fields,
         })
 
     @classmethod
     def read_state(cls, directory: Path, params_type: type[BaseModel],
                    defaults: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
-        """A model rebuilt from ``state.json`` (params, task, seed, roles, classes) and the
+        """A model rebuilt from ``state.json`` (params, task, seed, roles, classes, text
+        columns) and the
         whole state, for the model's own fields. ``defaults`` fill params that files written
         by older versions lack."""
         from pydantic import ValidationError
@@ -446,6 +448,8 @@ class Model(Component, ABC):
         model.seed = state.get("seed", 0)
         model.roles = ColumnRoles.from_dict(state["roles"]) if state.get("roles") else None
         model.classes_ = state.get("classes")
+        text = state.get("text_columns")
+        model.text_columns = [str(c) for c in text] if isinstance(text, list) else None
         return model, state
 
     preprocessor: Any = None

@@ -262,8 +262,10 @@ def read_table(
     own) and ``decimal`` (the decimal mark) apply to CSV and Excel files, whose cells are
     text; a Parquet file's columns carry their types, so it refuses them. Without
     ``keep_default_na`` only empty cells and ``na_values`` are missing, not pandas' words
-    (``NA``, ``null``, ``None``...). A missing declared column of a CSV file whose header
-    holds another separator gets the ``sep`` to use."""
+    (``NA``, ``null``, ``None``...). ``dtype`` applies to every format (a Parquet column
+    named ``str`` is cast as a CSV's would be read: ``111.0`` -> ``"111"``). A missing
+    declared column of a CSV file whose header holds another separator gets the ``sep`` to
+    use."""
     how = how or loader_setting
     path = Path(path)
     _check_file(path)
@@ -280,8 +282,9 @@ def read_table(
             options["dtype"] = _as_written(path, encoding, sep, dtype)
             frame = pd.read_csv(path, encoding=encoding, sep=_csv_sep(path, sep), **options)
             warn_if_cut_short(path, encoding, frame)
-        elif fmt == "parquet":
-            frame = pd.read_parquet(path)
+        elif fmt == "parquet":  # its columns carry types; those named in dtype are cast as
+            # a CSV's would be read (codes 111.0 of a float column with gaps -> "111")
+            frame = with_dtypes(pd.read_parquet(path), dtype)
         else:
             frame = read_sheet(path, sheet, how, **options)
     except UnicodeDecodeError as exc:

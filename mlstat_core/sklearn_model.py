@@ -223,15 +223,13 @@ class SklearnModel(Model):
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         save_skops(self.estimator, directory / ESTIMATOR_FILE)
-        self.write_state(directory, extra=self.extra_state, text_columns=self.text_columns)
+        self.write_state(directory, extra=self.extra_state)
 
     @classmethod
     def load(cls, directory: Path) -> SklearnModel:
         directory = Path(directory)
         model, state = cls.read_state(directory, cls.params_type)
         model.extra_state = state.get("extra") or {}
-        text = state.get("text_columns")
-        model.text_columns = [str(c) for c in text] if isinstance(text, list) else None
         model.estimator = load_skops(directory / ESTIMATOR_FILE, trusted=cls.trusted_types)
         check_classes(model.classes_, model.estimator, directory / STATE_FILE)
         return model

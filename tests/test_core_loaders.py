@@ -314,3 +314,18 @@ def test_a_table_read_in_chunks_and_left_early_closes_its_file(tmp_path, suffix)
         gc.collect()
     assert len(first) == 10
     assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
+
+
+def test_parquet_columns_named_as_text_read_as_a_csv_would(tmp_path: Path) -> None:
+    """read_table ignored ``dtype`` for Parquet: an id column of floats with a gap gave ids
+    ``111.0`` where the same data as CSV gave ``111`` (each caller cast it again, or not)."""
+    from mlstat_core.io import read_table
+
+    frame = pd.DataFrame({"hh": [111.0, np.nan, 7.0], "x": [1.5, 2.5, 3.5]})
+    frame.to_parquet(tmp_path / "d.parquet")
+    (tmp_path / "d.csv").write_text("hh,x\n111,1.5\n,2.5\n7,3.5\n")  # as a survey writes it
+    parquet = read_table(tmp_path / "d.parquet", dtype={"hh": "str"})
+    assert parquet["hh"].tolist()[::2] == ["111", "7"] and pd.isna(parquet["hh"].iloc[1])
+    assert parquet["hh"].tolist()[::2] == read_table(tmp_path / "d.csv",
+                                                    dtype={"hh": "str"})["hh"].tolist()[::2]
+    assert parquet["x"].tolist() == [1.5, 2.5, 3.5]  # columns not named keep their type

@@ -306,8 +306,7 @@ class FastTextModel(CodingMixin, Model):
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         save_tensors(self.net.state_dict(), directory / WEIGHTS_FILE)
-        self.write_state(directory, aux_vocab=self.aux_vocab, extra=self.extra_state,
-                         text_columns=self.text_columns)
+        self.write_state(directory, aux_vocab=self.aux_vocab, extra=self.extra_state)
 
     @classmethod
     def load(cls, directory: Path) -> FastTextModel:
@@ -317,8 +316,6 @@ class FastTextModel(CodingMixin, Model):
         model, state = cls.read_state(directory, FastTextParams, {"hashing": "sklearn"})
         model.aux_vocab = state.get("aux_vocab") or {}
         model.extra_state = state.get("extra") or {}
-        text = state.get("text_columns")
-        model.text_columns = [str(c) for c in text] if isinstance(text, list) else None
         p = model.params
         # scores are computed with numpy on the CPU, so a model trained on a GPU (even with
         # device = "cuda") loads on a scoring machine without one

@@ -69,12 +69,11 @@ class Hierarchy:
         pandas' words ``NA``, ``null``... as missing). ``how(option, example)`` says how the
         user sets a reading option, for messages (by default: the code list's own options).
         """
-        from mlstat_core.io import read_table, separator_hint, with_dtypes
+        from mlstat_core.io import read_table, separator_hint
 
-        as_text = {"code": "str", "parent": "str"}  # also a Parquet file's numbers: 111.0 -> 111
-        frame = with_dtypes(read_table(path, encoding=encoding, dtype=as_text,
-                                       keep_default_na=keep_default_na,
-                                       how=how or code_list_setting), as_text)
+        # as text, also a Parquet file's numbers: 111.0 -> 111
+        frame = read_table(path, encoding=encoding, dtype={"code": "str", "parent": "str"},
+                           keep_default_na=keep_default_na, how=how or code_list_setting)
         missing = [c for c in ("code", "label", "parent") if c not in frame.columns]
         if missing:
             hint = separator_hint(Path(path), encoding, None, frame, how or code_list_setting) \

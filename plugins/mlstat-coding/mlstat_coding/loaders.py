@@ -19,7 +19,7 @@ from mlstat_coding.params import EcoicopParams, TextTableParams
 from mlstat_core.builtins.loaders import check_ids, check_weights
 from mlstat_core.components import ColumnRoles, Dataset, Loader
 from mlstat_core.errors import DataError, TrainingDataWarning
-from mlstat_core.io import read_table, require_table_columns, resolve_path, with_dtypes
+from mlstat_core.io import read_table, require_table_columns, resolve_path
 
 ECOICOP_FILE = "ecoicop_pl.csv"
 
@@ -135,9 +135,6 @@ class TextTableLoader(Loader):
         as_text = dict.fromkeys([c for c in [p.code, *p.text, *p.auxiliary, p.id] if c], "str")
         frame = read_table(path, format=p.format, encoding=p.encoding, sep=p.sep, sheet=p.sheet,
                            dtype=as_text or None, keep_default_na=p.keep_default_na)
-        # a Parquet file keeps its types: codes 111.0 (a float column with gaps) read as 111,
-        # as mlstat predict reads the same file
-        frame = with_dtypes(frame, as_text)
         roles = ColumnRoles(id=p.id, target=p.code, text=list(p.text),
                             auxiliary=list(p.auxiliary), weights=p.weights)
         hierarchy = None

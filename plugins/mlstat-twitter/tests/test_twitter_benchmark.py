@@ -3,8 +3,9 @@ out wrongly or a language folder missing."""
 
 from __future__ import annotations
 
-import importlib.util
+import runpy
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -12,11 +13,9 @@ SCRIPT = Path(__file__).resolve().parents[3] / "benchmarks" / "twitter.py"
 
 
 @pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("bench_twitter", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def bench() -> SimpleNamespace:
+    """The script's functions, its ``main`` not run."""
+    return SimpleNamespace(**runpy.run_path(str(SCRIPT)))
 
 
 @pytest.fixture
