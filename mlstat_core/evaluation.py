@@ -75,9 +75,9 @@ class Evaluator(Runner):
         fingerprints = self._record_inputs(folder, dataset)
         self._warn_if_trained_on(fingerprints)
         model = self.model
+        scorer = self.build_engine()  # as a run does: the predict step times scoring only
         predicted = self.step(
-            "predict", lambda: self._predict(self.build_engine(), model, dataset,
-                                             cfg.file.predict.chunk_size),
+            "predict", lambda: self._predict(scorer, model, dataset, cfg.file.predict.chunk_size),
             lambda p: f"{len(p):,} records with the model of {self.source.path.name}", cfg.model)
         everything = np.arange(len(dataset))
         predictions = prediction_frame(dataset, everything, predicted, None,

@@ -243,3 +243,19 @@ def test_a_failed_evaluation_says_to_run_the_evaluation_again(cycles, tmp_path):
     (failed,) = (tmp_path / "evaluations").iterdir()
     with pytest.raises(DataError, match="fix that and run mlstat evaluate again"):
         comparison([failed, first.run_dir])
+
+
+def test_the_predict_step_times_scoring_only_not_building_the_engine(cycles, tmp_path,
+                                                                      monkeypatch):
+    """The timeliness figures of an evaluation read the predict step's seconds; building the
+    engine (a plugin engine may start a cluster session) was inside them, unlike in a run."""
+    from mlstat_core.engine import Runner
+
+    (first, _), fixed = cycles
+    events: list[str] = []
+    built = Runner.build_engine
+    monkeypatch.setattr(Runner, "build_engine",
+                        lambda self: events.append("engine built") or built(self))
+    evaluate(first.run_dir, fixed, out=tmp_path / "evaluations",
+             progress=lambda step, said: events.append(f"{step} {'ends' if said else 'starts'}"))
+    assert events.index("engine built") < events.index("predict starts")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -395,7 +396,7 @@ def test_compare_of_runs_of_different_tasks_warns_and_names_no_best(tmp_path, re
     outcome = CliRunner().invoke(compare_command, [str(a), str(b)])
     assert "warning: the runs serve different tasks" in " ".join(outcome.output.split())
     assert "serve different tasks" in render_comparison_html(table)
-    assert comparison([a, a])["warnings"] == []
+    assert comparison([a, make_run(tmp_path, report, "three")])["warnings"] == []
 
 
 def test_compare_of_runs_tested_on_different_records_warns_and_names_no_best(tmp_path,
@@ -531,6 +532,26 @@ def test_compare_tells_a_run_reproduced_exactly_and_the_software_that_differs(
     assert "(only where the files lie differs)" in comparison([a, b])["notes"][0]
     (b / "config.toml").write_text(config.format("/office/records.csv") + "seed = 3\n")
     assert comparison([a, b])["notes"] == []  # another setting: not a reproduction
+
+
+def test_compare_refuses_a_run_compared_with_itself_or_its_copy(tmp_path, report) -> None:
+    """Given the same folder twice, or a copied run folder, compare said the training was
+    reproduced exactly; nothing was rerun."""
+    from mlstat_core.cli import main
+
+    a = make_run(tmp_path, report, "published")
+    copy = tmp_path / "copy"
+    shutil.copytree(a, copy)
+    for pair, said in (([a, a], "are the same folder"),
+                       ([a, tmp_path / ".." / tmp_path.name / a.name], "are the same folder"),
+                       ([a, copy], "are the same run")):
+        with pytest.raises(DataError, match=said):
+            comparison(pair)
+        outcome = CliRunner().invoke(main, ["compare", *map(str, pair)])
+        assert outcome.exit_code == 2 and said in " ".join(outcome.output.split())
+        assert "Traceback" not in outcome.output and "reproduced" not in outcome.output
+    b = make_run(tmp_path, report, "rerun")
+    assert len(comparison([a, b])["runs"]) == 2  # two runs are compared as before
 
 
 def test_compare_html_never_replaces_a_run_file_or_a_data_file(tmp_path, report) -> None:

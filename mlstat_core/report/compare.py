@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from mlstat_core.components import DIMENSIONS
-from mlstat_core.errors import listed
+from mlstat_core.errors import DataError, listed
 from mlstat_core.quality.stats import CONFUSION_METRICS
 from mlstat_core.report.build import DEFAULT_INTERVAL_LEVEL, open_run
 from mlstat_core.report.fingerprints import (
@@ -238,9 +238,32 @@ def checked_against_manifest(run_dir: Path) -> None:
     folder.check_files("report.json", *model)
 
 
+def refuse_the_same_run_twice(run_dirs: list[Path]) -> None:
+    """A run compared with itself, or with a copy of its folder (the same run id), would be
+    said to reproduce its own training: refused with a DataError naming both folders."""
+    seen: dict[str, Path] = {}
+    for run_dir in run_dirs:
+        keys = [f"folder {Path(run_dir).resolve()}"]
+        manifest = Path(run_dir) / "manifest.json"
+        try:
+            run_id = json.loads(manifest.read_text(encoding="utf-8")).get("run_id")
+        except (OSError, ValueError, AttributeError):
+            run_id = None  # open_run says what is wrong with the folder
+        if run_id:
+            keys.append(f"run {run_id}")
+        for key in keys:
+            if key in seen:
+                what = "the same folder" if key.startswith("folder") else \
+                    f"the same run ({run_id}; one folder is a copy of the other)"
+                raise DataError(f"{seen[key]} and {run_dir} are {what}: compare runs trained "
+                                "separately, for example a rerun of the same pipeline file")
+            seen[key] = Path(run_dir)
+
+
 def comparison(run_dirs: list[Path]) -> dict[str, Any]:
     """Runs, their facts, and one row per scalar figure found in any of them, each with the
     value in every run and which run is best (when the figure says which direction is)."""
+    refuse_the_same_run_twice(run_dirs)
     runs = []
     for run_dir in run_dirs:
         checked_against_manifest(Path(run_dir))
