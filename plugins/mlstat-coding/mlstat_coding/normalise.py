@@ -7,14 +7,17 @@ expressions; per-record work is a handful of C-level string operations.
 Steps, each switchable through :class:`~mlstat_coding.params.NormaliseParams`:
 
 1. Unicode NFKC (full-width digits, ligatures, non-breaking spaces);
-2. Serbian Cyrillic -> Gaj's Latin (``Млеко`` and ``Mleko``, ``ЉУТО`` and ``LJUTO`` become the same
+2. words that mix Latin and Cyrillic look-alike letters (``Mлeкo`` typed with Latin M, e, o) are
+   written in one script (always, whatever the params), and a Cyrillic ``х`` between two numbers
+   (``6х1,5л``) is the sign ``x``;
+3. Serbian Cyrillic -> Gaj's Latin (``Млеко`` and ``Mleko``, ``ЉУТО`` and ``LJUTO`` become the same
    text);
-3. case folding;
-4. numbers with units (``46 g``, ``0,5l``, ``500ml``, ``1,5 kg``) -> a canonical amount and a
-   unit-class token (``500ml _vol_``, ``46g _mass_``), bare numbers -> ``_num_`` (or kept /
-   dropped);
-5. optional removal of diacritics (``ł`` -> ``l``, ``č`` -> ``c``);
-6. punctuation -> spaces, per-language stop words, short tokens.
+4. case folding;
+5. numbers with units (``46 g``, ``0,5l``, ``500ml``, ``1,5 kg``, ``1/2 kg``, ``1,5 litra``,
+   ``200 gramów``) -> a canonical amount and a unit-class token (``500ml _vol_``,
+   ``46g _mass_``), bare numbers -> ``_num_`` (or kept / dropped);
+6. optional removal of diacritics (``ł`` -> ``l``, ``č`` -> ``c``);
+7. punctuation -> spaces, per-language stop words, short tokens.
 """
 
 from __future__ import annotations
@@ -42,6 +45,24 @@ _NO_DECOMPOSE = str.maketrans({"ł": "l", "Ł": "L", "đ": "dj", "Đ": "Dj", "ø
                                "ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE"})
 _COMBINING = re.compile(r"[\u0300-\u036f]")
 
+# Latin and Serbian Cyrillic letters that look the same (capitals A B C E H J K M O P T X, small
+# a c e j o p x y, and k, near enough to к). A word holding both scripts is a typist's mix
+_LOOK_ALIKES = "AАBВCСEЕHНJЈKКMМOОPРTТXХaаcсeеjјkкoоpрxхyу"
+_LATIN_LOOK_ALIKES, _CYRILLIC_LOOK_ALIKES = frozenset(_LOOK_ALIKES[0::2]), frozenset(
+    _LOOK_ALIKES[1::2])
+_LATIN_TO_CYRILLIC = str.maketrans(_LOOK_ALIKES[0::2], _LOOK_ALIKES[1::2])
+_CYRILLIC_TO_LATIN_LOOK_ALIKE = str.maketrans(_LOOK_ALIKES[1::2], _LOOK_ALIKES[0::2])
+_LATIN = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"  # ASCII, Latin-1 and Extended-A/B letters
+_ANY_CYRILLIC = "\u0400-\u04ff"
+_ANY_CYRILLIC_RE = re.compile(f"[{_ANY_CYRILLIC}]")
+_LETTERS = r"[^\W\d_]"
+_MIXED = rf"[{_LATIN}][{_ANY_CYRILLIC}]|[{_ANY_CYRILLIC}][{_LATIN}]"  # a Latin letter by a Cyrillic
+_MIXED_RE = re.compile(_MIXED)
+_LETTER_RE = re.compile(_LETTERS)
+_LETTERS_RE = re.compile(_LETTERS + "*")
+_LATIN_LETTER_RE = re.compile(f"[{_LATIN}]")
+_CYRILLIC_TIMES_RE = re.compile(r"(\d\s*)[хХ](?=\s*\d)")  # 6х1,5л: х is the sign x
+
 # unit -> (class token, factor to the base unit, base unit)
 UNITS: dict[str, tuple[str, float, str]] = {
     "mg": ("_mass_", 0.001, "g"), "g": ("_mass_", 1, "g"), "gr": ("_mass_", 1, "g"),
@@ -49,16 +70,37 @@ UNITS: dict[str, tuple[str, float, str]] = {
     "ml": ("_vol_", 1, "ml"), "cl": ("_vol_", 10, "ml"), "dl": ("_vol_", 100, "ml"),
     "l": ("_vol_", 1000, "ml"), "ltr": ("_vol_", 1000, "ml"), "litr": ("_vol_", 1000, "ml"),
     "szt": ("_count_", 1, "szt"), "pcs": ("_count_", 1, "szt"), "kom": ("_count_", 1, "szt"),
-    "x": ("_count_", 1, "x"),
+    "x": ("_count_", 1, "x"), "×": ("_count_", 1, "x"),
 }
+# the unit words as Polish and Serbian write them after a number (1 litr, 2 litry, 5 litrów;
+# 1 litar, 2 litra, 5 litara), also Polish typed without diacritics (litrow); deka is 10 g
+_UNIT_WORDS = {
+    "g": "gram grama gramy gramów gramow",
+    "dag": "deka dekagram dekagrama dekagramy dekagramów dekagramow",
+    "kg": "kilo kilogram kilograma kilogramy kilogramów kilogramow",
+    "ml": "mililitr mililitra mililitry mililitrów mililitrow mililitar mililitara",
+    "l": "litra litry litrów litrow litar litara",
+}
+UNITS.update({word: UNITS[unit] for unit, words in _UNIT_WORDS.items() for word in words.split()})
+# and in Serbian Cyrillic, met when transliterate is off (with it on they are Latin by then)
+_LATIN_TO_SERBIAN = str.maketrans({v.lower(): k.lower() for k, v in _CYR.items() if len(v) == 1})
+UNITS.update({unit.translate(_LATIN_TO_SERBIAN): UNITS[unit] for unit in [
+    "mg", "g", "gr", "dag", "kg", "ml", "cl", "dl", "l", "kom", "gram", "grama", "deka", "kilo",
+    "kilogram", "kilograma", "mililitar", "mililitra", "mililitara", "litar", "litra", "litara"]})
+# an amount: 1,5 or 500, or a half or quarter of a unit (1/2, 1/4, 3/4, 1 1/2; also 1⁄2, what
+# NFKC makes of ½; not 2/3 kg, a size grade of 2 to 3 kg); not the tail of a number (5 of 1,5).
+# (?=\d) first lets the search skip to digits (three times faster than the look-behinds first)
 _UNIT_RE = re.compile(
-    r"(?<![\d.,])(\d+(?:[.,]\d+)?)\s*(" + "|".join(sorted(UNITS, key=len, reverse=True))
-    + r")(?![^\W\d_])", re.IGNORECASE)
+    r"(?=\d)(?<!\d)(?<!\d[.,])(?:(?:(\d{1,2})\s+)?([13])[/\u2044]([24])|(\d+(?:[.,]\d+)?))\s*("
+    + "|".join(map(re.escape, sorted(UNITS, key=len, reverse=True))) + r")(?![^\W\d_])",
+    re.IGNORECASE)
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)?")
-_PUNCT_RE = re.compile(r"[^\w\s]")
+# the decimal point of a canonical amount (31.5g _mass_) is kept, other punctuation is a space
+_AMOUNT_POINT = r"(?<!\d\.(?=\d+[a-z]+ _[a-z]+_ ))"
+_PUNCT_RE = re.compile(r"[^\w\s]" + _AMOUNT_POINT)
 _CYRILLIC_RE = re.compile("[" + "".join(sorted(_CYR)) + "".join(sorted(_CYR)).lower() + "]")
 _DIGRAPH_RE = re.compile("[ЉЊЏ]")
-_PUNCT_NUL_RE = re.compile(r"[^\w\s\0]")  # NUL separates joined texts
+_PUNCT_NUL_RE = re.compile(r"[^\w\s\0]" + _AMOUNT_POINT)  # NUL separates joined texts
 _SPACE_RE = re.compile(r"\s+")
 
 
@@ -76,10 +118,54 @@ def _format_amount(value: float) -> str:
 
 
 def _unit_sub(match: re.Match[str]) -> str:
-    number, unit = match.group(1), match.group(2).lower()
-    token, factor, base = UNITS[unit]
-    amount = float(number.replace(",", ".")) * factor
-    return f" {_format_amount(amount)}{base} {token} "
+    whole, numerator, denominator, number, unit = match.groups()
+    token, factor, base = UNITS[unit.lower()]
+    before = ""
+    if number is not None:
+        amount = float(number.replace(",", "."))
+    elif int(numerator) < int(denominator):  # 1/2 kg, 1 1/2 kg
+        amount = int(whole or 0) + int(numerator) / int(denominator)
+    else:  # 3/2 kg is no half: only the 2 kg is an amount, as before fractions were read
+        before, amount = match.string[match.start():match.start(3)], int(denominator)
+    return f"{before} {_format_amount(amount * factor)}{base} {token} "
+
+
+def _one_script(word: str) -> str:
+    """A word mixing Latin and Cyrillic letters in one script: in Cyrillic when all its Latin
+    letters have Cyrillic look-alikes (``Mлeкo``, ``Cиp`` -> ``Млеко``, ``Сир``), in Latin when
+    all its Cyrillic letters have Latin ones (``Mlekо`` with a Cyrillic о); when both hold, in
+    the script of most of its letters (Cyrillic on a tie). Else left as it is."""
+    latin = _LATIN_LETTER_RE.findall(word)
+    cyrillic = _ANY_CYRILLIC_RE.findall(word)
+    to_cyrillic = _LATIN_LOOK_ALIKES.issuperset(latin)
+    to_latin = _CYRILLIC_LOOK_ALIKES.issuperset(cyrillic)
+    if to_cyrillic and to_latin:
+        to_cyrillic = len(cyrillic) >= len(latin)
+    if to_cyrillic:
+        return word.translate(_LATIN_TO_CYRILLIC)
+    if to_latin:
+        return word.translate(_CYRILLIC_TO_LATIN_LOOK_ALIKE)
+    return word
+
+
+def one_script(text: str) -> str:
+    """Step 2: words mixing Latin and Cyrillic look-alikes in one script (``Mлeкo`` ->
+    ``Млеко``), and a Cyrillic ``х`` between numbers as ``x`` (``6х1,5л`` -> ``6x1,5л``)."""
+    if not _ANY_CYRILLIC_RE.search(text):
+        return text
+    if _MIXED_RE.search(text):  # the words holding a Latin letter by a Cyrillic one
+        pieces, last = [], 0
+        for match in _MIXED_RE.finditer(text):
+            start = match.start()
+            if start < last:  # in the word just written
+                continue
+            while start > last and _LETTER_RE.match(text, start - 1):
+                start -= 1
+            end = _LETTERS_RE.match(text, match.end()).end()
+            pieces += (text[last:start], _one_script(text[start:end]))
+            last = end
+        text = "".join(pieces) + text[last:]
+    return _CYRILLIC_TIMES_RE.sub(r"\1x", text)
 
 
 def _digraph(match: re.Match[str]) -> str:
@@ -125,11 +211,12 @@ class Normaliser:
         return self._tokens(self._clean(str(text), _PUNCT_RE))
 
     def _clean(self, s: str, punct: re.Pattern[str]) -> str:
-        """Steps 1-5 and punctuation, on one text or on texts joined by NUL characters (no
+        """Steps 1-6 and punctuation, on one text or on texts joined by NUL characters (no
         step matches across a NUL, so joined texts are cleaned exactly as one by one)."""
         p = self.params
         if p.nfkc:
             s = unicodedata.normalize("NFKC", s)
+        s = one_script(s)
         if p.transliterate and _CYRILLIC_RE.search(s):
             s = transliterate(s)
         if p.lowercase:

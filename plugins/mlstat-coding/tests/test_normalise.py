@@ -36,6 +36,85 @@ def test_units_are_canonical():
     assert normalise("3 lody") == "3 lody"
 
 
+def test_fractions_of_a_unit():
+    """1/2 kg is half a kilogram, not 1 and 2 kg; a slash not before a unit is as before."""
+    assert normalise("Cukier 1/2 kg") == normalise("Cukier 0,5 kg") == "cukier 500g _mass_"
+    assert normalise("Mąka 1/2kg") == "mąka 500g _mass_"
+    assert normalise("Śmietana 1/4 l") == "śmietana 250ml _vol_"
+    assert normalise("Mleko 3/4 L") == "mleko 750ml _vol_"
+    assert normalise("Ziemniaki 1 1/2 kg") == "ziemniaki 1500g _mass_"
+    assert normalise("½ kg") == normalise("1/2 kg")  # NFKC writes ½ as 1⁄2
+    assert normalise("6 x 1/2 l") == "6x _count_ 500ml _vol_"
+    # no unit after it, or no half or quarter (2/3 kg is a size grade of 2 to 3 kg): as before
+    assert normalise("Sok 1/2") == "sok 1 2"
+    assert normalise("Krewetki 16/20 mrożone") == "krewetki 16 20 mrożone"
+    assert normalise("Margaryna 3/4 tłuszczu") == "margaryna 3 4 tłuszczu"
+    assert normalise("Ośmiornica 2/3 kg") == "ośmiornica 2 3000g _mass_"
+    assert normalise("Sok 0,5l/1l") == "sok 500ml _vol_ 1000ml _vol_"
+    assert normalise("Cukier 1/2 kg", {"numbers": "token"}) == "cukier 500g _mass_"
+    assert normalise("Cukier 1/2 kg", {"units": False}) == "cukier 1 2 kg"
+
+
+def test_polish_and_serbian_unit_words():
+    """Unit words in their inflected forms (2 litry, 5 litrów; 2 litra, 5 litara), Cyrillic too."""
+    for text, amount in [
+            ("woda 1,5 litra", "1500ml _vol_"), ("woda 1.5 litr", "1500ml _vol_"),
+            ("2 litry", "2000ml _vol_"), ("6 litrów", "6000ml _vol_"),
+            ("6 litrow", "6000ml _vol_"), ("250 mililitrów", "250ml _vol_"),
+            ("1 gram", "1g _mass_"), ("2 gramy", "2g _mass_"), ("200 gramów", "200g _mass_"),
+            ("1,5 kilograma", "1500g _mass_"), ("2 kilogramy", "2000g _mass_"),
+            ("10 deka", "100g _mass_"), ("10 dag", "100g _mass_"), ("2 dekagramy", "20g _mass_"),
+            ("1 litar", "1000ml _vol_"), ("5 litara", "5000ml _vol_"),
+            ("200 grama", "200g _mass_"), ("1 kilograma", "1000g _mass_"),
+            ("1 литар", "1000ml _vol_"), ("200 грама", "200g _mass_"),
+            ("2 КИЛОГРАМА", "2000g _mass_")]:
+        assert normalise(text).endswith(amount), text
+        assert normalise(text, {"transliterate": False}).endswith(amount), text
+    assert normalise("Mleko 2 litra") == "mleko 2000ml _vol_"
+    assert normalise("5 LITRÓW", {"lowercase": False}) == "5000ml _vol_"
+    # a unit word without a number before it is a word
+    assert normalise("Litra cola") == "litra cola"
+    assert normalise("Deka ser gram") == "deka ser gram"
+
+
+def test_amounts_in_product_strings():
+    """A decimal amount stays one token (31,5 g is not 31 and 5 g); an amount right after a
+    word's full stop or comma is an amount."""
+    assert normalise("Kisiel 31,5 g") == "kisiel 31.5g _mass_"
+    assert normalise("Herbata 37,5 g (25 x 1,5 g)") == \
+        "herbata 37.5g _mass_ 25x _count_ 1.5g _mass_"
+    assert normalise("Witamina C 500 mg") == "witamina c 0.5g _mass_"
+    assert normalise("Kisiel 31,5 g", {"numbers": "token"}) == "kisiel 31.5g _mass_"
+    assert normalise("Kisiel 31,5 g", {"numbers": "drop"}) == "kisiel 31.5g _mass_"
+    assert normalise("Kisiel 31,5 g", {"units": False}) == "kisiel 31 5 g"
+    assert normalise("Kisiel 31.5") == "kisiel 31 5"  # a bare number: as before
+    for text, expected in [
+            ("2x1l", "2x _count_ 1000ml _vol_"), ("6 x 0,5 l", "6x _count_ 500ml _vol_"),
+            ("6×1,5l", "6x _count_ 1500ml _vol_"), ("1kg.", "1000g _mass_"),
+            ("0.33L", "330ml _vol_"), ("500 ml.", "500ml _vol_"), ("ok. 1 kg", "ok 1000g _mass_"),
+            ("ok.1kg", "ok 1000g _mass_"), ("Mleko,1l", "mleko 1000ml _vol_"),
+            ("NAP.Z JAB.6X1,5L", "nap z jab 6x _count_ 1500ml _vol_")]:
+        assert normalise(text) == expected, text
+
+
+def test_mixed_scripts():
+    """A word typed with Latin look-alikes in Cyrillic (Mлeкo: Latin M, e, o) or the other way
+    round is written in one script, with transliteration on or off."""
+    pairs = [("Mлeкo", "Млеко"), ("Cиp", "Сир"), ("Пaпpика", "Паприка"), ("Xлеб", "Хлеб"),
+             ("Jогурт", "Јогурт"), ("Mlekо", "Mleko"), ("Рivo", "Pivo"),
+             ("Čоkolada", "Čokolada"), ("Кисела вода 6х1,5л", "Кисела вода 6x1,5л")]
+    for params in ({}, {"transliterate": False}, {"lowercase": False},
+                   {"transliterate": False, "lowercase": False, "strip_diacritics": True}):
+        for mixed, clean in pairs:
+            assert normalise(mixed, params) == normalise(clean, params), (mixed, params)
+    assert normalise("Mлeкo") == normalise("Mleko") == "mleko"
+    assert normalise("Mлeкo 1,5 л", {"transliterate": False}) == "млеко 1500ml _vol_"
+    assert normalise("Кисела вода 6х1,5л") == "kisela voda 6x _count_ 1500ml _vol_"
+    # every letter has a look-alike in the other script: the script of most of the letters
+    assert normalise("Coк", {"transliterate": False}) == "cok"
+    assert normalise("Cок", {"transliterate": False}) == "сок"
+
+
 def test_numbers_options():
     assert normalise("Mleko 3,2%", NormaliseParams(numbers="token")) == "mleko _num_"
     assert normalise("Mleko 3,2%", NormaliseParams(numbers="drop")) == "mleko"
@@ -86,10 +165,13 @@ def test_batch_of_tricky_texts_equals_one_by_one():
     # texts are cleaned joined by NUL characters: no step may reach across a text's end
     texts = ["Sok 500", "ml jabłkowy", "0,5l", "1,5 kg x 2", "Ab\0cd 5g", None,
              float("nan"), 12, "12", "Млеко 1 l", "ﬁ ２kg", "", "  ", "x5", "5x", "-ą-ł- 3,5%",
-             "cukier 1", "kg"]
+             "cukier 1", "kg", "Cukier 1/2 kg", "1 1/2 kg", "3/2 l", "½ kg", "ok.1kg",
+             "Kisiel 31,5 g", "2 litry", "Litra cola", "Mлeкo", "Mlekо 1 л", "6х1,5л", "х5",
+             "Coк", "Čоkolada 2 КГ"]
     for params in ({}, {"stop_words": ["pl"]}, {"numbers": "token", "strip_diacritics": True,
                                                  "min_token_length": 2},
-                   {"numbers": "drop", "units": False}):
+                   {"numbers": "drop", "units": False}, {"transliterate": False},
+                   {"lowercase": False, "numbers": "drop"}):
         n = Normaliser(NormaliseParams(**params))
         assert n(texts) == [n.one(t) for t in texts], params
     assert Normaliser()(["Sok 500", "ml"]) == ["sok 500", "ml"]
