@@ -158,6 +158,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"twitter.py: error: no tweets in {', '.join(empty)}; each language needs "
               "train, val and test tweets", file=sys.stderr)
         return 2
+    train_classes = {lang: set(data.y[(folder == lang) & (frame["split"] == "train")].astype(str))
+                     for lang in languages}
+    one_class = [f"{lang}/train_labels.txt (only {', '.join(c)})"
+                 for lang, c in train_classes.items() if len(c) < 2]
+    if one_class:
+        print(f"twitter.py: error: one class in {', '.join(one_class)}; each language needs "
+              "training tweets of at least two classes", file=sys.stderr)
+        return 2
     codes = {lang: frame.loc[folder == lang, "language"].iloc[0] for lang in languages}
     if len(set(codes.values())) < len(codes):
         print(f"twitter.py: error: --languages {','.join(languages)} names one language twice "

@@ -281,7 +281,12 @@ def sentiment_index(
     """One row per period from the first to the last tweet (empty ones included, with the
     reason), with raw and adjusted shares, the index and their bootstrap intervals, and the
     change of the index and shares since the previous published period (``change_from``).
-    Weeks are ISO weeks (Monday to Sunday); periods are counted in ``timezone``."""
+    Weeks are ISO weeks (Monday to Sunday); periods are counted in ``timezone``.
+    ``bootstrap`` must be at least 1: every published figure has an interval."""
+    if bootstrap < 1:
+        raise ValueError(f"bootstrap={bootstrap}: the index needs at least 1 bootstrap "
+                         "replicate for its intervals (pipelines take [model.index] bootstrap "
+                         "= 50 to 20000)")
     classes = [str(c) for c in classes]
     for label, what in ((positive, "positive"), (negative, "negative")):
         if label not in classes:

@@ -7,13 +7,15 @@ an order chosen so that no step uncovers work for an earlier one:
 
 0. literal JSON escapes decoded (``i\\u2019m`` -> ``i’m``: 8% of UMSAB's English tweets) and
    HTML entities (``&amp;amp;`` -> ``&``) until none is left;
-1. URLs (and the bare ``http`` left by UMSAB's masking) -> ``_url_``; ``@mentions`` -> ``_user_``;
+1. URLs (and the bare ``http`` left by UMSAB's masking) -> ``_url_``, a hashtag or mark glued
+   to one kept (``https://t.co/2hGT23JyGz#FidelCastro``); ``@mentions`` -> ``_user_``;
    hashtags and mentions written together (``#alAmn#MosulOps``, ``#a@b``) are separated first;
 2. hashtags split on case and digits (``#BlackFriday2017`` -> ``black friday 2017``; the Dutch
    ``IJ`` is one capital: ``#VisitIJsland`` -> ``visit ijsland``); an
    all-lowercase hashtag cannot be split without a dictionary and is kept as one word;
 3. emoji -> one word token per emoji (``_e1f602_``, skin tones and joiners dropped);
-4. character elongation cut (``soooo`` -> ``soo``, ``Oooo`` -> ``Oo``, ``!!!!`` -> ``!!``);
+4. character elongation cut (``soooo`` -> ``soo``, ``Oooo`` -> ``Oo``, ``!!!!`` -> ``!!``;
+   emoji tokens stay whole: ``_e1f333_``);
 5. ``!`` and ``?`` -> ``_excl_``, ``_quest_`` (word tokens that a model's own cleaning keeps);
 6. common emoticons -> ``_smile_``, ``_sad_``, ``_wink_``, ``_laugh_``, ``_heart_`` (after the
    marks and emoji, so ``great!:)`` and ``:)😂`` are found in one pass);
@@ -37,7 +39,13 @@ URL_TOKEN = "_url_"
 USER_TOKEN = "_user_"
 UNKNOWN_LANGUAGE = "und"
 
-_URL_RE = re.compile(r"(?:https?://\S+|www\.\S+|\bhttps?\b(?!\w))", re.IGNORECASE)
+# a t.co link ends at its last letter or digit (X writes ``https://t.co/`` + 10 of them), so
+# a hashtag or mark glued to it stays; any other link runs to the next space (a ``#fragment``
+# or ``?query`` is its own), less trailing marks (:func:`_url_and_tail`); ``www.`` starts a
+# link only as a word of its own followed by a name (``Awww.... so cute`` has none)
+_URL_RE = re.compile(r"https?://t\.co/[a-z0-9]*|https?://\S+|(?<!\w)www\.(?=\w)\S+"
+                     r"|\bhttps?\b(?!\w)", re.IGNORECASE)
+_URL_TAIL = ".,:;!?)…'\"’”»"
 _USER_RE = re.compile(r"(?<![\w@])@+\w+")
 _HASHTAG_RE = re.compile(r"(?<![\w#])#+(\w+)")
 # the Dutch IJ is one capital where no capital precedes it (IJsland; AIJobs is AI Jobs; the
@@ -45,11 +53,13 @@ _HASHTAG_RE = re.compile(r"(?<![\w#])#+(\w+)")
 _CAMEL_RE = re.compile(r"(?<![A-ZÀ-ÖØ-Þ])IJ[a-zß-ÿ]+"
                        r"|[A-ZÀ-ÖØ-Þ]+(?=[A-ZÀ-ÖØ-Þ][a-zß-ÿ])|[A-ZÀ-ÖØ-Þ]?[a-zß-ÿ]+|[A-ZÀ-ÖØ-Þ]+"
                        r"|\d+|[^\W\d_]+")
-_ELONG_RES = {n: re.compile(r"(.)\1{" + str(n) + r",}", re.IGNORECASE) for n in (1, 2, 3)}
+# an emoji token is matched whole so that its hex digits are never cut (``_e1f333_``)
+_ELONG_RES = {n: re.compile(r"_e[0-9a-f]+_|(.)\1{" + str(n) + r",}", re.IGNORECASE)
+              for n in (1, 2, 3)}
 _CHAIN_RE = re.compile(r"(?<![\w#@])[#@]+\w+(?:[#@]+\w+)+")
 _CHAIN_JOIN_RE = re.compile(r"(?<=\w)(?=[#@])")
 _ENTITIES = (("&gt;", ">"), ("&lt;", "<"))
-_NUMBER_RE = re.compile(r"(?<!\w)\d+(?:[.,]\d+)?(?!\w)")
+_NUMBER_RE = re.compile(r"(?<!\w)\d+(?:[.,]\d+)*(?!\w)")  # 1,000,000 and 2.000,50 are one
 _SPACE_RE = re.compile(r"\s+")
 _ESCAPE_RE = re.compile(r"\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})|\\u([0-9a-f]{4})|\\(\")",
                         re.IGNORECASE)
@@ -125,9 +135,25 @@ def _decode(s: str, escapes: bool) -> str:
     return s
 
 
+def _url_and_tail(match: re.Match) -> str:
+    """``_url_`` for a link, and the marks that end a sentence after it (``.,:;!?)…``, quotes)
+    kept: ``(see https://example.org/a)!`` ends in ``) !``; a ``)`` that closes a ``(`` in
+    the link (``https://en.wikipedia.org/wiki/Gent_(stad)``) is the link's."""
+    url = match.group(0)
+    end, opened, closed = len(url), url.count("("), url.count(")")
+    while end and url[end - 1] in _URL_TAIL and (url[end - 1] != ")" or closed > opened):
+        if url[end - 1] == ")":
+            closed -= 1
+        end -= 1
+    return f" {URL_TOKEN} {url[end:]}"
+
+
 def _cut_elongation(s: str, n: int) -> str:
-    """Runs longer than ``n`` of one character (any case) cut to their first ``n``."""
-    return _ELONG_RES[n].sub(lambda m: m.group(0)[:n], s) if n else s
+    """Runs longer than ``n`` of one character (any case) cut to their first ``n``; emoji
+    tokens (``_e1f333_``, ``_e1f44d_``) are left whole."""
+    if not n:
+        return s
+    return _ELONG_RES[n].sub(lambda m: m.group(0)[:n] if m.group(1) else m.group(0), s)
 
 
 class TweetNormaliser:
@@ -164,7 +190,7 @@ class TweetNormaliser:
         if p.users or p.hashtags != "keep":
             s = _CHAIN_RE.sub(lambda m: _CHAIN_JOIN_RE.sub(" ", m.group(0)), s)
         if p.urls:
-            s = _URL_RE.sub(f" {URL_TOKEN} ", s)
+            s = _URL_RE.sub(_url_and_tail, s)
         if p.users:
             s = _USER_RE.sub(f" {USER_TOKEN} ", s)
         if p.hashtags == "split":

@@ -83,6 +83,16 @@ def test_projection_and_errors() -> None:
         sentiment_index(ts, labels, CLASSES, "positive", "negative", None, adjust=True)
 
 
+@pytest.mark.parametrize("bootstrap", [0, -5])
+def test_too_few_bootstrap_replicates_are_named(bootstrap: int) -> None:
+    # bootstrap=0 from Python used to fail inside numpy ("too many values to unpack");
+    # pipelines refuse it in IndexParams
+    ts, labels = _stream({"2024-01-01": ["positive"] * 6 + ["negative"] * 4})
+    with pytest.raises(ValueError, match=f"bootstrap={bootstrap}: the index needs at least 1"):
+        sentiment_index(ts, labels, CLASSES, "positive", "negative", None, period="day",
+                        min_count=5, adjust=False, bootstrap=bootstrap)
+
+
 # A classifier that calls only 49% of truly neutral tweets neutral (as on UMSAB validation).
 WEAK = np.array([[60, 30, 10], [26, 49, 25], [8, 30, 62]])
 

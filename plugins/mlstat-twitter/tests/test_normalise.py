@@ -26,6 +26,15 @@ CASES = [
     ("Super!:) ok?;-) :)😂 ^^^^",
      "super _excl_ _smile_ ok _quest_ _wink_ _smile_ _e1f602_ _smile_"),
     ("Ooooh Großspende &amp;amp; mehr", "ooh grosspende & mehr"),
+    # a t.co link ends at its last letter or digit: what is glued to it is kept
+    ("great https://t.co/abc#VisitBelgium!", "great _url_ visit belgium _excl_"),
+    ("Stop TPP (https://t.co/vd7t22SVe7)!", "stop tpp ( _url_ ) _excl_"),
+    # other links keep their query and fragment, not the marks that end a sentence
+    ("see https://example.org/a?b=1#top! or www.x.be.", "see _url_ _excl_ or _url_ ."),
+    ("(https://en.wikipedia.org/wiki/Gent_(stad))?", "( _url_ ) _quest_"),
+    ("Awww.... so cute, see www.vrt.be.", "aww.. so cute, see _url_ ."),  # awww is no link
+    # elongation cuts letters and marks, not an emoji token's hex digits
+    ("Sooo nice 🌳 👄", "soo nice _e1f333_ _e1f444_"),
 ]
 
 
@@ -56,6 +65,10 @@ def test_switches_and_missing() -> None:
     plain = TweetNormaliser(NormaliseParams(escapes=False, marks=False))
     assert plain.one("ok?! i\\u2019m") == "ok?! i\\u2019m"
     assert TweetNormaliser().one("a \\ud83d b") == "a b"  # a lone surrogate is dropped
+    one = TweetNormaliser(NormaliseParams(elongation=1))
+    assert one.one("Sooo good 👍 🇮🇪") == "so god _e1f44d_ _e1f1ee_ _e1f1ea_"
+    numbers = TweetNormaliser(NormaliseParams(numbers=True))  # one number, one token
+    assert numbers.one("1,000,000 views, 2.000.000,50 € or 3.5") == "_num_ views, _num_ € or _num_"
     assert n([None, float("nan"), "x"]) == ["", "", "x"]
     assert split_hashtag("blackfriday") == "blackfriday"
     assert split_hashtag("MakeAmericaGreatAgain") == "Make America Great Again"

@@ -63,3 +63,18 @@ def test_an_empty_part_is_named(bench, folder, tmp_path, capsys):
     assert bench.main(["--data-dir", str(folder), "--languages", "english",
                        "--out", str(tmp_path / "o.json")]) == 2
     assert "no tweets in english/test_text.txt" in capsys.readouterr().err
+
+
+def test_a_language_of_one_training_class_is_named(bench, folder, tmp_path, capsys):
+    # it used to fail with a traceback from the model's fit ("code column '__label__' has 1
+    # distinct code(s)")
+    lang = folder / "english"
+    (lang / "val_text.txt").write_text("ok\n", "utf-8")
+    (lang / "val_labels.txt").write_text("1\n", "utf-8")
+    (lang / "train_labels.txt").write_text("2\n2\n2\n", "utf-8")
+    out = tmp_path / "o.json"
+    assert bench.main(["--data-dir", str(folder), "--languages", "english",
+                       "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "one class in english/train_labels.txt (only positive)" in err
+    assert "Traceback" not in err and not out.exists()
