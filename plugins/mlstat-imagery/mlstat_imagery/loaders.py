@@ -144,6 +144,7 @@ class SceneLoader(Loader):
         table = pd.concat([table, pd.DataFrame(values, columns=names)], axis=1)
         valid = ~np.isnan(values).any(axis=1)
         is_point = (table["source"] == FIELD).to_numpy()
+        _warn_zero_fill(info, values, valid, is_point)
         counts["field_points_on_nodata"] = int((is_point & ~valid).sum())
         counts["labelled_pixels_on_nodata"] = int((~is_point & ~valid).sum())
         table = table[valid].reset_index(drop=True)
@@ -210,7 +211,11 @@ class LandsatNcLoader(SceneLoader):
 
     def load(self, base_dir: Path) -> Dataset:
         dataset = super().load(base_dir)
-        dataset.metadata["notes"].append(CHANGE_NOTE)
+        defaults = LandsatNcParams()
+        if (self.params.band_pattern, self.params.points) == (defaults.band_pattern,
+                                                              defaults.points):
+            # the bundled files (or a copy): not a user's own scene read through this loader
+            dataset.metadata["notes"].append(CHANGE_NOTE)
         return dataset
 
     def dataset_name(self, directory: Path) -> str:
@@ -241,6 +246,29 @@ def _warn_unusable_points(counts: dict[str, Any], name: str) -> None:
         f"{lost:,} of the {total:,} field points of {name} ({lost / total:.1%}) cannot be "
         f"used: {' and '.join(parts)}; the accuracy and area figures rest on the other "
         f"{counts['field_points_usable']:,} only. {why[0].upper()}{why[1:]}.")
+
+
+def _warn_zero_fill(info: SceneInfo, values: np.ndarray, valid: np.ndarray,
+                    is_point: np.ndarray) -> None:
+    """Warn when no band file declares a nodata value and records lie on pixels that are 0 in
+    every band: the fill around an image (Sentinel-2 tiles, many exports), which would be
+    trained on, mapped and counted in the areas as land."""
+    if any(info.nodata.get(band) is not None for band in info.bands):
+        return
+    zero = valid & (values[:, : len(info.bands)] == 0).all(axis=1)
+    if not zero.any():
+        return
+    pixels, points = int((zero & ~is_point).sum()), int((zero & is_point).sum())
+    warnings.warn(
+        f"{pixels:,} labelled pixel(s) and {points:,} field point(s) lie on pixels that are 0 "
+        "in every band, and no band file declares a nodata value: that is usually the fill "
+        "around the image, which is then trained on, mapped and counted in the areas as land; "
+        "declare it nodata in each band file (gdal_edit.py -a_nodata 0 FILE) and run again",
+        ZeroFillWarning, stacklevel=3)
+
+
+class ZeroFillWarning(UserWarning):
+    """Records on pixels that are 0 in every band of a scene that declares no nodata."""
 
 
 class UnusableFieldPointsWarning(UserWarning):

@@ -346,6 +346,14 @@ class PixelForestModel(SceneMapper, SklearnModel):
         seen = ~np.isnan(out)
         scores = np.concatenate([out[seen], *extra_p])
         scored_truth = np.concatenate([truth[seen], *extra_y])
+        if scored_truth.all() or not scored_truth.any():
+            blocks = [len(np.unique(groups[side])) for side in (truth, ~truth)]
+            raise DataError(
+                "the 'cv' threshold found no fold that holds out pixels of both classes while "
+                f"training on both: the built-up training pixels lie in {blocks[0]} and the "
+                f"others in {blocks[1]} of the {self.params.cv_block_size}-pixel blocks; set a "
+                "smaller `cv_block_size` in [model], add training labels elsewhere in the "
+                "scene, or set `threshold` to 'argmax' or a number")
         value, kappa = best_threshold(scores, scored_truth)
         if scene is None:
             return value, kappa, folds, None

@@ -38,8 +38,10 @@ class SceneParams(Params):
     directory: InputFolder = Field(".", description="folder of the scene and reference "
                                                     "files; relative to the pipeline file")
     band_pattern: str = Field(
-        description="band file name; '{band}' is replaced by each band name (one file per "
-                    "band), without '{band}' the file holds all bands in the order of `bands`")
+        description="band file name, relative to `directory`; '{band}' is replaced by each "
+                    "band name (one file per band), without '{band}' the file holds all bands: "
+                    "read by their names where the file names its bands as `bands` does, else "
+                    "in the order of `bands`")
     bands: list[str] = Field(min_length=1, description="band names to use")
     band_roles: dict[str, str] = Field(
         default_factory=dict,
@@ -108,6 +110,23 @@ class SceneParams(Params):
                                  f"{what} (`band_pattern` with `bands`)")
                         for name, what in files.items()]
 
+    @field_validator("band_roles")
+    @classmethod
+    def _known_roles(cls, value: dict[str, str]) -> dict[str, str]:
+        """Roles the indices know; a misspelt one ('NIR', 'swir') would be ignored and an
+        index needing it refused at run time as if the role were not given."""
+        unknown = [r for r in value if r not in LANDSAT7_ROLES]
+        if unknown:
+            hints = []
+            for role in unknown:
+                close = [role.lower()] if role.lower() in LANDSAT7_ROLES \
+                    else sorted(difflib.get_close_matches(role.lower(), LANDSAT7_ROLES, n=2))
+                hint = " or ".join(repr(c) for c in close)
+                hints.append(f"{role!r}" + (f" (did you mean {hint}?)" if close else ""))
+            raise ValueError(f"band_roles has unknown role(s) {', '.join(hints)}; the roles "
+                             f"are {', '.join(LANDSAT7_ROLES)}")
+        return value
+
     @model_validator(mode="after")
     def _roles(self) -> SceneParams:
         unknown = {r: b for r, b in self.band_roles.items() if b not in self.bands}
@@ -117,6 +136,15 @@ class SceneParams(Params):
         if self.positive_class not in self.classes.values():
             raise ValueError(f"positive_class {self.positive_class!r} is not one of the classes "
                              f"{sorted(self.classes.values())}")
+        unlabelled = {k: v for k, v in self.classes.items() if k <= 0}
+        if unlabelled and self.labels is not None:
+            # a label raster's 0 and a polygon coded 0 mean "unlabelled": the class would
+            # silently get no training pixel
+            listed = ", ".join(f"{k} = {v!r}" for k, v in sorted(unlabelled.items()))
+            raise ValueError(f"classes has code(s) {listed}, but in `labels` 0 and below mark "
+                             "unlabelled pixels, so that class would get no training pixel: "
+                             "give it a code from 1 up in the labels, the points and "
+                             "`classes` (for example 0 -> 2)")
         return self
 
 

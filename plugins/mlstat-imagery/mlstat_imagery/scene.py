@@ -49,8 +49,9 @@ class SceneInfo:
 
     @property
     def pixel_area(self) -> float:
-        """Area of one pixel in the squared units of the CRS (m² for metric CRSs)."""
-        return self.res[0] * self.res[1]
+        """Area of one pixel in m²: the CRS's unit converted (a scene in US survey feet gives
+        m², not ft², so areas in km² hold whatever the unit)."""
+        return self.res[0] * self.res[1] * metres_per_unit(self.crs()) ** 2
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
@@ -73,6 +74,12 @@ class SceneInfo:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SceneInfo:
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+def metres_per_unit(crs: Any) -> float:
+    """Metres in one unit of a projected CRS's x axis (1 for metres, 0.3048... for feet)."""
+    axes = crs.axis_info
+    return float(axes[0].unit_conversion_factor) if axes else 1.0
 
 
 def band_files(directory: Path, pattern: str, bands: list[str]) -> dict[str, Path]:
@@ -156,14 +163,17 @@ def open_scene(directory: Path, pattern: str, bands: list[str]) -> SceneInfo:
     xmin, xmax, ymin, ymax = _xy_bounds(dataset)
     resx, resy = dataset.res
     width, height = round((xmax - xmin) / resx), round((ymax - ymin) / resy)
+    order = file_band_names(next(iter(files.values())), bands) if "{band}" not in pattern \
+        else None
     nodata: dict[str, float | None] = {}
     for band, path in files.items():
         try:
             with rasterio.open(path) as src:
-                index = bands.index(band) + 1 if "{band}" not in pattern else 1
+                index = order.index(band) + 1 if order is not None else 1
                 if src.count < index:
-                    raise DataError(f"{path} has {src.count} band(s); `bands` lists "
-                                    f"{len(bands)}")
+                    raise DataError(f"{path} has {src.count} band(s) and `bands` lists "
+                                    f"{len(bands)}, read in file order: list at most "
+                                    f"{src.count} in `bands` (the file's bands, in order)")
                 value = src.nodatavals[index - 1]
         except rasterio.errors.RasterioIOError as exc:
             raise DataError(f"cannot read band file {path}: {exc}") from None
@@ -171,6 +181,13 @@ def open_scene(directory: Path, pattern: str, bands: list[str]) -> SceneInfo:
             else float(value)
     with rasterio.open(next(iter(files.values()))) as first:
         crs = first.crs if first.crs is not None else dataset.crs
+    if crs.is_geographic:
+        raise DataError(
+            f"band file {next(iter(files.values()))} is in a geographic CRS "
+            f"({_crs_name(crs.to_wkt())}, degrees of latitude and longitude), where pixels "
+            "have no fixed area on the ground, so mapped areas would be wrong; reproject the "
+            "bands to a projected CRS in metres, for example UTM (gdalwarp -t_srs EPSG:326NN "
+            "-tr 30 30 -r near IN.tif OUT.tif), and run again")
     notes = _grid_notes(files, crs, (resx, resy), bands[0])
     return SceneInfo(
         directory=str(directory), pattern=pattern, bands=list(bands),
@@ -202,6 +219,33 @@ def _grid_notes(files: dict[str, Path], crs: Any, res: tuple[float, float],
     return notes
 
 
+def file_band_names(path: Path, bands: list[str]) -> tuple[str, ...]:
+    """The names of a multi-band file's bands, in file order, as the scene reads them: the
+    file's own band names (descriptions) when they name every band of ``bands`` (matched
+    regardless of case), so each band is read by its name; else ``bands``, read in file order.
+    A file that names some of ``bands`` but not all is a DataError: reading it in file order
+    would feed one band's values to another band's name."""
+    import rasterio
+
+    with rasterio.open(path) as src:
+        names = [(d or "").strip() for d in src.descriptions]
+    by_name = {name.casefold(): i for i, name in reversed(list(enumerate(names))) if name}
+    found = [b for b in bands if b.strip().casefold() in by_name]
+    if not found:
+        return tuple(bands)
+    if len(found) < len(bands):
+        missing = [b for b in bands if b not in found]
+        raise DataError(
+            f"{path.name} names its bands {', '.join(n or '(unnamed)' for n in names)}, and "
+            f"`bands` lists {', '.join(missing)}, which it does not name: list in `bands` the "
+            "file's band names (each band is then read by its name), or names that match none "
+            "of them to read the bands in file order")
+    out = [f"#{i + 1}" for i in range(len(names))]
+    for band in bands:
+        out[by_name[band.strip().casefold()]] = band
+    return tuple(out)
+
+
 def _xy_bounds(dataset: Any) -> tuple[float, float, float, float]:
     x, y = dataset.bounds[0], dataset.bounds[1]
     return float(x.start), float(x.stop), float(y.start), float(y.stop)
@@ -209,25 +253,33 @@ def _xy_bounds(dataset: Any) -> tuple[float, float, float, float]:
 
 @functools.lru_cache(maxsize=8)
 def _raster_dataset(directory: str, pattern: str, bands: tuple[str, ...]) -> Any:
-    """A torchgeo RasterDataset over the band files (nearest resampling: values unchanged)."""
+    """A torchgeo RasterDataset over the band files (nearest resampling: values unchanged).
+
+    It indexes the named files only (the first band's file, which locates the others), never
+    the folder: torchgeo searches a folder's subfolders too and would mosaic any file of the
+    same name there (an older scene kept in a subfolder) into this one."""
     from rasterio.enums import Resampling
     from torchgeo.datasets import RasterDataset
 
+    name = Path(pattern).name
     if "{band}" in pattern:
-        before, after = pattern.split("{band}", 1)
+        before, after = name.split("{band}", 1)
         attrs = {
-            "filename_glob": pattern.replace("{band}", bands[0]),
+            "filename_glob": name.replace("{band}", bands[0]),
             "filename_regex": re.escape(before) + "(?P<band>"
             + "|".join(re.escape(b) for b in bands) + ")" + re.escape(after) + "$",
             "separate_files": True,
+            "all_bands": bands,
         }
+        first = Path(directory) / pattern.replace("{band}", bands[0])
     else:
-        attrs = {"filename_glob": pattern, "filename_regex": re.escape(pattern) + "$",
-                 "separate_files": False}
-    attrs.update(all_bands=bands, resampling=Resampling.nearest, is_image=True)
+        first = Path(directory) / pattern
+        attrs = {"filename_glob": name, "filename_regex": re.escape(name) + "$",
+                 "separate_files": False, "all_bands": file_band_names(first, list(bands))}
+    attrs.update(resampling=Resampling.nearest, is_image=True)
     cls = type("SceneBands", (RasterDataset,), attrs)
     try:
-        return cls(paths=directory, bands=list(bands), cache=True)
+        return cls(paths=str(first), bands=list(bands), cache=True)
     except Exception as exc:  # torchgeo's DatasetNotFoundError and rasterio errors
         raise DataError(f"torchgeo could not index the scene in {directory} "
                         f"({pattern}): {exc}") from None
@@ -426,8 +478,16 @@ def label_raster_pixels(path: Path, info: SceneInfo, tolerance: float, notes: li
     if not rows or not sum(len(r) for r in rows):
         raise DataError(f"label raster {path} has no labelled pixel on the scene grid; check "
                         "its CRS and extent")
-    return (np.concatenate(rows), np.concatenate(cols),
-            np.rint(np.concatenate(codes)).astype(np.int64))
+    values = np.concatenate(codes)
+    fractional = values % 1 != 0
+    if fractional.any():  # never rounded to a neighbouring class's code
+        examples = ", ".join(f"{v:g}" for v in np.unique(values[fractional])[:5])
+        raise DataError(
+            f"label raster {path} has {int(fractional.sum()):,} labelled pixel(s) whose class "
+            f"code is not a whole number ({examples}): a label raster resampled with bilinear "
+            "or cubic interpolation blends the codes of neighbouring classes; resample it with "
+            "nearest neighbour (gdalwarp -r near) or give the original")
+    return np.concatenate(rows), np.concatenate(cols), values.astype(np.int64)
 
 
 def read_vector(path: Path, vector_crs: str | None, info: SceneInfo, tolerance: float,
@@ -441,6 +501,14 @@ def read_vector(path: Path, vector_crs: str | None, info: SceneInfo, tolerance: 
         frame = gpd.read_file(path)
     except Exception as exc:
         raise DataError(f"cannot read {what} file {path}: {exc}") from None
+    if not isinstance(frame, gpd.GeoDataFrame):  # a table without geometry (a CSV)
+        columns = ", ".join(str(c) for c in frame.columns[:12]) or "none"
+        columns += ", ..." if len(frame.columns) > 12 else ""
+        raise DataError(
+            f"{what} file {path} has no geometry (columns: {columns}): give {what} as a vector "
+            "file with its CRS (GeoPackage, shapefile or GeoJSON); a CSV of coordinates "
+            "converts with, for example, ogr2ogr -oo X_POSSIBLE_NAMES=lon -oo "
+            f"Y_POSSIBLE_NAMES=lat -a_srs EPSG:4326 {path.stem}.gpkg {path.name}")
     if frame.crs is None:
         if vector_crs is None:
             raise DataError(f"{what} file {path} has no CRS (no .prj); set `vector_crs` in "
@@ -491,8 +559,18 @@ def points_on_grid(frame: Any, field_name: str, info: SceneInfo,
     codes = whole_number_codes(class_codes(frame, field_name, "points_field", path, "points"),
                                field_name, "points_field", path, "points")
     geoms = frame.geometry
+    missing = (geoms.isna() | geoms.is_empty).to_numpy()
+    if missing.any():
+        raise DataError(f"{int(missing.sum()):,} of the {len(geoms):,} points of {path.name} "
+                        "have no coordinates (an empty geometry): give each of them its "
+                        f"coordinates, or delete them from {path.name}")
+    single = (geoms.geom_type == "MultiPoint") & (geoms.count_geometries() == 1)
+    if single.any():  # single-part multipoints, as some GIS exports write points
+        geoms = geoms.copy()
+        geoms[single] = [g.geoms[0] for g in geoms[single]]
     if len(geoms) and not (geoms.geom_type == "Point").all():
-        raise DataError(f"{path} holds {sorted(set(geoms.geom_type))} geometries, not points")
+        raise DataError(f"{path} holds {sorted(set(geoms.geom_type))} geometries, not points: "
+                        "give one point per field observation")
     x = geoms.x.to_numpy(dtype=float)
     y = geoms.y.to_numpy(dtype=float)
     a, _, c, _, e, f = info.transform
