@@ -3,10 +3,17 @@
 The import is light (no pandas, no scikit-learn) so that ``mlstat --help`` and plugin
 discovery stay fast; :func:`run`, :func:`evaluate`, :func:`load_run` and :func:`load_model`
 import the engine when called.
+
+:func:`run` and :func:`evaluate` return a ``RunResult`` (:mod:`mlstat_core.engine`):
+``run_dir``, ``metrics`` (scalar figures by name), ``metric(name)``, ``indicators`` (every
+figure with its details), ``warnings`` and ``predictions``. A failed run raises its error,
+whose ``run_dir`` is the folder marked failed. To score a file in bounded memory:
+``mlstat_core.predict.predict_file(run_dir, input_path, output_path)``.
 """
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from mlstat_core.hookspecs import CONTRACT_VERSION, hookimpl
@@ -18,10 +25,12 @@ __all__ = ["CONTRACT_VERSION", "__version__", "hookimpl", "run", "evaluate", "lo
 if TYPE_CHECKING:
     from mlstat_core.artifacts import RunFolder
     from mlstat_core.components import Model
+    from mlstat_core.config import PipelineConfig
     from mlstat_core.engine import RunResult
 
 
-def run(config: Any, overrides: list[str] | str | None = None, out: Any = None,
+def run(config: str | os.PathLike[str] | dict[str, Any] | PipelineConfig,
+        overrides: list[str] | str | None = None, out: str | os.PathLike[str] | None = None,
         **kwargs: Any) -> RunResult:
     """Run a pipeline (a TOML file path, a dict, or a PipelineConfig) and return its result.
 
@@ -32,8 +41,9 @@ def run(config: Any, overrides: list[str] | str | None = None, out: Any = None,
     return _run(config, overrides=overrides, out=out, **kwargs)
 
 
-def evaluate(run_dir: Any, input_file: Any = None, overrides: list[str] | str | None = None,
-             out: Any = None, **kwargs: Any) -> RunResult:
+def evaluate(run_dir: str | os.PathLike[str], input_file: str | os.PathLike[str] | None = None,
+             overrides: list[str] | str | None = None,
+             out: str | os.PathLike[str] | None = None, **kwargs: Any) -> RunResult:
     """Assess the saved model of a finished run on a labelled file (its figures on every
     record of ``input_file``, read with the run's loader settings; ``overrides`` change
     them) and return the evaluation, whose folder goes into ``out`` (default: beside the
@@ -43,7 +53,7 @@ def evaluate(run_dir: Any, input_file: Any = None, overrides: list[str] | str | 
     return _evaluate(run_dir, input_file, overrides, out, **kwargs)
 
 
-def load_run(run_dir: Any) -> RunFolder:
+def load_run(run_dir: str | os.PathLike[str]) -> RunFolder:
     """Open a run folder and read its manifest; the model is not loaded (:func:`load_model`).
 
     A failed or unfinished run opens too, so that its ``manifest["status"]`` and
@@ -56,7 +66,7 @@ def load_run(run_dir: Any) -> RunFolder:
     return RunFolder.open(run_dir)
 
 
-def load_model(run_dir: Any) -> Model:
+def load_model(run_dir: str | os.PathLike[str]) -> Model:
     """The fitted model of a succeeded run, with its preprocessing steps, after its files
     were checked against the manifest's SHA-256: ``load_model(run_dir).predict(frame)``
     scores a DataFrame. A failed or unfinished run is a DataError."""

@@ -499,12 +499,14 @@ class RunFolder:
 
     @classmethod
     def open(cls, path: str | Path) -> RunFolder:
-        path = Path(path)
+        path = Path(path).expanduser()
         manifest_path = path / MANIFEST
         if not path.exists():
             raise DataError(f"{path} does not exist; give the folder of a run (under runs/)")
         if not path.is_dir():
-            raise DataError(f"{path} is a file, not a run folder")
+            inside = (path.parent / MANIFEST).is_file()  # a file of a run (its manifest, say)
+            raise DataError(f"{path} is a file, not a run folder"
+                            + (f"; give the folder it is in, {path.parent}" if inside else ""))
         if not manifest_path.is_file():
             raise DataError(f"{path} is not a run folder: it has no {MANIFEST}")
         try:

@@ -170,7 +170,9 @@ def _drop_none(value: Any) -> Any:
 def read_toml(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.exists():
-        raise ConfigError(f"pipeline file {path} does not exist")
+        where = "" if path.is_absolute() else \
+            f" (a relative path is taken from the current folder, {Path.cwd()})"
+        raise ConfigError(f"pipeline file {path} does not exist{where}")
     if path.is_dir():
         raise ConfigError(f"{path} is a folder; give the path of a pipeline .toml file")
     try:
@@ -244,12 +246,24 @@ def parse_override(item: str, cli: bool = False) -> tuple[list[str], Any]:
     key, sep, raw = item.partition("=")
     key = key.strip()
     if not sep or not key or "." not in key:
-        raise ConfigError(f"{override_name(item, cli)} must look like section.key=value")
+        raise ConfigError(f"{override_name(item, cli)} must look like section.key=value"
+                          + (_section_hint(key, raw) if sep else ""))
     try:
         value = tomllib.loads(f"v = {raw.strip()}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw.strip()
     return key.split("."), value
+
+
+def _section_hint(key: str, raw: str) -> str:
+    """For a key given without its section (``seed=3``), the override that sets it where a
+    section of fixed keys holds it (``pipeline.seed=3``)."""
+    for section, info in PipelineFile.model_fields.items():
+        kind = info.annotation
+        if isinstance(kind, type) and issubclass(kind, BaseModel) and kind is not ComponentRef \
+                and key in kind.model_fields:
+            return f" (did you mean '{section}.{key}={raw.strip()}'?)"
+    return ""
 
 
 def default_table(section: str) -> dict[str, Any]:
@@ -563,6 +577,23 @@ def _explain_shape_issue(issue: ConfigIssue, data: dict[str, Any]) -> None:
             and isinstance(data.get(section), list):
         issue.message = (f"is a list of tables [[{section}]], but the pipeline takes one: "
                          f"write [{section}] (single brackets)")
+    elif issue.field == section and isinstance(data.get(section), str) \
+            and (section in _LIST_SECTIONS
+                 or getattr(PipelineFile.model_fields.get(section), "annotation", None)
+                 is ComponentRef):
+        issue.message = _component_text_message(section, data[section], issue.file == "<dict>")
+
+
+def _component_text_message(section: str, name: str, in_dict: bool) -> str:
+    """What to write instead of a component's bare name where a table (``[model]``) or a list
+    (``indicators``) of them is expected, in the words of a TOML file or of a dict."""
+    if section in _LIST_SECTIONS:
+        example = f'["{name}"]' if in_dict else f'{section} = ["{name}"]'
+        return f"is the text {name!r}; {section} is a list: write {example}"
+    example = f'{{"component": "{name}"}}' if in_dict else \
+        f'[{section}] with component = "{name}"'
+    return (f"is the text {name!r}; {section} is a table that names its component and "
+            f"its params: write {example}")
 
 
 def _section_boolean_issues(data: dict[str, Any], source: str) -> list[ConfigIssue]:
@@ -717,7 +748,7 @@ def read_source(source: Any) -> tuple[dict[str, Any], str, Path]:
     if not isinstance(source, str | os.PathLike) or not isinstance(os.fspath(source), str):
         raise ConfigError(f"{value_kind(source)} is not a pipeline: give a pipeline file path "
                           f"or a dict{_what_instead(source)}")
-    path = Path(source)
+    path = Path(source).expanduser()
     return read_toml(path), str(path), pipeline_base_dir(path)
 
 

@@ -45,7 +45,14 @@ from mlstat_core.components import (
     Split,
 )
 from mlstat_core.config import PipelineConfig, ResolvedComponent, load_config
-from mlstat_core.errors import DataError, MlstatError, ModelError, PluginError, user_message
+from mlstat_core.errors import (
+    DataError,
+    FigureError,
+    MlstatError,
+    ModelError,
+    PluginError,
+    user_message,
+)
 from mlstat_core.io import parquet_safe, quoted
 from mlstat_core.registry import Registry, get_registry
 
@@ -69,15 +76,17 @@ class RunInfo:
 
 @dataclass
 class RunResult:
-    """The outcome of a run: where it is, its figures and its predictions."""
+    """The outcome of a run: where it is, its figures and its predictions. Its repr leaves
+    out the bulky fields (indicators, predictions, manifest, model), so that a notebook
+    shows a result in one line."""
 
     run_id: str
     run_dir: Path
     status: str
-    indicators: list[IndicatorResult]
-    predictions: pd.DataFrame
-    manifest: dict[str, Any]
-    model: Model | None = None
+    indicators: list[IndicatorResult] = field(repr=False)
+    predictions: pd.DataFrame = field(repr=False)
+    manifest: dict[str, Any] = field(repr=False)
+    model: Model | None = field(default=None, repr=False)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -87,7 +96,32 @@ class RunResult:
                 if r.status == "ok" and isinstance(r.value, int | float | str)}
 
     def metric(self, name: str) -> Any:
-        return self.metrics[name]
+        """The value of the scalar figure ``name`` (as in :attr:`metrics`). A figure the run
+        lacks, skipped, failed or not a single value is a :class:`FigureError` (a KeyError
+        too) that says why and lists the run's figures."""
+        figures = self.metrics
+        if isinstance(name, str) and name in figures:
+            return figures[name]
+        raise FigureError(self._no_figure(name, figures))
+
+    def _no_figure(self, name: Any, figures: dict[str, Any]) -> str:
+        known = ", ".join(map(repr, figures)) or "none"
+        found = next((r for r in self.indicators if r.name == name), None)
+        if found is not None and found.status != "ok":
+            why = found.error or found.explanation
+            return (f"figure {name!r} of run {self.run_id} is {found.status}"
+                    + (f": {why}" if why else ""))
+        if found is not None:
+            return (f"figure {name!r} of run {self.run_id} is not a single value: read it, with "
+                    f"its details, from result.indicators (its scalar figures: {known})")
+        named = [r.name for r in self.indicators if (r.details or {}).get("indicator") == name]
+        named = [n for n in named if n in figures] or named
+        if named:
+            return (f"{name!r} is an indicator, not a figure: give one of its figures "
+                    f"({', '.join(map(repr, named))})")
+        close = difflib.get_close_matches(str(name), list(figures), n=3)
+        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+        return f"run {self.run_id} has no figure {name!r}{hint} (its figures: {known})"
 
 
 def _peak_memory_mb() -> float | None:
@@ -269,7 +303,7 @@ class Runner:
         self.config = config
         self.registry = registry
         self.progress = progress or (lambda step, message: None)
-        out_dir = Path(out) if out is not None else Path(config.file.output.dir)
+        out_dir = Path(out if out is not None else config.file.output.dir).expanduser()
         base = Path.cwd() if out is not None else config.base_dir
         self.out_dir = (out_dir if out_dir.is_absolute() else base / out_dir).resolve()
         self.timings: dict[str, float] = {}
@@ -913,15 +947,22 @@ def check_out_argument(out: Any, cli: bool = False) -> None:
 
 
 def check_out_dir(out_dir: Path, out: Any, source: str, cli: bool = False) -> None:
-    """Refuse, before the run starts, a folder for runs that is a file or lies under one."""
+    """Refuse, before the run starts, a folder for runs that is a file or lies under one, or
+    that is or lies inside a run folder: a folder written there would change that run's
+    evidence (``mlstat predict`` refuses an output there too)."""
     from mlstat_core.errors import ConfigError
+    from mlstat_core.predict import is_run_folder, run_folder_around
 
+    given = f"{'--out' if cli else 'out'} {out}" if out is not None \
+        else f"[output] dir of {source} ({out_dir})"
     for folder in (out_dir, *out_dir.parents):
         if folder.is_dir():
-            return
+            break
         if folder.exists():
-            given = f"{'--out' if cli else 'out'} {out}" if out is not None \
-                else f"[output] dir of {source} ({out_dir})"
             where = "is" if folder == out_dir else f"lies under {folder}, which is"
             raise ConfigError(f"{given} {where} a file, not a folder; give a folder (each "
                               "run gets a folder inside it)")
+    inside = out_dir if is_run_folder(out_dir) else run_folder_around(out_dir)
+    if inside is not None:
+        raise ConfigError(f"{given} lies inside the run folder {inside}: writing there would "
+                          "change a run's evidence; give a folder outside run folders")

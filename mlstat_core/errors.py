@@ -81,6 +81,14 @@ class ModelError(MlstatError):
     """A model cannot do what was asked (not fitted, unknown labels, missing optional extra)."""
 
 
+class FigureError(MlstatError, KeyError):
+    """A run result was asked for a figure it does not have as a number (``metric(name)``);
+    also a KeyError, as the lookup in ``metrics`` it stands for is."""
+
+    def __str__(self) -> str:  # KeyError's would quote the whole sentence
+        return str(self.args[0]) if self.args else ""
+
+
 _FILE_HINTS = {
     "EACCES": "no permission: choose a folder you can write to, or change its permissions",
     "EPERM": "no permission: choose a folder you can write to, or change its permissions",

@@ -186,12 +186,7 @@ def evaluate(
     folder); ``overrides`` (``section.key=value`` strings) change any other setting of the
     run's pipeline, such as the loader of a built-in data set. Raises MlstatError on user
     mistakes."""
-    from mlstat_core.predict import (
-        check_path_argument,
-        is_run_folder,
-        load_model,
-        run_folder_around,
-    )
+    from mlstat_core.predict import check_path_argument, load_model
 
     registry = registry or get_registry()
     check_out_argument(out, cli)
@@ -210,11 +205,6 @@ def evaluate(
     runner = Evaluator(config, source, model,
                        out if out is not None else source.path.parent, registry, progress)
     check_out_dir(runner.out_dir, out, config.source, cli)
-    inside = runner.out_dir if is_run_folder(runner.out_dir) else run_folder_around(runner.out_dir)
-    if inside is not None:
-        raise ConfigError(f"{_named('out', cli)} {out} lies inside the run folder "
-                          f"{inside}: writing there would change a run's evidence; give a "
-                          "folder outside run folders")
     with sigterm_as_interrupt():
         return runner.execute()
 

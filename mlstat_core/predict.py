@@ -52,16 +52,17 @@ OUTPUT_ID = "record_id"
 
 @dataclass
 class PredictSummary:
-    """What ``mlstat predict`` did."""
+    """What ``mlstat predict`` did. Its repr leaves out the per-column ``drift`` and the
+    engine's ``details``, so that a notebook shows a summary in one short line."""
 
     output: Path
     records: int
     seconds: float
     warnings: list[str] = field(default_factory=list)
     unseen_labels: dict[str, int] = field(default_factory=dict)
-    drift: dict[str, Any] | None = None
+    drift: dict[str, Any] | None = field(default=None, repr=False)
     engine: str = "core.local"
-    details: dict[str, Any] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict, repr=False)
     notes: list[str] = field(default_factory=list)
     """What the user should know that is no problem (records numbered for want of ids)."""
 
@@ -603,8 +604,8 @@ def predict_file(
     name = folder.manifest["model"]["component"]
     task_name = folder.manifest.get("task")
     task = registry.tasks.get(task_name) if isinstance(task_name, str) else None
-    job = ScoringJob(folder, model, factory, str(input_path), Path(output_path), chunk_size,
-                     encoding, steps, id_column, probabilities,
+    job = ScoringJob(folder, model, factory, str(input_path), Path(output_path).expanduser(),
+                     chunk_size, encoding, steps, id_column, probabilities,
                      str(output_path) if is_url(output_path) else None,
                      input_separator(input_path, sep, folder),
                      label(name, registry.get("model", name).distribution), task, cli,

@@ -93,6 +93,9 @@ class Preprocessed(Model):
         return self
 
     def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
+        from mlstat_core.sklearn_model import require_frame
+
+        require_frame(frame)  # before the steps, which would fail on it less clearly
         return self.inner.predict(self.apply(frame))
 
     def first_lossy_step(self, reloaded: Preprocessed, frame: pd.DataFrame) -> str | None:

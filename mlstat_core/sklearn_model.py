@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from mlstat_core.artifacts import load_skops, save_skops
 from mlstat_core.components import STATE_FILE, Dataset, Model, NoParams
-from mlstat_core.errors import DataError, IntegrityError, ModelError
+from mlstat_core.errors import DataError, IntegrityError, ModelError, value_kind
 from mlstat_core.io import (
     decimal_commas,
     first_record,
@@ -66,7 +66,18 @@ def proba_matrix(predictions: pd.DataFrame, classes: list[Any]) -> np.ndarray | 
     return predictions[columns].to_numpy(dtype=float)
 
 
+def require_frame(frame: Any, what: str = "input") -> None:
+    """A model scores a DataFrame: anything else (a Series for one record, a list of dicts, an
+    array) is one DataError that says how to make one, not an AttributeError from inside."""
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(f"{what} is {value_kind(frame)}; a model scores a pandas DataFrame of "
+                        "records, one row each (one record of a frame: frame.iloc[[i]]; "
+                        "a list of dicts: pd.DataFrame(records))")
+
+
 def require_columns(frame: pd.DataFrame, columns: list[str], what: str = "input") -> None:
+    """``frame`` is a DataFrame with ``columns``, the ones the model was trained on."""
+    require_frame(frame, what)
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise DataError(

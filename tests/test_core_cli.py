@@ -390,12 +390,13 @@ def test_a_run_folder_named_in_local_time_by_an_older_version_still_opens(
         write_pipeline, tmp_path, budget_csv):
     """Run folders are named in UTC now ('...-091502Z-...'); one named before, in local time,
     is still scored from and compared."""
-    assert invoke("run", str(write_pipeline()), "--out", str(tmp_path / "r")).exit_code == 0
-    (new,) = (tmp_path / "r").iterdir()
+    for _ in range(2):  # the old folder is the second run's, renamed: two runs to compare
+        assert invoke("run", str(write_pipeline()), "--out", str(tmp_path / "r")).exit_code == 0
+    new, second = sorted((tmp_path / "r").iterdir())
     assert new.name.split("-")[-2].endswith("Z")
-    old = tmp_path / "r" / "test-20261129-235959-abcdef"
-    for copied in new.rglob("*"):
-        target = old / copied.relative_to(new)
+    old = tmp_path / "old" / "test-20261129-235959-abcdef"
+    for copied in second.rglob("*"):
+        target = old / copied.relative_to(second)
         target.parent.mkdir(parents=True, exist_ok=True)
         if copied.is_file():
             target.write_bytes(copied.read_bytes())

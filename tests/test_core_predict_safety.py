@@ -502,7 +502,8 @@ def test_report_and_compare_refuse_a_run_whose_figures_or_model_were_edited(run_
     """`mlstat report` would rebuild an edited report.json and fingerprint it as original, and
     `mlstat compare` rank its figures or say a changed model reproduced the training."""
     runner = CliRunner()
-    assert runner.invoke(main, ["compare", str(trained), str(run_copy)]).exit_code == 0
+    refused = runner.invoke(main, ["compare", str(trained), str(run_copy)])
+    assert refused.exit_code == 2 and "are the same run" in refused.output  # a copy, intact
     report = run_copy / "report.json"
     original = report.read_bytes()
     edit_json(report, lambda r: r.__setitem__("edited", True))

@@ -238,32 +238,26 @@ def checked_against_manifest(run_dir: Path) -> None:
     folder.check_files("report.json", *model)
 
 
-def refuse_the_same_run_twice(run_dirs: list[Path]) -> None:
+def refuse_the_same_run_twice(runs: list[dict[str, Any]]) -> None:
     """A run compared with itself, or with a copy of its folder (the same run id), would be
     said to reproduce its own training: refused with a DataError naming both folders."""
-    seen: dict[str, Path] = {}
-    for run_dir in run_dirs:
-        keys = [f"folder {Path(run_dir).resolve()}"]
-        manifest = Path(run_dir) / "manifest.json"
-        try:
-            run_id = json.loads(manifest.read_text(encoding="utf-8")).get("run_id")
-        except (OSError, ValueError, AttributeError):
-            run_id = None  # open_run says what is wrong with the folder
-        if run_id:
-            keys.append(f"run {run_id}")
+    seen: dict[str, str] = {}
+    for run in runs:
+        run_id = run["manifest"].get("run_id")
+        keys = [f"folder {Path(run['dir']).resolve()}"] + ([f"run {run_id}"] if run_id else [])
         for key in keys:
             if key in seen:
                 what = "the same folder" if key.startswith("folder") else \
                     f"the same run ({run_id}; one folder is a copy of the other)"
-                raise DataError(f"{seen[key]} and {run_dir} are {what}: compare runs trained "
-                                "separately, for example a rerun of the same pipeline file")
-            seen[key] = Path(run_dir)
+                raise DataError(f"{seen[key]} and {run['dir']} are {what}: compare runs "
+                                "trained separately, for example a rerun of the same pipeline "
+                                "file")
+            seen[key] = run["dir"]
 
 
 def comparison(run_dirs: list[Path]) -> dict[str, Any]:
     """Runs, their facts, and one row per scalar figure found in any of them, each with the
     value in every run and which run is best (when the figure says which direction is)."""
-    refuse_the_same_run_twice(run_dirs)
     runs = []
     for run_dir in run_dirs:
         checked_against_manifest(Path(run_dir))
@@ -271,6 +265,7 @@ def comparison(run_dirs: list[Path]) -> dict[str, Any]:
         runs.append({"dir": str(run_dir), "label": str(manifest.get("run_id") or run_dir),
                      "report": report, "tested_on": manifest.get("test_records"),
                      "config": _pipeline_settings(Path(run_dir)), "manifest": manifest})
+    refuse_the_same_run_twice(runs)
     facts = [[fact, *[fact_cell(_run_fact(r["report"].get("run") or {}, fact)) for r in runs]]
              for fact in FACTS] + _settings_facts(runs) + software_facts(runs) \
         + artefact_facts(runs)
