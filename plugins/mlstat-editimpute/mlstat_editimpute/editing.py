@@ -280,6 +280,7 @@ class Editor:
         review_reason[passes] = ""  # a localisation the adjustment overtook: it passes
         newly = ~passes & (review_reason == "")
         review_reason[newly] = "no adjustment lets the record pass every edit"
+        self._name_unchecked(filled, newly, review_reason)
         kept = suspect & ~blank & (flags == ORIGINAL) & (filled == received)
         held = self._flag_kept(kept, filled, zfull, suspicious == "review", flags, reasons,
                                review_reason)
@@ -287,6 +288,23 @@ class Editor:
         return EditOutcome(pd.DataFrame(filled, columns=self.variables, index=X.index),
                            flags, reasons, failed_before, failed_localised, passes, ~passes,
                            review_reason, suspicion)
+
+    def _name_unchecked(self, values: np.ndarray, records: np.ndarray,
+                        review_reason: np.ndarray) -> None:
+        """Name, in the review reason of each of ``records``, the rules that give no answer
+        although every value they use is present (a ratio edit dividing 0 by 0): such a
+        record fails, and 'no adjustment lets it pass' would send the clerk looking for a
+        failed rule that ``failed_rules`` does not list."""
+        _, evaluable = self.evaluate(values)
+        present = ~np.isnan(values)
+        for r in np.flatnonzero(records):
+            unchecked = [rule.name for j, rule in enumerate(self.rules) if not evaluable[r, j]
+                         and all(present[r, self.variables.index(v)] for v in rule.variables)]
+            if unchecked:
+                review_reason[r] = (
+                    f"edit rule(s) {', '.join(map(repr, unchecked))} cannot be checked on "
+                    "this record: with its values the rule gives no number (such as 0 divided "
+                    "by 0)")
 
     def _flag_kept(self, kept: np.ndarray, values: np.ndarray, z: np.ndarray, to_review: bool,
                    flags: np.ndarray, reasons: np.ndarray, review_reason: np.ndarray

@@ -11,6 +11,7 @@ What the Dataset carries for the rest of the pipeline (``metadata``):
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -19,14 +20,24 @@ from mlstat_core.builtins.loaders import DECIMAL_COMMA, check_ids, check_weights
 from mlstat_core.components import ColumnRoles, Dataset, Loader
 from mlstat_core.errors import DataError
 from mlstat_core.io import (
+    decimal_commas,
     loader_setting,
     read_table,
+    require_table_columns,
     resolve_path,
     separator_hint,
     table_format,
+    thousands_commas,
 )
 from mlstat_editimpute.inject import check_injected, inject_errors
-from mlstat_editimpute.metadata import VariableInfo, default_info, numeric_frame, read_metadata
+from mlstat_editimpute.metadata import (
+    VariableInfo,
+    default_info,
+    numeric_frame,
+    plain_numbers,
+    read_metadata,
+    sheet_names,
+)
 from mlstat_editimpute.params import BudgetParams, SurveyParams
 from mlstat_editimpute.rules import RuleSet, closest_name
 
@@ -40,7 +51,8 @@ def build_dataset(frame: pd.DataFrame, path: Path, infos: dict[str, VariableInfo
     """Check the table against its metadata and rules, inject errors, wrap as a Dataset."""
     if frame.empty:
         raise DataError(f"data set {path} has no records")
-    numeric = numeric_frame(frame, variables, what=f"data set {path.name}", infos=infos)
+    numeric = numeric_frame(frame, variables, what=f"data set {path.name}", infos=infos,
+                            decimal=getattr(params, "decimal", "."))
     for v in variables:
         if numeric[v].isna().all():
             where = ("the loader's `variables`" if params_variables(params) else
@@ -82,43 +94,109 @@ def read_survey(path: Path, p: SurveyParams) -> pd.DataFrame:
     """The microdata file, read with the loader's options; the id column as text, so ids such
     as ``00017`` keep their leading zeros. A declared column (id, weights, variables) missing
     from a CSV file whose header holds another separator gets the ``sep`` to set."""
-    named = [c for c in (p.id, p.weights) if c]
-    return read_table(path, format=p.format, encoding=p.encoding, sep=p.sep, sheet=p.sheet,
-                      dtype={p.id: str} if p.id else None, na_values=list(p.na_values),
-                      decimal=p.decimal, columns=named + list(p.variables))
+    declared = [c for c in (p.id, p.weights) if c] + list(p.variables)
+    fmt = table_format(path, p.format)
+    frame = read_table(path, format=p.format, encoding=p.encoding, sep=p.sep, sheet=p.sheet,
+                       dtype={p.id: str} if p.id else None, na_values=list(p.na_values),
+                       decimal=p.decimal, columns=None if fmt == "excel" else declared)
+    if fmt == "excel":  # a title above the header: say so, not only which columns lack
+        try:
+            require_table_columns(frame, declared, path)
+        except DataError as exc:
+            raise DataError(f"{exc}{separator_advice(path, p, frame)}") from None
+    if fmt != "parquet":
+        check_unique_columns(frame, path)
+    return frame
+
+
+def check_unique_columns(frame: pd.DataFrame, path: Path) -> None:
+    """A CSV or Excel header that names a column twice: pandas reads the second ``income``
+    as ``income.1``, and the rules and the metadata would silently take the first."""
+    names = set(map(str, frame.columns))
+    for column in map(str, frame.columns):
+        twin = re.fullmatch(r"(.+)\.[1-9]\d*", column)
+        if twin and twin.group(1) in names:
+            raise DataError(f"{path} has more than one column named {twin.group(1)!r} (the "
+                            f"second read as {column!r}), so which one to edit cannot be told: "
+                            "give each column its own name")
 
 
 def separator_advice(path: Path, p: SurveyParams, frame: pd.DataFrame) -> str:
     """``; its header ... seems separated by ';': set the loader's `sep` ...`` when a CSV file
-    was read as one column because its separator is another; else empty."""
+    was read as one column because its separator is another; ``; most of its columns have no
+    name ...`` when the header is not on the first row (a title above it, as in a published
+    Excel table); the sheets of a workbook of several read from its first; else empty."""
+    sheets = sheet_names(path, p.format) if p.sheet is None else []
+    if len(sheets) > 1:
+        return (f"; it was read from the first of the workbook's sheets "
+                f"({', '.join(map(repr, sheets))}): {loader_setting('sheet', sheets[1])}")
+    unnamed = [c for c in map(str, frame.columns) if c.startswith("Unnamed: ")]
+    if len(unnamed) > len(frame.columns) / 2:
+        return (f"; most of its columns have no name ({', '.join(map(repr, unnamed[:2]))}, "
+                "...): its header seems not to be on the first row; delete the rows above it "
+                "(a title) so that the column names come first")
     if len(frame.columns) != 1 or table_format(path, p.format) != "csv":
         return ""
     return separator_hint(path, p.encoding, p.sep, frame)
 
 
 def comma_decimal(series: pd.Series) -> str | None:
-    """A value such as ``0,5`` of a column read as text whose values are all numbers once
-    their decimal commas are points; None for any other column."""
+    """A value such as ``0,5`` of a column read as text whose values are mostly numbers once
+    their decimal commas are points (the others codes such as ``-``); None for any other
+    column."""
     if pd.api.types.is_numeric_dtype(series):
         return None
     values = series.dropna().astype(str).str.strip()
     commas = values[values.str.fullmatch(DECIMAL_COMMA)]
     points = pd.to_numeric(values.str.replace(",", ".", regex=False), errors="coerce")
-    return str(commas.iloc[0]) if len(commas) and points.notna().all() else None
+    return str(commas.iloc[0]) if len(commas) and points.notna().mean() > 0.5 else None
+
+
+def point_in_comma_file(series: pd.Series) -> str | None:
+    """A value such as ``1.300`` of a column read as text with ``decimal = ","``: a number
+    once its points are dropped, so a point between thousands or a decimal point, which the
+    file alone cannot tell apart (and which, read as a decimal point, would make 1.300 1.3);
+    None for any other column."""
+    if pd.api.types.is_numeric_dtype(series):
+        return None
+    values = series.dropna().astype(str).str.strip()
+    dotted = values[values.str.contains(".", regex=False)]
+    read = pd.to_numeric(dotted.str.replace(".", "", regex=False)
+                         .str.replace(",", ".", regex=False), errors="coerce")
+    return str(dotted[read.notna()].iloc[0]) if read.notna().any() else None
 
 
 def check_decimal_mark(frame: pd.DataFrame, path: Path, p: SurveyParams,
                        columns: list[str]) -> None:
-    """Numbers written with a decimal comma, read as text: say to set the loader's
-    ``decimal``."""
-    if p.decimal == ",":
-        return
-    for column in columns:
-        example = comma_decimal(frame[column]) if column in frame.columns else None
-        if example is not None:
-            raise DataError(f"column {column!r} of {path} holds numbers written with a decimal "
-                            f"comma (such as {example!r}), read as text: "
-                            f"{loader_setting('decimal', ',')}")
+    """Numbers read as text because of their marks: with a decimal comma, say to set the
+    loader's ``decimal``; with ``,`` between thousands (``1,300``, which ``decimal = ","``
+    would read as 1.3) or, with ``decimal = ","``, a ``.`` (``1.300``), say to remove the
+    thousands separators: the file alone cannot tell them from a decimal mark."""
+    for column in (c for c in columns if c in frame.columns):
+        if p.decimal == ",":
+            example = point_in_comma_file(frame[column])
+            if example is not None:
+                raise DataError(
+                    f"column {column!r} of {path} holds numbers written with '.' (such as "
+                    f"{example!r}), which decimal = \",\" does not read: a '.' between "
+                    "thousands (1.300 for 1300) or a decimal point, which the file alone "
+                    "cannot tell apart; save the column without thousands separators, with "
+                    "',' as its only decimal mark")
+            continue
+        example = comma_decimal(frame[column])
+        if example is None:
+            continue
+        values = frame[column].dropna().astype(str).str.strip()
+        commas = values[values.str.contains(",", regex=False)]
+        if not decimal_commas(commas) and thousands_commas(commas):
+            raise DataError(
+                f"column {column!r} of {path} holds numbers with ',' between thousands (such "
+                f"as {example!r}) or with a decimal comma, which the file alone cannot tell "
+                "apart, read as text: remove the thousands separators (1300, not 1,300); if "
+                f"',' is the decimal mark, {loader_setting('decimal', ',')}")
+        raise DataError(f"column {column!r} of {path} holds numbers written with a decimal "
+                        f"comma (such as {example!r}), read as text: "
+                        f"{loader_setting('decimal', ',')}")
 
 
 def survey_variables(frame: pd.DataFrame, path: Path, p: SurveyParams,
@@ -142,6 +220,15 @@ def survey_variables(frame: pd.DataFrame, path: Path, p: SurveyParams,
     check_decimal_mark(frame, path, p, [c for c in frame.columns if c not in named])
     variables = [c for c in frame.columns if c not in named
                  and pd.api.types.is_numeric_dtype(frame[c])]
+    # a column of numbers with a few codes ('.', 'refused') or dressed ('£1 300') would
+    # otherwise be left out of editing without a word: name what to fix
+    try:
+        numeric_frame(frame, [c for c in frame.columns if c not in named and c not in variables
+                              and plain_numbers(frame[c].dropna()).notna().mean() > 0.5],
+                      what=f"data set {path.name}", decimal=p.decimal)
+    except DataError as exc:
+        raise DataError(f"{exc}; if the column is not to be edited, name the variables to "
+                        "edit in the loader's `variables`") from None
     if not variables:
         raise DataError(f"{path} has no numeric column to edit" + (
             separator_advice(path, p, frame) or "; name the variables in the loader's "
@@ -189,6 +276,8 @@ class SurveyLoader(Loader):
                                [v for v in infos if v not in named],
                                f" (the variables of metadata file {meta_path.name})")
         frame = read_survey(path, p)
+        if p.weights:  # grossing weights run into thousands: 1.300 is not 1.3
+            check_decimal_mark(frame, path, p, [p.weights])
         variables = survey_variables(frame, path, p, infos)
         return build_dataset(frame, path, infos, variables, p, p.id, p.weights, sources)
 

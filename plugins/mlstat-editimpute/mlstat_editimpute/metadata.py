@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
+import unicodedata
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -58,7 +60,10 @@ def _number(value: Any, where: str) -> float | None:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise DataError(f"{where}: {value!r} is not a number") from None
+        comma = isinstance(value, str) and re.search(r"\d,\d", value)
+        raise DataError(f"{where}: {value!r} is not a number" + (
+            "; write it with '.' as the decimal mark and without thousands separators (0.5, "
+            "1000)" if comma else "")) from None
     return None if math.isnan(number) else number
 
 
@@ -85,7 +90,7 @@ def sniff_separator(path: Path, encoding: str = "utf-8") -> str:
         sample = handle.read(20_000)
     header = sample.splitlines()[0] if sample else ""
     for sep in SEPARATORS:
-        if "variable" in (c.strip().strip('"').strip() for c in header.split(sep)):
+        if "variable" in (c.strip().strip('"').strip().lower() for c in header.split(sep)):
             return sep
     try:
         return csv.Sniffer().sniff(sample, delimiters="".join(SEPARATORS)).delimiter
@@ -93,15 +98,32 @@ def sniff_separator(path: Path, encoding: str = "utf-8") -> str:
         return ","
 
 
+def _json_frame(path: Path, encoding: str) -> pd.DataFrame:
+    """A JSON metadata file, in the data's ``encoding`` (UTF-8 with or without a byte order
+    mark, as Windows Notepad saves it): a list of objects, or an object of objects keyed by
+    variable name."""
+    codec = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+    try:
+        raw = json.loads(path.read_bytes().decode(codec))
+    except UnicodeDecodeError:
+        raise DataError(f"metadata file {path} is not valid {encoding} text; save it as UTF-8 "
+                        "or set the loader's `encoding` (for example encoding = \"cp1250\")"
+                        ) from None
+    except json.JSONDecodeError as exc:
+        raise DataError(f"metadata file {path} is not valid JSON: {exc}") from None
+    entries = raw.values() if isinstance(raw, dict) else raw if isinstance(raw, list) else [raw]
+    if not all(isinstance(e, dict) for e in entries):
+        raise DataError(f"metadata file {path} must hold a list of objects (one per variable, "
+                        'with "variable", "type", "min", ...) or an object of such objects '
+                        "keyed by variable name")
+    records = raw if isinstance(raw, list) else [{"variable": k, **v} for k, v in raw.items()]
+    return pd.DataFrame(records)
+
+
 def _frame(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
     _check_exists(path)
     if path.suffix.lower() == ".json":
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise DataError(f"metadata file {path} is not valid JSON: {exc}") from None
-        records = raw if isinstance(raw, list) else [{"variable": k, **v} for k, v in raw.items()]
-        return pd.DataFrame(records)
+        return _json_frame(path, encoding)
     if table_format(path) == "csv":
         return read_table(path, sep=sniff_separator(path, encoding), encoding=encoding,
                           how=lambda option, example: f"set the loader's `encoding` (for "
@@ -110,16 +132,63 @@ def _frame(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
     return read_table(path, how=not_settable)
 
 
+COLUMNS = ("variable", "type", "unit", "min", "max", "imputable", "weight", "description")
+"""The columns a metadata table may have; others are ignored."""
+EDITING_COLUMNS = ("type", "min", "max", "imputable", "weight")
+"""The metadata columns that change what editing may do."""
+
+
+def _read_columns(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """``frame`` with its column names in lower case, without surrounding spaces (a SAS
+    export's ``MIN``, ``MAX``, ``IMPUTABLE``). A column named like one that changes editing
+    (``maximum``, ``imputeable``) is refused: its values would be silently ignored."""
+    from mlstat_editimpute.rules import closest_name
+
+    names = [str(c).strip().lower() for c in frame.columns]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise DataError(f"metadata file {path} has more than one column named {twice[0]!r} "
+                        "(ignoring case); keep one")
+    for name in names:
+        close = None if name in COLUMNS else closest_name(name, list(EDITING_COLUMNS))
+        if close:
+            raise DataError(f"metadata file {path} has a column {name!r}, which is not read: "
+                            f"did you mean {close!r}? The columns read are "
+                            f"{', '.join(COLUMNS)}: rename it, or remove it if it means "
+                            "something else")
+    return frame.set_axis(names, axis=1)
+
+
+def sheet_names(path: Path, declared: str | None = None) -> list[str]:
+    """The sheets of an Excel workbook (none for a file of another format; ``declared``: the
+    format a loader's ``format`` names)."""
+    if declared is None and path.suffix.lower() == ".json" or \
+            table_format(path, declared) != "excel":
+        return []
+    with pd.ExcelFile(path) as book:
+        return list(map(str, book.sheet_names))
+
+
+def _other_sheets(path: Path) -> str:
+    """``; it was read from the first ...`` for an Excel workbook of several sheets (the
+    metadata's sheet cannot be chosen); else empty."""
+    names = sheet_names(path)
+    if len(names) < 2:
+        return ""
+    return (f"; it was read from the first of the workbook's sheets "
+            f"({', '.join(map(repr, names))}): put the metadata on the first sheet")
+
+
 def read_metadata(path: Path, encoding: str = "utf-8") -> dict[str, VariableInfo]:
     """Read a metadata table with a ``variable`` column and optional ``type``, ``unit``,
     ``min``, ``max``, ``imputable``, ``weight`` and ``description`` columns (a CSV may be
     separated by commas, semicolons, tabs or bars; it is in the data's ``encoding``)."""
-    frame = _frame(path, encoding)
+    frame = _read_columns(_frame(path, encoding), path)
     if "variable" not in frame.columns:
         columns = list(map(str, frame.columns))
         seps = [name for sep, name in ((";", "';'"), ("\t", "tab")) if sep in columns[0]]
         hint = (f"; its header looks {seps[0]}-separated but names no 'variable' column"
-                if len(columns) == 1 and seps else "")
+                if len(columns) == 1 and seps else _other_sheets(path))
         raise DataError(f"metadata file {path} needs a 'variable' column; it has "
                         f"{', '.join(columns)}{hint}")
     out: dict[str, VariableInfo] = {}
@@ -129,7 +198,7 @@ def read_metadata(path: Path, encoding: str = "utf-8") -> dict[str, VariableInfo
         if pd.isna(row["variable"]) or not str(row["variable"]).strip():
             raise DataError(f"{path} row {int(i) + 2}: the variable name is blank; fill it in "
                             "or delete the row")
-        name = str(row["variable"]).strip()
+        name = unicodedata.normalize("NFC", str(row["variable"]).strip())  # as data columns
         where = f"{path} row {int(i) + 2} ({name})"
         if name in out:
             raise DataError(f"{where}: variable {name!r} is described twice; keep one row")
@@ -161,9 +230,12 @@ def _kind(info: VariableInfo | dict[str, Any] | None) -> str:
 
 
 def numeric_frame(frame: pd.DataFrame, variables: list[str], what: str = "data",
-                  infos: dict[str, Any] | None = None) -> pd.DataFrame:
+                  infos: dict[str, Any] | None = None, decimal: str = ".") -> pd.DataFrame:
     """The variables as float columns; DataError naming the column for text in a number
-    (``infos``: the variables' metadata, to explain that categories must be numeric codes)."""
+    (``infos``: the variables' metadata, to explain that categories must be numeric codes).
+    With ``decimal = ","`` a column read as text (a code such as ``-`` among its numbers)
+    has its numbers' decimal commas read as pandas reads them in a column of numbers only,
+    so that the code, not ``0,4``, is named."""
     missing = [v for v in variables if v not in frame.columns]
     if missing:
         raise DataError(f"the {what} lacks variable(s) {', '.join(map(repr, missing))}; it has "
@@ -172,6 +244,10 @@ def numeric_frame(frame: pd.DataFrame, variables: list[str], what: str = "data",
     for v in variables:
         col = frame[v]
         if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col):
+            if decimal == ",":
+                text = col.astype(str).str.strip()
+                col = col.mask(col.notna() & text.str.fullmatch(r"[-+]?\d*,\d+"),
+                               text.str.replace(",", ".", regex=False))
             converted = pd.to_numeric(col, errors="coerce")
             bad = col.notna() & converted.isna()
             if bad.any() and _kind((infos or {}).get(v)) == "categorical":
@@ -182,6 +258,22 @@ def numeric_frame(frame: pd.DataFrame, variables: list[str], what: str = "data",
                     f"{shown[0]!r} ({int(bad.sum())} value(s)); categorical variables must be "
                     f"numeric codes (e.g. {codes}): recode the column, or leave {v!r} out of "
                     "the metadata (or the loader's `variables`)")
+            formatted = _formatted_numbers(col[bad])
+            if formatted is not None:
+                raise DataError(
+                    f"column {v!r} of the {what} holds numbers written with a currency sign, "
+                    f"spaces or separators between digits (such as {formatted!r}, "
+                    f"{int(bad.sum())} value(s)), read as text: store them as plain numbers "
+                    "(1234.5) in the file")
+            shown = list(dict.fromkeys(col[bad].astype(str)))[:2]
+            if len(shown) > 1 and bad.sum() > 0.5 * col.notna().sum():
+                codes = ", ".join(f"{i} = {c}" for i, c in enumerate(shown, 1))
+                raise DataError(  # categories, not missing-value codes
+                    f"column {v!r} of the {what} holds text such as {shown[0]!r} and "
+                    f"{shown[1]!r} in {int(bad.sum())} of its {int(col.notna().sum())} "
+                    "values; editing works on numbers: recode the column as numeric codes "
+                    f"(e.g. {codes}) and declare it categorical in the metadata, or leave "
+                    f"{v!r} out of the metadata, the loader's `variables` and the edit rules")
             if bad.any():
                 first = col[bad].iloc[0]
                 raise DataError(
@@ -192,6 +284,27 @@ def numeric_frame(frame: pd.DataFrame, variables: list[str], what: str = "data",
             col = converted
         out[v] = col.astype(float)
     return pd.DataFrame(out, index=frame.index)
+
+
+_NUMBER_DRESS = r"[\s\u00a0\u202f'\u2019,\u00a3$\u20ac\u00a5]"
+"""What dresses a number as text: spaces (also no-break), apostrophes and commas between
+digits, currency signs (``£1 300``, ``1'300``, ``$1,300.50``)."""
+
+
+def plain_numbers(text: pd.Series) -> pd.Series:
+    """``text`` with spaces, separators and currency signs removed, as numbers (NaN where
+    that is not a number)."""
+    return pd.to_numeric(text.astype(str).str.strip().str.replace(_NUMBER_DRESS, "",
+                                                                  regex=True), errors="coerce")
+
+
+def _formatted_numbers(bad: pd.Series) -> str | None:
+    """A value of ``bad`` (text that is not a number) when most of them are numbers once
+    spaces, separators and currency signs are removed: numbers formatted for reading, not
+    missing-value codes; else None."""
+    text = bad.astype(str).str.strip()
+    numbers = plain_numbers(text).notna() & text.str.contains(_NUMBER_DRESS, regex=True)
+    return str(text[numbers].iloc[0]) if len(text) and numbers.mean() > 0.5 else None
 
 
 def default_info(name: str, values: pd.Series) -> VariableInfo:

@@ -68,6 +68,11 @@ TRUSTED: tuple[str, ...] = (
 )
 
 
+FEW_USABLE = 0.01
+"""Share of the training records below which a variable's usable values are too few to learn
+its imputations from (fit warns, as it refuses a rule that fewer records pass)."""
+
+
 def merged_rules(dataset_rules: list[str], model_rules: list[str]) -> RuleSet:
     """The loader's rules and the model's, without exact duplicates."""
     texts = list(dict.fromkeys([*dataset_rules, *model_rules]))
@@ -109,6 +114,10 @@ class EditImputeModel(Model):
         rules = merged_rules(list(meta.get("edit_rules") or []), list(p.rules))
         rules.check_variables(list(train.frame.columns), where="the data set's columns")
         variables = list(p.variables) or list(train.roles.features)
+        for column, role in ((train.roles.id, "id"), (train.roles.weights, "weights")):
+            if column and column in p.variables:
+                raise ConfigError(f"model `variables` names {column!r}, the data set's {role} "
+                                  "column, which is never edited or imputed: remove it")
         if not variables:
             raise DataError("no variables to edit: set the model's `variables` or the loader's "
                             "features")
@@ -156,6 +165,7 @@ class EditImputeModel(Model):
             self.scorer = Scorer(self.variables, seed=self.seed,
                                  max_rows=min(p.max_train_rows, 50_000)).fit(X)
         clean = self._clean(X)
+        self._warn_few_usable(clean)
         self.imputer = self.build_imputer()
         if isinstance(self.imputer, DonorImputer):
             self.imputer.fit(clean, self.editor.passes(clean.to_numpy(float)))
@@ -229,6 +239,20 @@ class EditImputeModel(Model):
             + ("; a whole-number rule comes from the metadata's type: if the variable is "
                "measured, not counted, set its type to numeric" if any(
                    isinstance(r, WholeNumberRule) for r, _, _ in bad) else ""))
+
+    def _warn_few_usable(self, clean: pd.DataFrame) -> None:
+        """Warn of each variable to impute with usable training values in fewer than
+        :data:`FEW_USABLE` of the records: its imputations are learnt from almost nothing (a
+        column read wrongly, or a variable missing by design), though every one is flagged."""
+        for v in self.targets:
+            usable = int(clean[v].notna().sum())
+            if usable < FEW_USABLE * len(clean):
+                self._warn(f"{v!r} has a usable training value in only {usable:,} of "
+                           f"{len(clean):,} records ({usable / len(clean):.1%}; the others are "
+                           "missing, outside the allowed range, suspicious or in failed edits): "
+                           "its imputations are learnt from almost nothing; check how "
+                           f"{v!r} is read (`na_values`, the metadata's range), or leave it out "
+                           "of the variables to edit")
 
     def _check_training_values(self, X: pd.DataFrame, clean: pd.DataFrame, failed: np.ndarray,
                                evaluable: np.ndarray) -> None:

@@ -163,6 +163,24 @@ class SurveyParams(_InjectMixin, TableReading):
             _check_injected(self.inject, list(self.variables))
         return self
 
+    @model_validator(mode="after")
+    def _roles_not_edited(self) -> SurveyParams:
+        """The id and the weights are never edited or imputed (an id read as a number would
+        also lose its leading zeros): naming one among the variables is refused at its place
+        (``variables.0``), as the metadata's variables leave them out."""
+        from pydantic import ValidationError
+        from pydantic_core import InitErrorDetails, PydanticCustomError
+
+        found = [(i, v, "id" if v == self.id else "weights") for i, v in
+                 enumerate(self.variables) if v in (self.id, self.weights)]
+        if found:
+            raise ValidationError.from_exception_data("variables", [InitErrorDetails(
+                type=PydanticCustomError("value_error", "{detail}", {"detail": (
+                    f"{v!r} is the `{role}` column, which is never edited or imputed: remove "
+                    "it from `variables`")}), loc=("variables", i), input=v)
+                for i, v, role in found]) from None
+        return self
+
 
 class BudgetParams(_InjectMixin):
     @model_validator(mode="after")

@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import ast
 import difflib
+import keyword
 import math
 import re
+import unicodedata
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,13 +31,24 @@ from mlstat_core.errors import ConfigError
 
 _NAME_RE = re.compile(r"^\s*([A-Za-z_]\w*)\s*:\s*(.+)$", re.S)
 _TOL_RE = re.compile(r"^(.*?)(?:\+-|±)\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*$", re.S)
+_INNER_TOL_RE = re.compile(r"(?:\+\s*-|±)\s*[0-9.]*")
+"""A ``+- tol`` (or ``+ -``, ``±``) left inside a rule's body, where it is not a tolerance."""
 _IF_RE = re.compile(r"^\s*if\s+(.+?)\s+then\s+(.+)$", re.S | re.I)
 _IF_START_RE = re.compile(r"^\s*if\b", re.I)
-_HINTS = (  # (pattern, hint) for the usual slips, tried in turn
+_HINTS = (  # (pattern, hint) for the usual slips, tried in turn; {0}: what matched
     (re.compile(r"=>"), "write '>=' for 'at least'"),
     (re.compile(r"=<"), "write '<=' for 'at most'"),
     (re.compile(r"(?<![<>=!])=(?![=<>])"), "write '==' for equality"),
+    (re.compile(r"(?<![\w.])\d+(\.\d*)?\s*(?!(and|or|not|then|if|else)\b)[A-Za-z_]"),
+     "write '*' between a number and a variable ('4 * income')"),
+    (re.compile(r"\b(" + "|".join(k for k in keyword.kwlist if k not in (
+        "and", "or", "not", "if", "True", "False", "None")) + r")\b"),
+     "'{0}' is a reserved word: a variable of that name cannot be used in a rule (rename "
+     "the column, e.g. '{0}_'), and a rule's only words are 'if', 'then', 'and', 'or' and "
+     "'not'"),
 )
+_DIGIT_COMMA_RE = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*,\d+")
+"""A number written with a decimal comma or ',' between thousands (``0,02``, ``1,000``)."""
 _FUNCTIONS = {"abs": np.abs}
 _CMP = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
 _ALLOWED = (ast.Expression, ast.Compare, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Name,
@@ -301,8 +315,9 @@ def _check_safe(tree: ast.AST, rule: str, source: str) -> None:
 def _syntax_hint(text: str) -> str:
     """'; <hint>' for a usual slip in a rule that does not parse ('=' for '=='), else ''."""
     for pattern, hint in _HINTS:
-        if pattern.search(text):
-            return f"; {hint}"
+        found = pattern.search(text)
+        if found:
+            return f"; {hint.format(found.group(0))}"
     return ""
 
 
@@ -312,7 +327,9 @@ def _parse_expr(text: str, rule: str) -> ast.expr:
                         "is longer than 2000 characters")
     source = text.strip()
     try:
-        tree = ast.parse(source, mode="eval")
+        with warnings.catch_warnings():  # 'invalid decimal literal' would be printed too
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
         raise _rule_error(rule, f"is not a valid expression: {exc.msg}"
                                 f"{_syntax_hint(text)}") from None
@@ -435,13 +452,25 @@ def _parse_rule(text: str, index: int) -> EditRule:
     """:func:`parse_rule` without its backstops."""
     if not isinstance(text, str) or not text.strip():
         raise RuleError(f"edit rule {index + 1} is empty", "is empty")
-    original = text.strip()
+    # NFC, the form the data's column names are read in: a rule typed on a Mac ('dochód' as
+    # 'o' and a combining accent) would otherwise lose its 'name:' (\w is no accent)
+    original = unicodedata.normalize("NFC", text.strip())
     name = f"rule{index + 1}"
+    comma = _DIGIT_COMMA_RE.search(original)
+    if comma:  # Python reads 'wfood >= 0,5' as a pair, and '0,02' not at all
+        raise _rule_error(original, f"has the number {comma.group(0)!r}; write numbers with "
+                                    "'.' as the decimal mark and without thousands separators "
+                                    "(0.02, 1000)")
     body = original
     m = _NAME_RE.match(body)
     if m:
         name, body = m.group(1), m.group(2).strip()
     body, tol = _tolerance(body, original)
+    inner = _INNER_TOL_RE.search(body)
+    if inner:  # Python would read 'b +- 5' as b + (-5): a rule tightened, not relaxed
+        raise _rule_error(original, f"has {inner.group(0)!r} before its end; a tolerance is "
+                                    "written once, at the end of the rule ('... == 1 +- "
+                                    "0.01'); to subtract, write '-' alone")
     m = _IF_RE.match(body)
     condition = None
     if not m and _IF_START_RE.match(body):
