@@ -23,7 +23,7 @@ def read_sheet(path: Path, sheet: str | int | None, how: Callable[[str, str], st
     names = _sheet_names(path) if _digits(sheet) else None
     sheet = chosen_sheet(sheet, names or [])
     try:
-        return pd.read_excel(path, sheet_name=sheet, **options)
+        return codes_missing(pd.read_excel(path, sheet_name=sheet, **options), options)
     except ValueError as exc:
         if not str(exc).startswith("Worksheet"):
             raise
@@ -168,9 +168,32 @@ def _parsed(header: list[Any], rows: list[list[Any]], width: int, options: dict[
 
     data = [values + [""] * (width - len(values)) for values in [header, *rows]]
     try:
-        return TextParser(data, header=0, skip_blank_lines=False, **options).read()
+        return codes_missing(TextParser(data, header=0, skip_blank_lines=False, **options).read(),
+                             options)
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
+
+
+def codes_missing(frame: pd.DataFrame, options: dict[str, Any]) -> pd.DataFrame:
+    """Missing-value codes that are numbers (``na_values = ["-9"]``) made missing in columns
+    of whole numbers too: pandas' Excel parser matches them in columns of decimals and text
+    but keeps ``-9`` in a column of integers (a CSV file's parser does not), so the code
+    would be read as a value."""
+    numbers = set()
+    for code in options.get("na_values") or []:
+        try:
+            numbers.add(float(code))
+        except (TypeError, ValueError):
+            continue
+    if not numbers:
+        return frame
+    for column in frame.columns:
+        values = frame[column]
+        if pd.api.types.is_integer_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            coded = values.isin(numbers)
+            if coded.any():
+                frame[column] = values.astype(float).mask(coded)
+    return frame
 
 
 XLS_READERS = ("python_calamine", "calamine", "xlrd")

@@ -329,3 +329,25 @@ def test_parquet_columns_named_as_text_read_as_a_csv_would(tmp_path: Path) -> No
     assert parquet["hh"].tolist()[::2] == read_table(tmp_path / "d.csv",
                                                     dtype={"hh": "str"})["hh"].tolist()[::2]
     assert parquet["x"].tolist() == [1.5, 2.5, 3.5]  # columns not named keep their type
+
+
+@pytest.mark.parametrize("suffix, writer", [
+    (".csv", lambda f, p: f.to_csv(p, index=False)),
+    (".xlsx", lambda f, p: f.to_excel(p, index=False)),
+])
+def test_missing_value_codes_written_as_numbers_are_read_as_missing(
+        tmp_path, budget_csv, suffix, writer):
+    """SAS and SPSS users write na_values = [-9, 99999]; that was refused as 'should be a
+    valid string'. A code matches the cell whether the file writes -9 or -9.0, and in an
+    Excel column of whole numbers too (pandas' Excel parser kept -9 there, as a value)."""
+    from pydantic import ValidationError
+
+    frame = pd.read_csv(budget_csv)
+    frame["income"] = frame["income"].astype(float)
+    frame.loc[3, "income"], frame.loc[7, "income"] = -9, 99999
+    writer(frame, tmp_path / f"d{suffix}")
+    dataset = load(tmp_path, path=f"d{suffix}", target="children", na_values=[-9, 99999])
+    income = dataset.frame["income"]
+    assert income.isna().sum() == 2 and income.isna()[[3, 7]].all()
+    with pytest.raises(ValidationError, match="na_values"):
+        TableParams(path="d.csv", na_values=[True])  # a TOML true is no code

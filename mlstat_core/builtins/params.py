@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from mlstat_core.components import Encoding, InputFile, Params
 
@@ -31,8 +31,18 @@ class TableReading(Params):
     na_values: list[str] = Field(
         default_factory=list,
         description="values that mean missing besides empty cells, NA and n/a, such as ['..', "
-                    "'-9'] (CSV and Excel)")
+                    "'-9'] (CSV and Excel; a number such as -9 is read as its text)")
     sheet: str | int | None = Field(None, description="Excel sheet name or number")
+
+    @field_validator("na_values", mode="before")
+    @classmethod
+    def _codes_as_text(cls, value: Any) -> Any:
+        """Missing-value codes written as numbers (``na_values = [-9, 99999]``, as SAS and SPSS
+        users write them) are their text; pandas then matches ``-9`` and ``-9.0`` alike."""
+        if isinstance(value, list):
+            return [str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
+                    for v in value]
+        return value
 
     @model_validator(mode="after")
     def _decimal_mark(self) -> TableReading:
