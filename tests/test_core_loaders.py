@@ -351,3 +351,18 @@ def test_missing_value_codes_written_as_numbers_are_read_as_missing(
     assert income.isna().sum() == 2 and income.isna()[[3, 7]].all()
     with pytest.raises(ValidationError, match="na_values"):
         TableParams(path="d.csv", na_values=[True])  # a TOML true is no code
+
+
+def test_a_blank_cell_of_spaces_in_a_number_column_is_shown_and_declared_as_written(
+        tmp_path, budget_csv):
+    """SAS exports pad blank numbers with spaces: the warning showed '' and advised
+    na_values = [""], which reads nothing; it shows ' ', and its advice reads the column."""
+    frame = pd.read_csv(budget_csv).astype({"income": object})
+    frame.loc[5, "income"] = " "
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    with pytest.warns(UserWarning, match=r"\(e\.g\. ' '\).*na_values = \[\" \"\]"):
+        load(tmp_path, path="d.csv", target="children")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dataset = load(tmp_path, path="d.csv", target="children", na_values=[" "])
+    assert pd.api.types.is_float_dtype(dataset.frame["income"])

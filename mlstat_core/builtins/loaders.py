@@ -125,9 +125,12 @@ def spoiled_numbers(series: pd.Series, column: str, options: bool = True) -> str
     ``options`` (a Parquet file: its types are its own) the fix is to store numbers."""
     if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
         return None
-    counts = series.dropna().map(str).str.strip().value_counts(sort=False)
-    number = pd.to_numeric(pd.Series(counts.index), errors="coerce").notna().to_numpy()
-    comma = pd.Series(counts.index).str.fullmatch(DECIMAL_COMMA).to_numpy() & ~number
+    # values as written (a blank cell of spaces is shown and declared as such), read as
+    # numbers without their surrounding spaces
+    counts = series.dropna().map(str).value_counts(sort=False)
+    stripped = pd.Series(counts.index).str.strip()
+    number = pd.to_numeric(stripped, errors="coerce").notna().to_numpy()
+    comma = stripped.str.fullmatch(DECIMAL_COMMA).to_numpy() & ~number
     total, bad = int(counts.sum()), int(counts[~number].sum())
     if not bad or counts[number | comma].sum() < NUMBER_SHARE * total:
         return None
