@@ -15,7 +15,7 @@ an order chosen so that no step uncovers work for an earlier one:
    all-lowercase hashtag cannot be split without a dictionary and is kept as one word;
 3. emoji -> one word token per emoji (``_e1f602_``, skin tones and joiners dropped);
 4. character elongation cut (``soooo`` -> ``soo``, ``Oooo`` -> ``Oo``, ``!!!!`` -> ``!!``;
-   emoji tokens stay whole: ``_e1f333_``);
+   digits and emoji tokens stay whole: ``2000``, ``_e1f333_``);
 5. ``!`` and ``?`` -> ``_excl_``, ``_quest_`` (word tokens that a model's own cleaning keeps);
 6. common emoticons -> ``_smile_``, ``_sad_``, ``_wink_``, ``_laugh_``, ``_heart_`` (after the
    marks and emoji, so ``great!:)`` and ``:)😂`` are found in one pass);
@@ -45,7 +45,7 @@ UNKNOWN_LANGUAGE = "und"
 # link only as a word of its own followed by a name (``Awww.... so cute`` has none)
 _URL_RE = re.compile(r"https?://t\.co/[a-z0-9]*|https?://\S+|(?<!\w)www\.(?=\w)\S+"
                      r"|\bhttps?\b(?!\w)", re.IGNORECASE)
-_URL_TAIL = ".,:;!?)…'\"’”»"
+_URL_TAIL = ".,:;!?)]>…'\"‘’“”»"  # the German „…“ and ‚…‘ close with “ and ‘
 _USER_RE = re.compile(r"(?<![\w@])@+\w+")
 _HASHTAG_RE = re.compile(r"(?<![\w#])#+(\w+)")
 # the Dutch IJ is one capital where no capital precedes it (IJsland; AIJobs is AI Jobs; the
@@ -54,7 +54,7 @@ _CAMEL_RE = re.compile(r"(?<![A-ZÀ-ÖØ-Þ])IJ[a-zß-ÿ]+"
                        r"|[A-ZÀ-ÖØ-Þ]+(?=[A-ZÀ-ÖØ-Þ][a-zß-ÿ])|[A-ZÀ-ÖØ-Þ]?[a-zß-ÿ]+|[A-ZÀ-ÖØ-Þ]+"
                        r"|\d+|[^\W\d_]+")
 # an emoji token is matched whole so that its hex digits are never cut (``_e1f333_``)
-_ELONG_RES = {n: re.compile(r"_e[0-9a-f]+_|(.)\1{" + str(n) + r",}", re.IGNORECASE)
+_ELONG_RES = {n: re.compile(r"_e[0-9a-f]+_|(\D)\1{" + str(n) + r",}", re.IGNORECASE)
               for n in (1, 2, 3)}
 _CHAIN_RE = re.compile(r"(?<![\w#@])[#@]+\w+(?:[#@]+\w+)+")
 _CHAIN_JOIN_RE = re.compile(r"(?<=\w)(?=[#@])")

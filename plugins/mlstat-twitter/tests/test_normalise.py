@@ -33,8 +33,11 @@ CASES = [
     ("see https://example.org/a?b=1#top! or www.x.be.", "see _url_ _excl_ or _url_ ."),
     ("(https://en.wikipedia.org/wiki/Gent_(stad))?", "( _url_ ) _quest_"),
     ("Awww.... so cute, see www.vrt.be.", "aww.. so cute, see _url_ ."),  # awww is no link
-    # elongation cuts letters and marks, not an emoji token's hex digits
+    # elongation cuts letters and marks, not digits nor an emoji token's hex digits
     ("Sooo nice 🌳 👄", "soo nice _e1f333_ _e1f444_"),
+    ("1000 people in 2000!!!!", "1000 people in 2000 _excl_ _excl_"),
+    # German quotes close with “ and ‘, which end a sentence after a link
+    ("Lies „https://zeit.de/a“!", "lies „ _url_ “ _excl_"),
 ]
 
 
@@ -69,6 +72,7 @@ def test_switches_and_missing() -> None:
     assert one.one("Sooo good 👍 🇮🇪") == "so god _e1f44d_ _e1f1ee_ _e1f1ea_"
     numbers = TweetNormaliser(NormaliseParams(numbers=True))  # one number, one token
     assert numbers.one("1,000,000 views, 2.000.000,50 € or 3.5") == "_num_ views, _num_ € or _num_"
+    assert TweetNormaliser().one("1,000,000 views") == "1,000,000 views"  # digits not cut
     assert n([None, float("nan"), "x"]) == ["", "", "x"]
     assert split_hashtag("blackfriday") == "blackfriday"
     assert split_hashtag("MakeAmericaGreatAgain") == "Make America Great Again"
