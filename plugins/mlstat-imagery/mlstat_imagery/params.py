@@ -110,6 +110,18 @@ class SceneParams(Params):
                                  f"{what} (`band_pattern` with `bands`)")
                         for name, what in files.items()]
 
+    @field_validator("band_pattern")
+    @classmethod
+    def _band_in_file_name(cls, value: str) -> str:
+        """``{band}`` names the band in the file name; in a folder name (``{band}/scene.tif``)
+        the scene reader would look for every band in the first band's folder."""
+        folder = value.replace("\\", "/").rpartition("/")[0]
+        if "{band}" in folder:
+            raise ValueError(f"band_pattern {value!r} has {{band}} in a folder name; put the "
+                             "band files in one folder and {band} in their file name (for "
+                             "example 'bands/scene_{band}.tif')")
+        return value
+
     @field_validator("band_roles")
     @classmethod
     def _known_roles(cls, value: dict[str, str]) -> dict[str, str]:

@@ -51,6 +51,10 @@ def test_band_files_in_a_subfolder_of_the_scene_folder(crop_dir: Path, crop_data
                            ).load(folder)
     expected = crop_dataset.frame  # type: ignore[attr-defined]
     assert np.array_equal(data.frame["band_40"], expected["band_40"])
+    # {band} in a folder name passed validation and then failed inside torchgeo
+    for pattern in ("{band}/scene.tif", "x{band}/s_{band}.tif", "a\\{band}\\s.tif"):
+        with pytest.raises(ValidationError, match="in a folder name"):
+            LandsatNcParams(directory=str(folder), band_pattern=pattern)
 
 
 def _stack(crop_dir: Path, path: Path, bands: list[str], names: list[str]) -> None:
