@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from mlstat_core.errors import DataError, IntegrityError, listed
+from mlstat_core.inputs import home_path
 
 MANIFEST = "manifest.json"
 MODEL_DIR = "model"
@@ -499,7 +500,7 @@ class RunFolder:
 
     @classmethod
     def open(cls, path: str | Path) -> RunFolder:
-        path = Path(path).expanduser()
+        path = home_path(path)
         manifest_path = path / MANIFEST
         if not path.exists():
             raise DataError(f"{path} does not exist; give the folder of a run (under runs/)")

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mlstat_core.components import Params
 from mlstat_core.errors import ConfigError, ConfigIssue, MlstatError, is_pandas, value_kind
+from mlstat_core.inputs import home_path
 from mlstat_core.registry import RegisteredComponent, Registry, boolean_issues, get_registry
 from mlstat_core.tasks import TaskType
 
@@ -748,7 +749,7 @@ def read_source(source: Any) -> tuple[dict[str, Any], str, Path]:
     if not isinstance(source, str | os.PathLike) or not isinstance(os.fspath(source), str):
         raise ConfigError(f"{value_kind(source)} is not a pipeline: give a pipeline file path "
                           f"or a dict{_what_instead(source)}")
-    path = Path(source).expanduser()
+    path = home_path(source)
     return read_toml(path), str(path), pipeline_base_dir(path)
 
 

@@ -53,6 +53,7 @@ from mlstat_core.errors import (
     PluginError,
     user_message,
 )
+from mlstat_core.inputs import home_path
 from mlstat_core.io import parquet_safe, quoted
 from mlstat_core.registry import Registry, get_registry
 
@@ -114,7 +115,9 @@ class RunResult:
         if found is not None:
             return (f"figure {name!r} of run {self.run_id} is not a single value: read it, with "
                     f"its details, from result.indicators (its scalar figures: {known})")
-        named = [r.name for r in self.indicators if (r.details or {}).get("indicator") == name]
+        named = [r.name for r in self.indicators
+                 if name in {(indicator := str((r.details or {}).get("indicator"))),
+                             indicator.rpartition(".")[2]}]  # with or without its plugin
         named = [n for n in named if n in figures] or named
         if named:
             return (f"{name!r} is an indicator, not a figure: give one of its figures "
@@ -303,7 +306,7 @@ class Runner:
         self.config = config
         self.registry = registry
         self.progress = progress or (lambda step, message: None)
-        out_dir = Path(out if out is not None else config.file.output.dir).expanduser()
+        out_dir = home_path(out if out is not None else config.file.output.dir)
         base = Path.cwd() if out is not None else config.base_dir
         self.out_dir = (out_dir if out_dir.is_absolute() else base / out_dir).resolve()
         self.timings: dict[str, float] = {}
@@ -946,15 +949,18 @@ def check_out_argument(out: Any, cli: bool = False) -> None:
                           "path of a folder (str or pathlib.Path) that receives the run")
 
 
-def check_out_dir(out_dir: Path, out: Any, source: str, cli: bool = False) -> None:
+def check_out_dir(out_dir: Path, out: Any, source: str, cli: bool = False,
+                  default: str | None = None) -> None:
     """Refuse, before the run starts, a folder for runs that is a file or lies under one, or
     that is or lies inside a run folder: a folder written there would change that run's
-    evidence (``mlstat predict`` refuses an output there too)."""
+    evidence (``mlstat predict`` refuses an output there too). ``default`` says where the
+    folder comes from when ``out`` is not given (the pipeline's ``[output] dir``)."""
     from mlstat_core.errors import ConfigError
     from mlstat_core.predict import is_run_folder, run_folder_around
 
+    option = "--out DIR" if cli else "out="
     given = f"{'--out' if cli else 'out'} {out}" if out is not None \
-        else f"[output] dir of {source} ({out_dir})"
+        else f"{default or f'the [output] dir of {source}'} ({out_dir})"
     for folder in (out_dir, *out_dir.parents):
         if folder.is_dir():
             break
@@ -965,4 +971,5 @@ def check_out_dir(out_dir: Path, out: Any, source: str, cli: bool = False) -> No
     inside = out_dir if is_run_folder(out_dir) else run_folder_around(out_dir)
     if inside is not None:
         raise ConfigError(f"{given} lies inside the run folder {inside}: writing there would "
-                          "change a run's evidence; give a folder outside run folders")
+                          "change a run's evidence; give a folder outside run folders"
+                          + ("" if out is not None else f" with {option}"))

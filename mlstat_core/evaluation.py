@@ -38,6 +38,7 @@ from mlstat_core.errors import (
     listed,
     value_kind,
 )
+from mlstat_core.inputs import home_path
 from mlstat_core.io import first_record, quoted, resolve_path
 from mlstat_core.registry import Registry, get_registry
 
@@ -204,7 +205,8 @@ def evaluate(
     config = load_config(source.path / "config.toml", settings, registry, cli=cli)
     runner = Evaluator(config, source, model,
                        out if out is not None else source.path.parent, registry, progress)
-    check_out_dir(runner.out_dir, out, config.source, cli)
+    check_out_dir(runner.out_dir, out, config.source, cli,
+                  default="the folder the evaluated run lies in")
     with sigterm_as_interrupt():
         return runner.execute()
 
@@ -250,7 +252,7 @@ def _overrides(source: RunFolder, input_file: str | Path | None,
             f"{_named('input_file', cli)} has nowhere to go; name a loader that reads your "
             f"file, e.g. {_named('overrides', cli)} loader.component=core.table "
             "with its settings, as the run's pipeline would")
-    path = Path(input_file).expanduser()
+    path = home_path(input_file)
     if not path.is_file():
         raise DataError(f"{path} does not exist or is not a file; give the labelled file to "
                         "evaluate on")

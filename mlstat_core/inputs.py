@@ -183,11 +183,25 @@ def marker_problems(model: type[BaseModel]) -> list[str]:
 # --- the check ---------------------------------------------------------------------------------
 
 
+def home_path(path: str | os.PathLike[str]) -> Path:
+    """``path`` with a leading ``~`` or ``~/`` made the home folder, as a shell does; any
+    other path as given: ``~runs`` or ``~user/x`` is a name (``Path.expanduser`` would look
+    for a user so called and raise RuntimeError where there is none)."""
+    given = Path(path)
+    text = os.fspath(path)
+    if text == "~" or text.startswith(("~/", "~" + os.sep)):
+        try:
+            return given.expanduser()
+        except RuntimeError:  # no home folder (a service account): the name as written
+            return given
+    return given
+
+
 def resolve_path(path: str | Path, base_dir: Path) -> Path:
     """A path from a pipeline file: ``~`` expanded, relative paths taken from ``base_dir``
     (the pipeline file's folder). The one rule of the loaders (``mlstat_core.io`` exports it)
     and of this check, kept here because this module must stay light."""
-    candidate = Path(path).expanduser()
+    candidate = home_path(path)
     return candidate if candidate.is_absolute() else Path(base_dir) / candidate
 
 
@@ -252,7 +266,7 @@ def path_problem(value: str, start: Path, marker: InputPath, start_text: str
     if value.strip() == "":
         return f"is empty, where the path of a {noun} is expected", "give it in {where}", None
     path = resolve_path(value, start)
-    relative = "" if Path(value).expanduser().is_absolute() \
+    relative = "" if home_path(value).is_absolute() \
         else f" (a relative path starts at {start_text})"
     try:
         exists = path.exists()
@@ -340,7 +354,7 @@ def _suggestion(value: str, path: Path, start: Path, marker: InputPath) -> str |
         current = step
     if not changed or not current.exists():
         return None
-    if Path(value).expanduser().is_absolute():
+    if home_path(value).is_absolute():
         return str(current)
     try:
         return Path(os.path.relpath(current, start)).as_posix()

@@ -21,7 +21,7 @@ import pandas as pd
 from mlstat_core.errors import DataError, write_failure
 from mlstat_core.excel import excel_failure, iter_sheet, read_sheet
 from mlstat_core.formats import CSV_SUFFIXES, EXCEL_SUFFIXES, FORMATS, PARQUET_SUFFIXES
-from mlstat_core.inputs import is_url, resolve_path  # noqa: F401 (re-exported: one rule for loaders and validation)
+from mlstat_core.inputs import home_path, is_url, resolve_path  # noqa: F401 (re-exported: one rule for loaders and validation)
 
 
 def parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
@@ -405,7 +405,7 @@ def iter_table(
     predict``'s input). Messages name the options ``--encoding`` and ``--sep`` with ``cli``,
     else this function's arguments. ``na_values`` and ``decimal`` read values as the trained
     loader did (CSV and Excel; a Parquet file's columns carry their types)."""
-    path = Path(path).expanduser()
+    path = home_path(path)
     _check_file(path, "the current folder")
     fmt = table_format(path, format, "", ".csv, .tsv, .parquet or .xlsx")
     _check_encoding(encoding)
@@ -707,7 +707,7 @@ class TableWriter:
         first chunk's); ``dictionary``: dictionary-encode Parquet columns; ``make_folder``:
         create the folder ``path`` lies in (a Spark worker must not: its job's folder is gone
         when the job failed)."""
-        self.path = Path(path).expanduser()
+        self.path = home_path(path)
         self.schema = schema
         self.dictionary = dictionary
         self.format = table_format(self.path, format, "", ".csv or .parquet")

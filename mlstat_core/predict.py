@@ -33,6 +33,7 @@ from mlstat_core.formats import CSV_SUFFIXES
 from mlstat_core.io import (
     TableWriter,
     first_record,
+    home_path,
     is_url,
     iter_table,
     option_hint,
@@ -294,8 +295,8 @@ def check_output(input_path: str | Path, output_path: str | Path, cli: bool = Tr
     this), or with ``cli=False`` the arguments of :func:`predict_file`."""
     if is_url(output_path) or is_url(input_path):
         return
-    output = Path(output_path).expanduser()
-    source = Path(input_path).expanduser()
+    output = home_path(output_path)
+    source = home_path(input_path)
     same = output.resolve() == source.resolve()
     if not same and output.exists() and source.exists():
         same = os.path.samefile(output, source)
@@ -313,7 +314,7 @@ def check_output(input_path: str | Path, output_path: str | Path, cli: bool = Tr
 def run_folder_around(path: str | Path) -> Path | None:
     """The run folder a path lies inside (a folder above it holds ``manifest.json``), or None:
     commands refuse to write there, so a run's evidence is never changed."""
-    for folder in Path(path).expanduser().resolve().parents:
+    for folder in home_path(path).resolve().parents:
         if is_run_folder(folder):
             return folder
     return None
@@ -604,7 +605,7 @@ def predict_file(
     name = folder.manifest["model"]["component"]
     task_name = folder.manifest.get("task")
     task = registry.tasks.get(task_name) if isinstance(task_name, str) else None
-    job = ScoringJob(folder, model, factory, str(input_path), Path(output_path).expanduser(),
+    job = ScoringJob(folder, model, factory, str(input_path), home_path(output_path),
                      chunk_size, encoding, steps, id_column, probabilities,
                      str(output_path) if is_url(output_path) else None,
                      input_separator(input_path, sep, folder),

@@ -68,6 +68,8 @@ def test_an_indicator_name_lists_its_scalar_figures(result):
                                           r"\('accuracy', 'macro_f1'") as info:
         result.metric("core.classification_accuracy")
     assert "'per_class'" not in str(info.value)
+    with pytest.raises(FigureError, match=r"is an indicator, not a figure: .*'accuracy'"):
+        result.metric("classification_accuracy")  # the indicator's name without its plugin
 
 
 def test_the_repr_is_one_short_line(result, tmp_path):
@@ -108,6 +110,9 @@ def test_paths_that_start_with_a_tilde_are_taken_from_the_home_folder(tmp_path, 
     assert len(pd.read_parquet(home / "scored.parquet")) == summary.records > 0
     assert not list(home.glob(".*.partial"))
     assert list(cwd.iterdir()) == []  # no folder named "~" where the notebook runs
+    # a name that only starts with ~ is a name (Path.expanduser looked for a user "runs" and
+    # raised RuntimeError, a traceback)
+    assert mlstat_core.run("~/p.toml", out="~runs").run_dir.parent == cwd / "~runs"
 
 
 # --- a run that fails or is interrupted in a notebook session -------------------------------
@@ -221,7 +226,10 @@ def test_a_run_into_a_run_folder_is_refused_before_it_starts(result):
         with pytest.raises(ConfigError, match=rf"^out {re.escape(str(out))} lies inside the "
                                               r"run folder .*: writing there would change"):
             mlstat_core.run(pipeline, out=out)
-    with pytest.raises(ConfigError, match=r"^\[output\] dir of <dict> .* lies inside the run"):
+    # the pipeline's own [output] dir (a run's config.toml rerun where its data folder is
+    # gone puts runs/ inside the run folder): the message names the way out, out=
+    with pytest.raises(ConfigError, match=r"^the \[output\] dir of <dict> .* lies inside the "
+                                          r"run .* outside run folders with out=$"):
         mlstat_core.run({**pipeline, "output": {"dir": str(result.run_dir)}})
     assert sorted(result.run_dir.rglob("*")) == before
     mlstat_core.load_run(result.run_dir).verify()

@@ -29,8 +29,9 @@ class Timings(Indicator):
                               "figure in the run that trained it.")
         scored = IndicatorResult(
             "records_per_second", "timeliness", rate,
-            explanation="Test records scored per second in one process; divide a production "
-                        "volume by it for the scoring time.",
+            explanation="Test records scored per second by the run's engine (the default "
+                        "scores in one process); divide a production volume by it for the "
+                        "scoring time.",
             details={"better": "higher", "test_records": len(ctx.test),
                      "predict_seconds": predict}, headline=True)
         if rate is None:  # a figure without a value is not computed, whatever its status

@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 from mlstat_core.errors import MlstatError
+from mlstat_core.inputs import home_path
 
 TEMPLATE_DIR = Path(__file__).parent / "template"
 SAMPLE_DATA = Path(__file__).parent.parent / "testing" / "data" / "budget_uk_sample.csv"
@@ -81,7 +82,7 @@ def create_plugin(name: str, directory: str | Path = ".", description: str | Non
     }
     if not force:  # --force regenerates on purpose, the author's own installed plugin too
         check_not_installed(name, values["dist"])
-    target = Path(directory).expanduser() / values["dist"]
+    target = home_path(directory) / values["dist"]
     if target.exists() and any(target.iterdir()) and not force:
         raise ScaffoldError(f"{target} exists and is not empty; choose another --dir or name, "
                             "or pass --force to write the template over it")

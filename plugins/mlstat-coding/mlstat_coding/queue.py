@@ -31,7 +31,7 @@ from mlstat_core.errors import (
     print_user_error,
     write_failure,
 )
-from mlstat_core.io import formula_cells, formula_warning
+from mlstat_core.io import formula_cells, formula_warning, home_path
 
 QUEUE_COLUMNS_PER_SUGGESTION = ("code", "label", "score")
 QUEUE_SUFFIXES = {".csv": "csv", ".xlsx": "excel"}
@@ -280,7 +280,7 @@ def check_queue_outputs(input_path: str | Path, output: str | Path,
     except DataError as exc:
         raise DataError(str(exc).replace("--output", "--predictions", 1)) from None
     check_predictions_format(predictions)
-    if Path(predictions).expanduser().resolve() == Path(output).expanduser().resolve():
+    if home_path(predictions).resolve() == home_path(output).resolve():
         raise DataError(f"--predictions {predictions} is also the --output file; the queue "
                         "would replace the predictions; give two different files")
 

@@ -21,7 +21,7 @@ import pandas as pd
 
 from mlstat_core.components import Engine, Model
 from mlstat_core.errors import ConfigError, DataError, MlstatError
-from mlstat_core.io import is_url, iter_table, table_format
+from mlstat_core.io import home_path, is_url, iter_table, table_format
 from mlstat_core.predict import (
     PredictSummary,
     ScoringJob,
@@ -315,7 +315,7 @@ def partial_output(output: Path | str) -> Iterator[str]:
     if isinstance(output, str):
         yield output
         return
-    output = output.expanduser().absolute()
+    output = home_path(output).absolute()
     check_replaceable(output)
     sweep_partial_folders(output)
     tmp = partial_folder(output)
@@ -400,7 +400,7 @@ def spark_path(path: str) -> str:
     the characters Spark reads as a pattern (``[ ] { } * ?``) escaped, so that
     ``new[1].csv`` is that file and not ``new1.csv``. A path holding ``:`` is refused: Hadoop
     paths cannot name such a file."""
-    absolute = Path(path).expanduser().absolute()
+    absolute = home_path(path).absolute()
     if any(":" in part for part in absolute.parts[1:]):
         raise DataError(f"input {path}: Spark cannot read a local path holding ':' (Hadoop "
                         "paths do not allow it); rename or copy the file, or score it with "
