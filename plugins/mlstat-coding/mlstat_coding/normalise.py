@@ -6,10 +6,11 @@ expressions; per-record work is a handful of C-level string operations.
 
 Steps, each switchable through :class:`~mlstat_coding.params.NormaliseParams`:
 
-1. Unicode NFKC (full-width digits, ligatures, non-breaking spaces);
-2. words that mix Latin and Cyrillic look-alike letters (``Mлeкo`` typed with Latin M, e, o) are
-   written in one script (always, whatever the params), and a Cyrillic ``х`` between two numbers
-   (``6х1,5л``) is the sign ``x``;
+1. Unicode NFKC (full-width digits, ligatures, non-breaking spaces; ``1½`` is read ``1 1⁄2``);
+2. words that mix Latin and Cyrillic letters are written in one script (always, whatever the
+   params): in Cyrillic when typed with Latin look-alikes (``Mлeкo`` with Latin M, e, o), else in
+   Latin as a Serbian reads them (``Šećер`` -> ``Šećer``, ``Вoda`` -> ``Voda``); a Cyrillic ``х``
+   between two numbers (``6х1,5л``) is the sign ``x``;
 3. Serbian Cyrillic -> Gaj's Latin (``Млеко`` and ``Mleko``, ``ЉУТО`` and ``LJUTO`` become the same
    text);
 4. case folding;
@@ -51,7 +52,6 @@ _LOOK_ALIKES = "AАBВCСEЕHНJЈKКMМOОPРTТXХaаcсeеjјkкoоpрxхyу"
 _LATIN_LOOK_ALIKES, _CYRILLIC_LOOK_ALIKES = frozenset(_LOOK_ALIKES[0::2]), frozenset(
     _LOOK_ALIKES[1::2])
 _LATIN_TO_CYRILLIC = str.maketrans(_LOOK_ALIKES[0::2], _LOOK_ALIKES[1::2])
-_CYRILLIC_TO_LATIN_LOOK_ALIKE = str.maketrans(_LOOK_ALIKES[1::2], _LOOK_ALIKES[0::2])
 _LATIN = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"  # ASCII, Latin-1 and Extended-A/B letters
 _ANY_CYRILLIC = "\u0400-\u04ff"
 _ANY_CYRILLIC_RE = re.compile(f"[{_ANY_CYRILLIC}]")
@@ -90,10 +90,14 @@ UNITS.update({unit.translate(_LATIN_TO_SERBIAN): UNITS[unit] for unit in [
 # an amount: 1,5 or 500, or a half or quarter of a unit (1/2, 1/4, 3/4, 1 1/2; also 1⁄2, what
 # NFKC makes of ½; not 2/3 kg, a size grade of 2 to 3 kg); not the tail of a number (5 of 1,5).
 # (?=\d) first lets the search skip to digits (three times faster than the look-behinds first)
+# The unit is the whole word after the amount, looked up in UNITS by _unit_sub (an amount before
+# a word that is no unit is left as it is): an alternation of all the unit words was twice slower
 _UNIT_RE = re.compile(
     r"(?=\d)(?<!\d)(?<!\d[.,])(?:(?:(\d{1,2})\s+)?([13])[/\u2044]([24])|(\d+(?:[.,]\d+)?))\s*("
-    + "|".join(map(re.escape, sorted(UNITS, key=len, reverse=True))) + r")(?![^\W\d_])",
-    re.IGNORECASE)
+    + "|".join([r"[^\W\d_]+", *(re.escape(u) for u in UNITS if not u.isalpha())])
+    + r")(?![^\W\d_])")
+# a digit before a vulgar fraction (1½ kg): NFKC writes ½ as 1⁄2, and 1½ would read 11⁄2
+_DIGIT_FRACTION_RE = re.compile(r"(\d)([\u00bc-\u00be\u2150-\u215e])")
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)?")
 # the decimal point of a canonical amount (31.5g _mass_) is kept, other punctuation is a space
 _AMOUNT_POINT = r"(?<!\d\.(?=\d+[a-z]+ _[a-z]+_ ))"
@@ -119,7 +123,10 @@ def _format_amount(value: float) -> str:
 
 def _unit_sub(match: re.Match[str]) -> str:
     whole, numerator, denominator, number, unit = match.groups()
-    token, factor, base = UNITS[unit.lower()]
+    found = UNITS.get(unit.lower())
+    if found is None:  # a word, not a unit: 3 lody
+        return match.group()
+    token, factor, base = found
     before = ""
     if number is not None:
         amount = float(number.replace(",", "."))
@@ -134,7 +141,11 @@ def _one_script(word: str) -> str:
     """A word mixing Latin and Cyrillic letters in one script: in Cyrillic when all its Latin
     letters have Cyrillic look-alikes (``Mлeкo``, ``Cиp`` -> ``Млеко``, ``Сир``), in Latin when
     all its Cyrillic letters have Latin ones (``Mlekо`` with a Cyrillic о); when both hold, in
-    the script of most of its letters (Cyrillic on a tie). Else left as it is."""
+    the script of most of its letters (Cyrillic on a tie). Else left as it is.
+
+    In Latin, the Cyrillic letters are read as Serbian (Gaj's Latin), not by their looks: a
+    Cyrillic letter in a Latin word is most often a keyboard-layout slip, and ``Šećер`` is
+    ``Šećer``, ``Вoda`` ``Voda``, ``Sirуp`` ``Sirup`` (а е о ј к м т read the same either way)."""
     latin = _LATIN_LETTER_RE.findall(word)
     cyrillic = _ANY_CYRILLIC_RE.findall(word)
     to_cyrillic = _LATIN_LOOK_ALIKES.issuperset(latin)
@@ -144,7 +155,7 @@ def _one_script(word: str) -> str:
     if to_cyrillic:
         return word.translate(_LATIN_TO_CYRILLIC)
     if to_latin:
-        return word.translate(_CYRILLIC_TO_LATIN_LOOK_ALIKE)
+        return word.translate(CYRILLIC_TO_LATIN)
     return word
 
 
@@ -215,7 +226,7 @@ class Normaliser:
         step matches across a NUL, so joined texts are cleaned exactly as one by one)."""
         p = self.params
         if p.nfkc:
-            s = unicodedata.normalize("NFKC", s)
+            s = unicodedata.normalize("NFKC", _DIGIT_FRACTION_RE.sub(r"\1 \2", s))
         s = one_script(s)
         if p.transliterate and _CYRILLIC_RE.search(s):
             s = transliterate(s)

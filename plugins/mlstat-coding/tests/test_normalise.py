@@ -1,4 +1,11 @@
-from mlstat_coding.normalise import Normaliser, normalise, stop_words, strip_diacritics
+from mlstat_coding.normalise import (
+    _UNIT_RE,
+    UNITS,
+    Normaliser,
+    normalise,
+    stop_words,
+    strip_diacritics,
+)
 from mlstat_coding.params import NormaliseParams
 
 
@@ -55,6 +62,19 @@ def test_fractions_of_a_unit():
     assert normalise("Cukier 1/2 kg", {"units": False}) == "cukier 1 2 kg"
 
 
+def test_vulgar_fractions_after_a_number():
+    """1½ kg is one and a half kilograms: NFKC alone writes it 11⁄2 (read 11 2000g)."""
+    assert normalise("Mleko 1½ kg") == normalise("Mleko 1 ½ kg") == normalise("Mleko 1 1/2 kg") \
+        == "mleko 1500g _mass_"
+    for text, expected in [("½ kg", "500g _mass_"), ("1½ kg", "1500g _mass_"),
+                           ("2½kg", "2500g _mass_"), ("¼ l", "250ml _vol_"),
+                           ("¾ l", "750ml _vol_"), ("Sok 1¾ l", "sok 1750ml _vol_"),
+                           ("１½ kg", "1500g _mass_")]:
+        assert normalise(text) == expected, text
+        assert Normaliser()([text, "Mleko 1½ kg"]) == [expected, "mleko 1500g _mass_"]
+    assert normalise("Sok 1½") == "sok 1 1 2"  # no unit: the number is not 11
+
+
 def test_polish_and_serbian_unit_words():
     """Unit words in their inflected forms (2 litry, 5 litrów; 2 litra, 5 litara), Cyrillic too."""
     for text, amount in [
@@ -101,7 +121,7 @@ def test_mixed_scripts():
     """A word typed with Latin look-alikes in Cyrillic (Mлeкo: Latin M, e, o) or the other way
     round is written in one script, with transliteration on or off."""
     pairs = [("Mлeкo", "Млеко"), ("Cиp", "Сир"), ("Пaпpика", "Паприка"), ("Xлеб", "Хлеб"),
-             ("Jогурт", "Јогурт"), ("Mlekо", "Mleko"), ("Рivo", "Pivo"),
+             ("Jогурт", "Јогурт"), ("Mlekо", "Mleko"), ("Рiba", "Riba"),
              ("Čоkolada", "Čokolada"), ("Кисела вода 6х1,5л", "Кисела вода 6x1,5л")]
     for params in ({}, {"transliterate": False}, {"lowercase": False},
                    {"transliterate": False, "lowercase": False, "strip_diacritics": True}):
@@ -113,6 +133,32 @@ def test_mixed_scripts():
     # every letter has a look-alike in the other script: the script of most of the letters
     assert normalise("Coк", {"transliterate": False}) == "cok"
     assert normalise("Cок", {"transliterate": False}) == "сок"
+
+
+def test_cyrillic_letters_in_a_latin_word_read_as_serbian():
+    """A Cyrillic letter in a Latin word (a keyboard-layout slip) is read as a Serbian reads it,
+    not as the Latin letter it looks like: Šećер is šećer, not šećep; Вoda is voda, not boda."""
+    for mixed, clean in [("Šećер", "šećer"), ("Вoda", "voda"), ("Нarandža", "narandža"),
+                         ("Sirуp", "sirup"), ("Kečaр", "kečar"), ("Čokoladа", "čokolada"),
+                         ("Šećер 1kg", "šećer 1000g _mass_")]:
+        for params in ({}, {"transliterate": False}):
+            assert normalise(mixed, params) == clean, (mixed, params)
+    assert normalise("ŠEĆЕР", {"lowercase": False, "transliterate": False}) == "ŠEĆER"
+    # Cyrillic typed with Latin look-alikes is still Cyrillic
+    assert normalise("Mлeкo") == "mleko"
+    assert normalise("Mлeкo", {"transliterate": False}) == "млеко"
+
+
+def test_unit_words_are_looked_up_after_the_number():
+    """Every unit reads after a number, in any case; a word that is no unit stays a word, also
+    one that re's case-insensitive matching took for a unit (ſzt, with NFKC off, was a KeyError)."""
+    for unit, (token, _, _) in UNITS.items():
+        for text in (f"2 {unit}", f"2{unit.upper()}"):
+            assert normalise(text, {"transliterate": False}).endswith(token), text
+    assert normalise("12 ſzt", {"nfkc": False, "lowercase": False}) == "12 ſzt"
+    assert normalise("2 lody 3 kgs 4x") == "2 lody 3 kgs 4x _count_"
+    # the unit words are not an alternation in the pattern (that made the step twice slower)
+    assert "litrów" not in _UNIT_RE.pattern
 
 
 def test_numbers_options():
@@ -167,7 +213,7 @@ def test_batch_of_tricky_texts_equals_one_by_one():
              float("nan"), 12, "12", "Млеко 1 l", "ﬁ ２kg", "", "  ", "x5", "5x", "-ą-ł- 3,5%",
              "cukier 1", "kg", "Cukier 1/2 kg", "1 1/2 kg", "3/2 l", "½ kg", "ok.1kg",
              "Kisiel 31,5 g", "2 litry", "Litra cola", "Mлeкo", "Mlekо 1 л", "6х1,5л", "х5",
-             "Coк", "Čоkolada 2 КГ"]
+             "Coк", "Čоkolada 2 КГ", "Mleko 1½ kg", "¾ l", "2 lody", "Šećер", "Вoda 1½ l"]
     for params in ({}, {"stop_words": ["pl"]}, {"numbers": "token", "strip_diacritics": True,
                                                  "min_token_length": 2},
                    {"numbers": "drop", "units": False}, {"transliterate": False},
