@@ -12,6 +12,8 @@ What the Dataset carries for the rest of the pipeline (``metadata``):
 from __future__ import annotations
 
 import re
+import unicodedata
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +21,7 @@ import pandas as pd
 from mlstat_core.builtins.loaders import DECIMAL_COMMA, check_ids, check_weights
 from mlstat_core.components import ColumnRoles, Dataset, Loader
 from mlstat_core.errors import DataError
+from mlstat_core.excel import chosen_sheet
 from mlstat_core.io import (
     decimal_commas,
     loader_setting,
@@ -105,20 +108,40 @@ def read_survey(path: Path, p: SurveyParams) -> pd.DataFrame:
         except DataError as exc:
             raise DataError(f"{exc}{separator_advice(path, p, frame)}") from None
     if fmt != "parquet":
-        check_unique_columns(frame, path)
+        check_unique_columns(frame, path, p, fmt)
     return frame
 
 
-def check_unique_columns(frame: pd.DataFrame, path: Path) -> None:
+def check_unique_columns(frame: pd.DataFrame, path: Path, p: SurveyParams, fmt: str) -> None:
     """A CSV or Excel header that names a column twice: pandas reads the second ``income``
-    as ``income.1``, and the rules and the metadata would silently take the first."""
+    as ``income.1``, and the rules and the metadata would silently take the first. The header
+    row as written is looked at (only when a name looks like pandas' renaming), so that real
+    names such as ``q1`` beside ``q1.1`` or ``income`` beside ``income.2023`` are read."""
     names = set(map(str, frame.columns))
-    for column in map(str, frame.columns):
-        twin = re.fullmatch(r"(.+)\.[1-9]\d*", column)
-        if twin and twin.group(1) in names:
-            raise DataError(f"{path} has more than one column named {twin.group(1)!r} (the "
-                            f"second read as {column!r}), so which one to edit cannot be told: "
-                            "give each column its own name")
+    if not any(twin and twin.group(1) in names for twin in
+               (re.fullmatch(r"(.+)\.[1-9]\d*", str(c)) for c in frame.columns)):
+        return
+    header = [None if pd.isna(c) else unicodedata.normalize("NFC", str(c))
+              for c in _header_row(path, p, fmt)]
+    for i, name in enumerate(header):
+        if name is not None and name in header[:i]:
+            second = str(frame.columns[i]) if len(header) == len(frame.columns) else f"{name}.1"
+            raise DataError(f"{path} has more than one column named {name!r} (the second read "
+                            f"as {second!r}), so which one to edit cannot be told: give each "
+                            "column its own name")
+
+
+def _header_row(path: Path, p: SurveyParams, fmt: str) -> list[object]:
+    """The first row of the file (its header) as written, before pandas renames a name it
+    meets twice."""
+    if fmt == "excel":
+        sheet = chosen_sheet(p.sheet, sheet_names(path, p.format))
+        row = pd.read_excel(path, sheet_name=sheet, header=None, nrows=1, dtype=str)
+    else:
+        sep = p.sep or ("\t" if path.suffix.lower() == ".tsv" else ",")
+        row = pd.read_csv(path, encoding=p.encoding, sep=sep, header=None, nrows=1, dtype=str,
+                          keep_default_na=False)
+    return list(row.iloc[0]) if len(row) else []
 
 
 def separator_advice(path: Path, p: SurveyParams, frame: pd.DataFrame) -> str:
@@ -140,50 +163,70 @@ def separator_advice(path: Path, p: SurveyParams, frame: pd.DataFrame) -> str:
     return separator_hint(path, p.encoding, p.sep, frame)
 
 
-def comma_decimal(series: pd.Series) -> str | None:
-    """A value such as ``0,5`` of a column read as text whose values are mostly numbers once
-    their decimal commas are points (the others codes such as ``-``); None for any other
-    column."""
+def comma_decimal(series: pd.Series, every: bool = False) -> str | None:
+    """A value such as ``0,5`` of a column read as text whose values are mostly (with
+    ``every``: all) numbers once their decimal commas are points (the others codes such as
+    ``-``); None for any other column."""
     if pd.api.types.is_numeric_dtype(series):
         return None
     values = series.dropna().astype(str).str.strip()
     commas = values[values.str.fullmatch(DECIMAL_COMMA)]
     points = pd.to_numeric(values.str.replace(",", ".", regex=False), errors="coerce")
-    return str(commas.iloc[0]) if len(commas) and points.notna().mean() > 0.5 else None
+    share = points.notna().all() if every else points.notna().mean() > 0.5
+    return str(commas.iloc[0]) if len(commas) and share else None
 
 
-def point_in_comma_file(series: pd.Series) -> str | None:
-    """A value such as ``1.300`` of a column read as text with ``decimal = ","``: a number
-    once its points are dropped, so a point between thousands or a decimal point, which the
-    file alone cannot tell apart (and which, read as a decimal point, would make 1.300 1.3);
-    None for any other column."""
+THOUSANDS_POINT = r"\s*[-+]?\d{1,3}(\.\d{3})+(,\d+)?\s*"
+"""A number that may be written with ``.`` between thousands (``1.300``, ``1.300,50``)."""
+
+
+def point_in_comma_file(series: pd.Series, every: bool = False) -> str | None:
+    """A value such as ``1.300`` (or ``1.300,50``) of a column read as text with ``decimal =
+    ","``: shaped as a number with ``.`` between thousands, which read as a decimal point
+    would make 1.300 1.3 (a date ``01.02.2020``, a code ``01.1.1`` or ``1.2`` is not); with
+    ``every``, only where every value of the column is a number so read (a column that is
+    not declared, which is otherwise left out of editing); None for any other column. A value
+    with a decimal comma is preferred: it shows the point is between thousands."""
     if pd.api.types.is_numeric_dtype(series):
         return None
     values = series.dropna().astype(str).str.strip()
-    dotted = values[values.str.contains(".", regex=False)]
-    read = pd.to_numeric(dotted.str.replace(".", "", regex=False)
-                         .str.replace(",", ".", regex=False), errors="coerce")
-    return str(dotted[read.notna()].iloc[0]) if read.notna().any() else None
+    grouped = values[values.str.fullmatch(THOUSANDS_POINT)]
+    if grouped.empty or every and pd.to_numeric(
+            values.str.replace(".", "", regex=False).str.replace(",", ".", regex=False),
+            errors="coerce").isna().any():
+        return None
+    commas = grouped[grouped.str.contains(",", regex=False)]
+    return str((commas if len(commas) else grouped).iloc[0])
 
 
 def check_decimal_mark(frame: pd.DataFrame, path: Path, p: SurveyParams,
-                       columns: list[str]) -> None:
+                       columns: list[str], every: bool = False) -> None:
     """Numbers read as text because of their marks: with a decimal comma, say to set the
     loader's ``decimal``; with ``,`` between thousands (``1,300``, which ``decimal = ","``
-    would read as 1.3) or, with ``decimal = ","``, a ``.`` (``1.300``), say to remove the
-    thousands separators: the file alone cannot tell them from a decimal mark."""
+    would read as 1.3) or, with ``decimal = ","``, a ``.`` between thousands (``1.300``),
+    say to remove the thousands separators. ``columns`` are read as numbers where most of
+    their values are; with ``every`` (columns not declared, else left out of editing) only
+    where all are, and the message says how to leave them out."""
+    leave = ("; if the column is not to be edited, name the variables to edit in the "
+             "loader's `variables`" if every else "")
     for column in (c for c in columns if c in frame.columns):
         if p.decimal == ",":
-            example = point_in_comma_file(frame[column])
+            example = point_in_comma_file(frame[column], every)
+            if example is not None and "," in example:
+                raise DataError(
+                    f"column {column!r} of {path} holds numbers written with '.' between "
+                    f"thousands (such as {example!r}), which decimal = \",\" does not read: "
+                    "save the column without thousands separators (1300,50, not 1.300,50)"
+                    f"{leave}")
             if example is not None:
                 raise DataError(
                     f"column {column!r} of {path} holds numbers written with '.' (such as "
                     f"{example!r}), which decimal = \",\" does not read: a '.' between "
                     "thousands (1.300 for 1300) or a decimal point, which the file alone "
                     "cannot tell apart; save the column without thousands separators, with "
-                    "',' as its only decimal mark")
+                    f"',' as its only decimal mark{leave}")
             continue
-        example = comma_decimal(frame[column])
+        example = comma_decimal(frame[column], every)
         if example is None:
             continue
         values = frame[column].dropna().astype(str).str.strip()
@@ -193,10 +236,30 @@ def check_decimal_mark(frame: pd.DataFrame, path: Path, p: SurveyParams,
                 f"column {column!r} of {path} holds numbers with ',' between thousands (such "
                 f"as {example!r}) or with a decimal comma, which the file alone cannot tell "
                 "apart, read as text: remove the thousands separators (1300, not 1,300); if "
-                f"',' is the decimal mark, {loader_setting('decimal', ',')}")
+                f"',' is the decimal mark, {loader_setting('decimal', ',')}{leave}")
         raise DataError(f"column {column!r} of {path} holds numbers written with a decimal "
                         f"comma (such as {example!r}), read as text: "
-                        f"{loader_setting('decimal', ',')}")
+                        f"{loader_setting('decimal', ',')}{leave}")
+
+
+def warn_left_out(frame: pd.DataFrame, path: Path, p: SurveyParams, columns: list[str]
+                  ) -> None:
+    """Warn of each of ``columns`` (text columns, not declared) that holds mostly numbers
+    (``020 7946 0001``, ``£1 300``, a code ``.`` among numbers, ``3,5``): it is left out of
+    editing, as any text column, but may be a variable read wrongly; the warning says why it
+    is text and how to leave it out without a word (naming the `variables`)."""
+    for column in columns:
+        if not plain_numbers(frame[column].dropna()).notna().mean() > 0.5:
+            continue
+        try:
+            check_decimal_mark(frame, path, p, [column])
+            numeric_frame(frame, [column], what=f"data set {path.name}", decimal=p.decimal)
+            reason = f"column {column!r} of the data set {path.name} holds numbers read as text"
+        except DataError as exc:
+            reason = str(exc)
+        warnings.warn(f"{reason}; as it is, {column!r} is left out of editing: if it is not "
+                      "to be edited, name the variables to edit in the loader's `variables`",
+                      UserWarning, stacklevel=3)
 
 
 def survey_variables(frame: pd.DataFrame, path: Path, p: SurveyParams,
@@ -217,18 +280,10 @@ def survey_variables(frame: pd.DataFrame, path: Path, p: SurveyParams,
                             "lacks" + separator_advice(path, p, frame))
         check_decimal_mark(frame, path, p, list(infos))
         return [v for v in infos if v not in named]
-    check_decimal_mark(frame, path, p, [c for c in frame.columns if c not in named])
-    variables = [c for c in frame.columns if c not in named
-                 and pd.api.types.is_numeric_dtype(frame[c])]
-    # a column of numbers with a few codes ('.', 'refused') or dressed ('£1 300') would
-    # otherwise be left out of editing without a word: name what to fix
-    try:
-        numeric_frame(frame, [c for c in frame.columns if c not in named and c not in variables
-                              and plain_numbers(frame[c].dropna()).notna().mean() > 0.5],
-                      what=f"data set {path.name}", decimal=p.decimal)
-    except DataError as exc:
-        raise DataError(f"{exc}; if the column is not to be edited, name the variables to "
-                        "edit in the loader's `variables`") from None
+    undeclared = [c for c in frame.columns if c not in named]
+    check_decimal_mark(frame, path, p, undeclared, every=True)
+    variables = [c for c in undeclared if pd.api.types.is_numeric_dtype(frame[c])]
+    warn_left_out(frame, path, p, [c for c in undeclared if c not in variables])
     if not variables:
         raise DataError(f"{path} has no numeric column to edit" + (
             separator_advice(path, p, frame) or "; name the variables in the loader's "
@@ -243,8 +298,6 @@ def _check_metadata_names(frame: pd.DataFrame, path: Path, variables: list[str],
     = false`` would otherwise be silently ignored. A warning, not an error: the metadata may
     describe other variables, edited elsewhere, one of them named like this one ('wfood'
     beside 'wfuel')."""
-    import warnings
-
     stray = [v for v in infos if v not in frame.columns]
     for v in variables:
         close = closest_name(v, stray) if v not in infos else None

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlstat_core.builtins.loaders import DECIMAL_COMMA
 from mlstat_core.errors import DataError
 from mlstat_core.io import not_settable, read_table, table_format
 
@@ -138,22 +139,42 @@ EDITING_COLUMNS = ("type", "min", "max", "imputable", "weight")
 """The metadata columns that change what editing may do."""
 
 
+VARIANTS = {
+    "minimum": "min", "minval": "min", "minvalue": "min", "mins": "min",
+    "maximum": "max", "maxval": "max", "maxvalue": "max", "maxs": "max", "maxes": "max",
+    "types": "type", "imputeable": "imputable", "imputables": "imputable",
+    "weights": "weight",
+}
+"""Other spellings of the metadata columns that change editing (compared in lower case,
+without spaces, ``_`` or ``-``): a column so named is refused, as its values would be
+silently ignored. Only clear variants: an ordinary extra column (``domain``, ``median``,
+``table``) is no misspelling and is ignored, as any other."""
+
+
+def _variant(name: str) -> str | None:
+    """The editing column ``name`` (a column name in lower case) is a clear variant of
+    (``maximum``, ``imputeable``, ``types``, ``max_``), or None."""
+    if name in COLUMNS:
+        return None
+    key = re.sub(r"[\s_-]+", "", name)
+    return key if key in EDITING_COLUMNS else VARIANTS.get(key)
+
+
 def _read_columns(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     """``frame`` with its column names in lower case, without surrounding spaces (a SAS
-    export's ``MIN``, ``MAX``, ``IMPUTABLE``). A column named like one that changes editing
-    (``maximum``, ``imputeable``) is refused: its values would be silently ignored."""
-    from mlstat_editimpute.rules import closest_name
-
+    export's ``MIN``, ``MAX``, ``IMPUTABLE``). A column named as a clear variant of one that
+    changes editing (:data:`VARIANTS`: ``maximum``, ``imputeable``) is refused: its values
+    would be silently ignored; other columns (notes, labels, ``domain``) are ignored."""
     names = [str(c).strip().lower() for c in frame.columns]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise DataError(f"metadata file {path} has more than one column named {twice[0]!r} "
                         "(ignoring case); keep one")
     for name in names:
-        close = None if name in COLUMNS else closest_name(name, list(EDITING_COLUMNS))
-        if close:
+        meant = _variant(name)
+        if meant:
             raise DataError(f"metadata file {path} has a column {name!r}, which is not read: "
-                            f"did you mean {close!r}? The columns read are "
+                            f"did you mean {meant!r}? The columns read are "
                             f"{', '.join(COLUMNS)}: rename it, or remove it if it means "
                             "something else")
     return frame.set_axis(names, axis=1)
@@ -246,7 +267,7 @@ def numeric_frame(frame: pd.DataFrame, variables: list[str], what: str = "data",
         if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col):
             if decimal == ",":
                 text = col.astype(str).str.strip()
-                col = col.mask(col.notna() & text.str.fullmatch(r"[-+]?\d*,\d+"),
+                col = col.mask(col.notna() & text.str.fullmatch(DECIMAL_COMMA),
                                text.str.replace(",", ".", regex=False))
             converted = pd.to_numeric(col, errors="coerce")
             bad = col.notna() & converted.isna()

@@ -154,6 +154,17 @@ class SurveyParams(_InjectMixin, TableReading):
                                              "metadata, else every numeric column")
     weights: str | None = Field(None, description="survey weights column")
 
+    @field_validator("variables", "id", "weights")
+    @classmethod
+    def _nfc(cls, value: list[str] | str | None) -> list[str] | str | None:
+        """Names in Unicode NFC, the form the data's column names are read in: ``dochód``
+        typed on a Mac (``o`` and a combining accent) names the column ``dochód``."""
+        import unicodedata
+
+        if isinstance(value, list):
+            return [unicodedata.normalize("NFC", v) for v in value]
+        return None if value is None else unicodedata.normalize("NFC", value)
+
     @model_validator(mode="after")
     def _injected_known(self) -> SurveyParams:
         """Injection into variables not edited, refused by mlstat validate where the

@@ -31,15 +31,18 @@ from mlstat_core.errors import ConfigError
 
 _NAME_RE = re.compile(r"^\s*([A-Za-z_]\w*)\s*:\s*(.+)$", re.S)
 _TOL_RE = re.compile(r"^(.*?)(?:\+-|±)\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*$", re.S)
-_INNER_TOL_RE = re.compile(r"(?:\+\s*-|±)\s*[0-9.]*")
-"""A ``+- tol`` (or ``+ -``, ``±``) left inside a rule's body, where it is not a tolerance."""
+_INNER_TOL_RE = re.compile(r"(?:\+-|±)\s*\.?\d[\d.]*(?:[eE][-+]?\d+)?")
+"""A tolerance ``+- tol`` (or ``± tol``: ``+-`` without a space, then a number) left inside a
+rule's body, where Python would read it as a subtraction; ``a + -b`` and ``x + -1`` (a
+space between ``+`` and ``-``) are arithmetic, and ``a +-b`` adds ``-b``."""
 _IF_RE = re.compile(r"^\s*if\s+(.+?)\s+then\s+(.+)$", re.S | re.I)
 _IF_START_RE = re.compile(r"^\s*if\b", re.I)
 _HINTS = (  # (pattern, hint) for the usual slips, tried in turn; {0}: what matched
     (re.compile(r"=>"), "write '>=' for 'at least'"),
     (re.compile(r"=<"), "write '<=' for 'at most'"),
     (re.compile(r"(?<![<>=!])=(?![=<>])"), "write '==' for equality"),
-    (re.compile(r"(?<![\w.])\d+(\.\d*)?\s*(?!(and|or|not|then|if|else)\b)[A-Za-z_]"),
+    (re.compile(r"(?<![\w.])(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+|(?![eE][-+]?\d))\s*"
+                r"(?!(?:and|or|not|then|if|else)\b)[A-Za-z_]"),  # 1e6 is a number
      "write '*' between a number and a variable ('4 * income')"),
     (re.compile(r"\b(" + "|".join(k for k in keyword.kwlist if k not in (
         "and", "or", "not", "if", "True", "False", "None")) + r")\b"),

@@ -31,6 +31,32 @@ def test_points_between_thousands_in_a_decimal_comma_file_are_refused(tmp_path: 
         _load(tmp_path, text, sep=";", decimal=",")
 
 
+@pytest.mark.parametrize("column, values", [
+    ("date", ["01.02.2020", "03.04.2021", "05.06.2021"]),
+    ("coicop", ["01.1.1", "01.1.2", "02.1"]),
+    ("version", ["v1.2", "1.2", "1.3"]),
+])
+def test_points_in_a_text_column_not_edited_are_not_thousands(tmp_path: Path, column: str,
+                                                               values: list[str]) -> None:
+    """With decimal = ",", a date, a COICOP code or a version was refused as 'numbers written
+    with .': only numbers shaped as thousands (1.300) are, and only where they would be
+    read."""
+    text = f"hh;{column};income;wfood\n" + "".join(
+        f"0{i};{v};{1300 + i};0,{i + 3}\n" for i, v in enumerate(values))
+    ds = _load(tmp_path, text, sep=";", decimal=",")
+    assert ds.roles.features == ["income", "wfood"] and ds.frame[column].tolist() == values
+
+
+def test_a_thousands_point_before_a_decimal_comma_is_called_so(tmp_path: Path) -> None:
+    """'1.300,50' is unambiguous: its '.' is between thousands."""
+    text = "hh;income;wfood\n01;1.300,50;0,4\n02;950;0,3\n03;2150;0,5\n"
+    with pytest.raises(DataError) as info:
+        _load(tmp_path, text, sep=";", decimal=",", variables=["income", "wfood"])
+    message = str(info.value)
+    assert "holds numbers written with '.' between thousands (such as '1.300,50')" in message
+    assert "cannot tell apart" not in message
+
+
 def test_thousands_points_in_the_weights_are_refused(tmp_path: Path) -> None:
     text = "hh;income;wt\n01;1300;1.250,5\n02;950;1.300\n03;2150;870,25\n"
     with pytest.raises(DataError, match=r"column 'wt' of \S*d.csv holds numbers written with "
@@ -65,18 +91,46 @@ def test_numbers_with_currency_signs_or_spaces_are_not_called_missing_codes(
     (the advice for a code such as '.') would blank the value."""
     rows = "".join(f'0{i},"{v}",0.4\n' for i, v in enumerate(values))
     with pytest.raises(DataError) as info:
-        _load(tmp_path, "hh,income,wfood\n" + rows)
+        _load(tmp_path, "hh,income,wfood\n" + rows, variables=["income", "wfood"])
     message = str(info.value)
     assert f"column 'income' of the data set d.csv holds numbers written with a currency " \
            f"sign, spaces or separators between digits (such as {shown!r}" in message
     assert "na_values" not in message
+    with pytest.warns(UserWarning, match=r"such as .*as it is, 'income' is left out of "
+                                         r"editing: if it is not to be edited, name the "
+                                         r"variables to edit in the loader's `variables`"):
+        ds = _load(tmp_path, "hh,income,wfood\n" + rows)  # not declared: a text column
+    assert ds.roles.features == ["wfood"]
 
 
-def test_a_column_of_numbers_with_a_missing_value_code_is_not_left_out(tmp_path: Path) -> None:
+@pytest.mark.parametrize("column, values", [
+    ("phone", ["020 7946 0001", "020 7946 0002", "020 7946 0003"]),
+    ("kids", ["3,5", "4,7,9", "1,2"]),
+    ("note", ["1,300", "x", "2,000"]),
+    ("note", ["0,5", "0,3", "abc"]),
+])
+def test_a_text_column_of_mostly_numbers_not_declared_is_left_out_with_a_warning(
+        tmp_path: Path, column: str, values: list[str]) -> None:
+    """Without metadata or `variables`, phone numbers, lists and notes were refused (told to
+    set decimal = "," or to store plain numbers): such a column is left out of editing, as
+    before, with a warning that names how to declare the variables."""
+    text = f"hh,{column},income,wfood\n" + "".join(
+        f'0{i},"{v}",{1300 + i},0.{i + 3}\n' for i, v in enumerate(values))
+    with pytest.warns(UserWarning, match=rf"column {column!r} .*left out of editing: if it is "
+                                         r"not to be edited, name the variables to edit in the "
+                                         r"loader's `variables`"):
+        ds = _load(tmp_path, text)
+    assert ds.roles.features == ["income", "wfood"]
+    assert ds.frame[column].tolist() == values
+
+
+def test_a_column_of_numbers_with_a_missing_value_code_is_not_left_out_silently(
+        tmp_path: Path) -> None:
     """Without metadata or `variables` every numeric column is edited: an income column
-    with a code such as '.' (read as text) is named with the fix, not silently left out."""
-    with pytest.raises(DataError, match=r"column 'income' .*list it in the loader's "
-                                        r"`na_values` \(na_values = \[\"\.\"\]\)"):
+    with a code such as '.' (read as text) is left out with a warning naming the fix."""
+    with pytest.warns(UserWarning, match=r"column 'income' .*list it in the loader's "
+                                         r"`na_values` \(na_values = \[\"\.\"\]\).*left out "
+                                         r"of editing"):
         _load(tmp_path, "hh,income,wfood\n01,.,0.4\n02,950,0.3\n03,1200,0.5\n")
     ds = _load(tmp_path, "hh,income,wfood,town\n01,.,0.4,Leeds\n02,950,0.3,York\n"
                          "03,1200,0.5,Hull\n", na_values=["."])
@@ -85,12 +139,14 @@ def test_a_column_of_numbers_with_a_missing_value_code_is_not_left_out(tmp_path:
 
 @pytest.mark.parametrize("rule, shown", [
     ("spend: totexp <= income +- 5 and totexp >= 10", "+- 5"),
-    ("balance: wfood + wfuel + wcloth + walc + wtrans + wother == 1 + - 0.01", "+ - 0.01"),
+    ("balance: wfood + wfuel + wcloth + walc + wtrans + wother == 1 +-0.01 and wfood >= 0",
+     "+-0.01"),
+    ("spread: wfood ± 0.1 <= wfuel", "± 0.1"),
     ("if children > 0 +- 1 then age >= 18", "+- 1"),
 ])
 def test_a_tolerance_inside_a_rule_is_refused_by_validate(rule: str, shown: str) -> None:
     """Python reads 'income +- 5' as income + (-5): the rule would silently be tightened by 5
-    (and '1 + - 0.01' make the balance 0.99), not given a tolerance."""
+    (and '1 +-0.01' make the balance 0.99), not given a tolerance."""
     from mlstat_core.config import load_config
     from mlstat_core.errors import ConfigError
 
@@ -104,6 +160,23 @@ def test_a_tolerance_inside_a_rule_is_refused_by_validate(rule: str, shown: str)
     assert issue.field == "model.rules.1"
     assert f"has {shown!r} before its end; a tolerance is written once, at the end of the " \
            "rule" in str(issue)
+
+
+@pytest.mark.parametrize("rule, variables, const", [
+    ("total == a + -b", ["total", "a", "b"], 0.0),
+    ("total == a + - b", ["total", "a", "b"], 0.0),
+    ("x + -1 <= y", ["y", "x"], -1.0),
+    ("a +-b >= 0", ["a", "b"], 0.0),
+])
+def test_adding_a_negative_term_is_no_tolerance(rule: str, variables: list[str],
+                                                const: float) -> None:
+    """'+ -' with a space, or '+-' before a variable, is arithmetic: these rules were
+    refused as a tolerance inside the rule."""
+    from mlstat_editimpute.rules import RuleSet
+
+    (parsed,) = RuleSet.parse([rule]).rules
+    assert parsed.tol == 0 and sorted(parsed.variables) == sorted(variables)
+    assert parsed.consequence_atoms[0].const == const
 
 
 def test_a_trailing_tolerance_still_applies_to_the_rule() -> None:
@@ -134,6 +207,18 @@ def test_rules_written_as_an_office_writes_numbers_get_the_fix(
     assert "SyntaxWarning" not in capfd.readouterr().err
 
 
+@pytest.mark.parametrize("rule", ["income <= 1e6 and", "income <= 2.5E+6 and totexp >="])
+def test_a_number_in_scientific_notation_gets_no_hint_to_write_a_star(rule: str) -> None:
+    """'1e6' is a number, not 1 times a variable 'e6'."""
+    from mlstat_editimpute.rules import RuleError, RuleSet
+
+    with pytest.raises(RuleError, match="is not a valid expression") as info:
+        RuleSet.parse([rule])
+    assert "write '*'" not in str(info.value)
+    (parsed,) = RuleSet.parse(["income <= 1e6 and totexp >= 10"]).rules
+    assert parsed.consequence_atoms[0].const == -1e6  # income - 1e6 <= 0
+
+
 def test_a_ratio_rule_dividing_zero_by_zero_names_the_rule_for_the_clerk() -> None:
     """0/0 gives no answer: the record is held, and its reason names the rule rather than 'no
     adjustment lets the record pass' with no failed rule listed."""
@@ -162,14 +247,29 @@ def test_metadata_columns_are_read_whatever_their_case(tmp_path: Path) -> None:
     assert infos["children"].imputable is False and infos["children"].weight == 2
 
 
-@pytest.mark.parametrize("column, meant", [("maximum", "max"), ("imputeable", "imputable")])
+@pytest.mark.parametrize("column, meant", [
+    ("maximum", "max"), ("imputeable", "imputable"), ("Minimum", "min"), ("types", "type"),
+    ("max_", "max"), ("min_value", "min"), ("weights", "weight")])
 def test_a_misspelt_metadata_column_is_refused(tmp_path: Path, column: str, meant: str) -> None:
     from mlstat_editimpute.metadata import read_metadata
 
     (tmp_path / "m.csv").write_text(f"variable,type,{column}\nchildren,integer,false\n")
-    with pytest.raises(DataError, match=rf"has a column {column!r}, which is not read: did you "
-                                        rf"mean {meant!r}\?"):
+    with pytest.raises(DataError, match=rf"has a column {column.lower()!r}, which is not read: "
+                                        rf"did you mean {meant!r}\?"):
         read_metadata(tmp_path / "m.csv")
+
+
+@pytest.mark.parametrize("column", ["domain", "median", "main", "admin", "mix", "table", "tape",
+                                    "notes", "label", "description", "unit", "source", "wgt",
+                                    "impute", "mini"])
+def test_an_ordinary_extra_metadata_column_is_read_as_before(tmp_path: Path,
+                                                             column: str) -> None:
+    """Only clear variants of an editing column are refused: 'domain' or 'median' was
+    refused as 'did you mean min?', 'table' as 'imputable', 'tape' as 'type'."""
+    from mlstat_editimpute.metadata import read_metadata
+
+    (tmp_path / "m.csv").write_text(f"variable,type,min,max,{column}\nincome,numeric,0,9,x\n")
+    assert read_metadata(tmp_path / "m.csv")["income"].max == 9
 
 
 def test_a_text_column_of_categories_is_not_called_a_missing_value_code(tmp_path: Path) -> None:
@@ -261,6 +361,16 @@ def test_json_metadata_of_another_shape_is_one_error(tmp_path: Path) -> None:
         read_metadata(tmp_path / "m.json")
 
 
+def test_variables_typed_with_combining_accents_match_the_data(tmp_path: Path) -> None:
+    """'dochód' typed on a Mac in `variables` was 'lacks declared column(s) 'dochód'; it has
+    ... 'dochód''."""
+    import unicodedata
+
+    nfd = unicodedata.normalize("NFD", "dochód")
+    ds = _load(tmp_path, "hh,dochód,wydatki\n01,1300,900\n02,950,800\n", variables=[nfd])
+    assert ds.roles.features == ["dochód"]
+
+
 def test_metadata_names_typed_with_combining_accents_match_the_data(tmp_path: Path) -> None:
     import unicodedata
 
@@ -276,6 +386,27 @@ def test_a_column_named_twice_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"d.csv has more than one column named 'income' \(the "
                                         r"second read as 'income.1'\)"):
         _load(tmp_path, "hh,income,wfood,income\n01,900,0.4,950\n02,950,0.3,1000\n")
+
+
+@pytest.mark.parametrize("header, variables", [("q1,q1.1", ["q1", "q1.1"]),
+                                               ("income,income.2023", ["income.2023"])])
+def test_names_that_look_like_a_renamed_twin_are_read(tmp_path: Path, header: str,
+                                                      variables: list[str]) -> None:
+    """'q1' beside 'q1.1' is no column named twice: they were refused, even unused."""
+    ds = _load(tmp_path, f"hh,{header}\n01,1,2\n02,3,4\n")
+    assert ds.roles.features == header.split(",")
+    ds = _load(tmp_path, f"hh,{header}\n01,1,2\n02,3,4\n", variables=variables)
+    assert ds.roles.features == variables
+
+
+def test_an_excel_column_named_twice_is_refused(tmp_path: Path) -> None:
+    _workbook(tmp_path / "d.xlsx", ("data", [["hh", "q1", "q1"], ["01", 1, 2], ["02", 3, 4]]))
+    with pytest.raises(DataError, match=r"more than one column named 'q1' \(the second read "
+                                        r"as 'q1.1'\)"):
+        SurveyLoader(SurveyParams(path="d.xlsx", id="hh")).load(tmp_path)
+    _workbook(tmp_path / "d.xlsx", ("data", [["hh", "q1", "q1.1"], ["01", 1, 2], ["02", 3, 4]]))
+    assert SurveyLoader(SurveyParams(path="d.xlsx", id="hh")).load(tmp_path).roles.features \
+        == ["q1", "q1.1"]
 
 
 def _workbook(path: Path, *sheets: tuple[str, list[list[object]]]) -> None:
@@ -318,9 +449,12 @@ def test_a_code_among_decimal_commas_is_the_value_named(tmp_path: Path) -> None:
         _load(tmp_path, text, sep=";", decimal=",", variables=["income", "wfood"])
     ds = _load(tmp_path, text, sep=";", decimal=",", na_values=["-"])
     assert ds.frame["wfood"].tolist()[::2] == [0.4, 0.5]
+    with pytest.warns(UserWarning, match=r"column 'wfood' of \S*d.csv holds numbers written "
+                                         r"with a decimal comma \(such as '0,4'\)"):
+        _load(tmp_path, text, sep=";")  # without decimal = ",": the decimal comma is named
     with pytest.raises(DataError, match=r"column 'wfood' of \S*d.csv holds numbers written with "
                                         r"a decimal comma \(such as '0,4'\)"):
-        _load(tmp_path, text, sep=";")  # without decimal = ",": the decimal comma is named
+        _load(tmp_path, text, sep=";", variables=["income", "wfood"])
 
 
 def test_the_id_or_weights_among_the_loaders_variables_is_refused_by_validate() -> None:
