@@ -184,17 +184,14 @@ def marker_problems(model: type[BaseModel]) -> list[str]:
 
 
 def home_path(path: str | os.PathLike[str]) -> Path:
-    """``path`` with a leading ``~`` or ``~/`` made the home folder, as a shell does; any
-    other path as given: ``~runs`` or ``~user/x`` is a name (``Path.expanduser`` would look
-    for a user so called and raise RuntimeError where there is none)."""
+    """``path`` with a leading ``~`` (``~/data``, ``~alice/data``) made the home folder, as a
+    shell does; where there is no such home (``~runs``: no user so called, or no home at
+    all), the path as written, a name (``Path.expanduser`` would raise RuntimeError)."""
     given = Path(path)
-    text = os.fspath(path)
-    if text == "~" or text.startswith(("~/", "~" + os.sep)):
-        try:
-            return given.expanduser()
-        except RuntimeError:  # no home folder (a service account): the name as written
-            return given
-    return given
+    try:
+        return given.expanduser()
+    except RuntimeError:
+        return given
 
 
 def resolve_path(path: str | Path, base_dir: Path) -> Path:

@@ -121,8 +121,8 @@ def check_unique_columns(frame: pd.DataFrame, path: Path, p: SurveyParams, fmt: 
     if not any(twin and twin.group(1) in names for twin in
                (re.fullmatch(r"(.+)\.[1-9]\d*", str(c)) for c in frame.columns)):
         return
-    header = [None if pd.isna(c) else unicodedata.normalize("NFC", str(c))
-              for c in _header_row(path, p, fmt)]
+    header = [None if pd.isna(c) or not str(c).strip() else unicodedata.normalize("NFC", str(c))
+              for c in _header_row(path, p, fmt)]  # blank header cells are no name
     for i, name in enumerate(header):
         if name is not None and name in header[:i]:
             second = str(frame.columns[i]) if len(header) == len(frame.columns) else f"{name}.1"

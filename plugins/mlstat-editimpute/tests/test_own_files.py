@@ -397,6 +397,9 @@ def test_names_that_look_like_a_renamed_twin_are_read(tmp_path: Path, header: st
     assert ds.roles.features == header.split(",")
     ds = _load(tmp_path, f"hh,{header}\n01,1,2\n02,3,4\n", variables=variables)
     assert ds.roles.features == variables
+    # two blank header cells beside them are no name used twice
+    ds = _load(tmp_path, f"hh,,{header},\n01,,1,2,\n02,,3,4,\n", variables=variables)
+    assert ds.roles.features == variables
 
 
 def test_an_excel_column_named_twice_is_refused(tmp_path: Path) -> None:
