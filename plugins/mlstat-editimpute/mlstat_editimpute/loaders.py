@@ -4,6 +4,7 @@ What the Dataset carries for the rest of the pipeline (``metadata``):
 
 - ``variables``: {name: VariableInfo as dict} for every variable to edit and impute;
 - ``edit_rules``: the loader's edit rules (the model adds its own);
+- ``decimal``: the file's decimal mark, which the model reads new records with;
 - when errors were injected: ``truth`` (the clean values, same index), ``injected_mask``
   (True for each damaged cell), ``injected_kind`` (the kind of error per cell) and
   ``injection`` (a summary). The core's ``imputation_accuracy`` indicator reads ``truth``.
@@ -38,6 +39,7 @@ from mlstat_editimpute.metadata import (
     default_info,
     numeric_frame,
     plain_numbers,
+    point_in_comma_file,
     read_metadata,
     sheet_names,
 )
@@ -76,7 +78,8 @@ def build_dataset(frame: pd.DataFrame, path: Path, infos: dict[str, VariableInfo
     rules.check_variables(list(frame.columns), where=f"data set {path.name}")
     frame = frame.reset_index(drop=True)
     metadata: dict = {"variables": {v: infos[v].as_dict() for v in variables},
-                      "edit_rules": list(params.rules)}
+                      "edit_rules": list(params.rules),
+                      "decimal": getattr(params, "decimal", ".")}
     if params.inject:
         specs = [s.model_dump() for s in params.inject]
         inj = inject_errors(frame[variables], specs, seed=params.inject_seed)
@@ -174,29 +177,6 @@ def comma_decimal(series: pd.Series, every: bool = False) -> str | None:
     points = pd.to_numeric(values.str.replace(",", ".", regex=False), errors="coerce")
     share = points.notna().all() if every else points.notna().mean() > 0.5
     return str(commas.iloc[0]) if len(commas) and share else None
-
-
-THOUSANDS_POINT = r"\s*[-+]?\d{1,3}(\.\d{3})+(,\d+)?\s*"
-"""A number that may be written with ``.`` between thousands (``1.300``, ``1.300,50``)."""
-
-
-def point_in_comma_file(series: pd.Series, every: bool = False) -> str | None:
-    """A value such as ``1.300`` (or ``1.300,50``) of a column read as text with ``decimal =
-    ","``: shaped as a number with ``.`` between thousands, which read as a decimal point
-    would make 1.300 1.3 (a date ``01.02.2020``, a code ``01.1.1`` or ``1.2`` is not); with
-    ``every``, only where every value of the column is a number so read (a column that is
-    not declared, which is otherwise left out of editing); None for any other column. A value
-    with a decimal comma is preferred: it shows the point is between thousands."""
-    if pd.api.types.is_numeric_dtype(series):
-        return None
-    values = series.dropna().astype(str).str.strip()
-    grouped = values[values.str.fullmatch(THOUSANDS_POINT)]
-    if grouped.empty or every and pd.to_numeric(
-            values.str.replace(".", "", regex=False).str.replace(",", ".", regex=False),
-            errors="coerce").isna().any():
-        return None
-    commas = grouped[grouped.str.contains(",", regex=False)]
-    return str((commas if len(commas) else grouped).iloc[0])
 
 
 def check_decimal_mark(frame: pd.DataFrame, path: Path, p: SurveyParams,

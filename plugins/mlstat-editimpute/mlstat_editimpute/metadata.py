@@ -250,6 +250,29 @@ def _kind(info: VariableInfo | dict[str, Any] | None) -> str:
     return str((info or {}).get("type") or "numeric")
 
 
+THOUSANDS_POINT = r"\s*[-+]?\d{1,3}(\.\d{3})+(,\d+)?\s*"
+"""A number that may be written with ``.`` between thousands (``1.300``, ``1.300,50``)."""
+
+
+def point_in_comma_file(series: pd.Series, every: bool = False) -> str | None:
+    """A value such as ``1.300`` (or ``1.300,50``) of a column read as text with ``decimal =
+    ","``: shaped as a number with ``.`` between thousands, which read as a decimal point
+    would make 1.300 1.3 (a date ``01.02.2020``, a code ``01.1.1`` or ``1.2`` is not); with
+    ``every``, only where every value of the column is a number so read (a column that is
+    not declared, which is otherwise left out of editing); None for any other column. A value
+    with a decimal comma is preferred: it shows the point is between thousands."""
+    if pd.api.types.is_numeric_dtype(series):
+        return None
+    values = series.dropna().astype(str).str.strip()
+    grouped = values[values.str.fullmatch(THOUSANDS_POINT)]
+    if grouped.empty or every and pd.to_numeric(
+            values.str.replace(".", "", regex=False).str.replace(",", ".", regex=False),
+            errors="coerce").isna().any():
+        return None
+    commas = grouped[grouped.str.contains(",", regex=False)]
+    return str((commas if len(commas) else grouped).iloc[0])
+
+
 def numeric_frame(frame: pd.DataFrame, variables: list[str], what: str = "data",
                   infos: dict[str, Any] | None = None, decimal: str = ".") -> pd.DataFrame:
     """The variables as float columns; DataError naming the column for text in a number
@@ -266,6 +289,14 @@ def numeric_frame(frame: pd.DataFrame, variables: list[str], what: str = "data",
         col = frame[v]
         if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col):
             if decimal == ",":
+                example = point_in_comma_file(col)
+                if example is not None:  # read as a decimal point, 1.300 would be 1.3
+                    raise DataError(
+                        f"column {v!r} of the {what} holds {example!r}, a number written with "
+                        "'.' where the data's decimal mark is ',': a '.' between thousands "
+                        "(1.300 for 1300) or a decimal point, which cannot be told apart; "
+                        "save the column without thousands separators, with ',' as its only "
+                        "decimal mark")
                 text = col.astype(str).str.strip()
                 col = col.mask(col.notna() & text.str.fullmatch(DECIMAL_COMMA),
                                text.str.replace(",", ".", regex=False))

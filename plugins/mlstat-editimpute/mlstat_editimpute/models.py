@@ -95,6 +95,7 @@ class EditImputeModel(Model):
         self.scorer: Scorer | None = None
         self.imputer: Imputer | None = None
         self.fit_warnings: list[str] = []
+        self.decimal = "."  # the training file's decimal mark (the loader's `decimal`)
 
     # -- what each method sets ---------------------------------------------------------------
 
@@ -125,8 +126,10 @@ class EditImputeModel(Model):
         self.variables = variables + extra
         described = meta.get("variables") or {}
         self.infos = {v: dict(described.get(v, {})) for v in self.variables}
+        self.decimal = str(meta.get("decimal") or ".")  # new records are read with it too
         self._check_weights(p.weights)
-        X = numeric_frame(train.frame, self.variables, what="training data", infos=self.infos)
+        X = numeric_frame(train.frame, self.variables, what="training data", infos=self.infos,
+                          decimal=self.decimal)
         for v in variables:
             if X[v].isna().all():
                 raise DataError(f"variable {v!r} has no observed value in the training data "
@@ -293,7 +296,8 @@ class EditImputeModel(Model):
 
     def _predict(self, frame: pd.DataFrame) -> pd.DataFrame:
         p = self.params
-        X = numeric_frame(frame, self.variables, what="input", infos=self.infos)
+        X = numeric_frame(frame, self.variables, what="input", infos=self.infos,
+                          decimal=self.decimal)
         outcome = self.editor.run(X, self.imputer, self.scorer, p.detect, p.detect_threshold,
                                   p.correct_units, p.suspicious)
         out = outcome.values.copy()
@@ -377,7 +381,7 @@ class EditImputeModel(Model):
             rules=self.rule_texts, imputable=[bool(x) for x in self.editor.imputable],
             editor=self.editor.json_state(),
             scorer=self.scorer.json_state() if self.scorer else None,
-            imputer=self.imputer.json_state(), warnings=self.fit_warnings)
+            imputer=self.imputer.json_state(), warnings=self.fit_warnings, decimal=self.decimal)
 
     @classmethod
     def load(cls, directory: Path) -> EditImputeModel:
@@ -392,6 +396,7 @@ class EditImputeModel(Model):
             # so that the model edits as it did when it was saved
             model.infos = {v: {**info, "guessed": True} for v, info in model.infos.items()}
         model.fit_warnings = list(state.get("warnings", []))
+        model.decimal = str(state.get("decimal") or ".")  # saved before it was kept: "."
         fitted = load_skops(directory / FITTED_FILE, trusted=cls.trusted_types)
         imputable = dict(zip(model.variables, state["imputable"], strict=True))
         model.editor = Editor(model.variables, model.infos, RuleSet.parse(model.rule_texts),
@@ -581,6 +586,7 @@ class DetectModel(Model):
     def __init__(self, params: P.DetectParams | None = None, task: str = "") -> None:
         super().__init__(params if params is not None else P.DetectParams(), task)
         self.variables: list[str] = []
+        self.decimal = "."  # the training file's decimal mark (the loader's `decimal`)
         self.scorer: Scorer | None = None
         self.forest: Any = None
         self.forest_scale: list[float] = [0.0, 1.0]
@@ -593,7 +599,9 @@ class DetectModel(Model):
         p = self.params
         self.roles = train.roles
         self.variables = list(p.variables) or list(train.roles.features)
-        X = numeric_frame(train.frame, self.variables, what="training data")
+        self.decimal = str((train.metadata or {}).get("decimal") or ".")
+        X = numeric_frame(train.frame, self.variables, what="training data",
+                          decimal=self.decimal)
         for v in self.variables:
             if X[v].isna().all():
                 raise DataError(f"variable {v!r} has no observed value in the training data")
@@ -618,7 +626,7 @@ class DetectModel(Model):
         if self.scorer is None:
             raise ModelError("DetectModel is not fitted; call fit first")
         with limited_threads(self.params.threads):
-            X = numeric_frame(frame, self.variables, what="input")
+            X = numeric_frame(frame, self.variables, what="input", decimal=self.decimal)
             z = np.nan_to_num(self.scorer.zscores(X), nan=0.0)
         out = pd.DataFrame(np.round(z, 3), index=frame.index,
                            columns=[v + "__z" for v in self.variables])
@@ -640,13 +648,15 @@ class DetectModel(Model):
         save_skops({"scorer": self.scorer.state(), "forest": self.forest},
                    directory / FITTED_FILE)
         self.write_state(directory, variables=self.variables,
-                         scorer=self.scorer.json_state(), forest_scale=self.forest_scale)
+                         scorer=self.scorer.json_state(), forest_scale=self.forest_scale,
+                         decimal=self.decimal)
 
     @classmethod
     def load(cls, directory: Path) -> DetectModel:
         directory = Path(directory)
         model, state = cls.read_state(directory, P.DetectParams)
         model.variables = state["variables"]
+        model.decimal = str(state.get("decimal") or ".")
         fitted = load_skops(directory / FITTED_FILE, trusted=cls.trusted_types)
         model.scorer = Scorer.restore(state["scorer"], fitted["scorer"])
         model.forest = fitted["forest"]

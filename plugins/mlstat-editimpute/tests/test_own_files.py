@@ -31,6 +31,27 @@ def test_points_between_thousands_in_a_decimal_comma_file_are_refused(tmp_path: 
         _load(tmp_path, text, sep=";", decimal=",")
 
 
+def test_new_records_are_read_with_the_training_files_decimal_mark(tmp_path: Path) -> None:
+    """mlstat predict read an income written 1.300 in a decimal = "," file as 1.3 (the model
+    converted text with '.' as the decimal mark) and flagged it as suspicious; the model now
+    keeps the loader's decimal mark (also once saved) and refuses it by name."""
+    import pandas as pd
+    from mlstat_editimpute.models import DonorModel
+
+    rows = "".join(f"{i:02d};{900 + 37 * i};0,{i % 9 + 1}\n" for i in range(60))
+    model = DonorModel().fit(_load(tmp_path, "hh;income;wfood\n" + rows, sep=";", decimal=","))
+    model.save(tmp_path / "model")
+    saved = DonorModel.load(tmp_path / "model")
+    new = pd.DataFrame({"hh": ["90", "91"], "income": ["1.300", "950"],
+                        "wfood": ["0,4", "0,5"]})
+    for scorer in (model, saved):
+        with pytest.raises(DataError, match=r"column 'income' of the input holds '1\.300'"):
+            scorer.predict(new)
+        # decimal commas in a column given as text are read with the file's mark too
+        scored = scorer.predict(new.assign(income=["1300", "950"]))
+        assert scored["wfood"].iloc[0] == pytest.approx(0.4)
+
+
 @pytest.mark.parametrize("column, values", [
     ("date", ["01.02.2020", "03.04.2021", "05.06.2021"]),
     ("coicop", ["01.1.1", "01.1.2", "02.1"]),
