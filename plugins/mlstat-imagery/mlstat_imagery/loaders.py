@@ -27,6 +27,8 @@ from mlstat_imagery.features import check_indices, feature_names, feature_stack
 from mlstat_imagery.params import LandsatNcParams, SceneParams
 from mlstat_imagery.scene import (
     SceneInfo,
+    ZeroFillWarning,
+    declares_nodata,
     gather_by_tile,
     label_raster_pixels,
     open_scene,
@@ -253,7 +255,7 @@ def _warn_zero_fill(info: SceneInfo, values: np.ndarray, valid: np.ndarray,
     """Warn when no band file declares a nodata value and records lie on pixels that are 0 in
     every band: the fill around an image (Sentinel-2 tiles, many exports), which would be
     trained on, mapped and counted in the areas as land."""
-    if any(info.nodata.get(band) is not None for band in info.bands):
+    if declares_nodata(info):
         return
     zero = valid & (values[:, : len(info.bands)] == 0).all(axis=1)
     if not zero.any():
@@ -265,10 +267,6 @@ def _warn_zero_fill(info: SceneInfo, values: np.ndarray, valid: np.ndarray,
         "around the image, which is then trained on, mapped and counted in the areas as land; "
         "declare it nodata in each band file (gdal_edit.py -a_nodata 0 FILE) and run again",
         ZeroFillWarning, stacklevel=3)
-
-
-class ZeroFillWarning(UserWarning):
-    """Records on pixels that are 0 in every band of a scene that declares no nodata."""
 
 
 class UnusableFieldPointsWarning(UserWarning):

@@ -14,6 +14,7 @@ import json
 import os
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,14 @@ import numpy as np
 
 from mlstat_core.artifacts import write_json
 from mlstat_core.errors import DataError, ModelError
-from mlstat_imagery.scene import SceneInfo, require_scene_files, tiles
+from mlstat_imagery.scene import (
+    SceneInfo,
+    ZeroFillWarning,
+    declares_nodata,
+    read_window,
+    require_scene_files,
+    tiles,
+)
 
 MAP_FILE = "map.tif"
 PREVIEW_FILE = "map_preview.png"
@@ -59,6 +67,8 @@ def write_scene_map(info: SceneInfo, probabilities: Any, classes: list[Any], pos
     tmp = path.with_name(f".{path.name}.partial")
     counts = np.zeros(len(classes), dtype=np.int64)
     nodata_pixels = 0
+    zero_pixels = 0  # 0 in every band where no band declares nodata: fill, counted as land
+    count_zeros = not declares_nodata(info)
     profile = {
         "driver": "GTiff", "width": info.width, "height": info.height, "count": 2,
         "dtype": "float32", "crs": info.crs_wkt, "transform": info.affine(), "nodata": NODATA,
@@ -84,6 +94,9 @@ def write_scene_map(info: SceneInfo, probabilities: Any, classes: list[Any], pos
                 dst.write(prob, 2, window=window)
                 counts += np.bincount(best[valid], minlength=len(classes))
                 nodata_pixels += int((~valid).sum())
+                if count_zeros:
+                    bands = read_window(info, row0, col0, h, w)
+                    zero_pixels += int((valid & (bands == 0).all(axis=0)).sum())
             dst.set_band_description(1, "class (see tag class_<n>)")
             dst.set_band_description(2, f"probability of {positive}")
             dst.update_tags(**{f"class_{i + 1}": str(c) for i, c in enumerate(classes)},
@@ -92,12 +105,20 @@ def write_scene_map(info: SceneInfo, probabilities: Any, classes: list[Any], pos
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+    if zero_pixels:
+        warnings.warn(
+            f"{zero_pixels:,} mapped pixel(s) ({zero_pixels * info.pixel_area / 1e6:,.2f} km2) "
+            "are 0 in every band, and no band file declares a nodata value: that is usually the "
+            "fill around the image, which the map classifies and the class areas count as "
+            "land; declare it nodata in each band file (gdal_edit.py -a_nodata 0 FILE) and run "
+            "again", ZeroFillWarning, stacklevel=2)
     return {
         "map": path.name,
         "classes": [str(c) for c in classes],
         "positive_class": str(positive),
         "class_pixels": {str(c): int(n) for c, n in zip(classes, counts, strict=True)},
         "nodata_pixels": nodata_pixels,
+        "zero_fill_pixels": zero_pixels,
         "pixel_area_m2": info.pixel_area,
         "class_area_km2": {str(c): float(n) * info.pixel_area / 1e6
                            for c, n in zip(classes, counts, strict=True)},

@@ -618,3 +618,13 @@ def class_codes(frame: Any, field_name: str, setting: str, path: Path, what: str
                         f"`{setting}` in [loader]): give each of them its class code, or "
                         f"delete them from {path.name}")
     return codes.to_numpy()
+
+
+class ZeroFillWarning(UserWarning):
+    """Records or mapped pixels that are 0 in every band of a scene that declares no nodata:
+    usually the fill around the image (:mod:`mlstat_imagery.loaders`, ``mapping``)."""
+
+
+def declares_nodata(info: SceneInfo) -> bool:
+    """Whether any band file of the scene declares a nodata value."""
+    return any(info.nodata.get(band) is not None for band in info.bands)

@@ -152,7 +152,17 @@ def test_zero_fill_without_declared_nodata_is_warned(crop_dir: Path, tmp_path: P
                                              r"lie on pixels that are 0 in every band, and no "
                                              r"band file declares a nodata value: .*"
                                              r"gdal_edit\.py -a_nodata 0"):
-        LandsatNcLoader(LandsatNcParams(directory=str(folder))).load(folder)
+        data = LandsatNcLoader(LandsatNcParams(directory=str(folder))).load(folder)
+    # the map: fill with no record on it was classified and counted in the areas silently
+    from mlstat_imagery.mapping import write_scene_map
+    from mlstat_imagery.scene import SceneInfo
+
+    info = SceneInfo.from_dict(data.metadata["scene"])
+    with pytest.warns(ZeroFillWarning, match=rf"^{20 * info.height:,} mapped pixel\(s\) .* are 0 "
+                                             r"in every band, and no band file declares"):
+        summary = write_scene_map(info, lambda r, c, h, w: np.full((2, h, w), 0.5), ["a", "b"],
+                                  "a", tmp_path / "map.tif")
+    assert summary["zero_fill_pixels"] == 20 * info.height
 
 
 def test_areas_are_in_km2_whatever_the_unit_of_the_scene_crs(crop_dataset: object) -> None:
