@@ -86,6 +86,7 @@ class SceneLoader(Loader):
             raise DataError(f"scene folder {directory} does not exist")
         check_indices(list(p.indices), p.band_roles)
         info = open_scene(directory, p.band_pattern, list(p.bands))
+        info.scale, info.offset = p.scale, p.offset
         notes = info.notes
         sources = sorted({Path(f) for f in info.files.values()})
         classes = {int(k): v for k, v in p.classes.items()}
@@ -257,7 +258,7 @@ def _warn_zero_fill(info: SceneInfo, values: np.ndarray, valid: np.ndarray,
     trained on, mapped and counted in the areas as land."""
     if declares_nodata(info):
         return
-    zero = valid & (values[:, : len(info.bands)] == 0).all(axis=1)
+    zero = valid & (values[:, : len(info.bands)] == info.stored_zero).all(axis=1)
     if not zero.any():
         return
     pixels, points = int((zero & ~is_point).sum()), int((zero & is_point).sum())

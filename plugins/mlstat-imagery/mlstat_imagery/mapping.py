@@ -96,7 +96,7 @@ def write_scene_map(info: SceneInfo, probabilities: Any, classes: list[Any], pos
                 nodata_pixels += int((~valid).sum())
                 if count_zeros:
                     bands = read_window(info, row0, col0, h, w)
-                    zero_pixels += int((valid & (bands == 0).all(axis=0)).sum())
+                    zero_pixels += int((valid & (bands == info.stored_zero).all(axis=0)).sum())
             dst.set_band_description(1, "class (see tag class_<n>)")
             dst.set_band_description(2, f"probability of {positive}")
             dst.update_tags(**{f"class_{i + 1}": str(c) for i, c in enumerate(classes)},

@@ -43,6 +43,14 @@ class SceneParams(Params):
                     "read by their names where the file names its bands as `bands` does, else "
                     "in the order of `bands`")
     bands: list[str] = Field(min_length=1, description="band names to use")
+    scale: float = Field(1.0, gt=0, description="stored band values are multiplied by `scale`, "
+                                                "then `offset` is added, to read reflectance "
+                                                "(Landsat Collection 2 Level-2: 0.0000275; "
+                                                "Sentinel-2 L2A: 0.0001)")
+    offset: float = Field(0.0, description="added after `scale` (Landsat Collection 2 Level-2: "
+                                           "-0.2; Sentinel-2 L2A from processing baseline "
+                                           "04.00: -0.1); the indices are right only on values "
+                                           "proportional to reflectance")
     band_roles: dict[str, str] = Field(
         default_factory=dict,
         description="spectral role -> band name (blue, green, red, nir, swir1, swir2); needed "

@@ -38,6 +38,15 @@ class SceneInfo:
     height: int
     nodata: dict[str, float | None]
     notes: list[str] = field(default_factory=list)
+    scale: float = 1.0
+    """Stored values times ``scale`` plus ``offset`` are the values read (reflectance); a
+    scene saved before these existed reads its values as stored."""
+    offset: float = 0.0
+
+    @property
+    def stored_zero(self) -> np.float32:
+        """What a stored 0 (the fill around many images) reads as."""
+        return np.float32(self.offset)
 
     @property
     def multiband(self) -> bool:
@@ -355,6 +364,8 @@ def read_window(info: SceneInfo, row0: int, col0: int, height: int, width: int) 
         value = info.nodata.get(band)
         if value is not None:
             data[i][data[i] == np.float32(value)] = np.nan
+    if info.scale != 1 or info.offset != 0:  # to reflectance; nodata stays NaN
+        data = data * np.float32(info.scale) + np.float32(info.offset)
     out[:, r0 - row0: r0 - row0 + data.shape[1], c0 - col0: c0 - col0 + data.shape[2]] = data
     return out
 

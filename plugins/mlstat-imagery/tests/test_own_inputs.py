@@ -305,3 +305,30 @@ def test_a_misspelt_band_role_is_refused_by_validation() -> None:
                          band_roles={"red": "B4", "nir": "B8", "swir1": "B11"},
                          classes={1: "developed"})
     assert params.band_roles["nir"] == "B8"
+
+
+def test_stored_values_with_a_scale_and_offset_are_read_as_reflectance(
+        crop_dir: Path, crop_dataset: object, tmp_path: Path) -> None:
+    """Landsat Collection 2 Level-2 and recent Sentinel-2 store reflectance with an offset:
+    the indices of the values as stored are not the published ones, and the docs could only
+    say to convert the scene first. `scale` and `offset` read the stored values back."""
+    import rasterio
+
+    folder = _copy(crop_dir, tmp_path / "scene")
+    for band in BANDS:  # stored = (value + 50) / 0.5, as a product with an offset stores it
+        path = folder / f"lsat7_2000_{band}.tif"
+        with rasterio.open(path) as src:
+            data, profile = src.read(1).astype("float32"), src.profile.copy()
+            nodata = src.nodata
+        stored = np.where(data == nodata, nodata, (data + 50) / 0.5).astype("float32")
+        profile.update(dtype="float32")
+        path.unlink()
+        with rasterio.open(path, "w", **profile) as dst:
+            dst.write(stored, 1)
+    expected = crop_dataset.frame  # type: ignore[attr-defined]
+    as_stored = LandsatNcLoader(LandsatNcParams(directory=str(folder))).load(folder).frame
+    assert not np.allclose(as_stored["ndvi"], expected["ndvi"], equal_nan=True)
+    read = LandsatNcLoader(LandsatNcParams(directory=str(folder), scale=0.5, offset=-50)
+                           ).load(folder).frame
+    for column in ("band_40", "ndvi", "ndbi"):
+        assert np.allclose(read[column], expected[column], equal_nan=True, atol=1e-4), column
