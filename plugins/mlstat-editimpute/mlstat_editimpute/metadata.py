@@ -273,13 +273,20 @@ def point_in_comma_file(series: pd.Series, every: bool = False) -> str | None:
     return str((commas if len(commas) else grouped).iloc[0])
 
 
+AMBIGUOUS_COMMA = r"\s*[-+]?[1-9]\d{0,2}(,\d{3})+\s*"
+"""``1,300``: 1.3 with a decimal comma, 1300 with a comma between thousands."""
+
+
 def numeric_frame(frame: pd.DataFrame, variables: list[str], what: str = "data",
-                  infos: dict[str, Any] | None = None, decimal: str = ".") -> pd.DataFrame:
+                  infos: dict[str, Any] | None = None, decimal: str = ".",
+                  new_records: bool = False) -> pd.DataFrame:
     """The variables as float columns; DataError naming the column for text in a number
     (``infos``: the variables' metadata, to explain that categories must be numeric codes).
     With ``decimal = ","`` a column read as text (a code such as ``-`` among its numbers)
     has its numbers' decimal commas read as pandas reads them in a column of numbers only,
-    so that the code, not ``0,4``, is named."""
+    so that the code, not ``0,4``, is named. With ``new_records`` (a saved model scoring a
+    file that ``mlstat predict --decimal`` may have read with another mark) a value such as
+    ``1,300``, 1.3 or 1300 by the mark, is refused rather than read as 1.3."""
     missing = [v for v in variables if v not in frame.columns]
     if missing:
         raise DataError(f"the {what} lacks variable(s) {', '.join(map(repr, missing))}; it has "
@@ -298,6 +305,14 @@ def numeric_frame(frame: pd.DataFrame, variables: list[str], what: str = "data",
                         "save the column without thousands separators, with ',' as its only "
                         "decimal mark")
                 text = col.astype(str).str.strip()
+                ambiguous = col.notna() & text.str.fullmatch(AMBIGUOUS_COMMA)
+                if new_records and ambiguous.any():
+                    value = text[ambiguous].iloc[0]
+                    raise DataError(
+                        f"column {v!r} of the {what} holds {value!r}, which is "
+                        f"{float(value.replace(',', '.')):g} with the decimal comma the model "
+                        f"was trained with and {float(value.replace(',', '')):g} with ',' "
+                        "between thousands: save the column without thousands separators")
                 col = col.mask(col.notna() & text.str.fullmatch(DECIMAL_COMMA),
                                text.str.replace(",", ".", regex=False))
             converted = pd.to_numeric(col, errors="coerce")

@@ -297,7 +297,7 @@ class EditImputeModel(Model):
     def _predict(self, frame: pd.DataFrame) -> pd.DataFrame:
         p = self.params
         X = numeric_frame(frame, self.variables, what="input", infos=self.infos,
-                          decimal=self.decimal)
+                          decimal=self.decimal, new_records=True)
         outcome = self.editor.run(X, self.imputer, self.scorer, p.detect, p.detect_threshold,
                                   p.correct_units, p.suspicious)
         out = outcome.values.copy()
@@ -626,7 +626,8 @@ class DetectModel(Model):
         if self.scorer is None:
             raise ModelError("DetectModel is not fitted; call fit first")
         with limited_threads(self.params.threads):
-            X = numeric_frame(frame, self.variables, what="input", decimal=self.decimal)
+            X = numeric_frame(frame, self.variables, what="input", decimal=self.decimal,
+                              new_records=True)
             z = np.nan_to_num(self.scorer.zscores(X), nan=0.0)
         out = pd.DataFrame(np.round(z, 3), index=frame.index,
                            columns=[v + "__z" for v in self.variables])

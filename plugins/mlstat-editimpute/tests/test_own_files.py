@@ -50,6 +50,11 @@ def test_new_records_are_read_with_the_training_files_decimal_mark(tmp_path: Pat
         # decimal commas in a column given as text are read with the file's mark too
         scored = scorer.predict(new.assign(income=["1300", "950"]))
         assert scored["wfood"].iloc[0] == pytest.approx(0.4)
+        # 1,300 is 1.3 or 1300 by the mark (mlstat predict --decimal may read the file with
+        # another than the model's): refused, not read as 1.3 (review)
+        with pytest.raises(DataError, match=r"holds '1,300', which is 1\.3 with the decimal "
+                                            r"comma .* and 1300 with ','"):
+            scorer.predict(new.assign(income=["1,300", "950"]))
 
 
 @pytest.mark.parametrize("column, values", [

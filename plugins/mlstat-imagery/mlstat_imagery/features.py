@@ -31,9 +31,12 @@ INDEX_FORMULAS: dict[str, str] = {
 
 
 def normalised_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(a - b) / (a + b); 0 where both are 0, NaN where either is NaN."""
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
+    """(a - b) / (a + b) of the values clipped at 0, so that it stays in [-1, 1]; 0 where both
+    are 0, NaN where either is NaN. A reflectance read with an offset (``offset`` in
+    [loader]) is slightly below 0 on dark water and shadow, where the unclipped ratio runs far
+    outside [-1, 1] (nir 0.003, red -0.002: NDVI 5)."""
+    a = np.maximum(np.asarray(a, dtype=np.float64), 0.0)  # NaN stays NaN
+    b = np.maximum(np.asarray(b, dtype=np.float64), 0.0)
     total = a + b
     with np.errstate(invalid="ignore", divide="ignore"):
         out = np.where(total == 0, 0.0, (a - b) / np.where(total == 0, 1.0, total))

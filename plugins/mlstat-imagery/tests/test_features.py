@@ -23,6 +23,9 @@ def test_index_values() -> None:
 
 def test_nan_propagates_and_missing_role_is_clear() -> None:
     assert np.isnan(normalised_difference(np.array([np.nan]), np.array([1.0])))[0]
+    # reflectance read with an offset is slightly negative on dark water: NDVI was 5
+    assert normalised_difference(np.array([0.003]), np.array([-0.002]))[0] == pytest.approx(1.0)
+    assert normalised_difference(np.array([-0.01]), np.array([-0.02]))[0] == 0.0
     with pytest.raises(ConfigError, match="swir1"):
         spectral_index("ndbi", {"nir": np.ones(1)})
 
