@@ -20,14 +20,14 @@ def read_sheet(path: Path, sheet: str | int | None, how: Callable[[str, str], st
     """One sheet of an Excel workbook (the first by default): a name, or a number counting
     from 0 (a text of digits names the sheet so called if there is one, else a number); a
     sheet it does not have is one ``DataError`` listing its sheets and how to choose one."""
-    names = _sheet_names(path) if _digits(sheet) else None
+    names = sheet_names(path) if _digits(sheet) else None
     sheet = chosen_sheet(sheet, names or [])
     try:
         return codes_missing(pd.read_excel(path, sheet_name=sheet, **options), options)
     except ValueError as exc:
         if not str(exc).startswith("Worksheet"):
             raise
-        raise no_sheet(path, sheet, names if names is not None else _sheet_names(path),
+        raise no_sheet(path, sheet, names if names is not None else sheet_names(path),
                        how) from None
 
 
@@ -52,7 +52,8 @@ def no_sheet(path: Path, sheet: Any, names: list[Any], how: Callable[[str, str],
                      + (f": {advice}" if advice else ""))
 
 
-def _sheet_names(path: Path) -> list[Any]:
+def sheet_names(path: Path) -> list[Any]:
+    """The names of an Excel workbook's sheets, in order."""
     with pd.ExcelFile(path) as book:
         return list(book.sheet_names)
 

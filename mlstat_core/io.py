@@ -119,8 +119,13 @@ DECIMAL_COMMA = r"\s*[-+]?(\d{1,3}(\.\d{3})+|\d*),\d+\s*"
 """A number written with a decimal comma (``0,4272``, ``-1.234,5``)."""
 
 
-THOUSANDS_COMMA = r"\s*[-+]?\d{1,3}(,\d{3})+\s*"
-"""A number that may be written with ``,`` between thousands (``1,234``, ``12,500``)."""
+THOUSANDS_COMMA = r"\s*[-+]?[1-9]\d{0,2}(,\d{3})+\s*"
+"""A number that may be written with ``,`` between thousands (``1,234``, ``12,500``; not
+``0,125``, a decimal comma), or else with a decimal comma before three digits: the text alone
+cannot tell."""
+
+THOUSANDS_POINT = r"\s*[-+]?\d{1,3}(\.\d{3})+(,\d+)?\s*"
+"""A number that may be written with ``.`` between thousands (``1.300``, ``1.300,50``)."""
 
 
 def decimal_commas(values: pd.Series) -> bool:

@@ -17,7 +17,14 @@ import pandas as pd
 
 from mlstat_core.builtins.loaders import DECIMAL_COMMA
 from mlstat_core.errors import DataError
-from mlstat_core.io import not_settable, read_table, table_format
+from mlstat_core.excel import sheet_names as workbook_sheets
+from mlstat_core.io import (
+    THOUSANDS_COMMA,
+    THOUSANDS_POINT,
+    not_settable,
+    read_table,
+    table_format,
+)
 
 TYPES = ("numeric", "integer", "categorical")
 
@@ -186,8 +193,7 @@ def sheet_names(path: Path, declared: str | None = None) -> list[str]:
     if declared is None and path.suffix.lower() == ".json" or \
             table_format(path, declared) != "excel":
         return []
-    with pd.ExcelFile(path) as book:
-        return list(map(str, book.sheet_names))
+    return list(map(str, workbook_sheets(path)))
 
 
 def _other_sheets(path: Path) -> str:
@@ -250,10 +256,6 @@ def _kind(info: VariableInfo | dict[str, Any] | None) -> str:
     return str((info or {}).get("type") or "numeric")
 
 
-THOUSANDS_POINT = r"\s*[-+]?\d{1,3}(\.\d{3})+(,\d+)?\s*"
-"""A number that may be written with ``.`` between thousands (``1.300``, ``1.300,50``)."""
-
-
 def point_in_comma_file(series: pd.Series, every: bool = False) -> str | None:
     """A value such as ``1.300`` (or ``1.300,50``) of a column read as text with ``decimal =
     ","``: shaped as a number with ``.`` between thousands, which read as a decimal point
@@ -271,10 +273,6 @@ def point_in_comma_file(series: pd.Series, every: bool = False) -> str | None:
         return None
     commas = grouped[grouped.str.contains(",", regex=False)]
     return str((commas if len(commas) else grouped).iloc[0])
-
-
-AMBIGUOUS_COMMA = r"\s*[-+]?[1-9]\d{0,2}(,\d{3})+\s*"
-"""``1,300``: 1.3 with a decimal comma, 1300 with a comma between thousands."""
 
 
 def numeric_frame(frame: pd.DataFrame, variables: list[str], what: str = "data",
@@ -305,7 +303,7 @@ def numeric_frame(frame: pd.DataFrame, variables: list[str], what: str = "data",
                         "save the column without thousands separators, with ',' as its only "
                         "decimal mark")
                 text = col.astype(str).str.strip()
-                ambiguous = col.notna() & text.str.fullmatch(AMBIGUOUS_COMMA)
+                ambiguous = col.notna() & text.str.fullmatch(THOUSANDS_COMMA)
                 if new_records and ambiguous.any():
                     value = text[ambiguous].iloc[0]
                     raise DataError(
