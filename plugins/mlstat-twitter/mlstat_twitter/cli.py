@@ -136,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--confusion-sample", default=None,
                         help="labelled tweets of the stream (read like --input, with a label "
                              "column): the confusion matrix of the index is estimated on them")
+    parser.add_argument("--confusion-by", default=None, choices=["pooled", "language"],
+                        help="one confusion matrix for all tweets, or each language's own "
+                             "(default: the run's [model.index] confusion_by, else pooled)")
     parser.add_argument("--label-column", default="label",
                         help="column of the label in --confusion-sample")
     parser.add_argument("--output", default="sentiment_index.csv", help="index CSV to write")
@@ -158,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
                               "(twitter.sentiment or twitter.vader); retrain with one of them")
         settings = index_settings(inner.params.index, {
             "period": args.period, "min_count": args.min_count,
-            "adjust": False if args.no_adjust else None})
+            "adjust": False if args.no_adjust else None, "confusion_by": args.confusion_by})
         out = Path(args.output).resolve()
         out.parent.mkdir(parents=True, exist_ok=True)
         with warnings.catch_warnings(record=True) as caught, sigterm_as_interrupt():

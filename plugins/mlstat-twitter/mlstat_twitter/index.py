@@ -37,6 +37,7 @@ both periods cancels (the tweets of each period are drawn independently).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any
 
@@ -272,17 +273,61 @@ def period_of(timestamps: pd.Series, period: str, timezone: str = "UTC") -> pd.S
     return local.dt.tz_localize(None).dt.to_period(FREQ[period])
 
 
+@dataclass
+class Correction:
+    """A confusion matrix of the index (counts, rates), its bootstrap draws (one per
+    replicate, redrawing the labelled tweets of each true class) and why it cannot correct
+    (``""`` when it can)."""
+
+    conf: np.ndarray
+    matrix: np.ndarray
+    boot: np.ndarray | None
+    singular: str
+
+    @classmethod
+    def drawn(cls, conf: np.ndarray, classes: list[str], bootstrap: int,
+              rng: np.random.Generator | None) -> Correction:
+        """The correction by ``conf``; without ``rng`` (no adjustment) nothing is drawn."""
+        conf = np.asarray(conf, dtype=np.int64)
+        matrix = error_matrix(conf)
+        if rng is None:
+            return cls(conf, matrix, None, "")
+        row_n = conf.sum(axis=1)
+        draws = np.stack([rng.multinomial(row_n[i], matrix[i], size=bootstrap)
+                          for i in range(len(classes))], axis=1)
+        return cls(conf, matrix, error_matrix(draws), singular_reason(conf, classes))
+
+
+def _strata(n_tweets: int, languages: pd.Series | None,
+            by_language: dict[str, np.ndarray] | None) -> tuple[list[str], np.ndarray]:
+    """The strata of the index and each tweet's: stratum 0 (``""``) holds the tweets adjusted
+    with the pooled matrix, stratum ``s > 0`` those of the language with its own matrix."""
+    own = sorted(by_language or {})
+    if not own or languages is None:
+        return [""], np.zeros(n_tweets, dtype=int)
+    where = {lang: s for s, lang in enumerate(own, start=1)}
+    codes = pd.Series(languages).astype(str).to_numpy()
+    return ["", *own], np.array([where.get(c, 0) for c in codes], dtype=int)
+
+
 def sentiment_index(
     timestamps: pd.Series, predictions: pd.Series, classes: list[str], positive: str,
     negative: str, confusion: np.ndarray | None, period: str = "week", min_count: int = 30,
     adjust: bool = True, bootstrap: int = 500, level: float = 0.95, seed: int = 0,
-    timezone: str = "UTC",
+    timezone: str = "UTC", languages: pd.Series | None = None,
+    by_language: dict[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """One row per period from the first to the last tweet (empty ones included, with the
     reason), with raw and adjusted shares, the index and their bootstrap intervals, and the
     change of the index and shares since the previous published period (``change_from``).
     Weeks are ISO weeks (Monday to Sunday); periods are counted in ``timezone``.
-    ``bootstrap`` must be at least 1: every published figure has an interval."""
+    ``bootstrap`` must be at least 1: every published figure has an interval.
+
+    With ``languages`` (each tweet's) and ``by_language`` (confusion counts of some languages),
+    the shares are adjusted by language, each language's tweets with its own matrix and the
+    others' with ``confusion``, and combined weighted by the period's tweets per language:
+    stratified adjusted classify-and-count, unbiased where the classifier errs differently by
+    language and the mix of languages moves between periods (a pooled matrix fits one mix)."""
     if bootstrap < 1:
         raise ValueError(f"bootstrap={bootstrap}: the index needs at least 1 bootstrap "
                          "replicate for its intervals (pipelines take [model.index] bootstrap "
@@ -302,26 +347,24 @@ def sentiment_index(
     preds = pd.Series(predictions).astype(str).to_numpy()[valid]
     if not len(periods):
         raise DataError("no tweet of the stream has a timestamp; the index needs created_at")
+    names, stratum = _strata(len(valid), languages, by_language if adjust else None)
     code = {c: i for i, c in enumerate(classes)}
     pred_idx = np.array([code.get(p, -1) for p in preds])
-    table = pd.DataFrame({"period": periods.to_numpy(), "cls": pred_idx})
+    table = pd.DataFrame({"period": periods.to_numpy(), "stratum": stratum[valid],
+                          "cls": pred_idx})
     table = table[table["cls"] >= 0]
     all_periods = pd.period_range(periods.min(), periods.max(), freq=periods.dt.freq)
-    counts = np.zeros((len(all_periods), k), dtype=np.int64)
+    counts = np.zeros((len(all_periods), len(names), k), dtype=np.int64)
     where = {p: i for i, p in enumerate(all_periods)}
-    for (p, c), n in table.groupby(["period", "cls"]).size().items():
-        counts[where[p], c] = n
+    for (p, s, c), n in table.groupby(["period", "stratum", "cls"]).size().items():
+        counts[where[p], s, c] = n
 
     rng = np.random.default_rng(seed)
     alpha = (1 - level) / 2
-    conf = np.asarray(confusion, dtype=np.int64) if confusion is not None else np.eye(k, dtype=int)
-    matrix = error_matrix(conf)
-    row_n = conf.sum(axis=1)
-    draws = np.stack([rng.multinomial(row_n[i], matrix[i], size=bootstrap) for i in range(k)],
-                     axis=1) if adjust else None
-    boot_matrices = error_matrix(draws) if adjust else None
-
-    singular = singular_reason(conf, classes) if adjust else ""
+    pooled = np.eye(k, dtype=int) if confusion is None else np.asarray(confusion, dtype=np.int64)
+    corrections = [Correction.drawn(pooled if not name else (by_language or {})[name],
+                                    classes, bootstrap, rng if adjust else None)
+                   for name in names]
     rows = []
     previous: tuple[str, np.ndarray, np.ndarray] | None = None  # last published period
     for i, p in enumerate(all_periods):
@@ -333,8 +376,11 @@ def sentiment_index(
             row["reason"] = (f"{n} tweet(s) < min_count {min_count}" if n else "no tweets")
             rows.append(row)
             continue
-        q = counts[i] / n
-        q_boot = rng.multinomial(n, q, size=bootstrap) / n
+        used = [s for s in range(len(names)) if counts[i, s].sum()]
+        drawn = {s: rng.multinomial(counts[i, s].sum(), counts[i, s] / counts[i, s].sum(),
+                                    size=bootstrap) for s in used}
+        q = counts[i].sum(axis=0) / n
+        q_boot = sum(drawn.values()) / n
         raw_idx = q_boot[:, ip] - q_boot[:, ineg]
         row.update({"status": "ok", "reason": ""})
         raw_low, raw_high = _interval(q_boot, q, alpha)
@@ -345,18 +391,22 @@ def sentiment_index(
         row["raw_index"] = float(q[ip] - q[ineg])
         row["raw_index_low"], row["raw_index_high"] = (
             float(v) for v in _interval(raw_idx, row["raw_index"], alpha))
-        if singular:
+        singular = next((corrections[s].singular for s in used if corrections[s].singular), "")
+        if adjust and singular:
             rows.append(_unpublished(row, singular, "not_adjusted"))
             continue
         if adjust:
-            p_hat = adjusted_shares(q, matrix)[0]
-            reason = _boundary_reason(counts[i], p_hat, conf, classes, level)
+            adjusted = [_adjusted_stratum(counts[i, s], drawn[s], corrections[s], classes, level,
+                                          _stratum_label(names, s)) for s in used]
+            reason = next((a[3] for a in adjusted if a[3]), "")
             if reason:
                 row.update({"status": "adjusted_at_boundary", "reason": reason})
                 rows.append(row)
                 continue
-            p_boot = adjusted_shares(q_boot, boot_matrices)
-            p_matrix = adjusted_shares(np.broadcast_to(q, (bootstrap, k)), boot_matrices)
+            weights = [counts[i, s].sum() / n for s in used]
+            p_hat, p_boot, p_matrix = (sum(w * a[j] for w, a in zip(weights, adjusted,
+                                                                     strict=True))
+                                       for j in range(3))
             row["matrix_sd"] = float(np.nanstd(p_matrix[:, ip] - p_matrix[:, ineg]))
             lost = int(np.isnan(p_boot[:, 0]).sum())
             if lost:
@@ -392,6 +442,30 @@ def sentiment_index(
                "change_reason",
                *[f"change_share_{c}{s}" for c in classes for s in ("", "_low", "_high")]]
     return tidy_figures(out.reindex(columns=columns))
+
+
+def _stratum_label(names: list[str], s: int) -> str:
+    """How a stratum is named in a reason: nothing without strata, else its tweets."""
+    if len(names) == 1:
+        return ""
+    return f"{names[s]} tweets" if names[s] else "tweets in languages without their own matrix"
+
+
+def _adjusted_stratum(counts: np.ndarray, drawn: np.ndarray, corr: Correction,
+                      classes: list[str], level: float, label: str
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """One stratum of a period adjusted: its shares, their bootstrap replicates (tweets and
+    matrix redrawn), the replicates with the matrix alone redrawn, and why it is not
+    published (at the simplex's edge beyond sampling) or ``""``."""
+    n = counts.sum()
+    q = counts / n
+    p_hat = adjusted_shares(q, corr.matrix)[0]
+    reason = _boundary_reason(counts, p_hat, corr.conf, classes, level)
+    if reason and label:
+        reason = f"{label}: {reason}"
+    p_boot = adjusted_shares(drawn / n, corr.boot)
+    p_matrix = adjusted_shares(np.broadcast_to(q, drawn.shape), corr.boot)
+    return p_hat, p_boot, p_matrix, reason
 
 
 def _interval(values: np.ndarray, estimate: np.ndarray | float, alpha: float

@@ -20,7 +20,12 @@ from mlstat_core.errors import DataError, ModelError
 from mlstat_core.sklearn_model import classification_frame, require_columns
 from mlstat_core.threads import limited_threads
 from mlstat_twitter.augment import augmented_class
-from mlstat_twitter.index import confusion_counts, sentiment_index
+from mlstat_twitter.index import (
+    confusion_counts,
+    period_of,
+    sentiment_index,
+    singular_reason,
+)
 from mlstat_twitter.lexicons import LEGACY_LEXICONS, default_lexicons, lexicon_tokens, vader_scores
 from mlstat_twitter.loaders import STREAM_KEY, language_codes, read_tweets
 from mlstat_twitter.normalise import UNKNOWN_LANGUAGE, TweetNormaliser, identify_language
@@ -112,6 +117,38 @@ def sample_problems(counts: np.ndarray, classes: list[str], labels: pd.Series,
     return notes
 
 
+def language_confusions(labels: pd.Series, predicted: pd.DataFrame, classes: list[str]
+                        ) -> dict[str, list[list[int]]]:
+    """Confusion counts per language (``predicted["language"]``) of labelled tweets."""
+    lang = predicted["language"].astype(str).to_numpy()
+    truth, guess = np.asarray(labels, dtype=object), predicted["prediction"].to_numpy()
+    return {g: confusion_counts(truth[lang == g], guess[lang == g], classes).tolist()
+            for g in sorted(set(lang))}
+
+
+def own_matrices(by_language: dict[str, Any], classes: list[str], where: str
+                 ) -> tuple[dict[str, np.ndarray], list[tuple[str, str]]]:
+    """The languages whose labelled tweets give them their own confusion matrix (at least
+    :data:`SAMPLE_PER_CLASS` of every class, and a matrix that can correct), and for each
+    other language why its tweets are adjusted with the pooled matrix."""
+    own: dict[str, np.ndarray] = {}
+    why: list[tuple[str, str]] = []
+    for lang, counts in sorted(by_language.items()):
+        counts = np.asarray(counts, dtype=np.int64)
+        if lang == UNKNOWN_LANGUAGE:
+            continue
+        rows = counts.sum(axis=1)
+        thin = [f"{c} {n}" for c, n in zip(classes, rows, strict=True) if n < SAMPLE_PER_CLASS]
+        problem = (f"only {', '.join(thin)} labelled tweets (under {SAMPLE_PER_CLASS} per "
+                   "class)" if thin else singular_reason(counts, classes))
+        if problem:
+            why.append((lang, f"language {lang}: {problem} in the {where}; its tweets are "
+                              "adjusted with the pooled confusion matrix"))
+        else:
+            own[lang] = counts
+    return own, why
+
+
 LANGUAGE_MIX_DISTANCE = 0.2
 """A stream whose languages' shares differ from those of the confusion matrix's tweets by more
 than this (total variation distance: the share of tweets that would have to change language)
@@ -140,7 +177,34 @@ def language_mix_note(stream: pd.Series, reference: dict[str, int] | None) -> st
     return (f"the stream's languages ({_shares(counts)}) differ from those of the tweets the "
             f"confusion matrix was estimated on ({_shares(reference)}): the matrix pools their "
             "errors, so where the classifier errs differently by language the adjusted index "
-            "is biased; label some tweets of the stream and give them as confusion_sample")
+            "is biased; set [model.index] confusion_by = 'language' (each language's own "
+            "matrix), or label some tweets of the stream and give them as confusion_sample")
+
+
+def language_drift_note(periods: pd.Series, languages: pd.Series, min_count: int
+                        ) -> str | None:
+    """The warning on a stream whose mix of languages moves between the periods of the index
+    (by more than :data:`LANGUAGE_MIX_DISTANCE` between two periods of ``min_count`` tweets or
+    more): with one pooled confusion matrix, where the classifier errs differently by
+    language, a change of languages reads as a change of opinion."""
+    mix = pd.crosstab(pd.Series(periods.to_numpy()), pd.Series(languages.astype(str).to_numpy()))
+    mix = mix[mix.sum(axis=1) >= min_count]
+    if len(mix) < 2:
+        return None
+    shares = mix.div(mix.sum(axis=1), axis=0)
+    distance = 0.5 * np.abs(shares.to_numpy()[:, None, :] - shares.to_numpy()[None, :, :]
+                            ).sum(axis=2)
+    a, b = np.unravel_index(int(np.argmax(distance)), distance.shape)
+    if distance[a, b] <= LANGUAGE_MIX_DISTANCE:
+        return None
+    lang = shares.columns[int(np.argmax(np.abs(shares.iloc[a] - shares.iloc[b]).to_numpy()))]
+    first, second = sorted((a, b), key=lambda i: shares.index[i])
+    return (f"the stream's mix of languages moves between periods ({lang} "
+            f"{shares.iloc[first][lang]:.0%} in {shares.index[first]}, "
+            f"{shares.iloc[second][lang]:.0%} in {shares.index[second]}): with one pooled "
+            "confusion matrix, where the classifier errs differently by language, a change of "
+            "languages reads as a change of opinion; set [model.index] confusion_by = "
+            "'language' (each language's own matrix)")
 
 
 def check_label_spellings(*datasets: Dataset | None) -> None:
@@ -184,6 +248,8 @@ class IndexingModel(Model):
         if "language" in scored.columns:
             self.state["confusion_languages"] = {
                 str(k): int(v) for k, v in scored["language"].value_counts().sort_index().items()}
+            self.state["confusion_by_language"] = language_confusions(
+                validation.y, scored, self.classes_ or [])
 
     def write_outputs(self, directory: Path, predictions: pd.DataFrame,
                       test: Dataset) -> list[Path]:
@@ -207,20 +273,28 @@ class IndexingModel(Model):
         frame, info, notes = self._read_tweet_file(path, policy)
         predicted, predict_notes = self._score(frame)
         notes += predict_notes
-        confusion, source = self._index_confusion(policy, notes)
-        if not policy.get("confusion_sample") and "language" in predicted.columns:
-            note = language_mix_note(predicted["language"],
-                                     self.state.get("confusion_languages"))
-            if note:
-                notes.append(note)
+        p = index or self.params.index
+        confusion, source, by_language = self._index_confusion(policy, notes)
+        own: dict[str, np.ndarray] = {}
+        if p.adjust and p.confusion_by == "language":
+            own = self._own_matrices(by_language, source, predicted, notes)
+        elif p.adjust and "language" in predicted.columns:
+            mix_notes = [language_drift_note(period_of(frame["created_at"], p.period,
+                                                       p.timezone),
+                                             predicted["language"], p.min_count)]
+            if not policy.get("confusion_sample"):
+                mix_notes.append(language_mix_note(predicted["language"],
+                                                   self.state.get("confusion_languages")))
+            notes += [note for note in mix_notes if note]
         for note in notes:
             warnings.warn(note, stacklevel=2)
-        p = index or self.params.index
+        languages = (pd.Series(predicted["language"].to_numpy())
+                     if "language" in predicted.columns else None)
         table = sentiment_index(frame["created_at"], predicted["prediction"], self.classes_ or [],
                                 self.params.positive, self.params.negative, confusion,
                                 period=p.period, min_count=p.min_count, adjust=p.adjust,
                                 bootstrap=p.bootstrap, level=p.level, seed=self.seed,
-                                timezone=p.timezone)
+                                timezone=p.timezone, languages=languages, by_language=own)
         stem = Path(name).stem if name else None
         out_index = directory / (name or INDEX_FILE)
         out_meta = directory / (f"{stem}.json" if stem else INDEX_META)
@@ -239,6 +313,7 @@ class IndexingModel(Model):
                 "negative": self.params.negative,
                 "confusion": confusion.tolist() if confusion is not None else None,
                 "confusion_source": source,
+                "confusion_by_language": {lang: m.tolist() for lang, m in own.items()},
                 "predicted_languages": scored_out.get("language", pd.Series(dtype=str))
                 .value_counts().to_dict()}
         write_json(out_meta, meta)
@@ -289,10 +364,31 @@ class IndexingModel(Model):
         """The warning on tweets in languages the model never saw (none for VADER)."""
         return None
 
+    def _own_matrices(self, by_language: dict[str, Any] | None, source: str | None,
+                      predicted: pd.DataFrame, notes: list[str]) -> dict[str, np.ndarray]:
+        """The languages of the stream adjusted with their own confusion matrix
+        (``confusion_by = "language"``); why each other language is not goes to ``notes``."""
+        where = source or "validation"
+        if by_language is None or "language" not in predicted.columns:
+            raise DataError(
+                f"confusion_by = 'language' needs the confusion matrix of each language, and "
+                f"the model's ({where}) was stored without it (a model saved by an earlier "
+                "mlstat-twitter); retrain it, give a labelled sample of the stream as "
+                "confusion_sample, or set confusion_by = 'pooled'")
+        own, why = own_matrices(by_language, self.classes_ or [], where)
+        stream = set(predicted["language"].astype(str))
+        notes += [note for lang, note in why if lang in stream]
+        unlabelled = sorted(stream - set(by_language) - {UNKNOWN_LANGUAGE})
+        if unlabelled:
+            notes.append(f"language(s) {', '.join(unlabelled[:8])}: no labelled tweets in the "
+                         f"{where}; their tweets are adjusted with the pooled confusion matrix")
+        return {lang: m for lang, m in own.items() if lang in stream}
+
     def _index_confusion(self, policy: dict[str, Any], notes: list[str]
-                         ) -> tuple[np.ndarray | None, str | None]:
-        """The confusion matrix of the index and where it comes from: the labelled sample of
-        the stream when one is given (its warnings added to ``notes``), else the model's."""
+                         ) -> tuple[np.ndarray | None, str | None, dict[str, Any] | None]:
+        """The confusion matrix of the index, where it comes from, and its counts by language
+        (None where unknown): the labelled sample of the stream when one is given (its
+        warnings added to ``notes``), else the model's."""
         sample = policy.get("confusion_sample")
         if not sample:
             saved = self.state.get("confusion")
@@ -305,14 +401,17 @@ class IndexingModel(Model):
                                  f"{', '.join(lacking)}: that class is assumed always predicted "
                                  "right; label some tweets of the stream and give them as "
                                  "confusion_sample")
-            return (np.asarray(saved) if saved else None), self.state.get("confusion_source")
+            return ((np.asarray(saved) if saved else None), self.state.get("confusion_source"),
+                    self.state.get("confusion_by_language"))
         frame, _info, sample_notes = self._read_tweet_file(
             Path(sample), policy, policy.get("confusion_label") or "label")
         predicted, _ = self._score(frame)
         counts = confusion_counts(frame["label"], predicted["prediction"], self.classes_ or [])
         notes += [f"confusion sample: {n}" for n in sample_notes]
         notes += sample_problems(counts, self.classes_ or [], frame["label"], sample)
-        return counts, str(sample)
+        by_language = (language_confusions(frame["label"], predicted, self.classes_ or [])
+                       if "language" in predicted.columns else None)
+        return counts, str(sample), by_language
 
 
 class SentimentModel(IndexingModel):

@@ -229,6 +229,11 @@ class IndexParams(Params):
     bootstrap: int = Field(500, ge=50, le=20000, description="bootstrap replicates")
     level: float = Field(0.95, gt=0.5, lt=1, description="confidence level of the intervals")
     timezone: str = Field("UTC", description="time zone in which days and weeks are counted")
+    confusion_by: Literal["pooled", "language"] = Field(
+        "pooled", description="one confusion matrix for all tweets, or each language's own "
+                              "(tweets of a language with under 30 labelled tweets of a class "
+                              "use the pooled one); 'language' where the classifier errs "
+                              "differently by language and the mix of languages moves")
 
     @field_validator("timezone")
     @classmethod

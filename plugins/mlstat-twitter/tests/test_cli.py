@@ -92,3 +92,14 @@ def test_a_bad_index_option_names_the_option_as_typed() -> None:
     with pytest.raises(ConfigError) as info:
         index_settings(IndexParams(), {"min_count": 0, "period": None})
     assert "[--min-count]" in str(info.value) and "index.min_count" not in str(info.value)
+
+
+def test_confusion_by_keeps_the_runs_choice_unless_given() -> None:
+    """`--confusion-by language` overrides the run's setting; without it the run's stays."""
+    from mlstat_twitter.cli import index_settings
+    from mlstat_twitter.params import IndexParams
+
+    run = IndexParams(confusion_by="language")
+    assert index_settings(run, {"confusion_by": None}).confusion_by == "language"
+    assert index_settings(IndexParams(), {"confusion_by": "language"}).confusion_by == "language"
+    assert index_settings(run, {"confusion_by": "pooled"}).confusion_by == "pooled"

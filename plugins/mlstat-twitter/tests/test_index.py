@@ -398,7 +398,7 @@ def test_a_class_missing_from_the_models_own_matrix_is_warned_about() -> None:
     model.state = {"confusion": [[8, 1, 1], [0, 0, 0], [1, 2, 7]],
                    "confusion_source": "validation"}
     notes: list[str] = []
-    counts, source = model._index_confusion({}, notes)
+    counts, source, _ = model._index_confusion({}, notes)
     assert counts.tolist() == model.state["confusion"] and source == "validation"
     assert notes == ["the model's confusion matrix (validation) has no tweet labelled neutral: "
                      "that class is assumed always predicted right; label some tweets of the "
@@ -543,3 +543,71 @@ def test_every_published_interval_contains_its_estimate() -> None:
     for figure in figures:
         assert (ok[f"{figure}_low"] <= ok[figure]).all(), figure
         assert (ok[figure] <= ok[f"{figure}_high"]).all(), figure
+
+
+STRONG = np.array([[900, 100, 0], [100, 800, 100], [0, 100, 900]])
+WEAK_B = np.array([[500, 200, 300], [100, 500, 400], [0, 200, 800]])
+PER_1000 = {"A": [230, 450, 320], "B": [150, 350, 500]}
+"""Predicted classes of 1,000 tweets of true shares 0.2 / 0.5 / 0.3 (index 0.1) by each
+language's classifier: ``1000 * p @ M``, exact."""
+
+
+def _two_languages(mixes: list[tuple[int, int]]) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Days of tweets, ``(tenths in A, tenths in B)`` of 1,000 per day, all of true index
+    0.1, predicted as each language's classifier would on average."""
+    stamps, preds, langs = [], [], []
+    for day, tenths in enumerate(mixes):
+        for lang, tenth in zip("AB", tenths, strict=True):
+            for c, per in zip(CLASSES, PER_1000[lang], strict=True):
+                count = per * tenth // 10
+                stamps += [pd.Timestamp("2024-03-01", tz="UTC") + pd.Timedelta(days=day)] * count
+                preds += [c] * count
+                langs += [lang] * count
+    return pd.Series(stamps), pd.Series(preds), pd.Series(langs)
+
+
+def test_each_languages_own_matrix_undoes_a_moving_mix_of_languages() -> None:
+    """A classifier good in A and leaning to positive in B, the same opinion in both, and a
+    stream that moves from A to B: the pooled matrix (validation half A, half B) fits neither
+    day and shows a change of opinion that is only a change of language; each language's own
+    matrix gives the true index on both days and no change."""
+    ts, preds, langs = _two_languages([(9, 1), (1, 9)])
+    args = (ts, preds, CLASSES, "positive", "negative", STRONG + WEAK_B)
+    pooled = sentiment_index(*args, period="day", min_count=1, bootstrap=200)
+    by_language = sentiment_index(*args, period="day", min_count=1, bootstrap=200,
+                                  languages=langs, by_language={"A": STRONG, "B": WEAK_B})
+    assert (by_language["status"] == "ok").all()
+    assert by_language["index"].tolist() == pytest.approx([0.1, 0.1], abs=1e-9)
+    assert by_language["change"].iloc[1] == pytest.approx(0, abs=1e-9)
+    assert by_language["change_low"].iloc[1] < 0 < by_language["change_high"].iloc[1]
+    assert pooled["index"].iloc[0] < 0 < 0.2 < pooled["index"].iloc[1]
+    assert pooled["change_low"].iloc[1] > 0  # a change of mix read as a change of opinion
+    # the raw (classify-and-count) figures do not depend on the matrices
+    assert by_language["raw_index"].tolist() == pooled["raw_index"].tolist()
+
+
+def test_languages_without_their_own_matrix_use_the_pooled_one() -> None:
+    """No language's own matrix: the index is the pooled one, to the last replicate. A
+    language without its own (B) is adjusted with the pooled matrix: given the pooled matrix
+    as A's own too, the estimates are the pooled ones (intervals drawn by language differ)."""
+    ts, preds, langs = _two_languages([(9, 1), (1, 9)])
+    args = (ts, preds, CLASSES, "positive", "negative", STRONG + WEAK_B)
+    pooled = sentiment_index(*args, period="day", min_count=1, bootstrap=100)
+    pd.testing.assert_frame_equal(pooled, sentiment_index(
+        *args, period="day", min_count=1, bootstrap=100, languages=langs, by_language={}))
+    same = sentiment_index(*args, period="day", min_count=1, bootstrap=100, languages=langs,
+                           by_language={"A": STRONG + WEAK_B})
+    assert same["index"].tolist() == pytest.approx(pooled["index"].tolist(), abs=1e-9)
+
+
+def test_a_language_out_of_reach_of_its_matrix_is_named() -> None:
+    """B's tweets all predicted neutral, which B's classifier never does that often: the day is
+    not published, and the reason says which language's tweets the matrix cannot explain."""
+    ts, preds, langs = _two_languages([(5, 5)])
+    preds = preds.where(langs == "A", "neutral")
+    out = sentiment_index(ts, preds, CLASSES, "positive", "negative", STRONG + WEAK_B,
+                          period="day", min_count=1, bootstrap=100, languages=langs,
+                          by_language={"A": STRONG, "B": WEAK_B})
+    assert out["status"].iloc[0] == "adjusted_at_boundary"
+    assert out["reason"].iloc[0].startswith("B tweets: predicted neutral share 100% is out of "
+                                            "reach")

@@ -441,3 +441,82 @@ def test_macro_f1_of_a_language_with_few_test_tweets_has_an_interval():
     assert macro_f1(truth[:870], guess[:870]) == fr.value
     again, *_ = MacroF1ByLanguage(MacroF1Params(bootstrap=0)).compute(ctx)
     assert again.details["per_language"]["de"]["interval"] is None
+
+
+def test_the_index_adjusts_each_language_with_its_own_matrix(fitted, tmp_path: Path) -> None:
+    """``confusion_by = "language"``: the model keeps its validation matrix per language (the
+    pooled one is their sum); English and French tweets of the stream are adjusted with their
+    own, German ones (no labelled tweet) with the pooled one, and the user is told; the
+    warning on a mix of languages unlike validation's is not given, the mix no longer
+    matters."""
+    import json
+
+    by_language = fitted.state["confusion_by_language"]
+    assert set(by_language) == {"en", "fr"}
+    assert np.sum([by_language["en"], by_language["fr"]], axis=0).tolist() == \
+        fitted.state["confusion"]
+    path = tmp_path / "stream.csv"
+    _small_stream(language=["de" if i < 6 else "en" for i in range(120)]).to_csv(path,
+                                                                              index=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        files = fitted.index_stream(path, tmp_path, {}, IndexParams(
+            period="month", bootstrap=50, confusion_by="language"))
+    messages = [str(w.message) for w in caught]
+    assert "language(s) de: no labelled tweets in the validation; their tweets are adjusted " \
+           "with the pooled confusion matrix" in messages
+    assert not [m for m in messages if "stream's languages" in m]
+    meta = json.loads(files[1].read_text())
+    assert meta["settings"]["confusion_by"] == "language"
+    assert meta["confusion_by_language"] == {"en": by_language["en"]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pooled = fitted.index_stream(path, tmp_path / "pooled", {},
+                                     IndexParams(period="month", bootstrap=50))
+    assert not pd.read_csv(files[0])["index"].equals(pd.read_csv(pooled[0])["index"])
+
+
+def test_a_model_without_matrices_by_language_says_how_to_get_them(fitted, tmp_path: Path
+                                                                    ) -> None:
+    """A model saved before matrices were kept by language cannot adjust by language: one
+    clear error that says what to do, and nothing written."""
+    import copy
+
+    old = copy.copy(fitted)
+    old.state = {k: v for k, v in fitted.state.items() if k != "confusion_by_language"}
+    path = tmp_path / "stream.csv"
+    _small_stream(language=["en"] * 120).to_csv(path, index=False)
+    out = tmp_path / "out"
+    with pytest.raises(DataError, match="confusion_by = 'language' needs the confusion matrix "
+                                        "of each language.*retrain it, give a labelled "
+                                        "sample of the stream as confusion_sample"):
+        old.index_stream(path, out, {}, IndexParams(bootstrap=50, confusion_by="language"))
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_a_mix_of_languages_that_moves_between_periods_is_warned_about(fitted, tmp_path: Path
+                                                                       ) -> None:
+    """English in January, French in February: with the pooled matrix a change of languages
+    can read as a change of opinion; the warning names the move and the setting. A stream
+    whose mix stays put, or an index by language, gets no such warning."""
+    stream = _small_stream(language=["en"] * 60 + ["fr"] * 60)
+    stream["created_at"] = [f"2024-0{1 + i // 60}-{1 + i % 28:02d}T10:00:00Z"
+                            for i in range(120)]
+    path = tmp_path / "stream.csv"
+    stream.to_csv(path, index=False)
+
+    def moves(params: IndexParams) -> list[str]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fitted.index_stream(path, tmp_path, {}, params)
+        return [str(w.message) for w in caught if "moves between periods" in str(w.message)]
+
+    assert moves(IndexParams(period="month", bootstrap=50)) == [
+        "the stream's mix of languages moves between periods (en 100% in 2024-01, 0% in "
+        "2024-02): with one pooled confusion matrix, where the classifier errs differently by "
+        "language, a change of languages reads as a change of opinion; set [model.index] "
+        "confusion_by = 'language' (each language's own matrix)"]
+    assert moves(IndexParams(period="month", bootstrap=50, confusion_by="language")) == []
+    stream["language"] = ["en", "fr"] * 60
+    stream.to_csv(path, index=False)
+    assert moves(IndexParams(period="month", bootstrap=50)) == []

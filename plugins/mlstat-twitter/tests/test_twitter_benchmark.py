@@ -78,3 +78,20 @@ def test_a_language_of_one_training_class_is_named(bench, folder, tmp_path, caps
     err = capsys.readouterr().err
     assert "one class in english/train_labels.txt (only positive)" in err
     assert "Traceback" not in err and not out.exists()
+
+
+def test_the_language_matrix_simulation_writes_both_methods(tmp_path: Path) -> None:
+    """benchmarks/twitter_index_languages.py: every scenario has the pooled and the
+    by-language figures, and the by-language index of the simulations is published."""
+    import json
+
+    script = SCRIPT.with_name("twitter_index_languages.py")
+    out = tmp_path / "languages.json"
+    assert runpy.run_path(str(script))["main"](["--sims", "2", "--bootstrap", "20",
+                                                "--out", str(out)]) == 0
+    results = json.loads(out.read_text())["results"]
+    assert set(results) == {"mix_moves_same_opinion", "mix_moves_opinions_differ",
+                            "mix_as_validation", "mix_moves_500_tweets"}
+    for figures in results.values():
+        assert set(figures) == {"pooled", "language"}
+        assert figures["language"]["day1_published"] == 1.0
