@@ -37,9 +37,11 @@ def index_settings(saved: BaseModel, options: dict[str, Any]) -> BaseModel:
 
 def index_files(output: str | Path) -> list[Path]:
     """The files an index written to ``output`` (``week.csv``) consists of: the index, what
-    it rests on (``week.json``) and the tweets' predictions (``week_predictions.csv``)."""
+    it rests on (``week.json``), the tweets' predictions (``week_predictions.csv``) and, with
+    ``--confusion-by language``, the index of each language (``week_by_language.csv``)."""
     out = Path(output)
-    return [out, out.with_name(f"{out.stem}.json"), out.with_name(f"{out.stem}_predictions.csv")]
+    return [out, out.with_name(f"{out.stem}.json"), out.with_name(f"{out.stem}_predictions.csv"),
+            out.with_name(f"{out.stem}_by_language.csv")]
 
 
 def run_stream_policy(run_dir: str | Path) -> dict[str, str]:
@@ -107,8 +109,9 @@ def check_index_output(input_path: str | Path, output: str | Path) -> None:
         try:
             check_output(input_path, companion)
         except DataError as exc:
-            raise DataError(f"{exc} (--output {output} also writes {companions[0].name} and "
-                            f"{companions[1].name} beside it)") from None
+            raise DataError(f"{exc} (--output {output} also writes {companions[0].name}, "
+                            f"{companions[1].name} and, with --confusion-by language, "
+                            f"{companions[2].name} beside it)") from None
 
 
 def main(argv: list[str] | None = None) -> int:

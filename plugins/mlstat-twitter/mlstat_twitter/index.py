@@ -444,6 +444,33 @@ def sentiment_index(
     return tidy_figures(out.reindex(columns=columns))
 
 
+def indexes_by_language(timestamps: pd.Series, predictions: pd.Series, languages: pd.Series,
+                        classes: list[str], positive: str, negative: str,
+                        confusion: np.ndarray | None, by_language: dict[str, np.ndarray],
+                        skip: set[str], seed: int = 0, **settings: Any) -> pd.DataFrame:
+    """The index of each language's tweets on its own (``language``; languages in ``skip``
+    left out), adjusted with the language's matrix where ``by_language`` has one and with the
+    pooled ``confusion`` otherwise (``confusion`` says which), in one long table."""
+    stamps = pd.Series(timestamps).reset_index(drop=True)
+    preds = pd.Series(predictions).reset_index(drop=True)
+    langs = pd.Series(languages).astype(str).to_numpy()
+    parts = []
+    for i, lang in enumerate(sorted(set(langs) - skip)):
+        keep = langs == lang
+        if not stamps[keep].notna().any():
+            continue
+        own = lang in by_language
+        table = sentiment_index(stamps[keep], preds[keep], classes, positive, negative,
+                                by_language[lang] if own else confusion, seed=seed + i,
+                                **settings)
+        table.insert(0, "confusion", "language" if own else "pooled")
+        table.insert(0, "language", lang)
+        parts.append(table)
+    if not parts:
+        return pd.DataFrame(columns=["language", "confusion", "period"])
+    return pd.concat(parts, ignore_index=True)
+
+
 def _stratum_label(names: list[str], s: int) -> str:
     """How a stratum is named in a reason: nothing without strata, else its tweets."""
     if len(names) == 1:

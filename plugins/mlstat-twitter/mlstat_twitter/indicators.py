@@ -141,6 +141,8 @@ class SentimentIndexIndicator(Indicator):
         plot = Plot("Sentiment index (share positive - share negative)", "line",
                     {"series": series, "x_label": "year", "y_label": "index",
                      "y_range": [-1, 1], "hlines": [{"y": 0.0, "label": "balance"}]})
+        plots = [plot, *_language_plot(found[0].with_name(
+            found[0].stem + "_by_language.csv"), ctx.outputs)]
         diff = (ok["index"] - ok["raw_index"]).abs()
         width = (ok["index_high"] - ok["index_low"])
         latest = ok.iloc[-1]
@@ -161,7 +163,7 @@ class SentimentIndexIndicator(Indicator):
                          "empty_reasons": gaps["reason"].value_counts().to_dict(),
                          "first": str(table["period"].iloc[0]),
                          "last": str(table["period"].iloc[-1])},
-                plots=[plot], headline=True),
+                plots=plots, headline=True),
             _latest_change(latest, shown),
             IndicatorResult(
                 "sentiment_index_adjustment", "accuracy", float(diff.mean()),
@@ -176,6 +178,27 @@ class SentimentIndexIndicator(Indicator):
                          if width.mean() > 0 else None}),
         ]
         return results
+
+
+def _language_plot(path: Path, outputs: list[Any]) -> list[Plot]:
+    """The adjusted index of each language (``confusion_by = "language"``), published periods
+    only, as one line per language; nothing where the run wrote no such file."""
+    if path not in [Path(f) for f in outputs]:
+        return []
+    table = pd.read_csv(path, dtype={"language": str, "period": str})
+    series = []
+    for lang, part in table.groupby("language", sort=True):
+        ok = part["status"] == "ok"
+        if ok.any():
+            series.append({"label": f"{lang} ({part['confusion'].iloc[0]} matrix)",
+                           "x": [_decimal_year(s) for s in part["start"]],
+                           "y": [round(float(v), 4) if keep else None
+                                 for v, keep in zip(part["index"], ok, strict=True)]})
+    if not series:
+        return []
+    return [Plot("Sentiment index by language (adjusted)", "line",
+                 {"series": series, "x_label": "year", "y_label": "index", "y_range": [-1, 1],
+                  "hlines": [{"y": 0.0, "label": "balance"}]})]
 
 
 def _latest_change(latest: pd.Series, shown: str) -> IndicatorResult:

@@ -22,6 +22,7 @@ from mlstat_core.threads import limited_threads
 from mlstat_twitter.augment import augmented_class
 from mlstat_twitter.index import (
     confusion_counts,
+    indexes_by_language,
     period_of,
     sentiment_index,
     singular_reason,
@@ -42,6 +43,7 @@ BASE_DIR = "base"
 TEXT, LANG, LABEL = "__tweet__", "__language__", "__label__"
 INDEX_FILE = "sentiment_index.csv"
 INDEX_META = "sentiment_index.json"
+INDEX_BY_LANGUAGE = "sentiment_index_by_language.csv"
 STREAM_FILE = "stream_predictions.csv"
 
 
@@ -299,6 +301,16 @@ class IndexingModel(Model):
         out_index = directory / (name or INDEX_FILE)
         out_meta = directory / (f"{stem}.json" if stem else INDEX_META)
         out_stream = directory / (f"{stem}_predictions.csv" if stem else STREAM_FILE)
+        out_languages = directory / (f"{stem}_by_language.csv" if stem else INDEX_BY_LANGUAGE)
+        written = [out_index, out_meta, out_stream]
+        if p.confusion_by == "language" and languages is not None:
+            per_language = indexes_by_language(
+                frame["created_at"], predicted["prediction"], languages, self.classes_ or [],
+                self.params.positive, self.params.negative, confusion, own,
+                {UNKNOWN_LANGUAGE}, seed=self.seed, period=p.period, min_count=p.min_count,
+                adjust=p.adjust, bootstrap=p.bootstrap, level=p.level, timezone=p.timezone)
+            atomic_write_text(out_languages, per_language.to_csv(index=False))
+            written.append(out_languages)
         scored_out = pd.DataFrame({"id": frame["id"].astype(str),
                                    "created_at": frame["created_at"].astype(str),
                                    "prediction": predicted["prediction"].to_numpy(),
@@ -318,7 +330,7 @@ class IndexingModel(Model):
                 .value_counts().to_dict()}
         write_json(out_meta, meta)
         atomic_write_text(out_index, table.to_csv(index=False))  # last: present means complete
-        return [out_index, out_meta, out_stream]
+        return written
 
     def _read_tweet_file(self, path: Path, policy: dict[str, Any], label: str | None = None
                          ) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:

@@ -469,6 +469,9 @@ def test_the_index_adjusts_each_language_with_its_own_matrix(fitted, tmp_path: P
     meta = json.loads(files[1].read_text())
     assert meta["settings"]["confusion_by"] == "language"
     assert meta["confusion_by_language"] == {"en": by_language["en"]}
+    assert [f.name for f in files] == ["sentiment_index.csv", "sentiment_index.json",
+                                       "stream_predictions.csv",
+                                       "sentiment_index_by_language.csv"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pooled = fitted.index_stream(path, tmp_path / "pooled", {},
@@ -520,3 +523,38 @@ def test_a_mix_of_languages_that_moves_between_periods_is_warned_about(fitted, t
     stream["language"] = ["en", "fr"] * 60
     stream.to_csv(path, index=False)
     assert moves(IndexParams(period="month", bootstrap=50)) == []
+
+
+def test_each_languages_index_is_written_and_adds_up_to_the_streams(fitted, tmp_path: Path
+                                                                     ) -> None:
+    """With confusion_by = "language" the index of each language is written too (English with
+    its own matrix, German with the pooled one); the stream's adjusted index is their average
+    weighted by the tweets of each language, and the report plots one line per language."""
+    from mlstat_twitter.indicators import SentimentIndexIndicator
+    from mlstat_twitter.params import IndexIndicatorParams
+
+    from mlstat_core.components import AssessContext
+    from mlstat_core.tasks import TEXT_CLASSIFICATION
+
+    path = tmp_path / "stream.csv"
+    _small_stream(language=["de" if i % 4 == 0 else "en" for i in range(120)]).to_csv(
+        path, index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        files = fitted.index_stream(path, tmp_path, {}, IndexParams(
+            period="month", min_count=1, bootstrap=50, confusion_by="language"))
+    whole = pd.read_csv(files[0])
+    each = pd.read_csv(files[3]).set_index("language")
+    assert each["confusion"].to_dict() == {"de": "pooled", "en": "language"}
+    assert (whole["status"] == "ok").all() and (each["status"] == "ok").all()
+    assert whole["index"].iloc[0] == pytest.approx(
+        (30 * each.loc["de", "index"] + 90 * each.loc["en", "index"]) / 120, abs=1e-9)
+    assert (each["n"].sum(), whole["n"].iloc[0]) == (120, 120)
+    ctx = AssessContext(task=TEXT_CLASSIFICATION, model=None, train=None, test=None,
+                        predictions=pd.DataFrame(), outputs=files)
+    latest = SentimentIndexIndicator(IndexIndicatorParams()).compute(ctx)[0]
+    assert [plot.title for plot in latest.plots] == [
+        "Sentiment index (share positive - share negative)",
+        "Sentiment index by language (adjusted)"]
+    assert [s["label"] for s in latest.plots[1].data["series"]] == [
+        "de (pooled matrix)", "en (language matrix)"]
