@@ -43,6 +43,8 @@ SCENARIOS = [  # name, mix of languages per day, true shares per language, tweet
     ("mix_as_validation", [[1 / 3] * 3, [1 / 3] * 3], {g: BASE for g in LANGUAGES}, 2000),
     ("mix_moves_500_tweets", [[0.7, 0.15, 0.15], [0.15, 0.15, 0.7]],
      {g: BASE for g in LANGUAGES}, 500),
+    ("small_groups_5pct_negative", [[1 / 3] * 3, [1 / 3] * 3],
+     {g: [0.05, 0.75, 0.20] for g in LANGUAGES}, 60),
 ]
 
 

@@ -102,9 +102,8 @@ def adjusted_shares(observed: np.ndarray, matrix: np.ndarray, max_iter: int = 10
     observed = np.atleast_2d(np.asarray(observed, dtype=float))
     k = observed.shape[1]
     matrix = np.broadcast_to(np.asarray(matrix, dtype=float), (len(observed), k, k))
-    plain = np.einsum("bij,bj->bi", np.linalg.pinv(np.swapaxes(matrix, -1, -2)), observed)
-    reproduced = np.abs(np.einsum("bi,bij->bj", plain, matrix) - observed).max(axis=1) <= 1e-9
-    inside = (plain >= 0).all(axis=1) & np.isclose(plain.sum(axis=1), 1) & reproduced
+    plain, reproduced = plain_shares(observed, matrix)
+    inside = valid_shares(plain) & reproduced
     shares = plain.copy()
     out = ~inside
     if out.any() and k <= 3:
@@ -116,6 +115,22 @@ def adjusted_shares(observed: np.ndarray, matrix: np.ndarray, max_iter: int = 10
     # zeros, say, in a bootstrap draw): no estimate, rather than an arbitrary vertex
     shares[~np.isfinite(log_likelihood(shares, observed, matrix))] = np.nan
     return shares
+
+
+def plain_shares(observed: np.ndarray, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The plain solution of ``M^T p = q`` per row (unconstrained: it may leave the simplex),
+    and whether it reproduces ``q`` (False where ``M`` is singular)."""
+    observed = np.atleast_2d(np.asarray(observed, dtype=float))
+    k = observed.shape[1]
+    matrix = np.broadcast_to(np.asarray(matrix, dtype=float), (len(observed), k, k))
+    plain = np.einsum("bij,bj->bi", np.linalg.pinv(np.swapaxes(matrix, -1, -2)), observed)
+    reproduced = np.abs(np.einsum("bi,bij->bj", plain, matrix) - observed).max(axis=1) <= 1e-9
+    return plain, reproduced
+
+
+def valid_shares(shares: np.ndarray) -> np.ndarray:
+    """Per row: shares on the simplex (none negative, summing to 1)."""
+    return (shares >= 0).all(axis=1) & np.isclose(shares.sum(axis=1), 1)
 
 
 def log_likelihood(shares: np.ndarray, observed: np.ndarray, matrix: np.ndarray) -> np.ndarray:
@@ -213,18 +228,31 @@ def misfit(counts: np.ndarray, shares: np.ndarray, matrix: np.ndarray) -> float:
     return float(2 * np.sum(counts[seen] * np.log(counts[seen] / fitted[seen])))
 
 
-def _boundary_reason(counts: np.ndarray, shares: np.ndarray, conf: np.ndarray,
-                     classes: list[str], level: float) -> str:
-    """Why the adjustment of a period is not published, or ``""`` when it is: the fit is at
-    the simplex's edge and misses the predicted counts beyond sampling (G, 1 df, at ``level``;
-    divided by ``1 + n sum p_i^2 / m_i`` for the sampling of the ``m_i`` validation tweets)."""
-    matrix = error_matrix(conf)
+def deflated_misfit(counts: np.ndarray, shares: np.ndarray, conf: np.ndarray) -> float:
+    """The misfit G of ``shares`` to the predicted ``counts``, divided by
+    ``1 + n sum p_i^2 / m_i`` for the sampling of the ``m_i`` labelled tweets behind ``conf``;
+    0 where the shares are inside the simplex (they then reproduce the counts)."""
+    if shares.min() > 1e-6:
+        return 0.0
     n, rows = counts.sum(), np.maximum(conf.sum(axis=1), 1)
-    g = misfit(counts, shares, matrix) / (1 + n * float(np.sum(shares ** 2 / rows)))
-    critical = NormalDist().inv_cdf((1 + level) / 2) ** 2
-    if shares.min() > 1e-6 or g <= critical:
-        return ""
-    q = counts / n
+    return misfit(counts, shares, error_matrix(conf)) / (1 + n * float(np.sum(shares ** 2 / rows)))
+
+
+def _critical(level: float, df: int) -> float:
+    """The chi-square quantile at ``level`` with ``df`` degrees of freedom."""
+    if df == 1:
+        return NormalDist().inv_cdf((1 + level) / 2) ** 2
+    from scipy.stats import chi2
+
+    return float(chi2.ppf(level, df))
+
+
+def _boundary_reason(counts: np.ndarray, shares: np.ndarray, conf: np.ndarray,
+                     classes: list[str], g: float, critical: float) -> str:
+    """Why the adjustment of a period is not published: its fit, at the simplex's edge,
+    misses the predicted ``counts`` (of the tweets adjusted with ``conf``) beyond sampling."""
+    matrix = error_matrix(conf)
+    q = counts / counts.sum()
     worst = int(np.argmax(np.abs(q - shares @ matrix)))
     low, high = matrix[:, worst].min(), matrix[:, worst].max()
     bound = (f"at most {high:.0%}" if q[worst] > high else f"at least {low:.0%}"
@@ -325,9 +353,10 @@ def sentiment_index(
 
     With ``languages`` (each tweet's) and ``by_language`` (confusion counts of some languages),
     the shares are adjusted by language, each language's tweets with its own matrix and the
-    others' with ``confusion``, and combined weighted by the period's tweets per language:
-    stratified adjusted classify-and-count, unbiased where the classifier errs differently by
-    language and the mix of languages moves between periods (a pooled matrix fits one mix)."""
+    others' with ``confusion``, and combined weighted by the period's tweets per language
+    (stratified adjusted classify-and-count, :func:`_adjusted_period`): away from the edge of
+    the simplex it is unbiased where the classifier errs differently by language and the mix
+    of languages moves between periods, where a pooled matrix fits one mix only."""
     if bootstrap < 1:
         raise ValueError(f"bootstrap={bootstrap}: the index needs at least 1 bootstrap "
                          "replicate for its intervals (pipelines take [model.index] bootstrap "
@@ -362,8 +391,12 @@ def sentiment_index(
     rng = np.random.default_rng(seed)
     alpha = (1 - level) / 2
     pooled = np.eye(k, dtype=int) if confusion is None else np.asarray(confusion, dtype=np.int64)
+    # the strata draw from a stream of their own, so that the pooled matrix's draws and the
+    # raw shares' replicates are those of an index without strata
+    strata_rng = np.random.default_rng([seed, 1])
     corrections = [Correction.drawn(pooled if not name else (by_language or {})[name],
-                                    classes, bootstrap, rng if adjust else None)
+                                    classes, bootstrap,
+                                    (rng if not name else strata_rng) if adjust else None)
                    for name in names]
     rows = []
     previous: tuple[str, np.ndarray, np.ndarray] | None = None  # last published period
@@ -376,11 +409,15 @@ def sentiment_index(
             row["reason"] = (f"{n} tweet(s) < min_count {min_count}" if n else "no tweets")
             rows.append(row)
             continue
-        used = [s for s in range(len(names)) if counts[i, s].sum()]
-        drawn = {s: rng.multinomial(counts[i, s].sum(), counts[i, s] / counts[i, s].sum(),
-                                    size=bootstrap) for s in used}
         q = counts[i].sum(axis=0) / n
-        q_boot = sum(drawn.values()) / n
+        raw_draws = rng.multinomial(n, q, size=bootstrap)
+        q_boot = raw_draws / n
+        used = [s for s in range(len(names)) if counts[i, s].sum()]
+        # the adjusted replicates redraw each stratum's tweets (its count in the period fixed)
+        drawn = ({used[0]: raw_draws} if len(used) == 1 else
+                 {s: strata_rng.multinomial(counts[i, s].sum(),
+                                            counts[i, s] / counts[i, s].sum(), size=bootstrap)
+                  for s in used})
         raw_idx = q_boot[:, ip] - q_boot[:, ineg]
         row.update({"status": "ok", "reason": ""})
         raw_low, raw_high = _interval(q_boot, q, alpha)
@@ -396,17 +433,13 @@ def sentiment_index(
             rows.append(_unpublished(row, singular, "not_adjusted"))
             continue
         if adjust:
-            adjusted = [_adjusted_stratum(counts[i, s], drawn[s], corrections[s], classes, level,
-                                          _stratum_label(names, s)) for s in used]
-            reason = next((a[3] for a in adjusted if a[3]), "")
+            p_hat, p_boot, p_matrix, reason = _adjusted_period(
+                counts[i], {s: drawn[s] for s in used}, corrections, names, classes, level,
+                min_count)
             if reason:
                 row.update({"status": "adjusted_at_boundary", "reason": reason})
                 rows.append(row)
                 continue
-            weights = [counts[i, s].sum() / n for s in used]
-            p_hat, p_boot, p_matrix = (sum(w * a[j] for w, a in zip(weights, adjusted,
-                                                                     strict=True))
-                                       for j in range(3))
             row["matrix_sd"] = float(np.nanstd(p_matrix[:, ip] - p_matrix[:, ineg]))
             lost = int(np.isnan(p_boot[:, 0]).sum())
             if lost:
@@ -478,20 +511,63 @@ def _stratum_label(names: list[str], s: int) -> str:
     return f"{names[s]} tweets" if names[s] else "tweets in languages without their own matrix"
 
 
-def _adjusted_stratum(counts: np.ndarray, drawn: np.ndarray, corr: Correction,
-                      classes: list[str], level: float, label: str
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
-    """One stratum of a period adjusted: its shares, their bootstrap replicates (tweets and
-    matrix redrawn), the replicates with the matrix alone redrawn, and why it is not
-    published (at the simplex's edge beyond sampling) or ``""``."""
+def _adjusted_period(counts: np.ndarray, drawn: dict[int, np.ndarray],
+                     corrections: list[Correction], names: list[str], classes: list[str],
+                     level: float, min_count: int
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """A period adjusted: its shares, their bootstrap replicates (tweets and matrices
+    redrawn), the replicates with the matrices alone redrawn, and why it is not published
+    (``""`` when it is). ``counts`` holds the period's predicted classes per stratum and
+    ``drawn`` their bootstrap draws (strata with tweets only).
+
+    With one stratum this is the maximum-likelihood shares on the simplex. With several, the
+    plain solutions of the strata (``M_s^T p_s = q_s``, unconstrained) are averaged, weighted
+    by the strata's tweets: where that average is a valid set of shares it is taken as it is,
+    which keeps it unbiased however few tweets a stratum has (maximum likelihood in each
+    stratum on its own would clip a small stratum's shares to the simplex, and the clipping
+    biases add up); elsewhere the strata's maximum-likelihood shares are averaged. The period
+    is not published when the strata whose maximum-likelihood shares are at the simplex's edge
+    miss their predicted counts beyond sampling (their deflated G summed, one degree of
+    freedom each); a stratum of fewer than ``min_count`` tweets takes no part in that test
+    (a dozen tweets of one language would otherwise withhold a period of thousands)."""
+    used = sorted(drawn)
     n = counts.sum()
-    q = counts / n
-    p_hat = adjusted_shares(q, corr.matrix)[0]
-    reason = _boundary_reason(counts, p_hat, corr.conf, classes, level)
-    if reason and label:
-        reason = f"{label}: {reason}"
-    p_boot = adjusted_shares(drawn / n, corr.boot)
-    p_matrix = adjusted_shares(np.broadcast_to(q, drawn.shape), corr.boot)
+    weights = {s: counts[s].sum() / n for s in used}
+    observed = {s: counts[s] / counts[s].sum() for s in used}
+
+    def combine(rows: dict[int, np.ndarray], matrices: dict[int, np.ndarray]) -> np.ndarray:
+        """The combined shares of each row of the strata's observed shares."""
+        if len(used) == 1:
+            (s,) = used
+            return adjusted_shares(rows[s], matrices[s])
+        solved = {s: plain_shares(rows[s], matrices[s]) for s in used}
+        shares = sum(weights[s] * solved[s][0] for s in used)
+        plain = valid_shares(shares) & np.logical_and.reduce([solved[s][1] for s in used])
+        rest = ~plain
+        if rest.any():
+            shares[rest] = sum(weights[s] * adjusted_shares(
+                rows[s][rest], matrices[s][rest] if matrices[s].ndim == 3 else matrices[s])
+                for s in used)
+        return shares
+
+    point = {s: corrections[s].matrix for s in used}
+    boot = {s: corrections[s].boot for s in used}
+    p_hat = combine({s: observed[s][None, :] for s in used}, point)[0]
+    p_boot = combine({s: drawn[s] / counts[s].sum() for s in used}, boot)
+    p_matrix = combine({s: np.broadcast_to(observed[s], drawn[s].shape) for s in used}, boot)
+    fits = {s: adjusted_shares(observed[s], point[s])[0] for s in used}
+    edge = [s for s in used if fits[s].min() <= 1e-6
+            and (len(used) == 1 or counts[s].sum() >= min_count)]
+    reason = ""
+    if edge:
+        g = {s: deflated_misfit(counts[s], fits[s], corrections[s].conf) for s in edge}
+        total, critical = sum(g.values()), _critical(level, len(edge))
+        if total > critical:
+            worst = max(edge, key=lambda s: g[s])
+            reason = _boundary_reason(counts[worst], fits[worst], corrections[worst].conf,
+                                      classes, total, critical)
+            label = _stratum_label(names, worst)
+            reason = f"{label}: {reason}" if label else reason
     return p_hat, p_boot, p_matrix, reason
 
 

@@ -183,12 +183,23 @@ def language_mix_note(stream: pd.Series, reference: dict[str, int] | None) -> st
             "matrix), or label some tweets of the stream and give them as confusion_sample")
 
 
-def language_drift_note(periods: pd.Series, languages: pd.Series, min_count: int
-                        ) -> str | None:
+DRIFT_ADVICE = {
+    "pooled": ("the stream's mix of languages", "set [model.index] confusion_by = 'language' "
+               "(each language's own matrix)"),
+    "language": ("the mix of the languages adjusted with the pooled matrix",
+                 "label tweets of each of them (at least 30 per class) and give them as "
+                 "confusion_sample, so that each gets its own matrix"),
+}
+"""What the drift warning is about and its advice, by ``confusion_by``."""
+
+
+def language_drift_note(periods: pd.Series, languages: pd.Series, min_count: int,
+                        confusion_by: str = "pooled") -> str | None:
     """The warning on a stream whose mix of languages moves between the periods of the index
     (by more than :data:`LANGUAGE_MIX_DISTANCE` between two periods of ``min_count`` tweets or
     more): with one pooled confusion matrix, where the classifier errs differently by
-    language, a change of languages reads as a change of opinion."""
+    language, a change of languages reads as a change of opinion. With ``confusion_by =
+    "language"``, give only the tweets adjusted with the pooled matrix."""
     mix = pd.crosstab(pd.Series(periods.to_numpy()), pd.Series(languages.astype(str).to_numpy()))
     mix = mix[mix.sum(axis=1) >= min_count]
     if len(mix) < 2:
@@ -201,12 +212,12 @@ def language_drift_note(periods: pd.Series, languages: pd.Series, min_count: int
         return None
     lang = shares.columns[int(np.argmax(np.abs(shares.iloc[a] - shares.iloc[b]).to_numpy()))]
     first, second = sorted((a, b), key=lambda i: shares.index[i])
-    return (f"the stream's mix of languages moves between periods ({lang} "
+    what, advice = DRIFT_ADVICE[confusion_by]
+    return (f"{what} moves between periods ({lang} "
             f"{shares.iloc[first][lang]:.0%} in {shares.index[first]}, "
             f"{shares.iloc[second][lang]:.0%} in {shares.index[second]}): with one pooled "
             "confusion matrix, where the classifier errs differently by language, a change of "
-            "languages reads as a change of opinion; set [model.index] confusion_by = "
-            "'language' (each language's own matrix)")
+            f"languages reads as a change of opinion; {advice}")
 
 
 def check_label_spellings(*datasets: Dataset | None) -> None:
@@ -280,11 +291,13 @@ class IndexingModel(Model):
         own: dict[str, np.ndarray] = {}
         if p.adjust and p.confusion_by == "language":
             own = self._own_matrices(by_language, source, predicted, notes)
-        elif p.adjust and "language" in predicted.columns:
-            mix_notes = [language_drift_note(period_of(frame["created_at"], p.period,
-                                                       p.timezone),
-                                             predicted["language"], p.min_count)]
-            if not policy.get("confusion_sample"):
+        if p.adjust and "language" in predicted.columns:
+            langs = pd.Series(predicted["language"].astype(str).to_numpy())
+            periods = pd.Series(period_of(frame["created_at"], p.period, p.timezone).to_numpy())
+            pooled = ~langs.isin(list(own)).to_numpy()
+            mix_notes = [language_drift_note(periods[pooled], langs[pooled], p.min_count,
+                                             p.confusion_by)]
+            if p.confusion_by == "pooled" and not policy.get("confusion_sample"):
                 mix_notes.append(language_mix_note(predicted["language"],
                                                    self.state.get("confusion_languages")))
             notes += [note for note in mix_notes if note]
@@ -388,12 +401,19 @@ class IndexingModel(Model):
                 "mlstat-twitter); retrain it, give a labelled sample of the stream as "
                 "confusion_sample, or set confusion_by = 'pooled'")
         own, why = own_matrices(by_language, self.classes_ or [], where)
-        stream = set(predicted["language"].astype(str))
+        languages = predicted["language"].astype(str)
+        stream = set(languages)
         notes += [note for lang, note in why if lang in stream]
         unlabelled = sorted(stream - set(by_language) - {UNKNOWN_LANGUAGE})
         if unlabelled:
-            notes.append(f"language(s) {', '.join(unlabelled[:8])}: no labelled tweets in the "
-                         f"{where}; their tweets are adjusted with the pooled confusion matrix")
+            more = f" and {len(unlabelled) - 8} more" if len(unlabelled) > 8 else ""
+            notes.append(f"language(s) {', '.join(unlabelled[:8])}{more}: no labelled tweets "
+                         f"in the {where}; their tweets are adjusted with the pooled confusion "
+                         "matrix")
+        unknown = int((languages == UNKNOWN_LANGUAGE).sum())
+        if unknown:
+            notes.append(f"{unknown} tweet(s) of undetermined language ({UNKNOWN_LANGUAGE}) are "
+                         "adjusted with the pooled confusion matrix")
         return {lang: m for lang, m in own.items() if lang in stream}
 
     def _index_confusion(self, policy: dict[str, Any], notes: list[str]

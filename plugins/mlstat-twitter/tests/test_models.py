@@ -520,36 +520,62 @@ def test_a_mix_of_languages_that_moves_between_periods_is_warned_about(fitted, t
         "language, a change of languages reads as a change of opinion; set [model.index] "
         "confusion_by = 'language' (each language's own matrix)"]
     assert moves(IndexParams(period="month", bootstrap=50, confusion_by="language")) == []
+    # by language, but neither language has labelled tweets enough for its own matrix: both
+    # are adjusted with the pooled one, and the move still matters
+    import copy
+
+    thin = copy.copy(fitted)
+    thin.state = {**fitted.state, "confusion_by_language": {
+        lang: (np.asarray(m) // 10).tolist()
+        for lang, m in fitted.state["confusion_by_language"].items()}}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        thin.index_stream(path, tmp_path, {}, IndexParams(period="month", bootstrap=50,
+                                                          confusion_by="language"))
+    assert [str(w.message) for w in caught if "moves between periods" in str(w.message)] == [
+        "the mix of the languages adjusted with the pooled matrix moves between periods (en "
+        "100% in 2024-01, 0% in 2024-02): with one pooled confusion matrix, where the "
+        "classifier errs differently by language, a change of languages reads as a change of "
+        "opinion; label tweets of each of them (at least 30 per class) and give them as "
+        "confusion_sample, so that each gets its own matrix"]
     stream["language"] = ["en", "fr"] * 60
     stream.to_csv(path, index=False)
     assert moves(IndexParams(period="month", bootstrap=50)) == []
 
 
-def test_each_languages_index_is_written_and_adds_up_to_the_streams(fitted, tmp_path: Path
-                                                                     ) -> None:
-    """With confusion_by = "language" the index of each language is written too (English with
-    its own matrix, German with the pooled one); the stream's adjusted index is their average
-    weighted by the tweets of each language, and the report plots one line per language."""
+def test_each_languages_index_is_written_and_adds_up_to_the_streams(
+        fitted, small_parts, tmp_path: Path) -> None:
+    """With confusion_by = "language" the index of each language is written too (English and
+    French with their own matrices, German with the pooled one); where each language's shares
+    are inside (0, 1) the stream's adjusted index is their average weighted by the tweets of
+    each language, and the report plots one line per language."""
     from mlstat_twitter.indicators import SentimentIndexIndicator
     from mlstat_twitter.params import IndexIndicatorParams
 
     from mlstat_core.components import AssessContext
     from mlstat_core.tasks import TEXT_CLASSIFICATION
 
+    test = small_parts[2].frame
+    stream = pd.DataFrame({"id": [str(i) for i in range(len(test))],
+                           "text": test["text"].to_numpy(),
+                           "language": test["language"].to_numpy(),
+                           "created_at": "2024-01-15T10:00:00Z"})
     path = tmp_path / "stream.csv"
-    _small_stream(language=["de" if i % 4 == 0 else "en" for i in range(120)]).to_csv(
-        path, index=False)
+    stream.to_csv(path, index=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         files = fitted.index_stream(path, tmp_path, {}, IndexParams(
             period="month", min_count=1, bootstrap=50, confusion_by="language"))
     whole = pd.read_csv(files[0])
     each = pd.read_csv(files[3]).set_index("language")
-    assert each["confusion"].to_dict() == {"de": "pooled", "en": "language"}
+    assert each["confusion"].to_dict() == {"en": "language", "fr": "language"}
     assert (whole["status"] == "ok").all() and (each["status"] == "ok").all()
+    shares = each[["share_negative", "share_neutral", "share_positive"]].to_numpy()
+    assert ((shares > 0) & (shares < 1)).all()
+    n = each["n"]
     assert whole["index"].iloc[0] == pytest.approx(
-        (30 * each.loc["de", "index"] + 90 * each.loc["en", "index"]) / 120, abs=1e-9)
-    assert (each["n"].sum(), whole["n"].iloc[0]) == (120, 120)
+        (n * each["index"]).sum() / n.sum(), abs=1e-9)
+    assert n.sum() == whole["n"].iloc[0] > 150  # a few duplicates dropped
     ctx = AssessContext(task=TEXT_CLASSIFICATION, model=None, train=None, test=None,
                         predictions=pd.DataFrame(), outputs=files)
     latest = SentimentIndexIndicator(IndexIndicatorParams()).compute(ctx)[0]
@@ -557,4 +583,20 @@ def test_each_languages_index_is_written_and_adds_up_to_the_streams(fitted, tmp_
         "Sentiment index (share positive - share negative)",
         "Sentiment index by language (adjusted)"]
     assert [s["label"] for s in latest.plots[1].data["series"]] == [
-        "de (pooled matrix)", "en (language matrix)"]
+        "en (language matrix)", "fr (language matrix)"]
+
+
+def test_languages_adjusted_with_the_pooled_matrix_are_all_named(fitted) -> None:
+    """Twelve languages without labelled tweets are named (eight, and how many more), and
+    tweets of undetermined language are said to use the pooled matrix too."""
+    langs = ["ar", "da", "el", "es", "fi", "it", "ja", "ko", "nl", "pl", "pt", "sv"]
+    predicted = pd.DataFrame({"language": [*langs, "en", "und", "und"]})
+    notes: list[str] = []
+    own = fitted._own_matrices(fitted.state["confusion_by_language"], "validation", predicted,
+                               notes)
+    assert set(own) == {"en"}
+    assert notes == [
+        "language(s) ar, da, el, es, fi, it, ja, ko and 4 more: no labelled tweets in the "
+        "validation; their tweets are adjusted with the pooled confusion matrix",
+        "2 tweet(s) of undetermined language (und) are adjusted with the pooled confusion "
+        "matrix"]

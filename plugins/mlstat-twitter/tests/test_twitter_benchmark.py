@@ -91,7 +91,8 @@ def test_the_language_matrix_simulation_writes_both_methods(tmp_path: Path) -> N
                                                 "--out", str(out)]) == 0
     results = json.loads(out.read_text())["results"]
     assert set(results) == {"mix_moves_same_opinion", "mix_moves_opinions_differ",
-                            "mix_as_validation", "mix_moves_500_tweets"}
+                            "mix_as_validation", "mix_moves_500_tweets",
+                            "small_groups_5pct_negative"}
     for figures in results.values():
         assert set(figures) == {"pooled", "language"}
         assert figures["language"]["day1_published"] == 1.0
