@@ -27,6 +27,7 @@ from mlstat_imagery.features import check_indices, feature_names, feature_stack
 from mlstat_imagery.params import LandsatNcParams, SceneParams
 from mlstat_imagery.scene import (
     SceneInfo,
+    StoredScalingWarning,
     ZeroFillWarning,
     declares_nodata,
     gather_by_tile,
@@ -36,6 +37,8 @@ from mlstat_imagery.scene import (
     polygon_pixels,
     read_vector,
     read_window,
+    scaling_warning,
+    stored_scaling,
 )
 
 UNUSABLE_POINTS_SHARE = 0.10
@@ -88,6 +91,11 @@ class SceneLoader(Loader):
         info = open_scene(directory, p.band_pattern, list(p.bands))
         info.scale, info.offset = p.scale, p.offset
         notes = info.notes
+        scaling = scaling_warning(stored_scaling(info), p.scale, p.offset,
+                                  bool({"scale", "offset"} & p.model_fields_set))
+        if scaling:
+            notes.append(scaling)
+            warnings.warn(scaling, StoredScalingWarning, stacklevel=2)
         sources = sorted({Path(f) for f in info.files.values()})
         classes = {int(k): v for k, v in p.classes.items()}
         counts: dict[str, Any] = {}

@@ -205,6 +205,48 @@ def open_scene(directory: Path, pattern: str, bands: list[str]) -> SceneInfo:
         nodata=nodata, notes=notes)
 
 
+def stored_scaling(info: SceneInfo) -> dict[str, tuple[float, float]]:
+    """The scale and offset that band files declare for their bands (GDAL metadata, as
+    ``gdal_edit.py -scale -offset`` writes them), for the bands that declare other than 1
+    and 0."""
+    import rasterio
+
+    order = file_band_names(Path(info.files[info.bands[0]]), info.bands) \
+        if info.multiband else None
+    found: dict[str, tuple[float, float]] = {}
+    for band, path in info.files.items():
+        with rasterio.open(path) as src:
+            index = order.index(band) if order is not None else 0
+            scale, offset = float(src.scales[index]), float(src.offsets[index])
+        if (scale, offset) != (1.0, 0.0):
+            found[band] = (scale, offset)
+    return found
+
+
+def scaling_warning(declared: dict[str, tuple[float, float]], scale: float, offset: float,
+                    given: bool) -> str | None:
+    """Why the loader's ``scale`` and ``offset`` may not read the bands as their files say:
+    the files declare a scale or offset and the pipeline sets none (values read as stored),
+    or sets others. None when they agree, when no file declares any, or when the pipeline
+    asks for the stored values (``scale = 1`` set)."""
+    differ = {b: v for b, v in declared.items() if v != (scale, offset)}
+    if not differ or (given and (scale, offset) == (1.0, 0.0)):  # stored values asked for
+        return None
+    shown = "; ".join(f"band {b}: scale {s:g}, offset {o:g}" for b, (s, o) in
+                      list(differ.items())[:3])
+    more = f"; {len(differ) - 3} more band(s)" if len(differ) > 3 else ""
+    if not given:
+        (s, o), *_ = differ.values()
+        return (f"the band files declare a scale and offset for their stored values (GDAL "
+                f"metadata; {shown}{more}), and [loader] sets none, so the values are read as "
+                "stored and indices such as NDVI are computed on stored numbers, not "
+                f"reflectance; set [loader] scale = {s:g} and offset = {o:g} to read them as "
+                "the files say, or scale = 1 to keep the stored values and silence this")
+    return (f"the band files declare another scale or offset than [loader] scale = {scale:g}, "
+            f"offset = {offset:g} ({shown}{more}); the loader's are applied: check which "
+            "is right for these files")
+
+
 def _grid_notes(files: dict[str, Path], crs: Any, res: tuple[float, float],
                 first: str) -> list[str]:
     """Plain-language notes on band files whose CRS or resolution differ from the scene grid
@@ -629,6 +671,10 @@ def class_codes(frame: Any, field_name: str, setting: str, path: Path, what: str
                         f"`{setting}` in [loader]): give each of them its class code, or "
                         f"delete them from {path.name}")
     return codes.to_numpy()
+
+
+class StoredScalingWarning(UserWarning):
+    """Band files declare a scale or offset that the loader's settings do not apply."""
 
 
 class ZeroFillWarning(UserWarning):

@@ -332,3 +332,61 @@ def test_stored_values_with_a_scale_and_offset_are_read_as_reflectance(
                            ).load(folder).frame
     for column in ("band_40", "ndvi", "ndbi"):
         assert np.allclose(read[column], expected[column], equal_nan=True, atol=1e-4), column
+
+
+def test_a_scale_and_offset_declared_in_the_band_files_are_not_ignored(
+        crop_dir: Path, tmp_path: Path) -> None:
+    """Band files that declare a scale and offset (GDAL metadata, `gdal_edit.py -scale
+    -offset`) were read as stored without a word, so NDVI was computed on stored numbers. The
+    loader now says which settings read them as the files say; set so, or scale = 1 asked
+    for explicitly, it is quiet; settings other than the files' are pointed out."""
+    import warnings
+
+    import rasterio
+    from mlstat_imagery.scene import StoredScalingWarning
+
+    folder = _copy(crop_dir, tmp_path / "scene")
+    for band in BANDS:
+        with rasterio.open(folder / f"lsat7_2000_{band}.tif", "r+") as dst:
+            dst.scales, dst.offsets = (0.5,), (-50.0,)
+
+    def scaling(**settings: float) -> list[str]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            LandsatNcLoader(LandsatNcParams(directory=str(folder), **settings)).load(folder)
+        return [str(w.message) for w in caught if w.category is StoredScalingWarning]
+
+    (unset,) = scaling()
+    assert unset.startswith("the band files declare a scale and offset for their stored "
+                            "values (GDAL metadata; band 10: scale 0.5, offset -50; band 20: "
+                            "scale 0.5, offset -50; band 30: scale 0.5, offset -50; 2 more "
+                            "band(s)), and [loader] sets none")
+    assert "set [loader] scale = 0.5 and offset = -50 to read them as the files say" in unset
+    assert scaling(scale=0.5, offset=-50) == []
+    assert scaling(scale=1) == []
+    (other,) = scaling(scale=0.25)
+    assert other.startswith("the band files declare another scale or offset than [loader] "
+                            "scale = 0.25, offset = 0 (band 10: scale 0.5, offset -50;")
+
+
+def test_a_multiband_files_declared_scale_is_read_band_by_band(crop_dir: Path,
+                                                               tmp_path: Path) -> None:
+    """In a stack the scale and offset are declared per band, found by the band's name."""
+    import warnings
+
+    import rasterio
+    from mlstat_imagery.scene import StoredScalingWarning
+
+    folder = _copy(crop_dir, tmp_path / "scene")
+    _stack(crop_dir, folder / "scene.tif", BANDS[::-1], [f"B{b}" for b in BANDS[::-1]])
+    with rasterio.open(folder / "scene.tif", "r+") as dst:  # only the file's last band, B10
+        dst.scales, dst.offsets = (1, 1, 1, 1, 2), (0, 0, 0, 0, 0)
+    named = [f"b{b}" for b in BANDS]
+    roles = {role: f"b{band}" for role, band in LANDSAT7_ROLES.items() if band in BANDS}
+    params = LandsatNcParams(directory=str(folder), band_pattern="scene.tif", bands=named,
+                             band_roles=roles, indices=["ndvi"])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        LandsatNcLoader(params).load(folder)
+    (message,) = [str(w.message) for w in caught if w.category is StoredScalingWarning]
+    assert "(GDAL metadata; band b10: scale 2, offset 0)" in message
