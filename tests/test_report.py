@@ -975,3 +975,17 @@ def test_the_first_screen_names_the_dimensions_the_run_did_not_assess(html) -> N
         assert f'<a href="#dimension-{dimension}">' in box[1].split("</div>", 1)[0]
     assert 'href="#dimension-accuracy"' not in box[1].split("</div>", 1)[0]
     assert "dimensions without a computed figure" not in header_of(html)
+
+
+def test_a_value_between_two_gaps_is_marked_on_a_long_line() -> None:
+    """A line of more than 30 points is marked every few points; a value with a gap (None) on
+    each side draws no line, so without its own marker it did not show at all (a language
+    published in one month between unpublished ones)."""
+    from mlstat_core.report.plots import marked_points
+
+    y: list[float | None] = [0.1] * 40
+    y[5:8] = [None, 0.2, None]
+    marked = marked_points(y)
+    assert 6 in marked and 5 not in marked and 7 not in marked
+    assert 40 in marked_points([*[0.1] * 39, None, 0.3])  # the last point, alone
+    assert marked_points([0.1] * 10) == list(range(10))

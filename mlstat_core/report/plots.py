@@ -129,6 +129,18 @@ def _ranges(ax: Any, data: dict[str, Any]) -> None:
         ax.set_ylim(*data["y_range"])
 
 
+def marked_points(y: list[Any]) -> list[int]:
+    """The points of a line that get a marker: all of up to 30, else about
+    :data:`MARKS_PER_LINE` evenly spaced, and always a value between two gaps (None), which
+    draws no line and would otherwise not show at all."""
+    present = [v is not None and not (isinstance(v, float) and np.isnan(v)) for v in y]
+    n = len(present)
+    step = 1 if n <= 30 else max(1, n // MARKS_PER_LINE)
+    alone = {i for i in range(n) if present[i] and (i == 0 or not present[i - 1])
+             and (i == n - 1 or not present[i + 1])}
+    return sorted(set(range(0, n, step)) | alone)
+
+
 def _line(data: dict[str, Any]) -> Any:
     fig = _figure(6.4, 4.2)
     ax = fig.add_subplot()
@@ -136,11 +148,10 @@ def _line(data: dict[str, Any]) -> Any:
     if isinstance(series, dict):
         series = [{"label": k, **v} for k, v in series.items()]
     for i, s in enumerate(series):
-        points = len(s["x"])
         ax.plot(s["x"], s["y"], linestyle=LINESTYLES[i % len(LINESTYLES)][0],
                 marker=MARKERS[i % len(MARKERS)][0], markersize=4, linewidth=1.8,
-                markevery=1 if points <= 30 else max(1, points // MARKS_PER_LINE),
-                color=PALETTE[i % len(PALETTE)], label=s.get("label"))
+                markevery=marked_points(s["y"]), color=PALETTE[i % len(PALETTE)],
+                label=s.get("label"))
     if data.get("diagonal"):
         ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect")
     for h in data.get("hlines") or []:

@@ -95,19 +95,24 @@ def check_encoding(encoding: str) -> None:
         raise MlstatError(f"--encoding {encoding}: {exc}") from None
 
 
-def check_index_output(input_path: str | Path, output: str | Path) -> None:
+def check_index_output(input_path: str | Path, output: str | Path,
+                       sample: str | Path | None = None) -> None:
     """Refuse an output that is not a CSV file, or whose files would replace the tweet file
-    read or a file of a run folder (as ``mlstat predict`` refuses for its output)."""
+    read, the labelled ``sample`` (``--confusion-sample``) or a file of a run folder (as
+    ``mlstat predict`` refuses for its output)."""
     from mlstat_core.predict import check_output
 
     if Path(output).suffix.lower() != ".csv":
         raise MlstatError(f"--output {output}: the index is written as CSV; give a "
                           "file name ending in .csv")
     main_file, *companions = index_files(output)
-    check_output(input_path, main_file)
+    read = [input_path, *([sample] if sample else [])]
+    for source in read:
+        check_output(source, main_file)
     for companion in companions:
         try:
-            check_output(input_path, companion)
+            for source in read:
+                check_output(source, companion)
         except DataError as exc:
             raise DataError(f"{exc} (--output {output} also writes {companions[0].name}, "
                             f"{companions[1].name} and, with --confusion-by language, "
@@ -156,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.confusion_sample:
             check_input(args.confusion_sample, "--confusion-sample")
         check_encoding(args.encoding)
-        check_index_output(args.input, args.output)
+        check_index_output(args.input, args.output, args.confusion_sample)
         folder, model, _factory, _steps = load_model(args.run_dir)
         inner = getattr(model, "inner", model)
         if not isinstance(inner, IndexingModel):

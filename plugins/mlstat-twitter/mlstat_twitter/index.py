@@ -248,9 +248,10 @@ def _critical(level: float, df: int) -> float:
 
 
 def _boundary_reason(counts: np.ndarray, shares: np.ndarray, conf: np.ndarray,
-                     classes: list[str], g: float, critical: float) -> str:
+                     classes: list[str], fit: str) -> str:
     """Why the adjustment of a period is not published: its fit, at the simplex's edge,
-    misses the predicted ``counts`` (of the tweets adjusted with ``conf``) beyond sampling."""
+    misses the predicted ``counts`` (of the tweets adjusted with ``conf``) beyond sampling
+    (``fit`` says by how much)."""
     matrix = error_matrix(conf)
     q = counts / counts.sum()
     worst = int(np.argmax(np.abs(q - shares @ matrix)))
@@ -259,7 +260,7 @@ def _boundary_reason(counts: np.ndarray, shares: np.ndarray, conf: np.ndarray,
              if q[worst] < low else "no valid mix")
     return (f"predicted {classes[worst]} share {q[worst]:.0%} is out of reach of the "
             f"validation confusion matrix ({bound} of a class is predicted {classes[worst]}; "
-            f"fit G = {g:.1f} > {critical:.2f}): the classifier errs differently on these "
+            f"{fit}): the classifier errs differently on these "
             "tweets; label some of them to estimate the matrix")
 
 
@@ -483,7 +484,8 @@ def indexes_by_language(timestamps: pd.Series, predictions: pd.Series, languages
                         skip: set[str], seed: int = 0, **settings: Any) -> pd.DataFrame:
     """The index of each language's tweets on its own (``language``; languages in ``skip``
     left out), adjusted with the language's matrix where ``by_language`` has one and with the
-    pooled ``confusion`` otherwise (``confusion`` says which), in one long table."""
+    pooled ``confusion`` otherwise (``confusion`` says which: ``language``, ``pooled``, or
+    ``none`` without adjustment), in one long table."""
     stamps = pd.Series(timestamps).reset_index(drop=True)
     preds = pd.Series(predictions).reset_index(drop=True)
     langs = pd.Series(languages).astype(str).to_numpy()
@@ -496,12 +498,26 @@ def indexes_by_language(timestamps: pd.Series, predictions: pd.Series, languages
         table = sentiment_index(stamps[keep], preds[keep], classes, positive, negative,
                                 by_language[lang] if own else confusion, seed=seed + i,
                                 **settings)
-        table.insert(0, "confusion", "language" if own else "pooled")
+        matrix = ("language" if own else "pooled") if settings.get("adjust", True) else "none"
+        table.insert(0, "confusion", matrix)
         table.insert(0, "language", lang)
         parts.append(table)
     if not parts:
         return pd.DataFrame(columns=["language", "confusion", "period"])
     return pd.concat(parts, ignore_index=True)
+
+
+def _tested_at_edge(edge: list[int], tweets: dict[int, int], min_count: int) -> list[int]:
+    """The strata at the simplex's edge whose misfit is tested: with one stratum, it; with
+    several, those of ``min_count`` tweets or more, and the smaller ones too where together
+    they reach ``min_count`` (a dozen tweets of one language beside thousands do not withhold
+    a period; three languages of 25 tweets each, all out of reach, do)."""
+    if len(tweets) == 1:
+        return edge
+    small = [s for s in edge if tweets[s] < min_count]
+    if sum(tweets[s] for s in small) >= min_count:
+        return edge
+    return [s for s in edge if tweets[s] >= min_count]
 
 
 def _stratum_label(names: list[str], s: int) -> str:
@@ -556,16 +572,21 @@ def _adjusted_period(counts: np.ndarray, drawn: dict[int, np.ndarray],
     p_boot = combine({s: drawn[s] / counts[s].sum() for s in used}, boot)
     p_matrix = combine({s: np.broadcast_to(observed[s], drawn[s].shape) for s in used}, boot)
     fits = {s: adjusted_shares(observed[s], point[s])[0] for s in used}
-    edge = [s for s in used if fits[s].min() <= 1e-6
-            and (len(used) == 1 or counts[s].sum() >= min_count)]
+    edge = _tested_at_edge([s for s in used if fits[s].min() <= 1e-6],
+                           {s: int(counts[s].sum()) for s in used}, min_count)
     reason = ""
     if edge:
         g = {s: deflated_misfit(counts[s], fits[s], corrections[s].conf) for s in edge}
         total, critical = sum(g.values()), _critical(level, len(edge))
         if total > critical:
             worst = max(edge, key=lambda s: g[s])
+            fit = f"fit G = {total:.1f} > {critical:.2f}"
+            if len(edge) > 1:
+                shown = ", ".join(names[s] or "others" for s in edge)
+                fit = (f"fit G = {g[worst]:.1f}; summed over the {len(edge)} languages at the "
+                       f"edge ({shown}) G = {total:.1f} > {critical:.2f}, {len(edge)} df")
             reason = _boundary_reason(counts[worst], fits[worst], corrections[worst].conf,
-                                      classes, total, critical)
+                                      classes, fit)
             label = _stratum_label(names, worst)
             reason = f"{label}: {reason}" if label else reason
     return p_hat, p_boot, p_matrix, reason

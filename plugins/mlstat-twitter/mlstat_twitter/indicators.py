@@ -180,23 +180,37 @@ class SentimentIndexIndicator(Indicator):
         return results
 
 
+PLOTTED_LANGUAGES = 8
+"""The languages with the most tweets that the by-language plot shows (line styles repeat
+beyond a dozen, and a crowded plot is unreadable)."""
+
+
 def _language_plot(path: Path, outputs: list[Any]) -> list[Plot]:
-    """The adjusted index of each language (``confusion_by = "language"``), published periods
-    only, as one line per language; nothing where the run wrote no such file."""
+    """The index of each language (``confusion_by = "language"``), published periods only,
+    one line per language, the :data:`PLOTTED_LANGUAGES` with the most tweets; nothing where
+    the run wrote no such file or no language has a published period."""
     if path not in [Path(f) for f in outputs]:
         return []
-    table = pd.read_csv(path, dtype={"language": str, "period": str})
-    series = []
-    for lang, part in table.groupby("language", sort=True):
-        ok = part["status"] == "ok"
-        if ok.any():
-            series.append({"label": f"{lang} ({part['confusion'].iloc[0]} matrix)",
-                           "x": [_decimal_year(s) for s in part["start"]],
-                           "y": [round(float(v), 4) if keep else None
-                                 for v, keep in zip(part["index"], ok, strict=True)]})
-    if not series:
+    table = pd.read_csv(path, dtype={"language": str, "period": str, "confusion": str})
+    published = table[table["status"] == "ok"]
+    if published.empty:
         return []
-    return [Plot("Sentiment index by language (adjusted)", "line",
+    tweets = table.groupby("language")["n"].sum()
+    ranked = sorted(published["language"].unique(), key=lambda g: (-tweets[g], g))
+    adjusted = bool((table["confusion"] != "none").any())
+    series = []
+    for lang in sorted(ranked[:PLOTTED_LANGUAGES]):
+        part = table[table["language"] == lang]
+        ok = part["status"] == "ok"
+        matrix = part["confusion"].iloc[0]
+        series.append({"label": f"{lang} ({matrix} matrix)" if adjusted else lang,
+                       "x": [_decimal_year(s) for s in part["start"]],
+                       "y": [round(float(v), 4) if keep else None
+                             for v, keep in zip(part["index"], ok, strict=True)]})
+    title = "Sentiment index by language" + (" (adjusted)" if adjusted else " (raw)")
+    if len(ranked) > PLOTTED_LANGUAGES:
+        title += f": the {PLOTTED_LANGUAGES} of {len(ranked)} languages with the most tweets"
+    return [Plot(title, "line",
                  {"series": series, "x_label": "year", "y_label": "index", "y_range": [-1, 1],
                   "hlines": [{"y": 0.0, "label": "balance"}]})]
 

@@ -276,10 +276,13 @@ class IndexingModel(Model):
 
     def index_stream(self, path: Path, directory: Path, policy: dict[str, Any] | None = None,
                      index: Any = None, name: str | None = None) -> list[Path]:
-        """Score a tweet file, write the index (CSV), what it rests on (JSON) and the tweets'
-        predictions. In a run's outputs they are ``sentiment_index.csv``, ``.json`` and
-        ``stream_predictions.csv``; given ``name`` (``week.csv``), ``week.csv``, ``week.json``
-        and ``week_predictions.csv``, so that no other file in ``directory`` is touched.
+        """Score a tweet file, write the index (CSV), what it rests on (JSON), the tweets'
+        predictions and, with ``confusion_by = "language"``, the index of each language. In a
+        run's outputs they are ``sentiment_index.csv``, ``.json``, ``stream_predictions.csv``
+        and ``sentiment_index_by_language.csv``; given ``name`` (``week.csv``), ``week.csv``,
+        ``week.json``, ``week_predictions.csv`` and ``week_by_language.csv`` (removed, where
+        an earlier index left it, when this one is pooled), so that no other file in
+        ``directory`` is touched.
         ``policy`` holds the loader's stream settings (``format``, ``retweets``, column names,
         ``encoding`` and ``encoding_option``, the option that sets it, for messages)."""
         policy = policy or {}
@@ -295,6 +298,8 @@ class IndexingModel(Model):
             langs = pd.Series(predicted["language"].astype(str).to_numpy())
             periods = pd.Series(period_of(frame["created_at"], p.period, p.timezone).to_numpy())
             pooled = ~langs.isin(list(own)).to_numpy()
+            if p.confusion_by == "language":  # no labelling gives undetermined tweets a matrix
+                pooled &= (langs != UNKNOWN_LANGUAGE).to_numpy()
             mix_notes = [language_drift_note(periods[pooled], langs[pooled], p.min_count,
                                              p.confusion_by)]
             if p.confusion_by == "pooled" and not policy.get("confusion_sample"):
@@ -324,6 +329,8 @@ class IndexingModel(Model):
                 adjust=p.adjust, bootstrap=p.bootstrap, level=p.level, timezone=p.timezone)
             atomic_write_text(out_languages, per_language.to_csv(index=False))
             written.append(out_languages)
+        else:  # an index by language written here before would sit beside this one as its own
+            out_languages.unlink(missing_ok=True)
         scored_out = pd.DataFrame({"id": frame["id"].astype(str),
                                    "created_at": frame["created_at"].astype(str),
                                    "prediction": predicted["prediction"].to_numpy(),

@@ -20,6 +20,7 @@ def run_dir(tmp_path: Path) -> Path:
     ("week.csv", "week.csv"),                 # the index itself
     ("week.json", "week.csv"),                # its .json companion
     ("week_predictions.csv", "week.csv"),     # its predictions companion
+    ("week_by_language.csv", "week.csv"),     # its by-language companion
 ])
 def test_index_never_overwrites_the_tweet_file(tmp_path: Path, run_dir: Path, given: str,
                                                output: str, capsys) -> None:
@@ -30,6 +31,21 @@ def test_index_never_overwrites_the_tweet_file(tmp_path: Path, run_dir: Path, gi
     assert tweets.read_text() == TWEETS
     assert "is the input file" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == [given]
+
+
+def test_index_never_overwrites_the_labelled_sample(tmp_path: Path, run_dir: Path,
+                                                    capsys) -> None:
+    """The labelled sample of --confusion-sample is read like the input: an --output whose
+    files would replace it is refused before anything is read or written."""
+    tweets, sample = tmp_path / "tweets.csv", tmp_path / "week_by_language.csv"
+    tweets.write_text(TWEETS)
+    sample.write_text(TWEETS)
+    code = index_main([str(run_dir), "--input", str(tweets), "--confusion-sample", str(sample),
+                       "--output", str(tmp_path / "week.csv")])
+    assert code == 2
+    assert f"is the input file {sample}" in capsys.readouterr().err
+    assert sample.read_text() == TWEETS
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tweets.csv", "week_by_language.csv"]
 
 
 def test_index_never_writes_into_a_run_folder(tmp_path: Path, run_dir: Path, capsys) -> None:

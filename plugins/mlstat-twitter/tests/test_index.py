@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from mlstat_twitter.index import (
     adjusted_shares,
+    deflated_misfit,
     error_matrix,
     log_likelihood,
     optimality_gap,
@@ -612,3 +613,68 @@ def test_a_language_out_of_reach_of_its_matrix_is_named() -> None:
     assert out["status"].iloc[0] == "adjusted_at_boundary"
     assert out["reason"].iloc[0].startswith("B tweets: predicted neutral share 100% is out of "
                                             "reach")
+
+
+def _one_day(predicted: dict[str, list[int]]) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """One day of tweets: for each language, how many are predicted negative, neutral and
+    positive."""
+    preds, langs = [], []
+    for lang, counts in predicted.items():
+        for c, count in zip(CLASSES, counts, strict=True):
+            preds += [c] * count
+            langs += [lang] * count
+    stamps = pd.Series([pd.Timestamp("2024-03-01", tz="UTC")] * len(preds))
+    return stamps, pd.Series(preds), pd.Series(langs)
+
+
+def _by_language(predicted: dict[str, list[int]], matrices: dict[str, np.ndarray],
+                 **settings: object) -> pd.Series:
+    ts, preds, langs = _one_day(predicted)
+    return sentiment_index(ts, preds, CLASSES, "positive", "negative", sum(matrices.values()),
+                           period="day", bootstrap=100, languages=langs, by_language=matrices,
+                           **settings).iloc[0]
+
+
+def test_a_small_languages_unclipped_shares_enter_the_average() -> None:
+    """20 tweets of B all predicted neutral (out of reach of B's matrix: its plain shares are
+    -0.53, 2.67, -1.13) beside 1,000 of A: the average of the plain solutions is valid and is
+    the estimate, unbiased; clipping B's shares to the simplex first moves the index by 0.012,
+    a bias that adds up over small languages."""
+    plain_b = np.linalg.solve(error_matrix(WEAK_B).T, [0.0, 1.0, 0.0])
+    expected = (1000 * np.array([0.2, 0.5, 0.3]) + 20 * plain_b) / 1020
+    row = _by_language({"A": PER_1000["A"], "B": [0, 20, 0]}, {"A": STRONG, "B": WEAK_B})
+    assert row["status"] == "ok"
+    assert row["index"] == pytest.approx(expected[2] - expected[0], abs=1e-9)
+    clipped = adjusted_shares([0.0, 1.0, 0.0], error_matrix(WEAK_B))[0]
+    each_clipped = (1000 * np.array([0.2, 0.5, 0.3]) + 20 * clipped) / 1020
+    assert abs(row["index"] - (each_clipped[2] - each_clipped[0])) > 0.01
+
+
+def test_small_languages_out_of_reach_withhold_a_period_only_together() -> None:
+    """A dozen tweets of B out of reach beside 1,000 of A do not withhold the day (fewer than
+    min_count; with min_count 1 they do); three languages of 25 such tweets each, 75 in all,
+    do, whatever min_count."""
+    matrices = {"A": STRONG, "B": WEAK_B}
+    dozen = {"A": PER_1000["A"], "B": [0, 12, 0]}
+    assert _by_language(dozen, matrices)["status"] == "ok"
+    one = _by_language(dozen, matrices, min_count=1)
+    assert one["status"] == "adjusted_at_boundary"
+    assert one["reason"].startswith("B tweets: predicted neutral share 100% is out of reach")
+    three = {"B": WEAK_B, "C": WEAK_B, "D": WEAK_B}
+    row = _by_language({g: [0, 25, 0] for g in three}, three)
+    assert row["status"] == "adjusted_at_boundary"
+    assert "summed over the 3 languages at the edge (B, C, D)" in row["reason"]
+    assert "3 df" in row["reason"]
+
+
+def test_the_edge_test_counts_one_degree_of_freedom_per_language_at_the_edge() -> None:
+    """Two languages a little out of reach (16 of 30 predicted neutral where at most half of a
+    class is): G 2.7 each, 5.4 together, under the 5.99 of 2 degrees of freedom (published)
+    and above the 3.84 of one (a test of one degree would withhold the day)."""
+    matrices = {"B": WEAK_B, "C": WEAK_B}
+    counts = [7, 16, 7]
+    fit = adjusted_shares(np.array(counts) / 30, error_matrix(WEAK_B))[0]
+    g = deflated_misfit(np.array(counts), fit, WEAK_B)
+    assert 3.84 < 2 * g < 5.99
+    row = _by_language({"B": counts, "C": counts}, matrices)
+    assert row["status"] == "ok"

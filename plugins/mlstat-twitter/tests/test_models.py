@@ -600,3 +600,53 @@ def test_languages_adjusted_with_the_pooled_matrix_are_all_named(fitted) -> None
         "validation; their tweets are adjusted with the pooled confusion matrix",
         "2 tweet(s) of undetermined language (und) are adjusted with the pooled confusion "
         "matrix"]
+
+
+def test_an_index_by_language_is_not_left_beside_a_later_pooled_one(fitted, tmp_path: Path
+                                                                     ) -> None:
+    """`--output week.csv` by language, then pooled: the earlier week_by_language.csv would
+    pass for the new index's; it is removed. Without adjustment the by-language file says no
+    matrix was applied, and its plot is not called adjusted."""
+    from mlstat_twitter.indicators import SentimentIndexIndicator
+    from mlstat_twitter.params import IndexIndicatorParams
+
+    from mlstat_core.components import AssessContext
+    from mlstat_core.tasks import TEXT_CLASSIFICATION
+
+    path = tmp_path / "stream.csv"
+    _small_stream(language=["en", "fr"] * 60).to_csv(path, index=False)
+    out = tmp_path / "out"
+    out.mkdir()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        raw = fitted.index_stream(path, out, {}, IndexParams(
+            period="month", bootstrap=50, adjust=False, confusion_by="language"),
+            name="week.csv")
+        assert set(pd.read_csv(raw[3])["confusion"]) == {"none"}
+        ctx = AssessContext(task=TEXT_CLASSIFICATION, model=None, train=None, test=None,
+                            predictions=pd.DataFrame(), outputs=raw)
+        plot = SentimentIndexIndicator(IndexIndicatorParams(file="week.csv")).compute(ctx)[0] \
+            .plots[1]
+        assert plot.title == "Sentiment index by language (raw)"
+        assert [s["label"] for s in plot.data["series"]] == ["en", "fr"]
+        fitted.index_stream(path, out, {}, IndexParams(period="month", bootstrap=50),
+                            name="week.csv")
+    assert sorted(p.name for p in out.iterdir()) == ["week.csv", "week.json",
+                                                     "week_predictions.csv"]
+
+
+def test_the_language_plot_shows_the_languages_with_the_most_tweets(tmp_path: Path) -> None:
+    """Ten languages: the plot keeps the eight with the most tweets (line styles repeat and a
+    crowded plot is unreadable) and says so; a language never published is not a line."""
+    from mlstat_twitter.indicators import _language_plot
+
+    rows = [{"language": f"l{i}", "confusion": "pooled", "period": "2024-01",
+             "start": "2024-01-01", "n": 100 - i, "status": "ok" if i != 3 else "too_few",
+             "index": 0.1 * i / 10} for i in range(11)]
+    path = tmp_path / "week_by_language.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    (plot,) = _language_plot(path, [path])
+    assert plot.title == ("Sentiment index by language (adjusted): the 8 of 10 languages with "
+                          "the most tweets")
+    assert [s["label"].split()[0] for s in plot.data["series"]] == [
+        "l0", "l1", "l2", "l4", "l5", "l6", "l7", "l8"]
