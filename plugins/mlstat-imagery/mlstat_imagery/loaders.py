@@ -91,8 +91,7 @@ class SceneLoader(Loader):
         info = open_scene(directory, p.band_pattern, list(p.bands))
         info.scale, info.offset = p.scale, p.offset
         notes = info.notes
-        scaling = scaling_warning(stored_scaling(info), p.scale, p.offset,
-                                  bool({"scale", "offset"} & p.model_fields_set))
+        scaling = scaling_warning(stored_scaling(info), p.scale, p.offset)
         if scaling:
             notes.append(scaling)
             warnings.warn(scaling, StoredScalingWarning, stacklevel=2)

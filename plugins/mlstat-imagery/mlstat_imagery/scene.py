@@ -206,9 +206,9 @@ def open_scene(directory: Path, pattern: str, bands: list[str]) -> SceneInfo:
 
 
 def stored_scaling(info: SceneInfo) -> dict[str, tuple[float, float]]:
-    """The scale and offset that band files declare for their bands (GDAL metadata, as
-    ``gdal_edit.py -scale -offset`` writes them), for the bands that declare other than 1
-    and 0."""
+    """The scale and offset that band files declare for each band (GDAL metadata, as
+    ``gdal_edit.py -scale -offset`` writes them); 1 and 0 where a file declares none (or a
+    value that is no number)."""
     import rasterio
 
     order = file_band_names(Path(info.files[info.bands[0]]), info.bands) \
@@ -217,34 +217,57 @@ def stored_scaling(info: SceneInfo) -> dict[str, tuple[float, float]]:
     for band, path in info.files.items():
         with rasterio.open(path) as src:
             index = order.index(band) if order is not None else 0
-            scale, offset = float(src.scales[index]), float(src.offsets[index])
-        if (scale, offset) != (1.0, 0.0):
-            found[band] = (scale, offset)
+            scale, offset = src.scales[index], src.offsets[index]
+        found[band] = (float(scale) if _finite(scale) and scale > 0 else 1.0,
+                       float(offset) if _finite(offset) else 0.0)
     return found
 
 
-def scaling_warning(declared: dict[str, tuple[float, float]], scale: float, offset: float,
-                    given: bool) -> str | None:
-    """Why the loader's ``scale`` and ``offset`` may not read the bands as their files say:
-    the files declare a scale or offset and the pipeline sets none (values read as stored),
-    or sets others. None when they agree, when no file declares any, or when the pipeline
-    asks for the stored values (``scale = 1`` set)."""
-    differ = {b: v for b, v in declared.items() if v != (scale, offset)}
-    if not differ or (given and (scale, offset) == (1.0, 0.0)):  # stored values asked for
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value)
+
+
+def _same(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    """The same scale and offset, but for float32 rounding (a scale carried over from netCDF
+    reads 9.9999997e-05 for 0.0001)."""
+    return math.isclose(a[0], b[0], rel_tol=1e-6) and math.isclose(a[1], b[1], rel_tol=1e-6,
+                                                                    abs_tol=1e-9)
+
+
+def scaling_warning(declared: dict[str, tuple[float, float]], scale: float, offset: float
+                    ) -> str | None:
+    """Why the loader's ``scale`` and ``offset`` do not read the bands as their files say
+    (``declared``, from :func:`stored_scaling`), or None where they do: the files declare a
+    scale or offset and the pipeline sets none (values read as stored) or others, or the
+    bands declare different ones, which one ``scale`` and ``offset`` cannot read."""
+    loader = (scale, offset)
+    if all(_same(v, loader) for v in declared.values()):
         return None
-    shown = "; ".join(f"band {b}: scale {s:g}, offset {o:g}" for b, (s, o) in
-                      list(differ.items())[:3])
-    more = f"; {len(differ) - 3} more band(s)" if len(differ) > 3 else ""
-    if not given:
-        (s, o), *_ = differ.values()
-        return (f"the band files declare a scale and offset for their stored values (GDAL "
-                f"metadata; {shown}{more}), and [loader] sets none, so the values are read as "
-                "stored and indices such as NDVI are computed on stored numbers, not "
-                f"reflectance; set [loader] scale = {s:g} and offset = {o:g} to read them as "
-                "the files say, or scale = 1 to keep the stored values and silence this")
+    groups: list[tuple[tuple[float, float], list[str]]] = []
+    for band, pair in declared.items():
+        match = next((g for g in groups if _same(g[0], pair)), None)
+        if match is None:
+            groups.append((pair, [band]))
+        else:
+            match[1].append(band)
+    shown = "; ".join(f"band{'s' if len(bands) > 1 else ''} {', '.join(bands)}: scale {s:g}, "
+                      f"offset {o:g}" for (s, o), bands in groups)
+    if len(groups) > 1:
+        return (f"the band files declare different scales or offsets for their stored values "
+                f"(GDAL metadata; {shown}), which one [loader] scale and offset cannot read "
+                "as the files say; convert the bands to reflectance first (gdal_translate "
+                "-unscale -ot Float32 IN.tif OUT.tif), or leave out the bands stored otherwise")
+    (s, o), _ = groups[0]
+    if _same(loader, (1.0, 0.0)):
+        advice = " and ".join(part for part, needed in ((f"scale = {s:g}", s != 1),
+                                                       (f"offset = {o:g}", o != 0)) if needed)
+        return (f"the band files declare a scale or offset for their stored values (GDAL "
+                f"metadata; {shown}), and [loader] sets none, so the values are read as stored "
+                "and indices such as NDVI are computed on stored numbers, not reflectance; set "
+                f"[loader] {advice} to read them as the files say")
     return (f"the band files declare another scale or offset than [loader] scale = {scale:g}, "
-            f"offset = {offset:g} ({shown}{more}); the loader's are applied: check which "
-            "is right for these files")
+            f"offset = {offset:g} ({shown}); the loader's are applied: check which is right "
+            "for these files")
 
 
 def _grid_notes(files: dict[str, Path], crs: Any, res: tuple[float, float],

@@ -338,35 +338,62 @@ def test_a_scale_and_offset_declared_in_the_band_files_are_not_ignored(
         crop_dir: Path, tmp_path: Path) -> None:
     """Band files that declare a scale and offset (GDAL metadata, `gdal_edit.py -scale
     -offset`) were read as stored without a word, so NDVI was computed on stored numbers. The
-    loader now says which settings read them as the files say; set so, or scale = 1 asked
-    for explicitly, it is quiet; settings other than the files' are pointed out."""
-    import warnings
-
+    loader now says which settings read them as the files say (float32 rounding aside), is
+    quiet once set so, and points out settings other than the files'; an offset alone is
+    advised alone."""
     import rasterio
-    from mlstat_imagery.scene import StoredScalingWarning
 
     folder = _copy(crop_dir, tmp_path / "scene")
-    for band in BANDS:
-        with rasterio.open(folder / f"lsat7_2000_{band}.tif", "r+") as dst:
-            dst.scales, dst.offsets = (0.5,), (-50.0,)
 
-    def scaling(**settings: float) -> list[str]:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            LandsatNcLoader(LandsatNcParams(directory=str(folder), **settings)).load(folder)
-        return [str(w.message) for w in caught if w.category is StoredScalingWarning]
+    def declare(scale: float, offset: float) -> None:
+        for band in BANDS:
+            with rasterio.open(folder / f"lsat7_2000_{band}.tif", "r+") as dst:
+                dst.scales, dst.offsets = (scale,), (offset,)
 
-    (unset,) = scaling()
-    assert unset.startswith("the band files declare a scale and offset for their stored "
-                            "values (GDAL metadata; band 10: scale 0.5, offset -50; band 20: "
-                            "scale 0.5, offset -50; band 30: scale 0.5, offset -50; 2 more "
-                            "band(s)), and [loader] sets none")
-    assert "set [loader] scale = 0.5 and offset = -50 to read them as the files say" in unset
-    assert scaling(scale=0.5, offset=-50) == []
-    assert scaling(scale=1) == []
-    (other,) = scaling(scale=0.25)
+    declare(float(np.float32(0.0001)), -50.0)  # 9.9999997e-05, as netCDF carries it over
+    (unset,) = _scaling_warnings(folder)
+    assert unset.startswith("the band files declare a scale or offset for their stored values "
+                            "(GDAL metadata; bands 10, 20, 30, 40, 50: scale 0.0001, offset "
+                            "-50), and [loader] sets none")
+    assert unset.endswith("set [loader] scale = 0.0001 and offset = -50 to read them as the "
+                          "files say")
+    assert _scaling_warnings(folder, scale=0.0001, offset=-50) == []
+    (other,) = _scaling_warnings(folder, scale=0.25)
     assert other.startswith("the band files declare another scale or offset than [loader] "
-                            "scale = 0.25, offset = 0 (band 10: scale 0.5, offset -50;")
+                            "scale = 0.25, offset = 0 (bands 10, 20, 30, 40, 50: scale 0.0001,")
+    declare(1.0, -0.2)
+    (offset_only,) = _scaling_warnings(folder)
+    assert offset_only.endswith("set [loader] offset = -0.2 to read them as the files say")
+
+
+def test_bands_stored_with_different_scales_get_no_single_advice(crop_dir: Path,
+                                                                 tmp_path: Path) -> None:
+    """Only band 50 declares a scale (a thermal band, say): one [loader] scale would put its
+    scale on every band, and once set nothing warned. The warning says the bands differ and
+    stays while they do."""
+    import rasterio
+
+    folder = _copy(crop_dir, tmp_path / "scene")
+    with rasterio.open(folder / "lsat7_2000_50.tif", "r+") as dst:
+        dst.scales, dst.offsets = (0.00341802,), (149.0,)
+    for settings in ({}, {"scale": 0.00341802, "offset": 149.0}):
+        (message,) = _scaling_warnings(folder, **settings)
+        assert message.startswith(
+            "the band files declare different scales or offsets for their stored values (GDAL "
+            "metadata; bands 10, 20, 30, 40: scale 1, offset 0; band 50: scale 0.00341802, "
+            "offset 149), which one [loader] scale and offset cannot read")
+
+
+def _scaling_warnings(folder: Path, **settings: float) -> list[str]:
+    """The StoredScalingWarning messages of loading the scene in ``folder``."""
+    import warnings
+
+    from mlstat_imagery.scene import StoredScalingWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        LandsatNcLoader(LandsatNcParams(directory=str(folder), **settings)).load(folder)
+    return [str(w.message) for w in caught if w.category is StoredScalingWarning]
 
 
 def test_a_multiband_files_declared_scale_is_read_band_by_band(crop_dir: Path,
@@ -379,8 +406,8 @@ def test_a_multiband_files_declared_scale_is_read_band_by_band(crop_dir: Path,
 
     folder = _copy(crop_dir, tmp_path / "scene")
     _stack(crop_dir, folder / "scene.tif", BANDS[::-1], [f"B{b}" for b in BANDS[::-1]])
-    with rasterio.open(folder / "scene.tif", "r+") as dst:  # only the file's last band, B10
-        dst.scales, dst.offsets = (1, 1, 1, 1, 2), (0, 0, 0, 0, 0)
+    with rasterio.open(folder / "scene.tif", "r+") as dst:  # the file's last band is B10
+        dst.scales, dst.offsets = (2, 2, 2, 2, 4), (0, 0, 0, 0, 0)
     named = [f"b{b}" for b in BANDS]
     roles = {role: f"b{band}" for role, band in LANDSAT7_ROLES.items() if band in BANDS}
     params = LandsatNcParams(directory=str(folder), band_pattern="scene.tif", bands=named,
@@ -389,4 +416,5 @@ def test_a_multiband_files_declared_scale_is_read_band_by_band(crop_dir: Path,
         warnings.simplefilter("always")
         LandsatNcLoader(params).load(folder)
     (message,) = [str(w.message) for w in caught if w.category is StoredScalingWarning]
-    assert "(GDAL metadata; band b10: scale 2, offset 0)" in message
+    assert "(GDAL metadata; band b10: scale 4, offset 0; bands b20, b30, b40, b50: scale 2, " \
+        "offset 0)" in message

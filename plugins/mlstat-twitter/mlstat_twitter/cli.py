@@ -106,13 +106,16 @@ def check_index_output(input_path: str | Path, output: str | Path,
         raise MlstatError(f"--output {output}: the index is written as CSV; give a "
                           "file name ending in .csv")
     main_file, *companions = index_files(output)
-    read = [input_path, *([sample] if sample else [])]
-    for source in read:
-        check_output(source, main_file)
+    if sample:
+        for written in (main_file, *companions):
+            if written.exists() and Path(sample).exists() and written.samefile(sample):
+                raise DataError(f"--output {output} would replace the labelled sample "
+                                f"{sample} (--confusion-sample) with {written.name}; give "
+                                "another output file")
+    check_output(input_path, main_file)
     for companion in companions:
         try:
-            for source in read:
-                check_output(source, companion)
+            check_output(input_path, companion)
         except DataError as exc:
             raise DataError(f"{exc} (--output {output} also writes {companions[0].name}, "
                             f"{companions[1].name} and, with --confusion-by language, "

@@ -507,17 +507,19 @@ def indexes_by_language(timestamps: pd.Series, predictions: pd.Series, languages
     return pd.concat(parts, ignore_index=True)
 
 
-def _tested_at_edge(edge: list[int], tweets: dict[int, int], min_count: int) -> list[int]:
-    """The strata at the simplex's edge whose misfit is tested: with one stratum, it; with
-    several, those of ``min_count`` tweets or more, and the smaller ones too where together
-    they reach ``min_count`` (a dozen tweets of one language beside thousands do not withhold
-    a period; three languages of 25 tweets each, all out of reach, do)."""
+def _tested_groups(edge: list[int], tweets: dict[int, int], min_count: int
+                   ) -> list[list[int]]:
+    """The strata at the simplex's edge whose misfit is tested, in groups tested on their
+    own: with one stratum, it; with several, those of ``min_count`` tweets or more, and apart
+    from them the smaller ones where together they reach ``min_count`` (a dozen tweets of one
+    language beside thousands do not withhold a period; three languages of 25 tweets each,
+    all out of reach, do; and adding small languages never weakens the large ones' test)."""
     if len(tweets) == 1:
-        return edge
+        return [edge] if edge else []
+    large = [s for s in edge if tweets[s] >= min_count]
     small = [s for s in edge if tweets[s] < min_count]
-    if sum(tweets[s] for s in small) >= min_count:
-        return edge
-    return [s for s in edge if tweets[s] >= min_count]
+    enough = sum(tweets[s] for s in small) >= min_count
+    return [group for group in (large, small if enough else []) if group]
 
 
 def _stratum_label(names: list[str], s: int) -> str:
@@ -572,23 +574,27 @@ def _adjusted_period(counts: np.ndarray, drawn: dict[int, np.ndarray],
     p_boot = combine({s: drawn[s] / counts[s].sum() for s in used}, boot)
     p_matrix = combine({s: np.broadcast_to(observed[s], drawn[s].shape) for s in used}, boot)
     fits = {s: adjusted_shares(observed[s], point[s])[0] for s in used}
-    edge = _tested_at_edge([s for s in used if fits[s].min() <= 1e-6],
-                           {s: int(counts[s].sum()) for s in used}, min_count)
+    groups = _tested_groups([s for s in used if fits[s].min() <= 1e-6],
+                            {s: int(counts[s].sum()) for s in used}, min_count)
     reason = ""
-    if edge:
-        g = {s: deflated_misfit(counts[s], fits[s], corrections[s].conf) for s in edge}
-        total, critical = sum(g.values()), _critical(level, len(edge))
-        if total > critical:
-            worst = max(edge, key=lambda s: g[s])
-            fit = f"fit G = {total:.1f} > {critical:.2f}"
-            if len(edge) > 1:
-                shown = ", ".join(names[s] or "others" for s in edge)
-                fit = (f"fit G = {g[worst]:.1f}; summed over the {len(edge)} languages at the "
-                       f"edge ({shown}) G = {total:.1f} > {critical:.2f}, {len(edge)} df")
-            reason = _boundary_reason(counts[worst], fits[worst], corrections[worst].conf,
-                                      classes, fit)
-            label = _stratum_label(names, worst)
-            reason = f"{label}: {reason}" if label else reason
+    for group in groups:
+        g = {s: deflated_misfit(counts[s], fits[s], corrections[s].conf) for s in group}
+        missed = [s for s in group if g[s] > 1e-9]  # a fit that reproduces its counts adds
+        total = sum(g.values())                      # no degree of freedom, and no evidence
+        critical = _critical(level, max(len(missed), 1))
+        if total <= critical:
+            continue
+        worst = max(group, key=lambda s: g[s])
+        fit = f"fit G = {total:.1f} > {critical:.2f}"
+        if len(missed) > 1:
+            shown = ", ".join(names[s] or "others" for s in missed)
+            fit = (f"fit G = {g[worst]:.1f}; summed over the {len(missed)} languages at the "
+                   f"edge ({shown}) G = {total:.1f} > {critical:.2f}, {len(missed)} df")
+        reason = _boundary_reason(counts[worst], fits[worst], corrections[worst].conf,
+                                  classes, fit)
+        label = _stratum_label(names, worst)
+        reason = f"{label}: {reason}" if label else reason
+        break
     return p_hat, p_boot, p_matrix, reason
 
 

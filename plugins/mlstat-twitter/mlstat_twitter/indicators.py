@@ -192,6 +192,8 @@ def _language_plot(path: Path, outputs: list[Any]) -> list[Plot]:
     if path not in [Path(f) for f in outputs]:
         return []
     table = pd.read_csv(path, dtype={"language": str, "period": str, "confusion": str})
+    if "status" not in table.columns:  # no language but undetermined ones: an empty table
+        return []
     published = table[table["status"] == "ok"]
     if published.empty:
         return []

@@ -238,6 +238,23 @@ def check_label_spellings(*datasets: Dataset | None) -> None:
                         "training data")
 
 
+def _earlier_by_language(meta: Path, by_language: Path, read: list[Path]) -> bool:
+    """Whether ``by_language`` is the index by language that an earlier index wrote beside
+    ``meta`` (its JSON says so) and none of the files ``read`` for this one: such a file,
+    left beside a pooled index, would pass for its own; any other file is left alone."""
+    import json
+
+    if not by_language.is_file():
+        return False
+    try:
+        earlier = json.loads(meta.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(earlier, dict) or earlier.get("index_by_language") != by_language.name:
+        return False
+    return not any(f.exists() and f.resolve() == by_language.resolve() for f in read)
+
+
 class IndexingModel(Model):
     """What both sentiment models share: the stored confusion matrix, the stream index."""
 
@@ -321,6 +338,9 @@ class IndexingModel(Model):
         out_stream = directory / (f"{stem}_predictions.csv" if stem else STREAM_FILE)
         out_languages = directory / (f"{stem}_by_language.csv" if stem else INDEX_BY_LANGUAGE)
         written = [out_index, out_meta, out_stream]
+        stale = _earlier_by_language(out_meta, out_languages,
+                                     [path, *([Path(policy["confusion_sample"])]
+                                              if policy.get("confusion_sample") else [])])
         if p.confusion_by == "language" and languages is not None:
             per_language = indexes_by_language(
                 frame["created_at"], predicted["prediction"], languages, self.classes_ or [],
@@ -329,8 +349,6 @@ class IndexingModel(Model):
                 adjust=p.adjust, bootstrap=p.bootstrap, level=p.level, timezone=p.timezone)
             atomic_write_text(out_languages, per_language.to_csv(index=False))
             written.append(out_languages)
-        else:  # an index by language written here before would sit beside this one as its own
-            out_languages.unlink(missing_ok=True)
         scored_out = pd.DataFrame({"id": frame["id"].astype(str),
                                    "created_at": frame["created_at"].astype(str),
                                    "prediction": predicted["prediction"].to_numpy(),
@@ -346,10 +364,16 @@ class IndexingModel(Model):
                 "confusion": confusion.tolist() if confusion is not None else None,
                 "confusion_source": source,
                 "confusion_by_language": {lang: m.tolist() for lang, m in own.items()},
+                "index_by_language": out_languages.name if out_languages in written else None,
                 "predicted_languages": scored_out.get("language", pd.Series(dtype=str))
                 .value_counts().to_dict()}
         write_json(out_meta, meta)
         atomic_write_text(out_index, table.to_csv(index=False))  # last: present means complete
+        if stale and out_languages not in written:
+            out_languages.unlink(missing_ok=True)
+            warnings.warn(f"removed {out_languages}, the index by language of the earlier index "
+                          f"written to {out_index.name}, so that it does not pass for this "
+                          "pooled index's", stacklevel=2)
         return written
 
     def _read_tweet_file(self, path: Path, policy: dict[str, Any], label: str | None = None

@@ -43,7 +43,8 @@ def test_index_never_overwrites_the_labelled_sample(tmp_path: Path, run_dir: Pat
     code = index_main([str(run_dir), "--input", str(tweets), "--confusion-sample", str(sample),
                        "--output", str(tmp_path / "week.csv")])
     assert code == 2
-    assert f"is the input file {sample}" in capsys.readouterr().err
+    assert f"would replace the labelled sample {sample} (--confusion-sample)" in \
+        capsys.readouterr().err
     assert sample.read_text() == TWEETS
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tweets.csv", "week_by_language.csv"]
 

@@ -678,3 +678,16 @@ def test_the_edge_test_counts_one_degree_of_freedom_per_language_at_the_edge() -
     assert 3.84 < 2 * g < 5.99
     row = _by_language({"B": counts, "C": counts}, matrices)
     assert row["status"] == "ok"
+
+
+def test_adding_small_languages_never_weakens_the_test_of_a_large_one() -> None:
+    """A's 1,000 tweets are out of reach of its matrix (G 6.4); two languages of 20 tweets
+    that fit theirs exactly (G 0) used to add two degrees of freedom once together they
+    reached min_count, and the day was published. They are tested apart, and a fit that
+    reproduces its counts adds no degree of freedom."""
+    matrices = {"A": STRONG, "B": WEAK_B, "C": WEAK_B}
+    alone = _by_language({"A": [78, 844, 78]}, {"A": STRONG})
+    assert alone["status"] == "adjusted_at_boundary"
+    row = _by_language({"A": [78, 844, 78], "B": [0, 4, 16], "C": [0, 4, 16]}, matrices)
+    assert row["status"] == "adjusted_at_boundary"
+    assert row["reason"].startswith("A tweets: predicted neutral share 84% is out of reach")

@@ -541,6 +541,23 @@ def test_a_mix_of_languages_that_moves_between_periods_is_warned_about(fitted, t
     stream["language"] = ["en", "fr"] * 60
     stream.to_csv(path, index=False)
     assert moves(IndexParams(period="month", bootstrap=50)) == []
+    # by language, German (no labelled tweets: the pooled matrix) stays put beside English
+    # and undetermined tweets (digits only) come in February: no labelling can give those a
+    # matrix of their own, so no warning advises it
+    february = np.arange(120) >= 60
+    undetermined = february & (np.arange(120) % 6 == 1)
+    stream["text"] = np.where(undetermined, [f"{i} {i + 1}" for i in range(120)],
+                              stream["text"])
+    stream["language"] = np.where(undetermined, "",
+                                  np.where(np.arange(120) % 6 == 0, "de", "en"))
+    stream.to_csv(path, index=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fitted.index_stream(path, tmp_path, {}, IndexParams(period="month", bootstrap=50,
+                                                            confusion_by="language"))
+    assert any("10 tweet(s) of undetermined language (und)" in str(w.message) for w in caught)
+    assert moves(IndexParams(period="month", bootstrap=50, min_count=5,
+                             confusion_by="language")) == []
 
 
 def test_each_languages_index_is_written_and_adds_up_to_the_streams(
@@ -633,6 +650,15 @@ def test_an_index_by_language_is_not_left_beside_a_later_pooled_one(fitted, tmp_
                             name="week.csv")
     assert sorted(p.name for p in out.iterdir()) == ["week.csv", "week.json",
                                                      "week_predictions.csv"]
+    # a file of that name that no earlier index wrote is the user's: left alone
+    mine = out / "week_by_language.csv"
+    mine.write_text("language,my counts\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fitted.index_stream(path, out, {}, IndexParams(period="month", bootstrap=50),
+                            name="week.csv")
+    assert mine.read_text() == "language,my counts\n"
+    assert not [w for w in caught if "removed" in str(w.message)]
 
 
 def test_the_language_plot_shows_the_languages_with_the_most_tweets(tmp_path: Path) -> None:
