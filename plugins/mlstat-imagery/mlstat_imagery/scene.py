@@ -241,7 +241,9 @@ def scaling_warning(declared: dict[str, tuple[float, float]], scale: float, offs
     scale or offset and the pipeline sets none (values read as stored) or others, or the
     bands declare different ones, which one ``scale`` and ``offset`` cannot read."""
     loader = (scale, offset)
-    if all(_same(v, loader) for v in declared.values()):
+    nothing = (1.0, 0.0)
+    if all(_same(v, nothing) for v in declared.values()) or \
+            all(_same(v, loader) for v in declared.values()):
         return None
     groups: list[tuple[tuple[float, float], list[str]]] = []
     for band, pair in declared.items():
@@ -250,8 +252,8 @@ def scaling_warning(declared: dict[str, tuple[float, float]], scale: float, offs
             groups.append((pair, [band]))
         else:
             match[1].append(band)
-    shown = "; ".join(f"band{'s' if len(bands) > 1 else ''} {', '.join(bands)}: scale {s:g}, "
-                      f"offset {o:g}" for (s, o), bands in groups)
+    shown = "; ".join(f"band{'s' if len(bands) > 1 else ''} {', '.join(bands)}: scale "
+                      f"{_shown(s)}, offset {_shown(o)}" for (s, o), bands in groups)
     if len(groups) > 1:
         return (f"the band files declare different scales or offsets for their stored values "
                 f"(GDAL metadata; {shown}), which one [loader] scale and offset cannot read "
@@ -259,15 +261,22 @@ def scaling_warning(declared: dict[str, tuple[float, float]], scale: float, offs
                 "-unscale -ot Float32 IN.tif OUT.tif), or leave out the bands stored otherwise")
     (s, o), _ = groups[0]
     if _same(loader, (1.0, 0.0)):
-        advice = " and ".join(part for part, needed in ((f"scale = {s:g}", s != 1),
-                                                       (f"offset = {o:g}", o != 0)) if needed)
+        advice = " and ".join(part for part, needed in (
+            (f"scale = {_shown(s)}", not _same((s, 0.0), nothing)),
+            (f"offset = {_shown(o)}", not _same((1.0, o), nothing))) if needed)
         return (f"the band files declare a scale or offset for their stored values (GDAL "
                 f"metadata; {shown}), and [loader] sets none, so the values are read as stored "
                 "and indices such as NDVI are computed on stored numbers, not reflectance; set "
                 f"[loader] {advice} to read them as the files say")
-    return (f"the band files declare another scale or offset than [loader] scale = {scale:g}, "
-            f"offset = {offset:g} ({shown}); the loader's are applied: check which is right "
-            "for these files")
+    return (f"the band files declare another scale or offset than [loader] scale = "
+            f"{_shown(scale)}, offset = {_shown(offset)} ({shown}); the loader's are applied: "
+            "check which is right for these files")
+
+
+def _shown(value: float) -> str:
+    """A scale or offset to 7 significant digits: float32's, and within the tolerance of
+    :func:`_same`, so that a value copied from a message matches."""
+    return f"{value:.7g}"
 
 
 def _grid_notes(files: dict[str, Path], crs: Any, res: tuple[float, float],

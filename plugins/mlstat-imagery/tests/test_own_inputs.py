@@ -328,6 +328,7 @@ def test_stored_values_with_a_scale_and_offset_are_read_as_reflectance(
     expected = crop_dataset.frame  # type: ignore[attr-defined]
     as_stored = LandsatNcLoader(LandsatNcParams(directory=str(folder))).load(folder).frame
     assert not np.allclose(as_stored["ndvi"], expected["ndvi"], equal_nan=True)
+    assert _scaling_warnings(folder, scale=0.5, offset=-50) == []  # the files declare none
     read = LandsatNcLoader(LandsatNcParams(directory=str(folder), scale=0.5, offset=-50)
                            ).load(folder).frame
     for column in ("band_40", "ndvi", "ndbi"):
@@ -364,6 +365,10 @@ def test_a_scale_and_offset_declared_in_the_band_files_are_not_ignored(
     declare(1.0, -0.2)
     (offset_only,) = _scaling_warnings(folder)
     assert offset_only.endswith("set [loader] offset = -0.2 to read them as the files say")
+    declare(100 / 65534, 0.0)  # a netCDF packing scale: the advice, copied, is quiet
+    (packed,) = _scaling_warnings(folder)
+    assert packed.endswith("set [loader] scale = 0.001525925 to read them as the files say")
+    assert _scaling_warnings(folder, scale=0.001525925) == []
 
 
 def test_bands_stored_with_different_scales_get_no_single_advice(crop_dir: Path,

@@ -545,9 +545,8 @@ def _adjusted_period(counts: np.ndarray, drawn: dict[int, np.ndarray],
     stratum on its own would clip a small stratum's shares to the simplex, and the clipping
     biases add up); elsewhere the strata's maximum-likelihood shares are averaged. The period
     is not published when the strata whose maximum-likelihood shares are at the simplex's edge
-    miss their predicted counts beyond sampling (their deflated G summed, one degree of
-    freedom each); a stratum of fewer than ``min_count`` tweets takes no part in that test
-    (a dozen tweets of one language would otherwise withhold a period of thousands)."""
+    and miss their predicted counts (G > 0) miss them beyond sampling (their deflated G
+    summed, one degree of freedom each), tested in the groups of :func:`_tested_groups`."""
     used = sorted(drawn)
     n = counts.sum()
     weights = {s: counts[s].sum() / n for s in used}
@@ -574,22 +573,21 @@ def _adjusted_period(counts: np.ndarray, drawn: dict[int, np.ndarray],
     p_boot = combine({s: drawn[s] / counts[s].sum() for s in used}, boot)
     p_matrix = combine({s: np.broadcast_to(observed[s], drawn[s].shape) for s in used}, boot)
     fits = {s: adjusted_shares(observed[s], point[s])[0] for s in used}
-    groups = _tested_groups([s for s in used if fits[s].min() <= 1e-6],
-                            {s: int(counts[s].sum()) for s in used}, min_count)
+    g = {s: deflated_misfit(counts[s], fits[s], corrections[s].conf) for s in used
+         if fits[s].min() <= 1e-6}
+    # a fit at the edge that reproduces its counts is no evidence: no degree of freedom
+    missing = [s for s in g if g[s] > 1e-9]
     reason = ""
-    for group in groups:
-        g = {s: deflated_misfit(counts[s], fits[s], corrections[s].conf) for s in group}
-        missed = [s for s in group if g[s] > 1e-9]  # a fit that reproduces its counts adds
-        total = sum(g.values())                      # no degree of freedom, and no evidence
-        critical = _critical(level, max(len(missed), 1))
+    for group in _tested_groups(missing, {s: int(counts[s].sum()) for s in used}, min_count):
+        total, critical = sum(g[s] for s in group), _critical(level, len(group))
         if total <= critical:
             continue
         worst = max(group, key=lambda s: g[s])
         fit = f"fit G = {total:.1f} > {critical:.2f}"
-        if len(missed) > 1:
-            shown = ", ".join(names[s] or "others" for s in missed)
-            fit = (f"fit G = {g[worst]:.1f}; summed over the {len(missed)} languages at the "
-                   f"edge ({shown}) G = {total:.1f} > {critical:.2f}, {len(missed)} df")
+        if len(group) > 1:
+            shown = ", ".join(names[s] or "others" for s in group)
+            fit = (f"fit G = {g[worst]:.1f}; summed over the {len(group)} languages at the "
+                   f"edge ({shown}) G = {total:.1f} > {critical:.2f}, {len(group)} df")
         reason = _boundary_reason(counts[worst], fits[worst], corrections[worst].conf,
                                   classes, fit)
         label = _stratum_label(names, worst)

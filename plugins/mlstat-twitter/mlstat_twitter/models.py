@@ -238,10 +238,17 @@ def check_label_spellings(*datasets: Dataset | None) -> None:
                         "training data")
 
 
+def _file_stamp(path: Path) -> dict[str, Any]:
+    """What identifies a file written here: its name, size and modification time."""
+    info = path.stat()
+    return {"name": path.name, "size": info.st_size, "mtime_ns": info.st_mtime_ns}
+
+
 def _earlier_by_language(meta: Path, by_language: Path, read: list[Path]) -> bool:
-    """Whether ``by_language`` is the index by language that an earlier index wrote beside
-    ``meta`` (its JSON says so) and none of the files ``read`` for this one: such a file,
-    left beside a pooled index, would pass for its own; any other file is left alone."""
+    """Whether ``by_language`` is, unchanged, the index by language that an earlier index
+    wrote beside ``meta`` (its JSON records the file's name, size and time) and none of the
+    files ``read`` for this one: such a file, left beside a pooled index, would pass for its
+    own; any other file, a user's of the same name included, is left alone."""
     import json
 
     if not by_language.is_file():
@@ -250,7 +257,9 @@ def _earlier_by_language(meta: Path, by_language: Path, read: list[Path]) -> boo
         earlier = json.loads(meta.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    if not isinstance(earlier, dict) or earlier.get("index_by_language") != by_language.name:
+    recorded = [earlier.get(key) for key in ("index_by_language", "earlier_by_language")] \
+        if isinstance(earlier, dict) else []
+    if _file_stamp(by_language) not in recorded:
         return False
     return not any(f.exists() and f.resolve() == by_language.resolve() for f in read)
 
@@ -364,7 +373,11 @@ class IndexingModel(Model):
                 "confusion": confusion.tolist() if confusion is not None else None,
                 "confusion_source": source,
                 "confusion_by_language": {lang: m.tolist() for lang, m in own.items()},
-                "index_by_language": out_languages.name if out_languages in written else None,
+                "index_by_language": _file_stamp(out_languages) if out_languages in written
+                else None,
+                # a by-language file of an earlier index, removed once this index is written
+                # (on record until then, so that an interrupted run leaves it known)
+                "earlier_by_language": _file_stamp(out_languages) if stale else None,
                 "predicted_languages": scored_out.get("language", pd.Series(dtype=str))
                 .value_counts().to_dict()}
         write_json(out_meta, meta)

@@ -691,3 +691,18 @@ def test_adding_small_languages_never_weakens_the_test_of_a_large_one() -> None:
     row = _by_language({"A": [78, 844, 78], "B": [0, 4, 16], "C": [0, 4, 16]}, matrices)
     assert row["status"] == "adjusted_at_boundary"
     assert row["reason"].startswith("A tweets: predicted neutral share 84% is out of reach")
+
+
+def test_a_language_whose_fit_reproduces_its_counts_is_no_evidence() -> None:
+    """A fit at the simplex's edge that reproduces its counts (G 0) adds no degree of freedom:
+    beside B (G 4.6, out of reach at 1 df) it would have lifted the bar to 2 df's 5.99 and
+    published the day; and 25 such tweets no longer bring a dozen out of reach up to
+    min_count."""
+    matrices = {"B": WEAK_B, "C": WEAK_B}
+    row = _by_language({"B": [6, 18, 6], "C": [0, 8, 32]}, matrices)
+    assert row["status"] == "adjusted_at_boundary"
+    assert row["reason"].startswith("B tweets: predicted positive share 20% is out of reach")
+    assert "fit G = 4.6 > 3.84" in row["reason"]
+    three = {"A": STRONG, "B": WEAK_B, "C": WEAK_B}
+    assert _by_language({"A": PER_1000["A"], "B": [0, 12, 0], "C": [0, 5, 20]},
+                        three)["status"] == "ok"

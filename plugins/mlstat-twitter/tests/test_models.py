@@ -676,3 +676,35 @@ def test_the_language_plot_shows_the_languages_with_the_most_tweets(tmp_path: Pa
                           "the most tweets")
     assert [s["label"].split()[0] for s in plot.data["series"]] == [
         "l0", "l1", "l2", "l4", "l5", "l6", "l7", "l8"]
+
+
+def test_an_interrupted_pooled_index_still_removes_the_earlier_by_language_file(
+        fitted, tmp_path: Path, monkeypatch) -> None:
+    """Interrupted after its JSON and before the index itself, a pooled rerun left the earlier
+    week_by_language.csv unrecorded, so every later pooled index kept it beside itself."""
+    import mlstat_twitter.models as models
+
+    path = tmp_path / "stream.csv"
+    _small_stream(language=["en", "fr"] * 60).to_csv(path, index=False)
+    out = tmp_path / "out"
+    out.mkdir()
+    pooled = IndexParams(period="month", bootstrap=50)
+    write = models.atomic_write_text
+
+    def interrupted(target: Path, text: str) -> None:
+        if Path(target).name == "week.csv":
+            raise KeyboardInterrupt
+        write(target, text)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted.index_stream(path, out, {}, IndexParams(period="month", bootstrap=50,
+                                                       confusion_by="language"),
+                            name="week.csv")
+        monkeypatch.setattr(models, "atomic_write_text", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            fitted.index_stream(path, out, {}, pooled, name="week.csv")
+        monkeypatch.setattr(models, "atomic_write_text", write)
+        assert (out / "week_by_language.csv").exists()
+        fitted.index_stream(path, out, {}, pooled, name="week.csv")
+    assert not (out / "week_by_language.csv").exists()
