@@ -5,6 +5,7 @@ store it, so that the sentiment index of a stream can be corrected for their err
 
 from __future__ import annotations
 
+import hashlib
 import json
 import warnings
 from pathlib import Path
@@ -238,15 +239,20 @@ def check_label_spellings(*datasets: Dataset | None) -> None:
                         "training data")
 
 
-def _file_stamp(path: Path) -> dict[str, Any]:
-    """What identifies a file written here: its name, size and modification time."""
-    info = path.stat()
-    return {"name": path.name, "size": info.st_size, "mtime_ns": info.st_mtime_ns}
+def _text_stamp(name: str, text: str) -> dict[str, str]:
+    """What identifies a file written here: its name and the SHA-256 of its bytes (UTF-8, as
+    ``atomic_write_text`` writes them)."""
+    return {"name": name, "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()}
+
+
+def _file_stamp(path: Path) -> dict[str, str]:
+    """:func:`_text_stamp` of a file on disk."""
+    return {"name": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
 
 
 def _earlier_by_language(meta: Path, by_language: Path, read: list[Path]) -> bool:
     """Whether ``by_language`` is, unchanged, the index by language that an earlier index
-    wrote beside ``meta`` (its JSON records the file's name, size and time) and none of the
+    wrote beside ``meta`` (its JSON records the file's name and content hash) and none of the
     files ``read`` for this one: such a file, left beside a pooled index, would pass for its
     own; any other file, a user's of the same name included, is left alone."""
     import json
@@ -350,14 +356,15 @@ class IndexingModel(Model):
         stale = _earlier_by_language(out_meta, out_languages,
                                      [path, *([Path(policy["confusion_sample"])]
                                               if policy.get("confusion_sample") else [])])
+        earlier = _file_stamp(out_languages) if stale else None  # before it is replaced
+        by_language_text = None
         if p.confusion_by == "language" and languages is not None:
-            per_language = indexes_by_language(
+            by_language_text = indexes_by_language(
                 frame["created_at"], predicted["prediction"], languages, self.classes_ or [],
                 self.params.positive, self.params.negative, confusion, own,
                 {UNKNOWN_LANGUAGE}, seed=self.seed, period=p.period, min_count=p.min_count,
-                adjust=p.adjust, bootstrap=p.bootstrap, level=p.level, timezone=p.timezone)
-            atomic_write_text(out_languages, per_language.to_csv(index=False))
-            written.append(out_languages)
+                adjust=p.adjust, bootstrap=p.bootstrap, level=p.level, timezone=p.timezone
+            ).to_csv(index=False)
         scored_out = pd.DataFrame({"id": frame["id"].astype(str),
                                    "created_at": frame["created_at"].astype(str),
                                    "prediction": predicted["prediction"].to_numpy(),
@@ -373,16 +380,19 @@ class IndexingModel(Model):
                 "confusion": confusion.tolist() if confusion is not None else None,
                 "confusion_source": source,
                 "confusion_by_language": {lang: m.tolist() for lang, m in own.items()},
-                "index_by_language": _file_stamp(out_languages) if out_languages in written
-                else None,
-                # a by-language file of an earlier index, removed once this index is written
-                # (on record until then, so that an interrupted run leaves it known)
-                "earlier_by_language": _file_stamp(out_languages) if stale else None,
+                "index_by_language": None if by_language_text is None
+                else _text_stamp(out_languages.name, by_language_text),
+                # a by-language file of an earlier index, replaced or removed as this index is
+                # written (on record until then, so that an interrupted run leaves it known)
+                "earlier_by_language": earlier,
                 "predicted_languages": scored_out.get("language", pd.Series(dtype=str))
                 .value_counts().to_dict()}
-        write_json(out_meta, meta)
+        write_json(out_meta, meta)  # before the by-language file, which it records
+        if by_language_text is not None:
+            atomic_write_text(out_languages, by_language_text)
+            written.append(out_languages)
         atomic_write_text(out_index, table.to_csv(index=False))  # last: present means complete
-        if stale and out_languages not in written:
+        if stale and by_language_text is None:
             out_languages.unlink(missing_ok=True)
             warnings.warn(f"removed {out_languages}, the index by language of the earlier index "
                           f"written to {out_index.name}, so that it does not pass for this "

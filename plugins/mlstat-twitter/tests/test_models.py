@@ -678,33 +678,42 @@ def test_the_language_plot_shows_the_languages_with_the_most_tweets(tmp_path: Pa
         "l0", "l1", "l2", "l4", "l5", "l6", "l7", "l8"]
 
 
-def test_an_interrupted_pooled_index_still_removes_the_earlier_by_language_file(
-        fitted, tmp_path: Path, monkeypatch) -> None:
-    """Interrupted after its JSON and before the index itself, a pooled rerun left the earlier
-    week_by_language.csv unrecorded, so every later pooled index kept it beside itself."""
+@pytest.mark.parametrize(("rerun", "stops_at"), [
+    ("pooled", "week.csv"),
+    ("language", "week_predictions.csv"),
+    ("language", "week_by_language.csv"),
+    ("language", "week.csv"),
+])
+def test_an_interrupted_index_still_removes_the_earlier_by_language_file(
+        fitted, tmp_path: Path, monkeypatch, rerun: str, stops_at: str) -> None:
+    """An index by language, then a rerun interrupted while writing one of its files: the
+    by-language file on disk stays on record (the JSON is written before it), so the next
+    pooled index removes it instead of leaving it beside itself as its own."""
     import mlstat_twitter.models as models
 
     path = tmp_path / "stream.csv"
     _small_stream(language=["en", "fr"] * 60).to_csv(path, index=False)
     out = tmp_path / "out"
     out.mkdir()
-    pooled = IndexParams(period="month", bootstrap=50)
     write = models.atomic_write_text
 
     def interrupted(target: Path, text: str) -> None:
-        if Path(target).name == "week.csv":
+        if Path(target).name == stops_at:
             raise KeyboardInterrupt
         write(target, text)
 
+    def index(confusion_by: str) -> None:
+        fitted.index_stream(path, out, {}, IndexParams(period="month", bootstrap=50,
+                                                       confusion_by=confusion_by),
+                            name="week.csv")
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fitted.index_stream(path, out, {}, IndexParams(period="month", bootstrap=50,
-                                                       confusion_by="language"),
-                            name="week.csv")
+        index("language")
         monkeypatch.setattr(models, "atomic_write_text", interrupted)
         with pytest.raises(KeyboardInterrupt):
-            fitted.index_stream(path, out, {}, pooled, name="week.csv")
+            index(rerun)
         monkeypatch.setattr(models, "atomic_write_text", write)
         assert (out / "week_by_language.csv").exists()
-        fitted.index_stream(path, out, {}, pooled, name="week.csv")
+        index("pooled")
     assert not (out / "week_by_language.csv").exists()
