@@ -17,7 +17,7 @@ from mlstat_coding.routing import UnreachableTargetWarning
 
 from mlstat_core.artifacts import atomic_write_text, write_json
 from mlstat_core.components import ColumnRoles, Dataset, Model
-from mlstat_core.errors import DataError, ModelError
+from mlstat_core.errors import DataError, ModelError, listed
 from mlstat_core.sklearn_model import classification_frame, require_columns
 from mlstat_core.threads import limited_threads
 from mlstat_twitter.augment import augmented_class
@@ -255,8 +255,6 @@ def _earlier_by_language(meta: Path, by_language: Path, read: list[Path]) -> boo
     wrote beside ``meta`` (its JSON records the file's name and content hash) and none of the
     files ``read`` for this one: such a file, left beside a pooled index, would pass for its
     own; any other file, a user's of the same name included, is left alone."""
-    import json
-
     if not by_language.is_file():
         return False
     try:
@@ -318,26 +316,20 @@ class IndexingModel(Model):
         ``policy`` holds the loader's stream settings (``format``, ``retweets``, column names,
         ``encoding`` and ``encoding_option``, the option that sets it, for messages)."""
         policy = policy or {}
+        p = index or self.params.index
+        by_language_asked = p.adjust and p.confusion_by == "language"
+        if by_language_asked and not policy.get("confusion_sample") \
+                and "confusion_by_language" not in self.state:  # before minutes of scoring
+            self._own_matrices(None, self.state.get("confusion_source"), pd.DataFrame(), [])
         frame, info, notes = self._read_tweet_file(path, policy)
         predicted, predict_notes = self._score(frame)
         notes += predict_notes
-        p = index or self.params.index
         confusion, source, by_language = self._index_confusion(policy, notes)
         own: dict[str, np.ndarray] = {}
-        if p.adjust and p.confusion_by == "language":
+        if by_language_asked:
             own = self._own_matrices(by_language, source, predicted, notes)
         if p.adjust and "language" in predicted.columns:
-            langs = pd.Series(predicted["language"].astype(str).to_numpy())
-            periods = pd.Series(period_of(frame["created_at"], p.period, p.timezone).to_numpy())
-            pooled = ~langs.isin(list(own)).to_numpy()
-            if p.confusion_by == "language":  # no labelling gives undetermined tweets a matrix
-                pooled &= (langs != UNKNOWN_LANGUAGE).to_numpy()
-            mix_notes = [language_drift_note(periods[pooled], langs[pooled], p.min_count,
-                                             p.confusion_by)]
-            if p.confusion_by == "pooled" and not policy.get("confusion_sample"):
-                mix_notes.append(language_mix_note(predicted["language"],
-                                                   self.state.get("confusion_languages")))
-            notes += [note for note in mix_notes if note]
+            notes += self._mix_notes(frame, predicted, p, own, policy)
         for note in notes:
             warnings.warn(note, stacklevel=2)
         languages = (pd.Series(predicted["language"].to_numpy())
@@ -443,6 +435,22 @@ class IndexingModel(Model):
         """The warning on tweets in languages the model never saw (none for VADER)."""
         return None
 
+    def _mix_notes(self, frame: pd.DataFrame, predicted: pd.DataFrame, p: Any,
+                   own: dict[str, np.ndarray], policy: dict[str, Any]) -> list[str]:
+        """The warnings on the stream's mix of languages: it moves between periods (among the
+        languages on the pooled matrix), or, pooled, it is far from the validation tweets'."""
+        langs = pd.Series(predicted["language"].astype(str).to_numpy())
+        periods = pd.Series(period_of(frame["created_at"], p.period, p.timezone).to_numpy())
+        pooled = ~langs.isin(list(own)).to_numpy()
+        if p.confusion_by == "language":  # no labelling gives undetermined tweets a matrix
+            pooled &= (langs != UNKNOWN_LANGUAGE).to_numpy()
+        notes = [language_drift_note(periods[pooled], langs[pooled], p.min_count,
+                                     p.confusion_by)]
+        if p.confusion_by == "pooled" and not policy.get("confusion_sample"):
+            notes.append(language_mix_note(predicted["language"],
+                                           self.state.get("confusion_languages")))
+        return [note for note in notes if note]
+
     def _own_matrices(self, by_language: dict[str, Any] | None, source: str | None,
                       predicted: pd.DataFrame, notes: list[str]) -> dict[str, np.ndarray]:
         """The languages of the stream adjusted with their own confusion matrix
@@ -460,10 +468,8 @@ class IndexingModel(Model):
         notes += [note for lang, note in why if lang in stream]
         unlabelled = sorted(stream - set(by_language) - {UNKNOWN_LANGUAGE})
         if unlabelled:
-            more = f" and {len(unlabelled) - 8} more" if len(unlabelled) > 8 else ""
-            notes.append(f"language(s) {', '.join(unlabelled[:8])}{more}: no labelled tweets "
-                         f"in the {where}; their tweets are adjusted with the pooled confusion "
-                         "matrix")
+            notes.append(f"language(s) {listed(unlabelled, 8)}: no labelled tweets in the "
+                         f"{where}; their tweets are adjusted with the pooled confusion matrix")
         unknown = int((languages == UNKNOWN_LANGUAGE).sum())
         if unknown:
             notes.append(f"{unknown} tweet(s) of undetermined language ({UNKNOWN_LANGUAGE}) are "

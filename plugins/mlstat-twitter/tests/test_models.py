@@ -495,6 +495,10 @@ def test_a_model_without_matrices_by_language_says_how_to_get_them(fitted, tmp_p
                                         "sample of the stream as confusion_sample"):
         old.index_stream(path, out, {}, IndexParams(bootstrap=50, confusion_by="language"))
     assert not out.exists() or not any(out.iterdir())
+    # said before the stream is read and scored (minutes for a month of tweets)
+    with pytest.raises(DataError, match="confusion_by = 'language' needs"):
+        old.index_stream(tmp_path / "not-read.csv", out, {},
+                         IndexParams(bootstrap=50, confusion_by="language"))
 
 
 def test_a_mix_of_languages_that_moves_between_periods_is_warned_about(fitted, tmp_path: Path
