@@ -158,6 +158,12 @@ than this (total variation distance: the share of tweets that would have to chan
 earns a warning."""
 
 
+def mix_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Total variation distance between mixes of languages (shares along the last axis, which
+    broadcast): the share of tweets that would have to change language."""
+    return 0.5 * np.abs(a - b).sum(axis=-1)
+
+
 def _shares(counts: dict[str, int]) -> str:
     total = sum(counts.values()) or 1
     top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -171,11 +177,11 @@ def language_mix_note(stream: pd.Series, reference: dict[str, int] | None) -> st
     if not reference or not len(stream):
         return None
     counts = {str(k): int(v) for k, v in stream.value_counts().items()}
-    ref_total, total = sum(reference.values()), sum(counts.values())
-    languages = set(counts) | set(reference)
-    distance = 0.5 * sum(abs(counts.get(g, 0) / total - reference.get(g, 0) / ref_total)
-                         for g in languages)
-    if distance <= LANGUAGE_MIX_DISTANCE:
+    languages = sorted(set(counts) | set(reference))
+    stream_mix, reference_mix = (np.array([mix.get(g, 0) for g in languages], dtype=float)
+                                 for mix in (counts, reference))
+    if mix_distance(stream_mix / stream_mix.sum(), reference_mix / reference_mix.sum()) \
+            <= LANGUAGE_MIX_DISTANCE:
         return None
     return (f"the stream's languages ({_shares(counts)}) differ from those of the tweets the "
             f"confusion matrix was estimated on ({_shares(reference)}): the matrix pools their "
@@ -206,8 +212,7 @@ def language_drift_note(periods: pd.Series, languages: pd.Series, min_count: int
     if len(mix) < 2:
         return None
     shares = mix.div(mix.sum(axis=1), axis=0)
-    distance = 0.5 * np.abs(shares.to_numpy()[:, None, :] - shares.to_numpy()[None, :, :]
-                            ).sum(axis=2)
+    distance = mix_distance(shares.to_numpy()[:, None, :], shares.to_numpy()[None, :, :])
     a, b = np.unravel_index(int(np.argmax(distance)), distance.shape)
     if distance[a, b] <= LANGUAGE_MIX_DISTANCE:
         return None
