@@ -42,6 +42,10 @@ class SceneInfo:
     """Stored values times ``scale`` plus ``offset`` are the values read (reflectance); a
     scene saved before these existed reads its values as stored."""
     offset: float = 0.0
+    masked: list[str] = field(default_factory=list)
+    """Bands whose files carry a GDAL mask (an internal or ``.msk`` mask, or an alpha band)
+    and declare no nodata value: their masked pixels read as nodata. A scene saved before
+    this existed lists none."""
 
     @property
     def stored_zero(self) -> np.float32:
@@ -164,6 +168,7 @@ def open_scene(directory: Path, pattern: str, bands: list[str]) -> SceneInfo:
     """Index the scene's band files with torchgeo and describe the grid they are read on
     (the first file's CRS and resolution; other files are warped to it by torchgeo)."""
     import rasterio
+    from rasterio.enums import MaskFlags
 
     files = band_files(directory, pattern, bands)
     for path in dict.fromkeys(files.values()):
@@ -175,6 +180,7 @@ def open_scene(directory: Path, pattern: str, bands: list[str]) -> SceneInfo:
     order = file_band_names(next(iter(files.values())), bands) if "{band}" not in pattern \
         else None
     nodata: dict[str, float | None] = {}
+    masked: list[str] = []
     for band, path in files.items():
         try:
             with rasterio.open(path) as src:
@@ -184,10 +190,13 @@ def open_scene(directory: Path, pattern: str, bands: list[str]) -> SceneInfo:
                                     f"{len(bands)}, read in file order: list at most "
                                     f"{src.count} in `bands` (the file's bands, in order)")
                 value = src.nodatavals[index - 1]
+                flags = set(src.mask_flag_enums[index - 1])
         except rasterio.errors.RasterioIOError as exc:
             raise DataError(f"cannot read band file {path}: {exc}") from None
         nodata[band] = None if value is None or (isinstance(value, float) and math.isnan(value)) \
             else float(value)
+        if nodata[band] is None and flags & {MaskFlags.per_dataset, MaskFlags.alpha}:
+            masked.append(band)
     with rasterio.open(next(iter(files.values()))) as first:
         crs = first.crs if first.crs is not None else dataset.crs
     if crs.is_geographic:
@@ -202,7 +211,7 @@ def open_scene(directory: Path, pattern: str, bands: list[str]) -> SceneInfo:
         directory=str(directory), pattern=pattern, bands=list(bands),
         files={b: str(p) for b, p in files.items()}, crs_wkt=crs.to_wkt(), epsg=crs.to_epsg(),
         transform=[resx, 0.0, xmin, 0.0, -resy, ymax], width=width, height=height,
-        nodata=nodata, notes=notes)
+        nodata=nodata, notes=notes, masked=masked)
 
 
 def stored_scaling(info: SceneInfo) -> dict[str, tuple[float, float]]:
@@ -438,10 +447,29 @@ def read_window(info: SceneInfo, row0: int, col0: int, height: int, width: int) 
         value = info.nodata.get(band)
         if value is not None:
             data[i][data[i] == np.float32(value)] = np.nan
+        elif band in info.masked:
+            data[i][~_mask_window(info, band, (xmin, ymin, xmax, ymax), data.shape[1:])] = np.nan
     if info.scale != 1 or info.offset != 0:  # to reflectance; nodata stays NaN
         data = data * np.float32(info.scale) + np.float32(info.offset)
     out[:, r0 - row0: r0 - row0 + data.shape[1], c0 - col0: c0 - col0 + data.shape[2]] = data
     return out
+
+
+def _mask_window(info: SceneInfo, band: str, bounds: tuple[float, float, float, float],
+                 shape: tuple[int, ...]) -> np.ndarray:
+    """Where the band file's GDAL mask says there is data, on the window ``bounds`` (xmin,
+    ymin, xmax, ymax) read at ``shape``: torchgeo mosaics masked pixels as 0, which would be
+    read as a value. Outside the file is no data."""
+    import rasterio
+    from rasterio.windows import from_bounds
+
+    index = file_band_names(Path(info.files[band]), info.bands).index(band) + 1 \
+        if info.multiband else 1
+    with rasterio.open(info.files[band]) as src:
+        window = from_bounds(*bounds, transform=src.transform)
+        mask = src.read_masks(index, window=window, out_shape=shape, boundless=True,
+                              resampling=rasterio.enums.Resampling.nearest)
+    return mask > 0
 
 
 def tiles(info: SceneInfo, size: int) -> Iterator[tuple[int, int, int, int]]:
@@ -528,6 +556,7 @@ def label_raster_pixels(path: Path, info: SceneInfo, tolerance: float, notes: li
     """Rows, cols and class codes of the labelled pixels of a label raster on the scene grid;
     a raster on another grid is warped onto it (nearest neighbour)."""
     import rasterio
+    from rasterio.enums import MaskFlags
     from rasterio.vrt import WarpedVRT
     from rasterio.windows import Window
 
@@ -538,6 +567,8 @@ def label_raster_pixels(path: Path, info: SceneInfo, tolerance: float, notes: li
             abs(u - v) < tolerance * min(info.res)
             for u, v in zip(tuple(src.transform)[:6], info.transform, strict=True))
         nodata = src.nodata
+        masked = nodata is None and bool(
+            set(src.mask_flag_enums[0]) & {MaskFlags.per_dataset, MaskFlags.alpha})
         if relation in ("same", "equivalent") and same_grid:
             if relation == "equivalent":
                 notes.append(_equivalent_note(path, src.crs.to_wkt(), info))
@@ -545,7 +576,8 @@ def label_raster_pixels(path: Path, info: SceneInfo, tolerance: float, notes: li
         else:
             notes.append(f"{path.name} was warped onto the scene grid (nearest neighbour)")
             reader = WarpedVRT(src, crs=info.crs_wkt, transform=info.affine(), width=info.width,
-                               height=info.height, resampling=rasterio.enums.Resampling.nearest)
+                               height=info.height, resampling=rasterio.enums.Resampling.nearest,
+                               add_alpha=masked)  # the mask, warped as an alpha band
         rows, cols, codes = [], [], []
         for row0 in range(0, info.height, block_rows):
             h = min(block_rows, info.height - row0)
@@ -553,6 +585,8 @@ def label_raster_pixels(path: Path, info: SceneInfo, tolerance: float, notes: li
             valid = np.isfinite(block) if block.dtype.kind == "f" else np.ones(block.shape, bool)
             if nodata is not None:
                 valid &= block != nodata
+            elif masked:  # a GDAL mask instead of a nodata value
+                valid &= reader.read_masks(1, window=Window(0, row0, info.width, h)) > 0
             valid &= block > 0
             r, c = np.nonzero(valid)
             rows.append(r + row0)
@@ -715,5 +749,6 @@ class ZeroFillWarning(UserWarning):
 
 
 def declares_nodata(info: SceneInfo) -> bool:
-    """Whether any band file of the scene declares a nodata value."""
-    return any(info.nodata.get(band) is not None for band in info.bands)
+    """Whether any band file of the scene declares a nodata value or carries a mask."""
+    return any(info.nodata.get(band) is not None or band in info.masked
+               for band in info.bands)
