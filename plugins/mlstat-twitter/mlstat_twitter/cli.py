@@ -173,8 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = index_settings(inner.params.index, {
             "period": args.period, "min_count": args.min_count,
             "adjust": False if args.no_adjust else None, "confusion_by": args.confusion_by})
-        out = Path(args.output).resolve()
-        out.parent.mkdir(parents=True, exist_ok=True)
+        out = Path(args.output).resolve()  # its folder made as the index is written
         with warnings.catch_warnings(record=True) as caught, sigterm_as_interrupt():
             warnings.simplefilter("always")
             files = inner.index_stream(

@@ -244,8 +244,8 @@ def read_csv_export(path: Path, params: TweetsParams | None = None,
         "RT @").fillna(False).to_numpy()
     if p.label:
         if p.label not in raw.columns:
-            raise DataError(f"{path} has no label column {p.label!r}; set `label` to the "
-                            "sentiment column or remove it")
+            raise DataError(f"{path} has no label column {p.label!r}; it has {_listed(raw)}: "
+                            f"{label_setting(option)}")
         frame["label"] = raw[p.label].astype("string")
     for column in raw.columns:
         if column not in frame.columns and column not in (p.text, p.created_at, id_col, lang):
@@ -283,6 +283,18 @@ def _listed(raw: pd.DataFrame) -> str:
 def _set_column(loader_key: str, stream_key: str, option: str) -> str:
     return (f"name the right column with `{loader_key}` in [loader] (`{stream_key}` for the "
             f"loader's stream file, {option} for mlstat-twitter-index)")
+
+
+def label_setting(option: str) -> str:
+    """How to name the label column where the labelled file was given (``option`` sets its
+    encoding): `label` for the loader's own file, `confusion_label` for the confusion sample
+    of a loader's stream, --label-column for mlstat-twitter-index's --confusion-sample."""
+    if option.startswith("--"):
+        return "pass --label-column with the column of the sentiment label"
+    if option == STREAM_OPTION:
+        return ("set `confusion_label` in [loader] to the column of the sentiment label in "
+                "`confusion_sample`")
+    return "set `label` in [loader] to the sentiment column, or remove it"
 
 
 def needs_timestamp(params: Any) -> bool:

@@ -91,17 +91,39 @@ SAMPLE_PER_CLASS = 30
 error rates of the class are then known to about +/-0.18 (95%) or worse."""
 
 
+def labelled_counts(few: list[tuple[str, int]]) -> str:
+    """``20 labelled negative and 5 labelled neutral tweets``: how many of each class."""
+    parts = [f"{n} labelled {c}" for c, n in few]
+    text = parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+    return f"{text} {'tweet' if [n for _c, n in few] == [1] else 'tweets'}"
+
+
+def _stray_labels(labels: pd.Series, classes: list[str]) -> list[str]:
+    text = labels.astype("string").str.strip()
+    return sorted(set(text.dropna()) - set(classes) - {""})
+
+
+def check_sample_labels(labels: pd.Series, classes: list[str], sample: str) -> None:
+    """Refuse a labelled sample of the stream none of whose labels is a class of the model
+    (checked before the stream is scored: nothing of it could be counted)."""
+    known = set(classes)
+    if any(str(label) in known for label in labels):
+        return
+    stray = _stray_labels(labels, classes)
+    found = f"none of its labels ({', '.join(stray[:5])})" if stray else "it has no labels"
+    raise DataError(f"confusion sample {sample}: {found} is a class of the model "
+                    f"({', '.join(classes)}); label its tweets with these classes")
+
+
 def sample_problems(counts: np.ndarray, classes: list[str], labels: pd.Series,
                     sample: str) -> list[str]:
     """Warnings on a labelled sample of the stream: labels that are no class of the model
     (an error when none is), classes it lacks, classes with few tweets."""
     text = labels.astype("string").str.strip()
     unlabelled = int((text.isna() | (text == "")).sum())
-    stray = sorted(set(text.dropna()) - set(classes) - {""})
+    stray = _stray_labels(labels, classes)
     if not counts.sum():
-        found = f"none of its labels ({', '.join(stray[:5])})" if stray else "it has no labels"
-        raise DataError(f"confusion sample {sample}: {found} is a class of the model "
-                        f"({', '.join(classes)}); label its tweets with these classes")
+        check_sample_labels(labels, classes, sample)
     notes = [f"confusion sample {sample}: labels {', '.join(stray[:5])} are not classes of "
              "the model; their tweets are ignored"] if stray else []
     if unlabelled:
@@ -112,9 +134,9 @@ def sample_problems(counts: np.ndarray, classes: list[str], labels: pd.Series,
     if lacking:
         notes.append(f"confusion sample {sample} has no tweet labelled {', '.join(lacking)}: "
                      "that class is assumed always predicted right; label some")
-    few = [f"{c} {n}" for c, n in zip(classes, rows, strict=True) if 0 < n < SAMPLE_PER_CLASS]
+    few = [(c, n) for c, n in zip(classes, rows, strict=True) if 0 < n < SAMPLE_PER_CLASS]
     if few:
-        notes.append(f"confusion sample {sample} is small ({', '.join(few)} labelled tweets, "
+        notes.append(f"confusion sample {sample} is small ({labelled_counts(few)}, "
                      f"under {SAMPLE_PER_CLASS} per class): the adjusted index is uncertain; "
                      "label more")
     return notes
@@ -141,8 +163,8 @@ def own_matrices(by_language: dict[str, Any], classes: list[str], where: str
         if lang == UNKNOWN_LANGUAGE:
             continue
         rows = counts.sum(axis=1)
-        thin = [f"{c} {n}" for c, n in zip(classes, rows, strict=True) if n < SAMPLE_PER_CLASS]
-        problem = (f"only {', '.join(thin)} labelled tweets (under {SAMPLE_PER_CLASS} per "
+        thin = [(c, n) for c, n in zip(classes, rows, strict=True) if n < SAMPLE_PER_CLASS]
+        problem = (f"only {labelled_counts(thin)} (under {SAMPLE_PER_CLASS} per "
                    "class)" if thin else singular_reason(counts, classes))
         if problem:
             why.append((lang, f"language {lang}: {problem} in the {where}; its tweets are "
@@ -170,10 +192,30 @@ def _shares(counts: dict[str, int]) -> str:
     return ", ".join(f"{lang} {n / total:.0%}" for lang, n in top[:6])
 
 
-def language_mix_note(stream: pd.Series, reference: dict[str, int] | None) -> str | None:
+def from_cli(policy: dict[str, Any]) -> bool:
+    """Whether the stream was given on mlstat-twitter-index's command line, whose options
+    (``--confusion-by``) advice then names instead of the pipeline's settings: the option that
+    sets its encoding (``encoding_option``) says where it was given."""
+    return str(policy.get("encoding_option") or "").startswith("--")
+
+
+def by_language_setting(cli: bool = False) -> str:
+    """How to ask for each language's own matrix where the index was asked for."""
+    return "pass --confusion-by language" if cli else \
+        "set [model.index] confusion_by = 'language'"
+
+
+def sample_setting(cli: bool = False) -> str:
+    """How to give a labelled sample of the stream where the index was asked for."""
+    return "with --confusion-sample" if cli else "as confusion_sample"
+
+
+def language_mix_note(stream: pd.Series, reference: dict[str, int] | None,
+                      cli: bool = False) -> str | None:
     """The warning on a stream whose mix of languages is far from that of the tweets the
     confusion matrix was estimated on: the matrix pools their errors, so where the classifier
-    errs differently by language the adjustment fits the one mix and not the other."""
+    errs differently by language the adjustment fits the one mix and not the other. ``cli``:
+    its advice names mlstat-twitter-index's options."""
     if not reference or not len(stream):
         return None
     counts = {str(k): int(v) for k, v in stream.value_counts().items()}
@@ -186,27 +228,28 @@ def language_mix_note(stream: pd.Series, reference: dict[str, int] | None) -> st
     return (f"the stream's languages ({_shares(counts)}) differ from those of the tweets the "
             f"confusion matrix was estimated on ({_shares(reference)}): the matrix pools their "
             "errors, so where the classifier errs differently by language the adjusted index "
-            "is biased; set [model.index] confusion_by = 'language' (each language's own "
-            "matrix), or label some tweets of the stream and give them as confusion_sample")
+            f"is biased; {by_language_setting(cli)} (each language's own matrix), or label "
+            f"some tweets of the stream and give them {sample_setting(cli)}")
 
 
 DRIFT_ADVICE = {
-    "pooled": ("the stream's mix of languages", "set [model.index] confusion_by = 'language' "
-               "(each language's own matrix)"),
+    "pooled": ("the stream's mix of languages", "{by_language} (each language's own matrix)"),
     "language": ("the mix of the languages adjusted with the pooled matrix",
-                 "label tweets of each of them (at least 30 per class) and give them as "
-                 "confusion_sample, so that each gets its own matrix"),
+                 "label tweets of each of them (at least 30 per class) and give them "
+                 "{sample}, so that each gets its own matrix"),
 }
-"""What the drift warning is about and its advice, by ``confusion_by``."""
+"""What the drift warning is about and its advice, by ``confusion_by`` (the settings it names
+filled in by :func:`by_language_setting` and :func:`sample_setting`)."""
 
 
 def language_drift_note(periods: pd.Series, languages: pd.Series, min_count: int,
-                        confusion_by: str = "pooled") -> str | None:
+                        confusion_by: str = "pooled", cli: bool = False) -> str | None:
     """The warning on a stream whose mix of languages moves between the periods of the index
     (by more than :data:`LANGUAGE_MIX_DISTANCE` between two periods of ``min_count`` tweets or
     more): with one pooled confusion matrix, where the classifier errs differently by
     language, a change of languages reads as a change of opinion. With ``confusion_by =
-    "language"``, give only the tweets adjusted with the pooled matrix."""
+    "language"``, give only the tweets adjusted with the pooled matrix. ``cli``: its advice
+    names mlstat-twitter-index's options."""
     mix = pd.crosstab(pd.Series(periods.to_numpy()), pd.Series(languages.astype(str).to_numpy()))
     mix = mix[mix.sum(axis=1) >= min_count]
     if len(mix) < 2:
@@ -219,6 +262,7 @@ def language_drift_note(periods: pd.Series, languages: pd.Series, min_count: int
     lang = shares.columns[int(np.argmax(np.abs(shares.iloc[a] - shares.iloc[b]).to_numpy()))]
     first, second = sorted((a, b), key=lambda i: shares.index[i])
     what, advice = DRIFT_ADVICE[confusion_by]
+    advice = advice.format(by_language=by_language_setting(cli), sample=sample_setting(cli))
     return (f"{what} moves between periods ({lang} "
             f"{shares.iloc[first][lang]:.0%} in {shares.index[first]}, "
             f"{shares.iloc[second][lang]:.0%} in {shares.index[second]}): with one pooled "
@@ -322,17 +366,20 @@ class IndexingModel(Model):
         ``encoding`` and ``encoding_option``, the option that sets it, for messages)."""
         policy = policy or {}
         p = index or self.params.index
+        cli = from_cli(policy)
         by_language_asked = p.adjust and p.confusion_by == "language"
         if by_language_asked and not policy.get("confusion_sample") \
                 and "confusion_by_language" not in self.state:  # before minutes of scoring
-            self._own_matrices(None, self.state.get("confusion_source"), pd.DataFrame(), [])
+            self._own_matrices(None, self.state.get("confusion_source"), pd.DataFrame(), [],
+                               cli)
+        sample = self._read_sample(policy)  # its columns and labels checked before scoring
         frame, info, notes = self._read_tweet_file(path, policy)
         predicted, predict_notes = self._score(frame)
         notes += predict_notes
-        confusion, source, by_language = self._index_confusion(policy, notes)
+        confusion, source, by_language = self._index_confusion(policy, notes, sample)
         own: dict[str, np.ndarray] = {}
         if by_language_asked:
-            own = self._own_matrices(by_language, source, predicted, notes)
+            own = self._own_matrices(by_language, source, predicted, notes, cli)
         if p.adjust and "language" in predicted.columns:
             notes += self._mix_notes(frame, predicted, p, own, policy)
         for note in notes:
@@ -369,6 +416,7 @@ class IndexingModel(Model):
         for column in ("language", "language_seen"):
             if column in predicted.columns:
                 scored_out[column] = predicted[column].to_numpy()
+        directory.mkdir(parents=True, exist_ok=True)  # only now: nothing before a refusal
         atomic_write_text(out_stream, scored_out.to_csv(index=False))
         meta = {"stream": str(path), "tweets_scored": int(len(frame)), "loading": info,
                 "warnings": notes, "settings": p.model_dump(mode="json"),
@@ -449,24 +497,29 @@ class IndexingModel(Model):
         pooled = ~langs.isin(list(own)).to_numpy()
         if p.confusion_by == "language":  # no labelling gives undetermined tweets a matrix
             pooled &= (langs != UNKNOWN_LANGUAGE).to_numpy()
+        cli = from_cli(policy)
         notes = [language_drift_note(periods[pooled], langs[pooled], p.min_count,
-                                     p.confusion_by)]
+                                     p.confusion_by, cli)]
         if p.confusion_by == "pooled" and not policy.get("confusion_sample"):
             notes.append(language_mix_note(predicted["language"],
-                                           self.state.get("confusion_languages")))
+                                           self.state.get("confusion_languages"), cli))
         return [note for note in notes if note]
 
     def _own_matrices(self, by_language: dict[str, Any] | None, source: str | None,
-                      predicted: pd.DataFrame, notes: list[str]) -> dict[str, np.ndarray]:
+                      predicted: pd.DataFrame, notes: list[str], cli: bool = False
+                      ) -> dict[str, np.ndarray]:
         """The languages of the stream adjusted with their own confusion matrix
-        (``confusion_by = "language"``); why each other language is not goes to ``notes``."""
+        (``confusion_by = "language"``); why each other language is not goes to ``notes``.
+        ``cli``: the error names mlstat-twitter-index's options."""
         where = source or "validation"
         if by_language is None or "language" not in predicted.columns:
+            asked, pooled = ("confusion by language", "pass --confusion-by pooled") if cli \
+                else ("confusion_by = 'language'", "set confusion_by = 'pooled'")
             raise DataError(
-                f"confusion_by = 'language' needs the confusion matrix of each language, and "
-                f"the model's ({where}) was stored without it (a model saved by an earlier "
-                "mlstat-twitter); retrain it, give a labelled sample of the stream as "
-                "confusion_sample, or set confusion_by = 'pooled'")
+                f"{asked} needs the confusion matrix of each language, and the model's "
+                f"({where}) was stored without it (a model saved by an earlier "
+                "mlstat-twitter); retrain it, give a labelled sample of the stream "
+                f"{sample_setting(cli)}, or {pooled}")
         own, why = own_matrices(by_language, self.classes_ or [], where)
         languages = predicted["language"].astype(str)
         stream = set(languages)
@@ -481,11 +534,28 @@ class IndexingModel(Model):
                          "adjusted with the pooled confusion matrix")
         return {lang: m for lang, m in own.items() if lang in stream}
 
-    def _index_confusion(self, policy: dict[str, Any], notes: list[str]
+    def _read_sample(self, policy: dict[str, Any]) -> tuple[pd.DataFrame, list[str]] | None:
+        """The labelled sample of the stream (``confusion_sample``) and its loader's warnings,
+        None without one; refused, before the stream is scored (minutes), when it lacks a
+        column or none of its labels is a class of the model."""
+        sample = policy.get("confusion_sample")
+        if not sample:
+            return None
+        frame, _info, notes = self._read_tweet_file(
+            Path(sample), policy, policy.get("confusion_label") or "label")
+        if "label" not in frame.columns:  # an X API export: its tweets carry no label
+            raise DataError(f"confusion sample {sample}: its tweets have no label; give the "
+                            "labelled tweets as a CSV file with a column of their label")
+        check_sample_labels(frame["label"], self.classes_ or [], str(sample))
+        return frame, notes
+
+    def _index_confusion(self, policy: dict[str, Any], notes: list[str],
+                         read: tuple[pd.DataFrame, list[str]] | None = None
                          ) -> tuple[np.ndarray | None, str | None, dict[str, Any] | None]:
         """The confusion matrix of the index, where it comes from, and its counts by language
-        (None where unknown): the labelled sample of the stream when one is given (its
-        warnings added to ``notes``), else the model's."""
+        (None where unknown): the labelled sample of the stream when one is given (``read``,
+        as :meth:`_read_sample` read it, or read here; its warnings added to ``notes``), else
+        the model's."""
         sample = policy.get("confusion_sample")
         if not sample:
             saved = self.state.get("confusion")
@@ -496,12 +566,11 @@ class IndexingModel(Model):
                     where = self.state.get("confusion_source") or "validation"
                     notes.append(f"the model's confusion matrix ({where}) has no tweet labelled "
                                  f"{', '.join(lacking)}: that class is assumed always predicted "
-                                 "right; label some tweets of the stream and give them as "
-                                 "confusion_sample")
+                                 "right; label some tweets of the stream and give them "
+                                 f"{sample_setting(from_cli(policy))}")
             return ((np.asarray(saved) if saved else None), self.state.get("confusion_source"),
                     self.state.get("confusion_by_language"))
-        frame, _info, sample_notes = self._read_tweet_file(
-            Path(sample), policy, policy.get("confusion_label") or "label")
+        frame, sample_notes = read or self._read_sample(policy) or (pd.DataFrame(), [])
         predicted, _ = self._score(frame)
         counts = confusion_counts(frame["label"], predicted["prediction"], self.classes_ or [])
         notes += [f"confusion sample: {n}" for n in sample_notes]

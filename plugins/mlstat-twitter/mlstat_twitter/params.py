@@ -283,8 +283,8 @@ class SentimentParams(Params):
                     "once per language (scaled by this), so one model learns shared and "
                     "per-language weights; 0 = off (one set of weights, 2-4x faster to "
                     "train). Default 1: in 5-fold cross-validation on UMSAB's train and val "
-                    "it matched monolingual models (macro-F1 66.3 against 66.1) where the "
-                    "shared model fell short (65.2). Needs language_feature, a "
+                    "it matched monolingual models (macro-F1 66.4 against 66.0) where the "
+                    "shared model fell short (65.1). Needs language_feature, a "
                     "scikit-learn base (coding.tfidf_logreg, coding.linear_svm) and two or "
                     "more training languages; otherwise the plain model is trained")
     lexicon: bool = Field(

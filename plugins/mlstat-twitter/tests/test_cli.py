@@ -120,3 +120,96 @@ def test_confusion_by_keeps_the_runs_choice_unless_given() -> None:
     assert index_settings(run, {"confusion_by": None}).confusion_by == "language"
     assert index_settings(IndexParams(), {"confusion_by": "language"}).confusion_by == "language"
     assert index_settings(run, {"confusion_by": "pooled"}).confusion_by == "pooled"
+
+
+@pytest.fixture()
+def loaded(fitted, tmp_path: Path, monkeypatch):
+    """mlstat-twitter-index with the session's fitted model as the run's (no run folder)."""
+    from types import SimpleNamespace
+
+    from mlstat_twitter import cli
+
+    import mlstat_core.predict
+
+    monkeypatch.setattr(mlstat_core.predict, "load_model", lambda run_dir: (
+        SimpleNamespace(path=tmp_path / "run"), fitted, None, None))
+    monkeypatch.setattr(cli, "run_stream_policy", lambda run_dir: {})
+    return fitted
+
+
+LABELLED = "id,id_str,text,sentiment\n" + "".join(
+    f"{i},{i},tweet {i},{('positive', 'negative', 'neutral')[i % 3]}\n" for i in range(12))
+
+
+@pytest.mark.parametrize(("options", "sample", "message"), [
+    (["--label-column", "lable"], LABELLED,
+     "no label column 'lable'"),
+    (["--label-column", "sentiment", "--id-column", "id_str"],
+     LABELLED.replace("id,id_str,", "id,ident,"), "no id column 'id_str'"),
+    (["--label-column", "sentiment"], LABELLED.replace(",positive\n", ",pos\n")
+     .replace(",negative\n", ",neg\n").replace(",neutral\n", ",neu\n"),
+     "none of its labels (neg, neu, pos) is a class of the model"),
+])
+def test_a_wrong_confusion_sample_is_refused_before_the_stream_is_scored(
+        loaded, tmp_path: Path, monkeypatch, capsys, options: list[str], sample: str,
+        message: str) -> None:
+    """The audit's mistakes in --confusion-sample: said at once, not after minutes of scoring
+    the stream, and nothing written (the output's folder included)."""
+    def scored(frame) -> None:
+        raise AssertionError(f"{len(frame)} tweets scored before the sample was checked")
+
+    monkeypatch.setattr(loaded, "_score", scored)
+    tweets, labelled = tmp_path / "tweets.csv", tmp_path / "labelled.csv"
+    tweets.write_text("id,id_str,created_at,text\n1,1,2024-01-01T00:00:00Z,good\n")
+    labelled.write_text(sample)
+    out = tmp_path / "idx" / "tl.csv"
+    code = index_main([str(tmp_path / "run"), "--input", str(tweets), "--confusion-sample",
+                       str(labelled), *options, "--output", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err
+    assert not out.parent.exists()
+
+
+def test_a_missing_label_column_names_the_command_lines_option(loaded, tmp_path: Path,
+                                                               capsys) -> None:
+    tweets, labelled = tmp_path / "tweets.csv", tmp_path / "labelled.csv"
+    tweets.write_text(TWEETS)
+    labelled.write_text(LABELLED)
+    code = index_main([str(tmp_path / "run"), "--input", str(tweets), "--confusion-sample",
+                       str(labelled), "--output", str(tmp_path / "idx.csv")])
+    err = capsys.readouterr().err
+    assert code == 2 and "no label column 'label'" in err and "'sentiment'" in err
+    assert "pass --label-column" in err
+    assert "`label`" not in err and "confusion_label" not in err and "remove it" not in err
+
+
+def test_advice_on_languages_names_the_command_lines_options(loaded, tmp_path: Path,
+                                                             capsys, monkeypatch) -> None:
+    """Through mlstat-twitter-index, the warning on a moving mix of languages and the error of
+    a model without matrices by language name --confusion-by and --confusion-sample."""
+    import copy
+    from types import SimpleNamespace
+
+    import mlstat_core.predict
+
+    rows = [f"{i},2024-0{1 + i // 60}-{1 + i % 28:02d}T10:00:00Z,"
+            f"{('I love this', 'I hate it', 'Meeting at noon')[i % 3]} #{i},"
+            f"{'en' if i < 60 else 'fr'}\n" for i in range(120)]
+    tweets = tmp_path / "tweets.csv"
+    tweets.write_text("id,created_at,text,language\n" + "".join(rows))
+    out = tmp_path / "idx.csv"
+    assert index_main([str(tmp_path / "run"), "--input", str(tweets), "--period", "month",
+                       "--output", str(out)]) == 0
+    moves = [line for line in capsys.readouterr().err.splitlines()
+             if "moves between periods" in line]
+    assert len(moves) == 1 and "pass --confusion-by language" in moves[0]
+    assert "[model.index]" not in moves[0]
+    old = copy.copy(loaded)
+    old.state = {k: v for k, v in loaded.state.items() if k != "confusion_by_language"}
+    monkeypatch.setattr(mlstat_core.predict, "load_model", lambda run_dir: (
+        SimpleNamespace(path=tmp_path / "run"), old, None, None))
+    assert index_main([str(tmp_path / "run"), "--input", str(tweets), "--confusion-by",
+                       "language", "--output", str(tmp_path / "by.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "pass --confusion-by pooled" in err and "with --confusion-sample" in err
+    assert "confusion_sample" not in err and "confusion_by =" not in err

@@ -329,8 +329,9 @@ def test_the_confusion_matrix_is_estimated_on_a_labelled_sample(fitted, tmp_path
     _small_stream(12, sentiment=[labels[i % 3] for i in range(12)]).drop(
         columns="created_at").to_csv(sample, index=False)
     policy = {"confusion_sample": str(sample), "confusion_label": "sentiment"}
-    with pytest.warns(UserWarning, match=r"labelled.csv is small \(negative 4, neutral 4, "
-                                         r"positive 4 labelled tweets, under 30 per class\)"):
+    with pytest.warns(UserWarning, match=r"labelled.csv is small \(4 labelled negative, 4 "
+                                         r"labelled neutral and 4 labelled positive tweets, "
+                                         r"under 30 per class\)"):
         files = fitted.index_stream(path, tmp_path, policy, IndexParams(period="month",
                                                                         bootstrap=50))
     meta = json.loads(files[1].read_text())
@@ -367,6 +368,107 @@ def test_a_labelled_sample_with_unlabelled_tweets_warns_instead_of_crashing(
     sample.write_text("id,text,sentiment\n1,I love it,\n2,meh,\n", encoding="utf-8")
     with pytest.raises(DataError, match="it has no labels"):
         fitted.index_stream(path, tmp_path, policy, IndexParams(period="month", bootstrap=50))
+
+
+@pytest.mark.parametrize(("change", "columns", "message"), [
+    ({"confusion_label": "lable"}, None,
+     "no label column 'lable'.*set `confusion_label` in \\[loader\\]"),
+    ({"id": "id_str"}, None, "has no id column 'id_str'"),
+    ({}, {"sentiment": ["pos", "neg"] * 6}, r"none of its labels \(neg, pos\) is a class"),
+])
+def test_a_wrong_confusion_sample_is_refused_before_the_stream_is_scored(
+        fitted, tmp_path: Path, monkeypatch, change: dict, columns: dict | None,
+        message: str) -> None:
+    """A sample without the label (or id) column asked for, or whose labels are no class of
+    the model, is refused before minutes of scoring the stream, and nothing is written."""
+    stream = _small_stream()
+    stream["id_str"] = stream["id"]
+    path = tmp_path / "stream.csv"
+    stream.to_csv(path, index=False)
+    sample = tmp_path / "labelled.csv"
+    labels = ["positive", "negative", "neutral"]
+    _small_stream(12, **(columns or {"sentiment": [labels[i % 3] for i in range(12)]})).drop(
+        columns="created_at").to_csv(sample, index=False)
+
+    def scored(frame: pd.DataFrame) -> None:
+        raise AssertionError(f"{len(frame)} tweets scored before the sample was checked")
+
+    monkeypatch.setattr(fitted, "_score", scored)
+    out = tmp_path / "out"
+    policy = {"confusion_sample": str(sample), "confusion_label": "sentiment", **change}
+    with pytest.raises(DataError, match=message):
+        fitted.index_stream(path, out, policy, IndexParams(bootstrap=50), name="week.csv")
+    assert not out.exists()
+
+
+def test_a_labelled_sample_of_the_loader_names_confusion_label(fitted, tmp_path: Path) -> None:
+    """The label column of a pipeline's confusion sample is set with `confusion_label`, not
+    the loader's own `label` (which the training file reads), and removing it means nothing."""
+    path = tmp_path / "stream.csv"
+    _small_stream().to_csv(path, index=False)
+    sample = tmp_path / "labelled.csv"
+    _small_stream(3, sentiment=["positive"] * 3).to_csv(sample, index=False)
+    with pytest.raises(DataError) as caught:
+        fitted.index_stream(path, tmp_path, {"confusion_sample": str(sample),
+                                             "confusion_label": "lable"},
+                            IndexParams(bootstrap=50))
+    message = str(caught.value)
+    assert "set `confusion_label` in [loader]" in message and "'sentiment'" in message
+    assert "set `label`" not in message and "remove it" not in message
+
+
+def test_a_language_with_few_labelled_tweets_says_how_many_of_which_class() -> None:
+    from mlstat_twitter.models import own_matrices
+
+    _own, why = own_matrices({"fr": [[20, 0, 0], [0, 40, 0], [0, 0, 40]],
+                              "de": [[5, 0, 0], [0, 6, 0], [0, 0, 40]]},
+                             ["negative", "neutral", "positive"], "validation")
+    assert dict(why)["fr"].startswith("language fr: only 20 labelled negative tweets (under 30 "
+                                      "per class) in the validation")
+    assert dict(why)["de"].startswith("language de: only 5 labelled negative and 6 labelled "
+                                      "neutral tweets (under 30")
+
+
+def test_advice_on_languages_names_the_command_lines_options(fitted, tmp_path: Path) -> None:
+    """Indexed by mlstat-twitter-index (its --encoding sets the stream's encoding), the
+    warnings and errors on languages name its options, not the pipeline's settings."""
+    import copy
+
+    from mlstat_twitter.models import language_drift_note, language_mix_note
+
+    periods = pd.Series(["2024-01"] * 50 + ["2024-02"] * 50)
+    languages = pd.Series(["en"] * 50 + ["fr"] * 50)
+    for confusion_by, advice, pipeline in (
+            ("pooled", "pass --confusion-by language", "set [model.index] confusion_by = "
+                                                       "'language'"),
+            ("language", "give them with --confusion-sample", "give them as confusion_sample")):
+        cli = language_drift_note(periods, languages, 10, confusion_by, cli=True)
+        assert advice in cli and "[model.index]" not in cli and "confusion_sample" not in cli
+        assert pipeline in language_drift_note(periods, languages, 10, confusion_by)
+    mix = language_mix_note(pd.Series(["en"] * 10), {"en": 5, "fr": 5}, cli=True)
+    assert "pass --confusion-by language" in mix and "with --confusion-sample" in mix
+    assert "[model.index]" not in mix and "confusion_sample" not in mix
+    # through the model, as mlstat-twitter-index calls it
+    stream = _small_stream(language=["en"] * 60 + ["fr"] * 60)
+    stream["created_at"] = [f"2024-0{1 + i // 60}-{1 + i % 28:02d}T10:00:00Z"
+                            for i in range(120)]
+    path = tmp_path / "stream.csv"
+    stream.to_csv(path, index=False)
+    policy = {"encoding_option": "--encoding"}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fitted.index_stream(path, tmp_path, policy, IndexParams(period="month", bootstrap=50))
+    moves = [str(w.message) for w in caught if "moves between periods" in str(w.message)]
+    assert len(moves) == 1 and moves[0].endswith("; pass --confusion-by language (each "
+                                                 "language's own matrix)")
+    old = copy.copy(fitted)
+    old.state = {k: v for k, v in fitted.state.items() if k != "confusion_by_language"}
+    with pytest.raises(DataError) as refused:
+        old.index_stream(path, tmp_path / "out", policy,
+                         IndexParams(bootstrap=50, confusion_by="language"))
+    message = str(refused.value)
+    assert "with --confusion-sample" in message and "pass --confusion-by pooled" in message
+    assert "confusion_sample" not in message and "confusion_by =" not in message
 
 
 def test_labels_spelt_two_ways_are_refused_before_training(small_parts) -> None:
