@@ -43,9 +43,9 @@ class SceneInfo:
     scene saved before these existed reads its values as stored."""
     offset: float = 0.0
     masked: list[str] = field(default_factory=list)
-    """Bands whose files carry a GDAL mask (an internal or ``.msk`` mask, or an alpha band)
-    and declare no nodata value: their masked pixels read as nodata. A scene saved before
-    this existed lists none."""
+    """Bands whose files carry a GDAL mask (an internal or ``.msk`` mask, for the file or the
+    band, or an alpha band) and declare no nodata value: their masked pixels read as nodata.
+    A scene saved before this existed lists none."""
 
     @property
     def stored_zero(self) -> np.float32:
@@ -195,8 +195,8 @@ def open_scene(directory: Path, pattern: str, bands: list[str]) -> SceneInfo:
             raise DataError(f"cannot read band file {path}: {exc}") from None
         nodata[band] = None if value is None or (isinstance(value, float) and math.isnan(value)) \
             else float(value)
-        if nodata[band] is None and flags & {MaskFlags.per_dataset, MaskFlags.alpha}:
-            masked.append(band)
+        if nodata[band] is None and not flags & {MaskFlags.all_valid, MaskFlags.nodata}:
+            masked.append(band)  # a mask of the file, of the band, or an alpha band
     with rasterio.open(next(iter(files.values()))) as first:
         crs = first.crs if first.crs is not None else dataset.crs
     if crs.is_geographic:
@@ -447,29 +447,107 @@ def read_window(info: SceneInfo, row0: int, col0: int, height: int, width: int) 
         value = info.nodata.get(band)
         if value is not None:
             data[i][data[i] == np.float32(value)] = np.nan
-        elif band in info.masked:
-            data[i][~_mask_window(info, band, (xmin, ymin, xmax, ymax), data.shape[1:])] = np.nan
+    for band, valid in _masks(info, r0, c0, data.shape[1], data.shape[2]).items():
+        data[info.bands.index(band)][~valid] = np.nan
     if info.scale != 1 or info.offset != 0:  # to reflectance; nodata stays NaN
         data = data * np.float32(info.scale) + np.float32(info.offset)
     out[:, r0 - row0: r0 - row0 + data.shape[1], c0 - col0: c0 - col0 + data.shape[2]] = data
     return out
 
 
-def _mask_window(info: SceneInfo, band: str, bounds: tuple[float, float, float, float],
-                 shape: tuple[int, ...]) -> np.ndarray:
-    """Where the band file's GDAL mask says there is data, on the window ``bounds`` (xmin,
-    ymin, xmax, ymax) read at ``shape``: torchgeo mosaics masked pixels as 0, which would be
-    read as a value. Outside the file is no data."""
-    import rasterio
-    from rasterio.windows import from_bounds
+def _masks(info: SceneInfo, row0: int, col0: int, height: int, width: int
+           ) -> dict[str, np.ndarray]:
+    """Where each masked band's file says there is data (GDAL mask), on the scene window
+    (row0, col0, height, width): torchgeo mosaics masked pixels as 0, which would be read as
+    a value. The files stay open between tiles; a file on the scene's grid is read directly,
+    one in another CRS or grid through its mask warped onto the scene's grid (nearest)."""
+    if not info.masked:
+        return {}
+    from rasterio.windows import Window
 
-    index = file_band_names(Path(info.files[band]), info.bands).index(band) + 1 \
-        if info.multiband else 1
-    with rasterio.open(info.files[band]) as src:
-        window = from_bounds(*bounds, transform=src.transform)
-        mask = src.read_masks(index, window=window, out_shape=shape, boundless=True,
-                              resampling=rasterio.enums.Resampling.nearest)
-    return mask > 0
+    window = Window(col0, row0, width, height)
+    out: dict[str, np.ndarray] = {}
+    for band in info.masked:
+        path = info.files[band]
+        stamp = _stamp(path)  # every cache below is of this version of the file
+        order = _file_bands(path, stamp, tuple(info.bands)) if info.multiband else None
+        index = order.index(band) + 1 if order is not None else 1
+        src = _open_raster(path, stamp)
+        on_grid = _on_grid(path, stamp, info.crs_wkt, tuple(info.transform), info.width,
+                           info.height)
+        out[band] = (src.read_masks(index, window=window) if on_grid else
+                     warped_mask(path, index, info).read(1, window=window)) > 0
+    return out
+
+
+def _stamp(path: str) -> tuple[int, int]:
+    """What tells a file apart from the one it replaced: its modification time and size."""
+    stat = Path(path).stat()
+    return stat.st_mtime_ns, stat.st_size
+
+
+@functools.lru_cache(maxsize=16)
+def _open_raster(path: str, stamp: tuple[int, int]) -> Any:
+    """A band file kept open between tiles (opening it for each of thousands of small tiles
+    cost more than reading its mask); a file changed since is opened again."""
+    import rasterio
+
+    return rasterio.open(path)
+
+
+@functools.lru_cache(maxsize=4)
+def _warped_masks(path: str, stamp: tuple[int, int], index: int, crs_wkt: str,
+                  transform: tuple[float, ...], width: int, height: int
+                  ) -> tuple[Any, Any, Any]:
+    import rasterio
+    from affine import Affine
+    from rasterio.enums import Resampling
+    from rasterio.io import MemoryFile
+    from rasterio.vrt import WarpedVRT
+
+    with rasterio.open(path) as src:
+        mask = src.read_masks(index)
+        profile = {"driver": "GTiff", "width": src.width, "height": src.height, "count": 1,
+                   "dtype": "uint8", "crs": src.crs, "transform": src.transform}
+    memory = MemoryFile()
+    copy = memory.open(**profile)
+    copy.write(mask, 1)
+    view = WarpedVRT(copy, crs=crs_wkt, transform=Affine(*transform), width=width,
+                     height=height, resampling=Resampling.nearest)
+    return memory, copy, view
+
+
+def warped_mask(path: str | Path, index: int, info: SceneInfo) -> Any:
+    """The GDAL mask of band ``index`` of a raster on another grid (255 data, 0 none),
+    warped onto the scene's grid by nearest neighbour, as a dataset to read windows of; 0
+    outside the raster. The mask is warped as values (an in-memory copy), because the warper
+    does not carry a file's mask by itself. A few are kept open between calls."""
+    return _warped_masks(str(path), _stamp(str(path)), index, info.crs_wkt,
+                         tuple(info.transform), info.width, info.height)[2]
+
+
+@functools.lru_cache(maxsize=32)
+def _file_bands(path: str, stamp: tuple[int, int], bands: tuple[str, ...]
+                ) -> tuple[str, ...]:
+    """The bands of a multi-band file in file order (read once per file, not per tile)."""
+    return file_band_names(Path(path), list(bands))
+
+
+@functools.lru_cache(maxsize=32)
+def _on_grid(path: str, stamp: tuple[int, int], crs_wkt: str, transform: tuple[float, ...],
+             width: int, height: int) -> bool:
+    """Whether a raster lies on the scene's grid: same CRS, size and transform (once per
+    file and scene, not per tile)."""
+    import rasterio
+    from pyproj import CRS
+
+    with rasterio.open(path) as src:
+        if src.crs is None or (src.width, src.height) != (width, height):
+            return False
+        tolerance = 1e-6 * min(abs(transform[0]), abs(transform[4]))
+        same = all(abs(u - v) <= tolerance
+                   for u, v in zip(tuple(src.transform)[:6], transform, strict=True))
+        return same and CRS.from_wkt(src.crs.to_wkt()) == CRS.from_wkt(crs_wkt)
 
 
 def tiles(info: SceneInfo, size: int) -> Iterator[tuple[int, int, int, int]]:
@@ -556,7 +634,6 @@ def label_raster_pixels(path: Path, info: SceneInfo, tolerance: float, notes: li
     """Rows, cols and class codes of the labelled pixels of a label raster on the scene grid;
     a raster on another grid is warped onto it (nearest neighbour)."""
     import rasterio
-    from rasterio.enums import MaskFlags
     from rasterio.vrt import WarpedVRT
     from rasterio.windows import Window
 
@@ -567,8 +644,6 @@ def label_raster_pixels(path: Path, info: SceneInfo, tolerance: float, notes: li
             abs(u - v) < tolerance * min(info.res)
             for u, v in zip(tuple(src.transform)[:6], info.transform, strict=True))
         nodata = src.nodata
-        masked = nodata is None and bool(
-            set(src.mask_flag_enums[0]) & {MaskFlags.per_dataset, MaskFlags.alpha})
         if relation in ("same", "equivalent") and same_grid:
             if relation == "equivalent":
                 notes.append(_equivalent_note(path, src.crs.to_wkt(), info))
@@ -576,8 +651,7 @@ def label_raster_pixels(path: Path, info: SceneInfo, tolerance: float, notes: li
         else:
             notes.append(f"{path.name} was warped onto the scene grid (nearest neighbour)")
             reader = WarpedVRT(src, crs=info.crs_wkt, transform=info.affine(), width=info.width,
-                               height=info.height, resampling=rasterio.enums.Resampling.nearest,
-                               add_alpha=masked)  # the mask, warped as an alpha band
+                               height=info.height, resampling=rasterio.enums.Resampling.nearest)
         rows, cols, codes = [], [], []
         for row0 in range(0, info.height, block_rows):
             h = min(block_rows, info.height - row0)
@@ -585,8 +659,10 @@ def label_raster_pixels(path: Path, info: SceneInfo, tolerance: float, notes: li
             valid = np.isfinite(block) if block.dtype.kind == "f" else np.ones(block.shape, bool)
             if nodata is not None:
                 valid &= block != nodata
-            elif masked:  # a GDAL mask instead of a nodata value
-                valid &= reader.read_masks(1, window=Window(0, row0, info.width, h)) > 0
+            # GDAL's mask: nodata, a mask of the file or band, or an alpha band
+            window = Window(0, row0, info.width, h)
+            valid &= (src.read_masks(1, window=window) if reader is src else
+                      warped_mask(path, 1, info).read(1, window=window)) > 0
             valid &= block > 0
             r, c = np.nonzero(valid)
             rows.append(r + row0)

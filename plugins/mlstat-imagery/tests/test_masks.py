@@ -111,3 +111,93 @@ def test_a_masked_label_raster_gives_no_labels_under_its_mask(
         assert not inside.any(), f"warped={warped}"
         rows_all, _, _ = label_raster_pixels(source, _info(plain), 1e-6, [])
         assert len(rows) < len(rows_all)
+
+
+def _per_band_mask(path: Path, hole: tuple[slice, slice]) -> None:
+    """A mask of band 1 alone (a ``.msk`` file whose flags say "per band"), no nodata."""
+    import rasterio
+
+    with rasterio.open(path, "r+") as dst:
+        dst.nodata = None
+        height, width = dst.height, dst.width
+    mask = np.full((height, width), 255, dtype=np.uint8)
+    mask[hole] = 0
+    with rasterio.open(f"{path}.msk", "w", driver="GTiff", width=width, height=height,
+                       count=1, dtype="uint8") as msk:
+        msk.write(mask, 1)
+        msk.update_tags(INTERNAL_MASK_FLAGS_1="0")
+
+
+def test_a_mask_of_one_band_and_a_band_in_another_crs_are_read(
+        scenes: tuple[Any, Any], tmp_path: Path) -> None:
+    import warnings
+
+    import rasterio
+    from mlstat_imagery.scene import open_scene
+    from rasterio.warp import reproject
+
+    plain = _info(scenes[0])
+    folder = tmp_path / "scene"
+    shutil.copytree(plain.directory, folder)
+    _per_band_mask(folder / "lsat7_2000_30.tif", HOLE)
+    # band 40 in another CRS (the same points in EPSG:3358, shifted by a whole pixel so that
+    # its grid differs), masked over the same ground: read through a warped view
+    path = folder / "lsat7_2000_40.tif"
+    with rasterio.open(path) as src:
+        data, profile = src.read(1), src.profile
+    profile.update(crs="EPSG:3358", transform=profile["transform"] * profile["transform"].
+                   translation(1, 0), nodata=None)
+    profile.pop("blockxsize", None), profile.pop("blockysize", None)
+    moved = np.zeros_like(data)
+    reproject(data, moved, src_transform=src.transform, src_crs=src.crs,
+              dst_transform=profile["transform"], dst_crs=profile["crs"])
+    path.unlink()
+    with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True), rasterio.open(path, "w", **profile) as dst:
+        dst.write(moved, 1)
+        mask = np.full(moved.shape, 255, dtype=np.uint8)
+        mask[50:70, 49:69] = 0  # HOLE, one column to the left in this grid
+        dst.write_mask(mask)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the note on band 40's CRS
+        info = open_scene(folder, "lsat7_2000_{band}.tif", plain.bands)
+    assert sorted(info.masked) == ["30", "40"]
+    window = read_window(info, 40, 40, 40, 40)
+    hole = np.zeros((40, 40), dtype=bool)
+    hole[10:30, 10:30] = True
+    for band in ("30", "40"):
+        values = window[info.bands.index(band)]
+        assert np.isnan(values[hole]).all(), band
+        assert np.isfinite(values[~hole]).mean() > 0.95, band  # not the whole band lost
+
+
+def test_label_rasters_with_an_alpha_band_or_nodata_and_a_mask(
+        scenes: tuple[Any, Any], tmp_path: Path) -> None:
+    import rasterio
+    from affine import Affine
+
+    info = _info(scenes[0])
+    with rasterio.open(Path(info.directory) / LABELS) as src:
+        labels, profile = src.read(1), src.profile
+    inside = (slice(50, 70), slice(50, 70))
+    for shift in (0.0, 0.5):  # on the scene's grid, and on another one (warped)
+        transform = profile["transform"] @ Affine.translation(shift, 0)
+        alpha = tmp_path / f"alpha_{shift}.tif"
+        with rasterio.open(alpha, "w", driver="GTiff", width=profile["width"],
+                           height=profile["height"], count=2, dtype="uint8",
+                           crs=profile["crs"], transform=transform, alpha="YES") as dst:
+            dst.write(np.where(labels > 0, labels, 0).astype("uint8"), 1)
+            opacity = np.full(labels.shape, 255, dtype=np.uint8)
+            opacity[inside] = 0
+            dst.write(opacity, 2)
+        both = tmp_path / f"both_{shift}.tif"
+        shutil.copy(Path(info.directory) / LABELS, both)
+        with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True), rasterio.open(both, "r+") as dst:
+            assert dst.nodata is not None  # the bundled labels declare nodata
+            mask = np.full(labels.shape, 255, dtype=np.uint8)
+            mask[inside] = 0
+            dst.write_mask(mask)
+            dst.transform = transform
+        for path in (alpha, both):
+            rows, cols, _ = label_raster_pixels(path, info, 1e-6, [])
+            hit = (rows >= 50) & (rows < 70) & (cols >= 50) & (cols < 70)
+            assert len(rows) > 150 and not hit.any(), (path.name, int(hit.sum()))
