@@ -65,22 +65,31 @@ test: $(STAMP) browser
 # (constraints/minimum.txt), in .venv-min, without torch: what many offices have installed.
 # The generated-docs test is left out (it needs every plugin installed). Then mlstat-twitter
 # at its own floors (constraints/minimum-twitter.txt: py3langid needs numpy 2) in
-# .venv-min-twitter.
+# .venv-min-twitter. Both install the packages as an office does, not in editable mode, and
+# run the tests with `python -P` (the current folder not on the path), so that they test the
+# installed packages: a file the package needs but does not ship fails here. setuptools
+# never cleans build/, where a module deleted from the source would still be installed.
 MIN_VENV    := .venv-min
 MIN_TWITTER_VENV := .venv-min-twitter
 MIN_PLUGINS := plugins/mlstat-coding plugins/mlstat-editimpute
+MIN_TWITTER_PLUGINS := plugins/mlstat-coding plugins/mlstat-twitter
+INSTALLED   := "import mlstat_core as m, sys; sys.exit(0 if 'site-packages' in m.__file__ else m.__file__)"
 test-min: browser
 	test -x $(MIN_VENV)/bin/python || $(PYTHON) -m venv $(MIN_VENV)
-	$(MIN_VENV)/bin/python -m pip install --quiet -c constraints/minimum.txt -e . \
-	  pytest pytest-timeout "setuptools>=77" $(foreach p,$(MIN_PLUGINS),-e $(p))
-	$(MIN_VENV)/bin/python -m pytest -q --timeout=900 tests --ignore=tests/test_docs.py
+	rm -rf build $(addsuffix /build,$(MIN_PLUGINS) $(MIN_TWITTER_PLUGINS))
+	$(MIN_VENV)/bin/python -m pip install --quiet -c constraints/minimum.txt . \
+	  pytest pytest-timeout "setuptools>=77" $(MIN_PLUGINS)
+	$(MIN_VENV)/bin/python -P -c $(INSTALLED)
+	$(MIN_VENV)/bin/python -P -m pytest -q --timeout=900 tests --ignore=tests/test_docs.py
 	for p in $(MIN_PLUGINS); do \
-	  (cd $$p && ../../$(MIN_VENV)/bin/python -m pytest -q --timeout=900 tests) || exit 1; \
+	  (cd $$p && ../../$(MIN_VENV)/bin/python -P -m pytest -q --timeout=900 tests) || exit 1; \
 	done
 	test -x $(MIN_TWITTER_VENV)/bin/python || $(PYTHON) -m venv $(MIN_TWITTER_VENV)
+	rm -rf build $(addsuffix /build,$(MIN_TWITTER_PLUGINS))
 	$(MIN_TWITTER_VENV)/bin/python -m pip install --quiet -c constraints/minimum-twitter.txt \
-	  -e . pytest pytest-timeout "setuptools>=77" -e plugins/mlstat-coding -e plugins/mlstat-twitter
-	cd plugins/mlstat-twitter && ../../$(MIN_TWITTER_VENV)/bin/python -m pytest \
+	  . pytest pytest-timeout "setuptools>=77" $(MIN_TWITTER_PLUGINS)
+	$(MIN_TWITTER_VENV)/bin/python -P -c $(INSTALLED)
+	cd plugins/mlstat-twitter && ../../$(MIN_TWITTER_VENV)/bin/python -P -m pytest \
 	  -q --timeout=900 tests
 
 clean:

@@ -17,6 +17,7 @@ import json
 import os
 import sys
 import tomllib
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -111,19 +112,44 @@ def cell(text: str) -> str:
     return " ".join((text or "").split()).replace("|", "\\|")
 
 
-def params_table(model: type[BaseModel], skip: tuple[str, ...] = ()) -> list[str]:
-    fields = [(n, f) for n, f in model.model_fields.items() if n not in skip]
-    if not fields:
-        return ["No params.", ""]
-    rows = ["| key | type | default | description |", "| --- | --- | --- | --- |"]
-    for name, info in fields:
+def nested_model(annotation: Any) -> tuple[type[BaseModel], str] | None:
+    """The params model a field holds (``IndexParams``, also in ``IndexParams | None``) and
+    how its keys are written: ``.`` for a table, ``[].`` for each table of a list."""
+    if typing.get_origin(annotation) is list:
+        inner = nested_model(typing.get_args(annotation)[0])
+        return (inner[0], "[].") if inner else None
+    for kind in (annotation, *typing.get_args(annotation)):
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            return kind, "."
+    return None
+
+
+def param_rows(model: type[BaseModel], skip: tuple[str, ...] = (), prefix: str = ""
+               ) -> list[str]:
+    """One row per field; a table of settings (``[model.index]``) also gets a row for each of
+    its own fields, keyed ``index.period`` (``inject[].kind`` for a list of tables), so that
+    none is only in a truncated default."""
+    rows = []
+    for name, info in model.model_fields.items():
+        if name in skip:
+            continue
         kind = type_name(info.annotation)
         limits = constraints(info)
         if limits:
             kind += f" ({limits})"
-        rows.append(f"| `{name}` | {kind} | {default_text(info)} | "
+        rows.append(f"| `{prefix}{name}` | {kind} | {default_text(info)} | "
                     f"{cell(info.description or '')} |")
-    return [*rows, ""]
+        nested = nested_model(info.annotation)
+        if nested is not None:
+            rows += param_rows(nested[0], prefix=f"{prefix}{name}{nested[1]}")
+    return rows
+
+
+def params_table(model: type[BaseModel], skip: tuple[str, ...] = ()) -> list[str]:
+    rows = param_rows(model, skip)
+    if not rows:
+        return ["No params.", ""]
+    return ["| key | type | default | description |", "| --- | --- | --- | --- |", *rows, ""]
 
 
 # --- the page ----------------------------------------------------------------------------------

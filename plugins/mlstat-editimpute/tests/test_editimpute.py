@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from mlstat_editimpute.loaders import BudgetUkLoader
+from mlstat_editimpute.loaders import DATA_DIR, BudgetUkLoader
 from mlstat_editimpute.models import DonorModel, GbmModel, PmmModel, RatioModel, RegressionModel
 from mlstat_editimpute.params import BUDGET_RULES, BudgetParams, PmmParams
 from mlstat_editimpute.rules import RuleError, RuleSet, parse_rule
@@ -732,7 +732,7 @@ def test_a_metadata_file_is_read_in_the_loaders_encoding(tmp_path):
 
 # --- the survey loader reads files as core.table does ------------------------------------------
 
-SURVEY = ROOT / "plugins" / "mlstat-editimpute" / "mlstat_editimpute" / "data" / "budget_uk.csv"
+SURVEY = DATA_DIR / "budget_uk.csv"  # the installed package's copy, not the source tree's
 PIPELINE = """
 [pipeline]
 name = "survey-ids"

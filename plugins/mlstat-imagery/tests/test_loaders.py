@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from mlstat_imagery.loaders import FIELD, LABELLED, LandsatNcLoader
+from mlstat_imagery.loaders import BUNDLED, FIELD, LABELLED, LandsatNcLoader
 from mlstat_imagery.params import LandsatNcParams
 
 
@@ -47,7 +47,7 @@ def test_training_pixels_near_field_points_are_dropped(landsat: object) -> None:
 
 
 def test_multiclass_and_polygons() -> None:
-    shp = Path(__file__).resolve().parents[1] / "mlstat_imagery" / "data" / "landsat_nc"
+    shp = BUNDLED  # the installed package's copy, not the source tree's
     data = LandsatNcLoader(LandsatNcParams(
         directory=str(shp), labels="landsat96_polygons.shp", mode="multiclass",
         indices=["ndvi", "ndwi"])).load(Path("."))
