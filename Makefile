@@ -66,30 +66,38 @@ test: $(STAMP) browser
 # The generated-docs test is left out (it needs every plugin installed). Then mlstat-twitter
 # at its own floors (constraints/minimum-twitter.txt: py3langid needs numpy 2) in
 # .venv-min-twitter. Both install the packages as an office does, not in editable mode, and
-# run the tests with `python -P` (the current folder not on the path), so that they test the
-# installed packages: a file the package needs but does not ship fails here. setuptools
+# run the tests with PYTHONSAFEPATH=1 (`python -P`: the current folder not on the path, in
+# the Python processes the tests start too), so that they test the installed packages: a
+# file a package needs but does not ship fails here. setuptools
 # never cleans build/, where a module deleted from the source would still be installed.
 MIN_VENV    := .venv-min
 MIN_TWITTER_VENV := .venv-min-twitter
 MIN_PLUGINS := plugins/mlstat-coding plugins/mlstat-editimpute
 MIN_TWITTER_PLUGINS := plugins/mlstat-coding plugins/mlstat-twitter
-INSTALLED   := "import mlstat_core as m, sys; sys.exit(0 if 'site-packages' in m.__file__ else m.__file__)"
+# the installed core is imported, and every installed distribution ships its licence text
+INSTALLED   := "import importlib.metadata as md, mlstat_core as m, sys; \
+  bad = [d.name for d in md.distributions() if d.name.startswith('mlstat') \
+         and not any(str(f).endswith('licenses/LICENSE') for f in d.files or [])]; \
+  sys.exit(f'not installed or without LICENSE: {m.__file__} {bad}' \
+           if bad or 'site-packages' not in m.__file__ else 0)"
 test-min: browser
 	test -x $(MIN_VENV)/bin/python || $(PYTHON) -m venv $(MIN_VENV)
 	rm -rf build $(addsuffix /build,$(MIN_PLUGINS) $(MIN_TWITTER_PLUGINS))
 	$(MIN_VENV)/bin/python -m pip install --quiet -c constraints/minimum.txt . \
 	  pytest pytest-timeout "setuptools>=77" $(MIN_PLUGINS)
 	$(MIN_VENV)/bin/python -P -c $(INSTALLED)
-	$(MIN_VENV)/bin/python -P -m pytest -q --timeout=900 tests --ignore=tests/test_docs.py
+	PYTHONSAFEPATH=1 $(MIN_VENV)/bin/python -m pytest -q --timeout=900 tests \
+	  --ignore=tests/test_docs.py
 	for p in $(MIN_PLUGINS); do \
-	  (cd $$p && ../../$(MIN_VENV)/bin/python -P -m pytest -q --timeout=900 tests) || exit 1; \
+	  (cd $$p && PYTHONSAFEPATH=1 ../../$(MIN_VENV)/bin/python -m pytest -q --timeout=900 \
+	    tests) || exit 1; \
 	done
 	test -x $(MIN_TWITTER_VENV)/bin/python || $(PYTHON) -m venv $(MIN_TWITTER_VENV)
 	rm -rf build $(addsuffix /build,$(MIN_TWITTER_PLUGINS))
 	$(MIN_TWITTER_VENV)/bin/python -m pip install --quiet -c constraints/minimum-twitter.txt \
 	  . pytest pytest-timeout "setuptools>=77" $(MIN_TWITTER_PLUGINS)
 	$(MIN_TWITTER_VENV)/bin/python -P -c $(INSTALLED)
-	cd plugins/mlstat-twitter && ../../$(MIN_TWITTER_VENV)/bin/python -P -m pytest \
+	cd plugins/mlstat-twitter && PYTHONSAFEPATH=1 ../../$(MIN_TWITTER_VENV)/bin/python -m pytest \
 	  -q --timeout=900 tests
 
 clean:

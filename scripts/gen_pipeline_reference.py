@@ -115,17 +115,23 @@ def cell(text: str) -> str:
 def nested_model(annotation: Any) -> tuple[type[BaseModel], str] | None:
     """The params model a field holds (``IndexParams``, also in ``IndexParams | None``) and
     how its keys are written: ``.`` for a table, ``[].`` for each table of a list."""
-    if typing.get_origin(annotation) is list:
+    origin = typing.get_origin(annotation)
+    if origin is list:
         inner = nested_model(typing.get_args(annotation)[0])
         return (inner[0], "[].") if inner else None
+    if origin in (dict, tuple):  # tables keyed by name, tuples: not expanded
+        return None
     for kind in (annotation, *typing.get_args(annotation)):
         if isinstance(kind, type) and issubclass(kind, BaseModel):
             return kind, "."
+        found = nested_model(kind) if typing.get_origin(kind) is list else None
+        if found:  # list[Model] | None
+            return found
     return None
 
 
-def param_rows(model: type[BaseModel], skip: tuple[str, ...] = (), prefix: str = ""
-               ) -> list[str]:
+def param_rows(model: type[BaseModel], skip: tuple[str, ...] = (), prefix: str = "",
+               seen: frozenset[type] = frozenset()) -> list[str]:
     """One row per field; a table of settings (``[model.index]``) also gets a row for each of
     its own fields, keyed ``index.period`` (``inject[].kind`` for a list of tables), so that
     none is only in a truncated default."""
@@ -140,8 +146,9 @@ def param_rows(model: type[BaseModel], skip: tuple[str, ...] = (), prefix: str =
         rows.append(f"| `{prefix}{name}` | {kind} | {default_text(info)} | "
                     f"{cell(info.description or '')} |")
         nested = nested_model(info.annotation)
-        if nested is not None:
-            rows += param_rows(nested[0], prefix=f"{prefix}{name}{nested[1]}")
+        if nested is not None and nested[0] not in seen | {model}:  # no endless recursion
+            rows += param_rows(nested[0], prefix=f"{prefix}{name}{nested[1]}",
+                               seen=seen | {model})
     return rows
 
 

@@ -28,6 +28,7 @@ from mlstat_imagery.scene import (
     ZeroFillWarning,
     declares_nodata,
     read_window,
+    release_scene_files,
     require_scene_files,
     tiles,
 )
@@ -105,6 +106,7 @@ def write_scene_map(info: SceneInfo, probabilities: Any, classes: list[Any], pos
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+        release_scene_files()
     if zero_pixels:
         warnings.warn(
             f"{zero_pixels:,} mapped pixel(s) ({zero_pixels * info.pixel_area / 1e6:,.2f} km2) "

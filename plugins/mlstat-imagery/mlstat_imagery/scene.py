@@ -207,11 +207,13 @@ def open_scene(directory: Path, pattern: str, bands: list[str]) -> SceneInfo:
             "bands to a projected CRS in metres, for example UTM (gdalwarp -t_srs EPSG:326NN "
             "-tr 30 30 -r near IN.tif OUT.tif), and run again")
     notes = _grid_notes(files, crs, (resx, resy), bands[0])
-    return SceneInfo(
+    info = SceneInfo(
         directory=str(directory), pattern=pattern, bands=list(bands),
         files={b: str(p) for b, p in files.items()}, crs_wkt=crs.to_wkt(), epsg=crs.to_epsg(),
         transform=[resx, 0.0, xmin, 0.0, -resy, ymax], width=width, height=height,
         nodata=nodata, notes=notes, masked=masked)
+    check_masked_files(info)
+    return info
 
 
 def stored_scaling(info: SceneInfo) -> dict[str, tuple[float, float]]:
@@ -459,95 +461,107 @@ def _masks(info: SceneInfo, row0: int, col0: int, height: int, width: int
            ) -> dict[str, np.ndarray]:
     """Where each masked band's file says there is data (GDAL mask), on the scene window
     (row0, col0, height, width): torchgeo mosaics masked pixels as 0, which would be read as
-    a value. The files stay open between tiles; a file on the scene's grid is read directly,
-    one in another CRS or grid through its mask warped onto the scene's grid (nearest)."""
-    if not info.masked:
-        return {}
+    a value. Masked files lie on the scene's grid (:func:`check_masked_files`); outside a
+    file is no data. The files stay open between tiles (:func:`release_scene_files`)."""
     from rasterio.windows import Window
 
-    window = Window(col0, row0, width, height)
     out: dict[str, np.ndarray] = {}
     for band in info.masked:
         path = info.files[band]
-        stamp = _stamp(path)  # every cache below is of this version of the file
+        src, stamp = _opened(path)
+        offset = _grid_offset(path, stamp, info.crs_wkt, tuple(info.transform))
+        if offset is None:  # changed since the scene was opened
+            raise DataError(f"band file {path} changed since the scene was read; run again")
         order = _file_bands(path, stamp, tuple(info.bands)) if info.multiband else None
         index = order.index(band) + 1 if order is not None else 1
-        src = _open_raster(path, stamp)
-        on_grid = _on_grid(path, stamp, info.crs_wkt, tuple(info.transform), info.width,
-                           info.height)
-        out[band] = (src.read_masks(index, window=window) if on_grid else
-                     warped_mask(path, index, info).read(1, window=window)) > 0
+        window = Window(col0 + offset[1], row0 + offset[0], width, height)
+        inside = (window.col_off >= 0 and window.row_off >= 0
+                  and window.col_off + width <= src.width
+                  and window.row_off + height <= src.height)
+        out[band] = src.read_masks(index, window=window, boundless=not inside) > 0
     return out
 
 
-def _stamp(path: str) -> tuple[int, int]:
-    """What tells a file apart from the one it replaced: its modification time and size."""
+def check_masked_files(info: SceneInfo) -> None:
+    """Refuse a masked band file that is not on the scene's grid (another CRS, resolution
+    or a shift by part of a pixel): torchgeo resamples its values, and its mask could not be
+    lined up with them pixel for pixel; a nodata value can."""
+    for band in info.masked:
+        path = info.files[band]
+        if _grid_offset(path, _stamp(path), info.crs_wkt, tuple(info.transform)) is None:
+            left, bottom, right, top = info.bounds
+            epsg = f"EPSG:{info.epsg}" if info.epsg else "<the CRS of band " \
+                f"{info.bands[0]}>"
+            raise DataError(
+                f"band file {path} marks missing pixels with a GDAL mask (it declares no "
+                f"nodata value) and is not on the scene's grid (that of band "
+                f"{info.bands[0]}: {scene_crs_name(info)}, {info.res[0]:g} x {info.res[1]:g}), "
+                "so its mask cannot be lined up with its resampled values; write it on the "
+                "scene's grid with the mask as a nodata value and run again: gdalwarp "
+                f"-t_srs {epsg} -tr {info.res[0]:g} {info.res[1]:g} -te {left:.10g} "
+                f"{bottom:.10g} {right:.10g} {top:.10g} -r near -dstnodata 0 IN.tif OUT.tif "
+                "(0, or another value the band never takes)")
+
+
+def _stamp(path: str) -> tuple[int, ...]:
+    """What tells a file apart from the one that replaced it: inode, change and modification
+    times, size."""
     stat = Path(path).stat()
-    return stat.st_mtime_ns, stat.st_size
+    return stat.st_ino, stat.st_ctime_ns, stat.st_mtime_ns, stat.st_size
 
 
-@functools.lru_cache(maxsize=16)
-def _open_raster(path: str, stamp: tuple[int, int]) -> Any:
-    """A band file kept open between tiles (opening it for each of thousands of small tiles
-    cost more than reading its mask); a file changed since is opened again."""
+_OPENED: dict[str, tuple[tuple[int, ...], Any]] = {}
+"""Masked band files kept open between tiles (opening one for each of thousands of small
+tiles cost more than reading its mask): path -> (stamp, dataset)."""
+
+
+def _opened(path: str) -> tuple[Any, tuple[int, ...]]:
+    """The open dataset of a masked band file, opened again when the file changed."""
     import rasterio
 
-    return rasterio.open(path)
+    stamp = _stamp(path)
+    kept = _OPENED.get(path)
+    if kept is None or kept[0] != stamp:
+        if kept is not None:
+            kept[1].close()
+        kept = _OPENED[path] = (stamp, rasterio.open(path))
+    return kept[1], stamp
 
 
-@functools.lru_cache(maxsize=4)
-def _warped_masks(path: str, stamp: tuple[int, int], index: int, crs_wkt: str,
-                  transform: tuple[float, ...], width: int, height: int
-                  ) -> tuple[Any, Any, Any]:
-    import rasterio
-    from affine import Affine
-    from rasterio.enums import Resampling
-    from rasterio.io import MemoryFile
-    from rasterio.vrt import WarpedVRT
-
-    with rasterio.open(path) as src:
-        mask = src.read_masks(index)
-        profile = {"driver": "GTiff", "width": src.width, "height": src.height, "count": 1,
-                   "dtype": "uint8", "crs": src.crs, "transform": src.transform}
-    memory = MemoryFile()
-    copy = memory.open(**profile)
-    copy.write(mask, 1)
-    view = WarpedVRT(copy, crs=crs_wkt, transform=Affine(*transform), width=width,
-                     height=height, resampling=Resampling.nearest)
-    return memory, copy, view
-
-
-def warped_mask(path: str | Path, index: int, info: SceneInfo) -> Any:
-    """The GDAL mask of band ``index`` of a raster on another grid (255 data, 0 none),
-    warped onto the scene's grid by nearest neighbour, as a dataset to read windows of; 0
-    outside the raster. The mask is warped as values (an in-memory copy), because the warper
-    does not carry a file's mask by itself. A few are kept open between calls."""
-    return _warped_masks(str(path), _stamp(str(path)), index, info.crs_wkt,
-                         tuple(info.transform), info.width, info.height)[2]
+def release_scene_files() -> None:
+    """Close the masked band files kept open (after a map or a batch of records), so that
+    they can be replaced or deleted (Windows keeps open files locked)."""
+    for _, dataset in _OPENED.values():
+        dataset.close()
+    _OPENED.clear()
 
 
 @functools.lru_cache(maxsize=32)
-def _file_bands(path: str, stamp: tuple[int, int], bands: tuple[str, ...]
+def _file_bands(path: str, stamp: tuple[int, ...], bands: tuple[str, ...]
                 ) -> tuple[str, ...]:
     """The bands of a multi-band file in file order (read once per file, not per tile)."""
     return file_band_names(Path(path), list(bands))
 
 
 @functools.lru_cache(maxsize=32)
-def _on_grid(path: str, stamp: tuple[int, int], crs_wkt: str, transform: tuple[float, ...],
-             width: int, height: int) -> bool:
-    """Whether a raster lies on the scene's grid: same CRS, size and transform (once per
-    file and scene, not per tile)."""
+def _grid_offset(path: str, stamp: tuple[int, ...], crs_wkt: str,
+                 transform: tuple[float, ...]) -> tuple[int, int] | None:
+    """(row, col) in the file of the scene's pixel (0, 0), where the file lies on the scene's
+    grid (same CRS and pixel size, shifted by whole pixels); None where it does not."""
     import rasterio
     from pyproj import CRS
 
     with rasterio.open(path) as src:
-        if src.crs is None or (src.width, src.height) != (width, height):
-            return False
-        tolerance = 1e-6 * min(abs(transform[0]), abs(transform[4]))
-        same = all(abs(u - v) <= tolerance
-                   for u, v in zip(tuple(src.transform)[:6], transform, strict=True))
-        return same and CRS.from_wkt(src.crs.to_wkt()) == CRS.from_wkt(crs_wkt)
+        if src.crs is None or CRS.from_wkt(src.crs.to_wkt()) != CRS.from_wkt(crs_wkt):
+            return None
+        a, b, c, d, e, f = tuple(src.transform)[:6]
+    sa, _, sc, _, se, sf = transform
+    if b or d or abs(a - sa) > 1e-6 * abs(sa) or abs(e - se) > 1e-6 * abs(se):
+        return None
+    col, row = (sc - c) / a, (sf - f) / e
+    if abs(col - round(col)) > 1e-3 or abs(row - round(row)) > 1e-3:
+        return None
+    return round(row), round(col)
 
 
 def tiles(info: SceneInfo, size: int) -> Iterator[tuple[int, int, int, int]]:
@@ -566,13 +580,16 @@ def gather_by_tile(info: SceneInfo, rows: np.ndarray, cols: np.ndarray, size: in
     scene's band files are checked once here, not on every tile read."""
     require_scene_files(info)
     keys = (rows // size) * 1_000_003 + cols // size
-    for key in np.unique(keys):
-        members = np.nonzero(keys == key)[0]
-        row0 = int(rows[members[0]] // size) * size
-        col0 = int(cols[members[0]] // size) * size
-        h, w = min(size, info.height - row0), min(size, info.width - col0)
-        out[members] = compute(row0, col0, h, w)[:, rows[members] - row0,
-                                                 cols[members] - col0].T
+    try:
+        for key in np.unique(keys):
+            members = np.nonzero(keys == key)[0]
+            row0 = int(rows[members[0]] // size) * size
+            col0 = int(cols[members[0]] // size) * size
+            h, w = min(size, info.height - row0), min(size, info.width - col0)
+            out[members] = compute(row0, col0, h, w)[:, rows[members] - row0,
+                                                     cols[members] - col0].T
+    finally:
+        release_scene_files()
     return out
 
 
@@ -634,6 +651,7 @@ def label_raster_pixels(path: Path, info: SceneInfo, tolerance: float, notes: li
     """Rows, cols and class codes of the labelled pixels of a label raster on the scene grid;
     a raster on another grid is warped onto it (nearest neighbour)."""
     import rasterio
+    from rasterio.enums import MaskFlags
     from rasterio.vrt import WarpedVRT
     from rasterio.windows import Window
 
@@ -644,10 +662,22 @@ def label_raster_pixels(path: Path, info: SceneInfo, tolerance: float, notes: li
             abs(u - v) < tolerance * min(info.res)
             for u, v in zip(tuple(src.transform)[:6], info.transform, strict=True))
         nodata = src.nodata
+        explicit_mask = not set(src.mask_flag_enums[0]) & {MaskFlags.all_valid, MaskFlags.nodata}
         if relation in ("same", "equivalent") and same_grid:
             if relation == "equivalent":
                 notes.append(_equivalent_note(path, src.crs.to_wkt(), info))
             reader = src
+        elif explicit_mask and nodata is not None:  # warped, only the nodata would count
+            left, bottom, right, top = info.bounds
+            raise DataError(
+                f"label raster {path} marks unlabelled pixels with both a nodata value and a "
+                f"GDAL mask and is not on the scene's grid ({scene_crs_name(info)}, "
+                f"{info.res[0]:g} x {info.res[1]:g}): warping it would keep the masked "
+                "labels; write it on the scene's grid with the mask as 0 and run again: "
+                "gdalwarp -t_srs "
+                f"{'EPSG:' + str(info.epsg) if info.epsg else '<the scene CRS>'} -tr "
+                f"{info.res[0]:g} {info.res[1]:g} -te {left:.10g} {bottom:.10g} "
+                f"{right:.10g} {top:.10g} -r near -dstnodata 0 IN.tif OUT.tif")
         else:
             notes.append(f"{path.name} was warped onto the scene grid (nearest neighbour)")
             reader = WarpedVRT(src, crs=info.crs_wkt, transform=info.affine(), width=info.width,
@@ -659,10 +689,8 @@ def label_raster_pixels(path: Path, info: SceneInfo, tolerance: float, notes: li
             valid = np.isfinite(block) if block.dtype.kind == "f" else np.ones(block.shape, bool)
             if nodata is not None:
                 valid &= block != nodata
-            # GDAL's mask: nodata, a mask of the file or band, or an alpha band
-            window = Window(0, row0, info.width, h)
-            valid &= (src.read_masks(1, window=window) if reader is src else
-                      warped_mask(path, 1, info).read(1, window=window)) > 0
+            if reader is src:  # GDAL's mask: nodata, a mask of the file or band, or alpha
+                valid &= src.read_masks(1, window=Window(0, row0, info.width, h)) > 0
             valid &= block > 0
             r, c = np.nonzero(valid)
             rows.append(r + row0)

@@ -128,46 +128,69 @@ def _per_band_mask(path: Path, hole: tuple[slice, slice]) -> None:
         msk.update_tags(INTERNAL_MASK_FLAGS_1="0")
 
 
-def test_a_mask_of_one_band_and_a_band_in_another_crs_are_read(
+def test_a_mask_of_one_band_and_of_a_smaller_file_on_the_grid_are_read(
         scenes: tuple[Any, Any], tmp_path: Path) -> None:
-    import warnings
-
     import rasterio
     from mlstat_imagery.scene import open_scene
-    from rasterio.warp import reproject
+    from rasterio.windows import Window
 
     plain = _info(scenes[0])
     folder = tmp_path / "scene"
     shutil.copytree(plain.directory, folder)
     _per_band_mask(folder / "lsat7_2000_30.tif", HOLE)
-    # band 40 in another CRS (the same points in EPSG:3358, shifted by a whole pixel so that
-    # its grid differs), masked over the same ground: read through a warped view
+    # band 40 cut to rows 5-95 and columns 3-90 of the scene (whole pixels), masked over
+    # HOLE: outside the file is no data, inside the mask is
     path = folder / "lsat7_2000_40.tif"
     with rasterio.open(path) as src:
-        data, profile = src.read(1), src.profile
-    profile.update(crs="EPSG:3358", transform=profile["transform"] * profile["transform"].
-                   translation(1, 0), nodata=None)
+        cut = Window(3, 5, 87, 90)
+        data, profile = src.read(1, window=cut), src.profile
+        profile.update(width=87, height=90, transform=src.window_transform(cut), nodata=None)
     profile.pop("blockxsize", None), profile.pop("blockysize", None)
-    moved = np.zeros_like(data)
-    reproject(data, moved, src_transform=src.transform, src_crs=src.crs,
-              dst_transform=profile["transform"], dst_crs=profile["crs"])
     path.unlink()
     with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True), rasterio.open(path, "w", **profile) as dst:
-        dst.write(moved, 1)
-        mask = np.full(moved.shape, 255, dtype=np.uint8)
-        mask[50:70, 49:69] = 0  # HOLE, one column to the left in this grid
+        dst.write(data, 1)
+        mask = np.full(data.shape, 255, dtype=np.uint8)
+        mask[45:65, 47:67] = 0  # HOLE in the file's rows and columns
         dst.write_mask(mask)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the note on band 40's CRS
-        info = open_scene(folder, "lsat7_2000_{band}.tif", plain.bands)
+    info = open_scene(folder, "lsat7_2000_{band}.tif", plain.bands)
     assert sorted(info.masked) == ["30", "40"]
-    window = read_window(info, 40, 40, 40, 40)
-    hole = np.zeros((40, 40), dtype=bool)
-    hole[10:30, 10:30] = True
-    for band in ("30", "40"):
-        values = window[info.bands.index(band)]
-        assert np.isnan(values[hole]).all(), band
-        assert np.isfinite(values[~hole]).mean() > 0.95, band  # not the whole band lost
+    window = read_window(info, 0, 0, 96, 96)
+    hole = np.zeros((96, 96), dtype=bool)
+    hole[HOLE] = True
+    assert np.isnan(window[info.bands.index("30")][hole]).all()
+    assert np.isfinite(window[info.bands.index("30")][~hole]).all()
+    band = window[info.bands.index("40")]
+    outside = np.ones((96, 96), dtype=bool)
+    outside[5:95, 3:90] = False
+    assert np.isnan(band[hole | outside]).all()
+    np.testing.assert_array_equal(band[~(hole | outside)],
+                                  read_window(plain, 0, 0, 96, 96)[plain.bands.index("40")][
+                                      ~(hole | outside)])
+
+
+@pytest.mark.parametrize("shift", [0.7, "crs"])
+def test_a_masked_band_file_off_the_scene_grid_is_refused_with_the_fix(
+        scenes: tuple[Any, Any], tmp_path: Path, shift: Any) -> None:
+    import rasterio
+    from affine import Affine
+    from mlstat_imagery.scene import open_scene
+
+    from mlstat_core.errors import DataError
+
+    plain = _info(scenes[0])
+    folder = tmp_path / "scene"
+    shutil.copytree(plain.directory, folder)
+    path = folder / "lsat7_2000_40.tif"
+    _mask(path, HOLE)
+    with rasterio.open(path, "r+") as dst:
+        if shift == "crs":
+            dst.crs = "EPSG:3358"  # the same place, another CRS: resampled by torchgeo
+        else:
+            dst.transform = dst.transform @ Affine.translation(shift, 0)
+    with pytest.raises(DataError, match=r"lsat7_2000_40.tif marks missing pixels with a GDAL "
+                                        r"mask .* not on the scene's grid .* gdalwarp -t_srs "
+                                        r"EPSG:32119 -tr 28.5 28.5 -te "):
+        open_scene(folder, "lsat7_2000_{band}.tif", plain.bands)
 
 
 def test_label_rasters_with_an_alpha_band_or_nodata_and_a_mask(
@@ -175,11 +198,13 @@ def test_label_rasters_with_an_alpha_band_or_nodata_and_a_mask(
     import rasterio
     from affine import Affine
 
+    from mlstat_core.errors import DataError
+
     info = _info(scenes[0])
     with rasterio.open(Path(info.directory) / LABELS) as src:
         labels, profile = src.read(1), src.profile
     inside = (slice(50, 70), slice(50, 70))
-    for shift in (0.0, 0.5):  # on the scene's grid, and on another one (warped)
+    for shift in (0.0, 0.5):  # on the scene's grid, and on another one
         transform = profile["transform"] @ Affine.translation(shift, 0)
         alpha = tmp_path / f"alpha_{shift}.tif"
         with rasterio.open(alpha, "w", driver="GTiff", width=profile["width"],
@@ -198,6 +223,12 @@ def test_label_rasters_with_an_alpha_band_or_nodata_and_a_mask(
             dst.write_mask(mask)
             dst.transform = transform
         for path in (alpha, both):
+            if shift and path is both:  # the warp would honour the nodata alone: refused
+                with pytest.raises(DataError, match=f"label raster .*{path.name} marks "
+                                                    "unlabelled pixels with both a nodata "
+                                                    "value and a GDAL mask .* gdalwarp "):
+                    label_raster_pixels(path, info, 1e-6, [])
+                continue
             rows, cols, _ = label_raster_pixels(path, info, 1e-6, [])
             hit = (rows >= 50) & (rows < 70) & (cols >= 50) & (cols < 70)
             assert len(rows) > 150 and not hit.any(), (path.name, int(hit.sum()))
