@@ -25,7 +25,13 @@ from mlstat_imagery.features import feature_stack
 from mlstat_imagery.mapping import SceneMapper
 from mlstat_imagery.nodata import missing_rows, without_class
 from mlstat_imagery.params import CnnParams
-from mlstat_imagery.scene import SceneInfo, gather_by_tile, pixel_positions, read_window
+from mlstat_imagery.scene import (
+    SceneInfo,
+    gather_by_tile,
+    pixel_positions,
+    read_window,
+    release_scene_files,
+)
 
 WEIGHTS_FILE = "weights.safetensors"
 IGNORE = -1
@@ -163,9 +169,12 @@ class CnnModel(SceneMapper, Model):
                 f"{min(info.height, info.width) // 4 * 4} in [model]")
         torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
-        x_train, y_train = self._patches(train, info)
-        val = self._patches(validation, info) if validation is not None and len(validation) \
-            else None
+        try:
+            x_train, y_train = self._patches(train, info)
+            val = self._patches(validation, info) if validation is not None \
+                and len(validation) else None
+        finally:
+            release_scene_files()  # masked band files read for the patches
         counts = np.bincount(y_train[y_train >= 0], minlength=len(self.classes_))
         weight = None
         if p.class_weight == "balanced":

@@ -33,6 +33,7 @@ from mlstat_imagery.scene import (
     gather_by_tile,
     pixel_positions,
     read_window,
+    release_scene_files,
     require_scene_files,
 )
 from mlstat_imagery.splitters import block_ids
@@ -296,8 +297,11 @@ class PixelForestModel(SceneMapper, SklearnModel):
         count = -(-SCENE_SAMPLE // (side * side))
         rows = rng.integers(0, info.height - side + 1, count)
         cols = rng.integers(0, info.width - side + 1, count)
-        parts = [self._stack(info, int(r), int(c), side, side).reshape(-1, side * side).T
-                 for r, c in zip(rows, cols, strict=True)]
+        try:
+            parts = [self._stack(info, int(r), int(c), side, side).reshape(-1, side * side).T
+                     for r, c in zip(rows, cols, strict=True)]
+        finally:
+            release_scene_files()  # masked band files read for the windows
         return np.vstack(parts).astype(np.float32, copy=False)
 
     def _cv_threshold(self, matrix: np.ndarray, truth: np.ndarray, groups: np.ndarray,

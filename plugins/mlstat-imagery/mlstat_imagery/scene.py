@@ -474,11 +474,16 @@ def _masks(info: SceneInfo, row0: int, col0: int, height: int, width: int
             raise DataError(f"band file {path} changed since the scene was read; run again")
         order = _file_bands(path, stamp, tuple(info.bands)) if info.multiband else None
         index = order.index(band) + 1 if order is not None else 1
-        window = Window(col0 + offset[1], row0 + offset[0], width, height)
-        inside = (window.col_off >= 0 and window.row_off >= 0
-                  and window.col_off + width <= src.width
-                  and window.row_off + height <= src.height)
-        out[band] = src.read_masks(index, window=window, boundless=not inside) > 0
+        # the part of the window inside the file, read without GDAL's boundless reads (they
+        # lose a mask of one band); outside the file is no data
+        r0, c0 = row0 + offset[0], col0 + offset[1]
+        top, left = max(r0, 0), max(c0, 0)
+        bottom, right = min(r0 + height, src.height), min(c0 + width, src.width)
+        valid = np.zeros((height, width), dtype=bool)
+        if top < bottom and left < right:
+            part = src.read_masks(index, window=Window(left, top, right - left, bottom - top))
+            valid[top - r0: bottom - r0, left - c0: right - c0] = part > 0
+        out[band] = valid
     return out
 
 
@@ -489,25 +494,48 @@ def check_masked_files(info: SceneInfo) -> None:
     for band in info.masked:
         path = info.files[band]
         if _grid_offset(path, _stamp(path), info.crs_wkt, tuple(info.transform)) is None:
-            left, bottom, right, top = info.bounds
-            epsg = f"EPSG:{info.epsg}" if info.epsg else "<the CRS of band " \
-                f"{info.bands[0]}>"
             raise DataError(
                 f"band file {path} marks missing pixels with a GDAL mask (it declares no "
                 f"nodata value) and is not on the scene's grid (that of band "
                 f"{info.bands[0]}: {scene_crs_name(info)}, {info.res[0]:g} x {info.res[1]:g}), "
-                "so its mask cannot be lined up with its resampled values; write it on the "
-                "scene's grid with the mask as a nodata value and run again: gdalwarp "
-                f"-t_srs {epsg} -tr {info.res[0]:g} {info.res[1]:g} -te {left:.10g} "
-                f"{bottom:.10g} {right:.10g} {top:.10g} -r near -dstnodata 0 IN.tif OUT.tif "
-                "(0, or another value the band never takes)")
+                "so its mask cannot be lined up with its resampled values; "
+                f"{onto_grid(path, info)}")
+
+
+def onto_grid(path: str | Path, info: SceneInfo) -> str:
+    """How to write a masked raster on the scene's grid with its mask as nodata: one gdalwarp
+    where GDAL's warper honours the mask (a mask of the file or an alpha band, no nodata
+    value), else two steps. Numbers in full: rounded, the grid would miss by a fraction."""
+    import rasterio
+    from rasterio.enums import MaskFlags
+
+    with rasterio.open(path) as src:
+        flags = set(src.mask_flag_enums[0])
+        honoured = src.nodata is None and bool(flags & {MaskFlags.per_dataset, MaskFlags.alpha})
+    left, bottom, right, top = info.bounds
+    crs = f"EPSG:{info.epsg}" if info.epsg else "<the CRS of the scene's first band>"
+    warp = (f"gdalwarp -t_srs {crs} -tr {info.res[0]!r} {info.res[1]!r} -te {left!r} "
+            f"{bottom!r} {right!r} {top!r} -r near -dstnodata 0")
+    if honoured:
+        return (f"write it on the scene's grid with its mask as nodata and run again: {warp} "
+                "IN.tif OUT.tif (0, or another value it never takes)")
+    return ("write it on the scene's grid with its masked pixels as nodata and run again, in "
+            "two steps, as GDAL's warp does not honour this mask (of one band, or beside a "
+            "nodata value): first set the masked pixels to a value the data never take and "
+            "declare it nodata (the mask: `gdal_translate -b mask IN.tif mask.tif`; then "
+            "gdal_calc.py with both), then "
+            f"{warp} -srcnodata <that value> IN.tif OUT.tif")
 
 
 def _stamp(path: str) -> tuple[int, ...]:
-    """What tells a file apart from the one that replaced it: inode, change and modification
-    times, size."""
-    stat = Path(path).stat()
-    return stat.st_ino, stat.st_ctime_ns, stat.st_mtime_ns, stat.st_size
+    """What tells a file (and its ``.msk`` mask, if any) apart from the one that replaced it:
+    inode, change and modification times, size."""
+    stamp: tuple[int, ...] = ()
+    for name in (path, f"{path}.msk"):
+        if name == path or Path(name).exists():
+            stat = Path(name).stat()
+            stamp += (stat.st_ino, stat.st_ctime_ns, stat.st_mtime_ns, stat.st_size)
+    return stamp
 
 
 _OPENED: dict[str, tuple[tuple[int, ...], Any]] = {}
@@ -667,17 +695,14 @@ def label_raster_pixels(path: Path, info: SceneInfo, tolerance: float, notes: li
             if relation == "equivalent":
                 notes.append(_equivalent_note(path, src.crs.to_wkt(), info))
             reader = src
-        elif explicit_mask and nodata is not None:  # warped, only the nodata would count
-            left, bottom, right, top = info.bounds
+        elif explicit_mask and (nodata is not None
+                                or MaskFlags.per_dataset not in src.mask_flag_enums[0]):
+            # warped, GDAL's warp would honour the nodata alone, or ignore a band's mask
             raise DataError(
-                f"label raster {path} marks unlabelled pixels with both a nodata value and a "
-                f"GDAL mask and is not on the scene's grid ({scene_crs_name(info)}, "
-                f"{info.res[0]:g} x {info.res[1]:g}): warping it would keep the masked "
-                "labels; write it on the scene's grid with the mask as 0 and run again: "
-                "gdalwarp -t_srs "
-                f"{'EPSG:' + str(info.epsg) if info.epsg else '<the scene CRS>'} -tr "
-                f"{info.res[0]:g} {info.res[1]:g} -te {left:.10g} {bottom:.10g} "
-                f"{right:.10g} {top:.10g} -r near -dstnodata 0 IN.tif OUT.tif")
+                f"label raster {path} marks unlabelled pixels with a GDAL mask and is not on "
+                f"the scene's grid ({scene_crs_name(info)}, {info.res[0]:g} x "
+                f"{info.res[1]:g}), and warping it would keep the masked labels; "
+                f"{onto_grid(path, info)}")
         else:
             notes.append(f"{path.name} was warped onto the scene grid (nearest neighbour)")
             reader = WarpedVRT(src, crs=info.crs_wkt, transform=info.affine(), width=info.width,

@@ -138,8 +138,8 @@ def test_a_mask_of_one_band_and_of_a_smaller_file_on_the_grid_are_read(
     folder = tmp_path / "scene"
     shutil.copytree(plain.directory, folder)
     _per_band_mask(folder / "lsat7_2000_30.tif", HOLE)
-    # band 40 cut to rows 5-95 and columns 3-90 of the scene (whole pixels), masked over
-    # HOLE: outside the file is no data, inside the mask is
+    # band 40 cut to rows 5-95 and columns 3-90 of the scene (whole pixels), its band's mask
+    # over HOLE: outside the file is no data, inside the mask is
     path = folder / "lsat7_2000_40.tif"
     with rasterio.open(path) as src:
         cut = Window(3, 5, 87, 90)
@@ -147,11 +147,9 @@ def test_a_mask_of_one_band_and_of_a_smaller_file_on_the_grid_are_read(
         profile.update(width=87, height=90, transform=src.window_transform(cut), nodata=None)
     profile.pop("blockxsize", None), profile.pop("blockysize", None)
     path.unlink()
-    with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True), rasterio.open(path, "w", **profile) as dst:
+    with rasterio.open(path, "w", **profile) as dst:
         dst.write(data, 1)
-        mask = np.full(data.shape, 255, dtype=np.uint8)
-        mask[45:65, 47:67] = 0  # HOLE in the file's rows and columns
-        dst.write_mask(mask)
+    _per_band_mask(path, (slice(45, 65), slice(47, 67)))  # HOLE in the file's rows, columns
     info = open_scene(folder, "lsat7_2000_{band}.tif", plain.bands)
     assert sorted(info.masked) == ["30", "40"]
     window = read_window(info, 0, 0, 96, 96)
@@ -187,9 +185,11 @@ def test_a_masked_band_file_off_the_scene_grid_is_refused_with_the_fix(
             dst.crs = "EPSG:3358"  # the same place, another CRS: resampled by torchgeo
         else:
             dst.transform = dst.transform @ Affine.translation(shift, 0)
+    left, bottom, right, top = plain.bounds
     with pytest.raises(DataError, match=r"lsat7_2000_40.tif marks missing pixels with a GDAL "
                                         r"mask .* not on the scene's grid .* gdalwarp -t_srs "
-                                        r"EPSG:32119 -tr 28.5 28.5 -te "):
+                                        r"EPSG:32119 -tr 28.5 28.5 -te "
+                                        + " ".join(map(repr, (left, bottom, right, top)))):
         open_scene(folder, "lsat7_2000_{band}.tif", plain.bands)
 
 
@@ -222,11 +222,18 @@ def test_label_rasters_with_an_alpha_band_or_nodata_and_a_mask(
             mask[inside] = 0
             dst.write_mask(mask)
             dst.transform = transform
-        for path in (alpha, both):
-            if shift and path is both:  # the warp would honour the nodata alone: refused
+        band_mask = tmp_path / f"band_mask_{shift}.tif"
+        with rasterio.open(band_mask, "w", driver="GTiff", width=profile["width"],
+                           height=profile["height"], count=1, dtype="uint8",
+                           crs=profile["crs"], transform=transform) as dst:
+            dst.write(np.where(labels > 0, labels, 0).astype("uint8"), 1)
+        _per_band_mask(band_mask, inside)
+        for path in (alpha, both, band_mask):
+            if shift and path is not alpha:  # the warp would honour the nodata alone, or
+                # ignore a band's mask: refused, with the two steps that work
                 with pytest.raises(DataError, match=f"label raster .*{path.name} marks "
-                                                    "unlabelled pixels with both a nodata "
-                                                    "value and a GDAL mask .* gdalwarp "):
+                                                    "unlabelled pixels with a GDAL mask .* "
+                                                    "in two steps"):
                     label_raster_pixels(path, info, 1e-6, [])
                 continue
             rows, cols, _ = label_raster_pixels(path, info, 1e-6, [])
