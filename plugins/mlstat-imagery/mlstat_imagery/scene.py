@@ -521,17 +521,17 @@ def onto_grid(path: str | Path, info: SceneInfo) -> str:
                 "IN.tif OUT.tif (0, or another value it never takes)")
     return ("write it on the scene's grid with its masked pixels as nodata and run again, in "
             "two steps, as GDAL's warp does not honour this mask (of one band, or beside a "
-            "nodata value): first set the masked pixels to a value the data never take and "
-            "declare it nodata (the mask: `gdal_translate -b mask IN.tif mask.tif`; then "
-            "gdal_calc.py with both), then "
-            f"{warp} -srcnodata <that value> IN.tif OUT.tif")
+            "nodata value): first write the masked pixels as a value V the data never take "
+            "(`gdal_translate -b mask IN.tif MASK.tif`, then `gdal_calc.py -A IN.tif -B "
+            "MASK.tif --outfile=FILLED.tif --calc=\"where(B>0,A,V)\" --NoDataValue=V`), then "
+            f"{warp} -srcnodata V FILLED.tif OUT.tif (0, or another value it never takes)")
 
 
 def _stamp(path: str) -> tuple[int, ...]:
     """What tells a file (and its ``.msk`` mask, if any) apart from the one that replaced it:
     inode, change and modification times, size."""
     stamp: tuple[int, ...] = ()
-    for name in (path, f"{path}.msk"):
+    for name in (path, f"{path}.msk", f"{path}.MSK"):
         if name == path or Path(name).exists():
             stat = Path(name).stat()
             stamp += (stat.st_ino, stat.st_ctime_ns, stat.st_mtime_ns, stat.st_size)

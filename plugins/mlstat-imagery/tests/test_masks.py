@@ -233,7 +233,8 @@ def test_label_rasters_with_an_alpha_band_or_nodata_and_a_mask(
                 # ignore a band's mask: refused, with the two steps that work
                 with pytest.raises(DataError, match=f"label raster .*{path.name} marks "
                                                     "unlabelled pixels with a GDAL mask .* "
-                                                    "in two steps"):
+                                                    "in two steps.*--outfile=FILLED.tif.* "
+                                                    "-srcnodata V FILLED.tif OUT.tif"):
                     label_raster_pixels(path, info, 1e-6, [])
                 continue
             rows, cols, _ = label_raster_pixels(path, info, 1e-6, [])
