@@ -109,7 +109,11 @@ class CodingMixin:
     def fit_coding(self, train: Dataset, validation: Dataset | None) -> Any:
         """Fit on one BLAS and OpenMP thread: lbfgs and the calibration sum with BLAS, whose
         sums depend on the number of threads, so the model would differ between machines."""
-        with limited_threads(1):
+        with limited_threads(1), warnings.catch_warnings():
+            # codes are classes by declaration: scikit-learn's guess that many codes among few
+            # records "could represent a regression problem" only misleads a coder
+            warnings.filterwarnings("ignore", message="The number of unique classes is "
+                                    "greater than 50%", category=UserWarning)
             return self._fit_coding(train, validation)
 
     def _fit_coding(self, train: Dataset, validation: Dataset | None) -> Any:

@@ -381,3 +381,20 @@ def test_fasttext_weights_replaced_by_a_torch_pickle_are_refused_unread(parts, t
     with pytest.raises(IntegrityError, match=r"weights.safetensors is a torch.save file, a "
                        r"Python pickle, which mlstat never reads"):
         type(model).load(tmp_path)
+
+
+@pytest.mark.parametrize("name", ["tfidf_logreg", "linear_svm"])
+def test_many_codes_among_few_records_raise_no_regression_guess(name):
+    """scikit-learn guesses that a target with more distinct values than half its records
+    "could represent a regression problem": codes are classes by declaration, so a coder
+    does not see that guess, and the fit's own warnings still come through."""
+    codes = [f"{2000 + i}" for i in range(16)] * 2 + [f"{3000 + i}" for i in range(8)]
+    frame = pd.DataFrame({"text": [f"zawod {c} praca {i % 3}" for i, c in enumerate(codes)]
+                          + [""], "code": codes + ["2000"]})
+    roles = ColumnRoles(target="code", text=["text"])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        build(name, **FAST_PARAMS[name]).fit(Dataset(frame, roles))
+    messages = [str(w.message) for w in caught]
+    assert not any("could represent a regression problem" in m for m in messages), messages
+    assert any("have empty text" in m for m in messages)
