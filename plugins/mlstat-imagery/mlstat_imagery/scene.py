@@ -164,11 +164,24 @@ def _looks_like_text(path: Path) -> bool:
     return all(ch.isprintable() or ch in "\r\n\t" for ch in text)
 
 
+def gdal_mask(src: Any, index: int = 1) -> str | None:
+    """The GDAL mask of band ``index`` of an open raster beyond a nodata value: None (none,
+    or only the nodata value), ``"warpable"`` (a mask of the file or an alpha band, no nodata
+    value: GDAL's warp honours it) or ``"not warpable"`` (a mask of the band alone, or one
+    beside a nodata value: the warp ignores it)."""
+    from rasterio.enums import MaskFlags
+
+    flags = set(src.mask_flag_enums[index - 1])
+    if flags & {MaskFlags.all_valid, MaskFlags.nodata}:
+        return None
+    honoured = src.nodatavals[index - 1] is None and MaskFlags.per_dataset in flags
+    return "warpable" if honoured else "not warpable"
+
+
 def open_scene(directory: Path, pattern: str, bands: list[str]) -> SceneInfo:
     """Index the scene's band files with torchgeo and describe the grid they are read on
     (the first file's CRS and resolution; other files are warped to it by torchgeo)."""
     import rasterio
-    from rasterio.enums import MaskFlags
 
     files = band_files(directory, pattern, bands)
     for path in dict.fromkeys(files.values()):
@@ -190,13 +203,13 @@ def open_scene(directory: Path, pattern: str, bands: list[str]) -> SceneInfo:
                                     f"{len(bands)}, read in file order: list at most "
                                     f"{src.count} in `bands` (the file's bands, in order)")
                 value = src.nodatavals[index - 1]
-                flags = set(src.mask_flag_enums[index - 1])
+                mask = gdal_mask(src, index)
         except rasterio.errors.RasterioIOError as exc:
             raise DataError(f"cannot read band file {path}: {exc}") from None
         nodata[band] = None if value is None or (isinstance(value, float) and math.isnan(value)) \
             else float(value)
-        if nodata[band] is None and not flags & {MaskFlags.all_valid, MaskFlags.nodata}:
-            masked.append(band)  # a mask of the file, of the band, or an alpha band
+        if nodata[band] is None and mask:  # a mask of the file, of the band, or alpha
+            masked.append(band)
     with rasterio.open(next(iter(files.values()))) as first:
         crs = first.crs if first.crs is not None else dataset.crs
     if crs.is_geographic:
@@ -507,11 +520,9 @@ def onto_grid(path: str | Path, info: SceneInfo) -> str:
     where GDAL's warper honours the mask (a mask of the file or an alpha band, no nodata
     value), else two steps. Numbers in full: rounded, the grid would miss by a fraction."""
     import rasterio
-    from rasterio.enums import MaskFlags
 
     with rasterio.open(path) as src:
-        flags = set(src.mask_flag_enums[0])
-        honoured = src.nodata is None and bool(flags & {MaskFlags.per_dataset, MaskFlags.alpha})
+        honoured = gdal_mask(src) == "warpable"
     left, bottom, right, top = info.bounds
     crs = f"EPSG:{info.epsg}" if info.epsg else "<the CRS of the scene's first band>"
     warp = (f"gdalwarp -t_srs {crs} -tr {info.res[0]!r} {info.res[1]!r} -te {left!r} "
@@ -679,7 +690,6 @@ def label_raster_pixels(path: Path, info: SceneInfo, tolerance: float, notes: li
     """Rows, cols and class codes of the labelled pixels of a label raster on the scene grid;
     a raster on another grid is warped onto it (nearest neighbour)."""
     import rasterio
-    from rasterio.enums import MaskFlags
     from rasterio.vrt import WarpedVRT
     from rasterio.windows import Window
 
@@ -690,14 +700,11 @@ def label_raster_pixels(path: Path, info: SceneInfo, tolerance: float, notes: li
             abs(u - v) < tolerance * min(info.res)
             for u, v in zip(tuple(src.transform)[:6], info.transform, strict=True))
         nodata = src.nodata
-        explicit_mask = not set(src.mask_flag_enums[0]) & {MaskFlags.all_valid, MaskFlags.nodata}
         if relation in ("same", "equivalent") and same_grid:
             if relation == "equivalent":
                 notes.append(_equivalent_note(path, src.crs.to_wkt(), info))
             reader = src
-        elif explicit_mask and (nodata is not None
-                                or MaskFlags.per_dataset not in src.mask_flag_enums[0]):
-            # warped, GDAL's warp would honour the nodata alone, or ignore a band's mask
+        elif gdal_mask(src) == "not warpable":  # the warp would keep the masked labels
             raise DataError(
                 f"label raster {path} marks unlabelled pixels with a GDAL mask and is not on "
                 f"the scene's grid ({scene_crs_name(info)}, {info.res[0]:g} x "

@@ -29,6 +29,7 @@ from mlstat_twitter.textfiles import (
     encoding_advice,
     format_setting,
     format_value,
+    on_command_line,
     open_text,
     utf16_advice,
 )
@@ -289,7 +290,7 @@ def label_setting(option: str) -> str:
     """How to name the label column where the labelled file was given (``option`` sets its
     encoding): `label` for the loader's own file, `confusion_label` for the confusion sample
     of a loader's stream, --label-column for mlstat-twitter-index's --confusion-sample."""
-    if option.startswith("--"):
+    if on_command_line(option):
         return "pass --label-column with the column of the sentiment label"
     if option == STREAM_OPTION:
         return ("set `confusion_label` in [loader] to the column of the sentiment label in "
@@ -387,7 +388,7 @@ def _removed_text(removed: dict[str, int], forms: bool = False) -> str:
 
 def _fixes(option: str) -> dict[str, str]:
     """How to keep each kind of removed tweet, in the words of where the file was given."""
-    cli = option.startswith("--")
+    cli = on_command_line(option)
     time = "check which column holds the time" + (" (--time-column)" if cli else "") + \
         f" and that it is {TIMESTAMP_FORMS}"
     if option == LOADER_OPTION:

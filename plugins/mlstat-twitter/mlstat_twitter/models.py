@@ -38,7 +38,7 @@ from mlstat_twitter.params import (
     VaderParams,
     base_model_problem,
 )
-from mlstat_twitter.textfiles import STREAM_OPTION
+from mlstat_twitter.textfiles import STREAM_OPTION, on_command_line
 
 BASE_DIR = "base"
 TEXT, LANG, LABEL = "__tweet__", "__language__", "__label__"
@@ -196,7 +196,7 @@ def from_cli(policy: dict[str, Any]) -> bool:
     """Whether the stream was given on mlstat-twitter-index's command line, whose options
     (``--confusion-by``) advice then names instead of the pipeline's settings: the option that
     sets its encoding (``encoding_option``) says where it was given."""
-    return str(policy.get("encoding_option") or "").startswith("--")
+    return on_command_line(policy.get("encoding_option"))
 
 
 def by_language_setting(cli: bool = False) -> str:

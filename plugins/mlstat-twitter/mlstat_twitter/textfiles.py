@@ -65,9 +65,15 @@ def utf16_sign(path: Path) -> str:
     return ""
 
 
+def on_command_line(option: str | None) -> bool:
+    """Whether the file was given on mlstat-twitter-index's command line: ``option``, the
+    option that sets its encoding, is then a flag (``--encoding``), and advice names flags."""
+    return str(option or "").startswith("--")
+
+
 def set_encoding(option: str, example: str) -> str:
     """How to set the encoding through ``option``, with ``example`` as the value."""
-    if option.startswith("--"):
+    if on_command_line(option):
         return f"pass {option} (for example {option} {example})"
     return f"set `{option}` in [loader] (for example {option} = \"{example}\")"
 
@@ -99,7 +105,7 @@ def encoding_advice(path: Path, option: str, example: str) -> str:
 
 def format_setting(option: str) -> str:
     """How to set the format where the file was given (``option`` sets its encoding)."""
-    if option.startswith("--"):
+    if on_command_line(option):
         return "pass --format"
     return "set `stream_format` in [loader]" if option == STREAM_OPTION else \
         "set `format` in [loader]"
@@ -109,4 +115,4 @@ def format_value(option: str, value: str) -> str:
     """How to set the format to ``value`` where the file was given: ``pass --format jsonl``,
     ``set `stream_format` in [loader] to "jsonl"``."""
     setting = format_setting(option)
-    return f"{setting} {value}" if option.startswith("--") else f'{setting} to "{value}"'
+    return f"{setting} {value}" if on_command_line(option) else f'{setting} to "{value}"'
