@@ -461,7 +461,8 @@ def components(kind: str | None, task: str | None, as_json: bool) -> None:
         console.print(f"[bold]{row['name']}[/bold] ({row['kind']}{extra}; {tasks})")
         console.print(f"    {escape(row['description'])}")
         for p in row["params"]:
-            default = "required" if p["required"] else f"default {p['default']!r}"
+            default = ("required" if p["required"] else "its keys below" if p["table"] and isinstance(p["default"], dict)
+                       else f"default {p['default']!r}")
             limits = constraints_text(p["constraints"])
             accepted = f"{limits}; {default}" if limits else default
             console.print(f"    - {p['name']}: {escape(p['type'])} ({escape(accepted)}) "
@@ -470,16 +471,16 @@ def components(kind: str | None, task: str | None, as_json: bool) -> None:
 
 def _component_row(entry: Any) -> dict[str, Any]:
     """A component as ``mlstat components --json`` lists it: each param with its type,
-    default and ``constraints`` (bounds and allowed values, :func:`param_constraints`)."""
-    from mlstat_core.typenames import param_constraints, type_name
+    default and ``constraints`` (bounds and allowed values, :func:`param_constraints`); a
+    table of settings (``table``: true) is followed by its own keys (``index.period``)."""
+    from mlstat_core.typenames import param_constraints, param_fields, plain_default, type_name
 
     spec = entry.spec
     params = []
-    for name, info in spec.params.model_fields.items():
-        default = None if info.is_required() else info.get_default(call_default_factory=True)
-        params.append({"name": name, "type": type_name(info.annotation),
-                       "required": info.is_required(), "default": default,
-                       "constraints": param_constraints(info),
+    for key, info, table in param_fields(spec.params):
+        params.append({"name": key, "type": type_name(info.annotation),
+                       "required": info.is_required(), "default": plain_default(info),
+                       "table": table, "constraints": param_constraints(info),
                        "description": info.description or ""})
     return {"name": entry.full_name, "kind": spec.kind, "plugin": entry.plugin,
             "distribution": entry.distribution, "tasks": list(spec.tasks),

@@ -108,3 +108,53 @@ def constraints_text(constraints: dict[str, Any]) -> str:
     if constraints.get("input") in INPUT_TEXT:
         parts.append(INPUT_TEXT[constraints["input"]])
     return ", ".join(parts)
+
+
+def nested_params(annotation: Any) -> tuple[type[BaseModel], str] | None:
+    """The params model a field holds (``IndexParams``, also in ``IndexParams | None``) and
+    how its keys are written: ``.`` for a table, ``[].`` for each table of a list; None for
+    other fields (tables keyed by name and tuples are not expanded)."""
+    origin = typing.get_origin(annotation)
+    if origin is list:
+        inner = nested_params(typing.get_args(annotation)[0])
+        return (inner[0], "[].") if inner else None
+    if origin in (dict, tuple):
+        return None
+    for kind in (annotation, *typing.get_args(annotation)):
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            return kind, "."
+        found = nested_params(kind) if typing.get_origin(kind) is list else None
+        if found:  # list[Model] | None
+            return found
+    return None
+
+
+def param_fields(model: type[BaseModel], skip: tuple[str, ...] = (), prefix: str = "",
+                 seen: frozenset[type] = frozenset()) -> list[tuple[str, FieldInfo, bool]]:
+    """Each field of a params model as ``(key, info, is_table)``; a table of settings
+    (``[model.index]``) is followed by its own fields, keyed ``index.period``
+    (``inject[].kind`` for a list of tables), so that none is only in its table's default."""
+    fields = []
+    for name, info in model.model_fields.items():
+        if name in skip:
+            continue
+        nested = nested_params(info.annotation)
+        expand = nested is not None and nested[0] not in seen | {model}  # no endless recursion
+        fields.append((f"{prefix}{name}", info, expand))
+        if expand:
+            fields += param_fields(nested[0], prefix=f"{prefix}{name}{nested[1]}",
+                                   seen=seen | {model})
+    return fields
+
+
+def plain_default(info: FieldInfo) -> Any:
+    """A field's default as a pipeline file writes it (a table of settings as a dict, a list
+    of them as a list of dicts); None where it is required."""
+    if info.is_required():
+        return None
+    value = info.get_default(call_default_factory=True)
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, list | tuple) and any(isinstance(v, BaseModel) for v in value):
+        return [v.model_dump(mode="json") if isinstance(v, BaseModel) else v for v in value]
+    return value

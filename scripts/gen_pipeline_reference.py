@@ -17,14 +17,13 @@ import json
 import os
 import sys
 import tomllib
-import typing
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from mlstat_core.typenames import constraints_text, param_constraints
+from mlstat_core.typenames import constraints_text, param_constraints, param_fields
 from mlstat_core.typenames import type_name as core_type_name
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,43 +111,17 @@ def cell(text: str) -> str:
     return " ".join((text or "").split()).replace("|", "\\|")
 
 
-def nested_model(annotation: Any) -> tuple[type[BaseModel], str] | None:
-    """The params model a field holds (``IndexParams``, also in ``IndexParams | None``) and
-    how its keys are written: ``.`` for a table, ``[].`` for each table of a list."""
-    origin = typing.get_origin(annotation)
-    if origin is list:
-        inner = nested_model(typing.get_args(annotation)[0])
-        return (inner[0], "[].") if inner else None
-    if origin in (dict, tuple):  # tables keyed by name, tuples: not expanded
-        return None
-    for kind in (annotation, *typing.get_args(annotation)):
-        if isinstance(kind, type) and issubclass(kind, BaseModel):
-            return kind, "."
-        found = nested_model(kind) if typing.get_origin(kind) is list else None
-        if found:  # list[Model] | None
-            return found
-    return None
-
-
-def param_rows(model: type[BaseModel], skip: tuple[str, ...] = (), prefix: str = "",
-               seen: frozenset[type] = frozenset()) -> list[str]:
+def param_rows(model: type[BaseModel], skip: tuple[str, ...] = ()) -> list[str]:
     """One row per field; a table of settings (``[model.index]``) also gets a row for each of
-    its own fields, keyed ``index.period`` (``inject[].kind`` for a list of tables), so that
-    none is only in a truncated default."""
+    its own fields (:func:`~mlstat_core.typenames.param_fields`)."""
     rows = []
-    for name, info in model.model_fields.items():
-        if name in skip:
-            continue
+    for key, info, _table in param_fields(model, skip):
         kind = type_name(info.annotation)
         limits = constraints(info)
         if limits:
             kind += f" ({limits})"
-        rows.append(f"| `{prefix}{name}` | {kind} | {default_text(info)} | "
+        rows.append(f"| `{key}` | {kind} | {default_text(info)} | "
                     f"{cell(info.description or '')} |")
-        nested = nested_model(info.annotation)
-        if nested is not None and nested[0] not in seen | {model}:  # no endless recursion
-            rows += param_rows(nested[0], prefix=f"{prefix}{name}{nested[1]}",
-                               seen=seen | {model})
     return rows
 
 

@@ -8,6 +8,7 @@ point and its package) into ``tmp_path`` and discovers it, as ``mlstat`` does.
 
 from __future__ import annotations
 
+import json
 import sys
 import textwrap
 from importlib import metadata
@@ -643,3 +644,40 @@ def test_predict_with_the_runs_plugin_uninstalled_names_what_to_install(site, tm
     text = str(info.value)
     assert "needs the model 'nsofmt.logit' of plugin 'nsofmt', which is not installed" in text
     assert "pip install 'mlstat-nsofmt==0.1'" in text and "did you mean" not in text
+
+
+# --- listing a component's params ----------------------------------------------------------------
+
+
+NESTED_PARAMS = """
+class Window(BaseModel):
+    size: int = Field(7, ge=1, description="days in a window")
+    label: str = Field(description="the window's name")
+
+
+class NestedParams(Params):
+    window: Window = Field(default_factory=lambda: Window(label="week"),
+                           description="the window of the statistic")
+    extra: list[Window] = Field(default_factory=list, description="more windows")
+"""
+
+
+def test_components_lists_the_keys_of_a_table_of_params(site) -> None:
+    """A table of settings is listed with each of its keys (``window.size``), as a pipeline
+    file writes them, not as the repr of a Python object in its default."""
+    install(site, "nest", {"plugin": model_plugin(
+        '"nested", "model", "' + MAJORITY + '", params=NestedParams, '
+        'description="A model with nested params."', extra=NESTED_PARAMS)})
+    rows = {r["name"]: r for r in json.loads(invoke("components", "--json").output)}
+    params = {p["name"]: p for p in rows["nest.nested"]["params"]}
+    assert params["window"]["default"] == {"size": 7, "label": "week"}
+    assert params["window"]["table"] and not params["window.size"]["table"]
+    assert params["window.size"]["default"] == 7
+    assert params["window.size"]["constraints"] == {"ge": 1}
+    assert params["extra[].label"]["required"]
+    text = " ".join(invoke("components", "--kind", "model").output.split())
+    assert "- window: table (its keys below) the window of the statistic" in text
+    assert "- window.size: integer (>= 1; default 7) days in a window" in text
+    assert "- extra: list[table] (default []) more windows" in text
+    assert "- extra[].label: string (required) the window's name" in text
+    assert "Window(" not in text

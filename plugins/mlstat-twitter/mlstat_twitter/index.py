@@ -272,12 +272,18 @@ def _unpublished(row: dict[str, Any], reason: str,
     return {**kept, "status": status, "reason": reason}
 
 
-def singular_reason(conf: np.ndarray, classes: list[str]) -> str:
+ADJUST_OFF = "set index.adjust = false (--no-adjust on mlstat-twitter-index's command line)"
+"""How to switch the adjustment off, in a pipeline and on the command line: the index's rows
+and errors do not know which of the two asked for it."""
+
+
+def singular_reason(conf: np.ndarray, classes: list[str], advice: bool = True) -> str:
     """Why the confusion matrix cannot correct the shares, or ``""`` when it can: it is
     singular (a class never predicted on the labelled tweets, or a row of error rates that
     mixes the others),
     so different true shares give the same predicted ones and no adjusted share is identified
-    (EM would return its starting point, and the bootstrap would spread around that)."""
+    (EM would return its starting point, and the bootstrap would spread around that).
+    ``advice``: with what to do about it (not where another matrix takes over)."""
     conf = np.asarray(conf)
     matrix = error_matrix(conf)
     sv = np.linalg.svd(matrix, compute_uv=False)
@@ -286,9 +292,12 @@ def singular_reason(conf: np.ndarray, classes: list[str]) -> str:
     never = [c for c, total in zip(classes, conf.sum(axis=0), strict=True) if total == 0]
     why = (f"{', '.join(never)} is never predicted on the {int(conf.sum())} labelled tweets"
            if never else "the error rates of one class are a mixture of the other classes'")
-    return (f"the confusion matrix is singular ({why}): different true shares give the same "
-            "predicted ones, so the shares cannot be corrected; label more tweets of the "
-            "stream (confusion_sample), retrain, or set index.adjust = false")
+    reason = (f"the confusion matrix is singular ({why}): different true shares give the "
+              "same predicted ones, so the shares cannot be corrected")
+    if not advice:
+        return reason
+    return (f"{reason}; label more tweets of the stream and give them as the confusion sample "
+            f"(confusion_sample, --confusion-sample), retrain, or {ADJUST_OFF}")
 
 
 def period_of(timestamps: pd.Series, period: str, timezone: str = "UTC") -> pd.Series:
@@ -369,7 +378,7 @@ def sentiment_index(
                             f"({', '.join(classes)}); set `{what}` in [model] to one of them")
     if adjust and confusion is None:
         raise DataError("adjusted shares need the classifier's confusion matrix on validation "
-                        "data; fit the model with a validation set or set index.adjust = false")
+                        f"data; fit the model with a validation set or {ADJUST_OFF}")
     k = len(classes)
     ip, ineg = classes.index(positive), classes.index(negative)
     valid = pd.Series(timestamps).notna().to_numpy()

@@ -164,11 +164,12 @@ def own_matrices(by_language: dict[str, Any], classes: list[str], where: str
             continue
         rows = counts.sum(axis=1)
         thin = [(c, n) for c, n in zip(classes, rows, strict=True) if n < SAMPLE_PER_CLASS]
-        problem = (f"only {labelled_counts(thin)} (under {SAMPLE_PER_CLASS} per "
-                   "class)" if thin else singular_reason(counts, classes))
+        singular = "" if thin else singular_reason(counts, classes, advice=False)
+        problem = (f"only {labelled_counts(thin)} (under {SAMPLE_PER_CLASS} per class) in "
+                   f"the {where}" if thin else singular and f"in the {where}, {singular}")
         if problem:
-            why.append((lang, f"language {lang}: {problem} in the {where}; its tweets are "
-                              "adjusted with the pooled confusion matrix"))
+            why.append((lang, f"language {lang}: {problem}; its tweets are adjusted with the "
+                              "pooled confusion matrix"))
         else:
             own[lang] = counts
     return own, why

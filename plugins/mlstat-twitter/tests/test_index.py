@@ -216,6 +216,8 @@ def test_a_singular_confusion_matrix_corrects_nothing(tmp_path) -> None:
                           period="day", min_count=30, bootstrap=100)
     assert list(out["status"]) == ["not_adjusted", "not_adjusted"]
     assert out["reason"].str.contains("neutral is never predicted on the 300 labelled").all()
+    # the rows do not know where the index was asked for: both ways to switch it off
+    assert out["reason"].str.contains("index.adjust = false (--no-adjust", regex=False).all()
     assert out[["index", "share_neutral", "share_neutral_low", "matrix_sd"]].isna().all().all()
     assert out["raw_index"].tolist() == pytest.approx([1 / 3, 0])
     from mlstat_twitter.indicators import SentimentIndexIndicator
@@ -706,3 +708,18 @@ def test_a_language_whose_fit_reproduces_its_counts_is_no_evidence() -> None:
     three = {"A": STRONG, "B": WEAK_B, "C": WEAK_B}
     assert _by_language({"A": PER_1000["A"], "B": [0, 12, 0], "C": [0, 5, 20]},
                         three)["status"] == "ok"
+
+
+def test_a_language_whose_matrix_is_singular_falls_back_to_the_pooled_one() -> None:
+    """Its note says why and that the pooled matrix takes over, without the advice to switch
+    the adjustment off (its tweets are still adjusted)."""
+    from mlstat_twitter.models import own_matrices
+
+    never_neutral = np.array([[80, 0, 20], [50, 0, 50], [20, 0, 80]])
+    own, why = own_matrices({"fr": never_neutral.tolist()}, CLASSES, "validation")
+    assert own == {}
+    (lang, note), = why
+    assert note.startswith("language fr: in the validation, the confusion matrix is singular "
+                           "(neutral is never predicted")
+    assert note.endswith("adjusted with the pooled confusion matrix")
+    assert "adjust =" not in note and "--no-adjust" not in note
