@@ -461,7 +461,8 @@ def components(kind: str | None, task: str | None, as_json: bool) -> None:
         console.print(f"[bold]{row['name']}[/bold] ({row['kind']}{extra}; {tasks})")
         console.print(f"    {escape(row['description'])}")
         for p in row["params"]:
-            default = ("required" if p["required"] else "its keys below" if p["table"] and isinstance(p["default"], dict)
+            keys_below = p["table"] and isinstance(p["default"], dict)
+            default = ("required" if p["required"] else "its keys below" if keys_below
                        else f"default {p['default']!r}")
             limits = constraints_text(p["constraints"])
             accepted = f"{limits}; {default}" if limits else default
