@@ -564,10 +564,10 @@ class RunFolder:
     def model_dir(self) -> Path:
         return self.path / MODEL_DIR
 
-    def verify(self, prefix: str = MODEL_DIR) -> None:
-        """Check the files under ``prefix`` (and ``profile.json`` and ``config.toml``, read
-        with the model) against the manifest: every file there must be listed, be a plain
-        file (no symbolic link to elsewhere), and match its SHA-256."""
+    def require_succeeded(self, lacking: str) -> None:
+        """A DataError unless the run succeeded, saying how it ended and what it therefore
+        ``lacking`` ("it has no usable model"), with the fix: an interrupted run is rerun, a
+        failed one is fixed first."""
         status = self.manifest.get("status")
         if "status" not in self.manifest:
             raise IntegrityError(
@@ -578,12 +578,27 @@ class RunFolder:
             raise DataError(
                 f"run {self.path} never finished (status 'running'): it is still running, or "
                 "it was stopped with no chance to record it (killed, out of memory, the "
-                "machine restarted); it has no usable model: rerun the pipeline")
+                f"machine restarted); {lacking}: rerun the pipeline")
         if status != "succeeded":
-            error = self.manifest.get("error")
+            error = str(self.manifest.get("error") or "")
+            fix = "fix that and " if error and not error.startswith("interrupted") else ""
             raise DataError(f"run {self.path} did not succeed (status {status!r}"
-                            + (f": {error}" if error else "") + "); it has no usable model: "
-                            + ("fix that and " if error else "") + "rerun the pipeline")
+                            + (f": {error}" if error else "") + f"); {lacking}: {fix}"
+                            "rerun the pipeline")
+
+    def forget(self, *relatives: str) -> None:
+        """Delete files the run wrote and no longer stands by, and their manifest entries
+        (the report of a run that failed after writing it, which says 'succeeded')."""
+        files = self.manifest.get("files", {})
+        for relative in relatives:
+            (self.path / relative).unlink(missing_ok=True)
+            files.pop(relative, None)
+
+    def verify(self, prefix: str = MODEL_DIR) -> None:
+        """Check the files under ``prefix`` (and ``profile.json`` and ``config.toml``, read
+        with the model) against the manifest: every file there must be listed, be a plain
+        file (no symbolic link to elsewhere), and match its SHA-256."""
+        self.require_succeeded("it has no usable model")
         listed = self.manifest.get("files", {})
         files = {k: v for k, v in listed.items() if k.startswith(prefix + "/")}
         if not files:

@@ -444,6 +444,9 @@ class Runner:
             result = self._steps(folder)
         except BaseException as exc:
             message = failure_message(exc)
+            from mlstat_core.report.build import REPORT_HTML, REPORT_JSON
+
+            folder.forget(REPORT_JSON, REPORT_HTML)  # written before it failed: 'succeeded'
             folder.finish("failed", error=message, timings=self.timings,
                           warnings=self.warnings)
             self.notify("mlstat_run_failed", run=self.info, error=exc)

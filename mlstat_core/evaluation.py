@@ -74,7 +74,9 @@ class Evaluator(Runner):
                                      lambda d: f"{len(d):,} records from {d.name}", cfg.loader)
         self._check_labelled(dataset)
         fingerprints = self._record_inputs(folder, dataset)
-        self._warn_if_trained_on(fingerprints)
+        trained_on = self._warn_if_trained_on(fingerprints)
+        if trained_on:  # for mlstat compare, which ranks no such evaluation
+            folder.manifest["evaluates"]["read_in_training"] = trained_on
         model = self.model
         scorer = self.build_engine()  # as a run does: the predict step times scoring only
         predicted = self.step(
@@ -144,10 +146,10 @@ class Evaluator(Runner):
             f"class(es) the model never saw in training, which it cannot predict: {shown}; "
             "they count as errors")
 
-    def _warn_if_trained_on(self, fingerprints: dict[str, str]) -> None:
+    def _warn_if_trained_on(self, fingerprints: dict[str, str]) -> list[str]:
         """The labelled file (the loader's ``path``) is one the run read in training: its
-        figures are on records the model learned from. Other files the loader reads, such as
-        a code list, are the run's as a matter of course."""
+        figures are on records the model learned from (a warning; returned, the files). Other
+        files the loader reads, such as a code list, are the run's as a matter of course."""
         path = getattr(self.config.loader.params, "path", None)
         labelled = {str(resolve_path(path, self.config.base_dir).resolve())} if path else set()
         trained = set((self.source.manifest.get("inputs") or {}).values())
@@ -158,6 +160,7 @@ class Evaluator(Runner):
                 f"evaluate: {', '.join(same)} is a file the run {self.source.path.name} read "
                 "in training: most of its records were learned from, so these figures "
                 "overstate the model's accuracy; evaluate on records kept out of training")
+        return same
 
 
 SUPPORTED = "runs whose task has a target (classification or regression of tables or texts)"

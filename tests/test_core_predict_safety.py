@@ -487,7 +487,7 @@ def test_a_failed_run_copied_in_has_no_model_to_score_and_says_what_to_do(run_co
     result = predict_output(run_copy, tmp_path)
     assert result.exit_code == 2, result.output
     assert "did not succeed (status 'failed': interrupted (SIGTERM)); it has no usable " \
-        "model: fix that and rerun the pipeline" in result.output
+        "model: rerun the pipeline" in result.output  # nothing to fix: it was stopped
 
 
 def test_a_report_json_edited_after_the_run_is_refused_by_check_files(run_copy):

@@ -440,3 +440,41 @@ def test_a_run_folder_under_a_path_with_spaces_and_accents_scores_and_evaluates(
     evaluation = mlstat_core.evaluate(result.run_dir, table, out=out)
     assert evaluation.manifest["status"] == "succeeded"
     assert mlstat_core.load_model(result.run_dir).predict(pd.read_csv(table).head(3)).shape[0] == 3
+
+
+def test_a_run_stopped_after_writing_its_report_keeps_no_report(tmp_path, monkeypatch):
+    """Ctrl-C between the report and the manifest's 'succeeded': the report (which says
+    'succeeded') goes with the failure, and report and compare refuse the folder saying it was
+    stopped, as mlstat predict does, with nothing to fix but to run again."""
+    from mlstat_core import report as report_module
+
+    written = report_module.write_report
+
+    def stopped_after(*args, **kwargs):
+        written(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report_module, "write_report", stopped_after)
+    with pytest.raises(KeyboardInterrupt):
+        run(config(small_table(tmp_path)), tmp_path)
+    folder = next((tmp_path / "runs").iterdir())
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["status"] == "failed"
+    assert not (folder / "report.json").exists() and not (folder / "report.html").exists()
+    assert not {"report.json", "report.html"} & set(manifest["files"])
+    with pytest.raises(DataError, match=r"interrupted \(Ctrl-C\)\); it has no report to stand "
+                                        r"by: rerun the pipeline"):
+        open_run(folder)
+
+
+def test_a_failed_run_with_a_report_left_in_its_folder_is_not_compared(tmp_path):
+    """A folder whose manifest says 'failed' (killed in an older version, or copied in part)
+    with a report.json beside it: the report is not read."""
+    result = run(config(small_table(tmp_path)), tmp_path)
+    manifest_path = result.run_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest.update(status="failed", error="model fit failed: out of memory")
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(DataError, match="did not succeed .*out of memory\\); it has no report to "
+                                        "stand by: fix that and rerun the pipeline"):
+        open_run(result.run_dir)

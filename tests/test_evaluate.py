@@ -95,6 +95,15 @@ def test_an_evaluation_on_the_training_file_says_its_figures_are_in_sample(cycle
     (first, _), _fixed = cycles
     result = evaluate(first.run_dir, tmp_path / "training.csv", out=tmp_path / "evaluations")
     assert any("read in training" in w and "overstate" in w for w in result.warnings)
+    # mlstat compare names no best among evaluations on training records, and says why
+    second = evaluate(cycles[0][1].run_dir, tmp_path / "training.csv",
+                      out=tmp_path / "evaluations")
+    assert second.manifest["evaluates"]["read_in_training"]
+    table = comparison([result.run_dir, second.run_dir])
+    assert any("scored a file the model was trained on" in w for w in table["warnings"])
+    assert all(row["best"] is None for row in table["rows"])
+    facts = {f[0]: f[1:] for f in table["facts"]}
+    assert facts["warnings"] == ["1 (in its report)", "1 (in its report)"]
 
 
 def test_classes_the_model_never_saw_are_counted_and_a_wrong_column_is_refused(cycles,
@@ -259,3 +268,23 @@ def test_the_predict_step_times_scoring_only_not_building_the_engine(cycles, tmp
     evaluate(first.run_dir, fixed, out=tmp_path / "evaluations",
              progress=lambda step, said: events.append(f"{step} {'ends' if said else 'starts'}"))
     assert events.index("engine built") < events.index("predict starts")
+
+
+def test_figures_of_an_indicator_set_otherwise_in_each_run_are_not_ranked(write_pipeline):
+    """Two runs whose auto-coding indicators have other target accuracies: their auto-coding
+    figures answer different questions, so none is named best (the [quality] table's
+    differences already worked so); the other figures are ranked as before."""
+    runs = [mlstat_core.run(write_pipeline(
+        f"target{k}.toml", model={"component": model},
+        indicators=["core.classification_accuracy",
+                    {"component": "core.auto_coding", "target_accuracy": target}]))
+        for k, model, target in ((1, "core.logistic_regression", 0.7),
+                                 (2, "core.random_forest", 0.95))]
+    table = comparison([r.run_dir for r in runs])
+    rows = {r["name"]: r for r in table["rows"]}
+    share = next(name for name in rows if name.startswith("auto_coding"))
+    assert rows[share]["values"][0] != rows[share]["values"][1]
+    assert rows[share]["best"] is None and rows[share]["leader"] is None
+    (warning,) = [w for w in table["warnings"] if "core.auto_coding" in w]
+    assert "target_accuracy: 0.7, 0.95" in warning and share in warning
+    assert rows["accuracy"]["leader"] is not None  # the indicators set alike: ranked

@@ -186,6 +186,18 @@ def test_interval_clears_is_null_when_the_target_cannot_be_judged() -> None:
     assert summary["targets_met_by_interval"] == summary["targets_met_estimate_only"] == 0
 
 
+def test_targets_that_cannot_be_judged_are_counted_and_said() -> None:
+    """A misspelt figure and a skipped one: the summary accounts for every target set."""
+    _, summary, first = headline_of([
+        IndicatorResult("accuracy", "accuracy", 0.4, (0.3, 0.5), details={"better": "higher"}),
+        IndicatorResult("kappa", "accuracy", status="skipped", interval=(0.1, 0.9)),
+    ], {"accuracy": 0.65, "kappa": 0.5, "acurracy": 0.9})
+    assert (summary["targets"], summary["targets_not_met"], summary["targets_not_judged"]) == \
+        (3, 1, 2)
+    assert "1 not met, 2 cannot be judged (no such figure, or its indicator did not compute " \
+        "it)" in " ".join(first.split())
+
+
 def test_a_target_with_both_bounds_is_never_half_judged() -> None:
     """Validation refuses it; a report rebuilt from an older run must not judge `min` alone."""
     figures, summary, first = headline_of(
@@ -332,8 +344,12 @@ def test_bad_run_folders_are_data_errors(tmp_path, make, message) -> None:
 def test_run_without_report_or_with_a_future_schema(tmp_path, report) -> None:
     run = RunFolder.create(tmp_path, "failed")
     run.finish("failed", error="boom")
-    with pytest.raises(DataError, match="no report.json"):
+    with pytest.raises(DataError, match="did not succeed .*boom.*fix that and rerun"):
         rebuild_report(run.path)
+    done = RunFolder.create(tmp_path, "reportless")
+    done.finish("succeeded")
+    with pytest.raises(DataError, match="no report.json: the report was deleted after the run"):
+        rebuild_report(done.path)
     run_dir = make_run(tmp_path, report, "future")
     doc = json.loads((run_dir / "report.json").read_text())
     doc["schema_version"] = "2.0"
@@ -376,6 +392,13 @@ def test_compare_runs_side_by_side(tmp_path, report) -> None:
     ece = next(r for r in page.split("<tr>")
                if r.startswith('<th scope="row">expected_calibration_error<'))
     assert "lower is better" in ece
+
+    # a rerun that reads alike ties with the first run for the best: said, none named best
+    again = make_run(tmp_path, report, "again")
+    tied = {r["name"]: r for r in comparison([a, again, b])["rows"]}["accuracy"]
+    assert tied["best"] is None and tied["leader"] is None
+    assert tied["verdict"] == f"{a.name} and {again.name} read alike, at the best value: no " \
+        "run is named best"
 
     out = tmp_path / "compare.html"
     outcome = CliRunner().invoke(compare_command, [str(a), str(b), "--html", str(out)])

@@ -17,7 +17,7 @@ from mlstat_core.artifacts import atomic_write_text, now_iso, to_jsonable, write
 from mlstat_core.components import DIMENSIONS, IndicatorResult, Plot
 from mlstat_core.errors import DataError
 
-REPORT_SCHEMA_VERSION = "1.1"
+REPORT_SCHEMA_VERSION = "1.2"
 REPORT_JSON = "report.json"
 REPORT_HTML = "report.html"
 RUN_FIELDS = ("run_id", "name", "description", "task", "status", "error", "started_at",
@@ -164,10 +164,13 @@ def headline_figures(entries: list[dict[str, Any]], targets: dict[str, Any]) -> 
 
 def target_summary(headline: list[dict[str, Any]]) -> dict[str, int]:
     """Counts of the judged targets: met, not met, and of those met, how many by the whole
-    interval and how many by the estimate only (the interval does not clear the target)."""
+    interval and how many by the estimate only (the interval does not clear the target); and
+    the targets that cannot be judged (no figure of that name, or its indicator failed)."""
     judged = [f for f in headline if f["met"] is not None]
     met = [f for f in judged if f["met"]]
     return {"targets_met": len(met), "targets_not_met": len(judged) - len(met),
+            "targets_not_judged": sum(1 for f in headline
+                                      if f["target"] is not None and f["met"] is None),
             "targets_met_by_interval": sum(1 for f in met if f["interval_clears"] is True),
             "targets_met_estimate_only": sum(1 for f in met if f["interval_clears"] is False)}
 
@@ -254,16 +257,16 @@ def open_run(run_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     from mlstat_core.artifacts import RunFolder
 
     run_dir = Path(run_dir)
-    manifest = RunFolder.open(run_dir).manifest
+    folder = RunFolder.open(run_dir)
+    manifest = folder.manifest
+    again = "run mlstat evaluate again" if "evaluates" in manifest else "rerun the pipeline"
+    try:  # a report written before the run failed or was stopped says 'succeeded'
+        folder.require_succeeded("it has no report to stand by")
+    except DataError as exc:
+        raise DataError(str(exc).replace("rerun the pipeline", again)) from None
     if not (run_dir / REPORT_JSON).is_file():
-        status = manifest.get("status")
-        error = manifest.get("error")
-        why = f"; it failed with: {error}" if error else ""
-        again = "run mlstat evaluate again" if "evaluates" in manifest else "rerun the pipeline"
-        fix = f"fix that and {again}" if error else again
-        raise DataError(
-            f"run folder {run_dir} has no {REPORT_JSON} (run status {status!r}{why}): its "
-            f"quality was never assessed; {fix}")
+        raise DataError(f"run folder {run_dir} has no {REPORT_JSON}: the report was deleted "
+                        f"after the run; {again}")
     return manifest, load_report(run_dir / REPORT_JSON)
 
 

@@ -36,7 +36,7 @@ def compare_command(runs: tuple[Path, ...], html_file: Path | None, as_json: boo
     The first rows give each run's facts (model, seed, ...), the pipeline settings and the
     software versions in which the runs differ, and short fingerprints of the data read, the
     model files and the predictions (equal: the same files, wherever they lie), with a note
-    when a run reproduced another exactly. A figure's best run is in bold where higher or
+    when the runs reproduced one training exactly. A figure's best run is in bold where higher or
     lower is better and it is better than every other run beyond chance at the figure's
     confidence level: record by record where the runs scored the same test records (exact
     McNemar test for accuracy, paired bootstrap for F1, kappa and MCC), else by intervals

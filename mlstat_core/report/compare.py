@@ -40,7 +40,7 @@ from mlstat_core.report.paired import (
     paired_test,
 )
 
-FACTS = ("name", "task", "model", "status", "seed", "started_at")
+FACTS = ("name", "task", "model", "status", "seed", "started_at", "warnings")
 
 
 def _scalar(value: Any) -> int | float | None:
@@ -58,15 +58,27 @@ def shown(row: dict[str, Any], k: int) -> str:
 def best_run(row: dict[str, Any]) -> int | None:
     """The run whose value is better than every other run's as shown: values that read alike
     (220.0 and 220.0 from 219.96 and 220.04) are a tie, and a tie for the best names none."""
+    top = top_runs(row)
+    return top[0] if len(top) == 1 else None
+
+
+def tied_for_best(row: dict[str, Any]) -> list[int]:
+    """The runs that read alike at the best value where more than one does; else empty."""
+    top = top_runs(row)
+    return top if len(top) > 1 else []
+
+
+def top_runs(row: dict[str, Any]) -> list[int]:
+    """The runs whose value, as shown, is the best one, where the figure says which way is
+    better and two or more runs have it; else empty."""
     if row["better"] not in ("higher", "lower"):
-        return None
+        return []
     read = {k: float(shown(row, k).replace(",", ""))
             for k, v in enumerate(row["values"]) if v is not None}
     if len(read) < 2:
-        return None
+        return []
     top = (max if row["better"] == "higher" else min)(read.values())
-    winners = [k for k, v in read.items() if v == top]
-    return winners[0] if len(winners) == 1 else None
+    return [k for k, v in read.items() if v == top]
 
 
 PER_RUN = ("values", "intervals", "interval_levels", "indicators")
@@ -103,6 +115,10 @@ class Judge:
         row.update(leader=None, best=None, comparisons=[], verdict=None)
         leader = best_run(row) if ranked else None
         if leader is None:
+            tied = tied_for_best(row) if ranked else []
+            if tied and len(tied) < sum(v is not None for v in row["values"]):  # not all alike
+                row["verdict"] = (f"{' and '.join(self.labels[k] for k in tied)} read alike, "
+                                  "at the best value: no run is named best")
             return
         row["leader"] = leader
         row["comparisons"] = [self._compare(row, leader, k)
@@ -293,13 +309,20 @@ def comparison(run_dirs: list[Path]) -> dict[str, Any]:
     blocking = [f"the runs serve different tasks ({', '.join(sorted(tasks))}): their figures "
                 "answer different questions, and no run is better than another; compare runs "
                 "of one task"] if len(tasks) > 1 else _different_tests(runs, judge)
+    blocking += _trained_on(runs)
     settings = _different_settings(runs)
     warnings = blocking + ([f"the runs' [quality] settings differ ({settings}): the "
                             "auto-coding and cost-effectiveness figures, which read them, are "
                             "not ranked"] if settings else [])
+    unranked: dict[str, list[str]] = {}  # an indicator's differing settings: its figures
     for row in ordered:
-        ranked = not blocking and not (settings and _reads_settings(row))
+        differing = _indicator_settings_differ(runs, row)
+        if differing:
+            unranked.setdefault(differing, []).append(row["name"])
+        ranked = not blocking and not (settings and _reads_settings(row)) and not differing
         judge.row(row, ranked)
+    warnings += [f"the runs' settings of {what} differ: {listed(names)}, which it computes, "
+                 "are not ranked" for what, names in unranked.items()]
     return {"runs": [{"dir": r["dir"], "label": r["label"]} for r in runs],
             "facts": facts, "rows": ordered, "warnings": warnings,
             "notes": reproduced(runs, facts) + judge.notes()}
@@ -384,6 +407,34 @@ def _settings_facts(runs: list[dict[str, Any]]) -> list[list[str]]:
     cells = [listed([f"{k} = {c.get(k, '—')}" for k in differing], SETTINGS_SHOWN, "; ")
              for c in configs]
     return [["settings that differ", *cells]]
+
+
+def _indicator_settings_differ(runs: list[dict[str, Any]], row: dict[str, Any]) -> str:
+    """The settings of the indicator that computed a figure (``[[indicators]]
+    target_accuracy``) where the runs differ in them, as ``indicator (key: a, b)``; empty
+    when they agree, or a run's config.toml cannot be read (its settings unknown)."""
+    configs = [r["config"] for r in runs]
+    names = sorted({n for n in row["indicators"] if n})
+    if not names or any(c is None for c in configs):
+        return ""
+    prefixes = tuple(f"indicators[{n}]" for n in names)
+    keys = sorted({k for c in configs for k in c if k.startswith(prefixes)})
+    differing = [f"{k.split(']', 1)[1].lstrip('.')}: {', '.join(c.get(k, '—') for c in configs)}"
+                 for k in keys if len({c.get(k) for c in configs}) > 1]
+    return f"{', '.join(names)} ({'; '.join(differing)})" if differing else ""
+
+
+def _trained_on(runs: list[dict[str, Any]]) -> list[str]:
+    """A warning when an evaluation was made on a file its run read in training (recorded by
+    mlstat evaluate as ``evaluates.read_in_training``): its figures overstate the model's
+    accuracy, so no run is named best."""
+    flagged = [f"{r['label']} ({', '.join(map(str, files))})" for r in runs
+               if (files := (r["manifest"].get("evaluates") or {}).get("read_in_training"))]
+    if not flagged:
+        return []
+    return [f"evaluation(s) {'; '.join(flagged)} scored a file the model was trained on: "
+            "their figures overstate its accuracy, so no run is named best; evaluate each "
+            "run on a labelled file that none was trained on"]
 
 
 def _reads_settings(row: dict[str, Any]) -> bool:
@@ -556,4 +607,7 @@ def _run_fact(run: dict[str, Any], fact: str) -> Any:
     """A fact of the report's run section; ``model`` is the model component it used."""
     if fact == "model":
         return (run.get("components") or {}).get("model")
+    if fact == "warnings":
+        count = len(run.get("warnings") or [])
+        return f"{count} (in its report)" if count else "none"
     return run.get(fact)

@@ -296,6 +296,10 @@ def targets_box(summary: dict[str, Any]) -> str:
     not_met = summary.get("targets_not_met") or 0
     if not_met:
         parts.append(f"{not_met} not met")
+    not_judged = summary.get("targets_not_judged") or 0
+    if not_judged:
+        parts.append(f"{not_judged} cannot be judged (no such figure, or its indicator did not "
+                     "compute it)")
     if parts:
         text += "; " + ", ".join(parts)
     return text + "</div>"
