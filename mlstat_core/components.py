@@ -583,3 +583,33 @@ class Indicator(Component, ABC):
 
     @abstractmethod
     def compute(self, ctx: AssessContext) -> IndicatorResult | list[IndicatorResult]: ...
+
+
+KIND_BASES: dict[str, type] = {
+    "loader": Loader, "splitter": Splitter, "model": Model, "indicator": Indicator,
+    "transform": Transform,
+}
+"""The class a component of each kind subclasses (engines are duck-typed)."""
+
+
+def factory_class_problem(factory: type, kind: str) -> tuple[str, str] | None:
+    """What is wrong with a component class for its kind, and the fix: a component of
+    another kind (a loader class named as a model's factory), or methods of the contract
+    left unimplemented (it could not be built); None when it is fine. A class that follows
+    the contract without subclassing its base is left to the conformance suite."""
+    import inspect
+
+    base = KIND_BASES.get(kind)
+    other = next((b for k, b in KIND_BASES.items() if k != kind and issubclass(factory, b)),
+                 None)
+    if base is not None and other is not None and not issubclass(factory, base):
+        return (f"its factory class {factory.__name__} is a {other.__name__}, not a "
+                f"{base.__name__}",
+                f"point the factory at the {kind} class, which subclasses "
+                f"mlstat_core.components.{base.__name__}")
+    if inspect.isabstract(factory):
+        missing = ", ".join(sorted(getattr(factory, "__abstractmethods__", ())))
+        return (f"its factory class {factory.__name__} does not implement {missing}, which "
+                f"every {kind} must",
+                f"implement {missing} (see the {kind} contract in docs/plugin-authors.md)")
+    return None

@@ -51,11 +51,13 @@ from mlstat_core.errors import (
     MlstatError,
     ModelError,
     PluginError,
+    listed,
     user_message,
 )
-from mlstat_core.inputs import home_path
+from mlstat_core.inputs import field_marker, home_path
 from mlstat_core.io import parquet_safe, quoted
 from mlstat_core.registry import Registry, get_registry
+from mlstat_core.tasks import TaskType
 
 STEPS = ("load", "split", "fit", "predict", "outputs", "assess", "persist")
 Progress = Callable[[str, str], None]
@@ -128,7 +130,8 @@ class RunResult:
 
 
 def _peak_memory_mb() -> float | None:
-    """Peak resident memory of this process in MB (None where the platform cannot say)."""
+    """Peak resident memory of this process in MiB (2^20 bytes; the ``_mb`` of the name is
+    kept for reports written before), None where the platform cannot say."""
     try:
         import resource
     except ImportError:  # Windows
@@ -500,7 +503,7 @@ class Runner:
             train = dataset.subset(split.train)
             validation = dataset.subset(split.validation) if split.validation is not None \
                 and len(split.validation) else None
-            self.step("fit", lambda m=model, t=train, v=validation: m.fit(t, v),
+            self.step("fit", lambda m=model, t=train, v=validation: self._fit(m, t, v),
                       lambda _m, t=train: f"{cfg.model.name} on {len(t):,} records", cfg.model)
             test = dataset.subset(split.test)
             predicted = self.step("predict",
@@ -516,10 +519,13 @@ class Runner:
         assert model is not None
         if batched:
             self.warnings.append(batched)
+        unusable = unusable_labels(predictions, model, cfg.task, self.model_label)
+        if unusable:
+            self.warnings.append(unusable)
         if len(splits) > 1:  # cross-validated: the saved model learns from every record
             with self.blamed("fit", cfg.model):
                 model = self.new_model()
-            self.step("fit", lambda: model.fit(dataset, None),
+            self.step("fit", lambda: self._fit(model, dataset, None),
                       lambda _m: f"final model on all {len(dataset):,} records", cfg.model)
 
         first = splits[0]
@@ -598,6 +604,14 @@ class Runner:
             raise PluginError(f"{problem}, and the pipeline file names none of them: a defect "
                               f"of the loader; report it to the authors of "
                               f"{cfg.loader.entry.distribution or 'its plugin'}")
+        given = input_files_given(cfg.loader.params)
+        if given and not dataset.sources:
+            self.warnings.append(
+                f"load: loader {label(cfg.loader.name, cfg.loader.entry.distribution)} read "
+                f"{listed(given, 3)} but listed no file in its Dataset's sources, so the run "
+                "records no fingerprint of its input (provenance) and mlstat compare cannot "
+                "tell whether runs read the same data; its load() should return "
+                "Dataset(..., sources=[the files read])")
         return dataset
 
     def _predict(self, scorer: Any, model: Model, test: Dataset, chunk: int) -> pd.DataFrame:
@@ -619,19 +633,31 @@ class Runner:
             folder.record(path.resolve().relative_to(folder.path.resolve()))
         return files
 
+    def _fit(self, model: Model, train: Dataset, validation: Dataset | None) -> Model:
+        """Fit the model; what a hand-written ``fit`` left unset and the engine knows is set
+        from the training records: ``roles`` (``mlstat predict`` finds the id column by them)
+        and, for classification, ``classes_`` (the labels seen in training)."""
+        model.fit(train, validation)
+        if getattr(model, "roles", None) is None:
+            model.roles = train.roles
+        if getattr(model, "classes_", None) is None and "classification" in \
+                self.config.task.tags and train.roles.target:
+            model.classes_ = sorted(pd.unique(train.y.dropna()).tolist(), key=str)
+        return model
+
     def _refit_callable(self, dataset: Dataset, split: Split) -> Callable[[], pd.DataFrame]:
         def refit() -> pd.DataFrame:
             model = self.new_model()
             validation = dataset.subset(split.validation) if split.validation is not None \
                 else None
-            model.fit(dataset.subset(split.train), validation)
+            self._fit(model, dataset.subset(split.train), validation)
             test = dataset.subset(split.test)
             return model.predict(test.frame)
 
         return refit
 
     def _assess(self, ctx: AssessContext) -> list[IndicatorResult]:
-        from mlstat_core.quality.runner import run_indicator
+        from mlstat_core.quality.runner import refuse_name_clashes, run_indicator
 
         results: list[IndicatorResult] = []
         for resolved in self.config.indicators:
@@ -647,7 +673,7 @@ class Runner:
                     details={"indicator": resolved.name}))
                 continue
             results += run_indicator(indicator, resolved.name, dimension, ctx)
-        return results
+        return refuse_name_clashes(results)
 
     def _save_trained(self, folder: RunFolder, model: Model, dataset: Dataset) -> None:
         """The model and the profile of its training inputs (for drift checks)."""
@@ -743,7 +769,14 @@ class Runner:
             return
         with self.blamed("persist", self.config.model), warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            given = sample.copy()
             before = model.predict(sample)
+            if not given.equals(sample):  # else read as predictions that change by call
+                raise ModelError(
+                    f"model {self.model_label}: predict() changed the frame it was given (a "
+                    "column added, removed or overwritten), so the records a caller passes "
+                    "are no longer as given; work on a copy in predict() (frame = "
+                    "frame.copy())")
             changed = reload_check.changed_records(before, reloaded.predict(sample))
             if changed and reload_check.changed_records(before, model.predict(sample)):
                 self.warnings.append(
@@ -809,6 +842,39 @@ class Interrupted(KeyboardInterrupt):
     """A run stopped by a signal (SIGTERM): handled like Ctrl-C."""
 
     exit_code = 143  # 128 + SIGTERM, as shells report a process ended by it
+
+
+def input_files_given(params: Any) -> list[str]:
+    """The input paths a component's params give (fields typed ``InputFile``, ``InputPath``,
+    or lists of them), as written."""
+    given: list[str] = []
+    for name, info in type(params).model_fields.items():
+        value = getattr(params, name, None)
+        if field_marker(info) is None or not value:
+            continue
+        given += [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
+    return given
+
+
+def unusable_labels(predictions: pd.DataFrame, model: Model, task: TaskType,
+                    name: str) -> str | None:
+    """A warning when a classifier's test predictions hold missing values or labels that are
+    not among the classes it was trained on (``classes_``): a hand-written ``predict`` that
+    the contract check lets through, whose figures would otherwise look complete."""
+    if "classification" not in task.tags or "prediction" not in predictions.columns:
+        return None
+    labels = predictions["prediction"]
+    missing = int(labels.isna().sum())
+    classes = getattr(model, "classes_", None)
+    known = {str(c) for c in classes} if classes is not None else None
+    unknown = labels[labels.notna() & ~labels.astype(str).isin(known)] if known else labels[:0]
+    parts = ([f"no prediction for {missing:,}"] if missing else []) + (
+        [f"labels it was never trained on ({listed(sorted(map(str, set(unknown))), 5)}) for "
+         f"{len(unknown):,}"] if len(unknown) else [])
+    if not parts:
+        return None
+    return (f"predict: model {name} gave {' and '.join(parts)} of the {len(labels):,} test "
+            "records; their figures count them as given: check its predict()")
 
 
 def failure_message(exc: BaseException) -> str:

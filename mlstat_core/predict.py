@@ -544,12 +544,14 @@ def input_sheet(sheet: str | int | None, folder: RunFolder) -> str | int | None:
 
 
 def unseen_labels(chunk: pd.DataFrame, model: Model) -> dict[str, int]:
-    """Target values in new records that the model never saw in training."""
+    """Target values in new records that the model never saw in training (blank ones are
+    missing, as a CSV reads them: a Parquet or Excel file keeps them as text)."""
     roles = model.roles
     known = list(model.classes_ or [])
     if roles is None or not roles.target or roles.target not in chunk.columns or not known:
         return {}
     values = chunk[roles.target].dropna()
+    values = values[values.astype(str).str.strip() != ""]
     if all(isinstance(c, int | float) and not isinstance(c, bool) for c in known):
         numbers = pd.to_numeric(values, errors="coerce")  # 1.0 in a column with gaps is 1
         seen = numbers.isin(known)

@@ -156,6 +156,12 @@ def load_factory(spec: ComponentSpec, full_name: str, plugin: str,
         raise FactoryError(
             who, f"factory {spec.factory!r} points nowhere ({module_name} has no {attr!r})",
             "correct the attribute after ':' in the spec's factory string") from None
+    if isinstance(obj, type):
+        from mlstat_core.components import factory_class_problem
+
+        problem = factory_class_problem(obj, spec.kind)
+        if problem:
+            raise FactoryError(who, *problem)
     return obj
 
 
@@ -605,6 +611,12 @@ class Registry:
             (r for r in self.plugins.values() if r.name == prefix and r.status != "loaded"), None)
         if record is not None and record.status != "loaded":
             return f"its plugin {record.name!r} is {record.status}: {record.error}"
+        if record is None and "." in component and component not in self.refused:
+            names = sorted({r.name for r in self.plugins.values()} | {"core"})
+            return (f"no installed plugin is named {prefix!r} (installed: {', '.join(names)}): "
+                    "install the plugin that provides it; for your own plugin, check that "
+                    "its pyproject.toml names it under [project.entry-points.mlstat] and "
+                    "reinstall it")
         if component in self.refused:
             return f"plugin {prefix!r} declares it, but it was refused: {self.refused[component]}"
         if record is not None and kind in hookspecs.COMPONENT_HOOKS:

@@ -25,6 +25,7 @@ from mlstat_core.components import (
     NoParams,
     Params,
 )
+from mlstat_core.inputs import InputFile
 from mlstat_core.registry import PluginRecord, discover
 
 MODULE = "contract_fakes"
@@ -60,6 +61,33 @@ class Echo(Model):
     def load(cls, directory):
         model, _ = cls.read_state(directory, NoParams)
         return model
+
+
+class Unroled(Echo):
+    """A hand-written fit that sets neither ``roles`` nor ``classes_``."""
+
+    def fit(self, train, validation=None):
+        return self
+
+
+class Strange(Echo):
+    """Leaves some records without a prediction and gives others a label never trained on."""
+
+    def predict(self, frame):
+        out = super().predict(frame)
+        a = frame["a"].to_numpy()
+        out["prediction"] = out["prediction"].astype(object)
+        out.loc[a > 1, "prediction"] = None
+        out.loc[a < -1, "prediction"] = "maybe"
+        return out
+
+
+class Mutates(Echo):
+    """Adds a column to the frame it is given."""
+
+    def predict(self, frame):
+        frame["scored"] = 1
+        return super().predict(frame)
 
 
 class Reordered(Echo):
@@ -212,6 +240,20 @@ class ConfigRoleLoader(Loader):
         return Dataset(frame, ColumnRoles(id="id", target=self.params.target, features=["a"]))
 
 
+class SourcelessParams(Params):
+    path: InputFile
+
+
+class SourcelessLoader(Loader):
+    """Reads its input file but lists no sources: the run cannot fingerprint it."""
+
+    params_type = SourcelessParams
+
+    def load(self, base_dir):
+        frame = pd.read_csv(Path(base_dir) / self.params.path)
+        return Dataset(frame, ColumnRoles(id="id", target="y", features=["a", "b", "code"]))
+
+
 class NotJson(Indicator):
     def compute(self, ctx):
         return [IndicatorResult("plain", "accuracy", 1.0, explanation="fine"),
@@ -219,15 +261,24 @@ class NotJson(Indicator):
                                 details={"thing": object()})]
 
 
+class Shadows(Indicator):
+    """A figure named like the core's ``accuracy``."""
+
+    def compute(self, ctx):
+        return IndicatorResult("accuracy", "accuracy", -0.042, explanation="its own accuracy")
+
+
 class Fails(Indicator):
     def compute(self, ctx):
         raise ValueError("threshold table missing")
 
 
-MODELS = (Echo, Reordered, ResetIndex, ShortByOne, NdArray, NoConfidence, Percent, NoFiles,
-          Pickler, Outside, Tree, Forgetful, Noisy, FitFails, PredictFails, LateBad)
-LOADERS = (FrameLoader, MissingFileLoader, BuggyLoader, BadRoleLoader, ConfigRoleLoader)
-INDICATORS = (NotJson, Fails)
+MODELS = (Echo, Unroled, Strange, Mutates, Reordered, ResetIndex, ShortByOne, NdArray, NoConfidence,
+          Percent, NoFiles, Pickler, Outside, Tree, Forgetful, Noisy, FitFails, PredictFails,
+          LateBad)
+LOADERS = (FrameLoader, MissingFileLoader, BuggyLoader, BadRoleLoader, ConfigRoleLoader,
+           SourcelessLoader)
+INDICATORS = (NotJson, Fails, Shadows)
 TASK = ("tabular_classification",)
 
 
@@ -244,7 +295,8 @@ def plugin_module() -> types.ModuleType:
     @hookimpl
     def mlstat_loaders():
         return [ComponentSpec(c.__name__.lower(), "loader", f"{MODULE}:{c.__name__}",
-                              PathParams, tasks=TASK, description="a broken loader")
+                              getattr(c, "params_type", PathParams), tasks=TASK,
+                              description="a broken loader")
                 for c in LOADERS]
 
     @hookimpl

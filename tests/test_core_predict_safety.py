@@ -709,6 +709,10 @@ def test_a_text_target_is_read_as_text(tmp_path):
     _folder, model, _factory, _steps = load_model(run)
     [chunk] = list(iter_table(tmp_path / "train.csv", dtype=read_dtypes(model)))
     assert unseen_labels(chunk, model) == {}
+    # blank labels (a Parquet or Excel file keeps "" and " " as text) are missing, not labels
+    chunk["y"] = chunk["y"].astype(object)
+    chunk.loc[chunk.index[:3], "y"] = ["", " ", "0330"]
+    assert unseen_labels(chunk, model) == {"0330": 1}
 
 
 def test_an_encoding_error_names_its_line_and_the_records_of_its_chunk(tmp_path):

@@ -82,3 +82,81 @@ def test_a_figure_that_is_nan_or_infinite_fails_alone_and_says_what_to_return():
         assert count.status == "ok"
     assert run_indicator(Ratio(0.5), "p.ratio", "cost_effectiveness", ctx=None)[0].status \
         == "ok"
+
+
+def test_a_figure_named_like_another_indicators_fails_and_names_both(tmp_path):
+    """A plugin's 'accuracy' beside the core's: the report kept the first, RunResult.metric
+    the last, with no word. The later one fails, naming the indicator whose figure it is."""
+    cfg = pipeline(write_data(tmp_path),
+                   indicators=["core.classification_accuracy", "bad.shadows"])
+    result = mlstat_core.run(cfg, out=tmp_path / "runs", registry=bad_registry())
+    [core] = [r for r in result.indicators if r.name == "accuracy"]
+    assert core.details["indicator"] == "core.classification_accuracy"
+    assert result.metric("accuracy") == core.value
+    [clash] = [r for r in result.indicators if r.name == "bad.shadows"]
+    assert clash.status == "failed"
+    assert "'accuracy' has the name of a figure indicator core.classification_accuracy " \
+        "already produced" in clash.error and "'bad_accuracy'" in clash.error
+    report = json.loads((result.run_dir / "report.json").read_text())
+    assert [e["value"] for e in report["indicators"] if e["name"] == "accuracy"] == [core.value]
+
+
+def test_a_fit_that_sets_no_roles_still_keeps_the_ids_when_scoring(tmp_path):
+    """The ids of mlstat predict's output come from the model's roles: a hand-written fit
+    that did not set them gave row numbers (and a missing column a KeyError)."""
+    import pandas as pd
+
+    from mlstat_core.predict import predict_file
+
+    data = write_data(tmp_path)
+    result = mlstat_core.run(pipeline(data, model="bad.unroled"), out=tmp_path / "runs",
+                             registry=bad_registry())
+    assert result.model.roles.id == "id" and result.model.classes_ == ["no", "yes"]
+    out = tmp_path / "scored.csv"
+    predict_file(result.run_dir, data, out, registry=bad_registry())
+    assert pd.read_csv(out)["record_id"].tolist() == pd.read_csv(data)["id"].tolist()
+
+
+def test_missing_predictions_and_labels_never_trained_on_are_warned_of(tmp_path):
+    """Let through by the contract check (a record a model cannot score), they made a run
+    whose figures looked complete, with no word."""
+    import pandas as pd
+
+    result = mlstat_core.run(pipeline(write_data(tmp_path), model="bad.strange"),
+                             out=tmp_path / "runs", registry=bad_registry())
+    predictions = pd.read_parquet(result.run_dir / "predictions.parquet")
+    test = predictions[predictions["split"] == "test"]
+    missing, odd = int(test["prediction"].isna().sum()), int((test["prediction"] == "maybe").sum())
+    assert missing and odd
+    (warning,) = [w for w in result.warnings if "check its predict()" in w]
+    assert f"no prediction for {missing} and labels it was never trained on (maybe) for " \
+        f"{odd} of the {len(test)} test records" in warning
+    clean = mlstat_core.run(pipeline(write_data(tmp_path)), out=tmp_path / "runs",
+                            registry=bad_registry())
+    assert not [w for w in clean.warnings if "check its predict()" in w]
+
+
+def test_a_loader_that_lists_no_sources_is_warned_of(tmp_path):
+    """The run recorded no fingerprint of its input, and nothing said so."""
+    data = write_data(tmp_path)
+    cfg = pipeline(data, loader={"component": "bad.sourcelessloader", "path": str(data)})
+    result = mlstat_core.run(cfg, out=tmp_path / "runs", registry=bad_registry())
+    assert result.manifest["inputs"] == {}
+    (warning,) = [w for w in result.warnings if "sources" in w]
+    assert f"loader bad.sourcelessloader (distribution mlstat-bad) read {data} but listed no " \
+        "file" in warning
+    assert not [w for w in mlstat_core.run(pipeline(data), out=tmp_path / "runs",
+                                           registry=bad_registry()).warnings if "sources" in w]
+
+
+def test_a_predict_that_changes_its_input_fails_the_run_saying_so(tmp_path):
+    """It was taken for a model whose predictions change from call to call (a warning), and
+    the check of the saved model was skipped."""
+    import pytest
+
+    from mlstat_core.errors import ModelError
+
+    with pytest.raises(ModelError, match=r"bad.mutates.*predict\(\) changed the frame it was "
+                                         r"given .*frame = frame.copy\(\)"):
+        mlstat_core.run(pipeline(write_data(tmp_path), model="bad.mutates"),
+                        out=tmp_path / "runs", registry=bad_registry())

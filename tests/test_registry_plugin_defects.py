@@ -9,6 +9,7 @@ point and its package) into ``tmp_path`` and discovers it, as ``mlstat`` does.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import textwrap
 from importlib import metadata
@@ -681,3 +682,60 @@ def test_components_lists_the_keys_of_a_table_of_params(site) -> None:
     assert "- extra: list[table] (default []) more windows" in text
     assert "- extra[].label: string (required) the window's name" in text
     assert "Window(" not in text
+
+
+ABSTRACT_MODEL = """
+import pandas as pd
+
+from mlstat_core.components import Model
+
+
+class Threshold(Model):
+    def fit(self, train, validation=None):
+        return self
+
+    def predict(self, frame):
+        return pd.DataFrame(index=frame.index)
+
+    def save(self, directory):
+        self.write_state(directory)
+
+    @classmethod
+    def lode(cls, directory):  # misspelt: load() is never implemented
+        return cls()
+"""
+
+
+@pytest.mark.parametrize("factory, said", [
+    ("mlstat_core.builtins.loaders:TableLoader",
+     "its factory class TableLoader is a Loader, not a Model"),
+    ("pkg_shape.impl:Threshold", "its factory class Threshold does not implement load, which "
+                                 "every model must")])
+def test_validate_refuses_a_factory_of_the_wrong_shape(site, tmp_path, budget_csv, factory,
+                                                       said):
+    """It used to pass validation and fail late in the run with a TypeError 'to report to the
+    plugin's authors', leaving a failed run folder."""
+    install(site, "shape", {"plugin": model_plugin(
+        f'"threshold", "model", "{factory}", description="A model."'),
+        "impl": ABSTRACT_MODEL})
+    path = pipeline(tmp_path, budget_csv, model={"component": "shape.threshold"})
+    result = invoke("validate", str(path))
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert said in text and "Fix:" in text and "Traceback" not in text
+    assert not (tmp_path / "runs").exists()
+
+
+def test_components_of_a_plugin_that_is_not_installed_are_one_problem(site, tmp_path,
+                                                                      budget_csv):
+    """A plugin not installed, or installed without its entry point in the `mlstat` group:
+    three bare 'unknown ...' issues became one that says which plugin and what to check."""
+    path = pipeline(tmp_path, budget_csv,
+                    loader={"component": "towns.towns", "path": str(budget_csv)},
+                    model={"component": "towns.threshold"})
+    result = invoke("validate", str(path))
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert text.count("no installed plugin is named 'towns'") == 1
+    assert "[project.entry-points.mlstat]" in text and "also needed by [model]" in text
+    assert re.search(r"\(installed: [a-z, ]*\bcore\b[a-z, ]*\)", text)

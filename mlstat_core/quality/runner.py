@@ -104,3 +104,30 @@ def json_problem(result: IndicatorResult) -> str | None:
     except Exception as exc:  # a value whose conversion itself fails (deepcopy, __eq__)
         return f"{type(exc).__name__}: {exc}"
     return None
+
+
+def refuse_name_clashes(results: list[IndicatorResult]) -> list[IndicatorResult]:
+    """Each figure name once: a result whose name an earlier result of the run already has
+    (a plugin's ``accuracy`` beside the core's) becomes a failed result naming both
+    indicators, so that the report, ``RunResult.metric`` and ``mlstat compare`` cannot each
+    pick another of the two. Failed results (named by their component) are kept as they are."""
+    first: dict[str, str] = {}
+    out: list[IndicatorResult] = []
+    for result in results:
+        producer = str((result.details or {}).get("indicator") or result.name)
+        if result.status == "failed":
+            out.append(result)
+            continue
+        if result.name in first:
+            earlier = first[result.name]
+            by = "it already produced" if earlier == producer else \
+                f"indicator {earlier} already produced"
+            out.append(_failed(producer, result.dimension,
+                               f"its result {result.name!r} has the name of a figure {by} "
+                               f"in this run; give the figure a name of its own (such as "
+                               f"'{producer.split('.')[0]}_{result.name}')",
+                               figure=result.name))
+            continue
+        first[result.name] = producer
+        out.append(result)
+    return out

@@ -28,13 +28,10 @@ from pydantic import BaseModel, ValidationError
 
 from mlstat_core import hookspecs
 from mlstat_core.components import (
+    KIND_BASES,
     ComponentSpec,
-    Indicator,
-    Loader,
     Model,
     Params,
-    Splitter,
-    Transform,
 )
 from mlstat_core.errors import ConfigIssue, validation_text
 from mlstat_core.registry import (
@@ -53,10 +50,6 @@ HEAVY_MODULES: tuple[str, ...] = (
 )
 """Libraries a plugin's ``plugin.py`` (and its hooks) must not import: discovery stays fast."""
 
-KIND_BASES: dict[str, type] = {
-    "loader": Loader, "splitter": Splitter, "model": Model, "indicator": Indicator,
-    "transform": Transform,
-}
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib", ".pt", ".pth", ".ckpt", ".npy")
 
 
@@ -427,7 +420,7 @@ def _check_factory(suite: _Suite, spec: ComponentSpec) -> str | None:
         obj = load_factory(spec, suite.full_name(spec), suite.plugin, suite.record.distribution)
     except FactoryError as exc:
         raise suite.fail(spec, exc.what, exc.fix) from None
-    if not callable(obj):
+    if not callable(obj):  # a class of another kind or unimplemented: load_factory says
         raise suite.fail(spec, f"factory {spec.factory!r} is not callable",
                          "point it at a class or a function")
     base = KIND_BASES.get(spec.kind)

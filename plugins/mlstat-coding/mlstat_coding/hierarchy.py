@@ -53,30 +53,33 @@ class Hierarchy:
             raise DataError(f"{source} names parent(s) {', '.join(unknown[:5])} that are not "
                             "codes of the list; add them as rows"
                             + lost_zeros_hint(unknown, parents, "the code column"))
-        hierarchy = cls(parents, labels, separator)
-        for code in parents:  # detects cycles
-            hierarchy.ancestors(code)
-        return hierarchy
+        cycle = parent_cycle(parents)
+        if cycle:
+            path = " -> ".join(repr(c) for c in [*cycle, cycle[0]])
+            raise DataError(f"{source} has a cycle of parents ({path}, each code followed by "
+                            "its parent), so these codes have no top level; correct the parent "
+                            "of one of them (a top-level code has an empty parent)")
+        return cls(parents, labels, separator)
 
     @classmethod
     def from_csv(cls, path: str | Path, encoding: str = "utf-8", separator: str = ".", *,
-                 keep_default_na: bool = False,
+                 keep_default_na: bool = False, sep: str | None = None,
                  how: Callable[[str, str], str | None] | None = None) -> Hierarchy:
         """Read a code list CSV with columns ``code``, ``label`` and ``parent``.
 
         Cells are read as written, like the coding loaders' data: only an empty cell is
         missing, so the code ``NA`` (Namibia) is a code (``keep_default_na`` also reads
-        pandas' words ``NA``, ``null``... as missing). ``how(option, example)`` says how the
-        user sets a reading option, for messages (by default: the code list's own options).
+        pandas' words ``NA``, ``null``... as missing). ``sep`` is the data's field separator
+        (a list exported with ``;`` data has ``;``); a list with ``,`` is read too. ``how(option,
+        example)`` says how the user sets a reading option, for messages (by default: the code
+        list's own options).
         """
-        from mlstat_core.io import read_table, separator_hint
+        from mlstat_core.io import separator_hint
 
-        # as text, also a Parquet file's numbers: 111.0 -> 111
-        frame = read_table(path, encoding=encoding, dtype={"code": "str", "parent": "str"},
-                           keep_default_na=keep_default_na, how=how or code_list_setting)
+        frame, used = _read_code_list(path, encoding, sep, keep_default_na, how)
         missing = [c for c in ("code", "label", "parent") if c not in frame.columns]
         if missing:
-            hint = separator_hint(Path(path), encoding, None, frame, how or code_list_setting) \
+            hint = separator_hint(Path(path), encoding, used, frame, how or code_list_setting) \
                 if Path(path).suffix.lower() in (".csv", ".txt") else ""
             raise DataError(f"code list {path} lacks column(s) {', '.join(missing)}"
                             + (hint or "; it needs code, label and parent (empty parent for "
@@ -103,7 +106,8 @@ class Hierarchy:
             seen = {code}
             while (parent := self.parents.get(path[-1])) is not None:
                 if parent in seen:
-                    raise DataError(f"code list has a cycle through {parent!r}")
+                    raise DataError(f"code list has a cycle of parents through {parent!r}; "
+                                    "correct the parent of one of its codes and train again")
                 seen.add(parent)
                 path.append(parent)
             return path[::-1]
@@ -138,6 +142,48 @@ class Hierarchy:
             return cls()
         return cls(dict(data.get("parents") or {}), dict(data.get("labels") or {}),
                    data.get("separator", "."))
+
+
+def _read_code_list(path: str | Path, encoding: str, sep: str | None, keep_default_na: bool,
+                    how: Callable[[str, str], str | None] | None) -> tuple[Any, str | None]:
+    """The code list's table and the separator it was read with: ``sep`` when that gives its
+    columns, else the default one (a list saved with ',' beside ';' data)."""
+    from mlstat_core.io import read_table
+
+    def read(candidate: str | None) -> Any:  # as text, also a Parquet file's 111.0 -> 111
+        return read_table(path, encoding=encoding, sep=candidate,
+                          dtype={"code": "str", "parent": "str"},
+                          keep_default_na=keep_default_na, how=how or code_list_setting)
+
+    if sep:
+        try:
+            frame = read(sep)
+        except DataError:
+            return read(None), None
+        if {"code", "label", "parent"} <= set(frame.columns):
+            return frame, sep
+        fallback = read(None)
+        if {"code", "label", "parent"} <= set(fallback.columns):
+            return fallback, None
+        return frame, sep
+    return read(None), None
+
+
+def parent_cycle(parents: dict[str, str | None]) -> list[str]:
+    """Codes that are their own ancestor, each followed by its parent (empty: none)."""
+    done: set[str] = set()
+    for start in parents:
+        path: list[str] = []
+        position: dict[str, int] = {}
+        code: str | None = start
+        while code is not None and code not in done:
+            if code in position:
+                return path[position[code]:]
+            position[code] = len(path)
+            path.append(code)
+            code = parents.get(code)
+        done.update(path)
+    return []
 
 
 def code_list_setting(option: str, example: str) -> str | None:

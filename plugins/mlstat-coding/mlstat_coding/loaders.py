@@ -143,7 +143,7 @@ class TextTableLoader(Loader):
             list_path = resolve_path(p.code_list, base_dir)
             hierarchy = Hierarchy.from_csv(
                 list_path, code_list_encoding(list_path, p.code_list_encoding, p.encoding),
-                keep_default_na=p.keep_default_na)
+                keep_default_na=p.keep_default_na, sep=p.sep)
             sources.append(list_path)
         frame = prepare_coding_frame(frame, roles, str(path), hierarchy, p.unknown_codes,
                                      p.rare_codes)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from mlstat_core.components import Encoding, InputFile, Params
 from mlstat_core.errors import ConfigIssue
@@ -68,6 +68,19 @@ class TextTableParams(_LoaderCommon):
         if not value:
             raise ValueError("name at least one text column")
         return value
+
+    @model_validator(mode="after")
+    def _target_not_an_input(self) -> TextTableParams:
+        """The code and id columns are not model inputs: a code read as text or auxiliary
+        leaks the answer (accuracy 1.0 in evaluation, nothing in new records)."""
+        for role in ("code", "id"):
+            column = getattr(self, role)
+            for inputs in ("text", "auxiliary"):
+                if column is not None and column in getattr(self, inputs):
+                    raise ValueError(f"column {column!r} is the {role} column and is also in "
+                                     f"{inputs}; remove it from {inputs}, as the model must not "
+                                     f"read the {role} of the records it codes")
+        return self
 
 
 class EcoicopParams(_LoaderCommon):

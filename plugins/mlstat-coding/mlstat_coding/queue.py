@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from mlstat_coding.hierarchy import Hierarchy
-from mlstat_coding.routing import MANUAL, routing_column
+from mlstat_coding.routing import MANUAL, REASON_EMPTY, routing_column
 from mlstat_core.artifacts import atomic_write_bytes
 from mlstat_core.errors import (
     DataError,
@@ -38,6 +38,8 @@ QUEUE_SUFFIXES = {".csv": "csv", ".xlsx": "excel"}
 """The endings a queue file may have, and the format each is written in."""
 EXCEL_MAX_ROWS = 1_048_575
 """Records an Excel sheet holds below its header row."""
+EXCEL_MAX_CELL = 32_767
+"""Characters an Excel cell holds."""
 PREDICTION_COLUMNS = ("route", "reason", "prediction", "confidence", "margin", "fallback_code")
 """Prediction columns the queue shows when the predictions have them, in this order."""
 
@@ -111,6 +113,7 @@ def queue_rows(predictions: pd.DataFrame, frame: pd.DataFrame,
                     (labels or {}).get(str(c), "") if isinstance(c, str) and c else ""
                     for c in preds[column]]
     add_suggestions(out, preds, labels or {}, top)
+    blank_guesses_without_text(out, top)
     out["final_code"] = ""
     return out
 
@@ -151,6 +154,22 @@ def add_suggestions(out: pd.DataFrame, preds: pd.DataFrame, labels: Mapping[str,
                                             for c in codes]
         out[f"suggestion_{i + 1}_score"] = [round(float(s[i]), 4) if i < len(s) else None
                                             for s in scores]
+
+
+def blank_guesses_without_text(out: pd.DataFrame, top: int) -> None:
+    """Empty the prediction, the suggestions and the fallback class of records routed for
+    want of text: the model's guess for no text is the same for each and would only mislead
+    the coder (the --predictions file keeps the model's output as it is)."""
+    if "reason" not in out:
+        return
+    empty = (out["reason"] == REASON_EMPTY).to_numpy()
+    if not empty.any():
+        return
+    guesses = [f"suggestion_{i + 1}_{part}" for i in range(top)
+               for part in QUEUE_COLUMNS_PER_SUGGESTION]
+    for column in ["prediction", *guesses, "fallback_code", "fallback_label"]:
+        if column in out:
+            out.loc[empty, column] = None if column.endswith("_score") else ""
 
 
 def most_uncertain_first(queue: pd.DataFrame, confidence: str = "top") -> pd.DataFrame:
@@ -211,28 +230,17 @@ def write_queue_file(queue: pd.DataFrame, path: str | Path) -> str | None:
 def excel_bytes(queue: pd.DataFrame, path: str | Path) -> bytes:
     """The queue as an ``.xlsx`` workbook: every text cell holds text (a value starting with
     ``=`` is not turned into a formula)."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
     if len(queue) > EXCEL_MAX_ROWS:
         raise DataError(f"the queue has {len(queue):,} rows, more than an Excel sheet holds "
                         f"({EXCEL_MAX_ROWS:,}); write it to a .csv file instead of {path}")
-    for column in queue.columns:
-        if pd.api.types.is_numeric_dtype(queue[column]):
-            continue
-        bad = queue[column].map(lambda v: isinstance(v, str)
-                                and ILLEGAL_CHARACTERS_RE.search(v) is not None)
-        if bad.any():
-            record = queue.loc[bad, "record"].iloc[0] if "record" in queue else ""
-            raise DataError(f"column {column!r} of record {record!r} holds a control character "
-                            f"that Excel files cannot hold; write the queue to a .csv file "
-                            f"instead of {path}")
+    check_excel_cells(queue, path)
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         queue.to_excel(writer, index=False, sheet_name="queue")
         sheet = writer.sheets["queue"]
         for row in sheet.iter_rows():
             for cell in row:
-                if cell.data_type == "f":  # text that looks like a formula stays text
+                if cell.data_type in ("f", "e"):  # text like a formula or #N/A stays text
                     cell.data_type = "s"
         if "final_code" in queue.columns:  # what a coder types stays text: 0110, not 110
             column = queue.columns.get_loc("final_code") + 1
@@ -240,6 +248,28 @@ def excel_bytes(queue: pd.DataFrame, path: str | Path) -> bytes:
                                            max_col=column):
                 cell.number_format = "@"
     return buffer.getvalue()
+
+
+def check_excel_cells(queue: pd.DataFrame, path: str | Path) -> None:
+    """Refuse text an Excel cell cannot hold as it is (a control character, or more than
+    32,767 characters, which Excel would cut), naming the first record and column."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    problems = {
+        "holds a control character that Excel files cannot hold":
+            lambda v: ILLEGAL_CHARACTERS_RE.search(v) is not None,
+        f"holds more than the {EXCEL_MAX_CELL:,} characters an Excel cell holds (it would be "
+        "cut short)": lambda v: len(v) > EXCEL_MAX_CELL,
+    }
+    for column in queue.columns:
+        if pd.api.types.is_numeric_dtype(queue[column]):
+            continue
+        for problem, test in problems.items():
+            bad = queue[column].map(lambda v, test=test: isinstance(v, str) and test(v))
+            if bad.any():
+                record = queue.loc[bad, "record"].iloc[0] if "record" in queue else ""
+                raise DataError(f"column {column!r} of record {record!r} {problem}; write the "
+                                f"queue to a .csv file instead of {path}")
 
 
 def load_coding_model(run_dir: str | Path) -> Any:
@@ -400,6 +430,7 @@ def score_to_queue(model: Any, args: argparse.Namespace, folder: Any, component:
     ids = DuplicateIds()
     summary = QueueSummary(0, 0, 0)
     numbered = False
+    clashes: dict[str, str] = {}
     try:
         for frame in iter_table(args.input, args.chunk_size, encoding=args.encoding, sep=sep,
                                 dtype=dtype, cli=True, **input_values(decimal, folder),
@@ -410,8 +441,9 @@ def score_to_queue(model: Any, args: argparse.Namespace, folder: Any, component:
             if id_column:
                 ids.update(frame[id_column], id_column)
             if writer is not None:
-                both = pd.concat([frame, predictions], axis=1)
+                both, renamed = inputs_and_predictions(frame, predictions)
                 writer.write(parquet_safe(both) if writer.format == "parquet" else both)
+                clashes.update(renamed)
             parts.append(queue_rows(predictions, frame, model.hierarchy,
                                     text_columns=model.roles.text,
                                     auxiliary=model.roles.auxiliary, id_column=id_column,
@@ -431,6 +463,7 @@ def score_to_queue(model: Any, args: argparse.Namespace, folder: Any, component:
     summary.rows = len(queue)
     summary.warnings += ids.warnings(column="record column")
     summary.notes += [queue_numbering_note(model)] if numbered else []
+    summary.notes += [renamed_inputs_note(clashes, args.predictions)] if clashes else []
     return summary
 
 
@@ -440,6 +473,33 @@ def queue_numbering_note(model: Any) -> str:
     from mlstat_core.predict import numbering_note
 
     return numbering_note(model, column="record")
+
+
+def inputs_and_predictions(frame: pd.DataFrame, predictions: pd.DataFrame
+                           ) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The input's columns followed by the predictions' (same index), and the input columns
+    renamed because a prediction column has their name (a file of last cycle's predictions
+    scored again): each becomes ``input_<name>`` (``input_input_<name>``... while taken), so
+    that no column is written twice and the new predictions are the ones read back."""
+    taken = {str(c) for c in [*frame.columns, *predictions.columns]}
+    renamed: dict[str, str] = {}
+    for column in frame.columns:
+        if column in predictions.columns:
+            name = f"input_{column}"
+            while name in taken:
+                name = f"input_{name}"
+            taken.add(name)
+            renamed[column] = name
+    inputs = frame.rename(columns=renamed) if renamed else frame
+    return pd.concat([inputs, predictions], axis=1), renamed
+
+
+def renamed_inputs_note(renamed: Mapping[str, str], path: str | Path) -> str:
+    """The note naming the input columns written under another name in the predictions."""
+    pairs = [f"{old!r} as {new!r}" for old, new in renamed.items()]
+    shown = ", ".join(pairs[:3]) + (f" and {len(pairs) - 3} more" if len(pairs) > 3 else "")
+    return (f"{len(pairs)} input column(s) have the name of a prediction column; {path} "
+            f"holds them renamed ({shown}) and the new predictions under their own names")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -395,3 +395,48 @@ def test_a_code_list_saved_with_semicolons_says_so(tmp_path):
     with pytest.raises(DataError, match=r"codes.csv lacks column\(s\) code, label, parent; its "
                                         r"header 'code;label;parent' seems separated by ';'"):
         load(tmp_path, code_list="codes.csv")
+
+
+def test_a_code_list_saved_with_the_datas_semicolons_is_read_with_the_loaders_sep(tmp_path):
+    """Data and code list exported from a Polish Excel: both ';'-separated, read with the
+    loader's sep = ";"; a ','-separated code list beside ';' data is read too."""
+    frame = pd.DataFrame(ROWS, columns=["id", "description", "code", "shop"])
+    frame.to_csv(tmp_path / "items.csv", sep=";", index=False)
+    (tmp_path / "semi.csv").write_text(CODE_LIST.replace(",", ";").replace('"Mleko; sery i jaja"',
+                                                                          "Mleko, sery i jaja"),
+                                       encoding="utf-8")
+    (tmp_path / "comma.csv").write_text(CODE_LIST, encoding="utf-8")
+    for codes in ("semi.csv", "comma.csv"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = load(tmp_path, sep=";", code_list=codes)
+        labels = Hierarchy.from_dict(ds.metadata["code_list"])
+        assert labels.label("01.1.4") == "Mleko, sery i jaja", codes
+        assert labels.ancestors("01.1.5.1") == ["01", "01.1", "01.1.5", "01.1.5.1"]
+
+
+@pytest.mark.parametrize(("rows", "loop"), [
+    ("01,Food,\n01.1,Food,01\n01.1.4,Milk,01.1.4\n", "'01.1.4' -> '01.1.4'"),
+    ("01,Food,\n01.1,Food,01.1.4\n01.1.4,Milk,01.1\n", "'01.1' -> '01.1.4' -> '01.1'"),
+])
+def test_a_code_list_whose_parents_loop_names_the_file_and_the_codes(tmp_path, rows, loop):
+    write(tmp_path, [("1", "Mleko", "01.1.4", "a"), ("2", "Ser", "01.1.4", "b")])
+    (tmp_path / "codes.csv").write_text("code,label,parent\n" + rows, encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        load(tmp_path, code_list="codes.csv")
+    message = str(info.value)
+    assert "codes.csv has a cycle of parents" in message and loop in message, message
+    assert "correct the parent of one of them" in message
+
+
+@pytest.mark.parametrize(("role", "inputs"), [("code", "auxiliary"), ("code", "text"),
+                                              ("id", "auxiliary"), ("id", "text")])
+def test_the_code_or_id_column_is_refused_as_a_model_input(role, inputs):
+    """A code column read as an auxiliary or text column too gave accuracy 1.000."""
+    params = {"path": "items.csv", "text": ["description"], "code": "code", "id": "id",
+              "auxiliary": ["shop"]}
+    params[inputs] = [*params[inputs], params[role]]
+    with pytest.raises(ValueError, match=rf"column '{params[role]}' is the {role} column and "
+                                         rf"is also in {inputs}; remove it from {inputs}"):
+        TextTableParams(**params)
+    TextTableParams(**{**params, inputs: params[inputs][:-1]})  # without it: valid

@@ -215,6 +215,39 @@ def test_queue_as_excel_and_predictions_as_parquet(occupations, tmp_path, capsys
     assert parquet["confidence"].tolist() == pytest.approx(csv["confidence"].tolist())
 
 
+@pytest.mark.parametrize("ending", [".csv", ".parquet"])
+def test_predictions_of_last_cycles_predictions_file_are_the_new_ones(occupations, tmp_path,
+                                                                      capsys, ending):
+    """Last cycle's --predictions file scored again: its prediction columns are kept as
+    input_<name>, each column is written once, and `prediction`, `route`... are the new
+    model's (Parquet too, which failed on the repeated names)."""
+    folder, result = occupations
+    new_records(folder, 30).to_csv(tmp_path / "new.csv", index=False)
+    last = tmp_path / f"last{ending}"
+    assert run_queue(result.run_dir, tmp_path / "new.csv", tmp_path / "q1.csv", "--predictions",
+                     str(last)) == 0
+    read = pd.read_parquet if ending == ".parquet" else pd.read_csv
+    old = read(last)
+    predicted = old["prediction"].astype(str).tolist()
+    old["prediction"] = "9999"  # last cycle's model said otherwise
+    old["route"] = "stale"
+    (old.to_parquet if ending == ".parquet" else old.to_csv)(last, index=False)
+    capsys.readouterr()
+    again = tmp_path / f"again{ending}"
+    assert run_queue(result.run_dir, last, tmp_path / "q2.csv", "--predictions", str(again),
+                     "--chunk-size", "7") == 0
+    said = " ".join(capsys.readouterr().err.split())
+    assert "have the name of a prediction column" in said and "'prediction' as " \
+        "'input_prediction'" in said, said
+    out = read(again)
+    assert not out.columns.duplicated().any() and "prediction.1" not in out.columns
+    assert set(out["input_prediction"].astype(str)) == {"9999"}
+    assert set(out["input_route"]) == {"stale"}
+    assert set(out["route"]) <= {"auto", "manual"}
+    assert out["prediction"].astype(str).tolist() == predicted  # the same model, anew
+    assert list(out.columns[:4]) == list(old.columns[:4])  # the input's own columns first
+
+
 @pytest.mark.parametrize(("options", "message"), [
     (["--output", "q.txt"], r"--output: .*q\.txt.* ends in \.csv or \.xlsx"),
     (["--output", "q.parquet"], r"--output: .* ends in \.csv or \.xlsx"),
@@ -285,6 +318,40 @@ def test_an_excel_queue_refuses_what_excel_cannot_hold(tmp_path):
     assert not (tmp_path / "q.xlsx").exists()
     write_manual_queue(preds, frame, tmp_path / "q.csv", text_columns=["product"])
     assert queue_of(tmp_path / "q.csv")["product"].tolist() == ["bad\x01text"]
+
+
+def test_an_excel_queue_refuses_a_text_longer_than_a_cell_holds(tmp_path):
+    """Excel cuts a cell at 32,767 characters: the queue names the record and column and
+    writes nothing, instead of a coder working on a cut text."""
+    preds = predictions_frame([0.5, 0.6], [0.1, 0.1])
+    frame = pd.DataFrame({"rid": ["a", "b"], "product": ["tea", "x" * 32_768]})
+    with pytest.raises(DataError, match=r"column 'text' of record 'b' holds more than the "
+                                        r"32,767 characters .*write the queue to a .csv"):
+        write_manual_queue(preds, frame, tmp_path / "q.xlsx", text_columns=["product"],
+                           id_column="rid")
+    assert not (tmp_path / "q.xlsx").exists()
+    frame.loc[1, "product"] = "x" * 32_767  # what a cell holds is written whole
+    write_manual_queue(preds, frame, tmp_path / "q.xlsx", text_columns=["product"],
+                       id_column="rid")
+    excel = pd.read_excel(tmp_path / "q.xlsx", dtype=str, keep_default_na=False)
+    assert excel.set_index("record").loc["b", "product"] == "x" * 32_767
+
+
+def test_records_without_text_get_no_guess_in_the_queue(tmp_path):
+    """The model's guess for an empty text is the same for every such record: the queue
+    leaves the prediction, suggestions and fallback class empty for them, not for others."""
+    preds = predictions_frame([0.5, 0.6], [0.1, 0.2])
+    preds["reason"] = ["empty text", "below threshold"]
+    preds["fallback_code"] = ["01", "01"]
+    frame = pd.DataFrame({"rid": ["a", "b"], "product": ["", "tea"]})
+    write_manual_queue(preds, frame, tmp_path / "q.csv", {"01": "Food", "02": "Drinks"},
+                       text_columns=["product"], id_column="rid")
+    queue = queue_of(tmp_path / "q.csv").set_index("record")
+    guesses = ["prediction", "fallback_code", "fallback_label", "suggestion_1_code",
+               "suggestion_1_label", "suggestion_1_score", "suggestion_2_code"]
+    assert (queue.loc["a", guesses] == "").all(), queue.loc["a", guesses]
+    assert list(queue.loc["b", guesses]) == ["01", "01", "Food", "01", "Food", "0.6", "02"]
+    assert queue.loc["a", "reason"] == "empty text"
 
 
 # -- the model's input columns ----------------------------------------------------------------
@@ -416,7 +483,10 @@ def test_the_guides_feedback_cycle_runs_on_a_real_queue(occupations, tmp_path, m
             found = sorted(p.resolve() for p in Path().glob(command[2]))
             assert found == sorted(evaluations)
     table = comparison(evaluations)
-    assert table["warnings"] == []  # the same records: ranked
+    # the same records, but this "fixed" file is the first cycle's training file: said, and
+    # no cycle is named best (nothing else stands in the way)
+    (warning,) = table["warnings"]
+    assert "scored a file the model was trained on" in warning
     for folder in evaluations:  # figures on the whole fixed file
         out = pd.read_parquet(folder / "predictions.parquet")
         assert out["record_id"].tolist() == truth["id"].tolist()
@@ -424,6 +494,58 @@ def test_the_guides_feedback_cycle_runs_on_a_real_queue(occupations, tmp_path, m
         report = json.loads((folder / "report.json").read_text())
         accuracy = next(e["value"] for e in report["indicators"] if e["name"] == "accuracy")
         assert accuracy == pytest.approx(correct.mean())
+
+
+@needs_guide
+def test_the_guides_excel_read_back_keeps_words_pandas_takes_for_missing(tmp_path,
+                                                                         monkeypatch):
+    """Texts, ids and codes 'NA', 'null', 'None', 'N/A', '#N/A', 'nan' come back from an
+    .xlsx queue as written, read the way docs/coding.md says."""
+    words = ["NA", "null", "None", "N/A", "#N/A", "nan"]
+    preds = predictions_frame([0.5] * len(words), [0.1] * len(words))
+    frame = pd.DataFrame({"rid": words, "product": words})
+    write_manual_queue(preds, frame, tmp_path / "queue.xlsx", text_columns=["product"],
+                       id_column="rid")
+    read_back = re.search(r'`(pd\.read_excel\("queue\.xlsx"[^`]*)`',
+                          GUIDE.read_text(encoding="utf-8"))
+    assert read_back, "docs/coding.md should say how to read an .xlsx queue"
+    monkeypatch.chdir(tmp_path)
+    queue = eval(read_back.group(1), {"pd": pd}, {})
+    assert sorted(queue["record"]) == sorted(words)
+    assert list(queue["product"]) == list(queue["record"])
+    assert set(queue["final_code"]) == {""}
+
+
+@needs_guide
+def test_the_guides_feedback_maps_input_columns_the_queue_renamed_back(tmp_path, monkeypatch):
+    """A model whose text columns are `text` and `brand` and whose auxiliary column is `route`:
+    the queue holds them as `input_text`, `brand` and `input_route`, and the guide's snippet
+    appends the records' own values, not the joined text and the routing."""
+    preds = predictions_frame([0.5, 0.6], [0.1, 0.2])
+    frame = pd.DataFrame({"id": ["7", "8"], "text": ["tea", "milk"], "brand": ["Lipton", "Łaciate"],
+                          "route": ["shop", "web"]})
+    monkeypatch.chdir(tmp_path)
+    write_manual_queue(preds, frame, "queue.csv", text_columns=["text", "brand"],
+                       auxiliary=["route"], id_column="id")
+    queue = queue_of(tmp_path / "queue.csv")
+    assert {"input_text", "brand", "input_route"} <= set(queue.columns)
+    queue["final_code"] = ["01.1", "01.2"]
+    queue.to_csv("queue.csv", index=False)
+    pd.DataFrame({"id": ["1"], "text": ["coffee"], "brand": ["Jacobs"], "route": ["shop"],
+                  "code": ["01.2"]}).to_csv("training.csv", index=False)
+    snippet = guide_block("python", "pd.concat([training")
+    settings = {"training_file": '"training.csv"', "inputs": '["text", "brand", "route"]',
+                "code, ident": '"code", "id"'}
+    for name, value in settings.items():
+        snippet, found = re.subn(rf"^{re.escape(name)} = .*$", f"{name} = {value}", snippet,
+                                 count=1, flags=re.MULTILINE)
+        assert found, f"the guide's snippet no longer sets {name}"
+    exec(compile(snippet, str(GUIDE), "exec"), {})
+    training = pd.read_csv("training.csv", dtype=str, keep_default_na=False)
+    expected = pd.DataFrame({"id": ["1", "7", "8"], "text": ["coffee", "tea", "milk"],
+                             "brand": ["Jacobs", "Lipton", "Łaciate"],
+                             "route": ["shop", "shop", "web"], "code": ["01.2", "01.1", "01.2"]})
+    pd.testing.assert_frame_equal(training, expected)
 
 
 def test_without_text_columns_the_first_text_column_is_the_text(tmp_path):

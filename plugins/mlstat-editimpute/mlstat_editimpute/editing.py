@@ -2,9 +2,11 @@
 
 1. deductive corrections: likely unit errors (x10, x100, x1000) and sign errors are undone
    when the corrected value fits the record (suspicion score) and the allowed range;
-2. detection: values far from what the record's other values predict are suspicious, and
+2. detection: values far from what the record's other values predict, or outside the
+   training data's range where the metadata gives no min or max, are suspicious, and
    blanked (``suspicious = 'impute'``) or kept as received, flagged, their record sent to
-   review (``'review'``) or passing (``'keep'``), unless step 3 or a range blanks them;
+   review (``'review'``) or passing (``'keep'``), unless step 3 or a metadata range blanks
+   them (only the metadata's range makes a value invalid);
 3. error localisation (Fellegi-Holt): for each record failing an edit, the smallest weighted
    set of fields to change is blanked;
 4. imputation of every blank imputable cell by the chosen method;
@@ -54,6 +56,29 @@ def declared_type(info: dict[str, Any]) -> str | None:
     return None if info.get("guessed") else info.get("type")
 
 
+ABOVE_SHARE = 0.05
+"""How much of its weight a field's localisation cost loses as its z grows past the threshold
+(at most; the cost is 1.1 x its weight at z = 0, 1 x at the threshold)."""
+
+
+def localisation_cost(z: np.ndarray, weights: np.ndarray, threshold: float) -> np.ndarray:
+    """Fellegi-Holt cost of changing each field: its weight, up to 10% more the less
+    suspicious it is below the threshold, and up to :data:`ABOVE_SHARE` less the further its
+    z is above: among fields of equal weight the most suspicious is changed, even when
+    several are above the threshold."""
+    below = np.clip(z / threshold, 0, 1)
+    with np.errstate(divide="ignore"):
+        above = np.where(z > threshold, 1.0 - threshold / np.maximum(z, threshold), 0.0)
+    return weights * (1.0 + 0.1 * (1.0 - below) - ABOVE_SHARE * above)
+
+
+def _info_weight(info: dict[str, Any]) -> float:
+    """The metadata's reliability weight; 1 where it gives none (a weight of 0 is refused as
+    the metadata is read, never turned into 1)."""
+    weight = info.get("weight")
+    return 1.0 if weight is None else float(weight)
+
+
 class Editor:
     """Rules, bounds and solver over the model's variables; fitted on the training data."""
 
@@ -68,8 +93,8 @@ class Editor:
         declared = {v: t for v, t in declared.items() if t in ("integer", "categorical")}
         self.rules = RuleSet([*rules.rules,
                               *whole_number_rules(declared, [r.name for r in rules])])
-        self.weights = np.array([float(weights.get(v, infos.get(v, {}).get("weight", 1.0)
-                                                    or 1.0)) for v in self.variables])
+        self.weights = np.array([float(weights.get(v, _info_weight(infos.get(v, {}))))
+                                 for v in self.variables])
         self.imputable = np.array([bool(imputable.get(v, True)) for v in self.variables])
         p = len(self.variables)
         self.lower = np.full(p, -np.inf)
@@ -188,9 +213,10 @@ class Editor:
     def run(self, X: pd.DataFrame, imputer: Imputer, scorer: Scorer | None,
             detect: bool, threshold: float, correct_units: bool,
             suspicious: str = "impute") -> EditOutcome:
-        """Edit and impute the records of ``X``. A value detection finds suspicious is
-        blanked and imputed (``suspicious = 'impute'``), or kept as received (``'review'``,
-        ``'keep'``) unless a hard edit's localisation or a range blanks it."""
+        """Edit and impute the records of ``X``. A value detection finds suspicious (or one
+        outside the training data's range where the metadata sets none) is blanked and
+        imputed (``suspicious = 'impute'``), or kept as received (``'review'``, ``'keep'``)
+        unless a hard edit's localisation or a metadata range blanks it."""
         n, p = X.shape
         values = X[self.variables].to_numpy(float, copy=True)
         received = values.copy()
@@ -239,12 +265,22 @@ class Editor:
         else:
             zfull = np.zeros((n, p))
 
-        out_of_range = ~np.isnan(values) & ((values < self.lower) | (values > self.upper)) \
-            & self.imputable & ~blank
+        lower, upper = self.metadata_bounds()
+        with np.errstate(invalid="ignore"):
+            out_of_range = ~np.isnan(values) & ((values < lower) | (values > upper)) \
+                & self.imputable & ~blank
+            beyond = ~np.isnan(values) & ((values < self.lower) | (values > self.upper)) \
+                & self.imputable & ~blank & ~out_of_range
         for r, j in zip(*np.nonzero(out_of_range), strict=True):
-            reasons[r, j] = (f"outside the allowed range [{self.lower[j]:g}, "
-                             f"{self.upper[j]:g}]")
+            reasons[r, j] = f"outside the allowed range [{lower[j]:g}, {upper[j]:g}]"
         blank |= out_of_range
+        why = self._suspicion_why(zfull, suspect, beyond)
+        if suspicious == "impute":  # beyond the data's range: suspicious, never invalid
+            for r, j in zip(*np.nonzero(beyond), strict=True):
+                reasons[r, j] = f"suspicious value ({why[r, j]})"
+            blank |= beyond
+        else:
+            suspect = suspect | beyond
         not_whole = self.not_whole(values)
         for r, j in zip(*np.nonzero(not_whole & self.imputable & ~blank), strict=True):
             reasons[r, j] = self._not_whole_reason(j, values[r, j])
@@ -282,7 +318,7 @@ class Editor:
         review_reason[newly] = "no adjustment lets the record pass every edit"
         self._name_unchecked(filled, newly, review_reason)
         kept = suspect & ~blank & (flags == ORIGINAL) & (filled == received)
-        held = self._flag_kept(kept, filled, zfull, suspicious == "review", flags, reasons,
+        held = self._flag_kept(kept, filled, why, suspicious == "review", flags, reasons,
                                review_reason)
         passes &= ~held
         return EditOutcome(pd.DataFrame(filled, columns=self.variables, index=X.index),
@@ -306,21 +342,35 @@ class Editor:
                     "this record: with its values the rule gives no number (such as 0 divided "
                     "by 0)")
 
-    def _flag_kept(self, kept: np.ndarray, values: np.ndarray, z: np.ndarray, to_review: bool,
-                   flags: np.ndarray, reasons: np.ndarray, review_reason: np.ndarray
-                   ) -> np.ndarray:
-        """Flag the suspicious values ``kept`` as received (``SUSPICIOUS``, with the score)
-        and, when they go ``to_review``, name them in their record's review reason. Per
-        record, whether it is held for a clerk: an extreme value that passes every hard edit
-        may be true (a rich household), so a person decides, not an imputation."""
-        why = "kept as received for review" if to_review else "kept as received"
+    def _suspicion_why(self, z: np.ndarray, hit: np.ndarray, beyond: np.ndarray
+                       ) -> np.ndarray:
+        """Per cell, why it is suspicious: its robust z (``hit``), and, ``beyond`` the range
+        of the training data (for a side the metadata gives no min or max), that range."""
+        why = np.full(z.shape, "", dtype=object)
+        for r, j in zip(*np.nonzero(hit), strict=True):
+            why[r, j] = f"robust z = {z[r, j]:.1f}"
+        for r, j in zip(*np.nonzero(beyond), strict=True):
+            said = (f"outside the training data's range [{self.lower[j]:g}, "
+                    f"{self.upper[j]:g}], the metadata giving no min or max")
+            why[r, j] = f"{why[r, j]}; {said}" if why[r, j] else said
+        return why
+
+    def _flag_kept(self, kept: np.ndarray, values: np.ndarray, why: np.ndarray,
+                   to_review: bool, flags: np.ndarray, reasons: np.ndarray,
+                   review_reason: np.ndarray) -> np.ndarray:
+        """Flag the suspicious values ``kept`` as received (``SUSPICIOUS``, with ``why``: the
+        score, or the training data's range) and, when they go ``to_review``, name them in
+        their record's review reason. Per record, whether it is held for a clerk: an extreme
+        value that passes every hard edit may be true (a rich household), so a person
+        decides, not an imputation."""
+        fate = "kept as received for review" if to_review else "kept as received"
         for r, j in zip(*np.nonzero(kept), strict=True):
             flags[r, j] = SUSPICIOUS
-            reasons[r, j] = f"suspicious value (robust z = {z[r, j]:.1f}), {why}"
+            reasons[r, j] = f"suspicious value ({why[r, j]}), {fate}"
         held = kept.any(axis=1) if to_review else np.zeros(len(kept), dtype=bool)
         for r in np.flatnonzero(held):
-            said = "; ".join(f"{self.variables[j]!r} = {values[r, j]:g} is suspicious (robust "
-                             f"z = {z[r, j]:.1f}): kept as received for review"
+            said = "; ".join(f"{self.variables[j]!r} = {values[r, j]:g} is suspicious "
+                             f"({why[r, j]}): kept as received for review"
                              for j in np.flatnonzero(kept[r]))
             review_reason[r] = f"{review_reason[r]}; {said}" if review_reason[r] else said
         return held
@@ -389,10 +439,12 @@ class Editor:
 
     def round_treated(self, values: np.ndarray, treated: np.ndarray) -> None:
         """Round the ``treated`` (imputed, prorated, adjusted) values to the precision each
-        variable is recorded at, where the record still passes every edit: first each value to
-        the nearest step, else the treated values of each balance edit with a controlled
-        rounding that keeps their sum (as Banff's prorating does). A record that would fail
-        keeps its unrounded values, cleared of float noise (0.40560000000000007 is 0.4056)."""
+        variable is recorded at, where rounding breaks no edit the record passed (so a record
+        held for another reason is rounded too): first each value to the nearest step, else
+        the treated values of each balance edit with a controlled rounding that keeps their
+        sum (as Banff's prorating does). A record that rounding would make fail an edit it
+        passed keeps its unrounded values, cleared of float noise (0.40560000000000007 is
+        0.4056)."""
         grid = self.steps > 0
         step = np.where(grid, self.steps, 1.0)
         with np.errstate(invalid="ignore"):
@@ -413,12 +465,20 @@ class Editor:
             cand = nearest[idx] if how == "nearest" else cleaned[idx] if how == "noise" \
                 else self._controlled(sub[idx], nearest[idx], mask[idx], step, how)
             inside = ~mask[idx] | ((cand >= self.lower - 1e-9) & (cand <= self.upper + 1e-9))
-            ok = self.passes(cand) & inside.all(axis=1)
+            ok = self.keeps_passing(sub[idx], cand) & inside.all(axis=1)
             if how == "noise":  # cleared of noise too where the record fails anyway
                 ok |= ~self.passes(sub[idx])
             sub[idx[ok]] = cand[ok]
             todo[idx[ok]] = False
         values[rows] = sub
+
+    def keeps_passing(self, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+        """Per record, whether ``after`` fails no edit that ``before`` passes: rounding a record
+        that passes keeps it passing, and one held for another reason (a value that may not
+        be imputed missing) is rounded too, as long as no rule it passed breaks."""
+        ok_b, ev_b = self.evaluate(before)
+        ok_a, ev_a = self.evaluate(after)
+        return ~((ok_b & ev_b) & ~(ok_a & ev_a)).any(axis=1)
 
     def _controlled(self, values: np.ndarray, nearest: np.ndarray, mask: np.ndarray,
                     step: np.ndarray, total: Any) -> np.ndarray:
@@ -441,8 +501,23 @@ class Editor:
                 out[r, cells] = np.round(base * step[cells[0]], 10)
         return out
 
-    def _tidy(self, values: np.ndarray) -> np.ndarray:
-        out = np.clip(values, self.lower, self.upper)
+    def _box(self, row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The bounds a record's values may take in the solver: the allowed ranges (metadata,
+        else the training data's), widened to take in each value the record holds within its
+        metadata range (one beyond the training data's range is suspicious, not invalid:
+        kept as received, it must not force its own change)."""
+        lower, upper = self.metadata_bounds()
+        with np.errstate(invalid="ignore"):
+            held = ~np.isnan(row) & (row >= lower) & (row <= upper)
+        return (np.where(held, np.fmin(self.lower, row), self.lower),
+                np.where(held, np.fmax(self.upper, row), self.upper))
+
+    def _tidy(self, values: np.ndarray, lower: np.ndarray | None = None,
+              upper: np.ndarray | None = None) -> np.ndarray:
+        """Values clipped to ``lower``/``upper`` (default: the allowed ranges), integer
+        variables rounded."""
+        out = np.clip(values, self.lower if lower is None else lower,
+                      self.upper if upper is None else upper)
         out[:, self.integer] = np.round(out[:, self.integer])
         return out
 
@@ -460,7 +535,8 @@ class Editor:
             v = self.variables[j]
             on_v = [i for i, r in enumerate(self.rules.rules) if v in r.variables]
             col = values[:, j]
-            out_range = (col < self.lower[j]) | (col > self.upper[j])
+            meta_lo, meta_hi = self.metadata_bounds()
+            out_range = (col < meta_lo[j]) | (col > meta_hi[j])  # the data's: only suspicious
             fails_v = failing[:, on_v].any(axis=1) if on_v else np.zeros(len(col), bool)
             bad = (fails_v | out_range | (z[:, k] >= 2 * threshold)) & ~np.isnan(col)
             if not bad.any():
@@ -505,10 +581,10 @@ class Editor:
             change = np.zeros(len(self.variables), dtype=bool)
             if self.system is not None and failed[r][linear].any():
                 idx = self.sys_idx
-                s = np.clip(z[r, idx] / threshold, 0, 1)
-                cost = self.weights[idx] * (1.0 + 0.1 * (1.0 - s))
+                cost = localisation_cost(z[r, idx], self.weights[idx], threshold)
+                lo, hi = self._box(current[r])
                 found = self.system.localise(current[r, idx], np.isnan(current[r, idx]),
-                                             ~self.imputable[idx], cost)
+                                             ~self.imputable[idx], cost, lo[idx], hi[idx])
                 if found is None:
                     said = f"no set of fields can be changed to pass {why}"
                     review_reason[r] = f"{review_reason[r]}; {said}" if review_reason[r] \
@@ -553,6 +629,7 @@ class Editor:
             return
         idx = np.asarray(self.sys_idx)
         for r in failing:
+            lo, hi = self._box(values[r])
             free = imputed[r, idx]
             new = self.system.adjust(values[r, idx], free, self.scale[idx]) if free.any() \
                 else None
@@ -560,7 +637,7 @@ class Editor:
             if new is None:  # change a minimal set of further fields as well
                 cost = np.where(free, 0.01, 1.0) * self.weights[idx]
                 found = self.system.localise(values[r, idx], np.zeros(len(idx), bool),
-                                             ~self.imputable[idx], cost)
+                                             ~self.imputable[idx], cost, lo[idx], hi[idx])
                 if found is None:
                     continue
                 extra = found & ~free
@@ -569,7 +646,7 @@ class Editor:
                     continue
             trial = values[r].copy()
             trial[idx] = new
-            trial = self._tidy(trial[None, :])[0]
+            trial = self._tidy(trial[None, :], lo, hi)[0]
             if not self.passes(trial[None, :])[0]:
                 continue
             changed = np.abs(trial - values[r]) > 1e-12

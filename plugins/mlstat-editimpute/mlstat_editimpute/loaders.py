@@ -12,11 +12,13 @@ What the Dataset carries for the rest of the pipeline (``metadata``):
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from mlstat_core.builtins.loaders import DECIMAL_COMMA, check_ids, check_weights
@@ -96,15 +98,19 @@ def params_variables(params: SurveyParams | BudgetParams) -> list[str]:
     return list(getattr(params, "variables", []) or [])
 
 
-def read_survey(path: Path, p: SurveyParams) -> pd.DataFrame:
-    """The microdata file, read with the loader's options; the id column as text, so ids such
-    as ``00017`` keep their leading zeros. A declared column (id, weights, variables) missing
-    from a CSV file whose header holds another separator gets the ``sep`` to set."""
+def read_survey(path: Path, p: SurveyParams, infos: dict[str, VariableInfo] | None = None
+                ) -> pd.DataFrame:
+    """The microdata file, read with the loader's options; the id column, and every column
+    carried through unedited where the variables are known (the loader's, else the
+    metadata's), as text, so that ids such as ``00017`` and codes such as ``01`` keep their
+    leading zeros in ``edited.csv``. A declared column (id, weights, variables) missing from a
+    CSV file whose header holds another separator gets the ``sep`` to set."""
     declared = [c for c in (p.id, p.weights) if c] + list(p.variables)
     fmt = table_format(path, p.format)
     frame = read_table(path, format=p.format, encoding=p.encoding, sep=p.sep, sheet=p.sheet,
-                       dtype={p.id: str} if p.id else None, na_values=list(p.na_values),
-                       decimal=p.decimal, columns=None if fmt == "excel" else declared)
+                       dtype=text_columns(path, p, fmt, infos or {}),
+                       na_values=list(p.na_values), decimal=p.decimal,
+                       columns=None if fmt == "excel" else declared)
     if fmt == "excel":  # a title above the header: say so, not only which columns lack
         try:
             require_table_columns(frame, declared, path)
@@ -113,6 +119,28 @@ def read_survey(path: Path, p: SurveyParams) -> pd.DataFrame:
     if fmt != "parquet":
         check_unique_columns(frame, path, p, fmt)
     return frame
+
+
+def text_columns(path: Path, p: SurveyParams, fmt: str, infos: dict[str, VariableInfo]
+                 ) -> dict[str, type] | None:
+    """The columns to read as text: the id, and, where the variables to edit are known before
+    reading (the loader's ``variables``, else the metadata's), every column of the header that
+    is neither one of them, nor the weights, nor named by the loader's edit rules: carried
+    through unedited, it is written back as it was read (``000000007``, not ``7``)."""
+    out: dict[str, type] = {p.id: str} if p.id else {}
+    numeric = set(p.variables) or set(infos)
+    if not numeric or fmt == "parquet":  # a Parquet column carries its own type
+        return out or None
+    try:
+        header = [str(c) for c in _header_row(path, p, fmt) if not pd.isna(c)]
+        ruled = set(RuleSet.parse(list(p.rules)).variables) if p.rules else set()
+    except Exception:  # noqa: BLE001 - the read itself (or the rules' check) reports it
+        return out or None
+    keep = numeric | ruled | {p.weights}
+    for name in header:  # as written, and without a byte-order mark
+        if unicodedata.normalize("NFC", name.lstrip("\ufeff").strip()) not in keep:
+            out.update({name: str, name.lstrip("\ufeff"): str})
+    return out or None
 
 
 def check_unique_columns(frame: pd.DataFrame, path: Path, p: SurveyParams, fmt: str) -> None:
@@ -264,11 +292,43 @@ def survey_variables(frame: pd.DataFrame, path: Path, p: SurveyParams,
     check_decimal_mark(frame, path, p, undeclared, every=True)
     variables = [c for c in undeclared if pd.api.types.is_numeric_dtype(frame[c])]
     warn_left_out(frame, path, p, [c for c in undeclared if c not in variables])
+    warn_identifiers(frame, path, variables)
     if not variables:
         raise DataError(f"{path} has no numeric column to edit" + (
             separator_advice(path, p, frame) or "; name the variables in the loader's "
             "`variables`, or give a `metadata` file"))
     return variables
+
+
+MIN_ID_RECORDS = 10
+"""Records from which a column can look like an identifier (fewer are unique by chance)."""
+ID_NAME = re.compile(r"(^|[_\W])(id|key|nr|no|num|number|serial)([_\W]|$)|id$|^id",
+                     re.IGNORECASE)
+"""Column names that read as an identifier's (``hh_id``, ``caseid``, ``serial``, ``nr``)."""
+
+
+def looks_like_identifier(name: str, values: pd.Series) -> bool:
+    """Whether a numeric column holds a whole number in every record, different in each,
+    and is named as an identifier or numbers the records one by one in file order."""
+    if len(values) < MIN_ID_RECORDS or values.isna().any() or pd.api.types.is_bool_dtype(values):
+        return False
+    numbers = values.to_numpy(float)
+    if not (np.all(np.mod(numbers, 1) == 0) and values.is_unique):
+        return False
+    return bool(ID_NAME.search(str(name))) or bool(np.all(np.diff(numbers) == 1))
+
+
+def warn_identifiers(frame: pd.DataFrame, path: Path, variables: list[str]) -> None:
+    """Warn of each variable found without metadata or ``variables`` that looks like an
+    identifier (see :func:`looks_like_identifier`): it would be edited and imputed as a
+    survey variable, and written without its leading zeros."""
+    for column in variables:
+        if looks_like_identifier(column, frame[column]):
+            warnings.warn(f"column {column!r} of {path.name} looks like an identifier (a whole "
+                          "number, different in every record), and is edited as a survey "
+                          f"variable: set the loader's `id = {json.dumps(str(column))}` (or "
+                          "name the variables to edit in `variables`)", UserWarning,
+                          stacklevel=3)
 
 
 def _check_metadata_names(frame: pd.DataFrame, path: Path, variables: list[str],
@@ -308,7 +368,7 @@ class SurveyLoader(Loader):
                 check_injected([s.model_dump() for s in p.inject],
                                [v for v in infos if v not in named],
                                f" (the variables of metadata file {meta_path.name})")
-        frame = read_survey(path, p)
+        frame = read_survey(path, p, infos)
         if p.weights:  # grossing weights run into thousands: 1.300 is not 1.3
             check_decimal_mark(frame, path, p, [p.weights])
         variables = survey_variables(frame, path, p, infos)

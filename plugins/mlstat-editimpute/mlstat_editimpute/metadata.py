@@ -75,6 +75,17 @@ def _number(value: Any, where: str) -> float | None:
     return None if math.isnan(number) else number
 
 
+def _weight(value: Any, where: str) -> float:
+    """A metadata reliability weight: 1 for a blank cell; DataError for one not above 0."""
+    weight = _number(value, where)
+    if weight is None:
+        return 1.0
+    if weight <= 0:
+        raise DataError(f"{where}: weight {weight:g} is not positive; give a weight above 0 "
+                        "(higher: less likely to be changed), or leave the cell blank for 1")
+    return weight
+
+
 SEPARATORS = (",", ";", "\t", "|")
 """Separators a metadata CSV may use; the one in use is sniffed from the file."""
 
@@ -239,13 +250,11 @@ def read_metadata(path: Path, encoding: str = "utf-8") -> dict[str, VariableInfo
             unit="" if pd.isna(row.get("unit", "")) else str(row.get("unit", "")),
             min=_number(row.get("min"), where), max=_number(row.get("max"), where),
             imputable=_bool(row.get("imputable", True), where),
-            weight=_number(row.get("weight", 1.0), where) or 1.0,
+            weight=_weight(row.get("weight"), where),
             description="" if pd.isna(row.get("description", "")) else
             str(row.get("description", "")))
         if info.min is not None and info.max is not None and info.min > info.max:
             raise DataError(f"{where}: min {info.min} is above max {info.max}")
-        if info.weight <= 0:
-            raise DataError(f"{where}: weight must be positive")
         out[name] = info
     return out
 
@@ -301,7 +310,9 @@ def numeric_frame(frame: pd.DataFrame, variables: list[str], what: str = "data",
                         "'.' where the data's decimal mark is ',': a '.' between thousands "
                         "(1.300 for 1300) or a decimal point, which cannot be told apart; "
                         "save the column without thousands separators, with ',' as its only "
-                        "decimal mark")
+                        "decimal mark" + ("; or, if '.' is this file's decimal mark, score it "
+                                          "with `mlstat predict --decimal .`"
+                                          if new_records else ""))
                 text = col.astype(str).str.strip()
                 ambiguous = col.notna() & text.str.fullmatch(THOUSANDS_COMMA)
                 if new_records and ambiguous.any():
@@ -343,12 +354,24 @@ def numeric_frame(frame: pd.DataFrame, variables: list[str], what: str = "data",
                 first = col[bad].iloc[0]
                 raise DataError(
                     f"column {v!r} of the {what} should be numeric but holds text such as "
-                    f"{first!r} ({int(bad.sum())} value(s)); fix or blank these values, or, "
-                    f"if {first!r} is a code for a missing value, list it in the loader's "
-                    f"`na_values` (na_values = [{json.dumps(str(first))}])")
+                    f"{first!r} ({int(bad.sum())} value(s)); "
+                    + _missing_code_fix(first, new_records))
             col = converted
         out[v] = col.astype(float)
     return pd.DataFrame(out, index=frame.index)
+
+
+def _missing_code_fix(code: Any, new_records: bool) -> str:
+    """How to mend text in a numeric column, ``code`` perhaps meaning missing: when training,
+    the loader's ``na_values``; when a saved model scores new records (``mlstat predict`` has
+    no such option), blanking it in the file, or retraining with it in ``na_values``."""
+    listed = f"na_values = [{json.dumps(str(code))}]"
+    if new_records:
+        return (f"fix or blank these values in the file before scoring it (a saved model "
+                f"reads no `na_values`), or, if {code!r} is a code for a missing value, "
+                f"retrain the model with it in the loader's `na_values` ({listed})")
+    return (f"fix or blank these values, or, if {code!r} is a code for a missing value, list "
+            f"it in the loader's `na_values` ({listed})")
 
 
 _NUMBER_DRESS = r"[\s\u00a0\u202f'\u2019,\u00a3$\u20ac\u00a5]"

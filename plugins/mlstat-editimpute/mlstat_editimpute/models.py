@@ -68,6 +68,13 @@ TRUSTED: tuple[str, ...] = (
 )
 
 
+MIN_EMPTY_BATCH = 20
+"""Input records from which predict refuses a variable with no value in any of them (an empty
+column); a smaller batch may lack a value by chance."""
+MIN_RECORDS = 2
+"""Training records below which fit refuses: nothing to learn from."""
+FEW_USABLE_COUNT = 30
+"""Usable training values of a variable to impute below which fit warns: too few to trust."""
 FEW_USABLE = 0.01
 """Share of the training records below which a variable's usable values are too few to learn
 its imputations from (fit warns, as it refuses a rule that fewer records pass)."""
@@ -246,10 +253,24 @@ class EditImputeModel(Model):
     def _warn_few_usable(self, clean: pd.DataFrame) -> None:
         """Warn of each variable to impute with usable training values in fewer than
         :data:`FEW_USABLE` of the records: its imputations are learnt from almost nothing (a
-        column read wrongly, or a variable missing by design), though every one is flagged."""
+        column read wrongly, or a variable missing by design), though every one is flagged;
+        or in fewer than :data:`FEW_USABLE_COUNT` records (a tiny training file). DataError for
+        fewer than :data:`MIN_RECORDS` training records."""
+        if len(clean) < MIN_RECORDS:
+            raise DataError(f"the training data has {len(clean)} record, too few to learn "
+                            "imputations or suspicion scores from: train on more records "
+                            f"(at least {FEW_USABLE_COUNT} with usable values)")
         for v in self.targets:
             usable = int(clean[v].notna().sum())
-            if usable < FEW_USABLE * len(clean):
+            if usable < FEW_USABLE_COUNT and usable >= FEW_USABLE * len(clean):
+                others = "" if usable == len(clean) else (
+                    "; the others are missing, outside the allowed range, suspicious or in "
+                    "failed edits")
+                self._warn(f"{v!r} has only {usable} usable training values (of "
+                           f"{len(clean):,} records{others}): its imputations and suspicion "
+                           "scores are learnt from too few records to trust; train on more "
+                           f"records (at least {FEW_USABLE_COUNT} with a usable {v!r})")
+            elif usable < FEW_USABLE * len(clean):
                 self._warn(f"{v!r} has a usable training value in only {usable:,} of "
                            f"{len(clean):,} records ({usable / len(clean):.1%}; the others are "
                            "missing, outside the allowed range, suspicious or in failed edits): "
@@ -298,6 +319,7 @@ class EditImputeModel(Model):
         p = self.params
         X = numeric_frame(frame, self.variables, what="input", infos=self.infos,
                           decimal=self.decimal, new_records=True)
+        self._check_not_empty(X)
         outcome = self.editor.run(X, self.imputer, self.scorer, p.detect, p.detect_threshold,
                                   p.correct_units, p.suspicious)
         out = outcome.values.copy()
@@ -319,6 +341,22 @@ class EditImputeModel(Model):
                                     ensure_ascii=False)
         out["reasons"] = reasons
         return out
+
+    def _check_not_empty(self, X: pd.DataFrame) -> None:
+        """DataError for a variable with no value in any of at least :data:`MIN_EMPTY_BATCH`
+        input records (an empty column), as fit refuses one: every value would be made up.
+        A smaller batch (one record, a last chunk) may lack a value by chance."""
+        if len(X) < MIN_EMPTY_BATCH:
+            return
+        empty = [v for v in self.variables if X[v].isna().all()]
+        if empty:
+            names = ", ".join(map(repr, empty))
+            which = f"variable {names} has" if len(empty) == 1 else f"variables {names} have"
+            raise DataError(
+                f"{which} no value in any of the {len(X):,} input records "
+                "(the column is empty), so every value would be imputed or sent to review: "
+                "fill the column in, or, if this file does not collect it, retrain the model "
+                "without it")
 
     # -- outputs -------------------------------------------------------------------------------
 
@@ -451,6 +489,13 @@ def _as_integer(values: pd.Series) -> pd.Series:
     return values.astype("Int64" if np.isnan(x).any() else "int64")
 
 
+def _text_as_read(before: pd.Series, old: np.ndarray, new: np.ndarray) -> bool:
+    """Whether a column read as text (one an edit rule names, carried through unedited)
+    ends with every value as read: it is then written as read (``01``, not ``1.0``)."""
+    same = (old == new) | (np.isnan(old) & np.isnan(new))
+    return not pd.api.types.is_numeric_dtype(before) and bool(same.all())
+
+
 def _cell(value: float, integer: bool) -> Any:
     """A value of the audit log: None when missing, a whole number as one in an integer
     column."""
@@ -480,7 +525,8 @@ def edited_and_audit(frame: pd.DataFrame, predictions: pd.DataFrame, variables: 
         flag = pred[v + FLAG].astype(str).to_numpy()
         written = as_input_kind(edited[v], new, v in (whole or []))
         integer = pd.api.types.is_integer_dtype(written)
-        edited[v] = written.set_axis(edited.index)
+        if not _text_as_read(edited[v], old, new):
+            edited[v] = written.set_axis(edited.index)
         edited[v + FLAG] = flag
         changed = np.flatnonzero((flag != ORIGINAL) | ~(
             (old == new) | (np.isnan(old) & np.isnan(new))))

@@ -201,16 +201,20 @@ class LinearSystem:
         return [b for b in every if b not in dropped]
 
     def localise(self, values: np.ndarray, must_change: np.ndarray, frozen: np.ndarray,
-                 cost: np.ndarray) -> np.ndarray | None:
+                 cost: np.ndarray, lower: np.ndarray | None = None,
+                 upper: np.ndarray | None = None) -> np.ndarray | None:
         """Fellegi-Holt: boolean mask of the fields to change (minimum total ``cost``) so that
-        the record can pass every linear rule, or None when no such set exists."""
+        the record can pass every linear rule, or None when no such set exists. A value
+        outside ``lower``/``upper`` (default: the variables' ranges) must change."""
         n = self.n
-        v = np.where(np.isnan(values), self.lower, values)
-        out_of_box = (v < self.lower - 1e-12) | (v > self.upper + 1e-12)
+        lower = self.lower if lower is None else np.asarray(lower, float)
+        upper = self.upper if upper is None else np.asarray(upper, float)
+        v = np.where(np.isnan(values), lower, values)
+        out_of_box = (v < lower - 1e-12) | (v > upper + 1e-12)
         must = must_change | out_of_box
         if np.any(must & frozen):
             return None
-        A, lb, ub = self.constraints(self.lower, self.upper, n_extra=n)
+        A, lb, ub = self.constraints(lower, upper, n_extra=n)
         # link rows: x_j - v_j <= (hi_j - v_j) y_j ; v_j - x_j <= (v_j - lo_j) y_j
         link = np.zeros((2 * n, A.shape[1]))
         llb = np.full(2 * n, -np.inf)
@@ -220,10 +224,10 @@ class LinearSystem:
             if must[j]:
                 continue
             link[2 * j, j] = 1.0
-            link[2 * j, off + j] = -max(self.upper[j] - v[j], 0.0)
+            link[2 * j, off + j] = -max(upper[j] - v[j], 0.0)
             lub[2 * j] = v[j]
             link[2 * j + 1, j] = -1.0
-            link[2 * j + 1, off + j] = -max(v[j] - self.lower[j], 0.0)
+            link[2 * j + 1, off + j] = -max(v[j] - lower[j], 0.0)
             lub[2 * j + 1] = -v[j]
         A = np.vstack([A, link])
         lb = np.concatenate([lb, llb])
@@ -231,8 +235,8 @@ class LinearSystem:
         c = np.concatenate([np.zeros(n + self.n_aux), cost])
         ylo = np.where(must, 1.0, 0.0)
         yhi = np.where(frozen, 0.0, 1.0)
-        bounds = Bounds(np.concatenate([self.lower, np.zeros(self.n_aux), ylo]),
-                        np.concatenate([self.upper, np.ones(self.n_aux), yhi]))
+        bounds = Bounds(np.concatenate([lower, np.zeros(self.n_aux), ylo]),
+                        np.concatenate([upper, np.ones(self.n_aux), yhi]))
         integrality = np.concatenate([self.integer.astype(int), np.ones(self.n_aux + n, int)])
         res = milp(c, constraints=[LinearConstraint(A, lb, ub)], integrality=integrality,
                    bounds=bounds, options={"time_limit": 5})
