@@ -508,9 +508,17 @@ def validate(
                         "in [[indicators]] tables")))
                     continue
                 indicators.append(ResolvedComponent("indicators", entry, params))
-    for where, ref in refs or []:
+    listed_at: dict[str, int] = {}
+    for number, (where, ref) in enumerate(refs or [], start=1):
         found = _resolve(registry, "indicator", where, ref, task, source, issues)
-        if found:
+        if found and found.name in listed_at:  # its figures would have the same names
+            issues.append(ConfigIssue(source, f"{where}.component", (
+                f"{found.name} is listed twice in [[indicators]] (tables {listed_at[found.name]} "
+                f"and {number}), and its figures would have the same names; list it once (to "
+                "see a figure under other settings, run the pipeline again with them and "
+                "compare the runs)")))
+        elif found:
+            listed_at[found.name] = number
             indicators.append(found)
     issues.extend(quality_issues(file.quality, source))
     _point_to_owner(issues, [*resolved.values(), *preprocess, *indicators])

@@ -861,20 +861,24 @@ def unusable_labels(predictions: pd.DataFrame, model: Model, task: TaskType,
     """A warning when a classifier's test predictions hold missing values or labels that are
     not among the classes it was trained on (``classes_``): a hand-written ``predict`` that
     the contract check lets through, whose figures would otherwise look complete."""
+    from mlstat_core.quality.accuracy import label_strings
+
     if "classification" not in task.tags or "prediction" not in predictions.columns:
         return None
-    labels = predictions["prediction"]
+    labels = label_strings(predictions["prediction"])  # 1.0 is 1, as the figures read it
     missing = int(labels.isna().sum())
     classes = getattr(model, "classes_", None)
-    known = {str(c) for c in classes} if classes is not None else None
-    unknown = labels[labels.notna() & ~labels.astype(str).isin(known)] if known else labels[:0]
-    parts = ([f"no prediction for {missing:,}"] if missing else []) + (
-        [f"labels it was never trained on ({listed(sorted(map(str, set(unknown))), 5)}) for "
-         f"{len(unknown):,}"] if len(unknown) else [])
+    known = set(label_strings(pd.Series(list(classes), dtype=object)).dropna()) \
+        if classes is not None else set()
+    unknown = labels[labels.notna() & ~labels.isin(known)] if known else labels[:0]
+    parts = ([f"{missing:,} got no prediction (the model could not score them)"]
+             if missing else []) + (
+        [f"{len(unknown):,} got labels it was never trained on "
+         f"({listed(sorted(set(unknown)), 5)}): check its predict()"] if len(unknown) else [])
     if not parts:
         return None
-    return (f"predict: model {name} gave {' and '.join(parts)} of the {len(labels):,} test "
-            "records; their figures count them as given: check its predict()")
+    return (f"predict: of the {len(labels):,} test records of model {name}, "
+            f"{'; '.join(parts)}; the figures count them as they are")
 
 
 def failure_message(exc: BaseException) -> str:

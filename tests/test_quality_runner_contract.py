@@ -128,12 +128,35 @@ def test_missing_predictions_and_labels_never_trained_on_are_warned_of(tmp_path)
     test = predictions[predictions["split"] == "test"]
     missing, odd = int(test["prediction"].isna().sum()), int((test["prediction"] == "maybe").sum())
     assert missing and odd
-    (warning,) = [w for w in result.warnings if "check its predict()" in w]
-    assert f"no prediction for {missing} and labels it was never trained on (maybe) for " \
-        f"{odd} of the {len(test)} test records" in warning
+    (warning,) = [w for w in result.warnings if "test records of model" in w]
+    assert f"of the {len(test)} test records of model bad.strange" in warning
+    assert f"{missing} got no prediction (the model could not score them); {odd} got labels " \
+        "it was never trained on (maybe): check its predict()" in warning
     clean = mlstat_core.run(pipeline(write_data(tmp_path)), out=tmp_path / "runs",
                             registry=bad_registry())
-    assert not [w for w in clean.warnings if "check its predict()" in w]
+    assert not [w for w in clean.warnings if "test records of model" in w]
+
+
+def test_whole_number_labels_read_as_floats_are_the_classes_they_are():
+    """An int column that got a missing value is float: 1.0 is the class 1, as the accuracy
+    figures read it, not a label never trained on."""
+    import types
+
+    import numpy as np
+    import pandas as pd
+
+    from mlstat_core.engine import unusable_labels
+    from mlstat_core.tasks import TABULAR_CLASSIFICATION
+
+    model = types.SimpleNamespace(classes_=[1, 2])
+    predicted = pd.DataFrame({"prediction": [np.nan, 2.0, 2.0, 1.0]})
+    warning = unusable_labels(predicted, model, TABULAR_CLASSIFICATION, "m")
+    assert "1 got no prediction" in warning and "never trained on" not in warning
+    predicted = pd.DataFrame({"prediction": [1.0, 3.0]})
+    assert "got labels it was never trained on (3)" in \
+        unusable_labels(predicted, model, TABULAR_CLASSIFICATION, "m")
+    assert unusable_labels(pd.DataFrame({"prediction": [1, 2]}), model,
+                           TABULAR_CLASSIFICATION, "m") is None
 
 
 def test_a_loader_that_lists_no_sources_is_warned_of(tmp_path):

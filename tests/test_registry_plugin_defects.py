@@ -739,3 +739,17 @@ def test_components_of_a_plugin_that_is_not_installed_are_one_problem(site, tmp_
     assert text.count("no installed plugin is named 'towns'") == 1
     assert "[project.entry-points.mlstat]" in text and "also needed by [model]" in text
     assert re.search(r"\(installed: [a-z, ]*\bcore\b[a-z, ]*\)", text)
+
+
+def test_an_indicator_listed_twice_is_refused_at_validation(tmp_path, budget_csv):
+    """Its figures would have the same names (the second copy failed in the run, saying to
+    rename figures a user cannot rename)."""
+    path = pipeline(tmp_path, budget_csv, indicators=[
+        "core.classification_accuracy",
+        {"component": "core.auto_coding", "target_accuracy": 0.9},
+        {"component": "core.auto_coding", "target_accuracy": 0.95}])
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    (issue,) = info.value.issues
+    assert issue.field == "indicators[2].component"
+    assert "core.auto_coding is listed twice in [[indicators]] (tables 2 and 3)" in issue.message

@@ -316,12 +316,13 @@ def comparison(run_dirs: list[Path]) -> dict[str, Any]:
                             "not ranked"] if settings else [])
     unranked: dict[str, list[str]] = {}  # an indicator's differing settings: its figures
     for row in ordered:
-        differing = _indicator_settings_differ(runs, row)
+        differing = "" if blocking or not _reads_settings(row) \
+            else _indicator_settings_differ(runs, row)
         if differing:
             unranked.setdefault(differing, []).append(row["name"])
         ranked = not blocking and not (settings and _reads_settings(row)) and not differing
         judge.row(row, ranked)
-    warnings += [f"the runs' settings of {what} differ: {listed(names)}, which it computes, "
+    warnings += [f"the runs' settings of {what} differ: {listed(names)}, which depend on them, "
                  "are not ranked" for what, names in unranked.items()]
     return {"runs": [{"dir": r["dir"], "label": r["label"]} for r in runs],
             "facts": facts, "rows": ordered, "warnings": warnings,
@@ -412,14 +413,17 @@ def _settings_facts(runs: list[dict[str, Any]]) -> list[list[str]]:
 def _indicator_settings_differ(runs: list[dict[str, Any]], row: dict[str, Any]) -> str:
     """The settings of the indicator that computed a figure (``[[indicators]]
     target_accuracy``) where the runs differ in them, as ``indicator (key: a, b)``; empty
-    when they agree, or a run's config.toml cannot be read (its settings unknown)."""
+    when they agree, when a run lacks the figure (a row of one value is not ranked anyway),
+    or when a run's config.toml cannot be read (its settings unknown). Only the figures
+    whose meaning the settings change ask (:func:`_reads_settings`): other settings change
+    an interval's replicates or which extra figures there are, not the figure."""
     configs = [r["config"] for r in runs]
     names = sorted({n for n in row["indicators"] if n})
-    if not names or any(c is None for c in configs):
+    if not names or any(c is None for c in configs) or None in row["values"]:
         return ""
-    prefixes = tuple(f"indicators[{n}]" for n in names)
+    prefixes = tuple(f"indicators[{n}]." for n in names)
     keys = sorted({k for c in configs for k in c if k.startswith(prefixes)})
-    differing = [f"{k.split(']', 1)[1].lstrip('.')}: {', '.join(c.get(k, '—') for c in configs)}"
+    differing = [f"{k.split('].', 1)[1]}: {', '.join(c.get(k, '—') for c in configs)}"
                  for k in keys if len({c.get(k) for c in configs}) > 1]
     return f"{', '.join(names)} ({'; '.join(differing)})" if differing else ""
 
@@ -438,7 +442,8 @@ def _trained_on(runs: list[dict[str, Any]]) -> list[str]:
 
 
 def _reads_settings(row: dict[str, Any]) -> bool:
-    """Whether a figure depends on the [quality] settings (cost, auto-coding threshold)."""
+    """Whether a figure's meaning depends on settings (the [quality] table's, its
+    indicator's own): the cost figures, and the auto-coding ones (their target accuracy)."""
     return row["dimension"] == "cost_effectiveness" or \
         row["name"].startswith(("auto_coding", "autocoding"))  # core's and the coding plugin's
 
