@@ -194,8 +194,8 @@ def test_targets_that_cannot_be_judged_are_counted_and_said() -> None:
     ], {"accuracy": 0.65, "kappa": 0.5, "acurracy": 0.9})
     assert (summary["targets"], summary["targets_not_met"], summary["targets_not_judged"]) == \
         (3, 1, 2)
-    assert "1 not met, 2 cannot be judged (no such figure, or its indicator did not compute " \
-        "it)" in " ".join(first.split())
+    assert "1 not met, 2 cannot be judged (no such figure, or no number to judge: its " \
+        "indicator skipped or failed)" in " ".join(first.split())
 
 
 def test_a_target_with_both_bounds_is_never_half_judged() -> None:

@@ -298,8 +298,8 @@ def targets_box(summary: dict[str, Any]) -> str:
         parts.append(f"{not_met} not met")
     not_judged = summary.get("targets_not_judged") or 0
     if not_judged:
-        parts.append(f"{not_judged} cannot be judged (no such figure, or its indicator did not "
-                     "compute it)")
+        parts.append(f"{not_judged} cannot be judged (no such figure, or no number to judge: "
+                     "its indicator skipped or failed)")
     if parts:
         text += "; " + ", ".join(parts)
     return text + "</div>"

@@ -420,7 +420,7 @@ def _check_factory(suite: _Suite, spec: ComponentSpec) -> str | None:
         obj = load_factory(spec, suite.full_name(spec), suite.plugin, suite.record.distribution)
     except FactoryError as exc:
         raise suite.fail(spec, exc.what, exc.fix) from None
-    if not callable(obj):  # a class of another kind or unimplemented: load_factory says
+    if not callable(obj):
         raise suite.fail(spec, f"factory {spec.factory!r} is not callable",
                          "point it at a class or a function")
     base = KIND_BASES.get(spec.kind)
