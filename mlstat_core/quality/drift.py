@@ -131,7 +131,13 @@ def drift_warning(column: str, value: float, values_psi: float | None, threshold
                   missing_train: float, missing_new: float) -> str:
     """What drifted in ``column``: its values, or only its share of missing values (PSI
     counts missing values as one more bin; ``values_psi`` is None when one side has no value
-    at all)."""
+    at all). A column with no value at all in the new records, which had values in training,
+    is said as such: whatever the model reads from it is made up."""
+    if missing_new >= 1 and missing_train < 1:
+        return (f"column {column!r} has no value in any of the new records (missing in "
+                f"{missing_train:.1%} in training): whatever the model reads from it is filled "
+                "in or imputed, not observed; check that the file holds the column's values, "
+                "or retrain without it")
     if (values_psi is None or values_psi <= threshold) and missing_new != missing_train:
         values = "no values to compare" if values_psi is None else \
             f"the values themselves: PSI {values_psi:.2f}"
