@@ -69,7 +69,12 @@ def load_run(run_dir: str | os.PathLike[str]) -> RunFolder:
 def load_model(run_dir: str | os.PathLike[str]) -> Model:
     """The fitted model of a succeeded run, with its preprocessing steps, after its files
     were checked against the manifest's SHA-256: ``load_model(run_dir).predict(frame)``
-    scores a DataFrame. A failed or unfinished run is a DataError."""
+    scores a DataFrame, held to the contract as ``mlstat predict`` holds it (one row per
+    record, in order; a missing input column named). A failed or unfinished run is a
+    DataError."""
+    from mlstat_core.predict import checked_model, task_of
     from mlstat_core.predict import load_model as _load_model
 
-    return _load_model(run_dir)[1]
+    folder, model, _factory, _steps = _load_model(run_dir)
+    name = str((folder.manifest.get("model") or {}).get("component") or "the model")
+    return checked_model(model, name, task_of(folder))

@@ -12,6 +12,7 @@ import json
 import os
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -453,20 +454,45 @@ SEPARATORS = (";", "\t", "|", ",")
 
 def predict_checked(model: Model, chunk: pd.DataFrame, what: str,
                     model_name: str = "the model", task: TaskType | None = None,
-                    cli: bool = True) -> pd.DataFrame:
+                    cli: bool = True, predict: Callable[[pd.DataFrame], Any] | None = None
+                    ) -> pd.DataFrame:
     """One chunk's predictions held to the contract, as every scoring loop needs them: the
     trained columns are there (with a hint for a file read with the wrong separator), an
     unexpected error of the model is one PluginError, the rows are aligned to the chunk's and
     the task's prediction columns are checked (``task`` None: not checked). ``cli``: the
-    separator hint names ``--sep`` (else ``sep=``)."""
+    separator hint names ``--sep`` (else ``sep=``). ``predict``: the model's own method where
+    ``model.predict`` is this check (:func:`checked_model`)."""
     from mlstat_core.engine import blame, temporary_traceback
 
     columns = model.roles.input_columns() if model.roles else []
     require_input_columns(chunk, columns, what=what, cli=cli)
     with blame("predict", f"model {model_name}", None, temporary_traceback):
-        predicted = aligned(model.predict(chunk), chunk.index, model_name)
+        predicted = aligned((predict or model.predict)(chunk), chunk.index, model_name)
     check_predictions(predicted, task, model_name)
     return predicted
+
+
+def task_of(folder: RunFolder, registry: Registry | None = None) -> TaskType | None:
+    """The task type a run served, as registered here (None where unknown)."""
+    name = folder.manifest.get("task")
+    return (registry or get_registry()).tasks.get(name) if isinstance(name, str) else None
+
+
+def checked_model(model: Model, model_name: str, task: TaskType | None) -> Model:
+    """The model whose ``predict(frame)`` is held to the contract as ``mlstat predict`` holds
+    it (:func:`predict_checked`): one row per record in the frame's order, the task's columns,
+    the trained input columns named when missing. What is not a DataFrame goes to the model's
+    own method, which says what to pass."""
+    own = model.predict
+
+    def predict(frame: Any) -> pd.DataFrame:
+        if not isinstance(frame, pd.DataFrame):
+            return own(frame)
+        return predict_checked(model, frame, "the frame given to predict()", model_name, task,
+                               cli=False, predict=own)
+
+    model.predict = predict  # type: ignore[method-assign]
+    return model
 
 
 def require_input_columns(chunk: pd.DataFrame, columns: list[str], what: str,
@@ -605,8 +631,7 @@ def predict_file(
     runner = build_engine(engine, engine_options, registry)
     folder, model, factory, steps = load_model(run_dir, registry)
     name = folder.manifest["model"]["component"]
-    task_name = folder.manifest.get("task")
-    task = registry.tasks.get(task_name) if isinstance(task_name, str) else None
+    task = task_of(folder, registry)
     job = ScoringJob(folder, model, factory, str(input_path), home_path(output_path),
                      chunk_size, encoding, steps, id_column, probabilities,
                      str(output_path) if is_url(output_path) else None,

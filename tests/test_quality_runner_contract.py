@@ -183,3 +183,26 @@ def test_a_predict_that_changes_its_input_fails_the_run_saying_so(tmp_path):
                                          r"given .*frame = frame.copy\(\)"):
         mlstat_core.run(pipeline(write_data(tmp_path), model="bad.mutates"),
                         out=tmp_path / "runs", registry=bad_registry())
+
+
+def test_load_model_holds_predict_to_one_row_per_record(write_pipeline, budget_csv,
+                                                       monkeypatch):
+    """The Python API's model let a predict() that dropped records through (mlstat predict
+    refuses such a model); it now holds predict() to the contract as mlstat predict does."""
+    import pandas as pd
+    import pytest
+
+    from mlstat_core.builtins.models import LogisticRegressionModel
+    from mlstat_core.errors import ModelError
+
+    result = mlstat_core.run(write_pipeline(model={"component": "core.logistic_regression"}))
+    frame = pd.read_csv(budget_csv).head(5)
+    model = mlstat_core.load_model(result.run_dir)
+    assert model.predict(frame).index.tolist() == frame.index.tolist()
+    own = LogisticRegressionModel.predict
+    monkeypatch.setattr(LogisticRegressionModel, "predict",
+                        lambda self, f: own(self, f).iloc[:-1])  # one record dropped
+    with pytest.raises(ModelError, match="core.logistic_regression: predict"):
+        mlstat_core.load_model(result.run_dir).predict(frame)
+    with pytest.raises(Exception, match="lacks column"):  # a trained input named, as in predict
+        mlstat_core.load_model(result.run_dir).predict(frame.drop(columns="income"))
