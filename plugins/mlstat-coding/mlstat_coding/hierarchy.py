@@ -19,6 +19,8 @@ from typing import Any
 from mlstat_core.errors import DataError
 
 ECOICOP_CODE_LIST = "ecoicop_codes.csv"
+CODE_LIST_COLUMNS = ("code", "label", "parent")
+"""The columns of a code list."""
 
 
 @dataclass
@@ -70,14 +72,15 @@ class Hierarchy:
         Cells are read as written, like the coding loaders' data: only an empty cell is
         missing, so the code ``NA`` (Namibia) is a code (``keep_default_na`` also reads
         pandas' words ``NA``, ``null``... as missing). ``sep`` is the data's field separator
-        (a list exported with ``;`` data has ``;``); a list with ``,`` is read too. ``how(option,
-        example)`` says how the user sets a reading option, for messages (by default: the code
-        list's own options).
+        (a list exported with ``;`` data has ``;``; None where it is unknown, as for Excel
+        data: the one the list's first lines suggest); a list with ``,`` is read too.
+        ``how(option, example)`` says how the user sets a reading option, for messages (by
+        default: the code list's own options).
         """
         from mlstat_core.io import separator_hint
 
         frame, used = _read_code_list(path, encoding, sep, keep_default_na, how)
-        missing = [c for c in ("code", "label", "parent") if c not in frame.columns]
+        missing = [c for c in CODE_LIST_COLUMNS if c not in frame.columns]
         if missing:
             hint = separator_hint(Path(path), encoding, used, frame, how or code_list_setting) \
                 if Path(path).suffix.lower() in (".csv", ".txt") else ""
@@ -146,27 +149,44 @@ class Hierarchy:
 
 def _read_code_list(path: str | Path, encoding: str, sep: str | None, keep_default_na: bool,
                     how: Callable[[str, str], str | None] | None) -> tuple[Any, str | None]:
-    """The code list's table and the separator it was read with: ``sep`` when that gives its
-    columns, else the default one (a list saved with ',' beside ';' data)."""
+    """The code list's table and the separator it was read with (see
+    :func:`_code_list_separator`; None: the default one)."""
     from mlstat_core.io import read_table
 
-    def read(candidate: str | None) -> Any:  # as text, also a Parquet file's 111.0 -> 111
-        return read_table(path, encoding=encoding, sep=candidate,
-                          dtype={"code": "str", "parent": "str"},
-                          keep_default_na=keep_default_na, how=how or code_list_setting)
+    used = _code_list_separator(Path(path), encoding, sep)
+    frame = read_table(path, encoding=encoding, sep=used,  # as text, also a Parquet's 111.0
+                       dtype={"code": "str", "parent": "str"},
+                       keep_default_na=keep_default_na, how=how or code_list_setting)
+    return frame, used
 
-    if sep:
-        try:
-            frame = read(sep)
-        except DataError:
-            return read(None), None
-        if {"code", "label", "parent"} <= set(frame.columns):
-            return frame, sep
-        fallback = read(None)
-        if {"code", "label", "parent"} <= set(fallback.columns):
-            return fallback, None
-        return frame, sep
-    return read(None), None
+
+def _code_list_separator(path: Path, encoding: str, sep: str | None) -> str | None:
+    """``sep`` (the data's) when the code list's header split on it names code, label and
+    parent; with ``sep`` unknown (None), the first of the separator its first lines suggest,
+    ';', tab and '|' that does; else None, the default ',' (a list saved with ',' beside ';'
+    data)."""
+    from mlstat_core.formats import CSV_SUFFIXES
+    from mlstat_core.io import likely_separator
+
+    if path.suffix.lower() not in CSV_SUFFIXES:
+        return None  # a Parquet or Excel code list has no separator
+    if sep is not None:
+        candidates = [sep]
+    else:
+        candidates = [likely_separator(path, encoding, ","), ";", "\t", "|"]
+    return next((c for c in candidates if c and _header_holds_columns(path, encoding, c)),
+                None)
+
+
+def _header_holds_columns(path: Path, encoding: str, sep: str) -> bool:
+    """Whether the CSV file's header, split on ``sep``, names code, label and parent."""
+    import pandas as pd
+
+    try:
+        header = pd.read_csv(path, encoding=encoding, sep=sep, nrows=0).columns
+    except (UnicodeDecodeError, LookupError, ValueError, OSError):
+        return False  # the read itself reports it
+    return set(CODE_LIST_COLUMNS) <= set(header)
 
 
 def parent_cycle(parents: dict[str, str | None]) -> list[str]:

@@ -19,7 +19,7 @@ from mlstat_coding.params import EcoicopParams, TextTableParams
 from mlstat_core.builtins.loaders import check_ids, check_weights
 from mlstat_core.components import ColumnRoles, Dataset, Loader
 from mlstat_core.errors import DataError, TrainingDataWarning
-from mlstat_core.io import read_table, require_table_columns, resolve_path
+from mlstat_core.io import read_table, require_table_columns, resolve_path, table_format
 
 ECOICOP_FILE = "ecoicop_pl.csv"
 
@@ -143,7 +143,7 @@ class TextTableLoader(Loader):
             list_path = resolve_path(p.code_list, base_dir)
             hierarchy = Hierarchy.from_csv(
                 list_path, code_list_encoding(list_path, p.code_list_encoding, p.encoding),
-                keep_default_na=p.keep_default_na, sep=p.sep)
+                keep_default_na=p.keep_default_na, sep=data_separator(path, p))
             sources.append(list_path)
         frame = prepare_coding_frame(frame, roles, str(path), hierarchy, p.unknown_codes,
                                      p.rare_codes)
@@ -153,6 +153,16 @@ class TextTableLoader(Loader):
         metadata = {"code_list": hierarchy.as_dict()} if hierarchy else {}
         return Dataset(frame=frame, roles=roles, name=path.stem, sources=sources,
                        metadata=metadata)
+
+
+def data_separator(path: Path, params: TextTableParams) -> str | None:
+    """The data's field separator, which its code list may share: the loader's ``sep``, else
+    ',' (a tab for .tsv) for a CSV file; None (unknown) for Excel and Parquet data."""
+    if params.sep:
+        return params.sep
+    if table_format(path, params.format) != "csv":
+        return None
+    return "\t" if path.suffix.lower() == ".tsv" else ","
 
 
 def ecoicop_frame() -> pd.DataFrame:

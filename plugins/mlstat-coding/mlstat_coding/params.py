@@ -82,6 +82,22 @@ class TextTableParams(_LoaderCommon):
                                      f"read the {role} of the records it codes")
         return self
 
+    @model_validator(mode="after")
+    def _inputs_not_named_as_predictions(self) -> TextTableParams:
+        """No model input is named as a prediction column: a file of last cycle's predictions
+        scored again would feed the model the prediction in place of the column."""
+        from mlstat_coding.outputs import is_prediction_column
+
+        for role in ("text", "auxiliary", "id"):
+            names = getattr(self, role)
+            for column in names if isinstance(names, list) else [names]:
+                if column is not None and is_prediction_column(column):
+                    raise ValueError(
+                        f"{role} column {column!r} has the name of a column the coding models' "
+                        "predictions hold, so a predictions file scored again would feed the "
+                        "model its own output; rename the column in the data and here")
+        return self
+
 
 class EcoicopParams(_LoaderCommon):
     target: Literal["code", "category"] = Field(

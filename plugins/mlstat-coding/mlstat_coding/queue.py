@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from mlstat_coding.hierarchy import Hierarchy
@@ -40,8 +41,11 @@ EXCEL_MAX_ROWS = 1_048_575
 """Records an Excel sheet holds below its header row."""
 EXCEL_MAX_CELL = 32_767
 """Characters an Excel cell holds."""
-PREDICTION_COLUMNS = ("route", "reason", "prediction", "confidence", "margin", "fallback_code")
+QUEUE_PREDICTION_COLUMNS = ("route", "reason", "prediction", "confidence", "margin",
+                            "fallback_code")
 """Prediction columns the queue shows when the predictions have them, in this order."""
+INPUT_PREFIX = "input_"
+"""What an input column's name is prefixed with where its own name is taken."""
 
 
 @dataclass
@@ -105,7 +109,7 @@ def queue_rows(predictions: pd.DataFrame, frame: pd.DataFrame,
     out["text"] = joined_text(rows, list(text_columns))
     for name, column in input_column_names(text_columns, auxiliary, top).items():
         out[name] = rows[column]
-    for column in PREDICTION_COLUMNS:
+    for column in QUEUE_PREDICTION_COLUMNS:
         if column in preds:
             out[column] = preds[column]
             if column == "fallback_code":  # the coder reads the class, not only its code
@@ -127,20 +131,42 @@ def joined_text(rows: pd.DataFrame, text_columns: list[str]) -> pd.Series | list
     return texts.astype(str).agg(" ".join, axis=1).str.strip() if len(rows) else []
 
 
-def input_column_names(text_columns: Sequence[str], auxiliary: Sequence[str], top: int
+def input_column_names(text_columns: Sequence[str], auxiliary: Sequence[str], top: int = 5
                        ) -> dict[str, str]:
     """Queue name -> input column for the model's text and auxiliary columns, kept as they are
     in the input so that coded records can be added to the training file: each under its own
-    name, or ``input_<name>`` when the queue already uses that name for its own column."""
-    reserved = {"record", "text", "final_code", "fallback_label", *PREDICTION_COLUMNS}
-    reserved |= {f"suggestion_{i + 1}_{part}" for i in range(top)
-                 for part in QUEUE_COLUMNS_PER_SUGGESTION}
-    names: dict[str, str] = {}
-    for column in dict.fromkeys([*text_columns, *auxiliary]):
-        if column == "text" and list(text_columns) == ["text"]:
-            continue  # the queue's text column is this column, as it is
-        names[f"input_{column}" if column in reserved else column] = column
-    return names
+    name, those the queue uses for its own columns under :func:`prefixed` names (a single
+    text column named ``text`` is the queue's ``text`` column itself)."""
+    inputs = list(dict.fromkeys([*text_columns, *auxiliary]))
+    if list(text_columns) == ["text"]:
+        reserved = queue_own_columns(top) - {"text"}
+    else:
+        reserved = queue_own_columns(top)
+    renamed = prefixed([c for c in inputs if c in reserved], {*reserved, *inputs})
+    return {renamed.get(column, column): column for column in inputs}
+
+
+def queue_own_columns(top: int) -> set[str]:
+    """The names of the queue's own columns (those not copied from the input)."""
+    return {"record", "text", "final_code", "fallback_label", *QUEUE_PREDICTION_COLUMNS,
+            *suggestion_columns(top)}
+
+
+def prefixed(clashing: Sequence[str], taken: set[str]) -> dict[str, str]:
+    """Each name of ``clashing`` -> ``input_<name>``, with ``input_`` repeated as few times as
+    leaves every new name free (not in ``taken``): one depth for all, so that the columns
+    renamed in one write stay together (in a third cycle's predictions, ``input_*`` are the
+    first cycle's, ``input_input_*`` the second's)."""
+    depth = 1
+    while any(INPUT_PREFIX * depth + name in taken for name in clashing):
+        depth += 1
+    return {name: INPUT_PREFIX * depth + name for name in clashing}
+
+
+def suggestion_columns(top: int) -> list[str]:
+    """The queue's columns of the ``top`` suggestions: code, label and score of each."""
+    return [f"suggestion_{i + 1}_{part}" for i in range(top)
+            for part in QUEUE_COLUMNS_PER_SUGGESTION]
 
 
 def add_suggestions(out: pd.DataFrame, preds: pd.DataFrame, labels: Mapping[str, str],
@@ -148,40 +174,52 @@ def add_suggestions(out: pd.DataFrame, preds: pd.DataFrame, labels: Mapping[str,
     """The ``top`` best codes of each record, with their labels and scores."""
     codes = [_as_list(v) for v in preds["top_codes"]]
     scores = [_as_list(v) for v in preds["top_scores"]]
+    names = suggestion_columns(top)
     for i in range(top):
-        out[f"suggestion_{i + 1}_code"] = [c[i] if i < len(c) else "" for c in codes]
-        out[f"suggestion_{i + 1}_label"] = [labels.get(str(c[i]), "") if i < len(c) else ""
-                                            for c in codes]
-        out[f"suggestion_{i + 1}_score"] = [round(float(s[i]), 4) if i < len(s) else None
-                                            for s in scores]
+        code, label, score = names[3 * i:3 * i + 3]
+        out[code] = [c[i] if i < len(c) else "" for c in codes]
+        out[label] = [labels.get(str(c[i]), "") if i < len(c) else "" for c in codes]
+        out[score] = [round(float(s[i]), 4) if i < len(s) else None for s in scores]
+
+
+GUESS_SCORES = ("confidence", "margin")
+"""The queue's scores of the model's guess (besides the suggestions' scores)."""
 
 
 def blank_guesses_without_text(out: pd.DataFrame, top: int) -> None:
-    """Empty the prediction, the suggestions and the fallback class of records routed for
-    want of text: the model's guess for no text is the same for each and would only mislead
-    the coder (the --predictions file keeps the model's output as it is)."""
-    if "reason" not in out:
-        return
-    empty = (out["reason"] == REASON_EMPTY).to_numpy()
+    """Empty the prediction, its confidence and margin, the suggestions and the fallback
+    class of records routed for want of text: the model's guess for no text is the same for
+    each and would only mislead the coder (the --predictions file keeps the model's output as
+    it is)."""
+    empty = without_text(out)
     if not empty.any():
         return
-    guesses = [f"suggestion_{i + 1}_{part}" for i in range(top)
-               for part in QUEUE_COLUMNS_PER_SUGGESTION]
-    for column in ["prediction", *guesses, "fallback_code", "fallback_label"]:
+    for column in ["prediction", *GUESS_SCORES, *suggestion_columns(top), "fallback_code",
+                   "fallback_label"]:
         if column in out:
-            out.loc[empty, column] = None if column.endswith("_score") else ""
+            scores = column in GUESS_SCORES or column.endswith("_score")
+            out.loc[empty, column] = None if scores else ""
+
+
+def without_text(queue: pd.DataFrame) -> np.ndarray:
+    """Which rows of the queue are records routed for want of text (a boolean array)."""
+    if "reason" not in queue:
+        return np.zeros(len(queue), dtype=bool)
+    return (queue["reason"] == REASON_EMPTY).to_numpy()
 
 
 def most_uncertain_first(queue: pd.DataFrame, confidence: str = "top") -> pd.DataFrame:
     """The queue sorted by the score records are routed on (``confidence``: ``top``, the top
-    probability, or ``margin``, top1 - top2), lowest first; ties keep the input order."""
+    probability, or ``margin``, top1 - top2), lowest first, and the records without text
+    last, in one group; ties keep the input order."""
     if confidence not in ("top", "margin"):
         raise DataError(f"confidence {confidence!r} is not 'top' or 'margin'; pass the "
                         "model's routing_confidence")
     column = routing_column(confidence, queue.columns)
     if column not in queue:
         return queue
-    return queue.sort_values(column, kind="stable")
+    scores = pd.to_numeric(queue[column], errors="coerce").to_numpy(dtype=float)
+    return queue.iloc[np.lexsort((scores, without_text(queue)))]  # lexsort is stable
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -253,23 +291,32 @@ def excel_bytes(queue: pd.DataFrame, path: str | Path) -> bytes:
 def check_excel_cells(queue: pd.DataFrame, path: str | Path) -> None:
     """Refuse text an Excel cell cannot hold as it is (a control character, or more than
     32,767 characters, which Excel would cut), naming the first record and column."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    problems = {
-        "holds a control character that Excel files cannot hold":
-            lambda v: ILLEGAL_CHARACTERS_RE.search(v) is not None,
-        f"holds more than the {EXCEL_MAX_CELL:,} characters an Excel cell holds (it would be "
-        "cut short)": lambda v: len(v) > EXCEL_MAX_CELL,
-    }
     for column in queue.columns:
         if pd.api.types.is_numeric_dtype(queue[column]):
             continue
-        for problem, test in problems.items():
-            bad = queue[column].map(lambda v, test=test: isinstance(v, str) and test(v))
+        for problem, bad in excel_cell_problems(queue[column]).items():
             if bad.any():
                 record = queue.loc[bad, "record"].iloc[0] if "record" in queue else ""
                 raise DataError(f"column {column!r} of record {record!r} {problem}; write the "
                                 f"queue to a .csv file instead of {path}")
+
+
+def excel_cell_problems(values: pd.Series) -> dict[str, pd.Series]:
+    """Per problem an Excel cell has with text, which of ``values`` have it (a control
+    character; more than 32,767 characters as Excel counts them, in UTF-16 code units)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    try:
+        text = values.str  # other values than text give missing, read as no problem
+    except AttributeError:  # no text in the column (dates, booleans)
+        return {}
+    units = text.encode("utf-16-le").str.len() // 2
+    return {
+        "holds a control character that Excel files cannot hold":
+            text.contains(ILLEGAL_CHARACTERS_RE.pattern, regex=True, na=False).astype(bool),
+        f"holds more than the {EXCEL_MAX_CELL:,} characters an Excel cell holds (it would be "
+        "cut short)": (units > EXCEL_MAX_CELL).fillna(False).astype(bool),
+    }
 
 
 def load_coding_model(run_dir: str | Path) -> Any:
@@ -479,17 +526,12 @@ def inputs_and_predictions(frame: pd.DataFrame, predictions: pd.DataFrame
                            ) -> tuple[pd.DataFrame, dict[str, str]]:
     """The input's columns followed by the predictions' (same index), and the input columns
     renamed because a prediction column has their name (a file of last cycle's predictions
-    scored again): each becomes ``input_<name>`` (``input_input_<name>``... while taken), so
-    that no column is written twice and the new predictions are the ones read back."""
+    scored again): all of them ``input_<name>`` (``input_input_<name>``... when one of those
+    is taken; see :func:`prefixed`), so that no column is written twice, the new predictions
+    are the ones read back and last cycle's columns stay together. The names depend on the
+    columns only, so each chunk of a file gets the same."""
     taken = {str(c) for c in [*frame.columns, *predictions.columns]}
-    renamed: dict[str, str] = {}
-    for column in frame.columns:
-        if column in predictions.columns:
-            name = f"input_{column}"
-            while name in taken:
-                name = f"input_{name}"
-            taken.add(name)
-            renamed[column] = name
+    renamed = prefixed([c for c in frame.columns if c in predictions.columns], taken)
     inputs = frame.rename(columns=renamed) if renamed else frame
     return pd.concat([inputs, predictions], axis=1), renamed
 

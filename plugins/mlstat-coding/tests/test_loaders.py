@@ -1,3 +1,4 @@
+import re
 import warnings
 from pathlib import Path
 
@@ -440,3 +441,93 @@ def test_the_code_or_id_column_is_refused_as_a_model_input(role, inputs):
                                          rf"is also in {inputs}; remove it from {inputs}"):
         TextTableParams(**params)
     TextTableParams(**{**params, inputs: params[inputs][:-1]})  # without it: valid
+
+
+@pytest.mark.parametrize(("role", "name"), [
+    ("auxiliary", "route"), ("auxiliary", "confidence"), ("text", "prediction"),
+    ("text", "top_codes"), ("auxiliary", "proba_01.1"), ("id", "reason"),
+    ("auxiliary", "fallback_label"), ("id", "margin")])
+def test_a_model_input_named_as_a_prediction_column_is_refused(role, name):
+    """A shop column named `route`: last cycle's predictions file holds the shop as
+    `input_route` and the routing as `route`, which the next cycle's model read as the shop."""
+    params = {"path": "items.csv", "text": ["description"], "code": "code",
+              "auxiliary": ["shop"], "id": "id"}
+    params[role] = name if role == "id" else [*params[role], name]
+    with pytest.raises(ValueError, match=rf"{role} column '{re.escape(name)}' has the name of a "
+                                         r"column the coding models' predictions hold.*rename "
+                                         r"the column in the data"):
+        TextTableParams(**params)
+
+
+def test_the_prediction_columns_refused_as_inputs_are_those_the_models_write():
+    """One list of the prediction columns: each column a coding model's predict() writes
+    (with a fallback level, so every column) is in it."""
+    import numpy as np
+    from mlstat_coding.outputs import is_prediction_column
+    from mlstat_coding.routing import coding_frame
+
+    proba = np.array([[0.7, 0.2, 0.1], [0.2, 0.3, 0.5]])
+    frame = coding_frame(pd.RangeIndex(2), ["01.1.1", "01.1.2", "01.2.1"], proba,
+                         np.array([False, True]), 0.6, "margin", 2, Hierarchy(),
+                         fallback_level=2)
+    assert "fallback_code" in frame and "margin" in frame
+    assert [c for c in frame.columns if not is_prediction_column(c)] == []
+
+
+def test_a_semicolon_code_list_with_a_bad_row_says_what_is_wrong_with_it(tmp_path):
+    """The loader's sep = ";" and a ';' code list with an extra field in one row: the error
+    names the row's problem, not a ',' reading that finds no columns."""
+    frame = pd.DataFrame(ROWS, columns=["id", "description", "code", "shop"])
+    frame.to_csv(tmp_path / "items.csv", sep=";", index=False)
+    (tmp_path / "codes.csv").write_text("code;label;parent\n01;Food;\n01.1;Milk;01;\n",
+                                        encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        load(tmp_path, sep=";", code_list="codes.csv", unknown_codes="drop")
+    message = str(info.value)
+    assert "codes.csv is not a well-formed CSV file (Expected 3 fields in line 3, saw 4)" in \
+        message and "(';' was used)" in message, message
+    assert "lacks column" not in message
+
+
+def semicolon_code_list(tmp_path: Path) -> Path:
+    """CODE_LIST as a Polish Excel saves it: ';' between fields."""
+    path = tmp_path / "codes.csv"
+    path.write_text(CODE_LIST.replace(",", ";").replace('"Mleko; sery i jaja"',
+                                                        "Mleko, sery i jaja"), encoding="utf-8")
+    return path
+
+
+def test_a_semicolon_code_list_beside_excel_data_is_read(tmp_path):
+    """Excel data has no field separator to share: the code list is read with the one its
+    first lines suggest (it was refused, 'save it with ',' between fields')."""
+    pd.DataFrame(ROWS, columns=["id", "description", "code", "shop"]).to_excel(
+        tmp_path / "items.xlsx", index=False)
+    semicolon_code_list(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = load(tmp_path, path="items.xlsx", code_list="codes.csv")
+    labels = Hierarchy.from_dict(ds.metadata["code_list"])
+    assert labels.label("01.1.4") == "Mleko, sery i jaja"
+    assert labels.ancestors("01.1.5.1") == ["01", "01.1", "01.1.5", "01.1.5.1"]
+    (tmp_path / "codes.csv").write_text("code;label;parent\n01;Food;\n01.1;Milk;01;\n",
+                                        encoding="utf-8")  # a row that does not fit: named
+    with pytest.raises(DataError, match=r"Expected 3 fields in line 3, saw 4"):
+        load(tmp_path, path="items.xlsx", code_list="codes.csv")
+
+
+def test_the_ecoicop_loader_and_the_accuracy_indicator_read_a_semicolon_code_list(tmp_path):
+    """The same reading of a code list for the ecoicop loader and the
+    coding.hierarchical_accuracy indicator, which know no data separator."""
+    from types import SimpleNamespace
+
+    from mlstat_coding.indicators import context_hierarchy
+
+    semicolon_code_list(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = EcoicopLoader(EcoicopParams(code_list="codes.csv", unknown_codes="drop",
+                                         sample=500)).load(tmp_path)
+    assert Hierarchy.from_dict(ds.metadata["code_list"]).label("01.1.4") == "Mleko, sery i jaja"
+    ctx = SimpleNamespace(settings={"base_dir": str(tmp_path)})
+    hierarchy = context_hierarchy(ctx, "codes.csv")
+    assert hierarchy.ancestors("01.1.4.5") == ["01", "01.1", "01.1.4", "01.1.4.5"]

@@ -248,6 +248,51 @@ def test_predictions_of_last_cycles_predictions_file_are_the_new_ones(occupation
     assert list(out.columns[:4]) == list(old.columns[:4])  # the input's own columns first
 
 
+def cycle_predictions(n: int, cycle: int) -> pd.DataFrame:
+    """A coding model's prediction columns for ``n`` records, each value naming ``cycle``."""
+    return pd.DataFrame({"prediction": [f"p{cycle}"] * n, "confidence": [cycle / 10] * n,
+                         "proba_01": [cycle / 10] * n, "route": [f"r{cycle}"] * n})
+
+
+def test_each_cycles_renamed_predictions_keep_one_prefix():
+    """Three cycles of scoring the last predictions file, whose input had a column
+    `input_prediction` of its own: each cycle's columns keep one prefix (`input_prediction`
+    was the input's while `input_confidence` was cycle 1's)."""
+    from mlstat_coding.queue import inputs_and_predictions
+
+    frame = pd.DataFrame({"id": ["a", "b"], "input_prediction": ["own", "own"]})
+    for cycle in (1, 2, 3):
+        frame, renamed = inputs_and_predictions(frame, cycle_predictions(2, cycle))
+        assert not frame.columns.duplicated().any()
+        assert len({name.removesuffix(old) for old, name in renamed.items()}) <= 1, renamed
+    assert list(frame["input_prediction"]) == ["own", "own"]
+    for prefix, cycle in [("input_input_", 1), ("input_input_input_", 2), ("", 3)]:
+        values = frame[[f"{prefix}{c}" for c in ("prediction", "confidence", "proba_01",
+                                                 "route")]].iloc[0].tolist()
+        assert values == [f"p{cycle}", cycle / 10, cycle / 10, f"r{cycle}"], prefix
+
+
+def test_a_predictions_file_scored_again_renames_its_columns_alike_in_each_chunk(
+        occupations, tmp_path, capsys):
+    """The input has a column `input_prediction` of its own: last cycle's prediction columns
+    all become `input_input_<name>`, in every chunk."""
+    folder, result = occupations
+    frame = new_records(folder, 30)
+    frame["input_prediction"] = "own"
+    frame.to_csv(tmp_path / "new.csv", index=False)
+    assert run_queue(result.run_dir, tmp_path / "new.csv", tmp_path / "q1.csv", "--predictions",
+                     str(tmp_path / "c1.csv")) == 0
+    first = pd.read_csv(tmp_path / "c1.csv", dtype=str, keep_default_na=False)
+    assert run_queue(result.run_dir, tmp_path / "c1.csv", tmp_path / "q2.csv", "--predictions",
+                     str(tmp_path / "c2.csv"), "--chunk-size", "7") == 0
+    second = pd.read_csv(tmp_path / "c2.csv", dtype=str, keep_default_na=False)
+    assert set(second["input_prediction"]) == {"own"}
+    for column in ("prediction", "confidence", "route", "top_codes"):
+        assert list(second[f"input_input_{column}"]) == list(first[column]), column
+    assert "input_confidence" not in second and "input_route" not in second
+    assert "'prediction' as 'input_input_prediction'" in " ".join(capsys.readouterr().err.split())
+
+
 @pytest.mark.parametrize(("options", "message"), [
     (["--output", "q.txt"], r"--output: .*q\.txt.* ends in \.csv or \.xlsx"),
     (["--output", "q.parquet"], r"--output: .* ends in \.csv or \.xlsx"),
@@ -320,21 +365,25 @@ def test_an_excel_queue_refuses_what_excel_cannot_hold(tmp_path):
     assert queue_of(tmp_path / "q.csv")["product"].tolist() == ["bad\x01text"]
 
 
-def test_an_excel_queue_refuses_a_text_longer_than_a_cell_holds(tmp_path):
+@pytest.mark.parametrize("too_long, fits", [
+    ("x" * 32_768, "x" * 32_767),
+    # Excel counts UTF-16 code units: 16,384 emoji are 32,768 (Python's len says 16,384)
+    ("\U0001F375" * 16_384, "\U0001F375" * 16_383 + "x")])
+def test_an_excel_queue_refuses_a_text_longer_than_a_cell_holds(tmp_path, too_long, fits):
     """Excel cuts a cell at 32,767 characters: the queue names the record and column and
     writes nothing, instead of a coder working on a cut text."""
     preds = predictions_frame([0.5, 0.6], [0.1, 0.1])
-    frame = pd.DataFrame({"rid": ["a", "b"], "product": ["tea", "x" * 32_768]})
+    frame = pd.DataFrame({"rid": ["a", "b"], "product": ["tea", too_long]})
     with pytest.raises(DataError, match=r"column 'text' of record 'b' holds more than the "
                                         r"32,767 characters .*write the queue to a .csv"):
         write_manual_queue(preds, frame, tmp_path / "q.xlsx", text_columns=["product"],
                            id_column="rid")
     assert not (tmp_path / "q.xlsx").exists()
-    frame.loc[1, "product"] = "x" * 32_767  # what a cell holds is written whole
+    frame.loc[1, "product"] = fits  # what a cell holds is written whole
     write_manual_queue(preds, frame, tmp_path / "q.xlsx", text_columns=["product"],
                        id_column="rid")
     excel = pd.read_excel(tmp_path / "q.xlsx", dtype=str, keep_default_na=False)
-    assert excel.set_index("record").loc["b", "product"] == "x" * 32_767
+    assert excel.set_index("record").loc["b", "product"] == fits
 
 
 def test_records_without_text_get_no_guess_in_the_queue(tmp_path):
@@ -354,7 +403,19 @@ def test_records_without_text_get_no_guess_in_the_queue(tmp_path):
     assert queue.loc["a", "reason"] == "empty text"
 
 
-# -- the model's input columns ----------------------------------------------------------------
+def test_records_without_text_show_no_scores_and_come_last_in_one_group(tmp_path):
+    """The confidence and margin of the guess for no text are blanked too, and those records
+    no longer sort by them: they come after every record with text, in input order."""
+    preds = predictions_frame([0.2, 0.6, 0.1, 0.5], [0.1, 0.3, 0.05, 0.2])
+    preds["reason"] = ["empty text", "below threshold", "empty text", "below threshold"]
+    frame = pd.DataFrame({"rid": ["a", "b", "c", "d"], "product": ["", "tea", "", "milk"]})
+    for confidence in ("top", "margin"):
+        write_manual_queue(preds, frame, tmp_path / "q.csv", text_columns=["product"],
+                           id_column="rid", confidence=confidence)
+        queue = queue_of(tmp_path / "q.csv")
+        assert list(queue["record"]) == ["d", "b", "a", "c"], confidence
+        assert list(queue["confidence"]) == ["0.5", "0.6", "", ""]
+        assert list(queue["margin"]) == ["0.2", "0.3", "", ""]
 
 
 def test_queue_keeps_each_input_column_of_a_multi_column_model(occupations, tmp_path):
@@ -373,15 +434,33 @@ def test_queue_keeps_each_input_column_of_a_multi_column_model(occupations, tmp_
 
 def test_a_text_column_named_text_is_not_repeated_and_clashing_names_are_prefixed(tmp_path):
     preds = predictions_frame([0.5, 0.6], [0.1, 0.2])
-    frame = pd.DataFrame({"text": ["tea ", "coffee"], "route": ["shop", "web"],
+    frame = pd.DataFrame({"text": ["tea ", "coffee"], "record": ["shop", "web"],
                           "shop": ["a", "b"]})
     write_manual_queue(preds, frame, tmp_path / "q.csv", text_columns=["text"],
-                       auxiliary=["route", "shop"])
+                       auxiliary=["record", "shop"])
     queue = queue_of(tmp_path / "q.csv")
-    assert list(queue.columns[:5]) == ["record", "text", "input_route", "shop", "route"]
+    assert list(queue.columns[:5]) == ["record", "text", "input_record", "shop", "route"]
     assert list(queue["text"]) == ["tea ", "coffee"]  # the input's column, as it is
-    assert list(queue["input_route"]) == ["shop", "web"]
-    assert list(queue["route"]) == ["manual", "manual"]
+    assert list(queue["input_record"]) == ["shop", "web"]
+    assert list(queue["record"]) == ["0", "1"]
+
+
+def test_a_model_input_named_input_text_beside_text_keeps_both_in_the_queue(tmp_path):
+    """Text columns `text` and `input_text`: `text` is renamed past `input_text`, both are
+    kept (`text` was lost), and the renamed columns share one prefix."""
+    from mlstat_coding.queue import input_column_names
+
+    assert input_column_names(["text", "input_text"], ["final_code"]) == {
+        "input_input_text": "text", "input_text": "input_text",
+        "input_input_final_code": "final_code"}
+    preds = predictions_frame([0.5], [0.1])
+    frame = pd.DataFrame({"text": ["tea"], "input_text": ["Lipton"], "final_code": ["x"]})
+    write_manual_queue(preds, frame, tmp_path / "q.csv", text_columns=["text", "input_text"],
+                       auxiliary=["final_code"])
+    row = queue_of(tmp_path / "q.csv").iloc[0]
+    assert (row["text"], row["input_input_text"], row["input_text"]) == \
+        ("tea Lipton", "tea", "Lipton")
+    assert (row["input_input_final_code"], row["final_code"]) == ("x", "")
 
 
 # -- docs/coding.md, section 5 ----------------------------------------------------------------
@@ -517,25 +596,31 @@ def test_the_guides_excel_read_back_keeps_words_pandas_takes_for_missing(tmp_pat
 
 
 @needs_guide
-def test_the_guides_feedback_maps_input_columns_the_queue_renamed_back(tmp_path, monkeypatch):
-    """A model whose text columns are `text` and `brand` and whose auxiliary column is `route`:
-    the queue holds them as `input_text`, `brand` and `input_route`, and the guide's snippet
-    appends the records' own values, not the joined text and the routing."""
+@pytest.mark.parametrize(("second", "renamed"), [
+    ("brand", {"text": "input_text", "record": "input_record"}),
+    ("input_text", {"text": "input_input_text", "record": "input_input_record"})])
+def test_the_guides_feedback_maps_input_columns_the_queue_renamed_back(tmp_path, monkeypatch,
+                                                                       second, renamed):
+    """A model whose text columns are `text` and a second one and whose auxiliary column is
+    `record`: the queue holds them renamed (`input_input_*` when the second text column is
+    `input_text`), and the guide's snippet appends the records' own values, not the joined
+    text and the ids."""
     preds = predictions_frame([0.5, 0.6], [0.1, 0.2])
-    frame = pd.DataFrame({"id": ["7", "8"], "text": ["tea", "milk"], "brand": ["Lipton", "Łaciate"],
-                          "route": ["shop", "web"]})
+    frame = pd.DataFrame({"id": ["7", "8"], "text": ["tea", "milk"], second: ["Lipton", "Łaciate"],
+                          "record": ["shop", "web"]})
     monkeypatch.chdir(tmp_path)
-    write_manual_queue(preds, frame, "queue.csv", text_columns=["text", "brand"],
-                       auxiliary=["route"], id_column="id")
+    write_manual_queue(preds, frame, "queue.csv", text_columns=["text", second],
+                       auxiliary=["record"], id_column="id")
     queue = queue_of(tmp_path / "queue.csv")
-    assert {"input_text", "brand", "input_route"} <= set(queue.columns)
+    assert {*renamed.values(), second} <= set(queue.columns)
+    assert list(queue[renamed["text"]]) == ["tea", "milk"]
     queue["final_code"] = ["01.1", "01.2"]
     queue.to_csv("queue.csv", index=False)
-    pd.DataFrame({"id": ["1"], "text": ["coffee"], "brand": ["Jacobs"], "route": ["shop"],
+    pd.DataFrame({"id": ["1"], "text": ["coffee"], second: ["Jacobs"], "record": ["shop"],
                   "code": ["01.2"]}).to_csv("training.csv", index=False)
     snippet = guide_block("python", "pd.concat([training")
-    settings = {"training_file": '"training.csv"', "inputs": '["text", "brand", "route"]',
-                "code, ident": '"code", "id"'}
+    settings = {"training_file": '"training.csv"', "text": f'["text", "{second}"]',
+                "auxiliary": '["record"]', "code, ident": '"code", "id"'}
     for name, value in settings.items():
         snippet, found = re.subn(rf"^{re.escape(name)} = .*$", f"{name} = {value}", snippet,
                                  count=1, flags=re.MULTILINE)
@@ -543,8 +628,9 @@ def test_the_guides_feedback_maps_input_columns_the_queue_renamed_back(tmp_path,
     exec(compile(snippet, str(GUIDE), "exec"), {})
     training = pd.read_csv("training.csv", dtype=str, keep_default_na=False)
     expected = pd.DataFrame({"id": ["1", "7", "8"], "text": ["coffee", "tea", "milk"],
-                             "brand": ["Jacobs", "Lipton", "Łaciate"],
-                             "route": ["shop", "shop", "web"], "code": ["01.2", "01.1", "01.2"]})
+                             second: ["Jacobs", "Lipton", "Łaciate"],
+                             "record": ["shop", "shop", "web"],
+                             "code": ["01.2", "01.1", "01.2"]})
     pd.testing.assert_frame_equal(training, expected)
 
 
