@@ -33,6 +33,8 @@ ORIGINAL, EDITED, SUSPICIOUS = "original", "edited", "suspicious"
 record passed its hard edits and ``suspicious`` is 'review' or 'keep')."""
 UNCHANGED_TOL = 1e-9
 """Relative difference below which a treated value is the value as received (float noise)."""
+MAX_CODES_SHOWN = 10
+"""Category codes seen in training that a reason lists at most."""
 RANGE_WARN_SHARE = 0.05
 """Share of observed values outside a variable's metadata range above which fit warns."""
 
@@ -108,6 +110,12 @@ class Editor:
         self.from_metadata = np.array([[infos.get(v, {}).get(k) is not None
                                         for k in ("min", "max")] for v in self.variables],
                                       dtype=bool).reshape(p, 2)  # (min, max) from metadata
+        # the codes each variable declared categorical takes in the training data: another
+        # code is suspicious (a model saved before they were kept checks none)
+        self.categorical = [v for v in self.variables if declared.get(v) == "categorical"]
+        self.codes: dict[str, np.ndarray] = {}
+        self.meta_lower = np.full(p, -np.inf)
+        self.meta_upper = np.full(p, np.inf)
         self.system: LinearSystem | None = None
         self.sys_idx: list[int] = []
 
@@ -126,6 +134,9 @@ class Editor:
             iqr = np.subtract(*np.quantile(col, [0.75, 0.25])) if col.size else 1.0
             self.scale[j] = max(float(iqr), 1e-6 * max(abs(q_hi), 1.0), 1e-9)
             self.steps[j] = recorded_step(col)
+            if v in self.categorical:
+                self.codes[v] = np.unique(col)
+        self._keep_metadata_bounds()
         self.build_system(check)
         return self
 
@@ -143,10 +154,38 @@ class Editor:
                      for v, j in zip(names, self.sys_idx, strict=True)}
             check_consistency(self.system, where)
 
+    def _keep_metadata_bounds(self) -> None:
+        """Set (once the ranges are known) the bounds the metadata gives, infinite where it
+        gives none."""
+        self.meta_lower = np.where(self.from_metadata[:, 0], self.lower, -np.inf)
+        self.meta_upper = np.where(self.from_metadata[:, 1], self.upper, np.inf)
+
     def metadata_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """(lower, upper) as the metadata gives them, infinite where it gives none."""
-        return (np.where(self.from_metadata[:, 0], self.lower, -np.inf),
-                np.where(self.from_metadata[:, 1], self.upper, np.inf))
+        return self.meta_lower, self.meta_upper
+
+    def outside_metadata(self, values: np.ndarray) -> np.ndarray:
+        """Per cell (the last axis: the variables), whether a value is present and outside
+        its metadata range: invalid."""
+        with np.errstate(invalid="ignore"):
+            return ~np.isnan(values) & ((values < self.meta_lower) | (values > self.meta_upper))
+
+    def beyond_training(self, values: np.ndarray) -> np.ndarray:
+        """Per cell, whether a value is present and outside the range the training data make
+        plausible (the metadata's where it gives one)."""
+        with np.errstate(invalid="ignore"):
+            return ~np.isnan(values) & ((values < self.lower) | (values > self.upper))
+
+    def unseen_codes(self, values: np.ndarray) -> np.ndarray:
+        """Per cell, whether a whole value of a variable declared categorical is a code the
+        training data never hold (a new code: suspicious)."""
+        out = np.zeros(values.shape, dtype=bool)
+        for v, codes in self.codes.items():
+            j = self.variables.index(v)
+            col = values[:, j]
+            with np.errstate(invalid="ignore"):
+                out[:, j] = ~np.isnan(col) & (np.mod(col, 1) == 0) & ~np.isin(col, codes)
+        return out
 
     def range_warnings(self, X: pd.DataFrame) -> list[str]:
         """A warning for each variable whose metadata range excludes more than
@@ -154,13 +193,14 @@ class Editor:
         would otherwise silently turn good values into errors to replace (or, for a variable
         that may not be imputed, send their records to review)."""
         out = []
-        lower, upper = self.metadata_bounds()
+        values = X[self.variables].to_numpy(float)
+        outside_all = self.outside_metadata(values)
         for j, v in enumerate(self.variables):
             if not self.from_metadata[j].any():
                 continue
-            lo, hi = lower[j], upper[j]
-            col = X[v].dropna().to_numpy(float)
-            outside = int(((col < lo) | (col > hi)).sum())
+            lo, hi = self.meta_lower[j], self.meta_upper[j]
+            col = values[~np.isnan(values[:, j]), j]
+            outside = int(outside_all[:, j].sum())
             if col.size and outside / col.size > RANGE_WARN_SHARE:
                 fate = ("they are treated as errors and imputed" if self.imputable[j] else
                         f"{v!r} may not be imputed (imputable = false), so their records fail "
@@ -169,7 +209,6 @@ class Editor:
                            f"({outside / col.size:.0%}) lie outside its metadata range "
                            f"[{lo:g}, {hi:g}]; {fate}: check the metadata's min and max for "
                            f"{v!r}")
-        values = X[self.variables].to_numpy(float)
         fraction = self.not_whole(values)
         for rule in self.whole_rules:
             v = rule.variables[0]
@@ -185,13 +224,17 @@ class Editor:
 
     def json_state(self) -> dict[str, Any]:
         return {"lower": self.lower.tolist(), "upper": self.upper.tolist(),
-                "scale": self.scale.tolist(), "steps": self.steps.tolist()}
+                "scale": self.scale.tolist(), "steps": self.steps.tolist(),
+                "codes": {v: c.tolist() for v, c in self.codes.items()}}
 
     def restore(self, js: dict[str, Any]) -> None:
         self.lower = np.asarray(js["lower"], float)
         self.upper = np.asarray(js["upper"], float)
         self.scale = np.asarray(js["scale"], float)
         self.steps = np.asarray(js.get("steps", np.zeros(len(self.variables))), float)
+        # saved before the training codes were kept: no code is new to it, as then
+        self.codes = {v: np.asarray(c, float) for v, c in js.get("codes", {}).items()}
+        self._keep_metadata_bounds()
         self.build_system(check=False)
 
     # -- checking ---------------------------------------------------------------------------
@@ -214,9 +257,10 @@ class Editor:
             detect: bool, threshold: float, correct_units: bool,
             suspicious: str = "impute") -> EditOutcome:
         """Edit and impute the records of ``X``. A value detection finds suspicious (or one
-        outside the training data's range where the metadata sets none) is blanked and
-        imputed (``suspicious = 'impute'``), or kept as received (``'review'``, ``'keep'``)
-        unless a hard edit's localisation or a metadata range blanks it."""
+        beyond the range the training data make plausible where the metadata sets none, or a
+        category code the training data never hold) is blanked and imputed (``suspicious =
+        'impute'``), or kept as received (``'review'``, ``'keep'``) unless a hard edit's
+        localisation or a metadata range blanks it."""
         n, p = X.shape
         values = X[self.variables].to_numpy(float, copy=True)
         received = values.copy()
@@ -224,67 +268,13 @@ class Editor:
         reasons = np.full((n, p), "", dtype=object)
         blank = np.isnan(values) & self.imputable
         reasons[blank] = "missing"
-        suspicion = np.zeros(n)
-        suspect = np.zeros((n, p), dtype=bool)  # suspicious values kept as received
         review_reason = np.full(n, "", dtype=object)
         ok, evaluable = self.evaluate(values)
         failed_before = evaluable & ~ok  # the data as received, before any treatment
-        missing_frozen = np.isnan(values) & ~self.imputable
-        reasons[missing_frozen] = "missing, and may not be imputed (kept as it is)"
-        for r in np.flatnonzero(missing_frozen.any(axis=1)):
-            names = [self.variables[j] for j in np.flatnonzero(missing_frozen[r])]
-            review_reason[r] = (f"{', '.join(map(repr, names))} "
-                                f"{'is' if len(names) == 1 else 'are'} missing and may not "
-                                "be imputed")
-
-        if scorer is not None:
-            sidx = [self.variables.index(v) for v in scorer.variables]
-            frame = pd.DataFrame(values[:, sidx], columns=scorer.variables)
-            expected = scorer.expected(frame)
-            z = scorer.zscores(frame, expected)
-            # the record's suspicion is scored on the values as reported, before any
-            # correction: a unit error undone below must still rank its record for review
-            reported = np.nan_to_num(z, nan=0.0)
-            suspicion = reported.max(axis=1) if reported.shape[1] else suspicion
-            if correct_units:
-                self._deductive(values, z, expected, scorer, sidx, threshold, flags, reasons)
-                frame = pd.DataFrame(values[:, sidx], columns=scorer.variables)
-                expected = scorer.expected(frame)
-                z = scorer.zscores(frame, expected)
-            zfull = np.zeros((n, p))
-            zfull[:, sidx] = np.nan_to_num(z, nan=0.0)
-            if detect:
-                rowmax = zfull.max(axis=1, keepdims=True)
-                hit = (zfull > threshold) & (zfull >= 0.5 * rowmax) & self.imputable & ~blank
-                if suspicious == "impute":
-                    for r, j in zip(*np.nonzero(hit), strict=True):
-                        reasons[r, j] = f"suspicious value (robust z = {zfull[r, j]:.1f})"
-                    blank |= hit
-                else:
-                    suspect = hit
-        else:
-            zfull = np.zeros((n, p))
-
-        lower, upper = self.metadata_bounds()
-        with np.errstate(invalid="ignore"):
-            out_of_range = ~np.isnan(values) & ((values < lower) | (values > upper)) \
-                & self.imputable & ~blank
-            beyond = ~np.isnan(values) & ((values < self.lower) | (values > self.upper)) \
-                & self.imputable & ~blank & ~out_of_range
-        for r, j in zip(*np.nonzero(out_of_range), strict=True):
-            reasons[r, j] = f"outside the allowed range [{lower[j]:g}, {upper[j]:g}]"
-        blank |= out_of_range
-        why = self._suspicion_why(zfull, suspect, beyond)
-        if suspicious == "impute":  # beyond the data's range: suspicious, never invalid
-            for r, j in zip(*np.nonzero(beyond), strict=True):
-                reasons[r, j] = f"suspicious value ({why[r, j]})"
-            blank |= beyond
-        else:
-            suspect = suspect | beyond
-        not_whole = self.not_whole(values)
-        for r, j in zip(*np.nonzero(not_whole & self.imputable & ~blank), strict=True):
-            reasons[r, j] = self._not_whole_reason(j, values[r, j])
-        blank |= not_whole & self.imputable
+        missing_frozen = self._missing_frozen(values, reasons, review_reason)
+        zfull, suspicion, suspect = self._score(values, blank, scorer, detect, threshold,
+                                                correct_units, suspicious, flags, reasons)
+        why, suspect = self._screen(values, blank, zfull, suspect, suspicious, reasons)
         frozen_out = self._frozen_out_of_range(values, reasons, review_reason)
 
         current = np.where(blank, np.nan, values)
@@ -325,6 +315,83 @@ class Editor:
                            flags, reasons, failed_before, failed_localised, passes, ~passes,
                            review_reason, suspicion)
 
+    def _missing_frozen(self, values: np.ndarray, reasons: np.ndarray,
+                        review_reason: np.ndarray) -> np.ndarray:
+        """Per cell, whether a value that may not be imputed is missing: its record goes to
+        review, saying so."""
+        missing = np.isnan(values) & ~self.imputable
+        reasons[missing] = "missing, and may not be imputed (kept as it is)"
+        for r in np.flatnonzero(missing.any(axis=1)):
+            names = [self.variables[j] for j in np.flatnonzero(missing[r])]
+            review_reason[r] = (f"{', '.join(map(repr, names))} "
+                                f"{'is' if len(names) == 1 else 'are'} missing and may not "
+                                "be imputed")
+        return missing
+
+    def _score(self, values: np.ndarray, blank: np.ndarray, scorer: Scorer | None,
+               detect: bool, threshold: float, correct_units: bool, suspicious: str,
+               flags: np.ndarray, reasons: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Score the values (robust z per cell), undo unit and sign errors (``correct_units``)
+        and, with ``detect``, find the suspicious values: blanked (added to ``blank``) with
+        ``suspicious = 'impute'``, else returned to be kept. Returns (z per cell, the
+        record's suspicion on the values as reported, the suspicious values to keep)."""
+        n, p = values.shape
+        zfull, suspect = np.zeros((n, p)), np.zeros((n, p), dtype=bool)
+        if scorer is None:
+            return zfull, np.zeros(n), suspect
+        sidx = [self.variables.index(v) for v in scorer.variables]
+        frame = pd.DataFrame(values[:, sidx], columns=scorer.variables)
+        expected = scorer.expected(frame)
+        z = scorer.zscores(frame, expected)
+        # the record's suspicion is scored on the values as reported, before any
+        # correction: a unit error undone below must still rank its record for review
+        reported = np.nan_to_num(z, nan=0.0)
+        suspicion = reported.max(axis=1) if reported.shape[1] else np.zeros(n)
+        if correct_units:
+            self._deductive(values, z, expected, scorer, sidx, threshold, flags, reasons)
+            frame = pd.DataFrame(values[:, sidx], columns=scorer.variables)
+            z = scorer.zscores(frame, scorer.expected(frame))
+        zfull[:, sidx] = np.nan_to_num(z, nan=0.0)
+        if detect:
+            rowmax = zfull.max(axis=1, keepdims=True)
+            hit = (zfull > threshold) & (zfull >= 0.5 * rowmax) & self.imputable & ~blank
+            if suspicious != "impute":
+                return zfull, suspicion, hit
+            for r, j in zip(*np.nonzero(hit), strict=True):
+                reasons[r, j] = f"suspicious value (robust z = {zfull[r, j]:.1f})"
+            blank |= hit
+        return zfull, suspicion, suspect
+
+    def _screen(self, values: np.ndarray, blank: np.ndarray, z: np.ndarray,
+                suspect: np.ndarray, suspicious: str, reasons: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """Blank (add to ``blank``) the values of imputable variables outside their metadata
+        range or not the whole number their declared type asks for: invalid. A value beyond
+        the range the training data make plausible, or a category code they never hold, is
+        suspicious: blanked with ``suspicious = 'impute'``, else added to ``suspect``.
+        Returns (why each cell is suspicious, the suspicious values to keep)."""
+        out_of_range = self.outside_metadata(values) & self.imputable & ~blank
+        for r, j in zip(*np.nonzero(out_of_range), strict=True):
+            reasons[r, j] = (f"outside the allowed range [{self.meta_lower[j]:g}, "
+                             f"{self.meta_upper[j]:g}]")
+        blank |= out_of_range
+        not_whole = self.not_whole(values)
+        odd = self.imputable & ~blank
+        beyond = self.beyond_training(values) & odd
+        unseen = self.unseen_codes(values) & odd & ~not_whole
+        why = self._suspicion_why(values, z, suspect, beyond, unseen)
+        if suspicious == "impute":  # suspicious, never invalid
+            for r, j in zip(*np.nonzero(beyond | unseen), strict=True):
+                reasons[r, j] = f"suspicious value ({why[r, j]})"
+            blank |= beyond | unseen
+        else:
+            suspect = suspect | beyond | unseen
+        for r, j in zip(*np.nonzero(not_whole & self.imputable & ~blank), strict=True):
+            reasons[r, j] = self._not_whole_reason(j, values[r, j])
+        blank |= not_whole & self.imputable
+        return why, suspect
+
     def _name_unchecked(self, values: np.ndarray, records: np.ndarray,
                         review_reason: np.ndarray) -> None:
         """Name, in the review reason of each of ``records``, the rules that give no answer
@@ -342,18 +409,40 @@ class Editor:
                     "this record: with its values the rule gives no number (such as 0 divided "
                     "by 0)")
 
-    def _suspicion_why(self, z: np.ndarray, hit: np.ndarray, beyond: np.ndarray
-                       ) -> np.ndarray:
-        """Per cell, why it is suspicious: its robust z (``hit``), and, ``beyond`` the range
-        of the training data (for a side the metadata gives no min or max), that range."""
+    def _suspicion_why(self, values: np.ndarray, z: np.ndarray, hit: np.ndarray,
+                       beyond: np.ndarray, unseen: np.ndarray) -> np.ndarray:
+        """Per cell, why it is suspicious: its robust z (``hit``); ``beyond`` the range the
+        training data make plausible (for a side the metadata gives no min or max), that
+        range; a code ``unseen`` in training, the codes seen."""
         why = np.full(z.shape, "", dtype=object)
         for r, j in zip(*np.nonzero(hit), strict=True):
             why[r, j] = f"robust z = {z[r, j]:.1f}"
         for r, j in zip(*np.nonzero(beyond), strict=True):
-            said = (f"outside the training data's range [{self.lower[j]:g}, "
-                    f"{self.upper[j]:g}], the metadata giving no min or max")
+            said = self._beyond_reason(j, values[r, j])
+            why[r, j] = f"{why[r, j]}; {said}" if why[r, j] else said
+        for r, j in zip(*np.nonzero(unseen), strict=True):
+            said = self._unseen_reason(j, values[r, j])
             why[r, j] = f"{why[r, j]}; {said}" if why[r, j] else said
         return why
+
+    def _beyond_reason(self, j: int, value: float) -> str:
+        """Why ``value`` of variable ``j`` is beyond the range the training data make
+        plausible: that range, and how it was drawn."""
+        bounds = f"[{self.lower[j]:g}, {self.upper[j]:g}]"
+        how = ("their 99.9th percentile plus a margin" if value > self.upper[j] else
+               "0, none of their values being negative" if self.lower[j] == 0 else
+               "their 0.1st percentile minus a margin")
+        return (f"beyond the range the training data make plausible {bounds} ({how}), the "
+                "metadata giving no min or max")
+
+    def _unseen_reason(self, j: int, value: float) -> str:
+        """Why code ``value`` of categorical variable ``j`` is suspicious: the codes seen."""
+        v = self.variables[j]
+        seen = self.codes[v]
+        listed = ", ".join(f"{c:g}" for c in seen[:MAX_CODES_SHOWN])
+        more = ", ..." if len(seen) > MAX_CODES_SHOWN else ""
+        return (f"code {value:g} of categorical {v!r} is new: the training data hold only "
+                f"{listed}{more}")
 
     def _flag_kept(self, kept: np.ndarray, values: np.ndarray, why: np.ndarray,
                    to_review: bool, flags: np.ndarray, reasons: np.ndarray,
@@ -401,8 +490,7 @@ class Editor:
         range, or is not the whole number its declared type asks for: it is kept, but the
         record fails and goes to review with the reason."""
         lower, upper = self.metadata_bounds()
-        with np.errstate(invalid="ignore"):
-            out = ~np.isnan(values) & ((values < lower) | (values > upper)) & ~self.imputable
+        out = self.outside_metadata(values) & ~self.imputable
         fraction = self.not_whole(values) & ~self.imputable & ~out
         for r in np.flatnonzero((out | fraction).any(axis=1)):
             said = []
@@ -506,9 +594,7 @@ class Editor:
         else the training data's), widened to take in each value the record holds within its
         metadata range (one beyond the training data's range is suspicious, not invalid:
         kept as received, it must not force its own change)."""
-        lower, upper = self.metadata_bounds()
-        with np.errstate(invalid="ignore"):
-            held = ~np.isnan(row) & (row >= lower) & (row <= upper)
+        held = ~np.isnan(row) & ~self.outside_metadata(row)
         return (np.where(held, np.fmin(self.lower, row), self.lower),
                 np.where(held, np.fmax(self.upper, row), self.upper))
 
@@ -529,16 +615,15 @@ class Editor:
         value is extreme (z >= 2 x threshold) and the corrected one is not (z < 2.5)."""
         ok, evaluable = self.evaluate(values)
         failing = evaluable & ~ok
+        outside = self.outside_metadata(values)  # the data's range: only suspicious
         for k, j in enumerate(sidx):
             if not self.imputable[j]:
                 continue
             v = self.variables[j]
             on_v = [i for i, r in enumerate(self.rules.rules) if v in r.variables]
             col = values[:, j]
-            meta_lo, meta_hi = self.metadata_bounds()
-            out_range = (col < meta_lo[j]) | (col > meta_hi[j])  # the data's: only suspicious
             fails_v = failing[:, on_v].any(axis=1) if on_v else np.zeros(len(col), bool)
-            bad = (fails_v | out_range | (z[:, k] >= 2 * threshold)) & ~np.isnan(col)
+            bad = (fails_v | outside[:, j] | (z[:, k] >= 2 * threshold)) & ~np.isnan(col)
             if not bad.any():
                 continue
             rows = np.flatnonzero(bad)

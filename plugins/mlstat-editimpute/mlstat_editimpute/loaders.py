@@ -12,10 +12,12 @@ What the Dataset carries for the rest of the pipeline (``metadata``):
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 import unicodedata
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +25,7 @@ import pandas as pd
 
 from mlstat_core.builtins.loaders import DECIMAL_COMMA, check_ids, check_weights
 from mlstat_core.components import ColumnRoles, Dataset, Loader
-from mlstat_core.errors import DataError
+from mlstat_core.errors import ConfigError, DataError, MlstatError
 from mlstat_core.excel import chosen_sheet
 from mlstat_core.io import (
     decimal_commas,
@@ -103,12 +105,14 @@ def read_survey(path: Path, p: SurveyParams, infos: dict[str, VariableInfo] | No
     """The microdata file, read with the loader's options; the id column, and every column
     carried through unedited where the variables are known (the loader's, else the
     metadata's), as text, so that ids such as ``00017`` and codes such as ``01`` keep their
-    leading zeros in ``edited.csv``. A declared column (id, weights, variables) missing from a
-    CSV file whose header holds another separator gets the ``sep`` to set."""
+    leading zeros in ``edited.csv`` (an Excel column of dates is left to pandas, written as
+    dates). A declared column (id, weights, variables) missing from a CSV file whose header
+    holds another separator gets the ``sep`` to set."""
     declared = [c for c in (p.id, p.weights) if c] + list(p.variables)
     fmt = table_format(path, p.format)
+    head = None if fmt == "parquet" else _head(path, p, fmt)  # a Parquet column is typed
     frame = read_table(path, format=p.format, encoding=p.encoding, sep=p.sep, sheet=p.sheet,
-                       dtype=text_columns(path, p, fmt, infos or {}),
+                       dtype=text_columns(head, p, infos or {}),
                        na_values=list(p.na_values), decimal=p.decimal,
                        columns=None if fmt == "excel" else declared)
     if fmt == "excel":  # a title above the header: say so, not only which columns lack
@@ -116,63 +120,88 @@ def read_survey(path: Path, p: SurveyParams, infos: dict[str, VariableInfo] | No
             require_table_columns(frame, declared, path)
         except DataError as exc:
             raise DataError(f"{exc}{separator_advice(path, p, frame)}") from None
-    if fmt != "parquet":
-        check_unique_columns(frame, path, p, fmt)
+    if head is not None:
+        check_unique_columns(frame, path, list(head.iloc[0]) if len(head) else [])
     return frame
 
 
-def text_columns(path: Path, p: SurveyParams, fmt: str, infos: dict[str, VariableInfo]
+HEAD_ROWS = 200
+"""Rows of an Excel sheet, below its header, looked at for columns of dates."""
+HEAD_ERRORS = (OSError, ValueError, ImportError, zipfile.BadZipFile, MlstatError)
+"""What reading the first rows of a file can raise (a missing file or sheet, a wrong
+encoding, not a workbook, no reader for .xls): the read of the whole file then reports it."""
+
+
+def _head(path: Path, p: SurveyParams, fmt: str) -> pd.DataFrame | None:
+    """The first rows of a CSV or Excel file as written, the header as row 0 (before pandas
+    renames a name it meets twice): a CSV file's header as text, an Excel sheet's header and
+    first :data:`HEAD_ROWS` rows as pandas reads cells (a date as a date). None where they
+    cannot be read."""
+    try:
+        if fmt == "excel":
+            sheet = chosen_sheet(p.sheet, sheet_names(path, p.format))
+            return pd.read_excel(path, sheet_name=sheet, header=None, nrows=HEAD_ROWS + 1)
+        sep = p.sep or ("\t" if path.suffix.lower() == ".tsv" else ",")
+        return pd.read_csv(path, encoding=p.encoding, sep=sep, header=None, nrows=1, dtype=str,
+                           keep_default_na=False)
+    except HEAD_ERRORS:
+        return None
+
+
+def _is_time(value: object) -> bool:
+    return isinstance(value, datetime.date | datetime.time)
+
+
+def date_columns(head: pd.DataFrame) -> set[str]:
+    """The columns of an Excel sheet's first rows (``head``, header as row 0) whose cells
+    are all dates or times: left to pandas, which writes them as it did (``2024-01-05``)."""
+    out = set()
+    for k in head.columns:
+        cells = head[k].iloc[1:].dropna()
+        if len(cells) and all(map(_is_time, cells)) and not pd.isna(head[k].iloc[0]):
+            out.add(str(head[k].iloc[0]))
+    return out
+
+
+def text_columns(head: pd.DataFrame | None, p: SurveyParams, infos: dict[str, VariableInfo]
                  ) -> dict[str, type] | None:
     """The columns to read as text: the id, and, where the variables to edit are known before
-    reading (the loader's ``variables``, else the metadata's), every column of the header that
-    is neither one of them, nor the weights, nor named by the loader's edit rules: carried
-    through unedited, it is written back as it was read (``000000007``, not ``7``)."""
+    reading (the loader's ``variables``, else the metadata's), every column of the header
+    (``head``'s first row; None: a Parquet file, or one that cannot be read) that is neither
+    one of them, nor the weights, nor named by the loader's edit rules, nor a column of dates:
+    carried through unedited, it is written back as it was read (``000000007``, not ``7``)."""
     out: dict[str, type] = {p.id: str} if p.id else {}
     numeric = set(p.variables) or set(infos)
-    if not numeric or fmt == "parquet":  # a Parquet column carries its own type
+    if not numeric or head is None or not len(head):
         return out or None
     try:
-        header = [str(c) for c in _header_row(path, p, fmt) if not pd.isna(c)]
         ruled = set(RuleSet.parse(list(p.rules)).variables) if p.rules else set()
-    except Exception:  # noqa: BLE001 - the read itself (or the rules' check) reports it
+    except ConfigError:  # the rules' own check reports it
         return out or None
-    keep = numeric | ruled | {p.weights}
-    for name in header:  # as written, and without a byte-order mark
+    keep = numeric | ruled | {p.weights} | date_columns(head)
+    for name in (str(c) for c in head.iloc[0] if not pd.isna(c)):  # as written, without BOM
         if unicodedata.normalize("NFC", name.lstrip("\ufeff").strip()) not in keep:
             out.update({name: str, name.lstrip("\ufeff"): str})
     return out or None
 
 
-def check_unique_columns(frame: pd.DataFrame, path: Path, p: SurveyParams, fmt: str) -> None:
-    """A CSV or Excel header that names a column twice: pandas reads the second ``income``
-    as ``income.1``, and the rules and the metadata would silently take the first. The header
-    row as written is looked at (only when a name looks like pandas' renaming), so that real
-    names such as ``q1`` beside ``q1.1`` or ``income`` beside ``income.2023`` are read."""
+def check_unique_columns(frame: pd.DataFrame, path: Path, written: list[object]) -> None:
+    """A CSV or Excel header (``written``: its cells as written) that names a column twice:
+    pandas reads the second ``income`` as ``income.1``, and the rules and the metadata would
+    silently take the first. Looked at only when a name looks like pandas' renaming, so that
+    real names such as ``q1`` beside ``q1.1`` or ``income`` beside ``income.2023`` are read."""
     names = set(map(str, frame.columns))
     if not any(twin and twin.group(1) in names for twin in
                (re.fullmatch(r"(.+)\.[1-9]\d*", str(c)) for c in frame.columns)):
         return
     header = [None if pd.isna(c) or not str(c).strip() else unicodedata.normalize("NFC", str(c))
-              for c in _header_row(path, p, fmt)]  # blank header cells are no name
+              for c in written]  # blank header cells are no name
     for i, name in enumerate(header):
         if name is not None and name in header[:i]:
             second = str(frame.columns[i]) if len(header) == len(frame.columns) else f"{name}.1"
             raise DataError(f"{path} has more than one column named {name!r} (the second read "
                             f"as {second!r}), so which one to edit cannot be told: give each "
                             "column its own name")
-
-
-def _header_row(path: Path, p: SurveyParams, fmt: str) -> list[object]:
-    """The first row of the file (its header) as written, before pandas renames a name it
-    meets twice."""
-    if fmt == "excel":
-        sheet = chosen_sheet(p.sheet, sheet_names(path, p.format))
-        row = pd.read_excel(path, sheet_name=sheet, header=None, nrows=1, dtype=str)
-    else:
-        sep = p.sep or ("\t" if path.suffix.lower() == ".tsv" else ",")
-        row = pd.read_csv(path, encoding=p.encoding, sep=sep, header=None, nrows=1, dtype=str,
-                          keep_default_na=False)
-    return list(row.iloc[0]) if len(row) else []
 
 
 def separator_advice(path: Path, p: SurveyParams, frame: pd.DataFrame) -> str:
@@ -292,7 +321,7 @@ def survey_variables(frame: pd.DataFrame, path: Path, p: SurveyParams,
     check_decimal_mark(frame, path, p, undeclared, every=True)
     variables = [c for c in undeclared if pd.api.types.is_numeric_dtype(frame[c])]
     warn_left_out(frame, path, p, [c for c in undeclared if c not in variables])
-    warn_identifiers(frame, path, variables)
+    warn_identifiers(frame, path, variables, p.id)
     if not variables:
         raise DataError(f"{path} has no numeric column to edit" + (
             separator_advice(path, p, frame) or "; name the variables in the loader's "
@@ -302,33 +331,54 @@ def survey_variables(frame: pd.DataFrame, path: Path, p: SurveyParams,
 
 MIN_ID_RECORDS = 10
 """Records from which a column can look like an identifier (fewer are unique by chance)."""
-ID_NAME = re.compile(r"(^|[_\W])(id|key|nr|no|num|number|serial)([_\W]|$)|id$|^id",
-                     re.IGNORECASE)
-"""Column names that read as an identifier's (``hh_id``, ``caseid``, ``serial``, ``nr``)."""
+ID_TOKENS = frozenset({"id", "ident", "identifier", "key", "serial", "record", "seqn"})
+"""Words of a column name (split at ``_`` and other non-letters) that name an identifier
+(``id``, ``hh_id``, ``person_id``, ``serial``, ``record_no``)."""
+ID_COMPOUNDS = frozenset({"hhid", "hid", "caseid", "persid", "personid", "pid", "respid",
+                          "recid", "uid", "idno", "serialno", "recno"})
+"""Words that are an identifier's name written as one (``caseid``, ``HHID``)."""
+
+
+def named_as_identifier(name: str) -> bool:
+    """Whether a word of ``name`` is an identifier's (``hh_id``, ``caseid``), never a word
+    holding ``id`` or ``no`` (``rent_paid``, ``covid``, ``no_rooms``)."""
+    words = set(re.split(r"[^a-z]+", str(name).lower()))
+    return bool(words & (ID_TOKENS | ID_COMPOUNDS))
+
+
+def numbers_the_records(numbers: np.ndarray) -> bool:
+    """Whether ``numbers`` are exactly 0, 1, 2, ... or 1, 2, 3, ... in file order (a
+    column of years 1981-2020 is not)."""
+    return bool(numbers[0] in (0, 1) and np.all(np.diff(numbers) == 1))
 
 
 def looks_like_identifier(name: str, values: pd.Series) -> bool:
     """Whether a numeric column holds a whole number in every record, different in each,
-    and is named as an identifier or numbers the records one by one in file order."""
+    and is named as an identifier or numbers the records from 0 or 1 in file order."""
     if len(values) < MIN_ID_RECORDS or values.isna().any() or pd.api.types.is_bool_dtype(values):
         return False
     numbers = values.to_numpy(float)
     if not (np.all(np.mod(numbers, 1) == 0) and values.is_unique):
         return False
-    return bool(ID_NAME.search(str(name))) or bool(np.all(np.diff(numbers) == 1))
+    return named_as_identifier(name) or numbers_the_records(numbers)
 
 
-def warn_identifiers(frame: pd.DataFrame, path: Path, variables: list[str]) -> None:
+def warn_identifiers(frame: pd.DataFrame, path: Path, variables: list[str],
+                     id_column: str | None = None) -> None:
     """Warn of each variable found without metadata or ``variables`` that looks like an
     identifier (see :func:`looks_like_identifier`): it would be edited and imputed as a
-    survey variable, and written without its leading zeros."""
+    survey variable, and written without its leading zeros. With an ``id_column`` set, the
+    fix is to name the variables to edit."""
     for column in variables:
-        if looks_like_identifier(column, frame[column]):
-            warnings.warn(f"column {column!r} of {path.name} looks like an identifier (a whole "
-                          "number, different in every record), and is edited as a survey "
-                          f"variable: set the loader's `id = {json.dumps(str(column))}` (or "
-                          "name the variables to edit in `variables`)", UserWarning,
-                          stacklevel=3)
+        if not looks_like_identifier(column, frame[column]):
+            continue
+        fix = (f"name the variables to edit in the loader's `variables` (the id is already "
+               f"{id_column!r})" if id_column else
+               f"set the loader's `id = {json.dumps(str(column))}` (or name the variables to "
+               "edit in `variables`)")
+        warnings.warn(f"column {column!r} of {path.name} looks like an identifier (a whole "
+                      "number, different in every record), and is edited as a survey "
+                      f"variable: {fix}", UserWarning, stacklevel=3)
 
 
 def _check_metadata_names(frame: pd.DataFrame, path: Path, variables: list[str],

@@ -322,18 +322,20 @@ def numeric_frame(frame: pd.DataFrame, variables: list[str], what: str = "data",
                         f"{float(value.replace(',', '.')):g} with the decimal comma the model "
                         f"was trained with and {float(value.replace(',', '')):g} with ',' "
                         "between thousands: save the column without thousands separators")
-                col = col.mask(col.notna() & text.str.fullmatch(DECIMAL_COMMA),
-                               text.str.replace(",", ".", regex=False))
+                col = with_decimal_points(col)
             converted = pd.to_numeric(col, errors="coerce")
             bad = col.notna() & converted.isna()
             if bad.any() and _kind((infos or {}).get(v)) == "categorical":
                 shown = list(dict.fromkeys(col[bad].astype(str)))[:2]
                 codes = ", ".join(f"{i} = {c}" for i, c in enumerate(shown, 1))
+                fix = ("the model was trained on numeric codes: write the column in the file "
+                       "with the codes it was trained with" if new_records else
+                       f"categorical variables must be numeric codes (e.g. {codes}): recode "
+                       f"the column, or leave {v!r} out of the metadata (or the loader's "
+                       "`variables`)")
                 raise DataError(
                     f"categorical variable {v!r} of the {what} holds text such as "
-                    f"{shown[0]!r} ({int(bad.sum())} value(s)); categorical variables must be "
-                    f"numeric codes (e.g. {codes}): recode the column, or leave {v!r} out of "
-                    "the metadata (or the loader's `variables`)")
+                    f"{shown[0]!r} ({int(bad.sum())} value(s)); {fix}")
             formatted = _formatted_numbers(col[bad])
             if formatted is not None:
                 raise DataError(
@@ -344,12 +346,15 @@ def numeric_frame(frame: pd.DataFrame, variables: list[str], what: str = "data",
             shown = list(dict.fromkeys(col[bad].astype(str)))[:2]
             if len(shown) > 1 and bad.sum() > 0.5 * col.notna().sum():
                 codes = ", ".join(f"{i} = {c}" for i, c in enumerate(shown, 1))
+                fix = (f"write {v!r} in the file as the numbers the model was trained with, "
+                       f"or retrain the model without {v!r}" if new_records else
+                       f"recode the column as numeric codes (e.g. {codes}) and declare it "
+                       f"categorical in the metadata, or leave {v!r} out of the metadata, the "
+                       "loader's `variables` and the edit rules")
                 raise DataError(  # categories, not missing-value codes
                     f"column {v!r} of the {what} holds text such as {shown[0]!r} and "
                     f"{shown[1]!r} in {int(bad.sum())} of its {int(col.notna().sum())} "
-                    "values; editing works on numbers: recode the column as numeric codes "
-                    f"(e.g. {codes}) and declare it categorical in the metadata, or leave "
-                    f"{v!r} out of the metadata, the loader's `variables` and the edit rules")
+                    f"values; editing works on numbers: {fix}")
             if bad.any():
                 first = col[bad].iloc[0]
                 raise DataError(
@@ -361,15 +366,32 @@ def numeric_frame(frame: pd.DataFrame, variables: list[str], what: str = "data",
     return pd.DataFrame(out, index=frame.index)
 
 
+def with_decimal_points(col: pd.Series) -> pd.Series:
+    """A text column with its numbers' decimal commas (``1,5``) made points, as pandas reads
+    them in a column of numbers only; other values (codes such as ``-``) as they are."""
+    text = col.astype(str).str.strip()
+    return col.mask(col.notna() & text.str.fullmatch(DECIMAL_COMMA),
+                    text.str.replace(",", ".", regex=False))
+
+
+def as_numbers(col: pd.Series, decimal: str = ".") -> np.ndarray:
+    """A column's values as floats read with the ``decimal`` mark (``1,5`` is 1.5 with
+    ``","``); NaN where a value is not a number."""
+    if decimal == "," and not pd.api.types.is_numeric_dtype(col):
+        col = with_decimal_points(col)
+    return pd.to_numeric(col, errors="coerce").to_numpy(float)
+
+
 def _missing_code_fix(code: Any, new_records: bool) -> str:
     """How to mend text in a numeric column, ``code`` perhaps meaning missing: when training,
-    the loader's ``na_values``; when a saved model scores new records (``mlstat predict`` has
-    no such option), blanking it in the file, or retraining with it in ``na_values``."""
+    the loader's ``na_values``; when a saved model scores new records (``mlstat predict``
+    applies the training loader's ``na_values`` and has no option to add one), blanking it in
+    the file, or retraining with it in ``na_values``."""
     listed = f"na_values = [{json.dumps(str(code))}]"
     if new_records:
-        return (f"fix or blank these values in the file before scoring it (a saved model "
-                f"reads no `na_values`), or, if {code!r} is a code for a missing value, "
-                f"retrain the model with it in the loader's `na_values` ({listed})")
+        return (f"fix or blank these values in the file before scoring it, or, if {code!r} "
+                "is a code for a missing value, retrain the model with it in the loader's "
+                f"`na_values` ({listed}), which predict applies too")
     return (f"fix or blank these values, or, if {code!r} is a code for a missing value, list "
             f"it in the loader's `na_values` ({listed})")
 

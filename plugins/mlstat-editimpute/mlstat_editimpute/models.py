@@ -40,7 +40,7 @@ from mlstat_editimpute.imputers import (
     RegressionImputer,
 )
 from mlstat_editimpute.indicators import per_rule_counts
-from mlstat_editimpute.metadata import numeric_frame
+from mlstat_editimpute.metadata import as_numbers, numeric_frame
 from mlstat_editimpute.rules import RuleSet, WholeNumberRule, closest_name
 
 FITTED_FILE = "fitted.skops"
@@ -68,9 +68,6 @@ TRUSTED: tuple[str, ...] = (
 )
 
 
-MIN_EMPTY_BATCH = 20
-"""Input records from which predict refuses a variable with no value in any of them (an empty
-column); a smaller batch may lack a value by chance."""
 MIN_RECORDS = 2
 """Training records below which fit refuses: nothing to learn from."""
 FEW_USABLE_COUNT = 30
@@ -78,6 +75,25 @@ FEW_USABLE_COUNT = 30
 FEW_USABLE = 0.01
 """Share of the training records below which a variable's usable values are too few to learn
 its imputations from (fit warns, as it refuses a rule that fewer records pass)."""
+
+
+def few_usable_warning(few: dict[str, int], records: int) -> str:
+    """One warning naming every variable to impute with fewer than :data:`FEW_USABLE_COUNT`
+    usable training values (``few``: variable -> usable values, of ``records``)."""
+    counts = set(few.values())
+    if len(counts) == 1:
+        listed = ", ".join(map(repr, few))
+        count = f"only {counts.pop()} usable training values"
+    else:
+        listed = ", ".join(f"{v!r} ({u})" for v, u in few.items())
+        count = "only that many usable training values"
+    verb = "has" if len(few) == 1 else "have"
+    others = "" if all(u == records for u in few.values()) else (
+        "; the others are missing, outside the allowed range, suspicious or in failed edits")
+    return (f"{listed} {verb} {count} (of {records:,} records{others}): "
+            f"{'its' if len(few) == 1 else 'their'} imputations and suspicion scores are "
+            "learnt from too few records to trust; train on more records (at least "
+            f"{FEW_USABLE_COUNT} with usable values)")
 
 
 def merged_rules(dataset_rules: list[str], model_rules: list[str]) -> RuleSet:
@@ -135,6 +151,7 @@ class EditImputeModel(Model):
         self.infos = {v: dict(described.get(v, {})) for v in self.variables}
         self.decimal = str(meta.get("decimal") or ".")  # new records are read with it too
         self._check_weights(p.weights)
+        self._check_enough_records(len(train.frame))
         X = numeric_frame(train.frame, self.variables, what="training data", infos=self.infos,
                           decimal=self.decimal)
         for v in variables:
@@ -250,29 +267,29 @@ class EditImputeModel(Model):
                "measured, not counted, set its type to numeric" if any(
                    isinstance(r, WholeNumberRule) for r, _, _ in bad) else ""))
 
-    def _warn_few_usable(self, clean: pd.DataFrame) -> None:
-        """Warn of each variable to impute with usable training values in fewer than
-        :data:`FEW_USABLE` of the records: its imputations are learnt from almost nothing (a
-        column read wrongly, or a variable missing by design), though every one is flagged;
-        or in fewer than :data:`FEW_USABLE_COUNT` records (a tiny training file). DataError for
-        fewer than :data:`MIN_RECORDS` training records."""
-        if len(clean) < MIN_RECORDS:
-            raise DataError(f"the training data has {len(clean)} record, too few to learn "
+    @staticmethod
+    def _check_enough_records(n: int) -> None:
+        """DataError for fewer than :data:`MIN_RECORDS` training records."""
+        if n < MIN_RECORDS:
+            raise DataError(f"the training data has {n} record, too few to learn "
                             "imputations or suspicion scores from: train on more records "
                             f"(at least {FEW_USABLE_COUNT} with usable values)")
-        for v in self.targets:
-            usable = int(clean[v].notna().sum())
-            if usable < FEW_USABLE_COUNT and usable >= FEW_USABLE * len(clean):
-                others = "" if usable == len(clean) else (
-                    "; the others are missing, outside the allowed range, suspicious or in "
-                    "failed edits")
-                self._warn(f"{v!r} has only {usable} usable training values (of "
-                           f"{len(clean):,} records{others}): its imputations and suspicion "
-                           "scores are learnt from too few records to trust; train on more "
-                           f"records (at least {FEW_USABLE_COUNT} with a usable {v!r})")
-            elif usable < FEW_USABLE * len(clean):
-                self._warn(f"{v!r} has a usable training value in only {usable:,} of "
-                           f"{len(clean):,} records ({usable / len(clean):.1%}; the others are "
+
+    def _warn_few_usable(self, clean: pd.DataFrame) -> None:
+        """Warn, once for them all, of the variables to impute with usable training values in
+        fewer than :data:`FEW_USABLE_COUNT` records (a tiny training file); and of each with
+        usable values in fewer than :data:`FEW_USABLE` of the records: its imputations are
+        learnt from almost nothing (a column read wrongly, or a variable missing by design),
+        though every one is flagged."""
+        n = len(clean)
+        usable = {v: int(clean[v].notna().sum()) for v in self.targets}
+        few = {v: u for v, u in usable.items() if FEW_USABLE * n <= u < FEW_USABLE_COUNT}
+        if few:
+            self._warn(few_usable_warning(few, n))
+        for v, u in usable.items():
+            if u < FEW_USABLE * n:
+                self._warn(f"{v!r} has a usable training value in only {u:,} of "
+                           f"{n:,} records ({u / n:.1%}; the others are "
                            "missing, outside the allowed range, suspicious or in failed edits): "
                            "its imputations are learnt from almost nothing; check how "
                            f"{v!r} is read (`na_values`, the metadata's range), or leave it out "
@@ -319,7 +336,6 @@ class EditImputeModel(Model):
         p = self.params
         X = numeric_frame(frame, self.variables, what="input", infos=self.infos,
                           decimal=self.decimal, new_records=True)
-        self._check_not_empty(X)
         outcome = self.editor.run(X, self.imputer, self.scorer, p.detect, p.detect_threshold,
                                   p.correct_units, p.suspicious)
         out = outcome.values.copy()
@@ -342,22 +358,6 @@ class EditImputeModel(Model):
         out["reasons"] = reasons
         return out
 
-    def _check_not_empty(self, X: pd.DataFrame) -> None:
-        """DataError for a variable with no value in any of at least :data:`MIN_EMPTY_BATCH`
-        input records (an empty column), as fit refuses one: every value would be made up.
-        A smaller batch (one record, a last chunk) may lack a value by chance."""
-        if len(X) < MIN_EMPTY_BATCH:
-            return
-        empty = [v for v in self.variables if X[v].isna().all()]
-        if empty:
-            names = ", ".join(map(repr, empty))
-            which = f"variable {names} has" if len(empty) == 1 else f"variables {names} have"
-            raise DataError(
-                f"{which} no value in any of the {len(X):,} input records "
-                "(the column is empty), so every value would be imputed or sent to review: "
-                "fill the column in, or, if this file does not collect it, retrain the model "
-                "without it")
-
     # -- outputs -------------------------------------------------------------------------------
 
     def write_outputs(self, directory: Path, predictions: pd.DataFrame,
@@ -367,7 +367,7 @@ class EditImputeModel(Model):
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         edited, audit = edited_and_audit(test.frame, predictions, self.variables,
-                                         self.whole_variables())
+                                         self.whole_variables(), self.decimal)
         written = []
         for name, table in (("edited.csv", edited), ("audit.csv", audit)):
             tmp = directory / f".{name}.partial"
@@ -489,10 +489,10 @@ def _as_integer(values: pd.Series) -> pd.Series:
     return values.astype("Int64" if np.isnan(x).any() else "int64")
 
 
-def _text_as_read(before: pd.Series, old: np.ndarray, new: np.ndarray) -> bool:
+def _text_as_read(before: pd.Series, same: np.ndarray) -> bool:
     """Whether a column read as text (one an edit rule names, carried through unedited)
-    ends with every value as read: it is then written as read (``01``, not ``1.0``)."""
-    same = (old == new) | (np.isnan(old) & np.isnan(new))
+    ends with every value as read (``same``, per record): it is then written as read
+    (``01``, not ``1.0``; ``1,5`` in a decimal-comma file)."""
     return not pd.api.types.is_numeric_dtype(before) and bool(same.all())
 
 
@@ -505,10 +505,12 @@ def _cell(value: float, integer: bool) -> Any:
 
 
 def edited_and_audit(frame: pd.DataFrame, predictions: pd.DataFrame, variables: list[str],
-                     whole: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                     whole: list[str] | None = None, decimal: str = "."
+                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The edited data set (input columns with edited values and flags) and the audit log.
     Values keep the input column's kind (see :func:`as_input_kind`; ``whole``: the variables
-    recorded in whole numbers), in the edited data and in the log's old and new values."""
+    recorded in whole numbers), in the edited data and in the log's old and new values; a
+    column read as text is read with the model's ``decimal`` mark, as predict read it."""
     if len(frame) != len(predictions):
         raise DataError(f"{len(predictions)} predictions for {len(frame)} records")
     edited = frame.reset_index(drop=True).copy()
@@ -520,16 +522,16 @@ def edited_and_audit(frame: pd.DataFrame, predictions: pd.DataFrame, variables: 
     for v in variables:
         if v not in pred.columns:
             continue
-        old = pd.to_numeric(edited[v], errors="coerce").to_numpy(float)
+        old = as_numbers(edited[v], decimal)
         new = pred[v].to_numpy(float)
         flag = pred[v + FLAG].astype(str).to_numpy()
         written = as_input_kind(edited[v], new, v in (whole or []))
         integer = pd.api.types.is_integer_dtype(written)
-        if not _text_as_read(edited[v], old, new):
+        same = (old == new) | (np.isnan(old) & np.isnan(new))
+        if not _text_as_read(edited[v], same):
             edited[v] = written.set_axis(edited.index)
         edited[v + FLAG] = flag
-        changed = np.flatnonzero((flag != ORIGINAL) | ~(
-            (old == new) | (np.isnan(old) & np.isnan(new))))
+        changed = np.flatnonzero((flag != ORIGINAL) | ~same)
         for i in changed:
             rows.append({"record": records.iloc[i], "field": v,
                          "old_value": _cell(old[i], integer),

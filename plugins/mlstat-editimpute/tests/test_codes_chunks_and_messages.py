@@ -1,0 +1,256 @@
+"""More of them, found by a second review: predictions that never depend on the chunk size (an empty
+variable is warned of by the core's drift check, never refused per chunk); decimal-comma
+columns carried through; new category codes; identifier-like names; the fixes predict-time
+messages offer; Excel dates carried through; honest range reasons; one warning for a tiny
+training file."""
+
+from __future__ import annotations
+
+import datetime
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from mlstat_editimpute.editing import Editor
+from mlstat_editimpute.loaders import DATA_DIR, SurveyLoader, looks_like_identifier
+from mlstat_editimpute.metadata import numeric_frame
+from mlstat_editimpute.models import PmmModel, edited_and_audit
+from mlstat_editimpute.params import PmmParams, SurveyParams
+from mlstat_editimpute.rules import RuleSet
+
+from mlstat_core.components import ColumnRoles, Dataset
+
+RULES = ["spend_vs_income: spend <= 4 * income", "food_in_spend: food <= spend"]
+
+
+def _frame(n: int = 400, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    income = np.round(np.exp(rng.normal(7, 0.4, n)), -1)
+    spend = np.round(income * rng.uniform(0.6, 0.8, n), -1)
+    food = np.round(spend * rng.uniform(0.15, 0.25, n), 0)
+    region = rng.integers(1, 4, n).astype(float)
+    return pd.DataFrame({"income": income, "spend": spend, "food": food, "region": region})
+
+
+def _fit(frame: pd.DataFrame, infos: dict | None = None, **params: object) -> PmmModel:
+    meta = {"variables": infos} if infos else {}
+    ds = Dataset(frame, ColumnRoles(features=list(frame.columns)), metadata=meta)
+    return PmmModel(PmmParams(rules=RULES, max_iter=20, **params)).fit(ds)
+
+
+# --- 1. an empty variable at predict: the same whatever the chunk size -----------------------
+
+
+def test_predict_imputes_a_variable_empty_in_every_input_record() -> None:
+    model = _fit(_frame())
+    out = model.predict(_frame(45, seed=1).assign(food=np.nan))
+    assert (out["food__flag"] == "imputed:pmm").all()
+
+
+PIPELINE = """
+[pipeline]
+name = "empty-at-predict"
+task = "tabular_imputation"
+[loader]
+component = "editimpute.survey"
+path = "train.csv"
+metadata = "{meta}"
+[split]
+component = "core.insample"
+[model]
+component = "editimpute.pmm"
+rank_match = false
+max_iter = 20
+iterations = 1
+"""
+
+
+def test_predictions_do_not_depend_on_the_chunk_size_for_an_empty_variable(
+        tmp_path: Path) -> None:
+    from mlstat_core import engine
+    from mlstat_core.predict import predict_file
+
+    data = pd.read_csv(DATA_DIR / "budget_uk.csv")
+    data.iloc[:300].to_csv(tmp_path / "train.csv", index=False)
+    new = data.iloc[300:345].assign(income=np.nan)
+    new.loc[new.index[:30], "totexp"] = np.nan  # empty in the first chunks only
+    new.to_csv(tmp_path / "new.csv", index=False)
+    (tmp_path / "p.toml").write_text(PIPELINE.format(
+        meta=(DATA_DIR / "budget_uk_metadata.csv").as_posix()))
+    result = engine.run(tmp_path / "p.toml", out=tmp_path / "runs")
+    outputs = []
+    for size in (7, 25, 50_000):
+        summary = predict_file(result.run_dir, tmp_path / "new.csv", tmp_path / f"{size}.csv",
+                               chunk_size=size)
+        assert any("'income' has no value in any of the new records" in w
+                   for w in summary.warnings)
+        outputs.append(pd.read_csv(tmp_path / f"{size}.csv"))
+    assert outputs[0].equals(outputs[1]) and outputs[0].equals(outputs[2])
+
+
+# --- 2. a decimal-comma column an edit rule names, carried through ---------------------------
+
+
+def test_a_decimal_comma_column_a_rule_names_is_written_as_read() -> None:
+    frame = pd.DataFrame({"x": [1.0, 2.0], "hhsize": ["1,5", "2,5"]})
+    pred = pd.DataFrame({"x": [1.0, 2.0], "hhsize": [1.5, 2.5], "x__flag": ["original"] * 2,
+                         "hhsize__flag": ["original"] * 2})
+    edited, audit = edited_and_audit(frame, pred, ["x", "hhsize"], decimal=",")
+    assert audit.empty
+    assert edited["hhsize"].tolist() == ["1,5", "2,5"]
+
+
+# --- 3. a category code not seen in training ------------------------------------------------
+
+CATEGORICAL = {"region": {"type": "categorical", "min": 0, "max": 9}}
+
+
+@pytest.mark.parametrize("suspicious", ["review", "impute"])
+def test_a_category_code_unseen_in_training_is_suspicious(suspicious: str) -> None:
+    model = _fit(_frame(), CATEGORICAL, suspicious=suspicious, detect=False,
+                 correct_units=False)
+    new = _frame(3, seed=2).assign(region=[5.0, 2.0, 3.0])
+    out = model.predict(new)
+    assert "code 5 of categorical 'region' is new: the training data hold only 1, 2, 3" \
+        in out.loc[0, "reasons"]
+    assert out.loc[1:, "region__flag"].eq("original").all()
+    if suspicious == "review":
+        assert out.loc[0, "region__flag"] == "suspicious" and out.loc[0, "needs_review"]
+        assert out.loc[0, "region"] == 5
+    else:
+        assert out.loc[0, "region__flag"] == "imputed:pmm"
+        assert out.loc[0, "region"] in (1, 2, 3)
+
+
+def test_a_model_saved_before_codes_were_kept_checks_none(tmp_path: Path) -> None:
+    frame = _frame()
+    model = _fit(frame, CATEGORICAL, suspicious="review", detect=False, correct_units=False)
+    assert model.editor is not None
+    state = model.editor.json_state()
+    assert state["codes"] == {"region": [1.0, 2.0, 3.0]}
+    del state["codes"]
+    old = Editor(model.variables, model.infos, RuleSet.parse(RULES), {},
+                 {v: True for v in model.variables})
+    old.restore(state)
+    assert not old.unseen_codes(np.array([[1000.0, 700.0, 140.0, 5.0]])).any()
+    model.save(tmp_path)
+    again = PmmModel.load(tmp_path)
+    out = again.predict(_frame(1, seed=2).assign(region=5.0))
+    assert out.loc[0, "region__flag"] == "suspicious"
+
+
+# --- 4. identifier-like columns ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["rent_paid", "tax_paid", "covid", "valid", "idade",
+                                  "num_employees", "no_rooms", "nr_rooms"])
+def test_a_variable_named_with_id_or_no_inside_is_no_identifier(name: str) -> None:
+    assert not looks_like_identifier(name, pd.Series(3 * np.arange(20) + 17))
+
+
+@pytest.mark.parametrize("name", ["id", "hh_id", "caseid", "HHID", "person_id", "serial",
+                                  "record_no", "persid", "ID2"])
+def test_an_identifier_name_is_recognised(name: str) -> None:
+    assert looks_like_identifier(name, pd.Series(3 * np.arange(20) + 17))
+
+
+def test_only_a_numbering_from_0_or_1_looks_like_an_identifier() -> None:
+    assert not looks_like_identifier("year", pd.Series(np.arange(1981, 2021)))
+    assert looks_like_identifier("line", pd.Series(np.arange(1, 41)))
+    assert looks_like_identifier("line", pd.Series(np.arange(0, 40)))
+    assert not looks_like_identifier("line", pd.Series(np.arange(40, 0, -1)))
+
+
+def test_with_an_id_set_the_identifier_warning_advises_the_variables(tmp_path: Path) -> None:
+    frame = _frame(40).drop(columns="region")
+    frame.insert(0, "caseid", np.arange(1001, 1041))
+    frame.insert(0, "hh", [f"{i:03d}" for i in range(40)])
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    with pytest.warns(UserWarning, match=r"'caseid' .* looks like an identifier .*name the "
+                                         r"variables to edit in the loader's `variables` \(the "
+                                         r"id is already 'hh'\)$"):
+        SurveyLoader(SurveyParams(path="d.csv", id="hh")).load(tmp_path)
+
+
+def test_years_and_counts_load_without_an_identifier_warning(tmp_path: Path) -> None:
+    frame = _frame(40).drop(columns="region")
+    frame["year"] = np.arange(1981, 2021)
+    frame["rent_paid"] = 10 * np.arange(40) + 300
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        SurveyLoader(SurveyParams(path="d.csv")).load(tmp_path)
+
+
+# --- 5. the fixes predict-time messages offer -----------------------------------------------
+
+
+def test_a_category_as_text_at_predict_gets_a_fix_to_the_file() -> None:
+    frame = pd.DataFrame({"region": ["North", "2", "3"]})
+    infos = {"region": {"type": "categorical"}}
+    with pytest.raises(Exception, match=r"write the column in the file with the codes it was "
+                                        r"trained with$") as caught:
+        numeric_frame(frame, ["region"], what="input", infos=infos, new_records=True)
+    assert "metadata" not in str(caught.value) and "e.g." not in str(caught.value)
+
+
+def test_text_categories_at_predict_get_fixes_predict_has() -> None:
+    frame = pd.DataFrame({"region": ["North", "South", "3"]})
+    with pytest.raises(Exception, match=r"write 'region' in the file as the numbers the model "
+                                        r"was trained with, or retrain the model without "
+                                        r"'region'$") as caught:
+        numeric_frame(frame, ["region"], what="input", new_records=True)
+    assert "declare it categorical" not in str(caught.value)
+
+
+def test_a_missing_value_code_at_predict_says_predict_applies_na_values() -> None:
+    frame = pd.DataFrame({"income": ["100", ".", "300"]})
+    with pytest.raises(Exception, match=r"which predict applies too$") as caught:
+        numeric_frame(frame, ["income"], what="input", new_records=True)
+    assert "reads no" not in str(caught.value)
+
+
+# --- 6. Excel dates carried through ---------------------------------------------------------
+
+
+def test_an_excel_date_column_carried_through_is_written_as_a_date(tmp_path: Path) -> None:
+    frame = _frame(40).drop(columns="region")
+    frame.insert(0, "interview", [datetime.datetime(2024, 1, 5) + datetime.timedelta(days=i)
+                                  for i in range(40)])
+    frame.insert(0, "hh", [f"{i:03d}" for i in range(40)])
+    frame.to_excel(tmp_path / "d.xlsx", index=False)
+    pd.DataFrame({"variable": ["income", "spend", "food"], "min": [0, 0, 0]}).to_csv(
+        tmp_path / "m.csv", index=False)
+    ds = SurveyLoader(SurveyParams(path="d.xlsx", metadata="m.csv", id="hh")).load(tmp_path)
+    pred = ds.frame[["income", "spend", "food"]].assign(
+        **{f"{v}__flag": "original" for v in ("income", "spend", "food")})
+    edited, _ = edited_and_audit(ds.frame, pred, ["income", "spend", "food"])
+    edited.to_csv(tmp_path / "edited.csv", index=False)
+    again = pd.read_csv(tmp_path / "edited.csv", dtype=str)
+    assert again["interview"].iloc[0] == "2024-01-05"
+    assert again["hh"].iloc[0] == "000"
+
+
+# --- 7. the reason of a value beyond the training data's plausible range ---------------------
+
+
+def test_the_reason_beyond_the_training_range_says_how_it_was_drawn() -> None:
+    model = _fit(_frame().drop(columns="region"), suspicious="keep", detect=False,
+                 correct_units=False)
+    out = model.predict(pd.DataFrame({"income": [20000.0], "spend": [14000.0],
+                                      "food": [2800.0]}))
+    assert "(their 99.9th percentile plus a margin)" in out.loc[0, "reasons"]
+    assert "outside the training data's range" not in out.loc[0, "reasons"]
+
+
+# --- 8. one warning for a tiny training file ------------------------------------------------
+
+
+def test_a_tiny_training_file_gives_one_warning_naming_every_variable() -> None:
+    with pytest.warns(UserWarning) as caught:
+        model = _fit(_frame(15).drop(columns="region"))
+    few = [str(w.message) for w in caught if "usable training values" in str(w.message)]
+    assert len(few) == 1 and few[0].startswith("'income', 'spend', 'food' have only 15 usable")
+    assert len([w for w in model.fit_warnings if "usable training values" in w]) == 1
