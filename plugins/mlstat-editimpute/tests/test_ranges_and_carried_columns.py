@@ -1,7 +1,8 @@
 """Users' files that a review found mishandled: a value beyond the training data's range is
-suspicious, not invalid; carried-through columns keep their text; metadata weights of 0; tiny training files;
-identifier-like columns; empty variables at predict; the fixes predict-time messages offer;
-the tie-break of localisation; rounding in records held for review."""
+suspicious, not invalid; carried-through columns keep their text; metadata weights of 0;
+tiny training files; identifier-like columns; empty variables at predict; the fixes
+predict-time messages offer; the tie-break of localisation; rounding in records held for
+review."""
 
 from __future__ import annotations
 
