@@ -161,21 +161,21 @@ def _read_code_list(path: str | Path, encoding: str, sep: str | None, keep_defau
 
 
 def _code_list_separator(path: Path, encoding: str, sep: str | None) -> str | None:
-    """``sep`` (the data's) when the code list's header split on it names code, label and
-    parent; with ``sep`` unknown (None), the first of the separator its first lines suggest,
-    ';', tab and '|' that does; else None, the default ',' (a list saved with ',' beside ';'
-    data)."""
+    """The first of ``sep`` (the data's, where known), the separator the list's first lines
+    suggest, ',', ';', tab and '|' on which the code list's header names code, label and parent;
+    where none does, the data's or the suggested one (so that a message names the columns
+    really missing), else None, the default ','."""
     from mlstat_core.formats import CSV_SUFFIXES
     from mlstat_core.io import likely_separator
 
     if path.suffix.lower() not in CSV_SUFFIXES:
         return None  # a Parquet or Excel code list has no separator
-    if sep is not None:
-        candidates = [sep]
-    else:
-        candidates = [likely_separator(path, encoding, ","), ";", "\t", "|"]
-    return next((c for c in candidates if c and _header_holds_columns(path, encoding, c)),
-                None)
+    sniffed = likely_separator(path, encoding, ",")
+    candidates = [c for c in (sep, sniffed, ",", ";", "\t", "|") if c]
+    found = next((c for c in candidates if _header_holds_columns(path, encoding, c)), None)
+    # none names all three: the data's, else the sniffed one, so that the message lists the
+    # columns really missing (not a wrong advice to use ',')
+    return found or sep or (sniffed if sniffed != "," else None)
 
 
 def _header_holds_columns(path: Path, encoding: str, sep: str) -> bool:

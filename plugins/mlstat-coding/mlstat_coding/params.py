@@ -92,10 +92,12 @@ class TextTableParams(_LoaderCommon):
             names = getattr(self, role)
             for column in names if isinstance(names, list) else [names]:
                 if column is not None and is_prediction_column(column):
+                    harm = ("records would be named by last cycle's column" if role == "id"
+                            else "the model would read its own output in place of the column")
                     raise ValueError(
                         f"{role} column {column!r} has the name of a column the coding models' "
-                        "predictions hold, so a predictions file scored again would feed the "
-                        "model its own output; rename the column in the data and here")
+                        f"predictions hold, so in a predictions file scored again {harm}; "
+                        "rename the column in the data and here")
         return self
 
 

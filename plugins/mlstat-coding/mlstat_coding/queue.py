@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from mlstat_coding.hierarchy import Hierarchy
+from mlstat_coding.outputs import is_prediction_column
 from mlstat_coding.routing import MANUAL, REASON_EMPTY, routing_column
 from mlstat_core.artifacts import atomic_write_bytes
 from mlstat_core.errors import (
@@ -216,9 +217,8 @@ def most_uncertain_first(queue: pd.DataFrame, confidence: str = "top") -> pd.Dat
         raise DataError(f"confidence {confidence!r} is not 'top' or 'margin'; pass the "
                         "model's routing_confidence")
     column = routing_column(confidence, queue.columns)
-    if column not in queue:
-        return queue
-    scores = pd.to_numeric(queue[column], errors="coerce").to_numpy(dtype=float)
+    scores = pd.to_numeric(queue[column], errors="coerce").to_numpy(dtype=float) \
+        if column in queue else np.zeros(len(queue))
     return queue.iloc[np.lexsort((scores, without_text(queue)))]  # lexsort is stable
 
 
@@ -310,7 +310,10 @@ def excel_cell_problems(values: pd.Series) -> dict[str, pd.Series]:
         text = values.str  # other values than text give missing, read as no problem
     except AttributeError:  # no text in the column (dates, booleans)
         return {}
-    units = text.encode("utf-16-le").str.len() // 2
+    try:
+        units = text.encode("utf-16-le").str.len() // 2
+    except TypeError:  # bytes: not text a coder reads
+        return {}
     return {
         "holds a control character that Excel files cannot hold":
             text.contains(ILLEGAL_CHARACTERS_RE.pattern, regex=True, na=False).astype(bool),
@@ -525,13 +528,16 @@ def queue_numbering_note(model: Any) -> str:
 def inputs_and_predictions(frame: pd.DataFrame, predictions: pd.DataFrame
                            ) -> tuple[pd.DataFrame, dict[str, str]]:
     """The input's columns followed by the predictions' (same index), and the input columns
-    renamed because a prediction column has their name (a file of last cycle's predictions
-    scored again): all of them ``input_<name>`` (``input_input_<name>``... when one of those
+    renamed because they have the name of a prediction column, written by this model or
+    another (a file of last cycle's predictions scored again): all of them ``input_<name>``
+    (``input_input_<name>``... when one of those
     is taken; see :func:`prefixed`), so that no column is written twice, the new predictions
     are the ones read back and last cycle's columns stay together. The names depend on the
     columns only, so each chunk of a file gets the same."""
     taken = {str(c) for c in [*frame.columns, *predictions.columns]}
-    renamed = prefixed([c for c in frame.columns if c in predictions.columns], taken)
+    old = [c for c in frame.columns  # also last cycle's columns this model does not write
+           if c in predictions.columns or is_prediction_column(str(c))]
+    renamed = prefixed(old, taken)
     inputs = frame.rename(columns=renamed) if renamed else frame
     return pd.concat([inputs, predictions], axis=1), renamed
 

@@ -388,14 +388,26 @@ def test_records_coded_to_a_class_and_to_its_subclasses_warn(tmp_path):
     assert not [w for w in caught if "under them" in str(w.message)]
 
 
-def test_a_code_list_saved_with_semicolons_says_so(tmp_path):
-    """Excel in a Polish locale saves CSV with ';': the message names the separator, not
-    only the columns it cannot find."""
+def test_a_code_list_saved_with_semicolons_beside_comma_data_is_read(tmp_path):
+    """Excel in a Polish locale saves CSV with ';': a code list saved so beside ','-separated
+    data is read with ';' (its header names the columns on it), not refused."""
     write(tmp_path)
     (tmp_path / "codes.csv").write_text(CODE_LIST.replace(",", ";"), encoding="utf-8")
-    with pytest.raises(DataError, match=r"codes.csv lacks column\(s\) code, label, parent; its "
-                                        r"header 'code;label;parent' seems separated by ';'"):
-        load(tmp_path, code_list="codes.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = load(tmp_path, code_list="codes.csv")
+    labels = Hierarchy.from_dict(ds.metadata["code_list"])
+    assert labels.ancestors("01.1.5.1") == ["01", "01.1", "01.1.5", "01.1.5.1"]
+
+
+def test_a_semicolon_code_list_lacking_a_column_names_that_column(tmp_path):
+    """No separator gives all three columns: the message names the one missing on the
+    list's own separator, not a wrong advice to save it with ','."""
+    (tmp_path / "codes.csv").write_text("code;label\n01;Food\n01.1;Milk, eggs\n",
+                                        encoding="utf-8")
+    with pytest.raises(DataError, match=r"lacks column\(s\) parent") as info:
+        Hierarchy.from_csv(tmp_path / "codes.csv", sep=";")
+    assert "save it with ','" not in str(info.value)
 
 
 def test_a_code_list_saved_with_the_datas_semicolons_is_read_with_the_loaders_sep(tmp_path):

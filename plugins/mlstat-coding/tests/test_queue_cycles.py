@@ -706,3 +706,19 @@ def test_an_evaluation_warns_about_the_labelled_file_not_the_code_list(occupatio
     again = mlstat_core.evaluate(run.run_dir, tmp_path / "training.csv", out=tmp_path / "ev")
     (warning,) = [w for w in again.warnings if "read in training" in w]
     assert "training.csv is a file the run" in warning and "codes.csv" not in warning
+
+
+def test_last_cycles_columns_this_model_does_not_write_are_renamed_too():
+    """A retrained model without fallback_level, or without a code: last cycle's
+    fallback_code and proba_<code> kept their plain names beside the new predictions."""
+    from mlstat_coding.queue import inputs_and_predictions
+
+    frame = pd.DataFrame({"text": ["tea"], "prediction": ["01"], "fallback_code": ["01.1"],
+                          "proba_99": [0.1], "fallback_label": ["Food"]})
+    predictions = pd.DataFrame({"prediction": ["02"], "confidence": [0.9]})
+    both, renamed = inputs_and_predictions(frame, predictions)
+    assert renamed == {"prediction": "input_prediction", "fallback_code": "input_fallback_code",
+                       "proba_99": "input_proba_99", "fallback_label": "input_fallback_label"}
+    assert list(both.columns) == ["text", "input_prediction", "input_fallback_code",
+                                  "input_proba_99", "input_fallback_label", "prediction",
+                                  "confidence"]
