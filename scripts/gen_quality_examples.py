@@ -486,7 +486,7 @@ LESSON_COLUMNS = (
     ("manual_seconds_per_record", "manual seconds per record (setting)"),
     ("labelling_hours", "hours to label the training records by hand¹"),
     ("fit_seconds", "training time (s)"), ("records_per_second", "records scored per second"),
-    ("peak_memory_mb", "peak memory (MB)"), ("automation_rate", "share handled without a person"),
+    ("peak_memory_mb", "peak memory (MiB)"), ("automation_rate", "share handled without a person"),
     ("manual_hours_saved", "manual hours saved²"),
     ("manual_hours_remaining", "manual hours remaining²"),
     ("manual_review_share", "share sent to manual review"),
