@@ -678,7 +678,7 @@ class Runner:
     def _save_trained(self, folder: RunFolder, model: Model, dataset: Dataset) -> None:
         """The model and the profile of its training inputs (for drift checks)."""
         self._save_model(folder, model, reload_check.sample(dataset.frame))
-        profile = _training_profile(dataset)
+        profile = _training_profile(dataset, model)
         if profile is not None:
             from mlstat_core.artifacts import write_json
 
@@ -976,13 +976,17 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
-def _training_profile(dataset: Dataset) -> dict[str, Any] | None:
-    """A compact profile of the training inputs, for drift checks at prediction time."""
+def _training_profile(dataset: Dataset, model: Model | None = None) -> dict[str, Any] | None:
+    """A compact profile of the training inputs, for drift checks at prediction time: the
+    input columns of the fitted model's roles (a model may read columns the loader did not
+    name as inputs, such as a variable only an edit rule names), else the data set's."""
     try:
         from mlstat_core.quality.drift import build_profile
     except ImportError:
         return None
-    return build_profile(dataset.frame, dataset.roles.input_columns())
+    roles = getattr(model, "roles", None) or dataset.roles
+    columns = [c for c in roles.input_columns() if c in dataset.frame.columns]
+    return build_profile(dataset.frame, columns)
 
 
 def run(

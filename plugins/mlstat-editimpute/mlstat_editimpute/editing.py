@@ -3,10 +3,12 @@
 1. deductive corrections: likely unit errors (x10, x100, x1000) and sign errors are undone
    when the corrected value fits the record (suspicion score) and the allowed range;
 2. detection: values far from what the record's other values predict, or outside the
-   training data's range where the metadata gives no min or max, are suspicious, and
-   blanked (``suspicious = 'impute'``) or kept as received, flagged, their record sent to
-   review (``'review'``) or passing (``'keep'``), unless step 3 or a metadata range blanks
-   them (only the metadata's range makes a value invalid);
+   range the training data make plausible where the metadata gives no min or max, or
+   category codes the training data never hold, are suspicious, and blanked (``suspicious
+   = 'impute'``) or kept as received, flagged, their record sent to review (``'review'``)
+   or passing (``'keep'``), unless step 3 or a metadata range blanks them (only the
+   metadata's range makes a value invalid); one that may not be imputed is never blanked
+   or changed: kept, its record sent to review (unless ``'keep'``);
 3. error localisation (Fellegi-Holt): for each record failing an edit, the smallest weighted
    set of fields to change is blanked;
 4. imputation of every blank imputable cell by the chosen method;
@@ -308,8 +310,7 @@ class Editor:
         review_reason[newly] = "no adjustment lets the record pass every edit"
         self._name_unchecked(filled, newly, review_reason)
         kept = suspect & ~blank & (flags == ORIGINAL) & (filled == received)
-        held = self._flag_kept(kept, filled, why, suspicious == "review", flags, reasons,
-                               review_reason)
+        held = self._flag_kept(kept, filled, why, suspicious, flags, reasons, review_reason)
         passes &= ~held
         return EditOutcome(pd.DataFrame(filled, columns=self.variables, index=X.index),
                            flags, reasons, failed_before, failed_localised, passes, ~passes,
@@ -377,16 +378,20 @@ class Editor:
                              f"{self.meta_upper[j]:g}]")
         blank |= out_of_range
         not_whole = self.not_whole(values)
-        odd = self.imputable & ~blank
+        # a value that may not be imputed is judged too, never blanked: one outside its
+        # metadata range or not whole already sends its record to review
+        odd = ~blank & ~((self.outside_metadata(values) | not_whole) & ~self.imputable)
         beyond = self.beyond_training(values) & odd
         unseen = self.unseen_codes(values) & odd & ~not_whole
         why = self._suspicion_why(values, z, suspect, beyond, unseen)
+        odd = beyond | unseen
         if suspicious == "impute":  # suspicious, never invalid
-            for r, j in zip(*np.nonzero(beyond | unseen), strict=True):
+            for r, j in zip(*np.nonzero(odd & self.imputable), strict=True):
                 reasons[r, j] = f"suspicious value ({why[r, j]})"
-            blank |= beyond | unseen
+            blank |= odd & self.imputable
+            suspect = suspect | (odd & ~self.imputable)  # kept, for review
         else:
-            suspect = suspect | beyond | unseen
+            suspect = suspect | odd
         for r, j in zip(*np.nonzero(not_whole & self.imputable & ~blank), strict=True):
             reasons[r, j] = self._not_whole_reason(j, values[r, j])
         blank |= not_whole & self.imputable
@@ -430,7 +435,7 @@ class Editor:
         plausible: that range, and how it was drawn."""
         bounds = f"[{self.lower[j]:g}, {self.upper[j]:g}]"
         how = ("their 99.9th percentile plus a margin" if value > self.upper[j] else
-               "0, none of their values being negative" if self.lower[j] == 0 else
+               "0, their 0.1st percentile not being negative" if self.lower[j] == 0 else
                "their 0.1st percentile minus a margin")
         return (f"beyond the range the training data make plausible {bounds} ({how}), the "
                 "metadata giving no min or max")
@@ -445,24 +450,41 @@ class Editor:
                 f"{listed}{more}")
 
     def _flag_kept(self, kept: np.ndarray, values: np.ndarray, why: np.ndarray,
-                   to_review: bool, flags: np.ndarray, reasons: np.ndarray,
+                   suspicious: str, flags: np.ndarray, reasons: np.ndarray,
                    review_reason: np.ndarray) -> np.ndarray:
         """Flag the suspicious values ``kept`` as received (``SUSPICIOUS``, with ``why``: the
-        score, or the training data's range) and, when they go ``to_review``, name them in
-        their record's review reason. Per record, whether it is held for a clerk: an extreme
-        value that passes every hard edit may be true (a rich household), so a person
-        decides, not an imputation."""
-        fate = "kept as received for review" if to_review else "kept as received"
+        score, or the range the training data make plausible) and, when they go to review
+        (``suspicious = 'review'``; with ``'impute'``, those that may not be imputed), name
+        them in their record's review reason. Per record, whether it is held for a clerk: an
+        extreme value that passes every hard edit may be true (a rich household), so a
+        person decides, not an imputation."""
+        to_review = self._kept_for_review(kept, suspicious)
         for r, j in zip(*np.nonzero(kept), strict=True):
             flags[r, j] = SUSPICIOUS
-            reasons[r, j] = f"suspicious value ({why[r, j]}), {fate}"
-        held = kept.any(axis=1) if to_review else np.zeros(len(kept), dtype=bool)
+            reasons[r, j] = f"suspicious value ({why[r, j]}), {self._fate(j, to_review[r, j])}"
+        held = to_review.any(axis=1)
         for r in np.flatnonzero(held):
             said = "; ".join(f"{self.variables[j]!r} = {values[r, j]:g} is suspicious "
-                             f"({why[r, j]}): kept as received for review"
-                             for j in np.flatnonzero(kept[r]))
+                             f"({why[r, j]}): {self._fate(j, True)}"
+                             for j in np.flatnonzero(to_review[r]))
             review_reason[r] = f"{review_reason[r]}; {said}" if review_reason[r] else said
         return held
+
+    def _kept_for_review(self, kept: np.ndarray, suspicious: str) -> np.ndarray:
+        """Per cell, whether a suspicious value ``kept`` sends its record to review: all with
+        ``suspicious = 'review'``, those that may not be imputed with ``'impute'``."""
+        if suspicious == "review":
+            return kept
+        if suspicious == "impute":
+            return kept & ~self.imputable
+        return np.zeros_like(kept)
+
+    def _fate(self, j: int, to_review: bool) -> str:
+        """What became of a suspicious value of variable ``j`` kept as received."""
+        if not to_review:
+            return "kept as received"
+        frozen = "" if self.imputable[j] else "may not be imputed, so "
+        return f"{frozen}kept as received for review"
 
     def not_whole(self, values: np.ndarray) -> np.ndarray:
         """Per cell, whether a value of a variable the metadata declares integer (or
@@ -589,11 +611,17 @@ class Editor:
                 out[r, cells] = np.round(base * step[cells[0]], 10)
         return out
 
+    def _frozen_as_received(self, trial: np.ndarray, row: np.ndarray) -> np.ndarray:
+        """``trial`` with each value of ``row`` that may not be imputed put back: tidying
+        rounds and clips every value, but one that may not be imputed is never changed (a
+        code 2.5 stays 2.5, its record going to review)."""
+        return np.where(self.imputable, trial, row)
+
     def _box(self, row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The bounds a record's values may take in the solver: the allowed ranges (metadata,
-        else the training data's), widened to take in each value the record holds within its
-        metadata range (one beyond the training data's range is suspicious, not invalid:
-        kept as received, it must not force its own change)."""
+        else the range the training data make plausible), widened to take in each value the
+        record holds within its metadata range (one beyond the plausible range is suspicious,
+        not invalid: kept as received, it must not force its own change)."""
         held = ~np.isnan(row) & ~self.outside_metadata(row)
         return (np.where(held, np.fmin(self.lower, row), self.lower),
                 np.where(held, np.fmax(self.upper, row), self.upper))
@@ -732,6 +760,7 @@ class Editor:
             trial = values[r].copy()
             trial[idx] = new
             trial = self._tidy(trial[None, :], lo, hi)[0]
+            trial = self._frozen_as_received(trial, values[r])
             if not self.passes(trial[None, :])[0]:
                 continue
             changed = np.abs(trial - values[r]) > 1e-12

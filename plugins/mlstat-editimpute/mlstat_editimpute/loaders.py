@@ -80,6 +80,8 @@ def build_dataset(frame: pd.DataFrame, path: Path, infos: dict[str, VariableInfo
         check_weights(frame, roles, path)  # numbers, present, >= 0, not all 0: as core.table
     rules = RuleSet.parse(list(params.rules))
     rules.check_variables(list(frame.columns), where=f"data set {path.name}")
+    # a variable only a rule names is read too: the core's drift check profiles it
+    roles.auxiliary = [v for v in rules.variables if v not in {*variables, id_col, weights}]
     frame = frame.reset_index(drop=True)
     metadata: dict = {"variables": {v: infos[v].as_dict() for v in variables},
                       "edit_rules": list(params.rules),
@@ -125,22 +127,20 @@ def read_survey(path: Path, p: SurveyParams, infos: dict[str, VariableInfo] | No
     return frame
 
 
-HEAD_ROWS = 200
-"""Rows of an Excel sheet, below its header, looked at for columns of dates."""
 HEAD_ERRORS = (OSError, ValueError, ImportError, zipfile.BadZipFile, MlstatError)
-"""What reading the first rows of a file can raise (a missing file or sheet, a wrong
-encoding, not a workbook, no reader for .xls): the read of the whole file then reports it."""
+"""What reading a file's header (CSV) or sheet (Excel) first can raise (a missing file or
+sheet, a wrong encoding, not a workbook, no reader for .xls): the read proper reports it."""
 
 
 def _head(path: Path, p: SurveyParams, fmt: str) -> pd.DataFrame | None:
-    """The first rows of a CSV or Excel file as written, the header as row 0 (before pandas
-    renames a name it meets twice): a CSV file's header as text, an Excel sheet's header and
-    first :data:`HEAD_ROWS` rows as pandas reads cells (a date as a date). None where they
-    cannot be read."""
+    """A CSV or Excel file's header as written, as row 0 (before pandas renames a name it
+    meets twice): a CSV file's header as text; an Excel sheet whole, as pandas reads cells
+    (a date as a date), so that a column of dates is found however many of its first cells
+    are blank. None where it cannot be read."""
     try:
         if fmt == "excel":
             sheet = chosen_sheet(p.sheet, sheet_names(path, p.format))
-            return pd.read_excel(path, sheet_name=sheet, header=None, nrows=HEAD_ROWS + 1)
+            return pd.read_excel(path, sheet_name=sheet, header=None)
         sep = p.sep or ("\t" if path.suffix.lower() == ".tsv" else ",")
         return pd.read_csv(path, encoding=p.encoding, sep=sep, header=None, nrows=1, dtype=str,
                            keep_default_na=False)
@@ -153,8 +153,8 @@ def _is_time(value: object) -> bool:
 
 
 def date_columns(head: pd.DataFrame) -> set[str]:
-    """The columns of an Excel sheet's first rows (``head``, header as row 0) whose cells
-    are all dates or times: left to pandas, which writes them as it did (``2024-01-05``)."""
+    """The columns of an Excel sheet (``head``, header as row 0) whose filled cells are all
+    dates or times: left to pandas, which writes them as it did (``2024-01-05``)."""
     out = set()
     for k in head.columns:
         cells = head[k].iloc[1:].dropna()
@@ -331,19 +331,40 @@ def survey_variables(frame: pd.DataFrame, path: Path, p: SurveyParams,
 
 MIN_ID_RECORDS = 10
 """Records from which a column can look like an identifier (fewer are unique by chance)."""
-ID_TOKENS = frozenset({"id", "ident", "identifier", "key", "serial", "record", "seqn"})
-"""Words of a column name (split at ``_`` and other non-letters) that name an identifier
-(``id``, ``hh_id``, ``person_id``, ``serial``, ``record_no``)."""
+ID_TOKENS = frozenset({"id", "ident", "identifier", "key", "serial", "seqn"})
+"""Words of a column name (split at ``_``, other non-letters and CamelCase) that name an
+identifier wherever they stand (``id``, ``hh_id``, ``HouseholdID``, ``serial``)."""
+ID_LAST_WORDS = frozenset({"no", "nr", "num", "number"})
+"""Words that name an identifier as a name's last word only (``case_no``, ``hh_nr``), never
+first (``no_rooms``, ``nr_rooms``, ``num_employees``)."""
 ID_COMPOUNDS = frozenset({"hhid", "hid", "caseid", "persid", "personid", "pid", "respid",
-                          "recid", "uid", "idno", "serialno", "recno"})
-"""Words that are an identifier's name written as one (``caseid``, ``HHID``)."""
+                          "recid", "uid", "idno", "serialno", "recno", "pidp", "hidp",
+                          "caseno", "hhnum", "recordid", "rowid", "obsid"})
+"""Words that are an identifier's name written as one (``caseid``, ``HHID``, ``pidp``)."""
+RECORD = "record"
+"""A word that names an identifier as the whole name or before an identifier's last word
+(``record``, ``record_no``, ``record_id``), not otherwise (``record_count``,
+``medical_record``)."""
+
+
+def name_words(name: str) -> list[str]:
+    """The lower-case words of a column name, split at non-letters and where a lower-case
+    letter meets a capital (``HouseholdID``: household, id; ``HHID``: hhid)."""
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(name))
+    return [w for w in re.split(r"[^a-z]+", spaced.lower()) if w]
 
 
 def named_as_identifier(name: str) -> bool:
-    """Whether a word of ``name`` is an identifier's (``hh_id``, ``caseid``), never a word
-    holding ``id`` or ``no`` (``rent_paid``, ``covid``, ``no_rooms``)."""
-    words = set(re.split(r"[^a-z]+", str(name).lower()))
-    return bool(words & (ID_TOKENS | ID_COMPOUNDS))
+    """Whether ``name`` is an identifier's (``hh_id``, ``caseid``, ``RespondentID``,
+    ``case_no``, ``record``), never merely holding ``id`` or ``no`` inside a word or first
+    (``rent_paid``, ``covid``, ``no_rooms``, ``record_count``)."""
+    words = name_words(name)
+    if not words:
+        return False
+    last = words[-1]
+    if set(words) & (ID_TOKENS | ID_COMPOUNDS) or (len(words) > 1 and last in ID_LAST_WORDS):
+        return True
+    return words == [RECORD]
 
 
 def numbers_the_records(numbers: np.ndarray) -> bool:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -25,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from mlstat_core.artifacts import load_skops, save_skops, write_json
-from mlstat_core.components import Dataset, Model
+from mlstat_core.components import ColumnRoles, Dataset, Model
 from mlstat_core.errors import ConfigError, DataError, ModelError
 from mlstat_core.io import formula_cells, formula_warning
 from mlstat_core.threads import limited_threads
@@ -83,17 +84,29 @@ def few_usable_warning(few: dict[str, int], records: int) -> str:
     counts = set(few.values())
     if len(counts) == 1:
         listed = ", ".join(map(repr, few))
-        count = f"only {counts.pop()} usable training values"
+        count = f"only {counts.pop()} usable training values ("
     else:
         listed = ", ".join(f"{v!r} ({u})" for v, u in few.items())
-        count = "only that many usable training values"
+        count = "only N usable training values each (N in brackets, "
     verb = "has" if len(few) == 1 else "have"
     others = "" if all(u == records for u in few.values()) else (
-        "; the others are missing, outside the allowed range, suspicious or in failed edits")
-    return (f"{listed} {verb} {count} (of {records:,} records{others}): "
+        "; in the other records the value is missing, outside the allowed range, suspicious "
+        "or in a failed edit")
+    return (f"{listed} {verb} {count}of {records:,} records{others}): "
             f"{'its' if len(few) == 1 else 'their'} imputations and suspicion scores are "
             "learnt from too few records to trust; train on more records (at least "
             f"{FEW_USABLE_COUNT} with usable values)")
+
+
+def with_inputs(roles: ColumnRoles, variables: list[str]) -> ColumnRoles:
+    """``roles`` (a copy) with each of ``variables`` (those the model edits or keeps) that
+    its input columns lack among the auxiliary ones: one only an edit rule names, or one of
+    the model's own `variables`. The core profiles the fitted model's input columns for the
+    drift check at predict, which then warns of such a variable empty in every new record
+    over the whole input, whatever the chunk size."""
+    named = {*roles.input_columns(), roles.id, roles.weights, roles.target, roles.groups}
+    extra = [v for v in variables if v not in named]
+    return replace(roles, auxiliary=[*roles.auxiliary, *extra]) if extra else roles
 
 
 def merged_rules(dataset_rules: list[str], model_rules: list[str]) -> RuleSet:
@@ -147,6 +160,7 @@ class EditImputeModel(Model):
                             "features")
         extra = [v for v in rules.variables if v not in variables]
         self.variables = variables + extra
+        self.roles = with_inputs(train.roles, self.variables)
         described = meta.get("variables") or {}
         self.infos = {v: dict(described.get(v, {})) for v in self.variables}
         self.decimal = str(meta.get("decimal") or ".")  # new records are read with it too

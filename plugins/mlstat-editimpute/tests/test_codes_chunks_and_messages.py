@@ -17,77 +17,32 @@ from mlstat_editimpute.editing import Editor
 from mlstat_editimpute.loaders import DATA_DIR, SurveyLoader, looks_like_identifier
 from mlstat_editimpute.metadata import numeric_frame
 from mlstat_editimpute.models import PmmModel, edited_and_audit
-from mlstat_editimpute.params import PmmParams, SurveyParams
+from mlstat_editimpute.params import SurveyParams
 from mlstat_editimpute.rules import RuleSet
+from survey_samples import RULES, fitted_pmm, scored_by_chunks, small_survey
 
-from mlstat_core.components import ColumnRoles, Dataset
-
-RULES = ["spend_vs_income: spend <= 4 * income", "food_in_spend: food <= spend"]
-
-
-def _frame(n: int = 400, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    income = np.round(np.exp(rng.normal(7, 0.4, n)), -1)
-    spend = np.round(income * rng.uniform(0.6, 0.8, n), -1)
-    food = np.round(spend * rng.uniform(0.15, 0.25, n), 0)
-    region = rng.integers(1, 4, n).astype(float)
-    return pd.DataFrame({"income": income, "spend": spend, "food": food, "region": region})
-
-
-def _fit(frame: pd.DataFrame, infos: dict | None = None, **params: object) -> PmmModel:
-    meta = {"variables": infos} if infos else {}
-    ds = Dataset(frame, ColumnRoles(features=list(frame.columns)), metadata=meta)
-    return PmmModel(PmmParams(rules=RULES, max_iter=20, **params)).fit(ds)
+_fit = fitted_pmm
 
 
 # --- 1. an empty variable at predict: the same whatever the chunk size -----------------------
 
 
 def test_predict_imputes_a_variable_empty_in_every_input_record() -> None:
-    model = _fit(_frame())
-    out = model.predict(_frame(45, seed=1).assign(food=np.nan))
+    model = _fit(small_survey())
+    out = model.predict(small_survey(45, seed=1).assign(food=np.nan))
     assert (out["food__flag"] == "imputed:pmm").all()
-
-
-PIPELINE = """
-[pipeline]
-name = "empty-at-predict"
-task = "tabular_imputation"
-[loader]
-component = "editimpute.survey"
-path = "train.csv"
-metadata = "{meta}"
-[split]
-component = "core.insample"
-[model]
-component = "editimpute.pmm"
-rank_match = false
-max_iter = 20
-iterations = 1
-"""
 
 
 def test_predictions_do_not_depend_on_the_chunk_size_for_an_empty_variable(
         tmp_path: Path) -> None:
-    from mlstat_core import engine
-    from mlstat_core.predict import predict_file
-
     data = pd.read_csv(DATA_DIR / "budget_uk.csv")
-    data.iloc[:300].to_csv(tmp_path / "train.csv", index=False)
     new = data.iloc[300:345].assign(income=np.nan)
     new.loc[new.index[:30], "totexp"] = np.nan  # empty in the first chunks only
-    new.to_csv(tmp_path / "new.csv", index=False)
-    (tmp_path / "p.toml").write_text(PIPELINE.format(
-        meta=(DATA_DIR / "budget_uk_metadata.csv").as_posix()))
-    result = engine.run(tmp_path / "p.toml", out=tmp_path / "runs")
-    outputs = []
-    for size in (7, 25, 50_000):
-        summary = predict_file(result.run_dir, tmp_path / "new.csv", tmp_path / f"{size}.csv",
-                               chunk_size=size)
-        assert any("'income' has no value in any of the new records" in w
-                   for w in summary.warnings)
-        outputs.append(pd.read_csv(tmp_path / f"{size}.csv"))
-    assert outputs[0].equals(outputs[1]) and outputs[0].equals(outputs[2])
+    scored = scored_by_chunks(tmp_path, data.iloc[:300], new, (7, 25, 50_000))
+    for _out, warned in scored:
+        assert any("'income' has no value in any of the new records" in w for w in warned)
+    first = scored[0][0]
+    assert all(first.equals(out) for out, _ in scored[1:])
 
 
 # --- 2. a decimal-comma column an edit rule names, carried through ---------------------------
@@ -109,9 +64,9 @@ CATEGORICAL = {"region": {"type": "categorical", "min": 0, "max": 9}}
 
 @pytest.mark.parametrize("suspicious", ["review", "impute"])
 def test_a_category_code_unseen_in_training_is_suspicious(suspicious: str) -> None:
-    model = _fit(_frame(), CATEGORICAL, suspicious=suspicious, detect=False,
+    model = _fit(small_survey(), CATEGORICAL, suspicious=suspicious, detect=False,
                  correct_units=False)
-    new = _frame(3, seed=2).assign(region=[5.0, 2.0, 3.0])
+    new = small_survey(3, seed=2).assign(region=[5.0, 2.0, 3.0])
     out = model.predict(new)
     assert "code 5 of categorical 'region' is new: the training data hold only 1, 2, 3" \
         in out.loc[0, "reasons"]
@@ -125,7 +80,7 @@ def test_a_category_code_unseen_in_training_is_suspicious(suspicious: str) -> No
 
 
 def test_a_model_saved_before_codes_were_kept_checks_none(tmp_path: Path) -> None:
-    frame = _frame()
+    frame = small_survey()
     model = _fit(frame, CATEGORICAL, suspicious="review", detect=False, correct_units=False)
     assert model.editor is not None
     state = model.editor.json_state()
@@ -137,7 +92,7 @@ def test_a_model_saved_before_codes_were_kept_checks_none(tmp_path: Path) -> Non
     assert not old.unseen_codes(np.array([[1000.0, 700.0, 140.0, 5.0]])).any()
     model.save(tmp_path)
     again = PmmModel.load(tmp_path)
-    out = again.predict(_frame(1, seed=2).assign(region=5.0))
+    out = again.predict(small_survey(1, seed=2).assign(region=5.0))
     assert out.loc[0, "region__flag"] == "suspicious"
 
 
@@ -164,7 +119,7 @@ def test_only_a_numbering_from_0_or_1_looks_like_an_identifier() -> None:
 
 
 def test_with_an_id_set_the_identifier_warning_advises_the_variables(tmp_path: Path) -> None:
-    frame = _frame(40).drop(columns="region")
+    frame = small_survey(40).drop(columns="region")
     frame.insert(0, "caseid", np.arange(1001, 1041))
     frame.insert(0, "hh", [f"{i:03d}" for i in range(40)])
     frame.to_csv(tmp_path / "d.csv", index=False)
@@ -175,7 +130,7 @@ def test_with_an_id_set_the_identifier_warning_advises_the_variables(tmp_path: P
 
 
 def test_years_and_counts_load_without_an_identifier_warning(tmp_path: Path) -> None:
-    frame = _frame(40).drop(columns="region")
+    frame = small_survey(40).drop(columns="region")
     frame["year"] = np.arange(1981, 2021)
     frame["rent_paid"] = 10 * np.arange(40) + 300
     frame.to_csv(tmp_path / "d.csv", index=False)
@@ -216,7 +171,7 @@ def test_a_missing_value_code_at_predict_says_predict_applies_na_values() -> Non
 
 
 def test_an_excel_date_column_carried_through_is_written_as_a_date(tmp_path: Path) -> None:
-    frame = _frame(40).drop(columns="region")
+    frame = small_survey(40).drop(columns="region")
     frame.insert(0, "interview", [datetime.datetime(2024, 1, 5) + datetime.timedelta(days=i)
                                   for i in range(40)])
     frame.insert(0, "hh", [f"{i:03d}" for i in range(40)])
@@ -237,7 +192,7 @@ def test_an_excel_date_column_carried_through_is_written_as_a_date(tmp_path: Pat
 
 
 def test_the_reason_beyond_the_training_range_says_how_it_was_drawn() -> None:
-    model = _fit(_frame().drop(columns="region"), suspicious="keep", detect=False,
+    model = _fit(small_survey().drop(columns="region"), suspicious="keep", detect=False,
                  correct_units=False)
     out = model.predict(pd.DataFrame({"income": [20000.0], "spend": [14000.0],
                                       "food": [2800.0]}))
@@ -250,7 +205,7 @@ def test_the_reason_beyond_the_training_range_says_how_it_was_drawn() -> None:
 
 def test_a_tiny_training_file_gives_one_warning_naming_every_variable() -> None:
     with pytest.warns(UserWarning) as caught:
-        model = _fit(_frame(15).drop(columns="region"))
+        model = _fit(small_survey(15).drop(columns="region"))
     few = [str(w.message) for w in caught if "usable training values" in str(w.message)]
     assert len(few) == 1 and few[0].startswith("'income', 'spend', 'food' have only 15 usable")
     assert len([w for w in model.fit_warnings if "usable training values" in w]) == 1

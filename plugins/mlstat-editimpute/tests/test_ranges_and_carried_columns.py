@@ -1,8 +1,7 @@
-"""Users' files that a review found mishandled: a value beyond the training data's range is
-suspicious, not invalid; carried-through columns keep their text; metadata weights of 0;
-tiny training files; identifier-like columns; empty variables at predict; the fixes
-predict-time messages offer; the tie-break of localisation; rounding in records held for
-review."""
+"""Users' files that a review found mishandled: a value beyond the range the training data
+make plausible is suspicious, not invalid; carried-through columns keep their text; metadata
+weights of 0; tiny training files; identifier-like columns; the fixes predict-time messages
+offer; the tie-break of localisation; rounding in records held for review."""
 
 from __future__ import annotations
 
@@ -141,7 +140,7 @@ def test_a_text_column_an_edit_rule_uses_is_written_as_read() -> None:
     assert edited["area"].tolist() == ["01", "02"]
     assert edited["x"].tolist() == [1.0, 2.5]
 
-# --- metadata weights, empty variables at predict, the fixes predict offers ------------------
+# --- metadata weights, the fixes predict offers -------------------------------------------
 
 
 @pytest.mark.parametrize("weight", ["0", "-1", "0.0"])
