@@ -7,6 +7,7 @@ chunks, so memory is bounded by the chunk size; other engines (``spark``) are pl
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -480,19 +481,23 @@ def task_of(folder: RunFolder, registry: Registry | None = None) -> TaskType | N
 
 def checked_model(model: Model, model_name: str, task: TaskType | None) -> Model:
     """The model whose ``predict(frame)`` is held to the contract as ``mlstat predict`` holds
-    it (:func:`predict_checked`): one row per record in the frame's order, the task's columns,
-    the trained input columns named when missing. What is not a DataFrame goes to the model's
-    own method, which says what to pass."""
-    own = model.predict
-
-    def predict(frame: Any) -> pd.DataFrame:
-        if not isinstance(frame, pd.DataFrame):
-            return own(frame)
-        return predict_checked(model, frame, "the frame given to predict()", model_name, task,
-                               cli=False, predict=own)
-
-    model.predict = predict  # type: ignore[method-assign]
+    it (:func:`contract_predict`). A partial of a module function, not a closure, so that the
+    model still pickles and a deep copy predicts with itself."""
+    model.predict = functools.partial(contract_predict, model, model_name, task)  # type: ignore[method-assign]
     return model
+
+
+def contract_predict(model: Model, model_name: str, task: TaskType | None,
+                     frame: Any) -> pd.DataFrame:
+    """``predict`` of a model from :func:`checked_model`: its class's own method, checked by
+    :func:`predict_checked` (one row per record in the frame's order, the task's columns, the
+    trained input columns named when missing). What is not a DataFrame goes to the class's
+    method, which says what to pass."""
+    own = functools.partial(type(model).predict, model)
+    if not isinstance(frame, pd.DataFrame):
+        return own(frame)
+    return predict_checked(model, frame, "the frame given to predict()", model_name, task,
+                           cli=False, predict=own)
 
 
 def require_input_columns(chunk: pd.DataFrame, columns: list[str], what: str,

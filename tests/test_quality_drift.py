@@ -146,7 +146,7 @@ def test_a_column_missing_in_every_new_record_has_no_values_psi(households) -> N
     [warning] = result["warnings"]
     # said as what it is: the model's reading of the column is made up, not a shift
     assert "column 'wfood' has no value in any of the new records (missing in 0.0% in " \
-        "training): whatever the model reads from it is filled in or imputed" in warning
+        "training): the model observes none of it" in warning
 
 
 def test_each_column_is_tested_at_one_percent_over_the_columns_compared(households) -> None:

@@ -206,3 +206,20 @@ def test_load_model_holds_predict_to_one_row_per_record(write_pipeline, budget_c
         mlstat_core.load_model(result.run_dir).predict(frame)
     with pytest.raises(Exception, match="lacks column"):  # a trained input named, as in predict
         mlstat_core.load_model(result.run_dir).predict(frame.drop(columns="income"))
+
+
+def test_a_model_from_load_model_still_pickles_and_copies(write_pipeline, budget_csv):
+    """Its checked predict is a partial of a module function (a closure did not pickle,
+    which multiprocessing and joblib need), and a deep copy predicts with itself."""
+    import copy
+    import pickle
+
+    import pandas as pd
+
+    result = mlstat_core.run(write_pipeline(model={"component": "core.logistic_regression"}))
+    model = mlstat_core.load_model(result.run_dir)
+    frame = pd.read_csv(budget_csv).head(5)
+    restored = pickle.loads(pickle.dumps(model))
+    copied = copy.deepcopy(model)
+    assert copied.predict.args[0] is copied and restored.predict.args[0] is restored
+    assert restored.predict(frame).equals(model.predict(frame))

@@ -135,9 +135,10 @@ def drift_warning(column: str, value: float, values_psi: float | None, threshold
     is said as such: whatever the model reads from it is made up."""
     if missing_new >= 1 and missing_train < 1:
         return (f"column {column!r} has no value in any of the new records (missing in "
-                f"{missing_train:.1%} in training): whatever the model reads from it is filled "
-                "in or imputed, not observed; check that the file holds the column's values, "
-                "or retrain without it")
+                f"{missing_train:.1%} in training): the model observes none of it, so what it "
+                "makes of those records (a value filled in or imputed, a record sent to "
+                "review) rests on no observed value; check that the file holds the column's "
+                "values, or retrain without it")
     if (values_psi is None or values_psi <= threshold) and missing_new != missing_train:
         values = "no values to compare" if values_psi is None else \
             f"the values themselves: PSI {values_psi:.2f}"

@@ -80,8 +80,6 @@ def build_dataset(frame: pd.DataFrame, path: Path, infos: dict[str, VariableInfo
         check_weights(frame, roles, path)  # numbers, present, >= 0, not all 0: as core.table
     rules = RuleSet.parse(list(params.rules))
     rules.check_variables(list(frame.columns), where=f"data set {path.name}")
-    # a variable only a rule names is read too: the core's drift check profiles it
-    roles.auxiliary = [v for v in rules.variables if v not in {*variables, id_col, weights}]
     frame = frame.reset_index(drop=True)
     metadata: dict = {"variables": {v: infos[v].as_dict() for v in variables},
                       "edit_rules": list(params.rules),

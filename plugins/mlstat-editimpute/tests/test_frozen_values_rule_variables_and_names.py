@@ -39,14 +39,21 @@ def test_an_empty_variable_only_a_model_rule_names_is_warned_of_at_predict(
         assert out["needs_review"].all()
 
 
-def test_the_loader_lists_a_variable_only_its_rules_name_among_the_inputs(
-        tmp_path: Path) -> None:
+def test_only_a_model_that_reads_a_rule_only_variable_requires_it(tmp_path: Path) -> None:
+    """The edit-and-impute models read a variable only a rule names (it is profiled and
+    required at predict); the detect model ignores rules, and the loader's roles do not name
+    it, so scoring a file without it works as before."""
+    from mlstat_editimpute.models import DetectModel
+
     small_survey(40).assign(hhsize=2).to_csv(tmp_path / "d.csv", index=False)
     ds = SurveyLoader(SurveyParams(path="d.csv", variables=["income", "spend", "food"],
                                    rules=["hs: hhsize >= 1", "f: food <= spend"])
                       ).load(tmp_path)
-    assert ds.roles.features == ["income", "spend", "food"]
-    assert ds.roles.auxiliary == ["hhsize"]
+    assert ds.roles.features == ["income", "spend", "food"] and ds.roles.auxiliary == []
+    edit = PmmModel(PmmParams(max_iter=20)).fit(ds)
+    assert "hhsize" in edit.roles.input_columns() and ds.roles.auxiliary == []
+    detect = DetectModel().fit(ds)
+    assert "hhsize" not in detect.roles.input_columns()
 
 
 # --- 2. and 7. a value that may not be imputed: never changed, suspicious ones reviewed ----
