@@ -564,10 +564,10 @@ class RunFolder:
     def model_dir(self) -> Path:
         return self.path / MODEL_DIR
 
-    def require_succeeded(self, lacking: str) -> None:
+    def require_succeeded(self, lacking: str, again: str = "rerun the pipeline") -> None:
         """A DataError unless the run succeeded, saying how it ended and what it therefore
-        ``lacking`` ("it has no usable model"), with the fix: an interrupted run is rerun, a
-        failed one is fixed first."""
+        ``lacking`` ("it has no usable model"), with the fix: an interrupted run is done
+        ``again``, a failed one is fixed first."""
         status = self.manifest.get("status")
         if "status" not in self.manifest:
             raise IntegrityError(
@@ -578,13 +578,13 @@ class RunFolder:
             raise DataError(
                 f"run {self.path} never finished (status 'running'): it is still running, or "
                 "it was stopped with no chance to record it (killed, out of memory, the "
-                f"machine restarted); {lacking}: rerun the pipeline")
+                f"machine restarted); {lacking}: {again}")
         if status != "succeeded":
             error = str(self.manifest.get("error") or "")
             fix = "fix that and " if error and not error.startswith("interrupted") else ""
             raise DataError(f"run {self.path} did not succeed (status {status!r}"
                             + (f": {error}" if error else "") + f"); {lacking}: {fix}"
-                            "rerun the pipeline")
+                            f"{again}")
 
     def forget(self, *relatives: str) -> None:
         """Delete files the run wrote and no longer stands by, and their manifest entries

@@ -54,7 +54,7 @@ from mlstat_core.errors import (
     listed,
     user_message,
 )
-from mlstat_core.inputs import field_marker, home_path
+from mlstat_core.inputs import home_path, marked_inputs
 from mlstat_core.io import parquet_safe, quoted
 from mlstat_core.registry import Registry, get_registry
 from mlstat_core.tasks import TaskType
@@ -604,7 +604,7 @@ class Runner:
             raise PluginError(f"{problem}, and the pipeline file names none of them: a defect "
                               f"of the loader; report it to the authors of "
                               f"{cfg.loader.entry.distribution or 'its plugin'}")
-        given = input_files_given(cfg.loader.params)
+        given = [ref.value for ref in marked_inputs(cfg.loader.params)]
         if given and not dataset.sources:
             self.warnings.append(
                 f"load: loader {label(cfg.loader.name, cfg.loader.entry.distribution)} read "
@@ -842,18 +842,6 @@ class Interrupted(KeyboardInterrupt):
     """A run stopped by a signal (SIGTERM): handled like Ctrl-C."""
 
     exit_code = 143  # 128 + SIGTERM, as shells report a process ended by it
-
-
-def input_files_given(params: Any) -> list[str]:
-    """The input paths a component's params give (fields typed ``InputFile``, ``InputPath``,
-    or lists of them), as written."""
-    given: list[str] = []
-    for name, info in type(params).model_fields.items():
-        value = getattr(params, name, None)
-        if field_marker(info) is None or not value:
-            continue
-        given += [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
-    return given
 
 
 def unusable_labels(predictions: pd.DataFrame, model: Model, task: TaskType,

@@ -326,15 +326,11 @@ def explain_unknown(issues: list[ConfigIssue], params: type[BaseModel], owner: s
 
 def _nested_params(model: type[BaseModel], name: str) -> type[BaseModel] | None:
     """The params model of a nested table (``normalise`` of a coding model), if any."""
-    from typing import get_args
+    from mlstat_core.typenames import nested_params
 
     field = model.model_fields.get(name)
-    if field is None:
-        return None
-    for candidate in get_args(field.annotation) or (field.annotation,):
-        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-            return candidate
-    return None
+    found = nested_params(field.annotation) if field is not None else None
+    return found[0] if found else None
 
 
 def _first_error(exc: ValidationError) -> str:

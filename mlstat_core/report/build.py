@@ -260,10 +260,8 @@ def open_run(run_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     folder = RunFolder.open(run_dir)
     manifest = folder.manifest
     again = "run mlstat evaluate again" if "evaluates" in manifest else "rerun the pipeline"
-    try:  # a report written before the run failed or was stopped says 'succeeded'
-        folder.require_succeeded("it has no report to stand by")
-    except DataError as exc:
-        raise DataError(str(exc).replace("rerun the pipeline", again)) from None
+    # a report written before the run failed or was stopped says 'succeeded'
+    folder.require_succeeded("it has no report to stand by", again)
     if not (run_dir / REPORT_JSON).is_file():
         raise DataError(f"run folder {run_dir} has no {REPORT_JSON}: the report was deleted "
                         f"after the run; {again}")

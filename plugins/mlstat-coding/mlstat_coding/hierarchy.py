@@ -77,13 +77,14 @@ class Hierarchy:
         ``how(option, example)`` says how the user sets a reading option, for messages (by
         default: the code list's own options).
         """
+        from mlstat_core.formats import CSV_SUFFIXES
         from mlstat_core.io import separator_hint
 
         frame, used = _read_code_list(path, encoding, sep, keep_default_na, how)
         missing = [c for c in CODE_LIST_COLUMNS if c not in frame.columns]
         if missing:
             hint = separator_hint(Path(path), encoding, used, frame, how or code_list_setting) \
-                if Path(path).suffix.lower() in (".csv", ".txt") else ""
+                if Path(path).suffix.lower() in CSV_SUFFIXES else ""
             raise DataError(f"code list {path} lacks column(s) {', '.join(missing)}"
                             + (hint or "; it needs code, label and parent (empty parent for "
                                        "top-level codes)"))
@@ -171,11 +172,11 @@ def _code_list_separator(path: Path, encoding: str, sep: str | None) -> str | No
     if path.suffix.lower() not in CSV_SUFFIXES:
         return None  # a Parquet or Excel code list has no separator
     sniffed = likely_separator(path, encoding, ",")
-    candidates = [c for c in (sep, sniffed, ",", ";", "\t", "|") if c]
+    candidates = list(dict.fromkeys(c for c in (sep, sniffed, ",", ";", "\t", "|") if c))
     found = next((c for c in candidates if _header_holds_columns(path, encoding, c)), None)
     # none names all three: the data's, else the sniffed one, so that the message lists the
     # columns really missing (not a wrong advice to use ',')
-    return found or sep or (sniffed if sniffed != "," else None)
+    return found or sep or sniffed  # likely_separator never suggests the ',' it was given
 
 
 def _header_holds_columns(path: Path, encoding: str, sep: str) -> bool:

@@ -139,10 +139,7 @@ def input_column_names(text_columns: Sequence[str], auxiliary: Sequence[str], to
     name, those the queue uses for its own columns under :func:`prefixed` names (a single
     text column named ``text`` is the queue's ``text`` column itself)."""
     inputs = list(dict.fromkeys([*text_columns, *auxiliary]))
-    if list(text_columns) == ["text"]:
-        reserved = queue_own_columns(top) - {"text"}
-    else:
-        reserved = queue_own_columns(top)
+    reserved = queue_own_columns(top) - ({"text"} if list(text_columns) == ["text"] else set())
     renamed = prefixed([c for c in inputs if c in reserved], {*reserved, *inputs})
     return {renamed.get(column, column): column for column in inputs}
 
@@ -176,8 +173,9 @@ def add_suggestions(out: pd.DataFrame, preds: pd.DataFrame, labels: Mapping[str,
     codes = [_as_list(v) for v in preds["top_codes"]]
     scores = [_as_list(v) for v in preds["top_scores"]]
     names = suggestion_columns(top)
+    n = len(QUEUE_COLUMNS_PER_SUGGESTION)
     for i in range(top):
-        code, label, score = names[3 * i:3 * i + 3]
+        code, label, score = names[n * i:n * (i + 1)]
         out[code] = [c[i] if i < len(c) else "" for c in codes]
         out[label] = [labels.get(str(c[i]), "") if i < len(c) else "" for c in codes]
         out[score] = [round(float(s[i]), 4) if i < len(s) else None for s in scores]

@@ -162,10 +162,6 @@ class Editor:
         self.meta_lower = np.where(self.from_metadata[:, 0], self.lower, -np.inf)
         self.meta_upper = np.where(self.from_metadata[:, 1], self.upper, np.inf)
 
-    def metadata_bounds(self) -> tuple[np.ndarray, np.ndarray]:
-        """(lower, upper) as the metadata gives them, infinite where it gives none."""
-        return self.meta_lower, self.meta_upper
-
     def outside_metadata(self, values: np.ndarray) -> np.ndarray:
         """Per cell (the last axis: the variables), whether a value is present and outside
         its metadata range: invalid."""
@@ -372,7 +368,8 @@ class Editor:
         the range the training data make plausible, or a category code they never hold, is
         suspicious: blanked with ``suspicious = 'impute'``, else added to ``suspect``.
         Returns (why each cell is suspicious, the suspicious values to keep)."""
-        out_of_range = self.outside_metadata(values) & self.imputable & ~blank
+        outside = self.outside_metadata(values)
+        out_of_range = outside & self.imputable & ~blank
         for r, j in zip(*np.nonzero(out_of_range), strict=True):
             reasons[r, j] = (f"outside the allowed range [{self.meta_lower[j]:g}, "
                              f"{self.meta_upper[j]:g}]")
@@ -380,7 +377,7 @@ class Editor:
         not_whole = self.not_whole(values)
         # a value that may not be imputed is judged too, never blanked: one outside its
         # metadata range or not whole already sends its record to review
-        odd = ~blank & ~((self.outside_metadata(values) | not_whole) & ~self.imputable)
+        odd = ~blank & ~((outside | not_whole) & ~self.imputable)
         beyond = self.beyond_training(values) & odd
         unseen = self.unseen_codes(values) & odd & ~not_whole
         why = self._suspicion_why(values, z, suspect, beyond, unseen)
@@ -422,12 +419,10 @@ class Editor:
         why = np.full(z.shape, "", dtype=object)
         for r, j in zip(*np.nonzero(hit), strict=True):
             why[r, j] = f"robust z = {z[r, j]:.1f}"
-        for r, j in zip(*np.nonzero(beyond), strict=True):
-            said = self._beyond_reason(j, values[r, j])
-            why[r, j] = f"{why[r, j]}; {said}" if why[r, j] else said
-        for r, j in zip(*np.nonzero(unseen), strict=True):
-            said = self._unseen_reason(j, values[r, j])
-            why[r, j] = f"{why[r, j]}; {said}" if why[r, j] else said
+        for mask, say in ((beyond, self._beyond_reason), (unseen, self._unseen_reason)):
+            for r, j in zip(*np.nonzero(mask), strict=True):
+                said = say(j, values[r, j])
+                why[r, j] = f"{why[r, j]}; {said}" if why[r, j] else said
         return why
 
     def _beyond_reason(self, j: int, value: float) -> str:
@@ -511,7 +506,7 @@ class Editor:
         """Per record, whether a value that may not be imputed lies outside its metadata
         range, or is not the whole number its declared type asks for: it is kept, but the
         record fails and goes to review with the reason."""
-        lower, upper = self.metadata_bounds()
+        lower, upper = self.meta_lower, self.meta_upper
         out = self.outside_metadata(values) & ~self.imputable
         fraction = self.not_whole(values) & ~self.imputable & ~out
         for r in np.flatnonzero((out | fraction).any(axis=1)):
