@@ -8,6 +8,7 @@ through the registry (never from a path stored in a file).
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -47,11 +48,20 @@ class Preprocessed(Model):
         super().__init__(inner.params, inner.task)
         self.steps = steps
         self.inner = inner
+        self.made_columns: list[str] = []
         inner.preprocessor = self.apply
 
     @property
     def roles(self):  # type: ignore[override]
-        return self.inner.roles
+        """The inner model's roles less the input columns the steps make: new records carry
+        the raw columns only (an edit rule may name a variable a step derives)."""
+        roles = self.inner.roles
+        if roles is None or not self.made_columns:
+            return roles
+        made = set(self.made_columns)
+        return dataclasses.replace(
+            roles, **{name: [c for c in getattr(roles, name) if c not in made]
+                      for name in ("features", "text", "auxiliary")})
 
     @roles.setter
     def roles(self, value) -> None:
@@ -90,6 +100,8 @@ class Preprocessed(Model):
                               current.roles, current.name, current.sources, current.metadata)
         self.inner.seed = self.seed
         self.inner.fit(current, self._applied(validation))
+        inner_inputs = self.inner.roles.input_columns() if self.inner.roles else []
+        self.made_columns = [c for c in inner_inputs if c not in train.frame.columns]
         return self
 
     def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -122,7 +134,8 @@ class Preprocessed(Model):
             write_json(step_dir / "params.json", step.params.model_dump(mode="json"))
             step.save(step_dir)
             names.append(name)
-        write_json(directory / STEPS_FILE, {"steps": names, "text_columns": self.text_columns})
+        write_json(directory / STEPS_FILE, {"steps": names, "text_columns": self.text_columns,
+                                            "made_columns": self.made_columns})
 
     @classmethod
     def load(cls, directory: Path) -> Model:  # pragma: no cover - use load_fitted
@@ -192,6 +205,9 @@ def load_fitted(directory: Path, model_factory: str, step_factories: list[tuple[
         steps.append((name, step))
     wrapped = Preprocessed(steps, model)
     wrapped.seed = model.seed
-    text = _steps_file(directory).get("text_columns")
+    saved = _steps_file(directory)
+    text = saved.get("text_columns")
     wrapped.text_columns = [str(c) for c in text] if isinstance(text, list) else None
+    made = saved.get("made_columns")  # absent in folders saved before it was kept
+    wrapped.made_columns = [str(c) for c in made] if isinstance(made, list) else []
     return wrapped

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import types
 
@@ -11,7 +12,8 @@ from pydantic import Field
 
 import mlstat_core
 from mlstat_core import hookimpl
-from mlstat_core.components import ComponentSpec, Params, Transform
+from mlstat_core.builtins.models import MajorityModel
+from mlstat_core.components import ComponentSpec, NoParams, Params, Transform
 from mlstat_core.errors import ConfigError, DataError, ModelError, PluginError
 from mlstat_core.predict import predict_file
 from mlstat_core.registry import PluginRecord, discover
@@ -66,9 +68,32 @@ class DropRecords(Transform):
         return frame.iloc[1:]
 
 
+class IncomeBand(Transform):
+    """Derives a column the raw records lack."""
+
+    def transform(self, frame, roles):
+        return frame.assign(income_band=(frame["income"] // 100).astype(float))
+
+
+class ReadsBand(MajorityModel):
+    """Reads the derived column beside the loader's inputs, naming it in its roles (as an
+    edit model names a variable only a rule reads)."""
+
+    def fit(self, train, validation=None):
+        super().fit(train, validation)
+        self.roles = dataclasses.replace(train.roles,
+                                         auxiliary=[*train.roles.auxiliary, "income_band"])
+        return self
+
+    def predict(self, frame):
+        assert "income_band" in frame.columns, "the step's column reaches the model"
+        return super().predict(frame)
+
+
 def transforms_module() -> types.ModuleType:
     module = types.ModuleType("prep")
     module.CapIncome, module.DropRecords = CapIncome, DropRecords
+    module.IncomeBand, module.ReadsBand = IncomeBand, ReadsBand
     module.ForgetfulCap, module.PickledCap = ForgetfulCap, PickledCap
     module.NotATransform = NotATransform
 
@@ -83,9 +108,16 @@ def transforms_module() -> types.ModuleType:
                 ComponentSpec("not_a_transform", "transform", f"{__name__}:NotATransform",
                               description="Not a Transform."),
                 ComponentSpec("drop", "transform", f"{__name__}:DropRecords",
-                              description="Drops a record (breaks the contract).")]
+                              description="Drops a record (breaks the contract)."),
+                ComponentSpec("income_band", "transform", f"{__name__}:IncomeBand",
+                              description="Derives income_band.")]
 
-    module.mlstat_transforms = mlstat_transforms
+    @hookimpl
+    def mlstat_models():
+        return [ComponentSpec("reads_band", "model", f"{__name__}:ReadsBand", NoParams,
+                              ("tabular_classification",), "Reads income_band.")]
+
+    module.mlstat_transforms, module.mlstat_models = mlstat_transforms, mlstat_models
     return module
 
 
@@ -176,3 +208,18 @@ def test_the_inner_model_can_prepare_raw_records_it_scores_itself(write_pipeline
     prepared = inner.prepare(raw)
     assert prepared["income"].max() < 10_000
     pd.testing.assert_frame_equal(inner.predict(prepared), result.model.predict(raw))
+
+
+def test_new_records_need_not_carry_a_column_a_step_makes(write_pipeline, tmp_path, budget_csv):
+    """The model names the column a step derives among its inputs; new records carry the raw
+    columns, and `mlstat predict` makes it as training did (it required it in the input)."""
+    registry = registry_with_transforms()
+    path = write_pipeline(preprocess=[{"component": "prep.income_band"}],
+                          model={"component": "prep.reads_band"})
+    result = mlstat_core.run(path, registry=registry)
+    assert "income_band" in result.model.inner.roles.auxiliary
+    assert "income_band" not in result.model.roles.input_columns()
+    assert "income" in result.model.roles.input_columns()
+    summary = predict_file(result.run_dir, budget_csv, tmp_path / "p.csv", registry=registry)
+    assert summary.records == len(pd.read_csv(budget_csv))
+    assert len(pd.read_csv(tmp_path / "p.csv")) == summary.records

@@ -378,6 +378,13 @@ class EditImputeModel(Model):
                       test: Dataset) -> list[Path]:
         """``edited.csv`` (the edited data set with flags), ``audit.csv`` (one row per changed
         cell: record, field, old value, new value, flag, reason) and ``edit_summary.json``."""
+        made = [v for v in self.variables if v not in test.frame.columns]
+        if made:  # a preprocessing step derived them: an edit could not be written back
+            raise ConfigError(
+                f"the edit rules or `variables` name {', '.join(map(repr, made))}, which the "
+                "records do not have (a preprocessing step makes it): an edited value could "
+                "not be written back to the records' own columns; write the rule on the "
+                "columns it is made from (`a + b <= 10`, not a derived `a_and_b`)")
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         edited, audit = edited_and_audit(test.frame, predictions, self.variables,
