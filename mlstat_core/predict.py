@@ -845,14 +845,21 @@ def finish_summary(job: ScoringJob, rows: int, seconds: float, unseen: dict[str,
                    drift: dict[str, Any] | None, engine: str,
                    details: dict[str, Any] | None = None) -> PredictSummary:
     """The summary every engine returns, with warnings for unseen labels and drift."""
+    return PredictSummary(job.output_url or job.output, rows, seconds,
+                          scoring_warnings(unseen, drift), unseen, drift, engine, details or {})
+
+
+def scoring_warnings(unseen: dict[str, int], drift: dict[str, Any] | None) -> list[str]:
+    """The warnings of a scoring pass for labels the model never saw (``unseen``: label ->
+    records, from :func:`unseen_labels`) and for drift from the training profile (``drift``:
+    the result of :func:`drift_accumulator`'s accumulator)."""
     warnings = []
     if unseen:
         warnings.append(f"{sum(unseen.values())} record(s) carry {len(unseen)} label(s) the "
                         f"model never saw in training: {', '.join(sorted(unseen)[:10])}")
     if drift:
         warnings += list(drift.get("warnings", []))
-    return PredictSummary(job.output_url or job.output, rows, seconds, warnings, unseen, drift,
-                          engine, details or {})
+    return warnings
 
 
 def drift_accumulator(folder: RunFolder) -> Any:

@@ -461,12 +461,15 @@ def score_to_queue(model: Any, args: argparse.Namespace, folder: Any, component:
         DuplicateIds,
         check_decimal,
         csv_separator,
+        drift_accumulator,
         id_column_of,
         input_separator,
         input_sheet,
         input_values,
         predict_checked,
         read_dtypes,
+        scoring_warnings,
+        unseen_labels,
     )
 
     dtype = read_dtypes(model, args.id_column)
@@ -479,6 +482,8 @@ def score_to_queue(model: Any, args: argparse.Namespace, folder: Any, component:
     summary = QueueSummary(0, 0, 0)
     numbered = False
     clashes: dict[str, str] = {}
+    unseen: dict[str, int] = {}
+    drift = drift_accumulator(folder)
     try:
         for frame in iter_table(args.input, args.chunk_size, encoding=args.encoding, sep=sep,
                                 dtype=dtype, cli=True, **input_values(decimal, folder),
@@ -498,6 +503,10 @@ def score_to_queue(model: Any, args: argparse.Namespace, folder: Any, component:
                                     all_records=args.all))
             summary.records += len(frame)
             summary.auto += int((predictions["route"] != MANUAL).sum())
+            for label, count in unseen_labels(frame, model).items():
+                unseen[label] = unseen.get(label, 0) + count
+            if drift is not None:
+                drift.update(frame)
         if not summary.records:
             raise DataError(f"input {args.input} has no records")
         queue = most_uncertain_first(pd.concat(parts), model.routing_confidence)
@@ -509,6 +518,7 @@ def score_to_queue(model: Any, args: argparse.Namespace, folder: Any, component:
             writer.abort()
         raise
     summary.rows = len(queue)
+    summary.warnings += scoring_warnings(unseen, drift.result() if drift is not None else None)
     summary.warnings += ids.warnings(column="record column")
     summary.notes += [queue_numbering_note(model)] if numbered else []
     summary.notes += [renamed_inputs_note(clashes, args.predictions)] if clashes else []

@@ -725,3 +725,26 @@ def test_last_cycles_columns_this_model_does_not_write_are_renamed_too():
     assert list(both.columns) == ["text", "input_prediction", "input_fallback_code",
                                   "input_proba_99", "input_fallback_label", "prediction",
                                   "confidence"]
+
+
+def test_the_queue_warns_of_unseen_codes_and_drift_as_mlstat_predict_does(occupations,
+                                                                          tmp_path, capsys):
+    """A coding team reads the queue command's output, not mlstat predict's: codes the model
+    never saw and an input column gone empty are said there too (they were said only by
+    mlstat predict)."""
+    from mlstat_core.predict import predict_file
+
+    folder, result = occupations
+    frame = pd.read_csv(folder / "data" / "occupations.csv", dtype=str,
+                        keep_default_na=False).head(60)
+    frame.loc[frame.index[:3], "isco"] = "9999"
+    frame["main_tasks"] = ""
+    frame.to_csv(tmp_path / "new.csv", index=False)
+    assert run_queue(result.run_dir, tmp_path / "new.csv", tmp_path / "q.csv") == 0
+    said = [line.removeprefix("warning: ")
+            for line in capsys.readouterr().err.splitlines() if line.startswith("warning: ")]
+    expected = predict_file(result.run_dir, tmp_path / "new.csv", tmp_path / "p.csv").warnings
+    unseen = [w for w in said if "label(s) the model never saw in training" in w]
+    assert len(unseen) == 1 and "9999" in unseen[0]
+    assert any("'main_tasks'" in w for w in said)
+    assert said == expected
