@@ -36,7 +36,8 @@ import numpy as np
 
 PUBLISHED_FASTTEXT = {"english": 50.9, "french": 54.8, "german": 59.6}
 PEER_C_GRID = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
-NO_ENCODER = {"C": 3.0, "char_ngrams": [2, 5], "word_ngrams": [1, 2], "class_weight": "balanced"}
+NO_ENCODER = {"C": 3.0, "char_ngrams": [2, 5], "word_ngrams": [1, 2], "class_weight": "balanced",
+              "sentence_encoder": "none"}
 
 
 def _f1(y_true, y_pred) -> float:

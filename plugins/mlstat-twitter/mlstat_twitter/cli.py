@@ -44,25 +44,37 @@ def index_files(output: str | Path) -> list[Path]:
             out.with_name(f"{out.stem}_by_language.csv")]
 
 
+STREAM_COLUMNS = {"text": "stream_text", "created_at": "stream_created_at", "id": "stream_id",
+                  "author": "stream_author"}
+"""The columns of a CSV stream, as the policy names them and as [loader] does."""
+
+
 def run_stream_policy(run_dir: str | Path) -> dict[str, str]:
-    """How the run's loader treated its stream (``stream_retweets``, ``stream_duplicates`` and
-    ``missing`` in [loader] of its config.toml) as ``retweets``, ``duplicates``, ``missing``;
+    """How the run's loader read and treated its stream (``stream_retweets``,
+    ``stream_duplicates``, ``missing`` and the CSV stream's columns ``stream_text``,
+    ``stream_created_at``, ``stream_id``, ``stream_author`` in [loader] of its config.toml) as
+    ``retweets``, ``duplicates``, ``missing``, ``text``, ``created_at``, ``id``, ``author``;
     what the run does not say is left out (the defaults apply)."""
     from mlstat_core.predict import trained_loader
 
     loader = trained_loader(run_dir)
     keys = {"retweets": "stream_retweets", "duplicates": "stream_duplicates",
             "missing": "missing"}
-    return {mine: loader[theirs] for mine, theirs in keys.items()
-            if loader.get(theirs) in ("keep", "drop", "error")}
+    policy = {mine: loader[theirs] for mine, theirs in keys.items()
+              if loader.get(theirs) in ("keep", "drop", "error")}
+    policy.update({mine: loader[theirs] for mine, theirs in STREAM_COLUMNS.items()
+                   if isinstance(loader.get(theirs), str) and loader[theirs]})
+    return policy
 
 
 def stream_policy(run_dir: str | Path, args: argparse.Namespace) -> dict[str, str]:
-    """The run's stream policy with the command line's ``--retweets``, ``--keep-retweets`` and
-    ``--duplicates`` over it."""
+    """The run's stream policy with the command line's ``--retweets``, ``--keep-retweets``,
+    ``--duplicates`` and column options over it."""
     policy = run_stream_policy(run_dir)
     retweets = "keep" if args.keep_retweets else args.retweets
-    given = {"retweets": retweets, "duplicates": args.duplicates}
+    given = {"retweets": retweets, "duplicates": args.duplicates, "text": args.text_column,
+             "created_at": args.time_column, "id": args.id_column,
+             "author": args.author_column}
     return {**policy, **{k: v for k, v in given.items() if v is not None}}
 
 
@@ -130,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--period", default=None,
                         choices=["day", "week", "month", "quarter", "year"])
     parser.add_argument("--min-count", type=int, default=None)
+    parser.add_argument("--timezone", default=None,
+                        help="IANA time zone the periods are counted in, e.g. Europe/Brussels "
+                             "(default: the run's [model.index] timezone, else UTC)")
     parser.add_argument("--no-adjust", action="store_true", help="raw classify-and-count")
     parser.add_argument("--retweets", default=None, choices=["keep", "drop"],
                         help="retweets (default: the run's stream_retweets, else drop)")
@@ -137,10 +152,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duplicates", default=None, choices=["keep", "drop"],
                         help="exact duplicates (default: the run's stream_duplicates, else "
                              "drop)")
-    parser.add_argument("--text-column", default="text", help="CSV: column of the tweet text")
-    parser.add_argument("--time-column", default="created_at",
-                        help="CSV: column of the timestamp")
-    parser.add_argument("--id-column", default="id", help="CSV: column of the tweet id")
+    parser.add_argument("--text-column", default=None,
+                        help="CSV: column of the tweet text (default: the run's stream_text, "
+                             "else text)")
+    parser.add_argument("--time-column", default=None,
+                        help="CSV: column of the timestamp (default: the run's "
+                             "stream_created_at, else created_at)")
+    parser.add_argument("--id-column", default=None,
+                        help="CSV: column of the tweet id (default: the run's stream_id, "
+                             "else id)")
+    parser.add_argument("--author-column", default=None,
+                        help="CSV: column of the tweet's author (default: the run's "
+                             "stream_author, else the first of author, username, "
+                             "screen_name, user, author_id, ...)")
     parser.add_argument("--encoding", default="utf-8",
                         help="text encoding of the input (for example cp1252; a UTF-8 "
                              "byte-order mark is ignored)")
@@ -171,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
             raise MlstatError(f"the model of {args.run_dir} is not a twitter model "
                               "(twitter.sentiment or twitter.vader); retrain with one of them")
         settings = index_settings(inner.params.index, {
-            "period": args.period, "min_count": args.min_count,
+            "period": args.period, "min_count": args.min_count, "timezone": args.timezone,
             "adjust": False if args.no_adjust else None, "confusion_by": args.confusion_by})
         out = Path(args.output).resolve()  # its folder made as the index is written
         with warnings.catch_warnings(record=True) as caught, sigterm_as_interrupt():
@@ -179,8 +203,7 @@ def main(argv: list[str] | None = None) -> int:
             files = inner.index_stream(
                 Path(args.input), out.parent,
                 {"format": args.format, **stream_policy(folder.path, args),
-                 "text": args.text_column, "created_at": args.time_column,
-                 "id": args.id_column, "encoding": args.encoding,
+                 "encoding": args.encoding,
                  "encoding_option": CLI_OPTION, **sample_policy(args)},
                 settings, name=out.name)
         for w in caught:

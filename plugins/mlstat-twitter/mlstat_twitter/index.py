@@ -268,7 +268,7 @@ def _unpublished(row: dict[str, Any], reason: str,
                  status: str = "adjusted_at_boundary") -> dict[str, Any]:
     """The row with its raw figures only, ``status`` and the reason."""
     kept = {key: value for key, value in row.items()
-            if key in ("period", "start", "end", "n") or key.startswith("raw_")}
+            if key in ("period", "start", "end", "n", "partial") or key.startswith("raw_")}
     return {**kept, "status": status, "reason": reason}
 
 
@@ -300,15 +300,32 @@ def singular_reason(conf: np.ndarray, classes: list[str], advice: bool = True) -
             f"(confusion_sample, --confusion-sample), retrain, or {ADJUST_OFF}")
 
 
-def period_of(timestamps: pd.Series, period: str, timezone: str = "UTC") -> pd.Series:
-    """The period (pandas Period) of each timestamp, counted in ``timezone``."""
+def local_times(timestamps: pd.Series, timezone: str = "UTC") -> pd.Series:
+    """The timestamps as clock times in ``timezone`` (without the zone)."""
     ts = pd.to_datetime(timestamps, utc=True)
     try:
         local = ts.dt.tz_convert(timezone)
     except Exception as exc:  # noqa: BLE001 - pytz / zoneinfo raise different types
         raise DataError(f"unknown time zone {timezone!r} in [model.index]; use an IANA name "
                         "such as 'Europe/Brussels' or 'UTC'") from exc
-    return local.dt.tz_localize(None).dt.to_period(FREQ[period])
+    return local.dt.tz_localize(None)
+
+
+def period_of(timestamps: pd.Series, period: str, timezone: str = "UTC") -> pd.Series:
+    """The period (pandas Period) of each timestamp, counted in ``timezone``."""
+    return local_times(timestamps, timezone).dt.to_period(FREQ[period])
+
+
+def partial_periods(periods: pd.PeriodIndex, first: pd.Timestamp, last: pd.Timestamp
+                    ) -> np.ndarray:
+    """Which of ``periods`` (first to last of a stream) the stream covers only in part, by
+    the date of its ``first`` and ``last`` tweet (local clock times): the first period when
+    the stream begins after its first day, the last when it ends before its last day."""
+    partial = np.zeros(len(periods), dtype=bool)
+    if len(periods):
+        partial[0] = first.date() > periods[0].start_time.date()
+        partial[-1] |= last.date() < periods[-1].end_time.date()
+    return partial
 
 
 @dataclass
@@ -382,7 +399,8 @@ def sentiment_index(
     k = len(classes)
     ip, ineg = classes.index(positive), classes.index(negative)
     valid = pd.Series(timestamps).notna().to_numpy()
-    periods = period_of(pd.Series(timestamps)[valid].reset_index(drop=True), period, timezone)
+    local = local_times(pd.Series(timestamps)[valid].reset_index(drop=True), timezone)
+    periods = local.dt.to_period(FREQ[period])
     preds = pd.Series(predictions).astype(str).to_numpy()[valid]
     if not len(periods):
         raise DataError("no tweet of the stream has a timestamp; the index needs created_at")
@@ -393,6 +411,7 @@ def sentiment_index(
                           "cls": pred_idx})
     table = table[table["cls"] >= 0]
     all_periods = pd.period_range(periods.min(), periods.max(), freq=periods.dt.freq)
+    partial = partial_periods(all_periods, local.min(), local.max())
     counts = np.zeros((len(all_periods), len(names), k), dtype=np.int64)
     where = {p: i for i, p in enumerate(all_periods)}
     for (p, s, c), n in table.groupby(["period", "stratum", "cls"]).size().items():
@@ -413,7 +432,8 @@ def sentiment_index(
     for i, p in enumerate(all_periods):
         n = int(counts[i].sum())
         row: dict[str, Any] = {"period": str(p), "start": p.start_time.date().isoformat(),
-                               "end": p.end_time.date().isoformat(), "n": n}
+                               "end": p.end_time.date().isoformat(), "n": n,
+                               "partial": bool(partial[i])}
         if n < min_count:
             row["status"] = "too_few"
             row["reason"] = (f"{n} tweet(s) < min_count {min_count}" if n else "no tweets")
@@ -477,7 +497,8 @@ def sentiment_index(
     out = pd.DataFrame(rows)
     out["change_reason"] = out.get("change_reason", pd.Series(index=out.index, dtype=object)
                                    ).fillna("this period is not published")
-    columns = ["period", "start", "end", "n", "status", "reason", "index", "index_low",
+    columns = ["period", "start", "end", "n", "partial", "status", "reason", "index",
+               "index_low",
                "index_high", *[f"share_{c}{s}" for c in classes for s in ("", "_low", "_high")],
                "raw_index", "raw_index_low", "raw_index_high",
                *[f"raw_share_{c}{s}" for c in classes for s in ("", "_low", "_high")],
@@ -485,6 +506,24 @@ def sentiment_index(
                "change_reason",
                *[f"change_share_{c}{s}" for c in classes for s in ("", "_low", "_high")]]
     return tidy_figures(out.reindex(columns=columns))
+
+
+def index_notes(table: pd.DataFrame) -> list[str]:
+    """What a reader of an index file must be told: periods the stream covers only in part,
+    and that no period is published (with the way to publish some)."""
+    notes = []
+    partial = table.loc[table["partial"].astype(bool), "period"].astype(str).tolist()
+    if partial:
+        notes.append(f"period(s) {' and '.join(partial)} hold only part of their time: the "
+                     "stream begins or ends inside them (column `partial`), so their tweets "
+                     "are those of fewer days; compare them with whole periods with care")
+    if len(table) and not (table["status"] == "ok").any():
+        counts = table["status"].value_counts()
+        shown = ", ".join(f"{n} {status}" for status, n in counts.items())
+        advice = (": lower min_count (--min-count), or index longer periods (--period)"
+                  if "too_few" in counts else "; see each period's reason")
+        notes.append(f"no period of the index is published ({shown}){advice}")
+    return notes
 
 
 def indexes_by_language(timestamps: pd.Series, predictions: pd.Series, languages: pd.Series,

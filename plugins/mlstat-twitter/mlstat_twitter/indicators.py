@@ -154,6 +154,9 @@ class SentimentIndexIndicator(Indicator):
                             f" ({int(latest['n'])} tweets): share positive minus share "
                             f"negative, corrected for the classifier's errors, with its {shown} "
                             "bootstrap interval."
+                            + (" The stream ends inside this period (or begins in it): its "
+                               "tweets are those of part of it only."
+                               if _is_partial(latest) else "")
                             + (f" {len(gaps)} of {len(table)} periods are not published (too "
                                "few tweets, or out of reach of the confusion matrix; reasons in "
                                "the details): the plotted lines break there."
@@ -161,6 +164,7 @@ class SentimentIndexIndicator(Indicator):
                 details={"periods": len(table), "published": len(ok), "confidence_level": level,
                          "empty_periods": len(gaps),
                          "empty_reasons": gaps["reason"].value_counts().to_dict(),
+                         "latest_partial": _is_partial(latest),
                          "first": str(table["period"].iloc[0]),
                          "last": str(table["period"].iloc[-1])},
                 plots=plots, headline=True),
@@ -215,6 +219,13 @@ def _language_plot(path: Path, outputs: list[Any]) -> list[Plot]:
     return [Plot(title, "line",
                  {"series": series, "x_label": "year", "y_label": "index", "y_range": [-1, 1],
                   "hlines": [{"y": 0.0, "label": "balance"}]})]
+
+
+def _is_partial(row: pd.Series) -> bool:
+    """Whether an index row is of a period the stream covers in part (files written before
+    the column was added have none)."""
+    value = row.get("partial")
+    return str(value).strip().lower() == "true" if value is not None else False
 
 
 def _latest_change(latest: pd.Series, shown: str) -> IndicatorResult:

@@ -230,8 +230,18 @@ def read_csv_export(path: Path, params: TweetsParams | None = None,
             warnings.warn(note, stacklevel=3)
     else:
         frame["created_at"] = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
-    author = next((c for c in AUTHOR_COLUMNS if c in raw.columns), None)
+    author = getattr(p, "author", None)
+    if author and author not in raw.columns:
+        raise DataError(f"{path} has no author column {author!r}; it has {_listed(raw)}: "
+                        f"{_set_column('author', 'stream_author', '--author-column')}")
+    author = author or next((c for c in AUTHOR_COLUMNS if c in raw.columns), None)
     frame["author"] = raw[author].astype("string") if author else pd.NA
+    if not author and not id_col and p.duplicates == "drop":
+        warnings.warn(f"{path.name} has neither an id column ({p.id!r}, 'id_str') nor an author "
+                      f"column ({', '.join(AUTHOR_COLUMNS[:4])}, ...), so exact duplicates "
+                      "cannot be told from tweets that only read alike and none is dropped; "
+                      f"{_set_column('id', 'stream_id', '--id-column')}, or the author's with "
+                      "`author` (`stream_author`, --author-column)", stacklevel=3)
     lang = p.language or next((c for c in ("language", "lang") if c in raw.columns), None)
     if p.language and p.language not in raw.columns:
         raise DataError(f"{path} has no language column {p.language!r}; remove `language` "
@@ -262,12 +272,24 @@ SEPARATORS = (",", ";", "\t", "|")
 def csv_separator(path: Path, encoding: str, text_column: str) -> str | None:
     """The separator whose fields of the header line include ``text_column`` (``,`` first;
     tab first for ``.tsv``), else the one that splits the header into most fields; None when
-    the header cannot be read or is one field (the reader then reports the file)."""
-    try:
-        with open_text(path, encoding) as handle:
-            header = handle.readline().strip("\r\n")
-    except (UnicodeDecodeError, LookupError, *GZIP_ERRORS):
+    the header cannot be read or is one field (the reader then reports the file). A header in
+    another encoding than ``encoding`` is looked at byte by byte (the separators are ASCII),
+    so that the read proper reports the encoding, not a separator it guessed wrong."""
+    header = None
+    for tried in (encoding, "latin-1"):
+        try:
+            with open_text(path, tried) as handle:
+                header = handle.readline().strip("\r\n")
+            break
+        except UnicodeDecodeError:
+            continue
+        except (LookupError, *GZIP_ERRORS):
+            return None
+    if header is None:
         return None
+    if re.fullmatch(r'"?sep=.?"?', header.strip().lstrip("\ufeff"), flags=re.IGNORECASE):
+        raise DataError(f"{path}: its first line {header.strip()!r} is a hint for Excel, not the "
+                        "header; delete that line (the separator is found from the header)")
     order = sorted(SEPARATORS, key=lambda sep: sep != "\t") if ".tsv" in \
         [s.lower() for s in path.suffixes] else SEPARATORS
     fields = {sep: [f.strip() for f in next(csv.reader([header], delimiter=sep), [])]
@@ -439,7 +461,8 @@ def stream_metadata(params: Any, base_dir: Path) -> tuple[dict[str, Any], list[P
                          "duplicates": params.stream_duplicates,
                          "missing": params.missing, "text": params.stream_text,
                          "created_at": params.stream_created_at,
-                         "id": params.stream_id, "encoding": stream_encoding(params),
+                         "id": params.stream_id, "author": params.stream_author,
+                         "encoding": stream_encoding(params),
                          "encoding_option": STREAM_OPTION}}, [path, *([sample] if sample
                                                                    else [])]
 

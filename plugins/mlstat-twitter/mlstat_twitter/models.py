@@ -23,6 +23,7 @@ from mlstat_core.threads import limited_threads
 from mlstat_twitter.augment import augmented_class
 from mlstat_twitter.index import (
     confusion_counts,
+    index_notes,
     indexes_by_language,
     period_of,
     sentiment_index,
@@ -382,7 +383,7 @@ class IndexingModel(Model):
         if by_language_asked:
             own = self._own_matrices(by_language, source, predicted, notes, cli)
         if p.adjust and "language" in predicted.columns:
-            notes += self._mix_notes(frame, predicted, p, own, policy)
+            notes += self._mix_notes(frame, predicted, p, own, policy, by_language)
         for note in notes:
             warnings.warn(note, stacklevel=2)
         languages = (pd.Series(predicted["language"].to_numpy())
@@ -392,6 +393,9 @@ class IndexingModel(Model):
                                 period=p.period, min_count=p.min_count, adjust=p.adjust,
                                 bootstrap=p.bootstrap, level=p.level, seed=self.seed,
                                 timezone=p.timezone, languages=languages, by_language=own)
+        for note in index_notes(table):
+            warnings.warn(note, stacklevel=2)
+            notes.append(note)
         stem = Path(name).stem if name else None
         out_index = directory / (name or INDEX_FILE)
         out_meta = directory / (f"{stem}.json" if stem else INDEX_META)
@@ -419,12 +423,15 @@ class IndexingModel(Model):
                 scored_out[column] = predicted[column].to_numpy()
         directory.mkdir(parents=True, exist_ok=True)  # only now: nothing before a refusal
         atomic_write_text(out_stream, scored_out.to_csv(index=False))
-        meta = {"stream": str(path), "tweets_scored": int(len(frame)), "loading": info,
+        meta = {"stream": str(Path(path).resolve()), "tweets_scored": int(len(frame)),
+                "loading": info,
                 "warnings": notes, "settings": p.model_dump(mode="json"),
                 "classes": self.classes_, "positive": self.params.positive,
                 "negative": self.params.negative,
-                "confusion": confusion.tolist() if confusion is not None else None,
-                "confusion_source": source,
+                # the matrix the index was adjusted with: none with adjust = false
+                "confusion": confusion.tolist() if confusion is not None and p.adjust
+                else None,
+                "confusion_source": source if p.adjust else None,
                 "confusion_by_language": {lang: m.tolist() for lang, m in own.items()},
                 "index_by_language": None if by_language_text is None
                 else _text_stamp(out_languages.name, by_language_text),
@@ -449,7 +456,8 @@ class IndexingModel(Model):
                          ) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:
         """A stream (or, with ``label``, a labelled sample of it) read with the stream's
         policy; the loader's warnings are returned, not shown."""
-        columns = {k: policy[k] for k in ("text", "created_at", "id") if policy.get(k)}
+        columns = {k: policy[k] for k in ("text", "created_at", "id", "author")
+                   if policy.get(k)}
         loader_params = TweetsParams(
             path=str(path), retweets=policy.get("retweets", "drop"),
             duplicates=policy.get("duplicates", "drop"), missing=policy.get("missing", "drop"),
@@ -490,9 +498,12 @@ class IndexingModel(Model):
         return None
 
     def _mix_notes(self, frame: pd.DataFrame, predicted: pd.DataFrame, p: Any,
-                   own: dict[str, np.ndarray], policy: dict[str, Any]) -> list[str]:
+                   own: dict[str, np.ndarray], policy: dict[str, Any],
+                   by_language: dict[str, Any] | None = None) -> list[str]:
         """The warnings on the stream's mix of languages: it moves between periods (among the
-        languages on the pooled matrix), or, pooled, it is far from the validation tweets'."""
+        languages on the pooled matrix), or, pooled, it is far from that of the labelled
+        tweets of the matrix (the validation tweets', or the labelled sample's, whose counts
+        by language are ``by_language``)."""
         langs = pd.Series(predicted["language"].astype(str).to_numpy())
         periods = pd.Series(period_of(frame["created_at"], p.period, p.timezone).to_numpy())
         pooled = ~langs.isin(list(own)).to_numpy()
@@ -501,9 +512,12 @@ class IndexingModel(Model):
         cli = from_cli(policy)
         notes = [language_drift_note(periods[pooled], langs[pooled], p.min_count,
                                      p.confusion_by, cli)]
-        if p.confusion_by == "pooled" and not policy.get("confusion_sample"):
-            notes.append(language_mix_note(predicted["language"],
-                                           self.state.get("confusion_languages"), cli))
+        if p.confusion_by == "pooled":
+            reference = self.state.get("confusion_languages")
+            if policy.get("confusion_sample"):  # the sample's languages, not validation's
+                reference = {lang: int(np.asarray(m).sum())
+                             for lang, m in (by_language or {}).items()}
+            notes.append(language_mix_note(predicted["language"], reference, cli))
         return [note for note in notes if note]
 
     def _own_matrices(self, by_language: dict[str, Any] | None, source: str | None,
@@ -528,7 +542,10 @@ class IndexingModel(Model):
         unlabelled = sorted(stream - set(by_language) - {UNKNOWN_LANGUAGE})
         if unlabelled:
             notes.append(f"language(s) {listed(unlabelled, 8)}: no labelled tweets in the "
-                         f"{where}; their tweets are adjusted with the pooled confusion matrix")
+                         f"{where}; their tweets are adjusted with the pooled confusion matrix"
+                         + (" (the sample's, of its labelled tweets of every language)"
+                            if source and source != self.state.get("confusion_source")
+                            else ""))
         unknown = int((languages == UNKNOWN_LANGUAGE).sum())
         if unknown:
             notes.append(f"{unknown} tweet(s) of undetermined language ({UNKNOWN_LANGUAGE}) are "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from mlstat_core.components import Encoding, InputFolder, InputPath, Params
 from mlstat_core.errors import ConfigError, ConfigIssue, MlstatError
@@ -134,6 +134,9 @@ class _TweetLoaderCommon(Params):
     stream_created_at: str = Field("created_at",
                                    description="CSV stream: column of the timestamp")
     stream_id: str = Field("id", description="CSV stream: column of the tweet id")
+    stream_author: str | None = Field(
+        None, description="CSV stream: column of the tweet's author (default: the first "
+                          "present of author, username, screen_name, user, author_id, ...)")
     stream_encoding: Encoding | None = Field(
         None, description="text encoding of the stream file (for example \"cp1252\"); by "
                           "default the loader's `encoding` (twitter.tweets), else utf-8")
@@ -160,6 +163,10 @@ class TweetsParams(_TweetLoaderCommon):
     text: str = Field("text", description="CSV: column of the tweet text")
     created_at: str = Field("created_at", description="CSV: column of the timestamp")
     id: str = Field("id", description="CSV: column of the tweet id (id_str also recognised)")
+    author: str | None = Field(
+        None, description="CSV: column of the tweet's author (default: the first present of "
+                          "author, username, screen_name, user, author_id, ...); exact "
+                          "duplicates are the same text by the same author")
     label: str | None = Field(None, description="CSV: column of a sentiment label, if any")
     language: str | None = Field(None, description="CSV: column of the language code, if any")
     require_timestamp: bool | None = Field(
@@ -258,6 +265,16 @@ def base_model_problem(entry: Any) -> str | None:
             "coding.tfidf_logreg, coding.linear_svm or coding.fasttext")
 
 
+SCIKIT_BASE_DEFAULTS: dict[str, Any] = {
+    "C": 3.0, "char_ngrams": [2, 5], "word_ngrams": [1, 2], "class_weight": "balanced",
+    "sentence_encoder": "use-multilingual"}
+"""The base params chosen for tweets (docs/twitter.md) of the scikit-learn bases."""
+
+BASE_DEFAULTS: dict[str, dict[str, Any]] = {"coding.tfidf_logreg": SCIKIT_BASE_DEFAULTS,
+                                            "coding.linear_svm": SCIKIT_BASE_DEFAULTS}
+"""Each base model's defaults under ``base_params``; a base not named here has its own."""
+
+
 class SentimentParams(Params):
     """twitter.sentiment: a coding text model behind tweet cleaning and a language feature."""
 
@@ -265,10 +282,12 @@ class SentimentParams(Params):
                       description="registered text_classification model that does the learning "
                                   "(coding.tfidf_logreg, coding.linear_svm, coding.fasttext)")
     base_params: dict[str, Any] = Field(
-        default_factory=lambda: {"C": 3.0, "char_ngrams": [2, 5], "word_ngrams": [1, 2],
-                                 "class_weight": "balanced",
-                                 "sentence_encoder": "use-multilingual"},
-        description="params of the base model (checked against its own params model)")
+        default_factory=lambda: dict(SCIKIT_BASE_DEFAULTS),
+        description="params of the base model (checked against its own params model), laid "
+                    "over its defaults: for coding.tfidf_logreg and coding.linear_svm those "
+                    "shown, so a table that sets C keeps the sentence encoder "
+                    "(sentence_encoder = \"none\" switches it off); other bases start from "
+                    "their own defaults")
     normalise: NormaliseParams | None = Field(
         default_factory=NormaliseParams,
         description="tweet cleaning inside the model (also applied to the stream); "
@@ -299,6 +318,17 @@ class SentimentParams(Params):
                                     "confusion matrix when the split gives no validation set")
     index: IndexParams = Field(default_factory=IndexParams,
                                description="the sentiment index of the loader's stream")
+
+    @model_validator(mode="after")
+    def _over_base_defaults(self) -> SentimentParams:
+        """``base_params`` as given, laid over the base's defaults (:data:`BASE_DEFAULTS`):
+        a table naming C alone switched the sentence encoder off without a word, and a base
+        without these params (coding.fasttext) was refused unless given a table."""
+        given = self.base_params if "base_params" in self.model_fields_set else {}
+        merged = {**BASE_DEFAULTS.get(self.base, {}), **given}
+        if merged != self.base_params:
+            self.__dict__["base_params"] = merged
+        return self
 
     def check(self, registry: Any, task: Any = None) -> list[ConfigIssue]:
         """The base model exists, serves text classification and takes ``base_params``."""

@@ -60,6 +60,12 @@ def _pages_from_json(path: Path, encoding: str, option: str) -> list[Any]:
     return [_archive_tweet(page) for page in pages]
 
 
+PAGE_KEYS = frozenset({"data", "includes", "meta", "errors", "text", "full_text", "id",
+                       "id_str"})
+"""Keys of which a line of an X export holds at least one: a v2 response (``data``,
+``includes``, ``meta``; ``errors`` for an API error) or a tweet (v2 or v1.1)."""
+
+
 def _pages_from_jsonl(path: Path, encoding: str, option: str) -> tuple[list[Any], list[int]]:
     """The JSON value of each line and the numbers of the lines that are not JSON (or nested
     too deeply to decode); a byte that is not text in ``encoding`` stops reading (replaced, it
@@ -77,10 +83,10 @@ def _pages_from_jsonl(path: Path, encoding: str, option: str) -> tuple[list[Any]
                     bad.append(number)
                     continue
                 objects = [v for v in (value if isinstance(value, list) else [value])
-                           if isinstance(v, dict)]
+                           if isinstance(v, dict) and not PAGE_KEYS.isdisjoint(v)]
                 if objects:  # a response, a tweet, or a list of them
                     pages.extend(objects)
-                else:  # JSON, but no object (42, "text", [1, 2]): no tweet can be read
+                else:  # JSON, but neither (42, "text", [1, 2], {"foo": 1}): no tweet read
                     bad.append(number)
     except UnicodeDecodeError as exc:
         raise decoding_error(path, encoding, exc, option) from None

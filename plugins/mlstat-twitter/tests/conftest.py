@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-FAST_BASE = {"C": 3.0, "class_weight": "balanced", "char_ngrams": [2, 4], "max_iter": 200}
+FAST_BASE = {"C": 3.0, "class_weight": "balanced", "char_ngrams": [2, 4], "max_iter": 200,
+             "sentence_encoder": "none"}
 
 
 @pytest.fixture(scope="session")
@@ -43,3 +44,18 @@ def fitted(small_parts):
         warnings.simplefilter("ignore")
         model.fit(train, val)
     return model
+
+
+@pytest.fixture()
+def loaded(fitted, tmp_path: Path, monkeypatch):
+    """mlstat-twitter-index with the session's fitted model as the run's (no run folder)."""
+    from types import SimpleNamespace
+
+    from mlstat_twitter import cli
+
+    import mlstat_core.predict
+
+    monkeypatch.setattr(mlstat_core.predict, "load_model", lambda run_dir: (
+        SimpleNamespace(path=tmp_path / "run"), fitted, None, None))
+    monkeypatch.setattr(cli, "run_stream_policy", lambda run_dir: {})
+    return fitted

@@ -122,21 +122,6 @@ def test_confusion_by_keeps_the_runs_choice_unless_given() -> None:
     assert index_settings(run, {"confusion_by": "pooled"}).confusion_by == "pooled"
 
 
-@pytest.fixture()
-def loaded(fitted, tmp_path: Path, monkeypatch):
-    """mlstat-twitter-index with the session's fitted model as the run's (no run folder)."""
-    from types import SimpleNamespace
-
-    from mlstat_twitter import cli
-
-    import mlstat_core.predict
-
-    monkeypatch.setattr(mlstat_core.predict, "load_model", lambda run_dir: (
-        SimpleNamespace(path=tmp_path / "run"), fitted, None, None))
-    monkeypatch.setattr(cli, "run_stream_policy", lambda run_dir: {})
-    return fitted
-
-
 LABELLED = "id,id_str,text,sentiment\n" + "".join(
     f"{i},{i},tweet {i},{('positive', 'negative', 'neutral')[i % 3]}\n" for i in range(12))
 
