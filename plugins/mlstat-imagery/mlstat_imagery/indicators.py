@@ -9,6 +9,7 @@ it in ``write_outputs``, before the indicators run, and this indicator reads its
 from __future__ import annotations
 
 import json
+import math
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -70,6 +71,43 @@ def _unmapped_classes(classes: list[Any], y_true: Any) -> list[Any]:
                       "training labels of them, or merge them into another class in "
                       "`classes`", stacklevel=2)
     return unmapped
+
+
+def _unavailable(matrix: Any, k: int, positive: Any, classes: list[Any]) -> dict[str, str]:
+    """Result name -> why the field sample cannot give that figure: no field point of the
+    built-up class (its producer's accuracy and area), no point where the map shows it (its
+    user's accuracy), too few classes for kappa. A warning says what the sample lacks."""
+    out: dict[str, str] = {}
+    n = int(matrix.sum())
+    if not matrix[:, k].sum():
+        out[f"{positive}_producers_accuracy"] = out[f"{positive}_area_km2"] = (
+            f"None of the {n:,} usable field points is {positive} on the ground, so the sample "
+            f"says nothing about how much {positive} land the map misses: its producer's "
+            "accuracy and error-adjusted area cannot be estimated. Add field points of "
+            f"{positive} (a sample stratified by map class gives each class points).")
+        warnings.warn(f"none of the {n:,} usable field points is {positive}: the producer's "
+                      f"accuracy and area of {positive} are not available, and the overall "
+                      f"accuracy and its interval rest on the other classes alone "
+                      f"({', '.join(str(c) for c in classes if c != positive)}); add field "
+                      f"points of {positive}", stacklevel=3)
+    if not matrix[k].sum():
+        out[f"{positive}_users_accuracy"] = (
+            f"The map shows {positive} at none of the {n:,} usable field points, so the sample "
+            f"cannot tell how much of the map's {positive} is right: its user's accuracy "
+            f"cannot be estimated. Add field points where the map shows {positive}.")
+    if not math.isfinite(cohen_kappa(matrix)):
+        out["field_kappa"] = ("Kappa is undefined on this sample: the field points and the "
+                              "map at them hold one class only.")
+    return out
+
+
+def _without_figures(results: list[IndicatorResult], unavailable: dict[str, str]
+                     ) -> list[IndicatorResult]:
+    """``results`` with those named in ``unavailable`` reported as skipped, with the reason."""
+    return [IndicatorResult(r.name, r.dimension, None, explanation=unavailable[r.name],
+                            status="skipped", details={"points": r.details.get("points")}
+                            if "points" in r.details else {})
+            if r.name in unavailable else r for r in results]
 
 
 class FieldValidation(Indicator):
@@ -202,6 +240,7 @@ class FieldValidation(Indicator):
             explanation=f"User's accuracy of {positive}: the share of the map's {positive} that "
                         f"is {positive} on the ground (1 - commission error).",
             details={"sample_based": sample["users_accuracy_sample"]}))
+        results = _without_figures(results, _unavailable(matrix, k, positive, classes))
         for result in results:  # the report labels each interval with its level
             if result.interval is not None:
                 result.details["confidence_level"] = self.params.confidence

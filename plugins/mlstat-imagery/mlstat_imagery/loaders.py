@@ -23,13 +23,13 @@ import pandas as pd
 from mlstat_core.components import ColumnRoles, Dataset, Loader
 from mlstat_core.errors import DataError
 from mlstat_core.io import resolve_path
+from mlstat_imagery import fill
 from mlstat_imagery.features import check_indices, feature_names, feature_stack
 from mlstat_imagery.params import LandsatNcParams, SceneParams
 from mlstat_imagery.scene import (
     SceneInfo,
     StoredScalingWarning,
     ZeroFillWarning,
-    declares_nodata,
     gather_by_tile,
     label_raster_pixels,
     open_scene,
@@ -103,10 +103,13 @@ class SceneLoader(Loader):
         points = None
         if p.points:
             path = resolve_path(p.points, directory)
-            frame = read_vector(path, p.vector_crs, info, p.grid_tolerance, notes, "points")
+            frame = read_vector(path, p.vector_crs, info, p.grid_tolerance, notes, "points",
+                                p.points_layer)
             sources += _vector_files(path)
             rows, cols, x, y, codes = points_on_grid(frame, p.points_field, info, path)
             self._check_codes(codes, classes, path)
+            counts["field_points_duplicated"] = _warn_duplicates(x, y, codes, frame.index,
+                                                                 path.name)
             inside = rows >= 0
             counts["field_points_total"] = len(rows)
             counts["field_points_outside_scene"] = int((~inside).sum())
@@ -127,7 +130,8 @@ class SceneLoader(Loader):
                 rows, cols, codes = label_raster_pixels(path, info, p.grid_tolerance, notes)
                 sources.append(path)
             else:
-                frame = read_vector(path, p.vector_crs, info, p.grid_tolerance, notes, "labels")
+                frame = read_vector(path, p.vector_crs, info, p.grid_tolerance, notes, "labels",
+                                    p.labels_layer)
                 rows, cols, codes = polygon_pixels(frame, p.labels_field, info, path)
                 sources += _vector_files(path)
             self._check_codes(codes, classes, path)
@@ -155,6 +159,7 @@ class SceneLoader(Loader):
         valid = ~np.isnan(values).any(axis=1)
         is_point = (table["source"] == FIELD).to_numpy()
         _warn_zero_fill(info, values, valid, is_point)
+        _warn_negative_bands(info, values[valid])
         counts["field_points_on_nodata"] = int((is_point & ~valid).sum())
         counts["labelled_pixels_on_nodata"] = int((~is_point & ~valid).sum())
         table = table[valid].reset_index(drop=True)
@@ -258,23 +263,77 @@ def _warn_unusable_points(counts: dict[str, Any], name: str) -> None:
         f"{counts['field_points_usable']:,} only. {why[0].upper()}{why[1:]}.")
 
 
+def _warn_duplicates(x: np.ndarray, y: np.ndarray, codes: np.ndarray, index: Any,
+                     name: str) -> int:
+    """Warn about field points that repeat an earlier point's coordinates and class code
+    (kept: each counts in the figures, as a sample drawn with replacement would have it);
+    their number."""
+    table = pd.DataFrame({"x": x, "y": y, "code": codes})
+    repeated = table.duplicated(keep="first").to_numpy()
+    count = int(repeated.sum())
+    if count:
+        first = int(np.nonzero(repeated)[0][0])
+        same = table.iloc[:first][(table.iloc[:first] == table.iloc[first]).all(axis=1)]
+        warnings.warn(
+            f"{count:,} of the {len(table):,} field points of {name} repeat the coordinates and "
+            f"class code of an earlier point (e.g. pt_{index[first]} repeats "
+            f"pt_{index[same.index[0]]}): each is kept and counted as a separate point in the "
+            "accuracy and area figures, which copies of one observation would weigh twice; "
+            f"delete the copies from {name} if they are not separate observations",
+            DuplicatePointsWarning, stacklevel=3)
+    return count
+
+
+class DuplicatePointsWarning(UserWarning):
+    """Field points that repeat another's coordinates and class code."""
+
+
+def _warn_negative_bands(info: SceneInfo, values: np.ndarray) -> None:
+    """Warn about bands that read 0 or below at every record with data: reflectance lies in
+    0 to 1, so a scale or offset that does not fit the stored values (Collection 2's on
+    digital numbers) has sent the band below 0, and every index of it is clipped to 0."""
+    if not len(values):
+        return
+    low, high = values[:, : len(info.bands)].min(axis=0), values[:, : len(info.bands)].max(axis=0)
+    below = [f"band {b} reads {lo:.4g} to {hi:.4g}" for b, lo, hi in
+             zip(info.bands, low, high, strict=True) if hi <= 0]
+    if not below:
+        return
+    scaling = f"scale {info.scale:.7g} and offset {info.offset:.7g}" \
+        if (info.scale, info.offset) != (1.0, 0.0) else "no scale or offset"
+    warnings.warn(
+        f"{'; '.join(below)} at all {len(values):,} labelled pixels and field points with data "
+        f"(after {scaling}): reflectance lies between 0 and 1, so the indices of such a band "
+        "are clipped and the model learns from no signal; check [loader] scale and offset "
+        "against the product the bands come from (digital numbers of 0-255 take scale = 1 "
+        "and offset = 0; Landsat Collection 2 Level-2 stores 7,273-43,636 for reflectance 0-1)",
+        BandRangeWarning, stacklevel=3)
+
+
+class BandRangeWarning(UserWarning):
+    """A band that reads 0 or below everywhere after scale and offset."""
+
+
 def _warn_zero_fill(info: SceneInfo, values: np.ndarray, valid: np.ndarray,
                     is_point: np.ndarray) -> None:
-    """Warn when no band file declares a nodata value and records lie on pixels that are 0 in
-    every band: the fill around an image (Sentinel-2 tiles, many exports), which would be
-    trained on, mapped and counted in the areas as land."""
-    if declares_nodata(info):
-        return
-    zero = valid & (values[:, : len(info.bands)] == info.stored_zero).all(axis=1)
-    if not zero.any():
-        return
-    pixels, points = int((zero & ~is_point).sum()), int((zero & is_point).sum())
-    warnings.warn(
-        f"{pixels:,} labelled pixel(s) and {points:,} field point(s) lie on pixels that are 0 "
-        "in every band, and no band file declares a nodata value: that is usually the fill "
-        "around the image, which is then trained on, mapped and counted in the areas as land; "
-        "declare it nodata in each band file (gdal_edit.py -a_nodata 0 FILE) and run again",
-        ZeroFillWarning, stacklevel=3)
+    """Warn when records lie on pixels that hold one value in every band (or a typical fill
+    value, with one band) that is not the declared nodata: the fill around an image (0 around
+    Sentinel-2 tiles, -99999 or 65535 in many exports), or fill whose nodata tag was lost or
+    rewritten, which would be trained on, mapped and counted in the areas as land."""
+    bands = values[:, : len(info.bands)].T
+    found = np.where(valid, fill.constant_values(bands, info), np.nan)
+    for value, count in fill.value_counts(found).items():
+        if count < fill.MIN_RECORDS and not fill.is_typical(value, info):
+            continue
+        on = found == np.float32(value)
+        pixels, points = int((on & ~is_point).sum()), int((on & is_point).sum())
+        shown = fill.stored_value(value, info)
+        warnings.warn(
+            f"{pixels:,} labelled pixel(s) and {points:,} field point(s) lie on pixels that "
+            f"are {shown} in every band, and {fill.declared(info)}: that is usually the fill "
+            "around the image, which is then trained on, mapped and counted in the areas as "
+            "land; "
+            f"{fill.fix(shown)}", ZeroFillWarning, stacklevel=3)
 
 
 class UnusableFieldPointsWarning(UserWarning):

@@ -23,13 +23,14 @@ import numpy as np
 
 from mlstat_core.artifacts import write_json
 from mlstat_core.errors import DataError, ModelError
+from mlstat_imagery import fill
 from mlstat_imagery.scene import (
     SceneInfo,
     ZeroFillWarning,
-    declares_nodata,
     read_window,
     release_scene_files,
     require_scene_files,
+    reused_reads,
     tiles,
 )
 
@@ -68,8 +69,7 @@ def write_scene_map(info: SceneInfo, probabilities: Any, classes: list[Any], pos
     tmp = path.with_name(f".{path.name}.partial")
     counts = np.zeros(len(classes), dtype=np.int64)
     nodata_pixels = 0
-    zero_pixels = 0  # 0 in every band where no band declares nodata: fill, counted as land
-    count_zeros = not declares_nodata(info)
+    constants: dict[float, int] = {}  # one value in every band: fill, counted as land
     profile = {
         "driver": "GTiff", "width": info.width, "height": info.height, "count": 2,
         "dtype": "float32", "crs": info.crs_wkt, "transform": info.affine(), "nodata": NODATA,
@@ -80,7 +80,7 @@ def write_scene_map(info: SceneInfo, probabilities: Any, classes: list[Any], pos
     from rasterio.windows import Window
 
     try:
-        with rasterio.open(tmp, "w", **profile) as dst:
+        with rasterio.open(tmp, "w", **profile) as dst, reused_reads():
             for row0, col0, h, w in tiles(info, tile_size):
                 proba = np.asarray(probabilities(row0, col0, h, w), dtype=np.float32)
                 if proba.shape != (len(classes), h, w):
@@ -95,9 +95,9 @@ def write_scene_map(info: SceneInfo, probabilities: Any, classes: list[Any], pos
                 dst.write(prob, 2, window=window)
                 counts += np.bincount(best[valid], minlength=len(classes))
                 nodata_pixels += int((~valid).sum())
-                if count_zeros:
-                    bands = read_window(info, row0, col0, h, w)
-                    zero_pixels += int((valid & (bands == info.stored_zero).all(axis=0)).sum())
+                found = fill.constant_values(read_window(info, row0, col0, h, w), info)
+                for value, n in fill.value_counts(np.where(valid, found, np.nan)).items():
+                    constants[value] = constants.get(value, 0) + n
             dst.set_band_description(1, "class (see tag class_<n>)")
             dst.set_band_description(2, f"probability of {positive}")
             dst.update_tags(**{f"class_{i + 1}": str(c) for i, c in enumerate(classes)},
@@ -107,20 +107,21 @@ def write_scene_map(info: SceneInfo, probabilities: Any, classes: list[Any], pos
     finally:
         tmp.unlink(missing_ok=True)
         release_scene_files()
-    if zero_pixels:
+    fills = _fill_pixels(info, constants)
+    for value, n in fills.items():
         warnings.warn(
-            f"{zero_pixels:,} mapped pixel(s) ({zero_pixels * info.pixel_area / 1e6:,.2f} km2) "
-            "are 0 in every band, and no band file declares a nodata value: that is usually the "
-            "fill around the image, which the map classifies and the class areas count as "
-            "land; declare it nodata in each band file (gdal_edit.py -a_nodata 0 FILE) and run "
-            "again", ZeroFillWarning, stacklevel=2)
+            f"{n:,} mapped pixel(s) ({n * info.pixel_area / 1e6:,.2f} km2) are {value} in "
+            f"every band, and {fill.declared(info)}: that is usually the fill around the "
+            "image, which the map classifies and the class areas count as land; "
+            f"{fill.fix(value)}", ZeroFillWarning, stacklevel=2)
     return {
         "map": path.name,
         "classes": [str(c) for c in classes],
         "positive_class": str(positive),
         "class_pixels": {str(c): int(n) for c, n in zip(classes, counts, strict=True)},
         "nodata_pixels": nodata_pixels,
-        "zero_fill_pixels": zero_pixels,
+        "zero_fill_pixels": sum(fills.values()),
+        "fill_values": fills,
         "pixel_area_m2": info.pixel_area,
         "class_area_km2": {str(c): float(n) * info.pixel_area / 1e6
                            for c, n in zip(classes, counts, strict=True)},
@@ -128,6 +129,14 @@ def write_scene_map(info: SceneInfo, probabilities: Any, classes: list[Any], pos
         "transform": list(info.transform),
         "width": info.width, "height": info.height,
     }
+
+
+def _fill_pixels(info: SceneInfo, constants: dict[float, int]) -> dict[str, int]:
+    """Stored value -> mapped pixels, for the values held in every band by enough pixels to
+    be fill (:data:`~mlstat_imagery.fill.MIN_MAP_SHARE`)."""
+    least = max(fill.MIN_MAP_PIXELS, fill.MIN_MAP_SHARE * info.width * info.height)
+    return {fill.stored_value(v, info): n for v, n in sorted(constants.items())
+            if n >= least or (fill.is_typical(v, info) and n >= fill.MIN_RECORDS)}
 
 
 def write_preview(map_path: Path, path: Path, classes: list[Any], positive: Any,
@@ -143,14 +152,39 @@ def write_preview(map_path: Path, path: Path, classes: list[Any], positive: Any,
     rgb = np.empty((*band.shape, 3), dtype=np.uint8)
     rgb[:] = NODATA_COLOUR
     others = iter(PALETTE)
+    colours = []
     for i, klass in enumerate(classes):
         colour = POSITIVE_COLOUR if klass == positive else next(others, (120, 120, 120))
+        colours.append(colour)
         rgb[band == i + 1] = colour
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.partial")
-    Image.fromarray(rgb).save(tmp, format="PNG")
+    with_legend(Image.fromarray(rgb), classes, colours).save(tmp, format="PNG")
     os.replace(tmp, path)
     return path
+
+
+LEGEND_ROW = 16
+"""Height in pixels of one line of the preview's legend."""
+
+
+def with_legend(image: Any, classes: list[Any], colours: list[tuple[int, int, int]]) -> Any:
+    """``image`` with a legend below it: one line per class, its colour, its value in band 1
+    of map.tif and its name, and the nodata line (white, -1)."""
+    from PIL import Image, ImageDraw
+
+    lines = [(c, f"{i + 1} = {k}") for i, (k, c) in enumerate(zip(classes, colours,
+                                                                   strict=True))]
+    lines.append((NODATA_COLOUR, f"{int(NODATA)} = nodata"))
+    width = max(image.width, 8 + 7 * max(len(text) for _, text in lines) + 24)
+    out = Image.new("RGB", (width, image.height + LEGEND_ROW * len(lines) + 4), (245, 245, 245))
+    out.paste(image, (0, 0))
+    draw = ImageDraw.Draw(out)
+    for j, (colour, text) in enumerate(lines):
+        top = image.height + 2 + j * LEGEND_ROW
+        draw.rectangle((4, top + 2, 15, top + 13), fill=colour, outline=(0, 0, 0))
+        draw.text((22, top + 2), text, fill=(0, 0, 0))
+    return out
 
 
 def png_base64(path: Path) -> str:

@@ -395,7 +395,9 @@ class PixelForestModel(SceneMapper, SklearnModel):
                             f"pixel position: the records lack {missing}")
         info = SceneInfo.from_dict(self.extra_state["scene"])
         rows, cols = pixel_positions(frame, info)
-        return np.hstack([base, self._context_at(info, rows, cols)])
+        scene = self._scene_at(info, rows, cols)
+        _warn_other_scene(base, list(self.roles.features), scene, info)
+        return np.hstack([base, scene[:, len(self.roles.features):]])
 
     def _stack(self, info: SceneInfo, row0: int, col0: int, height: int,
                width: int) -> np.ndarray:
@@ -410,13 +412,12 @@ class PixelForestModel(SceneMapper, SklearnModel):
                               windows)
         return stack[:, m:m + height, m:m + width]
 
-    def _context_at(self, info: SceneInfo, rows: np.ndarray, cols: np.ndarray,
-                    tile: int = 256) -> np.ndarray:
-        n_base = len(self.roles.features) if self.roles else 0
-        n_all = len(self.extra_state["columns"])
-        out = np.full((len(rows), n_all - n_base), np.nan, dtype=np.float32)
+    def _scene_at(self, info: SceneInfo, rows: np.ndarray, cols: np.ndarray,
+                  tile: int = 256) -> np.ndarray:
+        """All features (bands, indices, context) of the stored scene at these pixels."""
+        out = np.full((len(rows), len(self.extra_state["columns"])), np.nan, dtype=np.float32)
         return gather_by_tile(info, rows, cols, tile,
-                              lambda r, c, h, w: self._stack(info, r, c, h, w)[n_base:], out)
+                              lambda r, c, h, w: self._stack(info, r, c, h, w), out)
 
     # -- prediction and map ---------------------------------------------------------------------
 
@@ -499,6 +500,32 @@ class PixelForestModel(SceneMapper, SklearnModel):
         if self.threshold():
             out["threshold"] = self.threshold()
         return out
+
+
+def _warn_other_scene(base: np.ndarray, columns: list[str], scene: np.ndarray,
+                      info: SceneInfo) -> None:
+    """Warn when records' band values differ from the stored scene's at their row/col: their
+    neighbourhood means come from the stored scene, so the model would mix two scenes."""
+    bands = [i for i, c in enumerate(columns) if c.startswith("band_")]
+    if not bands or not len(base):
+        return
+    own, stored = base[:, bands], scene[:, bands]
+    compared = ~(np.isnan(own).any(axis=1) | np.isnan(stored).any(axis=1))
+    differs = compared & ~np.isclose(own, stored, rtol=1e-5, atol=1e-6).all(axis=1)
+    count = int(differs.sum())
+    if count:
+        warnings.warn(
+            f"{count:,} of the {int(compared.sum()):,} records with data "
+            f"({count / compared.sum():.1%}) have band values other than the stored scene's at "
+            f"their row/col ({info.directory}): the model reads each record's "
+            "neighbourhood means from that scene, so their predictions mix two scenes; score "
+            "another scene by training a run on it (docs/imagery.md, 'Running it cycle after "
+            "cycle'), or give the records' row/col on the stored scene", OtherSceneWarning,
+            stacklevel=3)
+
+
+class OtherSceneWarning(UserWarning):
+    """Records whose bands differ from the stored scene at their row/col (context forest)."""
 
 
 class ContextForestModel(PixelForestModel):

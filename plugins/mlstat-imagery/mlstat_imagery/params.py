@@ -67,6 +67,12 @@ class SceneParams(Params):
                                                        "held out, never used in training; "
                                                        "relative to `directory`")
     points_field: str = Field("id", description="attribute of the points with the class code")
+    points_layer: str | None = Field(None, description="layer of the points file that holds "
+                                                       "the points, for a file of several "
+                                                       "layers (a GeoPackage); such a file is "
+                                                       "refused without it")
+    labels_layer: str | None = Field(None, description="layer of the label polygons, for a "
+                                                       "file of several layers")
     classes: dict[int, str] = Field(description="class code -> class name")
     positive_class: str = Field("developed", description="the built-up class")
     mode: Literal["binary", "multiclass"] = Field(

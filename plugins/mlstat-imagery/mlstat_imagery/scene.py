@@ -8,6 +8,7 @@ is what the tiled whole-scene map and the CNN's patches use.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import re
@@ -210,6 +211,8 @@ def open_scene(directory: Path, pattern: str, bands: list[str]) -> SceneInfo:
             else float(value)
         if nodata[band] is None and mask:  # a mask of the file, of the band, or alpha
             masked.append(band)
+    if order is not None:
+        _warn_file_order(next(iter(files.values())), bands)
     with rasterio.open(next(iter(files.values()))) as first:
         crs = first.crs if first.crs is not None else dataset.crs
     if crs.is_geographic:
@@ -220,6 +223,7 @@ def open_scene(directory: Path, pattern: str, bands: list[str]) -> SceneInfo:
             "bands to a projected CRS in metres, for example UTM (gdalwarp -t_srs EPSG:326NN "
             "-tr 30 30 -r near IN.tif OUT.tif), and run again")
     notes = _grid_notes(files, crs, (resx, resy), bands[0])
+    _warn_grids(files, crs)
     info = SceneInfo(
         directory=str(directory), pattern=pattern, bands=list(bands),
         files={b: str(p) for b, p in files.items()}, crs_wkt=crs.to_wkt(), epsg=crs.to_epsg(),
@@ -326,6 +330,60 @@ def _grid_notes(files: dict[str, Path], crs: Any, res: tuple[float, float],
     return notes
 
 
+def _warn_grids(files: dict[str, Path], crs: Any) -> None:
+    """Warn when band files cover other extents or have other pixel sizes than the first
+    band's file, whose extent and pixel size the scene takes: a smaller first band shrinks the
+    scene, a coarser one maps the whole scene at its pixel size, and a band smaller than the
+    first leaves the rest without data."""
+    import rasterio
+    from rasterio.warp import transform_bounds
+
+    paths = list(dict.fromkeys(files.values()))
+    if len(paths) < 2:
+        return
+    first_band = next(iter(files))
+    with rasterio.open(paths[0]) as src:
+        bounds, res = tuple(src.bounds), src.res
+    tolerance = max(res) / 2
+    odd = []
+    for band, path in list(files.items())[1:]:
+        with rasterio.open(path) as src:
+            same_crs = src.crs == crs
+            other = tuple(src.bounds) if same_crs \
+                else transform_bounds(src.crs, crs, *src.bounds)
+            other_res = src.res if same_crs else None
+        differs = []
+        if same_crs and any(abs(a - b) > tolerance for a, b in zip(other, bounds, strict=True)) \
+                or not same_crs and not _covers(other, bounds, tolerance):
+            differs.append(f"covers {_extent(other)}")
+        if other_res is not None and any(abs(a - b) > 1e-6 * b for a, b in
+                                         zip(other_res, res, strict=True)):
+            differs.append(f"has pixels of {other_res[0]:g} x {other_res[1]:g}")
+        if differs:
+            odd.append(f"band {band} ({path.name}) {' and '.join(differs)}")
+    if odd:
+        warnings.warn(
+            f"the band files are not on one grid: {'; '.join(odd)}, while band {first_band} "
+            f"({paths[0].name}), whose extent and pixel size the scene takes, covers "
+            f"{_extent(bounds)} with pixels of {res[0]:g} x {res[1]:g}; the scene is mapped on "
+            f"band {first_band}'s grid: land beyond it is left out, other bands are resampled "
+            "to its pixels, and land a band does not cover has no data; bring the bands to one "
+            "grid (gdalwarp -te XMIN YMIN XMAX YMAX -tr XRES YRES -r near) or put the band of "
+            "the wanted grid first in `bands`", GridWarning, stacklevel=3)
+
+
+def _covers(outer: tuple[float, ...], inner: tuple[float, ...], tolerance: float) -> bool:
+    """Whether bounds ``outer`` hold bounds ``inner`` (within ``tolerance``): a band on another
+    CRS covers the scene though its reprojected bounds are larger."""
+    return outer[0] <= inner[0] + tolerance and outer[1] <= inner[1] + tolerance \
+        and outer[2] >= inner[2] - tolerance and outer[3] >= inner[3] - tolerance
+
+
+def _extent(bounds: tuple[float, ...]) -> str:
+    left, bottom, right, top = bounds
+    return f"x {left:,.0f} to {right:,.0f}, y {bottom:,.0f} to {top:,.0f}"
+
+
 def file_band_names(path: Path, bands: list[str]) -> tuple[str, ...]:
     """The names of a multi-band file's bands, in file order, as the scene reads them: the
     file's own band names (descriptions) when they name every band of ``bands`` (matched
@@ -351,6 +409,29 @@ def file_band_names(path: Path, bands: list[str]) -> tuple[str, ...]:
     for band in bands:
         out[by_name[band.strip().casefold()]] = band
     return tuple(out)
+
+
+def _warn_file_order(path: Path, bands: list[str]) -> None:
+    """Warn when a multi-band file's bands are read in file order while the file names its
+    bands otherwise than `bands` or holds more bands than listed: each band may then be read
+    under another band's name."""
+    import rasterio
+
+    with rasterio.open(path) as src:
+        names, count = [(d or "").strip() for d in src.descriptions], src.count
+    known = {n.casefold() for n in names if n}
+    if any(b.strip().casefold() in known for b in bands) or \
+            (not any(names) and count == len(bands)):  # read by name, or nothing to say
+        return
+    what = f"names its {count} bands {', '.join(n or '(unnamed)' for n in names)}" \
+        if any(names) else f"holds {count} bands (unnamed)"
+    message = (f"{path.name} {what}, and `bands` lists {', '.join(bands)}: the first "
+               f"{len(bands)} of the file's bands were taken in file order as "
+               f"{', '.join(bands)}, which may read one band under another's name; list in "
+               "`bands` the file's band names (each is then read by its name)"
+               + (", or name its bands (for example with rasterio's set_band_description)"
+                  if not any(names) else ""))
+    warnings.warn(message, BandOrderWarning, stacklevel=3)
 
 
 def _xy_bounds(dataset: Any) -> tuple[float, float, float, float]:
@@ -437,6 +518,12 @@ def read_window(info: SceneInfo, row0: int, col0: int, height: int, width: int) 
     the scene are NaN. The band files are not checked on each read (a map reads thousands of
     tiles): callers check once per batch (:func:`gather_by_tile`, the whole-scene map), and a
     scene that cannot be indexed is explained here."""
+    key = (info.directory, info.pattern, tuple(info.bands), info.scale, info.offset)
+    if _REUSED is not None and _REUSED.get("key") == key:
+        r, c, kept = _REUSED["window"]
+        if r <= row0 and c <= col0 and row0 + height <= r + kept.shape[1] \
+                and col0 + width <= c + kept.shape[2]:
+            return kept[:, row0 - r: row0 - r + height, col0 - c: col0 - c + width].copy()
     try:
         dataset = _raster_dataset(info.directory, info.pattern, tuple(info.bands))
     except DataError:
@@ -467,7 +554,26 @@ def read_window(info: SceneInfo, row0: int, col0: int, height: int, width: int) 
     if info.scale != 1 or info.offset != 0:  # to reflectance; nodata stays NaN
         data = data * np.float32(info.scale) + np.float32(info.offset)
     out[:, r0 - row0: r0 - row0 + data.shape[1], c0 - col0: c0 - col0 + data.shape[2]] = data
+    if _REUSED is not None:  # a copy: callers may change what they get
+        _REUSED.update(key=key, window=(row0, col0, out.copy()))
     return out
+
+
+_REUSED: dict[str, Any] | None = None
+"""The last window read, while :func:`reused_reads` is on."""
+
+
+@contextlib.contextmanager
+def reused_reads() -> Iterator[None]:
+    """Within: a window inside the last one :func:`read_window` read is cut from it, not read
+    again (a map reads each tile's bands for the model, with a margin, then to count fill).
+    Only for one pass over files that do not change meanwhile."""
+    global _REUSED
+    _REUSED = {}
+    try:
+        yield
+    finally:
+        _REUSED = None
 
 
 def _masks(info: SceneInfo, row0: int, col0: int, height: int, width: int
@@ -746,14 +852,24 @@ def label_raster_pixels(path: Path, info: SceneInfo, tolerance: float, notes: li
 
 
 def read_vector(path: Path, vector_crs: str | None, info: SceneInfo, tolerance: float,
-                notes: list[str], what: str) -> Any:
-    """A vector file on the scene's CRS (same-grid CRSs kept, others reprojected)."""
+                notes: list[str], what: str, layer: str | None = None) -> Any:
+    """A vector file (its ``layer``) on the scene's CRS (same-grid CRSs kept, others
+    reprojected). A file of several layers needs ``layer``: reading its first one silently
+    may read other data than meant."""
     import geopandas as gpd
 
     if not path.is_file():
         raise DataError(f"{what} file {path} does not exist")
+    layers = _layers(path)
+    setting = f"`{what}_layer` in [loader]"
+    if layer is None and len(layers) > 1:
+        raise DataError(f"{what} file {path} has {len(layers)} layers ({', '.join(layers)}): "
+                        f"set {setting} to the one that holds the {what}")
+    if layer is not None and layers and layer not in layers:
+        raise DataError(f"{what} file {path} has no layer {layer!r} ({setting}); its layers "
+                        f"are {', '.join(layers)}")
     try:
-        frame = gpd.read_file(path)
+        frame = gpd.read_file(path, layer=layer) if layer else gpd.read_file(path)
     except Exception as exc:
         raise DataError(f"cannot read {what} file {path}: {exc}") from None
     if not isinstance(frame, gpd.GeoDataFrame):  # a table without geometry (a CSV)
@@ -778,6 +894,17 @@ def read_vector(path: Path, vector_crs: str | None, info: SceneInfo, tolerance: 
                      f"{scene_crs_name(info)}")
         frame = frame.to_crs(info.crs_wkt)
     return frame
+
+
+def _layers(path: Path) -> list[str]:
+    """The layer names of a vector file (empty when they cannot be listed: the read that
+    follows says why, or geopandas before 1.0)."""
+    import geopandas as gpd
+
+    try:
+        return [str(name) for name in gpd.list_layers(path)["name"]]
+    except Exception:
+        return []
 
 
 def polygon_pixels(frame: Any, field_name: str, info: SceneInfo, path: Path,
@@ -877,6 +1004,15 @@ def class_codes(frame: Any, field_name: str, setting: str, path: Path, what: str
 
 class StoredScalingWarning(UserWarning):
     """Band files declare a scale or offset that the loader's settings do not apply."""
+
+
+class BandOrderWarning(UserWarning):
+    """A multi-band file's bands read in file order though it names them otherwise or holds
+    more bands than `bands` lists."""
+
+
+class GridWarning(UserWarning):
+    """Band files of one scene on different extents or resolutions."""
 
 
 class ZeroFillWarning(UserWarning):
