@@ -346,6 +346,11 @@ def predict(run_dir: str, input_path: str, output_path: str, chunk_size: int,
 
     with kept_warnings() as raised:  # shown on stderr as they come, and kept for --json
         try:
+            if spark_master and engine in ("local", "core.local"):
+                from mlstat_core.errors import ConfigError
+
+                raise ConfigError(f"--spark-master {spark_master} needs --engine spark (the "
+                                  f"records are scored by {engine} otherwise)")
             summary = predict_file(run_dir, input_path, output_path, chunk_size, encoding,
                                    engine=engine,
                                    engine_options=_engine_options(engine_options,
@@ -362,7 +367,8 @@ def predict(run_dir: str, input_path: str, output_path: str, chunk_size: int,
         from mlstat_core.artifacts import to_jsonable
 
         click.echo(json.dumps(to_jsonable({
-            "status": "succeeded", "output": str(summary.output), "records": summary.records,
+            "status": "succeeded", "output": str(summary.output), "run": summary.run,
+            "records": summary.records,
             "seconds": round(summary.seconds, 3), "engine": summary.engine,
             "warnings": raised + summary.warnings, "notes": summary.notes,
             "unseen_labels": summary.unseen_labels, "drift": summary.drift}), indent=2))

@@ -217,6 +217,68 @@ def warn_if_cut_short(path: Path, encoding: str, last: pd.DataFrame | None) -> N
                   "short (copied while still being written?); check the file", stacklevel=3)
 
 
+def header_fields(path: Path, encoding: str, sep: str | None) -> list[str] | None:
+    """A CSV file's header fields as written (pandas renames a name it meets twice); None
+    where it cannot be read (the read proper reports why)."""
+    try:
+        head = pd.read_csv(path, encoding=encoding, sep=_csv_sep(path, sep), header=None,
+                           nrows=1, dtype=str, keep_default_na=False)
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, OSError,
+            ValueError):
+        return None
+    return [str(v) for v in head.iloc[0]] if len(head) else None
+
+
+def warn_if_named_twice(path: Path, header: list[str] | None) -> None:
+    """Warn when a CSV header names a column twice: pandas reads the second as ``name.1``,
+    and a model that reads ``name`` reads the first, whichever holds the values meant."""
+    named = [h for h in header or [] if h.strip()]
+    twice = sorted({h for h in named if named.count(h) > 1})
+    if twice:
+        shown = ", ".join(f"{h!r} (the second read as {h + '.1'!r})" for h in twice[:5])
+        warnings.warn(f"{path} names column(s) {shown} more than once: a model that reads "
+                      "such a column reads the first; rename or remove the others",
+                      stacklevel=3)
+
+
+def warn_if_short_records(path: Path, encoding: str, sep: str | None, fields: int) -> None:
+    """Warn when records of a CSV file have fewer fields than its header (``fields``):
+    pandas reads their missing fields as empty without a word, so that a record cut short or
+    written with another separator (``a;b;c`` in a ``,`` file) is scored from missing values.
+    pyarrow's parser counts them (about 0.1 s a million records); where it cannot read the
+    file as pandas did, the check is left out."""
+    import pyarrow as pa
+    import pyarrow.csv as pc
+
+    short: list[str] = []
+
+    def handler(row: Any) -> str:
+        if row.actual_columns < row.expected_columns:
+            short.append(row.text)
+        return "skip"
+
+    names = [f"c{i}" for i in range(fields)]
+    try:
+        reader = pc.open_csv(
+            str(path), read_options=pc.ReadOptions(encoding=encoding, column_names=names,
+                                                   skip_rows=1, use_threads=False),
+            parse_options=pc.ParseOptions(delimiter=_csv_sep(path, None) if sep is None
+                                          else sep, newlines_in_values=True,
+                                          invalid_row_handler=handler),
+            convert_options=pc.ConvertOptions(include_columns=names[:1],
+                                              column_types={names[0]: pa.string()}))
+        for _batch in reader:
+            pass
+    except Exception:  # noqa: BLE001 - pyarrow reads otherwise than pandas: no check
+        return
+    if short:
+        first = " ".join(short[0].split())[:80]
+        warnings.warn(f"{len(short):,} record(s) of {path} have fewer fields than its header's "
+                      f"{fields} (the first: {first!r}): their missing fields were read as empty "
+                      "and the records scored so; check those lines (cut short, or written "
+                      "with another field separator)", stacklevel=3)
+
+
 def _ends_without_line_break(path: Path, encoding: str) -> bool:
     """Whether the file's text (decoded: UTF-16 ends in two bytes) ends without a line end."""
     with open(path, "rb") as handle:
@@ -418,6 +480,8 @@ def iter_table(
     try:
         if fmt == "csv":
             one_column = _one_column(path, encoding, sep)
+            header = header_fields(path, encoding, sep)
+            warn_if_named_twice(path, header)
             last = None
             # closed when the caller stops early (a generator left after its first chunk)
             with pd.read_csv(path, encoding=encoding, sep=_csv_sep(path, sep),
@@ -433,6 +497,8 @@ def iter_table(
                     last = chunk.tail(1) if len(chunk) else last
                     yield with_dtypes(nfc_columns(chunk), dtype)
             warn_if_cut_short(path, encoding, last)
+            if header and not one_column:
+                warn_if_short_records(path, encoding, sep, len(header))
         elif fmt == "parquet":
             import pyarrow.parquet as pq
 

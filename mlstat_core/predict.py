@@ -68,6 +68,9 @@ class PredictSummary:
     details: dict[str, Any] = field(default_factory=dict, repr=False)
     notes: list[str] = field(default_factory=list)
     """What the user should know that is no problem (records numbered for want of ids)."""
+    run: dict[str, Any] = field(default_factory=dict, repr=False)
+    """The run whose model scored: ``run_id``, ``path`` and ``model_files`` (each model
+    file's SHA-256, as the manifest records it), so that a scored file can be traced back."""
 
 
 @dataclass
@@ -651,7 +654,17 @@ def predict_file(
     warning = batch_warning(model, runner, summary.records, chunk_size, summary.engine)
     if warning:
         summary.warnings.append(warning)
+    summary.run = run_record(folder)
     return summary
+
+
+def run_record(folder: RunFolder) -> dict[str, Any]:
+    """What identifies the model that scored: the run's id, its folder and the SHA-256 of
+    each model file (from the manifest, which ``load_model`` checked them against)."""
+    files = folder.manifest.get("files") or {}
+    return {"run_id": folder.manifest.get("run_id"), "path": str(folder.path.resolve()),
+            "model_files": {name: digest for name, digest in files.items()
+                            if str(name).startswith("model/")}}
 
 
 def check_decimal(decimal: Any, separator: str | None = None, cli: bool = False) -> None:

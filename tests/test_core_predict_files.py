@@ -323,6 +323,13 @@ def test_predict_json_says_succeeded_or_failed_as_run_json_does(budget_run, tmp_
     assert result.exit_code == 0
     outcome = json.loads(result.stdout)
     assert outcome["status"] == "succeeded" and outcome["records"] == 20
+    # the run that scored, so that an auditor can trace the file to its model
+    manifest = json.loads((Path(budget_run) / "manifest.json").read_text())
+    assert outcome["run"]["run_id"] == manifest["run_id"]
+    assert Path(outcome["run"]["path"]) == Path(budget_run).resolve()
+    model_files = outcome["run"]["model_files"]
+    assert model_files and all(name.startswith("model/") for name in model_files)
+    assert all(manifest["files"][name] == digest for name, digest in model_files.items())
     result = invoke("predict", budget_run, "--input", tmp_path / "absent.csv", "--output",
                     tmp_path / "o.csv", "--json")
     assert result.exit_code == 2

@@ -938,3 +938,57 @@ def test_changed_versions_name_python_by_its_minor_version_and_the_core():
     assert changed_versions({"python": "3.9.1"}) == [f"Python 3.9.1 -> {now}"]
     assert changed_versions({"plugins": {"mlstat-core": "0.0.1"}}) == [
         f"mlstat-core 0.0.1 -> {mlstat_core.__version__}"]
+
+
+def test_records_with_fewer_fields_than_the_header_are_warned_of(write_pipeline, tmp_path,
+                                                                 budget_csv):
+    """pandas reads a record cut short, or written with `;` in a `,` file, with its missing
+    fields empty and says nothing: the record was scored from missing values (1 in a million
+    moves no drift figure), where the Spark engine refuses the file. Now `mlstat predict` says
+    how many and shows the first; a quoted line break is no short record."""
+    run = mlstat_core.run(write_pipeline())
+    lines = budget_csv.read_text().splitlines()
+    header = "hh," + lines[0]  # an id first: the `;` record's whole line becomes its id
+    rows = [f"h{i:03d},{line}" for i, line in enumerate(lines[1:41])]
+    fields = rows[5].split(",")
+    bad = [*rows[:10], ",".join(fields[:5]), ";".join(fields), *rows[10:]]
+    (tmp_path / "bad.csv").write_text("\n".join([header, *bad]) + "\n")
+    result = CliRunner().invoke(main, ["predict", str(run.run_dir), "--input",
+                                       str(tmp_path / "bad.csv"), "--output",
+                                       str(tmp_path / "p.csv"), "--json"])
+    assert result.exit_code == 0, result.output
+    said = json.loads(result.stdout)["warnings"]
+    short = [w for w in said if "fewer fields than its header" in w]
+    assert len(short) == 1 and short[0].startswith("2 record(s) of ")
+    assert repr(",".join(fields[:5])) in short[0]
+    assert len(pd.read_csv(tmp_path / "p.csv")) == 42  # scored, and said
+
+    quoted = pd.read_csv(budget_csv).head(20).assign(note="two\nlines")
+    quoted.to_csv(tmp_path / "quoted.csv", index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        predict_file(run.run_dir, tmp_path / "quoted.csv", tmp_path / "q.csv")
+
+
+def test_a_header_naming_a_column_twice_is_warned_of(write_pipeline, tmp_path, budget_csv):
+    """pandas reads the second `income` as `income.1`, and the model reads the first, which
+    may not hold the values meant."""
+    run = mlstat_core.run(write_pipeline())
+    frame = pd.read_csv(budget_csv).head(20)
+    text = frame.to_csv(index=False).splitlines()
+    (tmp_path / "twice.csv").write_text("\n".join(
+        [text[0] + ",income", *[r + ",9999" for r in text[1:]]]) + "\n")
+    with pytest.warns(UserWarning, match=r"names column\(s\) 'income' \(the second read as "
+                                         r"'income.1'\) more than once"):
+        predict_file(run.run_dir, tmp_path / "twice.csv", tmp_path / "p.csv")
+
+
+def test_a_spark_master_without_the_spark_engine_names_both_options(write_pipeline, tmp_path,
+                                                                    budget_csv):
+    run = mlstat_core.run(write_pipeline())
+    result = CliRunner().invoke(main, ["predict", str(run.run_dir), "--input", str(budget_csv),
+                                       "--output", str(tmp_path / "p.csv"),
+                                       "--spark-master", "local[2]"])
+    assert result.exit_code == 2
+    assert "--spark-master local[2] needs --engine spark" in result.output
+    assert not (tmp_path / "p.csv").exists()

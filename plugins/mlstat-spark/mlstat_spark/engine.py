@@ -7,7 +7,6 @@ driver's memory does not grow with the number of records.
 
 from __future__ import annotations
 
-import glob
 import os
 import re
 import shutil
@@ -39,6 +38,7 @@ from mlstat_spark.worker import (
     make_scorer,
     part_name,
     scored_partition,
+    with_names,
 )
 
 _ARROW_KIND = {"int64": "long", "int32": "long", "double": "double", "float": "double",
@@ -115,9 +115,11 @@ def worker_error(exc: Exception, what: str = "the input") -> Exception:
         detail = f"the value {value.group(1)} in record {malformed.group(1)}" if value \
             else f"record {malformed.group(1)}"
         return errors.DataError(
-            f"{what}: {detail} does not fit the column types read from its first records; "
-            "correct it (Spark reads only empty CSV fields as missing, not NA or n/a), or "
-            "give the input as Parquet")
+            f"{what}: {detail} does not fit the column types read from its first records, or "
+            "has fewer or more fields than the header (a record cut short, or written with "
+            "another field separator); correct it (Spark reads only empty CSV fields as "
+            "missing, not NA or n/a), or give the input as Parquet; the local engine (without "
+            "--engine spark) names the column and the data row of a value that is no number")
     unreadable = _UNREADABLE.search(message)
     if unreadable:
         reason = re.sub(r"\s*SQLSTATE: \w+\.?", "", unreadable.group(2))
@@ -286,9 +288,11 @@ def partial_folder(output: Path) -> Path:
 
 
 def sweep_partial_folders(output: Path) -> None:
-    """Remove the partial folders of ``output`` that jobs of this machine left when they
-    were killed outright (their pid is no longer running), and the one earlier versions
-    named ``.NAME.partial``; those of running jobs and of other machines stay."""
+    """Remove the partial folders in ``output``'s folder that jobs of this machine left when
+    they were killed outright (their pid is no longer running), whatever output they were
+    writing (production outputs carry a date in their name, so that a leftover is seldom
+    written to again), and the one earlier versions named ``.NAME.partial``; those of
+    running jobs and of other machines stay."""
     from mlstat_core.io import PARTIAL, dead_process_leftovers, host_tag
 
     legacy = output.with_name(f".{output.name}{PARTIAL}")
@@ -296,10 +300,8 @@ def sweep_partial_folders(output: Path) -> None:
         legacy.unlink()  # the local engine's temporary file of that name, from a killed run
     shutil.rmtree(legacy, ignore_errors=True)
     host = host_tag()
-    name = (rf"\.{re.escape(output.name)}\.{re.escape(host)}\.(\d+)-[0-9a-f]{{8}}"
-            rf"{re.escape(PARTIAL)}")
-    for leftover in dead_process_leftovers(
-            output.parent, f".{glob.escape(output.name)}.{host}.*{PARTIAL}", name):
+    name = rf"\..+\.{re.escape(host)}\.(\d+)-[0-9a-f]{{8}}{re.escape(PARTIAL)}"
+    for leftover in dead_process_leftovers(output.parent, f".*.{host}.*{PARTIAL}", name):
         if leftover.is_dir():
             shutil.rmtree(leftover, ignore_errors=True)
 
@@ -457,6 +459,23 @@ def in_order(df: Any, partitions: int) -> Any:
     return df.repartitionByRange(partitions, ROW_COLUMN).sortWithinPartitions(ROW_COLUMN)
 
 
+def quoted(column: str) -> str:
+    """A column name as Spark resolves it literally: a dot in ``note.x`` is no field of a
+    struct ``note``."""
+    return "`" + column.replace("`", "``") + "`"
+
+
+def positional_names(df: Any) -> tuple[Any, list[str] | None]:
+    """``df`` with its columns renamed ``_c0``, ``_c1``... where a name holds a dot or a
+    backtick (``mapInPandas`` resolves each column by its bare name, so ``note.x``, or the
+    ``income.1`` pandas reads a repeated header as, failed the job), and the names to give
+    back to each partition; ``df`` itself and None where every name is plain."""
+    names = list(df.columns)
+    if not any("." in c or "`" in c for c in names):
+        return df, None
+    return df.toDF(*[f"_c{i}" for i in range(len(names))]), names
+
+
 def id_warnings(df: Any, column: str, cli: bool = True) -> list[str]:
     """The local engine's warnings for records that repeat an earlier record's id and for
     records without one (``DuplicateIds``), from one aggregation of the numbered records
@@ -467,7 +486,7 @@ def id_warnings(df: Any, column: str, cli: bool = True) -> list[str]:
 
     from mlstat_core.predict import DuplicateIds
 
-    value = F.col(column)
+    value = F.col(quoted(column))
     blank = value.isNull() | value.cast("string").rlike(r"(?U)^\s*$")
     key = F.when(blank, F.lit(None)).otherwise(value.cast("string"))
     groups = df.select(key.alias("key"), F.col(ROW_COLUMN).alias("row")) \
@@ -578,6 +597,9 @@ class SparkEngine(Engine):
         scorer = make_scorer(self._ship(job_files), factory, id_column, columns, kinds, steps,
                              probabilities, write_to, self.params.parquet_dictionary,
                              drift_profile, task, model_name)
+        df, names = positional_names(df)
+        if names:
+            scorer = with_names(scorer, names)
         with quiet_pyspark():
             return df.mapInPandas(scorer, WRITTEN_SCHEMA if write_to else schema)
 
@@ -708,14 +730,15 @@ class SparkEngine(Engine):
         if roles is None or not roles.target or roles.target not in df.columns:
             return {}
         classes = {str(c) for c in (model.classes_ or [])}
-        counts = df.groupBy(roles.target).count().collect()
+        counts = df.groupBy(quoted(roles.target)).count().collect()
         return {str(label): int(n) for label, n in counts
                 if label is not None and str(label) not in classes}
 
     def _drift(self, df: Any, job: ScoringJob, accumulator: Any) -> dict[str, Any]:
         """The drift check on the first ``drift_sample`` records (Spark's writer)."""
         columns = [c for c in job.input_columns if c in df.columns]
-        accumulator.update(to_pandas(df.select(*columns).limit(self.params.drift_sample)))
+        accumulator.update(to_pandas(df.select(*map(quoted, columns))
+                                     .limit(self.params.drift_sample)))
         result = accumulator.result()
         result["note"] = f"computed on the first {self.params.drift_sample:,} records"
         return result

@@ -141,6 +141,18 @@ def scored_partition(batch: pd.DataFrame, model: Any, id_column: str | None,
     return parquet_safe(output_frame(batch, predicted, model, id_column, probabilities))
 
 
+def with_names(scorer: Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]],
+               names: list[str]) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
+    """``scorer`` reading partitions whose columns were renamed by position (see
+    :func:`~mlstat_spark.engine.positional_names`): each partition gets its ``names`` back
+    before it is scored."""
+
+    def renamed(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        yield from scorer(batch.set_axis(names, axis=1) for batch in batches)
+
+    return renamed
+
+
 def make_scorer(
     files: Any, factory: str, id_column: str | None,
     columns: list[str], kinds: dict[str, str], steps: list[tuple[str, str, Any]] | None = None,
