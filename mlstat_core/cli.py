@@ -310,7 +310,9 @@ def _print_summary(result: Any) -> None:
                    "engine writes a Parquet folder.")
 @click.option("--chunk-size", default=50_000, show_default=True, type=click.IntRange(min=1),
               help="Records scored at a time; bounds memory.")
-@click.option("--encoding", default="utf-8", show_default=True, help="Encoding of a CSV input.")
+@click.option("--encoding", default=None,
+              help="Encoding of a CSV input (default: the `encoding` of the loader the run was "
+                   "trained with, else utf-8).")
 @click.option("--sep", help="Field separator of a CSV input, e.g. ';' or '\\t' (default: the "
                             "`sep` of the loader the run was trained with, else ',' or tab "
                             "for .tsv). Its `na_values` apply too.")
@@ -334,11 +336,12 @@ def _print_summary(result: Any) -> None:
               help="A param of the engine (repeatable), e.g. partitions=8.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print the outcome as one JSON object on stdout (status, records, output, "
-                   "warnings, notes, unseen labels, drift per column) for a scheduler; a "
-                   "failure, a command line it rejects included, prints {\"status\": "
+                   "the run that scored, warnings, notes, unseen labels, drift per column) "
+                   "for a scheduler; a failure, a command line it rejects included, prints "
+                   "{\"status\": "
                    "\"failed\", \"error\": ...} too.")
 def predict(run_dir: str, input_path: str, output_path: str, chunk_size: int,
-            encoding: str, sep: str | None, decimal: str | None, sheet: str | None,
+            encoding: str | None, sep: str | None, decimal: str | None, sheet: str | None,
             id_column: str | None, probabilities: bool, engine: str,
             spark_master: str | None, engine_options: tuple[str, ...], as_json: bool) -> None:
     """Score new records with the model of a finished run."""

@@ -190,6 +190,19 @@ def check_target_values(dataset: Dataset, config: PipelineConfig) -> None:
                     " (codes such as 1.10 are read as text with target_type = \"text\" in "
                     "[loader])" if "target_type" in type(config.loader.params).model_fields
                     else ""))
+    if "classification" in config.task.tags and pd.api.types.is_numeric_dtype(y) \
+            and not pd.api.types.is_bool_dtype(y):
+        # whole numbers of many values (an age, an amount): a measurement taken for classes
+        counts = y.value_counts()
+        small = int((counts < 5).sum())
+        if len(counts) > 20 and small:
+            warnings.warn(
+                f"target column {column!r} holds {len(counts):,} distinct numbers ({small:,} "
+                f"of them on fewer than 5 records), and task {config.task.name!r} takes each "
+                "number for a class of its own: if it is a measurement (an age, an amount), "
+                "use task 'tabular_regression' with a regression model such as "
+                "core.random_forest_regressor; if the numbers are codes, ignore this",
+                stacklevel=2)
 
 
 def prediction_frame(dataset: Dataset, positions: np.ndarray, predicted: pd.DataFrame,
@@ -477,7 +490,8 @@ class Runner:
         cfg = self.config
         dataset: Dataset = self.step("load", self._load,
                                      lambda d: f"{len(d):,} records from {d.name}", cfg.loader)
-        check_task_data(dataset, cfg)
+        with self.recording("load"):  # a warning on the target is the run's
+            check_task_data(dataset, cfg)
         fingerprints = self._record_inputs(folder, dataset)
         scorer = self.build_engine()
         chunk = cfg.file.predict.chunk_size
@@ -569,7 +583,9 @@ class Runner:
             "assess", lambda: self._assess(ctx),
             lambda r: f"{sum(x.status == 'ok' for x in r)} of {len(r)} figures computed")
         self.warnings += unmatched_targets(cfg.file.quality, results)
-        self.step("persist", lambda: self._persist(folder, model, predictions, dataset, results),
+        learnt = _learnt_from(dataset, context)
+        self.step("persist", lambda: self._persist(folder, model, predictions, dataset, results,
+                                                   learnt),
                   lambda _x: str(folder.path))
         return RunResult(folder.manifest["run_id"], folder.path, "succeeded", results,
                          predictions, folder.manifest, model, self.warnings)
@@ -675,8 +691,10 @@ class Runner:
             results += run_indicator(indicator, resolved.name, dimension, ctx)
         return refuse_name_clashes(results)
 
-    def _save_trained(self, folder: RunFolder, model: Model, dataset: Dataset) -> None:
-        """The model and the profile of its training inputs (for drift checks)."""
+    def _save_trained(self, folder: RunFolder, model: Model, dataset: Dataset,
+                      learnt: pd.DataFrame | None = None) -> None:
+        """The model, the profile of its training inputs (for drift checks) and the hashes
+        of the records it learnt from (``learnt``; for ``mlstat evaluate``)."""
         self._save_model(folder, model, reload_check.sample(dataset.frame))
         profile = _training_profile(dataset, model)
         if profile is not None:
@@ -684,10 +702,17 @@ class Runner:
 
             write_json(folder.path / "profile.json", profile)
             folder.record("profile.json")
+        if learnt is not None:
+            from mlstat_core import training_records
+
+            training_records.save(folder.path / training_records.TRAINING_RECORDS, learnt,
+                                  model.roles or dataset.roles)
+            folder.record(training_records.TRAINING_RECORDS)
 
     def _persist(self, folder: RunFolder, model: Model, predictions: pd.DataFrame,
-                 dataset: Dataset, results: list[IndicatorResult]) -> None:
-        self._save_trained(folder, model, dataset)
+                 dataset: Dataset, results: list[IndicatorResult],
+                 learnt: pd.DataFrame | None = None) -> None:
+        self._save_trained(folder, model, dataset, learnt)
         if self.config.file.output.predictions:
             tmp = folder.path / f".{PREDICTIONS}.partial"
             parquet_safe(predictions).to_parquet(tmp, index=False)
@@ -962,6 +987,16 @@ def sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
+def _learnt_from(dataset: Dataset, context: dict[str, Any]) -> pd.DataFrame:
+    """The records the saved model learnt from: the training and validation records of a
+    held-out split, every record when cross-validated (the final model is fitted on all)."""
+    if not context.get("held_out", True):
+        return dataset.frame
+    parts = [d.frame for d in (context.get("train"), context.get("validation"))
+             if d is not None and len(d)]
+    return pd.concat(parts) if parts else dataset.frame.iloc[:0]
 
 
 def _training_profile(dataset: Dataset, model: Model | None = None) -> dict[str, Any] | None:

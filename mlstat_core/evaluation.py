@@ -74,7 +74,7 @@ class Evaluator(Runner):
                                      lambda d: f"{len(d):,} records from {d.name}", cfg.loader)
         self._check_labelled(dataset)
         fingerprints = self._record_inputs(folder, dataset)
-        trained_on = self._warn_if_trained_on(fingerprints)
+        trained_on = self._warn_if_trained_on(fingerprints) or self._learnt_records(dataset)
         if trained_on:  # for mlstat compare, which ranks no such evaluation
             folder.manifest["evaluates"]["read_in_training"] = trained_on
         model = self.model
@@ -95,7 +95,8 @@ class Evaluator(Runner):
         that way are still ranked."""
         return records_fingerprint(test.frame, [test.roles.target], by_row=True)
 
-    def _save_trained(self, folder: RunFolder, model: Model, dataset: Dataset) -> None:
+    def _save_trained(self, folder: RunFolder, model: Model, dataset: Dataset,
+                      learnt: pd.DataFrame | None = None) -> None:
         """Nothing: the model stays in the run it came from (``evaluates`` in the manifest)."""
 
     def _check_labelled(self, dataset: Dataset) -> None:
@@ -108,7 +109,8 @@ class Evaluator(Runner):
                 f"{dataset.name} gives no true values (no target column): evaluation compares "
                 "the model's predictions with them; to score records without true values, "
                 "use mlstat predict")
-        check_target_values(dataset, self.config)
+        with self.recording("load"):
+            check_target_values(dataset, self.config)
         if "classification" in self.config.task.tags:
             self._check_labels(dataset)
             return
@@ -161,6 +163,37 @@ class Evaluator(Runner):
                 "in training: most of its records were learned from, so these figures "
                 "overstate the model's accuracy; evaluate on records kept out of training")
         return same
+
+    def _learnt_records(self, dataset: Dataset) -> list[str]:
+        """Records of another file that the model learnt from (a superset of the training
+        file, an audit sample drawn from it), by id, else by values: a warning beyond
+        :data:`LEARNT_SHARE`; returned, the file, for ``mlstat compare``."""
+        from mlstat_core import training_records
+
+        found = training_records.overlap(
+            self.source.path / training_records.TRAINING_RECORDS, dataset.frame,
+            self.model.roles or dataset.roles)
+        if found is None or not found[1]:
+            return []
+        by, count = found
+        share = count / len(dataset)
+        if share <= LEARNT_SHARE[by]:
+            return []
+        how = "have the id of" if by == "ids" else \
+            "repeat, in every input column and the true value,"
+        self.warnings.append(
+            f"evaluate: {count:,} of the {len(dataset):,} records of {dataset.name} ({share:.0%}) "
+            f"{how} a record the run {self.source.path.name} learnt from: these figures "
+            "overstate the model's accuracy on new records, and mlstat compare ranks no such "
+            "evaluation; evaluate on records kept out of training")
+        return [dataset.name]
+
+
+LEARNT_SHARE = {"ids": 0.0, "values": 0.5}
+"""Beyond this share of the file's records found among those the model learnt from (by id,
+or by values where there are no ids: identical records occur by chance, a product name with
+its code say), the evaluation is taken as one on training records: warned of, and not
+ranked by ``mlstat compare``."""
 
 
 SUPPORTED = "runs whose task has a target (classification or regression of tables or texts)"

@@ -567,6 +567,16 @@ def input_separator(input_path: str | Path, sep: str | None, folder: RunFolder) 
     return trained_separator(folder)
 
 
+def input_encoding(encoding: str | None, folder: RunFolder) -> str:
+    """The encoding to read a CSV input with: the one given, else the trained loader's
+    ``encoding`` (a run trained on a Latin-1 file reads its new Latin-1 files alike), else
+    UTF-8."""
+    if encoding:
+        return encoding
+    trained = trained_loader(folder).get("encoding")
+    return trained if isinstance(trained, str) and trained else "utf-8"
+
+
 def input_sheet(sheet: str | int | None, folder: RunFolder) -> str | int | None:
     """The sheet to read an Excel input from: the one given (a name, or digits: see
     :func:`~mlstat_core.excel.read_sheet`), else the trained loader's ``sheet``, else None (the
@@ -602,7 +612,7 @@ def predict_file(
     input_path: str | Path,
     output_path: str | Path,
     chunk_size: int = 50_000,
-    encoding: str = "utf-8",
+    encoding: str | None = None,
     engine: str = DEFAULT_ENGINE,
     engine_options: dict[str, Any] | None = None,
     registry: Registry | None = None,
@@ -619,6 +629,8 @@ def predict_file(
     the output of a model with many classes, and the coding models' ``top_codes`` and
     ``top_scores`` already carry the best candidates.
 
+    ``encoding`` is the text encoding of a CSV input; by default the one of the loader the
+    run was trained with (its ``encoding``), else UTF-8.
     ``sep`` is the field separator of a CSV input; by default the one of the loader the run
     was trained with (its ``sep``), else ',' (tab for ``.tsv``). ``sheet`` is the sheet of
     an Excel input (a name, or a number counting from 0); by default the trained loader's
@@ -641,7 +653,8 @@ def predict_file(
     name = folder.manifest["model"]["component"]
     task = task_of(folder, registry)
     job = ScoringJob(folder, model, factory, str(input_path), home_path(output_path),
-                     chunk_size, encoding, steps, id_column, probabilities,
+                     chunk_size, input_encoding(encoding, folder), steps, id_column,
+                     probabilities,
                      str(output_path) if is_url(output_path) else None,
                      input_separator(input_path, sep, folder),
                      label(name, registry.get("model", name).distribution), task, cli,

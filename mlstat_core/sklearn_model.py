@@ -7,6 +7,7 @@ hash-checked loading come from here.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -86,11 +87,26 @@ def require_columns(frame: pd.DataFrame, columns: list[str], what: str = "input"
         )
 
 
+MIXED_KINDS = frozenset({"mixed", "mixed-integer", "mixed-integer-float"})
+"""What pandas infers for a column of text mixed with numbers (an Excel column of 1, 2, 3 and
+``"5+"``): categories, read as text."""
+
+
 def text_columns_of(frame: pd.DataFrame, columns: list[str]) -> list[str]:
-    """The ``columns`` of ``frame`` that hold text (every value present is a string): the
-    ones a model treats as categories, and that must be read as text again at prediction
-    time whatever values a chunk of new records happens to hold."""
-    return [c for c in columns if c in frame.columns and is_text(frame[c])]
+    """The ``columns`` of ``frame`` that hold text (every value present is a string), or text
+    mixed with numbers (``1, 2, "5+"``): the ones a model treats as categories, read as text
+    in training and again at prediction time whatever values a chunk of new records happens
+    to hold."""
+    return [c for c in columns if c in frame.columns
+            and (is_text(frame[c]) or is_mixed(frame[c]))]
+
+
+def is_mixed(series: pd.Series) -> bool:
+    """Whether ``series`` holds values of several kinds, strings among them (``1, 2, "5+"``),
+    which no encoder takes as they are."""
+    return pd.api.types.is_object_dtype(series) \
+        and pd.api.types.infer_dtype(series, skipna=True) in MIXED_KINDS \
+        and series.map(lambda v: isinstance(v, str)).any()
 
 
 def require_numeric(frame: pd.DataFrame, columns: list[str], what: str = "input"
@@ -126,6 +142,13 @@ def require_numeric(frame: pd.DataFrame, columns: list[str], what: str = "input"
         out = out.copy() if out is frame else out
         out[column] = numbers
     return out
+
+
+def as_text_columns(dataset: Dataset, columns: list[str]) -> Dataset:
+    """``dataset`` with ``columns`` as text, as :meth:`SklearnModel.predict` reads them (a
+    mixed column's ``1`` becomes ``"1"``, like the ``"5+"`` beside it)."""
+    frame = with_dtypes(dataset.frame, dict.fromkeys(columns, str))
+    return dataset if frame is dataset.frame else replace(dataset, frame=frame)
 
 
 def refuse_infinite(frame: pd.DataFrame, columns: list[str], what: str = "input",
@@ -187,6 +210,7 @@ class SklearnModel(Model):
     def fit(self, train: Dataset, validation: Dataset | None = None) -> SklearnModel:
         self.roles = train.roles
         self.text_columns = text_columns_of(train.frame, train.roles.input_columns())
+        train = as_text_columns(train, self.text_columns)
         refuse_infinite(train.frame, train.roles.input_columns(), "training data",
                         file_rows=False)
         matrix, y, weights = self.training_data(train)

@@ -100,7 +100,7 @@ def test_an_evaluation_on_the_training_file_says_its_figures_are_in_sample(cycle
                       out=tmp_path / "evaluations")
     assert second.manifest["evaluates"]["read_in_training"]
     table = comparison([result.run_dir, second.run_dir])
-    assert any("scored a file the model was trained on" in w for w in table["warnings"])
+    assert any("scored records the model was trained on" in w for w in table["warnings"])
     assert all(row["best"] is None for row in table["rows"])
     facts = {f[0]: f[1:] for f in table["facts"]}
     assert facts["warnings"] == ["1 (in its report)", "1 (in its report)"]
@@ -290,3 +290,43 @@ def test_figures_of_an_indicator_set_otherwise_in_each_run_are_not_ranked(write_
     # accuracy does not depend on which top-k figures are added: still ranked, not warned of
     assert rows["accuracy"]["leader"] is not None
     assert not [w for w in table["warnings"] if "classification_accuracy" in w]
+
+
+def test_records_the_model_learnt_from_are_found_in_another_file(cycles, tmp_path,
+                                                                  budget_csv, write_pipeline):
+    """Only a file read in training was found: a superset of the training file, or an audit
+    sample whose records the model had learnt from, scored 0.853 and 0.909 against 0.633 on
+    unseen records, unwarned, and compare named the contaminated run best. The run keeps
+    hashes of the records it learnt from; the evaluation finds them by values, or by id."""
+    (first, second), fixed = cycles
+    households = pd.read_csv(budget_csv)
+    superset = tmp_path / "superset.csv"
+    households.to_csv(superset, index=False)
+    clean = evaluate(first.run_dir, fixed, out=tmp_path / "evaluations")
+    assert not any("learnt from" in w for w in clean.warnings)
+    assert "read_in_training" not in clean.manifest["evaluates"]
+    found = evaluate(first.run_dir, superset, out=tmp_path / "evaluations")
+    (said,) = [w for w in found.warnings if "learnt from" in w]
+    learnt = 1200 - len(first.predictions)  # the run's training split (its test: 300)
+    assert said.startswith(f"evaluate: {learnt:,} of the 1,519 records of ")
+    assert f"({learnt / 1519:.0%}) repeat, in every input column and the true value, a " \
+        "record" in said
+    assert found.manifest["evaluates"]["read_in_training"]
+    table = comparison([clean.run_dir, found.run_dir])
+    assert all(row["best"] is None for row in table["rows"])
+
+    # by id: one in ten audit records is a training record, whatever its values now
+    with_ids = households.assign(hh=[f"H{i:05d}" for i in range(len(households))])
+    with_ids.iloc[:1200].to_csv(tmp_path / "train_ids.csv", index=False)
+    audit = with_ids.iloc[1150:1450].copy()
+    audit.loc[audit.index[:50], "income"] += 1  # edited since, the same households
+    audit.to_csv(tmp_path / "audit.csv", index=False)
+    run = mlstat_core.run(write_pipeline("ids.toml", loader={
+        "component": "core.table", "path": str(tmp_path / "train_ids.csv"),
+        "target": "children", "id": "hh"}))
+    by_id = evaluate(run.run_dir, tmp_path / "audit.csv", out=tmp_path / "evaluations")
+    (said,) = [w for w in by_id.warnings if "learnt from" in w]
+    tested = set(run.predictions["record_id"].astype(str))
+    learnt = len(set(audit["hh"]) & set(with_ids["hh"].iloc[:1200]) - tested)
+    assert 0 < learnt < 50
+    assert f"{learnt} of the 300 records" in said and "have the id of a record" in said

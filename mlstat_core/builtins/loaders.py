@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import warnings
 from pathlib import Path
@@ -19,6 +20,7 @@ from mlstat_core.io import (
     read_table,
     require_table_columns,
     resolve_path,
+    separator_hint,
     table_format,
 )
 
@@ -195,6 +197,45 @@ def typed_target(series: pd.Series, kind: str, decimal: str = ".") -> pd.Series:
     return pd.to_numeric(written.reindex(series.index)) if len(values) else series
 
 
+ROLES = ("id", "target", "weights", "groups", "text", "features")
+"""The settings of [loader] that name columns, in the order a message names them."""
+
+
+def require_declared(frame: pd.DataFrame, params: TableParams, path: Path) -> None:
+    """Every column [loader] names is in ``frame``: a DataError otherwise, with the
+    separator to set when the header looks like another one's, else the closest column
+    name to each missing one (a misspelling: ``age_haed`` for ``age_head``)."""
+    declared: dict[str, str] = {}
+    for role in ROLES:
+        value = getattr(params, role)
+        for column in value if isinstance(value, list) else [value] if value else []:
+            declared.setdefault(column, role)
+    missing = [c for c in declared if c not in frame.columns]
+    if not missing:
+        return
+    hint = separator_hint(path, params.encoding, params.sep, frame) \
+        if table_format(path, params.format) == "csv" else ""
+    if not hint:
+        closest = {c: closest_column(c, frame.columns) for c in missing}
+        guesses = [f"{near!r} for {c!r} (`{declared[c]}`)" for c, near in closest.items()
+                   if near]
+        hint = f"; it has {', '.join(map(repr, list(frame.columns)[:30]))}" + (
+            f"; did you mean {', '.join(guesses)}? Correct the name(s) in [loader]"
+            if guesses else "")
+    raise DataError(f"{path} lacks declared column(s) {', '.join(map(repr, missing))}{hint}")
+
+
+def closest_column(name: str, columns: pd.Index) -> str | None:
+    """The column whose name is closest to ``name`` (same letters in another case, else
+    difflib's closest match), or None when none is close."""
+    names = [str(c) for c in columns]
+    folded = {c.casefold(): c for c in names}
+    if name.casefold() in folded:
+        return folded[name.casefold()]
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.7)
+    return close[0] if close else None
+
+
 class TableLoader(Loader):
     """Loads one table and assigns column roles; every other column is a feature by default.
 
@@ -210,7 +251,8 @@ class TableLoader(Loader):
         as_text = {c: str for c in (p.id, p.target) if c}  # the target: see typed_target
         frame = read_table(path, format=p.format, encoding=p.encoding, sep=p.sep, sheet=p.sheet,
                            dtype=as_text or None, na_values=list(p.na_values),
-                           decimal=p.decimal, columns=named + list(p.features))
+                           decimal=p.decimal)
+        require_declared(frame, p, path)
         if p.target and p.target in frame.columns:
             frame[p.target] = typed_target(frame[p.target], p.target_type, p.decimal)
         features = list(p.features) or [c for c in frame.columns if c not in named]

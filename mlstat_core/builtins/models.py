@@ -15,7 +15,7 @@ from mlstat_core.builtins.params import (
 )
 from mlstat_core.components import Dataset
 from mlstat_core.errors import DataError
-from mlstat_core.io import plain
+from mlstat_core.io import first_record, plain, quoted
 from mlstat_core.sklearn_model import SklearnModel, require_numeric
 
 
@@ -46,6 +46,40 @@ def tabular_preprocessor(frame: pd.DataFrame, columns: list[str], scale: bool,
     if not parts:
         raise DataError("the model has no input columns; set the loader's `features`")
     return ColumnTransformer(parts, sparse_threshold=0.3 if impute else 0.0)
+
+
+EPOCH = pd.Timestamp("1970-01-01")
+"""Dates reach the models as days since this day (a time of day as a fraction of one)."""
+
+
+def date_columns_of(frame: pd.DataFrame, columns: list[str]) -> list[str]:
+    """The ``columns`` of ``frame`` that hold dates (datetime columns of an Excel or Parquet
+    file): the models read them as numbers, see :func:`dates_as_days`."""
+    return [c for c in columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
+
+
+def dates_as_days(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``frame`` with the date ``columns`` as days since 1970-01-01 (missing dates missing):
+    a number every model reads and saves, whether new records hold dates (Excel, Parquet) or
+    dates written as text (CSV: ``1980-01-05``). A value that is not a date is a DataError."""
+    out = frame
+    for column in columns:
+        series = frame[column]
+        if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+            continue
+        dates = pd.to_datetime(series, errors="coerce", format="mixed")
+        bad = dates.isna() & series.notna()
+        if bad.any():
+            raise DataError(
+                f"column {column!r} held dates in training, but {int(bad.sum()):,} value(s) "
+                f"are not dates (e.g. {quoted(series[bad].iloc[0])} at "
+                f"{first_record(frame, bad, None, by_label=True)}); write them as dates "
+                "(1980-01-31), or leave them empty (missing)")
+        if getattr(dates.dt, "tz", None) is not None:
+            dates = dates.dt.tz_convert("UTC").dt.tz_localize(None)
+        out = out.copy() if out is frame else out
+        out[column] = (dates - EPOCH) / pd.Timedelta(days=1)
+    return out
 
 
 def check_classification_target(train: Dataset) -> None:
@@ -82,19 +116,31 @@ class _TabularClassifier(SklearnModel):
     def check_target(self, train: Dataset) -> None:
         check_classification_target(train)
 
+    def fit(self, train: Dataset, validation: Dataset | None = None) -> _TabularClassifier:
+        self.extra_state["date_columns"] = date_columns_of(train.frame,
+                                                           train.roles.input_columns())
+        super().fit(train, validation)
+        return self
+
+    def date_columns(self) -> list[str]:
+        """The input columns that held dates in training (none for a model saved before)."""
+        columns = self.extra_state.get("date_columns")
+        return [str(c) for c in columns] if isinstance(columns, list) else []
+
     def build_estimator(self, train: Dataset) -> Any:
         from sklearn.pipeline import Pipeline
 
         self.check_target(train)
         columns = train.roles.input_columns()
+        frame = dates_as_days(train.frame[columns], self.date_columns())
         return Pipeline([
-            ("prepare", tabular_preprocessor(train.frame, columns, self.scale, self.impute)),
+            ("prepare", tabular_preprocessor(frame, columns, self.scale, self.impute)),
             (self.step_name, self.classifier()),
         ])
 
     def to_matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
         assert self.roles is not None
-        matrix = frame[self.roles.input_columns()]
+        matrix = dates_as_days(frame[self.roles.input_columns()], self.date_columns())
         # nullable numbers (Int64, Float64: pd.NA) as floats with NaN, which every
         # estimator reads (the histogram boosting, which is not imputed, fails on pd.NA)
         nullable = {c: "float64" for c in matrix.columns

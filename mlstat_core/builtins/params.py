@@ -76,7 +76,12 @@ class TableParams(TableReading):
     features: list[str] = Field(default_factory=list,
                                 description="input columns; empty means every other column")
     text: list[str] = Field(default_factory=list, description="free-text input columns")
-    weights: str | None = Field(None, description="column of survey or sample weights")
+    weights: str | None = Field(
+        None, description="column of survey or sample weights (numbers >= 0): the model is "
+                          "trained with them (sample_weight: a record of weight 200 counts "
+                          "as two of weight 100); splits and quality figures count records "
+                          "unweighted, except the imputation bias of means and totals, and "
+                          "accuracy gives the weighted share beside its own")
     groups: str | None = Field(None, description="column of groups for a group split")
     dropna_target: bool = Field(True, description="drop records whose target is missing")
 

@@ -6,6 +6,7 @@ calling ``split``; the built-in splitters stratify only for classification tasks
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -45,6 +46,52 @@ def stratify_labels(dataset: Dataset, where: str) -> tuple[np.ndarray, np.ndarra
     return y, pinned
 
 
+def missing_classes(y: np.ndarray, split: Split, column: str,
+                    skip: np.ndarray | None = None) -> None:
+    """Warn (count and classes) when a class of ``y`` (labels of target ``column``, as text)
+    has no training record (the model never learns it) or no test record (the test figures
+    leave it out); classes in ``skip`` (single records, warned about already) are not
+    counted again."""
+    classes = np.unique(y)
+    if skip is not None:
+        classes = np.setdiff1d(classes, skip)
+    fixes = {
+        "training": ("so the model never learns {it} and never predicts {it}",
+                     "lower test_size"),
+        "test": ("so per_class, macro_f1 and the other test figures leave {it} out",
+                 "raise test_size, or use core.kfold, which tests every record once"),
+    }
+    for part, positions in (("training", split.train), ("test", split.test)):
+        absent = sorted(np.setdiff1d(classes, y[positions]).tolist())
+        if absent:
+            shown = ", ".join(absent[:5]) + (", ..." if len(absent) > 5 else "")
+            why, fix = fixes[part]
+            why = why.format(it="it" if len(absent) == 1 else "them")
+            warnings.warn(f"{len(absent)} class(es) of target {column!r} have no record in "
+                          f"the {part} set ({shown}), {why}: {fix}", stacklevel=3)
+
+
+def _stratified_sizes(stratify: np.ndarray, n_test: int, n_total: int) -> None:
+    """A stratified holdout puts a record of every class in test and in training: a
+    DataError with the test_size that works when the sizes cannot hold every class."""
+    classes = len(np.unique(stratify))
+    n_train = len(stratify) - n_test
+    if n_test >= classes and n_train >= classes:
+        return
+    if n_test < classes:
+        least = math.ceil(classes / n_total * 100) / 100
+        fix = (f"raise test_size to at least {least:g}" if least < 1 else
+               "there are too many classes for a stratified holdout")
+        raise DataError(
+            f"a stratified split puts at least one record of every class in test, but "
+            f"test_size gives {n_test:,} test record(s) for {classes:,} classes: {fix}, or use "
+            "core.holdout (not stratified) or core.kfold")
+    raise DataError(
+        f"a stratified split keeps at least one record of every class in training, but only "
+        f"{n_train:,} record(s) are left for {classes:,} classes: lower test_size (and "
+        "validation_size), or use core.holdout (not stratified) or core.kfold")
+
+
 def _holdout(positions: np.ndarray, n_total: int, params: HoldoutParams, seed: int,
              stratify: np.ndarray | None, pinned: np.ndarray | None = None) -> Split:
     """Holdout of ``positions`` with sizes as shares of ``n_total`` records; ``pinned``
@@ -55,6 +102,8 @@ def _holdout(positions: np.ndarray, n_total: int, params: HoldoutParams, seed: i
     n_test = max(1, round(n_total * params.test_size))
     if n_total - n_test < 2 or len(positions) <= n_test:
         raise DataError(f"a data set of {n_total} records is too small to split")
+    if stratify is not None:
+        _stratified_sizes(stratify, n_test, n_total)
     try:
         rest, test = train_test_split(positions, test_size=n_test, random_state=seed,
                                       stratify=stratify)
@@ -63,8 +112,10 @@ def _holdout(positions: np.ndarray, n_total: int, params: HoldoutParams, seed: i
             n_val = max(1, round(n_total * params.validation_size))
             lookup = dict(zip(positions.tolist(), range(len(positions)), strict=True))
             strat_rest = stratify[[lookup[p] for p in rest]] if stratify is not None else None
-            if strat_rest is not None and (np.unique(strat_rest, return_counts=True)[1] < 2).any():
-                strat_rest = None
+            if strat_rest is not None:
+                counts = np.unique(strat_rest, return_counts=True)[1]
+                if (counts < 2).any() or len(counts) > min(n_val, len(rest) - n_val):
+                    strat_rest = None  # too few records to keep every class's share
             rest, validation = train_test_split(rest, test_size=n_val, random_state=seed,
                                                 stratify=strat_rest)
     except ValueError as exc:
@@ -91,7 +142,10 @@ class HoldoutSplitter(Splitter):
 
     def split(self, dataset: Dataset, seed: int) -> list[Split]:
         n = len(dataset)
-        return [_holdout(np.arange(n), n, self.params, seed, None)]
+        split = _holdout(np.arange(n), n, self.params, seed, None)
+        if dataset.roles.target and is_classification_task(self):
+            missing_classes(dataset.y.astype(str).to_numpy(), split, dataset.roles.target)
+        return [split]
 
 
 class StratifiedSplitter(Splitter):
@@ -110,7 +164,9 @@ class StratifiedSplitter(Splitter):
         y, pinned = stratify_labels(dataset, "(never in test or validation)")
         n = len(dataset)
         keep = np.setdiff1d(np.arange(n), pinned)
-        return [_holdout(keep, n, self.params, seed, y[keep], pinned)]
+        split = _holdout(keep, n, self.params, seed, y[keep], pinned)
+        missing_classes(y, split, dataset.roles.target, skip=np.unique(y[pinned]))
+        return [split]
 
 
 class KFoldSplitter(Splitter):

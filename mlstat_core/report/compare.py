@@ -429,14 +429,15 @@ def _indicator_settings_differ(runs: list[dict[str, Any]], row: dict[str, Any]) 
 
 
 def _trained_on(runs: list[dict[str, Any]]) -> list[str]:
-    """A warning when an evaluation was made on a file its run read in training (recorded by
-    mlstat evaluate as ``evaluates.read_in_training``): its figures overstate the model's
+    """A warning when an evaluation was made on a file its run read in training, or one holding
+    records the model learnt from (recorded by mlstat evaluate as
+    ``evaluates.read_in_training``): its figures overstate the model's
     accuracy, so no run is named best."""
     flagged = [f"{r['label']} ({', '.join(map(str, files))})" for r in runs
                if (files := (r["manifest"].get("evaluates") or {}).get("read_in_training"))]
     if not flagged:
         return []
-    return [f"evaluation(s) {'; '.join(flagged)} scored a file the model was trained on: "
+    return [f"evaluation(s) {'; '.join(flagged)} scored records the model was trained on: "
             "their figures overstate its accuracy, so no run is named best; evaluate each "
             "run on a labelled file that none was trained on"]
 

@@ -568,7 +568,7 @@ def test_the_guides_feedback_cycle_runs_on_a_real_queue(occupations, tmp_path, m
     # the same records, but this "fixed" file is the first cycle's training file: said, and
     # no cycle is named best (nothing else stands in the way)
     (warning,) = table["warnings"]
-    assert "scored a file the model was trained on" in warning
+    assert "scored records the model was trained on" in warning
     for folder in evaluations:  # figures on the whole fixed file
         out = pd.read_parquet(folder / "predictions.parquet")
         assert out["record_id"].tolist() == truth["id"].tolist()

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from mlstat_imagery.loaders import LandsatNcLoader
 from mlstat_imagery.params import LandsatNcParams
+from test_own_inputs import _stack
 
 from mlstat_core.errors import DataError
 
@@ -80,21 +81,6 @@ def test_a_scene_without_fill_gives_no_fill_warning(crop_dataset: Any, tmp_path:
         warnings.simplefilter("error", ZeroFillWarning)
         summary = _map(crop_dataset, tmp_path)
     assert summary["zero_fill_pixels"] == 0 and summary["fill_values"] == {}
-
-
-def _stack(crop_dir: Path, path: Path, bands: list[str], names: list[str]) -> None:
-    """The crop's ``bands`` in one file, in that order, each described by ``names``."""
-    import rasterio
-
-    arrays = []
-    for band in bands:
-        with rasterio.open(crop_dir / f"lsat7_2000_{band}.tif") as src:
-            arrays.append(src.read(1))
-            profile = src.profile.copy()
-    profile.update(count=len(bands))
-    with rasterio.open(path, "w", **profile) as dst:
-        dst.write(np.stack(arrays))
-        dst.descriptions = tuple(names)
 
 
 def test_bands_read_in_file_order_are_warned(crop_dir: Path, tmp_path: Path) -> None:
