@@ -179,7 +179,7 @@ class Evaluator(Runner):
         share = count / len(dataset)
         if share <= LEARNT_SHARE[by]:
             return []
-        how = "have the id of" if by == "ids" else \
+        how = "repeat the id, every input column and the true value of" if by == "ids" else \
             "repeat, in every input column and the true value,"
         self.warnings.append(
             f"evaluate: {count:,} of the {len(dataset):,} records of {dataset.name} ({share:.0%}) "
@@ -190,10 +190,10 @@ class Evaluator(Runner):
 
 
 LEARNT_SHARE = {"ids": 0.0, "values": 0.5}
-"""Beyond this share of the file's records found among those the model learnt from (by id,
-or by values where there are no ids: identical records occur by chance, a product name with
-its code say), the evaluation is taken as one on training records: warned of, and not
-ranked by ``mlstat compare``."""
+"""Beyond this share of the file's records found among those the model learnt from (by id
+and values, or by values alone where there are no ids: identical records occur by chance, a
+product name with its code say), the evaluation is taken as one on training records: warned
+of, and not ranked by ``mlstat compare``."""
 
 
 SUPPORTED = "runs whose task has a target (classification or regression of tables or texts)"

@@ -241,29 +241,33 @@ def warn_if_named_twice(path: Path, header: list[str] | None) -> None:
                       stacklevel=3)
 
 
-def warn_if_short_records(path: Path, encoding: str, sep: str | None, fields: int) -> None:
-    """Warn when records of a CSV file have fewer fields than its header (``fields``):
-    pandas reads their missing fields as empty without a word, so that a record cut short or
-    written with another separator (``a;b;c`` in a ``,`` file) is scored from missing values.
-    pyarrow's parser counts them (about 0.1 s a million records); where it cannot read the
+def warn_if_short_records(path: Path, encoding: str, sep: str | None,
+                          header: list[str]) -> None:
+    """Warn when records of a CSV file have fewer fields than its ``header`` names (up to its
+    last named field: a trailing separator adds an unnamed one): pandas reads their missing
+    fields as empty without a word, so that a record cut short or written with another
+    separator (``a;b;c`` in a ``,`` file) is read from missing values. pyarrow's parser
+    counts them (about 0.1 s a million records); blank lines, which pandas skips, and a last
+    record :func:`warn_if_cut_short` reports are left out; where pyarrow cannot read the
     file as pandas did, the check is left out."""
     import pyarrow as pa
     import pyarrow.csv as pc
 
+    named = max((i + 1 for i, h in enumerate(header) if h.strip()), default=0)
     short: list[str] = []
 
     def handler(row: Any) -> str:
-        if row.actual_columns < row.expected_columns:
+        if row.actual_columns < named and row.text.strip():
             short.append(row.text)
         return "skip"
 
-    names = [f"c{i}" for i in range(fields)]
+    names = [f"c{i}" for i in range(len(header))]
     try:
         reader = pc.open_csv(
             str(path), read_options=pc.ReadOptions(encoding=encoding, column_names=names,
                                                    skip_rows=1, use_threads=False),
-            parse_options=pc.ParseOptions(delimiter=_csv_sep(path, None) if sep is None
-                                          else sep, newlines_in_values=True,
+            parse_options=pc.ParseOptions(delimiter=_csv_sep(path, sep),
+                                          newlines_in_values=True,
                                           invalid_row_handler=handler),
             convert_options=pc.ConvertOptions(include_columns=names[:1],
                                               column_types={names[0]: pa.string()}))
@@ -271,12 +275,37 @@ def warn_if_short_records(path: Path, encoding: str, sep: str | None, fields: in
             pass
     except Exception:  # noqa: BLE001 - pyarrow reads otherwise than pandas: no check
         return
+    if short and _ends_without_line_break(path, encoding) \
+            and short[-1].strip() == _last_line(path, encoding):
+        short.pop()  # cut short: warn_if_cut_short says so
     if short:
         first = " ".join(short[0].split())[:80]
         warnings.warn(f"{len(short):,} record(s) of {path} have fewer fields than its header's "
-                      f"{fields} (the first: {first!r}): their missing fields were read as empty "
-                      "and the records scored so; check those lines (cut short, or written "
-                      "with another field separator)", stacklevel=3)
+                      f"{named} (the first: {first!r}): their missing fields were read as "
+                      "empty; check those lines (cut short, or written with another field "
+                      "separator)", stacklevel=3)
+
+
+def check_csv_records(path: Path, encoding: str, sep: str | None,
+                      header: list[str] | None) -> None:
+    """The warnings on a CSV file's records once it is read: a column named twice, records
+    with fewer fields than the header (``header``: :func:`header_fields`)."""
+    warn_if_named_twice(path, header)
+    if header and len(header) > 1:
+        warn_if_short_records(path, encoding, sep, header)
+
+
+def _last_line(path: Path, encoding: str) -> str:
+    """The file's last line (decoded, stripped; empty where it cannot be decoded)."""
+    with open(path, "rb") as handle:
+        start = max(handle.seek(0, 2) - 4096, 0)
+        handle.seek(start - start % 4)
+        tail = handle.read()
+    try:
+        lines = tail.decode(encoding, errors="replace").splitlines()
+    except LookupError:
+        return ""
+    return lines[-1].strip() if lines else ""
 
 
 def _ends_without_line_break(path: Path, encoding: str) -> bool:
@@ -349,6 +378,7 @@ def read_table(
             options["dtype"] = _as_written(path, encoding, sep, dtype)
             frame = pd.read_csv(path, encoding=encoding, sep=_csv_sep(path, sep), **options)
             warn_if_cut_short(path, encoding, frame)
+            check_csv_records(path, encoding, sep, header_fields(path, encoding, sep))
         elif fmt == "parquet":  # its columns carry types; those named in dtype are cast as
             # a CSV's would be read (codes 111.0 of a float column with gaps -> "111")
             frame = with_dtypes(pd.read_parquet(path), dtype)
@@ -481,7 +511,7 @@ def iter_table(
         if fmt == "csv":
             one_column = _one_column(path, encoding, sep)
             header = header_fields(path, encoding, sep)
-            warn_if_named_twice(path, header)
+            warn_if_named_twice(path, header)  # before scoring (a Spark job reads one chunk)
             last = None
             # closed when the caller stops early (a generator left after its first chunk)
             with pd.read_csv(path, encoding=encoding, sep=_csv_sep(path, sep),
@@ -498,7 +528,7 @@ def iter_table(
                     yield with_dtypes(nfc_columns(chunk), dtype)
             warn_if_cut_short(path, encoding, last)
             if header and not one_column:
-                warn_if_short_records(path, encoding, sep, len(header))
+                warn_if_short_records(path, encoding, sep, header)
         elif fmt == "parquet":
             import pyarrow.parquet as pq
 

@@ -3,7 +3,8 @@ tiles, -9999, -99999 or 65535 in many exports), or the fill of a file whose noda
 or declares another value. Read as data, it is trained on, mapped and counted as land.
 
 A pixel is taken for fill when every band holds the same value there (land never reads the
-same in five bands; with one band, when it holds a typical fill value). The loader warns about
+same in four bands or more; with fewer, as in an RGB image whose grey pixels read alike,
+only when it holds a typical fill value). The loader warns about
 records on such pixels, the map counts them (``zero_fill_pixels`` and ``fill_values`` in
 ``map_summary.json``).
 """
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
 
 TYPICAL_FILL = (0.0, -9999.0, -99999.0, -32768.0, 32767.0, 65535.0, 255.0, -3.4028235e38)
 """Stored values that fill images in common products and exports."""
+MIN_BANDS = 4
+"""From this many bands, any value held by every band is taken for fill; with fewer (an RGB
+image, where grey pixels read alike in every band), only a typical fill value."""
 MIN_RECORDS = 3
 """Records on one constant value (not a typical fill value) from which the loader warns."""
 MIN_MAP_SHARE = 0.001
@@ -32,7 +36,7 @@ def constant_values(bands: np.ndarray, info: SceneInfo) -> np.ndarray:
     where it looks like fill (see the module), NaN elsewhere."""
     first = bands[0]
     same = np.isfinite(first) & (bands == first).all(axis=0)
-    if len(bands) == 1:
+    if len(bands) < MIN_BANDS:  # grey roofs, roads and clouds read R = G = B
         same &= np.isin(first, _typical_read(info))
     return np.where(same, first, np.nan)
 

@@ -279,3 +279,18 @@ def test_the_map_preview_has_a_legend_of_band_1_values(crop_dataset: Any,
     assert image.shape[0] == height + 3 * LEGEND_ROW + 4  # a, b and nodata
     swatch = image[height + 2 + 8, 8]  # the first line's colour: class 1 = a, built-up
     assert tuple(swatch) == POSITIVE_COLOUR
+
+
+def test_grey_pixels_of_an_rgb_image_are_no_fill_but_a_typical_fill_value_is() -> None:
+    """R = G = B on grey roofs and roads: with fewer than four bands only a typical fill
+    value held by every band is taken for fill."""
+    from types import SimpleNamespace
+
+    from mlstat_imagery import fill
+
+    info = SimpleNamespace(scale=1.0, offset=0.0)
+    rgb = np.array([[[128.0, 0.0, 30.0]], [[128.0, 0.0, 31.0]], [[128.0, 0.0, 32.0]]])
+    found = fill.constant_values(rgb, info)
+    assert np.isnan(found[0, 0]) and found[0, 1] == 0.0 and np.isnan(found[0, 2])
+    five = np.repeat(rgb[:1], 5, axis=0)
+    assert (fill.constant_values(five, info) == five[0]).all()

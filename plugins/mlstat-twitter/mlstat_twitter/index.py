@@ -318,13 +318,13 @@ def period_of(timestamps: pd.Series, period: str, timezone: str = "UTC") -> pd.S
 
 def partial_periods(periods: pd.PeriodIndex, first: pd.Timestamp, last: pd.Timestamp
                     ) -> np.ndarray:
-    """Which of ``periods`` (first to last of a stream) the stream covers only in part, by
-    the date of its ``first`` and ``last`` tweet (local clock times): the first period when
-    the stream begins after its first day, the last when it ends before its last day."""
+    """Which of ``periods`` a stream from ``first`` to ``last`` (its first and last tweet, as
+    local clock times) covers only in part, by the dates: the period it begins in after that
+    period's first day, the one it ends in before that period's last day."""
     partial = np.zeros(len(periods), dtype=bool)
-    if len(periods):
-        partial[0] = first.date() > periods[0].start_time.date()
-        partial[-1] |= last.date() < periods[-1].end_time.date()
+    for i, p in enumerate(periods):
+        start, end = p.start_time.date(), p.end_time.date()
+        partial[i] = (start < first.date() <= end) or (start <= last.date() < end)
     return partial
 
 
@@ -371,11 +371,15 @@ def sentiment_index(
     adjust: bool = True, bootstrap: int = 500, level: float = 0.95, seed: int = 0,
     timezone: str = "UTC", languages: pd.Series | None = None,
     by_language: dict[str, np.ndarray] | None = None,
+    span: tuple[Any, Any] | None = None,
 ) -> pd.DataFrame:
     """One row per period from the first to the last tweet (empty ones included, with the
     reason), with raw and adjusted shares, the index and their bootstrap intervals, and the
     change of the index and shares since the previous published period (``change_from``).
-    Weeks are ISO weeks (Monday to Sunday); periods are counted in ``timezone``.
+    Weeks are ISO weeks (Monday to Sunday); periods are counted in ``timezone``. A period
+    the stream covers in part is marked ``partial``: the stream is these tweets, or, given
+    ``span``, the one from the first to the last of those times (a language's index within
+    the whole stream).
     ``bootstrap`` must be at least 1: every published figure has an interval.
 
     With ``languages`` (each tweet's) and ``by_language`` (confusion counts of some languages),
@@ -411,7 +415,8 @@ def sentiment_index(
                           "cls": pred_idx})
     table = table[table["cls"] >= 0]
     all_periods = pd.period_range(periods.min(), periods.max(), freq=periods.dt.freq)
-    partial = partial_periods(all_periods, local.min(), local.max())
+    ends = local_times(pd.Series(span), timezone) if span is not None else local
+    partial = partial_periods(all_periods, ends.min(), ends.max())
     counts = np.zeros((len(all_periods), len(names), k), dtype=np.int64)
     where = {p: i for i, p in enumerate(all_periods)}
     for (p, s, c), n in table.groupby(["period", "stratum", "cls"]).size().items():
@@ -537,6 +542,7 @@ def indexes_by_language(timestamps: pd.Series, predictions: pd.Series, languages
     stamps = pd.Series(timestamps).reset_index(drop=True)
     preds = pd.Series(predictions).reset_index(drop=True)
     langs = pd.Series(languages).astype(str).to_numpy()
+    span = (stamps.min(), stamps.max())  # partial periods are the whole stream's
     parts = []
     for i, lang in enumerate(sorted(set(langs) - skip)):
         keep = langs == lang
@@ -545,7 +551,7 @@ def indexes_by_language(timestamps: pd.Series, predictions: pd.Series, languages
         own = lang in by_language
         table = sentiment_index(stamps[keep], preds[keep], classes, positive, negative,
                                 by_language[lang] if own else confusion, seed=seed + i,
-                                **settings)
+                                span=span, **settings)
         matrix = ("language" if own else "pooled") if settings.get("adjust", True) else "none"
         table.insert(0, "confusion", matrix)
         table.insert(0, "language", lang)

@@ -94,6 +94,7 @@ def conformance_options() -> dict[str, Any]:
             "twitter.vader": {"calibrate": True},
             # a lighter base model than the default (no sentence encoder): quick checks
             "twitter.sentiment": {"base_params": {"C": 3.0, "char_ngrams": [2, 4],
-                                                  "max_iter": 200}},
+                                                  "max_iter": 200,
+                                                  "sentence_encoder": "none"}},
         },
     }

@@ -164,3 +164,19 @@ def test_a_labelled_sample_of_other_languages_than_the_streams_is_warned_of(
     err = capsys.readouterr().err
     assert "the stream's languages (en 100%) differ from those of the tweets the confusion " \
            "matrix was estimated on (fr 100%)" in err
+
+
+def test_a_languages_index_marks_partial_only_the_streams_partial_periods() -> None:
+    """A language whose first tweet comes days after the stream began does not make its
+    first period partial: the stream covered all of it."""
+    from mlstat_twitter.index import indexes_by_language
+
+    times = pd.Series(pd.date_range("2025-01-01 10:00", "2025-03-31 10:00", freq="12h",
+                                    tz="UTC"))
+    labels = pd.Series(np.resize(["positive", "negative", "neutral"], len(times)))
+    languages = pd.Series(np.where(times < pd.Timestamp("2025-01-10", tz="UTC"), "en", "fr"))
+    languages[len(times) // 2:] = "en"
+    table = indexes_by_language(times, labels, languages, ["negative", "neutral", "positive"],
+                                "positive", "negative", None, {}, set(), period="month",
+                                adjust=False, bootstrap=20, min_count=1)
+    assert not table["partial"].any()
