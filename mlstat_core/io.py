@@ -236,8 +236,8 @@ def warn_if_named_twice(path: Path, header: list[str] | None) -> None:
     twice = sorted({h for h in named if named.count(h) > 1})
     if twice:
         shown = ", ".join(f"{h!r} (the second read as {h + '.1'!r})" for h in twice[:5])
-        warnings.warn(f"{path} names column(s) {shown} more than once: a model that reads "
-                      "such a column reads the first; rename or remove the others",
+        warnings.warn(f"{path} names column(s) {shown} more than once: what reads such a "
+                      "column by its name reads the first; rename or remove the others",
                       stacklevel=3)
 
 
@@ -261,16 +261,15 @@ def warn_if_short_records(path: Path, encoding: str, sep: str | None,
             short.append(row.text)
         return "skip"
 
-    names = [f"c{i}" for i in range(len(header))]
-    try:
+    try:  # the header is read as a record (a quoted line break in a name stays in it)
         reader = pc.open_csv(
-            str(path), read_options=pc.ReadOptions(encoding=encoding, column_names=names,
-                                                   skip_rows=1, use_threads=False),
+            str(path), read_options=pc.ReadOptions(encoding=encoding, use_threads=False,
+                                                   autogenerate_column_names=True),
             parse_options=pc.ParseOptions(delimiter=_csv_sep(path, sep),
                                           newlines_in_values=True,
                                           invalid_row_handler=handler),
-            convert_options=pc.ConvertOptions(include_columns=names[:1],
-                                              column_types={names[0]: pa.string()}))
+            convert_options=pc.ConvertOptions(include_columns=["f0"],
+                                              column_types={"f0": pa.string()}))
         for _batch in reader:
             pass
     except Exception:  # noqa: BLE001 - pyarrow reads otherwise than pandas: no check
@@ -282,8 +281,8 @@ def warn_if_short_records(path: Path, encoding: str, sep: str | None,
         first = " ".join(short[0].split())[:80]
         warnings.warn(f"{len(short):,} record(s) of {path} have fewer fields than its header's "
                       f"{named} (the first: {first!r}): their missing fields were read as "
-                      "empty; check those lines (cut short, or written with another field "
-                      "separator)", stacklevel=3)
+                      "empty; check those lines (cut short, written with another field "
+                      "separator, or a line break in a text not in quotes)", stacklevel=3)
 
 
 def check_csv_records(path: Path, encoding: str, sep: str | None,

@@ -21,33 +21,36 @@ from mlstat_core.components import ColumnRoles
 TRAINING_RECORDS = "training_records.npz"
 
 
+MISSING = "\x00missing"
+"""What every kind of missing value (NaN, None, pd.NA, NaT) is hashed as."""
+
+
 def canonical(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with each value in one form whatever the file it came from: numbers (whole
-    or not, nullable, booleans) as float64, so that a record's 20 hashes alike whether its
-    column was read as 20 or 20.0 (a column of whole numbers in one file, with a 20.5 in the
-    other); dates as ISO text (``2024-01-05``: what a CSV holds where Excel holds a date);
-    missing text as NaN."""
+    """``frame`` with each cell in one text form whatever its column's type, which depends on
+    the file's other records (a column of whole numbers, or with a 20.5; a code column of
+    111 alone, or beside A12; booleans with a gap, read as objects): numbers, booleans and
+    text that reads as a number as the float's text (``20.0``, ``1.0``), dates as
+    ``2024-01-05`` or ``2024-01-05 10:30:00`` (what a CSV holds where Excel holds a date),
+    other text as it is, and every missing value alike."""
     out = {}
     for column in frame.columns:
         values = frame[column]
-        if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
-            out[column] = values.astype("float64")
-        elif pd.api.types.is_datetime64_any_dtype(values):
-            text = values.dt.strftime("%Y-%m-%dT%H:%M:%S").str.removesuffix("T00:00:00")
-            out[column] = text.astype(object).where(values.notna(), np.nan)
+        if pd.api.types.is_datetime64_any_dtype(values):
+            text = values.dt.strftime("%Y-%m-%d %H:%M:%S").str.removesuffix(" 00:00:00")
         else:
-            out[column] = values.astype(object).where(values.notna(), np.nan)
+            plain = values.astype(object) if isinstance(values.dtype, pd.CategoricalDtype) \
+                else values
+            numbers = pd.to_numeric(plain, errors="coerce") \
+                if not pd.api.types.is_bool_dtype(plain) else plain.astype("float64")
+            numbers = pd.Series(numbers, index=values.index).astype("float64")
+            text = plain.astype(object).where(numbers.isna(), numbers.astype(str))
+        out[column] = text.astype(object).where(values.notna(), MISSING).astype(str)
     return pd.DataFrame(out, index=frame.index)
 
 
 def _hashes(frame: pd.DataFrame) -> np.ndarray:
-    """One 64-bit hash per row of ``frame``'s :func:`canonical` values (values that cannot be
-    hashed as text)."""
-    keys = canonical(frame)
-    try:
-        return pd.util.hash_pandas_object(keys, index=False).to_numpy()
-    except TypeError:  # lists or dicts in cells
-        return pd.util.hash_pandas_object(keys.astype(str), index=False).to_numpy()
+    """One 64-bit hash per row of ``frame``'s :func:`canonical` cells."""
+    return pd.util.hash_pandas_object(canonical(frame), index=False).to_numpy()
 
 
 def record_keys(frame: pd.DataFrame, roles: ColumnRoles | None) -> dict[str, np.ndarray]:
@@ -60,11 +63,12 @@ def record_keys(frame: pd.DataFrame, roles: ColumnRoles | None) -> dict[str, np.
     columns = [c for c in [*roles.input_columns(), roles.target] if c and c in frame.columns]
     if not columns:
         return {"ids": empty, "values": empty}
-    values = frame[columns]
-    has_id = bool(roles.id) and roles.id in frame.columns
-    with_id = values.assign(**{"\x00id": frame[roles.id].astype(str)}) if has_id else None
-    return {"ids": _hashes(with_id) if with_id is not None else empty,
-            "values": _hashes(values)}
+    values = _hashes(frame[columns])
+    if not (roles.id and roles.id in frame.columns):
+        return {"ids": empty, "values": values}
+    ids = frame[roles.id].astype(str).to_numpy()
+    both = pd.DataFrame({"values": values, "id": ids})
+    return {"ids": pd.util.hash_pandas_object(both, index=False).to_numpy(), "values": values}
 
 
 def save(path: Path, frame: pd.DataFrame, roles: ColumnRoles | None) -> None:

@@ -965,6 +965,8 @@ def test_records_with_fewer_fields_than_the_header_are_warned_of(write_pipeline,
 
     quoted = pd.read_csv(budget_csv).head(20).assign(note="two\nlines")
     quoted.to_csv(tmp_path / "quoted.csv", index=False)
+    text = (tmp_path / "quoted.csv").read_text()  # a header name holding a line break too
+    (tmp_path / "quoted.csv").write_text(text.replace("note", '"note\n(free text)"', 1))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         predict_file(run.run_dir, tmp_path / "quoted.csv", tmp_path / "q.csv")

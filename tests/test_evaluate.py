@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -350,3 +351,19 @@ def test_a_record_hashes_alike_from_any_file_of_it():
                           "y": ["a", "b", "a"]})
     assert (record_keys(whole, roles)["values"] == record_keys(other, roles)["values"][:2]).all()
     assert record_keys(other, roles)["values"][2] not in record_keys(whole, roles)["values"]
+    # booleans with a gap (read as objects), a text column all blank in the other file, a
+    # code of digits beside codes with letters, a date with its time written by a CSV
+    roles = ColumnRoles(features=["paid", "note", "code", "at"], target="y")
+    training = pd.DataFrame({"paid": [True, None], "note": ["late", None],
+                             "code": ["111", "A12"],
+                             "at": pd.to_datetime(["2024-01-05 10:30", "2024-02-01 00:00"]),
+                             "y": ["a", "b"]})
+    audit = pd.DataFrame({"paid": [True], "note": [np.nan], "code": [111],
+                          "at": ["2024-01-05 10:30:00"], "y": ["a"]})
+    training.loc[0, "note"] = None
+    assert record_keys(audit, roles)["values"][0] == record_keys(training, roles)["values"][0]
+    # ids count with the values, not alone
+    with_id = ColumnRoles(id="hh", features=["hours"], target="y")
+    first = pd.DataFrame({"hh": ["H1"], "hours": [20], "y": ["a"]})
+    assert record_keys(first, with_id)["ids"][0] != \
+        record_keys(first.assign(hours=21), with_id)["ids"][0]

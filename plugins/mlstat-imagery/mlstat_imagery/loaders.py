@@ -316,10 +316,11 @@ class BandRangeWarning(UserWarning):
 
 def _warn_zero_fill(info: SceneInfo, values: np.ndarray, valid: np.ndarray,
                     is_point: np.ndarray) -> None:
-    """Warn when records lie on pixels that hold one value in every band (or a typical fill
-    value, with one band) that is not the declared nodata: the fill around an image (0 around
-    Sentinel-2 tiles, -99999 or 65535 in many exports), or fill whose nodata tag was lost or
-    rewritten, which would be trained on, mapped and counted in the areas as land."""
+    """Warn when records lie on pixels that hold one value in every band (a typical fill
+    value, with fewer than four bands: see :mod:`mlstat_imagery.fill`) that is not the
+    declared nodata: the fill around an image (0 around Sentinel-2 tiles, -99999 or 65535 in
+    many exports), or fill whose nodata tag was lost or rewritten, which would be trained on,
+    mapped and counted in the areas as land."""
     bands = values[:, : len(info.bands)].T
     found = np.where(valid, fill.constant_values(bands, info), np.nan)
     for value, count in fill.value_counts(found).items():
