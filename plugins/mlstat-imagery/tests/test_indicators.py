@@ -11,29 +11,37 @@ def test_accuracy_intervals_stay_within_0_and_1_and_areas_above_0():
     assert _interval(120.0, 30.0) == (90.0, 150.0)  # an area (km2) has no upper bound
 
 
-def test_a_map_class_without_field_points_is_a_warning_kept_in_the_details(tmp_path):
-    """A quarter of the map is built-up, every field point falls there: the adjusted area of
-    built-up (1 - 1/4 wrong) * 25% = 18.75% of the map rests on one stratum, the other 75%
-    of the map has no point, and the figures said nothing about it."""
+def field_context(tmp_path, truth: list[str], mapped: list[str]):
+    """What the field-validation figures read: field points of these true and mapped classes
+    on a map of 100 built-up and 300 other pixels of 1 ha."""
     import json
     from types import SimpleNamespace
 
     import pandas as pd
-    from mlstat_imagery.indicators import FieldValidation
     from mlstat_imagery.mapping import SUMMARY_FILE
 
     from mlstat_core.components import ColumnRoles, Dataset
 
-    truth = ["built_up", "built_up", "built_up", "other"]
-    frame = pd.DataFrame({"record_id": list("abcd"), "source": "field_point", "label": truth})
+    ids = [f"p{i}" for i in range(len(truth))]
+    frame = pd.DataFrame({"record_id": ids, "source": "field_point", "label": truth})
     test = Dataset(frame=frame, roles=ColumnRoles(id="record_id", target="label", features=[]),
                    metadata={"classes": ["built_up", "other"], "positive_label": "built_up"})
     summary = tmp_path / SUMMARY_FILE
     summary.write_text(json.dumps({"class_pixels": {"built_up": 100, "other": 300},
                                    "pixel_area_m2": 10_000}))
-    ctx = SimpleNamespace(test=test, predictions=pd.DataFrame({"prediction": ["built_up"] * 4}),
-                          model=SimpleNamespace(classes_=["built_up", "other"]),
-                          outputs=[summary])
+    return SimpleNamespace(test=test, predictions=pd.DataFrame({"prediction": mapped}),
+                           model=SimpleNamespace(classes_=["built_up", "other"]),
+                           outputs=[summary])
+
+
+def test_a_map_class_without_field_points_is_a_warning_kept_in_the_details(tmp_path):
+    """A quarter of the map is built-up, every field point falls there: the adjusted area of
+    built-up (1 - 1/4 wrong) * 25% = 18.75% of the map rests on one stratum, the other 75%
+    of the map has no point, and the figures said nothing about it."""
+    from mlstat_imagery.indicators import FieldValidation
+
+    ctx = field_context(tmp_path, ["built_up", "built_up", "built_up", "other"],
+                        ["built_up"] * 4)
     with pytest.warns(UserWarning, match=r"^map class other covers 75\.0% of the mapped area "
                                          r"but no field point"):
         results = {r.name: r for r in FieldValidation().compute(ctx)}

@@ -133,27 +133,12 @@ def test_a_geopackage_of_several_layers_needs_its_layer(crop_dir: Path, tmp_path
 def test_no_field_point_of_built_up_gives_no_figure_for_it(tmp_path: Path) -> None:
     """A field sample without a built-up point: the report gave a built-up area of 0 [0, 0],
     and the producer's accuracy failed with a message meant for plugin developers."""
-    import json
-    from types import SimpleNamespace
-
-    import pandas as pd
     from mlstat_imagery.indicators import FieldValidation
-    from mlstat_imagery.mapping import SUMMARY_FILE
+    from test_indicators import field_context
 
-    from mlstat_core.components import ColumnRoles, Dataset
     from mlstat_core.quality.runner import run_indicator
 
-    truth = ["other"] * 6
-    mapped = ["built_up", "other", "other", "other", "other", "other"]
-    frame = pd.DataFrame({"record_id": list("abcdef"), "source": "field_point", "label": truth})
-    test = Dataset(frame=frame, roles=ColumnRoles(id="record_id", target="label", features=[]),
-                   metadata={"classes": ["built_up", "other"], "positive_label": "built_up"})
-    summary = tmp_path / SUMMARY_FILE
-    summary.write_text(json.dumps({"class_pixels": {"built_up": 100, "other": 300},
-                                   "pixel_area_m2": 10_000}))
-    ctx = SimpleNamespace(test=test, predictions=pd.DataFrame({"prediction": mapped}),
-                          model=SimpleNamespace(classes_=["built_up", "other"]),
-                          outputs=[summary])
+    ctx = field_context(tmp_path, ["other"] * 6, ["built_up"] + ["other"] * 5)
     results = {r.name: r for r in run_indicator(FieldValidation(), "imagery.field_validation",
                                                 "accuracy", ctx)}
     for name in ("built_up_area_km2", "built_up_producers_accuracy"):
