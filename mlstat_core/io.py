@@ -183,17 +183,6 @@ def _csv_sep(path: Path, sep: str | None) -> str | None:
     return "\t" if path.suffix.lower() == ".tsv" else ","
 
 
-def _one_column(path: Path, encoding: str, sep: str | None) -> bool:
-    """Whether a CSV file has a single column: then a blank line is a record whose value is
-    empty (a list of product names with a gap), not a line to skip, so that no record is
-    lost and the records after it keep their numbers."""
-    try:
-        return len(pd.read_csv(path, encoding=encoding, sep=_csv_sep(path, sep),
-                               nrows=0).columns) == 1
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
-        return False  # the read itself reports it
-
-
 def _trailing_blank_lines(path: Path) -> int:
     """How many blank lines end the file after its last record's line break."""
     with open(path, "rb") as handle:
@@ -294,29 +283,28 @@ def check_csv_records(path: Path, encoding: str, sep: str | None,
         warn_if_short_records(path, encoding, sep, header)
 
 
-def _last_line(path: Path, encoding: str) -> str:
-    """The file's last line (decoded, stripped; empty where it cannot be decoded)."""
+def _tail_text(path: Path, encoding: str) -> str | None:
+    """The file's last 4 KiB or so, decoded (whole characters of UTF-16 and UTF-32); None for
+    an encoding Python does not know."""
     with open(path, "rb") as handle:
         start = max(handle.seek(0, 2) - 4096, 0)
         handle.seek(start - start % 4)
         tail = handle.read()
     try:
-        lines = tail.decode(encoding, errors="replace").splitlines()
+        return tail.decode(encoding, errors="replace")
     except LookupError:
-        return ""
+        return None
+
+
+def _last_line(path: Path, encoding: str) -> str:
+    """The file's last line (decoded, stripped; empty where it cannot be decoded)."""
+    lines = (_tail_text(path, encoding) or "").splitlines()
     return lines[-1].strip() if lines else ""
 
 
 def _ends_without_line_break(path: Path, encoding: str) -> bool:
     """Whether the file's text (decoded: UTF-16 ends in two bytes) ends without a line end."""
-    with open(path, "rb") as handle:
-        start = max(handle.seek(0, 2) - 4096, 0)
-        handle.seek(start - start % 4)  # whole characters of UTF-16 and UTF-32
-        tail = handle.read()
-    try:
-        text = tail.decode(encoding, errors="replace")
-    except LookupError:
-        return False
+    text = _tail_text(path, encoding)
     return bool(text) and not text.endswith(("\n", "\r"))
 
 
@@ -508,8 +496,11 @@ def iter_table(
     start = 0
     try:
         if fmt == "csv":
-            one_column = _one_column(path, encoding, sep)
             header = header_fields(path, encoding, sep)
+            # a file of one column: a blank line is a record whose value is empty (a list of
+            # product names with a gap), not a line to skip, so that no record is lost and
+            # the records after it keep their numbers
+            one_column = header is not None and len(header) == 1
             warn_if_named_twice(path, header)  # before scoring (a Spark job reads one chunk)
             last = None
             # closed when the caller stops early (a generator left after its first chunk)

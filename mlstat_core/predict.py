@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlstat_core.artifacts import MANIFEST, PROFILE, RunFolder, read_json
+from mlstat_core.artifacts import MANIFEST, PROFILE, RunFolder, model_files, read_json
 from mlstat_core.components import Engine, Model
 from mlstat_core.errors import (
     ConfigError,
@@ -69,8 +69,9 @@ class PredictSummary:
     notes: list[str] = field(default_factory=list)
     """What the user should know that is no problem (records numbered for want of ids)."""
     run: dict[str, Any] = field(default_factory=dict, repr=False)
-    """The run whose model scored: ``run_id``, ``path`` and ``model_files`` (each model
-    file's SHA-256, as the manifest records it), so that a scored file can be traced back."""
+    """The run whose model scored: ``run_id``, ``path`` and ``model_files`` (the SHA-256 of
+    each model file and of the profile read with them, as the manifest records them), so
+    that a scored file can be traced back."""
 
 
 @dataclass
@@ -673,11 +674,10 @@ def predict_file(
 
 def run_record(folder: RunFolder) -> dict[str, Any]:
     """What identifies the model that scored: the run's id, its folder and the SHA-256 of
-    each model file (from the manifest, which ``load_model`` checked them against)."""
-    files = folder.manifest.get("files") or {}
+    each file of its model and of the profile read with it (from the manifest, which
+    ``load_model`` checked them against)."""
     return {"run_id": folder.manifest.get("run_id"), "path": str(folder.path.resolve()),
-            "model_files": {name: digest for name, digest in files.items()
-                            if str(name).startswith("model/")}}
+            "model_files": model_files(folder.manifest.get("files") or {})}
 
 
 def check_decimal(decimal: Any, separator: str | None = None, cli: bool = False) -> None:
@@ -757,12 +757,8 @@ class LocalEngine(Engine):
                             "CSV or Parquet file: give a file name")
         start = time.perf_counter()
         model = job.model
-        unseen: dict[str, int] = {}
-        drift = drift_accumulator(job.folder)
+        checks = ChunkChecks(job.folder, model, job.id_column)
         writer = TableWriter(job.output)
-        ids = DuplicateIds()
-        rows = 0
-        numbered = False
         try:
             for chunk in iter_table(job.input, job.chunk_size, encoding=job.encoding,
                                     sep=job.sep, dtype=job.read_dtypes(), cli=job.cli,
@@ -773,27 +769,53 @@ class LocalEngine(Engine):
                 writer.write(parquet_safe(output_frame(chunk, predicted, model,
                                                         job.id_column, job.probabilities,
                                                         job.model_name)))
-                column = id_column_of(chunk.columns, model, job.id_column)
-                if column:
-                    ids.update(chunk[column], column)
-                numbered = column is None
-                rows += len(chunk)
-                for label, count in unseen_labels(chunk, model).items():
-                    unseen[label] = unseen.get(label, 0) + count
-                if drift is not None:
-                    drift.update(chunk)
-            if rows == 0:
+                checks.update(chunk)
+            if checks.records == 0:
                 raise DataError(f"input {job.input} has no records")
         except BaseException:
             writer.abort()
             raise
         writer.close()
-        summary = finish_summary(job, rows, time.perf_counter() - start, unseen,
-                                 drift.result() if drift is not None else None, "core.local")
-        summary.warnings += ids.warnings(job.cli)
-        if numbered:
+        summary = finish_summary(job, checks.records, time.perf_counter() - start,
+                                 checks.unseen, checks.drift_result(), "core.local")
+        summary.warnings += checks.ids.warnings(job.cli)
+        if checks.numbered:
             summary.notes.append(numbering_note(model, job.cli))
         return summary
+
+
+class ChunkChecks:
+    """What a scoring loop learns from the chunks it reads, for its warnings: the labels the
+    model never saw (``unseen``: label -> records), drift from the run's training profile,
+    repeated and missing ids (``ids``), and whether the records were numbered for want of
+    ids (``numbered``); ``records`` counts them. ``mlstat predict`` and the coding queue."""
+
+    def __init__(self, folder: RunFolder, model: Model, id_column: str | None = None) -> None:
+        self.model = model
+        self.id_column = id_column
+        self.unseen: dict[str, int] = {}
+        self.drift = drift_accumulator(folder)
+        self.ids = DuplicateIds()
+        self.numbered = False
+        self.records = 0
+
+    def update(self, chunk: pd.DataFrame) -> str | None:
+        """Count one chunk in; its id column (see :func:`id_column_of`), None when the
+        records are numbered."""
+        column = id_column_of(chunk.columns, self.model, self.id_column)
+        if column:
+            self.ids.update(chunk[column], column)
+        self.numbered = column is None
+        self.records += len(chunk)
+        for label, count in unseen_labels(chunk, self.model).items():
+            self.unseen[label] = self.unseen.get(label, 0) + count
+        if self.drift is not None:
+            self.drift.update(chunk)
+        return column
+
+    def drift_result(self) -> dict[str, Any] | None:
+        """The drift check's figures and warnings; None for a run without a profile."""
+        return self.drift.result() if self.drift is not None else None
 
 
 class DuplicateIds:

@@ -328,7 +328,9 @@ def test_predict_json_says_succeeded_or_failed_as_run_json_does(budget_run, tmp_
     assert outcome["run"]["run_id"] == manifest["run_id"]
     assert Path(outcome["run"]["path"]) == Path(budget_run).resolve()
     model_files = outcome["run"]["model_files"]
-    assert model_files and all(name.startswith("model/") for name in model_files)
+    assert any(name.startswith("model/") for name in model_files)
+    assert set(model_files) <= {n for n in manifest["files"]
+                                if n.startswith("model/") or n == "profile.json"}
     assert all(manifest["files"][name] == digest for name, digest in model_files.items())
     result = invoke("predict", budget_run, "--input", tmp_path / "absent.csv", "--output",
                     tmp_path / "o.csv", "--json")

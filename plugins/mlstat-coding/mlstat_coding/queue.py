@@ -458,18 +458,15 @@ def score_to_queue(model: Any, args: argparse.Namespace, folder: Any, component:
     as text read as text, the trained loader's separator, the same checks of each chunk."""
     from mlstat_core.io import TableWriter, iter_table, parquet_safe
     from mlstat_core.predict import (
-        DuplicateIds,
+        ChunkChecks,
         check_decimal,
         csv_separator,
-        drift_accumulator,
-        id_column_of,
         input_separator,
         input_sheet,
         input_values,
         predict_checked,
         read_dtypes,
         scoring_warnings,
-        unseen_labels,
     )
 
     dtype = read_dtypes(model, args.id_column)
@@ -478,21 +475,15 @@ def score_to_queue(model: Any, args: argparse.Namespace, folder: Any, component:
     check_decimal(decimal, csv_separator(args.input, sep), cli=True)
     writer = TableWriter(args.predictions) if args.predictions else None
     parts: list[pd.DataFrame] = []
-    ids = DuplicateIds()
+    checks = ChunkChecks(folder, model, args.id_column)
     summary = QueueSummary(0, 0, 0)
-    numbered = False
     clashes: dict[str, str] = {}
-    unseen: dict[str, int] = {}
-    drift = drift_accumulator(folder)
     try:
         for frame in iter_table(args.input, args.chunk_size, encoding=args.encoding, sep=sep,
                                 dtype=dtype, cli=True, **input_values(decimal, folder),
                                 sheet=input_sheet(args.sheet, folder)):
             predictions = predict_checked(model, frame, f"input {args.input}", component)
-            id_column = id_column_of(frame.columns, model, args.id_column)
-            numbered = id_column is None
-            if id_column:
-                ids.update(frame[id_column], id_column)
+            id_column = checks.update(frame)
             if writer is not None:
                 both, renamed = inputs_and_predictions(frame, predictions)
                 writer.write(parquet_safe(both) if writer.format == "parquet" else both)
@@ -503,10 +494,6 @@ def score_to_queue(model: Any, args: argparse.Namespace, folder: Any, component:
                                     all_records=args.all))
             summary.records += len(frame)
             summary.auto += int((predictions["route"] != MANUAL).sum())
-            for label, count in unseen_labels(frame, model).items():
-                unseen[label] = unseen.get(label, 0) + count
-            if drift is not None:
-                drift.update(frame)
         if not summary.records:
             raise DataError(f"input {args.input} has no records")
         queue = most_uncertain_first(pd.concat(parts), model.routing_confidence)
@@ -518,9 +505,9 @@ def score_to_queue(model: Any, args: argparse.Namespace, folder: Any, component:
             writer.abort()
         raise
     summary.rows = len(queue)
-    summary.warnings += scoring_warnings(unseen, drift.result() if drift is not None else None)
-    summary.warnings += ids.warnings(column="record column")
-    summary.notes += [queue_numbering_note(model)] if numbered else []
+    summary.warnings += scoring_warnings(checks.unseen, checks.drift_result())
+    summary.warnings += checks.ids.warnings(column="record column")
+    summary.notes += [queue_numbering_note(model)] if checks.numbered else []
     summary.notes += [renamed_inputs_note(clashes, args.predictions)] if clashes else []
     return summary
 
