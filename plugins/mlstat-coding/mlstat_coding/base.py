@@ -23,6 +23,7 @@ from mlstat_coding.routing import (
     confidence_scores,
     fit_temperature,
     softmax,
+    too_short,
 )
 from mlstat_core.components import Dataset
 from mlstat_core.errors import DataError, ModelError
@@ -135,7 +136,10 @@ class CodingMixin:
         self._fit_estimator(train, prepared)
         if not self.classes_:
             raise ModelError(f"{type(self).__name__} learnt no classes")
-        self.extra_state = {"temperature": 1.0}
+        # kept with the model: predict routes as it was assessed (a model saved before the
+        # rule has none, and keeps routing without it)
+        self.extra_state = {"temperature": 1.0,
+                            "min_word_letters": int(self.params.min_word_letters)}
         self._set_threshold(validation, source)
         metadata = train.metadata or {}
         hierarchy = Hierarchy.from_dict(metadata["code_list"]) if metadata.get("code_list") \
@@ -169,14 +173,15 @@ class CodingMixin:
         proba = softmax(logits / temperature)
         scores, _ = confidence_scores(proba, self.params.confidence)
         correct = proba.argmax(axis=1) == y_index
-        nonempty = (prepared[TEXT] != "").to_numpy()
-        threshold = choose_threshold(scores[nonempty], correct[nonempty],
+        # the threshold is set on the records it may auto-code: none empty or too short
+        codable = (prepared[TEXT] != "").to_numpy() & ~self.too_short(prepared)
+        threshold = choose_threshold(scores[codable], correct[codable],
                                      self.params.target_accuracy)
         if threshold is None:
             warnings.warn(f"no threshold reaches accuracy {self.params.target_accuracy} on the "
                           f"{source} data: every record will be routed to manual coding",
                           UnreachableTargetWarning, stacklevel=3)
-        auto = (scores >= threshold) & nonempty if threshold is not None else \
+        auto = (scores >= threshold) & codable if threshold is not None else \
             np.zeros(len(y), bool)
         self.extra_state.update({
             "temperature": temperature,
@@ -205,6 +210,11 @@ class CodingMixin:
     def threshold(self) -> float | None:
         return self.extra_state.get("threshold")
 
+    def too_short(self, prepared: pd.DataFrame) -> np.ndarray:
+        """Which prepared records are too short to code (``min_word_letters``, as set at fit
+        time; off for a model saved before the rule)."""
+        return too_short(prepared[TEXT], int(self.extra_state.get("min_word_letters") or 0))
+
     @property
     def routing_confidence(self) -> str:
         """The score records are routed on, as set at fit time: ``top`` or ``margin``."""
@@ -224,7 +234,8 @@ class CodingMixin:
         empty = (prepared[TEXT] == "").to_numpy()
         return coding_frame(frame.index, self.classes_, proba, empty, self.threshold,
                             self.routing_confidence,
-                            self.params.top_k, self.hierarchy, self.params.fallback_level)
+                            self.params.top_k, self.hierarchy, self.params.fallback_level,
+                            short=self.too_short(prepared))
 
     def write_outputs(self, directory: Path, predictions: pd.DataFrame,
                       test: Dataset) -> list[Path]:

@@ -288,6 +288,24 @@ def _is_amount(match: re.Match[str], text: str) -> bool:
     return end < len(text) and text[end].isalpha()
 
 
+# the normaliser's own tokens (_mass_, _vol_, _count_ after an amount; _num_ for a number)
+_PLACEHOLDER_RE = re.compile(r"(?<!\w)_(?:mass|vol|count|num)_(?!\w)")
+_LETTER_RUN_RE = re.compile(r"[^\W\d_]+")
+
+
+def longest_word(text: str) -> int:
+    """The letters of the longest word of a normalised text, numbers, amounts (``500ml``),
+    units (``kg``, ``l``, ``szt``, ``x``, ``litra``) and the normaliser's tokens (``_vol_``)
+    not counting: 0 for ``12``, ``1 kg`` or ``1500ml _vol_``, 1 for ``n a``, 2 for ``7 up``.
+    A word is a run of letters, so ``4move`` counts 4."""
+    if not text:
+        return 0
+    if "_" in text:
+        text = _PLACEHOLDER_RE.sub(" ", text)
+    return max((len(w) for w in _LETTER_RUN_RE.findall(text) if w.casefold() not in UNITS),
+               default=0)
+
+
 def normalise(text: object, params: NormaliseParams | dict | None = None) -> str:
     """Clean one text with the given (or default) params."""
     return Normaliser(params).one(text)

@@ -128,6 +128,21 @@ class _ModelCommon(Params):
                                 "this hierarchy level (1 = top)")
     top_k: int = Field(5, ge=1, le=20, description="suggestions listed in top_codes")
     separator: str = Field(".", description="separator of code levels (01.1.5.2)")
+    min_word_letters: int = Field(
+        2, ge=0, le=20,
+        description="a text with no word of at least this many letters after normalisation "
+                    "(numbers, amounts, units and punctuation are no words: 12, 1 kg, 0,5 l, "
+                    "-, a) is routed to manual coding as \"too short to code\", however sure "
+                    "the model; 0 (or \"none\") = off")
+
+    @field_validator("min_word_letters", mode="before")
+    @classmethod
+    def _off_spelled(cls, value: Any) -> Any:
+        """TOML has no null: "none", "" and false switch the rule off, as 0 does."""
+        if value is None or value is False or (
+                isinstance(value, str) and value.strip().lower() in ("", "none")):
+            return 0
+        return value
 
 
 SENTENCE_ENCODERS = ("use-multilingual",)  # the keys of mlstat_coding.encoders.ENCODERS

@@ -15,11 +15,13 @@ import numpy as np
 import pandas as pd
 
 from mlstat_coding.hierarchy import Hierarchy
+from mlstat_coding.normalise import longest_word
 from mlstat_core.sklearn_model import classification_frame
 
 AUTO = "auto"
 MANUAL = "manual"
 REASON_EMPTY = "empty text"
+REASON_SHORT = "too short to code"
 REASON_LOW = "below threshold"
 REASON_NO_THRESHOLD = "target accuracy not reachable"
 
@@ -86,9 +88,10 @@ def autocoding_curve(scores: np.ndarray, correct: np.ndarray, steps: int = 101
             "accuracy": accuracy}
 
 
-def route(scores: np.ndarray, empty: np.ndarray, threshold: float | None
-          ) -> tuple[np.ndarray, np.ndarray]:
-    """Route and reason per record."""
+def route(scores: np.ndarray, empty: np.ndarray, threshold: float | None,
+          short: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Route and reason per record: ``empty`` and ``short`` (texts too short to code, see
+    :func:`too_short`) go to manual coding whatever their score."""
     n = len(scores)
     routes = np.full(n, MANUAL, dtype=object)
     reasons = np.full(n, "", dtype=object)
@@ -98,6 +101,9 @@ def route(scores: np.ndarray, empty: np.ndarray, threshold: float | None
         auto = scores >= threshold
         routes[auto] = AUTO
         reasons[~auto] = REASON_LOW
+    if short is not None:
+        routes[short] = MANUAL
+        reasons[short] = REASON_SHORT
     routes[empty] = MANUAL
     reasons[empty] = REASON_EMPTY
     return routes, reasons
@@ -105,15 +111,17 @@ def route(scores: np.ndarray, empty: np.ndarray, threshold: float | None
 
 def coding_frame(index: pd.Index, classes: list[Any], proba: np.ndarray, empty: np.ndarray,
                  threshold: float | None, confidence: str = "top", top_k: int = 5,
-                 hierarchy: Hierarchy | None = None, fallback_level: int | None = None
-                 ) -> pd.DataFrame:
+                 hierarchy: Hierarchy | None = None, fallback_level: int | None = None,
+                 short: np.ndarray | None = None) -> pd.DataFrame:
     """The prediction frame of a coding model.
 
     ``classification_frame`` columns (``prediction``, ``confidence``, ``proba_<code>``) plus
     ``top_codes`` and ``top_scores`` (JSON lists of the ``top_k`` best codes and their
     probabilities), ``margin`` (top1 - top2), ``route`` (``auto`` / ``manual``) and ``reason``;
     with ``fallback_level``, ``fallback_code`` and ``fallback_confidence`` give the best code at
-    that level for records routed to manual coding.
+    that level for records routed to manual coding. ``empty`` and ``short`` (boolean per
+    record) are the records routed for want of text (``empty text``) and for too short a
+    text (``too short to code``).
     """
     frame = classification_frame(index, classes, proba)
     classes_arr = np.asarray(classes, dtype=object)
@@ -133,7 +141,8 @@ def coding_frame(index: pd.Index, classes: list[Any], proba: np.ndarray, empty: 
     scores, margin = confidence_scores(proba, confidence) if len(proba) else (
         np.zeros(0), np.zeros(0))
     frame["margin"] = margin
-    routes, reasons = route(scores, np.asarray(empty, dtype=bool), threshold)
+    routes, reasons = route(scores, np.asarray(empty, dtype=bool), threshold,
+                            None if short is None else np.asarray(short, dtype=bool))
     frame["route"] = routes
     frame["reason"] = reasons
     if fallback_level:
@@ -143,6 +152,18 @@ def coding_frame(index: pd.Index, classes: list[Any], proba: np.ndarray, empty: 
         frame["fallback_code"] = np.where(manual, fb_code, None)
         frame["fallback_confidence"] = np.where(manual, fb_conf, np.nan)
     return frame
+
+
+def too_short(texts: Any, min_word_letters: int) -> np.ndarray:
+    """Which normalised texts hold no word of at least ``min_word_letters`` letters (numbers,
+    amounts and units are no words, see :func:`~mlstat_coding.normalise.longest_word`): ``12``,
+    ``1000g _mass_``, ``a``. Empty texts are not counted here (they are ``empty text``);
+    ``min_word_letters`` 0: none."""
+    texts = list(texts)
+    if not min_word_letters:
+        return np.zeros(len(texts), dtype=bool)
+    short = {t: t != "" and longest_word(t) < min_word_letters for t in set(texts)}
+    return np.array([short[t] for t in texts], dtype=bool)
 
 
 def fallback_codes(classes: list[Any], proba: np.ndarray, hierarchy: Hierarchy, level: int

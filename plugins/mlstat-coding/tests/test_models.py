@@ -10,6 +10,7 @@ from conftest import FAST_PARAMS, build
 from mlstat_coding.routing import (
     REASON_EMPTY,
     REASON_NO_THRESHOLD,
+    REASON_SHORT,
     UnreachableTargetWarning,
     choose_threshold,
 )
@@ -73,6 +74,43 @@ def test_empty_text_goes_to_manual_with_a_reason(fitted, parts):
     assert list(preds["route"][:3]) == ["manual"] * 3
     assert list(preds["reason"][:3]) == [REASON_EMPTY] * 3
     assert preds["reason"].iloc[3] != REASON_EMPTY
+
+
+def test_a_text_too_short_to_code_goes_to_manual_with_a_reason(fitted, parts):
+    # "12" and "0" were auto-coded as dairy products (0.72, 0.74), "1,5 l" as mineral water
+    # (0.84) and "kg" as fruit (0.59): a number or a unit alone names no product
+    name, model = fitted
+    _, _, test = parts
+    texts = ["12", "1,5 l", "kg", "a", "-", "7 UP 0,5l", "Mleko 2% 1 l"]
+    frame = pd.concat([test.frame.head(1)] * len(texts), ignore_index=True)
+    frame["product"] = texts
+    preds = model.predict(frame)
+    assert list(preds["reason"][:5]) == [REASON_SHORT] * 4 + [REASON_EMPTY]
+    assert list(preds["route"][:5]) == ["manual"] * 5
+    assert not preds["reason"][5:].isin([REASON_SHORT, REASON_EMPTY]).any()
+    assert model.extra_state["min_word_letters"] == 2
+
+
+def test_the_short_text_rule_is_kept_with_the_model_and_can_be_switched_off(parts, tmp_path):
+    train, validation, test = parts
+    frame = pd.concat([test.frame.head(1)] * 2, ignore_index=True)
+    frame["product"] = ["12", "Mleko 2% 1 l"]
+    off = build("linear_svm", min_word_letters="none")  # TOML has no null
+    off.fit(train, validation)
+    assert off.params.min_word_letters == 0
+    assert REASON_SHORT not in set(off.predict(frame)["reason"])
+    model = build("linear_svm", min_word_letters=3)
+    model.fit(train, validation)
+    model.save(tmp_path / "model")
+    # predict routes as the model was assessed, with the value stored at fit time
+    again = type(model).load(tmp_path / "model")
+    frame.loc[1, "product"] = "7 UP"
+    assert list(again.predict(frame)["reason"]) == [REASON_SHORT] * 2
+    # a model saved before the rule routes as it did
+    state = json.loads((tmp_path / "model" / "state.json").read_text("utf-8"))
+    del state["extra"]["min_word_letters"]
+    (tmp_path / "model" / "state.json").write_text(json.dumps(state), "utf-8")
+    assert REASON_SHORT not in set(type(model).load(tmp_path / "model").predict(frame)["reason"])
 
 
 def test_missing_text_column_at_prediction(fitted, parts):

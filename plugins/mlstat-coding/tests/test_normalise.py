@@ -221,3 +221,16 @@ def test_batch_of_tricky_texts_equals_one_by_one():
         n = Normaliser(NormaliseParams(**params))
         assert n(texts) == [n.one(t) for t in texts], params
     assert Normaliser()(["Sok 500", "ml"]) == ["sok 500", "ml"]
+
+
+def test_longest_word_counts_letters_of_words_not_numbers_or_units():
+    from mlstat_coding.normalise import longest_word
+
+    normaliser = Normaliser()
+    cases = {"12": 0, "1 kg": 0, "1,5 l": 0, "kg": 0, "2 szt.": 0, "10 x 20 g": 0, "-": 0,
+             "n/a": 1, "a": 1, "7 UP 0,5l": 2, "4Move": 4, "Por": 3, "Млеко 1 л": 5}
+    assert {t: longest_word(normaliser.one(t)) for t in cases} == cases
+    # with units left as they are, and numbers as _num_
+    raw = Normaliser({"units": False, "numbers": "token"})
+    assert [longest_word(raw.one(t)) for t in ("500ml", "12", "1,5 l", "Ser 1 kg")] == [
+        0, 0, 0, 3]

@@ -56,11 +56,21 @@ def _joined(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
     return parts.astype(str).agg(" ".join, axis=1)
 
 
+DEFAULT_LANGUAGE_COLUMN = "language"
+"""The default of ``language.column``: also the column the tweet loaders write."""
+X_LANGUAGE_COLUMN = "lang"
+"""X's name of a tweet's language, read where the default column is absent."""
+
+
 def languages_of(frame: pd.DataFrame, column: str, candidates: list[str],
                  identify: bool, texts: pd.Series) -> np.ndarray:
     """The language column where it is filled, read as the loaders read it (``nl-BE``,
     ``Dutch`` -> ``nl``; X's ``und``, ``qme``, ... missing); identified from the text where
-    it is not."""
+    it is not. The default column ``language`` is, where absent, X's ``lang``, as the tweet
+    loaders read a file (a CSV export of X's fields had its languages identified anew)."""
+    if column not in frame.columns and column == DEFAULT_LANGUAGE_COLUMN and \
+            X_LANGUAGE_COLUMN in frame.columns:
+        column = X_LANGUAGE_COLUMN
     if column in frame.columns:
         codes = language_codes(frame[column])
         lang = np.array(codes.astype(object).where(codes.notna(), None).tolist(), dtype=object)

@@ -94,7 +94,8 @@ class LanguageParams(Params):
         description="ISO 639-1 codes the identifier chooses among (empty = all the "
                     "142 it knows); a tweet at least 90% surely in another language is named so, "
                     "and reported as a language the model never saw")
-    column: str = Field("language", description="column holding the language code")
+    column: str = Field("language", description="column holding the language code (where "
+                                                "`language` is absent, X's `lang` is read)")
 
     @field_validator("languages")
     @classmethod

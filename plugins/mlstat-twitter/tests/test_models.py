@@ -107,6 +107,24 @@ def test_language_codes_of_new_data_are_read_as_the_loaders_read_them(fitted) ->
     assert out["language_seen"].all()
 
 
+def test_xs_lang_column_is_read_where_the_language_column_is_absent(fitted) -> None:
+    # mlstat predict on a CSV of X's fields (lang, as the tweet loaders read it in training)
+    # ignored the column and identified the languages anew: "ok" was scored as German
+    frame = pd.DataFrame({"text": ["ok", "Merci beaucoup", "I love it"],
+                          "lang": ["en", "fr-BE", "und"]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no language is unseen
+        out = fitted.predict(frame)
+    assert list(out["language"]) == ["en", "fr", "en"]  # und: identified from the text
+    assert fitted.predict(frame.drop(columns="lang"))["language"].iloc[0] != "en"
+    # the language column, where there is one, comes first; a column set by name is the one
+    both = frame.assign(language=["fr", "fr", "fr"])
+    assert list(fitted.predict(both)["language"]) == ["fr", "fr", "fr"]
+    from mlstat_twitter.models import languages_of
+
+    assert list(languages_of(frame, "lng", ["en", "fr"], False, frame["text"])) == ["und"] * 3
+
+
 def test_unknown_base_model_is_a_config_error() -> None:
     with pytest.raises(ConfigError):
         SentimentModel(SentimentParams(base="coding.nope"))
