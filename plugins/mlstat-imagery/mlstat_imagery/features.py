@@ -7,6 +7,7 @@ does not depend on whether the bands are digital numbers or reflectances.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -79,6 +80,36 @@ def check_indices(indices: list[str], band_roles: Mapping[str, str]) -> None:
 
 def feature_names(bands: list[str], indices: list[str]) -> list[str]:
     return [band_column(b) for b in bands] + list(indices)
+
+
+def formula(name: str) -> str:
+    """An index's formula in the names of the spectral roles (``ndbi``: ``(SWIR1 - NIR) /
+    (SWIR1 + NIR)``), without its reference."""
+    return INDEX_FORMULAS[name].split("  (")[0]
+
+
+def derivable_indices(spec: Mapping[str, Any], columns: list[str]) -> list[str]:
+    """The index columns among ``columns`` that can be computed from band columns among
+    them as the loader computed them: the indices of ``spec`` (a loader's ``features``
+    metadata: bands, band roles, indices) whose roles map to bands in ``columns``."""
+    bands = list(spec.get("bands") or [])
+    roles = {role: band_column(band) for role, band in (spec.get("band_roles") or {}).items()
+             if band in bands}
+    return [name for name in spec.get("indices") or [] if name in columns
+            and name in INDEX_ROLES
+            and all(roles.get(role) in columns for role in INDEX_ROLES[name])]
+
+
+def record_indices(values: np.ndarray, columns: list[str], spec: Mapping[str, Any],
+                   names: list[str]) -> dict[str, np.ndarray]:
+    """The indices ``names`` (see :func:`derivable_indices`) of records whose ``columns``
+    hold ``values`` (records, columns; bands as read, NaN for nodata), computed as
+    :func:`feature_stack` computes them for the loader (float32)."""
+    bands = list(spec.get("bands") or [])
+    by_role = {role: values[:, columns.index(band_column(band))]
+               for role, band in (spec.get("band_roles") or {}).items()
+               if band in bands and band_column(band) in columns}
+    return {name: spectral_index(name, by_role).astype(np.float32) for name in names}
 
 
 def feature_stack(stack: np.ndarray, bands: list[str], band_roles: Mapping[str, str],

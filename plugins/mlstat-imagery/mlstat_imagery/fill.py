@@ -4,9 +4,14 @@ or declares another value. Read as data, it is trained on, mapped and counted as
 
 A pixel is taken for fill when every band holds the same value there (land never reads the
 same in four bands or more; with fewer, as in an RGB image whose grey pixels read alike,
-only when it holds a typical fill value). The loader warns about
-records on such pixels, the map counts them (``zero_fill_pixels`` and ``fill_values`` in
-``map_summary.json``).
+only when it holds a typical fill value). 255, the top of 8-bit data, is both a fill value
+(a white collar around an image) and data: a white roof, a cloud or snow reads 255 in every
+band of an 8-bit RGB image. So with fewer than four bands it is taken for fill only in a run
+of such pixels that reaches the left or right edge of the scene along its row, as the
+collar around an image does (pixels with nodata on the way do not break the run); inside
+the image it is data. The loader warns about records on such pixels, the map counts them
+(``zero_fill_pixels`` and ``fill_values`` in ``map_summary.json``); neither changes what
+is trained on or mapped.
 """
 
 from __future__ import annotations
@@ -20,6 +25,10 @@ if TYPE_CHECKING:
 
 TYPICAL_FILL = (0.0, -9999.0, -99999.0, -32768.0, 32767.0, 65535.0, 255.0, -3.4028235e38)
 """Stored values that fill images in common products and exports."""
+EDGE_FILL = (255.0,)
+"""Typical fill values that are also data in an image of fewer than :data:`MIN_BANDS` bands
+(white in 8-bit RGB): taken for fill there only in a run that reaches the left or right edge
+of the scene (:func:`on_edge_runs`, :class:`EdgeRuns`)."""
 MIN_BANDS = 4
 """From this many bands, any value held by every band is taken for fill; with fewer (an RGB
 image, where grey pixels read alike in every band), only a typical fill value."""
@@ -29,16 +38,103 @@ MIN_MAP_SHARE = 0.001
 MIN_MAP_PIXELS = 50
 """Mapped pixels of one constant value are counted as fill from this share of the scene, and
 at least this many."""
+EDGE_STRIP = 64
+"""Rows read at once to follow the records' rows to the scene's edges (:func:`on_edge_runs`)."""
 
 
 def constant_values(bands: np.ndarray, info: SceneInfo) -> np.ndarray:
     """For each pixel of ``bands`` (bands, ...), as read: the value it holds in every band
-    where it looks like fill (see the module), NaN elsewhere."""
+    where it looks like fill (see the module), NaN elsewhere. With fewer than
+    :data:`MIN_BANDS` bands, :data:`EDGE_FILL` values are left out: whether they are fill
+    depends on the rest of the pixel's row (:func:`on_edge_runs`, :class:`EdgeRuns`)."""
     first = bands[0]
     same = np.isfinite(first) & (bands == first).all(axis=0)
     if len(bands) < MIN_BANDS:  # grey roofs, roads and clouds read R = G = B
-        same &= np.isin(first, _typical_read(info))
+        same &= np.isin(first, _typical_read(info)) & ~np.isin(first, edge_values(bands, info))
     return np.where(same, first, np.nan)
+
+
+def edge_values(bands: np.ndarray, info: SceneInfo) -> np.ndarray:
+    """The :data:`EDGE_FILL` values as read, for a stack of ``bands`` (bands, ...): none from
+    :data:`MIN_BANDS` bands on, where they count as any other value."""
+    if len(bands) >= MIN_BANDS:
+        return np.zeros(0, dtype=np.float32)
+    return _as_read(EDGE_FILL, info)
+
+
+def _runs(hit: np.ndarray, gap: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each row of ``hit`` (rows, cols; ``gap``: nodata, which a run passes through): the
+    hits in the run from its left end, the hits in the run to its right end, and whether the
+    whole row is one run."""
+    through = hit | gap
+    height, width = hit.shape
+    whole = through.all(axis=1)
+    lead = np.where(whole, width, np.argmin(through, axis=1))
+    trail = np.where(whole, width, np.argmin(through[:, ::-1], axis=1))
+    counted = np.concatenate([np.zeros((height, 1), np.int64),
+                              np.cumsum(hit, axis=1, dtype=np.int64)], axis=1)
+    index = np.arange(height)
+    return (counted[index, lead], counted[:, width] - counted[index, width - trail], whole)
+
+
+class EdgeRuns:
+    """Mapped pixels of :data:`EDGE_FILL` values in runs that reach the left or right edge of
+    the scene along their row, counted tile by tile in the order of
+    :func:`~mlstat_imagery.scene.tiles` (strips of rows, each read left to right): one strip's
+    rows are kept, a few numbers each."""
+
+    def __init__(self, info: SceneInfo) -> None:
+        self.info = info
+        self.counts: dict[float, int] = {}
+        self._open: dict[float, np.ndarray] = {}
+        self._pending: dict[float, np.ndarray] = {}
+
+    def add(self, bands: np.ndarray, valid: np.ndarray, col0: int) -> None:
+        """One tile: its ``bands`` as read (bands, rows, cols), which pixels were mapped
+        (``valid``) and its first column."""
+        gap = np.isnan(bands).any(axis=0)
+        for value in edge_values(bands, self.info).tolist():
+            hit = (bands == np.float32(value)).all(axis=0) & valid
+            height, width = hit.shape
+            if col0 == 0:
+                self._open[value] = np.ones(height, dtype=bool)
+                self._pending[value] = np.zeros(height, dtype=np.int64)
+            is_open, pending = self._open[value], self._pending[value]
+            lead, trail, whole = _runs(hit, gap)
+            found = int(lead[is_open].sum())  # from the left edge of the scene
+            pending = np.where(whole, pending + lead, trail)  # a run that may reach the right
+            pending[is_open & whole] = 0  # counted already
+            is_open &= whole
+            if col0 + width == self.info.width:
+                found += int(pending.sum())
+            self._pending[value] = pending
+            if found:
+                self.counts[value] = self.counts.get(value, 0) + found
+
+
+def on_edge_runs(info: SceneInfo, rows: np.ndarray, cols: np.ndarray,
+                 value: float) -> np.ndarray:
+    """Whether each pixel (``rows``, ``cols``) lies in a run of pixels holding ``value`` (as
+    read) in every band, or nodata, that reaches the left or right edge of the scene along its
+    row: the rows are read across the scene, :data:`EDGE_STRIP` at a time."""
+    from mlstat_imagery.scene import read_window
+
+    out = np.zeros(len(rows), dtype=bool)
+    wanted = np.unique(rows)
+    start = 0
+    while start < len(wanted):
+        row0 = int(wanted[start])
+        strip = wanted[(wanted >= row0) & (wanted < row0 + EDGE_STRIP)]
+        start += len(strip)
+        bands = read_window(info, row0, 0, int(strip[-1]) - row0 + 1, info.width)
+        gap = np.isnan(bands).any(axis=0)
+        through = (bands == np.float32(value)).all(axis=0) | gap
+        left = np.logical_and.accumulate(through, axis=1)
+        right = np.logical_and.accumulate(through[:, ::-1], axis=1)[:, ::-1]
+        members = np.nonzero((rows >= row0) & (rows < row0 + EDGE_STRIP))[0]
+        r, c = rows[members] - row0, cols[members]
+        out[members] = left[r, c] | right[r, c]
+    return out
 
 
 def value_counts(values: np.ndarray) -> dict[float, int]:
@@ -75,7 +171,12 @@ def fix(value: str) -> str:
 
 
 def _typical_read(info: SceneInfo) -> np.ndarray:
-    stored = np.asarray(TYPICAL_FILL, dtype=np.float32)
+    return _as_read(TYPICAL_FILL, info)
+
+
+def _as_read(stored: tuple[float, ...], info: SceneInfo) -> np.ndarray:
+    """Stored values as read (times ``scale`` plus ``offset``), float32."""
+    values = np.asarray(stored, dtype=np.float32)
     if (info.scale, info.offset) == (1.0, 0.0):
-        return stored
-    return stored * np.float32(info.scale) + np.float32(info.offset)
+        return values
+    return values * np.float32(info.scale) + np.float32(info.offset)

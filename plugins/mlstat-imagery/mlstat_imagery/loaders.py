@@ -158,7 +158,8 @@ class SceneLoader(Loader):
         table = pd.concat([table, pd.DataFrame(values, columns=names)], axis=1)
         valid = ~np.isnan(values).any(axis=1)
         is_point = (table["source"] == FIELD).to_numpy()
-        _warn_zero_fill(info, values, valid, is_point)
+        _warn_zero_fill(info, values, valid, is_point, table["row"].to_numpy(),
+                        table["col"].to_numpy())
         _warn_negative_bands(info, values[valid])
         counts["field_points_on_nodata"] = int((is_point & ~valid).sum())
         counts["labelled_pixels_on_nodata"] = int((~is_point & ~valid).sum())
@@ -315,14 +316,19 @@ class BandRangeWarning(UserWarning):
 
 
 def _warn_zero_fill(info: SceneInfo, values: np.ndarray, valid: np.ndarray,
-                    is_point: np.ndarray) -> None:
+                    is_point: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> None:
     """Warn when records lie on pixels that hold one value in every band (a typical fill
-    value, with fewer than four bands: see :mod:`mlstat_imagery.fill`) that is not the
-    declared nodata: the fill around an image (0 around Sentinel-2 tiles, -99999 or 65535 in
-    many exports), or fill whose nodata tag was lost or rewritten, which would be trained on,
-    mapped and counted in the areas as land."""
+    value, with fewer than four bands, and 255 there only in a run reaching the scene's left
+    or right edge: see :mod:`mlstat_imagery.fill`) that is not the declared nodata: the fill
+    around an image (0 around Sentinel-2 tiles, -99999 or 65535 in many exports), or fill
+    whose nodata tag was lost or rewritten, which would be trained on, mapped and counted in
+    the areas as land."""
     bands = values[:, : len(info.bands)].T
     found = np.where(valid, fill.constant_values(bands, info), np.nan)
+    for value in fill.edge_values(bands, info).tolist():  # white in 8-bit RGB: at the edge
+        held = np.nonzero(valid & (bands == np.float32(value)).all(axis=0))[0]
+        if len(held):
+            found[held[fill.on_edge_runs(info, rows[held], cols[held], value)]] = value
     for value, count in fill.value_counts(found).items():
         if count < fill.MIN_RECORDS and not fill.is_typical(value, info):
             continue

@@ -70,6 +70,7 @@ def write_scene_map(info: SceneInfo, probabilities: Any, classes: list[Any], pos
     counts = np.zeros(len(classes), dtype=np.int64)
     nodata_pixels = 0
     constants: dict[float, int] = {}  # one value in every band: fill, counted as land
+    edges = fill.EdgeRuns(info)  # 255 in 8-bit RGB: fill only in runs from the scene's edge
     profile = {
         "driver": "GTiff", "width": info.width, "height": info.height, "count": 2,
         "dtype": "float32", "crs": info.crs_wkt, "transform": info.affine(), "nodata": NODATA,
@@ -95,9 +96,11 @@ def write_scene_map(info: SceneInfo, probabilities: Any, classes: list[Any], pos
                 dst.write(prob, 2, window=window)
                 counts += np.bincount(best[valid], minlength=len(classes))
                 nodata_pixels += int((~valid).sum())
-                found = fill.constant_values(read_window(info, row0, col0, h, w), info)
+                bands = read_window(info, row0, col0, h, w)
+                found = fill.constant_values(bands, info)
                 for value, n in fill.value_counts(np.where(valid, found, np.nan)).items():
                     constants[value] = constants.get(value, 0) + n
+                edges.add(bands, valid, col0)
             dst.set_band_description(1, "class (see tag class_<n>)")
             dst.set_band_description(2, f"probability of {positive}")
             dst.update_tags(**{f"class_{i + 1}": str(c) for i, c in enumerate(classes)},
@@ -107,6 +110,8 @@ def write_scene_map(info: SceneInfo, probabilities: Any, classes: list[Any], pos
     finally:
         tmp.unlink(missing_ok=True)
         release_scene_files()
+    for value, n in edges.counts.items():
+        constants[value] = constants.get(value, 0) + n
     fills = _fill_pixels(info, constants)
     for value, n in fills.items():
         warnings.warn(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +20,17 @@ from mlstat_core.errors import DataError
 from mlstat_core.sklearn_model import (
     SklearnModel,
     proba_column,
+    refuse_infinite,
+    require_columns,
 )
-from mlstat_imagery.features import context_margin, context_names, context_stack
+from mlstat_imagery.features import (
+    context_margin,
+    context_names,
+    context_stack,
+    derivable_indices,
+    formula,
+    record_indices,
+)
 from mlstat_imagery.fraction import FractionForest
 from mlstat_imagery.mapping import SceneMapper
 from mlstat_imagery.mixing import MIXTURE_STREAM, FeatureRecipe, MixtureSource
@@ -123,7 +132,7 @@ class PixelForestModel(SceneMapper, SklearnModel):
             base = list(train.roles.features)
             self.extra_state = {
                 "features": features, "scene": train.metadata.get("scene"),
-                "context_windows": windows,
+                "context_windows": windows, "inputs": base,
                 "columns": base + context_names(base, windows)}
         self._mixing_rng = np.random.default_rng([self.seed, MIXTURE_STREAM])
         self.roles = train.roles
@@ -132,7 +141,29 @@ class PixelForestModel(SceneMapper, SklearnModel):
             super().fit(train, validation)  # with build_estimator and training_data below
         finally:
             self._synthetic = None
+        derived = self.derived_indices()
+        if derived:  # new records need not carry them (see to_matrix)
+            self.roles = replace(train.roles, features=[c for c in train.roles.features
+                                                        if c not in derived])
         return self
+
+    def inputs(self) -> list[str]:
+        """The record columns the forest learnt from (bands and indices; before any context
+        means): ``roles.features`` of the training data, kept as ``inputs`` in its state; a
+        model saved before that has them in its roles."""
+        assert self.roles is not None
+        return list(self.extra_state.get("inputs") or self.roles.features)
+
+    def derived_indices(self) -> list[str]:
+        """The index columns that records to score may leave out: the imagery loader
+        computed them from the bands (its ``features`` metadata says how), so
+        :meth:`to_matrix` computes them alike from the records' band columns. None for a
+        model trained on a table whose index columns came with it (how they were computed
+        is not known), or fitted before they were left out of its roles."""
+        spec = self.extra_state.get("features")
+        if not spec or "inputs" not in self.extra_state:
+            return []
+        return derivable_indices(spec, self.inputs())
 
     def _draw_mixtures(self, train: Dataset) -> Mixtures | None:
         """The training pixels' features and their synthetic mixtures, or None when this fit
@@ -381,11 +412,11 @@ class PixelForestModel(SceneMapper, SklearnModel):
     def to_matrix(self, frame: pd.DataFrame) -> Any:
         """The records' features, NaN where nodata: a band column holding the scene's nodata
         value, an empty value, or (with ``context_windows``) nodata in the scene at the
-        record's pixel."""
-        assert self.roles is not None
-        base = nodata_as_missing(frame[self.roles.features].to_numpy(dtype=np.float32),
-                                 list(self.roles.features),
-                                 (self.extra_state.get("scene") or {}).get("nodata") or {})
+        record's pixel. An index column the records lack is computed from their band
+        columns (:meth:`derived_indices`); one they carry is used as given, with a warning
+        where it differs from the bands' (:class:`IndexMismatchWarning`)."""
+        inputs = self.inputs()
+        base = self._record_features(frame, inputs)
         windows = self.extra_state.get("context_windows") or []
         if not windows:
             return base
@@ -396,8 +427,35 @@ class PixelForestModel(SceneMapper, SklearnModel):
         info = SceneInfo.from_dict(self.extra_state["scene"])
         rows, cols = pixel_positions(frame, info)
         scene = self._scene_at(info, rows, cols)
-        _warn_other_scene(base, list(self.roles.features), scene, info)
-        return np.hstack([base, scene[:, len(self.roles.features):]])
+        _warn_other_scene(base, inputs, scene, info)
+        return np.hstack([base, scene[:, len(inputs):]])
+
+    def _record_features(self, frame: pd.DataFrame, inputs: list[str]) -> np.ndarray:
+        """The ``inputs`` of the records (records, inputs), NaN where nodata; the derived
+        indices they lack computed from their bands."""
+        derived = self.derived_indices()
+        require_columns(frame, [c for c in inputs if c not in derived])
+        given = [c for c in inputs if c in frame.columns]
+        refuse_infinite(frame, given)
+        values = nodata_as_missing(frame[given].to_numpy(dtype=np.float32), given,
+                                   (self.extra_state.get("scene") or {}).get("nodata") or {})
+        if given == inputs:
+            out = values
+        else:
+            out = np.full((len(frame), len(inputs)), np.nan, dtype=np.float32)
+            out[:, [inputs.index(c) for c in given]] = values
+        if not derived or not len(frame):
+            return out
+        computed = record_indices(out, inputs, self.extra_state["features"], derived)
+        differ = {}
+        for name, index in computed.items():
+            k = inputs.index(name)
+            if name not in frame.columns:
+                out[:, k] = index
+            else:
+                differ[name] = (out[:, k], index)
+        _warn_other_indices(differ, len(frame))
+        return out
 
     def _stack(self, info: SceneInfo, row0: int, col0: int, height: int,
                width: int) -> np.ndarray:
@@ -526,6 +584,39 @@ def _warn_other_scene(base: np.ndarray, columns: list[str], scene: np.ndarray,
 
 class OtherSceneWarning(UserWarning):
     """Records whose bands differ from the stored scene at their row/col (context forest)."""
+
+
+INDEX_TOLERANCE = 0.01
+"""How far a record's index column may lie from the index of its band columns without a
+warning (indices written with two decimals stay within it)."""
+
+
+def _warn_other_indices(pairs: dict[str, tuple[np.ndarray, np.ndarray]], total: int) -> None:
+    """Warn when records' index columns (``pairs``: name -> (given, computed from their
+    bands)) differ from their bands' by more than :data:`INDEX_TOLERANCE`: indices computed
+    otherwise than the loader computed them for training (on digital numbers with an offset,
+    scaled by 10,000, without counting negative bands as 0)."""
+    found = []
+    for name, (given, computed) in pairs.items():
+        with np.errstate(invalid="ignore"):
+            off = np.abs(given - computed) > INDEX_TOLERANCE  # NaN: not compared
+        if off.any():
+            i = int(np.nonzero(off)[0][0])
+            found.append(f"{name} in {int(off.sum()):,} of the {total:,} (e.g. "
+                         f"{given[i]:.4g} given, {computed[i]:.4g} from the bands: "
+                         f"{formula(name)})")
+    if found:
+        warnings.warn(
+            "records scored together carry index columns other than the index of their "
+            f"band columns: {'; '.join(found)}. The model learnt each index "
+            "as computed from the bands as read (after [loader] scale and offset, negative "
+            "band values counted as 0) and scores the records' values as given; leave the "
+            "index columns out and the model computes them from the band columns",
+            IndexMismatchWarning, stacklevel=4)
+
+
+class IndexMismatchWarning(UserWarning):
+    """Records whose index columns differ from the index of their band columns."""
 
 
 class ContextForestModel(PixelForestModel):

@@ -49,11 +49,6 @@ class SceneInfo:
     A scene saved before this existed lists none."""
 
     @property
-    def stored_zero(self) -> np.float32:
-        """What a stored 0 (the fill around many images) reads as."""
-        return np.float32(self.offset)
-
-    @property
     def multiband(self) -> bool:
         return "{band}" not in self.pattern
 

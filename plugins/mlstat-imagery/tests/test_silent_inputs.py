@@ -268,14 +268,97 @@ def test_the_map_preview_has_a_legend_of_band_1_values(crop_dataset: Any,
 
 def test_grey_pixels_of_an_rgb_image_are_no_fill_but_a_typical_fill_value_is() -> None:
     """R = G = B on grey roofs and roads: with fewer than four bands only a typical fill
-    value held by every band is taken for fill."""
+    value held by every band is taken for fill; 255 (white) not pixel by pixel: it depends on
+    the pixel's row (the next test). From four bands any value held by every band is."""
     from types import SimpleNamespace
 
     from mlstat_imagery import fill
 
     info = SimpleNamespace(scale=1.0, offset=0.0)
-    rgb = np.array([[[128.0, 0.0, 30.0]], [[128.0, 0.0, 31.0]], [[128.0, 0.0, 32.0]]])
+    rgb = np.array([[[128.0, 0.0, 30.0, 255.0]], [[128.0, 0.0, 31.0, 255.0]],
+                    [[128.0, 0.0, 32.0, 255.0]]])
     found = fill.constant_values(rgb, info)
     assert np.isnan(found[0, 0]) and found[0, 1] == 0.0 and np.isnan(found[0, 2])
+    assert np.isnan(found[0, 3])
     five = np.repeat(rgb[:1], 5, axis=0)
     assert (fill.constant_values(five, info) == five[0]).all()
+
+
+RGB_SIDE = 40
+COLLAR = 4  # columns of white fill on the left of the RGB scene
+ROOF = (slice(18, 24), slice(18, 24))  # white roofs inside the image
+
+
+def _rgb_scene(folder: Path) -> None:
+    """A 40 x 40 8-bit RGB scene (UTM 14N, 30 m) whose image has a white collar (255 in every
+    band, no nodata tag) on its left and white roofs inside; labels: built-up on the roofs,
+    other on the collar and elsewhere."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    folder.mkdir()
+    rng = np.random.default_rng(3)
+    image = rng.integers(40, 200, size=(3, RGB_SIDE, RGB_SIDE)).astype(np.uint8)
+    image[:, :, :COLLAR] = 255
+    image[:, ROOF[0], ROOF[1]] = 255
+    labels = np.zeros((RGB_SIDE, RGB_SIDE), dtype=np.uint8)
+    labels[ROOF] = 1
+    labels[2:6, :COLLAR] = 2  # 16 labelled pixels on the collar
+    labels[30:34, 10:30] = 2
+    profile = {"driver": "GTiff", "width": RGB_SIDE, "height": RGB_SIDE, "count": 1,
+               "dtype": "uint8", "crs": "EPSG:32614",
+               "transform": from_origin(500_000, 2_100_000, 30, 30)}
+    for i, band in enumerate(["red", "green", "blue"]):
+        with rasterio.open(folder / f"rgb_{band}.tif", "w", **profile) as dst:
+            dst.write(image[i], 1)
+    with rasterio.open(folder / "labels.tif", "w", **{**profile, "nodata": 0}) as dst:
+        dst.write(labels, 1)
+
+
+def test_white_in_an_rgb_scene_is_fill_only_in_a_run_from_the_scene_edge(tmp_path: Path
+                                                                        ) -> None:
+    """255 was a typical fill value whatever its place: every white roof or cloud of an 8-bit
+    RGB scene was counted in zero_fill_pixels and its training pixels warned of as fill, with
+    the advice to declare 255 nodata, which would leave them unmapped. Now the white collar
+    that reaches the scene's edge is counted and warned of, the roofs are data."""
+    import warnings
+
+    from mlstat_imagery.loaders import SceneLoader
+    from mlstat_imagery.params import SceneParams
+    from mlstat_imagery.scene import ZeroFillWarning
+
+    folder = tmp_path / "rgb"
+    _rgb_scene(folder)
+    params = SceneParams(directory=str(folder), band_pattern="rgb_{band}.tif",
+                         bands=["red", "green", "blue"], indices=[], labels="labels.tif",
+                         classes={1: "developed", 2: "other"})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        data = SceneLoader(params).load(folder)
+    fills = [str(w.message) for w in caught if issubclass(w.category, ZeroFillWarning)]
+    assert len(fills) == 1 and fills[0].startswith(
+        "16 labelled pixel(s) and 0 field point(s) lie on pixels that are 255 in every band")
+    with pytest.warns(ZeroFillWarning, match=rf"^{COLLAR * RGB_SIDE:,} mapped pixel\(s\) "):
+        summary = _map(data, tmp_path)
+    assert summary["fill_values"] == {"255": COLLAR * RGB_SIDE}  # the 36 roof pixels: data
+
+
+def test_a_white_run_counts_as_fill_from_either_edge_through_nodata() -> None:
+    """Tile by tile (as the map reads the scene): a run of 255 reaching the right edge, or the
+    left edge across nodata pixels, is fill; one that stops short of both edges is not."""
+    from types import SimpleNamespace
+
+    from mlstat_imagery import fill
+
+    w, n = 255.0, np.nan
+    row = np.array([[w, n, w, 9, w, w, 9, w, w, w],   # 2 from the left, 3 from the right
+                    [9, w, w, w, w, w, w, w, w, 9],   # neither edge: none
+                    [w, w, w, w, w, w, w, w, w, w]])  # the whole row: 10
+    bands = np.repeat(row[None], 3, axis=0).astype(np.float32)
+    valid = ~np.isnan(bands).any(axis=0)
+    info = SimpleNamespace(scale=1.0, offset=0.0, width=10, height=3)
+    for size in (1, 3, 4, 10):
+        runs = fill.EdgeRuns(info)
+        for col0 in range(0, 10, size):
+            runs.add(bands[:, :, col0:col0 + size], valid[:, col0:col0 + size], col0)
+        assert runs.counts == {w: 15}, size
