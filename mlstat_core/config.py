@@ -16,6 +16,7 @@ import os
 import re
 import tomllib
 import warnings
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
@@ -31,6 +32,16 @@ from mlstat_core.tasks import TaskType
 DEFAULT_SPLIT = "core.holdout"
 _LIST_SECTIONS = ("preprocess", "indicators")
 """Sections written as arrays of tables, ``[[indicators]]``."""
+_PIPELINE_FOLDER: ContextVar[Path | None] = ContextVar("mlstat_pipeline_folder", default=None)
+
+
+def pipeline_folder() -> Path | None:
+    """While a pipeline is validated (``mlstat validate``, and before every run or
+    evaluation), the folder its relative paths start at: the pipeline file's folder, the
+    working folder for a pipeline given as a dict. A ``Params.check`` that reads an input
+    file (``core.table`` reads its file's header) takes paths from it; None outside a
+    validation (a check called by itself), where such a check reads nothing."""
+    return _PIPELINE_FOLDER.get()
 
 
 class PipelineSection(BaseModel):
@@ -457,7 +468,17 @@ def validate(
     data: dict[str, Any], source: str = "<dict>", base_dir: Path | None = None,
     registry: Registry | None = None,
 ) -> PipelineConfig:
-    """Validate a parsed pipeline file in two passes; raise one ConfigError with every issue."""
+    """Validate a parsed pipeline file in two passes; raise one ConfigError with every issue.
+    The params checks see ``base_dir`` (or the working folder) as :func:`pipeline_folder`."""
+    token = _PIPELINE_FOLDER.set(Path(base_dir) if base_dir is not None else Path.cwd())
+    try:
+        return _validate(data, source, base_dir, registry)
+    finally:
+        _PIPELINE_FOLDER.reset(token)
+
+
+def _validate(data: dict[str, Any], source: str, base_dir: Path | None,
+              registry: Registry | None) -> PipelineConfig:
     registry = registry or get_registry()
     shape_issues = control_character_issues(data, source) + _section_boolean_issues(data, source)
     try:

@@ -1002,13 +1002,18 @@ def _learnt_from(dataset: Dataset, context: dict[str, Any]) -> pd.DataFrame:
 def _training_profile(dataset: Dataset, model: Model | None = None) -> dict[str, Any] | None:
     """A compact profile of the training inputs, for drift checks at prediction time: the
     input columns of the fitted model's roles (a model may read columns the loader did not
-    name as inputs, such as a variable only an edit rule names), else the data set's."""
+    name as inputs, such as a variable only an edit rule names), else the data set's. The
+    columns the loader read as categories (``metadata["categorical"]``, core.table's
+    `categorical`) are profiled as categories, however many codes they hold."""
     try:
         from mlstat_core.quality.drift import build_profile
     except ImportError:
         return None
     roles = getattr(model, "roles", None) or dataset.roles
-    columns = [c for c in roles.input_columns() if c in dataset.frame.columns]
+    declared = dataset.metadata.get("categorical")
+    categorical = set(declared) if isinstance(declared, list | tuple) else set()
+    columns = {c: "categorical" if c in categorical else "" for c in roles.input_columns()
+               if c in dataset.frame.columns}
     return build_profile(dataset.frame, columns)
 
 

@@ -218,6 +218,32 @@ def header_fields(path: Path, encoding: str, sep: str | None) -> list[str] | Non
     return [str(v) for v in head.iloc[0]] if len(head) else None
 
 
+def table_header(path: Path, format: str | None = None, encoding: str = "utf-8",
+                 sep: str | None = None, sheet: str | int | None = None) -> list[Any] | None:
+    """The column names of a table file, read from its header alone: a CSV file's first
+    line (:func:`header_fields`), a Parquet file's schema (its footer; the columns pandas
+    makes the index left out), an Excel sheet's first row (read only: pandas with
+    ``nrows=0``, so named as the loader names them). Names are in Unicode NFC, as
+    :func:`nfc_columns` gives them. None where the header cannot be read so (an unknown
+    format, an encoding that does not fit, a damaged file, a sheet the workbook lacks): the
+    read proper says why."""
+    try:
+        fmt = table_format(path, format)
+        if fmt == "csv":
+            names: list[Any] | None = header_fields(path, encoding, sep)
+        elif fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            names = list(pq.read_schema(path).empty_table().to_pandas().columns)
+        else:
+            names = list(read_sheet(path, sheet, not_settable, nrows=0).columns)
+    except Exception:  # noqa: BLE001 - unreadable here: the loader's read reports it
+        return None
+    if names is None:
+        return None
+    return [unicodedata.normalize("NFC", n) if isinstance(n, str) else n for n in names]
+
+
 def warn_if_named_twice(path: Path, header: list[str] | None) -> None:
     """Warn when a CSV header names a column twice: pandas reads the second as ``name.1``,
     and a model that reads ``name`` reads the first, whichever holds the values meant."""

@@ -320,13 +320,13 @@ def test_exit_codes_tell_a_mistake_a_defect_and_an_interruption_apart(monkeypatc
 
 
 def test_a_failed_run_still_tells_a_scheduler_where_it_is(write_pipeline, tmp_path):
-    # a file without the target column: valid to `mlstat validate`, fails when it is read
+    # ids used twice: valid to `mlstat validate` (it reads the header only), fails when read
     path = write_pipeline(loader={"component": "core.table", "path": "budget_uk.csv",
-                                  "target": "no_such_column"})
+                                  "target": "children", "id": "age"})
     result = run_cli("run", str(path), "--out", str(tmp_path / "runs"), "--json")
     assert result.returncode == 2
     outcome = json.loads(result.stdout)
-    assert outcome["status"] == "failed" and "lacks declared column" in outcome["error"]
+    assert outcome["status"] == "failed" and "is not unique" in outcome["error"]
     manifest = json.loads((Path(outcome["run_dir"]) / "manifest.json").read_text())
     assert manifest["status"] == "failed"
 

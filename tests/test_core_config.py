@@ -202,7 +202,9 @@ def test_a_windows_backslash_that_became_an_escape_is_named_with_the_fix(tmp_pat
 
 def test_a_tab_separator_written_as_an_escape_is_no_windows_path(write_pipeline, budget_csv):
     """``sep = "\\t"`` (a tab-separated file) is one character, not a path gone wrong."""
-    path = write_pipeline(loader={"component": "core.table", "path": str(budget_csv),
+    tabbed = budget_csv.with_name("budget_uk.txt.csv")
+    tabbed.write_text(budget_csv.read_text().replace(",", "\t"))
+    path = write_pipeline(loader={"component": "core.table", "path": str(tabbed),
                                   "target": "children", "sep": "\t"})
     assert load_config(path).loader.params.sep == "\t"
 

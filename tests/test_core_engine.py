@@ -149,13 +149,21 @@ def test_group_split_keeps_groups_together(write_pipeline):
 
 
 def test_missing_column_fails_and_the_folder_says_so(write_pipeline, tmp_path):
+    # a column the file's header lacks is found by the validation that precedes the run
     path = write_pipeline(loader={"component": "core.table",
                                   "path": str(tmp_path / "budget_uk.csv"),
                                   "target": "children", "features": ["income", "savings"]})
-    with pytest.raises(DataError, match="lacks declared column.*'savings'"):
+    with pytest.raises(ConfigError, match=r"\[loader.features\] column 'savings' is not in"):
+        mlstat_core.run(path)
+    assert not (tmp_path / "runs").exists()
+    # one the records break (ids used twice) fails the run, and its folder says so
+    path = write_pipeline(loader={"component": "core.table",
+                                  "path": str(tmp_path / "budget_uk.csv"),
+                                  "target": "children", "id": "income"})
+    with pytest.raises(DataError, match="id column 'income' .* is not unique"):
         mlstat_core.run(path)
     manifest = json.loads((only_run(tmp_path) / "manifest.json").read_text())
-    assert manifest["status"] == "failed" and "savings" in manifest["error"]
+    assert manifest["status"] == "failed" and "income" in manifest["error"]
     assert not (only_run(tmp_path) / "predictions.parquet").exists()
 
 
@@ -275,8 +283,8 @@ def test_predict_reports_labels_the_model_never_saw(write_pipeline, tmp_path, bu
 
 def test_a_failed_run_has_no_usable_model(write_pipeline, tmp_path):
     path = write_pipeline(loader={"component": "core.table", "path": "budget_uk.csv",
-                                  "target": "no_such_column"})
-    with pytest.raises(DataError, match="lacks declared column"):
+                                  "target": "children", "id": "age"})  # ages are no ids
+    with pytest.raises(DataError, match="is not unique"):
         mlstat_core.run(path)
     with pytest.raises(DataError, match="did not succeed"):
         RunFolder.open(only_run(tmp_path)).verify()

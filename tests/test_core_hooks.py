@@ -66,7 +66,7 @@ def test_failing_tracker_is_a_warning_not_a_failed_run(write_pipeline):
 def test_tracker_is_told_when_a_run_fails(write_pipeline, tmp_path):
     calls: list = []
     path = write_pipeline(loader={"component": "core.table", "path": "budget_uk.csv",
-                                  "target": "no_such_column"})  # fails when read
+                                  "target": "children", "id": "age"})  # fails when read
     with pytest.raises(DataError):
         mlstat_core.run(path, registry=registry_with(tracker_module(calls)))
     assert calls[-1] == ("failed", "DataError")

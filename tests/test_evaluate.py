@@ -127,7 +127,8 @@ def test_a_file_without_true_values_or_records_is_refused(cycles, tmp_path):
     (first, _), fixed = cycles
     unlabelled = tmp_path / "unlabelled.csv"
     pd.read_csv(fixed).drop(columns="children").to_csv(unlabelled, index=False)
-    with pytest.raises(DataError, match="children"):
+    with pytest.raises(ConfigError, match=r"\[loader.target\] column 'children' is not in the "
+                                          r"header of .*unlabelled.csv"):
         evaluate(first.run_dir, unlabelled, out=tmp_path / "evaluations")
     with pytest.raises(DataError, match="does not exist"):
         evaluate(first.run_dir, tmp_path / "missing.csv")
@@ -246,8 +247,8 @@ def test_the_report_names_the_run_evaluated_and_mistakes_get_clear_messages(cycl
 
 def test_a_failed_evaluation_says_to_run_the_evaluation_again(cycles, tmp_path):
     (first, _), fixed = cycles
-    unlabelled = tmp_path / "unlabelled.csv"
-    pd.read_csv(fixed).drop(columns="children").to_csv(unlabelled, index=False)
+    unlabelled = tmp_path / "unlabelled.csv"  # true values missing: refused once read
+    pd.read_csv(fixed).assign(children=None).to_csv(unlabelled, index=False)
     with pytest.raises(DataError):
         evaluate(first.run_dir, unlabelled, out=tmp_path / "evaluations")
     (failed,) = (tmp_path / "evaluations").iterdir()

@@ -126,17 +126,19 @@ def test_a_failed_run_names_its_folder_and_the_session_runs_on(tmp_path, monkeyp
 
     pipeline = {
         "pipeline": {"name": "session", "task": "tabular_classification"},
-        "loader": {"component": "core.table", "path": str(BUDGET), "target": "childrn"},
+        # ages are no ids: valid to the validation, refused when the file is read
+        "loader": {"component": "core.table", "path": str(BUDGET), "target": "children",
+                   "id": "age"},
         "model": {"component": "core.majority"},
         "indicators": ["core.timings"],
     }
-    with pytest.raises(MlstatError, match="lacks declared column") as info:
+    with pytest.raises(MlstatError, match="is not unique") as info:
         mlstat_core.run(pipeline, out=tmp_path)
     failed = mlstat_core.load_run(info.value.run_dir)
     assert failed.manifest["status"] == "failed"
     assert failed.manifest["error"] == str(info.value)
 
-    pipeline["loader"]["target"] = "children"
+    del pipeline["loader"]["id"]
     handler, filters = signal.getsignal(signal.SIGTERM), list(warnings.filters)
 
     def interrupted(self, *args):

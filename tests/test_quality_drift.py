@@ -172,3 +172,21 @@ def test_each_column_is_tested_at_one_percent_over_the_columns_compared(househol
     expected = np.r_[profile["columns"]["wfood"]["shares"], 0.0]
     assert one["psi"] > 0.2  # above the threshold, so the chance test decides (0.35)
     assert one["psi_by_chance"] == chance_psi(expected, 20, 0.99)
+
+
+def test_codes_count_alike_whether_read_as_text_or_as_numbers_with_gaps() -> None:
+    """A code column read as text in training (core.table's `categorical`) and as 11.0 in a
+    chunk of new records (a Parquet column with gaps, Spark's batches) is the same population:
+    no drift, no code counted as another category."""
+    rng = np.random.default_rng(0)
+    codes = rng.choice(["11", "12", "21", "22"], size=2000)
+    training = pd.DataFrame({"region": pd.Series(codes, dtype=object)})
+    profile = build_profile(training, {"region": "categorical"})
+    new = pd.DataFrame({"region": [float(c) for c in rng.choice(codes, size=1000)] + [np.nan]})
+    result = accumulate(profile, new)
+    assert result["columns"]["region"]["status"] == "ok"
+    assert result["columns"]["region"]["psi"] < 0.05
+    acc = DriftAccumulator(profile)
+    acc.update(new)
+    names = list(profile["columns"]["region"]["shares"])
+    assert acc.counts["region"][names.index(OTHER)] == 0

@@ -5,7 +5,9 @@ from __future__ import annotations
 import difflib
 import json
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -22,7 +24,15 @@ from mlstat_core.io import (
     resolve_path,
     separator_hint,
     table_format,
+    table_header,
 )
+
+if TYPE_CHECKING:
+    from mlstat_core.errors import ConfigIssue
+
+CATEGORICAL = "categorical"
+"""The key of a Dataset's ``metadata`` that lists the input columns its loader read as
+categories (`categorical`): the engine profiles them as categories for the drift check."""
 
 
 def check_ids(frame: pd.DataFrame, column: str, path: Path) -> None:
@@ -197,19 +207,25 @@ def typed_target(series: pd.Series, kind: str, decimal: str = ".") -> pd.Series:
     return pd.to_numeric(written.reindex(series.index)) if len(values) else series
 
 
-ROLES = ("id", "target", "weights", "groups", "text", "features")
+ROLES = ("id", "target", "weights", "groups", "text", "features", "categorical")
 """The settings of [loader] that name columns, in the order a message names them."""
+
+
+def declared_columns(params: TableParams) -> dict[str, str]:
+    """Each column [loader] names, with the first setting (:data:`ROLES`) that names it."""
+    declared: dict[str, str] = {}
+    for role in ROLES:
+        value = getattr(params, role)
+        for column in value if isinstance(value, list) else [value] if value else []:
+            declared.setdefault(column, role)
+    return declared
 
 
 def require_declared(frame: pd.DataFrame, params: TableParams, path: Path) -> None:
     """Every column [loader] names is in ``frame``: a DataError otherwise, with the
     separator to set when the header looks like another one's, else the closest column
     name to each missing one (a misspelling: ``age_haed`` for ``age_head``)."""
-    declared: dict[str, str] = {}
-    for role in ROLES:
-        value = getattr(params, role)
-        for column in value if isinstance(value, list) else [value] if value else []:
-            declared.setdefault(column, role)
+    declared = declared_columns(params)
     missing = [c for c in declared if c not in frame.columns]
     if not missing:
         return
@@ -225,7 +241,7 @@ def require_declared(frame: pd.DataFrame, params: TableParams, path: Path) -> No
     raise DataError(f"{path} lacks declared column(s) {', '.join(map(repr, missing))}{hint}")
 
 
-def closest_column(name: str, columns: pd.Index) -> str | None:
+def closest_column(name: str, columns: Iterable[Any]) -> str | None:
     """The column whose name is closest to ``name`` (same letters in another case, else
     difflib's closest match), or None when none is close."""
     names = [str(c) for c in columns]
@@ -236,11 +252,95 @@ def closest_column(name: str, columns: pd.Index) -> str | None:
     return close[0] if close else None
 
 
+def listed_columns(columns: list[Any], limit: int = 30) -> str:
+    """Column names for a message: the first ``limit``, then how many more."""
+    shown = ", ".join(map(repr, columns[:limit]))
+    return shown + (f" and {len(columns) - limit:,} more" if len(columns) > limit else "")
+
+
+def categorical_problems(params: TableParams, features: list[str] | None
+                         ) -> dict[str, tuple[str, str | None]]:
+    """Each name of `categorical` that is no input column of the model, with the problem and
+    the closest input's name (None when none is close). ``features`` are the inputs the
+    model reads besides `text`; None where they are not known without the file (`features`
+    empty: every column the other settings do not name), so that only the settings are
+    compared."""
+    roles = {getattr(params, role): role for role in ("groups", "weights", "id", "target")
+             if getattr(params, role)}
+    found: dict[str, tuple[str, str | None]] = {}
+    for column in dict.fromkeys(params.categorical):
+        role = roles.get(column)
+        if column in params.text:
+            found[column] = (
+                f"column {column!r} is in both `categorical` and `text`: codes are read as "
+                "categories, free text as words; list it in one of them", None)
+        elif features is not None and column in features:
+            continue
+        elif role in ("id", "target"):
+            keep = "set target_type = \"text\" to read the target's codes as written" \
+                if role == "target" else "an id is read as text already"
+            found[column] = (f"column {column!r} is the {role}, not an input of the model: "
+                             f"`categorical` names inputs; remove it ({keep})", None)
+        elif role is not None:
+            found[column] = (
+                f"column {column!r} is the {role} column, which the model reads only when "
+                "`features` lists it: list it in `features` too, or remove it from "
+                "`categorical`", None)
+        elif features is not None:
+            near = closest_column(column, features)
+            found[column] = (
+                f"column {column!r} of `categorical` is not an input of the model: `features` "
+                f"lists {listed_columns(features)}; add it to `features`, or correct the name",
+                near)
+    return found
+
+
+def header_issues(params: TableParams, base_dir: Path, skip: Iterable[str] = ()
+                  ) -> list[ConfigIssue]:
+    """The columns [loader] names that the header of its file lacks (those in ``skip``, said
+    otherwise already, left out), one issue each with the closest name in the header; one
+    issue on `sep` instead when the header looks separated by another separator. Only the
+    header is read (:func:`~mlstat_core.io.table_header`): a file that is missing, empty or
+    cannot be read is left to the path check and to the loader, which say why."""
+    from mlstat_core.errors import ConfigIssue
+    from mlstat_core.inputs import is_url
+
+    if is_url(params.path):
+        return []
+    path = resolve_path(params.path, base_dir)
+    try:
+        if not path.is_file() or path.stat().st_size == 0:
+            return []
+    except OSError:
+        return []
+    header = table_header(path, params.format, params.encoding, params.sep, params.sheet)
+    if not header:
+        return []
+    skipped = set(skip)
+    declared = declared_columns(params)
+    missing = [c for c in declared if c not in header and c not in skipped]
+    if not missing:
+        return []
+    if table_format(path, params.format) == "csv":
+        hint = separator_hint(path, params.encoding, params.sep, pd.DataFrame(columns=header))
+        if hint:
+            return [ConfigIssue("", "sep", f"{path} lacks declared column(s) "
+                                           f"{', '.join(map(repr, missing))}{hint}")]
+    issues = []
+    for column in missing:
+        near = closest_column(column, header)
+        issues.append(ConfigIssue(
+            "", declared[column], f"column {column!r} is not in the header of {path}"
+            + ("" if near else f"; its columns are {listed_columns(header)}"), near))
+    return issues
+
+
 class TableLoader(Loader):
     """Loads one table and assigns column roles; every other column is a feature by default.
 
     The id column is read as text, so identifiers such as ``00123`` keep their leading zeros;
-    so is a target with such codes (see :func:`typed_target`)."""
+    so is a target with such codes (see :func:`typed_target`), and so are the `categorical`
+    columns, codes written as numbers that the models then take for categories."""
 
     params: TableParams
 
@@ -248,7 +348,9 @@ class TableLoader(Loader):
         p = self.params
         path = resolve_path(p.path, base_dir)
         named = [c for c in (p.id, p.target, p.weights, p.groups) if c] + list(p.text)
-        as_text = {c: str for c in (p.id, p.target) if c}  # the target: see typed_target
+        # the target: see typed_target; codes written as numbers are text as written (a
+        # Parquet column of 11.0 with gaps gives "11": see mlstat_core.io.as_text)
+        as_text = {c: str for c in (p.id, p.target, *p.categorical) if c}
         frame = read_table(path, format=p.format, encoding=p.encoding, sep=p.sep, sheet=p.sheet,
                            dtype=as_text or None, na_values=list(p.na_values),
                            decimal=p.decimal)
@@ -256,11 +358,20 @@ class TableLoader(Loader):
         if p.target and p.target in frame.columns:
             frame[p.target] = typed_target(frame[p.target], p.target_type, p.decimal)
         features = list(p.features) or [c for c in frame.columns if c not in named]
+        problems = categorical_problems(p, features)
+        if problems:
+            raise DataError("; ".join(
+                f"[loader] {message}" + (f" (did you mean {near!r}?)" if near else "")
+                for message, near in problems.values()))
         roles = ColumnRoles(id=p.id, target=p.target, features=features, text=list(p.text),
                             weights=p.weights, groups=p.groups)
         dataset = table_dataset(frame, roles, path, p.dropna_target)
+        # the engine profiles them as categories for the drift check, whatever their number
+        dataset.metadata[CATEGORICAL] = list(dict.fromkeys(p.categorical))
         options = table_format(path, p.format) != "parquet"  # na_values, decimal apply
         for column in features:
+            if column in p.categorical:
+                continue  # read as categories, as asked
             message = spoiled_numbers(dataset.frame[column], column, options)
             if message:
                 warnings.warn(message, stacklevel=2)

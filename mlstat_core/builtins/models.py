@@ -3,6 +3,7 @@ without any plugin."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pandas as pd
@@ -82,6 +83,39 @@ def dates_as_days(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return out
 
 
+WHOLE_CODE = re.compile(r"\s*([+-]?\d+)\.0+\s*")
+"""A code written as a decimal with a zero fraction (``11.0``, as a CSV file exported from a
+column of codes with gaps holds it): the code ``11``."""
+
+
+def code_columns_of(train: Dataset) -> list[str]:
+    """The input columns the loader read as codes (core.table's `categorical`, listed in the
+    data set's ``metadata``), which the models read as :func:`whole_codes`."""
+    declared = train.metadata.get("categorical")
+    inputs = train.roles.input_columns()
+    return [str(c) for c in declared if c in inputs] if isinstance(declared, list) else []
+
+
+def whole_codes(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``frame`` with each code of ``columns`` written as a decimal with a zero fraction
+    (``11.0``, ``0110.00``) as the whole number written before its point (``11``,
+    ``0110``), so that a file exported with decimals and one without give the same
+    categories; other values, and missing ones, as they are."""
+    out = frame
+    for column in columns:
+        if column not in frame.columns:
+            continue
+        series = frame[column]
+        if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+            continue  # not read as text (no value at all in training): nothing to rewrite
+        found = {value: match.group(1) for value in series.dropna().unique()
+                 if isinstance(value, str) and (match := WHOLE_CODE.fullmatch(value))}
+        if found:
+            out = out.copy() if out is frame else out
+            out[column] = series.replace(found)
+    return out
+
+
 def check_classification_target(train: Dataset) -> None:
     classes = train.y.nunique(dropna=True)
     if classes < 2:
@@ -119,12 +153,19 @@ class _TabularClassifier(SklearnModel):
     def fit(self, train: Dataset, validation: Dataset | None = None) -> _TabularClassifier:
         self.extra_state["date_columns"] = date_columns_of(train.frame,
                                                            train.roles.input_columns())
+        self.extra_state["code_columns"] = code_columns_of(train)
         super().fit(train, validation)
         return self
 
     def date_columns(self) -> list[str]:
         """The input columns that held dates in training (none for a model saved before)."""
         columns = self.extra_state.get("date_columns")
+        return [str(c) for c in columns] if isinstance(columns, list) else []
+
+    def code_columns(self) -> list[str]:
+        """The input columns read as codes in training (core.table's `categorical`; none for
+        a model saved before), whose ``11.0`` is ``11`` (see :func:`whole_codes`)."""
+        columns = self.extra_state.get("code_columns")
         return [str(c) for c in columns] if isinstance(columns, list) else []
 
     def build_estimator(self, train: Dataset) -> Any:
@@ -141,6 +182,7 @@ class _TabularClassifier(SklearnModel):
     def to_matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
         assert self.roles is not None
         matrix = dates_as_days(frame[self.roles.input_columns()], self.date_columns())
+        matrix = whole_codes(matrix, self.code_columns())
         # nullable numbers (Int64, Float64: pd.NA) as floats with NaN, which every
         # estimator reads (the histogram boosting, which is not imputed, fails on pd.NA)
         nullable = {c: "float64" for c in matrix.columns

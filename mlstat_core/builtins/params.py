@@ -76,6 +76,12 @@ class TableParams(TableReading):
     features: list[str] = Field(default_factory=list,
                                 description="input columns; empty means every other column")
     text: list[str] = Field(default_factory=list, description="free-text input columns")
+    categorical: list[str] = Field(
+        default_factory=list,
+        description="input columns that hold codes written as numbers (region 11, occupation "
+                    "2310, sex 1/2), read as categories: as text (11, not 11.0; missing stays "
+                    "missing), one-hot encoded by the core's models, profiled as categories "
+                    "for drift; without it such a column is a number")
     weights: str | None = Field(
         None, description="column of survey or sample weights (numbers >= 0): the model is "
                           "trained with them (sample_weight: a record of weight 200 counts "
@@ -88,7 +94,12 @@ class TableParams(TableReading):
     def check(self, registry: Any, task: TaskType | None = None) -> list[ConfigIssue]:
         """The target or the id as an input would let the model read the answer (or the
         record's identity): refused. Weights and groups may also be inputs (a stratum often
-        is); the loader warns."""
+        is); the loader warns. A name in `categorical` must be an input, and not free text
+        too. While a pipeline is validated (``mlstat validate`` and before every run), the
+        file's header alone is read and each column named here that it lacks is an issue
+        with the closest name (see :func:`~mlstat_core.builtins.loaders.header_issues`)."""
+        from mlstat_core.builtins.loaders import categorical_problems, header_issues
+        from mlstat_core.config import pipeline_folder
         from mlstat_core.errors import ConfigIssue
 
         issues = []
@@ -99,6 +110,12 @@ class TableParams(TableReading):
                     issues.append(ConfigIssue(
                         "", where, f"column {column!r} is the {role} and must not be an input "
                         f"of the model ({role} leakage); remove {column!r} from `{where}`"))
+        problems = categorical_problems(self, list(self.features) or None)
+        issues += [ConfigIssue("", "categorical", message, near)
+                   for message, near in problems.values()]
+        folder = pipeline_folder()
+        if folder is not None:
+            issues += header_issues(self, folder, skip=set(problems))
         return issues
 
 

@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlstat_core.io import as_text
+
 PROFILE_VERSION = 1
 OTHER = "__other__"
 MISSING = "__missing__"
@@ -38,6 +40,13 @@ def _kind(series: pd.Series) -> str:
     if values.str.len().mean() > 30 or (unique > 50 and unique > 0.5 * len(values)):
         return "text"
     return "categorical"
+
+
+def _categories(values: pd.Series) -> pd.Series:
+    """Values present as the text of their category, one form whatever the file or engine
+    read them as: the code 11 is ``11`` read as a number, as ``11.0`` from a column with gaps
+    (Parquet, or Spark's batches), or as text (see :func:`mlstat_core.io.as_text`)."""
+    return as_text(values).astype(str)
 
 
 def _numeric_edges(values: np.ndarray, bins: int) -> list[float]:
@@ -88,8 +97,7 @@ def build_profile(
             entry = {"kind": kind, "edges": edges,
                      "shares": (counts[:-1] / n).tolist(), "missing": float(counts[-1] / n)}
         else:
-            text = series.astype("object").where(series.notna(), None)
-            counts = text.dropna().astype(str).value_counts()
+            counts = _categories(series.dropna()).value_counts()
             kept = counts.iloc[:top]
             shares = {str(k): float(v / n) for k, v in kept.items()}
             shares[OTHER] = float(counts.iloc[top:].sum() / n)
@@ -206,7 +214,7 @@ class DriftAccumulator:
                 position = {name: i for i, name in enumerate(names)}
                 other = position[OTHER]
                 missing = series.isna().to_numpy()
-                codes = series[~missing].astype(str).map(position).fillna(other).astype(int)
+                codes = _categories(series[~missing]).map(position).fillna(other).astype(int)
                 counts = np.bincount(codes.to_numpy(), minlength=len(names)).astype(float)
                 self.counts[column] += np.r_[counts, missing.sum()]
             else:

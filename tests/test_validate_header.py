@@ -1,0 +1,154 @@
+"""mlstat validate (and every run, before anything is read) reads the header of core.table's
+file, and only its header: a column the [loader] names that the file lacks is one issue
+naming the setting, with the closest column of the file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import tomli_w
+from click.testing import CliRunner
+
+import mlstat_core
+from mlstat_core.cli import main
+from mlstat_core.config import load_config, pipeline_folder
+from mlstat_core.errors import ConfigError
+
+FRAME = pd.DataFrame({"household": ["h1", "h2", "h3", "h4"], "region": [11, 12, 21, 22],
+                      "age_head": [34, 51, 29, 62], "income": [1.5, 2.0, 0.5, 3.1],
+                      "children": ["0", "1", "2", "1"]})
+
+
+def pipeline_file(folder: Path, data: str, **loader) -> Path:
+    """A pipeline file in ``folder`` whose loader reads ``data`` (relative to it)."""
+    path = folder / "pipeline.toml"
+    path.write_text(tomli_w.dumps({
+        "pipeline": {"name": "header", "task": "tabular_classification"},
+        "loader": {"component": "core.table", "path": data, "target": "children", **loader},
+        "model": {"component": "core.majority"},
+        "indicators": ["core.classification_accuracy"]}), encoding="utf-8")
+    return path
+
+
+def issues_of(path: Path, *overrides: str) -> list:
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, list(overrides))
+    return caught.value.issues
+
+
+@pytest.mark.parametrize("suffix, writer", [
+    (".csv", lambda f, p: f.to_csv(p, index=False)),
+    (".parquet", lambda f, p: f.to_parquet(p, index=False)),
+    (".xlsx", lambda f, p: f.to_excel(p, index=False)),
+])
+def test_each_misspelt_column_is_one_issue_with_the_closest_name(tmp_path, suffix, writer):
+    writer(FRAME, tmp_path / f"d{suffix}")
+    path = pipeline_file(tmp_path, f"d{suffix}", id="houshold", features=["age_haed", "income"],
+                         weights="INCOME", categorical=["regoin"])
+    found = {issue.field: issue for issue in issues_of(path)}
+    assert set(found) == {"loader.id", "loader.features", "loader.weights",
+                          "loader.categorical"}
+    assert found["loader.id"].suggestion == "household"
+    assert found["loader.weights"].suggestion == "income"  # the same letters in another case
+    assert found["loader.features"].suggestion == "age_head"
+    # not an input (`features` lists it not): said once, not as missing from the file too
+    assert "'regoin' of `categorical` is not an input" in found["loader.categorical"].message
+    assert f"column 'age_haed' is not in the header of {tmp_path / f'd{suffix}'}" in str(
+        found["loader.features"])
+    assert "(did you mean 'age_head'?)" in str(found["loader.features"])
+    load_config(pipeline_file(tmp_path, f"d{suffix}", id="household",
+                              features=["age_head", "income", "region"],
+                              categorical=["region"]))  # all there: valid
+
+
+def test_a_column_without_a_close_name_lists_the_files_columns(tmp_path):
+    FRAME.to_csv(tmp_path / "d.csv", index=False)
+    (issue,) = issues_of(pipeline_file(tmp_path, "d.csv", groups="stratum"))
+    assert issue.field == "loader.groups" and issue.suggestion is None
+    assert issue.message.endswith("its columns are 'household', 'region', 'age_head', "
+                                  "'income', 'children'")
+
+
+def test_validate_on_the_command_line_names_the_column_and_its_fix(tmp_path):
+    FRAME.to_csv(tmp_path / "d.csv", index=False)
+    path = pipeline_file(tmp_path, "d.csv", features=["age_haed"])
+    result = CliRunner().invoke(main, ["validate", str(path), "--json"])
+    assert result.exit_code == 2
+    (issue,) = json.loads(result.stdout)["issues"]
+    assert issue["field"] == "loader.features" and issue["suggestion"] == "age_head"
+    # --set reaches the check: the corrected name is valid
+    result = CliRunner().invoke(main, ["validate", str(path), "--set",
+                                       'loader.features=["age_head"]'])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_header_of_another_separator_is_one_issue_on_sep(tmp_path):
+    FRAME.to_csv(tmp_path / "d.csv", index=False, sep=";")
+    (issue,) = issues_of(pipeline_file(tmp_path, "d.csv", id="household"))
+    assert issue.field == "loader.sep"
+    assert "seems separated by ';', not ','" in issue.message and "sep = \";\"" in issue.message
+
+
+def test_only_the_header_is_read(tmp_path):
+    """A body that no reader could read (bytes that are not UTF-8, a record cut short) is
+    the loader's business: the check reads the first line alone."""
+    (tmp_path / "d.csv").write_bytes(b"household,region,children\nh1,11,0\nh2,\xff\xfe,1\n")
+    load_config(pipeline_file(tmp_path, "d.csv", id="household"))
+    (issue,) = issues_of(pipeline_file(tmp_path, "d.csv", id="househld"))
+    assert issue.suggestion == "household"
+
+
+@pytest.mark.parametrize("name, content", [
+    ("empty.csv", b""),                                   # the path check says it is empty
+    ("latin.csv", "région,children\n1,0\n".encode("cp1250")),  # not UTF-8: the loader says
+    ("broken.parquet", b"not a parquet file"),            # damaged: the loader says
+    ("broken.xlsx", b"PK\x03\x04 not a workbook"),
+])
+def test_a_file_whose_header_cannot_be_read_is_left_to_the_loader(tmp_path, name, content):
+    (tmp_path / name).write_bytes(content)
+    path = pipeline_file(tmp_path, name, id="household")
+    if name == "empty.csv":
+        (issue,) = issues_of(path)
+        assert issue.field == "loader.path" and "is empty" in issue.message
+    else:
+        assert load_config(path).loader.params.path == name  # valid: no header to check
+
+
+def test_a_missing_file_is_named_once_by_the_path_check(tmp_path):
+    (issue,) = issues_of(pipeline_file(tmp_path, "nowhere.csv", id="household"))
+    assert issue.field == "loader.path" and "does not exist" in issue.message
+
+
+def test_the_path_is_taken_from_the_pipeline_files_folder(tmp_path, monkeypatch):
+    (tmp_path / "project" / "data").mkdir(parents=True)
+    FRAME.to_csv(tmp_path / "project" / "data" / "d.csv", index=False)
+    path = pipeline_file(tmp_path / "project", "data/d.csv", id="houshold")
+    monkeypatch.chdir(tmp_path)
+    (issue,) = issues_of(path)
+    assert issue.suggestion == "household"
+    assert pipeline_folder() is None  # set while validating only
+
+
+def test_a_run_stops_before_reading_and_names_the_column_once(tmp_path):
+    """mlstat run validates first: the missing column is one issue, and no run folder is
+    made for it (the loader, which would say it again, never starts)."""
+    FRAME.to_csv(tmp_path / "d.csv", index=False)
+    path = pipeline_file(tmp_path, "d.csv", features=["age_haed", "income"])
+    with pytest.raises(ConfigError) as caught:
+        mlstat_core.run(path, out=tmp_path / "runs")
+    assert len(caught.value.issues) == 1 and str(caught.value).count("'age_haed'") == 1
+    assert not (tmp_path / "runs").exists()
+
+
+def test_evaluate_checks_the_labelled_files_header(tmp_path):
+    FRAME.to_csv(tmp_path / "d.csv", index=False)
+    result = mlstat_core.run(pipeline_file(tmp_path, "d.csv", id="household"),
+                             out=tmp_path / "runs")
+    FRAME.rename(columns={"children": "child"}).to_csv(tmp_path / "other.csv", index=False)
+    with pytest.raises(ConfigError) as caught:
+        mlstat_core.evaluate(result.run_dir, tmp_path / "other.csv", out=tmp_path / "ev")
+    (issue,) = caught.value.issues
+    assert issue.field == "loader.target" and issue.suggestion == "child"
