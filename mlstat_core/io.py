@@ -709,11 +709,17 @@ def _csv_dtype(dtype: dict[str, Any] | None) -> dict[str, Any] | None:
 
 def _typed(schema: Any) -> Any:
     """The schema with text for columns the first chunk left empty (all None, which pyarrow
-    types as null): a later chunk's values must fit, and text is what such columns hold."""
+    types as null): a later chunk's values must fit, and text is what such columns hold.
+    Text is ``string``, never ``large_string`` (pandas 3's text): the type Spark writes and
+    pandas 2 gives, so that outputs of either engine or version concatenate as they are."""
     import pyarrow as pa
 
-    return pa.schema([field.with_type(pa.string()) if pa.types.is_null(field.type) else field
-                      for field in schema], metadata=schema.metadata)
+    def text(field: Any) -> Any:
+        kind = field.type
+        return field.with_type(pa.string()) \
+            if pa.types.is_null(kind) or pa.types.is_large_string(kind) else field
+
+    return pa.schema([text(field) for field in schema], metadata=schema.metadata)
 
 
 PARTIAL = ".partial"

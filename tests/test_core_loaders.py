@@ -81,6 +81,28 @@ def test_parquet_output_types_a_column_the_first_chunk_left_empty(tmp_path):
     assert back["fallback"].iloc[2] == "01.1"
 
 
+def test_parquet_output_writes_text_as_string_whatever_pandas_reads_it_as(tmp_path):
+    """Text columns are written as ``string`` (Spark's type), not pandas 3's
+    ``large_string``: outputs of the two engines concatenate with pyarrow as they are."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from mlstat_core.io import TableWriter
+
+    out = tmp_path / "p.parquet"
+    writer = TableWriter(out)
+    writer.write(pd.DataFrame({"id": pd.Series(["a1", "a2"], dtype="string"),
+                               "code": pd.Series(["01.1", None], dtype=object)}))
+    writer.write(pd.DataFrame({"id": ["a3"], "code": ["02.2"]}))
+    assert writer.close() == 3
+    schema = pq.read_schema(out)
+    assert schema.field("id").type == pa.string()
+    assert schema.field("code").type == pa.string()
+    spark_like = pa.table({"id": pa.array(["b1"], pa.string()),
+                           "code": pa.array(["03.3"], pa.string())})
+    assert pa.concat_tables([pq.read_table(out), spark_like]).num_rows == 4
+
+
 def test_an_unknown_encoding_is_caught_when_the_pipeline_is_validated(tmp_path):
     from pydantic import ValidationError
 

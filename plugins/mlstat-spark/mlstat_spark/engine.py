@@ -11,7 +11,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,10 @@ from mlstat_spark.worker import (
     scored_partition,
     with_names,
 )
+
+MAX_RECORDS_PER_BATCH = "spark.sql.execution.arrow.maxRecordsPerBatch"
+DEFAULT_CHUNK_SIZE = ScoringJob.__dataclass_fields__["chunk_size"].default
+"""``mlstat predict``'s chunk size when none is given (a larger one asked for is noted)."""
 
 _ARROW_KIND = {"int64": "long", "int32": "long", "double": "double", "float": "double",
                "bool": "boolean"}
@@ -96,12 +100,15 @@ _COLON_PATH = re.compile(r"URISyntaxException: Relative path in absolute URI: ([
 _CRASHED = "Python worker exited unexpectedly (crashed)"
 
 
-def worker_error(exc: Exception, what: str = "the input") -> Exception:
+def worker_error(exc: Exception, what: str = "the input",
+                 locate: Callable[[], Exception | None] | None = None) -> Exception:
     """The user's mistake out of the Java and Python traces Spark wraps it in: an mlstat error
     a Python worker raised (bad values, a changed model file), a file Spark cannot read (cut
     short, not of its format, a name with ':'), a Python worker that died (killed for
-    memory), or a CSV record that does not parse with the column types; any other failure
-    as it is."""
+    memory), or a CSV record that does not parse with the column types. For the last,
+    ``locate`` (when given) finds the column and data row of the value (see
+    :func:`mlstat_spark.values.locate_unfit_value`); where it finds nothing, the record is
+    named by its values. Any other failure as it is."""
     from mlstat_core import errors
 
     message = str(exc)
@@ -111,6 +118,9 @@ def worker_error(exc: Exception, what: str = "the input") -> Exception:
         return kind(f"{found[-1][1]} (raised on a Spark worker)")
     malformed = _MALFORMED.search(message)
     if malformed:
+        located = locate() if locate is not None else None
+        if located is not None:
+            return located
         value = _BAD_VALUE.search(message)
         detail = f"the value {value.group(1)} in record {malformed.group(1)}" if value \
             else f"record {malformed.group(1)}"
@@ -146,9 +156,11 @@ def worker_error(exc: Exception, what: str = "the input") -> Exception:
 
 
 @contextmanager
-def user_errors(what: str) -> Iterator[None]:
-    """Spark's failures that come from the user's data as one mlstat error (``worker_error``),
-    wherever the job fails: the driver's sample, the scoring job or the checks after it."""
+def user_errors(what: str, locate: Callable[[], Exception | None] | None = None
+                ) -> Iterator[None]:
+    """Spark's failures that come from the user's data as one mlstat error (``worker_error``,
+    with ``locate`` for a CSV value that does not fit its column), wherever the job fails:
+    the driver's sample, the scoring job or the checks after it."""
     try:
         yield
     except MlstatError:
@@ -164,7 +176,7 @@ def user_errors(what: str) -> Iterator[None]:
             raise PluginError("Spark's JVM stopped during the job (it was killed, or ran out of "
                               "memory: see spark.driver.memory); nothing was written, run the "
                               "job again") from None
-        raise worker_error(exc, what) from None
+        raise worker_error(exc, what, locate) from None
 
 
 def interrupted(exc: BaseException) -> bool:
@@ -519,6 +531,7 @@ class SparkEngine(Engine):
         self._notes: list[str] = []  # about the last input read
         self._numbered: Any = None  # the last input, its records numbered (ROW_COLUMN)
         self._kept: Any = None  # the last input's records as kept by Spark (with_row_numbers)
+        self._locate: Callable[[], Exception | None] | None = None  # see _csv_locator
 
     @property
     def session(self) -> Any:
@@ -556,11 +569,85 @@ class SparkEngine(Engine):
                 reader = reader.option("multiLine", True)
                 self._notes.append(multiline_note(broken))
             if sample is not None:
-                reader = reader.schema(pandas_schema(sample))
+                schema = pandas_schema(sample)
+                reader = reader.schema(schema)
+                self._locate = self._csv_locator(job, schema, len(sample))
             else:
                 reader = reader.option("inferSchema", True)
             return reader.csv(path)
         raise DataError(f"the spark engine reads CSV, Parquet or a table, not {fmt}")
+
+    def _csv_locator(self, job: ScoringJob, schema: Any, typed_from: int
+                     ) -> Callable[[], Exception | None]:
+        """What finds, on the driver, the value of a local CSV input that does not fit the
+        column types Spark reads it with (``schema``, from its first ``typed_from`` records):
+        called only when Spark fails on such a record (``worker_error``)."""
+        from mlstat_spark.values import locate_unfit_value
+
+        kinds = {f.name: f.dataType.typeName() for f in schema.fields}
+        kinds = {c: {"integer": "long"}.get(k, k) for c, k in kinds.items()}
+        inputs = set(job.input_columns)
+        text = set(job.read_dtypes())
+
+        def locate() -> Exception | None:
+            return locate_unfit_value(
+                job.input, kinds, what=f"input {job.input}",
+                numeric_inputs={c for c in inputs if c not in text},
+                model_columns=inputs, chunk_size=job.chunk_size, encoding=job.encoding,
+                sep=job.sep, dtype=job.read_dtypes(), typed_from=typed_from)
+
+        return locate
+
+    # -- batches ---------------------------------------------------------------------------
+
+    def batch_records(self, chunk_size: int) -> int:
+        """Records handed to the model at a time on each Python worker: the chunk size
+        (``--chunk-size``, ``[predict] chunk_size``), which bounds them on every engine, and
+        at most ``batch_size``: Spark scores one batch per core at once, so that the memory
+        a batch takes counts once per core of an executor."""
+        return max(1, min(int(chunk_size), self.params.batch_size))
+
+    def batch_notes(self, chunk_size: int, cli: bool = True) -> list[str]:
+        """What the summary says when one bound of the batches lowered the other where the
+        user set it: a chunk size (other than the default) above ``batch_size``, or a
+        ``batch_size`` given above the chunk size. ``cli``: name ``mlstat predict``'s options,
+        else :func:`~mlstat_core.predict.predict_file`'s arguments."""
+        batch = self.batch_records(chunk_size)
+        chunk = "--chunk-size" if cli else "chunk_size"
+        notes = []
+        if chunk_size > batch and chunk_size != DEFAULT_CHUNK_SIZE:
+            option = (f"--engine-option batch_size={chunk_size}" if cli
+                      else f"engine_options={{'batch_size': {chunk_size}}}")
+            notes.append(f"{chunk} {chunk_size:,} is above the spark engine's batch_size "
+                         f"({self.params.batch_size:,}): each Python worker scored "
+                         f"{batch:,} records at a time, one batch per core at once; for "
+                         f"larger batches raise batch_size too ({option})")
+        if "batch_size" in self.params.model_fields_set and self.params.batch_size > batch:
+            notes.append(f"batch_size {self.params.batch_size:,} is above the chunk size "
+                         f"({chunk} {chunk_size:,}), which bounds the records scored at a "
+                         f"time on every engine: each Python worker scored {batch:,} at a "
+                         f"time; for larger batches raise {chunk} too")
+        return notes
+
+    @contextmanager
+    def arrow_batches(self, records: int) -> Iterator[None]:
+        """Spark hands ``mapInPandas`` batches of at most ``records`` (Spark's
+        ``spark.sql.execution.arrow.maxRecordsPerBatch``, set in the session for this job
+        and restored after it: a session may be shared, in a notebook or a service). Batches
+        never span partitions, so they hold at most ``records`` and start anew at each
+        partition: a record scores the same in any batch (``Model.batch_dependence`` names
+        the models that do not, and ``mlstat predict`` warns of them)."""
+        conf = self.session.conf
+        before = conf.get(MAX_RECORDS_PER_BATCH, None)
+        conf.set(MAX_RECORDS_PER_BATCH, str(records))
+        try:
+            yield
+        finally:
+            with suppress(Exception):  # the JVM stopped: nothing to restore
+                if before is None:
+                    conf.unset(MAX_RECORDS_PER_BATCH)
+                else:
+                    conf.set(MAX_RECORDS_PER_BATCH, before)
 
     # -- scoring -------------------------------------------------------------------------
 
@@ -615,6 +702,7 @@ class SparkEngine(Engine):
     def score_file(self, job: ScoringJob) -> PredictSummary:
         start = time.perf_counter()
         self._notes = []
+        self._locate = None
         # before Spark's start-up (seconds)
         check_input(job.input, self.params.input_format)
         if self._reads_csv(job):
@@ -626,7 +714,9 @@ class SparkEngine(Engine):
             with quiet_interrupt(), partial_output(job.output_url or job.output) as target:
                 _ = self.session
                 startup = time.perf_counter() - start
-                with user_errors(f"input {job.input}"):
+                batch = self.batch_records(job.chunk_size)
+                with user_errors(f"input {job.input}", self._located), \
+                        self.arrow_batches(batch):
                     df = self.read(job)
                     arrow = self._arrow_writes(target)
                     # the workers that write also count every record for the drift check
@@ -641,7 +731,7 @@ class SparkEngine(Engine):
                     rows = self._write_arrow(scored, Path(target), drift) if arrow else \
                         self._write_spark(scored, target)
             # a CSV input: from the records Spark kept (with_row_numbers), not parsed again
-            with user_errors(f"input {job.input}"):
+            with user_errors(f"input {job.input}", self._located):
                 unseen = self._unseen(self._numbered, job.model)
                 column = id_column_of(df.columns, job.model, job.id_column)
                 repeats = id_warnings(self._numbered, column, job.cli) if column else []
@@ -650,18 +740,25 @@ class SparkEngine(Engine):
                     if drift is not None else None
         finally:
             self._release()
+            self._locate = None
         seconds = time.perf_counter() - start
         summary = finish_summary(job, rows, seconds, unseen, drift_result, "spark.spark",
                                  {"startup_seconds": startup, "master": self.params.master,
                                   "scoring_seconds": seconds - startup,
-                                  "writer": "arrow" if arrow else "spark"})
+                                  "writer": "arrow" if arrow else "spark",
+                                  "batch_size": batch})
         if id_column_of(df.columns, job.model, job.id_column) is None:
             summary.notes.append(numbering_note(job.model, job.cli))
             if len(df.columns) == 1 and self._reads_csv(job):
                 summary.notes.append(BLANK_LINES_NOTE)
         summary.warnings += repeats
-        summary.notes += self._notes
+        summary.notes += self._notes + self.batch_notes(job.chunk_size, job.cli)
         return summary
+
+    def _located(self) -> Exception | None:
+        """The error naming the column and data row of a CSV value Spark could not read
+        (``_csv_locator``); None for an input read otherwise."""
+        return self._locate() if self._locate is not None else None
 
     def _release(self) -> None:
         """Free the records Spark kept for the job (memory and local disk), whether it
@@ -768,7 +865,8 @@ class SparkEngine(Engine):
         # the row numbers (not the model's id column), which put the predictions back in order
         data = frame.copy()
         data.insert(0, ROW_COLUMN, range(len(frame)))
-        with quiet_interrupt(), user_errors("the test records"):
+        with quiet_interrupt(), user_errors("the test records"), \
+                self.arrow_batches(self.batch_records(chunk_size)):
             with quiet_pyspark():
                 df = self.session.createDataFrame(data)
             scored = self._scored(df, model, files, factory, "the test records", steps,

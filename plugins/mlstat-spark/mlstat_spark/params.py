@@ -71,8 +71,10 @@ class SparkParams(Params):
         "auto", description="how to read --input: by suffix, or as a catalog table name")
     partitions: int | None = Field(None, ge=1, description="repartition the input to this many "
                                                            "partitions before scoring")
-    batch_size: int = Field(10_000, ge=100, description="records per Arrow batch handed to "
-                                                        "the model (bounds executor memory)")
+    batch_size: int = Field(10_000, ge=1, description="most records handed to the model at "
+                            "a time by each Python worker, one batch per core at once (bounds "
+                            "executor memory); the chunk size (--chunk-size, [predict] "
+                            "chunk_size) bounds them too: the smaller applies")
     parquet_dictionary: bool = Field(
         False, description="dictionary-encode the output Parquet columns (Parquet's default). "
                            "Off: on wide outputs of probabilities Spark's writer spends more "

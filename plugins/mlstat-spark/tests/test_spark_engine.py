@@ -187,13 +187,20 @@ def test_a_workers_mlstat_error_reaches_the_user_as_itself(spark_engine, budget_
                      engine="spark")
     assert not list(tmp_path.glob("*out.parquet*"))
     # Spark's CSV parser reads only empty fields as missing (pandas also reads NA, n/a, ...):
-    # a clear message, not a trace
+    # a clear message naming the column and data row, not a trace
     new.loc[1200, "income"] = None
     new.to_csv(tmp_path / "new.csv", index=False, na_rep="NA")
-    with pytest.raises(DataError, match=r"the value \"NA\" in record \[.*\] does not "
-                                        r"fit the column types"):
+    with pytest.raises(DataError, match=r"column 'income' was numeric in training but has 1 "
+                                        r"value\(s\) that are not numbers, e\.g\. 'NA' \(first "
+                                        r"at data row 1,201\); Spark reads only empty fields as "
+                                        r"missing, not 'NA'"):
         predict_file(run.run_dir, tmp_path / "new.csv", tmp_path / "out.parquet",
                      engine="spark")
+    # where the value cannot be found (a CSV at a URL), the record is named by its values
+    malformed = RuntimeError('org.apache.spark.SparkException: Malformed records are detected '
+                             'in record parsing: [1.0,null]. ... For input string: "NA"')
+    assert str(worker_error(malformed, "input x.csv", lambda: None)).startswith(
+        'input x.csv: the value "NA" in record [1.0,null] does not fit the column types')
     bug = RuntimeError("Traceback ... ZeroDivisionError: division by zero")
     assert worker_error(bug) is bug  # anything else is not disguised
 
@@ -381,13 +388,16 @@ def test_a_value_spark_cannot_parse_in_the_first_records_is_one_clear_error(spar
                                                                             tmp_path,
                                                                             recwarn):
     """The driver scores the first 50 records to learn the output's schema: a CSV value that
-    Spark cannot parse there is the same one-line error as later in the file."""
+    Spark cannot parse there is the same one-line error as later in the file, naming the
+    column and the data row (Spark reads only empty fields as missing)."""
     run = mlstat_core.run(budget_pipeline(budget_csv))
     new = pd.read_csv(budget_csv)
     new.loc[10, "income"] = None
     new.to_csv(tmp_path / "new.csv", index=False, na_rep="n/a")
-    with pytest.raises(DataError, match=r"^input .*new\.csv: the value \"n/a\" in record "
-                                        r"\[.*\] does not fit the column types"):
+    with pytest.raises(DataError, match=r"^input .*new\.csv: column 'income' was numeric in "
+                                        r"training but has 1 value\(s\) that are not numbers, "
+                                        r"e\.g\. 'n/a' \(first at data row 11\); Spark reads "
+                                        r"only empty fields as missing"):
         predict_file(run.run_dir, tmp_path / "new.csv", tmp_path / "out.parquet",
                      engine="spark")
     assert not list(tmp_path.glob("*out.parquet*"))

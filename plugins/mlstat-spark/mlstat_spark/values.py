@@ -1,0 +1,170 @@
+"""Where a CSV value Spark could not read lies: its column and data row, as the local engine
+names them.
+
+Spark reads a local CSV file with the column types pandas gives its first records (see
+``SparkEngine.read``), in ``FAILFAST`` mode: a later value that does not fit its column's type
+(``abc`` in a column of numbers) fails the job with the record's values only. On that failure,
+and only then, the driver reads the file again with pandas, chunk by chunk (memory bounded by
+the chunk size), up to the first value that does not fit, so that the message names the
+column, examples and the data row, counting from 1 as the local engine does.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mlstat_core.errors import DataError
+
+SPARK_SCAN_SECONDS = 60.0
+"""How long the driver looks for the value on a failure before giving the record only."""
+
+WHAT = {"long": "whole numbers", "double": "numbers", "boolean": "true or false"}
+"""What Spark reads a column of each kind as, for messages."""
+
+_LONG = re.compile(r"[+-]?\d+")
+_DOUBLE = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[dDfF]?"
+                     r"|[+-]?(NaN|Inf|Infinity)")
+_INT64 = 2 ** 63
+
+try:  # pandas' own missing-value words (NA, n/a, null...)
+    from pandas._libs.parsers import STR_NA_VALUES as NA_WORDS
+except ImportError:  # pragma: no cover - a pandas that moved them
+    NA_WORDS = {"NA", "N/A", "n/a", "NaN", "nan", "null", "NULL", "None", "#N/A", "<NA>"}
+
+
+def fits(text: str, kind: str) -> bool:
+    """Whether Spark's CSV reader reads ``text`` as a value of ``kind`` (``long``,
+    ``double``, ``boolean``): digits for whole numbers (within 64 bits), a decimal number,
+    ``NaN`` or ``Inf`` for numbers, ``true`` or ``false`` in any case."""
+    value = text.strip()
+    if kind == "long":
+        return bool(_LONG.fullmatch(value)) and -_INT64 <= int(value) < _INT64
+    if kind == "double":
+        return bool(_DOUBLE.fullmatch(value))
+    if kind == "boolean":
+        return value.lower() in ("true", "false")
+    return True
+
+
+def unfit(series: pd.Series, kind: str) -> pd.Series:
+    """Which values of ``series`` (text as written in the file; empty fields missing) Spark
+    cannot read as ``kind`` (see :func:`fits`), with vectorised string matching."""
+    present = series.notna()
+    text = series.where(present, "0").astype(str).str.strip()
+    if kind == "boolean":
+        fitting = text.str.lower().isin(["true", "false"])
+    elif kind == "long":
+        fitting = text.str.fullmatch(_LONG.pattern).astype(bool)
+        long = fitting & (text.str.len() > 18)  # beyond 64 bits, perhaps
+        if long.any():
+            fitting[long] = [fits(v, kind) for v in text[long]]
+    elif kind == "double":
+        fitting = text.str.fullmatch(_DOUBLE.pattern).astype(bool)
+    else:
+        return pd.Series(False, index=series.index)
+    return present & ~fitting
+
+
+def locate_unfit_value(path: str | Path, kinds: dict[str, str], *, what: str,
+                       numeric_inputs: set[str], model_columns: set[str], chunk_size: int,
+                       encoding: str = "utf-8", sep: str | None = None,
+                       dtype: dict[str, Any] | None = None, typed_from: int = 10_000,
+                       seconds: float = SPARK_SCAN_SECONDS) -> DataError | None:
+    """The error for the first value of a local CSV file that does not fit the type Spark
+    reads its column as (``kinds``: column -> ``long``, ``double``, ``boolean`` or
+    ``string``), naming the column, examples, the data row and the fix; for a file pandas
+    finds records of the wrong length in, that; None when nothing is found within
+    ``seconds`` (the caller keeps Spark's own account of the record).
+
+    ``numeric_inputs``: the columns the model learned as numbers (their message is the local
+    engine's); ``model_columns``: every column the model reads; ``typed_from``: how many first
+    records the column types came from. The file is read as text, chunk by chunk
+    (``chunk_size`` records, as the local engine reads it: a count of values is the chunk's)."""
+    from mlstat_core.io import iter_table
+
+    typed = [c for c, k in kinds.items() if k in WHAT]
+    if not typed:
+        return None
+    deadline = time.monotonic() + seconds
+    as_text = {**(dtype or {}), **dict.fromkeys(typed, str)}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            for chunk in iter_table(path, chunk_size, encoding=encoding, sep=sep,
+                                    dtype=as_text, keep_default_na=False):
+                for column in typed:
+                    if column not in chunk.columns:
+                        continue
+                    bad = unfit(chunk[column], kinds[column])
+                    if bad.any():
+                        return unfit_error(chunk[column], bad, kinds[column], what=what,
+                                           numeric=column in numeric_inputs,
+                                           read=column in model_columns, typed_from=typed_from)
+                if time.monotonic() > deadline:
+                    return None
+        except DataError as exc:  # records pandas cannot split either: its message names them
+            return DataError(str(exc) if str(path) in str(exc) else f"{what}: {exc}")
+    for warning in caught:
+        found = re.search(r"([\d,]+) record\(s\) of .* have fewer fields than its header's "
+                          r"(\d+) \(the first: (.*?)\)", str(warning.message))
+        if found:
+            return DataError(
+                f"{what}: {found[1]} record(s) have fewer fields than the header's {found[2]} "
+                f"(the first: {found[3]}), which Spark refuses; check those lines (cut short, "
+                "written with another field separator, or a line break in a text not in "
+                "quotes), or score the file with the local engine, which reads the missing "
+                "fields as empty")
+    return None
+
+
+def unfit_error(series: pd.Series, bad: pd.Series, kind: str, *, what: str, numeric: bool,
+                read: bool, typed_from: int) -> DataError:
+    """One message for the values of ``series`` flagged ``bad``: the local engine's words
+    for a column the model learned as numbers, with the fix that works on Spark."""
+    from mlstat_core.io import decimal_commas, first_record, quoted, thousands_commas
+
+    column = series.name
+    values = series[bad]
+    examples = ", ".join(quoted(v) for v in values.unique()[:3])
+    where = f"first at {first_record(series.to_frame(), bad.to_numpy(), None, by_label=True)}"
+    words = [v for v in values.unique()[:20] if str(v).strip() in NA_WORDS]
+    numbers = pd.to_numeric(values, errors="coerce")
+    if kind != "boolean" and decimal_commas(values):
+        fix = ("they look like numbers written with a decimal comma, which Spark's CSV reader "
+               "cannot read: score the file with the local engine (--decimal ','), or give "
+               "it as Parquet with these columns as numbers")
+    elif kind != "boolean" and thousands_commas(values):
+        fix = ("they look like numbers with ',' between thousands (1,234) or with a decimal "
+               "comma, which the file alone cannot tell apart: remove the thousands "
+               "separators, or score the file with the local engine (--decimal ',' if ',' is "
+               "the decimal mark)")
+    elif words:
+        fix = (f"Spark reads only empty fields as missing, not {quoted(words[0])} (the local "
+               "engine reads pandas' missing-value words too): leave them empty, or give the "
+               "input as Parquet")
+    elif kind == "long" and numbers.notna().all():
+        fix = (f"its first {typed_from:,} records hold whole numbers only, so Spark reads the "
+               "column as whole numbers (the local engine types each chunk apart): give the "
+               "input as Parquet, or score it with the local engine")
+    elif not read:
+        fix = (f"the model does not read this column, but Spark reads every record with the "
+               f"types of the first {typed_from:,} ({WHAT[kind]} here): drop the column or "
+               "correct its values, give the input as Parquet, or score it with the local "
+               "engine")
+    else:
+        fix = "correct them, or leave them empty (missing, as the model treats missing values)"
+    if numeric and kind != "boolean":
+        # 'abc' is no number (the local engine's words); 1.5 is no whole number
+        noun = WHAT[kind] if kind == "long" and numbers.notna().all() else "numbers"
+        return DataError(f"{what}: column {column!r} was numeric in training but has "
+                         f"{int(bad.sum()):,} value(s) that are not {noun}, e.g. "
+                         f"{examples} ({where}); {fix}")
+    return DataError(f"{what}: column {column!r} was read as {WHAT[kind]} (from its first "
+                     f"{typed_from:,} records) but has {int(bad.sum()):,} value(s) that are "
+                     f"not, e.g. {examples} ({where}); {fix}")

@@ -1,0 +1,222 @@
+"""The chunk size bounds what the model gets at a time on Spark too; a CSV value Spark cannot
+read is named by its column and data row, as the local engine names it; the output's column
+types are one set whichever writer wrote them."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from test_spark_engine import budget_pipeline, read_sorted
+
+import mlstat_core
+from mlstat_core.errors import DataError
+from mlstat_core.predict import predict_file
+
+SPARK = {"master": "local[2]"}
+
+
+# -- without Spark -----------------------------------------------------------------------------
+
+
+def test_a_chunk_size_below_one_is_refused_alike_on_both_engines(tmp_path):
+    """Checked before any engine starts: the same message whichever engine was asked for."""
+    from mlstat_core.cli import main
+
+    for size in (0, -5):
+        messages = set()
+        for engine in ("local", "spark"):
+            with pytest.raises(DataError) as failure:
+                predict_file(tmp_path, tmp_path / "new.csv", tmp_path / "out.parquet",
+                             chunk_size=size, engine=engine)
+            messages.add(str(failure.value))
+            result = CliRunner().invoke(main, ["predict", str(tmp_path), "--input",
+                                               str(tmp_path / "new.csv"), "--output",
+                                               str(tmp_path / "o.parquet"), "--engine", engine,
+                                               f"--chunk-size={size}"])
+            assert result.exit_code == 2
+            messages.add(result.output.splitlines()[-1])
+        assert messages == {f"chunk_size is {size}; give the number of records scored at a "
+                            "time, a whole number of at least 1",
+                            f"Error: Invalid value for '--chunk-size': {size} is not in the "
+                            "range x>=1."}
+
+
+def test_the_batches_are_the_chunk_size_at_most_batch_size():
+    from mlstat_spark.engine import SparkEngine
+    from mlstat_spark.params import SparkParams
+
+    engine = SparkEngine(SparkParams())
+    assert engine.batch_records(50_000) == 10_000 and engine.batch_records(300) == 300
+    assert engine.batch_notes(50_000) == []  # the default chunk size: nothing to say
+    assert engine.batch_notes(300) == []
+    (note,) = engine.batch_notes(100_000)
+    assert note.startswith("--chunk-size 100,000 is above the spark engine's batch_size "
+                           "(10,000): each Python worker scored 10,000 records at a time")
+    assert "--engine-option batch_size=100000" in note
+    assert "engine_options={'batch_size': 100000}" in engine.batch_notes(100_000, cli=False)[0]
+    given = SparkEngine(SparkParams(batch_size=100_000))
+    assert given.batch_records(50_000) == 50_000
+    (note,) = given.batch_notes(50_000)
+    assert "batch_size 100,000 is above the chunk size (--chunk-size 50,000)" in note
+    assert SparkEngine(SparkParams(batch_size=1)).batch_records(50_000) == 1
+
+
+def test_values_fit_as_spark_reads_them():
+    from mlstat_spark.values import fits
+
+    for text in ("1", "-12", " 7 ", "+3"):
+        assert fits(text, "long") and fits(text, "double")
+    for text in ("1.5", "1e5", ".5", "NaN", "Inf", "-Infinity"):
+        assert fits(text, "double") and not fits(text, "long")
+    for text in ("abc", "n/a", "0,5", "1,234", "nan", ""):
+        assert not fits(text, "double") and not fits(text, "long")
+    assert not fits(str(2 ** 63), "long")
+    assert fits("TRUE", "boolean") and fits("false", "boolean") and not fits("yes", "boolean")
+
+
+def test_the_value_is_found_by_column_and_data_row(tmp_path):
+    """The driver reads the file as text, chunk by chunk; a value that does not fit is named
+    with the local engine's words, and the fix that works on Spark."""
+    from mlstat_spark.values import locate_unfit_value
+
+    frame = pd.DataFrame({"income": [str(i) for i in range(40)], "age": ["30"] * 40,
+                          "note": [""] * 40, "hh": [f"{i:03d}" for i in range(40)]})
+    kinds = {"income": "double", "age": "long", "note": "double", "hh": "string"}
+
+    def locate(changes: dict, **options):
+        data = frame.copy()
+        for (row, column), value in changes.items():
+            data.loc[row, column] = value
+        data.to_csv(tmp_path / "new.csv", index=False)
+        return locate_unfit_value(tmp_path / "new.csv", kinds, what="input new.csv",
+                                  numeric_inputs={"income", "age"},
+                                  model_columns={"income", "age", "hh"}, chunk_size=10,
+                                  dtype={"hh": str}, **options)
+
+    assert locate({}) is None
+    found = str(locate({(25, "income"): "abc", (27, "income"): "abc"}))
+    assert found == ("input new.csv: column 'income' was numeric in training but has 2 "
+                     "value(s) that are not numbers, e.g. 'abc' (first at data row 26); "
+                     "correct them, or leave them empty (missing, as the model treats missing "
+                     "values)")
+    assert "Spark reads only empty fields as missing, not 'n/a'" in \
+        str(locate({(12, "income"): "n/a"}))
+    assert "numbers written with a decimal comma" in str(locate({(12, "income"): "0,5"}))
+    whole = str(locate({(30, "age"): "30.5"}))
+    assert "not whole numbers, e.g. '30.5' (first at data row 31)" in whole
+    assert "give the input as Parquet, or score it with the local engine" in whole
+    note = str(locate({(39, "note"): "hello"}))
+    assert note.startswith("input new.csv: column 'note' was read as numbers")
+    assert "the model does not read this column" in note and "data row 40" in note
+    # past the time allowed: Spark's own account of the record stands
+    assert locate({(25, "income"): "abc"}, seconds=0) is None
+    assert locate({(5, "income"): "abc"}, seconds=0) is not None  # in the first chunk
+    # a record cut short, which pandas reads with empty fields and Spark refuses
+    text = frame.to_csv(index=False).splitlines()
+    text[20] = "1,2"
+    (tmp_path / "short.csv").write_text("\n".join(text) + "\n")
+    short = locate_unfit_value(tmp_path / "short.csv", kinds, what="input short.csv",
+                               numeric_inputs=set(), model_columns=set(), chunk_size=10)
+    assert "1 record(s) have fewer fields than the header's 4 (the first: '1,2'), which " \
+           "Spark refuses" in str(short)
+
+
+# -- on Spark ----------------------------------------------------------------------------------
+
+
+@pytest.mark.spark
+@pytest.mark.timeout(600)
+def test_the_chunk_size_bounds_the_batches_the_model_gets(spark_engine, budget_csv,
+                                                          tmp_path):
+    """--chunk-size used to be ignored on Spark: it now sets the Arrow batches mapInPandas
+    hands the model (at most batch_size), for this job only; the predictions are the local
+    engine's whatever the batches."""
+    from mlstat_spark.session import quiet_pyspark
+
+    session = spark_engine.session
+    before = session.conf.get("spark.sql.execution.arrow.maxRecordsPerBatch")
+
+    def sizes(batches):
+        for batch in batches:
+            yield pd.DataFrame({"n": [len(batch)]})
+
+    with spark_engine.arrow_batches(300), quiet_pyspark():
+        seen = [r.n for r in session.range(0, 2000, numPartitions=2)
+                .mapInPandas(sizes, "n long").collect()]
+    assert max(seen) == 300 and sum(seen) == 2000
+    assert session.conf.get("spark.sql.execution.arrow.maxRecordsPerBatch") == before
+
+    run = mlstat_core.run(budget_pipeline(budget_csv))
+    new = pd.read_csv(budget_csv).drop(columns="children")
+    new.to_csv(tmp_path / "new.csv", index=False)
+    predict_file(run.run_dir, tmp_path / "new.csv", tmp_path / "local.parquet", chunk_size=300)
+    summary = predict_file(run.run_dir, tmp_path / "new.csv", tmp_path / "spark.parquet",
+                           chunk_size=300, engine="spark", engine_options=SPARK)
+    assert summary.details["batch_size"] == 300
+    pd.testing.assert_frame_equal(read_sorted(tmp_path / "local.parquet"),
+                                  read_sorted(tmp_path / "spark.parquet"))
+    larger = predict_file(run.run_dir, tmp_path / "new.csv", tmp_path / "larger.parquet",
+                          chunk_size=20_000, engine="spark", engine_options=SPARK)
+    assert larger.details["batch_size"] == 10_000
+    assert any("chunk_size 20,000 is above the spark engine's batch_size" in note
+               for note in larger.notes)
+
+
+@pytest.mark.spark
+@pytest.mark.timeout(600)
+def test_a_bad_value_past_the_first_records_is_named_as_the_local_engine_names_it(
+        spark_engine, budget_csv, tmp_path):
+    """Spark reads a CSV with the column types of its first 10,000 records: a value that
+    does not fit later on failed with the record's values only. Its column and data row are
+    now named, in the local engine's words."""
+    run = mlstat_core.run(budget_pipeline(budget_csv))
+    new = pd.concat([pd.read_csv(budget_csv).drop(columns="children")] * 12,
+                    ignore_index=True)
+    new["income"] = new["income"].astype(object)
+    new.loc[15_000, "income"] = "abc"
+    new.to_csv(tmp_path / "new.csv", index=False)
+    messages = []
+    for engine in ("local", "spark"):
+        with pytest.raises(DataError) as failure:
+            predict_file(run.run_dir, tmp_path / "new.csv", tmp_path / f"{engine}.parquet",
+                         engine=engine, engine_options=SPARK if engine == "spark" else None)
+        messages.append(str(failure.value))
+    assert messages[1].startswith(f"input {tmp_path / 'new.csv'}: column 'income'")
+    assert messages[0].partition(": column")[2] == messages[1].partition(": column")[2]
+    assert "'abc' (first at data row 15,001)" in messages[1]
+    assert "\n" not in messages[1]
+    assert not list(tmp_path.glob("*spark.parquet*"))
+
+
+@pytest.mark.spark
+@pytest.mark.timeout(600)
+def test_spark_writes_the_local_engines_column_types_with_either_writer(spark_engine,
+                                                                        budget_csv, tmp_path):
+    """Text ids and labels are Parquet strings from both of Spark's writers and from the
+    local engine (pyarrow reads them back as ``string``, not pandas 3's ``large_string``),
+    with the same values: outputs of both engines concatenate as they are."""
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    data = pd.read_csv(budget_csv)
+    data["children"] = data["children"].map({1: "one", 2: "two"})
+    data.insert(0, "hh", [f"h{i:05d}" for i in range(len(data))])
+    data.to_csv(budget_csv, index=False)
+    pipeline = budget_pipeline(budget_csv)
+    pipeline["loader"]["id"] = "hh"
+    run = mlstat_core.run(pipeline)
+    data.drop(columns="children").to_csv(tmp_path / "new.csv", index=False)
+    predict_file(run.run_dir, tmp_path / "new.csv", tmp_path / "local.parquet")
+    schemas = []
+    for writer in ("arrow", "spark"):
+        out = tmp_path / f"{writer}.parquet"
+        predict_file(run.run_dir, tmp_path / "new.csv", out, engine="spark",
+                     engine_options={**SPARK, "writer": writer})
+        schemas.append(ds.dataset(out).schema.remove_metadata())
+        pd.testing.assert_frame_equal(read_sorted(tmp_path / "local.parquet"),
+                                      read_sorted(out))
+    local = pq.read_schema(tmp_path / "local.parquet").remove_metadata()
+    assert schemas[0] == schemas[1] == local
+    assert str(schemas[0].field("record_id").type) == "string"
+    assert str(schemas[0].field("prediction").type) == "string"
