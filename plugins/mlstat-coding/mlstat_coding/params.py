@@ -138,10 +138,15 @@ class _ModelCommon(Params):
     @field_validator("min_word_letters", mode="before")
     @classmethod
     def _off_spelled(cls, value: Any) -> Any:
-        """TOML has no null: "none", "" and false switch the rule off, as 0 does."""
+        """TOML has no null: "none", "" and false switch the rule off, as 0 does; true is
+        refused (it is no number of letters, and pydantic would read it as 1)."""
         if value is None or value is False or (
                 isinstance(value, str) and value.strip().lower() in ("", "none")):
             return 0
+        if value is True:
+            raise ValueError("min_word_letters is a number of letters (2 by default), not "
+                             "true: give a number, or 0 (false, \"none\") to switch the rule "
+                             "off")
         return value
 
 

@@ -113,6 +113,17 @@ def test_the_short_text_rule_is_kept_with_the_model_and_can_be_switched_off(part
     assert REASON_SHORT not in set(type(model).load(tmp_path / "model").predict(frame)["reason"])
 
 
+def test_min_word_letters_true_is_refused_not_read_as_one():
+    """``min_word_letters = true`` (meaning "on") would be read as 1 by pydantic, a weaker
+    rule than the default 2: refused with the values that work."""
+    from mlstat_coding.params import LinearSvmParams
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="number of letters .* not true"):
+        LinearSvmParams(min_word_letters=True)
+    assert LinearSvmParams(min_word_letters=False).min_word_letters == 0
+
+
 def test_missing_text_column_at_prediction(fitted, parts):
     _, model = fitted
     _, _, test = parts
