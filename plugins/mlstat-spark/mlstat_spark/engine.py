@@ -604,8 +604,25 @@ class SparkEngine(Engine):
         """Records handed to the model at a time on each Python worker: the chunk size
         (``--chunk-size``, ``[predict] chunk_size``), which bounds them on every engine, and
         at most ``batch_size``: Spark scores one batch per core at once, so that the memory
-        a batch takes counts once per core of an executor."""
-        return max(1, min(int(chunk_size), self.params.batch_size))
+        a batch takes counts once per core of an executor. A
+        ``spark.sql.execution.arrow.maxRecordsPerBatch`` given in the engine's ``config``
+        (tuned for executor memory, say) bounds them too: the smallest of the three wins."""
+        bounds = [int(chunk_size), self.params.batch_size]
+        configured = self.configured_batch()
+        if configured is not None:
+            bounds.append(configured)
+        return max(1, min(bounds))
+
+    def configured_batch(self) -> int | None:
+        """The ``spark.sql.execution.arrow.maxRecordsPerBatch`` given in the engine's
+        ``config``, as a number of records; None when none is given, or one Spark reads as
+        no bound (0 or less) or that is no whole number (Spark refuses it when it starts)."""
+        value = self.params.config.get(MAX_RECORDS_PER_BATCH)
+        try:
+            records = int(str(value).strip())
+        except (TypeError, ValueError):
+            return None
+        return records if records > 0 else None
 
     def batch_notes(self, chunk_size: int, cli: bool = True) -> list[str]:
         """What the summary says when one bound of the batches lowered the other where the
@@ -615,6 +632,17 @@ class SparkEngine(Engine):
         batch = self.batch_records(chunk_size)
         chunk = "--chunk-size" if cli else "chunk_size"
         notes = []
+        configured = self.configured_batch()
+        if configured is not None and configured < min(int(chunk_size),
+                                                        self.params.batch_size):
+            lowered = (f"the chunk size ({chunk} {chunk_size:,})"
+                       if chunk_size <= self.params.batch_size
+                       else f"the spark engine's batch_size ({self.params.batch_size:,})")
+            notes.append(f"{MAX_RECORDS_PER_BATCH} = {configured:,} in the spark engine's "
+                         f"config is below {lowered}: each Python worker scored "
+                         f"{configured:,} records at a time; for larger batches raise or "
+                         "remove that setting")
+            return notes
         if chunk_size > batch and chunk_size != DEFAULT_CHUNK_SIZE:
             option = (f"--engine-option batch_size={chunk_size}" if cli
                       else f"engine_options={{'batch_size': {chunk_size}}}")
@@ -636,7 +664,8 @@ class SparkEngine(Engine):
         and restored after it: a session may be shared, in a notebook or a service). Batches
         never span partitions, so they hold at most ``records`` and start anew at each
         partition: a record scores the same in any batch (``Model.batch_dependence`` names
-        the models that do not, and ``mlstat predict`` warns of them)."""
+        the models that do not, and ``mlstat predict`` warns of them). ``records`` comes
+        from :meth:`batch_records`, which keeps a bound given in the engine's ``config``."""
         conf = self.session.conf
         before = conf.get(MAX_RECORDS_PER_BATCH, None)
         conf.set(MAX_RECORDS_PER_BATCH, str(records))

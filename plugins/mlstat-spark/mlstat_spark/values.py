@@ -30,33 +30,49 @@ WHAT = {"long": "whole numbers", "double": "numbers", "boolean": "true or false"
 _LONG = re.compile(r"[+-]?\d+")
 _DOUBLE = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[dDfF]?"
                      r"|[+-]?(NaN|Inf|Infinity)")
+_INF = re.compile(r"[+-]?Inf")
 _INT64 = 2 ** 63
 
-try:  # pandas' own missing-value words (NA, n/a, null...)
-    from pandas._libs.parsers import STR_NA_VALUES as NA_WORDS
-except ImportError:  # pragma: no cover - a pandas that moved them
-    NA_WORDS = {"NA", "N/A", "n/a", "NaN", "nan", "null", "NULL", "None", "#N/A", "<NA>"}
+JAVA_SPACE = "".join(chr(code) for code in range(33))
+"""What Java's ``String.trim`` removes around a value (spaces, tabs, control characters):
+Spark's CSV reader reads a number with ``Double.parseDouble``, which trims them, but a whole
+number (``Long.parseLong``) or ``true`` and ``false`` as written (checked with Spark 4:
+``" 45"`` and ``"true "`` fail in columns of whole numbers and of true or false, ``" 45"``
+and ``" 4.5 "`` read as numbers, ``" Inf"`` does not)."""
+
+NA_WORDS = frozenset({
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
+    "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"})
+"""The words ``pandas.read_csv`` reads as missing by default (its documented ``na_values``
+defaults), which the local engine reads as missing and Spark does not."""
 
 
 def fits(text: str, kind: str) -> bool:
     """Whether Spark's CSV reader reads ``text`` as a value of ``kind`` (``long``,
-    ``double``, ``boolean``): digits for whole numbers (within 64 bits), a decimal number,
-    ``NaN`` or ``Inf`` for numbers, ``true`` or ``false`` in any case."""
-    value = text.strip()
+    ``double``, ``boolean``): digits for whole numbers (within 64 bits, no spaces around
+    them), a decimal number (spaces around it allowed), ``NaN`` or ``Inf`` for numbers,
+    ``true`` or ``false`` in any case (no spaces around them)."""
     if kind == "long":
-        return bool(_LONG.fullmatch(value)) and -_INT64 <= int(value) < _INT64
+        return bool(_LONG.fullmatch(text)) and -_INT64 <= int(text) < _INT64
     if kind == "double":
-        return bool(_DOUBLE.fullmatch(value))
+        value = text.strip(JAVA_SPACE)
+        return bool(_DOUBLE.fullmatch(value)) and (value == text or not _INF.fullmatch(value))
     if kind == "boolean":
-        return value.lower() in ("true", "false")
+        return text.lower() in ("true", "false")
     return True
+
+
+def padded(text: str, kind: str) -> bool:
+    """Whether ``text`` is a value of ``kind`` with spaces around it that Spark does not
+    remove (see :data:`JAVA_SPACE`): ``" 45"`` in a column of whole numbers."""
+    return not fits(text, kind) and text != text.strip() and fits(text.strip(), kind)
 
 
 def unfit(series: pd.Series, kind: str) -> pd.Series:
     """Which values of ``series`` (text as written in the file; empty fields missing) Spark
     cannot read as ``kind`` (see :func:`fits`), with vectorised string matching."""
     present = series.notna()
-    text = series.where(present, "0").astype(str).str.strip()
+    text = series.where(present, "0").astype(str)
     if kind == "boolean":
         fitting = text.str.lower().isin(["true", "false"])
     elif kind == "long":
@@ -65,7 +81,9 @@ def unfit(series: pd.Series, kind: str) -> pd.Series:
         if long.any():
             fitting[long] = [fits(v, kind) for v in text[long]]
     elif kind == "double":
-        fitting = text.str.fullmatch(_DOUBLE.pattern).astype(bool)
+        trimmed = text.str.strip(JAVA_SPACE)
+        fitting = trimmed.str.fullmatch(_DOUBLE.pattern).astype(bool) & \
+            ~((trimmed != text) & trimmed.str.fullmatch(_INF.pattern).astype(bool))
     else:
         return pd.Series(False, index=series.index)
     return present & ~fitting
@@ -134,6 +152,8 @@ def unfit_error(series: pd.Series, bad: pd.Series, kind: str, *, what: str, nume
     examples = ", ".join(quoted(v) for v in values.unique()[:3])
     where = f"first at {first_record(series.to_frame(), bad.to_numpy(), None, by_label=True)}"
     words = [v for v in values.unique()[:20] if str(v).strip() in NA_WORDS]
+    spaces = [v for v in values.unique()[:20] if padded(str(v), kind)]
+    spaces_only = bool(spaces) and len(spaces) == len(values.unique()[:20])
     numbers = pd.to_numeric(values, errors="coerce")
     if kind != "boolean" and decimal_commas(values):
         fix = ("they look like numbers written with a decimal comma, which Spark's CSV reader "
@@ -148,6 +168,11 @@ def unfit_error(series: pd.Series, bad: pd.Series, kind: str, *, what: str, nume
         fix = (f"Spark reads only empty fields as missing, not {quoted(words[0])} (the local "
                "engine reads pandas' missing-value words too): leave them empty, or give the "
                "input as Parquet")
+    elif spaces_only:
+        fix = ("Spark's CSV reader does not remove spaces before or after true or false"
+               if kind == "boolean" else "Spark's CSV reader does not remove spaces before or "
+               "after whole numbers (the local engine reads them as numbers)")
+        fix += ": remove the spaces, or give the input as Parquet"
     elif kind == "long" and numbers.notna().all():
         fix = (f"its first {typed_from:,} records hold whole numbers only, so Spark reads the "
                "column as whole numbers (the local engine types each chunk apart): give the "
@@ -160,11 +185,32 @@ def unfit_error(series: pd.Series, bad: pd.Series, kind: str, *, what: str, nume
     else:
         fix = "correct them, or leave them empty (missing, as the model treats missing values)"
     if numeric and kind != "boolean":
-        # 'abc' is no number (the local engine's words); 1.5 is no whole number
+        if numbers.isna().all():  # no number at all: the local engine's own message
+            local = local_message(series, bad, what)
+            marker = f"({where}); "
+            if local is not None and marker in local:
+                generic = fix.startswith("correct them")
+                return DataError(local if generic else
+                                 local[:local.index(marker) + len(marker)] + fix)
+        # 1.5 is no whole number; ' 45' is one that Spark cannot read
         noun = WHAT[kind] if kind == "long" and numbers.notna().all() else "numbers"
+        not_what = f"Spark cannot read as {WHAT[kind]}" if spaces_only else f"are not {noun}"
         return DataError(f"{what}: column {column!r} was numeric in training but has "
-                         f"{int(bad.sum()):,} value(s) that are not {noun}, e.g. "
+                         f"{int(bad.sum()):,} value(s) that {not_what}, e.g. "
                          f"{examples} ({where}); {fix}")
     return DataError(f"{what}: column {column!r} was read as {WHAT[kind]} (from its first "
                      f"{typed_from:,} records) but has {int(bad.sum()):,} value(s) that are "
                      f"not, e.g. {examples} ({where}); {fix}")
+
+
+def local_message(series: pd.Series, bad: pd.Series, what: str) -> str | None:
+    """The local engine's message for the values of ``series`` flagged ``bad`` when none of
+    them is a number (``mlstat_core.sklearn_model.require_numeric``, which names the column,
+    examples, the first data row and its fix); None if it finds nothing to say."""
+    from mlstat_core import sklearn_model
+
+    try:
+        sklearn_model.require_numeric(series.where(bad).to_frame(), [str(series.name)], what)
+    except DataError as exc:
+        return str(exc)
+    return None

@@ -62,11 +62,70 @@ def test_the_batches_are_the_chunk_size_at_most_batch_size():
     assert SparkEngine(SparkParams(batch_size=1)).batch_records(50_000) == 1
 
 
+def test_a_max_records_per_batch_in_config_bounds_the_batches_too():
+    """It used to be overridden by min(chunk size, batch_size) in every job: one given in the
+    engine's config (tuned for executor memory) now bounds the batches too, noted when it
+    lowers them."""
+    from mlstat_spark.engine import MAX_RECORDS_PER_BATCH, SparkEngine
+    from mlstat_spark.params import SparkParams
+
+    engine = SparkEngine(SparkParams(config={MAX_RECORDS_PER_BATCH: 2000}))
+    assert engine.batch_records(50_000) == 2000 and engine.batch_records(500) == 500
+    (note,) = engine.batch_notes(50_000)
+    assert note == (f"{MAX_RECORDS_PER_BATCH} = 2,000 in the spark engine's config is below "
+                    "the spark engine's batch_size (10,000): each Python worker scored 2,000 "
+                    "records at a time; for larger batches raise or remove that setting")
+    assert "below the chunk size (chunk_size 5,000)" in \
+        engine.batch_notes(5000, cli=False)[0]
+    assert engine.batch_notes(500) == []  # the chunk size is the smallest
+    larger = SparkEngine(SparkParams(batch_size=500, config={MAX_RECORDS_PER_BATCH: "20000"}))
+    assert larger.batch_records(50_000) == 500
+    for unbounded in ("0", "-1", "many"):  # Spark reads 0 or less as no bound
+        engine = SparkEngine(SparkParams(config={MAX_RECORDS_PER_BATCH: unbounded}))
+        assert engine.batch_records(50_000) == 10_000
+
+
+class StandInConf:
+    """A session's ``conf``: get, set and unset."""
+
+    def __init__(self, values: dict[str, str]):
+        self.values = dict(values)
+
+    def get(self, key, default=None):
+        return self.values.get(key, default)
+
+    def set(self, key, value):
+        self.values[key] = value
+
+    def unset(self, key):
+        self.values.pop(key, None)
+
+
+def test_the_job_sets_the_smallest_bound_and_restores_the_setting():
+    from types import SimpleNamespace
+
+    from mlstat_spark.engine import MAX_RECORDS_PER_BATCH, SparkEngine
+    from mlstat_spark.params import SparkParams
+
+    engine = SparkEngine(SparkParams(config={MAX_RECORDS_PER_BATCH: 1500}))
+    conf = StandInConf({MAX_RECORDS_PER_BATCH: "1500"})  # as the session's builder set it
+    engine._session = SimpleNamespace(conf=conf)
+    with engine.arrow_batches(engine.batch_records(50_000)):
+        assert conf.get(MAX_RECORDS_PER_BATCH) == "1500"
+    assert conf.values == {MAX_RECORDS_PER_BATCH: "1500"}
+
+
 def test_values_fit_as_spark_reads_them():
     from mlstat_spark.values import fits
 
-    for text in ("1", "-12", " 7 ", "+3"):
+    for text in ("1", "-12", "+3"):
         assert fits(text, "long") and fits(text, "double")
+    # Spark 4's CSV reader, tried: numbers (Double.parseDouble) trim spaces, whole numbers
+    # and true or false do not; a padded Inf fails, a padded NaN reads
+    for text in (" 7", "7 ", " 7 ", "\t7"):
+        assert fits(text, "double") and not fits(text, "long")
+    assert fits(" 4.5 ", "double") and fits(" NaN", "double") and not fits(" Inf", "double")
+    assert not fits("true ", "boolean") and not fits(" false", "boolean")
     for text in ("1.5", "1e5", ".5", "NaN", "Inf", "-Infinity"):
         assert fits(text, "double") and not fits(text, "long")
     for text in ("abc", "n/a", "0,5", "1,234", "nan", ""):
@@ -109,6 +168,14 @@ def test_the_value_is_found_by_column_and_data_row(tmp_path):
     note = str(locate({(39, "note"): "hello"}))
     assert note.startswith("input new.csv: column 'note' was read as numbers")
     assert "the model does not read this column" in note and "data row 40" in note
+    # spaces around a whole number: Spark fails on them, the local engine reads them
+    padded = str(locate({(33, "age"): " 45"}))
+    assert padded == ("input new.csv: column 'age' was numeric in training but has 1 "
+                      "value(s) that Spark cannot read as whole numbers, e.g. ' 45' (first at "
+                      "data row 34); Spark's CSV reader does not remove spaces before or "
+                      "after whole numbers (the local engine reads them as numbers): remove "
+                      "the spaces, or give the input as Parquet")
+    assert locate({(33, "income"): " 45 "}) is None  # Spark reads a padded number
     # past the time allowed: Spark's own account of the record stands
     assert locate({(25, "income"): "abc"}, seconds=0) is None
     assert locate({(5, "income"): "abc"}, seconds=0) is not None  # in the first chunk
@@ -120,6 +187,42 @@ def test_the_value_is_found_by_column_and_data_row(tmp_path):
                                numeric_inputs=set(), model_columns=set(), chunk_size=10)
     assert "1 record(s) have fewer fields than the header's 4 (the first: '1,2'), which " \
            "Spark refuses" in str(short)
+
+
+def test_the_message_is_the_local_engines_own(tmp_path, monkeypatch):
+    """The words for a column the model learned as numbers are require_numeric's (the local
+    engine's), not a copy of them; Spark's fix replaces the local engine's where it differs."""
+    from mlstat_spark.values import locate_unfit_value
+
+    from mlstat_core import sklearn_model
+
+    def require_numeric(frame, columns, what="input"):
+        raise DataError(f"{what}: the core's words for {columns[0]!r} (first at data row 4); "
+                        "the core's fix")
+
+    monkeypatch.setattr(sklearn_model, "require_numeric", require_numeric)
+    pd.DataFrame({"income": ["1", "2", "3", "abc"]}).to_csv(tmp_path / "a.csv", index=False)
+    pd.DataFrame({"income": ["1", "2", "3", "0,5"]}).to_csv(tmp_path / "b.csv", index=False)
+    found = [str(locate_unfit_value(tmp_path / name, {"income": "double"}, what="input",
+                                    numeric_inputs={"income"}, model_columns={"income"},
+                                    chunk_size=10)) for name in ("a.csv", "b.csv")]
+    assert found[0] == "input: the core's words for 'income' (first at data row 4); the " \
+                       "core's fix"
+    assert found[1].startswith("input: the core's words for 'income' (first at data row 4); "
+                               "they look like numbers written with a decimal comma, which "
+                               "Spark's CSV reader cannot read")
+
+
+def test_the_missing_value_words_are_not_pandas_private_ones():
+    import inspect
+
+    from mlstat_spark import values
+
+    assert "_libs" not in inspect.getsource(values)
+    assert {"NA", "n/a", "null", "NULL", "None", "#N/A", "<NA>", "nan"} <= values.NA_WORDS
+    frame = pd.read_csv(__import__("io").StringIO("x\n" + "\n".join(
+        sorted(values.NA_WORDS - {""})) + "\n"))
+    assert frame["x"].isna().all()  # each is one pandas reads as missing
 
 
 # -- on Spark ----------------------------------------------------------------------------------
@@ -187,6 +290,19 @@ def test_a_bad_value_past_the_first_records_is_named_as_the_local_engine_names_i
     assert "'abc' (first at data row 15,001)" in messages[1]
     assert "\n" not in messages[1]
     assert not list(tmp_path.glob("*spark.parquet*"))
+    # a whole number with a space before it: the local engine scores it, Spark refuses it
+    # (its reader trims numbers only); the locator used to trim it and miss it
+    new["income"] = pd.read_csv(budget_csv)["income"].tolist() * 12
+    new["age"] = new["age"].astype(str)
+    new.loc[15_000, "age"] = " 45"
+    new.to_csv(tmp_path / "padded.csv", index=False)
+    predict_file(run.run_dir, tmp_path / "padded.csv", tmp_path / "padded.parquet")
+    with pytest.raises(DataError) as failure:
+        predict_file(run.run_dir, tmp_path / "padded.csv", tmp_path / "spark.parquet",
+                     engine="spark", engine_options=SPARK)
+    assert str(failure.value).startswith(f"input {tmp_path / 'padded.csv'}: column 'age'")
+    assert "' 45' (first at data row 15,001); Spark's CSV reader does not remove spaces " \
+           "before or after whole numbers" in str(failure.value)
 
 
 @pytest.mark.spark
