@@ -11,7 +11,10 @@ of such pixels that reaches the left or right edge of the scene along its row, a
 collar around an image does (pixels with nodata on the way do not break the run); inside
 the image it is data. The loader warns about records on such pixels, the map counts them
 (``zero_fill_pixels`` and ``fill_values`` in ``map_summary.json``); neither changes what
-is trained on or mapped.
+is trained on or mapped. Their advice (:func:`fix`) is to declare the value nodata, except
+for such an edge-run value: declared nodata, every white roof would be nodata too, so the
+advice is a mask grown from the edges (GDAL's ``nearblack -white -setmask``), which the
+loader reads as nodata.
 """
 
 from __future__ import annotations
@@ -62,19 +65,23 @@ def edge_values(bands: np.ndarray, info: SceneInfo) -> np.ndarray:
     return _as_read(EDGE_FILL, info)
 
 
-def _runs(hit: np.ndarray, gap: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each row of ``hit`` (rows, cols; ``gap``: nodata, which a run passes through): the
-    hits in the run from its left end, the hits in the run to its right end, and whether the
-    whole row is one run."""
-    through = hit | gap
-    height, width = hit.shape
+def _through(bands: np.ndarray, value: float) -> np.ndarray:
+    """Pixels of ``bands`` (bands, rows, cols) that a run of ``value`` (as read) passes
+    through: those holding it in every band, and nodata (NaN in some band). The one rule of
+    what an edge run is, for the map (:class:`EdgeRuns`) and the loader
+    (:func:`on_edge_runs`)."""
+    return (bands == np.float32(value)).all(axis=0) | np.isnan(bands).any(axis=0)
+
+
+def _runs(through: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each row of ``through`` (rows, cols; see :func:`_through`): how many pixels from
+    its left end, and how many to its right end, lie in one run (the whole width, both, where
+    the run fills the row)."""
+    width = through.shape[1]
     whole = through.all(axis=1)
     lead = np.where(whole, width, np.argmin(through, axis=1))
     trail = np.where(whole, width, np.argmin(through[:, ::-1], axis=1))
-    counted = np.concatenate([np.zeros((height, 1), np.int64),
-                              np.cumsum(hit, axis=1, dtype=np.int64)], axis=1)
-    index = np.arange(height)
-    return (counted[index, lead], counted[:, width] - counted[index, width - trail], whole)
+    return lead, trail
 
 
 class EdgeRuns:
@@ -92,17 +99,23 @@ class EdgeRuns:
     def add(self, bands: np.ndarray, valid: np.ndarray, col0: int) -> None:
         """One tile: its ``bands`` as read (bands, rows, cols), which pixels were mapped
         (``valid``) and its first column."""
-        gap = np.isnan(bands).any(axis=0)
         for value in edge_values(bands, self.info).tolist():
-            hit = (bands == np.float32(value)).all(axis=0) & valid
+            through = _through(bands, value)
+            hit = (bands == np.float32(value)).all(axis=0) & valid  # counted where mapped
             height, width = hit.shape
             if col0 == 0:
                 self._open[value] = np.ones(height, dtype=bool)
                 self._pending[value] = np.zeros(height, dtype=np.int64)
             is_open, pending = self._open[value], self._pending[value]
-            lead, trail, whole = _runs(hit, gap)
-            found = int(lead[is_open].sum())  # from the left edge of the scene
-            pending = np.where(whole, pending + lead, trail)  # a run that may reach the right
+            lead, trail = _runs(through)
+            whole = lead == width
+            counted = np.concatenate([np.zeros((height, 1), np.int64),
+                                      np.cumsum(hit, axis=1, dtype=np.int64)], axis=1)
+            index = np.arange(height)
+            from_left = counted[index, lead]
+            to_right = counted[:, width] - counted[index, width - trail]
+            found = int(from_left[is_open].sum())  # from the left edge of the scene
+            pending = np.where(whole, pending + from_left, to_right)  # may reach the right
             pending[is_open & whole] = 0  # counted already
             is_open &= whole
             if col0 + width == self.info.width:
@@ -127,13 +140,10 @@ def on_edge_runs(info: SceneInfo, rows: np.ndarray, cols: np.ndarray,
         strip = wanted[(wanted >= row0) & (wanted < row0 + EDGE_STRIP)]
         start += len(strip)
         bands = read_window(info, row0, 0, int(strip[-1]) - row0 + 1, info.width)
-        gap = np.isnan(bands).any(axis=0)
-        through = (bands == np.float32(value)).all(axis=0) | gap
-        left = np.logical_and.accumulate(through, axis=1)
-        right = np.logical_and.accumulate(through[:, ::-1], axis=1)[:, ::-1]
+        lead, trail = _runs(_through(bands, value))
         members = np.nonzero((rows >= row0) & (rows < row0 + EDGE_STRIP))[0]
         r, c = rows[members] - row0, cols[members]
-        out[members] = left[r, c] | right[r, c]
+        out[members] = (c < lead[r]) | (c >= info.width - trail[r])
     return out
 
 
@@ -164,9 +174,30 @@ def declared(info: SceneInfo) -> str:
     return f"the band files declare nodata {shown}, not this value"
 
 
-def fix(value: str) -> str:
-    """How to declare ``value`` (as stored) nodata."""
-    return (f"if it is fill, declare it nodata in each band file (gdal_edit.py -a_nodata {value} "
+def is_edge_fill(value: float, info: SceneInfo) -> bool:
+    """Whether ``value`` (as read) is taken for fill only in runs that reach the scene's left
+    or right edge: an :data:`EDGE_FILL` value in a scene of fewer than :data:`MIN_BANDS`
+    bands (white in 8-bit RGB), which the image's white roofs and clouds hold too."""
+    return len(info.bands) < MIN_BANDS and bool(np.isin(np.float32(value),
+                                                        _as_read(EDGE_FILL, info)))
+
+
+def fix(value: float, info: SceneInfo) -> str:
+    """How to make the fill ``value`` (as read) nodata: declare it nodata in each band file;
+    for an edge-run value (:func:`is_edge_fill`) that would make the white roofs and clouds
+    inside the image nodata too, so mask the runs from the scene's edges instead: GDAL's
+    ``nearblack -setmask`` writes a mask of the file (per dataset), which the loader reads as
+    nodata (``SceneInfo.masked``)."""
+    shown = stored_value(value, info)
+    if is_edge_fill(value, info):
+        return (f"if it is a collar around the image, do not declare {shown} nodata, which "
+                "would also make every white roof and cloud inside the image nodata: mask the "
+                "collar from the scene's edges inward (GDAL: nearblack -white -setmask -o "
+                "OUT.tif FILE, for the image file or each band file; the loader reads the "
+                "mask it writes as nodata), point band_pattern at the masked files and run "
+                "again; if it is a real value (white roofs or clouds at the scene's edge), "
+                "ignore this")
+    return (f"if it is fill, declare it nodata in each band file (gdal_edit.py -a_nodata {shown} "
             "FILE) and run again; if it is a real value (saturated pixels), ignore this")
 
 

@@ -340,7 +340,7 @@ def _warn_zero_fill(info: SceneInfo, values: np.ndarray, valid: np.ndarray,
             f"are {shown} in every band, and {fill.declared(info)}: that is usually the fill "
             "around the image, which is then trained on, mapped and counted in the areas as "
             "land; "
-            f"{fill.fix(shown)}", ZeroFillWarning, stacklevel=3)
+            f"{fill.fix(value, info)}", ZeroFillWarning, stacklevel=3)
 
 
 class UnusableFieldPointsWarning(UserWarning):

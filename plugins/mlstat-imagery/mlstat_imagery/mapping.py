@@ -115,10 +115,10 @@ def write_scene_map(info: SceneInfo, probabilities: Any, classes: list[Any], pos
     fills = _fill_pixels(info, constants)
     for value, n in fills.items():
         warnings.warn(
-            f"{n:,} mapped pixel(s) ({n * info.pixel_area / 1e6:,.2f} km2) are {value} in "
-            f"every band, and {fill.declared(info)}: that is usually the fill around the "
-            "image, which the map classifies and the class areas count as land; "
-            f"{fill.fix(value)}", ZeroFillWarning, stacklevel=2)
+            f"{n:,} mapped pixel(s) ({n * info.pixel_area / 1e6:,.2f} km2) are "
+            f"{fill.stored_value(value, info)} in every band, and {fill.declared(info)}: that "
+            "is usually the fill around the image, which the map classifies and the class "
+            f"areas count as land; {fill.fix(value, info)}", ZeroFillWarning, stacklevel=2)
     return {
         "map": path.name,
         "classes": [str(c) for c in classes],
@@ -126,7 +126,7 @@ def write_scene_map(info: SceneInfo, probabilities: Any, classes: list[Any], pos
         "class_pixels": {str(c): int(n) for c, n in zip(classes, counts, strict=True)},
         "nodata_pixels": nodata_pixels,
         "zero_fill_pixels": sum(fills.values()),
-        "fill_values": fills,
+        "fill_values": {fill.stored_value(v, info): n for v, n in fills.items()},
         "pixel_area_m2": info.pixel_area,
         "class_area_km2": {str(c): float(n) * info.pixel_area / 1e6
                            for c, n in zip(classes, counts, strict=True)},
@@ -136,11 +136,11 @@ def write_scene_map(info: SceneInfo, probabilities: Any, classes: list[Any], pos
     }
 
 
-def _fill_pixels(info: SceneInfo, constants: dict[float, int]) -> dict[str, int]:
-    """Stored value -> mapped pixels, for the values held in every band by enough pixels to
+def _fill_pixels(info: SceneInfo, constants: dict[float, int]) -> dict[float, int]:
+    """Value as read -> mapped pixels, for the values held in every band by enough pixels to
     be fill (:data:`~mlstat_imagery.fill.MIN_MAP_SHARE`)."""
     least = max(fill.MIN_MAP_PIXELS, fill.MIN_MAP_SHARE * info.width * info.height)
-    return {fill.stored_value(v, info): n for v, n in sorted(constants.items())
+    return {v: n for v, n in sorted(constants.items())
             if n >= least or (fill.is_typical(v, info) and n >= fill.MIN_RECORDS)}
 
 

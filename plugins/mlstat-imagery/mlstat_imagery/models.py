@@ -17,6 +17,7 @@ import pandas as pd
 
 from mlstat_core.components import Dataset
 from mlstat_core.errors import DataError
+from mlstat_core.io import first_record
 from mlstat_core.sklearn_model import (
     SklearnModel,
     proba_column,
@@ -24,6 +25,7 @@ from mlstat_core.sklearn_model import (
     require_columns,
 )
 from mlstat_imagery.features import (
+    band_column,
     context_margin,
     context_names,
     context_stack,
@@ -413,8 +415,9 @@ class PixelForestModel(SceneMapper, SklearnModel):
         """The records' features, NaN where nodata: a band column holding the scene's nodata
         value, an empty value, or (with ``context_windows``) nodata in the scene at the
         record's pixel. An index column the records lack is computed from their band
-        columns (:meth:`derived_indices`); one they carry is used as given, with a warning
-        where it differs from the bands' (:class:`IndexMismatchWarning`)."""
+        columns (:meth:`derived_indices`), and so is one they carry where a record leaves it
+        empty; elsewhere it is used as given, with a warning where it differs from the bands'
+        (:class:`IndexMismatchWarning`)."""
         inputs = self.inputs()
         base = self._record_features(frame, inputs)
         windows = self.extra_state.get("context_windows") or []
@@ -432,14 +435,16 @@ class PixelForestModel(SceneMapper, SklearnModel):
 
     def _record_features(self, frame: pd.DataFrame, inputs: list[str]) -> np.ndarray:
         """The ``inputs`` of the records (records, inputs), NaN where nodata; the derived
-        indices they lack computed from their bands."""
+        indices they lack, or leave empty in some records, computed from their bands."""
         derived = self.derived_indices()
         require_columns(frame, [c for c in inputs if c not in derived])
         given = [c for c in inputs if c in frame.columns]
+        _refuse_infinite_indices(frame, [c for c in given if c in derived])
         refuse_infinite(frame, given)
         values = nodata_as_missing(frame[given].to_numpy(dtype=np.float32), given,
                                    (self.extra_state.get("scene") or {}).get("nodata") or {})
-        if given == inputs:
+        owned = given != inputs
+        if not owned:
             out = values
         else:
             out = np.full((len(frame), len(inputs)), np.nan, dtype=np.float32)
@@ -450,10 +455,15 @@ class PixelForestModel(SceneMapper, SklearnModel):
         differ = {}
         for name, index in computed.items():
             k = inputs.index(name)
-            if name not in frame.columns:
-                out[:, k] = index
+            if name in frame.columns:
+                differ[name] = (out[:, k].copy(), index)
+                empty = np.isnan(out[:, k]) & ~np.isnan(index)  # left empty: the bands'
+                if empty.any():
+                    out = out if owned else out.copy()  # not the frame's own values
+                    owned = True
+                    out[empty, k] = index[empty]
             else:
-                differ[name] = (out[:, k], index)
+                out[:, k] = index
         _warn_other_indices(differ, len(frame))
         return out
 
@@ -509,7 +519,11 @@ class PixelForestModel(SceneMapper, SklearnModel):
         where = "in their band or index columns (the scene's nodata value, or empty)"
         if self.extra_state.get("context_windows"):
             where += " or in the scene at their row/col"
-        return without_class(out, unscored, where, "give them valid band values, or leave "
+        bands = {band_column(b) for b in (self.extra_state.get("features") or {}).get("bands")
+                 or []}
+        given = set(self.inputs()) - set(self.derived_indices())  # an empty index: computed
+        values = "band values" if given <= bands else "band and index values"
+        return without_class(out, unscored, where, f"give them valid {values}, or leave "
                                                    "them out before scoring")
 
     def decide(self, proba: np.ndarray) -> np.ndarray:
@@ -589,6 +603,22 @@ class OtherSceneWarning(UserWarning):
 INDEX_TOLERANCE = 0.01
 """How far a record's index column may lie from the index of its band columns without a
 warning (indices written with two decimals stay within it)."""
+
+
+def _refuse_infinite_indices(frame: pd.DataFrame, names: list[str]) -> None:
+    """A ``DataError`` naming the first of the index columns ``names`` (computed from the
+    band columns where left empty) that holds an infinite value, and its first record."""
+    for name in names:
+        series = frame[name]
+        if not pd.api.types.is_float_dtype(series):
+            continue
+        infinite = np.isinf(series.to_numpy(dtype=float, na_value=np.nan))
+        if infinite.any():
+            raise DataError(
+                f"input: column {name!r} holds {int(infinite.sum()):,} infinite value(s) "
+                f"(first at {first_record(frame, infinite, None, by_label=True)}); correct "
+                f"them, or leave them empty: the model computes an empty {name} from the "
+                f"record's band columns ({formula(name)})")
 
 
 def _warn_other_indices(pairs: dict[str, tuple[np.ndarray, np.ndarray]], total: int) -> None:

@@ -67,3 +67,42 @@ def test_the_guides_scene_map_snippet_runs(crop_dir: Path, tmp_path: Path,
     exec(compile(code, str(GUIDE), "exec"), {})
     assert "built_up" in capsys.readouterr().out
     assert (tmp_path / "map-2005" / "map.tif").is_file()
+
+
+def mlstat_commands() -> list[tuple[str, str]]:
+    """The mlstat command lines with arguments in docs/imagery.md and the plugin's README
+    (inline code and fenced shell lines): (file name, command)."""
+    found = []
+    for path in (GUIDE, Path(__file__).resolve().parents[1] / "README.md"):
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8")
+        spans = re.findall(r"`(mlstat [^`]+)`", re.sub(r"\s*\n\s*", " ", text))
+        for block in re.findall(r"^ *```(?:bash|sh|console)?\n(.*?)^ *```", text,
+                                flags=re.MULTILINE | re.DOTALL):
+            spans += re.findall(r"^\s*(mlstat .+?)(?:\s+#.*)?$", block, flags=re.MULTILINE)
+        found += [(path.name, span) for span in spans if len(span.split()) > 2]
+    return found
+
+
+def test_the_guides_mlstat_commands_parse() -> None:
+    """docs/imagery.md told users to run `mlstat predict RUN bands.csv`, which the command
+    refuses (it takes --input and --output). Every mlstat command line with arguments in
+    the guide and the README now parses as the CLI reads it (nothing is run)."""
+    import shlex
+
+    import click
+
+    from mlstat_core.cli import main
+
+    commands = mlstat_commands()
+    assert any("mlstat predict" in c for _, c in commands)
+    for name, command in commands:
+        args = shlex.split(command)[1:]
+        with main.make_context("mlstat", ["--help"], resilient_parsing=True) as ctx:
+            sub = main.get_command(ctx, args[0])
+            assert sub is not None, f"{name}: {command}"
+            try:
+                sub.make_context(args[0], args[1:], parent=ctx)
+            except click.UsageError as err:
+                pytest.fail(f"{name}: `{command}`: {err.format_message()}")

@@ -136,3 +136,52 @@ def test_a_forest_trained_on_a_table_still_asks_for_its_index_columns(crop_datas
     assert model.roles.features == train.roles.features
     with pytest.raises(DataError, match=r"lacks column\(s\) 'ndvi'"):
         model.predict(crop_dataset.subset(crop_split.test).frame.drop(columns=["ndvi"]))
+
+
+def test_an_index_left_empty_is_computed_from_the_bands(crop_dataset: Any,
+                                                        crop_split: Any) -> None:
+    """An index column present but empty (the whole column, or some records) left those
+    records without a class, with a message asking for valid band values although their
+    bands were valid. The empty cells now get the index of the record's bands; an infinite
+    index is refused with the advice to leave it empty, which now works."""
+    model = PixelForestModel(ImageryForestParams(n_estimators=5, threshold="argmax"))
+    model.fit(crop_dataset.subset(crop_split.train))
+    records = crop_dataset.subset(crop_split.test).frame.copy()
+    expected = model.predict(records)
+    blank = records.copy()
+    blank["ndvi"] = np.nan  # the whole column empty
+    blank.loc[blank.index[:5], "ndbi"] = np.nan  # some records' ndbi empty
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no records without a class, no mismatch
+        got = model.predict(blank)
+    pd.testing.assert_frame_equal(got, expected)
+    assert got["prediction"].notna().all()
+
+    infinite = records.copy()
+    infinite.loc[infinite.index[2], "ndvi"] = np.inf
+    with pytest.raises(DataError, match=r"column 'ndvi' holds 1 infinite value\(s\) \(first at "
+                                        r".*\); correct them, or leave them empty: the model "
+                                        r"computes an empty ndvi from the record's band "
+                                        r"columns \(\(NIR - red\) / \(NIR \+ red\)\)"):
+        model.predict(infinite)
+    infinite.loc[infinite.index[2], "ndvi"] = np.nan  # the advice followed
+    pd.testing.assert_frame_equal(model.predict(infinite), expected)
+
+
+def test_records_without_a_class_are_asked_for_the_values_they_lack(crop_dataset: Any,
+                                                                   crop_split: Any) -> None:
+    """A forest trained on a table cannot compute an index: a record whose index is empty
+    gets no class, and the message asks for valid band and index values (it asked for
+    valid band values only); a forest trained on a scene asks for band values."""
+    train = crop_dataset.subset(crop_split.train)
+    records = crop_dataset.subset(crop_split.test).frame.copy()
+    records.loc[records.index[0], "ndvi"] = np.nan
+    table = PixelForestModel(ImageryForestParams(n_estimators=5, threshold="argmax"))
+    table.fit(Dataset(train.frame, train.roles, "table"))
+    with pytest.warns(UserWarning, match=r"^1 of the .* give them valid band and index values"):
+        assert table.predict(records)["prediction"].isna().sum() == 1
+    scene = PixelForestModel(ImageryForestParams(n_estimators=5, threshold="argmax"))
+    scene.fit(train)
+    records.loc[records.index[0], "band_30"] = np.nan
+    with pytest.warns(UserWarning, match=r"^1 of the .* give them valid band values, or"):
+        assert scene.predict(records)["prediction"].isna().sum() == 1

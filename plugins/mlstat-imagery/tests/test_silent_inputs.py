@@ -362,3 +362,94 @@ def test_a_white_run_counts_as_fill_from_either_edge_through_nodata() -> None:
         for col0 in range(0, 10, size):
             runs.add(bands[:, :, col0:col0 + size], valid[:, col0:col0 + size], col0)
         assert runs.counts == {w: 15}, size
+
+
+def _rgb_params(folder: Path) -> Any:
+    from mlstat_imagery.params import SceneParams
+
+    return SceneParams(directory=str(folder), band_pattern="rgb_{band}.tif",
+                       bands=["red", "green", "blue"], indices=[], labels="labels.tif",
+                       classes={1: "developed", 2: "other"})
+
+
+def test_a_white_collar_is_advised_a_mask_from_the_edges_not_nodata_255(tmp_path: Path
+                                                                       ) -> None:
+    """The white collar of an RGB scene was warned of with `gdal_edit.py -a_nodata 255`,
+    which turns every white roof into nodata as well (the roofs' 36 labelled pixels then lie
+    on nodata, none trained on). The advice is now a mask grown from the scene's edges
+    (GDAL's nearblack -white -setmask), and a band file masked so (a mask of the file, no
+    nodata value, as nearblack writes it) reads its collar as nodata and its roofs as data."""
+    import warnings
+
+    import rasterio
+    from mlstat_imagery.loaders import SceneLoader
+    from mlstat_imagery.scene import SceneInfo, ZeroFillWarning, read_window
+
+    folder = tmp_path / "rgb"
+    _rgb_scene(folder)
+    advice = (r"do not declare 255 nodata, which would also make every white roof and cloud "
+              r"inside the image nodata: mask the collar from the scene's edges inward "
+              r"\(GDAL: nearblack -white -setmask -o OUT\.tif FILE, ")
+    with pytest.warns(ZeroFillWarning, match=advice) as caught:
+        data = SceneLoader(_rgb_params(folder)).load(folder)
+    with pytest.warns(ZeroFillWarning, match=advice) as mapped:
+        _map(data, tmp_path)
+    assert not any("a_nodata" in str(w.message) for w in [*caught, *mapped])
+
+    # the advice followed: the collar (the runs of 255 from the left edge) masked per dataset
+    collar = np.zeros((RGB_SIDE, RGB_SIDE), dtype=bool)
+    collar[:, :COLLAR] = True
+    for band in ["red", "green", "blue"]:
+        with rasterio.open(folder / f"rgb_{band}.tif", "r+") as dst:
+            dst.write_mask(np.where(collar, 0, 255).astype(np.uint8))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ZeroFillWarning)
+        masked = SceneLoader(_rgb_params(folder)).load(folder)
+        summary = _map(masked, tmp_path / "masked")
+    assert masked.metadata["scene"]["masked"] == ["red", "green", "blue"]
+    frame = masked.frame
+    on_roofs = (frame["row"].between(18, 23) & frame["col"].between(18, 23)).sum()
+    assert on_roofs == 36 and (frame["col"] >= COLLAR).all()
+    assert summary["fill_values"] == {}
+    info = SceneInfo.from_dict(masked.metadata["scene"])
+    bands = read_window(info, 0, 0, RGB_SIDE, RGB_SIDE)
+    assert (np.isnan(bands).all(axis=0) == collar).all()  # the roofs read 255
+
+
+@pytest.mark.parametrize("tile", [16, 64])
+def test_the_map_and_the_loader_take_the_same_white_pixels_for_fill(tmp_path: Path,
+                                                                    tile: int) -> None:
+    """The map followed a run of 255 through mapped pixels only: one white collar pixel left
+    unmapped (the model gave it no probability) broke the run, and the collar pixels beyond
+    it were not counted, while the loader took them for fill. Both now follow one rule (the
+    run through pixels holding 255 in every band, or nodata); the map counts the mapped ones."""
+    import warnings
+
+    from mlstat_imagery import fill
+    from mlstat_imagery.loaders import SceneLoader
+    from mlstat_imagery.mapping import write_scene_map
+    from mlstat_imagery.scene import SceneInfo
+
+    folder = tmp_path / "rgb"
+    _rgb_scene(folder)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = SceneLoader(_rgb_params(folder)).load(folder)
+    info = SceneInfo.from_dict(data.metadata["scene"])
+
+    def probabilities(row0: int, col0: int, h: int, w: int) -> np.ndarray:
+        out = np.full((2, h, w), 0.5)
+        if col0 <= 1 < col0 + w:
+            out[:, :, 1 - col0] = np.nan  # column 1, inside the collar: unmapped
+        return out
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        summary = write_scene_map(info, probabilities, ["a", "b"], "a", tmp_path / "map.tif",
+                                  tile_size=tile)
+    rows, cols = np.indices((RGB_SIDE, RGB_SIDE)).reshape(2, -1)
+    taken = fill.on_edge_runs(info, rows, cols, 255.0)
+    assert taken.sum() == COLLAR * RGB_SIDE  # the collar, not the roofs
+    mapped = cols != 1
+    assert summary["fill_values"] == {"255": int((taken & mapped).sum())}
+    assert summary["fill_values"] == {"255": (COLLAR - 1) * RGB_SIDE}
