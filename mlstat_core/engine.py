@@ -706,7 +706,7 @@ class Runner:
             from mlstat_core import training_records
 
             training_records.save(folder.path / training_records.TRAINING_RECORDS, learnt,
-                                  model.roles or dataset.roles)
+                                  model.roles or dataset.roles, code_columns(dataset))
             folder.record(training_records.TRAINING_RECORDS)
 
     def _persist(self, folder: RunFolder, model: Model, predictions: pd.DataFrame,
@@ -999,22 +999,27 @@ def _learnt_from(dataset: Dataset, context: dict[str, Any]) -> pd.DataFrame:
     return pd.concat(parts) if parts else dataset.frame.iloc[:0]
 
 
+def code_columns(dataset: Dataset) -> list[str]:
+    """The columns the loader read as codes (``metadata["categorical"]``, core.table's
+    `categorical`)."""
+    declared = dataset.metadata.get("categorical")
+    return [str(c) for c in declared] if isinstance(declared, list | tuple) else []
+
+
 def _training_profile(dataset: Dataset, model: Model | None = None) -> dict[str, Any] | None:
     """A compact profile of the training inputs, for drift checks at prediction time: the
     input columns of the fitted model's roles (a model may read columns the loader did not
     name as inputs, such as a variable only an edit rule names), else the data set's. The
     columns the loader read as categories (``metadata["categorical"]``, core.table's
-    `categorical`) are profiled as categories, however many codes they hold."""
+    `categorical`) are profiled as codes: categories, however many, ``11.0`` as ``11``."""
     try:
         from mlstat_core.quality.drift import build_profile
     except ImportError:
         return None
     roles = getattr(model, "roles", None) or dataset.roles
-    declared = dataset.metadata.get("categorical")
-    categorical = set(declared) if isinstance(declared, list | tuple) else set()
-    columns = {c: "categorical" if c in categorical else "" for c in roles.input_columns()
-               if c in dataset.frame.columns}
-    return build_profile(dataset.frame, columns)
+    columns = [c for c in roles.input_columns() if c in dataset.frame.columns]
+    return build_profile(dataset.frame, columns,
+                         codes=[c for c in code_columns(dataset) if c in columns])
 
 
 def run(

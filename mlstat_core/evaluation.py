@@ -12,6 +12,7 @@ that ``mlstat compare`` ranks evaluations of several models on the same records.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +29,13 @@ from mlstat_core.engine import (
     check_out_argument,
     check_out_dir,
     check_target_values,
+    code_columns,
     prediction_frame,
     sigterm_as_interrupt,
 )
 from mlstat_core.errors import (
     ConfigError,
+    ConfigIssue,
     DataError,
     TrainingDataWarning,
     listed,
@@ -172,7 +175,7 @@ class Evaluator(Runner):
 
         found = training_records.overlap(
             self.source.path / training_records.TRAINING_RECORDS, dataset.frame,
-            self.model.roles or dataset.roles)
+            self.model.roles or dataset.roles, code_columns(dataset))
         if found is None or not found[1]:
             return []
         by, count = found
@@ -238,13 +241,37 @@ def evaluate(
         raise ConfigError(f"run {source.path.name} is a {task.name!r} run; mlstat evaluate "
                           f"assesses {SUPPORTED}")
     settings = _overrides(source, input_file, overrides, registry, cli)
-    config = load_config(source.path / "config.toml", settings, registry, cli=cli)
+    try:
+        config = load_config(source.path / "config.toml", settings, registry, cli=cli)
+    except ConfigError as exc:
+        if input_file is None:
+            raise
+        raise _input_mismatch(exc, home_path(input_file).resolve(), cli) or exc from None
     runner = Evaluator(config, source, model,
                        out if out is not None else source.path.parent, registry, progress)
     check_out_dir(runner.out_dir, out, config.source, cli,
                   default="the folder the evaluated run lies in")
     with sigterm_as_interrupt():
         return runner.execute()
+
+
+SETTING_ADVICE = re.compile(r"set the loader's `(\w+)` \(for example \w+ = (\"[^\"]*\")\)")
+"""The advice of :func:`~mlstat_core.io.loader_setting`, which a pipeline file follows."""
+
+
+def _input_mismatch(exc: ConfigError, path: Path, cli: bool) -> ConfigError | None:
+    """The run's configuration refused only for what the header of the labelled file given
+    (``path``) lacks (core.table's header check, whose issues name the file): the issues
+    said of that file, with the override that reads it (``--set loader.sep=";"``), not of
+    the run's config.toml, which is not what to mend. None for any other refusal."""
+    if not exc.issues or not all(str(path) in issue.message for issue in exc.issues):
+        return None
+    given, overrides = _named("input_file", cli), _named("overrides", cli)
+    issues = [ConfigIssue(given, issue.field, SETTING_ADVICE.sub(
+        lambda m: f"pass {overrides} loader.{m.group(1)}={m.group(2)}", issue.message),
+        issue.suggestion) for issue in exc.issues]
+    return ConfigError(f"the labelled file given with {given} ({path}) does not fit the "
+                       f"run's loader: {len(issues)} problem(s)", issues)
 
 
 def require_manifest_fields(source: RunFolder) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import unicodedata
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -37,14 +38,18 @@ def parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _missing(value: Any) -> bool:
+    """Whether a single value is missing: None, NaN, NaT or pandas' ``pd.NA`` (the missing
+    value of nullable Int64, Float64 and boolean columns); a cell holding a list is not."""
+    missing = pd.isna(value)
+    return isinstance(missing, bool | np.bool_) and bool(missing)
+
+
 def _text(value: Any) -> Any:
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, float | np.floating):
-        if value != value:
-            return value
-        if float(value).is_integer():
-            return str(int(value))
+    if value is None or isinstance(value, str) or _missing(value):
+        return value  # missing stays missing (pd.NA is no category "<NA>")
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
     return str(value.item() if isinstance(value, np.generic) else value)
 
 
@@ -63,6 +68,22 @@ def as_text(series: pd.Series) -> pd.Series:
     if is_text(series) or (pd.api.types.is_object_dtype(series) and series.isna().all()):
         return series
     return series.astype(object).map(_text)
+
+
+WHOLE_CODE = re.compile(r"\s*([+-]?\d+)\.0+\s*")
+"""A code written as a decimal with a zero fraction (``11.0``, as a CSV file exported from a
+column of codes with gaps holds it): the code ``11``."""
+
+
+def whole_code_text(series: pd.Series) -> pd.Series:
+    """``series`` (text) with each code written as a decimal with a zero fraction (``11.0``,
+    ``0110.00``) as the whole number written before its point (``11``, ``0110``), so that a
+    file exported with decimals and one without give the same categories; other values, and
+    missing ones, as they are. The one rule for codes (core.table's `categorical`) that the
+    core's models and the drift check both apply."""
+    found = {value: match.group(1) for value in series.dropna().unique()
+             if isinstance(value, str) and (match := WHOLE_CODE.fullmatch(value))}
+    return series.replace(found) if found else series
 
 
 def with_dtypes(frame: pd.DataFrame, dtype: dict[str, Any] | None) -> pd.DataFrame:
@@ -220,17 +241,20 @@ def header_fields(path: Path, encoding: str, sep: str | None) -> list[str] | Non
 
 def table_header(path: Path, format: str | None = None, encoding: str = "utf-8",
                  sep: str | None = None, sheet: str | int | None = None) -> list[Any] | None:
-    """The column names of a table file, read from its header alone: a CSV file's first
-    line (:func:`header_fields`), a Parquet file's schema (its footer; the columns pandas
-    makes the index left out), an Excel sheet's first row (read only: pandas with
-    ``nrows=0``, so named as the loader names them). Names are in Unicode NFC, as
+    """The column names of a table file, read from its header alone, as the loader names
+    them: a CSV file's first line (pandas with ``nrows=0``: a name written twice is
+    ``score.1`` the second time, an empty one ``Unnamed: 0``), a Parquet file's schema (its
+    footer; the columns pandas makes the index left out), an Excel sheet's first row (pandas
+    with ``nrows=0`` too). Names are in Unicode NFC, as
     :func:`nfc_columns` gives them. None where the header cannot be read so (an unknown
     format, an encoding that does not fit, a damaged file, a sheet the workbook lacks): the
     read proper says why."""
     try:
         fmt = table_format(path, format)
-        if fmt == "csv":
-            names: list[Any] | None = header_fields(path, encoding, sep)
+        if fmt == "csv":  # named as pandas names them (a name met twice: score.1; an
+            # empty one, as DataFrame.to_csv writes the index's: Unnamed: 0)
+            names: list[Any] | None = list(pd.read_csv(
+                path, encoding=encoding, sep=_csv_sep(path, sep), nrows=0).columns)
         elif fmt == "parquet":
             import pyarrow.parquet as pq
 

@@ -190,3 +190,23 @@ def test_codes_count_alike_whether_read_as_text_or_as_numbers_with_gaps() -> Non
     acc.update(new)
     names = list(profile["columns"]["region"]["shares"])
     assert acc.counts["region"][names.index(OTHER)] == 0
+
+
+def test_a_code_column_counts_11_0_as_11_and_an_old_profile_counts_as_before() -> None:
+    """Columns of codes (``codes``: core.table's `categorical`) count 11.0 written as text as
+    the code 11, in training and in new records, as the core's models read it; a profile
+    written before (no ``codes`` in its entry) is read and counts text as it is."""
+    rng = np.random.default_rng(1)
+    codes = rng.choice(["11", "12", "21", "22"], size=2000)
+    decimals = pd.DataFrame({"region": pd.Series([f"{c}.0" for c in codes], dtype=object)})
+    whole = pd.DataFrame({"region": pd.Series(codes, dtype=object)})
+    for trained, new in ((decimals, whole), (whole, decimals)):
+        profile = build_profile(trained, ["region"], codes=["region"])
+        entry = profile["columns"]["region"]
+        assert entry["codes"] is True and set(entry["shares"]) == {"11", "12", "21", "22",
+                                                                   OTHER}
+        result = accumulate(json.loads(json.dumps(profile)), new)
+        assert result["columns"]["region"]["psi"] < 0.05 and not result["warnings"]
+    old = build_profile(whole, ["region"])
+    assert "codes" not in old["columns"]["region"]
+    assert accumulate(old, decimals)["columns"]["region"]["psi"] > 1

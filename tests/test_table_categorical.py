@@ -160,14 +160,89 @@ def test_evaluate_reads_the_labelled_file_with_the_runs_categories(tmp_path):
     assert manifest["evaluates"].get("read_in_training")
 
 
-def test_a_code_hashes_alike_read_as_text_or_as_a_number():
-    """training_records: "11" (read as text) and 11.0 (a float column with gaps) are one
-    value, so an evaluation finds the records a run learnt from whatever the reading."""
+def test_records_read_in_training_are_told_by_their_codes_as_written(tmp_path):
+    """The hashes of the records a run learnt from take a code column's codes as the models
+    do: 011 is not 11 (the same records with other codes are not the training records),
+    11.0 is 11 (the training records written with decimals are found)."""
     from mlstat_core.training_records import canonical
 
-    as_text = canonical(pd.DataFrame({"region": ["11", None, "21"]}))
-    as_number = canonical(pd.DataFrame({"region": [11.0, np.nan, 21.0]}))
-    assert as_text.equals(as_number)
+    assert not canonical(pd.DataFrame({"region": ["011"]}), ["region"]).equals(
+        canonical(pd.DataFrame({"region": ["11"]}), ["region"]))
+    assert canonical(pd.DataFrame({"region": ["11.0", None]}), ["region"]).equals(
+        canonical(pd.DataFrame({"region": ["11", None]}), ["region"]))
+
+    frame = coded_frame().dropna(subset=["region"])  # every record has a code
+    result = mlstat_core.run(pipeline(write(frame, tmp_path / "d.csv")), out=tmp_path / "runs")
+    for codes, learnt in (("0{}", False), ("{}.0", True)):
+        other = frame.assign(region=frame["region"].map(
+            lambda v, c=codes: "" if pd.isna(v) else c.format(int(v))))
+        other.to_csv(tmp_path / "other.csv", index=False)
+        evaluation = mlstat_core.evaluate(result.run_dir, tmp_path / "other.csv",
+                                          out=tmp_path / "evaluations")
+        manifest = json.loads((evaluation.run_dir / "manifest.json").read_text())
+        assert bool(manifest["evaluates"].get("read_in_training")) is learnt, codes
+
+
+def test_nullable_missing_values_stay_missing():
+    """pd.NA, the missing value of nullable columns (a Parquet file written after
+    convert_dtypes: Int64, Float64, boolean), stays missing: no category "<NA>"."""
+    from mlstat_core.io import as_text
+
+    for series in (pd.Series([11, None, 21], dtype="Int64"),
+                   pd.Series([11.0, None, 21.5], dtype="Float64"),
+                   pd.Series([True, None, False], dtype="boolean")):
+        text = as_text(series)
+        assert text.isna().tolist() == [False, True, False]
+        assert "<NA>" not in set(text.dropna())
+    assert as_text(pd.Series([11, None], dtype="Int64")).iloc[0] == "11"
+
+
+def test_an_int64_parquet_file_gives_codes_and_missing(tmp_path):
+    """A Parquet file of nullable integers: the loader gives the codes, missing as missing;
+    a run trained on a CSV file of the same records predicts it alike, without drift."""
+    from mlstat_core.predict import predict_file
+
+    frame = coded_frame()
+    frame.convert_dtypes().to_parquet(tmp_path / "d.parquet", index=False)
+    assert str(pd.read_parquet(tmp_path / "d.parquet")["region"].dtype) == "Int64"
+    dataset = TableLoader(TableParams(path="d.parquet", target="y", id="id",
+                                      categorical=["region"])).load(tmp_path)
+    region = dataset.frame["region"]
+    assert set(region.dropna()) == {"11", "12", "21", "22"}
+    assert region.isna().sum() == frame["region"].isna().sum()
+
+    result = mlstat_core.run(pipeline(write(frame, tmp_path / "d.csv")), out=tmp_path / "runs")
+    summary = predict_file(result.run_dir, tmp_path / "d.parquet", tmp_path / "out.csv")
+    assert summary.drift["columns"]["region"]["psi"] < 0.01
+    assert not [w for w in summary.warnings if "region" in w]
+    predict_file(result.run_dir, tmp_path / "d.csv", tmp_path / "out_csv.csv")
+    assert np.allclose(pd.read_csv(tmp_path / "out.csv")["proba_a"],
+                       pd.read_csv(tmp_path / "out_csv.csv")["proba_a"])
+
+
+@pytest.mark.parametrize("trained, new", [(".0", ""), ("", ".0")])
+def test_codes_written_11_0_and_11_are_one_code_to_the_drift_check(tmp_path, trained, new):
+    """A run trained on codes written 11.0 (a CSV exported from a column with gaps) scoring a
+    file written 11, or the other way round: the same codes to the model and to the drift
+    check (no drift warning), and the profile says the column holds codes."""
+    from mlstat_core.predict import predict_file
+
+    def written(frame, suffix, path):
+        out = frame.assign(region=frame["region"].map(
+            lambda v: "" if pd.isna(v) else f"{int(v)}{suffix}"))
+        out.to_csv(path, index=False)
+        return path
+
+    result = mlstat_core.run(pipeline(written(coded_frame(), trained, tmp_path / "d.csv")),
+                             out=tmp_path / "runs")
+    fresh = coded_frame(3000, seed=4)
+    summary = predict_file(result.run_dir, written(fresh, new, tmp_path / "new.csv"),
+                           tmp_path / "out.csv")
+    assert summary.drift["columns"]["region"]["psi"] < 0.05
+    assert not [w for w in summary.warnings if "region" in w]
+    profile = json.loads((result.run_dir / "profile.json").read_text())["columns"]["region"]
+    assert profile["codes"] is True
+    assert set(profile["shares"]) == {"11", "12", "21", "22", "__other__"}
 
 
 def validate(tmp_path: Path, **loader) -> list:
@@ -184,10 +259,23 @@ def test_a_name_that_is_no_input_is_refused_with_the_closest_input(tmp_path):
     assert issue.field == "loader.categorical" and issue.suggestion == "region"
     assert "'regoin' of `categorical` is not an input" in issue.message
     (issue,) = validate(tmp_path, categorical=["y"])
-    assert "is the target, not an input" in issue.message and "target_type" in issue.message
+    assert "is the target, not an input" in issue.message
+    assert 'set target_type = "text"' in issue.message
+    (issue,) = validate(tmp_path, categorical=["y"], target_type="text")
+    assert "is the target, not an input" in issue.message  # target_type is text already
+    assert "set target_type" not in issue.message and "already" in issue.message
     (issue,) = validate(tmp_path, categorical=["regoin"])  # every column an input: the file's
     assert issue.field == "loader.categorical" and issue.suggestion == "region"
     assert "'regoin' is not in the header" in issue.message
+
+
+def test_a_groups_column_in_categorical_asks_for_every_input_in_features(tmp_path):
+    """With `features` empty, listing the groups column alone in `features` would make it
+    the model's only input: the message asks for every input, this one included."""
+    (issue,) = validate(tmp_path, groups="region")
+    assert "list every input column in `features`, this one included" in issue.message
+    (issue,) = validate(tmp_path, groups="region", features=["x"])
+    assert "list it in `features` too" in issue.message
 
 
 def test_a_column_both_categorical_and_text_is_refused(tmp_path):

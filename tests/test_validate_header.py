@@ -152,3 +152,38 @@ def test_evaluate_checks_the_labelled_files_header(tmp_path):
         mlstat_core.evaluate(result.run_dir, tmp_path / "other.csv", out=tmp_path / "ev")
     (issue,) = caught.value.issues
     assert issue.field == "loader.target" and issue.suggestion == "child"
+    assert issue.file == "input_file" and "config.toml" not in str(caught.value)
+
+
+def test_evaluate_names_the_input_file_and_the_override_that_reads_it(tmp_path):
+    """A labelled file of another separator is a problem of that file, not of the run's
+    config.toml: named with --input and fixed with --set loader.sep, which works there."""
+    FRAME.to_csv(tmp_path / "d.csv", index=False)
+    result = mlstat_core.run(pipeline_file(tmp_path, "d.csv", id="household"),
+                             out=tmp_path / "runs")
+    FRAME.to_csv(tmp_path / "other.csv", index=False, sep=";")
+    output = CliRunner().invoke(main, ["evaluate", str(result.run_dir), "--input",
+                                       str(tmp_path / "other.csv"), "--out",
+                                       str(tmp_path / "ev")]).output
+    assert "given with --input" in output and str(tmp_path / "other.csv") in output
+    assert "config.toml" not in output and "set the loader's" not in output
+    assert 'pass --set loader.sep=";"' in output
+    fixed = CliRunner().invoke(main, ["evaluate", str(result.run_dir), "--input",
+                                      str(tmp_path / "other.csv"), "--set", 'loader.sep=";"',
+                                      "--out", str(tmp_path / "ev")])
+    assert fixed.exit_code == 0, fixed.output
+
+
+@pytest.mark.parametrize("header, loader", [
+    ("household,score,score,children", {"id": "household", "features": ["score.1"]}),
+    (",score,children", {"id": "Unnamed: 0", "features": ["score"]}),  # DataFrame.to_csv's
+])
+def test_the_header_is_named_as_the_loader_names_it(tmp_path, header, loader):
+    """The loader reads a name written twice as ``score.1`` and an empty one as
+    ``Unnamed: 0``: a pipeline that names them so is valid, and runs."""
+    fields = header.count(",")
+    records = [",".join([f"h{i}", *[str(i % 5)] * (fields - 1), str(i % 2)]) for i in range(20)]
+    (tmp_path / "d.csv").write_text("\n".join([header, *records]) + "\n", encoding="utf-8")
+    path = pipeline_file(tmp_path, "d.csv", **loader)
+    assert load_config(path).loader.params.features == loader["features"]
+    assert (mlstat_core.run(path, out=tmp_path / "runs").run_dir / "model").is_dir()

@@ -277,15 +277,19 @@ def categorical_problems(params: TableParams, features: list[str] | None
         elif features is not None and column in features:
             continue
         elif role in ("id", "target"):
-            keep = "set target_type = \"text\" to read the target's codes as written" \
-                if role == "target" else "an id is read as text already"
+            keep = "an id is read as text already" if role == "id" else \
+                "set target_type = \"text\" to read the target's codes as written" \
+                if params.target_type != "text" else "target_type = \"text\" reads the " \
+                "target's codes as written already"
             found[column] = (f"column {column!r} is the {role}, not an input of the model: "
                              f"`categorical` names inputs; remove it ({keep})", None)
         elif role is not None:
+            listing = "list it in `features` too" if params.features else \
+                "list every input column in `features`, this one included (`features` " \
+                "empty reads every other column, but not this one)"
             found[column] = (
                 f"column {column!r} is the {role} column, which the model reads only when "
-                "`features` lists it: list it in `features` too, or remove it from "
-                "`categorical`", None)
+                f"`features` lists it: {listing}, or remove it from `categorical`", None)
         elif features is not None:
             near = closest_column(column, features)
             found[column] = (

@@ -3,7 +3,6 @@ without any plugin."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pandas as pd
@@ -16,7 +15,7 @@ from mlstat_core.builtins.params import (
 )
 from mlstat_core.components import Dataset
 from mlstat_core.errors import DataError
-from mlstat_core.io import first_record, plain, quoted
+from mlstat_core.io import first_record, plain, quoted, whole_code_text
 from mlstat_core.sklearn_model import SklearnModel, require_numeric
 
 
@@ -83,11 +82,6 @@ def dates_as_days(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return out
 
 
-WHOLE_CODE = re.compile(r"\s*([+-]?\d+)\.0+\s*")
-"""A code written as a decimal with a zero fraction (``11.0``, as a CSV file exported from a
-column of codes with gaps holds it): the code ``11``."""
-
-
 def code_columns_of(train: Dataset) -> list[str]:
     """The input columns the loader read as codes (core.table's `categorical`, listed in the
     data set's ``metadata``), which the models read as :func:`whole_codes`."""
@@ -99,8 +93,9 @@ def code_columns_of(train: Dataset) -> list[str]:
 def whole_codes(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """``frame`` with each code of ``columns`` written as a decimal with a zero fraction
     (``11.0``, ``0110.00``) as the whole number written before its point (``11``,
-    ``0110``), so that a file exported with decimals and one without give the same
-    categories; other values, and missing ones, as they are."""
+    ``0110``: :func:`~mlstat_core.io.whole_code_text`, the rule the drift check applies
+    too), so that a file exported with decimals and one without give the same categories;
+    other values, and missing ones, as they are."""
     out = frame
     for column in columns:
         if column not in frame.columns:
@@ -108,11 +103,10 @@ def whole_codes(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
         series = frame[column]
         if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
             continue  # not read as text (no value at all in training): nothing to rewrite
-        found = {value: match.group(1) for value in series.dropna().unique()
-                 if isinstance(value, str) and (match := WHOLE_CODE.fullmatch(value))}
-        if found:
+        codes = whole_code_text(series)
+        if codes is not series:
             out = out.copy() if out is frame else out
-            out[column] = series.replace(found)
+            out[column] = codes
     return out
 
 

@@ -13,12 +13,13 @@ major shift: the model is scoring data unlike what it learnt from.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from mlstat_core.io import as_text
+from mlstat_core.io import as_text, whole_code_text
 
 PROFILE_VERSION = 1
 OTHER = "__other__"
@@ -42,11 +43,14 @@ def _kind(series: pd.Series) -> str:
     return "categorical"
 
 
-def _categories(values: pd.Series) -> pd.Series:
+def _categories(values: pd.Series, codes: bool = False) -> pd.Series:
     """Values present as the text of their category, one form whatever the file or engine
     read them as: the code 11 is ``11`` read as a number, as ``11.0`` from a column with gaps
-    (Parquet, or Spark's batches), or as text (see :func:`mlstat_core.io.as_text`)."""
-    return as_text(values).astype(str)
+    (Parquet, or Spark's batches), or as text (see :func:`mlstat_core.io.as_text`). With
+    ``codes`` (a column of codes: core.table's `categorical`) the text ``11.0`` is ``11``
+    too, as the core's models read it (:func:`mlstat_core.io.whole_code_text`)."""
+    text = as_text(values)
+    return (whole_code_text(text) if codes else text).astype(str)
 
 
 def _numeric_edges(values: np.ndarray, bins: int) -> list[float]:
@@ -76,12 +80,17 @@ def build_profile(
     columns: list[str] | dict[str, str] | None = None,
     bins: int = 10,
     top: int = 20,
+    codes: Iterable[str] = (),
 ) -> dict[str, Any]:
     """The training profile of ``columns`` (names, or names mapped to ``numeric``,
-    ``categorical`` or ``text``; default every column): JSON-able, a few KB per column."""
+    ``categorical`` or ``text``; default every column): JSON-able, a few KB per column.
+    ``codes`` are columns of codes (core.table's `categorical`): profiled as categories,
+    ``11.0`` counted as ``11`` here and in new records (their entry says ``"codes": true``;
+    a profile written before counts the text as it is)."""
     if columns is None:
         columns = list(frame.columns)
     kinds = dict(columns) if isinstance(columns, dict) else {c: "" for c in columns}
+    coded = set(codes)
     profile: dict[str, Any] = {"version": PROFILE_VERSION, "records": int(len(frame)),
                                "columns": {}}
     n = max(len(frame), 1)
@@ -89,7 +98,7 @@ def build_profile(
         if column not in frame.columns:
             continue
         series = frame[column]
-        kind = declared or _kind(series)
+        kind = "categorical" if column in coded else declared or _kind(series)
         if kind in ("numeric", "text"):
             values = _numbers(series, kind)
             edges = _numeric_edges(values, bins)
@@ -97,12 +106,14 @@ def build_profile(
             entry = {"kind": kind, "edges": edges,
                      "shares": (counts[:-1] / n).tolist(), "missing": float(counts[-1] / n)}
         else:
-            counts = _categories(series.dropna()).value_counts()
+            counts = _categories(series.dropna(), column in coded).value_counts()
             kept = counts.iloc[:top]
             shares = {str(k): float(v / n) for k, v in kept.items()}
             shares[OTHER] = float(counts.iloc[top:].sum() / n)
             entry = {"kind": "categorical", "shares": shares,
                      "missing": float(series.isna().sum() / n)}
+            if column in coded:
+                entry["codes"] = True
         profile["columns"][column] = entry
     return profile
 
@@ -214,7 +225,8 @@ class DriftAccumulator:
                 position = {name: i for i, name in enumerate(names)}
                 other = position[OTHER]
                 missing = series.isna().to_numpy()
-                codes = _categories(series[~missing]).map(position).fillna(other).astype(int)
+                codes = _categories(series[~missing], entry.get("codes") is True) \
+                    .map(position).fillna(other).astype(int)
                 counts = np.bincount(codes.to_numpy(), minlength=len(names)).astype(float)
                 self.counts[column] += np.r_[counts, missing.sum()]
             else:
