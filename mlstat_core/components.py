@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import importlib
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
@@ -66,6 +67,18 @@ class Params(BaseModel):
         component that derives more paths (one file per band from a pattern) extends the
         list: ``super().input_paths() + [InputRef("band_pattern", name, InputPath(...))]``."""
         return marked_inputs(self)
+
+    def input_issues(self, base_dir: Path, how: Callable[[str, str], str | None] | None = None
+                     ) -> list[ConfigIssue]:
+        """Checks of what the input files hold (``core.table`` reads its file's header for
+        the columns it names), run by ``mlstat validate`` and before every run once the
+        paths of :meth:`input_paths` are found fine; relative paths start at ``base_dir``
+        (the pipeline file's folder). ``how(option, example)`` says how the user sets a
+        reading option (by default :func:`~mlstat_core.io.loader_setting`, the pipeline
+        file's setting; ``mlstat evaluate`` passes its ``--set``). Return one issue per
+        problem, its ``file`` left empty and its ``field`` relative to the component's
+        section; none by default. Not run by :meth:`check`, which reads no file."""
+        return []
 
 
 class NoParams(Params):

@@ -16,7 +16,7 @@ import os
 import re
 import tomllib
 import warnings
-from contextvars import ContextVar
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
@@ -30,18 +30,11 @@ from mlstat_core.registry import RegisteredComponent, Registry, boolean_issues, 
 from mlstat_core.tasks import TaskType
 
 DEFAULT_SPLIT = "core.holdout"
+DEFAULT_CHUNK_SIZE = 50_000
+"""Records scored per chunk by default ([predict] chunk_size, predict_file, a ScoringJob);
+here, not in mlstat_core.predict, so that reading a pipeline imports no pandas."""
 _LIST_SECTIONS = ("preprocess", "indicators")
 """Sections written as arrays of tables, ``[[indicators]]``."""
-_PIPELINE_FOLDER: ContextVar[Path | None] = ContextVar("mlstat_pipeline_folder", default=None)
-
-
-def pipeline_folder() -> Path | None:
-    """While a pipeline is validated (``mlstat validate``, and before every run or
-    evaluation), the folder its relative paths start at: the pipeline file's folder, the
-    working folder for a pipeline given as a dict. A ``Params.check`` that reads an input
-    file (``core.table`` reads its file's header) takes paths from it; None outside a
-    validation (a check called by itself), where such a check reads nothing."""
-    return _PIPELINE_FOLDER.get()
 
 
 class PipelineSection(BaseModel):
@@ -70,7 +63,7 @@ class OutputSection(BaseModel):
 
 class PredictSection(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    chunk_size: int = Field(50_000, ge=1, description="records scored per chunk")
+    chunk_size: int = Field(DEFAULT_CHUNK_SIZE, ge=1, description="records scored per chunk")
     engine: str = Field("local", description="execution engine of the predict step: "
                                              "'local' or an engine plugin such as 'spark'")
     options: dict[str, Any] = Field(default_factory=dict,
@@ -331,8 +324,11 @@ _KIND_OF_SECTION = {"loader": "loader", "split": "splitter", "model": "model"}
 
 def _resolve(
     registry: Registry, kind: str, section: str, ref: ComponentRef, task: TaskType | None,
-    source: str, issues: list[ConfigIssue],
+    source: str, issues: list[ConfigIssue], refused: list[ResolvedComponent] | None = None,
 ) -> ResolvedComponent | None:
+    """The component of ``section``, or None with its issues added to ``issues``; one whose
+    params' check fails is added to ``refused`` too, so that its input files are checked
+    all the same (every issue at once)."""
     try:
         entry = registry.get(kind, ref.component)
     except MlstatError as exc:
@@ -370,6 +366,8 @@ def _resolve(
     checked = _params_check(params, registry, task, entry, section, source)
     if checked:
         issues.extend(checked)
+        if refused is not None:
+            refused.append(ResolvedComponent(section, entry, params))
         return None
     return ResolvedComponent(section, entry, params)
 
@@ -403,12 +401,15 @@ def _params_check(params: BaseModel, registry: Registry, task: TaskType | None,
 
 
 def input_path_issues(components: list[tuple[str, RegisteredComponent, BaseModel]],
-                      base_dir: Path | None, source: str) -> list[ConfigIssue]:
+                      base_dir: Path | None, source: str,
+                      how: Callable[[str, str], str | None] | None = None) -> list[ConfigIssue]:
     """The input files and folders of each component's params (``Params.input_paths``,
     the fields marked :class:`~mlstat_core.inputs.InputPath`) that are missing, of the wrong
     kind or empty, relative paths taken from ``base_dir`` (the pipeline file's folder; the
-    working folder for a dict). A plugin's ``input_paths`` that fails is one issue naming
-    the component."""
+    working folder for a dict); then, for a component whose paths are fine, what
+    ``Params.input_issues`` finds in its files (core.table: the columns its header lacks).
+    ``how`` is passed to ``input_issues`` (how the user sets a reading option). A plugin's
+    ``input_paths`` or ``input_issues`` that fails is one issue naming the component."""
     from mlstat_core.inputs import InputPathsError, input_issues
 
     base = Path(base_dir) if base_dir is not None else Path.cwd()
@@ -417,7 +418,10 @@ def input_path_issues(components: list[tuple[str, RegisteredComponent, BaseModel
     found: list[ConfigIssue] = []
     for section, entry, params in components:
         try:
-            found += input_issues(params, base, source, section, base_text)
+            paths = input_issues(params, base, source, section, base_text)
+            found += paths
+            if not paths:
+                found += _content_issues(section, entry, params, base, source, how)
         except OSError as exc:  # a folder on the way that cannot be searched, say
             found.append(ConfigIssue(source, f"{section}.component", (
                 f"the input paths of {entry.full_name} cannot be checked: "
@@ -431,6 +435,33 @@ def input_path_issues(components: list[tuple[str, RegisteredComponent, BaseModel
                 f"{entry.distribution}) in {type(params).__name__}.input_paths: report it to "
                 "its authors")))
     return found
+
+
+def _content_issues(section: str, entry: RegisteredComponent, params: BaseModel, base: Path,
+                    source: str, how: Callable[[str, str], str | None] | None
+                    ) -> list[ConfigIssue]:
+    """What ``params.input_issues`` finds in the component's input files, each issue placed
+    in ``source`` and the component's section and marked ``in_file``; a method that fails
+    is one issue naming the plugin."""
+    method = getattr(params, "input_issues", None)
+    if not callable(method):
+        return []
+    try:
+        checked = list(method(base, how))
+    except OSError:
+        raise
+    except Exception as exc:
+        from mlstat_core.registry import _short
+
+        return [ConfigIssue(source, f"{section}.component", (
+            f"{entry.full_name}: its input files cannot be checked: {type(exc).__name__}: "
+            f"{_short(str(exc))}. A bug of plugin {entry.plugin!r} (distribution "
+            f"{entry.distribution}) in {type(params).__name__}.input_issues: report it to "
+            "its authors"))]
+    for issue in checked:
+        issue.file, issue.field = source, f"{section}.{issue.field}"
+        issue.in_file = True
+    return checked
 
 
 def _factory_issues(components: list[tuple[str, RegisteredComponent]],
@@ -467,18 +498,12 @@ def _indicator_refs(file: PipelineFile) -> list[tuple[str, ComponentRef]] | None
 def validate(
     data: dict[str, Any], source: str = "<dict>", base_dir: Path | None = None,
     registry: Registry | None = None,
+    how: Callable[[str, str], str | None] | None = None,
 ) -> PipelineConfig:
     """Validate a parsed pipeline file in two passes; raise one ConfigError with every issue.
-    The params checks see ``base_dir`` (or the working folder) as :func:`pipeline_folder`."""
-    token = _PIPELINE_FOLDER.set(Path(base_dir) if base_dir is not None else Path.cwd())
-    try:
-        return _validate(data, source, base_dir, registry)
-    finally:
-        _PIPELINE_FOLDER.reset(token)
-
-
-def _validate(data: dict[str, Any], source: str, base_dir: Path | None,
-              registry: Registry | None) -> PipelineConfig:
+    ``how(option, example)`` says how the user sets a reading option of an input file, in
+    the advice of the input files' checks (``Params.input_issues``): by default the
+    pipeline file's setting."""
     registry = registry or get_registry()
     shape_issues = control_character_issues(data, source) + _section_boolean_issues(data, source)
     try:
@@ -504,14 +529,16 @@ def _validate(data: dict[str, Any], source: str, base_dir: Path | None,
         issues.append(ConfigIssue(source, "pipeline.task", str(exc).split(" (did")[0].split(";")[0]
                                   + f"; known: {', '.join(sorted(registry.tasks))}",
                                   close[0] if close else None))
+    refused: list[ResolvedComponent] = []  # their params' check failed: inputs checked too
     resolved = {
-        section: _resolve(registry, kind, section, getattr(file, section), task, source, issues)
+        section: _resolve(registry, kind, section, getattr(file, section), task, source, issues,
+                          refused)
         for section, kind in _KIND_OF_SECTION.items()
     }
     preprocess = [
         found for i, ref in enumerate(file.preprocess)
         if (found := _resolve(registry, "transform", f"preprocess[{i}]", ref, task, source,
-                              issues))]
+                              issues, refused))]
     indicators: list[ResolvedComponent] = []
     refs = _indicator_refs(file)
     if refs is None and task is not None:
@@ -531,7 +558,7 @@ def _validate(data: dict[str, Any], source: str, base_dir: Path | None,
                 indicators.append(ResolvedComponent("indicators", entry, params))
     listed_at: dict[str, int] = {}
     for number, (where, ref) in enumerate(refs or [], start=1):
-        found = _resolve(registry, "indicator", where, ref, task, source, issues)
+        found = _resolve(registry, "indicator", where, ref, task, source, issues, refused)
         if found and found.name in listed_at:  # its figures would have the same names
             issues.append(ConfigIssue(source, f"{where}.component", (
                 f"{found.name} is listed twice in [[indicators]] (tables {listed_at[found.name]} "
@@ -561,10 +588,11 @@ def _validate(data: dict[str, Any], source: str, base_dir: Path | None,
         blame_defaults(found, exc, file.predict.options, engine)
         issues.extend(found)
     checked = [(c.section, c.entry, c.params)
-               for c in (*resolved.values(), *preprocess, *indicators) if c is not None]
+               for c in (*resolved.values(), *preprocess, *indicators, *refused)
+               if c is not None]
     if engine is not None and engine_params is not None:
         checked.append(("predict.options", engine, engine_params))
-    issues.extend(input_path_issues(checked, base_dir, source))
+    issues.extend(input_path_issues(checked, base_dir, source, how))
     # defaults the file did not name: one that cannot be imported fails alone when assessed
     named = indicators if refs is not None else []
     used = [(f"{c.section}.component" if c.section != "indicators" else "indicators", c.entry)
@@ -730,10 +758,11 @@ def load_config(
     overrides: list[str] | str | None = None,
     registry: Registry | None = None,
     cli: bool = False,
+    how: Callable[[str, str], str | None] | None = None,
 ) -> PipelineConfig:
     """Read (a path), apply overrides and validate a pipeline. ``overrides`` is a list of
     ``section.key=value`` strings (a single string is one); messages name them ``--set``
-    with ``cli`` (the command line), ``overrides`` otherwise."""
+    with ``cli`` (the command line), ``overrides`` otherwise. ``how`` is :func:`validate`'s."""
     overrides = override_list(overrides, cli)
     if isinstance(source, PipelineConfig):
         if overrides:
@@ -741,22 +770,24 @@ def load_config(
             old = _components_of(data)
             set_keys = apply_overrides(data, overrides, source.source, cli)
             _drop_params_of_replaced_components(data, old, set_keys, registry, cli)
-            return _validated(data, source.source, source.base_dir, registry, set_keys, cli)
+            return _validated(data, source.source, source.base_dir, registry, set_keys, cli,
+                              how)
         return source
     data, name, base = read_source(source)
     old = _components_of(data)
     set_keys = apply_overrides(data, overrides, name, cli)
     _drop_params_of_replaced_components(data, old, set_keys, registry, cli)
-    config = _validated(data, name, base, registry, set_keys, cli)
+    config = _validated(data, name, base, registry, set_keys, cli, how)
     _check_overrides_exist(config, set_keys, name, cli)
     return config
 
 
 def _validated(data: dict[str, Any], name: str, base: Path, registry: Registry | None,
-               set_keys: list[str], cli: bool) -> PipelineConfig:
+               set_keys: list[str], cli: bool,
+               how: Callable[[str, str], str | None] | None = None) -> PipelineConfig:
     """:func:`validate`, each issue of an overridden key marked as such."""
     try:
-        return validate(data, name, base, registry)
+        return validate(data, name, base, registry, how)
     except ConfigError as exc:
         for issue in exc.issues:
             if issue.field in set_keys:

@@ -37,6 +37,7 @@ from mlstat_core.artifacts import (
     records_fingerprint,
     sha256_file,
 )
+from mlstat_core.builtins.loaders import code_columns
 from mlstat_core.components import (
     AssessContext,
     Dataset,
@@ -999,19 +1000,13 @@ def _learnt_from(dataset: Dataset, context: dict[str, Any]) -> pd.DataFrame:
     return pd.concat(parts) if parts else dataset.frame.iloc[:0]
 
 
-def code_columns(dataset: Dataset) -> list[str]:
-    """The columns the loader read as codes (``metadata["categorical"]``, core.table's
-    `categorical`)."""
-    declared = dataset.metadata.get("categorical")
-    return [str(c) for c in declared] if isinstance(declared, list | tuple) else []
-
-
 def _training_profile(dataset: Dataset, model: Model | None = None) -> dict[str, Any] | None:
     """A compact profile of the training inputs, for drift checks at prediction time: the
     input columns of the fitted model's roles (a model may read columns the loader did not
     name as inputs, such as a variable only an edit rule names), else the data set's. The
-    columns the loader read as categories (``metadata["categorical"]``, core.table's
-    `categorical`) are profiled as codes: categories, however many, ``11.0`` as ``11``."""
+    columns the loader read as categories (core.table's `categorical`, see
+    :func:`~mlstat_core.builtins.loaders.code_columns`) are profiled as codes: categories,
+    however many, ``11.0`` as ``11``."""
     try:
         from mlstat_core.quality.drift import build_profile
     except ImportError:

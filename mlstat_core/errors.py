@@ -44,11 +44,16 @@ class ConfigIssue:
         field: str,
         message: str,
         suggestion: str | None = None,
+        *,
+        in_file: bool = False,
     ) -> None:
         self.file = file
         self.field = field
         self.message = message
         self.suggestion = suggestion
+        self.in_file = in_file
+        """Found in what an input file holds (``Params.input_issues``: a column its header
+        lacks), not in the settings alone."""
 
     def __str__(self) -> str:
         text = f"{self.file}: [{self.field}] {self.message}"

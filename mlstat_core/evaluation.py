@@ -11,8 +11,9 @@ that ``mlstat compare`` ranks evaluations of several models on the same records.
 
 from __future__ import annotations
 
+import json
 import os
-import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from mlstat_core.artifacts import RunFolder, model_files, records_fingerprint
+from mlstat_core.builtins.loaders import code_columns
 from mlstat_core.components import Dataset, Model
 from mlstat_core.config import PipelineConfig, load_config
 from mlstat_core.engine import (
@@ -29,7 +31,6 @@ from mlstat_core.engine import (
     check_out_argument,
     check_out_dir,
     check_target_values,
-    code_columns,
     prediction_frame,
     sigterm_as_interrupt,
 )
@@ -242,11 +243,13 @@ def evaluate(
                           f"assesses {SUPPORTED}")
     settings = _overrides(source, input_file, overrides, registry, cli)
     try:
-        config = load_config(source.path / "config.toml", settings, registry, cli=cli)
+        config = load_config(source.path / "config.toml", settings, registry, cli=cli,
+                             how=None if input_file is None else _set_advice(cli))
     except ConfigError as exc:
         if input_file is None:
             raise
-        raise _input_mismatch(exc, home_path(input_file).resolve(), cli) or exc from None
+        raise _input_mismatch(exc, home_path(input_file).resolve(), cli,
+                              _set_keys(overrides, cli)) or exc from None
     runner = Evaluator(config, source, model,
                        out if out is not None else source.path.parent, registry, progress)
     check_out_dir(runner.out_dir, out, config.source, cli,
@@ -255,23 +258,43 @@ def evaluate(
         return runner.execute()
 
 
-SETTING_ADVICE = re.compile(r"set the loader's `(\w+)` \(for example \w+ = (\"[^\"]*\")\)")
-"""The advice of :func:`~mlstat_core.io.loader_setting`, which a pipeline file follows."""
+def _set_advice(cli: bool) -> Callable[[str, str], str]:
+    """How the user of evaluate sets a reading option of the loader (the ``how`` of the
+    input files' checks): an override (``pass --set loader.sep=";"``), not the run's
+    config.toml, which is not what to mend."""
+    overrides = _named("overrides", cli)
+    return lambda option, example: f"pass {overrides} loader.{option}={json.dumps(example)}"
 
 
-def _input_mismatch(exc: ConfigError, path: Path, cli: bool) -> ConfigError | None:
-    """The run's configuration refused only for what the header of the labelled file given
-    (``path``) lacks (core.table's header check, whose issues name the file): the issues
-    said of that file, with the override that reads it (``--set loader.sep=";"``), not of
-    the run's config.toml, which is not what to mend. None for any other refusal."""
-    if not exc.issues or not all(str(path) in issue.message for issue in exc.issues):
+def _set_keys(overrides: list[str] | str | None, cli: bool) -> set[str]:
+    """The settings the user's overrides give (``loader.target``)."""
+    from mlstat_core.config import parse_override
+
+    given = [overrides] if isinstance(overrides, str) else list(overrides or [])
+    return {".".join(parse_override(item, cli)[0]) for item in given}
+
+
+def _input_mismatch(exc: ConfigError, path: Path, cli: bool,
+                    set_keys: set[str]) -> ConfigError | None:
+    """The run's configuration refused only for what the labelled file given (``path``)
+    holds (the loader's input checks, issues marked ``in_file``: a column its header lacks):
+    each issue said of that file, or of the override that gave the setting (a misspelt
+    ``--set loader.target=chidren`` is the override's problem), not of the run's
+    config.toml, which is not what to mend. None for any other refusal."""
+    if not exc.issues or not all(issue.in_file and issue.field.startswith("loader.")
+                                 for issue in exc.issues):
         return None
     given, overrides = _named("input_file", cli), _named("overrides", cli)
-    issues = [ConfigIssue(given, issue.field, SETTING_ADVICE.sub(
-        lambda m: f"pass {overrides} loader.{m.group(1)}={m.group(2)}", issue.message),
-        issue.suggestion) for issue in exc.issues]
-    return ConfigError(f"the labelled file given with {given} ({path}) does not fit the "
-                       f"run's loader: {len(issues)} problem(s)", issues)
+    issues = [ConfigIssue(overrides if issue.field in set_keys else given, issue.field,
+                          issue.message, issue.suggestion, in_file=True)
+              for issue in exc.issues]
+    set_by_user = any(issue.file == overrides for issue in issues)
+    fits = ("the run's loader" if not set_by_user else
+            f"the setting(s) given with {overrides}"
+            if all(issue.file == overrides for issue in issues)
+            else f"the run's loader and the setting(s) given with {overrides}")
+    return ConfigError(f"the labelled file given with {given} ({path}) does not fit "
+                       f"{fits}: {len(issues)} problem(s)", issues)
 
 
 def require_manifest_fields(source: RunFolder) -> None:
@@ -292,8 +315,6 @@ def _overrides(source: RunFolder, input_file: str | Path | None,
                overrides: list[str] | str | None, registry: Registry, cli: bool) -> list[str]:
     """The settings changed for the evaluation: ``loader.path`` for the input file, then the
     overrides given."""
-    import json
-
     from mlstat_core.config import parse_override
 
     given = [overrides] if isinstance(overrides, str) else list(overrides or [])

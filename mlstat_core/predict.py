@@ -23,6 +23,7 @@ import pandas as pd
 
 from mlstat_core.artifacts import MANIFEST, PROFILE, RunFolder, model_files, read_json
 from mlstat_core.components import Engine, Model
+from mlstat_core.config import DEFAULT_CHUNK_SIZE as DEFAULT_CHUNK_SIZE
 from mlstat_core.errors import (
     ConfigError,
     DataError,
@@ -84,7 +85,7 @@ class ScoringJob:
     """``module:attr`` of the model class, resolved through the registry on the driver."""
     input: str
     output: Path
-    chunk_size: int = 50_000
+    chunk_size: int = DEFAULT_CHUNK_SIZE
     encoding: str = "utf-8"
     step_factories: list[tuple[str, str, Any]] = field(default_factory=list)
     """Preprocessing steps as (component, ``module:attr``, params class), in order."""
@@ -612,7 +613,7 @@ def predict_file(
     run_dir: str | Path,
     input_path: str | Path,
     output_path: str | Path,
-    chunk_size: int = 50_000,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
     encoding: str | None = None,
     engine: str = DEFAULT_ENGINE,
     engine_options: dict[str, Any] | None = None,

@@ -7,6 +7,7 @@ hash-checked loading come from here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
@@ -109,12 +110,52 @@ def is_mixed(series: pd.Series) -> bool:
         and series.map(lambda v: isinstance(v, str)).any()
 
 
+CORRECT_OR_EMPTY = "correct them, or leave them empty (missing, as the model treats missing values)"
+"""The advice for values a model cannot read that are nothing else in particular."""
+
+READ_DECIMAL_COMMA = ("read the file with ',' as the decimal mark (mlstat predict --decimal "
+                      "',', or the loader's decimal = \",\")")
+"""How the local engine reads numbers written with a decimal comma (see :func:`comma_advice`)."""
+
+
+def comma_advice(values: pd.Series, read_comma: str = READ_DECIMAL_COMMA) -> str | None:
+    """The advice for ``values`` that are not numbers but look like numbers written with a
+    decimal comma, or with ``,`` between thousands (which the text alone cannot tell from a
+    decimal comma); ``read_comma`` says how to read a decimal comma (an engine reading the
+    file otherwise gives its own). None when they look like neither."""
+    if decimal_commas(values):
+        return f"they look like numbers written with a decimal comma: {read_comma}"
+    if thousands_commas(values):
+        return ("they look like numbers with ',' between thousands (1,234) or with a decimal "
+                "comma, which the file alone cannot tell apart: remove the thousands "
+                f"separators, or if ',' is the decimal mark, {read_comma}")
+    return None
+
+
+def non_numeric_error(frame: pd.DataFrame, column: str, bad: pd.Series | np.ndarray,
+                      what: str = "input", fix: str | None = None, *,
+                      problem: str = "are not numbers") -> DataError:
+    """The ``DataError`` for the values of ``frame[column]`` flagged ``bad`` in a column the
+    model learned as numbers: the column, how many, examples and the first record (its data
+    row counting from 1, in the whole file: see :func:`first_record`), then ``fix``, by
+    default :func:`comma_advice` when they look like numbers written with commas, else to
+    correct them or leave them empty. ``problem`` says what is wrong with them."""
+    values = frame[column][bad]
+    examples = ", ".join(quoted(v) for v in values.unique()[:3])
+    if fix is None:
+        fix = comma_advice(values) or CORRECT_OR_EMPTY
+    return DataError(
+        f"{what}: column {column!r} was numeric in training but has {int(np.sum(bad)):,} "
+        f"value(s) that {problem}, e.g. {examples} (first at "
+        f"{first_record(frame, bad, None, by_label=True)}); {fix}")
+
+
 def require_numeric(frame: pd.DataFrame, columns: list[str], what: str = "input"
                     ) -> pd.DataFrame:
     """``frame`` with ``columns`` as numbers (numbers written as text are converted); a value
-    that is not a number is a ``DataError`` naming the column, examples and the first record
-    (its data row counting from 1, in the whole file: see :func:`first_record`), with how to
-    read numbers written with a decimal comma when they look like that."""
+    that is not a number is the :func:`non_numeric_error` naming the column, examples and the
+    first record, with how to read numbers written with a decimal comma when they look like
+    that."""
     out = frame
     for column in columns:
         series = frame[column]
@@ -123,22 +164,7 @@ def require_numeric(frame: pd.DataFrame, columns: list[str], what: str = "input"
         numbers = pd.to_numeric(series, errors="coerce")
         bad = numbers.isna() & series.notna()
         if bad.any():
-            values = series[bad]
-            examples = ", ".join(quoted(v) for v in values.unique()[:3])
-            comma = ("read the file with ',' as the decimal mark (mlstat predict --decimal "
-                     "',', or the loader's decimal = \",\")")
-            fix = (f"they look like numbers written with a decimal comma: {comma}"
-                   if decimal_commas(values) else
-                   "they look like numbers with ',' between thousands (1,234) or with a "
-                   "decimal comma, which the file alone cannot tell apart: remove the "
-                   f"thousands separators, or if ',' is the decimal mark, {comma}"
-                   if thousands_commas(values) else
-                   "correct them, or leave them empty (missing, as the model treats missing "
-                   "values)")
-            raise DataError(
-                f"{what}: column {column!r} was numeric in training but has {int(bad.sum()):,} "
-                f"value(s) that are not numbers, e.g. {examples} (first at "
-                f"{first_record(frame, bad, None, by_label=True)}); {fix}")
+            raise non_numeric_error(frame, column, bad, what)
         out = out.copy() if out is frame else out
         out[column] = numbers
     return out
@@ -152,12 +178,15 @@ def as_text_columns(dataset: Dataset, columns: list[str]) -> Dataset:
 
 
 def refuse_infinite(frame: pd.DataFrame, columns: list[str], what: str = "input",
-                    file_rows: bool = True) -> None:
+                    file_rows: bool = True,
+                    advice: str | Callable[[str], str] = CORRECT_OR_EMPTY) -> None:
     """A ``DataError`` naming the first numeric column of ``columns`` that holds an infinite
     value (a division by zero upstream, say) and its first record (see
     :func:`first_record`; ``file_rows``: the records keep the row labels mlstat's readers
     gave them, as in ``mlstat predict``, not a loader's own numbering): the estimators cannot
-    take it, and it is not a missing value to fill in."""
+    take it, and it is not a missing value to fill in. ``advice`` ends the message: a text,
+    or one made from the column's name (a column computed from others says where it comes
+    from)."""
     for column in columns:
         series = frame[column] if column in frame.columns else None
         if series is None or not pd.api.types.is_float_dtype(series):
@@ -166,8 +195,8 @@ def refuse_infinite(frame: pd.DataFrame, columns: list[str], what: str = "input"
         if infinite.any():
             raise DataError(
                 f"{what}: column {column!r} holds {int(infinite.sum()):,} infinite value(s) "
-                f"(first at {first_record(frame, infinite, None, by_label=file_rows)}); correct "
-                "them, or leave them empty (missing, as the model treats missing values)")
+                f"(first at {first_record(frame, infinite, None, by_label=file_rows)}); "
+                f"{advice(column) if callable(advice) else advice}")
 
 
 class SklearnModel(Model):

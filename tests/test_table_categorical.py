@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import mlstat_core
-from mlstat_core.builtins.loaders import TableLoader
+from mlstat_core.builtins.loaders import CATEGORICAL, TableLoader
 from mlstat_core.builtins.params import TableParams
 from mlstat_core.errors import ConfigError, DataError
 
@@ -67,7 +67,7 @@ def test_codes_are_read_as_text_with_missing_left_missing(tmp_path, suffix):
     region = dataset.frame["region"]
     assert set(region.dropna()) == {"11", "12", "21", "22"}
     assert region.isna().sum() == 2 and region.dropna().map(type).eq(str).all()
-    assert dataset.metadata["categorical"] == ["region"]
+    assert dataset.metadata[CATEGORICAL] == ["region"]
     plain = TableLoader(TableParams(path=path.name, target="y", id="id")).load(tmp_path)
     assert pd.api.types.is_float_dtype(plain.frame["region"])
 

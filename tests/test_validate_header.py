@@ -13,8 +13,9 @@ import tomli_w
 from click.testing import CliRunner
 
 import mlstat_core
+from mlstat_core.builtins.params import TableParams
 from mlstat_core.cli import main
-from mlstat_core.config import load_config, pipeline_folder
+from mlstat_core.config import load_config
 from mlstat_core.errors import ConfigError
 
 FRAME = pd.DataFrame({"household": ["h1", "h2", "h3", "h4"], "region": [11, 12, 21, 22],
@@ -129,7 +130,17 @@ def test_the_path_is_taken_from_the_pipeline_files_folder(tmp_path, monkeypatch)
     monkeypatch.chdir(tmp_path)
     (issue,) = issues_of(path)
     assert issue.suggestion == "household"
-    assert pipeline_folder() is None  # set while validating only
+
+
+def test_a_check_called_alone_reads_no_file(tmp_path, monkeypatch):
+    """``TableParams.check`` compares the settings only; the header is read by
+    ``input_issues``, which validation calls with the pipeline's folder."""
+    FRAME.to_csv(tmp_path / "d.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    params = TableParams(path="d.csv", target="children", id="houshold")
+    assert params.check(None) == []
+    (issue,) = params.input_issues(tmp_path)
+    assert issue.field == "id" and issue.suggestion == "household"
 
 
 def test_a_run_stops_before_reading_and_names_the_column_once(tmp_path):
@@ -172,6 +183,28 @@ def test_evaluate_names_the_input_file_and_the_override_that_reads_it(tmp_path):
                                       str(tmp_path / "other.csv"), "--set", 'loader.sep=";"',
                                       "--out", str(tmp_path / "ev")])
     assert fixed.exit_code == 0, fixed.output
+
+
+def test_evaluate_blames_a_misspelt_set_on_the_set_not_on_the_file(tmp_path):
+    """The labelled file has the column; the name given with --set is misspelt: the issue
+    is the override's, with the closest name, not the file's."""
+    FRAME.to_csv(tmp_path / "d.csv", index=False)
+    result = mlstat_core.run(pipeline_file(tmp_path, "d.csv", id="household"),
+                             out=tmp_path / "runs")
+    FRAME.to_csv(tmp_path / "other.csv", index=False)
+    with pytest.raises(ConfigError) as caught:
+        mlstat_core.evaluate(result.run_dir, tmp_path / "other.csv",
+                             overrides=["loader.target=chidren"], out=tmp_path / "ev")
+    (issue,) = caught.value.issues
+    assert issue.file == "overrides" and issue.field == "loader.target"
+    assert issue.suggestion == "children" and "a value given in overrides" in issue.message
+    assert "does not fit the setting(s) given with overrides" in str(caught.value)
+    output = CliRunner().invoke(main, ["evaluate", str(result.run_dir), "--input",
+                                       str(tmp_path / "other.csv"), "--set",
+                                       "loader.target=chidren", "--out",
+                                       str(tmp_path / "ev")]).output
+    assert "--set: [loader.target]" in output and "--input: [" not in output
+    assert "config.toml" not in output
 
 
 @pytest.mark.parametrize("header, loader", [

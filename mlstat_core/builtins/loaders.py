@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +33,13 @@ if TYPE_CHECKING:
 CATEGORICAL = "categorical"
 """The key of a Dataset's ``metadata`` that lists the input columns its loader read as
 categories (`categorical`): the engine profiles them as categories for the drift check."""
+
+
+def code_columns(dataset: Dataset) -> list[str]:
+    """The columns the loader read as codes (``metadata[CATEGORICAL]``, core.table's
+    `categorical`), as written in [loader]; none when the loader lists none."""
+    declared = dataset.metadata.get(CATEGORICAL)
+    return [str(c) for c in declared] if isinstance(declared, list | tuple) else []
 
 
 def check_ids(frame: pd.DataFrame, column: str, path: Path) -> None:
@@ -226,19 +233,40 @@ def require_declared(frame: pd.DataFrame, params: TableParams, path: Path) -> No
     separator to set when the header looks like another one's, else the closest column
     name to each missing one (a misspelling: ``age_haed`` for ``age_head``)."""
     declared = declared_columns(params)
-    missing = [c for c in declared if c not in frame.columns]
+    missing, hint, closest = missing_declared(params, path, list(frame.columns))
     if not missing:
         return
-    hint = separator_hint(path, params.encoding, params.sep, frame) \
-        if table_format(path, params.format) == "csv" else ""
     if not hint:
-        closest = {c: closest_column(c, frame.columns) for c in missing}
         guesses = [f"{near!r} for {c!r} (`{declared[c]}`)" for c, near in closest.items()
                    if near]
-        hint = f"; it has {', '.join(map(repr, list(frame.columns)[:30]))}" + (
+        hint = f"; it has {listed_columns(list(frame.columns))}" + (
             f"; did you mean {', '.join(guesses)}? Correct the name(s) in [loader]"
             if guesses else "")
-    raise DataError(f"{path} lacks declared column(s) {', '.join(map(repr, missing))}{hint}")
+    raise DataError(lacks_text(path, missing) + hint)
+
+
+def missing_declared(params: TableParams, path: Path, columns: list[Any],
+                     skip: Iterable[str] = (),
+                     how: Callable[[str, str], str | None] | None = None
+                     ) -> tuple[list[str], str, dict[str, str | None]]:
+    """The columns [loader] names that ``columns`` (the header of the file at ``path``)
+    lack, those in ``skip`` left out; the separator hint when the CSV header looks separated
+    by another separator (:func:`~mlstat_core.io.separator_hint`, ``how`` setting it; else
+    empty); and, without such a hint, the closest column to each missing one (None when
+    none is close). The one rule of the loader's read and of the header check."""
+    skipped = set(skip)
+    missing = [c for c in declared_columns(params) if c not in columns and c not in skipped]
+    if not missing:
+        return [], "", {}
+    hint = separator_hint(path, params.encoding, params.sep, pd.DataFrame(columns=columns),
+                          how) if table_format(path, params.format) == "csv" else ""
+    closest = {} if hint else {c: closest_column(c, columns) for c in missing}
+    return missing, hint, closest
+
+
+def lacks_text(path: Path, missing: list[str]) -> str:
+    """``<path> lacks declared column(s) 'a', 'b'``."""
+    return f"{path} lacks declared column(s) {', '.join(map(repr, missing))}"
 
 
 def closest_column(name: str, columns: Iterable[Any]) -> str | None:
@@ -299,13 +327,15 @@ def categorical_problems(params: TableParams, features: list[str] | None
     return found
 
 
-def header_issues(params: TableParams, base_dir: Path, skip: Iterable[str] = ()
-                  ) -> list[ConfigIssue]:
+def header_issues(params: TableParams, base_dir: Path, skip: Iterable[str] = (),
+                  how: Callable[[str, str], str | None] | None = None) -> list[ConfigIssue]:
     """The columns [loader] names that the header of its file lacks (those in ``skip``, said
     otherwise already, left out), one issue each with the closest name in the header; one
     issue on `sep` instead when the header looks separated by another separator. Only the
     header is read (:func:`~mlstat_core.io.table_header`): a file that is missing, empty or
-    cannot be read is left to the path check and to the loader, which say why."""
+    cannot be read is left to the path check and to the loader, which say why. ``how``
+    says how the user sets `sep` (:func:`~mlstat_core.io.separator_hint`'s; by default the
+    pipeline file's setting)."""
     from mlstat_core.errors import ConfigIssue
     from mlstat_core.inputs import is_url
 
@@ -320,23 +350,13 @@ def header_issues(params: TableParams, base_dir: Path, skip: Iterable[str] = ()
     header = table_header(path, params.format, params.encoding, params.sep, params.sheet)
     if not header:
         return []
-    skipped = set(skip)
+    missing, hint, closest = missing_declared(params, path, header, skip, how)
+    if hint:
+        return [ConfigIssue("", "sep", lacks_text(path, missing) + hint)]
     declared = declared_columns(params)
-    missing = [c for c in declared if c not in header and c not in skipped]
-    if not missing:
-        return []
-    if table_format(path, params.format) == "csv":
-        hint = separator_hint(path, params.encoding, params.sep, pd.DataFrame(columns=header))
-        if hint:
-            return [ConfigIssue("", "sep", f"{path} lacks declared column(s) "
-                                           f"{', '.join(map(repr, missing))}{hint}")]
-    issues = []
-    for column in missing:
-        near = closest_column(column, header)
-        issues.append(ConfigIssue(
-            "", declared[column], f"column {column!r} is not in the header of {path}"
-            + ("" if near else f"; its columns are {listed_columns(header)}"), near))
-    return issues
+    return [ConfigIssue("", declared[column], f"column {column!r} is not in the header of "
+                        f"{path}" + ("" if near else f"; its columns are {listed_columns(header)}"),
+                        near) for column, near in closest.items()]
 
 
 class TableLoader(Loader):

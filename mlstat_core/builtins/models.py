@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from mlstat_core.builtins.loaders import code_columns
 from mlstat_core.builtins.params import (
     BoostingParams,
     ForestParams,
@@ -82,14 +83,6 @@ def dates_as_days(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return out
 
 
-def code_columns_of(train: Dataset) -> list[str]:
-    """The input columns the loader read as codes (core.table's `categorical`, listed in the
-    data set's ``metadata``), which the models read as :func:`whole_codes`."""
-    declared = train.metadata.get("categorical")
-    inputs = train.roles.input_columns()
-    return [str(c) for c in declared if c in inputs] if isinstance(declared, list) else []
-
-
 def whole_codes(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """``frame`` with each code of ``columns`` written as a decimal with a zero fraction
     (``11.0``, ``0110.00``) as the whole number written before its point (``11``,
@@ -147,7 +140,8 @@ class _TabularClassifier(SklearnModel):
     def fit(self, train: Dataset, validation: Dataset | None = None) -> _TabularClassifier:
         self.extra_state["date_columns"] = date_columns_of(train.frame,
                                                            train.roles.input_columns())
-        self.extra_state["code_columns"] = code_columns_of(train)
+        inputs = train.roles.input_columns()  # the loader's codes among them: whole_codes
+        self.extra_state["code_columns"] = [c for c in code_columns(train) if c in inputs]
         super().fit(train, validation)
         return self
 

@@ -10,6 +10,9 @@ from pydantic import Field, field_validator, model_validator
 from mlstat_core.components import Encoding, InputFile, Params
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
     from mlstat_core.errors import ConfigIssue
     from mlstat_core.tasks import TaskType
 
@@ -95,11 +98,8 @@ class TableParams(TableReading):
         """The target or the id as an input would let the model read the answer (or the
         record's identity): refused. Weights and groups may also be inputs (a stratum often
         is); the loader warns. A name in `categorical` must be an input, and not free text
-        too. While a pipeline is validated (``mlstat validate`` and before every run), the
-        file's header alone is read and each column named here that it lacks is an issue
-        with the closest name (see :func:`~mlstat_core.builtins.loaders.header_issues`)."""
-        from mlstat_core.builtins.loaders import categorical_problems, header_issues
-        from mlstat_core.config import pipeline_folder
+        too. Reads no file (:meth:`input_issues` reads the header)."""
+        from mlstat_core.builtins.loaders import categorical_problems
         from mlstat_core.errors import ConfigIssue
 
         issues = []
@@ -113,10 +113,17 @@ class TableParams(TableReading):
         problems = categorical_problems(self, list(self.features) or None)
         issues += [ConfigIssue("", "categorical", message, near)
                    for message, near in problems.values()]
-        folder = pipeline_folder()
-        if folder is not None:
-            issues += header_issues(self, folder, skip=set(problems))
         return issues
+
+    def input_issues(self, base_dir: Path, how: Callable[[str, str], str | None] | None = None
+                     ) -> list[ConfigIssue]:
+        """The file's header alone is read: each column named here that it lacks is an
+        issue with the closest name (see :func:`~mlstat_core.builtins.loaders.header_issues`);
+        a name of `categorical` that :meth:`check` refuses already is not named again."""
+        from mlstat_core.builtins.loaders import categorical_problems, header_issues
+
+        skip = categorical_problems(self, list(self.features) or None)
+        return header_issues(self, base_dir, skip=set(skip), how=how)
 
 
 class HoldoutParams(Params):

@@ -17,12 +17,10 @@ import pandas as pd
 
 from mlstat_core.components import Dataset
 from mlstat_core.errors import DataError
-from mlstat_core.io import first_record
 from mlstat_core.sklearn_model import (
     SklearnModel,
     proba_column,
     refuse_infinite,
-    require_columns,
 )
 from mlstat_imagery.features import (
     band_column,
@@ -437,18 +435,14 @@ class PixelForestModel(SceneMapper, SklearnModel):
         """The ``inputs`` of the records (records, inputs), NaN where nodata; the derived
         indices they lack, or leave empty in some records, computed from their bands."""
         derived = self.derived_indices()
-        require_columns(frame, [c for c in inputs if c not in derived])
-        given = [c for c in inputs if c in frame.columns]
-        _refuse_infinite_indices(frame, [c for c in given if c in derived])
-        refuse_infinite(frame, given)
+        given = [c for c in inputs if c not in derived or c in frame.columns]
+        # SklearnModel.predict checked the others (roles.input_columns()), not the index
+        # columns that new records may leave out
+        refuse_infinite(frame, [c for c in given if c in derived], advice=_index_advice)
         values = nodata_as_missing(frame[given].to_numpy(dtype=np.float32), given,
                                    (self.extra_state.get("scene") or {}).get("nodata") or {})
-        owned = given != inputs
-        if not owned:
-            out = values
-        else:
-            out = np.full((len(frame), len(inputs)), np.nan, dtype=np.float32)
-            out[:, [inputs.index(c) for c in given]] = values
+        out = np.full((len(frame), len(inputs)), np.nan, dtype=np.float32)  # ours to fill
+        out[:, [inputs.index(c) for c in given]] = values
         if not derived or not len(frame):
             return out
         computed = record_indices(out, inputs, self.extra_state["features"], derived)
@@ -458,10 +452,7 @@ class PixelForestModel(SceneMapper, SklearnModel):
             if name in frame.columns:
                 differ[name] = (out[:, k].copy(), index)
                 empty = np.isnan(out[:, k]) & ~np.isnan(index)  # left empty: the bands'
-                if empty.any():
-                    out = out if owned else out.copy()  # not the frame's own values
-                    owned = True
-                    out[empty, k] = index[empty]
+                out[empty, k] = index[empty]
             else:
                 out[:, k] = index
         _warn_other_indices(differ, len(frame))
@@ -605,20 +596,11 @@ INDEX_TOLERANCE = 0.01
 warning (indices written with two decimals stay within it)."""
 
 
-def _refuse_infinite_indices(frame: pd.DataFrame, names: list[str]) -> None:
-    """A ``DataError`` naming the first of the index columns ``names`` (computed from the
-    band columns where left empty) that holds an infinite value, and its first record."""
-    for name in names:
-        series = frame[name]
-        if not pd.api.types.is_float_dtype(series):
-            continue
-        infinite = np.isinf(series.to_numpy(dtype=float, na_value=np.nan))
-        if infinite.any():
-            raise DataError(
-                f"input: column {name!r} holds {int(infinite.sum()):,} infinite value(s) "
-                f"(first at {first_record(frame, infinite, None, by_label=True)}); correct "
-                f"them, or leave them empty: the model computes an empty {name} from the "
-                f"record's band columns ({formula(name)})")
+def _index_advice(name: str) -> str:
+    """What to do with infinite values in the index column ``name``, which the model
+    computes from the record's band columns where left empty."""
+    return (f"correct them, or leave them empty: the model computes an empty {name} from the "
+            f"record's band columns ({formula(name)})")
 
 
 def _warn_other_indices(pairs: dict[str, tuple[np.ndarray, np.ndarray]], total: int) -> None:

@@ -22,6 +22,7 @@ from mlstat_core.components import Engine, Model
 from mlstat_core.errors import ConfigError, DataError, MlstatError
 from mlstat_core.io import home_path, is_url, iter_table, table_format
 from mlstat_core.predict import (
+    DEFAULT_CHUNK_SIZE,
     PredictSummary,
     ScoringJob,
     drift_accumulator,
@@ -42,8 +43,6 @@ from mlstat_spark.worker import (
 )
 
 MAX_RECORDS_PER_BATCH = "spark.sql.execution.arrow.maxRecordsPerBatch"
-DEFAULT_CHUNK_SIZE = ScoringJob.__dataclass_fields__["chunk_size"].default
-"""``mlstat predict``'s chunk size when none is given (a larger one asked for is noted)."""
 
 _ARROW_KIND = {"int64": "long", "int32": "long", "double": "double", "float": "double",
                "bool": "boolean"}

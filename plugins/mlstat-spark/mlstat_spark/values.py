@@ -141,29 +141,28 @@ def locate_unfit_value(path: str | Path, kinds: dict[str, str], *, what: str,
     return None
 
 
+SPARK_DECIMAL_COMMA = ("score the file with the local engine (--decimal ','; Spark's CSV "
+                       "reader has no decimal comma), or give the input as Parquet with these "
+                       "columns as numbers")
+"""How to read numbers written with a decimal comma when Spark reads the file."""
+
+
 def unfit_error(series: pd.Series, bad: pd.Series, kind: str, *, what: str, numeric: bool,
                 read: bool, typed_from: int) -> DataError:
     """One message for the values of ``series`` flagged ``bad``: the local engine's words
-    for a column the model learned as numbers, with the fix that works on Spark."""
-    from mlstat_core.io import decimal_commas, first_record, quoted, thousands_commas
+    for a column the model learned as numbers (``mlstat_core.sklearn_model``'s
+    ``non_numeric_error``), with the fix that works on Spark."""
+    from mlstat_core.io import first_record, quoted
+    from mlstat_core.sklearn_model import CORRECT_OR_EMPTY, comma_advice, non_numeric_error
 
     column = series.name
     values = series[bad]
-    examples = ", ".join(quoted(v) for v in values.unique()[:3])
-    where = f"first at {first_record(series.to_frame(), bad.to_numpy(), None, by_label=True)}"
     words = [v for v in values.unique()[:20] if str(v).strip() in NA_WORDS]
     spaces = [v for v in values.unique()[:20] if padded(str(v), kind)]
     spaces_only = bool(spaces) and len(spaces) == len(values.unique()[:20])
-    numbers = pd.to_numeric(values, errors="coerce")
-    if kind != "boolean" and decimal_commas(values):
-        fix = ("they look like numbers written with a decimal comma, which Spark's CSV reader "
-               "cannot read: score the file with the local engine (--decimal ','), or give "
-               "it as Parquet with these columns as numbers")
-    elif kind != "boolean" and thousands_commas(values):
-        fix = ("they look like numbers with ',' between thousands (1,234) or with a decimal "
-               "comma, which the file alone cannot tell apart: remove the thousands "
-               "separators, or score the file with the local engine (--decimal ',' if ',' is "
-               "the decimal mark)")
+    whole = kind == "long" and pd.to_numeric(values, errors="coerce").notna().all()
+    if kind != "boolean" and (comma := comma_advice(values, SPARK_DECIMAL_COMMA)):
+        fix = comma
     elif words:
         fix = (f"Spark reads only empty fields as missing, not {quoted(words[0])} (the local "
                "engine reads pandas' missing-value words too): leave them empty, or give the "
@@ -173,7 +172,7 @@ def unfit_error(series: pd.Series, bad: pd.Series, kind: str, *, what: str, nume
                if kind == "boolean" else "Spark's CSV reader does not remove spaces before or "
                "after whole numbers (the local engine reads them as numbers)")
         fix += ": remove the spaces, or give the input as Parquet"
-    elif kind == "long" and numbers.notna().all():
+    elif whole:
         fix = (f"its first {typed_from:,} records hold whole numbers only, so Spark reads the "
                "column as whole numbers (the local engine types each chunk apart): give the "
                "input as Parquet, or score it with the local engine")
@@ -183,34 +182,15 @@ def unfit_error(series: pd.Series, bad: pd.Series, kind: str, *, what: str, nume
                "correct its values, give the input as Parquet, or score it with the local "
                "engine")
     else:
-        fix = "correct them, or leave them empty (missing, as the model treats missing values)"
+        fix = CORRECT_OR_EMPTY
     if numeric and kind != "boolean":
-        if numbers.isna().all():  # no number at all: the local engine's own message
-            local = local_message(series, bad, what)
-            marker = f"({where}); "
-            if local is not None and marker in local:
-                generic = fix.startswith("correct them")
-                return DataError(local if generic else
-                                 local[:local.index(marker) + len(marker)] + fix)
         # 1.5 is no whole number; ' 45' is one that Spark cannot read
-        noun = WHAT[kind] if kind == "long" and numbers.notna().all() else "numbers"
-        not_what = f"Spark cannot read as {WHAT[kind]}" if spaces_only else f"are not {noun}"
-        return DataError(f"{what}: column {column!r} was numeric in training but has "
-                         f"{int(bad.sum()):,} value(s) that {not_what}, e.g. "
-                         f"{examples} ({where}); {fix}")
+        problem = (f"Spark cannot read as {WHAT[kind]}" if spaces_only else
+                   f"are not {WHAT[kind] if whole else 'numbers'}")
+        return non_numeric_error(series.to_frame(), str(column), bad.to_numpy(), what, fix,
+                                 problem=problem)
+    examples = ", ".join(quoted(v) for v in values.unique()[:3])
+    where = f"first at {first_record(series.to_frame(), bad.to_numpy(), None, by_label=True)}"
     return DataError(f"{what}: column {column!r} was read as {WHAT[kind]} (from its first "
                      f"{typed_from:,} records) but has {int(bad.sum()):,} value(s) that are "
                      f"not, e.g. {examples} ({where}); {fix}")
-
-
-def local_message(series: pd.Series, bad: pd.Series, what: str) -> str | None:
-    """The local engine's message for the values of ``series`` flagged ``bad`` when none of
-    them is a number (``mlstat_core.sklearn_model.require_numeric``, which names the column,
-    examples, the first data row and its fix); None if it finds nothing to say."""
-    from mlstat_core import sklearn_model
-
-    try:
-        sklearn_model.require_numeric(series.where(bad).to_frame(), [str(series.name)], what)
-    except DataError as exc:
-        return str(exc)
-    return None

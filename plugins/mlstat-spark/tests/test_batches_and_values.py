@@ -189,36 +189,38 @@ def test_the_value_is_found_by_column_and_data_row(tmp_path):
            "Spark refuses" in str(short)
 
 
-def test_the_message_is_the_local_engines_own(tmp_path, monkeypatch):
-    """The words for a column the model learned as numbers are require_numeric's (the local
-    engine's), not a copy of them; Spark's fix replaces the local engine's where it differs."""
+def test_the_message_is_the_local_engines_own(tmp_path):
+    """The words for a column the model learned as numbers are the local engine's
+    (require_numeric's) for the same file: the same message where its fix works on Spark too,
+    and the same column, count, examples and data row before Spark's fix where it does not."""
     from mlstat_spark.values import locate_unfit_value
 
-    from mlstat_core import sklearn_model
+    from mlstat_core.sklearn_model import require_numeric
 
-    def require_numeric(frame, columns, what="input"):
-        raise DataError(f"{what}: the core's words for {columns[0]!r} (first at data row 4); "
-                        "the core's fix")
+    def messages(value: str) -> tuple[str, str]:
+        path = tmp_path / "new.csv"
+        pd.DataFrame({"income": ["1", "2", "3", value, value]}).to_csv(path, index=False)
+        with pytest.raises(DataError) as local:
+            require_numeric(pd.read_csv(path, dtype=str), ["income"], "input")
+        spark = locate_unfit_value(path, {"income": "double"}, what="input",
+                                   numeric_inputs={"income"}, model_columns={"income"},
+                                   chunk_size=10)
+        return str(local.value), str(spark)
 
-    monkeypatch.setattr(sklearn_model, "require_numeric", require_numeric)
-    pd.DataFrame({"income": ["1", "2", "3", "abc"]}).to_csv(tmp_path / "a.csv", index=False)
-    pd.DataFrame({"income": ["1", "2", "3", "0,5"]}).to_csv(tmp_path / "b.csv", index=False)
-    found = [str(locate_unfit_value(tmp_path / name, {"income": "double"}, what="input",
-                                    numeric_inputs={"income"}, model_columns={"income"},
-                                    chunk_size=10)) for name in ("a.csv", "b.csv")]
-    assert found[0] == "input: the core's words for 'income' (first at data row 4); the " \
-                       "core's fix"
-    assert found[1].startswith("input: the core's words for 'income' (first at data row 4); "
-                               "they look like numbers written with a decimal comma, which "
-                               "Spark's CSV reader cannot read")
+    local, spark = messages("abc")
+    assert spark == local
+    local, spark = messages("0,5")
+    head = ("input: column 'income' was numeric in training but has 2 value(s) that are not "
+            "numbers, e.g. '0,5' (first at data row 4); they look like numbers written with a "
+            "decimal comma: ")
+    assert local.startswith(head) and spark.startswith(head)
+    assert local != spark  # the local engine reads the file with --decimal ','; Spark cannot
+    assert "score the file with the local engine (--decimal ','" in spark
 
 
-def test_the_missing_value_words_are_not_pandas_private_ones():
-    import inspect
-
+def test_the_missing_value_words_are_pandas_ones():
     from mlstat_spark import values
 
-    assert "_libs" not in inspect.getsource(values)
     assert {"NA", "n/a", "null", "NULL", "None", "#N/A", "<NA>", "nan"} <= values.NA_WORDS
     frame = pd.read_csv(__import__("io").StringIO("x\n" + "\n".join(
         sorted(values.NA_WORDS - {""})) + "\n"))

@@ -41,6 +41,9 @@ AUTHOR_COLUMNS = ("author", "username", "screen_name", "user", "author_id", "use
                   "user.screen_name", "user.username", "author.username", "user.id_str",
                   "user.id", "author.id")
 """CSV columns naming a tweet's author, the first present is read (v1.1, v2, twarc exports)."""
+LANGUAGE_COLUMNS = ("language", "lang")
+"""CSV columns holding a tweet's language, the first present is read: the tweet loaders'
+own (``language``, which they write), then X's (``lang``)."""
 STREAM_KEY = "twitter_stream"
 """Key of ``Dataset.metadata`` naming the stream to index: {"path": ..., "format": ...,
 "encoding": ...} and the loader's policies for it."""
@@ -242,7 +245,7 @@ def read_csv_export(path: Path, params: TweetsParams | None = None,
                       "cannot be told from tweets that only read alike and none is dropped; "
                       f"{_set_column('id', 'stream_id', '--id-column')}, or the author's with "
                       "`author` (`stream_author`, --author-column)", stacklevel=3)
-    lang = p.language or next((c for c in ("language", "lang") if c in raw.columns), None)
+    lang = p.language or next((c for c in LANGUAGE_COLUMNS if c in raw.columns), None)
     if p.language and p.language not in raw.columns:
         raise DataError(f"{path} has no language column {p.language!r}; remove `language` "
                         "from [loader] to identify languages from the text")

@@ -30,7 +30,7 @@ from mlstat_twitter.index import (
     singular_reason,
 )
 from mlstat_twitter.lexicons import LEGACY_LEXICONS, default_lexicons, lexicon_tokens, vader_scores
-from mlstat_twitter.loaders import STREAM_KEY, language_codes, read_tweets
+from mlstat_twitter.loaders import LANGUAGE_COLUMNS, STREAM_KEY, language_codes, read_tweets
 from mlstat_twitter.normalise import UNKNOWN_LANGUAGE, TweetNormaliser, identify_language
 from mlstat_twitter.params import (
     LanguageParams,
@@ -56,21 +56,14 @@ def _joined(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
     return parts.astype(str).agg(" ".join, axis=1)
 
 
-DEFAULT_LANGUAGE_COLUMN = "language"
-"""The default of ``language.column``: also the column the tweet loaders write."""
-X_LANGUAGE_COLUMN = "lang"
-"""X's name of a tweet's language, read where the default column is absent."""
-
-
 def languages_of(frame: pd.DataFrame, column: str, candidates: list[str],
                  identify: bool, texts: pd.Series) -> np.ndarray:
     """The language column where it is filled, read as the loaders read it (``nl-BE``,
     ``Dutch`` -> ``nl``; X's ``und``, ``qme``, ... missing); identified from the text where
     it is not. The default column ``language`` is, where absent, X's ``lang``, as the tweet
     loaders read a file (a CSV export of X's fields had its languages identified anew)."""
-    if column not in frame.columns and column == DEFAULT_LANGUAGE_COLUMN and \
-            X_LANGUAGE_COLUMN in frame.columns:
-        column = X_LANGUAGE_COLUMN
+    if column == LANGUAGE_COLUMNS[0]:  # the default, and the column the loaders write
+        column = next((c for c in LANGUAGE_COLUMNS if c in frame.columns), column)
     if column in frame.columns:
         codes = language_codes(frame[column])
         lang = np.array(codes.astype(object).where(codes.notna(), None).tolist(), dtype=object)
