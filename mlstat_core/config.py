@@ -372,6 +372,19 @@ def _resolve(
     return ResolvedComponent(section, entry, params)
 
 
+def _plugin_bug(source: str, section: str, entry: RegisteredComponent, params: BaseModel,
+                method: str, problem: str, exc: Exception, named: bool = True) -> ConfigIssue:
+    """One issue for a plugin's params method that failed (``problem``, then the exception,
+    with its type where ``named``): a bug of the plugin, to report to its authors."""
+    from mlstat_core.registry import _short
+
+    detail = (f"{type(exc).__name__}: " if named else "") + _short(str(exc))
+    return ConfigIssue(source, f"{section}.component", (
+        f"{entry.full_name}: {problem}: {detail}. A bug of plugin {entry.plugin!r} "
+        f"(distribution {entry.distribution}) in {type(params).__name__}.{method}: report it "
+        "to its authors"))
+
+
 def _params_check(params: BaseModel, registry: Registry, task: TaskType | None,
                   entry: RegisteredComponent, section: str, source: str) -> list[ConfigIssue]:
     """The issues of ``Params.check``; a check that raises or returns something else than a
@@ -388,13 +401,8 @@ def _params_check(params: BaseModel, registry: Registry, task: TaskType | None,
     except MlstatError as exc:  # the registry's own words (an unknown name, say): the user's
         return [ConfigIssue(source, f"{section}.component", f"{entry.full_name}: {exc}")]
     except Exception as exc:
-        from mlstat_core.registry import _short
-
-        return [ConfigIssue(source, f"{section}.component", (
-            f"{entry.full_name}: its params check failed: {type(exc).__name__}: "
-            f"{_short(str(exc))}. A bug of plugin {entry.plugin!r} (distribution "
-            f"{entry.distribution}) in {type(params).__name__}.check: report it to its "
-            "authors"))]
+        return [_plugin_bug(source, section, entry, params, "check",
+                            "its params check failed", exc)]
     for issue in checked:
         issue.file, issue.field = source, f"{section}.{issue.field}"
     return list(checked)
@@ -427,13 +435,8 @@ def input_path_issues(components: list[tuple[str, RegisteredComponent, BaseModel
                 f"the input paths of {entry.full_name} cannot be checked: "
                 f"{exc.strerror or exc} ({exc.filename}); check the folder's permissions")))
         except InputPathsError as exc:  # a plugin's own input_paths
-            from mlstat_core.registry import _short
-
-            found.append(ConfigIssue(source, f"{section}.component", (
-                f"{entry.full_name}: its input paths cannot be listed: "
-                f"{_short(str(exc))}. A bug of plugin {entry.plugin!r} (distribution "
-                f"{entry.distribution}) in {type(params).__name__}.input_paths: report it to "
-                "its authors")))
+            found.append(_plugin_bug(source, section, entry, params, "input_paths",
+                                     "its input paths cannot be listed", exc, named=False))
     return found
 
 
@@ -451,13 +454,8 @@ def _content_issues(section: str, entry: RegisteredComponent, params: BaseModel,
     except OSError:
         raise
     except Exception as exc:
-        from mlstat_core.registry import _short
-
-        return [ConfigIssue(source, f"{section}.component", (
-            f"{entry.full_name}: its input files cannot be checked: {type(exc).__name__}: "
-            f"{_short(str(exc))}. A bug of plugin {entry.plugin!r} (distribution "
-            f"{entry.distribution}) in {type(params).__name__}.input_issues: report it to "
-            "its authors"))]
+        return [_plugin_bug(source, section, entry, params, "input_issues",
+                            "its input files cannot be checked", exc)]
     for issue in checked:
         issue.file, issue.field = source, f"{section}.{issue.field}"
         issue.in_file = True
