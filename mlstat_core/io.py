@@ -41,16 +41,20 @@ def parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
 def _text(value: Any) -> Any:
     """One value as text (``1`` for a whole number); a missing one (None, NaN, NaT, pandas'
     ``pd.NA`` of nullable Int64, Float64 and boolean columns) stays missing, no category
-    ``"<NA>"``. Identity tests, not ``pd.isna``, for speed (a million values a column)."""
-    if value is None or isinstance(value, str) or value is pd.NA or value is pd.NaT:
+    ``"<NA>"``: ``pd.NA`` and NaT as NaN, the missing value of a text column read from a CSV
+    (scikit-learn before 1.5 fails on ``pd.NA`` in an object column). Identity tests, not
+    ``pd.isna``, for speed (a million values a column)."""
+    if value is None or isinstance(value, str):
         return value
+    if value is pd.NA or value is pd.NaT:
+        return np.nan
     if isinstance(value, float | np.floating):
         if value != value:  # NaN
             return value
         if float(value).is_integer():
             return str(int(value))
     elif isinstance(value, np.datetime64 | np.timedelta64) and np.isnat(value):
-        return value
+        return np.nan
     return str(value.item() if isinstance(value, np.generic) else value)
 
 
