@@ -13,6 +13,7 @@ import re
 import unicodedata
 import warnings
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -283,15 +284,23 @@ def warn_if_named_twice(path: Path, header: list[str] | None) -> None:
                       stacklevel=3)
 
 
-def warn_if_short_records(path: Path, encoding: str, sep: str | None,
-                          header: list[str]) -> None:
-    """Warn when records of a CSV file have fewer fields than its ``header`` names (up to its
-    last named field: a trailing separator adds an unnamed one): pandas reads their missing
-    fields as empty without a word, so that a record cut short or written with another
-    separator (``a;b;c`` in a ``,`` file) is read from missing values. pyarrow's parser
-    counts them (about 0.1 s a million records); blank lines, which pandas skips, and a last
-    record :func:`warn_if_cut_short` reports are left out; where pyarrow cannot read the
-    file as pandas did, the check is left out."""
+@dataclass(frozen=True)
+class ShortRecords:
+    """Records of a CSV file with fewer fields than its header names (:func:`short_records`):
+    how many, the header's named fields, and the first such record, tidied for a message."""
+
+    count: int
+    named: int
+    first: str
+
+
+def short_records(path: Path, encoding: str, sep: str | None,
+                  header: list[str]) -> ShortRecords | None:
+    """The records of a CSV file with fewer fields than its ``header`` names (up to its last
+    named field: a trailing separator adds an unnamed one); None when there are none.
+    pyarrow's parser counts them (about 0.1 s a million records); blank lines, which pandas
+    skips, and a last record :func:`warn_if_cut_short` reports are left out; where pyarrow
+    cannot read the file as pandas did, None (no check)."""
     import pyarrow as pa
     import pyarrow.csv as pc
 
@@ -315,16 +324,28 @@ def warn_if_short_records(path: Path, encoding: str, sep: str | None,
         for _batch in reader:
             pass
     except Exception:  # noqa: BLE001 - pyarrow reads otherwise than pandas: no check
-        return
+        return None
     if short and _ends_without_line_break(path, encoding) \
             and short[-1].strip() == _last_line(path, encoding):
         short.pop()  # cut short: warn_if_cut_short says so
-    if short:
-        first = " ".join(short[0].split())[:80]
-        warnings.warn(f"{len(short):,} record(s) of {path} have fewer fields than its header's "
-                      f"{named} (the first: {first!r}): their missing fields were read as "
-                      "empty; check those lines (cut short, written with another field "
-                      "separator, or a line break in a text not in quotes)", stacklevel=3)
+    return ShortRecords(len(short), named, " ".join(short[0].split())[:80]) if short else None
+
+
+SHORT_RECORD_CAUSES = ("check those lines (cut short, written with another field separator, "
+                       "or a line break in a text not in quotes)")
+
+
+def warn_if_short_records(path: Path, encoding: str, sep: str | None,
+                          header: list[str]) -> None:
+    """Warn when records of a CSV file have fewer fields than its ``header`` names
+    (:func:`short_records`): pandas reads their missing fields as empty without a word, so
+    that a record cut short or written with another separator (``a;b;c`` in a ``,`` file)
+    is read from missing values."""
+    found = short_records(path, encoding, sep, header)
+    if found:
+        warnings.warn(f"{found.count:,} record(s) of {path} have fewer fields than its "
+                      f"header's {found.named} (the first: {found.first!r}): their missing "
+                      f"fields were read as empty; {SHORT_RECORD_CAUSES}", stacklevel=3)
 
 
 def check_csv_records(path: Path, encoding: str, sep: str | None,

@@ -104,15 +104,15 @@ def locate_unfit_value(path: str | Path, kinds: dict[str, str], *, what: str,
     engine's); ``model_columns``: every column the model reads; ``typed_from``: how many first
     records the column types came from. The file is read as text, chunk by chunk
     (``chunk_size`` records, as the local engine reads it: a count of values is the chunk's)."""
-    from mlstat_core.io import iter_table
+    from mlstat_core.io import SHORT_RECORD_CAUSES, header_fields, iter_table, short_records
 
     typed = [c for c, k in kinds.items() if k in WHAT]
     if not typed:
         return None
     deadline = time.monotonic() + seconds
     as_text = {**(dtype or {}), **dict.fromkeys(typed, str)}
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with warnings.catch_warnings():  # the read's own warnings are the local engine's
+        warnings.simplefilter("ignore")
         try:
             for chunk in iter_table(path, chunk_size, encoding=encoding, sep=sep,
                                     dtype=as_text, keep_default_na=False):
@@ -128,16 +128,14 @@ def locate_unfit_value(path: str | Path, kinds: dict[str, str], *, what: str,
                     return None
         except DataError as exc:  # records pandas cannot split either: its message names them
             return DataError(str(exc) if str(path) in str(exc) else f"{what}: {exc}")
-    for warning in caught:
-        found = re.search(r"([\d,]+) record\(s\) of .* have fewer fields than its header's "
-                          r"(\d+) \(the first: (.*?)\)", str(warning.message))
-        if found:
-            return DataError(
-                f"{what}: {found[1]} record(s) have fewer fields than the header's {found[2]} "
-                f"(the first: {found[3]}), which Spark refuses; check those lines (cut short, "
-                "written with another field separator, or a line break in a text not in "
-                "quotes), or score the file with the local engine, which reads the missing "
-                "fields as empty")
+    header = header_fields(path, encoding, sep)
+    found = short_records(path, encoding, sep, header) if header and len(header) > 1 else None
+    if found:
+        return DataError(
+            f"{what}: {found.count:,} record(s) have fewer fields than the header's "
+            f"{found.named} (the first: {found.first!r}), which Spark refuses; "
+            f"{SHORT_RECORD_CAUSES}, or score the file with the local engine, which reads the "
+            "missing fields as empty")
     return None
 
 
