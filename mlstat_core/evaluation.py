@@ -249,7 +249,7 @@ def evaluate(
         if input_file is None:
             raise
         raise _input_mismatch(exc, home_path(input_file).resolve(), cli,
-                              _set_keys(overrides, cli)) or exc from None
+                              overrides) or exc from None
     runner = Evaluator(config, source, model,
                        out if out is not None else source.path.parent, registry, progress)
     check_out_dir(runner.out_dir, out, config.source, cli,
@@ -275,7 +275,7 @@ def _set_keys(overrides: list[str] | str | None, cli: bool) -> set[str]:
 
 
 def _input_mismatch(exc: ConfigError, path: Path, cli: bool,
-                    set_keys: set[str]) -> ConfigError | None:
+                    overrides: list[str] | str | None) -> ConfigError | None:
     """The run's configuration refused only for what the labelled file given (``path``)
     holds (the loader's input checks, issues marked ``in_file``: a column its header lacks):
     each issue said of that file, or of the override that gave the setting (a misspelt
@@ -283,16 +283,19 @@ def _input_mismatch(exc: ConfigError, path: Path, cli: bool,
     config.toml, which is not what to mend. None for any other refusal."""
     if not exc.issues or not all(issue.in_file and issue.field.startswith("loader.")
                                  for issue in exc.issues):
-        return None
-    given, overrides = _named("input_file", cli), _named("overrides", cli)
-    issues = [ConfigIssue(overrides if issue.field in set_keys else given, issue.field,
+        return None  # the overrides are parsed only then: a malformed one is refused as it is
+    set_keys = _set_keys(overrides, cli)
+    given, by_set = _named("input_file", cli), _named("overrides", cli)
+    issues = [ConfigIssue(by_set if issue.field in set_keys else given, issue.field,
                           issue.message, issue.suggestion, in_file=True)
               for issue in exc.issues]
-    set_by_user = any(issue.file == overrides for issue in issues)
-    fits = ("the run's loader" if not set_by_user else
-            f"the setting(s) given with {overrides}"
-            if all(issue.file == overrides for issue in issues)
-            else f"the run's loader and the setting(s) given with {overrides}")
+    from_set = sum(issue.file == by_set for issue in issues)
+    if not from_set:
+        fits = "the run's loader"
+    elif from_set == len(issues):
+        fits = f"the setting(s) given with {by_set}"
+    else:
+        fits = f"the run's loader and the setting(s) given with {by_set}"
     return ConfigError(f"the labelled file given with {given} ({path}) does not fit "
                        f"{fits}: {len(issues)} problem(s)", issues)
 

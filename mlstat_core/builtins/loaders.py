@@ -305,10 +305,12 @@ def categorical_problems(params: TableParams, features: list[str] | None
         elif features is not None and column in features:
             continue
         elif role in ("id", "target"):
-            keep = "an id is read as text already" if role == "id" else \
-                "set target_type = \"text\" to read the target's codes as written" \
-                if params.target_type != "text" else "target_type = \"text\" reads the " \
-                "target's codes as written already"
+            if role == "id":
+                keep = "an id is read as text already"
+            elif params.target_type == "text":
+                keep = "target_type = \"text\" reads the target's codes as written already"
+            else:
+                keep = "set target_type = \"text\" to read the target's codes as written"
             found[column] = (f"column {column!r} is the {role}, not an input of the model: "
                              f"`categorical` names inputs; remove it ({keep})", None)
         elif role is not None:
