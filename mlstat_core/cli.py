@@ -19,6 +19,7 @@ import click
 
 from mlstat_core import __version__
 from mlstat_core.errors import one_line_warnings
+from mlstat_core.formats import DEFAULT_CHUNK_SIZE
 from mlstat_core.json_output import (
     JsonCommand,
     echo_json_failure,
@@ -308,7 +309,8 @@ def _print_summary(result: Any) -> None:
               help="CSV or Parquet file to write (written atomically); an existing file is "
                    "replaced, but never the input or a file in a run folder. The spark "
                    "engine writes a Parquet folder.")
-@click.option("--chunk-size", default=50_000, show_default=True, type=click.IntRange(min=1),
+@click.option("--chunk-size", default=DEFAULT_CHUNK_SIZE, show_default=True,
+              type=click.IntRange(min=1),
               help="Records scored at a time; bounds memory.")
 @click.option("--encoding", default=None,
               help="Encoding of a CSV input (default: the `encoding` of the loader the run was "

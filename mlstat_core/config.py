@@ -25,14 +25,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mlstat_core.components import Params
 from mlstat_core.errors import ConfigError, ConfigIssue, MlstatError, is_pandas, value_kind
+from mlstat_core.formats import DEFAULT_CHUNK_SIZE
 from mlstat_core.inputs import home_path
 from mlstat_core.registry import RegisteredComponent, Registry, boolean_issues, get_registry
 from mlstat_core.tasks import TaskType
 
 DEFAULT_SPLIT = "core.holdout"
-DEFAULT_CHUNK_SIZE = 50_000
-"""Records scored per chunk by default ([predict] chunk_size, predict_file, a ScoringJob);
-here, not in mlstat_core.predict, so that reading a pipeline imports no pandas."""
 _LIST_SECTIONS = ("preprocess", "indicators")
 """Sections written as arrays of tables, ``[[indicators]]``."""
 

@@ -22,7 +22,13 @@ import pandas as pd
 
 from mlstat_core.errors import DataError, write_failure
 from mlstat_core.excel import excel_failure, iter_sheet, read_sheet
-from mlstat_core.formats import CSV_SUFFIXES, EXCEL_SUFFIXES, FORMATS, PARQUET_SUFFIXES
+from mlstat_core.formats import (
+    CSV_SUFFIXES,
+    DEFAULT_CHUNK_SIZE,
+    EXCEL_SUFFIXES,
+    FORMATS,
+    PARQUET_SUFFIXES,
+)
 from mlstat_core.inputs import home_path, is_url, resolve_path  # noqa: F401 (re-exported: one rule for loaders and validation)
 
 
@@ -541,7 +547,7 @@ def require_table_columns(frame: pd.DataFrame, columns: list[str], path: str | P
 
 def iter_table(
     path: str | Path,
-    chunk_size: int = 50_000,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
     *,
     format: str | None = None,
     encoding: str = "utf-8",

@@ -23,7 +23,6 @@ import pandas as pd
 
 from mlstat_core.artifacts import MANIFEST, PROFILE, RunFolder, model_files, read_json
 from mlstat_core.components import Engine, Model
-from mlstat_core.config import DEFAULT_CHUNK_SIZE as DEFAULT_CHUNK_SIZE
 from mlstat_core.errors import (
     ConfigError,
     DataError,
@@ -33,6 +32,7 @@ from mlstat_core.errors import (
     value_kind,
 )
 from mlstat_core.formats import CSV_SUFFIXES
+from mlstat_core.formats import DEFAULT_CHUNK_SIZE as DEFAULT_CHUNK_SIZE
 from mlstat_core.io import (
     TableWriter,
     first_record,

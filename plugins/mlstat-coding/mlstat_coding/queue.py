@@ -33,6 +33,7 @@ from mlstat_core.errors import (
     print_user_error,
     write_failure,
 )
+from mlstat_core.formats import DEFAULT_CHUNK_SIZE
 from mlstat_core.io import formula_cells, formula_warning, home_path
 
 QUEUE_COLUMNS_PER_SUGGESTION = ("code", "label", "score")
@@ -444,7 +445,7 @@ def parser() -> argparse.ArgumentParser:
                         help="sheet of an Excel input: its name, or a number counting from 0 "
                              "(default: the sheet the model's training data came from, else "
                              "the first)")
-    parser.add_argument("--chunk-size", type=int, default=50_000,
+    parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE,
                         help="records scored at a time (memory is bounded by it; the queue "
                              "itself, the manual records, is kept until it is sorted)")
     return parser
