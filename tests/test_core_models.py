@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -114,3 +115,29 @@ def test_small_fits_use_one_native_thread_even_when_sklearn_loads_it_late():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={**os.environ, "OMP_NUM_THREADS": "4"}, check=True)
     assert out.stdout.split() == ["1", "4"]
+
+
+def test_one_thread_reaches_the_blas_that_numpy_ships():
+    """numpy 2's wheels bundle their own OpenBLAS (scipy-openblas, other symbol names), which
+    threadpoolctl below 3.5 neither saw nor limited: fits said to run on one thread used two
+    (and took 4x longer beside another busy process). In a fresh process asked for four BLAS
+    threads, the library in numpy's folder is found and held to one inside the limit."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import json, numpy\n"
+            "from pathlib import Path\n"
+            "from threadpoolctl import threadpool_info\n"
+            "from mlstat_core.threads import limited_threads\n"
+            "libs = Path(numpy.__file__).parent.parent / 'numpy.libs'\n"
+            "shipped = sorted(p.name for p in libs.glob('*openblas*')) if libs.is_dir() else []\n"
+            "with limited_threads(1):\n"
+            "    seen = {Path(i['filepath']).name: i['num_threads'] for i in threadpool_info()\n"
+            "            if i['user_api'] == 'blas'}\n"
+            "print(json.dumps({'shipped': shipped, 'seen': seen}))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "OPENBLAS_NUM_THREADS": "4"}, check=True)
+    found = json.loads(out.stdout)
+    assert found["seen"] and set(found["seen"].values()) == {1}, found
+    assert set(found["shipped"]) <= set(found["seen"]), f"numpy's BLAS not limited: {found}"
