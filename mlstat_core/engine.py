@@ -694,10 +694,13 @@ class Runner:
 
     def _save_trained(self, folder: RunFolder, model: Model, dataset: Dataset,
                       learnt: pd.DataFrame | None = None) -> None:
-        """The model, the profile of its training inputs (for drift checks) and the hashes
-        of the records it learnt from (``learnt``; for ``mlstat evaluate``)."""
+        """The model, the profile of its inputs in the records it learnt from (``learnt``,
+        else every record; for drift checks) and those records' hashes (for ``mlstat
+        evaluate``). The test records are left out of the profile: new data are compared
+        with what the model learnt from, as the drift warning says."""
         self._save_model(folder, model, reload_check.sample(dataset.frame))
-        profile = _training_profile(dataset, model)
+        profile = _training_profile(dataset, model,
+                                    learnt if learnt is not None else dataset.frame)
         if profile is not None:
             from mlstat_core.artifacts import write_json
 
@@ -1000,10 +1003,12 @@ def _learnt_from(dataset: Dataset, context: dict[str, Any]) -> pd.DataFrame:
     return pd.concat(parts) if parts else dataset.frame.iloc[:0]
 
 
-def _training_profile(dataset: Dataset, model: Model | None = None) -> dict[str, Any] | None:
-    """A compact profile of the training inputs, for drift checks at prediction time: the
-    input columns of the fitted model's roles (a model may read columns the loader did not
-    name as inputs, such as a variable only an edit rule names), else the data set's. The
+def _training_profile(dataset: Dataset, model: Model | None,
+                      frame: pd.DataFrame) -> dict[str, Any] | None:
+    """A compact profile of the training inputs (``frame``, records of ``dataset``), for
+    drift checks at prediction time: the input columns of the fitted model's roles (a model
+    may read columns the loader did not name as inputs, such as a variable only an edit rule
+    names), else the data set's. The
     columns the loader read as categories (core.table's `categorical`, see
     :func:`~mlstat_core.builtins.loaders.code_columns`) are profiled as codes: categories,
     however many, ``11.0`` as ``11``."""
@@ -1012,8 +1017,8 @@ def _training_profile(dataset: Dataset, model: Model | None = None) -> dict[str,
     except ImportError:
         return None
     roles = getattr(model, "roles", None) or dataset.roles
-    columns = [c for c in roles.input_columns() if c in dataset.frame.columns]
-    return build_profile(dataset.frame, columns,
+    columns = [c for c in roles.input_columns() if c in frame.columns]
+    return build_profile(frame, columns,
                          codes=[c for c in code_columns(dataset) if c in columns])
 
 

@@ -66,6 +66,19 @@ def test_run_writes_a_complete_run_folder(write_pipeline, tmp_path: Path):
     assert 0.55 < accuracy < 0.9  # better than the majority share 0.61 is not guaranteed
 
 
+def test_the_drift_profile_describes_the_records_the_model_learnt_from(write_pipeline,
+                                                                      budget_csv: Path):
+    """profile.json, against which `mlstat predict` measures drift, summarises the records the
+    model learnt from: the test records held out of training are not in it."""
+    from mlstat_core.quality.drift import build_profile
+
+    result = mlstat_core.run(write_pipeline())
+    profile = json.loads((result.run_dir / "profile.json").read_text())
+    learnt = pd.read_csv(budget_csv).drop(index=result.predictions["record_id"])
+    assert profile["records"] == len(learnt) == 1519 - round(1519 * 0.25)
+    assert profile == build_profile(learnt, list(profile["columns"]))
+
+
 def test_same_seed_same_predictions_and_resolved_config_reruns(write_pipeline, tmp_path):
     first = mlstat_core.run(write_pipeline())
     again = mlstat_core.run(first.run_dir / "config.toml", out=tmp_path / "again")
