@@ -98,23 +98,27 @@ def test_nullable_integer_columns_with_missing_values_train_and_score() -> None:
     assert len(model.predict(frame)) == len(frame)  # Parquet's nullable ints, pd.NA included
 
 
-def test_small_fits_use_one_native_thread_even_when_sklearn_loads_it_late():
-    """threadpoolctl limits only loaded libraries, and scikit-learn loads its OpenMP runtime
-    with the estimators: a fresh process that imports them inside the limit still gets one
-    thread for small data (four asked by the environment), and all four for large data."""
+def in_a_new_process(code: str, **environment: str) -> str:
+    """What ``code`` prints in a fresh Python process, with ``environment`` added."""
     import os
     import subprocess
     import sys
 
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, **environment}, check=True).stdout
+
+
+def test_small_fits_use_one_native_thread_even_when_sklearn_loads_it_late():
+    """threadpoolctl limits only loaded libraries, and scikit-learn loads its OpenMP runtime
+    with the estimators: a fresh process that imports them inside the limit still gets one
+    thread for small data (four asked by the environment), and all four for large data."""
     code = ("from mlstat_core.threads import few_threads\n"
             "for records in (1_000, 1_000_000):\n"
             "    with few_threads(records):\n"
             "        from sklearn.ensemble import HistGradientBoostingRegressor  # noqa\n"
             "        from sklearn.utils._openmp_helpers import _openmp_effective_n_threads\n"
             "        print(_openmp_effective_n_threads())\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={**os.environ, "OMP_NUM_THREADS": "4"}, check=True)
-    assert out.stdout.split() == ["1", "4"]
+    assert in_a_new_process(code, OMP_NUM_THREADS="4").split() == ["1", "4"]
 
 
 def test_one_thread_reaches_the_blas_that_numpy_ships():
@@ -122,10 +126,6 @@ def test_one_thread_reaches_the_blas_that_numpy_ships():
     threadpoolctl below 3.5 neither saw nor limited: fits said to run on one thread used two
     (and took 4x longer beside another busy process). In a fresh process asked for four BLAS
     threads, the library in numpy's folder is found and held to one inside the limit."""
-    import os
-    import subprocess
-    import sys
-
     code = ("import json, numpy\n"
             "from pathlib import Path\n"
             "from threadpoolctl import threadpool_info\n"
@@ -136,8 +136,6 @@ def test_one_thread_reaches_the_blas_that_numpy_ships():
             "    seen = {Path(i['filepath']).name: i['num_threads'] for i in threadpool_info()\n"
             "            if i['user_api'] == 'blas'}\n"
             "print(json.dumps({'shipped': shipped, 'seen': seen}))\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={**os.environ, "OPENBLAS_NUM_THREADS": "4"}, check=True)
-    found = json.loads(out.stdout)
+    found = json.loads(in_a_new_process(code, OPENBLAS_NUM_THREADS="4"))
     assert found["seen"] and set(found["seen"].values()) == {1}, found
     assert set(found["shipped"]) <= set(found["seen"]), f"numpy's BLAS not limited: {found}"

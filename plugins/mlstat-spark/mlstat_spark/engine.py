@@ -32,7 +32,15 @@ from mlstat_core.predict import (
     require_input_columns,
 )
 from mlstat_spark.params import SparkParams
-from mlstat_spark.session import get_session, quiet_interrupt, quiet_pyspark
+from mlstat_spark.session import (
+    JOB_SETTINGS,
+    MAX_RECORDS_PER_BATCH,
+    get_session,
+    quiet_interrupt,
+    quiet_pyspark,
+    record_bound,
+    running_session,
+)
 from mlstat_spark.worker import (
     ROW_COLUMN,
     WRITTEN_SCHEMA,
@@ -41,8 +49,6 @@ from mlstat_spark.worker import (
     scored_partition,
     with_names,
 )
-
-MAX_RECORDS_PER_BATCH = "spark.sql.execution.arrow.maxRecordsPerBatch"
 
 _ARROW_KIND = {"int64": "long", "int32": "long", "double": "double", "float": "double",
                "bool": "boolean"}
@@ -531,11 +537,19 @@ class SparkEngine(Engine):
         self._numbered: Any = None  # the last input, its records numbered (ROW_COLUMN)
         self._kept: Any = None  # the last input's records as kept by Spark (with_row_numbers)
         self._locate: Callable[[], Exception | None] | None = None  # see _csv_locator
+        self._found = False  # the session was running already (a notebook's): see job_settings
+        self._found_batch: int | None = None  # its maxRecordsPerBatch, where set by hand
 
     @property
     def session(self) -> Any:
+        """The Spark session: one already running in this process, used as it is (its own
+        settings untouched but for each job's, see :meth:`job_settings`), else a new one."""
         if self._session is None:
-            self._session = get_session(self.params)
+            found = running_session(self.params)
+            if found is not None:
+                self._found = True
+                self._found_batch = record_bound(found.conf.get(MAX_RECORDS_PER_BATCH, None))
+            self._session = found if found is not None else get_session(self.params)
         return self._session
 
     # -- reading -------------------------------------------------------------------------
@@ -605,23 +619,24 @@ class SparkEngine(Engine):
         at most ``batch_size``: Spark scores one batch per core at once, so that the memory
         a batch takes counts once per core of an executor. A
         ``spark.sql.execution.arrow.maxRecordsPerBatch`` given in the engine's ``config``
-        (tuned for executor memory, say) bounds them too: the smallest of the three wins."""
+        (tuned for executor memory, say), or set by hand on a session the engine found
+        running, bounds them too: the smallest wins."""
         bounds = [int(chunk_size), self.params.batch_size]
         configured = self.configured_batch()
         if configured is not None:
-            bounds.append(configured)
+            bounds.append(configured[0])
         return max(1, min(bounds))
 
-    def configured_batch(self) -> int | None:
-        """The ``spark.sql.execution.arrow.maxRecordsPerBatch`` given in the engine's
-        ``config``, as a number of records; None when none is given, or one Spark reads as
-        no bound (0 or less) or that is no whole number (Spark refuses it when it starts)."""
-        value = self.params.config.get(MAX_RECORDS_PER_BATCH)
-        try:
-            records = int(str(value).strip())
-        except (TypeError, ValueError):
-            return None
-        return records if records > 0 else None
+    def configured_batch(self) -> tuple[int, str] | None:
+        """The smallest ``spark.sql.execution.arrow.maxRecordsPerBatch`` set by the user, as
+        a number of records, and where it was set: in the engine's ``config``, or on the
+        session the engine found running (read when the session was first used). None where
+        neither sets a bound."""
+        bounds = [(records, where) for records, where in (
+            (record_bound(self.params.config.get(MAX_RECORDS_PER_BATCH)),
+             "in the spark engine's config"),
+            (self._found_batch, "in the running Spark session")) if records is not None]
+        return min(bounds) if bounds else None
 
     def batch_notes(self, chunk_size: int, cli: bool = True) -> list[str]:
         """What the summary says when one bound of the batches lowered the other where the
@@ -632,15 +647,15 @@ class SparkEngine(Engine):
         chunk = "--chunk-size" if cli else "chunk_size"
         notes = []
         configured = self.configured_batch()
-        if configured is not None and configured < min(int(chunk_size),
-                                                        self.params.batch_size):
+        if configured is not None and configured[0] < min(int(chunk_size),
+                                                           self.params.batch_size):
+            records, where = configured
             lowered = (f"the chunk size ({chunk} {chunk_size:,})"
                        if chunk_size <= self.params.batch_size
                        else f"the spark engine's batch_size ({self.params.batch_size:,})")
-            notes.append(f"{MAX_RECORDS_PER_BATCH} = {configured:,} in the spark engine's "
-                         f"config is below {lowered}: each Python worker scored "
-                         f"{configured:,} records at a time; for larger batches raise or "
-                         "remove that setting")
+            notes.append(f"{MAX_RECORDS_PER_BATCH} = {records:,} {where} is below "
+                         f"{lowered}: each Python worker scored {records:,} records at a "
+                         "time; for larger batches raise or remove that setting")
             return notes
         if chunk_size > batch and chunk_size != DEFAULT_CHUNK_SIZE:
             option = (f"--engine-option batch_size={chunk_size}" if cli
@@ -657,25 +672,46 @@ class SparkEngine(Engine):
         return notes
 
     @contextmanager
-    def arrow_batches(self, records: int) -> Iterator[None]:
-        """Spark hands ``mapInPandas`` batches of at most ``records`` (Spark's
-        ``spark.sql.execution.arrow.maxRecordsPerBatch``, set in the session for this job
-        and restored after it: a session may be shared, in a notebook or a service). Batches
-        never span partitions, so they hold at most ``records`` and start anew at each
-        partition: a record scores the same in any batch (``Model.batch_dependence`` names
-        the models that do not, and ``mlstat predict`` warns of them). ``records`` comes
-        from :meth:`batch_records`, which keeps a bound given in the engine's ``config``."""
+    def job_settings(self, records: int) -> Iterator[None]:
+        """The session's settings for one job, restored after it (a session may be shared,
+        in a notebook or a service): Spark hands ``mapInPandas`` batches of at most
+        ``records`` (``spark.sql.execution.arrow.maxRecordsPerBatch``), through Arrow, with
+        times in UTC (:data:`~mlstat_spark.session.JOB_SETTINGS`); on a session the engine
+        found running, the runtime settings of the engine's ``config`` too. Batches never
+        span partitions, so they hold at most ``records`` and start anew at each partition:
+        a record scores the same in any batch (``Model.batch_dependence`` names the models
+        that do not, and ``mlstat predict`` warns of them). ``records`` comes from
+        :meth:`batch_records`, which keeps a bound the user set."""
         conf = self.session.conf
-        before = conf.get(MAX_RECORDS_PER_BATCH, None)
-        conf.set(MAX_RECORDS_PER_BATCH, str(records))
+        settings = {**JOB_SETTINGS, MAX_RECORDS_PER_BATCH: str(records)}
+        if self._found:
+            settings = {**{k: v for k, v in self.params.config.items()
+                           if k != MAX_RECORDS_PER_BATCH and conf.isModifiable(k)}, **settings}
+        before = {key: conf.get(key, None) for key in settings}
+        for key, value in settings.items():
+            conf.set(key, value)
         try:
             yield
         finally:
             with suppress(Exception):  # the JVM stopped: nothing to restore
-                if before is None:
-                    conf.unset(MAX_RECORDS_PER_BATCH)
-                else:
-                    conf.set(MAX_RECORDS_PER_BATCH, before)
+                for key, value in before.items():
+                    if value is None:
+                        conf.unset(key)
+                    else:
+                        conf.set(key, value)
+
+    def found_session_notes(self) -> list[str]:
+        """What the summary says of settings in the engine's ``config`` that a session found
+        running cannot take (Spark fixes them when it starts: memory, cores, ...)."""
+        if not self._found:
+            return []
+        conf = self.session.conf
+        fixed = [k for k in self.params.config if not conf.isModifiable(k)
+                 and k != MAX_RECORDS_PER_BATCH]
+        return [f"the Spark session running in this process was used as it is: "
+                f"{', '.join(fixed)} in the spark engine's config take(s) effect only in a "
+                "session the engine starts; set them where that session is started"] \
+            if fixed else []
 
     # -- scoring -------------------------------------------------------------------------
 
@@ -744,7 +780,7 @@ class SparkEngine(Engine):
                 startup = time.perf_counter() - start
                 batch = self.batch_records(job.chunk_size)
                 with user_errors(f"input {job.input}", self._located), \
-                        self.arrow_batches(batch):
+                        self.job_settings(batch):
                     df = self.read(job)
                     arrow = self._arrow_writes(target)
                     # the workers that write also count every record for the drift check
@@ -759,7 +795,7 @@ class SparkEngine(Engine):
                     rows = self._write_arrow(scored, Path(target), drift) if arrow else \
                         self._write_spark(scored, target)
             # a CSV input: from the records Spark kept (with_row_numbers), not parsed again
-            with user_errors(f"input {job.input}", self._located):
+            with user_errors(f"input {job.input}", self._located), self.job_settings(batch):
                 unseen = self._unseen(self._numbered, job.model)
                 column = id_column_of(df.columns, job.model, job.id_column)
                 repeats = id_warnings(self._numbered, column, job.cli) if column else []
@@ -780,7 +816,8 @@ class SparkEngine(Engine):
             if len(df.columns) == 1 and self._reads_csv(job):
                 summary.notes.append(BLANK_LINES_NOTE)
         summary.warnings += repeats
-        summary.notes += self._notes + self.batch_notes(job.chunk_size, job.cli)
+        summary.notes += (self._notes + self.batch_notes(job.chunk_size, job.cli)
+                          + self.found_session_notes())
         return summary
 
     def _located(self) -> Exception | None:
@@ -894,7 +931,7 @@ class SparkEngine(Engine):
         data = frame.copy()
         data.insert(0, ROW_COLUMN, range(len(frame)))
         with quiet_interrupt(), user_errors("the test records"), \
-                self.arrow_batches(self.batch_records(chunk_size)):
+                self.job_settings(self.batch_records(chunk_size)):
             with quiet_pyspark():
                 df = self.session.createDataFrame(data)
             scored = self._scored(df, model, files, factory, "the test records", steps,

@@ -18,6 +18,12 @@ from mlstat_core.errors import ConfigError, PluginError
 from mlstat_spark.params import SparkParams, master_addresses
 
 LOG4J2 = Path(__file__).with_name("log4j2.properties")
+MAX_RECORDS_PER_BATCH = "spark.sql.execution.arrow.maxRecordsPerBatch"
+JOB_SETTINGS = {"spark.sql.execution.arrow.pyspark.enabled": "true",
+                "spark.sql.session.timeZone": "UTC"}
+"""Runtime settings every job scores under: Arrow transfers, times in UTC. A session the
+engine starts has them from the start; one it finds running (a notebook's) only for each job
+(:meth:`~mlstat_spark.engine.SparkEngine.job_settings`)."""
 
 
 @contextmanager
@@ -161,13 +167,40 @@ def _builder(params: SparkParams) -> Any:
                    .config("spark.driver.bindAddress", "127.0.0.1")
                    .config("spark.driver.extraJavaOptions",
                            f"-Dlog4j2.configurationFile={LOG4J2.as_uri()}"))
-    builder = (builder.appName(params.app_name)
-               .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-               .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(params.batch_size))
-               .config("spark.sql.session.timeZone", "UTC"))
-    for key, value in params.config.items():
+    # maxRecordsPerBatch is set for each job (job_settings): one in the session is the user's
+    builder = builder.appName(params.app_name)
+    for key, value in {**JOB_SETTINGS, **params.config}.items():
         builder = builder.config(key, value)
     return builder
+
+
+def record_bound(value: Any) -> int | None:
+    """A ``maxRecordsPerBatch`` setting as a number of records; None for none, for one Spark
+    reads as no bound (0 or less) and for one that is no whole number (Spark refuses it)."""
+    try:
+        records = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return records if records > 0 else None
+
+
+def running_session(params: SparkParams) -> Any:
+    """The classic Spark session already running in this process (a notebook's, a
+    service's), to be used as it is; None where there is none, for Spark Connect, and where
+    ``master`` names another master than the session's (that one is checked and started as
+    any other). ``getOrCreate`` would return the session too, but would first set the
+    builder's settings on it for good: the notebook's time zone would become UTC."""
+    if params.master.startswith("sc://"):
+        return None
+    try:
+        from pyspark.sql import SparkSession
+
+        session = SparkSession.active()
+        master = session.sparkContext.master
+    except Exception:  # none running (NO_ACTIVE_OR_DEFAULT_SESSION), or no pyspark
+        return None
+    return session if "master" not in params.model_fields_set or master == params.master \
+        else None
 
 
 def get_session(params: SparkParams) -> Any:

@@ -108,9 +108,9 @@ def test_the_job_sets_the_smallest_bound_and_restores_the_setting():
     from mlstat_spark.params import SparkParams
 
     engine = SparkEngine(SparkParams(config={MAX_RECORDS_PER_BATCH: 1500}))
-    conf = StandInConf({MAX_RECORDS_PER_BATCH: "1500"})  # as the session's builder set it
+    conf = StandInConf({MAX_RECORDS_PER_BATCH: "1500"})  # as the engine's config set it
     engine._session = SimpleNamespace(conf=conf)
-    with engine.arrow_batches(engine.batch_records(50_000)):
+    with engine.job_settings(engine.batch_records(50_000)):
         assert conf.get(MAX_RECORDS_PER_BATCH) == "1500"
     assert conf.values == {MAX_RECORDS_PER_BATCH: "1500"}
 
@@ -246,7 +246,7 @@ def test_the_chunk_size_bounds_the_batches_the_model_gets(spark_engine, budget_c
         for batch in batches:
             yield pd.DataFrame({"n": [len(batch)]})
 
-    with spark_engine.arrow_batches(300), quiet_pyspark():
+    with spark_engine.job_settings(300), quiet_pyspark():
         seen = [r.n for r in session.range(0, 2000, numPartitions=2)
                 .mapInPandas(sizes, "n long").collect()]
     assert max(seen) == 300 and sum(seen) == 2000
@@ -266,6 +266,45 @@ def test_the_chunk_size_bounds_the_batches_the_model_gets(spark_engine, budget_c
     assert larger.details["batch_size"] == 10_000
     assert any("chunk_size 20,000 is above the spark engine's batch_size" in note
                for note in larger.notes)
+
+
+@pytest.mark.spark
+@pytest.mark.timeout(600)
+def test_a_session_running_already_keeps_its_own_settings(spark_engine, budget_csv, tmp_path):
+    """A notebook's session: getOrCreate used to set the engine's settings on it for good (its
+    time zone became UTC, its Arrow batches the engine's). The engine now uses it as it is,
+    sets its own settings for each job only, takes a maxRecordsPerBatch set on it by hand
+    for a bound, and says which settings of its config such a session cannot take."""
+    conf = spark_engine.session.conf
+    zone, batch, partitions = ("spark.sql.session.timeZone",
+                               "spark.sql.execution.arrow.maxRecordsPerBatch",
+                               "spark.sql.shuffle.partitions")
+    before = {key: conf.get(key, None) for key in (zone, batch, partitions)}
+    notebook = {zone: "Europe/Warsaw", batch: "700", partitions: "5"}
+    for key, value in notebook.items():
+        conf.set(key, value)
+    try:
+        run = mlstat_core.run(budget_pipeline(budget_csv))
+        new = pd.read_csv(budget_csv).drop(columns="children")
+        new.to_csv(tmp_path / "new.csv", index=False)
+        predict_file(run.run_dir, tmp_path / "new.csv", tmp_path / "local.parquet")
+        options = {**SPARK, "config": {"spark.driver.memory": "1g", partitions: "3"}}
+        summary = predict_file(run.run_dir, tmp_path / "new.csv", tmp_path / "spark.parquet",
+                               engine="spark", engine_options=options)
+        assert {key: conf.get(key, None) for key in notebook} == notebook
+        assert summary.details["batch_size"] == 700
+        assert any(note.startswith(f"{batch} = 700 in the running Spark session is below")
+                   for note in summary.notes)
+        assert any("spark.driver.memory in the spark engine's config" in note
+                   and partitions not in note for note in summary.notes)
+        pd.testing.assert_frame_equal(read_sorted(tmp_path / "local.parquet"),
+                                      read_sorted(tmp_path / "spark.parquet"))
+    finally:
+        for key, value in before.items():
+            if value is None:
+                conf.unset(key)
+            else:
+                conf.set(key, value)
 
 
 @pytest.mark.spark
