@@ -10,6 +10,7 @@ Weights are saved with safetensors; no pickle, no download.
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -151,7 +152,9 @@ class CnnModel(SceneMapper, Model):
             raise DataError("the CNN needs an imagery loader (scene metadata, row/col columns)")
         if train.y.nunique() < 2:
             raise DataError("the training pixels hold one class only; a classifier needs two")
-        self.roles = train.roles
+        # it reads the scene at row/col, not the records' band and index columns (whose means
+        # and spreads scale its inputs): new records need their position only
+        self.roles = replace(train.roles, features=["row", "col"])
         self.classes_ = sorted(train.y.unique().tolist())
         features = train.frame[train.roles.features].to_numpy(dtype=np.float64)
         std = features.std(axis=0)

@@ -19,7 +19,7 @@ from mlstat_imagery.params import (
     LandsatNcParams,
 )
 
-from mlstat_core.predict import check_predictions
+from mlstat_core.predict import check_predictions, predict_checked
 from mlstat_core.registry import get_registry
 
 NODATA = -99999.0
@@ -98,3 +98,8 @@ def test_the_cnn_gives_no_class_to_nodata_pixels(holed: tuple[Any, Any]) -> None
         predicted = model.predict(records)
     # the CNN reads the scene by row/col, not the records' band columns
     _check(predicted, [False, False, True, False, True])
+    # so new records need their position only (it asked for the bands and indices too)
+    assert model.roles.input_columns() == ["row", "col"]
+    with pytest.warns(UserWarning, match="2 of the 5 records"):
+        located = predict_checked(model, records[["record_id", "row", "col"]], "records")
+    pd.testing.assert_frame_equal(located, predicted)
