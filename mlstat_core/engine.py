@@ -1008,10 +1008,9 @@ def _training_profile(dataset: Dataset, model: Model | None,
     """A compact profile of the training inputs (``frame``, records of ``dataset``), for
     drift checks at prediction time: the input columns of the fitted model's roles (a model
     may read columns the loader did not name as inputs, such as a variable only an edit rule
-    names), else the data set's. The
-    columns the loader read as categories (core.table's `categorical`, see
-    :func:`~mlstat_core.builtins.loaders.code_columns`) are profiled as codes: categories,
-    however many, ``11.0`` as ``11``."""
+    names), else the data set's. The columns the loader read as categories (core.table's
+    `categorical`, see :func:`~mlstat_core.builtins.loaders.code_columns`) are profiled as
+    codes: categories, however many, ``11.0`` as ``11``."""
     try:
         from mlstat_core.quality.drift import build_profile
     except ImportError:
