@@ -94,16 +94,15 @@ test-min: browser
 	PYTHONSAFEPATH=1 $(MIN_VENV)/bin/python $(PYTEST) tests \
 	  --ignore=tests/test_docs.py
 	for p in $(MIN_PLUGINS); do \
-	  (cd $$p && PYTHONSAFEPATH=1 ../../$(MIN_VENV)/bin/python $(PYTEST) tests) \
-	    || exit 1; \
+	  (cd $$p && PYTHONSAFEPATH=1 ../../$(MIN_VENV)/bin/python $(PYTEST) tests) || exit 1; \
 	done
 	test -x $(MIN_TWITTER_VENV)/bin/python || $(PYTHON) -m venv $(MIN_TWITTER_VENV)
 	rm -rf build $(addsuffix /build,$(MIN_TWITTER_PLUGINS))
 	$(MIN_TWITTER_VENV)/bin/python -m pip install --quiet -c constraints/minimum-twitter.txt \
 	  . pytest pytest-timeout pytest-xdist "setuptools>=77" $(MIN_TWITTER_PLUGINS)
 	$(MIN_TWITTER_VENV)/bin/python -P -c $(INSTALLED)
-	cd plugins/mlstat-twitter && PYTHONSAFEPATH=1 ../../$(MIN_TWITTER_VENV)/bin/python $(PYTEST) \
-	  tests
+	cd plugins/mlstat-twitter && \
+	  PYTHONSAFEPATH=1 ../../$(MIN_TWITTER_VENV)/bin/python $(PYTEST) tests
 
 clean:
 	rm -rf $(VENV) $(MIN_VENV) $(MIN_TWITTER_VENV) runs site .pytest_cache

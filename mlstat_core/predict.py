@@ -31,8 +31,7 @@ from mlstat_core.errors import (
     listed,
     value_kind,
 )
-from mlstat_core.formats import CSV_SUFFIXES
-from mlstat_core.formats import DEFAULT_CHUNK_SIZE as DEFAULT_CHUNK_SIZE
+from mlstat_core.formats import CSV_SUFFIXES, DEFAULT_CHUNK_SIZE
 from mlstat_core.io import (
     TableWriter,
     first_record,

@@ -683,10 +683,8 @@ class SparkEngine(Engine):
         that do not, and ``mlstat predict`` warns of them). ``records`` comes from
         :meth:`batch_records`, which keeps a bound the user set."""
         conf = self.session.conf
-        settings = {**JOB_SETTINGS, MAX_RECORDS_PER_BATCH: str(records)}
-        if self._found:
-            settings = {**{k: v for k, v in self.params.config.items()
-                           if k != MAX_RECORDS_PER_BATCH and conf.isModifiable(k)}, **settings}
+        runtime, _fixed = self._found_config()
+        settings = {**runtime, **JOB_SETTINGS, MAX_RECORDS_PER_BATCH: str(records)}
         before = {key: conf.get(key, None) for key in settings}
         for key, value in settings.items():
             conf.set(key, value)
@@ -700,14 +698,22 @@ class SparkEngine(Engine):
                     else:
                         conf.set(key, value)
 
+    def _found_config(self) -> tuple[dict[str, str], list[str]]:
+        """The engine's ``config`` for a session it found running: the settings Spark lets a
+        running session change (set for each job), and the names of those it fixes when it
+        starts (memory, cores, ...), which cannot apply. Nothing for a session the engine
+        started, which has them all; ``maxRecordsPerBatch`` is a bound (:meth:`batch_records`)."""
+        if not self._found:
+            return {}, []
+        conf = self.session.conf
+        given = {k: v for k, v in self.params.config.items() if k != MAX_RECORDS_PER_BATCH}
+        runtime = {k: v for k, v in given.items() if conf.isModifiable(k)}
+        return runtime, [k for k in given if k not in runtime]
+
     def found_session_notes(self) -> list[str]:
         """What the summary says of settings in the engine's ``config`` that a session found
         running cannot take (Spark fixes them when it starts: memory, cores, ...)."""
-        if not self._found:
-            return []
-        conf = self.session.conf
-        fixed = [k for k in self.params.config if not conf.isModifiable(k)
-                 and k != MAX_RECORDS_PER_BATCH]
+        _runtime, fixed = self._found_config()
         return [f"the Spark session running in this process was used as it is: "
                 f"{', '.join(fixed)} in the spark engine's config take(s) effect only in a "
                 "session the engine starts; set them where that session is started"] \
