@@ -392,6 +392,11 @@ class Model(Component, ABC):
         """Input columns the model learned as text (categories): every engine reads them as
         text in each chunk, so a chunk of ``1, 2, 3`` from a column of ``1, 2, 3, X`` is
         scored as in training. Set by ``fit`` and saved with the model; None means none."""
+        self.made_columns: list[str] = []
+        """Columns of the records ``fit`` receives that the pipeline's preprocessing steps
+        made (set by the engine before ``fit``): new records, and the ``test`` records of
+        ``write_outputs``, come without them. A model that writes results back to the
+        records' own columns refuses to train on them."""
 
     @abstractmethod
     def fit(self, train: Dataset, validation: Dataset | None = None) -> Model: ...

@@ -48,7 +48,6 @@ class Preprocessed(Model):
         super().__init__(inner.params, inner.task)
         self.steps = steps
         self.inner = inner
-        self.made_columns: list[str] = []
         inner.preprocessor = self.apply
 
     @property
@@ -99,6 +98,8 @@ class Preprocessed(Model):
             current = Dataset(_checked(_name, step, current.frame, current.roles),
                               current.roles, current.name, current.sources, current.metadata)
         self.inner.seed = self.seed
+        self.inner.made_columns = [c for c in current.frame.columns
+                                   if c not in train.frame.columns]
         self.inner.fit(current, self._applied(validation))
         inner_inputs = self.inner.roles.input_columns() if self.inner.roles else []
         self.made_columns = [c for c in inner_inputs if c not in train.frame.columns]

@@ -115,6 +115,17 @@ def merged_rules(dataset_rules: list[str], model_rules: list[str]) -> RuleSet:
     return RuleSet.parse(texts)
 
 
+def _refuse_made(made: list[str]) -> None:
+    """Refuse edit variables a preprocessing step derives (``made``): an edited value could
+    not be written back to the records' own columns."""
+    if made:
+        raise ConfigError(
+            f"the edit rules or `variables` name {', '.join(map(repr, made))}, which the "
+            "records do not have (a preprocessing step makes it): an edited value could "
+            "not be written back to the records' own columns; write the rule on the "
+            "columns it is made from (`a + b <= 10`, not a derived `a_and_b`)")
+
+
 class EditImputeModel(Model):
     """Shared fit / predict / save / load / write_outputs of the edit-and-impute methods."""
 
@@ -160,6 +171,7 @@ class EditImputeModel(Model):
                             "features")
         extra = [v for v in rules.variables if v not in variables]
         self.variables = variables + extra
+        _refuse_made([v for v in self.variables if v in self.made_columns])
         self.roles = with_inputs(train.roles, self.variables)
         described = meta.get("variables") or {}
         self.infos = {v: dict(described.get(v, {})) for v in self.variables}
@@ -378,13 +390,7 @@ class EditImputeModel(Model):
                       test: Dataset) -> list[Path]:
         """``edited.csv`` (the edited data set with flags), ``audit.csv`` (one row per changed
         cell: record, field, old value, new value, flag, reason) and ``edit_summary.json``."""
-        made = [v for v in self.variables if v not in test.frame.columns]
-        if made:  # a preprocessing step derived them: an edit could not be written back
-            raise ConfigError(
-                f"the edit rules or `variables` name {', '.join(map(repr, made))}, which the "
-                "records do not have (a preprocessing step makes it): an edited value could "
-                "not be written back to the records' own columns; write the rule on the "
-                "columns it is made from (`a + b <= 10`, not a derived `a_and_b`)")
+        _refuse_made([v for v in self.variables if v not in test.frame.columns])
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         edited, audit = edited_and_audit(test.frame, predictions, self.variables,

@@ -1,6 +1,7 @@
 """A variable an edit rule names that a preprocessing step derives: an edit of it could not
 be written back to the records' own columns, so the run fails saying how to write the rule
-(it failed with a KeyError in the model's outputs)."""
+(it failed with a KeyError in the model's outputs), and fails before the model trains (it
+was refused only when the outputs were written, after fitting and predicting)."""
 
 from __future__ import annotations
 
@@ -71,7 +72,13 @@ iterations = 1
 
 
 def test_a_rule_on_a_variable_a_step_derives_fails_the_run_saying_how_to_write_it(
-        tmp_path: Path) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import mlstat_editimpute.models as models
+
+    def trains(*args, **kwargs):
+        raise AssertionError("the model read its training data before refusing the rule")
+
+    monkeypatch.setattr(models, "numeric_frame", trains)
     data = pd.read_csv(DATA_DIR / "budget_uk.csv").iloc[:400]
     data.to_csv(tmp_path / "train.csv", index=False)
     (tmp_path / "p.toml").write_text(PIPELINE.format(data=json.dumps("train.csv")))
