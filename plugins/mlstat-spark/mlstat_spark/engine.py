@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -33,6 +34,7 @@ from mlstat_core.predict import (
 )
 from mlstat_spark.params import SparkParams
 from mlstat_spark.session import (
+    JOB_LOCK,
     JOB_SETTINGS,
     MAX_RECORDS_PER_BATCH,
     get_session,
@@ -681,34 +683,41 @@ class SparkEngine(Engine):
         span partitions, so they hold at most ``records`` and start anew at each partition:
         a record scores the same in any batch (``Model.batch_dependence`` names the models
         that do not, and ``mlstat predict`` warns of them). ``records`` comes from
-        :meth:`batch_records`, which keeps a bound the user set."""
+        :meth:`batch_records`, which keeps a bound the user set. Jobs of one process run one
+        at a time (:data:`JOB_LOCK`): two at once would each set, then restore, the one
+        session's settings under the other."""
         conf = self.session.conf
         runtime, _fixed = self._found_config()
         settings = {**runtime, **JOB_SETTINGS, MAX_RECORDS_PER_BATCH: str(records)}
-        before = {key: conf.get(key, None) for key in settings}
-        for key, value in settings.items():
-            conf.set(key, value)
-        try:
-            yield
-        finally:
-            with suppress(Exception):  # the JVM stopped: nothing to restore
+        with JOB_LOCK:  # the settings are the session's: jobs of other threads wait
+            before = {key: conf.get(key, None) for key in settings}
+            for key, value in settings.items():
+                conf.set(key, value)
+            try:
+                yield
+            finally:
                 for key, value in before.items():
-                    if value is None:
-                        conf.unset(key)
-                    else:
-                        conf.set(key, value)
+                    with suppress(Exception):  # the JVM stopped: nothing to restore
+                        if value is None:
+                            conf.unset(key)
+                        else:
+                            conf.set(key, value)
 
     def _found_config(self) -> tuple[dict[str, str], list[str]]:
         """The engine's ``config`` for a session it found running: the settings Spark lets a
         running session change (set for each job), and the names of those it fixes when it
-        starts (memory, cores, ...), which cannot apply. Nothing for a session the engine
-        started, which has them all; ``maxRecordsPerBatch`` is a bound (:meth:`batch_records`)."""
+        starts (memory, cores, ...), which cannot apply unless the session started with
+        them (an earlier job's engine with the same config started it). Nothing for a session
+        the engine started, which has them all; ``maxRecordsPerBatch`` is a bound
+        (:meth:`batch_records`)."""
         if not self._found:
             return {}, []
         conf = self.session.conf
         given = {k: v for k, v in self.params.config.items() if k != MAX_RECORDS_PER_BATCH}
         runtime = {k: v for k, v in given.items() if conf.isModifiable(k)}
-        return runtime, [k for k in given if k not in runtime]
+        started = self.session.sparkContext.getConf()  # what the session started with
+        return runtime, [k for k, v in given.items()
+                         if k not in runtime and started.get(k, None) != str(v)]
 
     def found_session_notes(self) -> list[str]:
         """What the summary says of settings in the engine's ``config`` that a session found
@@ -936,13 +945,16 @@ class SparkEngine(Engine):
         # the row numbers (not the model's id column), which put the predictions back in order
         data = frame.copy()
         data.insert(0, ROW_COLUMN, range(len(frame)))
-        with quiet_interrupt(), user_errors("the test records"), \
-                self.job_settings(self.batch_records(chunk_size)):
-            with quiet_pyspark():
-                df = self.session.createDataFrame(data)
-            scored = self._scored(df, model, files, factory, "the test records", steps,
-                                  id_column=ROW_COLUMN)
-            result = to_pandas(scored)
+        with quiet_interrupt(), user_errors("the test records"):
+            _ = self.session  # first: a running session's own batch bound counts
+            with self.job_settings(self.batch_records(chunk_size)):
+                with quiet_pyspark():
+                    df = self.session.createDataFrame(data)
+                scored = self._scored(df, model, files, factory, "the test records", steps,
+                                      id_column=ROW_COLUMN)
+                result = to_pandas(scored)
+        for note in self.found_session_notes():  # the run's warnings
+            warnings.warn(note, stacklevel=2)
         order = result.pop("record_id").to_numpy()
         result.index = frame.index[order]
         result = result.loc[frame.index]

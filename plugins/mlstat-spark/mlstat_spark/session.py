@@ -24,6 +24,9 @@ JOB_SETTINGS = {"spark.sql.execution.arrow.pyspark.enabled": "true",
 """Runtime settings every job scores under: Arrow transfers, times in UTC. A session the
 engine starts has them from the start; one it finds running (a notebook's) only for each job
 (:meth:`~mlstat_spark.engine.SparkEngine.job_settings`)."""
+JOB_LOCK = threading.RLock()
+"""Held through each job's settings: a process has one Spark session, so two jobs at once
+(a service's threads) would set, then restore, its settings under each other."""
 
 
 @contextmanager
@@ -186,10 +189,11 @@ def record_bound(value: Any) -> int | None:
 
 def running_session(params: SparkParams) -> Any:
     """The classic Spark session already running in this process (a notebook's, a
-    service's), to be used as it is; None where there is none, for Spark Connect, and where
-    ``master`` names another master than the session's (that one is checked and started as
-    any other). ``getOrCreate`` would return the session too, but would first set the
-    builder's settings on it for good: the notebook's time zone would become UTC."""
+    service's), to be used as it is; None where there is none, and for Spark Connect.
+    ``getOrCreate`` would return the session too, but would first set the builder's settings
+    on it for good: the notebook's time zone would become UTC. Where ``master`` names another
+    master than the session's, a ConfigError: Spark runs one session per process, and
+    ``getOrCreate`` would hand back this one, not start the master asked for."""
     if params.master.startswith("sc://"):
         return None
     try:
@@ -199,8 +203,13 @@ def running_session(params: SparkParams) -> Any:
         master = session.sparkContext.master
     except Exception:  # none running (NO_ACTIVE_OR_DEFAULT_SESSION), or no pyspark
         return None
-    return session if "master" not in params.model_fields_set or master == params.master \
-        else None
+    if "master" in params.model_fields_set and master != params.master:
+        raise ConfigError(
+            f"the spark engine's master is {params.master}, but a Spark session with master "
+            f"{master} is already running in this process, and Spark runs one session per "
+            "process: leave `master` out to score on the running session, or stop it first "
+            "(SparkSession.active().stop())")
+    return session
 
 
 def get_session(params: SparkParams) -> Any:

@@ -288,15 +288,18 @@ def test_a_session_running_already_keeps_its_own_settings(spark_engine, budget_c
         new = pd.read_csv(budget_csv).drop(columns="children")
         new.to_csv(tmp_path / "new.csv", index=False)
         predict_file(run.run_dir, tmp_path / "new.csv", tmp_path / "local.parquet")
-        options = {**SPARK, "config": {"spark.driver.memory": "1g", partitions: "3"}}
+        # spark.driver.host: the session started with it (a note would be false)
+        options = {**SPARK, "config": {"spark.driver.memory": "1g", partitions: "3",
+                                       "spark.driver.host": "127.0.0.1"}}
         summary = predict_file(run.run_dir, tmp_path / "new.csv", tmp_path / "spark.parquet",
                                engine="spark", engine_options=options)
         assert {key: conf.get(key, None) for key in notebook} == notebook
         assert summary.details["batch_size"] == 700
         assert any(note.startswith(f"{batch} = 700 in the running Spark session is below")
                    for note in summary.notes)
-        assert any("spark.driver.memory in the spark engine's config" in note
-                   and partitions not in note for note in summary.notes)
+        assert any(note.startswith("the Spark session running in this process was used "
+                                   "as it is: spark.driver.memory in the spark engine's "
+                                   "config take(s) effect") for note in summary.notes)
         pd.testing.assert_frame_equal(read_sorted(tmp_path / "local.parquet"),
                                       read_sorted(tmp_path / "spark.parquet"))
     finally:
@@ -305,6 +308,102 @@ def test_a_session_running_already_keeps_its_own_settings(spark_engine, budget_c
                 conf.unset(key)
             else:
                 conf.set(key, value)
+
+
+@pytest.fixture
+def notebook_settings(spark_engine):
+    """The running session's time zone and batch bound as a notebook's user set them, put
+    back after the test."""
+    conf = spark_engine.session.conf
+    notebook = {"spark.sql.session.timeZone": "Europe/Warsaw",
+                "spark.sql.execution.arrow.maxRecordsPerBatch": "700"}
+    before = {key: conf.get(key, None) for key in notebook}
+    for key, value in notebook.items():
+        conf.set(key, value)
+    yield notebook
+    for key, value in before.items():
+        if value is None:
+            conf.unset(key)
+        else:
+            conf.set(key, value)
+
+
+@pytest.mark.spark
+@pytest.mark.timeout(600)
+def test_a_run_scoring_on_a_running_session_keeps_its_batch_bound_and_notes_its_settings(
+        spark_engine, budget_csv, notebook_settings, monkeypatch):
+    """mlstat run's predict step (score_frame) read the session's batch bound before it
+    looked at the session, so its first job ignored it; and a setting of the engine's config
+    that the running session cannot take was dropped without a word."""
+    from mlstat_spark.engine import SparkEngine
+
+    batches = []
+    job_settings = SparkEngine.job_settings
+
+    def recorded(self, records):
+        batches.append(records)
+        return job_settings(self, records)
+
+    monkeypatch.setattr(SparkEngine, "job_settings", recorded)
+    run = mlstat_core.run(budget_pipeline(budget_csv, engine="spark", options={
+        "config": {"spark.driver.memory": "1g"}}))
+    assert batches == [700]
+    assert any(w.startswith("predict: the Spark session running in this process was used")
+               and "spark.driver.memory" in w for w in run.warnings)
+    conf = spark_engine.session.conf
+    assert {key: conf.get(key, None) for key in notebook_settings} == notebook_settings
+
+
+@pytest.mark.spark
+def test_a_master_other_than_the_running_sessions_is_refused(spark_engine, budget_csv,
+                                                            tmp_path, notebook_settings):
+    """Spark runs one session per process: getOrCreate handed back the running one, set the
+    engine's settings on it for good and reported the master asked for."""
+    from mlstat_core.errors import ConfigError
+
+    run = mlstat_core.run(budget_pipeline(budget_csv))
+    pd.read_csv(budget_csv).drop(columns="children").to_csv(tmp_path / "new.csv", index=False)
+    with pytest.raises(ConfigError) as failure:
+        predict_file(run.run_dir, tmp_path / "new.csv", tmp_path / "out.parquet",
+                     engine="spark", engine_options={"master": "local[1]"})
+    assert str(failure.value).startswith(
+        "the spark engine's master is local[1], but a Spark session with master local[2] is "
+        "already running in this process")
+    assert "leave `master` out" in str(failure.value)
+    conf = spark_engine.session.conf
+    assert {key: conf.get(key, None) for key in notebook_settings} == notebook_settings
+    assert not list(tmp_path.glob("*out.parquet*"))
+
+
+@pytest.mark.spark
+def test_jobs_of_two_threads_take_turns_with_the_sessions_settings(spark_engine,
+                                                                  notebook_settings):
+    """Each job sets the session's settings and restores them after: two at once, from a
+    service's threads, restored them under each other and left the session in UTC."""
+    import threading
+
+    from mlstat_spark.engine import SparkEngine
+    from mlstat_spark.params import SparkParams
+
+    batch = "spark.sql.execution.arrow.maxRecordsPerBatch"
+    conf = spark_engine.session.conf
+    first, second = SparkEngine(SparkParams()), SparkEngine(SparkParams())
+    second_in = threading.Event()
+    seen = []
+
+    def other_job():
+        with second.job_settings(200):
+            second_in.set()
+            seen.append(conf.get(batch))
+
+    with first.job_settings(100):
+        thread = threading.Thread(target=other_job)
+        thread.start()
+        second_in.wait(2)  # it waits for this job to end
+        seen.append(conf.get(batch))
+    thread.join(30)
+    assert seen == ["100", "200"]
+    assert {key: conf.get(key, None) for key in notebook_settings} == notebook_settings
 
 
 @pytest.mark.spark

@@ -237,13 +237,18 @@ def test_only_a_local_session_binds_to_loopback_and_quietens_its_log():
     assert "spark.driver.extraJavaOptions" not in cluster
 
 
-def test_unreachable_master_fails_fast_with_a_clear_message(budget_csv, tmp_path):
+def test_unreachable_master_fails_fast_with_a_clear_message(budget_csv, tmp_path,
+                                                           monkeypatch):
+    from mlstat_spark import engine as engine_module
     from mlstat_spark.engine import SparkEngine
     from mlstat_spark.params import SparkParams
     from mlstat_spark.session import check_master
 
     with pytest.raises(PluginError, match="unreachable"):
         check_master("spark://127.0.0.1:9", timeout=2)
+    # as in a process with no session yet (another test's may run in this one: a master
+    # other than its own is refused as such)
+    monkeypatch.setattr(engine_module, "running_session", lambda params: None)
     engine = SparkEngine(SparkParams(master="spark://127.0.0.1:9", connect_timeout_s=2))
     with pytest.raises(PluginError, match="spark://127.0.0.1:9 is unreachable"):
         _ = engine.session
