@@ -182,6 +182,7 @@ def open_scene(directory: Path, pattern: str, bands: list[str]) -> SceneInfo:
     files = band_files(directory, pattern, bands)
     for path in dict.fromkeys(files.values()):
         check_raster(path, "band file", "band_pattern")
+    release_scene_files()  # indexed anew: the files may have been replaced since
     dataset = _raster_dataset(str(directory), pattern, tuple(bands))
     xmin, xmax, ymin, ymax = _xy_bounds(dataset)
     resx, resy = dataset.res
@@ -669,11 +670,19 @@ def _opened(path: str) -> tuple[Any, tuple[int, ...]]:
 
 
 def release_scene_files() -> None:
-    """Close the masked band files kept open (after a map or a batch of records), so that
-    they can be replaced or deleted (Windows keeps open files locked)."""
+    """Close the band files kept open (after a map or a batch of records: the masked ones
+    kept between tiles, the file handles torchgeo caches) and forget the scenes indexed, so
+    that the files can be replaced or deleted (Windows keeps open files locked) and a scene
+    replaced between two runs of one process is read anew, not from the old files."""
+    from torchgeo.datasets import RasterDataset
+
     for _, dataset in _OPENED.values():
         dataset.close()
     _OPENED.clear()
+    _raster_dataset.cache_clear()
+    # a class-wide cache of torchgeo's, keyed by dataset and file (cache=True): it holds the
+    # datasets and their open files until cleared
+    RasterDataset._cached_load_warp_file.cache_clear()
 
 
 @functools.lru_cache(maxsize=32)

@@ -5,13 +5,16 @@ different grids. Each is now warned about (or refused) with what to do."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from mlstat_imagery.loaders import LandsatNcLoader
+from conftest import write_crop
+from mlstat_imagery.loaders import BUNDLED, LandsatNcLoader
 from mlstat_imagery.params import LandsatNcParams
 from test_own_inputs import _stack
 
@@ -453,3 +456,42 @@ def test_the_map_and_the_loader_take_the_same_white_pixels_for_fill(tmp_path: Pa
     mapped = cols != 1
     assert summary["fill_values"] == {"255": int((taken & mapped).sum())}
     assert summary["fill_values"] == {"255": (COLLAR - 1) * RGB_SIDE}
+
+
+def _open_band_files() -> list[str]:
+    """The .tif files this process holds open (Linux)."""
+    names = []
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            target = os.readlink(f"/proc/self/fd/{fd}")
+            if target.endswith(".tif"):
+                names.append(Path(target).name)
+    return names
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads /proc/self/fd (Linux)")
+def test_a_band_file_replaced_between_two_runs_of_one_process_is_read_anew(tmp_path):
+    """The indexed scene was cached by folder and band names only: a notebook's second run
+    on a corrected scene (the file replaced in place) read the old pixels and recorded the
+    new file's hash; and the band files stayed open after the run (locked on Windows)."""
+    import rasterio
+    from mlstat_imagery.scene import open_scene, read_window, release_scene_files
+
+    bands = ["10", "20"]
+    for band in bands:
+        write_crop(BUNDLED / f"lsat7_2000_{band}.tif", tmp_path / f"lsat7_2000_{band}.tif")
+    first = tmp_path / "lsat7_2000_10.tif"
+    info = open_scene(tmp_path, "lsat7_2000_{band}.tif", bands)
+    before = read_window(info, 10, 10, 20, 20)[0]
+    release_scene_files()
+    assert _open_band_files() == []
+    with rasterio.open(first) as src:
+        profile, data = src.profile, src.read()
+    with rasterio.open(tmp_path / "new.tif", "w", **profile) as dst:
+        dst.write(data // 2)
+    os.replace(tmp_path / "new.tif", first)  # a corrected scene put in place
+    info = open_scene(tmp_path, "lsat7_2000_{band}.tif", bands)
+    after = read_window(info, 10, 10, 20, 20)[0]
+    release_scene_files()
+    np.testing.assert_array_equal(after, before // 2)
+    assert _open_band_files() == []
