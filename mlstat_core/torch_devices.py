@@ -69,15 +69,18 @@ def training(choice: str, threads: int | None) -> Iterator[str]:
     """Around a torch model's training: ``threads`` CPU threads (None: torch's default; the
     sums of a multi-threaded kernel depend on their number, so a fixed number gives the same
     model on any machine) and :func:`reproducible` on the device ``choice`` gives, which it
-    yields. The previous thread count comes back afterwards."""
+    yields. The previous thread count comes back afterwards, and so does the state of torch's
+    global random generators (the CPU's, and the GPU's trained on), which the model seeds:
+    a notebook's own draws after a run are not reseeded by it."""
     import torch
 
     device = pick_device(choice)
     previous = torch.get_num_threads()
     if threads:
         torch.set_num_threads(threads)
+    gpus = [torch.cuda.current_device()] if device == "cuda" else []
     try:
-        with reproducible(device):
+        with torch.random.fork_rng(devices=gpus), reproducible(device):
             yield device
     finally:
         torch.set_num_threads(previous)

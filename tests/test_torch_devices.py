@@ -84,3 +84,15 @@ def test_training_pins_the_threads_and_gives_them_back():
     assert torch.get_num_threads() == previous
     with training("cpu", None):  # None: torch's own number
         assert torch.get_num_threads() == previous
+
+
+def test_a_model_seeding_torch_while_training_leaves_the_users_draws_alone():
+    """The torch models seed torch's global generator to train: a notebook's draws after a
+    run were the same fixed sequence whatever the user had seeded."""
+    torch.manual_seed(1)
+    expected = torch.rand(3)
+    torch.manual_seed(1)
+    with training("cpu", None):
+        torch.manual_seed(0)  # as coding.fasttext and imagery.cnn do
+        torch.rand(5)
+    assert torch.equal(torch.rand(3), expected)
