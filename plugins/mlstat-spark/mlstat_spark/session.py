@@ -21,9 +21,10 @@ LOG4J2 = Path(__file__).with_name("log4j2.properties")
 MAX_RECORDS_PER_BATCH = "spark.sql.execution.arrow.maxRecordsPerBatch"
 JOB_SETTINGS = {"spark.sql.execution.arrow.pyspark.enabled": "true",
                 "spark.sql.session.timeZone": "UTC"}
-"""Runtime settings every job scores under: Arrow transfers, times in UTC. A session the
-engine starts has them from the start; one it finds running (a notebook's) only for each job
-(:meth:`~mlstat_spark.engine.SparkEngine.job_settings`)."""
+"""Runtime settings every job scores under: Arrow transfers, times in UTC. Set for each job
+only (:meth:`~mlstat_spark.engine.SparkEngine.job_settings`), on a session the engine starts
+too: it stays running after the job, and a notebook's later ``getOrCreate`` returns it, with
+the notebook's own time zone."""
 JOB_LOCK = threading.RLock()
 """Held through each job's settings: a process has one Spark session, so two jobs at once
 (a service's threads) would set, then restore, its settings under each other."""
@@ -170,9 +171,10 @@ def _builder(params: SparkParams) -> Any:
                    .config("spark.driver.bindAddress", "127.0.0.1")
                    .config("spark.driver.extraJavaOptions",
                            f"-Dlog4j2.configurationFile={LOG4J2.as_uri()}"))
-    # maxRecordsPerBatch is set for each job (job_settings): one in the session is the user's
+    # the job's settings (JOB_SETTINGS, maxRecordsPerBatch) are set for each job
+    # (job_settings): the session stays running, with only the user's config, after it
     builder = builder.appName(params.app_name)
-    for key, value in {**JOB_SETTINGS, **params.config}.items():
+    for key, value in params.config.items():
         builder = builder.config(key, value)
     return builder
 

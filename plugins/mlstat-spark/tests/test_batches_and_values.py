@@ -329,6 +329,22 @@ def notebook_settings(spark_engine):
 
 
 @pytest.mark.spark
+def test_a_session_the_engine_started_keeps_no_job_setting_after_the_job(spark_engine,
+                                                                        budget_csv, tmp_path):
+    """The session the engine starts stays running, and a notebook's later getOrCreate
+    returns it: it was started with times in UTC and Arrow on, which shifted the notebook's
+    own timestamps. Those are set for each job only now."""
+    conf = spark_engine.session.conf
+    run = mlstat_core.run(budget_pipeline(budget_csv))
+    pd.read_csv(budget_csv).drop(columns="children").to_csv(tmp_path / "new.csv", index=False)
+    predict_file(run.run_dir, tmp_path / "new.csv", tmp_path / "out.parquet", engine="spark",
+                 engine_options=SPARK)
+    for key in ("spark.sql.session.timeZone", "spark.sql.execution.arrow.pyspark.enabled",
+                "spark.sql.execution.arrow.maxRecordsPerBatch"):
+        assert conf.get(key, None) is None, key
+
+
+@pytest.mark.spark
 @pytest.mark.timeout(600)
 def test_a_run_scoring_on_a_running_session_keeps_its_batch_bound_and_notes_its_settings(
         spark_engine, budget_csv, notebook_settings, monkeypatch):
