@@ -897,11 +897,18 @@ def discover(
     return registry
 
 
-_CACHE: dict[bool, Registry] = {}
+_CACHE: dict[bool, tuple[tuple[Any, ...], Registry]] = {}
 
 
 def get_registry(strict: bool = False, refresh: bool = False) -> Registry:
-    """The process-wide registry (discovered once; ``refresh=True`` discovers again)."""
-    if refresh or strict not in _CACHE:
-        _CACHE[strict] = discover(strict=strict)
-    return _CACHE[strict]
+    """The process-wide registry: discovered once, and again where what discovery reads has
+    changed since (the ``MLSTAT_PLUGINS``, ``MLSTAT_DISABLE_PLUGINS`` and
+    ``MLSTAT_TRACE_HOOKS`` variables, the installed plugins' entry points: a notebook that
+    sets one or installs a plugin between two runs), or with ``refresh=True``."""
+    points = list(metadata.entry_points(group=ENTRY_POINT_GROUP))
+    inputs = (tuple(os.environ.get(name) for name in (ALLOW_ENV, DISABLE_ENV, TRACE_ENV)),
+              tuple(sorted((ep.name, ep.value) for ep in points)))
+    cached = _CACHE.get(strict)
+    if refresh or cached is None or cached[0] != inputs:
+        _CACHE[strict] = (inputs, discover(strict=strict, entry_points=points))
+    return _CACHE[strict][1]

@@ -753,3 +753,23 @@ def test_an_indicator_listed_twice_is_refused_at_validation(tmp_path, budget_csv
     (issue,) = info.value.issues
     assert issue.field == "indicators[2].component"
     assert "core.auto_coding is listed twice in [[indicators]] (tables 2 and 3)" in issue.message
+
+
+# --- a long-lived process (a notebook) ---------------------------------------------------------
+
+
+def test_a_plugin_installed_or_a_setting_changed_between_two_runs_of_one_process_is_seen(
+        site, monkeypatch):
+    """The registry was discovered once per process: a plugin installed in a notebook after
+    its first run, or MLSTAT_DISABLE_PLUGINS / MLSTAT_TRACE_HOOKS set then, was ignored
+    until the kernel restarted."""
+    from mlstat_core.registry import get_registry
+
+    first = get_registry()
+    assert get_registry() is first  # discovered once while nothing changes
+    install(site, "late", {"plugin": ENGINE_PLUGIN.format(name="late")})
+    assert get_registry().engine("late").full_name == "late.late"
+    monkeypatch.setenv("MLSTAT_DISABLE_PLUGINS", "late")
+    assert get_registry().plugins["late"].status == "disabled"
+    monkeypatch.setenv("MLSTAT_TRACE_HOOKS", "1")
+    assert get_registry().tracer is not None
