@@ -7,6 +7,7 @@ SHA-256 is written in the manifest and checked before the file is opened.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
 import importlib.abc
@@ -49,8 +50,19 @@ SPLIT_PARTS = (TEST_PART, TRAIN_PART)
 learn from (held out, in a fold's test part, or in the labelled file of an evaluation),
 ``train`` for one it learnt from too (``core.insample``: editing corrects the data it learns
 from)."""
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+
+
+def process_umask() -> int:
+    """The process's umask now: read from Linux's /proc where it can be, since asking
+    ``os.umask`` sets it, for a moment, for every thread of the process."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
 
 # --- small file utilities -------------------------------------------------------------------
 
@@ -179,7 +191,8 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     except OSError as exc:  # a read-only folder: name the file meant, not a hidden temporary
         raise type(exc)(exc.errno, exc.strerror, str(path)) from None
     try:
-        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; run folders are meant to be shared
+        # mkstemp makes 0600; run folders are meant to be shared
+        os.fchmod(fd, 0o666 & ~process_umask())
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(tmp, path)

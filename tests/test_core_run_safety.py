@@ -478,3 +478,18 @@ def test_a_failed_run_with_a_report_left_in_its_folder_is_not_compared(tmp_path)
     with pytest.raises(DataError, match="did not succeed .*out of memory\\); it has no report to "
                                         "stand by: fix that and rerun the pipeline"):
         open_run(result.run_dir)
+
+
+def test_files_are_written_with_the_umask_of_the_moment_without_setting_it(tmp_path):
+    """The umask was read once, when mlstat was imported, by setting it to 0 for a moment
+    (a race with the threads of a notebook or service creating files then); a umask set
+    later by the user (027 for a shared folder) was not followed."""
+    from mlstat_core.artifacts import atomic_write_bytes, process_umask
+
+    before = os.umask(0o027)
+    try:
+        assert process_umask() == 0o027
+        written = atomic_write_bytes(tmp_path / "a.json", b"{}")
+        assert written.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(before)
