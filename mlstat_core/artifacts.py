@@ -191,8 +191,9 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     except OSError as exc:  # a read-only folder: name the file meant, not a hidden temporary
         raise type(exc)(exc.errno, exc.strerror, str(path)) from None
     try:
-        # mkstemp makes 0600; run folders are meant to be shared
-        os.fchmod(fd, 0o666 & ~process_umask())
+        if hasattr(os, "fchmod"):  # not on Windows before Python 3.13 (ACLs apply there)
+            # mkstemp makes 0600; run folders are meant to be shared
+            os.fchmod(fd, 0o666 & ~process_umask())
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(tmp, path)

@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import re
+import sys
 import unicodedata
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -814,13 +815,47 @@ def dead_process_leftovers(folder: Path, glob_pattern: str, name: str) -> list[P
         match = pattern.fullmatch(candidate.name)
         if match is None or candidate.is_symlink() or int(match.group(1)) == os.getpid():
             continue
-        try:
-            os.kill(int(match.group(1)), 0)
-        except ProcessLookupError:
+        if process_gone(int(match.group(1))):
             found.append(candidate)
-        except (OSError, OverflowError):  # another user's live process, or no pid at all
-            continue
     return found
+
+
+WINDOWS = sys.platform == "win32"
+
+
+def process_gone(pid: int) -> bool:
+    """Whether no process ``pid`` runs on this machine; False where that cannot be told (a
+    live process of another user, a number that is no pid). On Windows it asks the system
+    (``OpenProcess``), never ``os.kill``, which there ends the process whatever the signal."""
+    if WINDOWS:
+        return _windows_process_gone(pid)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (OSError, OverflowError):  # another user's live process, or no pid at all
+        return False
+    return False
+
+
+def _windows_process_gone(pid: int) -> bool:
+    """Windows: no process ``pid`` (OpenProcess fails with ERROR_INVALID_PARAMETER), or it
+    has exited (its exit code is no longer STILL_ACTIVE); False where that cannot be told."""
+    try:
+        import ctypes
+
+        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return ctypes.get_last_error() == 87  # type: ignore[attr-defined]
+        try:
+            code = ctypes.c_ulong()
+            return bool(kernel32.GetExitCodeProcess(handle, ctypes.byref(code))) \
+                and code.value != 259
+        finally:
+            kernel32.CloseHandle(handle)
+    except Exception:  # noqa: BLE001 - cannot tell: the file stays
+        return False
 
 
 def sweep_partials(path: Path) -> None:

@@ -667,6 +667,28 @@ def test_partials_of_dead_processes_are_swept_live_ones_kept(tmp_path):
     live.close()
 
 
+def test_on_windows_a_leftovers_process_is_asked_after_never_signalled(tmp_path,
+                                                                      monkeypatch):
+    """os.kill(pid, 0), which asks after a process on Linux and macOS, ends it on Windows
+    (TerminateProcess): sweeping a folder would have killed the live job whose partial file
+    it looked at, or whatever process had taken its pid."""
+    from mlstat_core import io
+
+    def kill(pid, sig):
+        raise AssertionError(f"os.kill({pid}, {sig}) would end the process on Windows")
+
+    asked = []
+    monkeypatch.setattr(io.os, "kill", kill)
+    monkeypatch.setattr(io, "WINDOWS", True)
+    monkeypatch.setattr(io, "_windows_process_gone", lambda pid: asked.append(pid) or False)
+    live = tmp_path / f".scored.csv.{io.host_tag()}.4242-00000000.partial"
+    live.write_text("a job still writing")
+    TableWriter(tmp_path / "scored.csv").abort()
+    assert asked == [4242] and live.exists()
+    monkeypatch.undo()
+    assert io._windows_process_gone(4242) is False  # no Windows API here: cannot tell
+
+
 def test_a_tsv_output_is_tab_separated(tmp_path):
     writer = TableWriter(tmp_path / "scored.tsv")
     writer.write(pd.DataFrame({"a": [1], "b": ["x"]}))

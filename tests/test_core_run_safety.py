@@ -493,3 +493,12 @@ def test_files_are_written_with_the_umask_of_the_moment_without_setting_it(tmp_p
         assert written.stat().st_mode & 0o777 == 0o640
     finally:
         os.umask(before)
+
+
+def test_files_are_written_where_the_os_has_no_fchmod(tmp_path, monkeypatch):
+    """Windows has no os.fchmod before Python 3.13: every file a run writes failed there."""
+    from mlstat_core.artifacts import atomic_write_bytes
+
+    monkeypatch.delattr(os, "fchmod")
+    atomic_write_bytes(tmp_path / "a.json", b"{}")
+    assert (tmp_path / "a.json").read_bytes() == b"{}"

@@ -43,6 +43,7 @@ def writable_matplotlib_config() -> None:
     server), so that it does not complain on stderr at every run: one folder per user under
     the temporary folder, kept between runs. An MPLCONFIGDIR the user set is kept. Called
     before this module imports matplotlib."""
+    import getpass
     import tempfile
 
     if os.environ.get("MPLCONFIGDIR"):
@@ -51,7 +52,8 @@ def writable_matplotlib_config() -> None:
     probe = next((p for p in (config / "matplotlib", config, config.parent) if p.exists()),
                  config.parent)
     if not os.access(probe, os.W_OK):
-        folder = Path(tempfile.gettempdir()) / f"mlstat-matplotlib-{os.getuid()}"
+        user = os.getuid() if hasattr(os, "getuid") else getpass.getuser()  # Windows: no uid
+        folder = Path(tempfile.gettempdir()) / f"mlstat-matplotlib-{user}"
         folder.mkdir(mode=0o700, exist_ok=True)
         os.environ["MPLCONFIGDIR"] = str(folder)
 
