@@ -252,7 +252,7 @@ class FieldValidation(Indicator):
         indicators); a model that wrote none is asked to map the scene now."""
         for path in ctx.outputs:
             if Path(path).name == SUMMARY_FILE and Path(path).is_file():
-                summary = json.loads(Path(path).read_text())
+                summary = json.loads(Path(path).read_text(encoding="utf-8"))
                 summary["folder"] = str(Path(path).parent)
                 return summary
         scene_map = getattr(ctx.model, "scene_map", None)
