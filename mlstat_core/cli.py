@@ -127,6 +127,9 @@ def main(trace_hooks: bool) -> None:
     A command given --json prints one JSON object on stdout also when it fails, a command
     line it rejects included (an unknown option, a missing argument, a bad value).
     """
+    from mlstat_core.errors import escape_unencodable_output
+
+    escape_unencodable_output()
     if trace_hooks:
         os.environ["MLSTAT_TRACE_HOOKS"] = "1"
 

@@ -205,6 +205,18 @@ def warning_line(message: Warning | str, category: type[Warning]) -> str:
     return f"warning: {kind}{' '.join(str(message).split())}"
 
 
+def escape_unencodable_output() -> None:
+    """For a command: characters stdout's encoding cannot hold are written as ``\\u``
+    escapes, as Python writes them on stderr, instead of failing the command once its work
+    is done. On Windows, output redirected to a file or a pipe (a scheduler's log) is encoded
+    in the locale's code page (cp1250, cp1252), which has no Cyrillic letters, and cp1252 no
+    ``č`` or ``ł``: a run whose folder was named so succeeded, then exited 1."""
+    stream = sys.stdout
+    if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+        with contextlib.suppress(Exception):  # a stream that cannot change: left as it is
+            stream.reconfigure(errors="backslashreplace")
+
+
 @contextlib.contextmanager
 def one_line_warnings() -> Iterator[None]:
     """Show each Python warning raised inside (by a library, a plugin) once, as one line on

@@ -25,6 +25,19 @@ def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = No
                           text=True, env={**os.environ, **(env or {})}, cwd=cwd, timeout=300)
 
 
+def test_a_path_the_outputs_encoding_cannot_hold_is_escaped_not_a_failure(tmp_path,
+                                                                         write_pipeline):
+    """On Windows, output redirected to a file or pipe (a scheduler's log) is encoded in the
+    locale's code page: a pipeline in `Ana Kovač`'s folder was checked, then the command
+    failed with a UnicodeEncodeError (exit 1) printing its path under cp1252."""
+    folder = tmp_path / "Ana Kovač"
+    folder.mkdir()
+    pipeline = write_pipeline().replace(folder / "p.toml")  # its data path is absolute
+    result = run_cli("validate", str(pipeline), env={"PYTHONIOENCODING": "cp1252"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"{tmp_path}/Ana Kova\\u010d/p.toml is valid")
+
+
 def test_run_prints_steps_and_the_run_folder(write_pipeline, tmp_path):
     result = invoke("run", str(write_pipeline()), "--out", str(tmp_path / "out"))
     assert result.exit_code == 0, result.output

@@ -384,6 +384,9 @@ def check_predictions_format(path: str | Path) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``mlstat-coding-queue RUN_DIR --input FILE --output FILE``."""
+    from mlstat_core.errors import escape_unencodable_output
+
+    escape_unencodable_output()
     args = parser().parse_args(argv)
     try:
         from mlstat_core.engine import sigterm_as_interrupt

@@ -11,7 +11,13 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlstat_core.errors import ConfigError, DataError, MlstatError, print_user_error
+from mlstat_core.errors import (
+    ConfigError,
+    DataError,
+    MlstatError,
+    escape_unencodable_output,
+    print_user_error,
+)
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -135,6 +141,7 @@ def check_index_output(input_path: str | Path, output: str | Path,
 
 
 def main(argv: list[str] | None = None) -> int:
+    escape_unencodable_output()
     parser = argparse.ArgumentParser(prog="mlstat-twitter-index", description=__doc__)
     parser.add_argument("run_dir", help="run folder of a twitter.sentiment or twitter.vader run")
     parser.add_argument("--input", required=True, help="X API v2 JSON / JSONL or CSV export")
