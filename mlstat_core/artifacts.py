@@ -197,8 +197,11 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename == tmp:  # name the file meant, not tmp
+            raise type(exc)(exc.errno, exc.strerror, str(path),
+                            getattr(exc, "winerror", None)) from None
         raise
     return path
 

@@ -124,11 +124,29 @@ def user_message(exc: BaseException) -> str | None:
         return str(exc)
     if isinstance(exc, OSError) and exc.errno is not None:
         code = errno.errorcode.get(exc.errno, "")
-        hint = _FILE_HINTS.get(code)
+        hint = _windows_lock_hint(exc) or _FILE_HINTS.get(code)
         if hint and exc.filename is not None:
             return f"cannot use {exc.filename}: {hint}"
         if code in _STORAGE_FULL:  # raised by a write, which names no file
             return f"cannot write: {hint}"
+    return None
+
+
+_SHARING_VIOLATION, _ACCESS_DENIED = 32, 5
+"""Windows' errors for a file another program holds open (Excel locks the files it shows)
+and for a file one may not change (no permission, or open elsewhere too)."""
+
+
+def _windows_lock_hint(exc: OSError) -> str | None:
+    """On Windows, the hint for a file that another program may hold open (Python reads both
+    errors as a PermissionError, "no permission"); None elsewhere."""
+    code = getattr(exc, "winerror", None)
+    if code == _SHARING_VIOLATION:
+        return ("it is open in another program (Excel locks the files it shows): close it "
+                "there and run again")
+    if code == _ACCESS_DENIED:
+        return ("no permission, or it is open in another program (Excel locks the files it "
+                "shows): close it there, or choose a folder you can write to")
     return None
 
 
@@ -147,7 +165,7 @@ def write_failure(path: object, exc: OSError) -> DataError | None:
     import errno
 
     code = errno.errorcode.get(exc.errno, "") if exc.errno is not None else ""
-    hint = _WRITE_HINTS.get(code) or _FILE_HINTS.get(code)
+    hint = _windows_lock_hint(exc) or _WRITE_HINTS.get(code) or _FILE_HINTS.get(code)
     return DataError(f"cannot write {path}: {hint}") if hint else None
 
 

@@ -1018,9 +1018,24 @@ class TableWriter:
         return cast
 
     def close(self) -> int:
+        """Finish the output: the partial file becomes ``path``; where that fails (a full
+        disk, an output another program holds open on Windows) the partial file is removed
+        and the error raised."""
+        try:
+            self._finish()
+        except BaseException:
+            self.abort()
+            raise
+        if self._formulas[0]:
+            warnings.warn(formula_warning(*self._formulas, self.path, "Parquet (.parquet)"),
+                          stacklevel=2)
+        return self._rows
+
+    def _finish(self) -> None:
         with self._failures():
             if self._writer is not None:
-                self._writer.close()
+                writer, self._writer = self._writer, None
+                writer.close()
             if not self.tmp.exists() and self._written:
                 raise DataError(f"the partial output {self.tmp} of {self._rows:,} record(s) "
                                 f"vanished while it was written; {self.path} was not written: "
@@ -1030,10 +1045,6 @@ class TableWriter:
                 pd.DataFrame().to_csv(self.tmp, index=False) if self.format == "csv" \
                     else pd.DataFrame().to_parquet(self.tmp)
             self.tmp.replace(self.path)
-        if self._formulas[0]:
-            warnings.warn(formula_warning(*self._formulas, self.path, "Parquet (.parquet)"),
-                          stacklevel=2)
-        return self._rows
 
     def abort(self) -> None:
         """Drop the partial file; quietly, as it runs while another error is on its way."""

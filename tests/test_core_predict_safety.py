@@ -1016,3 +1016,50 @@ def test_a_spark_master_without_the_spark_engine_names_both_options(write_pipeli
     assert result.exit_code == 2
     assert "--spark-master local[2] needs --engine spark" in result.output
     assert not (tmp_path / "p.csv").exists()
+
+
+def test_an_output_that_cannot_replace_the_old_one_leaves_no_partial_file(tmp_path):
+    """On Windows an output open in Excel cannot be replaced: mlstat predict said so but left
+    its full-size partial file beside it."""
+    out = tmp_path / "scored.csv"
+    writer = TableWriter(out)
+    writer.write(pd.DataFrame({"a": [1, 2]}))
+    out.mkdir()  # stands in for the locked file: the final rename fails
+    (out / "keep.txt").write_text("x")
+    with pytest.raises(DataError, match=f"cannot write {out}"):
+        writer.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scored.csv"]
+
+
+def test_a_file_open_in_another_program_on_windows_is_named_so():
+    """Windows reads a file Excel holds open as a PermissionError: the message said "no
+    permission: choose a folder you can write to"."""
+    from mlstat_core.errors import user_message, write_failure
+
+    locked = PermissionError(13, "The process cannot access the file", "queue.csv")
+    locked.winerror = 32  # ERROR_SHARING_VIOLATION, as Windows sets it
+    assert user_message(locked) == ("cannot use queue.csv: it is open in another program "
+                                    "(Excel locks the files it shows): close it there and run "
+                                    "again")
+    assert "close it there" in str(write_failure("queue.csv", locked))
+    denied = PermissionError(13, "Access is denied", "queue.csv")
+    denied.winerror = 5
+    assert "no permission, or it is open in another program" in user_message(denied)
+    assert "choose a folder you can write to" in user_message(
+        PermissionError(13, "Permission denied", "queue.csv"))  # Linux, macOS: as before
+
+
+def test_a_file_written_whole_onto_a_folder_is_named_not_its_temporary_file(tmp_path):
+    """os.replace names its source: the message named the hidden temporary file, which was
+    removed by then, not the file meant."""
+    from mlstat_core.artifacts import atomic_write_text
+    from mlstat_core.errors import user_message
+
+    target = tmp_path / "index.csv"
+    target.mkdir()
+    (target / "keep.txt").write_text("x")
+    with pytest.raises(OSError) as failure:
+        atomic_write_text(target, "a\n")
+    assert user_message(failure.value) == (f"cannot use {target}: the path is a folder, not a "
+                                           "file: give a file name")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.csv"]
