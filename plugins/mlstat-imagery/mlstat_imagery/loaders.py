@@ -27,6 +27,7 @@ from mlstat_imagery import fill
 from mlstat_imagery.features import check_indices, feature_names, feature_stack
 from mlstat_imagery.params import LandsatNcParams, SceneParams
 from mlstat_imagery.scene import (
+    BUNDLED_SCENE,
     SceneInfo,
     StoredScalingWarning,
     ZeroFillWarning,
@@ -50,7 +51,7 @@ OTHER = "other"
 LABELLED = "labelled_pixel"
 FIELD = "field_point"
 RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".img", ".jp2")
-BUNDLED = Path(__file__).parent / "data" / "landsat_nc"
+BUNDLED = BUNDLED_SCENE
 CHANGE_NOTE = ("The field points were labelled in 1996 and the imagery is from 2000: part of "
                "the disagreement between map and field data is real change on the ground "
                "(new built-up land), not model error.")

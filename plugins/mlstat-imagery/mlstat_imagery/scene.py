@@ -22,6 +22,29 @@ import numpy as np
 
 from mlstat_core.errors import DataError
 
+BUNDLED_SCENE = Path(__file__).parent / "data" / "landsat_nc"
+"""The scene shipped with the plugin (``imagery.landsat_nc`` without a ``directory``)."""
+BUNDLED_MARK = "bundled:landsat_nc"
+"""How a saved scene names :data:`BUNDLED_SCENE`: where the plugin is installed differs
+from one machine to another (a run trained on a desktop is scored on a server)."""
+
+
+def _portable(path: str) -> str:
+    """``path`` as saved: under the bundled scene, by :data:`BUNDLED_MARK`."""
+    try:
+        inside = Path(path).resolve().relative_to(BUNDLED_SCENE.resolve())
+    except (ValueError, OSError):
+        return path
+    return "/".join([BUNDLED_MARK, *inside.parts])
+
+
+def _installed(path: str) -> str:
+    """A saved path as a path of this machine: :data:`BUNDLED_MARK` is this install's
+    bundled scene."""
+    if path == BUNDLED_MARK or path.startswith(BUNDLED_MARK + "/"):
+        return str(BUNDLED_SCENE.joinpath(*path[len(BUNDLED_MARK):].split("/")[1:]))
+    return path
+
 
 @dataclass
 class SceneInfo:
@@ -78,11 +101,20 @@ class SceneInfo:
         return CRS.from_wkt(self.crs_wkt)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """As saved with a model: the bundled scene's paths by :data:`BUNDLED_MARK`, so that
+        the model scores wherever the plugin is installed; a scene of the user's own keeps
+        its path (the model reads its pixels there)."""
+        data = asdict(self)
+        data["directory"] = _portable(self.directory)
+        data["files"] = {b: _portable(f) for b, f in self.files.items()}
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SceneInfo:
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+        info = cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+        info.directory = _installed(info.directory)
+        info.files = {b: _installed(f) for b, f in info.files.items()}
+        return info
 
 
 def metres_per_unit(crs: Any) -> float:

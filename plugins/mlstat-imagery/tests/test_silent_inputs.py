@@ -495,3 +495,30 @@ def test_a_band_file_replaced_between_two_runs_of_one_process_is_read_anew(tmp_p
     release_scene_files()
     np.testing.assert_array_equal(after, before // 2)
     assert _open_band_files() == []
+
+
+def test_the_bundled_scene_is_saved_by_name_and_found_where_the_plugin_is_installed(
+        tmp_path, monkeypatch):
+    """A model trained on the bundled scene stored the absolute path of the plugin's folder
+    on the training machine: scored where the plugin is installed elsewhere (a server, or
+    Linux after a Windows desktop) it asked for a folder that cannot exist there."""
+    from mlstat_imagery import scene
+    from mlstat_imagery.scene import SceneInfo, open_scene, read_window, require_scene_files
+
+    trained = open_scene(BUNDLED, "lsat7_2000_{band}.tif", ["10", "20"])
+    saved = trained.as_dict()
+    assert saved["directory"] == "bundled:landsat_nc"
+    assert saved["files"]["20"] == "bundled:landsat_nc/lsat7_2000_20.tif"
+    elsewhere = tmp_path / "site-packages" / "landsat_nc"  # the plugin installed elsewhere
+    shutil.copytree(BUNDLED, elsewhere)
+    monkeypatch.setattr(scene, "BUNDLED_SCENE", elsewhere)
+    loaded = SceneInfo.from_dict(saved)
+    assert loaded.files["20"] == str(elsewhere / "lsat7_2000_20.tif")
+    require_scene_files(loaded)
+    np.testing.assert_array_equal(read_window(loaded, 5, 5, 8, 8),
+                                  read_window(trained, 5, 5, 8, 8))
+    scene.release_scene_files()
+    own = open_scene(elsewhere, "lsat7_2000_{band}.tif", ["10"])  # a user's scene: its path
+    monkeypatch.setattr(scene, "BUNDLED_SCENE", BUNDLED)
+    assert own.as_dict()["directory"] == str(elsewhere)
+    scene.release_scene_files()
