@@ -270,6 +270,12 @@ def path_problem(value: str, start: Path, marker: InputPath, start_text: str
     except OSError as exc:  # a name too long, ...
         return f"{noun} {path} cannot be checked: {exc.strerror or exc}", "correct {where}", None
     if not exists:
+        if "\\" in value and os.sep == "/":  # a path written on Windows
+            forward = value.replace("\\", "/")
+            return (f"{noun} {path} does not exist{relative}; \\ separates folders on Windows "
+                    "only (here it is part of a name)", "write the path with / in {where}, "
+                    "which works on every system",
+                    forward if resolve_path(forward, start).exists() else None)
         if marker.names:
             close = difflib.get_close_matches(value, list(marker.names), n=1)
             if close:

@@ -843,13 +843,19 @@ def _windows_process_gone(pid: int) -> bool:
     has exited (its exit code is no longer STILL_ACTIVE); False where that cannot be told."""
     try:
         import ctypes
+        from ctypes import wintypes
 
         kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+        kernel32.OpenProcess.restype = wintypes.HANDLE
+        kernel32.OpenProcess.argtypes = (wintypes.DWORD, wintypes.BOOL, wintypes.DWORD)
+        kernel32.GetExitCodeProcess.restype = wintypes.BOOL
+        kernel32.GetExitCodeProcess.argtypes = (wintypes.HANDLE, ctypes.POINTER(wintypes.DWORD))
+        kernel32.CloseHandle.argtypes = (wintypes.HANDLE,)
         handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
         if not handle:
             return ctypes.get_last_error() == 87  # type: ignore[attr-defined]
         try:
-            code = ctypes.c_ulong()
+            code = wintypes.DWORD()
             return bool(kernel32.GetExitCodeProcess(handle, ctypes.byref(code))) \
                 and code.value != 259
         finally:

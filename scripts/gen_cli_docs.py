@@ -35,7 +35,11 @@ of a component's code (the message names the component, its distribution and the
 the traceback), 130 on Ctrl-C and 143 on SIGTERM; 0 means success, warnings included
 (`--json` on `run` and `predict` lists them; results go to stdout, progress and warnings to
 stderr). An unexpected error of mlstat itself exits 1 with its traceback. `-h` is short for
-`--help`.
+`--help`. On Windows there is no SIGTERM to catch: a job ended by Task Scheduler or
+`taskkill /F` stops at once, its run folder stays `running` (and is refused for scoring as
+an unfinished run) and its partial output is removed by the next job writing that folder.
+Characters the output's encoding cannot hold (Cyrillic in a Windows log file encoded as
+cp1250) are written as `\\u` escapes; `--json` output is ASCII.
 Environment variables read by every command: `MLSTAT_TRACE_HOOKS=1` (print every plugin hook
 call, as `--trace-hooks`), `MLSTAT_DISABLE_PLUGINS=a,b` (skip these plugins) and
 `MLSTAT_PLUGINS=a,b` (load only these plugins and the core).

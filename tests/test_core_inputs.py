@@ -164,6 +164,22 @@ def test_a_name_in_another_case_and_a_mistyped_folder_are_suggested(write_pipeli
     assert issues_of(info.value)["loader.path"][1] == "data/budget_uk.csv"
 
 
+def test_a_path_written_with_backslashes_is_told_to_use_slashes(write_pipeline, tmp_path,
+                                                                  budget_csv):
+    """A pipeline written on Windows ('data\\budget_uk.csv', in single quotes as the TOML
+    advice says) read on Linux: the file was only said not to exist."""
+    (tmp_path / "data").mkdir()
+    budget_csv.rename(tmp_path / "data" / "budget_uk.csv")
+    path = write_pipeline(loader={"component": "core.table", "path": "data\\budget_uk.csv",
+                                  "target": "children"})
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message, suggestion = issues_of(info.value)["loader.path"]
+    assert "\\ separates folders on Windows only" in message
+    assert "write the path with / in `path` in [loader]" in message
+    assert suggestion == "data/budget_uk.csv"
+
+
 def test_names_differing_only_in_digits_are_not_suggested(write_pipeline, tmp_path,
                                                           budget_csv):
     budget_csv.rename(tmp_path / "budget_2018.csv")
