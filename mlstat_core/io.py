@@ -445,6 +445,7 @@ def read_table(
         if fmt == "csv":
             options["dtype"] = _as_written(path, encoding, sep, dtype)
             frame = pd.read_csv(path, encoding=encoding, sep=_csv_sep(path, sep), **options)
+            warn_if_utf8_read_as(path, encoding, how("encoding", "utf-8"))
             warn_if_cut_short(path, encoding, frame)
             check_csv_records(path, encoding, sep, header_fields(path, encoding, sep))
         elif fmt == "parquet":  # its columns carry types; those named in dtype are cast as
@@ -537,6 +538,37 @@ def _check_encoding(encoding: str) -> None:
         raise DataError(str(exc)) from None
 
 
+UTF8_SAMPLE = 1 << 20
+"""Bytes of a CSV file read to tell UTF-8 text read in another encoding."""
+
+
+def warn_if_utf8_read_as(path: Path, encoding: str, fix: str | None) -> None:
+    """Warn when a CSV file read in another encoding than UTF-8 (cp1250, the encoding a run
+    was trained with) is valid UTF-8 holding letters beyond ASCII: text in a one-byte code
+    page is almost never valid UTF-8 too (a Polish cp1250 file stops being so at its first
+    ż), and UTF-8 read as cp1250 turns ó into Ăł without an error, so that every text with
+    such letters is scored as another. ``fix``: how to read it as UTF-8 (None: not
+    settable)."""
+    import codecs
+
+    if codecs.lookup(encoding).name.startswith("utf"):
+        return
+    with open(path, "rb") as handle:
+        sample = handle.read(UTF8_SAMPLE)
+    if sample.isascii():
+        return
+    try:  # a character cut at the sample's end is left out, not an error
+        text = codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+    except UnicodeDecodeError:
+        return
+    letter = next(c for c in text if not c.isascii())
+    shown = letter.encode("utf-8").decode(encoding, errors="replace")
+    warnings.warn(f"{path} was read as {encoding}, but it is valid UTF-8 text (its first "
+                  f"letter beyond ASCII, {letter!r}, reads as {shown!r} in {encoding}): if "
+                  "it is UTF-8, its letters were read as others; "
+                  + (fix or "save it in the encoding given"), stacklevel=3)
+
+
 def require_table_columns(frame: pd.DataFrame, columns: list[str], path: str | Path) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
@@ -577,6 +609,7 @@ def iter_table(
     start = 0
     try:
         if fmt == "csv":
+            warn_if_utf8_read_as(path, encoding, f"pass {option_hint('encoding', 'utf-8', cli)}")
             header = header_fields(path, encoding, sep)
             # a file of one column: a blank line is a record whose value is empty (a list of
             # product names with a gap), not a line to skip, so that no record is lost and

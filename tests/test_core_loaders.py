@@ -57,6 +57,25 @@ def test_encoding_option_reads_legacy_files(tmp_path):
     assert dataset.frame["name"].tolist() == ["żółw", "sok"]
 
 
+def test_a_utf8_file_read_in_a_legacy_encoding_is_warned_of(tmp_path):
+    """UTF-8 text read as cp1250 raises no error (ó becomes Ăł): a loader, or mlstat predict
+    with a run trained on a cp1250 file, scored such texts as other texts without a word. A
+    genuine cp1250 file and plain ASCII are not warned of."""
+    import warnings
+
+    (tmp_path / "u.csv").write_text("name,code\nżółw,1\nsok,2\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match="u.csv was read as cp1250, but it is valid UTF-8 "
+                      r"text \(its first letter beyond ASCII, 'ż', reads as 'ĹĽ' in cp1250\): "
+                      ".*set the loader's `encoding` \(for example encoding = \"utf-8\"\)"):
+        load(tmp_path, path="u.csv", target="code", encoding="cp1250", text=["name"])
+    (tmp_path / "c.csv").write_bytes("name,code\nżółw,1\nsok,2\n".encode("cp1250"))
+    (tmp_path / "a.csv").write_text("name,code\nsok,1\nchleb,2\n", encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load(tmp_path, path="c.csv", target="code", encoding="cp1250", text=["name"])
+        load(tmp_path, path="a.csv", target="code", encoding="cp1250", text=["name"])
+
+
 def test_unknown_suffix_and_corrupt_parquet_are_clear_errors(tmp_path):
     (tmp_path / "d.json").write_text("{}")
     with pytest.raises(DataError, match="cannot tell the format"):

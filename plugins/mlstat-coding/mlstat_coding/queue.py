@@ -427,7 +427,9 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--output", required=True,
                         help="file to write the queue to: .csv, or .xlsx for Excel (written "
                              "atomically)")
-    parser.add_argument("--encoding", default="utf-8", help="text encoding of a CSV input")
+    parser.add_argument("--encoding", default=None,
+                        help="text encoding of a CSV input (default: the one the model's "
+                             "training data had, else UTF-8), as in mlstat predict")
     parser.add_argument("--id-column", "--id", dest="id_column", default=None,
                         help="input column identifying records (default: the model's id "
                              "column if present, else a record_id column, else the row "
@@ -465,6 +467,7 @@ def score_to_queue(model: Any, args: argparse.Namespace, folder: Any, component:
         ChunkChecks,
         check_decimal,
         csv_separator,
+        input_encoding,
         input_separator,
         input_sheet,
         input_values,
@@ -483,7 +486,8 @@ def score_to_queue(model: Any, args: argparse.Namespace, folder: Any, component:
     summary = QueueSummary(0, 0, 0)
     clashes: dict[str, str] = {}
     try:
-        for frame in iter_table(args.input, args.chunk_size, encoding=args.encoding, sep=sep,
+        encoding = input_encoding(args.encoding, folder)
+        for frame in iter_table(args.input, args.chunk_size, encoding=encoding, sep=sep,
                                 dtype=dtype, cli=True, **input_values(decimal, folder),
                                 sheet=input_sheet(args.sheet, folder)):
             predictions = predict_checked(model, frame, f"input {args.input}", component)

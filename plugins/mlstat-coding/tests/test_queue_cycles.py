@@ -69,6 +69,38 @@ def test_codes_in_an_auxiliary_column_are_scored_as_in_training(model, tmp_path)
         list(frame["region"])
 
 
+def test_the_queue_reads_new_records_in_the_encoding_of_training_as_mlstat_predict_does(
+        tmp_path, capsys):
+    """mlstat predict reads a CSV input in the trained loader's encoding; the queue read it
+    as UTF-8, so that the same cp1250 file was refused by one and scored by the other (and a
+    UTF-8 file, read as cp1250 by predict, is now warned of)."""
+    from mlstat_core.engine import run
+    from mlstat_core.predict import predict_file
+
+    frame = pd.DataFrame({"name": ["mleko łaciate", "chleb żytni", "dżem wiśniowy"] * 10,
+                          "code": ["0114", "0111", "0118"] * 10})
+    frame.to_csv(tmp_path / "items.csv", index=False, encoding="cp1250")
+    (tmp_path / "p.toml").write_text(
+        '[pipeline]\nname = "enc"\ntask = "text_classification"\n'
+        '[loader]\ncomponent = "coding.text_table"\npath = "items.csv"\ntext = ["name"]\n'
+        'code = "code"\nencoding = "cp1250"\n'
+        '[split]\ncomponent = "core.holdout"\ntest_size = 0.3\n'
+        '[model]\ncomponent = "coding.linear_svm"\ntarget_accuracy = 0.5\n',
+        encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = run(tmp_path / "p.toml", out=tmp_path / "runs")
+    assert run_queue(result.run_dir, tmp_path / "items.csv", tmp_path / "q.csv", "--all") == 0
+    assert set(queue_of(tmp_path / "q.csv")["name"]) == set(frame["name"])
+    frame.to_csv(tmp_path / "utf8.csv", index=False)  # a new cycle's file saved as UTF-8
+    with pytest.warns(UserWarning, match="was read as cp1250, but it is valid UTF-8 text .*"
+                      "pass encoding='utf-8'"):
+        predict_file(result.run_dir, tmp_path / "utf8.csv", tmp_path / "out.csv")
+    capsys.readouterr()
+    assert run_queue(result.run_dir, tmp_path / "utf8.csv", tmp_path / "q8.csv") == 0
+    assert "pass --encoding utf-8" in capsys.readouterr().err
+
+
 # -- ids --------------------------------------------------------------------------------------
 
 
