@@ -66,7 +66,7 @@ def test_a_utf8_file_read_in_a_legacy_encoding_is_warned_of(tmp_path):
     (tmp_path / "u.csv").write_text("name,code\nżółw,1\nsok,2\n", encoding="utf-8")
     with pytest.warns(UserWarning, match="u.csv was read as cp1250, but it is valid UTF-8 "
                       r"text \(its first letter beyond ASCII, 'ż', reads as 'ĹĽ' in cp1250\): "
-                      ".*set the loader's `encoding` \(for example encoding = \"utf-8\"\)"):
+                      r""".*set the loader's `encoding` \(for example encoding = "utf-8"\)"""):
         load(tmp_path, path="u.csv", target="code", encoding="cp1250", text=["name"])
     (tmp_path / "c.csv").write_bytes("name,code\nżółw,1\nsok,2\n".encode("cp1250"))
     (tmp_path / "a.csv").write_text("name,code\nsok,1\nchleb,2\n", encoding="utf-8")
