@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from mlstat_coding.hierarchy import Hierarchy
-from mlstat_coding.normalise import Normaliser
+from mlstat_coding.normalise import CLEANING_CHANGES, CLEANING_PROBES, Normaliser
 from mlstat_coding.routing import (
     UnreachableTargetWarning,
     choose_threshold,
@@ -25,6 +25,7 @@ from mlstat_coding.routing import (
     softmax,
     too_short,
 )
+from mlstat_core.cleaning import check_cleaning, cleaning_sample
 from mlstat_core.components import Dataset
 from mlstat_core.errors import DataError, ModelError
 from mlstat_core.sklearn_model import require_columns, text_columns_of
@@ -139,7 +140,8 @@ class CodingMixin:
         # kept with the model: predict routes as it was assessed (a model saved before the
         # rule has none, and keeps routing without it)
         self.extra_state = {"temperature": 1.0,
-                            "min_word_letters": int(self.params.min_word_letters)}
+                            "min_word_letters": int(self.params.min_word_letters),
+                            "cleaning": cleaning_sample(self.normaliser, CLEANING_PROBES)}
         self._set_threshold(validation, source)
         metadata = train.metadata or {}
         hierarchy = Hierarchy.from_dict(metadata["code_list"]) if metadata.get("code_list") \
@@ -229,6 +231,10 @@ class CodingMixin:
         if self.roles is None or not self.classes_:
             raise ModelError(f"{type(self).__name__} is not fitted; call fit first")
         require_columns(frame, [*self.roles.text, *self.roles.auxiliary])
+        if not getattr(self, "_cleaning_checked", False):  # once a model: a loaded one's
+            self._cleaning_checked = True
+            check_cleaning(self.extra_state.get("cleaning"), self.normaliser,
+                           "the text cleaning of mlstat-coding", CLEANING_CHANGES)
         prepared = self.prepared(frame)
         proba = self.predict_proba_prepared(prepared)
         empty = (prepared[TEXT] == "").to_numpy()

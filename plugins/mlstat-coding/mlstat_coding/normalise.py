@@ -202,6 +202,24 @@ def strip_diacritics(text: str) -> str:
     return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
 
 
+CLEANING_PROBES = (
+    "Wafelki Kinder Bueno White 2*19,5g", "Napój ryżowy trybulą 8,7 g", "Mleko 0,5l 3,2%",
+    "Cukier wanilinowy 10 g", "Sok 1,5 litra", "Ser 1/2 kg", "Mąka 200 gramów", "Woda 6х1,5л",
+    "Jogurt 500ml x 4", "Chleb 100,000 12 3.5", "Џем од шљива ЉУТО", "Mлeкo i Šećер",
+    "ŻÓŁTY SER Đevreci", "ﬁlet ½ kg", "M&M's H&M 3M Coca-Cola!", "  kawa   (mielona)  ",
+)
+"""Texts that exercise every cleaning step (amounts with decimal commas and units, numbers,
+both scripts, case, diacritics, NFKC, punctuation): a model keeps how they were cleaned when
+it trained (:func:`mlstat_core.cleaning.cleaning_sample`) and warns where they are cleaned
+otherwise when it scores (another version of this plugin)."""
+
+
+CLEANING_CHANGES = ("the cleaning changed on 2026-11-30 (an amount with a decimal comma, "
+                    "`8,7 g`, had been read as `8 7g`), so a model trained before then scores "
+                    "such texts otherwise")
+"""What changed in the cleaning before models kept their sample (see CLEANING_PROBES)."""
+
+
 class Normaliser:
     """Callable that cleans texts according to :class:`NormaliseParams`."""
 

@@ -39,6 +39,37 @@ def test_predictions_carry_the_coding_columns(fitted, parts):
     assert accuracy > 0.6, (name, accuracy)
 
 
+def test_a_model_scored_by_another_version_of_the_cleaning_says_so(fitted, parts, tmp_path,
+                                                                     monkeypatch):
+    """The cleaning of amounts changed (8,7 g had been read as 8 7g): a model trained before
+    scored such texts otherwise under the new rules, without a word. A model now keeps how
+    its cleaning treated a set of probe texts and warns where the installed cleaning differs
+    (or where it keeps no sample: saved before this)."""
+    from mlstat_coding import normalise
+
+    from mlstat_core.cleaning import CleaningChangedWarning
+
+    name, model = fitted
+    _, _, test = parts
+    model.save(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CleaningChangedWarning)
+        type(model).load(tmp_path).predict(test.frame.head(5))  # the same rules: no word
+    older = type(model).load(tmp_path)
+    del older.extra_state["cleaning"]
+    with pytest.warns(CleaningChangedWarning, match="keeps no sample of the text cleaning of "
+                      "mlstat-coding .* changed on 2026-11-30"):
+        older.predict(test.frame.head(5))
+    real = normalise._unit_sub
+    monkeypatch.setattr(normalise, "_unit_sub",  # another version: amounts cleaned otherwise
+                        lambda m: real(m).replace("_mass_", "_weight_"))
+    changed = type(model).load(tmp_path)
+    with pytest.warns(CleaningChangedWarning, match="trained with another version of the text "
+                      "cleaning of mlstat-coding .*for example 'Wafelki Kinder Bueno White "
+                      "2\\*19,5g' became '.*_mass_' in training and becomes '.*_weight_' now"):
+        changed.predict(test.frame.head(5))
+
+
 def test_save_load_round_trip_gives_identical_predictions(fitted, parts, tmp_path):
     name, model = fitted
     _, _, test = parts

@@ -16,6 +16,7 @@ import pandas as pd
 from mlstat_coding.routing import UnreachableTargetWarning
 
 from mlstat_core.artifacts import atomic_write_text, write_json
+from mlstat_core.cleaning import check_cleaning, cleaning_sample
 from mlstat_core.components import ColumnRoles, Dataset, Model
 from mlstat_core.errors import DataError, ModelError, listed
 from mlstat_core.sklearn_model import classification_frame, require_columns
@@ -31,7 +32,13 @@ from mlstat_twitter.index import (
 )
 from mlstat_twitter.lexicons import LEGACY_LEXICONS, default_lexicons, lexicon_tokens, vader_scores
 from mlstat_twitter.loaders import LANGUAGE_COLUMNS, STREAM_KEY, language_codes, read_tweets
-from mlstat_twitter.normalise import UNKNOWN_LANGUAGE, TweetNormaliser, identify_language
+from mlstat_twitter.normalise import (
+    TWEET_CLEANING_CHANGES,
+    TWEET_PROBES,
+    UNKNOWN_LANGUAGE,
+    TweetNormaliser,
+    identify_language,
+)
 from mlstat_twitter.params import (
     LanguageParams,
     SentimentParams,
@@ -701,6 +708,8 @@ class SentimentModel(IndexingModel):
                                                    self.seed)
             source = f"internal holdout ({self.params.validation_share:.0%} of training)"
         self.state = {"lexicons": default_lexicons() if self.params.lexicon else []}
+        if self._normaliser is not None:
+            self.state["cleaning"] = cleaning_sample(self._normaliser, TWEET_PROBES)
         inner_train, inner_val = self._inner(train), self._inner(validation)
         augment = self._augments(inner_train)
         self.base = self._new_base(augment)
@@ -744,6 +753,10 @@ class SentimentModel(IndexingModel):
         if self.roles is None or not self.classes_:
             raise ModelError("twitter.sentiment is not fitted; call fit first")
         require_columns(frame, list(self.roles.text))
+        if self._normaliser is not None and not getattr(self, "_cleaning_checked", False):
+            self._cleaning_checked = True  # once a model: a loaded one's
+            check_cleaning(self.state.get("cleaning"), self._normaliser,
+                           "the tweet cleaning of mlstat-twitter", TWEET_CLEANING_CHANGES)
         if not len(frame):
             empty = classification_frame(frame.index, self.classes_,
                                          np.zeros((0, len(self.classes_))))

@@ -156,6 +156,21 @@ def _cut_elongation(s: str, n: int) -> str:
     return _ELONG_RES[n].sub(lambda m: m.group(0)[:n] if m.group(1) else m.group(0), s)
 
 
+TWEET_PROBES = (
+    ".@BarackObama sent over 100,000 jobs to #MexicoAndChina http://t.co/x1",
+    "Castrohttps://t.co/abc#FidelCastro is dead", "Awww.... sooooo GOOOOD!!! 😍😍 :-)",
+    "i\\u2019m @user_1 at www.example.com?? #MondayMotivation #a#b", "RT @x: 3-1 (4-5-1):",
+    "Très bien!!! c'est génial 👍🏽", "Das ist sooo schlecht... #EpicFail @DB_Bahn 12.000",
+)
+"""Tweets that exercise every cleaning step (links, mentions, hashtags, emoji, emoticons,
+elongation, marks, escapes, numbers): a model keeps how they were cleaned when it trained
+(:func:`mlstat_core.cleaning.cleaning_sample`) and warns where they are cleaned otherwise
+when it scores (another version of this plugin)."""
+TWEET_CLEANING_CHANGES = ("the cleaning changed on 2026-11-30 (numbers such as 100,000, a "
+                          "link glued to a word or hashtag), so a model trained before then "
+                          "scores such tweets otherwise")
+
+
 class TweetNormaliser:
     """Callable that cleans tweets according to :class:`NormaliseParams`."""
 

@@ -128,3 +128,53 @@ def test_base_forms_undo_inflection(word: str, language: str, base: str) -> None
 
     assert base in base_forms(word, language)
     assert base in word_polarities(lexicons.LANGUAGE_LEXICONS[language])
+
+
+def test_a_model_scored_by_another_version_of_the_tweet_cleaning_says_so(
+        fitted, small_parts, tmp_path: Path, monkeypatch) -> None:
+    """The tweet cleaning changed (100,000 had been cut to 100,00): a model trained before
+    scored such tweets otherwise, without a word. It now keeps how its cleaning treated a set
+    of probe tweets and warns where the installed cleaning differs, or keeps no sample."""
+    import warnings
+
+    from mlstat_twitter import normalise
+
+    from mlstat_core.cleaning import CleaningChangedWarning
+
+    _, _, test = small_parts
+    fitted.save(tmp_path / "model")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CleaningChangedWarning)
+        SentimentModel.load(tmp_path / "model").predict(test.frame.head(5))
+    monkeypatch.setattr(normalise, "USER_TOKEN", "@user")  # rules of another version
+    with pytest.warns(CleaningChangedWarning, match="another version of the tweet cleaning of "
+                      "mlstat-twitter .*for example '.@BarackObama sent over 100,000 jobs"):
+        SentimentModel.load(tmp_path / "model").predict(test.frame.head(5))
+    older = SentimentModel.load(tmp_path / "model")
+    del older.state["cleaning"]
+    with pytest.warns(CleaningChangedWarning, match="keeps no sample of the tweet cleaning"):
+        older.predict(test.frame.head(5))
+
+
+def test_the_normalise_step_checks_its_cleaning_when_loaded(tmp_path: Path,
+                                                            monkeypatch) -> None:
+    """twitter.normalise as a [[preprocess]] step cleans new tweets with the installed
+    rules: a step saved by another version says so when it is loaded."""
+    import warnings
+
+    from mlstat_twitter import normalise
+    from mlstat_twitter.transforms import CLEANING_FILE, NormaliseTransform
+
+    from mlstat_core.cleaning import CleaningChangedWarning
+
+    NormaliseTransform().save(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CleaningChangedWarning)
+        NormaliseTransform().load_state(tmp_path)
+    monkeypatch.setattr(normalise, "USER_TOKEN", "@user")
+    with pytest.warns(CleaningChangedWarning, match=r"tweet cleaning of mlstat-twitter "
+                      r"\(twitter.normalise\) than the installed one"):
+        NormaliseTransform().load_state(tmp_path)
+    (tmp_path / CLEANING_FILE).unlink()
+    with pytest.warns(CleaningChangedWarning, match="keeps no sample"):
+        NormaliseTransform().load_state(tmp_path)
