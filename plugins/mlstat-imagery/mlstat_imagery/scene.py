@@ -38,11 +38,20 @@ def _portable(path: str) -> str:
     return "/".join([BUNDLED_MARK, *inside.parts])
 
 
+_BUNDLED_TAIL = ("mlstat_imagery", "data", "landsat_nc")
+"""How the bundled scene's folder ends wherever the plugin is installed."""
+
+
 def _installed(path: str) -> str:
     """A saved path as a path of this machine: :data:`BUNDLED_MARK` is this install's
-    bundled scene."""
+    bundled scene, and so is a bundled scene's folder saved as an absolute path (before the
+    mark) that is not on this machine (another install, another system)."""
     if path == BUNDLED_MARK or path.startswith(BUNDLED_MARK + "/"):
         return str(BUNDLED_SCENE.joinpath(*path[len(BUNDLED_MARK):].split("/")[1:]))
+    parts = re.split(r"[\\/]", path)
+    ends = [i for i in range(len(parts) - 2) if tuple(parts[i:i + 3]) == _BUNDLED_TAIL]
+    if ends and not Path(path).exists():
+        return str(BUNDLED_SCENE.joinpath(*parts[ends[-1] + 3:]))
     return path
 
 

@@ -518,6 +518,11 @@ def test_the_bundled_scene_is_saved_by_name_and_found_where_the_plugin_is_instal
     np.testing.assert_array_equal(read_window(loaded, 5, 5, 8, 8),
                                   read_window(trained, 5, 5, 8, 8))
     scene.release_scene_files()
+    # saved before the mark, by another install: its absolute path, here on Windows
+    gone = "C:\\Users\\ana\\venv\\Lib\\site-packages\\mlstat_imagery\\data\\landsat_nc"
+    before = {**saved, "directory": gone,
+              "files": {b: f"{gone}\\{Path(f).name}" for b, f in saved["files"].items()}}
+    assert SceneInfo.from_dict(before).files == loaded.files
     own = open_scene(elsewhere, "lsat7_2000_{band}.tif", ["10"])  # a user's scene: its path
     monkeypatch.setattr(scene, "BUNDLED_SCENE", BUNDLED)
     assert own.as_dict()["directory"] == str(elsewhere)
