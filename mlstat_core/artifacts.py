@@ -52,16 +52,23 @@ learn from (held out, in a fold's test part, or in the labelled file of an evalu
 from)."""
 
 
+_ASKED_UMASK: list[int] = []
+"""The umask asked of ``os.umask`` once, where /proc cannot tell it (macOS)."""
+
+
 def process_umask() -> int:
-    """The process's umask now: read from Linux's /proc where it can be, since asking
-    ``os.umask`` sets it, for a moment, for every thread of the process."""
+    """The process's umask now, read from Linux's /proc: asking ``os.umask`` sets it, for a
+    moment, for every thread of the process. Where there is no /proc (macOS), it is asked
+    once, the first time, and that answer kept (a umask changed later is not seen there)."""
     with contextlib.suppress(OSError, ValueError):
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("Umask:"):
                 return int(line.split()[1], 8)
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    if not _ASKED_UMASK:
+        mask = os.umask(0)
+        os.umask(mask)
+        _ASKED_UMASK.append(mask)
+    return _ASKED_UMASK[0]
 
 
 # --- small file utilities -------------------------------------------------------------------
@@ -189,7 +196,8 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:  # a read-only folder: name the file meant, not a hidden temporary
-        raise type(exc)(exc.errno, exc.strerror, str(path)) from None
+        raise type(exc)(exc.errno, exc.strerror, str(path),
+                        getattr(exc, "winerror", None)) from None
     try:
         if hasattr(os, "fchmod"):  # not on Windows before Python 3.13 (ACLs apply there)
             # mkstemp makes 0600; run folders are meant to be shared

@@ -271,6 +271,10 @@ def path_problem(value: str, start: Path, marker: InputPath, start_text: str
         return f"{noun} {path} cannot be checked: {exc.strerror or exc}", "correct {where}", None
     if not exists:
         if "\\" in value and os.sep == "/":  # a path written on Windows
+            if re.match(r"[A-Za-z]:[\\/]", value):  # C:\... : a file of another system
+                return (f"{noun} {value} is a Windows path, which names a file of another "
+                        "system", "give in {where} the file's path on this machine, with /",
+                        None)
             forward = value.replace("\\", "/")
             return (f"{noun} {path} does not exist{relative}; \\ separates folders on Windows "
                     "only (here it is part of a name)", "write the path with / in {where}, "

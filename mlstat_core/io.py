@@ -561,7 +561,9 @@ def warn_if_utf8_read_as(path: Path, encoding: str, fix: str | None) -> None:
         text = codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
     except UnicodeDecodeError:
         return
-    letter = next(c for c in text if not c.isascii())
+    letter = next((c for c in text if not c.isascii()), None)
+    if letter is None:  # the only letter beyond ASCII was cut at the sample's end
+        return
     shown = letter.encode("utf-8").decode(encoding, errors="replace")
     warnings.warn(f"{path} was read as {encoding}, but it is valid UTF-8 text (its first "
                   f"letter beyond ASCII, {letter!r}, reads as {shown!r} in {encoding}): if "

@@ -70,8 +70,8 @@ def training(choice: str, threads: int | None) -> Iterator[str]:
     sums of a multi-threaded kernel depend on their number, so a fixed number gives the same
     model on any machine) and :func:`reproducible` on the device ``choice`` gives, which it
     yields. The previous thread count comes back afterwards, and so does the state of torch's
-    global random generators (the CPU's, and the GPU's trained on), which the model seeds:
-    a notebook's own draws after a run are not reseeded by it."""
+    global random generators (the CPU's, and the GPU's trained on), which the model seeds
+    with :func:`seed_torch`: a notebook's own draws after a run are not reseeded by it."""
     import torch
 
     device = pick_device(choice)
@@ -84,3 +84,15 @@ def training(choice: str, threads: int | None) -> Iterator[str]:
             yield device
     finally:
         torch.set_num_threads(previous)
+
+
+def seed_torch(seed: int, device: str) -> None:
+    """Seed the generators a model trained within :func:`training` draws from: the CPU's,
+    and the current GPU's when it trains on one. ``torch.manual_seed`` would seed every
+    GPU (and MPS) too, lazily where CUDA has not started yet, which :func:`training` cannot
+    put back: a notebook's later draws there would follow the model's seed."""
+    import torch
+
+    torch.default_generator.manual_seed(seed)
+    if device == "cuda":
+        torch.cuda.manual_seed(seed)

@@ -178,6 +178,14 @@ def test_a_path_written_with_backslashes_is_told_to_use_slashes(write_pipeline, 
     assert "\\ separates folders on Windows only" in message
     assert "write the path with / in `path` in [loader]" in message
     assert suggestion == "data/budget_uk.csv"
+    path = write_pipeline(loader={"component": "core.table", "path": "C:\\data\\budget.csv",
+                                  "target": "children"})
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message, _ = issues_of(info.value)["loader.path"]
+    assert message.startswith("file C:\\data\\budget.csv is a Windows path, which names a file "
+                              "of another system; give in `path` in [loader] the file's path "
+                              "on this machine, with /")
 
 
 def test_names_differing_only_in_digits_are_not_suggested(write_pipeline, tmp_path,

@@ -76,6 +76,20 @@ def test_a_utf8_file_read_in_a_legacy_encoding_is_warned_of(tmp_path):
         load(tmp_path, path="a.csv", target="code", encoding="cp1250", text=["name"])
 
 
+def test_a_letter_cut_at_the_end_of_the_utf8_sample_is_no_error(tmp_path, monkeypatch):
+    """The only letter beyond ASCII of the sample read to tell UTF-8, cut at its end: the
+    check raised StopIteration (a RuntimeError out of iter_table) on a valid file."""
+    from mlstat_core import io
+
+    monkeypatch.setattr(io, "UTF8_SAMPLE", 20)
+    text = "name,code\nsoki,11\nxżółw,2\n"  # ż starts at byte 19: cut by a sample of 20
+    for encoding in ("utf-8", "cp1250"):
+        (tmp_path / "d.csv").write_bytes(text.encode(encoding))
+        frame = io.read_table(tmp_path / "d.csv", encoding="cp1250")
+        assert len(frame) == 2 and len(pd.concat(io.iter_table(tmp_path / "d.csv",
+                                                               encoding="cp1250"))) == 2
+
+
 def test_unknown_suffix_and_corrupt_parquet_are_clear_errors(tmp_path):
     (tmp_path / "d.json").write_text("{}")
     with pytest.raises(DataError, match="cannot tell the format"):

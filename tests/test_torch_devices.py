@@ -16,6 +16,7 @@ from mlstat_core.torch_devices import (  # noqa: E402
     pick_device,
     reproducible,
     scoring_device,
+    seed_torch,
     training,
 )
 
@@ -92,7 +93,13 @@ def test_a_model_seeding_torch_while_training_leaves_the_users_draws_alone():
     torch.manual_seed(1)
     expected = torch.rand(3)
     torch.manual_seed(1)
-    with training("cpu", None):
-        torch.manual_seed(0)  # as coding.fasttext and imagery.cnn do
-        torch.rand(5)
+    seeded = []
+    with mock.patch.object(torch.cuda, "manual_seed_all", side_effect=seeded.append), \
+            mock.patch.object(torch.cuda, "manual_seed", side_effect=seeded.append), \
+            training("cpu", None):
+        seed_torch(0, "cpu")  # as coding.fasttext and imagery.cnn do
+        after_seed = torch.rand(5)
     assert torch.equal(torch.rand(3), expected)
+    assert seeded == []  # no GPU's generator seeded for a CPU fit (lazily, where unstarted)
+    torch.manual_seed(0)
+    assert torch.equal(torch.rand(5), after_seed)  # the same draws as torch.manual_seed's

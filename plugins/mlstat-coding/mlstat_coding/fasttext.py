@@ -23,7 +23,7 @@ from mlstat_coding.params import FastTextParams
 from mlstat_core.artifacts import load_tensors, save_tensors
 from mlstat_core.components import Dataset, Model
 from mlstat_core.errors import ModelError
-from mlstat_core.torch_devices import training
+from mlstat_core.torch_devices import seed_torch, training
 
 try:
     import torch
@@ -227,7 +227,7 @@ class FastTextModel(CodingMixin, Model):
 
     def _train(self, train: Dataset, prepared: pd.DataFrame) -> None:
         p = self.params
-        torch.manual_seed(self.seed)
+        seed_torch(self.seed, self.device)
         rng = np.random.default_rng(self.seed)
         y_text = train.y.astype(str).to_numpy()
         self.classes_ = sorted(set(y_text))

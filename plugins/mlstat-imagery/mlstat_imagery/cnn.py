@@ -21,7 +21,7 @@ from mlstat_core.artifacts import load_tensors, save_tensors
 from mlstat_core.components import Dataset, Model
 from mlstat_core.errors import DataError, ModelError
 from mlstat_core.sklearn_model import classification_frame
-from mlstat_core.torch_devices import scoring_device, training
+from mlstat_core.torch_devices import scoring_device, seed_torch, training
 from mlstat_imagery.features import feature_stack
 from mlstat_imagery.mapping import SceneMapper
 from mlstat_imagery.nodata import missing_rows, without_class
@@ -170,7 +170,7 @@ class CnnModel(SceneMapper, Model):
                 f"the scene is {info.height} x {info.width} pixels, smaller than patch_size = "
                 f"{p.patch_size}; set patch_size to at most "
                 f"{min(info.height, info.width) // 4 * 4} in [model]")
-        torch.manual_seed(self.seed)
+        seed_torch(self.seed, device)
         rng = np.random.default_rng(self.seed)
         try:
             x_train, y_train = self._patches(train, info)

@@ -13,7 +13,7 @@ import functools
 import math
 import re
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -223,7 +223,7 @@ def open_scene(directory: Path, pattern: str, bands: list[str]) -> SceneInfo:
     files = band_files(directory, pattern, bands)
     for path in dict.fromkeys(files.values()):
         check_raster(path, "band file", "band_pattern")
-    release_scene_files()  # indexed anew: the files may have been replaced since
+    forget_changed_scenes([str(p) for p in files.values()], str(directory))
     dataset = _raster_dataset(str(directory), pattern, tuple(bands))
     xmin, xmax, ymin, ymax = _xy_bounds(dataset)
     resx, resy = dataset.res
@@ -514,6 +514,8 @@ def require_scene_files(info: SceneInfo) -> None:
     """The scene's band files where they were when the scene was indexed: a saved model reads
     pixels' neighbourhoods (and maps) from the scene it was trained on, at that path."""
     missing = sorted({Path(f).name for f in info.files.values() if not Path(f).is_file()})
+    if not missing:
+        forget_changed_scenes(info.files.values(), info.directory)
     if missing:
         raise DataError(
             f"the model needs the scene it was trained on in {info.directory}, and "
@@ -712,18 +714,33 @@ def _opened(path: str) -> tuple[Any, tuple[int, ...]]:
 
 def release_scene_files() -> None:
     """Close the band files kept open (after a map or a batch of records: the masked ones
-    kept between tiles, the file handles torchgeo caches) and forget the scenes indexed, so
-    that the files can be replaced or deleted (Windows keeps open files locked) and a scene
-    replaced between two runs of one process is read anew, not from the old files."""
+    kept between tiles, the file handles torchgeo caches), so that they can be replaced or
+    deleted (Windows keeps open files locked) and the next batch reads them anew. The
+    scenes' indexes are kept: :func:`forget_changed_scenes` drops those of replaced files."""
     from torchgeo.datasets import RasterDataset
 
     for _, dataset in _OPENED.values():
         dataset.close()
     _OPENED.clear()
-    _raster_dataset.cache_clear()
     # a class-wide cache of torchgeo's, keyed by dataset and file (cache=True): it holds the
     # datasets and their open files until cleared
     RasterDataset._cached_load_warp_file.cache_clear()
+
+
+_INDEXED: dict[str, tuple[tuple[int, ...], ...]] = {}
+"""The stamps (:func:`_stamp`) of each indexed scene folder's band files when it was last
+checked: a replaced file drops the folder's index."""
+
+
+def forget_changed_scenes(files: Iterable[str], directory: str) -> None:
+    """Drop the indexed scenes (:func:`_raster_dataset`) when a band file of ``directory``
+    changed since it was last checked (replaced by a corrected scene between two runs of one
+    process): the index holds the old file's extent and torchgeo's handles its content."""
+    stamps = tuple(_stamp(f) for f in sorted(set(files)))
+    if _INDEXED.get(directory, stamps) != stamps:
+        release_scene_files()
+        _raster_dataset.cache_clear()
+    _INDEXED[directory] = stamps
 
 
 @functools.lru_cache(maxsize=32)

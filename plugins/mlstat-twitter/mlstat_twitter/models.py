@@ -757,6 +757,8 @@ class SentimentModel(IndexingModel):
             self._cleaning_checked = True  # once a model: a loaded one's
             check_cleaning(self.state.get("cleaning"), self._normaliser,
                            "the tweet cleaning of mlstat-twitter", TWEET_CLEANING_CHANGES)
+            if "cleaning" not in self.state:  # saved before samples: its base keeps none
+                self.base._cleaning_checked = True  # either; one warning says it
         if not len(frame):
             empty = classification_frame(frame.index, self.classes_,
                                          np.zeros((0, len(self.classes_))))

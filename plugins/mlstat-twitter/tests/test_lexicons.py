@@ -151,9 +151,13 @@ def test_a_model_scored_by_another_version_of_the_tweet_cleaning_says_so(
                       "mlstat-twitter .*for example '.@BarackObama sent over 100,000 jobs"):
         SentimentModel.load(tmp_path / "model").predict(test.frame.head(5))
     older = SentimentModel.load(tmp_path / "model")
-    del older.state["cleaning"]
-    with pytest.warns(CleaningChangedWarning, match="keeps no sample of the tweet cleaning"):
+    del older.state["cleaning"]  # saved before samples were kept: its base model kept none
+    del older.base.extra_state["cleaning"]
+    with pytest.warns(CleaningChangedWarning) as caught:
         older.predict(test.frame.head(5))
+    assert [str(w.message)[:56] for w in caught  # one warning, of the tweet cleaning
+            if w.category is CleaningChangedWarning] == [
+        "this model keeps no sample of the tweet cleaning of mlst"]
 
 
 def test_the_normalise_step_checks_its_cleaning_when_loaded(tmp_path: Path,
