@@ -38,6 +38,15 @@ def issues_of(exc: ConfigError) -> dict[str, tuple[str, str | None]]:
     return {i.field: (i.message, i.suggestion) for i in exc.issues}
 
 
+def loader_path_issue(write_pipeline, value: str) -> tuple[str, str | None]:
+    """The message and suggestion for a core.table loader whose `path` is ``value``."""
+    path = write_pipeline(loader={"component": "core.table", "path": value,
+                                  "target": "children"})
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    return issues_of(info.value)["loader.path"]
+
+
 # --- the marker ------------------------------------------------------------------------------
 
 
@@ -115,11 +124,7 @@ def test_the_marker_leaves_the_params_buildable_without_files():
 
 
 def test_a_missing_data_file_is_named_with_its_resolved_path(write_pipeline, tmp_path):
-    path = write_pipeline(loader={"component": "core.table", "path": "data/nope.csv",
-                                  "target": "children"})
-    with pytest.raises(ConfigError) as info:
-        load_config(path)
-    message, _ = issues_of(info.value)["loader.path"]
+    message, _ = loader_path_issue(write_pipeline, "data/nope.csv")
     assert str(tmp_path / "data" / "nope.csv") in message
     assert f"starts at the pipeline file's folder, {tmp_path}" in message
     assert "its folder" in message and "does not exist either" in message
@@ -146,22 +151,14 @@ def test_relative_paths_start_at_the_pipeline_files_folder(tmp_path, budget_csv,
 
 
 def test_a_close_name_is_suggested(write_pipeline):
-    path = write_pipeline(loader={"component": "core.table", "path": "budget_uk.cvs",
-                                  "target": "children"})
-    with pytest.raises(ConfigError) as info:
-        load_config(path)
-    assert issues_of(info.value)["loader.path"][1] == "budget_uk.csv"
+    assert loader_path_issue(write_pipeline, "budget_uk.cvs")[1] == "budget_uk.csv"
 
 
 def test_a_name_in_another_case_and_a_mistyped_folder_are_suggested(write_pipeline, tmp_path,
                                                                      budget_csv):
     (tmp_path / "data").mkdir()
     budget_csv.rename(tmp_path / "data" / "budget_uk.csv")
-    path = write_pipeline(loader={"component": "core.table", "path": "Data/Budget_UK.csv",
-                                  "target": "children"})
-    with pytest.raises(ConfigError) as info:
-        load_config(path)
-    assert issues_of(info.value)["loader.path"][1] == "data/budget_uk.csv"
+    assert loader_path_issue(write_pipeline, "Data/Budget_UK.csv")[1] == "data/budget_uk.csv"
 
 
 def test_a_path_written_with_backslashes_is_told_to_use_slashes(write_pipeline, tmp_path,
@@ -170,19 +167,11 @@ def test_a_path_written_with_backslashes_is_told_to_use_slashes(write_pipeline, 
     advice says) read on Linux: the file was only said not to exist."""
     (tmp_path / "data").mkdir()
     budget_csv.rename(tmp_path / "data" / "budget_uk.csv")
-    path = write_pipeline(loader={"component": "core.table", "path": "data\\budget_uk.csv",
-                                  "target": "children"})
-    with pytest.raises(ConfigError) as info:
-        load_config(path)
-    message, suggestion = issues_of(info.value)["loader.path"]
+    message, suggestion = loader_path_issue(write_pipeline, "data\\budget_uk.csv")
     assert "\\ separates folders on Windows only" in message
     assert "write the path with / in `path` in [loader]" in message
     assert suggestion == "data/budget_uk.csv"
-    path = write_pipeline(loader={"component": "core.table", "path": "C:\\data\\budget.csv",
-                                  "target": "children"})
-    with pytest.raises(ConfigError) as info:
-        load_config(path)
-    message, _ = issues_of(info.value)["loader.path"]
+    message, _ = loader_path_issue(write_pipeline, "C:\\data\\budget.csv")
     assert message.startswith("file C:\\data\\budget.csv is a Windows path, which names a file "
                               "of another system; give in `path` in [loader] the file's path "
                               "on this machine, with /")
@@ -191,32 +180,17 @@ def test_a_path_written_with_backslashes_is_told_to_use_slashes(write_pipeline, 
 def test_names_differing_only_in_digits_are_not_suggested(write_pipeline, tmp_path,
                                                           budget_csv):
     budget_csv.rename(tmp_path / "budget_2018.csv")
-    path = write_pipeline(loader={"component": "core.table", "path": "budget_2019.csv",
-                                  "target": "children"})
-    with pytest.raises(ConfigError) as info:
-        load_config(path)
-    assert issues_of(info.value)["loader.path"][1] is None  # another year, not a typo
+    # another year, not a typo
+    assert loader_path_issue(write_pipeline, "budget_2019.csv")[1] is None
 
 
 def test_a_folder_where_a_file_is_expected_and_an_empty_file(write_pipeline, tmp_path):
     (tmp_path / "data").mkdir()
-    path = write_pipeline(loader={"component": "core.table", "path": "data",
-                                  "target": "children"})
-    with pytest.raises(ConfigError) as info:
-        load_config(path)
-    message, _ = issues_of(info.value)["loader.path"]
+    message, _ = loader_path_issue(write_pipeline, "data")
     assert f"{tmp_path / 'data'} is a folder, not a file" in message
     (tmp_path / "empty.csv").write_bytes(b"")
-    path = write_pipeline(loader={"component": "core.table", "path": "empty.csv",
-                                  "target": "children"})
-    with pytest.raises(ConfigError) as info:
-        load_config(path)
-    assert "is empty (0 bytes" in issues_of(info.value)["loader.path"][0]
-    path = write_pipeline(loader={"component": "core.table", "path": " ",
-                                  "target": "children"})
-    with pytest.raises(ConfigError) as info:
-        load_config(path)
-    assert "where the path of a file is expected" in issues_of(info.value)["loader.path"][0]
+    assert "is empty (0 bytes" in loader_path_issue(write_pipeline, "empty.csv")[0]
+    assert "where the path of a file is expected" in loader_path_issue(write_pipeline, " ")[0]
 
 
 def test_an_absolute_path_and_a_home_path(write_pipeline, budget_csv, tmp_path, monkeypatch):
