@@ -56,3 +56,23 @@ def check_cleaning(saved: dict[str, str] | None, clean: Cleaner, what: str,
             f"{first!r} became {saved[first]!r} in training and becomes {now[first]!r} now), so "
             "texts like them score otherwise than when the model was assessed: retrain it with "
             "the installed version", CleaningChangedWarning, stacklevel=3)
+
+
+_CHECKED = "_mlstat_cleaning_checked"
+"""The attribute that marks a model whose cleaning was checked (:func:`check_cleaning_once`)."""
+
+
+def check_cleaning_once(model: object, saved: dict[str, str] | None, clean: Cleaner,
+                        what: str, changed_since: str = "") -> None:
+    """:func:`check_cleaning` the first time ``model`` scores, never again for it (it scores
+    chunk after chunk); a model just trained passes, its sample being its own."""
+    if getattr(model, _CHECKED, False):
+        return
+    mark_cleaning_checked(model)
+    check_cleaning(saved, clean, what, changed_since)
+
+
+def mark_cleaning_checked(model: object) -> None:
+    """Check ``model``'s cleaning no more: a model inside another (twitter's base) whose
+    owner has already warned once for both."""
+    setattr(model, _CHECKED, True)

@@ -32,3 +32,18 @@ def test_a_model_without_a_sample_says_what_changed_before_and_to_retrain():
     with pytest.warns(CleaningChangedWarning, match="keeps no sample of the cleaning of X "
                       r"\(it was trained before 2026-12-02\).*; amounts changed: retrain"):
         check_cleaning(None, upper, "the cleaning of X", "amounts changed")
+
+
+def test_a_model_is_checked_once_however_many_chunks_it_scores():
+    from types import SimpleNamespace
+
+    from mlstat_core.cleaning import check_cleaning_once, mark_cleaning_checked
+
+    model, inner = SimpleNamespace(), SimpleNamespace()
+    with pytest.warns(CleaningChangedWarning):
+        check_cleaning_once(model, None, upper, "the cleaning")
+    mark_cleaning_checked(inner)  # its owner has warned for both
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_cleaning_once(model, None, upper, "the cleaning")  # the next chunk
+        check_cleaning_once(inner, None, upper, "the cleaning")

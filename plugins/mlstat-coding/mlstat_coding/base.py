@@ -25,7 +25,7 @@ from mlstat_coding.routing import (
     softmax,
     too_short,
 )
-from mlstat_core.cleaning import check_cleaning, cleaning_sample
+from mlstat_core.cleaning import check_cleaning_once, cleaning_sample
 from mlstat_core.components import Dataset
 from mlstat_core.errors import DataError, ModelError
 from mlstat_core.sklearn_model import require_columns, text_columns_of
@@ -231,10 +231,8 @@ class CodingMixin:
         if self.roles is None or not self.classes_:
             raise ModelError(f"{type(self).__name__} is not fitted; call fit first")
         require_columns(frame, [*self.roles.text, *self.roles.auxiliary])
-        if not getattr(self, "_cleaning_checked", False):  # once a model: a loaded one's
-            self._cleaning_checked = True
-            check_cleaning(self.extra_state.get("cleaning"), self.normaliser,
-                           "the text cleaning of mlstat-coding", CLEANING_CHANGES)
+        check_cleaning_once(self, self.extra_state.get("cleaning"), self.normaliser,
+                            "the text cleaning of mlstat-coding", CLEANING_CHANGES)
         prepared = self.prepared(frame)
         proba = self.predict_proba_prepared(prepared)
         empty = (prepared[TEXT] == "").to_numpy()

@@ -16,7 +16,7 @@ import pandas as pd
 from mlstat_coding.routing import UnreachableTargetWarning
 
 from mlstat_core.artifacts import atomic_write_text, write_json
-from mlstat_core.cleaning import check_cleaning, cleaning_sample
+from mlstat_core.cleaning import check_cleaning_once, cleaning_sample, mark_cleaning_checked
 from mlstat_core.components import ColumnRoles, Dataset, Model
 from mlstat_core.errors import DataError, ModelError, listed
 from mlstat_core.sklearn_model import classification_frame, require_columns
@@ -753,12 +753,11 @@ class SentimentModel(IndexingModel):
         if self.roles is None or not self.classes_:
             raise ModelError("twitter.sentiment is not fitted; call fit first")
         require_columns(frame, list(self.roles.text))
-        if self._normaliser is not None and not getattr(self, "_cleaning_checked", False):
-            self._cleaning_checked = True  # once a model: a loaded one's
-            check_cleaning(self.state.get("cleaning"), self._normaliser,
-                           "the tweet cleaning of mlstat-twitter", TWEET_CLEANING_CHANGES)
+        if self._normaliser is not None:
+            check_cleaning_once(self, self.state.get("cleaning"), self._normaliser,
+                                "the tweet cleaning of mlstat-twitter", TWEET_CLEANING_CHANGES)
             if "cleaning" not in self.state:  # saved before samples: its base keeps none
-                self.base._cleaning_checked = True  # either; one warning says it
+                mark_cleaning_checked(self.base)  # either; one warning says it
         if not len(frame):
             empty = classification_frame(frame.index, self.classes_,
                                          np.zeros((0, len(self.classes_))))
