@@ -346,7 +346,7 @@ class Splitter(Component, ABC):
     def split(self, dataset: Dataset, seed: int) -> list[Split]: ...
 
 
-class Transform(Component):
+class Transform(Component, ABC):
     """A preprocessing step applied to every partition before the model, at fit and predict.
 
     ``transform`` is a function of one pandas partition (the same records and index in and
@@ -359,8 +359,8 @@ class Transform(Component):
     def fit(self, train: Dataset) -> Transform:
         return self
 
-    def transform(self, frame: pd.DataFrame, roles: ColumnRoles) -> pd.DataFrame:
-        raise NotImplementedError
+    @abstractmethod
+    def transform(self, frame: pd.DataFrame, roles: ColumnRoles) -> pd.DataFrame: ...
 
     def save(self, directory: Path) -> None:
         """Write what ``fit`` learned (safe formats only); nothing for stateless transforms."""
@@ -610,11 +610,14 @@ KIND_BASES: dict[str, type] = {
 """The class a component of each kind subclasses (engines are duck-typed)."""
 
 
-def factory_class_problem(factory: type, kind: str) -> tuple[str, str] | None:
+def factory_class_problem(factory: type, kind: str, params: type[BaseModel] | None = None
+                          ) -> tuple[str, str] | None:
     """What is wrong with a component class for its kind, and the fix: a component of
-    another kind (a loader class named as a model's factory), or methods of the contract
-    left unimplemented (it could not be built); None when it is fine. A class that follows
-    the contract without subclassing its base is left to the conformance suite."""
+    another kind (a loader class named as a model's factory), methods of the contract left
+    unimplemented (it could not be built), or a ``params_type`` (with which a model reads
+    its saved params back) other than the spec's ``params``; None when it is fine. A class
+    that follows the contract without subclassing its base is left to the conformance
+    suite."""
     import inspect
 
     base = KIND_BASES.get(kind)
@@ -630,4 +633,16 @@ def factory_class_problem(factory: type, kind: str) -> tuple[str, str] | None:
         return (f"its factory class {factory.__name__} does not implement {missing}, which "
                 f"every {kind} must",
                 f"implement {missing} (see the {kind} contract in docs/plugin-authors.md)")
+    own = getattr(factory, "params_type", None)
+    if params is not None and isinstance(own, type) and not issubclass(params, own):
+        if params is NoParams:
+            fix = f"give params={own.__name__} in the component's ComponentSpec"
+        elif own is NoParams:
+            fix = f"set params_type = {params.__name__} in the class"
+        else:
+            fix = (f"name one class in both: params={own.__name__} in the ComponentSpec or "
+                   f"params_type = {params.__name__} in the class")
+        return (f"its factory class {factory.__name__} reads its params as "
+                f"{own.__name__} (params_type, also used to load the saved model) but the "
+                f"component's spec gives it {params.__name__}", fix)
     return None

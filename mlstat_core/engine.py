@@ -47,11 +47,13 @@ from mlstat_core.components import (
 )
 from mlstat_core.config import PipelineConfig, ResolvedComponent, load_config
 from mlstat_core.errors import (
+    COMPONENT_DEFECT,
     DataError,
     FigureError,
     MlstatError,
     ModelError,
     PluginError,
+    component_defect,
     listed,
     user_message,
 )
@@ -259,10 +261,6 @@ def label(component: str, distribution: str | None) -> str:
     """``plugin.name (distribution dist)``, or the name alone when the distribution is not
     known."""
     return f"{component} (distribution {distribution})" if distribution else component
-
-
-COMPONENT_DEFECT = 3
-"""Exit code of a command stopped by an unexpected error in a component's code."""
 
 
 def component_failure(exc: BaseException, step: str, who: str, distribution: str | None,
@@ -605,10 +603,10 @@ class Runner:
         cfg = self.config
         dataset = cfg.loader.build().load(cfg.base_dir)
         if not isinstance(dataset, Dataset):
-            raise PluginError(
+            raise component_defect(PluginError(
                 f"loader {label(cfg.loader.name, cfg.loader.entry.distribution)} "
                 f"returned a {type(dataset).__name__}, not a mlstat_core.components.Dataset; "
-                "its load() must return Dataset(frame, roles, name, sources)")
+                "its load() must return Dataset(frame, roles, name, sources)"))
         missing = [c for c in dataset.roles.all_columns() if c not in dataset.frame.columns]
         if missing:
             who = label(cfg.loader.name, cfg.loader.entry.distribution)
@@ -618,10 +616,16 @@ class Runner:
             if set(missing) & _strings_in(cfg.loader.params.model_dump(mode="json")):
                 raise DataError(f"{problem}; check the column names in [loader] of "
                                 f"{cfg.source}")
-            raise PluginError(f"{problem}, and the pipeline file names none of them: a defect "
-                              f"of the loader; report it to the authors of "
-                              f"{cfg.loader.entry.distribution or 'its plugin'}")
+            raise component_defect(PluginError(
+                f"{problem}, and the pipeline file names none of them: a defect of the loader; "
+                f"report it to the authors of {cfg.loader.entry.distribution or 'its plugin'}"))
         given = [ref.value for ref in marked_inputs(cfg.loader.params)]
+        if not len(dataset.frame):
+            read = listed([str(s) for s in dataset.sources] or given, 3)
+            raise DataError(
+                f"loader {label(cfg.loader.name, cfg.loader.entry.distribution)} returned no "
+                f"records{f' from {read}' if read else ''}: check that the input holds records "
+                f"and that the settings in [loader] of {cfg.source} keep some")
         if given and not dataset.sources:
             self.warnings.append(
                 f"load: loader {label(cfg.loader.name, cfg.loader.entry.distribution)} read "
@@ -754,24 +758,24 @@ class Runner:
         stray = _written_outside(before, _listing(folder.path))
         if stray:
             shown = ", ".join(str(p) for p in stray[:3]) + (" ..." if len(stray) > 3 else "")
-            raise ModelError(
+            raise component_defect(ModelError(
                 f"model {name}: save() wrote {len(stray)} file(s) outside the model folder "
                 f"{model_dir}: {shown}; save() must write only into the directory it is given "
-                "(and load() read only from there)")
+                "(and load() read only from there)"))
         files = sorted(p for p in model_dir.rglob("*") if p.is_file()) \
             if model_dir.is_dir() else []
         if not files:
-            raise ModelError(
+            raise component_defect(ModelError(
                 f"model {name}: save() wrote no file under {model_dir}; it must write the "
                 "fitted state into the directory it is given (Model.write_state and "
-                "SklearnModel do)")
+                "SklearnModel do)"))
         pickles = [p.relative_to(model_dir).as_posix() for p in files
                    if p.suffix.lower() in PICKLE_SUFFIXES]
         if pickles:
             name = self._writer_of(pickles[0])
-            raise ModelError(
+            raise component_defect(ModelError(
                 f"{name}: save() wrote pickle file(s) {', '.join(pickles[:5])}; "
-                "safe formats only: skops, safetensors, JSON (SklearnModel saves with skops)")
+                "safe formats only: skops, safetensors, JSON (SklearnModel saves with skops)"))
         folder.record_tree(MODEL_DIR)
         self._check_reloaded(model, self._load_back(model_dir), sample)
 
@@ -801,11 +805,11 @@ class Runner:
             given = sample.copy()
             before = model.predict(sample)
             if not given.equals(sample):  # else read as predictions that change by call
-                raise ModelError(
+                raise component_defect(ModelError(
                     f"model {self.model_label}: predict() changed the frame it was given (a "
                     "column added, removed or overwritten), so the records a caller passes "
                     "are no longer as given; work on a copy in predict() (frame = "
-                    "frame.copy())")
+                    "frame.copy())"))
             changed = reload_check.changed_records(before, reloaded.predict(sample))
             if changed and reload_check.changed_records(before, model.predict(sample)):
                 self.warnings.append(
@@ -820,11 +824,11 @@ class Runner:
             return
         who = (f"preprocessing step {step}: its save() or load_state()" if step else
                f"model {self.model_label}: its save() or load()")
-        raise ModelError(
+        raise component_defect(ModelError(
             f"the saved model predicts differently once loaded ({len(changed)} of "
             f"{len(sample)} records checked, first at record {quoted(changed[0])}), so "
             f"mlstat predict would not give the run's predictions; {who} loses fitted "
-            "state: save everything fit() learns and read it back")
+            "state: save everything fit() learns and read it back"))
 
     def _load_back(self, model_dir: Path) -> Model:
         """Load the saved model once through its component's class, as ``mlstat predict``

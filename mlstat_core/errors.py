@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 
 class TrainingDataWarning(UserWarning):
@@ -19,6 +19,9 @@ class MlstatError(Exception):
     """Base of every error a user can cause and fix; the CLI prints it and exits with code 2."""
 
     exit_code = 2
+
+
+MlstatErrorT = TypeVar("MlstatErrorT", bound=MlstatError)
 
 
 class ConfigError(MlstatError):
@@ -72,6 +75,19 @@ class ConfigIssue:
 
 class PluginError(MlstatError):
     """A plugin could not be loaded, or breaks the contract."""
+
+
+COMPONENT_DEFECT = 3
+"""Exit code of a command stopped by a defect of a component's code (an unexpected error in
+it, or a breach of the contract such as predictions of the wrong length): not the user's
+mistake, so that a scheduler can alert its authors apart from a data or settings problem."""
+
+
+def component_defect(error: MlstatErrorT) -> MlstatErrorT:
+    """Mark ``error``, raised because a component broke the contract, as a defect of that
+    component's code (exit code :data:`COMPONENT_DEFECT`) and return it, to be raised."""
+    error.exit_code = COMPONENT_DEFECT
+    return error
 
 
 class DataError(MlstatError):

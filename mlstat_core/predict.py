@@ -28,6 +28,7 @@ from mlstat_core.errors import (
     DataError,
     IntegrityError,
     ModelError,
+    component_defect,
     listed,
     value_kind,
 )
@@ -370,9 +371,9 @@ def aligned(predicted: Any, index: pd.Index, model_name: str = "the model") -> p
     fix = ("return a pandas DataFrame with one row per input record and the input's index "
            "(pandas in, pandas out)")
     if not isinstance(predicted, pd.DataFrame):
-        raise ModelError(f"model {model_name}: predict() returned a "
-                         f"{type(predicted).__module__}.{type(predicted).__name__}, not a "
-                         f"DataFrame; {fix}")
+        raise component_defect(ModelError(
+            f"model {model_name}: predict() returned a "
+            f"{type(predicted).__module__}.{type(predicted).__name__}, not a DataFrame; {fix}"))
     if predicted.index.equals(index):
         return predicted
     if len(predicted) != len(index):
@@ -390,7 +391,7 @@ def aligned(predicted: Any, index: pd.Index, model_name: str = "the model") -> p
                        f"{plain_label(strange[0])!r})")
         else:
             return predicted.reindex(index)
-    raise ModelError(f"model {model_name}: predict() returned {problem}; {fix}")
+    raise component_defect(ModelError(f"model {model_name}: predict() returned {problem}; {fix}"))
 
 
 def plain_label(value: Any) -> Any:
@@ -413,11 +414,11 @@ def check_predictions(predicted: pd.DataFrame, task: TaskType | None,
     missing = [c for c in task.prediction_columns if c not in predicted.columns]
     if missing:
         has = ", ".join(map(repr, list(predicted.columns)[:12])) or "no columns"
-        raise ModelError(
+        raise component_defect(ModelError(
             f"model {model_name}: predictions lack column(s) {', '.join(map(repr, missing))} "
             f"that task {task.name!r} requires (it returned {has}); return columns "
             f"{', '.join(map(repr, task.prediction_columns))} (for classifiers see "
-            "mlstat_core.sklearn_model.classification_frame)")
+            "mlstat_core.sklearn_model.classification_frame)"))
     if "classification" not in task.tags:
         return
     columns = [c for c in predicted.columns
@@ -430,11 +431,11 @@ def check_predictions(predicted: pd.DataFrame, task: TaskType | None,
             | (numbers > 1 + PROBABILITY_SLACK)
         if bad.any():
             example = plain_label(values[bad].iloc[0])
-            raise ModelError(
+            raise component_defect(ModelError(
                 f"model {model_name}: column {column!r} holds {int(bad.sum()):,} value(s) "
                 f"that are not probabilities in [0, 1] (e.g. {quoted(example)} for "
                 f"{first_record(predicted, bad, None, by_label=True)}); return "
-                "probabilities, not percentages or scores")
+                "probabilities, not percentages or scores"))
 
 
 def output_frame(chunk: pd.DataFrame, predicted: pd.DataFrame, model: Model,

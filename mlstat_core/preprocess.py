@@ -16,7 +16,7 @@ import pandas as pd
 
 from mlstat_core.artifacts import read_json, write_json
 from mlstat_core.components import Dataset, Model, Transform
-from mlstat_core.errors import DataError
+from mlstat_core.errors import DataError, component_defect
 
 STEPS_FILE = "preprocess.json"
 STEPS_DIR = "preprocess"
@@ -33,11 +33,19 @@ def _import(factory: str) -> Any:
 
 
 def _checked(name: str, step: Transform, frame: pd.DataFrame, roles: Any) -> pd.DataFrame:
-    """Apply one step and hold it to the contract: same records, same index."""
+    """Apply one step and hold it to the contract: a DataFrame of the same records, with the
+    same index (a breach is a defect of the step's code)."""
     out = step.transform(frame, roles)
+    if not isinstance(out, pd.DataFrame):
+        raise component_defect(DataError(
+            f"preprocessing step {name}: transform() returned "
+            f"{'None' if out is None else 'a ' + type(out).__name__}, not a DataFrame; a "
+            "transform must return the records it was given, as a pandas DataFrame with "
+            "their index"))
     if len(out) != len(frame) or not out.index.equals(frame.index):
-        raise DataError(f"preprocessing step {name} changed the records it was given; a "
-                        "transform must keep every record and its index")
+        raise component_defect(DataError(
+            f"preprocessing step {name} changed the records it was given; a transform must "
+            "keep every record and its index"))
     return out
 
 

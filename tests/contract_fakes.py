@@ -240,6 +240,16 @@ class ConfigRoleLoader(Loader):
         return Dataset(frame, ColumnRoles(id="id", target=self.params.target, features=["a"]))
 
 
+class EmptyLoader(Loader):
+    """Keeps no record of its file (a filter that matched none, say)."""
+
+    def load(self, base_dir):
+        path = Path(base_dir) / self.params.path
+        frame = pd.read_csv(path).iloc[:0]
+        return Dataset(frame, ColumnRoles(id="id", target="y", features=["a", "b"]),
+                       sources=[path])
+
+
 class SourcelessParams(Params):
     path: InputFile
 
@@ -277,7 +287,7 @@ MODELS = (Echo, Unroled, Strange, Mutates, Reordered, ResetIndex, ShortByOne, Nd
           Percent, NoFiles, Pickler, Outside, Tree, Forgetful, Noisy, FitFails, PredictFails,
           LateBad)
 LOADERS = (FrameLoader, MissingFileLoader, BuggyLoader, BadRoleLoader, ConfigRoleLoader,
-           SourcelessLoader)
+           SourcelessLoader, EmptyLoader)
 INDICATORS = (NotJson, Fails, Shadows)
 TASK = ("tabular_classification",)
 

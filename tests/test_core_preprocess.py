@@ -68,6 +68,16 @@ class DropRecords(Transform):
         return frame.iloc[1:]
 
 
+class ReturnsNothing(Transform):
+    def transform(self, frame, roles):
+        frame.assign(income=0)  # forgets to return it
+
+
+class Misspelt(Transform):
+    def transfrom(self, frame, roles):  # transform() itself is never written
+        return frame
+
+
 class IncomeBand(Transform):
     """Derives a column the raw records lack."""
 
@@ -96,6 +106,7 @@ def transforms_module() -> types.ModuleType:
     module.IncomeBand, module.ReadsBand = IncomeBand, ReadsBand
     module.ForgetfulCap, module.PickledCap = ForgetfulCap, PickledCap
     module.NotATransform = NotATransform
+    module.ReturnsNothing, module.Misspelt = ReturnsNothing, Misspelt
 
     @hookimpl
     def mlstat_transforms():
@@ -109,6 +120,10 @@ def transforms_module() -> types.ModuleType:
                               description="Not a Transform."),
                 ComponentSpec("drop", "transform", f"{__name__}:DropRecords",
                               description="Drops a record (breaks the contract)."),
+                ComponentSpec("returns_nothing", "transform", f"{__name__}:ReturnsNothing",
+                              description="Returns None (breaks the contract)."),
+                ComponentSpec("misspelt", "transform", f"{__name__}:Misspelt",
+                              description="Misspells transform()."),
                 ComponentSpec("income_band", "transform", f"{__name__}:IncomeBand",
                               description="Derives income_band.")]
 
@@ -151,6 +166,32 @@ def test_a_step_that_drops_records_is_refused(write_pipeline):
     with pytest.raises(DataError, match="must keep every record"):
         mlstat_core.run(write_pipeline(preprocess=[{"component": "prep.drop"}]),
                         registry=registry)
+
+
+def test_a_step_that_returns_no_frame_is_named_as_a_defect_of_its_code(write_pipeline):
+    """It used to be blamed on the model ("model ... raised TypeError: object of type
+    'NoneType' has no len()"), in another plugin, with the exit code of a user's mistake."""
+    registry = registry_with_transforms()
+    with pytest.raises(DataError) as info:
+        mlstat_core.run(write_pipeline(preprocess=[{"component": "prep.returns_nothing"}]),
+                        registry=registry)
+    assert str(info.value).startswith("preprocessing step prep.returns_nothing: transform() "
+                                      "returned None, not a DataFrame")
+    assert info.value.exit_code == 3
+    with pytest.raises(DataError, match="must keep every record") as info:
+        mlstat_core.run(write_pipeline(preprocess=[{"component": "prep.drop"}]),
+                        registry=registry)
+    assert info.value.exit_code == 3
+
+
+def test_a_step_without_transform_is_refused_before_the_run(write_pipeline, tmp_path):
+    """The base class's transform() used to pass validation and fail at fit with a bare
+    NotImplementedError blamed on the model."""
+    with pytest.raises(ConfigError) as info:
+        mlstat_core.run(write_pipeline(preprocess=[{"component": "prep.misspelt"}]),
+                        out=tmp_path / "runs", registry=registry_with_transforms())
+    assert "its factory class Misspelt does not implement transform" in str(info.value)
+    assert not (tmp_path / "runs").exists()
 
 
 def test_a_step_that_forgets_its_state_when_saved_fails_the_run_naming_it(write_pipeline):

@@ -176,6 +176,32 @@ def test_a_loader_returning_a_frame_is_one_message(tmp_path):
            "mlstat_core.components.Dataset" in str(error)
 
 
+def test_a_loader_that_returns_no_record_is_one_message(tmp_path):
+    """It used to end in a traceback (IndexError) from the check of the target's classes."""
+    data = write_data(tmp_path)
+    error, _, _ = failed_run(tmp_path, DataError, loader=loader("bad.emptyloader", data))
+    assert str(error).startswith(f"loader bad.emptyloader (distribution mlstat-bad) returned "
+                                 f"no records from {data}: check that the input holds records")
+
+
+@pytest.mark.parametrize("section, component, code", [
+    ("model", "bad.shortbyone", 3), ("model", "bad.noconfidence", 3),
+    ("model", "bad.percent", 3), ("model", "bad.nofiles", 3), ("model", "bad.pickler", 3),
+    ("model", "bad.outside", 3), ("model", "bad.forgetful", 3), ("model", "bad.mutates", 3),
+    ("loader", "bad.frameloader", 3), ("loader", "bad.badroleloader", 3),
+    ("loader", "bad.emptyloader", 2),
+])
+def test_a_breach_of_the_contract_exits_as_a_defect_of_the_component(tmp_path, section,
+                                                                      component, code):
+    """Exit code 3 lets a scheduler tell a plugin's defect from the user's mistake (2), as
+    docs/cli.md says; breaches of the contract used to exit 2."""
+    data = write_data(tmp_path)
+    sections = {"loader": loader(component, data)} if section == "loader" else \
+        {"model": component}
+    error, _, _ = failed_run(tmp_path, MlstatError, **sections)
+    assert error.exit_code == code, str(error)
+
+
 def test_roles_naming_a_missing_column_blame_the_file_or_the_plugin(tmp_path):
     """A column the pipeline file names is the user's to check; one it does not name is a
     defect of the loader."""
