@@ -159,7 +159,7 @@ def load_factory(spec: ComponentSpec, full_name: str, plugin: str,
     if isinstance(obj, type):
         from mlstat_core.components import factory_class_problem
 
-        problem = factory_class_problem(obj, spec.kind)
+        problem = factory_class_problem(obj, spec.kind, spec.params)
         if problem:
             raise FactoryError(who, *problem)
     return obj
@@ -829,6 +829,12 @@ def discover(
             for record in records:
                 record.status = "failed"
                 record.error = (
+                    f"plugin name {name!r} is reserved for mlstat's own components "
+                    f"({CORE_DISTRIBUTION}), and distribution "
+                    f"{record.distribution or record.module} claims it: rename its entry "
+                    "point in the [project.entry-points.mlstat] table of its pyproject.toml, "
+                    "or uninstall it"
+                    if name == CORE_PLUGIN else
                     f"plugin name {name!r} is claimed by distributions {' and '.join(owners)}; "
                     "uninstall all but one of them (pip uninstall ...)"
                 )

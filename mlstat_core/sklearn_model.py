@@ -210,8 +210,10 @@ class SklearnModel(Model):
             # load() rebuilds the params with params_type: caught here, not at the first load
             raise TypeError(
                 f"{type(self).__qualname__}.params_type is {self.params_type.__name__}, but the "
-                f"model is given {type(params).__name__} params: set `params_type = "
-                f"{type(params).__name__}` in the class (load() reads the saved params with it)")
+                f"model is given {type(params).__name__} params: name one class in both, "
+                f"`params={self.params_type.__name__}` in the component's ComponentSpec or "
+                f"`params_type = {type(params).__name__}` in the class (load() reads the "
+                "saved params with params_type)")
         super().__init__(params if params is not None else self.params_type(), task)
         self.estimator: Any = None
         self.extra_state: dict[str, Any] = {}

@@ -247,6 +247,10 @@ def test_the_decimal_mark_is_one_character_other_than_the_separator():
     with pytest.raises(ValidationError, match="decimal ',' is also the field separator; set "
                                               "`sep`"):
         TableParams(path="d.csv", decimal=",")
+    # a semicolon given as the decimal mark is the mistake: sep = ";" is advised only for ","
+    with pytest.raises(ValidationError, match="decimal ';' is also the field separator; set "
+                                              "`decimal` to the file's decimal mark"):
+        TableParams(path="d.csv", decimal=";", sep=";")
     with pytest.raises(ValidationError, match="decimal must be one character"):
         TableParams(path="d.csv", decimal=",,", sep=";")
     assert TableParams(path="d.csv", decimal=",", sep=";").decimal == ","
@@ -384,6 +388,30 @@ def test_parquet_columns_named_as_text_read_as_a_csv_would(tmp_path: Path) -> No
     assert parquet["hh"].tolist()[::2] == read_table(tmp_path / "d.csv",
                                                     dtype={"hh": "str"})["hh"].tolist()[::2]
     assert parquet["x"].tolist() == [1.5, 2.5, 3.5]  # columns not named keep their type
+
+
+@pytest.mark.parametrize("chunk_size", [2, 6])
+def test_long_integer_ids_of_a_parquet_file_with_a_gap_keep_every_digit(tmp_path, chunk_size):
+    """pandas reads an int64 column with a gap as float64: three 19-digit ids became one
+    rounded id (1234567890123456768) in mlstat predict's output and the coding queue, with a
+    false warning of repeated ids, and only in the chunks holding the gap."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from mlstat_core.io import iter_table, read_table
+
+    ids = [1234567890123456789, 1234567890123456790, None, 1234567890123456791,
+           9007199254740993, 5]
+    path = tmp_path / "ids.parquet"
+    pq.write_table(pa.table({"id": pa.array(ids, pa.int64()),
+                             "x": pa.array([1, 2, None, 4, 5, 6], pa.int64())}), path)
+    expected = [str(i) if i is not None else None for i in ids]
+    chunks = list(iter_table(path, chunk_size=chunk_size, dtype={"id": "str"}))
+    read = pd.concat(chunks)["id"]
+    assert [None if pd.isna(v) else v for v in read] == expected
+    whole = read_table(path, dtype={"id": "str"})
+    assert [None if pd.isna(v) else v for v in whole["id"]] == expected
+    assert whole["x"].dtype == np.float64  # a number column not read as text stays one
 
 
 @pytest.mark.parametrize("suffix, writer", [

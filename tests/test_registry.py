@@ -112,6 +112,10 @@ def test_a_plugin_cannot_take_the_core_name(monkeypatch):
     assert registry.get("model", "core.logistic_regression")
     failed = [r for r in registry.plugins.values() if r.status == "failed"]
     assert len(failed) == 1 and "mlstat-core" in failed[0].error
+    # the advice is for the impostor only: "uninstall all but one" invited removing the core
+    assert "plugin name 'core' is reserved for mlstat's own components" in failed[0].error
+    assert "mlstat_fixture_good.plugin claims it: rename its entry point" in failed[0].error
+    assert "all but one" not in failed[0].error
 
 
 def test_the_same_distribution_seen_twice_counts_once(monkeypatch):

@@ -557,30 +557,44 @@ def test_a_plugin_that_calls_sys_exit_fails_alone(site, tmp_path, budget_csv):
         == "core.majority"
 
 
-def test_a_sklearn_model_without_its_params_type_says_to_set_it(site, tmp_path, budget_csv):
-    """The guide's "write build_estimator" model that leaves out params_type: the run fails at
-    once naming the fix, not at loading with a message about a changed run folder."""
-    install(site, "noptype", {
-        "plugin": model_plugin("'tree', 'model', 'pkg_noptype.models:Tree', "
-                               "params=TreeParams, description='d.', "
-                               "tasks=('tabular_classification',)", extra=textwrap.dedent("""
-            class TreeParams(Params):
-                max_depth: int = Field(3, ge=1, description="Depth.")
-            """)),
-        "models": textwrap.dedent("""
+@pytest.mark.parametrize("name, spec_params, class_params, fix", [
+    ("noptype", "params=TreeParams, ", "", "set params_type = TreeParams in the class"),
+    ("nospecparams", "", "params_type = TreeParams",
+     "give params=TreeParams in the component's ComponentSpec"),
+])
+def test_a_sklearn_model_whose_params_type_is_not_its_specs_says_which_to_set(
+        site, tmp_path, budget_csv, name, spec_params, class_params, fix):
+    """The guide's "write build_estimator" model that leaves out params_type, or a spec that
+    leaves out params: refused by validation, before any run folder, naming the fix. The first
+    used to fail at fit, the second at fit with advice to set params_type = NoParams, which
+    would have stripped the model of its params."""
+    install(site, name, {
+        "plugin": model_plugin(f"'tree', 'model', 'pkg_{name}.models:Tree', {spec_params}"
+                               "description='d.', tasks=('tabular_classification',)",
+                               extra=TREE_PARAMS),
+        "models": textwrap.dedent(f"""
             from mlstat_core.sklearn_model import SklearnModel
+            from pkg_{name}.plugin import TreeParams
 
             class Tree(SklearnModel):
+                {class_params}
+
                 def build_estimator(self, train):
                     from sklearn.tree import DecisionTreeClassifier
                     return DecisionTreeClassifier(max_depth=self.params.max_depth)
             """)})
     registry = discover(entry_points=points(site))
-    path = pipeline(tmp_path, budget_csv, model={"component": "noptype.tree"})
-    with pytest.raises(PluginError) as info:
+    path = pipeline(tmp_path, budget_csv, model={"component": f"{name}.tree"})
+    with pytest.raises(ConfigError) as info:
         mlstat_core.run(path, out=tmp_path / "runs", registry=registry)
-    assert "set `params_type = TreeParams` in the class" in str(info.value)
-    assert "mlstat-noptype" in str(info.value)
+    assert f"{fix}" in str(info.value) and f"mlstat-{name}" in str(info.value)
+    assert not (tmp_path / "runs").exists()
+
+
+TREE_PARAMS = textwrap.dedent("""
+    class TreeParams(Params):
+        max_depth: int = Field(3, ge=1, description="Depth.")
+    """)
 
 
 def test_params_that_cannot_be_written_as_json_refuse_the_component(site):

@@ -54,8 +54,10 @@ class TableReading(Params):
             raise ValueError(f"decimal must be one character, such as \",\" or \".\", not "
                              f"{self.decimal!r}")
         if self.decimal == self._csv_separator():
-            raise ValueError(f"decimal {self.decimal!r} is also the field separator; set `sep` "
-                             "to the file's own, for example sep = \";\"")
+            fix = ("set `sep` to the file's own, for example sep = \";\"" if self.decimal == ","
+                   else "set `decimal` to the file's decimal mark, for example decimal = \",\", "
+                        "and `sep` to its field separator")
+            raise ValueError(f"decimal {self.decimal!r} is also the field separator; {fix}")
         return self
 
     def _csv_separator(self) -> str | None:
