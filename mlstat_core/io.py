@@ -113,6 +113,27 @@ def with_dtypes(frame: pd.DataFrame, dtype: dict[str, Any] | None) -> pd.DataFra
     return out
 
 
+def exact_integer_text(frame: pd.DataFrame, columns: Callable[[list[str]], Any],
+                       dtype: dict[str, Any] | None) -> pd.DataFrame:
+    """``frame``, read from Parquet, with each integer column that ``dtype`` reads as text
+    and that has a gap taken again from ``columns`` (Arrow columns by name: the batch or
+    table it came from), exactly: pandas turns such a column into float64, which keeps only
+    16 digits, so 19-digit ids became one rounded id. Cast by :func:`with_dtypes` after."""
+    import pyarrow as pa
+
+    wanted = [c for c, kind in (dtype or {}).items()
+              if kind in (str, "str") and c in frame.columns
+              and frame[c].dtype == np.float64]  # integers with a gap, or floats
+    if not wanted:
+        return frame
+    out = frame
+    for name, column in zip(wanted, columns(wanted), strict=True):
+        if pa.types.is_integer(column.type):
+            out = out.copy() if out is frame else out
+            out[name] = pd.Series(column.to_pylist(), index=frame.index, dtype=object)
+    return out
+
+
 def plain(value: Any) -> Any:
     """A numpy scalar as the Python value it holds (np.int64(4) -> 4), for messages."""
     return value.item() if hasattr(value, "item") else value
@@ -450,7 +471,11 @@ def read_table(
             check_csv_records(path, encoding, sep, header_fields(path, encoding, sep))
         elif fmt == "parquet":  # its columns carry types; those named in dtype are cast as
             # a CSV's would be read (codes 111.0 of a float column with gaps -> "111")
-            frame = with_dtypes(pd.read_parquet(path), dtype)
+            import pyarrow.parquet as pq
+
+            frame = pd.read_parquet(path)
+            frame = with_dtypes(exact_integer_text(
+                frame, lambda names: pq.read_table(path, columns=names).columns, dtype), dtype)
         else:
             frame = read_sheet(path, sheet, how, **options)
     except UnicodeDecodeError as exc:
@@ -640,7 +665,9 @@ def iter_table(
 
             with pq.ParquetFile(path) as parquet:
                 for batch in parquet.iter_batches(batch_size=chunk_size):
-                    chunk = batch.to_pandas()
+                    chunk = exact_integer_text(
+                        batch.to_pandas(), lambda names, b=batch: [b.column(n) for n in names],
+                        dtype)
                     chunk.index = pd.RangeIndex(start, start + len(chunk))
                     start += len(chunk)
                     yield with_dtypes(nfc_columns(chunk), dtype)
@@ -655,7 +682,8 @@ def iter_table(
                 yield with_dtypes(nfc_columns(chunk), dtype)
     except UnicodeDecodeError as exc:
         found = undecodable_line(path, encoding) if fmt == "csv" else None
-        where = f"{found[1]} on line {found[0]:,}, {chunk_of(path, found[0], chunk_size)}" \
+        where = (f"{found[1]} on "
+                 f"{chunk_of(path, found[0], chunk_size, encoding, _csv_sep(path, sep) or ',')}") \
             if found else f"{exc.reason} after record {start:,}" if start else exc.reason
         raise DataError(
             f"{path} is not valid {encoding} text ({where}); save it as UTF-8 or pass its "
@@ -736,6 +764,12 @@ def malformed_csv(path: Path, exc: Exception, encoding: str, used: str,
     separated by another separator than ``used``, the message says to use that one (``fix``
     says how: an option, an argument, a loader setting)."""
     detail = str(exc).strip().removeprefix("Error tokenizing data. C error: ")
+    counted = re.search(r"in line (\d+),", detail)  # pandas counts rows, not lines
+    lines = row_lines(path, encoding, used, int(counted.group(1))) if counted else None
+    if counted and lines and lines[0] != int(counted.group(1)):
+        row = int(counted.group(1))
+        span = f"line {lines[0]:,}" if lines[0] == lines[1] else f"lines {lines[0]:,}-{lines[1]:,}"
+        detail = detail.replace(counted.group(0), f"in record {row - 1:,} ({span} of the file),")
     likely = likely_separator(path, encoding, used)
     if likely is not None:
         return DataError(
@@ -776,19 +810,65 @@ def undecodable_where(path: Path, encoding: str, exc: UnicodeDecodeError) -> str
     return f"{found[1]} on line {found[0]:,}" if found else exc.reason
 
 
-def chunk_of(path: Path, line: int, chunk_size: int) -> str:
-    """The records of the chunk that holds ``line`` of a CSV file with a header line (one
-    record a line), as ``records 1 to 300``; the last chunk ends with the file."""
+def csv_rows(path: Path, encoding: str, sep: str) -> Iterator[tuple[int, int]]:
+    """The first and last line (counting from 1) of each row of a CSV file, its header first,
+    blank lines left out as the readers skip them: a quoted field may hold line breaks, so a
+    record may take several lines. Bytes that are not ``encoding`` text read as replacement
+    characters; a file named ``.gz`` is read uncompressed. For messages about a damaged file,
+    which cannot count records by lines."""
+    import csv
+    import gzip
+
+    opener: Any = gzip.open if Path(path).suffix.lower() == ".gz" else open
+    with opener(path, "rt", encoding=encoding, errors="replace", newline="") as file:
+        reader = csv.reader(file, delimiter=sep)
+        last = 0
+        for row in reader:
+            first, last = last + 1, reader.line_num
+            if row:
+                yield first, last
+
+
+def chunk_of(path: Path, line: int, chunk_size: int, encoding: str = "utf-8",
+             sep: str = ",") -> str:
+    """Where ``line`` of a CSV file with a header line is, for a message: ``line 1,200
+    (record 600), in records 501 to 600`` (the record only where records take several lines;
+    the last chunk ends with the file)."""
+    import csv
     import itertools
 
-    record = max(line - 1, 1)
-    first = (record - 1) // chunk_size * chunk_size + 1
+    record, first, end = max(line - 1, 1), None, None
     try:
-        with path.open("rb") as file:
-            lines = sum(1 for _ in itertools.islice(file, first + chunk_size))
-    except OSError:
-        lines = first + chunk_size
-    return f"in records {first:,} to {max(min(first + chunk_size - 1, lines - 1), first):,}"
+        rows = enumerate(csv_rows(path, encoding, sep))  # 0: the header
+        for number, (_, last) in rows:
+            if last >= line:
+                record = max(number, 1)
+                break
+        first = (record - 1) // chunk_size * chunk_size + 1
+        end = record + sum(1 for _ in zip(range(record + 1, first + chunk_size), rows,
+                                          strict=False))
+    except (OSError, csv.Error, LookupError, EOFError):
+        pass
+    if first is None or end is None:  # unreadable: one record a line
+        first = (record - 1) // chunk_size * chunk_size + 1
+        end = first + chunk_size - 1
+        with contextlib.suppress(OSError), path.open("rb") as file:
+            end = min(end, sum(1 for _ in itertools.islice(file, first + chunk_size)) - 1)
+        end = max(end, first)
+    shown = f" (record {record:,})" if record != line - 1 else ""
+    return f"line {line:,}{shown}, in records {first:,} to {end:,}"
+
+
+def row_lines(path: Path, encoding: str, sep: str, row: int) -> tuple[int, int] | None:
+    """The first and last line of row ``row`` of a CSV file (1: its header, as pandas counts
+    rows in its errors), or None where the file cannot be read so."""
+    import csv
+    import itertools
+
+    try:
+        return next(itertools.islice(csv_rows(path, encoding, sep), row - 1, None), None)
+    except (OSError, csv.Error, LookupError, EOFError):
+        return None
 
 
 def _csv_dtype(dtype: dict[str, Any] | None) -> dict[str, Any] | None:

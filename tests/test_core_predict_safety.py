@@ -25,7 +25,7 @@ import mlstat_core
 from mlstat_core.artifacts import MANIFEST, atomic_write_text, load_tensors, sha256_file
 from mlstat_core.cli import main
 from mlstat_core.errors import DataError, IntegrityError, PluginError
-from mlstat_core.io import TableWriter, as_text, iter_table
+from mlstat_core.io import TableWriter, as_text, iter_table, read_table
 from mlstat_core.predict import (
     DuplicateIds,
     VersionWarning,
@@ -746,6 +746,27 @@ def test_an_encoding_error_names_its_line_and_the_records_of_its_chunk(tmp_path)
         list(iter_table(path, 10))
     assert "encoding='cp1250'" in str(info.value)  # a library caller's argument
     assert "end of data" not in str(info.value)
+
+
+def test_damage_in_records_of_several_lines_is_named_by_record_and_line(tmp_path):
+    """Records whose text holds a quoted line break take two lines each: an encoding error
+    was placed in records 1,101 to 1,200 of a file of 1,000, and pandas' "line 601" of a
+    malformed record was its row, the record being on lines 1,200-1,201."""
+    rows = [f'{i},"name {i}\nsecond line"' for i in range(1, 31)]
+    bad = list(rows)
+    bad[19] = '20,"caf\xe9\nsecond line"'  # record 20: lines 40 and 41
+    path = tmp_path / "bad.csv"
+    path.write_bytes(("id,text\n" + "\n".join(bad) + "\n").encode("latin-1"))
+    with pytest.raises(DataError, match=r"on line 40 \(record 20\), in records 11 to 20\)"):
+        list(iter_table(path, 10))
+    bad = list(rows)
+    bad[19] = '20,"name\nsecond line",extra'
+    path.write_text("id,text\n" + "\n".join(bad) + "\n")
+    with pytest.raises(DataError, match=r"Expected 2 fields in record 20 \(lines 40-41 of the "
+                                        r"file\), saw 3"):
+        list(iter_table(path, 10))
+    with pytest.raises(DataError, match=r"Expected 2 fields in record 20 \(lines 40-41"):
+        read_table(path)
 
 
 def test_predict_names_the_encoding_option_and_the_real_records(trained, tmp_path):

@@ -21,6 +21,7 @@ from mlstat_core.excel import sheet_names as workbook_sheets
 from mlstat_core.io import (
     THOUSANDS_COMMA,
     THOUSANDS_POINT,
+    first_record,
     not_settable,
     read_table,
     table_format,
@@ -325,6 +326,9 @@ def numeric_frame(frame: pd.DataFrame, variables: list[str], what: str = "data",
                 col = with_decimal_points(col)
             converted = pd.to_numeric(col, errors="coerce")
             bad = col.notna() & converted.isna()
+            # the file's data row (records keep their row as index label in chunks and splits)
+            where = f"first at {first_record(frame, bad, None, by_label=True)}" \
+                if bad.any() else ""
             if bad.any() and _kind((infos or {}).get(v)) == "categorical":
                 shown = list(dict.fromkeys(col[bad].astype(str)))[:2]
                 codes = ", ".join(f"{i} = {c}" for i, c in enumerate(shown, 1))
@@ -335,13 +339,14 @@ def numeric_frame(frame: pd.DataFrame, variables: list[str], what: str = "data",
                        "`variables`)")
                 raise DataError(
                     f"categorical variable {v!r} of the {what} holds text such as "
-                    f"{shown[0]!r} ({int(bad.sum())} value(s)); {fix}")
+                    f"{shown[0]!r} ({int(bad.sum())} value(s), {where}); {fix}")
             formatted = _formatted_numbers(col[bad])
             if formatted is not None:
                 raise DataError(
                     f"column {v!r} of the {what} holds numbers written with a currency sign, "
                     f"spaces or separators between digits (such as {formatted!r}, "
-                    f"{int(bad.sum())} value(s)), read as text: store them as plain numbers "
+                    f"{int(bad.sum())} value(s), {where}), read as text: store them as plain "
+                    "numbers "
                     "(1234.5) in the file")
             shown = list(dict.fromkeys(col[bad].astype(str)))[:2]
             if len(shown) > 1 and bad.sum() > 0.5 * col.notna().sum():
@@ -354,12 +359,12 @@ def numeric_frame(frame: pd.DataFrame, variables: list[str], what: str = "data",
                 raise DataError(  # categories, not missing-value codes
                     f"column {v!r} of the {what} holds text such as {shown[0]!r} and "
                     f"{shown[1]!r} in {int(bad.sum())} of its {int(col.notna().sum())} "
-                    f"values; editing works on numbers: {fix}")
+                    f"values ({where}); editing works on numbers: {fix}")
             if bad.any():
                 first = col[bad].iloc[0]
                 raise DataError(
                     f"column {v!r} of the {what} should be numeric but holds text such as "
-                    f"{first!r} ({int(bad.sum())} value(s)); "
+                    f"{first!r} ({int(bad.sum())} value(s), {where}); "
                     + _missing_code_fix(first, new_records))
             col = converted
         out[v] = col.astype(float)

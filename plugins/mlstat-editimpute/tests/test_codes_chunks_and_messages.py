@@ -167,6 +167,19 @@ def test_a_missing_value_code_at_predict_says_predict_applies_na_values() -> Non
     assert "reads no" not in str(caught.value)
 
 
+def test_text_in_a_number_column_is_named_with_its_row_in_the_file() -> None:
+    """mlstat predict scores a file in chunks whose records keep their rows as index labels:
+    the message named neither (a 2-million-record file had to be searched), where the core's
+    models say "first at data row 150,001"."""
+    chunk = pd.DataFrame({"age": ["41", "abc", "37"]}, index=pd.RangeIndex(150_000, 150_003))
+    with pytest.raises(Exception, match=r"holds text such as 'abc' \(1 value\(s\), first at "
+                                        r"data row 150,002\)"):
+        numeric_frame(chunk, ["age"], what="input", new_records=True)
+    chunk = pd.DataFrame({"region": ["1", "North", "South"]}, index=pd.RangeIndex(7, 10))
+    with pytest.raises(Exception, match=r"in 2 of its 3 values \(first at data row 9\)"):
+        numeric_frame(chunk, ["region"], what="input", new_records=True)
+
+
 # --- 6. Excel dates carried through ---------------------------------------------------------
 
 

@@ -474,7 +474,7 @@ def test_a_code_among_decimal_commas_is_the_value_named(tmp_path: Path) -> None:
     code, or as a formatted number), not the '-'."""
     text = "hh;income;wfood\n01;900;0,4\n02;950;-\n03;1000;0,5\n"
     with pytest.raises(DataError, match=r"column 'wfood' .* holds text such as '-' \(1 value"
-                                        r"\(s\)\).*na_values = \[\"-\"\]"):
+                                        r"\(s\), first at data row 2\).*na_values = \[\"-\"\]"):
         _load(tmp_path, text, sep=";", decimal=",", variables=["income", "wfood"])
     ds = _load(tmp_path, text, sep=";", decimal=",", na_values=["-"])
     assert ds.frame["wfood"].tolist()[::2] == [0.4, 0.5]
