@@ -847,7 +847,7 @@ def chunk_of(path: Path, line: int, chunk_size: int, encoding: str = "utf-8",
         first = (record - 1) // chunk_size * chunk_size + 1
         end = record + sum(1 for _ in zip(range(record + 1, first + chunk_size), rows,
                                           strict=False))
-    except (OSError, csv.Error, LookupError, EOFError):
+    except (OSError, csv.Error, LookupError, EOFError, TypeError):  # a sep of 2+ characters
         pass
     if first is None or end is None:  # unreadable: one record a line
         first = (record - 1) // chunk_size * chunk_size + 1
@@ -867,7 +867,7 @@ def row_lines(path: Path, encoding: str, sep: str, row: int) -> tuple[int, int] 
 
     try:
         return next(itertools.islice(csv_rows(path, encoding, sep), row - 1, None), None)
-    except (OSError, csv.Error, LookupError, EOFError):
+    except (OSError, csv.Error, LookupError, EOFError, TypeError):  # a sep of 2+ characters
         return None
 
 
