@@ -23,7 +23,7 @@ import uuid
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from mlstat_core.errors import DataError, IntegrityError, listed
@@ -655,13 +655,21 @@ class RunFolder:
         from it and fingerprints the result, so an edit is not made to look original)."""
         listed = self.manifest.get("files", {})
         for relative in relatives:
+            refuse_links(self.path, relative)  # listed or not: a command reads it
             if relative in listed:
-                refuse_links(self.path, relative)
                 self.check_file(relative, listed[relative])
 
     def check_file(self, relative: str, expected: Any) -> None:
         """An IntegrityError when the file ``relative`` is missing or does not match the
-        SHA-256 ``expected``."""
+        SHA-256 ``expected``; a name that leads out of the run folder (``..``, an absolute
+        path: a forged manifest would have any file read and its hash quoted) is refused
+        unread."""
+        parts = PurePosixPath(relative).parts
+        if not parts or PurePosixPath(relative).is_absolute() or "\\" in relative \
+                or any(part in ("..", ".") for part in parts) or ":" in parts[0]:
+            raise IntegrityError(
+                f"{self.path / MANIFEST} lists {relative!r}, which is not a file of the run "
+                "folder: the manifest was edited; do not load the run, rerun the pipeline")
         file = self.path / relative
         if not file.is_file():
             raise IntegrityError(

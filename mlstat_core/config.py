@@ -182,11 +182,37 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8-sig")  # Windows editors may start with a BOM
     except UnicodeDecodeError:
         raise ConfigError(f"{path} is not UTF-8 text; save the pipeline file as UTF-8") from None
+    too_deep = ConfigError(f"{path} nests tables or lists more than {MAX_NESTING} levels deep; "
+                           "a pipeline file needs a few: check the file is the pipeline meant")
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}{_toml_hint(str(exc), text)}") \
             from None
+    except RecursionError:  # the parser recurses once a level
+        raise too_deep from None
+    if _nesting(data) > MAX_NESTING:  # every later step walks it recursively
+        raise too_deep
+    return data
+
+
+MAX_NESTING = 32
+"""Most levels of tables and lists a pipeline file may nest (its deepest settings need
+about five)."""
+
+
+def _nesting(value: Any) -> int:
+    """How many levels of dicts and lists ``value`` nests (without recursing)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_NESTING:
+                return deepest
+            stack.extend((v, depth) for v in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def _toml_hint(message: str, text: str) -> str:

@@ -116,23 +116,36 @@ def _sheet_chunks(path: Path, worksheet: Any, chunk_size: int, options: dict[str
     empty rows between records are records (of missing values) and those after the last
     record are not, so a chunk is given out only once a record follows it. The table is as
     wide as its header and its first chunk (pandas: its widest row); a value right of that
-    in a later chunk is left out with a warning."""
+    in a later chunk is left out with a warning, as is one more than
+    :data:`UNNAMED_COLUMNS` columns right of the header (a stray cell in column XFD made
+    every row 16,384 values: 2.8 GB for 5,000 records)."""
     worksheet.reset_dimensions()  # declared dimensions can be wrong (pandas does the same)
-    rows = (_trimmed([_cell_value(cell) for cell in row]) for row in worksheet.rows)
-    header = next(rows, None)
-    if header is None:
+    cells = iter(worksheet.rows)
+    first = next(cells, None)
+    if first is None:
         yield pd.DataFrame()
         return
+    header = _trimmed([_cell_value(cell) for cell in first])
+    limit = len(header) + UNNAMED_COLUMNS
     width = 0
     given = 0
-    wide: list[int] = []  # data rows (from 1) of later chunks wider than the table
+    wide: list[int] = []  # data rows (from 1) with values right of the table
+
+    def records() -> Iterator[list[Any]]:
+        for number, row in enumerate(cells, start=1):
+            if len(row) > limit and any(cell.value is not None for cell in row[limit:]):
+                wide.append(number)
+            yield _trimmed([_cell_value(cell) for cell in row[:limit]])
+
+    rows = records()
 
     def chunk(part: list[list[Any]]) -> pd.DataFrame:
         nonlocal width, given
         width = width or max([len(header), *map(len, part)])
         for number, values in enumerate(part, start=given + 1):
             if len(values) > width:
-                wide.append(number)
+                if not wide or wide[-1] != number:
+                    wide.append(number)
                 del values[width:]
         given += len(part)
         return _parsed(header, part, width, options)
@@ -149,10 +162,16 @@ def _sheet_chunks(path: Path, worksheet: Any, chunk_size: int, options: dict[str
     if pending or not given:
         yield chunk(pending)
     if wide:
+        wide = sorted(set(wide))
         warnings.warn(f"{len(wide):,} record(s) of {path} (first at data row {wide[0]:,}) "
                       f"hold values right of the table's {width} columns (set by its header "
-                      f"and first {chunk_size:,} records): those values were left out; give "
-                      "their column a header", stacklevel=2)
+                      f"and first {chunk_size:,} records, at most {UNNAMED_COLUMNS} beyond "
+                      "the header): those values were left out; give their column a header",
+                      stacklevel=2)
+
+
+UNNAMED_COLUMNS = 100
+"""Most columns without a header that a sheet's table reaches right of its header."""
 
 
 def _trimmed(values: list[Any]) -> list[Any]:

@@ -228,6 +228,9 @@ def _check_file(path: Path, relative_to: str = "the pipeline file's folder, or t
                         f"resolved against {relative_to})")
     if path.is_dir():
         raise DataError(f"data path {path} is a folder, not a file")
+    if not path.is_file():  # a pipe or a device reads forever or not at all: never opened
+        raise DataError(f"data path {path} is not a plain file (a pipe, socket or device); "
+                        "give a file saved on disk")
     if path.stat().st_size == 0:
         raise DataError(f"data file {path} is empty")
 

@@ -76,6 +76,15 @@ def test_missing_file_and_invalid_toml(tmp_path: Path):
         load_config(bad)
 
 
+@pytest.mark.parametrize("depth", [40, 500, 100_000])
+def test_a_file_nested_too_deep_is_a_config_error_not_a_recursion_error(tmp_path, depth):
+    """A list nested 500 deep ended in RecursionError with a traceback (exit 1)."""
+    deep = tmp_path / "deep.toml"
+    deep.write_text(f"x = {'[' * depth}{']' * depth}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="nests tables or lists more than 32 levels deep"):
+        load_config(deep)
+
+
 def test_a_pipeline_file_saved_with_a_byte_order_mark_reads(write_pipeline):
     path = write_pipeline()
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))

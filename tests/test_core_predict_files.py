@@ -154,6 +154,40 @@ def test_a_value_right_of_the_table_in_a_later_chunk_is_named(tmp_path):
     assert [list(c.columns) for c in chunks] == [["a", "b"], ["a", "b"]]
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_pipe_given_as_input_is_named_as_such_and_never_opened(tmp_path):
+    """A FIFO, /dev/zero or /dev/urandom was called "empty" (its size is 0)."""
+    pipe = tmp_path / "fifo.csv"
+    os.mkfifo(pipe)
+    for read in (lambda: list(iter_table(pipe, 10)), lambda: read_table(pipe)):
+        with pytest.raises(DataError, match=r"fifo\.csv is not a plain file \(a pipe, socket or "
+                                            r"device\); give a file saved on disk"):
+            read()
+
+
+def test_a_stray_cell_far_right_does_not_widen_every_record(tmp_path):
+    """One value in column XFD on each row made every record 16,384 values wide: 2.8 GB of
+    memory for 5,000 records of a 250 KB file. The table now stops 100 columns right of
+    its header, and what lies beyond is warned of."""
+    from openpyxl import Workbook
+
+    from mlstat_core.excel import UNNAMED_COLUMNS
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["a", "b"])
+    for row in range(2, 6):
+        sheet.append([row, row * 10])
+        sheet.cell(row=row, column=2 + UNNAMED_COLUMNS + 1, value="stray")
+    sheet.cell(row=3, column=4, value="unnamed")  # within reach: a column as pandas names it
+    book.save(tmp_path / "wide.xlsx")
+    with pytest.warns(UserWarning, match=r"4 record\(s\) of .*wide\.xlsx \(first at data row 1\)"
+                                         r" hold values right of the table's 4 columns"):
+        [chunk] = list(iter_table(tmp_path / "wide.xlsx", 10))
+    assert list(chunk.columns)[:2] == ["a", "b"] and chunk.shape == (4, 4)
+    assert chunk["a"].tolist() == [2, 3, 4, 5]
+
+
 def test_predictions_from_an_excel_input_do_not_depend_on_the_chunk_size(budget_run,
                                                                         tmp_path):
     new_budget(300).to_excel(tmp_path / "new.xlsx", index=False)

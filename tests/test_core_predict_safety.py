@@ -5,6 +5,7 @@ mistake is one message with exit code 2."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -433,6 +434,34 @@ def test_a_symbolic_link_in_place_of_the_model_is_refused(run_copy, tmp_path, wh
     assert result.exit_code == 2, result.output
     assert f"{where} is a symbolic link" in result.output
     assert "cp --dereference" in result.output and not (tmp_path / "s.csv").exists()
+
+
+@pytest.mark.parametrize("name", ["model/../../outside.txt", "model/x/../../../outside.txt"])
+def test_a_manifest_naming_a_file_outside_the_run_is_refused_unread(run_copy, tmp_path, name):
+    """A forged manifest listed model/../../etc/passwd with its hash: the file was read,
+    matched, and the run scored; with a wrong hash the message quoted the file's own."""
+    outside = tmp_path / "outside.txt"
+    outside.write_text("secret")
+    digest = hashlib.sha256(b"secret").hexdigest()
+    edit_json(run_copy / MANIFEST, lambda m: m["files"].update({name: "0" * 64}))
+    result = predict_output(run_copy, tmp_path)
+    assert result.exit_code == 2, result.output
+    assert f"lists {name!r}, which is not a file of the run folder" in result.output
+    assert digest[:12] not in result.output and not (tmp_path / "s.csv").exists()
+
+
+def test_a_report_that_is_a_link_out_of_the_run_is_refused_listed_or_not(run_copy, tmp_path):
+    """mlstat report rebuilt report.html from a report.json linked to a file elsewhere when
+    the manifest did not list it."""
+    from mlstat_core.report.build import rebuild_report
+
+    outside = tmp_path / "elsewhere.json"
+    shutil.copy(run_copy / "report.json", outside)
+    (run_copy / "report.json").unlink()
+    (run_copy / "report.json").symlink_to(outside)
+    edit_json(run_copy / MANIFEST, lambda m: m["files"].pop("report.json"))
+    with pytest.raises(IntegrityError, match="report.json is a symbolic link"):
+        rebuild_report(run_copy)
 
 
 def test_a_manifest_of_a_newer_layout_names_the_version_to_install(run_copy, tmp_path):
