@@ -34,7 +34,7 @@ from mlstat_twitter.textfiles import (
     utf16_advice,
 )
 from mlstat_twitter.umsab import read_umsab
-from mlstat_twitter.xjson import api_errors, export_pages, export_rows
+from mlstat_twitter.xjson import api_errors, error_pages, error_text, export_pages, export_rows
 
 COLUMNS = ["id", "text", "created_at", "author", "language", "is_retweet"]
 AUTHOR_COLUMNS = ("author", "username", "screen_name", "user", "author_id", "user_id",
@@ -160,13 +160,20 @@ def read_x_export(path: Path, fmt: str, encoding: str = "utf-8",
                       stacklevel=3)
     if not rows and bad and not pages:
         advice = utf16_advice(path, option) or "; give an X API v2 export as JSON Lines, " \
-            f"or if it is CSV {format_value(option, 'csv')}"
+            f"or if it is one JSON document (a response written over several lines) " \
+            f"{format_value(option, 'json')}, or if it is CSV {format_value(option, 'csv')}"
         raise DataError(f"{path} holds no tweets: none of its {len(bad)} line(s) is JSON "
                         f"(first malformed line {bad[0]}){advice}")
     if not rows:
         raise DataError(f"{path} holds no tweets: expected X API v2 responses with a `data` "
                         "list (and optional `includes`), or tweet objects with `text`"
                         + api_errors(pages))
+    failed = error_pages(pages)
+    if failed:  # a request of the paging failed: its tweets are missing from the export
+        warnings.warn(f"{path.name}: {len(failed)} page(s) of the export are API errors, not "
+                      f"tweets (first: {error_text(failed[0])}): the tweets those requests "
+                      "would have given are missing, so counts of their time span are too "
+                      "low; fetch those pages again", stacklevel=3)
     frame = pd.DataFrame(rows)
     frame["language"] = language_codes(frame["language"])
     raw_times = frame["created_at"]
@@ -334,16 +341,18 @@ def needs_timestamp(params: Any) -> bool:
 
 
 def apply_policies(frame: pd.DataFrame, params: Any, where: str,
-                   require_timestamp: bool = True, option: str = LOADER_OPTION
-                   ) -> tuple[pd.DataFrame, dict[str, int]]:
+                   require_timestamp: bool = True, option: str = LOADER_OPTION,
+                   unique_ids: bool = False) -> tuple[pd.DataFrame, dict[str, int]]:
     """Drop (or refuse) tweets without text or timestamp, retweets and exact duplicates, as
     the params say; warn with what was removed and return the frame and the counts.
-    ``option`` is how the user sets the encoding: it tells where the file was given."""
+    ``option`` is how the user sets the encoding: it tells where the file was given.
+    ``unique_ids``: the ids are X's (an X export), so copies of one id are one tweet."""
     counts: dict[str, int] = {}
     text = frame["text"].astype("string")
     no_text = text.isna() | (text.str.strip() == "")
     no_time = frame["created_at"].isna() if require_timestamp else pd.Series(False,
                                                                               index=frame.index)
+    no_time = no_time & ~no_text  # a tweet without either is counted once, without text
     for what, mask in (("without text", no_text), ("without a valid timestamp", no_time)):
         n = int(mask.sum())
         if not n:
@@ -359,7 +368,7 @@ def apply_policies(frame: pd.DataFrame, params: Any, where: str,
         counts["retweets"] = int(rt.sum())
         keep &= ~rt
     if params.duplicates == "drop":
-        dup = keep & duplicated_tweets(frame, keep)
+        dup = keep & duplicated_tweets(frame, keep, unique_ids)
         counts["duplicates"] = int(dup.sum())
         keep &= ~dup
     removed = {k: v for k, v in counts.items() if v}
@@ -374,13 +383,25 @@ def apply_policies(frame: pd.DataFrame, params: Any, where: str,
     return out, removed
 
 
-def duplicated_tweets(frame: pd.DataFrame, keep: pd.Series) -> pd.Series:
+def duplicated_tweets(frame: pd.DataFrame, keep: pd.Series, unique_ids: bool = False
+                      ) -> pd.Series:
     """Which of the ``keep`` tweets repeat an earlier one: the same text by the same author
     (:func:`duplicate_key`), or the same tweet (same id and text) whoever the author is shown
     as. The second catches a tweet given twice in an export whose pages name its author
-    differently (by user name where a page's ``includes`` has the user, else by id)."""
+    differently (by user name where a page's ``includes`` has the user, else by id). With
+    ``unique_ids`` (X's own ids) copies of one id are one tweet whatever their text, and the
+    copy with the longest text stays: pages fetched with and without ``note_tweet`` or the
+    retweeted originals give one tweet its whole text in one copy and the cut one in another
+    (it was counted twice)."""
     by_author = duplicate_key(frame).where(keep).duplicated()
     ids = frame["id"].astype("string")
+    if unique_ids:
+        text_length = frame["text"].astype("string").str.len().fillna(-1)
+        longest_first = text_length[keep & ids.notna()].sort_values(ascending=False,
+                                                                    kind="stable").index
+        by_id = pd.Series(False, index=frame.index)
+        by_id[longest_first] = ids[longest_first].duplicated().to_numpy()
+        return by_author | by_id
     same_tweet = (ids + "\x00" + frame["text"].astype("string").fillna(""))
     by_id = same_tweet.where(keep & ids.notna()).duplicated() & ids.notna()
     return by_author | by_id
@@ -406,8 +427,7 @@ def _removed_text(removed: dict[str, int], forms: bool = False) -> str:
     words = {"without text": "tweet(s) without text",
              "without a valid timestamp": f"tweet(s) without a valid timestamp{named}",
              "retweets": "retweet(s)",
-             "duplicates": "exact duplicate(s) (same text and author, or the same tweet: same "
-                           "id and text)"}
+             "duplicates": "exact duplicate(s) (same text and author, or the same tweet)"}
     return ", ".join(f"{n} {words[what]}" for what, n in removed.items())
 
 
@@ -440,7 +460,7 @@ def read_tweets(path: Path, fmt: str = "auto", params: Any = None,
         frame, bad = read_x_export(path, fmt, getattr(params, "encoding", "utf-8"),
                                    encoding_option, needs_timestamp(params))
     frame, removed = apply_policies(frame, params, str(path), needs_timestamp(params),
-                                    encoding_option)
+                                    encoding_option, unique_ids=fmt != "csv")
     return frame, {"format": fmt, "encoding": getattr(params, "encoding", "utf-8"),
                    "malformed_lines": len(bad),
                    "malformed_line_numbers": bad[:SHOWN_LINES], "removed": removed}

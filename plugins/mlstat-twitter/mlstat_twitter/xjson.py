@@ -83,7 +83,8 @@ def _pages_from_jsonl(path: Path, encoding: str, option: str) -> tuple[list[Any]
                     bad.append(number)
                     continue
                 objects = [v for v in (value if isinstance(value, list) else [value])
-                           if isinstance(v, dict) and not PAGE_KEYS.isdisjoint(v)]
+                           if isinstance(v, dict)
+                           and (not PAGE_KEYS.isdisjoint(v) or is_problem(v))]
                 if objects:  # a response, a tweet, or a list of them
                     pages.extend(objects)
                 else:  # JSON, but neither (42, "text", [1, 2], {"foo": 1}): no tweet read
@@ -158,16 +159,43 @@ def _tweet_row(t: dict, users: dict[str, str], referenced: dict[str, dict]) -> d
     }
 
 
+def is_problem(value: Any) -> bool:
+    """Whether ``value`` is an X API v2 problem object, the whole response of a request
+    that failed (``{"title": "Too Many Requests", "status": 429, ...}``)."""
+    return isinstance(value, dict) and "title" in value and "data" not in value \
+        and not {"status", "type", "detail"}.isdisjoint(value)
+
+
+def error_pages(pages: list[Any]) -> list[dict]:
+    """The errors of the pages that are failed requests (no ``data``: an errors list or a
+    problem object), one per page; partial errors beside a page's tweets (a referenced tweet
+    deleted since) are not failed requests."""
+    errors = []
+    for page in pages:
+        if not isinstance(page, dict) or "data" in page or "text" in page \
+                or "full_text" in page:
+            continue
+        listed = [e for e in page.get("errors") or [] if isinstance(e, dict)]
+        if listed or is_problem(page):
+            errors.append(listed[0] if listed else page)
+    return errors
+
+
+def error_text(error: dict) -> str:
+    """An API error as a message quotes it: ``'Too Many Requests: ...'``."""
+    parts = dict.fromkeys(str(error[k]) for k in ("title", "detail", "message") if error.get(k))
+    return repr(": ".join(parts)[:200])
+
+
 def api_errors(pages: list[Any]) -> str:
     """``; it holds API errors instead (first: 'Not Found Error: ...')`` when the pages are
     X API error responses, else ``""``."""
     errors = [e for page in pages if isinstance(page, dict)
-              for e in page.get("errors") or [] if isinstance(e, dict)]
+              for e in page.get("errors") or [] if isinstance(e, dict)] \
+        + [page for page in pages if is_problem(page)]
     if not errors:
         return ""
-    first = ": ".join(str(errors[0][k]) for k in ("title", "detail", "message")
-                      if errors[0].get(k))
-    return f"; it holds {len(errors)} API error(s) instead (first: {first[:200]!r})"
+    return f"; it holds {len(errors)} API error(s) instead (first: {error_text(errors[0])})"
 
 
 def export_pages(path: Path, fmt: str, encoding: str, option: str

@@ -35,6 +35,71 @@ def test_a_long_post_is_read_whole_from_note_tweet(tmp_path: Path) -> None:
     assert list(frame["text"]) == [LONG, LONG]
 
 
+def test_one_tweet_in_two_pages_with_and_without_its_long_text_is_counted_once(
+        tmp_path: Path) -> None:
+    """Pages fetched with and without tweet.fields=note_tweet give one copy the whole text,
+    the other the cut one: the two were kept, the month counted the tweet twice."""
+    cut = {"id": "1502", "text": LONG[:270] + "…", "created_at": TIME, "author_id": "7"}
+    pages = [{"data": [{**cut, "note_tweet": {"text": LONG}},
+                       {"id": "1501", "text": "Goeiemorgen", "created_at": TIME}]},
+             {"data": [cut, {"id": "1501", "text": "Goeiemorgen", "created_at": TIME}]}]
+    path = tmp_path / "export.jsonl"
+    path.write_text("\n".join(map(json.dumps, pages)), encoding="utf-8")
+    with pytest.warns(UserWarning, match="dropped 2 exact duplicate"):
+        frame, info = read_tweets(path)
+    assert sorted(frame["id"]) == ["1501", "1502"] and info["removed"] == {"duplicates": 2}
+    assert frame.set_index("id").loc["1502", "text"] == LONG  # the whole text stays
+    csv = tmp_path / "export.csv"  # a CSV's id column may be anyone's: id and text, as before
+    csv.write_text(f"id,text,created_at\n1,eerste,{TIME}\n1,tweede,{TIME}\n", encoding="utf-8")
+    assert len(read_tweets(csv)[0]) == 2
+
+
+def test_api_error_pages_among_tweet_pages_are_counted_and_named(tmp_path: Path) -> None:
+    """A failed request while paging left no word (an errors page) or was called a
+    malformed JSON line (a problem object): the tweets it would have given are missing."""
+    lines = [{"data": [{"id": "1", "text": "Goeiemorgen", "created_at": TIME}]},
+             {"errors": [{"message": "Rate limit exceeded", "code": 88}]},
+             {"title": "Too Many Requests", "detail": "Too Many Requests", "status": 429,
+              "type": "about:blank"},
+             {"data": [{"id": "2", "text": "Goedenavond", "created_at": TIME}],
+              "errors": [{"title": "Not Found Error", "detail": "a referenced tweet"}]}]
+    path = tmp_path / "export.jsonl"
+    path.write_text("\n".join(map(json.dumps, lines)), encoding="utf-8")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame, info = read_tweets(path)
+    said = [str(w.message) for w in caught]
+    assert len(frame) == 2 and info["malformed_lines"] == 0
+    assert any("2 page(s) of the export are API errors, not tweets (first: 'Rate limit "
+               "exceeded')" in text for text in said), said
+    problem = tmp_path / "problem.json"
+    problem.write_text(json.dumps(lines[2]), encoding="utf-8")
+    with pytest.raises(DataError, match=r"1 API error\(s\) instead \(first: 'Too Many "
+                                        r"Requests'\)"):
+        read_tweets(problem)
+
+
+def test_a_tweet_without_text_and_timestamp_is_counted_once(tmp_path: Path) -> None:
+    rows = [{"id": "1", "text": "Goeiemorgen", "created_at": TIME},
+            {"id": "2", "text": "", "created_at": "garbage"},
+            {"id": "3", "text": "", "created_at": TIME}]
+    path = tmp_path / "export.jsonl"
+    path.write_text("\n".join(map(json.dumps, rows)), encoding="utf-8")
+    with pytest.warns(UserWarning, match=r"dropped 2 tweet\(s\) without text$"):
+        frame, info = read_tweets(path, params=TweetsParams(path=str(path),
+                                                            require_timestamp=True))
+    assert len(frame) == 1 and info["removed"] == {"without text": 2}
+
+
+def test_a_json_document_in_a_jsonl_file_is_advised_its_format(tmp_path: Path) -> None:
+    path = tmp_path / "export.jsonl"
+    path.write_text(json.dumps({"data": [{"id": "1", "text": "hallo", "created_at": TIME}]},
+                               indent=2), encoding="utf-8")
+    with pytest.warns(UserWarning, match="malformed"), pytest.raises(
+            DataError, match=r"one JSON document .* set `format` in \[loader\] to \"json\""):
+        read_tweets(path)
+
+
 @pytest.mark.parametrize("name", ["tweets.jsonl.gz", "tweets.json.gz"])
 def test_a_gzip_compressed_export_is_read(tmp_path: Path, name: str) -> None:
     path = tmp_path / name
