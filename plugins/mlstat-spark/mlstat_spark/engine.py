@@ -80,6 +80,24 @@ def output_schema(sample: pd.DataFrame) -> tuple[list[str], dict[str, str], Any]
     return columns, kinds, schema
 
 
+def integers_as_text(df: Any, text: dict[str, Any]) -> Any:
+    """``df`` with its integer columns that are read as text (``text``: the job's
+    :meth:`~mlstat_core.predict.ScoringJob.read_dtypes`, an id column say) cast to strings by
+    Spark: Arrow gives pandas a long column with a gap as float64, which keeps 16 digits, so
+    19-digit ids came out rounded, and as floats, where the local engine writes them whole."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    integral = (T.ByteType, T.ShortType, T.IntegerType, T.LongType)
+    cast = {f.name for f in df.schema.fields
+            if f.name in text and isinstance(f.dataType, integral)}
+    if not cast:
+        return df
+    quoted = {f.name: F.col("`" + f.name.replace("`", "``") + "`") for f in df.schema.fields}
+    return df.select([quoted[name].cast("string").alias(name) if name in cast
+                      else quoted[name] for name in df.columns])
+
+
 def pandas_schema(sample: pd.DataFrame) -> Any:
     """A Spark read schema that types CSV columns as pandas does for the local engine."""
     from pyspark.sql import types as T
@@ -559,11 +577,11 @@ class SparkEngine(Engine):
     def read(self, job: ScoringJob) -> Any:
         fmt = self._input_format(job)
         if fmt == "table":
-            return self.session.table(job.input)
+            return integers_as_text(self.session.table(job.input), job.read_dtypes())
         local = not is_url(job.input)
         path = spark_path(job.input) if local else job.input
         if fmt == "parquet":
-            return self.session.read.parquet(path)
+            return integers_as_text(self.session.read.parquet(path), job.read_dtypes())
         if fmt == "csv":
             # the first chunk only: the driver never holds the whole input
             sample = next(iter_table(job.input, 10_000, encoding=job.encoding, sep=job.sep,

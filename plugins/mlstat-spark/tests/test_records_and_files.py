@@ -283,6 +283,30 @@ def test_a_worker_that_died_is_named_not_blamed_on_the_plugin():
     assert isinstance(colon, DataError) and "file p:1.parquet: Hadoop paths" in str(colon)
 
 
+def test_long_integer_ids_of_a_parquet_input_with_a_gap_keep_every_digit(spark_engine,
+                                                                         budget_csv, tmp_path):
+    """Arrow gave the workers a long id column with a gap as float64: 19-digit ids came out
+    rounded (three ids one) and as floats, 1.2345678901234568e+18, where the local engine
+    writes 1234567890123456789."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    run = mlstat_core.run(budget_pipeline(budget_csv))
+    new = pd.read_csv(budget_csv).drop(columns="children").head(6)
+    ids = [1234567890123456789, 1234567890123456790, None, 1234567890123456791,
+           9007199254740993, 5]
+    table = pa.Table.from_pandas(new, preserve_index=False)
+    pq.write_table(table.add_column(0, "hh", pa.array(ids, pa.int64())),
+                   tmp_path / "new.parquet")
+    predict_file(run.run_dir, tmp_path / "new.parquet", tmp_path / "l.parquet", id_column="hh")
+    predict_file(run.run_dir, tmp_path / "new.parquet", tmp_path / "s.parquet",
+                 engine="spark", engine_options={**SPARK, "partitions": 2}, id_column="hh")
+    expected = [str(i) if i is not None else None for i in ids]
+    for out in ("l.parquet", "s.parquet"):
+        got = pd.read_parquet(tmp_path / out)["record_id"]
+        assert [None if pd.isna(v) else v for v in got] == expected, out
+
+
 def test_repeated_and_missing_ids_are_warned_of_as_the_local_engine_does(spark_engine,
                                                                         budget_csv, tmp_path):
     run = mlstat_core.run(budget_pipeline(budget_csv))
