@@ -361,6 +361,10 @@ class Runner:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             yield
+        self.keep_warnings(step, caught)
+
+    def keep_warnings(self, step: str, caught: list[warnings.WarningMessage]) -> None:
+        """Keep ``caught`` warnings with the run, each once, as ``<step>: <message>``."""
         for w in caught:
             if issubclass(w.category, DEVELOPER_WARNINGS + self.ignored_warnings):
                 continue  # a library's notice to its developers, not about this run's data
@@ -1044,11 +1048,33 @@ def run(
     restored afterwards."""
     registry = registry or get_registry()
     check_out_argument(out, cli)
-    resolved = load_config(config, overrides, registry, cli=cli)
+    with config_warnings() as caught:
+        resolved = load_config(config, overrides, registry, cli=cli)
     runner = Runner(resolved, out, registry, progress)
+    runner.keep_warnings("config", caught)  # a setting --set replaced, a key left out
     check_out_dir(runner.out_dir, out, resolved.source, cli)
     with sigterm_as_interrupt():
         return runner.execute()
+
+
+@contextmanager
+def config_warnings() -> Iterator[list[warnings.WarningMessage]]:
+    """The warnings raised while a pipeline file is read, to keep with the run (its manifest,
+    report and ``--json`` outcome said nothing of a model setting ``--set`` replaced). Shown
+    as they come if reading fails, and left to Python outside the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield []
+        return
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield caught
+    except BaseException:
+        for w in caught:  # the run never starts: nothing else would show them
+            if not issubclass(w.category, DEVELOPER_WARNINGS):
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+        raise
 
 
 def check_out_argument(out: Any, cli: bool = False) -> None:

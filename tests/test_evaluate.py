@@ -314,6 +314,13 @@ def test_records_the_model_learnt_from_are_found_in_another_file(cycles, tmp_pat
     assert f"({learnt / 1519:.0%}) repeat, in every input column and the true value, a " \
         "record" in said
     assert found.manifest["evaluates"]["read_in_training"]
+    # the report says so too (it kept run_id, run_dir and model_files only): a dashboard
+    # built on report.json flags the evaluation
+    reported = json.loads((found.run_dir / "report.json").read_text("utf-8"))
+    assert reported["run"]["evaluates"]["read_in_training"] \
+        == found.manifest["evaluates"]["read_in_training"]
+    assert "read_in_training" not in json.loads(
+        (clean.run_dir / "report.json").read_text("utf-8"))["run"]["evaluates"]
     table = comparison([clean.run_dir, found.run_dir])
     assert all(row["best"] is None for row in table["rows"])
 

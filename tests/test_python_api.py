@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +120,25 @@ def test_override_messages_name_overrides_in_python_and_set_on_the_command_line(
         load_config(copy.deepcopy(data), ["model"], cli=True)
     with pytest.raises(ConfigError, match=r"\(a value given with --set\)"):
         load_config(copy.deepcopy(data), ["model.C=-1"], cli=True)
+
+
+def test_a_warning_about_the_pipeline_file_is_kept_with_the_run(tmp_path):
+    """A model setting an override left out was printed, but neither the manifest, the
+    report nor the --json outcome said so: the archived run hid that its params changed."""
+    data = pipeline(model={"component": "core.logistic_regression", "C": 0.5},
+                    output={"dir": str(tmp_path / "runs")})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # kept with the run, not left to Python
+        result = mlstat_core.run(data, overrides=["model.component=core.majority"])
+    said = [w for w in result.warnings if w.startswith("config: [model] component replaced "
+                                                       "by overrides")]
+    assert len(said) == 1 and "left out the file's C" in said[0]
+    report = json.loads((result.run_dir / "report.json").read_text("utf-8"))
+    assert said[0] in report["run"]["warnings"] and said[0] in result.manifest["warnings"]
+    with pytest.warns(UserWarning, match="component replaced"), \
+            pytest.raises(ConfigError, match="does not exist"):  # shown when the run fails
+        mlstat_core.run({**data, "loader": {**data["loader"], "path": "nowhere.csv"}},
+                        overrides=["model.component=core.majority"])
 
 
 @pytest.mark.parametrize("overrides", [{"model.C": 0.5}, ["model.C=0.5", 3]])

@@ -60,7 +60,8 @@ def test_a_run_report_labels_its_intervals_and_judges_them(write_pipeline, tmp_p
     target naming no figure still has every headline key."""
     indicators = [{"component": "core.classification_accuracy", "confidence_level": 0.8}]
     path = write_pipeline(indicators=indicators,
-                          quality={"targets": {"accuracy": 0.05, "acurracy": 0.6}})
+                          quality={"targets": {"accuracy": 0.05, "acurracy": 0.6,
+                                               "macro_f1_typo": {"min": 0.5}}})
     result = CliRunner().invoke(main, ["run", str(path), "--out", str(tmp_path / "runs")])
     assert result.exit_code == 0, result.output
     run_dir = next((tmp_path / "runs").iterdir())
@@ -71,6 +72,10 @@ def test_a_run_report_labels_its_intervals_and_judges_them(write_pipeline, tmp_p
     assert accuracy["met"] is True and accuracy["interval_clears"] is True
     assert figures["acurracy"]["status"] == "missing" and figures["acurracy"]["better"] is None
     assert set(figures["acurracy"]) == set(accuracy)
+    # a table target keeps the schema's number: it was stored as {"min": 0.5} and shown as
+    # the Python text {'min': 0.5} in report.html
+    assert figures["macro_f1_typo"]["target"] == 0.5
+    assert figures["macro_f1_typo"]["comparison"] == ">="
     html = (run_dir / "report.html").read_text("utf-8")
     assert "80% interval [" in html and "95% interval" not in html
     assert "the whole interval clears the target" in html

@@ -31,7 +31,10 @@ def evaluated(manifest: dict[str, Any]) -> dict[str, Any]:
     found = manifest.get("evaluates")
     if not isinstance(found, dict):
         return {}
-    return {"evaluates": {k: found.get(k) for k in ("run_id", "run_dir", "model_files")}}
+    kept = {k: found.get(k) for k in ("run_id", "run_dir", "model_files")}
+    if found.get("read_in_training"):  # the labelled files it scored that the run learnt from
+        kept["read_in_training"] = found["read_in_training"]
+    return {"evaluates": kept}
 DEFAULT_INTERVAL_LEVEL = 0.95
 """Level of an interval whose indicator does not say (``details.confidence_level``)."""
 HEADLINE_KEYS = ("name", "dimension", "value", "interval", "interval_level", "status",
@@ -126,6 +129,9 @@ def _missing_figure(name: str, target: Any) -> dict[str, Any]:
     figure: dict[str, Any] = dict.fromkeys(HEADLINE_KEYS)
     figure.update(name=name, target=clean_json(target), status="missing",
                   explanation="No indicator of this run produced this figure.")
+    if isinstance(target, dict):  # a table {min = x}: its threshold, as for a figure it has
+        rule = _target_rule(target, None)
+        figure["comparison"], figure["target"] = rule if rule else (None, None)
     return figure
 
 
