@@ -661,15 +661,9 @@ class RunFolder:
 
     def check_file(self, relative: str, expected: Any) -> None:
         """An IntegrityError when the file ``relative`` is missing or does not match the
-        SHA-256 ``expected``; a name that leads out of the run folder (``..``, an absolute
-        path: a forged manifest would have any file read and its hash quoted) is refused
-        unread."""
-        parts = PurePosixPath(relative).parts
-        if not parts or PurePosixPath(relative).is_absolute() or "\\" in relative \
-                or any(part in ("..", ".") for part in parts) or ":" in parts[0]:
-            raise IntegrityError(
-                f"{self.path / MANIFEST} lists {relative!r}, which is not a file of the run "
-                "folder: the manifest was edited; do not load the run, rerun the pipeline")
+        SHA-256 ``expected``; a name that leads out of the run folder is refused unread
+        (:func:`require_inside`)."""
+        require_inside(self.path, relative)
         file = self.path / relative
         if not file.is_file():
             raise IntegrityError(
@@ -685,10 +679,24 @@ class RunFolder:
             )
 
 
+def require_inside(run_dir: Path, relative: str) -> None:
+    """An IntegrityError when ``relative``, a name the manifest gives, leads out of the run
+    folder (``..``, an absolute path, a drive): a forged manifest would have any file read,
+    folders walked and links or hashes quoted."""
+    parts = PurePosixPath(relative).parts
+    if not parts or PurePosixPath(relative).is_absolute() or "\\" in relative \
+            or ".." in parts or ":" in parts[0]:
+        raise IntegrityError(
+            f"{run_dir / MANIFEST} lists {relative!r}, which is not a file of the run "
+            "folder: the manifest was edited; do not load the run, rerun the pipeline")
+
+
 def refuse_links(run_dir: Path, relative: str) -> None:
     """An IntegrityError when ``relative`` (a file or folder of the run), or anything under
     it, is a symbolic link: a run writes plain files only, and a link lets whoever can write
-    its target change the model after its hash was checked."""
+    its target change the model after its hash was checked. A name leading out of the run
+    is refused first (:func:`require_inside`)."""
+    require_inside(run_dir, relative)
     top = run_dir / relative
     links = [top] if top.is_symlink() else []
     if not links and top.is_dir():

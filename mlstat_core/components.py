@@ -634,7 +634,9 @@ def factory_class_problem(factory: type, kind: str, params: type[BaseModel] | No
                 f"every {kind} must",
                 f"implement {missing} (see the {kind} contract in docs/plugin-authors.md)")
     own = getattr(factory, "params_type", None)
-    if params is not None and isinstance(own, type) and not issubclass(params, own):
+    if params is not None and isinstance(own, type) and params is not own:
+        # a subclass is no better: load() reads the saved params with params_type, and the
+        # subclass's own settings are unknown keys to it
         if params is NoParams:
             fix = f"give params={own.__name__} in the component's ComponentSpec"
         elif own is NoParams:

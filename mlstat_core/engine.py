@@ -1048,11 +1048,11 @@ def run(
     restored afterwards."""
     registry = registry or get_registry()
     check_out_argument(out, cli)
-    with config_warnings() as caught:
+    with config_warnings() as caught:  # shown, if the run is refused before it starts
         resolved = load_config(config, overrides, registry, cli=cli)
-    runner = Runner(resolved, out, registry, progress)
+        runner = Runner(resolved, out, registry, progress)
+        check_out_dir(runner.out_dir, out, resolved.source, cli)
     runner.keep_warnings("config", caught)  # a setting --set replaced, a key left out
-    check_out_dir(runner.out_dir, out, resolved.source, cli)
     with sigterm_as_interrupt():
         return runner.execute()
 

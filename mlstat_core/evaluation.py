@@ -31,6 +31,7 @@ from mlstat_core.engine import (
     check_out_argument,
     check_out_dir,
     check_target_values,
+    config_warnings,
     prediction_frame,
     sigterm_as_interrupt,
 )
@@ -242,18 +243,20 @@ def evaluate(
         raise ConfigError(f"run {source.path.name} is a {task.name!r} run; mlstat evaluate "
                           f"assesses {SUPPORTED}")
     settings = _overrides(source, input_file, overrides, registry, cli)
-    try:
-        config = load_config(source.path / "config.toml", settings, registry, cli=cli,
-                             how=None if input_file is None else _set_advice(cli))
-    except ConfigError as exc:
-        if input_file is None:
-            raise
-        raise _input_mismatch(exc, home_path(input_file).resolve(), cli,
-                              overrides) or exc from None
-    runner = Evaluator(config, source, model,
-                       out if out is not None else source.path.parent, registry, progress)
-    check_out_dir(runner.out_dir, out, config.source, cli,
-                  default="the folder the evaluated run lies in")
+    with config_warnings() as caught:
+        try:
+            config = load_config(source.path / "config.toml", settings, registry, cli=cli,
+                                 how=None if input_file is None else _set_advice(cli))
+        except ConfigError as exc:
+            if input_file is None:
+                raise
+            raise _input_mismatch(exc, home_path(input_file).resolve(), cli,
+                                  overrides) or exc from None
+        runner = Evaluator(config, source, model,
+                           out if out is not None else source.path.parent, registry, progress)
+        check_out_dir(runner.out_dir, out, config.source, cli,
+                      default="the folder the evaluated run lies in")
+    runner.keep_warnings("config", caught)  # a loader setting --set replaced, say
     with sigterm_as_interrupt():
         return runner.execute()
 

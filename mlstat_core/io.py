@@ -637,6 +637,7 @@ def iter_table(
     fmt = table_format(path, format, "", ".csv, .tsv, .parquet or .xlsx")
     _check_encoding(encoding)
     start = 0
+    one_column = False  # a file of one column, whose blank lines are records
     try:
         if fmt == "csv":
             warn_if_utf8_read_as(path, encoding, f"pass {option_hint('encoding', 'utf-8', cli)}")
@@ -686,7 +687,8 @@ def iter_table(
     except UnicodeDecodeError as exc:
         found = undecodable_line(path, encoding) if fmt == "csv" else None
         where = (f"{found[1]} on "
-                 f"{chunk_of(path, found[0], chunk_size, encoding, _csv_sep(path, sep) or ',')}") \
+                 + chunk_of(path, found[0], chunk_size, encoding, _csv_sep(path, sep) or ",",
+                            keep_blank=one_column)) \
             if found else f"{exc.reason} after record {start:,}" if start else exc.reason
         raise DataError(
             f"{path} is not valid {encoding} text ({where}); save it as UTF-8 or pass its "
@@ -768,11 +770,11 @@ def malformed_csv(path: Path, exc: Exception, encoding: str, used: str,
     says how: an option, an argument, a loader setting)."""
     detail = str(exc).strip().removeprefix("Error tokenizing data. C error: ")
     counted = re.search(r"in line (\d+),", detail)  # pandas counts rows, not lines
-    lines = row_lines(path, encoding, used, int(counted.group(1))) if counted else None
-    if counted and lines and lines[0] != int(counted.group(1)):
-        row = int(counted.group(1))
-        span = f"line {lines[0]:,}" if lines[0] == lines[1] else f"lines {lines[0]:,}-{lines[1]:,}"
-        detail = detail.replace(counted.group(0), f"in record {row - 1:,} ({span} of the file),")
+    found = row_lines(path, encoding, used, int(counted.group(1))) if counted else None
+    if counted and found and found[0] != int(counted.group(1)):
+        first, last, record = found
+        span = f"line {first:,}" if first == last else f"lines {first:,}-{last:,}"
+        detail = detail.replace(counted.group(0), f"in record {record:,} ({span} of the file),")
     likely = likely_separator(path, encoding, used)
     if likely is not None:
         return DataError(
@@ -813,12 +815,12 @@ def undecodable_where(path: Path, encoding: str, exc: UnicodeDecodeError) -> str
     return f"{found[1]} on line {found[0]:,}" if found else exc.reason
 
 
-def csv_rows(path: Path, encoding: str, sep: str) -> Iterator[tuple[int, int]]:
+def csv_rows(path: Path, encoding: str, sep: str) -> Iterator[tuple[int, int, bool]]:
     """The first and last line (counting from 1) of each row of a CSV file, its header first,
-    blank lines left out as the readers skip them: a quoted field may hold line breaks, so a
-    record may take several lines. Bytes that are not ``encoding`` text read as replacement
-    characters; a file named ``.gz`` is read uncompressed. For messages about a damaged file,
-    which cannot count records by lines."""
+    and whether it is a blank line: a quoted field may hold line breaks, so a record may take
+    several lines. Bytes that are not ``encoding`` text read as replacement characters; a
+    file named ``.gz`` is read uncompressed. For messages about a damaged file, which cannot
+    count records by lines."""
     import csv
     import gzip
 
@@ -828,21 +830,23 @@ def csv_rows(path: Path, encoding: str, sep: str) -> Iterator[tuple[int, int]]:
         last = 0
         for row in reader:
             first, last = last + 1, reader.line_num
-            if row:
-                yield first, last
+            yield first, last, not row
 
 
 def chunk_of(path: Path, line: int, chunk_size: int, encoding: str = "utf-8",
-             sep: str = ",") -> str:
+             sep: str = ",", keep_blank: bool = False) -> str:
     """Where ``line`` of a CSV file with a header line is, for a message: ``line 1,200
-    (record 600), in records 501 to 600`` (the record only where records take several lines;
-    the last chunk ends with the file)."""
+    (record 600), in records 501 to 600`` (the record only where it is not the line's number
+    less the header's; the last chunk ends with the file). Blank lines are no records, as
+    the readers skip them, unless ``keep_blank`` (a file of one column, where a blank line
+    is a record whose value is empty)."""
     import csv
     import itertools
 
     record, first, end = max(line - 1, 1), None, None
     try:
-        rows = enumerate(csv_rows(path, encoding, sep))  # 0: the header
+        rows = enumerate((first, last) for first, last, blank in csv_rows(path, encoding, sep)
+                         if keep_blank or not blank)  # 0: the header
         for number, (_, last) in rows:
             if last >= line:
                 record = max(number, 1)
@@ -862,16 +866,21 @@ def chunk_of(path: Path, line: int, chunk_size: int, encoding: str = "utf-8",
     return f"line {line:,}{shown}, in records {first:,} to {end:,}"
 
 
-def row_lines(path: Path, encoding: str, sep: str, row: int) -> tuple[int, int] | None:
-    """The first and last line of row ``row`` of a CSV file (1: its header, as pandas counts
-    rows in its errors), or None where the file cannot be read so."""
+def row_lines(path: Path, encoding: str, sep: str, row: int) -> tuple[int, int, int] | None:
+    """The first and last line of row ``row`` of a CSV file (1: its header; blank lines
+    count, as pandas counts rows in its errors) and its record number (blank lines do not
+    count), or None where the file cannot be read so or is shorter."""
     import csv
-    import itertools
 
+    records = -1  # the header is no record
     try:
-        return next(itertools.islice(csv_rows(path, encoding, sep), row - 1, None), None)
+        for number, (first, last, blank) in enumerate(csv_rows(path, encoding, sep), start=1):
+            records += not blank
+            if number == row:
+                return first, last, records
     except (OSError, csv.Error, LookupError, EOFError, TypeError):  # a sep of 2+ characters
         return None
+    return None
 
 
 def _csv_dtype(dtype: dict[str, Any] | None) -> dict[str, Any] | None:

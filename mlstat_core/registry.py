@@ -185,6 +185,12 @@ def _where(exc: BaseException) -> str:
     return f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
 
 
+OWN_PLUGINS = {name: f"mlstat-{name}" for name in ("coding", "editimpute", "imagery",
+                                                   "spark", "twitter")}
+"""The plugins of mlstat's own repository and their distributions, named when one is not
+installed (a pipeline file names only the plugin)."""
+
+
 def install_hint(distribution: str | None, missing: str) -> str:
     """What to install for a missing module: the distribution's extra that requires it when
     the distribution declares one, else the module itself (and the ``all`` extra, if any)."""
@@ -609,10 +615,14 @@ class Registry:
             return f"its plugin {record.name!r} is {record.status}: {record.error}"
         if record is None and "." in component and component not in self.refused:
             names = sorted({r.name for r in self.plugins.values()} | {"core"})
-            return (f"no installed plugin is named {prefix!r} (installed: {', '.join(names)}): "
-                    "install the plugin that provides it; for your own plugin, check that "
-                    "its pyproject.toml names it under [project.entry-points.mlstat] and "
-                    "reinstall it")
+            missing = f"no installed plugin is named {prefix!r} (installed: {', '.join(names)})"
+            if prefix in OWN_PLUGINS:
+                return (f"{missing}: it is one of mlstat's own plugins, the distribution "
+                        f"{OWN_PLUGINS[prefix]}; install it with `pip install "
+                        f"{OWN_PLUGINS[prefix]}`")
+            return (f"{missing}: install the plugin that provides it; for your own plugin, "
+                    "check that its pyproject.toml names it under "
+                    "[project.entry-points.mlstat] and reinstall it")
         if component in self.refused:
             return f"plugin {prefix!r} declares it, but it was refused: {self.refused[component]}"
         if record is not None and kind in hookspecs.COMPONENT_HOOKS:

@@ -82,11 +82,16 @@ def _needs(req: Requirement, extra: str) -> bool:
 
 
 def declared_extras(distribution: str | None, module: str) -> tuple[list[str], list[str]]:
-    """The extras of ``distribution`` that require ``module``, and every extra it declares."""
+    """The extras of ``distribution`` that require ``module``, and every extra it declares;
+    none that require it when the distribution requires it without any extra too
+    (``mlstat-coding`` of mlstat-twitter, also in its ``torch`` extra as
+    ``mlstat-coding[torch]``: installing that extra is not the fix)."""
     declared = extras(distribution)
     wanted = normalise(module)
-    providing = [e for req in requirements(distribution)
-                 if normalise(req.name) == wanted and req.marker is not None
+    named = [req for req in requirements(distribution) if normalise(req.name) == wanted]
+    if any(_needs(req, "") for req in named):
+        return [], declared
+    providing = [e for req in named if req.marker is not None
                  for e in declared if _needs(req, e)]
     return list(dict.fromkeys(providing)), declared
 

@@ -206,7 +206,7 @@ class SklearnModel(Model):
     trusted_types: ClassVar[tuple[str, ...]] = ("numpy.dtype",)
 
     def __init__(self, params: BaseModel | None = None, task: str = "") -> None:
-        if params is not None and not isinstance(params, self.params_type):
+        if params is not None and type(params) is not self.params_type:
             # load() rebuilds the params with params_type: caught here, not at the first load
             raise TypeError(
                 f"{type(self).__qualname__}.params_type is {self.params_type.__name__}, but the "

@@ -23,7 +23,13 @@ import pytest
 from click.testing import CliRunner
 
 import mlstat_core
-from mlstat_core.artifacts import MANIFEST, atomic_write_text, load_tensors, sha256_file
+from mlstat_core.artifacts import (
+    MANIFEST,
+    RunFolder,
+    atomic_write_text,
+    load_tensors,
+    sha256_file,
+)
 from mlstat_core.cli import main
 from mlstat_core.errors import DataError, IntegrityError, PluginError
 from mlstat_core.io import TableWriter, as_text, iter_table, read_table
@@ -450,6 +456,18 @@ def test_a_manifest_naming_a_file_outside_the_run_is_refused_unread(run_copy, tm
     assert digest[:12] not in result.output and not (tmp_path / "s.csv").exists()
 
 
+def test_a_name_out_of_the_run_is_refused_before_any_folder_is_walked(run_copy, tmp_path):
+    """mlstat compare checks every model/ entry: a link found by walking model/../../secret
+    was quoted with its target (os.readlink) before the name was checked."""
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "key").symlink_to("/etc/hostname")
+    folder = RunFolder.open(run_copy)
+    with pytest.raises(IntegrityError, match="which is not a file of the run folder") as info:
+        folder.check_files("model/../../secret")
+    assert "/etc/hostname" not in str(info.value)
+
+
 def test_a_report_that_is_a_link_out_of_the_run_is_refused_listed_or_not(run_copy, tmp_path):
     """mlstat report rebuilt report.html from a report.json linked to a file elsewhere when
     the manifest did not list it."""
@@ -796,6 +814,22 @@ def test_damage_in_records_of_several_lines_is_named_by_record_and_line(tmp_path
         list(iter_table(path, 10))
     with pytest.raises(DataError, match=r"Expected 2 fields in record 20 \(lines 40-41"):
         read_table(path)
+    # pandas counts a blank line as a row of its "line", but no record; a multi-line record
+    # as one row: record 4 on line 7 was "record 5 (line 8)", the good record after it
+    path.write_text('a,b\n1,"x\ny"\n\n2,3\n4,5\n3,4,5\n8,9\n')
+    for read in (lambda: read_table(path), lambda: list(iter_table(path, 2))):
+        with pytest.raises(DataError, match=r"Expected 2 fields in record 4 \(line 7 of the "
+                                            r"file\), saw 3"):
+            read()
+
+
+def test_in_a_file_of_one_column_blank_lines_are_records_of_the_chunk_named(tmp_path):
+    """A one-column file keeps a blank line as a record (an empty value): the chunk named
+    must count them, or it names records already read."""
+    path = tmp_path / "names.csv"
+    path.write_bytes(b"name\nA\n\n\n\nB\nC\n\xffD\nE\n")
+    with pytest.raises(DataError, match=r"on line 8, in records 7 to 8\)"):
+        list(iter_table(path, 2))
 
 
 def test_predict_names_the_encoding_option_and_the_real_records(trained, tmp_path):

@@ -139,6 +139,16 @@ def test_a_warning_about_the_pipeline_file_is_kept_with_the_run(tmp_path):
             pytest.raises(ConfigError, match="does not exist"):  # shown when the run fails
         mlstat_core.run({**data, "loader": {**data["loader"], "path": "nowhere.csv"}},
                         overrides=["model.component=core.majority"])
+    a_file = tmp_path / "a_file"
+    a_file.write_text("")
+    with pytest.warns(UserWarning, match="component replaced"), \
+            pytest.raises(ConfigError, match="is a file, not a folder"):  # refused after
+        mlstat_core.run(data, overrides=["model.component=core.majority"], out=a_file)
+    # an evaluation keeps those of its overrides the same way
+    evaluation = mlstat_core.evaluate(result.run_dir, BUDGET, out=tmp_path / "evaluations",
+                                      overrides=["quality.manual_seconds_per_record=30"])
+    assert any(w.startswith("config: [quality] sets manual_seconds_per_record")
+               for w in evaluation.warnings), evaluation.warnings
 
 
 @pytest.mark.parametrize("overrides", [{"model.C": 0.5}, ["model.C=0.5", 3]])

@@ -194,6 +194,21 @@ def test_a_missing_dependency_suggests_the_module_unless_an_extra_provides_it(si
     assert '`pip install "mlstat-withx[fast]"`' in str(info.value)
 
 
+def test_a_dependency_required_with_and_without_an_extra_is_not_offered_as_the_extra(site):
+    """mlstat-twitter requires mlstat-coding, and its torch extra mlstat-coding[torch]: with
+    mlstat-coding uninstalled the fix offered was `pip install "mlstat-twitter[torch]"`
+    (some gigabytes of torch) where the distribution itself lacks a requirement."""
+    spec = "'m', 'model', 'pkg_twin.models:Model', description='d.'"
+    install(site, "twin", {"plugin": model_plugin(spec), "models": "import base_absent_xyz\n"},
+            requires=("base-absent-xyz>=0.1",), extras={"torch": "base-absent-xyz[torch]"})
+    registry = discover(entry_points=points(site))
+    with pytest.raises(PluginError) as info:
+        registry.get("model", "twin.m").build()
+    text = str(info.value)
+    assert '`pip install "mlstat-twin"`' in text and "base-absent-xyz" in text
+    assert "[torch]" not in text
+
+
 def test_a_module_named_unlike_its_package_points_to_what_the_plugin_declares(site):
     """``import sklearn`` comes from scikit-learn: the hint names the declared requirement
     that is not installed, never ``pip install sklearn``."""
@@ -561,6 +576,10 @@ def test_a_plugin_that_calls_sys_exit_fails_alone(site, tmp_path, budget_csv):
     ("noptype", "params=TreeParams, ", "", "set params_type = TreeParams in the class"),
     ("nospecparams", "", "params_type = TreeParams",
      "give params=TreeParams in the component's ComponentSpec"),
+    # a subclass of the params its class reads: its own settings are unknown keys at load
+    ("subparams", "params=SubParams, ", "params_type = TreeParams",
+     "name one class in both: params=TreeParams in the ComponentSpec or params_type = "
+     "SubParams in the class"),
 ])
 def test_a_sklearn_model_whose_params_type_is_not_its_specs_says_which_to_set(
         site, tmp_path, budget_csv, name, spec_params, class_params, fix):
@@ -594,6 +613,9 @@ def test_a_sklearn_model_whose_params_type_is_not_its_specs_says_which_to_set(
 TREE_PARAMS = textwrap.dedent("""
     class TreeParams(Params):
         max_depth: int = Field(3, ge=1, description="Depth.")
+
+    class SubParams(TreeParams):
+        min_leaf: int = Field(1, ge=1, description="Leaf size.")
     """)
 
 
@@ -753,6 +775,16 @@ def test_components_of_a_plugin_that_is_not_installed_are_one_problem(site, tmp_
     assert text.count("no installed plugin is named 'towns'") == 1
     assert "[project.entry-points.mlstat]" in text and "also needed by [model]" in text
     assert re.search(r"\(installed: [a-z, ]*\bcore\b[a-z, ]*\)", text)
+
+
+def test_one_of_mlstats_own_plugins_not_installed_is_named_with_its_pip_command():
+    """A pipeline of the bundled examples on a machine without that plugin was told to
+    "install the plugin that provides it", naming no distribution."""
+    registry = discover(entry_points=[])
+    said = registry.plugin_failure("editimpute.survey", "loader")
+    assert "it is one of mlstat's own plugins, the distribution mlstat-editimpute; install " \
+           "it with `pip install mlstat-editimpute`" in said
+    assert "[project.entry-points.mlstat]" in registry.plugin_failure("towns.towns", "loader")
 
 
 def test_an_indicator_listed_twice_is_refused_at_validation(tmp_path, budget_csv):

@@ -129,9 +129,9 @@ def _missing_figure(name: str, target: Any) -> dict[str, Any]:
     figure: dict[str, Any] = dict.fromkeys(HEADLINE_KEYS)
     figure.update(name=name, target=clean_json(target), status="missing",
                   explanation="No indicator of this run produced this figure.")
-    if isinstance(target, dict):  # a table {min = x}: its threshold, as for a figure it has
-        rule = _target_rule(target, None)
-        figure["comparison"], figure["target"] = rule if rule else (None, None)
+    rule = _target_rule(target, None) if isinstance(target, dict) else None
+    if rule:  # a table {min = x}: its threshold, as for a figure it has (both bounds, which
+        figure["comparison"], figure["target"] = rule  # validation refuses, stay unjudged)
     return figure
 
 
