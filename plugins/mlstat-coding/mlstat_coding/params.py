@@ -231,7 +231,7 @@ class FastTextParams(_ModelCommon):
 
         if importlib.util.find_spec("torch") is None:
             return [ConfigIssue("", "component", "coding.fasttext needs torch, which is not "
-                                "installed", "pip install 'mlstat-coding[torch]'")]
+                                "installed: `pip install 'mlstat-coding[torch]'`")]
         return []
 
 

@@ -140,6 +140,22 @@ def check_index_output(input_path: str | Path, output: str | Path,
                             f"{companions[2].name} beside it)") from None
 
 
+def indexing_model() -> type:
+    """The twitter models' base class; a MlstatError naming what to install where a
+    requirement of mlstat-twitter is missing (mlstat-coding uninstalled: a traceback)."""
+    try:
+        from mlstat_twitter.models import IndexingModel
+    except ModuleNotFoundError as exc:
+        from mlstat_core.registry import install_hint
+
+        top = (exc.name or "").split(".")[0]
+        if not top or top == "mlstat_twitter":
+            raise
+        raise MlstatError(f"mlstat-twitter needs the module {top!r}, which is not "
+                          f"installed: {install_hint('mlstat-twitter', top)}") from None
+    return IndexingModel
+
+
 def main(argv: list[str] | None = None) -> int:
     escape_unencodable_output()
     parser = argparse.ArgumentParser(prog="mlstat-twitter-index", description=__doc__)
@@ -188,8 +204,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from mlstat_core.engine import sigterm_as_interrupt
         from mlstat_core.predict import load_model
-        from mlstat_twitter.models import IndexingModel
         from mlstat_twitter.textfiles import CLI_OPTION
+
+        IndexingModel = indexing_model()
 
         check_input(args.input)
         if args.confusion_sample:

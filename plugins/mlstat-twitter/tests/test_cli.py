@@ -99,6 +99,24 @@ def test_an_interrupted_index_is_one_line_and_its_exit_code(tmp_path: Path, run_
     assert not (tmp_path / "index.csv").exists()
 
 
+def test_a_missing_requirement_is_one_line_naming_what_to_install(tmp_path: Path, capsys,
+                                                                   monkeypatch) -> None:
+    """With mlstat-coding uninstalled the command ended in a ModuleNotFoundError traceback."""
+    import sys
+
+    for name in [n for n in sys.modules if n.startswith("mlstat_coding.")]:
+        monkeypatch.delitem(sys.modules, name)  # imported by earlier tests
+    monkeypatch.setitem(sys.modules, "mlstat_coding", None)  # not installed
+    monkeypatch.delitem(sys.modules, "mlstat_twitter.models", raising=False)
+    tweets = tmp_path / "tweets.csv"
+    tweets.write_text(TWEETS)
+    assert index_main([str(tmp_path), "--input", str(tweets),
+                       "--output", str(tmp_path / "index.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "mlstat-twitter needs the module 'mlstat_coding', which is not installed: " \
+           "install" in err and "Traceback" not in err and "[torch]" not in err
+
+
 def test_a_bad_index_option_names_the_option_as_typed() -> None:
     """`--min-count 0` is refused in the words of the command line, not of a pipeline file."""
     from mlstat_twitter.cli import index_settings
