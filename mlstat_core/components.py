@@ -633,10 +633,17 @@ def factory_class_problem(factory: type, kind: str, params: type[BaseModel] | No
         return (f"its factory class {factory.__name__} does not implement {missing}, which "
                 f"every {kind} must",
                 f"implement {missing} (see the {kind} contract in docs/plugin-authors.md)")
+    return params_type_problem(factory, params)
+
+
+def params_type_problem(factory: type, params: type[BaseModel] | None
+                        ) -> tuple[str, str] | None:
+    """What is wrong, and the fix, when a model class's ``params_type`` (with which it reads
+    its saved params back) is not ``params``, the spec's params class; None when it is or
+    the class has none. A subclass is no better: its own settings are unknown keys to
+    ``params_type``."""
     own = getattr(factory, "params_type", None)
     if params is not None and isinstance(own, type) and params is not own:
-        # a subclass is no better: load() reads the saved params with params_type, and the
-        # subclass's own settings are unknown keys to it
         if params is NoParams:
             fix = f"give params={own.__name__} in the component's ComponentSpec"
         elif own is NoParams:

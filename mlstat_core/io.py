@@ -7,6 +7,7 @@ corrupt Parquet) becomes one :class:`~mlstat_core.errors.DataError` naming the f
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import os
 import re
@@ -747,8 +748,6 @@ SNIFF_CHARS = 65_536
 def likely_separator(path: Path, encoding: str, used: str) -> str | None:
     """The field separator (``;``, tab, ``|`` or ``,``) that the first lines of ``path``
     suggest, when it is not ``used``; None when they suggest ``used`` or nothing."""
-    import csv
-
     try:
         with path.open(encoding=encoding, errors="replace", newline="") as file:
             sample = file.read(SNIFF_CHARS)
@@ -821,7 +820,6 @@ def csv_rows(path: Path, encoding: str, sep: str) -> Iterator[tuple[int, int, bo
     several lines. Bytes that are not ``encoding`` text read as replacement characters; a
     file named ``.gz`` is read uncompressed. For messages about a damaged file, which cannot
     count records by lines."""
-    import csv
     import gzip
 
     opener: Any = gzip.open if Path(path).suffix.lower() == ".gz" else open
@@ -833,6 +831,11 @@ def csv_rows(path: Path, encoding: str, sep: str) -> Iterator[tuple[int, int, bo
             yield first, last, not row
 
 
+SCAN_ERRORS = (OSError, csv.Error, LookupError, EOFError, TypeError)
+"""What stops :func:`csv_rows` (TypeError: a separator of two or more characters, which
+the csv module refuses): the message then counts one record a line."""
+
+
 def chunk_of(path: Path, line: int, chunk_size: int, encoding: str = "utf-8",
              sep: str = ",", keep_blank: bool = False) -> str:
     """Where ``line`` of a CSV file with a header line is, for a message: ``line 1,200
@@ -840,7 +843,6 @@ def chunk_of(path: Path, line: int, chunk_size: int, encoding: str = "utf-8",
     less the header's; the last chunk ends with the file). Blank lines are no records, as
     the readers skip them, unless ``keep_blank`` (a file of one column, where a blank line
     is a record whose value is empty)."""
-    import csv
     import itertools
 
     record, first, end = max(line - 1, 1), None, None
@@ -854,7 +856,7 @@ def chunk_of(path: Path, line: int, chunk_size: int, encoding: str = "utf-8",
         first = (record - 1) // chunk_size * chunk_size + 1
         end = record + sum(1 for _ in zip(range(record + 1, first + chunk_size), rows,
                                           strict=False))
-    except (OSError, csv.Error, LookupError, EOFError, TypeError):  # a sep of 2+ characters
+    except SCAN_ERRORS:
         pass
     if first is None or end is None:  # unreadable: one record a line
         first = (record - 1) // chunk_size * chunk_size + 1
@@ -870,15 +872,13 @@ def row_lines(path: Path, encoding: str, sep: str, row: int) -> tuple[int, int, 
     """The first and last line of row ``row`` of a CSV file (1: its header; blank lines
     count, as pandas counts rows in its errors) and its record number (blank lines do not
     count), or None where the file cannot be read so or is shorter."""
-    import csv
-
     records = -1  # the header is no record
     try:
         for number, (first, last, blank) in enumerate(csv_rows(path, encoding, sep), start=1):
             records += not blank
             if number == row:
                 return first, last, records
-    except (OSError, csv.Error, LookupError, EOFError, TypeError):  # a sep of 2+ characters
+    except SCAN_ERRORS:
         return None
     return None
 

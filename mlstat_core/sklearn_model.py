@@ -17,7 +17,13 @@ import pandas as pd
 from pydantic import BaseModel
 
 from mlstat_core.artifacts import load_skops, save_skops
-from mlstat_core.components import STATE_FILE, Dataset, Model, NoParams
+from mlstat_core.components import (
+    STATE_FILE,
+    Dataset,
+    Model,
+    NoParams,
+    params_type_problem,
+)
 from mlstat_core.errors import DataError, IntegrityError, ModelError, value_kind
 from mlstat_core.io import (
     decimal_commas,
@@ -206,14 +212,11 @@ class SklearnModel(Model):
     trusted_types: ClassVar[tuple[str, ...]] = ("numpy.dtype",)
 
     def __init__(self, params: BaseModel | None = None, task: str = "") -> None:
-        if params is not None and type(params) is not self.params_type:
-            # load() rebuilds the params with params_type: caught here, not at the first load
-            raise TypeError(
-                f"{type(self).__qualname__}.params_type is {self.params_type.__name__}, but the "
-                f"model is given {type(params).__name__} params: name one class in both, "
-                f"`params={self.params_type.__name__}` in the component's ComponentSpec or "
-                f"`params_type = {type(params).__name__}` in the class (load() reads the "
-                "saved params with params_type)")
+        # load() rebuilds the params with params_type: caught here, not at the first load
+        # (mlstat validate refuses a registered component so before any run)
+        problem = params_type_problem(type(self), type(params) if params is not None else None)
+        if problem:
+            raise TypeError(f"{problem[0]}: {problem[1]}")
         super().__init__(params if params is not None else self.params_type(), task)
         self.estimator: Any = None
         self.extra_state: dict[str, Any] = {}

@@ -172,7 +172,7 @@ def error_pages(pages: list[Any]) -> list[dict]:
     deleted since) are not failed requests."""
     errors = []
     for page in pages:
-        if not isinstance(page, dict) or "data" in page or "text" in page \
+        if not isinstance(page, dict) or page.get("data") or "text" in page \
                 or "full_text" in page:
             continue
         listed = [e for e in page.get("errors") or [] if isinstance(e, dict)]
@@ -190,9 +190,7 @@ def error_text(error: dict) -> str:
 def api_errors(pages: list[Any]) -> str:
     """``; it holds API errors instead (first: 'Not Found Error: ...')`` when the pages are
     X API error responses, else ``""``."""
-    errors = [e for page in pages if isinstance(page, dict)
-              for e in page.get("errors") or [] if isinstance(e, dict)] \
-        + [page for page in pages if is_problem(page)]
+    errors = error_pages(pages)
     if not errors:
         return ""
     return f"; it holds {len(errors)} API error(s) instead (first: {error_text(errors[0])})"
