@@ -66,7 +66,8 @@ test: $(STAMP) browser
 	  (cd $$(dirname $$t) && ../../$(BIN)/python $(PYTEST) tests) || exit 1; \
 	done
 
-# The core, mlstat-coding and mlstat-editimpute at the lowest versions they declare
+# Run by hand (CI leaves it out: see CONTRIBUTING.md). The core, mlstat-coding and
+# mlstat-editimpute at the lowest versions they declare
 # (constraints/minimum.txt), in .venv-min, without torch: what many offices have installed.
 # The generated-docs test is left out (it needs every plugin installed). Then mlstat-twitter
 # at its own floors (constraints/minimum-twitter.txt: py3langid needs numpy 2) in
