@@ -14,9 +14,10 @@ from mlstat_core.tasks import TEXT_CLASSIFICATION
 
 
 @pytest.fixture(scope="module")
-def logreg(parts):
+def coder(parts):
+    """A coding model (the linear SVM: these checks hold for any, and it fits in a second)."""
     train, validation, _ = parts
-    return build("tfidf_logreg", max_iter=200).fit(train, validation)
+    return build("linear_svm").fit(train, validation)
 
 
 def context(model, parts, test=None):
@@ -30,8 +31,8 @@ def by_name(results):
     return {r.name: r for r in results}
 
 
-def test_hierarchical_accuracy_per_level(logreg, parts):
-    results = by_name(HierarchicalAccuracy(HierarchyParams()).compute(context(logreg, parts)))
+def test_hierarchical_accuracy_per_level(coder, parts):
+    results = by_name(HierarchicalAccuracy(HierarchyParams()).compute(context(coder, parts)))
     assert "warnings" not in results["unseen_codes"].details  # nothing to warn of
     levels = [results[f"level_accuracy_{k}"].value for k in (1, 2, 3, 4)]
     assert levels[0] == 1.0  # one division
@@ -40,13 +41,13 @@ def test_hierarchical_accuracy_per_level(logreg, parts):
     assert results["unseen_codes"].value == 0
 
 
-def test_unknown_code_in_new_data_is_reported(logreg, parts):
+def test_unknown_code_in_new_data_is_reported(coder, parts):
     _, _, test = parts
     frame = test.frame.copy()
     frame.loc[frame.index[0], "code"] = "01.1.9.8"
     new = Dataset(frame, test.roles, metadata=test.metadata)
     results = by_name(HierarchicalAccuracy(HierarchyParams()).compute(
-        context(logreg, parts, new)))
+        context(coder, parts, new)))
     assert results["unseen_codes"].value == 1
     # a status the report knows ("warning" hid the value); the problem is a warning it shows
     assert results["unseen_codes"].status == "ok"
@@ -61,13 +62,13 @@ def test_unknown_code_in_new_data_is_reported(logreg, parts):
     assert all(r.status == "ok" for r in results.values())
 
 
-def test_autocoding_indicator_uses_the_stored_threshold(logreg, parts):
-    ctx = context(logreg, parts)
+def test_autocoding_indicator_uses_the_stored_threshold(coder, parts):
+    ctx = context(coder, parts)
     results = by_name(AutoCoding(AutocodingParams()).compute(ctx))
     share = results["autocoding_share"]
     auto = ctx.predictions["route"] == "auto"
     assert share.value == pytest.approx(auto.mean())
-    assert share.details["threshold"] == logreg.extra_state["threshold"]
+    assert share.details["threshold"] == coder.extra_state["threshold"]
     curve = share.details["curve"]
     assert len(curve["threshold"]) == 101 and curve["share"][0] == 1.0
     assert curve["share"] == sorted(curve["share"], reverse=True)
@@ -82,14 +83,14 @@ def test_autocoding_indicator_uses_the_stored_threshold(logreg, parts):
     assert "<svg" in drawn and "could not be drawn" not in drawn
 
 
-def test_autocoding_is_skipped_for_a_model_that_does_not_route(logreg, parts):
+def test_autocoding_is_skipped_for_a_model_that_does_not_route(coder, parts):
     """A model without routes or a threshold (a sentiment model on a coding base, say) gets
     'skipped', not a share of 0 marked ok."""
 
     class Unrouted:
         extra_state: dict = {}
 
-    ctx = context(logreg, parts)
+    ctx = context(coder, parts)
     ctx.predictions = ctx.predictions.drop(columns=["route"])
     ctx.model = Unrouted()
     results = by_name(AutoCoding(AutocodingParams()).compute(ctx))
@@ -98,8 +99,8 @@ def test_autocoding_is_skipped_for_a_model_that_does_not_route(logreg, parts):
     assert "does not route" in results["autocoding_share"].explanation
 
 
-def test_autocoding_is_skipped_without_confidence_and_says_why(logreg, parts):
-    ctx = context(logreg, parts)
+def test_autocoding_is_skipped_without_confidence_and_says_why(coder, parts):
+    ctx = context(coder, parts)
     ctx.predictions = ctx.predictions.drop(columns=["confidence", "margin"], errors="ignore")
     results = by_name(AutoCoding(AutocodingParams()).compute(ctx))
     assert set(results) == {"autocoding_share", "autocoding_accuracy"}
@@ -107,28 +108,28 @@ def test_autocoding_is_skipped_without_confidence_and_says_why(logreg, parts):
     assert all("no confidence column" in r.explanation for r in results.values())
 
 
-def test_manual_queue_lists_suggestions_with_labels(logreg, parts, tmp_path):
+def test_manual_queue_lists_suggestions_with_labels(coder, parts, tmp_path):
     _, _, test = parts
-    preds = logreg.predict(test.frame)
-    n = write_manual_queue(preds, test.frame, tmp_path / "queue.csv", logreg.hierarchy,
+    preds = coder.predict(test.frame)
+    n = write_manual_queue(preds, test.frame, tmp_path / "queue.csv", coder.hierarchy,
                            text_columns=["product"])
     queue = pd.read_csv(tmp_path / "queue.csv", dtype=str)
     assert n == (preds["route"] == "manual").sum() == len(queue)
     assert {"record", "text", "reason", "suggestion_1_code", "suggestion_1_label",
             "suggestion_5_score", "final_code"} <= set(queue.columns)
     first = queue.iloc[0]
-    assert first["suggestion_1_label"] == logreg.hierarchy.label(first["suggestion_1_code"])
+    assert first["suggestion_1_label"] == coder.hierarchy.label(first["suggestion_1_code"])
     with pytest.raises(DataError, match="coding"):
         write_manual_queue(preds[["prediction"]], test.frame, tmp_path / "x.csv")
 
 
-def test_queue_csv_has_the_byte_order_mark_excel_needs_for_utf8(logreg, parts, tmp_path):
+def test_queue_csv_has_the_byte_order_mark_excel_needs_for_utf8(coder, parts, tmp_path):
     """Excel opens a CSV without a BOM in the local code page: Џем and żółty garbled."""
     _, _, test = parts
     frame = test.frame.copy()
     frame["product"] = "Џем żółty"
-    write_manual_queue(logreg.predict(frame), frame, tmp_path / "queue.csv",
-                       logreg.hierarchy, text_columns=["product"], all_records=True)
+    write_manual_queue(coder.predict(frame), frame, tmp_path / "queue.csv",
+                       coder.hierarchy, text_columns=["product"], all_records=True)
     raw = (tmp_path / "queue.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbfrecord,")
     queue = pd.read_csv(tmp_path / "queue.csv", dtype=str)  # pandas skips the mark
@@ -150,14 +151,14 @@ def test_manual_queue_names_the_fallback_class_for_the_coder(parts, tmp_path):
         assert label == model.hierarchy.label(code) and label != code
 
 
-def test_queue_command_from_a_run_folder(logreg, parts, tmp_path, capsys):
+def test_queue_command_from_a_run_folder(coder, parts, tmp_path, capsys):
     from mlstat_core.artifacts import RunFolder
 
     _, _, test = parts
     run = RunFolder.create(tmp_path, "coding")
-    logreg.save(run.model_dir)
+    coder.save(run.model_dir)
     run.record_tree("model")
-    run.finish("succeeded", model={"component": "coding.tfidf_logreg"})  # as the engine does
+    run.finish("succeeded", model={"component": "coding.linear_svm"})  # as the engine does
     records = test.frame.drop(columns=["code", "category"]).head(200).copy()
     records.loc[records.index[0], "product"] = ""
     records.insert(0, "rid", [f"r{i}" for i in range(len(records))])
@@ -221,8 +222,8 @@ def test_auto_coding_accuracy_below_target_is_ok_with_a_warning_the_report_shows
     assert "1</strong> with warnings" in page
 
 
-def test_autocoding_results_have_a_known_status_and_direction(logreg, parts):
-    results = by_name(AutoCoding(AutocodingParams()).compute(context(logreg, parts)))
+def test_autocoding_results_have_a_known_status_and_direction(coder, parts):
+    results = by_name(AutoCoding(AutocodingParams()).compute(context(coder, parts)))
     assert {r.status for r in results.values()} == {"ok"}
     assert results["autocoding_accuracy"].details["better"] == "higher"
     assert results["autocoding_share"].details["better"] == "higher"

@@ -68,3 +68,11 @@ def mlstat_indicators() -> list[ComponentSpec]:
             "share of records a clerk must review to reach a given recall.",
             dimension="accuracy"),
     ]
+
+
+def conformance_options() -> dict[str, dict[str, dict[str, int]]]:
+    """Options of mlstat's conformance suite (its pytest tests and `python -m
+    mlstat_core.testing editimpute`): the boosted learners fit 30 rounds, not 150 (the
+    contract does not depend on the number; 150 made each save-and-load check take seconds,
+    most of it skops writing and reading the trees)."""
+    return {"examples": {"editimpute.pmm": {"max_iter": 30}, "editimpute.gbm": {"max_iter": 30}}}

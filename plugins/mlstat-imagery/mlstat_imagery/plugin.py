@@ -76,7 +76,9 @@ def mlstat_indicators() -> list[ComponentSpec]:
 def conformance_options() -> dict[str, Any]:
     """Options of mlstat's conformance suite (its pytest tests and `python -m
     mlstat_core.testing imagery`): the core has no raster sample, so models, indicators and
-    the block splitter are checked on the bundled scene; the CNN trains two epochs only.
+    the block splitter are checked on the bundled scene; the CNN trains two epochs only, the
+    forests 30 trees (the contract does not depend on the number; 200 made each check of the
+    context forest take half a minute).
     The scene's warning on its unusable field points is left to the loaders' own checks."""
     import warnings
     from pathlib import Path
@@ -87,4 +89,6 @@ def conformance_options() -> dict[str, Any]:
         warnings.simplefilter("ignore", UnusableFieldPointsWarning)
         scene = LandsatNcLoader().load(Path("."))
     return {"datasets": {"raster_segmentation": scene, "splitter": scene},
-            "examples": {"imagery.cnn": {"epochs": 2}}}
+            "examples": {"imagery.cnn": {"epochs": 2},
+                         "imagery.random_forest": {"n_estimators": 30},
+                         "imagery.context_forest": {"n_estimators": 30}}}
