@@ -4,6 +4,7 @@ the fixture plugin distributions of ``fixtures/dists/<scenario>/``."""
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -72,3 +73,14 @@ def fixture_points(monkeypatch, *scenarios: str) -> list[metadata.EntryPoint]:
         for dist in metadata.distributions(path=[folder]):
             points += [ep for ep in dist.entry_points if ep.group == "mlstat"]
     return points
+
+
+def build_distribution(project: Path, kind: str) -> Path:
+    """Build ``project`` (a folder with a pyproject.toml) as a ``"sdist"`` or ``"wheel"``
+    into its ``dist/`` with setuptools, in a fresh process, and return the file."""
+    proc = subprocess.run(
+        [sys.executable, "-c",
+         f"import setuptools.build_meta as b; print(b.build_{kind}('dist'))"],
+        cwd=project, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return project / "dist" / proc.stdout.strip().splitlines()[-1]

@@ -7,21 +7,24 @@ copies."""
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import tomllib
 import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import build_distribution
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECTS = [ROOT, *sorted(p.parent for p in (ROOT / "plugins").glob("*/pyproject.toml"))]
 
 
+def pyproject(project: Path) -> dict:
+    return tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+
+
 @pytest.mark.parametrize("project", PROJECTS, ids=lambda p: p.name)
 def test_every_distribution_ships_its_licence(project: Path) -> None:
-    meta = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    meta = pyproject(project)["project"]
     assert meta["license"] == "EUPL-1.2"
     files = meta.get("license-files", [])
     assert "LICENSE" in files
@@ -41,8 +44,7 @@ def test_every_sdist_holds_its_licence_and_tests(project: Path) -> None:
 def package_files(project: Path) -> dict[str, set[str]]:
     """Each package of ``project`` (its ``packages.find`` include patterns) and the files under
     it, relative to the project, without bytecode."""
-    meta = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
-    patterns = meta["tool"]["setuptools"]["packages"]["find"]["include"]
+    patterns = pyproject(project)["tool"]["setuptools"]["packages"]["find"]["include"]
     packages = {p.rstrip("*") for p in patterns}
     return {name: {f.relative_to(project).as_posix() for f in (project / name).rglob("*")
                    if f.is_file() and "__pycache__" not in f.parts and f.suffix != ".pyc"}
@@ -55,17 +57,12 @@ def test_every_file_of_a_package_is_in_its_wheel(project: Path, tmp_path: Path) 
     out of ``package-data`` works in the editable install of ``make test`` and fails after
     ``pip install``. The wheel is built from a copy, so the source tree gets no build/."""
     packages = package_files(project)
-    meta = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    meta = pyproject(project)["project"]
     for name in {"pyproject.toml", "MANIFEST.in", meta["readme"], *meta["license-files"],
                  *(f for files in packages.values() for f in files)}:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(project / name, tmp_path / name)
-    proc = subprocess.run(
-        [sys.executable, "-c",
-         "import setuptools.build_meta as b; print(b.build_wheel('dist'))"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    wheel = tmp_path / "dist" / proc.stdout.strip().splitlines()[-1]
+    wheel = build_distribution(tmp_path, "wheel")
     with zipfile.ZipFile(wheel) as archive:
         shipped = set(archive.namelist())
     for name, files in packages.items():

@@ -3,14 +3,12 @@ is publishable as it stands (a licence, and an sdist whose tests find their exam
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import tarfile
 import tomllib
 
 import pytest
 from click.testing import CliRunner
-from conftest import DISTS
+from conftest import DISTS, build_distribution
 
 from mlstat_core.scaffold import ScaffoldError, create_plugin
 from mlstat_core.scaffold.command import new_plugin_command
@@ -42,11 +40,7 @@ def test_the_sdist_holds_the_example_pipeline_the_tests_run(tmp_path):
     target = create_plugin("sdistcheck", tmp_path)
     (target / "examples" / "runs" / "old-run").mkdir(parents=True)  # a local run: left out
     (target / "examples" / "runs" / "old-run" / "manifest.json").write_text("{}")
-    proc = subprocess.run(
-        [sys.executable, "-c", "import setuptools.build_meta as b; print(b.build_sdist('dist'))"],
-        cwd=target, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    sdist = target / "dist" / proc.stdout.strip().splitlines()[-1]
+    sdist = build_distribution(target, "sdist")
     with tarfile.open(sdist) as archive:
         names = {n.split("/", 1)[1] for n in archive.getnames() if "/" in n}
     assert {"examples/pipeline.toml", "tests/test_pipeline.py", "tests/test_conformance.py",

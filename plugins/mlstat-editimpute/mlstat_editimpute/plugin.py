@@ -5,6 +5,8 @@ Components are referenced in pipeline files as ``editimpute.<name>``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from mlstat_core import hookimpl
 from mlstat_core.components import ComponentSpec
 from mlstat_editimpute import params as P
@@ -70,7 +72,7 @@ def mlstat_indicators() -> list[ComponentSpec]:
     ]
 
 
-def conformance_options() -> dict[str, dict[str, dict[str, int]]]:
+def conformance_options() -> dict[str, Any]:
     """Options of mlstat's conformance suite (its pytest tests and `python -m
     mlstat_core.testing editimpute`): the boosted learners fit 30 rounds, not 150 (the
     contract does not depend on the number; 150 made each save-and-load check take seconds,
